@@ -1,0 +1,184 @@
+/* main.c — the `vqsim` command.
+ *
+ * Exit codes: 0 every scenario's expectations held; 1 at least one did not; 2 usage error,
+ * unreadable or invalid scenario, or an output file that cannot be written. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../fakedevice/rules.h"
+#include "runner.h"
+#include "scenario.h"
+#include "verdict.h"
+
+static const char usage[] =
+    "usage: vqsim run [--json FILE] [--png DIR] [-v] SCENARIO.yaml...\n"
+    "       vqsim rules\n"
+    "       vqsim --help | --version\n"
+    "\n"
+    "vqsim runs a real virtio-gpu driver against a simulated virtio-mmio device that checks every\n"
+    "rule of VirtIO 1.1 the driver must follow, and says why a request got no answer.\n"
+    "\n"
+    "run      run each scenario; print one line per scenario (details for failures)\n"
+    "  --json FILE   write the results as JSON (schema vqsim-results/1, docs/results-schema.md)\n"
+    "  --png DIR     write each scenario's display as DIR/NAME.png\n"
+    "  -v            print violations and diagnosis for passing scenarios too\n"
+    "rules    list the rule catalogue (spec/rules.yaml) with section and status\n"
+    "\n"
+    "exit status: 0 all expectations held, 1 some did not, 2 usage or scenario error\n";
+
+static int cmd_rules(void)
+{
+    char err[512];
+    const struct rule_catalogue *c = rules_builtin(err, sizeof(err));
+    if (!c) {
+        fprintf(stderr, "vqsim: %s\n", err);
+        return 2;
+    }
+    unsigned checked = 0;
+    for (size_t i = 0; i < c->n; i++) {
+        const struct rule *r = &c->rules[i];
+        checked += r->checked;
+        printf("%-40s §%-10s %-12s %s\n", r->id, r->section, r->level,
+               r->checked ? (r->n_proven ? "checked, proven" : "checked") : "not checked");
+    }
+    printf("%zu rules, %u checked\n", c->n, checked);
+    return 0;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    const char *json = NULL, *png = NULL;
+    bool verbose = false;
+    int first = argc;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "--png")) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "vqsim: %s needs an argument\n%s", argv[i], usage);
+                return 2;
+            }
+            *(argv[i][2] == 'j' ? &json : &png) = argv[i + 1];
+            i++;
+        } else if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose")) {
+            verbose = true;
+        } else if (!strcmp(argv[i], "--")) {
+            first = i + 1;
+            break;
+        } else if (argv[i][0] == '-') {
+            fprintf(stderr, "vqsim: unknown option %s\n%s", argv[i], usage);
+            return 2;
+        } else {
+            first = i;
+            break;
+        }
+    }
+    int n = argc - first;
+    if (n <= 0) {
+        fprintf(stderr, "vqsim: no scenario given\n%s", usage);
+        return 2;
+    }
+    for (int i = first; i < argc; i++)
+        if (argv[i][0] == '-' && strcmp(argv[i], "-") != 0) {
+            fprintf(stderr, "vqsim: options go before the scenarios: %s\n", argv[i]);
+            return 2;
+        }
+    char err[512];
+    if (!rules_builtin(err, sizeof(err))) {
+        fprintf(stderr, "vqsim: the built-in rule catalogue is invalid: %s\n", err);
+        return 2;
+    }
+    /* Validate every scenario before running any: a typo fails fast with file:line:col. */
+    struct scenario *sc = calloc((size_t)n, sizeof(*sc));
+    if (!sc) {
+        fprintf(stderr, "vqsim: out of memory\n");
+        return 2;
+    }
+    int bad = 0;
+    for (int i = 0; i < n; i++) {
+        if (scenario_load(argv[first + i], &sc[i], err, sizeof(err)) != 0) {
+            fprintf(stderr, "%s\n", err);
+            bad++;
+        }
+    }
+    for (int i = 0; i < n && !bad; i++)
+        for (int k = 0; k < i; k++)
+            if (!strcmp(sc[i].name, sc[k].name)) {
+                fprintf(stderr, "%s: scenario name '%s' is also used by %s\n", sc[i].file,
+                        sc[i].name, sc[k].file);
+                bad++;
+            }
+    if (png && !bad && mkdir(png, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "vqsim: cannot create %s: %s\n", png, strerror(errno));
+        bad++;
+    }
+    FILE *jf = NULL;
+    if (json && !bad && !(jf = fopen(json, "w"))) {
+        fprintf(stderr, "vqsim: cannot write %s: %s\n", json, strerror(errno));
+        bad++;
+    }
+    if (bad) {
+        for (int i = 0; i < n; i++)
+            scenario_free(&sc[i]);
+        free(sc);
+        return 2;
+    }
+    struct jw w;
+    if (jf) {
+        jw_init(&w, jf);
+        verdict_json_begin(&w);
+    }
+    unsigned passed = 0;
+    struct run_options opt = {.png_dir = png};
+    for (int i = 0; i < n; i++) {
+        struct run_result *r = calloc(1, sizeof(*r));
+        if (!r) {
+            fprintf(stderr, "vqsim: out of memory\n");
+            return 2;
+        }
+        run_scenario(&sc[i], &opt, r);
+        passed += r->passed;
+        verdict_print(stdout, &sc[i], r, verbose);
+        if (jf)
+            verdict_json_scenario(&w, &sc[i], r);
+        run_result_free(r);
+        free(r);
+        fflush(stdout);
+    }
+    int rc = passed == (unsigned)n ? 0 : 1;
+    if (jf) {
+        verdict_json_end(&w, (unsigned)n, passed);
+        if (fclose(jf) != 0) {
+            fprintf(stderr, "vqsim: writing %s failed\n", json);
+            rc = 2;
+        }
+    }
+    printf("%u passed, %u failed\n", passed, (unsigned)n - passed);
+    for (int i = 0; i < n; i++)
+        scenario_free(&sc[i]);
+    free(sc);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(usage, stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("vqsim %s\n", VQSIM_VERSION);
+        return 0;
+    }
+    if (!strcmp(argv[1], "run"))
+        return cmd_run(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "rules"))
+        return cmd_rules();
+    fprintf(stderr, "vqsim: unknown command '%s'\n%s", argv[1], usage);
+    return 2;
+}

@@ -1,0 +1,12 @@
+/* png_writer.h — write an 8-bit RGB image as PNG (libpng). */
+#ifndef PNG_WRITER_H
+#define PNG_WRITER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* rgb: width*height*3 bytes, row-major. Returns 0, or -1 with a message in err. */
+int png_write_rgb(const char *path, const uint8_t *rgb, uint32_t width, uint32_t height, char *err,
+                  size_t errlen);
+
+#endif /* PNG_WRITER_H */

@@ -1,0 +1,565 @@
+/* scenario.c — see scenario.h. */
+#include "scenario.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../driver/virtio_hal.h"
+#include "../driver/virtio_spec.h"
+#include "../fakedevice/mmio_device.h"
+#include "../fakedevice/rules.h"
+#include "../util/yaml_tree.h"
+#include "test_pattern.h"
+
+#define SCENARIO_MAX_BYTES (1u << 20)
+
+struct ctx {
+    const char *file;
+    char *err;
+    size_t errlen;
+};
+
+static int fail(struct ctx *c, const struct ynode *at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int fail(struct ctx *c, const struct ynode *at, const char *fmt, ...)
+{
+    char msg[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    snprintf(c->err, c->errlen, "%s:%d:%d: %s", c->file, at ? at->line : 1, at ? at->col : 1, msg);
+    return -1;
+}
+
+/* Every key of `map` must be one of `allowed` (NULL-terminated). */
+static int check_keys(struct ctx *c, const struct ynode *map, const char *where,
+                      const char *const *allowed)
+{
+    if (!map || map->kind != YN_MAP)
+        return fail(c, map, "%s must be a mapping", where);
+    for (size_t i = 0; i < map->n; i++) {
+        const struct ynode *k = ymap_key(map, i);
+        bool ok = false;
+        for (const char *const *a = allowed; *a; a++)
+            ok |= strcmp(*a, k->str) == 0;
+        if (!ok) {
+            char list[300] = "";
+            for (const char *const *a = allowed; *a; a++) {
+                strncat(list, *a, sizeof(list) - strlen(list) - 1);
+                if (a[1])
+                    strncat(list, ", ", sizeof(list) - strlen(list) - 1);
+            }
+            return fail(c, k, "unknown key '%s' in %s (expected one of: %s)", k->str, where, list);
+        }
+    }
+    return 0;
+}
+
+static int get_u64(struct ctx *c, const struct ynode *map, const char *key, uint64_t min,
+                   uint64_t max, uint64_t *out)
+{
+    const struct ynode *n = ymap_get(map, key);
+    if (!n)
+        return 0; /* absent: keep the default */
+    uint64_t v;
+    if (!yscalar_u64(n, &v))
+        return fail(c, n, "'%s' must be a number (decimal or 0x hex)", key);
+    if (v < min || v > max)
+        return fail(c, n, "'%s' is %llu, outside %llu..%llu", key, (unsigned long long)v,
+                    (unsigned long long)min, (unsigned long long)max);
+    *out = v;
+    return 0;
+}
+
+static int get_u32(struct ctx *c, const struct ynode *map, const char *key, uint32_t min,
+                   uint32_t max, uint32_t *out)
+{
+    uint64_t v = *out;
+    if (get_u64(c, map, key, min, max, &v))
+        return -1;
+    *out = (uint32_t)v;
+    return 0;
+}
+
+static int get_str(struct ctx *c, const struct ynode *map, const char *key, const char **out)
+{
+    const struct ynode *n = ymap_get(map, key);
+    if (!n)
+        return 0;
+    if (n->kind != YN_SCALAR)
+        return fail(c, n, "'%s' must be a string", key);
+    *out = n->str;
+    return 0;
+}
+
+static int choose(struct ctx *c, const struct ynode *map, const char *key,
+                  const char *const *names, int *out)
+{
+    const struct ynode *n = ymap_get(map, key);
+    if (!n)
+        return 0;
+    for (int i = 0; n->kind == YN_SCALAR && names[i]; i++) {
+        if (strcmp(names[i], n->str) == 0) {
+            *out = i;
+            return 0;
+        }
+    }
+    char list[200] = "";
+    for (int i = 0; names[i]; i++) {
+        strncat(list, names[i], sizeof(list) - strlen(list) - 1);
+        if (names[i + 1])
+            strncat(list, ", ", sizeof(list) - strlen(list) - 1);
+    }
+    return fail(c, n, "'%s' must be one of: %s", key, list);
+}
+
+static char *dupstr(const char *s) { return s ? strdup(s) : NULL; }
+
+static int parse_device(struct ctx *c, const struct ynode *d, struct scenario *s)
+{
+    static const char *const keys[] = {"transport", "profile", "display", "latency_us", "ram",
+                                       "mmio_base", NULL};
+    if (check_keys(c, d, "device", keys))
+        return -1;
+    static const char *const transports[] = {"legacy", "modern", NULL};
+    const struct ynode *t = ymap_get(d, "transport");
+    if (!t)
+        return fail(c, d, "device needs 'transport: modern' or 'transport: legacy'");
+    int tr = 0;
+    if (choose(c, d, "transport", transports, &tr))
+        return -1;
+    s->transport_version = (uint32_t)tr + 1;
+    static const char *const profiles[] = {"qemu", NULL};
+    int prof = 0;
+    if (choose(c, d, "profile", profiles, &prof))
+        return -1;
+    const struct ynode *disp = ymap_get(d, "display");
+    if (disp) {
+        static const char *const dk[] = {"width", "height", NULL};
+        if (check_keys(c, disp, "device.display", dk) ||
+            get_u32(c, disp, "width", 16, 8192, &s->display_width) ||
+            get_u32(c, disp, "height", 16, 8192, &s->display_height))
+            return -1;
+    }
+    uint64_t lat = s->latency_ns / 1000;
+    if (get_u64(c, d, "latency_us", 0, 60000000, &lat))
+        return -1;
+    s->latency_ns = lat * 1000;
+    const struct ynode *ram = ymap_get(d, "ram");
+    if (ram) {
+        static const char *const rk[] = {"base", "size", NULL};
+        if (check_keys(c, ram, "device.ram", rk) ||
+            get_u64(c, ram, "base", 0, 0xffff00000000ull, &s->ram_base) ||
+            get_u64(c, ram, "size", 1u << 24, 1ull << 34, &s->ram_size))
+            return -1;
+        if (s->ram_base % 4096 || s->ram_size % 4096)
+            return fail(c, ram, "RAM base and size must be multiples of 4096");
+    }
+    if (get_u64(c, d, "mmio_base", 0, UINT32_MAX, &s->mmio_base))
+        return -1;
+    if (s->mmio_base % 4)
+        return fail(c, ymap_get(d, "mmio_base"), "mmio_base must be 4-byte aligned");
+    if (s->mmio_base + VIRTIO_MMIO_WINDOW_SIZE > s->ram_base && s->mmio_base < s->ram_base + s->ram_size)
+        return fail(c, d, "the MMIO window overlaps guest RAM");
+    return 0;
+}
+
+static int parse_driver(struct ctx *c, const struct ynode *d, struct scenario *s)
+{
+    static const char *const keys[] = {"queue_size", "layout", "queue_align", "timeout_ms",
+                                       "place", NULL};
+    if (check_keys(c, d, "driver", keys))
+        return -1;
+    uint32_t qs = s->queue_size;
+    if (get_u32(c, d, "queue_size", 1, 32768, &qs))
+        return -1;
+    s->queue_size = (uint16_t)qs;
+    static const char *const layouts[] = {"separate", "packed", NULL};
+    int lay = (int)s->layout;
+    if (choose(c, d, "layout", layouts, &lay))
+        return -1;
+    s->layout = (enum vq_layout_kind)lay;
+    const struct ynode *qa = ymap_get(d, "queue_align");
+    if (get_u32(c, d, "queue_align", 1, 1u << 16, &s->queue_align))
+        return -1;
+    if (s->queue_align & (s->queue_align - 1))
+        return fail(c, qa, "queue_align must be a power of two");
+    uint64_t ms = s->timeout_ns / 1000000;
+    if (get_u64(c, d, "timeout_ms", 1, 3600000, &ms))
+        return -1;
+    s->timeout_ns = ms * 1000000;
+    const struct ynode *p = ymap_get(d, "place");
+    if (p) {
+        static const char *const pk[] = {"rings", "buffers", "framebuffer", NULL};
+        if (check_keys(c, p, "driver.place", pk) ||
+            get_u64(c, p, "rings", 0, UINT64_MAX, &s->place[VHAL_DMA_RING]) ||
+            get_u64(c, p, "buffers", 0, UINT64_MAX, &s->place[VHAL_DMA_BUFFER]) ||
+            get_u64(c, p, "framebuffer", 0, UINT64_MAX, &s->place[VHAL_DMA_FRAMEBUFFER]))
+            return -1;
+    }
+    return 0;
+}
+
+static int parse_bug(struct ctx *c, const struct ynode *b, struct scenario *s)
+{
+    if (b->kind != YN_MAP || b->n != 1)
+        return fail(c, b, "a bug is a one-key mapping, e.g. '- drop-mmio-write: {reg: QueueReady}'");
+    if (s->faults.n >= FAULT_MAX)
+        return fail(c, b, "at most %d bugs per scenario", FAULT_MAX);
+    const char *kind = ymap_key(b, 0)->str;
+    const struct ynode *a = ymap_val(b, 0);
+    struct fault *f = &s->faults.f[s->faults.n];
+    memset(f, 0, sizeof(*f));
+    f->nth = 1;
+    if (!strcmp(kind, "drop-mmio-write") || !strcmp(kind, "rewrite-mmio-write")) {
+        bool drop = kind[0] == 'd';
+        static const char *const k1[] = {"reg", "nth", NULL};
+        static const char *const k2[] = {"reg", "value", "nth", NULL};
+        if (check_keys(c, a, kind, drop ? k1 : k2))
+            return -1;
+        const char *reg = NULL;
+        if (get_str(c, a, "reg", &reg))
+            return -1;
+        if (!reg)
+            return fail(c, a, "%s needs 'reg' (a register name such as QueueNotify)", kind);
+        int off = mmio_reg_offset(reg);
+        if (off < 0)
+            return fail(c, ymap_get(a, "reg"), "unknown register '%s'", reg);
+        f->kind = drop ? FAULT_DROP_MMIO_WRITE : FAULT_REWRITE_MMIO_WRITE;
+        f->reg = (uint32_t)off;
+        f->label = drop ? "drop-mmio-write" : "rewrite-mmio-write";
+        if (!drop && !ymap_get(a, "value"))
+            return fail(c, a, "rewrite-mmio-write needs 'value'");
+        if (get_u64(c, a, "value", 0, UINT32_MAX, &f->value) ||
+            get_u32(c, a, "nth", 0, 1000000, &f->nth))
+            return -1;
+    } else if (!strcmp(kind, "rewrite-ring-store")) {
+        static const char *const k[] = {"field", "value", "nth", "queue", NULL};
+        if (check_keys(c, a, kind, k))
+            return -1;
+        int field = -1;
+        if (!ymap_get(a, "field") || !ymap_get(a, "value"))
+            return fail(c, a, "rewrite-ring-store needs 'field' and 'value'");
+        if (choose(c, a, "field", (const char *const *)fault_ring_fields, &field))
+            return -1;
+        f->kind = FAULT_REWRITE_RING_STORE;
+        f->field = fault_ring_fields[field];
+        f->label = "rewrite-ring-store";
+        if (get_u64(c, a, "value", 0, UINT64_MAX, &f->value) ||
+            get_u32(c, a, "nth", 0, 1000000, &f->nth) ||
+            get_u32(c, a, "queue", 0, MMIO_NUM_QUEUES - 1, &f->queue))
+            return -1;
+    } else {
+        return fail(c, ymap_key(b, 0),
+                    "unknown bug '%s' (expected drop-mmio-write, rewrite-mmio-write or "
+                    "rewrite-ring-store)", kind);
+    }
+    s->faults.n++;
+    return 0;
+}
+
+static int parse_rect(struct ctx *c, const struct ynode *n, struct step_rect *r)
+{
+    static const char *const keys[] = {"x", "y", "width", "height", NULL};
+    if (check_keys(c, n, "rect", keys))
+        return -1;
+    r->set = true;
+    r->x = r->y = 0;
+    if (!ymap_get(n, "width") || !ymap_get(n, "height"))
+        return fail(c, n, "rect needs width and height");
+    return get_u32(c, n, "x", 0, 65535, &r->x) || get_u32(c, n, "y", 0, 65535, &r->y) ||
+                   get_u32(c, n, "width", 0, 65535, &r->width) ||
+                   get_u32(c, n, "height", 0, 65535, &r->height)
+               ? -1
+               : 0;
+}
+
+static const struct {
+    const char *name;
+    uint32_t value;
+} formats[] = {
+    {"B8G8R8A8", VIRTIO_GPU_FORMAT_B8G8R8A8_UNORM}, {"B8G8R8X8", VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM},
+    {"A8R8G8B8", VIRTIO_GPU_FORMAT_A8R8G8B8_UNORM}, {"X8R8G8B8", VIRTIO_GPU_FORMAT_X8R8G8B8_UNORM},
+    {"R8G8B8A8", VIRTIO_GPU_FORMAT_R8G8B8A8_UNORM}, {"X8B8G8R8", VIRTIO_GPU_FORMAT_X8B8G8R8_UNORM},
+    {"A8B8G8R8", VIRTIO_GPU_FORMAT_A8B8G8R8_UNORM}, {"R8G8B8X8", VIRTIO_GPU_FORMAT_R8G8B8X8_UNORM},
+};
+
+static const char *const step_names[] = {
+    "get_display_info", "resource_create_2d", "attach_backing", "set_scanout",
+    "draw", "transfer_to_host_2d", "resource_flush", "poke_pixel", NULL};
+
+const char *step_name(enum step_kind k) { return step_names[k]; }
+
+static int parse_step(struct ctx *c, const struct ynode *n, struct scenario_step *st)
+{
+    memset(st, 0, sizeof(*st));
+    st->line = n->line;
+    st->id = 1;
+    st->format = VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM;
+    const char *name;
+    const struct ynode *args = NULL;
+    if (n->kind == YN_SCALAR) {
+        name = n->str;
+    } else if (n->kind == YN_MAP && n->n == 1) {
+        name = ymap_key(n, 0)->str;
+        args = ymap_val(n, 0);
+        if (yscalar_is_null(args))
+            args = NULL;
+    } else {
+        return fail(c, n, "a step is a name ('- get_display_info') or a one-key mapping "
+                          "('- set_scanout: {id: 1}')");
+    }
+    int k = -1;
+    for (int i = 0; step_names[i]; i++)
+        if (!strcmp(step_names[i], name))
+            k = i;
+    if (k < 0)
+        return fail(c, n, "unknown step '%s' (expected get_display_info, resource_create_2d, "
+                          "attach_backing, set_scanout, draw, transfer_to_host_2d, "
+                          "resource_flush or poke_pixel)", name);
+    st->kind = (enum step_kind)k;
+    static const char *const kinfo[] = {NULL};
+    static const char *const kcreate[] = {"id", "format", "width", "height", NULL};
+    static const char *const kid[] = {"id", NULL};
+    static const char *const kscan[] = {"id", "scanout", "rect", NULL};
+    static const char *const kdraw[] = {"id", "pattern", NULL};
+    static const char *const kxfer[] = {"id", "rect", "offset", NULL};
+    static const char *const kflush[] = {"id", "rect", NULL};
+    static const char *const kpoke[] = {"id", "x", "y", "color", NULL};
+    static const char *const *allowed[] = {kinfo, kcreate, kid, kscan, kdraw, kxfer, kflush, kpoke};
+    st->pattern = "bars";
+    if (!args)
+        return st->kind == STEP_POKE_PIXEL ? fail(c, n, "poke_pixel needs x, y and color") : 0;
+    if (check_keys(c, args, name, allowed[k]))
+        return -1;
+    if (get_u32(c, args, "id", 0, UINT32_MAX, &st->id) ||
+        get_u32(c, args, "width", 1, 16384, &st->width) ||
+        get_u32(c, args, "height", 1, 16384, &st->height) ||
+        get_u32(c, args, "scanout", 0, 15, &st->scanout) ||
+        get_u32(c, args, "x", 0, 16383, &st->x) || get_u32(c, args, "y", 0, 16383, &st->y) ||
+        get_u32(c, args, "color", 0, 0xffffff, &st->color) ||
+        get_u64(c, args, "offset", 0, UINT64_MAX, &st->offset))
+        return -1;
+    st->has_offset = ymap_get(args, "offset") != NULL;
+    const struct ynode *f = ymap_get(args, "format");
+    if (f) {
+        bool ok = false;
+        for (size_t i = 0; f->kind == YN_SCALAR && i < sizeof(formats) / sizeof(formats[0]); i++)
+            if (!strcmp(formats[i].name, f->str)) {
+                st->format = formats[i].value;
+                ok = true;
+            }
+        uint64_t num;
+        if (!ok && yscalar_u64(f, &num) && num <= UINT32_MAX) { /* raw numbers test bad formats */
+            st->format = (uint32_t)num;
+            ok = true;
+        }
+        if (!ok)
+            return fail(c, f, "unknown format (B8G8R8X8, B8G8R8A8, X8R8G8B8, A8R8G8B8, R8G8B8X8, "
+                              "R8G8B8A8, X8B8G8R8, A8B8G8R8, or a number)");
+    }
+    const struct ynode *p = ymap_get(args, "pattern");
+    if (p && (p->kind != YN_SCALAR || !(st->pattern = pattern_lookup(p->str))))
+        return fail(c, p, "unknown pattern (expected bars or black)");
+    const struct ynode *r = ymap_get(args, "rect");
+    if (r && parse_rect(c, r, &st->rect))
+        return -1;
+    if (st->kind == STEP_POKE_PIXEL && (!ymap_get(args, "x") || !ymap_get(args, "y") ||
+                                        !ymap_get(args, "color")))
+        return fail(c, args, "poke_pixel needs x, y and color");
+    return 0;
+}
+
+static const char *const outcomes[] = {"ok", "timeout", "violation", "device-error",
+                                       "driver-error", NULL};
+static const char *const causes[] = {"device-broken", "queue-not-ready", "no-notify",
+                                     "avail-idx-not-advanced", "used-ring-mismatch",
+                                     "unexplained", NULL};
+
+bool outcome_valid(const char *s)
+{
+    for (int i = 0; outcomes[i]; i++)
+        if (!strcmp(outcomes[i], s))
+            return true;
+    return false;
+}
+
+static int parse_expect(struct ctx *c, const struct ynode *e, struct scenario *s)
+{
+    static const char *const keys[] = {"outcome", "violations", "cause", "display", NULL};
+    if (check_keys(c, e, "expect", keys))
+        return -1;
+    int o = 0;
+    if (choose(c, e, "outcome", outcomes, &o))
+        return -1;
+    s->expect_outcome = outcomes[o];
+    const struct ynode *v = ymap_get(e, "violations");
+    if (v) {
+        if (v->kind != YN_SEQ)
+            return fail(c, v, "'violations' must be a list of rule ids");
+        char rerr[256];
+        const struct rule_catalogue *cat = rules_builtin(rerr, sizeof(rerr));
+        for (size_t i = 0; i < v->n; i++) {
+            const struct ynode *id = v->items[i];
+            if (id->kind != YN_SCALAR)
+                return fail(c, id, "a rule id must be a string");
+            if (cat && !rules_find(cat, id->str))
+                return fail(c, id, "unknown rule id '%s' (see `vqsim rules`)", id->str);
+            if (s->n_expect_violations >= SCENARIO_MAX_EXPECT_VIOLATIONS)
+                return fail(c, id, "too many expected violations");
+            s->expect_violations[s->n_expect_violations++] = strdup(id->str);
+        }
+    }
+    int cause = -1;
+    if (ymap_get(e, "cause")) {
+        if (choose(c, e, "cause", causes, &cause))
+            return -1;
+        s->expect_cause = strdup(causes[cause]);
+    }
+    const struct ynode *d = ymap_get(e, "display");
+    if (d) {
+        static const char *const dk[] = {"active", "sha256", "pattern", NULL};
+        if (check_keys(c, d, "expect.display", dk))
+            return -1;
+        s->expect_display = true;
+        const struct ynode *a = ymap_get(d, "active");
+        if (a) {
+            if (!yscalar_bool(a, &s->expect_active))
+                return fail(c, a, "'active' must be true or false");
+            s->expect_active_set = true;
+        }
+        const struct ynode *h = ymap_get(d, "sha256");
+        if (h) {
+            bool ok = h->kind == YN_SCALAR && strlen(h->str) == 64;
+            for (size_t i = 0; ok && i < 64; i++)
+                ok = (h->str[i] >= '0' && h->str[i] <= '9') || (h->str[i] >= 'a' && h->str[i] <= 'f');
+            if (!ok)
+                return fail(c, h, "'sha256' must be 64 lower-case hex digits");
+            s->expect_sha256 = strdup(h->str);
+        }
+        const struct ynode *p = ymap_get(d, "pattern");
+        if (p && (p->kind != YN_SCALAR || !(s->expect_pattern = pattern_lookup(p->str))))
+            return fail(c, p, "unknown pattern (expected bars or black)");
+    }
+    return 0;
+}
+
+static void defaults(struct scenario *s)
+{
+    s->display_width = 1024; /* QEMU's default mode */
+    s->display_height = 768;
+    s->latency_ns = 10000;
+    s->ram_base = 0x40000000ull; /* aarch64 virt */
+    s->ram_size = 256ull << 20;
+    s->mmio_base = 0x0a003e00ull; /* virt: the last of the 32 virtio-mmio slots */
+    s->queue_size = 16;
+    s->layout = VQ_LAYOUT_SEPARATE;
+    s->queue_align = 4096;
+    s->timeout_ns = 1000000000ull;
+    s->expect_outcome = "ok";
+}
+
+static int parse(struct ctx *c, const struct ynode *root, struct scenario *s)
+{
+    static const char *const keys[] = {"name", "description", "device", "driver", "bugs",
+                                       "steps", "expect", NULL};
+    if (check_keys(c, root, "the scenario", keys))
+        return -1;
+    const char *name = NULL, *desc = NULL;
+    if (get_str(c, root, "name", &name) || get_str(c, root, "description", &desc))
+        return -1;
+    if (!name || !name[0])
+        return fail(c, root, "the scenario needs a 'name'");
+    for (const char *p = name; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' || *p == '_'))
+            return fail(c, ymap_get(root, "name"),
+                        "name '%s' may hold only a-z, 0-9, '-' and '_' (it names output files)",
+                        name);
+    s->name = dupstr(name);
+    s->description = dupstr(desc ? desc : "");
+    const struct ynode *dev = ymap_get(root, "device");
+    if (!dev)
+        return fail(c, root, "the scenario needs a 'device' section");
+    if (parse_device(c, dev, s))
+        return -1;
+    const struct ynode *drv = ymap_get(root, "driver");
+    if (drv && parse_driver(c, drv, s))
+        return -1;
+    if (s->transport_version == 1 && drv && ymap_get(drv, "layout"))
+        return fail(c, ymap_get(drv, "layout"), "'layout' applies to modern devices; a legacy "
+                                                "ring's layout is set by queue_align");
+    const struct ynode *bugs = ymap_get(root, "bugs");
+    if (bugs) {
+        if (bugs->kind != YN_SEQ)
+            return fail(c, bugs, "'bugs' must be a list");
+        for (size_t i = 0; i < bugs->n; i++)
+            if (parse_bug(c, bugs->items[i], s))
+                return -1;
+    }
+    const struct ynode *steps = ymap_get(root, "steps");
+    if (!steps || steps->kind != YN_SEQ || steps->n == 0)
+        return fail(c, steps ? steps : root, "the scenario needs a non-empty 'steps' list");
+    if (steps->n > SCENARIO_MAX_STEPS)
+        return fail(c, steps, "at most %d steps", SCENARIO_MAX_STEPS);
+    for (size_t i = 0; i < steps->n; i++)
+        if (parse_step(c, steps->items[i], &s->steps[s->n_steps++]))
+            return -1;
+    const struct ynode *e = ymap_get(root, "expect");
+    if (!e)
+        return fail(c, root, "the scenario needs an 'expect' section: a test that does not "
+                             "check the outcome checks nothing");
+    return parse_expect(c, e, s);
+}
+
+int scenario_load(const char *path, struct scenario *s, char *err, size_t errlen)
+{
+    memset(s, 0, sizeof(*s));
+    defaults(s);
+    s->file = strdup(path);
+    struct ctx c = {path, err, errlen};
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        return -1;
+    }
+    char *buf = malloc(SCENARIO_MAX_BYTES + 1);
+    size_t len = buf ? fread(buf, 1, SCENARIO_MAX_BYTES + 1, f) : 0;
+    int rerr = ferror(f);
+    fclose(f);
+    if (!buf || rerr) {
+        free(buf);
+        snprintf(err, errlen, "%s: cannot read", path);
+        return -1;
+    }
+    if (len > SCENARIO_MAX_BYTES) {
+        free(buf);
+        snprintf(err, errlen, "%s: larger than 1 MiB; not a scenario", path);
+        return -1;
+    }
+    char yerr[300];
+    struct ynode *root = ytree_parse(buf, len, yerr, sizeof(yerr));
+    free(buf);
+    if (!root) {
+        snprintf(err, errlen, "%s:%s", path, yerr);
+        return -1;
+    }
+    int rc = parse(&c, root, s);
+    ytree_free(root);
+    return rc;
+}
+
+void scenario_free(struct scenario *s)
+{
+    free(s->file);
+    free(s->name);
+    free(s->description);
+    for (uint32_t i = 0; i < s->n_expect_violations; i++)
+        free(s->expect_violations[i]);
+    free(s->expect_cause);
+    free(s->expect_sha256);
+    memset(s, 0, sizeof(*s));
+}

@@ -1,0 +1,38 @@
+/* test_pattern.c — see test_pattern.h.
+ *
+ * "bars": a picture where any misplaced row, column, channel or byte shows: a 1-pixel red border,
+ * eight colour bars over the top two thirds, below them a grey ramp (left) and an 8×8
+ * checkerboard (right), and a green diagonal from the top-left corner. Every row and column
+ * differs from its neighbours somewhere, so an off-by-one stride or offset changes the hash. */
+#include "test_pattern.h"
+
+#include <string.h>
+
+static const char *const names[] = {"bars", "black", NULL};
+
+const char *pattern_lookup(const char *name)
+{
+    for (int i = 0; names[i]; i++)
+        if (strcmp(names[i], name) == 0)
+            return names[i];
+    return NULL;
+}
+
+uint32_t pattern_pixel(const char *name, uint32_t x, uint32_t y, uint32_t w, uint32_t h)
+{
+    if (strcmp(name, "bars") != 0 || w == 0 || h == 0)
+        return 0x000000;
+    static const uint32_t bars[8] = {0xffffff, 0xffff00, 0x00ffff, 0x00ff00,
+                                     0xff00ff, 0xff0000, 0x0000ff, 0x000000};
+    if (x == 0 || y == 0 || x == w - 1 || y == h - 1)
+        return 0xff0000;
+    if (x == y)
+        return 0x00ff00;
+    if (y < h * 2 / 3)
+        return bars[(uint64_t)x * 8 / w];
+    if (x < w / 2) {
+        uint32_t v = (uint32_t)((uint64_t)x * 255 / (w / 2 ? w / 2 : 1));
+        return v << 16 | v << 8 | v;
+    }
+    return ((x / 8) + (y / 8)) % 2 ? 0xffffff : 0x202020;
+}

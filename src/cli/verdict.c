@@ -1,0 +1,285 @@
+/* verdict.c — see verdict.h. */
+#include "verdict.h"
+
+#include <string.h>
+
+void verdict_json_begin(struct jw *w)
+{
+    jw_obj_begin(w);
+    jw_kstr(w, "schema", VQSIM_RESULTS_SCHEMA);
+    jw_kstr(w, "vqsim_version", VQSIM_VERSION);
+    jw_key(w, "scenarios");
+    jw_arr_begin(w);
+}
+
+void verdict_json_end(struct jw *w, unsigned total, unsigned passed)
+{
+    jw_arr_end(w);
+    jw_key(w, "summary");
+    jw_obj_begin(w);
+    jw_ku64(w, "total", total);
+    jw_ku64(w, "passed", passed);
+    jw_ku64(w, "failed", total - passed);
+    jw_obj_end(w);
+    jw_obj_end(w);
+}
+
+static void json_expected(struct jw *w, const struct scenario *s)
+{
+    jw_key(w, "expected");
+    jw_obj_begin(w);
+    jw_kstr(w, "outcome", s->expect_outcome);
+    jw_key(w, "violations");
+    jw_arr_begin(w);
+    for (uint32_t i = 0; i < s->n_expect_violations; i++)
+        jw_str(w, s->expect_violations[i]);
+    jw_arr_end(w);
+    jw_kstr(w, "cause", s->expect_cause);
+    jw_key(w, "display");
+    if (!s->expect_display) {
+        jw_null(w);
+    } else {
+        jw_obj_begin(w);
+        if (s->expect_active_set)
+            jw_kbool(w, "active", s->expect_active);
+        if (s->expect_sha256)
+            jw_kstr(w, "sha256", s->expect_sha256);
+        if (s->expect_pattern)
+            jw_kstr(w, "pattern", s->expect_pattern);
+        jw_obj_end(w);
+    }
+    jw_obj_end(w);
+}
+
+static void json_queues(struct jw *w, const struct run_result *r)
+{
+    jw_key(w, "queues");
+    jw_arr_begin(w);
+    const struct virtq *vq = &r->gpu.ctrl;
+    if (vq->state) { /* the driver set the queue up */
+        const struct dev_queue *q = &r->m.dev.q[vq->index];
+        jw_obj_begin(w);
+        jw_ku64(w, "index", vq->index);
+        jw_ku64(w, "size", vq->num);
+        jw_key(w, "driver");
+        jw_obj_begin(w);
+        jw_khex(w, "desc", vq->desc_phys);
+        jw_khex(w, "avail", vq->avail_phys);
+        jw_khex(w, "used", vq->used_phys);
+        jw_obj_end(w);
+        jw_key(w, "device");
+        jw_obj_begin(w);
+        jw_khex(w, "desc", q->desc);
+        jw_khex(w, "avail", q->avail);
+        jw_khex(w, "used", q->used);
+        jw_ku64(w, "size", q->live_num);
+        jw_kbool(w, "ready", q->live);
+        jw_obj_end(w);
+        jw_ku64(w, "avail_idx", q->last_avail_idx);
+        jw_ku64(w, "used_idx", q->used_idx);
+        jw_obj_end(w);
+    }
+    jw_arr_end(w);
+}
+
+/* Name a ring address the way the device sees the rings (or NULL). */
+static const char *ring_what(const struct run_result *r, uint64_t addr)
+{
+    uint32_t idx;
+    for (uint32_t q = 0; q < MMIO_NUM_QUEUES; q++) {
+        const char *w = sr_classify(&r->m, q, addr, &idx);
+        if (w)
+            return w;
+    }
+    return NULL;
+}
+
+static void json_trace(struct jw *w, const struct run_result *r)
+{
+    jw_key(w, "trace");
+    jw_arr_begin(w);
+    for (size_t i = 0; i < r->m.trace.len; i++) {
+        const struct trace_event *e = &r->m.trace.ev[i];
+        jw_obj_begin(w);
+        jw_ku64(w, "t", e->t);
+        jw_kstr(w, "kind", trace_kind_name((enum trace_kind)e->kind));
+        switch ((enum trace_kind)e->kind) {
+        case TR_MMIO_READ:
+        case TR_MMIO_WRITE:
+            jw_khex(w, "offset", e->addr);
+            jw_kstr(w, "reg", e->what);
+            jw_khex(w, "value", e->value);
+            break;
+        case TR_RING_STORE:
+        case TR_RING_LOAD:
+            jw_khex(w, "addr", e->addr);
+            jw_ku64(w, "size", e->size);
+            jw_khex(w, "value", e->value);
+            jw_kstr(w, "what", ring_what(r, e->addr));
+            if (e->count > 1)
+                jw_ku64(w, "count", e->count);
+            break;
+        case TR_NOTIFY:
+            jw_ku64(w, "queue", e->queue);
+            break;
+        case TR_POP:
+            jw_ku64(w, "queue", e->queue);
+            jw_ku64(w, "head", e->addr);
+            jw_ku64(w, "avail_idx", e->value);
+            break;
+        case TR_USED:
+            jw_ku64(w, "queue", e->queue);
+            jw_khex(w, "addr", e->addr);
+            jw_ku64(w, "id", e->aux);
+            jw_ku64(w, "len", e->value);
+            break;
+        case TR_IRQ:
+            jw_khex(w, "value", e->value);
+            jw_kstr(w, "what", e->what);
+            break;
+        case TR_VIOLATION:
+            jw_kstr(w, "rule", e->what);
+            break;
+        default:
+            jw_kstr(w, "what", e->what);
+            if (e->addr)
+                jw_khex(w, "addr", e->addr);
+            if (e->value)
+                jw_ku64(w, "value", e->value);
+            break;
+        }
+        if (e->note)
+            jw_kstr(w, "note", e->note);
+        jw_obj_end(w);
+    }
+    jw_arr_end(w);
+}
+
+void verdict_json_scenario(struct jw *w, const struct scenario *s, const struct run_result *r)
+{
+    jw_obj_begin(w);
+    jw_kstr(w, "name", s->name);
+    jw_kstr(w, "file", s->file);
+    jw_kstr(w, "description", s->description);
+    jw_kbool(w, "passed", r->passed);
+    jw_key(w, "failures");
+    jw_arr_begin(w);
+    for (uint32_t i = 0; i < r->n_failures; i++)
+        jw_str(w, r->failures[i]);
+    jw_arr_end(w);
+    jw_kstr(w, "outcome", r->outcome);
+    json_expected(w, s);
+
+    jw_key(w, "device");
+    jw_obj_begin(w);
+    jw_kstr(w, "transport", s->transport_version == 1 ? "legacy" : "modern");
+    jw_ku64(w, "version", s->transport_version);
+    jw_kstr(w, "profile", "qemu");
+    jw_key(w, "display");
+    jw_obj_begin(w);
+    jw_ku64(w, "width", s->display_width);
+    jw_ku64(w, "height", s->display_height);
+    jw_obj_end(w);
+    jw_obj_end(w);
+
+    jw_key(w, "steps");
+    jw_arr_begin(w);
+    for (uint32_t i = 0; i < r->n_steps; i++) {
+        const struct step_result *st = &r->steps[i];
+        jw_obj_begin(w);
+        jw_kstr(w, "step", st->name);
+        jw_kstr(w, "status", step_status_name(st->status));
+        jw_key(w, "response");
+        if (st->response)
+            jw_hex(w, st->response);
+        else
+            jw_null(w);
+        jw_ku64(w, "time_ns", st->t);
+        jw_kstr(w, "detail", st->detail);
+        jw_obj_end(w);
+    }
+    jw_arr_end(w);
+
+    jw_key(w, "violations");
+    jw_arr_begin(w);
+    for (uint32_t i = 0; i < r->m.n_violations; i++) {
+        const struct violation *v = &r->m.violations[i];
+        jw_obj_begin(w);
+        jw_kstr(w, "rule", v->rule->id);
+        jw_kstr(w, "section", v->rule->section);
+        jw_kstr(w, "title", v->rule->title);
+        jw_kstr(w, "level", v->rule->level);
+        jw_kstr(w, "message", v->message);
+        jw_ku64(w, "time_ns", v->t);
+        jw_obj_end(w);
+    }
+    jw_arr_end(w);
+
+    jw_key(w, "diagnosis");
+    if (!r->has_diag || !r->diag.cause) {
+        jw_null(w);
+    } else {
+        jw_obj_begin(w);
+        jw_kstr(w, "cause", r->diag.cause);
+        jw_kstr(w, "section", r->diag.section);
+        jw_kstr(w, "title", r->diag.title);
+        jw_kstr(w, "message", r->diag.message);
+        jw_key(w, "evidence");
+        jw_obj_begin(w);
+        for (int i = 0; i < r->diag.n_evidence; i++)
+            jw_kstr(w, r->diag.evidence[i].key, r->diag.evidence[i].value);
+        jw_obj_end(w);
+        jw_obj_end(w);
+    }
+
+    const struct gpu_scanout *so = &r->m.gpu.scanout;
+    jw_key(w, "display");
+    jw_obj_begin(w);
+    jw_ku64(w, "scanout", 0);
+    jw_kstr(w, "state", scanout_state_name(so->state));
+    jw_kbool(w, "active", so->state == SCANOUT_ACTIVE);
+    jw_ku64(w, "width", so->width);
+    jw_ku64(w, "height", so->height);
+    jw_ku64(w, "flushes", so->flushes);
+    jw_kstr(w, "sha256", r->sha256);
+    jw_kstr(w, "png", r->png);
+    jw_obj_end(w);
+
+    json_queues(w, r);
+    json_trace(w, r);
+    jw_obj_end(w);
+}
+
+void verdict_print(FILE *f, const struct scenario *s, const struct run_result *r, bool verbose)
+{
+    fprintf(f, "%s %-40s %-12s", r->passed ? "PASS" : "FAIL", s->name, r->outcome);
+    if (r->has_diag && r->diag.cause)
+        fprintf(f, " cause=%s", r->diag.cause);
+    if (r->m.n_violations) {
+        fprintf(f, " violations=");
+        for (uint32_t i = 0, shown = 0; i < r->m.n_violations; i++) {
+            bool dup = false;
+            for (uint32_t j = 0; j < i; j++)
+                dup |= r->m.violations[j].rule == r->m.violations[i].rule;
+            if (!dup)
+                fprintf(f, "%s%s", shown++ ? "," : "", r->m.violations[i].rule->id);
+        }
+    }
+    if (r->m.gpu.scanout.state == SCANOUT_ACTIVE)
+        fprintf(f, " display=%.12s", r->sha256);
+    fputc('\n', f);
+    if (r->passed && !verbose)
+        return;
+    for (uint32_t i = 0; i < r->n_failures; i++)
+        fprintf(f, "    - %s\n", r->failures[i]);
+    for (uint32_t i = 0; i < r->m.n_violations; i++) {
+        const struct violation *v = &r->m.violations[i];
+        fprintf(f, "    violation %s (§%s %s, %s) at %llu ns: %s\n", v->rule->id, v->rule->section,
+                v->rule->title, v->rule->level, (unsigned long long)v->t, v->message);
+    }
+    if (r->has_diag && r->diag.cause) {
+        fprintf(f, "    diagnosis %s (§%s): %s\n", r->diag.cause, r->diag.section, r->diag.message);
+        for (int i = 0; i < r->diag.n_evidence; i++)
+            fprintf(f, "      %s = %s\n", r->diag.evidence[i].key, r->diag.evidence[i].value);
+    }
+}

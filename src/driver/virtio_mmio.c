@@ -1,0 +1,186 @@
+/* virtio_mmio.c — virtio-mmio transport, driver side (§4.2). See virtio_mmio.h. */
+#include "virtio_mmio.h"
+
+#include "virtio_hal.h"
+
+static uint32_t rd(struct vmmio *d, uint32_t off) { return vhal_mmio_read32(d->base + off); }
+static void wr(struct vmmio *d, uint32_t off, uint32_t v) { vhal_mmio_write32(d->base + off, v); }
+
+/* Poll a register until (value & mask) == want, or the deadline passes. */
+static int wait_reg(struct vmmio *d, uint32_t off, uint32_t mask, uint32_t want)
+{
+    uint64_t deadline = vhal_now_ns() + d->timeout_ns;
+    uint64_t delay = 1000;
+    for (;;) {
+        if ((rd(d, off) & mask) == want)
+            return VIRTIO_OK;
+        if (vhal_now_ns() >= deadline)
+            return VIRTIO_ERR_TIMEOUT;
+        vhal_delay_ns(delay);
+        if (delay < 1000000)
+            delay *= 2;
+    }
+}
+
+int vmmio_probe(struct vmmio *d, uintptr_t base, uint64_t timeout_ns)
+{
+    if (!d)
+        return VIRTIO_ERR_INVALID;
+    struct vmmio z = {0};
+    *d = z;
+    d->base = base;
+    d->timeout_ns = timeout_ns ? timeout_ns : 1000000000ull;
+    /* §4.2.3.1.1: magic and version first; ignore the device if either is wrong. */
+    if (rd(d, VIRTIO_MMIO_MAGIC_VALUE) != VIRTIO_MMIO_MAGIC)
+        return VIRTIO_ERR_NO_DEVICE;
+    d->version = rd(d, VIRTIO_MMIO_VERSION);
+    if (d->version != 1 && d->version != 2)
+        return VIRTIO_ERR_NO_DEVICE;
+    d->device_id = rd(d, VIRTIO_MMIO_DEVICE_ID);
+    if (d->device_id == 0) /* a placeholder slot: touch nothing else */
+        return VIRTIO_ERR_NO_DEVICE;
+    return VIRTIO_OK;
+}
+
+static void set_status(struct vmmio *d, uint8_t bits)
+{
+    d->status = (uint8_t)(d->status | bits); /* §2.1.1: never clear a bit the driver set */
+    wr(d, VIRTIO_MMIO_STATUS, d->status);
+}
+
+int vmmio_begin_init(struct vmmio *d)
+{
+    if (!d || !d->base)
+        return VIRTIO_ERR_INVALID;
+    /* Step 1: reset. Wait for the device to read back 0 (§4.2.2.1: it may take time). */
+    d->status = 0;
+    wr(d, VIRTIO_MMIO_STATUS, 0);
+    int rc = wait_reg(d, VIRTIO_MMIO_STATUS, 0xffu, 0);
+    if (rc != VIRTIO_OK)
+        return rc;
+    if (d->version == 1) /* §4.2.4: the legacy device needs the page size before any QueuePFN */
+        wr(d, VIRTIO_MMIO_GUEST_PAGE_SIZE, VIRTQ_LEGACY_PAGE_SIZE);
+    set_status(d, VIRTIO_STATUS_ACKNOWLEDGE); /* step 2 */
+    set_status(d, VIRTIO_STATUS_DRIVER);      /* step 3 */
+    return VIRTIO_OK;
+}
+
+int vmmio_negotiate(struct vmmio *d, uint64_t wanted)
+{
+    if (!d)
+        return VIRTIO_ERR_INVALID;
+    /* Step 4: both 32-bit halves, selecting each before reading it (§4.2.2.2). A legacy device
+     * shows only the low half. */
+    wr(d, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+    uint64_t offered = rd(d, VIRTIO_MMIO_DEVICE_FEATURES);
+    if (d->version == 2) {
+        wr(d, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
+        offered |= (uint64_t)rd(d, VIRTIO_MMIO_DEVICE_FEATURES) << 32;
+    }
+    d->device_features = offered;
+    if (d->version == 2) {
+        /* §6.1: a driver for a modern device MUST accept VERSION_1; without it, give up. */
+        if (!(offered & (1ull << VIRTIO_F_VERSION_1))) {
+            vmmio_fail(d);
+            return VIRTIO_ERR_FEATURES;
+        }
+        wanted |= 1ull << VIRTIO_F_VERSION_1;
+    }
+    uint64_t accept = wanted & offered; /* §2.2.1: never accept what was not offered */
+    d->features = accept;
+    wr(d, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+    wr(d, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)accept);
+    if (d->version == 1) /* §3.1.2: legacy has no FEATURES_OK step */
+        return VIRTIO_OK;
+    wr(d, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+    wr(d, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(accept >> 32));
+    set_status(d, VIRTIO_STATUS_FEATURES_OK); /* step 5 */
+    /* Step 6: the device may refuse the subset; it says so by not keeping the bit. */
+    if (!(rd(d, VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_FEATURES_OK)) {
+        vmmio_fail(d);
+        return VIRTIO_ERR_FEATURES;
+    }
+    return VIRTIO_OK;
+}
+
+static void wr64(struct vmmio *d, uint32_t lo_off, uint64_t v)
+{
+    wr(d, lo_off, (uint32_t)v);
+    wr(d, lo_off + 4u, (uint32_t)(v >> 32));
+}
+
+int vmmio_setup_queue(struct vmmio *d, struct virtq *vq, uint16_t index, uint16_t num,
+                      enum vq_layout_kind kind, uint32_t legacy_align)
+{
+    if (!d || !vq || num == 0)
+        return VIRTIO_ERR_INVALID;
+    wr(d, VIRTIO_MMIO_QUEUE_SEL, index);
+    /* Not already in use (§4.2.3.2 step 2 / §4.2.4 step 2). */
+    if (d->version == 2 ? rd(d, VIRTIO_MMIO_QUEUE_READY) != 0 : rd(d, VIRTIO_MMIO_QUEUE_PFN) != 0)
+        return VIRTIO_ERR_QUEUE;
+    uint32_t max = rd(d, VIRTIO_MMIO_QUEUE_NUM_MAX);
+    if (max == 0 || num > max) /* §4.2.2.2: QueueNum MUST NOT exceed QueueNumMax */
+        return VIRTIO_ERR_QUEUE;
+    int rc = vq_create(vq, index, num, d->version == 1 ? VQ_LAYOUT_LEGACY : kind, legacy_align);
+    if (rc != VIRTIO_OK)
+        return rc;
+    wr(d, VIRTIO_MMIO_QUEUE_NUM, num);
+    if (d->version == 1) {
+        wr(d, VIRTIO_MMIO_QUEUE_ALIGN, legacy_align);
+        wr(d, VIRTIO_MMIO_QUEUE_PFN, (uint32_t)(vq->desc_phys / VIRTQ_LEGACY_PAGE_SIZE));
+        return VIRTIO_OK;
+    }
+    wr64(d, VIRTIO_MMIO_QUEUE_DESC_LOW, vq->desc_phys);
+    wr64(d, VIRTIO_MMIO_QUEUE_DRIVER_LOW, vq->avail_phys);
+    wr64(d, VIRTIO_MMIO_QUEUE_DEVICE_LOW, vq->used_phys);
+    wr(d, VIRTIO_MMIO_QUEUE_READY, 1); /* last: the device latches the addresses now */
+    return VIRTIO_OK;
+}
+
+int vmmio_driver_ok(struct vmmio *d)
+{
+    if (!d)
+        return VIRTIO_ERR_INVALID;
+    set_status(d, VIRTIO_STATUS_DRIVER_OK);
+    return VIRTIO_OK;
+}
+
+void vmmio_fail(struct vmmio *d)
+{
+    if (d)
+        set_status(d, VIRTIO_STATUS_FAILED);
+}
+
+void vmmio_notify(struct vmmio *d, uint16_t queue)
+{
+    wr(d, VIRTIO_MMIO_QUEUE_NOTIFY, queue);
+}
+
+uint32_t vmmio_ack_interrupt(struct vmmio *d)
+{
+    uint32_t isr = rd(d, VIRTIO_MMIO_INTERRUPT_STATUS);
+    uint32_t handled = isr & (VIRTIO_MMIO_INT_VRING | VIRTIO_MMIO_INT_CONFIG);
+    if (handled) /* §4.2.2.2: acknowledge what was handled, never undefined bits */
+        wr(d, VIRTIO_MMIO_INTERRUPT_ACK, handled);
+    return isr;
+}
+
+uint32_t vmmio_read_status(struct vmmio *d)
+{
+    return rd(d, VIRTIO_MMIO_STATUS);
+}
+
+uint32_t vmmio_config_read32(struct vmmio *d, uint32_t offset)
+{
+    if (d->version == 1) /* no generation counter on legacy */
+        return rd(d, VIRTIO_MMIO_CONFIG + offset);
+    /* §2.4.1: read until ConfigGeneration is the same before and after. Bounded. */
+    uint32_t v = 0;
+    for (int tries = 0; tries < 16; tries++) {
+        uint32_t g0 = rd(d, VIRTIO_MMIO_CONFIG_GENERATION);
+        v = rd(d, VIRTIO_MMIO_CONFIG + offset);
+        if (rd(d, VIRTIO_MMIO_CONFIG_GENERATION) == g0)
+            break;
+    }
+    return v;
+}

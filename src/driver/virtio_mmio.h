@@ -1,0 +1,58 @@
+/* virtio_mmio.h — the virtio-mmio transport, driver side (§4.2), version 1 (legacy, §4.2.4) and
+ * version 2. Handles probing, the status sequence of §3.1.1, feature negotiation, queue setup,
+ * notification, interrupt acknowledgement and device-config reads. All access via virtio_hal.h.
+ */
+#ifndef VIRTIO_MMIO_H
+#define VIRTIO_MMIO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "virtqueue.h"
+
+struct vmmio {
+    uintptr_t base;
+    uint32_t version;    /* 1 = legacy, 2 = modern */
+    uint32_t device_id;
+    uint64_t device_features;
+    uint64_t features;   /* negotiated */
+    uint8_t status;      /* what the driver last wrote */
+    uint64_t timeout_ns; /* bound on every wait for a register to read back */
+};
+
+/* §4.2.3.1.1: read MagicValue, Version and DeviceID, in that order; VIRTIO_ERR_NO_DEVICE for a
+ * bad magic, an unknown version or device id 0 (the driver then touches nothing else). */
+int vmmio_probe(struct vmmio *d, uintptr_t base, uint64_t timeout_ns);
+
+/* §3.1.1 steps 1–3: reset (and wait for Status to read back 0), ACKNOWLEDGE, DRIVER. */
+int vmmio_begin_init(struct vmmio *d);
+
+/* §3.1.1 steps 4–6: read the offered features, accept `wanted` ∩ offered (VERSION_1 is required
+ * on version 2), and on version 2 set FEATURES_OK and read it back. */
+int vmmio_negotiate(struct vmmio *d, uint64_t wanted);
+
+/* §4.2.3.2 (version 2) / §4.2.4 (version 1): create `vq` with `num` entries in the layout the
+ * transport needs and tell the device where it is. For version 1 `kind` is ignored and the
+ * legacy layout with `legacy_align` is used (written to QueueAlign). */
+int vmmio_setup_queue(struct vmmio *d, struct virtq *vq, uint16_t index, uint16_t num,
+                      enum vq_layout_kind kind, uint32_t legacy_align);
+
+/* §3.1.1 step 8. */
+int vmmio_driver_ok(struct vmmio *d);
+
+/* §3.1.1: on an unrecoverable error, set FAILED. */
+void vmmio_fail(struct vmmio *d);
+
+/* §4.2.3.3: write the queue index to QueueNotify. */
+void vmmio_notify(struct vmmio *d, uint16_t queue);
+
+/* §4.2.3.4: read InterruptStatus and acknowledge the bits this driver handles; returns the bits. */
+uint32_t vmmio_ack_interrupt(struct vmmio *d);
+
+/* Current device status (for DEVICE_NEEDS_RESET checks). */
+uint32_t vmmio_read_status(struct vmmio *d);
+
+/* 32-bit read of device config at `offset` (§4.2.2 config space starts at 0x100). */
+uint32_t vmmio_config_read32(struct vmmio *d, uint32_t offset);
+
+#endif /* VIRTIO_MMIO_H */

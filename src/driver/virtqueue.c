@@ -1,0 +1,263 @@
+/* virtqueue.c — driver side of the split virtqueue (§2.6). See virtqueue.h for the contract. */
+#include "virtqueue.h"
+
+#include "virtio_hal.h"
+
+static uint32_t align_up(uint32_t x, uint32_t a) { return (x + a - 1u) & ~(a - 1u); }
+static bool is_pow2(uint32_t x) { return x != 0 && (x & (x - 1u)) == 0; }
+
+int vq_layout_modern(uint32_t num, enum vq_layout_kind kind, struct vq_layout *out)
+{
+    if (!out || num == 0 || num > VIRTQ_MAX_SIZE)
+        return VIRTIO_ERR_INVALID;
+    if (kind != VQ_LAYOUT_SEPARATE && kind != VQ_LAYOUT_PACKED)
+        return VIRTIO_ERR_INVALID;
+    out->num = num;
+    out->desc_size = VIRTQ_DESC_BYTES(num);
+    out->avail_size = VIRTQ_AVAIL_BYTES(num);
+    out->used_size = VIRTQ_USED_BYTES(num);
+    if (kind == VQ_LAYOUT_SEPARATE) {
+        out->desc_off = out->avail_off = out->used_off = 0;
+        out->total = out->desc_size + out->avail_size + out->used_size;
+        return VIRTIO_OK;
+    }
+    /* §2.6 alignment table: desc 16, avail 2, used 4 — back to back, no more than required. */
+    out->desc_off = 0;
+    out->avail_off = align_up(out->desc_size, VIRTQ_AVAIL_ALIGN);
+    out->used_off = align_up(out->avail_off + out->avail_size, VIRTQ_USED_ALIGN);
+    out->total = out->used_off + out->used_size;
+    return VIRTIO_OK;
+}
+
+int vq_layout_legacy(uint32_t num, uint32_t align, struct vq_layout *out)
+{
+    if (!out || num == 0 || num > VIRTQ_MAX_SIZE || !is_pow2(align))
+        return VIRTIO_ERR_INVALID;
+    /* §2.6.2: desc and avail (with used_event) contiguous, used ring at the next `align`
+     * boundary. (The spec's ALIGN macro is misprinted; this is the intended round-up.) */
+    out->num = num;
+    out->desc_size = VIRTQ_DESC_BYTES(num);
+    out->avail_size = VIRTQ_AVAIL_BYTES(num);
+    out->used_size = VIRTQ_USED_BYTES(num);
+    out->desc_off = 0;
+    out->avail_off = out->desc_size;
+    out->used_off = align_up(out->avail_off + out->avail_size, align);
+    out->total = out->used_off + align_up(out->used_size, align);
+    return VIRTIO_OK;
+}
+
+static void zero(volatile void *p, size_t n)
+{
+    volatile uint8_t *b = p;
+    for (size_t i = 0; i < n; i++)
+        b[i] = 0;
+}
+
+static int alloc_region(struct virtq *vq, int slot, uint32_t size, uint32_t align, uint64_t *phys,
+                        void **virt)
+{
+    void *p = vhal_dma_alloc(size, align, VHAL_DMA_RING, phys);
+    if (!p)
+        return VIRTIO_ERR_NOMEM;
+    vq->region[slot] = p;
+    vq->region_size[slot] = size;
+    *virt = p;
+    return VIRTIO_OK;
+}
+
+int vq_create(struct virtq *vq, uint16_t index, uint16_t num, enum vq_layout_kind kind,
+              uint32_t legacy_align)
+{
+    if (!vq || num == 0)
+        return VIRTIO_ERR_INVALID;
+    struct virtq z = {0};
+    *vq = z;
+    vq->index = index;
+    vq->num = num;
+    vq->kind = kind;
+    int rc = kind == VQ_LAYOUT_LEGACY ? vq_layout_legacy(num, legacy_align, &vq->layout)
+                                      : vq_layout_modern(num, kind, &vq->layout);
+    if (rc != VIRTIO_OK)
+        return rc;
+
+    void *d, *a, *u;
+    if (kind == VQ_LAYOUT_SEPARATE) {
+        if ((rc = alloc_region(vq, 0, vq->layout.desc_size, VIRTQ_DESC_ALIGN, &vq->desc_phys, &d)) ||
+            (rc = alloc_region(vq, 1, vq->layout.avail_size, VIRTQ_AVAIL_ALIGN, &vq->avail_phys, &a)) ||
+            (rc = alloc_region(vq, 2, vq->layout.used_size, VIRTQ_USED_ALIGN, &vq->used_phys, &u))) {
+            vq_destroy(vq);
+            return rc;
+        }
+    } else {
+        /* One region: legacy needs it aligned to QueueAlign (the PFN is a page number). */
+        uint32_t align = VIRTQ_DESC_ALIGN;
+        if (kind == VQ_LAYOUT_LEGACY) /* QueuePFN is a page number: the region starts on a page */
+            align = legacy_align > VIRTQ_LEGACY_PAGE_SIZE ? legacy_align : VIRTQ_LEGACY_PAGE_SIZE;
+        void *base;
+        if ((rc = alloc_region(vq, 0, vq->layout.total, align, &vq->desc_phys, &base)))
+            return rc;
+        d = base;
+        a = (uint8_t *)base + vq->layout.avail_off;
+        u = (uint8_t *)base + vq->layout.used_off;
+        vq->avail_phys = vq->desc_phys + vq->layout.avail_off;
+        vq->used_phys = vq->desc_phys + vq->layout.used_off;
+    }
+    vq->desc = d;
+    vq->avail = a;
+    vq->used = u;
+
+    uint64_t state_phys;
+    vq->state = vhal_dma_alloc(sizeof(*vq->state) * num, 8, VHAL_DMA_PRIVATE, &state_phys);
+    if (!vq->state) {
+        vq_destroy(vq);
+        return VIRTIO_ERR_NOMEM;
+    }
+    for (uint16_t i = 0; i < num; i++) {
+        vq->state[i].token = NULL;
+        vq->state[i].next = (uint16_t)(i + 1u);
+        vq->state[i].flags = 0;
+        vq->state[i].chain_len = 0;
+    }
+    vq->free_head = 0;
+    vq->num_free = num;
+
+    /* vhal_dma_alloc returns zeroed memory, but a platform may recycle: zero the rings through
+     * the accessors that matter. §2.6.10.1: the driver MUST initialise used.flags to 0. */
+    zero(vq->desc, vq->layout.desc_size);
+    vhal_ring_store16(&vq->avail->flags, 0);
+    vhal_ring_store16(&vq->avail->idx, 0);
+    vhal_ring_store16(&vq->used->flags, 0);
+    return VIRTIO_OK;
+}
+
+void vq_destroy(struct virtq *vq)
+{
+    if (!vq)
+        return;
+    for (int i = 0; i < 3; i++) {
+        if (vq->region[i])
+            vhal_dma_free(vq->region[i], vq->region_size[i]);
+        vq->region[i] = NULL;
+    }
+    if (vq->state)
+        vhal_dma_free(vq->state, sizeof(*vq->state) * vq->num);
+    vq->state = NULL;
+    vq->desc = NULL;
+    vq->avail = NULL;
+    vq->used = NULL;
+}
+
+static void write_desc(struct virtq *vq, uint16_t i, const struct vq_buf *b, uint16_t flags,
+                       uint16_t next)
+{
+    volatile struct virtq_desc *d = &vq->desc[i];
+    vhal_ring_store64(&d->addr, b->phys);
+    vhal_ring_store32(&d->len, b->len);
+    vhal_ring_store16(&d->flags, flags);
+    vhal_ring_store16(&d->next, next);
+    vq->state[i].flags = flags;
+}
+
+int vq_add(struct virtq *vq, const struct vq_buf *out, unsigned n_out, const struct vq_buf *in,
+           unsigned n_in, void *token)
+{
+    if (!vq || !vq->state || !token || n_out + n_in == 0 || (n_out && !out) || (n_in && !in))
+        return VIRTIO_ERR_INVALID;
+    if (vq->broken)
+        return VIRTIO_ERR_BROKEN;
+    unsigned total = n_out + n_in;
+    if (total > vq->num_free)
+        return VIRTIO_ERR_NOSPC;
+
+    /* §2.6.4.2 / §2.6.5.2: readable buffers first, then writable; NEXT on all but the last. */
+    uint16_t head = vq->free_head;
+    uint16_t i = head;
+    for (unsigned k = 0; k < total; k++) {
+        const struct vq_buf *b = k < n_out ? &out[k] : &in[k - n_out];
+        uint16_t flags = k < n_out ? 0 : VIRTQ_DESC_F_WRITE;
+        uint16_t next = vq->state[i].next; /* the free list link: the next free descriptor */
+        if (k + 1 < total)
+            flags |= VIRTQ_DESC_F_NEXT;
+        write_desc(vq, i, b, flags, k + 1 < total ? next : 0);
+        if (k + 1 < total)
+            i = next;
+        else
+            vq->free_head = next;
+    }
+    vq->num_free = (uint16_t)(vq->num_free - total);
+    vq->state[head].token = token;
+    vq->state[head].chain_len = (uint16_t)total;
+
+    /* §2.6.13.2: the head goes into the next free slot of the available ring; it becomes visible
+     * to the device only when vq_kick_prepare publishes avail.idx after a write barrier. */
+    vhal_ring_store16(&vq->avail->ring[vq->avail_idx % vq->num], head);
+    vq->avail_idx++;
+    return VIRTIO_OK;
+}
+
+bool vq_kick_prepare(struct virtq *vq)
+{
+    if (!vq || !vq->state || vq->broken || vq->avail_idx == vq->published_idx)
+        return false;
+    /* Pairing A (§2.6.13.3): descriptor and ring-entry stores before the idx store. */
+    vhal_wmb();
+    vhal_ring_store16(&vq->avail->idx, vq->avail_idx);
+    vq->published_idx = vq->avail_idx;
+    /* Pairing B (§2.6.13.4): the idx store before the load that decides about notifying; without
+     * it the device could see the old idx and the driver the old NO_NOTIFY flag. */
+    vhal_mb();
+    uint16_t flags = vhal_ring_load16(&vq->used->flags);
+    return (flags & VIRTQ_USED_F_NO_NOTIFY) == 0; /* §2.6.10.1 */
+}
+
+bool vq_has_used(struct virtq *vq)
+{
+    if (!vq || !vq->state)
+        return false;
+    return vhal_ring_load16(&vq->used->idx) != vq->last_used_idx;
+}
+
+int vq_get_used(struct virtq *vq, void **token, uint32_t *len)
+{
+    if (!vq || !vq->state)
+        return VIRTIO_ERR_INVALID;
+    if (vq->broken)
+        return VIRTIO_ERR_BROKEN;
+    uint16_t used_idx = vhal_ring_load16(&vq->used->idx);
+    if (used_idx == vq->last_used_idx)
+        return VIRTIO_ERR_EMPTY;
+    /* Never more newly used than in flight: a device that says otherwise is broken. */
+    uint16_t in_flight = (uint16_t)(vq->avail_idx - vq->last_used_idx);
+    if ((uint16_t)(used_idx - vq->last_used_idx) > in_flight) {
+        vq->broken = true;
+        return VIRTIO_ERR_BAD_USED;
+    }
+    /* Pairing C (§2.6.14): read the element only after seeing the idx that covers it. */
+    vhal_rmb();
+    volatile struct virtq_used_elem *e = &vq->used->ring[vq->last_used_idx % vq->num];
+    uint32_t id = vhal_ring_load32(&e->id);
+    uint32_t l = vhal_ring_load32(&e->len);
+    if (id >= vq->num || vq->state[id].token == NULL) {
+        vq->broken = true; /* not the head of a chain in flight (Linux: "id %u is not a head") */
+        return VIRTIO_ERR_BAD_USED;
+    }
+    vq->last_used_idx++;
+
+    /* Return the chain to the free list, walking the private copy, not the shared table. */
+    struct vq_desc_state *s = &vq->state[id];
+    void *t = s->token;
+    uint16_t n = s->chain_len;
+    uint16_t last = (uint16_t)id;
+    for (uint16_t k = 1; k < n; k++)
+        last = vq->state[last].next;
+    vq->state[last].next = vq->free_head;
+    vq->free_head = (uint16_t)id;
+    vq->num_free = (uint16_t)(vq->num_free + n);
+    s->token = NULL;
+    s->chain_len = 0;
+    if (token)
+        *token = t;
+    if (len)
+        *len = l;
+    return VIRTIO_OK;
+}

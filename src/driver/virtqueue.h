@@ -1,0 +1,107 @@
+/* virtqueue.h — the driver side of a split virtqueue (VirtIO 1.1 §2.6).
+ *
+ * Ownership: the descriptor table and the available ring are written by the driver and read by
+ * the device; the used ring is written by the device (except used.flags, which the driver sets
+ * to 0 at creation, §2.6.10.1). The driver keeps a private shadow of every descriptor it wrote
+ * and of avail.idx, so it never reads back memory the device could have changed.
+ *
+ * Usage: vq_layout_*() to compute where the parts go, vq_create() to allocate and initialise,
+ * then per request vq_add() + vq_kick_prepare() (+ the transport's notify when it says so), and
+ * vq_get_used() to reclaim. Single-threaded: the caller serialises calls on one queue.
+ */
+#ifndef VIRTQUEUE_H
+#define VIRTQUEUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "virtio_spec.h"
+#include "virtio_status.h"
+
+/* Where the three parts of a queue go (§2.6 for modern devices, §2.6.2 for legacy ones). */
+enum vq_layout_kind {
+    VQ_LAYOUT_SEPARATE = 0, /* modern: three allocations, each at its own alignment */
+    VQ_LAYOUT_PACKED = 1,   /* modern: one allocation, parts back to back at 16/2/4 alignment */
+    VQ_LAYOUT_LEGACY = 2,   /* legacy: one allocation, used ring at the next QueueAlign boundary */
+};
+
+/* The page size a legacy driver writes to GuestPageSize; legacy rings start on a page (§4.2.4). */
+#define VIRTQ_LEGACY_PAGE_SIZE 4096u
+
+/* Offsets of the parts inside one region (PACKED, LEGACY) and the region's size. For SEPARATE
+ * the offsets are 0 and the sizes say how much each allocation needs. */
+struct vq_layout {
+    uint32_t num;
+    uint32_t desc_off, avail_off, used_off;
+    uint32_t desc_size, avail_size, used_size;
+    uint32_t total;
+};
+
+/* §2.6: modern layouts. Sizes include the event fields (used_event, avail_event). */
+int vq_layout_modern(uint32_t num, enum vq_layout_kind kind, struct vq_layout *out);
+/* §2.6.2: legacy layout with the used ring at ALIGN(avail end incl. used_event, align). */
+int vq_layout_legacy(uint32_t num, uint32_t align, struct vq_layout *out);
+
+/* One buffer of a chain: device-visible address and length. */
+struct vq_buf {
+    uint64_t phys;
+    uint32_t len;
+};
+
+/* Private per-descriptor state: the trusted copy of what the driver wrote. */
+struct vq_desc_state {
+    void *token;        /* caller's cookie, on the head of a chain in flight; NULL otherwise */
+    uint16_t next;      /* chain link or free-list link */
+    uint16_t flags;     /* flags as written */
+    uint16_t chain_len; /* on a head: descriptors in the chain */
+    uint16_t pad;
+};
+
+struct virtq {
+    uint16_t index;
+    uint16_t num;
+    enum vq_layout_kind kind;
+    /* The rings, as the driver sees them and as the device must be told. */
+    volatile struct virtq_desc *desc;
+    volatile struct virtq_avail *avail;
+    volatile struct virtq_used *used;
+    uint64_t desc_phys, avail_phys, used_phys;
+    struct vq_layout layout;
+    void *region[3];         /* allocations to free: 1 (packed/legacy) or 3 (separate) */
+    size_t region_size[3];
+    /* Driver-private bookkeeping (never shared with the device). */
+    struct vq_desc_state *state;
+    uint16_t free_head;
+    uint16_t num_free;
+    uint16_t avail_idx;      /* shadow of avail.idx: the next value to publish */
+    uint16_t published_idx;  /* avail.idx as last stored */
+    uint16_t last_used_idx;  /* next used element to consume */
+    bool broken;             /* latched on a device error; cleared only by vq_destroy */
+};
+
+/* Allocate the rings (VHAL_DMA_RING) and the private state, zero them, link the free list.
+ * num must be 1..32768; a power of two is not required by the split ring (§2.6 is descriptive)
+ * but legacy devices and most implementations expect one. */
+int vq_create(struct virtq *vq, uint16_t index, uint16_t num, enum vq_layout_kind kind,
+              uint32_t legacy_align);
+void vq_destroy(struct virtq *vq);
+
+/* Write a chain of n_out device-readable then n_in device-writable buffers (§2.6.4.2 order) and
+ * its avail ring entry. Not visible to the device until vq_kick_prepare. */
+int vq_add(struct virtq *vq, const struct vq_buf *out, unsigned n_out, const struct vq_buf *in,
+           unsigned n_in, void *token);
+
+/* Publish what vq_add wrote (§2.6.13.3) and decide whether the device wants a notification
+ * (§2.6.13.4). Returns true when the caller must notify. */
+bool vq_kick_prepare(struct virtq *vq);
+
+/* Take the next used element if there is one (§2.6.14): VIRTIO_ERR_EMPTY when there is none,
+ * VIRTIO_ERR_BAD_USED (and the queue latched broken) when the device returned an id that is not
+ * the head of a chain in flight. On success the chain's descriptors are free again. */
+int vq_get_used(struct virtq *vq, void **token, uint32_t *len);
+
+/* True when vq_get_used would find an element (a load of used.idx, no side effects). */
+bool vq_has_used(struct virtq *vq);
+
+#endif /* VIRTQUEUE_H */

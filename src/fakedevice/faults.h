@@ -1,0 +1,49 @@
+/* faults.h — replayed driver bugs, applied at the bus between the real driver and the device.
+ *
+ * The driver source stays correct; a scenario names the bug and this layer rewrites what crosses
+ * the seam, as the buggy driver would have produced it:
+ *   drop-mmio-write     {reg: NAME, nth: K}          the K-th write to NAME never happens
+ *   rewrite-mmio-write  {reg: NAME, value: V, nth: K} the K-th write to NAME carries V instead
+ *   rewrite-ring-store  {field: F, value: V, nth: K, queue: Q}
+ *                       the K-th driver store to ring field F (desc.addr, desc.len, desc.flags,
+ *                       desc.next, avail.flags, avail.idx, avail.ring, used.flags) stores V
+ * nth 0 means every occurrence. Each rewritten access is marked in the trace.
+ */
+#ifndef FAULTS_H
+#define FAULTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct machine;
+
+enum fault_kind { FAULT_DROP_MMIO_WRITE, FAULT_REWRITE_MMIO_WRITE, FAULT_REWRITE_RING_STORE };
+
+#define FAULT_MAX 16
+
+struct fault {
+    enum fault_kind kind;
+    uint32_t reg;          /* MMIO offset */
+    const char *field;     /* ring field name (static string from the accepted list) */
+    uint32_t queue;
+    uint64_t value;
+    uint32_t nth;          /* 1-based occurrence, 0 = all */
+    uint32_t seen;         /* occurrences so far */
+    uint32_t fired;
+    const char *label;     /* static: "drop-mmio-write" … (for the trace) */
+};
+
+struct fault_list {
+    struct fault f[FAULT_MAX];
+    uint32_t n;
+};
+
+/* The ring field names rewrite-ring-store accepts (NULL-terminated). */
+extern const char *const fault_ring_fields[];
+
+/* Apply to an MMIO write: false when the write is dropped; *value may be rewritten. */
+bool faults_mmio_write(struct machine *m, uint32_t off, uint32_t *value, const char **note);
+/* Apply to a driver ring store at gpa: *value may be rewritten. */
+void faults_ring_store(struct machine *m, uint64_t gpa, uint64_t *value, const char **note);
+
+#endif /* FAULTS_H */

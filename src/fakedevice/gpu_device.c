@@ -1,0 +1,389 @@
+/* gpu_device.c — see gpu_device.h. */
+#include "gpu_device.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "machine.h"
+
+#define GPU_MAX_HOSTMEM (256ull << 20) /* QEMU's max_hostmem default */
+#define GPU_MAX_BACKING_ENTRIES 16384u
+#define GPU_MIN_SCANOUT 16u            /* QEMU refuses smaller scanout rectangles */
+
+const char *scanout_state_name(enum scanout_state s)
+{
+    switch (s) {
+    case SCANOUT_ACTIVE: return "active";
+    case SCANOUT_INACTIVE: return "inactive";
+    default: return "not-initialized";
+    }
+}
+
+void gpu_device_init(struct gpu_device *g, uint32_t width, uint32_t height)
+{
+    memset(g, 0, sizeof(*g));
+    g->scanout.width = width;
+    g->scanout.height = height;
+    g->scanout.fb = calloc((size_t)width * height, 3);
+}
+
+static void resource_free(struct gpu_resource *r)
+{
+    free(r->pixels);
+    free(r->backing);
+    memset(r, 0, sizeof(*r));
+}
+
+void gpu_device_destroy(struct gpu_device *g)
+{
+    for (uint32_t i = 0; i < g->n_res; i++)
+        resource_free(&g->res[i]);
+    free(g->res);
+    free(g->scanout.fb);
+    memset(g, 0, sizeof(*g));
+}
+
+static void scanout_disable(struct gpu_device *g)
+{
+    if (g->scanout.state == SCANOUT_ACTIVE)
+        g->scanout.state = SCANOUT_INACTIVE; /* QEMU: "Display output is not active." */
+    g->scanout.resource_id = 0;
+}
+
+void gpu_device_reset(struct machine *m)
+{
+    struct gpu_device *g = &m->gpu;
+    for (uint32_t i = 0; i < g->n_res; i++)
+        resource_free(&g->res[i]);
+    g->n_res = 0;
+    scanout_disable(g);
+}
+
+static struct gpu_resource *find_res(struct gpu_device *g, uint32_t id)
+{
+    for (uint32_t i = 0; i < g->n_res; i++)
+        if (g->res[i].id == id)
+            return &g->res[i];
+    return NULL;
+}
+
+bool gpu_format_to_rgb(uint32_t format, const uint8_t *px, uint8_t rgb[3])
+{
+    int r, gr, b; /* byte positions in memory, per the format's name */
+    switch (format) {
+    case VIRTIO_GPU_FORMAT_B8G8R8A8_UNORM:
+    case VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM: r = 2, gr = 1, b = 0; break;
+    case VIRTIO_GPU_FORMAT_A8R8G8B8_UNORM:
+    case VIRTIO_GPU_FORMAT_X8R8G8B8_UNORM: r = 1, gr = 2, b = 3; break;
+    case VIRTIO_GPU_FORMAT_R8G8B8A8_UNORM:
+    case VIRTIO_GPU_FORMAT_R8G8B8X8_UNORM: r = 0, gr = 1, b = 2; break;
+    case VIRTIO_GPU_FORMAT_A8B8G8R8_UNORM:
+    case VIRTIO_GPU_FORMAT_X8B8G8R8_UNORM: r = 3, gr = 2, b = 1; break;
+    default: return false;
+    }
+    rgb[0] = px[r];
+    rgb[1] = px[gr];
+    rgb[2] = px[b];
+    return true;
+}
+
+/* QEMU's rectangle test: inside the resource (no minimum size). */
+static bool rect_inside(const struct virtio_gpu_rect *r, const struct gpu_resource *res)
+{
+    return r->x <= res->width && r->y <= res->height && r->width <= res->width &&
+           r->height <= res->height && r->x + (uint64_t)r->width <= res->width &&
+           r->y + (uint64_t)r->height <= res->height;
+}
+
+/* Copy `len` bytes from the backing at byte `offset`; returns the bytes copied (short backing
+ * copies less, silently, as QEMU's iov_to_buf). */
+static size_t backing_read(struct machine *m, const struct gpu_resource *res, uint64_t offset,
+                           uint8_t *dst, size_t len)
+{
+    size_t done = 0;
+    for (uint32_t i = 0; i < res->n_backing && done < len; i++) {
+        uint64_t elen = res->backing[i].length;
+        if (offset >= elen) {
+            offset -= elen;
+            continue;
+        }
+        size_t n = elen - offset < len - done ? (size_t)(elen - offset) : len - done;
+        const void *src = gm_ptr(&m->mem, res->backing[i].addr + offset, n);
+        if (!src)
+            break;
+        memcpy(dst + done, src, n);
+        done += n;
+        offset = 0;
+    }
+    return done;
+}
+
+/* Each handler reads its body from the chain and returns the response type. A body shorter than
+ * the command struct gets OK_NODATA with no effect (QEMU's VIRTIO_GPU_FILL_CMD). */
+#define FILL_CMD(m, c, cmd)                                                                      \
+    do {                                                                                         \
+        if (sr_read((m), (c), 0, &(cmd), sizeof(cmd)) < sizeof(cmd)) {                           \
+            machine_trace((m), TR_DEVICE, 0, sizeof(cmd), 0,                                     \
+                          "command body truncated: answered OK_NODATA, nothing done");           \
+            return VIRTIO_GPU_RESP_OK_NODATA;                                                    \
+        }                                                                                        \
+    } while (0)
+
+static uint32_t cmd_get_display_info(struct machine *m, struct virtio_gpu_resp_display_info *resp)
+{
+    memset(resp->pmodes, 0, sizeof(resp->pmodes));
+    resp->pmodes[0].r.width = m->gpu.scanout.width;
+    resp->pmodes[0].r.height = m->gpu.scanout.height;
+    resp->pmodes[0].enabled = 1;
+    return VIRTIO_GPU_RESP_OK_DISPLAY_INFO;
+}
+
+static uint32_t cmd_create_2d(struct machine *m, const struct sr_chain *c)
+{
+    struct virtio_gpu_resource_create_2d cmd;
+    FILL_CMD(m, c, cmd);
+    struct gpu_device *g = &m->gpu;
+    uint8_t rgb[3], px[4] = {0};
+    if (cmd.resource_id == 0 || find_res(g, cmd.resource_id))
+        return VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
+    if (!gpu_format_to_rgb(cmd.format, px, rgb))
+        return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
+    uint64_t bytes = (uint64_t)cmd.width * cmd.height * 4;
+    if (bytes == 0 || bytes > GPU_MAX_HOSTMEM)
+        return VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY;
+    if (g->n_res == g->cap_res) {
+        uint32_t cap = g->cap_res ? 2 * g->cap_res : 8;
+        struct gpu_resource *n = realloc(g->res, cap * sizeof(*n));
+        if (!n)
+            return VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY;
+        g->res = n;
+        g->cap_res = cap;
+    }
+    uint8_t *pixels = calloc(1, (size_t)bytes);
+    if (!pixels)
+        return VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY;
+    struct gpu_resource *r = &g->res[g->n_res++];
+    memset(r, 0, sizeof(*r));
+    r->id = cmd.resource_id;
+    r->format = cmd.format;
+    r->width = cmd.width;
+    r->height = cmd.height;
+    r->pixels = pixels;
+    return VIRTIO_GPU_RESP_OK_NODATA;
+}
+
+static uint32_t cmd_unref(struct machine *m, const struct sr_chain *c)
+{
+    struct virtio_gpu_resource_unref cmd;
+    FILL_CMD(m, c, cmd);
+    struct gpu_device *g = &m->gpu;
+    struct gpu_resource *r = find_res(g, cmd.resource_id);
+    if (!r)
+        return VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
+    if (g->scanout.resource_id == r->id)
+        scanout_disable(g);
+    resource_free(r);
+    *r = g->res[--g->n_res];
+    return VIRTIO_GPU_RESP_OK_NODATA;
+}
+
+static uint32_t cmd_attach_backing(struct machine *m, const struct sr_chain *c)
+{
+    struct virtio_gpu_resource_attach_backing cmd;
+    FILL_CMD(m, c, cmd);
+    struct gpu_resource *r = find_res(&m->gpu, cmd.resource_id);
+    if (!r)
+        return VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
+    if (r->backing || cmd.nr_entries > GPU_MAX_BACKING_ENTRIES)
+        return VIRTIO_GPU_RESP_ERR_UNSPEC;
+    size_t bytes = sizeof(struct virtio_gpu_mem_entry) * cmd.nr_entries;
+    struct virtio_gpu_mem_entry *e = malloc(bytes ? bytes : 1);
+    if (!e)
+        return VIRTIO_GPU_RESP_ERR_UNSPEC;
+    if (sr_read(m, c, sizeof(cmd), e, bytes) != bytes) {
+        free(e);
+        return VIRTIO_GPU_RESP_ERR_UNSPEC;
+    }
+    for (uint32_t i = 0; i < cmd.nr_entries; i++) {
+        if (e[i].length == 0 || !gm_contains(&m->mem, e[i].addr, e[i].length)) {
+            machine_trace(m, TR_DEVICE, e[i].addr, e[i].length, 0,
+                          "backing entry cannot be mapped: ERR_UNSPEC");
+            free(e);
+            return VIRTIO_GPU_RESP_ERR_UNSPEC;
+        }
+    }
+    r->backing = e;
+    r->n_backing = cmd.nr_entries;
+    return VIRTIO_GPU_RESP_OK_NODATA;
+}
+
+static uint32_t cmd_detach_backing(struct machine *m, const struct sr_chain *c)
+{
+    struct virtio_gpu_resource_detach_backing cmd;
+    FILL_CMD(m, c, cmd);
+    struct gpu_resource *r = find_res(&m->gpu, cmd.resource_id);
+    if (!r)
+        return VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
+    if (!r->backing)
+        return VIRTIO_GPU_RESP_ERR_UNSPEC;
+    free(r->backing);
+    r->backing = NULL;
+    r->n_backing = 0;
+    return VIRTIO_GPU_RESP_OK_NODATA;
+}
+
+static uint32_t cmd_set_scanout(struct machine *m, const struct sr_chain *c)
+{
+    struct virtio_gpu_set_scanout cmd;
+    FILL_CMD(m, c, cmd);
+    struct gpu_device *g = &m->gpu;
+    if (cmd.scanout_id >= 1)
+        return VIRTIO_GPU_RESP_ERR_INVALID_SCANOUT_ID;
+    if (cmd.resource_id == 0) {
+        scanout_disable(g);
+        return VIRTIO_GPU_RESP_OK_NODATA;
+    }
+    struct gpu_resource *r = find_res(g, cmd.resource_id);
+    if (!r)
+        return VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
+    if (!r->backing) /* QEMU ≥ 6: find_check_resource(require_backing) */
+        return VIRTIO_GPU_RESP_ERR_UNSPEC;
+    if (!rect_inside(&cmd.r, r) || cmd.r.width < GPU_MIN_SCANOUT || cmd.r.height < GPU_MIN_SCANOUT)
+        return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
+    g->scanout.state = SCANOUT_ACTIVE;
+    g->scanout.resource_id = r->id;
+    g->scanout.r = cmd.r;
+    return VIRTIO_GPU_RESP_OK_NODATA;
+}
+
+static uint32_t cmd_transfer_to_host_2d(struct machine *m, const struct sr_chain *c)
+{
+    struct virtio_gpu_transfer_to_host_2d cmd;
+    FILL_CMD(m, c, cmd);
+    struct gpu_resource *r = find_res(&m->gpu, cmd.resource_id);
+    if (!r)
+        return VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
+    if (!r->backing)
+        return VIRTIO_GPU_RESP_ERR_UNSPEC;
+    if (!rect_inside(&cmd.r, r))
+        return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
+    /* Row h of the rectangle comes from backing offset `offset + stride*h` (QEMU). */
+    uint64_t stride = (uint64_t)r->width * 4;
+    size_t row = (size_t)cmd.r.width * 4;
+    for (uint32_t h = 0; h < cmd.r.height; h++) {
+        uint8_t *dst = r->pixels + ((uint64_t)(cmd.r.y + h) * r->width + cmd.r.x) * 4;
+        if (backing_read(m, r, cmd.offset + stride * h, dst, row) < row) {
+            machine_trace(m, TR_DEVICE, cmd.resource_id, h, 0,
+                          "transfer ran past the backing: partial copy (QEMU: no error)");
+            break;
+        }
+    }
+    return VIRTIO_GPU_RESP_OK_NODATA;
+}
+
+static uint32_t cmd_resource_flush(struct machine *m, const struct sr_chain *c)
+{
+    struct virtio_gpu_resource_flush cmd;
+    FILL_CMD(m, c, cmd);
+    struct gpu_device *g = &m->gpu;
+    struct gpu_resource *r = find_res(g, cmd.resource_id);
+    if (!r)
+        return VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
+    if (!rect_inside(&cmd.r, r))
+        return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
+    struct gpu_scanout *s = &g->scanout;
+    if (s->state != SCANOUT_ACTIVE || s->resource_id != r->id || !s->fb)
+        return VIRTIO_GPU_RESP_OK_NODATA; /* not shown anywhere: a no-op */
+    /* The flushed rectangle, clipped to what the scanout shows, reaches the display. */
+    for (uint32_t y = cmd.r.y; y < cmd.r.y + cmd.r.height; y++) {
+        if (y < s->r.y || y >= s->r.y + s->r.height || y - s->r.y >= s->height)
+            continue;
+        for (uint32_t x = cmd.r.x; x < cmd.r.x + cmd.r.width; x++) {
+            if (x < s->r.x || x >= s->r.x + s->r.width || x - s->r.x >= s->width)
+                continue;
+            const uint8_t *px = r->pixels + ((uint64_t)y * r->width + x) * 4;
+            uint8_t *out = s->fb + ((uint64_t)(y - s->r.y) * s->width + (x - s->r.x)) * 3;
+            gpu_format_to_rgb(r->format, px, out);
+        }
+    }
+    s->flushes++;
+    return VIRTIO_GPU_RESP_OK_NODATA;
+}
+
+void gpu_device_process_queue(struct machine *m, uint32_t qi)
+{
+    struct sr_chain *c = &m->chain;
+    uint32_t pushed = 0;
+    while (sr_pop(m, qi, c) == SR_OK) {
+        if (qi == VIRTIO_GPU_QUEUE_CURSOR) { /* cursor commands get no payload, len 0 */
+            sr_push(m, qi, c->head, 0);
+            pushed++;
+            continue;
+        }
+        struct virtio_gpu_ctrl_hdr hdr;
+        if (sr_read(m, c, 0, &hdr, sizeof(hdr)) < sizeof(hdr)) {
+            /* QEMU parks such a command forever: it is never answered. */
+            machine_trace(m, TR_DEVICE, c->head, c->readable, 0,
+                          "command shorter than the 24-byte header: never answered");
+            continue;
+        }
+        union {
+            struct virtio_gpu_ctrl_hdr hdr;
+            struct virtio_gpu_resp_display_info info;
+        } resp;
+        memset(&resp, 0, sizeof(resp));
+        size_t resp_len = sizeof(resp.hdr);
+        uint32_t type;
+        m->gpu.commands++;
+        switch (hdr.type) {
+        case VIRTIO_GPU_CMD_GET_DISPLAY_INFO:
+            type = cmd_get_display_info(m, &resp.info);
+            resp_len = sizeof(resp.info);
+            break;
+        case VIRTIO_GPU_CMD_RESOURCE_CREATE_2D: type = cmd_create_2d(m, c); break;
+        case VIRTIO_GPU_CMD_RESOURCE_UNREF: type = cmd_unref(m, c); break;
+        case VIRTIO_GPU_CMD_SET_SCANOUT: type = cmd_set_scanout(m, c); break;
+        case VIRTIO_GPU_CMD_RESOURCE_FLUSH: type = cmd_resource_flush(m, c); break;
+        case VIRTIO_GPU_CMD_TRANSFER_TO_HOST_2D: type = cmd_transfer_to_host_2d(m, c); break;
+        case VIRTIO_GPU_CMD_RESOURCE_ATTACH_BACKING: type = cmd_attach_backing(m, c); break;
+        case VIRTIO_GPU_CMD_RESOURCE_DETACH_BACKING: type = cmd_detach_backing(m, c); break;
+        default: type = VIRTIO_GPU_RESP_ERR_UNSPEC; break;
+        }
+        if (type >= VIRTIO_GPU_RESP_ERR_UNSPEC) {
+            m->gpu.errors++;
+            resp_len = sizeof(resp.hdr);
+        }
+        resp.hdr.type = type;
+        if (hdr.flags & VIRTIO_GPU_FLAG_FENCE) { /* §5.7.6.7: echo the fence */
+            resp.hdr.flags = VIRTIO_GPU_FLAG_FENCE;
+            resp.hdr.fence_id = hdr.fence_id;
+            resp.hdr.ctx_id = hdr.ctx_id;
+        }
+        /* used.len = bytes actually written (a short writable area truncates, as QEMU). */
+        size_t written = sr_write(m, c, &resp, resp_len);
+        sr_push(m, qi, c->head, (uint32_t)written);
+        pushed++;
+    }
+    if (pushed)
+        mmio_device_raise_used_irq(m, qi);
+}
+
+uint32_t gpu_device_config_read(struct machine *m, uint32_t off)
+{
+    switch (off) {
+    case 0: return m->gpu.events_read;
+    case 4: return 0;
+    case 8: return 1;  /* num_scanouts */
+    case 12: return 0; /* num_capsets: 2D only */
+    default: return 0;
+    }
+}
+
+void gpu_device_config_write(struct machine *m, uint32_t off, uint32_t value, const char **note)
+{
+    if (off == 4) {
+        m->gpu.events_read &= ~value; /* §5.7.4: events_clear */
+        return;
+    }
+    *note = "ignored: read-only gpu config field";
+}

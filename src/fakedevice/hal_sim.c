@@ -1,0 +1,155 @@
+/* hal_sim.c — virtio_hal.h implemented on the simulated machine.
+ *
+ * Every call is recorded in the trace in program order. MMIO goes through the replayed-bug layer
+ * (faults.c) to the register file; ring stores too. Time is virtual: vhal_delay_ns advances the
+ * clock and lets the device run the work that falls due, so a 5-second timeout costs
+ * microseconds. Without a current machine (a programming error in the harness) accesses read as
+ * all-ones and are dropped, as a bus with nothing behind it would.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "../driver/virtio_hal.h"
+#include "machine.h"
+
+static struct machine *mach(void) { return machine_current(); }
+
+static bool in_window(const struct machine *m, uintptr_t addr)
+{
+    return addr >= m->cfg.mmio_base && addr - m->cfg.mmio_base < VIRTIO_MMIO_WINDOW_SIZE;
+}
+
+uint32_t vhal_mmio_read32(uintptr_t addr)
+{
+    struct machine *m = mach();
+    if (!m)
+        return 0xffffffffu;
+    if (!in_window(m, addr)) {
+        struct trace_event *e = machine_trace(m, TR_MMIO_READ, addr, 0xffffffffu, 4, NULL);
+        if (e)
+            e->note = "no device at this address";
+        return 0xffffffffu;
+    }
+    uint32_t off = (uint32_t)(addr - m->cfg.mmio_base);
+    const char *note = NULL;
+    uint32_t v = 0;
+    if (off % 4)
+        note = "ignored: unaligned register access";
+    else
+        v = mmio_device_read(m, off, &note);
+    struct trace_event *e = machine_trace(m, TR_MMIO_READ, off, v, 4, mmio_reg_name(off));
+    if (e)
+        e->note = note;
+    return v;
+}
+
+void vhal_mmio_write32(uintptr_t addr, uint32_t value)
+{
+    struct machine *m = mach();
+    if (!m)
+        return;
+    if (!in_window(m, addr)) {
+        struct trace_event *e = machine_trace(m, TR_MMIO_WRITE, addr, value, 4, NULL);
+        if (e)
+            e->note = "no device at this address";
+        return;
+    }
+    uint32_t off = (uint32_t)(addr - m->cfg.mmio_base);
+    const char *note = NULL;
+    bool keep = faults_mmio_write(m, off, &value, &note);
+    /* Record first, so the trace shows the write before whatever the device does about it;
+     * keep the index, as the array may grow while the device works. */
+    struct trace_event *e = machine_trace(m, TR_MMIO_WRITE, off, value, 4, mmio_reg_name(off));
+    size_t idx = e ? (size_t)(e - m->trace.ev) : SIZE_MAX;
+    const char *dev_note = NULL;
+    if (!keep)
+        dev_note = note;
+    else if (off % 4)
+        dev_note = "ignored: unaligned register access";
+    else
+        mmio_device_write(m, off, value, &dev_note);
+    if (idx != SIZE_MAX)
+        m->trace.ev[idx].note = dev_note ? dev_note : note;
+}
+
+void *vhal_dma_alloc(size_t size, size_t align, enum vhal_dma_use use, uint64_t *phys)
+{
+    struct machine *m = mach();
+    if (!m || !phys)
+        return NULL;
+    return machine_dma_alloc(m, size, align, (unsigned)use, phys);
+}
+
+void vhal_dma_free(void *ptr, size_t size)
+{
+    (void)ptr; /* bump allocation: memory is reclaimed with the machine */
+    (void)size;
+}
+
+uint64_t vhal_virt_to_phys(const void *ptr)
+{
+    struct machine *m = mach();
+    return m ? gm_gpa_of(&m->mem, ptr) : UINT64_MAX;
+}
+
+static void ring_store(volatile void *p, uint64_t v, uint8_t size)
+{
+    struct machine *m = mach();
+    if (!m)
+        return;
+    uint64_t gpa = gm_gpa_of(&m->mem, p);
+    const char *note = NULL;
+    if (gpa != UINT64_MAX)
+        faults_ring_store(m, gpa, &v, &note);
+    switch (size) {
+    case 2: *(volatile uint16_t *)p = (uint16_t)v; break;
+    case 4: *(volatile uint32_t *)p = (uint32_t)v; break;
+    default: *(volatile uint64_t *)p = v; break;
+    }
+    struct trace_event *e = machine_trace(m, TR_RING_STORE, gpa, v, size, NULL);
+    if (e)
+        e->note = note;
+}
+
+static uint64_t ring_load(const volatile void *p, uint8_t size)
+{
+    struct machine *m = mach();
+    uint64_t v;
+    switch (size) {
+    case 2: v = *(const volatile uint16_t *)p; break;
+    default: v = *(const volatile uint32_t *)p; break;
+    }
+    if (m)
+        machine_trace(m, TR_RING_LOAD, gm_gpa_of(&m->mem, p), v, size, NULL);
+    return v;
+}
+
+uint16_t vhal_ring_load16(const volatile uint16_t *p) { return (uint16_t)ring_load(p, 2); }
+uint32_t vhal_ring_load32(const volatile uint32_t *p) { return (uint32_t)ring_load(p, 4); }
+void vhal_ring_store16(volatile uint16_t *p, uint16_t v) { ring_store(p, v, 2); }
+void vhal_ring_store32(volatile uint32_t *p, uint32_t v) { ring_store(p, v, 4); }
+void vhal_ring_store64(volatile uint64_t *p, uint64_t v) { ring_store(p, v, 8); }
+
+static void barrier(const char *what)
+{
+    struct machine *m = mach();
+    if (m)
+        machine_trace(m, TR_BARRIER, 0, 0, 0, what);
+}
+
+void vhal_mb(void) { barrier("mb"); }
+void vhal_rmb(void) { barrier("rmb"); }
+void vhal_wmb(void) { barrier("wmb"); }
+
+uint64_t vhal_now_ns(void)
+{
+    struct machine *m = mach();
+    return m ? m->now : 0;
+}
+
+void vhal_delay_ns(uint64_t ns)
+{
+    struct machine *m = mach();
+    if (m)
+        machine_advance(m, m->now + (ns ? ns : 1));
+}

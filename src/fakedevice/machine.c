@@ -1,0 +1,150 @@
+/* machine.c — see machine.h. */
+#include "machine.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct machine *current;
+
+void machine_set_current(struct machine *m) { current = m; }
+struct machine *machine_current(void) { return current; }
+
+/* Default arenas, as offsets into RAM: rings, buffers, framebuffers, driver-private. */
+static const uint64_t arena_offset[4] = {0x00100000, 0x00200000, 0x01000000, 0x00300000};
+
+int machine_init(struct machine *m, const struct machine_config *cfg,
+                 const struct rule_catalogue *rules)
+{
+    memset(m, 0, sizeof(*m));
+    m->cfg = *cfg;
+    m->rules = rules;
+    if (gm_init(&m->mem, cfg->ram_base, cfg->ram_size) != 0)
+        return -1;
+    trace_init(&m->trace);
+    m->violations = calloc(MACHINE_MAX_VIOLATIONS, sizeof(*m->violations));
+    if (!m->violations) {
+        gm_destroy(&m->mem);
+        return -1;
+    }
+    for (int i = 0; i < 4; i++) {
+        m->arena[i].next = cfg->ram_base + arena_offset[i];
+        m->arena[i].pin = cfg->place[i];
+    }
+    mmio_device_init(&m->dev, cfg->transport_version);
+    gpu_device_init(&m->gpu, cfg->display_width, cfg->display_height);
+    return 0;
+}
+
+void machine_destroy(struct machine *m)
+{
+    gpu_device_destroy(&m->gpu);
+    trace_free(&m->trace);
+    free(m->violations);
+    gm_destroy(&m->mem);
+    if (current == m)
+        current = NULL;
+    memset(m, 0, sizeof(*m));
+}
+
+struct trace_event *machine_trace(struct machine *m, enum trace_kind kind, uint64_t addr,
+                                  uint64_t value, uint8_t size, const char *what)
+{
+    struct trace_event e = {.t = m->now, .addr = addr, .value = value, .kind = (uint16_t)kind,
+                            .size = size, .what = what};
+    return trace_add(&m->trace, &e);
+}
+
+static void vviolation(struct machine *m, const char *id, int queue, const char *fmt, va_list ap)
+{
+    const struct rule *r = rules_find(m->rules, id);
+    if (!r) { /* a check without a catalogue entry is a vqsim bug: say so loudly, don't crash */
+        fprintf(stderr, "vqsim: internal error: rule '%s' is not in spec/rules.yaml\n", id);
+        r = rules_find(m->rules, "vqsim.unknown-rule");
+        if (!r)
+            return;
+    }
+    if (m->n_violations >= MACHINE_MAX_VIOLATIONS) {
+        m->dropped_violations++;
+        return;
+    }
+    struct violation *v = &m->violations[m->n_violations++];
+    v->rule = r;
+    v->t = m->now;
+    v->queue = (uint8_t)(queue < 0 ? 0xff : queue);
+    vsnprintf(v->message, sizeof(v->message), fmt, ap);
+    struct trace_event *e = machine_trace(m, TR_VIOLATION, 0, 0, 0, r->id);
+    if (e)
+        e->queue = v->queue;
+}
+
+void machine_violation(struct machine *m, const char *id, int queue, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vviolation(m, id, queue, fmt, ap);
+    va_end(ap);
+}
+
+void machine_break_device(struct machine *m, const char *id, int queue, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vviolation(m, id, queue, fmt, ap);
+    va_end(ap);
+    mmio_device_set_broken(m, id);
+}
+
+void machine_schedule_queue(struct machine *m, uint32_t q)
+{
+    struct dev_queue *dq = &m->dev.q[q];
+    uint64_t at = m->now + m->cfg.device_latency_ns;
+    if (!dq->pending || at < dq->pending_at) {
+        dq->pending = true;
+        dq->pending_at = at;
+    }
+}
+
+void machine_advance(struct machine *m, uint64_t t)
+{
+    for (;;) {
+        int best = -1;
+        for (uint32_t q = 0; q < MMIO_NUM_QUEUES; q++) {
+            struct dev_queue *dq = &m->dev.q[q];
+            if (dq->pending && dq->pending_at <= t &&
+                (best < 0 || dq->pending_at < m->dev.q[best].pending_at))
+                best = (int)q;
+        }
+        if (best < 0)
+            break;
+        struct dev_queue *dq = &m->dev.q[best];
+        if (dq->pending_at > m->now)
+            m->now = dq->pending_at;
+        dq->pending = false;
+        gpu_device_process_queue(m, (uint32_t)best);
+    }
+    if (t > m->now)
+        m->now = t;
+}
+
+void *machine_dma_alloc(struct machine *m, uint64_t size, uint64_t align, unsigned use,
+                        uint64_t *phys)
+{
+    if (use > 3 || size == 0 || align == 0 || (align & (align - 1)) != 0)
+        return NULL;
+    struct dma_arena *a = &m->arena[use];
+    uint64_t addr;
+    if (a->pin) { /* the scenario pinned this one: exactly there, alignment as the user said */
+        addr = a->pin;
+        a->pin = 0;
+    } else {
+        addr = (a->next + align - 1) & ~(align - 1);
+    }
+    void *p = gm_ptr(&m->mem, addr, size);
+    if (!p)
+        return NULL;
+    a->next = addr + size;
+    memset(p, 0, size);
+    *phys = addr;
+    return p;
+}

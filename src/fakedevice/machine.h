@@ -1,0 +1,94 @@
+/* machine.h — the simulated machine: guest RAM, one virtio-mmio gpu, a virtual clock, the trace,
+ * the violations found, and the replayed driver bugs sitting on the bus.
+ *
+ * The driver reaches it only through virtio_hal.h (hal_sim.c); the harness builds it from a
+ * scenario, runs the driver, and reads the verdict out of it. Everything is deterministic: no
+ * wall-clock time, no randomness, no host addresses in anything reported.
+ */
+#ifndef MACHINE_H
+#define MACHINE_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "faults.h"
+#include "gpu_device.h"
+#include "guest_memory.h"
+#include "mmio_device.h"
+#include "rules.h"
+#include "split_ring.h"
+#include "trace.h"
+
+#define MACHINE_MAX_VIOLATIONS 256
+
+enum machine_profile { PROFILE_QEMU = 0 };
+
+struct violation {
+    const struct rule *rule;
+    uint64_t t;
+    uint8_t queue;
+    char message[320];
+};
+
+/* Where vhal_dma_alloc puts memory of each use: a bump cursor per use, optionally pinned. */
+struct dma_arena {
+    uint64_t next; /* next free guest-physical address */
+    uint64_t pin;  /* if non-zero: the next allocation goes exactly here (then cleared) */
+};
+
+struct machine_config {
+    uint64_t ram_base, ram_size;
+    uint64_t mmio_base;
+    uint32_t transport_version;   /* 1 legacy, 2 modern */
+    uint32_t display_width, display_height;
+    uint64_t device_latency_ns;   /* notify → the device looks at the queue */
+    enum machine_profile profile;
+    uint64_t place[4];            /* pinned first allocation per vhal_dma_use, 0 = default */
+};
+
+struct machine {
+    struct machine_config cfg;
+    const struct rule_catalogue *rules;
+    struct guest_memory mem;
+    struct trace trace;
+    struct mmio_device dev;
+    struct gpu_device gpu;
+    struct fault_list faults;
+    struct dma_arena arena[4];
+    uint64_t now;                 /* virtual time, ns */
+    struct violation *violations;
+    uint32_t n_violations;
+    uint32_t dropped_violations;  /* beyond MACHINE_MAX_VIOLATIONS */
+    struct sr_chain chain;        /* scratch for the chain being processed */
+};
+
+int machine_init(struct machine *m, const struct machine_config *cfg,
+                 const struct rule_catalogue *rules);
+void machine_destroy(struct machine *m);
+
+/* Record a violation of rule `id` (which must exist in the catalogue) at the current time. */
+void machine_violation(struct machine *m, const char *id, int queue, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* A violation QEMU treats as fatal (virtio_error): record it and break the device. */
+void machine_break_device(struct machine *m, const char *id, int queue, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Trace helpers stamped with the current time. */
+struct trace_event *machine_trace(struct machine *m, enum trace_kind kind, uint64_t addr,
+                                  uint64_t value, uint8_t size, const char *what);
+
+/* The device will look at queue q after its latency (QEMU's bottom half). */
+void machine_schedule_queue(struct machine *m, uint32_t q);
+/* Advance virtual time to `t`, running device work that falls due on the way. */
+void machine_advance(struct machine *m, uint64_t t);
+
+/* DMA memory for the driver (backs vhal_dma_alloc). */
+void *machine_dma_alloc(struct machine *m, uint64_t size, uint64_t align, unsigned use,
+                        uint64_t *phys);
+
+/* The machine the HAL talks to (one per process at a time). */
+void machine_set_current(struct machine *m);
+struct machine *machine_current(void);
+
+#endif /* MACHINE_H */

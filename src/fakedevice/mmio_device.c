@@ -1,0 +1,383 @@
+/* mmio_device.c — see mmio_device.h. */
+#include "mmio_device.h"
+
+#include <string.h>
+
+#include "../driver/virtio_spec.h"
+#include "machine.h"
+
+/* QEMU's default sizes for the gpu queues (virtio_add_queue): what QueueNum holds until written. */
+static const uint32_t default_num[MMIO_NUM_QUEUES] = {64, 16};
+
+static const struct {
+    uint32_t off;
+    const char *name;
+} regs[] = {
+    {VIRTIO_MMIO_MAGIC_VALUE, "MagicValue"},
+    {VIRTIO_MMIO_VERSION, "Version"},
+    {VIRTIO_MMIO_DEVICE_ID, "DeviceID"},
+    {VIRTIO_MMIO_VENDOR_ID, "VendorID"},
+    {VIRTIO_MMIO_DEVICE_FEATURES, "DeviceFeatures"},
+    {VIRTIO_MMIO_DEVICE_FEATURES_SEL, "DeviceFeaturesSel"},
+    {VIRTIO_MMIO_DRIVER_FEATURES, "DriverFeatures"},
+    {VIRTIO_MMIO_DRIVER_FEATURES_SEL, "DriverFeaturesSel"},
+    {VIRTIO_MMIO_GUEST_PAGE_SIZE, "GuestPageSize"},
+    {VIRTIO_MMIO_QUEUE_SEL, "QueueSel"},
+    {VIRTIO_MMIO_QUEUE_NUM_MAX, "QueueNumMax"},
+    {VIRTIO_MMIO_QUEUE_NUM, "QueueNum"},
+    {VIRTIO_MMIO_QUEUE_ALIGN, "QueueAlign"},
+    {VIRTIO_MMIO_QUEUE_PFN, "QueuePFN"},
+    {VIRTIO_MMIO_QUEUE_READY, "QueueReady"},
+    {VIRTIO_MMIO_QUEUE_NOTIFY, "QueueNotify"},
+    {VIRTIO_MMIO_INTERRUPT_STATUS, "InterruptStatus"},
+    {VIRTIO_MMIO_INTERRUPT_ACK, "InterruptACK"},
+    {VIRTIO_MMIO_STATUS, "Status"},
+    {VIRTIO_MMIO_QUEUE_DESC_LOW, "QueueDescLow"},
+    {VIRTIO_MMIO_QUEUE_DESC_HIGH, "QueueDescHigh"},
+    {VIRTIO_MMIO_QUEUE_DRIVER_LOW, "QueueDriverLow"},
+    {VIRTIO_MMIO_QUEUE_DRIVER_HIGH, "QueueDriverHigh"},
+    {VIRTIO_MMIO_QUEUE_DEVICE_LOW, "QueueDeviceLow"},
+    {VIRTIO_MMIO_QUEUE_DEVICE_HIGH, "QueueDeviceHigh"},
+    {VIRTIO_MMIO_CONFIG_GENERATION, "ConfigGeneration"},
+};
+
+const char *mmio_reg_name(uint32_t off)
+{
+    static const char *cfg[] = {"Config+0x0", "Config+0x4", "Config+0x8", "Config+0xc"};
+    for (size_t i = 0; i < sizeof(regs) / sizeof(regs[0]); i++)
+        if (regs[i].off == off)
+            return regs[i].name;
+    if (off >= VIRTIO_MMIO_CONFIG && off < VIRTIO_MMIO_CONFIG + 16 && off % 4 == 0)
+        return cfg[(off - VIRTIO_MMIO_CONFIG) / 4];
+    return NULL;
+}
+
+int mmio_reg_offset(const char *name)
+{
+    for (size_t i = 0; i < sizeof(regs) / sizeof(regs[0]); i++)
+        if (strcmp(regs[i].name, name) == 0)
+            return (int)regs[i].off;
+    return -1;
+}
+
+static void reset_device(struct mmio_device *d)
+{
+    /* QEMU virtio_reset: status, features, queue state, broken flag. GuestPageSize and
+     * QueueAlign survive (vring.align is never reset); keep them. */
+    uint32_t shift = d->guest_page_shift;
+    bool written = d->guest_page_size_written;
+    uint32_t align[MMIO_NUM_QUEUES];
+    for (uint32_t i = 0; i < MMIO_NUM_QUEUES; i++)
+        align[i] = d->q[i].align;
+    d->status = 0;
+    d->guest_features = 0;
+    d->guest_features_reg[0] = d->guest_features_reg[1] = 0;
+    d->queue_sel = 0;
+    d->isr = 0;
+    d->broken = false;
+    d->broken_rule = NULL;
+    for (uint32_t i = 0; i < MMIO_NUM_QUEUES; i++) {
+        sr_queue_reset(&d->q[i], default_num[i]);
+        if (align[i])
+            d->q[i].align = align[i];
+    }
+    d->guest_page_shift = shift;
+    d->guest_page_size_written = written;
+}
+
+void mmio_device_init(struct mmio_device *d, uint32_t version)
+{
+    memset(d, 0, sizeof(*d));
+    d->version = version;
+    d->device_id = VIRTIO_ID_GPU;
+    /* What QEMU's virtio-gpu-device offers on mmio: EDID, NOTIFY_ON_EMPTY, ANY_LAYOUT,
+     * INDIRECT_DESC, EVENT_IDX, and VERSION_1 only on the modern transport. */
+    d->host_features = (1ull << VIRTIO_GPU_F_EDID) | (1ull << VIRTIO_F_NOTIFY_ON_EMPTY) |
+                       (1ull << VIRTIO_F_ANY_LAYOUT) | (1ull << VIRTIO_RING_F_INDIRECT_DESC) |
+                       (1ull << VIRTIO_RING_F_EVENT_IDX);
+    if (version == 2)
+        d->host_features |= 1ull << VIRTIO_F_VERSION_1;
+    for (uint32_t i = 0; i < MMIO_NUM_QUEUES; i++)
+        sr_queue_reset(&d->q[i], default_num[i]);
+}
+
+static bool version_1_negotiated(const struct mmio_device *d)
+{
+    return d->guest_features & (1ull << VIRTIO_F_VERSION_1);
+}
+
+void mmio_device_set_broken(struct machine *m, const char *rule_id)
+{
+    struct mmio_device *d = &m->dev;
+    if (d->broken)
+        return;
+    d->broken = true;
+    d->broken_rule = rule_id;
+    d->broken_at = m->now;
+    machine_trace(m, TR_DEVICE, 0, 0, 0, "device broken: notifies ignored until reset");
+    if (!version_1_negotiated(d))
+        return; /* legacy: QEMU sets no NEEDS_RESET and raises nothing */
+    d->status |= VIRTIO_STATUS_DEVICE_NEEDS_RESET;
+    if (d->status & VIRTIO_STATUS_DRIVER_OK) {
+        d->isr |= VIRTIO_MMIO_INT_CONFIG;
+        machine_trace(m, TR_IRQ, 0, d->isr, 0, "config");
+    }
+}
+
+void mmio_device_raise_used_irq(struct machine *m, uint32_t qi)
+{
+    struct dev_queue *q = &m->dev.q[qi];
+    uint16_t flags = 0;
+    gm_read16(&m->mem, q->avail, &flags);
+    if (flags & VIRTQ_AVAIL_F_NO_INTERRUPT) { /* §2.6.7: suppressed; the ring is still updated */
+        machine_trace(m, TR_DEVICE, q->avail, flags, 2, "interrupt suppressed by avail.flags");
+        return;
+    }
+    m->dev.isr |= VIRTIO_MMIO_INT_VRING;
+    struct trace_event *e = machine_trace(m, TR_IRQ, 0, m->dev.isr, 0, "used");
+    if (e)
+        e->queue = (uint8_t)qi;
+}
+
+/* Version 1: QEMU's virtio_queue_update_rings, on every QueueNum/QueueAlign/QueuePFN write. */
+static void legacy_update_rings(struct machine *m, uint32_t qi)
+{
+    struct dev_queue *q = &m->dev.q[qi];
+    uint64_t desc = (uint64_t)q->pfn << m->dev.guest_page_shift;
+    if (!q->num || !desc || !q->align)
+        return;
+    uint64_t avail = desc + 16ull * q->num;
+    /* offsetof(avail, ring[N]): QEMU leaves out used_event here, unlike §2.6.2's formula; with a
+     * page-sized QueueAlign the two agree. */
+    uint64_t used = (avail + 4 + 2ull * q->num + q->align - 1) & ~((uint64_t)q->align - 1);
+    sr_make_live(m, qi, desc, avail, used);
+}
+
+static struct dev_queue *selected(struct mmio_device *d)
+{
+    return d->queue_sel < MMIO_NUM_QUEUES ? &d->q[d->queue_sel] : NULL;
+}
+
+uint32_t mmio_device_read(struct machine *m, uint32_t off, const char **note)
+{
+    struct mmio_device *d = &m->dev;
+    struct dev_queue *q = selected(d);
+    *note = NULL;
+    switch (off) {
+    case VIRTIO_MMIO_MAGIC_VALUE: return VIRTIO_MMIO_MAGIC;
+    case VIRTIO_MMIO_VERSION: return d->version;
+    case VIRTIO_MMIO_DEVICE_ID: return d->device_id;
+    case VIRTIO_MMIO_VENDOR_ID: return MMIO_VENDOR_QEMU;
+    case VIRTIO_MMIO_DEVICE_FEATURES:
+        if (d->version == 1) /* legacy shows only the low half */
+            return d->dev_features_sel ? 0 : (uint32_t)d->host_features;
+        return d->dev_features_sel ? (uint32_t)(d->host_features >> 32) : (uint32_t)d->host_features;
+    case VIRTIO_MMIO_QUEUE_NUM_MAX: return q ? MMIO_QUEUE_NUM_MAX : 0;
+    case VIRTIO_MMIO_QUEUE_PFN:
+        if (d->version != 1) {
+            *note = "ignored: QueuePFN exists only on version 1 (legacy)";
+            return 0;
+        }
+        return q ? (uint32_t)(q->desc >> d->guest_page_shift) : 0;
+    case VIRTIO_MMIO_QUEUE_READY:
+        if (d->version != 2) {
+            *note = "ignored: QueueReady exists only on version 2";
+            return 0;
+        }
+        return q ? q->ready : 0;
+    case VIRTIO_MMIO_INTERRUPT_STATUS: return d->isr;
+    case VIRTIO_MMIO_STATUS: return d->status;
+    case VIRTIO_MMIO_CONFIG_GENERATION:
+        if (d->version != 2) {
+            *note = "ignored: ConfigGeneration exists only on version 2";
+            return 0;
+        }
+        return d->config_generation;
+    default:
+        break;
+    }
+    if (off >= VIRTIO_MMIO_CONFIG && off < VIRTIO_MMIO_WINDOW_SIZE)
+        return gpu_device_config_read(m, off - VIRTIO_MMIO_CONFIG);
+    *note = "ignored: not a readable register";
+    return 0;
+}
+
+static void set_status(struct machine *m, uint32_t value)
+{
+    struct mmio_device *d = &m->dev;
+    if (d->n_status_history < MMIO_MAX_STATUS_HISTORY)
+        d->status_history[d->n_status_history++] = (uint8_t)value;
+    if ((value & 0xff) == 0) {
+        reset_device(d);
+        gpu_device_reset(m);
+        machine_trace(m, TR_DEVICE, 0, 0, 0, "device reset");
+        return;
+    }
+    if (d->version == 2 && (value & VIRTIO_STATUS_FEATURES_OK) &&
+        !(d->status & VIRTIO_STATUS_FEATURES_OK)) {
+        /* Apply the accepted features, dropping any not offered (QEMU masks silently). */
+        uint64_t want = (uint64_t)d->guest_features_reg[1] << 32 | d->guest_features_reg[0];
+        d->guest_features = want & d->host_features;
+    }
+    d->status = (uint8_t)value;
+}
+
+void mmio_device_write(struct machine *m, uint32_t off, uint32_t value, const char **note)
+{
+    struct mmio_device *d = &m->dev;
+    struct dev_queue *q = selected(d);
+    *note = NULL;
+    bool v1 = d->version == 1, v2 = d->version == 2;
+    switch (off) {
+    case VIRTIO_MMIO_DEVICE_FEATURES_SEL: d->dev_features_sel = value ? 1 : 0; return;
+    case VIRTIO_MMIO_DRIVER_FEATURES_SEL: d->drv_features_sel = value ? 1 : 0; return;
+    case VIRTIO_MMIO_DRIVER_FEATURES:
+        if (v1) {
+            if (d->drv_features_sel) {
+                *note = "ignored: a legacy device has only the low 32 feature bits";
+                return;
+            }
+            d->guest_features = value & d->host_features; /* applied at once on legacy */
+            return;
+        }
+        if (d->status & VIRTIO_STATUS_FEATURES_OK) {
+            *note = "ignored: features cannot change after FEATURES_OK";
+            return;
+        }
+        d->guest_features_reg[d->drv_features_sel] = value;
+        return;
+    case VIRTIO_MMIO_GUEST_PAGE_SIZE:
+        if (!v1) {
+            *note = "ignored: GuestPageSize exists only on version 1 (legacy)";
+            return;
+        }
+        d->guest_page_shift = value ? (uint32_t)__builtin_ctz(value) : 0;
+        if (d->guest_page_shift > 31)
+            d->guest_page_shift = 0;
+        d->guest_page_size_written = true;
+        return;
+    case VIRTIO_MMIO_QUEUE_SEL:
+        if (value >= MMIO_QUEUE_NUM_MAX) {
+            *note = "ignored: QueueSel >= 1024 (the previous selection stays)";
+            return;
+        }
+        d->queue_sel = value;
+        return;
+    case VIRTIO_MMIO_QUEUE_NUM:
+        if (!q) {
+            *note = "ignored: the selected queue does not exist";
+            return;
+        }
+        if (value == 0 || value > MMIO_QUEUE_NUM_MAX) {
+            *note = "ignored: QueueNum must be 1..QueueNumMax (QEMU keeps the old value)";
+            return;
+        }
+        q->num = value;
+        if (v1)
+            legacy_update_rings(m, d->queue_sel);
+        return;
+    case VIRTIO_MMIO_QUEUE_ALIGN:
+        if (!v1) {
+            *note = "ignored: QueueAlign exists only on version 1 (legacy)";
+            return;
+        }
+        if (!q || !value) {
+            *note = "ignored: no queue selected or QueueAlign 0";
+            return;
+        }
+        q->align = value;
+        legacy_update_rings(m, d->queue_sel);
+        return;
+    case VIRTIO_MMIO_QUEUE_PFN:
+        if (!v1) {
+            *note = "ignored: QueuePFN exists only on version 1 (legacy)";
+            return;
+        }
+        if (!q) {
+            *note = "ignored: the selected queue does not exist";
+            return;
+        }
+        if (value == 0) { /* QEMU: QueuePFN 0 resets the whole device */
+            set_status(m, 0);
+            return;
+        }
+        q->pfn = value;
+        legacy_update_rings(m, d->queue_sel);
+        return;
+    case VIRTIO_MMIO_QUEUE_READY:
+        if (!v2) {
+            *note = "ignored: QueueReady exists only on version 2";
+            return;
+        }
+        if (!q) {
+            *note = "ignored: the selected queue does not exist";
+            return;
+        }
+        if (value) { /* the only moment QEMU latches the three addresses */
+            q->ready = true;
+            sr_make_live(m, d->queue_sel, q->reg_desc, q->reg_driver, q->reg_device);
+        } else {
+            q->ready = false; /* QEMU 7.2 keeps the rings live; it only clears `enabled` */
+        }
+        return;
+    case VIRTIO_MMIO_QUEUE_DESC_LOW:
+    case VIRTIO_MMIO_QUEUE_DESC_HIGH:
+    case VIRTIO_MMIO_QUEUE_DRIVER_LOW:
+    case VIRTIO_MMIO_QUEUE_DRIVER_HIGH:
+    case VIRTIO_MMIO_QUEUE_DEVICE_LOW:
+    case VIRTIO_MMIO_QUEUE_DEVICE_HIGH: {
+        if (!v2) {
+            *note = "ignored: queue address registers exist only on version 2";
+            return;
+        }
+        if (!q) {
+            *note = "ignored: the selected queue does not exist";
+            return;
+        }
+        uint64_t *r = off < VIRTIO_MMIO_QUEUE_DRIVER_LOW ? &q->reg_desc
+                      : off < VIRTIO_MMIO_QUEUE_DEVICE_LOW ? &q->reg_driver
+                                                           : &q->reg_device;
+        if (off % 8 == 0)
+            *r = (*r & 0xffffffff00000000ull) | value;
+        else
+            *r = (*r & 0xffffffffull) | (uint64_t)value << 32;
+        return;
+    }
+    case VIRTIO_MMIO_QUEUE_NOTIFY:
+        if (value >= MMIO_QUEUE_NUM_MAX) {
+            *note = "ignored: queue index >= 1024";
+            return;
+        }
+        if (value >= MMIO_NUM_QUEUES) {
+            *note = "ignored: no such queue on this device";
+            return;
+        }
+        if (d->broken) {
+            *note = "ignored: the device is broken by an earlier error (reset it)";
+            return;
+        }
+        if (!d->q[value].live) {
+            *note = "ignored: the queue is not set up on the device (no ring address)";
+            return;
+        }
+        d->q[value].notifies++;
+        struct trace_event *e = machine_trace(m, TR_NOTIFY, 0, value, 0, NULL);
+        if (e)
+            e->queue = (uint8_t)value;
+        machine_schedule_queue(m, value);
+        return;
+    case VIRTIO_MMIO_INTERRUPT_ACK:
+        d->isr &= ~value;
+        return;
+    case VIRTIO_MMIO_STATUS:
+        set_status(m, value);
+        return;
+    default:
+        break;
+    }
+    if (off >= VIRTIO_MMIO_CONFIG && off < VIRTIO_MMIO_WINDOW_SIZE) {
+        gpu_device_config_write(m, off - VIRTIO_MMIO_CONFIG, value, note);
+        return;
+    }
+    *note = "ignored: not a writable register";
+}

@@ -1,0 +1,62 @@
+/* mmio_device.h — the virtio-mmio register file of the simulated gpu (§4.2), version 1 (legacy,
+ * §4.2.4) or 2, behaving as QEMU 7.2's virtio-mmio proxy does: registers of the other version
+ * are ignored (and the access is noted in the trace), QueueNumMax reads 1024, QueueSel ≥ 1024 is
+ * ignored, the legacy used ring sits at ALIGN_UP(desc + 16N + 4 + 2N, QueueAlign), and features
+ * the device did not offer are dropped silently.
+ */
+#ifndef MMIO_DEVICE_H
+#define MMIO_DEVICE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "split_ring.h"
+
+struct machine;
+
+#define MMIO_NUM_QUEUES 2u          /* gpu: 0 controlq, 1 cursorq */
+#define MMIO_QUEUE_NUM_MAX 1024u    /* QEMU's VIRTQUEUE_MAX_SIZE */
+#define MMIO_VENDOR_QEMU 0x554d4551u
+#define MMIO_MAX_STATUS_HISTORY 32u
+
+struct mmio_device {
+    uint32_t version;
+    uint32_t device_id;
+    uint64_t host_features;        /* offered */
+    uint64_t guest_features;       /* accepted and in force */
+    uint32_t guest_features_reg[2];/* version 2: written, applied at FEATURES_OK */
+    uint32_t dev_features_sel, drv_features_sel;
+    uint32_t guest_page_shift;     /* version 1: ctz(GuestPageSize); 0 until written */
+    bool guest_page_size_written;
+    uint32_t queue_sel;
+    struct dev_queue q[MMIO_NUM_QUEUES];
+    uint32_t isr;
+    uint8_t status;
+    bool broken;                   /* a fatal ring error: notifies are ignored until reset */
+    const char *broken_rule;
+    uint64_t broken_at;
+    uint32_t config_generation;
+    uint8_t status_history[MMIO_MAX_STATUS_HISTORY];
+    uint32_t n_status_history;
+};
+
+void mmio_device_init(struct mmio_device *d, uint32_t version);
+
+/* 32-bit register access at `off` from the window base. *note gets a static string when the
+ * device ignored the access (and why), else NULL. */
+uint32_t mmio_device_read(struct machine *m, uint32_t off, const char **note);
+void mmio_device_write(struct machine *m, uint32_t off, uint32_t value, const char **note);
+
+/* QEMU's virtio_error: broken until reset; NEEDS_RESET (and a config interrupt after DRIVER_OK)
+ * only when VERSION_1 was negotiated. */
+void mmio_device_set_broken(struct machine *m, const char *rule_id);
+
+/* Raise the used-buffer interrupt (InterruptStatus bit 0) unless the driver suppressed it. */
+void mmio_device_raise_used_irq(struct machine *m, uint32_t qi);
+
+/* Register name for an offset ("QueueNotify"), "Config+0x8" for config space, or NULL. */
+const char *mmio_reg_name(uint32_t off);
+/* Offset of a register by name, or -1. */
+int mmio_reg_offset(const char *name);
+
+#endif /* MMIO_DEVICE_H */

@@ -1,0 +1,43 @@
+/* rules.h — the rule catalogue (spec/rules.yaml), read once and looked up by id.
+ *
+ * spec/rules.yaml is the single source: the build embeds it into the binary, the device model
+ * reports violations by rule id, and `vqsim rules` prints it. A rule id used by a check but
+ * missing from the catalogue is reported as an internal error (and fails the test suite).
+ */
+#ifndef RULES_H
+#define RULES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct rule {
+    char *id;
+    char *section;   /* VirtIO 1.1 section number, e.g. "2.6.5.2" */
+    char *title;     /* section title */
+    char *area;
+    char *role;      /* driver | device */
+    char *level;     /* MUST, MUST NOT, SHOULD, informative, implied, device-limit */
+    char *statement; /* in our own words */
+    char *check;     /* which check enforces it ("" if not checked) */
+    char *qemu;      /* what QEMU 7.2 does about it */
+    char *reason;    /* for rules not checked: why */
+    bool checked;
+    char **proven_by; /* scenario files where the check fires */
+    size_t n_proven;
+};
+
+struct rule_catalogue {
+    struct rule *rules;
+    size_t n;
+};
+
+/* Parse a catalogue from YAML text; on error returns -1 with "name:line:col: message" in err. */
+int rules_parse(struct rule_catalogue *c, const char *buf, size_t len, const char *name, char *err,
+                size_t errlen);
+void rules_free(struct rule_catalogue *c);
+const struct rule *rules_find(const struct rule_catalogue *c, const char *id);
+
+/* The catalogue embedded at build time (parsed on first use); NULL with err filled on failure. */
+const struct rule_catalogue *rules_builtin(char *err, size_t errlen);
+
+#endif /* RULES_H */

@@ -1,0 +1,78 @@
+/* split_ring.h — the device side of the split virtqueue (§2.6), reading only guest memory.
+ *
+ * The device pops available chains and pushes used elements as QEMU 7.2's virtqueue_pop /
+ * virtqueue_push do, with QEMU's checks (avail idx jump > N, head ≥ N, next ≥ N, loops, readable
+ * after writable, zero-length buffers, unmappable addresses — each fatal, as virtio_error is)
+ * and the ones QEMU skips (16/2/4 alignment, power-of-two size — recorded, not fatal).
+ */
+#ifndef SPLIT_RING_H
+#define SPLIT_RING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct machine;
+
+#define SR_MAX_SEGS 1024u /* QEMU's VIRTQUEUE_MAX_SIZE: max scatter-gather entries per chain */
+
+struct dev_queue {
+    /* Registers as the driver wrote them. */
+    uint32_t num;                  /* QueueNum (starts at the device's default size) */
+    uint64_t reg_desc, reg_driver, reg_device; /* version 2: latched, used at QueueReady=1 */
+    bool ready;                    /* version 2: QueueReady */
+    uint32_t pfn;                  /* version 1: QueuePFN */
+    uint32_t align;                /* version 1: QueueAlign (default 4096, as QEMU) */
+    /* The live ring: where the device reads and writes, once configured. */
+    bool live;
+    uint64_t desc, avail, used;
+    uint32_t live_num;
+    uint16_t last_avail_idx;       /* next avail entry the device will take */
+    uint16_t used_idx;             /* the device's used idx (the next element to write) */
+    uint32_t inuse;                /* chains popped but not yet pushed */
+    /* Scheduling and evidence. */
+    bool pending;
+    uint64_t pending_at;
+    uint32_t notifies;
+    uint32_t pops, pushes;
+};
+
+struct sr_seg {
+    uint64_t gpa;
+    uint32_t len;
+    bool write;
+};
+
+struct sr_chain {
+    uint16_t head;
+    uint32_t nseg;
+    uint64_t readable, writable;   /* total bytes */
+    struct sr_seg seg[SR_MAX_SEGS];
+};
+
+enum sr_result { SR_OK = 0, SR_EMPTY = 1, SR_BROKEN = 2 };
+
+/* Device reset of one queue: no ring, indices 0, num = default_num, align 4096. */
+void sr_queue_reset(struct dev_queue *q, uint32_t default_num);
+
+/* Make the ring live at these addresses, checking layout rules (§2.6, §2.6.1); a ring that
+ * cannot be mapped breaks the device (QEMU "Cannot map …"). */
+void sr_make_live(struct machine *m, uint32_t qi, uint64_t desc, uint64_t avail, uint64_t used);
+
+/* Take the next available chain into *c (§2.6.6, §2.6.5). */
+enum sr_result sr_pop(struct machine *m, uint32_t qi, struct sr_chain *c);
+
+/* Return a chain: used element, then used idx (§2.6.8). */
+void sr_push(struct machine *m, uint32_t qi, uint16_t head, uint32_t len);
+
+/* Copy from the chain's device-readable bytes starting at `offset` (iov_to_buf semantics:
+ * a header may be split across descriptors). Returns the bytes copied. */
+size_t sr_read(struct machine *m, const struct sr_chain *c, size_t offset, void *dst, size_t len);
+/* Copy into the chain's device-writable bytes from the start; returns the bytes written. */
+size_t sr_write(struct machine *m, const struct sr_chain *c, const void *src, size_t len);
+
+/* What a guest-physical address is in queue qi's ring as the device knows it (for the trace and
+ * for replayed bugs): "desc.addr", "avail.idx", "used.idx", … or NULL. *index gets the entry. */
+const char *sr_classify(const struct machine *m, uint32_t qi, uint64_t gpa, uint32_t *index);
+
+#endif /* SPLIT_RING_H */

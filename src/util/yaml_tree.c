@@ -1,0 +1,279 @@
+/* yaml_tree.c — see yaml_tree.h. */
+#include "yaml_tree.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#define YTREE_MAX_DEPTH 64
+
+static struct ynode *node_new(enum ynode_kind k, const yaml_mark_t *m)
+{
+    struct ynode *n = calloc(1, sizeof(*n));
+    if (n) {
+        n->kind = k;
+        n->line = (int)m->line + 1;
+        n->col = (int)m->column + 1;
+    }
+    return n;
+}
+
+void ytree_free(struct ynode *n)
+{
+    if (!n)
+        return;
+    for (size_t i = 0; i < n->nitems; i++)
+        ytree_free(n->items[i]);
+    free(n->items);
+    free(n->str);
+    free(n);
+}
+
+static bool push_child(struct ynode *parent, struct ynode *child)
+{
+    struct ynode **items = realloc(parent->items, (parent->nitems + 1) * sizeof(*items));
+    if (!items)
+        return false;
+    parent->items = items;
+    items[parent->nitems++] = child;
+    return true;
+}
+
+struct parse_state {
+    yaml_parser_t parser;
+    char *err;
+    size_t errlen;
+};
+
+static void set_err(struct parse_state *s, const yaml_mark_t *m, const char *msg)
+{
+    snprintf(s->err, s->errlen, "%d:%d: %s", (int)m->line + 1, (int)m->column + 1, msg);
+}
+
+/* Keys are scalars and unique: a duplicate key in a scenario is almost always a mistake. */
+static bool check_key(struct parse_state *s, const struct ynode *map, const struct ynode *key,
+                      const yaml_mark_t *m)
+{
+    if (key->kind != YN_SCALAR) {
+        set_err(s, m, "mapping keys must be scalars");
+        return false;
+    }
+    for (size_t i = 0; i < map->n; i++) {
+        if (strcmp(map->items[2 * i]->str, key->str) == 0) {
+            char msg[160];
+            snprintf(msg, sizeof(msg), "duplicate key '%.100s'", key->str);
+            set_err(s, m, msg);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Parse one node whose first event is `ev` (consumed). Returns NULL on error. */
+static struct ynode *parse_node(struct parse_state *s, yaml_event_t *ev, int depth)
+{
+    if (depth > YTREE_MAX_DEPTH) {
+        set_err(s, &ev->start_mark, "nesting too deep");
+        yaml_event_delete(ev);
+        return NULL;
+    }
+    struct ynode *n = NULL;
+    switch (ev->type) {
+    case YAML_ALIAS_EVENT:
+        set_err(s, &ev->start_mark, "aliases are not supported in vqsim files");
+        yaml_event_delete(ev);
+        return NULL;
+    case YAML_SCALAR_EVENT:
+        n = node_new(YN_SCALAR, &ev->start_mark);
+        if (n) {
+            n->str = strndup((const char *)ev->data.scalar.value, ev->data.scalar.length);
+            n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+            if (!n->str) {
+                free(n);
+                n = NULL;
+            }
+        }
+        yaml_event_delete(ev);
+        if (!n)
+            set_err(s, &ev->start_mark, "out of memory");
+        return n;
+    case YAML_SEQUENCE_START_EVENT:
+    case YAML_MAPPING_START_EVENT: {
+        bool is_map = ev->type == YAML_MAPPING_START_EVENT;
+        yaml_event_type_t end = is_map ? YAML_MAPPING_END_EVENT : YAML_SEQUENCE_END_EVENT;
+        n = node_new(is_map ? YN_MAP : YN_SEQ, &ev->start_mark);
+        yaml_event_delete(ev);
+        if (!n)
+            return NULL;
+        for (;;) {
+            yaml_event_t e;
+            if (!yaml_parser_parse(&s->parser, &e)) {
+                set_err(s, &s->parser.problem_mark,
+                        s->parser.problem ? s->parser.problem : "syntax error");
+                ytree_free(n);
+                return NULL;
+            }
+            if (e.type == end) {
+                yaml_event_delete(&e);
+                break;
+            }
+            yaml_mark_t key_mark = e.start_mark;
+            struct ynode *c = parse_node(s, &e, depth + 1);
+            if (!c) {
+                ytree_free(n);
+                return NULL;
+            }
+            if (is_map && !check_key(s, n, c, &key_mark)) {
+                ytree_free(c);
+                ytree_free(n);
+                return NULL;
+            }
+            if (!push_child(n, c)) {
+                ytree_free(c);
+                ytree_free(n);
+                return NULL;
+            }
+            if (is_map) { /* after a key comes its value */
+                yaml_event_t ve;
+                if (!yaml_parser_parse(&s->parser, &ve)) {
+                    set_err(s, &s->parser.problem_mark,
+                            s->parser.problem ? s->parser.problem : "syntax error");
+                    ytree_free(n);
+                    return NULL;
+                }
+                struct ynode *v = parse_node(s, &ve, depth + 1);
+                if (!v || !push_child(n, v)) {
+                    ytree_free(v);
+                    ytree_free(n);
+                    return NULL;
+                }
+            }
+            n->n++;
+        }
+        return n;
+    }
+    default:
+        set_err(s, &ev->start_mark, "unexpected YAML event");
+        yaml_event_delete(ev);
+        return NULL;
+    }
+}
+
+struct ynode *ytree_parse(const char *buf, size_t len, char *err, size_t errlen)
+{
+    struct parse_state s;
+    s.err = err;
+    s.errlen = errlen;
+    err[0] = 0;
+    if (!yaml_parser_initialize(&s.parser)) {
+        snprintf(err, errlen, "1:1: cannot initialise the YAML parser");
+        return NULL;
+    }
+    yaml_parser_set_input_string(&s.parser, (const unsigned char *)buf, len);
+    struct ynode *root = NULL;
+    bool done = false;
+    while (!done) {
+        yaml_event_t e;
+        if (!yaml_parser_parse(&s.parser, &e)) {
+            set_err(&s, &s.parser.problem_mark, s.parser.problem ? s.parser.problem : "syntax error");
+            ytree_free(root);
+            root = NULL;
+            break;
+        }
+        switch (e.type) {
+        case YAML_STREAM_START_EVENT:
+        case YAML_DOCUMENT_START_EVENT:
+        case YAML_DOCUMENT_END_EVENT:
+            yaml_event_delete(&e);
+            break;
+        case YAML_STREAM_END_EVENT:
+            yaml_event_delete(&e);
+            done = true;
+            break;
+        default:
+            if (root) {
+                set_err(&s, &e.start_mark, "only one YAML document per file");
+                yaml_event_delete(&e);
+                ytree_free(root);
+                root = NULL;
+                done = true;
+                break;
+            }
+            root = parse_node(&s, &e, 0);
+            if (!root)
+                done = true;
+            break;
+        }
+    }
+    yaml_parser_delete(&s.parser);
+    if (!root && !err[0])
+        snprintf(err, errlen, "1:1: empty document");
+    return root;
+}
+
+struct ynode *ymap_get(const struct ynode *map, const char *key)
+{
+    if (!map || map->kind != YN_MAP)
+        return NULL;
+    for (size_t i = 0; i < map->n; i++)
+        if (strcmp(ymap_key(map, i)->str, key) == 0)
+            return ymap_val(map, i);
+    return NULL;
+}
+
+bool yscalar_u64(const struct ynode *n, uint64_t *out)
+{
+    if (!n || n->kind != YN_SCALAR || !n->str[0])
+        return false;
+    const char *p = n->str;
+    int base = 10;
+    if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+        base = 16;
+        p += 2;
+    }
+    uint64_t v = 0;
+    int digits = 0;
+    for (; *p; p++) {
+        if (*p == '_')
+            continue;
+        int d;
+        if (*p >= '0' && *p <= '9')
+            d = *p - '0';
+        else if (base == 16 && *p >= 'a' && *p <= 'f')
+            d = *p - 'a' + 10;
+        else if (base == 16 && *p >= 'A' && *p <= 'F')
+            d = *p - 'A' + 10;
+        else
+            return false;
+        if (v > (UINT64_MAX - (uint64_t)d) / (uint64_t)base)
+            return false; /* overflow */
+        v = v * (uint64_t)base + (uint64_t)d;
+        digits++;
+    }
+    if (!digits)
+        return false;
+    *out = v;
+    return true;
+}
+
+bool yscalar_bool(const struct ynode *n, bool *out)
+{
+    if (!n || n->kind != YN_SCALAR)
+        return false;
+    if (!strcmp(n->str, "true") || !strcmp(n->str, "yes") || !strcmp(n->str, "on")) {
+        *out = true;
+        return true;
+    }
+    if (!strcmp(n->str, "false") || !strcmp(n->str, "no") || !strcmp(n->str, "off")) {
+        *out = false;
+        return true;
+    }
+    return false;
+}
+
+bool yscalar_is_null(const struct ynode *n)
+{
+    return n && n->kind == YN_SCALAR && n->plain &&
+           (!n->str[0] || !strcmp(n->str, "null") || !strcmp(n->str, "~"));
+}

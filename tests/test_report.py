@@ -1,0 +1,379 @@
+"""Tests for tools/report.py (HTML report and JUnit XML from `vqsim run --json` results).
+
+Standard library and pytest only: run with `/usr/bin/python3 -m pytest tests/test_report.py`.
+The fixture below is a hand-built results document in schema `vqsim-results/1`
+(docs/results-schema.md): one passing modern scenario, one legacy scenario that times out because
+the driver polls a used ring the device never writes.
+"""
+
+import copy
+import html.parser
+import json
+import os
+import re
+import struct
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+import zlib
+
+import pytest
+
+REPORT = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "tools", "report.py")
+
+DEVICE_USED = "0x40101000"
+DRIVER_USED = "0x40100128"
+CAUSE = "used-ring-mismatch"
+
+
+def make_png(width=4, height=4):
+    """A small RGB PNG (colour bars), built with zlib and struct only."""
+    colours = [(255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 255)]
+    raw = b"".join(b"\x00" + b"".join(bytes(colours[x % 4]) for x in range(width))
+                   for _ in range(height))
+
+    def chunk(tag, data):
+        return (struct.pack(">I", len(data)) + tag + data
+                + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(raw))
+            + chunk(b"IEND", b""))
+
+
+def legacy_trace():
+    """About 20 events of a legacy virtio-mmio bring-up that ends polling the wrong used.idx."""
+    ev = [
+        {"t": 0, "kind": "mmio-read", "offset": "0x000", "reg": "MagicValue", "value": "0x74726976"},
+        {"t": 10, "kind": "mmio-read", "offset": "0x004", "reg": "Version", "value": "0x1"},
+        {"t": 20, "kind": "mmio-read", "offset": "0x008", "reg": "DeviceID", "value": "0x10"},
+        {"t": 30, "kind": "mmio-write", "offset": "0x070", "reg": "Status", "value": "0x1"},
+        {"t": 40, "kind": "mmio-write", "offset": "0x070", "reg": "Status", "value": "0x3"},
+        {"t": 50, "kind": "mmio-write", "offset": "0x028", "reg": "GuestPageSize", "value": "0x1000"},
+        {"t": 60, "kind": "mmio-write", "offset": "0x030", "reg": "QueueSel", "value": "0x0"},
+        {"t": 70, "kind": "mmio-read", "offset": "0x034", "reg": "QueueNumMax", "value": "0x100"},
+        {"t": 80, "kind": "mmio-write", "offset": "0x038", "reg": "QueueNum", "value": "0x10"},
+        {"t": 90, "kind": "mmio-write", "offset": "0x03c", "reg": "QueueAlign", "value": "0x4",
+         "note": "legacy device rounds the used ring up to 4096 regardless"},
+        {"t": 100, "kind": "mmio-write", "offset": "0x040", "reg": "QueuePFN", "value": "0x40100"},
+        {"t": 110, "kind": "mmio-write", "offset": "0x070", "reg": "Status", "value": "0x7"},
+        {"t": 120, "kind": "step", "what": "get_display_info"},
+        {"t": 130, "kind": "ring-store", "addr": "0x40100000", "size": 16, "value": "0x40200000",
+         "what": "desc[0]"},
+        {"t": 140, "kind": "ring-store", "addr": "0x40100104", "size": 2, "value": "0x0",
+         "what": "avail.ring[0]"},
+        {"t": 150, "kind": "barrier", "what": "wmb"},
+        {"t": 160, "kind": "ring-store", "addr": "0x40100102", "size": 2, "value": "0x1",
+         "what": "avail.idx"},
+        {"t": 170, "kind": "notify", "queue": 0},
+        {"t": 180, "kind": "pop", "queue": 0, "head": 0},
+        {"t": 190, "kind": "used", "queue": 0, "addr": DEVICE_USED, "id": 0, "len": 408,
+         "used_idx": 1},
+        {"t": 200, "kind": "irq", "value": "0x1"},
+        {"t": 210, "kind": "ring-load", "addr": "0x4010012a", "size": 2, "value": "0x0",
+         "what": "used.idx", "count": 4000},
+        {"t": 40210, "kind": "teleport", "whence": "the future", "extra": {"ignored": True}},
+        {"t": 40220, "kind": "violation", "rule": "legacy.used-align"},
+    ]
+    return ev
+
+
+def make_results(png_path):
+    modern = {
+        "name": "modern-display",
+        "file": "scenarios/modern-display.yaml",
+        "description": "Modern virtio-mmio device, driver brings up the GPU and shows colour bars.",
+        "passed": True,
+        "failures": [],
+        "outcome": "ok",
+        "expected": {"outcome": "ok", "violations": [], "cause": None,
+                     "display": {"active": True, "sha256": "ab" * 32, "pattern": "bars"}},
+        "device": {"transport": "modern", "version": 2, "profile": "qemu",
+                   "display": {"width": 4, "height": 4}},
+        "steps": [
+            {"step": "get_display_info", "status": "ok", "response": "0x1101", "time_ns": 12000,
+             "detail": "scanout 0: 4x4 enabled"},
+            {"step": "resource_create_2d", "status": "ok", "response": "0x1100", "time_ns": 15500,
+             "detail": "resource 1"},
+        ],
+        "violations": [],
+        "diagnosis": None,
+        "display": {"scanout": 0, "state": "active", "active": True, "width": 4, "height": 4,
+                    "sha256": "ab" * 32, "png": png_path},
+        "queues": [{"index": 0, "size": 16,
+                    "driver": {"desc": "0x40000000", "avail": "0x40000100", "used": "0x40001000"},
+                    "device": {"desc": "0x40000000", "avail": "0x40000100", "used": "0x40001000",
+                               "ready": True},
+                    "avail_idx": 2, "used_idx": 2}],
+        "trace": [
+            {"t": 0, "kind": "mmio-read", "offset": "0x000", "reg": "MagicValue",
+             "value": "0x74726976"},
+            {"t": 10, "kind": "step", "what": "get_display_info"},
+            {"t": 20, "kind": "notify", "queue": 0},
+        ],
+        "future_key": {"whatever": 1},
+    }
+    legacy = {
+        "name": "legacy-used-ring-timeout",
+        "file": "scenarios/legacy-used-ring-timeout.yaml",
+        "description": "Legacy (version 1) device.\nThe driver packs the used ring right after "
+                       "the avail ring, the device aligns it to 4096.",
+        "passed": False,
+        "failures": ["outcome was timeout, expected ok",
+                     "step get_display_info timed out after 40000 ns"],
+        "outcome": "timeout",
+        "expected": {"outcome": "ok", "violations": [], "cause": None, "display": None},
+        "device": {"transport": "legacy", "version": 1, "profile": "qemu",
+                   "display": {"width": 640, "height": 480}},
+        "steps": [
+            {"step": "get_display_info", "status": "timeout", "response": None,
+             "time_ns": 40210, "detail": "used.idx stayed 0"},
+            {"step": "set_scanout", "status": "skipped", "response": None, "time_ns": 40210,
+             "detail": ""},
+        ],
+        "violations": [
+            {"rule": "legacy.used-align", "section": "2.6.2",
+             "title": "Legacy Interfaces: A Note on Virtqueue Layout", "level": "MUST",
+             "message": "used ring at 0x40100128 is not aligned to QueueAlign 4096",
+             "time_ns": 40220},
+        ],
+        "diagnosis": {
+            "cause": CAUSE, "section": "2.6.2",
+            "title": "Legacy Interfaces: A Note on Virtqueue Layout",
+            "message": "The device wrote the used ring at 0x40101000 (PFN 0x40100 with 4096 "
+                       "alignment) but the driver polls used.idx at 0x40100128. Align the used "
+                       "ring to QueueAlign in the driver.",
+            "evidence": {"queue": 0, "device_used": DEVICE_USED, "driver_used": DRIVER_USED,
+                         "queue_align": 4096, "polls": 4000},
+        },
+        "display": {"scanout": 0, "state": "not-initialized", "active": False, "width": 0,
+                    "height": 0, "sha256": None, "png": None},
+        "queues": [{"index": 0, "size": 16,
+                    "driver": {"desc": "0x40100000", "avail": "0x40100100", "used": DRIVER_USED},
+                    "device": {"desc": "0x40100000", "avail": "0x40100100", "used": DEVICE_USED,
+                               "ready": True},
+                    "avail_idx": 1, "used_idx": 1}],
+        "trace": legacy_trace(),
+    }
+    return {"schema": "vqsim-results/1", "vqsim_version": "0.1.0",
+            "summary": {"total": 2, "passed": 1, "failed": 1},
+            "scenarios": [modern, legacy], "unknown_top_level": [1, 2, 3]}
+
+
+def run_report(*args, cwd):
+    return subprocess.run([sys.executable, REPORT, *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=60)
+
+
+@pytest.fixture
+def workdir(tmp_path):
+    """tmp_path with scanouts/modern-display.png and results.json (PNG path relative to it)."""
+    (tmp_path / "scanouts").mkdir()
+    (tmp_path / "scanouts" / "modern-display.png").write_bytes(make_png())
+    doc = make_results("scanouts/modern-display.png")
+    (tmp_path / "results.json").write_text(json.dumps(doc, indent=2))
+    return tmp_path
+
+
+class TagBalance(html.parser.HTMLParser):
+    """Fails on end tags that do not close the innermost open element."""
+    VOID = {"meta", "link", "img", "br", "hr", "input", "col", "area", "base", "source", "wbr"}
+    SVG_LEAVES = {"rect", "line", "path", "circle"}
+
+    def __init__(self):
+        super().__init__()
+        self.stack, self.errors = [], []
+
+    def handle_starttag(self, tag, attrs):
+        if tag not in self.VOID:
+            self.stack.append(tag)
+
+    def handle_startendtag(self, tag, attrs):
+        pass
+
+    def handle_endtag(self, tag):
+        if not self.stack or self.stack[-1] != tag:
+            self.errors.append(f"</{tag}> but open: {self.stack[-3:]}")
+        else:
+            self.stack.pop()
+
+
+def svgs_of(page):
+    return re.findall(r"<svg\b.*?</svg>", page, re.S)
+
+
+def test_html_report(workdir):
+    r = run_report("results.json", "-o", "out", cwd=workdir)
+    assert r.returncode == 0, r.stderr
+    page = (workdir / "out" / "index.html").read_text(encoding="utf-8")
+
+    assert "modern-display" in page and "legacy-used-ring-timeout" in page
+    assert 'id="modern-display"' in page and 'id="legacy-used-ring-timeout"' in page
+    assert CAUSE in page
+    assert DEVICE_USED in page and DRIVER_USED in page
+    assert "PASS" in page and "FAIL" in page
+    # summary: counts and the violations-by-rule table
+    assert re.search(r"<b>2</b>\s*scenarios", page)
+    assert "legacy.used-align" in page and "§2.6.2" in page
+    # steps, failures, evidence, response code names
+    assert "step get_display_info timed out after 40000 ns" in page
+    assert "OK_DISPLAY_INFO" in page
+    assert "queue_align" in page
+    assert "40.210" in page  # 40210 ns shown in µs
+    # the unknown trace kind is shown harmlessly; folded loads carry their count
+    assert "×4,000" in page
+    # the mismatching used ring is highlighted
+    assert re.search(r'class="mismatch mono">' + re.escape(DEVICE_USED), page)
+
+    svgs = svgs_of(page)
+    assert len(svgs) == 2  # one per queue
+    for s in svgs:
+        root = ET.fromstring(s)
+        assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    legacy_svg = svgs[1]
+    assert "driver polls here" in legacy_svg and "device writes here" in legacy_svg
+    assert DRIVER_USED in legacy_svg and DEVICE_USED in legacy_svg
+    assert "driver polls here" not in svgs[0]  # modern: driver and device agree
+
+    copied = workdir / "out" / "modern-display.png"
+    assert copied.read_bytes() == make_png()
+    assert 'src="modern-display.png"' in page
+
+    checker = TagBalance()
+    checker.feed(page)
+    assert checker.errors == [] and checker.stack == []
+    assert "<script" not in page and "http://" not in page.replace(
+        'xmlns="http://www.w3.org/2000/svg"', "")
+
+
+def test_junit(workdir):
+    r = run_report("results.json", "--junit", "junit.xml", "-o", "out", cwd=workdir)
+    assert r.returncode == 0, r.stderr
+    assert (workdir / "out" / "index.html").exists()
+    root = ET.parse(workdir / "junit.xml").getroot()
+    assert root.tag == "testsuite" and root.get("name") == "vqsim"
+    assert root.get("tests") == "2" and root.get("failures") == "1"
+    cases = {c.get("name"): c for c in root.iter("testcase")}
+    assert set(cases) == {"modern-display", "legacy-used-ring-timeout"}
+    assert all(c.get("classname") == "vqsim.scenarios" for c in cases.values())
+    assert cases["legacy-used-ring-timeout"].get("file") == "scenarios/legacy-used-ring-timeout.yaml"
+    assert cases["modern-display"].find("failure") is None
+    failure = cases["legacy-used-ring-timeout"].find("failure")
+    assert failure is not None
+    assert "outcome was timeout" in failure.get("message")
+    assert CAUSE in failure.text and "timeout" in failure.text
+    assert "step get_display_info timed out" in failure.text
+
+
+def test_missing_png_and_missing_optional_keys(tmp_path):
+    doc = make_results("scanouts/not-there.png")
+    minimal = {"name": "bare", "passed": False, "outcome": "driver-error"}
+    doc["scenarios"].append(minimal)
+    del doc["scenarios"][1]["trace"]
+    del doc["scenarios"][1]["queues"]
+    del doc["scenarios"][1]["display"]
+    (tmp_path / "r.json").write_text(json.dumps(doc))
+    r = run_report("r.json", "-o", "out", "--junit", "j.xml", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    page = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
+    assert "scanouts/not-there.png is missing" in page
+    assert "<img" not in page
+    assert 'id="bare"' in page
+    root = ET.parse(tmp_path / "j.xml").getroot()
+    assert root.get("tests") == "3" and root.get("failures") == "2"
+
+
+def test_escaping_and_two_inputs(workdir):
+    doc = make_results(None)
+    for sc in doc["scenarios"]:
+        sc["name"] += "-<b>x</b>"
+    doc["scenarios"][0]["description"] = "<script>alert(1)</script> & more"
+    (workdir / "second.json").write_text(json.dumps(doc))
+    r = run_report("results.json", "second.json", "-o", "out", "--junit", "j.xml", cwd=workdir)
+    assert r.returncode == 0, r.stderr
+    page = (workdir / "out" / "index.html").read_text(encoding="utf-8")
+    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; more" in page
+    assert "<b>x</b>" not in page
+    for s in svgs_of(page):
+        ET.fromstring(s)
+    root = ET.parse(workdir / "j.xml").getroot()
+    assert root.get("tests") == "4" and root.get("failures") == "2"
+    assert "modern-display-<b>x</b>" in {c.get("name") for c in root.iter("testcase")}
+
+
+def test_long_trace_is_cut(workdir):
+    doc = make_results(None)
+    ev = doc["scenarios"][1]["trace"]
+    ev += [{"t": 50000 + i, "kind": "mmio-read", "offset": "0x%03x" % (4 * (i % 7)),
+            "reg": "R%d" % (i % 7), "value": hex(i)} for i in range(500)]
+    (workdir / "long.json").write_text(json.dumps(doc))
+    r = run_report("long.json", "-o", "out", cwd=workdir)
+    assert r.returncode == 0, r.stderr
+    page = (workdir / "out" / "index.html").read_text(encoding="utf-8")
+    left_out = len(ev) - 400
+    assert f"{left_out} events left out" in page
+    assert "0x1f3" not in page  # event 499 is past the first 400
+
+
+def test_identical_runs_fold(workdir):
+    doc = make_results(None)
+    doc["scenarios"][1]["trace"] = [{"t": i, "kind": "ring-load", "addr": DRIVER_USED, "size": 2,
+                                     "value": "0x0", "what": "used.idx"} for i in range(50)]
+    (workdir / "fold.json").write_text(json.dumps(doc))
+    r = run_report("fold.json", "-o", "out", cwd=workdir)
+    assert r.returncode == 0, r.stderr
+    page = (workdir / "out" / "index.html").read_text(encoding="utf-8")
+    section = page[page.index('id="legacy-used-ring-timeout"'):]
+    assert section.count('<td class="kind">ring-load</td>') == 1
+    assert "×50" in section
+
+
+@pytest.mark.parametrize("content", ["{not json", "[1, 2]", '{"schema": "other/1"}', "\xff\xfe\x00"])
+def test_invalid_json_exits_2(tmp_path, content):
+    bad = tmp_path / "broken-results.json"
+    bad.write_bytes(content.encode("latin-1"))
+    r = run_report(str(bad), "-o", str(tmp_path / "out"), cwd=tmp_path)
+    assert r.returncode == 2
+    assert "broken-results.json" in r.stderr
+    assert "Traceback" not in r.stderr
+    assert not (tmp_path / "out" / "index.html").exists()
+
+
+def test_unreadable_file_exits_2(tmp_path):
+    r = run_report("does-not-exist.json", "--junit", "j.xml", cwd=tmp_path)
+    assert r.returncode == 2
+    assert "does-not-exist.json" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_usage_errors(workdir):
+    r = run_report(cwd=workdir)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    r = run_report("results.json", cwd=workdir)  # neither -o nor --junit
+    assert r.returncode == 2 and "nothing to write" in r.stderr
+
+
+def test_help():
+    r = subprocess.run([sys.executable, REPORT, "--help"], capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 0
+    assert "--junit" in r.stdout and "-o" in r.stdout
+
+
+def test_wrong_types_do_not_crash(tmp_path):
+    doc = make_results(None)
+    sc = copy.deepcopy(doc["scenarios"][1])
+    sc.update({"name": 42, "failures": "not a list", "steps": {"a": 1}, "violations": [None, 3],
+               "diagnosis": "text", "display": [1], "queues": [{"size": "x"}, 7],
+               "trace": [None, {"kind": 5, "t": "soon"}, {"t": 1}], "expected": None})
+    doc["scenarios"].append(sc)
+    (tmp_path / "odd.json").write_text(json.dumps(doc))
+    r = run_report("odd.json", "-o", "out", "--junit", "j.xml", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "internal error" not in r.stderr
+    ET.parse(tmp_path / "j.xml")
+
+
+def test_script_is_executable():
+    assert os.access(REPORT, os.X_OK)
+    with open(REPORT, encoding="utf-8") as f:
+        assert f.readline().rstrip("\n") == "#!/usr/bin/env python3"
