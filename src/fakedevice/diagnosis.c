@@ -95,17 +95,21 @@ void diagnose_timeout(struct machine *m, uint32_t queue, uint64_t since, struct 
                 v = &m->violations[i];
         ev(out, "broken_by", "%s", dev->broken_rule);
         ev(out, "broken_at_ns", "%llu", (unsigned long long)dev->broken_at);
-        ev(out, "needs_reset", "%s", dev->status & VIRTIO_STATUS_DEVICE_NEEDS_RESET ? "yes" : "no");
+        ev(out, "needs_reset_set", "%s", dev->broken_signalled ? "yes" : "no");
+        ev(out, "needs_reset_now", "%s", dev->status & VIRTIO_STATUS_DEVICE_NEEDS_RESET ? "yes" : "no");
         say(out, "device-broken", v ? v->rule->section : "2.1", v ? v->rule->title : "",
             "The device stopped processing requests at t=%llu ns because of an earlier error "
             "(%s: %s). From then on it ignored every notification, as QEMU does after "
             "virtio_error(); only a device reset revives it. %s Fix the ring error first; a "
             "driver should check DEVICE_NEEDS_RESET in Status when a request times out.",
             (unsigned long long)dev->broken_at, dev->broken_rule, v ? v->message : "",
-            dev->status & VIRTIO_STATUS_DEVICE_NEEDS_RESET
-                ? "Status has DEVICE_NEEDS_RESET (0x40) set."
-                : "VERSION_1 was not negotiated, so the device did not even set "
-                  "DEVICE_NEEDS_RESET: from outside it simply looks dead.");
+            !dev->broken_signalled
+                ? "VERSION_1 was not negotiated, so the device did not even set "
+                  "DEVICE_NEEDS_RESET: from outside it simply looks dead."
+                : dev->status & VIRTIO_STATUS_DEVICE_NEEDS_RESET
+                      ? "Status has DEVICE_NEEDS_RESET (0x40) set."
+                      : "The device set DEVICE_NEEDS_RESET (0x40), but a later Status write by "
+                        "the driver replaced it (QEMU stores the value written).");
         return;
     }
 

@@ -14,6 +14,10 @@
 
 static struct machine *mach(void) { return machine_current(); }
 
+/* A register access takes bus time on real hardware; charging it keeps the timeline readable and
+ * lets a device answer while the driver is busy with registers. */
+#define MMIO_ACCESS_NS 100u
+
 static bool in_window(const struct machine *m, uintptr_t addr)
 {
     return addr >= m->cfg.mmio_base && addr - m->cfg.mmio_base < VIRTIO_MMIO_WINDOW_SIZE;
@@ -24,6 +28,7 @@ uint32_t vhal_mmio_read32(uintptr_t addr)
     struct machine *m = mach();
     if (!m)
         return 0xffffffffu;
+    machine_advance(m, m->now + MMIO_ACCESS_NS);
     if (!in_window(m, addr)) {
         struct trace_event *e = machine_trace(m, TR_MMIO_READ, addr, 0xffffffffu, 4, NULL);
         if (e)
@@ -48,6 +53,7 @@ void vhal_mmio_write32(uintptr_t addr, uint32_t value)
     struct machine *m = mach();
     if (!m)
         return;
+    machine_advance(m, m->now + MMIO_ACCESS_NS);
     if (!in_window(m, addr)) {
         struct trace_event *e = machine_trace(m, TR_MMIO_WRITE, addr, value, 4, NULL);
         if (e)

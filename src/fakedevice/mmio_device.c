@@ -76,6 +76,7 @@ static void reset_device(struct mmio_device *d)
     d->isr = 0;
     d->broken = false;
     d->broken_rule = NULL;
+    d->broken_signalled = false;
     for (uint32_t i = 0; i < MMIO_NUM_QUEUES; i++) {
         sr_queue_reset(&d->q[i], default_num[i]);
         if (align[i])
@@ -118,6 +119,7 @@ void mmio_device_set_broken(struct machine *m, const char *rule_id)
     if (!version_1_negotiated(d))
         return; /* legacy: QEMU sets no NEEDS_RESET and raises nothing */
     d->status |= VIRTIO_STATUS_DEVICE_NEEDS_RESET;
+    d->broken_signalled = true;
     if (d->status & VIRTIO_STATUS_DRIVER_OK) {
         d->isr |= VIRTIO_MMIO_INT_CONFIG;
         machine_trace(m, TR_IRQ, 0, d->isr, 0, "config");

@@ -35,6 +35,7 @@ struct mmio_device {
     bool broken;                   /* a fatal ring error: notifies are ignored until reset */
     const char *broken_rule;
     uint64_t broken_at;
+    bool broken_signalled;         /* NEEDS_RESET was set when it broke (VERSION_1) */
     uint32_t config_generation;
     uint8_t status_history[MMIO_MAX_STATUS_HISTORY];
     uint32_t n_status_history;

@@ -1,0 +1,68 @@
+"""spec/rules.yaml is the one catalogue: every check has an entry, every checked entry is proven
+by a scenario in which it fires, and every rule scenario is tied to its rule."""
+import pathlib
+import re
+
+import yaml
+
+from conftest import ROOT, run
+
+RULES = yaml.safe_load((ROOT / "spec" / "rules.yaml").read_text())["rules"]
+BY_ID = {r["id"]: r for r in RULES}
+
+
+def rule_ids_in_checks():
+    ids = set()
+    for f in (ROOT / "src" / "fakedevice").glob("*.c"):
+        text = f.read_text()
+        ids |= set(re.findall(r'machine_(?:violation|break_device)\(\s*m,\s*"([^"]+)"', text))
+    return ids
+
+
+def test_catalogue_entries_are_complete():
+    assert len(BY_ID) == len(RULES), "duplicate ids"
+    for r in RULES:
+        for k in ("id", "section", "title", "area", "role", "level", "statement"):
+            assert r.get(k), (r["id"], k)
+        assert re.fullmatch(r"\d+(\.\d+)*|-", r["section"]), r["id"]
+        if r.get("check"):
+            assert r.get("qemu"), r["id"]
+        else:
+            assert r.get("not_checked_because"), r["id"]
+
+
+def test_every_check_has_an_entry():
+    used = rule_ids_in_checks()
+    assert used, "the pattern that finds checks found none"
+    missing = used - set(BY_ID)
+    assert not missing, f"checks report rule ids missing from spec/rules.yaml: {missing}"
+    checked = {r["id"] for r in RULES if r.get("check")}
+    assert used == checked, f"entries marked checked that no check reports: {checked - used}"
+
+
+def test_every_checked_rule_fires_in_its_scenario(all_results):
+    by_file = {s["file"]: s for s in all_results[1]["scenarios"]}
+    for r in RULES:
+        if not r.get("check"):
+            continue
+        assert r.get("proven_by"), f"{r['id']} has no scenario proving it fires"
+        for f in r["proven_by"]:
+            assert (ROOT / f).exists(), f
+            res = by_file[f]
+            assert r["id"] in {v["rule"] for v in res["violations"]}, (r["id"], f)
+            assert res["passed"], (f, res["failures"])
+
+
+def test_every_rule_scenario_is_in_the_catalogue():
+    proven = {f for r in RULES for f in r.get("proven_by", [])}
+    for f in sorted((ROOT / "scenarios" / "rules").glob("*.yaml")):
+        assert str(f.relative_to(ROOT)) in proven, f
+
+
+def test_vqsim_rules_lists_the_catalogue(vqsim):
+    p = run(vqsim, "rules")
+    assert p.returncode == 0
+    for r in RULES:
+        assert r["id"] in p.stdout
+    checked = sum(1 for r in RULES if r.get("check"))
+    assert p.stdout.strip().splitlines()[-1] == f"{len(RULES)} rules, {checked} checked"
