@@ -70,6 +70,8 @@ static struct virtio_gpu_rect full_rect(struct run_ctx *c, const struct scenario
     return r;
 }
 
+/* Encode a colour as the kernel would, in the resource's byte order. Written apart from the
+ * model's decoder (gpu_format_to_rgb) on purpose: the harness plays the guest. */
 static void put_pixel(struct fb *f, uint32_t x, uint32_t y, uint32_t rgb)
 {
     uint8_t *p = f->mem + ((uint64_t)y * f->width + x) * 4;

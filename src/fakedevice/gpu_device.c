@@ -67,6 +67,18 @@ static struct gpu_resource *find_res(struct gpu_device *g, uint32_t id)
     return NULL;
 }
 
+/* QEMU's find_check_resource: the resource, or NULL with the error code to answer. */
+static struct gpu_resource *find_checked(struct gpu_device *g, uint32_t id, bool need_backing,
+                                         uint32_t *err)
+{
+    struct gpu_resource *r = find_res(g, id);
+    if (!r)
+        *err = VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
+    else if (need_backing && !r->backing)
+        *err = VIRTIO_GPU_RESP_ERR_UNSPEC;
+    return r && (!need_backing || r->backing) ? r : NULL;
+}
+
 bool gpu_format_to_rgb(uint32_t format, const uint8_t *px, uint8_t rgb[3])
 {
     int r, gr, b; /* byte positions in memory, per the format's name */
@@ -221,11 +233,10 @@ static uint32_t cmd_detach_backing(struct machine *m, const struct sr_chain *c)
 {
     struct virtio_gpu_resource_detach_backing cmd;
     FILL_CMD(m, c, cmd);
-    struct gpu_resource *r = find_res(&m->gpu, cmd.resource_id);
+    uint32_t err;
+    struct gpu_resource *r = find_checked(&m->gpu, cmd.resource_id, true, &err);
     if (!r)
-        return VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
-    if (!r->backing)
-        return VIRTIO_GPU_RESP_ERR_UNSPEC;
+        return err;
     free(r->backing);
     r->backing = NULL;
     r->n_backing = 0;
@@ -243,11 +254,10 @@ static uint32_t cmd_set_scanout(struct machine *m, const struct sr_chain *c)
         scanout_disable(g);
         return VIRTIO_GPU_RESP_OK_NODATA;
     }
-    struct gpu_resource *r = find_res(g, cmd.resource_id);
+    uint32_t err; /* QEMU ≥ 6 requires backing before a resource can be shown */
+    struct gpu_resource *r = find_checked(g, cmd.resource_id, true, &err);
     if (!r)
-        return VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
-    if (!r->backing) /* QEMU ≥ 6: find_check_resource(require_backing) */
-        return VIRTIO_GPU_RESP_ERR_UNSPEC;
+        return err;
     if (!rect_inside(&cmd.r, r) || cmd.r.width < GPU_MIN_SCANOUT || cmd.r.height < GPU_MIN_SCANOUT)
         return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
     g->scanout.state = SCANOUT_ACTIVE;
@@ -260,11 +270,10 @@ static uint32_t cmd_transfer_to_host_2d(struct machine *m, const struct sr_chain
 {
     struct virtio_gpu_transfer_to_host_2d cmd;
     FILL_CMD(m, c, cmd);
-    struct gpu_resource *r = find_res(&m->gpu, cmd.resource_id);
+    uint32_t err;
+    struct gpu_resource *r = find_checked(&m->gpu, cmd.resource_id, true, &err);
     if (!r)
-        return VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
-    if (!r->backing)
-        return VIRTIO_GPU_RESP_ERR_UNSPEC;
+        return err;
     if (!rect_inside(&cmd.r, r))
         return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
     /* Row h of the rectangle comes from backing offset `offset + stride*h` (QEMU). */
