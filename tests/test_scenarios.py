@@ -165,3 +165,29 @@ def test_virtual_time_makes_long_timeouts_cheap(vqsim, tmp_path):
     assert p.returncode == 0, p.stdout
     r = json.loads(out.read_text())["scenarios"][0]
     assert int(r["diagnosis"]["evidence"]["timed_out_at_ns"]) >= 30_000_000_000
+
+
+def test_version_2_registers_on_a_legacy_device_are_named(all_results):
+    r = all_results[2]["modern-registers-on-legacy-device"]
+    d = r["diagnosis"]
+    assert d["cause"] == "queue-not-ready" and d["section"] == "4.2.4"
+    assert d["evidence"]["ignored_writes"] == ("QueueDescLow, QueueDescHigh, QueueDriverLow, "
+                                               "QueueDriverHigh, QueueDeviceLow, QueueDeviceHigh, "
+                                               "QueueReady")
+    ignored = [e for e in r["trace"] if e["kind"] == "mmio-write" and e.get("reg") == "QueueReady"]
+    assert ignored and ignored[0]["note"] == "ignored: QueueReady exists only on version 2"
+    assert r["queues"][0]["device"]["ready"] is False
+
+
+@pytest.mark.parametrize("name,cause,key,value", [
+    ("modern-queue-ready-never-set", "queue-not-ready", "QueueReady", "0"),
+    ("legacy-queue-pfn-never-set", "queue-not-ready", "QueuePFN", "0x0"),
+    ("notify-never-written", "no-notify", "notify_writes_lost", "1"),
+    ("notify-wrong-queue", "no-notify", "notified_queue", "1"),
+    ("split-desc-no-loops", "device-broken", "broken_by", "split.desc.no-loops"),
+    ("split-rings-in-ram", "device-broken", "needs_reset_set", "yes"),
+])
+def test_hang_evidence(all_results, name, cause, key, value):
+    d = all_results[2][name]["diagnosis"]
+    assert d["cause"] == cause
+    assert d["evidence"][key] == value

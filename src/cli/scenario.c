@@ -215,8 +215,9 @@ static int parse_bug(struct ctx *c, const struct ynode *b, struct scenario *s)
     struct fault *f = &s->faults.f[s->faults.n];
     memset(f, 0, sizeof(*f));
     f->nth = 1;
-    if (!strcmp(kind, "drop-mmio-write") || !strcmp(kind, "rewrite-mmio-write")) {
-        bool drop = kind[0] == 'd';
+    if (!strcmp(kind, "drop-mmio-write") || !strcmp(kind, "rewrite-mmio-write") ||
+        !strcmp(kind, "rewrite-mmio-read")) {
+        bool drop = kind[0] == 'd', read = !strcmp(kind, "rewrite-mmio-read");
         static const char *const k1[] = {"reg", "nth", NULL};
         static const char *const k2[] = {"reg", "value", "nth", NULL};
         if (check_keys(c, a, kind, drop ? k1 : k2))
@@ -229,11 +230,12 @@ static int parse_bug(struct ctx *c, const struct ynode *b, struct scenario *s)
         int off = mmio_reg_offset(reg);
         if (off < 0)
             return fail(c, ymap_get(a, "reg"), "unknown register '%s'", reg);
-        f->kind = drop ? FAULT_DROP_MMIO_WRITE : FAULT_REWRITE_MMIO_WRITE;
+        f->kind = drop ? FAULT_DROP_MMIO_WRITE
+                  : read ? FAULT_REWRITE_MMIO_READ : FAULT_REWRITE_MMIO_WRITE;
         f->reg = (uint32_t)off;
-        f->label = drop ? "drop-mmio-write" : "rewrite-mmio-write";
+        f->label = drop ? "drop-mmio-write" : read ? "rewrite-mmio-read" : "rewrite-mmio-write";
         if (!drop && !ymap_get(a, "value"))
-            return fail(c, a, "rewrite-mmio-write needs 'value'");
+            return fail(c, a, "%s needs 'value'", kind);
         if (get_u64(c, a, "value", 0, UINT32_MAX, &f->value) ||
             get_u32(c, a, "nth", 0, 1000000, &f->nth))
             return -1;
@@ -255,8 +257,8 @@ static int parse_bug(struct ctx *c, const struct ynode *b, struct scenario *s)
             return -1;
     } else {
         return fail(c, ymap_key(b, 0),
-                    "unknown bug '%s' (expected drop-mmio-write, rewrite-mmio-write or "
-                    "rewrite-ring-store)", kind);
+                    "unknown bug '%s' (expected drop-mmio-write, rewrite-mmio-write, "
+                    "rewrite-mmio-read or rewrite-ring-store)", kind);
     }
     s->faults.n++;
     return 0;

@@ -114,6 +114,29 @@ void diagnose_timeout(struct machine *m, uint32_t queue, uint64_t since, struct 
     }
 
     if (q && !q->live) {
+        /* Writes the device ignored because the register belongs to the other version: the
+         * driver believes it talks to another kind of device. */
+        char other[160] = "";
+        size_t n_other = 0;
+        for (size_t i = 0; i < m->trace.len; i++) {
+            const struct trace_event *e = &m->trace.ev[i];
+            if (e->kind != TR_MMIO_WRITE || !e->note || !strstr(e->note, "only on version") ||
+                !e->what || strstr(other, e->what))
+                continue;
+            size_t l = strlen(other);
+            snprintf(other + l, sizeof(other) - l, "%s%s", l ? ", " : "", e->what);
+            n_other++;
+        }
+        if (n_other) {
+            ev(out, "ignored_writes", "%s", other);
+            say(out, "queue-not-ready", dev->version == 1 ? "4.2.4" : "4.2.3.2",
+                dev->version == 1 ? "Legacy interface" : "Virtqueue Configuration",
+                "Queue %u was never made live: the driver set it up with registers this version "
+                "%u device does not have (%s), and the device ignored every one of them. Read "
+                "the Version register and follow §4.2.3.2 for version 2 or §4.2.4 (GuestPageSize, "
+                "QueueAlign, QueuePFN) for version 1.", queue, dev->version, other);
+            return;
+        }
         if (dev->version == 2) {
             ev(out, "QueueReady", "%u", q->ready);
             ev(out, "QueueDesc", "0x%llx", (unsigned long long)q->reg_desc);

@@ -25,7 +25,7 @@ struct diagnosis {
     char message[1024];
     struct {
         const char *key;
-        char value[96];
+        char value[192];
     } evidence[DIAG_MAX_EVIDENCE];
     int n_evidence;
 };

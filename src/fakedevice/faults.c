@@ -37,6 +37,17 @@ bool faults_mmio_write(struct machine *m, uint32_t off, uint32_t *value, const c
     return keep;
 }
 
+void faults_mmio_read(struct machine *m, uint32_t off, uint32_t *value, const char **note)
+{
+    for (uint32_t i = 0; i < m->faults.n; i++) {
+        struct fault *f = &m->faults.f[i];
+        if (f->kind != FAULT_REWRITE_MMIO_READ || f->reg != off || !hit(f))
+            continue;
+        *value = (uint32_t)f->value;
+        *note = "replayed bug rewrite-mmio-read: the driver got the rewritten value";
+    }
+}
+
 void faults_ring_store(struct machine *m, uint64_t gpa, uint64_t *value, const char **note)
 {
     for (uint32_t i = 0; i < m->faults.n; i++) {

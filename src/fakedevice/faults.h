@@ -4,6 +4,8 @@
  * the seam, as the buggy driver would have produced it:
  *   drop-mmio-write     {reg: NAME, nth: K}          the K-th write to NAME never happens
  *   rewrite-mmio-write  {reg: NAME, value: V, nth: K} the K-th write to NAME carries V instead
+ *   rewrite-mmio-read   {reg: NAME, value: V, nth: K} the K-th read of NAME returns V to the driver
+ *                       (what a driver that hard-codes a register value, or misreads it, sees)
  *   rewrite-ring-store  {field: F, value: V, nth: K, queue: Q}
  *                       the K-th driver store to ring field F (desc.addr, desc.len, desc.flags,
  *                       desc.next, avail.flags, avail.idx, avail.ring, used.flags) stores V
@@ -17,7 +19,12 @@
 
 struct machine;
 
-enum fault_kind { FAULT_DROP_MMIO_WRITE, FAULT_REWRITE_MMIO_WRITE, FAULT_REWRITE_RING_STORE };
+enum fault_kind {
+    FAULT_DROP_MMIO_WRITE,
+    FAULT_REWRITE_MMIO_WRITE,
+    FAULT_REWRITE_MMIO_READ,
+    FAULT_REWRITE_RING_STORE,
+};
 
 #define FAULT_MAX 16
 
@@ -43,6 +50,8 @@ extern const char *const fault_ring_fields[];
 
 /* Apply to an MMIO write: false when the write is dropped; *value may be rewritten. */
 bool faults_mmio_write(struct machine *m, uint32_t off, uint32_t *value, const char **note);
+/* Apply to an MMIO read: *value (what the device returned) may be rewritten. */
+void faults_mmio_read(struct machine *m, uint32_t off, uint32_t *value, const char **note);
 /* Apply to a driver ring store at gpa: *value may be rewritten. */
 void faults_ring_store(struct machine *m, uint64_t gpa, uint64_t *value, const char **note);
 

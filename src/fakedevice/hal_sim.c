@@ -42,6 +42,7 @@ uint32_t vhal_mmio_read32(uintptr_t addr)
         note = "ignored: unaligned register access";
     else
         v = mmio_device_read(m, off, &note);
+    faults_mmio_read(m, off, &v, &note);
     struct trace_event *e = machine_trace(m, TR_MMIO_READ, off, v, 4, mmio_reg_name(off));
     if (e)
         e->note = note;
