@@ -151,7 +151,8 @@ static void legacy_update_rings(struct machine *m, uint32_t qi)
     uint64_t avail = desc + 16ull * q->num;
     /* offsetof(avail, ring[N]): QEMU leaves out used_event here, unlike §2.6.2's formula; with a
      * page-sized QueueAlign the two agree. */
-    uint64_t used = (avail + 4 + 2ull * q->num + q->align - 1) & ~((uint64_t)q->align - 1);
+    /* QEMU_ALIGN_UP divides: QueueAlign need not be a power of two (QEMU accepts any value). */
+    uint64_t used = (avail + 4 + 2ull * q->num + q->align - 1) / q->align * q->align;
     sr_make_live(m, qi, desc, avail, used);
 }
 

@@ -94,9 +94,9 @@ static struct ynode *parse_node(struct parse_state *s, yaml_event_t *ev, int dep
                 n = NULL;
             }
         }
-        yaml_event_delete(ev);
         if (!n)
             set_err(s, &ev->start_mark, "out of memory");
+        yaml_event_delete(ev);
         return n;
     case YAML_SEQUENCE_START_EVENT:
     case YAML_MAPPING_START_EVENT: {

@@ -2,7 +2,8 @@
  *
  * Built on libyaml's event parser. Scenarios and the rule catalogue are small, so a whole tree in
  * memory is simplest; every node keeps its position so errors read "file:line:col: message".
- * Anchors and aliases are refused (a scenario has no use for them, and they invite blow-ups).
+ * Aliases are refused (a scenario has no use for them, and they invite blow-ups); an anchor
+ * without an alias is harmless and ignored.
  */
 #ifndef YAML_TREE_H
 #define YAML_TREE_H

@@ -1,0 +1,428 @@
+/* test_util.c — sha256 (FIPS 180-4 vectors), yaml_tree (positions, errors, scalars) and
+ * json_writer (exact output). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "sim_fixture.h"
+#include "util/json_writer.h"
+#include "util/sha256.h"
+#include "util/yaml_tree.h"
+
+/* ---- sha256 ------------------------------------------------------------------------------- */
+
+static void hash_hex(const void *data, size_t len, char out[65])
+{
+    struct sha256 s;
+    uint8_t d[32];
+    sha256_init(&s);
+    sha256_update(&s, data, len);
+    sha256_final(&s, d);
+    sha256_hex(d, out);
+}
+
+static void test_sha256_fips_vectors(void **state)
+{
+    (void)state;
+    char hex[65];
+    hash_hex("", 0, hex);
+    assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    hash_hex("abc", 3, hex);
+    assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    static const char m448[] = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+    assert_int_equal(strlen(m448), 56);
+    hash_hex(m448, 56, hex);
+    assert_string_equal(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+    static const char m896[] = "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmno"
+                               "ijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu";
+    assert_int_equal(strlen(m896), 112);
+    hash_hex(m896, 112, hex);
+    assert_string_equal(hex, "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1");
+}
+
+static void test_sha256_million_a(void **state)
+{
+    (void)state;
+    /* in uneven pieces, so buffered and whole-block paths mix */
+    static char chunk[1000];
+    memset(chunk, 'a', sizeof(chunk));
+    struct sha256 s;
+    uint8_t d[32];
+    char hex[65];
+    sha256_init(&s);
+    size_t left = 1000000, step = 1;
+    while (left) {
+        size_t n = step < left ? step : left;
+        if (n > sizeof(chunk))
+            n = sizeof(chunk);
+        sha256_update(&s, chunk, n);
+        left -= n;
+        step = step * 7 % 997 + 1;
+    }
+    sha256_final(&s, d);
+    sha256_hex(d, hex);
+    assert_string_equal(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+    /* and in one piece */
+    char *all = malloc(1000000);
+    assert_non_null(all);
+    memset(all, 'a', 1000000);
+    hash_hex(all, 1000000, hex);
+    free(all);
+    assert_string_equal(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
+static void test_sha256_padding_boundaries(void **state)
+{
+    (void)state;
+    static const struct {
+        size_t n;
+        const char *hex;
+    } v[] = {
+        {55, "9f4390f8d30c2dd92ec9f095b65e2b9ae9b0a925a5258e241c9f1e910f734318"},
+        {56, "b35439a4ac6f0948b6d6f9e3c6af0f5f590ce20f1bde7090ef7970686ec6738a"},
+        {63, "7d3e74a05d7db15bce4ad9ec0658ea98e3f06eeecf16b4c6fff2da457ddc2f34"},
+        {64, "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb"},
+        {65, "635361c48bb9eab14198e76ea8ab7f1a41685d6ad62aa9146d301d4f17eb0ae0"},
+        {119, "31eba51c313a5c08226adf18d4a359cfdfd8d2e816b13f4af952f7ea6584dcfb"},
+        {120, "2f3d335432c70b580af0e8e1b3674a7c020d683aa5f73aaaedfdc55af904c21c"},
+        {128, "6836cf13bac400e9105071cd6af47084dfacad4e5e302c94bfed24e013afb73e"},
+    };
+    char a[128];
+    memset(a, 'a', sizeof(a));
+    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        char hex[65];
+        hash_hex(a, v[i].n, hex);
+        assert_string_equal(hex, v[i].hex);
+        /* byte by byte gives the same */
+        struct sha256 s;
+        uint8_t d[32];
+        sha256_init(&s);
+        for (size_t k = 0; k < v[i].n; k++)
+            sha256_update(&s, a + k, 1);
+        sha256_final(&s, d);
+        sha256_hex(d, hex);
+        assert_string_equal(hex, v[i].hex);
+    }
+}
+
+/* ---- yaml_tree ------------------------------------------------------------------------------ */
+
+static struct ynode *parse_ok(const char *text)
+{
+    char err[256] = "";
+    struct ynode *root = ytree_parse(text, strlen(text), err, sizeof(err));
+    if (!root)
+        fail_msg("unexpected parse error: %s", err);
+    return root;
+}
+
+static void expect_parse_error(const char *text, const char *want)
+{
+    char err[256];
+    memset(err, 'X', sizeof(err));
+    struct ynode *root = ytree_parse(text, strlen(text), err, sizeof(err));
+    if (root) {
+        ytree_free(root);
+        fail_msg("'%s' parsed, but should fail with '%s'", text, want);
+    }
+    assert_string_equal(err, want);
+}
+
+static void assert_pos(const struct ynode *n, int line, int col)
+{
+    assert_non_null(n);
+    if (n->line != line || n->col != col)
+        fail_msg("node '%s' at %d:%d, want %d:%d", n->str ? n->str : "(collection)", n->line,
+                 n->col, line, col);
+}
+
+static void test_yaml_positions(void **state)
+{
+    (void)state;
+    struct ynode *root = parse_ok("a: 1\n"
+                                  "b:\n"
+                                  "  - x\n"
+                                  "  - {c: \"d\", e: [1, 2]}\n"
+                                  "f: 'q'\n");
+    assert_int_equal(root->kind, YN_MAP);
+    assert_int_equal(root->n, 3);
+    assert_pos(root, 1, 1);
+    assert_pos(ymap_key(root, 0), 1, 1);
+    assert_string_equal(ymap_key(root, 0)->str, "a");
+    const struct ynode *a = ymap_get(root, "a");
+    assert_pos(a, 1, 4);
+    assert_string_equal(a->str, "1");
+    assert_true(a->plain);
+    assert_pos(ymap_key(root, 1), 2, 1);
+    const struct ynode *b = ymap_get(root, "b");
+    assert_int_equal(b->kind, YN_SEQ);
+    assert_int_equal(b->n, 2);
+    assert_pos(b, 3, 3);
+    assert_pos(b->items[0], 3, 5);
+    assert_string_equal(b->items[0]->str, "x");
+    const struct ynode *fm = b->items[1];
+    assert_int_equal(fm->kind, YN_MAP);
+    assert_pos(fm, 4, 5);
+    assert_pos(ymap_key(fm, 0), 4, 6);
+    const struct ynode *d = ymap_get(fm, "c");
+    assert_pos(d, 4, 9);
+    assert_string_equal(d->str, "d");
+    assert_false(d->plain);
+    assert_pos(ymap_key(fm, 1), 4, 14);
+    const struct ynode *e = ymap_get(fm, "e");
+    assert_int_equal(e->kind, YN_SEQ);
+    assert_pos(e, 4, 17);
+    assert_pos(e->items[1], 4, 21);
+    assert_string_equal(e->items[1]->str, "2");
+    const struct ynode *f = ymap_get(root, "f");
+    assert_pos(f, 5, 4);
+    assert_false(f->plain);
+    assert_null(ymap_get(root, "zz"));
+    assert_null(ymap_get(b, "x")); /* not a map */
+    assert_null(ymap_get(NULL, "x"));
+    ytree_free(root);
+}
+
+static void test_yaml_errors(void **state)
+{
+    (void)state;
+    expect_parse_error("a: 1\nb: 2\na: 3\n", "3:1: duplicate key 'a'");
+    expect_parse_error("top:\n  k: 1\n  j: 2\n  k: 3\n", "4:3: duplicate key 'k'");
+    expect_parse_error("{x: 1, x: 2}", "1:8: duplicate key 'x'");
+    expect_parse_error("a: &anchor 1\nb: *anchor\n", "2:4: aliases are not supported in vqsim files");
+    expect_parse_error("- &a [1]\n- *a\n", "2:3: aliases are not supported in vqsim files");
+    expect_parse_error("? [a, b]\n: 1\n", "1:3: mapping keys must be scalars");
+    expect_parse_error("", "1:1: empty document");
+    expect_parse_error("# only a comment\n", "1:1: empty document");
+    expect_parse_error("a: 1\n---\nb: 2\n", "3:1: only one YAML document per file");
+    /* syntax errors carry libyaml's position and problem */
+    char err[256] = "";
+    const char *bad = "a: 1\nb: [1, 2\nc: 3\n";
+    assert_null(ytree_parse(bad, strlen(bad), err, sizeof(err)));
+    int line = 0, col = 0, used = 0;
+    assert_int_equal(sscanf(err, "%d:%d: %n", &line, &col, &used), 2);
+    assert_true(line >= 2);
+    assert_true(col >= 1);
+    assert_true(used > 0 && err[used] != 0);
+    assert_non_null(strstr(err, "expected"));
+    err[0] = 0;
+    bad = "a: b: c\n";
+    assert_null(ytree_parse(bad, strlen(bad), err, sizeof(err)));
+    assert_int_equal(sscanf(err, "%d:%d:", &line, &col), 2);
+    assert_int_equal(line, 1);
+    /* too deep */
+    char deep[200];
+    memset(deep, '[', 80);
+    memset(deep + 80, ']', 80);
+    deep[160] = 0;
+    assert_null(ytree_parse(deep, 160, err, sizeof(err)));
+    assert_non_null(strstr(err, "nesting too deep"));
+    assert_int_equal(strncmp(err, "1:", 2), 0);
+    /* 60 levels are fine */
+    memset(deep, '[', 60);
+    memset(deep + 60, ']', 60);
+    struct ynode *ok = ytree_parse(deep, 120, err, sizeof(err));
+    assert_non_null(ok);
+    ytree_free(ok);
+    /* a truncated buffer (not NUL-terminated where it ends) */
+    const char *txt = "a: 1\nb: [x";
+    assert_null(ytree_parse(txt, strlen(txt), err, sizeof(err)));
+    assert_true(err[0] != 0);
+}
+
+static struct ynode scalar(const char *s, bool plain)
+{
+    struct ynode n;
+    memset(&n, 0, sizeof(n));
+    n.kind = YN_SCALAR;
+    n.str = (char *)s;
+    n.plain = plain;
+    n.line = n.col = 1;
+    return n;
+}
+
+static void test_yaml_scalar_u64(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *s;
+        bool ok;
+        uint64_t v;
+    } v[] = {
+        {"0", true, 0},
+        {"42", true, 42},
+        {"1_000_000", true, 1000000},
+        {"0x10", true, 16},
+        {"0X1f", true, 31},
+        {"0xdead_BEEF", true, 0xdeadbeef},
+        {"0x4000_0000", true, 0x40000000},
+        {"18446744073709551615", true, UINT64_MAX},
+        {"0xffffffffffffffff", true, UINT64_MAX},
+        {"18446744073709551616", false, 0},
+        {"99999999999999999999", false, 0},
+        {"0x10000000000000000", false, 0},
+        {"", false, 0},
+        {"_", false, 0},
+        {"0x", false, 0},
+        {"0x_", false, 0},
+        {"-1", false, 0},
+        {"+1", false, 0},
+        {"12a", false, 0},
+        {"1.5", false, 0},
+        {"1e3", false, 0},
+        {" 1", false, 0},
+        {"0xg", false, 0},
+        {"abc", false, 0},
+    };
+    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        struct ynode n = scalar(v[i].s, true);
+        uint64_t out = 0x5a5a;
+        bool ok = yscalar_u64(&n, &out);
+        if (ok != v[i].ok)
+            fail_msg("yscalar_u64('%s') = %d, want %d", v[i].s, ok, v[i].ok);
+        if (ok)
+            assert_int_equal(out, v[i].v);
+        else
+            assert_int_equal(out, 0x5a5a); /* untouched on failure */
+    }
+    uint64_t out;
+    assert_false(yscalar_u64(NULL, &out));
+    /* a collection is not a number */
+    struct ynode *root = parse_ok("[1]");
+    assert_false(yscalar_u64(root, &out));
+    assert_true(yscalar_u64(root->items[0], &out));
+    assert_int_equal(out, 1);
+    ytree_free(root);
+}
+
+static void test_yaml_scalar_bool_null(void **state)
+{
+    (void)state;
+    bool b = false;
+    struct ynode n = scalar("true", true);
+    assert_true(yscalar_bool(&n, &b));
+    assert_true(b);
+    n = scalar("off", true);
+    assert_true(yscalar_bool(&n, &b));
+    assert_false(b);
+    n = scalar("maybe", true);
+    assert_false(yscalar_bool(&n, &b));
+    n = scalar("null", true);
+    assert_true(yscalar_is_null(&n));
+    n = scalar("~", true);
+    assert_true(yscalar_is_null(&n));
+    n = scalar("", true);
+    assert_true(yscalar_is_null(&n));
+    n = scalar("null", false); /* "null" quoted is a string */
+    assert_false(yscalar_is_null(&n));
+    assert_false(yscalar_is_null(NULL));
+    struct ynode *root = parse_ok("a:\nb: \"\"\n");
+    assert_true(yscalar_is_null(ymap_get(root, "a")));
+    assert_false(yscalar_is_null(ymap_get(root, "b")));
+    ytree_free(root);
+}
+
+/* ---- json_writer ------------------------------------------------------------------------------ */
+
+static void test_json_writer_exact(void **state)
+{
+    (void)state;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    struct jw w;
+    jw_init(&w, f);
+    jw_obj_begin(&w);
+    jw_kstr(&w, "name", "a\"b\\c\n\t\r\x01\x1f \x7f/");
+    jw_ku64(&w, "n", UINT64_MAX);
+    jw_key(&w, "neg");
+    jw_i64(&w, -42);
+    jw_kbool(&w, "ok", true);
+    jw_kbool(&w, "no", false);
+    jw_khex(&w, "addr", 0x40100000);
+    jw_key(&w, "list");
+    jw_arr_begin(&w);
+    jw_u64(&w, 1);
+    jw_str(&w, NULL);
+    jw_obj_begin(&w);
+    jw_kstr(&w, "k", "v");
+    jw_obj_end(&w);
+    jw_arr_begin(&w);
+    jw_arr_end(&w);
+    jw_hex(&w, 0);
+    jw_arr_end(&w);
+    jw_key(&w, "empty");
+    jw_obj_begin(&w);
+    jw_obj_end(&w);
+    jw_key(&w, "z");
+    jw_null(&w);
+    jw_obj_end(&w);
+    assert_int_equal(fclose(f), 0);
+    static const char want[] = "{\n"
+                               "  \"name\": \"a\\\"b\\\\c\\n\\t\\r\\u0001\\u001f \x7f/\",\n"
+                               "  \"n\": 18446744073709551615,\n"
+                               "  \"neg\": -42,\n"
+                               "  \"ok\": true,\n"
+                               "  \"no\": false,\n"
+                               "  \"addr\": \"0x40100000\",\n"
+                               "  \"list\": [\n"
+                               "    1,\n"
+                               "    null,\n"
+                               "    {\n"
+                               "      \"k\": \"v\"\n"
+                               "    },\n"
+                               "    [],\n"
+                               "    \"0x0\"\n"
+                               "  ],\n"
+                               "  \"empty\": {},\n"
+                               "  \"z\": null\n"
+                               "}\n";
+    assert_string_equal(buf, want);
+    assert_int_equal(len, strlen(want));
+    free(buf);
+}
+
+static void test_json_writer_top_level_array(void **state)
+{
+    (void)state;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    struct jw w;
+    jw_init(&w, f);
+    jw_arr_begin(&w);
+    jw_arr_end(&w);
+    jw_obj_begin(&w);
+    jw_key(&w, "a");
+    jw_arr_begin(&w);
+    jw_str(&w, "");
+    jw_arr_end(&w);
+    jw_obj_end(&w);
+    assert_int_equal(fclose(f), 0);
+    assert_string_equal(buf, "[]\n{\n  \"a\": [\n    \"\"\n  ]\n}\n");
+    free(buf);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sha256_fips_vectors),
+        cmocka_unit_test(test_sha256_million_a),
+        cmocka_unit_test(test_sha256_padding_boundaries),
+        cmocka_unit_test(test_yaml_positions),
+        cmocka_unit_test(test_yaml_errors),
+        cmocka_unit_test(test_yaml_scalar_u64),
+        cmocka_unit_test(test_yaml_scalar_bool_null),
+        cmocka_unit_test(test_json_writer_exact),
+        cmocka_unit_test(test_json_writer_top_level_array),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
