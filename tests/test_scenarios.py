@@ -36,6 +36,15 @@ def bars_rgb(w, h):
     return bytes(out)
 
 
+def run_edited(vqsim, tmp_path, spec):
+    """Run a scenario given as a dict; return the process and its one JSON result."""
+    f = tmp_path / "edited.yaml"
+    f.write_text(yaml.safe_dump(spec))
+    out = tmp_path / "r.json"
+    p = run(vqsim, "run", "--json", out, f)
+    return p, json.loads(out.read_text())["scenarios"][0]
+
+
 def test_whole_run_passes(all_results):
     p, doc, by_name = all_results
     assert p.returncode == 0, p.stdout + p.stderr
@@ -133,12 +142,8 @@ def test_one_wrong_pixel_fails_the_scenario(vqsim, tmp_path):
     spec = yaml.safe_load(MODERN.read_text())
     i = [list(s)[0] if isinstance(s, dict) else s for s in spec["steps"]].index("transfer_to_host_2d")
     spec["steps"].insert(i, {"poke_pixel": {"id": 1, "x": 320, "y": 100, "color": 0x00FF01}})
-    f = tmp_path / "one-pixel.yaml"
-    f.write_text(yaml.safe_dump(spec))
-    out = tmp_path / "r.json"
-    p = run(vqsim, "run", "--json", out, f)
+    p, r = run_edited(vqsim, tmp_path, spec)
     assert p.returncode == 1, p.stdout
-    r = json.loads(out.read_text())["scenarios"][0]
     assert not r["passed"]
     assert any("sha256" in x for x in r["failures"])
     assert any("in 1 of 307200 pixels; first at (320,100): #00ff01 instead of #ff00ff" in x
@@ -158,12 +163,8 @@ def test_results_are_deterministic(vqsim, tmp_path):
 def test_virtual_time_makes_long_timeouts_cheap(vqsim, tmp_path):
     spec = yaml.safe_load(HANG.read_text())
     spec["driver"]["timeout_ms"] = 30000
-    f = tmp_path / "slow.yaml"
-    f.write_text(yaml.safe_dump(spec))
-    out = tmp_path / "r.json"
-    p = run(vqsim, "run", "--json", out, f)
+    p, r = run_edited(vqsim, tmp_path, spec)
     assert p.returncode == 0, p.stdout
-    r = json.loads(out.read_text())["scenarios"][0]
     assert int(r["diagnosis"]["evidence"]["timed_out_at_ns"]) >= 30_000_000_000
 
 

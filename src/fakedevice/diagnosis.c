@@ -68,7 +68,7 @@ void diagnose_timeout(struct machine *m, uint32_t queue, uint64_t since, struct 
         if (e->t < since)
             continue;
         if (e->kind == TR_MMIO_WRITE && e->addr == VIRTIO_MMIO_QUEUE_NOTIFY) {
-            if (e->note && strstr(e->note, "drop-mmio-write"))
+            if (e->note == fault_note_dropped)
                 dropped_notifies++;
             else if (e->value != queue) {
                 other_notifies++;
@@ -120,8 +120,8 @@ void diagnose_timeout(struct machine *m, uint32_t queue, uint64_t since, struct 
         size_t n_other = 0;
         for (size_t i = 0; i < m->trace.len; i++) {
             const struct trace_event *e = &m->trace.ev[i];
-            if (e->kind != TR_MMIO_WRITE || !e->note || !strstr(e->note, "only on version") ||
-                !e->what || strstr(other, e->what))
+            if (e->kind != TR_MMIO_WRITE || !mmio_reg_other_version((uint32_t)e->addr, dev->version) ||
+                strstr(other, e->what))
                 continue;
             size_t l = strlen(other);
             snprintf(other + l, sizeof(other) - l, "%s%s", l ? ", " : "", e->what);

@@ -9,6 +9,8 @@ const char *const fault_ring_fields[] = {"desc.addr", "desc.len", "desc.flags", 
                                          "avail.flags", "avail.idx", "avail.ring", "used.flags",
                                          NULL};
 
+const char fault_note_dropped[] = "replayed bug drop-mmio-write: the device never saw this write";
+
 static bool hit(struct fault *f)
 {
     f->seen++;
@@ -28,7 +30,7 @@ bool faults_mmio_write(struct machine *m, uint32_t off, uint32_t *value, const c
             continue;
         if (f->kind == FAULT_DROP_MMIO_WRITE) {
             keep = false;
-            *note = "replayed bug drop-mmio-write: the device never saw this write";
+            *note = fault_note_dropped;
         } else {
             *value = (uint32_t)f->value;
             *note = "replayed bug rewrite-mmio-write: the device saw the rewritten value";

@@ -48,6 +48,9 @@ struct fault_list {
 /* The ring field names rewrite-ring-store accepts (NULL-terminated). */
 extern const char *const fault_ring_fields[];
 
+/* The trace note of an MMIO write a replayed bug dropped (compare by pointer). */
+extern const char fault_note_dropped[];
+
 /* Apply to an MMIO write: false when the write is dropped; *value may be rewritten. */
 bool faults_mmio_write(struct machine *m, uint32_t off, uint32_t *value, const char **note);
 /* Apply to an MMIO read: *value (what the device returned) may be rewritten. */

@@ -67,16 +67,20 @@ static struct gpu_resource *find_res(struct gpu_device *g, uint32_t id)
     return NULL;
 }
 
-/* QEMU's find_check_resource: the resource, or NULL with the error code to answer. */
-static struct gpu_resource *find_checked(struct gpu_device *g, uint32_t id, bool need_backing,
-                                         uint32_t *err)
+/* QEMU's find_check_resource(require_backing = true): the resource, or NULL with the error
+ * code to answer. */
+static struct gpu_resource *find_backed(struct gpu_device *g, uint32_t id, uint32_t *err)
 {
     struct gpu_resource *r = find_res(g, id);
-    if (!r)
+    if (!r) {
         *err = VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
-    else if (need_backing && !r->backing)
+        return NULL;
+    }
+    if (!r->backing) {
         *err = VIRTIO_GPU_RESP_ERR_UNSPEC;
-    return r && (!need_backing || r->backing) ? r : NULL;
+        return NULL;
+    }
+    return r;
 }
 
 bool gpu_format_to_rgb(uint32_t format, const uint8_t *px, uint8_t rgb[3])
@@ -234,7 +238,7 @@ static uint32_t cmd_detach_backing(struct machine *m, const struct sr_chain *c)
     struct virtio_gpu_resource_detach_backing cmd;
     FILL_CMD(m, c, cmd);
     uint32_t err;
-    struct gpu_resource *r = find_checked(&m->gpu, cmd.resource_id, true, &err);
+    struct gpu_resource *r = find_backed(&m->gpu, cmd.resource_id, &err);
     if (!r)
         return err;
     free(r->backing);
@@ -255,7 +259,7 @@ static uint32_t cmd_set_scanout(struct machine *m, const struct sr_chain *c)
         return VIRTIO_GPU_RESP_OK_NODATA;
     }
     uint32_t err; /* QEMU ≥ 6 requires backing before a resource can be shown */
-    struct gpu_resource *r = find_checked(g, cmd.resource_id, true, &err);
+    struct gpu_resource *r = find_backed(g, cmd.resource_id, &err);
     if (!r)
         return err;
     if (!rect_inside(&cmd.r, r) || cmd.r.width < GPU_MIN_SCANOUT || cmd.r.height < GPU_MIN_SCANOUT)
@@ -271,7 +275,7 @@ static uint32_t cmd_transfer_to_host_2d(struct machine *m, const struct sr_chain
     struct virtio_gpu_transfer_to_host_2d cmd;
     FILL_CMD(m, c, cmd);
     uint32_t err;
-    struct gpu_resource *r = find_checked(&m->gpu, cmd.resource_id, true, &err);
+    struct gpu_resource *r = find_backed(&m->gpu, cmd.resource_id, &err);
     if (!r)
         return err;
     if (!rect_inside(&cmd.r, r))

@@ -9,9 +9,15 @@
 /* QEMU's default sizes for the gpu queues (virtio_add_queue): what QueueNum holds until written. */
 static const uint32_t default_num[MMIO_NUM_QUEUES] = {64, 16};
 
+/* The register map; `only` is the one version that has the register (0: both), and `note` why
+ * the device ignores it on the other version (QEMU logs a guest error). */
+#define ONLY_V1(off, name) {off, name, 1, "ignored: " name " exists only on version 1 (legacy)"}
+#define ONLY_V2(off, name) {off, name, 2, "ignored: " name " exists only on version 2"}
 static const struct {
     uint32_t off;
     const char *name;
+    uint8_t only;
+    const char *note;
 } regs[] = {
     {VIRTIO_MMIO_MAGIC_VALUE, "MagicValue"},
     {VIRTIO_MMIO_VERSION, "Version"},
@@ -21,24 +27,24 @@ static const struct {
     {VIRTIO_MMIO_DEVICE_FEATURES_SEL, "DeviceFeaturesSel"},
     {VIRTIO_MMIO_DRIVER_FEATURES, "DriverFeatures"},
     {VIRTIO_MMIO_DRIVER_FEATURES_SEL, "DriverFeaturesSel"},
-    {VIRTIO_MMIO_GUEST_PAGE_SIZE, "GuestPageSize"},
+    ONLY_V1(VIRTIO_MMIO_GUEST_PAGE_SIZE, "GuestPageSize"),
     {VIRTIO_MMIO_QUEUE_SEL, "QueueSel"},
     {VIRTIO_MMIO_QUEUE_NUM_MAX, "QueueNumMax"},
     {VIRTIO_MMIO_QUEUE_NUM, "QueueNum"},
-    {VIRTIO_MMIO_QUEUE_ALIGN, "QueueAlign"},
-    {VIRTIO_MMIO_QUEUE_PFN, "QueuePFN"},
-    {VIRTIO_MMIO_QUEUE_READY, "QueueReady"},
+    ONLY_V1(VIRTIO_MMIO_QUEUE_ALIGN, "QueueAlign"),
+    ONLY_V1(VIRTIO_MMIO_QUEUE_PFN, "QueuePFN"),
+    ONLY_V2(VIRTIO_MMIO_QUEUE_READY, "QueueReady"),
     {VIRTIO_MMIO_QUEUE_NOTIFY, "QueueNotify"},
     {VIRTIO_MMIO_INTERRUPT_STATUS, "InterruptStatus"},
     {VIRTIO_MMIO_INTERRUPT_ACK, "InterruptACK"},
     {VIRTIO_MMIO_STATUS, "Status"},
-    {VIRTIO_MMIO_QUEUE_DESC_LOW, "QueueDescLow"},
-    {VIRTIO_MMIO_QUEUE_DESC_HIGH, "QueueDescHigh"},
-    {VIRTIO_MMIO_QUEUE_DRIVER_LOW, "QueueDriverLow"},
-    {VIRTIO_MMIO_QUEUE_DRIVER_HIGH, "QueueDriverHigh"},
-    {VIRTIO_MMIO_QUEUE_DEVICE_LOW, "QueueDeviceLow"},
-    {VIRTIO_MMIO_QUEUE_DEVICE_HIGH, "QueueDeviceHigh"},
-    {VIRTIO_MMIO_CONFIG_GENERATION, "ConfigGeneration"},
+    ONLY_V2(VIRTIO_MMIO_QUEUE_DESC_LOW, "QueueDescLow"),
+    ONLY_V2(VIRTIO_MMIO_QUEUE_DESC_HIGH, "QueueDescHigh"),
+    ONLY_V2(VIRTIO_MMIO_QUEUE_DRIVER_LOW, "QueueDriverLow"),
+    ONLY_V2(VIRTIO_MMIO_QUEUE_DRIVER_HIGH, "QueueDriverHigh"),
+    ONLY_V2(VIRTIO_MMIO_QUEUE_DEVICE_LOW, "QueueDeviceLow"),
+    ONLY_V2(VIRTIO_MMIO_QUEUE_DEVICE_HIGH, "QueueDeviceHigh"),
+    ONLY_V2(VIRTIO_MMIO_CONFIG_GENERATION, "ConfigGeneration"),
 };
 
 const char *mmio_reg_name(uint32_t off)
@@ -50,6 +56,20 @@ const char *mmio_reg_name(uint32_t off)
     if (off >= VIRTIO_MMIO_CONFIG && off < VIRTIO_MMIO_CONFIG + 16 && off % 4 == 0)
         return cfg[(off - VIRTIO_MMIO_CONFIG) / 4];
     return NULL;
+}
+
+/* The note for a register only the other version has, or NULL. */
+static const char *other_version_note(uint32_t off, uint32_t version)
+{
+    for (size_t i = 0; i < sizeof(regs) / sizeof(regs[0]); i++)
+        if (regs[i].off == off)
+            return regs[i].only != 0 && regs[i].only != version ? regs[i].note : NULL;
+    return NULL;
+}
+
+bool mmio_reg_other_version(uint32_t off, uint32_t version)
+{
+    return other_version_note(off, version) != NULL;
 }
 
 int mmio_reg_offset(const char *name)
@@ -166,6 +186,8 @@ uint32_t mmio_device_read(struct machine *m, uint32_t off, const char **note)
     struct mmio_device *d = &m->dev;
     struct dev_queue *q = selected(d);
     *note = NULL;
+    if ((*note = other_version_note(off, d->version)))
+        return 0;
     switch (off) {
     case VIRTIO_MMIO_MAGIC_VALUE: return VIRTIO_MMIO_MAGIC;
     case VIRTIO_MMIO_VERSION: return d->version;
@@ -177,24 +199,12 @@ uint32_t mmio_device_read(struct machine *m, uint32_t off, const char **note)
         return d->dev_features_sel ? (uint32_t)(d->host_features >> 32) : (uint32_t)d->host_features;
     case VIRTIO_MMIO_QUEUE_NUM_MAX: return q ? MMIO_QUEUE_NUM_MAX : 0;
     case VIRTIO_MMIO_QUEUE_PFN:
-        if (d->version != 1) {
-            *note = "ignored: QueuePFN exists only on version 1 (legacy)";
-            return 0;
-        }
         return q ? (uint32_t)(q->desc >> d->guest_page_shift) : 0;
     case VIRTIO_MMIO_QUEUE_READY:
-        if (d->version != 2) {
-            *note = "ignored: QueueReady exists only on version 2";
-            return 0;
-        }
         return q ? q->ready : 0;
     case VIRTIO_MMIO_INTERRUPT_STATUS: return d->isr;
     case VIRTIO_MMIO_STATUS: return d->status;
     case VIRTIO_MMIO_CONFIG_GENERATION:
-        if (d->version != 2) {
-            *note = "ignored: ConfigGeneration exists only on version 2";
-            return 0;
-        }
         return d->config_generation;
     default:
         break;
@@ -230,7 +240,9 @@ void mmio_device_write(struct machine *m, uint32_t off, uint32_t value, const ch
     struct mmio_device *d = &m->dev;
     struct dev_queue *q = selected(d);
     *note = NULL;
-    bool v1 = d->version == 1, v2 = d->version == 2;
+    bool v1 = d->version == 1;
+    if ((*note = other_version_note(off, d->version)))
+        return;
     switch (off) {
     case VIRTIO_MMIO_DEVICE_FEATURES_SEL: d->dev_features_sel = value ? 1 : 0; return;
     case VIRTIO_MMIO_DRIVER_FEATURES_SEL: d->drv_features_sel = value ? 1 : 0; return;
@@ -250,10 +262,6 @@ void mmio_device_write(struct machine *m, uint32_t off, uint32_t value, const ch
         d->guest_features_reg[d->drv_features_sel] = value;
         return;
     case VIRTIO_MMIO_GUEST_PAGE_SIZE:
-        if (!v1) {
-            *note = "ignored: GuestPageSize exists only on version 1 (legacy)";
-            return;
-        }
         d->guest_page_shift = value ? (uint32_t)__builtin_ctz(value) : 0;
         if (d->guest_page_shift > 31)
             d->guest_page_shift = 0;
@@ -280,10 +288,6 @@ void mmio_device_write(struct machine *m, uint32_t off, uint32_t value, const ch
             legacy_update_rings(m, d->queue_sel);
         return;
     case VIRTIO_MMIO_QUEUE_ALIGN:
-        if (!v1) {
-            *note = "ignored: QueueAlign exists only on version 1 (legacy)";
-            return;
-        }
         if (!q || !value) {
             *note = "ignored: no queue selected or QueueAlign 0";
             return;
@@ -292,10 +296,6 @@ void mmio_device_write(struct machine *m, uint32_t off, uint32_t value, const ch
         legacy_update_rings(m, d->queue_sel);
         return;
     case VIRTIO_MMIO_QUEUE_PFN:
-        if (!v1) {
-            *note = "ignored: QueuePFN exists only on version 1 (legacy)";
-            return;
-        }
         if (!q) {
             *note = "ignored: the selected queue does not exist";
             return;
@@ -308,10 +308,6 @@ void mmio_device_write(struct machine *m, uint32_t off, uint32_t value, const ch
         legacy_update_rings(m, d->queue_sel);
         return;
     case VIRTIO_MMIO_QUEUE_READY:
-        if (!v2) {
-            *note = "ignored: QueueReady exists only on version 2";
-            return;
-        }
         if (!q) {
             *note = "ignored: the selected queue does not exist";
             return;
@@ -329,10 +325,6 @@ void mmio_device_write(struct machine *m, uint32_t off, uint32_t value, const ch
     case VIRTIO_MMIO_QUEUE_DRIVER_HIGH:
     case VIRTIO_MMIO_QUEUE_DEVICE_LOW:
     case VIRTIO_MMIO_QUEUE_DEVICE_HIGH: {
-        if (!v2) {
-            *note = "ignored: queue address registers exist only on version 2";
-            return;
-        }
         if (!q) {
             *note = "ignored: the selected queue does not exist";
             return;

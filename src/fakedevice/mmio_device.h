@@ -57,6 +57,9 @@ void mmio_device_raise_used_irq(struct machine *m, uint32_t qi);
 
 /* Register name for an offset ("QueueNotify"), "Config+0x8" for config space, or NULL. */
 const char *mmio_reg_name(uint32_t off);
+/* True when `off` names a register that only the other transport version has (QueuePFN on a
+ * version 2 device, QueueReady on a version 1 device…): the device ignores such accesses. */
+bool mmio_reg_other_version(uint32_t off, uint32_t version);
 /* Offset of a register by name, or -1. */
 int mmio_reg_offset(const char *name);
 
