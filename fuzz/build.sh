@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# fuzz/build.sh — build the libFuzzer targets of fuzz/ (see README.md, "Fuzzing").
+#
+#   fuzz/build.sh            -> build/fuzz/{fuzz_driver_vs_device,fuzz_device_model,fuzz_scenario}
+#
+# Follows the OSS-Fuzz build conventions, so the same script serves a fuzzing cluster: it honours
+# CC, CFLAGS, LIB_FUZZING_ENGINE and OUT when they are set (OSS-Fuzz sets all four; its CFLAGS carry
+# the sanitizer and -fsanitize=fuzzer-no-link), and otherwise builds with clang under
+# AddressSanitizer + UBSan, every UBSan finding fatal. Needs clang with libFuzzer (Debian: clang,
+# libclang-rt-14-dev), cmake (to embed spec/rules.yaml) and libyaml (pkg-config yaml-0.1).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+CC=${CC:-clang}
+OUT=${OUT:-$ROOT/build/fuzz}
+LIB_FUZZING_ENGINE=${LIB_FUZZING_ENGINE:--fsanitize=fuzzer}
+CFLAGS=${CFLAGS:--g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+-fno-sanitize-recover=all -fsanitize=fuzzer-no-link}
+JOBS=${JOBS:-2}
+
+OBJ=$OUT/obj
+mkdir -p "$OBJ"
+COMMON=(-std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-missing-field-initializers)
+read -r -a USER_CFLAGS <<<"$CFLAGS"
+read -r -a YAML_CFLAGS <<<"$(pkg-config --cflags yaml-0.1)"
+read -r -a YAML_LIBS <<<"$(pkg-config --libs yaml-0.1)"
+
+# spec/rules.yaml as a C array, as the CMake build does.
+cmake -DIN="$ROOT/spec/rules.yaml" -DOUT="$OBJ/rules_blob.c" -P "$ROOT/cmake/embed.cmake"
+
+DRIVER=(src/driver/virtqueue.c src/driver/virtio_mmio.c src/driver/virtio_gpu.c)
+CORE=(src/util/yaml_tree.c src/util/sha256.c src/util/json_writer.c
+      src/fakedevice/guest_memory.c src/fakedevice/trace.c src/fakedevice/rules.c
+      src/fakedevice/machine.c src/fakedevice/mmio_device.c src/fakedevice/split_ring.c
+      src/fakedevice/gpu_device.c src/fakedevice/faults.c src/fakedevice/diagnosis.c
+      src/fakedevice/hal_sim.c)
+PARSER=(src/cli/scenario.c src/cli/feature_names.c src/cli/test_pattern.c)
+
+# One compile command per line, run JOBS at a time.
+cmds=$(mktemp)
+trap 'rm -f "$cmds"' EXIT
+q() { printf '%q ' "$@"; }
+# The driver is freestanding, as in the CMake build: only the compiler's own headers.
+for src in "${DRIVER[@]}"; do
+  echo "$(q "$CC" "${COMMON[@]}" "${USER_CFLAGS[@]}" -ffreestanding -nostdinc \
+       -isystem "$("$CC" -print-file-name=include)" -c "$ROOT/$src" -o "$OBJ/$(basename "$src" .c).o")"
+done >>"$cmds"
+for src in "${CORE[@]}" "${PARSER[@]}" "$OBJ/rules_blob.c" fuzz/fuzz_driver_vs_device.c \
+           fuzz/fuzz_device_model.c fuzz/fuzz_scenario.c; do
+  case $src in /*) path=$src ;; *) path=$ROOT/$src ;; esac
+  echo "$(q "$CC" "${COMMON[@]}" "${USER_CFLAGS[@]}" "${YAML_CFLAGS[@]}" -c "$path" \
+       -o "$OBJ/$(basename "$src" .c).o")"
+done >>"$cmds"
+xargs -P "$JOBS" -I{} bash -c '{}' <"$cmds"
+
+o() { for s in "$@"; do printf '%s\n' "$OBJ/$(basename "$s" .c).o"; done; }
+mapfile -t driver_o < <(o "${DRIVER[@]}")
+mapfile -t core_o < <(o "${CORE[@]}" rules_blob.c)
+mapfile -t parser_o < <(o "${PARSER[@]}")
+read -r -a ENGINE <<<"$LIB_FUZZING_ENGINE"
+link() { # target objects...
+  local t=$1; shift
+  $CC "${USER_CFLAGS[@]}" "$@" "${ENGINE[@]}" "${YAML_LIBS[@]}" -o "$OUT/$t"
+}
+# 1: the real driver on its own HAL (no model, no hal_sim.c).
+link fuzz_driver_vs_device "$OBJ/fuzz_driver_vs_device.o" "${driver_o[@]}"
+# 2: the model through hal_sim.c.
+link fuzz_device_model "$OBJ/fuzz_device_model.o" "${core_o[@]}"
+# 3: the scenario parser.
+link fuzz_scenario "$OBJ/fuzz_scenario.o" "${parser_o[@]}" "${core_o[@]}"
+
+# Seed corpora and the dictionary next to the binaries (the layout OSS-Fuzz expects in $OUT).
+if command -v zip >/dev/null; then
+  for t in fuzz_driver_vs_device fuzz_device_model fuzz_scenario; do
+    rm -f "$OUT/${t}_seed_corpus.zip"
+    [ -n "$(ls -A "$ROOT/fuzz/corpus/$t" 2>/dev/null)" ] &&
+      (cd "$ROOT/fuzz/corpus/$t" && zip -q -r "$OUT/${t}_seed_corpus.zip" .)
+  done
+fi
+cp "$ROOT/fuzz/fuzz_scenario.dict" "$OUT/fuzz_scenario.dict"
+echo "fuzz/build.sh: built $OUT/fuzz_driver_vs_device $OUT/fuzz_device_model $OUT/fuzz_scenario"
