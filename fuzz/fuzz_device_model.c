@@ -15,7 +15,7 @@
  * recorded violation (and a broken device / NEEDS_RESET where QEMU would) or a gpu error — never
  * a crash, an ASan/UBSan report, a leak or a hang. The harness also aborts (a finding) when a
  * check reports a rule the catalogue does not have, when the device is broken with no violation
- * recorded for it, when a queue is live with a ring outside guest RAM, or when the timeout
+ * recorded for it, when the resources' images exceed QEMU's 256 MiB host-memory budget, when a queue is live with a ring outside guest RAM, or when the timeout
  * diagnosis (run on every queue at the end, as if a request had timed out) names no cause. Guest RAM is guarded by
  * inaccessible pages on both sides (guest_memory.c), so a host access past it faults.
  */
@@ -255,6 +255,11 @@ static void check_machine(const struct machine *m)
                           (!broken_seen && m->n_violations < MACHINE_MAX_VIOLATIONS)))
         finding("the device is broken but no violation of its rule was recorded",
                 m->dev.broken_rule);
+    uint64_t hostmem = 0; /* QEMU's budget: all resource images together, below 256 MiB */
+    for (uint32_t i = 0; i < m->gpu.n_res; i++)
+        hostmem += (uint64_t)m->gpu.res[i].width * m->gpu.res[i].height * 4;
+    if (hostmem != m->gpu.hostmem || hostmem >= (256ull << 20))
+        finding("resource memory is not accounted as QEMU does", NULL);
     for (uint32_t q = 0; q < MMIO_NUM_QUEUES; q++) {
         const struct dev_queue *d = &m->dev.q[q];
         if (!d->live)

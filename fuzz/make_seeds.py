@@ -150,6 +150,13 @@ def seeds_model():
     dev('offer-and-withhold', u8(OFFER) + u64(1 << 35) + u64(1 << 29) + init(features=1 << 1) +
         M_LIGHT_UP)
     dev('huge-queue-legacy', u8(LEGACY_T) + init(num=1024) + M_INFO + M_CREATE)
+    # Regression: the model limited each resource to 256 MiB but not their total (QEMU's
+    # max_hostmem is one budget), so 60 near-256 MiB images took > 10 s and unbounded memory.
+    many = b''
+    for i in range(60):
+        body = u32(i + 1) + u32(2) + u32(16384) + u32(4095)
+        many += request(i % 8, 0x40 | T_CREATE, u8(len(body)) + body)
+    dev('regress-hostmem-budget', u8(MODERN) + init() + many)
 
 
 if __name__ == '__main__':

@@ -64,7 +64,8 @@ def test_corpora_are_small_and_present():
 def test_every_corpus_input_passes(fuzz_bin, target, tmp_path):
     """Each seed and regression input, run once: no crash, no leak, no finding."""
     files = sorted(str(f) for f in corpus(target).iterdir() if f.is_file())
-    p = subprocess.run([str(fuzz_bin / target), f"-artifact_prefix={tmp_path}/", *files],
+    p = subprocess.run([str(fuzz_bin / target), "-timeout=5", f"-artifact_prefix={tmp_path}/",
+                        *files],
                        capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stderr[-3000:]
     assert p.stderr.count("Running: ") == len(files)

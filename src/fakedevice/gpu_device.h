@@ -37,6 +37,7 @@ struct gpu_scanout {
 struct gpu_device {
     struct gpu_resource *res;
     uint32_t n_res, cap_res;
+    uint64_t hostmem;                      /* bytes of all resources' images (QEMU's g->hostmem) */
     struct gpu_scanout scanout;            /* one scanout, as QEMU's default max_outputs */
     uint32_t events_read;
     uint32_t commands, errors;
