@@ -25,6 +25,7 @@ void gpu_device_init(struct gpu_device *g, uint32_t width, uint32_t height)
     g->scanout.width = width;
     g->scanout.height = height;
     g->scanout.fb = calloc((size_t)width * height, 3);
+    g->max_hostmem = GPU_MAX_HOSTMEM;
 }
 
 static void resource_free(struct gpu_resource *r)
@@ -168,7 +169,7 @@ static uint32_t cmd_create_2d(struct machine *m, const struct sr_chain *c)
     /* QEMU counts every resource against one budget, and creates only while the total stays
      * below it; a per-resource limit let a guest pile up any number of 256 MiB images. */
     uint64_t bytes = (uint64_t)cmd.width * cmd.height * 4;
-    if (bytes == 0 || bytes >= GPU_MAX_HOSTMEM - g->hostmem)
+    if (bytes == 0 || g->hostmem >= g->max_hostmem || bytes >= g->max_hostmem - g->hostmem)
         return VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY;
     if (g->n_res == g->cap_res) {
         uint32_t cap = g->cap_res ? 2 * g->cap_res : 8;

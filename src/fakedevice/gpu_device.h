@@ -38,6 +38,8 @@ struct gpu_device {
     struct gpu_resource *res;
     uint32_t n_res, cap_res;
     uint64_t hostmem;                      /* bytes of all resources' images (QEMU's g->hostmem) */
+    uint64_t max_hostmem;                  /* their budget: QEMU's max_hostmem, 256 MiB (a
+                                            * harness may lower it, as the fuzz target does) */
     struct gpu_scanout scanout;            /* one scanout, as QEMU's default max_outputs */
     uint32_t events_read;
     uint32_t commands, errors;
