@@ -140,10 +140,10 @@ static int do_step(struct run_ctx *c, const struct scenario_step *st, struct ste
                      (unsigned long long)bytes);
             return VIRTIO_ERR_NOMEM;
         }
-        /* Split into `entries` pieces of whole pages (the last takes the rest). */
+        /* Split into `entries` pieces of whole pixels (the last takes the rest). */
         static struct virtio_gpu_mem_entry e[254];
         uint32_t n = st->entries;
-        uint64_t piece = ((bytes / n) + 4095) & ~4095ull, off = 0;
+        uint64_t piece = ((bytes + n - 1) / n + 3) & ~3ull, off = 0;
         uint32_t k = 0;
         for (; k < n && off < bytes; k++, off += piece) {
             e[k].addr = f->phys + off;
