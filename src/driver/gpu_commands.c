@@ -8,7 +8,7 @@ static int simple(struct vgpu *g, uint32_t type, uint32_t id)
 {
     struct vgpu_slot *s = g ? vgpu_slot_get(g) : NULL;
     if (!s)
-        return g ? VIRTIO_ERR_NOSPC : VIRTIO_ERR_INVALID;
+        return vgpu_no_slot(g);
     /* unref and detach_backing share one layout: header, resource id, padding */
     struct virtio_gpu_resource_unref *c = s->req;
     vgpu_hdr_init(&c->hdr, type);
@@ -54,7 +54,7 @@ int vgpu_get_edid(struct vgpu *g, uint32_t scanout, uint8_t *edid, uint32_t cap,
         return VIRTIO_ERR_INVALID; /* §5.7.6.8: only with VIRTIO_GPU_F_EDID */
     struct vgpu_slot *s = vgpu_slot_get(g);
     if (!s)
-        return VIRTIO_ERR_NOSPC;
+        return vgpu_no_slot(g);
     struct virtio_gpu_get_edid *c = s->req;
     vgpu_hdr_init(&c->hdr, VIRTIO_GPU_CMD_GET_EDID);
     c->scanout = scanout;

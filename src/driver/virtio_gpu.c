@@ -135,6 +135,13 @@ struct vgpu_slot *vgpu_slot_get(struct vgpu *g)
     return NULL;
 }
 
+int vgpu_no_slot(const struct vgpu *g)
+{
+    if (!g)
+        return VIRTIO_ERR_INVALID;
+    return g->stalled ? VIRTIO_ERR_BROKEN : VIRTIO_ERR_NOSPC;
+}
+
 int vgpu_wait_used(struct vgpu *g, struct virtq *vq, void **token, uint32_t *len)
 {
     /* Bounded poll: back off from 1 µs to 1 ms so a long deadline costs few iterations. */
@@ -292,9 +299,11 @@ int vgpu_batch_end(struct vgpu *g)
 
 int vgpu_get_display_info(struct vgpu *g, struct virtio_gpu_resp_display_info *out)
 {
-    struct vgpu_slot *s = g && out ? vgpu_slot_get(g) : NULL;
-    if (!s || g->batching)
+    if (!g || !out || g->batching) /* the answer is needed now: not inside a batch */
         return VIRTIO_ERR_INVALID;
+    struct vgpu_slot *s = vgpu_slot_get(g);
+    if (!s)
+        return vgpu_no_slot(g);
     struct virtio_gpu_ctrl_hdr *c = s->req;
     vgpu_hdr_init(c, VIRTIO_GPU_CMD_GET_DISPLAY_INFO);
     int rc = vgpu_submit(g, s, sizeof(*c), sizeof(*out), VIRTIO_GPU_RESP_OK_DISPLAY_INFO);
@@ -309,7 +318,7 @@ int vgpu_resource_create_2d(struct vgpu *g, uint32_t id, uint32_t format, uint32
 {
     struct vgpu_slot *s = g ? vgpu_slot_get(g) : NULL;
     if (!s)
-        return g ? VIRTIO_ERR_NOSPC : VIRTIO_ERR_INVALID;
+        return vgpu_no_slot(g);
     struct virtio_gpu_resource_create_2d *c = s->req;
     vgpu_hdr_init(&c->hdr, VIRTIO_GPU_CMD_RESOURCE_CREATE_2D);
     c->resource_id = id;
@@ -329,7 +338,7 @@ int vgpu_attach_backing(struct vgpu *g, uint32_t id, const struct virtio_gpu_mem
         return VIRTIO_ERR_INVALID;
     struct vgpu_slot *s = vgpu_slot_get(g);
     if (!s)
-        return VIRTIO_ERR_NOSPC;
+        return vgpu_no_slot(g);
     struct virtio_gpu_resource_attach_backing *c = s->req;
     vgpu_hdr_init(&c->hdr, VIRTIO_GPU_CMD_RESOURCE_ATTACH_BACKING);
     c->resource_id = id;
@@ -348,7 +357,7 @@ int vgpu_set_scanout(struct vgpu *g, uint32_t scanout, uint32_t id, struct virti
 {
     struct vgpu_slot *s = g ? vgpu_slot_get(g) : NULL;
     if (!s)
-        return g ? VIRTIO_ERR_NOSPC : VIRTIO_ERR_INVALID;
+        return vgpu_no_slot(g);
     struct virtio_gpu_set_scanout *c = s->req;
     vgpu_hdr_init(&c->hdr, VIRTIO_GPU_CMD_SET_SCANOUT);
     c->r = r;
@@ -363,7 +372,7 @@ int vgpu_transfer_to_host_2d(struct vgpu *g, uint32_t id, struct virtio_gpu_rect
 {
     struct vgpu_slot *s = g ? vgpu_slot_get(g) : NULL;
     if (!s)
-        return g ? VIRTIO_ERR_NOSPC : VIRTIO_ERR_INVALID;
+        return vgpu_no_slot(g);
     struct virtio_gpu_transfer_to_host_2d *c = s->req;
     vgpu_hdr_init(&c->hdr, VIRTIO_GPU_CMD_TRANSFER_TO_HOST_2D);
     c->r = r;
@@ -378,7 +387,7 @@ int vgpu_resource_flush(struct vgpu *g, uint32_t id, struct virtio_gpu_rect r)
 {
     struct vgpu_slot *s = g ? vgpu_slot_get(g) : NULL;
     if (!s)
-        return g ? VIRTIO_ERR_NOSPC : VIRTIO_ERR_INVALID;
+        return vgpu_no_slot(g);
     struct virtio_gpu_resource_flush *c = s->req;
     vgpu_hdr_init(&c->hdr, VIRTIO_GPU_CMD_RESOURCE_FLUSH);
     c->r = r;
