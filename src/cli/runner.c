@@ -133,6 +133,12 @@ static int do_step(struct run_ctx *c, const struct scenario_step *st, struct ste
             return VIRTIO_ERR_INVALID;
         }
         uint64_t bytes = (uint64_t)f->width * f->height * 4;
+        if (st->has_entry) { /* replay a driver that describes its pages wrongly */
+            struct virtio_gpu_mem_entry one = {st->entry_addr, st->entry_length, 0};
+            snprintf(sr->detail, sizeof(sr->detail), "resource %u: 1 entry at 0x%llx, %u bytes",
+                     st->id, (unsigned long long)st->entry_addr, st->entry_length);
+            return vgpu_attach_backing(g, st->id, &one, 1);
+        }
         if (!f->mem)
             f->mem = vhal_dma_alloc(bytes, 4096, VHAL_DMA_FRAMEBUFFER, &f->phys);
         if (!f->mem) {

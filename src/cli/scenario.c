@@ -447,7 +447,7 @@ static int parse_step(struct ctx *c, const struct ynode *n, struct scenario_step
 #define XR "expect_response"
     static const char *const kinfo[] = {XR, NULL};
     static const char *const kcreate[] = {"id", "format", "width", "height", XR, NULL};
-    static const char *const kattach[] = {"id", "entries", XR, NULL};
+    static const char *const kattach[] = {"id", "entries", "addr", "length", XR, NULL};
     static const char *const kscan[] = {"id", "scanout", "rect", XR, NULL};
     static const char *const kdraw[] = {"id", "pattern", NULL};
     static const char *const kxfer[] = {"id", "rect", "offset", XR, NULL};
@@ -481,8 +481,15 @@ static int parse_step(struct ctx *c, const struct ynode *n, struct scenario_step
         return -1;
     if (get_u32(c, args, "hot_x", 0, 63, &st->hot_x) ||
         get_u32(c, args, "hot_y", 0, 63, &st->hot_y) ||
-        get_u32(c, args, "entries", 1, 254, &st->entries))
+        get_u32(c, args, "entries", 1, 254, &st->entries) ||
+        get_u64(c, args, "addr", 0, UINT64_MAX, &st->entry_addr) ||
+        get_u32(c, args, "length", 0, UINT32_MAX, &st->entry_length))
         return -1;
+    st->has_entry = ymap_get(args, "addr") || ymap_get(args, "length");
+    if (st->has_entry && (!ymap_get(args, "addr") || !ymap_get(args, "length") ||
+                          ymap_get(args, "entries")))
+        return fail(c, args, "attach_backing with an explicit entry needs both 'addr' and "
+                             "'length' (and no 'entries')");
     const struct ynode *en = ymap_get(args, "enabled");
     if (en && !yscalar_bool(en, &st->enabled))
         return fail(c, en, "'enabled' must be true or false");
@@ -551,7 +558,7 @@ static const char *const outcomes[] = {"ok", "timeout", "violation", "device-err
                                        "driver-error", NULL};
 static const char *const causes[] = {"device-broken", "queue-not-ready", "no-notify",
                                      "avail-idx-not-advanced", "used-ring-mismatch",
-                                     "unexplained", NULL};
+                                     "command-truncated", "unexplained", NULL};
 
 bool outcome_valid(const char *s)
 {

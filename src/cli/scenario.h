@@ -55,6 +55,9 @@ struct scenario_step {
     uint32_t x, y, color;        /* poke_pixel: 0xRRGGBB; cursor position */
     uint32_t hot_x, hot_y;       /* update_cursor */
     uint32_t entries;            /* attach_backing: scatter-gather entries (default 1) */
+    bool has_entry;              /* attach_backing: one entry given by addr/length instead */
+    uint64_t entry_addr;
+    uint32_t entry_length;
     bool enabled;                /* display_change */
     bool has_expect_response;
     uint32_t expect_response;    /* the response type this step must get */

@@ -10,6 +10,8 @@
 #define GPU_MAX_BACKING_ENTRIES 16384u
 #define GPU_MIN_SCANOUT 16u            /* QEMU refuses smaller scanout rectangles */
 
+const char gpu_note_header_truncated[] = "command shorter than the 24-byte header: never answered";
+
 const char *scanout_state_name(enum scanout_state s)
 {
     switch (s) {
@@ -491,8 +493,7 @@ void gpu_device_process_queue(struct machine *m, uint32_t qi)
         struct virtio_gpu_ctrl_hdr hdr;
         if (sr_read(m, c, 0, &hdr, sizeof(hdr)) < sizeof(hdr)) {
             /* QEMU parks such a command forever: it is never answered. */
-            machine_trace(m, TR_DEVICE, c->head, c->readable, 0,
-                          "command shorter than the 24-byte header: never answered");
+            machine_trace(m, TR_DEVICE, c->head, c->readable, 0, gpu_note_header_truncated);
             continue;
         }
         union {
