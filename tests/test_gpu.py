@@ -239,3 +239,25 @@ def test_scanouts_written_as_png_per_scanout(all_results):
     assert d[1]["png"].endswith("/gpu-two-scanouts-scanout1.png")
     data = pathlib.Path(d[1]["png"]).read_bytes()
     assert int.from_bytes(data[16:20], "big") == 160 and int.from_bytes(data[20:24], "big") == 128
+
+
+def test_demo_on_the_legacy_transport_gives_the_same_picture(all_results, vqsim, tmp_path):
+    spec = yaml.safe_load((GPU / "demo.yaml").read_text())
+    spec["device"]["transport"] = "legacy"
+    p, r = run_edited(vqsim, tmp_path, spec)
+    assert p.returncode == 0, r["failures"]
+    assert r["display"]["sha256"] == result(all_results, "gpu-demo")["display"]["sha256"]
+    # both queues, as the driver and the device see them (cursor queue: two commands answered)
+    assert [q["index"] for q in r["queues"]] == [0, 1]
+    cq = r["queues"][1]
+    assert cq["driver"] == {k: cq["device"][k] for k in ("desc", "avail", "used")}
+    assert cq["avail_idx"] == cq["used_idx"] == 2
+
+
+def test_display_change_out_of_range_is_refused(vqsim, tmp_path):
+    spec = yaml.safe_load((GPU / "resolution-change.yaml").read_text())
+    spec["steps"][3] = {"display_change": {"scanout": 0, "width": 9000, "height": 600}}
+    f = tmp_path / "bad.yaml"
+    f.write_text(yaml.safe_dump(spec))
+    p = run(vqsim, "run", f)
+    assert p.returncode == 2 and "'width' is 9000, outside 16..8192" in p.stderr

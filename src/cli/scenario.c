@@ -547,6 +547,9 @@ static int parse_step(struct ctx *c, const struct ynode *n, struct scenario_step
         return fail(c, args, "poke_pixel needs x, y and color");
     if (st->kind == STEP_DISPLAY_CHANGE && (!ymap_get(args, "width") || !ymap_get(args, "height")))
         return fail(c, args, "display_change needs width and height");
+    if (st->kind == STEP_DISPLAY_CHANGE && (get_u32(c, args, "width", 16, 8192, &st->width) ||
+                                            get_u32(c, args, "height", 16, 8192, &st->height)))
+        return -1; /* the same range as device.display */
     if (st->kind == STEP_FB_FILL && (!st->rect.set || !ymap_get(args, "color")))
         return fail(c, args, "fb_fill needs rect and color");
     if (st->kind == STEP_FB_SET_MODE && st->id == 0)

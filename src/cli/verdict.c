@@ -126,8 +126,11 @@ static void json_queues(struct jw *w, const struct run_result *r)
 {
     jw_key(w, "queues");
     jw_arr_begin(w);
-    const struct virtq *vq = &r->gpu.ctrl;
-    if (vq->state) { /* the driver set the queue up */
+    const struct virtq *queues[] = {&r->gpu.ctrl, &r->gpu.cursorq};
+    for (size_t i = 0; i < sizeof(queues) / sizeof(queues[0]); i++) {
+        const struct virtq *vq = queues[i];
+        if (!vq->state)
+            continue; /* the driver did not set this queue up */
         const struct dev_queue *q = &r->m.dev.q[vq->index];
         jw_obj_begin(w);
         jw_ku64(w, "index", vq->index);
