@@ -261,3 +261,13 @@ def test_display_change_out_of_range_is_refused(vqsim, tmp_path):
     f.write_text(yaml.safe_dump(spec))
     p = run(vqsim, "run", f)
     assert p.returncode == 2 and "'width' is 9000, outside 16..8192" in p.stderr
+
+
+def test_edid_response_and_mode(all_results):
+    r = result(all_results, "gpu-edid")
+    edid = [s for s in r["steps"] if s["step"] == "get_edid"]
+    assert edid[0]["detail"] == "scanout 0: 1024-byte EDID, preferred 800x600"
+    assert (edid[0]["response_name"], edid[0]["used_len"]) == ("OK_EDID", 1056)
+    assert (edid[1]["response_name"], edid[1]["used_len"]) == ("ERR_INVALID_PARAMETER", 24)
+    refused = result(all_results, "gpu-edid-not-negotiated")["steps"][1]
+    assert refused["response"] is None and refused["status"] == "driver-error"

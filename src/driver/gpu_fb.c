@@ -58,7 +58,7 @@ int gpu_fb_set_mode(struct gpu_fb *fb, struct vgpu *g, uint32_t scanout, uint32_
     fb->bytes = bytes;
     fb->n_entries = n;
     fb->dirty = false;
-    if (had && old.scanout == scanout) { /* the old resource is no longer shown */
+    if (had) { /* the old resource is replaced (on another scanout, that one goes dark) */
         if ((rc = vgpu_detach_backing(g, old.id)) != VIRTIO_OK ||
             (rc = vgpu_resource_unref(g, old.id)) != VIRTIO_OK)
             return rc;

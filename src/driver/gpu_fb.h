@@ -26,7 +26,8 @@ struct gpu_fb {
 };
 
 /* Show a width×height framebuffer on `scanout` as resource `id`. With a mode already set, the
- * new resource is shown first and the old one is then detached and unreferenced. */
+ * new resource is shown first and the old one is then detached and unreferenced (its scanout,
+ * if another, goes dark). */
 int gpu_fb_set_mode(struct gpu_fb *fb, struct vgpu *g, uint32_t scanout, uint32_t id,
                     uint32_t width, uint32_t height);
 /* Draw (guest memory only; nothing reaches the device before gpu_fb_present). Out-of-range

@@ -81,7 +81,7 @@ void gpu_device_reset(struct machine *m)
     g->n_res = 0;
     for (uint32_t i = 0; i < g->n_scanouts; i++)
         scanout_disable(&g->scanouts[i]);
-    g->events_read = 0;
+    /* QEMU's reset leaves virtio_config (events_read) alone */
 }
 
 const struct gpu_resource *gpu_find_resource(const struct gpu_device *g, uint32_t id)
@@ -192,8 +192,9 @@ static uint32_t cmd_get_display_info(struct machine *m, struct virtio_gpu_resp_d
     return VIRTIO_GPU_RESP_OK_DISPLAY_INFO;
 }
 
-/* A 128-byte EDID base block naming the scanout's mode as its preferred timing (QEMU's
- * qemu_edid_generate does the same in more detail). */
+/* A 128-byte EDID base block naming the scanout's mode as its preferred timing, no extension
+ * blocks, the rest of the 1024-byte array zero (QEMU's qemu_edid_generate says more: a CTA
+ * extension, ranges, a name). */
 static void edid_generate(uint8_t *e, uint32_t width, uint32_t height)
 {
     static const uint8_t header[8] = {0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00};
@@ -230,7 +231,7 @@ static uint32_t cmd_get_edid(struct machine *m, const struct sr_chain *c,
         return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
     const struct gpu_scanout *s = &m->gpu.scanouts[cmd.scanout];
     edid_generate(resp->edid, s->width, s->height);
-    resp->size = 128;
+    resp->size = sizeof(resp->edid); /* QEMU reports the whole 1024-byte array */
     return VIRTIO_GPU_RESP_OK_EDID;
 }
 

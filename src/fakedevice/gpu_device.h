@@ -66,7 +66,9 @@ struct gpu_device {
 };
 
 void gpu_device_init(struct gpu_device *g, uint32_t width, uint32_t height);
-/* One more scanout (QEMU's max_outputs); false when there are VIRTIO_GPU_MAX_SCANOUTS already. */
+/* One more scanout (QEMU's max_outputs), reported enabled: as QEMU once its display UI has
+ * sized that output (at realize QEMU enables only output 0). False when there are
+ * VIRTIO_GPU_MAX_SCANOUTS already. */
 bool gpu_device_add_scanout(struct gpu_device *g, uint32_t width, uint32_t height);
 void gpu_device_destroy(struct gpu_device *g);
 /* Device reset: resources destroyed; a shown scanout becomes inactive. */

@@ -201,10 +201,11 @@ static void test_edid(void **state)
     uint8_t edid[1024];
     uint32_t size = 0, w = 0, h = 0;
     assert_int_equal(vgpu_get_edid(&g, 0, edid, sizeof(edid), &size), VIRTIO_OK);
-    assert_int_equal(size, 128);
+    assert_int_equal(size, 1024);
     assert_int_equal(g.last_resp_type, VIRTIO_GPU_RESP_OK_EDID);
     assert_int_equal(g.last_used_len, sizeof(struct virtio_gpu_resp_edid));
     assert_int_equal(vgpu_edid_preferred_mode(edid, size, &w, &h), VIRTIO_OK);
+    assert_int_equal(edid[126], 0); /* no extension blocks */
     assert_int_equal(w, FX_DISPLAY_W);
     assert_int_equal(h, FX_DISPLAY_H);
     assert_int_equal(vgpu_get_edid(&g, 1, edid, sizeof(edid), &size), VGPU_ERR_INVALID_PARAMETER);
