@@ -144,8 +144,15 @@ static int explain_rule(const char *id, FILE *out, FILE *err)
     const struct rule *r = rules_find(c, id);
     if (!r)
         return unknown_rule(c, id, err);
-    fprintf(out, "%s — %s, binds the %s\n", r->id, r->level, r->role[0] ? r->role : "driver");
-    fprintf(out, "VirtIO 1.1 §%s %s (area: %s)\n\n", r->section, r->title, r->area);
+    bool spec_rule = !strcmp(r->role, "driver") || !strcmp(r->role, "device");
+    if (spec_rule)
+        fprintf(out, "%s — %s, binds the %s\n", r->id, r->level, r->role);
+    else
+        fprintf(out, "%s — %s\n", r->id, r->level);
+    if (isdigit((unsigned char)r->section[0]))
+        fprintf(out, "VirtIO 1.1 §%s %s (area: %s)\n\n", r->section, r->title, r->area);
+    else
+        fprintf(out, "Not a VirtIO rule: %s (area: %s)\n\n", r->title, r->area);
     field(out, "Rule", r->statement);
     if (r->checked) {
         field(out, "Check", r->check);
