@@ -271,3 +271,11 @@ def test_edid_response_and_mode(all_results):
     assert (edid[1]["response_name"], edid[1]["used_len"]) == ("ERR_INVALID_PARAMETER", 24)
     refused = result(all_results, "gpu-edid-not-negotiated")["steps"][1]
     assert refused["response"] is None and refused["status"] == "driver-error"
+
+
+def test_flip_without_flush_is_dark_though_pixels_match(all_results):
+    d = result(all_results, "gpu-dark-new-resource-never-flushed")["display"]
+    assert d["resource"] == 2 and d["dark"]
+    assert d["sha256"] == hashlib.sha256(bars_rgb(64, 48)).hexdigest()  # the old picture
+    assert "resource 2 on scanout 0 was transferred but never flushed" in d["dark_reason"]
+    assert "still shows what an earlier resource left there" in d["dark_reason"]

@@ -345,6 +345,8 @@ static uint32_t cmd_set_scanout(struct machine *m, const struct sr_chain *c)
         return err;
     if (!rect_inside(&cmd.r, r) || cmd.r.width < GPU_MIN_SCANOUT || cmd.r.height < GPU_MIN_SCANOUT)
         return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
+    if (s->resource_id != r->id)
+        s->flushes_shown = 0;
     s->state = SCANOUT_ACTIVE;
     s->resource_id = r->id;
     s->last_resource_id = r->id;
@@ -395,6 +397,7 @@ static void flush_to(struct gpu_scanout *s, const struct gpu_resource *r,
         }
     }
     s->flushes++;
+    s->flushes_shown++;
 }
 
 static uint32_t cmd_resource_flush(struct machine *m, const struct sr_chain *c)

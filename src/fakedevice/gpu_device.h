@@ -49,7 +49,8 @@ struct gpu_scanout {
     struct virtio_gpu_rect r;              /* the part of the resource shown */
     uint32_t width, height;                /* the display mode */
     uint8_t *fb;                           /* what the display shows: width*height*3, R,G,B */
-    uint32_t flushes;
+    uint32_t flushes;                      /* flushes that reached this display */
+    uint32_t flushes_shown;                /* … of the resource shown now, since SET_SCANOUT */
     struct gpu_cursor cursor;
 };
 

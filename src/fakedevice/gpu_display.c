@@ -65,7 +65,7 @@ bool gpu_display_explain_dark(const struct gpu_device *g, uint32_t scanout, char
                  s->resource_id);
         return true;
     }
-    if (!r->transfers && !s->flushes) {
+    if (!r->transfers && !s->flushes_shown) {
         snprintf(buf, len, "the display is dark: resource %u was attached and set as scanout %u "
                            "but never transferred (no TRANSFER_TO_HOST_2D: the host copy is "
                            "still all zero) and never flushed (no RESOURCE_FLUSH: the display "
@@ -78,10 +78,12 @@ bool gpu_display_explain_dark(const struct gpu_device *g, uint32_t scanout, char
                            "the host copy, which is still all zero", r->id, scanout);
         return true;
     }
-    if (!s->flushes) {
+    if (!s->flushes_shown) {
         snprintf(buf, len, "the display is dark: resource %u on scanout %u was transferred "
                            "but never flushed (no RESOURCE_FLUSH of it while it was shown), so "
-                           "the display was never updated", r->id, scanout);
+                           "the display %s", r->id, scanout,
+                 s->flushes ? "still shows what an earlier resource left there"
+                            : "was never updated");
         return true;
     }
     buf[0] = 0;
