@@ -78,8 +78,9 @@ int vgpu_init(struct vgpu *g, const struct vgpu_config *cfg)
                                   &req_phys);
     uint8_t *resp = vhal_dma_alloc(VGPU_RESP_BYTES * VGPU_MAX_INFLIGHT, 64, VHAL_DMA_BUFFER,
                                    &resp_phys);
-    g->cur_req = cfg->cursor ? vhal_dma_alloc(64, 64, VHAL_DMA_BUFFER, &g->cur_req_phys) : req;
-    if (!req || !resp || !g->cur_req) {
+    if (cfg->cursor) /* one cursor command at a time: 56 bytes */
+        g->cur_req = vhal_dma_alloc(64, 64, VHAL_DMA_BUFFER, &g->cur_req_phys);
+    if (!req || !resp || (cfg->cursor && !g->cur_req)) {
         vmmio_fail(&g->mmio);
         return VIRTIO_ERR_NOMEM;
     }

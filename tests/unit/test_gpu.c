@@ -193,6 +193,36 @@ static void test_errors_reach_the_caller(void **state)
     assert_int_equal(m->n_violations, 0);
 }
 
+/* Several requests in flight: one notification, every answer collected, the first failure in
+ * issue order returned, the others still done. */
+static void test_batch(void **state)
+{
+    struct machine *m = *state;
+    struct vgpu g;
+    up(m, &g, true, false);
+    vgpu_batch_begin(&g);
+    assert_int_equal(vgpu_resource_create_2d(&g, 1, 2, 64, 48), VIRTIO_OK); /* queued */
+    assert_int_equal(vgpu_resource_unref(&g, 7), VIRTIO_OK);                 /* queued */
+    assert_int_equal(vgpu_resource_create_2d(&g, 2, 2, 64, 48), VIRTIO_OK); /* queued */
+    struct virtio_gpu_resp_display_info info;
+    assert_int_equal(vgpu_get_display_info(&g, &info), VIRTIO_ERR_INVALID); /* needs an answer */
+    assert_int_equal(m->gpu.n_res, 0); /* nothing published yet */
+    size_t from = m->trace.len;
+    assert_int_equal(vgpu_batch_end(&g), VGPU_ERR_INVALID_RESOURCE_ID);
+    assert_int_equal(g.last_resp_type, VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID);
+    assert_int_equal(m->gpu.n_res, 2); /* both creates done around the failed unref */
+    assert_int_equal(g.max_inflight, 3);
+    unsigned notifies = 0;
+    for (size_t i = from; i < m->trace.len; i++)
+        notifies += m->trace.ev[i].kind == TR_MMIO_WRITE &&
+                    m->trace.ev[i].addr == VIRTIO_MMIO_QUEUE_NOTIFY;
+    assert_int_equal(notifies, 1);
+    assert_int_equal(g.last_fence_done, 3);
+    /* and the driver goes on one at a time */
+    assert_int_equal(vgpu_resource_unref(&g, 2), VIRTIO_OK);
+    assert_int_equal(m->gpu.n_res, 1);
+}
+
 static void test_edid(void **state)
 {
     struct machine *m = *state;
@@ -267,6 +297,7 @@ int main(void)
         T(test_events_read_write_fires),
         T(test_each_response_code_has_its_status),
         T(test_errors_reach_the_caller),
+        T(test_batch),
         T(test_edid),
         T(test_two_scanouts),
         T(test_timeout_on_truncated_header),
