@@ -9,7 +9,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "../driver/virtio_gpu.h"
 #include "../driver/virtqueue.h"
+#include "../fakedevice/device_faults.h"
 #include "../fakedevice/faults.h"
 
 enum step_kind {
@@ -44,6 +46,8 @@ struct scenario_step {
 
 #define SCENARIO_MAX_STEPS 64
 #define SCENARIO_MAX_EXPECT_VIOLATIONS 16
+#define SCENARIO_MAX_EXPECT_CAUSES 6
+#define SCENARIO_MAX_EXPECT_EVIDENCE 16
 
 struct scenario {
     char *file;
@@ -60,8 +64,11 @@ struct scenario {
     uint32_t queue_align;
     uint64_t timeout_ns;
     uint64_t place[4];           /* by enum vhal_dma_use */
+    enum vgpu_wait wait;         /* poll (default) | interrupt */
     /* bugs */
     struct fault_list faults;
+    /* device_faults (only the list part is filled) */
+    struct device_faults dfaults;
     /* steps */
     struct scenario_step steps[SCENARIO_MAX_STEPS];
     uint32_t n_steps;
@@ -70,6 +77,14 @@ struct scenario {
     char *expect_violations[SCENARIO_MAX_EXPECT_VIOLATIONS];
     uint32_t n_expect_violations;
     char *expect_cause;
+    char *expect_causes[SCENARIO_MAX_EXPECT_CAUSES];  /* the whole list, in order */
+    uint32_t n_expect_causes;
+    bool expect_causes_set;
+    struct {
+        char *key, *value;
+        int line;
+    } expect_evidence[SCENARIO_MAX_EXPECT_EVIDENCE];
+    uint32_t n_expect_evidence;
     bool expect_display;
     bool expect_active_set, expect_active;
     char *expect_sha256;

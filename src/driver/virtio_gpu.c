@@ -16,6 +16,7 @@ int vgpu_init(struct vgpu *g, const struct vgpu_config *cfg)
         return VIRTIO_ERR_INVALID;
     zero(g, sizeof(*g));
     g->timeout_ns = cfg->timeout_ns ? cfg->timeout_ns : 5000000000ull;
+    g->wait = cfg->wait;
     int rc = vmmio_probe(&g->mmio, cfg->mmio_base, g->timeout_ns);
     if (rc != VIRTIO_OK)
         return rc;
@@ -49,6 +50,16 @@ static void hdr_init(struct virtio_gpu_ctrl_hdr *h, uint32_t type)
     h->type = type;
 }
 
+/* The interrupt handler: true when the line rose since the last look; then it reads
+ * InterruptStatus and acknowledges what it handles (§4.2.3.4), as a kernel's handler does. */
+static bool irq_arrived(struct vgpu *g)
+{
+    if (vhal_irq_take() == 0)
+        return false;
+    vmmio_ack_interrupt(&g->mmio);
+    return true;
+}
+
 /* Send the request in g->req (req_len bytes), wait for the answer in g->resp, check its type. */
 static int submit(struct vgpu *g, uint32_t req_len, uint32_t resp_len, uint32_t expect_type)
 {
@@ -74,7 +85,9 @@ static int submit(struct vgpu *g, uint32_t req_len, uint32_t resp_len, uint32_t 
     void *token = 0;
     uint32_t len = 0;
     for (;;) {
-        rc = vq_get_used(&g->ctrl, &token, &len);
+        rc = VIRTIO_ERR_EMPTY; /* interrupt mode looks at the ring only after an interrupt */
+        if (g->wait != VGPU_WAIT_INTERRUPT || irq_arrived(g))
+            rc = vq_get_used(&g->ctrl, &token, &len);
         if (rc != VIRTIO_ERR_EMPTY)
             break;
         if (vhal_now_ns() >= deadline) {

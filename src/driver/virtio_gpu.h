@@ -15,18 +15,27 @@
 #include "virtio_mmio.h"
 #include "virtqueue.h"
 
+/* How the driver waits for an answer (§2.6.14 allows both). */
+enum vgpu_wait {
+    VGPU_WAIT_POLL = 0,      /* read used.idx until it moves (interrupts acknowledged after) */
+    VGPU_WAIT_INTERRUPT = 1, /* sleep until the interrupt line rises; the handler reads
+                              * InterruptStatus and acknowledges it (§4.2.3.4), then used.idx */
+};
+
 struct vgpu_config {
     uintptr_t mmio_base;
     uint16_t queue_size;        /* control queue entries (≤ QueueNumMax) */
     enum vq_layout_kind layout; /* modern devices: SEPARATE or PACKED */
     uint32_t legacy_align;      /* legacy devices: QueueAlign (a power of two, usually 4096) */
     uint64_t timeout_ns;        /* per command and per register wait */
+    enum vgpu_wait wait;
 };
 
 struct vgpu {
     struct vmmio mmio;
     struct virtq ctrl;
     uint64_t timeout_ns;
+    enum vgpu_wait wait;
     void *req;                  /* request buffer (device-readable) */
     void *resp;                 /* response buffer (device-writable) */
     uint64_t req_phys, resp_phys;

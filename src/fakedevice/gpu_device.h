@@ -42,6 +42,13 @@ struct gpu_device {
     uint32_t commands, errors;
 };
 
+/* Trace `what` strings the diagnosis looks for (compare by pointer): a command shorter than the
+ * 24-byte header (addr = head, value = readable bytes; never answered, as QEMU parks it), and a
+ * response cut short by a small writable buffer (addr = head, value = response size, aux =
+ * bytes written). */
+extern const char gpu_note_short_header[];
+extern const char gpu_note_resp_truncated[];
+
 void gpu_device_init(struct gpu_device *g, uint32_t width, uint32_t height);
 void gpu_device_destroy(struct gpu_device *g);
 /* Device reset: resources destroyed; a shown scanout becomes inactive. */

@@ -96,6 +96,7 @@ static void reset_device(struct mmio_device *d)
     d->isr = 0;
     d->broken = false;
     d->broken_rule = NULL;
+    d->broken_fault = NULL;
     d->broken_signalled = false;
     for (uint32_t i = 0; i < MMIO_NUM_QUEUES; i++) {
         sr_queue_reset(&d->q[i], default_num[i]);
@@ -141,24 +142,62 @@ void mmio_device_set_broken(struct machine *m, const char *rule_id)
     d->status |= VIRTIO_STATUS_DEVICE_NEEDS_RESET;
     d->broken_signalled = true;
     if (d->status & VIRTIO_STATUS_DRIVER_OK) {
+        bool edge = d->isr == 0;
         d->isr |= VIRTIO_MMIO_INT_CONFIG;
-        machine_trace(m, TR_IRQ, 0, d->isr, 0, "config");
+        d->irq_edges += edge;
+        struct trace_event *e = machine_trace(m, TR_IRQ, 0, d->isr, 0, "config");
+        if (e)
+            e->aux = edge;
+    }
+}
+
+const char mmio_note_irq_suppressed[] = "interrupt suppressed by avail.flags";
+const char mmio_note_reset[] = "device reset";
+
+void mmio_device_fault_break(struct machine *m, const char *fault)
+{
+    struct mmio_device *d = &m->dev;
+    if (d->broken)
+        return;
+    d->broken = true;
+    d->broken_fault = fault;
+    d->broken_at = m->now;
+    d->status |= VIRTIO_STATUS_DEVICE_NEEDS_RESET;
+    d->broken_signalled = true;
+    machine_trace(m, TR_DEVICE, 0, 0, 0, "device broken: notifies ignored until reset");
+    if (d->status & VIRTIO_STATUS_DRIVER_OK) {
+        bool edge = d->isr == 0;
+        d->isr |= VIRTIO_MMIO_INT_CONFIG;
+        d->irq_edges += edge;
+        struct trace_event *e = machine_trace(m, TR_IRQ, 0, d->isr, 0, "config");
+        if (e)
+            e->aux = edge;
     }
 }
 
 void mmio_device_raise_used_irq(struct machine *m, uint32_t qi)
 {
     struct dev_queue *q = &m->dev.q[qi];
+    if (!q->live || device_faults_on_irq(m, qi))
+        return;
     uint16_t flags = 0;
     gm_read16(&m->mem, q->avail, &flags);
     if (flags & VIRTQ_AVAIL_F_NO_INTERRUPT) { /* §2.6.7: suppressed; the ring is still updated */
-        machine_trace(m, TR_DEVICE, q->avail, flags, 2, "interrupt suppressed by avail.flags");
+        struct trace_event *s = machine_trace(m, TR_DEVICE, q->avail, flags, 2,
+                                              mmio_note_irq_suppressed);
+        if (s)
+            s->queue = (uint8_t)qi;
         return;
     }
+    bool edge = m->dev.isr == 0; /* the line rises only if it was low: an unacknowledged
+                                  * interrupt hides the next one from an edge-waiting driver */
     m->dev.isr |= VIRTIO_MMIO_INT_VRING;
+    m->dev.irq_edges += edge;
     struct trace_event *e = machine_trace(m, TR_IRQ, 0, m->dev.isr, 0, "used");
-    if (e)
+    if (e) {
         e->queue = (uint8_t)qi;
+        e->aux = edge;
+    }
 }
 
 /* Version 1: QEMU's virtio_queue_update_rings, on every QueueNum/QueueAlign/QueuePFN write. */
@@ -215,15 +254,38 @@ uint32_t mmio_device_read(struct machine *m, uint32_t off, const char **note)
     return 0;
 }
 
+void mmio_device_reset(struct machine *m, const char *by)
+{
+    /* What the reset throws away: requests taken and not answered, or available and not yet
+     * taken (QEMU frees them without a used element). */
+    uint64_t lost = 0;
+    uint32_t live = 0;
+    for (uint32_t i = 0; i < MMIO_NUM_QUEUES; i++) {
+        const struct dev_queue *q = &m->dev.q[i];
+        uint16_t avail_idx = q->last_avail_idx;
+        if (!q->live)
+            continue;
+        live |= 1u << i;
+        gm_read16(&m->mem, q->avail + 2, &avail_idx);
+        lost += q->inuse + (uint16_t)(avail_idx - q->last_avail_idx);
+    }
+    reset_device(&m->dev);
+    gpu_device_reset(m);
+    device_faults_on_reset(m);
+    struct trace_event *e = machine_trace(m, TR_DEVICE, 0, lost, 0, mmio_note_reset);
+    if (e) {
+        e->aux = live;
+        e->note = by;
+    }
+}
+
 static void set_status(struct machine *m, uint32_t value)
 {
     struct mmio_device *d = &m->dev;
     if (d->n_status_history < MMIO_MAX_STATUS_HISTORY)
         d->status_history[d->n_status_history++] = (uint8_t)value;
     if ((value & 0xff) == 0) {
-        reset_device(d);
-        gpu_device_reset(m);
-        machine_trace(m, TR_DEVICE, 0, 0, 0, "device reset");
+        mmio_device_reset(m, "by the driver: Status = 0");
         return;
     }
     if (d->version == 2 && (value & VIRTIO_STATUS_FEATURES_OK) &&
@@ -301,7 +363,7 @@ void mmio_device_write(struct machine *m, uint32_t off, uint32_t value, const ch
             return;
         }
         if (value == 0) { /* QEMU: QueuePFN 0 resets the whole device */
-            set_status(m, 0);
+            mmio_device_reset(m, "by the driver: QueuePFN = 0 (a legacy device reset)");
             return;
         }
         q->pfn = value;
