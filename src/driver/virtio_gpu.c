@@ -75,6 +75,8 @@ static int submit(struct vgpu *g, uint32_t req_len, uint32_t resp_len, uint32_t 
     int rc = vq_add(&g->ctrl, &out, 1, &in, 1, g->req);
     if (rc != VIRTIO_OK)
         return rc;
+    if (g->wait == VGPU_WAIT_INTERRUPT) /* about to sleep on the interrupt: ask for it */
+        vq_enable_interrupts(&g->ctrl);
     if (vq_kick_prepare(&g->ctrl))
         vmmio_notify(&g->mmio, VIRTIO_GPU_QUEUE_CONTROL);
 

@@ -65,7 +65,7 @@ bool device_faults_on_pop(struct machine *m, uint32_t qi, uint16_t head)
     d->cur_mask[qi] = mask;
     if (mask & (1u << DF_RESET)) {
         note(m, DF_RESET, qi, r, head, 0);
-        mmio_device_reset(m, "by the device itself (injected fault reset)");
+        mmio_device_reset(m, "the device itself (injected fault reset)");
         return true;
     }
     if (mask & (1u << DF_SET_NEEDS_RESET)) {

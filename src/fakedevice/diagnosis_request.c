@@ -124,7 +124,7 @@ static void reset_while_queued(struct machine *m, struct diag_facts *f, struct d
     diag_ev(c, "reset_by", "%s", r->note ? r->note : "unknown");
     diag_ev(c, "requests_lost", "%llu", (unsigned long long)r->value);
     diag_ev(c, "queue_live_now", "%s", f->q && f->q->live ? "yes" : "no");
-    diag_say(c, "The device was reset at t=%llu ns (%s) while %llu request(s) were queued or in "
+    diag_say(c, "The device was reset at t=%llu ns by %s while %llu request(s) were queued or in "
                 "progress. A reset makes every queue not live and drops what it held without a "
                 "used element, so this request will never be answered%s. Do not reset a device "
                 "with requests in flight, or treat them as lost: after a reset, reclaim their "

@@ -198,7 +198,7 @@ static void queue_not_ready(struct machine *m, struct diag_facts *f, struct diag
     if (reset) {
         diag_ev(c, "reset_at_ns", "%llu", (unsigned long long)reset->t);
         diag_ev(c, "reset_by", "%s", reset->note ? reset->note : "unknown");
-        diag_say(c, "Queue %u was live, but the device was reset at t=%llu ns (%s) and the "
+        diag_say(c, "Queue %u was live, but the device was reset at t=%llu ns by %s and the "
                     "driver did not set the queue up again before using it. A reset forgets "
                     "every queue (§2.1.2, §4.2.2: writing 0 to Status resets the device); run "
                     "the initialisation of §3.1.1 again after it.", queue,

@@ -285,7 +285,7 @@ static void set_status(struct machine *m, uint32_t value)
     if (d->n_status_history < MMIO_MAX_STATUS_HISTORY)
         d->status_history[d->n_status_history++] = (uint8_t)value;
     if ((value & 0xff) == 0) {
-        mmio_device_reset(m, "by the driver: Status = 0");
+        mmio_device_reset(m, "the driver (Status = 0)");
         return;
     }
     if (d->version == 2 && (value & VIRTIO_STATUS_FEATURES_OK) &&
@@ -363,7 +363,7 @@ void mmio_device_write(struct machine *m, uint32_t off, uint32_t value, const ch
             return;
         }
         if (value == 0) { /* QEMU: QueuePFN 0 resets the whole device */
-            mmio_device_reset(m, "by the driver: QueuePFN = 0 (a legacy device reset)");
+            mmio_device_reset(m, "the driver (QueuePFN = 0, a legacy device reset)");
             return;
         }
         q->pfn = value;
