@@ -136,6 +136,7 @@ static void json_trace(struct jw *w, const struct run_result *r)
         case TR_IRQ:
             jw_khex(w, "value", e->value);
             jw_kstr(w, "what", e->what);
+            jw_kbool(w, "line_rose", e->aux != 0); /* false: InterruptStatus was already set */
             break;
         case TR_VIOLATION:
             jw_kstr(w, "rule", e->what);
