@@ -4,6 +4,8 @@ expect.evidence are judged, and device_faults parse strictly."""
 import json
 import pathlib
 import re
+import subprocess
+import sys
 import tempfile
 
 import pytest
@@ -210,3 +212,17 @@ def test_expect_causes_and_evidence_parse_strictly(vqsim, tmp_path):
         line = next(i for i, l in enumerate(text.splitlines(), 1) if new in l)
         assert p.returncode == 2 and p.stderr.startswith(f"{f}:{line}:"), p.stderr
         assert msg in p.stderr
+
+
+def test_report_shows_every_cause(vqsim, tmp_path):
+    out = tmp_path / "r.json"
+    run(vqsim, "run", "--json", out, ROOT / "scenarios" / "hangs" / "two-causes-in-causal-order.yaml")
+    report = ROOT / "tools" / "report.py"
+    p = subprocess.run([sys.executable, str(report), str(out), "-o", str(tmp_path / "rep"),
+                        "--junit", str(tmp_path / "j.xml")], capture_output=True, text=True,
+                       timeout=60)
+    assert p.returncode == 0, p.stderr
+    page = (tmp_path / "rep" / "index.html").read_text()
+    first = page.index("Diagnosis, cause 1 of 2")
+    second = page.index("Diagnosis, cause 2 of 2")
+    assert first < page.index("queue-not-ready", first) < second < page.index("no-notify", second)
