@@ -21,7 +21,7 @@ CAUSES = ["queue-sel-out-of-range", "guest-page-size-missing", "queue-not-ready"
           "queue-num-mismatch", "rings-outside-ram", "used-ring-mismatch", "no-notify",
           "avail-idx-not-advanced", "device-broken", "reset-while-queued", "command-too-short",
           "device-fault", "response-buffer-too-short", "interrupt-suppressed",
-          "interrupt-not-acknowledged", "unexplained"]
+          "interrupt-not-acknowledged", "register-wait", "unexplained"]
 FAULTS = ["never-respond", "respond-late", "respond-after-second-notify", "drop-interrupt",
           "set-needs-reset", "reset", "used-element-without-idx", "used-idx-without-element"]
 

@@ -214,7 +214,9 @@ static void finish_step(struct run_ctx *c, struct step_result *sr, int rc)
     if ((sr->status == ST_TIMEOUT || sr->status == ST_DEVICE_ERROR) && !c->r->has_diag) {
         const struct vgpu *g = &c->r->gpu;
         struct diag_request rq = {
-            .kind = sr->status == ST_TIMEOUT ? DIAG_TIMEOUT : DIAG_BAD_RESPONSE,
+            .kind = sr->status != ST_TIMEOUT ? DIAG_BAD_RESPONSE
+                    : !c->r->driver_up && !g->ctrl.state ? DIAG_REGISTER_WAIT /* init: no request */
+                                                         : DIAG_TIMEOUT,
             .queue = VIRTIO_GPU_QUEUE_CONTROL, .since = sr->t};
         if (g->ctrl.state) { /* the kernel knows where its driver put the queue */
             rq.driver = (struct diag_driver_view){true, g->ctrl.desc_phys, g->ctrl.avail_phys,

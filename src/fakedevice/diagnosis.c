@@ -15,7 +15,7 @@ const char *const diag_cause_ids[] = {
     "rings-outside-ram", "used-ring-mismatch", "no-notify", "avail-idx-not-advanced",
     "device-broken", "reset-while-queued", "command-too-short", "device-fault",
     "response-buffer-too-short", "interrupt-suppressed", "interrupt-not-acknowledged",
-    "unexplained", NULL};
+    "register-wait", "unexplained", NULL};
 
 void diag_ev(struct diag_cause *c, const char *key, const char *fmt, ...)
 {
@@ -74,7 +74,7 @@ struct diag_cause *diag_add(struct diagnosis *d, const struct diag_facts *f, con
     d->cause = d->causes[0].id;
     diag_ev(c, "queue", "%u", f->rq->queue);
     diag_ev(c, "waited_from_ns", "%llu", (unsigned long long)f->rq->since);
-    if (f->rq->kind == DIAG_TIMEOUT)
+    if (f->rq->kind != DIAG_BAD_RESPONSE)
         diag_ev(c, "timed_out_at_ns", "%llu", (unsigned long long)f->now);
     return c;
 }
@@ -199,6 +199,49 @@ static void unexplained(struct machine *m, struct diag_facts *f, struct diagnosi
                  f->rq->queue);
 }
 
+/* The driver polled a register until its deadline (no request was made): which one, what it
+ * read, and whether what it read was what the device returned. */
+static void register_wait(struct machine *m, struct diag_facts *f, struct diagnosis *d)
+{
+    const struct trace_event *last = NULL;
+    uint32_t reads = 0;
+    for (size_t i = m->trace.len; i-- > 0;) {
+        const struct trace_event *e = &m->trace.ev[i];
+        if (e->t < f->rq->since)
+            break;
+        if (e->kind != TR_MMIO_READ)
+            continue;
+        if (!last)
+            last = e;
+        if (e->addr == last->addr)
+            reads++;
+    }
+    struct diag_cause *c = diag_add(d, f, "register-wait", "2.1.2",
+                                    "Device Requirements: Device Status Field");
+    if (!last) {
+        diag_say(c, "The driver timed out during initialisation without reading any register "
+                    "since t=%llu ns. The evidence is below.", (unsigned long long)f->rq->since);
+        return;
+    }
+    bool status = last->addr == VIRTIO_MMIO_STATUS;
+    diag_ev(c, "register", "%s", last->what ? last->what : "?");
+    diag_ev(c, "value_read", "0x%llx", (unsigned long long)last->value);
+    diag_ev(c, "reads", "%u", reads);
+    diag_ev(c, "device_value", "0x%x", status ? m->dev.status : 0);
+    if (last->note)
+        diag_ev(c, "note", "%s", last->note);
+    diag_say(c, "The driver gave up waiting for %s: %u read(s) since t=%llu ns all returned "
+                "0x%llx. %s", last->what ? last->what : "a register", reads,
+             (unsigned long long)f->rq->since, (unsigned long long)last->value,
+             status ? "It was waiting for the reset it had written (Status = 0) to read back as "
+                      "0; a device initialises Status to 0 on reset (§2.1.2), and this one holds "
+                      "0x0."
+                    : "");
+    if (last->note)
+        diag_more(c, " The value the driver saw is not what the device returned (%s): the "
+                     "driver misreads the register.", last->note);
+}
+
 void diagnose(struct machine *m, const struct diag_request *rq, struct diagnosis *out)
 {
     memset(out, 0, sizeof(*out));
@@ -206,6 +249,10 @@ void diagnose(struct machine *m, const struct diag_request *rq, struct diagnosis
     memset(&f, 0, sizeof(f));
     f.rq = rq;
     gather(m, &f);
+    if (rq->kind == DIAG_REGISTER_WAIT) {
+        register_wait(m, &f, out);
+        return;
+    }
     diag_setup_causes(m, &f, out);
     diag_request_causes(m, &f, out);
     diag_irq_causes(m, &f, out);

@@ -25,6 +25,8 @@
  *   interrupt-suppressed     D12 avail.flags NO_INTERRUPT while the driver waits for one
  *   interrupt-not-acknowledged D13 InterruptStatus never acknowledged: the line stays high and
  *                                the next interrupt never rises
+ *   register-wait                the driver gave up waiting for a register to change (the
+ *                                reset read-back of Status during initialisation)
  *   unexplained                  none of the above: the evidence is shown, nothing is guessed
  * (D14, a blocked GL renderer, cannot happen on a 2D device without a display backend.)
  */
@@ -61,6 +63,7 @@ struct diagnosis {
 
 enum diag_kind {
     DIAG_TIMEOUT,          /* no answer before the deadline: always diagnosed */
+    DIAG_REGISTER_WAIT,    /* the driver timed out polling a register, before any request */
     DIAG_BAD_RESPONSE,     /* an answer the driver could not use: diagnosed when the model knows
                             * why (a short response buffer, a device fault), else nothing */
 };
