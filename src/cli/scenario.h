@@ -58,6 +58,8 @@ struct scenario {
     uint32_t display_width, display_height;
     uint64_t latency_ns;
     uint64_t ram_base, ram_size, mmio_base;
+    uint64_t device_offer;       /* feature bits offered beyond QEMU's defaults */
+    uint64_t device_withhold;    /* feature bits QEMU offers that this device does not */
     /* driver */
     uint16_t queue_size;
     enum vq_layout_kind layout;
@@ -65,6 +67,7 @@ struct scenario {
     uint64_t timeout_ns;
     uint64_t place[4];           /* by enum vhal_dma_use */
     enum vgpu_wait wait;         /* poll (default) | interrupt */
+    uint64_t driver_features;    /* optional features the driver accepts when offered */
     /* bugs */
     struct fault_list faults;
     /* device_faults (only the list part is filled) */

@@ -32,6 +32,7 @@ int machine_init(struct machine *m, const struct machine_config *cfg,
         m->arena[i].pin = cfg->place[i];
     }
     mmio_device_init(&m->dev, cfg->transport_version);
+    m->dev.host_features = (m->dev.host_features | cfg->offer_add) & ~cfg->offer_remove;
     gpu_device_init(&m->gpu, cfg->display_width, cfg->display_height);
     return 0;
 }

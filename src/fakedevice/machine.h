@@ -46,6 +46,8 @@ struct machine_config {
     uint64_t device_latency_ns;   /* notify → the device looks at the queue */
     enum machine_profile profile;
     uint64_t place[4];            /* pinned first allocation per vhal_dma_use, 0 = default */
+    uint64_t offer_add;           /* feature bits offered beyond QEMU's defaults */
+    uint64_t offer_remove;        /* feature bits QEMU offers that this device withholds */
 };
 
 struct machine {
