@@ -21,8 +21,8 @@ static void suppressed(struct machine *m, struct diag_facts *f, struct diagnosis
     uint32_t n = 0;
     for (size_t i = 0; i < m->trace.len; i++) {
         const struct trace_event *t = &m->trace.ev[i];
-        if (t->t >= f->rq->since && t->what == mmio_note_irq_suppressed &&
-            t->queue == f->rq->queue) {
+        if (t->t >= f->rq->since && t->queue == f->rq->queue &&
+            (t->what == mmio_note_irq_suppressed || t->what == mmio_note_irq_suppressed_event)) {
             e = e ? e : t;
             n++;
         }
@@ -31,20 +31,36 @@ static void suppressed(struct machine *m, struct diag_facts *f, struct diagnosis
         return;
     struct diag_cause *c = diag_add(d, f, "interrupt-suppressed", "2.6.7",
                                     "Used Buffer Notification Suppression");
-    diag_ev(c, "avail_flags", "0x%llx", (unsigned long long)e->value);
-    diag_ev(c, "avail_flags_at", "0x%llx", (unsigned long long)e->addr);
+    bool by_event = e->what == mmio_note_irq_suppressed_event;
+    if (by_event) {
+        diag_ev(c, "used_event", "%llu", (unsigned long long)e->value);
+        diag_ev(c, "used_event_at", "0x%llx", (unsigned long long)e->addr);
+    } else {
+        diag_ev(c, "avail_flags", "0x%llx", (unsigned long long)e->value);
+        diag_ev(c, "avail_flags_at", "0x%llx", (unsigned long long)e->addr);
+    }
     diag_ev(c, "interrupts_suppressed", "%u", n);
     diag_ev(c, "answered_at_ns", "%llu", (unsigned long long)e->t);
     diag_ev(c, "device_used_idx", "%u", f->q ? f->q->used_idx : 0);
     diag_ev(c, "driver_wait", "interrupt");
-    diag_say(c, "The device answered at t=%llu ns (used.idx is now %u) but raised no interrupt: "
-                "avail.flags at 0x%llx is 0x%llx, and VIRTQ_AVAIL_F_NO_INTERRUPT asks the device "
-                "not to interrupt (§2.6.7). The driver sleeps until an interrupt, so it never "
-                "looked at the used ring. Clear NO_INTERRUPT (and, with VIRTIO_F_EVENT_IDX, set "
-                "used_event to the index you wait for) before waiting for an interrupt, or poll "
-                "used.idx while it is set (§2.6.7.1).", (unsigned long long)e->t,
-             f->q ? f->q->used_idx : 0, (unsigned long long)e->addr,
-             (unsigned long long)e->value);
+    if (by_event)
+        diag_say(c, "The device answered at t=%llu ns (used.idx is now %u) but raised no "
+                    "interrupt: VIRTIO_F_EVENT_IDX was negotiated, and used_event at 0x%llx reads "
+                    "%llu, which used.idx had already passed at the last interrupt, so the device "
+                    "must not interrupt again (§2.6.7.2). The driver sleeps until an interrupt, so "
+                    "it never looked at the used ring. With EVENT_IDX, write used_event = the "
+                    "used index you wait for (the last one you consumed) before waiting, then "
+                    "re-check used.idx (§2.6.7.1); or do not accept EVENT_IDX.",
+                 (unsigned long long)e->t, f->q ? f->q->used_idx : 0,
+                 (unsigned long long)e->addr, (unsigned long long)e->value);
+    else
+        diag_say(c, "The device answered at t=%llu ns (used.idx is now %u) but raised no "
+                    "interrupt: avail.flags at 0x%llx is 0x%llx, and VIRTQ_AVAIL_F_NO_INTERRUPT "
+                    "asks the device not to interrupt (§2.6.7). The driver sleeps until an "
+                    "interrupt, so it never looked at the used ring. Clear NO_INTERRUPT before "
+                    "waiting for an interrupt, or poll used.idx while it is set (§2.6.7.1).",
+                 (unsigned long long)e->t, f->q ? f->q->used_idx : 0,
+                 (unsigned long long)e->addr, (unsigned long long)e->value);
 }
 
 /* D13: InterruptStatus never acknowledged: the line stays high, the next interrupt never rises. */

@@ -153,6 +153,7 @@ void mmio_device_set_broken(struct machine *m, const char *rule_id)
 }
 
 const char mmio_note_irq_suppressed[] = "interrupt suppressed by avail.flags";
+const char mmio_note_irq_suppressed_event[] = "interrupt suppressed by used_event";
 const char mmio_note_reset[] = "device reset";
 
 void mmio_device_fault_break(struct machine *m, const char *fault)
@@ -183,7 +184,25 @@ void mmio_device_raise_used_irq(struct machine *m, uint32_t qi)
         return;
     uint16_t flags = 0;
     gm_read16(&m->mem, q->avail, &flags);
-    if (flags & VIRTQ_AVAIL_F_NO_INTERRUPT) { /* §2.6.7: suppressed; the ring is still updated */
+    if (m->dev.guest_features & (1ull << VIRTIO_RING_F_EVENT_IDX)) {
+        /* §2.6.7.2 with EVENT_IDX (QEMU virtio_should_notify): the flag is ignored; interrupt
+         * only when used.idx passed used_event since the last interrupt (always the first). */
+        uint64_t ue_at = q->avail + 4 + 2ull * q->live_num;
+        uint16_t ue = 0, old = q->signalled_used, now = q->used_idx;
+        gm_read16(&m->mem, ue_at, &ue);
+        bool valid = q->signalled_used_valid;
+        q->signalled_used_valid = true;
+        q->signalled_used = now;
+        if (valid && (uint16_t)(now - ue - 1) >= (uint16_t)(now - old)) {
+            struct trace_event *s = machine_trace(m, TR_DEVICE, ue_at, ue, 2,
+                                                  mmio_note_irq_suppressed_event);
+            if (s) {
+                s->queue = (uint8_t)qi;
+                s->aux = now;
+            }
+            return;
+        }
+    } else if (flags & VIRTQ_AVAIL_F_NO_INTERRUPT) { /* §2.6.7: suppressed; ring still updated */
         struct trace_event *s = machine_trace(m, TR_DEVICE, q->avail, flags, 2,
                                               mmio_note_irq_suppressed);
         if (s)

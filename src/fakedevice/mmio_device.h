@@ -45,6 +45,9 @@ struct mmio_device {
 
 /* The trace `what` of a used-buffer interrupt the driver suppressed (compare by pointer). */
 extern const char mmio_note_irq_suppressed[];
+/* Same, by used_event (VIRTIO_F_EVENT_IDX): addr = used_event's address, value = used_event,
+ * aux = used.idx (compare by pointer). */
+extern const char mmio_note_irq_suppressed_event[];
 /* The trace `what` of a device reset; its note says who reset, value = requests lost (taken
  * but not answered, or available but not yet taken), aux = bit mask of the queues that were
  * live (compare by pointer). */

@@ -35,6 +35,8 @@ struct dev_queue {
     uint64_t pending_at;
     uint32_t notifies;
     uint32_t pops, pushes;
+    uint16_t signalled_used;       /* VIRTIO_F_EVENT_IDX: used.idx at the last interrupt */
+    bool signalled_used_valid;     /* (QEMU: none yet since reset → interrupt regardless) */
 };
 
 struct sr_seg {

@@ -282,6 +282,34 @@ static void test_device_fault_selectors(void **state)
     machine_set_current(m);
 }
 
+/* VIRTIO_F_EVENT_IDX: a driver that keeps used_event at the index it waits for gets an interrupt
+ * for every answer; one that leaves it at 0 gets only the first. */
+static void test_event_idx_used_event(void **state)
+{
+    struct machine *m = *state;
+    setup_queue(m);
+    m->dev.guest_features |= 1ull << VIRTIO_RING_F_EVENT_IDX;
+    for (uint16_t k = 0; k < 3; k++) {
+        vhal_ring_store16(ring16(m, AVAIL + 4 + 2u * N), k); /* used_event = what we wait past */
+        offer_request(m, k, true);
+        wr(m, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+        machine_advance(m, m->now + 100000);
+        wr(m, VIRTIO_MMIO_INTERRUPT_ACK, 1);
+    }
+    assert_int_equal(m->dev.irq_edges, 3);
+    assert_int_equal(fx_trace_find(m, 0, TR_DEVICE, mmio_note_irq_suppressed_event, UINT64_MAX), -1);
+    vhal_ring_store16(ring16(m, AVAIL + 4 + 2u * N), 0); /* stale */
+    offer_request(m, 3, true);
+    wr(m, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+    machine_advance(m, m->now + 100000);
+    assert_int_equal(m->dev.q[0].used_idx, 4);
+    assert_int_equal(m->dev.irq_edges, 3);
+    long i = fx_trace_find(m, 0, TR_DEVICE, mmio_note_irq_suppressed_event, UINT64_MAX);
+    assert_true(i >= 0);
+    assert_int_equal(m->trace.ev[i].addr, AVAIL + 4 + 2u * N);
+    assert_int_equal(m->trace.ev[i].value, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -294,6 +322,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reset_before_request_undoes_setup, setup, teardown),
         cmocka_unit_test_setup_teardown(test_device_faults_compose, setup, teardown),
         cmocka_unit_test_setup_teardown(test_device_fault_selectors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_event_idx_used_event, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
