@@ -108,18 +108,18 @@ bool device_faults_on_push(struct machine *m, uint32_t qi, uint16_t head, uint32
         h->due = 0;
         if (late) {
             for (uint32_t i = 0; i < d->n; i++)
-                if (d->f[i].kind == DF_RESPOND_LATE && selects(&d->f[i], qi, r, 0) &&
+                if (d->f[i].kind == DF_RESPOND_LATE && selects(&d->f[i], qi, r, m->now) &&
                     m->now + d->f[i].delay_ns > h->due)
                     h->due = m->now + d->f[i].delay_ns;
             machine_schedule_queue_at(m, qi, h->due);
         }
         /* value: when the answer is due (0 = at the next notify) */
         note(m, second ? DF_RESPOND_AFTER_SECOND_NOTIFY : DF_RESPOND_LATE, qi, r, head, h->due);
-        if (mask & (1u << DF_DROP_INTERRUPT))
-            h->request |= 0x80000000u; /* remember: no interrupt for this one either */
+        h->no_irq = mask & (1u << DF_DROP_INTERRUPT);
         return true;
     }
-    d->last_pushed[qi] = r | (mask & (1u << DF_DROP_INTERRUPT) ? 0x80000000u : 0);
+    d->last_pushed[qi] = r;
+    d->last_no_irq[qi] = mask & (1u << DF_DROP_INTERRUPT);
     return false;
 }
 
@@ -132,8 +132,8 @@ bool device_faults_on_irq(struct machine *m, uint32_t qi)
     if (m->dev.q[qi].used_idx == d->used_idx_at_irq[qi])
         return true;
     d->used_idx_at_irq[qi] = m->dev.q[qi].used_idx;
-    if (d->last_pushed[qi] & 0x80000000u) {
-        note(m, DF_DROP_INTERRUPT, qi, d->last_pushed[qi] & 0x7fffffffu, 0, 0);
+    if (d->last_no_irq[qi]) {
+        note(m, DF_DROP_INTERRUPT, qi, d->last_pushed[qi], 0, 0);
         return true;
     }
     return false;
@@ -160,6 +160,7 @@ void device_faults_flush(struct machine *m, uint32_t qi)
             continue; /* the device lost it meanwhile */
         sr_push_parts(m, qi, h.head, h.len, SR_PUSH_ELEM | SR_PUSH_IDX);
         d->last_pushed[qi] = h.request;
+        d->last_no_irq[qi] = h.no_irq;
         pushed = true;
     }
     d->n_held = keep;
@@ -177,5 +178,6 @@ void device_faults_on_reset(struct machine *m)
         d->cur_mask[i] = 0;
         d->used_idx_at_irq[i] = 0;
         d->last_pushed[i] = 0;
+        d->last_no_irq[i] = false;
     }
 }

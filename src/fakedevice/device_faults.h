@@ -64,6 +64,7 @@ struct df_held {
     bool by_notify;      /* released by a later notify, else at `due` */
     uint64_t due;
     uint32_t notifies;   /* the queue's notify count when held */
+    bool no_irq;         /* drop-interrupt applies to it too */
 };
 
 struct device_faults {
@@ -74,6 +75,7 @@ struct device_faults {
     uint32_t cur_request[DF_QUEUES];    /* the request being processed (between pop and push) */
     uint32_t cur_mask[DF_QUEUES];       /* bit per enum df_kind that applies to it */
     uint32_t last_pushed[DF_QUEUES];    /* request number of the last answer returned */
+    bool last_no_irq[DF_QUEUES];        /* …and whether drop-interrupt applies to it */
     uint16_t used_idx_at_irq[DF_QUEUES];
     struct df_held held[DF_MAX_HELD];
     uint32_t n_held;
