@@ -129,17 +129,20 @@ static bool version_1_negotiated(const struct mmio_device *d)
     return d->guest_features & (1ull << VIRTIO_F_VERSION_1);
 }
 
-void mmio_device_set_broken(struct machine *m, const char *rule_id)
+/* Broken until reset (by a rule's fatal error, or an injected fault); NEEDS_RESET and the
+ * config interrupt after DRIVER_OK when `signal`. */
+static void break_device(struct machine *m, const char *rule_id, const char *fault, bool signal)
 {
     struct mmio_device *d = &m->dev;
     if (d->broken)
         return;
     d->broken = true;
     d->broken_rule = rule_id;
+    d->broken_fault = fault;
     d->broken_at = m->now;
     machine_trace(m, TR_DEVICE, 0, 0, 0, "device broken: notifies ignored until reset");
-    if (!version_1_negotiated(d))
-        return; /* legacy: QEMU sets no NEEDS_RESET and raises nothing */
+    if (!signal)
+        return;
     d->status |= VIRTIO_STATUS_DEVICE_NEEDS_RESET;
     d->broken_signalled = true;
     if (d->status & VIRTIO_STATUS_DRIVER_OK) {
@@ -152,29 +155,19 @@ void mmio_device_set_broken(struct machine *m, const char *rule_id)
     }
 }
 
+void mmio_device_set_broken(struct machine *m, const char *rule_id)
+{
+    /* legacy (no VERSION_1): QEMU sets no NEEDS_RESET and raises nothing */
+    break_device(m, rule_id, NULL, version_1_negotiated(&m->dev));
+}
+
 const char mmio_note_irq_suppressed[] = "interrupt suppressed by avail.flags";
 const char mmio_note_irq_suppressed_event[] = "interrupt suppressed by used_event";
 const char mmio_note_reset[] = "device reset";
 
 void mmio_device_fault_break(struct machine *m, const char *fault)
 {
-    struct mmio_device *d = &m->dev;
-    if (d->broken)
-        return;
-    d->broken = true;
-    d->broken_fault = fault;
-    d->broken_at = m->now;
-    d->status |= VIRTIO_STATUS_DEVICE_NEEDS_RESET;
-    d->broken_signalled = true;
-    machine_trace(m, TR_DEVICE, 0, 0, 0, "device broken: notifies ignored until reset");
-    if (d->status & VIRTIO_STATUS_DRIVER_OK) {
-        bool edge = d->isr == 0;
-        d->isr |= VIRTIO_MMIO_INT_CONFIG;
-        d->irq_edges += edge;
-        struct trace_event *e = machine_trace(m, TR_IRQ, 0, d->isr, 0, "config");
-        if (e)
-            e->aux = edge;
-    }
+    break_device(m, NULL, fault, true); /* the fault is "set NEEDS_RESET": on any version */
 }
 
 void mmio_device_raise_used_irq(struct machine *m, uint32_t qi)
