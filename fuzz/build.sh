@@ -28,14 +28,13 @@ read -r -a YAML_LIBS <<<"$(pkg-config --libs yaml-0.1)"
 # spec/rules.yaml as a C array, as the CMake build does.
 cmake -DIN="$ROOT/spec/rules.yaml" -DOUT="$OBJ/rules_blob.c" -P "$ROOT/cmake/embed.cmake"
 
-DRIVER=(src/driver/virtqueue.c src/driver/virtio_mmio.c src/driver/virtio_gpu.c)
-CORE=(src/util/yaml_tree.c src/util/sha256.c src/util/json_writer.c
-      src/fakedevice/guest_memory.c src/fakedevice/trace.c src/fakedevice/rules.c
-      src/fakedevice/machine.c src/fakedevice/mmio_device.c src/fakedevice/split_ring.c
-      src/fakedevice/gpu_device.c src/fakedevice/faults.c src/fakedevice/diagnosis.c
-      src/fakedevice/hal_sim.c)
-PARSER=(src/cli/scenario.c src/cli/feature_names.c src/cli/test_pattern.c)
-
+# Every source of each layer (new files are picked up without editing this script); each layer
+# becomes an archive, so a target links only the objects it needs.
+cd "$ROOT"
+DRIVER=(src/driver/*.c)
+CORE=(src/util/*.c src/fakedevice/*.c)
+HARNESS=()
+for f in src/cli/*.c; do [ "$f" = src/cli/main.c ] || HARNESS+=("$f"); done
 # One compile command per line, run JOBS at a time.
 cmds=$(mktemp)
 trap 'rm -f "$cmds"' EXIT
@@ -45,7 +44,7 @@ for src in "${DRIVER[@]}"; do
   echo "$(q "$CC" "${COMMON[@]}" "${USER_CFLAGS[@]}" -ffreestanding -nostdinc \
        -isystem "$("$CC" -print-file-name=include)" -c "$ROOT/$src" -o "$OBJ/$(basename "$src" .c).o")"
 done >>"$cmds"
-for src in "${CORE[@]}" "${PARSER[@]}" "$OBJ/rules_blob.c" fuzz/fuzz_driver_vs_device.c \
+for src in "${CORE[@]}" "${HARNESS[@]}" "$OBJ/rules_blob.c" fuzz/fuzz_driver_vs_device.c \
            fuzz/fuzz_device_model.c fuzz/fuzz_scenario.c; do
   case $src in /*) path=$src ;; *) path=$ROOT/$src ;; esac
   echo "$(q "$CC" "${COMMON[@]}" "${USER_CFLAGS[@]}" "${YAML_CFLAGS[@]}" -c "$path" \
@@ -54,20 +53,26 @@ done >>"$cmds"
 xargs -P "$JOBS" -I{} bash -c '{}' <"$cmds"
 
 o() { for s in "$@"; do printf '%s\n' "$OBJ/$(basename "$s" .c).o"; done; }
-mapfile -t driver_o < <(o "${DRIVER[@]}")
-mapfile -t core_o < <(o "${CORE[@]}" rules_blob.c)
-mapfile -t parser_o < <(o "${PARSER[@]}")
+archive() { # name sources...
+  local a=$OBJ/$1.a; shift
+  rm -f "$a"
+  mapfile -t objs < <(o "$@")
+  ${AR:-ar} rcs "$a" "${objs[@]}"
+}
+archive libdriver "${DRIVER[@]}"
+archive libcore "${CORE[@]}" rules_blob.c
+archive libharness "${HARNESS[@]}"
 read -r -a ENGINE <<<"$LIB_FUZZING_ENGINE"
-link() { # target objects...
+link() { # target objects-and-archives...
   local t=$1; shift
   $CC "${USER_CFLAGS[@]}" "$@" "${ENGINE[@]}" "${YAML_LIBS[@]}" -o "$OUT/$t"
 }
 # 1: the real driver on its own HAL (no model, no hal_sim.c).
-link fuzz_driver_vs_device "$OBJ/fuzz_driver_vs_device.o" "${driver_o[@]}"
+link fuzz_driver_vs_device "$OBJ/fuzz_driver_vs_device.o" "$OBJ/libdriver.a"
 # 2: the model through hal_sim.c.
-link fuzz_device_model "$OBJ/fuzz_device_model.o" "${core_o[@]}"
+link fuzz_device_model "$OBJ/fuzz_device_model.o" "$OBJ/libcore.a"
 # 3: the scenario parser.
-link fuzz_scenario "$OBJ/fuzz_scenario.o" "${parser_o[@]}" "${core_o[@]}"
+link fuzz_scenario "$OBJ/fuzz_scenario.o" "$OBJ/libharness.a" "$OBJ/libcore.a"
 
 # Seed corpora and the dictionary next to the binaries (the layout OSS-Fuzz expects in $OUT).
 if command -v zip >/dev/null; then

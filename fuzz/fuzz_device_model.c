@@ -399,12 +399,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static struct diagnosis diag;
     for (uint32_t q = 0; q < MMIO_NUM_QUEUES + 1; q++) {
         diagnose_timeout(&m, q, 0, &diag);
-        if (q < MMIO_NUM_QUEUES && (!diag.cause || !diag.message[0]))
+        if (q < MMIO_NUM_QUEUES &&
+            (!diag.cause || diag.n_causes < 1 || !diag.causes[0].message[0]))
             finding("the diagnosis named no cause", NULL);
     }
     if (getenv("FUZZ_VERBOSE")) { /* to check a seed does what it is meant to */
         fprintf(stderr, "commands %u errors %u flushes %u scanout %s broken %s\n", m.gpu.commands,
-                m.gpu.errors, m.gpu.scanout.flushes, scanout_state_name(m.gpu.scanout.state),
+                m.gpu.errors, m.gpu.scanouts[0].flushes,
+                scanout_state_name(m.gpu.scanouts[0].state),
                 m.dev.broken ? m.dev.broken_rule : "no");
         for (uint32_t i = 0; i < m.n_violations; i++)
             fprintf(stderr, "  %s: %s\n", m.violations[i].rule->id, m.violations[i].message);

@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../src/driver/gpu_fb.h"
 #include "../src/driver/virtio_gpu.h"
 #include "../src/driver/virtio_hal.h"
 #include "fuzz_input.h"
@@ -92,6 +93,8 @@ static struct fdev {
     uint32_t n_alloc, n_alloc_calls;
     uint64_t next_phys;
     uint32_t status, drv_status, isr, dev_sel, drv_sel, queue_sel, page_size, cfg_gen;
+    uint32_t irq_edges, irq_taken;       /* rises of the interrupt line, and those handed out */
+    uint32_t events_read;                /* gpu config: pending events (§5.7.4) */
     uint32_t offered_seen[2];            /* what the driver last read from DeviceFeatures */
     uint32_t num_scanouts;
     struct dev_q q[2];
@@ -212,6 +215,14 @@ static bool q_rings(const struct dev_q *q, uint64_t *desc, uint64_t *avail, uint
     return true;
 }
 
+/* InterruptStatus bits; the (level) line rises when it goes from 0 to non-zero. */
+static void raise_irq(uint32_t bits)
+{
+    if (!D.isr && bits)
+        D.irq_edges++;
+    D.isr |= bits;
+}
+
 static void push_used(struct dev_q *q, uint64_t used, uint32_t id, uint32_t len)
 {
     uint32_t e[2] = {id, len};
@@ -220,12 +231,12 @@ static void push_used(struct dev_q *q, uint64_t used, uint32_t id, uint32_t len)
     dev_write(used + 2, &q->used_idx, 2);
     q->last_head = id;
     q->completed_any = true;
-    D.isr |= 1;
+    raise_irq(1);
 }
 
 /* Take the next available chain: its head and its first writable buffer. */
-static bool pop(struct dev_q *q, uint64_t desc, uint64_t avail, uint16_t *head, uint32_t *type,
-                uint64_t *w_addr, uint32_t *w_len)
+static bool pop(struct dev_q *q, uint64_t desc, uint64_t avail, uint16_t *head,
+                struct virtio_gpu_ctrl_hdr *cmd, uint64_t *w_addr, uint32_t *w_len)
 {
     uint16_t aidx = 0;
     dev_read(avail + 2, &aidx, 2);
@@ -235,7 +246,7 @@ static bool pop(struct dev_q *q, uint64_t desc, uint64_t avail, uint16_t *head, 
     dev_read(avail + 4 + 2ull * (q->last_avail % q->num), &h, 2);
     q->last_avail++;
     *head = h;
-    *type = 0;
+    memset(cmd, 0, sizeof(*cmd));
     *w_addr = 0;
     *w_len = 0;
     uint32_t i = h % q->num;
@@ -251,7 +262,7 @@ static bool pop(struct dev_q *q, uint64_t desc, uint64_t avail, uint16_t *head, 
         memcpy(&flags, d + 12, 2);
         memcpy(&next, d + 14, 2);
         if (!(flags & VIRTQ_DESC_F_WRITE) && first_read) {
-            dev_read(addr, type, 4);
+            dev_read(addr, cmd, len < sizeof(*cmd) ? len : sizeof(*cmd));
             first_read = false;
         }
         if ((flags & VIRTQ_DESC_F_WRITE) && !*w_addr) {
@@ -265,14 +276,21 @@ static bool pop(struct dev_q *q, uint64_t desc, uint64_t avail, uint16_t *head, 
     return true;
 }
 
-static uint32_t sane_response(uint32_t cmd, uint8_t *buf, uint32_t cap)
+static uint32_t sane_response(const struct virtio_gpu_ctrl_hdr *cmd, uint8_t *buf, uint32_t cap)
 {
     memset(buf, 0, cap);
     struct virtio_gpu_ctrl_hdr h = {0};
     uint32_t len = sizeof(h);
-    if (cmd == VIRTIO_GPU_CMD_GET_DISPLAY_INFO) {
+    if (cmd->flags & VIRTIO_GPU_FLAG_FENCE) { /* §5.7.6.7: echo the fence */
+        h.flags = VIRTIO_GPU_FLAG_FENCE;
+        h.fence_id = cmd->fence_id;
+        h.ctx_id = cmd->ctx_id;
+    }
+    switch (cmd->type) {
+    case VIRTIO_GPU_CMD_GET_DISPLAY_INFO: {
         struct virtio_gpu_resp_display_info di;
         memset(&di, 0, sizeof(di));
+        di.hdr = h;
         di.hdr.type = VIRTIO_GPU_RESP_OK_DISPLAY_INFO;
         di.pmodes[0].r.width = 1024;
         di.pmodes[0].r.height = 768;
@@ -280,16 +298,37 @@ static uint32_t sane_response(uint32_t cmd, uint8_t *buf, uint32_t cap)
         memcpy(buf, &di, sizeof(di));
         return sizeof(di);
     }
-    h.type = cmd >= VIRTIO_GPU_CMD_GET_DISPLAY_INFO && cmd <= VIRTIO_GPU_CMD_RESOURCE_DETACH_BACKING
-                 ? VIRTIO_GPU_RESP_OK_NODATA
-                 : VIRTIO_GPU_RESP_ERR_UNSPEC;
-    memcpy(buf, &h, sizeof(h));
-    return len;
+    case VIRTIO_GPU_CMD_GET_EDID: { /* a 128-byte base block: header, one timing, checksum */
+        static struct virtio_gpu_resp_edid e;
+        memset(&e, 0, sizeof(e));
+        e.hdr = h;
+        e.hdr.type = VIRTIO_GPU_RESP_OK_EDID;
+        e.size = 128;
+        static const uint8_t header[8] = {0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0};
+        memcpy(e.edid, header, 8);
+        e.edid[54] = 0x01; /* pixel clock: a timing descriptor */
+        e.edid[56] = 0x00, e.edid[58] = 0x40; /* 1024 wide */
+        e.edid[59] = 0x00, e.edid[61] = 0x30; /* 768 high */
+        uint8_t sum = 0;
+        for (int i = 0; i < 127; i++)
+            sum = (uint8_t)(sum + e.edid[i]);
+        e.edid[127] = (uint8_t)(0u - sum);
+        memcpy(buf, &e, sizeof(e) < cap ? sizeof(e) : cap);
+        return sizeof(e) < cap ? sizeof(e) : cap;
+    }
+    default:
+        h.type = cmd->type >= VIRTIO_GPU_CMD_GET_DISPLAY_INFO && cmd->type <= VIRTIO_GPU_CMD_GET_EDID
+                     ? VIRTIO_GPU_RESP_OK_NODATA
+                     : VIRTIO_GPU_RESP_ERR_UNSPEC;
+        memcpy(buf, &h, sizeof(h));
+        return len;
+    }
 }
 
 enum action {
     ACT_NOTHING, ACT_SANE, ACT_USED_ELEM, ACT_USED_IDX, ACT_BAD_ANSWER, ACT_REWRITE_DESC,
-    ACT_NEEDS_RESET, ACT_SELF_RESET, ACT_SCRIBBLE, ACT_CONFIG, ACT_TWICE, ACT_BAD_LEN, ACT_COUNT
+    ACT_NEEDS_RESET, ACT_SELF_RESET, ACT_SCRIBBLE, ACT_CONFIG, ACT_TWICE, ACT_BAD_LEN,
+    ACT_SPURIOUS_IRQ, ACT_COUNT
 };
 
 static void device_reset(void)
@@ -304,27 +343,56 @@ static void device_reset(void)
     }
 }
 
-/* The device runs: one action per driver wait (the default when the input is spent: answer). */
+/* Sane service of queue qi: answer every request there (the cursor queue with no payload). */
+static void serve(uint32_t qi, uint8_t *buf, size_t cap)
+{
+    struct dev_q *q = &D.q[qi];
+    uint64_t desc, avail, used;
+    if (!q_rings(q, &desc, &avail, &used) || !(D.status & VIRTIO_STATUS_DRIVER_OK))
+        return;
+    uint16_t head;
+    struct virtio_gpu_ctrl_hdr cmd;
+    uint64_t waddr;
+    uint32_t wlen;
+    for (uint32_t k = 0; k < q->num && pop(q, desc, avail, &head, &cmd, &waddr, &wlen); k++) {
+        uint32_t n = qi == VIRTIO_GPU_QUEUE_CURSOR ? 0 : sane_response(&cmd, buf, (uint32_t)cap);
+        if (n > wlen)
+            n = wlen;
+        dev_write(waddr, buf, n);
+        push_used(q, used, head, n);
+    }
+}
+
+/* The device runs: one action per driver wait (the default when the input is spent: answer
+ * everything). The action byte's top bit picks the queue a hostile action aims at. */
 static void device_step(void)
 {
-    struct dev_q *q = &D.q[0];
+    static uint8_t buf[2048];
+    if (!fin_left(&D.dev)) {
+        serve(VIRTIO_GPU_QUEUE_CONTROL, buf, sizeof(buf));
+        serve(VIRTIO_GPU_QUEUE_CURSOR, buf, sizeof(buf));
+        return;
+    }
+    uint8_t b = fin_u8(&D.dev);
+    enum action act = (enum action)((b & 0x7f) % ACT_COUNT);
+    struct dev_q *q = &D.q[b >> 7];
     uint64_t desc, avail, used;
-    enum action act = fin_left(&D.dev) ? (enum action)(fin_u8(&D.dev) % ACT_COUNT) : ACT_SANE;
     bool live = q_rings(q, &desc, &avail, &used) && (D.status & VIRTIO_STATUS_DRIVER_OK);
-    uint8_t buf[512];
     switch (act) {
     case ACT_NOTHING:
         return;
     case ACT_SANE:
+        serve(b >> 7, buf, sizeof(buf));
+        return;
     case ACT_BAD_ANSWER:
     case ACT_BAD_LEN: {
         uint16_t head;
-        uint32_t type, wlen;
+        struct virtio_gpu_ctrl_hdr cmd;
+        uint32_t wlen;
         uint64_t waddr;
-        if (!live || !pop(q, desc, avail, &head, &type, &waddr, &wlen))
+        if (!live || !pop(q, desc, avail, &head, &cmd, &waddr, &wlen))
             return;
-        uint32_t n = sane_response(type, buf, sizeof(buf));
-        uint32_t used_len;
+        uint32_t n = sane_response(&cmd, buf, sizeof(buf));
         if (act == ACT_BAD_ANSWER) { /* arbitrary bytes, type and length */
             n = fin_u16(&D.dev) % (sizeof(buf) + 1);
             fin_bytes(&D.dev, buf, n);
@@ -332,8 +400,7 @@ static void device_step(void)
         if (n > wlen)
             n = wlen;
         dev_write(waddr, buf, n);
-        used_len = act == ACT_SANE ? n : fin_u32(&D.dev);
-        push_used(q, used, head, used_len);
+        push_used(q, used, head, fin_u32(&D.dev));
         return;
     }
     case ACT_USED_ELEM:
@@ -344,7 +411,7 @@ static void device_step(void)
         if (live) {
             q->used_idx = fin_u16(&D.dev);
             dev_write(used + 2, &q->used_idx, 2);
-            D.isr |= 1;
+            raise_irq(1);
         }
         return;
     case ACT_REWRITE_DESC:
@@ -356,7 +423,7 @@ static void device_step(void)
         return;
     case ACT_NEEDS_RESET:
         D.status |= VIRTIO_STATUS_DEVICE_NEEDS_RESET;
-        D.isr |= 2;
+        raise_irq(2);
         return;
     case ACT_SELF_RESET:
         device_reset();
@@ -375,8 +442,12 @@ static void device_step(void)
     }
     case ACT_CONFIG:
         D.num_scanouts = fin_u32(&D.dev);
+        D.events_read |= VIRTIO_GPU_EVENT_DISPLAY;
         D.cfg_gen++;
-        D.isr |= 2;
+        raise_irq(2);
+        return;
+    case ACT_SPURIOUS_IRQ: /* the line rises with nothing to report */
+        D.irq_edges++;
         return;
     case ACT_TWICE:
         if (live && q->completed_any)
@@ -415,6 +486,7 @@ static uint32_t sane_read(uint32_t off)
     case VIRTIO_MMIO_INTERRUPT_STATUS: return D.isr;
     case VIRTIO_MMIO_STATUS: return D.status;
     case VIRTIO_MMIO_CONFIG_GENERATION: return D.cfg_gen;
+    case VIRTIO_MMIO_CONFIG + 0: return D.events_read;
     case VIRTIO_MMIO_CONFIG + 8: return D.num_scanouts;
     default: return 0;
     }
@@ -459,8 +531,11 @@ void vhal_mmio_write32(uintptr_t addr, uint32_t v)
     case VIRTIO_MMIO_QUEUE_DEVICE_LOW: if (q) q->device = (q->device & ~0xffffffffull) | v; return;
     case VIRTIO_MMIO_QUEUE_DEVICE_HIGH: if (q) q->device = (q->device & 0xffffffffull) | (uint64_t)v << 32; return;
     case VIRTIO_MMIO_QUEUE_NOTIFY:
-        if (v != VIRTIO_GPU_QUEUE_CONTROL)
-            finding("notified queue %u; the driver set up only the control queue", v);
+        if (v > VIRTIO_GPU_QUEUE_CURSOR)
+            finding("notified queue %u; a gpu has queues 0 and 1", v);
+        return;
+    case VIRTIO_MMIO_CONFIG + 4: /* events_clear */
+        D.events_read &= ~v;
         return;
     case VIRTIO_MMIO_INTERRUPT_ACK: D.isr &= ~v; return;
     case VIRTIO_MMIO_STATUS:
@@ -498,6 +573,14 @@ uint32_t vhal_ring_load32(const volatile uint32_t *p) { return *(volatile uint32
 void vhal_ring_store16(volatile uint16_t *p, uint16_t v) { *(volatile uint16_t *)ring_mem(p, 2) = v; }
 void vhal_ring_store32(volatile uint32_t *p, uint32_t v) { *(volatile uint32_t *)ring_mem(p, 4) = v; }
 void vhal_ring_store64(volatile uint64_t *p, uint64_t v) { *(volatile uint64_t *)ring_mem(p, 8) = v; }
+
+uint32_t vhal_irq_take(void)
+{
+    tick(0);
+    uint32_t n = D.irq_edges - D.irq_taken;
+    D.irq_taken = D.irq_edges;
+    return n;
+}
 
 void vhal_mb(void) { tick(0); }
 void vhal_rmb(void) { tick(0); }
@@ -546,23 +629,42 @@ static bool verbose(void)
     return v;
 }
 
-static void check_result(struct vgpu *g, int rc, uint32_t want_type, uint32_t min_len)
+/* After a call: rc is a status the driver defines; both queues' free lists are sound; and a
+ * control command (ctrl) that succeeded left nothing in flight and, for want_type != 0, had an
+ * answer of that type and at least min_len bytes. */
+static void check_result_q(struct vgpu *g, int rc, bool ctrl, uint32_t want_type, uint32_t min_len)
 {
     if (verbose())
-        fprintf(stderr, "  -> %s (response 0x%x, used.len %u, t=%llu ns)\n", virtio_status_name(rc),
+        fprintf(stderr, "  -> %s (response 0x%x, used.len %u, t=%llu ns)\n", vgpu_status_name(rc),
                 g->last_resp_type, g->last_used_len, (unsigned long long)D.now);
-    if (rc > 0 || strcmp(virtio_status_name(rc), "unknown-error") == 0)
-        finding("returned %d, not a virtio_status", rc);
+    if (rc > 0 || strcmp(vgpu_status_name(rc), "unknown-error") == 0)
+        finding("returned %d, not a driver status", rc);
     check_queue(&g->ctrl);
-    if (rc != VIRTIO_OK)
+    check_queue(&g->cursorq);
+    if (rc != VIRTIO_OK || !ctrl)
         return;
     if (g->ctrl.num_free != g->ctrl.num)
         finding("success with %u of %u descriptors still in flight", g->ctrl.num - g->ctrl.num_free,
                 g->ctrl.num);
+    for (uint32_t i = 0; i < VGPU_MAX_INFLIGHT; i++)
+        if (g->slot[i].busy)
+            finding("success with request slot %u still waiting for its answer", i);
+    if (!want_type)
+        return; /* several commands or no payload: the queue checks above are what holds */
     if (g->last_used_len < min_len)
         finding("success on an answer of %u bytes (needs %u)", g->last_used_len, min_len);
     if (g->last_resp_type != want_type)
         finding("success on response type 0x%x (wanted 0x%x)", g->last_resp_type, want_type);
+}
+
+static void check_result(struct vgpu *g, int rc, uint32_t want_type, uint32_t min_len)
+{
+    check_result_q(g, rc, true, want_type, min_len);
+}
+
+static void check_other(struct vgpu *g, int rc) /* not a control command */
+{
+    check_result_q(g, rc, false, 0, 0);
 }
 
 static struct virtio_gpu_rect rect(struct fin *in)
@@ -575,14 +677,15 @@ static int init(struct vgpu *g, const struct vgpu_config *cfg)
 {
     int rc = vgpu_init(g, cfg);
     if (verbose())
-        fprintf(stderr, "init v%u -> %s (features 0x%llx)\n", D.version, virtio_status_name(rc),
+        fprintf(stderr, "init v%u -> %s (features 0x%llx)\n", D.version, vgpu_status_name(rc),
                 (unsigned long long)g->mmio.features);
-    if (rc > 0 || strcmp(virtio_status_name(rc), "unknown-error") == 0)
-        finding("vgpu_init returned %d, not a virtio_status", rc);
+    if (rc > 0 || strcmp(vgpu_status_name(rc), "unknown-error") == 0)
+        finding("vgpu_init returned %d, not a driver status", rc);
     if (g->mmio.features & ~g->mmio.device_features)
         finding("negotiated 0x%llx, offered 0x%llx (§2.2.1)",
                 (unsigned long long)g->mmio.features, (unsigned long long)g->mmio.device_features);
     check_queue(&g->ctrl);
+    check_queue(&g->cursorq);
     return rc;
 }
 
@@ -615,6 +718,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cfg.mmio_base = MMIO_BASE;
     cfg.queue_size = qs ? qs : 16;
     cfg.layout = flags & 16 ? VQ_LAYOUT_PACKED : VQ_LAYOUT_SEPARATE;
+    cfg.wait = flags & 32 ? VGPU_WAIT_INTERRUPT : VGPU_WAIT_POLL;
+    cfg.fences = flags & 64;
+    cfg.cursor = flags & 128;
     cfg.features = fin_u64(&D.in);
     uint8_t al = fin_u8(&D.in);
     cfg.legacy_align = al ? 1u << (al % 17) : 4096;
@@ -627,13 +733,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint32_t inits = 1;
     int rc;
     uint64_t fb_phys = 0;
+    static struct gpu_fb fb;
+    memset(&fb, 0, sizeof(fb));
     for (uint32_t call = 0; call < MAX_CALLS && fin_left(&D.in); call++) {
-        uint8_t op = fin_u8(&D.in) % 8;
+        uint8_t op = fin_u8(&D.in) % 20;
         if (!up && op != 7)
             continue; /* the driver is not up: only a new init makes sense */
         uint32_t id = fin_u8(&D.in);
         if (verbose())
             fprintf(stderr, "call %u: op %u id %u\n", call, op, id);
+        if (op == 11) { /* a batch of commands in flight together */
+            vgpu_batch_begin(&g);
+            uint32_t n = 1 + fin_u8(&D.in) % VGPU_MAX_INFLIGHT;
+            for (uint32_t i = 0; i < n; i++) {
+                int r = fin_u8(&D.in) & 1 ? vgpu_resource_flush(&g, id, rect(&D.in))
+                                          : vgpu_resource_create_2d(&g, id + i, 2, 64, 48);
+                if (r > 0 || strcmp(vgpu_status_name(r), "unknown-error") == 0)
+                    finding("queueing in a batch returned %d", r);
+            }
+            rc = vgpu_batch_end(&g); /* OK also when nothing could be queued */
+            check_result(&g, rc, 0, 0);
+            continue;
+        }
         switch (op) {
         case 0: {
             struct virtio_gpu_resp_display_info info;
@@ -673,8 +794,69 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 (void)vq_has_used(&g.ctrl);
             break;
         case 7: /* the kernel gives up on the device and initialises it again */
-            if (inits++ < MAX_INITS)
+            if (inits++ < MAX_INITS) {
+                memset(&fb, 0, sizeof(fb)); /* the old framebuffer went with the device */
                 up = init(&g, &cfg) == VIRTIO_OK;
+            }
+            break;
+        case 8:
+            rc = vgpu_resource_unref(&g, id);
+            check_result(&g, rc, VIRTIO_GPU_RESP_OK_NODATA, 24);
+            break;
+        case 9:
+            rc = vgpu_detach_backing(&g, id);
+            check_result(&g, rc, VIRTIO_GPU_RESP_OK_NODATA, 24);
+            break;
+        case 10: {
+            uint8_t edid[256];
+            uint32_t size = 0, w = 0, h = 0;
+            rc = vgpu_get_edid(&g, id % 2, edid, sizeof(edid), &size);
+            check_result(&g, rc, VIRTIO_GPU_RESP_OK_EDID, sizeof(struct virtio_gpu_resp_edid));
+            if (rc == VIRTIO_OK)
+                (void)vgpu_edid_preferred_mode(edid, size < sizeof(edid) ? size : sizeof(edid), &w,
+                                               &h);
+            break;
+        }
+        case 12: {
+            uint32_t events = 0;
+            rc = vgpu_handle_config_event(&g, &events);
+            check_other(&g, rc);
+            break;
+        }
+        case 13:
+            rc = vgpu_update_cursor(&g, id % 2, fin_u8(&D.in), fin_u16(&D.in), fin_u16(&D.in),
+                                    fin_u8(&D.in), fin_u8(&D.in));
+            check_other(&g, rc);
+            break;
+        case 14:
+            rc = vgpu_move_cursor(&g, id % 2, fin_u16(&D.in), fin_u16(&D.in));
+            check_other(&g, rc);
+            break;
+        case 15:
+            rc = vgpu_reset(&g);
+            check_other(&g, rc);
+            break;
+        case 16: /* the framebuffer API: a mode (small, so it fits the 64 KiB test allocations) */
+            rc = gpu_fb_set_mode(&fb, &g, id % 2, 1 + fin_u8(&D.in) % 8, 1 + fin_u8(&D.in) % 64,
+                                 1 + fin_u8(&D.in) % 64);
+            check_other(&g, rc); /* may send nothing: no claim about the queue */
+            break;
+        case 17:
+            if (fb.id)
+                gpu_fb_fill_rect(&fb, fin_u8(&D.in), fin_u8(&D.in), fin_u8(&D.in), fin_u8(&D.in),
+                                 fin_u32(&D.in));
+            break;
+        case 18:
+            if (fb.id) {
+                rc = gpu_fb_present(&fb);
+                check_other(&g, rc); /* may send nothing: no claim about the queue */
+            }
+            break;
+        case 19:
+            if (fb.id) {
+                rc = gpu_fb_disable(&fb);
+                check_other(&g, rc); /* may send nothing: no claim about the queue */
+            }
             break;
         }
         /* A failed command must leave the driver either usable or refusing cleanly: go on. */

@@ -27,9 +27,11 @@ def write(target, name, data):
 
 # ---- fuzz_driver_vs_device ---------------------------------------------------------------
 # kernel part: header, then calls; device part: one action byte per driver wait.
-LEGACY, CHAOS_MMIO, CHAOS_CONFIG, REFUSE, PACKED = 1, 2, 4, 8, 16
+LEGACY, CHAOS_MMIO, CHAOS_CONFIG, REFUSE, PACKED, WAIT_IRQ, FENCES, CURSOR = \
+    1, 2, 4, 8, 16, 32, 64, 128
 A_NOTHING, A_SANE, A_USED_ELEM, A_USED_IDX, A_BAD_ANSWER, A_REWRITE_DESC, A_NEEDS_RESET, \
-    A_SELF_RESET, A_SCRIBBLE, A_CONFIG, A_TWICE, A_BAD_LEN = range(12)
+    A_SELF_RESET, A_SCRIBBLE, A_CONFIG, A_TWICE, A_BAD_LEN, A_SPURIOUS_IRQ = range(13)
+ON_CURSOR = 0x80  # a device action aimed at the cursor queue
 
 
 def header(flags=0, qs=0, num_max=0, offered_flip=0, wanted=0, align=0, fail_alloc=0):
@@ -48,6 +50,18 @@ XFER = u8(4) + u8(1) + rect(0, 0, 64, 48) + u32(0)
 FLUSH = u8(5) + u8(1) + rect(0, 0, 64, 48)
 POLL = u8(6) + u8(0)
 REINIT = u8(7) + u8(0)
+UNREF = u8(8) + u8(1)
+DETACH = u8(9) + u8(1)
+EDID = u8(10) + u8(0)
+BATCH = u8(11) + u8(2) + u8(2) + u8(0) + u8(1) + rect(0, 0, 16, 16) + u8(0)
+CONFIG_EVENT = u8(12) + u8(0)
+CURSOR_UPDATE = u8(13) + u8(0) + u8(1) + u16(10) + u16(20) + u8(1) + u8(2)
+CURSOR_MOVE = u8(14) + u8(0) + u16(30) + u16(40)
+VGPU_RESET = u8(15) + u8(0)
+FB_MODE = u8(16) + u8(0) + u8(2) + u8(31) + u8(23)
+FB_FILL = u8(17) + u8(0) + u8(1) + u8(2) + u8(8) + u8(8) + u32(0xff0000)
+FB_PRESENT = u8(18) + u8(0)
+FB_OFF = u8(19) + u8(0)
 LIGHT_UP = DISPLAY + CREATE + ATTACH + SCANOUT + XFER + FLUSH
 
 
@@ -80,6 +94,16 @@ def seeds_driver():
     drv('features-refused', header(flags=REFUSE, offered_flip=0xffffffff) + LIGHT_UP)
     drv('queue-num-max-small', header(num_max=1, qs=32) + LIGHT_UP)
     drv('alloc-fails', header(fail_alloc=3) + REINIT + LIGHT_UP)
+    drv('fences-cursor-irq-wait', header(flags=FENCES | CURSOR | WAIT_IRQ, wanted=1 << 1) +
+        LIGHT_UP + EDID + CURSOR_UPDATE + CURSOR_MOVE + UNREF + DETACH)
+    drv('batch-and-framebuffer', header() + DISPLAY + BATCH + FB_MODE + FB_FILL + FB_PRESENT +
+        FB_OFF + VGPU_RESET + REINIT + DISPLAY)
+    drv('display-event', header(flags=WAIT_IRQ) + DISPLAY + CONFIG_EVENT + DISPLAY,
+        u8(A_CONFIG) + u32(2) + u8(A_SPURIOUS_IRQ) + u8(A_SANE))
+    drv('fence-not-echoed', header(flags=FENCES) + DISPLAY + CREATE,
+        u8(A_BAD_ANSWER) + u16(24) + u32(0x1100) + bytes(20) + u32(24))
+    drv('cursor-used-twice', header(flags=CURSOR) + CURSOR_MOVE + CURSOR_MOVE,
+        u8(A_SANE | ON_CURSOR) + u8(A_TWICE | ON_CURSOR) + u32(0))
 
 
 # ---- fuzz_device_model ----------------------------------------------------------------------

@@ -39,7 +39,7 @@ static void gpu_up(struct vgpu *g)
 static void create(struct vgpu *g, uint32_t id, uint32_t w, uint32_t h, uint32_t want_type)
 {
     int rc = vgpu_resource_create_2d(g, id, VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM, w, h);
-    assert_int_equal(rc, want_type == VIRTIO_GPU_RESP_OK_NODATA ? VIRTIO_OK : VIRTIO_ERR_RESPONSE);
+    assert_int_equal(rc, want_type == VIRTIO_GPU_RESP_OK_NODATA ? VIRTIO_OK : VGPU_ERR_OUT_OF_MEMORY);
     assert_int_equal(g->last_resp_type, want_type);
 }
 
