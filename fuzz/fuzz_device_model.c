@@ -9,15 +9,19 @@
  *   with a queue at a fixed place (either transport), write a descriptor, publish an avail entry,
  *   notify, write a gpu command (structured or raw bytes), and "send a request" (two-descriptor
  *   chain + avail + notify). The guest can lie in every field: ring addresses, sizes, indices,
- *   descriptor addresses and lengths, command bodies, backing entries.
+ *   descriptor addresses and lengths, command bodies, backing entries. Header flags also put up
+ *   to three replayed driver bugs (faults.c, a scenario's `bugs:`) on the bus and up to three
+ *   injected device faults (device_faults.c, `device_faults:`) in the device.
  *
  * Oracle, as in QEMU's own virtio fuzzing: whatever the guest does, the model answers with a
  * recorded violation (and a broken device / NEEDS_RESET where QEMU would) or a gpu error — never
  * a crash, an ASan/UBSan report, a leak or a hang. The harness also aborts (a finding) when a
- * check reports a rule the catalogue does not have, when the device is broken with no violation
- * recorded for it, when the resources' images are not within the host-memory budget, when a queue is live with a ring outside guest RAM, or when the timeout
- * diagnosis (run on every queue at the end, as if a request had timed out) names no cause. Guest RAM is guarded by
- * inaccessible pages on both sides (guest_memory.c), so a host access past it faults.
+ * check reports a rule the catalogue does not have, when the device is broken with neither a
+ * violation of its rule nor an injected fault behind it, when the resources' images are not
+ * within the host-memory budget, when a queue is live with a ring outside guest RAM, or when the
+ * timeout diagnosis (run on every queue at the end, as if a request had timed out) names no
+ * cause. Guest RAM is guarded by inaccessible pages on both sides (guest_memory.c), so a host
+ * access past it faults.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -251,8 +255,9 @@ static void check_machine(const struct machine *m)
         if (m->dev.broken_rule && strcmp(r->id, m->dev.broken_rule) == 0)
             broken_seen = true;
     }
-    if (m->dev.broken && (!m->dev.broken_rule ||
-                          (!broken_seen && m->n_violations < MACHINE_MAX_VIOLATIONS)))
+    /* Broken by a rule (with its violation recorded) or by an injected device fault. */
+    if (m->dev.broken && !m->dev.broken_fault &&
+        (!m->dev.broken_rule || (!broken_seen && m->n_violations < MACHINE_MAX_VIOLATIONS)))
         finding("the device is broken but no violation of its rule was recorded",
                 m->dev.broken_rule);
     uint64_t hostmem = 0; /* QEMU's budget: all resource images together, below max_hostmem */
@@ -301,6 +306,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* A smaller image budget than QEMU's 256 MiB: the same code paths, but an input that creates
      * large resources costs milliseconds, not the fraction of a second ASan needs per 256 MiB. */
     m.gpu.max_hostmem = 16u << 20;
+    if (flags & 8) { /* injected device faults (device_faults.c), as a scenario's device_faults: */
+        uint32_t n = 1 + fin_u8(&in) % 3;
+        for (uint32_t i = 0; i < n; i++) {
+            struct device_fault *f = &m.dfaults.f[m.dfaults.n++];
+            memset(f, 0, sizeof(*f));
+            f->kind = (enum df_kind)(fin_u8(&in) % DF_KIND_COUNT);
+            f->queue = fin_u8(&in) % (DF_QUEUES + 1); /* one past: never matches */
+            f->nth = fin_u8(&in) % 4;
+            f->from_nth = fin_u8(&in) % 3;
+            f->after_ns = 1000ull * fin_u16(&in);
+            f->delay_ns = 1000ull * fin_u16(&in);
+        }
+    }
     if (flags & 4) { /* replayed driver bugs on the bus (faults.c), as a scenario's bugs: */
         static const char *const labels[] = {"drop-mmio-write", "rewrite-mmio-write",
                                              "rewrite-mmio-read", "rewrite-ring-store"};

@@ -173,6 +173,13 @@ def seeds_model():
         u8(MMIO_W) + u8(0x44 // 4) + u32(1) + notify() + DELAY_10US)
     dev('offer-and-withhold', u8(OFFER) + u64(1 << 35) + u64(1 << 29) + init(features=1 << 1) +
         M_LIGHT_UP)
+    dev('bugs-and-device-faults', u8(MODERN | 4 | 8) +
+        u8(1) +                                                      # two device faults:
+        u8(1) + u8(0) + u8(1) + u8(0) + u16(0) + u16(50) +           # respond-late 50 us
+        u8(3) + u8(0) + u8(2) + u8(0) + u16(0) + u16(0) +            # drop-interrupt, 2nd request
+        u8(0) +                                                      # one driver bug:
+        u8(1) + u8(0x38 // 4) + u8(0) + u8(0) + u64(8) + u8(1) +     # QueueNum written as 8
+        init() + M_INFO + M_CREATE + DELAY_10US + u8(DELAY) + u16(0xffff) + M_FLUSH)
     dev('huge-queue-legacy', u8(LEGACY_T) + init(num=1024) + M_INFO + M_CREATE)
     # Regression: the model limited each resource to 256 MiB but not their total (QEMU's
     # max_hostmem is one budget), so 60 near-256 MiB images took > 10 s and unbounded memory.
