@@ -20,7 +20,8 @@ JOBS=${JOBS:-2}
 
 OBJ=$OUT/obj
 mkdir -p "$OBJ"
-COMMON=(-std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-missing-field-initializers)
+COMMON=(-std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+        -Wno-missing-field-initializers)
 read -r -a USER_CFLAGS <<<"$CFLAGS"
 read -r -a YAML_CFLAGS <<<"$(pkg-config --cflags yaml-0.1)"
 read -r -a YAML_LIBS <<<"$(pkg-config --libs yaml-0.1)"

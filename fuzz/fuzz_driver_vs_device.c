@@ -809,12 +809,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         case 10: {
             uint8_t edid[256];
-            uint32_t size = 0, w = 0, h = 0;
-            rc = vgpu_get_edid(&g, id % 2, edid, sizeof(edid), &size);
+            uint32_t esize = 0, w = 0, h = 0;
+            rc = vgpu_get_edid(&g, id % 2, edid, sizeof(edid), &esize);
             check_result(&g, rc, VIRTIO_GPU_RESP_OK_EDID, sizeof(struct virtio_gpu_resp_edid));
             if (rc == VIRTIO_OK)
-                (void)vgpu_edid_preferred_mode(edid, size < sizeof(edid) ? size : sizeof(edid), &w,
-                                               &h);
+                (void)vgpu_edid_preferred_mode(edid, esize < sizeof(edid) ? esize : sizeof(edid),
+                                               &w, &h);
             break;
         }
         case 12: {
