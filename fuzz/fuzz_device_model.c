@@ -19,8 +19,8 @@
  * check reports a rule the catalogue does not have, when the device is broken with neither a
  * violation of its rule nor an injected fault behind it, when the resources' images are not
  * within the host-memory budget, when a queue is live with a ring outside guest RAM, or when the
- * timeout diagnosis (run on every queue at the end, as if a request had timed out) names no
- * cause. Guest RAM is guarded by inaccessible pages on both sides (guest_memory.c), so a host
+ * timeout diagnosis (run at the end on every queue, as if a request had timed out, with and
+ * without the guest's view of its queue) names no cause. Guest RAM is guarded by inaccessible pages on both sides (guest_memory.c), so a host
  * access past it faults.
  */
 #include <stdbool.h>
@@ -420,6 +420,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (q < MMIO_NUM_QUEUES &&
             (!diag.cause || diag.n_causes < 1 || !diag.causes[0].message[0]))
             finding("the diagnosis named no cause", NULL);
+        /* …and with what the guest believes about its queue, for every kind of question, asked
+         * about a point in time the input picks. */
+        static const enum diag_kind kinds[] = {DIAG_TIMEOUT, DIAG_REGISTER_WAIT, DIAG_BAD_RESPONSE};
+        for (uint32_t k = 0; k < 3; k++) {
+            struct diag_request rq = {.kind = kinds[k], .queue = q, .since = 1000ull * fin_u16(&in)};
+            if (q < MMIO_NUM_QUEUES && gq[q].num) {
+                rq.driver.known = true;
+                rq.driver.desc = gq[q].desc;
+                rq.driver.avail = gq[q].avail;
+                rq.driver.used = gq[q].used;
+                rq.driver.num = gq[q].num;
+                rq.driver.waits_for_interrupt = k == 1;
+            }
+            diagnose(&m, &rq, &diag);
+            if (kinds[k] == DIAG_TIMEOUT && q < MMIO_NUM_QUEUES && !diag.cause)
+                finding("the timeout diagnosis named no cause", NULL);
+            if (diag.n_causes < 0 || diag.n_causes > DIAG_MAX_CAUSES)
+                finding("the diagnosis reported an impossible number of causes", NULL);
+        }
     }
     if (getenv("FUZZ_VERBOSE")) { /* to check a seed does what it is meant to */
         fprintf(stderr, "commands %u errors %u flushes %u scanout %s broken %s\n", m.gpu.commands,
