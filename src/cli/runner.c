@@ -295,7 +295,8 @@ int run_scenario(const struct scenario *sc, const struct run_options *o, struct 
         .transport_version = sc->transport_version, .display_width = sc->display_width,
         .display_height = sc->display_height, .device_latency_ns = sc->latency_ns,
         .profile = PROFILE_QEMU, .offer_add = sc->device_offer,
-        .offer_remove = sc->device_withhold};
+        .offer_remove = sc->device_withhold, .weak_memory = sc->weak_memory,
+        .ring_access = (enum bc_mode)sc->ring_access};
     memcpy(cfg.place, sc->place, sizeof(cfg.place));
     if (!cat || machine_init(&r->m, &cfg, cat) != 0) {
         failure(r, "cannot build the machine: %s", cat ? "out of memory" : err);

@@ -149,7 +149,7 @@ static int get_features(struct ctx *c, const struct ynode *map, const char *key,
 static int parse_device(struct ctx *c, const struct ynode *d, struct scenario *s)
 {
     static const char *const keys[] = {"transport", "profile", "display", "latency_us", "ram",
-                                       "mmio_base", "offer", "withhold", NULL};
+                                       "mmio_base", "offer", "withhold", "memory", NULL};
     if (check_keys(c, d, "device", keys))
         return -1;
     static const char *const transports[] = {"legacy", "modern", NULL};
@@ -197,13 +197,18 @@ static int parse_device(struct ctx *c, const struct ynode *d, struct scenario *s
         return -1;
     if (s->device_offer & s->device_withhold)
         return fail(c, d, "a feature is both in 'offer' and in 'withhold'");
+    static const char *const memories[] = {"strong", "weak", NULL}; /* barrier_check.h */
+    int mem = s->weak_memory;
+    if (choose(c, d, "memory", memories, &mem))
+        return -1;
+    s->weak_memory = mem == 1;
     return 0;
 }
 
 static int parse_driver(struct ctx *c, const struct ynode *d, struct scenario *s)
 {
     static const char *const keys[] = {"queue_size", "layout", "queue_align", "timeout_ms",
-                                       "place", "features", NULL};
+                                       "place", "features", "ring_access", NULL};
     if (check_keys(c, d, "driver", keys))
         return -1;
     uint32_t qs = s->queue_size;
@@ -233,7 +238,50 @@ static int parse_driver(struct ctx *c, const struct ynode *d, struct scenario *s
             get_u64(c, p, "framebuffer", 0, UINT64_MAX, &s->place[VHAL_DMA_FRAMEBUFFER]))
             return -1;
     }
+    static const char *const accesses[] = {"accessors", "plain", NULL}; /* enum bc_mode */
+    if (choose(c, d, "ring_access", accesses, &s->ring_access))
+        return -1;
     return get_features(c, d, "features", &s->driver_features);
+}
+
+/* Barrier and notification bugs (faults.h: drop-barrier, rewrite-ring-load, ring-init). */
+static int parse_barrier_bug(struct ctx *c, const char *kind, const struct ynode *a,
+                             struct fault *f)
+{
+    if (!strcmp(kind, "drop-barrier")) {
+        static const char *const k[] = {"kind", "nth", NULL};
+        if (check_keys(c, a, kind, k))
+            return -1;
+        if (!ymap_get(a, "kind"))
+            return fail(c, a, "drop-barrier needs 'kind' (wmb, rmb or mb)");
+        int bk = 0;
+        if (choose(c, a, "kind", fault_barrier_kinds, &bk) ||
+            get_u32(c, a, "nth", 0, 100000000, &f->nth))
+            return -1;
+        f->kind = FAULT_DROP_BARRIER;
+        f->reg = (uint32_t)bk;
+        f->label = "drop-barrier";
+        return 0;
+    }
+    bool load = !strcmp(kind, "rewrite-ring-load");
+    static const char *const kl[] = {"field", "value", "nth", "queue", NULL};
+    static const char *const ki[] = {"field", "value", "queue", NULL};
+    if (check_keys(c, a, kind, load ? kl : ki))
+        return -1;
+    if (!ymap_get(a, "field") || !ymap_get(a, "value"))
+        return fail(c, a, "%s needs 'field' and 'value'", kind);
+    const char *const *fields = load ? fault_ring_load_fields : fault_ring_init_fields;
+    int field = 0;
+    if (choose(c, a, "field", fields, &field))
+        return -1;
+    f->kind = load ? FAULT_REWRITE_RING_LOAD : FAULT_RING_INIT;
+    f->field = fields[field];
+    f->label = load ? "rewrite-ring-load" : "ring-init";
+    return get_u64(c, a, "value", 0, load ? UINT32_MAX : UINT16_MAX, &f->value) ||
+                   get_u32(c, a, "nth", 0, 100000000, &f->nth) ||
+                   get_u32(c, a, "queue", 0, MMIO_NUM_QUEUES - 1, &f->queue)
+               ? -1
+               : 0;
 }
 
 static int parse_bug(struct ctx *c, const struct ynode *b, struct scenario *s)
@@ -287,10 +335,15 @@ static int parse_bug(struct ctx *c, const struct ynode *b, struct scenario *s)
             get_u32(c, a, "nth", 0, 1000000, &f->nth) ||
             get_u32(c, a, "queue", 0, MMIO_NUM_QUEUES - 1, &f->queue))
             return -1;
+    } else if (!strcmp(kind, "drop-barrier") || !strcmp(kind, "rewrite-ring-load") ||
+               !strcmp(kind, "ring-init")) {
+        if (parse_barrier_bug(c, kind, a, f))
+            return -1;
     } else {
         return fail(c, ymap_key(b, 0),
                     "unknown bug '%s' (expected drop-mmio-write, rewrite-mmio-write, "
-                    "rewrite-mmio-read or rewrite-ring-store)", kind);
+                    "rewrite-mmio-read, rewrite-ring-store, drop-barrier, rewrite-ring-load or "
+                    "ring-init)", kind);
     }
     s->faults.n++;
     return 0;

@@ -56,6 +56,7 @@ struct scenario {
     uint64_t ram_base, ram_size, mmio_base;
     uint64_t device_offer;       /* feature bits offered beyond QEMU's defaults */
     uint64_t device_withhold;    /* feature bits QEMU offers that this device does not */
+    bool weak_memory;            /* device.memory: weak (barrier_check.h) */
     /* driver */
     uint16_t queue_size;
     enum vq_layout_kind layout;
@@ -63,6 +64,7 @@ struct scenario {
     uint64_t timeout_ns;
     uint64_t place[4];           /* by enum vhal_dma_use */
     uint64_t driver_features;    /* optional features the driver accepts when offered */
+    int ring_access;             /* driver.ring_access: 0 accessors, 1 plain (enum bc_mode) */
     /* bugs */
     struct fault_list faults;
     /* steps */

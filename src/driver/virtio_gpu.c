@@ -3,6 +3,11 @@
 
 #include "virtio_hal.h"
 
+/* Every optional feature this driver implements: it accepts a feature only if it is here, asked
+ * for by the configuration, and offered (§2.2.1). EDID is accepted: the driver never asks for
+ * the EDID blob, and accepting the bit obliges it to nothing. */
+#define VGPU_FEATURES_IMPLEMENTED (VQ_RING_FEATURES | (1ull << VIRTIO_GPU_F_EDID))
+
 static void zero(void *p, uint32_t n)
 {
     uint8_t *b = p;
@@ -23,7 +28,7 @@ int vgpu_init(struct vgpu *g, const struct vgpu_config *cfg)
         return VIRTIO_ERR_WRONG_DEVICE; /* not ours: leave it untouched */
     if ((rc = vmmio_begin_init(&g->mmio)) != VIRTIO_OK)
         return rc;
-    if ((rc = vmmio_negotiate(&g->mmio, cfg->features)) != VIRTIO_OK)
+    if ((rc = vmmio_negotiate(&g->mmio, cfg->features & VGPU_FEATURES_IMPLEMENTED)) != VIRTIO_OK)
         return rc;
     g->req = vhal_dma_alloc(VGPU_REQ_BYTES, 64, VHAL_DMA_BUFFER, &g->req_phys);
     g->resp = vhal_dma_alloc(VGPU_RESP_BYTES, 64, VHAL_DMA_BUFFER, &g->resp_phys);
@@ -37,6 +42,7 @@ int vgpu_init(struct vgpu *g, const struct vgpu_config *cfg)
         vmmio_fail(&g->mmio); /* §3.1.1: set FAILED and stop */
         return rc;
     }
+    vq_set_event_idx(&g->ctrl, (g->mmio.features >> VIRTIO_RING_F_EVENT_IDX) & 1u);
     if ((rc = vmmio_driver_ok(&g->mmio)) != VIRTIO_OK)
         return rc;
     g->num_scanouts = vmmio_config_read32(&g->mmio, 8); /* §5.7.4 num_scanouts */

@@ -9,6 +9,15 @@
  *   rewrite-ring-store  {field: F, value: V, nth: K, queue: Q}
  *                       the K-th driver store to ring field F (desc.addr, desc.len, desc.flags,
  *                       desc.next, avail.flags, avail.idx, avail.ring, used.flags) stores V
+ *
+ * Barriers and notifications (barrier_check.h, notify_checks.h):
+ *   drop-barrier        {kind: wmb|rmb|mb, nth: K}   the K-th call of that barrier never happens
+ *   rewrite-ring-load   {field: F, value: V, nth: K, queue: Q}
+ *                       the K-th driver load of ring field F (used.flags, used.idx,
+ *                       used.avail_event, used.id, used.len) returns V to the driver
+ *   ring-init           {field: avail.flags|used.flags, value: V, queue: Q}
+ *                       the driver left V in that field when it created the queue (the device
+ *                       finds it there when the ring goes live)
  * nth 0 means every occurrence. Each rewritten access is marked in the trace.
  */
 #ifndef FAULTS_H
@@ -24,6 +33,10 @@ enum fault_kind {
     FAULT_REWRITE_MMIO_WRITE,
     FAULT_REWRITE_MMIO_READ,
     FAULT_REWRITE_RING_STORE,
+    /* barriers and notifications */
+    FAULT_DROP_BARRIER,       /* reg = enum bc_barrier */
+    FAULT_REWRITE_RING_LOAD,
+    FAULT_RING_INIT,
 };
 
 #define FAULT_MAX 16
@@ -50,6 +63,19 @@ extern const char *const fault_ring_fields[];
 
 /* The trace note of an MMIO write a replayed bug dropped (compare by pointer). */
 extern const char fault_note_dropped[];
+
+/* drop-barrier / rewrite-ring-load / ring-init vocabulary (NULL-terminated). */
+extern const char *const fault_barrier_kinds[];   /* indexed by enum bc_barrier */
+extern const char *const fault_ring_load_fields[];
+extern const char *const fault_ring_init_fields[];
+/* The trace note of a barrier a replayed bug dropped. */
+extern const char fault_note_barrier_dropped[];
+/* True when this call of barrier `kind` (enum bc_barrier) is dropped. */
+bool faults_barrier(struct machine *m, unsigned kind);
+/* Apply to a driver ring load at gpa: *value (what memory held) may be rewritten. */
+void faults_ring_load(struct machine *m, uint64_t gpa, uint64_t *value, const char **note);
+/* Queue qi went live: leave the ring-init values in its fields. */
+void faults_queue_live(struct machine *m, uint32_t qi);
 
 /* Apply to an MMIO write: false when the write is dropped; *value may be rewritten. */
 bool faults_mmio_write(struct machine *m, uint32_t off, uint32_t *value, const char **note);

@@ -34,12 +34,14 @@ int machine_init(struct machine *m, const struct machine_config *cfg,
     mmio_device_init(&m->dev, cfg->transport_version);
     m->dev.host_features = (m->dev.host_features | cfg->offer_add) & ~cfg->offer_remove;
     gpu_device_init(&m->gpu, cfg->display_width, cfg->display_height);
+    bc_init(&m->bc, cfg->ring_access, cfg->weak_memory);
     return 0;
 }
 
 void machine_destroy(struct machine *m)
 {
     gpu_device_destroy(&m->gpu);
+    bc_free(&m->bc);
     trace_free(&m->trace);
     free(m->violations);
     gm_destroy(&m->mem);

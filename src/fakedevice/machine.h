@@ -12,10 +12,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "barrier_check.h"
 #include "faults.h"
 #include "gpu_device.h"
 #include "guest_memory.h"
 #include "mmio_device.h"
+#include "notify_checks.h"
 #include "rules.h"
 #include "split_ring.h"
 #include "trace.h"
@@ -47,6 +49,8 @@ struct machine_config {
     uint64_t place[4];            /* pinned first allocation per vhal_dma_use, 0 = default */
     uint64_t offer_add;           /* feature bits offered beyond QEMU's defaults */
     uint64_t offer_remove;        /* feature bits QEMU offers that this device withholds */
+    bool weak_memory;             /* barrier_check.h: unordered stores seen in the worst order */
+    enum bc_mode ring_access;     /* how the driver's ring accesses are learnt (barrier_check.h) */
 };
 
 struct machine {
@@ -63,6 +67,8 @@ struct machine {
     uint32_t n_violations;
     uint32_t dropped_violations;  /* beyond MACHINE_MAX_VIOLATIONS */
     struct sr_chain chain;        /* scratch for the chain being processed */
+    struct barrier_check bc;      /* barrier pairing analysis (barrier_check.h) */
+    struct notify_state notify;   /* notification suppression, both sides (notify_checks.h) */
 };
 
 int machine_init(struct machine *m, const struct machine_config *cfg,

@@ -148,13 +148,8 @@ void mmio_device_set_broken(struct machine *m, const char *rule_id)
 
 void mmio_device_raise_used_irq(struct machine *m, uint32_t qi)
 {
-    struct dev_queue *q = &m->dev.q[qi];
-    uint16_t flags = 0;
-    gm_read16(&m->mem, q->avail, &flags);
-    if (flags & VIRTQ_AVAIL_F_NO_INTERRUPT) { /* §2.6.7: suppressed; the ring is still updated */
-        machine_trace(m, TR_DEVICE, q->avail, flags, 2, "interrupt suppressed by avail.flags");
+    if (!notify_device_wants_irq(m, qi)) /* §2.6.7: avail.flags or used_event (notify_checks.c) */
         return;
-    }
     m->dev.isr |= VIRTIO_MMIO_INT_VRING;
     struct trace_event *e = machine_trace(m, TR_IRQ, 0, m->dev.isr, 0, "used");
     if (e)
@@ -356,6 +351,7 @@ void mmio_device_write(struct machine *m, uint32_t off, uint32_t value, const ch
             return;
         }
         d->q[value].notifies++;
+        notify_kicked(m, value);
         struct trace_event *e = machine_trace(m, TR_NOTIFY, 0, value, 0, NULL);
         if (e)
             e->queue = (uint8_t)value;

@@ -64,6 +64,8 @@ void sr_make_live(struct machine *m, uint32_t qi, uint64_t desc, uint64_t avail,
             return;
         }
     }
+    faults_queue_live(m, qi);
+    notify_queue_live(m, qi);
 }
 
 enum sr_result sr_pop(struct machine *m, uint32_t qi, struct sr_chain *c)
@@ -161,6 +163,7 @@ enum sr_result sr_pop(struct machine *m, uint32_t qi, struct sr_chain *c)
         e->aux = q->last_avail_idx;
     }
     q->last_avail_idx++;
+    notify_device_popped(m, qi);
     q->inuse++;
     q->pops++;
     return SR_OK;
@@ -171,6 +174,10 @@ void sr_push(struct machine *m, uint32_t qi, uint16_t head, uint32_t len)
     struct dev_queue *q = &m->dev.q[qi];
     uint32_t n = q->live_num;
     uint64_t elem = q->used + 4 + 8ull * (q->used_idx % n);
+    uint32_t old_id = 0, old_len = 0; /* for weak-memory mode: what a stale read would see */
+    gm_read32(&m->mem, elem, &old_id);
+    gm_read32(&m->mem, elem + 4, &old_len);
+    bc_device_push(m, qi, elem, old_id, old_len);
     gm_write32(&m->mem, elem, head);
     gm_write32(&m->mem, elem + 4, len);
     /* §2.6.8.1: the element (and len) before the idx that publishes it. */
