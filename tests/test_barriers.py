@@ -17,3 +17,45 @@ def test_every_driver_barrier_is_numbered_and_covered():
     rules = re.findall(r'"([^"]+)"', m.group(1))
     assert len(rules) == len(numbered)
     assert re.search(rf"foreach\(n RANGE 0 {len(numbered)}\)", cmake)
+
+
+def test_repeat_step_runs_the_step_count_times(vqsim, tmp_path):
+    import json
+    import yaml
+    from conftest import run
+    spec = yaml.safe_load((ROOT / "scenarios" / "barriers" / "ring-wrap-repeat.yaml").read_text())
+    f = tmp_path / "s.yaml"
+    f.write_text(yaml.safe_dump(spec))
+    out = tmp_path / "r.json"
+    p = run(vqsim, "run", "--json", out, f)
+    assert p.returncode == 0, p.stdout + p.stderr
+    r = json.loads(out.read_text())["scenarios"][0]
+    assert r["steps"][1]["detail"].endswith("(×300)")
+    pops = [e for e in r["trace"] if e["kind"] == "pop"]
+    assert len(pops) == 300 + 5  # draw is not a command
+    assert pops[-1]["avail_idx"] == 305
+
+
+def test_repeat_step_errors(vqsim, tmp_path):
+    from conftest import run
+    text = (ROOT / "scenarios" / "barriers" / "ring-wrap-repeat.yaml").read_text()
+    for bad, msg in [("{count: 300}", "needs 'count' and 'step'"),
+                     ("{count: 0, step: get_display_info}", "'count' is 0"),
+                     ("{count: 2, step: {repeat: {count: 2, step: get_display_info}}}", "cannot nest"),
+                     ("{count: 2, step: get_display_info, times: 3}", "unknown key 'times'")]:
+        f = tmp_path / "bad.yaml"
+        f.write_text(text.replace("{count: 300, step: get_display_info}", bad))
+        p = run(vqsim, "run", f)
+        assert p.returncode == 2, bad
+        assert "bad.yaml:" in p.stderr and msg in p.stderr, (bad, p.stderr)
+
+
+def test_barrier_bug_errors(vqsim, tmp_path):
+    from conftest import run
+    text = (ROOT / "scenarios" / "barriers" / "drop-wmb.yaml").read_text()
+    for bad, msg in [("{kind: sfence, nth: 1}", "'kind' must be one of: mb, rmb, wmb"),
+                     ("{nth: 1}", "needs 'kind'")]:
+        f = tmp_path / "bad.yaml"
+        f.write_text(text.replace("{kind: wmb, nth: 1}", bad))
+        p = run(vqsim, "run", f)
+        assert p.returncode == 2 and msg in p.stderr, (bad, p.stderr)

@@ -333,6 +333,14 @@ int run_scenario(const struct scenario *sc, const struct run_options *o, struct 
         machine_trace(&r->m, TR_STEP, 0, i + 1, 0, sr->name);
         r->gpu.last_resp_type = 0;
         rc = do_step(&c, &sc->steps[i], sr);
+        for (uint32_t k = 1; k < sc->steps[i].repeat && rc == VIRTIO_OK; k++) {
+            sr->detail[0] = 0;
+            rc = do_step(&c, &sc->steps[i], sr);
+        }
+        if (sc->steps[i].repeat > 1) {
+            size_t l = strlen(sr->detail);
+            snprintf(sr->detail + l, sizeof(sr->detail) - l, " (×%u)", sc->steps[i].repeat);
+        }
         sr->response = r->gpu.last_resp_type;
         finish_step(&c, sr, rc);
         stop = rc != VIRTIO_OK;

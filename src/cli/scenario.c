@@ -381,6 +381,29 @@ static const char *const step_names[] = {
 
 const char *step_name(enum step_kind k) { return step_names[k]; }
 
+static int parse_step(struct ctx *c, const struct ynode *n, struct scenario_step *st);
+
+/* `- repeat: {count: N, step: <one step>}` runs the step N times (index wrap-around needs more
+ * than 65536 requests). */
+static int parse_repeat(struct ctx *c, const struct ynode *n, const struct ynode *args,
+                        struct scenario_step *st)
+{
+    static const char *const keys[] = {"count", "step", NULL};
+    if (!args || check_keys(c, args, "repeat", keys))
+        return args ? -1 : fail(c, n, "repeat needs 'count' and 'step'");
+    const struct ynode *inner = ymap_get(args, "step");
+    if (!inner || !ymap_get(args, "count"))
+        return fail(c, args, "repeat needs 'count' and 'step'");
+    if (inner->kind == YN_MAP && inner->n == 1 && !strcmp(ymap_key(inner, 0)->str, "repeat"))
+        return fail(c, inner, "repeat cannot nest");
+    uint32_t count = 1;
+    if (get_u32(c, args, "count", 1, 10000000, &count) || parse_step(c, inner, st))
+        return -1;
+    st->repeat = count;
+    st->line = n->line;
+    return 0;
+}
+
 static int parse_step(struct ctx *c, const struct ynode *n, struct scenario_step *st)
 {
     memset(st, 0, sizeof(*st));
@@ -400,6 +423,8 @@ static int parse_step(struct ctx *c, const struct ynode *n, struct scenario_step
         return fail(c, n, "a step is a name ('- get_display_info') or a one-key mapping "
                           "('- set_scanout: {id: 1}')");
     }
+    if (!strcmp(name, "repeat"))
+        return parse_repeat(c, n, args, st);
     int k = -1;
     for (int i = 0; step_names[i]; i++)
         if (!strcmp(step_names[i], name))
@@ -407,7 +432,7 @@ static int parse_step(struct ctx *c, const struct ynode *n, struct scenario_step
     if (k < 0)
         return fail(c, n, "unknown step '%s' (expected get_display_info, resource_create_2d, "
                           "attach_backing, set_scanout, draw, transfer_to_host_2d, "
-                          "resource_flush or poke_pixel)", name);
+                          "resource_flush, poke_pixel or repeat)", name);
     st->kind = (enum step_kind)k;
     static const char *const kinfo[] = {NULL};
     static const char *const kcreate[] = {"id", "format", "width", "height", NULL};

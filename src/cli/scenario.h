@@ -40,6 +40,7 @@ struct scenario_step {
     uint64_t offset;             /* transfer: backing offset (default y*stride + x*4) */
     const char *pattern;         /* draw */
     uint32_t x, y, color;        /* poke_pixel: 0xRRGGBB */
+    uint32_t repeat;             /* `repeat: {count: N, step: …}`: run N times (0 = once) */
 };
 
 #define SCENARIO_MAX_STEPS 64
