@@ -59,3 +59,15 @@ def test_barrier_bug_errors(vqsim, tmp_path):
         f.write_text(text.replace("{kind: wmb, nth: 1}", bad))
         p = run(vqsim, "run", f)
         assert p.returncode == 2 and msg in p.stderr, (bad, p.stderr)
+
+
+def test_weak_memory_hang_is_tied_to_the_barrier(all_results):
+    by_name = {s["name"]: s for s in all_results[1]["scenarios"]}
+    r = by_name["drop-mb-notify-weak"]
+    assert r["passed"], r["failures"]
+    ev = r["diagnosis"]["evidence"]
+    assert ev["barrier_violation"] == "split.notify.barrier-before-suppression-check (§2.6.13.4.1)"
+    assert ev["reordering"].startswith("weak memory:")
+    assert "missing memory barrier" in r["diagnosis"]["message"]
+    # Strongly ordered, the same dropped barrier hangs nothing.
+    assert by_name["drop-mb-notify"]["outcome"] == "violation"

@@ -212,6 +212,7 @@ static void finish_step(struct run_ctx *c, struct step_result *sr, int rc)
     }
     if (rc == VIRTIO_ERR_TIMEOUT && !c->r->has_diag) {
         diagnose_timeout(&c->r->m, VIRTIO_GPU_QUEUE_CONTROL, sr->t, &c->r->diag);
+        bc_explain(&c->r->m, &c->r->diag); /* a broken barrier pairing behind the hang */
         c->r->has_diag = true;
     }
 }

@@ -4,7 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <stdio.h>
+
 #include "../driver/virtio_spec.h"
+#include "diagnosis.h"
 #include "machine.h"
 
 /* A dropped barrier repeated over 70000 requests must not drown the verdict: each pairing reports
@@ -306,4 +309,38 @@ void bc_device_push(struct machine *m, uint32_t qi, uint64_t elem_gpa, uint32_t 
     q->push_gpa = elem_gpa;
     q->push_old_id = old_id;
     q->push_old_len = old_len;
+}
+
+void bc_explain(const struct machine *m, struct diagnosis *d)
+{
+    if (!d->cause)
+        return;
+    const struct violation *v = NULL;
+    for (uint32_t i = 0; i < m->n_violations && !v; i++)
+        if (!strcmp(m->violations[i].rule->area, "barriers"))
+            v = &m->violations[i];
+    if (!v)
+        return;
+    const char *weak = NULL;
+    for (size_t i = 0; i < m->trace.len && !weak; i++) {
+        const struct trace_event *e = &m->trace.ev[i];
+        if (e->kind == TR_DEVICE && e->what && !strncmp(e->what, "weak memory", 11))
+            weak = e->what;
+    }
+    if (d->n_evidence < DIAG_MAX_EVIDENCE) {
+        d->evidence[d->n_evidence].key = "barrier_violation";
+        snprintf(d->evidence[d->n_evidence].value, sizeof(d->evidence[0].value), "%s (§%s)",
+                 v->rule->id, v->rule->section);
+        d->n_evidence++;
+    }
+    if (weak && d->n_evidence < DIAG_MAX_EVIDENCE) {
+        d->evidence[d->n_evidence].key = "reordering";
+        snprintf(d->evidence[d->n_evidence].value, sizeof(d->evidence[0].value), "%s", weak);
+        d->n_evidence++;
+    }
+    size_t l = strlen(d->message);
+    snprintf(d->message + l, sizeof(d->message) - l,
+             " Underlying cause: a missing memory barrier, %s (§%s)%s.", v->rule->id,
+             v->rule->section,
+             weak ? "; in weak-memory mode the device or driver saw the reordering it allows" : "");
 }

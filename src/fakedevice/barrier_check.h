@@ -89,4 +89,9 @@ void bc_device_push(struct machine *m, uint32_t qi, uint64_t elem_gpa, uint32_t 
 /* The driver is about to wait (vhal_delay_ns): pairing D must be complete by now. */
 void bc_driver_waits(struct machine *m);
 
+struct diagnosis;
+/* After a timeout diagnosis: when a barrier pairing was broken, name it as the underlying cause
+ * (evidence `barrier_violation`, and the weak-memory reordering that made it bite). */
+void bc_explain(const struct machine *m, struct diagnosis *d);
+
 #endif /* BARRIER_CHECK_H */
