@@ -71,3 +71,21 @@ def test_weak_memory_hang_is_tied_to_the_barrier(all_results):
     assert "missing memory barrier" in r["diagnosis"]["message"]
     # Strongly ordered, the same dropped barrier hangs nothing.
     assert by_name["drop-mb-notify"]["outcome"] == "violation"
+
+
+def test_driver_accepts_only_features_it_implements(vqsim, tmp_path):
+    """driver.features asks; the driver still accepts only what it implements (one mask in
+    virtio_gpu.c, built from the ring features of virtqueue.h) and what the device offers."""
+    import json
+    import yaml
+    from conftest import run
+    spec = yaml.safe_load((ROOT / "scenarios" / "barriers" / "event-idx-clean.yaml").read_text())
+    spec["device"]["offer"] = ["in_order", "ring_packed"]
+    spec["driver"]["features"] = ["event_idx", "in_order", "ring_packed"]
+    f = tmp_path / "s.yaml"
+    f.write_text(yaml.safe_dump(spec))
+    out = tmp_path / "r.json"
+    p = run(vqsim, "run", "--json", out, f)
+    assert p.returncode == 0, p.stdout + p.stderr
+    r = json.loads(out.read_text())["scenarios"][0]
+    assert r["device"]["negotiated"] == ["event_idx", "version_1"]
