@@ -110,8 +110,10 @@ static void store(struct machine *m, uint32_t qi, const char *f, uint64_t gpa, u
             machine_violation(m, "split.avail.idx-barrier", (int)qi,
                               "queue %u: avail.idx = %u stored with no write barrier after the "
                               "descriptor / ring-entry stores it publishes: a weakly ordered CPU "
-                              "may show the device the new idx first (pairing A)", qi,
-                              (unsigned)(uint16_t)v);
+                              "may show the device the new idx first (pairing A)%s", qi,
+                              (unsigned)(uint16_t)v,
+                              m->bc.weak ? "; weak memory: the device reads the ring now, before "
+                                           "those stores land" : "");
         if (q->payload_unordered && m->bc.weak)
             weak_publish(m, qi, q);
         q->payload_unordered = false;
@@ -150,8 +152,8 @@ uint64_t bc_ring_load(struct machine *m, uint64_t gpa, uint64_t v, uint8_t size)
             machine_violation(m, "split.notify.barrier-before-suppression-check", (int)qi,
                               "queue %u: %s read after the avail.idx store with no full barrier "
                               "between: the load may complete before the store is visible, so "
-                              "driver and device can both decide the other will act (pairing B)",
-                              qi, f);
+                              "driver and device can both decide the other will act (pairing B)%s",
+                              qi, f, m->bc.weak ? "; weak memory: it saw the device's old state" : "");
         if (!m->bc.weak)
             return v;
         /* Weak memory: the load was satisfied while avail.idx sat in the store buffer. The
@@ -186,9 +188,11 @@ uint64_t bc_ring_load(struct machine *m, uint64_t gpa, uint64_t v, uint8_t size)
         if (q->used_idx_state != 2 && first && should_report(m, qi, 2))
             machine_violation(m, "split.receive.rmb-before-used-elem", (int)qi,
                               "queue %u: %s read %s: the element may be read before the device's "
-                              "write of it is visible (pairing C)", qi, f,
+                              "write of it is visible (pairing C)%s", qi, f,
                               q->used_idx_state == 0 ? "before any read of used.idx"
-                                                     : "after used.idx with no read barrier between");
+                                                     : "after used.idx with no read barrier between",
+                              m->bc.weak && q->used_idx_state == 1
+                                  ? "; weak memory: it gets the slot's old contents" : "");
         if (q->used_idx_state == 1 && m->bc.weak) {
             /* Weak memory: the element loads passed the idx load; they see the slot as it was
              * before the device's last write. */
