@@ -89,3 +89,18 @@ def test_driver_accepts_only_features_it_implements(vqsim, tmp_path):
     assert p.returncode == 0, p.stdout + p.stderr
     r = json.loads(out.read_text())["scenarios"][0]
     assert r["device"]["negotiated"] == ["event_idx", "version_1"]
+
+
+def test_json_names_memory_model_and_ring_access(all_results):
+    by_name = {s["name"]: s for s in all_results[1]["scenarios"]}
+    assert by_name["drop-wmb-weak"]["device"]["memory"] == "weak"
+    assert by_name["drop-wmb"]["device"]["memory"] == "strong"
+    assert by_name["plain-clean"]["device"]["ring_access"] == "plain"
+    assert by_name["drop-wmb"]["device"]["ring_access"] == "accessors"
+    # plain mode records no ring accesses; accessors mode records every one
+    assert not [e for e in by_name["plain-clean"]["trace"] if e["kind"].startswith("ring-")]
+    assert [e for e in by_name["drop-wmb"]["trace"] if e["kind"] == "ring-store"]
+    # the dropped barrier is in the trace, marked
+    dropped = [e for e in by_name["drop-wmb"]["trace"]
+               if e["kind"] == "barrier" and "drop-barrier" in e.get("note", "")]
+    assert [e["what"] for e in dropped] == ["wmb"]
