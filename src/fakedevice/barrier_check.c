@@ -57,6 +57,16 @@ static const char *classify(const struct machine *m, uint64_t gpa, uint8_t size,
     return NULL;
 }
 
+/* True when gpa is in some queue's ring at all (whatever the access width). */
+static bool sr_classify_any(const struct machine *m, uint64_t gpa)
+{
+    uint32_t index;
+    for (uint32_t q = 0; q < MMIO_NUM_QUEUES; q++)
+        if (sr_classify(m, q, gpa, &index))
+            return true;
+    return false;
+}
+
 static bool starts(const char *s, const char *prefix) { return !strncmp(s, prefix, strlen(prefix)); }
 
 /* pairing: 0 A, 1 B, 2 C, 3 D */
@@ -134,8 +144,18 @@ void bc_ring_store(struct machine *m, uint64_t gpa, uint64_t old, uint64_t v, ui
 {
     uint32_t qi;
     const char *f = classify(m, gpa, size, &qi);
-    if (f)
+    if (f) {
         store(m, qi, f, gpa, old, v, size);
+        return;
+    }
+    /* Shared memory outside the rings that the driver still writes through the ring accessors:
+     * an indirect descriptor table (§2.6.5.3). It is payload of every live queue, to be ordered
+     * before the next avail.idx store like the descriptors themselves. */
+    if (sr_classify_any(m, gpa))
+        return; /* in a ring, but not a field of this width: see classify */
+    for (uint32_t q = 0; q < MMIO_NUM_QUEUES; q++)
+        if (m->dev.q[q].live)
+            store(m, q, "desc.indirect", gpa, old, v, size);
 }
 
 uint64_t bc_ring_load(struct machine *m, uint64_t gpa, uint64_t v, uint8_t size)

@@ -144,6 +144,26 @@ static void test_a_wmb_after_the_idx_store(void **state)
     fx_machine_free(m);
 }
 
+static void test_a_indirect_table_is_payload(void **state)
+{
+    (void)state;
+    struct machine *m = live(BC_ACCESSORS, false);
+    uint64_t table = FX_RAM_BASE + 0x300000; /* outside the rings: an indirect table */
+    vhal_ring_store64(p64(m, table), FX_RAM_BASE + 0x200000);
+    vhal_wmb();
+    add_entry(m, 0, 0);
+    vhal_wmb();
+    publish(m, 1);
+    assert_int_equal(barrier_violations(m), 0);
+    vhal_ring_store32(p32(m, table + 8), 64); /* written after the last wmb */
+    add_entry(m, 1, 1);
+    vhal_wmb();
+    vhal_ring_store64(p64(m, table + 16), 0); /* and one after it: unordered again */
+    publish(m, 2);
+    assert_int_equal(fx_count_violations(m, A), 1);
+    fx_machine_free(m);
+}
+
 /* ---- pairing B ---------------------------------------------------------------------------- */
 
 static void test_b_missing_mb(void **state)
@@ -398,6 +418,7 @@ int main(void)
         cmocka_unit_test(test_a_missing_wmb),
         cmocka_unit_test(test_a_rmb_is_not_a_write_barrier),
         cmocka_unit_test(test_a_wmb_after_the_idx_store),
+        cmocka_unit_test(test_a_indirect_table_is_payload),
         cmocka_unit_test(test_b_missing_mb),
         cmocka_unit_test(test_b_wmb_does_not_order_store_before_load),
         cmocka_unit_test(test_c_missing_rmb),
