@@ -1,10 +1,9 @@
 /* barrier_check.c — see barrier_check.h. Rule ids are those of spec/rules.yaml (area: barriers). */
 #include "barrier_check.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <stdio.h>
 
 #include "../driver/virtio_spec.h"
 #include "diagnosis.h"
