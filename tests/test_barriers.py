@@ -59,6 +59,16 @@ def test_barrier_bug_errors(vqsim, tmp_path):
         f.write_text(text.replace("{kind: wmb, nth: 1}", bad))
         p = run(vqsim, "run", f)
         assert p.returncode == 2 and msg in p.stderr, (bad, p.stderr)
+    text = (ROOT / "scenarios" / "barriers" / "missed-kick-flags.yaml").read_text()
+    orig = "rewrite-ring-load: {field: used.flags, value: 1, nth: 1}"
+    for bad, msg in [("rewrite-ring-load: {field: avail.idx, value: 1}", "'field' must be one of: used.flags"),
+                     ("rewrite-ring-load: {field: used.flags}", "needs 'field' and 'value'"),
+                     ("ring-init: {field: used.flags, value: 1, nth: 2}", "unknown key 'nth'"),
+                     ("ring-init: {field: used.flags, value: 0x10000}", "outside 0..65535")]:
+        f = tmp_path / "bad.yaml"
+        f.write_text(text.replace(orig, bad))
+        p = run(vqsim, "run", f)
+        assert p.returncode == 2 and msg in p.stderr, (bad, p.stderr)
 
 
 def test_weak_memory_hang_is_tied_to_the_barrier(all_results):
