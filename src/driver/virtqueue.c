@@ -8,7 +8,8 @@
  *   1 wmb  before the avail.idx store                 (pairing A, §2.6.13.3)
  *   2 mb   between avail.idx store and the notify check (pairing B, §2.6.13.4)
  *   3 rmb  between used.idx and the used element loads (pairing C, §2.6.14)
- *   4 mb   between the used_event store and the used.idx re-read (pairing D, EVENT_IDX) */
+ *   4 mb   between the used_event store and the used.idx re-read (pairing D, EVENT_IDX, polling)
+ *   5 mb   between re-enabling interrupts and the used.idx re-read (pairing D, before sleeping) */
 #ifndef VQ_OMIT_BARRIER
 #define VQ_OMIT_BARRIER 0
 #endif
@@ -243,6 +244,22 @@ bool vq_kick_prepare(struct virtq *vq)
         return vq_need_event(vhal_ring_load16(avail_event_of(vq)), new_idx, old);
     uint16_t flags = vhal_ring_load16(&vq->used->flags);
     return (flags & VIRTQ_USED_F_NO_NOTIFY) == 0; /* §2.6.10.1 */
+}
+
+bool vq_enable_interrupts(struct virtq *vq)
+{
+    if (!vq || !vq->state)
+        return false;
+    if (vq->event_idx) { /* §2.6.7.1: used_event names the element that interrupts; flags stay 0 */
+        vq->used_event = vq->last_used_idx;
+        vhal_ring_store16(used_event_of(vq), vq->used_event);
+    } else {
+        vhal_ring_store16(&vq->avail->flags, 0);
+    }
+    /* Pairing D (§2.6.14): the re-enable before the re-read of used.idx. Without it the device
+     * may use a buffer, see interrupts still off, stay quiet, and the re-read miss it too. */
+    VQ_BARRIER(5, vhal_mb);
+    return vhal_ring_load16(&vq->used->idx) != vq->last_used_idx;
 }
 
 bool vq_has_used(struct virtq *vq)

@@ -120,6 +120,13 @@ bool vq_kick_prepare(struct virtq *vq);
  * the head of a chain in flight. On success the chain's descriptors are free again. */
 int vq_get_used(struct virtq *vq, void **token, uint32_t *len);
 
+/* Ask for used-buffer interrupts before sleeping on one (§2.6.7.1): clear
+ * VIRTQ_AVAIL_F_NO_INTERRUPT in avail.flags — with EVENT_IDX, set used_event to the next element
+ * instead —, then a full barrier, then read used.idx again (Linux virtqueue_enable_cb_prepare +
+ * virtqueue_poll, the loop of §2.6.14). Returns true when a used buffer is already there: the
+ * caller must take it rather than sleep, as its interrupt may have come before the re-enable. */
+bool vq_enable_interrupts(struct virtq *vq);
+
 /* True when vq_get_used would find an element (a load of used.idx, no side effects). */
 bool vq_has_used(struct virtq *vq);
 

@@ -135,8 +135,13 @@ static void store(struct machine *m, uint32_t qi, const char *f, uint64_t gpa, u
         q->reread_due = true;
         return;
     }
-    if (!strcmp(f, "avail.flags"))
+    if (!strcmp(f, "avail.flags")) {
         notify_check_avail_flags(m, qi, (uint16_t)v, "the driver stored");
+        if (!(v & VIRTQ_AVAIL_F_NO_INTERRUPT)) { /* interrupts (re-)enabled: pairing D */
+            q->used_event_unfenced = true;
+            q->reread_due = true;
+        }
+    }
 }
 
 void bc_ring_store(struct machine *m, uint64_t gpa, uint64_t old, uint64_t v, uint8_t size)
@@ -191,7 +196,7 @@ uint64_t bc_ring_load(struct machine *m, uint64_t gpa, uint64_t v, uint8_t size)
     }
     if (!strcmp(f, "used.idx")) {
         if (q->used_event_unfenced && should_report(m, qi, 3))
-            machine_violation(m, "split.event-idx.mb-before-reread", (int)qi,
+            machine_violation(m, "split.receive.mb-before-reread", (int)qi,
                               "queue %u: used.idx re-read after the used_event store with no "
                               "full barrier between: the device may miss the new used_event and "
                               "the driver the new used.idx, and both wait (pairing D)", qi);
@@ -326,7 +331,7 @@ void bc_driver_waits(struct machine *m)
         /* Plain mode cannot see the re-read; it can only say the barrier never came. */
         bool due = m->bc.mode == BC_PLAIN ? q->used_event_unfenced : q->reread_due;
         if (due && should_report(m, qi, 3))
-            machine_violation(m, "split.event-idx.mb-before-reread", (int)qi,
+            machine_violation(m, "split.receive.mb-before-reread", (int)qi,
                               "queue %u: the driver waits after storing used_event without a full "
                               "barrier and a re-read of used.idx: a used buffer the device added "
                               "meanwhile raises no interrupt and is never seen (pairing D)", qi);
@@ -349,7 +354,7 @@ void bc_device_push(struct machine *m, uint32_t qi, uint64_t elem_gpa, uint32_t 
 
 void bc_explain(const struct machine *m, struct diagnosis *d)
 {
-    if (!d->cause)
+    if (!d->cause || d->n_causes < 1)
         return;
     const struct violation *v = NULL;
     for (uint32_t i = 0; i < m->n_violations && !v; i++)
@@ -363,19 +368,20 @@ void bc_explain(const struct machine *m, struct diagnosis *d)
         if (e->kind == TR_DEVICE && e->what && !strncmp(e->what, "weak memory", 11))
             weak = e->what;
     }
-    if (d->n_evidence < DIAG_MAX_EVIDENCE) {
-        d->evidence[d->n_evidence].key = "barrier_violation";
-        snprintf(d->evidence[d->n_evidence].value, sizeof(d->evidence[0].value), "%s (§%s)",
+    struct diag_cause *c = &d->causes[0]; /* the first cause: the barrier is behind it */
+    if (c->n_evidence < DIAG_MAX_EVIDENCE) {
+        c->evidence[c->n_evidence].key = "barrier_violation";
+        snprintf(c->evidence[c->n_evidence].value, sizeof(c->evidence[0].value), "%s (§%s)",
                  v->rule->id, v->rule->section);
-        d->n_evidence++;
+        c->n_evidence++;
     }
-    if (weak && d->n_evidence < DIAG_MAX_EVIDENCE) {
-        d->evidence[d->n_evidence].key = "reordering";
-        snprintf(d->evidence[d->n_evidence].value, sizeof(d->evidence[0].value), "%s", weak);
-        d->n_evidence++;
+    if (weak && c->n_evidence < DIAG_MAX_EVIDENCE) {
+        c->evidence[c->n_evidence].key = "reordering";
+        snprintf(c->evidence[c->n_evidence].value, sizeof(c->evidence[0].value), "%s", weak);
+        c->n_evidence++;
     }
-    size_t l = strlen(d->message);
-    snprintf(d->message + l, sizeof(d->message) - l,
+    size_t l = strlen(c->message);
+    snprintf(c->message + l, sizeof(c->message) - l,
              " Underlying cause: a missing memory barrier, %s (§%s)%s.", v->rule->id,
              v->rule->section,
              weak ? "; in weak-memory mode the device or driver saw the reordering it allows" : "");

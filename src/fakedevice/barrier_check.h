@@ -9,7 +9,8 @@
  *   A  desc / avail.ring stores  → wmb (or mb) → avail.idx store        split.avail.idx-barrier
  *   B  avail.idx store → mb → load of used.flags / avail_event          split.notify.barrier-before-suppression-check
  *   C  used.idx load → rmb (or mb) → loads of used elements             split.receive.rmb-before-used-elem
- *   D  used_event store → mb → used.idx re-read before the driver waits split.event-idx.mb-before-reread
+ *   D  interrupts re-enabled (used_event store, or avail.flags without NO_INTERRUPT) → mb →
+ *      used.idx re-read, before the driver waits                        split.receive.mb-before-reread
  *
  * Two ways of learning the driver's accesses (README "Barrier analysis"):
  *   accessors  the driver calls vhal_ring_load / vhal_ring_store: every access, loads included,
@@ -49,8 +50,9 @@ struct bc_queue {
     bool idx_unfenced;          /* B: avail.idx stored since the last mb */
     uint8_t used_idx_state;     /* C: 0 never loaded, 1 loaded since the last rmb/mb, 2 ordered */
     bool c_seen;                /* C: an unordered element load was already reported */
-    bool used_event_unfenced;   /* D: used_event stored since the last mb */
-    bool reread_due;            /* D: used_event stored; used.idx not re-read after an mb yet */
+    bool used_event_unfenced;   /* D: interrupts re-enabled (used_event / avail.flags store)
+                                 *    since the last mb */
+    bool reread_due;            /* D: re-enabled; used.idx not re-read after an mb yet */
     bool have_avail_idx;
     uint16_t prev_avail_idx;    /* the two last stored avail.idx values */
     uint16_t avail_idx;

@@ -6,8 +6,8 @@
 #include "machine.h"
 
 const char *const fault_ring_fields[] = {"desc.addr", "desc.len", "desc.flags", "desc.next",
-                                         "avail.flags", "avail.idx", "avail.ring", "used.flags",
-                                         NULL};
+                                         "avail.flags", "avail.idx", "avail.ring",
+                                         "avail.used_event", "used.flags", NULL};
 
 const char fault_note_dropped[] = "replayed bug drop-mmio-write: the device never saw this write";
 

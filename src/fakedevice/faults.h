@@ -10,7 +10,8 @@
  *                       (a driver that computed the wrong offset, e.g. a config field)
  *   rewrite-ring-store  {field: F, value: V, nth: K, queue: Q}
  *                       the K-th driver store to ring field F (desc.addr, desc.len, desc.flags,
- *                       desc.next, avail.flags, avail.idx, avail.ring, used.flags) stores V
+ *                       desc.next, avail.flags, avail.idx, avail.ring, avail.used_event,
+ *                       used.flags) stores V
  *
  * Barriers and notifications (barrier_check.h, notify_checks.h):
  *   drop-barrier        {kind: wmb|rmb|mb, nth: K}   the K-th call of that barrier never happens

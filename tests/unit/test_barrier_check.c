@@ -21,7 +21,7 @@
 static const char *const A = "split.avail.idx-barrier";
 static const char *const B = "split.notify.barrier-before-suppression-check";
 static const char *const C = "split.receive.rmb-before-used-elem";
-static const char *const D = "split.event-idx.mb-before-reread";
+static const char *const D = "split.receive.mb-before-reread";
 
 static struct machine *live(enum bc_mode mode, bool weak)
 {
