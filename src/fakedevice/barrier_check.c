@@ -101,6 +101,28 @@ static void weak_publish(struct machine *m, uint32_t qi, struct bc_queue *q)
     q->n_undo = 0;
 }
 
+/* Weak memory, pairing D broken: the re-read of used.idx passes the re-enabling store. The
+ * device, with work due, does it now: it sees interrupts still off (the old used_event or
+ * avail.flags) and stays quiet, while the driver's re-read returns used.idx from before — so the
+ * driver sleeps on a buffer that is already used: the lost wake-up. */
+static void weak_reread(struct machine *m, uint32_t qi, struct bc_queue *q)
+{
+    struct dev_queue *dq = &m->dev.q[qi];
+    if (!dq->pending || !dq->live || m->dev.broken || !q->enable.size)
+        return;
+    mem_put(m, q->enable.gpa, q->enable.old, q->enable.size);
+    struct trace_event *e = machine_trace(m, TR_DEVICE, q->enable.gpa, q->enable.old, 2,
+                                          "weak memory: the device does its work before the "
+                                          "driver's interrupt re-enable is visible, and the "
+                                          "driver's used.idx re-read comes too early (no full "
+                                          "barrier)");
+    if (e)
+        e->queue = (uint8_t)qi;
+    dq->pending = false;
+    gpu_device_process_queue(m, qi);
+    mem_put(m, q->enable.gpa, q->enable.val, q->enable.size);
+}
+
 static void store(struct machine *m, uint32_t qi, const char *f, uint64_t gpa, uint64_t old,
                   uint64_t v, uint8_t size)
 {
@@ -133,6 +155,7 @@ static void store(struct machine *m, uint32_t qi, const char *f, uint64_t gpa, u
     if (!strcmp(f, "avail.used_event")) {
         q->used_event_unfenced = true;
         q->reread_due = true;
+        q->enable = (struct bc_undo){gpa, old, v, size};
         return;
     }
     if (!strcmp(f, "avail.flags")) {
@@ -140,6 +163,7 @@ static void store(struct machine *m, uint32_t qi, const char *f, uint64_t gpa, u
         if (!(v & VIRTQ_AVAIL_F_NO_INTERRUPT)) { /* interrupts (re-)enabled: pairing D */
             q->used_event_unfenced = true;
             q->reread_due = true;
+            q->enable = (struct bc_undo){gpa, old, v, size};
         }
     }
 }
@@ -197,14 +221,19 @@ uint64_t bc_ring_load(struct machine *m, uint64_t gpa, uint64_t v, uint8_t size)
     if (!strcmp(f, "used.idx")) {
         if (q->used_event_unfenced && should_report(m, qi, 3))
             machine_violation(m, "split.receive.mb-before-reread", (int)qi,
-                              "queue %u: used.idx re-read after the used_event store with no "
-                              "full barrier between: the device may miss the new used_event and "
-                              "the driver the new used.idx, and both wait (pairing D)", qi);
+                              "queue %u: used.idx re-read after re-enabling interrupts with no "
+                              "full barrier between: the device may miss the re-enable and the "
+                              "driver the new used.idx, and both wait (pairing D)%s", qi,
+                              m->bc.weak ? "; weak memory: the re-read saw used.idx from before "
+                                           "the device's work" : "");
+        if (q->used_event_unfenced && m->bc.weak)
+            weak_reread(m, qi, q);
         q->used_event_unfenced = false;
         q->reread_due = false;
         q->used_idx_state = 1;
         q->c_seen = false;
-        return v;
+        return v; /* in weak mode: the value from before the device's work, as a load that passed
+                   * the store would have got */
     }
     if (!strcmp(f, "used.id") || !strcmp(f, "used.len")) {
         bool first = !q->c_seen; /* one report per element read, not per field */

@@ -53,6 +53,7 @@ struct bc_queue {
     bool used_event_unfenced;   /* D: interrupts re-enabled (used_event / avail.flags store)
                                  *    since the last mb */
     bool reread_due;            /* D: re-enabled; used.idx not re-read after an mb yet */
+    struct bc_undo enable;      /* D, weak mode: the last re-enabling store */
     bool have_avail_idx;
     uint16_t prev_avail_idx;    /* the two last stored avail.idx values */
     uint16_t avail_idx;

@@ -363,6 +363,47 @@ static void test_weak_b_with_mb_reads_memory(void **state)
     fx_machine_free(m);
 }
 
+static unsigned used_irqs(const struct machine *m)
+{
+    unsigned n = 0;
+    for (size_t i = 0; i < m->trace.len; i++)
+        n += m->trace.ev[i].kind == TR_IRQ;
+    return n;
+}
+
+static void test_weak_d_lost_wakeup(void **state)
+{
+    (void)state;
+    struct machine *m = live(BC_ACCESSORS, true);
+    m->dev.guest_features |= 1ull << VIRTIO_RING_F_EVENT_IDX;
+    m->dev.status |= VIRTIO_STATUS_DRIVER_OK;
+    /* One request through, with its interrupt (the first is always signalled). */
+    add_entry(m, 0, 0);
+    vhal_wmb();
+    publish(m, 1);
+    vhal_mb();
+    gpu_device_process_queue(m, 0);
+    assert_int_equal(used_irqs(m), 1);
+    /* The second is published and the device has it due; the driver re-arms used_event (0 → 1:
+     * "interrupt me when element 1 is used") and re-reads used.idx with no full barrier. */
+    add_entry(m, 1, 0);
+    vhal_wmb();
+    publish(m, 2);
+    vhal_mb();
+    m->dev.q[0].pending = true;
+    store_used_event(m, 1);
+    assert_int_equal(load_used_idx(m), 1); /* the re-read saw the old used.idx… */
+    uint16_t now;
+    assert_true(gm_read16(&m->mem, USED + 2, &now));
+    assert_int_equal(now, 2);               /* …while the device had used the buffer */
+    assert_int_equal(used_irqs(m), 1);      /* and, seeing used_event 0, stayed quiet */
+    assert_int_equal(fx_count_violations(m, D), 1);
+    uint16_t ue;
+    assert_true(gm_read16(&m->mem, AVAIL + 4 + 2 * N, &ue));
+    assert_int_equal(ue, 1); /* the driver's store landed afterwards */
+    fx_machine_free(m);
+}
+
 /* ---- notifications: vring_need_event and the missed kick across the wrap ------------------ */
 
 static void test_need_event_wraps(void **state)
@@ -433,6 +474,7 @@ int main(void)
         cmocka_unit_test(test_weak_a_device_sees_stale_entry),
         cmocka_unit_test(test_weak_b_load_sees_no_notify),
         cmocka_unit_test(test_weak_b_with_mb_reads_memory),
+        cmocka_unit_test(test_weak_d_lost_wakeup),
         cmocka_unit_test(test_need_event_wraps),
         cmocka_unit_test(test_missed_kick_near_wrap),
         cmocka_unit_test(test_kick_satisfies),
