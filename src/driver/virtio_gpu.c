@@ -23,7 +23,7 @@ int vgpu_init(struct vgpu *g, const struct vgpu_config *cfg)
         return VIRTIO_ERR_WRONG_DEVICE; /* not ours: leave it untouched */
     if ((rc = vmmio_begin_init(&g->mmio)) != VIRTIO_OK)
         return rc;
-    if ((rc = vmmio_negotiate(&g->mmio, cfg->features)) != VIRTIO_OK)
+    if ((rc = vmmio_negotiate(&g->mmio, cfg->features & VGPU_DRIVER_FEATURES)) != VIRTIO_OK)
         return rc;
     g->req = vhal_dma_alloc(VGPU_REQ_BYTES, 64, VHAL_DMA_BUFFER, &g->req_phys);
     g->resp = vhal_dma_alloc(VGPU_RESP_BYTES, 64, VHAL_DMA_BUFFER, &g->resp_phys);
@@ -33,6 +33,8 @@ int vgpu_init(struct vgpu *g, const struct vgpu_config *cfg)
     }
     rc = vmmio_setup_queue(&g->mmio, &g->ctrl, VIRTIO_GPU_QUEUE_CONTROL, cfg->queue_size,
                            cfg->layout, cfg->legacy_align);
+    if (rc == VIRTIO_OK && (g->mmio.features & (1ull << VIRTIO_RING_F_INDIRECT_DESC)))
+        rc = vq_enable_indirect(&g->ctrl); /* §2.6.5.3.1: only when negotiated */
     if (rc != VIRTIO_OK) {
         vmmio_fail(&g->mmio); /* §3.1.1: set FAILED and stop */
         return rc;

@@ -15,13 +15,26 @@
 #include "virtio_mmio.h"
 #include "virtqueue.h"
 
+/* The optional features this driver implements and so may accept (§2.2): cfg->features is
+ * masked with it, so a feature the driver has no code for is never accepted, whatever the caller
+ * asks. INDIRECT_DESC: vq_enable_indirect. EDID: it only adds a command the driver may send.
+ * NOTIFY_ON_EMPTY, ANY_LAYOUT (legacy): they bind the device, not the driver. Not here:
+ * VIRGL (no 3D), EVENT_IDX (not implemented yet), ACCESS_PLATFORM (no IOMMU translation in the
+ * HAL), RING_PACKED, IN_ORDER (the free list hands descriptors back in LIFO order, not the
+ * sequential order §2.6.5.2 requires), ORDER_PLATFORM, SR_IOV (PCI). VERSION_1 is added by the
+ * transport on modern devices. One mask, so other features join by extending it. */
+#define VGPU_DRIVER_FEATURES                                                                    \
+    ((1ull << VIRTIO_RING_F_INDIRECT_DESC) | (1ull << VIRTIO_GPU_F_EDID) |                      \
+     (1ull << VIRTIO_F_NOTIFY_ON_EMPTY) | (1ull << VIRTIO_F_ANY_LAYOUT))
+
 struct vgpu_config {
     uintptr_t mmio_base;
     uint16_t queue_size;        /* control queue entries (≤ QueueNumMax) */
     enum vq_layout_kind layout; /* modern devices: SEPARATE or PACKED */
     uint32_t legacy_align;      /* legacy devices: QueueAlign (a power of two, usually 4096) */
     uint64_t timeout_ns;        /* per command and per register wait */
-    uint64_t features;          /* optional features to accept when offered (§2.2) */
+    uint64_t features;          /* optional features to accept when offered (§2.2), within
+                                 * VGPU_DRIVER_FEATURES */
 };
 
 struct vgpu {

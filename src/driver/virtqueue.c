@@ -2,6 +2,7 @@
 #include "virtqueue.h"
 
 #include "virtio_hal.h"
+#include "vq_indirect.h"
 
 static uint32_t align_up(uint32_t x, uint32_t a) { return (x + a - 1u) & ~(a - 1u); }
 static bool is_pow2(uint32_t x) { return x != 0 && (x & (x - 1u)) == 0; }
@@ -139,6 +140,7 @@ void vq_destroy(struct virtq *vq)
             vhal_dma_free(vq->region[i], vq->region_size[i]);
         vq->region[i] = NULL;
     }
+    vq_indirect_free(vq);
     if (vq->state)
         vhal_dma_free(vq->state, sizeof(*vq->state) * vq->num);
     vq->state = NULL;
@@ -166,13 +168,19 @@ int vq_add(struct virtq *vq, const struct vq_buf *out, unsigned n_out, const str
     if (vq->broken)
         return VIRTIO_ERR_BROKEN;
     unsigned total = n_out + n_in;
-    if (total > vq->num_free)
+    bool indirect = vq_indirect_usable(vq, total);
+    unsigned descs = indirect ? 1u : total; /* ring descriptors the chain takes */
+    if (descs > vq->num_free)
         return VIRTIO_ERR_NOSPC;
 
     /* §2.6.4.2 / §2.6.5.2: readable buffers first, then writable; NEXT on all but the last. */
     uint16_t head = vq->free_head;
     uint16_t i = head;
-    for (unsigned k = 0; k < total; k++) {
+    if (indirect) {
+        vq_indirect_write(vq, head, out, n_out, in, n_in);
+        vq->free_head = vq->state[head].next;
+    }
+    for (unsigned k = 0; !indirect && k < total; k++) {
         const struct vq_buf *b = k < n_out ? &out[k] : &in[k - n_out];
         uint16_t flags = k < n_out ? 0 : VIRTQ_DESC_F_WRITE;
         uint16_t next = vq->state[i].next; /* the free list link: the next free descriptor */
@@ -184,9 +192,9 @@ int vq_add(struct virtq *vq, const struct vq_buf *out, unsigned n_out, const str
         else
             vq->free_head = next;
     }
-    vq->num_free = (uint16_t)(vq->num_free - total);
+    vq->num_free = (uint16_t)(vq->num_free - descs);
     vq->state[head].token = token;
-    vq->state[head].chain_len = (uint16_t)total;
+    vq->state[head].chain_len = (uint16_t)descs;
 
     /* §2.6.13.2: the head goes into the next free slot of the available ring; it becomes visible
      * to the device only when vq_kick_prepare publishes avail.idx after a write barrier. */

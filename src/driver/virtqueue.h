@@ -78,6 +78,9 @@ struct virtq {
     uint16_t published_idx;  /* avail.idx as last stored */
     uint16_t last_used_idx;  /* next used element to consume */
     bool broken;             /* latched on a device error; cleared only by vq_destroy */
+    /* Indirect tables (vq_indirect.c): one of VQ_INDIRECT_MAX entries per ring descriptor. */
+    volatile struct virtq_desc *indirect;
+    uint64_t indirect_phys;
 };
 
 /* Allocate the rings (VHAL_DMA_RING) and the private state, zero them, link the free list.
@@ -87,8 +90,16 @@ int vq_create(struct virtq *vq, uint16_t index, uint16_t num, enum vq_layout_kin
               uint32_t legacy_align);
 void vq_destroy(struct virtq *vq);
 
+/* §2.6.5.3: use indirect tables from now on. Call only when VIRTIO_RING_F_INDIRECT_DESC was
+ * negotiated (§2.6.5.3.1), after vq_create and before the first vq_add. Allocates one table of
+ * VQ_INDIRECT_MAX entries per ring descriptor (VHAL_DMA_RING memory). */
+#define VQ_INDIRECT_MAX 8u
+int vq_enable_indirect(struct virtq *vq);
+
 /* Write a chain of n_out device-readable then n_in device-writable buffers (§2.6.4.2 order) and
- * its avail ring entry. Not visible to the device until vq_kick_prepare. */
+ * its avail ring entry. Not visible to the device until vq_kick_prepare. With indirect tables
+ * enabled, a chain of 2..VQ_INDIRECT_MAX buffers (and no longer than the queue, §2.6.5.3.1) goes
+ * into the head descriptor's table and takes one ring descriptor. */
 int vq_add(struct virtq *vq, const struct vq_buf *out, unsigned n_out, const struct vq_buf *in,
            unsigned n_in, void *token);
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "../driver/virtio_hal.h"
+#include "exposed_snapshot.h"
 #include "machine.h"
 
 static struct machine *mach(void) { return machine_current(); }
@@ -116,6 +117,10 @@ static void ring_store(volatile void *p, uint64_t v, uint8_t size)
     struct trace_event *e = machine_trace(m, TR_RING_STORE, gpa, v, size, NULL);
     if (e)
         e->note = note;
+    if (gpa != UINT64_MAX) {
+        exposed_on_driver_store(m, gpa, size);
+        faults_after_ring_store(m, gpa);
+    }
 }
 
 static uint64_t ring_load(const volatile void *p, uint8_t size)
