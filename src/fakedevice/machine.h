@@ -64,6 +64,7 @@ struct machine {
     uint32_t dropped_violations;  /* beyond MACHINE_MAX_VIOLATIONS */
     struct sr_chain chain;        /* scratch for the chain being processed */
     struct exposed_state *exposed;/* copies of exposed chains (exposed_snapshot.c) */
+    bool legacy_layout_reported;  /* split.legacy.layout fired (legacy_layout.c) */
 };
 
 int machine_init(struct machine *m, const struct machine_config *cfg,

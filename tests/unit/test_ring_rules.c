@@ -14,6 +14,7 @@
 #include "driver/virtqueue.h"
 #include "driver/virtio_spec.h"
 #include "fakedevice/exposed_snapshot.h"
+#include "fakedevice/legacy_layout.h"
 #include "sim_fixture.h"
 
 #define N 16u
@@ -504,6 +505,44 @@ static void test_driver_indirect_no_longer_than_queue(void **state)
     vq_destroy(&vq);
 }
 
+/* ---- split.legacy.layout ------------------------------------------------------------------------ */
+
+static void test_legacy_layout_silent_in_the_used_ring(void **state)
+{
+    (void)state;
+    struct machine *m = fx_machine_new(1);
+    legacy_layout_on_driver_load(m, 0x40100128, 2); /* no queue live yet: nothing to compare */
+    m->dev.q[0].num = N;
+    sr_make_live(m, 0, DESC, DESC + 16 * N, USED);
+    legacy_layout_on_driver_load(m, USED, 2);                 /* used.flags */
+    legacy_layout_on_driver_load(m, USED + 2, 2);             /* used.idx */
+    legacy_layout_on_driver_load(m, USED + 4 + 8 * (N - 1) + 4, 4); /* the last element's len */
+    legacy_layout_on_driver_load(m, USED + 4 + 8 * N, 2);     /* avail_event */
+    assert_int_equal(m->n_violations, 0);
+    fx_machine_free(m);
+}
+
+static void test_legacy_layout_fires_once_outside(void **state)
+{
+    (void)state;
+    struct machine *m = fx_machine_new(1);
+    m->dev.q[0].num = N;
+    sr_make_live(m, 0, DESC, DESC + 16 * N, USED);
+    legacy_layout_on_driver_load(m, USED + 4 + 8 * N + 2, 2); /* just past the used ring */
+    assert_only(m, "split.legacy.layout");
+    assert_non_null(strstr(m->violations[0].message, "0x40102086"));
+    legacy_layout_on_driver_load(m, 0x40100128, 2);
+    assert_int_equal(m->n_violations, 1); /* one report per run */
+    fx_machine_free(m);
+}
+
+static void test_legacy_layout_silent_on_modern(void **state)
+{
+    struct machine *m = *state; /* version 2: the driver gives every address itself */
+    legacy_layout_on_driver_load(m, 0x40100128, 2);
+    assert_int_equal(m->n_violations, 0);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -535,6 +574,9 @@ int main(void)
         T(test_driver_indirect_chain),
         T(test_driver_indirect_not_for_one_buffer_or_too_many),
         T(test_driver_indirect_no_longer_than_queue),
+        cmocka_unit_test(test_legacy_layout_silent_in_the_used_ring),
+        cmocka_unit_test(test_legacy_layout_fires_once_outside),
+        T(test_legacy_layout_silent_on_modern),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
