@@ -3,6 +3,7 @@
 
 #include "../driver/virtio_spec.h"
 #include "machine.h"
+#include "phys_addr_check.h"
 
 void ind_check_ring_desc(struct machine *m, uint32_t qi, uint32_t i, const struct sr_desc *d)
 {
@@ -32,6 +33,8 @@ enum sr_result ind_walk(struct machine *m, uint32_t qi, struct sr_chain *c, uint
                              "non-zero multiple of 16", qi, head, d->len);
         return SR_BROKEN;
     }
+    if (pa_check_virtual(m, qi, "an indirect table address", d->addr, d->len))
+        return SR_BROKEN;
     if (!gm_contains(&m->mem, d->addr, d->len)) { /* QEMU: "Cannot map indirect buffer" */
         machine_break_device(m, "split.desc.addr-in-ram", (int)qi,
                              "queue %u: descriptor %u names an indirect table at 0x%llx (+%u "

@@ -7,6 +7,7 @@
 #include "exposed_snapshot.h"
 #include "indirect.h"
 #include "machine.h"
+#include "phys_addr_check.h"
 
 void sr_queue_reset(struct dev_queue *q, uint32_t default_num)
 {
@@ -56,6 +57,10 @@ void sr_make_live(struct machine *m, uint32_t qi, uint64_t desc, uint64_t avail,
         {"used ring", used, 4u + 8u * n},
     };
     for (int i = 0; i < 3; i++) {
+        if (pa_check_virtual(m, qi, part[i].what, part[i].at, part[i].len)) {
+            q->live = false;
+            return;
+        }
         if (!gm_contains(&m->mem, part[i].at, part[i].len)) {
             machine_break_device(m, "split.rings-in-ram", (int)qi,
                                  "queue %u: %s at 0x%llx (+%llu bytes) is not in guest RAM "
@@ -93,6 +98,8 @@ enum sr_result sr_take_desc(struct machine *m, uint32_t qi, struct sr_chain *c, 
                              "queue %u: %s %u has length 0", qi, where, i);
         return SR_BROKEN;
     }
+    if (pa_check_virtual(m, qi, "a buffer address", d->addr, d->len))
+        return SR_BROKEN;
     if (!gm_contains(&m->mem, d->addr, d->len)) { /* QEMU: "bogus descriptor or out of resources" */
         machine_break_device(m, "split.desc.addr-in-ram", (int)qi,
                              "queue %u: %s %u points at 0x%llx (+%u bytes), outside guest RAM "

@@ -543,6 +543,51 @@ static void test_legacy_layout_silent_on_modern(void **state)
     assert_int_equal(m->n_violations, 0);
 }
 
+/* ---- feat.no-access-platform-phys-addr ------------------------------------------------------------ */
+
+static void test_virtual_address_fires(void **state)
+{
+    struct machine *m = *state;
+    fx_write_desc(m, DESC, 0, 0xffff000000000000ull + BUF, 24, 0, 0);
+    offer(m, 0);
+    assert_fatal(m, "feat.no-access-platform-phys-addr", sr_pop(m, 0, &m->chain));
+    assert_non_null(strstr(m->violations[0].message, "0xffff000040200000"));
+}
+
+static void test_virtual_table_address_fires(void **state)
+{
+    struct machine *m = *state;
+    fx_write_desc(m, DESC, 0, 0xffff800000000000ull + TABLE, 32, VIRTQ_DESC_F_INDIRECT, 0);
+    offer(m, 0);
+    assert_fatal(m, "feat.no-access-platform-phys-addr", sr_pop(m, 0, &m->chain));
+}
+
+static void test_virtual_ring_address_fires(void **state)
+{
+    struct machine *m = *state;
+    sr_make_live(m, 0, DESC, AVAIL, 0xffff000000000000ull + USED);
+    assert_false(m->dev.q[0].live);
+    assert_only(m, "feat.no-access-platform-phys-addr");
+    assert_true(m->dev.broken);
+}
+
+static void test_plain_bad_address_is_not_virtual(void **state)
+{
+    struct machine *m = *state;
+    fx_write_desc(m, DESC, 0, 0x80000000ull, 24, 0, 0); /* outside RAM, but not virtual-looking */
+    offer(m, 0);
+    assert_fatal(m, "split.desc.addr-in-ram", sr_pop(m, 0, &m->chain));
+}
+
+static void test_virtual_address_with_access_platform_is_ram_rule(void **state)
+{
+    struct machine *m = *state;
+    m->dev.guest_features |= 1ull << VIRTIO_F_ACCESS_PLATFORM;
+    fx_write_desc(m, DESC, 0, 0xffff000000000000ull + BUF, 24, 0, 0);
+    offer(m, 0);
+    assert_fatal(m, "split.desc.addr-in-ram", sr_pop(m, 0, &m->chain));
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -577,6 +622,11 @@ int main(void)
         cmocka_unit_test(test_legacy_layout_silent_in_the_used_ring),
         cmocka_unit_test(test_legacy_layout_fires_once_outside),
         T(test_legacy_layout_silent_on_modern),
+        T(test_virtual_address_fires),
+        T(test_virtual_table_address_fires),
+        T(test_virtual_ring_address_fires),
+        T(test_plain_bad_address_is_not_virtual),
+        T(test_virtual_address_with_access_platform_is_ram_rule),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
