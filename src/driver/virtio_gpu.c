@@ -35,6 +35,8 @@ int vgpu_init(struct vgpu *g, const struct vgpu_config *cfg)
                            cfg->layout, cfg->legacy_align);
     if (rc == VIRTIO_OK && (g->mmio.features & (1ull << VIRTIO_RING_F_INDIRECT_DESC)))
         rc = vq_enable_indirect(&g->ctrl); /* §2.6.5.3.1: only when negotiated */
+    if (rc == VIRTIO_OK && (g->mmio.features & (1ull << VIRTIO_F_IN_ORDER)))
+        rc = vq_set_in_order(&g->ctrl);
     if (rc != VIRTIO_OK) {
         vmmio_fail(&g->mmio); /* §3.1.1: set FAILED and stop */
         return rc;
@@ -51,8 +53,10 @@ static void hdr_init(struct virtio_gpu_ctrl_hdr *h, uint32_t type)
     h->type = type;
 }
 
-/* Send the request in g->req (req_len bytes), wait for the answer in g->resp, check its type. */
-static int submit(struct vgpu *g, uint32_t req_len, uint32_t resp_len, uint32_t expect_type)
+/* Send the request in g->req as the n_out device-readable pieces out[] (inside g->req), wait
+ * for the answer in g->resp, check its type. */
+static int submit_parts(struct vgpu *g, const struct vq_buf *out, unsigned n_out,
+                        uint32_t resp_len, uint32_t expect_type)
 {
     if (g->stalled)
         return VIRTIO_ERR_BROKEN;
@@ -61,9 +65,8 @@ static int submit(struct vgpu *g, uint32_t req_len, uint32_t resp_len, uint32_t 
     g->last_resp_type = 0;
     g->last_used_len = 0;
 
-    struct vq_buf out = {g->req_phys, req_len};
     struct vq_buf in = {g->resp_phys, resp_len};
-    int rc = vq_add(&g->ctrl, &out, 1, &in, 1, g->req);
+    int rc = vq_add(&g->ctrl, out, n_out, &in, 1, g->req);
     if (rc != VIRTIO_OK)
         return rc;
     if (vq_kick_prepare(&g->ctrl))
@@ -101,6 +104,13 @@ static int submit(struct vgpu *g, uint32_t req_len, uint32_t resp_len, uint32_t 
     if (resp->type != expect_type)
         return VIRTIO_ERR_RESPONSE;
     return VIRTIO_OK;
+}
+
+/* Send the request in g->req (req_len bytes) as one buffer. */
+static int submit(struct vgpu *g, uint32_t req_len, uint32_t resp_len, uint32_t expect_type)
+{
+    struct vq_buf out = {g->req_phys, req_len};
+    return submit_parts(g, &out, 1, resp_len, expect_type);
 }
 
 int vgpu_get_display_info(struct vgpu *g, struct virtio_gpu_resp_display_info *out)
@@ -152,8 +162,11 @@ int vgpu_attach_backing(struct vgpu *g, uint32_t id, const struct virtio_gpu_mem
         e[i].length = entries[i].length;
         e[i].padding = 0;
     }
-    uint32_t len = (uint32_t)(sizeof(*c) + n * sizeof(*e));
-    return submit(g, len, sizeof(struct virtio_gpu_ctrl_hdr), VIRTIO_GPU_RESP_OK_NODATA);
+    /* As Linux does: the command and its entry array as two device-readable buffers (the
+     * device gathers them, §2.6.4: framing is independent of the buffers' boundaries). */
+    struct vq_buf out[2] = {{g->req_phys, (uint32_t)sizeof(*c)},
+                            {g->req_phys + sizeof(*c), (uint32_t)(n * sizeof(*e))}};
+    return submit_parts(g, out, 2, sizeof(struct virtio_gpu_ctrl_hdr), VIRTIO_GPU_RESP_OK_NODATA);
 }
 
 int vgpu_set_scanout(struct vgpu *g, uint32_t scanout, uint32_t id, struct virtio_gpu_rect r)

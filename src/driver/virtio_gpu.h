@@ -18,14 +18,15 @@
 /* The optional features this driver implements and so may accept (§2.2): cfg->features is
  * masked with it, so a feature the driver has no code for is never accepted, whatever the caller
  * asks. INDIRECT_DESC: vq_enable_indirect. EDID: it only adds a command the driver may send.
+ * IN_ORDER: vq_set_in_order (sequential descriptors, batched used elements).
  * NOTIFY_ON_EMPTY, ANY_LAYOUT (legacy): they bind the device, not the driver. Not here:
  * VIRGL (no 3D), EVENT_IDX (not implemented yet), ACCESS_PLATFORM (no IOMMU translation in the
- * HAL), RING_PACKED, IN_ORDER (the free list hands descriptors back in LIFO order, not the
- * sequential order §2.6.5.2 requires), ORDER_PLATFORM, SR_IOV (PCI). VERSION_1 is added by the
- * transport on modern devices. One mask, so other features join by extending it. */
+ * HAL), RING_PACKED, ORDER_PLATFORM, SR_IOV (PCI). VERSION_1 is added by the transport on modern
+ * devices. One mask, so other features join by extending it. */
 #define VGPU_DRIVER_FEATURES                                                                    \
     ((1ull << VIRTIO_RING_F_INDIRECT_DESC) | (1ull << VIRTIO_GPU_F_EDID) |                      \
-     (1ull << VIRTIO_F_NOTIFY_ON_EMPTY) | (1ull << VIRTIO_F_ANY_LAYOUT))
+     (1ull << VIRTIO_F_NOTIFY_ON_EMPTY) | (1ull << VIRTIO_F_ANY_LAYOUT) |                        \
+     (1ull << VIRTIO_F_IN_ORDER))
 
 struct vgpu_config {
     uintptr_t mmio_base;

@@ -78,6 +78,10 @@ struct virtq {
     uint16_t published_idx;  /* avail.idx as last stored */
     uint16_t last_used_idx;  /* next used element to consume */
     bool broken;             /* latched on a device error; cleared only by vq_destroy */
+    /* IN_ORDER (vq_set_in_order): descriptors taken in ring order from next_seq; the oldest
+     * chain in flight starts at oldest. */
+    bool in_order;
+    uint16_t next_seq, oldest;
     /* Indirect tables (vq_indirect.c): one of VQ_INDIRECT_MAX entries per ring descriptor. */
     volatile struct virtq_desc *indirect;
     uint64_t indirect_phys;
@@ -95,6 +99,13 @@ void vq_destroy(struct virtq *vq);
  * VQ_INDIRECT_MAX entries per ring descriptor (VHAL_DMA_RING memory). */
 #define VQ_INDIRECT_MAX 8u
 int vq_enable_indirect(struct virtq *vq);
+
+/* VIRTIO_F_IN_ORDER was negotiated (call before the first vq_add): take descriptors in ring
+ * order, descriptor x linking to x + 1 and the last to 0 (§2.6.5.2), instead of from the free
+ * list; the device uses chains in the order they were made available, so they come back in ring
+ * order too. vq_get_used then also accepts an element that names a later chain than the oldest
+ * in flight (§2.6.9, a batch): it hands back the older chains first, with len 0. */
+int vq_set_in_order(struct virtq *vq);
 
 /* Write a chain of n_out device-readable then n_in device-writable buffers (§2.6.4.2 order) and
  * its avail ring entry. Not visible to the device until vq_kick_prepare. With indirect tables

@@ -11,7 +11,8 @@
 
 const char *const fault_ring_fields[] = {"desc.addr", "desc.len", "desc.flags", "desc.next",
                                          "avail.flags", "avail.idx", "avail.ring", "used.flags",
-                                         NULL};
+                                         "indirect.addr", "indirect.len", "indirect.flags",
+                                         "indirect.next", NULL};
 
 const char fault_note_dropped[] = "replayed bug drop-mmio-write: the device never saw this write";
 
@@ -72,6 +73,8 @@ void faults_ring_store(struct machine *m, uint64_t gpa, uint64_t *value, const c
             continue;
         uint32_t index;
         const char *what = sr_classify(m, f->queue, gpa, &index);
+        if (!what)
+            what = ind_classify(m, f->queue, gpa, &index);
         if (!what || strcmp(what, f->field) != 0 || !hit(f))
             continue;
         *value = f->value;

@@ -8,7 +8,8 @@
  *                       (what a driver that hard-codes a register value, or misreads it, sees)
  *   rewrite-ring-store  {field: F, value: V, nth: K, queue: Q}
  *                       the K-th driver store to ring field F (desc.addr, desc.len, desc.flags,
- *                       desc.next, avail.flags, avail.idx, avail.ring, used.flags) stores V
+ *                       desc.next, avail.flags, avail.idx, avail.ring, used.flags, and
+ *                       indirect.addr/len/flags/next in a table a ring descriptor names) stores V
  * Ring-side bugs, named for what the buggy driver does (nth counts the stores they name):
  *   clear-write-flag    {nth: K, queue: Q}          the K-th ring desc.flags store that carries
  *                       WRITE stores it without WRITE (the response buffer looks device-readable)

@@ -2,6 +2,7 @@
 #include "indirect.h"
 
 #include "../driver/virtio_spec.h"
+#include "in_order_check.h"
 #include "machine.h"
 #include "phys_addr_check.h"
 
@@ -56,7 +57,7 @@ enum sr_result ind_walk(struct machine *m, uint32_t qi, struct sr_chain *c, uint
             machine_violation(m, "split.indirect.no-nesting", (int)qi,
                               "queue %u: entry %u of the indirect table at 0x%llx has INDIRECT",
                               qi, k, (unsigned long long)d->addr);
-        /*IN_ORDER_HOOK*/
+        in_order_check_table_next(m, qi, k, &e);
         if (sr_take_desc(m, qi, c, k, &e, "indirect entry") != SR_OK)
             return SR_BROKEN;
         if (++count > max) { /* QEMU: "Looped descriptor" (max = the table's entries) */

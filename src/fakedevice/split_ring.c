@@ -5,6 +5,7 @@
 
 #include "../driver/virtio_spec.h"
 #include "exposed_snapshot.h"
+#include "in_order_check.h"
 #include "indirect.h"
 #include "machine.h"
 #include "phys_addr_check.h"
@@ -186,7 +187,7 @@ enum sr_result sr_pop(struct machine *m, uint32_t qi, struct sr_chain *c)
                 return SR_BROKEN;
             }
             ind_check_ring_desc(m, qi, i, &d);  /* INDIRECT further down: a plain buffer */
-            /*IN_ORDER_HOOK*/
+            in_order_check_ring_next(m, qi, i, &d);
             if (sr_take_desc(m, qi, c, i, &d, "descriptor") != SR_OK)
                 return SR_BROKEN;
             if (!(d.flags & VIRTQ_DESC_F_NEXT))

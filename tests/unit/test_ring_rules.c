@@ -588,6 +588,141 @@ static void test_virtual_address_with_access_platform_is_ram_rule(void **state)
     assert_fatal(m, "split.desc.addr-in-ram", sr_pop(m, 0, &m->chain));
 }
 
+/* ---- IN_ORDER ------------------------------------------------------------------------------------ */
+
+#define F_IN_ORDER (1ull << VIRTIO_F_IN_ORDER)
+
+static void test_in_order_ring_silent_sequential_and_wrapping(void **state)
+{
+    struct machine *m = *state;
+    m->dev.guest_features |= F_IN_ORDER;
+    fx_write_desc(m, DESC, 14, BUF, 24, VIRTQ_DESC_F_NEXT, 15);
+    fx_write_desc(m, DESC, 15, BUF + 0x100, 16, VIRTQ_DESC_F_NEXT, 0); /* the last links to 0 */
+    fx_write_desc(m, DESC, 0, BUF + 0x200, 408, VIRTQ_DESC_F_WRITE, 0);
+    offer(m, 14);
+    assert_int_equal(sr_pop(m, 0, &m->chain), SR_OK);
+    assert_int_equal(m->chain.nseg, 3);
+    assert_int_equal(m->n_violations, 0);
+}
+
+static void test_in_order_ring_fires(void **state)
+{
+    struct machine *m = *state;
+    m->dev.guest_features |= F_IN_ORDER;
+    fx_write_desc(m, DESC, 2, BUF, 24, VIRTQ_DESC_F_NEXT, 1);
+    fx_write_desc(m, DESC, 1, BUF + 0x100, 408, VIRTQ_DESC_F_WRITE, 0);
+    offer(m, 2);
+    assert_int_equal(sr_pop(m, 0, &m->chain), SR_OK); /* followed as linked */
+    assert_int_equal(m->chain.nseg, 2);
+    assert_only(m, "split.desc.in-order-next");
+    assert_non_null(strstr(m->violations[0].message, "descriptor 2 links to 1 instead of 3"));
+}
+
+static void test_in_order_ring_silent_without_feature(void **state)
+{
+    struct machine *m = *state;
+    fx_write_desc(m, DESC, 2, BUF, 24, VIRTQ_DESC_F_NEXT, 1);
+    fx_write_desc(m, DESC, 1, BUF + 0x100, 408, VIRTQ_DESC_F_WRITE, 0);
+    offer(m, 2);
+    assert_int_equal(sr_pop(m, 0, &m->chain), SR_OK);
+    assert_int_equal(m->n_violations, 0);
+}
+
+static void test_in_order_table_silent(void **state)
+{
+    struct machine *m = *state;
+    m->dev.guest_features |= F_IN_ORDER;
+    indirect_chain(m, 0, VIRTQ_DESC_F_INDIRECT);
+    offer(m, 0);
+    assert_int_equal(sr_pop(m, 0, &m->chain), SR_OK);
+    assert_table_chain(m);
+    assert_int_equal(m->n_violations, 0);
+}
+
+static void test_in_order_table_fires(void **state)
+{
+    struct machine *m = *state;
+    m->dev.guest_features |= F_IN_ORDER;
+    fx_write_desc(m, DESC, 0, TABLE, 48, VIRTQ_DESC_F_INDIRECT, 0);
+    fx_write_desc(m, TABLE, 0, BUF, 24, VIRTQ_DESC_F_NEXT, 2);
+    fx_write_desc(m, TABLE, 2, BUF + 0x100, 408, VIRTQ_DESC_F_WRITE, 0);
+    offer(m, 0);
+    assert_int_equal(sr_pop(m, 0, &m->chain), SR_OK);
+    assert_int_equal(m->chain.nseg, 2);
+    assert_only(m, "split.indirect.in-order-sequential");
+    /* without IN_ORDER the same table is fine */
+    m->dev.guest_features &= ~F_IN_ORDER;
+    offer(m, 0);
+    assert_int_equal(sr_pop(m, 0, &m->chain), SR_OK);
+    assert_int_equal(m->n_violations, 1);
+}
+
+static void test_driver_in_order_allocates_in_ring_order(void **state)
+{
+    struct machine *m = *state;
+    struct virtq vq;
+    assert_int_equal(vq_create(&vq, 0, 4, VQ_LAYOUT_SEPARATE, 0), VIRTIO_OK);
+    assert_int_equal(vq_set_in_order(&vq), VIRTIO_OK);
+    m->dev.q[0].num = 4;
+    sr_make_live(m, 0, vq.desc_phys, vq.avail_phys, vq.used_phys);
+    m->dev.guest_features |= F_IN_ORDER;
+    int tok[3];
+    struct vq_buf out = {BUF, 24}, in = {BUF + 0x100, 408};
+    /* three chains of two descriptors in a queue of 4: 0-1, 2-3, then 0-1 again */
+    static const uint16_t heads[3] = {0, 2, 0}, nexts[3] = {1, 3, 1};
+    for (int k = 0; k < 3; k++) {
+        assert_int_equal(vq_add(&vq, &out, 1, &in, 1, &tok[k]), VIRTIO_OK);
+        uint16_t next, idx;
+        assert_true(gm_read16(&m->mem, vq.avail_phys + 4 + 2 * (k % 4), &idx));
+        assert_int_equal(idx, heads[k]);
+        assert_true(gm_read16(&m->mem, vq.desc_phys + 16 * heads[k] + 14, &next));
+        assert_int_equal(next, nexts[k]);
+        vq_kick_prepare(&vq);
+        assert_int_equal(sr_pop(m, 0, &m->chain), SR_OK);
+        sr_push(m, 0, m->chain.head, 408);
+        void *t;
+        uint32_t l;
+        assert_int_equal(vq_get_used(&vq, &t, &l), VIRTIO_OK);
+        assert_ptr_equal(t, &tok[k]);
+        assert_int_equal(l, 408);
+    }
+    assert_int_equal(vq.num_free, 4);
+    assert_int_equal(m->n_violations, 0);
+    assert_int_equal(vq_set_in_order(&vq), VIRTIO_ERR_INVALID); /* only on a fresh queue */
+    vq_destroy(&vq);
+}
+
+static void test_driver_in_order_batch(void **state)
+{
+    struct machine *m = *state;
+    struct virtq vq;
+    assert_int_equal(vq_create(&vq, 0, 8, VQ_LAYOUT_SEPARATE, 0), VIRTIO_OK);
+    assert_int_equal(vq_set_in_order(&vq), VIRTIO_OK);
+    int tok[3];
+    struct vq_buf out = {BUF, 24}, in = {BUF + 0x100, 408};
+    for (int k = 0; k < 3; k++)
+        assert_int_equal(vq_add(&vq, &out, 1, &in, 1, &tok[k]), VIRTIO_OK);
+    vq_kick_prepare(&vq);
+    /* the device writes one element for the batch: the last chain (head 4) */
+    assert_true(gm_write32(&m->mem, vq.used_phys + 4, 4));
+    assert_true(gm_write32(&m->mem, vq.used_phys + 8, 100));
+    assert_true(gm_write16(&m->mem, vq.used_phys + 2, 1));
+    void *t;
+    uint32_t l;
+    assert_int_equal(vq_get_used(&vq, &t, &l), VIRTIO_OK);
+    assert_ptr_equal(t, &tok[0]);
+    assert_int_equal(l, 0);
+    assert_int_equal(vq_get_used(&vq, &t, &l), VIRTIO_OK);
+    assert_ptr_equal(t, &tok[1]);
+    assert_int_equal(l, 0);
+    assert_int_equal(vq_get_used(&vq, &t, &l), VIRTIO_OK);
+    assert_ptr_equal(t, &tok[2]);
+    assert_int_equal(l, 100);
+    assert_int_equal(vq_get_used(&vq, &t, &l), VIRTIO_ERR_EMPTY);
+    assert_int_equal(vq.num_free, 8);
+    vq_destroy(&vq);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -627,6 +762,13 @@ int main(void)
         T(test_virtual_ring_address_fires),
         T(test_plain_bad_address_is_not_virtual),
         T(test_virtual_address_with_access_platform_is_ram_rule),
+        T(test_in_order_ring_silent_sequential_and_wrapping),
+        T(test_in_order_ring_fires),
+        T(test_in_order_ring_silent_without_feature),
+        T(test_in_order_table_silent),
+        T(test_in_order_table_fires),
+        T(test_driver_in_order_allocates_in_ring_order),
+        T(test_driver_in_order_batch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
