@@ -202,6 +202,11 @@ enum sr_result sr_pop(struct machine *m, uint32_t qi, struct sr_chain *c)
             sr_read_desc(m, q->desc, i, &d);
         }
     }
+    /* §2.6.5.2: at most 2^32 bytes in a chain (QEMU sums lengths in 32 bits and does not check). */
+    if (c->readable + c->writable > (1ull << 32))
+        machine_violation(m, "split.desc.chain-max-4g", (int)qi,
+                          "queue %u: the chain from head %u holds %llu bytes, more than 2^32", qi,
+                          head, (unsigned long long)(c->readable + c->writable));
     struct trace_event *e = machine_trace(m, TR_POP, head, avail_idx, 0, NULL);
     if (e) {
         e->queue = (uint8_t)qi;
