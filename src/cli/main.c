@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "../fakedevice/rules.h"
+#include "explain.h"
 #include "runner.h"
 #include "scenario.h"
 #include "verdict.h"
@@ -16,6 +17,7 @@
 static const char usage[] =
     "usage: vqsim run [--json FILE] [--png DIR] [-v] SCENARIO.yaml...\n"
     "       vqsim rules\n"
+    "       vqsim explain RULE-ID | --layout N [--legacy ALIGN]\n"
     "       vqsim --help | --version\n"
     "\n"
     "vqsim runs a real virtio-gpu driver against a simulated virtio-mmio device that checks every\n"
@@ -26,6 +28,7 @@ static const char usage[] =
     "  --png DIR     write each scenario's display as DIR/NAME.png\n"
     "  -v            print violations and diagnosis for passing scenarios too\n"
     "rules    list the rule catalogue (spec/rules.yaml) with section and status\n"
+    EXPLAIN_USAGE
     "\n"
     "exit status: 0 all expectations held, 1 some did not, 2 usage or scenario error\n";
 
@@ -179,6 +182,8 @@ int main(int argc, char **argv)
         return cmd_run(argc - 2, argv + 2);
     if (!strcmp(argv[1], "rules"))
         return cmd_rules();
+    if (!strcmp(argv[1], "explain"))
+        return cmd_explain(argc - 2, argv + 2, stdout, stderr);
     fprintf(stderr, "vqsim: unknown command '%s'\n%s", argv[1], usage);
     return 2;
 }

@@ -162,11 +162,17 @@ int vgpu_attach_backing(struct vgpu *g, uint32_t id, const struct virtio_gpu_mem
         e[i].length = entries[i].length;
         e[i].padding = 0;
     }
-    /* As Linux does: the command and its entry array as two device-readable buffers (the
-     * device gathers them, §2.6.4: framing is independent of the buffers' boundaries). */
+    /* With indirect tables, as Linux does: the command and its entry array as two
+     * device-readable buffers (the device gathers them, §2.6.4: framing does not depend on
+     * buffer boundaries); the table costs one ring descriptor however many entries it has.
+     * Without tables the request stays one buffer, so every command is a chain of two. */
     struct vq_buf out[2] = {{g->req_phys, (uint32_t)sizeof(*c)},
                             {g->req_phys + sizeof(*c), (uint32_t)(n * sizeof(*e))}};
-    return submit_parts(g, out, 2, sizeof(struct virtio_gpu_ctrl_hdr), VIRTIO_GPU_RESP_OK_NODATA);
+    unsigned n_out = g->ctrl.indirect && g->ctrl.num >= 3 ? 2u : 1u;
+    if (n_out == 1)
+        out[0].len += out[1].len;
+    return submit_parts(g, out, n_out, sizeof(struct virtio_gpu_ctrl_hdr),
+                        VIRTIO_GPU_RESP_OK_NODATA);
 }
 
 int vgpu_set_scanout(struct vgpu *g, uint32_t scanout, uint32_t id, struct virtio_gpu_rect r)
