@@ -225,18 +225,22 @@ void sr_push(struct machine *m, uint32_t qi, uint16_t head, uint32_t len)
     uint64_t elem = q->used + 4 + 8ull * (q->used_idx % n);
     gm_write32(&m->mem, elem, head);
     gm_write32(&m->mem, elem + 4, len);
-    /* §2.6.8.1: the element (and len) before the idx that publishes it. */
-    q->used_idx++;
-    gm_write16(&m->mem, q->used + 2, q->used_idx);
-    if (q->inuse)
-        q->inuse--;
-    exposed_on_used(m, qi, head);
-    q->pushes++;
+    /* The trace shows the two stores in the order they happen: the element, then the idx. */
     struct trace_event *e = machine_trace(m, TR_USED, elem, len, 8, NULL);
     if (e) {
         e->queue = (uint8_t)qi;
         e->aux = head;
     }
+    /* §2.6.8.1: the element (and len) before the idx that publishes it. */
+    q->used_idx++;
+    gm_write16(&m->mem, q->used + 2, q->used_idx);
+    e = machine_trace(m, TR_DEVICE, q->used + 2, q->used_idx, 2, "used.idx");
+    if (e)
+        e->queue = (uint8_t)qi;
+    if (q->inuse)
+        q->inuse--;
+    exposed_on_used(m, qi, head);
+    q->pushes++;
 }
 
 size_t sr_read(struct machine *m, const struct sr_chain *c, size_t offset, void *dst, size_t len)

@@ -399,12 +399,18 @@ static void test_used_idx_counts_elements_in_order(void **state)
         assert_true(gm_read32(&m->mem, USED + 4 + 8 * k, &id));
         assert_int_equal(id, 2 * k);
     }
-    /* each element's TR_USED event shows the idx that published it, in order */
+    /* the trace has the stores in order: element k, then used.idx = k + 1, then element k + 1 */
     long at = -1;
     for (uint32_t k = 0; k < 3; k++) {
-        at = fx_trace_find(m, (size_t)(at + 1), TR_USED, NULL, USED + 4 + 8 * k);
-        assert_true(at >= 0);
-        assert_int_equal(m->trace.ev[at].aux, 2 * k);
+        long el = fx_trace_find(m, (size_t)(at + 1), TR_USED, NULL, USED + 4 + 8 * k);
+        assert_true(el > at);
+        assert_int_equal(m->trace.ev[el].aux, 2 * k);
+        assert_int_equal(m->trace.ev[el].value, 408);
+        at = fx_trace_find(m, (size_t)el, TR_DEVICE, "used.idx", USED + 2);
+        assert_true(at > el);
+        assert_int_equal(m->trace.ev[at].value, k + 1);
+        if (k < 2) /* the next element comes after this idx */
+            assert_true(fx_trace_find(m, 0, TR_USED, NULL, USED + 4 + 8 * (k + 1)) > at);
     }
     assert_int_equal(m->n_violations, 0);
 }
