@@ -224,6 +224,22 @@ void diagnose_timeout(struct machine *m, uint32_t queue, uint64_t since, struct 
         return;
     }
 
+    /* A gpu command too short for its header: QEMU parks it and never answers (5.7.6.7). */
+    for (size_t i = 0; i < m->trace.len; i++) {
+        const struct trace_event *e = &m->trace.ev[i];
+        if (e->t < since || e->kind != TR_DEVICE || e->what != gpu_note_header_truncated)
+            continue;
+        ev(out, "chain_head", "%llu", (unsigned long long)e->addr);
+        ev(out, "readable_bytes", "%llu", (unsigned long long)e->value);
+        say(out, "command-truncated", "5.7.6.7", "Device Operation: Request header",
+            "The device took the request (descriptor chain %llu) but its readable part is %llu "
+            "bytes, shorter than the 24-byte struct virtio_gpu_ctrl_hdr every command starts "
+            "with. QEMU 7.2 parks such a command and never answers it. Describe the whole "
+            "request in the device-readable descriptors (desc.len).",
+            (unsigned long long)e->addr, (unsigned long long)e->value);
+        return;
+    }
+
     if (used) {
         say(out, "unexplained", "2.6.14", "Receiving Used Buffers From The Device",
             "The device answered %u request(s) on queue %u in the used ring the driver polls, "

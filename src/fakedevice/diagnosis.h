@@ -7,6 +7,7 @@
  *   no-notify           the driver never wrote QueueNotify for this queue (or wrote another index)
  *   avail-idx-not-advanced  notified, but avail.idx did not move past what the device had seen
  *   used-ring-mismatch  the device answered, in a used ring the driver does not read
+ *   command-truncated   a gpu request shorter than its 24-byte header (QEMU never answers it)
  *   unexplained         none of the above: the evidence is shown, nothing is guessed
  */
 #ifndef DIAGNOSIS_H

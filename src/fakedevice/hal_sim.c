@@ -65,7 +65,7 @@ void vhal_mmio_write32(uintptr_t addr, uint32_t value)
     }
     uint32_t off = (uint32_t)(addr - m->cfg.mmio_base);
     const char *note = NULL;
-    bool keep = faults_mmio_write(m, off, &value, &note);
+    bool keep = faults_mmio_write(m, &off, &value, &note);
     /* Record first, so the trace shows the write before whatever the device does about it;
      * keep the index, as the array may grow while the device works. */
     struct trace_event *e = machine_trace(m, TR_MMIO_WRITE, off, value, 4, mmio_reg_name(off));

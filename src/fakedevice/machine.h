@@ -42,6 +42,8 @@ struct machine_config {
     uint64_t mmio_base;
     uint32_t transport_version;   /* 1 legacy, 2 modern */
     uint32_t display_width, display_height;
+    uint32_t n_extra_scanouts;    /* scanouts beyond the first (QEMU's max_outputs - 1) */
+    uint32_t extra_width[15], extra_height[15];
     uint64_t device_latency_ns;   /* notify → the device looks at the queue */
     enum machine_profile profile;
     uint64_t place[4];            /* pinned first allocation per vhal_dma_use, 0 = default */

@@ -147,6 +147,16 @@ void mmio_device_set_broken(struct machine *m, const char *rule_id)
     }
 }
 
+void mmio_device_notify_config(struct machine *m)
+{
+    struct mmio_device *d = &m->dev;
+    if (!(d->status & VIRTIO_STATUS_DRIVER_OK))
+        return; /* QEMU: no configuration interrupt before DRIVER_OK */
+    d->config_generation++;
+    d->isr |= VIRTIO_MMIO_INT_CONFIG;
+    machine_trace(m, TR_IRQ, 0, d->isr, 0, "config");
+}
+
 void mmio_device_raise_used_irq(struct machine *m, uint32_t qi)
 {
     struct dev_queue *q = &m->dev.q[qi];

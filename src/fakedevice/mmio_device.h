@@ -52,6 +52,10 @@ void mmio_device_write(struct machine *m, uint32_t off, uint32_t value, const ch
  * only when VERSION_1 was negotiated. */
 void mmio_device_set_broken(struct machine *m, const char *rule_id);
 
+/* The device changed its configuration (QEMU's virtio_notify_config): after DRIVER_OK,
+ * ConfigGeneration advances and the configuration-change interrupt is raised (§4.2.2). */
+void mmio_device_notify_config(struct machine *m);
+
 /* Raise the used-buffer interrupt (InterruptStatus bit 0) unless the driver suppressed it. */
 void mmio_device_raise_used_irq(struct machine *m, uint32_t qi);
 
