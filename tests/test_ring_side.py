@@ -75,3 +75,26 @@ def test_clear_write_flag_leaves_no_room_for_the_answer(vqsim, tmp_path):
     assert r["passed"], r["failures"]
     notes = [e for e in r["trace"] if (e.get("note") or "").startswith("replayed bug clear-write-flag")]
     assert len(notes) == 1 and notes[0]["value"] == "0x0"
+
+
+def test_clean_in_order_runs_take_descriptors_in_ring_order(all_results):
+    by_name = all_results[2]
+    r = by_name["modern-display-in-order"]
+    assert r["passed"], r["failures"]
+    assert r["violations"] == [] and "in_order" in r["device"]["negotiated"]
+    heads = [e["head"] for e in r["trace"] if e["kind"] == "pop"]
+    assert heads == [(2 * k) % 16 for k in range(len(heads))]  # chains of two, in ring order
+    r = by_name["modern-display-in-order-indirect"]
+    assert r["passed"], r["failures"]
+    heads = [e["head"] for e in r["trace"] if e["kind"] == "pop"]
+    assert heads == list(range(len(heads)))  # one ring descriptor per command
+
+
+def test_used_element_then_used_idx_in_the_trace(all_results):
+    r = all_results[2]["modern-display"]
+    ev = r["trace"]
+    used = [i for i, e in enumerate(ev) if e["kind"] == "used"]
+    idx = [i for i, e in enumerate(ev) if e["kind"] == "device" and e.get("what") == "used.idx"]
+    assert len(used) == len(idx) > 0
+    for k, (u, i) in enumerate(zip(used, idx)):
+        assert u < i and ev[i]["value"] == k + 1 and ev[i]["addr"] == hex(int(ev[u]["addr"], 16) - 4 - 8 * (k % 16) + 2)
