@@ -320,9 +320,23 @@ static void finish_step(struct run_ctx *c, struct step_result *sr, int rc, uint3
         size_t l = strlen(sr->detail);
         snprintf(sr->detail + l, sizeof(sr->detail) - l, ": %s", vgpu_status_name(rc));
     }
-    if (rc == VIRTIO_ERR_TIMEOUT && !c->r->has_diag) {
-        diagnose_timeout(&c->r->m, queue, sr->t, &c->r->diag);
-        c->r->has_diag = true;
+    /* Diagnose the first request that got no answer (or one the driver could not use). */
+    if ((sr->status == ST_TIMEOUT || sr->status == ST_DEVICE_ERROR) && !c->r->has_diag) {
+        const struct vgpu *g = &c->r->gpu;
+        struct diag_request rq = {
+            .kind = sr->status != ST_TIMEOUT ? DIAG_BAD_RESPONSE
+                    : !c->r->driver_up && !g->ctrl.state ? DIAG_REGISTER_WAIT /* init: no request */
+                                                         : DIAG_TIMEOUT,
+            .queue = queue, .since = sr->t};
+        if (g->ctrl.state) { /* the kernel knows where its driver put the queue */
+            rq.driver = (struct diag_driver_view){true, g->ctrl.desc_phys, g->ctrl.avail_phys,
+                                                  g->ctrl.used_phys, g->ctrl.num,
+                                                  g->wait == VGPU_WAIT_INTERRUPT};
+        } else {
+            rq.driver.waits_for_interrupt = c->s->wait == VGPU_WAIT_INTERRUPT;
+        }
+        diagnose(&c->r->m, &rq, &c->r->diag);
+        c->r->has_diag = c->r->diag.n_causes > 0;
     }
 }
 
@@ -529,6 +543,23 @@ static void judge(const struct scenario *sc, const struct run_options *o, struct
         if (!got || strcmp(got, sc->expect_cause) != 0)
             failure(r, "expected diagnosis %s, got %s", sc->expect_cause, got ? got : "none");
     }
+    if (sc->expect_causes_set) {
+        char want[400] = "", got[400] = "";
+        for (uint32_t i = 0; i < sc->n_expect_causes; i++)
+            snprintf(want + strlen(want), sizeof(want) - strlen(want), "%s%s", i ? ", " : "",
+                     sc->expect_causes[i]);
+        for (int i = 0; r->has_diag && i < r->diag.n_causes; i++)
+            snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s", i ? ", " : "",
+                     r->diag.causes[i].id);
+        if (strcmp(want, got) != 0)
+            failure(r, "expected the causes [%s], got [%s]", want, got);
+    }
+    for (uint32_t i = 0; i < sc->n_expect_evidence; i++) {
+        const char *k = sc->expect_evidence[i].key, *v = sc->expect_evidence[i].value;
+        const char *got = r->has_diag ? diag_evidence_get(&r->diag, k) : NULL;
+        if (!got || strcmp(got, v) != 0)
+            failure(r, "expected diagnosis evidence %s = %s, got %s", k, v, got ? got : "none");
+    }
     for (uint32_t i = 0; i < sc->n_displays; i++)
         judge_display(sc, o, r, &sc->displays[i]);
 }
@@ -555,13 +586,16 @@ int run_scenario(const struct scenario *sc, const struct run_options *o, struct 
     }
     r->machine_ok = true;
     r->m.faults = sc->faults;
+    memcpy(r->m.dfaults.f, sc->dfaults.f, sizeof(sc->dfaults.f));
+    r->m.dfaults.n = sc->dfaults.n;
     machine_set_current(&r->m);
 
     struct run_ctx c = {.s = sc, .r = r, .mode_w = 1024, .mode_h = 768};
     struct vgpu_config gc = {.mmio_base = (uintptr_t)sc->mmio_base, .queue_size = sc->queue_size,
                              .layout = sc->layout, .legacy_align = sc->queue_align,
-                             .timeout_ns = sc->timeout_ns, .features = sc->driver_features,
-                             .fences = sc->fences, .cursor = sc->cursor};
+                             .timeout_ns = sc->timeout_ns, .wait = sc->wait,
+                             .features = sc->driver_features, .fences = sc->fences,
+                             .cursor = sc->cursor};
     struct step_result *init = &r->steps[r->n_steps++];
     init->name = "init";
     init->t = r->m.now;

@@ -9,6 +9,7 @@
 
 #include "../driver/virtio_hal.h"
 #include "../driver/virtio_spec.h"
+#include "../fakedevice/diagnosis.h"
 #include "../fakedevice/mmio_device.h"
 #include "../fakedevice/rules.h"
 #include "../util/yaml_tree.h"
@@ -27,7 +28,7 @@ static int fail(struct ctx *c, const struct ynode *at, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static int fail(struct ctx *c, const struct ynode *at, const char *fmt, ...)
 {
-    char msg[400];
+    char msg[800];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -109,7 +110,7 @@ static int choose(struct ctx *c, const struct ynode *map, const char *key,
             return 0;
         }
     }
-    char list[200] = "";
+    char list[600] = "";
     for (int i = 0; names[i]; i++) {
         strncat(list, names[i], sizeof(list) - strlen(list) - 1);
         if (names[i + 1])
@@ -220,7 +221,7 @@ static int parse_device(struct ctx *c, const struct ynode *d, struct scenario *s
 static int parse_driver(struct ctx *c, const struct ynode *d, struct scenario *s)
 {
     static const char *const keys[] = {"queue_size", "layout", "queue_align", "timeout_ms",
-                                       "place", "features", "fences", NULL};
+                                       "place", "wait", "features", "fences", NULL};
     if (check_keys(c, d, "driver", keys))
         return -1;
     uint32_t qs = s->queue_size;
@@ -232,6 +233,11 @@ static int parse_driver(struct ctx *c, const struct ynode *d, struct scenario *s
     if (choose(c, d, "layout", layouts, &lay))
         return -1;
     s->layout = (enum vq_layout_kind)lay;
+    static const char *const waits[] = {"poll", "interrupt", NULL};
+    int wait = (int)s->wait;
+    if (choose(c, d, "wait", waits, &wait))
+        return -1;
+    s->wait = wait ? VGPU_WAIT_INTERRUPT : VGPU_WAIT_POLL;
     const struct ynode *qa = ymap_get(d, "queue_align");
     if (get_u32(c, d, "queue_align", 1, 1u << 16, &s->queue_align))
         return -1;
@@ -434,6 +440,65 @@ static int parse_bug(struct ctx *c, const struct ynode *b, struct scenario *s)
                         kind);
     }
     s->faults.n++;
+    return 0;
+}
+
+/* One entry of `device_faults:` — a name, or a one-key mapping name: {selectors…}. */
+static int parse_device_fault(struct ctx *c, const struct ynode *b, struct scenario *s)
+{
+    const char *name;
+    const struct ynode *a = NULL;
+    if (b->kind == YN_SCALAR) {
+        name = b->str;
+    } else if (b->kind == YN_MAP && b->n == 1) {
+        name = ymap_key(b, 0)->str;
+        a = ymap_val(b, 0);
+        if (yscalar_is_null(a))
+            a = NULL;
+    } else {
+        return fail(c, b, "a device fault is a name or a one-key mapping, e.g. "
+                          "'- never-respond: {nth: 2}'");
+    }
+    if (s->dfaults.n >= DF_MAX)
+        return fail(c, b, "at most %d device faults per scenario", DF_MAX);
+    int k = -1;
+    for (int i = 0; device_fault_names[i]; i++)
+        if (!strcmp(device_fault_names[i], name))
+            k = i;
+    if (k < 0) {
+        char list[300] = "";
+        for (int i = 0; device_fault_names[i]; i++) {
+            strncat(list, device_fault_names[i], sizeof(list) - strlen(list) - 1);
+            if (device_fault_names[i + 1])
+                strncat(list, ", ", sizeof(list) - strlen(list) - 1);
+        }
+        return fail(c, b->kind == YN_MAP ? ymap_key(b, 0) : b,
+                    "unknown device fault '%s' (expected one of: %s)", name, list);
+    }
+    struct device_fault *f = &s->dfaults.f[s->dfaults.n];
+    memset(f, 0, sizeof(*f));
+    f->kind = (enum df_kind)k;
+    f->nth = 1;
+    if (f->kind == DF_RESPOND_LATE && (!a || !ymap_get(a, "delay_us")))
+        return fail(c, a ? a : b, "respond-late needs 'delay_us'");
+    if (a) {
+        static const char *const k1[] = {"queue", "nth", "from_nth", "after_us", NULL};
+        static const char *const k2[] = {"queue", "nth", "from_nth", "after_us", "delay_us", NULL};
+        if (check_keys(c, a, name, f->kind == DF_RESPOND_LATE ? k2 : k1))
+            return -1;
+        uint64_t after = 0, delay = 0;
+        if (get_u32(c, a, "queue", 0, MMIO_NUM_QUEUES - 1, &f->queue) ||
+            get_u32(c, a, "nth", 0, 1000000, &f->nth) ||
+            get_u32(c, a, "from_nth", 1, 1000000, &f->from_nth) ||
+            get_u64(c, a, "after_us", 0, 3600000000ull, &after) ||
+            get_u64(c, a, "delay_us", 1, 3600000000ull, &delay))
+            return -1;
+        if (ymap_get(a, "nth") && ymap_get(a, "from_nth"))
+            return fail(c, ymap_get(a, "from_nth"), "give 'nth' or 'from_nth', not both");
+        f->after_ns = after * 1000;
+        f->delay_ns = delay * 1000;
+    }
+    s->dfaults.n++;
     return 0;
 }
 
@@ -645,9 +710,8 @@ static int parse_step(struct ctx *c, const struct ynode *n, struct scenario_step
 
 static const char *const outcomes[] = {"ok", "timeout", "violation", "device-error",
                                        "driver-error", NULL};
-static const char *const causes[] = {"device-broken", "queue-not-ready", "no-notify",
-                                     "avail-idx-not-advanced", "used-ring-mismatch",
-                                     "command-truncated", "unexplained", NULL};
+/* The cause ids are the diagnosis engine's. */
+static const char *const *const causes = diag_cause_ids;
 
 bool outcome_valid(const char *s)
 {
@@ -718,7 +782,8 @@ static int parse_display(struct ctx *c, const struct ynode *d, struct scenario *
 
 static int parse_expect(struct ctx *c, const struct ynode *e, struct scenario *s)
 {
-    static const char *const keys[] = {"outcome", "violations", "cause", "display", NULL};
+    static const char *const keys[] = {"outcome", "violations", "cause", "causes", "evidence",
+                                       "display", NULL};
     if (check_keys(c, e, "expect", keys))
         return -1;
     int o = 0;
@@ -747,6 +812,42 @@ static int parse_expect(struct ctx *c, const struct ynode *e, struct scenario *s
         if (choose(c, e, "cause", causes, &cause))
             return -1;
         s->expect_cause = strdup(causes[cause]);
+    }
+    const struct ynode *cl = ymap_get(e, "causes");
+    if (cl) {
+        if (cl->kind != YN_SEQ)
+            return fail(c, cl, "'causes' must be a list of cause ids, first cause first");
+        s->expect_causes_set = true;
+        for (size_t i = 0; i < cl->n; i++) {
+            const struct ynode *id = cl->items[i];
+            int k = -1;
+            for (int j = 0; id->kind == YN_SCALAR && causes[j]; j++)
+                if (!strcmp(causes[j], id->str))
+                    k = j;
+            if (k < 0)
+                return fail(c, id, "unknown cause id (expected one of the ids in README.md, "
+                                   "e.g. queue-not-ready, no-notify, device-broken)");
+            if (s->n_expect_causes >= SCENARIO_MAX_EXPECT_CAUSES)
+                return fail(c, id, "at most %d causes", SCENARIO_MAX_EXPECT_CAUSES);
+            s->expect_causes[s->n_expect_causes++] = strdup(causes[k]);
+        }
+    }
+    const struct ynode *ev = ymap_get(e, "evidence");
+    if (ev) {
+        if (ev->kind != YN_MAP)
+            return fail(c, ev, "'evidence' must be a mapping of evidence key to value");
+        for (size_t i = 0; i < ev->n; i++) {
+            const struct ynode *k = ymap_key(ev, i), *val = ymap_val(ev, i);
+            if (val->kind != YN_SCALAR || yscalar_is_null(val))
+                return fail(c, val, "evidence '%s' must be a scalar (the value as the diagnosis "
+                                  "shows it, e.g. 0x40101000)", k->str);
+            if (s->n_expect_evidence >= SCENARIO_MAX_EXPECT_EVIDENCE)
+                return fail(c, k, "at most %d evidence keys", SCENARIO_MAX_EXPECT_EVIDENCE);
+            s->expect_evidence[s->n_expect_evidence].key = strdup(k->str);
+            s->expect_evidence[s->n_expect_evidence].value = strdup(val->str);
+            s->expect_evidence[s->n_expect_evidence].line = k->line;
+            s->n_expect_evidence++;
+        }
     }
     const struct ynode *d = ymap_get(e, "display");
     if (d && d->kind == YN_SEQ) {
@@ -780,7 +881,7 @@ static void defaults(struct scenario *s)
 static int parse(struct ctx *c, const struct ynode *root, struct scenario *s)
 {
     static const char *const keys[] = {"name", "description", "device", "driver", "bugs",
-                                       "steps", "expect", NULL};
+                                       "device_faults", "steps", "expect", NULL};
     if (check_keys(c, root, "the scenario", keys))
         return -1;
     const char *name = NULL, *desc = NULL;
@@ -812,6 +913,14 @@ static int parse(struct ctx *c, const struct ynode *root, struct scenario *s)
             return fail(c, bugs, "'bugs' must be a list");
         for (size_t i = 0; i < bugs->n; i++)
             if (parse_bug(c, bugs->items[i], s))
+                return -1;
+    }
+    const struct ynode *dfl = ymap_get(root, "device_faults");
+    if (dfl) {
+        if (dfl->kind != YN_SEQ)
+            return fail(c, dfl, "'device_faults' must be a list");
+        for (size_t i = 0; i < dfl->n; i++)
+            if (parse_device_fault(c, dfl->items[i], s))
                 return -1;
     }
     const struct ynode *steps = ymap_get(root, "steps");
@@ -887,6 +996,12 @@ void scenario_free(struct scenario *s)
     for (uint32_t i = 0; i < s->n_displays; i++) {
         free(s->displays[i].sha256);
         free(s->displays[i].png);
+    }
+    for (uint32_t i = 0; i < s->n_expect_causes; i++)
+        free(s->expect_causes[i]);
+    for (uint32_t i = 0; i < s->n_expect_evidence; i++) {
+        free(s->expect_evidence[i].key);
+        free(s->expect_evidence[i].value);
     }
     memset(s, 0, sizeof(*s));
 }

@@ -9,7 +9,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "../driver/virtio_gpu.h"
 #include "../driver/virtqueue.h"
+#include "../fakedevice/device_faults.h"
 #include "../fakedevice/faults.h"
 
 enum step_kind {
@@ -79,6 +81,8 @@ struct display_expect {
 
 #define SCENARIO_MAX_STEPS 64
 #define SCENARIO_MAX_EXPECT_VIOLATIONS 16
+#define SCENARIO_MAX_EXPECT_CAUSES 6
+#define SCENARIO_MAX_EXPECT_EVIDENCE 16
 
 struct scenario {
     char *file;
@@ -99,11 +103,14 @@ struct scenario {
     uint32_t queue_align;
     uint64_t timeout_ns;
     uint64_t place[4];           /* by enum vhal_dma_use */
+    enum vgpu_wait wait;         /* poll (default) | interrupt */
     uint64_t driver_features;    /* optional features the driver accepts when offered */
     bool fences;                 /* fence every control command (default true) */
     bool cursor;                 /* set up the cursor queue (when a step uses the cursor) */
     /* bugs */
     struct fault_list faults;
+    /* device_faults (only the list part is filled) */
+    struct device_faults dfaults;
     /* steps */
     struct scenario_step steps[SCENARIO_MAX_STEPS];
     uint32_t n_steps;
@@ -114,6 +121,14 @@ struct scenario {
     char *expect_cause;
     struct display_expect displays[SCENARIO_MAX_DISPLAYS];
     uint32_t n_displays;
+    char *expect_causes[SCENARIO_MAX_EXPECT_CAUSES];  /* the whole list, in order */
+    uint32_t n_expect_causes;
+    bool expect_causes_set;
+    struct {
+        char *key, *value;
+        int line;
+    } expect_evidence[SCENARIO_MAX_EXPECT_EVIDENCE];
+    uint32_t n_expect_evidence;
 };
 
 /* Load and validate a scenario file. Returns 0, or -1 with "file:line:col: message" in err. */

@@ -213,6 +213,7 @@ static void json_trace(struct jw *w, const struct run_result *r)
         case TR_IRQ:
             jw_khex(w, "value", e->value);
             jw_kstr(w, "what", e->what);
+            jw_kbool(w, "line_rose", e->aux != 0); /* false: InterruptStatus was already set */
             break;
         case TR_VIOLATION:
             jw_kstr(w, "rule", e->what);
@@ -232,6 +233,22 @@ static void json_trace(struct jw *w, const struct run_result *r)
         jw_obj_end(w);
     }
     jw_arr_end(w);
+}
+
+/* The fields of one cause, inside an open object. */
+static void json_cause(struct jw *w, const struct diag_cause *c)
+{
+    if (c == NULL)
+        return;
+    jw_kstr(w, "cause", c->id);
+    jw_kstr(w, "section", c->section);
+    jw_kstr(w, "title", c->title);
+    jw_kstr(w, "message", c->message);
+    jw_key(w, "evidence");
+    jw_obj_begin(w);
+    for (int i = 0; i < c->n_evidence; i++)
+        jw_kstr(w, c->evidence[i].key, c->evidence[i].value);
+    jw_obj_end(w);
 }
 
 void verdict_json_scenario(struct jw *w, const struct scenario *s, const struct run_result *r)
@@ -303,17 +320,17 @@ void verdict_json_scenario(struct jw *w, const struct scenario *s, const struct 
     jw_key(w, "diagnosis");
     if (!r->has_diag || !r->diag.cause) {
         jw_null(w);
-    } else {
+    } else { /* the first cause, flat (as schema 1 always had it), then every cause in order */
         jw_obj_begin(w);
-        jw_kstr(w, "cause", r->diag.cause);
-        jw_kstr(w, "section", r->diag.section);
-        jw_kstr(w, "title", r->diag.title);
-        jw_kstr(w, "message", r->diag.message);
-        jw_key(w, "evidence");
-        jw_obj_begin(w);
-        for (int i = 0; i < r->diag.n_evidence; i++)
-            jw_kstr(w, r->diag.evidence[i].key, r->diag.evidence[i].value);
-        jw_obj_end(w);
+        json_cause(w, &r->diag.causes[0]);
+        jw_key(w, "causes");
+        jw_arr_begin(w);
+        for (int i = 0; i < r->diag.n_causes; i++) {
+            jw_obj_begin(w);
+            json_cause(w, &r->diag.causes[i]);
+            jw_obj_end(w);
+        }
+        jw_arr_end(w);
         jw_obj_end(w);
     }
 
@@ -328,6 +345,54 @@ void verdict_json_scenario(struct jw *w, const struct scenario *s, const struct 
     json_queues(w, r);
     json_trace(w, r);
     jw_obj_end(w);
+}
+
+/* Print `text` wrapped at 100 columns, every line indented by `indent` spaces, the first line
+ * after `lead` (already printed, `lead_len` columns). */
+static void print_wrapped(FILE *f, const char *text, int indent, int lead_len)
+{
+    const int width = 100;
+    int col = lead_len;
+    const char *p = text;
+    while (*p) {
+        while (*p == ' ')
+            p++;
+        const char *e = p;
+        while (*e && *e != ' ')
+            e++;
+        int wl = (int)(e - p);
+        if (wl == 0)
+            break;
+        if (col > indent && col + 1 + wl > width) {
+            fprintf(f, "\n%*s", indent, "");
+            col = indent;
+        } else if (col > indent) {
+            fputc(' ', f);
+            col++;
+        }
+        fwrite(p, 1, (size_t)wl, f);
+        col += wl;
+        p = e;
+    }
+    fputc('\n', f);
+}
+
+/* Every cause, first cause first: a paragraph a person can act on, then the evidence. */
+static void print_diagnosis(FILE *f, const struct diagnosis *d)
+{
+    for (int i = 0; i < d->n_causes; i++) {
+        const struct diag_cause *c = &d->causes[i];
+        char lead[160];
+        if (d->n_causes > 1)
+            snprintf(lead, sizeof(lead), "    diagnosis %d/%d %s (§%s %s):", i + 1, d->n_causes,
+                     c->id, c->section, c->title);
+        else
+            snprintf(lead, sizeof(lead), "    diagnosis %s (§%s %s):", c->id, c->section, c->title);
+        fputs(lead, f);
+        print_wrapped(f, c->message, 6, (int)strlen(lead));
+        for (int k = 0; k < c->n_evidence; k++)
+            fprintf(f, "      %s = %s\n", c->evidence[k].key, c->evidence[k].value);
+    }
 }
 
 void verdict_print(FILE *f, const struct scenario *s, const struct run_result *r, bool verbose)
@@ -357,9 +422,6 @@ void verdict_print(FILE *f, const struct scenario *s, const struct run_result *r
         fprintf(f, "    violation %s (§%s %s, %s) at %llu ns: %s\n", v->rule->id, v->rule->section,
                 v->rule->title, v->rule->level, (unsigned long long)v->t, v->message);
     }
-    if (r->has_diag && r->diag.cause) {
-        fprintf(f, "    diagnosis %s (§%s): %s\n", r->diag.cause, r->diag.section, r->diag.message);
-        for (int i = 0; i < r->diag.n_evidence; i++)
-            fprintf(f, "      %s = %s\n", r->diag.evidence[i].key, r->diag.evidence[i].value);
-    }
+    if (r->has_diag)
+        print_diagnosis(f, &r->diag);
 }

@@ -26,8 +26,7 @@ static int cursor_cmd(struct vgpu *g, uint32_t type, uint32_t scanout, uint32_t 
     int rc = vq_add(&g->cursorq, &out, 1, NULL, 0, g->cur_req);
     if (rc != VIRTIO_OK)
         return rc;
-    if (vq_kick_prepare(&g->cursorq))
-        vmmio_notify(&g->mmio, VIRTIO_GPU_QUEUE_CURSOR);
+    vgpu_kick(g, &g->cursorq, VIRTIO_GPU_QUEUE_CURSOR);
     g->last_resp_type = 0;
     g->last_fence_id = 0;
     void *token = 0;

@@ -19,7 +19,11 @@ int vgpu_submit(struct vgpu *g, struct vgpu_slot *s, uint32_t req_len, uint32_t 
 /* The same with the request as n_out device-readable pieces out[] (inside s->req). */
 int vgpu_submit_parts(struct vgpu *g, struct vgpu_slot *s, const struct vq_buf *out,
                       unsigned n_out, uint32_t resp_len, uint32_t expect_type);
-/* Bounded wait for an element of `vq` (back-off polling); VIRTIO_ERR_TIMEOUT at the deadline. */
+/* Publish what was added to vq and notify queue `queue` unless the device suppressed it; in
+ * interrupt mode, first ask for the interrupt the driver is about to sleep on. */
+void vgpu_kick(struct vgpu *g, struct virtq *vq, uint32_t queue);
+/* Bounded wait for an element of `vq` (back-off polling, or interrupt then ring in interrupt
+ * mode); VIRTIO_ERR_TIMEOUT at the deadline. */
 int vgpu_wait_used(struct vgpu *g, struct virtq *vq, void **token, uint32_t *len);
 
 #endif /* GPU_INTERNAL_H */

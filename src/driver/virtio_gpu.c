@@ -64,6 +64,7 @@ int vgpu_init(struct vgpu *g, const struct vgpu_config *cfg)
     vgpu_zero(g, sizeof(*g));
     g->timeout_ns = cfg->timeout_ns ? cfg->timeout_ns : 5000000000ull;
     g->fences = cfg->fences;
+    g->wait = cfg->wait;
     int rc = vmmio_probe(&g->mmio, cfg->mmio_base, g->timeout_ns);
     if (rc != VIRTIO_OK)
         return rc;
@@ -132,6 +133,24 @@ void vgpu_hdr_init(struct virtio_gpu_ctrl_hdr *h, uint32_t type)
     h->type = type;
 }
 
+/* The interrupt handler: true when the line rose since the last look; then it reads
+ * InterruptStatus and acknowledges what it handles (§4.2.3.4), as a kernel's handler does. */
+static bool irq_arrived(struct vgpu *g)
+{
+    if (vhal_irq_take() == 0)
+        return false;
+    vmmio_ack_interrupt(&g->mmio);
+    return true;
+}
+
+void vgpu_kick(struct vgpu *g, struct virtq *vq, uint32_t queue)
+{
+    if (g->wait == VGPU_WAIT_INTERRUPT) /* about to sleep on the interrupt: ask for it */
+        vq_enable_interrupts(vq);
+    if (vq_kick_prepare(vq))
+        vmmio_notify(&g->mmio, queue);
+}
+
 struct vgpu_slot *vgpu_slot_get(struct vgpu *g)
 {
     if (!g->batching)
@@ -157,7 +176,9 @@ int vgpu_wait_used(struct vgpu *g, struct virtq *vq, void **token, uint32_t *len
     uint64_t delay = 1000;
     int rc;
     for (;;) {
-        rc = vq_get_used(vq, token, len);
+        rc = VIRTIO_ERR_EMPTY; /* interrupt mode looks at the ring only after an interrupt */
+        if (g->wait != VGPU_WAIT_INTERRUPT || irq_arrived(g))
+            rc = vq_get_used(vq, token, len);
         if (rc != VIRTIO_ERR_EMPTY)
             break;
         if (vhal_now_ns() >= deadline) {
@@ -266,8 +287,7 @@ int vgpu_submit_parts(struct vgpu *g, struct vgpu_slot *s, const struct vq_buf *
         g->max_inflight = inflight;
     if (g->batching)
         return VIRTIO_OK; /* published by vgpu_batch_end */
-    if (vq_kick_prepare(&g->ctrl))
-        vmmio_notify(&g->mmio, VIRTIO_GPU_QUEUE_CONTROL);
+    vgpu_kick(g, &g->ctrl, VIRTIO_GPU_QUEUE_CONTROL);
     g->last_resp_type = 0;
     g->last_used_len = 0;
     rc = collect(g);
@@ -291,8 +311,7 @@ int vgpu_batch_end(struct vgpu *g)
     g->batching = false;
     if (g->stalled)
         return VIRTIO_ERR_BROKEN;
-    if (vq_kick_prepare(&g->ctrl)) /* one notification for everything queued */
-        vmmio_notify(&g->mmio, VIRTIO_GPU_QUEUE_CONTROL);
+    vgpu_kick(g, &g->ctrl, VIRTIO_GPU_QUEUE_CONTROL); /* one notification for everything queued */
     int rc = collect(g);
     for (uint32_t i = 0; i < VGPU_MAX_INFLIGHT; i++) {
         struct vgpu_slot *s = &g->slot[i];

@@ -61,12 +61,20 @@ int vgpu_status_from_response(uint32_t type, uint32_t expect);
      (1ull << VIRTIO_F_NOTIFY_ON_EMPTY) | (1ull << VIRTIO_F_ANY_LAYOUT) |                        \
      (1ull << VIRTIO_F_IN_ORDER))
 
+/* How the driver waits for an answer (§2.6.14 allows both). */
+enum vgpu_wait {
+    VGPU_WAIT_POLL = 0,      /* read used.idx until it moves (interrupts acknowledged after) */
+    VGPU_WAIT_INTERRUPT = 1, /* sleep until the interrupt line rises; the handler reads
+                              * InterruptStatus and acknowledges it (§4.2.3.4), then used.idx */
+};
+
 struct vgpu_config {
     uintptr_t mmio_base;
     uint16_t queue_size;        /* control queue entries (≤ QueueNumMax) */
     enum vq_layout_kind layout; /* modern devices: SEPARATE or PACKED */
     uint32_t legacy_align;      /* legacy devices: QueueAlign (a power of two, usually 4096) */
     uint64_t timeout_ns;        /* per command and per register wait */
+    enum vgpu_wait wait;
     uint64_t features;          /* optional features to accept when offered (§2.2), within
                                  * VGPU_DRIVER_FEATURES */
     bool fences;                /* fence every control command (§5.7.6.7) */
@@ -97,6 +105,7 @@ struct vgpu {
     struct vgpu_slot slot[VGPU_MAX_INFLIGHT];
     void *req;                  /* slot 0's buffers: the one-at-a-time path */
     void *resp;
+    enum vgpu_wait wait;
     uint64_t req_phys, resp_phys;
     void *cur_req;              /* cursor request buffer */
     uint64_t cur_req_phys;

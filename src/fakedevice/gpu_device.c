@@ -10,7 +10,8 @@
 #define GPU_MAX_BACKING_ENTRIES 16384u
 #define GPU_MIN_SCANOUT 16u            /* QEMU refuses smaller scanout rectangles */
 
-const char gpu_note_header_truncated[] = "command shorter than the 24-byte header: never answered";
+const char gpu_note_short_header[] = "command shorter than the 24-byte header: never answered";
+const char gpu_note_resp_truncated[] = "response truncated: the writable buffer is too short";
 
 const char *scanout_state_name(enum scanout_state s)
 {
@@ -497,7 +498,10 @@ void gpu_device_process_queue(struct machine *m, uint32_t qi)
         struct virtio_gpu_ctrl_hdr hdr;
         if (sr_read(m, c, 0, &hdr, sizeof(hdr)) < sizeof(hdr)) {
             /* QEMU parks such a command forever: it is never answered. */
-            machine_trace(m, TR_DEVICE, c->head, c->readable, 0, gpu_note_header_truncated);
+            struct trace_event *e = machine_trace(m, TR_DEVICE, c->head, c->readable, 0,
+                                                  gpu_note_short_header);
+            if (e)
+                e->queue = (uint8_t)qi;
             continue;
         }
         union {
@@ -541,6 +545,14 @@ void gpu_device_process_queue(struct machine *m, uint32_t qi)
         }
         /* used.len = bytes actually written (a short writable area truncates, as QEMU). */
         size_t written = sr_write(m, c, &resp, resp_len);
+        if (written < resp_len) { /* QEMU: "response size incorrect", still returned */
+            struct trace_event *e = machine_trace(m, TR_DEVICE, c->head, resp_len, 0,
+                                                  gpu_note_resp_truncated);
+            if (e) {
+                e->queue = (uint8_t)qi;
+                e->aux = (uint32_t)written;
+            }
+        }
         sr_push(m, qi, c->head, (uint32_t)written);
         pushed++;
     }

@@ -66,6 +66,13 @@ struct gpu_device {
     uint32_t display_events;
 };
 
+/* Trace `what` strings the diagnosis looks for (compare by pointer): a command shorter than the
+ * 24-byte header (addr = head, value = readable bytes; never answered, as QEMU parks it), and a
+ * response cut short by a small writable buffer (addr = head, value = response size, aux =
+ * bytes written). */
+extern const char gpu_note_short_header[];
+extern const char gpu_note_resp_truncated[];
+
 void gpu_device_init(struct gpu_device *g, uint32_t width, uint32_t height);
 /* One more scanout (QEMU's max_outputs), reported enabled: as QEMU once its display UI has
  * sized that output (at realize QEMU enables only output 0). False when there are
@@ -84,8 +91,6 @@ void gpu_device_config_write(struct machine *m, uint32_t off, uint32_t value, co
 int gpu_device_display_change(struct machine *m, uint32_t scanout, uint32_t width,
                               uint32_t height, bool enabled);
 const char *scanout_state_name(enum scanout_state s);
-/* The trace note of a command shorter than its header (never answered; compare by pointer). */
-extern const char gpu_note_header_truncated[];
 /* Convert one pixel of a 2D format to R,G,B; false for an unknown format. */
 bool gpu_format_to_rgb(uint32_t format, const uint8_t *px, uint8_t rgb[3]);
 const struct gpu_resource *gpu_find_resource(const struct gpu_device *g, uint32_t id);

@@ -157,6 +157,18 @@ void vhal_mb(void) { barrier("mb"); }
 void vhal_rmb(void) { barrier("rmb"); }
 void vhal_wmb(void) { barrier("wmb"); }
 
+uint32_t vhal_irq_take(void)
+{
+    struct machine *m = mach();
+    if (!m)
+        return 0;
+    m->irq_wait.checks++;
+    m->irq_wait.last_check_at = m->now;
+    uint32_t n = m->dev.irq_edges - m->irq_wait.taken;
+    m->irq_wait.taken = m->dev.irq_edges;
+    return n;
+}
+
 uint64_t vhal_now_ns(void)
 {
     struct machine *m = mach();
