@@ -84,14 +84,14 @@ def test_weak_memory_hang_is_tied_to_the_barrier(all_results):
 
 
 def test_driver_accepts_only_features_it_implements(vqsim, tmp_path):
-    """driver.features asks; the driver still accepts only what it implements (one mask in
-    virtio_gpu.c, built from the ring features of virtqueue.h) and what the device offers."""
+    """driver.features asks; the driver still accepts only what it implements (one mask,
+    VGPU_DRIVER_FEATURES in virtio_gpu.h) and what the device offers."""
     import json
     import yaml
     from conftest import run
     spec = yaml.safe_load((ROOT / "scenarios" / "barriers" / "event-idx-clean.yaml").read_text())
-    spec["device"]["offer"] = ["in_order", "ring_packed"]
-    spec["driver"]["features"] = ["event_idx", "in_order", "ring_packed"]
+    spec["device"]["offer"] = ["ring_packed", "order_platform"]
+    spec["driver"]["features"] = ["event_idx", "ring_packed", "order_platform"]
     f = tmp_path / "s.yaml"
     f.write_text(yaml.safe_dump(spec))
     out = tmp_path / "r.json"

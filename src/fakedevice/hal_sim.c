@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "../driver/virtio_hal.h"
+#include "exposed_snapshot.h"
+#include "legacy_layout.h"
 #include "machine.h"
 
 static struct machine *mach(void) { return machine_current(); }
@@ -121,8 +123,11 @@ static void ring_store(volatile void *p, uint64_t v, uint8_t size)
     struct trace_event *e = machine_trace(m, TR_RING_STORE, gpa, v, size, NULL);
     if (e)
         e->note = note;
-    if (gpa != UINT64_MAX)
+    if (gpa != UINT64_MAX) {
+        exposed_on_driver_store(m, gpa, size);
+        faults_after_ring_store(m, gpa);
         bc_ring_store(m, gpa, old, v, size);
+    }
 }
 
 static uint64_t ring_load(const volatile void *p, uint8_t size)
@@ -150,6 +155,7 @@ static uint64_t ring_load(const volatile void *p, uint8_t size)
     struct trace_event *e = machine_trace(m, TR_RING_LOAD, gpa, v, size, NULL);
     if (e && note)
         e->note = note;
+    legacy_layout_on_driver_load(m, gpa, size);
     return v;
 }
 

@@ -1,6 +1,8 @@
 /* machine.c — see machine.h. */
 #include "machine.h"
 
+#include "exposed_snapshot.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +46,7 @@ void machine_destroy(struct machine *m)
 {
     gpu_device_destroy(&m->gpu);
     bc_free(&m->bc);
+    exposed_free(m);
     trace_free(&m->trace);
     free(m->violations);
     gm_destroy(&m->mem);

@@ -78,6 +78,8 @@ struct machine {
     } irq_wait;
     struct barrier_check bc;      /* barrier pairing analysis (barrier_check.h) */
     struct notify_state notify;   /* notification suppression, both sides (notify_checks.h) */
+    struct exposed_state *exposed;/* copies of exposed chains (exposed_snapshot.c) */
+    bool legacy_layout_reported;  /* split.legacy.layout fired (legacy_layout.c) */
 };
 
 int machine_init(struct machine *m, const struct machine_config *cfg,
