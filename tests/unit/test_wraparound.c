@@ -67,8 +67,9 @@ static void run_wait(uint16_t qsize, bool event_idx, enum vgpu_wait wait)
 
 static void run(uint16_t qsize, bool event_idx) { run_wait(qsize, event_idx, VGPU_WAIT_POLL); }
 
-/* A one-entry queue cannot hold a command and its response chain (two descriptors) without
- * indirect descriptors, so here the real virtqueue code drives the device model directly with
+/* A one-entry queue cannot carry a command and its response (two buffers): not as two
+ * descriptors, and not in an indirect table either, since a chain must not be longer than the
+ * queue (§2.6.5.3.1). So here the real virtqueue code drives the device model directly with
  * one-descriptor chains (a header the gpu answers with used.len 0), kicking through QueueNotify
  * whenever the driver's suppression logic says so and waiting as the gpu driver does. */
 static void run_vq(uint16_t qsize, bool event_idx)
