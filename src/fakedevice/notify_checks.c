@@ -56,35 +56,6 @@ void notify_device_popped(struct machine *m, uint32_t qi)
         gm_write16(&m->mem, dq->used + 4 + 8ull * dq->live_num, dq->last_avail_idx);
 }
 
-bool notify_device_wants_irq(struct machine *m, uint32_t qi)
-{
-    const struct dev_queue *dq = &m->dev.q[qi];
-    struct notify_queue *n = &m->notify.q[qi];
-    uint16_t flags = 0;
-    gm_read16(&m->mem, dq->avail, &flags);
-    notify_check_avail_flags(m, qi, flags, "the device read");
-    if (!notify_event_idx(m)) {
-        if (flags & VIRTQ_AVAIL_F_NO_INTERRUPT) { /* §2.6.7: suppressed; the ring is updated */
-            machine_trace(m, TR_DEVICE, dq->avail, flags, 2, "interrupt suppressed by avail.flags");
-            return false;
-        }
-        return true;
-    }
-    /* §2.6.7 with EVENT_IDX (QEMU virtio_should_notify): flags are ignored. */
-    uint16_t used_event = 0;
-    gm_read16(&m->mem, dq->avail + 4 + 2ull * dq->live_num, &used_event);
-    bool valid = n->signalled_valid;
-    uint16_t old = n->signalled_used;
-    n->signalled_valid = true;
-    n->signalled_used = dq->used_idx;
-    if (valid && !vring_need_event(used_event, dq->used_idx, old)) {
-        machine_trace(m, TR_DEVICE, dq->avail, used_event, 2,
-                      "interrupt suppressed: used.idx did not pass used_event");
-        return false;
-    }
-    return true;
-}
-
 /* How far idx b is behind cur (16-bit ring arithmetic). */
 static uint16_t behind(uint16_t cur, uint16_t b) { return (uint16_t)(cur - b); }
 

@@ -1,8 +1,9 @@
 /* notify_checks.h — notification suppression on both sides of the split ring (§2.6.7, §2.6.10).
  *
- * Device side, as QEMU 7.2 does it: without VIRTIO_F_EVENT_IDX an interrupt is suppressed by
- * avail.flags NO_INTERRUPT; with it, only vring_need_event(used_event, new, old) decides, and the
- * device publishes avail_event = the next avail index it will read after every pop.
+ * Device side, as QEMU 7.2 does it: after every pop the device publishes avail_event = the next
+ * avail index it will read (with EVENT_IDX). The interrupt decision — avail.flags NO_INTERRUPT,
+ * or vring_need_event(used_event, …) with EVENT_IDX — is mmio_device_raise_used_irq's; it asks
+ * notify_check_avail_flags about the flags it reads.
  *
  * Driver side, the rules of the `notifications` area: the flags the driver writes (0 or 1, or 0
  * with EVENT_IDX), used.flags zero when the ring goes live, and the missed kick — when the driver
@@ -22,8 +23,6 @@ struct notify_queue {
     uint16_t kick_avail_idx;   /* …when avail.idx read this */
     bool missed_reported;
     uint16_t missed_idx;       /* the avail.idx a missed kick was reported for */
-    bool signalled_valid;      /* device: signalled_used is meaningful (QEMU signalled_used_valid) */
-    uint16_t signalled_used;   /* device: used.idx at the last interrupt decision */
 };
 
 struct notify_state {
@@ -45,8 +44,6 @@ void notify_check_avail_flags(struct machine *m, uint32_t qi, uint16_t flags, co
 void notify_kicked(struct machine *m, uint32_t qi);
 /* The device took a chain: with EVENT_IDX it publishes avail_event. */
 void notify_device_popped(struct machine *m, uint32_t qi);
-/* The device pushed used elements: does the driver want an interrupt? */
-bool notify_device_wants_irq(struct machine *m, uint32_t qi);
 /* The driver is about to wait: was a kick owed? */
 void notify_check_driver_waits(struct machine *m);
 
