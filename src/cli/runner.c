@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../driver/virtio_hal.h"
+#include "../fakedevice/access_checks.h"
 #include "../util/sha256.h"
 #include "png_writer.h"
 #include "test_pattern.h"
@@ -294,8 +295,13 @@ int run_scenario(const struct scenario *sc, const struct run_options *o, struct 
         .ram_base = sc->ram_base, .ram_size = sc->ram_size, .mmio_base = sc->mmio_base,
         .transport_version = sc->transport_version, .display_width = sc->display_width,
         .display_height = sc->display_height, .device_latency_ns = sc->latency_ns,
-        .profile = PROFILE_QEMU};
+        .profile = sc->profile == 1 ? PROFILE_STRICT : PROFILE_QEMU};
     memcpy(cfg.place, sc->place, sizeof(cfg.place));
+    cfg.magic = sc->magic;
+    cfg.version_shown = sc->version_shown;
+    cfg.device_id_set = sc->device_id_set;
+    cfg.device_id = sc->device_id;
+    cfg.config_change_after = sc->config_change_after;
     if (!cat || machine_init(&r->m, &cfg, cat) != 0) {
         failure(r, "cannot build the machine: %s", cat ? "out of memory" : err);
         return -1;
@@ -337,6 +343,7 @@ int run_scenario(const struct scenario *sc, const struct run_options *o, struct 
     }
     /* Let the device finish whatever is still due (a late answer still lands in the trace). */
     machine_advance(&r->m, r->m.now + sc->latency_ns);
+    access_checks_finish(&r->m);
     machine_set_current(NULL);
 
     /* The outcome: the strongest symptom the driver saw, else violations, else ok. */

@@ -174,7 +174,7 @@ void verdict_json_scenario(struct jw *w, const struct scenario *s, const struct 
     jw_obj_begin(w);
     jw_kstr(w, "transport", s->transport_version == 1 ? "legacy" : "modern");
     jw_ku64(w, "version", s->transport_version);
-    jw_kstr(w, "profile", "qemu");
+    jw_kstr(w, "profile", s->profile == 1 ? "strict" : "qemu");
     jw_key(w, "display");
     jw_obj_begin(w);
     jw_ku64(w, "width", s->display_width);

@@ -86,6 +86,8 @@ int vmmio_negotiate(struct vmmio *d, uint64_t wanted)
         }
         wanted |= 1ull << VIRTIO_F_VERSION_1;
     }
+    if (d->version == 1) /* §6.3: a transitional driver accepts ANY_LAYOUT from a legacy device */
+        wanted |= 1ull << VIRTIO_F_ANY_LAYOUT;
     uint64_t accept = wanted & offered; /* §2.2.1: never accept what was not offered */
     d->features = accept;
     wr(d, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);

@@ -32,6 +32,7 @@
 #define VIRTIO_F_RING_PACKED 34u
 #define VIRTIO_F_IN_ORDER 35u
 #define VIRTIO_F_ORDER_PLATFORM 36u
+#define VIRTIO_F_SR_IOV 37u             /* PCI only (§6) */
 
 /* ---- §2.6.5 The virtqueue descriptor table ------------------------------------------------- */
 #define VIRTQ_DESC_F_NEXT 1u
@@ -139,6 +140,7 @@ _Static_assert(offsetof(struct virtq_used, ring) == 4, "§2.6.8");
 #define VIRTIO_GPU_QUEUE_CONTROL 0u
 #define VIRTIO_GPU_QUEUE_CURSOR 1u
 #define VIRTIO_GPU_MAX_SCANOUTS 16u
+#define VIRTIO_GPU_EVENT_DISPLAY 1u     /* events_read bit: the display configuration changed */
 
 /* §5.7.4 device configuration layout */
 struct virtio_gpu_config {

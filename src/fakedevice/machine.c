@@ -32,6 +32,13 @@ int machine_init(struct machine *m, const struct machine_config *cfg,
         m->arena[i].pin = cfg->place[i];
     }
     mmio_device_init(&m->dev, cfg->transport_version);
+    if (cfg->magic)
+        m->dev.magic = cfg->magic;
+    if (cfg->version_shown)
+        m->dev.version_shown = cfg->version_shown;
+    if (cfg->device_id_set)
+        m->dev.device_id = cfg->device_id;
+    m->dev.config_change_after = cfg->config_change_after;
     gpu_device_init(&m->gpu, cfg->display_width, cfg->display_height);
     return 0;
 }

@@ -111,6 +111,8 @@ void mmio_device_init(struct mmio_device *d, uint32_t version)
     memset(d, 0, sizeof(*d));
     d->version = version;
     d->device_id = VIRTIO_ID_GPU;
+    d->magic = VIRTIO_MMIO_MAGIC;
+    d->version_shown = version;
     /* What QEMU's virtio-gpu-device offers on mmio: EDID, NOTIFY_ON_EMPTY, ANY_LAYOUT,
      * INDIRECT_DESC, EVENT_IDX, and VERSION_1 only on the modern transport. */
     d->host_features = (1ull << VIRTIO_GPU_F_EDID) | (1ull << VIRTIO_F_NOTIFY_ON_EMPTY) |
@@ -143,6 +145,28 @@ void mmio_device_set_broken(struct machine *m, const char *rule_id)
     if (d->status & VIRTIO_STATUS_DRIVER_OK) {
         d->isr |= VIRTIO_MMIO_INT_CONFIG;
         machine_trace(m, TR_IRQ, 0, d->isr, 0, "config");
+    }
+}
+
+void mmio_device_config_changed(struct machine *m)
+{
+    struct mmio_device *d = &m->dev;
+    d->config_generation++;
+    machine_trace(m, TR_DEVICE, 0, d->config_generation, 0, "configuration changed");
+    if (d->status & VIRTIO_STATUS_DRIVER_OK) {
+        d->isr |= VIRTIO_MMIO_INT_CONFIG;
+        machine_trace(m, TR_IRQ, 0, d->isr, 0, "config");
+    }
+}
+
+void mmio_device_read_done(struct machine *m, uint32_t off)
+{
+    struct mmio_device *d = &m->dev;
+    if (off < VIRTIO_MMIO_CONFIG || off >= VIRTIO_MMIO_WINDOW_SIZE)
+        return;
+    if (++d->config_reads == d->config_change_after) { /* a display was plugged in */
+        m->gpu.events_read |= VIRTIO_GPU_EVENT_DISPLAY;
+        mmio_device_config_changed(m);
     }
 }
 
@@ -189,8 +213,8 @@ uint32_t mmio_device_read(struct machine *m, uint32_t off, const char **note)
     if ((*note = other_version_note(off, d->version)))
         return 0;
     switch (off) {
-    case VIRTIO_MMIO_MAGIC_VALUE: return VIRTIO_MMIO_MAGIC;
-    case VIRTIO_MMIO_VERSION: return d->version;
+    case VIRTIO_MMIO_MAGIC_VALUE: return d->magic;
+    case VIRTIO_MMIO_VERSION: return d->version_shown;
     case VIRTIO_MMIO_DEVICE_ID: return d->device_id;
     case VIRTIO_MMIO_VENDOR_ID: return MMIO_VENDOR_QEMU;
     case VIRTIO_MMIO_DEVICE_FEATURES:

@@ -36,7 +36,10 @@ struct mmio_device {
     const char *broken_rule;
     uint64_t broken_at;
     bool broken_signalled;         /* NEEDS_RESET was set when it broke (VERSION_1) */
-    uint32_t config_generation;
+    uint32_t config_generation;    /* changes whenever the device changes its config (§2.4) */
+    uint32_t magic, version_shown; /* what MagicValue and Version read */
+    uint32_t config_change_after;  /* change the config after this many config reads (0 never) */
+    uint32_t config_reads;
     uint8_t status_history[MMIO_MAX_STATUS_HISTORY];
     uint32_t n_status_history;
 };
@@ -51,6 +54,13 @@ void mmio_device_write(struct machine *m, uint32_t off, uint32_t value, const ch
 /* QEMU's virtio_error: broken until reset; NEEDS_RESET (and a config interrupt after DRIVER_OK)
  * only when VERSION_1 was negotiated. */
 void mmio_device_set_broken(struct machine *m, const char *rule_id);
+
+/* The device changed its configuration: a new ConfigGeneration, and a configuration change
+ * interrupt once DRIVER_OK is set (QEMU's virtio_notify_config). */
+void mmio_device_config_changed(struct machine *m);
+
+/* A read at `off` was answered and checked: device work tied to reads (device.config_change). */
+void mmio_device_read_done(struct machine *m, uint32_t off);
 
 /* Raise the used-buffer interrupt (InterruptStatus bit 0) unless the driver suppressed it. */
 void mmio_device_raise_used_irq(struct machine *m, uint32_t qi);

@@ -274,7 +274,7 @@ static void test_unknown_key(void **state)
                  "  transport: modern\n"
                  "  colour: red\n" STEPS "expect: {outcome: ok}\n",
                  "4:3: unknown key 'colour' in device (expected one of: transport, profile, "
-                 "display, latency_us, ram, mmio_base)");
+                 "display, latency_us, ram, mmio_base, magic, version, device_id, config_change)");
     expect_error_at(HEAD STEPS "expect: {outcome: ok}\nextra: 1\n", 5, 1,
                     "unknown key 'extra' in the scenario");
     expect_error_at(HEAD STEPS "expect: {outcome: ok, verdict: pass}\n", 4, 23,
@@ -435,7 +435,7 @@ static void test_malformed_never_crash(void **state)
         {"name: t\ndevice:\n" STEPS "expect: {outcome: ok}\n", "device must be a mapping"},
         {"name: t\ndevice: [modern]\n" STEPS "expect: {outcome: ok}\n", "device must be a mapping"},
         {"name: t\ndevice: {transport: modern, profile: kvm}\n" STEPS "expect: {outcome: ok}\n",
-         "'profile' must be one of: qemu"},
+         "'profile' must be one of: qemu, strict"},
         {"name: t\ndevice: {transport: modern, display: 640x480}\n" STEPS "expect: {outcome: ok}\n",
          "device.display must be a mapping"},
         {"name: t\ndevice: {transport: modern, ram: {base: 0x40000001}}\n" STEPS
