@@ -35,12 +35,12 @@ static uint32_t bus_read(struct machine *m, uint32_t off, const char *bug_note, 
     else
         v = mmio_device_read(m, off, &note);
     access_checks_read(m, off, v);
-    mmio_device_read_done(m, off);
     if (from_driver)
         faults_mmio_read(m, off, &v, &note);
     struct trace_event *e = machine_trace(m, TR_MMIO_READ, off, v, 4, mmio_reg_name(off));
     if (e)
         e->note = bug_note ? bug_note : note;
+    mmio_device_read_done(m, off); /* after the read, in the trace too */
     return v;
 }
 

@@ -151,7 +151,8 @@ static bool status_write(struct machine *m, uint8_t v, const char **note)
                               "DeviceFeatures and %s DriverFeatures",
                               s->dev_features_read ? "read" : "never read",
                               s->drv_features_written ? "wrote" : "never wrote");
-        } else if (!check_features(m, note)) {
+        } else if (!(v & ST_FAILED) && !check_features(m, note)) {
+            /* (with FAILED the driver is giving up: its features no longer matter) */
             return false;
         }
         s->reread_pending = true;
