@@ -192,3 +192,36 @@ def test_hang_evidence(all_results, name, cause, key, value):
     d = all_results[2][name]["diagnosis"]
     assert d["cause"] == cause
     assert d["evidence"][key] == value
+
+
+def test_features_offered_and_negotiated(vqsim, tmp_path):
+    """device.offer / device.withhold change what the device offers; driver.features is what the
+    driver accepts when offered. The JSON names both masks."""
+    spec = yaml.safe_load((ROOT / "scenarios" / "modern-display.yaml").read_text())
+    _, r = run_edited(vqsim, tmp_path, spec)
+    assert r["device"]["offered"] == ["edid", "notify_on_empty", "any_layout", "indirect_desc",
+                                      "event_idx", "version_1"]
+    assert r["device"]["negotiated"] == ["version_1"]
+
+    spec["driver"]["features"] = ["edid"]
+    spec["device"]["offer"] = ["in_order"]
+    _, r = run_edited(vqsim, tmp_path, spec)
+    assert r["passed"], r["failures"]
+    assert "in_order" in r["device"]["offered"]
+    assert r["device"]["negotiated"] == ["edid", "version_1"]
+
+    spec["device"]["withhold"] = ["edid"]
+    _, r = run_edited(vqsim, tmp_path, spec)
+    assert "edid" not in r["device"]["offered"]
+    assert r["device"]["negotiated"] == ["version_1"]
+
+
+def test_unknown_feature_is_an_error_with_its_position(vqsim, tmp_path):
+    f = tmp_path / "bad.yaml"
+    text = (ROOT / "scenarios" / "modern-display.yaml").read_text()
+    f.write_text(text.replace("transport: modern", "transport: modern\n  offer: [event_idx, warp_drive]"))
+    p = run(vqsim, "run", f)
+    assert p.returncode == 2
+    line = next(i for i, l in enumerate(f.read_text().splitlines(), 1) if "warp_drive" in l)
+    assert f"bad.yaml:{line}:" in p.stderr and "unknown feature in 'offer'" in p.stderr
+    assert "event_idx" in p.stderr  # the known names are listed

@@ -10,6 +10,7 @@
 
 #include "../fakedevice/rules.h"
 #include "coverage.h"
+#include "explain.h"
 #include "runner.h"
 #include "scenario.h"
 #include "verdict.h"
@@ -17,6 +18,7 @@
 static const char usage[] =
     "usage: vqsim run [--json FILE] [--png DIR] [-v] SCENARIO.yaml...\n"
     "       vqsim rules [--coverage]\n"
+    "       vqsim explain RULE-ID | --layout N [--legacy ALIGN]\n"
     "       vqsim --help | --version\n"
     "\n"
     "vqsim runs a real virtio-gpu driver against a simulated virtio-mmio device that checks every\n"
@@ -28,6 +30,7 @@ static const char usage[] =
     "  -v            print violations and diagnosis for passing scenarios too\n"
     "rules    list the rule catalogue (spec/rules.yaml) with section and status\n"
     "  --coverage    per area: observable driver MUST rules, how many checked, how many proven\n"
+    EXPLAIN_USAGE
     "\n"
     "exit status: 0 all expectations held, 1 some did not, 2 usage or scenario error\n";
 
@@ -193,6 +196,8 @@ int main(int argc, char **argv)
         return cmd_run(argc - 2, argv + 2);
     if (!strcmp(argv[1], "rules"))
         return cmd_rules(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "explain"))
+        return cmd_explain(argc - 2, argv + 2, stdout, stderr);
     fprintf(stderr, "vqsim: unknown command '%s'\n%s", argv[1], usage);
     return 2;
 }

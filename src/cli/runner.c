@@ -295,7 +295,8 @@ int run_scenario(const struct scenario *sc, const struct run_options *o, struct 
         .ram_base = sc->ram_base, .ram_size = sc->ram_size, .mmio_base = sc->mmio_base,
         .transport_version = sc->transport_version, .display_width = sc->display_width,
         .display_height = sc->display_height, .device_latency_ns = sc->latency_ns,
-        .profile = sc->profile == 1 ? PROFILE_STRICT : PROFILE_QEMU};
+        .profile = sc->profile == 1 ? PROFILE_STRICT : PROFILE_QEMU, .offer_add = sc->device_offer,
+        .offer_remove = sc->device_withhold};
     memcpy(cfg.place, sc->place, sizeof(cfg.place));
     cfg.magic = sc->magic;
     cfg.version_shown = sc->version_shown;
@@ -313,7 +314,7 @@ int run_scenario(const struct scenario *sc, const struct run_options *o, struct 
     struct run_ctx c = {.s = sc, .r = r, .mode_w = 1024, .mode_h = 768};
     struct vgpu_config gc = {.mmio_base = (uintptr_t)sc->mmio_base, .queue_size = sc->queue_size,
                              .layout = sc->layout, .legacy_align = sc->queue_align,
-                             .timeout_ns = sc->timeout_ns};
+                             .timeout_ns = sc->timeout_ns, .features = sc->driver_features};
     struct step_result *init = &r->steps[r->n_steps++];
     init->name = "init";
     init->t = r->m.now;

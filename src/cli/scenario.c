@@ -12,6 +12,7 @@
 #include "../fakedevice/mmio_device.h"
 #include "../fakedevice/rules.h"
 #include "../util/yaml_tree.h"
+#include "feature_names.h"
 #include "test_pattern.h"
 
 #define SCENARIO_MAX_BYTES (1u << 20)
@@ -119,11 +120,37 @@ static int choose(struct ctx *c, const struct ynode *map, const char *key,
 
 static char *dupstr(const char *s) { return s ? strdup(s) : NULL; }
 
+/* A list of feature names (feature_names.h) into a bit mask. */
+static int get_features(struct ctx *c, const struct ynode *map, const char *key, uint64_t *out)
+{
+    const struct ynode *n = ymap_get(map, key);
+    if (!n)
+        return 0;
+    if (n->kind != YN_SEQ)
+        return fail(c, n, "'%s' must be a list of feature names, e.g. [event_idx, indirect_desc]",
+                    key);
+    for (size_t i = 0; i < n->n; i++) {
+        const struct ynode *it = n->items[i];
+        int bit = it->kind == YN_SCALAR ? feature_bit(it->str) : -1;
+        if (bit < 0) {
+            char list[300] = "";
+            for (const struct feature_name *f = feature_names; f->name; f++) {
+                strncat(list, f->name, sizeof(list) - strlen(list) - 1);
+                if (f[1].name)
+                    strncat(list, ", ", sizeof(list) - strlen(list) - 1);
+            }
+            return fail(c, it, "unknown feature in '%s'; known: %s", key, list);
+        }
+        *out |= 1ull << bit;
+    }
+    return 0;
+}
+
 static int parse_device(struct ctx *c, const struct ynode *d, struct scenario *s)
 {
     static const char *const keys[] = {"transport", "profile", "display", "latency_us", "ram",
-                                       "mmio_base", "magic", "version", "device_id",
-                                       "config_change", NULL};
+                                       "mmio_base", "offer", "withhold", "magic", "version",
+                                       "device_id", "config_change", NULL};
     if (check_keys(c, d, "device", keys))
         return -1;
     static const char *const transports[] = {"legacy", "modern", NULL};
@@ -185,13 +212,18 @@ static int parse_device(struct ctx *c, const struct ynode *d, struct scenario *s
         return fail(c, ymap_get(d, "mmio_base"), "mmio_base must be 4-byte aligned");
     if (s->mmio_base + VIRTIO_MMIO_WINDOW_SIZE > s->ram_base && s->mmio_base < s->ram_base + s->ram_size)
         return fail(c, d, "the MMIO window overlaps guest RAM");
+    if (get_features(c, d, "offer", &s->device_offer) ||
+        get_features(c, d, "withhold", &s->device_withhold))
+        return -1;
+    if (s->device_offer & s->device_withhold)
+        return fail(c, d, "a feature is both in 'offer' and in 'withhold'");
     return 0;
 }
 
 static int parse_driver(struct ctx *c, const struct ynode *d, struct scenario *s)
 {
     static const char *const keys[] = {"queue_size", "layout", "queue_align", "timeout_ms",
-                                       "place", NULL};
+                                       "place", "features", NULL};
     if (check_keys(c, d, "driver", keys))
         return -1;
     uint32_t qs = s->queue_size;
@@ -221,7 +253,7 @@ static int parse_driver(struct ctx *c, const struct ynode *d, struct scenario *s
             get_u64(c, p, "framebuffer", 0, UINT64_MAX, &s->place[VHAL_DMA_FRAMEBUFFER]))
             return -1;
     }
-    return 0;
+    return get_features(c, d, "features", &s->driver_features);
 }
 
 /* A register: its §4.2.2 name, "Config+0xN" (device config space), or an offset (0x72: the

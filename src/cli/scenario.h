@@ -59,12 +59,15 @@ struct scenario {
     uint32_t display_width, display_height;
     uint64_t latency_ns;
     uint64_t ram_base, ram_size, mmio_base;
+    uint64_t device_offer;       /* feature bits offered beyond QEMU's defaults */
+    uint64_t device_withhold;    /* feature bits QEMU offers that this device does not */
     /* driver */
     uint16_t queue_size;
     enum vq_layout_kind layout;
     uint32_t queue_align;
     uint64_t timeout_ns;
     uint64_t place[4];           /* by enum vhal_dma_use */
+    uint64_t driver_features;    /* optional features the driver accepts when offered */
     /* bugs */
     struct fault_list faults;
     /* steps */

@@ -1,7 +1,10 @@
 /* verdict.c — see verdict.h. */
 #include "verdict.h"
 
+#include <stdio.h>
 #include <string.h>
+
+#include "feature_names.h"
 
 void verdict_json_begin(struct jw *w)
 {
@@ -22,6 +25,26 @@ void verdict_json_end(struct jw *w, unsigned total, unsigned passed)
     jw_ku64(w, "failed", total - passed);
     jw_obj_end(w);
     jw_obj_end(w);
+}
+
+/* A feature mask as a list of names (hex for bits without a name). */
+static void json_features(struct jw *w, const char *key, uint64_t bits)
+{
+    jw_key(w, key);
+    jw_arr_begin(w);
+    for (uint32_t b = 0; b < 64; b++) {
+        if (!(bits >> b & 1))
+            continue;
+        const char *name = feature_name(b);
+        if (name) {
+            jw_str(w, name);
+        } else {
+            char tmp[16];
+            snprintf(tmp, sizeof(tmp), "bit%u", b);
+            jw_str(w, tmp);
+        }
+    }
+    jw_arr_end(w);
 }
 
 static void json_expected(struct jw *w, const struct scenario *s)
@@ -139,6 +162,8 @@ static void json_trace(struct jw *w, const struct run_result *r)
             break;
         case TR_VIOLATION:
             jw_kstr(w, "rule", e->what);
+            if (e->queue != 0xff) /* the queue it is about, when it is about one */
+                jw_ku64(w, "queue", e->queue);
             break;
         default:
             jw_kstr(w, "what", e->what);
@@ -175,6 +200,8 @@ void verdict_json_scenario(struct jw *w, const struct scenario *s, const struct 
     jw_kstr(w, "transport", s->transport_version == 1 ? "legacy" : "modern");
     jw_ku64(w, "version", s->transport_version);
     jw_kstr(w, "profile", s->profile == 1 ? "strict" : "qemu");
+    json_features(w, "offered", r->machine_ok ? r->m.dev.host_features : 0);
+    json_features(w, "negotiated", r->machine_ok ? r->m.dev.guest_features : 0);
     jw_key(w, "display");
     jw_obj_begin(w);
     jw_ku64(w, "width", s->display_width);

@@ -23,7 +23,7 @@ int vgpu_init(struct vgpu *g, const struct vgpu_config *cfg)
         return VIRTIO_ERR_WRONG_DEVICE; /* not ours: leave it untouched */
     if ((rc = vmmio_begin_init(&g->mmio)) != VIRTIO_OK)
         return rc;
-    if ((rc = vmmio_negotiate(&g->mmio, 0)) != VIRTIO_OK)
+    if ((rc = vmmio_negotiate(&g->mmio, cfg->features)) != VIRTIO_OK)
         return rc;
     g->req = vhal_dma_alloc(VGPU_REQ_BYTES, 64, VHAL_DMA_BUFFER, &g->req_phys);
     g->resp = vhal_dma_alloc(VGPU_RESP_BYTES, 64, VHAL_DMA_BUFFER, &g->resp_phys);

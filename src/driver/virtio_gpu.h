@@ -21,6 +21,7 @@ struct vgpu_config {
     enum vq_layout_kind layout; /* modern devices: SEPARATE or PACKED */
     uint32_t legacy_align;      /* legacy devices: QueueAlign (a power of two, usually 4096) */
     uint64_t timeout_ns;        /* per command and per register wait */
+    uint64_t features;          /* optional features to accept when offered (§2.2) */
 };
 
 struct vgpu {

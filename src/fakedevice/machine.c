@@ -32,6 +32,7 @@ int machine_init(struct machine *m, const struct machine_config *cfg,
         m->arena[i].pin = cfg->place[i];
     }
     mmio_device_init(&m->dev, cfg->transport_version);
+    m->dev.host_features = (m->dev.host_features | cfg->offer_add) & ~cfg->offer_remove;
     if (cfg->magic)
         m->dev.magic = cfg->magic;
     if (cfg->version_shown)

@@ -52,6 +52,8 @@ struct machine_config {
     uint64_t device_latency_ns;   /* notify → the device looks at the queue */
     enum machine_profile profile;
     uint64_t place[4];            /* pinned first allocation per vhal_dma_use, 0 = default */
+    uint64_t offer_add;           /* feature bits offered beyond QEMU's defaults */
+    uint64_t offer_remove;        /* feature bits QEMU offers that this device withholds */
     /* What the device shows, to make the probe rules fire (0 = as QEMU): */
     uint32_t magic;               /* MagicValue */
     uint32_t version_shown;       /* Version (the register file still behaves as transport_version) */
