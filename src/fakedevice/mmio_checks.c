@@ -192,6 +192,23 @@ bool mmio_checks_write(struct machine *m, uint32_t off, uint32_t value, const ch
                               "QueueNum %u for queue %u exceeds QueueNumMax %u", value, q,
                               q < MMIO_NUM_QUEUES ? MMIO_QUEUE_NUM_MAX : 0);
         break;
+    case VIRTIO_MMIO_GUEST_PAGE_SIZE: /* §4.2.4 (legacy only: layout_ok let it through) */
+        if (value == 0 || (value & (value - 1)))
+            machine_violation(m, "mmio.legacy.page-size-pow2", -1,
+                              "GuestPageSize %u is not a power of two (the device uses only its "
+                              "lowest set bit)", value);
+        return true;
+    case VIRTIO_MMIO_QUEUE_ALIGN:
+        if (value & (value - 1))
+            machine_violation(m, "mmio.legacy.align-pow2", (int)(q & 0xff),
+                              "QueueAlign %u is not a power of two", value);
+        return true;
+    case VIRTIO_MMIO_QUEUE_PFN:
+        if (value != 0 && !d->guest_page_size_written)
+            machine_violation(m, "mmio.legacy.page-size-first", (int)(q & 0xff),
+                              "QueuePFN 0x%x written before any GuestPageSize: the device "
+                              "takes the page size as 1 byte (ring at 0x%x)", value, value);
+        return true;
     default:
         break;
     }

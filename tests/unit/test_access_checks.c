@@ -222,6 +222,13 @@ static const struct fire_case cases[] = {
     {"init.no-notify-before-driver-ok", 2,
      {INS(INSERT_BEFORE, WR, VIRTIO_MMIO_STATUS, 5, WR, VIRTIO_MMIO_QUEUE_NOTIFY, 0)}, 1, {0}},
     {"init.legacy.skip-features-ok", 1, {E(REPLACE, WR, VIRTIO_MMIO_STATUS, 4, 0x0f)}, 1, {0}},
+    /* (QueuePFN given as a byte address, so the ring the device computes is still in RAM) */
+    {"mmio.legacy.page-size-first", 1,
+     {E(DELETE, WR, VIRTIO_MMIO_GUEST_PAGE_SIZE, 1), E(REPLACE, WR, VIRTIO_MMIO_QUEUE_PFN, 1, Q_DESC)},
+     2, {0}},
+    {"mmio.legacy.page-size-pow2", 1, {E(REPLACE, WR, VIRTIO_MMIO_GUEST_PAGE_SIZE, 1, 0x3000)}, 1,
+     {0}},
+    {"mmio.legacy.align-pow2", 1, {E(REPLACE, WR, VIRTIO_MMIO_QUEUE_ALIGN, 1, 3000)}, 1, {0}},
     {"mmio.no-undefined-offsets", 2, {INS(INSERT_AFTER, WR, VIRTIO_MMIO_STATUS, 2, RD, 0x0b0, 0)},
      1, {0}},
     {"mmio.no-write-ro", 2,
