@@ -126,11 +126,15 @@ static bool status_write(struct machine *m, uint8_t v, const char **note)
         s->written = v;
         return true;
     }
-    if (newbits & ~ST_DRIVER_BITS)
+    /* Echoing DEVICE_NEEDS_RESET while the device shows it (a read-modify-write of Status) sets
+     * nothing new; setting it otherwise, or a reserved bit, does. */
+    uint8_t foreign = (uint8_t)(newbits & ~ST_DRIVER_BITS &
+                                ~(m->dev.status & VIRTIO_STATUS_DEVICE_NEEDS_RESET));
+    if (foreign)
         machine_violation(m, "status.set-bits-per-sequence", -1,
                           "Status 0x%02x sets bits 0x%02x, which stand for no initialization "
                           "step (reserved, or DEVICE_NEEDS_RESET, which only the device sets)", v,
-                          newbits & ~ST_DRIVER_BITS);
+                          foreign);
     if (newbits && !(v & ST_ACK))
         machine_violation(m, "init.step2-acknowledge", -1,
                           "Status 0x%02x sets bits without ACKNOWLEDGE (§3.1.1 step 2)", v);

@@ -363,6 +363,22 @@ static void test_strict_ignores(void **state)
     fx_machine_free(m);
 }
 
+/* A driver that writes Status as read-modify-write echoes DEVICE_NEEDS_RESET while the device
+ * shows it: that sets nothing new. Setting it otherwise is the driver claiming a device bit. */
+static void test_needs_reset_echo(void **state)
+{
+    (void)state;
+    struct machine *m = run_seq(2, PROFILE_QEMU, NULL, good_v2);
+    mmio_device_set_broken(m, "split.desc.no-loops"); /* VERSION_1 negotiated: NEEDS_RESET */
+    vhal_mmio_write32(fx_reg(m, VIRTIO_MMIO_STATUS), 0x0f | VIRTIO_STATUS_DEVICE_NEEDS_RESET);
+    assert_int_equal(m->n_violations, 0);
+    vhal_mmio_write32(fx_reg(m, VIRTIO_MMIO_STATUS), 0); /* reset clears NEEDS_RESET */
+    vhal_mmio_write32(fx_reg(m, VIRTIO_MMIO_STATUS), 1 | VIRTIO_STATUS_DEVICE_NEEDS_RESET);
+    assert_int_equal(fx_count_violations(m, "status.set-bits-per-sequence"), 1);
+    assert_int_equal(m->n_violations, 1);
+    fx_machine_free(m);
+}
+
 /* The real driver: zero violations on both transports and both profiles. */
 static void test_real_driver_is_silent(void **state)
 {
@@ -398,6 +414,7 @@ int main(void)
         cmocka_unit_test(test_generation_retry_is_silent),
         cmocka_unit_test(test_strict_refuses_features_ok),
         cmocka_unit_test(test_strict_ignores),
+        cmocka_unit_test(test_needs_reset_echo),
         cmocka_unit_test(test_real_driver_is_silent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
