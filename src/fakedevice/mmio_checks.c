@@ -26,7 +26,8 @@ static const struct {
     {VIRTIO_MMIO_QUEUE_DEVICE_HIGH, W, 2},   {VIRTIO_MMIO_CONFIG_GENERATION, R, 2},
 };
 
-/* The gpu's configuration space (§5.7.4): four 32-bit fields. */
+/* The gpu's configuration space (§5.7.4): events_read, events_clear, num_scanouts, reserved —
+ * four 32-bit words. */
 #define GPU_CONFIG_BYTES 16u
 
 static bool strict(const struct machine *m) { return m->cfg.profile == PROFILE_STRICT; }

@@ -113,7 +113,12 @@ static bool status_write(struct machine *m, uint8_t v, const char **note)
         machine_violation(m, "init.no-continue-after-error", -1,
                           "after FAILED the driver went on: Status 0x%02x adds bits 0x%02x", v,
                           newbits & ~ST_FAILED);
-        return !strict(m);
+        if (strict(m)) {
+            *note = "strict profile: ignored, the driver set FAILED";
+            return false;
+        }
+        s->written = v;
+        return true;
     }
     if (s->written & ~v & ST_DRIVER_BITS) {
         machine_violation(m, "status.no-clear-bits", -1,
@@ -193,6 +198,12 @@ bool status_checks_write(struct machine *m, uint32_t off, uint32_t value, const 
             *note = "strict profile: ignored, the driver set FAILED";
             return false;
         }
+        return true;
+    }
+    if (setup && d->version == 1 && off == VIRTIO_MMIO_QUEUE_PFN && value == 0 &&
+        d->queue_sel < MMIO_NUM_QUEUES) {
+        /* QEMU resets the whole legacy device on QueuePFN 0: a new session, as after Status 0 */
+        *s = (struct status_check_state){.any_status_write = s->any_status_write};
         return true;
     }
     if (setup) {
