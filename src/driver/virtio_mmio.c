@@ -98,7 +98,12 @@ int vmmio_negotiate(struct vmmio *d, uint64_t wanted)
     wr(d, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(accept >> 32));
     set_status(d, VIRTIO_STATUS_FEATURES_OK); /* step 5 */
     /* Step 6: the device may refuse the subset; it says so by not keeping the bit. */
-    if (!(rd(d, VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_FEATURES_OK)) {
+    uint32_t st = rd(d, VIRTIO_MMIO_STATUS);
+    if (!(st & VIRTIO_STATUS_FEATURES_OK)) {
+        /* FAILED goes on top of the Status the device kept: the refused FEATURES_OK was never
+         * set, and a write that sets it again is refused again (QEMU drops the whole write), so
+         * the device would never learn that the driver gave up (§3.1.1). */
+        d->status = (uint8_t)(st & (VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER));
         vmmio_fail(d);
         return VIRTIO_ERR_FEATURES;
     }

@@ -238,7 +238,8 @@ uint32_t mmio_device_read(struct machine *m, uint32_t off, const char **note)
     return 0;
 }
 
-static void set_status(struct machine *m, uint32_t value)
+/* The Status write; a note when the device refused it. */
+static const char *set_status(struct machine *m, uint32_t value)
 {
     struct mmio_device *d = &m->dev;
     if (d->n_status_history < MMIO_MAX_STATUS_HISTORY)
@@ -247,15 +248,23 @@ static void set_status(struct machine *m, uint32_t value)
         reset_device(d);
         gpu_device_reset(m);
         machine_trace(m, TR_DEVICE, 0, 0, 0, "device reset");
-        return;
+        return NULL;
     }
     if (d->version == 2 && (value & VIRTIO_STATUS_FEATURES_OK) &&
         !(d->status & VIRTIO_STATUS_FEATURES_OK)) {
         /* Apply the accepted features, dropping any not offered (QEMU masks silently). */
         uint64_t want = (uint64_t)d->guest_features_reg[1] << 32 | d->guest_features_reg[0];
         d->guest_features = want & d->host_features;
+        /* QEMU's virtio_validate_features, with VERSION_1 negotiated: a device that offers
+         * ACCESS_PLATFORM refuses a driver that does not accept it. The Status write is then
+         * dropped whole, so FEATURES_OK reads back clear (§3.1.1 step 6). */
+        const uint64_t ap = 1ull << VIRTIO_F_ACCESS_PLATFORM;
+        if (version_1_negotiated(d) && (d->host_features & ap) && !(d->guest_features & ap))
+            return "refused: ACCESS_PLATFORM offered but not accepted (QEMU's "
+                   "virtio_validate_features); Status unchanged";
     }
     d->status = (uint8_t)value;
+    return NULL;
 }
 
 void mmio_device_write(struct machine *m, uint32_t off, uint32_t value, const char **note)
@@ -324,7 +333,7 @@ void mmio_device_write(struct machine *m, uint32_t off, uint32_t value, const ch
             return;
         }
         if (value == 0) { /* QEMU: QueuePFN 0 resets the whole device */
-            set_status(m, 0);
+            (void)set_status(m, 0);
             return;
         }
         q->pfn = value;
@@ -388,7 +397,7 @@ void mmio_device_write(struct machine *m, uint32_t off, uint32_t value, const ch
         d->isr &= ~value;
         return;
     case VIRTIO_MMIO_STATUS:
-        set_status(m, value);
+        *note = set_status(m, value);
         return;
     default:
         break;

@@ -21,6 +21,10 @@
 
 static bool strict(const struct machine *m) { return m->cfg.profile == PROFILE_STRICT; }
 
+/* The driver's bits as the device holds them: what the driver wrote and the device took (a write
+ * the device refused or ignored set nothing). */
+static uint8_t held(const struct machine *m) { return m->dev.status & ST_DRIVER_BITS; }
+
 /* Registers that hand a queue to the device (§3.1.1 step 7, §4.2.3.2, §4.2.4). */
 static bool queue_setup_reg(const struct machine *m, uint32_t off)
 {
@@ -101,15 +105,16 @@ static bool status_write(struct machine *m, uint8_t v, const char **note)
         *s = (struct status_check_state){.any_status_write = true};
         return true;
     }
-    uint8_t newbits = (uint8_t)(v & ~s->written);
-    if (s->failed && !(v & ST_FAILED)) {
+    uint8_t had = held(m);
+    bool failed = had & ST_FAILED;
+    /* (DEVICE_NEEDS_RESET echoed back in a read-modify-write is not new: it is in the status) */
+    uint8_t newbits = (uint8_t)(v & ~m->dev.status);
+    if (failed && !(v & ST_FAILED)) {
         machine_violation(m, "status.failed-then-reset", -1,
                           "after FAILED the driver wrote Status 0x%02x without resetting first", v);
-        s->failed = false;
-        s->written = v;
         return true;
     }
-    if (s->failed && (newbits & ~ST_FAILED)) {
+    if (failed && (newbits & ~ST_FAILED)) {
         machine_violation(m, "init.no-continue-after-error", -1,
                           "after FAILED the driver went on: Status 0x%02x adds bits 0x%02x", v,
                           newbits & ~ST_FAILED);
@@ -117,24 +122,19 @@ static bool status_write(struct machine *m, uint8_t v, const char **note)
             *note = "strict profile: ignored, the driver set FAILED";
             return false;
         }
-        s->written = v;
         return true;
     }
-    if (s->written & ~v & ST_DRIVER_BITS) {
+    if (had & ~v) {
         machine_violation(m, "status.no-clear-bits", -1,
                           "Status 0x%02x clears bits 0x%02x the driver had set (0x%02x)", v,
-                          s->written & ~v & ST_DRIVER_BITS, s->written);
+                          had & ~v, had);
         if (strict(m)) {
             *note = "strict profile: a Status write that clears driver bits is ignored";
             return false;
         }
-        s->written = v;
         return true;
     }
-    /* Echoing DEVICE_NEEDS_RESET while the device shows it (a read-modify-write of Status) sets
-     * nothing new; setting it otherwise, or a reserved bit, does. */
-    uint8_t foreign = (uint8_t)(newbits & ~ST_DRIVER_BITS &
-                                ~(m->dev.status & VIRTIO_STATUS_DEVICE_NEEDS_RESET));
+    uint8_t foreign = (uint8_t)(newbits & ~ST_DRIVER_BITS);
     if (foreign)
         machine_violation(m, "status.set-bits-per-sequence", -1,
                           "Status 0x%02x sets bits 0x%02x, which stand for no initialization "
@@ -176,9 +176,6 @@ static bool status_write(struct machine *m, uint8_t v, const char **note)
             machine_violation(m, "init.step7-device-setup", -1,
                               "DRIVER_OK with no virtqueue handed to the device (§3.1.1 step 7)");
     }
-    if (newbits & ST_FAILED)
-        s->failed = true;
-    s->written = v;
     return true;
 }
 
@@ -191,7 +188,7 @@ bool status_checks_write(struct machine *m, uint32_t off, uint32_t value, const 
     bool setup = queue_setup_reg(m, off);
     bool features = off == VIRTIO_MMIO_DRIVER_FEATURES;
     bool notify = off == VIRTIO_MMIO_QUEUE_NOTIFY;
-    if (s->failed && (setup || features || notify)) {
+    if ((held(m) & ST_FAILED) && (setup || features || notify)) {
         machine_violation(m, "init.no-continue-after-error", -1,
                           "after FAILED the driver went on writing %s", mmio_reg_name(off));
         if (strict(m)) {
@@ -207,7 +204,7 @@ bool status_checks_write(struct machine *m, uint32_t off, uint32_t value, const 
         return true;
     }
     if (setup) {
-        before_setup(m, s->written);
+        before_setup(m, held(m));
         if ((off == VIRTIO_MMIO_QUEUE_READY || off == VIRTIO_MMIO_QUEUE_PFN) && value != 0 &&
             d->queue_sel < MMIO_NUM_QUEUES)
             s->queue_live = true;
@@ -226,7 +223,7 @@ bool status_checks_write(struct machine *m, uint32_t off, uint32_t value, const 
                                   "the legacy device offers ANY_LAYOUT (bit 27); the driver "
                                   "accepted 0x%08x without it (§6.3)", value);
         }
-        if (d->version == 2 && (s->written & ST_FOK)) {
+        if (d->version == 2 && (held(m) & ST_FOK)) {
             uint32_t had = (uint32_t)(s->accepted >> (32 * d->drv_features_sel));
             if (value & ~had)
                 machine_violation(m, "init.step5-no-new-features", -1,
@@ -237,10 +234,10 @@ bool status_checks_write(struct machine *m, uint32_t off, uint32_t value, const 
     }
     if (notify) {
         s->notified = true;
-        if (!(s->written & ST_DOK)) {
+        if (!(held(m) & ST_DOK)) {
             machine_violation(m, "init.no-notify-before-driver-ok", (int)(value & 0xff),
                               "QueueNotify(%u) while DRIVER_OK is not set (Status 0x%02x)", value,
-                              s->written);
+                              m->dev.status);
             if (strict(m)) {
                 *note = "strict profile: a notify before DRIVER_OK is ignored";
                 return false;
@@ -248,7 +245,7 @@ bool status_checks_write(struct machine *m, uint32_t off, uint32_t value, const 
         }
         return true;
     }
-    if (off >= VIRTIO_MMIO_CONFIG && d->version == 2 && !(s->written & ST_FOK)) {
+    if (off >= VIRTIO_MMIO_CONFIG && d->version == 2 && !(held(m) & ST_FOK)) {
         machine_violation(m, "init.step4-no-config-write", -1,
                           "config space written at 0x%x before FEATURES_OK", off - VIRTIO_MMIO_CONFIG);
         if (strict(m)) {
@@ -272,8 +269,8 @@ void status_checks_read(struct machine *m, uint32_t off, uint32_t value)
 void status_checks_finish(struct machine *m)
 {
     struct status_check_state *s = &m->status_checks;
-    if (s->queue_live && !s->failed && !s->notified && !(s->written & ST_DOK))
+    if (s->queue_live && !(held(m) & (ST_FAILED | ST_DOK)) && !s->notified)
         machine_violation(m, "init.step8-driver-ok", -1,
                           "a virtqueue was set up but DRIVER_OK was never set (Status 0x%02x)",
-                          s->written);
+                          m->dev.status);
 }

@@ -1,6 +1,10 @@
 /* status_checks.h — the device status field and the initialization sequence, as the device sees
  * them on the bus: §2.1.1 (status bits), §2.2.1 and §6.1 (features accepted at FEATURES_OK),
  * §3.1.1 (the eight steps, no notify before DRIVER_OK, nothing after FAILED).
+ *
+ * The driver's progress is read from the Status the device holds: a bit the device refused (QEMU
+ * dropping a FEATURES_OK write) or ignored (the strict profile) was never set, so a driver that
+ * leaves it out afterwards clears nothing.
  */
 #ifndef STATUS_CHECKS_H
 #define STATUS_CHECKS_H
@@ -12,8 +16,6 @@ struct machine;
 
 struct status_check_state {
     bool any_status_write;     /* a Status write since power-on */
-    uint8_t written;           /* the Status the driver last wrote since the last reset */
-    bool failed;               /* the driver set FAILED and has not reset since */
     bool dev_features_read;    /* DeviceFeatures read since DRIVER was set */
     bool drv_features_written; /* DriverFeatures written since DRIVER was set */
     bool reread_pending;       /* FEATURES_OK written, Status not read since */

@@ -108,6 +108,32 @@ static void test_config_generation_changes_with_config(void **state)
     fx_machine_free(m);
 }
 
+/* QEMU's virtio_validate_features: with VERSION_1 accepted, ACCESS_PLATFORM offered and not
+ * accepted makes the FEATURES_OK write fail whole; a write without FEATURES_OK is taken. */
+static void test_features_ok_refused_like_qemu(void **state)
+{
+    (void)state;
+    struct machine *m = fx_machine_new(2);
+    m->dev.host_features |= 1ull << VIRTIO_F_ACCESS_PLATFORM;
+    wr(m, VIRTIO_MMIO_STATUS, 0);
+    wr(m, VIRTIO_MMIO_STATUS, 3);
+    wr(m, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+    wr(m, VIRTIO_MMIO_DRIVER_FEATURES, 1); /* VERSION_1 only */
+    wr(m, VIRTIO_MMIO_STATUS, 0x0b);
+    assert_int_equal(rd(m, VIRTIO_MMIO_STATUS), 0x03);
+    wr(m, VIRTIO_MMIO_STATUS, 0x8b); /* sets FEATURES_OK again: refused again */
+    assert_int_equal(rd(m, VIRTIO_MMIO_STATUS), 0x03);
+    wr(m, VIRTIO_MMIO_STATUS, 0x83);
+    assert_int_equal(rd(m, VIRTIO_MMIO_STATUS), 0x83);
+    /* accepting it (VERSION_1 | ACCESS_PLATFORM) is fine */
+    wr(m, VIRTIO_MMIO_STATUS, 0);
+    wr(m, VIRTIO_MMIO_STATUS, 3);
+    wr(m, VIRTIO_MMIO_DRIVER_FEATURES, 3);
+    wr(m, VIRTIO_MMIO_STATUS, 0x0b);
+    assert_int_equal(rd(m, VIRTIO_MMIO_STATUS), 0x0b);
+    fx_machine_free(m);
+}
+
 static void test_identification_options(void **state)
 {
     (void)state;
@@ -131,6 +157,7 @@ int main(void)
         cmocka_unit_test(test_status_reads_back),
         cmocka_unit_test(test_needs_reset_semantics),
         cmocka_unit_test(test_config_generation_changes_with_config),
+        cmocka_unit_test(test_features_ok_refused_like_qemu),
         cmocka_unit_test(test_identification_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
