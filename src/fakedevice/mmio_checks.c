@@ -188,10 +188,16 @@ bool mmio_checks_write(struct machine *m, uint32_t off, uint32_t value, const ch
             s->isr_unacked = 0;
         return true;
     case VIRTIO_MMIO_QUEUE_NUM:
-        if (value > (q < MMIO_NUM_QUEUES ? MMIO_QUEUE_NUM_MAX : 0))
-            machine_violation(m, "mmio.queue-num-le-max", (int)(q & 0xff),
-                              "QueueNum %u for queue %u exceeds QueueNumMax %u", value, q,
-                              q < MMIO_NUM_QUEUES ? MMIO_QUEUE_NUM_MAX : 0);
+        /* A MUST on version 2 (§4.2.2.2); a lower-case should on the legacy interface (§4.2.4) */
+        if (value > (q < MMIO_NUM_QUEUES ? MMIO_QUEUE_NUM_MAX : 0)) {
+            uint32_t max = q < MMIO_NUM_QUEUES ? MMIO_QUEUE_NUM_MAX : 0;
+            if (d->version == 2)
+                machine_violation(m, "mmio.queue-num-le-max", (int)(q & 0xff),
+                                  "QueueNum %u for queue %u exceeds QueueNumMax %u", value, q, max);
+            else
+                machine_violation(m, "mmio.legacy.queue-num-le-max", (int)(q & 0xff),
+                                  "QueueNum %u for queue %u exceeds QueueNumMax %u", value, q, max);
+        }
         break;
     case VIRTIO_MMIO_GUEST_PAGE_SIZE: /* §4.2.4 (legacy only: layout_ok let it through) */
         if (value == 0 || (value & (value - 1)))

@@ -228,6 +228,7 @@ static const struct fire_case cases[] = {
      2, {0}},
     {"mmio.legacy.page-size-pow2", 1, {E(REPLACE, WR, VIRTIO_MMIO_GUEST_PAGE_SIZE, 1, 0x3000)}, 1,
      {0}},
+    {"mmio.legacy.queue-num-le-max", 1, {E(REPLACE, WR, VIRTIO_MMIO_QUEUE_NUM, 1, 2048)}, 1, {0}},
     {"mmio.legacy.align-pow2", 1, {E(REPLACE, WR, VIRTIO_MMIO_QUEUE_ALIGN, 1, 3000)}, 1, {0}},
     {"mmio.no-undefined-offsets", 2, {INS(INSERT_AFTER, WR, VIRTIO_MMIO_STATUS, 2, RD, 0x0b0, 0)},
      1, {0}},
