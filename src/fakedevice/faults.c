@@ -21,12 +21,12 @@ static bool hit(struct fault *f)
     return true;
 }
 
-bool faults_mmio_write(struct machine *m, uint32_t off, uint32_t *value, const char **note)
+bool faults_mmio_write(struct machine *m, uint32_t *off, uint32_t *value, const char **note)
 {
     bool keep = true;
     for (uint32_t i = 0; i < m->faults.n; i++) {
         struct fault *f = &m->faults.f[i];
-        if (f->kind == FAULT_SKIP_STATUS_BIT && off == VIRTIO_MMIO_STATUS) {
+        if (f->kind == FAULT_SKIP_STATUS_BIT && *off == VIRTIO_MMIO_STATUS) {
             f->bit_meant = (*value & f->value) != 0;
             if (f->bit_meant) {
                 *value &= ~(uint32_t)f->value;
@@ -35,16 +35,22 @@ bool faults_mmio_write(struct machine *m, uint32_t off, uint32_t *value, const c
             }
             continue;
         }
-        if (f->kind == FAULT_DELAY_MMIO_WRITE && f->reg == off && hit(f)) {
+        if (f->kind == FAULT_DELAY_MMIO_WRITE && f->reg == *off && hit(f)) {
             f->held = true;
             f->held_value = *value;
             keep = false;
             *note = "replayed bug delay-mmio-write: this write is made later";
             continue;
         }
-        if ((f->kind != FAULT_DROP_MMIO_WRITE && f->kind != FAULT_REWRITE_MMIO_WRITE) ||
-            f->reg != off || !hit(f))
+        if ((f->kind != FAULT_DROP_MMIO_WRITE && f->kind != FAULT_REWRITE_MMIO_WRITE &&
+             f->kind != FAULT_REDIRECT_MMIO_WRITE) ||
+            f->reg != *off || !hit(f))
             continue;
+        if (f->kind == FAULT_REDIRECT_MMIO_WRITE) {
+            *off = f->to;
+            *note = "replayed bug redirect-mmio-write: the write landed on another register";
+            break;
+        }
         if (f->kind == FAULT_DROP_MMIO_WRITE) {
             keep = false;
             *note = fault_note_dropped;

@@ -115,7 +115,8 @@ void vhal_mmio_write32(uintptr_t addr, uint32_t value)
     uint32_t off = (uint32_t)(addr - m->cfg.mmio_base);
     faults_before_access(m, added_write, added_read);
     const char *note = NULL;
-    bool keep = faults_mmio_write(m, off, &value, &note);
+    uint32_t driver_off = off; /* the anchor is the register the driver meant */
+    bool keep = faults_mmio_write(m, &off, &value, &note);
     if (keep) {
         bus_write(m, off, value, note);
     } else {
@@ -123,7 +124,7 @@ void vhal_mmio_write32(uintptr_t addr, uint32_t value)
         if (e)
             e->note = note;
     }
-    faults_after_access(m, off, true, added_write, added_read);
+    faults_after_access(m, driver_off, true, added_write, added_read);
 }
 
 void *vhal_dma_alloc(size_t size, size_t align, enum vhal_dma_use use, uint64_t *phys)
@@ -194,6 +195,18 @@ static void barrier(const char *what)
 void vhal_mb(void) { barrier("mb"); }
 void vhal_rmb(void) { barrier("rmb"); }
 void vhal_wmb(void) { barrier("wmb"); }
+
+uint32_t vhal_irq_take(void)
+{
+    struct machine *m = mach();
+    if (!m)
+        return 0;
+    m->irq_wait.checks++;
+    m->irq_wait.last_check_at = m->now;
+    uint32_t n = m->dev.irq_edges - m->irq_wait.taken;
+    m->irq_wait.taken = m->dev.irq_edges;
+    return n;
+}
 
 uint64_t vhal_now_ns(void)
 {

@@ -42,7 +42,19 @@ struct mmio_device {
     uint32_t config_reads;
     uint8_t status_history[MMIO_MAX_STATUS_HISTORY];
     uint32_t n_status_history;
+    uint32_t irq_edges;            /* times the interrupt line rose (InterruptStatus 0 → non-0) */
+    const char *broken_fault;      /* broken by an injected device fault (its name), not a rule */
 };
+
+/* The trace `what` of a used-buffer interrupt the driver suppressed (compare by pointer). */
+extern const char mmio_note_irq_suppressed[];
+/* Same, by used_event (VIRTIO_F_EVENT_IDX): addr = used_event's address, value = used_event,
+ * aux = used.idx (compare by pointer). */
+extern const char mmio_note_irq_suppressed_event[];
+/* The trace `what` of a device reset; its note says who reset, value = requests lost (taken
+ * but not answered, or available but not yet taken), aux = bit mask of the queues that were
+ * live (compare by pointer). */
+extern const char mmio_note_reset[];
 
 void mmio_device_init(struct mmio_device *d, uint32_t version);
 
@@ -55,9 +67,14 @@ void mmio_device_write(struct machine *m, uint32_t off, uint32_t value, const ch
  * only when VERSION_1 was negotiated. */
 void mmio_device_set_broken(struct machine *m, const char *rule_id);
 
-/* The device changed its configuration: a new ConfigGeneration, and a configuration change
- * interrupt once DRIVER_OK is set (QEMU's virtio_notify_config). */
-void mmio_device_config_changed(struct machine *m);
+/* The device changed its configuration (QEMU's virtio_notify_config): after DRIVER_OK,
+ * ConfigGeneration advances and the configuration-change interrupt is raised (§4.2.2). Before
+ * DRIVER_OK QEMU does neither; the strict profile still advances ConfigGeneration (§4.2.2.1). */
+void mmio_device_notify_config(struct machine *m);
+/* Reset the device (QEMU virtio_reset) and record who did it (`by`, static). */
+void mmio_device_reset(struct machine *m, const char *by);
+/* An injected device fault (device_faults.h): broken as after virtio_error, NEEDS_RESET set. */
+void mmio_device_fault_break(struct machine *m, const char *fault);
 
 /* A read at `off` was answered and checked: device work tied to reads (device.config_change). */
 void mmio_device_read_done(struct machine *m, uint32_t off);

@@ -142,7 +142,7 @@ static struct machine *run_seq(uint32_t version, enum machine_profile prof,
         case RD: (void)vhal_mmio_read32(fx_reg(m, seq[i].off)); break;
         case WR: vhal_mmio_write32(fx_reg(m, seq[i].off), seq[i].v); break;
         case SET_ISR: m->dev.isr |= seq[i].v; break;
-        case CFG_CHANGE: mmio_device_config_changed(m); break;
+        case CFG_CHANGE: mmio_device_notify_config(m); break;
         case END: break;
         }
     }
