@@ -10,7 +10,8 @@
  *                       (a driver that computed the wrong offset, e.g. a config field)
  *   rewrite-ring-store  {field: F, value: V, nth: K, queue: Q}
  *                       the K-th driver store to ring field F (desc.addr, desc.len, desc.flags,
- *                       desc.next, avail.flags, avail.idx, avail.ring, used.flags) stores V
+ *                       desc.next, avail.flags, avail.idx, avail.ring, used.flags, and
+ *                       indirect.addr/len/flags/next in a table a ring descriptor names) stores V
  *   skip-mmio-read      {reg: NAME, value: V, nth: K} the driver never makes the K-th read of NAME
  *                       (the device does not see it); it goes on as if it had read V
  *   add-mmio-write      {reg: NAME|OFFSET, value: V, after: {reg: R, nth: K, op: write|read}}
@@ -23,6 +24,18 @@
  *   skip-status-bit     {bit: ACKNOWLEDGE|DRIVER|FEATURES_OK|DRIVER_OK}
  *                       the driver never sets that Status bit, and believes it did (its Status
  *                       reads show the bit once it meant to set it)
+ * Ring-side bugs, named for what the buggy driver does (nth counts the stores they name):
+ *   clear-write-flag    {nth: K, queue: Q}          the K-th ring desc.flags store that carries
+ *                       WRITE stores it without WRITE (the response buffer looks device-readable)
+ *   set-desc-flags      {in: ring|indirect, add: [NEXT, WRITE, INDIRECT], remove: [...], nth, queue}
+ *                       the K-th desc.flags store, in the ring or in an indirect table, gets
+ *                       those bits set / cleared
+ *   virt-as-phys        {offset: V, nth: K, queue: Q}
+ *                       the K-th desc.addr store (ring or indirect table) carries addr + V: a
+ *                       virtual address (a linear-map offset) given where the physical one is due
+ *   alter-exposed-desc  {field: addr|len|flags|next, value: V, nth: K, queue: Q}
+ *                       right after the K-th avail.idx store, the driver stores V into that field
+ *                       of the head descriptor of the chain it just made available
  * nth 0 means every occurrence. Anchors count only the driver's own accesses. Each rewritten or
  * added access is marked in the trace.
  */
@@ -45,6 +58,11 @@ enum fault_kind {
     FAULT_ADD_MMIO_READ,
     FAULT_DELAY_MMIO_WRITE,
     FAULT_SKIP_STATUS_BIT,
+    /* ring-side bugs (see above) */
+    FAULT_CLEAR_WRITE_FLAG,
+    FAULT_SET_DESC_FLAGS,
+    FAULT_VIRT_AS_PHYS,
+    FAULT_ALTER_EXPOSED_DESC,
 };
 
 #define FAULT_MAX 16
@@ -67,6 +85,11 @@ struct fault {
     bool held;             /* delay-mmio-write: a write is held back */
     uint32_t held_value;
     bool bit_meant;        /* skip-status-bit: the driver's last Status write meant to set it */
+    /* ring-side bugs */
+    bool in_table;         /* set-desc-flags: stores into an indirect table, not the ring */
+    uint16_t add, remove;  /* set-desc-flags: descriptor flag bits */
+    uint32_t field_off;    /* alter-exposed-desc: offset of the field in the descriptor */
+    uint8_t field_size;
 };
 
 struct fault_list {
@@ -101,5 +124,14 @@ bool faults_skip_mmio_read(struct machine *m, uint32_t off, uint32_t *value, con
 
 /* Apply to a driver ring store at gpa: *value may be rewritten. */
 void faults_ring_store(struct machine *m, uint64_t gpa, uint64_t *value, const char **note);
+
+/* Descriptor flag names set-desc-flags accepts, index = bit (NEXT, WRITE, INDIRECT). */
+extern const char *const fault_desc_flag_names[];
+/* Descriptor fields alter-exposed-desc accepts (addr, len, flags, next; NULL-terminated). */
+extern const char *const fault_desc_fields[];
+/* Set a fault's field_off/field_size for fault_desc_fields[i]. */
+void faults_set_desc_field(struct fault *f, int i);
+/* After a driver ring store at gpa has landed: bugs that add a store of their own. */
+void faults_after_ring_store(struct machine *m, uint64_t gpa);
 
 #endif /* FAULTS_H */

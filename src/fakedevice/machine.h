@@ -86,6 +86,8 @@ struct machine {
         uint32_t checks;          /* times it asked */
         uint64_t last_check_at;
     } irq_wait;
+    struct exposed_state *exposed;/* copies of exposed chains (exposed_snapshot.c) */
+    bool legacy_layout_reported;  /* split.legacy.layout fired (legacy_layout.c) */
     /* the register-file rule checks (access_checks.h) */
     struct status_check_state status_checks;
     struct mmio_check_state mmio_checks;
