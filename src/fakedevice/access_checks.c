@@ -10,7 +10,7 @@ bool access_checks_write(struct machine *m, uint32_t off, uint32_t value, const 
 {
     config_checks_access(m, off, true, value);
     bool apply = mmio_checks_write(m, off, value, note);
-    /* Status and init rules only for accesses to defined registers. */
+    /* Status and init rules look at whole registers: not at an unaligned access. */
     if (apply && !(off % 4))
         apply = status_checks_write(m, off, value, note);
     return apply;

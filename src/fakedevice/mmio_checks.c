@@ -4,26 +4,26 @@
 #include "../driver/virtio_spec.h"
 #include "machine.h"
 
-/* §4.2.2 (version 2) and §4.2.4 (version 1): direction and which version has the register. */
+/* §4.2.2 and §4.2.4: the direction of each register. Which version has which register is the
+ * register file's one table (mmio_reg_other_version); only the direction is added here. */
 enum { R = 1, W = 2, RW = 3 };
 static const struct {
     uint32_t off;
     uint8_t dir;
-    uint8_t only; /* 0 both versions, else the one version that has it */
-} layout[] = {
-    {VIRTIO_MMIO_MAGIC_VALUE, R, 0},         {VIRTIO_MMIO_VERSION, R, 0},
-    {VIRTIO_MMIO_DEVICE_ID, R, 0},           {VIRTIO_MMIO_VENDOR_ID, R, 0},
-    {VIRTIO_MMIO_DEVICE_FEATURES, R, 0},     {VIRTIO_MMIO_DEVICE_FEATURES_SEL, W, 0},
-    {VIRTIO_MMIO_DRIVER_FEATURES, W, 0},     {VIRTIO_MMIO_DRIVER_FEATURES_SEL, W, 0},
-    {VIRTIO_MMIO_GUEST_PAGE_SIZE, W, 1},     {VIRTIO_MMIO_QUEUE_SEL, W, 0},
-    {VIRTIO_MMIO_QUEUE_NUM_MAX, R, 0},       {VIRTIO_MMIO_QUEUE_NUM, W, 0},
-    {VIRTIO_MMIO_QUEUE_ALIGN, W, 1},         {VIRTIO_MMIO_QUEUE_PFN, RW, 1},
-    {VIRTIO_MMIO_QUEUE_READY, RW, 2},        {VIRTIO_MMIO_QUEUE_NOTIFY, W, 0},
-    {VIRTIO_MMIO_INTERRUPT_STATUS, R, 0},    {VIRTIO_MMIO_INTERRUPT_ACK, W, 0},
-    {VIRTIO_MMIO_STATUS, RW, 0},             {VIRTIO_MMIO_QUEUE_DESC_LOW, W, 2},
-    {VIRTIO_MMIO_QUEUE_DESC_HIGH, W, 2},     {VIRTIO_MMIO_QUEUE_DRIVER_LOW, W, 2},
-    {VIRTIO_MMIO_QUEUE_DRIVER_HIGH, W, 2},   {VIRTIO_MMIO_QUEUE_DEVICE_LOW, W, 2},
-    {VIRTIO_MMIO_QUEUE_DEVICE_HIGH, W, 2},   {VIRTIO_MMIO_CONFIG_GENERATION, R, 2},
+} direction[] = {
+    {VIRTIO_MMIO_MAGIC_VALUE, R},         {VIRTIO_MMIO_VERSION, R},
+    {VIRTIO_MMIO_DEVICE_ID, R},           {VIRTIO_MMIO_VENDOR_ID, R},
+    {VIRTIO_MMIO_DEVICE_FEATURES, R},     {VIRTIO_MMIO_DEVICE_FEATURES_SEL, W},
+    {VIRTIO_MMIO_DRIVER_FEATURES, W},     {VIRTIO_MMIO_DRIVER_FEATURES_SEL, W},
+    {VIRTIO_MMIO_GUEST_PAGE_SIZE, W},     {VIRTIO_MMIO_QUEUE_SEL, W},
+    {VIRTIO_MMIO_QUEUE_NUM_MAX, R},       {VIRTIO_MMIO_QUEUE_NUM, W},
+    {VIRTIO_MMIO_QUEUE_ALIGN, W},         {VIRTIO_MMIO_QUEUE_PFN, RW},
+    {VIRTIO_MMIO_QUEUE_READY, RW},        {VIRTIO_MMIO_QUEUE_NOTIFY, W},
+    {VIRTIO_MMIO_INTERRUPT_STATUS, R},    {VIRTIO_MMIO_INTERRUPT_ACK, W},
+    {VIRTIO_MMIO_STATUS, RW},             {VIRTIO_MMIO_QUEUE_DESC_LOW, W},
+    {VIRTIO_MMIO_QUEUE_DESC_HIGH, W},     {VIRTIO_MMIO_QUEUE_DRIVER_LOW, W},
+    {VIRTIO_MMIO_QUEUE_DRIVER_HIGH, W},   {VIRTIO_MMIO_QUEUE_DEVICE_LOW, W},
+    {VIRTIO_MMIO_QUEUE_DEVICE_HIGH, W},   {VIRTIO_MMIO_CONFIG_GENERATION, R},
 };
 
 /* The gpu's configuration space (§5.7.4): events_read, events_clear, num_scanouts, reserved —
@@ -32,12 +32,14 @@ static const struct {
 
 static bool strict(const struct machine *m) { return m->cfg.profile == PROFILE_STRICT; }
 
-/* Direction of a defined register of this version; 0 if the offset is not defined. */
+/* Direction of a control register this device's version has; 0 if the offset is not one. */
 static uint8_t reg_dir(const struct machine *m, uint32_t off)
 {
-    for (size_t i = 0; i < sizeof(layout) / sizeof(layout[0]); i++)
-        if (layout[i].off == off)
-            return layout[i].only == 0 || layout[i].only == m->dev.version ? layout[i].dir : 0;
+    if (mmio_reg_other_version(off, m->dev.version))
+        return 0;
+    for (size_t i = 0; i < sizeof(direction) / sizeof(direction[0]); i++)
+        if (direction[i].off == off)
+            return direction[i].dir;
     return 0;
 }
 
