@@ -22,8 +22,8 @@
  *   - makes more HAL calls or waits longer in virtual time than a bounded driver could;
  *   - touches a register outside its window or unaligned, or notifies a queue it never set up;
  *   - uses a ring accessor on memory that is not a ring;
- *   - clears a status bit it set without a reset (§2.1.1), or accepts a feature it was not offered
- *     (§2.2.1);
+ *   - clears, without a reset, a status bit it set and last saw set (§2.1.1), or accepts a
+ *     feature it was not offered (§2.2.1);
  *   - returns a status code it does not define, reports success for a command without a
  *     complete, well-typed answer, or leaves its free list inconsistent.
  */
@@ -92,7 +92,9 @@ static struct fdev {
     struct alloc a[MAX_ALLOCS];
     uint32_t n_alloc, n_alloc_calls;
     uint64_t next_phys;
-    uint32_t status, drv_status, isr, dev_sel, drv_sel, queue_sel, page_size, cfg_gen;
+    uint32_t status, isr, dev_sel, drv_sel, queue_sel, page_size, cfg_gen;
+    uint32_t status_view;                /* Status as the driver last saw it (read or written) */
+    uint32_t status_set;                 /* bits the driver has written since its last reset */
     uint32_t irq_edges, irq_taken;       /* rises of the interrupt line, and those handed out */
     uint32_t events_read;                /* gpu config: pending events (§5.7.4) */
     uint32_t offered_seen[2];            /* what the driver last read from DeviceFeatures */
@@ -502,6 +504,8 @@ uint32_t vhal_mmio_read32(uintptr_t addr)
         v = fin_u32(&D.dev);
     if (off == VIRTIO_MMIO_DEVICE_FEATURES)
         D.offered_seen[D.dev_sel & 1] = v;
+    if (off == VIRTIO_MMIO_STATUS)
+        D.status_view = v;
     return v;
 }
 
@@ -540,15 +544,21 @@ void vhal_mmio_write32(uintptr_t addr, uint32_t v)
     case VIRTIO_MMIO_INTERRUPT_ACK: D.isr &= ~v; return;
     case VIRTIO_MMIO_STATUS:
         if (v == 0) {
-            D.drv_status = 0;
+            D.status_view = D.status_set = 0;
             device_reset();
             return;
         }
-        if ((v & D.drv_status) != D.drv_status)
-            finding("status written 0x%02x clears bits of 0x%02x without a reset (§2.1.1)", v,
-                    D.drv_status);
-        D.drv_status = v;
-        D.status = v;
+        { /* §2.1.1: a bit the driver set since the reset, and last saw still set (read back
+           * or written), stays set. (A device may refuse FEATURES_OK, or lie in a read.) */
+            uint32_t held = D.status_view & D.status_set;
+            if (held & ~v)
+                finding("status written 0x%02x clears bits of 0x%02x without a reset (§2.1.1)",
+                        v, held);
+        }
+        D.status = D.status_view = v;
+        D.status_set |= v & (VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
+                             VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK |
+                             VIRTIO_STATUS_FAILED);
         if ((v & VIRTIO_STATUS_FEATURES_OK) && D.refuse_features)
             D.status &= ~VIRTIO_STATUS_FEATURES_OK;
         return;
@@ -606,6 +616,18 @@ static void check_queue(const struct virtq *vq)
         return;
     if (vq->num_free > vq->num)
         finding("%u free descriptors in a queue of %u", vq->num_free, vq->num);
+    if (vq->in_order) { /* IN_ORDER: the chains in flight lie back to back from `oldest` */
+        uint32_t busy = 0, i = vq->oldest;
+        while (busy < (uint32_t)(vq->num - vq->num_free)) {
+            if (!vq->state[i].token || vq->state[i].chain_len == 0)
+                finding("in-order queue: descriptor %u should head a chain in flight", i);
+            busy += vq->state[i].chain_len;
+            i = (i + vq->state[i].chain_len) % vq->num;
+        }
+        if (busy != (uint32_t)(vq->num - vq->num_free) || i != vq->next_seq)
+            finding("in-order queue: chains in flight do not end where the next one starts");
+        return;
+    }
     uint8_t seen[256] = {0}; /* queue sizes here are below 256 */
     uint16_t i = vq->free_head;
     for (uint32_t k = 0; k < vq->num_free; k++) {

@@ -8,6 +8,7 @@
 
 #include "../driver/gpu_fb.h"
 #include "../driver/virtio_hal.h"
+#include "../fakedevice/access_checks.h"
 #include "../util/sha256.h"
 #include "png_writer.h"
 #include "test_pattern.h"
@@ -336,6 +337,7 @@ static void finish_step(struct run_ctx *c, struct step_result *sr, int rc, uint3
             rq.driver.waits_for_interrupt = c->s->wait == VGPU_WAIT_INTERRUPT;
         }
         diagnose(&c->r->m, &rq, &c->r->diag);
+        bc_explain(&c->r->m, &c->r->diag); /* a broken barrier pairing behind the hang */
         c->r->has_diag = c->r->diag.n_causes > 0;
     }
 }
@@ -575,11 +577,17 @@ int run_scenario(const struct scenario *sc, const struct run_options *o, struct 
         .transport_version = sc->transport_version, .display_width = sc->display_width,
         .display_height = sc->display_height, .device_latency_ns = sc->latency_ns,
         .n_extra_scanouts = sc->n_extra_scanouts,
-        .profile = PROFILE_QEMU, .offer_add = sc->device_offer,
-        .offer_remove = sc->device_withhold};
+        .profile = sc->profile == 1 ? PROFILE_STRICT : PROFILE_QEMU, .offer_add = sc->device_offer,
+        .offer_remove = sc->device_withhold, .weak_memory = sc->weak_memory,
+        .ring_access = (enum bc_mode)sc->ring_access};
     memcpy(cfg.place, sc->place, sizeof(cfg.place));
     memcpy(cfg.extra_width, sc->extra_width, sizeof(cfg.extra_width));
     memcpy(cfg.extra_height, sc->extra_height, sizeof(cfg.extra_height));
+    cfg.magic = sc->magic;
+    cfg.version_shown = sc->version_shown;
+    cfg.device_id_set = sc->device_id_set;
+    cfg.device_id = sc->device_id;
+    cfg.config_change_after = sc->config_change_after;
     if (!cat || machine_init(&r->m, &cfg, cat) != 0) {
         failure(r, "cannot build the machine: %s", cat ? "out of memory" : err);
         return -1;
@@ -625,6 +633,14 @@ int run_scenario(const struct scenario *sc, const struct run_options *o, struct 
                             st->kind == STEP_POKE_PIXEL || st->kind == STEP_FB_DRAW ||
                             st->kind == STEP_FB_FILL;
         rc = do_step(&c, st, sr);
+        for (uint32_t k = 1; k < st->repeat && rc == VIRTIO_OK; k++) { /* repeat: {count: N} */
+            sr->detail[0] = 0;
+            rc = do_step(&c, st, sr);
+        }
+        if (st->repeat > 1) {
+            size_t l = strlen(sr->detail);
+            snprintf(sr->detail + l, sizeof(sr->detail) - l, " (×%u)", st->repeat);
+        }
         if (!device_event) {
             sr->response = r->gpu.last_resp_type;
             sr->used_len = r->gpu.last_used_len;
@@ -637,6 +653,7 @@ int run_scenario(const struct scenario *sc, const struct run_options *o, struct 
     }
     /* Let the device finish whatever is still due (a late answer still lands in the trace). */
     machine_advance(&r->m, r->m.now + sc->latency_ns);
+    access_checks_finish(&r->m);
     machine_set_current(NULL);
 
     /* The outcome: the strongest symptom the driver saw, else violations, else ok. */

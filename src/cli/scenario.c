@@ -150,7 +150,8 @@ static int get_features(struct ctx *c, const struct ynode *map, const char *key,
 static int parse_device(struct ctx *c, const struct ynode *d, struct scenario *s)
 {
     static const char *const keys[] = {"transport", "profile", "display", "latency_us", "ram",
-                                       "mmio_base", "offer", "withhold", NULL};
+                                       "mmio_base", "offer", "withhold", "magic", "version",
+                                       "device_id", "config_change", "memory", NULL};
     if (check_keys(c, d, "device", keys))
         return -1;
     static const char *const transports[] = {"legacy", "modern", NULL};
@@ -161,10 +162,29 @@ static int parse_device(struct ctx *c, const struct ynode *d, struct scenario *s
     if (choose(c, d, "transport", transports, &tr))
         return -1;
     s->transport_version = (uint32_t)tr + 1;
-    static const char *const profiles[] = {"qemu", NULL};
+    static const char *const profiles[] = {"qemu", "strict", NULL};
     int prof = 0;
     if (choose(c, d, "profile", profiles, &prof))
         return -1;
+    s->profile = (uint32_t)prof;
+    if (get_u32(c, d, "magic", 1, UINT32_MAX, &s->magic) ||
+        get_u32(c, d, "version", 1, UINT32_MAX, &s->version_shown))
+        return -1;
+    if (ymap_get(d, "device_id")) {
+        s->device_id_set = true;
+        if (get_u32(c, d, "device_id", 0, UINT32_MAX, &s->device_id))
+            return -1;
+    }
+    const struct ynode *cc = ymap_get(d, "config_change");
+    if (cc) {
+        static const char *const ck[] = {"after_reads", NULL};
+        if (check_keys(c, cc, "device.config_change", ck))
+            return -1;
+        if (!ymap_get(cc, "after_reads"))
+            return fail(c, cc, "config_change needs 'after_reads'");
+        if (get_u32(c, cc, "after_reads", 1, 1000000, &s->config_change_after))
+            return -1;
+    }
     const struct ynode *disp = ymap_get(d, "display");
     if (disp && disp->kind == YN_SEQ) { /* one mode per scanout */
         if (disp->n == 0 || disp->n > VIRTIO_GPU_MAX_SCANOUTS)
@@ -215,13 +235,19 @@ static int parse_device(struct ctx *c, const struct ynode *d, struct scenario *s
         return -1;
     if (s->device_offer & s->device_withhold)
         return fail(c, d, "a feature is both in 'offer' and in 'withhold'");
+    static const char *const memories[] = {"strong", "weak", NULL}; /* barrier_check.h */
+    int mem = s->weak_memory;
+    if (choose(c, d, "memory", memories, &mem))
+        return -1;
+    s->weak_memory = mem == 1;
     return 0;
 }
 
 static int parse_driver(struct ctx *c, const struct ynode *d, struct scenario *s)
 {
     static const char *const keys[] = {"queue_size", "layout", "queue_align", "timeout_ms",
-                                       "place", "wait", "features", "fences", NULL};
+                                       "place", "wait", "features", "fences", "ring_access",
+                                       NULL};
     if (check_keys(c, d, "driver", keys))
         return -1;
     uint32_t qs = s->queue_size;
@@ -259,7 +285,158 @@ static int parse_driver(struct ctx *c, const struct ynode *d, struct scenario *s
     const struct ynode *fe = ymap_get(d, "fences");
     if (fe && !yscalar_bool(fe, &s->fences))
         return fail(c, fe, "'fences' must be true or false");
+    static const char *const accesses[] = {"accessors", "plain", NULL}; /* enum bc_mode */
+    if (choose(c, d, "ring_access", accesses, &s->ring_access))
+        return -1;
     return get_features(c, d, "features", &s->driver_features);
+}
+
+/* Barrier and notification bugs (faults.h: drop-barrier, rewrite-ring-load, ring-init). */
+static int parse_barrier_bug(struct ctx *c, const char *kind, const struct ynode *a,
+                             struct fault *f)
+{
+    if (!strcmp(kind, "drop-barrier")) {
+        static const char *const k[] = {"kind", "nth", NULL};
+        if (check_keys(c, a, kind, k))
+            return -1;
+        if (!ymap_get(a, "kind"))
+            return fail(c, a, "drop-barrier needs 'kind' (wmb, rmb or mb)");
+        int bk = 0;
+        if (choose(c, a, "kind", fault_barrier_kinds, &bk) ||
+            get_u32(c, a, "nth", 0, 100000000, &f->nth))
+            return -1;
+        f->kind = FAULT_DROP_BARRIER;
+        f->reg = (uint32_t)bk;
+        f->label = "drop-barrier";
+        return 0;
+    }
+    bool load = !strcmp(kind, "rewrite-ring-load");
+    static const char *const kl[] = {"field", "value", "nth", "queue", NULL};
+    static const char *const ki[] = {"field", "value", "queue", NULL};
+    if (check_keys(c, a, kind, load ? kl : ki))
+        return -1;
+    if (!ymap_get(a, "field") || !ymap_get(a, "value"))
+        return fail(c, a, "%s needs 'field' and 'value'", kind);
+    const char *const *fields = load ? fault_ring_load_fields : fault_ring_init_fields;
+    int field = 0;
+    if (choose(c, a, "field", fields, &field))
+        return -1;
+    f->kind = load ? FAULT_REWRITE_RING_LOAD : FAULT_RING_INIT;
+    f->field = fields[field];
+    f->label = load ? "rewrite-ring-load" : "ring-init";
+    return get_u64(c, a, "value", 0, load ? UINT32_MAX : UINT16_MAX, &f->value) ||
+                   get_u32(c, a, "nth", 0, 100000000, &f->nth) ||
+                   get_u32(c, a, "queue", 0, MMIO_NUM_QUEUES - 1, &f->queue)
+               ? -1
+               : 0;
+}
+
+/* A register: its §4.2.2 name, "Config+0xN" (device config space), or an offset (0x72: the
+ * added-access bugs reach undefined and unaligned offsets too). */
+static int parse_reg(struct ctx *c, const struct ynode *map, const char *key, uint32_t *off)
+{
+    const struct ynode *n = ymap_get(map, key);
+    uint64_t v;
+    if (!n || n->kind != YN_SCALAR)
+        return fail(c, n ? n : map, "'%s' must be a register name or offset", key);
+    int named = mmio_reg_offset(n->str);
+    if (named >= 0) {
+        *off = (uint32_t)named;
+        return 0;
+    }
+    if (!strncmp(n->str, "Config+", 7)) {
+        char *end = NULL;
+        unsigned long cv = strtoul(n->str + 7, &end, 0);
+        if (end && !*end && end != n->str + 7 && cv < VIRTIO_MMIO_WINDOW_SIZE - VIRTIO_MMIO_CONFIG) {
+            *off = VIRTIO_MMIO_CONFIG + (uint32_t)cv;
+            return 0;
+        }
+    } else if (yscalar_u64(n, &v) && v < VIRTIO_MMIO_WINDOW_SIZE) {
+        *off = (uint32_t)v;
+        return 0;
+    }
+    return fail(c, n, "unknown register '%s' (a name such as QueueNotify, Config+0x4, or an "
+                      "offset below 0x%x)", n->str, VIRTIO_MMIO_WINDOW_SIZE);
+}
+
+/* A list of descriptor flag names (NEXT, WRITE, INDIRECT) into bits. */
+static int get_desc_flags(struct ctx *c, const struct ynode *map, const char *key, uint16_t *out)
+{
+    const struct ynode *n = ymap_get(map, key);
+    if (!n)
+        return 0;
+    if (n->kind != YN_SEQ)
+        return fail(c, n, "'%s' must be a list of flag names, e.g. [INDIRECT, NEXT]", key);
+    for (size_t i = 0; i < n->n; i++) {
+        const struct ynode *it = n->items[i];
+        int bit = -1;
+        for (int k = 0; it->kind == YN_SCALAR && fault_desc_flag_names[k]; k++)
+            if (!strcmp(fault_desc_flag_names[k], it->str))
+                bit = k;
+        if (bit < 0)
+            return fail(c, it, "unknown descriptor flag in '%s' (expected NEXT, WRITE, INDIRECT)",
+                        key);
+        *out |= (uint16_t)(1u << bit);
+    }
+    return 0;
+}
+
+/* The ring-side bugs (faults.h); 1 when `kind` is not one of them. */
+static int parse_ring_bug(struct ctx *c, const char *kind, const struct ynode *a, struct fault *f)
+{
+    if (!strcmp(kind, "clear-write-flag")) {
+        static const char *const k[] = {"nth", "queue", NULL};
+        f->kind = FAULT_CLEAR_WRITE_FLAG;
+        f->label = "clear-write-flag";
+        return check_keys(c, a, kind, k) || get_u32(c, a, "nth", 0, 1000000, &f->nth) ||
+               get_u32(c, a, "queue", 0, MMIO_NUM_QUEUES - 1, &f->queue) ? -1 : 0;
+    }
+    if (!strcmp(kind, "set-desc-flags")) {
+        static const char *const k[] = {"in", "add", "remove", "nth", "queue", NULL};
+        static const char *const where[] = {"ring", "indirect", NULL};
+        int in = 0;
+        f->kind = FAULT_SET_DESC_FLAGS;
+        f->label = "set-desc-flags";
+        if (check_keys(c, a, kind, k) || choose(c, a, "in", where, &in) ||
+            get_desc_flags(c, a, "add", &f->add) || get_desc_flags(c, a, "remove", &f->remove) ||
+            get_u32(c, a, "nth", 0, 1000000, &f->nth) ||
+            get_u32(c, a, "queue", 0, MMIO_NUM_QUEUES - 1, &f->queue))
+            return -1;
+        if (!f->add && !f->remove)
+            return fail(c, a, "set-desc-flags needs 'add' or 'remove' (flag names)");
+        f->in_table = in == 1;
+        return 0;
+    }
+    if (!strcmp(kind, "virt-as-phys")) {
+        static const char *const k[] = {"offset", "nth", "queue", NULL};
+        f->kind = FAULT_VIRT_AS_PHYS;
+        f->label = "virt-as-phys";
+        if (check_keys(c, a, kind, k))
+            return -1;
+        if (!ymap_get(a, "offset"))
+            return fail(c, a, "virt-as-phys needs 'offset' (virtual minus physical address)");
+        return get_u64(c, a, "offset", 1, UINT64_MAX, &f->value) ||
+               get_u32(c, a, "nth", 0, 1000000, &f->nth) ||
+               get_u32(c, a, "queue", 0, MMIO_NUM_QUEUES - 1, &f->queue) ? -1 : 0;
+    }
+    if (!strcmp(kind, "alter-exposed-desc")) {
+        static const char *const k[] = {"field", "value", "nth", "queue", NULL};
+        int field = -1;
+        f->kind = FAULT_ALTER_EXPOSED_DESC;
+        f->label = "alter-exposed-desc";
+        if (check_keys(c, a, kind, k))
+            return -1;
+        if (!ymap_get(a, "field") || !ymap_get(a, "value"))
+            return fail(c, a, "alter-exposed-desc needs 'field' and 'value'");
+        if (choose(c, a, "field", (const char *const *)fault_desc_fields, &field))
+            return -1;
+        faults_set_desc_field(f, field);
+        uint64_t max = f->field_size == 8 ? UINT64_MAX : (1ull << (8 * f->field_size)) - 1;
+        return get_u64(c, a, "value", 0, max, &f->value) ||
+               get_u32(c, a, "nth", 0, 1000000, &f->nth) ||
+               get_u32(c, a, "queue", 0, MMIO_NUM_QUEUES - 1, &f->queue) ? -1 : 0;
+    }
+    return 1;
 }
 
 /* A register name (§4.2.2) or "Config+0xN" (device config space, N < 0x100, 4-aligned). */
@@ -348,10 +525,83 @@ static int parse_bug(struct ctx *c, const struct ynode *b, struct scenario *s)
             get_u32(c, a, "nth", 0, 1000000, &f->nth) ||
             get_u32(c, a, "queue", 0, MMIO_NUM_QUEUES - 1, &f->queue))
             return -1;
+    } else if (!strcmp(kind, "drop-barrier") || !strcmp(kind, "rewrite-ring-load") ||
+               !strcmp(kind, "ring-init")) {
+        if (parse_barrier_bug(c, kind, a, f))
+            return -1;
+    } else if (!strcmp(kind, "skip-mmio-read")) {
+        static const char *const k[] = {"reg", "value", "nth", NULL};
+        if (check_keys(c, a, kind, k))
+            return -1;
+        if (!ymap_get(a, "reg") || !ymap_get(a, "value"))
+            return fail(c, a, "skip-mmio-read needs 'reg' and 'value'");
+        f->kind = FAULT_SKIP_MMIO_READ;
+        f->label = "skip-mmio-read";
+        if (parse_reg(c, a, "reg", &f->reg) || get_u64(c, a, "value", 0, UINT32_MAX, &f->value) ||
+            get_u32(c, a, "nth", 0, 1000000, &f->nth))
+            return -1;
+    } else if (!strcmp(kind, "add-mmio-write") || !strcmp(kind, "add-mmio-read") ||
+               !strcmp(kind, "delay-mmio-write")) {
+        bool add_w = !strcmp(kind, "add-mmio-write"), delay = kind[0] == 'd';
+        static const char *const kw[] = {"reg", "value", "after", NULL};
+        static const char *const kr[] = {"reg", "after", NULL};
+        static const char *const kd[] = {"reg", "nth", "after", NULL};
+        if (check_keys(c, a, kind, add_w ? kw : delay ? kd : kr))
+            return -1;
+        if (!ymap_get(a, "reg") || (add_w && !ymap_get(a, "value")) ||
+            (delay && !ymap_get(a, "after")))
+            return fail(c, a, "%s needs %s", kind,
+                        add_w ? "'reg' and 'value'" : delay ? "'reg' and 'after'" : "'reg'");
+        f->kind = add_w ? FAULT_ADD_MMIO_WRITE : delay ? FAULT_DELAY_MMIO_WRITE
+                                                       : FAULT_ADD_MMIO_READ;
+        f->label = add_w ? "add-mmio-write" : delay ? "delay-mmio-write" : "add-mmio-read";
+        if (parse_reg(c, a, "reg", &f->reg) || get_u64(c, a, "value", 0, UINT32_MAX, &f->value) ||
+            get_u32(c, a, "nth", 1, 1000000, &f->nth))
+            return -1;
+        const struct ynode *af = ymap_get(a, "after");
+        if (af) {
+            static const char *const ka[] = {"reg", "nth", "op", NULL};
+            static const char *const ops[] = {"write", "read", NULL};
+            int op = 0;
+            if (check_keys(c, af, "after", ka))
+                return -1;
+            if (!ymap_get(af, "reg"))
+                return fail(c, af, "after needs 'reg' (the access after which it happens)");
+            f->has_after = true;
+            f->after_nth = 1;
+            if (parse_reg(c, af, "reg", &f->after_reg) ||
+                get_u32(c, af, "nth", 1, 1000000, &f->after_nth) || choose(c, af, "op", ops, &op))
+                return -1;
+            f->after_read = op == 1;
+        }
+    } else if (!strcmp(kind, "skip-status-bit")) {
+        static const char *const k[] = {"bit", NULL};
+        static const char *const bits[] = {"ACKNOWLEDGE", "DRIVER", "FEATURES_OK", "DRIVER_OK",
+                                           NULL};
+        static const uint32_t bitval[] = {VIRTIO_STATUS_ACKNOWLEDGE, VIRTIO_STATUS_DRIVER,
+                                          VIRTIO_STATUS_FEATURES_OK, VIRTIO_STATUS_DRIVER_OK};
+        int bit = -1;
+        if (check_keys(c, a, kind, k))
+            return -1;
+        if (!ymap_get(a, "bit"))
+            return fail(c, a, "skip-status-bit needs 'bit'");
+        if (choose(c, a, "bit", bits, &bit))
+            return -1;
+        f->kind = FAULT_SKIP_STATUS_BIT;
+        f->label = "skip-status-bit";
+        f->value = bitval[bit];
     } else {
-        return fail(c, ymap_key(b, 0),
-                    "unknown bug '%s' (expected drop-mmio-write, rewrite-mmio-write, "
-                    "rewrite-mmio-read, redirect-mmio-write or rewrite-ring-store)", kind);
+        int rc = parse_ring_bug(c, kind, a, f);
+        if (rc < 0)
+            return -1;
+        if (rc > 0)
+            return fail(c, ymap_key(b, 0),
+                        "unknown bug '%s' (expected drop-mmio-write, rewrite-mmio-write, "
+                        "rewrite-mmio-read, redirect-mmio-write, skip-mmio-read, add-mmio-write, "
+                        "add-mmio-read, delay-mmio-write, skip-status-bit, rewrite-ring-store, "
+                        "clear-write-flag, set-desc-flags, virt-as-phys, alter-exposed-desc, "
+                        "drop-barrier, rewrite-ring-load or ring-init)",
+                        kind);
     }
     s->faults.n++;
     return 0;
@@ -476,6 +726,29 @@ const char *response_name(uint32_t type)
     return NULL;
 }
 
+static int parse_step(struct ctx *c, const struct ynode *n, struct scenario_step *st);
+
+/* `- repeat: {count: N, step: <one step>}` runs the step N times (index wrap-around needs more
+ * than 65536 requests). */
+static int parse_repeat(struct ctx *c, const struct ynode *n, const struct ynode *args,
+                        struct scenario_step *st)
+{
+    static const char *const keys[] = {"count", "step", NULL};
+    if (!args || check_keys(c, args, "repeat", keys))
+        return args ? -1 : fail(c, n, "repeat needs 'count' and 'step'");
+    const struct ynode *inner = ymap_get(args, "step");
+    if (!inner || !ymap_get(args, "count"))
+        return fail(c, args, "repeat needs 'count' and 'step'");
+    if (inner->kind == YN_MAP && inner->n == 1 && !strcmp(ymap_key(inner, 0)->str, "repeat"))
+        return fail(c, inner, "repeat cannot nest");
+    uint32_t count = 1;
+    if (get_u32(c, args, "count", 1, 10000000, &count) || parse_step(c, inner, st))
+        return -1;
+    st->repeat = count;
+    st->line = n->line;
+    return 0;
+}
+
 static int parse_step(struct ctx *c, const struct ynode *n, struct scenario_step *st)
 {
     memset(st, 0, sizeof(*st));
@@ -495,6 +768,8 @@ static int parse_step(struct ctx *c, const struct ynode *n, struct scenario_step
         return fail(c, n, "a step is a name ('- get_display_info') or a one-key mapping "
                           "('- set_scanout: {id: 1}')");
     }
+    if (!strcmp(name, "repeat"))
+        return parse_repeat(c, n, args, st);
     int k = -1;
     for (int i = 0; step_names[i]; i++)
         if (!strcmp(step_names[i], name))

@@ -63,6 +63,7 @@ struct scenario_step {
     bool enabled;                /* display_change */
     bool has_expect_response;
     uint32_t expect_response;    /* the response type this step must get */
+    uint32_t repeat;             /* `repeat: {count: N, step: …}`: run N times (0 = once) */
 };
 
 /* What one scanout must show (expect.display, one map or a list). */
@@ -90,6 +91,11 @@ struct scenario {
     char *description;
     /* device */
     uint32_t transport_version;  /* 1 legacy, 2 modern */
+    uint32_t profile;            /* enum machine_profile: 0 qemu, 1 strict */
+    uint32_t magic, version_shown;   /* what MagicValue / Version read (0: as QEMU) */
+    bool device_id_set;
+    uint32_t device_id;
+    uint32_t config_change_after;    /* config changes after this many config reads (0 never) */
     uint32_t display_width, display_height;
     uint32_t n_extra_scanouts;
     uint32_t extra_width[15], extra_height[15];
@@ -97,6 +103,7 @@ struct scenario {
     uint64_t ram_base, ram_size, mmio_base;
     uint64_t device_offer;       /* feature bits offered beyond QEMU's defaults */
     uint64_t device_withhold;    /* feature bits QEMU offers that this device does not */
+    bool weak_memory;            /* device.memory: weak (barrier_check.h) */
     /* driver */
     uint16_t queue_size;
     enum vq_layout_kind layout;
@@ -107,6 +114,7 @@ struct scenario {
     uint64_t driver_features;    /* optional features the driver accepts when offered */
     bool fences;                 /* fence every control command (default true) */
     bool cursor;                 /* set up the cursor queue (when a step uses the cursor) */
+    int ring_access;             /* driver.ring_access: 0 accessors, 1 plain (enum bc_mode) */
     /* bugs */
     struct fault_list faults;
     /* device_faults (only the list part is filled) */

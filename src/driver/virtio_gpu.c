@@ -72,7 +72,7 @@ int vgpu_init(struct vgpu *g, const struct vgpu_config *cfg)
         return VIRTIO_ERR_WRONG_DEVICE; /* not ours: leave it untouched */
     if ((rc = vmmio_begin_init(&g->mmio)) != VIRTIO_OK)
         return rc;
-    if ((rc = vmmio_negotiate(&g->mmio, cfg->features)) != VIRTIO_OK)
+    if ((rc = vmmio_negotiate(&g->mmio, cfg->features & VGPU_DRIVER_FEATURES)) != VIRTIO_OK)
         return rc;
     uint64_t req_phys = 0, resp_phys = 0;
     uint8_t *req = vhal_dma_alloc(VGPU_REQ_BYTES * VGPU_MAX_INFLIGHT, 64, VHAL_DMA_BUFFER,
@@ -97,15 +97,25 @@ int vgpu_init(struct vgpu *g, const struct vgpu_config *cfg)
     g->resp_phys = g->slot[0].resp_phys;
     rc = vmmio_setup_queue(&g->mmio, &g->ctrl, VIRTIO_GPU_QUEUE_CONTROL, cfg->queue_size,
                            cfg->layout, cfg->legacy_align);
+    if (rc == VIRTIO_OK && (g->mmio.features & (1ull << VIRTIO_RING_F_INDIRECT_DESC)))
+        rc = vq_enable_indirect(&g->ctrl); /* §2.6.5.3.1: only when negotiated */
+    if (rc == VIRTIO_OK && (g->mmio.features & (1ull << VIRTIO_F_IN_ORDER)))
+        rc = vq_set_in_order(&g->ctrl);
     if (rc == VIRTIO_OK && cfg->cursor) {
         rc = vmmio_setup_queue(&g->mmio, &g->cursorq, VIRTIO_GPU_QUEUE_CURSOR, cfg->queue_size,
                                cfg->layout, cfg->legacy_align);
+        if (rc == VIRTIO_OK && (g->mmio.features & (1ull << VIRTIO_F_IN_ORDER)))
+            rc = vq_set_in_order(&g->cursorq); /* one-buffer commands, in ring order too */
         g->has_cursor = rc == VIRTIO_OK;
     }
     if (rc != VIRTIO_OK) {
         vmmio_fail(&g->mmio); /* §3.1.1: set FAILED and stop */
         return rc;
     }
+    bool event_idx = (g->mmio.features >> VIRTIO_RING_F_EVENT_IDX) & 1u;
+    vq_set_event_idx(&g->ctrl, event_idx);
+    if (g->has_cursor)
+        vq_set_event_idx(&g->cursorq, event_idx);
     if ((rc = vmmio_driver_ok(&g->mmio)) != VIRTIO_OK)
         return rc;
     g->num_scanouts = vmmio_config_read32(&g->mmio, 8); /* §5.7.4 num_scanouts */
@@ -140,7 +150,7 @@ static bool irq_arrived(struct vgpu *g)
 void vgpu_kick(struct vgpu *g, struct virtq *vq, uint32_t queue)
 {
     if (g->wait == VGPU_WAIT_INTERRUPT) /* about to sleep on the interrupt: ask for it */
-        vq_enable_interrupts(vq);
+        (void)vq_enable_interrupts(vq); /* nothing of this request can be used yet */
     if (vq_kick_prepare(vq))
         vmmio_notify(&g->mmio, queue);
 }
@@ -169,10 +179,17 @@ int vgpu_wait_used(struct vgpu *g, struct virtq *vq, void **token, uint32_t *len
     uint64_t deadline = start + g->timeout_ns;
     uint64_t delay = 1000;
     int rc;
+    bool rearm = true; /* interrupt mode: re-enable and re-check once before each sleep */
     for (;;) {
-        rc = VIRTIO_ERR_EMPTY; /* interrupt mode looks at the ring only after an interrupt */
-        if (g->wait != VGPU_WAIT_INTERRUPT || irq_arrived(g))
+        rc = VIRTIO_ERR_EMPTY; /* interrupt mode looks at the ring only after an interrupt… */
+        if (g->wait != VGPU_WAIT_INTERRUPT || irq_arrived(g)) {
             rc = vq_get_used(vq, token, len);
+            rearm = true;
+        } else if (rearm) { /* …or when re-arming finds a buffer used meanwhile (§2.6.14) */
+            rearm = false;
+            if (vq_enable_interrupts(vq))
+                rc = vq_get_used(vq, token, len);
+        }
         if (rc != VIRTIO_ERR_EMPTY)
             break;
         if (vhal_now_ns() >= deadline) {
@@ -249,6 +266,13 @@ static void report(struct vgpu *g, const struct vgpu_slot *s)
 int vgpu_submit(struct vgpu *g, struct vgpu_slot *s, uint32_t req_len, uint32_t resp_len,
                 uint32_t expect_type)
 {
+    struct vq_buf out = {s->req_phys, req_len};
+    return vgpu_submit_parts(g, s, &out, 1, resp_len, expect_type);
+}
+
+int vgpu_submit_parts(struct vgpu *g, struct vgpu_slot *s, const struct vq_buf *out,
+                      unsigned n_out, uint32_t resp_len, uint32_t expect_type)
+{
     if (g->stalled)
         return VIRTIO_ERR_BROKEN;
     struct virtio_gpu_ctrl_hdr *h = s->req;
@@ -262,9 +286,8 @@ int vgpu_submit(struct vgpu *g, struct vgpu_slot *s, uint32_t req_len, uint32_t 
     s->resp_len = resp_len;
     s->done = false;
     s->status = VIRTIO_OK;
-    struct vq_buf out = {s->req_phys, req_len};
     struct vq_buf in = {s->resp_phys, resp_len};
-    int rc = vq_add(&g->ctrl, &out, 1, &in, 1, s);
+    int rc = vq_add(&g->ctrl, out, n_out, &in, 1, s);
     if (rc != VIRTIO_OK)
         return rc;
     s->busy = true;
@@ -369,8 +392,17 @@ int vgpu_attach_backing(struct vgpu *g, uint32_t id, const struct virtio_gpu_mem
         e[i].length = entries[i].length;
         e[i].padding = 0;
     }
-    uint32_t len = (uint32_t)(sizeof(*c) + n * sizeof(*e));
-    return vgpu_submit(g, s, len, sizeof(struct virtio_gpu_ctrl_hdr), VIRTIO_GPU_RESP_OK_NODATA);
+    /* With indirect tables, as Linux does: the command and its entry array as two
+     * device-readable buffers (the device gathers them, §2.6.4: framing does not depend on
+     * buffer boundaries); the table costs one ring descriptor however many entries it has.
+     * Without tables the request stays one buffer, so every command is a chain of two. */
+    struct vq_buf out[2] = {{s->req_phys, (uint32_t)sizeof(*c)},
+                            {s->req_phys + sizeof(*c), (uint32_t)(n * sizeof(*e))}};
+    unsigned n_out = g->ctrl.indirect && g->ctrl.num >= 3 ? 2u : 1u;
+    if (n_out == 1)
+        out[0].len += out[1].len;
+    return vgpu_submit_parts(g, s, out, n_out, sizeof(struct virtio_gpu_ctrl_hdr),
+                             VIRTIO_GPU_RESP_OK_NODATA);
 }
 
 int vgpu_set_scanout(struct vgpu *g, uint32_t scanout, uint32_t id, struct virtio_gpu_rect r)

@@ -10,6 +10,9 @@
 #include <string.h>
 
 #include "../driver/virtio_hal.h"
+#include "access_checks.h"
+#include "exposed_snapshot.h"
+#include "legacy_layout.h"
 #include "machine.h"
 
 static struct machine *mach(void) { return machine_current(); }
@@ -23,11 +26,63 @@ static bool in_window(const struct machine *m, uintptr_t addr)
     return addr >= m->cfg.mmio_base && addr - m->cfg.mmio_base < VIRTIO_MMIO_WINDOW_SIZE;
 }
 
+/* A register read that reaches the device: the device answers, the rule checks see it (with the
+ * device's value), then a replayed bug may change what the driver gets. */
+static uint32_t bus_read(struct machine *m, uint32_t off, const char *bug_note, bool from_driver)
+{
+    const char *note = NULL;
+    uint32_t v = 0;
+    if (off % 4)
+        note = "ignored: unaligned register access";
+    else
+        v = mmio_device_read(m, off, &note);
+    access_checks_read(m, off, v);
+    if (from_driver)
+        faults_mmio_read(m, off, &v, &note);
+    struct trace_event *e = machine_trace(m, TR_MMIO_READ, off, v, 4, mmio_reg_name(off));
+    if (e)
+        e->note = bug_note ? bug_note : note;
+    mmio_device_read_done(m, off); /* after the read, in the trace too */
+    return v;
+}
+
+/* A register write that reaches the device (after any replayed-bug rewrite). The rule checks see
+ * it first; in the strict profile they may have the device ignore it. */
+static void bus_write(struct machine *m, uint32_t off, uint32_t value, const char *note)
+{
+    /* Record first, so the trace shows the write before whatever the device does about it;
+     * keep the index, as the array may grow while the device works. */
+    struct trace_event *e = machine_trace(m, TR_MMIO_WRITE, off, value, 4, mmio_reg_name(off));
+    size_t idx = e ? (size_t)(e - m->trace.ev) : SIZE_MAX;
+    const char *dev_note = NULL;
+    if (!access_checks_write(m, off, value, &dev_note))
+        ; /* the strict profile ignores it; dev_note says why */
+    else if (off % 4)
+        dev_note = "ignored: unaligned register access";
+    else
+        mmio_device_write(m, off, value, &dev_note);
+    if (idx != SIZE_MAX)
+        m->trace.ev[idx].note = dev_note ? dev_note : note;
+}
+
+static void added_write(struct machine *m, uint32_t off, uint32_t value, const char *note)
+{
+    machine_advance(m, m->now + MMIO_ACCESS_NS);
+    bus_write(m, off, value, note);
+}
+
+static void added_read(struct machine *m, uint32_t off, const char *note)
+{
+    machine_advance(m, m->now + MMIO_ACCESS_NS);
+    (void)bus_read(m, off, note, false);
+}
+
 uint32_t vhal_mmio_read32(uintptr_t addr)
 {
     struct machine *m = mach();
     if (!m)
         return 0xffffffffu;
+    bc_mmio(m); /* plain ring access: an MMIO access ends an epoch */
     machine_advance(m, m->now + MMIO_ACCESS_NS);
     if (!in_window(m, addr)) {
         struct trace_event *e = machine_trace(m, TR_MMIO_READ, addr, 0xffffffffu, 4, NULL);
@@ -36,16 +91,15 @@ uint32_t vhal_mmio_read32(uintptr_t addr)
         return 0xffffffffu;
     }
     uint32_t off = (uint32_t)(addr - m->cfg.mmio_base);
+    faults_before_access(m, added_write, added_read);
     const char *note = NULL;
     uint32_t v = 0;
-    if (off % 4)
-        note = "ignored: unaligned register access";
-    else
-        v = mmio_device_read(m, off, &note);
-    faults_mmio_read(m, off, &v, &note);
-    struct trace_event *e = machine_trace(m, TR_MMIO_READ, off, v, 4, mmio_reg_name(off));
-    if (e)
-        e->note = note;
+    if (faults_skip_mmio_read(m, off, &v, &note)) {
+        machine_trace(m, TR_DEVICE, off, v, 4, note);
+    } else {
+        v = bus_read(m, off, NULL, true);
+        faults_after_access(m, off, false, added_write, added_read);
+    }
     return v;
 }
 
@@ -54,6 +108,7 @@ void vhal_mmio_write32(uintptr_t addr, uint32_t value)
     struct machine *m = mach();
     if (!m)
         return;
+    bc_mmio(m);
     machine_advance(m, m->now + MMIO_ACCESS_NS);
     if (!in_window(m, addr)) {
         struct trace_event *e = machine_trace(m, TR_MMIO_WRITE, addr, value, 4, NULL);
@@ -62,21 +117,18 @@ void vhal_mmio_write32(uintptr_t addr, uint32_t value)
         return;
     }
     uint32_t off = (uint32_t)(addr - m->cfg.mmio_base);
+    faults_before_access(m, added_write, added_read);
     const char *note = NULL;
+    uint32_t driver_off = off; /* the anchor is the register the driver meant */
     bool keep = faults_mmio_write(m, &off, &value, &note);
-    /* Record first, so the trace shows the write before whatever the device does about it;
-     * keep the index, as the array may grow while the device works. */
-    struct trace_event *e = machine_trace(m, TR_MMIO_WRITE, off, value, 4, mmio_reg_name(off));
-    size_t idx = e ? (size_t)(e - m->trace.ev) : SIZE_MAX;
-    const char *dev_note = NULL;
-    if (!keep)
-        dev_note = note;
-    else if (off % 4)
-        dev_note = "ignored: unaligned register access";
-    else
-        mmio_device_write(m, off, value, &dev_note);
-    if (idx != SIZE_MAX)
-        m->trace.ev[idx].note = dev_note ? dev_note : note;
+    if (keep) {
+        bus_write(m, off, value, note);
+    } else {
+        struct trace_event *e = machine_trace(m, TR_MMIO_WRITE, off, value, 4, mmio_reg_name(off));
+        if (e)
+            e->note = note;
+    }
+    faults_after_access(m, driver_off, true, added_write, added_read);
 }
 
 void *vhal_dma_alloc(size_t size, size_t align, enum vhal_dma_use use, uint64_t *phys)
@@ -108,14 +160,22 @@ static void ring_store(volatile void *p, uint64_t v, uint8_t size)
     const char *note = NULL;
     if (gpa != UINT64_MAX)
         faults_ring_store(m, gpa, &v, &note);
+    uint64_t old;
     switch (size) {
-    case 2: *(volatile uint16_t *)p = (uint16_t)v; break;
-    case 4: *(volatile uint32_t *)p = (uint32_t)v; break;
-    default: *(volatile uint64_t *)p = v; break;
+    case 2: old = *(volatile uint16_t *)p; *(volatile uint16_t *)p = (uint16_t)v; break;
+    case 4: old = *(volatile uint32_t *)p; *(volatile uint32_t *)p = (uint32_t)v; break;
+    default: old = *(volatile uint64_t *)p; *(volatile uint64_t *)p = v; break;
     }
+    if (m->bc.mode == BC_PLAIN) /* plain mode: as if written through a pointer, unseen */
+        return;
     struct trace_event *e = machine_trace(m, TR_RING_STORE, gpa, v, size, NULL);
     if (e)
         e->note = note;
+    if (gpa != UINT64_MAX) {
+        exposed_on_driver_store(m, gpa, size);
+        faults_after_ring_store(m, gpa);
+        bc_ring_store(m, gpa, old, v, size);
+    }
 }
 
 static uint64_t ring_load(const volatile void *p, uint8_t size)
@@ -126,8 +186,24 @@ static uint64_t ring_load(const volatile void *p, uint8_t size)
     case 2: v = *(const volatile uint16_t *)p; break;
     default: v = *(const volatile uint32_t *)p; break;
     }
-    if (m)
-        machine_trace(m, TR_RING_LOAD, gm_gpa_of(&m->mem, p), v, size, NULL);
+    if (!m)
+        return v;
+    uint64_t gpa = gm_gpa_of(&m->mem, p);
+    const char *note = NULL;
+    if (gpa != UINT64_MAX)
+        faults_ring_load(m, gpa, &v, &note);
+    if (m->bc.mode == BC_PLAIN) /* plain mode: as if read through a pointer, unseen */
+        return v;
+    if (gpa != UINT64_MAX) {
+        uint64_t seen = bc_ring_load(m, gpa, v, size);
+        if (seen != v && !note)
+            note = "weak memory: the load returned what a reordered load would have seen";
+        v = seen;
+    }
+    struct trace_event *e = machine_trace(m, TR_RING_LOAD, gpa, v, size, NULL);
+    if (e && note)
+        e->note = note;
+    legacy_layout_on_driver_load(m, gpa, size);
     return v;
 }
 
@@ -137,16 +213,23 @@ void vhal_ring_store16(volatile uint16_t *p, uint16_t v) { ring_store(p, v, 2); 
 void vhal_ring_store32(volatile uint32_t *p, uint32_t v) { ring_store(p, v, 4); }
 void vhal_ring_store64(volatile uint64_t *p, uint64_t v) { ring_store(p, v, 8); }
 
-static void barrier(const char *what)
+static void barrier(const char *what, enum bc_barrier kind)
 {
     struct machine *m = mach();
-    if (m)
-        machine_trace(m, TR_BARRIER, 0, 0, 0, what);
+    if (!m)
+        return;
+    struct trace_event *e = machine_trace(m, TR_BARRIER, 0, 0, 0, what);
+    if (faults_barrier(m, (unsigned)kind)) { /* replayed drop-barrier: the call never happened */
+        if (e)
+            e->note = fault_note_barrier_dropped;
+        return;
+    }
+    bc_barrier(m, kind);
 }
 
-void vhal_mb(void) { barrier("mb"); }
-void vhal_rmb(void) { barrier("rmb"); }
-void vhal_wmb(void) { barrier("wmb"); }
+void vhal_mb(void) { barrier("mb", BC_MB); }
+void vhal_rmb(void) { barrier("rmb", BC_RMB); }
+void vhal_wmb(void) { barrier("wmb", BC_WMB); }
 
 uint32_t vhal_irq_take(void)
 {
@@ -169,6 +252,8 @@ uint64_t vhal_now_ns(void)
 void vhal_delay_ns(uint64_t ns)
 {
     struct machine *m = mach();
-    if (m)
-        machine_advance(m, m->now + (ns ? ns : 1));
+    if (!m)
+        return;
+    bc_driver_waits(m); /* pairing D and the missed kick are judged when the driver waits */
+    machine_advance(m, m->now + (ns ? ns : 1));
 }
