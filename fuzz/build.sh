@@ -4,7 +4,7 @@
 #   fuzz/build.sh            -> build/fuzz/{fuzz_driver_vs_device,fuzz_device_model,fuzz_scenario}
 #
 # Follows the OSS-Fuzz build conventions, so the same script serves a fuzzing cluster: it honours
-# CC, CFLAGS, LIB_FUZZING_ENGINE and OUT when they are set (OSS-Fuzz sets all four; its CFLAGS carry
+# CC, CFLAGS, LIB_FUZZING_ENGINE, OUT and WORK when set (OSS-Fuzz sets them all; its CFLAGS carry
 # the sanitizer and -fsanitize=fuzzer-no-link), and otherwise builds with clang under
 # AddressSanitizer + UBSan, every UBSan finding fatal. Needs clang with libFuzzer (Debian: clang,
 # libclang-rt-14-dev), cmake (to embed spec/rules.yaml) and libyaml (pkg-config yaml-0.1).
@@ -18,7 +18,7 @@ CFLAGS=${CFLAGS:--g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
 -fno-sanitize-recover=all -fsanitize=fuzzer-no-link}
 JOBS=${JOBS:-2}
 
-OBJ=$OUT/obj
+OBJ=${WORK:-$OUT}/obj   # OSS-Fuzz gives a scratch directory in WORK
 mkdir -p "$OBJ"
 COMMON=(-std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
         -Wno-missing-field-initializers)
