@@ -25,7 +25,9 @@
  *   - clears, without a reset, a status bit it set and last saw set (§2.1.1), or accepts a
  *     feature it was not offered (§2.2.1);
  *   - returns a status code it does not define, reports success for a command without a
- *     complete, well-typed answer, or leaves its free list inconsistent.
+ *     complete, well-typed answer, or leaves its free list inconsistent;
+ *   - reports success on the control queue after a timeout or a bad used element without being
+ *     initialised again.
  */
 #include <stdarg.h>
 #include <stdbool.h>
@@ -95,6 +97,8 @@ static struct fdev {
     uint32_t status, isr, dev_sel, drv_sel, queue_sel, page_size, cfg_gen;
     uint32_t status_view;                /* Status as the driver last saw it (read or written) */
     uint32_t status_set;                 /* bits the driver has written since its last reset */
+    bool ctrl_failed;                    /* a control command timed out or met a bad used
+                                          * element since the last successful init */
     uint32_t irq_edges, irq_taken;       /* rises of the interrupt line, and those handed out */
     uint32_t events_read;                /* gpu config: pending events (§5.7.4) */
     uint32_t offered_seen[2];            /* what the driver last read from DeviceFeatures */
@@ -663,8 +667,15 @@ static void check_result_q(struct vgpu *g, int rc, bool ctrl, uint32_t want_type
         finding("returned %d, not a driver status", rc);
     check_queue(&g->ctrl);
     check_queue(&g->cursorq);
+    if (ctrl && (rc == VIRTIO_ERR_TIMEOUT || rc == VIRTIO_ERR_BAD_USED))
+        D.ctrl_failed = true;
     if (rc != VIRTIO_OK || !ctrl)
         return;
+    /* Its buffers may still be the device's, or the device is broken: nothing may succeed on the
+     * control queue before the driver is initialised again. */
+    if (D.ctrl_failed)
+        finding("a control command succeeded after a timeout or a bad used element, with no "
+                "new init");
     if (g->ctrl.num_free != g->ctrl.num)
         finding("success with %u of %u descriptors still in flight", g->ctrl.num - g->ctrl.num_free,
                 g->ctrl.num);
@@ -708,6 +719,8 @@ static int init(struct vgpu *g, const struct vgpu_config *cfg)
                 (unsigned long long)g->mmio.features, (unsigned long long)g->mmio.device_features);
     check_queue(&g->ctrl);
     check_queue(&g->cursorq);
+    if (rc == VIRTIO_OK)
+        D.ctrl_failed = false;
     return rc;
 }
 
