@@ -29,3 +29,14 @@ test: build
 
 clean:
 	rm -rf $(BUILD)
+
+# Benchmarks (bench/README.md): their own build dir, -O2, no sanitizers. BENCH_SCALE=0.01 for a
+# quick look; the figures in bench/README.md are from BENCH_SCALE=1.
+BENCH_BUILD ?= build-bench
+BENCH_SCALE ?= 1
+.PHONY: bench
+bench: deps
+	@cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_FLAGS_RELEASE="-O2 -DNDEBUG" \
+	  -DVQSIM_SANITIZE=OFF -DVQSIM_TESTS=OFF -DVQSIM_BENCH=ON >/dev/null
+	@cmake --build $(BENCH_BUILD) -j$(JOBS) >/dev/null
+	@bash bench/bench.sh $(BENCH_BUILD) $(BENCH_SCALE)

@@ -40,7 +40,7 @@ static void say(struct diagnosis *d, const char *cause, const char *section, con
 static const struct trace_event *driver_poll(const struct machine *m, uint64_t since)
 {
     const struct trace_event *best = NULL;
-    for (size_t i = 0; i < m->trace.len; i++) {
+    for (size_t i = trace_first_since(&m->trace, since); i < m->trace.len; i++) {
         const struct trace_event *e = &m->trace.ev[i];
         if (e->t >= since && e->kind == TR_RING_LOAD && e->size == 2 &&
             (!best || e->count > best->count))
@@ -63,7 +63,7 @@ void diagnose_timeout(struct machine *m, uint32_t queue, uint64_t since, struct 
     uint32_t other_queue = 0, pops = 0, used = 0;
     const char *ignored_note = NULL;
     uint64_t last_used_elem = 0;
-    for (size_t i = 0; i < m->trace.len; i++) {
+    for (size_t i = trace_first_since(&m->trace, since); i < m->trace.len; i++) {
         const struct trace_event *e = &m->trace.ev[i];
         if (e->t < since)
             continue;

@@ -67,7 +67,8 @@ void vhal_mmio_write32(uintptr_t addr, uint32_t value)
     /* Record first, so the trace shows the write before whatever the device does about it;
      * keep the index, as the array may grow while the device works. */
     struct trace_event *e = machine_trace(m, TR_MMIO_WRITE, off, value, 4, mmio_reg_name(off));
-    size_t idx = e ? (size_t)(e - m->trace.ev) : SIZE_MAX;
+    /* Run-wide event number: the trace may also drop its oldest half meanwhile (trace.h). */
+    uint64_t seq = e ? m->trace.dropped + (uint64_t)(e - m->trace.ev) : UINT64_MAX;
     const char *dev_note = NULL;
     if (!keep)
         dev_note = note;
@@ -75,8 +76,8 @@ void vhal_mmio_write32(uintptr_t addr, uint32_t value)
         dev_note = "ignored: unaligned register access";
     else
         mmio_device_write(m, off, value, &dev_note);
-    if (idx != SIZE_MAX)
-        m->trace.ev[idx].note = dev_note ? dev_note : note;
+    if (seq != UINT64_MAX && seq >= m->trace.dropped)
+        m->trace.ev[seq - m->trace.dropped].note = dev_note ? dev_note : note;
 }
 
 void *vhal_dma_alloc(size_t size, size_t align, enum vhal_dma_use use, uint64_t *phys)
@@ -102,8 +103,16 @@ uint64_t vhal_virt_to_phys(const void *ptr)
 static void ring_store(volatile void *p, uint64_t v, uint8_t size)
 {
     struct machine *m = mach();
-    if (!m)
+    if (m && m->cfg.checks_off)
+        m = NULL; /* a plain store, nothing recorded */
+    if (!m) {
+        switch (size) {
+        case 2: *(volatile uint16_t *)p = (uint16_t)v; break;
+        case 4: *(volatile uint32_t *)p = (uint32_t)v; break;
+        default: *(volatile uint64_t *)p = v; break;
+        }
         return;
+    }
     uint64_t gpa = gm_gpa_of(&m->mem, p);
     const char *note = NULL;
     if (gpa != UINT64_MAX)
@@ -126,7 +135,7 @@ static uint64_t ring_load(const volatile void *p, uint8_t size)
     case 2: v = *(const volatile uint16_t *)p; break;
     default: v = *(const volatile uint32_t *)p; break;
     }
-    if (m)
+    if (m && !m->cfg.checks_off)
         machine_trace(m, TR_RING_LOAD, gm_gpa_of(&m->mem, p), v, size, NULL);
     return v;
 }

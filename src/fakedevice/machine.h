@@ -47,6 +47,12 @@ struct machine_config {
     uint64_t place[4];            /* pinned first allocation per vhal_dma_use, 0 = default */
     uint64_t offer_add;           /* feature bits offered beyond QEMU's defaults */
     uint64_t offer_remove;        /* feature bits QEMU offers that this device withholds */
+    size_t trace_limit;           /* events the trace keeps (0 = TRACE_DEFAULT_LIMIT) */
+    /* Benchmarks only (bench/), never set by a scenario: the trace records nothing and ring
+     * stores skip the replayed-bug lookup. The model still pops, pushes and refuses what would be
+     * unsafe (indices out of range, addresses outside RAM), but the checks and the diagnosis that
+     * read the trace have nothing to read. */
+    bool checks_off;
 };
 
 struct machine {
