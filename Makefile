@@ -1,6 +1,7 @@
 # The two quick-start commands (README.md). Both install missing Debian packages first.
 #   make run   build, run every scenario, write the report (build/report/index.html)
-#   make test  build, run the whole test suite (CMocka unit tests + pytest)
+#   make test  build, run the whole test suite (CMocka unit tests + pytest; both on $(JOBS) cores,
+#              pytest through pytest-xdist when installed, else one process)
 BUILD ?= build
 JOBS ?= 2
 SCENARIOS = $(shell find scenarios -name '*.yaml' | LC_ALL=C sort)
@@ -25,7 +26,9 @@ run: build
 
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
-	@py=$$(bash tools/find-python.sh) && VQSIM=$(BUILD)/vqsim $$py -m pytest -q tests
+	@py=$$(bash tools/find-python.sh) && \
+	 xdist=$$($$py -c 'import xdist' 2>/dev/null && echo "-n $(JOBS)") ; \
+	 VQSIM=$(BUILD)/vqsim $$py -m pytest -q $$xdist tests
 
 clean:
 	rm -rf $(BUILD)

@@ -5,7 +5,7 @@
 set -euo pipefail
 
 pkgs=(gcc libc6-dev make cmake pkg-config libcmocka-dev libyaml-dev libpng-dev
-      python3 python3-pytest python3-yaml)
+      python3 python3-pytest python3-pytest-xdist python3-yaml)
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -1,0 +1,56 @@
+"""`vqsim run -j N`: scenarios in worker processes, output and JSON identical to a serial run."""
+import json
+
+import pytest
+
+from conftest import SCENARIOS, run
+from test_cli import GOOD
+
+
+def _run_all(vqsim, tmp_path, *opts):
+    cwd = tmp_path / ("run%s" % "".join(opts).replace(" ", ""))  # same relative paths in each
+    cwd.mkdir()
+    p = run(vqsim, "run", *opts, "--json", "r.json", "--png", "png", *SCENARIOS, cwd=cwd)
+    png = {x.name: x.read_bytes() for x in (cwd / "png").iterdir()}
+    return p, (cwd / "r.json").read_bytes(), png
+
+
+def test_jobs_give_byte_identical_output(vqsim, tmp_path):
+    serial = _run_all(vqsim, tmp_path)
+    assert serial[0].returncode == 0, serial[0].stdout
+    for opts in (("-j", "2"), ("-j3",), ("--jobs", "8")):
+        par = _run_all(vqsim, tmp_path, *opts)
+        assert par[0].returncode == 0, (opts, par[0].stdout, par[0].stderr)
+        assert par[0].stdout == serial[0].stdout, opts   # same lines, scenario order
+        assert par[1] == serial[1], opts                  # same JSON bytes
+        assert par[2] == serial[2], opts                  # same PNG files
+    names = [line.split()[1] for line in serial[0].stdout.splitlines()[:-1]]
+    doc = json.loads(serial[1])
+    assert names == [s["name"] for s in doc["scenarios"]]
+
+
+def test_jobs_keep_failures_and_exit_code(vqsim, tmp_path):
+    files = []
+    for i, outcome in enumerate(["ok", "timeout", "ok"]):
+        f = tmp_path / f"s{i}.yaml"
+        f.write_text(GOOD.replace("outcome: ok", f"outcome: {outcome}")
+                     .replace("name: ", f"name: p{i}-", 1))
+        files.append(f)
+    out = tmp_path / "r.json"
+    p = run(vqsim, "run", "-j", "2", "--json", out, *files)
+    assert p.returncode == 1, p.stdout
+    lines = p.stdout.splitlines()
+    assert [l.split()[:2] for l in lines if l.startswith(("PASS", "FAIL"))] == \
+        [["PASS", "p0-modern-display"], ["FAIL", "p1-modern-display"], ["PASS", "p2-modern-display"]]
+    assert "    - expected outcome timeout, got ok" in lines
+    assert lines[-1] == "2 passed, 1 failed"
+    doc = json.loads(out.read_text())
+    assert doc["summary"] == {"total": 3, "passed": 2, "failed": 1}
+    assert doc["scenarios"][1]["failures"] == ["expected outcome timeout, got ok"]
+
+
+@pytest.mark.parametrize("bad", [["-j"], ["-j", "0"], ["-j", "x"], ["-j2x"], ["-j", "999"]])
+def test_bad_jobs_is_a_usage_error(vqsim, bad):
+    p = run(vqsim, "run", *bad, SCENARIOS[0])
+    assert p.returncode == 2, (bad, p.stdout)
+    assert "-j needs a number of jobs" in p.stderr
