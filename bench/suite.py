@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""Table 3 of `make bench`: the scenario suite's wall time against one real QEMU boot.
+
+usage: suite.py VQSIM SCALE SCENARIO.yaml...
+
+- whole suite: one `vqsim run` of every scenario (-j 1, and -j 2), best of REPS;
+- per scenario: the suite time divided by the scenario count (in-process cost), and one
+  `vqsim run FILE` per scenario (a process start included; min / median / max);
+- QEMU: `qemu-system-aarch64 -machine virt -device virtio-gpu-device` from process start to the
+  answer of the first QMP `screendump`, then `quit` and process exit (the machine boots no guest
+  kernel, so this is the least a QEMU run of any scenario costs: a real scenario adds the guest's
+  own work). "n/a" when qemu-system-aarch64 is not installed.
+Standard library only. Wall clock (time.perf_counter) — this is a benchmark, not a test.
+"""
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def wall(cmd, reps):
+    best = None
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        p = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        t = time.perf_counter() - t0
+        if p.returncode != 0:
+            sys.exit(f"suite.py: {' '.join(cmd[:3])}… exited {p.returncode}: {p.stderr[-400:]}")
+        best = t if best is None or t < best else best
+    return best
+
+
+def qmp_cmd(f, sock, cmd, args=None):
+    msg = {"execute": cmd}
+    if args:
+        msg["arguments"] = args
+    sock.sendall((json.dumps(msg) + "\n").encode())
+    while True:
+        line = f.readline()
+        if not line:
+            raise RuntimeError("QMP closed")
+        reply = json.loads(line)
+        if "return" in reply or "error" in reply:
+            return reply
+
+
+def qemu_once(qemu, tmp):
+    sock_path = os.path.join(tmp, "qmp.sock")
+    dump = os.path.join(tmp, "screen.ppm")
+    for p in (sock_path, dump):
+        if os.path.exists(p):
+            os.unlink(p)
+    cmd = [qemu, "-machine", "virt", "-cpu", "cortex-a57", "-m", "128M", "-nodefaults",
+           "-display", "none", "-serial", "none", "-monitor", "none",
+           "-qmp", f"unix:{sock_path},server=on,wait=off",
+           "-global", "virtio-mmio.force-legacy=false", "-device", "virtio-gpu-device"]
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    deadline = t0 + 20
+    while True:
+        try:
+            s.connect(sock_path)
+            break
+        except OSError:
+            if proc.poll() is not None or time.perf_counter() > deadline:
+                proc.kill()
+                raise RuntimeError("QEMU did not open its QMP socket: "
+                                   + proc.stderr.read().decode()[-300:])
+            time.sleep(0.0005)
+    f = s.makefile("r")
+    json.loads(f.readline())  # greeting
+    qmp_cmd(f, s, "qmp_capabilities")
+    r = qmp_cmd(f, s, "screendump", {"filename": dump})
+    if "error" in r:
+        proc.kill()
+        raise RuntimeError(f"screendump failed: {r['error']}")
+    t_dump = time.perf_counter() - t0
+    try:
+        qmp_cmd(f, s, "quit")
+    except (RuntimeError, OSError, ValueError):
+        pass
+    proc.wait(timeout=20)
+    t_exit = time.perf_counter() - t0
+    s.close()
+    if not os.path.exists(dump) or os.path.getsize(dump) < 16:
+        raise RuntimeError("screendump wrote no image")
+    return t_dump, t_exit
+
+
+def main():
+    vqsim, scale, files = sys.argv[1], float(sys.argv[2]), sys.argv[3:]
+    reps = 5 if scale >= 1 else 1
+    n = len(files)
+    suite1 = wall([vqsim, "run", *files], reps)
+    suite2 = wall([vqsim, "run", "-j", "2", *files], reps)
+    single = sorted(wall([vqsim, "run", f], 3 if scale >= 1 else 1) for f in files)
+
+    qemu = shutil.which("qemu-system-aarch64")
+    q_dump = q_exit = None
+    q_note = "n/a (qemu-system-aarch64 not installed)"
+    if qemu:
+        try:
+            with tempfile.TemporaryDirectory() as tmp:
+                runs = [qemu_once(qemu, tmp) for _ in range(5 if scale >= 1 else 1)]
+            q_dump = min(r[0] for r in runs)
+            q_exit = min(r[1] for r in runs)
+            ver = subprocess.run([qemu, "--version"], capture_output=True, text=True).stdout
+            q_note = ver.splitlines()[0] if ver else qemu
+        except (RuntimeError, OSError, subprocess.SubprocessError) as e:
+            q_note = f"n/a (QEMU run failed: {e})"
+
+    def vs(t):
+        return f"{q_exit / t:.0f}x faster" if q_exit else "n/a"
+
+    print(f"\n## 3. Suite ({n} scenarios, best of {reps}; QEMU: {q_note})\n")
+    print("| what | wall ms | vs one QEMU boot-to-screendump |")
+    print("|---|---:|---:|")
+    print(f"| whole suite, one `vqsim run` (-j 1) | {suite1 * 1e3:.1f} | {vs(suite1)} |")
+    print(f"| whole suite, one `vqsim run -j 2` | {suite2 * 1e3:.1f} | {vs(suite2)} |")
+    print(f"| per scenario, inside the suite run (-j 1 / {n}) | {suite1 / n * 1e3:.2f} | "
+          f"{vs(suite1 / n)} |")
+    print(f"| per scenario, own `vqsim run` process: min / median / max | "
+          f"{single[0] * 1e3:.1f} / {statistics.median(single) * 1e3:.1f} / "
+          f"{single[-1] * 1e3:.1f} | {vs(statistics.median(single))} (median) |")
+    if q_exit:
+        print(f"| QEMU virt + virtio-gpu-device: start to first QMP screendump | "
+              f"{q_dump * 1e3:.1f} | |")
+        print(f"| QEMU: start to process exit (screendump + quit) | {q_exit * 1e3:.1f} | 1x |")
+        print(f"\ntargets: whole suite faster than one QEMU boot: "
+              f"{'met' if suite1 < q_exit else 'NOT met'} ({q_exit / suite1:.1f}x); "
+              f"a scenario >= 100x faster than its QEMU run: "
+              f"{'met' if q_exit / (suite1 / n) >= 100 else 'NOT met'} "
+              f"({q_exit / (suite1 / n):.0f}x in-suite)")
+    else:
+        print("| QEMU boot-to-screendump | n/a (qemu-system-aarch64 not installed) | |")
+
+
+if __name__ == "__main__":
+    main()
