@@ -20,7 +20,8 @@ const char *pattern_lookup(const char *name)
 
 uint32_t pattern_pixel(const char *name, uint32_t x, uint32_t y, uint32_t w, uint32_t h)
 {
-    if (strcmp(name, "bars") != 0 || w == 0 || h == 0)
+    /* Called per pixel: the canonical name (pattern_lookup) compares by address first. */
+    if ((name != names[0] && strcmp(name, "bars") != 0) || w == 0 || h == 0)
         return 0x000000;
     static const uint32_t bars[8] = {0xffffff, 0xffff00, 0x00ffff, 0x00ff00,
                                      0xff00ff, 0xff0000, 0x0000ff, 0x000000};
