@@ -23,7 +23,9 @@ echo "# vqsim benchmarks"
 echo
 echo "machine: $(nproc) cores (nproc), ${model:-unknown CPU}, $(uname -sr); scale $scale"
 
-"$build/vqsim-bench" --scale "$scale" --only 1,2
+"$build/vqsim-bench" --scale "$scale" --only 1
+bash bench/callgrind.sh "$build"
+"$build/vqsim-bench" --scale "$scale" --only 2
 mapfile -t scenarios < <(find scenarios -name '*.yaml' | LC_ALL=C sort)
 python3 bench/suite.py "$build/vqsim" "$scale" "${scenarios[@]}"
 "$build/vqsim-bench" --scale "$scale" --only 4,5

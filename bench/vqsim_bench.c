@@ -15,6 +15,8 @@
  * Build: `make bench` (its own CMake configuration: -O2, no sanitizers).
  * Usage: vqsim-bench [--scale F] [--only LIST]   F multiplies every iteration count (default 1);
  *        LIST is a comma list of table numbers (1,2,4,5).
+ *        vqsim-bench --count floor|off|on N          N round trips of one path, nothing printed
+ *        (for instruction counters: bench/callgrind.sh).
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -34,11 +36,26 @@
 
 #define RAM_BASE 0x40000000ull
 #define MMIO_BASE 0x0a000000ull
-#define REPS 3
+#define REPS 5
 #define CURSOR_CMD_BYTES 56u /* §5.7.6.10 struct virtio_gpu_update_cursor */
 
 static double scale = 1.0;
 static const struct rule_catalogue *catalogue;
+
+/* Heap allocations anywhere in the process (the model and driver included): the bench binary
+ * is linked with --wrap for malloc, calloc and realloc (CMakeLists.txt), so a measured loop can
+ * prove it allocates nothing per request. */
+static uint64_t n_allocs;
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t k, size_t n);
+void *__real_realloc(void *p, size_t n);
+void *__wrap_malloc(size_t n);
+void *__wrap_calloc(size_t k, size_t n);
+void *__wrap_realloc(void *p, size_t n);
+void *__wrap_malloc(size_t n) { n_allocs++; return __real_malloc(n); }
+void *__wrap_calloc(size_t k, size_t n) { n_allocs++; return __real_calloc(k, n); }
+void *__wrap_realloc(void *p, size_t n) { n_allocs++; return __real_realloc(p, n); }
+static uint64_t loop_allocs; /* allocations inside measured loops (after warm-up) */
 
 static double now_s(void)
 {
@@ -158,23 +175,37 @@ static double rig_round_trips(struct rig *r, unsigned chain, uint64_t n)
     return t;
 }
 
-/* Best-of-REPS ns per round trip, each repetition on a fresh machine. */
-static double rt_ns(const struct rig_opts *o, unsigned chain, uint64_t n)
+static double rt_once(const struct rig_opts *o, unsigned chain, uint64_t n)
 {
-    double best = 1e30;
-    for (int rep = 0; rep < REPS; rep++) {
-        struct rig *r = malloc(sizeof(*r));
-        if (!r)
-            die("malloc", -1);
-        rig_init(r, o);
-        rig_round_trips(r, chain, n / 16 + 1); /* warm the caches and the trace array */
-        double t = rig_round_trips(r, chain, n);
-        rig_destroy(r);
-        free(r);
-        if (t < best)
-            best = t;
-    }
-    return best * 1e9 / (double)n;
+    struct rig *r = malloc(sizeof(*r));
+    if (!r)
+        die("malloc", -1);
+    rig_init(r, o);
+    rig_round_trips(r, chain, n / 16 + 1); /* warm the caches and the trace array… */
+    while (!o->checks_off && r->m.trace.cap < r->m.trace.limit) /* …until it stops growing */
+        rig_round_trips(r, chain, 1024);
+    uint64_t a0 = n_allocs;
+    double t = rig_round_trips(r, chain, n);
+    loop_allocs += n_allocs - a0;
+    rig_destroy(r);
+    free(r);
+    return t * 1e9 / (double)n;
+}
+
+/* ns per round trip for k configurations, measured round-robin (each repetition measures every
+ * configuration once, on a fresh machine) and the best of REPS kept: on a shared machine a burst
+ * of load then hits all configurations alike instead of skewing one ratio. */
+static void rt_ns_k(const struct rig_opts *const *o, int k, unsigned chain, uint64_t n,
+                    double *out)
+{
+    for (int i = 0; i < k; i++)
+        out[i] = 1e30;
+    for (int rep = 0; rep < REPS; rep++)
+        for (int i = 0; i < k; i++) {
+            double t = rt_once(o[i], chain, n);
+            if (t < out[i])
+                out[i] = t;
+        }
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -261,9 +292,10 @@ static void table_round_trip(void)
     off.checks_off = true;
     big.trace_limit = 1u << 20; /* 16x the default: the trace no longer fits the caches */
     double f = floor_ns(n * 10);
-    double t_off = rt_ns(&off, 1, n);
-    double t_on = rt_ns(&on, 1, n);
-    double t_big = rt_ns(&big, 1, n);
+    const struct rig_opts *cfgs[3] = {&off, &on, &big};
+    double t[3];
+    rt_ns_k(cfgs, 3, 1, n, t);
+    double t_off = t[0], t_on = t[1], t_big = t[2];
     printf("\n## 1. Round trip (queue 256, 1-descriptor chains, %llu round trips, best of %d)\n\n",
            (unsigned long long)n, REPS);
     printf("| path | ns / round trip | M round trips/s | vs checks off | vs floor |\n");
@@ -275,6 +307,8 @@ static void table_round_trip(void)
            TRACE_DEFAULT_LIMIT, t_on, 1e3 / t_on, t_on / t_off, t_on / f);
     printf("| driver + model, checks on (trace bound %u events) | %.1f | %.2f | %.2fx | %.1fx |\n",
            1u << 20, t_big, 1e3 / t_big, t_big / t_off, t_big / f);
+    printf("\nheap allocations in the measured loops (%d x %llu round trips per path): %llu\n",
+           REPS, (unsigned long long)n, (unsigned long long)loop_allocs);
     printf("\ntargets: checks on <= 2x checks off: %s (%.2fx); checks on <= 20x floor: %s (%.1fx)\n",
            verdict(t_on <= 2 * t_off), t_on / t_off, verdict(t_on <= 20 * f), t_on / f);
 }
@@ -342,6 +376,11 @@ static void table_transfer(void)
         die("gpu setup", rc);
 
     double best_tf = 1e30, best_t = 1e30, best_f = 1e30;
+    for (int i = 0; i < 8; i++) /* warm-up: caches, and the trace array to its steady size */
+        if ((rc = vgpu_transfer_to_host_2d(&g, 1, full, 0)) || (rc = vgpu_resource_flush(&g, 1, full)))
+            die("transfer + flush", rc);
+    uint64_t a0 = n_allocs;
+    size_t cap0 = r->m.trace.cap;
     for (int rep = 0; rep < REPS; rep++) {
         double t0 = now_s();
         for (uint64_t i = 0; i < frames; i++)
@@ -361,6 +400,9 @@ static void table_transfer(void)
         if (t2 - t1 < best_t) best_t = t2 - t1;
         if (t3 - t2 < best_f) best_f = t3 - t2;
     }
+    uint64_t frame_allocs = n_allocs - a0, trace_growths = 0;
+    for (size_t c = cap0; c < r->m.trace.cap; c *= 2)
+        trace_growths++; /* the trace array doubling on its way to its bound */
     /* The outcome: the display shows the guest's pixels (R,G,B from B,G,R,X). */
     const uint8_t *disp = r->m.gpu.scanout.fb;
     size_t px = (size_t)(FH / 2) * FW + FW / 3;
@@ -392,6 +434,10 @@ static void table_transfer(void)
            bytes / best_f / 1e9, t_mc / best_f);
     printf("| TRANSFER_TO_HOST_2D + RESOURCE_FLUSH | %.3f | %.2f | %.2fx |\n",
            best_tf * 1e3 / frames, bytes / best_tf / 1e9, t_mc / best_tf);
+    printf("\nheap allocations in the measured loops (%d x %llu frames x 4 commands): %llu, of which "
+           "trace array growth (doubling towards its bound): %llu\n", REPS,
+           (unsigned long long)frames, (unsigned long long)frame_allocs,
+           (unsigned long long)trace_growths);
     printf("\ntarget: transfer + flush >= 0.7x memcpy: %s (%.2fx)\n", verdict(t_mc / best_tf >= 0.7),
            t_mc / best_tf);
 }
@@ -456,7 +502,10 @@ static void table_scaling(void)
         struct rig_opts on = {.ram = 256ull << 20, .qsize = sizes[i]};
         struct rig_opts off = on;
         off.checks_off = true;
-        double a = rt_ns(&on, 1, n), b = rt_ns(&off, 1, n);
+        const struct rig_opts *cfgs[2] = {&on, &off};
+        double t[2];
+        rt_ns_k(cfgs, 2, 1, n, t);
+        double a = t[0], b = t[1];
         if (!i)
             first = a;
         last = a;
@@ -475,7 +524,10 @@ static void table_scaling(void)
         struct rig_opts off = on;
         off.checks_off = true;
         uint64_t m = n / chains[i] + 1;
-        double a = rt_ns(&on, chains[i], m), b = rt_ns(&off, chains[i], m);
+        const struct rig_opts *cfgs[2] = {&on, &off};
+        double t[2];
+        rt_ns_k(cfgs, 2, chains[i], m, t);
+        double a = t[0], b = t[1];
         if (chains[i] == 2)
             d2 = a / chains[i];
         if (chains[i] == 64)
@@ -510,38 +562,34 @@ struct barrier_path {
     double (*measure)(const struct rig_opts *o, uint64_t n);
 };
 
+/* One repetition: ns per operation on a fresh rig. */
 static double per_op(const struct rig_opts *o, uint64_t n, int op)
 {
-    double best = 1e30;
-    for (int rep = 0; rep < REPS; rep++) {
-        struct rig *r = malloc(sizeof(*r));
-        if (!r)
-            die("malloc", -1);
-        rig_init(r, o);
-        volatile uint16_t *p = &r->vq.avail->flags;
-        double t0 = now_s();
-        for (uint64_t i = 0; i < n; i++) {
-            switch (op) {
-            case 0: vhal_wmb(); break;
-            case 1: vhal_mb(); break;
-            case 2: vhal_ring_store16(p, 0); break;
-            default: (void)vhal_ring_load16(&r->vq.used->idx); vhal_rmb(); break;
-            }
+    struct rig *r = malloc(sizeof(*r));
+    if (!r)
+        die("malloc", -1);
+    rig_init(r, o);
+    volatile uint16_t *p = &r->vq.avail->flags;
+    double t0 = now_s();
+    for (uint64_t i = 0; i < n; i++) {
+        switch (op) {
+        case 0: vhal_wmb(); break;
+        case 1: vhal_mb(); break;
+        case 2: vhal_ring_store16(p, 0); break;
+        default: (void)vhal_ring_load16(&r->vq.used->idx); vhal_rmb(); break;
         }
-        double t = now_s() - t0;
-        rig_destroy(r);
-        free(r);
-        if (t < best)
-            best = t;
     }
-    return best * 1e9 / (double)n;
+    double t = now_s() - t0;
+    rig_destroy(r);
+    free(r);
+    return t * 1e9 / (double)n;
 }
 
 static double op_wmb(const struct rig_opts *o, uint64_t n) { return per_op(o, n, 0); }
 static double op_mb(const struct rig_opts *o, uint64_t n) { return per_op(o, n, 1); }
 static double op_store(const struct rig_opts *o, uint64_t n) { return per_op(o, n, 2); }
 static double op_poll(const struct rig_opts *o, uint64_t n) { return per_op(o, n, 3); }
-static double op_round_trip(const struct rig_opts *o, uint64_t n) { return rt_ns(o, 1, n); }
+static double op_round_trip(const struct rig_opts *o, uint64_t n) { return rt_once(o, 1, n); }
 
 static const struct barrier_path barrier_paths[] = {
     {"vhal_wmb()", op_wmb},
@@ -571,7 +619,12 @@ static void table_barriers(void)
             continue;
         }
         uint64_t k = p->measure == op_round_trip ? n / 4 : n;
-        double a = p->measure(&rec, k), b = p->measure(&plain, k);
+        double a = 1e30, b = 1e30; /* round-robin, best of REPS (see rt_ns_k) */
+        for (int rep = 0; rep < REPS; rep++) {
+            double x = p->measure(&rec, k), y = p->measure(&plain, k);
+            a = x < a ? x : a;
+            b = y < b ? y : b;
+        }
         printf("| %s | %.1f | %.1f | %.1f | %.2fx |\n", p->name, a, b, a - b, a / b);
     }
     /* What the record costs in memory: events and bytes per round trip. */
@@ -589,6 +642,27 @@ static void table_barriers(void)
            per * sizeof(struct trace_event), sizeof(struct trace_event));
 }
 
+/* --count MODE N: just N round trips of one path (floor, off, on), for instruction counters
+ * (bench/callgrind.sh runs it under valgrind twice and takes the difference per round trip). */
+static int count_mode(const char *mode, uint64_t n)
+{
+    if (!strcmp(mode, "floor")) {
+        floor_once(n);
+        return 0;
+    }
+    struct rig_opts o = {.ram = 256ull << 20, .qsize = 256, .checks_off = !strcmp(mode, "off")};
+    if (!o.checks_off && strcmp(mode, "on"))
+        return 2;
+    struct rig *r = malloc(sizeof(*r));
+    if (!r)
+        die("malloc", -1);
+    rig_init(r, &o);
+    rig_round_trips(r, 1, n);
+    rig_destroy(r);
+    free(r);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *only = "1,2,4,5";
@@ -597,8 +671,15 @@ int main(int argc, char **argv)
             scale = atof(argv[++i]);
         else if (!strcmp(argv[i], "--only") && i + 1 < argc)
             only = argv[++i];
+        else if (!strcmp(argv[i], "--count") && i + 2 < argc) {
+            char e[256];
+            catalogue = rules_builtin(e, sizeof(e));
+            if (!catalogue)
+                return 1;
+            return count_mode(argv[i + 1], strtoull(argv[i + 2], NULL, 10));
+        }
         else {
-            fprintf(stderr, "usage: vqsim-bench [--scale F] [--only 1,2,4,5]\n");
+            fprintf(stderr, "usage: vqsim-bench [--scale F] [--only 1,2,4,5] | --count floor|off|on N\n");
             return 2;
         }
     }

@@ -31,14 +31,13 @@ size_t trace_first_since(const struct trace *t, uint64_t since)
     return lo;
 }
 
-/* A slot at the end (contents undefined), after dropping the oldest half if the trace is full. */
-static struct trace_event *reserve(struct trace *t)
+struct trace_event *trace_reserve_slow(struct trace *t)
 {
-    if (t->len >= t->limit) { /* full: drop the oldest half */
-        size_t half = t->len / 2;
-        memmove(t->ev, t->ev + half, (t->len - half) * sizeof(*t->ev));
-        t->len -= half;
-        t->dropped += half;
+    if (t->len >= t->limit) { /* full: keep the newest quarter (trace.h) */
+        size_t keep = t->len / 4 ? t->len / 4 : 1;
+        memmove(t->ev, t->ev + (t->len - keep), keep * sizeof(*t->ev));
+        t->dropped += t->len - keep;
+        t->len = keep;
     }
     if (t->len == t->cap) {
         size_t cap = t->cap ? t->cap * 2 : 1024;
@@ -53,57 +52,15 @@ static struct trace_event *reserve(struct trace *t)
     return &t->ev[t->len++];
 }
 
-/* The previous event, when a load of (addr, value, size) folds into it. */
-static struct trace_event *folds_into(struct trace *t, uint16_t kind, uint64_t addr,
-                                      uint64_t value, uint8_t size)
-{
-    if (kind != TR_RING_LOAD || t->len == 0)
-        return NULL;
-    struct trace_event *p = &t->ev[t->len - 1];
-    if (p->kind == TR_RING_LOAD && p->addr == addr && p->value == value && p->size == size)
-        return p;
-    return NULL;
-}
-
 struct trace_event *trace_add(struct trace *t, const struct trace_event *e)
 {
-    struct trace_event *p = folds_into(t, e->kind, e->addr, e->value, e->size);
-    if (p) {
-        p->count++;
-        return p;
-    }
-    struct trace_event *d = reserve(t);
-    if (!d)
-        return NULL;
+    struct trace_event *d = trace_record(t, e->t, (enum trace_kind)e->kind, e->addr, e->value,
+                                         e->size, e->what);
+    if (!d || d->count > 1) /* folded into the previous load */
+        return d;
     *d = *e;
     if (d->count == 0)
         d->count = 1;
-    return d;
-}
-
-struct trace_event *trace_record(struct trace *t, uint64_t time, enum trace_kind kind,
-                                 uint64_t addr, uint64_t value, uint8_t size, const char *what)
-{
-    struct trace_event *p = folds_into(t, (uint16_t)kind, addr, value, size);
-    if (p) {
-        p->count++;
-        return p;
-    }
-    struct trace_event *d = reserve(t);
-    if (!d)
-        return NULL;
-    /* Field by field, not a copy of a struct built on the stack: the copy's wide loads would
-     * wait for the narrow stores that built it (a store-forwarding stall on every event). */
-    d->t = time;
-    d->addr = addr;
-    d->value = value;
-    d->count = 1;
-    d->kind = (uint16_t)kind;
-    d->size = size;
-    d->queue = 0;
-    d->aux = 0;
-    d->what = what;
-    d->note = NULL;
     return d;
 }
 

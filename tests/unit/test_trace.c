@@ -21,14 +21,14 @@ static void store(struct trace *t, uint64_t time, uint64_t value)
     assert_non_null(trace_record(t, time, TR_RING_STORE, 0x40000000u, value, 2, NULL));
 }
 
-static void test_bound_drops_oldest_half_and_counts(void **state)
+static void test_bound_keeps_newest_quarter_and_counts(void **state)
 {
     (void)state;
     struct trace t;
     trace_init(&t, 8);
     for (uint64_t i = 0; i < 20; i++)
         store(&t, i, i);
-    /* 8 full → drop 4 (keep 4..7), … : every append past the bound drops the oldest half. */
+    /* 8 full: the 9th append keeps the newest 2 (6, 7) and adds 8; the 15th likewise. */
     assert_true(t.len <= 8);
     assert_true(t.cap <= 8);
     assert_int_equal(t.dropped + t.len, 20);
@@ -70,14 +70,16 @@ static void test_identical_loads_fold_at_the_bound(void **state)
     struct trace_event e = {.t = 9, .addr = 0x40001002u, .value = 7, .kind = TR_RING_LOAD, .size = 2};
     assert_ptr_equal(trace_add(&t, &e), &t.ev[3]);
     assert_int_equal(t.ev[3].count, 6);
-    e.value = 8; /* a different value: a new event, which drops the oldest two */
+    e.value = 8; /* a different value: a new event; the trace keeps its newest quarter */
     struct trace_event *n = trace_add(&t, &e);
     assert_non_null(n);
-    assert_int_equal(t.dropped, 2);
-    assert_int_equal(t.len, 3);
+    assert_int_equal(t.dropped, 3);
+    assert_int_equal(t.len, 2);
+    assert_ptr_equal(n, &t.ev[1]);
     assert_int_equal(n->value, 8);
     assert_int_equal(n->count, 1);
-    assert_int_equal(t.ev[1].count, 6);
+    assert_int_equal(t.ev[0].count, 6);
+    assert_int_equal(t.ev[0].value, 7);
     trace_free(&t);
 }
 
@@ -173,7 +175,7 @@ static void test_checks_off_moves_data_records_nothing(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_bound_drops_oldest_half_and_counts),
+        cmocka_unit_test(test_bound_keeps_newest_quarter_and_counts),
         cmocka_unit_test(test_default_bound),
         cmocka_unit_test(test_identical_loads_fold_at_the_bound),
         cmocka_unit_test(test_first_since_is_a_binary_search),

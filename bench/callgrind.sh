@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Instructions per round trip (table 1b): valgrind --tool=callgrind counts every instruction, so
+# the figure does not move with the machine's load, unlike the wall-clock tables.
+#   bench/callgrind.sh BUILD_DIR
+# Each path runs twice (N1 and N2 round trips); (Ir(N2) - Ir(N1)) / (N2 - N1) cancels set-up.
+set -euo pipefail
+build=${1:-build-bench}
+if ! command -v valgrind >/dev/null; then
+  echo; echo "## 1b. Instructions per round trip: n/a (valgrind not installed)"; exit 0
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+ir() { # mode n -> total instructions
+  valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.out" "$build/vqsim-bench" --count "$1" "$2" \
+    2>"$tmp/err" >/dev/null || { cat "$tmp/err" >&2; exit 1; }
+  sed -n 's/^summary: *//p; s/^totals: *//p' "$tmp/cg.out" | head -1
+}
+n1=2000 n2=12000
+declare -A per
+for mode in floor off on; do
+  a=$(ir "$mode" "$n1"); b=$(ir "$mode" "$n2")
+  per[$mode]=$(( (b - a) / (n2 - n1) ))
+done
+echo
+echo "## 1b. Instructions per round trip (valgrind --tool=callgrind; stable under load)"
+echo
+echo "| path | instructions / round trip | vs checks off | vs floor |"
+echo "|---|---:|---:|---:|"
+awk -v f="${per[floor]}" -v off="${per[off]}" -v on="${per[on]}" 'BEGIN {
+  printf "| floor: bare ring, indices only | %d | | 1.0x |\n", f
+  printf "| driver + model, checks off | %d | 1.00x | %.1fx |\n", off, off / f
+  printf "| driver + model, checks on | %d | %.2fx | %.1fx |\n", on, on / off, on / f
+}'
