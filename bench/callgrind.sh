@@ -5,6 +5,9 @@
 # Each path runs twice (N1 and N2 round trips); (Ir(N2) - Ir(N1)) / (N2 - N1) cancels set-up.
 set -euo pipefail
 build=${1:-build-bench}
+if [ "${BENCH_NO_CALLGRIND:-0}" = 1 ]; then
+  echo; echo "## 1b. Instructions per round trip: skipped (BENCH_NO_CALLGRIND=1)"; exit 0
+fi
 if ! command -v valgrind >/dev/null; then
   echo; echo "## 1b. Instructions per round trip: n/a (valgrind not installed)"; exit 0
 fi

@@ -23,7 +23,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -457,36 +456,36 @@ static long rss_kib(void)
     return res * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
-/* In a child process (a clean heap): RSS before the machine, after building it and 10000
- * round trips. Returns the growth in KiB, or -1. */
-static long model_rss_kib(uint64_t ram)
+/* --rss MIB: in this fresh process (exec'd, so no heap pages left over from earlier tables),
+ * the RSS growth of building a machine with MIB MiB of guest RAM, bringing the driver up and
+ * running round trips. Prints KiB. */
+static int rss_mode(uint64_t mib)
 {
-    int fd[2];
-    if (pipe(fd) != 0)
+    long before = rss_kib();
+    struct rig *r = malloc(sizeof(*r));
+    struct rig_opts o = {.ram = mib << 20, .qsize = 256};
+    if (!r)
+        return 1;
+    rig_init(r, &o);
+    rig_round_trips(r, 1, iters(10000));
+    printf("%ld\n", rss_kib() - before);
+    return 0;
+}
+
+static long model_rss_kib(uint64_t mib)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "/proc/%d/exe --scale %g --rss %llu", (int)getpid(), scale,
+             (unsigned long long)mib);
+    FILE *p = popen(cmd, "r");
+    long k = -1;
+    if (!p)
         return -1;
-    pid_t pid = fork();
-    if (pid < 0)
-        return -1;
-    if (pid == 0) {
-        close(fd[0]);
-        long before = rss_kib();
-        struct rig *r = malloc(sizeof(*r));
-        struct rig_opts o = {.ram = ram, .qsize = 256};
-        rig_init(r, &o);
-        rig_round_trips(r, 1, 10000);
-        long grow = rss_kib() - before;
-        if (write(fd[1], &grow, sizeof(grow)) != sizeof(grow))
-            _exit(1);
-        _exit(0);
-    }
-    close(fd[1]);
-    long grow = -1;
-    if (read(fd[0], &grow, sizeof(grow)) != sizeof(grow))
-        grow = -1;
-    close(fd[0]);
-    int st;
-    waitpid(pid, &st, 0);
-    return grow;
+    if (fscanf(p, "%ld", &k) != 1)
+        k = -1;
+    if (pclose(p) != 0)
+        k = -1;
+    return k;
 }
 
 static void table_scaling(void)
@@ -538,17 +537,21 @@ static void table_scaling(void)
     printf("\nper descriptor, 64-chain / 2-chain: %.2fx (flat = 1.0x)\n", d64 / d2);
 
     static const unsigned ram_mib[] = {64, 256, 1024, 4096, 16384};
-    printf("\n### Model memory against guest RAM (RSS growth: machine + driver init + 10000 "
-           "round trips)\n\n");
+    printf("\n### Model memory against guest RAM (RSS growth: machine + driver init + %llu "
+           "round trips)\n\n", (unsigned long long)iters(10000));
     printf("| guest RAM | RSS growth | of guest RAM |\n|---:|---:|---:|\n");
     for (size_t i = 0; i < sizeof(ram_mib) / sizeof(ram_mib[0]); i++) {
-        long k = model_rss_kib((uint64_t)ram_mib[i] << 20);
+        long k = model_rss_kib(ram_mib[i]);
         if (k < 0)
             printf("| %u MiB | n/a | |\n", ram_mib[i]);
         else
             printf("| %u MiB | %.1f MiB | %.3f%% |\n", ram_mib[i], k / 1024.0,
                    100.0 * k / (ram_mib[i] * 1024.0));
     }
+    printf("\nguest RAM is reserved, not touched (mmap MAP_NORESERVE): the growth is what the run "
+           "touched, mostly the trace at its bound (%u events x %zu bytes = %.1f MiB)\n",
+           TRACE_DEFAULT_LIMIT, sizeof(struct trace_event),
+           TRACE_DEFAULT_LIMIT * (double)sizeof(struct trace_event) / (1 << 20));
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -671,7 +674,11 @@ int main(int argc, char **argv)
             scale = atof(argv[++i]);
         else if (!strcmp(argv[i], "--only") && i + 1 < argc)
             only = argv[++i];
-        else if (!strcmp(argv[i], "--count") && i + 2 < argc) {
+        else if (!strcmp(argv[i], "--rss") && i + 1 < argc) {
+            char e[256];
+            catalogue = rules_builtin(e, sizeof(e));
+            return catalogue ? rss_mode(strtoull(argv[i + 1], NULL, 10)) : 1;
+        } else if (!strcmp(argv[i], "--count") && i + 2 < argc) {
             char e[256];
             catalogue = rules_builtin(e, sizeof(e));
             if (!catalogue)
