@@ -167,9 +167,17 @@ static int do_step(struct run_ctx *c, const struct scenario_step *st, struct ste
                      st->color);
             return VIRTIO_OK;
         }
-        for (uint32_t y = 0; y < f->height; y++)
+        uint32_t *row = malloc((f->width ? f->width : 1) * sizeof(*row));
+        if (!row) {
+            snprintf(sr->detail, sizeof(sr->detail), "out of memory");
+            return VIRTIO_ERR_NOMEM;
+        }
+        for (uint32_t y = 0; y < f->height; y++) {
+            pattern_row(st->pattern, y, f->width, f->height, row);
             for (uint32_t x = 0; x < f->width; x++)
-                put_pixel(f, x, y, pattern_pixel(st->pattern, x, y, f->width, f->height));
+                put_pixel(f, x, y, row[x]);
+        }
+        free(row);
         snprintf(sr->detail, sizeof(sr->detail), "pattern '%s' into the %ux%u framebuffer",
                  st->pattern, f->width, f->height);
         return VIRTIO_OK;
@@ -272,15 +280,23 @@ static void judge(const struct scenario *sc, struct run_result *r)
     if (sc->expect_pattern && s->fb) {
         uint64_t bad = 0;
         uint32_t fx = 0, fy = 0, got = 0, want = 0;
-        for (uint32_t y = 0; y < s->height; y++)
+        uint32_t *row = malloc((s->width ? s->width : 1) * sizeof(*row));
+        if (!row) {
+            failure(r, "out of memory comparing the display with pattern '%s'", sc->expect_pattern);
+            return;
+        }
+        for (uint32_t y = 0; y < s->height; y++) {
+            pattern_row(sc->expect_pattern, y, s->width, s->height, row);
             for (uint32_t x = 0; x < s->width; x++) {
                 const uint8_t *p = s->fb + ((uint64_t)y * s->width + x) * 3;
                 uint32_t g = (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
-                uint32_t w = pattern_pixel(sc->expect_pattern, x, y, s->width, s->height);
+                uint32_t w = row[x];
                 if (g != w && bad++ == 0) {
                     fx = x, fy = y, got = g, want = w;
                 }
             }
+        }
+        free(row);
         if (bad)
             failure(r, "display differs from pattern '%s' in %llu of %u pixels; first at (%u,%u): "
                        "#%06x instead of #%06x", sc->expect_pattern, (unsigned long long)bad,
