@@ -10,6 +10,7 @@ import copy
 import html.parser
 import json
 import os
+import pathlib
 import re
 import struct
 import subprocess
@@ -20,6 +21,7 @@ import zlib
 import pytest
 
 REPORT = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "tools", "report.py")
+ROOT_DIR = pathlib.Path(__file__).resolve().parent.parent
 
 DEVICE_USED = "0x40101000"
 DRIVER_USED = "0x40100128"
@@ -225,8 +227,8 @@ def test_html_report(workdir):
     # the mismatching used ring is highlighted
     assert re.search(r'class="mismatch mono">' + re.escape(DEVICE_USED), page)
 
-    svgs = svgs_of(page)
-    assert len(svgs) == 2  # one per queue
+    svgs = [s for s in svgs_of(page) if 'class="rings"' in s]
+    assert len(svgs) == 2  # one ring layout per queue
     for s in svgs:
         root = ET.fromstring(s)
         assert root.tag == "{http://www.w3.org/2000/svg}svg"
@@ -377,3 +379,196 @@ def test_script_is_executable():
     assert os.access(REPORT, os.X_OK)
     with open(REPORT, encoding="utf-8") as f:
         assert f.readline().rstrip("\n") == "#!/usr/bin/env python3"
+
+
+# ---- summary by section, rule coverage, descriptor chains, difference images -----------------
+
+RULES_YAML = """\
+rules:
+  # ===================================================================== area: status
+
+  # ===================================================================== area: virtqueue
+  - id: split.align
+    section: "2.6.1"
+    title: "Driver Requirements: Virtqueues"
+    area: virtqueue
+    level: MUST
+    statement: >-
+      Folded text
+      over two lines.
+    check: "split_ring.c: sr_make_live"
+    proven_by: [scenarios/rules/split-align.yaml]
+{extra_align}
+  - id: split.other
+    section: "2.6"
+    title: "Split Virtqueues"
+    area: virtqueue
+    level: MUST
+    statement: "not checked"
+    check: ""
+    not_checked_because: "reasons"
+{extra_other}
+  - id: legacy.used-align
+    section: "2.6.2"
+    title: "Legacy Interfaces: A Note on Virtqueue Layout"
+    area: legacy
+    level: MUST
+    statement: "x"
+    check: "mmio_device.c: legacy_update_rings"
+    proven_by:
+      - scenarios/x.yaml
+  - id: vqsim.unknown-rule
+    section: "-"
+    title: "vqsim internal"
+    area: vqsim
+    level: internal
+    statement: "marker"
+    check: ""
+"""
+
+
+def coverage_rows(page):
+    table = re.search(r'<table class="coverage">.*?</table>', page, re.S).group(0)
+    head = re.findall(r"<th[^>]*>([^<]*)</th>", re.search(r"<thead>.*?</thead>", table, re.S).group(0))
+    rows = {}
+    for tr in re.findall(r"<tr[^>]*>(.*?)</tr>", re.search(r"<tbody>.*?</tbody>", table, re.S).group(0)):
+        cells = re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", tr)
+        rows[cells[0]] = dict(zip(head[1:], cells[1:]))
+    return head, rows
+
+
+@pytest.mark.parametrize("with_new_fields", [False, True])
+def test_coverage_by_area_and_violations_by_section(workdir, with_new_fields, monkeypatch):
+    extra_align = "    observable: yes\n" if with_new_fields else ""
+    extra_other = "    observable: partly\n    legacy: true\n" if with_new_fields else ""
+    (workdir / "rules.yaml").write_text(RULES_YAML.format(extra_align=extra_align,
+                                                          extra_other=extra_other))
+    r = run_report("results.json", "-o", "out", "--rules", "rules.yaml", cwd=workdir)
+    assert r.returncode == 0, r.stderr
+    page = (workdir / "out" / "index.html").read_text(encoding="utf-8")
+    head, rows = coverage_rows(page)
+    assert ("yes" in head and "partly" in head and "legacy" in head) == with_new_fields
+    assert "vqsim" not in rows  # internal markers are not spec rules
+    assert rows["status"]["rules"] == "0"  # an area with a section but no rules yet
+    vq = rows["virtqueue"]
+    assert (vq["rules"], vq["checked"], vq["proven"], vq["fired"], vq["not checked"]) == \
+        ("2", "1", "1", "0", "1")
+    assert vq["% checked"] == "50%"
+    lg = rows["legacy"]
+    assert (lg["rules"], lg["checked"], lg["proven"], lg["fired"]) == ("1", "1", "1", "1")
+    assert rows["all areas"]["rules"] == "3"
+    if with_new_fields:
+        assert (vq["yes"], vq["partly"], vq["legacy"]) == ("1", "1", "1")
+    # violations by spec section
+    sec = re.search(r'id="sections".*?</table>', page, re.S).group(0)
+    assert "§2.6.2" in sec and "legacy.used-align" in sec
+
+
+def test_coverage_without_pyyaml_matches(workdir):
+    """The fallback reader (no PyYAML) reads the real catalogue as PyYAML does."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("report", REPORT)
+    report = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(report)
+    yaml = pytest.importorskip("yaml")
+    for raw in [(ROOT_DIR / "spec" / "rules.yaml").read_text(),
+                RULES_YAML.format(extra_align="    observable: yes\n", extra_other="")]:
+        want = yaml.safe_load(raw)["rules"]
+        assert report.parse_catalogue_text(raw) == want
+
+
+def test_missing_catalogue_is_a_note(workdir):
+    r = run_report("results.json", "-o", "out", "--rules", "nope.yaml", cwd=workdir)
+    assert r.returncode == 0, r.stderr
+    assert "nope.yaml" in r.stderr
+    page = (workdir / "out" / "index.html").read_text(encoding="utf-8")
+    assert "The rule catalogue was not available" in page
+
+
+def chain_stores(desc, i, addr, length, flags, nxt, t=100):
+    base = desc + 16 * i
+    return [{"t": t, "kind": "ring-store", "addr": hex(base), "size": 8, "value": hex(addr)},
+            {"t": t, "kind": "ring-store", "addr": hex(base + 8), "size": 4, "value": hex(length)},
+            {"t": t, "kind": "ring-store", "addr": hex(base + 12), "size": 2, "value": hex(flags)},
+            {"t": t, "kind": "ring-store", "addr": hex(base + 14), "size": 2, "value": hex(nxt)}]
+
+
+def test_descriptor_chains(workdir):
+    doc = make_results(None)
+    m = doc["scenarios"][0]
+    desc, avail = 0x40000000, 0x40000100
+    m["trace"] = (chain_stores(desc, 0, 0x40200000, 24, 1, 1)
+                  + chain_stores(desc, 1, 0x40201000, 408, 2, 0)
+                  + [{"t": 110, "kind": "ring-store", "addr": hex(avail + 4), "size": 2,
+                      "value": "0x0", "what": "avail.ring"},
+                     {"t": 120, "kind": "pop", "queue": 0, "head": 0, "avail_idx": 1}]
+                  # second request: head 2, indirect, then a loop 3 -> 4 -> 3 the device refuses
+                  + chain_stores(desc, 2, 0x40300000, 64, 4, 0)
+                  + [{"t": 130, "kind": "ring-store", "addr": hex(avail + 6), "size": 2,
+                      "value": "0x2"},
+                     {"t": 140, "kind": "pop", "queue": 0, "head": 2, "avail_idx": 2}]
+                  + chain_stores(desc, 3, 0x40400000, 8, 1, 4)
+                  + chain_stores(desc, 4, 0x40401000, 8, 1, 3)
+                  + [{"t": 150, "kind": "ring-store", "addr": hex(avail + 8), "size": 2,
+                      "value": "0x3"},
+                     {"t": 160, "kind": "violation", "rule": "split.desc.no-loops", "queue": 0}])
+    (workdir / "c.json").write_text(json.dumps(doc))
+    r = run_report("c.json", "-o", "out", cwd=workdir)
+    assert r.returncode == 0, r.stderr
+    page = (workdir / "out" / "index.html").read_text(encoding="utf-8")
+    modern = page[page.index('id="modern-display"'):page.index('id="legacy-used-ring-timeout"')]
+    chains = [s for s in svgs_of(modern) if 'class="chains"' in s]
+    assert len(chains) == 1
+    root = ET.fromstring(chains[0])
+    words = " ".join(t.text or "" for t in root.iter("{http://www.w3.org/2000/svg}text"))
+    assert "pop #1" in words and "pop #2" in words and "chain refused" in words
+    for label in ("desc[0]", "desc[1]", "desc[2]", "desc[3]", "desc[4]"):
+        assert label in words
+    assert "0x40201000" in words and "408 B" in words
+    assert "NEXT" in words and "WRITE" in words and "INDIRECT" in words
+    assert "table of 4" in words  # 64-byte indirect table = 4 descriptors
+    assert "desc[3] again: the chain loops" in words
+    assert "split.desc." in words and "no-loops" in words
+    # marker ids are unique on the page
+    ids = re.findall(r'\bid="([^"]+)"', page)
+    assert len(ids) == len(set(ids))
+
+
+def test_chain_out_of_range_and_framing(workdir):
+    doc = make_results(None)
+    m = doc["scenarios"][0]
+    desc, avail = 0x40000000, 0x40000100
+    m["trace"] = (chain_stores(desc, 0, 0x40200000, 24, 3, 1)      # NEXT|WRITE
+                  + chain_stores(desc, 1, 0x40201000, 408, 0, 0)   # readable after writable
+                  + [{"t": 110, "kind": "ring-store", "addr": hex(avail + 4), "size": 2,
+                      "value": "0x0"},
+                     {"t": 120, "kind": "violation",
+                      "rule": "split.framing.writable-after-readable", "queue": 0}])
+    legacy = doc["scenarios"][1]
+    legacy["trace"] = (chain_stores(0x40100000, 0, 0x40200000, 24, 1, 99)
+                       + [{"t": 1, "kind": "ring-store", "addr": hex(0x40100104), "size": 2,
+                           "value": "0x0"},
+                          {"t": 2, "kind": "violation", "rule": "split.desc.next-in-range"}])
+    (workdir / "c.json").write_text(json.dumps(doc))
+    r = run_report("c.json", "-o", "out", cwd=workdir)
+    assert r.returncode == 0, r.stderr
+    page = (workdir / "out" / "index.html").read_text(encoding="utf-8")
+    chains = [s for s in svgs_of(page) if 'class="chains"' in s]
+    assert len(chains) == 2
+    assert "✗ here" in chains[0] and 'stroke="#c62828" stroke-width="2.5"' in chains[0]
+    assert "desc[99]" in chains[1] and "the queue has 16" in chains[1]
+
+
+def test_diff_image_next_to_the_scanout(workdir):
+    doc = make_results("scanouts/modern-display.png")
+    (workdir / "scanouts" / "modern-display.diff.png").write_bytes(make_png(8, 8))
+    doc["scenarios"][0]["display"]["diff_png"] = "scanouts/modern-display.diff.png"
+    doc["scenarios"][1]["display"]["diff_png"] = "scanouts/gone.png"
+    (workdir / "d.json").write_text(json.dumps(doc))
+    r = run_report("d.json", "-o", "out", cwd=workdir)
+    assert r.returncode == 0, r.stderr
+    page = (workdir / "out" / "index.html").read_text(encoding="utf-8")
+    pair = re.search(r'<div class="images">.*?</div>', page, re.S).group(0)
+    assert pair.index('src="modern-display.png"') < pair.index('src="modern-display.diff.png"')
+    assert (workdir / "out" / "modern-display.diff.png").read_bytes() == make_png(8, 8)
+    assert "Difference image scanouts/gone.png is missing" in page

@@ -4,12 +4,21 @@
 Reads one or more results files (schema `vqsim-results/1`, see docs/results-schema.md) and writes
 
   * DIR/index.html  (-o DIR): a self-contained page - inline CSS and SVG, no JavaScript, no network.
-    Scanout PNGs named by `display.png` are copied next to it and shown with a relative <img>.
+    The summary: scenarios passed / failed, violations by rule and by spec section, and rule
+    coverage by area (from spec/rules.yaml, `--rules FILE`: rules, checked, proven by a scenario,
+    fired in these results; the `observable` and `legacy` columns appear when the catalogue has
+    those fields). Per scenario: verdict, diagnosis, violations, steps, the ring layout drawn to
+    scale (driver vs device addresses), the descriptor chains the device took as linked boxes with
+    their flags (rebuilt from the trace), the timeline, and the scanout PNG (`display.png`) with
+    the difference image (`display.diff_png`) beside it when there is one; the PNGs are copied
+    next to the page and shown with a relative <img>.
   * FILE            (--junit FILE): JUnit XML, one <testcase> per scenario.
 
-Standard library only. Unknown keys and trace kinds are ignored; the optional keys (trace, queues,
-display, diagnosis, ...) may be missing. Exit status: 0 written, 1 an output could not be written,
-2 usage error or an input that is unreadable or not a vqsim results file.
+Standard library only (PyYAML is used for the catalogue when installed; a small reader for the
+catalogue's own shapes stands in otherwise). Unknown keys and trace kinds are ignored; the
+optional keys (trace, queues, display, diagnosis, ...) may be missing. Exit status: 0 written, 1
+an output could not be written, 2 usage error or an input that is unreadable or not a vqsim
+results file.
 """
 
 import argparse
@@ -162,7 +171,7 @@ def warn(msg):
 
 
 class Scenario:
-    """One scenario plus what the report needs around it (source file, anchor, copied PNG)."""
+    """One scenario plus what the report needs around it (source file, anchor, copied PNGs)."""
 
     def __init__(self, data, source, index):
         self.d = data
@@ -170,9 +179,15 @@ class Scenario:
         self.name = text(data.get("name")) or f"scenario-{index + 1}"
         self.passed = scenario_passed(data)
         self.anchor = ""
-        self.png_src = None      # path found on disk
-        self.png_dest = None     # file name inside the output directory
-        self.png_problem = None  # sentence shown instead of the image
+        # Per image key of `display` ("png": the scanout, "diff_png": where it differs from the
+        # expected pixels): the path found on disk, the file name inside the output directory,
+        # or the sentence shown instead of the image.
+        self.img_src, self.img_dest, self.img_problem = {}, {}, {}
+
+    # the scanout image, as the rest of the report calls it
+    png_src = property(lambda self: self.img_src.get("png"))
+    png_dest = property(lambda self: self.img_dest.get("png"))
+    png_problem = property(lambda self: self.img_problem.get("png"))
 
 
 def make_anchors(scenarios):
@@ -182,7 +197,8 @@ def make_anchors(scenarios):
         if base[0].isdigit() or base[0] in "._-":
             base = "s-" + base
         anchor, n = base, 2
-        while anchor in used or anchor in ("summary", "violations", "scenarios"):
+        while anchor in used or anchor in ("summary", "violations", "scenarios", "sections",
+                                           "coverage"):
             anchor, n = f"{base}-{n}", n + 1
         used.add(anchor)
         sc.anchor = anchor
@@ -193,56 +209,66 @@ def make_anchors(scenarios):
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
+IMAGE_KEYS = (("png", "Scanout image"), ("diff_png", "Difference image"))
+
+
 def locate_pngs(scenarios, outdir):
-    """Find each scenario's display.png (as given, i.e. relative to the cwd vqsim ran in, else
-    relative to the results file) and choose a unique file name for its copy in outdir."""
+    """Find each scenario's display images (`display.png`, `display.diff_png`: as given, i.e.
+    relative to the cwd vqsim ran in, else relative to the results file) and choose a unique file
+    name for each copy in outdir."""
     taken = {"index.html"}
     by_src = {}
     for sc in scenarios:
-        png = as_dict(sc.d.get("display")).get("png")
-        if png is None:
-            continue
-        if not isinstance(png, str) or not png:
-            sc.png_problem = f"display.png is not a file path: {text(png)}"
-            continue
-        candidates = [png]
-        if not os.path.isabs(png):
-            candidates.append(os.path.join(os.path.dirname(os.path.abspath(sc.source)), png))
-        found = next((c for c in candidates if os.path.isfile(c)), None)
-        if found is None:
-            sc.png_problem = f"Scanout image {png} is missing (not found on disk)."
-            continue
-        try:
-            with open(found, "rb") as f:
-                magic = f.read(8)
-        except OSError as e:
-            sc.png_problem = f"Scanout image {png} cannot be read: {e.strerror or e}."
-            continue
-        if magic != PNG_MAGIC:
-            sc.png_problem = f"Scanout image {png} is not a PNG file."
-            continue
-        key = os.path.realpath(found)
-        if key in by_src:
-            sc.png_src, sc.png_dest = found, by_src[key]
-            continue
-        base = re.sub(r"[^A-Za-z0-9._-]+", "_", os.path.basename(found)).lstrip(".") or "scanout.png"
-        stem, ext = os.path.splitext(base)
-        dest, n = base, 2
-        while dest.lower() in taken:
-            dest, n = f"{stem}-{n}{ext}", n + 1
-        taken.add(dest.lower())
-        by_src[key] = dest
-        sc.png_src, sc.png_dest = found, dest
+        disp = as_dict(sc.d.get("display"))
+        for key, what in IMAGE_KEYS:
+            png = disp.get(key)
+            if png is None:
+                continue
+            if not isinstance(png, str) or not png:
+                sc.img_problem[key] = f"display.{key} is not a file path: {text(png)}"
+                continue
+            candidates = [png]
+            if not os.path.isabs(png):
+                candidates.append(os.path.join(os.path.dirname(os.path.abspath(sc.source)), png))
+            found = next((c for c in candidates if os.path.isfile(c)), None)
+            if found is None:
+                sc.img_problem[key] = f"{what} {png} is missing (not found on disk)."
+                continue
+            try:
+                with open(found, "rb") as f:
+                    magic = f.read(8)
+            except OSError as e:
+                sc.img_problem[key] = f"{what} {png} cannot be read: {e.strerror or e}."
+                continue
+            if magic != PNG_MAGIC:
+                sc.img_problem[key] = f"{what} {png} is not a PNG file."
+                continue
+            real = os.path.realpath(found)
+            if real in by_src:
+                sc.img_src[key], sc.img_dest[key] = found, by_src[real]
+                continue
+            base = re.sub(r"[^A-Za-z0-9._-]+", "_", os.path.basename(found)).lstrip(".") \
+                or "scanout.png"
+            stem, ext = os.path.splitext(base)
+            dest, n = base, 2
+            while dest.lower() in taken:
+                dest, n = f"{stem}-{n}{ext}", n + 1
+            taken.add(dest.lower())
+            by_src[real] = dest
+            sc.img_src[key], sc.img_dest[key] = found, dest
     if outdir is None:
         return
     copied = set()
     for sc in scenarios:
-        if sc.png_dest and sc.png_dest not in copied:
+        for key, dest in sc.img_dest.items():
+            if dest in copied:
+                continue
             try:
-                shutil.copyfile(sc.png_src, os.path.join(outdir, sc.png_dest))
-                copied.add(sc.png_dest)
+                shutil.copyfile(sc.img_src[key], os.path.join(outdir, dest))
+                copied.add(dest)
             except OSError as e:
-                raise OutputError(f"cannot copy {sc.png_src} to {outdir}: {e.strerror or e}") from None
+                raise OutputError(f"cannot copy {sc.img_src[key]} to {outdir}: "
+                                  f"{e.strerror or e}") from None
 
 
 # ---- ring-layout SVG ---------------------------------------------------------------------------
@@ -414,6 +440,214 @@ def ring_svg(q):
         note += f"; the axis is broken where a gap exceeds {fmt_bytes(gap_max)}"
     return ("<figure class=\"svgwrap\">" + "".join(out) +
             f"<figcaption>{esc(note)}.</figcaption></figure>")
+
+
+# ---- descriptor chains --------------------------------------------------------------------------
+
+F_NEXT, F_WRITE, F_INDIRECT = 1, 2, 4
+DESC_FIELDS = {0: "addr", 8: "len", 12: "flags", 14: "next"}
+# Violations the device finds while walking a chain: the chain it was walking is drawn for them.
+CHAIN_RULE_PREFIXES = ("split.desc.", "split.framing.", "split.avail.head-in-range", "split.indirect")
+MAX_CHAINS = 10
+
+
+def walk_chain(table, head, size):
+    """Follow NEXT links through the shadow descriptor table. Returns (entries, end) with end one
+    of ("end", None), ("loop", index), ("out-of-range", index)."""
+    entries, seen, i = [], set(), head
+    while True:
+        if not isinstance(i, int) or isinstance(i, bool) or not 0 <= i < size:
+            return entries, ("out-of-range", i)
+        if i in seen:
+            return entries, ("loop", i)
+        seen.add(i)
+        e = dict(table.get(i, {}))
+        e["idx"] = i
+        entries.append(e)
+        if not (e.get("flags") or 0) & F_NEXT:
+            return entries, ("end", None)
+        i = e.get("next")
+
+
+def collect_chains(d):
+    """The chains the device took (trace `pop`) or was walking when a chain rule fired, rebuilt
+    from the driver's ring stores in the trace: descriptor fields by address in the descriptor
+    table, avail.ring entries by slot. Returns [(queue, size, [chain dicts])]."""
+    out = []
+    trace = [ev for ev in as_list(d.get("trace")) if isinstance(ev, dict)]
+    queues = [q for q in as_list(d.get("queues")) if isinstance(q, dict)]
+    for q in queues:
+        size = q.get("size")
+        if not isinstance(size, int) or isinstance(size, bool) or not 0 < size <= 32768:
+            continue
+        qi = q.get("index")
+        dev, drv = as_dict(q.get("device")), as_dict(q.get("driver"))
+        desc = parse_addr(dev.get("desc")) or parse_addr(drv.get("desc"))
+        avail = parse_addr(dev.get("avail")) or parse_addr(drv.get("avail"))
+        if not desc:
+            continue
+        table, slots, pops, chains = {}, {}, 0, []
+        for ev in trace:
+            kind = ev.get("kind")
+            if kind == "ring-store":
+                a, v = parse_addr(ev.get("addr")), parse_addr(ev.get("value"))
+                if a is None or v is None:
+                    continue
+                if desc <= a < desc + 16 * size:
+                    i, off = divmod(a - desc, 16)
+                    if off in DESC_FIELDS:
+                        table.setdefault(i, {})[DESC_FIELDS[off]] = v
+                elif avail and avail + 4 <= a < avail + 4 + 2 * size and (a - avail) % 2 == 0:
+                    slots[(a - avail - 4) // 2] = v
+            elif kind == "pop" and (ev.get("queue") == qi or len(queues) == 1):
+                head = ev.get("head")
+                entries, end = walk_chain(table, head, size)
+                chains.append({"n": pops + 1, "t": ev.get("t"), "head": head, "entries": entries,
+                               "end": end, "rule": None, "avail_idx": ev.get("avail_idx")})
+                pops += 1
+            elif kind == "violation" and text(ev.get("rule")).startswith(CHAIN_RULE_PREFIXES) \
+                    and (ev.get("queue") == qi or ("queue" not in ev and len(queues) == 1)):
+                head = slots.get(pops % size)
+                entries, end = walk_chain(table, head, size)
+                chains.append({"n": pops + 1, "t": ev.get("t"), "head": head, "entries": entries,
+                               "end": end, "rule": text(ev.get("rule")), "avail_idx": None})
+        if chains:
+            out.append((qi, size, chains))
+    return out
+
+
+def _culprit(chain):
+    """Index into chain entries of the descriptor a chain rule is about, or None."""
+    rule, entries = chain["rule"] or "", chain["entries"]
+    if rule.startswith("split.framing."):
+        seen_w = False
+        for k, e in enumerate(entries):
+            w = bool((e.get("flags") or 0) & F_WRITE)
+            if seen_w and not w:
+                return k
+            seen_w |= w
+    if rule == "split.desc.zero-length":
+        return next((k for k, e in enumerate(entries) if e.get("len") == 0), None)
+    return None
+
+
+def chains_svg(size, chains, uid):
+    shown = chains[:MAX_CHAINS]
+    BW, BH, GAP, LEFT, ROW = 176, 62, 40, 150, 84
+    widest = max(len(c["entries"]) + (0 if c["end"][0] == "end" else 1) for c in shown)
+    W = max(960, LEFT + widest * (BW + GAP) + 40)
+    H = len(shown) * ROW + 8
+    mono = 'font-family="ui-monospace, SFMono-Regular, Menlo, Consolas, monospace"'
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chains" width="{W}" height="{H}" '
+           f'viewBox="0 0 {W} {H}" role="img" font-size="12" '
+           f'font-family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif">',
+           f"<title>{esc(f'Descriptor chains (queue size {size})')}</title>",
+           f'<defs><marker id="{uid}-arr" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
+           'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" '
+           f'fill="#555"/></marker><marker id="{uid}-bad" viewBox="0 0 10 10" refX="9" refY="5" '
+           'markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path '
+           'd="M0,0 L10,5 L0,10 z" fill="#c62828"/></marker></defs>']
+    for r, c in enumerate(shown):
+        y = 6 + r * ROW
+        bad = c["rule"] is not None or c["end"][0] != "end"
+        colour = "#c62828" if bad else "#222"
+        label = f"pop #{c['n']}" if c["rule"] is None else "chain refused"
+        out.append(f'<text x="6" y="{y + 18}" font-weight="600" fill="{colour}">{esc(label)}</text>')
+        out.append(f'<text x="6" y="{y + 34}" fill="#555">head {esc(c["head"], "?")} · '
+                   f't {esc(fmt_us(c["t"]))} µs</text>')
+        if c["rule"]:
+            # a long id goes on two lines, split after a dot, so it stays left of the boxes
+            rule, lines = c["rule"], [c["rule"]]
+            if len(rule) > 22 and "." in rule[:-1]:
+                cut = rule.rfind(".", 0, 22) + 1 or rule.find(".") + 1
+                lines = [rule[:cut], rule[cut:]]
+            for k, part in enumerate(lines):
+                out.append(f'<text x="6" y="{y + 50 + 12 * k}" fill="#c62828" font-size="10.5">'
+                           f"{esc(part)}</text>")
+        culprit = _culprit(c)
+        x = LEFT
+        for k, e in enumerate(c["entries"]):
+            flags = e.get("flags")
+            write = bool((flags or 0) & F_WRITE)
+            fill = "#fdf0e3" if write else "#eaf2fb"
+            stroke = "#c62828" if k == culprit else ("#b4702a" if write else "#2f5d8c")
+            sw = 2.5 if k == culprit else 1.2
+            tip = (f"desc[{e['idx']}]: addr {text(hex(e['addr']) if is_num(e.get('addr')) else '?')}, "
+                   f"len {text(e.get('len'), '?')}, flags {text(flags, '?')}, "
+                   f"next {text(e.get('next'), '?')}")
+            out.append(f'<rect x="{x}" y="{y}" width="{BW}" height="{BH}" rx="5" fill="{fill}" '
+                       f'stroke="{stroke}" stroke-width="{sw}"><title>{esc(tip)}</title></rect>')
+            out.append(f'<text x="{x + 8}" y="{y + 16}" font-weight="600">desc[{e["idx"]}]</text>')
+            addr = f"0x{e['addr']:x}" if is_num(e.get("addr")) else "addr ?"
+            ln = f"{e['len']:,} B" if is_num(e.get("len")) else "len ?"
+            out.append(f'<text x="{x + 8}" y="{y + 32}" font-size="11" {mono}>{esc(addr)}</text>')
+            out.append(f'<text x="{x + 8}" y="{y + 48}" font-size="11" {mono}>{esc(ln)}</text>')
+            # flag badges, right-aligned on the first line
+            bx = x + BW - 6
+            names = [("INDIRECT", F_INDIRECT, "#6f42c1"), ("WRITE", F_WRITE, "#b4702a"),
+                     ("NEXT", F_NEXT, "#2f5d8c")]
+            for name, bit, col in names:
+                if (flags or 0) & bit:
+                    w = len(name) * 6.4 + 8
+                    bx -= w
+                    out.append(f'<rect x="{bx:.1f}" y="{y + 5}" width="{w:.1f}" height="15" rx="7" '
+                               f'fill="{col}"/>')
+                    out.append(f'<text x="{bx + w / 2:.1f}" y="{y + 16}" text-anchor="middle" '
+                               f'font-size="9.5" font-weight="700" fill="#fff">{name}</text>')
+                    bx -= 3
+            if flags is None:
+                out.append(f'<text x="{x + BW - 8}" y="{y + 16}" text-anchor="end" fill="#777">'
+                           "flags ?</text>")
+            if (flags or 0) & F_INDIRECT and is_num(e.get("len")):
+                out.append(f'<text x="{x + 78}" y="{y + 48}" font-size="10.5" fill="#6f42c1">'
+                           f"table of {e['len'] // 16}</text>")
+            elif k == culprit:
+                out.append(f'<text x="{x + BW - 8}" y="{y + 48}" text-anchor="end" '
+                           'font-size="10.5" fill="#c62828" font-weight="600">✗ here</text>')
+            x += BW
+            last = k == len(c["entries"]) - 1
+            if not last or c["end"][0] != "end":
+                kind, target = c["end"] if last else ("next", None)
+                marker = f"{uid}-bad" if last else f"{uid}-arr"
+                col = "#c62828" if last else "#555"
+                nxt = e.get("next")
+                out.append(f'<line x1="{x}" y1="{y + BH / 2}" x2="{x + GAP - 2}" y2="{y + BH / 2}" '
+                           f'stroke="{col}" stroke-width="1.4" marker-end="url(#{marker})"/>')
+                out.append(f'<text x="{x + GAP / 2}" y="{y + BH / 2 - 5}" text-anchor="middle" '
+                           f'font-size="10" fill="{col}">{esc(nxt, "?")}</text>')
+            x += GAP
+        kind, target = c["end"]
+        if kind == "loop":
+            out.append(f'<text x="{x}" y="{y + BH / 2 + 4}" fill="#c62828" font-weight="600">'
+                       f"↩ desc[{esc(target)}] again: the chain loops</text>")
+        elif kind == "out-of-range":
+            out.append(f'<rect x="{x}" y="{y}" width="{BW}" height="{BH}" rx="5" fill="#fdecea" '
+                       'stroke="#c62828" stroke-width="1.5" stroke-dasharray="5 3"/>')
+            out.append(f'<text x="{x + 8}" y="{y + 16}" font-weight="600" fill="#c62828">'
+                       f"desc[{esc(target, '?')}]</text>")
+            out.append(f'<text x="{x + 8}" y="{y + 34}" font-size="11" fill="#c62828">'
+                       f"no such descriptor:</text>")
+            out.append(f'<text x="{x + 8}" y="{y + 50}" font-size="11" fill="#c62828">'
+                       f"the queue has {size}</text>")
+    out.append("</svg>")
+    cap = ("Each row is one chain as the device met it, rebuilt from the driver's stores in the "
+           "trace. Blue: the device reads the buffer; orange: the device writes it. Arrows follow "
+           "NEXT; the number on an arrow is the next field.")
+    if len(chains) > len(shown):
+        cap += f" {len(chains) - len(shown)} more chains are not drawn."
+    return (f'<figure class="svgwrap">{"".join(out)}<figcaption>{esc(cap)}</figcaption></figure>')
+
+
+def render_chains(d, anchor="s"):
+    per_queue = collect_chains(d)
+    if not per_queue:
+        return ""
+    out = ["<h3>Descriptor chains</h3>"]
+    for qi, size, chains in per_queue:
+        if len(per_queue) > 1:
+            out.append(f"<h4>Queue {esc(qi, '?')}</h4>")
+        out.append(chains_svg(size, chains, f"{anchor}-q{text(qi, 'x')}"))
+    return "".join(out)
 
 
 # ---- trace timeline ----------------------------------------------------------------------------
@@ -590,8 +824,16 @@ tr.fold td { background: var(--bg2); color: var(--muted); font-style: italic; }
 .note { color: #8a5a00; font-style: italic; } .note::before { content: "note: "; }
 .count { color: #6f42c1; font-weight: 600; }
 figure.svgwrap { margin: 8px 0 16px; overflow-x: auto; }
+.images { display:flex; gap:16px; flex-wrap: wrap; align-items: flex-start; }
+.images figure, figure { margin: 6px 0; }
+figcaption { color: var(--muted); font-size: 12px; }
 figure.svgwrap figcaption { color: var(--muted); font-size: 12px; }
 svg.rings { display:block; max-width:none; }
+.bar { display:inline-block; width:120px; height:10px; background:#eceff3; border-radius:5px;
+       vertical-align: middle; overflow:hidden; }
+.bar span { display:block; height:100%; background: var(--ok); }
+table.coverage tr.empty td { color: var(--muted); }
+table.coverage tr.total th { border-top: 2px solid #b8bfc7; }
 .meta { color: var(--muted); font-size: 13px; }
 """
 
@@ -754,18 +996,34 @@ def render_display(sc):
     out = ["<h3>Display</h3>", '<table class="kv"><tbody>']
     out += [f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows]
     out.append("</tbody></table>")
-    if sc.png_dest:
+    def img(key, alt):
         w = disp.get("width")
         attrs = ""
         if is_num(w) and 0 < w < 160:  # blow tiny scanouts up, pixelated
             attrs = f' width="{int(w * math.ceil(160 / w))}"'
-        out.append(f'<p><img class="scanout" src="{html.escape(sc.png_dest)}"{attrs} '
-                   f'alt="{esc("scanout of " + sc.name)}"></p>')
+        return (f'<img class="scanout" src="{html.escape(sc.img_dest[key])}"{attrs} '
+                f'alt="{esc(alt)}">')
+
+    if sc.png_dest and sc.img_dest.get("diff_png"):
+        out.append('<div class="images">'
+                   f'<figure>{img("png", "scanout of " + sc.name)}'
+                   "<figcaption>what the device shows</figcaption></figure>"
+                   f'<figure>{img("diff_png", "difference image of " + sc.name)}'
+                   "<figcaption>where it differs from the expected display</figcaption>"
+                   "</figure></div>")
+    elif sc.png_dest:
+        out.append(f"<p>{img('png', 'scanout of ' + sc.name)}</p>")
     elif sc.png_problem:
         out.append(f'<p class="warn">{esc(sc.png_problem)}</p>')
     else:
         out.append('<p class="muted">No scanout image (run vqsim with <code>--png DIR</code> '
                    "to capture one).</p>")
+    if sc.img_dest.get("diff_png") and not sc.png_dest:
+        out.append(f'<figure>{img("diff_png", "difference image of " + sc.name)}'
+                   "<figcaption>where the display differs from the expected one</figcaption>"
+                   "</figure>")
+    elif sc.img_problem.get("diff_png"):
+        out.append(f'<p class="warn">{esc(sc.img_problem["diff_png"])}</p>')
     return "".join(out)
 
 
@@ -839,13 +1097,14 @@ def render_scenario(sc, multi_source, max_events):
     out.append("<h3>Violations</h3>" + render_violations(d.get("violations")))
     out.append(render_display(sc))
     out.append(render_queues(d.get("queues")))
+    out.append(render_chains(d, sc.anchor))
     if "trace" in d:
         out.append("<h3>Trace</h3>" + render_trace(d.get("trace"), max_events))
     out.append('<p class="meta"><a href="#summary">↑ summary</a></p></section>')
     return "\n".join(o for o in out if o)
 
 
-def render_html(docs, scenarios, max_events):
+def render_html(docs, scenarios, max_events, catalogue=None, rules_path="spec/rules.yaml"):
     total = len(scenarios)
     passed = sum(1 for s in scenarios if s.passed)
     failed = total - passed
@@ -900,6 +1159,9 @@ def render_html(docs, scenarios, max_events):
     else:
         out.append('<p class="muted">No violations in any scenario.</p>')
 
+    out.append(render_by_section(scenarios))
+    out.append(render_coverage(catalogue, scenarios, rules_path))
+
     # scenario index
     out.append('<h3 id="scenarios">Scenarios</h3>')
     if scenarios:
@@ -925,6 +1187,191 @@ def render_html(docs, scenarios, max_events):
         out.append(render_scenario(sc, multi, max_events))
     out.append("</main></body></html>\n")
     return "\n".join(out)
+
+
+# ---- rule catalogue: coverage by area ----------------------------------------------------------
+
+DEFAULT_RULES = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "spec",
+                             "rules.yaml")
+_AREA_LINE = re.compile(r"^\s*#\s*=+\s*area:\s*([\w-]+)\s*$", re.M)
+
+
+_YAML_BOOLS = {"yes": True, "true": True, "on": True, "no": False, "false": False, "off": False}
+
+
+def _scalar(v):
+    """A plain or quoted YAML scalar as PyYAML reads it (plain yes/no/true/false are booleans)."""
+    v = v.strip()
+    if v.lower() in _YAML_BOOLS:
+        return _YAML_BOOLS[v.lower()]
+    if len(v) >= 2 and v[0] == v[-1] and v[0] in "\"'":
+        inner = v[1:-1]
+        return inner.replace('\\"', '"').replace("\\\\", "\\") if v[0] == '"' else \
+            inner.replace("''", "'")
+    return v
+
+
+def parse_catalogue_text(raw):
+    """The few shapes spec/rules.yaml uses (a `rules:` list of flat mappings whose values are
+    scalars, quoted strings, [flow, lists], folded >- blocks or block lists), for when PyYAML is
+    not installed. Returns a list of dicts."""
+    rules, cur, key, block, block_indent = [], None, None, None, 0
+    for line in raw.splitlines():
+        stripped = line.strip()
+        indent = len(line) - len(line.lstrip(" "))
+        if block is not None:
+            if stripped and indent > block_indent:
+                block.append(stripped)
+                continue
+            cur[key] = " ".join(block)
+            block = None
+        if not stripped or stripped.startswith("#"):
+            continue
+        m = re.match(r"^(\s*)- (\w+):\s*(.*)$", line)
+        if m and m.group(2) == "id":
+            cur = {}
+            rules.append(cur)
+            line, indent = m.group(1) + "  " + m.group(2) + ": " + m.group(3), indent + 2
+            stripped = line.strip()
+        if cur is None:
+            continue
+        m = re.match(r"^([\w-]+):\s*(.*)$", stripped)
+        if m:
+            key, val = m.group(1), m.group(2)
+            if val in (">-", ">", "|", "|-"):
+                block, block_indent = [], indent
+            elif val.startswith("[") and val.endswith("]"):
+                cur[key] = [_scalar(x) for x in val[1:-1].split(",") if x.strip()]
+            elif val == "":
+                cur[key] = []
+            else:
+                cur[key] = _scalar(val)
+        elif stripped.startswith("- ") and key and isinstance(cur.get(key), list):
+            cur[key].append(_scalar(stripped[2:]))
+    if block is not None and cur is not None:
+        cur[key] = " ".join(block)
+    return rules
+
+
+def load_catalogue(path):
+    """(areas in file order, rules) from spec/rules.yaml, or None when it cannot be read."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            raw = f.read()
+    except OSError as e:
+        warn(f"{path}: cannot read the rule catalogue ({e.strerror or e}); no coverage table")
+        return None
+    rules = None
+    try:
+        import yaml  # python3-yaml; optional
+        doc = yaml.safe_load(raw)
+        rules = as_list(as_dict(doc).get("rules"))
+    except ImportError:
+        rules = parse_catalogue_text(raw)
+    except Exception as e:  # a broken catalogue must not stop the report
+        warn(f"{path}: cannot parse the rule catalogue ({e}); no coverage table")
+        return None
+    # vqsim's own markers (level internal, e.g. vqsim.unknown-rule) are not rules of the spec
+    rules = [r for r in rules if isinstance(r, dict) and r.get("id")
+             and text(r.get("level")) != "internal"]
+    areas = []
+    for a in _AREA_LINE.findall(raw) + [text(r.get("area")) for r in rules]:
+        if a and a not in areas:
+            areas.append(a)
+    return areas, rules
+
+
+def observable(rule):
+    """The `observable` field as yes | partly | no | n/a (YAML reads plain yes/no as booleans)."""
+    v = rule.get("observable")
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    return text(v).strip().lower()
+
+
+def render_coverage(catalogue, scenarios, path):
+    if catalogue is None:
+        return ('<h3 id="coverage">Rule coverage by area</h3><p class="muted">The rule catalogue '
+                "was not available (give <code>--rules spec/rules.yaml</code>).</p>")
+    areas, rules = catalogue
+    fired = {text(as_dict(v).get("rule")) for sc in scenarios
+             for v in as_list(sc.d.get("violations"))}
+    has_obs = any("observable" in r for r in rules)
+    has_legacy = any("legacy" in r for r in rules)
+    obs_values = ("yes", "partly", "no", "n/a")
+    rows, tot = [], {}
+
+    def count(rs):
+        c = {"rules": len(rs),
+             "checked": sum(1 for r in rs if text(r.get("check")).strip()),
+             "proven": sum(1 for r in rs if text(r.get("check")).strip() and as_list(r.get("proven_by"))),
+             "fired": sum(1 for r in rs if text(r.get("id")) in fired)}
+        c["not checked"] = c["rules"] - c["checked"]
+        for o in obs_values:
+            c[o] = sum(1 for r in rs if observable(r) == o)
+        c["legacy"] = sum(1 for r in rs if r.get("legacy") is True
+                          or text(r.get("legacy")).lower() in ("true", "yes"))
+        return c
+
+    cols = ["rules", "checked", "proven", "fired", "not checked"]
+    if has_obs:
+        cols += list(obs_values)
+    if has_legacy:
+        cols.append("legacy")
+    for area in areas:
+        c = count([r for r in rules if text(r.get("area")) == area])
+        for k, v in c.items():
+            tot[k] = tot.get(k, 0) + v
+        pct = f"{100 * c['checked'] // c['rules']}%" if c["rules"] else "—"
+        bar = (f'<span class="bar"><span style="width:{100 * c["checked"] // c["rules"]}%">'
+               "</span></span>") if c["rules"] else ""
+        cls = ' class="empty"' if not c["rules"] else ""
+        rows.append(f"<tr{cls}><td>{esc(area)}</td>"
+                    + "".join(f'<td class="num">{c[k]}</td>' for k in cols)
+                    + f'<td class="num">{pct}</td><td>{bar}</td></tr>')
+    rows.append("<tr class=\"total\"><th>all areas</th>"
+                + "".join(f'<th class="num">{tot.get(k, 0)}</th>' for k in cols)
+                + f'<th class="num">{(100 * tot.get("checked", 0) // tot["rules"]) if tot.get("rules") else 0}%'
+                  "</th><th></th></tr>")
+    head = "".join(f'<th class="num">{esc(k)}</th>' for k in cols)
+    notes = ["<b>checked</b>: the device model has a check for it; <b>proven</b>: and a scenario "
+             "in which it fires; <b>fired</b>: it fired in these results"]
+    if has_obs:
+        notes.append("<b>yes/partly/no/n/a</b>: whether a device model can observe it at all")
+    if has_legacy:
+        notes.append("<b>legacy</b>: applies to the legacy interface only")
+    return ('<h3 id="coverage">Rule coverage by area</h3>'
+            f'<p class="meta">From <code>{esc(os.path.relpath(path) if os.path.isabs(path) else path)}'
+            f"</code>. {'; '.join(notes)}.</p>"
+            f'<div class="scroll"><table class="coverage"><thead><tr><th>area</th>{head}'
+            '<th class="num">% checked</th><th></th></tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table></div>')
+
+
+def render_by_section(scenarios):
+    by = {}
+    for sc in scenarios:
+        for v in as_list(sc.d.get("violations")):
+            v = as_dict(v)
+            sec = text(v.get("section")) or "?"
+            e = by.setdefault(sec, {"title": v.get("title"), "count": 0, "rules": set(), "in": set()})
+            e["count"] += 1
+            e["rules"].add(text(v.get("rule")) or "?")
+            e["in"].add(sc.name)
+
+    def key(sec):
+        return [int(x) if x.isdigit() else 1 << 30 for x in sec.split(".")]
+
+    if not by:
+        return ""
+    rows = "".join(
+        f"<tr><td>{sec_ref(sec, e['title'])}</td><td class=\"num\">{e['count']}</td>"
+        f"<td class=\"num\">{len(e['in'])}</td>"
+        f"<td>{', '.join(f'<code>{esc(r)}</code>' for r in sorted(e['rules']))}</td></tr>"
+        for sec, e in sorted(by.items(), key=lambda kv: key(kv[0])))
+    return ('<h3 id="sections">Violations by spec section</h3><div class="scroll"><table><thead>'
+            '<tr><th>section</th><th class="num">violations</th><th class="num">scenarios</th>'
+            f"<th>rules</th></tr></thead><tbody>{rows}</tbody></table></div>")
 
 
 # ---- JUnit -------------------------------------------------------------------------------------
@@ -1003,6 +1450,9 @@ def parse_args(argv):
     p.add_argument("-o", "--output", metavar="DIR",
                    help="write DIR/index.html (and copies of the scanout PNGs)")
     p.add_argument("--junit", metavar="FILE", help="write JUnit XML to FILE")
+    p.add_argument("--rules", metavar="FILE", default=DEFAULT_RULES,
+                   help="the rule catalogue for the coverage table (default: spec/rules.yaml "
+                        "of this checkout)")
     p.add_argument("--max-events", type=int, default=DEFAULT_MAX_EVENTS, metavar="N",
                    help=f"trace events shown per scenario (default {DEFAULT_MAX_EVENTS})")
     args = p.parse_args(argv)
@@ -1025,7 +1475,8 @@ def run(argv):
             raise OutputError(f"cannot create {args.output}: {e.strerror or e}") from None
         locate_pngs(scenarios, args.output)
         write_atomic(os.path.join(args.output, "index.html"),
-                     render_html(docs, scenarios, args.max_events))
+                     render_html(docs, scenarios, args.max_events, load_catalogue(args.rules),
+                                 args.rules))
     if args.junit:
         write_atomic(args.junit, render_junit(scenarios))
     return 0

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian packages vqsim needs to build, run and test, if any is missing.
+# Installs the Debian packages vqsim needs to build, run and test, if any is missing (and chromium,
+# optionally, for the report screenshot test).
 # Idempotent and quiet when everything is present: `make run` and `make test` call it first, so a
 # fresh Debian 12 machine needs nothing done by hand. Needs root (or sudo) only when installing.
 set -euo pipefail
@@ -7,19 +8,40 @@ set -euo pipefail
 pkgs=(gcc libc6-dev make cmake pkg-config libcmocka-dev libyaml-dev libpng-dev
       python3 python3-pytest python3-pytest-xdist python3-yaml)
 
-missing=()
-for p in "${pkgs[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-[ ${#missing[@]} -eq 0 ] && exit 0
+# Only the report's screenshot test needs it (tests/test_report_screenshot.py renders
+# build/report/index.html headless). It is big and optional: when it cannot be installed (no
+# network, no root) the build goes on and that one test skips, saying why.
+optional=(chromium)
 
-echo "setup-deps: installing missing Debian packages: ${missing[*]}" >&2
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+
+missing=()
+for p in "${pkgs[@]}"; do installed "$p" || missing+=("$p"); done
+missing_optional=()
+for p in "${optional[@]}"; do installed "$p" || missing_optional+=("$p"); done
+[ ${#missing[@]} -eq 0 ] && [ ${#missing_optional[@]} -eq 0 ] && exit 0
+
 as_root=()
 if [ "$(id -u)" != 0 ]; then
-  command -v sudo >/dev/null || { echo "setup-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  if ! command -v sudo >/dev/null; then
+    [ ${#missing[@]} -eq 0 ] && { echo "setup-deps: not installing ${missing_optional[*]} (optional; needs root or sudo)" >&2; exit 0; }
+    echo "setup-deps: need root or sudo to install: ${missing[*]}" >&2
+    exit 1
+  fi
   as_root=(sudo)
 fi
 export DEBIAN_FRONTEND=noninteractive
-"${as_root[@]}" apt-get update -qq
-"${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup-deps: installing missing Debian packages: ${missing[*]}" >&2
+  "${as_root[@]}" apt-get update -qq
+  "${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  updated=1
+fi
+if [ ${#missing_optional[@]} -gt 0 ]; then
+  echo "setup-deps: installing optional Debian packages: ${missing_optional[*]}" >&2
+  if ! { [ -n "${updated:-}" ] || "${as_root[@]}" apt-get update -qq; } ||
+     ! "${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing_optional[@]}" >/dev/null; then
+    echo "setup-deps: could not install ${missing_optional[*]}; the report screenshot test will skip" >&2
+  fi
+fi
 echo "setup-deps: done" >&2

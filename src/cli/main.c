@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "../fakedevice/rules.h"
+#include "explain.h"
 #include "parallel.h"
 #include "runner.h"
 #include "scenario.h"
@@ -17,6 +18,7 @@
 static const char usage[] =
     "usage: vqsim run [--json FILE] [--png DIR] [-j N] [-v] SCENARIO.yaml...\n"
     "       vqsim rules\n"
+    "       vqsim explain RULE-ID | --layout N [--legacy ALIGN]\n"
     "       vqsim --help | --version\n"
     "\n"
     "vqsim runs a real virtio-gpu driver against a simulated virtio-mmio device that checks every\n"
@@ -29,6 +31,7 @@ static const char usage[] =
     "                output and the JSON are the same as with -j 1, in scenario order\n"
     "  -v            print violations and diagnosis for passing scenarios too\n"
     "rules    list the rule catalogue (spec/rules.yaml) with section and status\n"
+    EXPLAIN_USAGE
     "\n"
     "exit status: 0 all expectations held, 1 some did not, 2 usage or scenario error\n";
 
@@ -185,6 +188,8 @@ int main(int argc, char **argv)
         return cmd_run(argc - 2, argv + 2);
     if (!strcmp(argv[1], "rules"))
         return cmd_rules();
+    if (!strcmp(argv[1], "explain"))
+        return cmd_explain(argc - 2, argv + 2, stdout, stderr);
     fprintf(stderr, "vqsim: unknown command '%s'\n%s", argv[1], usage);
     return 2;
 }

@@ -164,6 +164,8 @@ static void json_trace(struct jw *w, const struct run_result *r)
             break;
         case TR_VIOLATION:
             jw_kstr(w, "rule", e->what);
+            if (e->queue != 0xff) /* the queue it is about, when it is about one */
+                jw_ku64(w, "queue", e->queue);
             break;
         default:
             jw_kstr(w, "what", e->what);

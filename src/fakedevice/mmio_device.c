@@ -5,6 +5,7 @@
 
 #include "../driver/virtio_spec.h"
 #include "machine.h"
+#include "ring_layout.h"
 
 /* QEMU's default sizes for the gpu queues (virtio_add_queue): what QueueNum holds until written. */
 static const uint32_t default_num[MMIO_NUM_QUEUES] = {64, 16};
@@ -169,11 +170,9 @@ static void legacy_update_rings(struct machine *m, uint32_t qi)
     if (!q->num || !desc || !q->align)
         return;
     uint64_t avail = desc + 16ull * q->num;
-    /* offsetof(avail, ring[N]): QEMU leaves out used_event here, unlike §2.6.2's formula; with a
-     * page-sized QueueAlign the two agree. */
-    /* QEMU_ALIGN_UP divides: QueueAlign need not be a power of two (QEMU accepts any value). */
-    uint64_t used = (avail + 4 + 2ull * q->num + q->align - 1) / q->align * q->align;
-    sr_make_live(m, qi, desc, avail, used);
+    /* QEMU's round-up (used_event left out, any QueueAlign): ring_layout.c, shared with
+     * `vqsim explain --layout`. */
+    sr_make_live(m, qi, desc, avail, rl_legacy_used(desc, q->num, q->align));
 }
 
 static struct dev_queue *selected(struct mmio_device *d)
