@@ -22,6 +22,8 @@ model=$(lscpu | sed -n 's/^Model name: *//p' | head -1)
 echo "# vqsim benchmarks"
 echo
 echo "machine: $(nproc) cores (nproc), ${model:-unknown CPU}, $(uname -sr); scale $scale"
+echo "load average at start (1/5/15 min): $(cut -d' ' -f1-3 /proc/loadavg) — wall-clock figures"
+echo "are only as quiet as the machine; instruction counts (1b) and CPU times (3) are not affected"
 
 "$build/vqsim-bench" --scale "$scale" --only 1
 bash bench/callgrind.sh "$build"
