@@ -1,5 +1,7 @@
 """`vqsim run -j N`: scenarios in worker processes, output and JSON identical to a serial run."""
 import json
+import os
+import subprocess
 
 import pytest
 
@@ -54,3 +56,27 @@ def test_bad_jobs_is_a_usage_error(vqsim, bad):
     p = run(vqsim, "run", *bad, SCENARIOS[0])
     assert p.returncode == 2, (bad, p.stdout)
     assert "-j needs a number of jobs" in p.stderr
+
+
+def test_a_crashed_worker_fails_only_its_scenario(vqsim, tmp_path):
+    files = []
+    for i in range(4):
+        f = tmp_path / f"c{i}.yaml"
+        f.write_text(GOOD.replace("name: ", f"name: c{i}-", 1))
+        files.append(f)
+    out = tmp_path / "r.json"
+    env = dict(os.environ, VQSIM_TEST_WORKER_CRASH="c1-modern-display")
+    p = subprocess.run([str(vqsim), "run", "-j", "2", "--json", str(out), *map(str, files)],
+                       capture_output=True, text=True, timeout=120, env=env)
+    assert p.returncode == 1, p.stdout
+    lines = [l for l in p.stdout.splitlines() if l.startswith(("PASS", "FAIL"))]
+    assert [l.split()[:2] for l in lines] == [["PASS", "c0-modern-display"],
+                                               ["FAIL", "c1-modern-display"],
+                                               ["PASS", "c2-modern-display"],
+                                               ["PASS", "c3-modern-display"]]
+    assert "crashed   worker killed by signal 6" in lines[1]
+    assert p.stdout.splitlines()[-1] == "3 passed, 1 failed"
+    doc = json.loads(out.read_text())
+    assert [s["name"] for s in doc["scenarios"]] == ["c0-modern-display", "c2-modern-display",
+                                                     "c3-modern-display"]
+    assert doc["summary"] == {"total": 4, "passed": 3, "failed": 1}

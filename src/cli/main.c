@@ -27,8 +27,8 @@ static const char usage[] =
     "run      run each scenario; print one line per scenario (details for failures)\n"
     "  --json FILE   write the results as JSON (schema vqsim-results/1, docs/results-schema.md)\n"
     "  --png DIR     write each scenario's display as DIR/NAME.png\n"
-    "  -j N          run N scenarios at a time, each in its own process (default 1); the\n"
-    "                output and the JSON are the same as with -j 1, in scenario order\n"
+    "  -j N          run scenarios in N worker processes (default 1); the output and the\n"
+    "                JSON are the same as with -j 1, in scenario order\n"
     "  -v            print violations and diagnosis for passing scenarios too\n"
     "rules    list the rule catalogue (spec/rules.yaml) with section and status\n"
     EXPLAIN_USAGE
