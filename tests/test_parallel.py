@@ -1,20 +1,24 @@
 """`vqsim run -j N`: scenarios in worker processes, output and JSON identical to a serial run."""
 import json
 import os
+import shutil
 import subprocess
 
 import pytest
 
-from conftest import SCENARIOS, run
+from conftest import ROOT, SCENARIOS, run
 from test_cli import GOOD
 
 
 def _run_all(vqsim, tmp_path, *opts):
-    cwd = tmp_path / ("run%s" % "".join(opts).replace(" ", ""))  # same relative paths in each
-    cwd.mkdir()
-    p = run(vqsim, "run", *opts, "--json", "r.json", "--png", "png", *SCENARIOS, cwd=cwd)
-    png = {x.name: x.read_bytes() for x in (cwd / "png").iterdir()}
-    return p, (cwd / "r.json").read_bytes(), png
+    """Every scenario, from the repository root (scenarios name reference PNGs relative to it),
+    into the same output paths each time, so the JSON can be compared byte for byte."""
+    out, png = tmp_path / "r.json", tmp_path / "png"
+    shutil.rmtree(png, ignore_errors=True)
+    p = run(vqsim, "run", *opts, "--json", out, "--png", png,
+            *[s.relative_to(ROOT) for s in SCENARIOS])
+    pngs = {x.name: x.read_bytes() for x in png.iterdir()}
+    return p, out.read_bytes(), pngs
 
 
 def test_jobs_give_byte_identical_output(vqsim, tmp_path):

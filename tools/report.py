@@ -958,12 +958,21 @@ def render_violations(viols):
 
 
 def render_diagnosis(diag):
+    """All causes in causal order (`causes`), or the flat first cause of older results."""
     if not isinstance(diag, dict):
         return ""
+    causes = [c for c in as_list(diag.get("causes")) if isinstance(c, dict)] or [diag]
+    if len(causes) == 1:
+        return render_cause(causes[0], "Diagnosis")
+    return "".join(render_cause(c, f"Diagnosis, cause {i} of {len(causes)}")
+                   for i, c in enumerate(causes, 1))
+
+
+def render_cause(diag, heading):
     ev = as_dict(diag.get("evidence"))
     ev_rows = "".join(f"<tr><th>{esc(k)}</th><td class=\"mono\">{esc(v)}</td></tr>"
                       for k, v in ev.items())
-    out = ['<h3>Diagnosis</h3><div class="diagnosis">',
+    out = [f'<h3>{esc(heading)}</h3><div class="diagnosis">',
            f'<p><strong>cause:</strong> <code>{esc(diag.get("cause"), "unknown")}</code>']
     if diag.get("section") is not None or diag.get("title"):
         out.append(f" — {sec_ref(diag.get('section'), diag.get('title'))}")
@@ -1386,12 +1395,14 @@ def failure_text(sc):
         lines += [f"  - {f}" for f in failures]
     diag = d.get("diagnosis")
     if isinstance(diag, dict):
-        sect = f" (§{text(diag.get('section'))})" if diag.get("section") is not None else ""
-        lines.append(f"diagnosis: {text(diag.get('cause'), '?')}{sect}")
-        if diag.get("message"):
-            lines.append(f"  {text(diag.get('message'))}")
-        for k, v in as_dict(diag.get("evidence")).items():
-            lines.append(f"  {text(k)}: {text(v)}")
+        causes = [c for c in as_list(diag.get("causes")) if isinstance(c, dict)] or [diag]
+        for c in causes:
+            sect = f" (§{text(c.get('section'))})" if c.get("section") is not None else ""
+            lines.append(f"diagnosis: {text(c.get('cause'), '?')}{sect}")
+            if c.get("message"):
+                lines.append(f"  {text(c.get('message'))}")
+            for k, v in as_dict(c.get("evidence")).items():
+                lines.append(f"  {text(k)}: {text(v)}")
     return "\n".join(lines)
 
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../driver/gpu_fb.h"
 #include "../driver/virtio_hal.h"
 #include "../util/sha256.h"
 #include "png_writer.h"
@@ -26,6 +27,7 @@ struct run_ctx {
     struct fb fb[RUN_MAX_FB];
     uint32_t n_fb;
     uint32_t mode_w, mode_h; /* from GET_DISPLAY_INFO, else QEMU's default 1024x768 */
+    struct gpu_fb fbs[VIRTIO_GPU_MAX_SCANOUTS]; /* the framebuffer API, one per scanout */
 };
 
 const char *step_status_name(enum step_status s)
@@ -126,11 +128,21 @@ static int do_step(struct run_ctx *c, const struct scenario_step *st, struct ste
     }
     case STEP_ATTACH_BACKING: {
         struct fb *f = find_fb(c, st->id);
+        if (!f && c->n_fb < RUN_MAX_FB) { /* never created: guest memory of the mode's size */
+            f = &c->fb[c->n_fb++];
+            *f = (struct fb){st->id, st->format, c->mode_w, c->mode_h, NULL, 0};
+        }
         if (!f) {
-            snprintf(sr->detail, sizeof(sr->detail), "no resource %u was created", st->id);
+            snprintf(sr->detail, sizeof(sr->detail), "too many resources for the harness");
             return VIRTIO_ERR_INVALID;
         }
         uint64_t bytes = (uint64_t)f->width * f->height * 4;
+        if (st->has_entry) { /* replay a driver that describes its pages wrongly */
+            struct virtio_gpu_mem_entry one = {st->entry_addr, st->entry_length, 0};
+            snprintf(sr->detail, sizeof(sr->detail), "resource %u: 1 entry at 0x%llx, %u bytes",
+                     st->id, (unsigned long long)st->entry_addr, st->entry_length);
+            return vgpu_attach_backing(g, st->id, &one, 1);
+        }
         if (!f->mem)
             f->mem = vhal_dma_alloc(bytes, 4096, VHAL_DMA_FRAMEBUFFER, &f->phys);
         if (!f->mem) {
@@ -138,10 +150,22 @@ static int do_step(struct run_ctx *c, const struct scenario_step *st, struct ste
                      (unsigned long long)bytes);
             return VIRTIO_ERR_NOMEM;
         }
-        struct virtio_gpu_mem_entry e = {f->phys, (uint32_t)bytes, 0};
-        snprintf(sr->detail, sizeof(sr->detail), "resource %u: 1 entry at 0x%llx, %llu bytes",
-                 st->id, (unsigned long long)f->phys, (unsigned long long)bytes);
-        return vgpu_attach_backing(g, st->id, &e, 1);
+        /* Split into `entries` pieces of whole pixels (the last takes the rest). */
+        static struct virtio_gpu_mem_entry e[254];
+        uint32_t n = st->entries;
+        uint64_t piece = ((bytes + n - 1) / n + 3) & ~3ull, off = 0;
+        uint32_t k = 0;
+        for (; k < n && off < bytes; k++, off += piece) {
+            e[k].addr = f->phys + off;
+            e[k].length = (uint32_t)(k + 1 == n || bytes - off < piece ? bytes - off : piece);
+            e[k].padding = 0;
+            if (k + 1 == n)
+                off = bytes;
+        }
+        snprintf(sr->detail, sizeof(sr->detail), "resource %u: %u entr%s at 0x%llx, %llu bytes",
+                 st->id, k, k == 1 ? "y" : "ies", (unsigned long long)f->phys,
+                 (unsigned long long)bytes);
+        return vgpu_attach_backing(g, st->id, e, k);
     }
     case STEP_SET_SCANOUT: {
         struct virtio_gpu_rect r = full_rect(c, st);
@@ -197,6 +221,101 @@ static int do_step(struct run_ctx *c, const struct scenario_step *st, struct ste
                  r.width, r.height);
         return vgpu_resource_flush(g, st->id, r);
     }
+    case STEP_RESOURCE_UNREF:
+        snprintf(sr->detail, sizeof(sr->detail), "resource %u", st->id);
+        return vgpu_resource_unref(g, st->id);
+    case STEP_DETACH_BACKING:
+        snprintf(sr->detail, sizeof(sr->detail), "resource %u", st->id);
+        return vgpu_detach_backing(g, st->id);
+    case STEP_GET_EDID: {
+        uint8_t edid[1024];
+        uint32_t size = 0, w = 0, h = 0;
+        int rc = vgpu_get_edid(g, st->scanout, edid, sizeof(edid), &size);
+        if (rc == VIRTIO_OK && vgpu_edid_preferred_mode(edid, size, &w, &h) == VIRTIO_OK)
+            snprintf(sr->detail, sizeof(sr->detail), "scanout %u: %u-byte EDID, preferred %ux%u",
+                     st->scanout, size, w, h);
+        else if (rc == VIRTIO_ERR_INVALID)
+            snprintf(sr->detail, sizeof(sr->detail), "VIRTIO_GPU_F_EDID was not negotiated");
+        return rc;
+    }
+    case STEP_UPDATE_CURSOR:
+        snprintf(sr->detail, sizeof(sr->detail), "scanout %u: resource %u at (%u,%u) hot (%u,%u)",
+                 st->scanout, st->id, st->x, st->y, st->hot_x, st->hot_y);
+        return vgpu_update_cursor(g, st->scanout, st->id, st->x, st->y, st->hot_x, st->hot_y);
+    case STEP_MOVE_CURSOR:
+        snprintf(sr->detail, sizeof(sr->detail), "scanout %u: to (%u,%u)", st->scanout, st->x,
+                 st->y);
+        return vgpu_move_cursor(g, st->scanout, st->x, st->y);
+    case STEP_DISPLAY_CHANGE: /* the host's monitor, not the driver */
+        snprintf(sr->detail, sizeof(sr->detail), "device: scanout %u becomes %ux%u%s",
+                 st->scanout, st->width, st->height, st->enabled ? "" : " (disabled)");
+        return gpu_device_display_change(&c->r->m, st->scanout, st->width, st->height,
+                                         st->enabled) == 0 ? VIRTIO_OK : VIRTIO_ERR_NOMEM;
+    case STEP_HANDLE_CONFIG_EVENT: {
+        uint32_t ev = 0;
+        int rc = vgpu_handle_config_event(g, &ev);
+        snprintf(sr->detail, sizeof(sr->detail), "events_read 0x%x, num_scanouts %u", ev,
+                 g->num_scanouts);
+        return rc;
+    }
+    case STEP_FB_SET_MODE: {
+        uint32_t w = st->width, h = st->height;
+        if (!w || !h) { /* the mode GET_DISPLAY_INFO reported for this scanout */
+            struct virtio_gpu_resp_display_info info;
+            int rc = vgpu_get_display_info(g, &info);
+            if (rc != VIRTIO_OK)
+                return rc;
+            w = w ? w : info.pmodes[st->scanout].r.width;
+            h = h ? h : info.pmodes[st->scanout].r.height;
+        }
+        int rc = gpu_fb_set_mode(&c->fbs[st->scanout], g, st->scanout, st->id, w, h);
+        snprintf(sr->detail, sizeof(sr->detail), "scanout %u: %ux%u as resource %u (%u entries)",
+                 st->scanout, w, h, st->id, c->fbs[st->scanout].n_entries);
+        return rc;
+    }
+    case STEP_FB_DRAW: {
+        struct gpu_fb *f = &c->fbs[st->scanout];
+        uint32_t *row = malloc((f->width ? f->width : 1) * sizeof(*row));
+        if (!row) {
+            snprintf(sr->detail, sizeof(sr->detail), "out of memory");
+            return VIRTIO_ERR_NOMEM;
+        }
+        for (uint32_t y = 0; y < f->height; y++) {
+            pattern_row(st->pattern, y, f->width, f->height, row);
+            for (uint32_t x = 0; x < f->width; x++)
+                gpu_fb_put_pixel(f, x, y, row[x]);
+        }
+        free(row);
+        snprintf(sr->detail, sizeof(sr->detail), "pattern '%s' on scanout %u", st->pattern,
+                 st->scanout);
+        return f->mem ? VIRTIO_OK : VIRTIO_ERR_INVALID;
+    }
+    case STEP_FB_FILL: {
+        struct gpu_fb *f = &c->fbs[st->scanout];
+        gpu_fb_fill_rect(f, st->rect.x, st->rect.y, st->rect.width, st->rect.height, st->color);
+        snprintf(sr->detail, sizeof(sr->detail), "scanout %u: (%u,%u %ux%u) = #%06x",
+                 st->scanout, st->rect.x, st->rect.y, st->rect.width, st->rect.height, st->color);
+        return f->mem ? VIRTIO_OK : VIRTIO_ERR_INVALID;
+    }
+    case STEP_FB_PRESENT: {
+        struct gpu_fb *f = &c->fbs[st->scanout];
+        struct virtio_gpu_rect d = f->damage;
+        bool dirty = f->dirty;
+        int rc = gpu_fb_present(f);
+        if (dirty)
+            snprintf(sr->detail, sizeof(sr->detail), "scanout %u: transfer+flush (%u,%u %ux%u), "
+                     "%u in flight", st->scanout, d.x, d.y, d.width, d.height, g->max_inflight);
+        else
+            snprintf(sr->detail, sizeof(sr->detail), "scanout %u: nothing changed", st->scanout);
+        return rc;
+    }
+    case STEP_RESET:
+        snprintf(sr->detail, sizeof(sr->detail), "Status = 0: the device drops every resource");
+        return vgpu_reset(g);
+    case STEP_FB_DISABLE:
+        snprintf(sr->detail, sizeof(sr->detail), "scanout %u off, resource %u released",
+                 st->scanout, c->fbs[st->scanout].id);
+        return gpu_fb_disable(&c->fbs[st->scanout]);
     }
     return VIRTIO_ERR_INVALID;
 }
@@ -206,41 +325,224 @@ static enum step_status classify(int rc)
     switch (rc) {
     case VIRTIO_OK: return ST_OK;
     case VIRTIO_ERR_TIMEOUT: return ST_TIMEOUT;
-    case VIRTIO_ERR_RESPONSE: return ST_DEVICE_ERROR;
-    default: return ST_DRIVER_ERROR;
+    default: return vgpu_is_device_error(rc) ? ST_DEVICE_ERROR : ST_DRIVER_ERROR;
     }
 }
 
-static void finish_step(struct run_ctx *c, struct step_result *sr, int rc)
+static void finish_step(struct run_ctx *c, struct step_result *sr, int rc, uint32_t queue)
 {
     sr->driver_status = rc;
     sr->status = classify(rc);
     sr->t_end = c->r->m.now;
     if (rc != VIRTIO_OK && !sr->detail[0])
-        snprintf(sr->detail, sizeof(sr->detail), "%s", virtio_status_name(rc));
+        snprintf(sr->detail, sizeof(sr->detail), "%s", vgpu_status_name(rc));
     else if (rc != VIRTIO_OK) {
         size_t l = strlen(sr->detail);
-        snprintf(sr->detail + l, sizeof(sr->detail) - l, ": %s", virtio_status_name(rc));
+        snprintf(sr->detail + l, sizeof(sr->detail) - l, ": %s", vgpu_status_name(rc));
     }
-    if (rc == VIRTIO_ERR_TIMEOUT && !c->r->has_diag) {
-        diagnose_timeout(&c->r->m, VIRTIO_GPU_QUEUE_CONTROL, sr->t, &c->r->diag);
-        c->r->has_diag = true;
+    /* Diagnose the first request that got no answer (or one the driver could not use). */
+    if ((sr->status == ST_TIMEOUT || sr->status == ST_DEVICE_ERROR) && !c->r->has_diag) {
+        const struct vgpu *g = &c->r->gpu;
+        struct diag_request rq = {
+            .kind = sr->status != ST_TIMEOUT ? DIAG_BAD_RESPONSE
+                    : !c->r->driver_up && !g->ctrl.state ? DIAG_REGISTER_WAIT /* init: no request */
+                                                         : DIAG_TIMEOUT,
+            .queue = queue, .since = sr->t};
+        if (g->ctrl.state) { /* the kernel knows where its driver put the queue */
+            rq.driver = (struct diag_driver_view){true, g->ctrl.desc_phys, g->ctrl.avail_phys,
+                                                  g->ctrl.used_phys, g->ctrl.num,
+                                                  g->wait == VGPU_WAIT_INTERRUPT};
+        } else {
+            rq.driver.waits_for_interrupt = c->s->wait == VGPU_WAIT_INTERRUPT;
+        }
+        diagnose(&c->r->m, &rq, &c->r->diag);
+        c->r->has_diag = c->r->diag.n_causes > 0;
     }
 }
 
-static void display_hash(struct run_result *r)
+/* A step with `expect_response`: the device's answer must be exactly that; an expected error
+ * response is the step doing its job (the run goes on). */
+static void check_response(struct run_ctx *c, const struct scenario_step *st,
+                           struct step_result *sr, uint32_t index)
 {
-    const struct gpu_scanout *s = &r->m.gpu.scanout;
-    struct sha256 h;
-    uint8_t d[32];
-    sha256_init(&h);
-    if (s->fb)
-        sha256_update(&h, s->fb, (size_t)s->width * s->height * 3);
-    sha256_final(&h, d);
-    sha256_hex(d, r->sha256);
+    if (!st->has_expect_response)
+        return;
+    const char *want = response_name(st->expect_response);
+    const char *got = response_name(sr->response);
+    if (sr->response == st->expect_response) {
+        if (sr->status == ST_DEVICE_ERROR && vgpu_status_from_response(sr->response, 0) ==
+                                                 sr->driver_status)
+            sr->status = ST_OK;
+        return;
+    }
+    if (got)
+        failure(c->r, "step %u (%s, line %d): expected response %s, got %s", index, sr->name,
+                st->line, want, got);
+    else
+        failure(c->r, "step %u (%s, line %d): expected response %s, got none (%s)", index,
+                sr->name, st->line, want, vgpu_status_name(sr->driver_status));
 }
 
-static void judge(const struct scenario *sc, struct run_result *r)
+/* Per scanout: the picture (cursor composited), its hash, whether it is dark and why. */
+static void display_results(struct run_result *r, const struct run_options *o,
+                            const struct scenario *sc)
+{
+    const struct gpu_device *g = &r->m.gpu;
+    r->n_scanouts = g->n_scanouts;
+    for (uint32_t i = 0; i < g->n_scanouts; i++) {
+        struct scanout_result *so = &r->scanouts[i];
+        const struct gpu_scanout *s = &g->scanouts[i];
+        uint8_t *pic = gpu_display_compose(g, i);
+        struct sha256 h;
+        uint8_t d[32];
+        sha256_init(&h);
+        if (pic)
+            sha256_update(&h, pic, (size_t)s->width * s->height * 3);
+        sha256_final(&h, d);
+        sha256_hex(d, so->sha256);
+        so->dark = gpu_display_explain_dark(g, i, so->dark_reason, sizeof(so->dark_reason));
+        if (o && o->png_dir && pic) {
+            size_t n = strlen(o->png_dir) + strlen(sc->name) + 24;
+            so->png = malloc(n);
+            char err[256];
+            if (so->png) { /* scanout 0 keeps the plain name */
+                if (i == 0)
+                    snprintf(so->png, n, "%s/%s.png", o->png_dir, sc->name);
+                else
+                    snprintf(so->png, n, "%s/%s-scanout%u.png", o->png_dir, sc->name, i);
+                if (png_write_rgb(so->png, pic, s->width, s->height, err, sizeof(err))) {
+                    failure(r, "cannot write %s: %s", so->png, err);
+                    free(so->png);
+                    so->png = NULL;
+                }
+            }
+        }
+        free(pic);
+    }
+    memcpy(r->sha256, r->scanouts[0].sha256, sizeof(r->sha256));
+    r->png = r->scanouts[0].png ? strdup(r->scanouts[0].png) : NULL;
+}
+
+/* Compare a scanout with a reference PNG; on a mismatch write the actual picture (when no PNG
+ * was written yet) and a diff image (differing pixels red over a dimmed picture). */
+static void compare_png(struct run_result *r, const struct run_options *o,
+                        const struct scenario *sc, const struct display_expect *x,
+                        const uint8_t *pic, uint32_t w, uint32_t h)
+{
+    char err[256];
+    uint8_t *ref = NULL;
+    uint32_t rw = 0, rh = 0;
+    if (png_read_rgb(x->png, &ref, &rw, &rh, err, sizeof(err))) {
+        failure(r, "scanout %u: cannot read reference %s: %s", x->scanout, x->png, err);
+        return;
+    }
+    uint64_t bad = 0;
+    uint32_t fx = 0, fy = 0;
+    if (rw != w || rh != h) {
+        failure(r, "scanout %u is %ux%u, reference %s is %ux%u", x->scanout, w, h, x->png, rw, rh);
+        free(ref);
+        return;
+    }
+    for (uint64_t i = 0; i < (uint64_t)w * h; i++)
+        if (memcmp(pic + i * 3, ref + i * 3, 3) && bad++ == 0)
+            fx = (uint32_t)(i % w), fy = (uint32_t)(i / w);
+    if (!bad) {
+        free(ref);
+        return;
+    }
+    struct scanout_result *so = &r->scanouts[x->scanout];
+    const char *dir = o && o->png_dir ? o->png_dir : ".";
+    size_t n = strlen(dir) + strlen(sc->name) + 40;
+    if (!so->png && (so->png = malloc(n))) {
+        snprintf(so->png, n, "%s/%s-scanout%u-actual.png", dir, sc->name, x->scanout);
+        if (png_write_rgb(so->png, pic, w, h, err, sizeof(err))) {
+            free(so->png);
+            so->png = NULL;
+        }
+    }
+    uint8_t *diff = malloc((size_t)w * h * 3);
+    if (diff && (so->diff_png = malloc(n))) {
+        for (uint64_t i = 0; i < (uint64_t)w * h; i++) {
+            bool differs = memcmp(pic + i * 3, ref + i * 3, 3) != 0;
+            for (int k = 0; k < 3; k++)
+                diff[i * 3 + k] = differs ? (k == 0 ? 255 : 0) : (uint8_t)(pic[i * 3 + k] / 4);
+        }
+        snprintf(so->diff_png, n, "%s/%s-scanout%u-diff.png", dir, sc->name, x->scanout);
+        if (png_write_rgb(so->diff_png, diff, w, h, err, sizeof(err))) {
+            free(so->diff_png);
+            so->diff_png = NULL;
+        }
+    }
+    free(diff);
+    const uint8_t *g = pic + ((uint64_t)fy * w + fx) * 3, *e = ref + ((uint64_t)fy * w + fx) * 3;
+    failure(r, "scanout %u differs from %s in %llu of %u pixels; first at (%u,%u): #%02x%02x%02x "
+               "instead of #%02x%02x%02x (actual: %s, diff: %s)", x->scanout, x->png,
+            (unsigned long long)bad, w * h, fx, fy, g[0], g[1], g[2], e[0], e[1], e[2],
+            so->png ? so->png : "not written", so->diff_png ? so->diff_png : "not written");
+    if (r->scanouts[0].png && x->scanout == 0 && !r->png)
+        r->png = strdup(r->scanouts[0].png);
+    free(ref);
+}
+
+static void judge_display(const struct scenario *sc, const struct run_options *o,
+                          struct run_result *r, const struct display_expect *x)
+{
+    const struct gpu_device *g = &r->m.gpu;
+    if (x->scanout >= g->n_scanouts) {
+        failure(r, "expected scanout %u, the device has %u", x->scanout, g->n_scanouts);
+        return;
+    }
+    const struct gpu_scanout *s = &g->scanouts[x->scanout];
+    const struct scanout_result *so = &r->scanouts[x->scanout];
+    bool active = s->state == SCANOUT_ACTIVE;
+    if (x->active_set && active != x->active)
+        failure(r, "expected scanout %u %s, it is %s%s%s", x->scanout,
+                x->active ? "active" : "not active", scanout_state_name(s->state),
+                so->dark ? ": " : "", so->dark ? so->dark_reason : "");
+    if (x->state && strcmp(x->state, scanout_state_name(s->state)) != 0)
+        failure(r, "expected scanout %u %s, it is %s%s%s", x->scanout, x->state,
+                scanout_state_name(s->state), so->dark ? ": " : "",
+                so->dark ? so->dark_reason : "");
+    if (x->dark_set && so->dark != x->dark)
+        failure(r, "expected scanout %u %s, it %s", x->scanout, x->dark ? "dark" : "lit",
+                so->dark ? so->dark_reason : "shows what the driver flushed");
+    if (x->cursor_set && (s->cursor.visible && active) != x->cursor)
+        failure(r, "expected %s cursor on scanout %u", x->cursor ? "a" : "no", x->scanout);
+    if (x->sha256 && strcmp(x->sha256, so->sha256) != 0)
+        failure(r, "display sha256 is %s, expected %s%s%s", so->sha256, x->sha256,
+                so->dark ? "; " : "", so->dark ? so->dark_reason : "");
+    uint8_t *pic = (x->pattern || x->png) ? gpu_display_compose(g, x->scanout) : NULL;
+    if (x->pattern && pic) {
+        uint64_t bad = 0;
+        uint32_t fx = 0, fy = 0, got = 0, want = 0;
+        uint32_t *row = malloc((s->width ? s->width : 1) * sizeof(*row));
+        for (uint32_t y = 0; row && y < s->height; y++) {
+            pattern_row(x->pattern, y, s->width, s->height, row);
+            for (uint32_t xx = 0; xx < s->width; xx++) {
+                const uint8_t *p = pic + ((uint64_t)y * s->width + xx) * 3;
+                uint32_t gv = (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
+                uint32_t w = row[xx];
+                if (gv != w && bad++ == 0) {
+                    fx = xx, fy = y, got = gv, want = w;
+                }
+            }
+        }
+        if (!row)
+            failure(r, "out of memory comparing scanout %u with pattern '%s'", x->scanout,
+                    x->pattern);
+        free(row);
+        if (bad)
+            failure(r, "display differs from pattern '%s' in %llu of %u pixels; first at (%u,%u): "
+                       "#%06x instead of #%06x%s%s", x->pattern, (unsigned long long)bad,
+                    s->width * s->height, fx, fy, got, want, so->dark ? "; " : "",
+                    so->dark ? so->dark_reason : "");
+    }
+    if (x->png && pic)
+        compare_png(r, o, sc, x, pic, s->width, s->height);
+    free(pic);
+}
+
+static void judge(const struct scenario *sc, const struct run_options *o, struct run_result *r)
 {
     if (strcmp(sc->expect_outcome, r->outcome) != 0)
         failure(r, "expected outcome %s, got %s", sc->expect_outcome, r->outcome);
@@ -268,40 +570,25 @@ static void judge(const struct scenario *sc, struct run_result *r)
         if (!got || strcmp(got, sc->expect_cause) != 0)
             failure(r, "expected diagnosis %s, got %s", sc->expect_cause, got ? got : "none");
     }
-    if (!sc->expect_display)
-        return;
-    const struct gpu_scanout *s = &r->m.gpu.scanout;
-    bool active = s->state == SCANOUT_ACTIVE;
-    if (sc->expect_active_set && active != sc->expect_active)
-        failure(r, "expected the display %s, it is %s", sc->expect_active ? "active" : "not active",
-                scanout_state_name(s->state));
-    if (sc->expect_sha256 && strcmp(sc->expect_sha256, r->sha256) != 0)
-        failure(r, "display sha256 is %s, expected %s", r->sha256, sc->expect_sha256);
-    if (sc->expect_pattern && s->fb) {
-        uint64_t bad = 0;
-        uint32_t fx = 0, fy = 0, got = 0, want = 0;
-        uint32_t *row = malloc((s->width ? s->width : 1) * sizeof(*row));
-        if (!row) {
-            failure(r, "out of memory comparing the display with pattern '%s'", sc->expect_pattern);
-            return;
-        }
-        for (uint32_t y = 0; y < s->height; y++) {
-            pattern_row(sc->expect_pattern, y, s->width, s->height, row);
-            for (uint32_t x = 0; x < s->width; x++) {
-                const uint8_t *p = s->fb + ((uint64_t)y * s->width + x) * 3;
-                uint32_t g = (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
-                uint32_t w = row[x];
-                if (g != w && bad++ == 0) {
-                    fx = x, fy = y, got = g, want = w;
-                }
-            }
-        }
-        free(row);
-        if (bad)
-            failure(r, "display differs from pattern '%s' in %llu of %u pixels; first at (%u,%u): "
-                       "#%06x instead of #%06x", sc->expect_pattern, (unsigned long long)bad,
-                    s->width * s->height, fx, fy, got, want);
+    if (sc->expect_causes_set) {
+        char want[400] = "", got[400] = "";
+        for (uint32_t i = 0; i < sc->n_expect_causes; i++)
+            snprintf(want + strlen(want), sizeof(want) - strlen(want), "%s%s", i ? ", " : "",
+                     sc->expect_causes[i]);
+        for (int i = 0; r->has_diag && i < r->diag.n_causes; i++)
+            snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s", i ? ", " : "",
+                     r->diag.causes[i].id);
+        if (strcmp(want, got) != 0)
+            failure(r, "expected the causes [%s], got [%s]", want, got);
     }
+    for (uint32_t i = 0; i < sc->n_expect_evidence; i++) {
+        const char *k = sc->expect_evidence[i].key, *v = sc->expect_evidence[i].value;
+        const char *got = r->has_diag ? diag_evidence_get(&r->diag, k) : NULL;
+        if (!got || strcmp(got, v) != 0)
+            failure(r, "expected diagnosis evidence %s = %s, got %s", k, v, got ? got : "none");
+    }
+    for (uint32_t i = 0; i < sc->n_displays; i++)
+        judge_display(sc, o, r, &sc->displays[i]);
 }
 
 int run_scenario(const struct scenario *sc, const struct run_options *o, struct run_result *r)
@@ -314,21 +601,28 @@ int run_scenario(const struct scenario *sc, const struct run_options *o, struct 
         .ram_base = sc->ram_base, .ram_size = sc->ram_size, .mmio_base = sc->mmio_base,
         .transport_version = sc->transport_version, .display_width = sc->display_width,
         .display_height = sc->display_height, .device_latency_ns = sc->latency_ns,
+        .n_extra_scanouts = sc->n_extra_scanouts,
         .profile = PROFILE_QEMU, .offer_add = sc->device_offer,
         .offer_remove = sc->device_withhold};
     memcpy(cfg.place, sc->place, sizeof(cfg.place));
+    memcpy(cfg.extra_width, sc->extra_width, sizeof(cfg.extra_width));
+    memcpy(cfg.extra_height, sc->extra_height, sizeof(cfg.extra_height));
     if (!cat || machine_init(&r->m, &cfg, cat) != 0) {
         failure(r, "cannot build the machine: %s", cat ? "out of memory" : err);
         return -1;
     }
     r->machine_ok = true;
     r->m.faults = sc->faults;
+    memcpy(r->m.dfaults.f, sc->dfaults.f, sizeof(sc->dfaults.f));
+    r->m.dfaults.n = sc->dfaults.n;
     machine_set_current(&r->m);
 
     struct run_ctx c = {.s = sc, .r = r, .mode_w = 1024, .mode_h = 768};
     struct vgpu_config gc = {.mmio_base = (uintptr_t)sc->mmio_base, .queue_size = sc->queue_size,
                              .layout = sc->layout, .legacy_align = sc->queue_align,
-                             .timeout_ns = sc->timeout_ns, .features = sc->driver_features};
+                             .timeout_ns = sc->timeout_ns, .wait = sc->wait,
+                             .features = sc->driver_features, .fences = sc->fences,
+                             .cursor = sc->cursor};
     struct step_result *init = &r->steps[r->n_steps++];
     init->name = "init";
     init->t = r->m.now;
@@ -337,7 +631,7 @@ int run_scenario(const struct scenario *sc, const struct run_options *o, struct 
     if (rc == VIRTIO_OK)
         snprintf(init->detail, sizeof(init->detail), "virtio-mmio version %u, gpu, queue 0 of %u",
                  r->gpu.mmio.version, sc->queue_size);
-    finish_step(&c, init, rc);
+    finish_step(&c, init, rc, VIRTIO_GPU_QUEUE_CONTROL);
     r->driver_up = rc == VIRTIO_OK;
     bool stop = rc != VIRTIO_OK;
 
@@ -351,10 +645,22 @@ int run_scenario(const struct scenario *sc, const struct run_options *o, struct 
         }
         machine_trace(&r->m, TR_STEP, 0, i + 1, 0, sr->name);
         r->gpu.last_resp_type = 0;
-        rc = do_step(&c, &sc->steps[i], sr);
-        sr->response = r->gpu.last_resp_type;
-        finish_step(&c, sr, rc);
-        stop = rc != VIRTIO_OK;
+        r->gpu.last_used_len = 0;
+        r->gpu.last_fence_id = 0;
+        const struct scenario_step *st = &sc->steps[i];
+        bool device_event = st->kind == STEP_DISPLAY_CHANGE || st->kind == STEP_DRAW ||
+                            st->kind == STEP_POKE_PIXEL || st->kind == STEP_FB_DRAW ||
+                            st->kind == STEP_FB_FILL;
+        rc = do_step(&c, st, sr);
+        if (!device_event) {
+            sr->response = r->gpu.last_resp_type;
+            sr->used_len = r->gpu.last_used_len;
+            sr->fence_id = r->gpu.last_fence_id;
+        }
+        bool cursor = st->kind == STEP_UPDATE_CURSOR || st->kind == STEP_MOVE_CURSOR;
+        finish_step(&c, sr, rc, cursor ? VIRTIO_GPU_QUEUE_CURSOR : VIRTIO_GPU_QUEUE_CONTROL);
+        check_response(&c, st, sr, i + 1);
+        stop = sr->status != ST_OK;
     }
     /* Let the device finish whatever is still due (a late answer still lands in the trace). */
     machine_advance(&r->m, r->m.now + sc->latency_ns);
@@ -374,21 +680,8 @@ int run_scenario(const struct scenario *sc, const struct run_options *o, struct 
         else if (r->steps[i].status == ST_DRIVER_ERROR)
             r->outcome = "driver-error";
     }
-    display_hash(r);
-    if (o && o->png_dir) {
-        size_t n = strlen(o->png_dir) + strlen(sc->name) + 8;
-        r->png = malloc(n);
-        if (r->png) {
-            snprintf(r->png, n, "%s/%s.png", o->png_dir, sc->name);
-            const struct gpu_scanout *s = &r->m.gpu.scanout;
-            if (!s->fb || png_write_rgb(r->png, s->fb, s->width, s->height, err, sizeof(err))) {
-                failure(r, "cannot write %s: %s", r->png, s->fb ? err : "no framebuffer");
-                free(r->png);
-                r->png = NULL;
-            }
-        }
-    }
-    judge(sc, r);
+    display_results(r, o, sc);
+    judge(sc, o, r);
     r->passed = r->n_failures == 0;
     return 0;
 }
@@ -398,5 +691,9 @@ void run_result_free(struct run_result *r)
     if (r->machine_ok)
         machine_destroy(&r->m);
     free(r->png);
+    for (uint32_t i = 0; i < VIRTIO_GPU_MAX_SCANOUTS; i++) {
+        free(r->scanouts[i].png);
+        free(r->scanouts[i].diff_png);
+    }
     memset(r, 0, sizeof(*r));
 }

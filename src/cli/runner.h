@@ -18,6 +18,8 @@ struct step_result {
     enum step_status status;
     int driver_status;      /* enum virtio_status */
     uint32_t response;      /* response type the device wrote, 0 if none */
+    uint32_t used_len;      /* used.len of the answer */
+    uint64_t fence_id;      /* fence id the command carried, 0 if none */
     uint64_t t;             /* virtual time at the start */
     uint64_t t_end;
     char detail[160];
@@ -35,8 +37,16 @@ struct run_result {
     const char *outcome;
     struct diagnosis diag;
     bool has_diag;
-    char sha256[65];
-    char *png;              /* written PNG path, or NULL */
+    char sha256[65];        /* scanout 0 (the single-display form) */
+    char *png;              /* scanout 0's written PNG path, or NULL */
+    struct scanout_result {
+        char sha256[65];    /* of the picture with the cursor composited */
+        char *png;          /* written PNG, or NULL */
+        char *diff_png;     /* on a reference mismatch: the diff image, or NULL */
+        bool dark;
+        char dark_reason[400];
+    } scanouts[VIRTIO_GPU_MAX_SCANOUTS];
+    uint32_t n_scanouts;
     bool passed;
     char failures[RUN_MAX_FAILURES][400];
     uint32_t n_failures;

@@ -9,6 +9,7 @@
 
 #include "../driver/virtio_hal.h"
 #include "../driver/virtio_spec.h"
+#include "../fakedevice/diagnosis.h"
 #include "../fakedevice/mmio_device.h"
 #include "../fakedevice/rules.h"
 #include "../util/yaml_tree.h"
@@ -27,7 +28,7 @@ static int fail(struct ctx *c, const struct ynode *at, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static int fail(struct ctx *c, const struct ynode *at, const char *fmt, ...)
 {
-    char msg[400];
+    char msg[800];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -109,7 +110,7 @@ static int choose(struct ctx *c, const struct ynode *map, const char *key,
             return 0;
         }
     }
-    char list[200] = "";
+    char list[600] = "";
     for (int i = 0; names[i]; i++) {
         strncat(list, names[i], sizeof(list) - strlen(list) - 1);
         if (names[i + 1])
@@ -165,7 +166,24 @@ static int parse_device(struct ctx *c, const struct ynode *d, struct scenario *s
     if (choose(c, d, "profile", profiles, &prof))
         return -1;
     const struct ynode *disp = ymap_get(d, "display");
-    if (disp) {
+    if (disp && disp->kind == YN_SEQ) { /* one mode per scanout */
+        if (disp->n == 0 || disp->n > VIRTIO_GPU_MAX_SCANOUTS)
+            return fail(c, disp, "device.display lists 1 to %u scanouts", VIRTIO_GPU_MAX_SCANOUTS);
+        static const char *const dk[] = {"width", "height", NULL};
+        for (size_t i = 0; i < disp->n; i++) {
+            uint32_t *w = i ? &s->extra_width[i - 1] : &s->display_width;
+            uint32_t *h = i ? &s->extra_height[i - 1] : &s->display_height;
+            if (i) {
+                *w = 1024;
+                *h = 768;
+            }
+            if (check_keys(c, disp->items[i], "device.display[]", dk) ||
+                get_u32(c, disp->items[i], "width", 16, 8192, w) ||
+                get_u32(c, disp->items[i], "height", 16, 8192, h))
+                return -1;
+        }
+        s->n_extra_scanouts = (uint32_t)disp->n - 1;
+    } else if (disp) {
         static const char *const dk[] = {"width", "height", NULL};
         if (check_keys(c, disp, "device.display", dk) ||
             get_u32(c, disp, "width", 16, 8192, &s->display_width) ||
@@ -203,7 +221,7 @@ static int parse_device(struct ctx *c, const struct ynode *d, struct scenario *s
 static int parse_driver(struct ctx *c, const struct ynode *d, struct scenario *s)
 {
     static const char *const keys[] = {"queue_size", "layout", "queue_align", "timeout_ms",
-                                       "place", "features", NULL};
+                                       "place", "wait", "features", "fences", NULL};
     if (check_keys(c, d, "driver", keys))
         return -1;
     uint32_t qs = s->queue_size;
@@ -215,6 +233,11 @@ static int parse_driver(struct ctx *c, const struct ynode *d, struct scenario *s
     if (choose(c, d, "layout", layouts, &lay))
         return -1;
     s->layout = (enum vq_layout_kind)lay;
+    static const char *const waits[] = {"poll", "interrupt", NULL};
+    int wait = (int)s->wait;
+    if (choose(c, d, "wait", waits, &wait))
+        return -1;
+    s->wait = wait ? VGPU_WAIT_INTERRUPT : VGPU_WAIT_POLL;
     const struct ynode *qa = ymap_get(d, "queue_align");
     if (get_u32(c, d, "queue_align", 1, 1u << 16, &s->queue_align))
         return -1;
@@ -233,7 +256,25 @@ static int parse_driver(struct ctx *c, const struct ynode *d, struct scenario *s
             get_u64(c, p, "framebuffer", 0, UINT64_MAX, &s->place[VHAL_DMA_FRAMEBUFFER]))
             return -1;
     }
+    const struct ynode *fe = ymap_get(d, "fences");
+    if (fe && !yscalar_bool(fe, &s->fences))
+        return fail(c, fe, "'fences' must be true or false");
     return get_features(c, d, "features", &s->driver_features);
+}
+
+/* A register name (§4.2.2) or "Config+0xN" (device config space, N < 0x100, 4-aligned). */
+static int reg_offset_any(const char *name)
+{
+    int off = mmio_reg_offset(name);
+    if (off >= 0)
+        return off;
+    if (strncmp(name, "Config+0x", 9) != 0 || !name[9])
+        return -1;
+    char *end;
+    unsigned long v = strtoul(name + 9, &end, 16);
+    if (*end || v >= 0x100 || v % 4)
+        return -1;
+    return (int)(VIRTIO_MMIO_CONFIG + v);
 }
 
 static int parse_bug(struct ctx *c, const struct ynode *b, struct scenario *s)
@@ -271,6 +312,26 @@ static int parse_bug(struct ctx *c, const struct ynode *b, struct scenario *s)
         if (get_u64(c, a, "value", 0, UINT32_MAX, &f->value) ||
             get_u32(c, a, "nth", 0, 1000000, &f->nth))
             return -1;
+    } else if (!strcmp(kind, "redirect-mmio-write")) {
+        static const char *const k[] = {"reg", "to", "nth", NULL};
+        if (check_keys(c, a, kind, k))
+            return -1;
+        const char *from = NULL, *to = NULL;
+        if (get_str(c, a, "reg", &from) || get_str(c, a, "to", &to))
+            return -1;
+        if (!from || !to)
+            return fail(c, a, "redirect-mmio-write needs 'reg' and 'to' (register names, or "
+                              "Config+0xN for a device config offset)");
+        int o1 = reg_offset_any(from), o2 = reg_offset_any(to);
+        if (o1 < 0 || o2 < 0)
+            return fail(c, ymap_get(a, o1 < 0 ? "reg" : "to"), "unknown register '%s'",
+                        o1 < 0 ? from : to);
+        f->kind = FAULT_REDIRECT_MMIO_WRITE;
+        f->reg = (uint32_t)o1;
+        f->to = (uint32_t)o2;
+        f->label = "redirect-mmio-write";
+        if (get_u32(c, a, "nth", 0, 1000000, &f->nth))
+            return -1;
     } else if (!strcmp(kind, "rewrite-ring-store")) {
         static const char *const k[] = {"field", "value", "nth", "queue", NULL};
         if (check_keys(c, a, kind, k))
@@ -290,9 +351,68 @@ static int parse_bug(struct ctx *c, const struct ynode *b, struct scenario *s)
     } else {
         return fail(c, ymap_key(b, 0),
                     "unknown bug '%s' (expected drop-mmio-write, rewrite-mmio-write, "
-                    "rewrite-mmio-read or rewrite-ring-store)", kind);
+                    "rewrite-mmio-read, redirect-mmio-write or rewrite-ring-store)", kind);
     }
     s->faults.n++;
+    return 0;
+}
+
+/* One entry of `device_faults:` — a name, or a one-key mapping name: {selectors…}. */
+static int parse_device_fault(struct ctx *c, const struct ynode *b, struct scenario *s)
+{
+    const char *name;
+    const struct ynode *a = NULL;
+    if (b->kind == YN_SCALAR) {
+        name = b->str;
+    } else if (b->kind == YN_MAP && b->n == 1) {
+        name = ymap_key(b, 0)->str;
+        a = ymap_val(b, 0);
+        if (yscalar_is_null(a))
+            a = NULL;
+    } else {
+        return fail(c, b, "a device fault is a name or a one-key mapping, e.g. "
+                          "'- never-respond: {nth: 2}'");
+    }
+    if (s->dfaults.n >= DF_MAX)
+        return fail(c, b, "at most %d device faults per scenario", DF_MAX);
+    int k = -1;
+    for (int i = 0; device_fault_names[i]; i++)
+        if (!strcmp(device_fault_names[i], name))
+            k = i;
+    if (k < 0) {
+        char list[300] = "";
+        for (int i = 0; device_fault_names[i]; i++) {
+            strncat(list, device_fault_names[i], sizeof(list) - strlen(list) - 1);
+            if (device_fault_names[i + 1])
+                strncat(list, ", ", sizeof(list) - strlen(list) - 1);
+        }
+        return fail(c, b->kind == YN_MAP ? ymap_key(b, 0) : b,
+                    "unknown device fault '%s' (expected one of: %s)", name, list);
+    }
+    struct device_fault *f = &s->dfaults.f[s->dfaults.n];
+    memset(f, 0, sizeof(*f));
+    f->kind = (enum df_kind)k;
+    f->nth = 1;
+    if (f->kind == DF_RESPOND_LATE && (!a || !ymap_get(a, "delay_us")))
+        return fail(c, a ? a : b, "respond-late needs 'delay_us'");
+    if (a) {
+        static const char *const k1[] = {"queue", "nth", "from_nth", "after_us", NULL};
+        static const char *const k2[] = {"queue", "nth", "from_nth", "after_us", "delay_us", NULL};
+        if (check_keys(c, a, name, f->kind == DF_RESPOND_LATE ? k2 : k1))
+            return -1;
+        uint64_t after = 0, delay = 0;
+        if (get_u32(c, a, "queue", 0, MMIO_NUM_QUEUES - 1, &f->queue) ||
+            get_u32(c, a, "nth", 0, 1000000, &f->nth) ||
+            get_u32(c, a, "from_nth", 1, 1000000, &f->from_nth) ||
+            get_u64(c, a, "after_us", 0, 3600000000ull, &after) ||
+            get_u64(c, a, "delay_us", 1, 3600000000ull, &delay))
+            return -1;
+        if (ymap_get(a, "nth") && ymap_get(a, "from_nth"))
+            return fail(c, ymap_get(a, "from_nth"), "give 'nth' or 'from_nth', not both");
+        f->after_ns = after * 1000;
+        f->delay_ns = delay * 1000;
+    }
+    s->dfaults.n++;
     return 0;
 }
 
@@ -324,9 +444,37 @@ static const struct {
 
 static const char *const step_names[] = {
     "get_display_info", "resource_create_2d", "attach_backing", "set_scanout",
-    "draw", "transfer_to_host_2d", "resource_flush", "poke_pixel", NULL};
+    "draw", "transfer_to_host_2d", "resource_flush", "poke_pixel", "resource_unref",
+    "detach_backing", "get_edid", "update_cursor", "move_cursor", "display_change",
+    "handle_config_event", "fb_set_mode", "fb_draw", "fb_fill", "fb_present", "fb_disable",
+    "reset", NULL};
 
 const char *step_name(enum step_kind k) { return step_names[k]; }
+
+static const struct {
+    const char *name;
+    uint32_t type;
+} responses[] = {
+    {"OK_NODATA", VIRTIO_GPU_RESP_OK_NODATA},
+    {"OK_DISPLAY_INFO", VIRTIO_GPU_RESP_OK_DISPLAY_INFO},
+    {"OK_CAPSET_INFO", VIRTIO_GPU_RESP_OK_CAPSET_INFO},
+    {"OK_CAPSET", VIRTIO_GPU_RESP_OK_CAPSET},
+    {"OK_EDID", VIRTIO_GPU_RESP_OK_EDID},
+    {"ERR_UNSPEC", VIRTIO_GPU_RESP_ERR_UNSPEC},
+    {"ERR_OUT_OF_MEMORY", VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY},
+    {"ERR_INVALID_SCANOUT_ID", VIRTIO_GPU_RESP_ERR_INVALID_SCANOUT_ID},
+    {"ERR_INVALID_RESOURCE_ID", VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID},
+    {"ERR_INVALID_CONTEXT_ID", VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID},
+    {"ERR_INVALID_PARAMETER", VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER},
+};
+
+const char *response_name(uint32_t type)
+{
+    for (size_t i = 0; i < sizeof(responses) / sizeof(responses[0]); i++)
+        if (responses[i].type == type)
+            return responses[i].name;
+    return NULL;
+}
 
 static int parse_step(struct ctx *c, const struct ynode *n, struct scenario_step *st)
 {
@@ -351,25 +499,82 @@ static int parse_step(struct ctx *c, const struct ynode *n, struct scenario_step
     for (int i = 0; step_names[i]; i++)
         if (!strcmp(step_names[i], name))
             k = i;
-    if (k < 0)
-        return fail(c, n, "unknown step '%s' (expected get_display_info, resource_create_2d, "
-                          "attach_backing, set_scanout, draw, transfer_to_host_2d, "
-                          "resource_flush or poke_pixel)", name);
+    if (k < 0) {
+        char list[600] = "";
+        for (int i = 0; step_names[i]; i++) {
+            strncat(list, step_names[i], sizeof(list) - strlen(list) - 1);
+            if (step_names[i + 1])
+                strncat(list, ", ", sizeof(list) - strlen(list) - 1);
+        }
+        return fail(c, n, "unknown step '%s' (expected one of: %s)", name, list);
+    }
     st->kind = (enum step_kind)k;
-    static const char *const kinfo[] = {NULL};
-    static const char *const kcreate[] = {"id", "format", "width", "height", NULL};
-    static const char *const kid[] = {"id", NULL};
-    static const char *const kscan[] = {"id", "scanout", "rect", NULL};
+#define XR "expect_response"
+    static const char *const kinfo[] = {XR, NULL};
+    static const char *const kcreate[] = {"id", "format", "width", "height", XR, NULL};
+    static const char *const kattach[] = {"id", "entries", "addr", "length", XR, NULL};
+    static const char *const kscan[] = {"id", "scanout", "rect", XR, NULL};
     static const char *const kdraw[] = {"id", "pattern", NULL};
-    static const char *const kxfer[] = {"id", "rect", "offset", NULL};
-    static const char *const kflush[] = {"id", "rect", NULL};
+    static const char *const kxfer[] = {"id", "rect", "offset", XR, NULL};
+    static const char *const kflush[] = {"id", "rect", XR, NULL};
     static const char *const kpoke[] = {"id", "x", "y", "color", NULL};
-    static const char *const *allowed[] = {kinfo, kcreate, kid, kscan, kdraw, kxfer, kflush, kpoke};
+    static const char *const kid[] = {"id", XR, NULL};
+    static const char *const kedid[] = {"scanout", XR, NULL};
+    static const char *const kcur[] = {"scanout", "id", "x", "y", "hot_x", "hot_y", NULL};
+    static const char *const kmove[] = {"scanout", "x", "y", NULL};
+    static const char *const kchange[] = {"scanout", "width", "height", "enabled", NULL};
+    static const char *const knone[] = {NULL};
+    static const char *const kmode[] = {"scanout", "id", "width", "height", NULL};
+    static const char *const kfbdraw[] = {"scanout", "pattern", NULL};
+    static const char *const kfill[] = {"scanout", "rect", "color", NULL};
+    static const char *const kfb[] = {"scanout", NULL};
+    static const char *const *allowed[] = {kinfo, kcreate, kattach, kscan, kdraw, kxfer, kflush,
+                                           kpoke, kid, kid, kedid, kcur, kmove, kchange, knone,
+                                           kmode, kfbdraw, kfill, kfb, kfb, knone};
+    _Static_assert(sizeof(allowed) / sizeof(allowed[0]) == STEP_RESET + 1, "one per step");
     st->pattern = "bars";
-    if (!args)
-        return st->kind == STEP_POKE_PIXEL ? fail(c, n, "poke_pixel needs x, y and color") : 0;
+    st->entries = 1;
+    st->enabled = true;
+    if (!args) {
+        if (st->kind == STEP_POKE_PIXEL)
+            return fail(c, n, "poke_pixel needs x, y and color");
+        if (st->kind == STEP_DISPLAY_CHANGE || st->kind == STEP_FB_FILL)
+            return fail(c, n, "%s needs its arguments (see README)", name);
+        return 0;
+    }
     if (check_keys(c, args, name, allowed[k]))
         return -1;
+    if (get_u32(c, args, "hot_x", 0, 63, &st->hot_x) ||
+        get_u32(c, args, "hot_y", 0, 63, &st->hot_y) ||
+        get_u32(c, args, "entries", 1, 254, &st->entries) ||
+        get_u64(c, args, "addr", 0, UINT64_MAX, &st->entry_addr) ||
+        get_u32(c, args, "length", 0, UINT32_MAX, &st->entry_length))
+        return -1;
+    st->has_entry = ymap_get(args, "addr") || ymap_get(args, "length");
+    if (st->has_entry && (!ymap_get(args, "addr") || !ymap_get(args, "length") ||
+                          ymap_get(args, "entries")))
+        return fail(c, args, "attach_backing with an explicit entry needs both 'addr' and "
+                             "'length' (and no 'entries')");
+    const struct ynode *en = ymap_get(args, "enabled");
+    if (en && !yscalar_bool(en, &st->enabled))
+        return fail(c, en, "'enabled' must be true or false");
+    const struct ynode *xr = ymap_get(args, XR);
+    if (xr) {
+        bool ok = false;
+        for (size_t i = 0; xr->kind == YN_SCALAR && i < sizeof(responses) / sizeof(responses[0]);
+             i++)
+            if (!strcmp(responses[i].name, xr->str)) {
+                st->expect_response = responses[i].type;
+                ok = true;
+            }
+        if (!ok)
+            return fail(c, xr, "unknown response (OK_NODATA, OK_DISPLAY_INFO, OK_EDID, "
+                               "ERR_UNSPEC, ERR_OUT_OF_MEMORY, ERR_INVALID_SCANOUT_ID, "
+                               "ERR_INVALID_RESOURCE_ID, ERR_INVALID_CONTEXT_ID, "
+                               "ERR_INVALID_PARAMETER)");
+        st->has_expect_response = true;
+    }
+#undef XR
     if (get_u32(c, args, "id", 0, UINT32_MAX, &st->id) ||
         get_u32(c, args, "width", 1, 16384, &st->width) ||
         get_u32(c, args, "height", 1, 16384, &st->height) ||
@@ -405,14 +610,22 @@ static int parse_step(struct ctx *c, const struct ynode *n, struct scenario_step
     if (st->kind == STEP_POKE_PIXEL && (!ymap_get(args, "x") || !ymap_get(args, "y") ||
                                         !ymap_get(args, "color")))
         return fail(c, args, "poke_pixel needs x, y and color");
+    if (st->kind == STEP_DISPLAY_CHANGE && (!ymap_get(args, "width") || !ymap_get(args, "height")))
+        return fail(c, args, "display_change needs width and height");
+    if (st->kind == STEP_DISPLAY_CHANGE && (get_u32(c, args, "width", 16, 8192, &st->width) ||
+                                            get_u32(c, args, "height", 16, 8192, &st->height)))
+        return -1; /* the same range as device.display */
+    if (st->kind == STEP_FB_FILL && (!st->rect.set || !ymap_get(args, "color")))
+        return fail(c, args, "fb_fill needs rect and color");
+    if (st->kind == STEP_FB_SET_MODE && st->id == 0)
+        return fail(c, ymap_get(args, "id"), "fb_set_mode needs a resource id other than 0");
     return 0;
 }
 
 static const char *const outcomes[] = {"ok", "timeout", "violation", "device-error",
                                        "driver-error", NULL};
-static const char *const causes[] = {"device-broken", "queue-not-ready", "no-notify",
-                                     "avail-idx-not-advanced", "used-ring-mismatch",
-                                     "unexplained", NULL};
+/* The cause ids are the diagnosis engine's. */
+static const char *const *const causes = diag_cause_ids;
 
 bool outcome_valid(const char *s)
 {
@@ -422,9 +635,69 @@ bool outcome_valid(const char *s)
     return false;
 }
 
+static int parse_display(struct ctx *c, const struct ynode *d, struct scenario *s,
+                         uint32_t default_scanout)
+{
+    static const char *const dk[] = {"scanout", "state", "active", "sha256", "pattern", "png",
+                                     "dark", "cursor", NULL};
+    static const char *const states[] = {"not-initialized", "active", "inactive", NULL};
+    if (check_keys(c, d, "expect.display", dk))
+        return -1;
+    struct display_expect *x = &s->displays[s->n_displays++];
+    x->scanout = default_scanout;
+    if (get_u32(c, d, "scanout", 0, VIRTIO_GPU_MAX_SCANOUTS - 1, &x->scanout))
+        return -1;
+    for (uint32_t i = 0; i + 1 < s->n_displays; i++)
+        if (s->displays[i].scanout == x->scanout)
+            return fail(c, d, "scanout %u is expected twice", x->scanout);
+    int st = -1;
+    if (choose(c, d, "state", states, &st))
+        return -1;
+    x->state = st >= 0 ? states[st] : NULL;
+    const struct ynode *a = ymap_get(d, "active");
+    if (a) {
+        if (!yscalar_bool(a, &x->active))
+            return fail(c, a, "'active' must be true or false");
+        x->active_set = true;
+    }
+    const struct ynode *dk2 = ymap_get(d, "dark");
+    if (dk2) {
+        if (!yscalar_bool(dk2, &x->dark))
+            return fail(c, dk2, "'dark' must be true or false");
+        x->dark_set = true;
+    }
+    const struct ynode *cu = ymap_get(d, "cursor");
+    if (cu) {
+        if (!yscalar_bool(cu, &x->cursor))
+            return fail(c, cu, "'cursor' must be true or false");
+        x->cursor_set = true;
+    }
+    const struct ynode *h = ymap_get(d, "sha256");
+    if (h) {
+        bool ok = h->kind == YN_SCALAR && strlen(h->str) == 64;
+        for (size_t i = 0; ok && i < 64; i++)
+            ok = (h->str[i] >= '0' && h->str[i] <= '9') || (h->str[i] >= 'a' && h->str[i] <= 'f');
+        if (!ok)
+            return fail(c, h, "'sha256' must be 64 lower-case hex digits");
+        x->sha256 = strdup(h->str);
+    }
+    const struct ynode *p = ymap_get(d, "pattern");
+    if (p && (p->kind != YN_SCALAR || !(x->pattern = pattern_lookup(p->str))))
+        return fail(c, p, "unknown pattern (expected bars or black)");
+    const struct ynode *png = ymap_get(d, "png");
+    if (png) {
+        size_t l = png->kind == YN_SCALAR ? strlen(png->str) : 0;
+        if (l < 5 || strcmp(png->str + l - 4, ".png") != 0)
+            return fail(c, png, "'png' must be the path of a .png reference image");
+        x->png = strdup(png->str);
+    }
+    return 0;
+}
+
 static int parse_expect(struct ctx *c, const struct ynode *e, struct scenario *s)
 {
-    static const char *const keys[] = {"outcome", "violations", "cause", "display", NULL};
+    static const char *const keys[] = {"outcome", "violations", "cause", "causes", "evidence",
+                                       "display", NULL};
     if (check_keys(c, e, "expect", keys))
         return -1;
     int o = 0;
@@ -454,30 +727,51 @@ static int parse_expect(struct ctx *c, const struct ynode *e, struct scenario *s
             return -1;
         s->expect_cause = strdup(causes[cause]);
     }
+    const struct ynode *cl = ymap_get(e, "causes");
+    if (cl) {
+        if (cl->kind != YN_SEQ)
+            return fail(c, cl, "'causes' must be a list of cause ids, first cause first");
+        s->expect_causes_set = true;
+        for (size_t i = 0; i < cl->n; i++) {
+            const struct ynode *id = cl->items[i];
+            int k = -1;
+            for (int j = 0; id->kind == YN_SCALAR && causes[j]; j++)
+                if (!strcmp(causes[j], id->str))
+                    k = j;
+            if (k < 0)
+                return fail(c, id, "unknown cause id (expected one of the ids in README.md, "
+                                   "e.g. queue-not-ready, no-notify, device-broken)");
+            if (s->n_expect_causes >= SCENARIO_MAX_EXPECT_CAUSES)
+                return fail(c, id, "at most %d causes", SCENARIO_MAX_EXPECT_CAUSES);
+            s->expect_causes[s->n_expect_causes++] = strdup(causes[k]);
+        }
+    }
+    const struct ynode *ev = ymap_get(e, "evidence");
+    if (ev) {
+        if (ev->kind != YN_MAP)
+            return fail(c, ev, "'evidence' must be a mapping of evidence key to value");
+        for (size_t i = 0; i < ev->n; i++) {
+            const struct ynode *k = ymap_key(ev, i), *val = ymap_val(ev, i);
+            if (val->kind != YN_SCALAR || yscalar_is_null(val))
+                return fail(c, val, "evidence '%s' must be a scalar (the value as the diagnosis "
+                                  "shows it, e.g. 0x40101000)", k->str);
+            if (s->n_expect_evidence >= SCENARIO_MAX_EXPECT_EVIDENCE)
+                return fail(c, k, "at most %d evidence keys", SCENARIO_MAX_EXPECT_EVIDENCE);
+            s->expect_evidence[s->n_expect_evidence].key = strdup(k->str);
+            s->expect_evidence[s->n_expect_evidence].value = strdup(val->str);
+            s->expect_evidence[s->n_expect_evidence].line = k->line;
+            s->n_expect_evidence++;
+        }
+    }
     const struct ynode *d = ymap_get(e, "display");
-    if (d) {
-        static const char *const dk[] = {"active", "sha256", "pattern", NULL};
-        if (check_keys(c, d, "expect.display", dk))
-            return -1;
-        s->expect_display = true;
-        const struct ynode *a = ymap_get(d, "active");
-        if (a) {
-            if (!yscalar_bool(a, &s->expect_active))
-                return fail(c, a, "'active' must be true or false");
-            s->expect_active_set = true;
-        }
-        const struct ynode *h = ymap_get(d, "sha256");
-        if (h) {
-            bool ok = h->kind == YN_SCALAR && strlen(h->str) == 64;
-            for (size_t i = 0; ok && i < 64; i++)
-                ok = (h->str[i] >= '0' && h->str[i] <= '9') || (h->str[i] >= 'a' && h->str[i] <= 'f');
-            if (!ok)
-                return fail(c, h, "'sha256' must be 64 lower-case hex digits");
-            s->expect_sha256 = strdup(h->str);
-        }
-        const struct ynode *p = ymap_get(d, "pattern");
-        if (p && (p->kind != YN_SCALAR || !(s->expect_pattern = pattern_lookup(p->str))))
-            return fail(c, p, "unknown pattern (expected bars or black)");
+    if (d && d->kind == YN_SEQ) {
+        if (d->n == 0 || d->n > SCENARIO_MAX_DISPLAYS)
+            return fail(c, d, "expect.display lists 1 to %d scanouts", SCENARIO_MAX_DISPLAYS);
+        for (size_t i = 0; i < d->n; i++)
+            if (parse_display(c, d->items[i], s, (uint32_t)i))
+                return -1;
+    } else if (d && parse_display(c, d, s, 0)) {
+        return -1;
     }
     return 0;
 }
@@ -494,13 +788,14 @@ static void defaults(struct scenario *s)
     s->layout = VQ_LAYOUT_SEPARATE;
     s->queue_align = 4096;
     s->timeout_ns = 1000000000ull;
+    s->fences = true;
     s->expect_outcome = "ok";
 }
 
 static int parse(struct ctx *c, const struct ynode *root, struct scenario *s)
 {
     static const char *const keys[] = {"name", "description", "device", "driver", "bugs",
-                                       "steps", "expect", NULL};
+                                       "device_faults", "steps", "expect", NULL};
     if (check_keys(c, root, "the scenario", keys))
         return -1;
     const char *name = NULL, *desc = NULL;
@@ -534,14 +829,32 @@ static int parse(struct ctx *c, const struct ynode *root, struct scenario *s)
             if (parse_bug(c, bugs->items[i], s))
                 return -1;
     }
+    const struct ynode *dfl = ymap_get(root, "device_faults");
+    if (dfl) {
+        if (dfl->kind != YN_SEQ)
+            return fail(c, dfl, "'device_faults' must be a list");
+        for (size_t i = 0; i < dfl->n; i++)
+            if (parse_device_fault(c, dfl->items[i], s))
+                return -1;
+    }
     const struct ynode *steps = ymap_get(root, "steps");
     if (!steps || steps->kind != YN_SEQ || steps->n == 0)
         return fail(c, steps ? steps : root, "the scenario needs a non-empty 'steps' list");
     if (steps->n > SCENARIO_MAX_STEPS)
         return fail(c, steps, "at most %d steps", SCENARIO_MAX_STEPS);
-    for (size_t i = 0; i < steps->n; i++)
-        if (parse_step(c, steps->items[i], &s->steps[s->n_steps++]))
+    for (size_t i = 0; i < steps->n; i++) {
+        struct scenario_step *st = &s->steps[s->n_steps++];
+        if (parse_step(c, steps->items[i], st))
             return -1;
+        if (st->kind == STEP_UPDATE_CURSOR || st->kind == STEP_MOVE_CURSOR)
+            s->cursor = true; /* the driver sets up the cursor queue only when it is used */
+        uint32_t n_scanouts = s->n_extra_scanouts + 1;
+        if ((st->kind == STEP_DISPLAY_CHANGE ||
+             (st->kind >= STEP_FB_SET_MODE && st->kind <= STEP_FB_DISABLE)) &&
+            st->scanout >= n_scanouts)
+            return fail(c, steps->items[i], "scanout %u: the device has %u", st->scanout,
+                        n_scanouts);
+    }
     const struct ynode *e = ymap_get(root, "expect");
     if (!e)
         return fail(c, root, "the scenario needs an 'expect' section: a test that does not "
@@ -594,6 +907,15 @@ void scenario_free(struct scenario *s)
     for (uint32_t i = 0; i < s->n_expect_violations; i++)
         free(s->expect_violations[i]);
     free(s->expect_cause);
-    free(s->expect_sha256);
+    for (uint32_t i = 0; i < s->n_displays; i++) {
+        free(s->displays[i].sha256);
+        free(s->displays[i].png);
+    }
+    for (uint32_t i = 0; i < s->n_expect_causes; i++)
+        free(s->expect_causes[i]);
+    for (uint32_t i = 0; i < s->n_expect_evidence; i++) {
+        free(s->expect_evidence[i].key);
+        free(s->expect_evidence[i].value);
+    }
     memset(s, 0, sizeof(*s));
 }

@@ -9,7 +9,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "../driver/virtio_gpu.h"
 #include "../driver/virtqueue.h"
+#include "../fakedevice/device_faults.h"
 #include "../fakedevice/faults.h"
 
 enum step_kind {
@@ -21,6 +23,19 @@ enum step_kind {
     STEP_TRANSFER_TO_HOST_2D,
     STEP_RESOURCE_FLUSH,
     STEP_POKE_PIXEL,
+    STEP_RESOURCE_UNREF,
+    STEP_DETACH_BACKING,
+    STEP_GET_EDID,
+    STEP_UPDATE_CURSOR,
+    STEP_MOVE_CURSOR,
+    STEP_DISPLAY_CHANGE,         /* a device event: the monitor changes mode */
+    STEP_HANDLE_CONFIG_EVENT,    /* the driver reads and clears events_read */
+    STEP_FB_SET_MODE,            /* framebuffer API (src/driver/gpu_fb.h) */
+    STEP_FB_DRAW,
+    STEP_FB_FILL,
+    STEP_FB_PRESENT,
+    STEP_FB_DISABLE,
+    STEP_RESET,                  /* the driver resets the device (Status = 0) */
 };
 
 struct step_rect {
@@ -39,11 +54,35 @@ struct scenario_step {
     bool has_offset;
     uint64_t offset;             /* transfer: backing offset (default y*stride + x*4) */
     const char *pattern;         /* draw */
-    uint32_t x, y, color;        /* poke_pixel: 0xRRGGBB */
+    uint32_t x, y, color;        /* poke_pixel: 0xRRGGBB; cursor position */
+    uint32_t hot_x, hot_y;       /* update_cursor */
+    uint32_t entries;            /* attach_backing: scatter-gather entries (default 1) */
+    bool has_entry;              /* attach_backing: one entry given by addr/length instead */
+    uint64_t entry_addr;
+    uint32_t entry_length;
+    bool enabled;                /* display_change */
+    bool has_expect_response;
+    uint32_t expect_response;    /* the response type this step must get */
 };
+
+/* What one scanout must show (expect.display, one map or a list). */
+struct display_expect {
+    uint32_t scanout;
+    bool active_set, active;
+    bool dark_set, dark;         /* dark: shows nothing the driver drew (the reason is reported) */
+    char *sha256;
+    const char *pattern;         /* static string */
+    char *png;                   /* reference image, a path relative to the working directory */
+    bool cursor_set, cursor;     /* a cursor image is shown */
+    const char *state;           /* not-initialized | active | inactive (static string) */
+};
+
+#define SCENARIO_MAX_DISPLAYS 16
 
 #define SCENARIO_MAX_STEPS 64
 #define SCENARIO_MAX_EXPECT_VIOLATIONS 16
+#define SCENARIO_MAX_EXPECT_CAUSES 6
+#define SCENARIO_MAX_EXPECT_EVIDENCE 16
 
 struct scenario {
     char *file;
@@ -52,6 +91,8 @@ struct scenario {
     /* device */
     uint32_t transport_version;  /* 1 legacy, 2 modern */
     uint32_t display_width, display_height;
+    uint32_t n_extra_scanouts;
+    uint32_t extra_width[15], extra_height[15];
     uint64_t latency_ns;
     uint64_t ram_base, ram_size, mmio_base;
     uint64_t device_offer;       /* feature bits offered beyond QEMU's defaults */
@@ -62,9 +103,14 @@ struct scenario {
     uint32_t queue_align;
     uint64_t timeout_ns;
     uint64_t place[4];           /* by enum vhal_dma_use */
+    enum vgpu_wait wait;         /* poll (default) | interrupt */
     uint64_t driver_features;    /* optional features the driver accepts when offered */
+    bool fences;                 /* fence every control command (default true) */
+    bool cursor;                 /* set up the cursor queue (when a step uses the cursor) */
     /* bugs */
     struct fault_list faults;
+    /* device_faults (only the list part is filled) */
+    struct device_faults dfaults;
     /* steps */
     struct scenario_step steps[SCENARIO_MAX_STEPS];
     uint32_t n_steps;
@@ -73,16 +119,24 @@ struct scenario {
     char *expect_violations[SCENARIO_MAX_EXPECT_VIOLATIONS];
     uint32_t n_expect_violations;
     char *expect_cause;
-    bool expect_display;
-    bool expect_active_set, expect_active;
-    char *expect_sha256;
-    const char *expect_pattern;  /* static string */
+    struct display_expect displays[SCENARIO_MAX_DISPLAYS];
+    uint32_t n_displays;
+    char *expect_causes[SCENARIO_MAX_EXPECT_CAUSES];  /* the whole list, in order */
+    uint32_t n_expect_causes;
+    bool expect_causes_set;
+    struct {
+        char *key, *value;
+        int line;
+    } expect_evidence[SCENARIO_MAX_EXPECT_EVIDENCE];
+    uint32_t n_expect_evidence;
 };
 
 /* Load and validate a scenario file. Returns 0, or -1 with "file:line:col: message" in err. */
 int scenario_load(const char *path, struct scenario *s, char *err, size_t errlen);
 void scenario_free(struct scenario *s);
 const char *step_name(enum step_kind k);
+/* Name of a gpu response type ("OK_NODATA", "ERR_INVALID_PARAMETER"), or NULL. */
+const char *response_name(uint32_t type);
 /* Outcome names the verdict uses: ok, timeout, violation, device-error, driver-error. */
 bool outcome_valid(const char *s);
 

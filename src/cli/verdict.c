@@ -59,18 +59,66 @@ static void json_expected(struct jw *w, const struct scenario *s)
     jw_arr_end(w);
     jw_kstr(w, "cause", s->expect_cause);
     jw_key(w, "display");
-    if (!s->expect_display) {
+    if (!s->n_displays) {
         jw_null(w);
     } else {
-        jw_obj_begin(w);
-        if (s->expect_active_set)
-            jw_kbool(w, "active", s->expect_active);
-        if (s->expect_sha256)
-            jw_kstr(w, "sha256", s->expect_sha256);
-        if (s->expect_pattern)
-            jw_kstr(w, "pattern", s->expect_pattern);
-        jw_obj_end(w);
+        if (s->n_displays > 1)
+            jw_arr_begin(w);
+        for (uint32_t i = 0; i < s->n_displays; i++) {
+            const struct display_expect *x = &s->displays[i];
+            jw_obj_begin(w);
+            if (s->n_displays > 1 || x->scanout)
+                jw_ku64(w, "scanout", x->scanout);
+            if (x->active_set)
+                jw_kbool(w, "active", x->active);
+            if (x->dark_set)
+                jw_kbool(w, "dark", x->dark);
+            if (x->cursor_set)
+                jw_kbool(w, "cursor", x->cursor);
+            if (x->sha256)
+                jw_kstr(w, "sha256", x->sha256);
+            if (x->pattern)
+                jw_kstr(w, "pattern", x->pattern);
+            if (x->png)
+                jw_kstr(w, "png", x->png);
+            jw_obj_end(w);
+        }
+        if (s->n_displays > 1)
+            jw_arr_end(w);
     }
+    jw_obj_end(w);
+}
+
+/* One scanout as a person would see it: state, mode, picture hash, files, and why it is dark. */
+static void json_scanout(struct jw *w, const struct run_result *r, uint32_t i)
+{
+    const struct gpu_scanout *so = &r->m.gpu.scanouts[i];
+    const struct scanout_result *res = &r->scanouts[i];
+    jw_obj_begin(w);
+    jw_ku64(w, "scanout", i);
+    jw_kstr(w, "state", scanout_state_name(so->state));
+    jw_kbool(w, "active", so->state == SCANOUT_ACTIVE);
+    jw_ku64(w, "width", so->width);
+    jw_ku64(w, "height", so->height);
+    jw_ku64(w, "resource", so->resource_id);
+    jw_ku64(w, "flushes", so->flushes);
+    jw_kbool(w, "dark", res->dark);
+    jw_kstr(w, "dark_reason", res->dark ? res->dark_reason : NULL);
+    jw_key(w, "cursor");
+    if (so->cursor.visible && so->state == SCANOUT_ACTIVE) {
+        jw_obj_begin(w);
+        jw_ku64(w, "resource", so->cursor.resource_id);
+        jw_ku64(w, "x", so->cursor.x);
+        jw_ku64(w, "y", so->cursor.y);
+        jw_ku64(w, "hot_x", so->cursor.hot_x);
+        jw_ku64(w, "hot_y", so->cursor.hot_y);
+        jw_obj_end(w);
+    } else {
+        jw_null(w);
+    }
+    jw_kstr(w, "sha256", res->sha256);
+    jw_kstr(w, "png", res->png);
+    jw_kstr(w, "diff_png", res->diff_png);
     jw_obj_end(w);
 }
 
@@ -78,8 +126,11 @@ static void json_queues(struct jw *w, const struct run_result *r)
 {
     jw_key(w, "queues");
     jw_arr_begin(w);
-    const struct virtq *vq = &r->gpu.ctrl;
-    if (vq->state) { /* the driver set the queue up */
+    const struct virtq *queues[] = {&r->gpu.ctrl, &r->gpu.cursorq};
+    for (size_t i = 0; i < sizeof(queues) / sizeof(queues[0]); i++) {
+        const struct virtq *vq = queues[i];
+        if (!vq->state)
+            continue; /* the driver did not set this queue up */
         const struct dev_queue *q = &r->m.dev.q[vq->index];
         jw_obj_begin(w);
         jw_ku64(w, "index", vq->index);
@@ -161,6 +212,7 @@ static void json_trace(struct jw *w, const struct run_result *r)
         case TR_IRQ:
             jw_khex(w, "value", e->value);
             jw_kstr(w, "what", e->what);
+            jw_kbool(w, "line_rose", e->aux != 0); /* false: InterruptStatus was already set */
             break;
         case TR_VIOLATION:
             jw_kstr(w, "rule", e->what);
@@ -180,6 +232,22 @@ static void json_trace(struct jw *w, const struct run_result *r)
         jw_obj_end(w);
     }
     jw_arr_end(w);
+}
+
+/* The fields of one cause, inside an open object. */
+static void json_cause(struct jw *w, const struct diag_cause *c)
+{
+    if (c == NULL)
+        return;
+    jw_kstr(w, "cause", c->id);
+    jw_kstr(w, "section", c->section);
+    jw_kstr(w, "title", c->title);
+    jw_kstr(w, "message", c->message);
+    jw_key(w, "evidence");
+    jw_obj_begin(w);
+    for (int i = 0; i < c->n_evidence; i++)
+        jw_kstr(w, c->evidence[i].key, c->evidence[i].value);
+    jw_obj_end(w);
 }
 
 void verdict_json_scenario(struct jw *w, const struct scenario *s, const struct run_result *r)
@@ -223,6 +291,10 @@ void verdict_json_scenario(struct jw *w, const struct scenario *s, const struct 
             jw_hex(w, st->response);
         else
             jw_null(w);
+        jw_kstr(w, "response_name", response_name(st->response));
+        jw_ku64(w, "used_len", st->used_len);
+        if (st->fence_id)
+            jw_ku64(w, "fence_id", st->fence_id);
         jw_ku64(w, "time_ns", st->t);
         jw_kstr(w, "detail", st->detail);
         jw_obj_end(w);
@@ -247,36 +319,79 @@ void verdict_json_scenario(struct jw *w, const struct scenario *s, const struct 
     jw_key(w, "diagnosis");
     if (!r->has_diag || !r->diag.cause) {
         jw_null(w);
-    } else {
+    } else { /* the first cause, flat (as schema 1 always had it), then every cause in order */
         jw_obj_begin(w);
-        jw_kstr(w, "cause", r->diag.cause);
-        jw_kstr(w, "section", r->diag.section);
-        jw_kstr(w, "title", r->diag.title);
-        jw_kstr(w, "message", r->diag.message);
-        jw_key(w, "evidence");
-        jw_obj_begin(w);
-        for (int i = 0; i < r->diag.n_evidence; i++)
-            jw_kstr(w, r->diag.evidence[i].key, r->diag.evidence[i].value);
-        jw_obj_end(w);
+        json_cause(w, &r->diag.causes[0]);
+        jw_key(w, "causes");
+        jw_arr_begin(w);
+        for (int i = 0; i < r->diag.n_causes; i++) {
+            jw_obj_begin(w);
+            json_cause(w, &r->diag.causes[i]);
+            jw_obj_end(w);
+        }
+        jw_arr_end(w);
         jw_obj_end(w);
     }
 
-    const struct gpu_scanout *so = &r->m.gpu.scanout;
     jw_key(w, "display");
-    jw_obj_begin(w);
-    jw_ku64(w, "scanout", 0);
-    jw_kstr(w, "state", scanout_state_name(so->state));
-    jw_kbool(w, "active", so->state == SCANOUT_ACTIVE);
-    jw_ku64(w, "width", so->width);
-    jw_ku64(w, "height", so->height);
-    jw_ku64(w, "flushes", so->flushes);
-    jw_kstr(w, "sha256", r->sha256);
-    jw_kstr(w, "png", r->png);
-    jw_obj_end(w);
+    json_scanout(w, r, 0);
+    jw_key(w, "displays");
+    jw_arr_begin(w);
+    for (uint32_t i = 0; i < r->n_scanouts; i++)
+        json_scanout(w, r, i);
+    jw_arr_end(w);
 
     json_queues(w, r);
     json_trace(w, r);
     jw_obj_end(w);
+}
+
+/* Print `text` wrapped at 100 columns, every line indented by `indent` spaces, the first line
+ * after `lead` (already printed, `lead_len` columns). */
+static void print_wrapped(FILE *f, const char *text, int indent, int lead_len)
+{
+    const int width = 100;
+    int col = lead_len;
+    const char *p = text;
+    while (*p) {
+        while (*p == ' ')
+            p++;
+        const char *e = p;
+        while (*e && *e != ' ')
+            e++;
+        int wl = (int)(e - p);
+        if (wl == 0)
+            break;
+        if (col > indent && col + 1 + wl > width) {
+            fprintf(f, "\n%*s", indent, "");
+            col = indent;
+        } else if (col > indent) {
+            fputc(' ', f);
+            col++;
+        }
+        fwrite(p, 1, (size_t)wl, f);
+        col += wl;
+        p = e;
+    }
+    fputc('\n', f);
+}
+
+/* Every cause, first cause first: a paragraph a person can act on, then the evidence. */
+static void print_diagnosis(FILE *f, const struct diagnosis *d)
+{
+    for (int i = 0; i < d->n_causes; i++) {
+        const struct diag_cause *c = &d->causes[i];
+        char lead[160];
+        if (d->n_causes > 1)
+            snprintf(lead, sizeof(lead), "    diagnosis %d/%d %s (§%s %s):", i + 1, d->n_causes,
+                     c->id, c->section, c->title);
+        else
+            snprintf(lead, sizeof(lead), "    diagnosis %s (§%s %s):", c->id, c->section, c->title);
+        fputs(lead, f);
+        print_wrapped(f, c->message, 6, (int)strlen(lead));
+        for (int k = 0; k < c->n_evidence; k++)
+            fprintf(f, "      %s = %s\n", c->evidence[k].key, c->evidence[k].value);
+    }
 }
 
 void verdict_print(FILE *f, const struct scenario *s, const struct run_result *r, bool verbose)
@@ -294,7 +409,7 @@ void verdict_print(FILE *f, const struct scenario *s, const struct run_result *r
                 fprintf(f, "%s%s", shown++ ? "," : "", r->m.violations[i].rule->id);
         }
     }
-    if (r->m.gpu.scanout.state == SCANOUT_ACTIVE)
+    if (r->m.gpu.scanouts[0].state == SCANOUT_ACTIVE)
         fprintf(f, " display=%.12s", r->sha256);
     fputc('\n', f);
     if (r->passed && !verbose)
@@ -306,9 +421,6 @@ void verdict_print(FILE *f, const struct scenario *s, const struct run_result *r
         fprintf(f, "    violation %s (§%s %s, %s) at %llu ns: %s\n", v->rule->id, v->rule->section,
                 v->rule->title, v->rule->level, (unsigned long long)v->t, v->message);
     }
-    if (r->has_diag && r->diag.cause) {
-        fprintf(f, "    diagnosis %s (§%s): %s\n", r->diag.cause, r->diag.section, r->diag.message);
-        for (int i = 0; i < r->diag.n_evidence; i++)
-            fprintf(f, "      %s = %s\n", r->diag.evidence[i].key, r->diag.evidence[i].value);
-    }
+    if (r->has_diag)
+        print_diagnosis(f, &r->diag);
 }

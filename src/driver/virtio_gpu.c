@@ -1,21 +1,70 @@
-/* virtio_gpu.c — virtio-gpu 2D commands (§5.7.6) on the control queue. See virtio_gpu.h. */
+/* virtio_gpu.c — virtio-gpu 2D: initialisation, the request slots and the wait, and the commands
+ * that light a display (§5.7.6). See virtio_gpu.h. More commands: gpu_commands.c, gpu_cursor.c. */
 #include "virtio_gpu.h"
 
+#include "gpu_internal.h"
 #include "virtio_hal.h"
 
-static void zero(void *p, uint32_t n)
+void vgpu_zero(void *p, uint32_t n)
 {
     uint8_t *b = p;
     for (uint32_t i = 0; i < n; i++)
         b[i] = 0;
 }
 
+void vgpu_copy(void *dst, const void *src, uint32_t n)
+{
+    uint8_t *d = dst;
+    const uint8_t *s = src;
+    for (uint32_t i = 0; i < n; i++)
+        d[i] = s[i];
+}
+
+const char *vgpu_status_name(int rc)
+{
+    switch (rc) {
+    case VGPU_ERR_UNSPEC: return "gpu-err-unspec";
+    case VGPU_ERR_OUT_OF_MEMORY: return "gpu-err-out-of-memory";
+    case VGPU_ERR_INVALID_SCANOUT_ID: return "gpu-err-invalid-scanout-id";
+    case VGPU_ERR_INVALID_RESOURCE_ID: return "gpu-err-invalid-resource-id";
+    case VGPU_ERR_INVALID_CONTEXT_ID: return "gpu-err-invalid-context-id";
+    case VGPU_ERR_INVALID_PARAMETER: return "gpu-err-invalid-parameter";
+    case VGPU_ERR_UNEXPECTED_RESPONSE: return "gpu-unexpected-response";
+    case VGPU_ERR_SHORT_RESPONSE: return "gpu-short-response";
+    case VGPU_ERR_FENCE: return "gpu-fence-not-echoed";
+    case VGPU_ERR_BAD_EDID: return "gpu-bad-edid";
+    default: return virtio_status_name(rc);
+    }
+}
+
+bool vgpu_is_device_error(int rc)
+{
+    return rc == VIRTIO_ERR_RESPONSE || (rc <= VGPU_ERR_UNSPEC && rc >= VGPU_ERR_BAD_EDID);
+}
+
+int vgpu_status_from_response(uint32_t type, uint32_t expect)
+{
+    if (type == expect)
+        return VIRTIO_OK;
+    switch (type) {
+    case VIRTIO_GPU_RESP_ERR_UNSPEC: return VGPU_ERR_UNSPEC;
+    case VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY: return VGPU_ERR_OUT_OF_MEMORY;
+    case VIRTIO_GPU_RESP_ERR_INVALID_SCANOUT_ID: return VGPU_ERR_INVALID_SCANOUT_ID;
+    case VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID: return VGPU_ERR_INVALID_RESOURCE_ID;
+    case VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID: return VGPU_ERR_INVALID_CONTEXT_ID;
+    case VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER: return VGPU_ERR_INVALID_PARAMETER;
+    default: return VGPU_ERR_UNEXPECTED_RESPONSE;
+    }
+}
+
 int vgpu_init(struct vgpu *g, const struct vgpu_config *cfg)
 {
     if (!g || !cfg || cfg->queue_size == 0)
         return VIRTIO_ERR_INVALID;
-    zero(g, sizeof(*g));
+    vgpu_zero(g, sizeof(*g));
     g->timeout_ns = cfg->timeout_ns ? cfg->timeout_ns : 5000000000ull;
+    g->fences = cfg->fences;
+    g->wait = cfg->wait;
     int rc = vmmio_probe(&g->mmio, cfg->mmio_base, g->timeout_ns);
     if (rc != VIRTIO_OK)
         return rc;
@@ -25,14 +74,34 @@ int vgpu_init(struct vgpu *g, const struct vgpu_config *cfg)
         return rc;
     if ((rc = vmmio_negotiate(&g->mmio, cfg->features)) != VIRTIO_OK)
         return rc;
-    g->req = vhal_dma_alloc(VGPU_REQ_BYTES, 64, VHAL_DMA_BUFFER, &g->req_phys);
-    g->resp = vhal_dma_alloc(VGPU_RESP_BYTES, 64, VHAL_DMA_BUFFER, &g->resp_phys);
-    if (!g->req || !g->resp) {
+    uint64_t req_phys = 0, resp_phys = 0;
+    uint8_t *req = vhal_dma_alloc(VGPU_REQ_BYTES * VGPU_MAX_INFLIGHT, 64, VHAL_DMA_BUFFER,
+                                  &req_phys);
+    uint8_t *resp = vhal_dma_alloc(VGPU_RESP_BYTES * VGPU_MAX_INFLIGHT, 64, VHAL_DMA_BUFFER,
+                                   &resp_phys);
+    if (cfg->cursor) /* one cursor command at a time: 56 bytes */
+        g->cur_req = vhal_dma_alloc(64, 64, VHAL_DMA_BUFFER, &g->cur_req_phys);
+    if (!req || !resp || (cfg->cursor && !g->cur_req)) {
         vmmio_fail(&g->mmio);
         return VIRTIO_ERR_NOMEM;
     }
+    for (uint32_t i = 0; i < VGPU_MAX_INFLIGHT; i++) {
+        g->slot[i].req = req + i * VGPU_REQ_BYTES;
+        g->slot[i].resp = resp + i * VGPU_RESP_BYTES;
+        g->slot[i].req_phys = req_phys + i * VGPU_REQ_BYTES;
+        g->slot[i].resp_phys = resp_phys + i * VGPU_RESP_BYTES;
+    }
+    g->req = g->slot[0].req;
+    g->resp = g->slot[0].resp;
+    g->req_phys = g->slot[0].req_phys;
+    g->resp_phys = g->slot[0].resp_phys;
     rc = vmmio_setup_queue(&g->mmio, &g->ctrl, VIRTIO_GPU_QUEUE_CONTROL, cfg->queue_size,
                            cfg->layout, cfg->legacy_align);
+    if (rc == VIRTIO_OK && cfg->cursor) {
+        rc = vmmio_setup_queue(&g->mmio, &g->cursorq, VIRTIO_GPU_QUEUE_CURSOR, cfg->queue_size,
+                               cfg->layout, cfg->legacy_align);
+        g->has_cursor = rc == VIRTIO_OK;
+    }
     if (rc != VIRTIO_OK) {
         vmmio_fail(&g->mmio); /* §3.1.1: set FAILED and stop */
         return rc;
@@ -43,38 +112,67 @@ int vgpu_init(struct vgpu *g, const struct vgpu_config *cfg)
     return VIRTIO_OK;
 }
 
-static void hdr_init(struct virtio_gpu_ctrl_hdr *h, uint32_t type)
+int vgpu_reset(struct vgpu *g)
 {
-    zero(h, sizeof(*h));
+    if (!g)
+        return VIRTIO_ERR_INVALID;
+    int rc = vmmio_begin_init(&g->mmio); /* §3.1.1 step 1: reset, then ACKNOWLEDGE|DRIVER */
+    g->stalled = true; /* the queues are gone with the reset */
+    return rc;
+}
+
+void vgpu_hdr_init(struct virtio_gpu_ctrl_hdr *h, uint32_t type)
+{
+    vgpu_zero(h, sizeof(*h));
     h->type = type;
 }
 
-/* Send the request in g->req (req_len bytes), wait for the answer in g->resp, check its type. */
-static int submit(struct vgpu *g, uint32_t req_len, uint32_t resp_len, uint32_t expect_type)
+/* The interrupt handler: true when the line rose since the last look; then it reads
+ * InterruptStatus and acknowledges what it handles (§4.2.3.4), as a kernel's handler does. */
+static bool irq_arrived(struct vgpu *g)
 {
-    if (g->stalled)
-        return VIRTIO_ERR_BROKEN;
-    struct virtio_gpu_ctrl_hdr *resp = g->resp;
-    zero(resp, resp_len); /* a stale type must never pass for an answer */
-    g->last_resp_type = 0;
-    g->last_used_len = 0;
+    if (vhal_irq_take() == 0)
+        return false;
+    vmmio_ack_interrupt(&g->mmio);
+    return true;
+}
 
-    struct vq_buf out = {g->req_phys, req_len};
-    struct vq_buf in = {g->resp_phys, resp_len};
-    int rc = vq_add(&g->ctrl, &out, 1, &in, 1, g->req);
-    if (rc != VIRTIO_OK)
-        return rc;
-    if (vq_kick_prepare(&g->ctrl))
-        vmmio_notify(&g->mmio, VIRTIO_GPU_QUEUE_CONTROL);
+void vgpu_kick(struct vgpu *g, struct virtq *vq, uint32_t queue)
+{
+    if (g->wait == VGPU_WAIT_INTERRUPT) /* about to sleep on the interrupt: ask for it */
+        vq_enable_interrupts(vq);
+    if (vq_kick_prepare(vq))
+        vmmio_notify(&g->mmio, queue);
+}
 
+struct vgpu_slot *vgpu_slot_get(struct vgpu *g)
+{
+    if (!g->batching)
+        return g->slot[0].busy ? NULL : &g->slot[0];
+    for (uint32_t i = 0; i < VGPU_MAX_INFLIGHT; i++)
+        if (!g->slot[i].busy && !g->slot[i].done)
+            return &g->slot[i];
+    return NULL;
+}
+
+int vgpu_no_slot(const struct vgpu *g)
+{
+    if (!g)
+        return VIRTIO_ERR_INVALID;
+    return g->stalled ? VIRTIO_ERR_BROKEN : VIRTIO_ERR_NOSPC;
+}
+
+int vgpu_wait_used(struct vgpu *g, struct virtq *vq, void **token, uint32_t *len)
+{
     /* Bounded poll: back off from 1 µs to 1 ms so a long deadline costs few iterations. */
     uint64_t start = vhal_now_ns();
     uint64_t deadline = start + g->timeout_ns;
     uint64_t delay = 1000;
-    void *token = 0;
-    uint32_t len = 0;
+    int rc;
     for (;;) {
-        rc = vq_get_used(&g->ctrl, &token, &len);
+        rc = VIRTIO_ERR_EMPTY; /* interrupt mode looks at the ring only after an interrupt */
+        if (g->wait != VGPU_WAIT_INTERRUPT || irq_arrived(g))
+            rc = vq_get_used(vq, token, len);
         if (rc != VIRTIO_ERR_EMPTY)
             break;
         if (vhal_now_ns() >= deadline) {
@@ -88,49 +186,167 @@ static int submit(struct vgpu *g, uint32_t req_len, uint32_t resp_len, uint32_t 
     }
     g->last_wait_ns = vhal_now_ns() - start;
     vmmio_ack_interrupt(&g->mmio); /* §4.2.3.4: the used-buffer event is handled */
+    return rc;
+}
+
+/* The answer to slot s arrived with used.len `len`: judge it. */
+static void complete(struct vgpu *g, struct vgpu_slot *s, uint32_t len)
+{
+    const struct virtio_gpu_ctrl_hdr *resp = s->resp;
+    s->busy = false;
+    s->done = true;
+    s->used_len = len;
+    s->resp_type = 0;
+    if (len < sizeof(*resp)) {
+        s->status = VGPU_ERR_SHORT_RESPONSE;
+        return;
+    }
+    s->resp_type = resp->type;
+    s->status = vgpu_status_from_response(resp->type, s->expect_type);
+    if (s->status == VIRTIO_OK && len < s->resp_len)
+        s->status = VGPU_ERR_SHORT_RESPONSE;
+    if (s->fence_id) { /* §5.7.6.7: the device echoes the flag and the id */
+        if (!(resp->flags & VIRTIO_GPU_FLAG_FENCE) || resp->fence_id != s->fence_id) {
+            if (s->status == VIRTIO_OK)
+                s->status = VGPU_ERR_FENCE;
+        } else if (resp->fence_id > g->last_fence_done) {
+            g->last_fence_done = resp->fence_id;
+        }
+    }
+}
+
+/* Wait until every slot in flight is answered; the first failure stops the wait. */
+static int collect(struct vgpu *g)
+{
+    for (;;) {
+        bool pending = false;
+        for (uint32_t i = 0; i < VGPU_MAX_INFLIGHT; i++)
+            pending |= g->slot[i].busy;
+        if (!pending)
+            return VIRTIO_OK;
+        void *token = 0;
+        uint32_t len = 0;
+        int rc = vgpu_wait_used(g, &g->ctrl, &token, &len);
+        if (rc != VIRTIO_OK)
+            return rc;
+        struct vgpu_slot *s = NULL;
+        for (uint32_t i = 0; i < VGPU_MAX_INFLIGHT; i++)
+            if (token == &g->slot[i] && g->slot[i].busy)
+                s = &g->slot[i];
+        if (!s)
+            return VIRTIO_ERR_BAD_USED;
+        complete(g, s, len);
+    }
+}
+
+static void report(struct vgpu *g, const struct vgpu_slot *s)
+{
+    g->last_resp_type = s->resp_type;
+    g->last_used_len = s->used_len;
+    g->last_fence_id = s->fence_id;
+}
+
+int vgpu_submit(struct vgpu *g, struct vgpu_slot *s, uint32_t req_len, uint32_t resp_len,
+                uint32_t expect_type)
+{
+    if (g->stalled)
+        return VIRTIO_ERR_BROKEN;
+    struct virtio_gpu_ctrl_hdr *h = s->req;
+    s->fence_id = 0;
+    if (g->fences) {
+        h->flags |= VIRTIO_GPU_FLAG_FENCE;
+        h->fence_id = s->fence_id = ++g->next_fence;
+    }
+    vgpu_zero(s->resp, resp_len); /* a stale type must never pass for an answer */
+    s->expect_type = expect_type;
+    s->resp_len = resp_len;
+    s->done = false;
+    s->status = VIRTIO_OK;
+    struct vq_buf out = {s->req_phys, req_len};
+    struct vq_buf in = {s->resp_phys, resp_len};
+    int rc = vq_add(&g->ctrl, &out, 1, &in, 1, s);
     if (rc != VIRTIO_OK)
         return rc;
-    if (token != g->req)
-        return VIRTIO_ERR_BAD_USED;
-    g->last_used_len = len;
-    if (len < sizeof(struct virtio_gpu_ctrl_hdr))
-        return VIRTIO_ERR_RESPONSE;
-    g->last_resp_type = resp->type;
-    if (resp->type != expect_type)
-        return VIRTIO_ERR_RESPONSE;
-    return VIRTIO_OK;
+    s->busy = true;
+    uint32_t inflight = 0;
+    for (uint32_t i = 0; i < VGPU_MAX_INFLIGHT; i++)
+        inflight += g->slot[i].busy;
+    if (inflight > g->max_inflight)
+        g->max_inflight = inflight;
+    if (g->batching)
+        return VIRTIO_OK; /* published by vgpu_batch_end */
+    vgpu_kick(g, &g->ctrl, VIRTIO_GPU_QUEUE_CONTROL);
+    g->last_resp_type = 0;
+    g->last_used_len = 0;
+    rc = collect(g);
+    s->done = false;
+    if (rc != VIRTIO_OK)
+        return rc;
+    report(g, s);
+    return s->status;
+}
+
+void vgpu_batch_begin(struct vgpu *g)
+{
+    if (g)
+        g->batching = true;
+}
+
+int vgpu_batch_end(struct vgpu *g)
+{
+    if (!g || !g->batching)
+        return VIRTIO_ERR_INVALID;
+    g->batching = false;
+    if (g->stalled)
+        return VIRTIO_ERR_BROKEN;
+    vgpu_kick(g, &g->ctrl, VIRTIO_GPU_QUEUE_CONTROL); /* one notification for everything queued */
+    int rc = collect(g);
+    for (uint32_t i = 0; i < VGPU_MAX_INFLIGHT; i++) {
+        struct vgpu_slot *s = &g->slot[i];
+        if (!s->done)
+            continue;
+        s->done = false;
+        report(g, s);
+        if (rc == VIRTIO_OK && s->status != VIRTIO_OK)
+            rc = s->status;
+        if (rc == s->status && rc != VIRTIO_OK)
+            break;
+    }
+    for (uint32_t i = 0; i < VGPU_MAX_INFLIGHT; i++)
+        g->slot[i].done = false;
+    return rc;
 }
 
 int vgpu_get_display_info(struct vgpu *g, struct virtio_gpu_resp_display_info *out)
 {
-    if (!g || !out)
+    if (!g || !out || g->batching) /* the answer is needed now: not inside a batch */
         return VIRTIO_ERR_INVALID;
-    struct virtio_gpu_ctrl_hdr *c = g->req;
-    hdr_init(c, VIRTIO_GPU_CMD_GET_DISPLAY_INFO);
-    int rc = submit(g, sizeof(*c), sizeof(*out), VIRTIO_GPU_RESP_OK_DISPLAY_INFO);
+    struct vgpu_slot *s = vgpu_slot_get(g);
+    if (!s)
+        return vgpu_no_slot(g);
+    struct virtio_gpu_ctrl_hdr *c = s->req;
+    vgpu_hdr_init(c, VIRTIO_GPU_CMD_GET_DISPLAY_INFO);
+    int rc = vgpu_submit(g, s, sizeof(*c), sizeof(*out), VIRTIO_GPU_RESP_OK_DISPLAY_INFO);
     if (rc != VIRTIO_OK)
         return rc;
-    if (g->last_used_len < sizeof(*out))
-        return VIRTIO_ERR_RESPONSE;
-    const uint8_t *src = g->resp;
-    uint8_t *dst = (uint8_t *)out;
-    for (uint32_t i = 0; i < sizeof(*out); i++)
-        dst[i] = src[i];
+    vgpu_copy(out, s->resp, sizeof(*out));
     return VIRTIO_OK;
 }
 
 int vgpu_resource_create_2d(struct vgpu *g, uint32_t id, uint32_t format, uint32_t width,
                             uint32_t height)
 {
-    if (!g || id == 0)
-        return VIRTIO_ERR_INVALID;
-    struct virtio_gpu_resource_create_2d *c = g->req;
-    hdr_init(&c->hdr, VIRTIO_GPU_CMD_RESOURCE_CREATE_2D);
+    struct vgpu_slot *s = g ? vgpu_slot_get(g) : NULL;
+    if (!s)
+        return vgpu_no_slot(g);
+    struct virtio_gpu_resource_create_2d *c = s->req;
+    vgpu_hdr_init(&c->hdr, VIRTIO_GPU_CMD_RESOURCE_CREATE_2D);
     c->resource_id = id;
     c->format = format;
     c->width = width;
     c->height = height;
-    return submit(g, sizeof(*c), sizeof(struct virtio_gpu_ctrl_hdr), VIRTIO_GPU_RESP_OK_NODATA);
+    return vgpu_submit(g, s, sizeof(*c), sizeof(struct virtio_gpu_ctrl_hdr),
+                       VIRTIO_GPU_RESP_OK_NODATA);
 }
 
 int vgpu_attach_backing(struct vgpu *g, uint32_t id, const struct virtio_gpu_mem_entry *entries,
@@ -140,8 +356,11 @@ int vgpu_attach_backing(struct vgpu *g, uint32_t id, const struct virtio_gpu_mem
                    sizeof(struct virtio_gpu_mem_entry);
     if (!g || !entries || n == 0 || n > max)
         return VIRTIO_ERR_INVALID;
-    struct virtio_gpu_resource_attach_backing *c = g->req;
-    hdr_init(&c->hdr, VIRTIO_GPU_CMD_RESOURCE_ATTACH_BACKING);
+    struct vgpu_slot *s = vgpu_slot_get(g);
+    if (!s)
+        return vgpu_no_slot(g);
+    struct virtio_gpu_resource_attach_backing *c = s->req;
+    vgpu_hdr_init(&c->hdr, VIRTIO_GPU_CMD_RESOURCE_ATTACH_BACKING);
     c->resource_id = id;
     c->nr_entries = n;
     struct virtio_gpu_mem_entry *e = (struct virtio_gpu_mem_entry *)(c + 1);
@@ -151,43 +370,49 @@ int vgpu_attach_backing(struct vgpu *g, uint32_t id, const struct virtio_gpu_mem
         e[i].padding = 0;
     }
     uint32_t len = (uint32_t)(sizeof(*c) + n * sizeof(*e));
-    return submit(g, len, sizeof(struct virtio_gpu_ctrl_hdr), VIRTIO_GPU_RESP_OK_NODATA);
+    return vgpu_submit(g, s, len, sizeof(struct virtio_gpu_ctrl_hdr), VIRTIO_GPU_RESP_OK_NODATA);
 }
 
 int vgpu_set_scanout(struct vgpu *g, uint32_t scanout, uint32_t id, struct virtio_gpu_rect r)
 {
-    if (!g)
-        return VIRTIO_ERR_INVALID;
-    struct virtio_gpu_set_scanout *c = g->req;
-    hdr_init(&c->hdr, VIRTIO_GPU_CMD_SET_SCANOUT);
+    struct vgpu_slot *s = g ? vgpu_slot_get(g) : NULL;
+    if (!s)
+        return vgpu_no_slot(g);
+    struct virtio_gpu_set_scanout *c = s->req;
+    vgpu_hdr_init(&c->hdr, VIRTIO_GPU_CMD_SET_SCANOUT);
     c->r = r;
     c->scanout_id = scanout;
     c->resource_id = id;
-    return submit(g, sizeof(*c), sizeof(struct virtio_gpu_ctrl_hdr), VIRTIO_GPU_RESP_OK_NODATA);
+    return vgpu_submit(g, s, sizeof(*c), sizeof(struct virtio_gpu_ctrl_hdr),
+                       VIRTIO_GPU_RESP_OK_NODATA);
 }
 
 int vgpu_transfer_to_host_2d(struct vgpu *g, uint32_t id, struct virtio_gpu_rect r,
                              uint64_t offset)
 {
-    if (!g)
-        return VIRTIO_ERR_INVALID;
-    struct virtio_gpu_transfer_to_host_2d *c = g->req;
-    hdr_init(&c->hdr, VIRTIO_GPU_CMD_TRANSFER_TO_HOST_2D);
+    struct vgpu_slot *s = g ? vgpu_slot_get(g) : NULL;
+    if (!s)
+        return vgpu_no_slot(g);
+    struct virtio_gpu_transfer_to_host_2d *c = s->req;
+    vgpu_hdr_init(&c->hdr, VIRTIO_GPU_CMD_TRANSFER_TO_HOST_2D);
     c->r = r;
     c->offset = offset;
     c->resource_id = id;
     c->padding = 0;
-    return submit(g, sizeof(*c), sizeof(struct virtio_gpu_ctrl_hdr), VIRTIO_GPU_RESP_OK_NODATA);
+    return vgpu_submit(g, s, sizeof(*c), sizeof(struct virtio_gpu_ctrl_hdr),
+                       VIRTIO_GPU_RESP_OK_NODATA);
 }
 
 int vgpu_resource_flush(struct vgpu *g, uint32_t id, struct virtio_gpu_rect r)
 {
-    if (!g)
-        return VIRTIO_ERR_INVALID;
-    struct virtio_gpu_resource_flush *c = g->req;
-    hdr_init(&c->hdr, VIRTIO_GPU_CMD_RESOURCE_FLUSH);
+    struct vgpu_slot *s = g ? vgpu_slot_get(g) : NULL;
+    if (!s)
+        return vgpu_no_slot(g);
+    struct virtio_gpu_resource_flush *c = s->req;
+    vgpu_hdr_init(&c->hdr, VIRTIO_GPU_CMD_RESOURCE_FLUSH);
     c->r = r;
     c->resource_id = id;
     c->padding = 0;
-    return submit(g, sizeof(*c), sizeof(struct virtio_gpu_ctrl_hdr), VIRTIO_GPU_RESP_OK_NODATA);
+    return vgpu_submit(g, s, sizeof(*c), sizeof(struct virtio_gpu_ctrl_hdr),
+                       VIRTIO_GPU_RESP_OK_NODATA);
 }

@@ -1,10 +1,22 @@
 /* virtio_gpu.h — virtio-gpu 2D driver (§5.7) over virtio-mmio.
  *
- * One control request in flight at a time: each command is built in a DMA request buffer, sent as
- * a two-descriptor chain (readable command, writable response), and waited for with a bounded
- * poll of the used ring. A command that gets no answer before the deadline returns
- * VIRTIO_ERR_TIMEOUT; its buffers stay owned by the device, so the driver refuses further
- * commands (VIRTIO_ERR_BROKEN) until it is initialised again.
+ * Control commands (§5.7.6.8) are built in DMA request slots and sent as two-descriptor chains
+ * (readable command, writable response). One command is normally sent and waited for with a
+ * bounded poll of the used ring; between vgpu_batch_begin and vgpu_batch_end up to
+ * VGPU_MAX_INFLIGHT commands are queued, published with one notification, and then collected
+ * in any order the device returns them. A command that gets no answer before the deadline
+ * returns VIRTIO_ERR_TIMEOUT; its buffers stay owned by the device, so the driver refuses
+ * further commands (VIRTIO_ERR_BROKEN) until it is initialised again.
+ *
+ * Fences (§5.7.6.7): with `fences` set, every control command carries VIRTIO_GPU_FLAG_FENCE and
+ * a fresh fence id; an answer that does not echo both is VGPU_ERR_FENCE.
+ *
+ * Every error response code maps to its own status (enum vgpu_status), so a caller can tell
+ * ERR_INVALID_RESOURCE_ID from ERR_INVALID_PARAMETER without looking at the wire.
+ *
+ * The cursor queue (queue 1, §5.7.6.9) is set up when `cursor` is asked for in the config.
+ * Cursor commands get no response payload (used.len 0); the driver waits for the element only
+ * to reclaim the buffer.
  */
 #ifndef VIRTIO_GPU_H
 #define VIRTIO_GPU_H
@@ -15,44 +27,133 @@
 #include "virtio_mmio.h"
 #include "virtqueue.h"
 
+/* Driver status values beyond enum virtio_status: one per gpu response code (§5.7.6.7). */
+enum vgpu_status {
+    VGPU_ERR_UNSPEC = -100,              /* VIRTIO_GPU_RESP_ERR_UNSPEC */
+    VGPU_ERR_OUT_OF_MEMORY = -101,       /* VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY */
+    VGPU_ERR_INVALID_SCANOUT_ID = -102,  /* VIRTIO_GPU_RESP_ERR_INVALID_SCANOUT_ID */
+    VGPU_ERR_INVALID_RESOURCE_ID = -103, /* VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID */
+    VGPU_ERR_INVALID_CONTEXT_ID = -104,  /* VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID */
+    VGPU_ERR_INVALID_PARAMETER = -105,   /* VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER */
+    VGPU_ERR_UNEXPECTED_RESPONSE = -106, /* an OK of another kind, or an unknown code */
+    VGPU_ERR_SHORT_RESPONSE = -107,      /* used.len shorter than the response needs */
+    VGPU_ERR_FENCE = -108,               /* the fence flag or id was not echoed */
+    VGPU_ERR_BAD_EDID = -109,            /* EDID block with a bad header, size or checksum */
+};
+
+/* Name of a driver status (virtio_status or vgpu_status). */
+const char *vgpu_status_name(int rc);
+/* True when rc says the device answered with an error or an unusable response. */
+bool vgpu_is_device_error(int rc);
+/* The driver status for a response type (VIRTIO_OK for `expect`). */
+int vgpu_status_from_response(uint32_t type, uint32_t expect);
+
+/* How the driver waits for an answer (§2.6.14 allows both). */
+enum vgpu_wait {
+    VGPU_WAIT_POLL = 0,      /* read used.idx until it moves (interrupts acknowledged after) */
+    VGPU_WAIT_INTERRUPT = 1, /* sleep until the interrupt line rises; the handler reads
+                              * InterruptStatus and acknowledges it (§4.2.3.4), then used.idx */
+};
+
 struct vgpu_config {
     uintptr_t mmio_base;
     uint16_t queue_size;        /* control queue entries (≤ QueueNumMax) */
     enum vq_layout_kind layout; /* modern devices: SEPARATE or PACKED */
     uint32_t legacy_align;      /* legacy devices: QueueAlign (a power of two, usually 4096) */
     uint64_t timeout_ns;        /* per command and per register wait */
+    enum vgpu_wait wait;
     uint64_t features;          /* optional features to accept when offered (§2.2) */
+    bool fences;                /* fence every control command (§5.7.6.7) */
+    bool cursor;                /* set up the cursor queue (queue 1) */
+};
+
+#define VGPU_MAX_INFLIGHT 8u
+#define VGPU_REQ_BYTES 4096u
+#define VGPU_RESP_BYTES 2048u
+
+struct vgpu_slot {
+    void *req, *resp;           /* device-readable request, device-writable response */
+    uint64_t req_phys, resp_phys;
+    bool busy;                  /* posted, answer not collected yet */
+    bool done;
+    uint32_t expect_type, resp_len;
+    uint64_t fence_id;          /* 0: not fenced */
+    int status;                 /* when done */
+    uint32_t resp_type, used_len;
 };
 
 struct vgpu {
     struct vmmio mmio;
     struct virtq ctrl;
+    struct virtq cursorq;
+    bool has_cursor;
     uint64_t timeout_ns;
-    void *req;                  /* request buffer (device-readable) */
-    void *resp;                 /* response buffer (device-writable) */
+    struct vgpu_slot slot[VGPU_MAX_INFLIGHT];
+    void *req;                  /* slot 0's buffers: the one-at-a-time path */
+    void *resp;
+    enum vgpu_wait wait;
     uint64_t req_phys, resp_phys;
-    uint32_t num_scanouts;
+    void *cur_req;              /* cursor request buffer */
+    uint64_t cur_req_phys;
+    uint32_t num_scanouts;      /* §5.7.4, read at init and on display events */
+    bool fences;
+    uint64_t next_fence;        /* last fence id used */
+    uint64_t last_fence_done;   /* highest fence id the device completed */
+    bool batching;              /* between vgpu_batch_begin and vgpu_batch_end */
     bool stalled;               /* a command timed out: its buffers still belong to the device */
     /* About the last command, for callers that report: */
     uint32_t last_resp_type;    /* response type the device wrote (0 if none) */
     uint32_t last_used_len;     /* used.len of the answer */
     uint64_t last_wait_ns;      /* how long the driver waited */
+    uint64_t last_fence_id;     /* fence id the last command carried (0: none) */
+    uint32_t max_inflight;      /* most commands ever in flight at once */
 };
 
-#define VGPU_REQ_BYTES 4096u
-#define VGPU_RESP_BYTES 4096u
-
-/* Probe, reset, negotiate, set up the control queue, DRIVER_OK, read num_scanouts. */
+/* Probe, reset, negotiate, set up the control queue (and the cursor queue when asked),
+ * DRIVER_OK, read num_scanouts. */
 int vgpu_init(struct vgpu *g, const struct vgpu_config *cfg);
 
 int vgpu_get_display_info(struct vgpu *g, struct virtio_gpu_resp_display_info *out);
 int vgpu_resource_create_2d(struct vgpu *g, uint32_t id, uint32_t format, uint32_t width,
                             uint32_t height);
+/* Several scatter-gather entries are allowed (§5.7.6.8: the backing need not be contiguous). */
 int vgpu_attach_backing(struct vgpu *g, uint32_t id, const struct virtio_gpu_mem_entry *entries,
                         uint32_t n);
+/* Resource 0 disables the scanout. */
 int vgpu_set_scanout(struct vgpu *g, uint32_t scanout, uint32_t id, struct virtio_gpu_rect r);
+/* Copy rectangle r of the backing into the host resource; row h of r is read from backing
+ * offset `offset + h * width * 4` (the resource's stride). */
 int vgpu_transfer_to_host_2d(struct vgpu *g, uint32_t id, struct virtio_gpu_rect r,
                              uint64_t offset);
 int vgpu_resource_flush(struct vgpu *g, uint32_t id, struct virtio_gpu_rect r);
+
+/* Reset the device (Status = 0, §2.1): it drops every resource and turns its scanouts off.
+ * The driver must be initialised again before the next command (VIRTIO_ERR_BROKEN until then). */
+int vgpu_reset(struct vgpu *g);
+
+/* gpu_commands.c */
+int vgpu_resource_unref(struct vgpu *g, uint32_t id);
+int vgpu_detach_backing(struct vgpu *g, uint32_t id);
+/* VIRTIO_GPU_CMD_GET_EDID: only when VIRTIO_GPU_F_EDID was negotiated (VIRTIO_ERR_INVALID
+ * otherwise). Copies up to `cap` bytes of the EDID into `edid`, its size into *size, and checks
+ * the base block (header and checksum). */
+int vgpu_get_edid(struct vgpu *g, uint32_t scanout, uint8_t *edid, uint32_t cap, uint32_t *size);
+/* Preferred mode of an EDID base block (first detailed timing descriptor). */
+int vgpu_edid_preferred_mode(const uint8_t *edid, uint32_t size, uint32_t *width,
+                             uint32_t *height);
+/* Several requests in flight: commands issued between begin and end are queued and published
+ * together; end waits for all of them and returns the first failure (in issue order). */
+void vgpu_batch_begin(struct vgpu *g);
+int vgpu_batch_end(struct vgpu *g);
+/* §5.7.4.2: read events_read (generation protocol), and when VIRTIO_GPU_EVENT_DISPLAY is set
+ * clear it through events_clear, acknowledge the configuration interrupt and read num_scanouts
+ * again. *events gets what was pending. The caller then asks GET_DISPLAY_INFO. */
+int vgpu_handle_config_event(struct vgpu *g, uint32_t *events);
+
+/* gpu_cursor.c (§5.7.6.9). The cursor resource must be 64x64, backed, transferred, and that
+ * transfer completed (fenced) before UPDATE_CURSOR. */
+int vgpu_update_cursor(struct vgpu *g, uint32_t scanout, uint32_t id, uint32_t x, uint32_t y,
+                       uint32_t hot_x, uint32_t hot_y);
+int vgpu_move_cursor(struct vgpu *g, uint32_t scanout, uint32_t x, uint32_t y);
 
 #endif /* VIRTIO_GPU_H */

@@ -18,6 +18,10 @@
  *   atomic for their width and imply no ordering: ordering is the barriers' job (§2.6.13, §2.6.14).
  * - Barriers: vhal_mb orders all earlier loads and stores before all later ones; vhal_rmb orders
  *   loads before loads; vhal_wmb orders stores before stores. (Linux virtio_mb/rmb/wmb.)
+ * - Interrupts: vhal_irq_take returns how many times the device's interrupt line rose since the
+ *   last call (0: none) — what a kernel's IRQ handler would have set for a sleeping waiter. The
+ *   line is level-triggered (high while InterruptStatus is non-zero), so an interrupt the driver
+ *   never acknowledges hides the next one.
  * - Time: vhal_now_ns is a monotonic clock; vhal_delay_ns waits at least ns nanoseconds and lets
  *   the device make progress (on the simulator it advances virtual time).
  */
@@ -51,6 +55,8 @@ void vhal_ring_store64(volatile uint64_t *p, uint64_t v);
 void vhal_mb(void);
 void vhal_rmb(void);
 void vhal_wmb(void);
+
+uint32_t vhal_irq_take(void);
 
 uint64_t vhal_now_ns(void);
 void vhal_delay_ns(uint64_t ns);

@@ -184,3 +184,8 @@ uint32_t vmmio_config_read32(struct vmmio *d, uint32_t offset)
     }
     return v;
 }
+
+void vmmio_config_write32(struct vmmio *d, uint32_t offset, uint32_t value)
+{
+    wr(d, VIRTIO_MMIO_CONFIG + offset, value);
+}

@@ -54,5 +54,7 @@ uint32_t vmmio_read_status(struct vmmio *d);
 
 /* 32-bit read of device config at `offset` (§4.2.2 config space starts at 0x100). */
 uint32_t vmmio_config_read32(struct vmmio *d, uint32_t offset);
+/* 32-bit write of device config at `offset` (a device-defined writable field). */
+void vmmio_config_write32(struct vmmio *d, uint32_t offset, uint32_t value);
 
 #endif /* VIRTIO_MMIO_H */

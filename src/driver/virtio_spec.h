@@ -309,4 +309,46 @@ struct virtio_gpu_resource_detach_backing {
 };
 _Static_assert(sizeof(struct virtio_gpu_resource_detach_backing) == 32, "§5.7.6.8");
 
+/* VIRTIO_GPU_CMD_GET_EDID (VIRTIO_GPU_F_EDID) */
+struct virtio_gpu_get_edid {
+    struct virtio_gpu_ctrl_hdr hdr;
+    uint32_t scanout;
+    uint32_t padding;
+};
+_Static_assert(sizeof(struct virtio_gpu_get_edid) == 32, "§5.7.6.8");
+
+struct virtio_gpu_resp_edid {
+    struct virtio_gpu_ctrl_hdr hdr;
+    uint32_t size;
+    uint32_t padding;
+    uint8_t edid[1024];
+};
+_Static_assert(sizeof(struct virtio_gpu_resp_edid) == 1056, "§5.7.6.8");
+_Static_assert(offsetof(struct virtio_gpu_resp_edid, edid) == 32, "§5.7.6.8");
+
+/* §5.7.4 events_read / events_clear bits */
+#define VIRTIO_GPU_EVENT_DISPLAY (1u << 0)
+
+/* §5.7.6.9 cursor queue: UPDATE_CURSOR / MOVE_CURSOR (64x64 cursor image) */
+struct virtio_gpu_cursor_pos {
+    uint32_t scanout_id;
+    uint32_t x;
+    uint32_t y;
+    uint32_t padding;
+};
+_Static_assert(sizeof(struct virtio_gpu_cursor_pos) == 16, "§5.7.6.9");
+
+struct virtio_gpu_update_cursor {
+    struct virtio_gpu_ctrl_hdr hdr;
+    struct virtio_gpu_cursor_pos pos;
+    uint32_t resource_id;
+    uint32_t hot_x;
+    uint32_t hot_y;
+    uint32_t padding;
+};
+_Static_assert(sizeof(struct virtio_gpu_update_cursor) == 56, "§5.7.6.9");
+_Static_assert(offsetof(struct virtio_gpu_update_cursor, resource_id) == 40, "§5.7.6.9");
+
+#define VIRTIO_GPU_CURSOR_SIZE 64u
+
 #endif /* VIRTIO_SPEC_H */

@@ -210,6 +210,14 @@ bool vq_kick_prepare(struct virtq *vq)
     return (flags & VIRTQ_USED_F_NO_NOTIFY) == 0; /* §2.6.10.1 */
 }
 
+void vq_enable_interrupts(struct virtq *vq)
+{
+    if (!vq || !vq->state)
+        return;
+    vhal_ring_store16(&vq->avail->flags, 0);
+    vhal_mb();
+}
+
 bool vq_has_used(struct virtq *vq)
 {
     if (!vq || !vq->state)

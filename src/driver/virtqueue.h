@@ -101,6 +101,11 @@ bool vq_kick_prepare(struct virtq *vq);
  * the head of a chain in flight. On success the chain's descriptors are free again. */
 int vq_get_used(struct virtq *vq, void **token, uint32_t *len);
 
+/* Ask for used-buffer interrupts before sleeping on one (§2.6.7.1): clear
+ * VIRTQ_AVAIL_F_NO_INTERRUPT in avail.flags, then a full barrier so the device sees it before the
+ * driver looks at used.idx again (Linux virtqueue_enable_cb). */
+void vq_enable_interrupts(struct virtq *vq);
+
 /* True when vq_get_used would find an element (a load of used.idx, no side effects). */
 bool vq_has_used(struct virtq *vq);
 

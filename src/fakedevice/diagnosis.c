@@ -1,4 +1,6 @@
-/* diagnosis.c — see diagnosis.h. */
+/* diagnosis.c — the engine: gather the facts once, ask each group of causes in causal order
+ * (how the queue was set up → what became of the request → interrupts), and say "unexplained"
+ * with the evidence when no cause fits. See diagnosis.h. */
 #include "diagnosis.h"
 
 #include <stdarg.h>
@@ -6,37 +8,87 @@
 #include <string.h>
 
 #include "../driver/virtio_spec.h"
-#include "machine.h"
+#include "diagnosis_internal.h"
 
-static void ev(struct diagnosis *d, const char *key, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void ev(struct diagnosis *d, const char *key, const char *fmt, ...)
+const char *const diag_cause_ids[] = {
+    "queue-sel-out-of-range", "guest-page-size-missing", "queue-not-ready", "queue-num-mismatch",
+    "rings-outside-ram", "used-ring-mismatch", "no-notify", "avail-idx-not-advanced",
+    "device-broken", "reset-while-queued", "command-too-short", "device-fault",
+    "response-buffer-too-short", "interrupt-suppressed", "interrupt-not-acknowledged",
+    "register-wait", "unexplained", NULL};
+
+void diag_ev(struct diag_cause *c, const char *key, const char *fmt, ...)
 {
-    if (d->n_evidence >= DIAG_MAX_EVIDENCE)
+    if (!c || c->n_evidence >= DIAG_MAX_EVIDENCE)
+        return;
+    for (int i = 0; i < c->n_evidence; i++)
+        if (!strcmp(c->evidence[i].key, key))
+            return; /* first value wins: keys stay unique in the JSON object */
+    va_list ap;
+    va_start(ap, fmt);
+    c->evidence[c->n_evidence].key = key;
+    vsnprintf(c->evidence[c->n_evidence].value, sizeof(c->evidence[0].value), fmt, ap);
+    va_end(ap);
+    c->n_evidence++;
+}
+
+void diag_say(struct diag_cause *c, const char *fmt, ...)
+{
+    if (!c)
         return;
     va_list ap;
     va_start(ap, fmt);
-    d->evidence[d->n_evidence].key = key;
-    vsnprintf(d->evidence[d->n_evidence].value, sizeof(d->evidence[0].value), fmt, ap);
+    vsnprintf(c->message, sizeof(c->message), fmt, ap);
     va_end(ap);
-    d->n_evidence++;
 }
 
-static void say(struct diagnosis *d, const char *cause, const char *section, const char *title,
-                const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static void say(struct diagnosis *d, const char *cause, const char *section, const char *title,
-                const char *fmt, ...)
+void diag_more(struct diag_cause *c, const char *fmt, ...)
 {
-    d->cause = cause;
-    d->section = section;
-    d->title = title;
+    if (!c)
+        return;
+    size_t l = strlen(c->message);
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(d->message, sizeof(d->message), fmt, ap);
+    vsnprintf(c->message + l, sizeof(c->message) - l, fmt, ap);
     va_end(ap);
 }
 
-/* The ring address the driver polled most since `since` (its used.idx, when it waits). */
+bool diag_has(const struct diagnosis *d, const char *id)
+{
+    for (int i = 0; i < d->n_causes; i++)
+        if (!strcmp(d->causes[i].id, id))
+            return true;
+    return false;
+}
+
+struct diag_cause *diag_add(struct diagnosis *d, const struct diag_facts *f, const char *id,
+                            const char *section, const char *title)
+{
+    if (d->n_causes >= DIAG_MAX_CAUSES)
+        return NULL;
+    struct diag_cause *c = &d->causes[d->n_causes++];
+    memset(c, 0, sizeof(*c));
+    c->id = id;
+    c->section = section;
+    c->title = title;
+    d->cause = d->causes[0].id;
+    diag_ev(c, "queue", "%u", f->rq->queue);
+    diag_ev(c, "waited_from_ns", "%llu", (unsigned long long)f->rq->since);
+    if (f->rq->kind != DIAG_BAD_RESPONSE)
+        diag_ev(c, "timed_out_at_ns", "%llu", (unsigned long long)f->now);
+    return c;
+}
+
+const char *diag_evidence_get(const struct diagnosis *d, const char *key)
+{
+    for (int i = 0; i < d->n_causes; i++)
+        for (int k = 0; k < d->causes[i].n_evidence; k++)
+            if (!strcmp(d->causes[i].evidence[k].key, key))
+                return d->causes[i].evidence[k].value;
+    return NULL;
+}
+
+/* The ring address the driver loaded most often since `since` (its used.idx, when it polls). */
 static const struct trace_event *driver_poll(const struct machine *m, uint64_t since)
 {
     const struct trace_event *best = NULL;
@@ -49,189 +101,167 @@ static const struct trace_event *driver_poll(const struct machine *m, uint64_t s
     return best;
 }
 
-void diagnose_timeout(struct machine *m, uint32_t queue, uint64_t since, struct diagnosis *out)
+static void gather(struct machine *m, struct diag_facts *f)
+{
+    const struct diag_request *rq = f->rq;
+    uint32_t queue = rq->queue;
+    f->q = queue < MMIO_NUM_QUEUES ? &m->dev.q[queue] : NULL;
+    f->now = m->now;
+    for (size_t i = trace_first_since(&m->trace, rq->since); i < m->trace.len; i++) {
+        const struct trace_event *e = &m->trace.ev[i];
+        if (e->t < rq->since)
+            continue;
+        switch ((enum trace_kind)e->kind) {
+        case TR_MMIO_WRITE:
+            if (e->addr != VIRTIO_MMIO_QUEUE_NOTIFY)
+                break;
+            if (e->note == fault_note_dropped)
+                f->notify_writes_dropped++;
+            else if (e->value != queue) {
+                f->notify_writes_other++;
+                f->other_queue = (uint32_t)e->value;
+            } else if (e->note) {
+                f->notify_writes_ignored++;
+                f->ignored_note = e->note;
+            }
+            break;
+        case TR_NOTIFY:
+            if (e->value == queue) {
+                if (!f->notifies++)
+                    f->first_notify_at = e->t;
+                f->last_notify_at = e->t;
+            }
+            break;
+        case TR_POP:
+            f->pops += e->queue == queue;
+            break;
+        case TR_USED:
+            if (e->queue == queue) {
+                f->used++;
+                f->last_used_elem = e->addr;
+                f->last_used_len = (uint32_t)e->value;
+            }
+            break;
+        case TR_RING_STORE:
+            if (f->q && f->q->live && e->addr == f->q->avail + 2) {
+                f->avail_idx_stored = true;
+                f->avail_idx_store_at = e->t;
+            }
+            break;
+        case TR_DEVICE:
+            if (e->what == mmio_note_reset)
+                f->reset = e;
+            else if (e->note == device_fault_note && e->queue == queue && !f->fault)
+                f->fault = e;
+            break;
+        default:
+            break;
+        }
+    }
+    f->poll = driver_poll(m, rq->since);
+}
+
+static void unexplained(struct machine *m, struct diag_facts *f, struct diagnosis *d)
+{
+    struct diag_cause *c = diag_add(d, f, "unexplained", "2.6", "Split Virtqueues");
+    diag_ev(c, "notifies_for_queue", "%u", f->notifies);
+    diag_ev(c, "requests_taken", "%u", f->pops);
+    diag_ev(c, "answers_written", "%u", f->used);
+    if (f->q) {
+        uint16_t avail_idx = 0, used_idx = 0;
+        gm_read16(&m->mem, f->q->avail + 2, &avail_idx);
+        gm_read16(&m->mem, f->q->used + 2, &used_idx);
+        diag_ev(c, "queue_live", "%s", f->q->live ? "yes" : "no");
+        diag_ev(c, "avail_idx_in_memory", "%u", avail_idx);
+        diag_ev(c, "device_avail_idx_seen", "%u", f->q->last_avail_idx);
+        diag_ev(c, "used_idx_in_memory", "%u", used_idx);
+        diag_ev(c, "device_used", "0x%llx", (unsigned long long)f->q->used);
+    }
+    if (f->poll) {
+        diag_ev(c, "driver_polled", "0x%llx", (unsigned long long)f->poll->addr);
+        diag_ev(c, "driver_polls", "%u", f->poll->count);
+    }
+    diag_ev(c, "InterruptStatus", "0x%x", m->dev.isr);
+    diag_ev(c, "Status", "0x%x", m->dev.status);
+    if (f->used)
+        diag_say(c, "vqsim cannot explain this timeout. The device answered %u request(s) on "
+                    "queue %u in the used ring the driver reads, yet the driver still timed out. "
+                    "The evidence is below; nothing is guessed.", f->used, f->rq->queue);
+    else if (f->pops)
+        diag_say(c, "vqsim cannot explain this timeout. The device took %u request(s) from "
+                    "queue %u but returned none before the deadline, and no rule, fault or "
+                    "setup problem it knows of accounts for it. The evidence is below; nothing "
+                    "is guessed.", f->pops, f->rq->queue);
+    else
+        diag_say(c, "vqsim cannot explain this timeout. Nothing it knows of (setup, notify, "
+                    "ring indices, a broken or reset device, interrupts) accounts for queue %u "
+                    "getting no answer. The evidence is below; nothing is guessed.",
+                 f->rq->queue);
+}
+
+/* The driver polled a register until its deadline (no request was made): which one, what it
+ * read, and whether what it read was what the device returned. */
+static void register_wait(struct machine *m, struct diag_facts *f, struct diagnosis *d)
+{
+    const struct trace_event *last = NULL;
+    uint32_t reads = 0;
+    for (size_t i = m->trace.len; i-- > 0;) {
+        const struct trace_event *e = &m->trace.ev[i];
+        if (e->t < f->rq->since)
+            break;
+        if (e->kind != TR_MMIO_READ)
+            continue;
+        if (!last)
+            last = e;
+        if (e->addr == last->addr)
+            reads++;
+    }
+    struct diag_cause *c = diag_add(d, f, "register-wait", "2.1.2",
+                                    "Device Requirements: Device Status Field");
+    if (!last) {
+        diag_say(c, "The driver timed out during initialisation without reading any register "
+                    "since t=%llu ns. The evidence is below.", (unsigned long long)f->rq->since);
+        return;
+    }
+    bool status = last->addr == VIRTIO_MMIO_STATUS;
+    diag_ev(c, "register", "%s", last->what ? last->what : "?");
+    diag_ev(c, "value_read", "0x%llx", (unsigned long long)last->value);
+    diag_ev(c, "reads", "%u", reads);
+    diag_ev(c, "device_value", "0x%x", status ? m->dev.status : 0);
+    if (last->note)
+        diag_ev(c, "note", "%s", last->note);
+    diag_say(c, "The driver gave up waiting for %s: %u read(s) since t=%llu ns all returned "
+                "0x%llx. %s", last->what ? last->what : "a register", reads,
+             (unsigned long long)f->rq->since, (unsigned long long)last->value,
+             status ? "It was waiting for the reset it had written (Status = 0) to read back as "
+                      "0; a device initialises Status to 0 on reset (§2.1.2), and this one holds "
+                      "0x0."
+                    : "");
+    if (last->note)
+        diag_more(c, " The value the driver saw is not what the device returned (%s): the "
+                     "driver misreads the register.", last->note);
+}
+
+void diagnose(struct machine *m, const struct diag_request *rq, struct diagnosis *out)
 {
     memset(out, 0, sizeof(*out));
-    const struct mmio_device *dev = &m->dev;
-    const struct dev_queue *q = queue < MMIO_NUM_QUEUES ? &dev->q[queue] : NULL;
-    ev(out, "queue", "%u", queue);
-    ev(out, "waited_from_ns", "%llu", (unsigned long long)since);
-    ev(out, "timed_out_at_ns", "%llu", (unsigned long long)m->now);
-
-    /* Gather what happened since the request was made. */
-    uint32_t notifies = 0, other_notifies = 0, dropped_notifies = 0, ignored_notifies = 0;
-    uint32_t other_queue = 0, pops = 0, used = 0;
-    const char *ignored_note = NULL;
-    uint64_t last_used_elem = 0;
-    for (size_t i = trace_first_since(&m->trace, since); i < m->trace.len; i++) {
-        const struct trace_event *e = &m->trace.ev[i];
-        if (e->t < since)
-            continue;
-        if (e->kind == TR_MMIO_WRITE && e->addr == VIRTIO_MMIO_QUEUE_NOTIFY) {
-            if (e->note == fault_note_dropped)
-                dropped_notifies++;
-            else if (e->value != queue) {
-                other_notifies++;
-                other_queue = (uint32_t)e->value;
-            } else if (e->note) {
-                ignored_notifies++;
-                ignored_note = e->note;
-            }
-        }
-        if (e->kind == TR_NOTIFY && e->value == queue)
-            notifies++;
-        if (e->kind == TR_POP && e->queue == queue)
-            pops++;
-        if (e->kind == TR_USED && e->queue == queue) {
-            used++;
-            last_used_elem = e->addr;
-        }
-    }
-
-    if (dev->broken) {
-        const struct violation *v = NULL;
-        for (uint32_t i = 0; i < m->n_violations; i++)
-            if (!strcmp(m->violations[i].rule->id, dev->broken_rule))
-                v = &m->violations[i];
-        ev(out, "broken_by", "%s", dev->broken_rule);
-        ev(out, "broken_at_ns", "%llu", (unsigned long long)dev->broken_at);
-        ev(out, "needs_reset_set", "%s", dev->broken_signalled ? "yes" : "no");
-        ev(out, "needs_reset_now", "%s", dev->status & VIRTIO_STATUS_DEVICE_NEEDS_RESET ? "yes" : "no");
-        say(out, "device-broken", v ? v->rule->section : "2.1", v ? v->rule->title : "",
-            "The device stopped processing requests at t=%llu ns because of an earlier error "
-            "(%s: %s). From then on it ignored every notification, as QEMU does after "
-            "virtio_error(); only a device reset revives it. %s Fix the ring error first; a "
-            "driver should check DEVICE_NEEDS_RESET in Status when a request times out.",
-            (unsigned long long)dev->broken_at, dev->broken_rule, v ? v->message : "",
-            !dev->broken_signalled
-                ? "VERSION_1 was not negotiated, so the device did not even set "
-                  "DEVICE_NEEDS_RESET: from outside it simply looks dead."
-                : dev->status & VIRTIO_STATUS_DEVICE_NEEDS_RESET
-                      ? "Status has DEVICE_NEEDS_RESET (0x40) set."
-                      : "The device set DEVICE_NEEDS_RESET (0x40), but a later Status write by "
-                        "the driver replaced it (QEMU stores the value written).");
+    struct diag_facts f;
+    memset(&f, 0, sizeof(f));
+    f.rq = rq;
+    gather(m, &f);
+    if (rq->kind == DIAG_REGISTER_WAIT) {
+        register_wait(m, &f, out);
         return;
     }
+    diag_setup_causes(m, &f, out);
+    diag_request_causes(m, &f, out);
+    diag_irq_causes(m, &f, out);
+    if (out->n_causes == 0 && rq->kind == DIAG_TIMEOUT)
+        unexplained(m, &f, out);
+}
 
-    if (q && !q->live) {
-        /* Writes the device ignored because the register belongs to the other version: the
-         * driver believes it talks to another kind of device. */
-        char other[160] = "";
-        size_t n_other = 0;
-        for (size_t i = 0; i < m->trace.len; i++) {
-            const struct trace_event *e = &m->trace.ev[i];
-            if (e->kind != TR_MMIO_WRITE || !mmio_reg_other_version((uint32_t)e->addr, dev->version) ||
-                strstr(other, e->what))
-                continue;
-            size_t l = strlen(other);
-            snprintf(other + l, sizeof(other) - l, "%s%s", l ? ", " : "", e->what);
-            n_other++;
-        }
-        if (n_other) {
-            ev(out, "ignored_writes", "%s", other);
-            say(out, "queue-not-ready", dev->version == 1 ? "4.2.4" : "4.2.3.2",
-                dev->version == 1 ? "Legacy interface" : "Virtqueue Configuration",
-                "Queue %u was never made live: the driver set it up with registers this version "
-                "%u device does not have (%s), and the device ignored every one of them. Read "
-                "the Version register and follow §4.2.3.2 for version 2 or §4.2.4 (GuestPageSize, "
-                "QueueAlign, QueuePFN) for version 1.", queue, dev->version, other);
-            return;
-        }
-        if (dev->version == 2) {
-            ev(out, "QueueReady", "%u", q->ready);
-            ev(out, "QueueDesc", "0x%llx", (unsigned long long)q->reg_desc);
-            say(out, "queue-not-ready", "4.2.3.2", "Virtqueue Configuration",
-                "Queue %u was never made live on the device: %s The device latches the ring "
-                "addresses only when QueueReady is written with 1 (§4.2.3.2), so every "
-                "QueueNotify for this queue was ignored. Write QueueDesc/Driver/Device, then "
-                "QueueReady = 1, before DRIVER_OK.",
-                queue, q->ready ? "QueueReady is 1 but the descriptor address is 0."
-                                : "QueueReady was never written with 1.");
-        } else {
-            ev(out, "QueuePFN", "0x%x", q->pfn);
-            ev(out, "GuestPageSize_written", "%s", dev->guest_page_size_written ? "yes" : "no");
-            say(out, "queue-not-ready", "4.2.4", "Legacy interface",
-                "Queue %u was never made live on the legacy device: QueuePFN is 0x%x, so the "
-                "device has no ring address and ignored every QueueNotify. Write GuestPageSize, "
-                "QueueNum, QueueAlign and then QueuePFN = ring address / page size (§4.2.4).",
-                queue, q->pfn);
-        }
-        return;
-    }
-
-    if (notifies == 0) {
-        ev(out, "notifies_for_queue", "0");
-        if (dropped_notifies)
-            ev(out, "notify_writes_lost", "%u", dropped_notifies);
-        if (other_notifies) {
-            ev(out, "notified_queue", "%u", other_queue);
-            say(out, "no-notify", "4.2.3.3", "Notifying The Device",
-                "The driver wrote QueueNotify with %u, not with queue %u: the device looked at "
-                "the wrong queue and never saw the request (§4.2.3.3: the value written is the "
-                "queue index).", other_queue, queue);
-        } else if (ignored_notifies) {
-            ev(out, "ignored_because", "%s", ignored_note);
-            say(out, "no-notify", "4.2.3.3", "Notifying The Device",
-                "The driver notified queue %u, but the device ignored it (%s).", queue,
-                ignored_note);
-        } else {
-            say(out, "no-notify", "2.6.13.4", "Notifying The Device",
-                "The driver never wrote QueueNotify for queue %u after making the request "
-                "available, so the device never looked at the queue. QEMU does not poll rings: "
-                "a buffer is processed only after a notification (§2.6.13.4, §4.2.3.3).", queue);
-        }
-        return;
-    }
-
-    uint16_t avail_idx = 0;
-    gm_read16(&m->mem, q->avail + 2, &avail_idx);
-    ev(out, "notifies_for_queue", "%u", notifies);
-    ev(out, "device_avail_idx_seen", "%u", q->last_avail_idx);
-    ev(out, "avail_idx_in_memory", "%u", avail_idx);
-    if (pops == 0) {
-        say(out, "avail-idx-not-advanced", "2.6.13.3", "Updating idx",
-            "The device was notified %u time(s) but found nothing new: avail.idx at 0x%llx "
-            "reads %u, which the device had already consumed. The driver must store the new "
-            "avail.idx (after a write barrier) before it notifies (§2.6.13.3, §2.6.13.4).",
-            notifies, (unsigned long long)(q->avail + 2), avail_idx);
-        return;
-    }
-
-    const struct trace_event *poll = driver_poll(m, since);
-    uint64_t dev_used_idx = q->used + 2;
-    ev(out, "device_used", "0x%llx", (unsigned long long)q->used);
-    ev(out, "device_used_idx", "%u", q->used_idx);
-    if (used && poll && poll->addr != dev_used_idx) {
-        uint64_t driver_used = poll->addr - 2;
-        ev(out, "driver_used", "0x%llx", (unsigned long long)driver_used);
-        ev(out, "driver_polls", "%u", poll->count);
-        ev(out, "driver_saw_used_idx", "%llu", (unsigned long long)poll->value);
-        if (dev->version == 1)
-            ev(out, "QueueAlign", "%u", q->align);
-        say(out, "used-ring-mismatch", dev->version == 1 ? "2.6.2" : "2.6",
-            dev->version == 1 ? "Legacy Interfaces: A Note on Virtqueue Layout" : "Split Virtqueues",
-            "The device processed the request and wrote its used element at 0x%llx (used ring "
-            "at 0x%llx, used.idx now %u), but the driver polled used.idx at 0x%llx, where "
-            "nothing was ever written: the driver's used ring is at 0x%llx. %s",
-            (unsigned long long)last_used_elem, (unsigned long long)q->used, q->used_idx,
-            (unsigned long long)poll->addr, (unsigned long long)driver_used,
-            dev->version == 1
-                ? "On a legacy device the used ring is not given by address: the device puts "
-                  "it at the next QueueAlign boundary after the available ring (§2.6.2, "
-                  "§4.2.4). Lay the ring out with the same alignment you write to QueueAlign "
-                  "(the page size, 4096, unless you write another value)."
-                : "Tell the device the same used-ring address the driver reads (QueueDevice).");
-        return;
-    }
-
-    if (used) {
-        say(out, "unexplained", "2.6.14", "Receiving Used Buffers From The Device",
-            "The device answered %u request(s) on queue %u in the used ring the driver polls, "
-            "yet the driver still timed out. The evidence is below; vqsim cannot tell more.",
-            used, queue);
-        return;
-    }
-    say(out, "unexplained", "2.6", "Split Virtqueues",
-        "The device took %u request(s) from queue %u but returned none before the deadline. "
-        "The evidence is below; vqsim cannot tell more.", pops, queue);
+void diagnose_timeout(struct machine *m, uint32_t queue, uint64_t since, struct diagnosis *out)
+{
+    struct diag_request rq = {.kind = DIAG_TIMEOUT, .queue = queue, .since = since};
+    diagnose(m, &rq, out);
 }

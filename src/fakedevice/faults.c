@@ -20,14 +20,20 @@ static bool hit(struct fault *f)
     return true;
 }
 
-bool faults_mmio_write(struct machine *m, uint32_t off, uint32_t *value, const char **note)
+bool faults_mmio_write(struct machine *m, uint32_t *off, uint32_t *value, const char **note)
 {
     bool keep = true;
     for (uint32_t i = 0; i < m->faults.n; i++) {
         struct fault *f = &m->faults.f[i];
-        if ((f->kind != FAULT_DROP_MMIO_WRITE && f->kind != FAULT_REWRITE_MMIO_WRITE) ||
-            f->reg != off || !hit(f))
+        if ((f->kind != FAULT_DROP_MMIO_WRITE && f->kind != FAULT_REWRITE_MMIO_WRITE &&
+             f->kind != FAULT_REDIRECT_MMIO_WRITE) ||
+            f->reg != *off || !hit(f))
             continue;
+        if (f->kind == FAULT_REDIRECT_MMIO_WRITE) {
+            *off = f->to;
+            *note = "replayed bug redirect-mmio-write: the write landed on another register";
+            break;
+        }
         if (f->kind == FAULT_DROP_MMIO_WRITE) {
             keep = false;
             *note = fault_note_dropped;

@@ -6,6 +6,8 @@
  *   rewrite-mmio-write  {reg: NAME, value: V, nth: K} the K-th write to NAME carries V instead
  *   rewrite-mmio-read   {reg: NAME, value: V, nth: K} the K-th read of NAME returns V to the driver
  *                       (what a driver that hard-codes a register value, or misreads it, sees)
+ *   redirect-mmio-write {reg: NAME, to: NAME2, nth: K} the K-th write to NAME lands on NAME2
+ *                       (a driver that computed the wrong offset, e.g. a config field)
  *   rewrite-ring-store  {field: F, value: V, nth: K, queue: Q}
  *                       the K-th driver store to ring field F (desc.addr, desc.len, desc.flags,
  *                       desc.next, avail.flags, avail.idx, avail.ring, used.flags) stores V
@@ -24,6 +26,7 @@ enum fault_kind {
     FAULT_REWRITE_MMIO_WRITE,
     FAULT_REWRITE_MMIO_READ,
     FAULT_REWRITE_RING_STORE,
+    FAULT_REDIRECT_MMIO_WRITE,
 };
 
 #define FAULT_MAX 16
@@ -31,6 +34,7 @@ enum fault_kind {
 struct fault {
     enum fault_kind kind;
     uint32_t reg;          /* MMIO offset */
+    uint32_t to;           /* redirect-mmio-write: the offset the write lands on */
     const char *field;     /* ring field name (static string from the accepted list) */
     uint32_t queue;
     uint64_t value;
@@ -51,8 +55,9 @@ extern const char *const fault_ring_fields[];
 /* The trace note of an MMIO write a replayed bug dropped (compare by pointer). */
 extern const char fault_note_dropped[];
 
-/* Apply to an MMIO write: false when the write is dropped; *value may be rewritten. */
-bool faults_mmio_write(struct machine *m, uint32_t off, uint32_t *value, const char **note);
+/* Apply to an MMIO write: false when the write is dropped; *value (and, for a redirected
+ * write, *off) may be rewritten. */
+bool faults_mmio_write(struct machine *m, uint32_t *off, uint32_t *value, const char **note);
 /* Apply to an MMIO read: *value (what the device returned) may be rewritten. */
 void faults_mmio_read(struct machine *m, uint32_t off, uint32_t *value, const char **note);
 /* Apply to a driver ring store at gpa: *value may be rewritten. */

@@ -10,6 +10,9 @@
 #define GPU_MAX_BACKING_ENTRIES 16384u
 #define GPU_MIN_SCANOUT 16u            /* QEMU refuses smaller scanout rectangles */
 
+const char gpu_note_short_header[] = "command shorter than the 24-byte header: never answered";
+const char gpu_note_resp_truncated[] = "response truncated: the writable buffer is too short";
+
 const char *scanout_state_name(enum scanout_state s)
 {
     switch (s) {
@@ -19,12 +22,23 @@ const char *scanout_state_name(enum scanout_state s)
     }
 }
 
+bool gpu_device_add_scanout(struct gpu_device *g, uint32_t width, uint32_t height)
+{
+    if (g->n_scanouts >= VIRTIO_GPU_MAX_SCANOUTS)
+        return false;
+    struct gpu_scanout *s = &g->scanouts[g->n_scanouts++];
+    memset(s, 0, sizeof(*s));
+    s->width = width;
+    s->height = height;
+    s->enabled = true;
+    s->fb = calloc((size_t)width * height, 3);
+    return true;
+}
+
 void gpu_device_init(struct gpu_device *g, uint32_t width, uint32_t height)
 {
     memset(g, 0, sizeof(*g));
-    g->scanout.width = width;
-    g->scanout.height = height;
-    g->scanout.fb = calloc((size_t)width * height, 3);
+    gpu_device_add_scanout(g, width, height);
 }
 
 static void resource_free(struct gpu_resource *r)
@@ -39,15 +53,25 @@ void gpu_device_destroy(struct gpu_device *g)
     for (uint32_t i = 0; i < g->n_res; i++)
         resource_free(&g->res[i]);
     free(g->res);
-    free(g->scanout.fb);
+    for (uint32_t i = 0; i < g->n_scanouts; i++)
+        free(g->scanouts[i].fb);
     memset(g, 0, sizeof(*g));
 }
 
-static void scanout_disable(struct gpu_device *g)
+static void scanout_disable(struct gpu_scanout *s)
 {
-    if (g->scanout.state == SCANOUT_ACTIVE)
-        g->scanout.state = SCANOUT_INACTIVE; /* QEMU: "Display output is not active." */
-    g->scanout.resource_id = 0;
+    if (s->state == SCANOUT_ACTIVE)
+        s->state = SCANOUT_INACTIVE; /* QEMU: "Display output is not active." */
+    s->resource_id = 0;
+    s->cursor.visible = false;
+}
+
+/* Every scanout showing resource `id` goes dark (QEMU's virtio_gpu_disable_scanout). */
+static void disable_showing(struct gpu_device *g, uint32_t id)
+{
+    for (uint32_t i = 0; i < g->n_scanouts; i++)
+        if (g->scanouts[i].resource_id == id)
+            scanout_disable(&g->scanouts[i]);
 }
 
 void gpu_device_reset(struct machine *m)
@@ -56,7 +80,17 @@ void gpu_device_reset(struct machine *m)
     for (uint32_t i = 0; i < g->n_res; i++)
         resource_free(&g->res[i]);
     g->n_res = 0;
-    scanout_disable(g);
+    for (uint32_t i = 0; i < g->n_scanouts; i++)
+        scanout_disable(&g->scanouts[i]);
+    /* QEMU's reset leaves virtio_config (events_read) alone */
+}
+
+const struct gpu_resource *gpu_find_resource(const struct gpu_device *g, uint32_t id)
+{
+    for (uint32_t i = 0; i < g->n_res; i++)
+        if (g->res[i].id == id)
+            return &g->res[i];
+    return NULL;
 }
 
 static struct gpu_resource *find_res(struct gpu_device *g, uint32_t id)
@@ -148,10 +182,58 @@ static size_t backing_read(struct machine *m, const struct gpu_resource *res, ui
 static uint32_t cmd_get_display_info(struct machine *m, struct virtio_gpu_resp_display_info *resp)
 {
     memset(resp->pmodes, 0, sizeof(resp->pmodes));
-    resp->pmodes[0].r.width = m->gpu.scanout.width;
-    resp->pmodes[0].r.height = m->gpu.scanout.height;
-    resp->pmodes[0].enabled = 1;
+    for (uint32_t i = 0; i < m->gpu.n_scanouts; i++) {
+        const struct gpu_scanout *s = &m->gpu.scanouts[i];
+        if (!s->enabled)
+            continue; /* QEMU fills only the outputs in enabled_output_bitmask */
+        resp->pmodes[i].r.width = s->width;
+        resp->pmodes[i].r.height = s->height;
+        resp->pmodes[i].enabled = 1;
+    }
     return VIRTIO_GPU_RESP_OK_DISPLAY_INFO;
+}
+
+/* A 128-byte EDID base block naming the scanout's mode as its preferred timing, no extension
+ * blocks, the rest of the 1024-byte array zero (QEMU's qemu_edid_generate says more: a CTA
+ * extension, ranges, a name). */
+static void edid_generate(uint8_t *e, uint32_t width, uint32_t height)
+{
+    static const uint8_t header[8] = {0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00};
+    memset(e, 0, 128);
+    memcpy(e, header, 8);
+    e[8] = 0x49, e[9] = 0x14;   /* manufacturer "RHT", as QEMU */
+    e[10] = 0x34, e[11] = 0x12; /* product code */
+    e[16] = 1, e[17] = 32;      /* week 1 of 2022 */
+    e[18] = 1, e[19] = 4;       /* EDID 1.4 */
+    e[20] = 0xa5;               /* digital input, 8 bits per colour, DisplayPort */
+    uint8_t *d = e + 54;        /* detailed timing descriptor 1: the preferred mode */
+    uint32_t hblank = 160, vblank = 30;
+    uint64_t clock = ((uint64_t)(width + hblank) * (height + vblank) * 60) / 10000;
+    d[0] = (uint8_t)clock, d[1] = (uint8_t)(clock >> 8);
+    d[2] = (uint8_t)width, d[3] = (uint8_t)hblank;
+    d[4] = (uint8_t)(((width >> 8) & 0xf) << 4 | ((hblank >> 8) & 0xf));
+    d[5] = (uint8_t)height, d[6] = (uint8_t)vblank;
+    d[7] = (uint8_t)(((height >> 8) & 0xf) << 4 | ((vblank >> 8) & 0xf));
+    d[17] = 0x18;
+    for (int i = 1; i < 4; i++) /* the other three descriptors: dummy (tag 0x10) */
+        e[54 + 18 * i + 3] = 0x10;
+    uint8_t sum = 0;
+    for (int i = 0; i < 127; i++)
+        sum = (uint8_t)(sum + e[i]);
+    e[127] = (uint8_t)(0x100 - sum);
+}
+
+static uint32_t cmd_get_edid(struct machine *m, const struct sr_chain *c,
+                             struct virtio_gpu_resp_edid *resp)
+{
+    struct virtio_gpu_get_edid cmd;
+    FILL_CMD(m, c, cmd);
+    if (cmd.scanout >= m->gpu.n_scanouts)
+        return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
+    const struct gpu_scanout *s = &m->gpu.scanouts[cmd.scanout];
+    edid_generate(resp->edid, s->width, s->height);
+    resp->size = sizeof(resp->edid); /* QEMU reports the whole 1024-byte array */
+    return VIRTIO_GPU_RESP_OK_EDID;
 }
 
 static uint32_t cmd_create_2d(struct machine *m, const struct sr_chain *c)
@@ -196,8 +278,7 @@ static uint32_t cmd_unref(struct machine *m, const struct sr_chain *c)
     struct gpu_resource *r = find_res(g, cmd.resource_id);
     if (!r)
         return VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
-    if (g->scanout.resource_id == r->id)
-        scanout_disable(g);
+    disable_showing(g, r->id);
     resource_free(r);
     *r = g->res[--g->n_res];
     return VIRTIO_GPU_RESP_OK_NODATA;
@@ -252,10 +333,11 @@ static uint32_t cmd_set_scanout(struct machine *m, const struct sr_chain *c)
     struct virtio_gpu_set_scanout cmd;
     FILL_CMD(m, c, cmd);
     struct gpu_device *g = &m->gpu;
-    if (cmd.scanout_id >= 1)
+    if (cmd.scanout_id >= g->n_scanouts)
         return VIRTIO_GPU_RESP_ERR_INVALID_SCANOUT_ID;
+    struct gpu_scanout *s = &g->scanouts[cmd.scanout_id];
     if (cmd.resource_id == 0) {
-        scanout_disable(g);
+        scanout_disable(s);
         return VIRTIO_GPU_RESP_OK_NODATA;
     }
     uint32_t err; /* QEMU ≥ 6 requires backing before a resource can be shown */
@@ -264,9 +346,12 @@ static uint32_t cmd_set_scanout(struct machine *m, const struct sr_chain *c)
         return err;
     if (!rect_inside(&cmd.r, r) || cmd.r.width < GPU_MIN_SCANOUT || cmd.r.height < GPU_MIN_SCANOUT)
         return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
-    g->scanout.state = SCANOUT_ACTIVE;
-    g->scanout.resource_id = r->id;
-    g->scanout.r = cmd.r;
+    if (s->resource_id != r->id)
+        s->flushes_shown = 0;
+    s->state = SCANOUT_ACTIVE;
+    s->resource_id = r->id;
+    s->last_resource_id = r->id;
+    s->r = cmd.r;
     return VIRTIO_GPU_RESP_OK_NODATA;
 }
 
@@ -291,6 +376,8 @@ static uint32_t cmd_transfer_to_host_2d(struct machine *m, const struct sr_chain
             break;
         }
     }
+    r->transfers++;
+    r->transfer_seq = m->gpu.seq;
     return VIRTIO_GPU_RESP_OK_NODATA;
 }
 
@@ -339,6 +426,16 @@ static void flush_to_display(const struct gpu_resource *r, struct gpu_scanout *s
     }
 }
 
+static void flush_to(struct gpu_scanout *s, const struct gpu_resource *r,
+                     const struct virtio_gpu_rect *fr)
+{
+    if (s->state != SCANOUT_ACTIVE || s->resource_id != r->id || !s->fb)
+        return;
+    flush_to_display(r, s, fr);
+    s->flushes++;
+    s->flushes_shown++;
+}
+
 static uint32_t cmd_resource_flush(struct machine *m, const struct sr_chain *c)
 {
     struct virtio_gpu_resource_flush cmd;
@@ -349,13 +446,77 @@ static uint32_t cmd_resource_flush(struct machine *m, const struct sr_chain *c)
         return VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
     if (!rect_inside(&cmd.r, r))
         return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
-    struct gpu_scanout *s = &g->scanout;
-    if (s->state != SCANOUT_ACTIVE || s->resource_id != r->id || !s->fb)
-        return VIRTIO_GPU_RESP_OK_NODATA; /* not shown anywhere: a no-op */
-    /* The flushed rectangle, clipped to what the scanout shows, reaches the display. */
-    flush_to_display(r, s, &cmd.r);
-    s->flushes++;
+    r->flushes++;
+    /* A resource not shown anywhere: a no-op. Else the flushed rectangle, clipped to what each
+     * scanout showing it shows, reaches that display. */
+    for (uint32_t i = 0; i < g->n_scanouts; i++)
+        flush_to(&g->scanouts[i], r, &cmd.r);
     return VIRTIO_GPU_RESP_OK_NODATA;
+}
+
+/* UPDATE_CURSOR / MOVE_CURSOR (§5.7.6.9), as QEMU's update_cursor: a scanout out of range is
+ * ignored silently; any type other than MOVE is an update; the image is copied only from a
+ * 64x64 resource, from its host copy (so it must have been transferred). */
+static void cmd_cursor(struct machine *m, const struct sr_chain *c)
+{
+    struct virtio_gpu_update_cursor cmd;
+    memset(&cmd, 0, sizeof(cmd));
+    if (sr_read(m, c, 0, &cmd, sizeof(cmd)) != sizeof(cmd))
+        machine_trace(m, TR_DEVICE, c->head, c->readable, 0,
+                      "cursor command size is not 56: logged, processed anyway");
+    struct gpu_device *g = &m->gpu;
+    if (cmd.pos.scanout_id >= g->n_scanouts) {
+        machine_trace(m, TR_DEVICE, c->head, cmd.pos.scanout_id, 0,
+                      "cursor command for a scanout that does not exist: ignored");
+        return;
+    }
+    struct gpu_cursor *cur = &g->scanouts[cmd.pos.scanout_id].cursor;
+    cur->x = cmd.pos.x;
+    cur->y = cmd.pos.y;
+    if (cmd.hdr.type == VIRTIO_GPU_CMD_MOVE_CURSOR) {
+        cur->moves++;
+        return;
+    }
+    cur->updates++;
+    cur->hot_x = cmd.hot_x;
+    cur->hot_y = cmd.hot_y;
+    cur->resource_id = cmd.resource_id;
+    if (cmd.resource_id == 0) {
+        cur->visible = false; /* resource 0 hides the cursor */
+        return;
+    }
+    const struct gpu_resource *r = find_res(g, cmd.resource_id);
+    /* §5.7.6.6: the cursor resource is created, backed and transferred, and a fence proved the
+     * transfer complete, before UPDATE_CURSOR names it. */
+    if (!r || !r->backing || !r->transfers)
+        machine_violation(m, "gpu.cursor.resource-ready-fenced", VIRTIO_GPU_QUEUE_CURSOR,
+                          "UPDATE_CURSOR names resource %u, which %s", cmd.resource_id,
+                          !r ? "does not exist" : !r->backing ? "has no backing"
+                                                              : "was never transferred");
+    else if (g->fenced_seq < r->transfer_seq)
+        machine_violation(m, "gpu.cursor.resource-ready-fenced", VIRTIO_GPU_QUEUE_CURSOR,
+                          "UPDATE_CURSOR names resource %u, whose last transfer no fenced "
+                          "command has completed after (driver cannot know it finished)",
+                          cmd.resource_id);
+    if (!r || r->width != VIRTIO_GPU_CURSOR_SIZE || r->height != VIRTIO_GPU_CURSOR_SIZE) {
+        machine_trace(m, TR_DEVICE, cmd.resource_id, 0, 0,
+                      "cursor resource missing or not 64x64: image ignored");
+        return;
+    }
+    for (uint32_t i = 0; i < VIRTIO_GPU_CURSOR_SIZE * VIRTIO_GPU_CURSOR_SIZE; i++) {
+        const uint8_t *px = r->pixels + i * 4;
+        uint8_t *o = cur->rgba + i * 4;
+        gpu_format_to_rgb(r->format, px, o);
+        /* alpha: the byte the format names A (X formats are opaque) */
+        switch (r->format) {
+        case VIRTIO_GPU_FORMAT_B8G8R8A8_UNORM:
+        case VIRTIO_GPU_FORMAT_R8G8B8A8_UNORM: o[3] = px[3]; break;
+        case VIRTIO_GPU_FORMAT_A8R8G8B8_UNORM:
+        case VIRTIO_GPU_FORMAT_A8B8G8R8_UNORM: o[3] = px[0]; break;
+        default: o[3] = 0xff; break;
+        }
+    }
+    cur->visible = true;
 }
 
 void gpu_device_process_queue(struct machine *m, uint32_t qi)
@@ -364,6 +525,7 @@ void gpu_device_process_queue(struct machine *m, uint32_t qi)
     uint32_t pushed = 0;
     while (sr_pop(m, qi, c) == SR_OK) {
         if (qi == VIRTIO_GPU_QUEUE_CURSOR) { /* cursor commands get no payload, len 0 */
+            cmd_cursor(m, c);
             sr_push(m, qi, c->head, 0);
             pushed++;
             continue;
@@ -371,22 +533,30 @@ void gpu_device_process_queue(struct machine *m, uint32_t qi)
         struct virtio_gpu_ctrl_hdr hdr;
         if (sr_read(m, c, 0, &hdr, sizeof(hdr)) < sizeof(hdr)) {
             /* QEMU parks such a command forever: it is never answered. */
-            machine_trace(m, TR_DEVICE, c->head, c->readable, 0,
-                          "command shorter than the 24-byte header: never answered");
+            struct trace_event *e = machine_trace(m, TR_DEVICE, c->head, c->readable, 0,
+                                                  gpu_note_short_header);
+            if (e)
+                e->queue = (uint8_t)qi;
             continue;
         }
         union {
             struct virtio_gpu_ctrl_hdr hdr;
             struct virtio_gpu_resp_display_info info;
+            struct virtio_gpu_resp_edid edid;
         } resp;
         memset(&resp, 0, sizeof(resp));
         size_t resp_len = sizeof(resp.hdr);
         uint32_t type;
         m->gpu.commands++;
+        m->gpu.seq++;
         switch (hdr.type) {
         case VIRTIO_GPU_CMD_GET_DISPLAY_INFO:
             type = cmd_get_display_info(m, &resp.info);
             resp_len = sizeof(resp.info);
+            break;
+        case VIRTIO_GPU_CMD_GET_EDID:
+            type = cmd_get_edid(m, c, &resp.edid);
+            resp_len = sizeof(resp.edid);
             break;
         case VIRTIO_GPU_CMD_RESOURCE_CREATE_2D: type = cmd_create_2d(m, c); break;
         case VIRTIO_GPU_CMD_RESOURCE_UNREF: type = cmd_unref(m, c); break;
@@ -406,9 +576,18 @@ void gpu_device_process_queue(struct machine *m, uint32_t qi)
             resp.hdr.flags = VIRTIO_GPU_FLAG_FENCE;
             resp.hdr.fence_id = hdr.fence_id;
             resp.hdr.ctx_id = hdr.ctx_id;
+            m->gpu.fenced_seq = m->gpu.seq; /* 2D: commands finish in order, fence with them */
         }
         /* used.len = bytes actually written (a short writable area truncates, as QEMU). */
         size_t written = sr_write(m, c, &resp, resp_len);
+        if (written < resp_len) { /* QEMU: "response size incorrect", still returned */
+            struct trace_event *e = machine_trace(m, TR_DEVICE, c->head, resp_len, 0,
+                                                  gpu_note_resp_truncated);
+            if (e) {
+                e->queue = (uint8_t)qi;
+                e->aux = (uint32_t)written;
+            }
+        }
         sr_push(m, qi, c->head, (uint32_t)written);
         pushed++;
     }
@@ -421,8 +600,8 @@ uint32_t gpu_device_config_read(struct machine *m, uint32_t off)
     switch (off) {
     case 0: return m->gpu.events_read;
     case 4: return 0;
-    case 8: return 1;  /* num_scanouts */
-    case 12: return 0; /* num_capsets: 2D only */
+    case 8: return m->gpu.n_scanouts; /* num_scanouts */
+    case 12: return 0;                /* num_capsets: 2D only */
     default: return 0;
     }
 }
@@ -433,5 +612,36 @@ void gpu_device_config_write(struct machine *m, uint32_t off, uint32_t value, co
         m->gpu.events_read &= ~value; /* §5.7.4: events_clear */
         return;
     }
+    if (off == 0) /* §5.7.4.1: events_read is the device's; QEMU ignores the write */
+        machine_violation(m, "gpu.events-read-no-write", -1,
+                          "the driver wrote 0x%x to events_read (config offset 0); events are "
+                          "acknowledged through events_clear (offset 4)", value);
     *note = "ignored: read-only gpu config field";
+}
+
+int gpu_device_display_change(struct machine *m, uint32_t scanout, uint32_t width,
+                              uint32_t height, bool enabled)
+{
+    struct gpu_device *g = &m->gpu;
+    if (scanout >= g->n_scanouts || width == 0 || height == 0)
+        return -1;
+    struct gpu_scanout *s = &g->scanouts[scanout];
+    uint8_t *fb = calloc((size_t)width * height, 3);
+    if (!fb)
+        return -1;
+    /* The monitor's new picture keeps what fits of the old one until the guest redraws. */
+    for (uint32_t y = 0; y < height && y < s->height; y++)
+        memcpy(fb + (size_t)y * width * 3, s->fb + (size_t)y * s->width * 3,
+               (size_t)(width < s->width ? width : s->width) * 3);
+    free(s->fb);
+    s->fb = fb;
+    s->width = width;
+    s->height = height;
+    s->enabled = enabled;
+    g->events_read |= VIRTIO_GPU_EVENT_DISPLAY;
+    g->display_events++;
+    machine_trace(m, TR_DEVICE, scanout, (uint64_t)width << 32 | height, 0,
+                  "display changed: events_read |= VIRTIO_GPU_EVENT_DISPLAY");
+    mmio_device_notify_config(m);
+    return 0;
 }

@@ -63,7 +63,7 @@ void vhal_mmio_write32(uintptr_t addr, uint32_t value)
     }
     uint32_t off = (uint32_t)(addr - m->cfg.mmio_base);
     const char *note = NULL;
-    bool keep = faults_mmio_write(m, off, &value, &note);
+    bool keep = faults_mmio_write(m, &off, &value, &note);
     /* Record first, so the trace shows the write before whatever the device does about it;
      * keep the index, as the array may grow while the device works. */
     struct trace_event *e = machine_trace(m, TR_MMIO_WRITE, off, value, 4, mmio_reg_name(off));
@@ -156,6 +156,18 @@ static void barrier(const char *what)
 void vhal_mb(void) { barrier("mb"); }
 void vhal_rmb(void) { barrier("rmb"); }
 void vhal_wmb(void) { barrier("wmb"); }
+
+uint32_t vhal_irq_take(void)
+{
+    struct machine *m = mach();
+    if (!m)
+        return 0;
+    m->irq_wait.checks++;
+    m->irq_wait.last_check_at = m->now;
+    uint32_t n = m->dev.irq_edges - m->irq_wait.taken;
+    m->irq_wait.taken = m->dev.irq_edges;
+    return n;
+}
 
 uint64_t vhal_now_ns(void)
 {

@@ -34,6 +34,8 @@ int machine_init(struct machine *m, const struct machine_config *cfg,
     mmio_device_init(&m->dev, cfg->transport_version);
     m->dev.host_features = (m->dev.host_features | cfg->offer_add) & ~cfg->offer_remove;
     gpu_device_init(&m->gpu, cfg->display_width, cfg->display_height);
+    for (uint32_t i = 0; i < cfg->n_extra_scanouts && i < 15; i++)
+        gpu_device_add_scanout(&m->gpu, cfg->extra_width[i], cfg->extra_height[i]);
     return 0;
 }
 
@@ -98,8 +100,12 @@ void machine_break_device(struct machine *m, const char *id, int queue, const ch
 
 void machine_schedule_queue(struct machine *m, uint32_t q)
 {
+    machine_schedule_queue_at(m, q, m->now + m->cfg.device_latency_ns);
+}
+
+void machine_schedule_queue_at(struct machine *m, uint32_t q, uint64_t at)
+{
     struct dev_queue *dq = &m->dev.q[q];
-    uint64_t at = m->now + m->cfg.device_latency_ns;
     if (!dq->pending || at < dq->pending_at) {
         dq->pending = true;
         dq->pending_at = at;
@@ -122,6 +128,7 @@ void machine_advance(struct machine *m, uint64_t t)
         if (dq->pending_at > m->now)
             m->now = dq->pending_at;
         dq->pending = false;
+        device_faults_flush(m, (uint32_t)best); /* held answers that fell due */
         gpu_device_process_queue(m, (uint32_t)best);
     }
     if (t > m->now)

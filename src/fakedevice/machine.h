@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "device_faults.h"
 #include "faults.h"
 #include "gpu_device.h"
 #include "guest_memory.h"
@@ -42,6 +43,8 @@ struct machine_config {
     uint64_t mmio_base;
     uint32_t transport_version;   /* 1 legacy, 2 modern */
     uint32_t display_width, display_height;
+    uint32_t n_extra_scanouts;    /* scanouts beyond the first (QEMU's max_outputs - 1) */
+    uint32_t extra_width[15], extra_height[15];
     uint64_t device_latency_ns;   /* notify → the device looks at the queue */
     enum machine_profile profile;
     uint64_t place[4];            /* pinned first allocation per vhal_dma_use, 0 = default */
@@ -69,6 +72,12 @@ struct machine {
     uint32_t n_violations;
     uint32_t dropped_violations;  /* beyond MACHINE_MAX_VIOLATIONS */
     struct sr_chain chain;        /* scratch for the chain being processed */
+    struct device_faults dfaults; /* injected device faults (scenario device_faults:) */
+    struct {                      /* the driver's interrupt handler, as seen through the HAL */
+        uint32_t taken;           /* line rises delivered to it (vhal_irq_take) */
+        uint32_t checks;          /* times it asked */
+        uint64_t last_check_at;
+    } irq_wait;
 };
 
 int machine_init(struct machine *m, const struct machine_config *cfg,
@@ -88,6 +97,8 @@ struct trace_event *machine_trace(struct machine *m, enum trace_kind kind, uint6
 
 /* The device will look at queue q after its latency (QEMU's bottom half). */
 void machine_schedule_queue(struct machine *m, uint32_t q);
+/* The device will look at queue q at virtual time `at` (held answers falling due). */
+void machine_schedule_queue_at(struct machine *m, uint32_t q, uint64_t at);
 /* Advance virtual time to `t`, running device work that falls due on the way. */
 void machine_advance(struct machine *m, uint64_t t);
 

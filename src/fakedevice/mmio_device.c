@@ -97,6 +97,7 @@ static void reset_device(struct mmio_device *d)
     d->isr = 0;
     d->broken = false;
     d->broken_rule = NULL;
+    d->broken_fault = NULL;
     d->broken_signalled = false;
     for (uint32_t i = 0; i < MMIO_NUM_QUEUES; i++) {
         sr_queue_reset(&d->q[i], default_num[i]);
@@ -128,38 +129,103 @@ static bool version_1_negotiated(const struct mmio_device *d)
     return d->guest_features & (1ull << VIRTIO_F_VERSION_1);
 }
 
-void mmio_device_set_broken(struct machine *m, const char *rule_id)
+/* The configuration-change interrupt (InterruptStatus bit 1); the line rises only if it was low. */
+static void raise_config_irq(struct machine *m)
+{
+    struct mmio_device *d = &m->dev;
+    bool edge = d->isr == 0;
+    d->isr |= VIRTIO_MMIO_INT_CONFIG;
+    d->irq_edges += edge;
+    struct trace_event *e = machine_trace(m, TR_IRQ, 0, d->isr, 0, "config");
+    if (e)
+        e->aux = edge;
+}
+
+/* Broken until reset (by a rule's fatal error, or an injected fault); NEEDS_RESET and the
+ * config interrupt after DRIVER_OK when `signal`. */
+static void break_device(struct machine *m, const char *rule_id, const char *fault, bool signal)
 {
     struct mmio_device *d = &m->dev;
     if (d->broken)
         return;
     d->broken = true;
     d->broken_rule = rule_id;
+    d->broken_fault = fault;
     d->broken_at = m->now;
     machine_trace(m, TR_DEVICE, 0, 0, 0, "device broken: notifies ignored until reset");
-    if (!version_1_negotiated(d))
-        return; /* legacy: QEMU sets no NEEDS_RESET and raises nothing */
+    if (!signal)
+        return;
     d->status |= VIRTIO_STATUS_DEVICE_NEEDS_RESET;
     d->broken_signalled = true;
-    if (d->status & VIRTIO_STATUS_DRIVER_OK) {
-        d->isr |= VIRTIO_MMIO_INT_CONFIG;
-        machine_trace(m, TR_IRQ, 0, d->isr, 0, "config");
-    }
+    if (d->status & VIRTIO_STATUS_DRIVER_OK)
+        raise_config_irq(m);
+}
+
+void mmio_device_notify_config(struct machine *m)
+{
+    struct mmio_device *d = &m->dev;
+    if (!(d->status & VIRTIO_STATUS_DRIVER_OK))
+        return; /* QEMU: no configuration interrupt before DRIVER_OK */
+    d->config_generation++;
+    raise_config_irq(m);
+}
+
+void mmio_device_set_broken(struct machine *m, const char *rule_id)
+{
+    /* legacy (no VERSION_1): QEMU sets no NEEDS_RESET and raises nothing */
+    break_device(m, rule_id, NULL, version_1_negotiated(&m->dev));
+}
+
+const char mmio_note_irq_suppressed[] = "interrupt suppressed by avail.flags";
+const char mmio_note_irq_suppressed_event[] = "interrupt suppressed by used_event";
+const char mmio_note_reset[] = "device reset";
+
+void mmio_device_fault_break(struct machine *m, const char *fault)
+{
+    break_device(m, NULL, fault, true); /* the fault is "set NEEDS_RESET": on any version */
 }
 
 void mmio_device_raise_used_irq(struct machine *m, uint32_t qi)
 {
     struct dev_queue *q = &m->dev.q[qi];
+    if (!q->live || device_faults_on_irq(m, qi))
+        return;
     uint16_t flags = 0;
     gm_read16(&m->mem, q->avail, &flags);
-    if (flags & VIRTQ_AVAIL_F_NO_INTERRUPT) { /* §2.6.7: suppressed; the ring is still updated */
-        machine_trace(m, TR_DEVICE, q->avail, flags, 2, "interrupt suppressed by avail.flags");
+    if (m->dev.guest_features & (1ull << VIRTIO_RING_F_EVENT_IDX)) {
+        /* §2.6.7.2 with EVENT_IDX (QEMU virtio_should_notify): the flag is ignored; interrupt
+         * only when used.idx passed used_event since the last interrupt (always the first). */
+        uint64_t ue_at = q->avail + 4 + 2ull * q->live_num;
+        uint16_t ue = 0, old = q->signalled_used, now = q->used_idx;
+        gm_read16(&m->mem, ue_at, &ue);
+        bool valid = q->signalled_used_valid;
+        q->signalled_used_valid = true;
+        q->signalled_used = now;
+        if (valid && (uint16_t)(now - ue - 1) >= (uint16_t)(now - old)) {
+            struct trace_event *s = machine_trace(m, TR_DEVICE, ue_at, ue, 2,
+                                                  mmio_note_irq_suppressed_event);
+            if (s) {
+                s->queue = (uint8_t)qi;
+                s->aux = now;
+            }
+            return;
+        }
+    } else if (flags & VIRTQ_AVAIL_F_NO_INTERRUPT) { /* §2.6.7: suppressed; ring still updated */
+        struct trace_event *s = machine_trace(m, TR_DEVICE, q->avail, flags, 2,
+                                              mmio_note_irq_suppressed);
+        if (s)
+            s->queue = (uint8_t)qi;
         return;
     }
+    bool edge = m->dev.isr == 0; /* the line rises only if it was low: an unacknowledged
+                                  * interrupt hides the next one from an edge-waiting driver */
     m->dev.isr |= VIRTIO_MMIO_INT_VRING;
+    m->dev.irq_edges += edge;
     struct trace_event *e = machine_trace(m, TR_IRQ, 0, m->dev.isr, 0, "used");
-    if (e)
+    if (e) {
         e->queue = (uint8_t)qi;
+        e->aux = edge;
+    }
 }
 
 /* Version 1: QEMU's virtio_queue_update_rings, on every QueueNum/QueueAlign/QueuePFN write. */
@@ -214,15 +280,38 @@ uint32_t mmio_device_read(struct machine *m, uint32_t off, const char **note)
     return 0;
 }
 
+void mmio_device_reset(struct machine *m, const char *by)
+{
+    /* What the reset throws away: requests taken and not answered, or available and not yet
+     * taken (QEMU frees them without a used element). */
+    uint64_t lost = 0;
+    uint32_t live = 0;
+    for (uint32_t i = 0; i < MMIO_NUM_QUEUES; i++) {
+        const struct dev_queue *q = &m->dev.q[i];
+        uint16_t avail_idx = q->last_avail_idx;
+        if (!q->live)
+            continue;
+        live |= 1u << i;
+        gm_read16(&m->mem, q->avail + 2, &avail_idx);
+        lost += q->inuse + (uint16_t)(avail_idx - q->last_avail_idx);
+    }
+    reset_device(&m->dev);
+    gpu_device_reset(m);
+    device_faults_on_reset(m);
+    struct trace_event *e = machine_trace(m, TR_DEVICE, 0, lost, 0, mmio_note_reset);
+    if (e) {
+        e->aux = live;
+        e->note = by;
+    }
+}
+
 static void set_status(struct machine *m, uint32_t value)
 {
     struct mmio_device *d = &m->dev;
     if (d->n_status_history < MMIO_MAX_STATUS_HISTORY)
         d->status_history[d->n_status_history++] = (uint8_t)value;
     if ((value & 0xff) == 0) {
-        reset_device(d);
-        gpu_device_reset(m);
-        machine_trace(m, TR_DEVICE, 0, 0, 0, "device reset");
+        mmio_device_reset(m, "the driver (Status = 0)");
         return;
     }
     if (d->version == 2 && (value & VIRTIO_STATUS_FEATURES_OK) &&
@@ -300,7 +389,7 @@ void mmio_device_write(struct machine *m, uint32_t off, uint32_t value, const ch
             return;
         }
         if (value == 0) { /* QEMU: QueuePFN 0 resets the whole device */
-            set_status(m, 0);
+            mmio_device_reset(m, "the driver (QueuePFN = 0, a legacy device reset)");
             return;
         }
         q->pfn = value;

@@ -39,7 +39,19 @@ struct mmio_device {
     uint32_t config_generation;
     uint8_t status_history[MMIO_MAX_STATUS_HISTORY];
     uint32_t n_status_history;
+    uint32_t irq_edges;            /* times the interrupt line rose (InterruptStatus 0 → non-0) */
+    const char *broken_fault;      /* broken by an injected device fault (its name), not a rule */
 };
+
+/* The trace `what` of a used-buffer interrupt the driver suppressed (compare by pointer). */
+extern const char mmio_note_irq_suppressed[];
+/* Same, by used_event (VIRTIO_F_EVENT_IDX): addr = used_event's address, value = used_event,
+ * aux = used.idx (compare by pointer). */
+extern const char mmio_note_irq_suppressed_event[];
+/* The trace `what` of a device reset; its note says who reset, value = requests lost (taken
+ * but not answered, or available but not yet taken), aux = bit mask of the queues that were
+ * live (compare by pointer). */
+extern const char mmio_note_reset[];
 
 void mmio_device_init(struct mmio_device *d, uint32_t version);
 
@@ -51,6 +63,14 @@ void mmio_device_write(struct machine *m, uint32_t off, uint32_t value, const ch
 /* QEMU's virtio_error: broken until reset; NEEDS_RESET (and a config interrupt after DRIVER_OK)
  * only when VERSION_1 was negotiated. */
 void mmio_device_set_broken(struct machine *m, const char *rule_id);
+
+/* The device changed its configuration (QEMU's virtio_notify_config): after DRIVER_OK,
+ * ConfigGeneration advances and the configuration-change interrupt is raised (§4.2.2). */
+void mmio_device_notify_config(struct machine *m);
+/* Reset the device (QEMU virtio_reset) and record who did it (`by`, static). */
+void mmio_device_reset(struct machine *m, const char *by);
+/* An injected device fault (device_faults.h): broken as after virtio_error, NEEDS_RESET set. */
+void mmio_device_fault_break(struct machine *m, const char *fault);
 
 /* Raise the used-buffer interrupt (InterruptStatus bit 0) unless the driver suppressed it. */
 void mmio_device_raise_used_irq(struct machine *m, uint32_t qi);

@@ -163,19 +163,34 @@ enum sr_result sr_pop(struct machine *m, uint32_t qi, struct sr_chain *c)
     q->last_avail_idx++;
     q->inuse++;
     q->pops++;
+    if (device_faults_on_pop(m, qi, head)) /* an injected fault reset or broke the device */
+        return m->dev.broken ? SR_BROKEN : SR_EMPTY;
     return SR_OK;
 }
 
 void sr_push(struct machine *m, uint32_t qi, uint16_t head, uint32_t len)
 {
+    unsigned parts = SR_PUSH_ELEM | SR_PUSH_IDX;
+    if (device_faults_on_push(m, qi, head, len, &parts))
+        return; /* an injected device fault holds this answer back, or drops it */
+    sr_push_parts(m, qi, head, len, parts);
+}
+
+void sr_push_parts(struct machine *m, uint32_t qi, uint16_t head, uint32_t len, unsigned parts)
+{
     struct dev_queue *q = &m->dev.q[qi];
     uint32_t n = q->live_num;
+    if (!q->live || n == 0)
+        return;
     uint64_t elem = q->used + 4 + 8ull * (q->used_idx % n);
-    gm_write32(&m->mem, elem, head);
-    gm_write32(&m->mem, elem + 4, len);
+    if (parts & SR_PUSH_ELEM) {
+        gm_write32(&m->mem, elem, head);
+        gm_write32(&m->mem, elem + 4, len);
+    }
     /* §2.6.8.1: the element (and len) before the idx that publishes it. */
     q->used_idx++;
-    gm_write16(&m->mem, q->used + 2, q->used_idx);
+    if (parts & SR_PUSH_IDX)
+        gm_write16(&m->mem, q->used + 2, q->used_idx);
     if (q->inuse)
         q->inuse--;
     q->pushes++;
@@ -183,6 +198,10 @@ void sr_push(struct machine *m, uint32_t qi, uint16_t head, uint32_t len)
     if (e) {
         e->queue = (uint8_t)qi;
         e->aux = head;
+        if (!(parts & SR_PUSH_IDX))
+            e->note = "element written, used.idx not advanced (injected device fault)";
+        else if (!(parts & SR_PUSH_ELEM))
+            e->note = "used.idx advanced, element not written (injected device fault)";
     }
 }
 

@@ -35,6 +35,8 @@ struct dev_queue {
     uint64_t pending_at;
     uint32_t notifies;
     uint32_t pops, pushes;
+    uint16_t signalled_used;       /* VIRTIO_F_EVENT_IDX: used.idx at the last interrupt */
+    bool signalled_used_valid;     /* (QEMU: none yet since reset → interrupt regardless) */
 };
 
 struct sr_seg {
@@ -62,8 +64,14 @@ void sr_make_live(struct machine *m, uint32_t qi, uint64_t desc, uint64_t avail,
 /* Take the next available chain into *c (§2.6.6, §2.6.5). */
 enum sr_result sr_pop(struct machine *m, uint32_t qi, struct sr_chain *c);
 
-/* Return a chain: used element, then used idx (§2.6.8). */
+/* Return a chain: used element, then used idx (§2.6.8). Injected device faults
+ * (device_faults.h) may hold the answer back or write only part of it. */
 void sr_push(struct machine *m, uint32_t qi, uint16_t head, uint32_t len);
+/* The parts of a push: the element, and the used.idx store that publishes it. */
+#define SR_PUSH_ELEM 1u
+#define SR_PUSH_IDX 2u
+/* Write `parts` of a push, without asking the device faults (they call it to release). */
+void sr_push_parts(struct machine *m, uint32_t qi, uint16_t head, uint32_t len, unsigned parts);
 
 /* Copy from the chain's device-readable bytes starting at `offset` (iov_to_buf semantics:
  * a header may be split across descriptors). Returns the bytes copied. */

@@ -80,13 +80,13 @@ static void run_format(uint32_t format, int pr, int pg, int pb)
         assert_int_equal(vgpu_transfer_to_host_2d(&r->g, 1, full, 0), VIRTIO_OK);
         assert_int_equal(vgpu_resource_flush(&r->g, 1, flushes[k]), VIRTIO_OK);
         expect_flush(r, s, flushes[k], pr, pg, pb);
-        const uint8_t *got = r->m->gpu.scanout.fb;
+        const uint8_t *got = r->m->gpu.scanouts[0].fb;
         for (uint32_t i = 0; i < sizeof(r->want); i++)
             if (got[i] != r->want[i])
                 fail_msg("format %u, flush %u: display byte %u (pixel %u,%u) is %u, want %u", format,
                          k, i, i / 3 % FX_DISPLAY_W, i / 3 / FX_DISPLAY_W, got[i], r->want[i]);
     }
-    assert_int_equal(r->m->gpu.scanout.flushes, 7);
+    assert_int_equal(r->m->gpu.scanouts[0].flushes, 7);
     fx_machine_free(r->m);
     free(r);
 }

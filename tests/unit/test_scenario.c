@@ -133,7 +133,7 @@ static void test_minimal(void **state)
     assert_string_equal(s->expect_outcome, "ok");
     assert_int_equal(s->n_expect_violations, 0);
     assert_null(s->expect_cause);
-    assert_false(s->expect_display);
+    assert_int_equal(s->n_displays, 0);
     scenario_free(s);
     free(s);
 }
@@ -251,12 +251,13 @@ static void test_full(void **state)
     assert_string_equal(s->expect_violations[0], "split.align");
     assert_string_equal(s->expect_violations[1], "split.desc.zero-length");
     assert_string_equal(s->expect_cause, "device-broken");
-    assert_true(s->expect_display);
-    assert_true(s->expect_active_set);
-    assert_false(s->expect_active);
-    assert_string_equal(s->expect_sha256,
+    assert_int_equal(s->n_displays, 1);
+    assert_int_equal(s->displays[0].scanout, 0);
+    assert_true(s->displays[0].active_set);
+    assert_false(s->displays[0].active);
+    assert_string_equal(s->displays[0].sha256,
                         "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-    assert_string_equal(s->expect_pattern, "bars");
+    assert_string_equal(s->displays[0].pattern, "bars");
     scenario_free(s);
     free(s);
 }
@@ -291,7 +292,8 @@ static void test_unknown_step(void **state)
                          "expect: {outcome: ok}\n",
                     5, 5, "unknown step 'frobnicate'");
     expect_error_at(HEAD "steps:\n  - frobnicate\nexpect: {outcome: ok}\n", 4, 5,
-                    "unknown step 'frobnicate' (expected get_display_info");
+                    "unknown step 'frobnicate' (expected one of: get_display_info, "
+                    "resource_create_2d");
 }
 
 static void test_bad_transport(void **state)
@@ -509,7 +511,7 @@ static void test_malformed_never_crash(void **state)
         {HEAD STEPS "expect: {outcome: fine}\n",
          "'outcome' must be one of: ok, timeout, violation, device-error, driver-error"},
         {HEAD STEPS "expect: {violations: [[split.align]]}\n", "a rule id must be a string"},
-        {HEAD STEPS "expect: {cause: gremlins}\n", "'cause' must be one of: device-broken"},
+        {HEAD STEPS "expect: {cause: gremlins}\n", "'cause' must be one of: queue-sel-out-of-range, guest-page-size-missing"},
         {HEAD STEPS "expect: {display: {active: maybe}}\n", "'active' must be true or false"},
         {HEAD STEPS "expect: {display: {pattern: plaid}}\n", "unknown pattern"},
         {HEAD STEPS "expect: {display: {colour: red}}\n", "unknown key 'colour' in expect.display"},

@@ -1,0 +1,49 @@
+/* diagnosis_internal.h — shared by the diagnosis engine (diagnosis.c) and its groups of causes
+ * (diagnosis_setup.c: how the queue was set up; diagnosis_request.c: what became of the
+ * request; diagnosis_irq.c: interrupts). Not part of the model's interface. */
+#ifndef DIAGNOSIS_INTERNAL_H
+#define DIAGNOSIS_INTERNAL_H
+
+#include "diagnosis.h"
+#include "machine.h"
+
+/* What the trace says about the request, gathered once. Counts are since rq->since. */
+struct diag_facts {
+    const struct diag_request *rq;
+    uint64_t now;
+    const struct dev_queue *q;     /* NULL when the queue index is not the device's */
+    uint32_t notifies;             /* QueueNotify accepted for the queue */
+    uint64_t first_notify_at, last_notify_at;
+    uint32_t notify_writes_dropped;   /* by a replayed bug */
+    uint32_t notify_writes_other;     /* written with another queue index */
+    uint32_t other_queue;
+    uint32_t notify_writes_ignored;   /* for this queue, ignored by the device */
+    const char *ignored_note;
+    uint32_t pops, used;
+    uint64_t last_used_elem;
+    uint32_t last_used_len;
+    const struct trace_event *poll;   /* the ring address the driver loaded most (used.idx) */
+    uint64_t avail_idx_store_at;      /* last driver store to avail.idx (device's address) */
+    bool avail_idx_stored;
+    const struct trace_event *reset;  /* the last device reset since the request */
+    const struct trace_event *fault;  /* the first injected device fault on the queue */
+    bool setup_explains;              /* a setup cause explains why the queue is dead */
+    bool layout_explains;             /* a layout cause explains what the device read */
+};
+
+/* A new cause at the end of the list (NULL when full), with the common evidence. */
+struct diag_cause *diag_add(struct diagnosis *d, const struct diag_facts *f, const char *id,
+                            const char *section, const char *title);
+void diag_ev(struct diag_cause *c, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void diag_say(struct diag_cause *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Append to the message. */
+void diag_more(struct diag_cause *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+bool diag_has(const struct diagnosis *d, const char *id);
+
+/* The groups, each appending its causes in causal order. */
+void diag_setup_causes(struct machine *m, struct diag_facts *f, struct diagnosis *d);
+void diag_request_causes(struct machine *m, struct diag_facts *f, struct diagnosis *d);
+void diag_irq_causes(struct machine *m, struct diag_facts *f, struct diagnosis *d);
+
+#endif /* DIAGNOSIS_INTERNAL_H */

@@ -1,0 +1,373 @@
+/* diagnosis_setup.c — causes in how the queue was set up: QueueSel (D6), GuestPageSize (D3),
+ * QueueReady / QueuePFN (D1, D2), QueueNum (D5), rings outside RAM (D15), and the used ring the
+ * device writes elsewhere than the driver reads (D4). These are the first causes: a request on
+ * a queue set up wrong cannot be answered where the driver looks. */
+#include <stdio.h>
+#include <string.h>
+
+#include "../driver/virtio_spec.h"
+#include "diagnosis_internal.h"
+
+static bool is_queue_reg(uint32_t off)
+{
+    switch (off) {
+    case VIRTIO_MMIO_QUEUE_NUM: case VIRTIO_MMIO_QUEUE_ALIGN: case VIRTIO_MMIO_QUEUE_PFN:
+    case VIRTIO_MMIO_QUEUE_READY: case VIRTIO_MMIO_QUEUE_DESC_LOW:
+    case VIRTIO_MMIO_QUEUE_DESC_HIGH: case VIRTIO_MMIO_QUEUE_DRIVER_LOW:
+    case VIRTIO_MMIO_QUEUE_DRIVER_HIGH: case VIRTIO_MMIO_QUEUE_DEVICE_LOW:
+    case VIRTIO_MMIO_QUEUE_DEVICE_HIGH:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static void append(char *buf, size_t len, const char *what)
+{
+    if (strstr(buf, what))
+        return;
+    size_t l = strlen(buf);
+    snprintf(buf + l, len - l, "%s%s", l ? ", " : "", what);
+}
+
+/* The last write to register `off` in the whole trace (dropped or ignored ones included). */
+static const struct trace_event *last_write(const struct machine *m, uint32_t off)
+{
+    const struct trace_event *w = NULL;
+    for (size_t i = 0; i < m->trace.len; i++)
+        if (m->trace.ev[i].kind == TR_MMIO_WRITE && m->trace.ev[i].addr == off)
+            w = &m->trace.ev[i];
+    return w;
+}
+
+/* D6: QueueSel wrote an index with no queue behind it; the setup that followed went nowhere (or,
+ * for ≥ 1024, which the device ignores, to the queue selected before). */
+static bool queue_sel(struct machine *m, struct diag_facts *f, struct diagnosis *d)
+{
+    if (!f->q || f->q->live)
+        return false;
+    const struct trace_event *bad = NULL;
+    uint32_t sel = 0, kept = 0;
+    char regs[160] = "";
+    for (size_t i = 0; i < m->trace.len; i++) {
+        const struct trace_event *e = &m->trace.ev[i];
+        if (e->kind != TR_MMIO_WRITE || e->note == fault_note_dropped)
+            continue;
+        if (e->addr == VIRTIO_MMIO_QUEUE_SEL) {
+            if (e->value >= MMIO_NUM_QUEUES) {
+                bad = e;
+                kept = sel;
+                regs[0] = 0;
+            } else {
+                sel = (uint32_t)e->value;
+                if (bad && sel == f->rq->queue)
+                    bad = NULL; /* selected properly afterwards */
+            }
+        } else if (bad && is_queue_reg((uint32_t)e->addr) && e->what) {
+            append(regs, sizeof(regs), e->what);
+        }
+    }
+    if (!bad)
+        return false;
+    bool ignored = bad->value >= MMIO_QUEUE_NUM_MAX;
+    struct diag_cause *c = diag_add(d, f, "queue-sel-out-of-range", "4.2.2",
+                                    "MMIO Device Register Layout");
+    diag_ev(c, "QueueSel", "%llu", (unsigned long long)bad->value);
+    diag_ev(c, "QueueSel_at_ns", "%llu", (unsigned long long)bad->t);
+    diag_ev(c, "queues_on_device", "%u", MMIO_NUM_QUEUES);
+    if (ignored)
+        diag_ev(c, "selection_kept", "%u", kept);
+    diag_ev(c, "setup_written_after", "%s", regs[0] ? regs : "none");
+    diag_say(c, "The driver selected queue %llu (QueueSel at t=%llu ns), but this device has "
+                "queues 0..%u only. ", (unsigned long long)bad->value,
+             (unsigned long long)bad->t, MMIO_NUM_QUEUES - 1);
+    if (ignored)
+        diag_more(c, "A value of 1024 or more is ignored altogether (QEMU keeps the previous "
+                     "selection, queue %u), so the setup that followed (%s) was applied to "
+                     "queue %u, not to queue %u. ", kept, regs[0] ? regs : "nothing", kept,
+                  f->rq->queue);
+    else
+        diag_more(c, "The device accepted the selection, so every queue register that followed "
+                     "(%s) configured a queue that does not exist and was dropped. ",
+                  regs[0] ? regs : "nothing");
+    diag_more(c, "Queue %u was never set up. Read QueueNumMax after selecting a queue: 0 means "
+                 "the queue does not exist (§4.2.2, §4.2.3.2 step 2).", f->rq->queue);
+    f->setup_explains = true;
+    return true;
+}
+
+/* D3: a legacy driver that never wrote GuestPageSize: the device multiplies QueuePFN by 1. */
+static bool guest_page_size(struct machine *m, struct diag_facts *f, struct diagnosis *d)
+{
+    const struct mmio_device *dev = &m->dev;
+    if (dev->version != 1 || dev->guest_page_size_written || !f->q)
+        return false;
+    const struct trace_event *pfn = NULL;
+    for (size_t i = 0; i < m->trace.len; i++) {
+        const struct trace_event *e = &m->trace.ev[i];
+        if (e->kind == TR_MMIO_WRITE && e->addr == VIRTIO_MMIO_QUEUE_PFN && !e->note && e->value)
+            pfn = e;
+    }
+    if (!pfn)
+        return false;
+    const struct trace_event *gps = last_write(m, VIRTIO_MMIO_GUEST_PAGE_SIZE);
+    struct diag_cause *c = diag_add(d, f, "guest-page-size-missing", "4.2.4", "Legacy interface");
+    diag_ev(c, "GuestPageSize_written", "no");
+    if (gps && gps->note)
+        diag_ev(c, "ignored_register", "GuestPageSize (%s)", gps->note);
+    diag_ev(c, "QueuePFN", "0x%llx", (unsigned long long)pfn->value);
+    diag_ev(c, "device_desc", "0x%llx", (unsigned long long)pfn->value);
+    diag_ev(c, "driver_desc", "0x%llx", (unsigned long long)(f->rq->driver.known
+                                                              ? f->rq->driver.desc
+                                                              : pfn->value * 4096));
+    diag_say(c, "The device never got GuestPageSize, so its page shift is 0 and it took "
+                "QueuePFN = 0x%llx as a byte address: it looks for the descriptor table at "
+                "0x%llx instead of 0x%llx. %s A legacy driver writes GuestPageSize (the page size "
+                "QueuePFN counts in, 4096) before any QueuePFN (§4.2.4).",
+             (unsigned long long)pfn->value, (unsigned long long)pfn->value,
+             (unsigned long long)(f->rq->driver.known ? f->rq->driver.desc : pfn->value * 4096),
+             dev->broken ? "That address is not guest RAM, so the device could not map the ring "
+                           "and broke (below)."
+                         : "The device reads and writes rings where the driver never looks.");
+    f->setup_explains = f->layout_explains = true;
+    return true;
+}
+
+static bool broken_by_rings(const struct machine *m, uint32_t queue, const struct violation **out)
+{
+    for (uint32_t i = 0; i < m->n_violations; i++)
+        if (!strcmp(m->violations[i].rule->id, "split.rings-in-ram") &&
+            m->violations[i].queue == queue) {
+            *out = &m->violations[i];
+            return true;
+        }
+    return false;
+}
+
+/* The last "queue live" of the queue and a reset after it (the queue was set up, then lost). */
+static const struct trace_event *reset_after_live(const struct machine *m, uint32_t queue)
+{
+    const struct trace_event *reset = NULL;
+    for (size_t i = 0; i < m->trace.len; i++) {
+        const struct trace_event *e = &m->trace.ev[i];
+        if (e->kind != TR_DEVICE)
+            continue;
+        if (e->what && !strcmp(e->what, "queue live") && e->queue == queue)
+            reset = NULL;
+        else if (e->what == mmio_note_reset && (e->aux & (1u << queue)))
+            reset = e;
+    }
+    return reset;
+}
+
+/* D1 / D2: the queue was never made live. */
+static void queue_not_ready(struct machine *m, struct diag_facts *f, struct diagnosis *d)
+{
+    const struct mmio_device *dev = &m->dev;
+    const struct violation *v;
+    uint32_t queue = f->rq->queue;
+    if (!f->q || f->q->live || f->setup_explains || broken_by_rings(m, queue, &v))
+        return;
+    const struct trace_event *reset = reset_after_live(m, queue);
+    if (reset && reset->t >= f->rq->since)
+        return; /* lost while the request was queued: reset-while-queued says so */
+    f->setup_explains = true;
+    /* Writes the device ignored because the register belongs to the other version. */
+    char other[160] = "";
+    for (size_t i = 0; i < m->trace.len; i++) {
+        const struct trace_event *e = &m->trace.ev[i];
+        if (e->kind == TR_MMIO_WRITE && e->what &&
+            mmio_reg_other_version((uint32_t)e->addr, dev->version))
+            append(other, sizeof(other), e->what);
+    }
+    bool v1 = dev->version == 1;
+    struct diag_cause *c = diag_add(d, f, "queue-not-ready", v1 ? "4.2.4" : "4.2.3.2",
+                                    v1 ? "Legacy interface" : "Virtqueue Configuration");
+    if (other[0]) {
+        diag_ev(c, "ignored_writes", "%s", other);
+        diag_say(c, "Queue %u was never made live: the driver set it up with registers this "
+                    "version %u device does not have (%s), and the device ignored every one of "
+                    "them. Read the Version register and follow §4.2.3.2 for version 2 or §4.2.4 "
+                    "(GuestPageSize, QueueAlign, QueuePFN) for version 1.", queue, dev->version,
+                 other);
+        return;
+    }
+    const struct trace_event *key = last_write(m, v1 ? VIRTIO_MMIO_QUEUE_PFN : VIRTIO_MMIO_QUEUE_READY);
+    if (key && key->note)
+        diag_ev(c, "ignored_register", "%s (%s)", key->what, key->note);
+    if (reset) {
+        diag_ev(c, "reset_at_ns", "%llu", (unsigned long long)reset->t);
+        diag_ev(c, "reset_by", "%s", reset->note ? reset->note : "unknown");
+        diag_say(c, "Queue %u was live, but the device was reset at t=%llu ns by %s and the "
+                    "driver did not set the queue up again before using it. A reset forgets "
+                    "every queue (§2.1.2, §4.2.2: writing 0 to Status resets the device); run "
+                    "the initialisation of §3.1.1 again after it.", queue,
+                 (unsigned long long)reset->t, reset->note ? reset->note : "unknown");
+        return;
+    }
+    if (!v1) {
+        diag_ev(c, "QueueReady", "%u", f->q->ready);
+        diag_ev(c, "QueueDesc", "0x%llx", (unsigned long long)f->q->reg_desc);
+        /* Ring addresses written after QueueReady = 1 are latched by nobody. */
+        const struct trace_event *late = NULL;
+        bool after_ready = false;
+        for (size_t i = 0; i < m->trace.len; i++) {
+            const struct trace_event *e = &m->trace.ev[i];
+            if (e->kind != TR_MMIO_WRITE || e->note)
+                continue;
+            if (e->addr == VIRTIO_MMIO_QUEUE_READY && e->value)
+                after_ready = true;
+            else if (after_ready && e->addr >= VIRTIO_MMIO_QUEUE_DESC_LOW &&
+                     e->addr <= VIRTIO_MMIO_QUEUE_DEVICE_HIGH && !late)
+                late = e;
+        }
+        if (late)
+            diag_ev(c, "written_after_QueueReady", "%s at %llu ns", late->what,
+                    (unsigned long long)late->t);
+        diag_say(c, "Queue %u was never made live on the device: %s The device latches the ring "
+                    "addresses only when QueueReady is written with 1 (§4.2.3.2), so every "
+                    "QueueNotify for this queue was ignored. Write QueueDesc/Driver/Device, then "
+                    "QueueReady = 1, before DRIVER_OK.", queue,
+                 late ? "the ring addresses were written after QueueReady = 1, when the device "
+                        "had already latched a descriptor address of 0."
+                 : f->q->ready ? "QueueReady is 1 but the descriptor address is 0."
+                 : key && key->note ? "the QueueReady write never took effect."
+                                    : "QueueReady was never written with 1.");
+        return;
+    }
+    diag_ev(c, "QueuePFN", "0x%x", f->q->pfn);
+    diag_ev(c, "GuestPageSize_written", "%s", dev->guest_page_size_written ? "yes" : "no");
+    char live[32] = "";
+    for (uint32_t i = 0; i < MMIO_NUM_QUEUES; i++)
+        if (dev->q[i].live) {
+            char n[8];
+            snprintf(n, sizeof(n), "%u", i);
+            append(live, sizeof(live), n);
+        }
+    if (live[0])
+        diag_ev(c, "live_queues", "%s", live);
+    diag_say(c, "Queue %u was never made live on the legacy device: its QueuePFN is 0x%x, so the "
+                "device has no ring address and ignored every QueueNotify%s. Select the queue "
+                "with QueueSel, then write GuestPageSize, QueueNum, QueueAlign and QueuePFN = "
+                "ring address / page size (§4.2.4).", queue, f->q->pfn,
+             live[0] ? " (the setup went to another queue, which is live)" : "");
+}
+
+/* D5: the device uses another queue size than the driver laid its ring out for. */
+static void queue_num(struct machine *m, struct diag_facts *f, struct diagnosis *d)
+{
+    const struct diag_driver_view *dv = &f->rq->driver;
+    if (!f->q || !f->q->live || !dv->known || dv->num == f->q->live_num)
+        return;
+    bool v1 = m->dev.version == 1;
+    const struct trace_event *w = last_write(m, VIRTIO_MMIO_QUEUE_NUM);
+    struct diag_cause *c = diag_add(d, f, "queue-num-mismatch", v1 ? "4.2.4" : "4.2.3.2",
+                                    v1 ? "Legacy interface" : "Virtqueue Configuration");
+    if (!w)
+        diag_ev(c, "QueueNum_written", "never");
+    else if (w->note)
+        diag_ev(c, "QueueNum_written", "%llu (%s)", (unsigned long long)w->value, w->note);
+    else
+        diag_ev(c, "QueueNum_written", "%llu", (unsigned long long)w->value);
+    diag_ev(c, "device_queue_size", "%u", f->q->live_num);
+    diag_ev(c, "driver_queue_size", "%u", dv->num);
+    diag_ev(c, "device_avail", "0x%llx", (unsigned long long)f->q->avail);
+    diag_ev(c, "driver_avail", "0x%llx", (unsigned long long)dv->avail);
+    diag_ev(c, "device_used", "0x%llx", (unsigned long long)f->q->used);
+    diag_ev(c, "driver_used", "0x%llx", (unsigned long long)dv->used);
+    diag_say(c, "The driver laid out queue %u with %u entries, but the device uses %u: %s. ",
+             f->rq->queue, dv->num, f->q->live_num,
+             !w ? "QueueNum was never written, so the device kept its default size"
+             : w->note ? "the QueueNum write never took effect"
+                       : "QueueNum was written with another value");
+    if (v1 && (f->q->avail != dv->avail || f->q->used != dv->used)) {
+        diag_more(c, "On a legacy device the size places the rings: the device reads the "
+                     "available ring at 0x%llx (the driver writes it at 0x%llx) and writes the "
+                     "used ring at 0x%llx (the driver reads 0x%llx). ",
+                  (unsigned long long)f->q->avail, (unsigned long long)dv->avail,
+                  (unsigned long long)f->q->used, (unsigned long long)dv->used);
+        f->layout_explains = f->q->avail != dv->avail;
+    } else {
+        diag_more(c, "The rings wrap at different indices on the two sides. ");
+    }
+    diag_more(c, "Write QueueNum with the size the ring was laid out for, at most QueueNumMax, "
+                 "before the ring address (%s).", v1 ? "§4.2.4" : "§4.2.3.2");
+}
+
+/* D15: a ring outside guest RAM: the device cannot map it (QEMU virtio_error, "Cannot map"). */
+static void rings_outside_ram(struct machine *m, struct diag_facts *f, struct diagnosis *d)
+{
+    const struct violation *v;
+    if (diag_has(d, "guest-page-size-missing") || !broken_by_rings(m, f->rq->queue, &v))
+        return;
+    struct diag_cause *c = diag_add(d, f, "rings-outside-ram", v->rule->section, v->rule->title);
+    diag_ev(c, "rule", "%s", v->rule->id);
+    diag_ev(c, "device_desc", "0x%llx", (unsigned long long)f->q->desc);
+    diag_ev(c, "device_avail", "0x%llx", (unsigned long long)f->q->avail);
+    diag_ev(c, "device_used", "0x%llx", (unsigned long long)f->q->used);
+    diag_ev(c, "ram", "0x%llx-0x%llx", (unsigned long long)m->mem.base,
+            (unsigned long long)(m->mem.base + m->mem.size));
+    diag_ev(c, "at_ns", "%llu", (unsigned long long)v->t);
+    diag_say(c, "The device was given a ring it cannot reach: %s. It could not map the ring when "
+                "the queue went live at t=%llu ns, which QEMU treats as a fatal device error "
+                "(below). Every ring part must lie in memory the device can access by DMA: "
+                "allocate the rings from guest RAM and pass their physical addresses (§2.6).",
+             v->message, (unsigned long long)v->t);
+    f->setup_explains = true;
+}
+
+/* D4: the device answered in a used ring the driver does not read. */
+static void used_ring(struct machine *m, struct diag_facts *f, struct diagnosis *d)
+{
+    const struct diag_driver_view *dv = &f->rq->driver;
+    if (!f->q || !f->q->live || f->used == 0)
+        return;
+    uint64_t driver_used;
+    if (dv->known)
+        driver_used = dv->used;
+    else if (f->poll)
+        driver_used = f->poll->addr - 2;
+    else
+        return;
+    if (driver_used == f->q->used)
+        return;
+    bool v1 = m->dev.version == 1;
+    struct diag_cause *c = diag_add(d, f, "used-ring-mismatch", v1 ? "2.6.2" : "2.6",
+                                    v1 ? "Legacy Interfaces: A Note on Virtqueue Layout"
+                                       : "Split Virtqueues");
+    diag_ev(c, "device_used", "0x%llx", (unsigned long long)f->q->used);
+    diag_ev(c, "device_used_idx", "%u", f->q->used_idx);
+    diag_ev(c, "driver_used", "0x%llx", (unsigned long long)driver_used);
+    diag_ev(c, "used_element_at", "0x%llx", (unsigned long long)f->last_used_elem);
+    if (f->poll) {
+        diag_ev(c, "driver_polls", "%u", f->poll->count);
+        diag_ev(c, "driver_saw_used_idx", "%llu", (unsigned long long)f->poll->value);
+    }
+    if (v1)
+        diag_ev(c, "QueueAlign", "%u", f->q->align);
+    diag_say(c, "The device processed the request and wrote its used element at 0x%llx (used "
+                "ring at 0x%llx, used.idx now %u), but the driver reads used.idx at 0x%llx, where "
+                "nothing was ever written: the driver's used ring is at 0x%llx. %s",
+             (unsigned long long)f->last_used_elem, (unsigned long long)f->q->used,
+             f->q->used_idx, (unsigned long long)(driver_used + 2),
+             (unsigned long long)driver_used,
+             diag_has(d, "queue-num-mismatch")
+                 ? "The queue sizes differ (above), and on a legacy device the size places the "
+                   "used ring."
+             : v1 ? "On a legacy device the used ring is not given by address: the device puts "
+                    "it at the next QueueAlign boundary after the available ring (§2.6.2, "
+                    "§4.2.4). Lay the ring out with the same alignment you write to QueueAlign "
+                    "(the page size, 4096, unless you write another value)."
+                  : "Tell the device the same used-ring address the driver reads (QueueDevice, "
+                    "§4.2.3.2).");
+}
+
+void diag_setup_causes(struct machine *m, struct diag_facts *f, struct diagnosis *d)
+{
+    queue_sel(m, f, d);
+    guest_page_size(m, f, d);
+    queue_not_ready(m, f, d);
+    queue_num(m, f, d);
+    rings_outside_ram(m, f, d);
+    used_ring(m, f, d);
+}
