@@ -67,7 +67,7 @@ void vhal_mmio_write32(uintptr_t addr, uint32_t value)
     /* Record first, so the trace shows the write before whatever the device does about it;
      * keep the index, as the array may grow while the device works. */
     struct trace_event *e = machine_trace(m, TR_MMIO_WRITE, off, value, 4, mmio_reg_name(off));
-    /* Run-wide event number: the trace may also drop its oldest half meanwhile (trace.h). */
+    /* Run-wide event number: the trace may also drop its oldest events meanwhile (trace.h). */
     uint64_t seq = e ? m->trace.dropped + (uint64_t)(e - m->trace.ev) : UINT64_MAX;
     const char *dev_note = NULL;
     if (!keep)
