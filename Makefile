@@ -1,5 +1,5 @@
 # The two quick-start commands (README.md). Both install missing Debian packages first.
-#   make run   build, run every scenario, write the report (build/report/index.html)
+#   make run   build, run every scenario (vqsim run -j $(JOBS)), write the report (build/report/index.html)
 #   make test  build, run the whole test suite (CMocka unit tests + pytest; both on $(JOBS) cores,
 #              pytest through pytest-xdist when installed, else one process)
 BUILD ?= build
@@ -18,7 +18,7 @@ build: deps
 	@cmake --build $(BUILD) -j$(JOBS) >/dev/null
 
 run: build
-	@rc=0; ./$(BUILD)/vqsim run --json $(BUILD)/results.json --png $(BUILD)/scanouts $(SCENARIOS) || rc=$$?; \
+	@rc=0; ./$(BUILD)/vqsim run -j $(JOBS) --json $(BUILD)/results.json --png $(BUILD)/scanouts $(SCENARIOS) || rc=$$?; \
 	 py=$$(bash tools/find-python.sh) && \
 	 $$py tools/report.py $(BUILD)/results.json -o $(BUILD)/report --junit $(BUILD)/junit.xml && \
 	 echo "report: $(BUILD)/report/index.html  (JUnit: $(BUILD)/junit.xml, JSON: $(BUILD)/results.json)"; \
