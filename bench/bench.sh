@@ -3,6 +3,7 @@
 #   bench/bench.sh BUILD_DIR [SCALE]
 # BUILD_DIR holds vqsim-bench and vqsim built with -O2 and no sanitizers (make bench does it).
 # SCALE multiplies every iteration count (1 = the figures in bench/README.md).
+# BENCH_VQSIM=PATH times another vqsim binary in table 3 (the smoke test passes the test build's).
 # Table 3 compares with a real QEMU boot when qemu-system-aarch64 is installed. If it is not and
 # we are root on Debian, this script installs qemu-system-arm (about 16 MB, no recommends) —
 # only here, never for make test; BENCH_NO_INSTALL=1 skips that and prints n/a.
@@ -29,5 +30,5 @@ echo "are only as quiet as the machine; instruction counts (1b) and CPU times (3
 bash bench/callgrind.sh "$build"
 "$build/vqsim-bench" --scale "$scale" --only 2
 mapfile -t scenarios < <(find scenarios -name '*.yaml' | LC_ALL=C sort)
-python3 bench/suite.py "$build/vqsim" "$scale" "${scenarios[@]}"
+python3 bench/suite.py "${BENCH_VQSIM:-$build/vqsim}" "$scale" "${scenarios[@]}"
 "$build/vqsim-bench" --scale "$scale" --only 4,5

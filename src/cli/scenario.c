@@ -262,6 +262,86 @@ static int parse_driver(struct ctx *c, const struct ynode *d, struct scenario *s
     return get_features(c, d, "features", &s->driver_features);
 }
 
+/* A list of descriptor flag names (NEXT, WRITE, INDIRECT) into bits. */
+static int get_desc_flags(struct ctx *c, const struct ynode *map, const char *key, uint16_t *out)
+{
+    const struct ynode *n = ymap_get(map, key);
+    if (!n)
+        return 0;
+    if (n->kind != YN_SEQ)
+        return fail(c, n, "'%s' must be a list of flag names, e.g. [INDIRECT, NEXT]", key);
+    for (size_t i = 0; i < n->n; i++) {
+        const struct ynode *it = n->items[i];
+        int bit = -1;
+        for (int k = 0; it->kind == YN_SCALAR && fault_desc_flag_names[k]; k++)
+            if (!strcmp(fault_desc_flag_names[k], it->str))
+                bit = k;
+        if (bit < 0)
+            return fail(c, it, "unknown descriptor flag in '%s' (expected NEXT, WRITE, INDIRECT)",
+                        key);
+        *out |= (uint16_t)(1u << bit);
+    }
+    return 0;
+}
+
+/* The ring-side bugs (faults.h); 1 when `kind` is not one of them. */
+static int parse_ring_bug(struct ctx *c, const char *kind, const struct ynode *a, struct fault *f)
+{
+    if (!strcmp(kind, "clear-write-flag")) {
+        static const char *const k[] = {"nth", "queue", NULL};
+        f->kind = FAULT_CLEAR_WRITE_FLAG;
+        f->label = "clear-write-flag";
+        return check_keys(c, a, kind, k) || get_u32(c, a, "nth", 0, 1000000, &f->nth) ||
+               get_u32(c, a, "queue", 0, MMIO_NUM_QUEUES - 1, &f->queue) ? -1 : 0;
+    }
+    if (!strcmp(kind, "set-desc-flags")) {
+        static const char *const k[] = {"in", "add", "remove", "nth", "queue", NULL};
+        static const char *const where[] = {"ring", "indirect", NULL};
+        int in = 0;
+        f->kind = FAULT_SET_DESC_FLAGS;
+        f->label = "set-desc-flags";
+        if (check_keys(c, a, kind, k) || choose(c, a, "in", where, &in) ||
+            get_desc_flags(c, a, "add", &f->add) || get_desc_flags(c, a, "remove", &f->remove) ||
+            get_u32(c, a, "nth", 0, 1000000, &f->nth) ||
+            get_u32(c, a, "queue", 0, MMIO_NUM_QUEUES - 1, &f->queue))
+            return -1;
+        if (!f->add && !f->remove)
+            return fail(c, a, "set-desc-flags needs 'add' or 'remove' (flag names)");
+        f->in_table = in == 1;
+        return 0;
+    }
+    if (!strcmp(kind, "virt-as-phys")) {
+        static const char *const k[] = {"offset", "nth", "queue", NULL};
+        f->kind = FAULT_VIRT_AS_PHYS;
+        f->label = "virt-as-phys";
+        if (check_keys(c, a, kind, k))
+            return -1;
+        if (!ymap_get(a, "offset"))
+            return fail(c, a, "virt-as-phys needs 'offset' (virtual minus physical address)");
+        return get_u64(c, a, "offset", 1, UINT64_MAX, &f->value) ||
+               get_u32(c, a, "nth", 0, 1000000, &f->nth) ||
+               get_u32(c, a, "queue", 0, MMIO_NUM_QUEUES - 1, &f->queue) ? -1 : 0;
+    }
+    if (!strcmp(kind, "alter-exposed-desc")) {
+        static const char *const k[] = {"field", "value", "nth", "queue", NULL};
+        int field = -1;
+        f->kind = FAULT_ALTER_EXPOSED_DESC;
+        f->label = "alter-exposed-desc";
+        if (check_keys(c, a, kind, k))
+            return -1;
+        if (!ymap_get(a, "field") || !ymap_get(a, "value"))
+            return fail(c, a, "alter-exposed-desc needs 'field' and 'value'");
+        if (choose(c, a, "field", (const char *const *)fault_desc_fields, &field))
+            return -1;
+        faults_set_desc_field(f, field);
+        uint64_t max = f->field_size == 8 ? UINT64_MAX : (1ull << (8 * f->field_size)) - 1;
+        return get_u64(c, a, "value", 0, max, &f->value) ||
+               get_u32(c, a, "nth", 0, 1000000, &f->nth) ||
+               get_u32(c, a, "queue", 0, MMIO_NUM_QUEUES - 1, &f->queue) ? -1 : 0;
+    }
+    return 1;
+}
+
 /* A register name (§4.2.2) or "Config+0xN" (device config space, N < 0x100, 4-aligned). */
 static int reg_offset_any(const char *name)
 {
@@ -349,9 +429,15 @@ static int parse_bug(struct ctx *c, const struct ynode *b, struct scenario *s)
             get_u32(c, a, "queue", 0, MMIO_NUM_QUEUES - 1, &f->queue))
             return -1;
     } else {
-        return fail(c, ymap_key(b, 0),
-                    "unknown bug '%s' (expected drop-mmio-write, rewrite-mmio-write, "
-                    "rewrite-mmio-read, redirect-mmio-write or rewrite-ring-store)", kind);
+        int rc = parse_ring_bug(c, kind, a, f);
+        if (rc < 0)
+            return -1;
+        if (rc > 0)
+            return fail(c, ymap_key(b, 0),
+                        "unknown bug '%s' (expected drop-mmio-write, rewrite-mmio-write, "
+                        "rewrite-mmio-read, redirect-mmio-write, rewrite-ring-store, "
+                        "clear-write-flag, set-desc-flags, virt-as-phys or alter-exposed-desc)",
+                        kind);
     }
     s->faults.n++;
     return 0;

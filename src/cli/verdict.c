@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../fakedevice/indirect.h"
 #include "feature_names.h"
 
 void verdict_json_begin(struct jw *w)
@@ -163,6 +164,8 @@ static const char *ring_what(const struct run_result *r, uint64_t addr)
     for (uint32_t q = 0; q < MMIO_NUM_QUEUES; q++) {
         const char *w = sr_classify(&r->m, q, addr, &idx);
         if (w)
+            return w;
+        if ((w = ind_classify(&r->m, q, addr, &idx)))
             return w;
     }
     return NULL;

@@ -16,6 +16,9 @@ int vgpu_no_slot(const struct vgpu *g);
  * bytes. Outside a batch: notify, wait, return the command's status. Inside: queue only. */
 int vgpu_submit(struct vgpu *g, struct vgpu_slot *s, uint32_t req_len, uint32_t resp_len,
                 uint32_t expect_type);
+/* The same with the request as n_out device-readable pieces out[] (inside s->req). */
+int vgpu_submit_parts(struct vgpu *g, struct vgpu_slot *s, const struct vq_buf *out,
+                      unsigned n_out, uint32_t resp_len, uint32_t expect_type);
 /* Publish what was added to vq and notify queue `queue` unless the device suppressed it; in
  * interrupt mode, first ask for the interrupt the driver is about to sleep on. */
 void vgpu_kick(struct vgpu *g, struct virtq *vq, uint32_t queue);

@@ -72,7 +72,7 @@ int vgpu_init(struct vgpu *g, const struct vgpu_config *cfg)
         return VIRTIO_ERR_WRONG_DEVICE; /* not ours: leave it untouched */
     if ((rc = vmmio_begin_init(&g->mmio)) != VIRTIO_OK)
         return rc;
-    if ((rc = vmmio_negotiate(&g->mmio, cfg->features)) != VIRTIO_OK)
+    if ((rc = vmmio_negotiate(&g->mmio, cfg->features & VGPU_DRIVER_FEATURES)) != VIRTIO_OK)
         return rc;
     uint64_t req_phys = 0, resp_phys = 0;
     uint8_t *req = vhal_dma_alloc(VGPU_REQ_BYTES * VGPU_MAX_INFLIGHT, 64, VHAL_DMA_BUFFER,
@@ -97,9 +97,15 @@ int vgpu_init(struct vgpu *g, const struct vgpu_config *cfg)
     g->resp_phys = g->slot[0].resp_phys;
     rc = vmmio_setup_queue(&g->mmio, &g->ctrl, VIRTIO_GPU_QUEUE_CONTROL, cfg->queue_size,
                            cfg->layout, cfg->legacy_align);
+    if (rc == VIRTIO_OK && (g->mmio.features & (1ull << VIRTIO_RING_F_INDIRECT_DESC)))
+        rc = vq_enable_indirect(&g->ctrl); /* §2.6.5.3.1: only when negotiated */
+    if (rc == VIRTIO_OK && (g->mmio.features & (1ull << VIRTIO_F_IN_ORDER)))
+        rc = vq_set_in_order(&g->ctrl);
     if (rc == VIRTIO_OK && cfg->cursor) {
         rc = vmmio_setup_queue(&g->mmio, &g->cursorq, VIRTIO_GPU_QUEUE_CURSOR, cfg->queue_size,
                                cfg->layout, cfg->legacy_align);
+        if (rc == VIRTIO_OK && (g->mmio.features & (1ull << VIRTIO_F_IN_ORDER)))
+            rc = vq_set_in_order(&g->cursorq); /* one-buffer commands, in ring order too */
         g->has_cursor = rc == VIRTIO_OK;
     }
     if (rc != VIRTIO_OK) {
@@ -249,6 +255,13 @@ static void report(struct vgpu *g, const struct vgpu_slot *s)
 int vgpu_submit(struct vgpu *g, struct vgpu_slot *s, uint32_t req_len, uint32_t resp_len,
                 uint32_t expect_type)
 {
+    struct vq_buf out = {s->req_phys, req_len};
+    return vgpu_submit_parts(g, s, &out, 1, resp_len, expect_type);
+}
+
+int vgpu_submit_parts(struct vgpu *g, struct vgpu_slot *s, const struct vq_buf *out,
+                      unsigned n_out, uint32_t resp_len, uint32_t expect_type)
+{
     if (g->stalled)
         return VIRTIO_ERR_BROKEN;
     struct virtio_gpu_ctrl_hdr *h = s->req;
@@ -262,9 +275,8 @@ int vgpu_submit(struct vgpu *g, struct vgpu_slot *s, uint32_t req_len, uint32_t 
     s->resp_len = resp_len;
     s->done = false;
     s->status = VIRTIO_OK;
-    struct vq_buf out = {s->req_phys, req_len};
     struct vq_buf in = {s->resp_phys, resp_len};
-    int rc = vq_add(&g->ctrl, &out, 1, &in, 1, s);
+    int rc = vq_add(&g->ctrl, out, n_out, &in, 1, s);
     if (rc != VIRTIO_OK)
         return rc;
     s->busy = true;
@@ -369,8 +381,17 @@ int vgpu_attach_backing(struct vgpu *g, uint32_t id, const struct virtio_gpu_mem
         e[i].length = entries[i].length;
         e[i].padding = 0;
     }
-    uint32_t len = (uint32_t)(sizeof(*c) + n * sizeof(*e));
-    return vgpu_submit(g, s, len, sizeof(struct virtio_gpu_ctrl_hdr), VIRTIO_GPU_RESP_OK_NODATA);
+    /* With indirect tables, as Linux does: the command and its entry array as two
+     * device-readable buffers (the device gathers them, §2.6.4: framing does not depend on
+     * buffer boundaries); the table costs one ring descriptor however many entries it has.
+     * Without tables the request stays one buffer, so every command is a chain of two. */
+    struct vq_buf out[2] = {{s->req_phys, (uint32_t)sizeof(*c)},
+                            {s->req_phys + sizeof(*c), (uint32_t)(n * sizeof(*e))}};
+    unsigned n_out = g->ctrl.indirect && g->ctrl.num >= 3 ? 2u : 1u;
+    if (n_out == 1)
+        out[0].len += out[1].len;
+    return vgpu_submit_parts(g, s, out, n_out, sizeof(struct virtio_gpu_ctrl_hdr),
+                             VIRTIO_GPU_RESP_OK_NODATA);
 }
 
 int vgpu_set_scanout(struct vgpu *g, uint32_t scanout, uint32_t id, struct virtio_gpu_rect r)

@@ -48,6 +48,19 @@ bool vgpu_is_device_error(int rc);
 /* The driver status for a response type (VIRTIO_OK for `expect`). */
 int vgpu_status_from_response(uint32_t type, uint32_t expect);
 
+/* The optional features this driver implements and so may accept (§2.2): cfg->features is
+ * masked with it, so a feature the driver has no code for is never accepted, whatever the caller
+ * asks. INDIRECT_DESC: vq_enable_indirect. IN_ORDER: vq_set_in_order (descriptors in ring order,
+ * batched used elements). EDID: GET_EDID. NOTIFY_ON_EMPTY, ANY_LAYOUT (legacy): they bind the
+ * device, not the driver. Not here: VIRGL (no 3D), EVENT_IDX (not implemented yet),
+ * ACCESS_PLATFORM (no IOMMU translation in the HAL), RING_PACKED, ORDER_PLATFORM, SR_IOV (PCI).
+ * VERSION_1 is added by the transport on modern devices. One mask, so other features join by
+ * extending it. */
+#define VGPU_DRIVER_FEATURES                                                                    \
+    ((1ull << VIRTIO_RING_F_INDIRECT_DESC) | (1ull << VIRTIO_GPU_F_EDID) |                      \
+     (1ull << VIRTIO_F_NOTIFY_ON_EMPTY) | (1ull << VIRTIO_F_ANY_LAYOUT) |                        \
+     (1ull << VIRTIO_F_IN_ORDER))
+
 /* How the driver waits for an answer (§2.6.14 allows both). */
 enum vgpu_wait {
     VGPU_WAIT_POLL = 0,      /* read used.idx until it moves (interrupts acknowledged after) */
@@ -62,7 +75,8 @@ struct vgpu_config {
     uint32_t legacy_align;      /* legacy devices: QueueAlign (a power of two, usually 4096) */
     uint64_t timeout_ns;        /* per command and per register wait */
     enum vgpu_wait wait;
-    uint64_t features;          /* optional features to accept when offered (§2.2) */
+    uint64_t features;          /* optional features to accept when offered (§2.2), within
+                                 * VGPU_DRIVER_FEATURES */
     bool fences;                /* fence every control command (§5.7.6.7) */
     bool cursor;                /* set up the cursor queue (queue 1) */
 };

@@ -2,6 +2,7 @@
 #include "virtqueue.h"
 
 #include "virtio_hal.h"
+#include "vq_indirect.h"
 
 static uint32_t align_up(uint32_t x, uint32_t a) { return (x + a - 1u) & ~(a - 1u); }
 static bool is_pow2(uint32_t x) { return x != 0 && (x & (x - 1u)) == 0; }
@@ -139,6 +140,7 @@ void vq_destroy(struct virtq *vq)
             vhal_dma_free(vq->region[i], vq->region_size[i]);
         vq->region[i] = NULL;
     }
+    vq_indirect_free(vq);
     if (vq->state)
         vhal_dma_free(vq->state, sizeof(*vq->state) * vq->num);
     vq->state = NULL;
@@ -166,32 +168,56 @@ int vq_add(struct virtq *vq, const struct vq_buf *out, unsigned n_out, const str
     if (vq->broken)
         return VIRTIO_ERR_BROKEN;
     unsigned total = n_out + n_in;
-    if (total > vq->num_free)
+    bool indirect = vq_indirect_usable(vq, total);
+    unsigned descs = indirect ? 1u : total; /* ring descriptors the chain takes */
+    if (descs > vq->num_free)
         return VIRTIO_ERR_NOSPC;
 
     /* §2.6.4.2 / §2.6.5.2: readable buffers first, then writable; NEXT on all but the last. */
-    uint16_t head = vq->free_head;
+    /* IN_ORDER (§2.6.5.2): descriptors in ring order from the cursor, x linking to x + 1 and
+     * the last one to 0; otherwise from the free list. */
+    uint16_t head = vq->in_order ? vq->next_seq : vq->free_head;
     uint16_t i = head;
-    for (unsigned k = 0; k < total; k++) {
+    if (indirect) {
+        vq_indirect_write(vq, head, out, n_out, in, n_in);
+        if (vq->in_order)
+            vq->next_seq = (uint16_t)((head + 1u) % vq->num);
+        else
+            vq->free_head = vq->state[head].next;
+    }
+    for (unsigned k = 0; !indirect && k < total; k++) {
         const struct vq_buf *b = k < n_out ? &out[k] : &in[k - n_out];
         uint16_t flags = k < n_out ? 0 : VIRTQ_DESC_F_WRITE;
-        uint16_t next = vq->state[i].next; /* the free list link: the next free descriptor */
+        uint16_t next = vq->in_order ? (uint16_t)((i + 1u) % vq->num)
+                                     : vq->state[i].next; /* the next free descriptor */
         if (k + 1 < total)
             flags |= VIRTQ_DESC_F_NEXT;
         write_desc(vq, i, b, flags, k + 1 < total ? next : 0);
         if (k + 1 < total)
             i = next;
+        else if (vq->in_order)
+            vq->next_seq = next;
         else
             vq->free_head = next;
     }
-    vq->num_free = (uint16_t)(vq->num_free - total);
+    vq->num_free = (uint16_t)(vq->num_free - descs);
     vq->state[head].token = token;
-    vq->state[head].chain_len = (uint16_t)total;
+    vq->state[head].chain_len = (uint16_t)descs;
 
     /* §2.6.13.2: the head goes into the next free slot of the available ring; it becomes visible
      * to the device only when vq_kick_prepare publishes avail.idx after a write barrier. */
     vhal_ring_store16(&vq->avail->ring[vq->avail_idx % vq->num], head);
     vq->avail_idx++;
+    return VIRTIO_OK;
+}
+
+int vq_set_in_order(struct virtq *vq)
+{
+    if (!vq || !vq->state || vq->num_free != vq->num || vq->avail_idx != 0)
+        return VIRTIO_ERR_INVALID; /* only on a fresh queue */
+    vq->in_order = true;
+    vq->next_seq = 0;
+    vq->oldest = 0;
     return VIRTIO_OK;
 }
 
@@ -249,17 +275,29 @@ int vq_get_used(struct virtq *vq, void **token, uint32_t *len)
         vq->broken = true; /* not the head of a chain in flight (Linux: "id %u is not a head") */
         return VIRTIO_ERR_BAD_USED;
     }
-    vq->last_used_idx++;
+    if (vq->in_order && id != vq->oldest) {
+        /* §2.6.9: an in-order device may write one element for a batch, naming the last chain;
+         * the chains before it are used too. Hand back the oldest (its len unknown: 0) and keep
+         * the element for the next call. */
+        id = vq->oldest;
+        l = 0;
+    } else {
+        vq->last_used_idx++;
+    }
 
-    /* Return the chain to the free list, walking the private copy, not the shared table. */
     struct vq_desc_state *s = &vq->state[id];
     void *t = s->token;
     uint16_t n = s->chain_len;
-    uint16_t last = (uint16_t)id;
-    for (uint16_t k = 1; k < n; k++)
-        last = vq->state[last].next;
-    vq->state[last].next = vq->free_head;
-    vq->free_head = (uint16_t)id;
+    if (vq->in_order) {
+        vq->oldest = (uint16_t)((id + n) % vq->num); /* the next chain in ring order */
+    } else {
+        /* Return the chain to the free list, walking the private copy, not the shared table. */
+        uint16_t last = (uint16_t)id;
+        for (uint16_t k = 1; k < n; k++)
+            last = vq->state[last].next;
+        vq->state[last].next = vq->free_head;
+        vq->free_head = (uint16_t)id;
+    }
     vq->num_free = (uint16_t)(vq->num_free + n);
     s->token = NULL;
     s->chain_len = 0;

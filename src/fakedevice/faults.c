@@ -3,11 +3,16 @@
 
 #include <string.h>
 
+#include "../driver/virtio_spec.h"
+
+#include "exposed_snapshot.h"
+#include "indirect.h"
 #include "machine.h"
 
 const char *const fault_ring_fields[] = {"desc.addr", "desc.len", "desc.flags", "desc.next",
                                          "avail.flags", "avail.idx", "avail.ring", "used.flags",
-                                         NULL};
+                                         "indirect.addr", "indirect.len", "indirect.flags",
+                                         "indirect.next", NULL};
 
 const char fault_note_dropped[] = "replayed bug drop-mmio-write: the device never saw this write";
 
@@ -56,17 +61,120 @@ void faults_mmio_read(struct machine *m, uint32_t off, uint32_t *value, const ch
     }
 }
 
+static void ring_side_store(struct machine *m, struct fault *f, uint64_t gpa, uint64_t *value,
+                            const char **note);
+
 void faults_ring_store(struct machine *m, uint64_t gpa, uint64_t *value, const char **note)
 {
     for (uint32_t i = 0; i < m->faults.n; i++) {
         struct fault *f = &m->faults.f[i];
-        if (f->kind != FAULT_REWRITE_RING_STORE || f->queue >= MMIO_NUM_QUEUES)
+        if (f->queue >= MMIO_NUM_QUEUES)
+            continue;
+        if (f->kind == FAULT_CLEAR_WRITE_FLAG || f->kind == FAULT_SET_DESC_FLAGS ||
+            f->kind == FAULT_VIRT_AS_PHYS) {
+            ring_side_store(m, f, gpa, value, note);
+            continue;
+        }
+        if (f->kind != FAULT_REWRITE_RING_STORE)
             continue;
         uint32_t index;
         const char *what = sr_classify(m, f->queue, gpa, &index);
+        if (!what)
+            what = ind_classify(m, f->queue, gpa, &index);
         if (!what || strcmp(what, f->field) != 0 || !hit(f))
             continue;
         *value = f->value;
         *note = "replayed bug rewrite-ring-store: the driver stored the rewritten value";
+    }
+}
+
+/* ---- ring-side bugs ---------------------------------------------------------------------- */
+
+const char *const fault_desc_flag_names[] = {"NEXT", "WRITE", "INDIRECT", NULL};
+const char *const fault_desc_fields[] = {"addr", "len", "flags", "next", NULL};
+
+void faults_set_desc_field(struct fault *f, int i)
+{
+    static const uint8_t off[] = {0, 8, 12, 14}, size[] = {8, 4, 2, 2};
+    f->field_off = off[i];
+    f->field_size = size[i];
+}
+
+/* The descriptor field a store lands in: "desc.flags" … in the ring, "indirect.flags" … in a
+ * table the ring names, else NULL. */
+static const char *desc_field_of(struct machine *m, uint32_t qi, uint64_t gpa, bool *in_table)
+{
+    uint32_t index;
+    const char *what = sr_classify(m, qi, gpa, &index);
+    *in_table = false;
+    if (what && !strncmp(what, "desc.", 5))
+        return what + 5;
+    what = ind_classify(m, qi, gpa, &index);
+    if (what) {
+        *in_table = true;
+        return what + 9; /* after "indirect." */
+    }
+    return NULL;
+}
+
+static void ring_side_store(struct machine *m, struct fault *f, uint64_t gpa, uint64_t *value,
+                            const char **note)
+{
+    bool in_table;
+    const char *field = desc_field_of(m, f->queue, gpa, &in_table);
+    if (!field)
+        return;
+    switch (f->kind) {
+    case FAULT_CLEAR_WRITE_FLAG:
+        if (in_table || strcmp(field, "flags") || !(*value & VIRTQ_DESC_F_WRITE) || !hit(f))
+            return;
+        *value &= ~(uint64_t)VIRTQ_DESC_F_WRITE;
+        *note = "replayed bug clear-write-flag: the response descriptor lost WRITE";
+        return;
+    case FAULT_SET_DESC_FLAGS:
+        if (in_table != f->in_table || strcmp(field, "flags") || !hit(f))
+            return;
+        *value = (*value | f->add) & ~(uint64_t)f->remove;
+        *note = "replayed bug set-desc-flags: the driver stored other descriptor flags";
+        return;
+    case FAULT_VIRT_AS_PHYS:
+        if (strcmp(field, "addr") || !hit(f))
+            return;
+        *value += f->value;
+        *note = "replayed bug virt-as-phys: the driver gave a virtual address as physical";
+        return;
+    default:
+        return;
+    }
+}
+
+void faults_after_ring_store(struct machine *m, uint64_t gpa)
+{
+    for (uint32_t i = 0; i < m->faults.n; i++) {
+        struct fault *f = &m->faults.f[i];
+        if (f->kind != FAULT_ALTER_EXPOSED_DESC || f->queue >= MMIO_NUM_QUEUES)
+            continue;
+        const struct dev_queue *q = &m->dev.q[f->queue];
+        uint32_t index;
+        const char *what = sr_classify(m, f->queue, gpa, &index);
+        if (!q->live || !what || strcmp(what, "avail.idx") || !hit(f))
+            continue;
+        /* The head of the chain just made available: avail.ring[(idx - 1) % N]. */
+        uint16_t idx, head;
+        if (!gm_read16(&m->mem, q->avail + 2, &idx) ||
+            !gm_read16(&m->mem, q->avail + 4 + 2ull * ((uint16_t)(idx - 1) % q->live_num), &head) ||
+            head >= q->live_num)
+            continue;
+        uint64_t at = q->desc + 16ull * head + f->field_off;
+        void *p = gm_ptr(&m->mem, at, f->field_size);
+        if (!p)
+            continue;
+        uint64_t v = f->value;
+        memcpy(p, &v, f->field_size); /* little-endian host, as the ring (virtio_spec.h) */
+        struct trace_event *e = machine_trace(m, TR_RING_STORE, at, v, f->field_size, NULL);
+        if (e)
+            e->note = "replayed bug alter-exposed-desc: the driver changed a descriptor it had "
+                      "already made available";
+        exposed_on_driver_store(m, at, f->field_size);
     }
 }

@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "../driver/virtio_hal.h"
+#include "exposed_snapshot.h"
+#include "legacy_layout.h"
 #include "machine.h"
 
 static struct machine *mach(void) { return machine_current(); }
@@ -125,6 +127,10 @@ static void ring_store(volatile void *p, uint64_t v, uint8_t size)
     struct trace_event *e = machine_trace(m, TR_RING_STORE, gpa, v, size, NULL);
     if (e)
         e->note = note;
+    if (gpa != UINT64_MAX) {
+        exposed_on_driver_store(m, gpa, size);
+        faults_after_ring_store(m, gpa);
+    }
 }
 
 static uint64_t ring_load(const volatile void *p, uint8_t size)
@@ -135,8 +141,11 @@ static uint64_t ring_load(const volatile void *p, uint8_t size)
     case 2: v = *(const volatile uint16_t *)p; break;
     default: v = *(const volatile uint32_t *)p; break;
     }
-    if (m && !m->cfg.checks_off)
-        machine_trace(m, TR_RING_LOAD, gm_gpa_of(&m->mem, p), v, size, NULL);
+    if (m && !m->cfg.checks_off) {
+        uint64_t gpa = gm_gpa_of(&m->mem, p);
+        machine_trace(m, TR_RING_LOAD, gpa, v, size, NULL);
+        legacy_layout_on_driver_load(m, gpa, size);
+    }
     return v;
 }
 

@@ -1,6 +1,8 @@
 /* machine.c — see machine.h. */
 #include "machine.h"
 
+#include "exposed_snapshot.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +44,7 @@ int machine_init(struct machine *m, const struct machine_config *cfg,
 void machine_destroy(struct machine *m)
 {
     gpu_device_destroy(&m->gpu);
+    exposed_free(m);
     trace_free(&m->trace);
     free(m->violations);
     gm_destroy(&m->mem);

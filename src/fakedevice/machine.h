@@ -78,6 +78,8 @@ struct machine {
         uint32_t checks;          /* times it asked */
         uint64_t last_check_at;
     } irq_wait;
+    struct exposed_state *exposed;/* copies of exposed chains (exposed_snapshot.c) */
+    bool legacy_layout_reported;  /* split.legacy.layout fired (legacy_layout.c) */
 };
 
 int machine_init(struct machine *m, const struct machine_config *cfg,

@@ -4,7 +4,11 @@
 #include <string.h>
 
 #include "../driver/virtio_spec.h"
+#include "exposed_snapshot.h"
+#include "in_order_check.h"
+#include "indirect.h"
 #include "machine.h"
+#include "phys_addr_check.h"
 
 void sr_queue_reset(struct dev_queue *q, uint32_t default_num)
 {
@@ -26,6 +30,7 @@ void sr_make_live(struct machine *m, uint32_t qi, uint64_t desc, uint64_t avail,
     q->live = desc != 0 && n != 0;
     if (!q->live)
         return;
+    exposed_on_live(m, qi);
     struct trace_event *e = machine_trace(m, TR_DEVICE, desc, n, 0, "queue live");
     if (e)
         e->queue = (uint8_t)qi;
@@ -53,6 +58,10 @@ void sr_make_live(struct machine *m, uint32_t qi, uint64_t desc, uint64_t avail,
         {"used ring", used, 4u + 8u * n},
     };
     for (int i = 0; i < 3; i++) {
+        if (pa_check_virtual(m, qi, part[i].what, part[i].at, part[i].len)) {
+            q->live = false;
+            return;
+        }
         if (!gm_contains(&m->mem, part[i].at, part[i].len)) {
             machine_break_device(m, "split.rings-in-ram", (int)qi,
                                  "queue %u: %s at 0x%llx (+%llu bytes) is not in guest RAM "
@@ -64,6 +73,57 @@ void sr_make_live(struct machine *m, uint32_t qi, uint64_t desc, uint64_t avail,
             return;
         }
     }
+}
+
+void sr_read_desc(struct machine *m, uint64_t table, uint32_t i, struct sr_desc *d)
+{
+    uint64_t da = table + 16ull * i;
+    gm_read64(&m->mem, da, &d->addr);
+    gm_read32(&m->mem, da + 8, &d->len);
+    gm_read16(&m->mem, da + 12, &d->flags);
+    gm_read16(&m->mem, da + 14, &d->next);
+}
+
+enum sr_result sr_take_desc(struct machine *m, uint32_t qi, struct sr_chain *c, uint32_t i,
+                            const struct sr_desc *d, const char *where)
+{
+    bool write = d->flags & VIRTQ_DESC_F_WRITE;
+    if (!write && c->writable) { /* QEMU: "Incorrect order for descriptors" */
+        machine_break_device(m, "split.framing.writable-after-readable", (int)qi,
+                             "queue %u: %s %u is device-readable but follows a device-writable "
+                             "one in the chain from head %u", qi, where, i, c->head);
+        return SR_BROKEN;
+    }
+    if (d->len == 0) { /* QEMU: "zero sized buffers are not allowed" */
+        machine_break_device(m, "split.desc.zero-length", (int)qi,
+                             "queue %u: %s %u has length 0", qi, where, i);
+        return SR_BROKEN;
+    }
+    if (pa_check_virtual(m, qi, "a buffer address", d->addr, d->len))
+        return SR_BROKEN;
+    if (!gm_contains(&m->mem, d->addr, d->len)) { /* QEMU: "bogus descriptor or out of resources" */
+        machine_break_device(m, "split.desc.addr-in-ram", (int)qi,
+                             "queue %u: %s %u points at 0x%llx (+%u bytes), outside guest RAM "
+                             "[0x%llx, 0x%llx)", qi, where, i, (unsigned long long)d->addr,
+                             d->len, (unsigned long long)m->mem.base,
+                             (unsigned long long)(m->mem.base + m->mem.size));
+        return SR_BROKEN;
+    }
+    if (c->nseg >= SR_MAX_SEGS) { /* QEMU: "too many write descriptors in indirect table" */
+        machine_break_device(m, "split.desc.chain-len-le-queue-size", (int)qi,
+                             "queue %u: the chain from head %u has more than %u buffers", qi,
+                             c->head, SR_MAX_SEGS);
+        return SR_BROKEN;
+    }
+    c->seg[c->nseg].gpa = d->addr;
+    c->seg[c->nseg].len = d->len;
+    c->seg[c->nseg].write = write;
+    c->nseg++;
+    if (write)
+        c->writable += d->len;
+    else
+        c->readable += d->len;
+    return SR_OK;
 }
 
 enum sr_result sr_pop(struct machine *m, uint32_t qi, struct sr_chain *c)
@@ -78,6 +138,14 @@ enum sr_result sr_pop(struct machine *m, uint32_t qi, struct sr_chain *c)
         return SR_BROKEN;
     }
     uint16_t pending = (uint16_t)(avail_idx - q->last_avail_idx);
+    uint16_t behind = (uint16_t)(q->last_avail_idx - avail_idx);
+    if (pending > n && behind < 0x8000u) { /* QEMU: "Guest moved used index from %u to %u" */
+        /* §2.6.6.1: idx went back past entries the device already took: "unexposing". */
+        machine_break_device(m, "split.avail.idx-no-decrement", (int)qi,
+                             "queue %u: avail.idx went back to %u after the device had taken "
+                             "entries up to %u", qi, avail_idx, q->last_avail_idx);
+        return SR_BROKEN;
+    }
     if (pending > n) { /* QEMU: "Guest moved used index from %u to %u" */
         machine_break_device(m, "split.avail.idx-jump", (int)qi,
                              "queue %u: avail.idx moved from %u to %u, %u entries ahead of a "
@@ -97,64 +165,48 @@ enum sr_result sr_pop(struct machine *m, uint32_t qi, struct sr_chain *c)
         return SR_BROKEN;
     }
     c->head = head;
+    c->indirect = false;
+    c->table = 0;
+    c->table_len = 0;
     c->nseg = 0;
     c->readable = c->writable = 0;
     uint32_t i = head, count = 0;
-    bool seen_write = false;
-    for (;;) {
-        if (++count > n) { /* QEMU: "Looped descriptor" */
-            machine_break_device(m, "split.desc.no-loops", (int)qi,
-                                 "queue %u: chain from head %u has more than %u descriptors: "
-                                 "it loops", qi, head, n);
-            return SR_BROKEN;
+    struct sr_desc d;
+    sr_read_desc(m, q->desc, i, &d);
+    if (d.flags & VIRTQ_DESC_F_INDIRECT) {
+        /* §2.6.5.3: the head names a table; QEMU ignores its NEXT flag and walks the table. */
+        enum sr_result r = ind_walk(m, qi, c, head, &d);
+        if (r != SR_OK)
+            return r;
+    } else {
+        for (;;) {
+            if (++count > n) { /* QEMU: "Looped descriptor" */
+                machine_break_device(m, "split.desc.no-loops", (int)qi,
+                                     "queue %u: chain from head %u has more than %u descriptors: "
+                                     "it loops", qi, head, n);
+                return SR_BROKEN;
+            }
+            ind_check_ring_desc(m, qi, i, &d);  /* INDIRECT further down: a plain buffer */
+            in_order_check_ring_next(m, qi, i, &d);
+            if (sr_take_desc(m, qi, c, i, &d, "descriptor") != SR_OK)
+                return SR_BROKEN;
+            if (!(d.flags & VIRTQ_DESC_F_NEXT))
+                break;
+            if (d.next >= n) { /* QEMU: "Desc next is %u" */
+                machine_break_device(m, "split.desc.next-in-range", (int)qi,
+                                     "queue %u: descriptor %u links to %u, but the queue has %u "
+                                     "descriptors", qi, i, d.next, n);
+                return SR_BROKEN;
+            }
+            i = d.next;
+            sr_read_desc(m, q->desc, i, &d);
         }
-        uint64_t da = q->desc + 16ull * i;
-        uint64_t addr;
-        uint32_t len;
-        uint16_t flags, next;
-        gm_read64(&m->mem, da, &addr);
-        gm_read32(&m->mem, da + 8, &len);
-        gm_read16(&m->mem, da + 12, &flags);
-        gm_read16(&m->mem, da + 14, &next);
-        bool write = flags & VIRTQ_DESC_F_WRITE;
-        if (!write && seen_write) { /* QEMU: "Incorrect order for descriptors" */
-            machine_break_device(m, "split.framing.writable-after-readable", (int)qi,
-                                 "queue %u: descriptor %u is device-readable but follows a "
-                                 "device-writable one in the chain from head %u", qi, i, head);
-            return SR_BROKEN;
-        }
-        if (len == 0) { /* QEMU: "zero sized buffers are not allowed" */
-            machine_break_device(m, "split.desc.zero-length", (int)qi,
-                                 "queue %u: descriptor %u has length 0", qi, i);
-            return SR_BROKEN;
-        }
-        if (!gm_contains(&m->mem, addr, len)) { /* QEMU: "bogus descriptor or out of resources" */
-            machine_break_device(m, "split.desc.addr-in-ram", (int)qi,
-                                 "queue %u: descriptor %u points at 0x%llx (+%u bytes), outside "
-                                 "guest RAM [0x%llx, 0x%llx)", qi, i, (unsigned long long)addr,
-                                 len, (unsigned long long)m->mem.base,
-                                 (unsigned long long)(m->mem.base + m->mem.size));
-            return SR_BROKEN;
-        }
-        seen_write |= write;
-        c->seg[c->nseg].gpa = addr;
-        c->seg[c->nseg].len = len;
-        c->seg[c->nseg].write = write;
-        c->nseg++;
-        if (write)
-            c->writable += len;
-        else
-            c->readable += len;
-        if (!(flags & VIRTQ_DESC_F_NEXT))
-            break;
-        if (next >= n) { /* QEMU: "Desc next is %u" */
-            machine_break_device(m, "split.desc.next-in-range", (int)qi,
-                                 "queue %u: descriptor %u links to %u, but the queue has %u "
-                                 "descriptors", qi, i, next, n);
-            return SR_BROKEN;
-        }
-        i = next;
     }
+    /* §2.6.5.2: at most 2^32 bytes in a chain (QEMU sums lengths in 32 bits and does not check). */
+    if (c->readable + c->writable > (1ull << 32))
+        machine_violation(m, "split.desc.chain-max-4g", (int)qi,
+                          "queue %u: the chain from head %u holds %llu bytes, more than 2^32", qi,
+                          head, (unsigned long long)(c->readable + c->writable));
     struct trace_event *e = machine_trace(m, TR_POP, head, avail_idx, 0, NULL);
     if (e) {
         e->queue = (uint8_t)qi;
@@ -187,13 +239,7 @@ void sr_push_parts(struct machine *m, uint32_t qi, uint16_t head, uint32_t len, 
         gm_write32(&m->mem, elem, head);
         gm_write32(&m->mem, elem + 4, len);
     }
-    /* §2.6.8.1: the element (and len) before the idx that publishes it. */
-    q->used_idx++;
-    if (parts & SR_PUSH_IDX)
-        gm_write16(&m->mem, q->used + 2, q->used_idx);
-    if (q->inuse)
-        q->inuse--;
-    q->pushes++;
+    /* The trace shows the two stores in the order they happen: the element, then the idx. */
     struct trace_event *e = machine_trace(m, TR_USED, elem, len, 8, NULL);
     if (e) {
         e->queue = (uint8_t)qi;
@@ -203,6 +249,19 @@ void sr_push_parts(struct machine *m, uint32_t qi, uint16_t head, uint32_t len, 
         else if (!(parts & SR_PUSH_ELEM))
             e->note = "used.idx advanced, element not written (injected device fault)";
     }
+    /* §2.6.8.1: the element (and len) before the idx that publishes it. */
+    q->used_idx++;
+    if (parts & SR_PUSH_IDX) {
+        gm_write16(&m->mem, q->used + 2, q->used_idx);
+        e = machine_trace(m, TR_DEVICE, q->used + 2, q->used_idx, 2, "used.idx");
+        if (e)
+            e->queue = (uint8_t)qi;
+    }
+    /* The device is done with the chain (a later idx store may publish it): not exposed now. */
+    exposed_on_used(m, qi, head);
+    if (q->inuse)
+        q->inuse--;
+    q->pushes++;
 }
 
 size_t sr_read(struct machine *m, const struct sr_chain *c, size_t offset, void *dst, size_t len)

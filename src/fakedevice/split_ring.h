@@ -47,6 +47,9 @@ struct sr_seg {
 
 struct sr_chain {
     uint16_t head;
+    bool indirect;                 /* the head switched to an indirect table (§2.6.5.3) */
+    uint64_t table;                /* that table's address and length in bytes */
+    uint32_t table_len;
     uint32_t nseg;
     uint64_t readable, writable;   /* total bytes */
     struct sr_seg seg[SR_MAX_SEGS];
@@ -72,6 +75,22 @@ void sr_push(struct machine *m, uint32_t qi, uint16_t head, uint32_t len);
 #define SR_PUSH_IDX 2u
 /* Write `parts` of a push, without asking the device faults (they call it to release). */
 void sr_push_parts(struct machine *m, uint32_t qi, uint16_t head, uint32_t len, unsigned parts);
+
+/* One descriptor as read from the ring or an indirect table. */
+struct sr_desc {
+    uint64_t addr;
+    uint32_t len;
+    uint16_t flags;
+    uint16_t next;
+};
+
+/* For the chain walkers (split_ring.c, indirect.c): read descriptor i of the table at `table`. */
+void sr_read_desc(struct machine *m, uint64_t table, uint32_t i, struct sr_desc *d);
+/* Check one descriptor of a chain and append its buffer to *c, as QEMU's virtqueue_map_desc
+ * (readable after writable, zero length, outside RAM: each fatal). `where` names the table in
+ * messages ("descriptor" or "indirect entry"). SR_OK or SR_BROKEN. */
+enum sr_result sr_take_desc(struct machine *m, uint32_t qi, struct sr_chain *c, uint32_t i,
+                            const struct sr_desc *d, const char *where);
 
 /* Copy from the chain's device-readable bytes starting at `offset` (iov_to_buf semantics:
  * a header may be split across descriptors). Returns the bytes copied. */

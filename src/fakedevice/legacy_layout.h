@@ -1,0 +1,18 @@
+/* legacy_layout.h — split.legacy.layout (§2.6.2): on the legacy interface the device finds the
+ * available and used rings from QueuePFN, QueueNum and QueueAlign alone, so the driver must lay
+ * its ring out by the same formula. A driver that used another layout gives itself away when it
+ * reads its used ring: the load lands outside the used ring the device writes (it polls memory
+ * the device never touches). The device model sees every ring load at the seam; the first such
+ * load on a legacy device with a live queue is recorded. QEMU cannot see loads and has no check.
+ */
+#ifndef LEGACY_LAYOUT_H
+#define LEGACY_LAYOUT_H
+
+#include <stdint.h>
+
+struct machine;
+
+/* The driver loaded `size` bytes of ring memory at gpa. */
+void legacy_layout_on_driver_load(struct machine *m, uint64_t gpa, uint32_t size);
+
+#endif /* LEGACY_LAYOUT_H */
