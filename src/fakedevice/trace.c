@@ -31,7 +31,7 @@ size_t trace_first_since(const struct trace *t, uint64_t since)
     return lo;
 }
 
-struct trace_event *trace_reserve_slow(struct trace *t)
+static struct trace_event *reserve(struct trace *t)
 {
     if (t->len >= t->limit) { /* full: keep the newest quarter (trace.h) */
         size_t keep = t->len / 4 ? t->len / 4 : 1;
@@ -50,6 +50,33 @@ struct trace_event *trace_reserve_slow(struct trace *t)
         t->cap = cap;
     }
     return &t->ev[t->len++];
+}
+
+struct trace_event *trace_record_full(struct trace *t, uint64_t time, enum trace_kind kind,
+                                      uint64_t addr, uint64_t value, uint8_t size,
+                                      const char *what)
+{
+    struct trace_event *d;
+    if (kind == TR_RING_LOAD && t->len > 0) { /* fold a repeated identical load */
+        d = &t->ev[t->len - 1];
+        if (d->kind == TR_RING_LOAD && d->addr == addr && d->value == value && d->size == size) {
+            d->count++;
+            return d;
+        }
+    }
+    if (!(d = reserve(t)))
+        return NULL;
+    d->t = time;
+    d->addr = addr;
+    d->value = value;
+    d->count = 1;
+    d->kind = (uint16_t)kind;
+    d->size = size;
+    d->queue = 0;
+    d->aux = 0;
+    d->what = what;
+    d->note = NULL;
+    return d;
 }
 
 struct trace_event *trace_add(struct trace *t, const struct trace_event *e)

@@ -62,27 +62,28 @@ void trace_init(struct trace *t, size_t limit);
 void trace_free(struct trace *t);
 /* Append (or fold into the previous identical load); returns the event or NULL on OOM. */
 struct trace_event *trace_add(struct trace *t, const struct trace_event *e);
-/* A slot at the end when the array is full (drop, grow); contents undefined. Use trace_record. */
-struct trace_event *trace_reserve_slow(struct trace *t);
+/* trace_record when the fast path cannot: the first event, a full array (drop, grow). */
+struct trace_event *trace_record_full(struct trace *t, uint64_t time, enum trace_kind kind,
+                                      uint64_t addr, uint64_t value, uint8_t size,
+                                      const char *what);
 
 /* The same as trace_add from the fields (count 1, queue 0, aux 0, note NULL): the hot path of
- * recording, inline so an event costs a few stores. */
+ * recording. Inline, and with nothing to call in the common case (room in the array), so an
+ * event costs a compare or two and a few stores; the rest is trace_record_full. */
 static inline struct trace_event *trace_record(struct trace *t, uint64_t time,
                                                enum trace_kind kind, uint64_t addr,
                                                uint64_t value, uint8_t size, const char *what)
 {
-    struct trace_event *d;
-    if (kind == TR_RING_LOAD && t->len > 0) { /* fold a repeated identical load */
-        d = &t->ev[t->len - 1];
-        if (d->kind == TR_RING_LOAD && d->addr == addr && d->value == value && d->size == size) {
-            d->count++;
-            return d;
-        }
+    if (t->len == 0 || t->len >= t->cap)
+        return trace_record_full(t, time, kind, addr, value, size, what);
+    struct trace_event *d = &t->ev[t->len - 1];
+    if (kind == TR_RING_LOAD && d->kind == TR_RING_LOAD && d->addr == addr && d->value == value &&
+        d->size == size) { /* fold a repeated identical load */
+        d->count++;
+        return d;
     }
-    if (t->len < t->cap && t->len < t->limit)
-        d = &t->ev[t->len++];
-    else if (!(d = trace_reserve_slow(t)))
-        return NULL;
+    d++;
+    t->len++;
     /* Field by field, not a copy of a struct built on the stack: the copy's wide loads would
      * wait for the narrow stores that built it (a store-forwarding stall on every event). */
     d->t = time;
