@@ -138,7 +138,9 @@ def main():
             q_note = f"n/a (QEMU run failed: {e})"
 
     def vs(t, q):
-        return f"{q / t:.0f}x" if q and t > 0 else "n/a"
+        if not q or t <= 0:
+            return "n/a"
+        return f"{q / t:.1f}x" if q / t < 10 else f"{q / t:.0f}x"
 
     def row(what, w, c):
         print(f"| {what} | {w * 1e3:.2f} | {c * 1e3:.2f} | {vs(w, q_exit)} | {vs(c, q_cpu)} |")
