@@ -13,10 +13,10 @@ if ! command -v valgrind >/dev/null; then
 fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-ir() { # mode n -> total instructions
-  valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.out" "$build/vqsim-bench" --count "$1" "$2" \
+ir() { # mode n -> total instructions (the profile stays in $tmp/cg.MODE.N)
+  valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.$1.$2" "$build/vqsim-bench" --count "$1" "$2" \
     2>"$tmp/err" >/dev/null || { cat "$tmp/err" >&2; exit 1; }
-  sed -n 's/^summary: *//p; s/^totals: *//p' "$tmp/cg.out" | head -1
+  sed -n 's/^summary: *//p; s/^totals: *//p' "$tmp/cg.$1.$2" | head -1
 }
 n1=2000 n2=12000
 declare -A per
@@ -34,3 +34,16 @@ awk -v f="${per[floor]}" -v off="${per[off]}" -v on="${per[on]}" 'BEGIN {
   printf "| driver + model, checks off | %d | 1.00x | %.1fx |\n", off, off / f
   printf "| driver + model, checks on | %d | %.2fx | %.1fx |\n", on, on / off, on / f
 }'
+if command -v callgrind_annotate >/dev/null; then
+  echo
+  echo "checks on, where the instructions go (self cost per round trip, set-up included over $n2):"
+  echo
+  echo "| function | instructions / round trip |"
+  echo "|---|---:|"
+  callgrind_annotate "$tmp/cg.on.$n2" 2>/dev/null |
+    awk -v n="$n2" '/file:function/ {go = 1; next}
+      go && /^ *[0-9,]+ / { c = $1; gsub(",", "", c); line = $0; sub(/ \[.*$/, "", line);
+        sub(/^.*:/, "", line); if (c / n >= 40) printf "| %s | %d |\n", line, c / n }' |
+    head -12
+fi
+
