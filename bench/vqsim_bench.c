@@ -83,6 +83,7 @@ struct rig {
     struct machine m;
     struct vmmio mmio;
     struct virtq vq;
+    struct virtq ctrl; /* queue 0, set up through the registers when queue 1 is made directly */
     void *buf;
     uint64_t buf_phys;
 };
@@ -117,7 +118,12 @@ static void rig_init(struct rig *r, const struct rig_opts *o)
             die("vmmio_setup_queue", rc);
     } else {
         /* Past QueueNumMax (1024, as QEMU): the driver builds the ring and the device side is
-         * made live directly, as if the device allowed the size. */
+         * made live directly, as if the device allowed the size. The control queue is set up
+         * the ordinary way, so DRIVER_OK finds a queue handed to the device (§3.1.1 step 7). */
+        rc = vmmio_setup_queue(&r->mmio, &r->ctrl, VIRTIO_GPU_QUEUE_CONTROL, 64,
+                               VQ_LAYOUT_SEPARATE, 4096);
+        if (rc)
+            die("vmmio_setup_queue (control)", rc);
         rc = vq_create(&r->vq, VIRTIO_GPU_QUEUE_CURSOR, (uint16_t)o->qsize, VQ_LAYOUT_SEPARATE, 0);
         if (rc)
             die("vq_create", rc);
@@ -169,8 +175,12 @@ static double rig_round_trips(struct rig *r, unsigned chain, uint64_t n)
     }
     double t = now_s() - t0;
     uint32_t pops = r->m.dev.q[VIRTIO_GPU_QUEUE_CURSOR].pops - pops0;
-    if (pops != (uint32_t)n || r->m.n_violations || r->m.dev.broken)
+    if (pops != (uint32_t)n || r->m.n_violations || r->m.dev.broken) {
+        for (uint32_t i = 0; i < r->m.n_violations; i++)
+            fprintf(stderr, "vqsim-bench: violation %s: %s\n", r->m.violations[i].rule->id,
+                    r->m.violations[i].message);
         die("round trip outcome (pops, violations)", (int)r->m.n_violations);
+    }
     return t;
 }
 

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "../fakedevice/rules.h"
+#include "coverage.h"
 #include "explain.h"
 #include "parallel.h"
 #include "runner.h"
@@ -17,7 +18,7 @@
 
 static const char usage[] =
     "usage: vqsim run [--json FILE] [--png DIR] [-j N] [-v] SCENARIO.yaml...\n"
-    "       vqsim rules\n"
+    "       vqsim rules [--coverage]\n"
     "       vqsim explain RULE-ID | --layout N [--legacy ALIGN]\n"
     "       vqsim --help | --version\n"
     "\n"
@@ -31,17 +32,30 @@ static const char usage[] =
     "                JSON are the same as with -j 1, in scenario order\n"
     "  -v            print violations and diagnosis for passing scenarios too\n"
     "rules    list the rule catalogue (spec/rules.yaml) with section and status\n"
+    "  --coverage    per area: observable driver MUST rules, how many checked, how many proven\n"
     EXPLAIN_USAGE
     "\n"
     "exit status: 0 all expectations held, 1 some did not, 2 usage or scenario error\n";
 
-static int cmd_rules(void)
+static int cmd_rules(int argc, char **argv)
 {
     char err[512];
+    bool coverage = false;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--coverage") != 0) {
+            fprintf(stderr, "vqsim: unknown option '%s'\n%s", argv[i], usage);
+            return 2;
+        }
+        coverage = true;
+    }
     const struct rule_catalogue *c = rules_builtin(err, sizeof(err));
     if (!c) {
         fprintf(stderr, "vqsim: %s\n", err);
         return 2;
+    }
+    if (coverage) {
+        coverage_print(stdout, c);
+        return 0;
     }
     unsigned checked = 0;
     for (size_t i = 0; i < c->n; i++) {
@@ -187,7 +201,7 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "run"))
         return cmd_run(argc - 2, argv + 2);
     if (!strcmp(argv[1], "rules"))
-        return cmd_rules();
+        return cmd_rules(argc - 2, argv + 2);
     if (!strcmp(argv[1], "explain"))
         return cmd_explain(argc - 2, argv + 2, stdout, stderr);
     fprintf(stderr, "vqsim: unknown command '%s'\n%s", argv[1], usage);

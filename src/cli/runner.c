@@ -8,6 +8,7 @@
 
 #include "../driver/gpu_fb.h"
 #include "../driver/virtio_hal.h"
+#include "../fakedevice/access_checks.h"
 #include "../util/sha256.h"
 #include "png_writer.h"
 #include "test_pattern.h"
@@ -667,11 +668,16 @@ int run_scenario(const struct scenario *sc, const struct run_options *o, struct 
         .transport_version = sc->transport_version, .display_width = sc->display_width,
         .display_height = sc->display_height, .device_latency_ns = sc->latency_ns,
         .n_extra_scanouts = sc->n_extra_scanouts,
-        .profile = PROFILE_QEMU, .offer_add = sc->device_offer,
+        .profile = sc->profile == 1 ? PROFILE_STRICT : PROFILE_QEMU, .offer_add = sc->device_offer,
         .offer_remove = sc->device_withhold};
     memcpy(cfg.place, sc->place, sizeof(cfg.place));
     memcpy(cfg.extra_width, sc->extra_width, sizeof(cfg.extra_width));
     memcpy(cfg.extra_height, sc->extra_height, sizeof(cfg.extra_height));
+    cfg.magic = sc->magic;
+    cfg.version_shown = sc->version_shown;
+    cfg.device_id_set = sc->device_id_set;
+    cfg.device_id = sc->device_id;
+    cfg.config_change_after = sc->config_change_after;
     if (!cat || machine_init(&r->m, &cfg, cat) != 0) {
         failure(r, "cannot build the machine: %s", cat ? "out of memory" : err);
         return -1;
@@ -729,6 +735,7 @@ int run_scenario(const struct scenario *sc, const struct run_options *o, struct 
     }
     /* Let the device finish whatever is still due (a late answer still lands in the trace). */
     machine_advance(&r->m, r->m.now + sc->latency_ns);
+    access_checks_finish(&r->m);
     machine_set_current(NULL);
 
     /* The outcome: the strongest symptom the driver saw, else violations, else ok. */

@@ -150,7 +150,8 @@ static int get_features(struct ctx *c, const struct ynode *map, const char *key,
 static int parse_device(struct ctx *c, const struct ynode *d, struct scenario *s)
 {
     static const char *const keys[] = {"transport", "profile", "display", "latency_us", "ram",
-                                       "mmio_base", "offer", "withhold", NULL};
+                                       "mmio_base", "offer", "withhold", "magic", "version",
+                                       "device_id", "config_change", NULL};
     if (check_keys(c, d, "device", keys))
         return -1;
     static const char *const transports[] = {"legacy", "modern", NULL};
@@ -161,10 +162,29 @@ static int parse_device(struct ctx *c, const struct ynode *d, struct scenario *s
     if (choose(c, d, "transport", transports, &tr))
         return -1;
     s->transport_version = (uint32_t)tr + 1;
-    static const char *const profiles[] = {"qemu", NULL};
+    static const char *const profiles[] = {"qemu", "strict", NULL};
     int prof = 0;
     if (choose(c, d, "profile", profiles, &prof))
         return -1;
+    s->profile = (uint32_t)prof;
+    if (get_u32(c, d, "magic", 1, UINT32_MAX, &s->magic) ||
+        get_u32(c, d, "version", 1, UINT32_MAX, &s->version_shown))
+        return -1;
+    if (ymap_get(d, "device_id")) {
+        s->device_id_set = true;
+        if (get_u32(c, d, "device_id", 0, UINT32_MAX, &s->device_id))
+            return -1;
+    }
+    const struct ynode *cc = ymap_get(d, "config_change");
+    if (cc) {
+        static const char *const ck[] = {"after_reads", NULL};
+        if (check_keys(c, cc, "device.config_change", ck))
+            return -1;
+        if (!ymap_get(cc, "after_reads"))
+            return fail(c, cc, "config_change needs 'after_reads'");
+        if (get_u32(c, cc, "after_reads", 1, 1000000, &s->config_change_after))
+            return -1;
+    }
     const struct ynode *disp = ymap_get(d, "display");
     if (disp && disp->kind == YN_SEQ) { /* one mode per scanout */
         if (disp->n == 0 || disp->n > VIRTIO_GPU_MAX_SCANOUTS)
@@ -260,6 +280,34 @@ static int parse_driver(struct ctx *c, const struct ynode *d, struct scenario *s
     if (fe && !yscalar_bool(fe, &s->fences))
         return fail(c, fe, "'fences' must be true or false");
     return get_features(c, d, "features", &s->driver_features);
+}
+
+/* A register: its §4.2.2 name, "Config+0xN" (device config space), or an offset (0x72: the
+ * added-access bugs reach undefined and unaligned offsets too). */
+static int parse_reg(struct ctx *c, const struct ynode *map, const char *key, uint32_t *off)
+{
+    const struct ynode *n = ymap_get(map, key);
+    uint64_t v;
+    if (!n || n->kind != YN_SCALAR)
+        return fail(c, n ? n : map, "'%s' must be a register name or offset", key);
+    int named = mmio_reg_offset(n->str);
+    if (named >= 0) {
+        *off = (uint32_t)named;
+        return 0;
+    }
+    if (!strncmp(n->str, "Config+", 7)) {
+        char *end = NULL;
+        unsigned long cv = strtoul(n->str + 7, &end, 0);
+        if (end && !*end && end != n->str + 7 && cv < VIRTIO_MMIO_WINDOW_SIZE - VIRTIO_MMIO_CONFIG) {
+            *off = VIRTIO_MMIO_CONFIG + (uint32_t)cv;
+            return 0;
+        }
+    } else if (yscalar_u64(n, &v) && v < VIRTIO_MMIO_WINDOW_SIZE) {
+        *off = (uint32_t)v;
+        return 0;
+    }
+    return fail(c, n, "unknown register '%s' (a name such as QueueNotify, Config+0x4, or an "
+                      "offset below 0x%x)", n->str, VIRTIO_MMIO_WINDOW_SIZE);
 }
 
 /* A list of descriptor flag names (NEXT, WRITE, INDIRECT) into bits. */
@@ -428,6 +476,67 @@ static int parse_bug(struct ctx *c, const struct ynode *b, struct scenario *s)
             get_u32(c, a, "nth", 0, 1000000, &f->nth) ||
             get_u32(c, a, "queue", 0, MMIO_NUM_QUEUES - 1, &f->queue))
             return -1;
+    } else if (!strcmp(kind, "skip-mmio-read")) {
+        static const char *const k[] = {"reg", "value", "nth", NULL};
+        if (check_keys(c, a, kind, k))
+            return -1;
+        if (!ymap_get(a, "reg") || !ymap_get(a, "value"))
+            return fail(c, a, "skip-mmio-read needs 'reg' and 'value'");
+        f->kind = FAULT_SKIP_MMIO_READ;
+        f->label = "skip-mmio-read";
+        if (parse_reg(c, a, "reg", &f->reg) || get_u64(c, a, "value", 0, UINT32_MAX, &f->value) ||
+            get_u32(c, a, "nth", 0, 1000000, &f->nth))
+            return -1;
+    } else if (!strcmp(kind, "add-mmio-write") || !strcmp(kind, "add-mmio-read") ||
+               !strcmp(kind, "delay-mmio-write")) {
+        bool add_w = !strcmp(kind, "add-mmio-write"), delay = kind[0] == 'd';
+        static const char *const kw[] = {"reg", "value", "after", NULL};
+        static const char *const kr[] = {"reg", "after", NULL};
+        static const char *const kd[] = {"reg", "nth", "after", NULL};
+        if (check_keys(c, a, kind, add_w ? kw : delay ? kd : kr))
+            return -1;
+        if (!ymap_get(a, "reg") || (add_w && !ymap_get(a, "value")) ||
+            (delay && !ymap_get(a, "after")))
+            return fail(c, a, "%s needs %s", kind,
+                        add_w ? "'reg' and 'value'" : delay ? "'reg' and 'after'" : "'reg'");
+        f->kind = add_w ? FAULT_ADD_MMIO_WRITE : delay ? FAULT_DELAY_MMIO_WRITE
+                                                       : FAULT_ADD_MMIO_READ;
+        f->label = add_w ? "add-mmio-write" : delay ? "delay-mmio-write" : "add-mmio-read";
+        if (parse_reg(c, a, "reg", &f->reg) || get_u64(c, a, "value", 0, UINT32_MAX, &f->value) ||
+            get_u32(c, a, "nth", 1, 1000000, &f->nth))
+            return -1;
+        const struct ynode *af = ymap_get(a, "after");
+        if (af) {
+            static const char *const ka[] = {"reg", "nth", "op", NULL};
+            static const char *const ops[] = {"write", "read", NULL};
+            int op = 0;
+            if (check_keys(c, af, "after", ka))
+                return -1;
+            if (!ymap_get(af, "reg"))
+                return fail(c, af, "after needs 'reg' (the access after which it happens)");
+            f->has_after = true;
+            f->after_nth = 1;
+            if (parse_reg(c, af, "reg", &f->after_reg) ||
+                get_u32(c, af, "nth", 1, 1000000, &f->after_nth) || choose(c, af, "op", ops, &op))
+                return -1;
+            f->after_read = op == 1;
+        }
+    } else if (!strcmp(kind, "skip-status-bit")) {
+        static const char *const k[] = {"bit", NULL};
+        static const char *const bits[] = {"ACKNOWLEDGE", "DRIVER", "FEATURES_OK", "DRIVER_OK",
+                                           NULL};
+        static const uint32_t bitval[] = {VIRTIO_STATUS_ACKNOWLEDGE, VIRTIO_STATUS_DRIVER,
+                                          VIRTIO_STATUS_FEATURES_OK, VIRTIO_STATUS_DRIVER_OK};
+        int bit = -1;
+        if (check_keys(c, a, kind, k))
+            return -1;
+        if (!ymap_get(a, "bit"))
+            return fail(c, a, "skip-status-bit needs 'bit'");
+        if (choose(c, a, "bit", bits, &bit))
+            return -1;
+        f->kind = FAULT_SKIP_STATUS_BIT;
+        f->label = "skip-status-bit";
+        f->value = bitval[bit];
     } else {
         int rc = parse_ring_bug(c, kind, a, f);
         if (rc < 0)
@@ -435,7 +544,8 @@ static int parse_bug(struct ctx *c, const struct ynode *b, struct scenario *s)
         if (rc > 0)
             return fail(c, ymap_key(b, 0),
                         "unknown bug '%s' (expected drop-mmio-write, rewrite-mmio-write, "
-                        "rewrite-mmio-read, redirect-mmio-write, rewrite-ring-store, "
+                        "rewrite-mmio-read, redirect-mmio-write, skip-mmio-read, add-mmio-write, "
+                        "add-mmio-read, delay-mmio-write, skip-status-bit, rewrite-ring-store, "
                         "clear-write-flag, set-desc-flags, virt-as-phys or alter-exposed-desc)",
                         kind);
     }

@@ -90,6 +90,11 @@ struct scenario {
     char *description;
     /* device */
     uint32_t transport_version;  /* 1 legacy, 2 modern */
+    uint32_t profile;            /* enum machine_profile: 0 qemu, 1 strict */
+    uint32_t magic, version_shown;   /* what MagicValue / Version read (0: as QEMU) */
+    bool device_id_set;
+    uint32_t device_id;
+    uint32_t config_change_after;    /* config changes after this many config reads (0 never) */
     uint32_t display_width, display_height;
     uint32_t n_extra_scanouts;
     uint32_t extra_width[15], extra_height[15];

@@ -272,7 +272,7 @@ void verdict_json_scenario(struct jw *w, const struct scenario *s, const struct 
     jw_obj_begin(w);
     jw_kstr(w, "transport", s->transport_version == 1 ? "legacy" : "modern");
     jw_ku64(w, "version", s->transport_version);
-    jw_kstr(w, "profile", "qemu");
+    jw_kstr(w, "profile", s->profile == 1 ? "strict" : "qemu");
     json_features(w, "offered", r->machine_ok ? r->m.dev.host_features : 0);
     json_features(w, "negotiated", r->machine_ok ? r->m.dev.guest_features : 0);
     jw_key(w, "display");

@@ -86,6 +86,8 @@ int vmmio_negotiate(struct vmmio *d, uint64_t wanted)
         }
         wanted |= 1ull << VIRTIO_F_VERSION_1;
     }
+    if (d->version == 1) /* §6.3: a transitional driver accepts ANY_LAYOUT from a legacy device */
+        wanted |= 1ull << VIRTIO_F_ANY_LAYOUT;
     uint64_t accept = wanted & offered; /* §2.2.1: never accept what was not offered */
     d->features = accept;
     wr(d, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
@@ -96,7 +98,12 @@ int vmmio_negotiate(struct vmmio *d, uint64_t wanted)
     wr(d, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(accept >> 32));
     set_status(d, VIRTIO_STATUS_FEATURES_OK); /* step 5 */
     /* Step 6: the device may refuse the subset; it says so by not keeping the bit. */
-    if (!(rd(d, VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_FEATURES_OK)) {
+    uint32_t st = rd(d, VIRTIO_MMIO_STATUS);
+    if (!(st & VIRTIO_STATUS_FEATURES_OK)) {
+        /* FAILED goes on top of the Status the device kept: the refused FEATURES_OK was never
+         * set, and a write that sets it again is refused again (QEMU drops the whole write), so
+         * the device would never learn that the driver gave up (§3.1.1). */
+        d->status = (uint8_t)(st & (VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER));
         vmmio_fail(d);
         return VIRTIO_ERR_FEATURES;
     }

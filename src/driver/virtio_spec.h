@@ -32,7 +32,7 @@
 #define VIRTIO_F_RING_PACKED 34u
 #define VIRTIO_F_IN_ORDER 35u
 #define VIRTIO_F_ORDER_PLATFORM 36u
-#define VIRTIO_F_SR_IOV 37u
+#define VIRTIO_F_SR_IOV 37u             /* PCI only (§6) */
 
 /* ---- §2.6.5 The virtqueue descriptor table ------------------------------------------------- */
 #define VIRTQ_DESC_F_NEXT 1u

@@ -12,6 +12,18 @@
  *                       the K-th driver store to ring field F (desc.addr, desc.len, desc.flags,
  *                       desc.next, avail.flags, avail.idx, avail.ring, used.flags, and
  *                       indirect.addr/len/flags/next in a table a ring descriptor names) stores V
+ *   skip-mmio-read      {reg: NAME, value: V, nth: K} the driver never makes the K-th read of NAME
+ *                       (the device does not see it); it goes on as if it had read V
+ *   add-mmio-write      {reg: NAME|OFFSET, value: V, after: {reg: R, nth: K, op: write|read}}
+ *   add-mmio-read       {reg: NAME|OFFSET, after: {...}}
+ *                       an extra access the driver makes right after its K-th write (or read) of
+ *                       R; without `after`, before the driver's first access
+ *   delay-mmio-write    {reg: NAME, nth: K, after: {reg: R, nth: J, op: write|read}}
+ *                       the K-th write to NAME is held back and made right after the anchor: two
+ *                       writes change places
+ *   skip-status-bit     {bit: ACKNOWLEDGE|DRIVER|FEATURES_OK|DRIVER_OK}
+ *                       the driver never sets that Status bit, and believes it did (its Status
+ *                       reads show the bit once it meant to set it)
  * Ring-side bugs, named for what the buggy driver does (nth counts the stores they name):
  *   clear-write-flag    {nth: K, queue: Q}          the K-th ring desc.flags store that carries
  *                       WRITE stores it without WRITE (the response buffer looks device-readable)
@@ -24,7 +36,8 @@
  *   alter-exposed-desc  {field: addr|len|flags|next, value: V, nth: K, queue: Q}
  *                       right after the K-th avail.idx store, the driver stores V into that field
  *                       of the head descriptor of the chain it just made available
- * nth 0 means every occurrence. Each rewritten access is marked in the trace.
+ * nth 0 means every occurrence. Anchors count only the driver's own accesses. Each rewritten or
+ * added access is marked in the trace.
  */
 #ifndef FAULTS_H
 #define FAULTS_H
@@ -40,6 +53,11 @@ enum fault_kind {
     FAULT_REWRITE_MMIO_READ,
     FAULT_REWRITE_RING_STORE,
     FAULT_REDIRECT_MMIO_WRITE,
+    FAULT_SKIP_MMIO_READ,
+    FAULT_ADD_MMIO_WRITE,
+    FAULT_ADD_MMIO_READ,
+    FAULT_DELAY_MMIO_WRITE,
+    FAULT_SKIP_STATUS_BIT,
     /* ring-side bugs (see above) */
     FAULT_CLEAR_WRITE_FLAG,
     FAULT_SET_DESC_FLAGS,
@@ -60,6 +78,13 @@ struct fault {
     uint32_t seen;         /* occurrences so far */
     uint32_t fired;
     const char *label;     /* static: "drop-mmio-write" … (for the trace) */
+    /* add-/delay-: the anchor access after which the access is made */
+    bool has_after;        /* false: before the driver's first MMIO access */
+    bool after_read;       /* anchor is a read (default: a write) */
+    uint32_t after_reg, after_nth, after_seen;
+    bool held;             /* delay-mmio-write: a write is held back */
+    uint32_t held_value;
+    bool bit_meant;        /* skip-status-bit: the driver's last Status write meant to set it */
     /* ring-side bugs */
     bool in_table;         /* set-desc-flags: stores into an indirect table, not the ring */
     uint16_t add, remove;  /* set-desc-flags: descriptor flag bits */
@@ -70,6 +95,7 @@ struct fault {
 struct fault_list {
     struct fault f[FAULT_MAX];
     uint32_t n;
+    bool started;          /* the driver made its first MMIO access */
 };
 
 /* The ring field names rewrite-ring-store accepts (NULL-terminated). */
@@ -83,6 +109,19 @@ extern const char fault_note_dropped[];
 bool faults_mmio_write(struct machine *m, uint32_t *off, uint32_t *value, const char **note);
 /* Apply to an MMIO read: *value (what the device returned) may be rewritten. */
 void faults_mmio_read(struct machine *m, uint32_t off, uint32_t *value, const char **note);
+/* The accesses a replayed bug adds (add-mmio-*, delay-mmio-write), made by the bus. */
+typedef void (*fault_bus_write_fn)(struct machine *m, uint32_t off, uint32_t value,
+                                   const char *note);
+typedef void (*fault_bus_read_fn)(struct machine *m, uint32_t off, const char *note);
+/* Before a driver access (the first one gets the `after`-less additions) and after it (additions
+ * and held writes anchored on it). */
+void faults_before_access(struct machine *m, fault_bus_write_fn wr, fault_bus_read_fn rd);
+void faults_after_access(struct machine *m, uint32_t off, bool write, fault_bus_write_fn wr,
+                         fault_bus_read_fn rd);
+/* True when a replayed bug removes this driver read (skip-mmio-read): *value is what the driver
+ * gets instead. */
+bool faults_skip_mmio_read(struct machine *m, uint32_t off, uint32_t *value, const char **note);
+
 /* Apply to a driver ring store at gpa: *value may be rewritten. */
 void faults_ring_store(struct machine *m, uint64_t gpa, uint64_t *value, const char **note);
 

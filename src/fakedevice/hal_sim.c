@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "../driver/virtio_hal.h"
+#include "access_checks.h"
 #include "exposed_snapshot.h"
 #include "legacy_layout.h"
 #include "machine.h"
@@ -25,6 +26,58 @@ static bool in_window(const struct machine *m, uintptr_t addr)
     return addr >= m->cfg.mmio_base && addr - m->cfg.mmio_base < VIRTIO_MMIO_WINDOW_SIZE;
 }
 
+/* A register read that reaches the device: the device answers, the rule checks see it (with the
+ * device's value), then a replayed bug may change what the driver gets. */
+static uint32_t bus_read(struct machine *m, uint32_t off, const char *bug_note, bool from_driver)
+{
+    const char *note = NULL;
+    uint32_t v = 0;
+    if (off % 4)
+        note = "ignored: unaligned register access";
+    else
+        v = mmio_device_read(m, off, &note);
+    access_checks_read(m, off, v);
+    if (from_driver)
+        faults_mmio_read(m, off, &v, &note);
+    struct trace_event *e = machine_trace(m, TR_MMIO_READ, off, v, 4, mmio_reg_name(off));
+    if (e)
+        e->note = bug_note ? bug_note : note;
+    mmio_device_read_done(m, off); /* after the read, in the trace too */
+    return v;
+}
+
+/* A register write that reaches the device (after any replayed-bug rewrite). The rule checks see
+ * it first; in the strict profile they may have the device ignore it. */
+static void bus_write(struct machine *m, uint32_t off, uint32_t value, const char *note)
+{
+    /* Record first, so the trace shows the write before whatever the device does about it;
+     * keep the index, as the array may grow while the device works. */
+    struct trace_event *e = machine_trace(m, TR_MMIO_WRITE, off, value, 4, mmio_reg_name(off));
+    /* Run-wide event number: the trace may also drop its oldest events meanwhile (trace.h). */
+    uint64_t seq = e ? m->trace.dropped + (uint64_t)(e - m->trace.ev) : UINT64_MAX;
+    const char *dev_note = NULL;
+    if (!access_checks_write(m, off, value, &dev_note))
+        ; /* the strict profile ignores it; dev_note says why */
+    else if (off % 4)
+        dev_note = "ignored: unaligned register access";
+    else
+        mmio_device_write(m, off, value, &dev_note);
+    if (seq != UINT64_MAX && seq >= m->trace.dropped)
+        m->trace.ev[seq - m->trace.dropped].note = dev_note ? dev_note : note;
+}
+
+static void added_write(struct machine *m, uint32_t off, uint32_t value, const char *note)
+{
+    machine_advance(m, m->now + MMIO_ACCESS_NS);
+    bus_write(m, off, value, note);
+}
+
+static void added_read(struct machine *m, uint32_t off, const char *note)
+{
+    machine_advance(m, m->now + MMIO_ACCESS_NS);
+    (void)bus_read(m, off, note, false);
+}
+
 uint32_t vhal_mmio_read32(uintptr_t addr)
 {
     struct machine *m = mach();
@@ -38,16 +91,15 @@ uint32_t vhal_mmio_read32(uintptr_t addr)
         return 0xffffffffu;
     }
     uint32_t off = (uint32_t)(addr - m->cfg.mmio_base);
+    faults_before_access(m, added_write, added_read);
     const char *note = NULL;
     uint32_t v = 0;
-    if (off % 4)
-        note = "ignored: unaligned register access";
-    else
-        v = mmio_device_read(m, off, &note);
-    faults_mmio_read(m, off, &v, &note);
-    struct trace_event *e = machine_trace(m, TR_MMIO_READ, off, v, 4, mmio_reg_name(off));
-    if (e)
-        e->note = note;
+    if (faults_skip_mmio_read(m, off, &v, &note)) {
+        machine_trace(m, TR_DEVICE, off, v, 4, note);
+    } else {
+        v = bus_read(m, off, NULL, true);
+        faults_after_access(m, off, false, added_write, added_read);
+    }
     return v;
 }
 
@@ -64,22 +116,18 @@ void vhal_mmio_write32(uintptr_t addr, uint32_t value)
         return;
     }
     uint32_t off = (uint32_t)(addr - m->cfg.mmio_base);
+    faults_before_access(m, added_write, added_read);
     const char *note = NULL;
+    uint32_t driver_off = off; /* the anchor is the register the driver meant */
     bool keep = faults_mmio_write(m, &off, &value, &note);
-    /* Record first, so the trace shows the write before whatever the device does about it;
-     * keep the index, as the array may grow while the device works. */
-    struct trace_event *e = machine_trace(m, TR_MMIO_WRITE, off, value, 4, mmio_reg_name(off));
-    /* Run-wide event number: the trace may also drop its oldest events meanwhile (trace.h). */
-    uint64_t seq = e ? m->trace.dropped + (uint64_t)(e - m->trace.ev) : UINT64_MAX;
-    const char *dev_note = NULL;
-    if (!keep)
-        dev_note = note;
-    else if (off % 4)
-        dev_note = "ignored: unaligned register access";
-    else
-        mmio_device_write(m, off, value, &dev_note);
-    if (seq != UINT64_MAX && seq >= m->trace.dropped)
-        m->trace.ev[seq - m->trace.dropped].note = dev_note ? dev_note : note;
+    if (keep) {
+        bus_write(m, off, value, note);
+    } else {
+        struct trace_event *e = machine_trace(m, TR_MMIO_WRITE, off, value, 4, mmio_reg_name(off));
+        if (e)
+            e->note = note;
+    }
+    faults_after_access(m, driver_off, true, added_write, added_read);
 }
 
 void *vhal_dma_alloc(size_t size, size_t align, enum vhal_dma_use use, uint64_t *phys)

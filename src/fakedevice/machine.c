@@ -35,6 +35,13 @@ int machine_init(struct machine *m, const struct machine_config *cfg,
     }
     mmio_device_init(&m->dev, cfg->transport_version);
     m->dev.host_features = (m->dev.host_features | cfg->offer_add) & ~cfg->offer_remove;
+    if (cfg->magic)
+        m->dev.magic = cfg->magic;
+    if (cfg->version_shown)
+        m->dev.version_shown = cfg->version_shown;
+    if (cfg->device_id_set)
+        m->dev.device_id = cfg->device_id;
+    m->dev.config_change_after = cfg->config_change_after;
     gpu_device_init(&m->gpu, cfg->display_width, cfg->display_height);
     for (uint32_t i = 0; i < cfg->n_extra_scanouts && i < 15; i++)
         gpu_device_add_scanout(&m->gpu, cfg->extra_width[i], cfg->extra_height[i]);

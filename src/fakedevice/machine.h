@@ -12,18 +12,25 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "config_checks.h"
 #include "device_faults.h"
 #include "faults.h"
 #include "gpu_device.h"
 #include "guest_memory.h"
+#include "mmio_checks.h"
 #include "mmio_device.h"
 #include "rules.h"
 #include "split_ring.h"
+#include "status_checks.h"
 #include "trace.h"
 
 #define MACHINE_MAX_VIOLATIONS 256
 
-enum machine_profile { PROFILE_QEMU = 0 };
+/* How the device reacts to a driver's mistake. Both record every violation.
+ *   PROFILE_QEMU    exactly as QEMU 7.2 (ignore, clamp, or break the device)
+ *   PROFILE_STRICT  as the spec lets a conforming device: refuse FEATURES_OK for a subset it
+ *                   cannot accept, ignore accesses the driver must not make */
+enum machine_profile { PROFILE_QEMU = 0, PROFILE_STRICT = 1 };
 
 struct violation {
     const struct rule *rule;
@@ -50,6 +57,13 @@ struct machine_config {
     uint64_t place[4];            /* pinned first allocation per vhal_dma_use, 0 = default */
     uint64_t offer_add;           /* feature bits offered beyond QEMU's defaults */
     uint64_t offer_remove;        /* feature bits QEMU offers that this device withholds */
+    /* What the device shows, to make the probe rules fire (0 = as QEMU): */
+    uint32_t magic;               /* MagicValue */
+    uint32_t version_shown;       /* Version (the register file still behaves as transport_version) */
+    bool device_id_set;
+    uint32_t device_id;           /* DeviceID */
+    uint32_t config_change_after; /* change the config (display event) after this many config
+                                     reads; 0 = never */
     size_t trace_limit;           /* events the trace keeps (0 = TRACE_DEFAULT_LIMIT) */
     /* Benchmarks only (bench/), never set by a scenario: the trace records nothing and ring
      * stores skip the replayed-bug lookup. The model still pops, pushes and refuses what would be
@@ -80,6 +94,10 @@ struct machine {
     } irq_wait;
     struct exposed_state *exposed;/* copies of exposed chains (exposed_snapshot.c) */
     bool legacy_layout_reported;  /* split.legacy.layout fired (legacy_layout.c) */
+    /* the register-file rule checks (access_checks.h) */
+    struct status_check_state status_checks;
+    struct mmio_check_state mmio_checks;
+    struct config_check_state config_checks;
 };
 
 int machine_init(struct machine *m, const struct machine_config *cfg,

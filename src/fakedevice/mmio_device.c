@@ -113,6 +113,8 @@ void mmio_device_init(struct mmio_device *d, uint32_t version)
     memset(d, 0, sizeof(*d));
     d->version = version;
     d->device_id = VIRTIO_ID_GPU;
+    d->magic = VIRTIO_MMIO_MAGIC;
+    d->version_shown = version;
     /* What QEMU's virtio-gpu-device offers on mmio: EDID, NOTIFY_ON_EMPTY, ANY_LAYOUT,
      * INDIRECT_DESC, EVENT_IDX, and VERSION_1 only on the modern transport. */
     d->host_features = (1ull << VIRTIO_GPU_F_EDID) | (1ull << VIRTIO_F_NOTIFY_ON_EMPTY) |
@@ -164,8 +166,14 @@ static void break_device(struct machine *m, const char *rule_id, const char *fau
 void mmio_device_notify_config(struct machine *m)
 {
     struct mmio_device *d = &m->dev;
-    if (!(d->status & VIRTIO_STATUS_DRIVER_OK))
-        return; /* QEMU: no configuration interrupt before DRIVER_OK */
+    if (!(d->status & VIRTIO_STATUS_DRIVER_OK)) {
+        /* QEMU: no configuration interrupt before DRIVER_OK, and no new generation either. A
+         * conforming device moves ConfigGeneration whenever a driver could read a torn
+         * configuration (§4.2.2.1): the strict profile does. */
+        if (m->cfg.profile == PROFILE_STRICT)
+            d->config_generation++;
+        return;
+    }
     d->config_generation++;
     raise_config_irq(m);
 }
@@ -183,6 +191,19 @@ const char mmio_note_reset[] = "device reset";
 void mmio_device_fault_break(struct machine *m, const char *fault)
 {
     break_device(m, NULL, fault, true); /* the fault is "set NEEDS_RESET": on any version */
+}
+
+void mmio_device_read_done(struct machine *m, uint32_t off)
+{
+    struct mmio_device *d = &m->dev;
+    if (off < VIRTIO_MMIO_CONFIG || off >= VIRTIO_MMIO_WINDOW_SIZE)
+        return;
+    if (++d->config_reads == d->config_change_after) { /* a display was plugged in */
+        m->gpu.events_read |= VIRTIO_GPU_EVENT_DISPLAY;
+        machine_trace(m, TR_DEVICE, 0, d->config_reads, 0,
+                      "configuration changed (device.config_change): events_read |= DISPLAY");
+        mmio_device_notify_config(m);
+    }
 }
 
 void mmio_device_raise_used_irq(struct machine *m, uint32_t qi)
@@ -254,8 +275,8 @@ uint32_t mmio_device_read(struct machine *m, uint32_t off, const char **note)
     if ((*note = other_version_note(off, d->version)))
         return 0;
     switch (off) {
-    case VIRTIO_MMIO_MAGIC_VALUE: return VIRTIO_MMIO_MAGIC;
-    case VIRTIO_MMIO_VERSION: return d->version;
+    case VIRTIO_MMIO_MAGIC_VALUE: return d->magic;
+    case VIRTIO_MMIO_VERSION: return d->version_shown;
     case VIRTIO_MMIO_DEVICE_ID: return d->device_id;
     case VIRTIO_MMIO_VENDOR_ID: return MMIO_VENDOR_QEMU;
     case VIRTIO_MMIO_DEVICE_FEATURES:
@@ -305,22 +326,31 @@ void mmio_device_reset(struct machine *m, const char *by)
     }
 }
 
-static void set_status(struct machine *m, uint32_t value)
+/* The Status write; a note when the device refused it. */
+static const char *set_status(struct machine *m, uint32_t value)
 {
     struct mmio_device *d = &m->dev;
     if (d->n_status_history < MMIO_MAX_STATUS_HISTORY)
         d->status_history[d->n_status_history++] = (uint8_t)value;
     if ((value & 0xff) == 0) {
         mmio_device_reset(m, "the driver (Status = 0)");
-        return;
+        return NULL;
     }
     if (d->version == 2 && (value & VIRTIO_STATUS_FEATURES_OK) &&
         !(d->status & VIRTIO_STATUS_FEATURES_OK)) {
         /* Apply the accepted features, dropping any not offered (QEMU masks silently). */
         uint64_t want = (uint64_t)d->guest_features_reg[1] << 32 | d->guest_features_reg[0];
         d->guest_features = want & d->host_features;
+        /* QEMU's virtio_validate_features, with VERSION_1 negotiated: a device that offers
+         * ACCESS_PLATFORM refuses a driver that does not accept it. The Status write is then
+         * dropped whole, so FEATURES_OK reads back clear (§3.1.1 step 6). */
+        const uint64_t ap = 1ull << VIRTIO_F_ACCESS_PLATFORM;
+        if (version_1_negotiated(d) && (d->host_features & ap) && !(d->guest_features & ap))
+            return "refused: ACCESS_PLATFORM offered but not accepted (QEMU's "
+                   "virtio_validate_features); Status unchanged";
     }
     d->status = (uint8_t)value;
+    return NULL;
 }
 
 void mmio_device_write(struct machine *m, uint32_t off, uint32_t value, const char **note)
@@ -453,7 +483,7 @@ void mmio_device_write(struct machine *m, uint32_t off, uint32_t value, const ch
         d->isr &= ~value;
         return;
     case VIRTIO_MMIO_STATUS:
-        set_status(m, value);
+        *note = set_status(m, value);
         return;
     default:
         break;

@@ -36,7 +36,10 @@ struct mmio_device {
     const char *broken_rule;
     uint64_t broken_at;
     bool broken_signalled;         /* NEEDS_RESET was set when it broke (VERSION_1) */
-    uint32_t config_generation;
+    uint32_t config_generation;    /* changes whenever the device changes its config (§2.4) */
+    uint32_t magic, version_shown; /* what MagicValue and Version read */
+    uint32_t config_change_after;  /* change the config after this many config reads (0 never) */
+    uint32_t config_reads;
     uint8_t status_history[MMIO_MAX_STATUS_HISTORY];
     uint32_t n_status_history;
     uint32_t irq_edges;            /* times the interrupt line rose (InterruptStatus 0 → non-0) */
@@ -65,12 +68,16 @@ void mmio_device_write(struct machine *m, uint32_t off, uint32_t value, const ch
 void mmio_device_set_broken(struct machine *m, const char *rule_id);
 
 /* The device changed its configuration (QEMU's virtio_notify_config): after DRIVER_OK,
- * ConfigGeneration advances and the configuration-change interrupt is raised (§4.2.2). */
+ * ConfigGeneration advances and the configuration-change interrupt is raised (§4.2.2). Before
+ * DRIVER_OK QEMU does neither; the strict profile still advances ConfigGeneration (§4.2.2.1). */
 void mmio_device_notify_config(struct machine *m);
 /* Reset the device (QEMU virtio_reset) and record who did it (`by`, static). */
 void mmio_device_reset(struct machine *m, const char *by);
 /* An injected device fault (device_faults.h): broken as after virtio_error, NEEDS_RESET set. */
 void mmio_device_fault_break(struct machine *m, const char *fault);
+
+/* A read at `off` was answered and checked: device work tied to reads (device.config_change). */
+void mmio_device_read_done(struct machine *m, uint32_t off);
 
 /* Raise the used-buffer interrupt (InterruptStatus bit 0) unless the driver suppressed it. */
 void mmio_device_raise_used_irq(struct machine *m, uint32_t qi);

@@ -64,6 +64,9 @@ int rules_parse(struct rule_catalogue *c, const char *buf, size_t len, const cha
         r->check = dup_scalar(ymap_get(e, "check"));
         r->qemu = dup_scalar(ymap_get(e, "qemu"));
         r->reason = dup_scalar(ymap_get(e, "not_checked_because"));
+        r->observable = dup_scalar(ymap_get(e, "observable"));
+        const struct ynode *lg = ymap_get(e, "legacy");
+        r->legacy = lg && lg->kind == YN_SCALAR && strcmp(lg->str, "true") == 0;
         r->checked = r->check[0] != 0;
         const struct ynode *p = ymap_get(e, "proven_by");
         if (p && p->kind == YN_SEQ && p->n) {
@@ -89,6 +92,7 @@ void rules_free(struct rule_catalogue *c)
         struct rule *r = &c->rules[i];
         free(r->id); free(r->section); free(r->title); free(r->area); free(r->role);
         free(r->level); free(r->statement); free(r->check); free(r->qemu); free(r->reason);
+        free(r->observable);
         for (size_t k = 0; k < r->n_proven; k++)
             free(r->proven_by[k]);
         free(r->proven_by);

@@ -21,6 +21,8 @@ struct rule {
     char *check;     /* which check enforces it ("" if not checked) */
     char *qemu;      /* what QEMU 7.2 does about it */
     char *reason;    /* for rules not checked: why */
+    char *observable;/* yes | partly | no | n/a: can a device model see a breach (catalogue) */
+    bool legacy;     /* applies to the legacy interface only */
     bool checked;
     char **proven_by; /* scenario files where the check fires */
     size_t n_proven;

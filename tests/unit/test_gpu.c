@@ -134,6 +134,22 @@ static void test_cursor_without_fence_fires(void **state)
 static void test_events_read_write_fires(void **state)
 {
     struct machine *m = *state;
+    /* A driver writes the configuration only after FEATURES_OK (§3.1.1 step 4), having probed
+     * the device first (§4.2.3.1.1): do so, so only the gpu rule can fire here. */
+    static const struct { bool write; uint32_t off, v; } init[] = {
+        {false, VIRTIO_MMIO_MAGIC_VALUE, 0}, {false, VIRTIO_MMIO_VERSION, 0},
+        {false, VIRTIO_MMIO_DEVICE_ID, 0}, {true, VIRTIO_MMIO_STATUS, 0},
+        {true, VIRTIO_MMIO_STATUS, 1}, {true, VIRTIO_MMIO_STATUS, 3},
+        {true, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1}, {false, VIRTIO_MMIO_DEVICE_FEATURES, 0},
+        {true, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1}, {true, VIRTIO_MMIO_DRIVER_FEATURES, 1},
+        {true, VIRTIO_MMIO_STATUS, 0x0b}, {false, VIRTIO_MMIO_STATUS, 0}};
+    for (size_t i = 0; i < sizeof(init) / sizeof(init[0]); i++) {
+        if (init[i].write)
+            vhal_mmio_write32(fx_reg(m, init[i].off), init[i].v);
+        else
+            (void)vhal_mmio_read32(fx_reg(m, init[i].off));
+    }
+    assert_int_equal(m->n_violations, 0);
     m->gpu.events_read = VIRTIO_GPU_EVENT_DISPLAY;
     vhal_mmio_write32(fx_reg(m, VIRTIO_MMIO_CONFIG + 4), 0); /* events_clear: silent */
     assert_int_equal(m->n_violations, 0);

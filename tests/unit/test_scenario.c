@@ -437,7 +437,7 @@ static void test_malformed_never_crash(void **state)
         {"name: t\ndevice:\n" STEPS "expect: {outcome: ok}\n", "device must be a mapping"},
         {"name: t\ndevice: [modern]\n" STEPS "expect: {outcome: ok}\n", "device must be a mapping"},
         {"name: t\ndevice: {transport: modern, profile: kvm}\n" STEPS "expect: {outcome: ok}\n",
-         "'profile' must be one of: qemu"},
+         "'profile' must be one of: qemu, strict"},
         {"name: t\ndevice: {transport: modern, display: 640x480}\n" STEPS "expect: {outcome: ok}\n",
          "device.display must be a mapping"},
         {"name: t\ndevice: {transport: modern, ram: {base: 0x40000001}}\n" STEPS

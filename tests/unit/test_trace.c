@@ -102,7 +102,7 @@ static void test_first_since_is_a_binary_search(void **state)
 }
 
 /* The note of an MMIO write is filled in after the device acted; the trace may have dropped its
- * oldest half meanwhile: the note must land on the right event (or nowhere), never elsewhere. */
+ * oldest events meanwhile: the note must land on the right event (or nowhere), never elsewhere. */
 static void test_mmio_note_lands_on_its_event_past_the_bound(void **state)
 {
     (void)state;
@@ -117,12 +117,16 @@ static void test_mmio_note_lands_on_its_event_past_the_bound(void **state)
         vhal_mmio_write32(fx_reg(m, VIRTIO_MMIO_QUEUE_NOTIFY), 5);
     assert_true(m->trace.dropped > 0);
     assert_true(m->trace.len <= 4);
-    for (size_t k = 0; k < m->trace.len; k++) {
+    unsigned writes = 0;
+    for (size_t k = 0; k < m->trace.len; k++) { /* (other checks may record violations too) */
         const struct trace_event *e = &m->trace.ev[k];
-        assert_int_equal(e->kind, TR_MMIO_WRITE);
+        if (e->kind != TR_MMIO_WRITE)
+            continue;
+        writes++;
         assert_string_equal(e->what, "QueueNotify");
         assert_string_equal(e->note, "ignored: no such queue on this device");
     }
+    assert_true(writes > 0);
     fx_machine_free(m);
 }
 

@@ -1,0 +1,33 @@
+/* status_checks.h — the device status field and the initialization sequence, as the device sees
+ * them on the bus: §2.1.1 (status bits), §2.2.1 and §6.1 (features accepted at FEATURES_OK),
+ * §3.1.1 (the eight steps, no notify before DRIVER_OK, nothing after FAILED).
+ *
+ * The driver's progress is read from the Status the device holds: a bit the device refused (QEMU
+ * dropping a FEATURES_OK write) or ignored (the strict profile) was never set, so a driver that
+ * leaves it out afterwards clears nothing.
+ */
+#ifndef STATUS_CHECKS_H
+#define STATUS_CHECKS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct machine;
+
+struct status_check_state {
+    bool any_status_write;     /* a Status write since power-on */
+    bool dev_features_read;    /* DeviceFeatures read since DRIVER was set */
+    bool drv_features_written; /* DriverFeatures written since DRIVER was set */
+    bool reread_pending;       /* FEATURES_OK written, Status not read since */
+    bool step5_reported;
+    bool queue_live;           /* a queue was handed to the device since the last reset */
+    bool notified;             /* a QueueNotify since the last reset */
+    uint64_t accepted;         /* the features in force at FEATURES_OK */
+};
+
+/* See access_checks.h; `apply` false: the strict profile ignores the write. */
+bool status_checks_write(struct machine *m, uint32_t off, uint32_t value, const char **note);
+void status_checks_read(struct machine *m, uint32_t off, uint32_t value);
+void status_checks_finish(struct machine *m);
+
+#endif /* STATUS_CHECKS_H */
