@@ -35,15 +35,18 @@ awk -v f="${per[floor]}" -v off="${per[off]}" -v on="${per[on]}" 'BEGIN {
   printf "| driver + model, checks on | %d | %.2fx | %.1fx |\n", on, on / off, on / f
 }'
 if command -v callgrind_annotate >/dev/null; then
+  # Per function, (Ir at N2 - Ir at N1) / (N2 - N1): the loop's own cost, set-up cancelled.
+  self() { callgrind_annotate "$1" 2>/dev/null | awk '/file:function/ {go = 1; next}
+      go && /^ *[0-9,]+ / { c = $1; gsub(",", "", c); line = $0; sub(/ \[.*$/, "", line);
+        sub(/^.*:/, "", line); print line, c }'; }
+  self "$tmp/cg.on.$n1" > "$tmp/self1"
+  self "$tmp/cg.on.$n2" > "$tmp/self2"
   echo
-  echo "checks on, where the instructions go (self cost per round trip, set-up included over $n2):"
+  echo "checks on, where the instructions of a round trip go (per function, own cost):"
   echo
   echo "| function | instructions / round trip |"
   echo "|---|---:|"
-  callgrind_annotate "$tmp/cg.on.$n2" 2>/dev/null |
-    awk -v n="$n2" '/file:function/ {go = 1; next}
-      go && /^ *[0-9,]+ / { c = $1; gsub(",", "", c); line = $0; sub(/ \[.*$/, "", line);
-        sub(/^.*:/, "", line); if (c / n >= 40) printf "| %s | %d |\n", line, c / n }' |
-    head -12
+  awk -v d=$((n2 - n1)) 'NR == FNR { a[$1] = $2; next }
+      { x = ($2 - a[$1]) / d; if (x >= 40) printf "%d %s\n", x, $1 }' "$tmp/self1" "$tmp/self2" |
+    sort -rn | head -12 | awk '{ printf "| %s | %d |\n", $2, $1 }'
 fi
-
