@@ -13,10 +13,15 @@ if ! command -v valgrind >/dev/null; then
 fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-ir() { # mode n -> total instructions (the profile stays in $tmp/cg.MODE.N)
-  valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.$1.$2" "$build/vqsim-bench" --count "$1" "$2" \
+ir() { # mode n [qsize chain] -> total instructions (the profile stays in $tmp/cg.MODE.N)
+  valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.$1.$2" "$build/vqsim-bench" --count "$@" \
     2>"$tmp/err" >/dev/null || { cat "$tmp/err" >&2; exit 1; }
   sed -n 's/^summary: *//p; s/^totals: *//p' "$tmp/cg.$1.$2" | head -1
+}
+per_rt() { # mode qsize chain -> instructions per round trip, past the trace's bound as in 1b
+  local a b
+  a=$(ir "$1" "$n1" "$2" "$3"); b=$(ir "$1" "$n2" "$2" "$3")
+  echo $(( (b - a) / (n2 - n1) ))
 }
 n1=2000 n2=12000
 declare -A per
@@ -50,3 +55,15 @@ if command -v callgrind_annotate >/dev/null; then
       { x = ($2 - a[$1]) / d; if (x >= 40) printf "%d %s\n", x, $1 }' "$tmp/self1" "$tmp/self2" |
     sort -rn | head -12 | awk '{ printf "| %s | %d |\n", $2, $1 }'
 fi
+
+echo
+echo "scaling in instructions per round trip (checks on / off):"
+echo
+echo "| queue size, chain | on | off | on per descriptor |"
+echo "|---|---:|---:|---:|"
+for qc in "1 1" "1024 1" "32768 1" "1024 2" "1024 8" "1024 32"; do
+  set -- $qc
+  on=$(per_rt on "$1" "$2"); off=$(per_rt off "$1" "$2")
+  echo "| $1, $2 | $on | $off | $(( on / $2 )) |"
+done
+

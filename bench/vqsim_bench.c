@@ -15,7 +15,8 @@
  * Build: `make bench` (its own CMake configuration: -O2, no sanitizers).
  * Usage: vqsim-bench [--scale F] [--only LIST]   F multiplies every iteration count (default 1);
  *        LIST is a comma list of table numbers (1,2,4,5).
- *        vqsim-bench --count floor|off|on N          N round trips of one path, nothing printed
+ *        vqsim-bench --count floor|off|on N [QSIZE [CHAIN]]   N round trips of one path (queue
+ *        of QSIZE entries, default 256; chains of CHAIN descriptors, default 1), nothing printed
  *        (for instruction counters: bench/callgrind.sh).
  */
 #include <stdbool.h>
@@ -657,20 +658,21 @@ static void table_barriers(void)
 
 /* --count MODE N: just N round trips of one path (floor, off, on), for instruction counters
  * (bench/callgrind.sh runs it under valgrind twice and takes the difference per round trip). */
-static int count_mode(const char *mode, uint64_t n)
+static int count_mode(const char *mode, uint64_t n, uint32_t qsize, unsigned chain)
 {
     if (!strcmp(mode, "floor")) {
         floor_once(n);
         return 0;
     }
-    struct rig_opts o = {.ram = 256ull << 20, .qsize = 256, .checks_off = !strcmp(mode, "off")};
-    if (!o.checks_off && strcmp(mode, "on"))
+    struct rig_opts o = {.ram = 256ull << 20, .qsize = qsize, .checks_off = !strcmp(mode, "off")};
+    if ((!o.checks_off && strcmp(mode, "on")) || qsize < 1 || qsize > 32768 || chain < 1 ||
+        chain > 64 || chain > qsize)
         return 2;
     struct rig *r = malloc(sizeof(*r));
     if (!r)
         die("malloc", -1);
     rig_init(r, &o);
-    rig_round_trips(r, 1, n);
+    rig_round_trips(r, chain, n);
     rig_destroy(r);
     free(r);
     return 0;
@@ -693,10 +695,12 @@ int main(int argc, char **argv)
             catalogue = rules_builtin(e, sizeof(e));
             if (!catalogue)
                 return 1;
-            return count_mode(argv[i + 1], strtoull(argv[i + 2], NULL, 10));
+            uint32_t q = i + 3 < argc ? (uint32_t)strtoul(argv[i + 3], NULL, 10) : 256;
+            unsigned c = i + 4 < argc ? (unsigned)strtoul(argv[i + 4], NULL, 10) : 1;
+            return count_mode(argv[i + 1], strtoull(argv[i + 2], NULL, 10), q, c);
         }
         else {
-            fprintf(stderr, "usage: vqsim-bench [--scale F] [--only 1,2,4,5] | --count floor|off|on N\n");
+            fprintf(stderr, "usage: vqsim-bench [--scale F] [--only 1,2,4,5] | --count floor|off|on N [QSIZE [CHAIN]]\n");
             return 2;
         }
     }
