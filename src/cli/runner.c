@@ -378,6 +378,7 @@ static void finish_step(struct run_ctx *c, struct step_result *sr, int rc, uint3
             rq.driver.waits_for_interrupt = c->s->wait == VGPU_WAIT_INTERRUPT;
         }
         diagnose(&c->r->m, &rq, &c->r->diag);
+        bc_explain(&c->r->m, &c->r->diag); /* a broken barrier pairing behind the hang */
         c->r->has_diag = c->r->diag.n_causes > 0;
     }
 }
@@ -669,7 +670,8 @@ int run_scenario(const struct scenario *sc, const struct run_options *o, struct 
         .display_height = sc->display_height, .device_latency_ns = sc->latency_ns,
         .n_extra_scanouts = sc->n_extra_scanouts,
         .profile = sc->profile == 1 ? PROFILE_STRICT : PROFILE_QEMU, .offer_add = sc->device_offer,
-        .offer_remove = sc->device_withhold};
+        .offer_remove = sc->device_withhold, .weak_memory = sc->weak_memory,
+        .ring_access = (enum bc_mode)sc->ring_access};
     memcpy(cfg.place, sc->place, sizeof(cfg.place));
     memcpy(cfg.extra_width, sc->extra_width, sizeof(cfg.extra_width));
     memcpy(cfg.extra_height, sc->extra_height, sizeof(cfg.extra_height));
@@ -723,6 +725,14 @@ int run_scenario(const struct scenario *sc, const struct run_options *o, struct 
                             st->kind == STEP_POKE_PIXEL || st->kind == STEP_FB_DRAW ||
                             st->kind == STEP_FB_FILL;
         rc = do_step(&c, st, sr);
+        for (uint32_t k = 1; k < st->repeat && rc == VIRTIO_OK; k++) { /* repeat: {count: N} */
+            sr->detail[0] = 0;
+            rc = do_step(&c, st, sr);
+        }
+        if (st->repeat > 1) {
+            size_t l = strlen(sr->detail);
+            snprintf(sr->detail + l, sizeof(sr->detail) - l, " (×%u)", st->repeat);
+        }
         if (!device_event) {
             sr->response = r->gpu.last_resp_type;
             sr->used_len = r->gpu.last_used_len;

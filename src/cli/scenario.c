@@ -151,7 +151,7 @@ static int parse_device(struct ctx *c, const struct ynode *d, struct scenario *s
 {
     static const char *const keys[] = {"transport", "profile", "display", "latency_us", "ram",
                                        "mmio_base", "offer", "withhold", "magic", "version",
-                                       "device_id", "config_change", NULL};
+                                       "device_id", "config_change", "memory", NULL};
     if (check_keys(c, d, "device", keys))
         return -1;
     static const char *const transports[] = {"legacy", "modern", NULL};
@@ -235,13 +235,19 @@ static int parse_device(struct ctx *c, const struct ynode *d, struct scenario *s
         return -1;
     if (s->device_offer & s->device_withhold)
         return fail(c, d, "a feature is both in 'offer' and in 'withhold'");
+    static const char *const memories[] = {"strong", "weak", NULL}; /* barrier_check.h */
+    int mem = s->weak_memory;
+    if (choose(c, d, "memory", memories, &mem))
+        return -1;
+    s->weak_memory = mem == 1;
     return 0;
 }
 
 static int parse_driver(struct ctx *c, const struct ynode *d, struct scenario *s)
 {
     static const char *const keys[] = {"queue_size", "layout", "queue_align", "timeout_ms",
-                                       "place", "wait", "features", "fences", NULL};
+                                       "place", "wait", "features", "fences", "ring_access",
+                                       NULL};
     if (check_keys(c, d, "driver", keys))
         return -1;
     uint32_t qs = s->queue_size;
@@ -279,7 +285,50 @@ static int parse_driver(struct ctx *c, const struct ynode *d, struct scenario *s
     const struct ynode *fe = ymap_get(d, "fences");
     if (fe && !yscalar_bool(fe, &s->fences))
         return fail(c, fe, "'fences' must be true or false");
+    static const char *const accesses[] = {"accessors", "plain", NULL}; /* enum bc_mode */
+    if (choose(c, d, "ring_access", accesses, &s->ring_access))
+        return -1;
     return get_features(c, d, "features", &s->driver_features);
+}
+
+/* Barrier and notification bugs (faults.h: drop-barrier, rewrite-ring-load, ring-init). */
+static int parse_barrier_bug(struct ctx *c, const char *kind, const struct ynode *a,
+                             struct fault *f)
+{
+    if (!strcmp(kind, "drop-barrier")) {
+        static const char *const k[] = {"kind", "nth", NULL};
+        if (check_keys(c, a, kind, k))
+            return -1;
+        if (!ymap_get(a, "kind"))
+            return fail(c, a, "drop-barrier needs 'kind' (wmb, rmb or mb)");
+        int bk = 0;
+        if (choose(c, a, "kind", fault_barrier_kinds, &bk) ||
+            get_u32(c, a, "nth", 0, 100000000, &f->nth))
+            return -1;
+        f->kind = FAULT_DROP_BARRIER;
+        f->reg = (uint32_t)bk;
+        f->label = "drop-barrier";
+        return 0;
+    }
+    bool load = !strcmp(kind, "rewrite-ring-load");
+    static const char *const kl[] = {"field", "value", "nth", "queue", NULL};
+    static const char *const ki[] = {"field", "value", "queue", NULL};
+    if (check_keys(c, a, kind, load ? kl : ki))
+        return -1;
+    if (!ymap_get(a, "field") || !ymap_get(a, "value"))
+        return fail(c, a, "%s needs 'field' and 'value'", kind);
+    const char *const *fields = load ? fault_ring_load_fields : fault_ring_init_fields;
+    int field = 0;
+    if (choose(c, a, "field", fields, &field))
+        return -1;
+    f->kind = load ? FAULT_REWRITE_RING_LOAD : FAULT_RING_INIT;
+    f->field = fields[field];
+    f->label = load ? "rewrite-ring-load" : "ring-init";
+    return get_u64(c, a, "value", 0, load ? UINT32_MAX : UINT16_MAX, &f->value) ||
+                   get_u32(c, a, "nth", 0, 100000000, &f->nth) ||
+                   get_u32(c, a, "queue", 0, MMIO_NUM_QUEUES - 1, &f->queue)
+               ? -1
+               : 0;
 }
 
 /* A register: its §4.2.2 name, "Config+0xN" (device config space), or an offset (0x72: the
@@ -476,6 +525,10 @@ static int parse_bug(struct ctx *c, const struct ynode *b, struct scenario *s)
             get_u32(c, a, "nth", 0, 1000000, &f->nth) ||
             get_u32(c, a, "queue", 0, MMIO_NUM_QUEUES - 1, &f->queue))
             return -1;
+    } else if (!strcmp(kind, "drop-barrier") || !strcmp(kind, "rewrite-ring-load") ||
+               !strcmp(kind, "ring-init")) {
+        if (parse_barrier_bug(c, kind, a, f))
+            return -1;
     } else if (!strcmp(kind, "skip-mmio-read")) {
         static const char *const k[] = {"reg", "value", "nth", NULL};
         if (check_keys(c, a, kind, k))
@@ -546,7 +599,8 @@ static int parse_bug(struct ctx *c, const struct ynode *b, struct scenario *s)
                         "unknown bug '%s' (expected drop-mmio-write, rewrite-mmio-write, "
                         "rewrite-mmio-read, redirect-mmio-write, skip-mmio-read, add-mmio-write, "
                         "add-mmio-read, delay-mmio-write, skip-status-bit, rewrite-ring-store, "
-                        "clear-write-flag, set-desc-flags, virt-as-phys or alter-exposed-desc)",
+                        "clear-write-flag, set-desc-flags, virt-as-phys, alter-exposed-desc, "
+                        "drop-barrier, rewrite-ring-load or ring-init)",
                         kind);
     }
     s->faults.n++;
@@ -672,6 +726,29 @@ const char *response_name(uint32_t type)
     return NULL;
 }
 
+static int parse_step(struct ctx *c, const struct ynode *n, struct scenario_step *st);
+
+/* `- repeat: {count: N, step: <one step>}` runs the step N times (index wrap-around needs more
+ * than 65536 requests). */
+static int parse_repeat(struct ctx *c, const struct ynode *n, const struct ynode *args,
+                        struct scenario_step *st)
+{
+    static const char *const keys[] = {"count", "step", NULL};
+    if (!args || check_keys(c, args, "repeat", keys))
+        return args ? -1 : fail(c, n, "repeat needs 'count' and 'step'");
+    const struct ynode *inner = ymap_get(args, "step");
+    if (!inner || !ymap_get(args, "count"))
+        return fail(c, args, "repeat needs 'count' and 'step'");
+    if (inner->kind == YN_MAP && inner->n == 1 && !strcmp(ymap_key(inner, 0)->str, "repeat"))
+        return fail(c, inner, "repeat cannot nest");
+    uint32_t count = 1;
+    if (get_u32(c, args, "count", 1, 10000000, &count) || parse_step(c, inner, st))
+        return -1;
+    st->repeat = count;
+    st->line = n->line;
+    return 0;
+}
+
 static int parse_step(struct ctx *c, const struct ynode *n, struct scenario_step *st)
 {
     memset(st, 0, sizeof(*st));
@@ -691,6 +768,8 @@ static int parse_step(struct ctx *c, const struct ynode *n, struct scenario_step
         return fail(c, n, "a step is a name ('- get_display_info') or a one-key mapping "
                           "('- set_scanout: {id: 1}')");
     }
+    if (!strcmp(name, "repeat"))
+        return parse_repeat(c, n, args, st);
     int k = -1;
     for (int i = 0; step_names[i]; i++)
         if (!strcmp(step_names[i], name))

@@ -63,6 +63,7 @@ struct scenario_step {
     bool enabled;                /* display_change */
     bool has_expect_response;
     uint32_t expect_response;    /* the response type this step must get */
+    uint32_t repeat;             /* `repeat: {count: N, step: …}`: run N times (0 = once) */
 };
 
 /* What one scanout must show (expect.display, one map or a list). */
@@ -102,6 +103,7 @@ struct scenario {
     uint64_t ram_base, ram_size, mmio_base;
     uint64_t device_offer;       /* feature bits offered beyond QEMU's defaults */
     uint64_t device_withhold;    /* feature bits QEMU offers that this device does not */
+    bool weak_memory;            /* device.memory: weak (barrier_check.h) */
     /* driver */
     uint16_t queue_size;
     enum vq_layout_kind layout;
@@ -112,6 +114,7 @@ struct scenario {
     uint64_t driver_features;    /* optional features the driver accepts when offered */
     bool fences;                 /* fence every control command (default true) */
     bool cursor;                 /* set up the cursor queue (when a step uses the cursor) */
+    int ring_access;             /* driver.ring_access: 0 accessors, 1 plain (enum bc_mode) */
     /* bugs */
     struct fault_list faults;
     /* device_faults (only the list part is filled) */

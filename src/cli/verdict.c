@@ -273,6 +273,8 @@ void verdict_json_scenario(struct jw *w, const struct scenario *s, const struct 
     jw_kstr(w, "transport", s->transport_version == 1 ? "legacy" : "modern");
     jw_ku64(w, "version", s->transport_version);
     jw_kstr(w, "profile", s->profile == 1 ? "strict" : "qemu");
+    jw_kstr(w, "memory", s->weak_memory ? "weak" : "strong");           /* barrier_check.h */
+    jw_kstr(w, "ring_access", s->ring_access ? "plain" : "accessors");  /* barrier_check.h */
     json_features(w, "offered", r->machine_ok ? r->m.dev.host_features : 0);
     json_features(w, "negotiated", r->machine_ok ? r->m.dev.guest_features : 0);
     jw_key(w, "display");

@@ -112,6 +112,10 @@ int vgpu_init(struct vgpu *g, const struct vgpu_config *cfg)
         vmmio_fail(&g->mmio); /* §3.1.1: set FAILED and stop */
         return rc;
     }
+    bool event_idx = (g->mmio.features >> VIRTIO_RING_F_EVENT_IDX) & 1u;
+    vq_set_event_idx(&g->ctrl, event_idx);
+    if (g->has_cursor)
+        vq_set_event_idx(&g->cursorq, event_idx);
     if ((rc = vmmio_driver_ok(&g->mmio)) != VIRTIO_OK)
         return rc;
     g->num_scanouts = vmmio_config_read32(&g->mmio, 8); /* §5.7.4 num_scanouts */
@@ -146,7 +150,7 @@ static bool irq_arrived(struct vgpu *g)
 void vgpu_kick(struct vgpu *g, struct virtq *vq, uint32_t queue)
 {
     if (g->wait == VGPU_WAIT_INTERRUPT) /* about to sleep on the interrupt: ask for it */
-        vq_enable_interrupts(vq);
+        (void)vq_enable_interrupts(vq); /* nothing of this request can be used yet */
     if (vq_kick_prepare(vq))
         vmmio_notify(&g->mmio, queue);
 }
@@ -175,10 +179,17 @@ int vgpu_wait_used(struct vgpu *g, struct virtq *vq, void **token, uint32_t *len
     uint64_t deadline = start + g->timeout_ns;
     uint64_t delay = 1000;
     int rc;
+    bool rearm = true; /* interrupt mode: re-enable and re-check once before each sleep */
     for (;;) {
-        rc = VIRTIO_ERR_EMPTY; /* interrupt mode looks at the ring only after an interrupt */
-        if (g->wait != VGPU_WAIT_INTERRUPT || irq_arrived(g))
+        rc = VIRTIO_ERR_EMPTY; /* interrupt mode looks at the ring only after an interrupt… */
+        if (g->wait != VGPU_WAIT_INTERRUPT || irq_arrived(g)) {
             rc = vq_get_used(vq, token, len);
+            rearm = true;
+        } else if (rearm) { /* …or when re-arming finds a buffer used meanwhile (§2.6.14) */
+            rearm = false;
+            if (vq_enable_interrupts(vq))
+                rc = vq_get_used(vq, token, len);
+        }
         if (rc != VIRTIO_ERR_EMPTY)
             break;
         if (vhal_now_ns() >= deadline) {

@@ -51,15 +51,15 @@ int vgpu_status_from_response(uint32_t type, uint32_t expect);
 /* The optional features this driver implements and so may accept (§2.2): cfg->features is
  * masked with it, so a feature the driver has no code for is never accepted, whatever the caller
  * asks. INDIRECT_DESC: vq_enable_indirect. IN_ORDER: vq_set_in_order (descriptors in ring order,
- * batched used elements). EDID: GET_EDID. NOTIFY_ON_EMPTY, ANY_LAYOUT (legacy): they bind the
- * device, not the driver. Not here: VIRGL (no 3D), EVENT_IDX (not implemented yet),
- * ACCESS_PLATFORM (no IOMMU translation in the HAL), RING_PACKED, ORDER_PLATFORM, SR_IOV (PCI).
+ * batched used elements). EVENT_IDX: vq_set_event_idx (kicks by avail_event, interrupts by
+ * used_event). EDID: GET_EDID. NOTIFY_ON_EMPTY, ANY_LAYOUT (legacy): they bind the device, not
+ * the driver. Not here: VIRGL (no 3D), ACCESS_PLATFORM (no IOMMU translation in the HAL), RING_PACKED, ORDER_PLATFORM, SR_IOV (PCI).
  * VERSION_1 is added by the transport on modern devices. One mask, so other features join by
  * extending it. */
 #define VGPU_DRIVER_FEATURES                                                                    \
     ((1ull << VIRTIO_RING_F_INDIRECT_DESC) | (1ull << VIRTIO_GPU_F_EDID) |                      \
      (1ull << VIRTIO_F_NOTIFY_ON_EMPTY) | (1ull << VIRTIO_F_ANY_LAYOUT) |                        \
-     (1ull << VIRTIO_F_IN_ORDER))
+     (1ull << VIRTIO_F_IN_ORDER) | (1ull << VIRTIO_RING_F_EVENT_IDX))
 
 /* How the driver waits for an answer (§2.6.14 allows both). */
 enum vgpu_wait {

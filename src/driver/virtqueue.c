@@ -4,6 +4,32 @@
 #include "virtio_hal.h"
 #include "vq_indirect.h"
 
+/* Each barrier call has a number, so a test build can compile exactly one out
+ * (-DVQ_OMIT_BARRIER=N) and prove the suite notices (tests/unit/test_barrier_omit.c):
+ *   1 wmb  before the avail.idx store                 (pairing A, §2.6.13.3)
+ *   2 mb   between avail.idx store and the notify check (pairing B, §2.6.13.4)
+ *   3 rmb  between used.idx and the used element loads (pairing C, §2.6.14)
+ *   4 mb   between the used_event store and the used.idx re-read (pairing D, EVENT_IDX, polling)
+ *   5 mb   between re-enabling interrupts and the used.idx re-read (pairing D, before sleeping) */
+#ifndef VQ_OMIT_BARRIER
+#define VQ_OMIT_BARRIER 0
+#endif
+#define VQ_BARRIER(n, fn)                                                                          \
+    do {                                                                                           \
+        if (VQ_OMIT_BARRIER != (n))                                                                \
+            fn();                                                                                  \
+    } while (0)
+
+static volatile uint16_t *used_event_of(struct virtq *vq)
+{
+    return &vq->avail->ring[vq->num]; /* §2.6.6: after the ring entries */
+}
+
+static volatile uint16_t *avail_event_of(struct virtq *vq)
+{
+    return (volatile uint16_t *)&vq->used->ring[vq->num]; /* §2.6.8 */
+}
+
 static uint32_t align_up(uint32_t x, uint32_t a) { return (x + a - 1u) & ~(a - 1u); }
 static bool is_pow2(uint32_t x) { return x != 0 && (x & (x - 1u)) == 0; }
 
@@ -127,8 +153,15 @@ int vq_create(struct virtq *vq, uint16_t index, uint16_t num, enum vq_layout_kin
     zero(vq->desc, vq->layout.desc_size);
     vhal_ring_store16(&vq->avail->flags, 0);
     vhal_ring_store16(&vq->avail->idx, 0);
+    vhal_ring_store16(used_event_of(vq), 0);
     vhal_ring_store16(&vq->used->flags, 0);
     return VIRTIO_OK;
+}
+
+void vq_set_event_idx(struct virtq *vq, bool on)
+{
+    if (vq)
+        vq->event_idx = on;
 }
 
 void vq_destroy(struct virtq *vq)
@@ -225,23 +258,34 @@ bool vq_kick_prepare(struct virtq *vq)
 {
     if (!vq || !vq->state || vq->broken || vq->avail_idx == vq->published_idx)
         return false;
+    uint16_t old = vq->published_idx, new_idx = vq->avail_idx;
     /* Pairing A (§2.6.13.3): descriptor and ring-entry stores before the idx store. */
-    vhal_wmb();
-    vhal_ring_store16(&vq->avail->idx, vq->avail_idx);
-    vq->published_idx = vq->avail_idx;
+    VQ_BARRIER(1, vhal_wmb);
+    vhal_ring_store16(&vq->avail->idx, new_idx);
+    vq->published_idx = new_idx;
     /* Pairing B (§2.6.13.4): the idx store before the load that decides about notifying; without
      * it the device could see the old idx and the driver the old NO_NOTIFY flag. */
-    vhal_mb();
+    VQ_BARRIER(2, vhal_mb);
+    if (vq->event_idx) /* §2.6.10.1: avail_event decides, the flags bit is ignored */
+        return vq_need_event(vhal_ring_load16(avail_event_of(vq)), new_idx, old);
     uint16_t flags = vhal_ring_load16(&vq->used->flags);
     return (flags & VIRTQ_USED_F_NO_NOTIFY) == 0; /* §2.6.10.1 */
 }
 
-void vq_enable_interrupts(struct virtq *vq)
+bool vq_enable_interrupts(struct virtq *vq)
 {
     if (!vq || !vq->state)
-        return;
-    vhal_ring_store16(&vq->avail->flags, 0);
-    vhal_mb();
+        return false;
+    if (vq->event_idx) { /* §2.6.7.1: used_event names the element that interrupts; flags stay 0 */
+        vq->used_event = vq->last_used_idx;
+        vhal_ring_store16(used_event_of(vq), vq->used_event);
+    } else {
+        vhal_ring_store16(&vq->avail->flags, 0);
+    }
+    /* Pairing D (§2.6.14): the re-enable before the re-read of used.idx. Without it the device
+     * may use a buffer, see interrupts still off, stay quiet, and the re-read miss it too. */
+    VQ_BARRIER(5, vhal_mb);
+    return vhal_ring_load16(&vq->used->idx) != vq->last_used_idx;
 }
 
 bool vq_has_used(struct virtq *vq)
@@ -258,6 +302,15 @@ int vq_get_used(struct virtq *vq, void **token, uint32_t *len)
     if (vq->broken)
         return VIRTIO_ERR_BROKEN;
     uint16_t used_idx = vhal_ring_load16(&vq->used->idx);
+    if (used_idx == vq->last_used_idx && vq->event_idx && vq->used_event != vq->last_used_idx) {
+        /* §2.6.7.1 with EVENT_IDX: ask for an interrupt when the next element is used. Pairing
+         * D: the store before the re-read, or a buffer used in between raises no interrupt (the
+         * device saw the old used_event) and is not seen here either (the old used.idx). */
+        vq->used_event = vq->last_used_idx;
+        vhal_ring_store16(used_event_of(vq), vq->used_event);
+        VQ_BARRIER(4, vhal_mb);
+        used_idx = vhal_ring_load16(&vq->used->idx);
+    }
     if (used_idx == vq->last_used_idx)
         return VIRTIO_ERR_EMPTY;
     /* Never more newly used than in flight: a device that says otherwise is broken. */
@@ -267,7 +320,7 @@ int vq_get_used(struct virtq *vq, void **token, uint32_t *len)
         return VIRTIO_ERR_BAD_USED;
     }
     /* Pairing C (§2.6.14): read the element only after seeing the idx that covers it. */
-    vhal_rmb();
+    VQ_BARRIER(3, vhal_rmb);
     volatile struct virtq_used_elem *e = &vq->used->ring[vq->last_used_idx % vq->num];
     uint32_t id = vhal_ring_load32(&e->id);
     uint32_t l = vhal_ring_load32(&e->len);

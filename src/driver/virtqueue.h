@@ -19,6 +19,13 @@
 #include "virtio_spec.h"
 #include "virtio_status.h"
 
+/* vring_need_event (§2.6.7.2, §2.6.10.2): has moving an index from old_idx to new_idx passed
+ * `event`? 16-bit arithmetic, so it holds across the wrap from 0xFFFF to 0. */
+static inline bool vq_need_event(uint16_t event, uint16_t new_idx, uint16_t old_idx)
+{
+    return (uint16_t)(new_idx - event - 1u) < (uint16_t)(new_idx - old_idx);
+}
+
 /* Where the three parts of a queue go (§2.6 for modern devices, §2.6.2 for legacy ones). */
 enum vq_layout_kind {
     VQ_LAYOUT_SEPARATE = 0, /* modern: three allocations, each at its own alignment */
@@ -77,6 +84,8 @@ struct virtq {
     uint16_t avail_idx;      /* shadow of avail.idx: the next value to publish */
     uint16_t published_idx;  /* avail.idx as last stored */
     uint16_t last_used_idx;  /* next used element to consume */
+    bool event_idx;          /* VIRTIO_RING_F_EVENT_IDX negotiated (vq_set_event_idx) */
+    uint16_t used_event;     /* shadow of avail->used_event as last stored */
     bool broken;             /* latched on a device error; cleared only by vq_destroy */
     /* IN_ORDER (vq_set_in_order): descriptors taken in ring order from next_seq; the oldest
      * chain in flight starts at oldest. */
@@ -93,6 +102,11 @@ struct virtq {
 int vq_create(struct virtq *vq, uint16_t index, uint16_t num, enum vq_layout_kind kind,
               uint32_t legacy_align);
 void vq_destroy(struct virtq *vq);
+
+/* Use VIRTIO_RING_F_EVENT_IDX (negotiated) for both directions of notification suppression:
+ * kicks follow avail_event, and used_event asks for an interrupt per used buffer. Call after
+ * vq_create, before the first vq_add. */
+void vq_set_event_idx(struct virtq *vq, bool on);
 
 /* §2.6.5.3: use indirect tables from now on. Call only when VIRTIO_RING_F_INDIRECT_DESC was
  * negotiated (§2.6.5.3.1), after vq_create and before the first vq_add. Allocates one table of
@@ -118,15 +132,19 @@ int vq_add(struct virtq *vq, const struct vq_buf *out, unsigned n_out, const str
  * (§2.6.13.4). Returns true when the caller must notify. */
 bool vq_kick_prepare(struct virtq *vq);
 
-/* Take the next used element if there is one (§2.6.14): VIRTIO_ERR_EMPTY when there is none,
+/* Take the next used element if there is one (§2.6.14). With EVENT_IDX, finding none, it moves
+ * used_event to the next element and re-reads used.idx after a full barrier (so a buffer used
+ * meanwhile is not missed by both sides): VIRTIO_ERR_EMPTY when there is none,
  * VIRTIO_ERR_BAD_USED (and the queue latched broken) when the device returned an id that is not
  * the head of a chain in flight. On success the chain's descriptors are free again. */
 int vq_get_used(struct virtq *vq, void **token, uint32_t *len);
 
 /* Ask for used-buffer interrupts before sleeping on one (§2.6.7.1): clear
- * VIRTQ_AVAIL_F_NO_INTERRUPT in avail.flags, then a full barrier so the device sees it before the
- * driver looks at used.idx again (Linux virtqueue_enable_cb). */
-void vq_enable_interrupts(struct virtq *vq);
+ * VIRTQ_AVAIL_F_NO_INTERRUPT in avail.flags — with EVENT_IDX, set used_event to the next element
+ * instead —, then a full barrier, then read used.idx again (Linux virtqueue_enable_cb_prepare +
+ * virtqueue_poll, the loop of §2.6.14). Returns true when a used buffer is already there: the
+ * caller must take it rather than sleep, as its interrupt may have come before the re-enable. */
+bool vq_enable_interrupts(struct virtq *vq);
 
 /* True when vq_get_used would find an element (a load of used.idx, no side effects). */
 bool vq_has_used(struct virtq *vq);

@@ -10,9 +10,9 @@
 #include "machine.h"
 
 const char *const fault_ring_fields[] = {"desc.addr", "desc.len", "desc.flags", "desc.next",
-                                         "avail.flags", "avail.idx", "avail.ring", "used.flags",
-                                         "indirect.addr", "indirect.len", "indirect.flags",
-                                         "indirect.next", NULL};
+                                         "avail.flags", "avail.idx", "avail.ring",
+                                         "avail.used_event", "used.flags", "indirect.addr",
+                                         "indirect.len", "indirect.flags", "indirect.next", NULL};
 
 const char fault_note_dropped[] = "replayed bug drop-mmio-write: the device never saw this write";
 
@@ -107,6 +107,58 @@ void faults_ring_store(struct machine *m, uint64_t gpa, uint64_t *value, const c
             continue;
         *value = f->value;
         *note = "replayed bug rewrite-ring-store: the driver stored the rewritten value";
+    }
+}
+
+/* ---- barriers and notifications (barrier_check.h, notify_checks.h) ---- */
+
+const char *const fault_barrier_kinds[] = {"mb", "rmb", "wmb", NULL};
+const char *const fault_ring_load_fields[] = {"used.flags", "used.idx", "used.avail_event",
+                                              "used.id", "used.len", NULL};
+const char *const fault_ring_init_fields[] = {"avail.flags", "used.flags", NULL};
+const char fault_note_barrier_dropped[] =
+    "replayed bug drop-barrier: this barrier was not executed";
+
+bool faults_barrier(struct machine *m, unsigned kind)
+{
+    bool drop = false;
+    for (uint32_t i = 0; i < m->faults.n; i++) {
+        struct fault *f = &m->faults.f[i];
+        if (f->kind == FAULT_DROP_BARRIER && f->reg == kind && hit(f))
+            drop = true;
+    }
+    return drop;
+}
+
+void faults_ring_load(struct machine *m, uint64_t gpa, uint64_t *value, const char **note)
+{
+    for (uint32_t i = 0; i < m->faults.n; i++) {
+        struct fault *f = &m->faults.f[i];
+        if (f->kind != FAULT_REWRITE_RING_LOAD || f->queue >= MMIO_NUM_QUEUES)
+            continue;
+        uint32_t index;
+        const char *what = sr_classify(m, f->queue, gpa, &index);
+        if (!what || strcmp(what, f->field) != 0 || !hit(f))
+            continue;
+        *value = f->value;
+        *note = "replayed bug rewrite-ring-load: the driver got the rewritten value";
+    }
+}
+
+void faults_queue_live(struct machine *m, uint32_t qi)
+{
+    const struct dev_queue *q = &m->dev.q[qi];
+    for (uint32_t i = 0; i < m->faults.n; i++) {
+        struct fault *f = &m->faults.f[i];
+        if (f->kind != FAULT_RING_INIT || f->queue != qi || !hit(f))
+            continue;
+        uint64_t at = !strcmp(f->field, "used.flags") ? q->used : q->avail;
+        gm_write16(&m->mem, at, (uint16_t)f->value);
+        struct trace_event *e = machine_trace(m, TR_DEVICE, at, f->value, 2,
+                                              "replayed bug ring-init: the driver left this "
+                                              "value in the ring when it created the queue");
+        if (e)
+            e->queue = (uint8_t)qi;
     }
 }
 

@@ -10,8 +10,9 @@
  *                       (a driver that computed the wrong offset, e.g. a config field)
  *   rewrite-ring-store  {field: F, value: V, nth: K, queue: Q}
  *                       the K-th driver store to ring field F (desc.addr, desc.len, desc.flags,
- *                       desc.next, avail.flags, avail.idx, avail.ring, used.flags, and
- *                       indirect.addr/len/flags/next in a table a ring descriptor names) stores V
+ *                       desc.next, avail.flags, avail.idx, avail.ring, avail.used_event,
+ *                       used.flags, and indirect.addr/len/flags/next in a table a ring
+ *                       descriptor names) stores V
  *   skip-mmio-read      {reg: NAME, value: V, nth: K} the driver never makes the K-th read of NAME
  *                       (the device does not see it); it goes on as if it had read V
  *   add-mmio-write      {reg: NAME|OFFSET, value: V, after: {reg: R, nth: K, op: write|read}}
@@ -36,6 +37,15 @@
  *   alter-exposed-desc  {field: addr|len|flags|next, value: V, nth: K, queue: Q}
  *                       right after the K-th avail.idx store, the driver stores V into that field
  *                       of the head descriptor of the chain it just made available
+ *
+ * Barriers and notifications (barrier_check.h, notify_checks.h):
+ *   drop-barrier        {kind: wmb|rmb|mb, nth: K}   the K-th call of that barrier never happens
+ *   rewrite-ring-load   {field: F, value: V, nth: K, queue: Q}
+ *                       the K-th driver load of ring field F (used.flags, used.idx,
+ *                       used.avail_event, used.id, used.len) returns V to the driver
+ *   ring-init           {field: avail.flags|used.flags, value: V, queue: Q}
+ *                       the driver left V in that field when it created the queue (the device
+ *                       finds it there when the ring goes live)
  * nth 0 means every occurrence. Anchors count only the driver's own accesses. Each rewritten or
  * added access is marked in the trace.
  */
@@ -53,6 +63,10 @@ enum fault_kind {
     FAULT_REWRITE_MMIO_READ,
     FAULT_REWRITE_RING_STORE,
     FAULT_REDIRECT_MMIO_WRITE,
+    /* barriers and notifications */
+    FAULT_DROP_BARRIER,       /* reg = enum bc_barrier */
+    FAULT_REWRITE_RING_LOAD,
+    FAULT_RING_INIT,
     FAULT_SKIP_MMIO_READ,
     FAULT_ADD_MMIO_WRITE,
     FAULT_ADD_MMIO_READ,
@@ -103,6 +117,19 @@ extern const char *const fault_ring_fields[];
 
 /* The trace note of an MMIO write a replayed bug dropped (compare by pointer). */
 extern const char fault_note_dropped[];
+
+/* drop-barrier / rewrite-ring-load / ring-init vocabulary (NULL-terminated). */
+extern const char *const fault_barrier_kinds[];   /* indexed by enum bc_barrier */
+extern const char *const fault_ring_load_fields[];
+extern const char *const fault_ring_init_fields[];
+/* The trace note of a barrier a replayed bug dropped. */
+extern const char fault_note_barrier_dropped[];
+/* True when this call of barrier `kind` (enum bc_barrier) is dropped. */
+bool faults_barrier(struct machine *m, unsigned kind);
+/* Apply to a driver ring load at gpa: *value (what memory held) may be rewritten. */
+void faults_ring_load(struct machine *m, uint64_t gpa, uint64_t *value, const char **note);
+/* Queue qi went live: leave the ring-init values in its fields. */
+void faults_queue_live(struct machine *m, uint32_t qi);
 
 /* Apply to an MMIO write: false when the write is dropped; *value (and, for a redirected
  * write, *off) may be rewritten. */

@@ -83,6 +83,7 @@ uint32_t vhal_mmio_read32(uintptr_t addr)
     struct machine *m = mach();
     if (!m)
         return 0xffffffffu;
+    bc_mmio(m); /* plain ring access: an MMIO access ends an epoch */
     machine_advance(m, m->now + MMIO_ACCESS_NS);
     if (!in_window(m, addr)) {
         struct trace_event *e = machine_trace(m, TR_MMIO_READ, addr, 0xffffffffu, 4, NULL);
@@ -108,6 +109,7 @@ void vhal_mmio_write32(uintptr_t addr, uint32_t value)
     struct machine *m = mach();
     if (!m)
         return;
+    bc_mmio(m);
     machine_advance(m, m->now + MMIO_ACCESS_NS);
     if (!in_window(m, addr)) {
         struct trace_event *e = machine_trace(m, TR_MMIO_WRITE, addr, value, 4, NULL);
@@ -167,17 +169,21 @@ static void ring_store(volatile void *p, uint64_t v, uint8_t size)
     const char *note = NULL;
     if (gpa != UINT64_MAX && m->faults.n) /* most runs replay no bug: skip the call */
         faults_ring_store(m, gpa, &v, &note);
+    uint64_t old;
     switch (size) {
-    case 2: *(volatile uint16_t *)p = (uint16_t)v; break;
-    case 4: *(volatile uint32_t *)p = (uint32_t)v; break;
-    default: *(volatile uint64_t *)p = v; break;
+    case 2: old = *(volatile uint16_t *)p; *(volatile uint16_t *)p = (uint16_t)v; break;
+    case 4: old = *(volatile uint32_t *)p; *(volatile uint32_t *)p = (uint32_t)v; break;
+    default: old = *(volatile uint64_t *)p; *(volatile uint64_t *)p = v; break;
     }
+    if (m->bc.mode == BC_PLAIN) /* plain mode: as if written through a pointer, unseen */
+        return;
     struct trace_event *e = machine_trace(m, TR_RING_STORE, gpa, v, size, NULL);
     if (e)
         e->note = note;
     if (gpa != UINT64_MAX) {
         exposed_on_driver_store(m, gpa, size);
         faults_after_ring_store(m, gpa);
+        bc_ring_store(m, gpa, old, v, size);
     }
 }
 
@@ -189,11 +195,24 @@ static uint64_t ring_load(const volatile void *p, uint8_t size)
     case 2: v = *(const volatile uint16_t *)p; break;
     default: v = *(const volatile uint32_t *)p; break;
     }
-    if (m && !m->cfg.checks_off) {
-        uint64_t gpa = gm_gpa_of(&m->mem, p);
-        machine_trace(m, TR_RING_LOAD, gpa, v, size, NULL);
-        legacy_layout_on_driver_load(m, gpa, size);
+    if (!m || m->cfg.checks_off) /* checks off: a plain load, nothing recorded */
+        return v;
+    uint64_t gpa = gm_gpa_of(&m->mem, p);
+    const char *note = NULL;
+    if (gpa != UINT64_MAX)
+        faults_ring_load(m, gpa, &v, &note);
+    if (m->bc.mode == BC_PLAIN) /* plain mode: as if read through a pointer, unseen */
+        return v;
+    if (gpa != UINT64_MAX) {
+        uint64_t seen = bc_ring_load(m, gpa, v, size);
+        if (seen != v && !note)
+            note = "weak memory: the load returned what a reordered load would have seen";
+        v = seen;
     }
+    struct trace_event *e = machine_trace(m, TR_RING_LOAD, gpa, v, size, NULL);
+    if (e && note)
+        e->note = note;
+    legacy_layout_on_driver_load(m, gpa, size);
     return v;
 }
 
@@ -203,16 +222,23 @@ void vhal_ring_store16(volatile uint16_t *p, uint16_t v) { ring_store(p, v, 2); 
 void vhal_ring_store32(volatile uint32_t *p, uint32_t v) { ring_store(p, v, 4); }
 void vhal_ring_store64(volatile uint64_t *p, uint64_t v) { ring_store(p, v, 8); }
 
-static void barrier(const char *what)
+static void barrier(const char *what, enum bc_barrier kind)
 {
     struct machine *m = mach();
-    if (m)
-        machine_trace(m, TR_BARRIER, 0, 0, 0, what);
+    if (!m)
+        return;
+    struct trace_event *e = machine_trace(m, TR_BARRIER, 0, 0, 0, what);
+    if (faults_barrier(m, (unsigned)kind)) { /* replayed drop-barrier: the call never happened */
+        if (e)
+            e->note = fault_note_barrier_dropped;
+        return;
+    }
+    bc_barrier(m, kind);
 }
 
-void vhal_mb(void) { barrier("mb"); }
-void vhal_rmb(void) { barrier("rmb"); }
-void vhal_wmb(void) { barrier("wmb"); }
+void vhal_mb(void) { barrier("mb", BC_MB); }
+void vhal_rmb(void) { barrier("rmb", BC_RMB); }
+void vhal_wmb(void) { barrier("wmb", BC_WMB); }
 
 uint32_t vhal_irq_take(void)
 {
@@ -235,6 +261,8 @@ uint64_t vhal_now_ns(void)
 void vhal_delay_ns(uint64_t ns)
 {
     struct machine *m = mach();
-    if (m)
-        machine_advance(m, m->now + (ns ? ns : 1));
+    if (!m)
+        return;
+    bc_driver_waits(m); /* pairing D and the missed kick are judged when the driver waits */
+    machine_advance(m, m->now + (ns ? ns : 1));
 }

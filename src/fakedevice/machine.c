@@ -45,12 +45,14 @@ int machine_init(struct machine *m, const struct machine_config *cfg,
     gpu_device_init(&m->gpu, cfg->display_width, cfg->display_height);
     for (uint32_t i = 0; i < cfg->n_extra_scanouts && i < 15; i++)
         gpu_device_add_scanout(&m->gpu, cfg->extra_width[i], cfg->extra_height[i]);
+    bc_init(&m->bc, cfg->ring_access, cfg->weak_memory);
     return 0;
 }
 
 void machine_destroy(struct machine *m)
 {
     gpu_device_destroy(&m->gpu);
+    bc_free(&m->bc);
     exposed_free(m);
     trace_free(&m->trace);
     free(m->violations);

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "barrier_check.h"
 #include "config_checks.h"
 #include "device_faults.h"
 #include "faults.h"
@@ -19,6 +20,7 @@
 #include "guest_memory.h"
 #include "mmio_checks.h"
 #include "mmio_device.h"
+#include "notify_checks.h"
 #include "rules.h"
 #include "split_ring.h"
 #include "status_checks.h"
@@ -57,6 +59,8 @@ struct machine_config {
     uint64_t place[4];            /* pinned first allocation per vhal_dma_use, 0 = default */
     uint64_t offer_add;           /* feature bits offered beyond QEMU's defaults */
     uint64_t offer_remove;        /* feature bits QEMU offers that this device withholds */
+    bool weak_memory;             /* barrier_check.h: unordered stores seen in the worst order */
+    enum bc_mode ring_access;     /* how the driver's ring accesses are learnt (barrier_check.h) */
     /* What the device shows, to make the probe rules fire (0 = as QEMU): */
     uint32_t magic;               /* MagicValue */
     uint32_t version_shown;       /* Version (the register file still behaves as transport_version) */
@@ -93,6 +97,8 @@ struct machine {
         uint32_t checks;          /* times it asked */
         uint64_t last_check_at;
     } irq_wait;
+    struct barrier_check bc;      /* barrier pairing analysis (barrier_check.h) */
+    struct notify_state notify;   /* notification suppression, both sides (notify_checks.h) */
     struct exposed_state *exposed;/* copies of exposed chains (exposed_snapshot.c) */
     bool legacy_layout_reported;  /* split.legacy.layout fired (legacy_layout.c) */
     /* the register-file rule checks (access_checks.h) */

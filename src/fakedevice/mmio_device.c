@@ -213,6 +213,7 @@ void mmio_device_raise_used_irq(struct machine *m, uint32_t qi)
         return;
     uint16_t flags = 0;
     gm_read16(&m->mem, q->avail, &flags);
+    notify_check_avail_flags(m, qi, flags, "the device read"); /* notify_checks.c */
     if (m->dev.guest_features & (1ull << VIRTIO_RING_F_EVENT_IDX)) {
         /* §2.6.7.2 with EVENT_IDX (QEMU virtio_should_notify): the flag is ignored; interrupt
          * only when used.idx passed used_event since the last interrupt (always the first). */
@@ -474,6 +475,7 @@ void mmio_device_write(struct machine *m, uint32_t off, uint32_t value, const ch
             return;
         }
         d->q[value].notifies++;
+        notify_kicked(m, value);
         struct trace_event *e = machine_trace(m, TR_NOTIFY, 0, value, 0, NULL);
         if (e)
             e->queue = (uint8_t)value;

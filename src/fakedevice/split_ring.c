@@ -73,6 +73,8 @@ void sr_make_live(struct machine *m, uint32_t qi, uint64_t desc, uint64_t avail,
             return;
         }
     }
+    faults_queue_live(m, qi);
+    notify_queue_live(m, qi);
 }
 
 void sr_read_desc(struct machine *m, uint64_t table, uint32_t i, struct sr_desc *d)
@@ -213,6 +215,7 @@ enum sr_result sr_pop(struct machine *m, uint32_t qi, struct sr_chain *c)
         e->aux = q->last_avail_idx;
     }
     q->last_avail_idx++;
+    notify_device_popped(m, qi);
     q->inuse++;
     q->pops++;
     if (device_faults_on_pop(m, qi, head)) /* an injected fault reset or broke the device */
@@ -236,6 +239,10 @@ void sr_push_parts(struct machine *m, uint32_t qi, uint16_t head, uint32_t len, 
         return;
     uint64_t elem = q->used + 4 + 8ull * (q->used_idx % n);
     if (parts & SR_PUSH_ELEM) {
+        uint32_t old_id = 0, old_len = 0; /* for weak-memory mode: what a stale read would see */
+        gm_read32(&m->mem, elem, &old_id);
+        gm_read32(&m->mem, elem + 4, &old_len);
+        bc_device_push(m, qi, elem, old_id, old_len);
         gm_write32(&m->mem, elem, head);
         gm_write32(&m->mem, elem + 4, len);
     }

@@ -1,0 +1,417 @@
+/* barrier_check.c — see barrier_check.h. Rule ids are those of spec/rules.yaml (area: barriers). */
+#include "barrier_check.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../driver/virtio_spec.h"
+#include "diagnosis.h"
+#include "machine.h"
+
+/* A dropped barrier repeated over 70000 requests must not drown the verdict: each pairing reports
+ * its first few violations per queue, later ones only count. */
+#define BC_REPORT_MAX 4u
+
+void bc_init(struct barrier_check *b, enum bc_mode mode, bool weak)
+{
+    memset(b, 0, sizeof(*b));
+    b->mode = mode;
+    b->weak = weak;
+}
+
+void bc_free(struct barrier_check *b)
+{
+    for (unsigned i = 0; i < sizeof(b->q) / sizeof(b->q[0]); i++) {
+        free(b->q[i].snap);
+        b->q[i].snap = NULL;
+    }
+}
+
+/* The width of a ring field (§2.6.5, §2.6.6, §2.6.8): 8 for desc.addr, 4 for desc.len and the
+ * used element's id and len, 2 for the rest. */
+static uint8_t field_width(const char *f)
+{
+    if (!strcmp(f, "desc.addr"))
+        return 8;
+    if (!strcmp(f, "desc.len") || !strcmp(f, "used.id") || !strcmp(f, "used.len"))
+        return 4;
+    return 2;
+}
+
+/* Which queue's ring holds gpa, and which field it is, as the device lays the ring out. An
+ * access whose width does not fit the field is not that field: driver and device disagree
+ * about where the ring parts are (a legacy QueueAlign mismatch, say), which the layout checks
+ * and the diagnosis explain; judging its order would only add noise. */
+static const char *classify(const struct machine *m, uint64_t gpa, uint8_t size, uint32_t *qi)
+{
+    uint32_t index;
+    for (uint32_t q = 0; q < MMIO_NUM_QUEUES; q++) {
+        const char *f = sr_classify(m, q, gpa, &index);
+        if (f) {
+            *qi = q;
+            return field_width(f) == size ? f : NULL;
+        }
+    }
+    return NULL;
+}
+
+/* True when gpa is in some queue's ring at all (whatever the access width). */
+static bool sr_classify_any(const struct machine *m, uint64_t gpa)
+{
+    uint32_t index;
+    for (uint32_t q = 0; q < MMIO_NUM_QUEUES; q++)
+        if (sr_classify(m, q, gpa, &index))
+            return true;
+    return false;
+}
+
+static bool starts(const char *s, const char *prefix) { return !strncmp(s, prefix, strlen(prefix)); }
+
+/* pairing: 0 A, 1 B, 2 C, 3 D */
+static bool should_report(struct machine *m, uint32_t qi, unsigned pairing)
+{
+    return m->bc.q[qi].reports[pairing]++ < BC_REPORT_MAX;
+}
+
+static void mem_put(struct machine *m, uint64_t gpa, uint64_t v, uint8_t size)
+{
+    void *p = gm_ptr(&m->mem, gpa, size);
+    if (p)
+        memcpy(p, &v, size); /* little-endian host, as the ring is (§2.6, virtio is LE) */
+}
+
+/* Weak memory, pairing A broken: the new avail.idx reaches the device before the stores it
+ * publishes. A device that polls the ring (as one with notifications suppressed does) looks at
+ * exactly that moment: undo the unordered stores, let it look, then let them land. */
+static void weak_publish(struct machine *m, uint32_t qi, struct bc_queue *q)
+{
+    if (!q->n_undo || !m->dev.q[qi].live || m->dev.broken)
+        return;
+    for (uint32_t i = q->n_undo; i-- > 0;)
+        mem_put(m, q->undo[i].gpa, q->undo[i].old, q->undo[i].size);
+    struct trace_event *e = machine_trace(m, TR_DEVICE, q->avail_idx, q->n_undo, 0,
+                                          "weak memory: the device sees the new avail.idx before "
+                                          "the stores it publishes (no write barrier)");
+    if (e)
+        e->queue = (uint8_t)qi;
+    gpu_device_process_queue(m, qi);
+    for (uint32_t i = 0; i < q->n_undo; i++)
+        mem_put(m, q->undo[i].gpa, q->undo[i].val, q->undo[i].size);
+    q->n_undo = 0;
+}
+
+/* Weak memory, pairing D broken: the re-read of used.idx passes the re-enabling store. The
+ * device, with work due, does it now: it sees interrupts still off (the old used_event or
+ * avail.flags) and stays quiet, while the driver's re-read returns used.idx from before — so the
+ * driver sleeps on a buffer that is already used: the lost wake-up. */
+static void weak_reread(struct machine *m, uint32_t qi, struct bc_queue *q)
+{
+    struct dev_queue *dq = &m->dev.q[qi];
+    if (!dq->pending || !dq->live || m->dev.broken || !q->enable.size)
+        return;
+    mem_put(m, q->enable.gpa, q->enable.old, q->enable.size);
+    struct trace_event *e = machine_trace(m, TR_DEVICE, q->enable.gpa, q->enable.old, 2,
+                                          "weak memory: the device does its work before the "
+                                          "driver's interrupt re-enable is visible, and the "
+                                          "driver's used.idx re-read comes too early (no full "
+                                          "barrier)");
+    if (e)
+        e->queue = (uint8_t)qi;
+    dq->pending = false;
+    gpu_device_process_queue(m, qi);
+    mem_put(m, q->enable.gpa, q->enable.val, q->enable.size);
+}
+
+static void store(struct machine *m, uint32_t qi, const char *f, uint64_t gpa, uint64_t old,
+                  uint64_t v, uint8_t size)
+{
+    struct bc_queue *q = &m->bc.q[qi];
+    if (starts(f, "desc.") || !strcmp(f, "avail.ring")) {
+        q->payload_unordered = true;
+        if (m->bc.weak && q->n_undo < BC_UNDO_MAX)
+            q->undo[q->n_undo++] = (struct bc_undo){gpa, old, v, size};
+        return;
+    }
+    if (!strcmp(f, "avail.idx")) {
+        q->prev_avail_idx = q->have_avail_idx ? q->avail_idx : (uint16_t)old;
+        q->avail_idx = (uint16_t)v;
+        q->have_avail_idx = true;
+        if (q->payload_unordered && should_report(m, qi, 0))
+            machine_violation(m, "split.avail.idx-barrier", (int)qi,
+                              "queue %u: avail.idx = %u stored with no write barrier after the "
+                              "descriptor / ring-entry stores it publishes: a weakly ordered CPU "
+                              "may show the device the new idx first (pairing A)%s", qi,
+                              (unsigned)(uint16_t)v,
+                              m->bc.weak ? "; weak memory: the device reads the ring now, before "
+                                           "those stores land" : "");
+        if (q->payload_unordered && m->bc.weak)
+            weak_publish(m, qi, q);
+        q->payload_unordered = false;
+        q->n_undo = 0;
+        q->idx_unfenced = true;
+        return;
+    }
+    if (!strcmp(f, "avail.used_event")) {
+        q->used_event_unfenced = true;
+        q->reread_due = true;
+        q->enable = (struct bc_undo){gpa, old, v, size};
+        return;
+    }
+    if (!strcmp(f, "avail.flags")) {
+        notify_check_avail_flags(m, qi, (uint16_t)v, "the driver stored");
+        if (!(v & VIRTQ_AVAIL_F_NO_INTERRUPT)) { /* interrupts (re-)enabled: pairing D */
+            q->used_event_unfenced = true;
+            q->reread_due = true;
+            q->enable = (struct bc_undo){gpa, old, v, size};
+        }
+    }
+}
+
+void bc_ring_store(struct machine *m, uint64_t gpa, uint64_t old, uint64_t v, uint8_t size)
+{
+    uint32_t qi;
+    const char *f = classify(m, gpa, size, &qi);
+    if (f) {
+        store(m, qi, f, gpa, old, v, size);
+        return;
+    }
+    /* Shared memory outside the rings that the driver still writes through the ring accessors:
+     * an indirect descriptor table (§2.6.5.3). It is payload of every live queue, to be ordered
+     * before the next avail.idx store like the descriptors themselves. */
+    if (sr_classify_any(m, gpa))
+        return; /* in a ring, but not a field of this width: see classify */
+    for (uint32_t q = 0; q < MMIO_NUM_QUEUES; q++)
+        if (m->dev.q[q].live)
+            store(m, q, "desc.indirect", gpa, old, v, size);
+}
+
+uint64_t bc_ring_load(struct machine *m, uint64_t gpa, uint64_t v, uint8_t size)
+{
+    uint32_t qi;
+    const char *f = classify(m, gpa, size, &qi);
+    if (!f)
+        return v;
+    struct bc_queue *q = &m->bc.q[qi];
+    if (!strcmp(f, "used.flags") || !strcmp(f, "used.avail_event")) {
+        if (!q->idx_unfenced)
+            return v;
+        if (should_report(m, qi, 1))
+            machine_violation(m, "split.notify.barrier-before-suppression-check", (int)qi,
+                              "queue %u: %s read after the avail.idx store with no full barrier "
+                              "between: the load may complete before the store is visible, so "
+                              "driver and device can both decide the other will act (pairing B)%s",
+                              qi, f, m->bc.weak ? "; weak memory: it saw the device's old state" : "");
+        if (!m->bc.weak)
+            return v;
+        /* Weak memory: the load was satisfied while avail.idx sat in the store buffer. The
+         * device, busy until then, still suppressed notifications; it went idle without seeing
+         * the new idx. So the driver reads "suppressed" and skips the kick. */
+        struct trace_event *e = machine_trace(m, TR_DEVICE, gpa, v, 2,
+                                              "weak memory: the driver's suppression check saw "
+                                              "the device's state from before its avail.idx store "
+                                              "(no full barrier)");
+        if (e)
+            e->queue = (uint8_t)qi;
+        q->idx_unfenced = false; /* one adversarial outcome per publication */
+        if (!strcmp(f, "used.flags"))
+            return v | VIRTQ_USED_F_NO_NOTIFY;
+        return (uint16_t)(q->prev_avail_idx - 1u); /* vring_need_event(e, new, old) is false */
+    }
+    if (!strcmp(f, "used.idx")) {
+        if (q->used_event_unfenced && should_report(m, qi, 3))
+            machine_violation(m, "split.receive.mb-before-reread", (int)qi,
+                              "queue %u: used.idx re-read after re-enabling interrupts with no "
+                              "full barrier between: the device may miss the re-enable and the "
+                              "driver the new used.idx, and both wait (pairing D)%s", qi,
+                              m->bc.weak ? "; weak memory: the re-read saw used.idx from before "
+                                           "the device's work" : "");
+        if (q->used_event_unfenced && m->bc.weak)
+            weak_reread(m, qi, q);
+        q->used_event_unfenced = false;
+        q->reread_due = false;
+        q->used_idx_state = 1;
+        q->c_seen = false;
+        return v; /* in weak mode: the value from before the device's work, as a load that passed
+                   * the store would have got */
+    }
+    if (!strcmp(f, "used.id") || !strcmp(f, "used.len")) {
+        bool first = !q->c_seen; /* one report per element read, not per field */
+        q->c_seen = q->used_idx_state != 2;
+        if (q->used_idx_state != 2 && first && should_report(m, qi, 2))
+            machine_violation(m, "split.receive.rmb-before-used-elem", (int)qi,
+                              "queue %u: %s read %s: the element may be read before the device's "
+                              "write of it is visible (pairing C)%s", qi, f,
+                              q->used_idx_state == 0 ? "before any read of used.idx"
+                                                     : "after used.idx with no read barrier between",
+                              m->bc.weak && q->used_idx_state == 1
+                                  ? "; weak memory: it gets the slot's old contents" : "");
+        if (q->used_idx_state == 1 && m->bc.weak) {
+            /* Weak memory: the element loads passed the idx load; they see the slot as it was
+             * before the device's last write. */
+            struct trace_event *e = !first ? NULL : machine_trace(m, TR_DEVICE, gpa, v, 4,
+                                                  "weak memory: the driver read the used element "
+                                                  "before the device's write of it (no read "
+                                                  "barrier)");
+            if (e)
+                e->queue = (uint8_t)qi;
+            return gpa == q->push_gpa ? q->push_old_id : gpa == q->push_gpa + 4 ? q->push_old_len : v;
+        }
+        return v;
+    }
+    return v;
+}
+
+/* Plain mode: what changed in the driver-written parts of the ring since the last snapshot,
+ * fed to the analysis as stores (payload first, then avail.idx, then used_event: inside one
+ * epoch the order is unknown, and this order is the one that needs no barrier to be wrong). */
+static void plain_diff(struct machine *m, uint32_t qi)
+{
+    const struct dev_queue *dq = &m->dev.q[qi];
+    struct bc_queue *q = &m->bc.q[qi];
+    if (!dq->live)
+        return;
+    uint32_t n = dq->live_num;
+    uint32_t dlen = 16u * n, alen = 6u + 2u * n;
+    const uint8_t *d = gm_ptr(&m->mem, dq->desc, dlen);
+    const uint8_t *a = gm_ptr(&m->mem, dq->avail, alen);
+    if (!d || !a)
+        return;
+    if (!q->snap || q->snap_gpa != dq->desc || q->snap_len != dlen + alen) {
+        free(q->snap);
+        q->snap = malloc(dlen + alen);
+        if (!q->snap)
+            return;
+        q->snap_gpa = dq->desc;
+        q->snap_len = dlen + alen;
+        memcpy(q->snap, d, dlen);
+        memcpy(q->snap + dlen, a, alen);
+        return; /* the first look: a baseline, no epoch to judge */
+    }
+    uint8_t *sd = q->snap, *sa = q->snap + dlen;
+    if (memcmp(sd, d, dlen)) {
+        for (uint32_t off = 0; off < dlen; off += 8) {
+            uint64_t o, v;
+            memcpy(&o, sd + off, 8);
+            memcpy(&v, d + off, 8);
+            if (o != v)
+                store(m, qi, "desc.addr", dq->desc + off, o, v, 8);
+        }
+        memcpy(sd, d, dlen);
+    }
+    for (uint32_t k = 0; k < n; k++) {
+        uint16_t o, v;
+        memcpy(&o, sa + 4 + 2 * k, 2);
+        memcpy(&v, a + 4 + 2 * k, 2);
+        if (o != v)
+            store(m, qi, "avail.ring", dq->avail + 4 + 2 * k, o, v, 2);
+    }
+    static const struct { uint32_t off; const char *f; } tail[] = {{0, "avail.flags"}, {2, "avail.idx"}};
+    for (unsigned t = 0; t < 2; t++) {
+        uint16_t o, v;
+        memcpy(&o, sa + tail[t].off, 2);
+        memcpy(&v, a + tail[t].off, 2);
+        if (o != v)
+            store(m, qi, tail[t].f, dq->avail + tail[t].off, o, v, 2);
+    }
+    uint16_t o, v;
+    memcpy(&o, sa + 4 + 2 * n, 2);
+    memcpy(&v, a + 4 + 2 * n, 2);
+    if (o != v)
+        store(m, qi, "avail.used_event", dq->avail + 4 + 2 * n, o, v, 2);
+    memcpy(sa, a, alen);
+}
+
+static void epoch_end(struct machine *m)
+{
+    if (m->bc.mode != BC_PLAIN)
+        return;
+    for (uint32_t qi = 0; qi < MMIO_NUM_QUEUES; qi++)
+        plain_diff(m, qi);
+}
+
+void bc_barrier(struct machine *m, enum bc_barrier kind)
+{
+    epoch_end(m);
+    for (uint32_t qi = 0; qi < MMIO_NUM_QUEUES; qi++) {
+        struct bc_queue *q = &m->bc.q[qi];
+        if (kind == BC_MB || kind == BC_WMB) { /* stores before stores */
+            q->payload_unordered = false;
+            q->n_undo = 0;
+        }
+        if (kind == BC_MB) { /* stores before loads: only a full barrier */
+            q->idx_unfenced = false;
+            q->used_event_unfenced = false;
+        }
+        if ((kind == BC_MB || kind == BC_RMB) && q->used_idx_state == 1) /* loads before loads */
+            q->used_idx_state = 2;
+        if (kind == BC_MB || kind == BC_RMB)
+            q->c_seen = false;
+    }
+}
+
+void bc_mmio(struct machine *m) { epoch_end(m); }
+
+void bc_driver_waits(struct machine *m)
+{
+    epoch_end(m);
+    for (uint32_t qi = 0; qi < MMIO_NUM_QUEUES; qi++) {
+        struct bc_queue *q = &m->bc.q[qi];
+        /* Plain mode cannot see the re-read; it can only say the barrier never came. */
+        bool due = m->bc.mode == BC_PLAIN ? q->used_event_unfenced : q->reread_due;
+        if (due && should_report(m, qi, 3))
+            machine_violation(m, "split.receive.mb-before-reread", (int)qi,
+                              "queue %u: the driver waits after storing used_event without a full "
+                              "barrier and a re-read of used.idx: a used buffer the device added "
+                              "meanwhile raises no interrupt and is never seen (pairing D)", qi);
+        q->reread_due = false;
+        q->used_event_unfenced = false;
+    }
+    notify_check_driver_waits(m);
+}
+
+void bc_device_push(struct machine *m, uint32_t qi, uint64_t elem_gpa, uint32_t old_id,
+                    uint32_t old_len)
+{
+    if (qi >= MMIO_NUM_QUEUES)
+        return;
+    struct bc_queue *q = &m->bc.q[qi];
+    q->push_gpa = elem_gpa;
+    q->push_old_id = old_id;
+    q->push_old_len = old_len;
+}
+
+void bc_explain(const struct machine *m, struct diagnosis *d)
+{
+    if (!d->cause || d->n_causes < 1)
+        return;
+    const struct violation *v = NULL;
+    for (uint32_t i = 0; i < m->n_violations && !v; i++)
+        if (!strcmp(m->violations[i].rule->area, "barriers"))
+            v = &m->violations[i];
+    if (!v)
+        return;
+    const char *weak = NULL;
+    for (size_t i = 0; i < m->trace.len && !weak; i++) {
+        const struct trace_event *e = &m->trace.ev[i];
+        if (e->kind == TR_DEVICE && e->what && !strncmp(e->what, "weak memory", 11))
+            weak = e->what;
+    }
+    struct diag_cause *c = &d->causes[0]; /* the first cause: the barrier is behind it */
+    if (c->n_evidence < DIAG_MAX_EVIDENCE) {
+        c->evidence[c->n_evidence].key = "barrier_violation";
+        snprintf(c->evidence[c->n_evidence].value, sizeof(c->evidence[0].value), "%s (§%s)",
+                 v->rule->id, v->rule->section);
+        c->n_evidence++;
+    }
+    if (weak && c->n_evidence < DIAG_MAX_EVIDENCE) {
+        c->evidence[c->n_evidence].key = "reordering";
+        snprintf(c->evidence[c->n_evidence].value, sizeof(c->evidence[0].value), "%s", weak);
+        c->n_evidence++;
+    }
+    size_t l = strlen(c->message);
+    snprintf(c->message + l, sizeof(c->message) - l,
+             " Underlying cause: a missing memory barrier, %s (§%s)%s.", v->rule->id,
+             v->rule->section,
+             weak ? "; in weak-memory mode the device or driver saw the reordering it allows" : "");
+}

@@ -1,0 +1,50 @@
+/* notify_checks.h — notification suppression on both sides of the split ring (§2.6.7, §2.6.10).
+ *
+ * Device side, as QEMU 7.2 does it: after every pop the device publishes avail_event = the next
+ * avail index it will read (with EVENT_IDX). The interrupt decision — avail.flags NO_INTERRUPT,
+ * or vring_need_event(used_event, …) with EVENT_IDX — is mmio_device_raise_used_irq's; it asks
+ * notify_check_avail_flags about the flags it reads.
+ *
+ * Driver side, the rules of the `notifications` area: the flags the driver writes (0 or 1, or 0
+ * with EVENT_IDX), used.flags zero when the ring goes live, and the missed kick — when the driver
+ * goes to wait with avail.idx ahead of what the device was told, and the suppression state in
+ * memory (used.flags, or avail_event with EVENT_IDX) says the device wanted a notification.
+ */
+#ifndef NOTIFY_CHECKS_H
+#define NOTIFY_CHECKS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct machine;
+
+struct notify_queue {
+    bool kicked;               /* a QueueNotify reached this queue… */
+    uint16_t kick_avail_idx;   /* …when avail.idx read this */
+    bool missed_reported;
+    uint16_t missed_idx;       /* the avail.idx a missed kick was reported for */
+};
+
+struct notify_state {
+    struct notify_queue q[2]; /* MMIO_NUM_QUEUES */
+};
+
+/* vring_need_event: does moving idx from old to new pass event (16-bit wrap-around)? */
+static inline bool vring_need_event(uint16_t event, uint16_t new_idx, uint16_t old_idx)
+{
+    return (uint16_t)(new_idx - event - 1u) < (uint16_t)(new_idx - old_idx);
+}
+
+bool notify_event_idx(const struct machine *m);
+/* The queue went live: used.flags must be 0, avail.flags valid; device state reset. */
+void notify_queue_live(struct machine *m, uint32_t qi);
+/* Check a value of avail.flags (stored by the driver, or read by the device). */
+void notify_check_avail_flags(struct machine *m, uint32_t qi, uint16_t flags, const char *how);
+/* A QueueNotify for qi reached the device. */
+void notify_kicked(struct machine *m, uint32_t qi);
+/* The device took a chain: with EVENT_IDX it publishes avail_event. */
+void notify_device_popped(struct machine *m, uint32_t qi);
+/* The driver is about to wait: was a kick owed? */
+void notify_check_driver_waits(struct machine *m);
+
+#endif /* NOTIFY_CHECKS_H */
