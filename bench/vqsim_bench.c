@@ -31,6 +31,7 @@
 #include "driver/virtio_hal.h"
 #include "driver/virtio_mmio.h"
 #include "driver/virtqueue.h"
+#include "fakedevice/barrier_check.h"
 #include "fakedevice/machine.h"
 #include "fakedevice/rules.h"
 
@@ -92,6 +93,7 @@ struct rig {
 struct rig_opts {
     uint64_t ram;
     bool checks_off;
+    enum bc_mode ring_access;  /* how the barrier analysis learns ring accesses (barrier_check.h) */
     size_t trace_limit;
     uint32_t qsize;
     uint32_t width, height; /* display */
@@ -104,7 +106,7 @@ static void rig_init(struct rig *r, const struct rig_opts *o)
         .ram_base = RAM_BASE, .ram_size = o->ram, .mmio_base = MMIO_BASE, .transport_version = 2,
         .display_width = o->width ? o->width : 64, .display_height = o->height ? o->height : 64,
         .device_latency_ns = 0, .profile = PROFILE_QEMU, .trace_limit = o->trace_limit,
-        .checks_off = o->checks_off};
+        .checks_off = o->checks_off, .ring_access = o->ring_access};
     if (machine_init(&r->m, &cfg, catalogue) != 0)
         die("machine_init", -1);
     machine_set_current(&r->m);
@@ -566,14 +568,16 @@ static void table_scaling(void)
 }
 
 /* ---------------------------------------------------------------------------------------------
- * Barrier tracking: what recording ring accesses and barriers costs (the input of every ordering
- * check), per operation and per round trip. Each path is one entry of `barrier_paths`, so a new
- * analysis (an online barrier checker, an offline pass over the trace) is one more entry.
+ * Barrier tracking (src/fakedevice/barrier_check.c): the analysis learns the driver's ring
+ * accesses one of two ways. Accessors (the default, "record and check"): every vhal_ring_* call
+ * is recorded in the trace and judged as it happens. Plain: the driver is taken to write ring
+ * memory through plain pointers; ring accesses are neither recorded nor seen one by one, and
+ * at each barrier and MMIO access the ring is compared with a snapshot. Checks off is the floor
+ * under both. Each operation is one entry of `barrier_ops`, so a new path is one more entry.
  */
-struct barrier_path {
+struct barrier_op {
     const char *name;
-    /* ns per operation on a rig built with `o`; NULL measure = not available on this build */
-    double (*measure)(const struct rig_opts *o, uint64_t n);
+    double (*measure)(const struct rig_opts *o, uint64_t n); /* ns per operation, one run */
 };
 
 /* One repetition: ns per operation on a fresh rig. */
@@ -605,41 +609,38 @@ static double op_store(const struct rig_opts *o, uint64_t n) { return per_op(o, 
 static double op_poll(const struct rig_opts *o, uint64_t n) { return per_op(o, n, 3); }
 static double op_round_trip(const struct rig_opts *o, uint64_t n) { return rt_once(o, 1, n); }
 
-static const struct barrier_path barrier_paths[] = {
+static const struct barrier_op barrier_ops[] = {
     {"vhal_wmb()", op_wmb},
     {"vhal_mb()", op_mb},
     {"vhal_ring_store16 (avail.flags)", op_store},
     {"poll: vhal_ring_load16(used.idx) + vhal_rmb()", op_poll},
     {"round trip (all of the above in driver order)", op_round_trip},
-    /* Barrier analysis (pairing checks over the recorded accesses) is being built on another
-     * branch; when it lands, add its entry point here, e.g. {"barrier analysis", op_analysis}. */
-    {"barrier analysis pass", NULL},
 };
 
 static void table_barriers(void)
 {
     uint64_t n = iters(2000000);
-    struct rig_opts rec = {.ram = 256ull << 20, .qsize = 256, .trace_limit = 65536};
-    struct rig_opts plain = rec;
-    plain.checks_off = true;
-    printf("\n## 5. Barrier tracking (record path: every ring access and barrier goes into the "
-           "trace, bound 65536 events; plain path: checks off; %llu operations, best of %d)\n\n",
+    struct rig_opts rec = {.ram = 256ull << 20, .qsize = 256, .ring_access = BC_ACCESSORS};
+    struct rig_opts plain = rec, off = rec;
+    plain.ring_access = BC_PLAIN;
+    off.checks_off = true;
+    printf("\n## 5. Barrier tracking (barrier analysis learning ring accesses through the "
+           "accessors, recorded and judged one by one, or from plain memory by snapshots at "
+           "barriers and MMIO; %llu operations, best of %d)\n\n",
            (unsigned long long)n, REPS);
-    printf("| operation | recorded ns | plain ns | overhead ns | ratio |\n|---|---:|---:|---:|---:|\n");
-    for (size_t i = 0; i < sizeof(barrier_paths) / sizeof(barrier_paths[0]); i++) {
-        const struct barrier_path *p = &barrier_paths[i];
-        if (!p->measure) {
-            printf("| %s | n/a (not on this build) | | | |\n", p->name);
-            continue;
-        }
+    printf("| operation | record + check (accessors) ns | plain (snapshots) ns | checks off ns | "
+           "accessors / plain | accessors / off |\n|---|---:|---:|---:|---:|---:|\n");
+    for (size_t i = 0; i < sizeof(barrier_ops) / sizeof(barrier_ops[0]); i++) {
+        const struct barrier_op *p = &barrier_ops[i];
         uint64_t k = p->measure == op_round_trip ? n / 4 : n;
-        double a = 1e30, b = 1e30; /* round-robin, best of REPS (see rt_ns_k) */
+        double a = 1e30, b = 1e30, c = 1e30; /* round-robin, best of REPS (see rt_ns_k) */
         for (int rep = 0; rep < REPS; rep++) {
-            double x = p->measure(&rec, k), y = p->measure(&plain, k);
+            double x = p->measure(&rec, k), y = p->measure(&plain, k), z = p->measure(&off, k);
             a = x < a ? x : a;
             b = y < b ? y : b;
+            c = z < c ? z : c;
         }
-        printf("| %s | %.1f | %.1f | %.1f | %.2fx |\n", p->name, a, b, a - b, a / b);
+        printf("| %s | %.1f | %.1f | %.1f | %.2fx | %.2fx |\n", p->name, a, b, c, a / b, a / c);
     }
     /* What the record costs in memory: events and bytes per round trip. */
     struct rig *r = malloc(sizeof(*r));
@@ -652,8 +653,8 @@ static void table_barriers(void)
     double per = (double)(r->m.trace.dropped + r->m.trace.len - before) / 1000.0;
     rig_destroy(r);
     free(r);
-    printf("\ntrace events per round trip: %.1f (%.0f bytes at %zu bytes/event)\n", per,
-           per * sizeof(struct trace_event), sizeof(struct trace_event));
+    printf("\ntrace events per round trip (accessors): %.1f (%.0f bytes at %zu bytes/event)\n",
+           per, per * sizeof(struct trace_event), sizeof(struct trace_event));
 }
 
 /* --count MODE N: just N round trips of one path (floor, off, on), for instruction counters

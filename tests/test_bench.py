@@ -34,7 +34,7 @@ def test_bench_prints_every_table(vqsim):
     for row in ("| floor: bare ring", "| driver + model, checks off", "| driver + model, checks on",
                 "| memcpy of the frame", "| TRANSFER_TO_HOST_2D + RESOURCE_FLUSH",
                 "| whole suite, one `vqsim run` (-j 1)", "| 32768 (direct)", "| 64 |",
-                "| 4096 MiB |", "| vhal_wmb() |", "| barrier analysis pass |"):
+                "| 4096 MiB |", "| vhal_wmb() |", "| round trip (all of the above in driver order) |"):
         assert row in p.stdout, row
     assert re.search(r"targets: checks on <= 2x checks off: (met|NOT met) \(\d+\.\d+x\)", p.stdout)
     assert re.search(r"target: transfer \+ flush >= 0\.7x memcpy: (met|NOT met)", p.stdout)
