@@ -38,4 +38,4 @@ def test_bench_prints_every_table(vqsim):
         assert row in p.stdout, row
     assert re.search(r"targets: checks on <= 2x checks off: (met|NOT met) \(\d+\.\d+x\)", p.stdout)
     assert re.search(r"target: transfer \+ flush >= 0\.7x memcpy: (met|NOT met)", p.stdout)
-    assert re.search(r"trace events per round trip: \d+\.\d", p.stdout)
+    assert re.search(r"trace events per round trip \(accessors\): \d+\.\d", p.stdout)
