@@ -21,6 +21,18 @@ static int fail(char *err, size_t errlen, const char *name, const struct ynode *
     return -1;
 }
 
+/* A list of scalars (NULL and *n = 0 when absent or empty). */
+static char **dup_list(const struct ynode *p, size_t *n)
+{
+    *n = 0;
+    if (!p || p->kind != YN_SEQ || !p->n)
+        return NULL;
+    char **v = calloc(p->n, sizeof(char *));
+    for (size_t k = 0; v && k < p->n; k++)
+        v[(*n)++] = dup_scalar(p->items[k]);
+    return v;
+}
+
 int rules_parse(struct rule_catalogue *c, const char *buf, size_t len, const char *name, char *err,
                 size_t errlen)
 {
@@ -68,12 +80,8 @@ int rules_parse(struct rule_catalogue *c, const char *buf, size_t len, const cha
         const struct ynode *lg = ymap_get(e, "legacy");
         r->legacy = lg && lg->kind == YN_SCALAR && strcmp(lg->str, "true") == 0;
         r->checked = r->check[0] != 0;
-        const struct ynode *p = ymap_get(e, "proven_by");
-        if (p && p->kind == YN_SEQ && p->n) {
-            r->proven_by = calloc(p->n, sizeof(char *));
-            for (size_t k = 0; r->proven_by && k < p->n; k++)
-                r->proven_by[r->n_proven++] = dup_scalar(p->items[k]);
-        }
+        r->proven_by = dup_list(ymap_get(e, "proven_by"), &r->n_proven);
+        r->catalogue = dup_list(ymap_get(e, "catalogue"), &r->n_catalogue);
         if (!r->section[0]) {
             rc = fail(err, errlen, name, e, "rule without a 'section'");
             goto out;
@@ -96,6 +104,9 @@ void rules_free(struct rule_catalogue *c)
         for (size_t k = 0; k < r->n_proven; k++)
             free(r->proven_by[k]);
         free(r->proven_by);
+        for (size_t k = 0; k < r->n_catalogue; k++)
+            free(r->catalogue[k]);
+        free(r->catalogue);
     }
     free(c->rules);
     memset(c, 0, sizeof(*c));

@@ -26,6 +26,8 @@ struct rule {
     bool checked;
     char **proven_by; /* scenario files where the check fires */
     size_t n_proven;
+    char **catalogue; /* ids of the VirtIO 1.1 normative statements this entry covers */
+    size_t n_catalogue;
 };
 
 struct rule_catalogue {
