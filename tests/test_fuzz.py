@@ -5,6 +5,7 @@ see README.md "Fuzzing").
 Skipped when clang cannot link a libFuzzer binary (Debian: clang, libclang-rt-14-dev, which
 tools/setup-deps.sh installs). The whole module takes about a minute.
 """
+import fcntl
 import os
 import re
 import shutil
@@ -39,12 +40,20 @@ def fuzz_bin(tmp_path_factory):
         pytest.skip("clang with libFuzzer is not installed (apt-get install clang "
                     "libclang-rt-14-dev)")
     out = ROOT / "build" / "fuzz"
+    out.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, OUT=str(out), CC="clang")
     for k in ("CFLAGS", "LIB_FUZZING_ENGINE", "WORK"):  # the local defaults, not a cluster's
         env.pop(k, None)
-    p = subprocess.run(["bash", str(ROOT / "fuzz" / "build.sh")], env=env, capture_output=True,
-                       text=True, timeout=600)
-    assert p.returncode == 0, p.stdout + p.stderr
+    # Under pytest-xdist every worker gets here: build once per run, the others wait for it.
+    run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    stamp = out / ".built-for-run"
+    with open(out / ".build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (run_id and stamp.exists() and stamp.read_text() == run_id):
+            p = subprocess.run(["bash", str(ROOT / "fuzz" / "build.sh")], env=env,
+                               capture_output=True, text=True, timeout=600)
+            assert p.returncode == 0, p.stdout + p.stderr
+            stamp.write_text(run_id or "")
     for t in TARGETS:
         assert (out / t).is_file() and os.access(out / t, os.X_OK), t
     return out

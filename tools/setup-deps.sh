@@ -6,7 +6,7 @@
 set -euo pipefail
 
 pkgs=(gcc libc6-dev make cmake pkg-config libcmocka-dev libyaml-dev libpng-dev
-      python3 python3-pytest python3-yaml
+      python3 python3-pytest python3-pytest-xdist python3-yaml
       clang libclang-rt-14-dev)   # clang + its libFuzzer/sanitizer runtimes: fuzz/build.sh
 
 # Only the report's screenshot test needs it (tests/test_report_screenshot.py renders
