@@ -1,0 +1,166 @@
+"""The differential suite: every scenario that can run on real QEMU runs there too (the
+unchanged driver, bare metal, ports/aarch64-virt) and on the simulator; any disagreement fails.
+
+tools/setup-deps.sh (run by `make test`) installs qemu-system-arm, clang and lld; without them
+these tests fail rather than skip, so a machine that cannot run them is noticed."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from conftest import ROOT, SCENARIOS, vqsim_path
+
+TOOL = ROOT / "tools" / "qemu_diff.py"
+
+
+def build_dir():
+    return vqsim_path().parent
+
+
+def qemu_diff(tmp_path, *args):
+    out = tmp_path / "diff.json"
+    p = subprocess.run([sys.executable, str(TOOL), "--build", str(build_dir()), "--json",
+                        str(out), *map(str, args)], cwd=ROOT, capture_output=True, text=True,
+                       timeout=600)
+    doc = json.loads(out.read_text()) if out.exists() else {"results": []}
+    return p, {r["name"]: r for r in doc["results"]}
+
+
+@pytest.fixture(scope="session")
+def tools_present():
+    for t in ("qemu-system-aarch64", "clang", "ld.lld"):
+        if not shutil.which(t):
+            pytest.fail(f"{t} is missing: tools/setup-deps.sh (make test) installs it")
+    for t in ("vqsim-steptable", "vqsim-wrong-legacy-used"):
+        if not (build_dir() / t).exists():
+            pytest.fail(f"{build_dir() / t} is missing: make build")
+
+
+@pytest.fixture(scope="session")
+def everything(tools_present, tmp_path_factory):
+    """One differential run over every scenario."""
+    return qemu_diff(tmp_path_factory.mktemp("qemu"), *[s.relative_to(ROOT) for s in SCENARIOS])
+
+
+def test_no_scenario_disagrees(everything):
+    p, res = everything
+    bad = {n: r["diffs"] for n, r in res.items() if r["verdict"] not in ("agree", "skip")}
+    assert not bad, p.stdout + p.stderr
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert len(res) == len(SCENARIOS)
+    # Most of the suite runs on QEMU: the skips are the exception, each with its reason.
+    agree = [n for n, r in res.items() if r["verdict"] == "agree"]
+    assert len(agree) >= 80, agree
+    for n, r in res.items():
+        if r["verdict"] == "skip":
+            assert len(r["reason"]) > 20, (n, r)
+
+
+@pytest.mark.parametrize("name,transport", [("modern-display", 2), ("legacy-display", 1),
+                                            ("gpu-demo", 2)])
+def test_display_pixel_exact_on_both_transports(everything, name, transport):
+    _, res = everything
+    r = res[name]
+    assert r["verdict"] == "agree", r
+    assert r["simulator"] == "ok" and r["qemu"] == "ok"
+    assert any("pixel-exact" in n for n in r["notes"]), r["notes"]
+    doc = yaml.safe_load((ROOT / r["scenario"]).read_text())
+    assert doc["device"]["transport"] == ("legacy" if transport == 1 else "modern")
+
+
+def test_legacy_layout_hang_agrees(everything):
+    """QEMU does the work and writes the used ring where the model says (+0x1000), but the
+    driver polls +0x128 and times out, on both; the scanout stays inactive on both."""
+    _, res = everything
+    r = res["legacy-used-ring-misaligned"]
+    assert r["verdict"] == "agree", r
+    assert r["simulator"] == "timeout" and r["qemu"] == "timeout"
+    assert r["violations"] == ["split.legacy.layout"]
+    assert any("placeholder" in n for n in r["notes"]), r["notes"]
+
+
+def test_at_least_five_replayed_bugs_agree(everything):
+    _, res = everything
+    with_bugs = []
+    for n, r in res.items():
+        doc = yaml.safe_load((ROOT / r["scenario"]).read_text())
+        if doc.get("bugs") and r["verdict"] == "agree":
+            with_bugs.append(n)
+    assert len(with_bugs) >= 5, with_bugs
+    # Bugs QEMU reacts to with a hang, not only rule violations.
+    assert sum(res[n]["qemu"] == "timeout" for n in with_bugs) >= 3, with_bugs
+
+
+def test_qemu_skip_key_is_honoured(everything):
+    _, res = everything
+    r = res["interrupt-not-acknowledged"]
+    assert r["verdict"] == "skip" and r["reason"].startswith("timing:"), r
+
+
+def test_wrong_legacy_used_formula_is_caught(tools_present, tmp_path):
+    """vqsim-wrong-legacy-used packs the legacy used ring after the available ring (ignoring
+    QueueAlign): the display that works on QEMU times out in the model, and the hang QEMU shows
+    works in the model. The differential must fail on both."""
+    p, res = qemu_diff(tmp_path, "--vqsim", build_dir() / "vqsim-wrong-legacy-used",
+                       "scenarios/legacy-display.yaml",
+                       "scenarios/legacy-used-ring-misaligned.yaml",
+                       "scenarios/modern-display.yaml")
+    assert p.returncode == 1, p.stdout + p.stderr
+    a, b = res["legacy-display"], res["legacy-used-ring-misaligned"]
+    assert a["verdict"] == "disagree" and b["verdict"] == "disagree"
+    assert "outcome: simulator timeout (as the driver sees it), QEMU ok" in a["diffs"]
+    assert "outcome: simulator ok (as the driver sees it), QEMU timeout" in b["diffs"]
+    # The model's device "wrote" used.idx 1 at +0x128 (packed); QEMU wrote nothing there.
+    assert any("0x40100128" in d and "QEMU's memory there holds" in d for d in a["diffs"]), a
+    # The modern transport does not use the formula: still in agreement.
+    assert res["modern-display"]["verdict"] == "agree"
+
+
+def test_table_lists_every_scenario(tools_present, tmp_path):
+    p = subprocess.run([sys.executable, str(TOOL), "--build", str(build_dir()), "--table",
+                        "scenarios/legacy-display.yaml", "scenarios/hangs/interrupt-not-acknowledged.yaml"],
+                       cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.splitlines()
+    assert lines[0] == "| scenario | simulator | QEMU | verdict |"
+    assert "| `scenarios/legacy-display.yaml` | ok | ok | agree, pixel-exact |" in lines
+    assert any(l.startswith("| `scenarios/hangs/interrupt-not-acknowledged.yaml` | timeout "
+                            "(`mmio.ack-handled-events`) | not run | timing:") for l in lines)
+
+
+def test_steptable_refuses_what_qemu_cannot_show(tools_present):
+    st = build_dir() / "vqsim-steptable"
+    p = subprocess.run([str(st), "--why", "scenarios/barriers/drop-wmb-weak.yaml"], cwd=ROOT,
+                       capture_output=True, text=True)
+    assert p.returncode == 3 and p.stdout.startswith("skip: device.memory: weak"), p.stdout
+    p = subprocess.run([str(st), "--why", "scenarios/modern-display.yaml"], cwd=ROOT,
+                       capture_output=True, text=True)
+    assert p.returncode == 0 and p.stdout == "run\n"
+
+
+@pytest.mark.parametrize("qemu,msg", [
+    ("qemu: {skipp: x}", "unknown key 'skipp'"),
+    ("qemu: {skip: ''}", "qemu needs 'skip'"),
+    ("qemu: skip", "qemu"),
+])
+def test_qemu_key_is_strict(vqsim, tmp_path, qemu, msg):
+    text = (ROOT / "scenarios" / "modern-display.yaml").read_text()
+    f = tmp_path / "s.yaml"
+    f.write_text(qemu + "\n" + text)
+    p = subprocess.run([str(vqsim), "run", str(f)], capture_output=True, text=True)
+    assert p.returncode == 2
+    assert f"{f}:1:" in p.stderr and msg in p.stderr, p.stderr
+
+
+def test_qemu_skip_recorded_in_json(vqsim, tmp_path):
+    out = tmp_path / "r.json"
+    subprocess.run([str(vqsim), "run", "--json", str(out),
+                    "scenarios/hangs/interrupt-not-acknowledged.yaml",
+                    "scenarios/modern-display.yaml"], cwd=ROOT, capture_output=True)
+    s = json.loads(out.read_text())["scenarios"]
+    assert s[0]["qemu"]["skip"].startswith("timing: QEMU finishes")
+    assert s[1]["qemu"] == {"skip": None}
