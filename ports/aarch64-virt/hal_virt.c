@@ -44,6 +44,7 @@ void hal_init(const struct vqst_table *t)
         arena_next[i] = VIRT_RAM_BASE + arena_offset[i];
         arena_pin[i] = t->place[i];
     }
+    ring_bugs_init(t->transport);
 }
 
 uint32_t hal_bugs_fired(void)
@@ -67,6 +68,7 @@ static uint32_t irq_prev;
 static void raw_write(uint32_t off, uint32_t v)
 {
     *(volatile uint32_t *)(uintptr_t)(tab->mmio_base + off) = v;
+    ring_bugs_mmio_write(off, v); /* where QEMU now puts the rings */
     if (off == VIRTIO_MMIO_INTERRUPT_ACK) { /* the line may drop: a later rise is a new one */
         __asm__ volatile("dsb sy" ::: "memory");
         irq_prev = irq_level();
@@ -83,6 +85,10 @@ static int hit(uint32_t i)
     fired[i]++;
     return 1;
 }
+
+uint32_t hal_n_bugs(void) { return n_bugs; }
+const struct vqst_bug *hal_bug(uint32_t i) { return &bug[i]; }
+int hal_bug_hit(uint32_t i) { return hit(i); }
 
 static void make_added(uint32_t i)
 {
@@ -234,11 +240,44 @@ uint64_t vhal_virt_to_phys(const void *ptr) { return (uint64_t)(uintptr_t)ptr; }
 
 /* ---- shared ring accessors ---------------------------------------------------------------- */
 
-uint16_t vhal_ring_load16(const volatile uint16_t *p) { return *p; }
-uint32_t vhal_ring_load32(const volatile uint32_t *p) { return *p; }
-void vhal_ring_store16(volatile uint16_t *p, uint16_t v) { *p = v; }
-void vhal_ring_store32(volatile uint32_t *p, uint32_t v) { *p = v; }
-void vhal_ring_store64(volatile uint64_t *p, uint64_t v) { *p = v; }
+/* Single-copy atomic for their width (aligned, one instruction); the ring-side replayed bugs
+ * rewrite the value on its way, as the model's bus does. */
+uint16_t vhal_ring_load16(const volatile uint16_t *p)
+{
+    uint64_t v = *p;
+    ring_bugs_load((uint64_t)(uintptr_t)p, &v);
+    return (uint16_t)v;
+}
+
+uint32_t vhal_ring_load32(const volatile uint32_t *p)
+{
+    uint64_t v = *p;
+    ring_bugs_load((uint64_t)(uintptr_t)p, &v);
+    return (uint32_t)v;
+}
+
+void vhal_ring_store16(volatile uint16_t *p, uint16_t v)
+{
+    uint64_t w = v;
+    ring_bugs_store((uint64_t)(uintptr_t)p, &w);
+    *p = (uint16_t)w;
+    ring_bugs_after_store((uint64_t)(uintptr_t)p);
+}
+
+void vhal_ring_store32(volatile uint32_t *p, uint32_t v)
+{
+    uint64_t w = v;
+    ring_bugs_store((uint64_t)(uintptr_t)p, &w);
+    *p = (uint32_t)w;
+    ring_bugs_after_store((uint64_t)(uintptr_t)p);
+}
+
+void vhal_ring_store64(volatile uint64_t *p, uint64_t v)
+{
+    ring_bugs_store((uint64_t)(uintptr_t)p, &v);
+    *p = v;
+    ring_bugs_after_store((uint64_t)(uintptr_t)p);
+}
 
 /* ---- barriers ----------------------------------------------------------------------------- */
 

@@ -33,5 +33,16 @@ void hal_init(const struct vqst_table *t);
 uint32_t hal_bugs_fired(void);
 /* Rises of the interrupt line vhal_irq_take reported so far. */
 uint32_t hal_irq_rises(void);
+/* The replayed bugs, for ring_bugs.c: count, the i-th, and "this occurrence fires" (nth). */
+uint32_t hal_n_bugs(void);
+const struct vqst_bug *hal_bug(uint32_t i);
+int hal_bug_hit(uint32_t i);
+
+/* ring_bugs.c: the ring-side bugs, classified by where QEMU put the rings. */
+void ring_bugs_init(uint32_t transport);
+void ring_bugs_mmio_write(uint32_t off, uint32_t value); /* every write QEMU saw */
+void ring_bugs_store(uint64_t addr, uint64_t *value);    /* before a driver ring store */
+void ring_bugs_after_store(uint64_t addr);
+void ring_bugs_load(uint64_t addr, uint64_t *value);     /* after a driver ring load */
 
 #endif /* VQ_PLATFORM_H */

@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #define VQST_MAGIC 0x54535156u   /* "VQST" */
-#define VQST_VERSION 1u
+#define VQST_VERSION 2u
 #define VQST_ADDR 0x4f000000u    /* guest-physical; inside the 256 MiB of RAM at 0x40000000 */
 #define VQST_MAX_STEPS 64u
 #define VQST_MAX_BUGS 16u
@@ -33,14 +33,16 @@ struct vqst_step {
 };
 _Static_assert(sizeof(struct vqst_step) == 128, "vqst_step layout");
 
-/* One replayed driver bug (the MMIO and barrier kinds of src/fakedevice/faults.h). */
+/* One replayed driver bug: struct fault of src/fakedevice/faults.h, run-time state left out. */
 struct vqst_bug {
     uint32_t kind;               /* enum fault_kind */
     uint32_t reg, to, nth;
     uint64_t value;
     uint32_t has_after, after_read, after_reg, after_nth;
+    uint32_t queue, add, remove, in_table, field_off, field_size;
+    char field[24];              /* ring field name ("avail.idx"), "" for MMIO bugs */
 };
-_Static_assert(sizeof(struct vqst_bug) == 40, "vqst_bug layout");
+_Static_assert(sizeof(struct vqst_bug) == 88, "vqst_bug layout");
 
 struct vqst_table {
     uint32_t magic, version;
@@ -54,7 +56,7 @@ struct vqst_table {
     struct vqst_step steps[VQST_MAX_STEPS];
     struct vqst_bug bugs[VQST_MAX_BUGS];
 };
-_Static_assert(sizeof(struct vqst_table) == 48 + 24 + 32 + 32 + 64 * 128 + 16 * 40,
+_Static_assert(sizeof(struct vqst_table) == 48 + 24 + 32 + 32 + 64 * 128 + 16 * 88,
                "vqst_table layout");
 
 #endif /* VQ_STEP_TABLE_H */

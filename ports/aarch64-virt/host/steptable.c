@@ -9,6 +9,7 @@
  * where the device wrote it). Exit: 0 written / runnable, 3 not runnable on QEMU (the reason on
  * stdout), 2 usage or scenario error.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,16 +47,14 @@ static const char *why_not(const struct scenario *s, char *buf, size_t n)
             return "display_change: a host-side monitor event the port cannot cause";
     for (uint32_t i = 0; i < s->faults.n; i++) {
         const struct fault *f = &s->faults.f[i];
-        switch (f->kind) {
-        case FAULT_DROP_MMIO_WRITE: case FAULT_REWRITE_MMIO_WRITE: case FAULT_REWRITE_MMIO_READ:
-        case FAULT_REDIRECT_MMIO_WRITE: case FAULT_DROP_BARRIER: case FAULT_SKIP_MMIO_READ:
-        case FAULT_ADD_MMIO_WRITE: case FAULT_ADD_MMIO_READ: case FAULT_DELAY_MMIO_WRITE:
-        case FAULT_SKIP_STATUS_BIT:
-            break;
-        default:
-            return snprintf(buf, n, "bug %s: ring-side bugs are replayed by the model only",
-                            f->label ? f->label : "?"), buf;
-        }
+        /* The port follows the rings QEMU placed, not the indirect tables they name. */
+        bool table = (f->field && !strncmp(f->field, "indirect.", 9)) ||
+                     (f->kind == FAULT_SET_DESC_FLAGS && f->in_table) ||
+                     (f->kind == FAULT_VIRT_AS_PHYS &&
+                      (s->driver_features & (1ull << VIRTIO_RING_F_INDIRECT_DESC)));
+        if (table)
+            return snprintf(buf, n, "bug %s in an indirect table: the port replays ring-side "
+                            "bugs in the rings only", f->label ? f->label : "?"), buf;
     }
     for (int u = 0; u < 4; u++)
         if (s->place[u] && (s->place[u] < 0x40100000ull || s->place[u] >= VQST_ADDR))
@@ -166,7 +165,11 @@ int main(int argc, char **argv)
     for (uint32_t i = 0; i < s.faults.n && i < VQST_MAX_BUGS; i++) {
         const struct fault *f = &s.faults.f[i];
         t.bugs[i] = (struct vqst_bug){(uint32_t)f->kind, f->reg, f->to, f->nth, f->value,
-                                      f->has_after, f->after_read, f->after_reg, f->after_nth};
+                                      f->has_after, f->after_read, f->after_reg, f->after_nth,
+                                      f->queue, f->add, f->remove, f->in_table, f->field_off,
+                                      f->field_size, ""};
+        if (f->field)
+            snprintf(t.bugs[i].field, sizeof(t.bugs[i].field), "%s", f->field);
     }
     scenario_free(&s);
     FILE *fp = fopen(out, "wb");
