@@ -3,6 +3,7 @@ unchanged driver, bare metal, ports/aarch64-virt) and on the simulator; any disa
 
 tools/setup-deps.sh (run by `make test`) installs qemu-system-arm, clang and lld; without them
 these tests fail rather than skip, so a machine that cannot run them is noticed."""
+import fcntl
 import json
 import os
 import shutil
@@ -42,8 +43,22 @@ def tools_present():
 
 @pytest.fixture(scope="session")
 def everything(tools_present, tmp_path_factory):
-    """One differential run over every scenario."""
-    return qemu_diff(tmp_path_factory.mktemp("qemu"), *[s.relative_to(ROOT) for s in SCENARIOS])
+    """One differential run over every scenario, shared by the pytest-xdist workers (the first
+    to take the lock runs it; the others read its result)."""
+    scen = [s.relative_to(ROOT) for s in SCENARIOS]
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        return qemu_diff(tmp_path_factory.mktemp("qemu"), *scen)
+    shared = tmp_path_factory.getbasetemp().parent / "qemu-diff"
+    shared.mkdir(exist_ok=True)
+    with open(shared / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        done = shared / "result.json"
+        if not done.exists():
+            p, res = qemu_diff(shared, *scen)
+            done.write_text(json.dumps({"rc": p.returncode, "out": p.stdout + p.stderr,
+                                        "res": res}))
+        d = json.loads(done.read_text())
+    return subprocess.CompletedProcess([], d["rc"], d["out"], ""), d["res"]
 
 
 def test_no_scenario_disagrees(everything):

@@ -6,7 +6,7 @@
 set -euo pipefail
 
 pkgs=(gcc libc6-dev make cmake pkg-config libcmocka-dev libyaml-dev libpng-dev
-      python3 python3-pytest python3-yaml
+      python3 python3-pytest python3-pytest-xdist python3-yaml
       # the real-QEMU differential (tests/test_qemu_diff.py): QEMU 7.2's qemu-system-aarch64
       # and the bare-metal toolchain for ports/aarch64-virt (clang --target=aarch64-none-elf)
       qemu-system-arm clang lld)
