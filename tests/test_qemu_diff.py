@@ -95,6 +95,9 @@ def test_legacy_layout_hang_agrees(everything):
     assert r["verdict"] == "agree", r
     assert r["simulator"] == "timeout" and r["qemu"] == "timeout"
     assert r["violations"] == ["split.legacy.layout"]
+    # QEMU answered all the same: used.idx 1 and a 408-byte display-info answer at +0x1000,
+    # where the model's device wrote them too.
+    assert r["probes"] == [{"addr": "0x40101000", "idx": "1", "id0": "0", "len0": "408"}]
     assert any("placeholder" in n for n in r["notes"]), r["notes"]
 
 

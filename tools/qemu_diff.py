@@ -420,6 +420,7 @@ def run_all(a, vqsim, steptable, guest, work):
                        uart=lines[-20:])
             return res
         diffs, notes = compare(sim, q, shot, None)
+        res["probes"] = q["probes"]  # used rings read back after the run
         if diffs and q["outcome"] == "timeout" and retry:
             # A starved QEMU (both cores busy) can miss a short driver timeout: once more, and
             # say so. A model that times out where QEMU answers is never retried.
