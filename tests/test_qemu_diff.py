@@ -189,3 +189,46 @@ def test_qemu_skip_recorded_in_json(vqsim, tmp_path):
     s = json.loads(out.read_text())["scenarios"]
     assert s[0]["qemu"]["skip"].startswith("timing: QEMU finishes")
     assert s[1]["qemu"] == {"skip": None}
+
+
+def _png(path, w, h, rgb):
+    """An 8-bit RGB PNG written with filter 2 ("up") on every row, so the tool's decoder has to
+    undo a filter, as it must for libpng's adaptive choice."""
+    import struct as st
+    import zlib
+
+    def chunk(kind, body):
+        return st.pack(">I", len(body)) + kind + body + st.pack(">I", zlib.crc32(kind + body))
+    enc, prev = bytearray(), bytes(w * 3)
+    for y in range(h):
+        line = rgb[y * w * 3:(y + 1) * w * 3]
+        enc += b"\x02" + bytes((line[i] - prev[i]) & 255 for i in range(w * 3))
+        prev = line
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", st.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+                     + chunk(b"IDAT", zlib.compress(bytes(enc))) + chunk(b"IEND", b""))
+
+
+def _sim(png):
+    return {"steps": [{"step": "init", "status": "ok"}],
+            "displays": [{"active": True, "state": "active", "png": str(png), "dark": False,
+                          "cursor": None}],
+            "queues": []}
+
+
+def test_one_wrong_pixel_is_a_disagreement(tmp_path):
+    """The pixel comparison itself: identical images agree, one changed byte does not."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    import qemu_diff
+    w, h = 7, 5
+    rgb = bytes((x * 37 + y * 11 + c * 5) & 255 for y in range(h) for x in range(w)
+                for c in range(3))
+    _png(tmp_path / "sim.png", w, h, rgb)
+    q = {"init": {"status": "ok"}, "steps": [], "probes": [], "outcome": "ok"}
+    (tmp_path / "q.ppm").write_bytes(b"P6\n# QEMU\n%d %d\n255\n" % (w, h) + rgb)
+    diffs, notes = qemu_diff.compare(_sim(tmp_path / "sim.png"), q, str(tmp_path / "q.ppm"), None)
+    assert diffs == [] and notes == ["scanout 0: 7x5 pixel-exact"]
+    bad = bytearray(rgb)
+    bad[(3 * w + 4) * 3 + 1] ^= 1
+    (tmp_path / "q.ppm").write_bytes(b"P6\n%d %d\n255\n" % (w, h) + bytes(bad))
+    diffs, _ = qemu_diff.compare(_sim(tmp_path / "sim.png"), q, str(tmp_path / "q.ppm"), None)
+    assert diffs == ["scanout 0: 1 of 35 pixels differ, first at (4, 3)"]

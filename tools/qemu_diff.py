@@ -319,8 +319,12 @@ def compare(sim, q, shot, png_dir):
                     notes.append("cursor area not compared: QEMU keeps the cursor out of the "
                                  "surface a screendump reads")
                 if bad and disp.get("dark") and "flush" in (disp.get("dark_reason") or ""):
-                    notes.append("pixels differ as expected: the model shows no picture without "
-                                 "RESOURCE_FLUSH; a screendump reads the surface without one")
+                    if placeholder_only(qrgb):
+                        diffs.append("the model's scanout is active but unflushed; QEMU shows "
+                                     "its inactive placeholder instead of the surface")
+                    notes.append("pixels differ as expected: the model shows what was last "
+                                 "flushed; a screendump reads the surface without "
+                                 "RESOURCE_FLUSH")
                 elif bad:
                     diffs.append(f"scanout 0: {bad} of {sw * sh} pixels differ, first at {first}")
                 else:
