@@ -232,3 +232,12 @@ def test_one_wrong_pixel_is_a_disagreement(tmp_path):
     (tmp_path / "q.ppm").write_bytes(b"P6\n%d %d\n255\n" % (w, h) + bytes(bad))
     diffs, _ = qemu_diff.compare(_sim(tmp_path / "sim.png"), q, str(tmp_path / "q.ppm"), None)
     assert diffs == ["scanout 0: 1 of 35 pixels differ, first at (4, 3)"]
+
+
+def test_feature_refusal_agrees(everything):
+    """The model says QEMU 7.2 refuses FEATURES_OK when the driver leaves an offered
+    ACCESS_PLATFORM out; real QEMU (iommu_platform=on) does, and the driver reports the same
+    error on both (the error name is compared too)."""
+    _, res = everything
+    r = res["modern-access-platform-refused"]
+    assert r["verdict"] == "agree" and r["qemu"] == "driver-error", r

@@ -166,14 +166,16 @@ def qmp(sock_path, commands, deadline):
     return replies[1:]
 
 
-def run_qemu(guest, table, transport, width, height, bound_s, workdir):
+def run_qemu(guest, table, transport, width, height, bound_s, workdir, offered=()):
     """Boot the guest with the step table; returns (uart lines, screendump path or None, note)."""
     sock = os.path.join(workdir, "q")
     ppm = os.path.join(workdir, "screen.ppm")
     cmd = [QEMU, "-M", "virt", "-cpu", "cortex-a57", "-m", "256M", "-nodefaults",
            "-display", "none", "-monitor", "none", "-serial", "stdio",
            "-qmp", f"unix:{sock},server=on,wait=off",
-           "-device", f"virtio-gpu-device,id=gpu0,xres={width},yres={height}",
+           "-device", f"virtio-gpu-device,id=gpu0,xres={width},yres={height}"
+           + ("" if "edid" in offered else ",edid=off")
+           + (",iommu_platform=on" if "access_platform" in offered else ""),
            "-kernel", guest,
            "-device", f"loader,file={table},addr={STEPTABLE_ADDR:#x},force-raw=on"]
     if transport == "modern":
@@ -266,6 +268,10 @@ def compare(sim, q, shot, png_dir):
         if a["status"] != b.get("status"):
             diffs.append(f"step {i} ({name}): simulator {a['status']}, QEMU {b.get('status')}")
             continue
+        err = b.get("err")
+        if err and not (a.get("detail") or "").endswith(err):
+            diffs.append(f"step {i} ({name}): the driver returned {err} on QEMU; the "
+                         f"simulator's step says \"{a.get('detail')}\"")
         if i == 0 or a["status"] == "skipped":
             continue
         sresp = int(a["response"], 16) if a.get("response") else 0
@@ -414,7 +420,8 @@ def run_all(a, vqsim, steptable, guest, work):
         t0 = time.monotonic()
         lines, shot, note = run_qemu(guest, table, sim["device"]["transport"],
                                      sim["device"]["display"]["width"],
-                                     sim["device"]["display"]["height"], bound, d)
+                                     sim["device"]["display"]["height"], bound, d,
+                                     sim["device"].get("offered") or ())
         res["qemu_seconds"] = round(time.monotonic() - t0, 3)
         q = parse_uart(lines)
         res["qemu"] = q["outcome"] or "no-result"

@@ -3,6 +3,7 @@
  * model, and prints one machine-readable line per step on the UART:
  *
  *   VQ init status=ok rc=0 version=2
+ *   VQ step=1 status=timeout rc=-5 err=timeout resp=0x0 used_len=0 fence=0
  *   VQ step=1 status=ok rc=0 resp=0x1101 used_len=408 fence=1
  *   VQ probe addr=0x40101000 idx=1 id0=0 len0=408
  *   VQ outcome=ok bugs_fired=0 irq_rises=0
@@ -229,6 +230,10 @@ static void print_result(int rc, int status)
     uart_puts(status_names[status]);
     uart_puts(" rc=");
     uart_put_dec(rc);
+    if (rc != VIRTIO_OK) { /* the driver's own name for it, as vqsim's step detail ends */
+        uart_puts(" err=");
+        uart_puts(vgpu_status_name(rc));
+    }
 }
 
 /* After the run: where the used rings the host asked about stand (idx and the first element).
