@@ -241,3 +241,18 @@ def test_feature_refusal_agrees(everything):
     _, res = everything
     r = res["modern-access-platform-refused"]
     assert r["verdict"] == "agree" and r["qemu"] == "driver-error", r
+
+
+def test_mmu_on_agrees_too(tools_present, tmp_path):
+    """The same scenarios with the guest's MMU and caches on (identity map, RAM Normal
+    write-back, MMIO Device-nGnRE): nothing the driver or the screen sees changes."""
+    names = ["modern-display.yaml", "legacy-display.yaml", "legacy-used-ring-misaligned.yaml",
+             "gpu/demo.yaml", "hangs/notify-never-written.yaml",
+             "hangs/avail-idx-not-advanced.yaml", "barriers/drop-wmb.yaml",
+             "modern-access-platform-refused.yaml"]
+    p, res = qemu_diff(tmp_path, "--mmu", *[f"scenarios/{n}" for n in names])
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert len(res) == len(names)
+    for n, r in res.items():
+        assert r["verdict"] == "agree" and r["mmu"] is True, (n, r)
+    assert any("pixel-exact" in x for x in res["legacy-display"]["notes"])

@@ -25,6 +25,7 @@ Usage:
   --table          print the scenario x verdict table (Markdown)
   --readme FILE    rewrite the table between the qemu-table markers of FILE
   --timeout S      extra seconds per QEMU run beyond the scenario's own timeouts (default 10)
+  --mmu            the guest turns the MMU and caches on (identity map; default: off)
   -j N             QEMU runs in parallel (default 2)
 Exit status: 0 all compared scenarios agree, 1 a disagreement, 2 a setup error.
 Python 3 standard library plus PyYAML only.
@@ -224,7 +225,8 @@ def run_qemu(guest, table, transport, width, height, bound_s, workdir, offered=(
 
 def parse_uart(lines):
     """The guest's result lines (ports/aarch64-virt/guest_runner.c)."""
-    res = {"init": None, "steps": [], "probes": [], "outcome": None, "exception": None}
+    res = {"init": None, "steps": [], "probes": [], "outcome": None, "exception": None,
+           "mmu": "VQ mmu=on" in lines}
     for l in lines:
         if not l.startswith("VQ "):
             continue
@@ -350,6 +352,8 @@ def main(argv=None):
     ap.add_argument("--readme")
     ap.add_argument("--timeout", type=float, default=10.0)
     ap.add_argument("-j", type=int, default=2)
+    ap.add_argument("--mmu", action="store_true",
+                    help="the guest runs with the MMU and caches on (identity map)")
     a = ap.parse_args(argv)
     vqsim = a.vqsim or os.path.join(a.build, "vqsim")
     steptable = os.path.join(a.build, "vqsim-steptable")
@@ -411,7 +415,8 @@ def run_all(a, vqsim, steptable, guest, work):
         for x in sim.get("queues") or []:
             if x["device"]["ready"]:
                 probes += ["--probe", x["device"]["used"]]
-        subprocess.run([steptable, path, table] + probes[:8], check=True)
+        subprocess.run([steptable, path, table] + probes[:8] + (["--mmu"] if a.mmu else []),
+                       check=True)
         with open(path) as f:
             doc = yaml.safe_load(f)
         timeout_ms = ((doc.get("driver") or {}).get("timeout_ms") or 1000)
@@ -432,6 +437,7 @@ def run_all(a, vqsim, steptable, guest, work):
             return res
         diffs, notes = compare(sim, q, shot, None)
         res["probes"] = q["probes"]  # used rings read back after the run
+        res["mmu"] = q["mmu"]
         if diffs and q["outcome"] == "timeout" and retry:
             # A starved QEMU (both cores busy) can miss a short driver timeout: once more, and
             # say so. A model that times out where QEMU answers is never retried.

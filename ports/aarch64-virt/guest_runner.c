@@ -270,6 +270,10 @@ void vq_main(void)
         uart_puts("VQ error=no-step-table\nVQ END\n");
         return;
     }
+    if (t->mmu) {
+        mmu_enable();
+        uart_puts("VQ mmu=on\n");
+    }
     hal_init(t);
     struct vgpu_config gc = {.mmio_base = (uintptr_t)t->mmio_base,
                              .queue_size = (uint16_t)t->queue_size,

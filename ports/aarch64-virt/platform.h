@@ -27,6 +27,9 @@ void uart_putc(char c);
 void uart_put_dec(int64_t v);
 void uart_put_hex(uint64_t v);
 
+/* mmu.c: identity map, RAM cacheable, MMU and caches on. */
+void mmu_enable(void);
+
 /* hal_virt.c: the replayed bugs and the used-ring probe read the table too. */
 void hal_init(const struct vqst_table *t);
 /* Number of replayed bugs that fired so far. */

@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #define VQST_MAGIC 0x54535156u   /* "VQST" */
-#define VQST_VERSION 2u
+#define VQST_VERSION 3u
 #define VQST_ADDR 0x4f000000u    /* guest-physical; inside the 256 MiB of RAM at 0x40000000 */
 #define VQST_MAX_STEPS 64u
 #define VQST_MAX_BUGS 16u
@@ -50,13 +50,14 @@ struct vqst_table {
     uint32_t transport;          /* 1 legacy, 2 modern (what the QEMU command line selects) */
     uint32_t queue_size, layout, queue_align;
     uint32_t wait, fences, cursor, n_probes;
+    uint32_t mmu, reserved;      /* mmu: run with the MMU and caches on (mmu.c) */
     uint64_t timeout_ns, features, mmio_base;
     uint64_t place[4];           /* by enum vhal_dma_use; 0 = the default arena */
     uint64_t probe[VQST_MAX_PROBES]; /* used rings the guest reads back after the run */
     struct vqst_step steps[VQST_MAX_STEPS];
     struct vqst_bug bugs[VQST_MAX_BUGS];
 };
-_Static_assert(sizeof(struct vqst_table) == 48 + 24 + 32 + 32 + 64 * 128 + 16 * 88,
+_Static_assert(sizeof(struct vqst_table) == 56 + 24 + 32 + 32 + 64 * 128 + 16 * 88,
                "vqst_table layout");
 
 #endif /* VQ_STEP_TABLE_H */
