@@ -8,6 +8,7 @@
 #include "../driver/virtio_spec.h"
 #include "diagnosis.h"
 #include "machine.h"
+#include "ring_locate.h"
 
 /* A dropped barrier repeated over 70000 requests must not drown the verdict: each pairing reports
  * its first few violations per queue, later ones only count. */
@@ -49,33 +50,29 @@ static bool is_desc(const char *f)
            f == sr_f_desc_next || f == bc_f_desc_indirect;
 }
 
-/* Which queue's ring holds gpa, and which field it is, as the device lays the ring out. An
- * access whose width does not fit the field is not that field: driver and device disagree
- * about where the ring parts are (a legacy QueueAlign mismatch, say), which the layout checks
- * and the diagnosis explain; judging its order would only add noise. */
-static const char *classify(const struct machine *m, uint64_t gpa, uint8_t size, uint32_t *qi)
+/* Which queue's ring holds gpa (the first one, in queue order), and which field it is, as the
+ * device lays the ring out; NULL when no ring holds it. One pass over the queues per access. */
+static const char *locate(const struct machine *m, uint64_t gpa, uint32_t *qi)
 {
     uint32_t index;
     for (uint32_t q = 0; q < MMIO_NUM_QUEUES; q++) {
-        const char *f = sr_classify(m, q, gpa, &index);
+        const char *f = sr_locate(m, q, gpa, &index);
         if (f) {
             *qi = q;
-            return field_width(f) == size ? f : NULL;
+            return f;
         }
     }
     return NULL;
 }
 
-/* True when gpa is in some queue's ring at all (whatever the access width). */
-static bool sr_classify_any(const struct machine *m, uint64_t gpa)
+/* An access whose width does not fit the field is not that field: driver and device disagree
+ * about where the ring parts are (a legacy QueueAlign mismatch, say), which the layout checks
+ * and the diagnosis explain; judging its order would only add noise. */
+static const char *classify(const struct machine *m, uint64_t gpa, uint8_t size, uint32_t *qi)
 {
-    uint32_t index;
-    for (uint32_t q = 0; q < MMIO_NUM_QUEUES; q++)
-        if (sr_classify(m, q, gpa, &index))
-            return true;
-    return false;
+    const char *f = locate(m, gpa, qi);
+    return f && field_width(f) == size ? f : NULL;
 }
-
 
 /* pairing: 0 A, 1 B, 2 C, 3 D */
 static bool should_report(struct machine *m, uint32_t qi, unsigned pairing)
@@ -180,16 +177,15 @@ static void store(struct machine *m, uint32_t qi, const char *f, uint64_t gpa, u
 void bc_ring_store(struct machine *m, uint64_t gpa, uint64_t old, uint64_t v, uint8_t size)
 {
     uint32_t qi;
-    const char *f = classify(m, gpa, size, &qi);
+    const char *f = locate(m, gpa, &qi);
     if (f) {
-        store(m, qi, f, gpa, old, v, size);
+        if (field_width(f) == size) /* else in a ring, but not a field of this width: see classify */
+            store(m, qi, f, gpa, old, v, size);
         return;
     }
     /* Shared memory outside the rings that the driver still writes through the ring accessors:
      * an indirect descriptor table (§2.6.5.3). It is payload of every live queue, to be ordered
      * before the next avail.idx store like the descriptors themselves. */
-    if (sr_classify_any(m, gpa))
-        return; /* in a ring, but not a field of this width: see classify */
     for (uint32_t q = 0; q < MMIO_NUM_QUEUES; q++)
         if (m->dev.q[q].live)
             store(m, q, bc_f_desc_indirect, gpa, old, v, size);

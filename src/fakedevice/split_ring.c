@@ -9,6 +9,7 @@
 #include "indirect.h"
 #include "machine.h"
 #include "phys_addr_check.h"
+#include "ring_locate.h"
 
 void sr_queue_reset(struct dev_queue *q, uint32_t default_num)
 {
@@ -320,45 +321,5 @@ const char sr_f_desc_addr[] = "desc.addr", sr_f_desc_len[] = "desc.len",
 
 const char *sr_classify(const struct machine *m, uint32_t qi, uint64_t gpa, uint32_t *index)
 {
-    const struct dev_queue *q = &m->dev.q[qi];
-    uint64_t desc, avail, used;
-    uint32_t n;
-    if (q->live) {
-        desc = q->desc, avail = q->avail, used = q->used, n = q->live_num;
-    } else if (m->dev.version == 2) { /* as programmed so far */
-        desc = q->reg_desc, avail = q->reg_driver, used = q->reg_device, n = q->num;
-    } else {
-        return NULL;
-    }
-    *index = 0;
-    if (n == 0)
-        return NULL;
-    if (desc && gpa >= desc && gpa < desc + 16ull * n) {
-        static const char *const f[] = {sr_f_desc_addr, sr_f_desc_len, sr_f_desc_flags,
-                                        sr_f_desc_next};
-        uint64_t off = (gpa - desc) % 16;
-        *index = (uint32_t)((gpa - desc) / 16);
-        return off < 8 ? f[0] : off < 12 ? f[1] : off < 14 ? f[2] : f[3];
-    }
-    if (avail && gpa >= avail && gpa < avail + 6 + 2ull * n) {
-        uint64_t off = gpa - avail;
-        if (off < 2) return sr_f_avail_flags;
-        if (off < 4) return sr_f_avail_idx;
-        if (off < 4 + 2ull * n) {
-            *index = (uint32_t)((off - 4) / 2);
-            return sr_f_avail_ring;
-        }
-        return sr_f_avail_used_event;
-    }
-    if (used && gpa >= used && gpa < used + 6 + 8ull * n) {
-        uint64_t off = gpa - used;
-        if (off < 2) return sr_f_used_flags;
-        if (off < 4) return sr_f_used_idx;
-        if (off < 4 + 8ull * n) {
-            *index = (uint32_t)((off - 4) / 8);
-            return (off - 4) % 8 < 4 ? sr_f_used_id : sr_f_used_len;
-        }
-        return sr_f_used_avail_event;
-    }
-    return NULL;
+    return sr_locate(m, qi, gpa, index); /* ring_locate.h */
 }
