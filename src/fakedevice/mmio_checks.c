@@ -7,23 +7,20 @@
 /* §4.2.2 and §4.2.4: the direction of each register. Which version has which register is the
  * register file's one table (mmio_reg_other_version); only the direction is added here. */
 enum { R = 1, W = 2, RW = 3 };
-static const struct {
-    uint32_t off;
-    uint8_t dir;
-} direction[] = {
-    {VIRTIO_MMIO_MAGIC_VALUE, R},         {VIRTIO_MMIO_VERSION, R},
-    {VIRTIO_MMIO_DEVICE_ID, R},           {VIRTIO_MMIO_VENDOR_ID, R},
-    {VIRTIO_MMIO_DEVICE_FEATURES, R},     {VIRTIO_MMIO_DEVICE_FEATURES_SEL, W},
-    {VIRTIO_MMIO_DRIVER_FEATURES, W},     {VIRTIO_MMIO_DRIVER_FEATURES_SEL, W},
-    {VIRTIO_MMIO_GUEST_PAGE_SIZE, W},     {VIRTIO_MMIO_QUEUE_SEL, W},
-    {VIRTIO_MMIO_QUEUE_NUM_MAX, R},       {VIRTIO_MMIO_QUEUE_NUM, W},
-    {VIRTIO_MMIO_QUEUE_ALIGN, W},         {VIRTIO_MMIO_QUEUE_PFN, RW},
-    {VIRTIO_MMIO_QUEUE_READY, RW},        {VIRTIO_MMIO_QUEUE_NOTIFY, W},
-    {VIRTIO_MMIO_INTERRUPT_STATUS, R},    {VIRTIO_MMIO_INTERRUPT_ACK, W},
-    {VIRTIO_MMIO_STATUS, RW},             {VIRTIO_MMIO_QUEUE_DESC_LOW, W},
-    {VIRTIO_MMIO_QUEUE_DESC_HIGH, W},     {VIRTIO_MMIO_QUEUE_DRIVER_LOW, W},
-    {VIRTIO_MMIO_QUEUE_DRIVER_HIGH, W},   {VIRTIO_MMIO_QUEUE_DEVICE_LOW, W},
-    {VIRTIO_MMIO_QUEUE_DEVICE_HIGH, W},   {VIRTIO_MMIO_CONFIG_GENERATION, R},
+static const uint8_t direction[VIRTIO_MMIO_CONFIG / 4] = { /* indexed by offset / 4; 0: none */
+    [VIRTIO_MMIO_MAGIC_VALUE / 4] = R,         [VIRTIO_MMIO_VERSION / 4] = R,
+    [VIRTIO_MMIO_DEVICE_ID / 4] = R,           [VIRTIO_MMIO_VENDOR_ID / 4] = R,
+    [VIRTIO_MMIO_DEVICE_FEATURES / 4] = R,     [VIRTIO_MMIO_DEVICE_FEATURES_SEL / 4] = W,
+    [VIRTIO_MMIO_DRIVER_FEATURES / 4] = W,     [VIRTIO_MMIO_DRIVER_FEATURES_SEL / 4] = W,
+    [VIRTIO_MMIO_GUEST_PAGE_SIZE / 4] = W,     [VIRTIO_MMIO_QUEUE_SEL / 4] = W,
+    [VIRTIO_MMIO_QUEUE_NUM_MAX / 4] = R,       [VIRTIO_MMIO_QUEUE_NUM / 4] = W,
+    [VIRTIO_MMIO_QUEUE_ALIGN / 4] = W,         [VIRTIO_MMIO_QUEUE_PFN / 4] = RW,
+    [VIRTIO_MMIO_QUEUE_READY / 4] = RW,        [VIRTIO_MMIO_QUEUE_NOTIFY / 4] = W,
+    [VIRTIO_MMIO_INTERRUPT_STATUS / 4] = R,    [VIRTIO_MMIO_INTERRUPT_ACK / 4] = W,
+    [VIRTIO_MMIO_STATUS / 4] = RW,             [VIRTIO_MMIO_QUEUE_DESC_LOW / 4] = W,
+    [VIRTIO_MMIO_QUEUE_DESC_HIGH / 4] = W,     [VIRTIO_MMIO_QUEUE_DRIVER_LOW / 4] = W,
+    [VIRTIO_MMIO_QUEUE_DRIVER_HIGH / 4] = W,   [VIRTIO_MMIO_QUEUE_DEVICE_LOW / 4] = W,
+    [VIRTIO_MMIO_QUEUE_DEVICE_HIGH / 4] = W,   [VIRTIO_MMIO_CONFIG_GENERATION / 4] = R,
 };
 
 /* The gpu's configuration space (§5.7.4): events_read, events_clear, num_scanouts, reserved —
@@ -37,10 +34,7 @@ static uint8_t reg_dir(const struct machine *m, uint32_t off)
 {
     if (mmio_reg_other_version(off, m->dev.version))
         return 0;
-    for (size_t i = 0; i < sizeof(direction) / sizeof(direction[0]); i++)
-        if (direction[i].off == off)
-            return direction[i].dir;
-    return 0;
+    return off < VIRTIO_MMIO_CONFIG && off % 4 == 0 ? direction[off / 4] : 0;
 }
 
 static bool id_reg(uint32_t off)

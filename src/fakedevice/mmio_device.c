@@ -10,35 +10,37 @@
 /* QEMU's default sizes for the gpu queues (virtio_add_queue): what QueueNum holds until written. */
 static const uint32_t default_num[MMIO_NUM_QUEUES] = {64, 16};
 
-/* The register map; `only` is the one version that has the register (0: both), and `note` why
- * the device ignores it on the other version (QEMU logs a guest error). */
-#define ONLY_V1(off, name) {off, name, 1, "ignored: " name " exists only on version 1 (legacy)"}
-#define ONLY_V2(off, name) {off, name, 2, "ignored: " name " exists only on version 2"}
+/* The register map, indexed by offset / 4 (a NULL name: no register there), so a lookup on every
+ * MMIO access is one load, not a scan; `only` is the one version that has the register (0: both),
+ * and `note` why the device ignores it on the other version (QEMU logs a guest error). */
+#define ONLY_V1(off, name) \
+    [(off) / 4] = {off, name, 1, "ignored: " name " exists only on version 1 (legacy)"}
+#define ONLY_V2(off, name) [(off) / 4] = {off, name, 2, "ignored: " name " exists only on version 2"}
 static const struct {
     uint32_t off;
     const char *name;
     uint8_t only;
     const char *note;
-} regs[] = {
-    {VIRTIO_MMIO_MAGIC_VALUE, "MagicValue"},
-    {VIRTIO_MMIO_VERSION, "Version"},
-    {VIRTIO_MMIO_DEVICE_ID, "DeviceID"},
-    {VIRTIO_MMIO_VENDOR_ID, "VendorID"},
-    {VIRTIO_MMIO_DEVICE_FEATURES, "DeviceFeatures"},
-    {VIRTIO_MMIO_DEVICE_FEATURES_SEL, "DeviceFeaturesSel"},
-    {VIRTIO_MMIO_DRIVER_FEATURES, "DriverFeatures"},
-    {VIRTIO_MMIO_DRIVER_FEATURES_SEL, "DriverFeaturesSel"},
+} regs[VIRTIO_MMIO_CONFIG / 4] = { /* indexed by offset / 4: one load per lookup */
+    [VIRTIO_MMIO_MAGIC_VALUE / 4] = {VIRTIO_MMIO_MAGIC_VALUE, "MagicValue"},
+    [VIRTIO_MMIO_VERSION / 4] = {VIRTIO_MMIO_VERSION, "Version"},
+    [VIRTIO_MMIO_DEVICE_ID / 4] = {VIRTIO_MMIO_DEVICE_ID, "DeviceID"},
+    [VIRTIO_MMIO_VENDOR_ID / 4] = {VIRTIO_MMIO_VENDOR_ID, "VendorID"},
+    [VIRTIO_MMIO_DEVICE_FEATURES / 4] = {VIRTIO_MMIO_DEVICE_FEATURES, "DeviceFeatures"},
+    [VIRTIO_MMIO_DEVICE_FEATURES_SEL / 4] = {VIRTIO_MMIO_DEVICE_FEATURES_SEL, "DeviceFeaturesSel"},
+    [VIRTIO_MMIO_DRIVER_FEATURES / 4] = {VIRTIO_MMIO_DRIVER_FEATURES, "DriverFeatures"},
+    [VIRTIO_MMIO_DRIVER_FEATURES_SEL / 4] = {VIRTIO_MMIO_DRIVER_FEATURES_SEL, "DriverFeaturesSel"},
     ONLY_V1(VIRTIO_MMIO_GUEST_PAGE_SIZE, "GuestPageSize"),
-    {VIRTIO_MMIO_QUEUE_SEL, "QueueSel"},
-    {VIRTIO_MMIO_QUEUE_NUM_MAX, "QueueNumMax"},
-    {VIRTIO_MMIO_QUEUE_NUM, "QueueNum"},
+    [VIRTIO_MMIO_QUEUE_SEL / 4] = {VIRTIO_MMIO_QUEUE_SEL, "QueueSel"},
+    [VIRTIO_MMIO_QUEUE_NUM_MAX / 4] = {VIRTIO_MMIO_QUEUE_NUM_MAX, "QueueNumMax"},
+    [VIRTIO_MMIO_QUEUE_NUM / 4] = {VIRTIO_MMIO_QUEUE_NUM, "QueueNum"},
     ONLY_V1(VIRTIO_MMIO_QUEUE_ALIGN, "QueueAlign"),
     ONLY_V1(VIRTIO_MMIO_QUEUE_PFN, "QueuePFN"),
     ONLY_V2(VIRTIO_MMIO_QUEUE_READY, "QueueReady"),
-    {VIRTIO_MMIO_QUEUE_NOTIFY, "QueueNotify"},
-    {VIRTIO_MMIO_INTERRUPT_STATUS, "InterruptStatus"},
-    {VIRTIO_MMIO_INTERRUPT_ACK, "InterruptACK"},
-    {VIRTIO_MMIO_STATUS, "Status"},
+    [VIRTIO_MMIO_QUEUE_NOTIFY / 4] = {VIRTIO_MMIO_QUEUE_NOTIFY, "QueueNotify"},
+    [VIRTIO_MMIO_INTERRUPT_STATUS / 4] = {VIRTIO_MMIO_INTERRUPT_STATUS, "InterruptStatus"},
+    [VIRTIO_MMIO_INTERRUPT_ACK / 4] = {VIRTIO_MMIO_INTERRUPT_ACK, "InterruptACK"},
+    [VIRTIO_MMIO_STATUS / 4] = {VIRTIO_MMIO_STATUS, "Status"},
     ONLY_V2(VIRTIO_MMIO_QUEUE_DESC_LOW, "QueueDescLow"),
     ONLY_V2(VIRTIO_MMIO_QUEUE_DESC_HIGH, "QueueDescHigh"),
     ONLY_V2(VIRTIO_MMIO_QUEUE_DRIVER_LOW, "QueueDriverLow"),
@@ -51,9 +53,8 @@ static const struct {
 const char *mmio_reg_name(uint32_t off)
 {
     static const char *cfg[] = {"Config+0x0", "Config+0x4", "Config+0x8", "Config+0xc"};
-    for (size_t i = 0; i < sizeof(regs) / sizeof(regs[0]); i++)
-        if (regs[i].off == off)
-            return regs[i].name;
+    if (off < VIRTIO_MMIO_CONFIG && off % 4 == 0)
+        return regs[off / 4].name;
     if (off >= VIRTIO_MMIO_CONFIG && off < VIRTIO_MMIO_CONFIG + 16 && off % 4 == 0)
         return cfg[(off - VIRTIO_MMIO_CONFIG) / 4];
     return NULL;
@@ -62,10 +63,10 @@ const char *mmio_reg_name(uint32_t off)
 /* The note for a register only the other version has, or NULL. */
 static const char *other_version_note(uint32_t off, uint32_t version)
 {
-    for (size_t i = 0; i < sizeof(regs) / sizeof(regs[0]); i++)
-        if (regs[i].off == off)
-            return regs[i].only != 0 && regs[i].only != version ? regs[i].note : NULL;
-    return NULL;
+    if (off >= VIRTIO_MMIO_CONFIG || off % 4 || !regs[off / 4].name)
+        return NULL;
+    uint32_t i = off / 4;
+    return regs[i].only != 0 && regs[i].only != version ? regs[i].note : NULL;
 }
 
 bool mmio_reg_other_version(uint32_t off, uint32_t version)
@@ -76,7 +77,7 @@ bool mmio_reg_other_version(uint32_t off, uint32_t version)
 int mmio_reg_offset(const char *name)
 {
     for (size_t i = 0; i < sizeof(regs) / sizeof(regs[0]); i++)
-        if (strcmp(regs[i].name, name) == 0)
+        if (regs[i].name && strcmp(regs[i].name, name) == 0)
             return (int)regs[i].off;
     return -1;
 }
