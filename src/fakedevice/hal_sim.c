@@ -177,7 +177,8 @@ static void ring_store(volatile void *p, uint64_t v, uint8_t size)
     }
     if (m->bc.mode == BC_PLAIN) /* plain mode: as if written through a pointer, unseen */
         return;
-    struct trace_event *e = machine_trace(m, TR_RING_STORE, gpa, v, size, NULL);
+    /* checks on here: record inline (machine_trace without its call and checks_off test) */
+    struct trace_event *e = trace_record(&m->trace, m->now, TR_RING_STORE, gpa, v, size, NULL);
     if (e)
         e->note = note;
     if (gpa != UINT64_MAX) {
@@ -209,7 +210,7 @@ static uint64_t ring_load(const volatile void *p, uint8_t size)
             note = "weak memory: the load returned what a reordered load would have seen";
         v = seen;
     }
-    struct trace_event *e = machine_trace(m, TR_RING_LOAD, gpa, v, size, NULL);
+    struct trace_event *e = trace_record(&m->trace, m->now, TR_RING_LOAD, gpa, v, size, NULL);
     if (e && note)
         e->note = note;
     legacy_layout_on_driver_load(m, gpa, size);
