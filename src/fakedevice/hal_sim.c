@@ -183,7 +183,8 @@ static void ring_store(volatile void *p, uint64_t v, uint8_t size)
         e->note = note;
     if (gpa != UINT64_MAX) {
         exposed_on_driver_store(m, gpa, size);
-        faults_after_ring_store(m, gpa);
+        if (m->faults.n)
+            faults_after_ring_store(m, gpa);
         bc_ring_store(m, gpa, old, v, size);
     }
 }
@@ -200,7 +201,7 @@ static uint64_t ring_load(const volatile void *p, uint8_t size)
         return v;
     uint64_t gpa = gm_gpa_of(&m->mem, p);
     const char *note = NULL;
-    if (gpa != UINT64_MAX)
+    if (gpa != UINT64_MAX && m->faults.n) /* most runs replay no bug: skip the call */
         faults_ring_load(m, gpa, &v, &note);
     if (m->bc.mode == BC_PLAIN) /* plain mode: as if read through a pointer, unseen */
         return v;
@@ -228,8 +229,8 @@ static void barrier(const char *what, enum bc_barrier kind)
     struct machine *m = mach();
     if (!m || m->cfg.checks_off) /* checks off: nothing recorded, nothing analysed */
         return;
-    struct trace_event *e = machine_trace(m, TR_BARRIER, 0, 0, 0, what);
-    if (faults_barrier(m, (unsigned)kind)) { /* replayed drop-barrier: the call never happened */
+    struct trace_event *e = trace_record(&m->trace, m->now, TR_BARRIER, 0, 0, 0, what);
+    if (m->faults.n && faults_barrier(m, (unsigned)kind)) { /* replayed drop-barrier: the call never happened */
         if (e)
             e->note = fault_note_barrier_dropped;
         return;
