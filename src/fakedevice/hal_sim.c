@@ -152,19 +152,11 @@ uint64_t vhal_virt_to_phys(const void *ptr)
     return m ? gm_gpa_of(&m->mem, ptr) : UINT64_MAX;
 }
 
-static void ring_store(volatile void *p, uint64_t v, uint8_t size)
+/* A ring store with checks on: replayed bugs, the trace, the exposed-chain check and the barrier
+ * analysis. Out of line, so the checks-off store below is a short leaf function. */
+__attribute__((noinline)) static void ring_store_checked(struct machine *m, volatile void *p,
+                                                         uint64_t v, uint8_t size)
 {
-    struct machine *m = mach();
-    if (m && m->cfg.checks_off)
-        m = NULL; /* a plain store, nothing recorded */
-    if (!m) {
-        switch (size) {
-        case 2: *(volatile uint16_t *)p = (uint16_t)v; break;
-        case 4: *(volatile uint32_t *)p = (uint32_t)v; break;
-        default: *(volatile uint64_t *)p = v; break;
-        }
-        return;
-    }
     uint64_t gpa = gm_gpa_of(&m->mem, p);
     const char *note = NULL;
     if (gpa != UINT64_MAX && m->faults.n) /* most runs replay no bug: skip the call */
@@ -189,16 +181,25 @@ static void ring_store(volatile void *p, uint64_t v, uint8_t size)
     }
 }
 
-static uint64_t ring_load(const volatile void *p, uint8_t size)
+static inline void ring_store(volatile void *p, uint64_t v, uint8_t size)
 {
     struct machine *m = mach();
-    uint64_t v;
-    switch (size) {
-    case 2: v = *(const volatile uint16_t *)p; break;
-    default: v = *(const volatile uint32_t *)p; break;
+    if (m && !m->cfg.checks_off) {
+        ring_store_checked(m, p, v, size);
+        return;
     }
-    if (!m || m->cfg.checks_off) /* checks off: a plain load, nothing recorded */
-        return v;
+    switch (size) { /* no machine, or checks off: a plain store, nothing recorded */
+    case 2: *(volatile uint16_t *)p = (uint16_t)v; break;
+    case 4: *(volatile uint32_t *)p = (uint32_t)v; break;
+    default: *(volatile uint64_t *)p = v; break;
+    }
+}
+
+/* A ring load with checks on (v: what memory held): see ring_store_checked. */
+__attribute__((noinline)) static uint64_t ring_load_checked(struct machine *m,
+                                                            const volatile void *p, uint64_t v,
+                                                            uint8_t size)
+{
     uint64_t gpa = gm_gpa_of(&m->mem, p);
     const char *note = NULL;
     if (gpa != UINT64_MAX && m->faults.n) /* most runs replay no bug: skip the call */
@@ -218,24 +219,44 @@ static uint64_t ring_load(const volatile void *p, uint8_t size)
     return v;
 }
 
+static inline uint64_t ring_load(const volatile void *p, uint8_t size)
+{
+    struct machine *m = mach();
+    uint64_t v;
+    switch (size) {
+    case 2: v = *(const volatile uint16_t *)p; break;
+    default: v = *(const volatile uint32_t *)p; break;
+    }
+    if (!m || m->cfg.checks_off) /* checks off: a plain load, nothing recorded */
+        return v;
+    return ring_load_checked(m, p, v, size);
+}
+
 uint16_t vhal_ring_load16(const volatile uint16_t *p) { return (uint16_t)ring_load(p, 2); }
 uint32_t vhal_ring_load32(const volatile uint32_t *p) { return (uint32_t)ring_load(p, 4); }
 void vhal_ring_store16(volatile uint16_t *p, uint16_t v) { ring_store(p, v, 2); }
 void vhal_ring_store32(volatile uint32_t *p, uint32_t v) { ring_store(p, v, 4); }
 void vhal_ring_store64(volatile uint64_t *p, uint64_t v) { ring_store(p, v, 8); }
 
-static void barrier(const char *what, enum bc_barrier kind)
+/* A barrier with checks on: recorded and given to the barrier analysis (out of line, as above). */
+__attribute__((noinline)) static void barrier_checked(struct machine *m, const char *what,
+                                                      enum bc_barrier kind)
 {
-    struct machine *m = mach();
-    if (!m || m->cfg.checks_off) /* checks off: nothing recorded, nothing analysed */
-        return;
     struct trace_event *e = trace_record(&m->trace, m->now, TR_BARRIER, 0, 0, 0, what);
-    if (m->faults.n && faults_barrier(m, (unsigned)kind)) { /* replayed drop-barrier: the call never happened */
+    /* A replayed drop-barrier: the call never happened. */
+    if (m->faults.n && faults_barrier(m, (unsigned)kind)) {
         if (e)
             e->note = fault_note_barrier_dropped;
         return;
     }
     bc_barrier(m, kind);
+}
+
+static inline void barrier(const char *what, enum bc_barrier kind)
+{
+    struct machine *m = mach();
+    if (m && !m->cfg.checks_off) /* checks off: nothing recorded, nothing analysed */
+        barrier_checked(m, what, kind);
 }
 
 void vhal_mb(void) { barrier("mb", BC_MB); }
