@@ -81,7 +81,15 @@ void sr_make_live(struct machine *m, uint32_t qi, uint64_t desc, uint64_t avail,
 void sr_read_desc(struct machine *m, uint64_t table, uint32_t i, struct sr_desc *d)
 {
     uint64_t da = table + 16ull * i;
-    gm_read64(&m->mem, da, &d->addr);
+    const uint8_t *p = gm_ptr(&m->mem, da, 16);
+    if (p) { /* the whole descriptor in RAM (the usual case): one bounds check (LE host) */
+        memcpy(&d->addr, p, 8);
+        memcpy(&d->len, p + 8, 4);
+        memcpy(&d->flags, p + 12, 2);
+        memcpy(&d->next, p + 14, 2);
+        return;
+    }
+    gm_read64(&m->mem, da, &d->addr); /* field by field: a part outside RAM reads as 0 */
     gm_read32(&m->mem, da + 8, &d->len);
     gm_read16(&m->mem, da + 12, &d->flags);
     gm_read16(&m->mem, da + 14, &d->next);
