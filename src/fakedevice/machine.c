@@ -62,14 +62,6 @@ void machine_destroy(struct machine *m)
     memset(m, 0, sizeof(*m));
 }
 
-struct trace_event *machine_trace(struct machine *m, enum trace_kind kind, uint64_t addr,
-                                  uint64_t value, uint8_t size, const char *what)
-{
-    if (m->cfg.checks_off)
-        return NULL;
-    return trace_record(&m->trace, m->now, kind, addr, value, size, what);
-}
-
 static void vviolation(struct machine *m, const char *id, int queue, const char *fmt, va_list ap)
 {
     const struct rule *r = rules_find(m->rules, id);
