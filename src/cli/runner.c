@@ -305,7 +305,10 @@ static enum step_status classify(int rc)
 {
     switch (rc) {
     case VIRTIO_OK: return ST_OK;
-    case VIRTIO_ERR_TIMEOUT: return ST_TIMEOUT;
+    case VIRTIO_ERR_TIMEOUT:
+    /* No answer came, and a Status read said why (the step's driver status names it). */
+    case VIRTIO_ERR_NEEDS_RESET:
+    case VIRTIO_ERR_DEVICE_RESET: return ST_TIMEOUT;
     default: return vgpu_is_device_error(rc) ? ST_DEVICE_ERROR : ST_DRIVER_ERROR;
     }
 }

@@ -97,7 +97,8 @@ int vmmio_negotiate(struct vmmio *d, uint64_t wanted)
     wr(d, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
     wr(d, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(accept >> 32));
     set_status(d, VIRTIO_STATUS_FEATURES_OK); /* step 5 */
-    /* Step 6: the device may refuse the subset; it says so by not keeping the bit. */
+    /* Step 6: the device may refuse the subset; it says so by not keeping the bit. One read
+     * (§3.1.1 asks for a re-read, not a wait): a device that has not taken it yet refused it. */
     uint32_t st = rd(d, VIRTIO_MMIO_STATUS);
     if (!(st & VIRTIO_STATUS_FEATURES_OK)) {
         /* FAILED goes on top of the Status the device kept: the refused FEATURES_OK was never
@@ -140,7 +141,9 @@ int vmmio_setup_queue(struct vmmio *d, struct virtq *vq, uint16_t index, uint16_
     wr64(d, VIRTIO_MMIO_QUEUE_DESC_LOW, vq->desc_phys);
     wr64(d, VIRTIO_MMIO_QUEUE_DRIVER_LOW, vq->avail_phys);
     wr64(d, VIRTIO_MMIO_QUEUE_DEVICE_LOW, vq->used_phys);
-    wr(d, VIRTIO_MMIO_QUEUE_READY, 1); /* last: the device latches the addresses now */
+    /* Last: the device latches the addresses now. Not read back: §4.2.3.2 asks for no
+     * read-back, and a device that did not take it shows up as a bounded command timeout. */
+    wr(d, VIRTIO_MMIO_QUEUE_READY, 1);
     return VIRTIO_OK;
 }
 
@@ -175,6 +178,22 @@ uint32_t vmmio_ack_interrupt(struct vmmio *d)
 uint32_t vmmio_read_status(struct vmmio *d)
 {
     return rd(d, VIRTIO_MMIO_STATUS);
+}
+
+int vmmio_check_alive(struct vmmio *d)
+{
+    if (!d)
+        return VIRTIO_ERR_INVALID;
+    uint32_t st = rd(d, VIRTIO_MMIO_STATUS);
+    /* §2.1.2: the device sets DEVICE_NEEDS_RESET when it can no longer work (version 2 only;
+     * a legacy device has no such bit). */
+    if (d->version == 2 && (st & VIRTIO_STATUS_DEVICE_NEEDS_RESET))
+        return VIRTIO_ERR_NEEDS_RESET;
+    /* §2.1: DRIVER_OK stays set until the driver resets; a Status without it means the device
+     * reset itself (and forgot the queues). */
+    if ((d->status & VIRTIO_STATUS_DRIVER_OK) && !(st & VIRTIO_STATUS_DRIVER_OK))
+        return VIRTIO_ERR_DEVICE_RESET;
+    return VIRTIO_OK;
 }
 
 uint32_t vmmio_config_read32(struct vmmio *d, uint32_t offset)
