@@ -36,7 +36,7 @@ EDITS = [  # (old, new, expected message): the error must point at the edited li
     ("  display: {width: 640", "  display: {width: 8", "'width' is 8, outside 16..8192"),
     ("sha256: eed5", "sha256: EED5", "'sha256' must be 64 lower-case hex digits"),
     ("- attach_backing: {id: 1}", "- attach_backing: {id: 1, size: 3}",
-     "unknown key 'size' in attach_backing (expected one of: id, entries, addr, length, expect_response)"),
+     "unknown key 'size' in attach_backing (expected one of: id, entries, addr, length, expect_response, expect_status)"),
 ]
 
 

@@ -59,6 +59,17 @@ static void json_expected(struct jw *w, const struct scenario *s)
         jw_str(w, s->expect_violations[i]);
     jw_arr_end(w);
     jw_kstr(w, "cause", s->expect_cause);
+    if (s->expect_memory)
+        jw_kstr(w, "memory_outside_buffers", s->expect_memory);
+    if (s->expect_broken_set || s->expect_broken_status_set) {
+        jw_key(w, "driver");
+        jw_obj_begin(w);
+        if (s->expect_broken_set)
+            jw_kbool(w, "broken", s->expect_broken);
+        if (s->expect_broken_status_set)
+            jw_kstr(w, "broken_status", vgpu_status_name(s->expect_broken_status));
+        jw_obj_end(w);
+    }
     jw_key(w, "display");
     if (!s->n_displays) {
         jw_null(w);
@@ -87,6 +98,50 @@ static void json_expected(struct jw *w, const struct scenario *s)
         if (s->n_displays > 1)
             jw_arr_end(w);
     }
+    jw_obj_end(w);
+}
+
+static void json_vq(struct jw *w, const char *key, const struct virtq *vq)
+{
+    jw_key(w, key);
+    if (!vq->state) {
+        jw_null(w);
+        return;
+    }
+    jw_obj_begin(w);
+    jw_kbool(w, "broken", vq->broken);
+    jw_kstr(w, "broken_status", vq->broken ? vgpu_status_name(vq->broken_status) : NULL);
+    jw_ku64(w, "len_clamped", vq->len_clamped);
+    jw_obj_end(w);
+}
+
+/* What the driver latched (its broken state, by queue) and whether guest memory outside its
+ * DMA allocations stayed as it was (memory_guard.h). */
+static void json_driver(struct jw *w, const struct scenario *s, const struct run_result *r)
+{
+    const struct vgpu *g = &r->gpu;
+    jw_key(w, "driver");
+    jw_obj_begin(w);
+    jw_kbool(w, "broken", vgpu_is_broken(g));
+    jw_kstr(w, "broken_status", g->broken ? vgpu_status_name(g->broken_status) : NULL);
+    jw_kbool(w, "stalled", g->stalled);
+    jw_kstr(w, "used_len", s->used_len ? "lenient" : "strict");
+    json_vq(w, "control_queue", &g->ctrl);
+    json_vq(w, "cursor_queue", &g->cursorq);
+    jw_obj_end(w);
+    const struct mg_result *m = &r->memory;
+    jw_key(w, "memory_outside_buffers");
+    jw_obj_begin(w);
+    jw_kstr(w, "state", !m->judged ? "not-judged" : m->changed_bytes ? "changed" : "untouched");
+    jw_kbool(w, "canary", r->machine_ok && r->m.mguard.canary);
+    jw_ku64(w, "allocations", m->allocations);
+    jw_ku64(w, "pages_scanned", m->pages_scanned);
+    jw_ku64(w, "changed_bytes", m->changed_bytes);
+    jw_key(w, "first_changed");
+    if (m->changed_bytes)
+        jw_hex(w, m->first_changed);
+    else
+        jw_null(w);
     jw_obj_end(w);
 }
 
@@ -289,6 +344,8 @@ void verdict_json_scenario(struct jw *w, const struct scenario *s, const struct 
         jw_obj_begin(w);
         jw_kstr(w, "step", st->name);
         jw_kstr(w, "status", step_status_name(st->status));
+        jw_kstr(w, "driver_status", st->status == ST_SKIPPED ? NULL
+                                                             : vgpu_status_name(st->driver_status));
         jw_key(w, "response");
         if (st->response)
             jw_hex(w, st->response);
@@ -344,6 +401,7 @@ void verdict_json_scenario(struct jw *w, const struct scenario *s, const struct 
         json_scanout(w, r, i);
     jw_arr_end(w);
 
+    json_driver(w, s, r);
     json_queues(w, r);
     json_trace(w, r);
     jw_obj_end(w);
