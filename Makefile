@@ -1,6 +1,7 @@
 # The two quick-start commands (README.md). Both install missing Debian packages first.
-#   make run   build, run every scenario, write the report (build/report/index.html)
-#   make test  build, run the whole test suite (CMocka unit tests + pytest)
+#   make run   build, run every scenario (vqsim run -j $(JOBS)), write the report (build/report/index.html)
+#   make test  build, run the whole test suite (CMocka unit tests + pytest; both on $(JOBS) cores,
+#              pytest through pytest-xdist when installed, else one process)
 BUILD ?= build
 JOBS ?= 2
 SCENARIOS = $(shell find scenarios -name '*.yaml' | LC_ALL=C sort)
@@ -17,7 +18,7 @@ build: deps
 	@cmake --build $(BUILD) -j$(JOBS) >/dev/null
 
 run: build
-	@rc=0; ./$(BUILD)/vqsim run --json $(BUILD)/results.json --png $(BUILD)/scanouts $(SCENARIOS) || rc=$$?; \
+	@rc=0; ./$(BUILD)/vqsim run -j $(JOBS) --json $(BUILD)/results.json --png $(BUILD)/scanouts $(SCENARIOS) || rc=$$?; \
 	 py=$$(bash tools/find-python.sh) && \
 	 $$py tools/report.py $(BUILD)/results.json -o $(BUILD)/report --junit $(BUILD)/junit.xml && \
 	 echo "report: $(BUILD)/report/index.html  (JUnit: $(BUILD)/junit.xml, JSON: $(BUILD)/results.json)"; \
@@ -25,7 +26,20 @@ run: build
 
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
-	@py=$$(bash tools/find-python.sh) && VQSIM=$(BUILD)/vqsim $$py -m pytest -q tests
+	@py=$$(bash tools/find-python.sh) && \
+	 xdist=$$($$py -c 'import xdist' 2>/dev/null && echo "-n $(JOBS)") ; \
+	 VQSIM=$(BUILD)/vqsim $$py -m pytest -q $$xdist tests
 
 clean:
 	rm -rf $(BUILD)
+
+# Benchmarks (bench/README.md): their own build dir, -O2, no sanitizers. BENCH_SCALE=0.01 for a
+# quick look; the figures in bench/README.md are from BENCH_SCALE=1.
+BENCH_BUILD ?= build-bench
+BENCH_SCALE ?= 1
+.PHONY: bench
+bench: deps
+	@cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_FLAGS_RELEASE="-O2 -DNDEBUG" \
+	  -DVQSIM_SANITIZE=OFF -DVQSIM_TESTS=OFF -DVQSIM_BENCH=ON >/dev/null
+	@cmake --build $(BENCH_BUILD) -j$(JOBS) >/dev/null
+	@bash bench/bench.sh $(BENCH_BUILD) $(BENCH_SCALE)

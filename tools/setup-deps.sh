@@ -6,7 +6,7 @@
 set -euo pipefail
 
 pkgs=(gcc libc6-dev make cmake pkg-config libcmocka-dev libyaml-dev libpng-dev
-      python3 python3-pytest python3-yaml)
+      python3 python3-pytest python3-pytest-xdist python3-yaml)
 
 # Only the report's screenshot test needs it (tests/test_report_screenshot.py renders
 # build/report/index.html headless). It is big and optional: when it cannot be installed (no

@@ -11,12 +11,13 @@
 #include "../fakedevice/rules.h"
 #include "coverage.h"
 #include "explain.h"
+#include "parallel.h"
 #include "runner.h"
 #include "scenario.h"
 #include "verdict.h"
 
 static const char usage[] =
-    "usage: vqsim run [--json FILE] [--png DIR] [-v] SCENARIO.yaml...\n"
+    "usage: vqsim run [--json FILE] [--png DIR] [-j N] [-v] SCENARIO.yaml...\n"
     "       vqsim rules [--coverage]\n"
     "       vqsim explain RULE-ID | --layout N [--legacy ALIGN]\n"
     "       vqsim --help | --version\n"
@@ -27,6 +28,8 @@ static const char usage[] =
     "run      run each scenario; print one line per scenario (details for failures)\n"
     "  --json FILE   write the results as JSON (schema vqsim-results/1, docs/results-schema.md)\n"
     "  --png DIR     write each scenario's display as DIR/NAME.png\n"
+    "  -j N          run scenarios in N worker processes (default 1); the output and the\n"
+    "                JSON are the same as with -j 1, in scenario order\n"
     "  -v            print violations and diagnosis for passing scenarios too\n"
     "rules    list the rule catalogue (spec/rules.yaml) with section and status\n"
     "  --coverage    per area: observable driver MUST rules, how many checked, how many proven\n"
@@ -69,8 +72,21 @@ static int cmd_run(int argc, char **argv)
 {
     const char *json = NULL, *png = NULL;
     bool verbose = false;
-    int first = argc;
+    int first = argc, jobs = 1;
     for (int i = 0; i < argc; i++) {
+        if (!strncmp(argv[i], "-j", 2) || !strcmp(argv[i], "--jobs")) {
+            const char *v = argv[i][1] == 'j' && argv[i][2] ? argv[i] + 2 : NULL;
+            if (!v && i + 1 < argc)
+                v = argv[++i];
+            char *end = NULL;
+            long j = v ? strtol(v, &end, 10) : 0;
+            if (!v || *end || j < 1 || j > 256) {
+                fprintf(stderr, "vqsim: -j needs a number of jobs from 1 to 256\n%s", usage);
+                return 2;
+            }
+            jobs = (int)j;
+            continue;
+        }
         if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "--png")) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "vqsim: %s needs an argument\n%s", argv[i], usage);
@@ -146,23 +162,13 @@ static int cmd_run(int argc, char **argv)
         jw_init(&w, jf);
         verdict_json_begin(&w);
     }
-    unsigned passed = 0;
     struct run_options opt = {.png_dir = png};
-    for (int i = 0; i < n; i++) {
-        struct run_result *r = calloc(1, sizeof(*r));
-        if (!r) {
-            fprintf(stderr, "vqsim: out of memory\n");
-            return 2;
-        }
-        run_scenario(&sc[i], &opt, r);
-        passed += r->passed;
-        verdict_print(stdout, &sc[i], r, verbose);
-        if (jf)
-            verdict_json_scenario(&w, &sc[i], r);
-        run_result_free(r);
-        free(r);
-        fflush(stdout);
+    int np = run_scenarios(sc, n, &opt, jobs, verbose, stdout, jf ? &w : NULL);
+    if (np < 0) {
+        fprintf(stderr, "vqsim: out of memory\n");
+        return 2;
     }
+    unsigned passed = (unsigned)np;
     int rc = passed == (unsigned)n ? 0 : 1;
     if (jf) {
         verdict_json_end(&w, (unsigned)n, passed);

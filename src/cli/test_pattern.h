@@ -10,5 +10,8 @@
 const char *pattern_lookup(const char *name);
 /* The 0xRRGGBB colour of pattern `name` at (x, y) in a w×h picture. */
 uint32_t pattern_pixel(const char *name, uint32_t x, uint32_t y, uint32_t w, uint32_t h);
+/* Row y of the same picture into out[0..w): identical to pattern_pixel for every x, without a
+ * division per pixel (drawing and checking a display is per pixel: bench/ table 3). */
+void pattern_row(const char *name, uint32_t y, uint32_t w, uint32_t h, uint32_t *out);
 
 #endif /* TEST_PATTERN_H */

@@ -228,6 +228,8 @@ static const char *ring_what(const struct run_result *r, uint64_t addr)
 
 static void json_trace(struct jw *w, const struct run_result *r)
 {
+    if (r->m.trace.dropped) /* only past the bound (trace.h): the window below starts later */
+        jw_ku64(w, "trace_dropped", r->m.trace.dropped);
     jw_key(w, "trace");
     jw_arr_begin(w);
     for (size_t i = 0; i < r->m.trace.len; i++) {

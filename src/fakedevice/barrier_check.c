@@ -32,11 +32,21 @@ void bc_free(struct barrier_check *b)
  * used element's id and len, 2 for the rest. */
 static uint8_t field_width(const char *f)
 {
-    if (!strcmp(f, "desc.addr"))
+    /* Field names are compared by address (split_ring.h): this runs for every ring access. */
+    if (f == sr_f_desc_addr)
         return 8;
-    if (!strcmp(f, "desc.len") || !strcmp(f, "used.id") || !strcmp(f, "used.len"))
+    if (f == sr_f_desc_len || f == sr_f_used_id || f == sr_f_used_len)
         return 4;
     return 2;
+}
+
+/* The pseudo-field of a store to shared memory outside the rings (an indirect table). */
+static const char bc_f_desc_indirect[] = "desc.indirect";
+
+static bool is_desc(const char *f)
+{
+    return f == sr_f_desc_addr || f == sr_f_desc_len || f == sr_f_desc_flags ||
+           f == sr_f_desc_next || f == bc_f_desc_indirect;
 }
 
 /* Which queue's ring holds gpa, and which field it is, as the device lays the ring out. An
@@ -66,7 +76,6 @@ static bool sr_classify_any(const struct machine *m, uint64_t gpa)
     return false;
 }
 
-static bool starts(const char *s, const char *prefix) { return !strncmp(s, prefix, strlen(prefix)); }
 
 /* pairing: 0 A, 1 B, 2 C, 3 D */
 static bool should_report(struct machine *m, uint32_t qi, unsigned pairing)
@@ -127,13 +136,13 @@ static void store(struct machine *m, uint32_t qi, const char *f, uint64_t gpa, u
                   uint64_t v, uint8_t size)
 {
     struct bc_queue *q = &m->bc.q[qi];
-    if (starts(f, "desc.") || !strcmp(f, "avail.ring")) {
+    if (is_desc(f) || f == sr_f_avail_ring) {
         q->payload_unordered = true;
         if (m->bc.weak && q->n_undo < BC_UNDO_MAX)
             q->undo[q->n_undo++] = (struct bc_undo){gpa, old, v, size};
         return;
     }
-    if (!strcmp(f, "avail.idx")) {
+    if (f == sr_f_avail_idx) {
         q->prev_avail_idx = q->have_avail_idx ? q->avail_idx : (uint16_t)old;
         q->avail_idx = (uint16_t)v;
         q->have_avail_idx = true;
@@ -152,13 +161,13 @@ static void store(struct machine *m, uint32_t qi, const char *f, uint64_t gpa, u
         q->idx_unfenced = true;
         return;
     }
-    if (!strcmp(f, "avail.used_event")) {
+    if (f == sr_f_avail_used_event) {
         q->used_event_unfenced = true;
         q->reread_due = true;
         q->enable = (struct bc_undo){gpa, old, v, size};
         return;
     }
-    if (!strcmp(f, "avail.flags")) {
+    if (f == sr_f_avail_flags) {
         notify_check_avail_flags(m, qi, (uint16_t)v, "the driver stored");
         if (!(v & VIRTQ_AVAIL_F_NO_INTERRUPT)) { /* interrupts (re-)enabled: pairing D */
             q->used_event_unfenced = true;
@@ -183,7 +192,7 @@ void bc_ring_store(struct machine *m, uint64_t gpa, uint64_t old, uint64_t v, ui
         return; /* in a ring, but not a field of this width: see classify */
     for (uint32_t q = 0; q < MMIO_NUM_QUEUES; q++)
         if (m->dev.q[q].live)
-            store(m, q, "desc.indirect", gpa, old, v, size);
+            store(m, q, bc_f_desc_indirect, gpa, old, v, size);
 }
 
 uint64_t bc_ring_load(struct machine *m, uint64_t gpa, uint64_t v, uint8_t size)
@@ -193,7 +202,7 @@ uint64_t bc_ring_load(struct machine *m, uint64_t gpa, uint64_t v, uint8_t size)
     if (!f)
         return v;
     struct bc_queue *q = &m->bc.q[qi];
-    if (!strcmp(f, "used.flags") || !strcmp(f, "used.avail_event")) {
+    if (f == sr_f_used_flags || f == sr_f_used_avail_event) {
         if (!q->idx_unfenced)
             return v;
         if (should_report(m, qi, 1))
@@ -214,11 +223,11 @@ uint64_t bc_ring_load(struct machine *m, uint64_t gpa, uint64_t v, uint8_t size)
         if (e)
             e->queue = (uint8_t)qi;
         q->idx_unfenced = false; /* one adversarial outcome per publication */
-        if (!strcmp(f, "used.flags"))
+        if (f == sr_f_used_flags)
             return v | VIRTQ_USED_F_NO_NOTIFY;
         return (uint16_t)(q->prev_avail_idx - 1u); /* vring_need_event(e, new, old) is false */
     }
-    if (!strcmp(f, "used.idx")) {
+    if (f == sr_f_used_idx) {
         if (q->used_event_unfenced && should_report(m, qi, 3))
             machine_violation(m, "split.receive.mb-before-reread", (int)qi,
                               "queue %u: used.idx re-read after re-enabling interrupts with no "
@@ -235,7 +244,7 @@ uint64_t bc_ring_load(struct machine *m, uint64_t gpa, uint64_t v, uint8_t size)
         return v; /* in weak mode: the value from before the device's work, as a load that passed
                    * the store would have got */
     }
-    if (!strcmp(f, "used.id") || !strcmp(f, "used.len")) {
+    if (f == sr_f_used_id || f == sr_f_used_len) {
         bool first = !q->c_seen; /* one report per element read, not per field */
         q->c_seen = q->used_idx_state != 2;
         if (q->used_idx_state != 2 && first && should_report(m, qi, 2))
@@ -295,7 +304,7 @@ static void plain_diff(struct machine *m, uint32_t qi)
             memcpy(&o, sd + off, 8);
             memcpy(&v, d + off, 8);
             if (o != v)
-                store(m, qi, "desc.addr", dq->desc + off, o, v, 8);
+                store(m, qi, sr_f_desc_addr, dq->desc + off, o, v, 8);
         }
         memcpy(sd, d, dlen);
     }
@@ -304,9 +313,9 @@ static void plain_diff(struct machine *m, uint32_t qi)
         memcpy(&o, sa + 4 + 2 * k, 2);
         memcpy(&v, a + 4 + 2 * k, 2);
         if (o != v)
-            store(m, qi, "avail.ring", dq->avail + 4 + 2 * k, o, v, 2);
+            store(m, qi, sr_f_avail_ring, dq->avail + 4 + 2 * k, o, v, 2);
     }
-    static const struct { uint32_t off; const char *f; } tail[] = {{0, "avail.flags"}, {2, "avail.idx"}};
+    static const struct { uint32_t off; const char *f; } tail[] = {{0, sr_f_avail_flags}, {2, sr_f_avail_idx}};
     for (unsigned t = 0; t < 2; t++) {
         uint16_t o, v;
         memcpy(&o, sa + tail[t].off, 2);
@@ -318,7 +327,7 @@ static void plain_diff(struct machine *m, uint32_t qi)
     memcpy(&o, sa + 4 + 2 * n, 2);
     memcpy(&v, a + 4 + 2 * n, 2);
     if (o != v)
-        store(m, qi, "avail.used_event", dq->avail + 4 + 2 * n, o, v, 2);
+        store(m, qi, sr_f_avail_used_event, dq->avail + 4 + 2 * n, o, v, 2);
     memcpy(sa, a, alen);
 }
 

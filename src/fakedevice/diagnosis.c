@@ -92,7 +92,7 @@ const char *diag_evidence_get(const struct diagnosis *d, const char *key)
 static const struct trace_event *driver_poll(const struct machine *m, uint64_t since)
 {
     const struct trace_event *best = NULL;
-    for (size_t i = 0; i < m->trace.len; i++) {
+    for (size_t i = trace_first_since(&m->trace, since); i < m->trace.len; i++) {
         const struct trace_event *e = &m->trace.ev[i];
         if (e->t >= since && e->kind == TR_RING_LOAD && e->size == 2 &&
             (!best || e->count > best->count))
@@ -107,7 +107,7 @@ static void gather(struct machine *m, struct diag_facts *f)
     uint32_t queue = rq->queue;
     f->q = queue < MMIO_NUM_QUEUES ? &m->dev.q[queue] : NULL;
     f->now = m->now;
-    for (size_t i = 0; i < m->trace.len; i++) {
+    for (size_t i = trace_first_since(&m->trace, rq->since); i < m->trace.len; i++) {
         const struct trace_event *e = &m->trace.ev[i];
         if (e->t < rq->since)
             continue;

@@ -23,7 +23,7 @@ int machine_init(struct machine *m, const struct machine_config *cfg,
     m->rules = rules;
     if (gm_init(&m->mem, cfg->ram_base, cfg->ram_size) != 0)
         return -1;
-    trace_init(&m->trace);
+    trace_init(&m->trace, cfg->trace_limit);
     m->violations = calloc(MACHINE_MAX_VIOLATIONS, sizeof(*m->violations));
     if (!m->violations) {
         gm_destroy(&m->mem);
@@ -66,9 +66,9 @@ void machine_destroy(struct machine *m)
 struct trace_event *machine_trace(struct machine *m, enum trace_kind kind, uint64_t addr,
                                   uint64_t value, uint8_t size, const char *what)
 {
-    struct trace_event e = {.t = m->now, .addr = addr, .value = value, .kind = (uint16_t)kind,
-                            .size = size, .what = what};
-    return trace_add(&m->trace, &e);
+    if (m->cfg.checks_off)
+        return NULL;
+    return trace_record(&m->trace, m->now, kind, addr, value, size, what);
 }
 
 static void vviolation(struct machine *m, const char *id, int queue, const char *fmt, va_list ap)

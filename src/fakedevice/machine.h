@@ -70,6 +70,13 @@ struct machine_config {
     uint32_t config_change_after; /* change the config (display event) after this many config
                                      reads; 0 = never */
     bool memory_canary;           /* canary bands after each DMA allocation (memory_guard.h) */
+    size_t trace_limit;           /* events the trace keeps (0 = TRACE_DEFAULT_LIMIT) */
+    /* Benchmarks only (bench/), never set by a scenario: the trace records nothing and the HAL
+     * skips the checks it runs on each ring access (exposed chains, legacy layout, replayed
+     * bugs). The model still pops, pushes and refuses what would be unsafe (indices out of
+     * range, addresses outside RAM), but the checks and the diagnosis that read the trace have
+     * nothing to read. */
+    bool checks_off;
 };
 
 struct machine {

@@ -310,6 +310,14 @@ size_t sr_write(struct machine *m, const struct sr_chain *c, const void *src, si
     return done;
 }
 
+const char sr_f_desc_addr[] = "desc.addr", sr_f_desc_len[] = "desc.len",
+           sr_f_desc_flags[] = "desc.flags", sr_f_desc_next[] = "desc.next",
+           sr_f_avail_flags[] = "avail.flags", sr_f_avail_idx[] = "avail.idx",
+           sr_f_avail_ring[] = "avail.ring", sr_f_avail_used_event[] = "avail.used_event",
+           sr_f_used_flags[] = "used.flags", sr_f_used_idx[] = "used.idx",
+           sr_f_used_id[] = "used.id", sr_f_used_len[] = "used.len",
+           sr_f_used_avail_event[] = "used.avail_event";
+
 const char *sr_classify(const struct machine *m, uint32_t qi, uint64_t gpa, uint32_t *index)
 {
     const struct dev_queue *q = &m->dev.q[qi];
@@ -326,30 +334,31 @@ const char *sr_classify(const struct machine *m, uint32_t qi, uint64_t gpa, uint
     if (n == 0)
         return NULL;
     if (desc && gpa >= desc && gpa < desc + 16ull * n) {
-        static const char *f[] = {"desc.addr", "desc.len", "desc.flags", "desc.next"};
+        static const char *const f[] = {sr_f_desc_addr, sr_f_desc_len, sr_f_desc_flags,
+                                        sr_f_desc_next};
         uint64_t off = (gpa - desc) % 16;
         *index = (uint32_t)((gpa - desc) / 16);
         return off < 8 ? f[0] : off < 12 ? f[1] : off < 14 ? f[2] : f[3];
     }
     if (avail && gpa >= avail && gpa < avail + 6 + 2ull * n) {
         uint64_t off = gpa - avail;
-        if (off < 2) return "avail.flags";
-        if (off < 4) return "avail.idx";
+        if (off < 2) return sr_f_avail_flags;
+        if (off < 4) return sr_f_avail_idx;
         if (off < 4 + 2ull * n) {
             *index = (uint32_t)((off - 4) / 2);
-            return "avail.ring";
+            return sr_f_avail_ring;
         }
-        return "avail.used_event";
+        return sr_f_avail_used_event;
     }
     if (used && gpa >= used && gpa < used + 6 + 8ull * n) {
         uint64_t off = gpa - used;
-        if (off < 2) return "used.flags";
-        if (off < 4) return "used.idx";
+        if (off < 2) return sr_f_used_flags;
+        if (off < 4) return sr_f_used_idx;
         if (off < 4 + 8ull * n) {
             *index = (uint32_t)((off - 4) / 8);
-            return (off - 4) % 8 < 4 ? "used.id" : "used.len";
+            return (off - 4) % 8 < 4 ? sr_f_used_id : sr_f_used_len;
         }
-        return "used.avail_event";
+        return sr_f_used_avail_event;
     }
     return NULL;
 }

@@ -98,6 +98,12 @@ size_t sr_read(struct machine *m, const struct sr_chain *c, size_t offset, void 
 /* Copy into the chain's device-writable bytes from the start; returns the bytes written. */
 size_t sr_write(struct machine *m, const struct sr_chain *c, const void *src, size_t len);
 
+/* The field names sr_classify returns: one object each, so callers on a hot path (the barrier
+ * analysis, for every ring access) compare by address instead of by string. */
+extern const char sr_f_desc_addr[], sr_f_desc_len[], sr_f_desc_flags[], sr_f_desc_next[],
+    sr_f_avail_flags[], sr_f_avail_idx[], sr_f_avail_ring[], sr_f_avail_used_event[],
+    sr_f_used_flags[], sr_f_used_idx[], sr_f_used_id[], sr_f_used_len[], sr_f_used_avail_event[];
+
 /* What a guest-physical address is in queue qi's ring as the device knows it (for the trace and
  * for replayed bugs): "desc.addr", "avail.idx", "used.idx", … or NULL. *index gets the entry. */
 const char *sr_classify(const struct machine *m, uint32_t qi, uint64_t gpa, uint32_t *index);

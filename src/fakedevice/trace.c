@@ -2,38 +2,89 @@
 #include "trace.h"
 
 #include <stdlib.h>
+#include <string.h>
 
-void trace_init(struct trace *t)
+void trace_init(struct trace *t, size_t limit)
 {
     t->ev = NULL;
     t->len = t->cap = 0;
+    t->limit = limit ? (limit < 2 ? 2 : limit) : TRACE_DEFAULT_LIMIT;
+    t->dropped = 0;
 }
 
 void trace_free(struct trace *t)
 {
     free(t->ev);
-    trace_init(t);
+    trace_init(t, t->limit);
 }
 
-struct trace_event *trace_add(struct trace *t, const struct trace_event *e)
+size_t trace_first_since(const struct trace *t, uint64_t since)
 {
-    if (e->kind == TR_RING_LOAD && t->len > 0) {
-        struct trace_event *p = &t->ev[t->len - 1];
-        if (p->kind == TR_RING_LOAD && p->addr == e->addr && p->value == e->value &&
-            p->size == e->size) {
-            p->count++;
-            return p;
-        }
+    size_t lo = 0, hi = t->len;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (t->ev[mid].t < since)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static struct trace_event *reserve(struct trace *t)
+{
+    if (t->len >= t->limit) { /* full: keep the newest quarter (trace.h) */
+        size_t keep = t->len / 4 ? t->len / 4 : 1;
+        memmove(t->ev, t->ev + (t->len - keep), keep * sizeof(*t->ev));
+        t->dropped += t->len - keep;
+        t->len = keep;
     }
     if (t->len == t->cap) {
         size_t cap = t->cap ? t->cap * 2 : 1024;
+        if (cap > t->limit)
+            cap = t->limit;
         struct trace_event *n = realloc(t->ev, cap * sizeof(*n));
         if (!n)
             return NULL;
         t->ev = n;
         t->cap = cap;
     }
-    struct trace_event *d = &t->ev[t->len++];
+    return &t->ev[t->len++];
+}
+
+struct trace_event *trace_record_full(struct trace *t, uint64_t time, enum trace_kind kind,
+                                      uint64_t addr, uint64_t value, uint8_t size,
+                                      const char *what)
+{
+    struct trace_event *d;
+    if (kind == TR_RING_LOAD && t->len > 0) { /* fold a repeated identical load */
+        d = &t->ev[t->len - 1];
+        if (d->kind == TR_RING_LOAD && d->addr == addr && d->value == value && d->size == size) {
+            d->count++;
+            return d;
+        }
+    }
+    if (!(d = reserve(t)))
+        return NULL;
+    d->t = time;
+    d->addr = addr;
+    d->value = value;
+    d->count = 1;
+    d->kind = (uint16_t)kind;
+    d->size = size;
+    d->queue = 0;
+    d->aux = 0;
+    d->what = what;
+    d->note = NULL;
+    return d;
+}
+
+struct trace_event *trace_add(struct trace *t, const struct trace_event *e)
+{
+    struct trace_event *d = trace_record(t, e->t, (enum trace_kind)e->kind, e->addr, e->value,
+                                         e->size, e->what);
+    if (!d || d->count > 1) /* folded into the previous load */
+        return d;
     *d = *e;
     if (d->count == 0)
         d->count = 1;

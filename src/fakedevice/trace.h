@@ -39,15 +39,68 @@ struct trace_event {
     const char *note;   /* static: why the device ignored it, or which fault rewrote it */
 };
 
+/* The trace is bounded so a long run (a benchmark, a driver looping for millions of requests)
+ * costs bounded memory: at most `limit` events are kept. When an append finds the trace full,
+ * the oldest three quarters are dropped (one memmove of the newest quarter: each event is moved
+ * a third of a time on average, amortised O(1) per append) and counted in `dropped`; so the
+ * newest limit/4 events at least are always there, and ev[0..len) stays one contiguous,
+ * time-ordered array. Event number k of the whole run (counting dropped ones) is
+ * ev[k - dropped] while kept. Checks that need the whole history must therefore look at events
+ * as they are added, or within the window; every scenario in the suite stays far below the
+ * default bound. */
+#define TRACE_DEFAULT_LIMIT (1u << 16) /* events: 3.5 MiB at most, ~330x the longest scenario */
+
 struct trace {
     struct trace_event *ev;
     size_t len, cap;
+    size_t limit;       /* most events kept (≥ 2) */
+    uint64_t dropped;   /* events dropped from the front since trace_init */
 };
 
-void trace_init(struct trace *t);
+/* limit 0 means TRACE_DEFAULT_LIMIT. */
+void trace_init(struct trace *t, size_t limit);
 void trace_free(struct trace *t);
 /* Append (or fold into the previous identical load); returns the event or NULL on OOM. */
 struct trace_event *trace_add(struct trace *t, const struct trace_event *e);
+/* trace_record when the fast path cannot: the first event, a full array (drop, grow). */
+struct trace_event *trace_record_full(struct trace *t, uint64_t time, enum trace_kind kind,
+                                      uint64_t addr, uint64_t value, uint8_t size,
+                                      const char *what);
+
+/* The same as trace_add from the fields (count 1, queue 0, aux 0, note NULL): the hot path of
+ * recording. Inline, and with nothing to call in the common case (room in the array), so an
+ * event costs a compare or two and a few stores; the rest is trace_record_full. */
+static inline struct trace_event *trace_record(struct trace *t, uint64_t time,
+                                               enum trace_kind kind, uint64_t addr,
+                                               uint64_t value, uint8_t size, const char *what)
+{
+    if (t->len == 0 || t->len >= t->cap)
+        return trace_record_full(t, time, kind, addr, value, size, what);
+    struct trace_event *d = &t->ev[t->len - 1];
+    if (kind == TR_RING_LOAD && d->kind == TR_RING_LOAD && d->addr == addr && d->value == value &&
+        d->size == size) { /* fold a repeated identical load */
+        d->count++;
+        return d;
+    }
+    d++;
+    t->len++;
+    /* Field by field, not a copy of a struct built on the stack: the copy's wide loads would
+     * wait for the narrow stores that built it (a store-forwarding stall on every event). */
+    d->t = time;
+    d->addr = addr;
+    d->value = value;
+    d->count = 1;
+    d->kind = (uint16_t)kind;
+    d->size = size;
+    d->queue = 0;
+    d->aux = 0;
+    d->what = what;
+    d->note = NULL;
+    return d;
+}
 const char *trace_kind_name(enum trace_kind k);
+/* Index of the first kept event at or after virtual time `since` (len when none): the trace is
+ * in time order, so a look at "what happened since" costs O(log n), not a scan from the start. */
+size_t trace_first_since(const struct trace *t, uint64_t since);
 
 #endif /* TRACE_H */

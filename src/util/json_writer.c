@@ -130,3 +130,19 @@ void jw_kstr(struct jw *w, const char *k, const char *s) { jw_key(w, k); jw_str(
 void jw_ku64(struct jw *w, const char *k, uint64_t v) { jw_key(w, k); jw_u64(w, v); }
 void jw_kbool(struct jw *w, const char *k, bool v) { jw_key(w, k); jw_bool(w, v); }
 void jw_khex(struct jw *w, const char *k, uint64_t v) { jw_key(w, k); jw_hex(w, v); }
+
+void jw_item_writer(const struct jw *w, struct jw *item, FILE *f)
+{
+    *item = *w;
+    item->f = f;
+    item->first[item->depth] = true; /* no separator: jw_item_splice writes it */
+    item->after_key = false;
+}
+
+void jw_item_splice(struct jw *w, const char *text, size_t len)
+{
+    if (w->depth > 0 && !w->first[w->depth])
+        fputc(',', w->f);
+    w->first[w->depth] = false;
+    fwrite(text, 1, len, w->f);
+}

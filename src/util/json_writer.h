@@ -34,4 +34,10 @@ void jw_ku64(struct jw *w, const char *k, uint64_t v);
 void jw_kbool(struct jw *w, const char *k, bool v);
 void jw_khex(struct jw *w, const char *k, uint64_t v);
 
+/* One array item written elsewhere (by another process) and spliced in, byte for byte as if it
+ * had been written here: jw_item_writer makes a writer on `f` for the next item at w's level;
+ * jw_item_splice appends what it wrote to w as that item. */
+void jw_item_writer(const struct jw *w, struct jw *item, FILE *f);
+void jw_item_splice(struct jw *w, const char *text, size_t len);
+
 #endif /* JSON_WRITER_H */

@@ -45,6 +45,19 @@ static void block(struct sha256 *s, const uint8_t *p)
     s->h[4] += e; s->h[5] += f; s->h[6] += g; s->h[7] += h;
 }
 
+static bool portable_only;
+
+void sha256_force_portable(bool on) { portable_only = on; }
+
+/* n consecutive blocks: the CPU's SHA instructions when there are any, else the portable code. */
+static void blocks(struct sha256 *s, const uint8_t *p, size_t n)
+{
+    if (!portable_only && sha256_blocks_fast(s->h, p, n))
+        return;
+    for (size_t i = 0; i < n; i++)
+        block(s, p + 64 * i);
+}
+
 void sha256_init(struct sha256 *s)
 {
     static const uint32_t iv[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
@@ -60,9 +73,10 @@ void sha256_update(struct sha256 *s, const void *data, size_t len)
     s->bytes += len;
     while (len > 0) {
         if (s->fill == 0 && len >= 64) {
-            block(s, p);
-            p += 64;
-            len -= 64;
+            size_t n = len / 64;
+            blocks(s, p, n);
+            p += 64 * n;
+            len -= 64 * n;
             continue;
         }
         size_t n = 64 - s->fill < len ? 64 - s->fill : len;
@@ -71,7 +85,7 @@ void sha256_update(struct sha256 *s, const void *data, size_t len)
         p += n;
         len -= n;
         if (s->fill == 64) {
-            block(s, s->buf);
+            blocks(s, s->buf, 1);
             s->fill = 0;
         }
     }

@@ -111,6 +111,43 @@ static void test_sha256_padding_boundaries(void **state)
     }
 }
 
+/* The same vectors on the portable code when the CPU's SHA instructions would be used, and
+ * both paths agree on every length around the block size and on a display-sized buffer. */
+static void test_sha256_portable_path(void **state)
+{
+    sha256_force_portable(true);
+    test_sha256_fips_vectors(state);
+    test_sha256_million_a(state);
+    test_sha256_padding_boundaries(state);
+    sha256_force_portable(false);
+}
+
+static void test_sha256_paths_agree(void **state)
+{
+    (void)state;
+    size_t big = 640 * 480 * 3 + 17;
+    uint8_t *buf = malloc(big);
+    assert_non_null(buf);
+    uint32_t x = 12345;
+    for (size_t i = 0; i < big; i++) {
+        x = x * 1103515245u + 12345u;
+        buf[i] = (uint8_t)(x >> 16);
+    }
+    size_t lens[300];
+    for (size_t i = 0; i < 299; i++)
+        lens[i] = i;
+    lens[299] = big;
+    for (size_t i = 0; i < 300; i++) {
+        char fast[65], slow[65];
+        hash_hex(buf, lens[i], fast);
+        sha256_force_portable(true);
+        hash_hex(buf, lens[i], slow);
+        sha256_force_portable(false);
+        assert_string_equal(fast, slow);
+    }
+    free(buf);
+}
+
 /* ---- yaml_tree ------------------------------------------------------------------------------ */
 
 static struct ynode *parse_ok(const char *text)
@@ -417,6 +454,8 @@ int main(void)
         cmocka_unit_test(test_sha256_fips_vectors),
         cmocka_unit_test(test_sha256_million_a),
         cmocka_unit_test(test_sha256_padding_boundaries),
+        cmocka_unit_test(test_sha256_portable_path),
+        cmocka_unit_test(test_sha256_paths_agree),
         cmocka_unit_test(test_yaml_positions),
         cmocka_unit_test(test_yaml_errors),
         cmocka_unit_test(test_yaml_scalar_u64),

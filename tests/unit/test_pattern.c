@@ -1,0 +1,56 @@
+/* test_pattern.c — pattern_row (the row-at-a-time test pattern used to draw and check displays)
+ * gives exactly pattern_pixel's colours, for every pixel of pictures of awkward sizes. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include <cmocka.h>
+
+#include "cli/test_pattern.h"
+
+static void compare(const char *name, uint32_t w, uint32_t h)
+{
+    uint32_t *row = malloc((w + 1) * sizeof(*row));
+    assert_non_null(row);
+    for (uint32_t y = 0; y < h + 2; y++) { /* two rows past the picture too */
+        row[w] = 0xdeadbeef;
+        pattern_row(name, y, w, h, row);
+        assert_int_equal(row[w], 0xdeadbeef); /* writes exactly w pixels */
+        for (uint32_t x = 0; x < w; x++)
+            if (row[x] != pattern_pixel(name, x, y, w, h))
+                fail_msg("%s %ux%u at (%u,%u): row gives #%06x, pixel #%06x", name, w, h, x, y,
+                         row[x], pattern_pixel(name, x, y, w, h));
+    }
+    free(row);
+}
+
+static void test_rows_equal_pixels(void **state)
+{
+    (void)state;
+    const char *bars = pattern_lookup("bars"), *black = pattern_lookup("black");
+    assert_non_null(bars);
+    assert_non_null(black);
+    static const uint32_t sizes[][2] = {
+        {1, 1}, {1, 5}, {2, 2}, {3, 7}, {7, 3}, {8, 8}, {9, 9}, {15, 31}, {16, 16}, {17, 13},
+        {63, 47}, {64, 48}, {100, 3}, {3, 100}, {255, 17}, {511, 300}, {640, 480}, {1023, 769},
+        {1024, 768},
+    };
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        compare(bars, sizes[i][0], sizes[i][1]);
+        compare(black, sizes[i][0], sizes[i][1]);
+        compare("bars", sizes[i][0], sizes[i][1]); /* a non-canonical copy of the name */
+    }
+    uint32_t one = 0x123456;
+    pattern_row(bars, 0, 0, 5, &one); /* an empty row writes nothing */
+    assert_int_equal(one, 0x123456);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rows_equal_pixels),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
