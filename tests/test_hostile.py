@@ -29,6 +29,8 @@ CASES = {
     "hostile-device-resets-itself": ("reset", 2, "device-reset-itself", "device-reset-itself"),
     "hostile-wrong-response-type": ("wrong-response-type", 1, "gpu-unexpected-response", None),
     "hostile-wrong-response-size": ("wrong-response-size", 1, "gpu-short-response", None),
+    "hostile-garbage-display-info": ("garbage-response", 1, "gpu-bad-display-info", None),
+    "hostile-garbage-edid-size": ("garbage-response", 1, "gpu-bad-edid", None),
 }
 
 
@@ -62,6 +64,12 @@ def test_fault_gives_its_specific_error(hostile, name):
     assert m == {**m, "state": "untouched", "canary": True, "changed_bytes": 0,
                  "first_changed": None}
     assert m["pages_scanned"] > 0
+
+
+def test_every_hostile_scenario_is_covered():
+    names = {p.read_text().split("\n", 1)[0].split(": ", 1)[1] for p in HOSTILE}
+    assert names == set(CASES) | {"hostile-rewrite-descriptors",
+                                  "hostile-used-len-too-large-lenient"}
 
 
 def test_used_ring_faults_latch_the_control_queue(hostile):
@@ -119,6 +127,9 @@ def edit(tmp_path, name, old, new):
     ("garbage-events-read.yaml", "field: events_read, ", "", "garbage-config needs 'field'"),
     ("garbage-events-read.yaml", "value: 0xdeadbeef}", "value: 1, nth: 2}",
      "unknown key 'nth' in garbage-config"),
+    ("garbage-edid-size.yaml", "field: edid.size", "field: edid.edid",
+     "'field' must be one of: display.width, display.height, display.enabled, edid.size"),
+    ("garbage-edid-size.yaml", "field: edid.size, ", "", "garbage-response needs 'field'"),
     ("used-len-too-large.yaml", "used_len: strict", "used_len: loose",
      "'used_len' must be one of: strict, lenient"),
     ("used-id-not-head.yaml", "memory_outside_buffers: untouched",

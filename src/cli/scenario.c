@@ -677,16 +677,22 @@ static int parse_device_fault(struct ctx *c, const struct ynode *b, struct scena
         return fail(c, a ? a : b, "respond-late needs 'delay_us'");
     if (f->kind == DF_GARBAGE_CONFIG) /* not per request: its own keys */
         return parse_garbage_config(c, a ? a : b, a, s) ? -1 : (s->dfaults.n++, 0);
+    if (f->kind == DF_GARBAGE_RESPONSE && (!a || !ymap_get(a, "field") || !ymap_get(a, "value")))
+        return fail(c, a ? a : b, "garbage-response needs 'field' (display.width, "
+                                  "display.height, display.enabled or edid.size) and 'value'");
     if (a) {
         static const char *const k1[] = {"queue", "nth", "from_nth", "after_us", NULL};
         static const char *const k2[] = {"queue", "nth", "from_nth", "after_us", "delay_us", NULL};
         static const char *const kby[] = {"queue", "nth", "from_nth", "after_us", "by", NULL};
         static const char *const ktype[] = {"queue", "nth", "from_nth", "after_us", "type", NULL};
         static const char *const klen[] = {"queue", "nth", "from_nth", "after_us", "len", NULL};
+        static const char *const kgr[] = {"queue", "nth", "from_nth", "after_us", "field",
+                                          "value", NULL};
         const char *const *allowed = f->kind == DF_RESPOND_LATE          ? k2
                                      : f->kind == DF_USED_IDX_JUMP       ? kby
                                      : f->kind == DF_WRONG_RESPONSE_TYPE ? ktype
                                      : f->kind == DF_WRONG_RESPONSE_SIZE ? klen
+                                     : f->kind == DF_GARBAGE_RESPONSE    ? kgr
                                                                          : k1;
         if (check_keys(c, a, name, allowed))
             return -1;
@@ -696,6 +702,16 @@ static int parse_device_fault(struct ctx *c, const struct ynode *b, struct scena
             get_u32(c, a, "len", 0, 4096, &f->value))
             return -1;
         f->has_value = ymap_get(a, "type") || ymap_get(a, "len");
+        if (f->kind == DF_GARBAGE_RESPONSE) {
+            static const char *const fields[] = {"display.width", "display.height",
+                                                 "display.enabled", "edid.size", NULL};
+            int fi = -1;
+            if (choose(c, a, "field", fields, &fi) ||
+                get_u32(c, a, "value", 0, UINT32_MAX, &f->value))
+                return -1;
+            f->field = (uint32_t)fi; /* enum df_response_field */
+            f->has_value = true;
+        }
         uint64_t after = 0, delay = 0;
         if (get_u32(c, a, "queue", 0, MMIO_NUM_QUEUES - 1, &f->queue) ||
             get_u32(c, a, "nth", 0, 1000000, &f->nth) ||

@@ -9,7 +9,7 @@ const char *const device_fault_names[DF_KIND_COUNT + 1] = {
     "set-needs-reset", "reset", "used-element-without-idx", "used-idx-without-element",
     "used-id-out-of-range", "used-id-not-head", "used-id-twice", "used-idx-jump",
     "used-len-too-large", "rewrite-descriptors", "wrong-response-type", "wrong-response-size",
-    "garbage-config", NULL};
+    "garbage-config", "garbage-response", NULL};
 _Static_assert(sizeof(device_fault_names) / sizeof(device_fault_names[0]) == DF_KIND_COUNT + 1,
                "one name per fault");
 
@@ -38,6 +38,7 @@ const char *device_fault_effect(enum df_kind k)
     case DF_WRONG_RESPONSE_TYPE: return "the device answered with a response of the wrong type";
     case DF_WRONG_RESPONSE_SIZE: return "the device answered with a response of the wrong size";
     case DF_GARBAGE_CONFIG: return "the device showed garbage in its configuration space";
+    case DF_GARBAGE_RESPONSE: return "the device answered with garbage in a response field";
     case DF_KIND_COUNT: break;
     }
     return "";

@@ -26,6 +26,9 @@
  *   wrong-response-type {type: T} the gpu response header says T (default: OK_NODATA for
  *                                GET_DISPLAY_INFO / GET_EDID, OK_DISPLAY_INFO otherwise)
  *   wrong-response-size {len: N} the gpu response is N bytes (clamped to the buffer)
+ *   garbage-response {field: F, value: V} one field of the gpu response says V: F is
+ *                                display.width | display.height | display.enabled (scanout 0
+ *                                of GET_DISPLAY_INFO) or edid.size (GET_EDID)
  *   garbage-config {field: F, value: V} every device read of gpu config field F
  *                                (num_scanouts | events_read) returns V, from after_us on
  *                                (request selectors do not apply)
@@ -64,6 +67,7 @@ enum df_kind {
     DF_WRONG_RESPONSE_TYPE,
     DF_WRONG_RESPONSE_SIZE,
     DF_GARBAGE_CONFIG,
+    DF_GARBAGE_RESPONSE,
     DF_KIND_COUNT
 };
 
@@ -81,7 +85,8 @@ struct device_fault {
     uint32_t by;         /* used-idx-jump */
     bool has_value;      /* wrong-response-type / -size: value given */
     uint32_t value;      /* wrong-response-type: type; -size: len; garbage-config: value */
-    uint32_t field;      /* garbage-config: config offset (0 events_read, 8 num_scanouts) */
+    uint32_t field;      /* garbage-config: config offset (0 events_read, 8 num_scanouts);
+                          * garbage-response: enum df_response_field */
     uint32_t fired;
 };
 
@@ -138,9 +143,14 @@ void device_faults_on_reset(struct machine *m);
  * returns true when it wrote the used element itself (the caller writes nothing more). */
 bool device_faults_hostile_push(struct machine *m, uint32_t qi, uint32_t mask, uint32_t request,
                                 uint16_t head, uint32_t len);
+/* garbage-response fields. */
+enum df_response_field { DF_RESP_DISPLAY_WIDTH, DF_RESP_DISPLAY_HEIGHT, DF_RESP_DISPLAY_ENABLED,
+                         DF_RESP_EDID_SIZE };
 /* Before the gpu writes its response on qi: wrong-response-type / -size change *type and
- * *len (bytes of the response to write). */
-void device_faults_on_response(struct machine *m, uint32_t qi, uint32_t *type, size_t *len);
+ * *len (bytes of the response to write), garbage-response one field of resp (a response of
+ * `cap` bytes: struct virtio_gpu_resp_display_info or _edid as *type says). */
+void device_faults_on_response(struct machine *m, uint32_t qi, uint32_t *type, size_t *len,
+                               void *resp, size_t cap);
 /* A device read of gpu config at `off`: garbage-config replaces *value. */
 void device_faults_on_config_read(struct machine *m, uint32_t off, uint32_t *value);
 /* The trace note shared with device_faults.c. */

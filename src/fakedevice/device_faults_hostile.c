@@ -110,12 +110,40 @@ bool device_faults_hostile_push(struct machine *m, uint32_t qi, uint32_t mask, u
     return true;
 }
 
-void device_faults_on_response(struct machine *m, uint32_t qi, uint32_t *type, size_t *len)
+/* garbage-response: one field of a display-info or EDID answer. */
+static void garbage_field(struct machine *m, uint32_t qi, uint32_t r, uint32_t type, void *resp,
+                          size_t cap)
+{
+    const struct device_fault *f = selected(m, DF_GARBAGE_RESPONSE, qi, r);
+    if (!f)
+        return;
+    uint32_t *field = NULL;
+    if (type == VIRTIO_GPU_RESP_OK_DISPLAY_INFO &&
+        cap >= sizeof(struct virtio_gpu_resp_display_info)) {
+        struct virtio_gpu_resp_display_info *d = resp;
+        field = f->field == DF_RESP_DISPLAY_WIDTH    ? &d->pmodes[0].r.width
+                : f->field == DF_RESP_DISPLAY_HEIGHT  ? &d->pmodes[0].r.height
+                : f->field == DF_RESP_DISPLAY_ENABLED ? &d->pmodes[0].enabled
+                                                      : NULL;
+    } else if (type == VIRTIO_GPU_RESP_OK_EDID && cap >= sizeof(struct virtio_gpu_resp_edid) &&
+               f->field == DF_RESP_EDID_SIZE) {
+        field = &((struct virtio_gpu_resp_edid *)resp)->size;
+    }
+    if (!field)
+        return; /* not the answer that has the field: nothing to spoil */
+    device_fault_trace(m, DF_GARBAGE_RESPONSE, qi, r, *field, f->value);
+    *field = f->value;
+}
+
+void device_faults_on_response(struct machine *m, uint32_t qi, uint32_t *type, size_t *len,
+                               void *resp, size_t cap)
 {
     struct device_faults *d = &m->dfaults;
     if (qi >= DF_QUEUES)
         return;
     uint32_t mask = d->cur_mask[qi], r = d->cur_request[qi];
+    if (has(mask, DF_GARBAGE_RESPONSE))
+        garbage_field(m, qi, r, *type, resp, cap);
     if (has(mask, DF_WRONG_RESPONSE_TYPE)) {
         const struct device_fault *f = selected(m, DF_WRONG_RESPONSE_TYPE, qi, r);
         uint32_t t = f && f->has_value ? f->value

@@ -571,7 +571,7 @@ void gpu_device_process_queue(struct machine *m, uint32_t qi)
             m->gpu.errors++;
             resp_len = sizeof(resp.hdr);
         }
-        device_faults_on_response(m, qi, &type, &resp_len); /* hostile-device faults */
+        device_faults_on_response(m, qi, &type, &resp_len, &resp, sizeof(resp)); /* hostile */
         if (resp_len > sizeof(resp))
             resp_len = sizeof(resp);
         resp.hdr.type = type;
