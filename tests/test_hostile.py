@@ -171,3 +171,13 @@ def test_a_device_writing_past_a_buffer_is_caught_by_the_canary(vqsim, tmp_path)
     assert p.returncode == 0, p.stdout + p.stderr
     m = json.loads((tmp_path / "r.json").read_text())["scenarios"][0]["memory_outside_buffers"]
     assert m["canary"] and m["state"] == "changed"
+
+
+def test_readme_lists_every_driver_status():
+    import re
+    src = (ROOT / "src" / "driver" / "virtio_status.h").read_text() + \
+        (ROOT / "src" / "driver" / "virtio_gpu.c").read_text()
+    names = set(re.findall(r'return "([a-z0-9-]+)";', src)) - {"unknown-error"}
+    readme = (ROOT / "README.md").read_text()
+    assert len(names) == 31
+    assert not [n for n in names if f"`{n}`" not in readme]
