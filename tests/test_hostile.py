@@ -17,6 +17,10 @@ CASES = {
     "hostile-used-id-twice": ("used-id-twice", 3, "used-id-completed-twice",
                               "used-id-completed-twice"),
     "hostile-used-idx-jump": ("used-idx-jump", 2, "used-idx-jump", "used-idx-jump"),
+    "hostile-used-id-out-of-range-legacy": ("used-id-out-of-range", 2, "used-id-out-of-range",
+                                            "used-id-out-of-range"),
+    "hostile-used-len-too-large-in-order-indirect": ("used-len-too-large", 2,
+                                                     "used-len-too-large", "used-len-too-large"),
     "hostile-used-len-too-large": ("used-len-too-large", 1, "used-len-too-large",
                                    "used-len-too-large"),
     "hostile-garbage-num-scanouts-0": ("garbage-config", 0, "bad-device-config",
@@ -70,6 +74,13 @@ def test_every_hostile_scenario_is_covered():
     names = {p.read_text().split("\n", 1)[0].split(": ", 1)[1] for p in HOSTILE}
     assert names == set(CASES) | {"hostile-rewrite-descriptors",
                                   "hostile-used-len-too-large-lenient"}
+
+
+def test_variants_run_on_their_transport_and_features(hostile):
+    r = hostile["hostile-used-id-out-of-range-legacy"]
+    assert r["device"]["transport"] == "legacy"
+    r = hostile["hostile-used-len-too-large-in-order-indirect"]
+    assert {"in_order", "indirect_desc"} <= set(r["device"]["negotiated"])
 
 
 def test_used_ring_faults_latch_the_control_queue(hostile):
