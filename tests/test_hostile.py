@@ -17,6 +17,8 @@ CASES = {
     "hostile-used-id-twice": ("used-id-twice", 3, "used-id-completed-twice",
                               "used-id-completed-twice"),
     "hostile-used-idx-jump": ("used-idx-jump", 2, "used-idx-jump", "used-idx-jump"),
+    "hostile-used-id-out-of-range-cursor": ("used-id-out-of-range", 2, "used-id-out-of-range",
+                                            "used-id-out-of-range"),
     "hostile-used-id-out-of-range-legacy": ("used-id-out-of-range", 2, "used-id-out-of-range",
                                             "used-id-out-of-range"),
     "hostile-used-len-too-large-in-order-indirect": ("used-len-too-large", 2,
@@ -81,6 +83,12 @@ def test_variants_run_on_their_transport_and_features(hostile):
     assert r["device"]["transport"] == "legacy"
     r = hostile["hostile-used-len-too-large-in-order-indirect"]
     assert {"in_order", "indirect_desc"} <= set(r["device"]["negotiated"])
+
+
+def test_a_cursor_queue_fault_latches_that_queue_only(hostile):
+    d = hostile["hostile-used-id-out-of-range-cursor"]["driver"]
+    assert d["cursor_queue"]["broken"] and not d["control_queue"]["broken"]
+    assert d["broken"]  # the driver as a whole stops
 
 
 def test_used_ring_faults_latch_the_control_queue(hostile):
@@ -148,6 +156,10 @@ def edit(tmp_path, name, old, new):
     ("used-id-not-head.yaml", "broken: true,", "broken: yes-ish,", "'broken' must be true or false"),
     ("used-id-not-head.yaml", "driver: {broken: true,", "driver: {borked: true,",
      "unknown key 'borked' in expect.driver"),
+    ("used-id-not-head.yaml", "queues_broken: [control]", "queues_broken: [ctrl]",
+     "unknown queue (expected control or cursor)"),
+    ("used-id-not-head.yaml", "queues_broken: [control]", "queues_broken: control",
+     "'queues_broken' must be a list"),
 ])
 def test_new_keys_are_strict(vqsim, tmp_path, name, old, new, msg):
     p = run(vqsim, "run", edit(tmp_path, name, old, new))
@@ -161,6 +173,9 @@ def test_new_keys_are_strict(vqsim, tmp_path, name, old, new, msg):
      "expected driver status used-id-not-head, got used-id-out-of-range"),
     ("used-id-out-of-range.yaml", "broken_status: used-id-out-of-range",
      "broken_status: used-idx-jump", "expected the driver latched broken by used-idx-jump"),
+    ("used-id-out-of-range-cursor.yaml", "queues_broken: [cursor]",
+     "queues_broken: [control, cursor]",
+     "expected the queues latched broken to be [control, cursor], they are [cursor]"),
     ("rewrite-descriptors.yaml", "broken: false", "broken: true",
      "expected the driver latched broken, it is not broken"),
     ("rewrite-descriptors.yaml", "memory_outside_buffers: untouched",

@@ -431,6 +431,12 @@ static void judge_hostile(const struct scenario *sc, struct run_result *r)
         failure(r, "expected the driver latched broken by %s, got %s",
                 vgpu_status_name(sc->expect_broken_status),
                 g->broken ? vgpu_status_name(g->broken_status) : "no latch");
+    uint32_t qb = (g->ctrl.state && g->ctrl.broken ? 1u : 0u) |
+                  (g->cursorq.state && g->cursorq.broken ? 2u : 0u);
+    static const char *const sets[] = {"[]", "[control]", "[cursor]", "[control, cursor]"};
+    if (sc->expect_queues_broken_set && qb != sc->expect_queues_broken)
+        failure(r, "expected the queues latched broken to be %s, they are %s",
+                sets[sc->expect_queues_broken & 3u], sets[qb]);
     if (!sc->expect_memory)
         return;
     const struct mg_result *mr = &r->memory;

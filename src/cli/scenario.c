@@ -1072,7 +1072,7 @@ static int parse_expect(struct ctx *c, const struct ynode *e, struct scenario *s
     s->expect_memory = mi >= 0 ? mem[mi] : NULL;
     const struct ynode *dr = ymap_get(e, "driver");
     if (dr) {
-        static const char *const dk[] = {"broken", "broken_status", NULL};
+        static const char *const dk[] = {"broken", "broken_status", "queues_broken", NULL};
         if (check_keys(c, dr, "expect.driver", dk))
             return -1;
         const struct ynode *b = ymap_get(dr, "broken");
@@ -1084,6 +1084,21 @@ static int parse_expect(struct ctx *c, const struct ynode *e, struct scenario *s
                    !driver_status_lookup(bs->str, &s->expect_broken_status)))
             return fail(c, bs, "unknown driver status");
         s->expect_broken_status_set = bs != NULL;
+        const struct ynode *qb = ymap_get(dr, "queues_broken");
+        if (qb) { /* exactly the set of queues the driver latched broken */
+            if (qb->kind != YN_SEQ)
+                return fail(c, qb, "'queues_broken' must be a list of queue names "
+                                   "(control, cursor)");
+            for (size_t i = 0; i < qb->n; i++) {
+                const struct ynode *q = qb->items[i];
+                bool ctl = q->kind == YN_SCALAR && !strcmp(q->str, "control");
+                bool cur = q->kind == YN_SCALAR && !strcmp(q->str, "cursor");
+                if (!ctl && !cur)
+                    return fail(c, q, "unknown queue (expected control or cursor)");
+                s->expect_queues_broken |= ctl ? 1u : 2u;
+            }
+            s->expect_queues_broken_set = true;
+        }
     }
     int o = 0;
     if (choose(c, e, "outcome", outcomes, &o))

@@ -144,6 +144,8 @@ struct scenario {
     bool expect_broken_set, expect_broken;   /* expect.driver.broken */
     bool expect_broken_status_set;
     int expect_broken_status;    /* expect.driver.broken_status: the error that latched it */
+    bool expect_queues_broken_set;
+    uint32_t expect_queues_broken; /* expect.driver.queues_broken: bit 0 control, bit 1 cursor */
 };
 
 /* Load and validate a scenario file. Returns 0, or -1 with "file:line:col: message" in err. */

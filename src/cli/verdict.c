@@ -61,13 +61,22 @@ static void json_expected(struct jw *w, const struct scenario *s)
     jw_kstr(w, "cause", s->expect_cause);
     if (s->expect_memory)
         jw_kstr(w, "memory_outside_buffers", s->expect_memory);
-    if (s->expect_broken_set || s->expect_broken_status_set) {
+    if (s->expect_broken_set || s->expect_broken_status_set || s->expect_queues_broken_set) {
         jw_key(w, "driver");
         jw_obj_begin(w);
         if (s->expect_broken_set)
             jw_kbool(w, "broken", s->expect_broken);
         if (s->expect_broken_status_set)
             jw_kstr(w, "broken_status", vgpu_status_name(s->expect_broken_status));
+        if (s->expect_queues_broken_set) {
+            jw_key(w, "queues_broken");
+            jw_arr_begin(w);
+            if (s->expect_queues_broken & 1u)
+                jw_str(w, "control");
+            if (s->expect_queues_broken & 2u)
+                jw_str(w, "cursor");
+            jw_arr_end(w);
+        }
         jw_obj_end(w);
     }
     jw_key(w, "display");
