@@ -207,3 +207,19 @@ def test_readme_lists_every_driver_status():
     readme = (ROOT / "README.md").read_text()
     assert len(names) == 31
     assert not [n for n in names if f"`{n}`" not in readme]
+
+
+def test_report_shows_the_latch_and_the_memory_check(vqsim, tmp_path):
+    import subprocess
+    import sys
+    out = tmp_path / "r.json"
+    run(vqsim, "run", "--json", out, "scenarios/hostile/used-idx-jump.yaml",
+        "scenarios/legacy-used-ring-misaligned.yaml")
+    p = subprocess.run([sys.executable, str(ROOT / "tools" / "report.py"), str(out), "-o",
+                        str(tmp_path / "rep")], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    html = (tmp_path / "rep" / "index.html").read_text()
+    assert "latched broken by <code>used-idx-jump</code>" in html
+    assert "<code>used-idx-jump</code></td>" in html  # the step's driver status
+    assert "memory outside buffers</th><td>untouched</td><td>untouched</td>" in html
+    assert "memory outside buffers</th><td>changed (3 bytes, first at <code>0x40101002</code>)" in html
