@@ -30,6 +30,8 @@ CASES = {
     "hostile-garbage-num-scanouts-huge": ("garbage-config", 0, "bad-device-config",
                                           "bad-device-config"),
     "hostile-garbage-events-read": ("garbage-config", 3, "bad-device-config", "bad-device-config"),
+    "hostile-garbage-config-generation": ("garbage-config", 0, "bad-device-config",
+                                          "bad-device-config"),
     "hostile-needs-reset-mid-request": ("set-needs-reset", 2, "device-needs-reset",
                                         "device-needs-reset"),
     "hostile-device-resets-itself": ("reset", 2, "device-reset-itself", "device-reset-itself"),
@@ -83,6 +85,12 @@ def test_variants_run_on_their_transport_and_features(hostile):
     assert r["device"]["transport"] == "legacy"
     r = hostile["hostile-used-len-too-large-in-order-indirect"]
     assert {"in_order", "indirect_desc"} <= set(r["device"]["negotiated"])
+
+
+def test_an_unsettled_generation_is_tried_a_bounded_number_of_times(hostile):
+    r = hostile["hostile-garbage-config-generation"]
+    reads = [e for e in r["trace"] if e.get("reg") == "ConfigGeneration"]
+    assert len(reads) == 2 * 16  # 16 rounds of before/after, then the value is refused
 
 
 def test_a_cursor_queue_fault_latches_that_queue_only(hostile):

@@ -617,8 +617,8 @@ static int parse_garbage_config(struct ctx *c, const struct ynode *where, const 
     static const char *const keys[] = {"field", "value", "after_us", NULL};
     struct device_fault *f = &s->dfaults.f[s->dfaults.n];
     if (!a || !ymap_get(a, "field") || !ymap_get(a, "value"))
-        return fail(c, where, "garbage-config needs 'field' (num_scanouts or events_read) and "
-                              "'value'");
+        return fail(c, where, "garbage-config needs 'field' (num_scanouts, events_read or "
+                              "generation) and 'value'");
     if (check_keys(c, a, "garbage-config", keys))
         return -1;
     const struct ynode *fl = ymap_get(a, "field");
@@ -626,8 +626,11 @@ static int parse_garbage_config(struct ctx *c, const struct ynode *where, const 
         f->field = 0;
     else if (fl->kind == YN_SCALAR && !strcmp(fl->str, "num_scanouts"))
         f->field = 8;
+    else if (fl->kind == YN_SCALAR && !strcmp(fl->str, "generation"))
+        f->field = DF_FIELD_GENERATION; /* ConfigGeneration never reads the same twice */
     else
-        return fail(c, fl, "unknown config field (expected num_scanouts or events_read)");
+        return fail(c, fl, "unknown config field (expected num_scanouts, events_read or "
+                           "generation)");
     uint64_t after = 0;
     if (get_u32(c, a, "value", 0, UINT32_MAX, &f->value) ||
         get_u64(c, a, "after_us", 0, 3600000000ull, &after))

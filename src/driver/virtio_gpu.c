@@ -123,9 +123,11 @@ int vgpu_init(struct vgpu *g, const struct vgpu_config *cfg)
     if ((rc = vmmio_driver_ok(&g->mmio)) != VIRTIO_OK)
         return rc;
     /* §5.7.4: num_scanouts is 1..16. It sizes every later loop over scanouts, so a value out
-     * of range is refused before use: the device is FAILED (§3.1.1), not believed. */
-    uint32_t n = vmmio_config_read32(&g->mmio, 8);
-    if (n == 0 || n > VIRTIO_GPU_MAX_SCANOUTS) {
+     * of range (or never read consistently, §2.4.1) is refused before use: the device is
+     * FAILED (§3.1.1), not believed. */
+    uint32_t n = 0;
+    if (vmmio_config_read32_checked(&g->mmio, 8, &n) != VIRTIO_OK || n == 0 ||
+        n > VIRTIO_GPU_MAX_SCANOUTS) {
         vmmio_fail(&g->mmio);
         return vgpu_latch(g, VIRTIO_ERR_BAD_CONFIG);
     }

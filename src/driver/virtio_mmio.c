@@ -196,18 +196,31 @@ int vmmio_check_alive(struct vmmio *d)
     return VIRTIO_OK;
 }
 
-uint32_t vmmio_config_read32(struct vmmio *d, uint32_t offset)
+int vmmio_config_read32_checked(struct vmmio *d, uint32_t offset, uint32_t *value)
 {
-    if (d->version == 1) /* no generation counter on legacy */
-        return rd(d, VIRTIO_MMIO_CONFIG + offset);
-    /* §2.4.1: read until ConfigGeneration is the same before and after. Bounded. */
+    if (d->version == 1) { /* no generation counter on legacy */
+        *value = rd(d, VIRTIO_MMIO_CONFIG + offset);
+        return VIRTIO_OK;
+    }
+    /* §2.4.1: read until ConfigGeneration is the same before and after. Bounded: a device
+     * whose generation never settles gives no consistent value, and none is believed. */
     uint32_t v = 0;
-    for (int tries = 0; tries < 16; tries++) {
+    for (int tries = 0; tries < VMMIO_CONFIG_TRIES; tries++) {
         uint32_t g0 = rd(d, VIRTIO_MMIO_CONFIG_GENERATION);
         v = rd(d, VIRTIO_MMIO_CONFIG + offset);
-        if (rd(d, VIRTIO_MMIO_CONFIG_GENERATION) == g0)
-            break;
+        if (rd(d, VIRTIO_MMIO_CONFIG_GENERATION) == g0) {
+            *value = v;
+            return VIRTIO_OK;
+        }
     }
+    *value = v;
+    return VIRTIO_ERR_BAD_CONFIG;
+}
+
+uint32_t vmmio_config_read32(struct vmmio *d, uint32_t offset)
+{
+    uint32_t v = 0;
+    (void)vmmio_config_read32_checked(d, offset, &v);
     return v;
 }
 

@@ -57,7 +57,12 @@ uint32_t vmmio_read_status(struct vmmio *d);
  * else VIRTIO_OK. */
 int vmmio_check_alive(struct vmmio *d);
 
-/* 32-bit read of device config at `offset` (§4.2.2 config space starts at 0x100). */
+/* 32-bit read of device config at `offset` (§4.2.2 config space starts at 0x100), with the
+ * §2.4.1 generation protocol on version 2: up to VMMIO_CONFIG_TRIES rounds of ConfigGeneration,
+ * field, ConfigGeneration. The checked form returns VIRTIO_ERR_BAD_CONFIG when the generation
+ * never read the same twice around the field (*value then holds the last, untrusted read). */
+#define VMMIO_CONFIG_TRIES 16
+int vmmio_config_read32_checked(struct vmmio *d, uint32_t offset, uint32_t *value);
 uint32_t vmmio_config_read32(struct vmmio *d, uint32_t offset);
 /* 32-bit write of device config at `offset` (a device-defined writable field). */
 void vmmio_config_write32(struct vmmio *d, uint32_t offset, uint32_t value);

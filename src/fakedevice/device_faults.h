@@ -31,7 +31,8 @@
  *                                of GET_DISPLAY_INFO) or edid.size (GET_EDID)
  *   garbage-config {field: F, value: V} every device read of gpu config field F
  *                                (num_scanouts | events_read) returns V, from after_us on
- *                                (request selectors do not apply)
+ *                                (request selectors do not apply); F = generation: every read
+ *                                of ConfigGeneration returns a new value (V, V+1, …)
  * Selectors, composable: `queue` (default 0); `nth` (the nth request on that queue, from 1;
  * default 1; 0 = every request) or `from_nth` (the nth and every later one); `after_us` (only
  * requests the device takes at or after that virtual time). Several faults may apply to one
@@ -85,7 +86,8 @@ struct device_fault {
     uint32_t by;         /* used-idx-jump */
     bool has_value;      /* wrong-response-type / -size: value given */
     uint32_t value;      /* wrong-response-type: type; -size: len; garbage-config: value */
-    uint32_t field;      /* garbage-config: config offset (0 events_read, 8 num_scanouts);
+    uint32_t field;      /* garbage-config: config offset (0 events_read, 8 num_scanouts,
+                          * DF_FIELD_GENERATION the ConfigGeneration register);
                           * garbage-response: enum df_response_field */
     uint32_t fired;
 };
@@ -113,6 +115,7 @@ struct device_faults {
     uint16_t used_idx_at_irq[DF_QUEUES];
     struct df_held held[DF_MAX_HELD];
     uint32_t n_held;
+    uint32_t generation_reads;          /* garbage-config generation: reads so far */
     bool twice_pending[DF_QUEUES];      /* used-id-twice: the next answer names twice_head */
     uint16_t twice_head[DF_QUEUES];
 };
@@ -151,7 +154,9 @@ enum df_response_field { DF_RESP_DISPLAY_WIDTH, DF_RESP_DISPLAY_HEIGHT, DF_RESP_
  * `cap` bytes: struct virtio_gpu_resp_display_info or _edid as *type says). */
 void device_faults_on_response(struct machine *m, uint32_t qi, uint32_t *type, size_t *len,
                                void *resp, size_t cap);
-/* A device read of gpu config at `off`: garbage-config replaces *value. */
+/* A device read of gpu config at `off` (or of ConfigGeneration, off = DF_FIELD_GENERATION):
+ * garbage-config replaces *value. */
+#define DF_FIELD_GENERATION 0xfcu
 void device_faults_on_config_read(struct machine *m, uint32_t off, uint32_t *value);
 /* The trace note shared with device_faults.c. */
 void device_fault_trace(struct machine *m, enum df_kind k, uint32_t qi, uint32_t request,

@@ -163,17 +163,18 @@ void device_faults_on_response(struct machine *m, uint32_t qi, uint32_t *type, s
 
 void device_faults_on_config_read(struct machine *m, uint32_t off, uint32_t *value)
 {
-    const struct device_faults *d = &m->dfaults;
+    struct device_faults *d = &m->dfaults;
     for (uint32_t i = 0; i < d->n; i++) {
         const struct device_fault *f = &d->f[i];
         if (f->kind != DF_GARBAGE_CONFIG || f->field != off || m->now < f->after_ns)
             continue;
-        if (*value != f->value) {
-            struct trace_event *e = machine_trace(m, TR_DEVICE, off, f->value, 0,
+        uint32_t v = off == DF_FIELD_GENERATION ? f->value + d->generation_reads++ : f->value;
+        if (*value != v) {
+            struct trace_event *e = machine_trace(m, TR_DEVICE, off, v, 0,
                                                   device_fault_names[DF_GARBAGE_CONFIG]);
             if (e)
                 e->note = device_fault_note;
         }
-        *value = f->value;
+        *value = v;
     }
 }
