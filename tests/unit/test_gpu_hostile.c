@@ -224,6 +224,29 @@ static void test_used_ring_faults_latch_the_driver(void **state)
     (void)state;
 }
 
+static void test_config_generation_that_never_settles(void **state)
+{
+    struct machine *m = *state;
+    struct vmmio d;
+    assert_int_equal(vmmio_probe(&d, FX_MMIO_BASE, 1000000), VIRTIO_OK);
+    uint32_t v = 0;
+    assert_int_equal(vmmio_config_read32_checked(&d, 8, &v), VIRTIO_OK);
+    assert_int_equal(v, 1);
+    fault(m, DF_GARBAGE_CONFIG, 0, DF_FIELD_GENERATION, 7);
+    size_t before = m->trace.len;
+    assert_int_equal(vmmio_config_read32_checked(&d, 8, &v), VIRTIO_ERR_BAD_CONFIG);
+    unsigned gens = 0, fields = 0;
+    for (size_t i = before; i < m->trace.len; i++) {
+        const struct trace_event *e = &m->trace.ev[i];
+        if (e->kind != TR_MMIO_READ)
+            continue;
+        gens += e->addr == VIRTIO_MMIO_CONFIG_GENERATION;
+        fields += e->addr == VIRTIO_MMIO_CONFIG + 8;
+    }
+    assert_int_equal(gens, 2 * VMMIO_CONFIG_TRIES); /* bounded: 16 rounds, then refused */
+    assert_int_equal(fields, VMMIO_CONFIG_TRIES);
+}
+
 static void test_memory_guard(void **state)
 {
     (void)state;
@@ -279,6 +302,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_needs_reset_found_at_poll_deadline, setup, teardown),
         cmocka_unit_test_setup_teardown(test_self_reset_recognised, setup, teardown),
         cmocka_unit_test(test_used_ring_faults_latch_the_driver),
+        cmocka_unit_test_setup_teardown(test_config_generation_that_never_settles, setup,
+                                        teardown),
         cmocka_unit_test(test_memory_guard),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
