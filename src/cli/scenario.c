@@ -1195,10 +1195,29 @@ static void defaults(struct scenario *s)
     s->expect_outcome = "ok";
 }
 
+/* `qemu: {skip: "reason"}`: the differential run on real QEMU (tools/qemu_diff.py) leaves this
+ * scenario out, for the reason given. vqsim run only records it in the JSON. */
+static int parse_qemu(struct ctx *c, const struct ynode *q, struct scenario *s)
+{
+    static const char *const keys[] = {"skip", NULL};
+    if (!q)
+        return 0;
+    if (check_keys(c, q, "qemu", keys))
+        return -1;
+    const char *why = NULL;
+    if (get_str(c, q, "skip", &why))
+        return -1;
+    if (!why || !why[0])
+        return fail(c, q, "qemu needs 'skip' with the reason QEMU cannot show what this "
+                          "scenario tests");
+    s->qemu_skip = dupstr(why);
+    return 0;
+}
+
 static int parse(struct ctx *c, const struct ynode *root, struct scenario *s)
 {
     static const char *const keys[] = {"name", "description", "device", "driver", "bugs",
-                                       "device_faults", "steps", "expect", NULL};
+                                       "device_faults", "steps", "expect", "qemu", NULL};
     if (check_keys(c, root, "the scenario", keys))
         return -1;
     const char *name = NULL, *desc = NULL;
@@ -1213,6 +1232,8 @@ static int parse(struct ctx *c, const struct ynode *root, struct scenario *s)
                         name);
     s->name = dupstr(name);
     s->description = dupstr(desc ? desc : "");
+    if (parse_qemu(c, ymap_get(root, "qemu"), s))
+        return -1;
     const struct ynode *dev = ymap_get(root, "device");
     if (!dev)
         return fail(c, root, "the scenario needs a 'device' section");
@@ -1307,6 +1328,7 @@ void scenario_free(struct scenario *s)
     free(s->file);
     free(s->name);
     free(s->description);
+    free(s->qemu_skip);
     for (uint32_t i = 0; i < s->n_expect_violations; i++)
         free(s->expect_violations[i]);
     free(s->expect_cause);

@@ -91,6 +91,7 @@ struct scenario {
     char *file;
     char *name;
     char *description;
+    char *qemu_skip;             /* qemu.skip: why the QEMU differential leaves it out, or NULL */
     /* device */
     uint32_t transport_version;  /* 1 legacy, 2 modern */
     uint32_t profile;            /* enum machine_profile: 0 qemu, 1 strict */

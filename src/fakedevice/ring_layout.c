@@ -19,6 +19,13 @@ static uint64_t align_up(uint64_t v, uint64_t a)
 
 uint64_t rl_legacy_used(uint64_t desc, uint32_t num, uint32_t align)
 {
+#ifdef VQSIM_TEST_WRONG_LEGACY_USED
+    /* Test-only build (vqsim-wrong-legacy-used): a model that forgets QueueAlign and packs the
+     * used ring after the available ring. tests/test_qemu_diff.py proves that real QEMU
+     * disagrees with it. */
+    (void)align;
+    return align_up(desc + rl_desc_bytes(num) + rl_avail_bytes(num), 4);
+#endif
     /* offsetof(avail, ring[N]): QEMU's virtio_queue_update_rings leaves used_event out. */
     return align_up(desc + rl_desc_bytes(num) + 4ull + 2ull * num, align);
 }

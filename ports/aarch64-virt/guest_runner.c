@@ -1,0 +1,336 @@
+/* guest_runner.c — the harness on real QEMU: runs the scenario's steps (from the step table the
+ * host compiled, step_table.h) through the unchanged driver, as src/cli/runner.c does on the
+ * model, and prints one machine-readable line per step on the UART:
+ *
+ *   VQ init status=ok rc=0 version=2
+ *   VQ step=1 status=timeout rc=-5 err=timeout resp=0x0 used_len=0 fence=0
+ *   VQ step=1 status=ok rc=0 resp=0x1101 used_len=408 fence=1
+ *   VQ probe addr=0x40101000 idx=1 id0=0 len0=408
+ *   VQ outcome=ok bugs_fired=0 irq_rises=0
+ *   VQ END
+ *
+ * Status names and the outcome rule (the strongest symptom the driver saw) are the simulator's;
+ * "violation" never appears here: only the model can see a rule broken.
+ */
+#include "../../src/cli/scenario.h"
+#include "../../src/cli/test_pattern.h"
+#include "../../src/driver/gpu_fb.h"
+#include "../../src/driver/virtio_gpu.h"
+#include "../../src/driver/virtio_hal.h"
+#include "platform.h"
+
+enum { ST_OK, ST_TIMEOUT, ST_DEVICE_ERROR, ST_DRIVER_ERROR, ST_SKIPPED };
+static const char *const status_names[] = {"ok", "timeout", "device-error", "driver-error",
+                                           "skipped"};
+
+struct fb {
+    uint32_t id, format, width, height;
+    uint8_t *mem;
+    uint64_t phys;
+};
+
+#define MAX_FB 8
+static struct fb fbs[MAX_FB];
+static uint32_t n_fb;
+static uint32_t mode_w = 1024, mode_h = 768; /* as the simulator's harness */
+static struct vgpu gpu;
+static struct gpu_fb sfb[VIRTIO_GPU_MAX_SCANOUTS];
+static struct virtio_gpu_mem_entry ents[254];
+
+static struct fb *find_fb(uint32_t id)
+{
+    for (uint32_t i = 0; i < n_fb; i++)
+        if (fbs[i].id == id)
+            return &fbs[i];
+    return (void *)0;
+}
+
+static struct virtio_gpu_rect full_rect(const struct vqst_step *st)
+{
+    struct virtio_gpu_rect r = {0, 0, mode_w, mode_h};
+    struct fb *f = find_fb(st->id);
+    if (f) {
+        r.width = f->width;
+        r.height = f->height;
+    }
+    if (st->rect_set) {
+        r.x = st->rect_x;
+        r.y = st->rect_y;
+        r.width = st->rect_w;
+        r.height = st->rect_h;
+    }
+    return r;
+}
+
+/* As runner.c's put_pixel: the colour in the resource's byte order, byte stores (Device memory
+ * with the MMU off: no unaligned or merged accesses). */
+static void put_pixel(struct fb *f, uint32_t x, uint32_t y, uint32_t rgb)
+{
+    volatile uint8_t *p = f->mem + ((uint64_t)y * f->width + x) * 4;
+    uint8_t px[4] = {0xff, 0xff, 0xff, 0xff};
+    int ri, gi, bi;
+    switch (f->format) {
+    case VIRTIO_GPU_FORMAT_A8R8G8B8_UNORM:
+    case VIRTIO_GPU_FORMAT_X8R8G8B8_UNORM: ri = 1, gi = 2, bi = 3; break;
+    case VIRTIO_GPU_FORMAT_R8G8B8A8_UNORM:
+    case VIRTIO_GPU_FORMAT_R8G8B8X8_UNORM: ri = 0, gi = 1, bi = 2; break;
+    case VIRTIO_GPU_FORMAT_A8B8G8R8_UNORM:
+    case VIRTIO_GPU_FORMAT_X8B8G8R8_UNORM: ri = 3, gi = 2, bi = 1; break;
+    default: ri = 2, gi = 1, bi = 0; break;
+    }
+    px[ri] = (uint8_t)(rgb >> 16);
+    px[gi] = (uint8_t)(rgb >> 8);
+    px[bi] = (uint8_t)rgb;
+    for (int k = 0; k < 4; k++)
+        p[k] = px[k];
+}
+
+static int do_step(const struct vqst_step *st)
+{
+    struct vgpu *g = &gpu;
+    switch ((enum step_kind)st->kind) {
+    case STEP_GET_DISPLAY_INFO: {
+        static struct virtio_gpu_resp_display_info info;
+        int rc = vgpu_get_display_info(g, &info);
+        if (rc == VIRTIO_OK && info.pmodes[0].enabled && info.pmodes[0].r.width &&
+            info.pmodes[0].r.height) {
+            mode_w = info.pmodes[0].r.width;
+            mode_h = info.pmodes[0].r.height;
+        }
+        return rc;
+    }
+    case STEP_RESOURCE_CREATE_2D: {
+        uint32_t w = st->width ? st->width : mode_w, h = st->height ? st->height : mode_h;
+        int rc = vgpu_resource_create_2d(g, st->id, st->format, w, h);
+        if (rc == VIRTIO_OK && n_fb < MAX_FB && !find_fb(st->id))
+            fbs[n_fb++] = (struct fb){st->id, st->format, w, h, (void *)0, 0};
+        return rc;
+    }
+    case STEP_ATTACH_BACKING: {
+        struct fb *f = find_fb(st->id);
+        if (!f && n_fb < MAX_FB) {
+            f = &fbs[n_fb++];
+            *f = (struct fb){st->id, st->format, mode_w, mode_h, (void *)0, 0};
+        }
+        if (!f)
+            return VIRTIO_ERR_INVALID;
+        uint64_t bytes = (uint64_t)f->width * f->height * 4;
+        if (st->has_entry) {
+            struct virtio_gpu_mem_entry one = {st->entry_addr, st->entry_length, 0};
+            return vgpu_attach_backing(g, st->id, &one, 1);
+        }
+        if (!f->mem)
+            f->mem = vhal_dma_alloc(bytes, 4096, VHAL_DMA_FRAMEBUFFER, &f->phys);
+        if (!f->mem)
+            return VIRTIO_ERR_NOMEM;
+        uint32_t n = st->entries ? st->entries : 1;
+        uint64_t piece = ((bytes + n - 1) / n + 3) & ~3ull, off = 0;
+        uint32_t k = 0;
+        for (; k < n && off < bytes; k++, off += piece) {
+            ents[k].addr = f->phys + off;
+            ents[k].length = (uint32_t)(k + 1 == n || bytes - off < piece ? bytes - off : piece);
+            ents[k].padding = 0;
+            if (k + 1 == n)
+                off = bytes;
+        }
+        return vgpu_attach_backing(g, st->id, ents, k);
+    }
+    case STEP_SET_SCANOUT:
+        return vgpu_set_scanout(g, st->scanout, st->id, full_rect(st));
+    case STEP_DRAW:
+    case STEP_POKE_PIXEL: {
+        struct fb *f = find_fb(st->id);
+        if (!f || !f->mem)
+            return VIRTIO_ERR_INVALID;
+        if (st->kind == STEP_POKE_PIXEL) {
+            if (st->x >= f->width || st->y >= f->height)
+                return VIRTIO_ERR_INVALID;
+            put_pixel(f, st->x, st->y, st->color);
+            return VIRTIO_OK;
+        }
+        for (uint32_t y = 0; y < f->height; y++)
+            for (uint32_t x = 0; x < f->width; x++)
+                put_pixel(f, x, y, pattern_pixel(st->pattern, x, y, f->width, f->height));
+        return VIRTIO_OK;
+    }
+    case STEP_TRANSFER_TO_HOST_2D: {
+        struct virtio_gpu_rect r = full_rect(st);
+        struct fb *f = find_fb(st->id);
+        uint64_t off = st->has_offset ? st->offset
+                                      : ((uint64_t)r.y * (f ? f->width : mode_w) + r.x) * 4;
+        return vgpu_transfer_to_host_2d(g, st->id, r, off);
+    }
+    case STEP_RESOURCE_FLUSH:
+        return vgpu_resource_flush(g, st->id, full_rect(st));
+    case STEP_RESOURCE_UNREF:
+        return vgpu_resource_unref(g, st->id);
+    case STEP_DETACH_BACKING:
+        return vgpu_detach_backing(g, st->id);
+    case STEP_GET_EDID: {
+        static uint8_t edid[1024];
+        uint32_t size = 0;
+        return vgpu_get_edid(g, st->scanout, edid, sizeof(edid), &size);
+    }
+    case STEP_UPDATE_CURSOR:
+        return vgpu_update_cursor(g, st->scanout, st->id, st->x, st->y, st->hot_x, st->hot_y);
+    case STEP_MOVE_CURSOR:
+        return vgpu_move_cursor(g, st->scanout, st->x, st->y);
+    case STEP_HANDLE_CONFIG_EVENT: {
+        uint32_t ev = 0;
+        return vgpu_handle_config_event(g, &ev);
+    }
+    case STEP_FB_SET_MODE: {
+        uint32_t w = st->width, h = st->height;
+        if (!w || !h) {
+            static struct virtio_gpu_resp_display_info info;
+            int rc = vgpu_get_display_info(g, &info);
+            if (rc != VIRTIO_OK)
+                return rc;
+            w = w ? w : info.pmodes[st->scanout].r.width;
+            h = h ? h : info.pmodes[st->scanout].r.height;
+        }
+        return gpu_fb_set_mode(&sfb[st->scanout], g, st->scanout, st->id, w, h);
+    }
+    case STEP_FB_DRAW: {
+        struct gpu_fb *f = &sfb[st->scanout];
+        for (uint32_t y = 0; y < f->height; y++)
+            for (uint32_t x = 0; x < f->width; x++)
+                gpu_fb_put_pixel(f, x, y, pattern_pixel(st->pattern, x, y, f->width, f->height));
+        return f->mem ? VIRTIO_OK : VIRTIO_ERR_INVALID;
+    }
+    case STEP_FB_FILL: {
+        struct gpu_fb *f = &sfb[st->scanout];
+        gpu_fb_fill_rect(f, st->rect_x, st->rect_y, st->rect_w, st->rect_h, st->color);
+        return f->mem ? VIRTIO_OK : VIRTIO_ERR_INVALID;
+    }
+    case STEP_FB_PRESENT:
+        return gpu_fb_present(&sfb[st->scanout]);
+    case STEP_RESET:
+        return vgpu_reset(g);
+    case STEP_FB_DISABLE:
+        return gpu_fb_disable(&sfb[st->scanout]);
+    case STEP_DISPLAY_CHANGE: /* a host event: the host tool refuses such scenarios */
+        break;
+    }
+    return VIRTIO_ERR_INVALID;
+}
+
+static int classify(int rc)
+{
+    if (rc == VIRTIO_OK)
+        return ST_OK;
+    if (rc == VIRTIO_ERR_TIMEOUT)
+        return ST_TIMEOUT;
+    return vgpu_is_device_error(rc) ? ST_DEVICE_ERROR : ST_DRIVER_ERROR;
+}
+
+static void print_result(int rc, int status)
+{
+    uart_puts(" status=");
+    uart_puts(status_names[status]);
+    uart_puts(" rc=");
+    uart_put_dec(rc);
+    if (rc != VIRTIO_OK) { /* the driver's own name for it, as vqsim's step detail ends */
+        uart_puts(" err=");
+        uart_puts(vgpu_status_name(rc));
+    }
+}
+
+/* After the run: where the used rings the host asked about stand (idx and the first element).
+ * The host passes the simulator's idea of where the device writes each used ring, so a wrong
+ * model shows as a mismatch here even when the driver saw nothing. */
+static void probes(const struct vqst_table *t)
+{
+    for (uint32_t i = 0; i < t->n_probes && i < VQST_MAX_PROBES; i++) {
+        uint64_t a = t->probe[i];
+        if (a < VIRT_RAM_BASE || a + 16 > VQST_ADDR || (a & 1))
+            continue;
+        volatile uint16_t *u = (volatile uint16_t *)(uintptr_t)a;
+        volatile uint32_t *e = (volatile uint32_t *)(uintptr_t)(a + 4);
+        uart_puts("VQ probe addr=");
+        uart_put_hex(a);
+        uart_puts(" idx=");
+        uart_put_dec(u[1]);
+        if (!(a & 3)) {
+            uart_puts(" id0=");
+            uart_put_dec(e[0]);
+            uart_puts(" len0=");
+            uart_put_dec(e[1]);
+        }
+        uart_putc('\n');
+    }
+}
+
+void vq_main(void);
+void vq_main(void)
+{
+    const struct vqst_table *t = (const struct vqst_table *)(uintptr_t)VQST_ADDR;
+    uart_puts("\nVQ boot\n");
+    if (t->magic != VQST_MAGIC || t->version != VQST_VERSION || t->n_steps > VQST_MAX_STEPS) {
+        uart_puts("VQ error=no-step-table\nVQ END\n");
+        return;
+    }
+    if (t->mmu) {
+        mmu_enable();
+        uart_puts("VQ mmu=on\n");
+    }
+    hal_init(t);
+    struct vgpu_config gc = {.mmio_base = (uintptr_t)t->mmio_base,
+                             .queue_size = (uint16_t)t->queue_size,
+                             .layout = (enum vq_layout_kind)t->layout,
+                             .legacy_align = t->queue_align, .timeout_ns = t->timeout_ns,
+                             .wait = (enum vgpu_wait)t->wait, .features = t->features,
+                             .fences = t->fences != 0, .cursor = t->cursor != 0};
+    int rc = vgpu_init(&gpu, &gc);
+    int worst = classify(rc);
+    uart_puts("VQ init");
+    print_result(rc, worst);
+    uart_puts(" version=");
+    uart_put_dec(gpu.mmio.version);
+    uart_putc('\n');
+    int stop = rc != VIRTIO_OK;
+    const char *outcome = rc == VIRTIO_OK ? "ok" : status_names[worst];
+    for (uint32_t i = 0; i < t->n_steps; i++) {
+        const struct vqst_step *st = &t->steps[i];
+        uart_puts("VQ step=");
+        uart_put_dec(i + 1);
+        if (stop) {
+            uart_puts(" status=skipped\n");
+            continue;
+        }
+        gpu.last_resp_type = 0;
+        gpu.last_used_len = 0;
+        gpu.last_fence_id = 0;
+        rc = do_step(st);
+        for (uint32_t k = 1; k < st->repeat && rc == VIRTIO_OK; k++)
+            rc = do_step(st);
+        int device_event = st->kind == STEP_DRAW || st->kind == STEP_POKE_PIXEL ||
+                           st->kind == STEP_FB_DRAW || st->kind == STEP_FB_FILL;
+        uint32_t resp = device_event ? 0 : gpu.last_resp_type;
+        int status = classify(rc);
+        if (st->has_expect_response && resp == st->expect_response &&
+            status == ST_DEVICE_ERROR && vgpu_status_from_response(resp, 0) == rc)
+            status = ST_OK; /* the expected error response: the step did its job */
+        print_result(rc, status);
+        uart_puts(" resp=");
+        uart_put_hex(resp);
+        uart_puts(" used_len=");
+        uart_put_dec(device_event ? 0 : gpu.last_used_len);
+        uart_puts(" fence=");
+        uart_put_dec((int64_t)(device_event ? 0 : gpu.last_fence_id));
+        uart_putc('\n');
+        stop = status != ST_OK;
+        if (status == ST_TIMEOUT)
+            outcome = "timeout";
+        else if (status != ST_OK && outcome[0] != 't')
+            outcome = status_names[status];
+    }
+    probes(t);
+    uart_puts("VQ outcome=");
+    uart_puts(outcome);
+    uart_puts(" bugs_fired=");
+    uart_put_dec(hal_bugs_fired());
+    uart_puts(" irq_rises=");
+    uart_put_dec(hal_irq_rises());
+    uart_puts("\nVQ END\n");
+}

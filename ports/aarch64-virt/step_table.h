@@ -1,0 +1,63 @@
+/* step_table.h — a scenario's driver side, compiled by the host into a flat little-endian table
+ * that QEMU's generic loader places in guest RAM at VQST_ADDR (see README "Real QEMU").
+ *
+ * The host tool (host/steptable.c) fills it from the same strict scenario parser `vqsim run`
+ * uses, so the guest never parses YAML and the two runs cannot read a scenario differently.
+ * Only fixed-width fields with explicit padding: the x86-64 host and the aarch64 guest agree
+ * on the layout (checked by the _Static_asserts on both sides).
+ */
+#ifndef VQ_STEP_TABLE_H
+#define VQ_STEP_TABLE_H
+
+#include <stdint.h>
+
+#define VQST_MAGIC 0x54535156u   /* "VQST" */
+#define VQST_VERSION 3u
+#define VQST_ADDR 0x4f000000u    /* guest-physical; inside the 256 MiB of RAM at 0x40000000 */
+#define VQST_MAX_STEPS 64u
+#define VQST_MAX_BUGS 16u
+#define VQST_MAX_PROBES 4u
+
+/* One driver step: the fields of struct scenario_step (src/cli/scenario.h). */
+struct vqst_step {
+    uint32_t kind;               /* enum step_kind */
+    uint32_t id, format, width, height, scanout;
+    uint32_t rect_set, rect_x, rect_y, rect_w, rect_h;
+    uint32_t has_offset;
+    uint64_t offset;
+    char pattern[16];            /* draw / fb_draw: the pattern's name ("" = none) */
+    uint32_t x, y, color, hot_x, hot_y;
+    uint32_t entries, has_entry, entry_length;
+    uint64_t entry_addr;
+    uint32_t enabled, has_expect_response, expect_response, repeat;
+};
+_Static_assert(sizeof(struct vqst_step) == 128, "vqst_step layout");
+
+/* One replayed driver bug: struct fault of src/fakedevice/faults.h, run-time state left out. */
+struct vqst_bug {
+    uint32_t kind;               /* enum fault_kind */
+    uint32_t reg, to, nth;
+    uint64_t value;
+    uint32_t has_after, after_read, after_reg, after_nth;
+    uint32_t queue, add, remove, in_table, field_off, field_size;
+    char field[24];              /* ring field name ("avail.idx"), "" for MMIO bugs */
+};
+_Static_assert(sizeof(struct vqst_bug) == 88, "vqst_bug layout");
+
+struct vqst_table {
+    uint32_t magic, version;
+    uint32_t n_steps, n_bugs;
+    uint32_t transport;          /* 1 legacy, 2 modern (what the QEMU command line selects) */
+    uint32_t queue_size, layout, queue_align;
+    uint32_t wait, fences, cursor, n_probes;
+    uint32_t mmu, reserved;      /* mmu: run with the MMU and caches on (mmu.c) */
+    uint64_t timeout_ns, features, mmio_base;
+    uint64_t place[4];           /* by enum vhal_dma_use; 0 = the default arena */
+    uint64_t probe[VQST_MAX_PROBES]; /* used rings the guest reads back after the run */
+    struct vqst_step steps[VQST_MAX_STEPS];
+    struct vqst_bug bugs[VQST_MAX_BUGS];
+};
+_Static_assert(sizeof(struct vqst_table) == 56 + 24 + 32 + 32 + 64 * 128 + 16 * 88,
+               "vqst_table layout");
+
+#endif /* VQ_STEP_TABLE_H */

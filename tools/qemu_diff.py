@@ -1,0 +1,513 @@
+#!/usr/bin/env python3
+"""qemu_diff.py - run scenarios on the simulator and on real QEMU, and compare.
+
+The same driver source (src/driver/) runs twice:
+  - in `vqsim run`, against the device model;
+  - bare metal under qemu-system-aarch64 (`-M virt`, virtio-gpu-device on virtio-mmio), built
+    by ports/aarch64-virt, with the scenario's steps compiled by vqsim-steptable.
+What must agree (what the driver and a screendump can see):
+  - every step's status (ok, timeout, device-error, driver-error, skipped), the response type
+    and the used length; the driver-visible outcome (the model's "violation" is invisible to a
+    driver and counts as "ok" here);
+  - the used rings the model says the device wrote (address and used.idx), read back by the
+    guest after the run, so a wrong ring-layout model fails even where the driver saw nothing;
+  - scanout 0's pixels: identical, or the difference is one QEMU cannot show, and says so
+    (an inactive scanout is QEMU's placeholder; a screendump does not need RESOURCE_FLUSH;
+    QEMU keeps the cursor out of the surface).
+Scenarios that cannot run on QEMU (their `qemu: {skip: ...}` or what vqsim-steptable --why
+finds) are listed with the reason.
+
+Usage:
+  tools/qemu_diff.py [options] SCENARIO.yaml...
+  --build DIR      vqsim build dir (default build): vqsim, vqsim-steptable, aarch64-virt/
+  --vqsim PATH     the simulator binary (default DIR/vqsim)
+  --json FILE      write the comparison as JSON
+  --table          print the scenario x verdict table (Markdown)
+  --readme FILE    rewrite the table between the qemu-table markers of FILE
+  --timeout S      extra seconds per QEMU run beyond the scenario's own timeouts (default 10)
+  --mmu            the guest turns the MMU and caches on (identity map; default: off)
+  -j N             QEMU runs in parallel (default 2)
+Exit status: 0 all compared scenarios agree, 1 a disagreement, 2 a setup error.
+Python 3 standard library plus PyYAML only.
+"""
+import argparse
+import concurrent.futures
+import json
+import os
+import shutil
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import zlib
+
+import yaml
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TABLE_BEGIN = "<!-- qemu-table:begin (tools/qemu_diff.py --readme README.md) -->"
+TABLE_END = "<!-- qemu-table:end -->"
+QEMU = "qemu-system-aarch64"
+STEPTABLE_ADDR = 0x4F000000
+
+
+class SetupError(Exception):
+    pass
+
+
+# ---- images -------------------------------------------------------------------------------
+
+def read_ppm(path):
+    """(width, height, RGB bytes) of a binary P6 PPM (what QMP screendump writes)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    fields, pos = [], 0
+    while len(fields) < 4:
+        while data[pos:pos + 1].isspace():
+            pos += 1
+        if data[pos:pos + 1] == b"#":
+            pos = data.index(b"\n", pos) + 1
+            continue
+        end = pos
+        while not data[end:end + 1].isspace():
+            end += 1
+        fields.append(data[pos:end])
+        pos = end
+    if fields[0] != b"P6" or int(fields[3]) != 255:
+        raise ValueError(f"{path}: not an 8-bit P6 PPM")
+    w, h = int(fields[1]), int(fields[2])
+    pos += 1
+    return w, h, data[pos:pos + w * h * 3]
+
+
+def read_png(path):
+    """(width, height, RGB bytes) of an 8-bit RGB, non-interlaced PNG (what vqsim writes)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if data[:8] != b"\x89PNG\r\n\x1a\n":
+        raise ValueError(f"{path}: not a PNG")
+    pos, idat, w = 8, b"", 0
+    while pos < len(data):
+        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + n]
+        if kind == b"IHDR":
+            w, h, depth, ctype, _, _, interlace = struct.unpack(">IIBBBBB", body)
+            if depth != 8 or ctype != 2 or interlace:
+                raise ValueError(f"{path}: only 8-bit RGB non-interlaced PNGs")
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + n
+    raw, stride, out, prev = zlib.decompress(idat), w * 3, bytearray(), bytearray(w * 3)
+    for y in range(h):
+        ft, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for i in range(stride):
+            a = line[i - 3] if i >= 3 else 0
+            b = prev[i]
+            c = prev[i - 3] if i >= 3 else 0
+            if ft == 1:
+                line[i] = (line[i] + a) & 255
+            elif ft == 2:
+                line[i] = (line[i] + b) & 255
+            elif ft == 3:
+                line[i] = (line[i] + (a + b) // 2) & 255
+            elif ft == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        out += line
+        prev = line
+    return w, h, bytes(out)
+
+
+def placeholder_only(rgb):
+    """QEMU's "Display output is not active." screen: black with grey text, nothing else."""
+    grey = 0
+    for i in range(0, len(rgb), 3):
+        px = rgb[i:i + 3]
+        if px == b"\0\0\0":
+            continue
+        if px[0] == px[1] == px[2]:
+            grey += 1
+            continue
+        return False
+    return 0 < grey < len(rgb) // 30
+
+
+# ---- QEMU ---------------------------------------------------------------------------------
+
+def qmp(sock_path, commands, deadline):
+    """Run QMP commands in order; returns their replies."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    while True:
+        try:
+            s.connect(sock_path)
+            break
+        except OSError:
+            if time.monotonic() > deadline:
+                raise SetupError("QMP socket never came up")
+            time.sleep(0.01)
+    s.settimeout(max(0.1, deadline - time.monotonic()))
+    f = s.makefile("rwb")
+    replies = []
+    json.loads(f.readline())  # greeting
+    for cmd in [{"execute": "qmp_capabilities"}] + commands:
+        f.write(json.dumps(cmd).encode() + b"\n")
+        f.flush()
+        while True:
+            line = f.readline()
+            if not line:
+                replies.append({"error": "connection closed"})
+                break
+            msg = json.loads(line)
+            if "return" in msg or "error" in msg:
+                replies.append(msg)
+                break
+    s.close()
+    return replies[1:]
+
+
+def run_qemu(guest, table, transport, width, height, bound_s, workdir, offered=()):
+    """Boot the guest with the step table; returns (uart lines, screendump path or None, note)."""
+    sock = os.path.join(workdir, "q")
+    ppm = os.path.join(workdir, "screen.ppm")
+    cmd = [QEMU, "-M", "virt", "-cpu", "cortex-a57", "-m", "256M", "-nodefaults",
+           "-display", "none", "-monitor", "none", "-serial", "stdio",
+           "-qmp", f"unix:{sock},server=on,wait=off",
+           "-device", f"virtio-gpu-device,id=gpu0,xres={width},yres={height}"
+           + ("" if "edid" in offered else ",edid=off")
+           + (",iommu_platform=on" if "access_platform" in offered else ""),
+           "-kernel", guest,
+           "-device", f"loader,file={table},addr={STEPTABLE_ADDR:#x},force-raw=on"]
+    if transport == "modern":
+        cmd[1:1] = ["-global", "virtio-mmio.force-legacy=false"]
+    deadline = time.monotonic() + bound_s
+    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    lines, note, shot = [], None, None
+    try:
+        os.set_blocking(p.stdout.fileno(), False)
+        buf = b""
+        while True:
+            chunk = p.stdout.read()
+            if chunk:
+                buf += chunk
+                *done, buf = buf.split(b"\n")
+                lines += [l.decode(errors="replace").strip() for l in done]
+                if any(l == "VQ END" for l in lines):
+                    break
+            if p.poll() is not None:
+                note = "QEMU exited: " + p.stderr.read().decode(errors="replace").strip()
+                break
+            if time.monotonic() > deadline:
+                note = f"no 'VQ END' within {bound_s:.0f} s"
+                break
+            time.sleep(0.005)
+        if p.poll() is None and note is None:
+            r = qmp(sock, [{"execute": "screendump",
+                            "arguments": {"filename": ppm, "device": "gpu0"}},
+                           {"execute": "quit"}], deadline)
+            if "error" in r[0]:
+                note = f"screendump: {r[0]['error']}"
+            else:
+                shot = ppm
+        p.wait(timeout=max(1, deadline - time.monotonic()))
+    except (subprocess.TimeoutExpired, OSError, SetupError) as e:
+        note = note or f"QEMU: {e}"
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        p.stdout.close()
+        p.stderr.close()
+    return lines, shot, note
+
+
+def parse_uart(lines):
+    """The guest's result lines (ports/aarch64-virt/guest_runner.c)."""
+    res = {"init": None, "steps": [], "probes": [], "outcome": None, "exception": None,
+           "mmu": "VQ mmu=on" in lines}
+    for l in lines:
+        if not l.startswith("VQ "):
+            continue
+        words = l.split()
+        kv = dict(w.split("=", 1) for w in words[1:] if "=" in w)
+        if words[1] == "init":
+            res["init"] = kv
+        elif words[1].startswith("step="):
+            res["steps"].append(kv)
+        elif words[1] == "probe":
+            res["probes"].append(kv)
+        elif words[1].startswith("outcome="):
+            res["outcome"] = kv["outcome"]
+        elif words[1] == "exception":
+            res["exception"] = l
+    return res
+
+
+# ---- comparison ---------------------------------------------------------------------------
+
+def driver_outcome(steps):
+    """The outcome rule of src/cli/runner.c over step statuses only (no violations)."""
+    out = "ok"
+    for s in steps:
+        if s == "timeout":
+            return "timeout"
+        if s in ("device-error", "driver-error"):
+            out = s
+    return out
+
+
+def compare(sim, q, shot, png_dir):
+    """Differences (list of str) and explanations (list of str) between the two runs."""
+    diffs, notes = [], []
+    sim_steps = sim["steps"]
+    qsteps = ([q["init"]] if q["init"] else []) + q["steps"]
+    if len(qsteps) != len(sim_steps):
+        diffs.append(f"QEMU reported {len(qsteps)} steps, the simulator {len(sim_steps)}")
+    for i, (a, b) in enumerate(zip(sim_steps, qsteps)):
+        name = a["step"]
+        if a["status"] != b.get("status"):
+            diffs.append(f"step {i} ({name}): simulator {a['status']}, QEMU {b.get('status')}")
+            continue
+        err = b.get("err")
+        if err and not (a.get("detail") or "").endswith(err):
+            diffs.append(f"step {i} ({name}): the driver returned {err} on QEMU; the "
+                         f"simulator's step says \"{a.get('detail')}\"")
+        if i == 0 or a["status"] == "skipped":
+            continue
+        sresp = int(a["response"], 16) if a.get("response") else 0
+        qresp = int(b.get("resp", "0"), 16)
+        if sresp != qresp:
+            diffs.append(f"step {i} ({name}): response {sresp:#x} vs QEMU {qresp:#x}")
+        if int(a.get("used_len") or 0) != int(b.get("used_len", 0)):
+            diffs.append(f"step {i} ({name}): used len {a.get('used_len')} vs QEMU "
+                         f"{b.get('used_len')}")
+    sim_out = driver_outcome(s["status"] for s in sim_steps)
+    if sim_out != q["outcome"]:
+        diffs.append(f"outcome: simulator {sim_out} (as the driver sees it), QEMU {q['outcome']}")
+    # Used rings: where the model says the device wrote them, QEMU's device must have.
+    ready = [x for x in sim.get("queues") or [] if x["device"]["ready"]]
+    for x, p in zip(ready, q["probes"]):
+        # Only where the model's device wrote: an untouched used ring may overlap memory the
+        # driver wrote itself (a mis-sized legacy ring puts it on the driver's available ring).
+        if x["used_idx"] and int(p["idx"]) != x["used_idx"]:
+            diffs.append(f"queue {x['index']}: the model's device wrote used.idx {x['used_idx']} "
+                         f"at {x['device']['used']}, QEMU's memory there holds {p['idx']}")
+    # Pixels of scanout 0.
+    disp = (sim.get("displays") or [None])[0]
+    if shot is None:
+        diffs.append("no screendump")
+    elif disp is not None:
+        qw, qh, qrgb = read_ppm(shot)
+        if not disp["active"]:
+            if placeholder_only(qrgb):
+                notes.append("scanout inactive on both: QEMU shows its placeholder text")
+            else:
+                diffs.append(f"the model's scanout 0 is {disp['state']}, QEMU shows a picture")
+        elif disp.get("png"):
+            sw, sh, srgb = read_png(disp["png"])
+            if (sw, sh) != (qw, qh):
+                diffs.append(f"scanout 0: simulator {sw}x{sh}, QEMU {qw}x{qh}")
+            else:
+                cur = disp.get("cursor")
+                skip = None
+                if cur:
+                    x0, y0 = cur["x"] - cur["hot_x"], cur["y"] - cur["hot_y"]
+                    skip = (x0, y0, x0 + 64, y0 + 64)
+                bad, first = 0, None
+                for i in range(0, len(srgb) if srgb != qrgb else 0, 3):
+                    if srgb[i:i + 3] != qrgb[i:i + 3]:
+                        px, py = (i // 3) % sw, (i // 3) // sw
+                        if skip and skip[0] <= px < skip[2] and skip[1] <= py < skip[3]:
+                            continue
+                        bad += 1
+                        first = first or (px, py)
+                if cur:
+                    notes.append("cursor area not compared: QEMU keeps the cursor out of the "
+                                 "surface a screendump reads")
+                if bad and disp.get("dark") and "flush" in (disp.get("dark_reason") or ""):
+                    if placeholder_only(qrgb):
+                        diffs.append("the model's scanout is active but unflushed; QEMU shows "
+                                     "its inactive placeholder instead of the surface")
+                    notes.append("pixels differ as expected: the model shows what was last "
+                                 "flushed; a screendump reads the surface without "
+                                 "RESOURCE_FLUSH")
+                elif bad:
+                    diffs.append(f"scanout 0: {bad} of {sw * sh} pixels differ, first at {first}")
+                else:
+                    notes.append(f"scanout 0: {sw}x{sh} pixel-exact")
+    return diffs, notes
+
+
+# ---- driver -------------------------------------------------------------------------------
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("scenarios", nargs="+")
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--vqsim")
+    ap.add_argument("--json")
+    ap.add_argument("--table", action="store_true")
+    ap.add_argument("--readme")
+    ap.add_argument("--timeout", type=float, default=10.0)
+    ap.add_argument("-j", type=int, default=2)
+    ap.add_argument("--mmu", action="store_true",
+                    help="the guest runs with the MMU and caches on (identity map)")
+    a = ap.parse_args(argv)
+    vqsim = a.vqsim or os.path.join(a.build, "vqsim")
+    steptable = os.path.join(a.build, "vqsim-steptable")
+    guest_dir = os.path.join(a.build, "aarch64-virt")
+    for tool in (vqsim, steptable):
+        if not os.access(tool, os.X_OK):
+            print(f"qemu_diff: {tool} missing (make build)", file=sys.stderr)
+            return 2
+    if not shutil.which(QEMU):
+        print(f"qemu_diff: {QEMU} missing (tools/setup-deps.sh installs qemu-system-arm)",
+              file=sys.stderr)
+        return 2
+    r = subprocess.run(["make", "-s", "-C", os.path.join(ROOT, "ports", "aarch64-virt"),
+                        f"OUT={os.path.abspath(guest_dir)}"], capture_output=True, text=True)
+    if r.returncode:
+        print(f"qemu_diff: building the guest failed:\n{r.stdout}{r.stderr}", file=sys.stderr)
+        return 2
+    guest = os.path.join(guest_dir, "vqguest.elf")
+
+    work = tempfile.mkdtemp(prefix="vqq")
+    try:
+        return run_all(a, vqsim, steptable, guest, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def run_all(a, vqsim, steptable, guest, work):
+    png_dir = os.path.join(work, "png")
+    sim_json = os.path.join(work, "sim.json")
+    subprocess.run([vqsim, "run", "--json", sim_json, "--png", png_dir] + a.scenarios,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        with open(sim_json) as f:
+            sims = {s["file"]: s for s in json.load(f)["scenarios"]}
+    except (OSError, ValueError) as e:
+        print(f"qemu_diff: vqsim run wrote no results: {e}", file=sys.stderr)
+        return 2
+
+    def one(k, path, retry=True):
+        res = {"scenario": path, "name": os.path.basename(path)[:-5]}
+        sim = sims.get(path)
+        if sim is None:
+            res.update(verdict="error", diffs=["the simulator did not run it"])
+            return res
+        res["name"] = sim["name"]
+        res["simulator"] = sim["outcome"]
+        res["violations"] = sorted({v["rule"] for v in sim.get("violations") or []})
+        why = subprocess.run([steptable, "--why", path], capture_output=True, text=True)
+        if why.returncode == 3:
+            res.update(verdict="skip", reason=why.stdout.strip()[len("skip: "):])
+            return res
+        if why.returncode:
+            res.update(verdict="error", diffs=[why.stderr.strip()])
+            return res
+        d = os.path.join(work, f"{k}{'' if retry else 'r'}")
+        os.mkdir(d)
+        table = os.path.join(d, "steps.bin")
+        probes = []
+        for x in sim.get("queues") or []:
+            if x["device"]["ready"]:
+                probes += ["--probe", x["device"]["used"]]
+        subprocess.run([steptable, path, table] + probes[:8] + (["--mmu"] if a.mmu else []),
+                       check=True)
+        with open(path) as f:
+            doc = yaml.safe_load(f)
+        timeout_ms = ((doc.get("driver") or {}).get("timeout_ms") or 1000)
+        repeats = sum(1 for s in doc.get("steps") or [] if isinstance(s, dict) and "repeat" in s)
+        bound = a.timeout + 3 * timeout_ms / 1000.0 + 10 * repeats
+        t0 = time.monotonic()
+        lines, shot, note = run_qemu(guest, table, sim["device"]["transport"],
+                                     sim["device"]["display"]["width"],
+                                     sim["device"]["display"]["height"], bound, d,
+                                     sim["device"].get("offered") or ())
+        res["qemu_seconds"] = round(time.monotonic() - t0, 3)
+        q = parse_uart(lines)
+        res["qemu"] = q["outcome"] or "no-result"
+        if note or q["outcome"] is None or q["exception"]:
+            res.update(verdict="disagree",
+                       diffs=[note or q["exception"] or "the guest printed no outcome"],
+                       uart=lines[-20:])
+            return res
+        diffs, notes = compare(sim, q, shot, None)
+        res["probes"] = q["probes"]  # used rings read back after the run
+        res["mmu"] = q["mmu"]
+        if diffs and q["outcome"] == "timeout" and retry:
+            # A starved QEMU (both cores busy) can miss a short driver timeout: once more, and
+            # say so. A model that times out where QEMU answers is never retried.
+            again = one(k, path, retry=False)
+            if again["verdict"] == "agree":
+                again["notes"].append("agreed on the second QEMU run (the first timed out)")
+            return again
+        res.update(verdict="disagree" if diffs else "agree", diffs=diffs, notes=notes)
+        if diffs:
+            res["uart"] = lines
+        return res
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, a.j)) as ex:
+        results = list(ex.map(lambda kp: one(*kp), enumerate(a.scenarios)))
+
+    bad = 0
+    for r in results:
+        v = r["verdict"]
+        if v == "skip":
+            line = f"SKIP     {r['name']:44} {r['reason']}"
+        else:
+            line = (f"{v.upper():8} {r['name']:44} sim={r.get('simulator')} "
+                    f"qemu={r.get('qemu')} ({r.get('qemu_seconds', 0):.2f} s)")
+        if not a.table:
+            print(line)
+        for d in r.get("diffs") or []:
+            print(f"           - {d}", file=sys.stderr if a.table else sys.stdout)
+        bad += v in ("disagree", "error")
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump({"results": results}, f, indent=1)
+    table = make_table(results)
+    if a.table:
+        print(table)
+    if a.readme:
+        with open(a.readme) as f:
+            text = f.read()
+        b, e = text.find(TABLE_BEGIN), text.find(TABLE_END)
+        if b < 0 or e < b:
+            print(f"qemu_diff: {a.readme} has no qemu-table markers", file=sys.stderr)
+            return 2
+        with open(a.readme, "w") as f:
+            f.write(text[:b + len(TABLE_BEGIN)] + "\n" + table + text[e:])
+    if not a.table:
+        n = {v: sum(r["verdict"] == v for r in results) for v in ("agree", "disagree", "skip",
+                                                                    "error")}
+        print(f"{n['agree']} agree, {n['disagree']} disagree, {n['error']} errors, "
+              f"{n['skip']} not run on QEMU")
+    return 1 if bad else 0
+
+
+def make_table(results):
+    rows = ["| scenario | simulator | QEMU | verdict |", "|---|---|---|---|"]
+    for r in sorted(results, key=lambda r: r["scenario"]):
+        sim = r.get("simulator", "?")
+        if r.get("violations"):
+            sim += " (" + ", ".join(f"`{v}`" for v in r["violations"]) + ")"
+        if r["verdict"] == "skip":
+            q, v = "not run", r["reason"]
+        else:
+            q = r.get("qemu", "?")
+            v = r["verdict"]
+            expl = [n for n in r.get("notes") or [] if "pixel-exact" not in n]
+            if r["verdict"] == "agree" and any("pixel-exact" in n for n in r.get("notes") or []):
+                v += ", pixel-exact"
+            if expl:
+                v += "; " + "; ".join(expl)
+        rows.append(f"| `{r['scenario']}` | {sim} | {q} | {v} |")
+    return "\n".join(rows) + "\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
