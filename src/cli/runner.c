@@ -346,11 +346,11 @@ static enum step_status classify(int rc)
 {
     switch (rc) {
     case VIRTIO_OK: return ST_OK;
-    case VIRTIO_ERR_TIMEOUT:
-    /* No answer came, and a Status read said why (the step's driver status names it). */
-    case VIRTIO_ERR_NEEDS_RESET:
-    case VIRTIO_ERR_DEVICE_RESET: return ST_TIMEOUT;
-    default: return vgpu_is_device_error(rc) ? ST_DEVICE_ERROR : ST_DRIVER_ERROR;
+    default:
+        /* no answer came (a Status read may have said why: the step's driver status names it) */
+        if (vgpu_is_no_answer(rc))
+            return ST_TIMEOUT;
+        return vgpu_is_device_error(rc) ? ST_DEVICE_ERROR : ST_DRIVER_ERROR;
     }
 }
 

@@ -43,6 +43,12 @@ bool vgpu_is_device_error(int rc)
     return rc == VIRTIO_ERR_RESPONSE || (rc <= VGPU_ERR_UNSPEC && rc >= VGPU_ERR_BAD_DISPLAY_INFO);
 }
 
+bool vgpu_is_no_answer(int rc)
+{
+    return rc == VIRTIO_ERR_TIMEOUT || rc == VIRTIO_ERR_NEEDS_RESET ||
+           rc == VIRTIO_ERR_DEVICE_RESET;
+}
+
 int vgpu_status_from_response(uint32_t type, uint32_t expect)
 {
     if (type == expect)

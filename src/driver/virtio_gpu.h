@@ -49,6 +49,10 @@ enum vgpu_status {
 const char *vgpu_status_name(int rc);
 /* True when rc says the device answered with an error or an unusable response. */
 bool vgpu_is_device_error(int rc);
+/* True when rc says the request got no answer: VIRTIO_ERR_TIMEOUT, or the deadline's Status
+ * read found DEVICE_NEEDS_RESET (VIRTIO_ERR_NEEDS_RESET) or a device that reset itself
+ * (VIRTIO_ERR_DEVICE_RESET). A harness counts all three as a timeout. */
+bool vgpu_is_no_answer(int rc);
 /* The driver status for a response type (VIRTIO_OK for `expect`). */
 int vgpu_status_from_response(uint32_t type, uint32_t expect);
 
