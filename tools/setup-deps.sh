@@ -9,7 +9,8 @@ pkgs=(gcc libc6-dev make cmake pkg-config libcmocka-dev libyaml-dev libpng-dev
       python3 python3-pytest python3-pytest-xdist python3-yaml
       # the real-QEMU differential (tests/test_qemu_diff.py): QEMU 7.2's qemu-system-aarch64
       # and the bare-metal toolchain for ports/aarch64-virt (clang --target=aarch64-none-elf)
-      qemu-system-arm clang lld)
+      qemu-system-arm clang lld
+      libclang-rt-14-dev)   # clang's libFuzzer and sanitizer runtimes: fuzz/build.sh
 
 # Only the report's screenshot test needs it (tests/test_report_screenshot.py renders
 # build/report/index.html headless). It is big and optional: when it cannot be installed (no

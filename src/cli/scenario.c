@@ -1286,6 +1286,34 @@ static int parse(struct ctx *c, const struct ynode *root, struct scenario *s)
     return parse_expect(c, e, s);
 }
 
+/* The text of a scenario (already read) into *s; `c->file` names it in errors. */
+static int parse_text(struct ctx *c, const char *buf, size_t len, struct scenario *s)
+{
+    if (len > SCENARIO_MAX_BYTES) {
+        snprintf(c->err, c->errlen, "%s: larger than 1 MiB; not a scenario", c->file);
+        return -1;
+    }
+    char yerr[300];
+    struct ynode *root = ytree_parse(buf, len, yerr, sizeof(yerr));
+    if (!root) {
+        snprintf(c->err, c->errlen, "%s:%s", c->file, yerr);
+        return -1;
+    }
+    int rc = parse(c, root, s);
+    ytree_free(root);
+    return rc;
+}
+
+int scenario_parse_buffer(const char *name, const char *buf, size_t len, struct scenario *s,
+                          char *err, size_t errlen)
+{
+    memset(s, 0, sizeof(*s));
+    defaults(s);
+    s->file = strdup(name);
+    struct ctx c = {name, err, errlen};
+    return parse_text(&c, buf, len, s);
+}
+
 int scenario_load(const char *path, struct scenario *s, char *err, size_t errlen)
 {
     memset(s, 0, sizeof(*s));
@@ -1306,20 +1334,8 @@ int scenario_load(const char *path, struct scenario *s, char *err, size_t errlen
         snprintf(err, errlen, "%s: cannot read", path);
         return -1;
     }
-    if (len > SCENARIO_MAX_BYTES) {
-        free(buf);
-        snprintf(err, errlen, "%s: larger than 1 MiB; not a scenario", path);
-        return -1;
-    }
-    char yerr[300];
-    struct ynode *root = ytree_parse(buf, len, yerr, sizeof(yerr));
+    int rc = parse_text(&c, buf, len, s);
     free(buf);
-    if (!root) {
-        snprintf(err, errlen, "%s:%s", path, yerr);
-        return -1;
-    }
-    int rc = parse(&c, root, s);
-    ytree_free(root);
     return rc;
 }
 

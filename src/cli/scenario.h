@@ -151,6 +151,10 @@ struct scenario {
 
 /* Load and validate a scenario file. Returns 0, or -1 with "file:line:col: message" in err. */
 int scenario_load(const char *path, struct scenario *s, char *err, size_t errlen);
+/* The same for a scenario already in memory (`len` bytes, NUL not needed); `name` stands for
+ * the file in messages. The fuzz target (fuzz/fuzz_scenario.c) enters here. */
+int scenario_parse_buffer(const char *name, const char *buf, size_t len, struct scenario *s,
+                          char *err, size_t errlen);
 void scenario_free(struct scenario *s);
 const char *step_name(enum step_kind k);
 /* Name of a gpu response type ("OK_NODATA", "ERR_INVALID_PARAMETER"), or NULL. */

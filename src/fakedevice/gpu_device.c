@@ -6,7 +6,7 @@
 
 #include "machine.h"
 
-#define GPU_MAX_HOSTMEM (256ull << 20) /* QEMU's max_hostmem default */
+#define GPU_MAX_HOSTMEM (256ull << 20) /* QEMU's max_hostmem default: for all resources together */
 #define GPU_MAX_BACKING_ENTRIES 16384u
 #define GPU_MIN_SCANOUT 16u            /* QEMU refuses smaller scanout rectangles */
 
@@ -39,6 +39,7 @@ void gpu_device_init(struct gpu_device *g, uint32_t width, uint32_t height)
 {
     memset(g, 0, sizeof(*g));
     gpu_device_add_scanout(g, width, height);
+    g->max_hostmem = GPU_MAX_HOSTMEM;
 }
 
 static void resource_free(struct gpu_resource *r)
@@ -80,6 +81,7 @@ void gpu_device_reset(struct machine *m)
     for (uint32_t i = 0; i < g->n_res; i++)
         resource_free(&g->res[i]);
     g->n_res = 0;
+    g->hostmem = 0;
     for (uint32_t i = 0; i < g->n_scanouts; i++)
         scanout_disable(&g->scanouts[i]);
     /* QEMU's reset leaves virtio_config (events_read) alone */
@@ -246,8 +248,10 @@ static uint32_t cmd_create_2d(struct machine *m, const struct sr_chain *c)
         return VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
     if (!gpu_format_to_rgb(cmd.format, px, rgb))
         return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
+    /* QEMU counts every resource against one budget, and creates only while the total stays
+     * below it; a per-resource limit let a guest pile up any number of 256 MiB images. */
     uint64_t bytes = (uint64_t)cmd.width * cmd.height * 4;
-    if (bytes == 0 || bytes > GPU_MAX_HOSTMEM)
+    if (bytes == 0 || g->hostmem >= g->max_hostmem || bytes >= g->max_hostmem - g->hostmem)
         return VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY;
     if (g->n_res == g->cap_res) {
         uint32_t cap = g->cap_res ? 2 * g->cap_res : 8;
@@ -267,6 +271,7 @@ static uint32_t cmd_create_2d(struct machine *m, const struct sr_chain *c)
     r->width = cmd.width;
     r->height = cmd.height;
     r->pixels = pixels;
+    g->hostmem += bytes;
     return VIRTIO_GPU_RESP_OK_NODATA;
 }
 
@@ -279,6 +284,7 @@ static uint32_t cmd_unref(struct machine *m, const struct sr_chain *c)
     if (!r)
         return VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
     disable_showing(g, r->id);
+    g->hostmem -= (uint64_t)r->width * r->height * 4;
     resource_free(r);
     *r = g->res[--g->n_res];
     return VIRTIO_GPU_RESP_OK_NODATA;

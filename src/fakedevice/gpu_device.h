@@ -57,6 +57,9 @@ struct gpu_scanout {
 struct gpu_device {
     struct gpu_resource *res;
     uint32_t n_res, cap_res;
+    uint64_t hostmem;                      /* bytes of all resources' images (QEMU's g->hostmem) */
+    uint64_t max_hostmem;                  /* their budget: QEMU's max_hostmem, 256 MiB (a
+                                            * harness may lower it, as the fuzz target does) */
     struct gpu_scanout scanouts[VIRTIO_GPU_MAX_SCANOUTS];
     uint32_t n_scanouts;
     uint32_t events_read;

@@ -667,6 +667,52 @@ static void test_outcome_and_step_names(void **state)
     assert_string_equal(step_name(STEP_TRANSFER_TO_HOST_2D), "transfer_to_host_2d");
 }
 
+/* scenario_parse_buffer (the fuzz target's entry): same result as loading the file, errors
+ * named after the given name, text without a trailing NUL, and the 1 MiB limit. */
+static void test_parse_buffer(void **state)
+{
+    (void)state;
+    static const char text[] = "name: buf\n"
+                               "device: {transport: legacy}\n"
+                               "steps: [get_display_info, {resource_create_2d: {id: 3}}]\n"
+                               "expect: {outcome: timeout, cause: no-notify}\n";
+    struct scenario *s = calloc(1, sizeof(*s));
+    assert_non_null(s);
+    char err[512] = "";
+    /* not NUL-terminated: a copy without the terminator, exactly as long as the text */
+    char *copy = malloc(sizeof(text) - 1);
+    assert_non_null(copy);
+    memcpy(copy, text, sizeof(text) - 1);
+    if (scenario_parse_buffer("mem.yaml", copy, sizeof(text) - 1, s, err, sizeof(err)) != 0)
+        fail_msg("%s", err);
+    free(copy);
+    assert_string_equal(s->file, "mem.yaml");
+    assert_string_equal(s->name, "buf");
+    assert_int_equal(s->transport_version, 1);
+    assert_int_equal(s->n_steps, 2);
+    assert_int_equal(s->steps[1].kind, STEP_RESOURCE_CREATE_2D);
+    assert_int_equal(s->steps[1].id, 3);
+    assert_string_equal(s->expect_outcome, "timeout");
+    assert_string_equal(s->expect_cause, "no-notify");
+    scenario_free(s);
+
+    err[0] = 0;
+    assert_int_equal(scenario_parse_buffer("mem.yaml", "name: x\ndevice: {transport: pci}\n", 33, s,
+                                           err, sizeof(err)), -1);
+    assert_string_equal(err, "mem.yaml:2:21: 'transport' must be one of: legacy, modern");
+    scenario_free(s);
+
+    size_t big = (1u << 20) + 1;
+    char *huge = calloc(1, big);
+    assert_non_null(huge);
+    memset(huge, ' ', big);
+    assert_int_equal(scenario_parse_buffer("big.yaml", huge, big, s, err, sizeof(err)), -1);
+    assert_string_equal(err, "big.yaml: larger than 1 MiB; not a scenario");
+    scenario_free(s);
+    free(huge);
+    free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -686,6 +732,7 @@ int main(void)
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_odd_files),
         cmocka_unit_test(test_outcome_and_step_names),
+        cmocka_unit_test(test_parse_buffer),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -2,10 +2,13 @@
  * silent on a correct ring and firing, with its rule id, on a broken one. Rings are built by hand
  * in guest memory. */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -579,6 +582,39 @@ static void test_write_truncates(void **state)
     assert_int_equal(w1[2], 3);
 }
 
+/* Guest RAM has an inaccessible page on each side: a host access one byte past either end
+ * faults (in a child process) instead of silently reading a neighbouring mapping. */
+static int touch_in_child(const volatile uint8_t *p)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        signal(SIGSEGV, SIG_DFL); /* die of the fault: no cmocka or ASan handler in the child */
+        signal(SIGBUS, SIG_DFL);
+        (void)*p;
+        _exit(0); /* survived: no guard */
+    }
+    int st = 0;
+    if (pid < 0 || waitpid(pid, &st, 0) != pid)
+        return -1;
+    return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : 1;
+}
+
+static void test_guest_memory_guard_pages(void **state)
+{
+    (void)state;
+    struct guest_memory gm;
+    assert_int_equal(gm_init(&gm, 0x40000000, 0x10000), 0);
+    gm.host[0] = 1;
+    gm.host[gm.size - 1] = 2; /* both ends usable */
+    assert_int_equal(touch_in_child(gm.host), 0);
+    assert_int_equal(touch_in_child(gm.host + gm.size - 1), 0);
+    assert_int_equal(touch_in_child(gm.host + gm.size), 1);
+    assert_int_equal(touch_in_child(gm.host - 1), 1);
+    assert_null(gm_ptr(&gm, 0x40000000 + 0x10000, 1));
+    gm_destroy(&gm);
+    assert_null(gm.host);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -614,6 +650,7 @@ int main(void)
         T(test_push_writes_used),
         T(test_read_gathers_split_header),
         T(test_write_truncates),
+        cmocka_unit_test(test_guest_memory_guard_pages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

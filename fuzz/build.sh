@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# fuzz/build.sh — build the libFuzzer targets of fuzz/ (see README.md, "Fuzzing").
+#
+#   fuzz/build.sh            -> build/fuzz/{fuzz_driver_vs_device,fuzz_device_model,fuzz_scenario}
+#
+# Follows the OSS-Fuzz build conventions, so the same script serves a fuzzing cluster: it honours
+# CC, CFLAGS, LIB_FUZZING_ENGINE, OUT and WORK when set (OSS-Fuzz sets them all; its CFLAGS carry
+# the sanitizer and -fsanitize=fuzzer-no-link), and otherwise builds with clang under
+# AddressSanitizer + UBSan, every UBSan finding fatal. Needs clang with libFuzzer (Debian: clang,
+# libclang-rt-14-dev), cmake (to embed spec/rules.yaml) and libyaml (pkg-config yaml-0.1).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+CC=${CC:-clang}
+OUT=${OUT:-$ROOT/build/fuzz}
+LIB_FUZZING_ENGINE=${LIB_FUZZING_ENGINE:--fsanitize=fuzzer}
+CFLAGS=${CFLAGS:--g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+-fno-sanitize-recover=all -fsanitize=fuzzer-no-link}
+JOBS=${JOBS:-2}
+
+OBJ=${WORK:-$OUT}/obj   # OSS-Fuzz gives a scratch directory in WORK
+mkdir -p "$OBJ"
+COMMON=(-std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+        -Wno-missing-field-initializers)
+read -r -a USER_CFLAGS <<<"$CFLAGS"
+read -r -a YAML_CFLAGS <<<"$(pkg-config --cflags yaml-0.1)"
+read -r -a YAML_LIBS <<<"$(pkg-config --libs yaml-0.1)"
+
+# spec/rules.yaml as a C array, as the CMake build does.
+cmake -DIN="$ROOT/spec/rules.yaml" -DOUT="$OBJ/rules_blob.c" -P "$ROOT/cmake/embed.cmake"
+
+# Every source of each layer (new files are picked up without editing this script); each layer
+# becomes an archive, so a target links only the objects it needs.
+cd "$ROOT"
+DRIVER=(src/driver/*.c)
+CORE=(src/util/*.c src/fakedevice/*.c)
+HARNESS=()
+for f in src/cli/*.c; do [ "$f" = src/cli/main.c ] || HARNESS+=("$f"); done
+# One compile command per line, run JOBS at a time.
+cmds=$(mktemp)
+trap 'rm -f "$cmds"' EXIT
+q() { printf '%q ' "$@"; }
+# The driver is freestanding, as in the CMake build: only the compiler's own headers.
+for src in "${DRIVER[@]}"; do
+  echo "$(q "$CC" "${COMMON[@]}" "${USER_CFLAGS[@]}" -ffreestanding -nostdinc \
+       -isystem "$("$CC" -print-file-name=include)" -c "$ROOT/$src" -o "$OBJ/$(basename "$src" .c).o")"
+done >>"$cmds"
+for src in "${CORE[@]}" "${HARNESS[@]}" "$OBJ/rules_blob.c" fuzz/fuzz_driver_vs_device.c \
+           fuzz/fuzz_device_model.c fuzz/fuzz_scenario.c; do
+  case $src in /*) path=$src ;; *) path=$ROOT/$src ;; esac
+  echo "$(q "$CC" "${COMMON[@]}" "${USER_CFLAGS[@]}" "${YAML_CFLAGS[@]}" -c "$path" \
+       -o "$OBJ/$(basename "$src" .c).o")"
+done >>"$cmds"
+xargs -P "$JOBS" -I{} bash -c '{}' <"$cmds"
+
+o() { for s in "$@"; do printf '%s\n' "$OBJ/$(basename "$s" .c).o"; done; }
+archive() { # name sources...
+  local a=$OBJ/$1.a; shift
+  rm -f "$a"
+  mapfile -t objs < <(o "$@")
+  ${AR:-ar} rcs "$a" "${objs[@]}"
+}
+archive libdriver "${DRIVER[@]}"
+archive libcore "${CORE[@]}" rules_blob.c
+archive libharness "${HARNESS[@]}"
+read -r -a ENGINE <<<"$LIB_FUZZING_ENGINE"
+link() { # target objects-and-archives...
+  local t=$1; shift
+  $CC "${USER_CFLAGS[@]}" "$@" "${ENGINE[@]}" "${YAML_LIBS[@]}" -o "$OUT/$t"
+}
+# 1: the real driver on its own HAL (no model, no hal_sim.c).
+link fuzz_driver_vs_device "$OBJ/fuzz_driver_vs_device.o" "$OBJ/libdriver.a"
+# 2: the model through hal_sim.c.
+link fuzz_device_model "$OBJ/fuzz_device_model.o" "$OBJ/libcore.a"
+# 3: the scenario parser (the driver for its status names: expect_status, expect.driver).
+link fuzz_scenario "$OBJ/fuzz_scenario.o" "$OBJ/libharness.a" "$OBJ/libdriver.a" "$OBJ/libcore.a"
+
+# Seed corpora and the dictionary next to the binaries (the layout OSS-Fuzz expects in $OUT).
+if command -v zip >/dev/null; then
+  for t in fuzz_driver_vs_device fuzz_device_model fuzz_scenario; do
+    rm -f "$OUT/${t}_seed_corpus.zip"
+    [ -n "$(ls -A "$ROOT/fuzz/corpus/$t" 2>/dev/null)" ] &&
+      (cd "$ROOT/fuzz/corpus/$t" && zip -q -r "$OUT/${t}_seed_corpus.zip" .)
+  done
+fi
+cp "$ROOT/fuzz/fuzz_scenario.dict" "$OUT/fuzz_scenario.dict"
+echo "fuzz/build.sh: built $OUT/fuzz_driver_vs_device $OUT/fuzz_device_model $OUT/fuzz_scenario"
