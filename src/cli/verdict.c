@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../fakedevice/indirect.h"
+#include "../util/text_wrap.h"
 #include "feature_names.h"
 
 void verdict_json_begin(struct jw *w)
@@ -422,36 +423,6 @@ void verdict_json_scenario(struct jw *w, const struct scenario *s, const struct 
     jw_obj_end(w);
 }
 
-/* Print `text` wrapped at 100 columns, every line indented by `indent` spaces, the first line
- * after `lead` (already printed, `lead_len` columns). */
-static void print_wrapped(FILE *f, const char *text, int indent, int lead_len)
-{
-    const int width = 100;
-    int col = lead_len;
-    const char *p = text;
-    while (*p) {
-        while (*p == ' ')
-            p++;
-        const char *e = p;
-        while (*e && *e != ' ')
-            e++;
-        int wl = (int)(e - p);
-        if (wl == 0)
-            break;
-        if (col > indent && col + 1 + wl > width) {
-            fprintf(f, "\n%*s", indent, "");
-            col = indent;
-        } else if (col > indent) {
-            fputc(' ', f);
-            col++;
-        }
-        fwrite(p, 1, (size_t)wl, f);
-        col += wl;
-        p = e;
-    }
-    fputc('\n', f);
-}
-
 /* Every cause, first cause first: a paragraph a person can act on, then the evidence. */
 static void print_diagnosis(FILE *f, const struct diagnosis *d)
 {
@@ -464,7 +435,7 @@ static void print_diagnosis(FILE *f, const struct diagnosis *d)
         else
             snprintf(lead, sizeof(lead), "    diagnosis %s (§%s %s):", c->id, c->section, c->title);
         fputs(lead, f);
-        print_wrapped(f, c->message, 6, (int)strlen(lead));
+        text_wrap(f, c->message, 100, (int)strlen(lead), 6, true);
         for (int k = 0; k < c->n_evidence; k++)
             fprintf(f, "      %s = %s\n", c->evidence[k].key, c->evidence[k].value);
     }
