@@ -470,4 +470,13 @@ void verdict_print(FILE *f, const struct scenario *s, const struct run_result *r
     }
     if (r->has_diag)
         print_diagnosis(f, &r->diag);
+    /* "Init succeeded but the screen is black": say which display and why (gpu_display.c). */
+    for (uint32_t i = 0; i < r->n_scanouts; i++) {
+        if (!r->scanouts[i].dark)
+            continue;
+        char lead[48];
+        snprintf(lead, sizeof(lead), "    display %u dark:", i);
+        fputs(lead, f);
+        text_wrap(f, r->scanouts[i].dark_reason, 100, (int)strlen(lead), 6, true);
+    }
 }
