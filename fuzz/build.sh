@@ -72,8 +72,8 @@ link() { # target objects-and-archives...
 link fuzz_driver_vs_device "$OBJ/fuzz_driver_vs_device.o" "$OBJ/libdriver.a"
 # 2: the model through hal_sim.c.
 link fuzz_device_model "$OBJ/fuzz_device_model.o" "$OBJ/libcore.a"
-# 3: the scenario parser.
-link fuzz_scenario "$OBJ/fuzz_scenario.o" "$OBJ/libharness.a" "$OBJ/libcore.a"
+# 3: the scenario parser (the driver for its status names: expect_status, expect.driver).
+link fuzz_scenario "$OBJ/fuzz_scenario.o" "$OBJ/libharness.a" "$OBJ/libdriver.a" "$OBJ/libcore.a"
 
 # Seed corpora and the dictionary next to the binaries (the layout OSS-Fuzz expects in $OUT).
 if command -v zip >/dev/null; then

@@ -114,3 +114,23 @@ def test_json_names_memory_model_and_ring_access(all_results):
     dropped = [e for e in by_name["drop-wmb"]["trace"]
                if e["kind"] == "barrier" and "drop-barrier" in e.get("note", "")]
     assert [e["what"] for e in dropped] == ["wmb"]
+
+
+def test_indices_wrap_past_0xffff_in_scenarios(all_results):
+    """70,000 requests and five more commands: both 16-bit indices end at 70,005 mod 65,536, on a
+    queue of 2 with EVENT_IDX and a queue of 1024 without, and nothing fired on the way."""
+    by_name = {s["name"]: s for s in all_results[1]["scenarios"]}
+    for name, size in (("wrap-70000-queue-2", 2), ("wrap-70000-queue-1024", 1024)):
+        r = by_name[name]
+        assert r["passed"] and r["violations"] == [], (name, r["failures"])
+        q = r["queues"][0]
+        assert q["size"] == size
+        assert q["avail_idx"] == q["used_idx"] == (70000 + 5) % 65536 == 4469
+        assert r["steps"][1]["detail"].endswith("(×70000)")
+        fences = [s["fence_id"] for s in r["steps"] if s.get("fence_id")]
+        assert fences[-1] == 70005  # every control command fenced, ids counted past 65,536
+        # The trace keeps the newest events only (it is bounded), and says how many it dropped.
+        assert r["trace_dropped"] > 0
+        pops = [e for e in r["trace"] if e["kind"] == "pop"]
+        assert pops[-1]["avail_idx"] == 4469
+        assert r["displays"][0]["active"] and not r["displays"][0]["dark"]

@@ -36,7 +36,7 @@ EDITS = [  # (old, new, expected message): the error must point at the edited li
     ("  display: {width: 640", "  display: {width: 8", "'width' is 8, outside 16..8192"),
     ("sha256: eed5", "sha256: EED5", "'sha256' must be 64 lower-case hex digits"),
     ("- attach_backing: {id: 1}", "- attach_backing: {id: 1, size: 3}",
-     "unknown key 'size' in attach_backing (expected one of: id, entries, addr, length, expect_response)"),
+     "unknown key 'size' in attach_backing (expected one of: id, entries, addr, length, expect_response, expect_status)"),
 ]
 
 
@@ -99,3 +99,16 @@ def test_json_written_for_a_failing_run(vqsim, tmp_path):
     assert doc["summary"] == {"total": 1, "passed": 0, "failed": 1}
     assert doc["scenarios"][0]["failures"] == ["expected outcome timeout, got ok"]
     assert p.stdout.strip().splitlines()[-1] == "0 passed, 1 failed"
+
+
+def test_verbose_says_why_a_display_is_dark(vqsim):
+    """The origin story: init succeeded, the screen stayed black. -v names the display and why."""
+    p = run(vqsim, "run", "-v", ROOT / "scenarios" / "gpu" / "dark-never-flushed.yaml")
+    assert p.returncode == 0, p.stdout + p.stderr
+    lines = p.stdout.splitlines()
+    i = next(i for i, l in enumerate(lines) if l.startswith("    display 0 dark:"))
+    text = " ".join(l.strip() for l in lines[i:i + 2])
+    assert "resource 1 on scanout 0 was transferred but never flushed" in text
+    # A lit display prints no such line.
+    p = run(vqsim, "run", "-v", ROOT / "scenarios" / "modern-display.yaml")
+    assert "dark:" not in p.stdout

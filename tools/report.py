@@ -889,6 +889,24 @@ def render_expectations(sc):
         row("diagnosis cause", f"<code>{esc(cause, '—')}</code>" if cause else "—",
             f"<code>{esc(exp.get('cause'))}</code>" if exp.get("cause") else "—",
             cause == exp.get("cause") if "cause" in exp else None)
+    drv, edrv = as_dict(d.get("driver")), as_dict(exp.get("driver"))
+    if edrv or drv.get("broken_status"):  # the driver's broken latch (hostile devices)
+        def latch(x):
+            if not x.get("broken"):
+                return "not broken" if "broken" in x else "—"
+            why = f" by <code>{esc(x.get('broken_status'))}</code>" if x.get("broken_status") else ""
+            return f"latched broken{why}"
+        ok = None
+        if edrv:
+            ok = all(drv.get(k) == edrv.get(k) for k in ("broken", "broken_status") if k in edrv)
+        row("driver", latch(drv), latch(edrv) if edrv else "—", ok)
+    mem, emem = as_dict(d.get("memory_outside_buffers")), exp.get("memory_outside_buffers")
+    if emem or mem.get("state") == "changed":  # guest memory outside the driver's buffers
+        got = esc(mem.get("state"), "—")
+        if mem.get("changed_bytes"):
+            got += f" ({esc(mem.get('changed_bytes'))} bytes, first at <code>{esc(mem.get('first_changed'))}</code>)"
+        row("memory outside buffers", got, esc(emem, "—"),
+            None if emem is None else mem.get("state") == emem)
     ed = exp.get("display")
     if isinstance(ed, dict):
         disp = as_dict(d.get("display"))
@@ -934,7 +952,9 @@ def render_steps(steps):
     for i, s in enumerate(steps, 1):
         st = s.get("status")
         rows.append(f'<tr><td class="num">{i}</td><td><code>{esc(s.get("step"))}</code></td>'
-                    f'<td class="{status_class(st)}">{esc(st)}</td>'
+                    f'<td class="{status_class(st)}">{esc(st)}'
+                    + (f' <code>{esc(s.get("driver_status"))}</code>'
+                       if s.get("driver_status") not in (None, "ok") else "") + '</td>'
                     f'<td>{fmt_response(s.get("response"))}</td>'
                     f'<td class="num">{fmt_us(s.get("time_ns"))}</td><td>{esc(s.get("detail"))}</td></tr>')
     return ('<div class="scroll"><table><thead><tr><th class="num">#</th><th>step</th><th>status</th>'

@@ -219,7 +219,7 @@ static int classify(int rc)
 {
     if (rc == VIRTIO_OK)
         return ST_OK;
-    if (rc == VIRTIO_ERR_TIMEOUT)
+    if (vgpu_is_no_answer(rc)) /* as vqsim's runner: NEEDS_RESET / self-reset at the deadline */
         return ST_TIMEOUT;
     return vgpu_is_device_error(rc) ? ST_DEVICE_ERROR : ST_DRIVER_ERROR;
 }

@@ -12,39 +12,15 @@
 #include "../fakedevice/mmio_device.h"
 #include "../fakedevice/ring_layout.h"
 #include "../fakedevice/rules.h"
+#include "../util/text_wrap.h"
 
 #define WRAP 78
 
-/* Print `text` wrapped at WRAP columns; the first line continues after `first` columns already
- * used, later lines start with `indent` spaces. Runs of white space (YAML folding) become one. */
+/* A paragraph wrapped at WRAP columns, after `first` columns already used (no space before it),
+ * later lines indented by `indent`. */
 static void wrap(FILE *out, const char *text, int first, int indent)
 {
-    int col = first;
-    bool line_empty = true;
-    const char *p = text;
-    while (*p) {
-        while (*p && isspace((unsigned char)*p))
-            p++;
-        if (!*p)
-            break;
-        const char *w = p;
-        while (*p && !isspace((unsigned char)*p))
-            p++;
-        int len = (int)(p - w);
-        if (!line_empty && col + 1 + len > WRAP) {
-            fprintf(out, "\n%*s", indent, "");
-            col = indent;
-            line_empty = true;
-        }
-        if (!line_empty) {
-            fputc(' ', out);
-            col++;
-        }
-        fwrite(w, 1, (size_t)len, out);
-        col += len;
-        line_empty = false;
-    }
-    fputc('\n', out);
+    text_wrap(out, text, WRAP, first, indent, false);
 }
 
 static void field(FILE *out, const char *label, const char *text)

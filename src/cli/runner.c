@@ -346,8 +346,11 @@ static enum step_status classify(int rc)
 {
     switch (rc) {
     case VIRTIO_OK: return ST_OK;
-    case VIRTIO_ERR_TIMEOUT: return ST_TIMEOUT;
-    default: return vgpu_is_device_error(rc) ? ST_DEVICE_ERROR : ST_DRIVER_ERROR;
+    default:
+        /* no answer came (a Status read may have said why: the step's driver status names it) */
+        if (vgpu_is_no_answer(rc))
+            return ST_TIMEOUT;
+        return vgpu_is_device_error(rc) ? ST_DEVICE_ERROR : ST_DRIVER_ERROR;
     }
 }
 
@@ -404,6 +407,48 @@ static void check_response(struct run_ctx *c, const struct scenario_step *st,
     else
         failure(c->r, "step %u (%s, line %d): expected response %s, got none (%s)", index,
                 sr->name, st->line, want, vgpu_status_name(sr->driver_status));
+}
+
+/* A step with `expect_status`: the driver must return exactly that status. */
+static void check_status(struct run_ctx *c, const struct scenario_step *st,
+                         const struct step_result *sr, uint32_t index)
+{
+    if (st->has_expect_status && sr->driver_status != st->expect_status)
+        failure(c->r, "step %u (%s, line %d): expected driver status %s, got %s", index,
+                sr->name, st->line, vgpu_status_name(st->expect_status),
+                vgpu_status_name(sr->driver_status));
+}
+
+/* expect.driver and expect.memory_outside_buffers (the hostile-device scenarios). */
+static void judge_hostile(const struct scenario *sc, struct run_result *r)
+{
+    const struct vgpu *g = &r->gpu;
+    bool broken = vgpu_is_broken(g);
+    if (sc->expect_broken_set && broken != sc->expect_broken)
+        failure(r, "expected the driver %s, it is %s", sc->expect_broken ? "latched broken" :
+                "not broken", broken ? "broken" : "not broken");
+    if (sc->expect_broken_status_set && (!g->broken || g->broken_status != sc->expect_broken_status))
+        failure(r, "expected the driver latched broken by %s, got %s",
+                vgpu_status_name(sc->expect_broken_status),
+                g->broken ? vgpu_status_name(g->broken_status) : "no latch");
+    uint32_t qb = (g->ctrl.state && g->ctrl.broken ? 1u : 0u) |
+                  (g->cursorq.state && g->cursorq.broken ? 2u : 0u);
+    static const char *const sets[] = {"[]", "[control]", "[cursor]", "[control, cursor]"};
+    if (sc->expect_queues_broken_set && qb != sc->expect_queues_broken)
+        failure(r, "expected the queues latched broken to be %s, they are %s",
+                sets[sc->expect_queues_broken & 3u], sets[qb]);
+    if (!sc->expect_memory)
+        return;
+    const struct mg_result *mr = &r->memory;
+    if (!mr->judged)
+        failure(r, "guest memory outside the driver's buffers could not be judged (%u "
+                   "allocations)", mr->allocations);
+    else if (!strcmp(sc->expect_memory, "untouched") && mr->changed_bytes)
+        failure(r, "%llu bytes of guest memory outside the driver's buffers changed, the first "
+                   "at 0x%llx", (unsigned long long)mr->changed_bytes,
+                (unsigned long long)mr->first_changed);
+    else if (!strcmp(sc->expect_memory, "changed") && !mr->changed_bytes)
+        failure(r, "expected guest memory outside the driver's buffers to change; it did not");
 }
 
 static bool all_zero(const uint8_t *p, size_t n)
@@ -656,6 +701,7 @@ static void judge(const struct scenario *sc, const struct run_options *o, struct
     }
     for (uint32_t i = 0; i < sc->n_displays; i++)
         judge_display(sc, o, r, &sc->displays[i]);
+    judge_hostile(sc, r);
 }
 
 int run_scenario(const struct scenario *sc, const struct run_options *o, struct run_result *r)
@@ -680,6 +726,7 @@ int run_scenario(const struct scenario *sc, const struct run_options *o, struct 
     cfg.device_id_set = sc->device_id_set;
     cfg.device_id = sc->device_id;
     cfg.config_change_after = sc->config_change_after;
+    cfg.memory_canary = sc->expect_memory != NULL; /* memory_guard.h: only where asserted */
     if (!cat || machine_init(&r->m, &cfg, cat) != 0) {
         failure(r, "cannot build the machine: %s", cat ? "out of memory" : err);
         return -1;
@@ -695,7 +742,8 @@ int run_scenario(const struct scenario *sc, const struct run_options *o, struct 
                              .layout = sc->layout, .legacy_align = sc->queue_align,
                              .timeout_ns = sc->timeout_ns, .wait = sc->wait,
                              .features = sc->driver_features, .fences = sc->fences,
-                             .cursor = sc->cursor};
+                             .cursor = sc->cursor,
+                             .used_len = (enum vq_used_len_policy)sc->used_len};
     struct step_result *init = &r->steps[r->n_steps++];
     init->name = "init";
     init->t = r->m.now;
@@ -741,11 +789,16 @@ int run_scenario(const struct scenario *sc, const struct run_options *o, struct 
         bool cursor = st->kind == STEP_UPDATE_CURSOR || st->kind == STEP_MOVE_CURSOR;
         finish_step(&c, sr, rc, cursor ? VIRTIO_GPU_QUEUE_CURSOR : VIRTIO_GPU_QUEUE_CONTROL);
         check_response(&c, st, sr, i + 1);
-        stop = sr->status != ST_OK;
+        check_status(&c, st, sr, i + 1);
+        /* An error the step expected (expect_status) is the step proving its point: the run
+         * goes on (the next step may show the latch), the outcome still counts it. */
+        stop = sr->status != ST_OK &&
+               !(st->has_expect_status && sr->driver_status == st->expect_status);
     }
     /* Let the device finish whatever is still due (a late answer still lands in the trace). */
     machine_advance(&r->m, r->m.now + sc->latency_ns);
     access_checks_finish(&r->m);
+    memory_guard_check(&r->m, &r->memory);
     machine_set_current(NULL);
 
     /* The outcome: the strongest symptom the driver saw, else violations, else ok. */

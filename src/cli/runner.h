@@ -47,6 +47,7 @@ struct run_result {
         char dark_reason[400];
     } scanouts[VIRTIO_GPU_MAX_SCANOUTS];
     uint32_t n_scanouts;
+    struct mg_result memory; /* guest memory outside the driver's allocations (memory_guard.h) */
     bool passed;
     char failures[RUN_MAX_FAILURES][400];
     uint32_t n_failures;

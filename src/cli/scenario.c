@@ -247,7 +247,7 @@ static int parse_driver(struct ctx *c, const struct ynode *d, struct scenario *s
 {
     static const char *const keys[] = {"queue_size", "layout", "queue_align", "timeout_ms",
                                        "place", "wait", "features", "fences", "ring_access",
-                                       NULL};
+                                       "used_len", NULL};
     if (check_keys(c, d, "driver", keys))
         return -1;
     uint32_t qs = s->queue_size;
@@ -287,6 +287,9 @@ static int parse_driver(struct ctx *c, const struct ynode *d, struct scenario *s
         return fail(c, fe, "'fences' must be true or false");
     static const char *const accesses[] = {"accessors", "plain", NULL}; /* enum bc_mode */
     if (choose(c, d, "ring_access", accesses, &s->ring_access))
+        return -1;
+    static const char *const lens[] = {"strict", "lenient", NULL}; /* enum vq_used_len_policy */
+    if (choose(c, d, "used_len", lens, &s->used_len))
         return -1;
     return get_features(c, d, "features", &s->driver_features);
 }
@@ -607,6 +610,36 @@ static int parse_bug(struct ctx *c, const struct ynode *b, struct scenario *s)
     return 0;
 }
 
+/* garbage-config: {field: num_scanouts | events_read, value: V, after_us: T} (both required). */
+static int parse_garbage_config(struct ctx *c, const struct ynode *where, const struct ynode *a,
+                                struct scenario *s)
+{
+    static const char *const keys[] = {"field", "value", "after_us", NULL};
+    struct device_fault *f = &s->dfaults.f[s->dfaults.n];
+    if (!a || !ymap_get(a, "field") || !ymap_get(a, "value"))
+        return fail(c, where, "garbage-config needs 'field' (num_scanouts, events_read or "
+                              "generation) and 'value'");
+    if (check_keys(c, a, "garbage-config", keys))
+        return -1;
+    const struct ynode *fl = ymap_get(a, "field");
+    if (fl->kind == YN_SCALAR && !strcmp(fl->str, "events_read"))
+        f->field = 0;
+    else if (fl->kind == YN_SCALAR && !strcmp(fl->str, "num_scanouts"))
+        f->field = 8;
+    else if (fl->kind == YN_SCALAR && !strcmp(fl->str, "generation"))
+        f->field = DF_FIELD_GENERATION; /* ConfigGeneration never reads the same twice */
+    else
+        return fail(c, fl, "unknown config field (expected num_scanouts, events_read or "
+                           "generation)");
+    uint64_t after = 0;
+    if (get_u32(c, a, "value", 0, UINT32_MAX, &f->value) ||
+        get_u64(c, a, "after_us", 0, 3600000000ull, &after))
+        return -1;
+    f->has_value = true;
+    f->after_ns = after * 1000;
+    return 0;
+}
+
 /* One entry of `device_faults:` — a name, or a one-key mapping name: {selectors…}. */
 static int parse_device_fault(struct ctx *c, const struct ynode *b, struct scenario *s)
 {
@@ -645,11 +678,43 @@ static int parse_device_fault(struct ctx *c, const struct ynode *b, struct scena
     f->nth = 1;
     if (f->kind == DF_RESPOND_LATE && (!a || !ymap_get(a, "delay_us")))
         return fail(c, a ? a : b, "respond-late needs 'delay_us'");
+    if (f->kind == DF_GARBAGE_CONFIG) /* not per request: its own keys */
+        return parse_garbage_config(c, a ? a : b, a, s) ? -1 : (s->dfaults.n++, 0);
+    if (f->kind == DF_GARBAGE_RESPONSE && (!a || !ymap_get(a, "field") || !ymap_get(a, "value")))
+        return fail(c, a ? a : b, "garbage-response needs 'field' (display.width, "
+                                  "display.height, display.enabled or edid.size) and 'value'");
     if (a) {
         static const char *const k1[] = {"queue", "nth", "from_nth", "after_us", NULL};
         static const char *const k2[] = {"queue", "nth", "from_nth", "after_us", "delay_us", NULL};
-        if (check_keys(c, a, name, f->kind == DF_RESPOND_LATE ? k2 : k1))
+        static const char *const kby[] = {"queue", "nth", "from_nth", "after_us", "by", NULL};
+        static const char *const ktype[] = {"queue", "nth", "from_nth", "after_us", "type", NULL};
+        static const char *const klen[] = {"queue", "nth", "from_nth", "after_us", "len", NULL};
+        static const char *const kgr[] = {"queue", "nth", "from_nth", "after_us", "field",
+                                          "value", NULL};
+        const char *const *allowed = f->kind == DF_RESPOND_LATE          ? k2
+                                     : f->kind == DF_USED_IDX_JUMP       ? kby
+                                     : f->kind == DF_WRONG_RESPONSE_TYPE ? ktype
+                                     : f->kind == DF_WRONG_RESPONSE_SIZE ? klen
+                                     : f->kind == DF_GARBAGE_RESPONSE    ? kgr
+                                                                         : k1;
+        if (check_keys(c, a, name, allowed))
             return -1;
+        f->by = 2;
+        if (get_u32(c, a, "by", 1, 65535, &f->by) ||
+            get_u32(c, a, "type", 0, UINT32_MAX, &f->value) ||
+            get_u32(c, a, "len", 0, 4096, &f->value))
+            return -1;
+        f->has_value = ymap_get(a, "type") || ymap_get(a, "len");
+        if (f->kind == DF_GARBAGE_RESPONSE) {
+            static const char *const fields[] = {"display.width", "display.height",
+                                                 "display.enabled", "edid.size", NULL};
+            int fi = -1;
+            if (choose(c, a, "field", fields, &fi) ||
+                get_u32(c, a, "value", 0, UINT32_MAX, &f->value))
+                return -1;
+            f->field = (uint32_t)fi; /* enum df_response_field */
+            f->has_value = true;
+        }
         uint64_t after = 0, delay = 0;
         if (get_u32(c, a, "queue", 0, MMIO_NUM_QUEUES - 1, &f->queue) ||
             get_u32(c, a, "nth", 0, 1000000, &f->nth) ||
@@ -817,8 +882,23 @@ static int parse_step(struct ctx *c, const struct ynode *n, struct scenario_step
             return fail(c, n, "%s needs its arguments (see README)", name);
         return 0;
     }
-    if (check_keys(c, args, name, allowed[k]))
+    /* expect_status: any step may name the driver status it must return */
+    const char *with_status[24];
+    size_t na = 0;
+    for (; allowed[k][na] && na < 22; na++)
+        with_status[na] = allowed[k][na];
+    with_status[na++] = "expect_status";
+    with_status[na] = NULL;
+    if (check_keys(c, args, name, with_status))
         return -1;
+    const struct ynode *xs = ymap_get(args, "expect_status");
+    if (xs) {
+        if (xs->kind != YN_SCALAR || !driver_status_lookup(xs->str, &st->expect_status))
+            return fail(c, xs, "unknown driver status (a name such as ok, timeout, "
+                               "used-id-out-of-range, gpu-unexpected-response; README lists "
+                               "them)");
+        st->has_expect_status = true;
+    }
     if (get_u32(c, args, "hot_x", 0, 63, &st->hot_x) ||
         get_u32(c, args, "hot_y", 0, 63, &st->hot_y) ||
         get_u32(c, args, "entries", 1, 254, &st->entries) ||
@@ -897,6 +977,19 @@ static int parse_step(struct ctx *c, const struct ynode *n, struct scenario_step
     return 0;
 }
 
+bool driver_status_lookup(const char *name, int *out)
+{
+    for (int rc = 0; rc >= VGPU_ERR_BAD_DISPLAY_INFO; rc--) {
+        if (rc < VIRTIO_ERR_DEVICE_RESET && rc > VGPU_ERR_UNSPEC)
+            continue;
+        if (!strcmp(vgpu_status_name(rc), name)) {
+            *out = rc;
+            return true;
+        }
+    }
+    return false;
+}
+
 static const char *const outcomes[] = {"ok", "timeout", "violation", "device-error",
                                        "driver-error", NULL};
 /* The cause ids are the diagnosis engine's. */
@@ -972,9 +1065,44 @@ static int parse_display(struct ctx *c, const struct ynode *d, struct scenario *
 static int parse_expect(struct ctx *c, const struct ynode *e, struct scenario *s)
 {
     static const char *const keys[] = {"outcome", "violations", "cause", "causes", "evidence",
-                                       "display", NULL};
+                                       "display", "memory_outside_buffers", "driver", NULL};
     if (check_keys(c, e, "expect", keys))
         return -1;
+    static const char *const mem[] = {"untouched", "changed", NULL};
+    int mi = -1;
+    if (choose(c, e, "memory_outside_buffers", mem, &mi))
+        return -1;
+    s->expect_memory = mi >= 0 ? mem[mi] : NULL;
+    const struct ynode *dr = ymap_get(e, "driver");
+    if (dr) {
+        static const char *const dk[] = {"broken", "broken_status", "queues_broken", NULL};
+        if (check_keys(c, dr, "expect.driver", dk))
+            return -1;
+        const struct ynode *b = ymap_get(dr, "broken");
+        if (b && !yscalar_bool(b, &s->expect_broken))
+            return fail(c, b, "'broken' must be true or false");
+        s->expect_broken_set = b != NULL;
+        const struct ynode *bs = ymap_get(dr, "broken_status");
+        if (bs && (bs->kind != YN_SCALAR ||
+                   !driver_status_lookup(bs->str, &s->expect_broken_status)))
+            return fail(c, bs, "unknown driver status");
+        s->expect_broken_status_set = bs != NULL;
+        const struct ynode *qb = ymap_get(dr, "queues_broken");
+        if (qb) { /* exactly the set of queues the driver latched broken */
+            if (qb->kind != YN_SEQ)
+                return fail(c, qb, "'queues_broken' must be a list of queue names "
+                                   "(control, cursor)");
+            for (size_t i = 0; i < qb->n; i++) {
+                const struct ynode *q = qb->items[i];
+                bool ctl = q->kind == YN_SCALAR && !strcmp(q->str, "control");
+                bool cur = q->kind == YN_SCALAR && !strcmp(q->str, "cursor");
+                if (!ctl && !cur)
+                    return fail(c, q, "unknown queue (expected control or cursor)");
+                s->expect_queues_broken |= ctl ? 1u : 2u;
+            }
+            s->expect_queues_broken_set = true;
+        }
+    }
     int o = 0;
     if (choose(c, e, "outcome", outcomes, &o))
         return -1;

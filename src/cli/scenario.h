@@ -64,6 +64,8 @@ struct scenario_step {
     bool has_expect_response;
     uint32_t expect_response;    /* the response type this step must get */
     uint32_t repeat;             /* `repeat: {count: N, step: …}`: run N times (0 = once) */
+    bool has_expect_status;
+    int expect_status;           /* `expect_status: NAME`: the driver status this step returns */
 };
 
 /* What one scanout must show (expect.display, one map or a list). */
@@ -116,6 +118,7 @@ struct scenario {
     bool fences;                 /* fence every control command (default true) */
     bool cursor;                 /* set up the cursor queue (when a step uses the cursor) */
     int ring_access;             /* driver.ring_access: 0 accessors, 1 plain (enum bc_mode) */
+    int used_len;                /* driver.used_len: enum vq_used_len_policy (strict default) */
     /* bugs */
     struct fault_list faults;
     /* device_faults (only the list part is filled) */
@@ -138,6 +141,12 @@ struct scenario {
         int line;
     } expect_evidence[SCENARIO_MAX_EXPECT_EVIDENCE];
     uint32_t n_expect_evidence;
+    const char *expect_memory;   /* expect.memory_outside_buffers: untouched | changed | NULL */
+    bool expect_broken_set, expect_broken;   /* expect.driver.broken */
+    bool expect_broken_status_set;
+    int expect_broken_status;    /* expect.driver.broken_status: the error that latched it */
+    bool expect_queues_broken_set;
+    uint32_t expect_queues_broken; /* expect.driver.queues_broken: bit 0 control, bit 1 cursor */
 };
 
 /* Load and validate a scenario file. Returns 0, or -1 with "file:line:col: message" in err. */
@@ -150,6 +159,8 @@ void scenario_free(struct scenario *s);
 const char *step_name(enum step_kind k);
 /* Name of a gpu response type ("OK_NODATA", "ERR_INVALID_PARAMETER"), or NULL. */
 const char *response_name(uint32_t type);
+/* The driver status named `name` (virtio_status / vgpu_status names): true and *out, or false. */
+bool driver_status_lookup(const char *name, int *out);
 /* Outcome names the verdict uses: ok, timeout, violation, device-error, driver-error. */
 bool outcome_valid(const char *s);
 

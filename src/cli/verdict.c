@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../fakedevice/indirect.h"
+#include "../util/text_wrap.h"
 #include "feature_names.h"
 
 void verdict_json_begin(struct jw *w)
@@ -59,6 +60,26 @@ static void json_expected(struct jw *w, const struct scenario *s)
         jw_str(w, s->expect_violations[i]);
     jw_arr_end(w);
     jw_kstr(w, "cause", s->expect_cause);
+    if (s->expect_memory)
+        jw_kstr(w, "memory_outside_buffers", s->expect_memory);
+    if (s->expect_broken_set || s->expect_broken_status_set || s->expect_queues_broken_set) {
+        jw_key(w, "driver");
+        jw_obj_begin(w);
+        if (s->expect_broken_set)
+            jw_kbool(w, "broken", s->expect_broken);
+        if (s->expect_broken_status_set)
+            jw_kstr(w, "broken_status", vgpu_status_name(s->expect_broken_status));
+        if (s->expect_queues_broken_set) {
+            jw_key(w, "queues_broken");
+            jw_arr_begin(w);
+            if (s->expect_queues_broken & 1u)
+                jw_str(w, "control");
+            if (s->expect_queues_broken & 2u)
+                jw_str(w, "cursor");
+            jw_arr_end(w);
+        }
+        jw_obj_end(w);
+    }
     jw_key(w, "display");
     if (!s->n_displays) {
         jw_null(w);
@@ -87,6 +108,50 @@ static void json_expected(struct jw *w, const struct scenario *s)
         if (s->n_displays > 1)
             jw_arr_end(w);
     }
+    jw_obj_end(w);
+}
+
+static void json_vq(struct jw *w, const char *key, const struct virtq *vq)
+{
+    jw_key(w, key);
+    if (!vq->state) {
+        jw_null(w);
+        return;
+    }
+    jw_obj_begin(w);
+    jw_kbool(w, "broken", vq->broken);
+    jw_kstr(w, "broken_status", vq->broken ? vgpu_status_name(vq->broken_status) : NULL);
+    jw_ku64(w, "len_clamped", vq->len_clamped);
+    jw_obj_end(w);
+}
+
+/* What the driver latched (its broken state, by queue) and whether guest memory outside its
+ * DMA allocations stayed as it was (memory_guard.h). */
+static void json_driver(struct jw *w, const struct scenario *s, const struct run_result *r)
+{
+    const struct vgpu *g = &r->gpu;
+    jw_key(w, "driver");
+    jw_obj_begin(w);
+    jw_kbool(w, "broken", vgpu_is_broken(g));
+    jw_kstr(w, "broken_status", g->broken ? vgpu_status_name(g->broken_status) : NULL);
+    jw_kbool(w, "stalled", g->stalled);
+    jw_kstr(w, "used_len", s->used_len ? "lenient" : "strict");
+    json_vq(w, "control_queue", &g->ctrl);
+    json_vq(w, "cursor_queue", &g->cursorq);
+    jw_obj_end(w);
+    const struct mg_result *m = &r->memory;
+    jw_key(w, "memory_outside_buffers");
+    jw_obj_begin(w);
+    jw_kstr(w, "state", !m->judged ? "not-judged" : m->changed_bytes ? "changed" : "untouched");
+    jw_kbool(w, "canary", r->machine_ok && r->m.mguard.canary);
+    jw_ku64(w, "allocations", m->allocations);
+    jw_ku64(w, "pages_scanned", m->pages_scanned);
+    jw_ku64(w, "changed_bytes", m->changed_bytes);
+    jw_key(w, "first_changed");
+    if (m->changed_bytes)
+        jw_hex(w, m->first_changed);
+    else
+        jw_null(w);
     jw_obj_end(w);
 }
 
@@ -295,6 +360,8 @@ void verdict_json_scenario(struct jw *w, const struct scenario *s, const struct 
         jw_obj_begin(w);
         jw_kstr(w, "step", st->name);
         jw_kstr(w, "status", step_status_name(st->status));
+        jw_kstr(w, "driver_status", st->status == ST_SKIPPED ? NULL
+                                                             : vgpu_status_name(st->driver_status));
         jw_key(w, "response");
         if (st->response)
             jw_hex(w, st->response);
@@ -350,39 +417,10 @@ void verdict_json_scenario(struct jw *w, const struct scenario *s, const struct 
         json_scanout(w, r, i);
     jw_arr_end(w);
 
+    json_driver(w, s, r);
     json_queues(w, r);
     json_trace(w, r);
     jw_obj_end(w);
-}
-
-/* Print `text` wrapped at 100 columns, every line indented by `indent` spaces, the first line
- * after `lead` (already printed, `lead_len` columns). */
-static void print_wrapped(FILE *f, const char *text, int indent, int lead_len)
-{
-    const int width = 100;
-    int col = lead_len;
-    const char *p = text;
-    while (*p) {
-        while (*p == ' ')
-            p++;
-        const char *e = p;
-        while (*e && *e != ' ')
-            e++;
-        int wl = (int)(e - p);
-        if (wl == 0)
-            break;
-        if (col > indent && col + 1 + wl > width) {
-            fprintf(f, "\n%*s", indent, "");
-            col = indent;
-        } else if (col > indent) {
-            fputc(' ', f);
-            col++;
-        }
-        fwrite(p, 1, (size_t)wl, f);
-        col += wl;
-        p = e;
-    }
-    fputc('\n', f);
 }
 
 /* Every cause, first cause first: a paragraph a person can act on, then the evidence. */
@@ -397,7 +435,7 @@ static void print_diagnosis(FILE *f, const struct diagnosis *d)
         else
             snprintf(lead, sizeof(lead), "    diagnosis %s (§%s %s):", c->id, c->section, c->title);
         fputs(lead, f);
-        print_wrapped(f, c->message, 6, (int)strlen(lead));
+        text_wrap(f, c->message, 100, (int)strlen(lead), 6, true);
         for (int k = 0; k < c->n_evidence; k++)
             fprintf(f, "      %s = %s\n", c->evidence[k].key, c->evidence[k].value);
     }
@@ -432,4 +470,13 @@ void verdict_print(FILE *f, const struct scenario *s, const struct run_result *r
     }
     if (r->has_diag)
         print_diagnosis(f, &r->diag);
+    /* "Init succeeded but the screen is black": say which display and why (gpu_display.c). */
+    for (uint32_t i = 0; i < r->n_scanouts; i++) {
+        if (!r->scanouts[i].dark)
+            continue;
+        char lead[48];
+        snprintf(lead, sizeof(lead), "    display %u dark:", i);
+        fputs(lead, f);
+        text_wrap(f, r->scanouts[i].dark_reason, 100, (int)strlen(lead), 6, true);
+    }
 }

@@ -89,13 +89,27 @@ int vgpu_handle_config_event(struct vgpu *g, uint32_t *events)
 {
     if (!g || !events)
         return VIRTIO_ERR_INVALID;
+    if (vgpu_is_broken(g))
+        return VIRTIO_ERR_BROKEN;
     /* §2.4.1 generation protocol (in vmmio_config_read32); events_read is read-only (§5.7.4.1) */
-    uint32_t ev = vmmio_config_read32(&g->mmio, 0);
+    uint32_t ev = 0;
+    int rc = vmmio_config_read32_checked(&g->mmio, 0, &ev);
     *events = ev;
-    if (ev & VIRTIO_GPU_EVENT_DISPLAY) {
+    if (rc != VIRTIO_OK) { /* §2.4.1: no consistent read: nothing to act on */
+        rc = vgpu_latch(g, rc);
+    } else if (ev & ~(uint32_t)VIRTIO_GPU_EVENT_DISPLAY) {
+        /* §5.7.4: DISPLAY is the only event; other bits are garbage, not news to act on (and
+         * never echoed into events_clear). */
+        rc = vgpu_latch(g, VIRTIO_ERR_BAD_CONFIG);
+    } else if (ev & VIRTIO_GPU_EVENT_DISPLAY) {
         vmmio_config_write32(&g->mmio, 4, VIRTIO_GPU_EVENT_DISPLAY); /* events_clear */
-        g->num_scanouts = vmmio_config_read32(&g->mmio, 8);
+        uint32_t n = 0;
+        if (vmmio_config_read32_checked(&g->mmio, 8, &n) != VIRTIO_OK || n == 0 ||
+            n > VIRTIO_GPU_MAX_SCANOUTS) /* §5.7.4: 1..16, checked before use */
+            rc = vgpu_latch(g, VIRTIO_ERR_BAD_CONFIG);
+        else
+            g->num_scanouts = n;
     }
     vmmio_ack_interrupt(&g->mmio); /* §4.2.3.4: the configuration-change event is handled */
-    return VIRTIO_OK;
+    return rc;
 }

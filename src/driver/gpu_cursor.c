@@ -10,7 +10,7 @@ static int cursor_cmd(struct vgpu *g, uint32_t type, uint32_t scanout, uint32_t 
 {
     if (!g || !g->has_cursor)
         return VIRTIO_ERR_INVALID;
-    if (g->stalled)
+    if (vgpu_is_broken(g))
         return VIRTIO_ERR_BROKEN;
     struct virtio_gpu_update_cursor *c = g->cur_req;
     vgpu_hdr_init(&c->hdr, type);
@@ -35,7 +35,7 @@ static int cursor_cmd(struct vgpu *g, uint32_t type, uint32_t scanout, uint32_t 
     if (rc != VIRTIO_OK)
         return rc;
     if (token != g->cur_req)
-        return VIRTIO_ERR_BAD_USED;
+        return vgpu_latch(g, VIRTIO_ERR_BAD_USED);
     g->last_used_len = len;
     return VIRTIO_OK;
 }

@@ -10,7 +10,8 @@ void vgpu_hdr_init(struct virtio_gpu_ctrl_hdr *h, uint32_t type);
 /* The slot the next command is built in: slot 0 outside a batch, a free one inside (NULL when
  * all are in flight). */
 struct vgpu_slot *vgpu_slot_get(struct vgpu *g);
-/* Why no slot was free: VIRTIO_ERR_BROKEN after a timeout, else VIRTIO_ERR_NOSPC. */
+/* Why no slot was free: VIRTIO_ERR_BROKEN after a timeout or a latched error, else
+ * VIRTIO_ERR_NOSPC. */
 int vgpu_no_slot(const struct vgpu *g);
 /* Send the command in s->req (req_len bytes) expecting `expect_type` in a response of resp_len
  * bytes. Outside a batch: notify, wait, return the command's status. Inside: queue only. */
@@ -25,5 +26,8 @@ void vgpu_kick(struct vgpu *g, struct virtq *vq, uint32_t queue);
 /* Bounded wait for an element of `vq` (back-off polling, or interrupt then ring in interrupt
  * mode); VIRTIO_ERR_TIMEOUT at the deadline. */
 int vgpu_wait_used(struct vgpu *g, struct virtq *vq, void **token, uint32_t *len);
+
+/* Latch the driver broken with `status` (kept in broken_status); returns status. */
+int vgpu_latch(struct vgpu *g, int status);
 
 #endif /* GPU_INTERNAL_H */

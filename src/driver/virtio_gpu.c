@@ -33,13 +33,20 @@ const char *vgpu_status_name(int rc)
     case VGPU_ERR_SHORT_RESPONSE: return "gpu-short-response";
     case VGPU_ERR_FENCE: return "gpu-fence-not-echoed";
     case VGPU_ERR_BAD_EDID: return "gpu-bad-edid";
+    case VGPU_ERR_BAD_DISPLAY_INFO: return "gpu-bad-display-info";
     default: return virtio_status_name(rc);
     }
 }
 
 bool vgpu_is_device_error(int rc)
 {
-    return rc == VIRTIO_ERR_RESPONSE || (rc <= VGPU_ERR_UNSPEC && rc >= VGPU_ERR_BAD_EDID);
+    return rc == VIRTIO_ERR_RESPONSE || (rc <= VGPU_ERR_UNSPEC && rc >= VGPU_ERR_BAD_DISPLAY_INFO);
+}
+
+bool vgpu_is_no_answer(int rc)
+{
+    return rc == VIRTIO_ERR_TIMEOUT || rc == VIRTIO_ERR_NEEDS_RESET ||
+           rc == VIRTIO_ERR_DEVICE_RESET;
 }
 
 int vgpu_status_from_response(uint32_t type, uint32_t expect)
@@ -114,12 +121,38 @@ int vgpu_init(struct vgpu *g, const struct vgpu_config *cfg)
     }
     bool event_idx = (g->mmio.features >> VIRTIO_RING_F_EVENT_IDX) & 1u;
     vq_set_event_idx(&g->ctrl, event_idx);
-    if (g->has_cursor)
+    vq_set_used_len_policy(&g->ctrl, cfg->used_len);
+    if (g->has_cursor) {
         vq_set_event_idx(&g->cursorq, event_idx);
+        vq_set_used_len_policy(&g->cursorq, cfg->used_len);
+    }
     if ((rc = vmmio_driver_ok(&g->mmio)) != VIRTIO_OK)
         return rc;
-    g->num_scanouts = vmmio_config_read32(&g->mmio, 8); /* §5.7.4 num_scanouts */
+    /* §5.7.4: num_scanouts is 1..16. It sizes every later loop over scanouts, so a value out
+     * of range (or never read consistently, §2.4.1) is refused before use: the device is
+     * FAILED (§3.1.1), not believed. */
+    uint32_t n = 0;
+    if (vmmio_config_read32_checked(&g->mmio, 8, &n) != VIRTIO_OK || n == 0 ||
+        n > VIRTIO_GPU_MAX_SCANOUTS) {
+        vmmio_fail(&g->mmio);
+        return vgpu_latch(g, VIRTIO_ERR_BAD_CONFIG);
+    }
+    g->num_scanouts = n;
     return VIRTIO_OK;
+}
+
+int vgpu_latch(struct vgpu *g, int status)
+{
+    if (!g->broken) {
+        g->broken = true;
+        g->broken_status = status;
+    }
+    return status;
+}
+
+bool vgpu_is_broken(const struct vgpu *g)
+{
+    return g && (g->broken || g->stalled);
 }
 
 int vgpu_reset(struct vgpu *g)
@@ -139,11 +172,12 @@ void vgpu_hdr_init(struct virtio_gpu_ctrl_hdr *h, uint32_t type)
 
 /* The interrupt handler: true when the line rose since the last look; then it reads
  * InterruptStatus and acknowledges what it handles (§4.2.3.4), as a kernel's handler does. */
-static bool irq_arrived(struct vgpu *g)
+static bool irq_arrived(struct vgpu *g, uint32_t *isr)
 {
+    *isr = 0;
     if (vhal_irq_take() == 0)
         return false;
-    vmmio_ack_interrupt(&g->mmio);
+    *isr = vmmio_ack_interrupt(&g->mmio);
     return true;
 }
 
@@ -169,7 +203,7 @@ int vgpu_no_slot(const struct vgpu *g)
 {
     if (!g)
         return VIRTIO_ERR_INVALID;
-    return g->stalled ? VIRTIO_ERR_BROKEN : VIRTIO_ERR_NOSPC;
+    return vgpu_is_broken(g) ? VIRTIO_ERR_BROKEN : VIRTIO_ERR_NOSPC;
 }
 
 int vgpu_wait_used(struct vgpu *g, struct virtq *vq, void **token, uint32_t *len)
@@ -180,9 +214,18 @@ int vgpu_wait_used(struct vgpu *g, struct virtq *vq, void **token, uint32_t *len
     uint64_t delay = 1000;
     int rc;
     bool rearm = true; /* interrupt mode: re-enable and re-check once before each sleep */
+    uint32_t isr = 0;
     for (;;) {
         rc = VIRTIO_ERR_EMPTY; /* interrupt mode looks at the ring only after an interrupt… */
-        if (g->wait != VGPU_WAIT_INTERRUPT || irq_arrived(g)) {
+        if (g->wait != VGPU_WAIT_INTERRUPT || irq_arrived(g, &isr)) {
+            /* §2.1.2: a device that sets DEVICE_NEEDS_RESET signals a configuration change;
+             * a sleeping driver wakes on it and stops waiting for an answer that cannot come. */
+            if ((isr & VIRTIO_MMIO_INT_CONFIG) &&
+                (rc = vmmio_check_alive(&g->mmio)) != VIRTIO_OK) {
+                g->last_wait_ns = vhal_now_ns() - start;
+                g->stalled = true;
+                return vgpu_latch(g, rc);
+            }
             rc = vq_get_used(vq, token, len);
             rearm = true;
         } else if (rearm) { /* …or when re-arming finds a buffer used meanwhile (§2.6.14) */
@@ -195,7 +238,10 @@ int vgpu_wait_used(struct vgpu *g, struct virtq *vq, void **token, uint32_t *len
         if (vhal_now_ns() >= deadline) {
             g->last_wait_ns = vhal_now_ns() - start;
             g->stalled = true;
-            return VIRTIO_ERR_TIMEOUT;
+            /* One Status read says why the device is silent: DEVICE_NEEDS_RESET (§2.1.2) or a
+             * reset of its own (DRIVER_OK gone, §2.1); otherwise a plain timeout. */
+            rc = vmmio_check_alive(&g->mmio);
+            return rc != VIRTIO_OK ? vgpu_latch(g, rc) : VIRTIO_ERR_TIMEOUT;
         }
         vhal_delay_ns(delay);
         if (delay < 1000000)
@@ -203,6 +249,8 @@ int vgpu_wait_used(struct vgpu *g, struct virtq *vq, void **token, uint32_t *len
     }
     g->last_wait_ns = vhal_now_ns() - start;
     vmmio_ack_interrupt(&g->mmio); /* §4.2.3.4: the used-buffer event is handled */
+    if (rc != VIRTIO_OK && vq->broken) /* the used ring was hostile: the whole driver stops */
+        vgpu_latch(g, vq->broken_status);
     return rc;
 }
 
@@ -250,8 +298,8 @@ static int collect(struct vgpu *g)
         for (uint32_t i = 0; i < VGPU_MAX_INFLIGHT; i++)
             if (token == &g->slot[i] && g->slot[i].busy)
                 s = &g->slot[i];
-        if (!s)
-            return VIRTIO_ERR_BAD_USED;
+        if (!s) /* a token the driver never gave: its own state is corrupt, stop */
+            return vgpu_latch(g, VIRTIO_ERR_BAD_USED);
         complete(g, s, len);
     }
 }
@@ -273,7 +321,7 @@ int vgpu_submit(struct vgpu *g, struct vgpu_slot *s, uint32_t req_len, uint32_t 
 int vgpu_submit_parts(struct vgpu *g, struct vgpu_slot *s, const struct vq_buf *out,
                       unsigned n_out, uint32_t resp_len, uint32_t expect_type)
 {
-    if (g->stalled)
+    if (vgpu_is_broken(g))
         return VIRTIO_ERR_BROKEN;
     struct virtio_gpu_ctrl_hdr *h = s->req;
     s->fence_id = 0;
@@ -320,7 +368,7 @@ int vgpu_batch_end(struct vgpu *g)
     if (!g || !g->batching)
         return VIRTIO_ERR_INVALID;
     g->batching = false;
-    if (g->stalled)
+    if (vgpu_is_broken(g))
         return VIRTIO_ERR_BROKEN;
     vgpu_kick(g, &g->ctrl, VIRTIO_GPU_QUEUE_CONTROL); /* one notification for everything queued */
     int rc = collect(g);
@@ -352,7 +400,23 @@ int vgpu_get_display_info(struct vgpu *g, struct virtio_gpu_resp_display_info *o
     int rc = vgpu_submit(g, s, sizeof(*c), sizeof(*out), VIRTIO_GPU_RESP_OK_DISPLAY_INFO);
     if (rc != VIRTIO_OK)
         return rc;
+    /* §5.7.6.8: a mode per scanout the device has; the caller sizes resources and framebuffers
+     * from these, so an impossible rectangle is refused here, before use. Scanouts at or past
+     * num_scanouts are zeroed rather than believed. */
+    const struct virtio_gpu_resp_display_info *d = s->resp;
+    for (uint32_t i = 0; i < g->num_scanouts; i++) {
+        const struct virtio_gpu_display_one *p = &d->pmodes[i];
+        if (p->enabled > 1)
+            return VGPU_ERR_BAD_DISPLAY_INFO;
+        if (p->enabled && (p->r.width == 0 || p->r.height == 0 ||
+                           p->r.width > VGPU_MAX_DISPLAY_EDGE ||
+                           p->r.height > VGPU_MAX_DISPLAY_EDGE || p->r.x > VGPU_MAX_DISPLAY_EDGE ||
+                           p->r.y > VGPU_MAX_DISPLAY_EDGE))
+            return VGPU_ERR_BAD_DISPLAY_INFO;
+    }
     vgpu_copy(out, s->resp, sizeof(*out));
+    for (uint32_t i = g->num_scanouts; i < VIRTIO_GPU_MAX_SCANOUTS; i++)
+        vgpu_zero(&out->pmodes[i], sizeof(out->pmodes[i]));
     return VIRTIO_OK;
 }
 

@@ -39,12 +39,20 @@ enum vgpu_status {
     VGPU_ERR_SHORT_RESPONSE = -107,      /* used.len shorter than the response needs */
     VGPU_ERR_FENCE = -108,               /* the fence flag or id was not echoed */
     VGPU_ERR_BAD_EDID = -109,            /* EDID block with a bad header, size or checksum */
+    VGPU_ERR_BAD_DISPLAY_INFO = -110,    /* GET_DISPLAY_INFO with an impossible rectangle */
 };
+
+/* The largest display edge the driver believes (QEMU caps a mode at 16384 per edge). */
+#define VGPU_MAX_DISPLAY_EDGE 16384u
 
 /* Name of a driver status (virtio_status or vgpu_status). */
 const char *vgpu_status_name(int rc);
 /* True when rc says the device answered with an error or an unusable response. */
 bool vgpu_is_device_error(int rc);
+/* True when rc says the request got no answer: VIRTIO_ERR_TIMEOUT, or the deadline's Status
+ * read found DEVICE_NEEDS_RESET (VIRTIO_ERR_NEEDS_RESET) or a device that reset itself
+ * (VIRTIO_ERR_DEVICE_RESET). A harness counts all three as a timeout. */
+bool vgpu_is_no_answer(int rc);
 /* The driver status for a response type (VIRTIO_OK for `expect`). */
 int vgpu_status_from_response(uint32_t type, uint32_t expect);
 
@@ -79,6 +87,8 @@ struct vgpu_config {
                                  * VGPU_DRIVER_FEATURES */
     bool fences;                /* fence every control command (§5.7.6.7) */
     bool cursor;                /* set up the cursor queue (queue 1) */
+    enum vq_used_len_policy used_len; /* used len above the writable bytes: strict (error,
+                                 * default) or lenient (clamped) — see virtqueue.h */
 };
 
 #define VGPU_MAX_INFLIGHT 8u
@@ -115,6 +125,10 @@ struct vgpu {
     uint64_t last_fence_done;   /* highest fence id the device completed */
     bool batching;              /* between vgpu_batch_begin and vgpu_batch_end */
     bool stalled;               /* a command timed out: its buffers still belong to the device */
+    bool broken;                /* the device proved hostile or broken (a queue latched broken,
+                                 * DEVICE_NEEDS_RESET, a self-reset, garbage config): every
+                                 * call returns VIRTIO_ERR_BROKEN until vgpu_init */
+    int broken_status;          /* the error that latched it */
     /* About the last command, for callers that report: */
     uint32_t last_resp_type;    /* response type the device wrote (0 if none) */
     uint32_t last_used_len;     /* used.len of the answer */
@@ -124,7 +138,13 @@ struct vgpu {
 };
 
 /* Probe, reset, negotiate, set up the control queue (and the cursor queue when asked),
- * DRIVER_OK, read num_scanouts. */
+ * DRIVER_OK, read num_scanouts (1..16, §5.7.4; anything else is VIRTIO_ERR_BAD_CONFIG and
+ * the device is FAILED).
+ *
+ * What the driver trusts of the device: nothing it can re-check. Every used element is judged
+ * against the driver's private state (virtqueue.h), config values are range-checked before use,
+ * responses are checked for type, length and fence, and every wait is bounded. A device error
+ * latches the driver broken (vgpu_is_broken) rather than being retried. */
 int vgpu_init(struct vgpu *g, const struct vgpu_config *cfg);
 
 int vgpu_get_display_info(struct vgpu *g, struct virtio_gpu_resp_display_info *out);
@@ -145,6 +165,10 @@ int vgpu_resource_flush(struct vgpu *g, uint32_t id, struct virtio_gpu_rect r);
  * The driver must be initialised again before the next command (VIRTIO_ERR_BROKEN until then). */
 int vgpu_reset(struct vgpu *g);
 
+/* True when every command will return VIRTIO_ERR_BROKEN (a timed-out command still owned by
+ * the device, or a latched device error) until vgpu_init. */
+bool vgpu_is_broken(const struct vgpu *g);
+
 /* gpu_commands.c */
 int vgpu_resource_unref(struct vgpu *g, uint32_t id);
 int vgpu_detach_backing(struct vgpu *g, uint32_t id);
@@ -161,7 +185,9 @@ void vgpu_batch_begin(struct vgpu *g);
 int vgpu_batch_end(struct vgpu *g);
 /* §5.7.4.2: read events_read (generation protocol), and when VIRTIO_GPU_EVENT_DISPLAY is set
  * clear it through events_clear, acknowledge the configuration interrupt and read num_scanouts
- * again. *events gets what was pending. The caller then asks GET_DISPLAY_INFO. */
+ * again. *events gets what was pending. The caller then asks GET_DISPLAY_INFO. Bits no event
+ * defines, or num_scanouts outside 1..16, are VIRTIO_ERR_BAD_CONFIG (nothing is cleared, the
+ * driver latches broken). */
 int vgpu_handle_config_event(struct vgpu *g, uint32_t *events);
 
 /* gpu_cursor.c (§5.7.6.9). The cursor resource must be 64x64, backed, transferred, and that

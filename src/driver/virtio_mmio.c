@@ -97,7 +97,8 @@ int vmmio_negotiate(struct vmmio *d, uint64_t wanted)
     wr(d, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
     wr(d, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(accept >> 32));
     set_status(d, VIRTIO_STATUS_FEATURES_OK); /* step 5 */
-    /* Step 6: the device may refuse the subset; it says so by not keeping the bit. */
+    /* Step 6: the device may refuse the subset; it says so by not keeping the bit. One read
+     * (§3.1.1 asks for a re-read, not a wait): a device that has not taken it yet refused it. */
     uint32_t st = rd(d, VIRTIO_MMIO_STATUS);
     if (!(st & VIRTIO_STATUS_FEATURES_OK)) {
         /* FAILED goes on top of the Status the device kept: the refused FEATURES_OK was never
@@ -140,7 +141,9 @@ int vmmio_setup_queue(struct vmmio *d, struct virtq *vq, uint16_t index, uint16_
     wr64(d, VIRTIO_MMIO_QUEUE_DESC_LOW, vq->desc_phys);
     wr64(d, VIRTIO_MMIO_QUEUE_DRIVER_LOW, vq->avail_phys);
     wr64(d, VIRTIO_MMIO_QUEUE_DEVICE_LOW, vq->used_phys);
-    wr(d, VIRTIO_MMIO_QUEUE_READY, 1); /* last: the device latches the addresses now */
+    /* Last: the device latches the addresses now. Not read back: §4.2.3.2 asks for no
+     * read-back, and a device that did not take it shows up as a bounded command timeout. */
+    wr(d, VIRTIO_MMIO_QUEUE_READY, 1);
     return VIRTIO_OK;
 }
 
@@ -177,18 +180,47 @@ uint32_t vmmio_read_status(struct vmmio *d)
     return rd(d, VIRTIO_MMIO_STATUS);
 }
 
-uint32_t vmmio_config_read32(struct vmmio *d, uint32_t offset)
+int vmmio_check_alive(struct vmmio *d)
 {
-    if (d->version == 1) /* no generation counter on legacy */
-        return rd(d, VIRTIO_MMIO_CONFIG + offset);
-    /* §2.4.1: read until ConfigGeneration is the same before and after. Bounded. */
+    if (!d)
+        return VIRTIO_ERR_INVALID;
+    uint32_t st = rd(d, VIRTIO_MMIO_STATUS);
+    /* §2.1.2: the device sets DEVICE_NEEDS_RESET when it can no longer work (version 2 only;
+     * a legacy device has no such bit). */
+    if (d->version == 2 && (st & VIRTIO_STATUS_DEVICE_NEEDS_RESET))
+        return VIRTIO_ERR_NEEDS_RESET;
+    /* §2.1: DRIVER_OK stays set until the driver resets; a Status without it means the device
+     * reset itself (and forgot the queues). */
+    if ((d->status & VIRTIO_STATUS_DRIVER_OK) && !(st & VIRTIO_STATUS_DRIVER_OK))
+        return VIRTIO_ERR_DEVICE_RESET;
+    return VIRTIO_OK;
+}
+
+int vmmio_config_read32_checked(struct vmmio *d, uint32_t offset, uint32_t *value)
+{
+    if (d->version == 1) { /* no generation counter on legacy */
+        *value = rd(d, VIRTIO_MMIO_CONFIG + offset);
+        return VIRTIO_OK;
+    }
+    /* §2.4.1: read until ConfigGeneration is the same before and after. Bounded: a device
+     * whose generation never settles gives no consistent value, and none is believed. */
     uint32_t v = 0;
-    for (int tries = 0; tries < 16; tries++) {
+    for (int tries = 0; tries < VMMIO_CONFIG_TRIES; tries++) {
         uint32_t g0 = rd(d, VIRTIO_MMIO_CONFIG_GENERATION);
         v = rd(d, VIRTIO_MMIO_CONFIG + offset);
-        if (rd(d, VIRTIO_MMIO_CONFIG_GENERATION) == g0)
-            break;
+        if (rd(d, VIRTIO_MMIO_CONFIG_GENERATION) == g0) {
+            *value = v;
+            return VIRTIO_OK;
+        }
     }
+    *value = v;
+    return VIRTIO_ERR_BAD_CONFIG;
+}
+
+uint32_t vmmio_config_read32(struct vmmio *d, uint32_t offset)
+{
+    uint32_t v = 0;
+    (void)vmmio_config_read32_checked(d, offset, &v);
     return v;
 }
 

@@ -24,7 +24,8 @@ struct vmmio {
  * bad magic, an unknown version or device id 0 (the driver then touches nothing else). */
 int vmmio_probe(struct vmmio *d, uintptr_t base, uint64_t timeout_ns);
 
-/* §3.1.1 steps 1–3: reset (and wait for Status to read back 0), ACKNOWLEDGE, DRIVER. */
+/* §3.1.1 steps 1–3: reset (and wait, bounded by timeout_ns, for Status to read back 0 —
+ * VIRTIO_ERR_TIMEOUT otherwise, §4.2.2.1), ACKNOWLEDGE, DRIVER. */
 int vmmio_begin_init(struct vmmio *d);
 
 /* §3.1.1 steps 4–6: read the offered features, accept `wanted` ∩ offered (VERSION_1 is required
@@ -51,8 +52,17 @@ uint32_t vmmio_ack_interrupt(struct vmmio *d);
 
 /* Current device status (for DEVICE_NEEDS_RESET checks). */
 uint32_t vmmio_read_status(struct vmmio *d);
+/* One read of Status, judged: VIRTIO_ERR_NEEDS_RESET (§2.1.2, version 2), VIRTIO_ERR_DEVICE_RESET
+ * when the driver had set DRIVER_OK and Status no longer shows it (the device reset itself),
+ * else VIRTIO_OK. */
+int vmmio_check_alive(struct vmmio *d);
 
-/* 32-bit read of device config at `offset` (§4.2.2 config space starts at 0x100). */
+/* 32-bit read of device config at `offset` (§4.2.2 config space starts at 0x100), with the
+ * §2.4.1 generation protocol on version 2: up to VMMIO_CONFIG_TRIES rounds of ConfigGeneration,
+ * field, ConfigGeneration. The checked form returns VIRTIO_ERR_BAD_CONFIG when the generation
+ * never read the same twice around the field (*value then holds the last, untrusted read). */
+#define VMMIO_CONFIG_TRIES 16
+int vmmio_config_read32_checked(struct vmmio *d, uint32_t offset, uint32_t *value);
 uint32_t vmmio_config_read32(struct vmmio *d, uint32_t offset);
 /* 32-bit write of device config at `offset` (a device-defined writable field). */
 void vmmio_config_write32(struct vmmio *d, uint32_t offset, uint32_t value);

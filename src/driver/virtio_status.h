@@ -13,10 +13,20 @@ enum virtio_status {
     VIRTIO_ERR_WRONG_DEVICE = -7,/* a device, but not the type the driver drives */
     VIRTIO_ERR_FEATURES = -8,    /* FEATURES_OK did not stick (§3.1.1 step 6) */
     VIRTIO_ERR_QUEUE = -9,       /* queue unavailable, in use, or too small */
-    VIRTIO_ERR_BAD_USED = -10,   /* the device returned an id that is not a chain in flight */
+    VIRTIO_ERR_BAD_USED = -10,   /* a used id below the queue size that is not the head of a chain
+                                  * in flight (and was not just completed either) */
     VIRTIO_ERR_RESPONSE = -11,   /* the device answered with an error or unexpected response */
-    VIRTIO_ERR_BROKEN = -12,     /* an earlier device error latched the queue broken */
+    VIRTIO_ERR_BROKEN = -12,     /* an earlier device error latched the queue (or the driver)
+                                  * broken: every call fails with this until reset/init */
     VIRTIO_ERR_NEEDS_RESET = -13,/* the device set DEVICE_NEEDS_RESET (§2.1) */
+    /* A hostile or broken device (each latches the queue or the driver broken): */
+    VIRTIO_ERR_USED_ID_RANGE = -14, /* used id >= queue size (§2.6.8) */
+    VIRTIO_ERR_USED_ID_TWICE = -15, /* used id of a chain the device already returned */
+    VIRTIO_ERR_USED_IDX_JUMP = -16, /* used.idx moved by more than the chains in flight */
+    VIRTIO_ERR_USED_LEN = -17,      /* used len above the chain's device-writable bytes
+                                     * (§2.6.8.1; strict used-len policy) */
+    VIRTIO_ERR_BAD_CONFIG = -18,    /* a device configuration value out of its range */
+    VIRTIO_ERR_DEVICE_RESET = -19,  /* the device reset itself: Status lost DRIVER_OK */
 };
 
 static inline const char *virtio_status_name(int s)
@@ -32,10 +42,16 @@ static inline const char *virtio_status_name(int s)
     case VIRTIO_ERR_WRONG_DEVICE: return "wrong-device";
     case VIRTIO_ERR_FEATURES: return "features-refused";
     case VIRTIO_ERR_QUEUE: return "queue-unavailable";
-    case VIRTIO_ERR_BAD_USED: return "bad-used-element";
+    case VIRTIO_ERR_BAD_USED: return "used-id-not-head";
     case VIRTIO_ERR_RESPONSE: return "error-response";
-    case VIRTIO_ERR_BROKEN: return "queue-broken";
+    case VIRTIO_ERR_BROKEN: return "latched-broken";
     case VIRTIO_ERR_NEEDS_RESET: return "device-needs-reset";
+    case VIRTIO_ERR_USED_ID_RANGE: return "used-id-out-of-range";
+    case VIRTIO_ERR_USED_ID_TWICE: return "used-id-completed-twice";
+    case VIRTIO_ERR_USED_IDX_JUMP: return "used-idx-jump";
+    case VIRTIO_ERR_USED_LEN: return "used-len-too-large";
+    case VIRTIO_ERR_BAD_CONFIG: return "bad-device-config";
+    case VIRTIO_ERR_DEVICE_RESET: return "device-reset-itself";
     default: return "unknown-error";
     }
 }

@@ -144,6 +144,8 @@ int vq_create(struct virtq *vq, uint16_t index, uint16_t num, enum vq_layout_kin
         vq->state[i].next = (uint16_t)(i + 1u);
         vq->state[i].flags = 0;
         vq->state[i].chain_len = 0;
+        vq->state[i].completed = 0;
+        vq->state[i].writable = 0;
     }
     vq->free_head = 0;
     vq->num_free = num;
@@ -162,6 +164,20 @@ void vq_set_event_idx(struct virtq *vq, bool on)
 {
     if (vq)
         vq->event_idx = on;
+}
+
+void vq_set_used_len_policy(struct virtq *vq, enum vq_used_len_policy p)
+{
+    if (vq)
+        vq->used_len_policy = p == VQ_USED_LEN_LENIENT ? VQ_USED_LEN_LENIENT : VQ_USED_LEN_STRICT;
+}
+
+/* Latch the queue broken (Linux BAD_RING): from now on every call fails cleanly. */
+static int latch(struct virtq *vq, int status)
+{
+    vq->broken = true;
+    vq->broken_status = status;
+    return status;
 }
 
 void vq_destroy(struct virtq *vq)
@@ -191,6 +207,7 @@ static void write_desc(struct virtq *vq, uint16_t i, const struct vq_buf *b, uin
     vhal_ring_store16(&d->flags, flags);
     vhal_ring_store16(&d->next, next);
     vq->state[i].flags = flags;
+    vq->state[i].completed = 0;
 }
 
 int vq_add(struct virtq *vq, const struct vq_buf *out, unsigned n_out, const struct vq_buf *in,
@@ -236,6 +253,12 @@ int vq_add(struct virtq *vq, const struct vq_buf *out, unsigned n_out, const str
     vq->num_free = (uint16_t)(vq->num_free - descs);
     vq->state[head].token = token;
     vq->state[head].chain_len = (uint16_t)descs;
+    vq->state[head].completed = 0;
+    /* The most the device may report as written (§2.6.8.1), kept here, not in shared memory. */
+    uint64_t writable = 0;
+    for (unsigned k = 0; k < n_in; k++)
+        writable += in[k].len;
+    vq->state[head].writable = writable > UINT32_MAX ? UINT32_MAX : (uint32_t)writable;
 
     /* §2.6.13.2: the head goes into the next free slot of the available ring; it becomes visible
      * to the device only when vq_kick_prepare publishes avail.idx after a write barrier. */
@@ -313,22 +336,32 @@ int vq_get_used(struct virtq *vq, void **token, uint32_t *len)
     }
     if (used_idx == vq->last_used_idx)
         return VIRTIO_ERR_EMPTY;
-    /* Never more newly used than in flight: a device that says otherwise is broken. */
-    uint16_t in_flight = (uint16_t)(vq->avail_idx - vq->last_used_idx);
-    if ((uint16_t)(used_idx - vq->last_used_idx) > in_flight) {
-        vq->broken = true;
-        return VIRTIO_ERR_BAD_USED;
-    }
+    /* Never more newly used than in flight: the device can only have seen what was published
+     * (the shadow published_idx, never avail.idx read back). A used.idx that runs ahead would
+     * make the driver read elements the device never wrote (§2.6.8: used.idx counts elements). */
+    uint16_t in_flight = (uint16_t)(vq->published_idx - vq->last_used_idx);
+    if ((uint16_t)(used_idx - vq->last_used_idx) > in_flight)
+        return latch(vq, VIRTIO_ERR_USED_IDX_JUMP);
     /* Pairing C (§2.6.14): read the element only after seeing the idx that covers it. */
     VQ_BARRIER(3, vhal_rmb);
     volatile struct virtq_used_elem *e = &vq->used->ring[vq->last_used_idx % vq->num];
     uint32_t id = vhal_ring_load32(&e->id);
     uint32_t l = vhal_ring_load32(&e->len);
-    if (id >= vq->num || vq->state[id].token == NULL) {
-        vq->broken = true; /* not the head of a chain in flight (Linux: "id %u is not a head") */
-        return VIRTIO_ERR_BAD_USED;
+    /* §2.6.8: id is the head of a chain the driver made available. Checked against the private
+     * state before it indexes anything (Linux: "id %u out of range", "id %u is not a head"). */
+    if (id >= vq->num)
+        return latch(vq, VIRTIO_ERR_USED_ID_RANGE);
+    if (vq->state[id].token == NULL)
+        return latch(vq, vq->state[id].completed ? VIRTIO_ERR_USED_ID_TWICE : VIRTIO_ERR_BAD_USED);
+    bool batch = vq->in_order && id != vq->oldest;
+    if (!batch && l > vq->state[id].writable) {
+        /* §2.6.8.1: len is at most the bytes written into the chain's writable buffers. */
+        if (vq->used_len_policy == VQ_USED_LEN_STRICT)
+            return latch(vq, VIRTIO_ERR_USED_LEN);
+        l = vq->state[id].writable;
+        vq->len_clamped++;
     }
-    if (vq->in_order && id != vq->oldest) {
+    if (batch) {
         /* §2.6.9: an in-order device may write one element for a batch, naming the last chain;
          * the chains before it are used too. Hand back the oldest (its len unknown: 0) and keep
          * the element for the next call. */
@@ -354,6 +387,8 @@ int vq_get_used(struct virtq *vq, void **token, uint32_t *len)
     vq->num_free = (uint16_t)(vq->num_free + n);
     s->token = NULL;
     s->chain_len = 0;
+    s->completed = 1; /* a second element naming it is VIRTIO_ERR_USED_ID_TWICE */
+    s->writable = 0;
     if (token)
         *token = t;
     if (len)

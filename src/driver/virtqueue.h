@@ -56,13 +56,24 @@ struct vq_buf {
     uint32_t len;
 };
 
-/* Private per-descriptor state: the trusted copy of what the driver wrote. */
+/* Private per-descriptor state: the trusted copy of what the driver wrote. The driver never
+ * reads the descriptor table back (a device could have rewritten it): chains are freed by
+ * walking `next` here, and used elements are judged against `token` and `writable` here. */
 struct vq_desc_state {
     void *token;        /* caller's cookie, on the head of a chain in flight; NULL otherwise */
     uint16_t next;      /* chain link or free-list link */
     uint16_t flags;     /* flags as written */
     uint16_t chain_len; /* on a head: descriptors in the chain */
-    uint16_t pad;
+    uint16_t completed; /* 1 on a head whose chain was returned and not handed out since */
+    uint32_t writable;  /* on a head: device-writable bytes of the chain (saturating) */
+};
+
+/* What vq_get_used does with a used len above the chain's device-writable bytes (§2.6.8.1
+ * says the device MUST NOT; real devices over-report — Linux added the check in 5.16-rc1 and
+ * reverted it for vhost-vsock and OpenAMP rpmsg). */
+enum vq_used_len_policy {
+    VQ_USED_LEN_STRICT = 0,  /* VIRTIO_ERR_USED_LEN and the queue latched broken */
+    VQ_USED_LEN_LENIENT = 1, /* clamp the len to the writable bytes, count it in len_clamped */
 };
 
 struct virtq {
@@ -86,7 +97,10 @@ struct virtq {
     uint16_t last_used_idx;  /* next used element to consume */
     bool event_idx;          /* VIRTIO_RING_F_EVENT_IDX negotiated (vq_set_event_idx) */
     uint16_t used_event;     /* shadow of avail->used_event as last stored */
-    bool broken;             /* latched on a device error; cleared only by vq_destroy */
+    bool broken;             /* latched on a device error; cleared only by vq_destroy/vq_create */
+    int broken_status;       /* the error that latched it (enum virtio_status) */
+    enum vq_used_len_policy used_len_policy;
+    uint32_t len_clamped;    /* lenient policy: used lens cut down to the writable bytes */
     /* IN_ORDER (vq_set_in_order): descriptors taken in ring order from next_seq; the oldest
      * chain in flight starts at oldest. */
     bool in_order;
@@ -134,9 +148,16 @@ bool vq_kick_prepare(struct virtq *vq);
 
 /* Take the next used element if there is one (§2.6.14). With EVENT_IDX, finding none, it moves
  * used_event to the next element and re-reads used.idx after a full barrier (so a buffer used
- * meanwhile is not missed by both sides): VIRTIO_ERR_EMPTY when there is none,
- * VIRTIO_ERR_BAD_USED (and the queue latched broken) when the device returned an id that is not
- * the head of a chain in flight. On success the chain's descriptors are free again. */
+ * meanwhile is not missed by both sides): VIRTIO_ERR_EMPTY when there is none.
+ * The device is not trusted (§2.6.8): each of these latches the queue broken and returns
+ *   VIRTIO_ERR_USED_IDX_JUMP  used.idx moved past more elements than chains were published
+ *   VIRTIO_ERR_USED_ID_RANGE  the id is not below the queue size
+ *   VIRTIO_ERR_USED_ID_TWICE  the id names a chain already returned (and not reused since)
+ *   VIRTIO_ERR_BAD_USED       the id is not the head of a chain in flight
+ *   VIRTIO_ERR_USED_LEN       len above the chain's writable bytes (strict policy; lenient
+ *                             clamps it)
+ * and nothing is written to *token / *len. On success the chain's descriptors are free again.
+ * A broken queue answers VIRTIO_ERR_BROKEN to every call until it is created again. */
 int vq_get_used(struct virtq *vq, void **token, uint32_t *len);
 
 /* Ask for used-buffer interrupts before sleeping on one (§2.6.7.1): clear
@@ -145,6 +166,9 @@ int vq_get_used(struct virtq *vq, void **token, uint32_t *len);
  * virtqueue_poll, the loop of §2.6.14). Returns true when a used buffer is already there: the
  * caller must take it rather than sleep, as its interrupt may have come before the re-enable. */
 bool vq_enable_interrupts(struct virtq *vq);
+
+/* Choose the used-len policy (default strict). */
+void vq_set_used_len_policy(struct virtq *vq, enum vq_used_len_policy p);
 
 /* True when vq_get_used would find an element (a load of used.idx, no side effects). */
 bool vq_has_used(struct virtq *vq);

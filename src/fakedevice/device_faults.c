@@ -6,7 +6,12 @@
 
 const char *const device_fault_names[DF_KIND_COUNT + 1] = {
     "never-respond", "respond-late", "respond-after-second-notify", "drop-interrupt",
-    "set-needs-reset", "reset", "used-element-without-idx", "used-idx-without-element", NULL};
+    "set-needs-reset", "reset", "used-element-without-idx", "used-idx-without-element",
+    "used-id-out-of-range", "used-id-not-head", "used-id-twice", "used-idx-jump",
+    "used-len-too-large", "rewrite-descriptors", "wrong-response-type", "wrong-response-size",
+    "garbage-config", "garbage-response", NULL};
+_Static_assert(sizeof(device_fault_names) / sizeof(device_fault_names[0]) == DF_KIND_COUNT + 1,
+               "one name per fault");
 
 const char device_fault_note[] = "injected device fault (scenario device_faults)";
 
@@ -24,6 +29,16 @@ const char *device_fault_effect(enum df_kind k)
         return "the device wrote the used element but never advanced used.idx";
     case DF_USED_IDX_WITHOUT_ELEMENT:
         return "the device advanced used.idx but never wrote the used element";
+    case DF_USED_ID_OUT_OF_RANGE: return "the device returned a used id not below the queue size";
+    case DF_USED_ID_NOT_HEAD: return "the device returned a used id that is not a chain's head";
+    case DF_USED_ID_TWICE: return "the device returned the same used id twice";
+    case DF_USED_IDX_JUMP: return "the device moved used.idx past the elements it wrote";
+    case DF_USED_LEN_TOO_LARGE: return "the device reported more bytes than the chain can hold";
+    case DF_REWRITE_DESCRIPTORS: return "the device overwrote the driver's descriptors";
+    case DF_WRONG_RESPONSE_TYPE: return "the device answered with a response of the wrong type";
+    case DF_WRONG_RESPONSE_SIZE: return "the device answered with a response of the wrong size";
+    case DF_GARBAGE_CONFIG: return "the device showed garbage in its configuration space";
+    case DF_GARBAGE_RESPONSE: return "the device answered with garbage in a response field";
     case DF_KIND_COUNT: break;
     }
     return "";
@@ -38,8 +53,8 @@ static bool selects(const struct device_fault *f, uint32_t qi, uint32_t request,
     return f->nth == 0 || f->nth == request;
 }
 
-static void note(struct machine *m, enum df_kind k, uint32_t qi, uint32_t request, uint64_t addr,
-                 uint64_t value)
+void device_fault_trace(struct machine *m, enum df_kind k, uint32_t qi, uint32_t request,
+                        uint64_t addr, uint64_t value)
 {
     struct trace_event *e = machine_trace(m, TR_DEVICE, addr, value, 0, device_fault_names[k]);
     if (e) {
@@ -64,12 +79,12 @@ bool device_faults_on_pop(struct machine *m, uint32_t qi, uint16_t head)
     d->cur_request[qi] = r;
     d->cur_mask[qi] = mask;
     if (mask & (1u << DF_RESET)) {
-        note(m, DF_RESET, qi, r, head, 0);
+        device_fault_trace(m, DF_RESET, qi, r, head, 0);
         mmio_device_reset(m, "the device itself (injected fault reset)");
         return true;
     }
     if (mask & (1u << DF_SET_NEEDS_RESET)) {
-        note(m, DF_SET_NEEDS_RESET, qi, r, head, 0);
+        device_fault_trace(m, DF_SET_NEEDS_RESET, qi, r, head, 0);
         mmio_device_fault_break(m, device_fault_names[DF_SET_NEEDS_RESET]);
         return true;
     }
@@ -85,16 +100,21 @@ bool device_faults_on_push(struct machine *m, uint32_t qi, uint16_t head, uint32
     uint32_t mask = d->cur_mask[qi], r = d->cur_request[qi];
     d->cur_mask[qi] = 0;
     if (mask & (1u << DF_NEVER_RESPOND)) {
-        note(m, DF_NEVER_RESPOND, qi, r, head, len);
+        device_fault_trace(m, DF_NEVER_RESPOND, qi, r, head, len);
         return true;
     }
     if (mask & (1u << DF_USED_ELEMENT_WITHOUT_IDX)) {
-        note(m, DF_USED_ELEMENT_WITHOUT_IDX, qi, r, head, len);
+        device_fault_trace(m, DF_USED_ELEMENT_WITHOUT_IDX, qi, r, head, len);
         *parts &= ~(unsigned)SR_PUSH_IDX;
     }
     if (mask & (1u << DF_USED_IDX_WITHOUT_ELEMENT)) {
-        note(m, DF_USED_IDX_WITHOUT_ELEMENT, qi, r, head, len);
+        device_fault_trace(m, DF_USED_IDX_WITHOUT_ELEMENT, qi, r, head, len);
         *parts &= ~(unsigned)SR_PUSH_ELEM;
+    }
+    if (device_faults_hostile_push(m, qi, mask, r, head, len)) {
+        d->last_pushed[qi] = r;
+        d->last_no_irq[qi] = mask & (1u << DF_DROP_INTERRUPT);
+        return true;
     }
     bool late = mask & (1u << DF_RESPOND_LATE), second = mask & (1u << DF_RESPOND_AFTER_SECOND_NOTIFY);
     if ((late || second) && d->n_held < DF_MAX_HELD) {
@@ -114,7 +134,7 @@ bool device_faults_on_push(struct machine *m, uint32_t qi, uint16_t head, uint32
             machine_schedule_queue_at(m, qi, h->due);
         }
         /* value: when the answer is due (0 = at the next notify) */
-        note(m, second ? DF_RESPOND_AFTER_SECOND_NOTIFY : DF_RESPOND_LATE, qi, r, head, h->due);
+        device_fault_trace(m, second ? DF_RESPOND_AFTER_SECOND_NOTIFY : DF_RESPOND_LATE, qi, r, head, h->due);
         h->no_irq = mask & (1u << DF_DROP_INTERRUPT);
         return true;
     }
@@ -133,7 +153,7 @@ bool device_faults_on_irq(struct machine *m, uint32_t qi)
         return true;
     d->used_idx_at_irq[qi] = m->dev.q[qi].used_idx;
     if (d->last_no_irq[qi]) {
-        note(m, DF_DROP_INTERRUPT, qi, d->last_pushed[qi], 0, 0);
+        device_fault_trace(m, DF_DROP_INTERRUPT, qi, d->last_pushed[qi], 0, 0);
         return true;
     }
     return false;
@@ -175,6 +195,7 @@ void device_faults_on_reset(struct machine *m)
     struct device_faults *d = &m->dfaults;
     d->n_held = 0;
     for (uint32_t i = 0; i < DF_QUEUES; i++) {
+        d->twice_pending[i] = false;
         d->cur_mask[i] = 0;
         d->used_idx_at_irq[i] = 0;
         d->last_pushed[i] = 0;

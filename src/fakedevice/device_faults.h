@@ -14,6 +14,25 @@
  *                                and the queue setup are lost (a hot reset, a crashed backend)
  *   used-element-without-idx     the used element is written, used.idx is not
  *   used-idx-without-element     used.idx is written, the used element is not
+ * Hostile device (the driver must refuse the answer, never trust it; device_faults_hostile.c):
+ *   used-id-out-of-range         the used element names id = queue size (§2.6.8)
+ *   used-id-not-head             the used element names the chain's second descriptor
+ *   used-id-twice                the request is answered, and the next answer on the queue
+ *                                names this request's id again instead of its own
+ *   used-idx-jump {by: N}        used.idx moves N past the element (default 2)
+ *   used-len-too-large           used.len = the chain's writable bytes + 1 (§2.6.8.1)
+ *   rewrite-descriptors          the device overwrites the chain's descriptors with garbage
+ *                                (addr, len, flags, next) before it returns it
+ *   wrong-response-type {type: T} the gpu response header says T (default: OK_NODATA for
+ *                                GET_DISPLAY_INFO / GET_EDID, OK_DISPLAY_INFO otherwise)
+ *   wrong-response-size {len: N} the gpu response is N bytes (clamped to the buffer)
+ *   garbage-response {field: F, value: V} one field of the gpu response says V: F is
+ *                                display.width | display.height | display.enabled (scanout 0
+ *                                of GET_DISPLAY_INFO) or edid.size (GET_EDID)
+ *   garbage-config {field: F, value: V} every device read of gpu config field F
+ *                                (num_scanouts | events_read) returns V, from after_us on
+ *                                (request selectors do not apply); F = generation: every read
+ *                                of ConfigGeneration returns a new value (V, V+1, …)
  * Selectors, composable: `queue` (default 0); `nth` (the nth request on that queue, from 1;
  * default 1; 0 = every request) or `from_nth` (the nth and every later one); `after_us` (only
  * requests the device takes at or after that virtual time). Several faults may apply to one
@@ -26,6 +45,7 @@
 #define DEVICE_FAULTS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct machine;
@@ -39,6 +59,16 @@ enum df_kind {
     DF_RESET,
     DF_USED_ELEMENT_WITHOUT_IDX,
     DF_USED_IDX_WITHOUT_ELEMENT,
+    DF_USED_ID_OUT_OF_RANGE,
+    DF_USED_ID_NOT_HEAD,
+    DF_USED_ID_TWICE,
+    DF_USED_IDX_JUMP,
+    DF_USED_LEN_TOO_LARGE,
+    DF_REWRITE_DESCRIPTORS,
+    DF_WRONG_RESPONSE_TYPE,
+    DF_WRONG_RESPONSE_SIZE,
+    DF_GARBAGE_CONFIG,
+    DF_GARBAGE_RESPONSE,
     DF_KIND_COUNT
 };
 
@@ -53,6 +83,12 @@ struct device_fault {
     uint32_t from_nth;   /* non-zero: this request and every later one (nth ignored) */
     uint64_t after_ns;   /* only requests taken at or after this virtual time */
     uint64_t delay_ns;   /* respond-late */
+    uint32_t by;         /* used-idx-jump */
+    bool has_value;      /* wrong-response-type / -size: value given */
+    uint32_t value;      /* wrong-response-type: type; -size: len; garbage-config: value */
+    uint32_t field;      /* garbage-config: config offset (0 events_read, 8 num_scanouts,
+                          * DF_FIELD_GENERATION the ConfigGeneration register);
+                          * garbage-response: enum df_response_field */
     uint32_t fired;
 };
 
@@ -79,6 +115,9 @@ struct device_faults {
     uint16_t used_idx_at_irq[DF_QUEUES];
     struct df_held held[DF_MAX_HELD];
     uint32_t n_held;
+    uint32_t generation_reads;          /* garbage-config generation: reads so far */
+    bool twice_pending[DF_QUEUES];      /* used-id-twice: the next answer names twice_head */
+    uint16_t twice_head[DF_QUEUES];
 };
 
 /* The fault names, by enum df_kind (scenario vocabulary). */
@@ -102,5 +141,25 @@ bool device_faults_on_irq(struct machine *m, uint32_t qi);
 void device_faults_flush(struct machine *m, uint32_t qi);
 /* Device reset: held answers are lost. */
 void device_faults_on_reset(struct machine *m);
+
+/* device_faults_hostile.c. A hostile fault of the current request on qi rewrites the answer:
+ * returns true when it wrote the used element itself (the caller writes nothing more). */
+bool device_faults_hostile_push(struct machine *m, uint32_t qi, uint32_t mask, uint32_t request,
+                                uint16_t head, uint32_t len);
+/* garbage-response fields. */
+enum df_response_field { DF_RESP_DISPLAY_WIDTH, DF_RESP_DISPLAY_HEIGHT, DF_RESP_DISPLAY_ENABLED,
+                         DF_RESP_EDID_SIZE };
+/* Before the gpu writes its response on qi: wrong-response-type / -size change *type and
+ * *len (bytes of the response to write), garbage-response one field of resp (a response of
+ * `cap` bytes: struct virtio_gpu_resp_display_info or _edid as *type says). */
+void device_faults_on_response(struct machine *m, uint32_t qi, uint32_t *type, size_t *len,
+                               void *resp, size_t cap);
+/* A device read of gpu config at `off` (or of ConfigGeneration, off = DF_FIELD_GENERATION):
+ * garbage-config replaces *value. */
+#define DF_FIELD_GENERATION 0xfcu
+void device_faults_on_config_read(struct machine *m, uint32_t off, uint32_t *value);
+/* The trace note shared with device_faults.c. */
+void device_fault_trace(struct machine *m, enum df_kind k, uint32_t qi, uint32_t request,
+                        uint64_t addr, uint64_t value);
 
 #endif /* DEVICE_FAULTS_H */

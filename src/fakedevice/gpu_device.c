@@ -577,6 +577,9 @@ void gpu_device_process_queue(struct machine *m, uint32_t qi)
             m->gpu.errors++;
             resp_len = sizeof(resp.hdr);
         }
+        device_faults_on_response(m, qi, &type, &resp_len, &resp, sizeof(resp)); /* hostile */
+        if (resp_len > sizeof(resp))
+            resp_len = sizeof(resp);
         resp.hdr.type = type;
         if (hdr.flags & VIRTIO_GPU_FLAG_FENCE) { /* §5.7.6.7: echo the fence */
             resp.hdr.flags = VIRTIO_GPU_FLAG_FENCE;
@@ -603,13 +606,14 @@ void gpu_device_process_queue(struct machine *m, uint32_t qi)
 
 uint32_t gpu_device_config_read(struct machine *m, uint32_t off)
 {
+    uint32_t v = 0;
     switch (off) {
-    case 0: return m->gpu.events_read;
-    case 4: return 0;
-    case 8: return m->gpu.n_scanouts; /* num_scanouts */
-    case 12: return 0;                /* num_capsets: 2D only */
-    default: return 0;
+    case 0: v = m->gpu.events_read; break;
+    case 8: v = m->gpu.n_scanouts; break; /* num_scanouts */
+    default: break;                       /* events_clear, num_capsets (2D only): 0 */
     }
+    device_faults_on_config_read(m, off, &v); /* garbage-config */
+    return v;
 }
 
 void gpu_device_config_write(struct machine *m, uint32_t off, uint32_t value, const char **note)

@@ -33,6 +33,7 @@ int machine_init(struct machine *m, const struct machine_config *cfg,
         m->arena[i].next = cfg->ram_base + arena_offset[i];
         m->arena[i].pin = cfg->place[i];
     }
+    m->mguard.canary = cfg->memory_canary;
     mmio_device_init(&m->dev, cfg->transport_version);
     m->dev.host_features = (m->dev.host_features | cfg->offer_add) & ~cfg->offer_remove;
     if (cfg->magic)
@@ -158,5 +159,6 @@ void *machine_dma_alloc(struct machine *m, uint64_t size, uint64_t align, unsign
     a->next = addr + size;
     memset(p, 0, size);
     *phys = addr;
+    memory_guard_on_alloc(m, addr, size); /* memory_guard.h: outside this stays untouched */
     return p;
 }

@@ -18,6 +18,7 @@
 #include "faults.h"
 #include "gpu_device.h"
 #include "guest_memory.h"
+#include "memory_guard.h"
 #include "mmio_checks.h"
 #include "mmio_device.h"
 #include "notify_checks.h"
@@ -68,6 +69,7 @@ struct machine_config {
     uint32_t device_id;           /* DeviceID */
     uint32_t config_change_after; /* change the config (display event) after this many config
                                      reads; 0 = never */
+    bool memory_canary;           /* canary bands after each DMA allocation (memory_guard.h) */
     size_t trace_limit;           /* events the trace keeps (0 = TRACE_DEFAULT_LIMIT) */
     /* Benchmarks only (bench/), never set by a scenario: the trace records nothing and the HAL
      * skips the checks it runs on each ring access (exposed chains, legacy layout, replayed
@@ -105,6 +107,7 @@ struct machine {
     struct status_check_state status_checks;
     struct mmio_check_state mmio_checks;
     struct config_check_state config_checks;
+    struct memory_guard mguard;   /* DMA allocations, canaries (memory_guard.h) */
 };
 
 int machine_init(struct machine *m, const struct machine_config *cfg,

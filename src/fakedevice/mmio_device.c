@@ -292,8 +292,11 @@ uint32_t mmio_device_read(struct machine *m, uint32_t off, const char **note)
         return q ? q->ready : 0;
     case VIRTIO_MMIO_INTERRUPT_STATUS: return d->isr;
     case VIRTIO_MMIO_STATUS: return d->status;
-    case VIRTIO_MMIO_CONFIG_GENERATION:
-        return d->config_generation;
+    case VIRTIO_MMIO_CONFIG_GENERATION: {
+        uint32_t v = d->config_generation;
+        device_faults_on_config_read(m, DF_FIELD_GENERATION, &v); /* garbage-config generation */
+        return v;
+    }
     default:
         break;
     }

@@ -13,6 +13,7 @@
 #include "sim_fixture.h"
 #include "util/json_writer.h"
 #include "util/sha256.h"
+#include "util/text_wrap.h"
 #include "util/yaml_tree.h"
 
 /* ---- sha256 ------------------------------------------------------------------------------- */
@@ -448,6 +449,33 @@ static void test_json_writer_top_level_array(void **state)
     free(buf);
 }
 
+/* Wrap into a memory stream and return what was printed (static buffer). */
+static const char *wrapped(const char *lead, const char *text, int width, int indent, bool space)
+{
+    static char buf[512];
+    memset(buf, 0, sizeof(buf));
+    FILE *f = fmemopen(buf, sizeof(buf) - 1, "w");
+    assert_non_null(f);
+    fputs(lead, f);
+    text_wrap(f, text, width, (int)strlen(lead), indent, space);
+    fclose(f);
+    return buf;
+}
+
+static void test_text_wrap(void **state)
+{
+    (void)state;
+    /* After a label, set off by a space; later lines indented; folded white space is one space. */
+    assert_string_equal(wrapped("cause:", "the device\n  never   answered at all", 20, 2, true),
+                        "cause: the device\n  never answered at\n  all\n");
+    /* A padded label takes no extra space; a one-letter first word keeps its space after it. */
+    assert_string_equal(wrapped("", "- a b", 20, 2, false), "- a b\n");
+    assert_string_equal(wrapped("name        ", "x", 20, 12, false), "name        x\n");
+    /* A word longer than the line is printed whole on its own line. */
+    assert_string_equal(wrapped("", "ab 0123456789abcdef", 10, 0, false), "ab\n0123456789abcdef\n");
+    assert_string_equal(wrapped("", "", 10, 0, false), "\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -462,6 +490,7 @@ int main(void)
         cmocka_unit_test(test_yaml_scalar_bool_null),
         cmocka_unit_test(test_json_writer_exact),
         cmocka_unit_test(test_json_writer_top_level_array),
+        cmocka_unit_test(test_text_wrap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

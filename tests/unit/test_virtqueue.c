@@ -428,20 +428,21 @@ static void test_vq_free_list_reuse(void **state)
             struct vq_buf b = {0x40210000 + 0x100ull * next_tok, 4 + next_tok};
             toks[k] = &tokens[next_tok++ % 64];
             uint16_t head = vq.free_head;
-            assert_int_equal(vq_add(&vq, &b, 1, NULL, 0, toks[k]), VIRTIO_OK);
+            /* device-writable, so the device may report up to b.len bytes (§2.6.8.1) */
+            assert_int_equal(vq_add(&vq, NULL, 0, &b, 1, toks[k]), VIRTIO_OK);
             heads[k] = head;
             struct gdesc d = read_desc(m, &vq, head);
             assert_int_equal(d.addr, b.phys);
             assert_int_equal(d.len, b.len);
-            assert_int_equal(d.flags, 0);
+            assert_int_equal(d.flags, VIRTQ_DESC_F_WRITE);
         }
         vq_kick_prepare(&vq);
         for (unsigned k = n; k-- > 0;)
-            device_use(m, &vq, heads[k], 1000u + k);
+            device_use(m, &vq, heads[k], 1u + k);
         for (unsigned k = n; k-- > 0;) {
             assert_int_equal(vq_get_used(&vq, &tok, &len), VIRTIO_OK);
             assert_ptr_equal(tok, toks[k]);
-            assert_int_equal(len, 1000u + k);
+            assert_int_equal(len, 1u + k);
         }
         assert_int_equal(vq.num_free, 4);
     }
@@ -463,7 +464,7 @@ static void assert_wrap(struct machine *m, uint16_t num, uint32_t cycles)
         /* poison the slot this request must land in, so a store elsewhere shows */
         uint64_t slot = vq.avail_phys + 4 + 2u * (expect_idx % num);
         assert_true(gm_write16(&m->mem, slot, 0xffff));
-        if (vq_add(&vq, &b, 1, NULL, 0, t) != VIRTIO_OK)
+        if (vq_add(&vq, NULL, 0, &b, 1, t) != VIRTIO_OK) /* writable: len up to b.len */
             fail_msg("vq_add failed at cycle %u", c);
         (void)vq_kick_prepare(&vq);
         expect_idx++;
@@ -473,11 +474,11 @@ static void assert_wrap(struct machine *m, uint16_t num, uint32_t cycles)
         uint16_t ring = rd16(m, vq.avail_phys + 4 + 2u * ((uint16_t)(expect_idx - 1) % num));
         if (ring != head)
             fail_msg("cycle %u: avail.ring entry %u, want %u", c, ring, head);
-        device_use(m, &vq, head, c);
+        device_use(m, &vq, head, b.len - c % 2);
         void *got = NULL;
         uint32_t len = 0;
         int rc = vq_get_used(&vq, &got, &len);
-        if (rc != VIRTIO_OK || got != t || len != c)
+        if (rc != VIRTIO_OK || got != t || len != b.len - c % 2)
             fail_msg("cycle %u: vq_get_used rc %d len %u", c, rc, len);
         if (vq.num_free != num)
             fail_msg("cycle %u: num_free %u", c, vq.num_free);
@@ -509,7 +510,8 @@ static void test_vq_bad_used_id_out_of_range(void **state)
     device_use(m, &vq, 4, 0); /* id == num */
     void *tok = (void *)&vq;
     uint32_t len = 1234;
-    assert_int_equal(vq_get_used(&vq, &tok, &len), VIRTIO_ERR_BAD_USED);
+    assert_int_equal(vq_get_used(&vq, &tok, &len), VIRTIO_ERR_USED_ID_RANGE);
+    assert_int_equal(vq.broken_status, VIRTIO_ERR_USED_ID_RANGE);
     assert_true(vq.broken);
     assert_ptr_equal(tok, &vq); /* outputs untouched on failure */
     assert_int_equal(len, 1234);
@@ -538,7 +540,7 @@ static void test_vq_bad_used_id_equal_num_next_to_busy_state(void **state)
     device_use(m, &a, 4, 0);
     void *tok = NULL;
     uint32_t len;
-    assert_int_equal(vq_get_used(&a, &tok, &len), VIRTIO_ERR_BAD_USED);
+    assert_int_equal(vq_get_used(&a, &tok, &len), VIRTIO_ERR_USED_ID_RANGE);
     assert_null(tok);
     assert_true(a.broken);
     assert_false(b.broken);
@@ -569,11 +571,11 @@ static void test_vq_bad_used_id_not_in_flight(void **state)
     assert_int_equal(vq_add(&vq, &o, 1, NULL, 0, &t1), VIRTIO_OK); /* desc 0 */
     assert_int_equal(vq_add(&vq, &o, 1, NULL, 0, &t2), VIRTIO_OK); /* desc 1 */
     vq_kick_prepare(&vq);
-    device_use(m, &vq, 0, 5);
+    device_use(m, &vq, 0, 0);
     assert_int_equal(vq_get_used(&vq, &tok, &len), VIRTIO_OK);
     assert_ptr_equal(tok, &t1);
-    device_use(m, &vq, 0, 5); /* again */
-    assert_int_equal(vq_get_used(&vq, &tok, &len), VIRTIO_ERR_BAD_USED);
+    device_use(m, &vq, 0, 0); /* again */
+    assert_int_equal(vq_get_used(&vq, &tok, &len), VIRTIO_ERR_USED_ID_TWICE);
     assert_true(vq.broken);
     vq_destroy(&vq);
 
@@ -581,7 +583,7 @@ static void test_vq_bad_used_id_not_in_flight(void **state)
     assert_int_equal(vq_create(&vq, 0, 4, VQ_LAYOUT_SEPARATE, 0), VIRTIO_OK);
     assert_int_equal(vq_add(&vq, &o, 1, NULL, 0, &t1), VIRTIO_OK);
     vq_kick_prepare(&vq);
-    device_use(m, &vq, 3, 5);
+    device_use(m, &vq, 3, 0);
     assert_int_equal(vq_get_used(&vq, &tok, &len), VIRTIO_ERR_BAD_USED);
     vq_destroy(&vq);
 }
@@ -599,7 +601,7 @@ static void test_vq_used_idx_beyond_in_flight(void **state)
     assert_true(gm_write16(&m->mem, vq.used_phys + 2, 2)); /* two used, one in flight */
     void *tok;
     uint32_t len;
-    assert_int_equal(vq_get_used(&vq, &tok, &len), VIRTIO_ERR_BAD_USED);
+    assert_int_equal(vq_get_used(&vq, &tok, &len), VIRTIO_ERR_USED_IDX_JUMP);
     assert_true(vq.broken);
     vq_destroy(&vq);
 }
