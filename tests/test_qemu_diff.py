@@ -6,6 +6,7 @@ these tests fail rather than skip, so a machine that cannot run them is noticed.
 import fcntl
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -256,3 +257,14 @@ def test_mmu_on_agrees_too(tools_present, tmp_path):
     for n, r in res.items():
         assert r["verdict"] == "agree" and r["mmu"] is True, (n, r)
     assert any("pixel-exact" in x for x in res["legacy-display"]["notes"])
+
+
+def test_readme_table_lists_every_scenario():
+    """The README's scenario × verdict table is generated (tools/qemu_diff.py --readme): it must
+    list exactly the scenarios on disk, so a new scenario without a regenerated table fails."""
+    text = (ROOT / "README.md").read_text()
+    begin = text.index("<!-- qemu-table:begin")
+    end = text.index("<!-- qemu-table:end -->")
+    listed = set(re.findall(r"^\| `(scenarios/[^`]+\.yaml)` \|", text[begin:end], re.M))
+    on_disk = {str(p.relative_to(ROOT)) for p in SCENARIOS}
+    assert listed == on_disk, (sorted(on_disk - listed), sorted(listed - on_disk))
