@@ -32,7 +32,8 @@ static const char usage[] =
     "                JSON are the same as with -j 1, in scenario order\n"
     "  -v            print violations and diagnosis for passing scenarios too\n"
     "rules    list the rule catalogue (spec/rules.yaml) with section and status\n"
-    "  --coverage    per area: observable driver MUST rules, how many checked, how many proven\n"
+    "  --coverage    per area: the observable driver MUST rules, how many are checked and\n"
+    "                proven by a firing scenario, how many argued not checked\n"
     EXPLAIN_USAGE
     "\n"
     "exit status: 0 all expectations held, 1 some did not, 2 usage or scenario error\n";
