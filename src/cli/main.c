@@ -30,7 +30,7 @@ static const char usage[] =
     "  --png DIR     write each scenario's display as DIR/NAME.png\n"
     "  -j N          run scenarios in N worker processes (default 1); the output and the\n"
     "                JSON are the same as with -j 1, in scenario order\n"
-    "  -v            print violations and diagnosis for passing scenarios too\n"
+    "  -v            print violations, diagnosis and dark displays for passing scenarios too\n"
     "rules    list the rule catalogue (spec/rules.yaml) with section and status\n"
     "  --coverage    per area: the observable driver MUST rules, how many are checked and\n"
     "                proven by a firing scenario, how many argued not checked\n"
