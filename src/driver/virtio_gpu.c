@@ -66,7 +66,10 @@ int vgpu_status_from_response(uint32_t type, uint32_t expect)
 
 int vgpu_init(struct vgpu *g, const struct vgpu_config *cfg)
 {
-    if (!g || !cfg || cfg->queue_size == 0)
+    /* Every gpu command is a chain of at least two buffers (request, response), and §2.6.5.3.1
+     * forbids a chain longer than the queue even inside an indirect table: a queue of one entry
+     * could never carry a command. Refuse it before touching the device. */
+    if (!g || !cfg || cfg->queue_size < 2)
         return VIRTIO_ERR_INVALID;
     vgpu_zero(g, sizeof(*g));
     g->timeout_ns = cfg->timeout_ns ? cfg->timeout_ns : 5000000000ull;

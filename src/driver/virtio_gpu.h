@@ -78,7 +78,7 @@ enum vgpu_wait {
 
 struct vgpu_config {
     uintptr_t mmio_base;
-    uint16_t queue_size;        /* control queue entries (≤ QueueNumMax) */
+    uint16_t queue_size;        /* control queue entries (2 … QueueNumMax) */
     enum vq_layout_kind layout; /* modern devices: SEPARATE or PACKED */
     uint32_t legacy_align;      /* legacy devices: QueueAlign (a power of two, usually 4096) */
     uint64_t timeout_ns;        /* per command and per register wait */

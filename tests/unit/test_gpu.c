@@ -44,6 +44,22 @@ static const uint8_t *shown(const struct machine *m, uint32_t x, uint32_t y)
     return s->fb + ((size_t)y * s->width + x) * 3;
 }
 
+/* A one-entry control queue can carry no two-buffer command: init refuses it without touching
+ * the device (no MMIO access at all). */
+static void test_queue_of_one_is_refused(void **state)
+{
+    struct machine *m = *state;
+    struct vgpu g;
+    size_t before = m->trace.len;
+    struct vgpu_config c = {.mmio_base = FX_MMIO_BASE, .queue_size = 1,
+                            .layout = VQ_LAYOUT_SEPARATE, .timeout_ns = 1000000ull};
+    assert_int_equal(vgpu_init(&g, &c), VIRTIO_ERR_INVALID);
+    assert_int_equal(m->trace.len, before);
+    c.queue_size = 2;
+    assert_int_equal(vgpu_init(&g, &c), VIRTIO_OK);
+    assert_int_equal(m->n_violations, 0);
+}
+
 /* The whole real driver, every feature on: no gpu (or any) rule fires. */
 static void test_real_driver_is_silent(void **state)
 {
@@ -308,6 +324,7 @@ int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
     const struct CMUnitTest tests[] = {
+        T(test_queue_of_one_is_refused),
         T(test_real_driver_is_silent),
         T(test_cursor_without_fence_fires),
         T(test_events_read_write_fires),
