@@ -77,13 +77,20 @@ static void test_strong(void **state)
     unsigned n = run(false, VGPU_WAIT_POLL) + run(false, VGPU_WAIT_INTERRUPT);
     if (VQ_OMIT_EXPECT[0])
         assert_true(n >= 1);
+    else
+        assert_int_equal(n, 0);
 }
 
+/* Weakly ordered, the analysis reads the same program order: the rule fires as in the strong
+ * runs (and the intact driver still breaks nothing), whatever the reordering then breaks. */
 static void test_weak(void **state)
 {
     (void)state;
-    (void)run(true, VGPU_WAIT_POLL);
-    (void)run(true, VGPU_WAIT_INTERRUPT);
+    unsigned n = run(true, VGPU_WAIT_POLL) + run(true, VGPU_WAIT_INTERRUPT);
+    if (VQ_OMIT_EXPECT[0])
+        assert_true(n >= 1);
+    else
+        assert_int_equal(n, 0);
 }
 
 int main(void)

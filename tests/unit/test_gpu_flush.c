@@ -48,7 +48,9 @@ static void expect_flush(struct rig *r, struct virtio_gpu_rect s, struct virtio_
         }
 }
 
-static void run_format(uint32_t format, int pr, int pg, int pb)
+/* Seven flushes of one format; returns how many display bytes differ from the rule (each
+ * difference is printed). */
+static uint32_t run_format(uint32_t format, int pr, int pg, int pb)
 {
     struct rig *r = calloc(1, sizeof(*r));
     assert_non_null(r);
@@ -75,6 +77,7 @@ static void run_format(uint32_t format, int pr, int pg, int pb)
         {9, 5, 1, 1},     /* one pixel */
         {8, 4, 64, 48},   /* exactly the visible part */
     };
+    uint32_t bad = 0;
     for (uint32_t k = 0; k < sizeof(flushes) / sizeof(flushes[0]); k++) {
         fill(r, k + 1);
         assert_int_equal(vgpu_transfer_to_host_2d(&r->g, 1, full, 0), VIRTIO_OK);
@@ -82,19 +85,38 @@ static void run_format(uint32_t format, int pr, int pg, int pb)
         expect_flush(r, s, flushes[k], pr, pg, pb);
         const uint8_t *got = r->m->gpu.scanouts[0].fb;
         for (uint32_t i = 0; i < sizeof(r->want); i++)
-            if (got[i] != r->want[i])
-                fail_msg("format %u, flush %u: display byte %u (pixel %u,%u) is %u, want %u", format,
-                         k, i, i / 3 % FX_DISPLAY_W, i / 3 / FX_DISPLAY_W, got[i], r->want[i]);
+            if (got[i] != r->want[i] && bad++ < 8)
+                print_error("format %u, flush %u: display byte %u (pixel %u,%u) is %u, want %u\n",
+                            format, k, i, i / 3 % FX_DISPLAY_W, i / 3 / FX_DISPLAY_W, got[i],
+                            r->want[i]);
     }
     assert_int_equal(r->m->gpu.scanouts[0].flushes, 7);
     fx_machine_free(r->m);
     free(r);
+    return bad;
 }
 
-static void test_flush_b8g8r8x8(void **state) { (void)state; run_format(VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM, 2, 1, 0); }
-static void test_flush_x8r8g8b8(void **state) { (void)state; run_format(VIRTIO_GPU_FORMAT_X8R8G8B8_UNORM, 1, 2, 3); }
-static void test_flush_r8g8b8a8(void **state) { (void)state; run_format(VIRTIO_GPU_FORMAT_R8G8B8A8_UNORM, 0, 1, 2); }
-static void test_flush_a8b8g8r8(void **state) { (void)state; run_format(VIRTIO_GPU_FORMAT_A8B8G8R8_UNORM, 3, 2, 1); }
+/* Byte positions of red, green and blue in one 4-byte pixel of each format (§5.7.6.8). */
+static void test_flush_b8g8r8x8(void **state)
+{
+    (void)state;
+    assert_int_equal(run_format(VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM, 2, 1, 0), 0);
+}
+static void test_flush_x8r8g8b8(void **state)
+{
+    (void)state;
+    assert_int_equal(run_format(VIRTIO_GPU_FORMAT_X8R8G8B8_UNORM, 1, 2, 3), 0);
+}
+static void test_flush_r8g8b8a8(void **state)
+{
+    (void)state;
+    assert_int_equal(run_format(VIRTIO_GPU_FORMAT_R8G8B8A8_UNORM, 0, 1, 2), 0);
+}
+static void test_flush_a8b8g8r8(void **state)
+{
+    (void)state;
+    assert_int_equal(run_format(VIRTIO_GPU_FORMAT_A8B8G8R8_UNORM, 3, 2, 1), 0);
+}
 
 int main(void)
 {

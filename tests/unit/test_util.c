@@ -117,6 +117,9 @@ static void test_sha256_padding_boundaries(void **state)
 static void test_sha256_portable_path(void **state)
 {
     sha256_force_portable(true);
+    char hex[65];
+    hash_hex("abc", 3, hex); /* FIPS 180-4 example: one block, on the portable rounds */
+    assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     test_sha256_fips_vectors(state);
     test_sha256_million_a(state);
     test_sha256_padding_boundaries(state);
