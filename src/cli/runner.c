@@ -122,6 +122,31 @@ static void put_pixel(struct fb *f, uint32_t x, uint32_t y, uint32_t rgb)
     memcpy(p, &v, 4);
 }
 
+/* Draw a test pattern row by row into `sink` (the kernel's framebuffer of a raw resource, or the
+ * driver's framebuffer API); -1 when the row buffer cannot be had. */
+static int draw_pattern(const char *pattern, uint32_t w, uint32_t h,
+                        void (*sink)(void *fb, uint32_t y, const uint32_t *rgb), void *fb)
+{
+    uint32_t *row = malloc((w ? w : 1) * sizeof(*row));
+    if (!row)
+        return -1;
+    for (uint32_t y = 0; y < h; y++) {
+        pattern_row(pattern, y, w, h, row);
+        sink(fb, y, row);
+    }
+    free(row);
+    return 0;
+}
+
+static void sink_resource(void *fb, uint32_t y, const uint32_t *rgb) { put_row(fb, y, rgb); }
+
+static void sink_gpu_fb(void *fb, uint32_t y, const uint32_t *rgb)
+{
+    struct gpu_fb *f = fb;
+    for (uint32_t x = 0; x < f->width; x++)
+        gpu_fb_put_pixel(f, x, y, rgb[x]);
+}
+
 /* Run one step through the driver; returns the driver status. */
 static int do_step(struct run_ctx *c, const struct scenario_step *st, struct step_result *sr)
 {
@@ -214,16 +239,10 @@ static int do_step(struct run_ctx *c, const struct scenario_step *st, struct ste
                      st->color);
             return VIRTIO_OK;
         }
-        uint32_t *row = malloc((f->width ? f->width : 1) * sizeof(*row));
-        if (!row) {
+        if (draw_pattern(st->pattern, f->width, f->height, sink_resource, f) != 0) {
             snprintf(sr->detail, sizeof(sr->detail), "out of memory");
             return VIRTIO_ERR_NOMEM;
         }
-        for (uint32_t y = 0; y < f->height; y++) {
-            pattern_row(st->pattern, y, f->width, f->height, row);
-            put_row(f, y, row);
-        }
-        free(row);
         snprintf(sr->detail, sizeof(sr->detail), "pattern '%s' into the %ux%u framebuffer",
                  st->pattern, f->width, f->height);
         return VIRTIO_OK;
@@ -297,17 +316,10 @@ static int do_step(struct run_ctx *c, const struct scenario_step *st, struct ste
     }
     case STEP_FB_DRAW: {
         struct gpu_fb *f = &c->fbs[st->scanout];
-        uint32_t *row = malloc((f->width ? f->width : 1) * sizeof(*row));
-        if (!row) {
+        if (draw_pattern(st->pattern, f->width, f->height, sink_gpu_fb, f) != 0) {
             snprintf(sr->detail, sizeof(sr->detail), "out of memory");
             return VIRTIO_ERR_NOMEM;
         }
-        for (uint32_t y = 0; y < f->height; y++) {
-            pattern_row(st->pattern, y, f->width, f->height, row);
-            for (uint32_t x = 0; x < f->width; x++)
-                gpu_fb_put_pixel(f, x, y, row[x]);
-        }
-        free(row);
         snprintf(sr->detail, sizeof(sr->detail), "pattern '%s' on scanout %u", st->pattern,
                  st->scanout);
         return f->mem ? VIRTIO_OK : VIRTIO_ERR_INVALID;

@@ -66,16 +66,7 @@ struct trace_event *trace_record_full(struct trace *t, uint64_t time, enum trace
     }
     if (!(d = reserve(t)))
         return NULL;
-    d->t = time;
-    d->addr = addr;
-    d->value = value;
-    d->count = 1;
-    d->kind = (uint16_t)kind;
-    d->size = size;
-    d->queue = 0;
-    d->aux = 0;
-    d->what = what;
-    d->note = NULL;
+    trace_fill(d, time, kind, addr, value, size, what);
     return d;
 }
 

@@ -67,6 +67,24 @@ struct trace_event *trace_record_full(struct trace *t, uint64_t time, enum trace
                                       uint64_t addr, uint64_t value, uint8_t size,
                                       const char *what);
 
+/* A new event from its fields (count 1, queue 0, aux 0, note NULL). Field by field, not a copy
+ * of a struct built on the stack: the copy's wide loads would wait for the narrow stores that
+ * built it (a store-forwarding stall on every event). */
+static inline void trace_fill(struct trace_event *d, uint64_t time, enum trace_kind kind,
+                              uint64_t addr, uint64_t value, uint8_t size, const char *what)
+{
+    d->t = time;
+    d->addr = addr;
+    d->value = value;
+    d->count = 1;
+    d->kind = (uint16_t)kind;
+    d->size = size;
+    d->queue = 0;
+    d->aux = 0;
+    d->what = what;
+    d->note = NULL;
+}
+
 /* The same as trace_add from the fields (count 1, queue 0, aux 0, note NULL): the hot path of
  * recording. Inline, and with nothing to call in the common case (room in the array), so an
  * event costs a compare or two and a few stores; the rest is trace_record_full. */
@@ -84,18 +102,7 @@ static inline struct trace_event *trace_record(struct trace *t, uint64_t time,
     }
     d++;
     t->len++;
-    /* Field by field, not a copy of a struct built on the stack: the copy's wide loads would
-     * wait for the narrow stores that built it (a store-forwarding stall on every event). */
-    d->t = time;
-    d->addr = addr;
-    d->value = value;
-    d->count = 1;
-    d->kind = (uint16_t)kind;
-    d->size = size;
-    d->queue = 0;
-    d->aux = 0;
-    d->what = what;
-    d->note = NULL;
+    trace_fill(d, time, kind, addr, value, size, what);
     return d;
 }
 const char *trace_kind_name(enum trace_kind k);

@@ -103,3 +103,11 @@ void fx_write_desc(struct machine *m, uint64_t desc_base, uint32_t i, uint64_t a
     memcpy(p + 12, &flags, 2);
     memcpy(p + 14, &next, 2);
 }
+
+void fx_offer(struct machine *m, uint64_t avail, uint32_t num, uint16_t head)
+{
+    uint16_t idx;
+    assert_true(gm_read16(&m->mem, avail + 2, &idx));
+    assert_true(gm_write16(&m->mem, avail + 4 + 2u * (idx % num), head));
+    assert_true(gm_write16(&m->mem, avail + 2, (uint16_t)(idx + 1)));
+}

@@ -39,5 +39,8 @@ uintptr_t fx_reg(const struct machine *m, uint32_t off);
 /* Write a whole descriptor into guest memory at desc_base + 16 * i. */
 void fx_write_desc(struct machine *m, uint64_t desc_base, uint32_t i, uint64_t addr, uint32_t len,
                    uint16_t flags, uint16_t next);
+/* A driver making `head` available on a split ring of `num` entries whose avail ring is at
+ * `avail`: the next slot, then avail.idx + 1 (what a correct driver publishes). */
+void fx_offer(struct machine *m, uint64_t avail, uint32_t num, uint16_t head);
 
 #endif /* SIM_FIXTURE_H */

@@ -43,13 +43,7 @@ static void make_live(struct machine *m)
 }
 
 /* Put `head` in the next available slot and publish it. */
-static void offer(struct machine *m, uint16_t head)
-{
-    uint16_t idx;
-    assert_true(gm_read16(&m->mem, AVAIL + 2, &idx));
-    assert_true(gm_write16(&m->mem, AVAIL + 4 + 2u * (idx % N), head));
-    assert_true(gm_write16(&m->mem, AVAIL + 2, (uint16_t)(idx + 1)));
-}
+static void offer(struct machine *m, uint16_t head) { fx_offer(m, AVAIL, N, head); }
 
 /* A correct request: 24 readable bytes, 408 writable bytes, from descriptor `head`. */
 static void good_chain(struct machine *m, uint16_t head, uint16_t second)
