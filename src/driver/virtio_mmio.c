@@ -175,11 +175,6 @@ uint32_t vmmio_ack_interrupt(struct vmmio *d)
     return isr;
 }
 
-uint32_t vmmio_read_status(struct vmmio *d)
-{
-    return rd(d, VIRTIO_MMIO_STATUS);
-}
-
 int vmmio_check_alive(struct vmmio *d)
 {
     if (!d)

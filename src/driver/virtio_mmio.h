@@ -50,8 +50,6 @@ void vmmio_notify(struct vmmio *d, uint16_t queue);
 /* §4.2.3.4: read InterruptStatus and acknowledge the bits this driver handles; returns the bits. */
 uint32_t vmmio_ack_interrupt(struct vmmio *d);
 
-/* Current device status (for DEVICE_NEEDS_RESET checks). */
-uint32_t vmmio_read_status(struct vmmio *d);
 /* One read of Status, judged: VIRTIO_ERR_NEEDS_RESET (§2.1.2, version 2), VIRTIO_ERR_DEVICE_RESET
  * when the driver had set DRIVER_OK and Status no longer shows it (the device reset itself),
  * else VIRTIO_OK. */
