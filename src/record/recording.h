@@ -1,0 +1,86 @@
+/* recording.h — the file `vqsim record` writes and `vqsim check` reads: what a guest did to its
+ * virtio devices, in program order, with values.
+ *
+ * Written by the QEMU TCG plugin (src/record/plugin/) while an unmodified guest runs, and by the
+ * simulator itself (so a simulated run and its recording can be compared). Plain C, no
+ * dependencies: the plugin includes it too.
+ *
+ * Layout, little-endian, every part 8-byte aligned:
+ *   struct vqrec_header                       once, at offset 0
+ *   { struct vqrec_event; payload[len]; pad to 8 }   repeated until VQREC_END or end of file
+ *
+ * A reader must refuse a file whose magic or major version differs, skip events of a kind it
+ * does not know (their `len` says how far), and treat a file cut short (QEMU killed) as ending
+ * after the last whole event.
+ */
+#ifndef VQSIM_RECORDING_H
+#define VQSIM_RECORDING_H
+
+#include <stdint.h>
+
+#define VQREC_MAGIC "VQSIMREC"   /* 8 bytes, no terminator in the file */
+#define VQREC_VERSION_MAJOR 1u
+#define VQREC_VERSION_MINOR 0u
+
+struct vqrec_header {
+    char magic[8];
+    uint16_t major, minor;
+    uint32_t header_size;        /* sizeof(struct vqrec_header); events start here */
+    uint64_t ram_base, ram_size; /* guest RAM (guest-physical) */
+    uint32_t n_cpus;
+    uint32_t flags;              /* VQREC_HF_* */
+    char source[32];             /* "qemu-7.2-tcg-plugin", "vqsim-sim"… NUL-padded */
+};
+_Static_assert(sizeof(struct vqrec_header) == 72, "vqrec_header layout");
+
+#define VQREC_HF_MMU_SEEN 1u     /* some recorded access had virtual != physical address */
+
+enum vqrec_kind {
+    VQREC_MMIO_READ = 1,   /* addr: guest-physical register address; value: what the CPU got */
+    VQREC_MMIO_WRITE = 2,  /* addr; value: what the CPU stored */
+    VQREC_LOAD = 3,        /* a CPU load from ring memory; value: what it read; flags: ACQUIRE */
+    VQREC_STORE = 4,       /* a CPU store to ring memory; value: what it stored; flags: RELEASE */
+    VQREC_BARRIER = 5,     /* a barrier instruction executed; value: enum vqrec_barrier;
+                              addr: the raw instruction word (aarch64: dmb/dsb with its option) */
+    VQREC_MEMORY = 6,      /* contents of guest RAM at addr, len bytes of payload: buffers the
+                              device is about to read (written at a queue notify) */
+    VQREC_WINDOW = 7,      /* a virtio-mmio window the guest probed: addr base, value size */
+    VQREC_DEVICE = 8,      /* a device-side event (QEMU trace): value: enum vqrec_device,
+                              addr: queue; payload: the trace line, NUL-terminated */
+    VQREC_END = 9,         /* the run ended: value: QEMU's exit status; flags: END_* */
+    VQREC_NOTE = 10,       /* free text (the command line…), NUL-terminated payload */
+};
+
+/* flags of LOAD / STORE / END */
+#define VQREC_F_ACQUIRE 1u /* load-acquire (aarch64 ldar/ldapr): later accesses stay after it */
+#define VQREC_F_RELEASE 2u /* store-release (aarch64 stlr): earlier accesses stay before it */
+#define VQREC_F_VIRT    4u /* the CPU used a virtual address different from addr (MMU on) */
+#define VQREC_END_KILLED 1u   /* `vqsim record` stopped QEMU (its time bound ran out) */
+#define VQREC_END_TRUNCATED 2u
+
+/* What a barrier orders, mapped from the instruction (aarch64: dmb/dsb ld → RMB, st → WMB,
+ * anything else → MB; isb is not recorded). */
+enum vqrec_barrier { VQREC_MB = 0, VQREC_RMB = 1, VQREC_WMB = 2 };
+
+enum vqrec_device {
+    VQREC_DEV_NOTIFY = 1,  /* the device saw a queue notify */
+    VQREC_DEV_POP = 2,     /* the device took a chain */
+    VQREC_DEV_FILL = 3,    /* the device wrote a used element */
+    VQREC_DEV_FLUSH = 4,   /* the device published used.idx */
+    VQREC_DEV_IRQ = 5,     /* the device raised its interrupt */
+    VQREC_DEV_OTHER = 15,
+};
+
+struct vqrec_event {
+    uint8_t kind;          /* enum vqrec_kind */
+    uint8_t size;          /* access width in bytes (1, 2, 4, 8), 0 for non-accesses */
+    uint8_t flags;         /* VQREC_F_* */
+    uint8_t cpu;           /* vCPU index; program order holds per vCPU only */
+    uint32_t len;          /* payload bytes after this event (before padding to 8) */
+    uint64_t addr;
+    uint64_t value;
+    uint64_t pc;           /* guest pc of the instruction, 0 when none */
+};
+_Static_assert(sizeof(struct vqrec_event) == 32, "vqrec_event layout");
+
+#endif /* VQSIM_RECORDING_H */
