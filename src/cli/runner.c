@@ -716,7 +716,8 @@ static void judge(const struct scenario *sc, const struct run_options *o, struct
     judge_hostile(sc, r);
 }
 
-int run_scenario(const struct scenario *sc, const struct run_options *o, struct run_result *r)
+/* The scenario's machine, made current; -1 when it cannot be built (the failure is in r). */
+static int build_machine(const struct scenario *sc, struct run_result *r)
 {
     memset(r, 0, sizeof(*r));
     r->outcome = "driver-error";
@@ -748,7 +749,44 @@ int run_scenario(const struct scenario *sc, const struct run_options *o, struct 
     memcpy(r->m.dfaults.f, sc->dfaults.f, sizeof(sc->dfaults.f));
     r->m.dfaults.n = sc->dfaults.n;
     machine_set_current(&r->m);
+    return 0;
+}
 
+/* After the driver: let due device work land, run the end-of-run checks, name the outcome,
+ * look at the displays, judge. */
+static void conclude(const struct scenario *sc, const struct run_options *o, struct run_result *r,
+                     bool judge_expect)
+{
+    /* Let the device finish whatever is still due (a late answer still lands in the trace). */
+    machine_advance(&r->m, r->m.now + sc->latency_ns);
+    access_checks_finish(&r->m);
+    memory_guard_check(&r->m, &r->memory);
+    machine_set_current(NULL);
+
+    /* The outcome: the strongest symptom the driver saw, else violations, else ok. */
+    r->outcome = "ok";
+    if (r->m.n_violations)
+        r->outcome = "violation";
+    for (uint32_t i = 0; i < r->n_steps; i++) {
+        if (r->steps[i].status == ST_TIMEOUT) {
+            r->outcome = "timeout";
+            break;
+        }
+        if (r->steps[i].status == ST_DEVICE_ERROR)
+            r->outcome = "device-error";
+        else if (r->steps[i].status == ST_DRIVER_ERROR)
+            r->outcome = "driver-error";
+    }
+    display_results(r, o, sc);
+    if (judge_expect)
+        judge(sc, o, r);
+    r->passed = r->n_failures == 0;
+}
+
+int run_scenario(const struct scenario *sc, const struct run_options *o, struct run_result *r)
+{
+    if (build_machine(sc, r) != 0)
+        return -1;
     struct run_ctx c = {.s = sc, .r = r, .mode_w = 1024, .mode_h = 768};
     struct vgpu_config gc = {.mmio_base = (uintptr_t)sc->mmio_base, .queue_size = sc->queue_size,
                              .layout = sc->layout, .legacy_align = sc->queue_align,
@@ -807,29 +845,34 @@ int run_scenario(const struct scenario *sc, const struct run_options *o, struct 
         stop = sr->status != ST_OK &&
                !(st->has_expect_status && sr->driver_status == st->expect_status);
     }
-    /* Let the device finish whatever is still due (a late answer still lands in the trace). */
-    machine_advance(&r->m, r->m.now + sc->latency_ns);
-    access_checks_finish(&r->m);
-    memory_guard_check(&r->m, &r->memory);
-    machine_set_current(NULL);
+    conclude(sc, o, r, true);
+    return 0;
+}
 
-    /* The outcome: the strongest symptom the driver saw, else violations, else ok. */
-    r->outcome = "ok";
-    if (r->m.n_violations)
-        r->outcome = "violation";
-    for (uint32_t i = 0; i < r->n_steps; i++) {
-        if (r->steps[i].status == ST_TIMEOUT) {
-            r->outcome = "timeout";
-            break;
-        }
-        if (r->steps[i].status == ST_DEVICE_ERROR)
-            r->outcome = "device-error";
-        else if (r->steps[i].status == ST_DRIVER_ERROR)
-            r->outcome = "driver-error";
+int run_scenario_external(const struct scenario *sc, const struct run_options *o,
+                          struct run_result *r, const struct run_external *x)
+{
+    if (build_machine(sc, r) != 0)
+        return -1;
+    r->external = true;
+    struct step_result *sr = &r->steps[r->n_steps++];
+    sr->name = x->step_name;
+    sr->t = r->m.now;
+    machine_trace(&r->m, TR_STEP, 0, 0, 0, x->step_name);
+    uint32_t queue = VIRTIO_GPU_QUEUE_CONTROL;
+    sr->status = x->run(x->ctx, r, sr, &queue);
+    sr->t_end = r->m.now;
+    for (uint32_t q = 0; x->queue_view && q < RUN_MAX_QUEUES; q++)
+        if (!x->queue_view(x->ctx, q, &r->queue_view[q]))
+            memset(&r->queue_view[q], 0, sizeof(r->queue_view[q]));
+    if ((sr->status == ST_TIMEOUT || sr->status == ST_DEVICE_ERROR) && queue < RUN_MAX_QUEUES) {
+        struct diag_request rq = {.kind = sr->status == ST_TIMEOUT ? DIAG_TIMEOUT : DIAG_BAD_RESPONSE,
+                                  .queue = queue, .since = sr->t, .driver = r->queue_view[queue]};
+        diagnose(&r->m, &rq, &r->diag);
+        bc_explain(&r->m, &r->diag);
+        r->has_diag = r->diag.n_causes > 0;
     }
-    display_results(r, o, sc);
-    judge(sc, o, r);
-    r->passed = r->n_failures == 0;
+    conclude(sc, o, r, x->judge);
     return 0;
 }
 

@@ -26,12 +26,17 @@ struct step_result {
 };
 
 #define RUN_MAX_FAILURES 16
+#define RUN_MAX_QUEUES MMIO_NUM_QUEUES
 
 struct run_result {
     struct machine m;
     bool machine_ok;
     struct vgpu gpu;        /* the driver's state (the harness is its kernel) */
     bool driver_up;
+    /* An external driver ran instead of the built-in one (run_scenario_external): `gpu` is
+     * unused; queue_view says where that driver put each queue (known = false: not told). */
+    bool external;
+    struct diag_driver_view queue_view[RUN_MAX_QUEUES];
     struct step_result steps[SCENARIO_MAX_STEPS + 1];
     uint32_t n_steps;
     const char *outcome;
@@ -60,6 +65,29 @@ struct run_options {
 /* Run the scenario; r must be released with run_result_free. Returns 0, or -1 when the machine
  * itself could not be built (out of memory: the failure is in r->failures). */
 int run_scenario(const struct scenario *s, const struct run_options *o, struct run_result *r);
+
+/* A driver other than the built-in one: a foreign driver (vqsim as a library), a recorded guest
+ * being replayed (vqsim check). It runs once, with the scenario's machine current, and reaches
+ * the machine only through virtio_hal.h, as the built-in driver does. Its run is one step. */
+struct run_external {
+    const char *step_name;  /* the step's name in the results ("driver", "recording"…) */
+    /* Run the driver. Set sr->driver_status and (optionally) sr->detail; return the step's
+     * status. For ST_TIMEOUT / ST_DEVICE_ERROR set *queue to the queue whose request got no
+     * (usable) answer (default: the control queue): the diagnosis looks at it. */
+    enum step_status (*run)(void *ctx, struct run_result *r, struct step_result *sr,
+                            uint32_t *queue);
+    /* Optional: where the driver put queue q, for the diagnosis and the results' queues;
+     * return false when it does not know (or did not set that queue up). */
+    bool (*queue_view)(void *ctx, uint32_t q, struct diag_driver_view *v);
+    void *ctx;
+    bool judge;             /* judge the scenario's expect: as for the built-in driver */
+};
+
+/* Run the scenario's machine (device, device faults, replayed bus bugs, profile) against an
+ * external driver instead of the scenario's steps; the result has the same shape as
+ * run_scenario's (one step). Returns as run_scenario. */
+int run_scenario_external(const struct scenario *s, const struct run_options *o,
+                          struct run_result *r, const struct run_external *x);
 void run_result_free(struct run_result *r);
 const char *step_status_name(enum step_status s);
 

@@ -192,20 +192,24 @@ static void json_queues(struct jw *w, const struct run_result *r)
 {
     jw_key(w, "queues");
     jw_arr_begin(w);
-    const struct virtq *queues[] = {&r->gpu.ctrl, &r->gpu.cursorq};
-    for (size_t i = 0; i < sizeof(queues) / sizeof(queues[0]); i++) {
-        const struct virtq *vq = queues[i];
-        if (!vq->state)
-            continue; /* the driver did not set this queue up */
-        const struct dev_queue *q = &r->m.dev.q[vq->index];
+    for (uint32_t i = 0; i < RUN_MAX_QUEUES; i++) {
+        /* Where the driver put the queue: the built-in driver's own state, or what an external
+         * driver told (run_scenario_external); a queue it did not set up is left out. */
+        const struct virtq *vq = i == 0 ? &r->gpu.ctrl : &r->gpu.cursorq;
+        struct diag_driver_view v = r->external ? r->queue_view[i]
+            : (struct diag_driver_view){vq->state != 0, vq->desc_phys, vq->avail_phys,
+                                        vq->used_phys, vq->num, false};
+        if (!v.known)
+            continue;
+        const struct dev_queue *q = &r->m.dev.q[i];
         jw_obj_begin(w);
-        jw_ku64(w, "index", vq->index);
-        jw_ku64(w, "size", vq->num);
+        jw_ku64(w, "index", i);
+        jw_ku64(w, "size", v.num);
         jw_key(w, "driver");
         jw_obj_begin(w);
-        jw_khex(w, "desc", vq->desc_phys);
-        jw_khex(w, "avail", vq->avail_phys);
-        jw_khex(w, "used", vq->used_phys);
+        jw_khex(w, "desc", v.desc);
+        jw_khex(w, "avail", v.avail);
+        jw_khex(w, "used", v.used);
         jw_obj_end(w);
         jw_key(w, "device");
         jw_obj_begin(w);
