@@ -99,8 +99,10 @@ static char log_buf[1 << 16];
 static size_t log_len;
 static struct window win[MAX_WINDOWS];
 static unsigned n_win;
+/* The ring ranges, read on every RAM access without the lock (a seqlock: odd while rebuilt). */
 static struct range ranges[MAX_RANGES];
 static unsigned n_ranges;
+static unsigned range_seq;
 static struct mmio_line pending[PENDING];
 static unsigned n_pending;
 struct vq_entry {
@@ -160,15 +162,20 @@ static uint32_t queue_num(const struct queue *q)
 
 static void add_range(uint64_t lo, uint64_t size)
 {
-    if (lo && size && n_ranges < MAX_RANGES)
-        ranges[n_ranges++] = (struct range){lo, lo + size};
+    if (!lo || !size || n_ranges >= MAX_RANGES)
+        return;
+    __atomic_store_n(&ranges[n_ranges].lo, lo, __ATOMIC_RELAXED);
+    __atomic_store_n(&ranges[n_ranges].hi, lo + size, __ATOMIC_RELAXED);
+    __atomic_store_n(&n_ranges, n_ranges + 1, __ATOMIC_RELAXED);
 }
 
 /* Every ring of every queue whose addresses are known, as either version places it: a driver
  * that writes version 2 registers to a version 1 device still has its rings recorded. */
 static void rebuild_ranges(void)
 {
-    n_ranges = 0;
+    __atomic_store_n(&range_seq, range_seq + 1, __ATOMIC_RELAXED);
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    __atomic_store_n(&n_ranges, 0, __ATOMIC_RELAXED);
     for (unsigned w = 0; w < n_win; w++)
         for (unsigned i = 0; i < MAX_QUEUES; i++) {
             const struct queue *q = &win[w].q[i];
@@ -187,14 +194,26 @@ static void rebuild_ranges(void)
                 add_range(d, (a > b ? a : b) + rl_used_bytes(num) - d);
             }
         }
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    __atomic_store_n(&range_seq, range_seq + 1, __ATOMIC_RELAXED);
 }
 
+/* Lock-free: every RAM access of the guest asks this; rebuilds are rare (queue setup). */
 static int in_ranges(uint64_t pa, unsigned size)
 {
-    for (unsigned i = 0; i < n_ranges; i++)
-        if (pa < ranges[i].hi && pa + size > ranges[i].lo)
-            return 1;
-    return 0;
+    for (;;) {
+        unsigned seq = __atomic_load_n(&range_seq, __ATOMIC_ACQUIRE);
+        if (seq & 1)
+            continue;
+        int hit = 0;
+        unsigned n = __atomic_load_n(&n_ranges, __ATOMIC_RELAXED);
+        for (unsigned i = 0; i < n && i < MAX_RANGES && !hit; i++)
+            hit = pa < __atomic_load_n(&ranges[i].hi, __ATOMIC_RELAXED) &&
+                  pa + size > __atomic_load_n(&ranges[i].lo, __ATOMIC_RELAXED);
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        if (__atomic_load_n(&range_seq, __ATOMIC_RELAXED) == seq)
+            return hit;
+    }
 }
 
 /* Where the device reads queue q: its version's registers (version 1: QueuePFN). */
@@ -456,6 +475,54 @@ static int take_mmio(unsigned cpu, int write, uint64_t pa, uint64_t *value, int 
     return 0;
 }
 
+/* ---- physical addresses of RAM accesses -------------------------------------------------- */
+
+/* qemu_plugin_hwaddr_phys_addr looks the RAM block up on every call (~30 ns, most of what
+ * recording costs a memory-heavy guest). QEMU 7.2's handle holds the host address of the
+ * access (include/qemu/plugin-memory.h: is_io, is_store, then a union whose RAM member is the
+ * host pointer), and guest RAM is one host mapping, so pa = ram_base + (host - host_base).
+ * That layout is QEMU's, not the API's: the shortcut is taken only after it agreed with
+ * qemu_plugin_hwaddr_phys_addr on the first FAST_CHECKS RAM accesses, and is never taken again
+ * after one disagreement. */
+struct qemu72_hwaddr_layout {
+    bool is_io, is_store;
+    union {
+        struct {
+            void *section;
+            uint64_t offset;
+        } io;
+        struct {
+            void *hostaddr;
+        } ram;
+    } v;
+};
+#define FAST_CHECKS 4096u
+static uintptr_t host_base;    /* host address of guest-physical ram_base */
+static int fast_state;         /* 0 checking, 1 on, -1 off */
+static unsigned fast_checked;
+
+static uint64_t ram_phys(struct qemu_plugin_hwaddr *hw)
+{
+    uintptr_t host = (uintptr_t)((const struct qemu72_hwaddr_layout *)hw)->v.ram.hostaddr;
+    int state = __atomic_load_n(&fast_state, __ATOMIC_RELAXED);
+    uintptr_t base = __atomic_load_n(&host_base, __ATOMIC_RELAXED);
+    if (state == 1 && host - base < ram_size)
+        return ram_base + (host - base);
+    uint64_t pa = qemu_plugin_hwaddr_phys_addr(hw);
+    if (state != 0 || pa - ram_base >= ram_size || !ram_size)
+        return pa;
+    if (!base) {
+        __atomic_store_n(&host_base, host - (uintptr_t)(pa - ram_base), __ATOMIC_RELAXED);
+    } else if (host - base != pa - ram_base) {
+        __atomic_store_n(&fast_state, -1, __ATOMIC_RELAXED);
+    } else if (__atomic_add_fetch(&fast_checked, 1, __ATOMIC_RELAXED) >= FAST_CHECKS) {
+        int expect = 0;
+        __atomic_compare_exchange_n(&fast_state, &expect, 1, false, __ATOMIC_RELAXED,
+                                    __ATOMIC_RELAXED);
+    }
+    return pa;
+}
+
 /* ---- callbacks --------------------------------------------------------------------------- */
 
 static void on_mem(unsigned int cpu, qemu_plugin_meminfo_t info, uint64_t va, void *udata)
@@ -467,8 +534,9 @@ static void on_mem(unsigned int cpu, qemu_plugin_meminfo_t info, uint64_t va, vo
     unsigned size = 1u << qemu_plugin_mem_size_shift(info);
     uint64_t pc = (uint64_t)(uintptr_t)udata & ~(uint64_t)3;
     uint8_t flags = (uint8_t)((uintptr_t)udata & 3);
-    uint64_t pa = qemu_plugin_hwaddr_phys_addr(hw);
-    if (qemu_plugin_hwaddr_is_io(hw)) {
+    int io = qemu_plugin_hwaddr_is_io(hw);
+    uint64_t pa = io ? qemu_plugin_hwaddr_phys_addr(hw) : ram_phys(hw);
+    if (io) {
         pthread_mutex_lock(&lock);
         drain_log();
         uint64_t value = 0;
@@ -495,8 +563,10 @@ static void on_mem(unsigned int cpu, qemu_plugin_meminfo_t info, uint64_t va, vo
         pthread_mutex_unlock(&lock);
         return;
     }
+    if (!in_ranges(pa, size))
+        return;
     pthread_mutex_lock(&lock);
-    if (n_ranges && in_ranges(pa, size)) {
+    if (in_ranges(pa, size)) { /* still (a reset may have come between) */
         if (!store)
             drain_log(); /* device events that happened while the guest polls */
         if (va != pa) {
