@@ -162,7 +162,7 @@ static void free_plan(struct plan *p)
 
 /* The user's QEMU command line plus what recording needs; -1 with a message when refused. */
 static int make_plan(char **q, int qn, const char *plugin, const char *out, const char *log,
-                     const char *ram_file, struct plan *p)
+                     int punch, const char *ram_file, struct plan *p)
 {
     int machine = -1, debug = -1;
     p->ram_size = QEMU_DEFAULT_RAM;
@@ -218,8 +218,9 @@ static int make_plan(char **q, int qn, const char *plugin, const char *out, cons
                  trace_events) >= 0 && ok;
     ok = asprintf(&obj, "memory-backend-file,id=vqrec-ram,size=%" PRIu64 ",mem-path=%s,share=on",
                  p->ram_size, ram_file) >= 0 && ok;
-    ok = asprintf(&plug, "%s,out=%s,log=%s,shm=%s,rambase=0x%llx,ramsize=0x%" PRIx64, plugin, out,
-                 log, ram_file, VIRT_RAM_BASE, p->ram_size) >= 0 && ok;
+    ok = asprintf(&plug, "%s,out=%s,log=%s,punch=%s,shm=%s,rambase=0x%llx,ramsize=0x%" PRIx64,
+                  plugin, out, log, punch ? "on" : "off", ram_file, VIRT_RAM_BASE,
+                  p->ram_size) >= 0 && ok;
     p->alloc[0] = ok ? m : NULL; /* asprintf leaves the pointer undefined on failure */
     p->alloc[1] = ok ? d : NULL;
     p->alloc[2] = ok ? obj : NULL;
@@ -303,7 +304,8 @@ int cmd_record(int argc, char **argv)
 
     struct plan p = {0};
     int rc = 2;
-    if (make_plan(q, qn, plugin, out_abs, log_file, ram_file, &p))
+    /* The plugin frees the log as it reads it, unless --log wants it whole. */
+    if (make_plan(q, qn, plugin, out_abs, log_file, keep_log == NULL, ram_file, &p))
         goto cleanup;
     /* The RAM file exists at its full size before QEMU starts, so the plugin can map it. */
     int fd = open(ram_file, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);

@@ -21,8 +21,8 @@
  *   - at each QueueNotify write, the device-readable buffers of the chains made available since
  *     the previous notify of that queue (capped at VQREC_DUMP_CAP bytes each);
  *   - device-side trace events.
- * Arguments: out=FILE (the recording), log=FILE (QEMU's -D), shm=FILE (guest RAM),
- * rambase=ADDR, ramsize=BYTES. No glib: libc and pthreads only.
+ * Arguments: out=FILE (the recording), log=FILE (QEMU's -D), punch=on (free the log's read part
+ * as it goes), shm=FILE (guest RAM), rambase=ADDR, ramsize=BYTES. No glib: libc and pthreads.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -95,6 +95,8 @@ static const uint8_t *ram;  /* the shared RAM file, read-only */
 static uint64_t ram_base, ram_size;
 static char *log_path;
 static int log_fd = -1;
+static int log_punch;      /* free what was read (a hole in the tmpfs file): long runs */
+static uint64_t log_read, log_punched;
 static char log_buf[1 << 16];
 static size_t log_len;
 static struct window win[MAX_WINDOWS];
@@ -432,14 +434,25 @@ static void drain_log(void)
     if (log_fd < 0) {
         if (!log_path)
             return;
-        log_fd = open(log_path, O_RDONLY | O_CLOEXEC);
+        log_fd = open(log_path, (log_punch ? O_RDWR : O_RDONLY) | O_CLOEXEC);
         if (log_fd < 0)
             return;
+    }
+    /* QEMU writes at its own file offset: a hole punched behind it keeps the file's size and
+     * QEMU's offset, and gives the memory back. */
+    uint64_t done = (log_read - log_len) & ~(uint64_t)0xfffff;
+    if (log_punch && done > log_punched) {
+        if (fallocate(log_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)log_punched,
+                      (off_t)(done - log_punched)) == 0)
+            log_punched = done;
+        else
+            log_punch = 0;
     }
     for (;;) {
         ssize_t r = read(log_fd, log_buf + log_len, sizeof(log_buf) - 1 - log_len);
         if (r <= 0)
             return;
+        log_read += (uint64_t)r;
         log_len += (size_t)r;
         log_buf[log_len] = 0;
         char *s = log_buf, *nl;
@@ -696,6 +709,8 @@ VQREC_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info
             out_path = v;
         else if ((v = arg(argv[i], "log")))
             log_path = strdup(v);
+        else if ((v = arg(argv[i], "punch")))
+            log_punch = !strcmp(v, "on");
         else if ((v = arg(argv[i], "shm")))
             shm = v;
         else if ((v = arg(argv[i], "rambase")))
