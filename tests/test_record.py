@@ -5,6 +5,7 @@ the store → barrier → store → notify order, buffer dumps at the notify, de
 
 Needs qemu-system-aarch64, clang and ld.lld (tools/setup-deps.sh installs them): skipped, with
 the reason, only where one is missing. Each QEMU run takes well under a second."""
+import json
 import os
 import shutil
 import struct
@@ -45,14 +46,15 @@ def guest(tmp_path_factory):
     return str(out / "vqguest.elf")
 
 
-def record(guest, tmp, scenario, *table_opts, timeout="30", poweroff=True, transport=None):
+def record(guest, tmp, scenario, *table_opts, timeout="30", poweroff=True, transport=None,
+           offered=()):
     """Record the port running SCENARIO; returns (vqsim record's process, header, events)."""
     table = tmp / "steps.bin"
     opts = list(table_opts) + (["--poweroff"] if poweroff else [])
     subprocess.run([str(build() / "vqsim-steptable"), str(ROOT / scenario), str(table), *opts],
                    check=True)
     cmd = qemu_diff.qemu_command(guest, str(table), transport or (
-        "legacy" if "legacy" in scenario else "modern"), 640, 480)
+        "legacy" if "legacy" in scenario else "modern"), 640, 480, offered)
     rec = tmp / "out.rec"
     p = subprocess.run([str(vqsim_path()), "record", "-o", str(rec), "--timeout", timeout, "--",
                         *cmd], capture_output=True, text=True, timeout=60)
