@@ -339,3 +339,25 @@ def test_replayed_bugs_show_in_the_recording(guest, tmp_path):
     assert not [e for e in ev if e["kind"] == "DEVICE" and e["value"] == vqrec_kind("pop")]
     # …while its own ring stores are still recorded (the rings it set up in the registers).
     assert any(e["kind"] == "STORE" and e["addr"] == 0x40100102 and e["value"] == 1 for e in ev)
+
+
+def test_sigint_to_vqsim_record_still_finishes_the_recording(guest, tmp_path):
+    import signal
+    import time
+    table = tmp_path / "steps.bin"
+    subprocess.run([str(build() / "vqsim-steptable"), str(ROOT / "scenarios/modern-display.yaml"),
+                    str(table)], check=True)  # no --poweroff: the guest idles at the end
+    cmd = qemu_diff.qemu_command(guest, str(table), "modern", 640, 480)
+    rec = tmp_path / "out.rec"
+    p = subprocess.Popen([str(vqsim_path()), "record", "-o", str(rec), "--", *cmd],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out = ""
+    deadline = time.monotonic() + 30
+    while "VQ END" not in out and time.monotonic() < deadline:
+        out += p.stdout.readline()
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=30)
+    assert p.returncode == 0 and "stopped on a signal" in err, err
+    hdr, ev = vqrec.read(rec)
+    assert ev[-1]["kind"] == "END" and ev[-1]["flags"] == vqrec.END_KILLED
+    assert len(mmio(ev, "MMIO_WRITE", window(ev), "notify")) == 6

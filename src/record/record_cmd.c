@@ -88,6 +88,14 @@ static int find_plugin(const char *given, char *out, size_t n)
     return access(out, R_OK) == 0 ? 0 : -1;
 }
 
+/* SIGINT / SIGTERM to vqsim record: stop QEMU the clean way, then finish the recording. */
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig)
+{
+    stop_signal = sig;
+}
+
 static int64_t now_ms(void)
 {
     struct timespec ts;
@@ -328,6 +336,11 @@ int cmd_record(int argc, char **argv)
         fprintf(stderr, "vqsim record: cannot run %s: %s\n", p.argv[0], strerror(errno));
         _exit(127);
     }
+    struct sigaction sa = {0}, old_int, old_term;
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
     int64_t start = now_ms(), term_at = -1;
     int status = 0;
     uint8_t end_flags = 0;
@@ -337,10 +350,13 @@ int cmd_record(int argc, char **argv)
             break;
         if (w < 0 && errno != EINTR) {
             fprintf(stderr, "vqsim record: waitpid: %s\n", strerror(errno));
+            sigaction(SIGINT, &old_int, NULL);
+            sigaction(SIGTERM, &old_term, NULL);
             goto cleanup;
         }
         int64_t t = now_ms();
-        if (timeout_s > 0 && term_at < 0 && t - start >= (int64_t)(timeout_s * 1000)) {
+        if (term_at < 0 && (stop_signal || (timeout_s > 0 &&
+                                            t - start >= (int64_t)(timeout_s * 1000)))) {
             kill(pid, SIGTERM); /* QEMU exits cleanly: the plugin's atexit flushes */
             term_at = t;
             end_flags |= VQREC_END_KILLED;
@@ -351,6 +367,8 @@ int cmd_record(int argc, char **argv)
         struct timespec ts = {0, 5 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
     uint64_t qstatus = WIFEXITED(status) ? (uint64_t)WEXITSTATUS(status)
                                          : 128u + (uint64_t)WTERMSIG(status);
     if (finish_recording(out_abs, q, qn, qstatus, end_flags)) {
@@ -359,8 +377,9 @@ int cmd_record(int argc, char **argv)
         goto cleanup;
     }
     fprintf(stderr, "vqsim record: %s written (QEMU %s %" PRIu64 ")\n", out,
-            end_flags & VQREC_END_KILLED ? "stopped after the time bound, status"
-                                         : "exited with status", qstatus);
+            !(end_flags & VQREC_END_KILLED) ? "exited with status"
+            : stop_signal                    ? "stopped on a signal to vqsim record, status"
+                                             : "stopped after the time bound, status", qstatus);
     rc = (end_flags & VQREC_END_KILLED) || qstatus == 0 ? 0 : 1;
 cleanup:
     if (keep_log) {

@@ -9,8 +9,11 @@
  * comes from -m (QEMU's default 128 MiB without one). It refuses command lines it cannot extend
  * safely: their own memory backend, -mem-path, -numa, a log file (-D), another machine.
  *
- * Exit status: 0 the recording was written and ends with END (QEMU exited, or the time bound
- * stopped it: END says which); 1 QEMU exited with a non-zero status by itself (the recording is
+ * SIGINT / SIGTERM to vqsim record stop QEMU the same way as the time bound (SIGTERM, END
+ * flagged KILLED), so Ctrl-C still leaves a finished recording.
+ *
+ * Exit status: 0 the recording was written and ends with END (QEMU exited, or the time bound or
+ * a signal stopped it: END says which); 1 QEMU exited with a non-zero status by itself (the recording is
  * still written); 2 usage error, a command line it refuses, or no recording (QEMU or the plugin
  * failed to start).
  */

@@ -223,7 +223,7 @@ static int queue_layout(const struct window *w, const struct queue *q, uint64_t 
                         uint64_t *avail)
 {
     uint32_t num = queue_num(q);
-    if (!num)
+    if (!num || num > 32768) /* §2.6: at most 32768 entries; a bigger value is garbage */
         return 0;
     if (w->version == 1 || (w->version == 0 && q->pfn)) {
         if (!q->pfn)
