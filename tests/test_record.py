@@ -361,3 +361,18 @@ def test_sigint_to_vqsim_record_still_finishes_the_recording(guest, tmp_path):
     hdr, ev = vqrec.read(rec)
     assert ev[-1]["kind"] == "END" and ev[-1]["flags"] == vqrec.END_KILLED
     assert len(mmio(ev, "MMIO_WRITE", window(ev), "notify")) == 6
+
+
+def test_plugin_is_built_without_sanitizers_and_exports_only_the_plugin_api():
+    so = build() / "libvqrec.so"
+    if not so.exists():
+        pytest.fail(f"{so} is missing: make build")
+    if not shutil.which("nm"):
+        pytest.skip("nm is missing")
+    syms = subprocess.run(["nm", "-D", "--defined-only", str(so)], capture_output=True,
+                          text=True, check=True).stdout.split()
+    assert {"qemu_plugin_install", "qemu_plugin_version"} <= set(syms)
+    assert not [s for s in syms if "asan" in s or "ubsan" in s]
+    undefined = subprocess.run(["nm", "-D", "--undefined-only", str(so)], capture_output=True,
+                               text=True, check=True).stdout
+    assert "__asan" not in undefined and "__ubsan" not in undefined and "g_" not in undefined
