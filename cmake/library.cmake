@@ -57,5 +57,7 @@ write_basic_package_version_file(${CMAKE_BINARY_DIR}/vqsimConfigVersion.cmake
   VERSION ${VQSIM_LIB_VERSION} COMPATIBILITY SameMajorVersion)
 install(FILES ${CMAKE_BINARY_DIR}/vqsimConfig.cmake ${CMAKE_BINARY_DIR}/vqsimConfigVersion.cmake
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/vqsim)
+# Relocatable: the prefix is found from where vqsim.pc lies (cmake --install --prefix works).
+file(RELATIVE_PATH VQSIM_PC_TO_PREFIX /p/${CMAKE_INSTALL_LIBDIR}/pkgconfig /p)
 configure_file(cmake/vqsim.pc.in ${CMAKE_BINARY_DIR}/vqsim.pc @ONLY)
 install(FILES ${CMAKE_BINARY_DIR}/vqsim.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

@@ -121,9 +121,14 @@ static double mono(void)
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
+/* Shared with the child: [0] hook calls (the watchdog's sign of life), [1] 1 once the child
+ * finished on its own (an exit without it is a crash, even when a sanitizer's handler turned
+ * the signal into an exit status). */
+#define SHARED_SIZE (2 * sizeof(uint64_t))
+
 int run_driver_main(const char *lib, char **paths, int n, const char *json, bool verbose)
 {
-    volatile uint64_t *calls = mmap(NULL, sizeof(uint64_t), PROT_READ | PROT_WRITE,
+    volatile uint64_t *calls = mmap(NULL, SHARED_SIZE, PROT_READ | PROT_WRITE,
                                     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (calls == MAP_FAILED) {
         fprintf(stderr, "vqsim: cannot map the watchdog counter: %s\n", strerror(errno));
@@ -134,13 +139,18 @@ int run_driver_main(const char *lib, char **paths, int n, const char *json, bool
     pid_t pid = fork();
     if (pid < 0) {
         fprintf(stderr, "vqsim: cannot fork the driver's process: %s\n", strerror(errno));
-        munmap((void *)calls, sizeof(uint64_t));
+        munmap((void *)calls, SHARED_SIZE);
         return 2;
     }
     if (pid == 0) {
+        /* A crash in the driver ends the child with its signal, for the parent to report. */
+        static const int fatal[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE};
+        for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
+            signal(fatal[i], SIG_DFL);
         vqsim_hook_calls = calls;
         int rc = child_main(lib, paths, n, json, verbose);
         fflush(NULL);
+        calls[1] = 1;
         _exit(rc);
     }
     double limit = watchdog_seconds(), start = mono(), last_change = start;
@@ -152,7 +162,7 @@ int run_driver_main(const char *lib, char **paths, int n, const char *json, bool
             break;
         if (w < 0 && errno != EINTR) {
             fprintf(stderr, "vqsim: lost the driver's process: %s\n", strerror(errno));
-            munmap((void *)calls, sizeof(uint64_t));
+            munmap((void *)calls, SHARED_SIZE);
             return 2;
         }
         double now = mono();
@@ -178,16 +188,23 @@ int run_driver_main(const char *lib, char **paths, int n, const char *json, bool
                         "although it keeps calling hooks (%llu calls): it waits without a "
                         "deadline of its own. Killed; exit status 3.\n",
                         lib, limit, (unsigned long long)seen);
-            munmap((void *)calls, sizeof(uint64_t));
+            munmap((void *)calls, SHARED_SIZE);
             return RUN_DRIVER_EXIT_HUNG;
         }
         struct timespec ts = {0, 10 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
-    munmap((void *)calls, sizeof(uint64_t));
+    bool finished = calls[1] == 1;
+    munmap((void *)calls, SHARED_SIZE);
     if (WIFSIGNALED(st)) {
         fprintf(stderr, "vqsim: DRIVER CRASHED: the process running %s died of signal %d (%s); "
                         "exit status 3.\n", lib, WTERMSIG(st), strsignal(WTERMSIG(st)));
+        return RUN_DRIVER_EXIT_HUNG;
+    }
+    if (!finished) {
+        fprintf(stderr, "vqsim: DRIVER CRASHED: the process running %s ended (exit status %d) "
+                        "before the runs were done; exit status 3.\n", lib,
+                WIFEXITED(st) ? WEXITSTATUS(st) : -1);
         return RUN_DRIVER_EXIT_HUNG;
     }
     return WIFEXITED(st) ? WEXITSTATUS(st) : 2;

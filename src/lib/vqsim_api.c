@@ -135,7 +135,9 @@ struct vqsim_machine *vqsim_open_scenario(const char *path, char *err, size_t er
     }
     struct scenario sc;
     char e[512];
+    memset(&sc, 0, sizeof(sc));
     if (scenario_load(path, &sc, e, sizeof(e)) != 0) {
+        scenario_free(&sc); /* what the parser got to before the error */
         err_set(err, errlen, e);
         return NULL;
     }
@@ -185,7 +187,9 @@ struct vqsim_machine *vqsim_open_config(const struct vqsim_config *cfg, char *er
     snprintf(text + n, sizeof(text) - (size_t)n, "steps: [get_display_info]\nexpect: {}\n");
     struct scenario sc;
     char e[512];
+    memset(&sc, 0, sizeof(sc));
     if (scenario_parse_buffer("config", text, strlen(text), &sc, e, sizeof(e)) != 0) {
+        scenario_free(&sc);
         err_set(err, errlen, e);
         return NULL;
     }

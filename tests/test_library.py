@@ -1,0 +1,313 @@
+"""vqsim as a library (README "Testing your own driver"): the installed package (static and
+shared libvqsim, headers, CMake package, pkg-config file), the example drivers built out of tree
+against it through find_package, their verdicts, `vqsim run --driver`, and that a foreign run's
+JSON has the same schema as a built-in run's."""
+import hashlib
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import ROOT, run
+
+EXAMPLES = ROOT / "examples"
+
+
+def sh(*cmd, env=None, cwd=None, timeout=300):
+    p = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, env=env, cwd=cwd,
+                       timeout=timeout)
+    assert p.returncode == 0, f"{cmd}: {p.stdout}\n{p.stderr}"
+    return p
+
+
+@pytest.fixture(scope="session")
+def prefix(tmp_path_factory):
+    """A non-sanitized library build of this tree, installed to a temporary prefix."""
+    top = tmp_path_factory.mktemp("lib")
+    build, prefix = top / "build", top / "prefix"
+    sh("cmake", "-S", ROOT, "-B", build, "-DVQSIM_SANITIZE=OFF", "-DVQSIM_TESTS=OFF")
+    sh("cmake", "--build", build, "-j2", "--target", "vqsim_shared", "vqsim_static")
+    sh("cmake", "--install", build, "--prefix", prefix)
+    return prefix
+
+
+def libdir(prefix):
+    hits = list(prefix.rglob("libvqsim.a"))
+    assert len(hits) == 1, hits
+    return hits[0].parent
+
+
+def configure(prefix, src, build):
+    sh("cmake", "-S", src, "-B", build, f"-DCMAKE_PREFIX_PATH={prefix}")
+    sh("cmake", "--build", build, "-j2")
+    return build
+
+
+@pytest.fixture(scope="session")
+def clean(prefix, tmp_path_factory):
+    """examples/hobby-gpu, configured and built out of tree against the installed package."""
+    return configure(prefix, EXAMPLES / "hobby-gpu", tmp_path_factory.mktemp("hobby") / "b")
+
+
+@pytest.fixture(scope="session")
+def buggy(prefix, tmp_path_factory):
+    """examples/hobby-gpu-buggy: the same driver, no wmb before avail.idx."""
+    b = configure(prefix, EXAMPLES / "hobby-gpu-buggy", tmp_path_factory.mktemp("buggy") / "b")
+    return b / "hobby-gpu"
+
+
+def picture_sha(w, h):
+    """The example's picture as the display shows it (RGB): R = x ^ y, G = y, B = x."""
+    return hashlib.sha256(bytes(v for y in range(h) for x in range(w)
+                                for v in ((x ^ y) & 255, y & 255, x & 255))).hexdigest()
+
+
+def run_example(exe, scenario, tmp_path):
+    out = tmp_path / f"{exe.name}-{pathlib.Path(str(scenario)).stem}.json"
+    p = subprocess.run([str(exe), str(scenario), str(out)], capture_output=True, text=True,
+                       timeout=60)
+    doc = json.loads(out.read_text())
+    assert doc["schema"] == "vqsim-results/1"
+    assert len(doc["scenarios"]) == 1
+    return p, doc["scenarios"][0]
+
+
+def rules(s):
+    return sorted({v["rule"] for v in s["violations"]})
+
+
+def test_installed_package(prefix):
+    lib = libdir(prefix)
+    assert (lib / "libvqsim.so.1").is_symlink()
+    assert (prefix / "include/vqsim/vqsim.h").is_file()
+    assert (prefix / "include/vqsim/virtio_hal.h").is_file()
+    for f in ("vqsimConfig.cmake", "vqsimConfigVersion.cmake", "vqsimTargets.cmake"):
+        assert (lib / "cmake/vqsim" / f).is_file(), f
+    pc = (lib / "pkgconfig/vqsim.pc").read_text()
+    assert "Requires.private: yaml-0.1 libpng" in pc
+    assert "Version: 1.0.0" in pc
+    if shutil.which("objdump"):
+        so = sh("objdump", "-p", lib / "libvqsim.so").stdout
+        assert "SONAME               libvqsim.so.1" in so
+    if shutil.which("nm"):
+        syms = [l.split()[-1] for l in sh("nm", "-D", "--defined-only", lib / "libvqsim.so")
+                .stdout.splitlines() if l.strip()]
+        assert "vqsim_run" in syms and "vhal_mmio_read32" in syms
+        # only the API and the HAL implementation are exported
+        assert not [s for s in syms if not s.startswith(("vqsim_", "vhal_"))], syms
+
+
+def test_find_package_refuses_another_major(prefix, tmp_path):
+    src = tmp_path / "want2"
+    src.mkdir()
+    (src / "CMakeLists.txt").write_text(
+        "cmake_minimum_required(VERSION 3.16)\nproject(w C)\nfind_package(vqsim 2 REQUIRED)\n")
+    p = subprocess.run(["cmake", "-S", src, "-B", tmp_path / "b",
+                        f"-DCMAKE_PREFIX_PATH={prefix}"], capture_output=True, text=True)
+    assert p.returncode != 0
+    assert "vqsim" in p.stderr and "1.0.0" in p.stderr
+
+
+@pytest.mark.parametrize("exe", ["hobby-gpu", "hobby-gpu-static"])
+def test_clean_example(clean, exe, tmp_path):
+    p, s = run_example(clean / exe, EXAMPLES / "hobby-gpu/hobby.yaml", tmp_path)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert p.stdout.startswith("PASS hobby-gpu ")
+    assert "driver returned 0; outcome ok; 0 rule(s) broken" in p.stdout
+    assert s["outcome"] == "ok" and s["passed"] is True
+    assert s["violations"] == [] and s["diagnosis"] is None
+    assert s["device"]["ring_access"] == "plain"  # a foreign driver without accessors
+    assert s["steps"] == [{"step": "driver", "status": "ok", "driver_status": "ok",
+                           "response": None, "response_name": None, "used_len": 0,
+                           "time_ns": 0, "detail": "foreign driver returned 0"}]
+    d = s["display"]
+    assert (d["active"], d["width"], d["height"], d["resource"]) == (True, 64, 48, 1)
+    assert d["sha256"] == picture_sha(64, 48)
+
+
+def test_clean_example_from_config(clean, tmp_path):
+    p, s = run_example(clean / "hobby-gpu", "-", tmp_path)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert s["name"] == "hobby-gpu" and s["outcome"] == "ok"
+    assert s["display"]["sha256"] == picture_sha(64, 48)
+
+
+def test_clean_example_on_weak_memory(clean, tmp_path):
+    p, s = run_example(clean / "hobby-gpu", EXAMPLES / "hobby-gpu/weak-memory.yaml", tmp_path)
+    assert p.returncode == 0
+    assert s["outcome"] == "ok" and s["violations"] == []
+    assert s["display"]["sha256"] == picture_sha(64, 48)
+
+
+def test_buggy_example_names_its_rule(buggy, tmp_path):
+    p, s = run_example(buggy / "hobby-gpu", EXAMPLES / "hobby-gpu/hobby.yaml", tmp_path)
+    assert p.returncode == 1
+    assert p.stdout.startswith("FAIL hobby-gpu ")
+    assert "violations=split.avail.idx-barrier" in p.stdout.splitlines()[0]
+    assert s["outcome"] == "violation" and s["passed"] is False
+    assert rules(s) == ["split.avail.idx-barrier"]
+    assert "pairing A" in s["violations"][0]["message"]
+    # a strongly ordered CPU hides the bug: the picture is still right
+    assert s["display"]["sha256"] == picture_sha(64, 48)
+
+
+def test_buggy_example_hangs_on_weak_memory(buggy, tmp_path):
+    """The README's worked example: the missing wmb turns into a timeout, and the diagnosis
+    names the barrier as the underlying cause."""
+    p, s = run_example(buggy / "hobby-gpu-static", EXAMPLES / "hobby-gpu/weak-memory.yaml",
+                       tmp_path)
+    assert p.returncode == 1
+    assert s["outcome"] == "timeout"
+    assert s["steps"][0]["status"] == "timeout"
+    assert rules(s) == ["split.avail.idx-barrier", "split.desc.zero-length"]
+    dg = s["diagnosis"]
+    assert dg["cause"] == "device-broken"
+    assert dg["evidence"]["broken_by"] == "split.desc.zero-length"
+    assert dg["evidence"]["barrier_violation"].startswith("split.avail.idx-barrier")
+    assert s["display"]["active"] is False
+
+
+def test_pkg_config_build(prefix, tmp_path):
+    env = dict(os.environ, PKG_CONFIG_PATH=str(libdir(prefix) / "pkgconfig"))
+    flags = sh("pkg-config", "--cflags", "--libs", "vqsim", env=env).stdout.split()
+    src = EXAMPLES / "hobby-gpu"
+    exe = tmp_path / "hobby"
+    sh("cc", "-std=c11", "-Wall", "-Werror", src / "host_main.c", src / "hobby_gpu.c", "-o", exe,
+       *flags, env=env)
+    p = subprocess.run([str(exe), "-"], capture_output=True, text=True, timeout=60,
+                       env=dict(os.environ, LD_LIBRARY_PATH=str(libdir(prefix))))
+    assert p.returncode == 0, p.stderr
+    assert "outcome ok; 0 rule(s) broken" in p.stdout
+
+
+def test_run_driver(vqsim, clean, buggy, tmp_path):
+    out = tmp_path / "d.json"
+    p = run(vqsim, "run", "--driver", clean / "libhobby_gpu.so", "--json", out,
+            "scenarios/barriers/plain-clean.yaml", "scenarios/hangs/device-never-responds.yaml")
+    assert p.returncode == 1, p.stderr
+    lines = p.stdout.splitlines()
+    assert lines[0].split()[:3] == ["PASS", "plain-clean", "ok"]
+    assert lines[1].split()[:4] == ["FAIL", "device-never-responds", "timeout",
+                                    "cause=device-fault"]
+    assert lines[-1].startswith("1 clean, 1 not clean (foreign driver ")
+    doc = json.loads(out.read_text())
+    assert doc["summary"]["passed"] == 1 and doc["summary"]["failed"] == 1
+    a, b = doc["scenarios"]
+    assert a["display"]["sha256"] == picture_sha(64, 48)
+    assert b["diagnosis"]["cause"] == "device-fault"
+    # the buggy driver on one of our own scenarios
+    p = run(vqsim, "run", "--driver", buggy / "libhobby_gpu.so",
+            "scenarios/barriers/plain-clean.yaml")
+    assert p.returncode == 1
+    assert "violations=split.avail.idx-barrier" in p.stdout.splitlines()[0]
+
+
+def keys(v, path="", nulls=None):
+    """Every key path of a JSON value (list items merge under path[], trace events under
+    path[KIND]: each kind has its keys); the paths whose value is null go to `nulls`. The
+    evidence map's keys depend on the cause and are left out."""
+    if v is None and nulls is not None:
+        nulls.add(path)
+    if isinstance(v, dict):
+        out = set()
+        for k, x in v.items():
+            out.add(f"{path}.{k}")
+            if k != "evidence":
+                out |= keys(x, f"{path}.{k}", nulls)
+        return out
+    if isinstance(v, list):
+        return set().union(*(keys(x, path + (f"[{x['kind']}]" if isinstance(x, dict) and "kind" in x
+                                             else "[]"), nulls) for x in v)) if v else set()
+    return set()
+
+
+def same_schema(a, b):
+    """Same key sets, except what docs/results-schema.md makes optional: inside a value that is
+    null on one side (an object "or null"), steps[].fence_id (only on fenced commands), and
+    trace events of a kind only one run has (the built-in driver's ring accessors record
+    ring-load / ring-store events; a plain-pointer driver's accesses are not events), and the
+    keys a trace event has only when they apply."""
+    na, nb = set(), set()
+    ka, kb = keys(a, "", na), keys(b, "", nb)
+    nulls = na | nb
+
+    def kinds(ks):
+        return {k.split("trace[")[1].split("]")[0] for k in ks if "trace[" in k}
+    one_sided = kinds(ka) ^ kinds(kb)
+    # a trace event writes these only when they apply (non-zero, a note, a queue)
+    optional = (".note", ".count", ".addr", ".value", ".queue")
+    return sorted(k for k in ka ^ kb
+                  if not k.endswith("steps[].fence_id")
+                  and not ("trace[" in k and k.endswith(optional))
+                  and not any(k.startswith(n + ".") for n in nulls)
+                  and not any(f"trace[{kd}]" in k for kd in one_sided))
+
+
+@pytest.mark.parametrize("scenario", ["scenarios/barriers/plain-clean.yaml",
+                                      "scenarios/hangs/device-never-responds.yaml",
+                                      "scenarios/barriers/plain-drop-wmb.yaml"])
+def test_foreign_json_has_the_builtin_schema(vqsim, clean, scenario, tmp_path):
+    """Run the same scenario with the built-in driver and with the example: same key sets."""
+    a, b = tmp_path / "builtin.json", tmp_path / "foreign.json"
+    run(vqsim, "run", "--json", a, scenario)
+    run(vqsim, "run", "--driver", clean / "libhobby_gpu.so", "--json", b, scenario)
+    da, db = json.loads(a.read_text()), json.loads(b.read_text())
+    assert same_schema(da, db) == []
+    sa, sb = da["scenarios"][0], db["scenarios"][0]
+    assert sa["outcome"] == sb["outcome"] or scenario.endswith("drop-wmb.yaml")
+    if sb["diagnosis"]:
+        assert sa["diagnosis"]["cause"] == sb["diagnosis"]["cause"]
+
+
+def tiny_driver(prefix, tmp_path, name, body, version="VQSIM_API_VERSION"):
+    src = tmp_path / f"{name}.c"
+    src.write_text(
+        "#include <vqsim/vqsim.h>\n"
+        f"const uint32_t vqsim_driver_api_version = {version};\n"
+        "int vqsim_driver_main(const struct vqsim_platform *p, void *arg);\n"
+        "int vqsim_driver_main(const struct vqsim_platform *p, void *arg)\n"
+        f"{{ (void)arg; {body} }}\n")
+    so = tmp_path / f"lib{name}.so"
+    sh("cc", "-std=c11", "-shared", "-fPIC", f"-I{prefix / 'include'}", src, "-o", so)
+    return so
+
+
+def test_run_driver_refuses_other_major(vqsim, prefix, tmp_path):
+    so = tiny_driver(prefix, tmp_path, "v2", "(void)p; return 0;", version="(2u << 16)")
+    p = run(vqsim, "run", "--driver", so, "scenarios/barriers/plain-clean.yaml")
+    assert p.returncode == 2
+    assert "built against vqsim API 2.0; this vqsim offers 1.0" in p.stderr
+    missing = tmp_path / "libnothing.so"
+    (tmp_path / "n.c").write_text("int nothing(void);\nint nothing(void) { return 0; }\n")
+    sh("cc", "-shared", "-fPIC", tmp_path / "n.c", "-o", missing)
+    p = run(vqsim, "run", "--driver", missing, "scenarios/barriers/plain-clean.yaml")
+    assert p.returncode == 2
+    assert "is not a vqsim driver: it lacks the symbol vqsim_driver_api_version" in p.stderr
+    p = run(vqsim, "run", "--driver", tmp_path / "absent.so", "scenarios/barriers/plain-clean.yaml")
+    assert p.returncode == 2 and "cannot load the driver" in p.stderr
+
+
+@pytest.mark.parametrize("name,body,msg", [
+    # spins on plain memory without a hook: no in-process device can ever answer it
+    ("spin", "volatile unsigned *x = p->dma_alloc(64, 64, VQSIM_DMA_RING, &(uint64_t){0});"
+             " while (*x == 0) ; return 0;", "made no hook call in its last"),
+    # keeps calling hooks but waits without a deadline of its own
+    ("forever", "for (;;) p->delay_ns(1000000);", "although it keeps calling hooks"),
+])
+def test_run_driver_watchdog(vqsim, prefix, tmp_path, name, body, msg):
+    so = tiny_driver(prefix, tmp_path, name, body)
+    p = subprocess.run([str(vqsim), "run", "--driver", str(so), "scenarios/barriers/plain-clean.yaml"],
+                       cwd=ROOT, capture_output=True, text=True, timeout=60,
+                       env=dict(os.environ, VQSIM_DRIVER_WATCHDOG="1.5"))
+    assert p.returncode == 3
+    assert "DRIVER HUNG" in p.stderr and msg in p.stderr
+
+
+def test_run_driver_crash(vqsim, prefix, tmp_path):
+    so = tiny_driver(prefix, tmp_path, "crash", "(void)p; return *(volatile int *)0;")
+    p = run(vqsim, "run", "--driver", so, "scenarios/barriers/plain-clean.yaml")
+    assert p.returncode == 3
+    assert "DRIVER CRASHED" in p.stderr and "signal 11" in p.stderr
