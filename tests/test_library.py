@@ -162,6 +162,8 @@ def test_buggy_example_hangs_on_weak_memory(buggy, tmp_path):
     assert p.returncode == 1
     assert s["outcome"] == "timeout"
     assert s["steps"][0]["status"] == "timeout"
+    assert s["steps"][0]["driver_status"] == "timeout"
+    assert s["steps"][0]["detail"] == "foreign driver returned 1"
     assert rules(s) == ["split.avail.idx-barrier", "split.desc.zero-length"]
     dg = s["diagnosis"]
     assert dg["cause"] == "device-broken"

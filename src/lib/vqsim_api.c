@@ -15,6 +15,7 @@
 #include "../cli/verdict.h"
 #include "../driver/virtio_hal.h"
 #include "../driver/virtio_spec.h"
+#include "../driver/virtio_status.h"
 #include "../fakedevice/machine.h"
 #include "../util/json_writer.h"
 #include "vqsim_internal.h"
@@ -247,13 +248,15 @@ static enum step_status run_entry(void *ctx, struct run_result *r, struct step_r
     running = NULL;
     m->driver_rc = rc;
     *queue = m->last_queue;
-    sr->driver_status = rc;
     snprintf(sr->detail, sizeof(sr->detail), "foreign driver returned %d", rc);
+    /* driver_status in the results: the built-in driver's status of the same meaning */
     switch (rc) {
-    case VQSIM_DRIVER_OK: return ST_OK;
-    case VQSIM_DRIVER_TIMEOUT: return ST_TIMEOUT;
-    case VQSIM_DRIVER_DEVICE_ERROR: return ST_DEVICE_ERROR;
-    default: return ST_DRIVER_ERROR;
+    case VQSIM_DRIVER_OK: sr->driver_status = VIRTIO_OK; return ST_OK;
+    case VQSIM_DRIVER_TIMEOUT: sr->driver_status = VIRTIO_ERR_TIMEOUT; return ST_TIMEOUT;
+    case VQSIM_DRIVER_DEVICE_ERROR:
+        sr->driver_status = VIRTIO_ERR_RESPONSE;
+        return ST_DEVICE_ERROR;
+    default: sr->driver_status = rc > 0 ? rc : 1; return ST_DRIVER_ERROR; /* "unknown-error" */
     }
 }
 
