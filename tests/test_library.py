@@ -123,6 +123,13 @@ def test_clean_example(clean, exe, tmp_path):
     assert s["steps"] == [{"step": "driver", "status": "ok", "driver_status": "ok",
                            "response": None, "response_name": None, "used_len": 0,
                            "time_ns": 0, "detail": "foreign driver returned 0"}]
+    # where the driver said (queue_placed) its rings are, and where the device looks: one page,
+    # descriptors, avail ring at 16 * 8, used ring after avail (4 + 2 * 8 + 2, 4-aligned)
+    q, = s["queues"]
+    assert (q["index"], q["size"], q["avail_idx"], q["used_idx"]) == (0, 8, 6, 6)
+    base = int(q["driver"]["desc"], 16)
+    assert q["driver"] == {"desc": hex(base), "avail": hex(base + 0x80), "used": hex(base + 0x98)}
+    assert {k: q["device"][k] for k in ("desc", "avail", "used")} == q["driver"]
     d = s["display"]
     assert (d["active"], d["width"], d["height"], d["resource"]) == (True, 64, 48, 1)
     assert d["sha256"] == picture_sha(64, 48)
@@ -290,6 +297,13 @@ def test_run_driver_refuses_other_major(vqsim, prefix, tmp_path):
     assert "is not a vqsim driver: it lacks the symbol vqsim_driver_api_version" in p.stderr
     p = run(vqsim, "run", "--driver", tmp_path / "absent.so", "scenarios/barriers/plain-clean.yaml")
     assert p.returncode == 2 and "cannot load the driver" in p.stderr
+    for opt in (["-j", "2"], ["--png", tmp_path]):
+        p = run(vqsim, "run", "--driver", so, *opt, "scenarios/barriers/plain-clean.yaml")
+        assert p.returncode == 2
+        assert f"{opt[0]} is not available with --driver" in p.stderr
+    ok = tiny_driver(prefix, tmp_path, "ok", "(void)p; return 0;")
+    p = run(vqsim, "run", "--driver", ok, "scenarios/no-such.yaml")
+    assert p.returncode == 2 and "scenarios/no-such.yaml" in p.stderr
 
 
 @pytest.mark.parametrize("name,body,msg", [
@@ -313,3 +327,25 @@ def test_run_driver_crash(vqsim, prefix, tmp_path):
     p = run(vqsim, "run", "--driver", so, "scenarios/barriers/plain-clean.yaml")
     assert p.returncode == 3
     assert "DRIVER CRASHED" in p.stderr and "signal 11" in p.stderr
+
+
+def test_run_driver_ring_accessors_flag(vqsim, prefix, tmp_path):
+    """vqsim_driver_flags = VQSIM_RUN_RING_ACCESSORS selects accessor mode: the driver's ring
+    accesses through the hooks are seen one by one (a store through ring_store16 is a trace
+    event); without the flag the mode is plain."""
+    body = ("uint64_t pa; volatile uint16_t *x = p->dma_alloc(64, 64, VQSIM_DMA_RING, &pa);"
+            " p->ring_store16(x, 7); p->wmb(); return *x == 7 ? 0 : 3;")
+    plain = tiny_driver(prefix, tmp_path, "plainmode", body)
+    src = tmp_path / "acc.c"
+    so = tiny_driver(prefix, tmp_path, "accmode", body)
+    src.write_text((tmp_path / "accmode.c").read_text() +
+                   "const unsigned vqsim_driver_flags = VQSIM_RUN_RING_ACCESSORS;\n")
+    sh("cc", "-std=c11", "-shared", "-fPIC", f"-I{prefix / 'include'}", src, "-o", so)
+    for lib, mode, stores in ((plain, "plain", 0), (so, "accessors", 1)):
+        out = tmp_path / f"{mode}.json"
+        p = run(vqsim, "run", "--driver", lib, "--json", out, "scenarios/barriers/plain-clean.yaml")
+        assert p.returncode == 0, p.stderr
+        s = json.loads(out.read_text())["scenarios"][0]
+        assert s["device"]["ring_access"] == mode
+        assert s["outcome"] == "ok"
+        assert sum(e["kind"] == "ring-store" for e in s["trace"]) == stores

@@ -127,8 +127,8 @@ static int cmd_run(int argc, char **argv)
             fprintf(stderr, "vqsim: options go before the scenarios: %s\n", argv[i]);
             return 2;
         }
-    if (driver && png) {
-        fprintf(stderr, "vqsim: --png is not available with --driver\n");
+    if (driver && (png || jobs > 1)) { /* one driver process runs the scenarios in turn */
+        fprintf(stderr, "vqsim: %s is not available with --driver\n", png ? "--png" : "-j");
         return 2;
     }
     if (driver)
