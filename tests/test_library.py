@@ -355,11 +355,14 @@ def test_run_driver_refuses_other_major(vqsim, prefix, tmp_path):
 ])
 def test_run_driver_watchdog(vqsim, prefix, tmp_path, name, body, msg):
     so = tiny_driver(prefix, tmp_path, name, body)
-    p = subprocess.run([str(vqsim), "run", "--driver", str(so), "scenarios/barriers/plain-clean.yaml"],
+    out = tmp_path / "r.json"
+    p = subprocess.run([str(vqsim), "run", "--driver", str(so), "--json", str(out),
+                        "scenarios/barriers/plain-clean.yaml"],
                        cwd=ROOT, capture_output=True, text=True, timeout=60,
                        env=dict(os.environ, VQSIM_DRIVER_WATCHDOG="1.5"))
     assert p.returncode == 3
     assert "DRIVER HUNG" in p.stderr and msg in p.stderr
+    assert not out.exists() and "r.json removed: the run did not finish" in p.stderr
 
 
 def test_run_driver_crash(vqsim, prefix, tmp_path):

@@ -106,6 +106,14 @@ static int child_main(const char *lib, char **paths, int n, const char *json, bo
     return rc;
 }
 
+/* A killed or crashed child may have left half a JSON document: no results file rather than a
+ * truncated one. */
+static void drop_partial(const char *json)
+{
+    if (json && unlink(json) == 0)
+        fprintf(stderr, "vqsim: %s removed: the run did not finish\n", json);
+}
+
 static double watchdog_seconds(void)
 {
     const char *e = getenv("VQSIM_DRIVER_WATCHDOG");
@@ -189,6 +197,7 @@ int run_driver_main(const char *lib, char **paths, int n, const char *json, bool
                         "deadline of its own. Killed; exit status 3.\n",
                         lib, limit, (unsigned long long)seen);
             munmap((void *)calls, SHARED_SIZE);
+            drop_partial(json);
             return RUN_DRIVER_EXIT_HUNG;
         }
         struct timespec ts = {0, 10 * 1000 * 1000};
@@ -199,12 +208,14 @@ int run_driver_main(const char *lib, char **paths, int n, const char *json, bool
     if (WIFSIGNALED(st)) {
         fprintf(stderr, "vqsim: DRIVER CRASHED: the process running %s died of signal %d (%s); "
                         "exit status 3.\n", lib, WTERMSIG(st), strsignal(WTERMSIG(st)));
+        drop_partial(json);
         return RUN_DRIVER_EXIT_HUNG;
     }
     if (!finished) {
         fprintf(stderr, "vqsim: DRIVER CRASHED: the process running %s ended (exit status %d) "
                         "before the runs were done; exit status 3.\n", lib,
                 WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+        drop_partial(json);
         return RUN_DRIVER_EXIT_HUNG;
     }
     return WIFEXITED(st) ? WEXITSTATUS(st) : 2;

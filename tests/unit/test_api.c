@@ -144,6 +144,38 @@ static void test_driver_rc(void **state)
     }
 }
 
+/* A config's placement reaches the machine and the platform. */
+static int read_magic(const struct vqsim_platform *p, void *arg)
+{
+    assert_int_equal(p->mmio_base, 0x10000000u);
+    assert_int_equal(p->ram_base, 0x80000000u);
+    assert_int_equal(p->ram_size, 32u << 20);
+    uint64_t pa = 0;
+    assert_non_null(p->dma_alloc(64, 64, VQSIM_DMA_BUFFER, &pa));
+    assert_true(pa >= 0x80000000u && pa < 0x80000000u + (32u << 20));
+    ((uint32_t *)arg)[0] = p->mmio_read32(p->mmio_base);        /* MagicValue */
+    ((uint32_t *)arg)[1] = p->mmio_read32(p->mmio_base + 4);    /* Version */
+    return VQSIM_DRIVER_OK;
+}
+
+static void test_config_placement(void **state)
+{
+    (void)state;
+    struct vqsim_config cfg = {.size = sizeof(cfg), .transport_version = 1,
+                               .mmio_base = 0x10000000u, .ram_base = 0x80000000u,
+                               .ram_size = 32u << 20};
+    char err[256] = "";
+    struct vqsim_machine *m = vqsim_open_config(&cfg, err, sizeof(err));
+    assert_non_null(m);
+    assert_int_equal(vqsim_mmio_base(m), 0x10000000u);
+    uint32_t regs[2] = {0, 0};
+    assert_int_equal(vqsim_run(m, read_magic, regs, 0), VQSIM_OK);
+    assert_int_equal(regs[0], 0x74726976u);
+    assert_int_equal(regs[1], 1); /* legacy */
+    assert_string_equal(vqsim_outcome(m), "ok");
+    vqsim_close(m);
+}
+
 static void test_errors_are_values(void **state)
 {
     (void)state;
@@ -197,6 +229,7 @@ int main(void)
         cmocka_unit_test(test_strong_memory),
         cmocka_unit_test(test_weak_memory),
         cmocka_unit_test(test_driver_rc),
+        cmocka_unit_test(test_config_placement),
         cmocka_unit_test(test_errors_are_values),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
