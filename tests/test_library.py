@@ -392,3 +392,21 @@ def test_run_driver_ring_accessors_flag(vqsim, prefix, tmp_path):
         assert s["device"]["ring_access"] == mode
         assert s["outcome"] == "ok"
         assert sum(e["kind"] == "ring-store" for e in s["trace"]) == stores
+
+
+@pytest.mark.skipif(not shutil.which("c++"), reason="no C++ compiler")
+def test_cxx_driver(vqsim, prefix, tmp_path):
+    """vqsim.h and VQSIM_DRIVER_DEFINE work from C++: both symbols exported with C linkage even
+    with hidden visibility by default."""
+    src = tmp_path / "d.cpp"
+    src.write_text("#include <vqsim/vqsim.h>\n"
+                   "static int entry(const struct vqsim_platform *p, void *)\n"
+                   "{ return p->mmio_read32(p->mmio_base) == 0x74726976u ? VQSIM_DRIVER_OK\n"
+                   "                                                     : VQSIM_DRIVER_ERROR; }\n"
+                   "VQSIM_DRIVER_DEFINE(entry)\n")
+    so = tmp_path / "libcxx.so"
+    sh("c++", "-std=c++11", "-Wall", "-Wextra", "-Werror", "-shared", "-fPIC",
+       "-fvisibility=hidden", f"-I{prefix / 'include'}", src, "-o", so)
+    p = run(vqsim, "run", "--driver", so, "examples/hobby-gpu/hobby.yaml")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.splitlines()[0].split()[:3] == ["PASS", "hobby-gpu", "ok"]

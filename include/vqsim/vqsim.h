@@ -125,9 +125,16 @@ typedef int (*vqsim_driver_entry)(const struct vqsim_platform *p, void *arg);
 #define VQSIM_DRIVER_ENTRY_SYMBOL "vqsim_driver_main"
 #define VQSIM_DRIVER_VERSION_SYMBOL "vqsim_driver_api_version"
 #define VQSIM_DRIVER_FLAGS_SYMBOL "vqsim_driver_flags"
+#ifdef __cplusplus
+#define VQSIM_EXTERN_C extern "C"
+#else
+#define VQSIM_EXTERN_C extern
+#endif
+/* The declarations first: external C linkage for both symbols in C and C++ alike. */
 #define VQSIM_DRIVER_DEFINE(entry_fn)                                                          \
-    VQSIM_EXPORT const uint32_t vqsim_driver_api_version = VQSIM_API_VERSION;                  \
-    VQSIM_EXPORT int vqsim_driver_main(const struct vqsim_platform *p, void *arg);             \
+    VQSIM_EXTERN_C VQSIM_EXPORT const uint32_t vqsim_driver_api_version;                       \
+    const uint32_t vqsim_driver_api_version = VQSIM_API_VERSION;                               \
+    VQSIM_EXTERN_C VQSIM_EXPORT int vqsim_driver_main(const struct vqsim_platform *p, void *arg); \
     int vqsim_driver_main(const struct vqsim_platform *p, void *arg) { return entry_fn(p, arg); }
 
 /* vqsim_run flags */

@@ -1,7 +1,9 @@
 /* main.c — the `vqsim` command.
  *
  * Exit codes: 0 every scenario's expectations held; 1 at least one did not; 2 usage error,
- * unreadable or invalid scenario, or an output file that cannot be written. */
+ * unreadable or invalid scenario, or an output file that cannot be written. `run --driver` has
+ * its own (src/lib/run_driver.h): 0 all runs clean, 1 some not, 2 cannot load or bad scenario,
+ * 3 the driver hung or crashed. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
