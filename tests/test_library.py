@@ -2,6 +2,7 @@
 shared libvqsim, headers, CMake package, pkg-config file), the example drivers built out of tree
 against it through find_package, their verdicts, `vqsim run --driver`, and that a foreign run's
 JSON has the same schema as a built-in run's."""
+import fcntl
 import hashlib
 import json
 import os
@@ -24,15 +25,32 @@ def sh(*cmd, env=None, cwd=None, timeout=300):
     return p
 
 
+def once(tmp_path_factory, name, make):
+    """Build `name` once per test session, even under pytest-xdist (whose workers share the
+    base temp directory's parent): the first worker builds under a lock, the others reuse it."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent
+    top = base / f"library-{name}"
+    with open(base / f"library-{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (top / "done").exists():
+            shutil.rmtree(top, ignore_errors=True)
+            top.mkdir()
+            make(top)
+            (top / "done").write_text("")
+    return top
+
+
 @pytest.fixture(scope="session")
 def prefix(tmp_path_factory):
     """A non-sanitized library build of this tree, installed to a temporary prefix."""
-    top = tmp_path_factory.mktemp("lib")
-    build, prefix = top / "build", top / "prefix"
-    sh("cmake", "-S", ROOT, "-B", build, "-DVQSIM_SANITIZE=OFF", "-DVQSIM_TESTS=OFF")
-    sh("cmake", "--build", build, "-j2", "--target", "vqsim_shared", "vqsim_static")
-    sh("cmake", "--install", build, "--prefix", prefix)
-    return prefix
+    def make(top):
+        build = top / "build"
+        sh("cmake", "-S", ROOT, "-B", build, "-DVQSIM_SANITIZE=OFF", "-DVQSIM_TESTS=OFF")
+        sh("cmake", "--build", build, "-j2", "--target", "vqsim_shared", "vqsim_static")
+        sh("cmake", "--install", build, "--prefix", top / "prefix")
+    return once(tmp_path_factory, "prefix", make) / "prefix"
 
 
 def libdir(prefix):
@@ -50,14 +68,15 @@ def configure(prefix, src, build):
 @pytest.fixture(scope="session")
 def clean(prefix, tmp_path_factory):
     """examples/hobby-gpu, configured and built out of tree against the installed package."""
-    return configure(prefix, EXAMPLES / "hobby-gpu", tmp_path_factory.mktemp("hobby") / "b")
+    return once(tmp_path_factory, "hobby",
+                lambda top: configure(prefix, EXAMPLES / "hobby-gpu", top / "b")) / "b"
 
 
 @pytest.fixture(scope="session")
 def buggy(prefix, tmp_path_factory):
     """examples/hobby-gpu-buggy: the same driver, no wmb before avail.idx."""
-    b = configure(prefix, EXAMPLES / "hobby-gpu-buggy", tmp_path_factory.mktemp("buggy") / "b")
-    return b / "hobby-gpu"
+    return once(tmp_path_factory, "buggy",
+                lambda top: configure(prefix, EXAMPLES / "hobby-gpu-buggy", top / "b")) / "b/hobby-gpu"
 
 
 def picture_sha(w, h):
