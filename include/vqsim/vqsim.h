@@ -17,8 +17,9 @@
  * VQSIM_RUN_RING_ACCESSORS: every load and store, in program order).
  *
  * The device answers only inside hook calls: a poll loop must call a hook on every iteration
- * (a barrier, an MMIO access, now_ns or delay_ns). now_ns and delay_ns advance virtual time, so
- * a loop polling with rmb() + now_ns() reaches its own deadline.
+ * (a barrier, an MMIO access, now_ns or delay_ns). Each of them advances virtual time (a
+ * barrier 20 ns, an MMIO access 100 ns, now_ns 1 µs, delay_ns what it is asked), so a loop
+ * polling with rmb() alone gets its answer and one with rmb() + now_ns() reaches its deadline.
  *
  * Errors are values: every function returns a status or NULL and never aborts. The library is
  * single-threaded: one machine runs at a time per process.
@@ -67,7 +68,8 @@ enum vqsim_dma_use {
  * inside that entry point (the machine is current only then). Semantics as virtio_hal.h:
  * - mmio_read32 / mmio_write32: naturally aligned 32-bit register access at mmio_base + offset;
  *   ordered with each other and with the barriers. Each takes 100 ns of virtual time.
- * - mb / rmb / wmb: full, read and write barriers (Linux virtio_mb/rmb/wmb).
+ * - mb / rmb / wmb: full, read and write barriers (Linux virtio_mb/rmb/wmb); each takes 20 ns
+ *   of virtual time, after the barrier.
  * - dma_alloc: zeroed guest memory aligned to align (a power of two), its guest-physical address
  *   in *phys; NULL when out of memory. dma_free may be a no-op.
  * - virt_to_phys: guest-physical address of a host pointer inside DMA memory (UINT64_MAX if not).

@@ -27,6 +27,10 @@ _Static_assert((int)VQSIM_DMA_RING == (int)VHAL_DMA_RING &&
 /* Virtual time one now_ns() call takes: a loop that polls with rmb() + now_ns() only still
  * lets the device's latency elapse and reaches its own deadline. */
 #define NOW_NS_COST 1000u
+/* …and one barrier: a loop that polls used.idx with nothing but rmb() gets its answer too (the
+ * device's default 10 µs latency is 500 iterations). After the barrier, so the device never
+ * runs between a driver's stores and the barrier that orders them. */
+#define BARRIER_NS_COST 20u
 
 volatile uint64_t *vqsim_hook_calls;
 
@@ -76,9 +80,16 @@ static void p_mmio_write32(uint64_t addr, uint32_t value)
     vhal_mmio_write32((uintptr_t)addr, value);
 }
 
-static void p_mb(void) { hook(); vhal_mb(); }
-static void p_rmb(void) { hook(); vhal_rmb(); }
-static void p_wmb(void) { hook(); vhal_wmb(); }
+static void barrier_time(void)
+{
+    struct machine *m = machine_current();
+    if (m)
+        machine_advance(m, m->now + BARRIER_NS_COST);
+}
+
+static void p_mb(void) { hook(); vhal_mb(); barrier_time(); }
+static void p_rmb(void) { hook(); vhal_rmb(); barrier_time(); }
+static void p_wmb(void) { hook(); vhal_wmb(); barrier_time(); }
 
 static void *p_dma_alloc(size_t size, size_t align, enum vqsim_dma_use use, uint64_t *phys)
 {
