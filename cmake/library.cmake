@@ -14,10 +14,16 @@ string(REGEX REPLACE ".* ([0-9]+)$" "\\1" VQSIM_API_MAJOR "${_maj}")
 string(REGEX REPLACE ".* ([0-9]+)$" "\\1" VQSIM_API_MINOR "${_min}")
 set(VQSIM_LIB_VERSION ${VQSIM_API_MAJOR}.${VQSIM_API_MINOR}.0)
 
-# Compiled once, position-independent, for both libraries.
-add_library(vqsim_driver_obj OBJECT ${VQDRIVER_SOURCES})
+# The sources of the dev build's libraries (whatever they hold), compiled once more,
+# position-independent and without sanitizers, for both libraries. `run --driver`'s process
+# handling (fork, dlopen) is the vqsim command's, not the library's.
+get_target_property(VQSIM_LIB_DRIVER_SOURCES vqdriver SOURCES)
+get_target_property(VQSIM_LIB_CORE_SOURCES vqsimcore SOURCES)
+get_target_property(VQSIM_LIB_HARNESS_SOURCES vqharness SOURCES)
+list(FILTER VQSIM_LIB_HARNESS_SOURCES EXCLUDE REGEX "src/lib/run_driver\\.c$")
+add_library(vqsim_driver_obj OBJECT ${VQSIM_LIB_DRIVER_SOURCES})
 target_compile_options(vqsim_driver_obj PRIVATE -ffreestanding -nostdinc -isystem ${VQ_CC_INCLUDE})
-add_library(vqsim_obj OBJECT ${VQSIMCORE_SOURCES} ${VQHARNESS_SOURCES})
+add_library(vqsim_obj OBJECT ${VQSIM_LIB_CORE_SOURCES} ${VQSIM_LIB_HARNESS_SOURCES})
 target_include_directories(vqsim_obj PRIVATE include)
 target_link_libraries(vqsim_obj PRIVATE PkgConfig::YAML PkgConfig::PNG)
 set_target_properties(vqsim_driver_obj vqsim_obj PROPERTIES POSITION_INDEPENDENT_CODE ON)
