@@ -169,6 +169,10 @@ struct vqsim_machine *vqsim_open_config(const struct vqsim_config *cfg, char *er
      * is (same ranges, same messages). The step and expect are placeholders a foreign run
      * does not use. */
     const char *name = cfg->name ? cfg->name : "foreign-driver";
+    if (!*name || strlen(name) > 128) {
+        err_set(err, errlen, "config name: 1 to 128 characters");
+        return NULL;
+    }
     for (const char *c = name; *c; c++)
         if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
               *c == '-' || *c == '_' || *c == '.')) {

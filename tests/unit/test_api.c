@@ -203,6 +203,14 @@ static void test_errors_are_values(void **state)
     assert_null(vqsim_open_config(&cfg, err, sizeof(err)));
     cfg = (struct vqsim_config){.size = sizeof(cfg), .name = "bad name: {"};
     assert_null(vqsim_open_config(&cfg, err, sizeof(err)));
+    char long_name[300];
+    memset(long_name, 'a', sizeof(long_name) - 1);
+    long_name[sizeof(long_name) - 1] = 0;
+    cfg = (struct vqsim_config){.size = sizeof(cfg), .name = long_name};
+    assert_null(vqsim_open_config(&cfg, err, sizeof(err)));
+    assert_string_equal(err, "config name: 1 to 128 characters");
+    cfg = (struct vqsim_config){.size = sizeof(cfg), .name = ""};
+    assert_null(vqsim_open_config(&cfg, err, sizeof(err)));
     cfg = (struct vqsim_config){.size = sizeof(cfg), .transport_version = 3};
     assert_null(vqsim_open_config(&cfg, err, sizeof(err)));
     /* NULL machine, not run yet */
