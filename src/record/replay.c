@@ -435,8 +435,7 @@ static void replay_load(struct replay *rp, struct machine *m, const struct vqrec
         rp->active_since_poll = false;
         q->poll_addr = e->addr;
         q->seen_used = seen;
-    } else if (v != e->value && !(e->size == 4 && e->addr % 8 == 4)) {
-        /* (a used element's len may differ: the model's answer is its own) */
+    } else if (v != e->value) {
         note(rp, it, "ring load at 0x%llx: the guest read 0x%llx, the model holds 0x%llx",
              (unsigned long long)e->addr, (unsigned long long)e->value, (unsigned long long)v);
     }
@@ -444,10 +443,12 @@ static void replay_load(struct replay *rp, struct machine *m, const struct vqrec
 
 /* Queue qi has a request the guest never saw answered: avail.idx ahead of the used.idx it last
  * read, or it was polling (the same used.idx again and again) with ring stores not yet answered
- * when the recording ended. */
+ * when the recording ended. (A used.idx ahead of avail.idx is a device running ahead, which the
+ * guest saw: not a request left waiting.) */
 static bool unanswered(const struct replay_queue *q)
 {
-    return (q->avail_stored && q->avail_idx != q->seen_used) || (q->busy && q->repeat);
+    uint16_t ahead = (uint16_t)(q->avail_idx - q->seen_used);
+    return (q->avail_stored && ahead != 0 && ahead <= 0x8000) || (q->busy && q->repeat);
 }
 
 static enum step_status run(void *ctx, struct run_result *r, struct step_result *sr,
