@@ -876,7 +876,9 @@ int run_scenario_external(const struct scenario *sc, const struct run_options *o
         if (!x->queue_view(x->ctx, q, &r->queue_view[q]))
             memset(&r->queue_view[q], 0, sizeof(r->queue_view[q]));
     if ((sr->status == ST_TIMEOUT || sr->status == ST_DEVICE_ERROR) && queue < RUN_MAX_QUEUES) {
-        struct diag_request rq = {.kind = sr->status == ST_TIMEOUT ? DIAG_TIMEOUT : DIAG_BAD_RESPONSE,
+        struct diag_request rq = {.kind = sr->status != ST_TIMEOUT ? DIAG_BAD_RESPONSE
+                                          : x->register_wait && *x->register_wait ? DIAG_REGISTER_WAIT
+                                                                                  : DIAG_TIMEOUT,
                                   .queue = queue, .since = sr->t, .driver = r->queue_view[queue]};
         diagnose(&r->m, &rq, &r->diag);
         bc_explain(&r->m, &r->diag);

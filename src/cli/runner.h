@@ -87,6 +87,9 @@ struct run_external {
     bool (*queue_view)(void *ctx, uint32_t q, struct diag_driver_view *v);
     void *ctx;
     bool judge;             /* judge the scenario's expect: as for the built-in driver */
+    /* Optional: true after run when its ST_TIMEOUT was a wait on a register before any request
+     * (the reset read-back of Status): diagnosed as DIAG_REGISTER_WAIT. */
+    const bool *register_wait;
 };
 
 /* Run the scenario's machine (device, device faults, replayed bus bugs, profile) against an

@@ -33,7 +33,8 @@
 #define CATCH_UP_NS 100000000ull /* 100 ms of virtual time: QEMU answers a 2D command far sooner */
 #define GPU_DEVICE_ID 16u
 #define POLL_NS 1000u            /* a guest's wait between two polls of the same used.idx */
-#define GIVE_UP_NS 1000000000ull /* an unanswered request: the guest waited this long at least */
+#define GIVE_UP_NS 1000000000ull
+#define REG_WAIT_READS 3u        /* the same register read this often in a row at the end */ /* an unanswered request: the guest waited this long at least */
 
 static void note(struct replay *rp, const struct vqrec_item *it, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -335,6 +336,14 @@ static void replay_mmio(struct replay *rp, struct machine *m, const struct vqrec
         vhal_mmio_write32((uintptr_t)e->addr, (uint32_t)e->value);
         return;
     }
+    if (rp->poll_reg_reads && off == rp->poll_reg && (uint32_t)e->value == rp->poll_reg_value) {
+        rp->poll_reg_reads++;
+    } else {
+        rp->poll_reg = off;
+        rp->poll_reg_value = (uint32_t)e->value;
+        rp->poll_reg_reads = 1;
+        rp->poll_reg_since = m->now;
+    }
     if (off == VIRTIO_MMIO_INTERRUPT_STATUS) {
         rp->isr_read = true;
         catch_up_isr(m, (uint32_t)e->value & 3u);
@@ -382,6 +391,12 @@ static void replay_store(struct replay *rp, struct machine *m, const struct vqre
     }
     if (e->flags & VQREC_F_RELEASE)
         vhal_wmb();
+    if (e->addr % e->size) { /* the HAL's accessors are naturally aligned (virtio_hal.h) */
+        memcpy(p, &e->value, e->size);
+        note(rp, it, "misaligned %u-byte ring store at 0x%llx: written without checks", e->size,
+             (unsigned long long)e->addr);
+        return;
+    }
     switch (e->size) {
     case 2: vhal_ring_store16(p, (uint16_t)e->value); break;
     case 4: vhal_ring_store32(p, (uint32_t)e->value); break;
@@ -413,10 +428,10 @@ static void replay_load(struct replay *rp, struct machine *m, const struct vqrec
     if (used_idx)
         catch_up_used(rp, m, it, qi);
     uint64_t v;
-    switch (e->size) {
+    switch (e->addr % e->size ? 0 : e->size) {
     case 2: v = vhal_ring_load16(p); break;
     case 4: v = vhal_ring_load32(p); break;
-    default: /* the HAL loads 16 and 32 bits: a wider or narrower load is read as it lies */
+    default: /* the HAL loads 16 and 32 bits, aligned: any other load is read as it lies */
         v = 0;
         memcpy(&v, p, e->size);
         break;
@@ -461,6 +476,9 @@ static enum step_status run(void *ctx, struct run_result *r, struct step_result 
         const struct vqrec_item *it = &rec->items[i];
         if (it->ev.flags & VQREC_F_VIRT && (it->ev.kind == VQREC_LOAD || it->ev.kind == VQREC_STORE))
             rp->n_virt++; /* replayed by guest-physical address all the same */
+        if (it->ev.kind != VQREC_MMIO_READ && it->ev.kind != VQREC_DEVICE &&
+            it->ev.kind != VQREC_NOTE && it->ev.kind != VQREC_END && it->ev.kind != VQREC_WINDOW)
+            rp->poll_reg_reads = 0; /* not a register poll any more */
         switch (it->ev.kind) {
         case VQREC_MMIO_READ:
         case VQREC_MMIO_WRITE: replay_mmio(rp, m, it, i); break;
@@ -497,6 +515,18 @@ static enum step_status run(void *ctx, struct run_result *r, struct step_result 
             rp->timed_out_queue = q;
     snprintf(sr->detail, sizeof(sr->detail), "%zu events from %s%s%s", rec->n_items, rec->source,
              rec->truncated ? ", cut short" : "", rp->killed ? ", QEMU stopped by its time bound" : "");
+    if (rp->timed_out_queue == RUN_MAX_QUEUES && rp->poll_reg_reads >= REG_WAIT_READS) {
+        /* No request left waiting, but the guest kept reading one register to the end: it was
+         * waiting for that register (the reset read-back of Status, §2.1.2). */
+        rp->register_wait = true;
+        *queue = 0;
+        sr->t = rp->poll_reg_since;
+        vhal_delay_ns(GIVE_UP_NS);
+        size_t l = strlen(sr->detail);
+        snprintf(sr->detail + l, sizeof(sr->detail) - l, "; the guest kept reading register 0x%x",
+                 rp->poll_reg);
+        return ST_TIMEOUT;
+    }
     if (rp->timed_out_queue == RUN_MAX_QUEUES)
         return ST_OK;
     *queue = rp->timed_out_queue;
@@ -535,7 +565,7 @@ static bool queue_view(void *ctx, uint32_t qi, struct diag_driver_view *v)
 struct run_external replay_driver(struct replay *rp)
 {
     return (struct run_external){.step_name = "recording", .run = run, .queue_view = queue_view,
-                                 .ctx = rp, .judge = true};
+                                 .ctx = rp, .judge = true, .register_wait = &rp->register_wait};
 }
 
 void replay_json(struct jw *w, const void *ctx)

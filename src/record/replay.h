@@ -64,6 +64,10 @@ struct replay {
     bool killed;
     uint32_t timed_out_queue; /* RUN_MAX_QUEUES: none */
     size_t memory_done_until; /* dumps before this item were applied ahead, at their notify */
+    /* the guest reading one register again and again, with nothing else in between */
+    uint32_t poll_reg, poll_reg_value, poll_reg_reads;
+    uint64_t poll_reg_since;
+    bool register_wait;     /* the recording ended in such a wait, no request outstanding */
 };
 
 /* Where the recording says the machine is: RAM from the header, the gpu window (the window whose

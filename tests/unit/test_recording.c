@@ -257,6 +257,68 @@ static void test_replay_mmu_on_same_verdict(void **state)
     checked_free(c, &b);
 }
 
+/* The guest resets the device and waits for Status to read back 0; QEMU (in this recording)
+ * kept answering 1: the wait is diagnosed as a register wait, the value as a discrepancy. */
+static void test_replay_register_wait(void **state)
+{
+    (void)state;
+    struct rb b = {0};
+    rb_header(&b, VQREC_VERSION_MAJOR);
+    rd(&b, VIRTIO_MMIO_MAGIC_VALUE, VIRTIO_MMIO_MAGIC);
+    rd(&b, VIRTIO_MMIO_VERSION, 2);
+    rd(&b, VIRTIO_MMIO_DEVICE_ID, 16);
+    wr(&b, VIRTIO_MMIO_STATUS, 0);
+    for (int i = 0; i < 5; i++)
+        rd(&b, VIRTIO_MMIO_STATUS, 1);
+    struct checked *c = check(&b);
+    assert_string_equal(c->r.outcome, "timeout");
+    assert_true(c->rp.register_wait);
+    assert_true(c->r.has_diag);
+    assert_string_equal(c->r.diag.cause, "register-wait");
+    assert_int_equal(c->rp.n_discrepancies, 5); /* the model's Status reads 0 after a reset */
+    checked_free(c, &b);
+
+    /* two reads of the same register are no wait */
+    struct rb b2 = {0};
+    rb_header(&b2, VQREC_VERSION_MAJOR);
+    rd(&b2, VIRTIO_MMIO_MAGIC_VALUE, VIRTIO_MMIO_MAGIC);
+    rd(&b2, VIRTIO_MMIO_VERSION, 2);
+    rd(&b2, VIRTIO_MMIO_DEVICE_ID, 16);
+    wr(&b2, VIRTIO_MMIO_STATUS, 0);
+    rd(&b2, VIRTIO_MMIO_STATUS, 0);
+    rd(&b2, VIRTIO_MMIO_STATUS, 0);
+    c = check(&b2);
+    assert_false(c->rp.register_wait);
+    assert_string_equal(c->r.outcome, "ok");
+    assert_int_equal(c->rp.n_discrepancies, 0);
+    checked_free(c, &b2);
+}
+
+/* Accesses the HAL cannot make (misaligned, one byte, outside RAM) land unchecked and are
+ * reported as discrepancies, never a crash or a violation. */
+static void test_replay_odd_accesses(void **state)
+{
+    (void)state;
+    struct rb b = {0};
+    rb_header(&b, VQREC_VERSION_MAJOR);
+    guest_init(&b);
+    st(&b, CMD + 1, 2, 0xbeef, 0);       /* misaligned */
+    ld(&b, CMD + 1, 4, 0xef00, 0);       /* misaligned, and the guest read another value */
+    st(&b, CMD + 9, 1, 0x5a, 0);         /* one byte */
+    st(&b, 0x1000, 4, 1, 0);             /* outside RAM */
+    struct checked *c = check(&b);
+    assert_int_equal(c->rp.n_discrepancies, 4);
+    assert_int_equal(c->r.m.n_violations, 0);
+    uint8_t got[10];
+    memcpy(got, gm_ptr(&c->r.m.mem, CMD, sizeof(got)), sizeof(got));
+    assert_int_equal(got[1], 0xef);
+    assert_int_equal(got[2], 0xbe);
+    assert_int_equal(got[9], 0x5a);
+    assert_non_null(strstr(c->rp.notes[0].text, "misaligned 2-byte ring store"));
+    assert_non_null(strstr(c->rp.notes[3].text, "outside guest RAM"));
+    checked_free(c, &b);
+}
+
 /* ---- the reader on hostile input ---- */
 
 static int parse(struct rb *b, struct vqrec_recording *rec, char *err)
@@ -408,6 +470,8 @@ int main(void)
         cmocka_unit_test(test_replay_release_store_orders),
         cmocka_unit_test(test_replay_unanswered_request_is_diagnosed),
         cmocka_unit_test(test_replay_mmu_on_same_verdict),
+        cmocka_unit_test(test_replay_register_wait),
+        cmocka_unit_test(test_replay_odd_accesses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
