@@ -3,8 +3,8 @@
  * accesses as they reached the bus (after replayed bugs — what a real CPU would have done), the
  * buffers the device is about to read at each queue notify, the device's own events, the end.
  *
- * The HAL (hal_sim.c) calls one hook per event; with no writer attached (m->rec == NULL, every
- * run but `--record`) the hooks cost one test. A write error is remembered and reported when the
+ * The HAL (hal_sim.c) calls one hook per event, each behind `if (m->rec)`: with no writer
+ * attached (every run but `--record`) a hook costs that one test, no call. A write error is remembered and reported when the
  * writer is closed; the run itself goes on unchanged.
  */
 #ifndef RECORDING_WRITER_H
@@ -22,7 +22,7 @@ int vqrec_writer_open(struct machine *m, const char *path, char *err, size_t err
 /* Write END and close; m->rec becomes NULL. Returns 0, or -1 when any write failed. */
 int vqrec_writer_close(struct machine *m, int exit_status, char *err, size_t errlen);
 
-/* Hooks (no-ops when m->rec is NULL): a register access that reached the device (`off` from the
+/* Hooks (call them only when m->rec is set; they are no-ops otherwise): a register access that reached the device (`off` from the
  * window base, the value the CPU stored or got); a ring access (guest-physical); a barrier that
  * was executed (enum bc_barrier). */
 void vqrec_on_mmio(struct machine *m, bool write, uint32_t off, uint32_t value);
