@@ -32,6 +32,7 @@
 
 #define CATCH_UP_NS 100000000ull /* 100 ms of virtual time: QEMU answers a 2D command far sooner */
 #define GPU_DEVICE_ID 16u
+#define LAZY_LATENCY_NS 50000000ull /* 50 ms: below CATCH_UP_NS and GIVE_UP_NS */
 #define POLL_NS 1000u            /* a guest's wait between two polls of the same used.idx */
 #define GIVE_UP_NS 1000000000ull
 #define REG_WAIT_READS 3u        /* the same register read this often in a row at the end */ /* an unanswered request: the guest waited this long at least */
@@ -122,6 +123,11 @@ int replay_scenario(const struct replay *rp, const struct scenario *base,
         }
         out->transport_version = rp->version == 1 ? 1 : 2;
     }
+    /* The device answers when the guest saw it answer, not sooner: a recording has no timing,
+     * so the model waits (a latency far beyond QEMU's) and the catch-up on each used.idx and
+     * InterruptStatus the guest read is what makes it answer. A model running ahead would show
+     * the guest an interrupt QEMU had not raised yet (and judge its acknowledgement by it). */
+    out->latency_ns = LAZY_LATENCY_NS;
     out->name = (char *)name;
     out->file = (char *)file;
     out->description = NULL;
@@ -262,18 +268,25 @@ static bool ring_of_store(const struct replay *rp, uint64_t gpa, uint32_t *qi, b
 
 /* ---- the device keeping pace ---- */
 
+/* Only forward: a model ahead of what the guest saw (it answered sooner than QEMU did) is
+ * timing, not a difference. */
+static bool behind(uint16_t have, uint16_t want)
+{
+    uint16_t d = (uint16_t)(want - have);
+    return d != 0 && d <= 0x8000;
+}
+
 static void catch_up_used(struct replay *rp, struct machine *m, const struct vqrec_item *it,
                           uint32_t qi)
 {
     uint16_t want = (uint16_t)it->ev.value, have = 0;
     uint64_t step = 1000, spent = 0;
-    while (gm_read16(&m->mem, it->ev.addr, &have) && have != want && spent < CATCH_UP_NS &&
-           !rp->q[qi].catch_up_failed) {
+    while (gm_read16(&m->mem, it->ev.addr, &have) && behind(have, want) && spent < CATCH_UP_NS) {
         machine_advance(m, m->now + step);
         spent += step;
         step *= 2;
     }
-    if (have != want && !rp->q[qi].catch_up_failed) {
+    if (behind(have, want) && !rp->q[qi].catch_up_failed) {
         rp->q[qi].catch_up_failed = true; /* said once per queue: the guest polls on */
         note(rp, it, "the guest read used.idx %u at 0x%llx (queue %u); the model's is %u there "
                      "after %llu ms: QEMU answered where the model did not", want,
@@ -282,6 +295,8 @@ static void catch_up_used(struct replay *rp, struct machine *m, const struct vqr
     }
 }
 
+/* The bits `want` of InterruptStatus the guest read are set in the model too: the device did
+ * what QEMU had done by then. */
 static void catch_up_isr(struct machine *m, uint32_t want)
 {
     uint64_t step = 1000, spent = 0;
@@ -333,6 +348,11 @@ static void replay_mmio(struct replay *rp, struct machine *m, const struct vqrec
                 break;
             }
         }
+        if (off == VIRTIO_MMIO_QUEUE_NOTIFY && e->value < RUN_MAX_QUEUES &&
+            !rp->q[e->value].notified) {
+            rp->q[e->value].notified = true;
+            rp->q[e->value].first_notify = m->now;
+        }
         vhal_mmio_write32((uintptr_t)e->addr, (uint32_t)e->value);
         return;
     }
@@ -347,6 +367,22 @@ static void replay_mmio(struct replay *rp, struct machine *m, const struct vqrec
     if (off == VIRTIO_MMIO_INTERRUPT_STATUS) {
         rp->isr_read = true;
         catch_up_isr(m, (uint32_t)e->value & 3u);
+        if (m->dev.isr & ~(uint32_t)e->value) {
+            /* The model raised an interrupt QEMU had not raised yet (QEMU publishes used.idx a
+             * moment before it sets InterruptStatus; the model does both at once). The guest saw
+             * none: a read of the model's value would have the rules judge what it never saw. */
+            note(rp, it, "InterruptStatus read: the guest got 0x%llx, the model already had 0x%x; "
+                         "not replayed", (unsigned long long)e->value, m->dev.isr);
+            return;
+        }
+    } else if (off == VIRTIO_MMIO_STATUS && m->dev.status != (uint8_t)e->value) {
+        /* it broke (NEEDS_RESET), or reset itself, by then */
+        uint64_t step = 1000, spent = 0;
+        while (m->dev.status != (uint8_t)e->value && spent < CATCH_UP_NS) {
+            machine_advance(m, m->now + step);
+            spent += step;
+            step *= 2;
+        }
     }
     uint32_t v = vhal_mmio_read32((uintptr_t)e->addr);
     if (v != (uint32_t)e->value)
@@ -379,6 +415,7 @@ static void replay_store(struct replay *rp, struct machine *m, const struct vqre
         uint32_t n = 0;
         bool not_request = driver_desc_avail(rp, qi, &d, &a, &n) && e->addr >= a &&
                          (e->addr < a + 4 || e->addr >= a + 4 + 2ull * n);
+        q->ring_seen = true;
         if (!q->busy && !not_request) { /* a descriptor or an avail.ring entry: a request */
             q->busy = true;
             q->req_start = m->now;
@@ -441,6 +478,7 @@ static void replay_load(struct replay *rp, struct machine *m, const struct vqrec
     if (used_idx) {
         struct replay_queue *q = &rp->q[qi];
         uint16_t seen = (uint16_t)e->value;
+        q->ring_seen = true;
         /* a poll loop: the same value again with nothing done on the ring in between (a re-read
          * after re-enabling interrupts is not one) */
         q->repeat = q->polled && seen == q->seen_used && !rp->active_since_poll;
@@ -515,6 +553,14 @@ static enum step_status run(void *ctx, struct run_result *r, struct step_result 
             rp->timed_out_queue = q;
     snprintf(sr->detail, sizeof(sr->detail), "%zu events from %s%s%s", rec->n_items, rec->source,
              rec->truncated ? ", cut short" : "", rp->killed ? ", QEMU stopped by its time bound" : "");
+    /* A queue the guest notified whose ring the recording never shows (a recorder records ring
+     * memory only where the registers put it): the device had no ring to take the request
+     * from, so it cannot have answered. */
+    for (uint32_t q = 0; q < RUN_MAX_QUEUES && rp->timed_out_queue == RUN_MAX_QUEUES; q++)
+        if (rp->q[q].notified && !rp->q[q].ring_seen && rp->n_stores == 0) {
+            rp->timed_out_queue = q;
+            rp->q[q].req_start = rp->q[q].first_notify;
+        }
     if (rp->timed_out_queue == RUN_MAX_QUEUES && rp->poll_reg_reads >= REG_WAIT_READS) {
         /* No request left waiting, but the guest kept reading one register to the end: it was
          * waiting for that register (the reset read-back of Status, §2.1.2). */

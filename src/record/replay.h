@@ -39,7 +39,10 @@ struct replay_queue {
     bool busy;              /* it stored to this ring since it last saw an answer */
     bool polled_since_request; /* it loaded used.idx since the request began */
     uint64_t req_start;     /* virtual time of the first such store */
-    bool catch_up_failed;   /* the model never reached a used.idx the guest saw */
+    bool notified;          /* the guest wrote QueueNotify with this queue's index */
+    uint64_t first_notify;
+    bool ring_seen;         /* the recording has an access to this queue's ring */
+    bool catch_up_failed;   /* the model never reached a used.idx the guest saw (noted once) */
 };
 
 struct replay {

@@ -294,6 +294,34 @@ static void test_replay_register_wait(void **state)
     checked_free(c, &b2);
 }
 
+/* A recorder sees ring memory only where the registers put it: a guest that never set its
+ * queue up and notified anyway leaves no ring access in the recording. The device had no ring:
+ * the request is unanswered, and the diagnosis says why. */
+static void test_replay_notify_without_ring(void **state)
+{
+    (void)state;
+    struct rb b = {0};
+    rb_header(&b, VQREC_VERSION_MAJOR);
+    rb_ev(&b, VQREC_WINDOW, 0, 0, WIN, 0x200, NULL, 0);
+    rd(&b, VIRTIO_MMIO_MAGIC_VALUE, VIRTIO_MMIO_MAGIC);
+    rd(&b, VIRTIO_MMIO_VERSION, 2);
+    rd(&b, VIRTIO_MMIO_DEVICE_ID, 16);
+    wr(&b, VIRTIO_MMIO_STATUS, 0);
+    wr(&b, VIRTIO_MMIO_STATUS, 1);
+    wr(&b, VIRTIO_MMIO_STATUS, 3);
+    wr(&b, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+    wr(&b, VIRTIO_MMIO_DRIVER_FEATURES, 1);
+    wr(&b, VIRTIO_MMIO_STATUS, 0xb);
+    wr(&b, VIRTIO_MMIO_STATUS, 0xf); /* no queue set up */
+    wr(&b, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+    struct checked *c = check(&b);
+    assert_string_equal(c->r.outcome, "timeout");
+    assert_int_equal(c->rp.timed_out_queue, 0);
+    assert_true(c->r.has_diag);
+    assert_string_equal(c->r.diag.cause, "queue-not-ready");
+    checked_free(c, &b);
+}
+
 /* Accesses the HAL cannot make (misaligned, one byte, outside RAM) land unchecked and are
  * reported as discrepancies, never a crash or a violation. */
 static void test_replay_odd_accesses(void **state)
@@ -472,6 +500,7 @@ int main(void)
         cmocka_unit_test(test_replay_mmu_on_same_verdict),
         cmocka_unit_test(test_replay_register_wait),
         cmocka_unit_test(test_replay_odd_accesses),
+        cmocka_unit_test(test_replay_notify_without_ring),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
