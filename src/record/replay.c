@@ -102,27 +102,28 @@ int replay_scenario(const struct replay *rp, const struct scenario *base,
         }
         base = defaults;
     }
+    bool own = base == defaults;
     *out = *base;
-    if (base == defaults) { /* the machine the recording describes */
-        if (h->ram_size < (1u << 20) || h->ram_size > (1ull << 34) || h->ram_base % 4096 ||
-            h->ram_size % 4096) {
-            snprintf(err, errlen, "guest RAM 0x%llx+0x%llx: vqsim models 1 MiB to 16 GiB of RAM "
-                     "at a page-aligned base", (unsigned long long)h->ram_base,
-                     (unsigned long long)h->ram_size);
-            return -1;
-        }
-        out->ram_base = h->ram_base;
-        out->ram_size = h->ram_size;
-        if (rp->window_known)
-            out->mmio_base = rp->window;
-        if (out->mmio_base + VIRTIO_MMIO_WINDOW_SIZE > out->ram_base &&
-            out->mmio_base < out->ram_base + out->ram_size) {
-            snprintf(err, errlen, "the virtio-mmio window 0x%llx lies inside guest RAM",
-                     (unsigned long long)out->mmio_base);
-            return -1;
-        }
-        out->transport_version = rp->version == 1 ? 1 : 2;
+    /* the machine the recording describes: its RAM and window, whatever the device side */
+    if (h->ram_size < (1u << 20) || h->ram_size > (1ull << 34) || h->ram_base % 4096 ||
+        h->ram_size % 4096) {
+        snprintf(err, errlen, "guest RAM 0x%llx+0x%llx: vqsim models 1 MiB to 16 GiB of RAM "
+                 "at a page-aligned base", (unsigned long long)h->ram_base,
+                 (unsigned long long)h->ram_size);
+        return -1;
     }
+    out->ram_base = h->ram_base;
+    out->ram_size = h->ram_size;
+    if (rp->window_known)
+        out->mmio_base = rp->window;
+    if (out->mmio_base + VIRTIO_MMIO_WINDOW_SIZE > out->ram_base &&
+        out->mmio_base < out->ram_base + out->ram_size) {
+        snprintf(err, errlen, "the virtio-mmio window 0x%llx lies inside guest RAM",
+                 (unsigned long long)out->mmio_base);
+        return -1;
+    }
+    if (own)
+        out->transport_version = rp->version == 1 ? 1 : 2;
     /* The device answers when the guest saw it answer, not sooner: a recording has no timing,
      * so the model waits (a latency far beyond QEMU's) and the catch-up on each used.idx and
      * InterruptStatus the guest read is what makes it answer. A model running ahead would show
@@ -330,11 +331,10 @@ static void replay_mmio(struct replay *rp, struct machine *m, const struct vqrec
     }
     rp->n_mmio++;
     uint32_t off = (uint32_t)(e->addr - rp->window);
-    if (e->size != 4) {
-        note(rp, it, "%u-byte register %s at 0x%x: the model takes 32-bit accesses only; not "
-                     "replayed", e->size, e->kind == VQREC_MMIO_READ ? "read" : "write", off);
-        return;
-    }
+    if (e->size != 4) /* the HAL has 32-bit register accesses only: the width is lost */
+        note(rp, it, "%u-byte register %s at 0x%x: replayed as a 32-bit one", e->size,
+             e->kind == VQREC_MMIO_READ ? "read" : "write", off);
+    uint32_t mask = e->size >= 4 ? 0xffffffffu : (1u << 8 * e->size) - 1;
     if (e->kind == VQREC_MMIO_WRITE) {
         on_register_write(rp, off, (uint32_t)e->value);
         /* Memory dumps that follow a write (the buffers of a notify; a ring's contents when it
@@ -384,8 +384,8 @@ static void replay_mmio(struct replay *rp, struct machine *m, const struct vqrec
             step *= 2;
         }
     }
-    uint32_t v = vhal_mmio_read32((uintptr_t)e->addr);
-    if (v != (uint32_t)e->value)
+    uint32_t v = vhal_mmio_read32((uintptr_t)e->addr) & mask;
+    if (v != ((uint32_t)e->value & mask))
         note(rp, it, "register read at 0x%x (%s): the guest got 0x%llx, the model says 0x%x", off,
              mmio_reg_name(off) ? mmio_reg_name(off) : "?", (unsigned long long)e->value, v);
 }

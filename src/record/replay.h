@@ -78,9 +78,10 @@ struct replay {
 void replay_init(struct replay *rp, const struct vqrec_recording *rec);
 
 /* The machine for the recording: the device side of `base` (a scenario, or NULL for QEMU's
- * defaults) with everything driver-side cleared (its steps, replayed bugs — the recording
- * already carries their effect — and expectations: a check expects a clean run). RAM and the
- * window come from the recording unless `base` is given. The result aliases `base`'s strings:
+ * defaults and the Version the guest read) with everything driver-side cleared (its steps,
+ * replayed bugs — the recording already carries their effect — and expectations: a check
+ * expects a clean run). RAM and the window always come from the recording: they are where the
+ * guest's accesses went. The result aliases `base`'s strings:
  * never scenario_free it. `defaults` must stay alive as long as *out (holds the defaults). */
 int replay_scenario(const struct replay *rp, const struct scenario *base,
                     struct scenario *defaults, const char *name, const char *file,

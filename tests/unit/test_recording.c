@@ -334,9 +334,14 @@ static void test_replay_odd_accesses(void **state)
     ld(&b, CMD + 1, 4, 0xef00, 0);       /* misaligned, and the guest read another value */
     st(&b, CMD + 9, 1, 0x5a, 0);         /* one byte */
     st(&b, 0x1000, 4, 1, 0);             /* outside RAM */
+    rb_ev(&b, VQREC_MMIO_READ, 1, 0, WIN + 0x109, 0, NULL, 0); /* a byte of config space */
     struct checked *c = check(&b);
-    assert_int_equal(c->rp.n_discrepancies, 4);
-    assert_int_equal(c->r.m.n_violations, 0);
+    assert_int_equal(c->rp.n_discrepancies, 5);
+    /* the byte read reached the model as the unaligned 32-bit access the HAL can make */
+    assert_int_equal(count(&c->r, "mmio.config-access-width"), 1);
+    assert_int_equal(c->r.m.n_violations, 1);
+    assert_non_null(strstr(c->rp.notes[4].text, "1-byte register read at 0x109: replayed as a "
+                                                "32-bit one"));
     uint8_t got[10];
     memcpy(got, gm_ptr(&c->r.m.mem, CMD, sizeof(got)), sizeof(got));
     assert_int_equal(got[1], 0xef);
