@@ -1,7 +1,9 @@
 /* main.c — the `vqsim` command.
  *
  * Exit codes: 0 every scenario's expectations held; 1 at least one did not; 2 usage error,
- * unreadable or invalid scenario, or an output file that cannot be written. */
+ * unreadable or invalid scenario, or an output file that cannot be written. `run --driver` has
+ * its own (src/lib/run_driver.h): 0 all runs clean, 1 some not, 2 cannot load or bad scenario,
+ * 3 the driver hung or crashed. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "../fakedevice/rules.h"
+#include "../lib/run_driver.h"
 #include "check_cmd.h"
 #include "coverage.h"
 #include "explain.h"
@@ -19,6 +22,7 @@
 
 static const char usage[] =
     "usage: vqsim run [--json FILE] [--png DIR] [--record DIR] [-j N] [-v] SCENARIO.yaml...\n"
+    "       vqsim run --driver LIB.so [--json FILE] [-v] SCENARIO.yaml...\n"
     "       vqsim check [--json FILE] [--scenario S.yaml] [-v] RECORDING...\n"
     "       vqsim rules [--coverage]\n"
     "       vqsim explain RULE-ID | --layout N [--legacy ALIGN]\n"
@@ -34,6 +38,9 @@ static const char usage[] =
     "                JSON are the same as with -j 1, in scenario order\n"
     "  --record DIR  write each run as a recording, DIR/NAME.vqrec (what vqsim check reads)\n"
     "  -v            print violations, diagnosis and dark displays for passing scenarios too\n"
+    "  --driver LIB  run a foreign driver (built against include/vqsim/vqsim.h) instead of the\n"
+    "                built-in one; expect: is not judged; exit 0 all runs clean, 1 some not,\n"
+    "                2 cannot load / bad scenario, 3 the driver hung or crashed\n"
     CHECK_USAGE
     "rules    list the rule catalogue (spec/rules.yaml) with section and status\n"
     "  --coverage    per area: the observable driver MUST rules, how many are checked and\n"
@@ -75,7 +82,7 @@ static int cmd_rules(int argc, char **argv)
 
 static int cmd_run(int argc, char **argv)
 {
-    const char *json = NULL, *png = NULL, *record = NULL;
+    const char *json = NULL, *png = NULL, *driver = NULL, *record = NULL;
     bool verbose = false;
     int first = argc, jobs = 1;
     for (int i = 0; i < argc; i++) {
@@ -90,6 +97,10 @@ static int cmd_run(int argc, char **argv)
                 return 2;
             }
             jobs = (int)j;
+            continue;
+        }
+        if (!strcmp(argv[i], "--driver") && i + 1 < argc) { /* src/lib/run_driver.c */
+            driver = argv[++i];
             continue;
         }
         if (!strcmp(argv[i], "--record")) {
@@ -130,6 +141,13 @@ static int cmd_run(int argc, char **argv)
             fprintf(stderr, "vqsim: options go before the scenarios: %s\n", argv[i]);
             return 2;
         }
+    if (driver && (png || jobs > 1 || record)) { /* one driver process runs them in turn */
+        fprintf(stderr, "vqsim: %s is not available with --driver\n",
+                png ? "--png" : record ? "--record" : "-j");
+        return 2;
+    }
+    if (driver)
+        return run_driver_main(driver, argv + first, n, json, verbose);
     char err[512];
     if (!rules_builtin(err, sizeof(err))) {
         fprintf(stderr, "vqsim: the built-in rule catalogue is invalid: %s\n", err);
