@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # fuzz/build.sh — build the libFuzzer targets of fuzz/ (see README.md, "Fuzzing").
 #
-#   fuzz/build.sh            -> build/fuzz/{fuzz_driver_vs_device,fuzz_device_model,fuzz_scenario}
+#   fuzz/build.sh            -> build/fuzz/{fuzz_driver_vs_device,fuzz_device_model,fuzz_scenario,
+#                                            fuzz_recording}
 #
 # Follows the OSS-Fuzz build conventions, so the same script serves a fuzzing cluster: it honours
 # CC, CFLAGS, LIB_FUZZING_ENGINE, OUT and WORK when set (OSS-Fuzz sets them all; its CFLAGS carry
@@ -33,9 +34,10 @@ cmake -DIN="$ROOT/spec/rules.yaml" -DOUT="$OBJ/rules_blob.c" -P "$ROOT/cmake/emb
 # becomes an archive, so a target links only the objects it needs.
 cd "$ROOT"
 DRIVER=(src/driver/*.c)
-CORE=(src/util/*.c src/fakedevice/*.c)
+CORE=(src/util/*.c src/fakedevice/*.c src/record/recording_reader.c src/record/recording_writer.c)
 HARNESS=()
 for f in src/cli/*.c; do [ "$f" = src/cli/main.c ] || HARNESS+=("$f"); done
+HARNESS+=(src/record/replay.c)
 # One compile command per line, run JOBS at a time.
 cmds=$(mktemp)
 trap 'rm -f "$cmds"' EXIT
@@ -46,7 +48,7 @@ for src in "${DRIVER[@]}"; do
        -isystem "$("$CC" -print-file-name=include)" -c "$ROOT/$src" -o "$OBJ/$(basename "$src" .c).o")"
 done >>"$cmds"
 for src in "${CORE[@]}" "${HARNESS[@]}" "$OBJ/rules_blob.c" fuzz/fuzz_driver_vs_device.c \
-           fuzz/fuzz_device_model.c fuzz/fuzz_scenario.c; do
+           fuzz/fuzz_device_model.c fuzz/fuzz_scenario.c fuzz/fuzz_recording.c; do
   case $src in /*) path=$src ;; *) path=$ROOT/$src ;; esac
   echo "$(q "$CC" "${COMMON[@]}" "${USER_CFLAGS[@]}" "${YAML_CFLAGS[@]}" -c "$path" \
        -o "$OBJ/$(basename "$src" .c).o")"
@@ -74,14 +76,18 @@ link fuzz_driver_vs_device "$OBJ/fuzz_driver_vs_device.o" "$OBJ/libdriver.a"
 link fuzz_device_model "$OBJ/fuzz_device_model.o" "$OBJ/libcore.a"
 # 3: the scenario parser (the driver for its status names: expect_status, expect.driver).
 link fuzz_scenario "$OBJ/fuzz_scenario.o" "$OBJ/libharness.a" "$OBJ/libdriver.a" "$OBJ/libcore.a"
+# 4: the recording reader and the replay (vqsim check on a file).
+read -r -a PNG_LIBS <<<"$(pkg-config --libs libpng)"   # the runner writes PNGs
+link fuzz_recording "$OBJ/fuzz_recording.o" "$OBJ/libharness.a" "$OBJ/libdriver.a" "$OBJ/libcore.a" \
+  "${PNG_LIBS[@]}"
 
 # Seed corpora and the dictionary next to the binaries (the layout OSS-Fuzz expects in $OUT).
 if command -v zip >/dev/null; then
-  for t in fuzz_driver_vs_device fuzz_device_model fuzz_scenario; do
+  for t in fuzz_driver_vs_device fuzz_device_model fuzz_scenario fuzz_recording; do
     rm -f "$OUT/${t}_seed_corpus.zip"
     [ -n "$(ls -A "$ROOT/fuzz/corpus/$t" 2>/dev/null)" ] &&
       (cd "$ROOT/fuzz/corpus/$t" && zip -q -r "$OUT/${t}_seed_corpus.zip" .)
   done
 fi
 cp "$ROOT/fuzz/fuzz_scenario.dict" "$OUT/fuzz_scenario.dict"
-echo "fuzz/build.sh: built $OUT/fuzz_driver_vs_device $OUT/fuzz_device_model $OUT/fuzz_scenario"
+echo "fuzz/build.sh: built $OUT/fuzz_driver_vs_device $OUT/fuzz_device_model $OUT/fuzz_scenario $OUT/fuzz_recording"

@@ -15,7 +15,7 @@ import pytest
 
 from conftest import ROOT, run
 
-TARGETS = ["fuzz_driver_vs_device", "fuzz_device_model", "fuzz_scenario"]
+TARGETS = ["fuzz_driver_vs_device", "fuzz_device_model", "fuzz_scenario", "fuzz_recording"]
 FUZZ_SECONDS = 12  # per target
 
 

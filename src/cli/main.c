@@ -13,6 +13,7 @@
 #include "../fakedevice/rules.h"
 #include "../record/record_cmd.h"
 #include "../lib/run_driver.h"
+#include "check_cmd.h"
 #include "coverage.h"
 #include "explain.h"
 #include "parallel.h"
@@ -21,8 +22,9 @@
 #include "verdict.h"
 
 static const char usage[] =
-    "usage: vqsim run [--json FILE] [--png DIR] [-j N] [-v] SCENARIO.yaml...\n"
+    "usage: vqsim run [--json FILE] [--png DIR] [--record DIR] [-j N] [-v] SCENARIO.yaml...\n"
     "       vqsim run --driver LIB.so [--json FILE] [-v] SCENARIO.yaml...\n"
+    "       vqsim check [--json FILE] [--scenario S.yaml] [-v] RECORDING...\n"
     "       vqsim rules [--coverage]\n"
     "       vqsim explain RULE-ID | --layout N [--legacy ALIGN]\n"
     "       vqsim record [-o FILE] [--timeout S] -- qemu-system-aarch64 ARGS...\n"
@@ -36,17 +38,19 @@ static const char usage[] =
     "  --png DIR     write each scenario's display as DIR/NAME.png\n"
     "  -j N          run scenarios in N worker processes (default 1); the output and the\n"
     "                JSON are the same as with -j 1, in scenario order\n"
+    "  --record DIR  write each run as a recording, DIR/NAME.vqrec (what vqsim check reads)\n"
     "  -v            print violations, diagnosis and dark displays for passing scenarios too\n"
     "  --driver LIB  run a foreign driver (built against include/vqsim/vqsim.h) instead of the\n"
     "                built-in one; expect: is not judged; exit 0 all runs clean, 1 some not,\n"
     "                2 cannot load / bad scenario, 3 the driver hung or crashed\n"
+    CHECK_USAGE
     "rules    list the rule catalogue (spec/rules.yaml) with section and status\n"
     "  --coverage    per area: the observable driver MUST rules, how many are checked and\n"
     "                proven by a firing scenario, how many argued not checked\n"
     EXPLAIN_USAGE
     RECORD_USAGE
     "\n"
-    "exit status: 0 all expectations held, 1 some did not, 2 usage or scenario error\n";
+    "exit status (run): 0 all expectations held, 1 some did not, 2 usage or scenario error\n";
 
 static int cmd_rules(int argc, char **argv)
 {
@@ -81,7 +85,7 @@ static int cmd_rules(int argc, char **argv)
 
 static int cmd_run(int argc, char **argv)
 {
-    const char *json = NULL, *png = NULL, *driver = NULL;
+    const char *json = NULL, *png = NULL, *driver = NULL, *record = NULL;
     bool verbose = false;
     int first = argc, jobs = 1;
     for (int i = 0; i < argc; i++) {
@@ -100,6 +104,14 @@ static int cmd_run(int argc, char **argv)
         }
         if (!strcmp(argv[i], "--driver") && i + 1 < argc) { /* src/lib/run_driver.c */
             driver = argv[++i];
+            continue;
+        }
+        if (!strcmp(argv[i], "--record")) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "vqsim: --record needs a directory\n%s", usage);
+                return 2;
+            }
+            record = argv[++i];
             continue;
         }
         if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "--png")) {
@@ -132,8 +144,9 @@ static int cmd_run(int argc, char **argv)
             fprintf(stderr, "vqsim: options go before the scenarios: %s\n", argv[i]);
             return 2;
         }
-    if (driver && (png || jobs > 1)) { /* one driver process runs the scenarios in turn */
-        fprintf(stderr, "vqsim: %s is not available with --driver\n", png ? "--png" : "-j");
+    if (driver && (png || jobs > 1 || record)) { /* one driver process runs them in turn */
+        fprintf(stderr, "vqsim: %s is not available with --driver\n",
+                png ? "--png" : record ? "--record" : "-j");
         return 2;
     }
     if (driver)
@@ -167,6 +180,10 @@ static int cmd_run(int argc, char **argv)
         fprintf(stderr, "vqsim: cannot create %s: %s\n", png, strerror(errno));
         bad++;
     }
+    if (record && !bad && mkdir(record, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "vqsim: cannot create %s: %s\n", record, strerror(errno));
+        bad++;
+    }
     FILE *jf = NULL;
     if (json && !bad && !(jf = fopen(json, "w"))) {
         fprintf(stderr, "vqsim: cannot write %s: %s\n", json, strerror(errno));
@@ -183,7 +200,7 @@ static int cmd_run(int argc, char **argv)
         jw_init(&w, jf);
         verdict_json_begin(&w);
     }
-    struct run_options opt = {.png_dir = png};
+    struct run_options opt = {.png_dir = png, .record_dir = record};
     int np = run_scenarios(sc, n, &opt, jobs, verbose, stdout, jf ? &w : NULL);
     if (np < 0) {
         fprintf(stderr, "vqsim: out of memory\n");
@@ -221,6 +238,8 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "run"))
         return cmd_run(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "check"))
+        return cmd_check(argc - 2, argv + 2, stdout, stderr);
     if (!strcmp(argv[1], "rules"))
         return cmd_rules(argc - 2, argv + 2);
     if (!strcmp(argv[1], "explain"))

@@ -9,6 +9,7 @@
 #include "../driver/gpu_fb.h"
 #include "../driver/virtio_hal.h"
 #include "../fakedevice/access_checks.h"
+#include "../record/recording_writer.h"
 #include "../util/sha256.h"
 #include "png_writer.h"
 #include "test_pattern.h"
@@ -759,6 +760,9 @@ static void conclude(const struct scenario *sc, const struct run_options *o, str
 {
     /* Let the device finish whatever is still due (a late answer still lands in the trace). */
     machine_advance(&r->m, r->m.now + sc->latency_ns);
+    char err[256];
+    if (r->m.rec && vqrec_writer_close(&r->m, 0, err, sizeof(err)) != 0)
+        failure(r, "%s", err);
     access_checks_finish(&r->m);
     memory_guard_check(&r->m, &r->memory);
     machine_set_current(NULL);
@@ -787,6 +791,12 @@ int run_scenario(const struct scenario *sc, const struct run_options *o, struct 
 {
     if (build_machine(sc, r) != 0)
         return -1;
+    if (o && o->record_dir) { /* vqsim run --record DIR */
+        char path[4096], err[300];
+        snprintf(path, sizeof(path), "%s/%s.vqrec", o->record_dir, sc->name);
+        if (vqrec_writer_open(&r->m, path, err, sizeof(err)) != 0)
+            failure(r, "%s", err);
+    }
     struct run_ctx c = {.s = sc, .r = r, .mode_w = 1024, .mode_h = 768};
     struct vgpu_config gc = {.mmio_base = (uintptr_t)sc->mmio_base, .queue_size = sc->queue_size,
                              .layout = sc->layout, .legacy_align = sc->queue_align,
@@ -866,7 +876,9 @@ int run_scenario_external(const struct scenario *sc, const struct run_options *o
         if (!x->queue_view(x->ctx, q, &r->queue_view[q]))
             memset(&r->queue_view[q], 0, sizeof(r->queue_view[q]));
     if ((sr->status == ST_TIMEOUT || sr->status == ST_DEVICE_ERROR) && queue < RUN_MAX_QUEUES) {
-        struct diag_request rq = {.kind = sr->status == ST_TIMEOUT ? DIAG_TIMEOUT : DIAG_BAD_RESPONSE,
+        struct diag_request rq = {.kind = sr->status != ST_TIMEOUT ? DIAG_BAD_RESPONSE
+                                          : x->register_wait && *x->register_wait ? DIAG_REGISTER_WAIT
+                                                                                  : DIAG_TIMEOUT,
                                   .queue = queue, .since = sr->t, .driver = r->queue_view[queue]};
         diagnose(&r->m, &rq, &r->diag);
         bc_explain(&r->m, &r->diag);

@@ -11,6 +11,8 @@
 #include "../fakedevice/machine.h"
 #include "scenario.h"
 
+struct jw;
+
 enum step_status { ST_OK, ST_TIMEOUT, ST_DEVICE_ERROR, ST_DRIVER_ERROR, ST_SKIPPED };
 
 struct step_result {
@@ -53,6 +55,9 @@ struct run_result {
     } scanouts[VIRTIO_GPU_MAX_SCANOUTS];
     uint32_t n_scanouts;
     struct mg_result memory; /* guest memory outside the driver's allocations (memory_guard.h) */
+    /* Extra JSON written last in the scenario's object (a replayed recording's `source`). */
+    void (*json_extra)(struct jw *w, const void *ctx);
+    const void *json_extra_ctx;
     bool passed;
     char failures[RUN_MAX_FAILURES][400];
     uint32_t n_failures;
@@ -60,6 +65,7 @@ struct run_result {
 
 struct run_options {
     const char *png_dir;    /* write scanout PNGs here, or NULL */
+    const char *record_dir; /* write DIR/NAME.vqrec, the run as a recording, or NULL */
 };
 
 /* Run the scenario; r must be released with run_result_free. Returns 0, or -1 when the machine
@@ -81,6 +87,9 @@ struct run_external {
     bool (*queue_view)(void *ctx, uint32_t q, struct diag_driver_view *v);
     void *ctx;
     bool judge;             /* judge the scenario's expect: as for the built-in driver */
+    /* Optional: true after run when its ST_TIMEOUT was a wait on a register before any request
+     * (the reset read-back of Status): diagnosed as DIAG_REGISTER_WAIT. */
+    const bool *register_wait;
 };
 
 /* Run the scenario's machine (device, device faults, replayed bus bugs, profile) against an

@@ -424,6 +424,8 @@ void verdict_json_scenario(struct jw *w, const struct scenario *s, const struct 
     json_driver(w, s, r);
     json_queues(w, r);
     json_trace(w, r);
+    if (r->json_extra)
+        r->json_extra(w, r->json_extra_ctx);
     jw_obj_end(w);
 }
 

@@ -27,6 +27,8 @@
 #include "status_checks.h"
 #include "trace.h"
 
+struct vqrec_writer; /* src/record/recording_writer.h */
+
 #define MACHINE_MAX_VIOLATIONS 256
 
 /* How the device reacts to a driver's mistake. Both record every violation.
@@ -108,6 +110,7 @@ struct machine {
     struct mmio_check_state mmio_checks;
     struct config_check_state config_checks;
     struct memory_guard mguard;   /* DMA allocations, canaries (memory_guard.h) */
+    struct vqrec_writer *rec;     /* `vqsim run --record`: the recording written (NULL: none) */
 };
 
 int machine_init(struct machine *m, const struct machine_config *cfg,

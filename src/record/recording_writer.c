@@ -1,0 +1,221 @@
+/* recording_writer.c — see recording_writer.h. */
+#include "recording_writer.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../driver/virtio_spec.h"
+#include "../fakedevice/machine.h"
+#include "recording.h"
+
+/* Per queue, the avail index up to which the buffers of published chains were dumped. */
+struct vqrec_writer {
+    FILE *f;
+    bool failed;
+    int err_no;
+    uint64_t trace_seen;       /* run-wide number of the next trace event to look at */
+    bool dumped_valid[MMIO_NUM_QUEUES];
+    uint16_t dumped[MMIO_NUM_QUEUES];
+};
+
+_Static_assert((int)BC_MB == (int)VQREC_MB && (int)BC_RMB == (int)VQREC_RMB &&
+                   (int)BC_WMB == (int)VQREC_WMB, "barrier kinds numbered alike");
+
+/* A buffer bigger than this is not a command the device reads: not dumped. */
+#define DUMP_MAX (1u << 20)
+
+static void put(struct vqrec_writer *w, const void *p, size_t n)
+{
+    if (!w->failed && fwrite(p, 1, n, w->f) != n) {
+        w->failed = true;
+        w->err_no = errno;
+    }
+}
+
+static void event(struct vqrec_writer *w, uint8_t kind, uint8_t size, uint8_t flags,
+                  uint64_t addr, uint64_t value, const void *payload, uint32_t len)
+{
+    struct vqrec_event e = {.kind = kind, .size = size, .flags = flags, .len = len,
+                            .addr = addr, .value = value};
+    put(w, &e, sizeof(e));
+    if (len) {
+        static const uint8_t zero[8];
+        put(w, payload, len);
+        put(w, zero, (8 - len % 8) % 8);
+    }
+}
+
+/* The device's own events since the last look (QEMU's virtqueue trace in a real recording):
+ * informative, written before the driver access that follows them. */
+static void device_events(struct machine *m, struct vqrec_writer *w)
+{
+    const struct trace *t = &m->trace;
+    uint64_t end = t->dropped + t->len;
+    if (w->trace_seen < t->dropped)
+        w->trace_seen = t->dropped; /* dropped before we looked: lost to the recording too */
+    for (; w->trace_seen < end; w->trace_seen++) {
+        const struct trace_event *e = &t->ev[w->trace_seen - t->dropped];
+        unsigned dev;
+        switch (e->kind) {
+        case TR_NOTIFY: dev = VQREC_DEV_NOTIFY; break;
+        case TR_POP: dev = VQREC_DEV_POP; break;
+        case TR_USED: dev = VQREC_DEV_FILL; break;
+        case TR_IRQ: dev = VQREC_DEV_IRQ; break;
+        default: continue;
+        }
+        char line[160];
+        int n = snprintf(line, sizeof(line), "vqsim %s queue %u addr 0x%llx value %llu%s%s",
+                         trace_kind_name((enum trace_kind)e->kind), e->queue,
+                         (unsigned long long)e->addr, (unsigned long long)e->value,
+                         e->what ? " " : "", e->what ? e->what : "");
+        uint32_t len = n < 0 ? 0u : (n >= (int)sizeof(line) ? (uint32_t)sizeof(line) : (uint32_t)n + 1);
+        event(w, VQREC_DEVICE, 0, 0, e->queue, dev, line, len);
+    }
+}
+
+static void dump(struct machine *m, struct vqrec_writer *w, uint64_t gpa, uint64_t len)
+{
+    const void *p = len && len <= DUMP_MAX ? gm_ptr(&m->mem, gpa, len) : NULL;
+    if (p)
+        event(w, VQREC_MEMORY, 0, 0, gpa, 0, p, (uint32_t)len);
+}
+
+/* Dump the device-readable buffers (and indirect tables) of one chain, at most `num` links. */
+static void dump_chain(struct machine *m, struct vqrec_writer *w, const struct dev_queue *q,
+                       uint16_t head)
+{
+    uint64_t table = q->desc;
+    uint32_t n = q->live_num, i = head;
+    bool indirect = false;
+    for (uint32_t links = 0; links < 2 * n + 2 && i < n; links++) {
+        struct virtq_desc d;
+        const void *p = gm_ptr(&m->mem, table + 16ull * i, sizeof(d));
+        if (!p)
+            return;
+        memcpy(&d, p, sizeof(d));
+        if ((d.flags & VIRTQ_DESC_F_INDIRECT) && !indirect) {
+            dump(m, w, d.addr, d.len);
+            table = d.addr;
+            n = d.len / 16;
+            i = 0;
+            indirect = true;
+            continue;
+        }
+        if (!(d.flags & VIRTQ_DESC_F_WRITE))
+            dump(m, w, d.addr, d.len);
+        if (!(d.flags & VIRTQ_DESC_F_NEXT))
+            return;
+        i = d.next;
+    }
+}
+
+/* At a QueueNotify: every chain published since the previous notify of that queue. */
+static void dump_published(struct machine *m, struct vqrec_writer *w, uint32_t qi)
+{
+    if (qi >= MMIO_NUM_QUEUES || !m->dev.q[qi].live || !m->dev.q[qi].live_num)
+        return;
+    const struct dev_queue *q = &m->dev.q[qi];
+    uint16_t idx;
+    if (!gm_read16(&m->mem, q->avail + 2, &idx))
+        return;
+    if (!w->dumped_valid[qi]) {
+        w->dumped[qi] = q->last_avail_idx;
+        w->dumped_valid[qi] = true;
+    }
+    uint16_t from = w->dumped[qi];
+    uint32_t count = (uint16_t)(idx - from);
+    if (count > q->live_num)
+        count = q->live_num; /* a wild avail.idx: the newest num entries at most */
+    for (uint32_t k = 0; k < count; k++) {
+        uint16_t slot = (uint16_t)(idx - count + k) % q->live_num, head;
+        if (gm_read16(&m->mem, q->avail + 4 + 2ull * slot, &head))
+            dump_chain(m, w, q, head);
+    }
+    w->dumped[qi] = idx;
+}
+
+int vqrec_writer_open(struct machine *m, const char *path, char *err, size_t errlen)
+{
+    struct vqrec_writer *w = calloc(1, sizeof(*w));
+    if (!w) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (!(w->f = fopen(path, "wb"))) {
+        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+        free(w);
+        return -1;
+    }
+    struct vqrec_header h = {.major = VQREC_VERSION_MAJOR, .minor = VQREC_VERSION_MINOR,
+                             .header_size = sizeof(h), .ram_base = m->cfg.ram_base,
+                             .ram_size = m->cfg.ram_size, .n_cpus = 1};
+    memcpy(h.magic, VQREC_MAGIC, 8);
+    snprintf(h.source, sizeof(h.source), "vqsim-sim");
+    put(w, &h, sizeof(h));
+    event(w, VQREC_WINDOW, 0, 0, m->cfg.mmio_base, VIRTIO_MMIO_WINDOW_SIZE, NULL, 0);
+    w->trace_seen = m->trace.dropped + m->trace.len;
+    m->rec = w;
+    return 0;
+}
+
+int vqrec_writer_close(struct machine *m, int exit_status, char *err, size_t errlen)
+{
+    struct vqrec_writer *w = m->rec;
+    if (!w)
+        return 0;
+    device_events(m, w);
+    event(w, VQREC_END, 0, 0, 0, (uint64_t)(int64_t)exit_status, NULL, 0);
+    bool failed = w->failed;
+    int e = w->err_no;
+    if (fclose(w->f) != 0 && !failed) {
+        failed = true;
+        e = errno;
+    }
+    free(w);
+    m->rec = NULL;
+    if (failed)
+        snprintf(err, errlen, "writing the recording failed: %s", strerror(e));
+    return failed ? -1 : 0;
+}
+
+void vqrec_on_mmio(struct machine *m, bool write, uint32_t off, uint32_t value)
+{
+    struct vqrec_writer *w = m->rec;
+    if (!w)
+        return;
+    device_events(m, w);
+    event(w, write ? VQREC_MMIO_WRITE : VQREC_MMIO_READ, 4, 0, m->cfg.mmio_base + off, value,
+          NULL, 0);
+    if (write && off == VIRTIO_MMIO_QUEUE_NOTIFY)
+        dump_published(m, w, value);
+}
+
+void vqrec_on_ring(struct machine *m, bool store, uint64_t gpa, uint64_t value, uint8_t size)
+{
+    struct vqrec_writer *w = m->rec;
+    if (!w || gpa == UINT64_MAX)
+        return;
+    device_events(m, w);
+    event(w, store ? VQREC_STORE : VQREC_LOAD, size, 0, gpa, value, NULL, 0);
+}
+
+void vqrec_on_memory(struct machine *m, uint64_t gpa, uint64_t len)
+{
+    struct vqrec_writer *w = m->rec;
+    if (!w)
+        return;
+    device_events(m, w);
+    dump(m, w, gpa, len);
+}
+
+void vqrec_on_barrier(struct machine *m, unsigned kind)
+{
+    struct vqrec_writer *w = m->rec;
+    if (!w)
+        return;
+    device_events(m, w);
+    /* enum bc_barrier and enum vqrec_barrier number mb, rmb, wmb alike */
+    event(w, VQREC_BARRIER, 0, 0, 0, kind, NULL, 0);
+}

@@ -1,0 +1,677 @@
+/* replay.c — see replay.h.
+ *
+ * Ordering instructions: a RELEASE store is replayed as vhal_wmb() then the store, an ACQUIRE
+ * load as the load then vhal_rmb(). For the four pairings the barrier analysis checks
+ * (barrier_check.h) that is exact, never more lenient than the instruction:
+ *   A (payload stores → avail.idx store) needs earlier stores ordered before the idx store: a
+ *     store-release orders every earlier access before itself, so the wmb before it is implied.
+ *   B (avail.idx store → load of the suppression flag) and D (re-enabling store → used.idx
+ *     re-read) need a store ordered before a LATER load: a release does not give that, and a wmb
+ *     placed before the store does not satisfy them either (only mb clears them) — so a release
+ *     store still fires B and D when no mb follows, as it must.
+ *   C (used.idx load → element loads) needs the used.idx load ordered before later loads: a
+ *     load-acquire gives exactly that for itself, and the analysis has already judged the
+ *     acquire load before the rmb is replayed, so an element load made with acquire right after
+ *     an unordered used.idx load still fires C.
+ *
+ * The device keeping pace: a recording carries no timing. When the guest sees a used.idx (or an
+ * InterruptStatus bit) the model has not produced yet, virtual time advances (machine_advance,
+ * in growing steps, at most CATCH_UP_NS) until the model has: the guest saw QEMU's answer at
+ * that point, so the model must have answered too. This is not the driver waiting (vhal_delay_ns
+ * would judge pairing D as if the driver slept): a real guest that spun on used.idx was running.
+ */
+#include "replay.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../driver/virtio_hal.h"
+#include "../driver/virtio_spec.h"
+#include "../fakedevice/machine.h"
+
+#define CATCH_UP_NS 100000000ull /* 100 ms of virtual time: QEMU answers a 2D command far sooner */
+#define GPU_DEVICE_ID 16u
+#define LAZY_LATENCY_NS 50000000ull /* 50 ms: below CATCH_UP_NS and GIVE_UP_NS */
+#define POLL_NS 1000u            /* a guest's wait between two polls of the same used.idx */
+#define GIVE_UP_NS 1000000000ull
+#define REG_WAIT_READS 3u        /* the same register read this often in a row at the end */ /* an unanswered request: the guest waited this long at least */
+
+static void note(struct replay *rp, const struct vqrec_item *it, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void note(struct replay *rp, const struct vqrec_item *it, const char *fmt, ...)
+{
+    rp->n_discrepancies++;
+    if (rp->n_notes >= REPLAY_MAX_NOTES)
+        return;
+    rp->notes[rp->n_notes].offset = it ? it->offset : 0;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(rp->notes[rp->n_notes].text, sizeof(rp->notes[0].text), fmt, ap);
+    va_end(ap);
+    rp->n_notes++;
+}
+
+void replay_init(struct replay *rp, const struct vqrec_recording *rec)
+{
+    memset(rp, 0, sizeof(*rp));
+    rp->rec = rec;
+    rp->page_size = 4096;
+    rp->timed_out_queue = RUN_MAX_QUEUES;
+    for (uint32_t q = 0; q < RUN_MAX_QUEUES; q++)
+        rp->q[q].align = 4096;
+    /* The gpu's window: where DeviceID read 16 (a guest probes every virtio-mmio window). */
+    for (size_t i = 0; i < rec->n_items && !rp->window_known; i++) {
+        const struct vqrec_event *e = &rec->items[i].ev;
+        if (e->kind == VQREC_MMIO_READ && e->size == 4 && (e->addr & 0x1ff) ==
+            VIRTIO_MMIO_DEVICE_ID && e->value == GPU_DEVICE_ID) {
+            rp->window = e->addr - VIRTIO_MMIO_DEVICE_ID;
+            rp->window_known = true;
+        }
+    }
+    for (size_t i = 0; i < rec->n_items && !rp->window_known; i++) {
+        const struct vqrec_event *e = &rec->items[i].ev;
+        if (e->kind == VQREC_WINDOW || e->kind == VQREC_MMIO_READ || e->kind == VQREC_MMIO_WRITE) {
+            rp->window = e->kind == VQREC_WINDOW ? e->addr : e->addr & ~(uint64_t)0x1ff;
+            rp->window_known = true;
+        }
+    }
+    for (size_t i = 0; i < rec->n_items; i++) {
+        const struct vqrec_event *e = &rec->items[i].ev;
+        if (e->kind == VQREC_MMIO_READ && e->addr == rp->window + VIRTIO_MMIO_VERSION) {
+            rp->version = (uint32_t)e->value;
+            break;
+        }
+    }
+}
+
+int replay_scenario(const struct replay *rp, const struct scenario *base,
+                    struct scenario *defaults, const char *name, const char *file,
+                    struct scenario *out, char *err, size_t errlen)
+{
+    const struct vqrec_header *h = &rp->rec->header;
+    if (!base) {
+        /* QEMU's defaults: the scenario parser's, from a scenario that says nothing more. */
+        static const char minimal[] = "name: recording\ndevice: {transport: modern}\n"
+                                      "steps: [get_display_info]\nexpect: {outcome: ok}\n";
+        char perr[256];
+        if (scenario_parse_buffer("(defaults)", minimal, sizeof(minimal) - 1, defaults, perr,
+                                  sizeof(perr)) != 0) {
+            snprintf(err, errlen, "internal error: %s", perr);
+            return -1;
+        }
+        base = defaults;
+    }
+    bool own = base == defaults;
+    *out = *base;
+    /* the machine the recording describes: its RAM and window, whatever the device side */
+    if (h->ram_size < (1u << 20) || h->ram_size > (1ull << 34) || h->ram_base % 4096 ||
+        h->ram_size % 4096) {
+        snprintf(err, errlen, "guest RAM 0x%llx+0x%llx: vqsim models 1 MiB to 16 GiB of RAM "
+                 "at a page-aligned base", (unsigned long long)h->ram_base,
+                 (unsigned long long)h->ram_size);
+        return -1;
+    }
+    out->ram_base = h->ram_base;
+    out->ram_size = h->ram_size;
+    if (rp->window_known)
+        out->mmio_base = rp->window;
+    if (out->mmio_base + VIRTIO_MMIO_WINDOW_SIZE > out->ram_base &&
+        out->mmio_base < out->ram_base + out->ram_size) {
+        snprintf(err, errlen, "the virtio-mmio window 0x%llx lies inside guest RAM",
+                 (unsigned long long)out->mmio_base);
+        return -1;
+    }
+    if (own)
+        out->transport_version = rp->version == 1 ? 1 : 2;
+    /* The device answers when the guest saw it answer, not sooner: a recording has no timing,
+     * so the model waits (a latency far beyond QEMU's) and the catch-up on each used.idx and
+     * InterruptStatus the guest read is what makes it answer. A model running ahead would show
+     * the guest an interrupt QEMU had not raised yet (and judge its acknowledgement by it). */
+    out->latency_ns = LAZY_LATENCY_NS;
+    out->name = (char *)name;
+    out->file = (char *)file;
+    out->description = NULL;
+    out->qemu_skip = NULL;
+    /* driver side: the recording is the driver */
+    out->faults.n = 0;
+    out->n_steps = 0;
+    out->ring_access = BC_ACCESSORS;
+    /* expectations: a check expects a clean run */
+    out->expect_outcome = "ok";
+    out->n_expect_violations = 0;
+    out->expect_cause = NULL;
+    out->n_expect_causes = 0;
+    out->expect_causes_set = false;
+    out->n_expect_evidence = 0;
+    out->n_displays = 0;
+    out->expect_memory = NULL;
+    out->expect_broken_set = out->expect_broken_status_set = out->expect_queues_broken_set = false;
+    return 0;
+}
+
+/* ---- register bookkeeping: where the guest put its rings ---- */
+
+static void on_register_write(struct replay *rp, uint32_t off, uint32_t v)
+{
+    struct replay_queue *q = rp->queue_sel < RUN_MAX_QUEUES ? &rp->q[rp->queue_sel] : NULL;
+    switch (off) {
+    case VIRTIO_MMIO_QUEUE_SEL: rp->queue_sel = v; return;
+    case VIRTIO_MMIO_GUEST_PAGE_SIZE: rp->page_size = v; return;
+    default: break;
+    }
+    if (!q)
+        return;
+    switch (off) {
+    case VIRTIO_MMIO_QUEUE_NUM: q->num = v, q->num_set = true; break;
+    case VIRTIO_MMIO_QUEUE_ALIGN: q->align = v; break;
+    case VIRTIO_MMIO_QUEUE_PFN: q->pfn = v, q->pfn_set = v != 0; break;
+    case VIRTIO_MMIO_QUEUE_DESC_LOW: q->desc = (q->desc & ~0xffffffffull) | v, q->desc_set = true; break;
+    case VIRTIO_MMIO_QUEUE_DESC_HIGH: q->desc = (q->desc & 0xffffffffull) | (uint64_t)v << 32; break;
+    case VIRTIO_MMIO_QUEUE_DRIVER_LOW: q->avail = (q->avail & ~0xffffffffull) | v, q->avail_set = true; break;
+    case VIRTIO_MMIO_QUEUE_DRIVER_HIGH: q->avail = (q->avail & 0xffffffffull) | (uint64_t)v << 32; break;
+    case VIRTIO_MMIO_QUEUE_DEVICE_LOW: q->used = (q->used & ~0xffffffffull) | v, q->used_set = true; break;
+    case VIRTIO_MMIO_QUEUE_DEVICE_HIGH: q->used = (q->used & 0xffffffffull) | (uint64_t)v << 32; break;
+    default: break;
+    }
+}
+
+/* The guest's descriptor table and available ring of queue qi (false: not told yet). A legacy
+ * guest gives the table by QueuePFN and the size by QueueNum; the available ring follows the
+ * table (§2.6.2). */
+static bool driver_desc_avail(const struct replay *rp, uint32_t qi, uint64_t *desc,
+                              uint64_t *avail, uint32_t *num)
+{
+    const struct replay_queue *q = &rp->q[qi];
+    uint64_t d = q->desc_set ? q->desc : q->pfn_set ? (uint64_t)q->pfn * rp->page_size : 0;
+    if (!d)
+        return false;
+    uint32_t n = q->num_set ? q->num : 0;
+    uint64_t a = q->avail_set ? q->avail : n ? d + 16ull * n : q->inferred_avail;
+    if (!n && a > d && (a - d) % 16 == 0 && (a - d) / 16 <= 32768)
+        n = (uint32_t)((a - d) / 16); /* QueueNum never written: the table ends where avail starts */
+    if (!a || !n)
+        return false;
+    *desc = d, *avail = a, *num = n;
+    return true;
+}
+
+/* Is a 2-byte load at gpa the guest reading queue qi's used.idx? At the device's used.idx, or —
+ * when the guest laid the ring out elsewhere (the legacy layout bug) — a used.idx position of
+ * its own (2 mod 4, past its available ring, outside every table and available ring). */
+static bool used_idx_of(const struct replay *rp, const struct machine *m, uint64_t gpa,
+                        uint32_t *qi)
+{
+    for (uint32_t k = 0; k < RUN_MAX_QUEUES && k < MMIO_NUM_QUEUES; k++)
+        if (m->dev.q[k].live && gpa == m->dev.q[k].used + 2) {
+            *qi = k;
+            return true;
+        }
+    if (gpa % 4 != 2)
+        return false;
+    uint64_t best = 0;
+    bool found = false, known = false;
+    for (uint32_t k = 0; k < RUN_MAX_QUEUES; k++) {
+        uint64_t d, a;
+        uint32_t n;
+        if (!driver_desc_avail(rp, k, &d, &a, &n))
+            continue;
+        if ((gpa >= d && gpa < d + 16ull * n) || (gpa >= a && gpa < a + 6 + 2ull * n))
+            return false;
+        if (a <= gpa && (!found || a > best)) {
+            best = a;
+            *qi = k;
+            found = true;
+        }
+        known = true;
+    }
+    if (!known && !found) /* no ring known from the registers: the first queue's */
+        *qi = 0;
+    return found || !known;
+}
+
+/* A legacy guest that never wrote QueueNum laid its ring out for a size of its own: its
+ * available ring is where its first avail.idx store is. Descriptor fields it stores 2 bytes at a
+ * time are at 12 and 14 (mod 16) from the table; avail.idx is at 2 (mod 16), since the available
+ * ring follows the table (§2.6.2), and it is stored before avail.ring[7] is. */
+static void infer_avail(struct replay *rp, const struct vqrec_event *e)
+{
+    if (e->size != 2)
+        return;
+    for (uint32_t k = 0; k < RUN_MAX_QUEUES; k++) {
+        struct replay_queue *q = &rp->q[k];
+        if (!q->pfn_set || q->num_set || q->avail_set || q->desc_set || q->inferred_avail)
+            continue;
+        uint64_t d = (uint64_t)q->pfn * rp->page_size;
+        if (e->addr >= d + 16 && (e->addr - d) % 16 == 2 && e->addr - d <= 16ull * 32768 + 2) {
+            q->inferred_avail = e->addr - 2;
+            return;
+        }
+    }
+}
+
+/* Which queue's ring (table or available ring) a store lands in. */
+static bool ring_of_store(const struct replay *rp, uint64_t gpa, uint32_t *qi, bool *is_avail_idx)
+{
+    for (uint32_t k = 0; k < RUN_MAX_QUEUES; k++) {
+        uint64_t d, a;
+        uint32_t n;
+        if (!driver_desc_avail(rp, k, &d, &a, &n))
+            continue;
+        if ((gpa >= d && gpa < d + 16ull * n) || (gpa >= a && gpa < a + 6 + 2ull * n)) {
+            *qi = k;
+            *is_avail_idx = gpa == a + 2;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* ---- the device keeping pace ---- */
+
+/* Only forward: a model ahead of what the guest saw (it answered sooner than QEMU did) is
+ * timing, not a difference. */
+static bool behind(uint16_t have, uint16_t want)
+{
+    uint16_t d = (uint16_t)(want - have);
+    return d != 0 && d <= 0x8000;
+}
+
+static void catch_up_used(struct replay *rp, struct machine *m, const struct vqrec_item *it,
+                          uint32_t qi)
+{
+    uint16_t want = (uint16_t)it->ev.value, have = 0;
+    uint64_t step = 1000, spent = 0;
+    while (gm_read16(&m->mem, it->ev.addr, &have) && behind(have, want) && spent < CATCH_UP_NS) {
+        machine_advance(m, m->now + step);
+        spent += step;
+        step *= 2;
+    }
+    if (behind(have, want) && !rp->q[qi].catch_up_failed) {
+        rp->q[qi].catch_up_failed = true; /* said once per queue: the guest polls on */
+        note(rp, it, "the guest read used.idx %u at 0x%llx (queue %u); the model's is %u there "
+                     "after %llu ms: QEMU answered where the model did not", want,
+             (unsigned long long)it->ev.addr, qi, have,
+             (unsigned long long)(CATCH_UP_NS / 1000000));
+    }
+}
+
+/* The bits `want` of InterruptStatus the guest read are set in the model too: the device did
+ * what QEMU had done by then. */
+static void catch_up_isr(struct machine *m, uint32_t want)
+{
+    uint64_t step = 1000, spent = 0;
+    while ((m->dev.isr & want) != want && spent < CATCH_UP_NS) {
+        machine_advance(m, m->now + step);
+        spent += step;
+        step *= 2;
+    }
+}
+
+/* ---- the recorded driver ---- */
+
+static void replay_memory(struct replay *rp, struct machine *m, const struct vqrec_item *it)
+{
+    void *p = gm_ptr(&m->mem, it->ev.addr, it->ev.len);
+    rp->n_memory++;
+    if (p && it->payload)
+        memcpy(p, it->payload, it->ev.len);
+    else
+        note(rp, it, "memory dump of %u bytes at 0x%llx lies outside guest RAM", it->ev.len,
+             (unsigned long long)it->ev.addr);
+}
+
+static void replay_mmio(struct replay *rp, struct machine *m, const struct vqrec_item *it,
+                        size_t i)
+{
+    const struct vqrec_event *e = &it->ev;
+    if (e->addr < rp->window || e->addr - rp->window >= VIRTIO_MMIO_WINDOW_SIZE) {
+        rp->n_other_window++; /* another virtio-mmio device the guest probed */
+        return;
+    }
+    rp->n_mmio++;
+    uint32_t off = (uint32_t)(e->addr - rp->window);
+    if (e->size != 4) /* the HAL has 32-bit register accesses only: the width is lost */
+        note(rp, it, "%u-byte register %s at 0x%x: replayed as a 32-bit one", e->size,
+             e->kind == VQREC_MMIO_READ ? "read" : "write", off);
+    uint32_t mask = e->size >= 4 ? 0xffffffffu : (1u << 8 * e->size) - 1;
+    if (e->kind == VQREC_MMIO_WRITE) {
+        on_register_write(rp, off, (uint32_t)e->value);
+        /* Memory dumps that follow a write (the buffers of a notify; a ring's contents when it
+         * goes live) are in memory before the device can look: its latency may be zero. */
+        for (size_t k = i + 1; k < rp->rec->n_items; k++) {
+            const struct vqrec_item *n = &rp->rec->items[k];
+            if (n->ev.kind == VQREC_MEMORY) {
+                replay_memory(rp, m, n);
+                rp->memory_done_until = k + 1; /* the main loop skips them */
+            } else if (n->ev.kind != VQREC_DEVICE && n->ev.kind != VQREC_NOTE) {
+                break;
+            }
+        }
+        if (off == VIRTIO_MMIO_QUEUE_NOTIFY && e->value < RUN_MAX_QUEUES &&
+            !rp->q[e->value].notified) {
+            rp->q[e->value].notified = true;
+            rp->q[e->value].first_notify = m->now;
+        }
+        vhal_mmio_write32((uintptr_t)e->addr, (uint32_t)e->value);
+        return;
+    }
+    if (rp->poll_reg_reads && off == rp->poll_reg && (uint32_t)e->value == rp->poll_reg_value) {
+        rp->poll_reg_reads++;
+    } else {
+        rp->poll_reg = off;
+        rp->poll_reg_value = (uint32_t)e->value;
+        rp->poll_reg_reads = 1;
+        rp->poll_reg_since = m->now;
+    }
+    if (off == VIRTIO_MMIO_INTERRUPT_STATUS) {
+        rp->isr_read = true;
+        catch_up_isr(m, (uint32_t)e->value & 3u);
+        if (m->dev.isr & ~(uint32_t)e->value) {
+            /* The model raised an interrupt QEMU had not raised yet (QEMU publishes used.idx a
+             * moment before it sets InterruptStatus; the model does both at once). The guest saw
+             * none: a read of the model's value would have the rules judge what it never saw. */
+            note(rp, it, "InterruptStatus read: the guest got 0x%llx, the model already had 0x%x; "
+                         "not replayed", (unsigned long long)e->value, m->dev.isr);
+            return;
+        }
+    } else if (off == VIRTIO_MMIO_STATUS && m->dev.status != (uint8_t)e->value) {
+        /* it broke (NEEDS_RESET), or reset itself, by then */
+        uint64_t step = 1000, spent = 0;
+        while (m->dev.status != (uint8_t)e->value && spent < CATCH_UP_NS) {
+            machine_advance(m, m->now + step);
+            spent += step;
+            step *= 2;
+        }
+    }
+    uint32_t v = vhal_mmio_read32((uintptr_t)e->addr) & mask;
+    if (v != ((uint32_t)e->value & mask))
+        note(rp, it, "register read at 0x%x (%s): the guest got 0x%llx, the model says 0x%x", off,
+             mmio_reg_name(off) ? mmio_reg_name(off) : "?", (unsigned long long)e->value, v);
+}
+
+static void replay_store(struct replay *rp, struct machine *m, const struct vqrec_item *it)
+{
+    const struct vqrec_event *e = &it->ev;
+    void *p = gm_ptr(&m->mem, e->addr, e->size);
+    rp->n_stores++;
+    if (!p) {
+        note(rp, it, "ring store at 0x%llx lies outside guest RAM", (unsigned long long)e->addr);
+        return;
+    }
+    uint32_t qi;
+    bool idx;
+    rp->active_since_poll = true;
+    infer_avail(rp, e);
+    if (!ring_of_store(rp, e->addr, &qi, &idx)) {
+        /* The guest's ring is not where its registers say (or they said nothing): its first
+         * queue stands for it, so a request it never saw answered is still found. */
+        qi = 0;
+        idx = false;
+    }
+    {
+        struct replay_queue *q = &rp->q[qi];
+        uint64_t d = 0, a = 0;
+        uint32_t n = 0;
+        bool not_request = driver_desc_avail(rp, qi, &d, &a, &n) && e->addr >= a &&
+                         (e->addr < a + 4 || e->addr >= a + 4 + 2ull * n);
+        q->ring_seen = true;
+        if (!q->busy && !not_request) { /* a descriptor or an avail.ring entry: a request */
+            q->busy = true;
+            q->req_start = m->now;
+            q->polled_since_request = false;
+        }
+        if (idx && e->size == 2) {
+            q->avail_stored = true;
+            q->avail_idx = (uint16_t)e->value;
+        }
+    }
+    if (e->flags & VQREC_F_RELEASE)
+        vhal_wmb();
+    if (e->addr % e->size) { /* the HAL's accessors are naturally aligned (virtio_hal.h) */
+        memcpy(p, &e->value, e->size);
+        note(rp, it, "misaligned %u-byte ring store at 0x%llx: written without checks", e->size,
+             (unsigned long long)e->addr);
+        return;
+    }
+    switch (e->size) {
+    case 2: vhal_ring_store16(p, (uint16_t)e->value); break;
+    case 4: vhal_ring_store32(p, (uint32_t)e->value); break;
+    case 8: vhal_ring_store64(p, e->value); break;
+    default:
+        memcpy(p, &e->value, 1); /* no byte accessor in the HAL: the byte lands unchecked */
+        note(rp, it, "1-byte ring store at 0x%llx: written without checks",
+             (unsigned long long)e->addr);
+        break;
+    }
+}
+
+static void replay_load(struct replay *rp, struct machine *m, const struct vqrec_item *it)
+{
+    const struct vqrec_event *e = &it->ev;
+    void *p = gm_ptr(&m->mem, e->addr, e->size);
+    rp->n_loads++;
+    if (!p) {
+        note(rp, it, "ring load at 0x%llx lies outside guest RAM", (unsigned long long)e->addr);
+        return;
+    }
+    uint32_t qi;
+    bool used_idx = e->size == 2 && used_idx_of(rp, m, e->addr, &qi);
+    /* The same used.idx again: the guest waited between the two polls (pairing D is judged
+     * when a driver waits, as the built-in driver's poll loop does). */
+    if (used_idx && rp->q[qi].polled && (uint16_t)e->value == rp->q[qi].seen_used &&
+        !rp->active_since_poll)
+        vhal_delay_ns(POLL_NS);
+    if (used_idx)
+        catch_up_used(rp, m, it, qi);
+    uint64_t v;
+    switch (e->addr % e->size ? 0 : e->size) {
+    case 2: v = vhal_ring_load16(p); break;
+    case 4: v = vhal_ring_load32(p); break;
+    default: /* the HAL loads 16 and 32 bits, aligned: any other load is read as it lies */
+        v = 0;
+        memcpy(&v, p, e->size);
+        break;
+    }
+    if (e->flags & VQREC_F_ACQUIRE)
+        vhal_rmb();
+    if (used_idx) {
+        struct replay_queue *q = &rp->q[qi];
+        uint16_t seen = (uint16_t)e->value;
+        q->ring_seen = true;
+        /* a poll loop: the same value again with nothing done on the ring in between (a re-read
+         * after re-enabling interrupts is not one) */
+        q->repeat = q->polled && seen == q->seen_used && !rp->active_since_poll;
+        if (seen != q->seen_used) /* an answer: the ring is idle once all are in */
+            q->busy = q->busy && !(q->avail_stored && seen == q->avail_idx);
+        q->polled = q->polled_since_request = true;
+        rp->active_since_poll = false;
+        q->poll_addr = e->addr;
+        q->seen_used = seen;
+    } else if (v != e->value) {
+        note(rp, it, "ring load at 0x%llx: the guest read 0x%llx, the model holds 0x%llx",
+             (unsigned long long)e->addr, (unsigned long long)e->value, (unsigned long long)v);
+    }
+}
+
+/* Queue qi has a request the guest never saw answered: avail.idx ahead of the used.idx it last
+ * read, or it was polling (the same used.idx again and again) with ring stores not yet answered
+ * when the recording ended. (A used.idx ahead of avail.idx is a device running ahead, which the
+ * guest saw: not a request left waiting.) */
+static bool unanswered(const struct replay_queue *q)
+{
+    uint16_t ahead = (uint16_t)(q->avail_idx - q->seen_used);
+    return (q->avail_stored && ahead != 0 && ahead <= 0x8000) || (q->busy && q->repeat);
+}
+
+static enum step_status run(void *ctx, struct run_result *r, struct step_result *sr,
+                            uint32_t *queue)
+{
+    struct replay *rp = ctx;
+    struct machine *m = &r->m;
+    const struct vqrec_recording *rec = rp->rec;
+    for (size_t i = 0; i < rec->n_items; i++) {
+        const struct vqrec_item *it = &rec->items[i];
+        if (it->ev.flags & VQREC_F_VIRT && (it->ev.kind == VQREC_LOAD || it->ev.kind == VQREC_STORE))
+            rp->n_virt++; /* replayed by guest-physical address all the same */
+        if (it->ev.kind != VQREC_MMIO_READ && it->ev.kind != VQREC_DEVICE &&
+            it->ev.kind != VQREC_NOTE && it->ev.kind != VQREC_END && it->ev.kind != VQREC_WINDOW)
+            rp->poll_reg_reads = 0; /* not a register poll any more */
+        switch (it->ev.kind) {
+        case VQREC_MMIO_READ:
+        case VQREC_MMIO_WRITE: replay_mmio(rp, m, it, i); break;
+        case VQREC_STORE: replay_store(rp, m, it); break;
+        case VQREC_LOAD: replay_load(rp, m, it); break;
+        case VQREC_BARRIER:
+            rp->n_barriers++;
+            rp->active_since_poll = true;
+            if (it->ev.value == VQREC_RMB)
+                vhal_rmb();
+            else if (it->ev.value == VQREC_WMB)
+                vhal_wmb();
+            else
+                vhal_mb();
+            break;
+        case VQREC_MEMORY:
+            if (i >= rp->memory_done_until)
+                replay_memory(rp, m, it);
+            break;
+        case VQREC_DEVICE: rp->n_device++; break;
+        case VQREC_END:
+            rp->ended = true;
+            rp->exit_status = (int64_t)it->ev.value;
+            rp->killed = (it->ev.flags & VQREC_END_KILLED) != 0;
+            break;
+        default: break; /* window, note, consumed dumps */
+        }
+    }
+    sr->driver_status = 0;
+    /* The earliest unanswered request is the one the diagnosis explains. */
+    for (uint32_t q = 0; q < RUN_MAX_QUEUES; q++)
+        if (unanswered(&rp->q[q]) && (rp->timed_out_queue == RUN_MAX_QUEUES ||
+                                      rp->q[q].req_start < rp->q[rp->timed_out_queue].req_start))
+            rp->timed_out_queue = q;
+    snprintf(sr->detail, sizeof(sr->detail), "%zu events from %s%s%s", rec->n_items, rec->source,
+             rec->truncated ? ", cut short" : "", rp->killed ? ", QEMU stopped by its time bound" : "");
+    /* A queue the guest notified whose ring the recording never shows (a recorder records ring
+     * memory only where the registers put it): the device had no ring to take the request
+     * from, so it cannot have answered. */
+    for (uint32_t q = 0; q < RUN_MAX_QUEUES && rp->timed_out_queue == RUN_MAX_QUEUES; q++)
+        if (rp->q[q].notified && !rp->q[q].ring_seen && rp->n_stores == 0) {
+            rp->timed_out_queue = q;
+            rp->q[q].req_start = rp->q[q].first_notify;
+        }
+    if (rp->timed_out_queue == RUN_MAX_QUEUES && rp->poll_reg_reads >= REG_WAIT_READS) {
+        /* No request left waiting, but the guest kept reading one register to the end: it was
+         * waiting for that register (the reset read-back of Status, §2.1.2). */
+        rp->register_wait = true;
+        *queue = 0;
+        sr->t = rp->poll_reg_since;
+        vhal_delay_ns(GIVE_UP_NS);
+        size_t l = strlen(sr->detail);
+        snprintf(sr->detail + l, sizeof(sr->detail) - l, "; the guest kept reading register 0x%x",
+                 rp->poll_reg);
+        return ST_TIMEOUT;
+    }
+    if (rp->timed_out_queue == RUN_MAX_QUEUES)
+        return ST_OK;
+    *queue = rp->timed_out_queue;
+    vhal_delay_ns(GIVE_UP_NS); /* the device had all the time it needed, as QEMU had */
+    /* The diagnosis looks at what happened since the request began. */
+    sr->t = rp->q[rp->timed_out_queue].req_start;
+    size_t l = strlen(sr->detail);
+    snprintf(sr->detail + l, sizeof(sr->detail) - l, "; queue %u: request never answered",
+             rp->timed_out_queue);
+    return ST_TIMEOUT;
+}
+
+static bool queue_view(void *ctx, uint32_t qi, struct diag_driver_view *v)
+{
+    const struct replay *rp = ctx;
+    const struct replay_queue *q = &rp->q[qi];
+    const struct machine *m = machine_current();
+    memset(v, 0, sizeof(*v));
+    if (!driver_desc_avail(rp, qi, &v->desc, &v->avail, &v->num))
+        return false;
+    if (q->polled)
+        v->used = q->poll_addr - 2;
+    else if (q->used_set)
+        v->used = q->used;
+    else if (m && qi < MMIO_NUM_QUEUES && m->dev.q[qi].live)
+        v->used = m->dev.q[qi].used;
+    else
+        return false;
+    v->known = true;
+    /* It made a request and did not keep polling for the answer (at
+     * most one look at used.idx, not the same value again and again): it sleeps. */
+    v->waits_for_interrupt = q->busy && (!q->polled_since_request || !q->repeat);
+    return true;
+}
+
+struct run_external replay_driver(struct replay *rp)
+{
+    return (struct run_external){.step_name = "recording", .run = run, .queue_view = queue_view,
+                                 .ctx = rp, .judge = true, .register_wait = &rp->register_wait};
+}
+
+void replay_json(struct jw *w, const void *ctx)
+{
+    const struct replay *rp = ctx;
+    const struct vqrec_recording *rec = rp->rec;
+    jw_key(w, "source");
+    jw_obj_begin(w);
+    jw_kstr(w, "kind", "recording");
+    jw_kstr(w, "recorder", rec->source);
+    jw_ku64(w, "events", rec->n_items);
+    jw_ku64(w, "skipped_unknown", rec->skipped_unknown);
+    jw_kbool(w, "truncated", rec->truncated);
+    jw_kbool(w, "ended", rp->ended);
+    jw_key(w, "exit_status");
+    if (rp->ended)
+        jw_i64(w, rp->exit_status);
+    else
+        jw_null(w);
+    jw_kbool(w, "killed", rp->killed);
+    jw_kbool(w, "mmu_seen", (rec->header.flags & VQREC_HF_MMU_SEEN) || rp->n_virt);
+    jw_key(w, "replayed");
+    jw_obj_begin(w);
+    jw_ku64(w, "mmio", rp->n_mmio);
+    jw_ku64(w, "other_windows", rp->n_other_window);
+    jw_ku64(w, "stores", rp->n_stores);
+    jw_ku64(w, "loads", rp->n_loads);
+    jw_ku64(w, "barriers", rp->n_barriers);
+    jw_ku64(w, "memory_dumps", rp->n_memory);
+    jw_ku64(w, "device_events", rp->n_device);
+    jw_obj_end(w);
+    jw_ku64(w, "discrepancies", rp->n_discrepancies);
+    jw_key(w, "notes");
+    jw_arr_begin(w);
+    for (uint32_t i = 0; i < rp->n_notes; i++) {
+        jw_obj_begin(w);
+        jw_ku64(w, "offset", rp->notes[i].offset);
+        jw_kstr(w, "text", rp->notes[i].text);
+        jw_obj_end(w);
+    }
+    jw_arr_end(w);
+    jw_obj_end(w);
+}
+
+void replay_print(FILE *f, const struct replay *rp, bool verbose)
+{
+    const struct vqrec_recording *rec = rp->rec;
+    if (verbose)
+        fprintf(f, "    recording from %s: %zu events; replayed %llu register accesses, %llu ring "
+                   "stores, %llu ring loads, %llu barriers, %llu memory dumps%s%s\n", rec->source,
+                rec->n_items, (unsigned long long)rp->n_mmio, (unsigned long long)rp->n_stores,
+                (unsigned long long)rp->n_loads, (unsigned long long)rp->n_barriers,
+                (unsigned long long)rp->n_memory, rec->truncated ? "; the file is cut short" : "",
+                rp->n_virt ? "; MMU on (virtual addresses differ)" : "");
+    if (verbose && rp->n_memory)
+        fprintf(f, "    pixels are the model's, not the guest's: framebuffer pages are not "
+                   "recorded\n");
+    for (uint32_t i = 0; i < rp->n_notes; i++)
+        fprintf(f, "    model-vs-recording discrepancy at offset %llu: %s\n",
+                (unsigned long long)rp->notes[i].offset, rp->notes[i].text);
+    if (rp->n_discrepancies > rp->n_notes)
+        fprintf(f, "    … %llu discrepancies in all\n", (unsigned long long)rp->n_discrepancies);
+}

@@ -1,0 +1,511 @@
+/* test_recording.c — the recording reader on hostile input, and the replay of hand-built
+ * recordings: a clean round trip stays silent, a missing write barrier fires pairing A, a
+ * store-release does not, a request never answered is diagnosed, an MMU-on recording is checked
+ * as the same accesses by physical address. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cli/runner.h"
+#include "driver/virtio_spec.h"
+#include "record/recording_reader.h"
+#include "record/replay.h"
+
+/* ---- building recordings ---- */
+
+struct rb {
+    uint8_t *b;
+    size_t n, cap;
+};
+
+static void rb_put(struct rb *r, const void *p, size_t n)
+{
+    if (r->n + n > r->cap) {
+        r->cap = (r->n + n) * 2 + 256;
+        r->b = realloc(r->b, r->cap);
+        assert_non_null(r->b);
+    }
+    memcpy(r->b + r->n, p, n);
+    r->n += n;
+}
+
+static void rb_header(struct rb *r, uint16_t major)
+{
+    struct vqrec_header h = {.major = major, .header_size = sizeof(h), .ram_base = 0x40000000,
+                             .ram_size = 64ull << 20, .n_cpus = 1};
+    memcpy(h.magic, VQREC_MAGIC, 8);
+    strcpy(h.source, "hand-built");
+    rb_put(r, &h, sizeof(h));
+}
+
+static void rb_ev(struct rb *r, uint8_t kind, uint8_t size, uint8_t flags, uint64_t addr,
+                  uint64_t value, const void *payload, uint32_t len)
+{
+    struct vqrec_event e = {.kind = kind, .size = size, .flags = flags, .len = len, .addr = addr,
+                            .value = value};
+    rb_put(r, &e, sizeof(e));
+    if (len) {
+        static const uint8_t zero[8];
+        rb_put(r, payload, len);
+        rb_put(r, zero, (8 - len % 8) % 8);
+    }
+}
+
+#define WIN 0x0a003e00ull
+#define DESC 0x40100000ull
+#define AVAIL 0x40100100ull
+#define USED 0x40100128ull
+#define CMD 0x40200000ull
+#define RESP 0x40208000ull
+
+static void rd(struct rb *r, uint32_t off, uint32_t v) { rb_ev(r, VQREC_MMIO_READ, 4, 0, WIN + off, v, NULL, 0); }
+static void wr(struct rb *r, uint32_t off, uint32_t v) { rb_ev(r, VQREC_MMIO_WRITE, 4, 0, WIN + off, v, NULL, 0); }
+static void st(struct rb *r, uint64_t a, uint8_t size, uint64_t v, uint8_t fl) { rb_ev(r, VQREC_STORE, size, fl, a, v, NULL, 0); }
+static void ld(struct rb *r, uint64_t a, uint8_t size, uint64_t v, uint8_t fl) { rb_ev(r, VQREC_LOAD, size, fl, a, v, NULL, 0); }
+static void bar(struct rb *r, unsigned k) { rb_ev(r, VQREC_BARRIER, 0, 0, 0, k, NULL, 0); }
+
+/* A modern guest bringing up the gpu's control queue (16 entries), as QEMU answers. */
+static void guest_init(struct rb *r)
+{
+    rb_ev(r, VQREC_WINDOW, 0, 0, WIN, 0x200, NULL, 0);
+    rd(r, VIRTIO_MMIO_MAGIC_VALUE, VIRTIO_MMIO_MAGIC);
+    rd(r, VIRTIO_MMIO_VERSION, 2);
+    rd(r, VIRTIO_MMIO_DEVICE_ID, 16);
+    wr(r, VIRTIO_MMIO_STATUS, 0);
+    rd(r, VIRTIO_MMIO_STATUS, 0);
+    wr(r, VIRTIO_MMIO_STATUS, 1);
+    wr(r, VIRTIO_MMIO_STATUS, 3);
+    wr(r, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+    rd(r, VIRTIO_MMIO_DEVICE_FEATURES, 0x39000002);
+    wr(r, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
+    rd(r, VIRTIO_MMIO_DEVICE_FEATURES, 1);
+    wr(r, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+    wr(r, VIRTIO_MMIO_DRIVER_FEATURES, 0);
+    wr(r, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+    wr(r, VIRTIO_MMIO_DRIVER_FEATURES, 1);
+    wr(r, VIRTIO_MMIO_STATUS, 0xb);
+    rd(r, VIRTIO_MMIO_STATUS, 0xb);
+    wr(r, VIRTIO_MMIO_QUEUE_SEL, 0);
+    rd(r, VIRTIO_MMIO_QUEUE_READY, 0);
+    rd(r, VIRTIO_MMIO_QUEUE_NUM_MAX, 0x400);
+    wr(r, VIRTIO_MMIO_QUEUE_NUM, 16);
+    wr(r, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)DESC);
+    wr(r, VIRTIO_MMIO_QUEUE_DESC_HIGH, 0);
+    wr(r, VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)AVAIL);
+    wr(r, VIRTIO_MMIO_QUEUE_DRIVER_HIGH, 0);
+    wr(r, VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)USED);
+    wr(r, VIRTIO_MMIO_QUEUE_DEVICE_HIGH, 0);
+    wr(r, VIRTIO_MMIO_QUEUE_READY, 1);
+    wr(r, VIRTIO_MMIO_STATUS, 0xf);
+}
+
+enum variant { CLEAN, NO_WMB, RELEASE_IDX, NO_NOTIFY };
+
+/* GET_DISPLAY_INFO: command and response descriptors, published, notified, answered. */
+static void guest_request(struct rb *r, enum variant v, uint8_t access_flags)
+{
+    st(r, DESC + 0, 8, CMD, access_flags);
+    st(r, DESC + 8, 4, 24, access_flags);
+    st(r, DESC + 12, 2, VIRTQ_DESC_F_NEXT, access_flags);
+    st(r, DESC + 14, 2, 1, access_flags);
+    st(r, DESC + 16, 8, RESP, access_flags);
+    st(r, DESC + 24, 4, 408, access_flags);
+    st(r, DESC + 28, 2, VIRTQ_DESC_F_WRITE, access_flags);
+    st(r, DESC + 30, 2, 0, access_flags);
+    st(r, AVAIL + 4, 2, 0, access_flags);
+    if (v == CLEAN || v == NO_NOTIFY)
+        bar(r, VQREC_WMB);
+    st(r, AVAIL + 2, 2, 1, access_flags | (v == RELEASE_IDX ? VQREC_F_RELEASE : 0));
+    bar(r, VQREC_MB);
+    ld(r, USED, 2, 0, access_flags);
+    if (v != NO_NOTIFY) {
+        wr(r, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+        uint8_t cmd[24] = {0x00, 0x01}; /* VIRTIO_GPU_CMD_GET_DISPLAY_INFO 0x0100 */
+        rb_ev(r, VQREC_MEMORY, 0, 0, CMD, 0, cmd, sizeof(cmd));
+    }
+    ld(r, USED + 2, 2, 0, access_flags);
+    ld(r, USED + 2, 2, 0, access_flags);
+    if (v == NO_NOTIFY)
+        return; /* the guest polls on: the recording ends */
+    ld(r, USED + 2, 2, 1, access_flags);
+    bar(r, VQREC_RMB);
+    ld(r, USED + 4, 4, 0, access_flags);
+    ld(r, USED + 8, 4, 408, access_flags);
+}
+
+struct checked {
+    struct run_result r;
+    struct replay rp;
+    struct vqrec_recording rec;
+    struct scenario defaults, sc;
+};
+
+static struct checked *check(struct rb *b)
+{
+    struct checked *c = calloc(1, sizeof(*c));
+    assert_non_null(c);
+    char err[256];
+    assert_int_equal(vqrec_parse(b->b, b->n, &c->rec, err, sizeof(err)), VQREC_OK);
+    replay_init(&c->rp, &c->rec);
+    assert_int_equal(replay_scenario(&c->rp, NULL, &c->defaults, "hand", "hand.vqrec", &c->sc,
+                                     err, sizeof(err)), 0);
+    struct run_external x = replay_driver(&c->rp);
+    x.judge = false;
+    assert_int_equal(run_scenario_external(&c->sc, NULL, &c->r, &x), 0);
+    return c;
+}
+
+static void checked_free(struct checked *c, struct rb *b)
+{
+    run_result_free(&c->r);
+    scenario_free(&c->defaults);
+    vqrec_free(&c->rec);
+    free(c);
+    free(b->b);
+}
+
+static unsigned count(const struct run_result *r, const char *id)
+{
+    unsigned n = 0;
+    for (uint32_t i = 0; i < r->m.n_violations; i++)
+        n += !strcmp(r->m.violations[i].rule->id, id);
+    return n;
+}
+
+static void test_replay_clean_round_trip(void **state)
+{
+    (void)state;
+    struct rb b = {0};
+    rb_header(&b, VQREC_VERSION_MAJOR);
+    guest_init(&b);
+    guest_request(&b, CLEAN, 0);
+    rb_ev(&b, VQREC_END, 0, 0, 0, 0, NULL, 0);
+    struct checked *c = check(&b);
+    assert_string_equal(c->r.outcome, "ok");
+    assert_int_equal(c->r.m.n_violations, 0);
+    assert_false(c->r.has_diag);
+    assert_int_equal(c->rp.n_discrepancies, 0);
+    assert_int_equal(c->r.m.dev.q[0].used_idx, 1); /* the model answered the one request */
+    assert_int_equal(c->rp.n_memory, 1);
+    assert_true(c->rp.ended);
+    assert_int_equal(c->r.steps[0].status, ST_OK);
+    checked_free(c, &b);
+}
+
+static void test_replay_missing_wmb_fires_pairing_a(void **state)
+{
+    (void)state;
+    struct rb b = {0};
+    rb_header(&b, VQREC_VERSION_MAJOR);
+    guest_init(&b);
+    guest_request(&b, NO_WMB, 0);
+    struct checked *c = check(&b);
+    assert_string_equal(c->r.outcome, "violation");
+    assert_int_equal(count(&c->r, "split.avail.idx-barrier"), 1);
+    assert_int_equal(c->r.m.n_violations, 1);
+    checked_free(c, &b);
+}
+
+static void test_replay_release_store_orders(void **state)
+{
+    (void)state;
+    struct rb b = {0};
+    rb_header(&b, VQREC_VERSION_MAJOR);
+    guest_init(&b);
+    guest_request(&b, RELEASE_IDX, 0);
+    struct checked *c = check(&b);
+    assert_int_equal(count(&c->r, "split.avail.idx-barrier"), 0);
+    assert_int_equal(c->r.m.n_violations, 0);
+    assert_string_equal(c->r.outcome, "ok");
+    checked_free(c, &b);
+}
+
+static void test_replay_unanswered_request_is_diagnosed(void **state)
+{
+    (void)state;
+    struct rb b = {0};
+    rb_header(&b, VQREC_VERSION_MAJOR);
+    guest_init(&b);
+    guest_request(&b, NO_NOTIFY, 0);
+    struct checked *c = check(&b);
+    assert_string_equal(c->r.outcome, "timeout");
+    assert_int_equal(c->r.steps[0].status, ST_TIMEOUT);
+    assert_true(c->r.has_diag);
+    assert_string_equal(c->r.diag.cause, "no-notify");
+    assert_int_equal(c->rp.timed_out_queue, 0);
+    checked_free(c, &b);
+}
+
+/* The MMU on: every ring access made through a virtual address (addr stays guest-physical). */
+static void test_replay_mmu_on_same_verdict(void **state)
+{
+    (void)state;
+    struct rb b = {0};
+    rb_header(&b, VQREC_VERSION_MAJOR);
+    guest_init(&b);
+    guest_request(&b, NO_WMB, VQREC_F_VIRT);
+    struct checked *c = check(&b);
+    assert_int_equal(count(&c->r, "split.avail.idx-barrier"), 1);
+    assert_int_equal(c->r.m.n_violations, 1);
+    assert_true(c->rp.n_virt > 0);
+    assert_int_equal(c->rp.n_discrepancies, 0);
+    checked_free(c, &b);
+}
+
+/* The guest resets the device and waits for Status to read back 0; QEMU (in this recording)
+ * kept answering 1: the wait is diagnosed as a register wait, the value as a discrepancy. */
+static void test_replay_register_wait(void **state)
+{
+    (void)state;
+    struct rb b = {0};
+    rb_header(&b, VQREC_VERSION_MAJOR);
+    rd(&b, VIRTIO_MMIO_MAGIC_VALUE, VIRTIO_MMIO_MAGIC);
+    rd(&b, VIRTIO_MMIO_VERSION, 2);
+    rd(&b, VIRTIO_MMIO_DEVICE_ID, 16);
+    wr(&b, VIRTIO_MMIO_STATUS, 0);
+    for (int i = 0; i < 5; i++)
+        rd(&b, VIRTIO_MMIO_STATUS, 1);
+    struct checked *c = check(&b);
+    assert_string_equal(c->r.outcome, "timeout");
+    assert_true(c->rp.register_wait);
+    assert_true(c->r.has_diag);
+    assert_string_equal(c->r.diag.cause, "register-wait");
+    assert_int_equal(c->rp.n_discrepancies, 5); /* the model's Status reads 0 after a reset */
+    checked_free(c, &b);
+
+    /* two reads of the same register are no wait */
+    struct rb b2 = {0};
+    rb_header(&b2, VQREC_VERSION_MAJOR);
+    rd(&b2, VIRTIO_MMIO_MAGIC_VALUE, VIRTIO_MMIO_MAGIC);
+    rd(&b2, VIRTIO_MMIO_VERSION, 2);
+    rd(&b2, VIRTIO_MMIO_DEVICE_ID, 16);
+    wr(&b2, VIRTIO_MMIO_STATUS, 0);
+    rd(&b2, VIRTIO_MMIO_STATUS, 0);
+    rd(&b2, VIRTIO_MMIO_STATUS, 0);
+    c = check(&b2);
+    assert_false(c->rp.register_wait);
+    assert_string_equal(c->r.outcome, "ok");
+    assert_int_equal(c->rp.n_discrepancies, 0);
+    checked_free(c, &b2);
+}
+
+/* A recorder sees ring memory only where the registers put it: a guest that never set its
+ * queue up and notified anyway leaves no ring access in the recording. The device had no ring:
+ * the request is unanswered, and the diagnosis says why. */
+static void test_replay_notify_without_ring(void **state)
+{
+    (void)state;
+    struct rb b = {0};
+    rb_header(&b, VQREC_VERSION_MAJOR);
+    rb_ev(&b, VQREC_WINDOW, 0, 0, WIN, 0x200, NULL, 0);
+    rd(&b, VIRTIO_MMIO_MAGIC_VALUE, VIRTIO_MMIO_MAGIC);
+    rd(&b, VIRTIO_MMIO_VERSION, 2);
+    rd(&b, VIRTIO_MMIO_DEVICE_ID, 16);
+    wr(&b, VIRTIO_MMIO_STATUS, 0);
+    wr(&b, VIRTIO_MMIO_STATUS, 1);
+    wr(&b, VIRTIO_MMIO_STATUS, 3);
+    wr(&b, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+    wr(&b, VIRTIO_MMIO_DRIVER_FEATURES, 1);
+    wr(&b, VIRTIO_MMIO_STATUS, 0xb);
+    wr(&b, VIRTIO_MMIO_STATUS, 0xf); /* no queue set up */
+    wr(&b, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+    struct checked *c = check(&b);
+    assert_string_equal(c->r.outcome, "timeout");
+    assert_int_equal(c->rp.timed_out_queue, 0);
+    assert_true(c->r.has_diag);
+    assert_string_equal(c->r.diag.cause, "queue-not-ready");
+    checked_free(c, &b);
+}
+
+/* Accesses the HAL cannot make (misaligned, one byte, outside RAM) land unchecked and are
+ * reported as discrepancies, never a crash or a violation. */
+static void test_replay_odd_accesses(void **state)
+{
+    (void)state;
+    struct rb b = {0};
+    rb_header(&b, VQREC_VERSION_MAJOR);
+    guest_init(&b);
+    st(&b, CMD + 1, 2, 0xbeef, 0);       /* misaligned */
+    ld(&b, CMD + 1, 4, 0xef00, 0);       /* misaligned, and the guest read another value */
+    st(&b, CMD + 9, 1, 0x5a, 0);         /* one byte */
+    st(&b, 0x1000, 4, 1, 0);             /* outside RAM */
+    rb_ev(&b, VQREC_MMIO_READ, 1, 0, WIN + 0x109, 0, NULL, 0); /* a byte of config space */
+    struct checked *c = check(&b);
+    assert_int_equal(c->rp.n_discrepancies, 5);
+    /* the byte read reached the model as the unaligned 32-bit access the HAL can make */
+    assert_int_equal(count(&c->r, "mmio.config-access-width"), 1);
+    assert_int_equal(c->r.m.n_violations, 1);
+    assert_non_null(strstr(c->rp.notes[4].text, "1-byte register read at 0x109: replayed as a "
+                                                "32-bit one"));
+    uint8_t got[10];
+    memcpy(got, gm_ptr(&c->r.m.mem, CMD, sizeof(got)), sizeof(got));
+    assert_int_equal(got[1], 0xef);
+    assert_int_equal(got[2], 0xbe);
+    assert_int_equal(got[9], 0x5a);
+    assert_non_null(strstr(c->rp.notes[0].text, "misaligned 2-byte ring store"));
+    assert_non_null(strstr(c->rp.notes[3].text, "outside guest RAM"));
+    checked_free(c, &b);
+}
+
+/* ---- the reader on hostile input ---- */
+
+static int parse(struct rb *b, struct vqrec_recording *rec, char *err)
+{
+    return vqrec_parse(b->b, b->n, rec, err, 256);
+}
+
+static void test_reader_rejects_bad_header(void **state)
+{
+    (void)state;
+    char err[256];
+    struct vqrec_recording rec;
+    struct rb b = {0};
+    assert_int_equal(vqrec_parse((const uint8_t *)"VQSIM", 5, &rec, err, sizeof(err)),
+                     VQREC_E_INVALID);
+    assert_non_null(strstr(err, "offset 0:"));
+    assert_int_equal(vqrec_parse(NULL, 0, &rec, err, sizeof(err)), VQREC_E_INVALID);
+    rb_header(&b, 2); /* another major version */
+    assert_int_equal(parse(&b, &rec, err), VQREC_E_INVALID);
+    assert_non_null(strstr(err, "offset 8: recording format version 2.0"));
+    b.b[0] = 'X'; /* bad magic */
+    assert_int_equal(parse(&b, &rec, err), VQREC_E_INVALID);
+    assert_non_null(strstr(err, "magic"));
+    b.n = 0;
+    rb_header(&b, 1);
+    struct vqrec_header *h = (struct vqrec_header *)b.b;
+    h->header_size = 4096; /* beyond the file */
+    assert_int_equal(parse(&b, &rec, err), VQREC_E_INVALID);
+    assert_non_null(strstr(err, "offset 12:"));
+    h->header_size = 73; /* not a multiple of 8 */
+    assert_int_equal(parse(&b, &rec, err), VQREC_E_INVALID);
+    h->header_size = sizeof(*h);
+    h->ram_size = 0;
+    assert_int_equal(parse(&b, &rec, err), VQREC_E_INVALID);
+    assert_non_null(strstr(err, "offset 16:"));
+    free(b.b);
+}
+
+static void test_reader_events(void **state)
+{
+    (void)state;
+    char err[256];
+    struct vqrec_recording rec;
+    struct rb b = {0};
+    rb_header(&b, 1);
+    rd(&b, 0, VIRTIO_MMIO_MAGIC);
+    rb_ev(&b, 200, 0, 0, 0, 0, "abc", 3);     /* unknown kind with a payload: skipped */
+    rb_ev(&b, VQREC_NOTE, 0, 0, 0, 0, "x", 2);
+    rb_ev(&b, VQREC_END, 0, VQREC_END_KILLED, 0, 7, NULL, 0);
+    rb_put(&b, "trailing", 8);
+    assert_int_equal(parse(&b, &rec, err), VQREC_OK);
+    assert_int_equal(rec.n_items, 3);
+    assert_int_equal(rec.skipped_unknown, 1);
+    assert_int_equal(rec.items[0].ev.kind, VQREC_MMIO_READ);
+    assert_int_equal(rec.items[0].offset, 72);
+    assert_int_equal(rec.items[1].offset, 72 + 32 + 32 + 8);
+    assert_memory_equal(rec.items[1].payload, "x", 2);
+    assert_true(rec.has_end);
+    assert_int_equal(rec.items[2].ev.value, 7);
+    assert_int_equal(rec.trailing_bytes, 8);
+    assert_false(rec.truncated);
+    assert_string_equal(rec.source, "hand-built");
+    vqrec_free(&rec);
+
+    /* cut short: inside an event, and a payload running past the end (a huge len) */
+    b.n = 72 + 32 + 10;
+    assert_int_equal(parse(&b, &rec, err), VQREC_OK);
+    assert_int_equal(rec.n_items, 1);
+    assert_true(rec.truncated);
+    assert_int_equal(rec.truncated_at, 104);
+    vqrec_free(&rec);
+    b.n = 72;
+    rb_ev(&b, VQREC_NOTE, 0, 0, 0, 0, "y", 1);
+    ((struct vqrec_event *)(b.b + 72))->len = 0xfffffff0u;
+    assert_int_equal(parse(&b, &rec, err), VQREC_E_INVALID); /* text beyond 64 KiB */
+    assert_non_null(strstr(err, "offset 72: note event"));
+    b.n = 72;
+    rb_ev(&b, VQREC_MEMORY, 0, 0, CMD, 0, "zz", 2);
+    ((struct vqrec_event *)(b.b + 72))->len = 1u << 29;
+    assert_int_equal(parse(&b, &rec, err), VQREC_OK);
+    assert_true(rec.truncated);
+    assert_int_equal(rec.n_items, 0);
+    vqrec_free(&rec);
+
+    /* malformed known events are errors naming the offset */
+    b.n = 72;
+    rd(&b, 0, 1);
+    st(&b, DESC, 3, 0, 0); /* 3-byte store */
+    assert_int_equal(parse(&b, &rec, err), VQREC_E_INVALID);
+    assert_non_null(strstr(err, "offset 104: store event: access width"));
+    b.n = 72;
+    bar(&b, 9);
+    assert_int_equal(parse(&b, &rec, err), VQREC_E_INVALID);
+    assert_non_null(strstr(err, "barrier kind"));
+    b.n = 72;
+    rb_ev(&b, VQREC_MEMORY, 0, 0, UINT64_MAX - 1, 0, "zz", 2);
+    assert_int_equal(parse(&b, &rec, err), VQREC_E_INVALID);
+    assert_non_null(strstr(err, "wraps"));
+    free(b.b);
+}
+
+/* Random bytes after a valid header, and every prefix of a real recording: never a crash, and
+ * every answer is either OK or an error with an offset. */
+static void test_reader_never_crashes(void **state)
+{
+    (void)state;
+    char err[256];
+    struct vqrec_recording rec;
+    struct rb b = {0};
+    rb_header(&b, 1);
+    guest_init(&b);
+    guest_request(&b, CLEAN, 0);
+    for (size_t n = 0; n <= b.n; n++) {
+        uint8_t *copy = malloc(n ? n : 1);
+        memcpy(copy, b.b, n);
+        int rc = vqrec_parse(copy, n, &rec, err, sizeof(err));
+        if (n < 72)
+            assert_int_equal(rc, VQREC_E_INVALID);
+        else
+            assert_int_equal(rc, VQREC_OK);
+        vqrec_free(&rec);
+        free(copy);
+    }
+    uint32_t x = 12345;
+    for (int round = 0; round < 2000; round++) {
+        size_t n = 72 + (round % 300);
+        uint8_t *buf = malloc(n);
+        memcpy(buf, b.b, 72);
+        for (size_t i = 72; i < n; i++) {
+            x = x * 1103515245u + 12345u;
+            buf[i] = (uint8_t)(x >> 16);
+        }
+        int rc = vqrec_parse(buf, n, &rec, err, sizeof(err));
+        assert_true(rc == VQREC_OK || (rc == VQREC_E_INVALID && !strncmp(err, "offset ", 7)));
+        vqrec_free(&rec);
+        free(buf);
+    }
+    free(b.b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_reader_rejects_bad_header),
+        cmocka_unit_test(test_reader_events),
+        cmocka_unit_test(test_reader_never_crashes),
+        cmocka_unit_test(test_replay_clean_round_trip),
+        cmocka_unit_test(test_replay_missing_wmb_fires_pairing_a),
+        cmocka_unit_test(test_replay_release_store_orders),
+        cmocka_unit_test(test_replay_unanswered_request_is_diagnosed),
+        cmocka_unit_test(test_replay_mmu_on_same_verdict),
+        cmocka_unit_test(test_replay_register_wait),
+        cmocka_unit_test(test_replay_odd_accesses),
+        cmocka_unit_test(test_replay_notify_without_ring),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
