@@ -16,11 +16,12 @@ set(VQSIM_LIB_VERSION ${VQSIM_API_MAJOR}.${VQSIM_API_MINOR}.0)
 
 # The sources of the dev build's libraries (whatever they hold), compiled once more,
 # position-independent and without sanitizers, for both libraries. `run --driver`'s process
-# handling (fork, dlopen) is the vqsim command's, not the library's.
+# handling (fork, dlopen) is the vqsim command's, not the library's; so is `vqsim record`.
 get_target_property(VQSIM_LIB_DRIVER_SOURCES vqdriver SOURCES)
 get_target_property(VQSIM_LIB_CORE_SOURCES vqsimcore SOURCES)
 get_target_property(VQSIM_LIB_HARNESS_SOURCES vqharness SOURCES)
 list(FILTER VQSIM_LIB_HARNESS_SOURCES EXCLUDE REGEX "src/lib/run_driver\\.c$")
+list(FILTER VQSIM_LIB_HARNESS_SOURCES EXCLUDE REGEX "src/record/record_cmd\\.c$")
 add_library(vqsim_driver_obj OBJECT ${VQSIM_LIB_DRIVER_SOURCES})
 target_compile_options(vqsim_driver_obj PRIVATE -ffreestanding -nostdinc -isystem ${VQ_CC_INCLUDE})
 add_library(vqsim_obj OBJECT ${VQSIM_LIB_CORE_SOURCES} ${VQSIM_LIB_HARNESS_SOURCES})

@@ -167,13 +167,11 @@ def qmp(sock_path, commands, deadline):
     return replies[1:]
 
 
-def run_qemu(guest, table, transport, width, height, bound_s, workdir, offered=()):
-    """Boot the guest with the step table; returns (uart lines, screendump path or None, note)."""
-    sock = os.path.join(workdir, "q")
-    ppm = os.path.join(workdir, "screen.ppm")
+def qemu_command(guest, table, transport, width, height, offered=()):
+    """The QEMU command line that boots the port with a step table, serial on stdout (also
+    used by tests/test_record.py under `vqsim record`)."""
     cmd = [QEMU, "-M", "virt", "-cpu", "cortex-a57", "-m", "256M", "-nodefaults",
            "-display", "none", "-monitor", "none", "-serial", "stdio",
-           "-qmp", f"unix:{sock},server=on,wait=off",
            "-device", f"virtio-gpu-device,id=gpu0,xres={width},yres={height}"
            + ("" if "edid" in offered else ",edid=off")
            + (",iommu_platform=on" if "access_platform" in offered else ""),
@@ -181,6 +179,25 @@ def run_qemu(guest, table, transport, width, height, bound_s, workdir, offered=(
            "-device", f"loader,file={table},addr={STEPTABLE_ADDR:#x},force-raw=on"]
     if transport == "modern":
         cmd[1:1] = ["-global", "virtio-mmio.force-legacy=false"]
+    return cmd
+
+
+def build_guest(build):
+    """Build the bare-metal port into BUILD/aarch64-virt; returns the image's path."""
+    guest_dir = os.path.join(build, "aarch64-virt")
+    r = subprocess.run(["make", "-s", "-C", os.path.join(ROOT, "ports", "aarch64-virt"),
+                        f"OUT={os.path.abspath(guest_dir)}"], capture_output=True, text=True)
+    if r.returncode:
+        raise SetupError(f"building the guest failed:\n{r.stdout}{r.stderr}")
+    return os.path.join(guest_dir, "vqguest.elf")
+
+
+def run_qemu(guest, table, transport, width, height, bound_s, workdir, offered=()):
+    """Boot the guest with the step table; returns (uart lines, screendump path or None, note)."""
+    sock = os.path.join(workdir, "q")
+    ppm = os.path.join(workdir, "screen.ppm")
+    cmd = qemu_command(guest, table, transport, width, height, offered)
+    cmd[-4:-4] = ["-qmp", f"unix:{sock},server=on,wait=off"]
     deadline = time.monotonic() + bound_s
     p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE)
@@ -357,7 +374,6 @@ def main(argv=None):
     a = ap.parse_args(argv)
     vqsim = a.vqsim or os.path.join(a.build, "vqsim")
     steptable = os.path.join(a.build, "vqsim-steptable")
-    guest_dir = os.path.join(a.build, "aarch64-virt")
     for tool in (vqsim, steptable):
         if not os.access(tool, os.X_OK):
             print(f"qemu_diff: {tool} missing (make build)", file=sys.stderr)
@@ -366,12 +382,11 @@ def main(argv=None):
         print(f"qemu_diff: {QEMU} missing (tools/setup-deps.sh installs qemu-system-arm)",
               file=sys.stderr)
         return 2
-    r = subprocess.run(["make", "-s", "-C", os.path.join(ROOT, "ports", "aarch64-virt"),
-                        f"OUT={os.path.abspath(guest_dir)}"], capture_output=True, text=True)
-    if r.returncode:
-        print(f"qemu_diff: building the guest failed:\n{r.stdout}{r.stderr}", file=sys.stderr)
+    try:
+        guest = build_guest(a.build)
+    except SetupError as e:
+        print(f"qemu_diff: {e}", file=sys.stderr)
         return 2
-    guest = os.path.join(guest_dir, "vqguest.elf")
 
     work = tempfile.mkdtemp(prefix="vqq")
     try:

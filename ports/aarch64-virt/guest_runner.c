@@ -271,8 +271,8 @@ void vq_main(void)
         return;
     }
     if (t->mmu) {
-        mmu_enable();
-        uart_puts("VQ mmu=on\n");
+        mmu_enable(t->mmu == 2);
+        uart_puts(t->mmu == 2 ? "VQ mmu=on alias=on\n" : "VQ mmu=on\n");
     }
     hal_init(t);
     struct vgpu_config gc = {.mmio_base = (uintptr_t)t->mmio_base,
@@ -333,4 +333,6 @@ void vq_main(void)
     uart_puts(" irq_rises=");
     uart_put_dec(hal_irq_rises());
     uart_puts("\nVQ END\n");
+    if (t->poweroff)
+        psci_system_off();
 }

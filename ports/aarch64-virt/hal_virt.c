@@ -2,7 +2,8 @@
  *
  * - MMIO: 32-bit volatile loads and stores. With the MMU off every data access is
  *   Device-nGnRnE, so register accesses are never merged, reordered or speculated.
- * - DMA memory: identity-mapped (guest-physical = the pointer), bump-allocated from four arenas
+ * - DMA memory: identity-mapped (guest-physical = the pointer; with the MMU alias of mmu.c, the
+ *   pointer is the alias and vhal_virt_to_phys translates), bump-allocated from four arenas
  *   at the same RAM offsets the simulator uses (src/fakedevice/machine.c), honouring a scenario's
  *   `driver.place` pins, so ring addresses match the simulator's and a probe of "where the
  *   device wrote the used ring" means the same address on both.
@@ -225,9 +226,10 @@ void *vhal_dma_alloc(size_t size, size_t align, enum vhal_dma_use use, uint64_t 
     if (addr < (uint64_t)(uintptr_t)__image_end || addr + size > VQST_ADDR)
         return (void *)0;
     arena_next[use] = addr + size;
-    zero((void *)(uintptr_t)addr, size);
+    void *va = mmu_virt(addr); /* the alias when mmu.c turned it on */
+    zero(va, size);
     *phys = addr;
-    return (void *)(uintptr_t)addr;
+    return va;
 }
 
 void vhal_dma_free(void *ptr, size_t size)
@@ -236,7 +238,7 @@ void vhal_dma_free(void *ptr, size_t size)
     (void)size;
 }
 
-uint64_t vhal_virt_to_phys(const void *ptr) { return (uint64_t)(uintptr_t)ptr; }
+uint64_t vhal_virt_to_phys(const void *ptr) { return mmu_phys(ptr); }
 
 /* ---- shared ring accessors ---------------------------------------------------------------- */
 
@@ -245,38 +247,38 @@ uint64_t vhal_virt_to_phys(const void *ptr) { return (uint64_t)(uintptr_t)ptr; }
 uint16_t vhal_ring_load16(const volatile uint16_t *p)
 {
     uint64_t v = *p;
-    ring_bugs_load((uint64_t)(uintptr_t)p, &v);
+    ring_bugs_load(mmu_phys((const void *)p), &v);
     return (uint16_t)v;
 }
 
 uint32_t vhal_ring_load32(const volatile uint32_t *p)
 {
     uint64_t v = *p;
-    ring_bugs_load((uint64_t)(uintptr_t)p, &v);
+    ring_bugs_load(mmu_phys((const void *)p), &v);
     return (uint32_t)v;
 }
 
 void vhal_ring_store16(volatile uint16_t *p, uint16_t v)
 {
     uint64_t w = v;
-    ring_bugs_store((uint64_t)(uintptr_t)p, &w);
+    ring_bugs_store(mmu_phys((const void *)p), &w);
     *p = (uint16_t)w;
-    ring_bugs_after_store((uint64_t)(uintptr_t)p);
+    ring_bugs_after_store(mmu_phys((const void *)p));
 }
 
 void vhal_ring_store32(volatile uint32_t *p, uint32_t v)
 {
     uint64_t w = v;
-    ring_bugs_store((uint64_t)(uintptr_t)p, &w);
+    ring_bugs_store(mmu_phys((const void *)p), &w);
     *p = (uint32_t)w;
-    ring_bugs_after_store((uint64_t)(uintptr_t)p);
+    ring_bugs_after_store(mmu_phys((const void *)p));
 }
 
 void vhal_ring_store64(volatile uint64_t *p, uint64_t v)
 {
-    ring_bugs_store((uint64_t)(uintptr_t)p, &v);
+    ring_bugs_store(mmu_phys((const void *)p), &v);
     *p = v;
-    ring_bugs_after_store((uint64_t)(uintptr_t)p);
+    ring_bugs_after_store(mmu_phys((const void *)p));
 }
 
 /* ---- barriers ----------------------------------------------------------------------------- */

@@ -27,8 +27,15 @@ void uart_putc(char c);
 void uart_put_dec(int64_t v);
 void uart_put_hex(uint64_t v);
 
-/* mmu.c: identity map, RAM cacheable, MMU and caches on. */
-void mmu_enable(void);
+/* mmu.c: identity map, RAM cacheable, MMU and caches on; with alias, RAM is also mapped at
+ * VIRT_RAM_ALIAS and the DMA arenas are used through that alias (virtual != physical). */
+#define VIRT_RAM_ALIAS 0x80000000u
+void mmu_enable(int alias);
+/* The pointer the driver uses for guest-physical pa (the alias when it is on), and back. */
+void *mmu_virt(uint64_t pa);
+uint64_t mmu_phys(const void *va);
+/* PSCI SYSTEM_OFF (QEMU `virt` implements PSCI over HVC for a guest started at EL1). */
+void psci_system_off(void);
 
 /* hal_virt.c: the replayed bugs and the used-ring probe read the table too. */
 void hal_init(const struct vqst_table *t);

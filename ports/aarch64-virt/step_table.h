@@ -50,7 +50,9 @@ struct vqst_table {
     uint32_t transport;          /* 1 legacy, 2 modern (what the QEMU command line selects) */
     uint32_t queue_size, layout, queue_align;
     uint32_t wait, fences, cursor, n_probes;
-    uint32_t mmu, reserved;      /* mmu: run with the MMU and caches on (mmu.c) */
+    uint32_t mmu;                /* 1: MMU and caches on, identity map; 2: the same, and DMA
+                                    memory used through a high alias, VA != PA (mmu.c) */
+    uint32_t poweroff;           /* 1: PSCI SYSTEM_OFF after "VQ END" (QEMU exits) */
     uint64_t timeout_ns, features, mmio_base;
     uint64_t place[4];           /* by enum vhal_dma_use; 0 = the default arena */
     uint64_t probe[VQST_MAX_PROBES]; /* used rings the guest reads back after the run */

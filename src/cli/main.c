@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "../fakedevice/rules.h"
+#include "../record/record_cmd.h"
 #include "../lib/run_driver.h"
 #include "check_cmd.h"
 #include "coverage.h"
@@ -26,6 +27,7 @@ static const char usage[] =
     "       vqsim check [--json FILE] [--scenario S.yaml] [-v] RECORDING...\n"
     "       vqsim rules [--coverage]\n"
     "       vqsim explain RULE-ID | --layout N [--legacy ALIGN]\n"
+    "       vqsim record [-o FILE] [--timeout S] -- qemu-system-aarch64 ARGS...\n"
     "       vqsim --help | --version\n"
     "\n"
     "vqsim runs a real virtio-gpu driver against a simulated virtio-mmio device that checks every\n"
@@ -46,6 +48,7 @@ static const char usage[] =
     "  --coverage    per area: the observable driver MUST rules, how many are checked and\n"
     "                proven by a firing scenario, how many argued not checked\n"
     EXPLAIN_USAGE
+    RECORD_USAGE
     "\n"
     "exit status (run): 0 all expectations held, 1 some did not, 2 usage or scenario error\n";
 
@@ -241,6 +244,8 @@ int main(int argc, char **argv)
         return cmd_rules(argc - 2, argv + 2);
     if (!strcmp(argv[1], "explain"))
         return cmd_explain(argc - 2, argv + 2, stdout, stderr);
+    if (!strcmp(argv[1], "record"))
+        return cmd_record(argc - 2, argv + 2);
     fprintf(stderr, "vqsim: unknown command '%s'\n%s", argv[1], usage);
     return 2;
 }

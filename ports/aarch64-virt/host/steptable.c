@@ -2,11 +2,14 @@
  * bare-metal aarch64 port runs on real QEMU (../step_table.h), with the same strict parser as
  * `vqsim run` (src/cli/scenario.c), or says why the scenario cannot run on real QEMU.
  *
- *   vqsim-steptable SCENARIO.yaml OUT.bin [--probe ADDR]... [--mmu]   write the table
+ *   vqsim-steptable SCENARIO.yaml OUT.bin [--probe ADDR]... [--mmu | --mmu-alias] [--poweroff]
+ *                                                             write the table
  *   vqsim-steptable --why SCENARIO.yaml                       print "run" or "skip: <reason>"
  *
  * --probe: a used-ring address the guest reads back after the run (the simulator's idea of
- * where the device wrote it). --mmu: the guest turns the MMU and caches on first (mmu.c).
+ * where the device wrote it). --mmu: the guest turns the MMU and caches on first (mmu.c);
+ * --mmu-alias: the same, and the driver uses its DMA memory through a high alias (VA != PA).
+ * --poweroff: the guest powers QEMU off after "VQ END" (vqsim record: QEMU exits by itself).
  * Exit: 0 written / runnable, 3 not runnable on QEMU (the reason on stdout), 2 usage or
  * scenario error.
  */
@@ -103,14 +106,18 @@ static void copy_step(struct vqst_step *d, const struct scenario_step *st)
 int main(int argc, char **argv)
 {
     const char *in = NULL, *out = NULL;
-    int why = 0, mmu = 0;
+    int why = 0, mmu = 0, poweroff = 0;
     uint64_t probe[VQST_MAX_PROBES];
     uint32_t n_probes = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--why")) {
             why = 1;
         } else if (!strcmp(argv[i], "--mmu")) {
-            mmu = 1;
+            mmu = mmu ? mmu : 1;
+        } else if (!strcmp(argv[i], "--mmu-alias")) {
+            mmu = 2;
+        } else if (!strcmp(argv[i], "--poweroff")) {
+            poweroff = 1;
         } else if (!strcmp(argv[i], "--probe") && i + 1 < argc) {
             if (n_probes == VQST_MAX_PROBES) {
                 fprintf(stderr, "vqsim-steptable: at most %u probes\n", VQST_MAX_PROBES);
@@ -132,7 +139,8 @@ int main(int argc, char **argv)
         }
     }
     if (!in || (!why && !out)) {
-        fprintf(stderr, "usage: vqsim-steptable SCENARIO.yaml OUT.bin [--probe ADDR]... [--mmu]\n"
+        fprintf(stderr, "usage: vqsim-steptable SCENARIO.yaml OUT.bin [--probe ADDR]... [--mmu|--mmu-alias]\n"
+                        "       [--poweroff]\n"
                         "       vqsim-steptable --why SCENARIO.yaml\n");
         return 2;
     }
@@ -167,6 +175,7 @@ int main(int argc, char **argv)
     memcpy(t.place, s.place, sizeof(t.place));
     t.n_probes = n_probes;
     t.mmu = (uint32_t)mmu;
+    t.poweroff = (uint32_t)poweroff;
     memcpy(t.probe, probe, n_probes * sizeof(probe[0]));
     for (uint32_t i = 0; i < s.n_steps && i < VQST_MAX_STEPS; i++)
         copy_step(&t.steps[i], &s.steps[i]);

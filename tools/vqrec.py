@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""vqrec.py - read a recording of `vqsim record` (src/record/recording.h) and print it.
+
+  tools/vqrec.py RECORDING        one line per event
+As a module: read(path) -> (header dict, list of event dicts); the tests use it.
+Python 3 standard library only.
+"""
+import struct
+import sys
+
+HEADER = struct.Struct("<8sHHIQQII32s")
+EVENT = struct.Struct("<BBBBIQQQ")
+KINDS = {1: "MMIO_READ", 2: "MMIO_WRITE", 3: "LOAD", 4: "STORE", 5: "BARRIER", 6: "MEMORY",
+         7: "WINDOW", 8: "DEVICE", 9: "END", 10: "NOTE"}
+BARRIERS = {0: "MB", 1: "RMB", 2: "WMB"}
+DEVICE = {1: "notify", 2: "pop", 3: "fill", 4: "flush", 5: "irq", 15: "other"}
+F_ACQUIRE, F_RELEASE, F_VIRT = 1, 2, 4
+END_KILLED, END_TRUNCATED = 1, 2
+HF_MMU_SEEN = 1
+
+
+def read(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    if len(data) < HEADER.size:
+        raise ValueError(f"{path}: shorter than a header")
+    magic, major, minor, hsize, ram_base, ram_size, n_cpus, flags, source = \
+        HEADER.unpack_from(data)
+    if magic != b"VQSIMREC" or major != 1:
+        raise ValueError(f"{path}: not a version 1 recording")
+    hdr = dict(major=major, minor=minor, ram_base=ram_base, ram_size=ram_size, n_cpus=n_cpus,
+               flags=flags, source=source.rstrip(b"\0").decode())
+    events, pos = [], hsize
+    while pos + EVENT.size <= len(data):
+        kind, size, flags, cpu, ln, addr, value, pc = EVENT.unpack_from(data, pos)
+        end = pos + EVENT.size + ln
+        if end > len(data):
+            break  # cut short
+        payload = data[pos + EVENT.size:end]
+        events.append(dict(kind=KINDS.get(kind, kind), size=size, flags=flags, cpu=cpu,
+                           addr=addr, value=value, pc=pc, payload=payload))
+        pos = end + (-ln % 8)
+    return hdr, events
+
+
+def text(e):
+    """The NUL-terminated text payload of a DEVICE / NOTE event."""
+    return e["payload"].split(b"\0")[0].decode(errors="replace")
+
+
+def show(e):
+    k = e["kind"]
+    if k in ("MMIO_READ", "MMIO_WRITE", "LOAD", "STORE"):
+        fl = "".join(n for b, n in ((F_ACQUIRE, " acq"), (F_RELEASE, " rel"), (F_VIRT, " virt"))
+                     if e["flags"] & b)
+        return f"{k:10} {e['addr']:#012x} sz={e['size']} v={e['value']:#x} pc={e['pc']:#x}{fl}"
+    if k == "BARRIER":
+        return f"{k:10} {BARRIERS.get(e['value'], e['value'])} op={e['addr']:#010x} pc={e['pc']:#x}"
+    if k == "MEMORY":
+        return f"{k:10} {e['addr']:#012x} {len(e['payload'])} of {e['value']} bytes: " \
+               f"{e['payload'][:16].hex()}"
+    if k == "WINDOW":
+        return f"{k:10} {e['addr']:#012x} size={e['value']:#x}"
+    if k == "DEVICE":
+        return f"{k:10} {DEVICE.get(e['value'], e['value'])} q={e['addr']:#x} " + text(e)
+    if k == "END":
+        return f"{k:10} status={e['value']} flags={e['flags']}"
+    return f"{k} {text(e)}"
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    h, ev = read(sys.argv[1])
+    print(h)
+    for e in ev:
+        print(show(e))
