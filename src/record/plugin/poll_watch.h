@@ -27,8 +27,8 @@ enum poll_verdict { POLL_SKIP = 0, POLL_RECORD_LOAD = 1, POLL_RECORD_POLL = 2 };
 
 /* A 2-byte RAM load outside the rings by vCPU `cpu`, instruction `pc`, of `value` at `pa`. */
 enum poll_verdict poll_watch(unsigned cpu, uint64_t pc, uint64_t pa, uint16_t value);
-/* Forget everything (a device reset: a new ring setup follows). Only with every vCPU stopped or
- * from the vCPU threads' own lock: the table is not atomic. */
+/* Forget everything (tests; the plugin keeps its table for the run: a location seen polled
+ * before a device reset is still worth its changes). Only with no vCPU running. */
 void poll_watch_reset(void);
 
 #endif /* VQREC_POLL_WATCH_H */
