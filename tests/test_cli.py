@@ -15,6 +15,15 @@ def test_help_and_version(vqsim):
     assert p.returncode == 0 and p.stdout.startswith("vqsim 0.")
 
 
+@pytest.mark.parametrize("cmd", ["run", "check", "record", "rules", "explain"])
+def test_command_help_exits_0(vqsim, cmd):
+    """`vqsim CMD --help` (and -h) prints the help on stdout and succeeds."""
+    for flag in ("--help", "-h"):
+        p = run(vqsim, cmd, flag)
+        assert p.returncode == 0, (cmd, flag, p.stderr)
+        assert f"vqsim {cmd}" in p.stdout and p.stderr == ""
+
+
 @pytest.mark.parametrize("args", [[], ["run"], ["frobnicate"], ["run", "--json"],
                                   ["run", "--bogus", "x.yaml"]])
 def test_usage_errors_exit_2(vqsim, args):

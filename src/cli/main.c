@@ -236,6 +236,11 @@ int main(int argc, char **argv)
         printf("vqsim %s\n", VQSIM_VERSION);
         return 0;
     }
+    /* `vqsim CMD --help`: the same help, as asked for, not a usage error */
+    if (argc >= 3 && (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h"))) {
+        fputs(usage, stdout);
+        return 0;
+    }
     if (!strcmp(argv[1], "run"))
         return cmd_run(argc - 2, argv + 2);
     if (!strcmp(argv[1], "check"))

@@ -109,6 +109,9 @@ static void reset_device(struct mmio_device *d)
     d->guest_page_size_written = written;
 }
 
+/* Feature bit 40: reserved in VirtIO 1.1; QEMU 7.2 offers it (1.2's RING_RESET). */
+#define QEMU_F_RING_RESET 40u
+
 void mmio_device_init(struct mmio_device *d, uint32_t version)
 {
     memset(d, 0, sizeof(*d));
@@ -116,13 +119,17 @@ void mmio_device_init(struct mmio_device *d, uint32_t version)
     d->device_id = VIRTIO_ID_GPU;
     d->magic = VIRTIO_MMIO_MAGIC;
     d->version_shown = version;
-    /* What QEMU's virtio-gpu-device offers on mmio: EDID, NOTIFY_ON_EMPTY, ANY_LAYOUT,
-     * INDIRECT_DESC, EVENT_IDX, and VERSION_1 only on the modern transport. */
-    d->host_features = (1ull << VIRTIO_GPU_F_EDID) | (1ull << VIRTIO_F_NOTIFY_ON_EMPTY) |
-                       (1ull << VIRTIO_F_ANY_LAYOUT) | (1ull << VIRTIO_RING_F_INDIRECT_DESC) |
+    /* What QEMU 7.2's virtio-gpu-device offers on mmio (as recorded from a real QEMU: `vqsim
+     * check` compares every register read). Both transports: EDID, INDIRECT_DESC, EVENT_IDX.
+     * Legacy (version 1) also shows NOTIFY_ON_EMPTY and ANY_LAYOUT (§6.3) and no high word;
+     * modern (version 2) hides those two legacy-only bits and shows VERSION_1 and bit 40, which
+     * VirtIO 1.1 reserves and 1.2 names RING_RESET (QEMU offers it on every transport). */
+    d->host_features = (1ull << VIRTIO_GPU_F_EDID) | (1ull << VIRTIO_RING_F_INDIRECT_DESC) |
                        (1ull << VIRTIO_RING_F_EVENT_IDX);
     if (version == 2)
-        d->host_features |= 1ull << VIRTIO_F_VERSION_1;
+        d->host_features |= (1ull << VIRTIO_F_VERSION_1) | (1ull << QEMU_F_RING_RESET);
+    else
+        d->host_features |= (1ull << VIRTIO_F_NOTIFY_ON_EMPTY) | (1ull << VIRTIO_F_ANY_LAYOUT);
     for (uint32_t i = 0; i < MMIO_NUM_QUEUES; i++)
         sr_queue_reset(&d->q[i], default_num[i]);
 }

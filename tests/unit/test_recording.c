@@ -90,9 +90,9 @@ static void guest_init_used(struct rb *r, uint64_t used_reg)
     wr(r, VIRTIO_MMIO_STATUS, 1);
     wr(r, VIRTIO_MMIO_STATUS, 3);
     wr(r, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
-    rd(r, VIRTIO_MMIO_DEVICE_FEATURES, 0x39000002);
+    rd(r, VIRTIO_MMIO_DEVICE_FEATURES, 0x30000002); /* as QEMU 7.2's modern virtio-gpu */
     wr(r, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
-    rd(r, VIRTIO_MMIO_DEVICE_FEATURES, 1);
+    rd(r, VIRTIO_MMIO_DEVICE_FEATURES, 0x101);
     wr(r, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
     wr(r, VIRTIO_MMIO_DRIVER_FEATURES, 0);
     wr(r, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
