@@ -683,9 +683,11 @@ void replay_print(FILE *f, const struct replay *rp, bool verbose)
     const struct vqrec_recording *rec = rp->rec;
     if (verbose)
         fprintf(f, "    recording from %s: %zu events; replayed %llu register accesses, %llu ring "
-                   "stores, %llu ring loads, %llu barriers, %llu memory dumps%s%s\n", rec->source,
+                   "stores, %llu ring loads, %llu poll(s) outside the rings, %llu barriers, %llu "
+                   "memory dumps%s%s\n", rec->source,
                 rec->n_items, (unsigned long long)rp->n_mmio, (unsigned long long)rp->n_stores,
-                (unsigned long long)rp->n_loads, (unsigned long long)rp->n_barriers,
+                (unsigned long long)rp->n_loads, (unsigned long long)rp->n_polls,
+                (unsigned long long)rp->n_barriers,
                 (unsigned long long)rp->n_memory, rec->truncated ? "; the file is cut short" : "",
                 rp->n_virt ? "; MMU on (virtual addresses differ)" : "");
     if (verbose && rp->n_memory)
