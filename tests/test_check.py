@@ -278,6 +278,10 @@ QEMU_CASES = {
     "drop-wmb": "scenarios/barriers/drop-wmb.yaml",
     "modern-registers-on-legacy-device": "scenarios/hangs/modern-registers-on-legacy-device.yaml",
     "init-step5-features-ok": "scenarios/rules/init-step5-features-ok.yaml",
+    # recorded by the plugin of recording format 1.1 (polls outside the rings, ring dumps)
+    "modern-used-ring-mismatch": "scenarios/hangs/modern-used-ring-mismatch.yaml",
+    "mmio-no-queue-regs-while-ready": "scenarios/rules/mmio-no-queue-regs-while-ready.yaml",
+    "ring-init-used-flags": "scenarios/barriers/ring-init-used-flags.yaml",
 }
 
 
@@ -305,7 +309,10 @@ def test_real_qemu_recording_same_verdict(vqsim, tmp_path, kind, name):
                 "legacy-used-ring-misaligned": (["split.legacy.layout"], ["used-ring-mismatch"]),
                 "drop-wmb": (["split.avail.idx-barrier"], []),
                 "modern-registers-on-legacy-device": (None, ["queue-not-ready"]),
-                "init-step5-features-ok": (["init.step5-features-ok"], [])}[name]
+                "init-step5-features-ok": (["init.step5-features-ok"], []),
+                "modern-used-ring-mismatch": ([], ["used-ring-mismatch"]),
+                "mmio-no-queue-regs-while-ready": (["mmio.no-queue-regs-while-ready"], []),
+                "ring-init-used-flags": (["split.availnotif.init-used-flags"], ["no-notify"])}[name]
     if expected[0] is not None:
         assert vset(c) == expected[0]
     assert causes(c) == expected[1]

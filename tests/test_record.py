@@ -341,6 +341,55 @@ def test_replayed_bugs_show_in_the_recording(guest, tmp_path):
     assert any(e["kind"] == "STORE" and e["addr"] == 0x40100102 and e["value"] == 1 for e in ev)
 
 
+def test_polling_outside_the_rings_is_recorded(guest, tmp_path):
+    """A modern driver whose used ring is not where QueueDevice says: the device answers at
+    0x40300000, the driver polls used.idx at 0x4010012a, outside every ring the registers name.
+    The plugin sees the same instruction load the same value there again and again and records
+    it, flagged POLL, once per value; no other load outside the rings is recorded."""
+    p, hdr, ev = record(guest, tmp_path, "scenarios/hangs/modern-used-ring-mismatch.yaml")
+    base, _ = check_common(p, hdr, ev)
+    assert reg_value(ev, base, "device", "device_hi") == 0x40300000
+    polls = [e for e in ev if e["kind"] == "LOAD" and e["flags"] & vqrec.F_POLL]
+    assert polls, "the poll of the driver's own used.idx was not recorded"
+    assert {(e["addr"], e["size"], e["value"]) for e in polls} == {(0x4010012a, 2, 0)}
+    assert len(polls) == 1  # one run of one value: recorded once
+    # it comes after the request was published and notified
+    notify = mmio(ev, "MMIO_WRITE", base, "notify")[0]
+    assert ev.index(polls[0]) > notify
+    # the device answered in its ring, which the guest never read
+    assert [e["value"] for e in ev if e["kind"] == "DEVICE"].count(vqrec_kind("flush")) == 1
+    assert not [e for e in ev if e["kind"] == "LOAD" and e["addr"] == 0x40300002]
+    # The device took the rings at QueueReady = 1: their contents then follow that write, the
+    # used ring at 0x40300000 holding what the guest had stored there before QueueDevice named
+    # it (the port's private data lies there; its value 1 at +8 was never recorded as a store).
+    ready = mmio(ev, "MMIO_WRITE", base, "ready")[0]
+    rings = [e for e in ev if e["kind"] == "MEMORY" and e["flags"] & vqrec.M_RING]
+    assert [(e["addr"], e["value"]) for e in rings] == [(0x40100000, 256), (0x40100100, 38),
+                                                      (0x40300000, 134)]
+    assert ev[ready + 1:ready + 4] == rings
+    assert struct.unpack_from("<H", rings[2]["payload"], 8)[0] == 1
+    assert not any(e["kind"] == "STORE" and e["addr"] == 0x40300008 for e in ev)
+
+
+def test_queue_address_writes_while_ready_do_not_move_the_ring(guest, tmp_path):
+    """QueueDescLow = 0 written after QueueReady = 1: QEMU (version 2) keeps the table where
+    QueueReady latched it, and so does the plugin: the descriptor stores of every request are
+    still recorded."""
+    p, hdr, ev = record(guest, tmp_path, "scenarios/rules/mmio-no-queue-regs-while-ready.yaml")
+    base, _ = check_common(p, hdr, ev)
+    desc_writes = [ev[i]["value"] for i in mmio(ev, "MMIO_WRITE", base, "desc")]
+    assert desc_writes == [0x40100000, 0]
+    late = mmio(ev, "MMIO_WRITE", base, "desc")[-1]
+    assert late > mmio(ev, "MMIO_WRITE", base, "ready")[0]
+    notifies = check_kicks(ev, base, 0x40100100, 16)
+    assert len(notifies) == 6
+    for n in notifies:  # every kick's descriptor stores, in the table QueueReady latched
+        prev = max([i for i in notifies if i < n], default=late)
+        assert any(e["kind"] == "STORE" and 0x40100000 <= e["addr"] < 0x40100100
+                   for e in ev[prev:n]), n
+    assert not any(e["kind"] == "STORE" and e["addr"] < 0x100 for e in ev)
+
+
 def test_sigint_to_vqsim_record_still_finishes_the_recording(guest, tmp_path):
     import signal
     import time
@@ -390,6 +439,9 @@ PROOF = [  # (scenario, vqsim-steptable options): the clean runs and four replay
     ("scenarios/hangs/modern-registers-on-legacy-device.yaml", ()),  # v2 registers on v1
     ("scenarios/rules/init-step2-acknowledge.yaml", ()),           # skipped status bits
     ("scenarios/rules/init-step5-features-ok.yaml", ()),
+    ("scenarios/hangs/modern-used-ring-mismatch.yaml", ()),        # polls a used ring of its own
+    ("scenarios/rules/mmio-no-queue-regs-while-ready.yaml", ()),   # QueueDesc moved while ready
+    ("scenarios/barriers/ring-init-used-flags.yaml", ()),
 ]
 
 

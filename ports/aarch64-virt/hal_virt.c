@@ -68,8 +68,10 @@ static uint32_t irq_prev;
 
 static void raw_write(uint32_t off, uint32_t v)
 {
+    /* Where QEMU puts the rings with this write. Followed before the write: a ring-init bug's
+     * value must be in memory before the device takes the ring, as stale memory would be. */
+    ring_bugs_mmio_write(off, v);
     *(volatile uint32_t *)(uintptr_t)(tab->mmio_base + off) = v;
-    ring_bugs_mmio_write(off, v); /* where QEMU now puts the rings */
     if (off == VIRTIO_MMIO_INTERRUPT_ACK) { /* the line may drop: a later rise is a new one */
         __asm__ volatile("dsb sy" ::: "memory");
         irq_prev = irq_level();

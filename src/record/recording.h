@@ -20,7 +20,7 @@
 
 #define VQREC_MAGIC "VQSIMREC"   /* 8 bytes, no terminator in the file */
 #define VQREC_VERSION_MAJOR 1u
-#define VQREC_VERSION_MINOR 0u
+#define VQREC_VERSION_MINOR 1u   /* 1: VQREC_F_POLL, VQREC_M_RING */
 
 struct vqrec_header {
     char magic[8];
@@ -43,7 +43,8 @@ enum vqrec_kind {
     VQREC_BARRIER = 5,     /* a barrier instruction executed; value: enum vqrec_barrier;
                               addr: the raw instruction word (aarch64: dmb/dsb with its option) */
     VQREC_MEMORY = 6,      /* contents of guest RAM at addr, len bytes of payload: buffers the
-                              device is about to read (written at a queue notify) */
+                              device is about to read (written at a queue notify), or a ring
+                              the device has just taken (flags: VQREC_M_RING) */
     VQREC_WINDOW = 7,      /* a virtio-mmio window the guest probed: addr base, value size */
     VQREC_DEVICE = 8,      /* a device-side event (QEMU trace): value: enum vqrec_device,
                               addr: queue; payload: the trace line, NUL-terminated */
@@ -55,6 +56,15 @@ enum vqrec_kind {
 #define VQREC_F_ACQUIRE 1u /* load-acquire (aarch64 ldar/ldapr): later accesses stay after it */
 #define VQREC_F_RELEASE 2u /* store-release (aarch64 stlr): earlier accesses stay before it */
 #define VQREC_F_VIRT    4u /* the CPU used a virtual address different from addr (MMU on) */
+/* (minor 1) a 2-byte load outside every ring the registers name, recorded because the guest
+ * polls there: the same instruction read this value at this address VQREC_POLL_RUN times in a
+ * row (recorded once per run, at the last of them). Later changes of the value there come as
+ * plain loads. A reader that does not know the flag sees one load. */
+#define VQREC_F_POLL    8u
+#define VQREC_POLL_RUN  8u
+/* flags of MEMORY (minor 1) */
+#define VQREC_M_RING    1u /* a ring's contents when the device took it (QueueReady = 1, legacy
+                              QueuePFN), right after that write: what the guest left there */
 #define VQREC_END_KILLED 1u   /* `vqsim record` stopped QEMU (its time bound ran out) */
 #define VQREC_END_TRUNCATED 2u
 

@@ -446,7 +446,7 @@ static void replay_store(struct replay *rp, struct machine *m, const struct vqre
     }
 }
 
-static void replay_load(struct replay *rp, struct machine *m, const struct vqrec_item *it)
+static void replay_load_one(struct replay *rp, struct machine *m, const struct vqrec_item *it)
 {
     const struct vqrec_event *e = &it->ev;
     void *p = gm_ptr(&m->mem, e->addr, e->size);
@@ -492,6 +492,27 @@ static void replay_load(struct replay *rp, struct machine *m, const struct vqrec
         note(rp, it, "ring load at 0x%llx: the guest read 0x%llx, the model holds 0x%llx",
              (unsigned long long)e->addr, (unsigned long long)e->value, (unsigned long long)v);
     }
+}
+
+/* A load the recorder caught as a poll outside the rings it knew (VQREC_F_POLL: the guest read
+ * this value there again and again): a used.idx of the guest's own is replayed as two polls of
+ * it — the second a repeat, as the guest's loop made — so the diagnosis sees where and how the
+ * guest waits. Any other polled location is none of the model's memory: counted, not replayed. */
+static void replay_load(struct replay *rp, struct machine *m, const struct vqrec_item *it)
+{
+    uint32_t qi;
+    if (!(it->ev.flags & VQREC_F_POLL)) {
+        replay_load_one(rp, m, it);
+        return;
+    }
+    rp->n_polls++;
+    if (it->ev.size != 2 || !gm_ptr(&m->mem, it->ev.addr, 2) ||
+        !used_idx_of(rp, m, it->ev.addr, &qi)) {
+        rp->n_loads++;
+        return;
+    }
+    replay_load_one(rp, m, it);
+    replay_load_one(rp, m, it);
 }
 
 /* Queue qi has a request the guest never saw answered: avail.idx ahead of the used.idx it last
@@ -639,6 +660,7 @@ void replay_json(struct jw *w, const void *ctx)
     jw_ku64(w, "other_windows", rp->n_other_window);
     jw_ku64(w, "stores", rp->n_stores);
     jw_ku64(w, "loads", rp->n_loads);
+    jw_ku64(w, "polls", rp->n_polls);
     jw_ku64(w, "barriers", rp->n_barriers);
     jw_ku64(w, "memory_dumps", rp->n_memory);
     jw_ku64(w, "device_events", rp->n_device);
@@ -661,9 +683,11 @@ void replay_print(FILE *f, const struct replay *rp, bool verbose)
     const struct vqrec_recording *rec = rp->rec;
     if (verbose)
         fprintf(f, "    recording from %s: %zu events; replayed %llu register accesses, %llu ring "
-                   "stores, %llu ring loads, %llu barriers, %llu memory dumps%s%s\n", rec->source,
+                   "stores, %llu ring loads, %llu poll(s) outside the rings, %llu barriers, %llu "
+                   "memory dumps%s%s\n", rec->source,
                 rec->n_items, (unsigned long long)rp->n_mmio, (unsigned long long)rp->n_stores,
-                (unsigned long long)rp->n_loads, (unsigned long long)rp->n_barriers,
+                (unsigned long long)rp->n_loads, (unsigned long long)rp->n_polls,
+                (unsigned long long)rp->n_barriers,
                 (unsigned long long)rp->n_memory, rec->truncated ? "; the file is cut short" : "",
                 rp->n_virt ? "; MMU on (virtual addresses differ)" : "");
     if (verbose && rp->n_memory)

@@ -56,6 +56,7 @@ struct replay {
     struct replay_queue q[RUN_MAX_QUEUES];
     /* counts */
     uint64_t n_mmio, n_other_window, n_stores, n_loads, n_barriers, n_memory, n_device, n_virt;
+    uint64_t n_polls;       /* loads recorded as polls outside the known rings (VQREC_F_POLL) */
     uint64_t n_discrepancies;
     struct {
         uint64_t offset;

@@ -14,6 +14,7 @@
 #include "cli/runner.h"
 #include "driver/virtio_spec.h"
 #include "record/recording_reader.h"
+#include "record/plugin/poll_watch.h"
 #include "record/replay.h"
 
 /* ---- building recordings ---- */
@@ -69,8 +70,16 @@ static void st(struct rb *r, uint64_t a, uint8_t size, uint64_t v, uint8_t fl) {
 static void ld(struct rb *r, uint64_t a, uint8_t size, uint64_t v, uint8_t fl) { rb_ev(r, VQREC_LOAD, size, fl, a, v, NULL, 0); }
 static void bar(struct rb *r, unsigned k) { rb_ev(r, VQREC_BARRIER, 0, 0, 0, k, NULL, 0); }
 
+static void guest_init_used(struct rb *r, uint64_t used_reg);
+
 /* A modern guest bringing up the gpu's control queue (16 entries), as QEMU answers. */
 static void guest_init(struct rb *r)
+{
+    guest_init_used(r, USED);
+}
+
+/* …telling the device its used ring is at used_reg (the driver's own stays at USED). */
+static void guest_init_used(struct rb *r, uint64_t used_reg)
 {
     rb_ev(r, VQREC_WINDOW, 0, 0, WIN, 0x200, NULL, 0);
     rd(r, VIRTIO_MMIO_MAGIC_VALUE, VIRTIO_MMIO_MAGIC);
@@ -98,7 +107,7 @@ static void guest_init(struct rb *r)
     wr(r, VIRTIO_MMIO_QUEUE_DESC_HIGH, 0);
     wr(r, VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)AVAIL);
     wr(r, VIRTIO_MMIO_QUEUE_DRIVER_HIGH, 0);
-    wr(r, VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)USED);
+    wr(r, VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)used_reg);
     wr(r, VIRTIO_MMIO_QUEUE_DEVICE_HIGH, 0);
     wr(r, VIRTIO_MMIO_QUEUE_READY, 1);
     wr(r, VIRTIO_MMIO_STATUS, 0xf);
@@ -492,6 +501,124 @@ static void test_reader_never_crashes(void **state)
     free(b.b);
 }
 
+/* A driver whose used ring is not where QueueDevice says (0x40300000): it publishes, notifies and
+ * polls its own used.idx at USED + 2, which the recorder caught as a poll (VQREC_F_POLL). The
+ * replay sees where it waits: used-ring-mismatch, with the driver's ring in the evidence.
+ * Without the poll (a recorder that sees ring memory only) the same run is unexplained. */
+static void mismatch_run(struct rb *b, bool with_poll)
+{
+    rb_header(b, VQREC_VERSION_MAJOR);
+    guest_init_used(b, 0x40300000);
+    st(b, DESC + 0, 8, CMD, 0);
+    st(b, DESC + 8, 4, 24, 0);
+    st(b, DESC + 12, 2, VIRTQ_DESC_F_NEXT, 0);
+    st(b, DESC + 14, 2, 1, 0);
+    st(b, DESC + 16, 8, RESP, 0);
+    st(b, DESC + 24, 4, 408, 0);
+    st(b, DESC + 28, 2, VIRTQ_DESC_F_WRITE, 0);
+    st(b, AVAIL + 4, 2, 0, 0);
+    bar(b, VQREC_WMB);
+    st(b, AVAIL + 2, 2, 1, 0);
+    bar(b, VQREC_MB);
+    wr(b, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+    uint8_t cmd[24] = {0x00, 0x01};
+    rb_ev(b, VQREC_MEMORY, 0, 0, CMD, 24, cmd, sizeof(cmd));
+    if (with_poll)
+        ld(b, USED + 2, 2, 0, VQREC_F_POLL);
+    rd(b, VIRTIO_MMIO_STATUS, 0xf); /* the driver gave up: one look at Status */
+    rb_ev(b, VQREC_END, 0, 0, 0, 0, NULL, 0);
+}
+
+static const char *evidence(const struct run_result *r, const char *key)
+{
+    for (int i = 0; i < r->diag.causes[0].n_evidence; i++)
+        if (!strcmp(r->diag.causes[0].evidence[i].key, key))
+            return r->diag.causes[0].evidence[i].value;
+    return "";
+}
+
+static void test_replay_poll_outside_rings_finds_used_ring_mismatch(void **state)
+{
+    (void)state;
+    struct rb b = {0};
+    mismatch_run(&b, true);
+    struct checked *c = check(&b);
+    assert_string_equal(c->r.outcome, "timeout");
+    assert_true(c->r.has_diag);
+    assert_string_equal(c->r.diag.cause, "used-ring-mismatch");
+    assert_string_equal(evidence(&c->r, "device_used"), "0x40300000");
+    assert_string_equal(evidence(&c->r, "driver_used"), "0x40100128");
+    assert_int_equal(c->rp.n_polls, 1);
+    assert_int_equal(c->rp.n_loads, 2); /* replayed as the loop it was: two polls */
+    assert_true(c->rp.q[0].repeat);
+    assert_int_equal(c->rp.n_discrepancies, 0);
+    assert_int_equal(c->r.m.n_violations, 0);
+    checked_free(c, &b);
+
+    struct rb b2 = {0};
+    mismatch_run(&b2, false);
+    c = check(&b2);
+    assert_string_equal(c->r.outcome, "timeout");
+    assert_true(c->r.has_diag);
+    assert_string_not_equal(c->r.diag.cause, "used-ring-mismatch");
+    checked_free(c, &b2);
+}
+
+/* A poll somewhere that is no used.idx (below the available ring): counted, not replayed — the
+ * model holds nothing the guest put there, and it is none of the rules' business. */
+static void test_replay_poll_elsewhere_is_ignored(void **state)
+{
+    (void)state;
+    struct rb b = {0};
+    rb_header(&b, VQREC_VERSION_MAJOR);
+    guest_init(&b);
+    guest_request(&b, CLEAN, 0);
+    ld(&b, 0x40090002, 2, 5, VQREC_F_POLL);
+    rb_ev(&b, VQREC_END, 0, 0, 0, 0, NULL, 0);
+    struct checked *c = check(&b);
+    assert_string_equal(c->r.outcome, "ok");
+    assert_int_equal(c->r.m.n_violations, 0);
+    assert_int_equal(c->rp.n_polls, 1);
+    assert_int_equal(c->rp.n_discrepancies, 0);
+    checked_free(c, &b);
+}
+
+/* The plugin's poll spotter: the POLL_RUN-th equal load of one instruction at one address is
+ * recorded once as a poll; then each change there as a load, and the next run again; another
+ * address or instruction starts over; vCPUs beyond the table are not watched. */
+static void test_poll_watch(void **state)
+{
+    (void)state;
+    poll_watch_reset();
+    const uint64_t pc = 0x40081698, pa = 0x4010012a;
+    for (unsigned i = 1; i < POLL_RUN; i++)
+        assert_int_equal(poll_watch(0, pc, pa, 0), POLL_SKIP);
+    assert_int_equal(poll_watch(0, pc, pa, 0), POLL_RECORD_POLL);
+    for (unsigned i = 0; i < 3 * POLL_RUN; i++)
+        assert_int_equal(poll_watch(0, pc, pa, 0), POLL_SKIP); /* once per run */
+    assert_int_equal(poll_watch(0, pc, pa, 1), POLL_RECORD_LOAD); /* the answer arrives */
+    for (unsigned i = 2; i < POLL_RUN; i++)
+        assert_int_equal(poll_watch(0, pc, pa, 1), POLL_SKIP);
+    assert_int_equal(poll_watch(0, pc, pa, 1), POLL_RECORD_POLL);
+    /* a value read fewer than POLL_RUN times, never polled: nothing */
+    const uint64_t pa2 = 0x40090002;
+    for (unsigned i = 1; i < POLL_RUN; i++)
+        assert_int_equal(poll_watch(0, pc, pa2, 7), POLL_SKIP);
+    assert_int_equal(poll_watch(0, pc, pa2, 8), POLL_SKIP); /* changed before it was a poll */
+    /* another instruction at the same address, and another vCPU, count on their own */
+    for (unsigned i = 1; i < POLL_RUN; i++) {
+        assert_int_equal(poll_watch(0, pc + 4, pa, 3), POLL_SKIP);
+        assert_int_equal(poll_watch(1, pc, pa, 3), POLL_SKIP);
+    }
+    assert_int_equal(poll_watch(0, pc + 4, pa, 3), POLL_RECORD_POLL);
+    assert_int_equal(poll_watch(1, pc, pa, 3), POLL_RECORD_POLL);
+    for (unsigned i = 0; i < 2 * POLL_RUN; i++)
+        assert_int_equal(poll_watch(POLL_CPUS, pc, pa, 0), POLL_SKIP);
+    /* a reset forgets every run */
+    poll_watch_reset();
+    assert_int_equal(poll_watch(1, pc, pa, 3), POLL_SKIP);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -506,6 +633,9 @@ int main(void)
         cmocka_unit_test(test_replay_register_wait),
         cmocka_unit_test(test_replay_odd_accesses),
         cmocka_unit_test(test_replay_notify_without_ring),
+        cmocka_unit_test(test_replay_poll_outside_rings_finds_used_ring_mismatch),
+        cmocka_unit_test(test_replay_poll_elsewhere_is_ignored),
+        cmocka_unit_test(test_poll_watch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

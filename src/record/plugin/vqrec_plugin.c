@@ -37,6 +37,7 @@
 
 #include "../../fakedevice/ring_layout.h"
 #include "../recording.h"
+#include "poll_watch.h"
 #include "qemu_plugin_api.h"
 
 VQREC_PLUGIN_EXPORT int qemu_plugin_version = VQREC_PLUGIN_API_VERSION;
@@ -53,7 +54,8 @@ VQREC_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info
 /* virtio-mmio registers (§4.2.2, §4.2.4) the plugin follows. */
 enum {
     R_VERSION = 0x004, R_GUEST_PAGE_SIZE = 0x028, R_QUEUE_SEL = 0x030, R_QUEUE_NUM_MAX = 0x034,
-    R_QUEUE_NUM = 0x038, R_QUEUE_ALIGN = 0x03c, R_QUEUE_PFN = 0x040, R_QUEUE_NOTIFY = 0x050,
+    R_QUEUE_NUM = 0x038, R_QUEUE_ALIGN = 0x03c, R_QUEUE_PFN = 0x040, R_QUEUE_READY = 0x044,
+    R_QUEUE_NOTIFY = 0x050,
     R_STATUS = 0x070, R_DESC_LO = 0x080, R_DESC_HI = 0x084, R_DRIVER_LO = 0x090,
     R_DRIVER_HI = 0x094, R_DEVICE_LO = 0x0a0, R_DEVICE_HI = 0x0a4,
 };
@@ -64,7 +66,12 @@ enum {
 
 struct queue {
     uint32_t num, num_max, align, pfn;
-    uint64_t desc, driver, device;
+    uint64_t desc, driver, device; /* the registers as last written */
+    /* Version 2: QEMU takes the three addresses only at QueueReady = 1 and ignores writes to
+     * them while the queue is ready (they wait for the next QueueReady = 1): the rings of a
+     * ready queue are the ones latched then. */
+    int ready;
+    uint64_t live_desc, live_driver, live_device;
     uint16_t last_avail;   /* avail.idx at the previous notify (chains dumped up to here) */
 };
 
@@ -114,6 +121,7 @@ struct vq_entry {
 static struct vq_entry vq_map[VQ_MAP];
 static unsigned n_vq_map;
 static uint64_t n_events, n_unmatched;
+static int notified;       /* some queue was notified: from then on a guest may poll an answer */
 
 /* ---- output ------------------------------------------------------------------------------ */
 
@@ -162,6 +170,12 @@ static uint32_t queue_num(const struct queue *q)
     return q->num ? q->num : q->num_max;
 }
 
+/* Where the device has the modern rings of q: latched at QueueReady = 1 while ready, else the
+ * registers (a driver's stores before QueueReady are to the rings it is setting up). */
+static uint64_t q_desc(const struct queue *q) { return q->ready ? q->live_desc : q->desc; }
+static uint64_t q_driver(const struct queue *q) { return q->ready ? q->live_driver : q->driver; }
+static uint64_t q_device(const struct queue *q) { return q->ready ? q->live_device : q->device; }
+
 static void add_range(uint64_t lo, uint64_t size)
 {
     if (!lo || !size || n_ranges >= MAX_RANGES)
@@ -184,9 +198,9 @@ static void rebuild_ranges(void)
             uint32_t num = queue_num(q);
             if (!num || num > 32768)
                 continue;
-            add_range(q->desc, rl_desc_bytes(num));
-            add_range(q->driver, rl_avail_bytes(num));
-            add_range(q->device, rl_used_bytes(num));
+            add_range(q_desc(q), rl_desc_bytes(num));
+            add_range(q_driver(q), rl_avail_bytes(num));
+            add_range(q_device(q), rl_used_bytes(num));
             if (q->pfn) {
                 /* One region: from the descriptor table to the later of QEMU's and §2.6.2's
                  * used ring, so a driver polling either place is seen. */
@@ -232,20 +246,47 @@ static int queue_layout(const struct window *w, const struct queue *q, uint64_t 
         *avail = *desc + rl_desc_bytes(num);
         return 1;
     }
-    if (!q->desc || !q->driver)
+    if (!q_desc(q) || !q_driver(q))
         return 0;
-    *desc = q->desc;
-    *avail = q->driver;
+    *desc = q_desc(q);
+    *avail = q_driver(q);
     return 1;
 }
 
-static void dump(unsigned cpu, uint64_t addr, uint32_t len)
+static void dump_flagged(unsigned cpu, uint64_t addr, uint32_t len, uint8_t flags)
 {
     uint32_t n = len > VQREC_DUMP_CAP ? VQREC_DUMP_CAP : len;
     if (!n || !ram_ok(addr, n))
         return;
     /* value: the buffer's full length (the payload may be capped) */
-    emit(VQREC_MEMORY, 0, 0, cpu, addr, len, 0, ram + (addr - ram_base), n);
+    emit(VQREC_MEMORY, 0, flags, cpu, addr, len, 0, ram + (addr - ram_base), n);
+}
+
+static void dump(unsigned cpu, uint64_t addr, uint32_t len)
+{
+    dump_flagged(cpu, addr, len, 0);
+}
+
+/* The device has just taken queue q's rings (QueueReady = 1, or a legacy QueuePFN): what they
+ * hold now is what the guest left there — values stored before the registers named the ring
+ * (which the plugin could not know to record) and stale memory it never initialised (a
+ * NO_NOTIFY in used.flags, §2.6.10.1). Written right after the register write's event. */
+static void dump_rings(unsigned cpu, const struct window *w, const struct queue *q)
+{
+    uint32_t num = queue_num(q);
+    if (!num || num > 32768)
+        return;
+    if (w->version == 1 || (w->version == 0 && q->pfn)) {
+        if (!q->pfn)
+            return;
+        uint64_t d = (uint64_t)q->pfn << w->page_shift;
+        uint64_t a = rl_legacy_used(d, num, q->align), b = rl_legacy_used_spec(d, num, q->align);
+        dump_flagged(cpu, d, (uint32_t)((a > b ? a : b) + rl_used_bytes(num) - d), VQREC_M_RING);
+        return;
+    }
+    dump_flagged(cpu, q->live_desc, (uint32_t)rl_desc_bytes(num), VQREC_M_RING);
+    dump_flagged(cpu, q->live_driver, (uint32_t)rl_avail_bytes(num), VQREC_M_RING);
+    dump_flagged(cpu, q->live_device, (uint32_t)rl_used_bytes(num), VQREC_M_RING);
 }
 
 /* The device-readable buffers of one descriptor (and of its indirect table). */
@@ -345,7 +386,11 @@ static void mmio_access(unsigned cpu, struct window *w, uint32_t off, int write,
             w->q[i].num_max = num_max;
         }
         break;
-    case R_QUEUE_NOTIFY: dump_new_chains(cpu, w, v & 0xffff); changed = 0; break;
+    case R_QUEUE_NOTIFY:
+        dump_new_chains(cpu, w, v & 0xffff);
+        __atomic_store_n(&notified, 1, __ATOMIC_RELAXED);
+        changed = 0;
+        break;
     default:
         if (!sel_ok) {
             changed = 0;
@@ -354,7 +399,25 @@ static void mmio_access(unsigned cpu, struct window *w, uint32_t off, int write,
         switch (off) {
         case R_QUEUE_NUM: q->num = v; break;
         case R_QUEUE_ALIGN: q->align = v; break;
-        case R_QUEUE_PFN: q->pfn = v; q->last_avail = 0; break;
+        case R_QUEUE_PFN:
+            q->pfn = v;
+            q->last_avail = 0;
+            if (v && w->version != 2)
+                dump_rings(cpu, w, q);
+            break;
+        case R_QUEUE_READY:
+            if (w->version == 1) { /* no such register on version 1: QEMU ignores it */
+                changed = 0;
+                break;
+            }
+            q->ready = v != 0;
+            if (q->ready) {
+                q->live_desc = q->desc;
+                q->live_driver = q->driver;
+                q->live_device = q->device;
+                dump_rings(cpu, w, q);
+            }
+            break;
         case R_DESC_LO: case R_DESC_HI: set_half(&q->desc, off == R_DESC_HI, v); break;
         case R_DRIVER_LO: case R_DRIVER_HI: set_half(&q->driver, off == R_DRIVER_HI, v); break;
         case R_DEVICE_LO: case R_DEVICE_HI: set_half(&q->device, off == R_DEVICE_HI, v); break;
@@ -538,6 +601,27 @@ static uint64_t ram_phys(struct qemu_plugin_hwaddr *hw)
 
 /* ---- callbacks --------------------------------------------------------------------------- */
 
+/* A 2-byte load outside the rings: recorded when it is a poll (poll_watch.h), e.g. of a used
+ * ring the driver has somewhere else than it told the device. */
+static void watch_poll(unsigned cpu, uint64_t pc, uint64_t pa, uint64_t va, uint8_t flags)
+{
+    uint16_t value = (uint16_t)ram_read(pa, 2);
+    enum poll_verdict v = poll_watch(cpu, pc, pa, value);
+    if (v == POLL_SKIP)
+        return;
+    pthread_mutex_lock(&lock);
+    drain_log(); /* device events that happened while the guest polls */
+    if (va != pa) {
+        flags |= VQREC_F_VIRT;
+        header.flags |= VQREC_HF_MMU_SEEN;
+    }
+    flags &= VQREC_F_ACQUIRE | VQREC_F_VIRT;
+    if (v == POLL_RECORD_POLL)
+        flags |= VQREC_F_POLL;
+    emit(VQREC_LOAD, 2, flags, cpu, pa, value, pc, NULL, 0);
+    pthread_mutex_unlock(&lock);
+}
+
 static void on_mem(unsigned int cpu, qemu_plugin_meminfo_t info, uint64_t va, void *udata)
 {
     struct qemu_plugin_hwaddr *hw = qemu_plugin_get_hwaddr(info, va);
@@ -576,8 +660,13 @@ static void on_mem(unsigned int cpu, qemu_plugin_meminfo_t info, uint64_t va, vo
         pthread_mutex_unlock(&lock);
         return;
     }
-    if (!in_ranges(pa, size))
+    if (!in_ranges(pa, size)) {
+        /* used.idx is at 2 mod 4 (the used ring is 4-byte aligned, §2.6) */
+        if (!store && size == 2 && pa % 4 == 2 && __atomic_load_n(&notified, __ATOMIC_RELAXED) &&
+            ram_ok(pa, 2))
+            watch_poll(cpu, pc, pa, va, flags);
         return;
+    }
     pthread_mutex_lock(&lock);
     if (in_ranges(pa, size)) { /* still (a reset may have come between) */
         if (!store)
