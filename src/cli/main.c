@@ -144,7 +144,7 @@ static int cmd_run(int argc, char **argv)
             fprintf(stderr, "vqsim: options go before the scenarios: %s\n", argv[i]);
             return 2;
         }
-    if (driver && (png || jobs > 1 || record)) { /* one driver process runs them in turn */
+    if (driver && (png || jobs > 1 || record)) { /* one driver process per scenario, in turn */
         fprintf(stderr, "vqsim: %s is not available with --driver\n",
                 png ? "--png" : record ? "--record" : "-j");
         return 2;

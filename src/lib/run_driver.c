@@ -1,11 +1,14 @@
 /* run_driver.c — `vqsim run --driver LIB.so SCENARIO...`: a foreign driver, built against
  * include/vqsim/vqsim.h as a shared object, run against each scenario's machine.
  *
- * The driver runs in a forked child, watched by the parent with a wall-clock watchdog: a driver
- * that spins on plain memory without calling any hook can never be answered by an in-process
- * device (the device only runs inside hook calls), and a driver that crashes must not take the
- * harness with it. The child prints the verdict lines and writes the JSON exactly as `vqsim run`
- * does; the parent only reports what the child could not (hang, crash).
+ * Each scenario runs in a forked child of its own, watched by the parent with a wall-clock
+ * watchdog: a driver that spins on plain memory without calling any hook can never be answered
+ * by an in-process device (the device only runs inside hook calls), a driver that crashes must
+ * not take the harness with it, and a driver's static data must be as it was at load time for
+ * every scenario (a kernel driver meets its device once per boot). The child prints its verdict
+ * line and writes its JSON item exactly as `vqsim run` does; the parent splices the items in
+ * scenario order and reports what a child could not (hang, crash: a FAIL line, no JSON item,
+ * counted in the summary, as `vqsim run -j` does for a crashed worker).
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -25,14 +28,16 @@
 #include "run_driver.h"
 #include "vqsim_internal.h"
 
-/* The child: load the driver, run every scenario, print and write the results. Returns the
- * exit status (0 all clean, 1 some not clean, 2 cannot load / bad scenario / cannot write). */
-static int child_main(const char *lib, char **paths, int n, const char *json, bool verbose)
+/* Load the driver and check it is one: its entry and API version symbols, a major we speak and
+ * a minor no newer than ours. Returns the entry (flags in *flags) or NULL after saying why. The
+ * parent loads it once and never calls it, so every scenario's child inherits the driver's
+ * static data exactly as it was at load time — as a kernel driver finds it at boot. */
+static vqsim_driver_entry load_driver(const char *lib, unsigned *flags)
 {
     void *h = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
     if (!h) {
         fprintf(stderr, "vqsim: cannot load the driver: %s\n", dlerror());
-        return 2;
+        return NULL;
     }
     const uint32_t *ver = dlsym(h, VQSIM_DRIVER_VERSION_SYMBOL);
     void *entry_sym = dlsym(h, VQSIM_DRIVER_ENTRY_SYMBOL);
@@ -40,78 +45,20 @@ static int child_main(const char *lib, char **paths, int n, const char *json, bo
         fprintf(stderr, "vqsim: %s is not a vqsim driver: it lacks the symbol %s "
                         "(define it with VQSIM_DRIVER_DEFINE, include/vqsim/vqsim.h)\n",
                 lib, !ver ? VQSIM_DRIVER_VERSION_SYMBOL : VQSIM_DRIVER_ENTRY_SYMBOL);
-        return 2;
+        return NULL;
     }
     if (*ver >> 16 != VQSIM_API_VERSION_MAJOR || (*ver & 0xffff) > VQSIM_API_VERSION_MINOR) {
         fprintf(stderr, "vqsim: %s was built against vqsim API %u.%u; this vqsim offers %u.%u "
                         "(same major, minor up to ours): rebuild the driver\n", lib,
                 *ver >> 16, *ver & 0xffff, VQSIM_API_VERSION_MAJOR, VQSIM_API_VERSION_MINOR);
-        return 2;
+        return NULL;
     }
-    const unsigned *flags = dlsym(h, VQSIM_DRIVER_FLAGS_SYMBOL);
+    const unsigned *f = dlsym(h, VQSIM_DRIVER_FLAGS_SYMBOL);
+    *flags = f ? *f : 0;
     vqsim_driver_entry entry;
     memcpy(&entry, &entry_sym, sizeof(entry)); /* POSIX: a data pointer holds a function's */
-
-    struct vqsim_machine **ms = calloc((size_t)n, sizeof(*ms));
-    if (!ms) {
-        fprintf(stderr, "vqsim: out of memory\n");
-        return 2;
-    }
-    int bad = 0;
-    char err[512];
-    for (int i = 0; i < n; i++) /* validate every scenario before running any */
-        if (!(ms[i] = vqsim_open_scenario(paths[i], err, sizeof(err)))) {
-            fprintf(stderr, "%s\n", err);
-            bad++;
-        }
-    FILE *jf = NULL;
-    if (!bad && json && !(jf = fopen(json, "w"))) {
-        fprintf(stderr, "vqsim: cannot write %s: %s\n", json, strerror(errno));
-        bad++;
-    }
-    int rc = bad ? 2 : 0;
-    unsigned clean = 0;
-    struct jw w;
-    if (jf) {
-        jw_init(&w, jf);
-        verdict_json_begin(&w);
-    }
-    for (int i = 0; i < n && !bad; i++) {
-        if (vqsim_run(ms[i], entry, NULL, flags ? *flags : 0) != VQSIM_OK) {
-            fprintf(stderr, "vqsim: %s: cannot build the machine (out of memory)\n", paths[i]);
-            rc = 2;
-            break;
-        }
-        vqsim_print_verdict(ms[i], stdout, verbose);
-        fflush(stdout);
-        clean += vqsim_clean(ms[i]);
-        if (jf)
-            verdict_json_scenario(&w, vqsim_machine_scenario(ms[i]), vqsim_machine_result(ms[i]));
-    }
-    if (!bad && rc == 0) {
-        rc = clean == (unsigned)n ? 0 : 1;
-        printf("%u clean, %u not clean (foreign driver %s)\n", clean, (unsigned)n - clean, lib);
-    }
-    if (jf) {
-        verdict_json_end(&w, (unsigned)n, clean);
-        if (fclose(jf) != 0) {
-            fprintf(stderr, "vqsim: writing %s failed\n", json);
-            rc = 2;
-        }
-    }
-    for (int i = 0; i < n; i++)
-        vqsim_close(ms[i]);
-    free(ms);
     /* The driver's code stays mapped until exit: nothing of it may run after a dlclose. */
-    return rc;
-}
-
-/* A killed or crashed child may have left half a JSON document: no results file rather than a
- * truncated one. */
-static void drop_partial(const char *json)
-{
-    if (json && unlink(json) == 0)
-        fprintf(stderr, "vqsim: %s removed: the run did not finish\n", json);
+    return entry;
 }
 
 static double watchdog_seconds(void)
@@ -129,40 +76,47 @@ static double mono(void)
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-/* Shared with the child: [0] hook calls (the watchdog's sign of life), [1] 1 once the child
+/* Shared with each child: [0] hook calls (the watchdog's sign of life), [1] 1 once the child
  * finished on its own (an exit without it is a crash, even when a sanitizer's handler turned
- * the signal into an exit status). */
-#define SHARED_SIZE (2 * sizeof(uint64_t))
+ * the signal into an exit status), [2] 1 when its run was clean. */
+#define SHARED_SIZE (3 * sizeof(uint64_t))
 
-int run_driver_main(const char *lib, char **paths, int n, const char *json, bool verbose)
+enum child_end { CHILD_CLEAN, CHILD_NOT_CLEAN, CHILD_HUNG, CHILD_CRASHED };
+
+/* The child: run one scenario's machine against the driver, print its line(s), write its JSON
+ * item to `item_file`. Never returns. */
+static void child_run(struct vqsim_machine *m, vqsim_driver_entry entry, unsigned flags,
+                      bool verbose, const struct jw *w, FILE *item_file, volatile uint64_t *sh)
 {
-    volatile uint64_t *calls = mmap(NULL, SHARED_SIZE, PROT_READ | PROT_WRITE,
-                                    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (calls == MAP_FAILED) {
-        fprintf(stderr, "vqsim: cannot map the watchdog counter: %s\n", strerror(errno));
-        return 2;
+    /* A crash in the driver ends the child with its signal, for the parent to report. */
+    static const int fatal[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE};
+    for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
+        signal(fatal[i], SIG_DFL);
+    vqsim_hook_calls = sh;
+    if (vqsim_run(m, entry, NULL, flags) != VQSIM_OK) {
+        fprintf(stderr, "vqsim: %s: cannot build the machine (out of memory)\n",
+                vqsim_machine_scenario(m)->name);
+        _exit(2);
     }
-    fflush(stdout);
-    fflush(stderr);
-    pid_t pid = fork();
-    if (pid < 0) {
-        fprintf(stderr, "vqsim: cannot fork the driver's process: %s\n", strerror(errno));
-        munmap((void *)calls, SHARED_SIZE);
-        return 2;
+    vqsim_print_verdict(m, stdout, verbose);
+    if (w) {
+        struct jw item;
+        jw_item_writer(w, &item, item_file);
+        verdict_json_scenario(&item, vqsim_machine_scenario(m), vqsim_machine_result(m));
     }
-    if (pid == 0) {
-        /* A crash in the driver ends the child with its signal, for the parent to report. */
-        static const int fatal[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE};
-        for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
-            signal(fatal[i], SIG_DFL);
-        vqsim_hook_calls = calls;
-        int rc = child_main(lib, paths, n, json, verbose);
-        fflush(NULL);
-        calls[1] = 1;
-        _exit(rc);
-    }
+    fflush(NULL);
+    sh[2] = vqsim_clean(m) ? 1 : 0;
+    sh[1] = 1;
+    _exit(0);
+}
+
+/* The parent: wait for one scenario's child under the wall-clock watchdog; say what went wrong
+ * when it did not finish on its own. */
+static enum child_end watch_child(pid_t pid, volatile uint64_t *sh, const char *lib,
+                                  const char *name)
+{
     double limit = watchdog_seconds(), start = mono(), last_change = start;
-    uint64_t seen = *calls;
+    uint64_t seen = sh[0];
     int st = 0;
     for (;;) {
         pid_t w = waitpid(pid, &st, WNOHANG);
@@ -170,53 +124,147 @@ int run_driver_main(const char *lib, char **paths, int n, const char *json, bool
             break;
         if (w < 0 && errno != EINTR) {
             fprintf(stderr, "vqsim: lost the driver's process: %s\n", strerror(errno));
-            munmap((void *)calls, SHARED_SIZE);
-            return 2;
+            return CHILD_CRASHED;
         }
         double now = mono();
-        if (*calls != seen) {
-            seen = *calls;
+        if (sh[0] != seen) {
+            seen = sh[0];
             last_change = now;
         }
         if (now - start >= limit) {
             kill(pid, SIGKILL);
             while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
                 ;
+            printf("FAIL %-40s hung         the driver did not return within %.1f s\n", name,
+                   limit);
             if (now - last_change >= 0.5)
                 fprintf(stderr,
-                        "vqsim: DRIVER HUNG: %s did not return within %.1f s of wall-clock time "
-                        "and made no hook call in its last %.1f s (%llu hook calls in all): it "
-                        "spins on memory without calling a hook, so the simulated device can "
+                        "vqsim: DRIVER HUNG on %s: %s did not return within %.1f s of wall-clock "
+                        "time and made no hook call in its last %.1f s (%llu hook calls in all): "
+                        "it spins on memory without calling a hook, so the simulated device can "
                         "never answer it. Every poll iteration must call a hook (a barrier, an "
-                        "MMIO access, now_ns or delay_ns). Killed; exit status 3.\n",
-                        lib, limit, now - last_change, (unsigned long long)seen);
+                        "MMIO access, now_ns or delay_ns). Killed.\n",
+                        name, lib, limit, now - last_change, (unsigned long long)seen);
             else
                 fprintf(stderr,
-                        "vqsim: DRIVER HUNG: %s did not return within %.1f s of wall-clock time "
-                        "although it keeps calling hooks (%llu calls): it waits without a "
-                        "deadline of its own. Killed; exit status 3.\n",
-                        lib, limit, (unsigned long long)seen);
-            munmap((void *)calls, SHARED_SIZE);
-            drop_partial(json);
-            return RUN_DRIVER_EXIT_HUNG;
+                        "vqsim: DRIVER HUNG on %s: %s did not return within %.1f s of wall-clock "
+                        "time although it keeps calling hooks (%llu calls): it waits without a "
+                        "deadline of its own. Killed.\n",
+                        name, lib, limit, (unsigned long long)seen);
+            return CHILD_HUNG;
         }
         struct timespec ts = {0, 10 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
-    bool finished = calls[1] == 1;
-    munmap((void *)calls, SHARED_SIZE);
     if (WIFSIGNALED(st)) {
-        fprintf(stderr, "vqsim: DRIVER CRASHED: the process running %s died of signal %d (%s); "
-                        "exit status 3.\n", lib, WTERMSIG(st), strsignal(WTERMSIG(st)));
-        drop_partial(json);
-        return RUN_DRIVER_EXIT_HUNG;
+        printf("FAIL %-40s crashed      signal %d (%s)\n", name, WTERMSIG(st),
+               strsignal(WTERMSIG(st)));
+        fprintf(stderr, "vqsim: DRIVER CRASHED on %s: the process running %s died of signal %d "
+                        "(%s).\n", name, lib, WTERMSIG(st), strsignal(WTERMSIG(st)));
+        return CHILD_CRASHED;
     }
-    if (!finished) {
-        fprintf(stderr, "vqsim: DRIVER CRASHED: the process running %s ended (exit status %d) "
-                        "before the runs were done; exit status 3.\n", lib,
+    if (sh[1] != 1) {
+        printf("FAIL %-40s crashed      exit status %d\n", name,
+               WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+        fprintf(stderr, "vqsim: DRIVER CRASHED on %s: the process running %s ended (exit status "
+                        "%d) before its run was done.\n", name, lib,
                 WIFEXITED(st) ? WEXITSTATUS(st) : -1);
-        drop_partial(json);
-        return RUN_DRIVER_EXIT_HUNG;
+        return CHILD_CRASHED;
     }
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 2;
+    return sh[2] ? CHILD_CLEAN : CHILD_NOT_CLEAN;
+}
+
+int run_driver_main(const char *lib, char **paths, int n, const char *json, bool verbose)
+{
+    unsigned flags = 0;
+    vqsim_driver_entry entry = load_driver(lib, &flags);
+    if (!entry)
+        return 2;
+    struct vqsim_machine **ms = calloc((size_t)n, sizeof(*ms));
+    if (!ms) {
+        fprintf(stderr, "vqsim: out of memory\n");
+        return 2;
+    }
+    int bad = 0;
+    char err[512];
+    for (int i = 0; i < n; i++) /* validate every scenario before running any */
+        if (!(ms[i] = vqsim_open_scenario(paths[i], err, sizeof(err)))) {
+            fprintf(stderr, "%s\n", err);
+            bad++;
+        }
+    FILE *jf = NULL;
+    if (!bad && json && !(jf = fopen(json, "w"))) {
+        fprintf(stderr, "vqsim: cannot write %s: %s\n", json, strerror(errno));
+        bad++;
+    }
+    volatile uint64_t *sh = MAP_FAILED;
+    if (!bad && (sh = mmap(NULL, SHARED_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+                           -1, 0)) == MAP_FAILED) {
+        fprintf(stderr, "vqsim: cannot map the watchdog counter: %s\n", strerror(errno));
+        bad++;
+    }
+    struct jw w;
+    if (jf && !bad) {
+        jw_init(&w, jf);
+        verdict_json_begin(&w);
+    }
+    unsigned clean = 0, lost = 0;
+    int rc = bad ? 2 : 0;
+    /* One process per scenario: each run starts from the driver as loaded (its statics
+     * untouched), a hang or crash costs only that scenario, and each gets the whole watchdog. */
+    for (int i = 0; i < n && !bad; i++) {
+        const char *name = vqsim_machine_scenario(ms[i])->name;
+        FILE *item = jf ? tmpfile() : NULL;
+        if (jf && !item) {
+            fprintf(stderr, "vqsim: cannot make a temporary file: %s\n", strerror(errno));
+            rc = 2;
+            break;
+        }
+        sh[0] = sh[1] = sh[2] = 0;
+        fflush(NULL); /* nothing buffered for the child to write out a second time (the JSON) */
+        pid_t pid = fork();
+        if (pid < 0) {
+            fprintf(stderr, "vqsim: cannot fork the driver's process: %s\n", strerror(errno));
+            if (item)
+                fclose(item);
+            rc = 2;
+            break;
+        }
+        if (pid == 0)
+            child_run(ms[i], entry, flags, verbose, jf ? &w : NULL, item, sh);
+        enum child_end end = watch_child(pid, sh, lib, name);
+        clean += end == CHILD_CLEAN;
+        lost += end == CHILD_HUNG || end == CHILD_CRASHED;
+        if (item && (end == CHILD_CLEAN || end == CHILD_NOT_CLEAN)) {
+            /* the item the child wrote, spliced in as if written here */
+            long len = ftell(item) >= 0 && fseek(item, 0, SEEK_END) == 0 ? ftell(item) : -1;
+            char *text = len > 0 ? malloc((size_t)len) : NULL;
+            rewind(item);
+            if (text && fread(text, 1, (size_t)len, item) == (size_t)len)
+                jw_item_splice(&w, text, (size_t)len);
+            else
+                rc = 2;
+            free(text);
+        }
+        if (item)
+            fclose(item);
+    }
+    if (!bad && rc == 0) {
+        rc = lost ? RUN_DRIVER_EXIT_HUNG : clean == (unsigned)n ? 0 : 1;
+        printf("%u clean, %u not clean (foreign driver %s)\n", clean, (unsigned)n - clean, lib);
+    }
+    if (jf) {
+        if (!bad)
+            verdict_json_end(&w, (unsigned)n, clean);
+        if (fclose(jf) != 0) {
+            fprintf(stderr, "vqsim: writing %s failed\n", json);
+            rc = 2;
+        }
+    }
+    if (sh != MAP_FAILED)
+        munmap((void *)sh, SHARED_SIZE);
+    for (int i = 0; i < n; i++)
+        vqsim_close(ms[i]);
+    free(ms);
+    return rc;
 }
