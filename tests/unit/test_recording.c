@@ -116,6 +116,33 @@ static void guest_init_used(struct rb *r, uint64_t used_reg)
 
 enum variant { CLEAN, NO_WMB, RELEASE_IDX, NO_NOTIFY };
 
+/* Where guest_request reads the used ring (USED; a legacy gpu's is LEGACY_USED). */
+#define LEGACY_USED 0x40101000ull /* 16 entries from DESC at QueueAlign 4096: the next page */
+static uint64_t gpu_used = USED;
+
+/* A legacy guest bringing up the same queue: QueuePFN, the available ring after the table
+ * (at AVAIL), the used ring on the next page (§2.6.2). */
+static void guest_init_legacy(struct rb *r)
+{
+    rb_ev(r, VQREC_WINDOW, 0, 0, WIN, 0x200, NULL, 0);
+    rd(r, VIRTIO_MMIO_MAGIC_VALUE, VIRTIO_MMIO_MAGIC);
+    rd(r, VIRTIO_MMIO_VERSION, 1);
+    rd(r, VIRTIO_MMIO_DEVICE_ID, 16);
+    wr(r, VIRTIO_MMIO_STATUS, 0);
+    wr(r, VIRTIO_MMIO_STATUS, 1);
+    wr(r, VIRTIO_MMIO_STATUS, 3);
+    wr(r, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+    wr(r, VIRTIO_MMIO_DRIVER_FEATURES, 1u << 27); /* ANY_LAYOUT, as a legacy driver must (§6.3) */
+    wr(r, VIRTIO_MMIO_GUEST_PAGE_SIZE, 4096);
+    wr(r, VIRTIO_MMIO_QUEUE_SEL, 0);
+    rd(r, VIRTIO_MMIO_QUEUE_PFN, 0);
+    rd(r, VIRTIO_MMIO_QUEUE_NUM_MAX, 0x400);
+    wr(r, VIRTIO_MMIO_QUEUE_NUM, 16);
+    wr(r, VIRTIO_MMIO_QUEUE_ALIGN, 4096);
+    wr(r, VIRTIO_MMIO_QUEUE_PFN, (uint32_t)(DESC / 4096));
+    wr(r, VIRTIO_MMIO_STATUS, 7);
+}
+
 /* GET_DISPLAY_INFO: command and response descriptors, published, notified, answered. */
 static void guest_request(struct rb *r, enum variant v, uint8_t access_flags)
 {
@@ -132,20 +159,20 @@ static void guest_request(struct rb *r, enum variant v, uint8_t access_flags)
         bar(r, VQREC_WMB);
     st(r, AVAIL + 2, 2, 1, access_flags | (v == RELEASE_IDX ? VQREC_F_RELEASE : 0));
     bar(r, VQREC_MB);
-    ld(r, USED, 2, 0, access_flags);
+    ld(r, gpu_used, 2, 0, access_flags);
     if (v != NO_NOTIFY) {
         wr(r, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
         uint8_t cmd[24] = {0x00, 0x01}; /* VIRTIO_GPU_CMD_GET_DISPLAY_INFO 0x0100 */
         rb_ev(r, VQREC_MEMORY, 0, 0, CMD, 0, cmd, sizeof(cmd));
     }
-    ld(r, USED + 2, 2, 0, access_flags);
-    ld(r, USED + 2, 2, 0, access_flags);
+    ld(r, gpu_used + 2, 2, 0, access_flags);
+    ld(r, gpu_used + 2, 2, 0, access_flags);
     if (v == NO_NOTIFY)
         return; /* the guest polls on: the recording ends */
-    ld(r, USED + 2, 2, 1, access_flags);
+    ld(r, gpu_used + 2, 2, 1, access_flags);
     bar(r, VQREC_RMB);
-    ld(r, USED + 4, 4, 0, access_flags);
-    ld(r, USED + 8, 4, 408, access_flags);
+    ld(r, gpu_used + 4, 4, 0, access_flags);
+    ld(r, gpu_used + 8, 4, 408, access_flags);
 }
 
 struct checked {
@@ -453,12 +480,16 @@ static void blk_answered(struct rb *r, bool legacy)
 }
 
 /* The gpu's clean round trip with a block device at work around and inside it. */
-static void two_devices(bool legacy_blk)
+static void two_devices(bool legacy_blk, bool legacy_gpu)
 {
     struct rb b = {0};
     rb_header(&b, VQREC_VERSION_MAJOR);
     blk_init(&b, legacy_blk);
-    guest_init(&b);
+    if (legacy_gpu)
+        guest_init_legacy(&b);
+    else
+        guest_init(&b);
+    gpu_used = legacy_gpu ? LEGACY_USED : USED;
     blk_request(&b, legacy_blk);
     guest_request(&b, CLEAN, 0);
     blk_answered(&b, legacy_blk);
@@ -480,19 +511,28 @@ static void two_devices(bool legacy_blk)
     assert_int_equal(c->rp.n_memory, 1);  /* the gpu's command */
     assert_true(c->rp.n_other_window > 0);
     assert_false(c->rp.q[0].busy);
+    gpu_used = USED;
     checked_free(c, &b);
 }
 
 static void test_replay_second_device_modern(void **state)
 {
     (void)state;
-    two_devices(false);
+    two_devices(false, false);
 }
 
 static void test_replay_second_device_legacy(void **state)
 {
     (void)state;
-    two_devices(true);
+    two_devices(true, false);
+}
+
+/* A legacy gpu: a load outside every used ring of the gpu's would be split.legacy.layout. */
+static void test_replay_second_device_legacy_gpu(void **state)
+{
+    (void)state;
+    two_devices(false, true);
+    two_devices(true, true);
 }
 
 /* The gpu hangs (never notified) while the block device has a request out: the diagnosis is
@@ -793,6 +833,7 @@ int main(void)
         cmocka_unit_test(test_poll_watch),
         cmocka_unit_test(test_replay_second_device_modern),
         cmocka_unit_test(test_replay_second_device_legacy),
+        cmocka_unit_test(test_replay_second_device_legacy_gpu),
         cmocka_unit_test(test_replay_gpu_hang_next_to_busy_device),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
