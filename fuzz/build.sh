@@ -37,7 +37,7 @@ DRIVER=(src/driver/*.c)
 CORE=(src/util/*.c src/fakedevice/*.c src/record/recording_reader.c src/record/recording_writer.c)
 HARNESS=()
 for f in src/cli/*.c; do [ "$f" = src/cli/main.c ] || HARNESS+=("$f"); done
-HARNESS+=(src/record/replay.c)
+HARNESS+=(src/record/replay.c src/record/other_rings.c)
 # One compile command per line, run JOBS at a time.
 cmds=$(mktemp)
 trap 'rm -f "$cmds"' EXIT

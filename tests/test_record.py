@@ -47,14 +47,15 @@ def guest(tmp_path_factory):
 
 
 def record(guest, tmp, scenario, *table_opts, timeout="30", poweroff=True, transport=None,
-           offered=()):
-    """Record the port running SCENARIO; returns (vqsim record's process, header, events)."""
+           offered=(), extra=()):
+    """Record the port running SCENARIO; returns (vqsim record's process, header, events).
+    EXTRA: more QEMU arguments (other devices beside the gpu)."""
     table = tmp / "steps.bin"
     opts = list(table_opts) + (["--poweroff"] if poweroff else [])
     subprocess.run([str(build() / "vqsim-steptable"), str(ROOT / scenario), str(table), *opts],
                    check=True)
     cmd = qemu_diff.qemu_command(guest, str(table), transport or (
-        "legacy" if "legacy" in scenario else "modern"), 640, 480, offered)
+        "legacy" if "legacy" in scenario else "modern"), 640, 480, offered) + list(extra)
     rec = tmp / "out.rec"
     p = subprocess.run([str(vqsim_path()), "record", "-o", str(rec), "--timeout", timeout, "--",
                         *cmd], capture_output=True, text=True, timeout=60)
@@ -479,3 +480,34 @@ def test_check_of_the_recording_agrees_with_the_simulator(guest, tmp_path, scena
     assert src["mmu_seen"] is bool(opts)
     # the model answers every register read as QEMU did (DeviceFeatures included)
     assert src["discrepancies"] == 0 and src["notes"] == [], src["notes"]
+
+
+@pytest.mark.parametrize("scenario", ["scenarios/modern-display.yaml",
+                                      "scenarios/legacy-used-ring-misaligned.yaml"])
+def test_other_virtio_devices_beside_the_gpu_keep_the_verdict(guest, tmp_path, scenario):
+    """A virtio-rng beside the gpu gives the verdict of the gpu alone. The port knows the gpu's
+    window from its step table and never touches the rng's: this shows only that another
+    device on the machine does not disturb the recording or the check (the replay of another
+    device's ring traffic is proven by tests/unit/test_recording.c)."""
+    sim_json = tmp_path / "sim.json"
+    subprocess.run([str(vqsim_path()), "run", "--json", str(sim_json), str(ROOT / scenario)],
+                   capture_output=True, timeout=120)
+    offered = tuple(json.loads(sim_json.read_text())["scenarios"][0]["device"].get("offered")
+                    or ())
+    verdicts = []
+    for extra in ((), ("-device", "virtio-rng-device")):
+        d = tmp_path / ("rng" if extra else "alone")
+        d.mkdir()
+        p, hdr, ev = record(guest, d, scenario, offered=offered, extra=extra)
+        assert p.returncode == 0, p.stderr
+        chk_json = d / "check.json"
+        c = subprocess.run([str(vqsim_path()), "check", "--json", str(chk_json), "--scenario",
+                            str(ROOT / scenario), str(d / "out.rec")],
+                           capture_output=True, text=True, timeout=120)
+        assert chk_json.exists(), c.stderr
+        src = json.loads(chk_json.read_text())["scenarios"][0]["source"]
+        assert src["discrepancies"] == 0, src["notes"]
+        assert src["replayed"]["other_devices"] == 0
+        verdicts.append((verdict(chk_json), c.returncode))
+    assert verdicts[1] == verdicts[0]
+    assert verdicts[1][0] == verdict(sim_json)  # and it is the simulator's

@@ -29,6 +29,7 @@
 #include "../driver/virtio_hal.h"
 #include "../driver/virtio_spec.h"
 #include "../fakedevice/machine.h"
+#include "../fakedevice/ring_layout.h"
 
 #define CATCH_UP_NS 100000000ull /* 100 ms of virtual time: QEMU answers a 2D command far sooner */
 #define GPU_DEVICE_ID 16u
@@ -58,6 +59,7 @@ void replay_init(struct replay *rp, const struct vqrec_recording *rec)
     rp->rec = rec;
     rp->page_size = 4096;
     rp->timed_out_queue = RUN_MAX_QUEUES;
+    other_rings_init(&rp->others);
     for (uint32_t q = 0; q < RUN_MAX_QUEUES; q++)
         rp->q[q].align = 4096;
     /* The gpu's window: where DeviceID read 16 (a guest probes every virtio-mmio window). */
@@ -267,6 +269,74 @@ static bool ring_of_store(const struct replay *rp, uint64_t gpa, uint32_t *qi, b
     return false;
 }
 
+/* ---- the other devices ---- */
+
+/* Does [gpa, gpa + size) overlap a ring of the gpu's, as its registers (or the model's live
+ * queue) place it? */
+static bool in_gpu_ring(const struct replay *rp, const struct machine *m, uint64_t gpa,
+                        uint64_t size)
+{
+    for (uint32_t k = 0; k < RUN_MAX_QUEUES; k++) {
+        const struct replay_queue *q = &rp->q[k];
+        uint64_t d, a;
+        uint32_t n;
+        if (k < MMIO_NUM_QUEUES && m->dev.q[k].live && m->dev.q[k].num &&
+            gpa < m->dev.q[k].used + rl_used_bytes(m->dev.q[k].num) && m->dev.q[k].used < gpa + size)
+            return true;
+        if (!driver_desc_avail(rp, k, &d, &a, &n))
+            continue;
+        uint64_t u = q->used_set ? q->used : 0, end = a + rl_avail_bytes(n);
+        if (!q->used_set && q->pfn_set) { /* legacy: the whole region, either formula (§2.6.2) */
+            uint64_t x = rl_legacy_used(d, n, q->align), y = rl_legacy_used_spec(d, n, q->align);
+            u = x > y ? x : y;
+        }
+        if ((gpa < d + rl_desc_bytes(n) && d < gpa + size) || (gpa < end && a < gpa + size) ||
+            (u && gpa < u + rl_used_bytes(n) && u < gpa + size) ||
+            (q->pfn_set && !q->used_set && gpa < u && d < gpa + size))
+            return true;
+    }
+    return false;
+}
+
+/* A ring load or store of another device's (and not in a ring of the gpu's): not the gpu's
+ * traffic. Replayed, it would make a gpu queue busy (ring_of_store's fallback to queue 0) and
+ * have the gpu's ring rules judge memory the gpu never uses. */
+static bool other_device_access(const struct replay *rp, const struct machine *m,
+                                const struct vqrec_event *e)
+{
+    uint64_t size = e->size ? e->size : 1;
+    return other_rings_contains(&rp->others, e->addr, size) && !in_gpu_ring(rp, m, e->addr, size);
+}
+
+/* A register write to another window: where that device's rings are. The memory dumps that
+ * follow it (the recorder writes them right after the write: buffers that device reads at its
+ * notify, its rings when it takes them) are not copied into the model's RAM. The gpu model never
+ * reads them: a gpu request's own buffers are dumped again at the gpu's notify, its rings at its
+ * QueueReady. Copying them could only do harm — a dump overlapping gpu ring memory (a guest
+ * sharing memory between devices) would overwrite what the model's gpu wrote there with the
+ * guest's view of another moment. */
+static void other_window_write(struct replay *rp, const struct vqrec_item *it, size_t i)
+{
+    const struct vqrec_event *e = &it->ev;
+    uint64_t base = e->addr & ~(uint64_t)(VIRTIO_MMIO_WINDOW_SIZE - 1);
+    other_rings_write(&rp->others, base, (uint32_t)(e->addr - base), (uint32_t)e->value);
+    if (rp->others.overflow && !rp->others_overflow_noted) {
+        rp->others_overflow_noted = true;
+        note(rp, it, "more other virtio-mmio windows or queues than the replay tracks (%u x %u): "
+                     "ring accesses of those beyond are replayed as the gpu's",
+             OR_MAX_WINDOWS, OR_MAX_QUEUES);
+    }
+    for (size_t k = i + 1; k < rp->rec->n_items; k++) {
+        const struct vqrec_item *n = &rp->rec->items[k];
+        if (n->ev.kind == VQREC_MEMORY) {
+            rp->n_other_devices++;
+            rp->memory_done_until = k + 1; /* the main loop skips them */
+        } else if (n->ev.kind != VQREC_DEVICE && n->ev.kind != VQREC_NOTE) {
+            break;
+        }
+    }
+}
+
 /* ---- the device keeping pace ---- */
 
 /* Only forward: a model ahead of what the guest saw (it answered sooner than QEMU did) is
@@ -327,6 +397,8 @@ static void replay_mmio(struct replay *rp, struct machine *m, const struct vqrec
     const struct vqrec_event *e = &it->ev;
     if (e->addr < rp->window || e->addr - rp->window >= VIRTIO_MMIO_WINDOW_SIZE) {
         rp->n_other_window++; /* another virtio-mmio device the guest probed */
+        if (e->kind == VQREC_MMIO_WRITE)
+            other_window_write(rp, it, i);
         return;
     }
     rp->n_mmio++;
@@ -535,6 +607,11 @@ static enum step_status run(void *ctx, struct run_result *r, struct step_result 
         const struct vqrec_item *it = &rec->items[i];
         if (it->ev.flags & VQREC_F_VIRT && (it->ev.kind == VQREC_LOAD || it->ev.kind == VQREC_STORE))
             rp->n_virt++; /* replayed by guest-physical address all the same */
+        if ((it->ev.kind == VQREC_LOAD || it->ev.kind == VQREC_STORE) &&
+            other_device_access(rp, m, &it->ev)) {
+            rp->n_other_devices++; /* polls too: another device's used.idx is no gpu wait */
+            continue;
+        }
         if (it->ev.kind != VQREC_MMIO_READ && it->ev.kind != VQREC_DEVICE &&
             it->ev.kind != VQREC_NOTE && it->ev.kind != VQREC_END && it->ev.kind != VQREC_WINDOW)
             rp->poll_reg_reads = 0; /* not a register poll any more */
@@ -557,6 +634,9 @@ static enum step_status run(void *ctx, struct run_result *r, struct step_result 
             if (i >= rp->memory_done_until)
                 replay_memory(rp, m, it);
             break;
+        /* Counted only. The recorder's queue number of a device event is ambiguous between
+         * devices (QEMU's trace line names the VirtQueue, not the window; the plugin maps it to
+         * a queue index only): nothing here attributes one to a gpu queue. */
         case VQREC_DEVICE: rp->n_device++; break;
         case VQREC_END:
             rp->ended = true;
@@ -664,6 +744,7 @@ void replay_json(struct jw *w, const void *ctx)
     jw_ku64(w, "barriers", rp->n_barriers);
     jw_ku64(w, "memory_dumps", rp->n_memory);
     jw_ku64(w, "device_events", rp->n_device);
+    jw_ku64(w, "other_devices", rp->n_other_devices);
     jw_obj_end(w);
     jw_ku64(w, "discrepancies", rp->n_discrepancies);
     jw_key(w, "notes");
@@ -690,6 +771,10 @@ void replay_print(FILE *f, const struct replay *rp, bool verbose)
                 (unsigned long long)rp->n_barriers,
                 (unsigned long long)rp->n_memory, rec->truncated ? "; the file is cut short" : "",
                 rp->n_virt ? "; MMU on (virtual addresses differ)" : "");
+    if (verbose && rp->n_other_devices)
+        fprintf(f, "    %llu ring access(es) and memory dump(s) of other virtio devices, not "
+                   "replayed (the model is the gpu only)\n",
+                (unsigned long long)rp->n_other_devices);
     if (verbose && rp->n_memory)
         fprintf(f, "    pixels are the model's, not the guest's: framebuffer pages are not "
                    "recorded\n");

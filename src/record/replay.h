@@ -19,6 +19,7 @@
 #include "../cli/runner.h"
 #include "../cli/scenario.h"
 #include "../util/json_writer.h"
+#include "other_rings.h"
 #include "recording_reader.h"
 
 #define REPLAY_MAX_NOTES 8
@@ -58,6 +59,11 @@ struct replay {
     uint64_t n_mmio, n_other_window, n_stores, n_loads, n_barriers, n_memory, n_device, n_virt;
     uint64_t n_polls;       /* loads recorded as polls outside the known rings (VQREC_F_POLL) */
     uint64_t n_discrepancies;
+    /* the other virtio-mmio devices' rings (other_rings.h): their ring loads / stores and the
+     * memory dumps of their notifies are not replayed, only counted */
+    struct other_rings others;
+    uint64_t n_other_devices;
+    bool others_overflow_noted;
     struct {
         uint64_t offset;
         char text[200];

@@ -1,7 +1,8 @@
 /* test_recording.c — the recording reader on hostile input, and the replay of hand-built
  * recordings: a clean round trip stays silent, a missing write barrier fires pairing A, a
  * store-release does not, a request never answered is diagnosed, an MMU-on recording is checked
- * as the same accesses by physical address. */
+ * as the same accesses by physical address, a block device working beside the gpu (modern or
+ * legacy) leaves the gpu's verdict and diagnosis alone. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -115,6 +116,33 @@ static void guest_init_used(struct rb *r, uint64_t used_reg)
 
 enum variant { CLEAN, NO_WMB, RELEASE_IDX, NO_NOTIFY };
 
+/* Where guest_request reads the used ring (USED; a legacy gpu's is LEGACY_USED). */
+#define LEGACY_USED 0x40101000ull /* 16 entries from DESC at QueueAlign 4096: the next page */
+static uint64_t gpu_used = USED;
+
+/* A legacy guest bringing up the same queue: QueuePFN, the available ring after the table
+ * (at AVAIL), the used ring on the next page (§2.6.2). */
+static void guest_init_legacy(struct rb *r)
+{
+    rb_ev(r, VQREC_WINDOW, 0, 0, WIN, 0x200, NULL, 0);
+    rd(r, VIRTIO_MMIO_MAGIC_VALUE, VIRTIO_MMIO_MAGIC);
+    rd(r, VIRTIO_MMIO_VERSION, 1);
+    rd(r, VIRTIO_MMIO_DEVICE_ID, 16);
+    wr(r, VIRTIO_MMIO_STATUS, 0);
+    wr(r, VIRTIO_MMIO_STATUS, 1);
+    wr(r, VIRTIO_MMIO_STATUS, 3);
+    wr(r, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+    wr(r, VIRTIO_MMIO_DRIVER_FEATURES, 1u << 27); /* ANY_LAYOUT, as a legacy driver must (§6.3) */
+    wr(r, VIRTIO_MMIO_GUEST_PAGE_SIZE, 4096);
+    wr(r, VIRTIO_MMIO_QUEUE_SEL, 0);
+    rd(r, VIRTIO_MMIO_QUEUE_PFN, 0);
+    rd(r, VIRTIO_MMIO_QUEUE_NUM_MAX, 0x400);
+    wr(r, VIRTIO_MMIO_QUEUE_NUM, 16);
+    wr(r, VIRTIO_MMIO_QUEUE_ALIGN, 4096);
+    wr(r, VIRTIO_MMIO_QUEUE_PFN, (uint32_t)(DESC / 4096));
+    wr(r, VIRTIO_MMIO_STATUS, 7);
+}
+
 /* GET_DISPLAY_INFO: command and response descriptors, published, notified, answered. */
 static void guest_request(struct rb *r, enum variant v, uint8_t access_flags)
 {
@@ -131,20 +159,20 @@ static void guest_request(struct rb *r, enum variant v, uint8_t access_flags)
         bar(r, VQREC_WMB);
     st(r, AVAIL + 2, 2, 1, access_flags | (v == RELEASE_IDX ? VQREC_F_RELEASE : 0));
     bar(r, VQREC_MB);
-    ld(r, USED, 2, 0, access_flags);
+    ld(r, gpu_used, 2, 0, access_flags);
     if (v != NO_NOTIFY) {
         wr(r, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
         uint8_t cmd[24] = {0x00, 0x01}; /* VIRTIO_GPU_CMD_GET_DISPLAY_INFO 0x0100 */
         rb_ev(r, VQREC_MEMORY, 0, 0, CMD, 0, cmd, sizeof(cmd));
     }
-    ld(r, USED + 2, 2, 0, access_flags);
-    ld(r, USED + 2, 2, 0, access_flags);
+    ld(r, gpu_used + 2, 2, 0, access_flags);
+    ld(r, gpu_used + 2, 2, 0, access_flags);
     if (v == NO_NOTIFY)
         return; /* the guest polls on: the recording ends */
-    ld(r, USED + 2, 2, 1, access_flags);
+    ld(r, gpu_used + 2, 2, 1, access_flags);
     bar(r, VQREC_RMB);
-    ld(r, USED + 4, 4, 0, access_flags);
-    ld(r, USED + 8, 4, 408, access_flags);
+    ld(r, gpu_used + 4, 4, 0, access_flags);
+    ld(r, gpu_used + 8, 4, 408, access_flags);
 }
 
 struct checked {
@@ -366,6 +394,173 @@ static void test_replay_odd_accesses(void **state)
 static int parse(struct rb *b, struct vqrec_recording *rec, char *err)
 {
     return vqrec_parse(b->b, b->n, rec, err, 256);
+}
+
+/* ---- a second device next to the gpu (issue 12 follow-up) ---- */
+
+#define BLK_WIN 0x0a003c00ull  /* another window of the `virt` machine */
+/* Its ring. Modern: the table and available ring below the gpu's rings, the used ring above
+ * them (the modern layout lets a driver place the three areas anywhere, §2.6), so its stores and
+ * its used.idx polls both land where the replay used to take them for the gpu's queue 0.
+ * Legacy: one region from BLK_DESC (§2.6.2). */
+#define BLK_DESC 0x40080000ull
+#define BLK_AVAIL 0x40080080ull
+#define BLK_USED 0x40300100ull
+#define BLK_LEGACY_USED 0x40081000ull /* 8 entries at QueueAlign 4096: the next page */
+#define BLK_REQ 0x40310000ull
+
+static void brd(struct rb *r, uint32_t off, uint32_t v) { rb_ev(r, VQREC_MMIO_READ, 4, 0, BLK_WIN + off, v, NULL, 0); }
+static void bwr(struct rb *r, uint32_t off, uint32_t v) { rb_ev(r, VQREC_MMIO_WRITE, 4, 0, BLK_WIN + off, v, NULL, 0); }
+
+/* A virtio-blk (DeviceID 2) brought up with one queue of 8 entries, modern or legacy. */
+static void blk_init(struct rb *r, bool legacy)
+{
+    rb_ev(r, VQREC_WINDOW, 0, 0, BLK_WIN, 0x200, NULL, 0);
+    brd(r, VIRTIO_MMIO_MAGIC_VALUE, VIRTIO_MMIO_MAGIC);
+    brd(r, VIRTIO_MMIO_VERSION, legacy ? 1 : 2);
+    brd(r, VIRTIO_MMIO_DEVICE_ID, 2);
+    bwr(r, VIRTIO_MMIO_STATUS, 0);
+    bwr(r, VIRTIO_MMIO_STATUS, 3);
+    if (legacy)
+        bwr(r, VIRTIO_MMIO_GUEST_PAGE_SIZE, 4096);
+    bwr(r, VIRTIO_MMIO_QUEUE_SEL, 0);
+    brd(r, VIRTIO_MMIO_QUEUE_NUM_MAX, 0x100);
+    bwr(r, VIRTIO_MMIO_QUEUE_NUM, 8);
+    if (legacy) {
+        bwr(r, VIRTIO_MMIO_QUEUE_ALIGN, 4096);
+        bwr(r, VIRTIO_MMIO_QUEUE_PFN, (uint32_t)(BLK_DESC / 4096));
+    } else {
+        bwr(r, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)BLK_DESC);
+        bwr(r, VIRTIO_MMIO_QUEUE_DESC_HIGH, 0);
+        bwr(r, VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)BLK_AVAIL);
+        bwr(r, VIRTIO_MMIO_QUEUE_DRIVER_HIGH, 0);
+        bwr(r, VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)BLK_USED);
+        bwr(r, VIRTIO_MMIO_QUEUE_DEVICE_HIGH, 0);
+        bwr(r, VIRTIO_MMIO_QUEUE_READY, 1);
+    }
+    /* the recorder dumps a ring when the device takes it */
+    static const uint8_t zero[64];
+    rb_ev(r, VQREC_MEMORY, 0, VQREC_M_RING, BLK_DESC, 0, zero, sizeof(zero));
+    bwr(r, VIRTIO_MMIO_STATUS, 0xf);
+}
+
+/* Block request number n (0, 1) published and notified (the header dumped at the notify). */
+static void blk_request_n(struct rb *r, bool legacy, uint16_t n)
+{
+    uint64_t avail = legacy ? BLK_DESC + 16 * 8 : BLK_AVAIL;
+    st(r, BLK_DESC + 16 * n + 0, 8, BLK_REQ, 0);
+    st(r, BLK_DESC + 16 * n + 8, 4, 16, 0);
+    st(r, BLK_DESC + 16 * n + 12, 2, 0, 0);
+    st(r, BLK_DESC + 16 * n + 14, 2, 0, 0);
+    st(r, avail + 4 + 2 * n, 2, n, 0);
+    bar(r, VQREC_WMB);
+    st(r, avail + 2, 2, (uint16_t)(n + 1), 0);
+    bar(r, VQREC_MB);
+    bwr(r, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+    uint8_t hdr[16] = {8}; /* VIRTIO_BLK_T_GET_ID */
+    rb_ev(r, VQREC_MEMORY, 0, 0, BLK_REQ, 0, hdr, sizeof(hdr));
+}
+
+static void blk_request(struct rb *r, bool legacy)
+{
+    blk_request_n(r, legacy, 0);
+}
+
+/* …and the guest seeing it answered (used.idx 0 twice, then 1, then the element). */
+static void blk_answered(struct rb *r, bool legacy)
+{
+    uint64_t used = legacy ? BLK_LEGACY_USED : BLK_USED;
+    brd(r, VIRTIO_MMIO_INTERRUPT_STATUS, 1);
+    bwr(r, VIRTIO_MMIO_INTERRUPT_ACK, 1);
+    ld(r, used + 2, 2, 0, 0);
+    ld(r, used + 2, 2, 1, 0);
+    bar(r, VQREC_RMB);
+    ld(r, used + 4, 4, 0, 0);
+    ld(r, used + 8, 4, 1, 0);
+}
+
+/* The gpu's clean round trip with a block device at work around and inside it. */
+static void two_devices(bool legacy_blk, bool legacy_gpu)
+{
+    struct rb b = {0};
+    rb_header(&b, VQREC_VERSION_MAJOR);
+    blk_init(&b, legacy_blk);
+    if (legacy_gpu)
+        guest_init_legacy(&b);
+    else
+        guest_init(&b);
+    gpu_used = legacy_gpu ? LEGACY_USED : USED;
+    blk_request(&b, legacy_blk);
+    guest_request(&b, CLEAN, 0);
+    blk_answered(&b, legacy_blk);
+    /* a second block request, still polled for when the recording stops: the block device's
+     * wait, none of the gpu's */
+    blk_request_n(&b, legacy_blk, 1);
+    ld(&b, (legacy_blk ? BLK_LEGACY_USED : BLK_USED) + 2, 2, 1, 0);
+    ld(&b, (legacy_blk ? BLK_LEGACY_USED : BLK_USED) + 2, 2, 1, 0);
+    rb_ev(&b, VQREC_END, 0, 0, 0, 0, NULL, 0);
+    struct checked *c = check(&b);
+    assert_string_equal(c->r.outcome, "ok");
+    assert_int_equal(c->r.m.n_violations, 0);
+    assert_false(c->r.has_diag);
+    assert_int_equal(c->rp.timed_out_queue, RUN_MAX_QUEUES);
+    /* 12 stores, 6 loads, 3 dumps (ring, request headers) of the block device */
+    assert_int_equal(c->rp.n_other_devices, 21);
+    assert_int_equal(c->rp.n_stores, 10); /* the gpu's own */
+    assert_int_equal(c->rp.n_loads, 6);
+    assert_int_equal(c->rp.n_memory, 1);  /* the gpu's command */
+    assert_true(c->rp.n_other_window > 0);
+    assert_false(c->rp.q[0].busy);
+    gpu_used = USED;
+    checked_free(c, &b);
+}
+
+static void test_replay_second_device_modern(void **state)
+{
+    (void)state;
+    two_devices(false, false);
+}
+
+static void test_replay_second_device_legacy(void **state)
+{
+    (void)state;
+    two_devices(true, false);
+}
+
+/* A legacy gpu: a load outside every used ring of the gpu's would be split.legacy.layout. */
+static void test_replay_second_device_legacy_gpu(void **state)
+{
+    (void)state;
+    two_devices(false, true);
+    two_devices(true, true);
+}
+
+/* The gpu hangs (never notified) while the block device has a request out: the diagnosis is
+ * the gpu's, for the gpu's queue, from the gpu's request. */
+static void test_replay_gpu_hang_next_to_busy_device(void **state)
+{
+    (void)state;
+    struct rb b = {0};
+    rb_header(&b, VQREC_VERSION_MAJOR);
+    blk_init(&b, false);
+    guest_init(&b);
+    blk_request(&b, false);
+    ld(&b, BLK_USED + 2, 2, 0, 0); /* the block device is waited for too */
+    guest_request(&b, NO_NOTIFY, 0);
+    ld(&b, BLK_USED + 2, 2, 0, 0);
+    ld(&b, BLK_USED + 2, 2, 0, 0);
+    struct checked *c = check(&b);
+    assert_string_equal(c->r.outcome, "timeout");
+    assert_true(c->r.has_diag);
+    assert_string_equal(c->r.diag.cause, "no-notify");
+    assert_int_equal(c->rp.timed_out_queue, 0);
+    /* the gpu's own mistake, as without the block device, and nothing of the block device's */
+    assert_int_equal(c->r.m.n_violations, 1);
+    assert_int_equal(count(&c->r, "split.availnotif.flags0-must-notify"), 1);
+    assert_int_equal(c->rp.n_other_devices, 6 + 3 + 2); /* stores, loads, dumps */
+    assert_true(c->rp.q[0].busy);
+    assert_int_equal(c->rp.q[0].seen_used, 0);
+    checked_free(c, &b);
 }
 
 static void test_reader_rejects_bad_header(void **state)
@@ -636,6 +831,10 @@ int main(void)
         cmocka_unit_test(test_replay_poll_outside_rings_finds_used_ring_mismatch),
         cmocka_unit_test(test_replay_poll_elsewhere_is_ignored),
         cmocka_unit_test(test_poll_watch),
+        cmocka_unit_test(test_replay_second_device_modern),
+        cmocka_unit_test(test_replay_second_device_legacy),
+        cmocka_unit_test(test_replay_second_device_legacy_gpu),
+        cmocka_unit_test(test_replay_gpu_hang_next_to_busy_device),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
