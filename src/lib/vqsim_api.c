@@ -128,11 +128,15 @@ static void p_queue_placed(uint32_t q, uint64_t desc, uint64_t avail, uint64_t u
 
 /* ---- opening ---- */
 
-static struct vqsim_machine *adopt(struct scenario *sc)
+/* A machine that owns the scenario the parser gave (parse_rc 0), or NULL with the parser's
+ * message (or "out of memory") in err; the scenario is released either way on failure. */
+static struct vqsim_machine *adopt(int parse_rc, struct scenario *sc, const char *parse_err,
+                                   char *err, size_t errlen)
 {
-    struct vqsim_machine *m = calloc(1, sizeof(*m));
+    struct vqsim_machine *m = parse_rc == 0 ? calloc(1, sizeof(*m)) : NULL;
     if (!m) {
-        scenario_free(sc);
+        scenario_free(sc); /* what the parser got to before an error */
+        err_set(err, errlen, parse_rc == 0 ? "out of memory" : parse_err);
         return NULL;
     }
     m->sc = *sc;
@@ -148,15 +152,8 @@ struct vqsim_machine *vqsim_open_scenario(const char *path, char *err, size_t er
     struct scenario sc;
     char e[512];
     memset(&sc, 0, sizeof(sc));
-    if (scenario_load(path, &sc, e, sizeof(e)) != 0) {
-        scenario_free(&sc); /* what the parser got to before the error */
-        err_set(err, errlen, e);
-        return NULL;
-    }
-    struct vqsim_machine *m = adopt(&sc);
-    if (!m)
-        err_set(err, errlen, "out of memory");
-    return m;
+    int rc = scenario_load(path, &sc, e, sizeof(e));
+    return adopt(rc, &sc, e, err, errlen);
 }
 
 struct vqsim_machine *vqsim_open_config(const struct vqsim_config *cfg, char *err, size_t errlen)
@@ -204,15 +201,8 @@ struct vqsim_machine *vqsim_open_config(const struct vqsim_config *cfg, char *er
     struct scenario sc;
     char e[512];
     memset(&sc, 0, sizeof(sc));
-    if (scenario_parse_buffer("config", text, strlen(text), &sc, e, sizeof(e)) != 0) {
-        scenario_free(&sc);
-        err_set(err, errlen, e);
-        return NULL;
-    }
-    struct vqsim_machine *m = adopt(&sc);
-    if (!m)
-        err_set(err, errlen, "out of memory");
-    return m;
+    int rc = scenario_parse_buffer("config", text, strlen(text), &sc, e, sizeof(e));
+    return adopt(rc, &sc, e, err, errlen);
 }
 
 void vqsim_close(struct vqsim_machine *m)
