@@ -79,8 +79,8 @@ static int find_plugin(const char *given, char *out, size_t n)
         char *slash = strrchr(self, '/');
         if (slash) {
             *slash = 0;
-            snprintf(out, n, "%s/%s", self, PLUGIN_NAME);
-            if (access(out, R_OK) == 0)
+            int len = snprintf(out, n, "%s/%s", self, PLUGIN_NAME);
+            if (len > 0 && (size_t)len < n && access(out, R_OK) == 0) /* not a cut-off path */
                 return 0;
         }
     }
