@@ -35,6 +35,11 @@ uint64_t rl_legacy_used_spec(uint64_t desc, uint32_t num, uint32_t align)
     return align_up(desc + rl_desc_bytes(num) + rl_avail_bytes(num), align);
 }
 
+uint64_t rl_legacy_region_bytes(uint64_t desc, uint32_t num, uint32_t align)
+{
+    return rl_legacy_used_spec(desc, num, align) + rl_used_bytes(num) - desc;
+}
+
 static void add(struct ring_layout *l, const char *name, enum rl_area area, uint64_t off,
                 uint64_t size, uint32_t entries, uint32_t entry_size, const char *note)
 {

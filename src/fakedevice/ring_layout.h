@@ -62,6 +62,11 @@ uint64_t rl_used_bytes(uint32_t num);
 uint64_t rl_legacy_used(uint64_t desc, uint32_t num, uint32_t align);
 /* The same by §2.6.2's formula, which includes used_event: ALIGN_UP(desc + 16N + 6 + 2N, align). */
 uint64_t rl_legacy_used_spec(uint64_t desc, uint32_t num, uint32_t align);
+/* Bytes of a legacy ring's whole region, from the descriptor table to the end of the used ring
+ * wherever a driver may have put it — by QEMU's formula or §2.6.2's. §2.6.2's used ring never
+ * starts before QEMU's (it rounds up two more bytes), so it is the one that ends the region.
+ * What the recorder records and the replay claims for a legacy queue. */
+uint64_t rl_legacy_region_bytes(uint64_t desc, uint32_t num, uint32_t align);
 
 /* Fill *out for a queue of `num` entries (1..32768); `align` is QueueAlign for the legacy kinds
  * (≥ 1) and ignored for RL_MODERN. Returns 0, or -1 on a value out of range. */

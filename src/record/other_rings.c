@@ -89,8 +89,7 @@ static bool queue_contains(const struct or_window *w, const struct or_queue *q, 
     uint32_t n = q->num;
     if (q->pfn) { /* legacy: one region (§2.6.2) */
         uint64_t d = (uint64_t)q->pfn * w->page_size;
-        uint64_t a = rl_legacy_used(d, n, q->align), b = rl_legacy_used_spec(d, n, q->align);
-        return overlaps(gpa, size, d, (a > b ? a : b) + rl_used_bytes(n) - d);
+        return overlaps(gpa, size, d, rl_legacy_region_bytes(d, n, q->align));
     }
     return (q->desc_set && overlaps(gpa, size, q->desc, rl_desc_bytes(n))) ||
            (q->avail_set && overlaps(gpa, size, q->avail, rl_avail_bytes(n))) ||

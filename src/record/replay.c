@@ -285,14 +285,12 @@ static bool in_gpu_ring(const struct replay *rp, const struct machine *m, uint64
             return true;
         if (!driver_desc_avail(rp, k, &d, &a, &n))
             continue;
-        uint64_t u = q->used_set ? q->used : 0, end = a + rl_avail_bytes(n);
-        if (!q->used_set && q->pfn_set) { /* legacy: the whole region, either formula (§2.6.2) */
-            uint64_t x = rl_legacy_used(d, n, q->align), y = rl_legacy_used_spec(d, n, q->align);
-            u = x > y ? x : y;
-        }
+        uint64_t end = a + rl_avail_bytes(n);
+        /* legacy: the whole region, either formula's used ring (§2.6.2) */
+        uint64_t region = q->pfn_set && !q->used_set ? rl_legacy_region_bytes(d, n, q->align) : 0;
         if ((gpa < d + rl_desc_bytes(n) && d < gpa + size) || (gpa < end && a < gpa + size) ||
-            (u && gpa < u + rl_used_bytes(n) && u < gpa + size) ||
-            (q->pfn_set && !q->used_set && gpa < u && d < gpa + size))
+            (q->used_set && gpa < q->used + rl_used_bytes(n) && q->used < gpa + size) ||
+            (region && gpa < d + region && d < gpa + size))
             return true;
     }
     return false;
@@ -347,35 +345,57 @@ static bool behind(uint16_t have, uint16_t want)
     return d != 0 && d <= 0x8000;
 }
 
+/* Advance virtual time in doubling steps (1 µs, 2 µs, 4 µs…) until done() holds or CATCH_UP_NS
+ * have passed: the model's device doing what QEMU's had done by the time the guest looked.
+ * Returns done(). */
+static bool advance_until(struct machine *m, bool (*done)(const struct machine *m, const void *arg),
+                          const void *arg)
+{
+    uint64_t step = 1000, spent = 0;
+    while (!done(m, arg) && spent < CATCH_UP_NS) {
+        machine_advance(m, m->now + step);
+        spent += step;
+        step *= 2;
+    }
+    return done(m, arg);
+}
+
+struct used_want {
+    uint64_t gpa;
+    uint16_t idx;
+};
+
+/* used.idx at gpa has reached what the guest saw (or cannot be read: nothing to wait for) */
+static bool used_reached(const struct machine *m, const void *arg)
+{
+    const struct used_want *u = arg;
+    uint16_t have;
+    return !gm_read16(&m->mem, u->gpa, &have) || !behind(have, u->idx);
+}
+
+static bool isr_has(const struct machine *m, const void *arg)
+{
+    uint32_t want = *(const uint32_t *)arg;
+    return (m->dev.isr & want) == want;
+}
+
+static bool status_is(const struct machine *m, const void *arg)
+{
+    return m->dev.status == *(const uint8_t *)arg;
+}
+
 static void catch_up_used(struct replay *rp, struct machine *m, const struct vqrec_item *it,
                           uint32_t qi)
 {
-    uint16_t want = (uint16_t)it->ev.value, have = 0;
-    uint64_t step = 1000, spent = 0;
-    while (gm_read16(&m->mem, it->ev.addr, &have) && behind(have, want) && spent < CATCH_UP_NS) {
-        machine_advance(m, m->now + step);
-        spent += step;
-        step *= 2;
-    }
-    if (behind(have, want) && !rp->q[qi].catch_up_failed) {
-        rp->q[qi].catch_up_failed = true; /* said once per queue: the guest polls on */
-        note(rp, it, "the guest read used.idx %u at 0x%llx (queue %u); the model's is %u there "
-                     "after %llu ms: QEMU answered where the model did not", want,
-             (unsigned long long)it->ev.addr, qi, have,
-             (unsigned long long)(CATCH_UP_NS / 1000000));
-    }
-}
-
-/* The bits `want` of InterruptStatus the guest read are set in the model too: the device did
- * what QEMU had done by then. */
-static void catch_up_isr(struct machine *m, uint32_t want)
-{
-    uint64_t step = 1000, spent = 0;
-    while ((m->dev.isr & want) != want && spent < CATCH_UP_NS) {
-        machine_advance(m, m->now + step);
-        spent += step;
-        step *= 2;
-    }
+    struct used_want u = {it->ev.addr, (uint16_t)it->ev.value};
+    if (advance_until(m, used_reached, &u) || rp->q[qi].catch_up_failed)
+        return;
+    uint16_t have = 0;
+    gm_read16(&m->mem, u.gpa, &have);
+    rp->q[qi].catch_up_failed = true; /* said once per queue: the guest polls on */
+    note(rp, it, "the guest read used.idx %u at 0x%llx (queue %u); the model's is %u there "
+                 "after %llu ms: QEMU answered where the model did not", u.idx,
+         (unsigned long long)u.gpa, qi, have, (unsigned long long)(CATCH_UP_NS / 1000000));
 }
 
 /* ---- the recorded driver ---- */
@@ -438,7 +458,8 @@ static void replay_mmio(struct replay *rp, struct machine *m, const struct vqrec
     }
     if (off == VIRTIO_MMIO_INTERRUPT_STATUS) {
         rp->isr_read = true;
-        catch_up_isr(m, (uint32_t)e->value & 3u);
+        uint32_t want = (uint32_t)e->value & 3u; /* the bits the guest saw set in the model too */
+        advance_until(m, isr_has, &want);
         if (m->dev.isr & ~(uint32_t)e->value) {
             /* The model raised an interrupt QEMU had not raised yet (QEMU publishes used.idx a
              * moment before it sets InterruptStatus; the model does both at once). The guest saw
@@ -447,14 +468,9 @@ static void replay_mmio(struct replay *rp, struct machine *m, const struct vqrec
                          "not replayed", (unsigned long long)e->value, m->dev.isr);
             return;
         }
-    } else if (off == VIRTIO_MMIO_STATUS && m->dev.status != (uint8_t)e->value) {
-        /* it broke (NEEDS_RESET), or reset itself, by then */
-        uint64_t step = 1000, spent = 0;
-        while (m->dev.status != (uint8_t)e->value && spent < CATCH_UP_NS) {
-            machine_advance(m, m->now + step);
-            spent += step;
-            step *= 2;
-        }
+    } else if (off == VIRTIO_MMIO_STATUS) {
+        uint8_t want = (uint8_t)e->value; /* it broke (NEEDS_RESET), or reset itself, by then */
+        advance_until(m, status_is, &want);
     }
     uint32_t v = vhal_mmio_read32((uintptr_t)e->addr) & mask;
     if (v != ((uint32_t)e->value & mask))

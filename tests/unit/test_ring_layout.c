@@ -98,6 +98,10 @@ static void test_legacy_4096_and_the_spec_formula(void **state)
     /* non-power-of-two QueueAlign rounds by division */
     assert_int_equal(rl_legacy_used(0x40100000, 16, 100), 0x4010012cull);
     assert_int_equal(rl_legacy_used(0, 3, 100), 100);
+    /* the whole region either driver may use ends with the spec formula's used ring:
+     * 0x128 + 6 + 8 x 16 at QueueAlign 4, 0x1000 + 134 at 4096 */
+    assert_int_equal(rl_legacy_region_bytes(0x40100000, 16, 4), 0x128 + 134);
+    assert_int_equal(rl_legacy_region_bytes(0x40100000, 16, 4096), 0x1000 + 134);
 }
 
 static void test_out_of_range(void **state)

@@ -205,9 +205,7 @@ static void rebuild_ranges(void)
                 /* One region: from the descriptor table to the later of QEMU's and §2.6.2's
                  * used ring, so a driver polling either place is seen. */
                 uint64_t d = (uint64_t)q->pfn << win[w].page_shift;
-                uint64_t a = rl_legacy_used(d, num, q->align);
-                uint64_t b = rl_legacy_used_spec(d, num, q->align);
-                add_range(d, (a > b ? a : b) + rl_used_bytes(num) - d);
+                add_range(d, rl_legacy_region_bytes(d, num, q->align));
             }
         }
     __atomic_thread_fence(__ATOMIC_RELEASE);
@@ -280,8 +278,7 @@ static void dump_rings(unsigned cpu, const struct window *w, const struct queue 
         if (!q->pfn)
             return;
         uint64_t d = (uint64_t)q->pfn << w->page_shift;
-        uint64_t a = rl_legacy_used(d, num, q->align), b = rl_legacy_used_spec(d, num, q->align);
-        dump_flagged(cpu, d, (uint32_t)((a > b ? a : b) + rl_used_bytes(num) - d), VQREC_M_RING);
+        dump_flagged(cpu, d, (uint32_t)rl_legacy_region_bytes(d, num, q->align), VQREC_M_RING);
         return;
     }
     dump_flagged(cpu, q->live_desc, (uint32_t)rl_desc_bytes(num), VQREC_M_RING);
