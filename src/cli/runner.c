@@ -30,6 +30,7 @@ struct run_ctx {
     uint32_t n_fb;
     uint32_t mode_w, mode_h; /* from GET_DISPLAY_INFO, else QEMU's default 1024x768 */
     struct gpu_fb fbs[VIRTIO_GPU_MAX_SCANOUTS]; /* the framebuffer API, one per scanout */
+    struct rf_mark step_mark;  /* the run's counters when the current step began (run_facts.h) */
 };
 
 const char *step_status_name(enum step_status s)
@@ -385,7 +386,7 @@ static void finish_step(struct run_ctx *c, struct step_result *sr, int rc, uint3
             .kind = sr->status != ST_TIMEOUT ? DIAG_BAD_RESPONSE
                     : !c->r->driver_up && !g->ctrl.state ? DIAG_REGISTER_WAIT /* init: no request */
                                                          : DIAG_TIMEOUT,
-            .queue = queue, .since = sr->t};
+            .queue = queue, .since = sr->t, .mark = &c->step_mark};
         if (g->ctrl.state) { /* the kernel knows where its driver put the queue */
             rq.driver = (struct diag_driver_view){true, g->ctrl.desc_phys, g->ctrl.avail_phys,
                                                   g->ctrl.used_phys, g->ctrl.num,
@@ -808,6 +809,7 @@ int run_scenario(const struct scenario *sc, const struct run_options *o, struct 
     init->name = "init";
     init->t = r->m.now;
     machine_trace(&r->m, TR_STEP, 0, 0, 0, "init");
+    rf_mark(&r->m, &c.step_mark);
     int rc = vgpu_init(&r->gpu, &gc);
     if (rc == VIRTIO_OK)
         snprintf(init->detail, sizeof(init->detail), "virtio-mmio version %u, gpu, queue 0 of %u",
@@ -825,6 +827,7 @@ int run_scenario(const struct scenario *sc, const struct run_options *o, struct 
             continue;
         }
         machine_trace(&r->m, TR_STEP, 0, i + 1, 0, sr->name);
+        rf_mark(&r->m, &c.step_mark);
         r->gpu.last_resp_type = 0;
         r->gpu.last_used_len = 0;
         r->gpu.last_fence_id = 0;
@@ -869,6 +872,7 @@ int run_scenario_external(const struct scenario *sc, const struct run_options *o
     sr->name = x->step_name;
     sr->t = r->m.now;
     machine_trace(&r->m, TR_STEP, 0, 0, 0, x->step_name);
+    rf_mark(&r->m, &r->request_mark); /* run() may move it to where its request began */
     uint32_t queue = VIRTIO_GPU_QUEUE_CONTROL;
     sr->status = x->run(x->ctx, r, sr, &queue);
     sr->t_end = r->m.now;
@@ -879,7 +883,8 @@ int run_scenario_external(const struct scenario *sc, const struct run_options *o
         struct diag_request rq = {.kind = sr->status != ST_TIMEOUT ? DIAG_BAD_RESPONSE
                                           : x->register_wait && *x->register_wait ? DIAG_REGISTER_WAIT
                                                                                   : DIAG_TIMEOUT,
-                                  .queue = queue, .since = sr->t, .driver = r->queue_view[queue]};
+                                  .queue = queue, .since = sr->t, .mark = &r->request_mark,
+                                  .driver = r->queue_view[queue]};
         diagnose(&r->m, &rq, &r->diag);
         bc_explain(&r->m, &r->diag);
         r->has_diag = r->diag.n_causes > 0;

@@ -39,6 +39,9 @@ struct run_result {
      * unused; queue_view says where that driver put each queue (known = false: not told). */
     bool external;
     struct diag_driver_view queue_view[RUN_MAX_QUEUES];
+    /* The run's counters when the request the external driver waited on began (run_facts.h):
+     * taken when the run starts; run() moves it with sr->t when its request began later. */
+    struct rf_mark request_mark;
     struct step_result steps[SCENARIO_MAX_STEPS + 1];
     uint32_t n_steps;
     const char *outcome;

@@ -10,6 +10,31 @@
 #include "machine.h"
 #include "ring_locate.h"
 
+/* What weak-memory mode made happen (trace `what`, and the diagnosis's `reordering`). */
+static const char weak_publish_note[] = "weak memory: the device sees the new avail.idx before "
+                                        "the stores it publishes (no write barrier)";
+static const char weak_reread_note[] = "weak memory: the device does its work before the "
+                                       "driver's interrupt re-enable is visible, and the "
+                                       "driver's used.idx re-read comes too early (no full "
+                                       "barrier)";
+static const char weak_check_note[] = "weak memory: the driver's suppression check saw the "
+                                      "device's state from before its avail.idx store (no full "
+                                      "barrier)";
+static const char weak_elem_note[] = "weak memory: the driver read the used element before the "
+                                     "device's write of it (no read barrier)";
+
+/* Record one reordering the model made happen: the trace event and the run's first (for the
+ * diagnosis, run_facts.h). */
+static struct trace_event *weak_event(struct machine *m, uint32_t qi, uint64_t addr,
+                                      uint64_t value, uint8_t size, const char *note)
+{
+    rf_weak(m, note);
+    struct trace_event *e = machine_trace(m, TR_DEVICE, addr, value, size, note);
+    if (e)
+        e->queue = (uint8_t)qi;
+    return e;
+}
+
 /* A dropped barrier repeated over 70000 requests must not drown the verdict: each pairing reports
  * its first few violations per queue, later ones only count. */
 #define BC_REPORT_MAX 4u
@@ -96,11 +121,7 @@ static void weak_publish(struct machine *m, uint32_t qi, struct bc_queue *q)
         return;
     for (uint32_t i = q->n_undo; i-- > 0;)
         mem_put(m, q->undo[i].gpa, q->undo[i].old, q->undo[i].size);
-    struct trace_event *e = machine_trace(m, TR_DEVICE, q->avail_idx, q->n_undo, 0,
-                                          "weak memory: the device sees the new avail.idx before "
-                                          "the stores it publishes (no write barrier)");
-    if (e)
-        e->queue = (uint8_t)qi;
+    weak_event(m, qi, q->avail_idx, q->n_undo, 0, weak_publish_note);
     gpu_device_process_queue(m, qi);
     for (uint32_t i = 0; i < q->n_undo; i++)
         mem_put(m, q->undo[i].gpa, q->undo[i].val, q->undo[i].size);
@@ -117,13 +138,7 @@ static void weak_reread(struct machine *m, uint32_t qi, struct bc_queue *q)
     if (!dq->pending || !dq->live || m->dev.broken || !q->enable.size)
         return;
     mem_put(m, q->enable.gpa, q->enable.old, q->enable.size);
-    struct trace_event *e = machine_trace(m, TR_DEVICE, q->enable.gpa, q->enable.old, 2,
-                                          "weak memory: the device does its work before the "
-                                          "driver's interrupt re-enable is visible, and the "
-                                          "driver's used.idx re-read comes too early (no full "
-                                          "barrier)");
-    if (e)
-        e->queue = (uint8_t)qi;
+    weak_event(m, qi, q->enable.gpa, q->enable.old, 2, weak_reread_note);
     dq->pending = false;
     gpu_device_process_queue(m, qi);
     mem_put(m, q->enable.gpa, q->enable.val, q->enable.size);
@@ -159,6 +174,7 @@ __attribute__((always_inline)) static inline void store(struct machine *m, uint3
         q->payload_unordered = false;
         q->n_undo = 0;
         q->idx_unfenced = true;
+        rf_publish(m, qi, (uint16_t)v);
         return;
     }
     if (f == sr_f_avail_used_event) {
@@ -215,12 +231,7 @@ uint64_t bc_ring_load(struct machine *m, uint64_t gpa, uint64_t v, uint8_t size)
         /* Weak memory: the load was satisfied while avail.idx sat in the store buffer. The
          * device, busy until then, still suppressed notifications; it went idle without seeing
          * the new idx. So the driver reads "suppressed" and skips the kick. */
-        struct trace_event *e = machine_trace(m, TR_DEVICE, gpa, v, 2,
-                                              "weak memory: the driver's suppression check saw "
-                                              "the device's state from before its avail.idx store "
-                                              "(no full barrier)");
-        if (e)
-            e->queue = (uint8_t)qi;
+        weak_event(m, qi, gpa, v, 2, weak_check_note);
         q->idx_unfenced = false; /* one adversarial outcome per publication */
         if (f == sr_f_used_flags)
             return v | VIRTQ_USED_F_NO_NOTIFY;
@@ -257,12 +268,8 @@ uint64_t bc_ring_load(struct machine *m, uint64_t gpa, uint64_t v, uint8_t size)
         if (q->used_idx_state == 1 && m->bc.weak) {
             /* Weak memory: the element loads passed the idx load; they see the slot as it was
              * before the device's last write. */
-            struct trace_event *e = !first ? NULL : machine_trace(m, TR_DEVICE, gpa, v, 4,
-                                                  "weak memory: the driver read the used element "
-                                                  "before the device's write of it (no read "
-                                                  "barrier)");
-            if (e)
-                e->queue = (uint8_t)qi;
+            if (first)
+                weak_event(m, qi, gpa, v, 4, weak_elem_note);
             return gpa == q->push_gpa ? q->push_old_id : gpa == q->push_gpa + 4 ? q->push_old_len : v;
         }
         return v;
@@ -399,12 +406,7 @@ void bc_explain(const struct machine *m, struct diagnosis *d)
             v = &m->violations[i];
     if (!v)
         return;
-    const char *weak = NULL;
-    for (size_t i = 0; i < m->trace.len && !weak; i++) {
-        const struct trace_event *e = &m->trace.ev[i];
-        if (e->kind == TR_DEVICE && e->what && !strncmp(e->what, "weak memory", 11))
-            weak = e->what;
-    }
+    const char *weak = m->facts.weak_note;
     struct diag_cause *c = &d->causes[0]; /* the first cause: the barrier is behind it */
     if (c->n_evidence < DIAG_MAX_EVIDENCE) {
         c->evidence[c->n_evidence].key = "barrier_violation";

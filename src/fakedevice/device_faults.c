@@ -62,6 +62,7 @@ void device_fault_trace(struct machine *m, enum df_kind k, uint32_t qi, uint32_t
         e->queue = (uint8_t)qi;
         e->aux = request;
     }
+    rf_fault(m, device_fault_names[k], qi, request, addr, value);
 }
 
 bool device_faults_on_pop(struct machine *m, uint32_t qi, uint16_t head)

@@ -174,6 +174,7 @@ void device_faults_on_config_read(struct machine *m, uint32_t off, uint32_t *val
                                                   device_fault_names[DF_GARBAGE_CONFIG]);
             if (e)
                 e->note = device_fault_note;
+            rf_fault(m, device_fault_names[DF_GARBAGE_CONFIG], 0, 0, off, v);
         }
         *value = v;
     }

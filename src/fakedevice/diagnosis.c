@@ -88,77 +88,80 @@ const char *diag_evidence_get(const struct diagnosis *d, const char *key)
     return NULL;
 }
 
-/* The ring address the driver loaded most often since `since` (its used.idx, when it polls). */
-static const struct trace_event *driver_poll(const struct machine *m, uint64_t since)
+/* a - b for a counter (they only grow) */
+static uint32_t since(uint32_t now, uint32_t then) { return now - then; }
+
+/* The 16-bit ring address the driver loaded most since the mark (its used.idx, when it polls). */
+static void driver_poll(const struct machine *m, const struct rf_mark *mk, struct diag_facts *f)
 {
-    const struct trace_event *best = NULL;
-    for (size_t i = trace_first_since(&m->trace, since); i < m->trace.len; i++) {
-        const struct trace_event *e = &m->trace.ev[i];
-        if (e->t >= since && e->kind == TR_RING_LOAD && e->size == 2 &&
-            (!best || e->count > best->count))
-            best = e;
+    const struct run_facts *rf = &m->facts;
+    for (uint32_t i = 0; i < RF_POLL_SLOTS; i++) {
+        uint32_t n = rf->poll_count[i];
+        for (uint32_t k = 0; k < RF_POLL_SLOTS; k++)
+            if (mk->poll_count[k] && mk->poll_addr[k] == rf->poll_addr[i])
+                n -= n >= mk->poll_count[k] ? mk->poll_count[k] : n;
+        if (n && (!f->poll.seen || n > f->poll.count)) {
+            f->poll.seen = true;
+            f->poll.addr = rf->poll_addr[i];
+            f->poll.value = rf->poll_value[i];
+            f->poll.count = n;
+        }
     }
-    return best;
 }
 
 static void gather(struct machine *m, struct diag_facts *f)
 {
+    static const struct rf_mark start; /* no mark: since the start of the run */
     const struct diag_request *rq = f->rq;
+    const struct rf_mark *mk = rq->mark && rq->mark->set ? rq->mark : &start;
+    const struct run_facts *rf = &m->facts;
     uint32_t queue = rq->queue;
     f->q = queue < MMIO_NUM_QUEUES ? &m->dev.q[queue] : NULL;
+    f->fq = queue < RF_QUEUES ? &rf->q[queue] : NULL;
     f->now = m->now;
-    for (size_t i = trace_first_since(&m->trace, rq->since); i < m->trace.len; i++) {
-        const struct trace_event *e = &m->trace.ev[i];
-        if (e->t < rq->since)
-            continue;
-        switch ((enum trace_kind)e->kind) {
-        case TR_MMIO_WRITE:
-            if (e->addr != VIRTIO_MMIO_QUEUE_NOTIFY)
-                break;
-            if (e->note == fault_note_dropped)
-                f->notify_writes_dropped++;
-            else if (e->value != queue) {
-                f->notify_writes_other++;
-                f->other_queue = (uint32_t)e->value;
-            } else if (e->note) {
-                f->notify_writes_ignored++;
-                f->ignored_note = e->note;
-            }
-            break;
-        case TR_NOTIFY:
-            if (e->value == queue) {
-                if (!f->notifies++)
-                    f->first_notify_at = e->t;
-                f->last_notify_at = e->t;
-            }
-            break;
-        case TR_POP:
-            f->pops += e->queue == queue;
-            break;
-        case TR_USED:
-            if (e->queue == queue) {
-                f->used++;
-                f->last_used_elem = e->addr;
-                f->last_used_len = (uint32_t)e->value;
-            }
-            break;
-        case TR_RING_STORE:
-            if (f->q && f->q->live && e->addr == f->q->avail + 2) {
-                f->avail_idx_stored = true;
-                f->avail_idx_store_at = e->t;
-            }
-            break;
-        case TR_DEVICE:
-            if (e->what == mmio_note_reset)
-                f->reset = e;
-            else if (e->note == device_fault_note && e->queue == queue && !f->fault)
-                f->fault = e;
-            break;
-        default:
-            break;
-        }
+    f->notify_writes_dropped = since(rf->notify_writes_lost, mk->notify_writes_lost);
+    /* (a count since the mark, and the last one's time: without a mark, `since` decides) */
+    f->resets = rf->resets && rf->last_reset_at >= rq->since ? since(rf->resets, mk->resets) : 0;
+    driver_poll(m, mk, f);
+    if (!f->fq)
+        return;
+    const struct rf_queue *q = f->fq;
+    const struct rf_counts *a = &q->c, *b = &mk->q[queue];
+    f->c = (struct rf_counts){
+        .notifies = since(a->notifies, b->notifies),
+        .notify_writes = since(a->notify_writes, b->notify_writes),
+        .notify_writes_ignored = since(a->notify_writes_ignored, b->notify_writes_ignored),
+        .publishes = since(a->publishes, b->publishes),
+        .pops = since(a->pops, b->pops),
+        .used = since(a->used, b->used),
+        .short_headers = since(a->short_headers, b->short_headers),
+        .truncated = since(a->truncated, b->truncated),
+        .faults = since(a->faults, b->faults),
+        .irq_suppressed = since(a->irq_suppressed, b->irq_suppressed),
+        .irq_hidden = since(a->irq_hidden, b->irq_hidden),
+        .errors = since(a->errors, b->errors)};
+    f->notifies = f->c.notifies;
+    f->last_notify_at = f->notifies ? q->last_notify_at : 0;
+    f->notify_writes_other = since(rf->notify_writes_all, mk->notify_writes_all) -
+                             f->c.notify_writes;
+    f->other_queue = q->last_notify_other;
+    f->notify_writes_ignored = f->c.notify_writes_ignored;
+    f->ignored_note = f->notify_writes_ignored ? q->ignored_note : NULL;
+    f->pops = f->c.pops;
+    f->used = f->c.used;
+    if (f->used) {
+        f->last_used_elem = q->last_used_elem;
+        f->last_used_len = q->last_used_len;
     }
-    f->poll = driver_poll(m, rq->since);
+    f->avail_idx_stored = f->c.publishes > 0;
+    f->avail_idx_store_at = f->avail_idx_stored ? q->last_publish_at : 0;
+    if (q->killed && q->killed_at >= rq->since && f->resets) {
+        f->reset = true;
+        f->reset_at = q->killed_at;
+        f->reset_by = q->killed_by;
+        f->reset_lost = q->killed_lost;
+    }
+    f->fault = f->c.faults > 0;
 }
 
 static void unexplained(struct machine *m, struct diag_facts *f, struct diagnosis *d)
@@ -177,9 +180,9 @@ static void unexplained(struct machine *m, struct diag_facts *f, struct diagnosi
         diag_ev(c, "used_idx_in_memory", "%u", used_idx);
         diag_ev(c, "device_used", "0x%llx", (unsigned long long)f->q->used);
     }
-    if (f->poll) {
-        diag_ev(c, "driver_polled", "0x%llx", (unsigned long long)f->poll->addr);
-        diag_ev(c, "driver_polls", "%u", f->poll->count);
+    if (f->poll.seen) {
+        diag_ev(c, "driver_polled", "0x%llx", (unsigned long long)f->poll.addr);
+        diag_ev(c, "driver_polls", "%u", f->poll.count);
     }
     diag_ev(c, "InterruptStatus", "0x%x", m->dev.isr);
     diag_ev(c, "Status", "0x%x", m->dev.status);
@@ -203,18 +206,15 @@ static void unexplained(struct machine *m, struct diag_facts *f, struct diagnosi
  * read, and whether what it read was what the device returned. */
 static void register_wait(struct machine *m, struct diag_facts *f, struct diagnosis *d)
 {
-    const struct trace_event *last = NULL;
-    uint32_t reads = 0;
-    for (size_t i = m->trace.len; i-- > 0;) {
-        const struct trace_event *e = &m->trace.ev[i];
-        if (e->t < f->rq->since)
-            break;
-        if (e->kind != TR_MMIO_READ)
-            continue;
-        if (!last)
-            last = e;
-        if (e->addr == last->addr)
-            reads++;
+    static const struct rf_mark start;
+    const struct rf_mark *mk = f->rq->mark && f->rq->mark->set ? f->rq->mark : &start;
+    const struct run_facts *rf = &m->facts;
+    const struct rf_reg *last = NULL;
+    uint32_t slot = 0, reads = 0;
+    if (rf->last_read_slot >= 0 && rf->reg[rf->last_read_slot].read_t >= f->rq->since) {
+        slot = (uint32_t)rf->last_read_slot;
+        last = &rf->reg[slot];
+        reads = since(last->reads, mk->reads[slot]);
     }
     struct diag_cause *c = diag_add(d, f, "register-wait", "2.1.2",
                                     "Device Requirements: Device Status Field");
@@ -223,23 +223,26 @@ static void register_wait(struct machine *m, struct diag_facts *f, struct diagno
                     "since t=%llu ns. The evidence is below.", (unsigned long long)f->rq->since);
         return;
     }
-    bool status = last->addr == VIRTIO_MMIO_STATUS;
-    diag_ev(c, "register", "%s", last->what ? last->what : "?");
-    diag_ev(c, "value_read", "0x%llx", (unsigned long long)last->value);
+    uint32_t off = slot < VIRTIO_MMIO_CONFIG / 4 ? slot * 4
+                                                 : VIRTIO_MMIO_CONFIG + (slot - VIRTIO_MMIO_CONFIG / 4) * 4;
+    const char *what = mmio_reg_name(off);
+    bool status = off == VIRTIO_MMIO_STATUS;
+    diag_ev(c, "register", "%s", what ? what : "?");
+    diag_ev(c, "value_read", "0x%llx", (unsigned long long)last->read_value);
     diag_ev(c, "reads", "%u", reads);
     diag_ev(c, "device_value", "0x%x", status ? m->dev.status : 0);
-    if (last->note)
-        diag_ev(c, "note", "%s", last->note);
+    if (last->read_note)
+        diag_ev(c, "note", "%s", last->read_note);
     diag_say(c, "The driver gave up waiting for %s: %u read(s) since t=%llu ns all returned "
-                "0x%llx. %s", last->what ? last->what : "a register", reads,
-             (unsigned long long)f->rq->since, (unsigned long long)last->value,
+                "0x%llx. %s", what ? what : "a register", reads,
+             (unsigned long long)f->rq->since, (unsigned long long)last->read_value,
              status ? "It was waiting for the reset it had written (Status = 0) to read back as "
                       "0; a device initialises Status to 0 on reset (§2.1.2), and this one holds "
                       "0x0."
                     : "");
-    if (last->note)
+    if (last->read_note)
         diag_more(c, " The value the driver saw is not what the device returned (%s): the "
-                     "driver misreads the register.", last->note);
+                     "driver misreads the register.", last->read_note);
 }
 
 void diagnose(struct machine *m, const struct diag_request *rq, struct diagnosis *out)

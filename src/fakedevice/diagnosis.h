@@ -1,5 +1,6 @@
-/* diagnosis.h — why did a request get no answer (or a broken one)? Read from the trace and the
- * device state, the way an expert reads a QEMU trace.
+/* diagnosis.h — why did a request get no answer (or a broken one)? Read from the run's facts
+ * (run_facts.h, kept outside the bounded trace) and the device state, the way an expert reads a
+ * QEMU trace.
  *
  * Called when the driver timed out waiting on queue `queue` for a request it made at `since`
  * (or got an answer it could not use). The engine walks the evidence — every MMIO access,
@@ -76,10 +77,15 @@ struct diag_driver_view {
     bool waits_for_interrupt;    /* it sleeps until an interrupt, instead of polling used.idx */
 };
 
+struct rf_mark;
+
 struct diag_request {
     enum diag_kind kind;
     uint32_t queue;
     uint64_t since;              /* virtual time the request was made */
+    /* The run's counters when it was made (run_facts.h rf_mark), or NULL: since the start of
+     * the run. Counts in the diagnosis are since this mark. */
+    const struct rf_mark *mark;
     struct diag_driver_view driver;
 };
 

@@ -6,14 +6,18 @@
 
 #include "diagnosis.h"
 #include "machine.h"
+#include "run_facts.h"
 
-/* What the trace says about the request, gathered once. Counts are since rq->since. */
+/* What the model knows about the request, gathered once from the run's facts (run_facts.h),
+ * never from the bounded trace. Counts are since the request (the mark). */
 struct diag_facts {
     const struct diag_request *rq;
     uint64_t now;
     const struct dev_queue *q;     /* NULL when the queue index is not the device's */
+    const struct rf_queue *fq;     /* the run's facts of that queue (NULL likewise) */
+    struct rf_counts c;            /* the queue's counters since the request */
     uint32_t notifies;             /* QueueNotify accepted for the queue */
-    uint64_t first_notify_at, last_notify_at;
+    uint64_t last_notify_at;       /* the last one (0: none since the request) */
     uint32_t notify_writes_dropped;   /* by a replayed bug */
     uint32_t notify_writes_other;     /* written with another queue index */
     uint32_t other_queue;
@@ -22,11 +26,19 @@ struct diag_facts {
     uint32_t pops, used;
     uint64_t last_used_elem;
     uint32_t last_used_len;
-    const struct trace_event *poll;   /* the ring address the driver loaded most (used.idx) */
+    struct {                          /* the ring address the driver loaded most (used.idx) */
+        bool seen;
+        uint64_t addr, value;
+        uint32_t count;
+    } poll;
     uint64_t avail_idx_store_at;      /* last driver store to avail.idx (device's address) */
     bool avail_idx_stored;
-    const struct trace_event *reset;  /* the last device reset since the request */
-    const struct trace_event *fault;  /* the first injected device fault on the queue */
+    uint32_t resets;                  /* device resets since the request */
+    bool reset;                       /* the queue was lost to a reset since the request… */
+    uint64_t reset_at;                /* …then */
+    const char *reset_by;
+    uint64_t reset_lost;
+    bool fault;                       /* an injected device fault on the queue since */
     bool setup_explains;              /* a setup cause explains why the queue is dead */
     bool layout_explains;             /* a layout cause explains what the device read */
 };

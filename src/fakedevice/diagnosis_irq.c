@@ -17,21 +17,15 @@ static bool waits_for_interrupt(const struct machine *m, const struct diag_facts
 /* D12: avail.flags NO_INTERRUPT set while the driver waits for an interrupt. */
 static void suppressed(struct machine *m, struct diag_facts *f, struct diagnosis *d)
 {
-    const struct trace_event *e = NULL;
-    uint32_t n = 0;
-    for (size_t i = 0; i < m->trace.len; i++) {
-        const struct trace_event *t = &m->trace.ev[i];
-        if (t->t >= f->rq->since && t->queue == f->rq->queue &&
-            (t->what == mmio_note_irq_suppressed || t->what == mmio_note_irq_suppressed_event)) {
-            e = e ? e : t;
-            n++;
-        }
-    }
-    if (!e || !f->used || !waits_for_interrupt(m, f))
+    uint32_t n = f->c.irq_suppressed;
+    if (!n || !f->used || !waits_for_interrupt(m, f))
         return;
+    /* the first suppressed interrupt since the request */
+    const struct rf_queue *fq = f->fq;
+    const struct rf_suppressed *e = rf_first_since(fq->suppressed, n, fq->c.irq_suppressed);
     struct diag_cause *c = diag_add(d, f, "interrupt-suppressed", "2.6.7",
                                     "Used Buffer Notification Suppression");
-    bool by_event = e->what == mmio_note_irq_suppressed_event;
+    bool by_event = e->by_event;
     if (by_event) {
         diag_ev(c, "used_event", "%llu", (unsigned long long)e->value);
         diag_ev(c, "used_event_at", "0x%llx", (unsigned long long)e->addr);
@@ -68,31 +62,22 @@ static void not_acknowledged(struct machine *m, struct diag_facts *f, struct dia
 {
     if (!waits_for_interrupt(m, f) || !f->used)
         return;
-    const struct trace_event *hidden = NULL, *ack = NULL, *edge = NULL;
-    uint32_t acks_lost = 0;
-    for (size_t i = 0; i < m->trace.len; i++) {
-        const struct trace_event *t = &m->trace.ev[i];
-        if (t->kind == TR_IRQ && t->aux)
-            edge = t;
-        if (t->kind == TR_MMIO_WRITE && t->addr == VIRTIO_MMIO_INTERRUPT_ACK) {
-            if (t->note)
-                acks_lost++;
-            else
-                ack = t;
-        }
-        if (t->t >= f->rq->since && t->kind == TR_IRQ && !t->aux && t->queue == f->rq->queue &&
-            !hidden)
-            hidden = t;
-    }
-    if (!hidden || m->dev.isr == 0)
+    const struct run_facts *rf = &m->facts;
+    const struct rf_queue *fq = f->fq;
+    if (!f->c.irq_hidden || m->dev.isr == 0)
         return;
+    /* the first interrupt since the request that found the line high */
+    uint64_t hidden_at = f->c.irq_hidden == fq->c.irq_hidden ? fq->first_hidden_at
+                                                             : fq->last_hidden_at;
+    uint32_t acks_lost = rf->acks_lost;
     struct diag_cause *c = diag_add(d, f, "interrupt-not-acknowledged", "4.2.3.4",
                                     "Notifications From The Device");
     diag_ev(c, "InterruptStatus", "0x%x", m->dev.isr);
-    diag_ev(c, "interrupt_raised_at_ns", "%llu", (unsigned long long)hidden->t);
-    diag_ev(c, "line_rose_last_at_ns", "%llu", edge ? (unsigned long long)edge->t : 0ull);
-    if (ack)
-        diag_ev(c, "last_ack_at_ns", "%llu", (unsigned long long)ack->t);
+    diag_ev(c, "interrupt_raised_at_ns", "%llu", (unsigned long long)hidden_at);
+    diag_ev(c, "line_rose_last_at_ns", "%llu",
+            rf->irq_edge_seen ? (unsigned long long)rf->last_irq_edge_at : 0ull);
+    if (rf->ack_seen)
+        diag_ev(c, "last_ack_at_ns", "%llu", (unsigned long long)rf->last_ack_at);
     else
         diag_ev(c, "last_ack_at_ns", "never");
     diag_ev(c, "ack_writes_lost", "%u", acks_lost);
@@ -102,7 +87,7 @@ static void not_acknowledged(struct machine *m, struct diag_facts *f, struct dia
                 "interrupt line is level-triggered: it stays high while InterruptStatus is "
                 "non-zero, so it never rose again and the driver, waiting for it, slept through "
                 "the answer. After handling an interrupt, write the handled bits to InterruptACK "
-                "(§4.2.3.4.1).", (unsigned long long)hidden->t, m->dev.isr,
+                "(§4.2.3.4.1).", (unsigned long long)hidden_at, m->dev.isr,
              acks_lost ? " (the InterruptACK writes were lost)" : "");
 }
 

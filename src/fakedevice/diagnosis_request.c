@@ -37,7 +37,7 @@ static void no_notify(struct machine *m, struct diag_facts *f, struct diagnosis 
 static void avail_idx(struct machine *m, struct diag_facts *f, struct diagnosis *d)
 {
     if (f->rq->kind != DIAG_TIMEOUT || !f->q || !f->q->live || f->notifies == 0 || f->pops ||
-        m->dev.broken || f->reset || f->layout_explains)
+        m->dev.broken || f->resets || f->layout_explains)
         return;
     uint16_t avail_idx = 0;
     gm_read16(&m->mem, f->q->avail + 2, &avail_idx);
@@ -72,13 +72,9 @@ static void device_broken(struct machine *m, struct diag_facts *f, struct diagno
     const struct mmio_device *dev = &m->dev;
     if (!dev->broken)
         return;
-    const struct violation *v = NULL;
-    for (uint32_t i = 0; dev->broken_rule && i < m->n_violations; i++)
-        if (!strcmp(m->violations[i].rule->id, dev->broken_rule))
-            v = &m->violations[i];
-    struct diag_cause *c = diag_add(d, f, "device-broken", v ? v->rule->section : "2.1.2",
-                                    v ? v->rule->title
-                                      : "Device Requirements: Device Status Field");
+    const struct rule *v = dev->broken_rule ? rules_find(m->rules, dev->broken_rule) : NULL;
+    struct diag_cause *c = diag_add(d, f, "device-broken", v ? v->section : "2.1.2",
+                                    v ? v->title : "Device Requirements: Device Status Field");
     if (dev->broken_rule)
         diag_ev(c, "broken_by", "%s", dev->broken_rule);
     else
@@ -101,7 +97,7 @@ static void device_broken(struct machine *m, struct diag_facts *f, struct diagno
                     "after virtio_error(); only a device reset revives it. %s Fix the ring error "
                     "first; a driver should check DEVICE_NEEDS_RESET in Status when a request "
                     "times out (§2.1.1) and reset the device.", (unsigned long long)dev->broken_at,
-                 dev->broken_rule, v->message, signal);
+                 dev->broken_rule, m->facts.broken_why, signal);
     else
         diag_say(c, "The device stopped processing requests at t=%llu ns: %s (%s). From then on "
                     "it ignored every notification. %s The driver did nothing wrong here; its "
@@ -116,60 +112,54 @@ static void device_broken(struct machine *m, struct diag_facts *f, struct diagno
 static void reset_while_queued(struct machine *m, struct diag_facts *f, struct diagnosis *d)
 {
     (void)m;
-    const struct trace_event *r = f->reset;
-    if (!r || !(r->aux & (1u << f->rq->queue)))
+    if (!f->reset)
         return;
+    const char *by = f->reset_by ? f->reset_by : "unknown";
     struct diag_cause *c = diag_add(d, f, "reset-while-queued", "3.3", "Device Cleanup");
-    diag_ev(c, "reset_at_ns", "%llu", (unsigned long long)r->t);
-    diag_ev(c, "reset_by", "%s", r->note ? r->note : "unknown");
-    diag_ev(c, "requests_lost", "%llu", (unsigned long long)r->value);
+    diag_ev(c, "reset_at_ns", "%llu", (unsigned long long)f->reset_at);
+    diag_ev(c, "reset_by", "%s", by);
+    diag_ev(c, "requests_lost", "%llu", (unsigned long long)f->reset_lost);
     diag_ev(c, "queue_live_now", "%s", f->q && f->q->live ? "yes" : "no");
     diag_say(c, "The device was reset at t=%llu ns by %s while %llu request(s) were queued or in "
                 "progress. A reset makes every queue not live and drops what it held without a "
                 "used element, so this request will never be answered%s. Do not reset a device "
                 "with requests in flight, or treat them as lost: after a reset, reclaim their "
                 "buffers, set the device up again (§3.1.1) and resubmit (§3.3).",
-             (unsigned long long)r->t, r->note ? r->note : "unknown",
-             (unsigned long long)r->value,
+             (unsigned long long)f->reset_at, by, (unsigned long long)f->reset_lost,
              f->q && !f->q->live ? "; the queue is not even set up any more" : "");
 }
 
 /* D10: a request shorter than the gpu's 24-byte header: QEMU parks it and never answers. */
 static void command_too_short(struct machine *m, struct diag_facts *f, struct diagnosis *d)
 {
-    const struct trace_event *e = NULL;
-    uint32_t n = 0;
-    for (size_t i = 0; i < m->trace.len; i++)
-        if (m->trace.ev[i].t >= f->rq->since && m->trace.ev[i].what == gpu_note_short_header &&
-            m->trace.ev[i].queue == f->rq->queue) {
-            e = e ? e : &m->trace.ev[i];
-            n++;
-        }
-    if (!e)
+    uint32_t n = f->c.short_headers;
+    if (!n)
         return;
+    const struct rf_short *sh = rf_first_since(f->fq->short_header, n,
+                                               f->fq->c.short_headers);
     struct diag_cause *c = diag_add(d, f, "command-too-short", "5.7.6.7",
                                     "Device Operation: Request header");
-    uint64_t da = f->q ? f->q->desc + 16ull * e->addr : 0;
+    uint64_t da = f->q ? f->q->desc + 16ull * sh->head : 0;
     uint64_t addr = 0;
     uint32_t len = 0;
     if (f->q) {
         gm_read64(&m->mem, da, &addr);
         gm_read32(&m->mem, da + 8, &len);
     }
-    diag_ev(c, "head", "%llu", (unsigned long long)e->addr);
-    diag_ev(c, "readable_bytes", "%llu", (unsigned long long)e->value);
+    diag_ev(c, "head", "%llu", (unsigned long long)sh->head);
+    diag_ev(c, "readable_bytes", "%llu", (unsigned long long)sh->readable);
     diag_ev(c, "header_bytes", "%zu", sizeof(struct virtio_gpu_ctrl_hdr));
     diag_ev(c, "desc_addr", "0x%llx", (unsigned long long)addr);
     diag_ev(c, "desc_len", "%u", len);
-    diag_ev(c, "at_ns", "%llu", (unsigned long long)e->t);
+    diag_ev(c, "at_ns", "%llu", (unsigned long long)sh->t);
     diag_ev(c, "requests_parked", "%u", n);
     diag_say(c, "The device took the request (head %llu) but its device-readable part is only "
                 "%llu byte(s) (descriptor at 0x%llx, len %u), shorter than the %zu-byte "
                 "virtio_gpu_ctrl_hdr every command starts with. QEMU cannot even read the command "
                 "type: it parks the request and never answers it (after a queue's worth of them "
                 "it breaks the device). Send the whole command struct, header first, in the "
-                "readable buffers (§5.7.6.7).", (unsigned long long)e->addr,
-             (unsigned long long)e->value, (unsigned long long)addr, len,
+                "readable buffers (§5.7.6.7).", (unsigned long long)sh->head,
+             (unsigned long long)sh->readable, (unsigned long long)addr, len,
              sizeof(struct virtio_gpu_ctrl_hdr));
 }
 
@@ -177,31 +167,24 @@ static void command_too_short(struct machine *m, struct diag_facts *f, struct di
  * reported as the state they leave: reset-while-queued, device-broken). */
 static void device_fault(struct machine *m, struct diag_facts *f, struct diagnosis *d)
 {
-    const struct trace_event *e = NULL;
-    enum df_kind k = DF_KIND_COUNT;
-    for (size_t i = 0; i < m->trace.len && !e; i++) {
-        const struct trace_event *t = &m->trace.ev[i];
-        if (t->t < f->rq->since || t->note != device_fault_note || t->queue != f->rq->queue)
-            continue;
-        for (int j = 0; j < DF_KIND_COUNT; j++)
-            if (!strcmp(t->what, device_fault_names[j]))
-                k = (enum df_kind)j;
-        if (k != DF_RESET && k != DF_SET_NEEDS_RESET)
-            e = t;
-    }
-    if (!e)
+    if (!f->fault)
         return;
+    const struct rf_fault *fl = rf_first_since(f->fq->fault, f->c.faults, f->fq->c.faults);
+    enum df_kind k = DF_KIND_COUNT;
+    for (int j = 0; j < DF_KIND_COUNT; j++)
+        if (!strcmp(fl->name, device_fault_names[j]))
+            k = (enum df_kind)j;
     if (k == DF_DROP_INTERRUPT && !f->rq->driver.waits_for_interrupt && f->rq->kind == DIAG_TIMEOUT &&
         f->used)
         return; /* a polling driver does not need the interrupt */
     struct diag_cause *c = diag_add(d, f, "device-fault", "2.6.8",
                                     "The Virtqueue Used Ring");
     diag_ev(c, "fault", "%s", device_fault_names[k]);
-    diag_ev(c, "request", "%u", e->aux);
-    diag_ev(c, "head", "%llu", (unsigned long long)e->addr);
-    diag_ev(c, "at_ns", "%llu", (unsigned long long)e->t);
+    diag_ev(c, "request", "%u", fl->request);
+    diag_ev(c, "head", "%llu", (unsigned long long)fl->addr);
+    diag_ev(c, "at_ns", "%llu", (unsigned long long)fl->t);
     if (k == DF_RESPOND_LATE)
-        diag_ev(c, "answer_due_ns", "%llu", (unsigned long long)e->value);
+        diag_ev(c, "answer_due_ns", "%llu", (unsigned long long)fl->value);
     if (f->q) {
         uint16_t used_idx = 0;
         gm_read16(&m->mem, f->q->used + 2, &used_idx);
@@ -209,13 +192,13 @@ static void device_fault(struct machine *m, struct diag_facts *f, struct diagnos
         diag_ev(c, "device_used_idx", "%u", f->q->used_idx);
     }
     diag_say(c, "The driver did its part: the device took request %u (head %llu) at t=%llu ns, "
-                "but %s — an injected device fault (scenario device_faults: %s). ", e->aux,
-             (unsigned long long)e->addr, (unsigned long long)e->t, device_fault_effect(k),
+                "but %s — an injected device fault (scenario device_faults: %s). ", fl->request,
+             (unsigned long long)fl->addr, (unsigned long long)fl->t, device_fault_effect(k),
              device_fault_names[k]);
     switch (k) {
     case DF_RESPOND_LATE:
         diag_more(c, "The answer was due at t=%llu ns, after the driver's deadline. ",
-                  (unsigned long long)e->value);
+                  (unsigned long long)fl->value);
         break;
     case DF_USED_IDX_WITHOUT_ELEMENT:
         diag_more(c, "The driver read a used element that was never written (a stale id and "
@@ -235,29 +218,26 @@ static void device_fault(struct machine *m, struct diag_facts *f, struct diagnos
 /* D16: the response (device-writable) buffer is missing or shorter than the answer. */
 static void response_too_short(struct machine *m, struct diag_facts *f, struct diagnosis *d)
 {
-    const struct trace_event *e = NULL;
-    for (size_t i = 0; i < m->trace.len && !e; i++)
-        if (m->trace.ev[i].t >= f->rq->since && m->trace.ev[i].what == gpu_note_resp_truncated &&
-            m->trace.ev[i].queue == f->rq->queue)
-            e = &m->trace.ev[i];
-    if (!e)
+    (void)m;
+    if (!f->c.truncated)
         return;
+    const struct rf_trunc *tr = rf_first_since(f->fq->trunc, f->c.truncated, f->fq->c.truncated);
     struct diag_cause *c = diag_add(d, f, "response-buffer-too-short", "5.7.6.7",
                                     "Device Operation: Request header");
-    diag_ev(c, "head", "%llu", (unsigned long long)e->addr);
-    diag_ev(c, "response_bytes", "%llu", (unsigned long long)e->value);
-    diag_ev(c, "bytes_written", "%u", e->aux);
+    diag_ev(c, "head", "%llu", (unsigned long long)tr->head);
+    diag_ev(c, "response_bytes", "%llu", (unsigned long long)tr->resp_len);
+    diag_ev(c, "bytes_written", "%u", tr->written);
     diag_ev(c, "used_len", "%u", f->last_used_len);
-    diag_ev(c, "at_ns", "%llu", (unsigned long long)e->t);
+    diag_ev(c, "at_ns", "%llu", (unsigned long long)tr->t);
     diag_say(c, "The device answered request (head %llu), but the answer is %llu bytes and the "
                 "request had %s: the device wrote %u byte(s), returned used.len = %u, and QEMU "
                 "logs \"response size incorrect\". The driver cannot read a response type from "
                 "that. Give every command a device-writable buffer after the readable ones, at "
                 "least as large as its response (24 bytes for the header, 408 for "
-                "GET_DISPLAY_INFO; §2.6.4.2, §5.7.6.7).", (unsigned long long)e->addr,
-             (unsigned long long)e->value,
-             e->aux == 0 ? "no device-writable buffer at all" : "a shorter writable buffer",
-             e->aux, f->last_used_len);
+                "GET_DISPLAY_INFO; §2.6.4.2, §5.7.6.7).", (unsigned long long)tr->head,
+             (unsigned long long)tr->resp_len,
+             tr->written == 0 ? "no device-writable buffer at all" : "a shorter writable buffer",
+             tr->written, f->last_used_len);
 }
 
 void diag_request_causes(struct machine *m, struct diag_facts *f, struct diagnosis *d)

@@ -8,20 +8,6 @@
 #include "../driver/virtio_spec.h"
 #include "diagnosis_internal.h"
 
-static bool is_queue_reg(uint32_t off)
-{
-    switch (off) {
-    case VIRTIO_MMIO_QUEUE_NUM: case VIRTIO_MMIO_QUEUE_ALIGN: case VIRTIO_MMIO_QUEUE_PFN:
-    case VIRTIO_MMIO_QUEUE_READY: case VIRTIO_MMIO_QUEUE_DESC_LOW:
-    case VIRTIO_MMIO_QUEUE_DESC_HIGH: case VIRTIO_MMIO_QUEUE_DRIVER_LOW:
-    case VIRTIO_MMIO_QUEUE_DRIVER_HIGH: case VIRTIO_MMIO_QUEUE_DEVICE_LOW:
-    case VIRTIO_MMIO_QUEUE_DEVICE_HIGH:
-        return true;
-    default:
-        return false;
-    }
-}
-
 static void append(char *buf, size_t len, const char *what)
 {
     if (strstr(buf, what))
@@ -30,14 +16,22 @@ static void append(char *buf, size_t len, const char *what)
     snprintf(buf + l, len - l, "%s%s", l ? ", " : "", what);
 }
 
-/* The last write to register `off` in the whole trace (dropped or ignored ones included). */
-static const struct trace_event *last_write(const struct machine *m, uint32_t off)
+/* The last write to register `off` in the run (lost or ignored ones included), or NULL. */
+static const struct rf_reg *last_write(const struct machine *m, uint32_t off)
 {
-    const struct trace_event *w = NULL;
-    for (size_t i = 0; i < m->trace.len; i++)
-        if (m->trace.ev[i].kind == TR_MMIO_WRITE && m->trace.ev[i].addr == off)
-            w = &m->trace.ev[i];
-    return w;
+    uint32_t s = rf_slot(off);
+    return s < RF_REGS && m->facts.reg[s].written ? &m->facts.reg[s] : NULL;
+}
+
+/* The names of a list of register slots, comma-separated. */
+static void slot_names(char *buf, size_t len, const uint8_t *slots, uint32_t n)
+{
+    buf[0] = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        const char *name = mmio_reg_name(slots[i] * 4u);
+        if (name)
+            append(buf, len, name);
+    }
 }
 
 /* D6: QueueSel wrote an index with no queue behind it; the setup that followed went nowhere (or,
@@ -46,41 +40,24 @@ static bool queue_sel(struct machine *m, struct diag_facts *f, struct diagnosis 
 {
     if (!f->q || f->q->live)
         return false;
-    const struct trace_event *bad = NULL;
-    uint32_t sel = 0, kept = 0;
-    char regs[160] = "";
-    for (size_t i = 0; i < m->trace.len; i++) {
-        const struct trace_event *e = &m->trace.ev[i];
-        if (e->kind != TR_MMIO_WRITE || e->note == fault_note_dropped)
-            continue;
-        if (e->addr == VIRTIO_MMIO_QUEUE_SEL) {
-            if (e->value >= MMIO_NUM_QUEUES) {
-                bad = e;
-                kept = sel;
-                regs[0] = 0;
-            } else {
-                sel = (uint32_t)e->value;
-                if (bad && sel == f->rq->queue)
-                    bad = NULL; /* selected properly afterwards */
-            }
-        } else if (bad && is_queue_reg((uint32_t)e->addr) && e->what) {
-            append(regs, sizeof(regs), e->what);
-        }
-    }
-    if (!bad)
+    const struct run_facts *rf = &m->facts;
+    if (!rf->bad_sel.seen || (f->rq->queue < RF_QUEUES && rf->bad_sel.reselected[f->rq->queue]))
         return false;
-    bool ignored = bad->value >= MMIO_QUEUE_NUM_MAX;
+    uint32_t kept = rf->bad_sel.kept;
+    char regs[160];
+    slot_names(regs, sizeof(regs), rf->bad_sel.after, rf->bad_sel.n_after);
+    bool ignored = rf->bad_sel.value >= MMIO_QUEUE_NUM_MAX;
     struct diag_cause *c = diag_add(d, f, "queue-sel-out-of-range", "4.2.2",
                                     "MMIO Device Register Layout");
-    diag_ev(c, "QueueSel", "%llu", (unsigned long long)bad->value);
-    diag_ev(c, "QueueSel_at_ns", "%llu", (unsigned long long)bad->t);
+    diag_ev(c, "QueueSel", "%llu", (unsigned long long)rf->bad_sel.value);
+    diag_ev(c, "QueueSel_at_ns", "%llu", (unsigned long long)rf->bad_sel.t);
     diag_ev(c, "queues_on_device", "%u", MMIO_NUM_QUEUES);
     if (ignored)
         diag_ev(c, "selection_kept", "%u", kept);
     diag_ev(c, "setup_written_after", "%s", regs[0] ? regs : "none");
     diag_say(c, "The driver selected queue %llu (QueueSel at t=%llu ns), but this device has "
-                "queues 0..%u only. ", (unsigned long long)bad->value,
-             (unsigned long long)bad->t, MMIO_NUM_QUEUES - 1);
+                "queues 0..%u only. ", (unsigned long long)rf->bad_sel.value,
+             (unsigned long long)rf->bad_sel.t, MMIO_NUM_QUEUES - 1);
     if (ignored)
         diag_more(c, "A value of 1024 or more is ignored altogether (QEMU keeps the previous "
                      "selection, queue %u), so the setup that followed (%s) was applied to "
@@ -102,30 +79,26 @@ static bool guest_page_size(struct machine *m, struct diag_facts *f, struct diag
     const struct mmio_device *dev = &m->dev;
     if (dev->version != 1 || dev->guest_page_size_written || !f->q)
         return false;
-    const struct trace_event *pfn = NULL;
-    for (size_t i = 0; i < m->trace.len; i++) {
-        const struct trace_event *e = &m->trace.ev[i];
-        if (e->kind == TR_MMIO_WRITE && e->addr == VIRTIO_MMIO_QUEUE_PFN && !e->note && e->value)
-            pfn = e;
-    }
-    if (!pfn)
+    const struct rf_reg *pfn_reg = &m->facts.reg[rf_slot(VIRTIO_MMIO_QUEUE_PFN)];
+    if (!pfn_reg->accepted_nonzero)
         return false;
-    const struct trace_event *gps = last_write(m, VIRTIO_MMIO_GUEST_PAGE_SIZE);
+    uint64_t pfn = pfn_reg->accepted_value;
+    const struct rf_reg *gps = last_write(m, VIRTIO_MMIO_GUEST_PAGE_SIZE);
     struct diag_cause *c = diag_add(d, f, "guest-page-size-missing", "4.2.4", "Legacy interface");
     diag_ev(c, "GuestPageSize_written", "no");
     if (gps && gps->note)
         diag_ev(c, "ignored_register", "GuestPageSize (%s)", gps->note);
-    diag_ev(c, "QueuePFN", "0x%llx", (unsigned long long)pfn->value);
-    diag_ev(c, "device_desc", "0x%llx", (unsigned long long)pfn->value);
+    diag_ev(c, "QueuePFN", "0x%llx", (unsigned long long)pfn);
+    diag_ev(c, "device_desc", "0x%llx", (unsigned long long)pfn);
     diag_ev(c, "driver_desc", "0x%llx", (unsigned long long)(f->rq->driver.known
                                                               ? f->rq->driver.desc
-                                                              : pfn->value * 4096));
+                                                              : pfn * 4096));
     diag_say(c, "The device never got GuestPageSize, so its page shift is 0 and it took "
                 "QueuePFN = 0x%llx as a byte address: it looks for the descriptor table at "
                 "0x%llx instead of 0x%llx. %s A legacy driver writes GuestPageSize (the page size "
                 "QueuePFN counts in, 4096) before any QueuePFN (§4.2.4).",
-             (unsigned long long)pfn->value, (unsigned long long)pfn->value,
-             (unsigned long long)(f->rq->driver.known ? f->rq->driver.desc : pfn->value * 4096),
+             (unsigned long long)pfn, (unsigned long long)pfn,
+             (unsigned long long)(f->rq->driver.known ? f->rq->driver.desc : pfn * 4096),
              dev->broken ? "That address is not guest RAM, so the device could not map the ring "
                            "and broke (below)."
                          : "The device reads and writes rings where the driver never looks.");
@@ -144,22 +117,6 @@ static bool broken_by_rings(const struct machine *m, uint32_t queue, const struc
     return false;
 }
 
-/* The last "queue live" of the queue and a reset after it (the queue was set up, then lost). */
-static const struct trace_event *reset_after_live(const struct machine *m, uint32_t queue)
-{
-    const struct trace_event *reset = NULL;
-    for (size_t i = 0; i < m->trace.len; i++) {
-        const struct trace_event *e = &m->trace.ev[i];
-        if (e->kind != TR_DEVICE)
-            continue;
-        if (e->what && !strcmp(e->what, "queue live") && e->queue == queue)
-            reset = NULL;
-        else if (e->what == mmio_note_reset && (e->aux & (1u << queue)))
-            reset = e;
-    }
-    return reset;
-}
-
 /* D1 / D2: the queue was never made live. */
 static void queue_not_ready(struct machine *m, struct diag_facts *f, struct diagnosis *d)
 {
@@ -168,18 +125,14 @@ static void queue_not_ready(struct machine *m, struct diag_facts *f, struct diag
     uint32_t queue = f->rq->queue;
     if (!f->q || f->q->live || f->setup_explains || broken_by_rings(m, queue, &v))
         return;
-    const struct trace_event *reset = reset_after_live(m, queue);
-    if (reset && reset->t >= f->rq->since)
+    const struct rf_queue *fq = f->fq;
+    bool reset = fq && fq->killed;
+    if (reset && f->reset)
         return; /* lost while the request was queued: reset-while-queued says so */
     f->setup_explains = true;
     /* Writes the device ignored because the register belongs to the other version. */
-    char other[160] = "";
-    for (size_t i = 0; i < m->trace.len; i++) {
-        const struct trace_event *e = &m->trace.ev[i];
-        if (e->kind == TR_MMIO_WRITE && e->what &&
-            mmio_reg_other_version((uint32_t)e->addr, dev->version))
-            append(other, sizeof(other), e->what);
-    }
+    char other[160];
+    slot_names(other, sizeof(other), m->facts.other_version, m->facts.n_other_version);
     bool v1 = dev->version == 1;
     struct diag_cause *c = diag_add(d, f, "queue-not-ready", v1 ? "4.2.4" : "4.2.3.2",
                                     v1 ? "Legacy interface" : "Virtqueue Configuration");
@@ -192,38 +145,29 @@ static void queue_not_ready(struct machine *m, struct diag_facts *f, struct diag
                  other);
         return;
     }
-    const struct trace_event *key = last_write(m, v1 ? VIRTIO_MMIO_QUEUE_PFN : VIRTIO_MMIO_QUEUE_READY);
+    uint32_t key_off = v1 ? VIRTIO_MMIO_QUEUE_PFN : VIRTIO_MMIO_QUEUE_READY;
+    const struct rf_reg *key = last_write(m, key_off);
     if (key && key->note)
-        diag_ev(c, "ignored_register", "%s (%s)", key->what, key->note);
+        diag_ev(c, "ignored_register", "%s (%s)", mmio_reg_name(key_off), key->note);
     if (reset) {
-        diag_ev(c, "reset_at_ns", "%llu", (unsigned long long)reset->t);
-        diag_ev(c, "reset_by", "%s", reset->note ? reset->note : "unknown");
+        const char *by = fq->killed_by ? fq->killed_by : "unknown";
+        diag_ev(c, "reset_at_ns", "%llu", (unsigned long long)fq->killed_at);
+        diag_ev(c, "reset_by", "%s", by);
         diag_say(c, "Queue %u was live, but the device was reset at t=%llu ns by %s and the "
                     "driver did not set the queue up again before using it. A reset forgets "
                     "every queue (§2.1.2, §4.2.2: writing 0 to Status resets the device); run "
                     "the initialisation of §3.1.1 again after it.", queue,
-                 (unsigned long long)reset->t, reset->note ? reset->note : "unknown");
+                 (unsigned long long)fq->killed_at, by);
         return;
     }
     if (!v1) {
         diag_ev(c, "QueueReady", "%u", f->q->ready);
         diag_ev(c, "QueueDesc", "0x%llx", (unsigned long long)f->q->reg_desc);
         /* Ring addresses written after QueueReady = 1 are latched by nobody. */
-        const struct trace_event *late = NULL;
-        bool after_ready = false;
-        for (size_t i = 0; i < m->trace.len; i++) {
-            const struct trace_event *e = &m->trace.ev[i];
-            if (e->kind != TR_MMIO_WRITE || e->note)
-                continue;
-            if (e->addr == VIRTIO_MMIO_QUEUE_READY && e->value)
-                after_ready = true;
-            else if (after_ready && e->addr >= VIRTIO_MMIO_QUEUE_DESC_LOW &&
-                     e->addr <= VIRTIO_MMIO_QUEUE_DEVICE_HIGH && !late)
-                late = e;
-        }
+        bool late = m->facts.late_seen;
         if (late)
-            diag_ev(c, "written_after_QueueReady", "%s at %llu ns", late->what,
-                    (unsigned long long)late->t);
+            diag_ev(c, "written_after_QueueReady", "%s at %llu ns",
+                    mmio_reg_name(m->facts.late_off), (unsigned long long)m->facts.late_t);
         diag_say(c, "Queue %u was never made live on the device: %s The device latches the ring "
                     "addresses only when QueueReady is written with 1 (§4.2.3.2), so every "
                     "QueueNotify for this queue was ignored. Write QueueDesc/Driver/Device, then "
@@ -260,7 +204,7 @@ static void queue_num(struct machine *m, struct diag_facts *f, struct diagnosis 
     if (!f->q || !f->q->live || !dv->known || dv->num == f->q->live_num)
         return;
     bool v1 = m->dev.version == 1;
-    const struct trace_event *w = last_write(m, VIRTIO_MMIO_QUEUE_NUM);
+    const struct rf_reg *w = last_write(m, VIRTIO_MMIO_QUEUE_NUM);
     struct diag_cause *c = diag_add(d, f, "queue-num-mismatch", v1 ? "4.2.4" : "4.2.3.2",
                                     v1 ? "Legacy interface" : "Virtqueue Configuration");
     if (!w)
@@ -325,8 +269,8 @@ static void used_ring(struct machine *m, struct diag_facts *f, struct diagnosis 
     uint64_t driver_used;
     if (dv->known)
         driver_used = dv->used;
-    else if (f->poll)
-        driver_used = f->poll->addr - 2;
+    else if (f->poll.seen)
+        driver_used = f->poll.addr - 2;
     else
         return;
     if (driver_used == f->q->used)
@@ -339,9 +283,9 @@ static void used_ring(struct machine *m, struct diag_facts *f, struct diagnosis 
     diag_ev(c, "device_used_idx", "%u", f->q->used_idx);
     diag_ev(c, "driver_used", "0x%llx", (unsigned long long)driver_used);
     diag_ev(c, "used_element_at", "0x%llx", (unsigned long long)f->last_used_elem);
-    if (f->poll) {
-        diag_ev(c, "driver_polls", "%u", f->poll->count);
-        diag_ev(c, "driver_saw_used_idx", "%llu", (unsigned long long)f->poll->value);
+    if (f->poll.seen) {
+        diag_ev(c, "driver_polls", "%u", f->poll.count);
+        diag_ev(c, "driver_saw_used_idx", "%llu", (unsigned long long)f->poll.value);
     }
     if (v1)
         diag_ev(c, "QueueAlign", "%u", f->q->align);

@@ -543,6 +543,7 @@ void gpu_device_process_queue(struct machine *m, uint32_t qi)
                                                   gpu_note_short_header);
             if (e)
                 e->queue = (uint8_t)qi;
+            rf_short_header(m, qi, c->head, c->readable);
             continue;
         }
         union {
@@ -596,6 +597,7 @@ void gpu_device_process_queue(struct machine *m, uint32_t qi)
                 e->queue = (uint8_t)qi;
                 e->aux = (uint32_t)written;
             }
+            rf_truncated(m, qi, c->head, resp_len, (uint32_t)written);
         }
         sr_push(m, qi, c->head, (uint32_t)written);
         pushed++;

@@ -45,6 +45,7 @@ static uint32_t bus_read(struct machine *m, uint32_t off, const char *bug_note, 
     struct trace_event *e = machine_trace(m, TR_MMIO_READ, off, v, 4, mmio_reg_name(off));
     if (e)
         e->note = bug_note ? bug_note : note;
+    rf_mmio_read(m, off, v, bug_note ? bug_note : note);
     mmio_device_read_done(m, off); /* after the read, in the trace too */
     return v;
 }
@@ -69,6 +70,7 @@ static void bus_write(struct machine *m, uint32_t off, uint32_t value, const cha
         mmio_device_write(m, off, value, &dev_note);
     if (seq != UINT64_MAX && seq >= m->trace.dropped)
         m->trace.ev[seq - m->trace.dropped].note = dev_note ? dev_note : note;
+    rf_mmio_write(m, off, value, dev_note ? dev_note : note, false);
 }
 
 static void added_write(struct machine *m, uint32_t off, uint32_t value, const char *note)
@@ -133,6 +135,7 @@ void vhal_mmio_write32(uintptr_t addr, uint32_t value)
         struct trace_event *e = machine_trace(m, TR_MMIO_WRITE, off, value, 4, mmio_reg_name(off));
         if (e)
             e->note = note;
+        rf_mmio_write(m, off, value, note, true);
     }
     faults_after_access(m, driver_off, true, added_write, added_read);
 }
@@ -227,6 +230,8 @@ __attribute__((noinline)) static uint64_t ring_load_checked(struct machine *m,
     struct trace_event *e = trace_record(&m->trace, m->now, TR_RING_LOAD, gpa, v, size, NULL);
     if (e && note)
         e->note = note;
+    if (size == 2)
+        rf_ring_load16(m, gpa, v);
     legacy_layout_on_driver_load(m, gpa, size);
     return v;
 }

@@ -34,6 +34,7 @@ int machine_init(struct machine *m, const struct machine_config *cfg,
         m->arena[i].pin = cfg->place[i];
     }
     m->mguard.canary = cfg->memory_canary;
+    m->facts.last_read_slot = -1;
     mmio_device_init(&m->dev, cfg->transport_version);
     m->dev.host_features = (m->dev.host_features | cfg->offer_add) & ~cfg->offer_remove;
     if (cfg->magic)
@@ -97,6 +98,11 @@ void machine_violation(struct machine *m, const char *id, int queue, const char 
 void machine_break_device(struct machine *m, const char *id, int queue, const char *fmt, ...)
 {
     va_list ap;
+    if (!m->dev.broken) { /* what broke it, for the diagnosis, whatever the violation cap */
+        va_start(ap, fmt);
+        vsnprintf(m->facts.broken_why, sizeof(m->facts.broken_why), fmt, ap);
+        va_end(ap);
+    }
     va_start(ap, fmt);
     vviolation(m, id, queue, fmt, ap);
     va_end(ap);

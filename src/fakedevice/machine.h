@@ -23,6 +23,7 @@
 #include "mmio_device.h"
 #include "notify_checks.h"
 #include "rules.h"
+#include "run_facts.h"
 #include "split_ring.h"
 #include "status_checks.h"
 #include "trace.h"
@@ -110,6 +111,7 @@ struct machine {
     struct mmio_check_state mmio_checks;
     struct config_check_state config_checks;
     struct memory_guard mguard;   /* DMA allocations, canaries (memory_guard.h) */
+    struct run_facts facts;       /* what the diagnosis needs, outside the trace (run_facts.h) */
     struct vqrec_writer *rec;     /* `vqsim run --record`: the recording written (NULL: none) */
 };
 

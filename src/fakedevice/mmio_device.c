@@ -149,6 +149,7 @@ static void raise_config_irq(struct machine *m)
     struct trace_event *e = machine_trace(m, TR_IRQ, 0, d->isr, 0, "config");
     if (e)
         e->aux = edge;
+    rf_irq(m, RF_QUEUES, edge);
 }
 
 /* Broken until reset (by a rule's fatal error, or an injected fault); NEEDS_RESET and the
@@ -238,6 +239,7 @@ void mmio_device_raise_used_irq(struct machine *m, uint32_t qi)
                 s->queue = (uint8_t)qi;
                 s->aux = now;
             }
+            rf_irq_suppressed(m, qi, true, ue_at, ue, now);
             return;
         }
     } else if (flags & VIRTQ_AVAIL_F_NO_INTERRUPT) { /* §2.6.7: suppressed; ring still updated */
@@ -245,6 +247,7 @@ void mmio_device_raise_used_irq(struct machine *m, uint32_t qi)
                                               mmio_note_irq_suppressed);
         if (s)
             s->queue = (uint8_t)qi;
+        rf_irq_suppressed(m, qi, false, q->avail, flags, q->used_idx);
         return;
     }
     bool edge = m->dev.isr == 0; /* the line rises only if it was low: an unacknowledged
@@ -256,6 +259,7 @@ void mmio_device_raise_used_irq(struct machine *m, uint32_t qi)
         e->queue = (uint8_t)qi;
         e->aux = edge;
     }
+    rf_irq(m, qi, edge);
 }
 
 /* Version 1: QEMU's virtio_queue_update_rings, on every QueueNum/QueueAlign/QueuePFN write. */
@@ -336,6 +340,7 @@ void mmio_device_reset(struct machine *m, const char *by)
         e->aux = live;
         e->note = by;
     }
+    rf_reset(m, by, lost, live);
 }
 
 /* The Status write; a note when the device refused it. */
@@ -487,6 +492,7 @@ void mmio_device_write(struct machine *m, uint32_t off, uint32_t value, const ch
         }
         d->q[value].notifies++;
         notify_kicked(m, value);
+        rf_notify(m, value);
         struct trace_event *e = machine_trace(m, TR_NOTIFY, 0, value, 0, NULL);
         if (e)
             e->queue = (uint8_t)value;

@@ -35,6 +35,7 @@ void sr_make_live(struct machine *m, uint32_t qi, uint64_t desc, uint64_t avail,
     struct trace_event *e = machine_trace(m, TR_DEVICE, desc, n, 0, "queue live");
     if (e)
         e->queue = (uint8_t)qi;
+    rf_queue_live(m, qi);
     /* §2.6.1 (QEMU does not check it): 16/2/4 alignment. */
     if (desc % VIRTQ_DESC_ALIGN)
         machine_violation(m, "split.align", (int)qi,
@@ -227,6 +228,7 @@ enum sr_result sr_pop(struct machine *m, uint32_t qi, struct sr_chain *c)
     notify_device_popped(m, qi);
     q->inuse++;
     q->pops++;
+    rf_pop(m, qi);
     if (device_faults_on_pop(m, qi, head)) /* an injected fault reset or broke the device */
         return m->dev.broken ? SR_BROKEN : SR_EMPTY;
     return SR_OK;
@@ -265,6 +267,7 @@ void sr_push_parts(struct machine *m, uint32_t qi, uint16_t head, uint32_t len, 
         else if (!(parts & SR_PUSH_ELEM))
             e->note = "used.idx advanced, element not written (injected device fault)";
     }
+    rf_used(m, qi, elem, len);
     /* §2.6.8.1: the element (and len) before the idx that publishes it. */
     q->used_idx++;
     if (parts & SR_PUSH_IDX) {

@@ -444,6 +444,7 @@ static void replay_mmio(struct replay *rp, struct machine *m, const struct vqrec
             !rp->q[e->value].notified) {
             rp->q[e->value].notified = true;
             rp->q[e->value].first_notify = m->now;
+            rf_mark(m, &rp->q[e->value].notify_mark);
         }
         vhal_mmio_write32((uintptr_t)e->addr, (uint32_t)e->value);
         return;
@@ -455,6 +456,7 @@ static void replay_mmio(struct replay *rp, struct machine *m, const struct vqrec
         rp->poll_reg_value = (uint32_t)e->value;
         rp->poll_reg_reads = 1;
         rp->poll_reg_since = m->now;
+        rf_mark(m, &rp->poll_reg_mark);
     }
     if (off == VIRTIO_MMIO_INTERRUPT_STATUS) {
         rp->isr_read = true;
@@ -507,6 +509,7 @@ static void replay_store(struct replay *rp, struct machine *m, const struct vqre
         if (!q->busy && !not_request) { /* a descriptor or an avail.ring entry: a request */
             q->busy = true;
             q->req_start = m->now;
+            rf_mark(m, &q->req_mark);
             q->polled_since_request = false;
         }
         if (idx && e->size == 2) {
@@ -677,6 +680,7 @@ static enum step_status run(void *ctx, struct run_result *r, struct step_result 
         if (rp->q[q].notified && !rp->q[q].ring_seen && rp->n_stores == 0) {
             rp->timed_out_queue = q;
             rp->q[q].req_start = rp->q[q].first_notify;
+            rp->q[q].req_mark = rp->q[q].notify_mark;
         }
     if (rp->timed_out_queue == RUN_MAX_QUEUES && rp->poll_reg_reads >= REG_WAIT_READS) {
         /* No request left waiting, but the guest kept reading one register to the end: it was
@@ -684,6 +688,7 @@ static enum step_status run(void *ctx, struct run_result *r, struct step_result 
         rp->register_wait = true;
         *queue = 0;
         sr->t = rp->poll_reg_since;
+        r->request_mark = rp->poll_reg_mark;
         vhal_delay_ns(GIVE_UP_NS);
         size_t l = strlen(sr->detail);
         snprintf(sr->detail + l, sizeof(sr->detail) - l, "; the guest kept reading register 0x%x",
@@ -696,6 +701,7 @@ static enum step_status run(void *ctx, struct run_result *r, struct step_result 
     vhal_delay_ns(GIVE_UP_NS); /* the device had all the time it needed, as QEMU had */
     /* The diagnosis looks at what happened since the request began. */
     sr->t = rp->q[rp->timed_out_queue].req_start;
+    r->request_mark = rp->q[rp->timed_out_queue].req_mark;
     size_t l = strlen(sr->detail);
     snprintf(sr->detail + l, sizeof(sr->detail) - l, "; queue %u: request never answered",
              rp->timed_out_queue);

@@ -40,8 +40,10 @@ struct replay_queue {
     bool busy;              /* it stored to this ring since it last saw an answer */
     bool polled_since_request; /* it loaded used.idx since the request began */
     uint64_t req_start;     /* virtual time of the first such store */
+    struct rf_mark req_mark; /* the run's counters then (the diagnosis counts since) */
     bool notified;          /* the guest wrote QueueNotify with this queue's index */
     uint64_t first_notify;
+    struct rf_mark notify_mark;
     bool ring_seen;         /* the recording has an access to this queue's ring */
     bool catch_up_failed;   /* the model never reached a used.idx the guest saw (noted once) */
 };
@@ -77,6 +79,7 @@ struct replay {
     /* the guest reading one register again and again, with nothing else in between */
     uint32_t poll_reg, poll_reg_value, poll_reg_reads;
     uint64_t poll_reg_since;
+    struct rf_mark poll_reg_mark;
     bool register_wait;     /* the recording ended in such a wait, no request outstanding */
 };
 
