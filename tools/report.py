@@ -857,10 +857,13 @@ def fmt_response(v):
     return s
 
 
-def sec_ref(section, title=None):
+def sec_ref(section, title=None, spec=None):
+    """§section and its title; a section of another VirtIO version than 1.1 says which."""
     if section is None and not title:
         return ""
     s = f"§{esc(section)}" if section is not None else ""
+    if spec and s:
+        s = f"VirtIO {esc(spec)} {s}"
     if title:
         s += f' <span class="muted">{esc(title)}</span>'
     return s
@@ -969,7 +972,7 @@ def render_violations(viols):
     rows = []
     for v in viols:
         rows.append(f'<tr><td><code>{esc(v.get("rule"))}</code></td>'
-                    f'<td>{sec_ref(v.get("section"), v.get("title"))}</td>'
+                    f'<td>{sec_ref(v.get("section"), v.get("title"), v.get("spec"))}</td>'
                     f'<td>{esc(v.get("level"))}</td><td>{esc(v.get("message"))}</td>'
                     f'<td class="num">{fmt_us(v.get("time_ns"))}</td></tr>')
     return ('<div class="scroll"><table><thead><tr><th>rule</th><th>section</th><th>level</th>'
@@ -1170,6 +1173,7 @@ def render_html(docs, scenarios, max_events, catalogue=None, rules_path="spec/ru
             v = as_dict(v)
             rule = text(v.get("rule")) or "?"
             e = by_rule.setdefault(rule, {"section": v.get("section"), "title": v.get("title"),
+                                          "spec": v.get("spec"),
                                           "level": v.get("level"), "count": 0, "in": []})
             e["count"] += 1
             if sc not in e["in"]:
@@ -1179,7 +1183,7 @@ def render_html(docs, scenarios, max_events, catalogue=None, rules_path="spec/ru
         rows = []
         for rule, e in sorted(by_rule.items(), key=lambda kv: (-kv[1]["count"], kv[0])):
             links = ", ".join(f'<a href="#{s.anchor}">{esc(s.name)}</a>' for s in e["in"])
-            rows.append(f'<tr><td><code>{esc(rule)}</code></td><td>{sec_ref(e["section"], e["title"])}'
+            rows.append(f'<tr><td><code>{esc(rule)}</code></td><td>{sec_ref(e["section"], e["title"], e["spec"])}'
                         f'</td><td>{esc(e["level"])}</td><td class="num">{e["count"]}</td>'
                         f"<td>{links}</td></tr>")
         out.append('<div class="scroll"><table><thead><tr><th>rule</th><th>spec section</th>'
@@ -1382,19 +1386,20 @@ def render_by_section(scenarios):
     for sc in scenarios:
         for v in as_list(sc.d.get("violations")):
             v = as_dict(v)
-            sec = text(v.get("section")) or "?"
+            # a section of another VirtIO version than 1.1 is not 1.1's of that number
+            sec = (text(v.get("spec")) or "", text(v.get("section")) or "?")
             e = by.setdefault(sec, {"title": v.get("title"), "count": 0, "rules": set(), "in": set()})
             e["count"] += 1
             e["rules"].add(text(v.get("rule")) or "?")
             e["in"].add(sc.name)
 
     def key(sec):
-        return [int(x) if x.isdigit() else 1 << 30 for x in sec.split(".")]
+        return [sec[0]] + [int(x) if x.isdigit() else 1 << 30 for x in sec[1].split(".")]
 
     if not by:
         return ""
     rows = "".join(
-        f"<tr><td>{sec_ref(sec, e['title'])}</td><td class=\"num\">{e['count']}</td>"
+        f"<tr><td>{sec_ref(sec[1], e['title'], sec[0])}</td><td class=\"num\">{e['count']}</td>"
         f"<td class=\"num\">{len(e['in'])}</td>"
         f"<td>{', '.join(f'<code>{esc(r)}</code>' for r in sorted(e['rules']))}</td></tr>"
         for sec, e in sorted(by.items(), key=lambda kv: key(kv[0])))

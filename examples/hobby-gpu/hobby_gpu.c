@@ -134,6 +134,9 @@ int hobby_gpu_main(const struct vqsim_platform *p, void *arg)
     if (rd(R_MAGIC) != 0x74726976u || rd(R_VERSION) != 2 || rd(R_DEVICE_ID) != 16)
         return VQSIM_DRIVER_ERROR;
     wr(R_STATUS, 0);
+    for (int i = 0; rd(R_STATUS) != 0; i++) /* the reset is done when Status reads 0 */
+        if (i == 1000)
+            return VQSIM_DRIVER_ERROR;
     wr(R_STATUS, S_ACK);
     wr(R_STATUS, S_ACK | S_DRIVER);
     wr(R_DEV_FEATURES_SEL, 1);

@@ -126,7 +126,8 @@ static int explain_rule(const char *id, FILE *out, FILE *err)
     else
         fprintf(out, "%s — %s\n", r->id, r->level);
     if (isdigit((unsigned char)r->section[0]))
-        fprintf(out, "VirtIO 1.1 §%s %s (area: %s)\n\n", r->section, r->title, r->area);
+        fprintf(out, "VirtIO %s §%s %s (area: %s)\n\n", r->spec[0] ? r->spec : "1.1", r->section,
+                r->title, r->area);
     else
         fprintf(out, "Not a VirtIO rule: %s (area: %s)\n\n", r->title, r->area);
     field(out, "Rule", r->statement);

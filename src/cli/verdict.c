@@ -388,6 +388,8 @@ void verdict_json_scenario(struct jw *w, const struct scenario *s, const struct 
         jw_obj_begin(w);
         jw_kstr(w, "rule", v->rule->id);
         jw_kstr(w, "section", v->rule->section);
+        if (v->rule->spec[0]) /* a section of another VirtIO version than 1.1 */
+            jw_kstr(w, "spec", v->rule->spec);
         jw_kstr(w, "title", v->rule->title);
         jw_kstr(w, "level", v->rule->level);
         jw_kstr(w, "message", v->message);
@@ -471,8 +473,10 @@ void verdict_print(FILE *f, const struct scenario *s, const struct run_result *r
         fprintf(f, "    - %s\n", r->failures[i]);
     for (uint32_t i = 0; i < r->m.n_violations; i++) {
         const struct violation *v = &r->m.violations[i];
-        fprintf(f, "    violation %s (§%s %s, %s) at %llu ns: %s\n", v->rule->id, v->rule->section,
-                v->rule->title, v->rule->level, (unsigned long long)v->t, v->message);
+        fprintf(f, "    violation %s (%s%s%s§%s %s, %s) at %llu ns: %s\n", v->rule->id,
+                v->rule->spec[0] ? "VirtIO " : "", v->rule->spec, v->rule->spec[0] ? " " : "",
+                v->rule->section, v->rule->title, v->rule->level, (unsigned long long)v->t,
+                v->message);
     }
     if (r->has_diag)
         print_diagnosis(f, &r->diag);

@@ -11,7 +11,7 @@
 #include "diagnosis_internal.h"
 
 const char *const diag_cause_ids[] = {
-    "queue-sel-out-of-range", "guest-page-size-missing", "queue-not-ready", "queue-num-mismatch",
+    "reinit-without-reset", "queue-sel-out-of-range", "guest-page-size-missing", "queue-not-ready", "queue-num-mismatch",
     "rings-outside-ram", "used-ring-mismatch", "no-notify", "avail-idx-not-advanced",
     "device-broken", "reset-while-queued", "command-too-short", "device-fault",
     "response-buffer-too-short", "interrupt-suppressed", "interrupt-not-acknowledged",

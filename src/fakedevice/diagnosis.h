@@ -9,6 +9,8 @@
  * the broken state, interrupts raised / suppressed / acknowledged, injected device faults — and
  * lists every cause it finds in causal order: the first cause first, its consequences after.
  * Cause ids (the §d list of the device research, D1–D16; stable, used by `expect.cause`):
+ *   reinit-without-reset         the driver initialised the device again without a reset: the
+ *                                device kept the queue's indices and read the new ring with them
  *   queue-sel-out-of-range   D6  QueueSel named no queue of the device: the setup went nowhere
  *                                (or, ≥ 1024, to the queue selected before)
  *   guest-page-size-missing  D3  legacy: GuestPageSize never written, so QueuePFN counts bytes

@@ -7,6 +7,7 @@
 
 #include "../driver/virtio_spec.h"
 #include "diagnosis_internal.h"
+#include "status_checks.h"
 
 static void append(char *buf, size_t len, const char *what)
 {
@@ -32,6 +33,51 @@ static void slot_names(char *buf, size_t len, const uint8_t *slots, uint32_t n)
         if (name)
             append(buf, len, name);
     }
+}
+
+/* The driver set the queue up again in an initialisation it began without a reset: the device
+ * kept the queue's indices from before (QEMU keeps last_avail_idx, used_idx and inuse across
+ * a queue setup; only a reset clears them), and read the new ring with them. */
+static void reinit_without_reset(struct machine *m, struct diag_facts *f, struct diagnosis *d)
+{
+    uint32_t qi = f->rq->queue;
+    const struct status_check_state *s = &m->status_checks;
+    if (!f->q || qi >= 2 || !status_checks_reinit_live(m, qi) || !s->reinit_live[qi])
+        return;
+    uint16_t avail_idx = 0;
+    gm_read16(&m->mem, f->q->avail + 2, &avail_idx);
+    uint16_t kept = s->reinit_avail_idx[qi];
+    struct diag_cause *c = diag_add(d, f, "reinit-without-reset", "3.1.1",
+                                    "Driver Requirements: Device Initialization");
+    diag_ev(c, "reinit_at_ns", "%llu", (unsigned long long)s->reinit_at);
+    diag_ev(c, "status_before", "0x%02x", s->reinit_from);
+    diag_ev(c, "device_avail_idx_kept", "%u", kept);
+    diag_ev(c, "device_used_idx_kept", "%u", s->reinit_used_idx[qi]);
+    diag_ev(c, "queue_live_again_at_ns", "%llu", (unsigned long long)f->fq->live_at);
+    diag_ev(c, "avail_idx_in_memory", "%u", avail_idx);
+    diag_ev(c, "device_avail_idx_now", "%u", f->q->last_avail_idx);
+    diag_say(c, "The driver initialised the device again at t=%llu ns (Status = ACKNOWLEDGE while "
+                "the device held 0x%02x from the previous initialisation) without resetting it "
+                "first (§3.1.1 step 1: write 0 to Status and read it back as 0). Only a reset "
+                "makes the device forget a queue: setting queue %u up again at t=%llu ns gave it "
+                "new ring addresses, but the device kept the indices it had, avail index %u taken "
+                "and used.idx %u, while the driver's new ring started again from avail.idx 0. ",
+             (unsigned long long)s->reinit_at, s->reinit_from, qi,
+             (unsigned long long)f->fq->live_at, kept, s->reinit_used_idx[qi]);
+    uint16_t ahead = (uint16_t)(avail_idx - kept);
+    if (m->dev.broken && m->dev.broken_rule)
+        diag_more(c, "When the driver published avail.idx = %u, the device read it as %u entries "
+                     "past the %u it had taken, took the slots from avail index %u on, whatever "
+                     "they held, and broke (%s: %s).", avail_idx, ahead, kept, kept,
+                  m->dev.broken_rule, m->facts.broken_why);
+    else if (avail_idx == kept || (uint16_t)(kept - avail_idx) < 0x8000u)
+        diag_more(c, "avail.idx = %u is not past the %u entries the device has taken, so it sees "
+                     "nothing new: it will not take a request until avail.idx passes %u.",
+                  avail_idx, kept, kept);
+    else
+        diag_more(c, "avail.idx = %u puts it %u entries past that, in slots the driver did not "
+                     "fill for it.", avail_idx, ahead);
+    f->setup_explains = f->layout_explains = true;
 }
 
 /* D6: QueueSel wrote an index with no queue behind it; the setup that followed went nowhere (or,
@@ -308,6 +354,7 @@ static void used_ring(struct machine *m, struct diag_facts *f, struct diagnosis 
 
 void diag_setup_causes(struct machine *m, struct diag_facts *f, struct diagnosis *d)
 {
+    reinit_without_reset(m, f, d);
     queue_sel(m, f, d);
     guest_page_size(m, f, d);
     queue_not_ready(m, f, d);

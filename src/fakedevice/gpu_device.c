@@ -525,83 +525,122 @@ static void cmd_cursor(struct machine *m, const struct sr_chain *c)
     cur->visible = true;
 }
 
-void gpu_device_process_queue(struct machine *m, uint32_t qi)
+/* Execute one control command and answer it; false when it gets no answer (a command shorter
+ * than the header, which QEMU parks). */
+static bool control_command(struct machine *m, uint32_t qi, struct sr_chain *c)
+{
+    struct virtio_gpu_ctrl_hdr hdr;
+    if (sr_read(m, c, 0, &hdr, sizeof(hdr)) < sizeof(hdr)) {
+        /* QEMU parks such a command forever: it is never answered. */
+        struct trace_event *e = machine_trace(m, TR_DEVICE, c->head, c->readable, 0,
+                                              gpu_note_short_header);
+        if (e)
+            e->queue = (uint8_t)qi;
+        rf_short_header(m, qi, c->head, c->readable);
+        return false;
+    }
+    union {
+        struct virtio_gpu_ctrl_hdr hdr;
+        struct virtio_gpu_resp_display_info info;
+        struct virtio_gpu_resp_edid edid;
+    } resp;
+    memset(&resp, 0, sizeof(resp));
+    size_t resp_len = sizeof(resp.hdr);
+    uint32_t type;
+    m->gpu.commands++;
+    m->gpu.seq++;
+    switch (hdr.type) {
+    case VIRTIO_GPU_CMD_GET_DISPLAY_INFO:
+        type = cmd_get_display_info(m, &resp.info);
+        resp_len = sizeof(resp.info);
+        break;
+    case VIRTIO_GPU_CMD_GET_EDID:
+        type = cmd_get_edid(m, c, &resp.edid);
+        resp_len = sizeof(resp.edid);
+        break;
+    case VIRTIO_GPU_CMD_RESOURCE_CREATE_2D: type = cmd_create_2d(m, c); break;
+    case VIRTIO_GPU_CMD_RESOURCE_UNREF: type = cmd_unref(m, c); break;
+    case VIRTIO_GPU_CMD_SET_SCANOUT: type = cmd_set_scanout(m, c); break;
+    case VIRTIO_GPU_CMD_RESOURCE_FLUSH: type = cmd_resource_flush(m, c); break;
+    case VIRTIO_GPU_CMD_TRANSFER_TO_HOST_2D: type = cmd_transfer_to_host_2d(m, c); break;
+    case VIRTIO_GPU_CMD_RESOURCE_ATTACH_BACKING: type = cmd_attach_backing(m, c); break;
+    case VIRTIO_GPU_CMD_RESOURCE_DETACH_BACKING: type = cmd_detach_backing(m, c); break;
+    default: type = VIRTIO_GPU_RESP_ERR_UNSPEC; break;
+    }
+    if (type >= VIRTIO_GPU_RESP_ERR_UNSPEC) {
+        m->gpu.errors++;
+        resp_len = sizeof(resp.hdr);
+    }
+    device_faults_on_response(m, qi, &type, &resp_len, &resp, sizeof(resp)); /* hostile */
+    if (resp_len > sizeof(resp))
+        resp_len = sizeof(resp);
+    resp.hdr.type = type;
+    if (hdr.flags & VIRTIO_GPU_FLAG_FENCE) { /* §5.7.6.7: echo the fence */
+        resp.hdr.flags = VIRTIO_GPU_FLAG_FENCE;
+        resp.hdr.fence_id = hdr.fence_id;
+        resp.hdr.ctx_id = hdr.ctx_id;
+        m->gpu.fenced_seq = m->gpu.seq; /* 2D: commands finish in order, fence with them */
+    }
+    /* used.len = bytes actually written (a short writable area truncates, as QEMU). */
+    size_t written = sr_write(m, c, &resp, resp_len);
+    if (written < resp_len) { /* QEMU: "response size incorrect", still returned */
+        struct trace_event *e = machine_trace(m, TR_DEVICE, c->head, resp_len, 0,
+                                              gpu_note_resp_truncated);
+        if (e) {
+            e->queue = (uint8_t)qi;
+            e->aux = (uint32_t)written;
+        }
+        rf_truncated(m, qi, c->head, resp_len, (uint32_t)written);
+    }
+    sr_push(m, qi, c->head, (uint32_t)written);
+    return true;
+}
+
+/* QEMU's virtio_gpu_handle_cursor: take a request, update the cursor, return it with no payload
+ * (len 0), then the next. */
+static uint32_t cursor_queue(struct machine *m, uint32_t qi)
 {
     struct sr_chain *c = &m->chain;
     uint32_t pushed = 0;
     while (sr_pop(m, qi, c) == SR_OK) {
-        if (qi == VIRTIO_GPU_QUEUE_CURSOR) { /* cursor commands get no payload, len 0 */
-            cmd_cursor(m, c);
-            sr_push(m, qi, c->head, 0);
-            pushed++;
-            continue;
-        }
-        struct virtio_gpu_ctrl_hdr hdr;
-        if (sr_read(m, c, 0, &hdr, sizeof(hdr)) < sizeof(hdr)) {
-            /* QEMU parks such a command forever: it is never answered. */
-            struct trace_event *e = machine_trace(m, TR_DEVICE, c->head, c->readable, 0,
-                                                  gpu_note_short_header);
-            if (e)
-                e->queue = (uint8_t)qi;
-            rf_short_header(m, qi, c->head, c->readable);
-            continue;
-        }
-        union {
-            struct virtio_gpu_ctrl_hdr hdr;
-            struct virtio_gpu_resp_display_info info;
-            struct virtio_gpu_resp_edid edid;
-        } resp;
-        memset(&resp, 0, sizeof(resp));
-        size_t resp_len = sizeof(resp.hdr);
-        uint32_t type;
-        m->gpu.commands++;
-        m->gpu.seq++;
-        switch (hdr.type) {
-        case VIRTIO_GPU_CMD_GET_DISPLAY_INFO:
-            type = cmd_get_display_info(m, &resp.info);
-            resp_len = sizeof(resp.info);
-            break;
-        case VIRTIO_GPU_CMD_GET_EDID:
-            type = cmd_get_edid(m, c, &resp.edid);
-            resp_len = sizeof(resp.edid);
-            break;
-        case VIRTIO_GPU_CMD_RESOURCE_CREATE_2D: type = cmd_create_2d(m, c); break;
-        case VIRTIO_GPU_CMD_RESOURCE_UNREF: type = cmd_unref(m, c); break;
-        case VIRTIO_GPU_CMD_SET_SCANOUT: type = cmd_set_scanout(m, c); break;
-        case VIRTIO_GPU_CMD_RESOURCE_FLUSH: type = cmd_resource_flush(m, c); break;
-        case VIRTIO_GPU_CMD_TRANSFER_TO_HOST_2D: type = cmd_transfer_to_host_2d(m, c); break;
-        case VIRTIO_GPU_CMD_RESOURCE_ATTACH_BACKING: type = cmd_attach_backing(m, c); break;
-        case VIRTIO_GPU_CMD_RESOURCE_DETACH_BACKING: type = cmd_detach_backing(m, c); break;
-        default: type = VIRTIO_GPU_RESP_ERR_UNSPEC; break;
-        }
-        if (type >= VIRTIO_GPU_RESP_ERR_UNSPEC) {
-            m->gpu.errors++;
-            resp_len = sizeof(resp.hdr);
-        }
-        device_faults_on_response(m, qi, &type, &resp_len, &resp, sizeof(resp)); /* hostile */
-        if (resp_len > sizeof(resp))
-            resp_len = sizeof(resp);
-        resp.hdr.type = type;
-        if (hdr.flags & VIRTIO_GPU_FLAG_FENCE) { /* §5.7.6.7: echo the fence */
-            resp.hdr.flags = VIRTIO_GPU_FLAG_FENCE;
-            resp.hdr.fence_id = hdr.fence_id;
-            resp.hdr.ctx_id = hdr.ctx_id;
-            m->gpu.fenced_seq = m->gpu.seq; /* 2D: commands finish in order, fence with them */
-        }
-        /* used.len = bytes actually written (a short writable area truncates, as QEMU). */
-        size_t written = sr_write(m, c, &resp, resp_len);
-        if (written < resp_len) { /* QEMU: "response size incorrect", still returned */
-            struct trace_event *e = machine_trace(m, TR_DEVICE, c->head, resp_len, 0,
-                                                  gpu_note_resp_truncated);
-            if (e) {
-                e->queue = (uint8_t)qi;
-                e->aux = (uint32_t)written;
-            }
-            rf_truncated(m, qi, c->head, resp_len, (uint32_t)written);
-        }
-        sr_push(m, qi, c->head, (uint32_t)written);
+        cmd_cursor(m, c);
+        sr_push(m, qi, c->head, 0);
         pushed++;
     }
+    return pushed;
+}
+
+/* QEMU's virtio_gpu_handle_ctrl: pop every available request first (virtqueue_pop until the ring
+ * is empty or an error breaks the device), then execute them in order (virtio_gpu_process_cmdq).
+ * Requests taken before an error that broke the device are still executed, and their answers
+ * dropped (virtqueue_fill on a broken device writes nothing). */
+static uint32_t control_queue(struct machine *m, uint32_t qi)
+{
+    struct sr_chain *c = &m->chain;
+    struct sr_batch *b = &m->batch;
+    uint32_t pushed = 0;
+    b->n = b->nsegs = 0;
+    while (sr_pop(m, qi, c) == SR_OK) {
+        if (!sr_batch_add(b, c)) { /* out of memory: execute this one now */
+            pushed += control_command(m, qi, c);
+            continue;
+        }
+        b->chains[b->n - 1].request = m->dfaults.cur_request[qi];
+        b->chains[b->n - 1].faults = m->dfaults.cur_mask[qi];
+    }
+    for (uint32_t i = 0; i < b->n; i++) {
+        sr_batch_get(b, i, c);
+        m->dfaults.cur_request[qi] = b->chains[i].request; /* the faults of this request */
+        m->dfaults.cur_mask[qi] = b->chains[i].faults;
+        pushed += control_command(m, qi, c);
+    }
+    b->n = b->nsegs = 0;
+    return pushed;
+}
+
+void gpu_device_process_queue(struct machine *m, uint32_t qi)
+{
+    uint32_t pushed = qi == VIRTIO_GPU_QUEUE_CURSOR ? cursor_queue(m, qi) : control_queue(m, qi);
     if (pushed)
         mmio_device_raise_used_irq(m, qi);
 }

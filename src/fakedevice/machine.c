@@ -54,6 +54,7 @@ int machine_init(struct machine *m, const struct machine_config *cfg,
 void machine_destroy(struct machine *m)
 {
     gpu_device_destroy(&m->gpu);
+    sr_batch_free(&m->batch);
     bc_free(&m->bc);
     exposed_free(m);
     trace_free(&m->trace);
@@ -106,6 +107,19 @@ void machine_break_device(struct machine *m, const char *id, int queue, const ch
     va_start(ap, fmt);
     vviolation(m, id, queue, fmt, ap);
     va_end(ap);
+    mmio_device_set_broken(m, id);
+}
+
+void machine_break_device_quietly(struct machine *m, const char *id, int queue, const char *fmt,
+                                  ...)
+{
+    (void)queue;
+    if (!m->dev.broken) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(m->facts.broken_why, sizeof(m->facts.broken_why), fmt, ap);
+        va_end(ap);
+    }
     mmio_device_set_broken(m, id);
 }
 

@@ -96,6 +96,7 @@ struct machine {
     uint32_t n_violations;
     uint32_t dropped_violations;  /* beyond MACHINE_MAX_VIOLATIONS */
     struct sr_chain chain;        /* scratch for the chain being processed */
+    struct sr_batch batch;        /* chains taken, not yet processed (split_ring.h) */
     struct device_faults dfaults; /* injected device faults (scenario device_faults:) */
     struct {                      /* the driver's interrupt handler, as seen through the HAL */
         uint32_t taken;           /* line rises delivered to it (vhal_irq_take) */
@@ -125,6 +126,11 @@ void machine_violation(struct machine *m, const char *id, int queue, const char 
 /* A violation QEMU treats as fatal (virtio_error): record it and break the device. */
 void machine_break_device(struct machine *m, const char *id, int queue, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* Break the device for a rule already reported (the violation that explains it came earlier): no
+ * second violation, only the break and what it was (for the diagnosis). */
+void machine_break_device_quietly(struct machine *m, const char *id, int queue, const char *fmt,
+                                  ...) __attribute__((format(printf, 4, 5)));
 
 /* Trace helpers stamped with the current time; NULL with checks off (nothing is recorded).
  * Inline: a round trip records about twenty events. */

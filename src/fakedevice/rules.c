@@ -68,6 +68,7 @@ int rules_parse(struct rule_catalogue *c, const char *buf, size_t len, const cha
         struct rule *r = &c->rules[c->n++];
         r->id = dup_scalar(id);
         r->section = dup_scalar(ymap_get(e, "section"));
+        r->spec = dup_scalar(ymap_get(e, "spec"));
         r->title = dup_scalar(ymap_get(e, "title"));
         r->area = dup_scalar(ymap_get(e, "area"));
         r->role = dup_scalar(ymap_get(e, "role"));
@@ -98,7 +99,7 @@ void rules_free(struct rule_catalogue *c)
 {
     for (size_t i = 0; i < c->n; i++) {
         struct rule *r = &c->rules[i];
-        free(r->id); free(r->section); free(r->title); free(r->area); free(r->role);
+        free(r->id); free(r->section); free(r->spec); free(r->title); free(r->area); free(r->role);
         free(r->level); free(r->statement); free(r->check); free(r->qemu); free(r->reason);
         free(r->observable);
         for (size_t k = 0; k < r->n_proven; k++)

@@ -12,7 +12,8 @@
 
 struct rule {
     char *id;
-    char *section;   /* VirtIO 1.1 section number, e.g. "2.6.5.2" */
+    char *section;   /* VirtIO 1.1 section number, e.g. "2.6.5.2" (of `spec` when set) */
+    char *spec;      /* "" for VirtIO 1.1; else the version `section` is of ("1.2") */
     char *title;     /* section title */
     char *area;
     char *role;      /* driver | device */

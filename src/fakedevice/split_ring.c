@@ -1,6 +1,7 @@
 /* split_ring.c — see split_ring.h. Rule ids are those of spec/rules.yaml. */
 #include "split_ring.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "../driver/virtio_spec.h"
@@ -10,6 +11,7 @@
 #include "machine.h"
 #include "phys_addr_check.h"
 #include "ring_locate.h"
+#include "status_checks.h"
 
 void sr_queue_reset(struct dev_queue *q, uint32_t default_num)
 {
@@ -138,44 +140,88 @@ enum sr_result sr_take_desc(struct machine *m, uint32_t qi, struct sr_chain *c, 
     return SR_OK;
 }
 
+/* QEMU's virtio_queue_empty_rcu: avail.idx is read only when the device has caught up with the
+ * value it read last. A newly read value more than the queue size ahead is a violation (QEMU's
+ * virtqueue_num_heads would say "Guest moved used index", but the pop path never calls it). */
+static enum sr_result read_avail_idx(struct machine *m, uint32_t qi)
+{
+    struct dev_queue *q = &m->dev.q[qi];
+    if (q->shadow_avail_idx != q->last_avail_idx)
+        return SR_OK;
+    uint16_t avail_idx;
+    if (!gm_read16(&m->mem, q->avail + 2, &avail_idx)) {
+        machine_break_device(m, "split.rings-in-ram", (int)qi, "queue %u: avail.idx unreadable", qi);
+        return SR_BROKEN;
+    }
+    q->shadow_avail_idx = avail_idx;
+    q->shadow_base = q->last_avail_idx;
+    q->idx_rule = NULL;
+    uint16_t pending = (uint16_t)(avail_idx - q->last_avail_idx);
+    uint16_t behind = (uint16_t)(q->last_avail_idx - avail_idx);
+    if (pending == 0)
+        return SR_EMPTY;
+    if (pending <= q->live_num)
+        return SR_OK;
+    if (status_checks_reinit_live(m, qi)) {
+        /* The driver set the queue up again without a reset: its new ring starts from 0 while the
+         * device kept its index (init.step1-reset said so; the break below says what follows). */
+        q->idx_rule = "init.step1-reset";
+    } else if (behind < 0x8000u) {
+        /* §2.6.6.1: idx went back past entries the device already took: "unexposing". */
+        q->idx_rule = "split.avail.idx-no-decrement";
+        machine_violation(m, "split.avail.idx-no-decrement", (int)qi,
+                          "queue %u: avail.idx went back to %u after the device had taken "
+                          "entries up to %u", qi, avail_idx, q->last_avail_idx);
+    } else {
+        q->idx_rule = "split.avail.idx-jump";
+        machine_violation(m, "split.avail.idx-jump", (int)qi,
+                          "queue %u: avail.idx moved from %u to %u, %u entries ahead of a queue of "
+                          "%u", qi, q->last_avail_idx, avail_idx, pending, q->live_num);
+    }
+    return SR_OK;
+}
+
 enum sr_result sr_pop(struct machine *m, uint32_t qi, struct sr_chain *c)
 {
     struct dev_queue *q = &m->dev.q[qi];
     if (!q->live || m->dev.broken)
         return SR_EMPTY;
     uint32_t n = q->live_num;
-    uint16_t avail_idx;
-    if (!gm_read16(&m->mem, q->avail + 2, &avail_idx)) {
-        machine_break_device(m, "split.rings-in-ram", (int)qi, "queue %u: avail.idx unreadable", qi);
+    enum sr_result r = read_avail_idx(m, qi);
+    if (r != SR_OK)
+        return r;
+    uint16_t avail_idx = q->shadow_avail_idx;
+    if (q->inuse >= n) { /* QEMU: "Virtqueue size exceeded" */
+        const char *rule = q->idx_rule ? q->idx_rule : "split.avail.idx-jump";
+        if (q->idx_rule) /* the rule was reported when the device read avail.idx */
+            machine_break_device_quietly(
+                m, rule, (int)qi,
+                "queue %u: avail.idx = %u, read when the device had taken entries up to %u, "
+                "claimed %u new entries; the device took the entries of avail index %u to %u one "
+                "by one, whatever their slots held, and now holds %u requests it has not "
+                "returned, a whole queue (QEMU: \"Virtqueue size exceeded\")", qi, avail_idx,
+                q->shadow_base, (uint16_t)(avail_idx - q->shadow_base), q->shadow_base,
+                (uint16_t)(q->last_avail_idx - 1), q->inuse);
+        else
+            machine_break_device(m, rule, (int)qi,
+                                 "queue %u: the device holds %u requests it took and has not "
+                                 "returned, a whole queue, and avail.idx = %u offers more "
+                                 "(QEMU: \"Virtqueue size exceeded\")", qi, q->inuse, avail_idx);
         return SR_BROKEN;
     }
-    uint16_t pending = (uint16_t)(avail_idx - q->last_avail_idx);
-    uint16_t behind = (uint16_t)(q->last_avail_idx - avail_idx);
-    if (pending > n && behind < 0x8000u) { /* QEMU: "Guest moved used index from %u to %u" */
-        /* §2.6.6.1: idx went back past entries the device already took: "unexposing". */
-        machine_break_device(m, "split.avail.idx-no-decrement", (int)qi,
-                             "queue %u: avail.idx went back to %u after the device had taken "
-                             "entries up to %u", qi, avail_idx, q->last_avail_idx);
-        return SR_BROKEN;
-    }
-    if (pending > n) { /* QEMU: "Guest moved used index from %u to %u" */
-        machine_break_device(m, "split.avail.idx-jump", (int)qi,
-                             "queue %u: avail.idx moved from %u to %u, %u entries ahead of a "
-                             "queue of %u", qi, q->last_avail_idx, avail_idx, pending, n);
-        return SR_BROKEN;
-    }
-    if (pending == 0)
-        return SR_EMPTY;
 
     uint16_t head;
-    uint64_t slot = q->avail + 4 + 2ull * (q->last_avail_idx % n);
+    uint16_t taken = q->last_avail_idx;
+    uint64_t slot = q->avail + 4 + 2ull * (taken % n);
     gm_read16(&m->mem, slot, &head);
+    q->last_avail_idx++; /* QEMU: virtqueue_get_head(vq, vq->last_avail_idx++, &head) */
     if (head >= n) { /* QEMU: "Guest says index %u is available" */
         machine_break_device(m, "split.avail.head-in-range", (int)qi,
-                             "queue %u: avail.ring[%u] = %u, but the queue has %u descriptors",
-                             qi, q->last_avail_idx % n, head, n);
+                             "queue %u: avail.ring[%u] = %u (the entry for avail index %u), but "
+                             "the queue has %u descriptors", qi, taken % n, head, taken, n);
         return SR_BROKEN;
     }
+    notify_device_popped(m, qi); /* with EVENT_IDX: avail_event, before the chain is read */
     c->head = head;
     c->indirect = false;
     c->table = 0;
@@ -187,8 +233,7 @@ enum sr_result sr_pop(struct machine *m, uint32_t qi, struct sr_chain *c)
     sr_read_desc(m, q->desc, i, &d);
     if (d.flags & VIRTQ_DESC_F_INDIRECT) {
         /* §2.6.5.3: the head names a table; QEMU ignores its NEXT flag and walks the table. */
-        enum sr_result r = ind_walk(m, qi, c, head, &d);
-        if (r != SR_OK)
+        if ((r = ind_walk(m, qi, c, head, &d)) != SR_OK)
             return r;
     } else {
         for (;;) {
@@ -222,10 +267,8 @@ enum sr_result sr_pop(struct machine *m, uint32_t qi, struct sr_chain *c)
     struct trace_event *e = machine_trace(m, TR_POP, head, avail_idx, 0, NULL);
     if (e) {
         e->queue = (uint8_t)qi;
-        e->aux = q->last_avail_idx;
+        e->aux = taken;
     }
-    q->last_avail_idx++;
-    notify_device_popped(m, qi);
     q->inuse++;
     q->pops++;
     rf_pop(m, qi);
@@ -248,6 +291,15 @@ void sr_push_parts(struct machine *m, uint32_t qi, uint16_t head, uint32_t len, 
     uint32_t n = q->live_num;
     if (!q->live || n == 0)
         return;
+    if (m->dev.broken) { /* QEMU's virtqueue_fill / _flush on a broken device: nothing written */
+        if (q->inuse)
+            q->inuse--;
+        struct trace_event *e = machine_trace(m, TR_DEVICE, head, len, 0,
+                                              "answer dropped: the device is broken");
+        if (e)
+            e->queue = (uint8_t)qi;
+        return;
+    }
     uint64_t elem = q->used + 4 + 8ull * (q->used_idx % n);
     if (parts & SR_PUSH_ELEM) {
         uint32_t old_id = 0, old_len = 0; /* for weak-memory mode: what a stale read would see */
@@ -281,6 +333,53 @@ void sr_push_parts(struct machine *m, uint32_t qi, uint16_t head, uint32_t len, 
     if (q->inuse)
         q->inuse--;
     q->pushes++;
+}
+
+bool sr_batch_add(struct sr_batch *b, const struct sr_chain *c)
+{
+    if (b->n == b->cap) {
+        uint32_t cap = b->cap ? 2 * b->cap : 16;
+        struct sr_batch_chain *ch = realloc(b->chains, cap * sizeof(*ch));
+        if (!ch)
+            return false;
+        b->chains = ch;
+        b->cap = cap;
+    }
+    if (b->nsegs + c->nseg > b->cap_segs) {
+        uint32_t cap = b->cap_segs ? 2 * b->cap_segs : 64;
+        while (cap < b->nsegs + c->nseg)
+            cap *= 2;
+        struct sr_seg *segs = realloc(b->segs, cap * sizeof(*segs));
+        if (!segs)
+            return false;
+        b->segs = segs;
+        b->cap_segs = cap;
+    }
+    b->chains[b->n++] = (struct sr_batch_chain){c->head, c->indirect, c->table, c->table_len,
+                                                c->readable, c->writable, b->nsegs, c->nseg};
+    memcpy(b->segs + b->nsegs, c->seg, c->nseg * sizeof(*c->seg));
+    b->nsegs += c->nseg;
+    return true;
+}
+
+void sr_batch_get(const struct sr_batch *b, uint32_t i, struct sr_chain *c)
+{
+    const struct sr_batch_chain *h = &b->chains[i];
+    c->head = h->head;
+    c->indirect = h->indirect;
+    c->table = h->table;
+    c->table_len = h->table_len;
+    c->readable = h->readable;
+    c->writable = h->writable;
+    c->nseg = h->nseg;
+    memcpy(c->seg, b->segs + h->first_seg, h->nseg * sizeof(*c->seg));
+}
+
+void sr_batch_free(struct sr_batch *b)
+{
+    free(b->chains);
+    free(b->segs);
+    memset(b, 0, sizeof(*b));
 }
 
 size_t sr_read(struct machine *m, const struct sr_chain *c, size_t offset, void *dst, size_t len)

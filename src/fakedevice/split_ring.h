@@ -28,6 +28,11 @@ struct dev_queue {
     uint64_t desc, avail, used;
     uint32_t live_num;
     uint16_t last_avail_idx;       /* next avail entry the device will take */
+    uint16_t shadow_avail_idx;     /* avail.idx as the device last read it (QEMU re-reads it only
+                                    * when it has taken every entry up to it) */
+    uint16_t shadow_base;          /* last_avail_idx when it read that value */
+    const char *idx_rule;          /* the avail.idx rule the device saw broken at its last read
+                                    * (split.avail.idx-jump / -no-decrement), or NULL */
     uint16_t used_idx;             /* the device's used idx (the next element to write) */
     uint32_t inuse;                /* chains popped but not yet pushed */
     /* Scheduling and evidence. */
@@ -57,6 +62,28 @@ struct sr_chain {
 
 enum sr_result { SR_OK = 0, SR_EMPTY = 1, SR_BROKEN = 2 };
 
+/* Chains taken and not processed yet, in order (QEMU's virtio-gpu pops every available request
+ * of the control queue before it executes the first): each chain's header and its buffers. */
+struct sr_batch {
+    struct sr_batch_chain {
+        uint16_t head;
+        bool indirect;
+        uint64_t table;
+        uint32_t table_len;
+        uint64_t readable, writable;
+        uint32_t first_seg, nseg;  /* its buffers: segs[first_seg .. first_seg + nseg) */
+        uint32_t request, faults;  /* its request number and the device faults that apply
+                                    * (device_faults.h: cur_request, cur_mask at its pop) */
+    } *chains;
+    struct sr_seg *segs;
+    uint32_t n, cap, nsegs, cap_segs;
+};
+/* Append a copy of *c; false when out of memory. */
+bool sr_batch_add(struct sr_batch *b, const struct sr_chain *c);
+/* Chain i of the batch, back into *c (with its buffers). */
+void sr_batch_get(const struct sr_batch *b, uint32_t i, struct sr_chain *c);
+void sr_batch_free(struct sr_batch *b);
+
 /* Device reset of one queue: no ring, indices 0, num = default_num, align 4096. */
 void sr_queue_reset(struct dev_queue *q, uint32_t default_num);
 
@@ -64,7 +91,11 @@ void sr_queue_reset(struct dev_queue *q, uint32_t default_num);
  * cannot be mapped breaks the device (QEMU "Cannot map …"). */
 void sr_make_live(struct machine *m, uint32_t qi, uint64_t desc, uint64_t avail, uint64_t used);
 
-/* Take the next available chain into *c (§2.6.6, §2.6.5). */
+/* Take the next available chain into *c (§2.6.6, §2.6.5), as QEMU 7.2's virtqueue_split_pop:
+ * avail.idx is read only when the device has taken every entry up to the value it last read; an
+ * avail.idx more than the queue size ahead is a violation but not what stops QEMU (its pop path
+ * does not range-check it): the device takes the slots it finds, and breaks on a head out of
+ * range there, or when it holds a queue's worth of requests ("Virtqueue size exceeded"). */
 enum sr_result sr_pop(struct machine *m, uint32_t qi, struct sr_chain *c);
 
 /* Return a chain: used element, then used idx (§2.6.8). Injected device faults

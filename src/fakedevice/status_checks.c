@@ -91,6 +91,14 @@ static bool check_features(struct machine *m, const char **note)
     return true;
 }
 
+/* A Status write that starts the initialisation over (ACKNOWLEDGE, perhaps with DRIVER, and
+ * nothing else) on a device that holds more than that: the driver re-initialises it without a
+ * reset. QEMU stores the value and keeps every queue live with its indices. */
+static bool restarts_without_reset(uint8_t had, uint8_t v)
+{
+    return (v & ST_ACK) && !(v & ~(ST_ACK | ST_DRIVER)) && (had & ~v);
+}
+
 static bool status_write(struct machine *m, uint8_t v, const char **note)
 {
     struct status_check_state *s = &m->status_checks;
@@ -102,8 +110,19 @@ static bool status_write(struct machine *m, uint8_t v, const char **note)
                               "device first", v);
     }
     if (v == 0) { /* reset: a new session */
-        *s = (struct status_check_state){.any_status_write = true};
+        *s = (struct status_check_state){.any_status_write = true, .reset_unread = true,
+                                         .reset_at = m->now};
         return true;
+    }
+    if (s->reset_unread && (v & ST_ACK)) { /* the initialisation starts over (without ACKNOWLEDGE,
+                                            * init.step2-acknowledge says what is wrong) */
+        s->reset_unread = false;
+        machine_violation(m, "init.reset-read-back", -1,
+                          "Status 0x%02x written %llu ns after the reset (Status = 0 at t=%llu ns) "
+                          "without reading Status back as 0 in between: the driver took the reset "
+                          "as complete without seeing it complete", v,
+                          (unsigned long long)(m->now - s->reset_at),
+                          (unsigned long long)s->reset_at);
     }
     uint8_t had = held(m);
     bool failed = had & ST_FAILED;
@@ -121,6 +140,26 @@ static bool status_write(struct machine *m, uint8_t v, const char **note)
         if (strict(m)) {
             *note = "strict profile: ignored, the driver set FAILED";
             return false;
+        }
+        return true;
+    }
+    if (restarts_without_reset(had, v)) {
+        uint32_t live = 0;
+        for (uint32_t i = 0; i < MMIO_NUM_QUEUES; i++)
+            live |= (uint32_t)m->dev.q[i].live << i;
+        machine_violation(m, "init.step1-reset", -1,
+                          "Status 0x%02x starts the initialisation again while the device still "
+                          "holds Status 0x%02x from the last one: no reset (Status = 0) came "
+                          "between, so the device keeps its state (%s; queue 0 has taken %u "
+                          "requests)", v, had,
+                          live ? "its queues stay live with their indices" : "no queue is live",
+                          m->dev.q[0].last_avail_idx);
+        *s = (struct status_check_state){.any_status_write = true, .reinit = true,
+                                         .reinit_at = m->now, .reinit_from = had};
+        for (uint32_t i = 0; i < MMIO_NUM_QUEUES && i < 2; i++) {
+            s->reinit_avail_idx[i] = m->dev.q[i].last_avail_idx;
+            s->reinit_used_idx[i] = m->dev.q[i].used_idx;
+            s->reinit_live[i] = m->dev.q[i].live;
         }
         return true;
     }
@@ -258,10 +297,12 @@ bool status_checks_write(struct machine *m, uint32_t off, uint32_t value, const 
 
 void status_checks_read(struct machine *m, uint32_t off, uint32_t value)
 {
-    (void)value;
     struct status_check_state *s = &m->status_checks;
-    if (off == VIRTIO_MMIO_STATUS)
+    if (off == VIRTIO_MMIO_STATUS) {
         s->reread_pending = false;
+        if (value == 0)
+            s->reset_unread = false;
+    }
     else if (off == VIRTIO_MMIO_DEVICE_FEATURES)
         s->dev_features_read = true;
 }
@@ -273,4 +314,11 @@ void status_checks_finish(struct machine *m)
         machine_violation(m, "init.step8-driver-ok", -1,
                           "a virtqueue was set up but DRIVER_OK was never set (Status 0x%02x)",
                           m->dev.status);
+}
+
+bool status_checks_reinit_live(const struct machine *m, uint32_t qi)
+{
+    const struct status_check_state *s = &m->status_checks;
+    return s->reinit && qi < RF_QUEUES && m->facts.q[qi].live_once &&
+           m->facts.q[qi].live_at >= s->reinit_at;
 }

@@ -23,11 +23,24 @@ struct status_check_state {
     bool queue_live;           /* a queue was handed to the device since the last reset */
     bool notified;             /* a QueueNotify since the last reset */
     uint64_t accepted;         /* the features in force at FEATURES_OK */
+    bool reset_unread;         /* Status = 0 written and not read back as 0 since */
+    uint64_t reset_at;
+    /* This initialisation began without a reset, on a device still holding the last one's
+     * state (init.step1-reset): when, and the Status the device held then. */
+    bool reinit;
+    uint64_t reinit_at;
+    uint8_t reinit_from;
+    uint16_t reinit_avail_idx[2];  /* per queue, the device's last_avail_idx and used_idx then */
+    uint16_t reinit_used_idx[2];
+    bool reinit_live[2];           /* …and whether it was live */
 };
 
 /* See access_checks.h; `apply` false: the strict profile ignores the write. */
 bool status_checks_write(struct machine *m, uint32_t off, uint32_t value, const char **note);
 void status_checks_read(struct machine *m, uint32_t off, uint32_t value);
 void status_checks_finish(struct machine *m);
+/* Queue qi went live in an initialisation that began without a reset: the device kept its
+ * state from before (QEMU keeps last_avail_idx, used_idx and inuse across a queue setup). */
+bool status_checks_reinit_live(const struct machine *m, uint32_t qi);
 
 #endif /* STATUS_CHECKS_H */

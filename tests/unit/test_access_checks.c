@@ -397,6 +397,7 @@ static void test_needs_reset_echo(void **state)
     vhal_mmio_write32(fx_reg(m, VIRTIO_MMIO_STATUS), 0x0f | VIRTIO_STATUS_DEVICE_NEEDS_RESET);
     assert_int_equal(m->n_violations, 0);
     vhal_mmio_write32(fx_reg(m, VIRTIO_MMIO_STATUS), 0); /* reset clears NEEDS_RESET */
+    (void)vhal_mmio_read32(fx_reg(m, VIRTIO_MMIO_STATUS));
     vhal_mmio_write32(fx_reg(m, VIRTIO_MMIO_STATUS), 1 | VIRTIO_STATUS_DEVICE_NEEDS_RESET);
     assert_int_equal(fx_count_violations(m, "status.set-bits-per-sequence"), 1);
     assert_int_equal(m->n_violations, 1);

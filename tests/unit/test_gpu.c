@@ -155,7 +155,7 @@ static void test_events_read_write_fires(void **state)
     static const struct { bool write; uint32_t off, v; } init[] = {
         {false, VIRTIO_MMIO_MAGIC_VALUE, 0}, {false, VIRTIO_MMIO_VERSION, 0},
         {false, VIRTIO_MMIO_DEVICE_ID, 0}, {true, VIRTIO_MMIO_STATUS, 0},
-        {true, VIRTIO_MMIO_STATUS, 1}, {true, VIRTIO_MMIO_STATUS, 3},
+        {false, VIRTIO_MMIO_STATUS, 0}, {true, VIRTIO_MMIO_STATUS, 1}, {true, VIRTIO_MMIO_STATUS, 3},
         {true, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1}, {false, VIRTIO_MMIO_DEVICE_FEATURES, 0},
         {true, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1}, {true, VIRTIO_MMIO_DRIVER_FEATURES, 1},
         {true, VIRTIO_MMIO_STATUS, 0x0b}, {false, VIRTIO_MMIO_STATUS, 0}};

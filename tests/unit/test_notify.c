@@ -55,6 +55,7 @@ static void start_at(struct rig *r, uint16_t at)
 {
     r->vq.avail_idx = r->vq.published_idx = r->vq.last_used_idx = r->vq.used_event = at;
     r->m->dev.q[0].last_avail_idx = r->m->dev.q[0].used_idx = at;
+    r->m->dev.q[0].shadow_avail_idx = at; /* as a device that has taken every entry up to it */
     gm_write16(&r->m->mem, r->vq.avail_phys + 2, at);
     gm_write16(&r->m->mem, r->vq.used_phys + 2, at);
     gm_write16(&r->m->mem, used_event_gpa(r), at);

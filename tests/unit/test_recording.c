@@ -129,6 +129,7 @@ static void guest_init_legacy(struct rb *r)
     rd(r, VIRTIO_MMIO_VERSION, 1);
     rd(r, VIRTIO_MMIO_DEVICE_ID, 16);
     wr(r, VIRTIO_MMIO_STATUS, 0);
+    rd(r, VIRTIO_MMIO_STATUS, 0);
     wr(r, VIRTIO_MMIO_STATUS, 1);
     wr(r, VIRTIO_MMIO_STATUS, 3);
     wr(r, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
