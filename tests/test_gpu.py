@@ -250,7 +250,8 @@ def test_demo_on_the_legacy_transport_gives_the_same_picture(all_results, vqsim,
     # both queues, as the driver and the device see them (cursor queue: two commands answered)
     assert [q["index"] for q in r["queues"]] == [0, 1]
     cq = r["queues"][1]
-    assert cq["driver"] == {k: cq["device"][k] for k in ("desc", "avail", "used")}
+    assert {k: cq["driver"][k] for k in ("desc", "avail", "used")} == \
+        {k: cq["device"][k] for k in ("desc", "avail", "used")}
     assert cq["avail_idx"] == cq["used_idx"] == 2
 
 

@@ -152,8 +152,10 @@ def test_clean_example(clean, exe, tmp_path):
     q, = s["queues"]
     assert (q["index"], q["size"], q["avail_idx"], q["used_idx"]) == (0, 8, 6, 6)
     base = int(q["driver"]["desc"], 16)
-    assert q["driver"] == {"desc": hex(base), "avail": hex(base + 0x80), "used": hex(base + 0x98)}
-    assert {k: q["device"][k] for k in ("desc", "avail", "used")} == q["driver"]
+    assert q["driver"] == {"desc": hex(base), "avail": hex(base + 0x80), "used": hex(base + 0x98),
+                           "source": "queue_placed"}
+    assert {k: q["device"][k] for k in ("desc", "avail", "used")} == {
+        k: q["driver"][k] for k in ("desc", "avail", "used")}
     d = s["display"]
     assert (d["active"], d["width"], d["height"], d["resource"]) == (True, 64, 48, 1)
     assert d["sha256"] == picture_sha(64, 48)

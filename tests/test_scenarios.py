@@ -116,7 +116,9 @@ def test_transports_differ_in_what_crossed_the_bus(all_results):
     # the legacy device puts the used ring at the next 4096 boundary: +0x1000 for 16 entries
     q = l["queues"][0]
     assert int(q["device"]["used"], 16) - int(q["device"]["desc"], 16) == 0x1000
-    assert q["driver"] == {k: q["device"][k] for k in ("desc", "avail", "used")}
+    assert {k: q["driver"][k] for k in ("desc", "avail", "used")} == \
+        {k: q["device"][k] for k in ("desc", "avail", "used")}
+    assert q["driver"]["source"] == "driver"
     assert q["avail_idx"] == q["used_idx"] == 6
 
 

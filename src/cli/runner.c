@@ -879,6 +879,7 @@ int run_scenario_external(const struct scenario *sc, const struct run_options *o
     for (uint32_t q = 0; x->queue_view && q < RUN_MAX_QUEUES; q++)
         if (!x->queue_view(x->ctx, q, &r->queue_view[q]))
             memset(&r->queue_view[q], 0, sizeof(r->queue_view[q]));
+    r->view_source = x->view_source ? x->view_source : "reported";
     if ((sr->status == ST_TIMEOUT || sr->status == ST_DEVICE_ERROR) && queue < RUN_MAX_QUEUES) {
         struct diag_request rq = {.kind = sr->status != ST_TIMEOUT ? DIAG_BAD_RESPONSE
                                           : x->register_wait && *x->register_wait ? DIAG_REGISTER_WAIT
@@ -891,6 +892,63 @@ int run_scenario_external(const struct scenario *sc, const struct run_options *o
     }
     conclude(sc, o, r, x->judge);
     return 0;
+}
+
+/* The most polled 16-bit address in the run that is queue q's used.idx as the device placed it
+ * (the driver reads the used ring the device writes). */
+static bool polls_device_used(const struct run_result *r, uint32_t q)
+{
+    const struct run_facts *f = &r->m.facts;
+    const struct dev_queue *dq = &r->m.dev.q[q];
+    for (uint32_t i = 0; i < RF_POLL_SLOTS; i++)
+        if (f->poll_count[i] && dq->live && f->poll_addr[i] == dq->used + 2)
+            return true;
+    return false;
+}
+
+void run_queue_view(const struct run_result *r, uint32_t q, struct run_queue_view *v)
+{
+    memset(v, 0, sizeof(*v));
+    if (!r->external) { /* the built-in driver: its own state */
+        const struct virtq *vq = q == 0 ? &r->gpu.ctrl : &r->gpu.cursorq;
+        if (!vq->state)
+            return;
+        *v = (struct run_queue_view){true, "driver", true, true, true, true, vq->desc_phys,
+                                     vq->avail_phys, vq->used_phys, vq->num};
+        return;
+    }
+    const struct diag_driver_view *dv = &r->queue_view[q];
+    if (dv->known) {
+        *v = (struct run_queue_view){true, r->view_source, true, true, true, true, dv->desc,
+                                     dv->avail, dv->used, dv->num};
+        return;
+    }
+    /* Not told: what the driver wrote to the registers for this queue. */
+    const struct dev_queue *dq = &r->m.dev.q[q];
+    const struct mmio_device *d = &r->m.dev;
+    v->source = "registers";
+    if (d->version == 2) {
+        if (!dq->reg_desc && !dq->reg_driver && !dq->reg_device && !dq->live)
+            return;
+        *v = (struct run_queue_view){true, "registers", true, true, true, true, dq->reg_desc,
+                                     dq->reg_driver, dq->reg_device, dq->num};
+        return;
+    }
+    if (!dq->pfn)
+        return;
+    v->shown = true;
+    v->has_num = true;
+    v->num = dq->num;
+    if (d->guest_page_size_written) { /* QueuePFN counts pages of the size the driver wrote */
+        v->has_desc = v->has_avail = true;
+        v->desc = (uint64_t)dq->pfn << d->guest_page_shift;
+        v->avail = v->desc + 16ull * dq->num;
+    }
+    if (polls_device_used(r, q)) { /* it reads the used ring where the device writes it */
+        v->has_used = true;
+        v->used = dq->used;
+        v->source = "registers, polls";
+    }
 }
 
 void run_result_free(struct run_result *r)

@@ -39,6 +39,7 @@ struct run_result {
      * unused; queue_view says where that driver put each queue (known = false: not told). */
     bool external;
     struct diag_driver_view queue_view[RUN_MAX_QUEUES];
+    const char *view_source;  /* run_external.view_source */
     /* The run's counters when the request the external driver waited on began (run_facts.h):
      * taken when the run starts; run() moves it with sr->t when its request began later. */
     struct rf_mark request_mark;
@@ -88,6 +89,7 @@ struct run_external {
     /* Optional: where the driver put queue q, for the diagnosis and the results' queues;
      * return false when it does not know (or did not set that queue up). */
     bool (*queue_view)(void *ctx, uint32_t q, struct diag_driver_view *v);
+    const char *view_source; /* where queue_view's answers come from ("queue_placed"…) */
     void *ctx;
     bool judge;             /* judge the scenario's expect: as for the built-in driver */
     /* Optional: true after run when its ST_TIMEOUT was a wait on a register before any request
@@ -101,6 +103,19 @@ struct run_external {
 int run_scenario_external(const struct scenario *s, const struct run_options *o,
                           struct run_result *r, const struct run_external *x);
 void run_result_free(struct run_result *r);
+
+/* Where the driver put queue q, as the results show it: what the built-in driver holds, what an
+ * external driver reported, or else what its register writes say (modern QueueDesc / Driver /
+ * Device; legacy QueuePFN × GuestPageSize and QueueNum; the legacy used ring only where the
+ * driver was seen polling its used.idx). Unknown parts stay unknown. */
+struct run_queue_view {
+    bool shown;              /* the driver set the queue up, or the device has it */
+    const char *source;      /* "driver", the external view's source, "registers" */
+    bool has_desc, has_avail, has_used, has_num;
+    uint64_t desc, avail, used;
+    uint32_t num;
+};
+void run_queue_view(const struct run_result *r, uint32_t q, struct run_queue_view *v);
 const char *step_status_name(enum step_status s);
 
 #endif /* RUNNER_H */

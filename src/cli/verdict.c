@@ -188,28 +188,41 @@ static void json_scanout(struct jw *w, const struct run_result *r, uint32_t i)
     jw_obj_end(w);
 }
 
+static void json_maybe_hex(struct jw *w, const char *key, bool has, uint64_t v)
+{
+    jw_key(w, key);
+    if (has)
+        jw_hex(w, v);
+    else
+        jw_null(w);
+}
+
 static void json_queues(struct jw *w, const struct run_result *r)
 {
     jw_key(w, "queues");
     jw_arr_begin(w);
     for (uint32_t i = 0; i < RUN_MAX_QUEUES; i++) {
-        /* Where the driver put the queue: the built-in driver's own state, or what an external
-         * driver told (run_scenario_external); a queue it did not set up is left out. */
-        const struct virtq *vq = i == 0 ? &r->gpu.ctrl : &r->gpu.cursorq;
-        struct diag_driver_view v = r->external ? r->queue_view[i]
-            : (struct diag_driver_view){vq->state != 0, vq->desc_phys, vq->avail_phys,
-                                        vq->used_phys, vq->num, false};
-        if (!v.known)
+        /* Where the driver put the queue (runner.h run_queue_view: what it holds, reported, or
+         * wrote to the registers) and where the device looks; a queue neither set up is left
+         * out. */
+        struct run_queue_view v;
+        run_queue_view(r, i, &v);
+        if (!v.shown)
             continue;
         const struct dev_queue *q = &r->m.dev.q[i];
         jw_obj_begin(w);
         jw_ku64(w, "index", i);
-        jw_ku64(w, "size", v.num);
+        jw_key(w, "size");
+        if (v.has_num)
+            jw_u64(w, v.num);
+        else
+            jw_null(w);
         jw_key(w, "driver");
         jw_obj_begin(w);
-        jw_khex(w, "desc", v.desc);
-        jw_khex(w, "avail", v.avail);
-        jw_khex(w, "used", v.used);
+        json_maybe_hex(w, "desc", v.has_desc, v.desc);
+        json_maybe_hex(w, "avail", v.has_avail, v.avail);
+        json_maybe_hex(w, "used", v.has_used, v.used);
+        jw_kstr(w, "source", v.source); /* where the driver's side comes from */
         jw_obj_end(w);
         jw_key(w, "device");
         jw_obj_begin(w);

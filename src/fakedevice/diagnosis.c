@@ -186,10 +186,29 @@ static void unexplained(struct machine *m, struct diag_facts *f, struct diagnosi
     }
     diag_ev(c, "InterruptStatus", "0x%x", m->dev.isr);
     diag_ev(c, "Status", "0x%x", m->dev.status);
-    if (f->used)
+    const struct diag_driver_view *dv = &f->rq->driver;
+    bool known = dv->known || f->poll.seen;
+    uint64_t driver_used = dv->known ? dv->used : f->poll.seen ? f->poll.addr - 2 : 0;
+    if (f->used && known) {
+        diag_ev(c, "driver_used", "0x%llx", (unsigned long long)driver_used);
         diag_say(c, "vqsim cannot explain this timeout. The device answered %u request(s) on "
-                    "queue %u in the used ring the driver reads, yet the driver still timed out. "
-                    "The evidence is below; nothing is guessed.", f->used, f->rq->queue);
+                    "queue %u in the used ring the driver reads (at 0x%llx, %s), yet the driver "
+                    "still timed out. The evidence is below; nothing is guessed.", f->used,
+                 f->rq->queue, (unsigned long long)driver_used,
+                 dv->known ? "as the driver reported" : "where it polls used.idx");
+    } else if (f->used) {
+        diag_ev(c, "driver_used", "unknown");
+        diag_say(c, "vqsim cannot explain this timeout. The device answered %u request(s) on "
+                    "queue %u, in the used ring at 0x%llx where it placed it (%s); where the "
+                    "driver reads its used ring, vqsim does not know: the driver did not report "
+                    "its queue placement (queue_placed) and no load of its used.idx was seen%s. "
+                    "The evidence is below; nothing is guessed.", f->used, f->rq->queue,
+                 (unsigned long long)(f->q ? f->q->used : 0),
+                 m->dev.version == 1 ? "from QueuePFN, QueueNum and QueueAlign"
+                                     : "QueueDevice",
+                 m->bc.mode == BC_PLAIN ? " (plain ring access: the driver's loads are not seen)"
+                                        : "");
+    }
     else if (f->pops)
         diag_say(c, "vqsim cannot explain this timeout. The device took %u request(s) from "
                     "queue %u but returned none before the deadline, and no rule, fault or "

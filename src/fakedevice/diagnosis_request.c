@@ -7,12 +7,48 @@
 #include "../driver/virtio_spec.h"
 #include "diagnosis_internal.h"
 
+/* D7, later requests: the driver notified for earlier requests (the device found them and took
+ * them), then published more and wrote no QueueNotify after: the device never looked again. */
+static void no_notify_after(struct machine *m, struct diag_facts *f, struct diagnosis *d)
+{
+    const struct rf_queue *fq = f->fq;
+    if (!f->notifies || !f->q || !f->q->live || m->dev.broken || !fq->kick_new)
+        return;
+    uint16_t avail_idx = 0;
+    gm_read16(&m->mem, f->q->avail + 2, &avail_idx);
+    if (avail_idx == fq->kick_avail_idx || avail_idx == f->q->last_avail_idx ||
+        fq->last_publish_at <= fq->last_notify_at)
+        return;
+    uint16_t unseen = (uint16_t)(avail_idx - f->q->last_avail_idx);
+    if (unseen > f->q->live_num)
+        return; /* not requests: an index the device cannot take (its own rules say so) */
+    struct diag_cause *c = diag_add(d, f, "no-notify", "4.2.3.3", "Available Buffer Notifications");
+    diag_ev(c, "notifies_for_queue", "%u", f->notifies);
+    diag_ev(c, "last_notify_at_ns", "%llu", (unsigned long long)fq->last_notify_at);
+    diag_ev(c, "avail_idx_at_last_notify", "%u", fq->kick_avail_idx);
+    diag_ev(c, "avail_idx_in_memory", "%u", avail_idx);
+    diag_ev(c, "avail_idx_stored_at_ns", "%llu", (unsigned long long)fq->last_publish_at);
+    diag_ev(c, "device_avail_idx_seen", "%u", f->q->last_avail_idx);
+    diag_ev(c, "requests_not_notified", "%u", unseen);
+    diag_say(c, "The driver notified queue %u %u time(s) since the request, the last at t=%llu ns "
+                "when avail.idx read %u, and the device took everything up to it. It then "
+                "published avail.idx = %u (last store at t=%llu ns) and wrote no QueueNotify "
+                "after it, so the device never looked at the %u request(s) published since. A "
+                "device need not poll the rings (QEMU never does): every publication needs its "
+                "notification unless the device suppressed it (§2.6.13.4, §4.2.3.3).",
+             f->rq->queue, f->notifies, (unsigned long long)fq->last_notify_at,
+             fq->kick_avail_idx, avail_idx, (unsigned long long)fq->last_publish_at, unseen);
+}
+
 /* D7: the notify for this queue never reached the device. */
 static void no_notify(struct machine *m, struct diag_facts *f, struct diagnosis *d)
 {
-    (void)m;
-    if (f->rq->kind != DIAG_TIMEOUT || f->notifies + f->notify_writes_ignored > 0)
+    if (f->rq->kind != DIAG_TIMEOUT)
         return;
+    if (f->notifies + f->notify_writes_ignored > 0) {
+        no_notify_after(m, f, d);
+        return;
+    }
     struct diag_cause *c = diag_add(d, f, "no-notify", "4.2.3.3", "Available Buffer Notifications");
     diag_ev(c, "notifies_for_queue", "0");
     if (f->notify_writes_dropped)
@@ -36,7 +72,9 @@ static void no_notify(struct machine *m, struct diag_facts *f, struct diagnosis 
 /* D8: notified, but avail.idx showed nothing new when the device looked. */
 static void avail_idx(struct machine *m, struct diag_facts *f, struct diagnosis *d)
 {
-    if (f->rq->kind != DIAG_TIMEOUT || !f->q || !f->q->live || f->notifies == 0 || f->pops ||
+    /* (the device took nothing since the last notify: that notify found nothing new) */
+    if (f->rq->kind != DIAG_TIMEOUT || !f->q || !f->q->live || f->notifies == 0 ||
+        (f->pops && f->fq->last_pop_at >= f->last_notify_at) || diag_has(d, "no-notify") ||
         m->dev.broken || f->resets || f->layout_explains)
         return;
     uint16_t avail_idx = 0;
@@ -112,7 +150,7 @@ static void device_broken(struct machine *m, struct diag_facts *f, struct diagno
 static void reset_while_queued(struct machine *m, struct diag_facts *f, struct diagnosis *d)
 {
     (void)m;
-    if (!f->reset)
+    if (!f->reset || !f->reset_lost) /* nothing of this queue was queued: queue-not-ready */
         return;
     const char *by = f->reset_by ? f->reset_by : "unknown";
     struct diag_cause *c = diag_add(d, f, "reset-while-queued", "3.3", "Device Cleanup");
@@ -120,8 +158,8 @@ static void reset_while_queued(struct machine *m, struct diag_facts *f, struct d
     diag_ev(c, "reset_by", "%s", by);
     diag_ev(c, "requests_lost", "%llu", (unsigned long long)f->reset_lost);
     diag_ev(c, "queue_live_now", "%s", f->q && f->q->live ? "yes" : "no");
-    diag_say(c, "The device was reset at t=%llu ns by %s while %llu request(s) were queued or in "
-                "progress. A reset makes every queue not live and drops what it held without a "
+    diag_say(c, "The device was reset at t=%llu ns by %s while %llu request(s) of this queue were "
+                "queued or in progress. A reset makes every queue not live and drops what it held without a "
                 "used element, so this request will never be answered%s. Do not reset a device "
                 "with requests in flight, or treat them as lost: after a reset, reclaim their "
                 "buffers, set the device up again (§3.1.1) and resubmit (§3.3).",

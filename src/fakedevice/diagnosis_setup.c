@@ -136,15 +136,16 @@ static bool guest_page_size(struct machine *m, struct diag_facts *f, struct diag
         diag_ev(c, "ignored_register", "GuestPageSize (%s)", gps->note);
     diag_ev(c, "QueuePFN", "0x%llx", (unsigned long long)pfn);
     diag_ev(c, "device_desc", "0x%llx", (unsigned long long)pfn);
-    diag_ev(c, "driver_desc", "0x%llx", (unsigned long long)(f->rq->driver.known
-                                                              ? f->rq->driver.desc
-                                                              : pfn * 4096));
+    bool told = f->rq->driver.known;
+    uint64_t meant = told ? f->rq->driver.desc : pfn * 4096;
+    diag_ev(c, "driver_desc", "0x%llx%s", (unsigned long long)meant,
+            told ? "" : " (QueuePFN x 4096, if the driver counts 4 KiB pages)");
     diag_say(c, "The device never got GuestPageSize, so its page shift is 0 and it took "
                 "QueuePFN = 0x%llx as a byte address: it looks for the descriptor table at "
-                "0x%llx instead of 0x%llx. %s A legacy driver writes GuestPageSize (the page size "
-                "QueuePFN counts in, 4096) before any QueuePFN (§4.2.4).",
-             (unsigned long long)pfn, (unsigned long long)pfn,
-             (unsigned long long)(f->rq->driver.known ? f->rq->driver.desc : pfn * 4096),
+                "0x%llx instead of 0x%llx%s. %s A legacy driver writes GuestPageSize (the page "
+                "size QueuePFN counts in, 4096) before any QueuePFN (§4.2.4).",
+             (unsigned long long)pfn, (unsigned long long)pfn, (unsigned long long)meant,
+             told ? " (where the driver put it)" : " (QueuePFN x 4096, for 4 KiB pages)",
              dev->broken ? "That address is not guest RAM, so the device could not map the ring "
                            "and broke (below)."
                          : "The device reads and writes rings where the driver never looks.");
@@ -173,7 +174,7 @@ static void queue_not_ready(struct machine *m, struct diag_facts *f, struct diag
         return;
     const struct rf_queue *fq = f->fq;
     bool reset = fq && fq->killed;
-    if (reset && f->reset)
+    if (reset && f->reset && f->reset_lost)
         return; /* lost while the request was queued: reset-while-queued says so */
     f->setup_explains = true;
     /* Writes the device ignored because the register belongs to the other version. */

@@ -321,7 +321,7 @@ void mmio_device_reset(struct machine *m, const char *by)
 {
     /* What the reset throws away: requests taken and not answered, or available and not yet
      * taken (QEMU frees them without a used element). */
-    uint64_t lost = 0;
+    uint64_t lost = 0, lost_q[MMIO_NUM_QUEUES] = {0};
     uint32_t live = 0;
     for (uint32_t i = 0; i < MMIO_NUM_QUEUES; i++) {
         const struct dev_queue *q = &m->dev.q[i];
@@ -330,7 +330,8 @@ void mmio_device_reset(struct machine *m, const char *by)
             continue;
         live |= 1u << i;
         gm_read16(&m->mem, q->avail + 2, &avail_idx);
-        lost += q->inuse + (uint16_t)(avail_idx - q->last_avail_idx);
+        lost_q[i] = q->inuse + (uint16_t)(avail_idx - q->last_avail_idx);
+        lost += lost_q[i];
     }
     reset_device(&m->dev);
     gpu_device_reset(m);
@@ -340,7 +341,7 @@ void mmio_device_reset(struct machine *m, const char *by)
         e->aux = live;
         e->note = by;
     }
-    rf_reset(m, by, lost, live);
+    rf_reset(m, by, lost_q, live);
 }
 
 /* The Status write; a note when the device refused it. */

@@ -160,6 +160,7 @@ void rf_notify(struct machine *m, uint32_t qi)
     uint16_t idx = 0;
     gm_read16(&m->mem, m->dev.q[qi].avail + 2, &idx);
     q->kick_avail_idx = idx;
+    q->kick_new = idx != m->dev.q[qi].last_avail_idx;
 }
 
 void rf_publish(struct machine *m, uint32_t qi, uint16_t idx)
@@ -201,7 +202,7 @@ void rf_queue_live(struct machine *m, uint32_t qi)
     q->killed = false;
 }
 
-void rf_reset(struct machine *m, const char *by, uint64_t lost, uint32_t live)
+void rf_reset(struct machine *m, const char *by, const uint64_t *lost, uint32_t live)
 {
     struct run_facts *f = &m->facts;
     f->resets++;
@@ -212,7 +213,7 @@ void rf_reset(struct machine *m, const char *by, uint64_t lost, uint32_t live)
             q->killed = true;
             q->killed_at = m->now;
             q->killed_by = by;
-            q->killed_lost = lost;
+            q->killed_lost = lost[qi];
         }
 }
 

@@ -70,6 +70,7 @@ struct rf_queue {
     bool live_once;
     uint64_t last_notify_at;
     uint16_t kick_avail_idx;        /* avail.idx in memory when the last notify was accepted */
+    bool kick_new;                  /* …and it was past what the device had taken (news) */
     const char *ignored_note;       /* why the device ignored the last notify of this queue */
     uint32_t last_notify_other;     /* the last value != this queue written to QueueNotify */
     bool notified_other;
@@ -83,7 +84,8 @@ struct rf_queue {
     bool killed;
     uint64_t killed_at;
     const char *killed_by;
-    uint64_t killed_lost;           /* requests that reset dropped (all queues) */
+    uint64_t killed_lost;           /* requests of this queue that reset dropped (taken and not
+                                     * answered, or available and not taken) */
     /* the first and the last of each kind of device event (rf_first_since picks) */
     struct rf_short { uint64_t t; uint16_t head; uint64_t readable; } short_header[2];
     struct rf_trunc { uint64_t t; uint16_t head; uint64_t resp_len; uint32_t written; } trunc[2];
@@ -180,8 +182,8 @@ void rf_publish(struct machine *m, uint32_t qi, uint16_t idx);
 void rf_pop(struct machine *m, uint32_t qi);
 void rf_used(struct machine *m, uint32_t qi, uint64_t elem, uint32_t len);
 void rf_queue_live(struct machine *m, uint32_t qi);
-/* A device reset: by whom, requests lost, bit mask of queues that were live. */
-void rf_reset(struct machine *m, const char *by, uint64_t lost, uint32_t live);
+/* A device reset: by whom, requests lost per queue, bit mask of queues that were live. */
+void rf_reset(struct machine *m, const char *by, const uint64_t *lost, uint32_t live);
 void rf_fault(struct machine *m, const char *name, uint32_t qi, uint32_t request, uint64_t addr,
               uint64_t value);
 void rf_short_header(struct machine *m, uint32_t qi, uint16_t head, uint64_t readable);

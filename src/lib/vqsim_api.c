@@ -284,6 +284,7 @@ int vqsim_run(struct vqsim_machine *m, vqsim_driver_entry entry, void *arg, unsi
     m->entry = entry;
     m->arg = arg;
     struct run_external x = {.step_name = "driver", .run = run_entry, .queue_view = view,
+                             .view_source = "queue_placed",
                              .ctx = m, .judge = false};
     int rc = run_scenario_external(&m->sc, NULL, &m->r, &x);
     m->ran = true;

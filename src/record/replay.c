@@ -734,6 +734,7 @@ static bool queue_view(void *ctx, uint32_t qi, struct diag_driver_view *v)
 struct run_external replay_driver(struct replay *rp)
 {
     return (struct run_external){.step_name = "recording", .run = run, .queue_view = queue_view,
+                                 .view_source = "recording",
                                  .ctx = rp, .judge = true, .register_wait = &rp->register_wait};
 }
 
