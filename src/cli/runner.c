@@ -368,7 +368,7 @@ static enum step_status classify(int rc)
     }
 }
 
-static void finish_step(struct run_ctx *c, struct step_result *sr, int rc, uint32_t queue)
+static void finish_step(struct run_ctx *c, struct step_result *sr, int rc)
 {
     sr->driver_status = rc;
     sr->status = classify(rc);
@@ -379,7 +379,12 @@ static void finish_step(struct run_ctx *c, struct step_result *sr, int rc, uint3
         size_t l = strlen(sr->detail);
         snprintf(sr->detail + l, sizeof(sr->detail) - l, ": %s", vgpu_status_name(rc));
     }
-    /* Diagnose the first request that got no answer (or one the driver could not use). */
+}
+
+/* Diagnose the first request that got no answer (or one the driver could not use), once the
+ * step is judged: an error answer the step expected is the step doing its job. */
+static void diagnose_step(struct run_ctx *c, const struct step_result *sr, uint32_t queue)
+{
     if ((sr->status == ST_TIMEOUT || sr->status == ST_DEVICE_ERROR) && !c->r->has_diag) {
         const struct vgpu *g = &c->r->gpu;
         struct diag_request rq = {
@@ -814,7 +819,8 @@ int run_scenario(const struct scenario *sc, const struct run_options *o, struct 
     if (rc == VIRTIO_OK)
         snprintf(init->detail, sizeof(init->detail), "virtio-mmio version %u, gpu, queue 0 of %u",
                  r->gpu.mmio.version, sc->queue_size);
-    finish_step(&c, init, rc, VIRTIO_GPU_QUEUE_CONTROL);
+    finish_step(&c, init, rc);
+    diagnose_step(&c, init, VIRTIO_GPU_QUEUE_CONTROL);
     r->driver_up = rc == VIRTIO_OK;
     bool stop = rc != VIRTIO_OK;
 
@@ -850,9 +856,11 @@ int run_scenario(const struct scenario *sc, const struct run_options *o, struct 
             sr->fence_id = r->gpu.last_fence_id;
         }
         bool cursor = st->kind == STEP_UPDATE_CURSOR || st->kind == STEP_MOVE_CURSOR;
-        finish_step(&c, sr, rc, cursor ? VIRTIO_GPU_QUEUE_CURSOR : VIRTIO_GPU_QUEUE_CONTROL);
+        uint32_t queue = cursor ? VIRTIO_GPU_QUEUE_CURSOR : VIRTIO_GPU_QUEUE_CONTROL;
+        finish_step(&c, sr, rc);
         check_response(&c, st, sr, i + 1);
         check_status(&c, st, sr, i + 1);
+        diagnose_step(&c, sr, queue); /* (an error response the step expected is ok by now) */
         /* An error the step expected (expect_status) is the step proving its point: the run
          * goes on (the next step may show the latch), the outcome still counts it. */
         stop = sr->status != ST_OK &&

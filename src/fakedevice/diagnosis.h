@@ -25,6 +25,8 @@
  *   command-too-short        D10 the request is shorter than the 24-byte gpu header
  *   device-fault                 an injected device fault (device_faults.h) withheld the answer
  *   response-buffer-too-short D16 the writable (response) buffer is missing or too short
+ *   command-refused              the device answered a command with an error response: which
+ *                                command, what it named, the device's reason
  *   interrupt-suppressed     D12 avail.flags NO_INTERRUPT while the driver waits for one
  *   interrupt-not-acknowledged D13 InterruptStatus never acknowledged: the line stays high and
  *                                the next interrupt never rises

@@ -278,6 +278,51 @@ static void response_too_short(struct machine *m, struct diag_facts *f, struct d
              tr->written, f->last_used_len);
 }
 
+/* The device answered a command with an error: which command, what it named, the device's
+ * reason (gpu_device.c), and what the driver can do about it. */
+static void command_refused(struct machine *m, struct diag_facts *f, struct diagnosis *d)
+{
+    (void)m;
+    if (f->rq->kind != DIAG_BAD_RESPONSE || !f->c.errors)
+        return;
+    const struct rf_error *e = rf_first_since(f->fq->error, f->c.errors, f->fq->c.errors);
+    const char *cmd = gpu_cmd_name(e->cmd), *resp = gpu_resp_name(e->resp);
+    struct diag_cause *c = diag_add(d, f, "command-refused", "5.7.6.7",
+                                    "Device Operation: Request header");
+    if (cmd)
+        diag_ev(c, "command", "%s", cmd);
+    else
+        diag_ev(c, "command", "0x%x", e->cmd);
+    diag_ev(c, "response", "%s", resp ? resp : "?");
+    if (e->resource)
+        diag_ev(c, "resource", "%u", e->resource);
+    if (e->scanout != UINT32_MAX)
+        diag_ev(c, "scanout", "%u", e->scanout);
+    diag_ev(c, "reason", "%s", e->reason);
+    diag_ev(c, "head", "%u", e->head);
+    diag_ev(c, "at_ns", "%llu", (unsigned long long)e->t);
+    diag_ev(c, "errors_answered", "%u", f->c.errors);
+    char named[64] = "";
+    if (cmd)
+        snprintf(named, sizeof(named), "%s", cmd);
+    else
+        snprintf(named, sizeof(named), "command type 0x%x", e->cmd);
+    diag_say(c, "The device refused the %s it read (request head %u, at t=%llu ns) with %s: %s. "
+                "It answered at once with that error and did nothing else: the ring works, the "
+                "device did not accept the command as it read it. ", named, e->head,
+                (unsigned long long)e->t, resp ? resp : "an error", e->reason);
+    if (e->cmd == VIRTIO_GPU_CMD_RESOURCE_CREATE_2D && e->resp == VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID &&
+        e->resource)
+        diag_more(c, "Resource ids are the driver's to allocate: RESOURCE_UNREF the old one "
+                     "before creating it again, or pick an id not in use (§5.7.6.8).");
+    else
+        diag_more(c, "Check the command against §5.7.6.8 and against what the driver set up "
+                     "before it (above: what it named).");
+    if (f->c.errors > 1)
+        diag_more(c, " The device refused %u command(s) since the request; this is the first.",
+                  f->c.errors);
+}
+
 void diag_request_causes(struct machine *m, struct diag_facts *f, struct diagnosis *d)
 {
     no_notify(m, f, d);
@@ -287,6 +332,7 @@ void diag_request_causes(struct machine *m, struct diag_facts *f, struct diagnos
     command_too_short(m, f, d);
     device_fault(m, f, d);
     response_too_short(m, f, d);
+    command_refused(m, f, d);
     if (d->n_causes == 0 && f->rq->kind == DIAG_TIMEOUT && f->notifies == 0 &&
         f->notify_writes_ignored) {
         struct diag_cause *c = diag_add(d, f, "no-notify", "4.2.3.3",

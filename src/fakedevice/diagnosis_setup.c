@@ -307,20 +307,40 @@ static void rings_outside_ram(struct machine *m, struct diag_facts *f, struct di
     f->setup_explains = true;
 }
 
+/* What the device's answers overwrote of a driver buffer that lies on its used ring, as evidence
+ * and a sentence (run_facts.h: overlap). */
+static void overwrote(struct diag_cause *c, const struct rf_queue *fq)
+{
+    char what[160] = "";
+    if (fq->overlap.idx_at)
+        snprintf(what, sizeof(what), "used.idx (2 bytes at 0x%llx)",
+                 (unsigned long long)fq->overlap.idx_at);
+    if (fq->overlap.elem_at)
+        snprintf(what + strlen(what), sizeof(what) - strlen(what), "%sthe used element (8 bytes "
+                 "at 0x%llx)", what[0] ? " and " : "", (unsigned long long)fq->overlap.elem_at);
+    const char *kind = fq->overlap.in_table ? "indirect entry" : "descriptor";
+    diag_ev(c, "overwrote_buffer", "%s %u: 0x%llx, %llu bytes, device-%s", kind, fq->overlap.desc,
+            (unsigned long long)fq->overlap.buf, (unsigned long long)fq->overlap.buf_len,
+            fq->overlap.buf_write ? "writable" : "readable");
+    diag_ev(c, "overwritten_with", "%s", what);
+    diag_more(c, " That used ring lies on a buffer the driver handed over itself (%s %u: 0x%llx, "
+                 "%llu bytes, the %s): each answer overwrote it, %s.", kind, fq->overlap.desc,
+              (unsigned long long)fq->overlap.buf, (unsigned long long)fq->overlap.buf_len,
+              fq->overlap.buf_write ? "response buffer" : "driver's own request", what);
+}
+
 /* D4: the device answered in a used ring the driver does not read. */
 static void used_ring(struct machine *m, struct diag_facts *f, struct diagnosis *d)
 {
     const struct diag_driver_view *dv = &f->rq->driver;
     if (!f->q || !f->q->live || f->used == 0)
         return;
-    uint64_t driver_used;
-    if (dv->known)
-        driver_used = dv->used;
-    else if (f->poll.seen)
-        driver_used = f->poll.addr - 2;
-    else
-        return;
-    if (driver_used == f->q->used)
+    /* A buffer of the driver on the device's used ring that the answers wrote into: the
+     * driver's used ring is not there, whether or not vqsim knows where it is. */
+    bool on_buffer = f->fq && f->fq->overlap.seen && f->fq->overlap.writes;
+    bool known = dv->known || f->poll.seen;
+    uint64_t driver_used = dv->known ? dv->used : f->poll.seen ? f->poll.addr - 2 : 0;
+    if ((known && driver_used == f->q->used) || (!known && !on_buffer))
         return;
     bool v1 = m->dev.version == 1;
     struct diag_cause *c = diag_add(d, f, "used-ring-mismatch", v1 ? "2.6.2" : "2.6",
@@ -328,7 +348,10 @@ static void used_ring(struct machine *m, struct diag_facts *f, struct diagnosis 
                                        : "Split Virtqueues");
     diag_ev(c, "device_used", "0x%llx", (unsigned long long)f->q->used);
     diag_ev(c, "device_used_idx", "%u", f->q->used_idx);
-    diag_ev(c, "driver_used", "0x%llx", (unsigned long long)driver_used);
+    if (known)
+        diag_ev(c, "driver_used", "0x%llx", (unsigned long long)driver_used);
+    else
+        diag_ev(c, "driver_used", "unknown");
     diag_ev(c, "used_element_at", "0x%llx", (unsigned long long)f->last_used_elem);
     if (f->poll.seen) {
         diag_ev(c, "driver_polls", "%u", f->poll.count);
@@ -336,21 +359,35 @@ static void used_ring(struct machine *m, struct diag_facts *f, struct diagnosis 
     }
     if (v1)
         diag_ev(c, "QueueAlign", "%u", f->q->align);
-    diag_say(c, "The device processed the request and wrote its used element at 0x%llx (used "
-                "ring at 0x%llx, used.idx now %u), but the driver reads used.idx at 0x%llx, where "
-                "nothing was ever written: the driver's used ring is at 0x%llx. %s",
-             (unsigned long long)f->last_used_elem, (unsigned long long)f->q->used,
-             f->q->used_idx, (unsigned long long)(driver_used + 2),
-             (unsigned long long)driver_used,
-             diag_has(d, "queue-num-mismatch")
-                 ? "The queue sizes differ (above), and on a legacy device the size places the "
-                   "used ring."
-             : v1 ? "On a legacy device the used ring is not given by address: the device puts "
-                    "it at the next QueueAlign boundary after the available ring (§2.6.2, "
-                    "§4.2.4). Lay the ring out with the same alignment you write to QueueAlign "
-                    "(the page size, 4096, unless you write another value)."
-                  : "Tell the device the same used-ring address the driver reads (QueueDevice, "
-                    "§4.2.3.2).");
+    if (known)
+        diag_say(c, "The device processed the request and wrote its used element at 0x%llx (used "
+                    "ring at 0x%llx, used.idx now %u), but the driver reads used.idx at 0x%llx, "
+                    "where nothing was ever written: the driver's used ring is at 0x%llx.",
+                 (unsigned long long)f->last_used_elem, (unsigned long long)f->q->used,
+                 f->q->used_idx, (unsigned long long)(driver_used + 2),
+                 (unsigned long long)driver_used);
+    else
+        diag_say(c, "The device processed the request and wrote its used element at 0x%llx (used "
+                    "ring at 0x%llx, used.idx now %u), in memory the driver does not read as its "
+                    "used ring.", (unsigned long long)f->last_used_elem,
+                 (unsigned long long)f->q->used, f->q->used_idx);
+    if (on_buffer)
+        overwrote(c, f->fq);
+    if (!known)
+        diag_more(c, " Where the driver's used ring is, vqsim does not know: the driver did not "
+                     "report its queue placement (queue_placed) and no load of its used.idx was "
+                     "seen%s.", m->bc.mode == BC_PLAIN ? " (plain ring access: loads are not seen)"
+                                                       : "");
+    diag_more(c, " %s",
+              diag_has(d, "queue-num-mismatch")
+                  ? "The queue sizes differ (above), and on a legacy device the size places the "
+                    "used ring."
+              : v1 ? "On a legacy device the used ring is not given by address: the device puts "
+                     "it at the next QueueAlign boundary after the available ring (§2.6.2, "
+                     "§4.2.4). Lay the ring out with the same alignment you write to QueueAlign "
+                     "(the page size, 4096, unless you write another value)."
+                   : "Tell the device the same used-ring address the driver reads (QueueDevice, "
+                     "§4.2.3.2).");
 }
 
 void diag_setup_causes(struct machine *m, struct diag_facts *f, struct diagnosis *d)

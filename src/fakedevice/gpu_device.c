@@ -1,6 +1,8 @@
 /* gpu_device.c — see gpu_device.h. */
 #include "gpu_device.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +21,35 @@ const char *scanout_state_name(enum scanout_state s)
     case SCANOUT_ACTIVE: return "active";
     case SCANOUT_INACTIVE: return "inactive";
     default: return "not-initialized";
+    }
+}
+
+const char *gpu_cmd_name(uint32_t type)
+{
+    switch (type) {
+    case VIRTIO_GPU_CMD_GET_DISPLAY_INFO: return "GET_DISPLAY_INFO";
+    case VIRTIO_GPU_CMD_RESOURCE_CREATE_2D: return "RESOURCE_CREATE_2D";
+    case VIRTIO_GPU_CMD_RESOURCE_UNREF: return "RESOURCE_UNREF";
+    case VIRTIO_GPU_CMD_SET_SCANOUT: return "SET_SCANOUT";
+    case VIRTIO_GPU_CMD_RESOURCE_FLUSH: return "RESOURCE_FLUSH";
+    case VIRTIO_GPU_CMD_TRANSFER_TO_HOST_2D: return "TRANSFER_TO_HOST_2D";
+    case VIRTIO_GPU_CMD_RESOURCE_ATTACH_BACKING: return "RESOURCE_ATTACH_BACKING";
+    case VIRTIO_GPU_CMD_RESOURCE_DETACH_BACKING: return "RESOURCE_DETACH_BACKING";
+    case VIRTIO_GPU_CMD_GET_EDID: return "GET_EDID";
+    default: return NULL;
+    }
+}
+
+const char *gpu_resp_name(uint32_t type)
+{
+    switch (type) {
+    case VIRTIO_GPU_RESP_ERR_UNSPEC: return "ERR_UNSPEC";
+    case VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY: return "ERR_OUT_OF_MEMORY";
+    case VIRTIO_GPU_RESP_ERR_INVALID_SCANOUT_ID: return "ERR_INVALID_SCANOUT_ID";
+    case VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID: return "ERR_INVALID_RESOURCE_ID";
+    case VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID: return "ERR_INVALID_CONTEXT_ID";
+    case VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER: return "ERR_INVALID_PARAMETER";
+    default: return NULL;
     }
 }
 
@@ -103,17 +134,36 @@ static struct gpu_resource *find_res(struct gpu_device *g, uint32_t id)
     return NULL;
 }
 
+/* An error answer and the device's reason for it (kept for the diagnosis: which resource or
+ * scanout the command named, and why the device refused it). */
+static uint32_t refuse(struct gpu_device *g, uint32_t code, uint32_t resource, uint32_t scanout,
+                       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static uint32_t refuse(struct gpu_device *g, uint32_t code, uint32_t resource, uint32_t scanout,
+                       const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(g->why, sizeof(g->why), fmt, ap);
+    va_end(ap);
+    g->why_resource = resource;
+    g->why_scanout = scanout;
+    return code;
+}
+#define NO_SCANOUT UINT32_MAX
+
 /* QEMU's find_check_resource(require_backing = true): the resource, or NULL with the error
- * code to answer. */
+ * code to answer (and its reason). */
 static struct gpu_resource *find_backed(struct gpu_device *g, uint32_t id, uint32_t *err)
 {
     struct gpu_resource *r = find_res(g, id);
     if (!r) {
-        *err = VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
+        *err = refuse(g, VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID, id, NO_SCANOUT,
+                      "resource %u does not exist", id);
         return NULL;
     }
     if (!r->backing) {
-        *err = VIRTIO_GPU_RESP_ERR_UNSPEC;
+        *err = refuse(g, VIRTIO_GPU_RESP_ERR_UNSPEC, id, NO_SCANOUT,
+                      "resource %u has no backing attached", id);
         return NULL;
     }
     return r;
@@ -231,7 +281,9 @@ static uint32_t cmd_get_edid(struct machine *m, const struct sr_chain *c,
     struct virtio_gpu_get_edid cmd;
     FILL_CMD(m, c, cmd);
     if (cmd.scanout >= m->gpu.n_scanouts)
-        return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
+        return refuse(&m->gpu, VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER, 0, cmd.scanout,
+                      "scanout %u does not exist (the device has %u)", cmd.scanout,
+                      m->gpu.n_scanouts);
     const struct gpu_scanout *s = &m->gpu.scanouts[cmd.scanout];
     edid_generate(resp->edid, s->width, s->height);
     resp->size = sizeof(resp->edid); /* QEMU reports the whole 1024-byte array */
@@ -244,26 +296,37 @@ static uint32_t cmd_create_2d(struct machine *m, const struct sr_chain *c)
     FILL_CMD(m, c, cmd);
     struct gpu_device *g = &m->gpu;
     uint8_t rgb[3], px[4] = {0};
-    if (cmd.resource_id == 0 || find_res(g, cmd.resource_id))
-        return VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
+    if (cmd.resource_id == 0)
+        return refuse(g, VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID, 0, NO_SCANOUT,
+                      "resource id 0 is reserved (it means \"no resource\")");
+    if (find_res(g, cmd.resource_id))
+        return refuse(g, VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID, cmd.resource_id, NO_SCANOUT,
+                      "resource %u already exists (created earlier and not unreferenced)",
+                      cmd.resource_id);
     if (!gpu_format_to_rgb(cmd.format, px, rgb))
-        return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
+        return refuse(g, VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER, cmd.resource_id, NO_SCANOUT,
+                      "format %u is not a 2D format", cmd.format);
     /* QEMU counts every resource against one budget, and creates only while the total stays
      * below it; a per-resource limit let a guest pile up any number of 256 MiB images. */
     uint64_t bytes = (uint64_t)cmd.width * cmd.height * 4;
     if (bytes == 0 || g->hostmem >= g->max_hostmem || bytes >= g->max_hostmem - g->hostmem)
-        return VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY;
+        return refuse(g, VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY, cmd.resource_id, NO_SCANOUT,
+                      "a %ux%u image (%llu bytes) does not fit the host memory left (%llu of "
+                      "%llu bytes used)", cmd.width, cmd.height, (unsigned long long)bytes,
+                      (unsigned long long)g->hostmem, (unsigned long long)g->max_hostmem);
     if (g->n_res == g->cap_res) {
         uint32_t cap = g->cap_res ? 2 * g->cap_res : 8;
         struct gpu_resource *n = realloc(g->res, cap * sizeof(*n));
         if (!n)
-            return VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY;
+            return refuse(g, VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY, cmd.resource_id, NO_SCANOUT,
+                          "the host ran out of memory");
         g->res = n;
         g->cap_res = cap;
     }
     uint8_t *pixels = calloc(1, (size_t)bytes);
     if (!pixels)
-        return VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY;
+        return refuse(g, VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY, cmd.resource_id, NO_SCANOUT,
+                      "the host ran out of memory");
     struct gpu_resource *r = &g->res[g->n_res++];
     memset(r, 0, sizeof(*r));
     r->id = cmd.resource_id;
@@ -282,7 +345,8 @@ static uint32_t cmd_unref(struct machine *m, const struct sr_chain *c)
     struct gpu_device *g = &m->gpu;
     struct gpu_resource *r = find_res(g, cmd.resource_id);
     if (!r)
-        return VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
+        return refuse(g, VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID, cmd.resource_id, NO_SCANOUT,
+                      "resource %u does not exist", cmd.resource_id);
     disable_showing(g, r->id);
     g->hostmem -= (uint64_t)r->width * r->height * 4;
     resource_free(r);
@@ -294,25 +358,40 @@ static uint32_t cmd_attach_backing(struct machine *m, const struct sr_chain *c)
 {
     struct virtio_gpu_resource_attach_backing cmd;
     FILL_CMD(m, c, cmd);
-    struct gpu_resource *r = find_res(&m->gpu, cmd.resource_id);
+    struct gpu_device *g = &m->gpu;
+    uint32_t id = cmd.resource_id;
+    struct gpu_resource *r = find_res(g, id);
     if (!r)
-        return VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
-    if (r->backing || cmd.nr_entries > GPU_MAX_BACKING_ENTRIES)
-        return VIRTIO_GPU_RESP_ERR_UNSPEC;
+        return refuse(g, VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID, id, NO_SCANOUT,
+                      "resource %u does not exist", id);
+    if (r->backing)
+        return refuse(g, VIRTIO_GPU_RESP_ERR_UNSPEC, id, NO_SCANOUT,
+                      "resource %u already has backing attached", id);
+    if (cmd.nr_entries > GPU_MAX_BACKING_ENTRIES)
+        return refuse(g, VIRTIO_GPU_RESP_ERR_UNSPEC, id, NO_SCANOUT,
+                      "%u backing entries, more than QEMU's %u", cmd.nr_entries,
+                      GPU_MAX_BACKING_ENTRIES);
     size_t bytes = sizeof(struct virtio_gpu_mem_entry) * cmd.nr_entries;
     struct virtio_gpu_mem_entry *e = malloc(bytes ? bytes : 1);
     if (!e)
-        return VIRTIO_GPU_RESP_ERR_UNSPEC;
+        return refuse(g, VIRTIO_GPU_RESP_ERR_UNSPEC, id, NO_SCANOUT,
+                      "the host ran out of memory");
     if (sr_read(m, c, sizeof(cmd), e, bytes) != bytes) {
         free(e);
-        return VIRTIO_GPU_RESP_ERR_UNSPEC;
+        return refuse(g, VIRTIO_GPU_RESP_ERR_UNSPEC, id, NO_SCANOUT,
+                      "the request holds fewer than the %u backing entries it announces",
+                      cmd.nr_entries);
     }
     for (uint32_t i = 0; i < cmd.nr_entries; i++) {
         if (e[i].length == 0 || !gm_contains(&m->mem, e[i].addr, e[i].length)) {
             machine_trace(m, TR_DEVICE, e[i].addr, e[i].length, 0,
                           "backing entry cannot be mapped: ERR_UNSPEC");
+            uint64_t a = e[i].addr;
+            uint32_t l = e[i].length;
             free(e);
-            return VIRTIO_GPU_RESP_ERR_UNSPEC;
+            return refuse(g, VIRTIO_GPU_RESP_ERR_UNSPEC, id, NO_SCANOUT,
+                          "backing entry %u (0x%llx, %u bytes) %s", i, (unsigned long long)a, l,
+                          l == 0 ? "is empty" : "is not guest RAM");
         }
     }
     r->backing = e;
@@ -340,7 +419,9 @@ static uint32_t cmd_set_scanout(struct machine *m, const struct sr_chain *c)
     FILL_CMD(m, c, cmd);
     struct gpu_device *g = &m->gpu;
     if (cmd.scanout_id >= g->n_scanouts)
-        return VIRTIO_GPU_RESP_ERR_INVALID_SCANOUT_ID;
+        return refuse(g, VIRTIO_GPU_RESP_ERR_INVALID_SCANOUT_ID, cmd.resource_id, cmd.scanout_id,
+                      "scanout %u does not exist (the device has %u)", cmd.scanout_id,
+                      g->n_scanouts);
     struct gpu_scanout *s = &g->scanouts[cmd.scanout_id];
     if (cmd.resource_id == 0) {
         scanout_disable(s);
@@ -351,7 +432,11 @@ static uint32_t cmd_set_scanout(struct machine *m, const struct sr_chain *c)
     if (!r)
         return err;
     if (!rect_inside(&cmd.r, r) || cmd.r.width < GPU_MIN_SCANOUT || cmd.r.height < GPU_MIN_SCANOUT)
-        return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
+        return refuse(g, VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER, r->id, cmd.scanout_id,
+                      "the rectangle %u,%u %ux%u is %s resource %u (%ux%u)", cmd.r.x, cmd.r.y,
+                      cmd.r.width, cmd.r.height,
+                      rect_inside(&cmd.r, r) ? "smaller than 16x16, QEMU's least, on"
+                                             : "not inside", r->id, r->width, r->height);
     if (s->resource_id != r->id)
         s->flushes_shown = 0;
     s->state = SCANOUT_ACTIVE;
@@ -370,7 +455,9 @@ static uint32_t cmd_transfer_to_host_2d(struct machine *m, const struct sr_chain
     if (!r)
         return err;
     if (!rect_inside(&cmd.r, r))
-        return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
+        return refuse(&m->gpu, VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER, r->id, NO_SCANOUT,
+                      "the rectangle %u,%u %ux%u is not inside resource %u (%ux%u)", cmd.r.x,
+                      cmd.r.y, cmd.r.width, cmd.r.height, r->id, r->width, r->height);
     /* Row h of the rectangle comes from backing offset `offset + stride*h` (QEMU). */
     uint64_t stride = (uint64_t)r->width * 4;
     size_t row = (size_t)cmd.r.width * 4;
@@ -449,9 +536,12 @@ static uint32_t cmd_resource_flush(struct machine *m, const struct sr_chain *c)
     struct gpu_device *g = &m->gpu;
     struct gpu_resource *r = find_res(g, cmd.resource_id);
     if (!r)
-        return VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
+        return refuse(g, VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID, cmd.resource_id, NO_SCANOUT,
+                      "resource %u does not exist", cmd.resource_id);
     if (!rect_inside(&cmd.r, r))
-        return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
+        return refuse(g, VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER, r->id, NO_SCANOUT,
+                      "the rectangle %u,%u %ux%u is not inside resource %u (%ux%u)", cmd.r.x,
+                      cmd.r.y, cmd.r.width, cmd.r.height, r->id, r->width, r->height);
     r->flushes++;
     /* A resource not shown anywhere: a no-op. Else the flushed rectangle, clipped to what each
      * scanout showing it shows, reaches that display. */
@@ -565,11 +655,18 @@ static bool control_command(struct machine *m, uint32_t qi, struct sr_chain *c)
     case VIRTIO_GPU_CMD_TRANSFER_TO_HOST_2D: type = cmd_transfer_to_host_2d(m, c); break;
     case VIRTIO_GPU_CMD_RESOURCE_ATTACH_BACKING: type = cmd_attach_backing(m, c); break;
     case VIRTIO_GPU_CMD_RESOURCE_DETACH_BACKING: type = cmd_detach_backing(m, c); break;
-    default: type = VIRTIO_GPU_RESP_ERR_UNSPEC; break;
+    default:
+        type = refuse(&m->gpu, VIRTIO_GPU_RESP_ERR_UNSPEC, 0, NO_SCANOUT,
+                      "command type 0x%x is not a 2D command this device knows", hdr.type);
+        break;
     }
     if (type >= VIRTIO_GPU_RESP_ERR_UNSPEC) {
         m->gpu.errors++;
         resp_len = sizeof(resp.hdr);
+        struct rf_error e = {.t = m->now, .head = c->head, .cmd = hdr.type, .resp = type,
+                             .resource = m->gpu.why_resource, .scanout = m->gpu.why_scanout};
+        snprintf(e.reason, sizeof(e.reason), "%s", m->gpu.why);
+        rf_error(m, qi, &e);
     }
     device_faults_on_response(m, qi, &type, &resp_len, &resp, sizeof(resp)); /* hostile */
     if (resp_len > sizeof(resp))

@@ -67,6 +67,8 @@ struct gpu_device {
     uint64_t seq;                          /* control commands processed */
     uint64_t fenced_seq;                   /* number of the last fenced command answered */
     uint32_t display_events;
+    char why[200];                         /* why the last error answer (gpu_device.c refuse) */
+    uint32_t why_resource, why_scanout;    /* …and what it named (UINT32_MAX: no scanout) */
 };
 
 /* Trace `what` strings the diagnosis looks for (compare by pointer): a command shorter than the
@@ -94,6 +96,10 @@ void gpu_device_config_write(struct machine *m, uint32_t off, uint32_t value, co
 int gpu_device_display_change(struct machine *m, uint32_t scanout, uint32_t width,
                               uint32_t height, bool enabled);
 const char *scanout_state_name(enum scanout_state s);
+/* The name of a control command type ("RESOURCE_CREATE_2D") and of a response type
+ * ("ERR_INVALID_RESOURCE_ID"), or NULL. */
+const char *gpu_cmd_name(uint32_t type);
+const char *gpu_resp_name(uint32_t type);
 /* Convert one pixel of a 2D format to R,G,B; false for an unknown format. */
 bool gpu_format_to_rgb(uint32_t format, const uint8_t *px, uint8_t rgb[3]);
 const struct gpu_resource *gpu_find_resource(const struct gpu_device *g, uint32_t id);

@@ -15,4 +15,12 @@ struct machine;
 /* The driver loaded `size` bytes of ring memory at gpa. */
 void legacy_layout_on_driver_load(struct machine *m, uint64_t gpa, uint32_t size);
 
+struct sr_chain;
+/* The device took chain c from queue qi. A buffer of it that lies on the used ring the device
+ * writes is the same disagreement seen from the other side, and needs no load to see (plain
+ * ring access too): the driver put its own data where the device will write used elements.
+ * Recorded for the diagnosis (run_facts.h: overlap) on any transport; on a legacy device it is
+ * split.legacy.layout, once. */
+void legacy_layout_on_chain(struct machine *m, uint32_t qi, const struct sr_chain *c);
+
 #endif /* LEGACY_LAYOUT_H */

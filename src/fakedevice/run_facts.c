@@ -312,6 +312,44 @@ void rf_error(struct machine *m, uint32_t qi, const struct rf_error *e)
     if (qi >= RF_QUEUES)
         return;
     struct rf_queue *q = &m->facts.q[qi];
-    q->c.errors++;
-    q->error = *e;
+    q->error[1] = *e;
+    if (!q->c.errors++)
+        q->error[0] = *e;
+}
+
+void rf_overlap(struct machine *m, uint32_t qi, uint16_t desc, bool in_table, uint64_t buf,
+                uint64_t len, bool write)
+{
+    if (qi >= RF_QUEUES)
+        return;
+    struct rf_queue *q = &m->facts.q[qi];
+    if (q->overlap.seen && q->overlap.buf == buf && q->overlap.buf_len == len)
+        return; /* the same buffer again (a command buffer is reused) */
+    q->overlap.seen = true;
+    q->overlap.t = m->now;
+    q->overlap.desc = desc;
+    q->overlap.in_table = in_table;
+    q->overlap.buf = buf;
+    q->overlap.buf_len = len;
+    q->overlap.buf_write = write;
+    q->overlap.idx_at = q->overlap.elem_at = 0;
+    q->overlap.writes = 0;
+}
+
+void rf_used_write(struct machine *m, uint32_t qi, uint64_t elem, uint32_t len, uint64_t idx_at)
+{
+    if (qi >= RF_QUEUES || !m->facts.q[qi].overlap.seen)
+        return;
+    struct rf_queue *q = &m->facts.q[qi];
+    uint64_t b = q->overlap.buf, e = b + q->overlap.buf_len;
+    bool hit = false;
+    if (elem < e && elem + len > b) {
+        q->overlap.elem_at = elem;
+        hit = true;
+    }
+    if (idx_at && idx_at < e && idx_at + 2 > b) {
+        q->overlap.idx_at = idx_at;
+        hit = true;
+    }
+    q->overlap.writes += hit;
 }

@@ -94,18 +94,19 @@ struct rf_queue {
     struct rf_suppressed { uint64_t t; bool by_event; uint64_t addr, value; uint16_t used_idx; }
         suppressed[2];
     uint64_t last_hidden_at, first_hidden_at;
-    struct rf_error error;          /* the last error response */
+    struct rf_error error[2];       /* the first and the last error response */
     /* the device's used ring lies on a buffer of a chain (a descriptor's bytes), as seen at pop:
      * what the device wrote into that buffer at its answer */
     struct {
         bool seen;
         uint64_t t;
         uint16_t desc;              /* the descriptor whose buffer it is */
+        bool in_table;              /* …an entry of an indirect table */
         uint64_t buf, buf_len;      /* that buffer */
         bool buf_write;             /* device-writable (a response) or readable (a request) */
         uint64_t idx_at;            /* used.idx written at (0: not into the buffer) */
         uint64_t elem_at;           /* the used element written at (0: not into the buffer) */
-        uint64_t event_at;          /* avail_event written at (0: not into the buffer) */
+        uint32_t writes;            /* answers the device wrote into it */
     } overlap;
 };
 
@@ -197,6 +198,11 @@ void rf_irq_suppressed(struct machine *m, uint32_t qi, bool by_event, uint64_t a
 void rf_weak(struct machine *m, const char *note);
 /* A 2-byte ring load of the driver (accessor mode): where it polls. */
 void rf_ring_load16(struct machine *m, uint64_t gpa, uint64_t value);
+/* A chain the device took on qi has a buffer lying on the used ring the device writes. */
+void rf_overlap(struct machine *m, uint32_t qi, uint16_t desc, bool in_table, uint64_t buf,
+                uint64_t len, bool write);
+/* The device is writing its used element (elem, len bytes) and used.idx (at idx_at) of qi. */
+void rf_used_write(struct machine *m, uint32_t qi, uint64_t elem, uint32_t len, uint64_t idx_at);
 /* The device refused a gpu command (rf_error filled by the caller). */
 void rf_error(struct machine *m, uint32_t qi, const struct rf_error *e);
 

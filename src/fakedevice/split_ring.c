@@ -8,6 +8,7 @@
 #include "exposed_snapshot.h"
 #include "in_order_check.h"
 #include "indirect.h"
+#include "legacy_layout.h"
 #include "machine.h"
 #include "phys_addr_check.h"
 #include "ring_locate.h"
@@ -132,6 +133,8 @@ enum sr_result sr_take_desc(struct machine *m, uint32_t qi, struct sr_chain *c, 
     c->seg[c->nseg].gpa = d->addr;
     c->seg[c->nseg].len = d->len;
     c->seg[c->nseg].write = write;
+    c->seg[c->nseg].in_table = where[0] != 'd'; /* "descriptor" or "indirect entry" */
+    c->seg[c->nseg].desc = (uint16_t)i;
     c->nseg++;
     if (write)
         c->writable += d->len;
@@ -264,6 +267,7 @@ enum sr_result sr_pop(struct machine *m, uint32_t qi, struct sr_chain *c)
         machine_violation(m, "split.desc.chain-max-4g", (int)qi,
                           "queue %u: the chain from head %u holds %llu bytes, more than 2^32", qi,
                           head, (unsigned long long)(c->readable + c->writable));
+    legacy_layout_on_chain(m, qi, c); /* a buffer where the device's used ring lies */
     struct trace_event *e = machine_trace(m, TR_POP, head, avail_idx, 0, NULL);
     if (e) {
         e->queue = (uint8_t)qi;
@@ -301,6 +305,8 @@ void sr_push_parts(struct machine *m, uint32_t qi, uint16_t head, uint32_t len, 
         return;
     }
     uint64_t elem = q->used + 4 + 8ull * (q->used_idx % n);
+    rf_used_write(m, qi, elem, parts & SR_PUSH_ELEM ? 8 : 0,
+                  parts & SR_PUSH_IDX ? q->used + 2 : 0);
     if (parts & SR_PUSH_ELEM) {
         uint32_t old_id = 0, old_len = 0; /* for weak-memory mode: what a stale read would see */
         gm_read32(&m->mem, elem, &old_id);

@@ -48,6 +48,8 @@ struct sr_seg {
     uint64_t gpa;
     uint32_t len;
     bool write;
+    bool in_table;                 /* an entry of an indirect table, not of the ring */
+    uint16_t desc;                 /* the descriptor (or table entry) it came from */
 };
 
 struct sr_chain {
