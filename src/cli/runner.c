@@ -400,7 +400,7 @@ static void diagnose_step(struct run_ctx *c, const struct step_result *sr, uint3
             rq.driver.waits_for_interrupt = c->s->wait == VGPU_WAIT_INTERRUPT;
         }
         diagnose(&c->r->m, &rq, &c->r->diag);
-        bc_explain(&c->r->m, &c->r->diag); /* a broken barrier pairing behind the hang */
+        bc_explain(&c->r->m, queue, &c->r->diag); /* a broken barrier pairing behind it */
         c->r->has_diag = c->r->diag.n_causes > 0;
     }
 }
@@ -895,7 +895,7 @@ int run_scenario_external(const struct scenario *sc, const struct run_options *o
                                   .queue = queue, .since = sr->t, .mark = &r->request_mark,
                                   .driver = r->queue_view[queue]};
         diagnose(&r->m, &rq, &r->diag);
-        bc_explain(&r->m, &r->diag);
+        bc_explain(&r->m, queue, &r->diag);
         r->has_diag = r->diag.n_causes > 0;
     }
     conclude(sc, o, r, x->judge);

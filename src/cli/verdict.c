@@ -411,6 +411,18 @@ void verdict_json_scenario(struct jw *w, const struct scenario *s, const struct 
     }
     jw_arr_end(w);
 
+    /* What this run could not judge (plain ring access: barrier_check.h). */
+    jw_key(w, "not_judged");
+    jw_arr_begin(w);
+    for (const struct bc_not_judged *n = bc_plain_not_judged; s->ring_access && n->rule; n++) {
+        jw_obj_begin(w);
+        jw_kstr(w, "rule", n->rule);
+        jw_kstr(w, "judged", n->partly ? "partly" : "no");
+        jw_kstr(w, "why", n->why);
+        jw_obj_end(w);
+    }
+    jw_arr_end(w);
+
     jw_key(w, "diagnosis");
     if (!r->has_diag || !r->diag.cause) {
         jw_null(w);
@@ -493,6 +505,9 @@ void verdict_print(FILE *f, const struct scenario *s, const struct run_result *r
     }
     if (r->has_diag)
         print_diagnosis(f, &r->diag);
+    for (const struct bc_not_judged *n = bc_plain_not_judged; s->ring_access && n->rule; n++)
+        fprintf(f, "    not judged%s (plain ring access): %s: %s\n", n->partly ? " in part" : "",
+                n->rule, n->why);
     /* "Init succeeded but the screen is black": say which display and why (gpu_display.c). */
     for (uint32_t i = 0; i < r->n_scanouts; i++) {
         if (!r->scanouts[i].dark)

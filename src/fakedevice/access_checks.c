@@ -25,6 +25,7 @@ void access_checks_read(struct machine *m, uint32_t off, uint32_t value)
 
 void access_checks_finish(struct machine *m)
 {
+    notify_check_driver_waits(m); /* the driver stopped: a kick it still owed is missed */
     config_checks_finish(m);
     mmio_checks_finish(m);
     status_checks_finish(m);

@@ -7,6 +7,7 @@
 
 #include "../driver/virtio_spec.h"
 #include "diagnosis.h"
+#include "exposed_snapshot.h"
 #include "machine.h"
 #include "ring_locate.h"
 
@@ -38,6 +39,23 @@ static struct trace_event *weak_event(struct machine *m, uint32_t qi, uint64_t a
 /* A dropped barrier repeated over 70000 requests must not drown the verdict: each pairing reports
  * its first few violations per queue, later ones only count. */
 #define BC_REPORT_MAX 4u
+
+const struct bc_not_judged bc_plain_not_judged[] = {
+    {"split.notify.barrier-before-suppression-check", false,
+     "the driver's load of used.flags / avail_event (its kick decision) is not seen, so the full "
+     "barrier before it cannot be placed (pairing B)"},
+    {"split.receive.rmb-before-used-elem", false,
+     "the driver's loads of used.idx and of the used element are not seen (pairing C)"},
+    {"split.receive.mb-before-reread", true,
+     "a missing full barrier after re-enabling interrupts is judged when the driver sleeps or "
+     "polls; its re-read of used.idx is not seen (pairing D)"},
+    {"split.legacy.layout", true,
+     "judged when a buffer the driver hands over lies on the device's used ring; a load of the "
+     "driver's own used ring elsewhere is not seen"},
+    {"cleanup.no-alter-exposed", true,
+     "changes to exposed descriptors and available-ring slots are seen at the next hook call; "
+     "changes to indirect tables are not"},
+    {NULL, false, NULL}};
 
 void bc_init(struct barrier_check *b, enum bc_mode mode, bool weak)
 {
@@ -151,6 +169,7 @@ __attribute__((always_inline)) static inline void store(struct machine *m, uint3
                                                         uint64_t old, uint64_t v, uint8_t size)
 {
     struct bc_queue *q = &m->bc.q[qi];
+    m->bc.stored = true;
     if (is_desc(f) || f == sr_f_avail_ring) {
         q->payload_unordered = true;
         if (m->bc.weak && q->n_undo < BC_UNDO_MAX)
@@ -197,6 +216,10 @@ void bc_ring_store(struct machine *m, uint64_t gpa, uint64_t old, uint64_t v, ui
 {
     uint32_t qi;
     const char *f = locate(m, gpa, &qi);
+    if (f && !m->dev.q[qi].live) { /* a ring the device does not use yet (or any more) */
+        m->bc.stored = true;
+        return;
+    }
     if (f) {
         if (field_width(f) == size) /* else in a ring, but not a field of this width: see classify */
             store(m, qi, f, gpa, old, v, size);
@@ -305,12 +328,25 @@ static void plain_diff(struct machine *m, uint32_t qi)
     }
     uint8_t *sd = q->snap, *sa = q->snap + dlen;
     if (memcmp(sd, d, dlen)) {
-        for (uint32_t off = 0; off < dlen; off += 8) {
-            uint64_t o, v;
-            memcpy(&o, sd + off, 8);
-            memcpy(&v, d + off, 8);
-            if (o != v)
-                store(m, qi, sr_f_desc_addr, dq->desc + off, o, v, 8);
+        /* each field of each descriptor that changed (§2.6.5: addr 8, len 4, flags 2, next 2) */
+        static const struct { uint32_t off; uint8_t size; const char *f; } field[] = {
+            {0, 8, sr_f_desc_addr}, {8, 4, sr_f_desc_len}, {12, 2, sr_f_desc_flags},
+            {14, 2, sr_f_desc_next}};
+        for (uint32_t i = 0; i < n; i++) {
+            if (!memcmp(sd + 16 * i, d + 16 * i, 16))
+                continue;
+            for (unsigned k = 0; k < 4; k++) {
+                uint64_t o = 0, v = 0;
+                uint32_t off = 16 * i + field[k].off;
+                memcpy(&o, sd + off, field[k].size);
+                memcpy(&v, d + off, field[k].size);
+                if (o == v)
+                    continue;
+                store(m, qi, field[k].f, dq->desc + off, o, v, field[k].size);
+                exposed_on_driver_store(m, dq->desc + off, field[k].size);
+                if (field[k].f == sr_f_desc_next)
+                    rf_desc_next(m, qi, i, (uint16_t)v, m->bc.epoch_at, NULL);
+            }
         }
         memcpy(sd, d, dlen);
     }
@@ -318,16 +354,20 @@ static void plain_diff(struct machine *m, uint32_t qi)
         uint16_t o, v;
         memcpy(&o, sa + 4 + 2 * k, 2);
         memcpy(&v, a + 4 + 2 * k, 2);
-        if (o != v)
+        if (o != v) {
             store(m, qi, sr_f_avail_ring, dq->avail + 4 + 2 * k, o, v, 2);
+            exposed_on_driver_store(m, dq->avail + 4 + 2 * k, 2);
+        }
     }
     static const struct { uint32_t off; const char *f; } tail[] = {{0, sr_f_avail_flags}, {2, sr_f_avail_idx}};
     for (unsigned t = 0; t < 2; t++) {
         uint16_t o, v;
         memcpy(&o, sa + tail[t].off, 2);
         memcpy(&v, a + tail[t].off, 2);
-        if (o != v)
+        if (o != v) {
             store(m, qi, tail[t].f, dq->avail + tail[t].off, o, v, 2);
+            exposed_on_driver_store(m, dq->avail + tail[t].off, 2); /* a publication exposes */
+        }
     }
     uint16_t o, v;
     memcpy(&o, sa + 4 + 2 * n, 2);
@@ -343,11 +383,12 @@ static void epoch_end(struct machine *m)
         return;
     for (uint32_t qi = 0; qi < MMIO_NUM_QUEUES; qi++)
         plain_diff(m, qi);
+    m->bc.epoch_at = m->now; /* the next epoch's stores happen after this */
 }
 
 void bc_barrier(struct machine *m, enum bc_barrier kind)
 {
-    epoch_end(m);
+    bc_driver_polls(m); /* ends the epoch; a barrier in a loop with no stores is a spin */
     for (uint32_t qi = 0; qi < MMIO_NUM_QUEUES; qi++) {
         struct bc_queue *q = &m->bc.q[qi];
         if (kind == BC_MB || kind == BC_WMB) { /* stores before stores */
@@ -367,9 +408,42 @@ void bc_barrier(struct machine *m, enum bc_barrier kind)
 
 void bc_mmio(struct machine *m) { epoch_end(m); }
 
+void bc_queue_live(struct machine *m, uint32_t qi)
+{
+    if (qi >= MMIO_NUM_QUEUES)
+        return;
+    struct bc_queue *q = &m->bc.q[qi];
+    uint8_t *snap = q->snap;
+    uint32_t reports[4];
+    memcpy(reports, q->reports, sizeof(reports)); /* the report caps stay per run */
+    memset(q, 0, sizeof(*q));
+    memcpy(q->reports, reports, sizeof(reports));
+    free(snap); /* plain mode: the next epoch end takes a new baseline */
+}
+
+void bc_mmio_write(struct machine *m)
+{
+    m->bc.quiet_hooks = 0;
+    m->bc.stored = false;
+}
+
+void bc_driver_polls(struct machine *m)
+{
+    epoch_end(m);
+    if (m->bc.stored) { /* it wrote since the last hook: not (yet) a poll loop */
+        m->bc.stored = false;
+        m->bc.quiet_hooks = 0;
+        return;
+    }
+    if (++m->bc.quiet_hooks == 2) /* the second quiet hook in a row: a spin */
+        notify_check_driver_waits(m);
+}
+
 void bc_driver_waits(struct machine *m)
 {
     epoch_end(m);
+    m->bc.stored = false;
+    m->bc.quiet_hooks = 0;
     for (uint32_t qi = 0; qi < MMIO_NUM_QUEUES; qi++) {
         struct bc_queue *q = &m->bc.q[qi];
         /* Plain mode cannot see the re-read; it can only say the barrier never came. */
@@ -396,13 +470,13 @@ void bc_device_push(struct machine *m, uint32_t qi, uint64_t elem_gpa, uint32_t 
     q->push_old_len = old_len;
 }
 
-void bc_explain(const struct machine *m, struct diagnosis *d)
+void bc_explain(const struct machine *m, uint32_t queue, struct diagnosis *d)
 {
     if (!d->cause || d->n_causes < 1)
         return;
     const struct violation *v = NULL;
     for (uint32_t i = 0; i < m->n_violations && !v; i++)
-        if (!strcmp(m->violations[i].rule->area, "barriers"))
+        if (!strcmp(m->violations[i].rule->area, "barriers") && m->violations[i].queue == queue)
             v = &m->violations[i];
     if (!v)
         return;

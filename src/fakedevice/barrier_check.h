@@ -71,6 +71,12 @@ struct bc_queue {
 struct barrier_check {
     enum bc_mode mode;
     bool weak;                  /* weak-memory mode */
+    /* A driver spinning: hook calls in a row (clock reads, barriers) with no store to shared
+     * memory and no register write between them. Two in a row is a poll loop: the driver waits
+     * (for the missed-kick check, as when it sleeps). */
+    uint32_t quiet_hooks;
+    uint64_t epoch_at;          /* plain mode: when the current epoch began (the last hook) */
+    bool stored;                /* a driver store since the last hook call */
     struct bc_queue q[2];       /* MMIO_NUM_QUEUES */
 };
 
@@ -84,6 +90,9 @@ void bc_ring_store(struct machine *m, uint64_t gpa, uint64_t old, uint64_t v, ui
 uint64_t bc_ring_load(struct machine *m, uint64_t gpa, uint64_t v, uint8_t size);
 /* A barrier the driver executed (a dropped one is never reported here). */
 void bc_barrier(struct machine *m, enum bc_barrier kind);
+/* Queue qi went live (again): what the driver stored in its ring before does not publish
+ * anything; the analysis starts over for it (plain mode: a new baseline snapshot). */
+void bc_queue_live(struct machine *m, uint32_t qi);
 /* An MMIO access: in plain mode, the end of an epoch (the ring is diffed against its snapshot). */
 void bc_mmio(struct machine *m);
 /* The device wrote the used element at elem_gpa, which held old_id / old_len before. */
@@ -91,10 +100,27 @@ void bc_device_push(struct machine *m, uint32_t qi, uint64_t elem_gpa, uint32_t 
                     uint32_t old_len);
 /* The driver is about to wait (vhal_delay_ns): pairing D must be complete by now. */
 void bc_driver_waits(struct machine *m);
+/* A hook call of a driver that may be polling (a clock read, a barrier): in plain mode the end of
+ * an epoch; two in a row with nothing written between them is a spin, and the missed kick is
+ * judged as when the driver sleeps. */
+void bc_driver_polls(struct machine *m);
+/* A register write of the driver: it is not spinning. */
+void bc_mmio_write(struct machine *m);
+
+/* What plain ring access cannot judge: the rules that need the driver's ring loads (or a store
+ * order inside one epoch), wholly or in part. NULL-terminated. The verdict lists them for every
+ * plain-mode run (README "What the simulator can observe in a foreign driver"). */
+struct bc_not_judged {
+    const char *rule;
+    bool partly;           /* judged in some cases (why says which), not in all */
+    const char *why;
+};
+extern const struct bc_not_judged bc_plain_not_judged[];
 
 struct diagnosis;
-/* After a timeout diagnosis: when a barrier pairing was broken, name it as the underlying cause
- * (evidence `barrier_violation`, and the weak-memory reordering that made it bite). */
-void bc_explain(const struct machine *m, struct diagnosis *d);
+/* After a timeout diagnosis of `queue`: when a barrier pairing was broken on that queue, name it
+ * as the underlying cause (evidence `barrier_violation`, and the weak-memory reordering that
+ * made it bite). */
+void bc_explain(const struct machine *m, uint32_t queue, struct diagnosis *d);
 
 #endif /* BARRIER_CHECK_H */

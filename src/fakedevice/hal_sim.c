@@ -73,6 +73,17 @@ static void bus_write(struct machine *m, uint32_t off, uint32_t value, const cha
     rf_mmio_write(m, off, value, dev_note ? dev_note : note, false);
 }
 
+/* Is gpa a live queue's desc.next? Which queue, which descriptor. */
+static bool ring_desc_next(const struct machine *m, uint64_t gpa, uint32_t *qi, uint32_t *i)
+{
+    for (uint32_t q = 0; q < MMIO_NUM_QUEUES; q++)
+        if (m->dev.q[q].live && sr_classify(m, q, gpa, i) == sr_f_desc_next) {
+            *qi = q;
+            return true;
+        }
+    return false;
+}
+
 static void added_write(struct machine *m, uint32_t off, uint32_t value, const char *note)
 {
     machine_advance(m, m->now + MMIO_ACCESS_NS);
@@ -117,6 +128,7 @@ void vhal_mmio_write32(uintptr_t addr, uint32_t value)
     if (!m)
         return;
     bc_mmio(m);
+    bc_mmio_write(m);
     machine_advance(m, m->now + MMIO_ACCESS_NS);
     if (!in_window(m, addr)) {
         struct trace_event *e = machine_trace(m, TR_MMIO_WRITE, addr, value, 4, NULL);
@@ -188,6 +200,9 @@ __attribute__((noinline)) static void ring_store_checked(struct machine *m, vola
         if (m->faults.n)
             faults_after_ring_store(m, gpa);
         bc_ring_store(m, gpa, old, v, size);
+        uint32_t qi, i;
+        if (size == 2 && ring_desc_next(m, gpa, &qi, &i)) /* which store a loop came from */
+            rf_desc_next(m, qi, i, (uint16_t)v, m->now, note);
     }
 }
 
@@ -287,6 +302,8 @@ uint32_t vhal_irq_take(void)
     struct machine *m = mach();
     if (!m)
         return 0;
+    if (!m->cfg.checks_off)
+        bc_driver_waits(m); /* asking for interrupts is waiting for them: pairing D, missed kick */
     m->irq_wait.checks++;
     m->irq_wait.last_check_at = m->now;
     uint32_t n = m->dev.irq_edges - m->irq_wait.taken;
@@ -297,7 +314,11 @@ uint32_t vhal_irq_take(void)
 uint64_t vhal_now_ns(void)
 {
     struct machine *m = mach();
-    return m ? m->now : 0;
+    if (!m)
+        return 0;
+    if (!m->cfg.checks_off)
+        bc_driver_polls(m); /* a clock read in a loop with nothing written: a poll */
+    return m->now;
 }
 
 void vhal_delay_ns(uint64_t ns)

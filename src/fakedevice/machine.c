@@ -55,6 +55,7 @@ void machine_destroy(struct machine *m)
 {
     gpu_device_destroy(&m->gpu);
     sr_batch_free(&m->batch);
+    rf_free(&m->facts);
     bc_free(&m->bc);
     exposed_free(m);
     trace_free(&m->trace);

@@ -1,6 +1,7 @@
 /* run_facts.c — see run_facts.h. */
 #include "run_facts.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "../driver/virtio_spec.h"
@@ -352,4 +353,31 @@ void rf_used_write(struct machine *m, uint32_t qi, uint64_t elem, uint32_t len, 
         hit = true;
     }
     q->overlap.writes += hit;
+}
+
+void rf_desc_next(struct machine *m, uint32_t qi, uint32_t i, uint16_t value, uint64_t t,
+                  const char *note)
+{
+    if (qi >= RF_QUEUES || i >= m->dev.q[qi].live_num)
+        return;
+    struct rf_queue *q = &m->facts.q[qi];
+    if (i >= q->n_next) { /* grows to the queue's size once */
+        uint32_t n = m->dev.q[qi].live_num;
+        struct rf_next *p = realloc(q->next, n * sizeof(*p));
+        if (!p)
+            return;
+        memset(p + q->n_next, 0, (n - q->n_next) * sizeof(*p));
+        q->next = p;
+        q->n_next = n;
+    }
+    q->next[i] = (struct rf_next){t, m->now, value, true, m->bc.mode == BC_PLAIN, note};
+}
+
+void rf_free(struct run_facts *f)
+{
+    for (uint32_t q = 0; q < RF_QUEUES; q++) {
+        free(f->q[q].next);
+        f->q[q].next = NULL;
+        f->q[q].n_next = 0;
+    }
 }

@@ -95,6 +95,15 @@ struct rf_queue {
         suppressed[2];
     uint64_t last_hidden_at, first_hidden_at;
     struct rf_error error[2];       /* the first and the last error response */
+    /* the last driver store to each descriptor's next (for a loop: which store made it) */
+    struct rf_next {
+        uint64_t t;                 /* when stored (plain ring access: the epoch began) */
+        uint64_t seen_at;           /* plain ring access: the hook call that saw it */
+        uint16_t value;
+        bool set, plain;
+        const char *note;           /* a replayed bug rewrote it */
+    } *next;
+    uint32_t n_next;
     /* the device's used ring lies on a buffer of a chain (a descriptor's bytes), as seen at pop:
      * what the device wrote into that buffer at its answer */
     struct {
@@ -203,6 +212,11 @@ void rf_overlap(struct machine *m, uint32_t qi, uint16_t desc, bool in_table, ui
                 uint64_t len, bool write);
 /* The device is writing its used element (elem, len bytes) and used.idx (at idx_at) of qi. */
 void rf_used_write(struct machine *m, uint32_t qi, uint64_t elem, uint32_t len, uint64_t idx_at);
+/* The driver stored `value` to descriptor i's next in qi's ring at t (plain ring access: in
+ * the epoch that began at t); note: a replayed bug rewrote it. */
+void rf_desc_next(struct machine *m, uint32_t qi, uint32_t i, uint16_t value, uint64_t t,
+                  const char *note);
+void rf_free(struct run_facts *f);
 /* The device refused a gpu command (rf_error filled by the caller). */
 void rf_error(struct machine *m, uint32_t qi, const struct rf_error *e);
 

@@ -1,6 +1,7 @@
 /* split_ring.c — see split_ring.h. Rule ids are those of spec/rules.yaml. */
 #include "split_ring.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,6 +36,7 @@ void sr_make_live(struct machine *m, uint32_t qi, uint64_t desc, uint64_t avail,
     if (!q->live)
         return;
     exposed_on_live(m, qi);
+    bc_queue_live(m, qi);
     struct trace_event *e = machine_trace(m, TR_DEVICE, desc, n, 0, "queue live");
     if (e)
         e->queue = (uint8_t)qi;
@@ -184,6 +186,44 @@ static enum sr_result read_avail_idx(struct machine *m, uint32_t qi)
     return SR_OK;
 }
 
+/* A chain that loops: which descriptor links back to which, and the driver store that made it
+ * so (run_facts.h: the last store to each descriptor's next). */
+static void loop_back(struct machine *m, uint32_t qi, uint16_t head, char *buf, size_t len)
+{
+    const struct dev_queue *q = &m->dev.q[qi];
+    uint8_t seen[SR_MAX_SEGS / 8] = {0};
+    uint32_t i = head;
+    struct sr_desc d;
+    for (uint32_t steps = 0; steps <= q->live_num && i < q->live_num; steps++) {
+        seen[i / 8] |= (uint8_t)(1u << i % 8);
+        sr_read_desc(m, q->desc, i, &d);
+        if (!(d.flags & VIRTQ_DESC_F_NEXT) || d.next >= q->live_num)
+            break;
+        if (!(seen[d.next / 8] & (1u << d.next % 8))) {
+            i = d.next;
+            continue;
+        }
+        const struct rf_queue *fq = qi < RF_QUEUES ? &m->facts.q[qi] : NULL;
+        const struct rf_next *st = fq && i < fq->n_next && fq->next[i].set ? &fq->next[i] : NULL;
+        int w = snprintf(buf, len, "descriptor %u links back to descriptor %u (desc[%u].next = %u, "
+                         "NEXT set)", i, d.next, i, d.next);
+        if (w < 0 || (size_t)w >= len)
+            return;
+        if (!st || st->value != d.next)
+            snprintf(buf + w, len - (size_t)w, "; no driver store of it was seen since the queue "
+                     "went live");
+        else if (st->plain)
+            snprintf(buf + w, len - (size_t)w, "; the driver stored it between t=%llu and %llu ns "
+                     "(plain ring access: seen at the hook call that ended that epoch)",
+                     (unsigned long long)st->t, (unsigned long long)st->seen_at);
+        else
+            snprintf(buf + w, len - (size_t)w, "; the driver stored it at t=%llu ns%s%s",
+                     (unsigned long long)st->t, st->note ? " — " : "", st->note ? st->note : "");
+        return;
+    }
+    snprintf(buf, len, "more links than descriptors");
+}
+
 enum sr_result sr_pop(struct machine *m, uint32_t qi, struct sr_chain *c)
 {
     struct dev_queue *q = &m->dev.q[qi];
@@ -241,9 +281,11 @@ enum sr_result sr_pop(struct machine *m, uint32_t qi, struct sr_chain *c)
     } else {
         for (;;) {
             if (++count > n) { /* QEMU: "Looped descriptor" */
+                char why[200];
+                loop_back(m, qi, head, why, sizeof(why));
                 machine_break_device(m, "split.desc.no-loops", (int)qi,
                                      "queue %u: chain from head %u has more than %u descriptors: "
-                                     "it loops", qi, head, n);
+                                     "it loops: %s", qi, head, n, why);
                 return SR_BROKEN;
             }
             ind_check_ring_desc(m, qi, i, &d);  /* INDIRECT further down: a plain buffer */

@@ -252,6 +252,13 @@ int run_driver_main(const char *lib, char **paths, int n, const char *json, bool
     if (!bad && rc == 0) {
         rc = lost ? RUN_DRIVER_EXIT_HUNG : clean == (unsigned)n ? 0 : 1;
         printf("%u clean, %u not clean (foreign driver %s)\n", clean, (unsigned)n - clean, lib);
+        if (!(flags & VQSIM_RUN_RING_ACCESSORS)) {
+            unsigned no = 0, part = 0;
+            for (const struct bc_not_judged *nj = bc_plain_not_judged; nj->rule; nj++)
+                *(nj->partly ? &part : &no) += 1;
+            printf("plain ring access: %u rule(s) not judged, %u in part (-v lists them; "
+                   "VQSIM_RUN_RING_ACCESSORS judges them)\n", no, part);
+        }
     }
     if (jf) {
         if (!bad)
