@@ -180,6 +180,12 @@ __attribute__((always_inline)) static inline void store(struct machine *m, uint3
         q->prev_avail_idx = q->have_avail_idx ? q->avail_idx : (uint16_t)old;
         q->avail_idx = (uint16_t)v;
         q->have_avail_idx = true;
+        /* A store that does not move avail.idx forward by up to a queue publishes nothing (a
+         * step back or a jump: the available-ring rules say what is wrong with it). */
+        uint16_t ahead = (uint16_t)((uint16_t)v - (uint16_t)old);
+        bool publishes = ahead != 0 && ahead <= m->dev.q[qi].live_num;
+        if (!publishes)
+            q->payload_unordered = false;
         if (q->payload_unordered && should_report(m, qi, 0))
             machine_violation(m, "split.avail.idx-barrier", (int)qi,
                               "queue %u: avail.idx = %u stored with no write barrier after the "
@@ -481,6 +487,8 @@ void bc_explain(const struct machine *m, uint32_t queue, struct diagnosis *d)
     if (!v)
         return;
     const char *weak = m->facts.weak_note;
+    if (!weak) /* strong memory: a missing barrier changed nothing the device saw */
+        return;
     struct diag_cause *c = &d->causes[0]; /* the first cause: the barrier is behind it */
     if (c->n_evidence < DIAG_MAX_EVIDENCE) {
         c->evidence[c->n_evidence].key = "barrier_violation";

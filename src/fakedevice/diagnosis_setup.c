@@ -35,35 +35,49 @@ static void slot_names(char *buf, size_t len, const uint8_t *slots, uint32_t n)
     }
 }
 
-/* The driver set the queue up again in an initialisation it began without a reset: the device
- * kept the queue's indices from before (QEMU keeps last_avail_idx, used_idx and inuse across
- * a queue setup; only a reset clears them), and read the new ring with them. */
+/* The driver set the queue up again without a reset: in an initialisation it began without
+ * one (init.step1-reset), or by making the queue live again (QueueReady, QueuePFN) with no reset
+ * since it was last live. The device kept the queue's indices (QEMU keeps last_avail_idx,
+ * used_idx and inuse across a queue setup; only a reset clears them) and read the new ring with
+ * them. */
 static void reinit_without_reset(struct machine *m, struct diag_facts *f, struct diagnosis *d)
 {
     uint32_t qi = f->rq->queue;
     const struct status_check_state *s = &m->status_checks;
-    if (!f->q || qi >= 2 || !status_checks_reinit_live(m, qi) || !s->reinit_live[qi])
+    if (!f->q || !f->fq || !f->q->live)
+        return;
+    bool restarted = status_checks_reinit_live(m, qi) && s->reinit_live[qi];
+    const struct rf_queue *fq = f->fq;
+    uint16_t kept = restarted ? s->reinit_avail_idx[qi] : fq->relive_avail_idx;
+    uint16_t kept_used = restarted ? s->reinit_used_idx[qi] : fq->relive_used_idx;
+    if (!restarted && !(fq->relive && (kept || kept_used)))
         return;
     uint16_t avail_idx = 0;
     gm_read16(&m->mem, f->q->avail + 2, &avail_idx);
-    uint16_t kept = s->reinit_avail_idx[qi];
     struct diag_cause *c = diag_add(d, f, "reinit-without-reset", "3.1.1",
                                     "Driver Requirements: Device Initialization");
-    diag_ev(c, "reinit_at_ns", "%llu", (unsigned long long)s->reinit_at);
-    diag_ev(c, "status_before", "0x%02x", s->reinit_from);
+    if (restarted) {
+        diag_ev(c, "reinit_at_ns", "%llu", (unsigned long long)s->reinit_at);
+        diag_ev(c, "status_before", "0x%02x", s->reinit_from);
+    }
     diag_ev(c, "device_avail_idx_kept", "%u", kept);
-    diag_ev(c, "device_used_idx_kept", "%u", s->reinit_used_idx[qi]);
-    diag_ev(c, "queue_live_again_at_ns", "%llu", (unsigned long long)f->fq->live_at);
+    diag_ev(c, "device_used_idx_kept", "%u", kept_used);
+    diag_ev(c, "queue_live_again_at_ns", "%llu", (unsigned long long)fq->live_at);
     diag_ev(c, "avail_idx_in_memory", "%u", avail_idx);
     diag_ev(c, "device_avail_idx_now", "%u", f->q->last_avail_idx);
-    diag_say(c, "The driver initialised the device again at t=%llu ns (Status = ACKNOWLEDGE while "
-                "the device held 0x%02x from the previous initialisation) without resetting it "
-                "first (§3.1.1 step 1: write 0 to Status and read it back as 0). Only a reset "
-                "makes the device forget a queue: setting queue %u up again at t=%llu ns gave it "
-                "new ring addresses, but the device kept the indices it had, avail index %u taken "
-                "and used.idx %u, while the driver's new ring started again from avail.idx 0. ",
-             (unsigned long long)s->reinit_at, s->reinit_from, qi,
-             (unsigned long long)f->fq->live_at, kept, s->reinit_used_idx[qi]);
+    if (restarted)
+        diag_say(c, "The driver initialised the device again at t=%llu ns (Status = ACKNOWLEDGE "
+                    "while the device held 0x%02x from the previous initialisation) without "
+                    "resetting it first (§3.1.1 step 1: write 0 to Status and read it back as "
+                    "0). ", (unsigned long long)s->reinit_at, s->reinit_from);
+    else
+        diag_say(c, "The driver set queue %u up again without resetting the device since the "
+                    "queue was last live (no Status = 0 in between; §3.1.1 step 1). ", qi);
+    diag_more(c, "Only a reset makes the device forget a queue: setting queue %u up again at "
+                 "t=%llu ns made it live at the addresses written, but the device kept the "
+                 "indices it had, avail index %u taken and used.idx %u, while the ring it was given "
+                 "read avail.idx = %u then. ", qi, (unsigned long long)fq->live_at, kept,
+              kept_used, fq->live_mem_avail_idx);
     uint16_t ahead = (uint16_t)(avail_idx - kept);
     if (m->dev.broken && m->dev.broken_rule)
         diag_more(c, "When the driver published avail.idx = %u, the device read it as %u entries "

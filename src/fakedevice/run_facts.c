@@ -198,6 +198,11 @@ void rf_queue_live(struct machine *m, uint32_t qi)
     if (qi >= RF_QUEUES)
         return;
     struct rf_queue *q = &m->facts.q[qi];
+    q->relive = q->live_once && !q->killed; /* no reset found it live since */
+    q->relive_avail_idx = m->dev.q[qi].last_avail_idx;
+    q->relive_used_idx = m->dev.q[qi].used_idx;
+    q->live_mem_avail_idx = 0;
+    gm_read16(&m->mem, m->dev.q[qi].avail + 2, &q->live_mem_avail_idx);
     q->live_at = m->now;
     q->live_once = true;
     q->killed = false;

@@ -68,6 +68,11 @@ struct rf_queue {
     struct rf_counts c;
     uint64_t live_at;               /* when the queue last went live (0: never) */
     bool live_once;
+    /* It went live again without a device reset since it was last live: the device kept its
+     * indices (QEMU keeps last_avail_idx, used_idx and inuse across a queue setup). */
+    bool relive;
+    uint16_t relive_avail_idx, relive_used_idx;
+    uint16_t live_mem_avail_idx;    /* avail.idx in the ring's memory when it last went live */
     uint64_t last_notify_at;
     uint16_t kick_avail_idx;        /* avail.idx in memory when the last notify was accepted */
     bool kick_new;                  /* …and it was past what the device had taken (news) */

@@ -224,7 +224,8 @@ bool status_checks_write(struct machine *m, uint32_t off, uint32_t value, const 
     struct mmio_device *d = &m->dev;
     if (off == VIRTIO_MMIO_STATUS)
         return status_write(m, (uint8_t)value, note);
-    bool setup = queue_setup_reg(m, off);
+    /* (QueueReady = 0 stops a queue: teardown, not setup) */
+    bool setup = queue_setup_reg(m, off) && !(off == VIRTIO_MMIO_QUEUE_READY && value == 0);
     bool features = off == VIRTIO_MMIO_DRIVER_FEATURES;
     bool notify = off == VIRTIO_MMIO_QUEUE_NOTIFY;
     if ((held(m) & ST_FAILED) && (setup || features || notify)) {
