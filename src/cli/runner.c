@@ -739,6 +739,9 @@ static int build_machine(const struct scenario *sc, struct run_result *r)
         .offer_remove = sc->device_withhold, .weak_memory = sc->weak_memory,
         .ring_access = (enum bc_mode)sc->ring_access};
     memcpy(cfg.place, sc->place, sizeof(cfg.place));
+    _Static_assert(sizeof(cfg.place_next) == sizeof(sc->place_next), "pins");
+    memcpy(cfg.place_next, sc->place_next, sizeof(cfg.place_next));
+    memcpy(cfg.n_place_next, sc->n_place_next, sizeof(cfg.n_place_next));
     memcpy(cfg.extra_width, sc->extra_width, sizeof(cfg.extra_width));
     memcpy(cfg.extra_height, sc->extra_height, sizeof(cfg.extra_height));
     cfg.magic = sc->magic;

@@ -77,6 +77,30 @@ static int get_u64(struct ctx *c, const struct ynode *map, const char *key, uint
     return 0;
 }
 
+/* driver.place.KEY: one address (the first allocation of that kind) or a list of them (the
+ * first, second… allocation, as a real driver's log shows several buffers at fixed places). */
+static int get_pins(struct ctx *c, const struct ynode *map, const char *key, struct scenario *s,
+                    int use)
+{
+    const struct ynode *n = ymap_get(map, key);
+    if (!n || n->kind != YN_SEQ)
+        return get_u64(c, map, key, 0, UINT64_MAX, &s->place[use]);
+    if (n->n == 0 || n->n > SCENARIO_MAX_PINS)
+        return fail(c, n, "'%s' takes 1 to %u addresses", key, SCENARIO_MAX_PINS);
+    for (size_t i = 0; i < n->n; i++) {
+        uint64_t v;
+        if (!yscalar_u64(n->items[i], &v) || v == 0)
+            return fail(c, n->items[i], "'%s' entries must be non-zero addresses (decimal or "
+                        "0x hex)", key);
+        if (i == 0)
+            s->place[use] = v;
+        else
+            s->place_next[use][i - 1] = v;
+    }
+    s->n_place_next[use] = (uint32_t)n->n - 1;
+    return 0;
+}
+
 static int get_u32(struct ctx *c, const struct ynode *map, const char *key, uint32_t min,
                    uint32_t max, uint32_t *out)
 {
@@ -277,9 +301,9 @@ static int parse_driver(struct ctx *c, const struct ynode *d, struct scenario *s
     if (p) {
         static const char *const pk[] = {"rings", "buffers", "framebuffer", NULL};
         if (check_keys(c, p, "driver.place", pk) ||
-            get_u64(c, p, "rings", 0, UINT64_MAX, &s->place[VHAL_DMA_RING]) ||
-            get_u64(c, p, "buffers", 0, UINT64_MAX, &s->place[VHAL_DMA_BUFFER]) ||
-            get_u64(c, p, "framebuffer", 0, UINT64_MAX, &s->place[VHAL_DMA_FRAMEBUFFER]))
+            get_pins(c, p, "rings", s, VHAL_DMA_RING) ||
+            get_pins(c, p, "buffers", s, VHAL_DMA_BUFFER) ||
+            get_pins(c, p, "framebuffer", s, VHAL_DMA_FRAMEBUFFER))
             return -1;
     }
     const struct ynode *fe = ymap_get(d, "fences");
@@ -640,6 +664,33 @@ static int parse_garbage_config(struct ctx *c, const struct ynode *where, const 
     return 0;
 }
 
+/* event-index: {field: avail_event | used_event, value: V | offset: D} (one of the two). */
+static int parse_event_index(struct ctx *c, const struct ynode *a, struct device_fault *f)
+{
+    static const char *const fields[] = {"avail_event", "used_event", NULL}; /* df_event_field */
+    int fi = 0;
+    if (choose(c, a, "field", fields, &fi))
+        return -1;
+    f->field = (uint32_t)fi;
+    const struct ynode *v = ymap_get(a, "value"), *o = ymap_get(a, "offset");
+    if (v && o)
+        return fail(c, o, "give 'value' or 'offset', not both");
+    if (v) {
+        f->has_value = true;
+        return get_u32(c, a, "value", 0, 65535, &f->value);
+    }
+    /* a signed number: an optional '-' before what yscalar_u64 reads */
+    bool neg = o->kind == YN_SCALAR && o->str[0] == '-';
+    struct ynode mag = *o;
+    if (neg)
+        mag.str = o->str + 1;
+    uint64_t off;
+    if (!yscalar_u64(&mag, &off) || off > 65535)
+        return fail(c, o, "'offset' must be a number from -65535 to 65535");
+    f->offset = neg ? -(int32_t)off : (int32_t)off;
+    return 0;
+}
+
 /* One entry of `device_faults:` — a name, or a one-key mapping name: {selectors…}. */
 static int parse_device_fault(struct ctx *c, const struct ynode *b, struct scenario *s)
 {
@@ -680,6 +731,9 @@ static int parse_device_fault(struct ctx *c, const struct ynode *b, struct scena
         return fail(c, a ? a : b, "respond-late needs 'delay_us'");
     if (f->kind == DF_GARBAGE_CONFIG) /* not per request: its own keys */
         return parse_garbage_config(c, a ? a : b, a, s) ? -1 : (s->dfaults.n++, 0);
+    if (f->kind == DF_EVENT_INDEX && (!a || !(ymap_get(a, "value") || ymap_get(a, "offset"))))
+        return fail(c, a ? a : b, "event-index needs 'value' (the index written) or 'offset' "
+                                  "(added to what QEMU would write)");
     if (f->kind == DF_GARBAGE_RESPONSE && (!a || !ymap_get(a, "field") || !ymap_get(a, "value")))
         return fail(c, a ? a : b, "garbage-response needs 'field' (display.width, "
                                   "display.height, display.enabled or edid.size) and 'value'");
@@ -691,11 +745,14 @@ static int parse_device_fault(struct ctx *c, const struct ynode *b, struct scena
         static const char *const klen[] = {"queue", "nth", "from_nth", "after_us", "len", NULL};
         static const char *const kgr[] = {"queue", "nth", "from_nth", "after_us", "field",
                                           "value", NULL};
+        static const char *const kev[] = {"queue", "nth", "from_nth", "after_us", "field",
+                                          "value", "offset", NULL};
         const char *const *allowed = f->kind == DF_RESPOND_LATE          ? k2
                                      : f->kind == DF_USED_IDX_JUMP       ? kby
                                      : f->kind == DF_WRONG_RESPONSE_TYPE ? ktype
                                      : f->kind == DF_WRONG_RESPONSE_SIZE ? klen
                                      : f->kind == DF_GARBAGE_RESPONSE    ? kgr
+                                     : f->kind == DF_EVENT_INDEX         ? kev
                                                                          : k1;
         if (check_keys(c, a, name, allowed))
             return -1;
@@ -715,6 +772,8 @@ static int parse_device_fault(struct ctx *c, const struct ynode *b, struct scena
             f->field = (uint32_t)fi; /* enum df_response_field */
             f->has_value = true;
         }
+        if (f->kind == DF_EVENT_INDEX && parse_event_index(c, a, f))
+            return -1;
         uint64_t after = 0, delay = 0;
         if (get_u32(c, a, "queue", 0, MMIO_NUM_QUEUES - 1, &f->queue) ||
             get_u32(c, a, "nth", 0, 1000000, &f->nth) ||

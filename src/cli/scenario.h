@@ -82,6 +82,7 @@ struct display_expect {
 
 #define SCENARIO_MAX_DISPLAYS 16
 
+#define SCENARIO_MAX_PINS 8   /* driver.place: pinned allocations of one kind */
 #define SCENARIO_MAX_STEPS 64
 #define SCENARIO_MAX_EXPECT_VIOLATIONS 16
 #define SCENARIO_MAX_EXPECT_CAUSES 6
@@ -112,7 +113,9 @@ struct scenario {
     enum vq_layout_kind layout;
     uint32_t queue_align;
     uint64_t timeout_ns;
-    uint64_t place[4];           /* by enum vhal_dma_use */
+    uint64_t place[4];           /* by enum vhal_dma_use: the first allocation's pin */
+    uint64_t place_next[4][SCENARIO_MAX_PINS - 1]; /* the following allocations' pins */
+    uint32_t n_place_next[4];
     enum vgpu_wait wait;         /* poll (default) | interrupt */
     uint64_t driver_features;    /* optional features the driver accepts when offered */
     bool fences;                 /* fence every control command (default true) */

@@ -9,7 +9,7 @@ const char *const device_fault_names[DF_KIND_COUNT + 1] = {
     "set-needs-reset", "reset", "used-element-without-idx", "used-idx-without-element",
     "used-id-out-of-range", "used-id-not-head", "used-id-twice", "used-idx-jump",
     "used-len-too-large", "rewrite-descriptors", "wrong-response-type", "wrong-response-size",
-    "garbage-config", "garbage-response", NULL};
+    "garbage-config", "garbage-response", "event-index", NULL};
 _Static_assert(sizeof(device_fault_names) / sizeof(device_fault_names[0]) == DF_KIND_COUNT + 1,
                "one name per fault");
 
@@ -39,6 +39,7 @@ const char *device_fault_effect(enum df_kind k)
     case DF_WRONG_RESPONSE_SIZE: return "the device answered with a response of the wrong size";
     case DF_GARBAGE_CONFIG: return "the device showed garbage in its configuration space";
     case DF_GARBAGE_RESPONSE: return "the device answered with garbage in a response field";
+    case DF_EVENT_INDEX: return "the device wrote an event index of its choosing";
     case DF_KIND_COUNT: break;
     }
     return "";
@@ -65,6 +66,28 @@ void device_fault_trace(struct machine *m, enum df_kind k, uint32_t qi, uint32_t
     rf_fault(m, device_fault_names[k], qi, request, addr, value);
 }
 
+/* event-index: the device has just published avail_event (QEMU's virtqueue_split_pop); write
+ * the chosen value over it, or over the driver's used_event. */
+static void event_index(struct machine *m, uint32_t qi, uint32_t request, uint16_t head)
+{
+    const struct dev_queue *q = &m->dev.q[qi];
+    const struct device_faults *d = &m->dfaults;
+    for (uint32_t i = 0; i < d->n; i++) {
+        const struct device_fault *f = &d->f[i];
+        if (f->kind != DF_EVENT_INDEX || !selects(f, qi, request, m->now))
+            continue;
+        bool used = f->field == DF_EVENT_USED;
+        uint64_t at = used ? q->avail + 4 + 2ull * q->live_num : q->used + 4 + 8ull * q->live_num;
+        uint16_t base = used ? q->used_idx : q->last_avail_idx;
+        uint16_t v = f->has_value ? (uint16_t)f->value : (uint16_t)(base + (uint16_t)f->offset);
+        gm_write16(&m->mem, at, v);
+        device_fault_trace(m, DF_EVENT_INDEX, qi, request, head, v);
+        struct rf_queue *fq = qi < RF_QUEUES ? &m->facts.q[qi] : NULL;
+        if (fq) /* where it wrote (the fault's record names the request, not the place) */
+            fq->fault[1].at = at, fq->fault[0].at = fq->c.faults == 1 ? at : fq->fault[0].at;
+    }
+}
+
 bool device_faults_on_pop(struct machine *m, uint32_t qi, uint16_t head)
 {
     struct device_faults *d = &m->dfaults;
@@ -79,6 +102,8 @@ bool device_faults_on_pop(struct machine *m, uint32_t qi, uint16_t head)
         }
     d->cur_request[qi] = r;
     d->cur_mask[qi] = mask;
+    if (mask & (1u << DF_EVENT_INDEX))
+        event_index(m, qi, r, head);
     if (mask & (1u << DF_RESET)) {
         device_fault_trace(m, DF_RESET, qi, r, head, 0);
         mmio_device_reset(m, "the device itself (injected fault reset)");

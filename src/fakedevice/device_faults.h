@@ -29,6 +29,13 @@
  *   garbage-response {field: F, value: V} one field of the gpu response says V: F is
  *                                display.width | display.height | display.enabled (scanout 0
  *                                of GET_DISPLAY_INFO) or edid.size (GET_EDID)
+ *   event-index {field: F, value: V | offset: D} when the device takes the request it writes
+ *                                an event index of its choosing (with VIRTIO_F_EVENT_IDX): F =
+ *                                avail_event (default: the kick the device asks for, in its own
+ *                                used ring) or used_event (the driver's interrupt request, in the
+ *                                available ring, overwritten); V absolute, or D added (16-bit) to
+ *                                what QEMU would publish: last_avail_idx for avail_event, used.idx
+ *                                for used_event. To test a driver's 16-bit event arithmetic.
  *   garbage-config {field: F, value: V} every device read of gpu config field F
  *                                (num_scanouts | events_read) returns V, from after_us on
  *                                (request selectors do not apply); F = generation: every read
@@ -69,6 +76,7 @@ enum df_kind {
     DF_WRONG_RESPONSE_SIZE,
     DF_GARBAGE_CONFIG,
     DF_GARBAGE_RESPONSE,
+    DF_EVENT_INDEX,
     DF_KIND_COUNT
 };
 
@@ -88,7 +96,9 @@ struct device_fault {
     uint32_t value;      /* wrong-response-type: type; -size: len; garbage-config: value */
     uint32_t field;      /* garbage-config: config offset (0 events_read, 8 num_scanouts,
                           * DF_FIELD_GENERATION the ConfigGeneration register);
-                          * garbage-response: enum df_response_field */
+                          * garbage-response: enum df_response_field;
+                          * event-index: enum df_event_field */
+    int32_t offset;      /* event-index: added to QEMU's value (when !has_value) */
     uint32_t fired;
 };
 
@@ -146,6 +156,9 @@ void device_faults_on_reset(struct machine *m);
  * returns true when it wrote the used element itself (the caller writes nothing more). */
 bool device_faults_hostile_push(struct machine *m, uint32_t qi, uint32_t mask, uint32_t request,
                                 uint16_t head, uint32_t len);
+/* event-index fields. */
+enum df_event_field { DF_EVENT_AVAIL = 0, DF_EVENT_USED = 1 };
+
 /* garbage-response fields. */
 enum df_response_field { DF_RESP_DISPLAY_WIDTH, DF_RESP_DISPLAY_HEIGHT, DF_RESP_DISPLAY_ENABLED,
                          DF_RESP_EDID_SIZE };

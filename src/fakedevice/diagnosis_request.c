@@ -22,6 +22,18 @@ static void no_notify_after(struct machine *m, struct diag_facts *f, struct diag
     uint16_t unseen = (uint16_t)(avail_idx - f->q->last_avail_idx);
     if (unseen > f->q->live_num)
         return; /* not requests: an index the device cannot take (its own rules say so) */
+    /* Was a notification owed? The device's suppression state says (§2.6.7, §2.6.10). */
+    if (notify_event_idx(m)) {
+        uint16_t ev = 0;
+        gm_read16(&m->mem, f->q->used + 4 + 8ull * f->q->live_num, &ev);
+        if (!vring_need_event(ev, avail_idx, fq->kick_avail_idx))
+            return; /* avail_event told the driver not to notify */
+    } else {
+        uint16_t flags = 0;
+        gm_read16(&m->mem, f->q->used, &flags);
+        if (flags & VIRTQ_USED_F_NO_NOTIFY)
+            return;
+    }
     struct diag_cause *c = diag_add(d, f, "no-notify", "4.2.3.3", "Available Buffer Notifications");
     diag_ev(c, "notifies_for_queue", "%u", f->notifies);
     diag_ev(c, "last_notify_at_ns", "%llu", (unsigned long long)fq->last_notify_at);
@@ -244,6 +256,15 @@ static void device_fault(struct machine *m, struct diag_facts *f, struct diagnos
         break;
     case DF_USED_ELEMENT_WITHOUT_IDX:
         diag_more(c, "Without the used.idx store the element is invisible (§2.6.8). ");
+        break;
+    case DF_EVENT_INDEX:
+        diag_ev(c, "event_index_at", "0x%llx", (unsigned long long)fl->at);
+        diag_ev(c, "event_index_written", "%llu", (unsigned long long)fl->value);
+        diag_more(c, "It wrote %llu at 0x%llx (%s); with VIRTIO_F_EVENT_IDX the driver notifies, "
+                     "and the device interrupts, only when the index passes that value (§2.6.7.2, "
+                     "§2.6.10). ", (unsigned long long)fl->value, (unsigned long long)fl->at,
+                  f->q && fl->at == f->q->used + 4 + 8ull * f->q->live_num ? "avail_event"
+                                                                             : "used_event");
         break;
     default:
         break;

@@ -30,8 +30,13 @@ int machine_init(struct machine *m, const struct machine_config *cfg,
         return -1;
     }
     for (int i = 0; i < 4; i++) {
-        m->arena[i].next = cfg->ram_base + arena_offset[i];
-        m->arena[i].pin = cfg->place[i];
+        struct dma_arena *a = &m->arena[i];
+        a->next = cfg->ram_base + arena_offset[i];
+        if (cfg->place[i]) {
+            a->pins[a->n_pins++] = cfg->place[i];
+            for (uint32_t k = 0; k < cfg->n_place_next[i] && k < 7; k++)
+                a->pins[a->n_pins++] = cfg->place_next[i][k];
+        }
     }
     m->mguard.canary = cfg->memory_canary;
     m->facts.last_read_slot = -1;
@@ -168,9 +173,8 @@ void *machine_dma_alloc(struct machine *m, uint64_t size, uint64_t align, unsign
         return NULL;
     struct dma_arena *a = &m->arena[use];
     uint64_t addr;
-    if (a->pin) { /* the scenario pinned this one: exactly there, alignment as the user said */
-        addr = a->pin;
-        a->pin = 0;
+    if (a->next_pin < a->n_pins) { /* the scenario pinned this one: exactly there */
+        addr = a->pins[a->next_pin++];
     } else {
         addr = (a->next + align - 1) & ~(align - 1);
     }

@@ -47,8 +47,9 @@ struct violation {
 
 /* Where vhal_dma_alloc puts memory of each use: a bump cursor per use, optionally pinned. */
 struct dma_arena {
-    uint64_t next; /* next free guest-physical address */
-    uint64_t pin;  /* if non-zero: the next allocation goes exactly here (then cleared) */
+    uint64_t next;      /* next free guest-physical address */
+    uint64_t pins[8];   /* the next allocations go exactly here, in order (0: the arena's) */
+    uint32_t n_pins, next_pin;
 };
 
 struct machine_config {
@@ -61,6 +62,8 @@ struct machine_config {
     uint64_t device_latency_ns;   /* notify → the device looks at the queue */
     enum machine_profile profile;
     uint64_t place[4];            /* pinned first allocation per vhal_dma_use, 0 = default */
+    uint64_t place_next[4][7];    /* …and the next ones (n_place_next of them) */
+    uint32_t n_place_next[4];
     uint64_t offer_add;           /* feature bits offered beyond QEMU's defaults */
     uint64_t offer_remove;        /* feature bits QEMU offers that this device withholds */
     bool weak_memory;             /* barrier_check.h: unordered stores seen in the worst order */

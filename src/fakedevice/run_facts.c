@@ -234,7 +234,7 @@ void rf_fault(struct machine *m, const char *name, uint32_t qi, uint32_t request
     if (!strcmp(name, device_fault_names[DF_RESET]) ||
         !strcmp(name, device_fault_names[DF_SET_NEEDS_RESET]))
         return;
-    q->fault[1] = (struct rf_fault){m->now, name, request, addr, value};
+    q->fault[1] = (struct rf_fault){m->now, name, request, addr, value, 0};
     if (!q->c.faults++)
         q->fault[0] = q->fault[1];
 }

@@ -94,8 +94,13 @@ struct rf_queue {
     /* the first and the last of each kind of device event (rf_first_since picks) */
     struct rf_short { uint64_t t; uint16_t head; uint64_t readable; } short_header[2];
     struct rf_trunc { uint64_t t; uint16_t head; uint64_t resp_len; uint32_t written; } trunc[2];
-    struct rf_fault { uint64_t t; const char *name; uint32_t request; uint64_t addr, value; }
-        fault[2];
+    struct rf_fault {
+        uint64_t t;
+        const char *name;
+        uint32_t request;
+        uint64_t addr, value;       /* as the fault's trace event: the head, what it did */
+        uint64_t at;                /* event-index: where it wrote */
+    } fault[2];
     struct rf_suppressed { uint64_t t; bool by_event; uint64_t addr, value; uint16_t used_idx; }
         suppressed[2];
     uint64_t last_hidden_at, first_hidden_at;

@@ -67,6 +67,10 @@ static const char *why_not(const struct scenario *s, char *buf, size_t n)
     for (int u = 0; u < 4; u++)
         if (s->place[u] && (s->place[u] < 0x40100000ull || s->place[u] >= VQST_ADDR))
             return "driver.place outside the port's DMA memory";
+    for (int u = 0; u < 4; u++)
+        if (s->n_place_next[u])
+            return "driver.place with several addresses of one kind: the port pins the first "
+                   "allocation of each kind only";
     return NULL;
 }
 

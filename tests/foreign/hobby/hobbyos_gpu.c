@@ -14,7 +14,8 @@
  *   BUG_USED_ALIGN    legacy: the used ring laid out right after the available ring (4-byte
  *                     alignment), while QueueAlign says 4096; the command buffer follows on the
  *                     next page
- *   BUG_SKIP_KICK     a "batching" shortcut: the fourth command is published but never kicked
+ *   BUG_SKIP_KICK     a "batching" shortcut: one command (the fourth, or -DSKIP_KICK_AT=N) is
+ *                     published but never kicked
  *   BUG_DUP_RESOURCE  the mode is set twice, creating resource 1 again
  *   BUG_NO_USED_EVENT every offered feature accepted (EVENT_IDX too), used_event never written
  */
@@ -25,6 +26,12 @@
 
 #define QSZ 16
 #define PAGE 4096u
+#ifndef FLUSHES
+#define FLUSHES 1 /* -DFLUSHES=N: present the frame N times (2 commands each) */
+#endif
+#ifndef SKIP_KICK_AT
+#define SKIP_KICK_AT 4 /* BUG_SKIP_KICK: the command that is not kicked */
+#endif
 
 /* virtio-mmio (§4.2.2) */
 enum {
@@ -93,7 +100,7 @@ static int send(uint32_t hlen, uint32_t blen, uint32_t rlen)
 #endif
     submitted++;
 #ifdef BUG_SKIP_KICK
-    if (submitted != 4)
+    if (submitted != SKIP_KICK_AT)
 #endif
     if (!(q->used.flags & 1))
         wr(QUEUE_NOTIFY, 0);
@@ -222,13 +229,17 @@ static int gpu_main(const struct vqsim_platform *p, void *arg)
     if ((rc = set_mode(w, h, fb_pa))) /* "set the mode again, to be sure" */
         return rc;
 #endif
-    volatile uint32_t *b = cmd_words(0x0105); /* TRANSFER_TO_HOST_2D */
-    b[2] = w; b[3] = h; b[6] = 1;
-    if ((rc = send(24, 32, 24)))
-        return rc;
-    b = cmd_words(0x0104); /* RESOURCE_FLUSH */
-    b[2] = w; b[3] = h; b[4] = 1;
-    return send(24, 24, 24);
+    for (unsigned i = 0; i < FLUSHES; i++) {
+        volatile uint32_t *b = cmd_words(0x0105); /* TRANSFER_TO_HOST_2D */
+        b[2] = w; b[3] = h; b[6] = 1;
+        if ((rc = send(24, 32, 24)))
+            return rc;
+        b = cmd_words(0x0104); /* RESOURCE_FLUSH */
+        b[2] = w; b[3] = h; b[4] = 1;
+        if ((rc = send(24, 24, 24)))
+            return rc;
+    }
+    return VQSIM_DRIVER_OK;
 }
 
 VQSIM_DRIVER_DEFINE(gpu_main)

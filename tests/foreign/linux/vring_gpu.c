@@ -24,8 +24,6 @@
  *   BUG_LEGACY_NO_GPS  legacy: vm_probe never writes GuestPageSize
  *   BUG_USED_ALIGN     legacy: vring_init() with SMP_CACHE_BYTES (64) alignment, QueueAlign
  *                      PAGE_SIZE
- *   BUG_EVENT_WRAP     kick_prepare compares indices as ints, not with vring_need_event's 16-bit
- *                      arithmetic: wrong when avail_event and avail.idx straddle the wrap
  *   BUG_SKIP_KICK      the fourth command is queued, and kick() is forgotten
  */
 #include <stddef.h>
@@ -189,11 +187,7 @@ static int virtqueue_kick_prepare(struct vring_virtqueue *vq)
     vq->num_added = 0;
     if (vq->event) {
         uint16_t event = READ_ONCE16(vring_avail_event(&vq->vring));
-#ifdef BUG_EVENT_WRAP
-        return (int)new_idx - (int)event - 1 < (int)new_idx - (int)old;
-#else
         return vring_need_event(event, new_idx, old);
-#endif
     }
     return !(READ_ONCE16(vq->vring.used->flags) & VRING_USED_F_NO_NOTIFY);
 }

@@ -17,8 +17,9 @@
  *   BUG_RESET_NO_WAIT  begin_init writes Status 0 and goes on (virtio-drivers before PR #69)
  *   BUG_LEGACY_NO_GPS  legacy: the transport never writes GuestPageSize
  *   BUG_USED_ALIGN     legacy: the used ring placed at a 64-byte alignment, QueueAlign 4096
- *   BUG_EVENT_WRAP     should_notify() with EVENT_IDX compares avail_idx >= avail_event + 1,
- *                      which is wrong across the 16-bit wrap (virtio-drivers' own form)
+ *   BUG_EVENT_WRAP     should_notify() with EVENT_IDX compares avail_idx > avail_event as plain
+ *                      numbers: when avail.idx wraps to 0 and avail_event is 0xffff the kick the
+ *                      device asked for is skipped (vring_need_event's 16-bit arithmetic is not)
  *   BUG_DUP_RESOURCE   setup_framebuffer() twice: RESOURCE_CREATE_2D of resource 0xbabe again
  */
 #include <stddef.h>
@@ -29,6 +30,9 @@
 #define SIZE 16u
 #define PAGE_SIZE 4096u
 #define SPINS 2000000u /* the spin loop's bound: 2 M x (a load + an Acquire fence) */
+#ifndef FLUSHES
+#define FLUSHES 1 /* -DFLUSHES=N: present the frame N times (2 commands each) */
+#endif
 
 enum { F_NEXT = 1, F_WRITE = 2 };
 enum { VERSION_1_BIT = 32, RING_EVENT_IDX_BIT = 29, ANY_LAYOUT_BIT = 27 };
@@ -263,7 +267,7 @@ static int should_notify(struct virt_queue *vq)
     if (vq->event_idx) {
         uint16_t avail_event = load_acquire(&vq->used->avail_event);
 #ifdef BUG_EVENT_WRAP
-        return vq->avail_idx >= (uint16_t)(avail_event + 1);
+        return vq->avail_idx > avail_event;
 #else
         uint16_t new_idx = vq->avail_idx, old = (uint16_t)(new_idx - 1);
         return (uint16_t)(new_idx - avail_event - 1) < (uint16_t)(new_idx - old);
@@ -437,7 +441,7 @@ static int vd_main(const struct vqsim_platform *p, void *arg)
 #endif
     for (uint32_t i = 0; !e && i < gpu.width * gpu.height; i++) /* red, fading to the right */
         ((uint32_t *)gpu.frame_buffer)[i] = 0xff000000u | (255 - (i % gpu.width) * 255 / gpu.width);
-    if (!e)
+    for (uint32_t i = 0; !e && i < FLUSHES; i++)
         e = flush(&gpu);
     switch (e) {
     case OK: return VQSIM_DRIVER_OK;
