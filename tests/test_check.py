@@ -39,6 +39,7 @@ EXCEPTIONS = {
     "drop-wmb-weak-indirect": ANSWER_REJECTED,
     "drop-wmb-weak-stale-chain": ANSWER_REJECTED,
     "split-indirect-in-order-sequential": ANSWER_REJECTED,
+    "command-refused": ANSWER_REJECTED,
 }
 
 # A replay reports a model-vs-recording discrepancy (never a violation) where the simulated

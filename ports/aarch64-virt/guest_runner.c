@@ -85,6 +85,8 @@ static void put_pixel(struct fb *f, uint32_t x, uint32_t y, uint32_t rgb)
         p[k] = px[k];
 }
 
+static struct vgpu_config gc; /* the driver's configuration (an `init` step probes again) */
+
 static int do_step(const struct vqst_step *st)
 {
     struct vgpu *g = &gpu;
@@ -207,6 +209,8 @@ static int do_step(const struct vqst_step *st)
         return gpu_fb_present(&sfb[st->scanout]);
     case STEP_RESET:
         return vgpu_reset(g);
+    case STEP_INIT:
+        return vgpu_init(g, &gc);
     case STEP_FB_DISABLE:
         return gpu_fb_disable(&sfb[st->scanout]);
     case STEP_DISPLAY_CHANGE: /* a host event: the host tool refuses such scenarios */
@@ -275,7 +279,7 @@ void vq_main(void)
         uart_puts(t->mmu == 2 ? "VQ mmu=on alias=on\n" : "VQ mmu=on\n");
     }
     hal_init(t);
-    struct vgpu_config gc = {.mmio_base = (uintptr_t)t->mmio_base,
+    gc = (struct vgpu_config){.mmio_base = (uintptr_t)t->mmio_base,
                              .queue_size = (uint16_t)t->queue_size,
                              .layout = (enum vq_layout_kind)t->layout,
                              .legacy_align = t->queue_align, .timeout_ns = t->timeout_ns,

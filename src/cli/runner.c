@@ -31,6 +31,7 @@ struct run_ctx {
     uint32_t mode_w, mode_h; /* from GET_DISPLAY_INFO, else QEMU's default 1024x768 */
     struct gpu_fb fbs[VIRTIO_GPU_MAX_SCANOUTS]; /* the framebuffer API, one per scanout */
     struct rf_mark step_mark;  /* the run's counters when the current step began (run_facts.h) */
+    struct vgpu_config gc;     /* the driver's configuration (an `init` step probes again) */
 };
 
 const char *step_status_name(enum step_status s)
@@ -348,6 +349,11 @@ static int do_step(struct run_ctx *c, const struct scenario_step *st, struct ste
     case STEP_RESET:
         snprintf(sr->detail, sizeof(sr->detail), "Status = 0: the device drops every resource");
         return vgpu_reset(g);
+    case STEP_INIT: /* the kernel probes the device again: the whole §3.1.1 sequence, new rings */
+        snprintf(sr->detail, sizeof(sr->detail), "initialised again (reset, features, queues)");
+        c->n_fb = 0;
+        memset(c->fbs, 0, sizeof(c->fbs));
+        return vgpu_init(g, &c->gc);
     case STEP_FB_DISABLE:
         snprintf(sr->detail, sizeof(sr->detail), "scanout %u off, resource %u released",
                  st->scanout, c->fbs[st->scanout].id);
@@ -807,12 +813,13 @@ int run_scenario(const struct scenario *sc, const struct run_options *o, struct 
             failure(r, "%s", err);
     }
     struct run_ctx c = {.s = sc, .r = r, .mode_w = 1024, .mode_h = 768};
-    struct vgpu_config gc = {.mmio_base = (uintptr_t)sc->mmio_base, .queue_size = sc->queue_size,
+    c.gc = (struct vgpu_config){.mmio_base = (uintptr_t)sc->mmio_base, .queue_size = sc->queue_size,
                              .layout = sc->layout, .legacy_align = sc->queue_align,
                              .timeout_ns = sc->timeout_ns, .wait = sc->wait,
                              .features = sc->driver_features, .fences = sc->fences,
                              .cursor = sc->cursor,
                              .used_len = (enum vq_used_len_policy)sc->used_len};
+    const struct vgpu_config gc = c.gc;
     struct step_result *init = &r->steps[r->n_steps++];
     init->name = "init";
     init->t = r->m.now;

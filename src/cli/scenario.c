@@ -821,7 +821,7 @@ static const char *const step_names[] = {
     "draw", "transfer_to_host_2d", "resource_flush", "poke_pixel", "resource_unref",
     "detach_backing", "get_edid", "update_cursor", "move_cursor", "display_change",
     "handle_config_event", "fb_set_mode", "fb_draw", "fb_fill", "fb_present", "fb_disable",
-    "reset", NULL};
+    "reset", "init", NULL};
 
 const char *step_name(enum step_kind k) { return step_names[k]; }
 
@@ -929,8 +929,8 @@ static int parse_step(struct ctx *c, const struct ynode *n, struct scenario_step
     static const char *const kfb[] = {"scanout", NULL};
     static const char *const *allowed[] = {kinfo, kcreate, kattach, kscan, kdraw, kxfer, kflush,
                                            kpoke, kid, kid, kedid, kcur, kmove, kchange, knone,
-                                           kmode, kfbdraw, kfill, kfb, kfb, knone};
-    _Static_assert(sizeof(allowed) / sizeof(allowed[0]) == STEP_RESET + 1, "one per step");
+                                           kmode, kfbdraw, kfill, kfb, kfb, knone, knone};
+    _Static_assert(sizeof(allowed) / sizeof(allowed[0]) == STEP_INIT + 1, "one per step");
     st->pattern = "bars";
     st->entries = 1;
     st->enabled = true;

@@ -36,6 +36,7 @@ enum step_kind {
     STEP_FB_PRESENT,
     STEP_FB_DISABLE,
     STEP_RESET,                  /* the driver resets the device (Status = 0) */
+    STEP_INIT,                   /* the driver initialises the device again (a re-probe) */
 };
 
 struct step_rect {

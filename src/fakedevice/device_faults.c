@@ -83,8 +83,15 @@ static void event_index(struct machine *m, uint32_t qi, uint32_t request, uint16
         gm_write16(&m->mem, at, v);
         device_fault_trace(m, DF_EVENT_INDEX, qi, request, head, v);
         struct rf_queue *fq = qi < RF_QUEUES ? &m->facts.q[qi] : NULL;
-        if (fq) /* where it wrote (the fault's record names the request, not the place) */
-            fq->fault[1].at = at, fq->fault[0].at = fq->c.faults == 1 ? at : fq->fault[0].at;
+        if (fq) { /* where it wrote (the fault's record names the request, not the place) */
+            fq->fault[1].at = at;
+            if (fq->c.faults == 1)
+                fq->fault[0].at = at;
+            if (!used) {
+                fq->avail_event_set = true;
+                fq->avail_event = v;
+            }
+        }
     }
 }
 

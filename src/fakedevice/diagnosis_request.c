@@ -7,6 +7,20 @@
 #include "../driver/virtio_spec.h"
 #include "diagnosis_internal.h"
 
+/* Did the device itself ask not to be notified of avail.idx moving from `from` to `now`? With
+ * EVENT_IDX, an avail_event the device wrote (and nobody changed since) that the move does not
+ * pass (§2.6.10). The device never sets used.flags NO_NOTIFY (QEMU's gpu does not): a flag found
+ * there is the driver's own. */
+static bool device_suppressed(struct machine *m, const struct diag_facts *f, uint16_t now,
+                              uint16_t from)
+{
+    if (!f->q || !f->fq || !notify_event_idx(m) || !f->fq->avail_event_set)
+        return false;
+    uint16_t ev = 0;
+    gm_read16(&m->mem, f->q->used + 4 + 8ull * f->q->live_num, &ev);
+    return ev == f->fq->avail_event && !vring_need_event(ev, now, from);
+}
+
 /* D7, later requests: the driver notified for earlier requests (the device found them and took
  * them), then published more and wrote no QueueNotify after: the device never looked again. */
 static void no_notify_after(struct machine *m, struct diag_facts *f, struct diagnosis *d)
@@ -22,18 +36,8 @@ static void no_notify_after(struct machine *m, struct diag_facts *f, struct diag
     uint16_t unseen = (uint16_t)(avail_idx - f->q->last_avail_idx);
     if (unseen > f->q->live_num)
         return; /* not requests: an index the device cannot take (its own rules say so) */
-    /* Was a notification owed? The device's suppression state says (§2.6.7, §2.6.10). */
-    if (notify_event_idx(m)) {
-        uint16_t ev = 0;
-        gm_read16(&m->mem, f->q->used + 4 + 8ull * f->q->live_num, &ev);
-        if (!vring_need_event(ev, avail_idx, fq->kick_avail_idx))
-            return; /* avail_event told the driver not to notify */
-    } else {
-        uint16_t flags = 0;
-        gm_read16(&m->mem, f->q->used, &flags);
-        if (flags & VIRTQ_USED_F_NO_NOTIFY)
-            return;
-    }
+    if (device_suppressed(m, f, avail_idx, fq->kick_avail_idx))
+        return;
     struct diag_cause *c = diag_add(d, f, "no-notify", "4.2.3.3", "Available Buffer Notifications");
     diag_ev(c, "notifies_for_queue", "%u", f->notifies);
     diag_ev(c, "last_notify_at_ns", "%llu", (unsigned long long)fq->last_notify_at);
@@ -60,6 +64,12 @@ static void no_notify(struct machine *m, struct diag_facts *f, struct diagnosis 
     if (f->notifies + f->notify_writes_ignored > 0) {
         no_notify_after(m, f, d);
         return;
+    }
+    if (f->q && f->q->live) { /* a request published, and the device asked not to be told */
+        uint16_t avail_idx = 0;
+        gm_read16(&m->mem, f->q->avail + 2, &avail_idx);
+        if (device_suppressed(m, f, avail_idx, f->q->last_avail_idx))
+            return;
     }
     struct diag_cause *c = diag_add(d, f, "no-notify", "4.2.3.3", "Available Buffer Notifications");
     diag_ev(c, "notifies_for_queue", "0");
@@ -217,9 +227,19 @@ static void command_too_short(struct machine *m, struct diag_facts *f, struct di
  * reported as the state they leave: reset-while-queued, device-broken). */
 static void device_fault(struct machine *m, struct diag_facts *f, struct diagnosis *d)
 {
-    if (!f->fault)
+    const struct rf_fault *fl = NULL;
+    if (f->fault) {
+        fl = rf_first_since(f->fq->fault, f->c.faults, f->fq->c.faults);
+    } else if (f->fq && f->fq->c.faults &&
+               !strcmp(f->fq->fault[1].name, device_fault_names[DF_EVENT_INDEX])) {
+        /* an event index written before the request that still stands in memory */
+        uint16_t now = 0;
+        gm_read16(&m->mem, f->fq->fault[1].at, &now);
+        if (now == (uint16_t)f->fq->fault[1].value)
+            fl = &f->fq->fault[1];
+    }
+    if (!fl)
         return;
-    const struct rf_fault *fl = rf_first_since(f->fq->fault, f->c.faults, f->fq->c.faults);
     enum df_kind k = DF_KIND_COUNT;
     for (int j = 0; j < DF_KIND_COUNT; j++)
         if (!strcmp(fl->name, device_fault_names[j]))

@@ -52,8 +52,11 @@ void notify_kicked(struct machine *m, uint32_t qi)
 void notify_device_popped(struct machine *m, uint32_t qi)
 {
     const struct dev_queue *dq = &m->dev.q[qi];
-    if (notify_event_idx(m)) /* QEMU virtqueue_pop: vring_set_avail_event(last_avail_idx) */
+    if (notify_event_idx(m) && qi < RF_QUEUES) { /* QEMU: vring_set_avail_event(last_avail_idx) */
         gm_write16(&m->mem, dq->used + 4 + 8ull * dq->live_num, dq->last_avail_idx);
+        m->facts.q[qi].avail_event_set = true;
+        m->facts.q[qi].avail_event = dq->last_avail_idx;
+    }
 }
 
 /* How far idx b is behind cur (16-bit ring arithmetic). */

@@ -76,6 +76,8 @@ struct rf_queue {
     uint64_t last_notify_at;
     uint16_t kick_avail_idx;        /* avail.idx in memory when the last notify was accepted */
     bool kick_new;                  /* …and it was past what the device had taken (news) */
+    bool avail_event_set;           /* the device wrote avail_event (EVENT_IDX)… */
+    uint16_t avail_event;           /* …last with this value */
     const char *ignored_note;       /* why the device ignored the last notify of this queue */
     uint32_t last_notify_other;     /* the last value != this queue written to QueueNotify */
     bool notified_other;
