@@ -452,8 +452,11 @@ void bc_driver_waits(struct machine *m)
     m->bc.quiet_hooks = 0;
     for (uint32_t qi = 0; qi < MMIO_NUM_QUEUES; qi++) {
         struct bc_queue *q = &m->bc.q[qi];
-        /* Plain mode cannot see the re-read; it can only say the barrier never came. */
-        bool due = m->bc.mode == BC_PLAIN ? q->used_event_unfenced : q->reread_due;
+        /* Plain mode cannot see the re-read; it can only say the barrier never came. And a
+         * driver whose used ring is elsewhere (split.legacy.layout) re-reads its own used.idx,
+         * which is no field of the device's ring: its order is not judged. */
+        bool due = m->legacy_layout_reported ? false
+                   : m->bc.mode == BC_PLAIN ? q->used_event_unfenced : q->reread_due;
         if (due && should_report(m, qi, 3))
             machine_violation(m, "split.receive.mb-before-reread", (int)qi,
                               "queue %u: the driver waits after storing used_event without a full "

@@ -139,10 +139,10 @@ static bool guest_page_size(struct machine *m, struct diag_facts *f, struct diag
     const struct mmio_device *dev = &m->dev;
     if (dev->version != 1 || dev->guest_page_size_written || !f->q)
         return false;
-    const struct rf_reg *pfn_reg = &m->facts.reg[rf_slot(VIRTIO_MMIO_QUEUE_PFN)];
-    if (!pfn_reg->accepted_nonzero)
+    /* the queue's own QueuePFN (the last one written may be another queue's) */
+    uint64_t pfn = f->q->pfn;
+    if (!pfn)
         return false;
-    uint64_t pfn = pfn_reg->accepted_value;
     const struct rf_reg *gps = last_write(m, VIRTIO_MMIO_GUEST_PAGE_SIZE);
     struct diag_cause *c = diag_add(d, f, "guest-page-size-missing", "4.2.4", "Legacy interface");
     diag_ev(c, "GuestPageSize_written", "no");

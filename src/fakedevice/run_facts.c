@@ -119,10 +119,6 @@ void rf_mmio_write(struct machine *m, uint32_t off, uint32_t value, const char *
         r->t = m->now;
         r->value = value;
         r->note = note;
-        if (!note && !lost && value) {
-            r->accepted_nonzero = true;
-            r->accepted_value = value;
-        }
         if (mmio_reg_other_version(off, m->dev.version))
             add_slot(f->other_version, &f->n_other_version, s);
     }
@@ -295,12 +291,20 @@ void rf_weak(struct machine *m, const char *note)
 void rf_ring_load16(struct machine *m, uint64_t gpa, uint64_t value)
 {
     struct run_facts *f = &m->facts;
+    uint32_t last = f->poll_last; /* a poll loop loads one address again and again */
+    if (f->poll_count[last] && f->poll_addr[last] == gpa) {
+        f->poll_count[last]++;
+        f->poll_value[last] = value;
+        f->poll_t[last] = m->now;
+        return;
+    }
     uint32_t low = 0;
     for (uint32_t i = 0; i < RF_POLL_SLOTS; i++) {
         if (f->poll_count[i] && f->poll_addr[i] == gpa) {
             f->poll_count[i]++;
             f->poll_value[i] = value;
             f->poll_t[i] = m->now;
+            f->poll_last = i;
             return;
         }
         if (f->poll_count[i] < f->poll_count[low])
@@ -311,6 +315,7 @@ void rf_ring_load16(struct machine *m, uint64_t gpa, uint64_t value)
     f->poll_count[low] = 1;
     f->poll_value[low] = value;
     f->poll_t[low] = m->now;
+    f->poll_last = low;
 }
 
 void rf_error(struct machine *m, uint32_t qi, const struct rf_error *e)

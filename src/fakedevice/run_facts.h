@@ -136,8 +136,6 @@ struct rf_reg {
     uint64_t t;                     /* the last write */
     uint32_t value;
     const char *note;               /* its trace note (ignored, rewritten, lost…), or NULL */
-    bool accepted_nonzero;          /* a non-zero write the device took without a note */
-    uint32_t accepted_value;
     uint32_t reads;
     uint64_t read_t;                /* the last read */
     uint32_t read_value;
@@ -180,6 +178,7 @@ struct run_facts {
     uint32_t poll_count[RF_POLL_SLOTS];
     uint64_t poll_value[RF_POLL_SLOTS];
     uint64_t poll_t[RF_POLL_SLOTS];
+    uint32_t poll_last;             /* the slot the last load hit */
     char broken_why[320];           /* the violation that broke the device, as reported */
 };
 
