@@ -90,6 +90,10 @@ static void event_index(struct machine *m, uint32_t qi, uint32_t request, uint16
             if (!used) {
                 fq->avail_event_set = true;
                 fq->avail_event = v;
+            } else {
+                fq->used_event_set = true;
+                fq->used_event = v;
+                fq->used_event_t = m->now;
             }
         }
     }

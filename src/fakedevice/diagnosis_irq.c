@@ -37,17 +37,35 @@ static void suppressed(struct machine *m, struct diag_facts *f, struct diagnosis
     diag_ev(c, "answered_at_ns", "%llu", (unsigned long long)e->t);
     diag_ev(c, "device_used_idx", "%u", f->q ? f->q->used_idx : 0);
     diag_ev(c, "driver_wait", "interrupt");
-    if (by_event)
+    if (by_event) {
+        /* vring_need_event: an interrupt when used.idx moves past used_event, i.e. when
+         * old <= used_event < new (16-bit); else used_event is behind old, or ahead of new */
+        bool behind = (uint16_t)(e->old - (uint16_t)e->value - 1) < 0x8000;
         diag_say(c, "The device answered at t=%llu ns (used.idx is now %u) but raised no "
                     "interrupt: VIRTIO_F_EVENT_IDX was negotiated, and used_event at 0x%llx reads "
-                    "%llu, which used.idx had already passed at the last interrupt, so the device "
-                    "must not interrupt again (§2.6.7.2). The driver sleeps until an interrupt, so "
-                    "it never looked at the used ring. With EVENT_IDX, write used_event = the "
-                    "used index you wait for (the last one you consumed) before waiting, then "
-                    "re-check used.idx (§2.6.7.1); or do not accept EVENT_IDX.",
+                    "%llu, ",
                  (unsigned long long)e->t, f->q ? f->q->used_idx : 0,
                  (unsigned long long)e->addr, (unsigned long long)e->value);
-    else
+        if (behind)
+            diag_more(c, "which used.idx had already passed at the last interrupt, so the device "
+                         "must not interrupt again");
+        else
+            diag_more(c, "which used.idx has not reached (this answer moved it from %u to %u), "
+                         "so the device must not interrupt yet", e->old, e->used_idx);
+        diag_more(c, " (§2.6.7.2). The driver sleeps until an interrupt, so it never looked at "
+                     "the used ring. ");
+        if (e->device_value) {
+            diag_ev(c, "used_event_written_by", "the device (event-index fault, t=%llu ns)",
+                    (unsigned long long)e->device_t);
+            diag_more(c, "That is the value the device itself wrote over used_event at t=%llu ns "
+                         "(the injected event-index fault, above).",
+                      (unsigned long long)e->device_t);
+        } else {
+            diag_more(c, "With EVENT_IDX, write used_event = the used index you wait for (the "
+                         "last one you consumed) before waiting, then re-check used.idx "
+                         "(§2.6.7.1); or do not accept EVENT_IDX.");
+        }
+    } else {
         diag_say(c, "The device answered at t=%llu ns (used.idx is now %u) but raised no "
                     "interrupt: avail.flags at 0x%llx is 0x%llx, and VIRTQ_AVAIL_F_NO_INTERRUPT "
                     "asks the device not to interrupt (§2.6.7). The driver sleeps until an "
@@ -55,6 +73,7 @@ static void suppressed(struct machine *m, struct diag_facts *f, struct diagnosis
                     "waiting for an interrupt, or poll used.idx while it is set (§2.6.7.1).",
                  (unsigned long long)e->t, f->q ? f->q->used_idx : 0,
                  (unsigned long long)e->addr, (unsigned long long)e->value);
+    }
 }
 
 /* D13: InterruptStatus never acknowledged: the line stays high, the next interrupt never rises. */

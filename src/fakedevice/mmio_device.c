@@ -239,7 +239,7 @@ void mmio_device_raise_used_irq(struct machine *m, uint32_t qi)
                 s->queue = (uint8_t)qi;
                 s->aux = now;
             }
-            rf_irq_suppressed(m, qi, true, ue_at, ue, now);
+            rf_irq_suppressed(m, qi, true, ue_at, ue, now, old);
             return;
         }
     } else if (flags & VIRTQ_AVAIL_F_NO_INTERRUPT) { /* §2.6.7: suppressed; ring still updated */
@@ -247,7 +247,7 @@ void mmio_device_raise_used_irq(struct machine *m, uint32_t qi)
                                               mmio_note_irq_suppressed);
         if (s)
             s->queue = (uint8_t)qi;
-        rf_irq_suppressed(m, qi, false, q->avail, flags, q->used_idx);
+        rf_irq_suppressed(m, qi, false, q->avail, flags, q->used_idx, 0);
         return;
     }
     bool edge = m->dev.isr == 0; /* the line rises only if it was low: an unacknowledged

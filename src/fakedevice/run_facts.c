@@ -272,12 +272,14 @@ void rf_irq(struct machine *m, uint32_t qi, bool edge)
 }
 
 void rf_irq_suppressed(struct machine *m, uint32_t qi, bool by_event, uint64_t addr,
-                       uint64_t value, uint16_t used_idx)
+                       uint64_t value, uint16_t used_idx, uint16_t old)
 {
     if (qi >= RF_QUEUES)
         return;
     struct rf_queue *q = &m->facts.q[qi];
-    q->suppressed[1] = (struct rf_suppressed){m->now, by_event, addr, value, used_idx};
+    bool dev = by_event && q->used_event_set && q->used_event == value;
+    q->suppressed[1] = (struct rf_suppressed){m->now, by_event, addr, value, used_idx, old, dev,
+                                              dev ? q->used_event_t : 0};
     if (!q->c.irq_suppressed++)
         q->suppressed[0] = q->suppressed[1];
 }

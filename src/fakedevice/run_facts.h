@@ -78,6 +78,9 @@ struct rf_queue {
     bool kick_new;                  /* …and it was past what the device had taken (news) */
     bool avail_event_set;           /* the device wrote avail_event (EVENT_IDX)… */
     uint16_t avail_event;           /* …last with this value */
+    bool used_event_set;            /* the device wrote used_event (an event-index fault)… */
+    uint16_t used_event;            /* …last with this value… */
+    uint64_t used_event_t;          /* …at this time */
     const char *ignored_note;       /* why the device ignored the last notify of this queue */
     uint32_t last_notify_other;     /* the last value != this queue written to QueueNotify */
     bool notified_other;
@@ -103,8 +106,16 @@ struct rf_queue {
         uint64_t addr, value;       /* as the fault's trace event: the head, what it did */
         uint64_t at;                /* event-index: where it wrote */
     } fault[2];
-    struct rf_suppressed { uint64_t t; bool by_event; uint64_t addr, value; uint16_t used_idx; }
-        suppressed[2];
+    struct rf_suppressed {
+        uint64_t t;
+        bool by_event;
+        uint64_t addr, value;
+        uint16_t used_idx;
+        uint16_t old;               /* by_event: used.idx at the last interrupt */
+        bool device_value;          /* by_event: the value the device itself wrote there (an
+                                     * event-index fault), at device_t */
+        uint64_t device_t;
+    } suppressed[2];
     uint64_t last_hidden_at, first_hidden_at;
     struct rf_error error[2];       /* the first and the last error response */
     /* the last driver store to each descriptor's next (for a loop: which store made it) */
@@ -214,7 +225,7 @@ void rf_truncated(struct machine *m, uint32_t qi, uint16_t head, uint64_t resp_l
  * used-buffer interrupt). */
 void rf_irq(struct machine *m, uint32_t qi, bool edge);
 void rf_irq_suppressed(struct machine *m, uint32_t qi, bool by_event, uint64_t addr,
-                       uint64_t value, uint16_t used_idx);
+                       uint64_t value, uint16_t used_idx, uint16_t old);
 void rf_weak(struct machine *m, const char *note);
 /* A 2-byte ring load of the driver (accessor mode): where it polls. */
 void rf_ring_load16(struct machine *m, uint64_t gpa, uint64_t value);

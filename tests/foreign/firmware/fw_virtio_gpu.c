@@ -16,8 +16,12 @@
  *   BUG_RESET_NO_WAIT  the hand-over's reset is not read back before the second probe
  *   BUG_REINIT_NO_RESET the hand-over forgets the reset: the second probe re-initialises a live
  *                      device, zeroing ring pages the device is still using
+ *   BUG_KEEP_VQ        the hand-over resets the device, and the second probe keeps the
+ *                      virtqueue it already has (U-Boot-style "vq already set up") instead of
+ *                      setting the queue up again: the reset forgot it, the requests go nowhere
  *   BUG_LEGACY_NO_GPS  legacy: GuestPageSize never written
  *   BUG_USED_ALIGN     legacy: vring_init() with 64-byte alignment, QueueAlign 4096
+ *   BUG_SKIP_KICK      the fourth command is added and polled for, virtqueue_kick() forgotten
  *   BUG_LOOP           GET_DISPLAY_INFO's response in two descriptors, the second linked back
  *                      to the first (NEXT left set)
  */
@@ -202,7 +206,7 @@ static int mmio_reset(void)
     return 0;
 }
 
-static int probe(unsigned long layout_align, int reset)
+static int probe(unsigned long layout_align, int reset, int find_vqs)
 {
     if (readl(0x000) != 0x74726976)
         return -1;
@@ -236,6 +240,10 @@ static int probe(unsigned long layout_align, int reset)
     if (version == 1)
         writel(VRING_ALIGN, 0x028); /* GuestPageSize */
 #endif
+    if (!find_vqs) { /* the queue "is still there" */
+        writel(version == 2 ? 1 | 2 | 8 | 4 : 1 | 2 | 4, 0x070);
+        return 0;
+    }
     writel(0, 0x030);
     if (readl(0x034) < QNUM)
         return -1;
@@ -288,6 +296,10 @@ static int gpu_cmd(uint32_t type, const uint32_t *body, unsigned body_len, unsig
 #endif
     if (virtqueue_add(out, n_out, in, n_in) < 0)
         return VQSIM_DRIVER_ERROR;
+#ifdef BUG_SKIP_KICK
+    static unsigned cmds;
+    if (++cmds != 4)
+#endif
     virtqueue_kick();
     unsigned len;
     for (int tries = 0; virtqueue_get_buf(&len) == -1; tries++) {
@@ -343,7 +355,7 @@ static int fw_main(const struct vqsim_platform *p, void *arg)
 #else
     unsigned long align = VRING_ALIGN;
 #endif
-    if (probe(align, 1))
+    if (probe(align, 1, 1))
         return VQSIM_DRIVER_ERROR;
     int rc = splash(1, 0xff204080);
     if (rc)
@@ -355,7 +367,12 @@ static int fw_main(const struct vqsim_platform *p, void *arg)
 #else
     int reset = 1;
 #endif
-    if (probe(align, reset))
+#ifdef BUG_KEEP_VQ
+    int find_vqs = 0;
+#else
+    int find_vqs = 1;
+#endif
+    if (probe(align, reset, find_vqs))
         return VQSIM_DRIVER_ERROR;
     return splash(2, 0xff408020);
 }

@@ -21,6 +21,8 @@
  *                      numbers: when avail.idx wraps to 0 and avail_event is 0xffff the kick the
  *                      device asked for is skipped (vring_need_event's 16-bit arithmetic is not)
  *   BUG_DUP_RESOURCE   setup_framebuffer() twice: RESOURCE_CREATE_2D of resource 0xbabe again
+ *   BUG_SKIP_KICK      a notify "optimisation": the fourth request is added and waited for
+ *                      without should_notify() being asked
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -324,6 +326,10 @@ static enum vd_error add_notify_wait_pop(struct virt_queue *vq, const struct mmi
     enum vd_error e = queue_add(vq, in, n_in, out, n_out, &token);
     if (e)
         return e;
+#ifdef BUG_SKIP_KICK
+    static unsigned added;
+    if (++added != 4)
+#endif
     if (should_notify(vq))
         reg_write(t, 0x050, vq->queue_idx);
     for (uint32_t spins = 0; !can_pop(vq); spins++) {
