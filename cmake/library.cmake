@@ -1,7 +1,7 @@
 # library.cmake — libvqsim: the device model, the harness and the public API
 # (include/vqsim/vqsim.h) as one static and one shared library, with a CMake package
 # (find_package(vqsim 1)) and a pkg-config file (vqsim.pc). Included by CMakeLists.txt when
-# VQSIM_LIBRARY is on.
+# VQSIM_LIBRARY is on (the default), always built without sanitizers.
 #
 # Versioning: the package version is the API version of include/vqsim/vqsim.h
 # (VQSIM_API_VERSION_MAJOR.MINOR); the shared library's SONAME carries the major (libvqsim.so.1).
@@ -22,15 +22,23 @@ get_target_property(VQSIM_LIB_CORE_SOURCES vqsimcore SOURCES)
 get_target_property(VQSIM_LIB_HARNESS_SOURCES vqharness SOURCES)
 list(FILTER VQSIM_LIB_HARNESS_SOURCES EXCLUDE REGEX "src/lib/run_driver\\.c$")
 list(FILTER VQSIM_LIB_HARNESS_SOURCES EXCLUDE REGEX "src/record/record_cmd\\.c$")
-add_library(vqsim_driver_obj OBJECT ${VQSIM_LIB_DRIVER_SOURCES})
+# A sanitized or fuzzing build (the dev build) leaves the library out of `all`: it is built on
+# request (--target vqsim_shared vqsim_static), still without sanitizers.
+if(VQSIM_SANITIZE OR VQSIM_FUZZ)
+  set(VQSIM_LIB_EXCLUDE EXCLUDE_FROM_ALL)
+else()
+  set(VQSIM_LIB_EXCLUDE)
+endif()
+add_library(vqsim_driver_obj OBJECT ${VQSIM_LIB_EXCLUDE} ${VQSIM_LIB_DRIVER_SOURCES})
 target_compile_options(vqsim_driver_obj PRIVATE -ffreestanding -nostdinc -isystem ${VQ_CC_INCLUDE})
-add_library(vqsim_obj OBJECT ${VQSIM_LIB_CORE_SOURCES} ${VQSIM_LIB_HARNESS_SOURCES})
+add_library(vqsim_obj OBJECT ${VQSIM_LIB_EXCLUDE} ${VQSIM_LIB_CORE_SOURCES}
+            ${VQSIM_LIB_HARNESS_SOURCES})
 target_include_directories(vqsim_obj PRIVATE include)
 target_link_libraries(vqsim_obj PRIVATE PkgConfig::YAML PkgConfig::PNG)
 set_target_properties(vqsim_driver_obj vqsim_obj PROPERTIES POSITION_INDEPENDENT_CODE ON)
 set(VQSIM_OBJECTS $<TARGET_OBJECTS:vqsim_driver_obj> $<TARGET_OBJECTS:vqsim_obj>)
 
-add_library(vqsim_shared SHARED ${VQSIM_OBJECTS})
+add_library(vqsim_shared SHARED ${VQSIM_LIB_EXCLUDE} ${VQSIM_OBJECTS})
 # Only the public API (vqsim_*) and the HAL header's implementation (vhal_*) are exported.
 target_link_options(vqsim_shared PRIVATE
   -Wl,--version-script=${CMAKE_SOURCE_DIR}/cmake/libvqsim.map -Wl,--no-undefined)
@@ -39,11 +47,23 @@ set_target_properties(vqsim_shared PROPERTIES OUTPUT_NAME vqsim EXPORT_NAME vqsi
   LINK_DEPENDS ${CMAKE_SOURCE_DIR}/cmake/libvqsim.map)
 target_link_libraries(vqsim_shared PRIVATE PkgConfig::YAML PkgConfig::PNG)
 
-add_library(vqsim_static STATIC ${VQSIM_OBJECTS})
+add_library(vqsim_static STATIC ${VQSIM_LIB_EXCLUDE} ${VQSIM_OBJECTS})
 set_target_properties(vqsim_static PROPERTIES OUTPUT_NAME vqsim EXPORT_NAME vqsim_static)
 # A static library's users link its dependencies themselves: the package recreates these two
 # imported targets (vqsimConfig.cmake), vqsim.pc lists them in Requires.private.
 target_link_libraries(vqsim_static INTERFACE PkgConfig::YAML PkgConfig::PNG)
+
+# The directory's sanitizer and fuzzer flags (add_compile_options / add_link_options in
+# CMakeLists.txt) are not the library's: a user's program would need the sanitizer runtime.
+foreach(t vqsim_driver_obj vqsim_obj vqsim_shared vqsim_static)
+  foreach(p COMPILE_OPTIONS LINK_OPTIONS)
+    get_target_property(_opts ${t} ${p})
+    if(_opts)
+      list(FILTER _opts EXCLUDE REGEX "^-f(no-)?sanitize")
+      set_property(TARGET ${t} PROPERTY ${p} ${_opts})
+    endif()
+  endforeach()
+endforeach()
 
 foreach(t vqsim_shared vqsim_static)
   target_include_directories(${t} INTERFACE

@@ -8,6 +8,7 @@ import json
 import os
 import pathlib
 import re
+import shlex
 import shutil
 import subprocess
 
@@ -42,15 +43,38 @@ def once(tmp_path_factory, name, make):
     return top
 
 
+def readme_install_commands():
+    """The README's install block ("Install and build against it"), command by command."""
+    text = (ROOT / "README.md").read_text()
+    block = text.split("### Install and build against it", 1)[1].split("```sh\n", 1)[1]
+    return [shlex.split(line) for line in block.split("```", 1)[0].splitlines() if line.strip()]
+
+
 @pytest.fixture(scope="session")
 def prefix(tmp_path_factory):
-    """A non-sanitized library build of this tree, installed to a temporary prefix."""
+    """The library of this tree, installed to a temporary prefix by the README's own commands
+    (VQSIM_SANITIZE left at its default, on: the library is built without sanitizers anyway)."""
     def make(top):
-        build = top / "build"
-        sh("cmake", "-S", ROOT, "-B", build, "-DVQSIM_SANITIZE=OFF", "-DVQSIM_TESTS=OFF")
-        sh("cmake", "--build", build, "-j2", "--target", "vqsim_shared", "vqsim_static")
-        sh("cmake", "--install", build, "--prefix", top / "prefix")
+        subst = {"build-lib": str(top / "build"), "/opt/vqsim": str(top / "prefix"), ".": ROOT}
+        for cmd in readme_install_commands():
+            sh(*[subst.get(a, a) for a in cmd], cwd=ROOT)
     return once(tmp_path_factory, "prefix", make) / "prefix"
+
+
+def test_readme_install_works_with_sanitize_on(prefix):
+    """The README's commands, as written, with VQSIM_SANITIZE on (its default): the library is
+    built and installed, and without the sanitizer runtime (a user's program does not link
+    ASan)."""
+    cmds = readme_install_commands()
+    assert [c[:2] for c in cmds] == [["cmake", "-S"], ["cmake", "--build"], ["cmake", "--install"]]
+    assert not any("VQSIM_SANITIZE" in a for c in cmds for a in c)
+    cache = (prefix.parent / "build" / "CMakeCache.txt").read_text()
+    assert "VQSIM_SANITIZE:BOOL=ON" in cache
+    so = next(libdir(prefix).glob("libvqsim.so.1"))
+    needed = sh("readelf", "-d", so).stdout
+    assert "libasan" not in needed and "libubsan" not in needed, needed
+    syms = sh("nm", libdir(prefix) / "libvqsim.a").stdout
+    assert "__asan_" not in syms and "__ubsan_" not in syms
 
 
 def libdir(prefix):

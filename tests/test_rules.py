@@ -66,3 +66,51 @@ def test_vqsim_rules_lists_the_catalogue(vqsim):
         assert r["id"] in p.stdout
     checked = sum(1 for r in RULES if r.get("check"))
     assert p.stdout.strip().splitlines()[-1] == f"{len(RULES)} rules, {checked} checked"
+
+
+CAUSES = yaml.safe_load((ROOT / "spec" / "rules.yaml").read_text())["causes"]
+
+
+def cause_ids_in_engine():
+    text = (ROOT / "src" / "fakedevice" / "diagnosis.c").read_text()
+    body = text.split("diag_cause_ids[] = {", 1)[1].split("NULL}", 1)[0]
+    return re.findall(r'"([a-z-]+)"', body)
+
+
+def test_every_cause_is_in_the_catalogue():
+    """spec/rules.yaml's causes: are the engine's, in its causal order, each with its section,
+    a statement, and the scenarios (and foreign-driver corpus tests) that name it."""
+    assert [c["cause"] for c in CAUSES] == cause_ids_in_engine()
+    corpus = (ROOT / "tests" / "test_foreign_corpus.py").read_text()
+    for c in CAUSES:
+        assert c.get("statement"), c["cause"]
+        if c.get("section") == "rule":
+            assert "title" not in c
+        elif "sections" in c:
+            assert len(c["sections"]) == len(c["titles"]) > 1, c["cause"]
+        else:
+            assert re.fullmatch(r"\d+(\.\d+)*", c["section"]) and c["title"], c["cause"]
+        if c["cause"] != "unexplained":  # no scenario can be left unexplained on purpose
+            assert c["proven_by"], c["cause"]
+        for t in c.get("corpus", []):
+            assert f"\ndef {t}(" in corpus, (c["cause"], t)
+
+
+def test_every_cause_is_named_in_its_scenarios(all_results):
+    by_file = {s["file"]: s for s in all_results[1]["scenarios"]}
+    rules = {r["id"]: r for r in RULES}
+    for c in CAUSES:
+        for f in c["proven_by"]:
+            res = by_file[f]
+            assert res["passed"], (f, res["failures"])
+            named = [x for x in res["diagnosis"]["causes"] if x["cause"] == c["cause"]]
+            assert named, (c["cause"], f)
+            got = (named[0]["section"], named[0]["title"])
+            if c.get("section") == "rule":  # the section of a rule that fired in the run
+                assert got in {(rules[v["rule"]]["section"], rules[v["rule"]]["title"])
+                               for v in res["violations"]} | {
+                    ("2.1.2", "Device Requirements: Device Status Field")}, (c["cause"], f)
+            elif "sections" in c:
+                assert got in set(zip(c["sections"], c["titles"])), (c["cause"], f)
+            else:
+                assert got == (c["section"], c["title"]), (c["cause"], f)

@@ -308,8 +308,15 @@ def compare(sim, q, shot, png_dir):
     for x, p in zip(ready, q["probes"]):
         # Only where the model's device wrote: an untouched used ring may overlap memory the
         # driver wrote itself (a mis-sized legacy ring puts it on the driver's available ring).
-        if x["used_idx"] and int(p["idx"]) != x["used_idx"]:
-            diffs.append(f"queue {x['index']}: the model's device wrote used.idx {x['used_idx']} "
+        # What it last wrote at this ring's used.idx, from the trace; the device's index is
+        # not that when the ring is new and the device kept an older one's (a re-initialisation
+        # without reset) and has not answered on it.
+        at = int(x["device"]["used"], 16) + 2
+        wrote = [e["value"] for e in sim.get("trace") or [] if e["kind"] == "device"
+                 and e.get("what") == "used.idx" and int(e.get("addr", "0"), 16) == at]
+        idx = wrote[-1] if wrote else (x["used_idx"] if sim.get("trace_dropped") else 0)
+        if idx and int(p["idx"]) != idx:
+            diffs.append(f"queue {x['index']}: the model's device wrote used.idx {idx} "
                          f"at {x['device']['used']}, QEMU's memory there holds {p['idx']}")
     # Pixels of scanout 0.
     disp = (sim.get("displays") or [None])[0]

@@ -1249,6 +1249,7 @@ def parse_catalogue_text(raw):
     scalars, quoted strings, [flow, lists], folded >- blocks or block lists), for when PyYAML is
     not installed. Returns a list of dicts."""
     rules, cur, key, block, block_indent = [], None, None, None, 0
+    in_rules = False
     for line in raw.splitlines():
         stripped = line.strip()
         indent = len(line) - len(line.lstrip(" "))
@@ -1259,6 +1260,12 @@ def parse_catalogue_text(raw):
             cur[key] = " ".join(block)
             block = None
         if not stripped or stripped.startswith("#"):
+            continue
+        top = re.match(r"^([\w-]+):", line)
+        if top:  # a top-level key: only the `rules:` list is read (`causes:` is not)
+            in_rules, cur = top.group(1) == "rules", None
+            continue
+        if not in_rules:
             continue
         m = re.match(r"^(\s*)- (\w+):\s*(.*)$", line)
         if m and m.group(2) == "id":
