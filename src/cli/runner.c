@@ -912,8 +912,8 @@ int run_scenario_external(const struct scenario *sc, const struct run_options *o
     return 0;
 }
 
-/* The most polled 16-bit address in the run that is queue q's used.idx as the device placed it
- * (the driver reads the used ring the device writes). */
+/* The driver polled queue q's used.idx where the device placed it (one of the 16-bit ring
+ * addresses it loaded most): it reads the used ring the device writes. */
 static bool polls_device_used(const struct run_result *r, uint32_t q)
 {
     const struct run_facts *f = &r->m.facts;

@@ -230,10 +230,16 @@ static void register_wait(struct machine *m, struct diag_facts *f, struct diagno
     const struct run_facts *rf = &m->facts;
     const struct rf_reg *last = NULL;
     uint32_t slot = 0, reads = 0;
+    uint64_t from = f->rq->since;
     if (rf->last_read_slot >= 0 && rf->reg[rf->last_read_slot].read_t >= f->rq->since) {
         slot = (uint32_t)rf->last_read_slot;
         last = &rf->reg[slot];
+        /* the reads since the request that returned the value it read last, in a row */
         reads = since(last->reads, mk->reads[slot]);
+        if (last->same_reads < reads) {
+            reads = last->same_reads;
+            from = last->same_since;
+        }
     }
     struct diag_cause *c = diag_add(d, f, "register-wait", "2.1.2",
                                     "Device Requirements: Device Status Field");
@@ -254,7 +260,7 @@ static void register_wait(struct machine *m, struct diag_facts *f, struct diagno
         diag_ev(c, "note", "%s", last->read_note);
     diag_say(c, "The driver gave up waiting for %s: %u read(s) since t=%llu ns all returned "
                 "0x%llx. %s", what ? what : "a register", reads,
-             (unsigned long long)f->rq->since, (unsigned long long)last->read_value,
+             (unsigned long long)from, (unsigned long long)last->read_value,
              status ? "It was waiting for the reset it had written (Status = 0) to read back as "
                       "0; a device initialises Status to 0 on reset (§2.1.2), and this one holds "
                       "0x0."

@@ -359,9 +359,9 @@ static void command_refused(struct machine *m, struct diag_facts *f, struct diag
     else
         diag_more(c, "Check the command against §5.7.6.8 and against what the driver set up "
                      "before it (above: what it named).");
-    if (f->c.errors > 1)
-        diag_more(c, " The device refused %u command(s) since the request; this is the first.",
-                  f->c.errors);
+    if (f->c.errors > 1) /* rf_first_since: the first of the run, else the last one */
+        diag_more(c, " The device refused %u command(s) since the request; this is the %s.",
+                  f->c.errors, f->c.errors == f->fq->c.errors ? "first" : "last");
 }
 
 void diag_request_causes(struct machine *m, struct diag_facts *f, struct diagnosis *d)

@@ -140,10 +140,17 @@ void rf_mmio_read(struct machine *m, uint32_t off, uint32_t value, const char *n
     uint32_t s = rf_slot(off);
     if (s >= RF_REGS)
         return;
-    f->reg[s].reads++;
-    f->reg[s].read_t = m->now;
-    f->reg[s].read_value = value;
-    f->reg[s].read_note = note;
+    struct rf_reg *r = &f->reg[s];
+    if (r->reads && r->read_value == value) {
+        r->same_reads++;
+    } else { /* a new value: the run of reads returning it starts here */
+        r->same_reads = 1;
+        r->same_since = m->now;
+    }
+    r->reads++;
+    r->read_t = m->now;
+    r->read_value = value;
+    r->read_note = note;
     f->last_read_slot = (int)s;
 }
 

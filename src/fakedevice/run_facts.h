@@ -151,6 +151,8 @@ struct rf_reg {
     uint64_t read_t;                /* the last read */
     uint32_t read_value;
     const char *read_note;
+    uint32_t same_reads;            /* reads in a row returning read_value… */
+    uint64_t same_since;            /* …the first of them */
 };
 
 struct run_facts {
