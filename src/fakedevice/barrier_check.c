@@ -19,14 +19,40 @@ void bc_init(struct barrier_check *b, enum bc_mode mode, bool weak)
     memset(b, 0, sizeof(*b));
     b->mode = mode;
     b->weak = weak;
+    b->q = b->cpu0;
+}
+
+static void free_queues(struct bc_queue *q)
+{
+    for (unsigned i = 0; i < MMIO_NUM_QUEUES; i++) {
+        free(q[i].snap);
+        q[i].snap = NULL;
+    }
 }
 
 void bc_free(struct barrier_check *b)
 {
-    for (unsigned i = 0; i < sizeof(b->q) / sizeof(b->q[0]); i++) {
-        free(b->q[i].snap);
-        b->q[i].snap = NULL;
+    free_queues(b->cpu0);
+    for (unsigned c = 0; c < BC_MAX_CPUS; c++) {
+        if (b->other[c])
+            free_queues(b->other[c]);
+        free(b->other[c]);
+        b->other[c] = NULL;
     }
+    b->q = b->cpu0;
+}
+
+bool bc_set_cpu(struct barrier_check *b, uint32_t cpu)
+{
+    if (cpu == b->cpu)
+        return true;
+    if (cpu >= BC_MAX_CPUS)
+        return false;
+    if (cpu && !b->other[cpu] && !(b->other[cpu] = calloc(MMIO_NUM_QUEUES, sizeof(struct bc_queue))))
+        return false;
+    b->q = cpu ? b->other[cpu] : b->cpu0;
+    b->cpu = cpu;
+    return true;
 }
 
 /* The width of a ring field (§2.6.5, §2.6.6, §2.6.8): 8 for desc.addr, 4 for desc.len and the
@@ -378,6 +404,15 @@ void bc_driver_waits(struct machine *m)
     notify_check_driver_waits(m);
 }
 
+void bc_interrupt_entry(struct machine *m)
+{
+    for (uint32_t qi = 0; qi < MMIO_NUM_QUEUES; qi++) {
+        struct bc_queue *q = &m->bc.q[qi];
+        q->used_event_unfenced = false;
+        q->reread_due = false;
+    }
+}
+
 void bc_device_push(struct machine *m, uint32_t qi, uint64_t elem_gpa, uint32_t old_id,
                     uint32_t old_len)
 {
@@ -423,3 +458,6 @@ void bc_explain(const struct machine *m, struct diagnosis *d)
              v->rule->section,
              weak ? "; in weak-memory mode the device or driver saw the reordering it allows" : "");
 }
+
+_Static_assert(sizeof(((struct barrier_check *)0)->cpu0) / sizeof(struct bc_queue) ==
+                   MMIO_NUM_QUEUES, "one bc_queue per device queue");

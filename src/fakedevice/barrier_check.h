@@ -68,14 +68,25 @@ struct bc_queue {
     uint32_t snap_len;
 };
 
+/* A barrier orders the accesses of the CPU that executes it, and nothing of another CPU's: the
+ * state is kept per CPU. A driver of one CPU (the built-in one) is CPU 0; a recorded guest's
+ * replay says whose access comes next (bc_set_cpu). */
+#define BC_MAX_CPUS 256u
+
 struct barrier_check {
     enum bc_mode mode;
     bool weak;                  /* weak-memory mode */
-    struct bc_queue q[2];       /* MMIO_NUM_QUEUES */
+    struct bc_queue *q;         /* the current CPU's queues, [MMIO_NUM_QUEUES] */
+    uint32_t cpu;               /* the current CPU */
+    struct bc_queue cpu0[2];    /* CPU 0's */
+    struct bc_queue *other[BC_MAX_CPUS]; /* the others', allocated when first current */
 };
 
 void bc_init(struct barrier_check *b, enum bc_mode mode, bool weak);
 void bc_free(struct barrier_check *b);
+/* The accesses and barriers that follow are CPU `cpu`'s (below BC_MAX_CPUS). False when its
+ * state cannot be allocated: the current CPU stays as it was. */
+bool bc_set_cpu(struct barrier_check *b, uint32_t cpu);
 
 /* Accessor mode: a driver store of `size` bytes at gpa (old = memory before, v = stored). */
 void bc_ring_store(struct machine *m, uint64_t gpa, uint64_t old, uint64_t v, uint8_t size);
@@ -91,6 +102,12 @@ void bc_device_push(struct machine *m, uint32_t qi, uint64_t elem_gpa, uint32_t 
                     uint32_t old_len);
 /* The driver is about to wait (vhal_delay_ns): pairing D must be complete by now. */
 void bc_driver_waits(struct machine *m);
+/* A recorded guest's current CPU entered an interrupt handler (it read InterruptStatus, the
+ * virtio-mmio handler's first access, §4.2.3.4). A recording holds no exception boundaries: an
+ * interrupt taken between the interrupted code's re-enabling store and its full barrier runs the
+ * handler's used.idx read in between, which is not that code's re-read. So an open pairing D
+ * (re-enabled, no mb yet) of this CPU is left unjudged. */
+void bc_interrupt_entry(struct machine *m);
 
 struct diagnosis;
 /* After a timeout diagnosis: when a barrier pairing was broken, name it as the underlying cause

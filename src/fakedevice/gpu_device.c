@@ -532,8 +532,7 @@ void gpu_device_process_queue(struct machine *m, uint32_t qi)
     while (sr_pop(m, qi, c) == SR_OK) {
         if (qi == VIRTIO_GPU_QUEUE_CURSOR) { /* cursor commands get no payload, len 0 */
             cmd_cursor(m, c);
-            sr_push(m, qi, c->head, 0);
-            pushed++;
+            pushed += sr_push(m, qi, c->head, 0);
             continue;
         }
         struct virtio_gpu_ctrl_hdr hdr;
@@ -597,8 +596,7 @@ void gpu_device_process_queue(struct machine *m, uint32_t qi)
                 e->aux = (uint32_t)written;
             }
         }
-        sr_push(m, qi, c->head, (uint32_t)written);
-        pushed++;
+        pushed += sr_push(m, qi, c->head, (uint32_t)written);
     }
     if (pushed)
         mmio_device_raise_used_irq(m, qi);

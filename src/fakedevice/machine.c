@@ -55,6 +55,7 @@ void machine_destroy(struct machine *m)
     gpu_device_destroy(&m->gpu);
     bc_free(&m->bc);
     exposed_free(m);
+    pace_free(m);
     trace_free(&m->trace);
     free(m->violations);
     gm_destroy(&m->mem);

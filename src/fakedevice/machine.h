@@ -15,6 +15,7 @@
 #include "barrier_check.h"
 #include "config_checks.h"
 #include "device_faults.h"
+#include "device_pace.h"
 #include "faults.h"
 #include "gpu_device.h"
 #include "guest_memory.h"
@@ -110,6 +111,7 @@ struct machine {
     struct mmio_check_state mmio_checks;
     struct config_check_state config_checks;
     struct memory_guard mguard;   /* DMA allocations, canaries (memory_guard.h) */
+    struct device_pace pace;      /* a replay's device keeping a recorded one's pace */
     struct vqrec_writer *rec;     /* `vqsim run --record`: the recording written (NULL: none) */
 };
 
@@ -141,6 +143,12 @@ void machine_schedule_queue(struct machine *m, uint32_t q);
 void machine_schedule_queue_at(struct machine *m, uint32_t q, uint64_t at);
 /* Advance virtual time to `t`, running device work that falls due on the way. */
 void machine_advance(struct machine *m, uint64_t t);
+
+/* A register read the driver made and whose value is known (a recorded guest's read of a register
+ * without read side effects, InterruptStatus): the rule checks and the trace see `seen`, not the
+ * device's own value (hal_sim.c). For a device model that is ahead of the device the guest ran
+ * with: the checks judge what the guest did with what it got. */
+void machine_mmio_read_seen(struct machine *m, uint32_t off, uint32_t seen);
 
 /* DMA memory for the driver (backs vhal_dma_alloc). */
 void *machine_dma_alloc(struct machine *m, uint64_t size, uint64_t align, unsigned use,

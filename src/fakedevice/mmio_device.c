@@ -331,6 +331,7 @@ void mmio_device_reset(struct machine *m, const char *by)
     reset_device(&m->dev);
     gpu_device_reset(m);
     device_faults_on_reset(m);
+    pace_on_reset(m);
     struct trace_event *e = machine_trace(m, TR_DEVICE, 0, lost, 0, mmio_note_reset);
     if (e) {
         e->aux = live;

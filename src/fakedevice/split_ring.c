@@ -165,6 +165,8 @@ enum sr_result sr_pop(struct machine *m, uint32_t qi, struct sr_chain *c)
     }
     if (pending == 0)
         return SR_EMPTY;
+    if (!pace_may_take(m, qi))
+        return SR_EMPTY; /* a replay: the recorded device had not taken this one yet */
 
     uint16_t head;
     uint64_t slot = q->avail + 4 + 2ull * (q->last_avail_idx % n);
@@ -232,12 +234,15 @@ enum sr_result sr_pop(struct machine *m, uint32_t qi, struct sr_chain *c)
     return SR_OK;
 }
 
-void sr_push(struct machine *m, uint32_t qi, uint16_t head, uint32_t len)
+bool sr_push(struct machine *m, uint32_t qi, uint16_t head, uint32_t len)
 {
     unsigned parts = SR_PUSH_ELEM | SR_PUSH_IDX;
     if (device_faults_on_push(m, qi, head, len, &parts))
-        return; /* an injected device fault holds this answer back, or drops it */
+        return true; /* an injected device fault holds this answer back, or drops it */
+    if (pace_hold(m, qi, head, len, parts))
+        return false; /* a replay: published when the recorded device published it */
     sr_push_parts(m, qi, head, len, parts);
+    return true;
 }
 
 void sr_push_parts(struct machine *m, uint32_t qi, uint16_t head, uint32_t len, unsigned parts)

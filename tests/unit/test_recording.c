@@ -178,7 +178,7 @@ static void guest_request(struct rb *r, enum variant v, uint8_t access_flags)
 struct checked {
     struct run_result r;
     struct replay rp;
-    struct vqrec_recording rec;
+    struct vqrec_reader rd;
     struct scenario defaults, sc;
 };
 
@@ -187,8 +187,8 @@ static struct checked *check(struct rb *b)
     struct checked *c = calloc(1, sizeof(*c));
     assert_non_null(c);
     char err[256];
-    assert_int_equal(vqrec_parse(b->b, b->n, &c->rec, err, sizeof(err)), VQREC_OK);
-    replay_init(&c->rp, &c->rec);
+    assert_int_equal(vqrec_reader_open_buffer(&c->rd, b->b, b->n, err, sizeof(err)), VQREC_OK);
+    assert_int_equal(replay_init(&c->rp, &c->rd, err, sizeof(err)), VQREC_OK);
     assert_int_equal(replay_scenario(&c->rp, NULL, &c->defaults, "hand", "hand.vqrec", &c->sc,
                                      err, sizeof(err)), 0);
     struct run_external x = replay_driver(&c->rp);
@@ -201,7 +201,7 @@ static void checked_free(struct checked *c, struct rb *b)
 {
     run_result_free(&c->r);
     scenario_free(&c->defaults);
-    vqrec_free(&c->rec);
+    vqrec_reader_close(&c->rd);
     free(c);
     free(b->b);
 }
@@ -368,7 +368,7 @@ static void test_replay_odd_accesses(void **state)
     rb_header(&b, VQREC_VERSION_MAJOR);
     guest_init(&b);
     st(&b, CMD + 1, 2, 0xbeef, 0);       /* misaligned */
-    ld(&b, CMD + 1, 4, 0xef00, 0);       /* misaligned, and the guest read another value */
+    ld(&b, DESC + 1, 4, 0xef00, 0);      /* misaligned, and the guest read another value */
     st(&b, CMD + 9, 1, 0x5a, 0);         /* one byte */
     st(&b, 0x1000, 4, 1, 0);             /* outside RAM */
     rb_ev(&b, VQREC_MMIO_READ, 1, 0, WIN + 0x109, 0, NULL, 0); /* a byte of config space */
