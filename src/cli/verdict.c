@@ -322,6 +322,25 @@ static void json_cause(struct jw *w, const struct diag_cause *c)
     jw_obj_end(w);
 }
 
+/* Each finding: rule, section, title, level, message, time. */
+static void json_findings(struct jw *w, const char *key, const struct violation *f, uint32_t n)
+{
+    jw_key(w, key);
+    jw_arr_begin(w);
+    for (uint32_t i = 0; i < n; i++) {
+        const struct violation *v = &f[i];
+        jw_obj_begin(w);
+        jw_kstr(w, "rule", v->rule->id);
+        jw_kstr(w, "section", v->rule->section);
+        jw_kstr(w, "title", v->rule->title);
+        jw_kstr(w, "level", v->rule->level);
+        jw_kstr(w, "message", v->message);
+        jw_ku64(w, "time_ns", v->t);
+        jw_obj_end(w);
+    }
+    jw_arr_end(w);
+}
+
 void verdict_json_scenario(struct jw *w, const struct scenario *s, const struct run_result *r)
 {
     jw_obj_begin(w);
@@ -381,20 +400,8 @@ void verdict_json_scenario(struct jw *w, const struct scenario *s, const struct 
     }
     jw_arr_end(w);
 
-    jw_key(w, "violations");
-    jw_arr_begin(w);
-    for (uint32_t i = 0; i < r->m.n_violations; i++) {
-        const struct violation *v = &r->m.violations[i];
-        jw_obj_begin(w);
-        jw_kstr(w, "rule", v->rule->id);
-        jw_kstr(w, "section", v->rule->section);
-        jw_kstr(w, "title", v->rule->title);
-        jw_kstr(w, "level", v->rule->level);
-        jw_kstr(w, "message", v->message);
-        jw_ku64(w, "time_ns", v->t);
-        jw_obj_end(w);
-    }
-    jw_arr_end(w);
+    json_findings(w, "violations", r->m.violations, r->m.n_violations);
+    json_findings(w, "informational", r->m.informational, r->m.n_informational);
 
     jw_key(w, "diagnosis");
     if (!r->has_diag || !r->diag.cause) {
@@ -465,6 +472,15 @@ void verdict_print(FILE *f, const struct scenario *s, const struct run_result *r
     if (r->m.gpu.scanouts[0].state == SCANOUT_ACTIVE)
         fprintf(f, " display=%.12s", r->sha256);
     fputc('\n', f);
+    /* informational findings: shown whatever the verdict (a pass may still need a word) */
+    for (uint32_t i = 0; i < r->m.n_informational; i++) {
+        const struct violation *v = &r->m.informational[i];
+        char lead[200];
+        snprintf(lead, sizeof(lead), "    info %s (§%s %s):", v->rule->id, v->rule->section,
+                 v->rule->title);
+        fputs(lead, f);
+        text_wrap(f, v->message, 100, (int)strlen(lead), 6, true);
+    }
     if (r->passed && !verbose)
         return;
     for (uint32_t i = 0; i < r->n_failures; i++)

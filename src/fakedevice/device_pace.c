@@ -34,8 +34,24 @@ void pace_set(struct machine *m, uint32_t qi, uint16_t take_bound, uint16_t publ
         p->n_held[qi] -= done;
         memmove(p->held[qi], p->held[qi] + done, p->n_held[qi] * sizeof(p->held[qi][0]));
     }
-    if (q->live && behind(q->last_avail_idx, take_bound))
+    if (p->armed[qi] && q->live && behind(q->last_avail_idx, take_bound))
         machine_schedule_queue_at(m, qi, m->now);
+}
+
+void pace_arm(struct machine *m, uint32_t qi)
+{
+    struct device_pace *p = &m->pace;
+    if (qi >= MMIO_NUM_QUEUES)
+        return;
+    p->armed[qi] = true;
+    const struct dev_queue *q = &m->dev.q[qi];
+    if (p->on[qi] && q->live && behind(q->last_avail_idx, p->take_bound[qi]))
+        machine_schedule_queue_at(m, qi, m->now);
+}
+
+void pace_ring_empty(struct machine *m, uint32_t qi)
+{
+    m->pace.armed[qi] = false;
 }
 
 bool pace_may_take(const struct machine *m, uint32_t qi)
@@ -59,8 +75,10 @@ bool pace_hold(struct machine *m, uint32_t qi, uint16_t head, uint32_t len, unsi
 
 void pace_on_reset(struct machine *m)
 {
-    for (uint32_t q = 0; q < MMIO_NUM_QUEUES; q++)
+    for (uint32_t q = 0; q < MMIO_NUM_QUEUES; q++) {
         m->pace.n_held[q] = 0;
+        m->pace.armed[q] = false;
+    }
 }
 
 void pace_free(struct machine *m)

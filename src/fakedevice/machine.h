@@ -31,6 +31,7 @@
 struct vqrec_writer; /* src/record/recording_writer.h */
 
 #define MACHINE_MAX_VIOLATIONS 256
+#define MACHINE_MAX_INFORMATIONAL 32
 
 /* How the device reacts to a driver's mistake. Both record every violation.
  *   PROFILE_QEMU    exactly as QEMU 7.2 (ignore, clamp, or break the device)
@@ -42,7 +43,7 @@ struct violation {
     const struct rule *rule;
     uint64_t t;
     uint8_t queue;
-    char message[320];
+    char message[512];
 };
 
 /* Where vhal_dma_alloc puts memory of each use: a bump cursor per use, optionally pinned. */
@@ -95,6 +96,10 @@ struct machine {
     struct violation *violations;
     uint32_t n_violations;
     uint32_t dropped_violations;  /* beyond MACHINE_MAX_VIOLATIONS */
+    /* Informational findings (rules of level `informational`): what the driver did that no
+     * requirement of VirtIO 1.1 forbids but a user should know — never a violation */
+    struct violation informational[MACHINE_MAX_INFORMATIONAL];
+    uint32_t n_informational;
     struct sr_chain chain;        /* scratch for the chain being processed */
     struct device_faults dfaults; /* injected device faults (scenario device_faults:) */
     struct {                      /* the driver's interrupt handler, as seen through the HAL */
@@ -121,6 +126,11 @@ void machine_destroy(struct machine *m);
 
 /* Record a violation of rule `id` (which must exist in the catalogue) at the current time. */
 void machine_violation(struct machine *m, const char *id, int queue, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* An informational finding of rule `id` (its catalogue level is `informational`): reported, never
+ * a violation, never a reason for a run to fail. Each rule at most MACHINE_MAX_INFORMATIONAL times
+ * in all. */
+void machine_inform(struct machine *m, const char *id, int queue, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* A violation QEMU treats as fatal (virtio_error): record it and break the device. */
 void machine_break_device(struct machine *m, const char *id, int queue, const char *fmt, ...)

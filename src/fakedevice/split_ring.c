@@ -163,8 +163,10 @@ enum sr_result sr_pop(struct machine *m, uint32_t qi, struct sr_chain *c)
                              "queue of %u", qi, q->last_avail_idx, avail_idx, pending, n);
         return SR_BROKEN;
     }
-    if (pending == 0)
+    if (pending == 0) {
+        pace_ring_empty(m, qi);
         return SR_EMPTY;
+    }
     if (!pace_may_take(m, qi))
         return SR_EMPTY; /* a replay: the recorded device had not taken this one yet */
 

@@ -23,6 +23,12 @@ struct status_check_state {
     bool queue_live;           /* a queue was handed to the device since the last reset */
     bool notified;             /* a QueueNotify since the last reset */
     uint64_t accepted;         /* the features in force at FEATURES_OK */
+    /* legacy: the DriverFeatures written (low word), judged when the driver commits to them at
+     * DRIVER_OK — a driver that sets FAILED instead accepted nothing (§3.1.2) */
+    bool legacy_features_written;
+    uint32_t legacy_features;
+    bool driver_ok_seen;       /* DRIVER_OK was set since the last reset */
+    bool features_ok_refused;  /* FEATURES_OK was written and the device did not keep it */
 };
 
 /* See access_checks.h; `apply` false: the strict profile ignores the write. */

@@ -50,6 +50,7 @@
 #define CATCH_UP_NS 100000000ull /* 100 ms of virtual time: QEMU answers a 2D command far sooner */
 #define GPU_DEVICE_ID 16u
 #define LAZY_LATENCY_NS 50000000ull /* 50 ms: below CATCH_UP_NS and GIVE_UP_NS */
+#define PACED_LATENCY_NS 10000ull   /* paced by QEMU's trace: no need to hold back (QEMU's 10 µs) */
 #define POLL_NS 1000u            /* a guest's wait between two polls of the same used.idx */
 #define GIVE_UP_NS 1000000000ull
 #define REG_WAIT_READS 3u        /* the same register read this often in a row at the end */
@@ -264,7 +265,7 @@ int replay_scenario(const struct replay *rp, const struct scenario *base,
      * so the model waits (a latency far beyond QEMU's) and the catch-up on each used.idx and
      * InterruptStatus the guest read is what makes it answer. A model running ahead would show
      * the guest an interrupt QEMU had not raised yet (and judge its acknowledgement by it). */
-    out->latency_ns = LAZY_LATENCY_NS;
+    out->latency_ns = rp->paced ? PACED_LATENCY_NS : LAZY_LATENCY_NS;
     out->name = (char *)name;
     out->file = (char *)file;
     out->description = NULL;
@@ -276,6 +277,8 @@ int replay_scenario(const struct replay *rp, const struct scenario *base,
     /* expectations: a check expects a clean run */
     out->expect_outcome = "ok";
     out->n_expect_violations = 0;
+    out->n_expect_informational = 0;
+    out->expect_informational_set = false;
     out->expect_cause = NULL;
     out->n_expect_causes = 0;
     out->expect_causes_set = false;
@@ -624,7 +627,7 @@ static void pace_restart(struct replay *rp, struct machine *m, uint32_t qi)
     for (uint32_t k = 0; k < RUN_MAX_QUEUES; k++)
         if (qi == RUN_MAX_QUEUES || k == qi)
             rp->q[k].qemu_pops = rp->q[k].qemu_flushed = rp->q[k].seen_taken =
-                rp->q[k].seen_published = 0;
+                rp->q[k].seen_published = rp->q[k].decided_idx = 0;
     pace(rp, m);
 }
 
@@ -775,7 +778,7 @@ static void replay_store(struct replay *rp, struct machine *m, const struct vqre
         }
     }
     if (idx && rp->paced && qi < MMIO_NUM_QUEUES && m->dev.q[qi].live && pace_may_take(m, qi))
-        machine_schedule_queue_at(m, qi, m->now); /* QEMU had taken it before the store was seen */
+        pace_arm(m, qi); /* QEMU had taken it before the store was seen: it was at work */
     if (e->flags & VQREC_F_RELEASE)
         vhal_wmb();
     if (e->addr % e->size) { /* the HAL's accessors are naturally aligned (virtio_hal.h) */
@@ -793,6 +796,31 @@ static void replay_store(struct replay *rp, struct machine *m, const struct vqre
         note(rp, it, "1-byte ring store at 0x%llx: written without checks",
              (unsigned long long)e->addr);
         break;
+    }
+}
+
+/* The guest published (stored avail.idx) and now reads what tells it whether to notify: avail_event
+ * (VIRTIO_F_EVENT_IDX) or used.flags. When what it read says the device is still at work (it has
+ * not taken everything up to the previous decision: no kick needed, §2.6.10), QEMU's device will
+ * take the new chains without a notify, and so does the model's (device_pace.h). */
+static void notify_decision(struct replay *rp, struct machine *m, const struct vqrec_event *e,
+                            uint8_t cpu)
+{
+    for (uint32_t qi = 0; rp->paced && qi < MMIO_NUM_QUEUES; qi++) {
+        struct replay_queue *q = &rp->q[qi];
+        const struct dev_queue *dq = &m->dev.q[qi];
+        if (!q->publish_open || q->publish_cpu != cpu || !dq->live || e->size != 2)
+            continue;
+        bool need;
+        if (notify_event_idx(m) && e->addr == dq->used + 4 + 8ull * dq->live_num)
+            need = vring_need_event((uint16_t)e->value, q->avail_idx, q->decided_idx);
+        else if (!notify_event_idx(m) && e->addr == dq->used)
+            need = !(e->value & VIRTQ_USED_F_NO_NOTIFY);
+        else
+            continue;
+        q->decided_idx = q->avail_idx;
+        if (!need)
+            pace_arm(m, qi);
     }
 }
 
@@ -825,6 +853,7 @@ static void replay_load_one(struct replay *rp, struct machine *m, const struct v
         catch_up_field(rp, m, it, qi, "used.idx", &rp->q[qi].catch_up_failed);
     else if (avail_event)
         catch_up_field(rp, m, it, qi, "avail_event", &rp->q[qi].event_catch_up_failed);
+    notify_decision(rp, m, e, cpu);
     uint64_t v;
     switch (e->addr % e->size ? 0 : e->size) {
     case 2: v = vhal_ring_load16(p); break;
@@ -966,8 +995,14 @@ static void replay_item(struct replay *rp, struct machine *m, const struct vqrec
         if (qi == RUN_MAX_QUEUES)
             break;
         rp->n_device_gpu++;
-        if (e->value == VQREC_DEV_NOTIFY)
+        if (e->value == VQREC_DEV_NOTIFY) {
             rp->q[qi].device_notifies++; /* QEMU's count (informative: the model has its own) */
+            /* QEMU's device was notified: its trace line can come before the guest's register
+             * write in the recording (that vCPU's callback ran late); the device may take
+             * chains from now on, as QEMU's did */
+            if (rp->paced && qi < MMIO_NUM_QUEUES)
+                pace_arm(m, qi);
+        }
         if (e->value == VQREC_DEV_POP || e->value == VQREC_DEV_FLUSH) {
             /* QEMU's device took a chain now, or published answers: so does the model */
             unsigned count = 1;

@@ -58,6 +58,8 @@ struct replay_queue {
     /* pacing (replay.c): chains QEMU's device had taken and answered, as its trace counts them
      * and as the guest's loads of avail_event and used.idx show (since the ring was set up) */
     uint16_t qemu_pops, qemu_flushed, seen_taken, seen_published;
+    uint16_t decided_idx;   /* avail.idx at the guest's last notify decision (its avail_event or
+                               used.flags load after publishing) */
 };
 
 /* Per vCPU: a wait is one vCPU reading the same used.idx again with nothing done in between. */
