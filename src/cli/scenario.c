@@ -1079,7 +1079,7 @@ static int rule_ids(struct ctx *c, const struct ynode *v, const char *key, char 
         if (cat && !rules_find(cat, id->str))
             return fail(c, id, "unknown rule id '%s' (see `vqsim rules`)", id->str);
         if (*n >= SCENARIO_MAX_EXPECT_VIOLATIONS)
-            return fail(c, id, "too many rule ids in '%s'", key);
+            return fail(c, id, "too many expected %s", key);
         out[(*n)++] = strdup(id->str);
     }
     return 0;

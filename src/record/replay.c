@@ -50,7 +50,8 @@
 #define CATCH_UP_NS 100000000ull /* 100 ms of virtual time: QEMU answers a 2D command far sooner */
 #define GPU_DEVICE_ID 16u
 #define LAZY_LATENCY_NS 50000000ull /* 50 ms: below CATCH_UP_NS and GIVE_UP_NS */
-#define PACED_LATENCY_NS 10000ull   /* paced by QEMU's trace: no need to hold back (QEMU's 10 µs) */
+#define PACED_LATENCY_NS 0ull      /* paced by QEMU's trace: a notify is looked at at once, and
+                                       what the device may take is QEMU's bound (device_pace.h) */
 #define POLL_NS 1000u            /* a guest's wait between two polls of the same used.idx */
 #define GIVE_UP_NS 1000000000ull
 #define REG_WAIT_READS 3u        /* the same register read this often in a row at the end */
