@@ -41,10 +41,9 @@ from conftest import ROOT, vqsim_path
 
 sys.path.insert(0, str(ROOT / "tools"))
 import vqrec  # noqa: E402
+from linux_cases import BUSY_SECONDS, CASES, markers, qemu_command  # noqa: E402,F401
 
 RUNS = int(os.environ.get("VQSIM_LINUX_RUNS", "1"))
-CASES = ["modern", "legacy", "multi", "busy"]
-BUSY_SECONDS = 10
 GPU = 0x0010
 NOTIFY, QUEUE_SEL, QUEUE_DRIVER_LO, QUEUE_DEVICE_LO = 0x050, 0x030, 0x090, 0x0a0
 
@@ -71,33 +70,11 @@ def guest():
     return json.loads(p.stdout)
 
 
-def qemu_command(g, case):
-    cmd = ["qemu-system-aarch64", "-M", "virt", "-cpu", "cortex-a57", "-m", "512M", "-nic",
-           "none", "-display", "none", "-nographic", "-no-reboot",
-           "-kernel", g["kernel"], "-initrd", g["initrd"]]
-    append = "console=ttyAMA0 panic=-1 quiet"
-    if case != "legacy":
-        cmd += ["-global", "virtio-mmio.force-legacy=false"]
-    if case == "busy":
-        cmd += ["-smp", "4"]
-        append += f" vqtest.busy={BUSY_SECONDS}"
-    cmd += ["-device", "virtio-gpu-device"]
-    if case == "multi":
-        cmd += ["-device", "virtio-rng-device",
-                "-drive", f"file={g['disk']},if=none,format=raw,id=d0,readonly=on",
-                "-device", "virtio-blk-device,drive=d0"]
-    return cmd + ["-append", append]
-
-
 def record(g, case, out):
     p = subprocess.run([str(vqsim_path()), "record", "-o", str(out), "--timeout", "240", "--",
                         *qemu_command(g, case)], capture_output=True, text=True, timeout=300)
     assert p.returncode == 0, f"vqsim record failed ({p.returncode}):\n{p.stderr[-3000:]}"
     return p.stdout
-
-
-def markers(serial):
-    return [l[len("VQTEST "):] for l in serial.splitlines() if l.startswith("VQTEST ")]
 
 
 def guest_did_its_part(g, case, serial):
@@ -210,6 +187,25 @@ def test_linux_checks_clean(guest, recordings, case, run):
         assert gpu_notifies(rec) >= (100 if case == "busy" else 10)
 
 
+def test_readme_example_runs_as_written(guest, tmp_path):
+    """README "Check your kernel in QEMU": its commands, as written (paths to this build), pass."""
+    text = (ROOT / "README.md").read_text()
+    block = text[text.index("<!-- readme-example:begin"):text.index("<!-- readme-example:end")]
+    script = block[block.index("```sh\n") + 6:block.rindex("```")]
+    build = build_dir()
+    script = script.replace("tools/", f"{ROOT}/tools/").replace("build/", f"{build}/")
+    if build != ROOT / "build":  # the guest lives in this build's directory
+        script = script.replace("linux-guest.py ", f"linux-guest.py --dir {build}/linux-guest ", 1)
+    p = subprocess.run(["bash", "-e", "-c", script], cwd=tmp_path, capture_output=True,
+                       text=True, timeout=600)
+    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
+    line = next(l for l in p.stdout.splitlines() if l.startswith(("PASS", "FAIL")))
+    assert line.split() == ["PASS", "run", "ok", "info=mmio.later-version-register"], line
+    assert "1 clean, 0 with findings" in p.stdout
+    assert "VQTEST done" in p.stdout  # the guest ran to its end
+    assert (tmp_path / "run.vqrec").exists()
+
+
 # ---- negative controls: mutated Linux recordings ------------------------------------------------
 
 class Recording:
@@ -306,15 +302,22 @@ def drop_one_notify(r):
     at it): a driver that skipped a kick it needed (Linux kicks only when avail_event says so).
     Without the kick QEMU's device would not have looked: the recording ends there, the guest
     waiting, as `vqsim record --timeout` ends a hang."""
-    evs, win, _, _ = r.gpu()
+    evs, win, _, used = r.gpu()
+    avail_event = used + 4 + 8 * 1024  # a 1024-entry queue (QueueNumMax)
+
+    def decided(i):  # the notifying vCPU's access before it: its read of avail_event
+        k = i - 1
+        while k > 0 and (evs[k]["cpu"] != evs[i]["cpu"] or evs[k]["kind"] == "BARRIER"):
+            k -= 1
+        return evs[k]["kind"] == "LOAD" and evs[k]["addr"] == avail_event
+
     notifies = [i for i, e in enumerate(evs) if e["kind"] == "MMIO_WRITE" and
                 e["addr"] == win + NOTIFY and e["value"] == 0]
-    i = notifies[len(notifies) // 2]
-    # the guest's decision before it: it read avail_event after publishing (kept)
-    assert any(evs[k]["kind"] == "LOAD" for k in range(i - 3, i)), [evs[k] for k in range(i - 3, i)]
-    # QEMU's virtio_queue_notify line of this write (logged while the write ran) and what the
-    # device did after it go too: cut from the first of them
-    first = min([i] + [k for k in range(i - 4, i) if evs[k]["kind"] == "DEVICE"])
+    i = next(i for i in notifies[len(notifies) // 2:] if decided(i))
+    # QEMU's trace of this write (logged while it ran: just before it) and all that follows go
+    first = i
+    while first > 0 and evs[first - 1]["kind"] == "DEVICE":
+        first -= 1
     end_here(r, first)
     return evs[i]
 

@@ -301,6 +301,36 @@ def test_qemu_failure_leaves_no_recording(tmp_path):
     assert not (tmp_path / "r").exists()
 
 
+def test_qemu_failing_after_start_is_reported_and_never_passes(tmp_path):
+    """QEMU that fails once the plugin is loaded (a device it cannot create: the README's old
+    example stopped on a missing "efi-virtio.rom" so) leaves a recording with no virtio traffic.
+    `vqsim record` says QEMU's exit status and message, and exits 1; the recording holds them,
+    and `vqsim check` on it fails (exit 1, outcome no-traffic): an empty or failed recording must
+    never pass."""
+    if not shutil.which("qemu-system-aarch64"):
+        pytest.skip("qemu-system-aarch64 is missing (tools/setup-deps.sh installs it)")
+    rec = tmp_path / "r.vqrec"
+    p = subprocess.run([str(vqsim_path()), "record", "-o", str(rec), "--timeout", "30", "--",
+                        "qemu-system-aarch64", "-M", "virt", "-nic", "none", "-display", "none",
+                        "-device", "no-such-device"], capture_output=True, text=True, timeout=60)
+    said = "'no-such-device' is not a valid device model name"
+    assert p.returncode == 1, p.stderr
+    assert f"QEMU failed: exit status 1: qemu-system-aarch64: -device no-such-device: {said}" \
+        in p.stderr
+    hdr, ev = vqrec.read(rec)
+    assert ev[-1]["kind"] == "END" and ev[-1]["value"] == 1
+    assert any(e["kind"] == "NOTE" and said in vqrec.text(e) for e in ev)
+    assert not any(e["kind"] in ("MMIO_READ", "MMIO_WRITE") for e in ev)
+    out = tmp_path / "r.json"
+    c = subprocess.run([str(vqsim_path()), "check", "--json", str(out), str(rec)],
+                       capture_output=True, text=True, timeout=60)
+    assert c.returncode == 1, c.stdout
+    assert c.stdout.startswith("FAIL r ") and "no-traffic" in c.stdout.splitlines()[0]
+    assert "nothing to check" in c.stdout and said in c.stdout
+    s = json.loads(out.read_text())["scenarios"][0]
+    assert s["outcome"] == "no-traffic" and not s["passed"] and s["source"]["exit_status"] == 1
+
+
 def kick_spans(ev, base, avail):
     """For each QueueNotify write: the events from the previous one up to it."""
     spans, prev = [], 0

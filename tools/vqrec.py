@@ -18,6 +18,7 @@ F_ACQUIRE, F_RELEASE, F_VIRT, F_POLL, F_WATCHED = 1, 2, 4, 8, 16
 END_KILLED, END_TRUNCATED = 1, 2
 HF_MMU_SEEN = 1
 M_RING = 1  # flags of MEMORY
+CPU_NONE = 255  # the vCPU of device events, notes and END (minor 2)
 
 
 def read(path):
@@ -50,6 +51,11 @@ def text(e):
 
 
 def show(e):
+    """One event, prefixed with its vCPU ("c0") or "--" for none (device, notes, end)."""
+    return ("--" if e["cpu"] == CPU_NONE else f"c{e['cpu']}") + " " + _show(e)
+
+
+def _show(e):
     k = e["kind"]
     if k in ("MMIO_READ", "MMIO_WRITE", "LOAD", "STORE"):
         fl = "".join(n for b, n in ((F_ACQUIRE, " acq"), (F_RELEASE, " rel"), (F_VIRT, " virt"),
@@ -63,7 +69,8 @@ def show(e):
     if k == "WINDOW":
         return f"{k:10} {e['addr']:#012x} size={e['value']:#x}"
     if k == "DEVICE":
-        return f"{k:10} {DEVICE.get(e['value'], e['value'])} q={e['addr']:#x} " + text(e)
+        win = f" window={e['pc']:#x}" if e["pc"] else ""
+        return f"{k:10} {DEVICE.get(e['value'], e['value'])} q={e['addr']:#x}{win} " + text(e)
     if k == "END":
         return f"{k:10} status={e['value']} flags={e['flags']}"
     return f"{k} {text(e)}"

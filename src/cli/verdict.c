@@ -469,10 +469,20 @@ void verdict_print(FILE *f, const struct scenario *s, const struct run_result *r
                 fprintf(f, "%s%s", shown++ ? "," : "", r->m.violations[i].rule->id);
         }
     }
+    /* informational findings: named on the line whatever the verdict (a pass may still need a
+     * word: the driver refused the device), said in full with -v */
+    for (uint32_t i = 0, shown = 0; i < r->m.n_informational; i++) {
+        bool dup = false;
+        for (uint32_t j = 0; j < i; j++)
+            dup |= r->m.informational[j].rule == r->m.informational[i].rule;
+        if (!dup)
+            fprintf(f, "%s%s", shown++ ? "," : " info=", r->m.informational[i].rule->id);
+    }
     if (r->m.gpu.scanouts[0].state == SCANOUT_ACTIVE)
         fprintf(f, " display=%.12s", r->sha256);
     fputc('\n', f);
-    /* informational findings: shown whatever the verdict (a pass may still need a word) */
+    if (r->passed && !verbose)
+        return;
     for (uint32_t i = 0; i < r->m.n_informational; i++) {
         const struct violation *v = &r->m.informational[i];
         char lead[200];
@@ -481,8 +491,6 @@ void verdict_print(FILE *f, const struct scenario *s, const struct run_result *r
         fputs(lead, f);
         text_wrap(f, v->message, 100, (int)strlen(lead), 6, true);
     }
-    if (r->passed && !verbose)
-        return;
     for (uint32_t i = 0; i < r->n_failures; i++)
         fprintf(f, "    - %s\n", r->failures[i]);
     for (uint32_t i = 0; i < r->m.n_violations; i++) {
