@@ -454,30 +454,29 @@ static void print_diagnosis(FILE *f, const struct diagnosis *d)
     }
 }
 
+/* " LABEL=id,id" of the distinct rules of these findings, in order of first report. */
+static void print_rule_ids(FILE *f, const char *label, const struct violation *v, uint32_t n)
+{
+    for (uint32_t i = 0, shown = 0; i < n; i++) {
+        bool dup = false;
+        for (uint32_t j = 0; j < i; j++)
+            dup |= v[j].rule == v[i].rule;
+        if (!dup && shown++)
+            fprintf(f, ",%s", v[i].rule->id);
+        else if (!dup)
+            fprintf(f, " %s=%s", label, v[i].rule->id);
+    }
+}
+
 void verdict_print(FILE *f, const struct scenario *s, const struct run_result *r, bool verbose)
 {
     fprintf(f, "%s %-40s %-12s", r->passed ? "PASS" : "FAIL", s->name, r->outcome);
     if (r->has_diag && r->diag.cause)
         fprintf(f, " cause=%s", r->diag.cause);
-    if (r->m.n_violations) {
-        fprintf(f, " violations=");
-        for (uint32_t i = 0, shown = 0; i < r->m.n_violations; i++) {
-            bool dup = false;
-            for (uint32_t j = 0; j < i; j++)
-                dup |= r->m.violations[j].rule == r->m.violations[i].rule;
-            if (!dup)
-                fprintf(f, "%s%s", shown++ ? "," : "", r->m.violations[i].rule->id);
-        }
-    }
+    print_rule_ids(f, "violations", r->m.violations, r->m.n_violations);
     /* informational findings: named on the line whatever the verdict (a pass may still need a
      * word: the driver refused the device), said in full with -v */
-    for (uint32_t i = 0, shown = 0; i < r->m.n_informational; i++) {
-        bool dup = false;
-        for (uint32_t j = 0; j < i; j++)
-            dup |= r->m.informational[j].rule == r->m.informational[i].rule;
-        if (!dup)
-            fprintf(f, "%s%s", shown++ ? "," : " info=", r->m.informational[i].rule->id);
-    }
+    print_rule_ids(f, "info", r->m.informational, r->m.n_informational);
     if (r->m.gpu.scanouts[0].state == SCANOUT_ACTIVE)
         fprintf(f, " display=%.12s", r->sha256);
     fputc('\n', f);

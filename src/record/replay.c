@@ -262,10 +262,11 @@ int replay_scenario(const struct replay *rp, const struct scenario *base,
     }
     if (own)
         out->transport_version = rp->version == 1 ? 1 : 2;
-    /* The device answers when the guest saw it answer, not sooner: a recording has no timing,
-     * so the model waits (a latency far beyond QEMU's) and the catch-up on each used.idx and
-     * InterruptStatus the guest read is what makes it answer. A model running ahead would show
-     * the guest an interrupt QEMU had not raised yet (and judge its acknowledgement by it). */
+    /* The device answers when QEMU's did, not sooner. Paced (the recording holds QEMU's device
+     * trace): the bounds of device_pace.h hold it back, so it looks at a notify at once. Else a
+     * recording has no timing: the model waits (a latency far beyond QEMU's) and the catch-up on
+     * each used.idx and InterruptStatus the guest read is what makes it answer. A model running
+     * ahead would show the guest an interrupt QEMU had not raised yet. */
     out->latency_ns = rp->paced ? PACED_LATENCY_NS : LAZY_LATENCY_NS;
     out->name = (char *)name;
     out->file = (char *)file;
