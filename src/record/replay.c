@@ -848,6 +848,7 @@ static void replay_load_one(struct replay *rp, struct machine *m, const struct v
         (uint16_t)e->value == rp->q[qi].seen_used && !rp->cpu[cpu].active_since_poll &&
         !other_cpu_publishing(rp, cpu))
         vhal_delay_ns(POLL_NS);
+    notify_decision(rp, m, e, cpu); /* (before the catch-up: it may arm the device) */
     if ((used_idx || avail_event) && qi < MMIO_NUM_QUEUES && m->dev.q[qi].live &&
         (e->addr == m->dev.q[qi].used + 2 || avail_event))
         seen_device(rp, m, qi, (uint16_t)e->value, used_idx); /* QEMU had got this far */
@@ -855,7 +856,6 @@ static void replay_load_one(struct replay *rp, struct machine *m, const struct v
         catch_up_field(rp, m, it, qi, "used.idx", &rp->q[qi].catch_up_failed);
     else if (avail_event)
         catch_up_field(rp, m, it, qi, "avail_event", &rp->q[qi].event_catch_up_failed);
-    notify_decision(rp, m, e, cpu);
     uint64_t v;
     switch (e->addr % e->size ? 0 : e->size) {
     case 2: v = vhal_ring_load16(p); break;
@@ -890,8 +890,8 @@ static void replay_load_one(struct replay *rp, struct machine *m, const struct v
 
 /* A load outside every ring the recorder knew: one it flagged as a poll (VQREC_F_POLL: the guest
  * read this value there again and again), or a later change of the value at a location once
- * flagged (VQREC_F_WATCHED). Not replayed: it may be any kernel variable. It is remembered as the place the
- * guest may be waiting at, until that vCPU goes on (replay_item; end_of_run). */
+ * flagged (VQREC_F_WATCHED). Not replayed: it may be any kernel variable. It is remembered as
+ * the place the guest may be waiting at, until that vCPU goes on (replay_item; end_of_run). */
 static void outside_load(struct replay *rp, const struct vqrec_item *it)
 {
     const struct vqrec_event *e = &it->ev;

@@ -122,6 +122,7 @@ struct vq_entry {
     uint64_t vq;
     uint32_t index;
     uint64_t window;       /* the device's virtio-mmio window, 0 while not known */
+    uint16_t pops_unplaced; /* its chains QEMU took while the window was not known */
 };
 static struct vq_entry vq_map[VQ_MAP];
 static unsigned n_vq_map;
@@ -510,8 +511,13 @@ static void device_line(const char *line)
             e = &vq_map[n_vq_map++];
             *e = (struct vq_entry){vq, (uint32_t)n, 0};
         }
-        if (e && !e->window)
-            e->window = notify_window(n);
+        if (e && !e->window && (e->window = notify_window(n)) && e->pops_unplaced) {
+            /* the pops seen before the window was known count towards its queue's */
+            for (unsigned i = 0; i < n_win; i++)
+                if (win[i].base == e->window && e->index < MAX_QUEUES)
+                    win[i].q[e->index].popped += e->pops_unplaced;
+            e->pops_unplaced = 0;
+        }
     } else if ((p = strstr(line, "virtqueue_pop ")) && sscanf(p, "virtqueue_pop vq %" SCNx64, &vq) == 1) {
         kind = VQREC_DEV_POP;
     } else if ((p = strstr(line, "virtqueue_fill ")) && sscanf(p, "virtqueue_fill vq %" SCNx64, &vq) == 1) {
@@ -526,8 +532,10 @@ static void device_line(const char *line)
     } else if (!strstr(line, "virtio")) {
         return; /* another device's message */
     }
-    const struct vq_entry *e = vq ? vq_entry(vq) : NULL;
+    struct vq_entry *e = vq ? vq_entry(vq) : NULL;
     uint64_t window = e ? e->window : 0;
+    if (kind == VQREC_DEV_POP && e && !window)
+        e->pops_unplaced++;
     if (e)
         queue = e->index;
     else if (kind == VQREC_DEV_NOTIFY)
