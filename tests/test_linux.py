@@ -22,7 +22,7 @@ one QueueNotify dropped, the used ring the guest polls moved — must fire the m
 a checker silent on Linux must not be silent on everything.
 
 Each case is recorded once here; `make stress-linux` (VQSIM_LINUX_RUNS=5) records each five
-times and requires every run clean: the vCPUs' interleaving and the kernel's addresses (KASLR)
+times and requires every run clean and every control on it to fire: the vCPUs' interleaving and the kernel's addresses (KASLR)
 differ from run to run. Needs qemu-system-aarch64, apt-get and network access for the first run
 (the downloads are cached in build/linux-guest); skipped, saying why, only without QEMU."""
 import fcntl
@@ -160,18 +160,23 @@ def judge_clean(case, p, s):
         assert src["vcpus"] == 4
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def recordings(guest, tmp_path_factory):
-    """One recording per case (made on first use), shared with the negative controls."""
-    made = {}
+    """One recording per case and run, made on first use and shared by all pytest-xdist workers
+    (the negative controls mutate the clean tests' recordings)."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the session's directory, above each worker's
+    d = root / "linux-recordings"
+    d.mkdir(exist_ok=True)
 
     def get(case, run=0):
-        if (case, run) not in made:
-            d = tmp_path_factory.mktemp(f"linux-{case}-{run}")
-            rec = d / f"{case}.vqrec"
-            serial = record(guest, case, rec)
-            made[(case, run)] = (rec, serial)
-        return made[(case, run)]
+        rec, serial = d / f"{case}-{run}.vqrec", d / f"{case}-{run}.serial"
+        with open(d / f"{case}-{run}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not serial.exists():
+                serial.write_text(record(guest, case, rec))
+        return rec, serial.read_text()
     return get
 
 
@@ -207,6 +212,9 @@ def test_readme_example_runs_as_written(guest, tmp_path):
 
 
 # ---- negative controls: mutated Linux recordings ------------------------------------------------
+
+CONTROLLED = ["modern", "multi", "busy"]  # the cases with gpu traffic (one vCPU, several devices,
+                                          # four vCPUs)
 
 class Recording:
     """A recording as a list of raw events, to mutate and write back."""
@@ -252,8 +260,8 @@ class Recording:
         return evs, win, regs[QUEUE_DRIVER_LO], regs[QUEUE_DEVICE_LO]
 
 
-def mutated(recordings, tmp_path, case, mutate):
-    rec, _ = recordings(case)
+def mutated(recordings, tmp_path, case, run, run, mutate):
+    rec, _ = recordings(case, run)
     r = Recording(rec)
     what = mutate(r)
     out = tmp_path / f"{case}-mutated.vqrec"
@@ -279,8 +287,10 @@ def drop_barrier_before_avail_idx(r):
     raise AssertionError("no barrier before an avail.idx store")
 
 
-def test_control_dropped_barrier_fires_pairing_a(recordings, tmp_path):
-    p, s, idx = mutated(recordings, tmp_path, "modern", drop_barrier_before_avail_idx)
+@pytest.mark.parametrize("run", range(RUNS))
+@pytest.mark.parametrize("case", CONTROLLED)
+def test_control_dropped_barrier_fires_pairing_a(recordings, tmp_path, case, run):
+    p, s, idx = mutated(recordings, tmp_path, case, run, drop_barrier_before_avail_idx)
     assert p.returncode == 1
     rules = [v["rule"] for v in s["violations"]]
     assert rules == ["split.avail.idx-barrier"], rules
@@ -305,25 +315,26 @@ def drop_one_notify(r):
     evs, win, _, used = r.gpu()
     avail_event = used + 4 + 8 * 1024  # a 1024-entry queue (QueueNumMax)
 
-    def decided(i):  # the notifying vCPU's access before it: its read of avail_event
+    def decision(i):  # the notifying vCPU's access before it: its read of avail_event
         k = i - 1
         while k > 0 and (evs[k]["cpu"] != evs[i]["cpu"] or evs[k]["kind"] == "BARRIER"):
             k -= 1
-        return evs[k]["kind"] == "LOAD" and evs[k]["addr"] == avail_event
+        return k if evs[k]["kind"] == "LOAD" and evs[k]["addr"] == avail_event else None
 
     notifies = [i for i, e in enumerate(evs) if e["kind"] == "MMIO_WRITE" and
                 e["addr"] == win + NOTIFY and e["value"] == 0]
-    i = next(i for i in notifies[len(notifies) // 2:] if decided(i))
-    # QEMU's trace of this write (logged while it ran: just before it) and all that follows go
-    first = i
-    while first > 0 and evs[first - 1]["kind"] == "DEVICE":
-        first -= 1
+    i = next(i for i in notifies[len(notifies) // 2:] if decision(i) is not None)
+    # QEMU's trace of this write (logged while it ran, so before the plugin's callback for it:
+    # anywhere after the decision) and all QEMU did after it go: cut at the first of them
+    first = next((k for k in range(decision(i) + 1, i) if evs[k]["kind"] == "DEVICE"), i)
     end_here(r, first)
     return evs[i]
 
 
-def test_control_dropped_notify_is_a_hang_without_notify(recordings, tmp_path):
-    p, s, _ = mutated(recordings, tmp_path, "modern", drop_one_notify)
+@pytest.mark.parametrize("run", range(RUNS))
+@pytest.mark.parametrize("case", CONTROLLED)
+def test_control_dropped_notify_is_a_hang_without_notify(recordings, tmp_path, case, run):
+    p, s, _ = mutated(recordings, tmp_path, case, run, drop_one_notify)
     assert p.returncode == 1
     assert s["outcome"] == "timeout", (s["outcome"], s["violations"])
     assert s["diagnosis"]["cause"] == "no-notify", s["diagnosis"]
@@ -348,8 +359,10 @@ def move_polled_used_ring(r):
     return used, moved
 
 
-def test_control_moved_used_ring_is_used_ring_mismatch(recordings, tmp_path):
-    p, s, (used, moved) = mutated(recordings, tmp_path, "modern", move_polled_used_ring)
+@pytest.mark.parametrize("run", range(RUNS))
+@pytest.mark.parametrize("case", CONTROLLED)
+def test_control_moved_used_ring_is_used_ring_mismatch(recordings, tmp_path, case, run):
+    p, s, (used, moved) = mutated(recordings, tmp_path, case, run, move_polled_used_ring)
     assert p.returncode == 1
     assert s["outcome"] == "timeout", (s["outcome"], s["violations"])
     causes = [c["cause"] for c in s["diagnosis"]["causes"]]

@@ -768,6 +768,10 @@ static void replay_store(struct replay *rp, struct machine *m, const struct vqre
                          (e->addr < a + 4 || e->addr >= a + 4 + 2ull * n);
         q->ring_seen = true;
         if (!q->busy && !not_request) { /* a descriptor or an avail.ring entry: a request */
+            /* ring stores take no virtual time: without this nanosecond the request would
+             * begin at the very time of the notify before it (another vCPU's, a moment ago),
+             * and the diagnosis, which looks at what happened since, would count that notify */
+            machine_advance(m, m->now + 1);
             q->busy = true;
             q->req_start = m->now;
             q->polled_since_request = false;
