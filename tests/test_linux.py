@@ -260,7 +260,7 @@ class Recording:
         return evs, win, regs[QUEUE_DRIVER_LO], regs[QUEUE_DEVICE_LO]
 
 
-def mutated(recordings, tmp_path, case, run, run, mutate):
+def mutated(recordings, tmp_path, case, run, mutate):
     rec, _ = recordings(case, run)
     r = Recording(rec)
     what = mutate(r)
