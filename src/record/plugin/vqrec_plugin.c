@@ -20,7 +20,8 @@
  *   - the executed dmb / dsb that lie between two recorded accesses of one vCPU, collapsed to the
  *     set of their kinds (barrier_filter.h; isb is not a memory barrier);
  *   - at each QueueNotify write, the device-readable buffers of the chains made available since
- *     the previous notify of that queue (capped at VQREC_DUMP_CAP bytes each);
+ *     those already dumped, and at each chain QEMU's device takes (virtqueue_pop) that was
+ *     published after the last notify, that chain's (capped at VQREC_DUMP_CAP bytes each);
  *   - device-side trace events, with the window of the device they belong to when known (the
  *     window whose QueueNotify write carried the trace's virtio_queue_notify).
  * Arguments: out=FILE (the recording), log=FILE (QEMU's -D), punch=on (free the log's read part
