@@ -344,8 +344,10 @@ def test_control_dropped_notify_is_a_hang_without_notify(recordings, tmp_path, c
 
 
 def move_polled_used_ring(r):
-    """The guest reads its used ring elsewhere than QueueDevice says (one page past the end of
-    the 1024-entry ring, where nothing is written): the first request's answer is never seen.
+    """The guest reads its used ring elsewhere than QueueDevice says (4 KiB further, inside the
+    device's 1024-entry ring but past every element it writes before the cut, and never into
+    another ring: Linux lays the next queue's rings right after this one's): the first request's
+    answer is never seen.
     The guest's first read of used.idx after the first notify moves there and sees 0; the
     recording ends there, the guest waiting, as `vqsim record --timeout` ends a hang."""
     evs, win, _, used = r.gpu()
@@ -353,7 +355,7 @@ def move_polled_used_ring(r):
                         e["addr"] == win + NOTIFY)
     i = next(i for i, e in enumerate(evs) if i > first_notify and e["kind"] == "LOAD" and
              e["addr"] == used + 2)
-    moved = used + 0x3000
+    moved = used + 0x1000
     r.set(i, addr=moved + 2, value=0)
     end_here(r, i + 1)
     return used, moved
