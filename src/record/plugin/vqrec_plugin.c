@@ -372,6 +372,38 @@ static void dump_popped(struct window *w, uint32_t qi)
     q->last_avail = (uint16_t)(k + 1);
 }
 
+/* Where the device has queue q's used ring (its version's registers; 0: not known). */
+static uint64_t queue_used(const struct window *w, const struct queue *q)
+{
+    uint32_t num = queue_num(q);
+    if (!num || num > 32768)
+        return 0;
+    if (w->version == 1 || (w->version == 0 && q->pfn))
+        return q->pfn ? rl_legacy_used((uint64_t)q->pfn << w->page_shift, num, q->align) : 0;
+    return q_device(q);
+}
+
+/* The guest read avail_event (VIRTIO_F_EVENT_IDX): the device had taken the chains up to that
+ * index. QEMU's virtqueue_pop writes avail_event before it logs its trace line, so the guest can
+ * see a chain taken before the plugin has read the pop: those chains' buffers are dumped now,
+ * before the load — the checker's device takes them when the guest saw them taken. */
+static void avail_event_read(uint64_t pa, uint16_t seen)
+{
+    for (unsigned wi = 0; wi < n_win; wi++)
+        for (uint32_t qi = 0; qi < MAX_QUEUES; qi++) {
+            struct window *w = &win[wi];
+            struct queue *q = &w->q[qi];
+            uint64_t used = queue_used(w, q), desc, avail;
+            uint32_t num = queue_num(q);
+            if (!used || pa != used + 4 + 8ull * num || !queue_layout(w, q, &desc, &avail))
+                continue;
+            uint16_t ahead = (uint16_t)(seen - q->last_avail);
+            for (uint32_t k = 0; ahead <= num && k < ahead; k++, q->last_avail++)
+                dump_chain(VQREC_CPU_NONE, desc, avail, num, q->last_avail);
+            return;
+        }
+}
+
 /* ---- virtio-mmio registers --------------------------------------------------------------- */
 
 static struct window *window_of(uint64_t addr, unsigned cpu)
@@ -754,8 +786,10 @@ static void on_mem(unsigned int cpu, qemu_plugin_meminfo_t info, uint64_t va, vo
             header.flags |= VQREC_HF_MMU_SEEN;
         }
         flags &= store ? (VQREC_F_RELEASE | VQREC_F_VIRT) : (VQREC_F_ACQUIRE | VQREC_F_VIRT);
-        emit_access(store ? VQREC_STORE : VQREC_LOAD, (uint8_t)size, flags, cpu, pa,
-                    ram_read(pa, size), pc);
+        uint64_t value = ram_read(pa, size);
+        if (!store && size == 2)
+            avail_event_read(pa, (uint16_t)value);
+        emit_access(store ? VQREC_STORE : VQREC_LOAD, (uint8_t)size, flags, cpu, pa, value, pc);
     }
     pthread_mutex_unlock(&lock);
 }
