@@ -188,6 +188,12 @@ __attribute__((always_inline)) static inline void store(struct machine *m, uint3
         return;
     }
     if (f == sr_f_avail_used_event) {
+        /* §2.6.7.2: an interrupt comes when used.idx moves past used_event. A value behind the
+         * used.idx this CPU has already read is passed: it asks for no interrupt (Linux's
+         * virtqueue_disable_cb writes 0 to turn them off), so there is no wake-up to lose */
+        uint16_t behind = (uint16_t)(q->used_seen_idx - (uint16_t)v);
+        if (q->used_seen && behind != 0 && behind < 0x8000u)
+            return;
         q->used_event_unfenced = true;
         q->reread_due = true;
         q->enable = (struct bc_undo){gpa, old, v, size};
@@ -266,6 +272,8 @@ uint64_t bc_ring_load(struct machine *m, uint64_t gpa, uint64_t v, uint8_t size)
         q->reread_due = false;
         q->used_idx_state = 1;
         q->c_seen = false;
+        q->used_seen = true;
+        q->used_seen_idx = (uint16_t)v;
         return v; /* in weak mode: the value from before the device's work, as a load that passed
                    * the store would have got */
     }

@@ -11,6 +11,8 @@
  *   C  used.idx load → rmb (or mb) → loads of used elements             split.receive.rmb-before-used-elem
  *   D  interrupts re-enabled (used_event store, or avail.flags without NO_INTERRUPT) → mb →
  *      used.idx re-read, before the driver waits                        split.receive.mb-before-reread
+ *      (a used_event behind the used.idx that CPU last read asks for no interrupt: Linux's
+ *      virtqueue_disable_cb stores 0 there to turn them off — no re-enable, no pairing)
  *
  * Two ways of learning the driver's accesses (README "Barrier analysis"):
  *   accessors  the driver calls vhal_ring_load / vhal_ring_store: every access, loads included,
@@ -53,6 +55,8 @@ struct bc_queue {
     bool used_event_unfenced;   /* D: interrupts re-enabled (used_event / avail.flags store)
                                  *    since the last mb */
     bool reread_due;            /* D: re-enabled; used.idx not re-read after an mb yet */
+    bool used_seen;             /* D: this CPU read used.idx (used_seen_idx: the last value) */
+    uint16_t used_seen_idx;
     struct bc_undo enable;      /* D, weak mode: the last re-enabling store */
     bool have_avail_idx;
     uint16_t prev_avail_idx;    /* the two last stored avail.idx values */

@@ -950,6 +950,27 @@ static void test_replay_interrupt_status_as_the_guest_saw_it(void **state)
     checked_free(c, &b);
 }
 
+/* Pairing D is about re-enabling interrupts: used_event set to the used index the driver waits
+ * for, then a full barrier, then used.idx read again. Linux's virtqueue_disable_cb stores 0 in
+ * used_event to turn interrupts off — behind the used.idx it has read, asking for nothing — and
+ * reads used.idx without a barrier: no pairing. The same load after a real re-enable fires. */
+static void test_replay_used_event_disable_is_no_reenable(void **state)
+{
+    (void)state;
+    for (int reenable = 0; reenable <= 1; reenable++) {
+        struct rb b = {0};
+        rb_header(&b, VQREC_VERSION_MAJOR);
+        guest_init(&b);
+        guest_request(&b, CLEAN, 0);               /* the guest read used.idx 1 */
+        st(&b, AVAIL + 4 + 2 * 16, 2, reenable ? 1 : 0, 0); /* used_event */
+        ld(&b, USED + 2, 2, 1, 0);                 /* no full barrier between */
+        rb_ev(&b, VQREC_END, 0, 0, 0, 0, NULL, 0);
+        struct checked *c = check(&b);
+        assert_int_equal(count(&c->r, "split.receive.mb-before-reread"), reenable ? 1 : 0);
+        checked_free(c, &b);
+    }
+}
+
 /* The plugin's barrier filter: per vCPU, the barriers between two recorded accesses, as the set
  * of their kinds (an MB stands for all), none before a vCPU's first recorded access. */
 static void test_barrier_filter(void **state)
@@ -1047,6 +1068,7 @@ int main(void)
         cmocka_unit_test(test_replay_paced_by_qemu_trace),
         cmocka_unit_test(test_replay_interrupt_status_as_the_guest_saw_it),
         cmocka_unit_test(test_barrier_filter),
+        cmocka_unit_test(test_replay_used_event_disable_is_no_reenable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
