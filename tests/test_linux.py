@@ -45,7 +45,7 @@ from linux_cases import BUSY_SECONDS, CASES, markers, qemu_command  # noqa: E402
 
 RUNS = int(os.environ.get("VQSIM_LINUX_RUNS", "1"))
 GPU = 0x0010
-NOTIFY, QUEUE_SEL, QUEUE_DRIVER_LO, QUEUE_DEVICE_LO = 0x050, 0x030, 0x090, 0x0a0
+NOTIFY, QUEUE_SEL, QUEUE_DESC_LO, QUEUE_DRIVER_LO, QUEUE_DEVICE_LO = 0x050, 0x030, 0x080, 0x090, 0x0a0
 
 
 def build_dir():
@@ -245,7 +245,7 @@ class Recording:
         path.write_bytes(self.header + b"".join(self.events))
 
     def gpu(self):
-        """The gpu's window and queue 0's avail ring and used ring, from the register writes."""
+        """The gpu's window and queue 0's available and used rings, from the register writes."""
         evs = [self.ev(i) for i in range(len(self.events))]
         win = next(e["addr"] - 8 for e in evs
                    if e["kind"] == "MMIO_READ" and e["addr"] & 0x1ff == 8 and e["value"] == GPU)
@@ -255,8 +255,9 @@ class Recording:
                 off = e["addr"] - win
                 if off == QUEUE_SEL:
                     sel = e["value"]
-                elif sel == 0 and off in (QUEUE_DRIVER_LO, QUEUE_DEVICE_LO):
+                elif sel == 0 and off in (QUEUE_DESC_LO, QUEUE_DRIVER_LO, QUEUE_DEVICE_LO):
                     regs[off] = e["value"]
+        self.desc = regs[QUEUE_DESC_LO]
         return evs, win, regs[QUEUE_DRIVER_LO], regs[QUEUE_DEVICE_LO]
 
 
@@ -311,8 +312,10 @@ def drop_one_notify(r):
     """One QueueNotify of queue 0 half way through (with QEMU's trace of it and the buffers dumped
     at it): a driver that skipped a kick it needed (Linux kicks only when avail_event says so).
     Without the kick QEMU's device would not have looked: the recording ends there, the guest
-    waiting, as `vqsim record --timeout` ends a hang."""
-    evs, win, _, used = r.gpu()
+    waiting, as `vqsim record --timeout` ends a hang. The notify chosen is of a request made with
+    every earlier one seen answered (else the cut leaves those in flight too, and the diagnosis
+    explains the earliest of them)."""
+    evs, win, avail, used = r.gpu()
     avail_event = used + 4 + 8 * 1024  # a 1024-entry queue (QueueNumMax)
 
     def decision(i):  # the notifying vCPU's access before it: its read of avail_event
@@ -321,9 +324,25 @@ def drop_one_notify(r):
             k -= 1
         return k if evs[k]["kind"] == "LOAD" and evs[k]["addr"] == avail_event else None
 
+    # the requests made while the ring was idle (every published chain seen answered): their
+    # first ring store's index
+    idle_starts, published, seen, busy = [], 0, 0, False
+    for k, e in enumerate(evs):
+        if e["kind"] == "LOAD" and e["addr"] == used + 2:
+            seen = e["value"]
+            busy = busy and seen != published
+        elif e["kind"] == "STORE" and (avail <= e["addr"] < avail + 4 + 2 * 1024 or
+                                       r.desc <= e["addr"] < r.desc + 16 * 1024):
+            if not busy and seen == published:
+                idle_starts.append(k)
+            busy = True
+            if e["addr"] == avail + 2:
+                published = e["value"]
     notifies = [i for i, e in enumerate(evs) if e["kind"] == "MMIO_WRITE" and
                 e["addr"] == win + NOTIFY and e["value"] == 0]
-    i = next(i for i in notifies[len(notifies) // 2:] if decision(i) is not None)
+    prev = {i: max([n for n in notifies if n < i], default=0) for i in notifies}
+    i = next(i for i in notifies[len(notifies) // 2:] if decision(i) is not None and
+             any(prev[i] < k < i for k in idle_starts))
     # QEMU's trace of this write (logged while it ran, so before the plugin's callback for it:
     # anywhere after the decision) and all QEMU did after it go: cut at the first of them
     first = next((k for k in range(decision(i) + 1, i) if evs[k]["kind"] == "DEVICE"), i)
