@@ -2,11 +2,12 @@
 #   make run   build, run every scenario (vqsim run -j $(JOBS)), write the report (build/report/index.html)
 #   make test  build, run the whole test suite (CMocka unit tests + pytest; both on $(JOBS) cores,
 #              pytest through pytest-xdist when installed, else one process)
+#   make stress-linux  the real-kernel cases recorded STRESS_RUNS (5) times each, all clean
 BUILD ?= build
 JOBS ?= 2
 SCENARIOS = $(shell find scenarios -name '*.yaml' | LC_ALL=C sort)
 
-.PHONY: all run test deps build clean
+.PHONY: all run test deps build clean stress-linux
 
 all: build
 
@@ -29,6 +30,16 @@ test: build
 	@py=$$(bash tools/find-python.sh) && \
 	 xdist=$$($$py -c 'import xdist' 2>/dev/null && echo "-n $(JOBS)") ; \
 	 VQSIM=$(BUILD)/vqsim $$py -m pytest -q $$xdist tests
+
+# The real-kernel cases of tests/test_linux.py, each recorded STRESS_RUNS times (default 5):
+# every run required clean, every negative control on it firing (the vCPUs' interleaving and
+# KASLR differ from run to run).
+STRESS_RUNS ?= 5
+stress-linux: build
+	@py=$$(bash tools/find-python.sh) && \
+	 xdist=$$($$py -c 'import xdist' 2>/dev/null && echo "-n $(JOBS)") ; \
+	 VQSIM=$(BUILD)/vqsim VQSIM_LINUX_RUNS=$(STRESS_RUNS) $$py -m pytest -q $$xdist \
+	   tests/test_linux.py -k "test_linux_checks_clean or test_control"
 
 clean:
 	rm -rf $(BUILD)

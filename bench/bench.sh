@@ -32,3 +32,17 @@ bash bench/callgrind.sh "$build"
 mapfile -t scenarios < <(find scenarios -name '*.yaml' | LC_ALL=C sort)
 python3 bench/suite.py "${BENCH_VQSIM:-$build/vqsim}" "$scale" "${scenarios[@]}"
 "$build/vqsim-bench" --scale "$scale" --only 4,5
+# 6. A real Linux guest recorded and checked (bench/linux_record.py): Debian's kernel, fetched
+# once into $build/linux-guest (network on the first run); n/a without QEMU or the guest.
+echo
+echo "## 6. Recording a Linux guest (bench/linux_record.py: size, record / plain QEMU, check)"
+echo
+if [ "${BENCH_NO_QEMU:-0}" = 1 ]; then
+  echo "n/a: BENCH_NO_QEMU=1"
+elif command -v qemu-system-aarch64 >/dev/null; then
+  runs=$(python3 -c "print(max(1, round(3 * float('$scale'))))")
+  python3 bench/linux_record.py --build "$build" --runs "$runs" --cases modern,busy ||
+    echo "n/a: the Linux guest could not be recorded (tools/linux-guest.py needs network once)"
+else
+  echo "n/a: no qemu-system-aarch64"
+fi

@@ -40,14 +40,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             (i && it->offset <= rec.items[i - 1].offset))
             fail("an event outside the input or out of order", "");
     }
-    if (rec.n_items > MAX_REPLAYED)
-        rec.n_items = MAX_REPLAYED;
+    /* the replay streams the same bytes: its first MAX_REPLAYED events */
+    size_t len = rec.n_items > MAX_REPLAYED ? (size_t)rec.items[MAX_REPLAYED].offset : size;
     struct replay *rp = calloc(1, sizeof(*rp));
     struct run_result *r = calloc(1, sizeof(*r));
+    struct vqrec_reader rd;
     struct scenario defaults, sc;
     memset(&defaults, 0, sizeof(defaults));
-    if (rp && r) {
-        replay_init(rp, &rec);
+    if (rp && r && vqrec_reader_open_buffer(&rd, data, len, err, sizeof(err)) == VQREC_OK) {
+        if (replay_init(rp, &rd, err, sizeof(err)) != VQREC_OK)
+            fail("the stream refused what the parse read", err);
         if (replay_scenario(rp, NULL, &defaults, "fuzz", "fuzz.vqrec", &sc, err,
                             sizeof(err)) == 0) {
             struct run_external x = replay_driver(rp);
@@ -58,6 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         if (defaults.name)
             scenario_free(&defaults);
+        vqrec_reader_close(&rd);
     }
     free(r);
     free(rp);

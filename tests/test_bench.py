@@ -27,7 +27,7 @@ def test_bench_prints_every_table(vqsim):
     assert p.returncode == 0, p.stderr
     heads = re.findall(r"^## (\d\w?)\. (\w+)", p.stdout, re.M)
     assert heads == [("1", "Round"), ("1b", "Instructions"), ("2", "Transfer"), ("3", "Suite"),
-                     ("4", "Scaling"), ("5", "Barrier")], p.stdout
+                     ("4", "Scaling"), ("5", "Barrier"), ("6", "Recording")], p.stdout
     assert "heap allocations in the measured loops" in p.stdout
     assert re.search(r"^machine: \d+ cores", p.stdout, re.M)
     # Every ratio the issue asks for is printed (with a number or, for QEMU, n/a).

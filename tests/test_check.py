@@ -206,6 +206,46 @@ def test_cli_errors(vqsim, tmp_path):
     assert "--record DIR" in h.stdout
 
 
+def recording_bytes(*events, ram=256 << 20):
+    """A recording as vqsim record writes it: a header, then (kind, value, payload) events."""
+    out = struct.pack("<8sHHIQQII32s", b"VQSIMREC", 1, 2, 72, 0x40000000, ram, 1, 0,
+                      b"hand-built")
+    for kind, value, payload in events:
+        out += struct.pack("<BBBBIQQQ", kind, 0, 0, 255, len(payload), 0, value, 0) + payload
+        out += bytes(-len(payload) % 8)
+    return out
+
+
+def test_empty_or_failed_recording_never_passes(vqsim, tmp_path):
+    """A recording with no virtio traffic is nothing to check: exit 1, outcome no-traffic, never
+    PASS; with QEMU's failure in it, the check says that too. A run that had traffic but whose
+    QEMU failed is not clean either."""
+    empty = tmp_path / "empty.vqrec"
+    empty.write_bytes(recording_bytes((9, 0, b"")))  # END, status 0
+    out = tmp_path / "e.json"
+    p = run(vqsim, "check", "--json", out, empty)
+    assert p.returncode == 1 and p.stdout.startswith("FAIL empty"), p.stdout
+    assert "nothing to check: the recording holds no access to any virtio device" in p.stdout
+    s = json.loads(out.read_text())["scenarios"][0]
+    assert s["outcome"] == "no-traffic" and not s["passed"]
+    failed = tmp_path / "failed.vqrec"
+    failed.write_bytes(recording_bytes((10, 0, b"qemu stderr: qemu: cannot start\0"),
+                                       (9, 1, b"")))
+    p = run(vqsim, "check", failed)
+    assert p.returncode == 1
+    assert "QEMU exited with status 1: qemu: cannot start" in p.stdout
+    # traffic, then QEMU exited with status 1 by itself: the guest did not run to its end
+    run(vqsim, "run", "--record", tmp_path, "scenarios/modern-display.yaml")
+    data = bytearray((tmp_path / "modern-display.vqrec").read_bytes())
+    end = data.rindex(struct.pack("<BBBB", 9, 0, 0, 0))  # the sim's END event (cpu 0)
+    struct.pack_into("<Q", data, end + 16, 1)
+    crashed = tmp_path / "crashed.vqrec"
+    crashed.write_bytes(bytes(data))
+    p = run(vqsim, "check", crashed)
+    assert p.returncode == 1 and p.stdout.startswith("FAIL crashed"), p.stdout
+    assert "QEMU exited with status 1: the guest did not run to its end" in p.stdout
+
+
 def test_truncated_recording_is_checked(vqsim, tmp_path):
     run(vqsim, "run", "--record", tmp_path, "scenarios/modern-display.yaml")
     rec = tmp_path / "modern-display.vqrec"
@@ -255,7 +295,8 @@ def test_json_keys_same_as_run(vqsim, tmp_path):
     assert extra and all(k.startswith(".scenarios[].source") for k in extra), extra
     s = doc["scenarios"][0]["source"]
     assert set(s) == {"kind", "recorder", "events", "skipped_unknown", "truncated", "ended",
-                      "exit_status", "killed", "mmu_seen", "replayed", "discrepancies", "notes"}
+                      "exit_status", "killed", "mmu_seen", "vcpus", "replayed", "discrepancies",
+                      "notes"}
     assert s["discrepancies"] == 0 and s["ended"] is True and s["exit_status"] == 0
 
 

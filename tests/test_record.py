@@ -108,8 +108,15 @@ def check_common(p, hdr, ev):
     assert (hdr["ram_base"], hdr["ram_size"], hdr["n_cpus"]) == (0x40000000, 256 << 20, 1)
     assert ev[-1]["kind"] == "END" and ev[-1]["value"] == 0 and ev[-1]["flags"] == 0
     assert ev[-2]["kind"] == "NOTE" and b"qemu-system-aarch64" in ev[-2]["payload"]
-    # every window access found its value in QEMU's log (the plugin notes the ones that did not)
-    assert [e for e in ev if e["kind"] == "NOTE"] == [ev[-2]]
+    # every window access found its value in QEMU's log (the plugin notes the ones that did not);
+    # the plugin's one note is how many barriers it kept
+    notes = [vqrec.text(e) for e in ev if e["kind"] == "NOTE"]
+    assert len(notes) == 2 and notes[0].startswith("vqrec: ") and "barriers executed" in notes[0]
+    # events of no vCPU (device, notes, end) say so; the guest's are vCPU 0's; a memory dump is
+    # the notifying vCPU's, or no vCPU's when it was made as QEMU's device took a chain
+    assert {e["cpu"] for e in ev if e["kind"] in ("DEVICE", "NOTE", "END")} == {255}
+    assert {e["cpu"] for e in ev if e["kind"] not in ("DEVICE", "NOTE", "END", "MEMORY")} == {0}
+    assert {e["cpu"] for e in ev if e["kind"] == "MEMORY"} <= {0, 255}
     base = window(ev)
     assert 0x0a000000 <= base < 0x0a004000 and base % 0x200 == 0
     statuses = [ev[i]["value"] for i in mmio(ev, "MMIO_WRITE", base, "status")]
@@ -117,13 +124,21 @@ def check_common(p, hdr, ev):
 
 
 def dumps_at(ev, n):
-    """The MEMORY events right after event n (the notify)."""
+    """The MEMORY events of the notify at event n: right after it, or — when QEMU's device took
+    the chain while the notify store ran (its pop is in the log before the notify's callback) —
+    just before it, at that pop."""
     out = []
     for e in ev[n + 1:]:
         if e["kind"] != "MEMORY":
             break
         out.append(e)
-    return out
+    before = []
+    for e in reversed(ev[:n]):
+        if e["kind"] not in ("MEMORY", "DEVICE"):
+            break
+        if e["kind"] == "MEMORY":
+            before.insert(0, e)
+    return before + out
 
 
 def test_modern_clean_run(guest, tmp_path):
@@ -284,6 +299,36 @@ def test_qemu_failure_leaves_no_recording(tmp_path):
                        capture_output=True, text=True, timeout=30)
     assert p.returncode == 2 and "left no recording" in p.stderr, p.stderr
     assert not (tmp_path / "r").exists()
+
+
+def test_qemu_failing_after_start_is_reported_and_never_passes(tmp_path):
+    """QEMU that fails once the plugin is loaded (a device it cannot create: the README's old
+    example stopped on a missing "efi-virtio.rom" so) leaves a recording with no virtio traffic.
+    `vqsim record` says QEMU's exit status and message, and exits 1; the recording holds them,
+    and `vqsim check` on it fails (exit 1, outcome no-traffic): an empty or failed recording must
+    never pass."""
+    if not shutil.which("qemu-system-aarch64"):
+        pytest.skip("qemu-system-aarch64 is missing (tools/setup-deps.sh installs it)")
+    rec = tmp_path / "r.vqrec"
+    p = subprocess.run([str(vqsim_path()), "record", "-o", str(rec), "--timeout", "30", "--",
+                        "qemu-system-aarch64", "-M", "virt", "-nic", "none", "-display", "none",
+                        "-device", "no-such-device"], capture_output=True, text=True, timeout=60)
+    said = "'no-such-device' is not a valid device model name"
+    assert p.returncode == 1, p.stderr
+    assert f"QEMU failed: exit status 1: qemu-system-aarch64: -device no-such-device: {said}" \
+        in p.stderr
+    hdr, ev = vqrec.read(rec)
+    assert ev[-1]["kind"] == "END" and ev[-1]["value"] == 1
+    assert any(e["kind"] == "NOTE" and said in vqrec.text(e) for e in ev)
+    assert not any(e["kind"] in ("MMIO_READ", "MMIO_WRITE") for e in ev)
+    out = tmp_path / "r.json"
+    c = subprocess.run([str(vqsim_path()), "check", "--json", str(out), str(rec)],
+                       capture_output=True, text=True, timeout=60)
+    assert c.returncode == 1, c.stdout
+    assert c.stdout.startswith("FAIL r ") and "no-traffic" in c.stdout.splitlines()[0]
+    assert "nothing to check" in c.stdout and said in c.stdout
+    s = json.loads(out.read_text())["scenarios"][0]
+    assert s["outcome"] == "no-traffic" and not s["passed"] and s["source"]["exit_status"] == 1
 
 
 def kick_spans(ev, base, avail):

@@ -1127,6 +1127,8 @@ def render_scenario(sc, multi_source, max_events):
     out.append(render_diagnosis(d.get("diagnosis")))
     out.append("<h3>Steps</h3>" + render_steps(d.get("steps")))
     out.append("<h3>Violations</h3>" + render_violations(d.get("violations")))
+    if as_list(d.get("informational")):  # reported, never violations (level informational)
+        out.append("<h3>Informational findings</h3>" + render_violations(d.get("informational")))
     out.append(render_display(sc))
     out.append(render_queues(d.get("queues")))
     out.append(render_chains(d, sc.anchor))

@@ -14,10 +14,11 @@ KINDS = {1: "MMIO_READ", 2: "MMIO_WRITE", 3: "LOAD", 4: "STORE", 5: "BARRIER", 6
          7: "WINDOW", 8: "DEVICE", 9: "END", 10: "NOTE"}
 BARRIERS = {0: "MB", 1: "RMB", 2: "WMB"}
 DEVICE = {1: "notify", 2: "pop", 3: "fill", 4: "flush", 5: "irq", 15: "other"}
-F_ACQUIRE, F_RELEASE, F_VIRT, F_POLL = 1, 2, 4, 8
+F_ACQUIRE, F_RELEASE, F_VIRT, F_POLL, F_WATCHED = 1, 2, 4, 8, 16
 END_KILLED, END_TRUNCATED = 1, 2
 HF_MMU_SEEN = 1
 M_RING = 1  # flags of MEMORY
+CPU_NONE = 255  # the vCPU of device events, notes and END (minor 2)
 
 
 def read(path):
@@ -50,10 +51,15 @@ def text(e):
 
 
 def show(e):
+    """One event, prefixed with its vCPU ("c0") or "--" for none (device, notes, end)."""
+    return ("--" if e["cpu"] == CPU_NONE else f"c{e['cpu']}") + " " + _show(e)
+
+
+def _show(e):
     k = e["kind"]
     if k in ("MMIO_READ", "MMIO_WRITE", "LOAD", "STORE"):
         fl = "".join(n for b, n in ((F_ACQUIRE, " acq"), (F_RELEASE, " rel"), (F_VIRT, " virt"),
-                                    (F_POLL, " poll")) if e["flags"] & b)
+                                    (F_POLL, " poll"), (F_WATCHED, " watched")) if e["flags"] & b)
         return f"{k:10} {e['addr']:#012x} sz={e['size']} v={e['value']:#x} pc={e['pc']:#x}{fl}"
     if k == "BARRIER":
         return f"{k:10} {BARRIERS.get(e['value'], e['value'])} op={e['addr']:#010x} pc={e['pc']:#x}"
@@ -63,7 +69,8 @@ def show(e):
     if k == "WINDOW":
         return f"{k:10} {e['addr']:#012x} size={e['value']:#x}"
     if k == "DEVICE":
-        return f"{k:10} {DEVICE.get(e['value'], e['value'])} q={e['addr']:#x} " + text(e)
+        win = f" window={e['pc']:#x}" if e["pc"] else ""
+        return f"{k:10} {DEVICE.get(e['value'], e['value'])} q={e['addr']:#x}{win} " + text(e)
     if k == "END":
         return f"{k:10} status={e['value']} flags={e['flags']}"
     return f"{k} {text(e)}"

@@ -158,7 +158,7 @@ struct vqsim_config {
     uint32_t size;               /* sizeof(struct vqsim_config) */
     const char *name;            /* the run's name in the results (default "foreign-driver") */
     uint32_t transport_version;  /* 1 legacy, 2 modern (default 2) */
-    uint32_t display_width, display_height; /* default 1024 × 768 */
+    uint32_t display_width, display_height; /* default 1280 × 800 (QEMU 7.2's xres, yres) */
     uint64_t ram_base, ram_size; /* default 0x40000000, 256 MiB */
     uint64_t mmio_base;          /* default 0x0a003e00 (0 takes the default) */
     bool strict;                 /* device reaction profile strict instead of QEMU's */

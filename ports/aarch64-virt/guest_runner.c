@@ -32,7 +32,7 @@ struct fb {
 #define MAX_FB 8
 static struct fb fbs[MAX_FB];
 static uint32_t n_fb;
-static uint32_t mode_w = 1024, mode_h = 768; /* as the simulator's harness */
+static uint32_t mode_w = 1280, mode_h = 800; /* QEMU 7.2's default, as the simulator's harness */
 static struct vgpu gpu;
 static struct gpu_fb sfb[VIRTIO_GPU_MAX_SCANOUTS];
 static struct virtio_gpu_mem_entry ents[254];

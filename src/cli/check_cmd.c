@@ -78,17 +78,26 @@ int cmd_check(int argc, char **argv, FILE *out, FILE *err)
         }
         have_base = true;
     }
-    /* Read every recording before replaying any: a bad file fails fast. */
-    struct vqrec_recording *rec = calloc((size_t)n, sizeof(*rec));
+    /* Open and validate every recording (a first pass over each, streamed) before replaying
+     * any: a bad file fails fast. */
+    struct vqrec_reader *rd = calloc((size_t)n, sizeof(*rd));
+    struct replay *rp = calloc((size_t)n, sizeof(*rp));
+    bool *open = calloc((size_t)n, sizeof(*open));
     int rc = 0;
-    if (!rec) {
+    if (!rd || !rp || !open) {
         fprintf(err, "vqsim: out of memory\n");
         rc = 2;
     }
-    for (int i = 0; rec && i < n; i++) {
-        int st = vqrec_load_file(argv[first + i], &rec[i], msg, sizeof(msg));
+    for (int i = 0; !rc && i < n; i++) {
+        int st = vqrec_reader_open(&rd[i], argv[first + i], msg, sizeof(msg));
+        const char *path = ""; /* the reader's open message names the file already */
+        if (st == VQREC_OK) {
+            open[i] = true;
+            st = replay_init(&rp[i], &rd[i], msg, sizeof(msg));
+            path = argv[first + i];
+        }
         if (st != VQREC_OK) {
-            fprintf(err, "vqsim: %s\n", msg);
+            fprintf(err, "vqsim: %s%s%s\n", path, *path ? ": " : "", msg);
             if (st == VQREC_E_UNREADABLE)
                 rc = 3;
             else if (rc != 3)
@@ -107,38 +116,44 @@ int cmd_check(int argc, char **argv, FILE *out, FILE *err)
         verdict_json_begin(&w);
     }
     for (int i = 0; !rc && i < n; i++) {
-        struct replay *rp = calloc(1, sizeof(*rp));
         struct run_result *r = calloc(1, sizeof(*r));
         char name[128];
         struct scenario sc;
         name_of(argv[first + i], name, sizeof(name));
-        if (!rp || !r) {
+        if (!r) {
             fprintf(err, "vqsim: out of memory\n");
-            free(rp);
-            free(r);
             rc = 2;
             break;
         }
-        replay_init(rp, &rec[i]);
-        if (replay_scenario(rp, have_base ? &base : NULL, &defaults, name, argv[first + i], &sc,
-                            msg, sizeof(msg)) != 0) {
+        if (replay_scenario(&rp[i], have_base ? &base : NULL, &defaults, name, argv[first + i],
+                            &sc, msg, sizeof(msg)) != 0) {
             fprintf(err, "vqsim: %s: %s\n", argv[first + i], msg);
             rc = 2;
         } else {
-            struct run_external x = replay_driver(rp);
+            struct run_external x = replay_driver(&rp[i]);
             x.judge = false; /* a check expects a clean run: judged below */
             if (run_scenario_external(&sc, NULL, r, &x) != 0) {
                 fprintf(err, "vqsim: %s: %s\n", argv[first + i],
                         r->n_failures ? r->failures[0] : "cannot build the machine");
                 rc = 2;
+            } else if (rp[i].read_error) {
+                fprintf(err, "vqsim: %s\n", rp[i].read_msg); /* changed since the first pass */
+                rc = rp[i].read_error == VQREC_E_UNREADABLE ? 3 : 2;
             } else {
                 ran++;
+                char why[400];
+                if (replay_unusable(&rp[i], why, sizeof(why))) {
+                    /* nothing to judge, or a run that failed: never clean */
+                    if (!rp[i].sum.gpu_accesses || rp[i].sum.other_device_only)
+                        r->outcome = "no-traffic";
+                    snprintf(r->failures[r->n_failures++], sizeof(r->failures[0]), "%s", why);
+                }
                 r->passed = r->n_failures == 0 && !strcmp(r->outcome, "ok");
                 clean += r->passed;
                 r->json_extra = replay_json;
-                r->json_extra_ctx = rp;
+                r->json_extra_ctx = &rp[i];
                 verdict_print(out, &sc, r, verbose);
-                replay_print(out, rp, verbose);
+                replay_print(out, &rp[i], verbose);
                 if (jf)
                     verdict_json_scenario(&w, &sc, r);
             }
@@ -148,7 +163,6 @@ int cmd_check(int argc, char **argv, FILE *out, FILE *err)
             scenario_free(&defaults);
         memset(&defaults, 0, sizeof(defaults));
         free(r);
-        free(rp);
     }
     if (jf) {
         verdict_json_end(&w, ran, clean);
@@ -161,9 +175,12 @@ int cmd_check(int argc, char **argv, FILE *out, FILE *err)
         fprintf(out, "%u clean, %u with findings\n", clean, ran - clean);
     if (!rc && clean != ran)
         rc = 1;
-    for (int i = 0; rec && i < n; i++)
-        vqrec_free(&rec[i]);
-    free(rec);
+    for (int i = 0; open && i < n; i++)
+        if (open[i])
+            vqrec_reader_close(&rd[i]);
+    free(open);
+    free(rd);
+    free(rp);
     if (have_base)
         scenario_free(&base);
     return rc;

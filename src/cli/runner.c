@@ -28,7 +28,7 @@ struct run_ctx {
     struct run_result *r;
     struct fb fb[RUN_MAX_FB];
     uint32_t n_fb;
-    uint32_t mode_w, mode_h; /* from GET_DISPLAY_INFO, else QEMU's default 1024x768 */
+    uint32_t mode_w, mode_h; /* from GET_DISPLAY_INFO, else QEMU's default mode */
     struct gpu_fb fbs[VIRTIO_GPU_MAX_SCANOUTS]; /* the framebuffer API, one per scanout */
     struct rf_mark step_mark;  /* the run's counters when the current step began (run_facts.h) */
     struct vgpu_config gc;     /* the driver's configuration (an `init` step probes again) */
@@ -702,6 +702,23 @@ static void judge(const struct scenario *sc, const struct run_options *o, struct
             failure(r, "unexpected violation of %s (§%s): %s", id, r->m.violations[k].rule->section,
                     r->m.violations[k].message);
     }
+    /* Informational findings: exactly the expected set, when the scenario names one. */
+    for (uint32_t i = 0; sc->expect_informational_set && i < sc->n_expect_informational; i++) {
+        bool found = false;
+        for (uint32_t k = 0; k < r->m.n_informational; k++)
+            found |= !strcmp(r->m.informational[k].rule->id, sc->expect_informational[i]);
+        if (!found)
+            failure(r, "expected the informational finding %s; it was not reported",
+                    sc->expect_informational[i]);
+    }
+    for (uint32_t k = 0; sc->expect_informational_set && k < r->m.n_informational; k++) {
+        bool expected = false;
+        for (uint32_t i = 0; i < sc->n_expect_informational; i++)
+            expected |= !strcmp(r->m.informational[k].rule->id, sc->expect_informational[i]);
+        if (!expected)
+            failure(r, "unexpected informational finding %s: %s", r->m.informational[k].rule->id,
+                    r->m.informational[k].message);
+    }
     if (sc->expect_cause) {
         const char *got = r->has_diag ? r->diag.cause : NULL;
         if (!got || strcmp(got, sc->expect_cause) != 0)
@@ -812,7 +829,7 @@ int run_scenario(const struct scenario *sc, const struct run_options *o, struct 
         if (vqrec_writer_open(&r->m, path, err, sizeof(err)) != 0)
             failure(r, "%s", err);
     }
-    struct run_ctx c = {.s = sc, .r = r, .mode_w = 1024, .mode_h = 768};
+    struct run_ctx c = {.s = sc, .r = r, .mode_w = QEMU_GPU_XRES, .mode_h = QEMU_GPU_YRES};
     c.gc = (struct vgpu_config){.mmio_base = (uintptr_t)sc->mmio_base, .queue_size = sc->queue_size,
                              .layout = sc->layout, .legacy_align = sc->queue_align,
                              .timeout_ns = sc->timeout_ns, .wait = sc->wait,

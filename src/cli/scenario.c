@@ -218,8 +218,8 @@ static int parse_device(struct ctx *c, const struct ynode *d, struct scenario *s
             uint32_t *w = i ? &s->extra_width[i - 1] : &s->display_width;
             uint32_t *h = i ? &s->extra_height[i - 1] : &s->display_height;
             if (i) {
-                *w = 1024;
-                *h = 768;
+                *w = QEMU_GPU_XRES;
+                *h = QEMU_GPU_YRES;
             }
             if (check_keys(c, disp->items[i], "device.display[]", dk) ||
                 get_u32(c, disp->items[i], "width", 16, 8192, w) ||
@@ -1121,10 +1121,34 @@ static int parse_display(struct ctx *c, const struct ynode *d, struct scenario *
     return 0;
 }
 
+/* A list of rule ids of the catalogue (expect.violations, expect.informational). */
+static int rule_ids(struct ctx *c, const struct ynode *v, const char *key, char **out,
+                    uint32_t *n)
+{
+    if (!v)
+        return 0;
+    if (v->kind != YN_SEQ)
+        return fail(c, v, "'%s' must be a list of rule ids", key);
+    char rerr[256];
+    const struct rule_catalogue *cat = rules_builtin(rerr, sizeof(rerr));
+    for (size_t i = 0; i < v->n; i++) {
+        const struct ynode *id = v->items[i];
+        if (id->kind != YN_SCALAR)
+            return fail(c, id, "a rule id must be a string");
+        if (cat && !rules_find(cat, id->str))
+            return fail(c, id, "unknown rule id '%s' (see `vqsim rules`)", id->str);
+        if (*n >= SCENARIO_MAX_EXPECT_VIOLATIONS)
+            return fail(c, id, "too many expected %s", key);
+        out[(*n)++] = strdup(id->str);
+    }
+    return 0;
+}
+
 static int parse_expect(struct ctx *c, const struct ynode *e, struct scenario *s)
 {
-    static const char *const keys[] = {"outcome", "violations", "cause", "causes", "evidence",
-                                       "display", "memory_outside_buffers", "driver", NULL};
+    static const char *const keys[] = {"outcome", "violations", "informational", "cause",
+                                       "causes", "evidence", "display",
+                                       "memory_outside_buffers", "driver", NULL};
     if (check_keys(c, e, "expect", keys))
         return -1;
     static const char *const mem[] = {"untouched", "changed", NULL};
@@ -1166,23 +1190,12 @@ static int parse_expect(struct ctx *c, const struct ynode *e, struct scenario *s
     if (choose(c, e, "outcome", outcomes, &o))
         return -1;
     s->expect_outcome = outcomes[o];
-    const struct ynode *v = ymap_get(e, "violations");
-    if (v) {
-        if (v->kind != YN_SEQ)
-            return fail(c, v, "'violations' must be a list of rule ids");
-        char rerr[256];
-        const struct rule_catalogue *cat = rules_builtin(rerr, sizeof(rerr));
-        for (size_t i = 0; i < v->n; i++) {
-            const struct ynode *id = v->items[i];
-            if (id->kind != YN_SCALAR)
-                return fail(c, id, "a rule id must be a string");
-            if (cat && !rules_find(cat, id->str))
-                return fail(c, id, "unknown rule id '%s' (see `vqsim rules`)", id->str);
-            if (s->n_expect_violations >= SCENARIO_MAX_EXPECT_VIOLATIONS)
-                return fail(c, id, "too many expected violations");
-            s->expect_violations[s->n_expect_violations++] = strdup(id->str);
-        }
-    }
+    if (rule_ids(c, ymap_get(e, "violations"), "violations", s->expect_violations,
+                 &s->n_expect_violations) ||
+        rule_ids(c, ymap_get(e, "informational"), "informational", s->expect_informational,
+                 &s->n_expect_informational))
+        return -1;
+    s->expect_informational_set = ymap_get(e, "informational") != NULL;
     int cause = -1;
     if (ymap_get(e, "cause")) {
         if (choose(c, e, "cause", causes, &cause))
@@ -1240,8 +1253,8 @@ static int parse_expect(struct ctx *c, const struct ynode *e, struct scenario *s
 
 static void defaults(struct scenario *s)
 {
-    s->display_width = 1024; /* QEMU's default mode */
-    s->display_height = 768;
+    s->display_width = QEMU_GPU_XRES; /* QEMU's default mode */
+    s->display_height = QEMU_GPU_YRES;
     s->latency_ns = 10000;
     s->ram_base = 0x40000000ull; /* aarch64 virt */
     s->ram_size = 256ull << 20;
@@ -1406,6 +1419,8 @@ void scenario_free(struct scenario *s)
     free(s->qemu_skip);
     for (uint32_t i = 0; i < s->n_expect_violations; i++)
         free(s->expect_violations[i]);
+    for (uint32_t i = 0; i < s->n_expect_informational; i++)
+        free(s->expect_informational[i]);
     free(s->expect_cause);
     for (uint32_t i = 0; i < s->n_displays; i++) {
         free(s->displays[i].sha256);

@@ -9,6 +9,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* QEMU 7.2's virtio-gpu-device: its default mode (properties xres, yres; max_outputs 1: one
+ * scanout unless a scenario lists more), as `qemu-system-aarch64 -device virtio-gpu-device,help`
+ * says (tests/test_qemu_defaults.py compares). */
+#define QEMU_GPU_XRES 1280u
+#define QEMU_GPU_YRES 800u
+
 #include "../driver/virtio_gpu.h"
 #include "../driver/virtqueue.h"
 #include "../fakedevice/device_faults.h"
@@ -134,6 +140,9 @@ struct scenario {
     const char *expect_outcome;  /* static string */
     char *expect_violations[SCENARIO_MAX_EXPECT_VIOLATIONS];
     uint32_t n_expect_violations;
+    char *expect_informational[SCENARIO_MAX_EXPECT_VIOLATIONS];
+    uint32_t n_expect_informational;
+    bool expect_informational_set; /* judged (exactly this set) only when given */
     char *expect_cause;
     struct display_expect displays[SCENARIO_MAX_DISPLAYS];
     uint32_t n_displays;

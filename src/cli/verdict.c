@@ -335,6 +335,27 @@ static void json_cause(struct jw *w, const struct diag_cause *c)
     jw_obj_end(w);
 }
 
+/* Each finding: rule, section, title, level, message, time. */
+static void json_findings(struct jw *w, const char *key, const struct violation *f, uint32_t n)
+{
+    jw_key(w, key);
+    jw_arr_begin(w);
+    for (uint32_t i = 0; i < n; i++) {
+        const struct violation *v = &f[i];
+        jw_obj_begin(w);
+        jw_kstr(w, "rule", v->rule->id);
+        jw_kstr(w, "section", v->rule->section);
+        if (v->rule->spec[0]) /* a section of another VirtIO version than 1.1 */
+            jw_kstr(w, "spec", v->rule->spec);
+        jw_kstr(w, "title", v->rule->title);
+        jw_kstr(w, "level", v->rule->level);
+        jw_kstr(w, "message", v->message);
+        jw_ku64(w, "time_ns", v->t);
+        jw_obj_end(w);
+    }
+    jw_arr_end(w);
+}
+
 void verdict_json_scenario(struct jw *w, const struct scenario *s, const struct run_result *r)
 {
     jw_obj_begin(w);
@@ -394,22 +415,8 @@ void verdict_json_scenario(struct jw *w, const struct scenario *s, const struct 
     }
     jw_arr_end(w);
 
-    jw_key(w, "violations");
-    jw_arr_begin(w);
-    for (uint32_t i = 0; i < r->m.n_violations; i++) {
-        const struct violation *v = &r->m.violations[i];
-        jw_obj_begin(w);
-        jw_kstr(w, "rule", v->rule->id);
-        jw_kstr(w, "section", v->rule->section);
-        if (v->rule->spec[0]) /* a section of another VirtIO version than 1.1 */
-            jw_kstr(w, "spec", v->rule->spec);
-        jw_kstr(w, "title", v->rule->title);
-        jw_kstr(w, "level", v->rule->level);
-        jw_kstr(w, "message", v->message);
-        jw_ku64(w, "time_ns", v->t);
-        jw_obj_end(w);
-    }
-    jw_arr_end(w);
+    json_findings(w, "violations", r->m.violations, r->m.n_violations);
+    json_findings(w, "informational", r->m.informational, r->m.n_informational);
 
     /* What this run could not judge (plain ring access: barrier_check.h). */
     jw_key(w, "not_judged");
@@ -474,26 +481,42 @@ static void print_diagnosis(FILE *f, const struct diagnosis *d)
     }
 }
 
+/* " LABEL=id,id" of the distinct rules of these findings, in order of first report. */
+static void print_rule_ids(FILE *f, const char *label, const struct violation *v, uint32_t n)
+{
+    for (uint32_t i = 0, shown = 0; i < n; i++) {
+        bool dup = false;
+        for (uint32_t j = 0; j < i; j++)
+            dup |= v[j].rule == v[i].rule;
+        if (!dup && shown++)
+            fprintf(f, ",%s", v[i].rule->id);
+        else if (!dup)
+            fprintf(f, " %s=%s", label, v[i].rule->id);
+    }
+}
+
 void verdict_print(FILE *f, const struct scenario *s, const struct run_result *r, bool verbose)
 {
     fprintf(f, "%s %-40s %-12s", r->passed ? "PASS" : "FAIL", s->name, r->outcome);
     if (r->has_diag && r->diag.cause)
         fprintf(f, " cause=%s", r->diag.cause);
-    if (r->m.n_violations) {
-        fprintf(f, " violations=");
-        for (uint32_t i = 0, shown = 0; i < r->m.n_violations; i++) {
-            bool dup = false;
-            for (uint32_t j = 0; j < i; j++)
-                dup |= r->m.violations[j].rule == r->m.violations[i].rule;
-            if (!dup)
-                fprintf(f, "%s%s", shown++ ? "," : "", r->m.violations[i].rule->id);
-        }
-    }
+    print_rule_ids(f, "violations", r->m.violations, r->m.n_violations);
+    /* informational findings: named on the line whatever the verdict (a pass may still need a
+     * word: the driver refused the device), said in full with -v */
+    print_rule_ids(f, "info", r->m.informational, r->m.n_informational);
     if (r->m.gpu.scanouts[0].state == SCANOUT_ACTIVE)
         fprintf(f, " display=%.12s", r->sha256);
     fputc('\n', f);
     if (r->passed && !verbose)
         return;
+    for (uint32_t i = 0; i < r->m.n_informational; i++) {
+        const struct violation *v = &r->m.informational[i];
+        char lead[200];
+        snprintf(lead, sizeof(lead), "    info %s (§%s %s):", v->rule->id, v->rule->section,
+                 v->rule->title);
+        fputs(lead, f);
+        text_wrap(f, v->message, 100, (int)strlen(lead), 6, true);
+    }
     for (uint32_t i = 0; i < r->n_failures; i++)
         fprintf(f, "    - %s\n", r->failures[i]);
     for (uint32_t i = 0; i < r->m.n_violations; i++) {

@@ -62,14 +62,40 @@ void bc_init(struct barrier_check *b, enum bc_mode mode, bool weak)
     memset(b, 0, sizeof(*b));
     b->mode = mode;
     b->weak = weak;
+    b->q = b->cpu0;
+}
+
+static void free_queues(struct bc_queue *q)
+{
+    for (unsigned i = 0; i < MMIO_NUM_QUEUES; i++) {
+        free(q[i].snap);
+        q[i].snap = NULL;
+    }
 }
 
 void bc_free(struct barrier_check *b)
 {
-    for (unsigned i = 0; i < sizeof(b->q) / sizeof(b->q[0]); i++) {
-        free(b->q[i].snap);
-        b->q[i].snap = NULL;
+    free_queues(b->cpu0);
+    for (unsigned c = 0; c < BC_MAX_CPUS; c++) {
+        if (b->other[c])
+            free_queues(b->other[c]);
+        free(b->other[c]);
+        b->other[c] = NULL;
     }
+    b->q = b->cpu0;
+}
+
+bool bc_set_cpu(struct barrier_check *b, uint32_t cpu)
+{
+    if (cpu == b->cpu)
+        return true;
+    if (cpu >= BC_MAX_CPUS)
+        return false;
+    if (cpu && !b->other[cpu] && !(b->other[cpu] = calloc(MMIO_NUM_QUEUES, sizeof(struct bc_queue))))
+        return false;
+    b->q = cpu ? b->other[cpu] : b->cpu0;
+    b->cpu = cpu;
+    return true;
 }
 
 /* The width of a ring field (§2.6.5, §2.6.6, §2.6.8): 8 for desc.addr, 4 for desc.len and the
@@ -203,6 +229,12 @@ __attribute__((always_inline)) static inline void store(struct machine *m, uint3
         return;
     }
     if (f == sr_f_avail_used_event) {
+        /* §2.6.7.2: an interrupt comes when used.idx moves past used_event. A value behind the
+         * used.idx this CPU has already read is passed: it asks for no interrupt (Linux's
+         * virtqueue_disable_cb writes 0 to turn them off), so there is no wake-up to lose */
+        uint16_t behind = (uint16_t)(q->used_seen_idx - (uint16_t)v);
+        if (q->used_seen && behind != 0 && behind < 0x8000u)
+            return;
         q->used_event_unfenced = true;
         q->reread_due = true;
         q->enable = (struct bc_undo){gpa, old, v, size};
@@ -280,6 +312,8 @@ uint64_t bc_ring_load(struct machine *m, uint64_t gpa, uint64_t v, uint8_t size)
         q->reread_due = false;
         q->used_idx_state = 1;
         q->c_seen = false;
+        q->used_seen = true;
+        q->used_seen_idx = (uint16_t)v;
         return v; /* in weak mode: the value from before the device's work, as a load that passed
                    * the store would have got */
     }
@@ -436,6 +470,8 @@ void bc_mmio_write(struct machine *m)
 void bc_driver_polls(struct machine *m)
 {
     epoch_end(m);
+    if (m->bc.waits_told)
+        return;
     if (m->bc.stored) { /* it wrote since the last hook: not (yet) a poll loop */
         m->bc.stored = false;
         m->bc.quiet_hooks = 0;
@@ -466,6 +502,15 @@ void bc_driver_waits(struct machine *m)
         q->used_event_unfenced = false;
     }
     notify_check_driver_waits(m);
+}
+
+void bc_interrupt_entry(struct machine *m)
+{
+    for (uint32_t qi = 0; qi < MMIO_NUM_QUEUES; qi++) {
+        struct bc_queue *q = &m->bc.q[qi];
+        q->used_event_unfenced = false;
+        q->reread_due = false;
+    }
 }
 
 void bc_device_push(struct machine *m, uint32_t qi, uint64_t elem_gpa, uint32_t old_id,
@@ -510,3 +555,6 @@ void bc_explain(const struct machine *m, uint32_t queue, struct diagnosis *d)
              v->rule->section,
              weak ? "; in weak-memory mode the device or driver saw the reordering it allows" : "");
 }
+
+_Static_assert(sizeof(((struct barrier_check *)0)->cpu0) / sizeof(struct bc_queue) ==
+                   MMIO_NUM_QUEUES, "one bc_queue per device queue");

@@ -11,6 +11,8 @@
  *   C  used.idx load → rmb (or mb) → loads of used elements             split.receive.rmb-before-used-elem
  *   D  interrupts re-enabled (used_event store, or avail.flags without NO_INTERRUPT) → mb →
  *      used.idx re-read, before the driver waits                        split.receive.mb-before-reread
+ *      (a used_event behind the used.idx that CPU last read asks for no interrupt: Linux's
+ *      virtqueue_disable_cb stores 0 there to turn them off — no re-enable, no pairing)
  *
  * Two ways of learning the driver's accesses (README "Barrier analysis"):
  *   accessors  the driver calls vhal_ring_load / vhal_ring_store: every access, loads included,
@@ -53,6 +55,8 @@ struct bc_queue {
     bool used_event_unfenced;   /* D: interrupts re-enabled (used_event / avail.flags store)
                                  *    since the last mb */
     bool reread_due;            /* D: re-enabled; used.idx not re-read after an mb yet */
+    bool used_seen;             /* D: this CPU read used.idx (used_seen_idx: the last value) */
+    uint16_t used_seen_idx;
     struct bc_undo enable;      /* D, weak mode: the last re-enabling store */
     bool have_avail_idx;
     uint16_t prev_avail_idx;    /* the two last stored avail.idx values */
@@ -68,6 +72,11 @@ struct bc_queue {
     uint32_t snap_len;
 };
 
+/* A barrier orders the accesses of the CPU that executes it, and nothing of another CPU's: the
+ * state is kept per CPU. A driver of one CPU (the built-in one) is CPU 0; a recorded guest's
+ * replay says whose access comes next (bc_set_cpu). */
+#define BC_MAX_CPUS 256u
+
 struct barrier_check {
     enum bc_mode mode;
     bool weak;                  /* weak-memory mode */
@@ -77,11 +86,21 @@ struct barrier_check {
     uint32_t quiet_hooks;
     uint64_t epoch_at;          /* plain mode: when the current epoch began (the last hook) */
     bool stored;                /* a driver store since the last hook call */
-    struct bc_queue q[2];       /* MMIO_NUM_QUEUES */
+    /* The driver's waits are told (bc_driver_waits) by whoever runs it, never guessed from its
+     * hook calls: a replayed recording, whose barriers are several vCPUs' and filtered, and
+     * whose waits the replay finds itself (src/record/replay.c). */
+    bool waits_told;
+    struct bc_queue *q;         /* the current CPU's queues, [MMIO_NUM_QUEUES] */
+    uint32_t cpu;               /* the current CPU */
+    struct bc_queue cpu0[2];    /* CPU 0's */
+    struct bc_queue *other[BC_MAX_CPUS]; /* the others', allocated when first current */
 };
 
 void bc_init(struct barrier_check *b, enum bc_mode mode, bool weak);
 void bc_free(struct barrier_check *b);
+/* The accesses and barriers that follow are CPU `cpu`'s (below BC_MAX_CPUS). False when its
+ * state cannot be allocated: the current CPU stays as it was. */
+bool bc_set_cpu(struct barrier_check *b, uint32_t cpu);
 
 /* Accessor mode: a driver store of `size` bytes at gpa (old = memory before, v = stored). */
 void bc_ring_store(struct machine *m, uint64_t gpa, uint64_t old, uint64_t v, uint8_t size);
@@ -116,6 +135,12 @@ struct bc_not_judged {
     const char *why;
 };
 extern const struct bc_not_judged bc_plain_not_judged[];
+/* A recorded guest's current CPU entered an interrupt handler (it read InterruptStatus, the
+ * virtio-mmio handler's first access, §4.2.3.4). A recording holds no exception boundaries: an
+ * interrupt taken between the interrupted code's re-enabling store and its full barrier runs the
+ * handler's used.idx read in between, which is not that code's re-read. So an open pairing D
+ * (re-enabled, no mb yet) of this CPU is left unjudged. */
+void bc_interrupt_entry(struct machine *m);
 
 struct diagnosis;
 /* After a timeout diagnosis of `queue`: when a barrier pairing was broken on that queue, name it

@@ -615,8 +615,8 @@ static void cmd_cursor(struct machine *m, const struct sr_chain *c)
     cur->visible = true;
 }
 
-/* Execute one control command and answer it; false when it gets no answer (a command shorter
- * than the header, which QEMU parks). */
+/* Execute one control command and answer it; false when no answer is published now (a command
+ * shorter than the header, which QEMU parks; a replay's pace holding the answer, device_pace.h). */
 static bool control_command(struct machine *m, uint32_t qi, struct sr_chain *c)
 {
     struct virtio_gpu_ctrl_hdr hdr;
@@ -689,8 +689,7 @@ static bool control_command(struct machine *m, uint32_t qi, struct sr_chain *c)
         }
         rf_truncated(m, qi, c->head, resp_len, (uint32_t)written);
     }
-    sr_push(m, qi, c->head, (uint32_t)written);
-    return true;
+    return sr_push(m, qi, c->head, (uint32_t)written);
 }
 
 /* QEMU's virtio_gpu_handle_cursor: take a request, update the cursor, return it with no payload
@@ -701,8 +700,7 @@ static uint32_t cursor_queue(struct machine *m, uint32_t qi)
     uint32_t pushed = 0;
     while (sr_pop(m, qi, c) == SR_OK) {
         cmd_cursor(m, c);
-        sr_push(m, qi, c->head, 0);
-        pushed++;
+        pushed += sr_push(m, qi, c->head, 0);
     }
     return pushed;
 }

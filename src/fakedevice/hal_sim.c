@@ -96,6 +96,16 @@ static void added_read(struct machine *m, uint32_t off, const char *note)
     (void)bus_read(m, off, note, false);
 }
 
+void machine_mmio_read_seen(struct machine *m, uint32_t off, uint32_t seen)
+{
+    bc_mmio(m);
+    machine_advance(m, m->now + MMIO_ACCESS_NS);
+    access_checks_read(m, off, seen);
+    struct trace_event *e = machine_trace(m, TR_MMIO_READ, off, seen, 4, mmio_reg_name(off));
+    if (e)
+        e->note = "the value the recorded guest read (the model's device was ahead)";
+}
+
 uint32_t vhal_mmio_read32(uintptr_t addr)
 {
     struct machine *m = mach();

@@ -63,6 +63,7 @@ void machine_destroy(struct machine *m)
     rf_free(&m->facts);
     bc_free(&m->bc);
     exposed_free(m);
+    pace_free(m);
     trace_free(&m->trace);
     free(m->violations);
     gm_destroy(&m->mem);
@@ -100,6 +101,30 @@ void machine_violation(struct machine *m, const char *id, int queue, const char 
     va_start(ap, fmt);
     vviolation(m, id, queue, fmt, ap);
     va_end(ap);
+}
+
+void machine_inform(struct machine *m, const char *id, int queue, const char *fmt, ...)
+{
+    const struct rule *r = rules_find(m->rules, id);
+    if (!r) {
+        fprintf(stderr, "vqsim: internal error: rule '%s' is not in spec/rules.yaml\n", id);
+        return;
+    }
+    if (m->n_informational >= MACHINE_MAX_INFORMATIONAL)
+        return;
+    struct violation *v = &m->informational[m->n_informational++];
+    v->rule = r;
+    v->t = m->now;
+    v->queue = (uint8_t)(queue < 0 ? 0xff : queue);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(v->message, sizeof(v->message), fmt, ap);
+    va_end(ap);
+    struct trace_event *e = machine_trace(m, TR_DEVICE, 0, 0, 0, r->id);
+    if (e) {
+        e->queue = v->queue;
+        e->note = "informational finding";
+    }
 }
 
 void machine_break_device(struct machine *m, const char *id, int queue, const char *fmt, ...)

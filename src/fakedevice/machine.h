@@ -15,6 +15,7 @@
 #include "barrier_check.h"
 #include "config_checks.h"
 #include "device_faults.h"
+#include "device_pace.h"
 #include "faults.h"
 #include "gpu_device.h"
 #include "guest_memory.h"
@@ -31,6 +32,7 @@
 struct vqrec_writer; /* src/record/recording_writer.h */
 
 #define MACHINE_MAX_VIOLATIONS 256
+#define MACHINE_MAX_INFORMATIONAL 32
 
 /* How the device reacts to a driver's mistake. Both record every violation.
  *   PROFILE_QEMU    exactly as QEMU 7.2 (ignore, clamp, or break the device)
@@ -42,7 +44,7 @@ struct violation {
     const struct rule *rule;
     uint64_t t;
     uint8_t queue;
-    char message[320];
+    char message[512];
 };
 
 /* Where vhal_dma_alloc puts memory of each use: a bump cursor per use, optionally pinned. */
@@ -98,6 +100,10 @@ struct machine {
     struct violation *violations;
     uint32_t n_violations;
     uint32_t dropped_violations;  /* beyond MACHINE_MAX_VIOLATIONS */
+    /* Informational findings (rules of level `informational`): what the driver did that no
+     * requirement of VirtIO 1.1 forbids but a user should know — never a violation */
+    struct violation informational[MACHINE_MAX_INFORMATIONAL];
+    uint32_t n_informational;
     struct sr_chain chain;        /* scratch for the chain being processed */
     struct sr_batch batch;        /* chains taken, not yet processed (split_ring.h) */
     struct device_faults dfaults; /* injected device faults (scenario device_faults:) */
@@ -116,6 +122,7 @@ struct machine {
     struct config_check_state config_checks;
     struct memory_guard mguard;   /* DMA allocations, canaries (memory_guard.h) */
     struct run_facts facts;       /* what the diagnosis needs, outside the trace (run_facts.h) */
+    struct device_pace pace;      /* a replay's device keeping a recorded one's pace */
     struct vqrec_writer *rec;     /* `vqsim run --record`: the recording written (NULL: none) */
 };
 
@@ -125,6 +132,11 @@ void machine_destroy(struct machine *m);
 
 /* Record a violation of rule `id` (which must exist in the catalogue) at the current time. */
 void machine_violation(struct machine *m, const char *id, int queue, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* An informational finding of rule `id` (its catalogue level is `informational`): reported, never
+ * a violation, never a reason for a run to fail. Each rule at most MACHINE_MAX_INFORMATIONAL times
+ * in all. */
+void machine_inform(struct machine *m, const char *id, int queue, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* A violation QEMU treats as fatal (virtio_error): record it and break the device. */
 void machine_break_device(struct machine *m, const char *id, int queue, const char *fmt, ...)
@@ -152,6 +164,12 @@ void machine_schedule_queue(struct machine *m, uint32_t q);
 void machine_schedule_queue_at(struct machine *m, uint32_t q, uint64_t at);
 /* Advance virtual time to `t`, running device work that falls due on the way. */
 void machine_advance(struct machine *m, uint64_t t);
+
+/* A register read the driver made and whose value is known (a recorded guest's read of a register
+ * without read side effects, InterruptStatus): the rule checks and the trace see `seen`, not the
+ * device's own value (hal_sim.c). For a device model that is ahead of the device the guest ran
+ * with: the checks judge what the guest did with what it got. */
+void machine_mmio_read_seen(struct machine *m, uint32_t off, uint32_t seen);
 
 /* DMA memory for the driver (backs vhal_dma_alloc). */
 void *machine_dma_alloc(struct machine *m, uint64_t size, uint64_t align, unsigned use,

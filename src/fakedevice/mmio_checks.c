@@ -77,6 +77,21 @@ static bool layout_ok(struct machine *m, uint32_t off, bool write)
         return false;
     }
     uint8_t dir = reg_dir(m, off);
+    const struct mmio_later_reg *later = mmio_reg_later(off);
+    if (!dir && later && m->dev.version == 2) {
+        /* a register of a later version (a driver written to it may use it): said, with the
+         * version; not a 1.1 MUST NOT */
+        machine_inform(m, "mmio.later-version-register", -1,
+                       "%s at 0x%03x: %s, a register VirtIO %s defines for a version 2 device "
+                       "(%s) and VirtIO 1.1 does not; QEMU 7.2 %s", what, off, later->name,
+                       later->since,
+                       later->readable && later->writable ? "read-write"
+                       : later->readable                  ? "read-only"
+                                                          : "write-only",
+                       later->all_ones && !write ? "answers 0xffffffff: no such region"
+                                                 : "ignores it (reads 0)");
+        return false;
+    }
     if (!dir) {
         const char *name = mmio_reg_name(off);
         machine_violation(m, "mmio.no-undefined-offsets", -1,

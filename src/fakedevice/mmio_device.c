@@ -50,9 +50,33 @@ static const struct {
     ONLY_V2(VIRTIO_MMIO_CONFIG_GENERATION, "ConfigGeneration"),
 };
 
+/* Registers of a version 2 device that VirtIO 1.1 does not define and 1.2 does (§4.2.2 of 1.2:
+ * shared memory regions, queue reset), with what QEMU 7.2 does with them on either transport:
+ * SHMLenLow/High read all ones ("no such region", as Linux's vm_get_shm_region reads it); SHMSel,
+ * SHMBase and QueueReset are not implemented (reads 0, writes dropped, a "bad register offset"
+ * guest error) — recorded from QEMU 7.2.22. */
+static const struct mmio_later_reg later_regs[] = {
+    {0x0ac, "SHMSel", "1.2", false, true, false},
+    {0x0b0, "SHMLenLow", "1.2", true, false, true},
+    {0x0b4, "SHMLenHigh", "1.2", true, false, true},
+    {0x0b8, "SHMBaseLow", "1.2", true, false, false},
+    {0x0bc, "SHMBaseHigh", "1.2", true, false, false},
+    {0x0c0, "QueueReset", "1.2", true, true, false},
+};
+
+const struct mmio_later_reg *mmio_reg_later(uint32_t off)
+{
+    for (size_t i = 0; i < sizeof(later_regs) / sizeof(later_regs[0]); i++)
+        if (later_regs[i].off == off)
+            return &later_regs[i];
+    return NULL;
+}
+
 const char *mmio_reg_name(uint32_t off)
 {
     static const char *cfg[] = {"Config+0x0", "Config+0x4", "Config+0x8", "Config+0xc"};
+    if (mmio_reg_later(off))
+        return mmio_reg_later(off)->name;
     if (off < VIRTIO_MMIO_CONFIG && off % 4 == 0)
         return regs[off / 4].name;
     if (off >= VIRTIO_MMIO_CONFIG && off < VIRTIO_MMIO_CONFIG + 16 && off % 4 == 0)
@@ -313,7 +337,13 @@ uint32_t mmio_device_read(struct machine *m, uint32_t off, const char **note)
     }
     if (off >= VIRTIO_MMIO_CONFIG && off < VIRTIO_MMIO_WINDOW_SIZE)
         return gpu_device_config_read(m, off - VIRTIO_MMIO_CONFIG);
-    *note = "ignored: not a readable register";
+    const struct mmio_later_reg *later = mmio_reg_later(off);
+    if (later && later->all_ones) {
+        *note = "answered as QEMU 7.2 does: all ones, no shared memory region (VirtIO 1.2)";
+        return 0xffffffffu;
+    }
+    *note = later ? "ignored: QEMU 7.2 does not implement this VirtIO 1.2 register (reads 0)"
+                  : "ignored: not a readable register";
     return 0;
 }
 
@@ -336,6 +366,7 @@ void mmio_device_reset(struct machine *m, const char *by)
     reset_device(&m->dev);
     gpu_device_reset(m);
     device_faults_on_reset(m);
+    pace_on_reset(m);
     struct trace_event *e = machine_trace(m, TR_DEVICE, 0, lost, 0, mmio_note_reset);
     if (e) {
         e->aux = live;
@@ -494,6 +525,7 @@ void mmio_device_write(struct machine *m, uint32_t off, uint32_t value, const ch
         d->q[value].notifies++;
         notify_kicked(m, value);
         rf_notify(m, value);
+        m->pace.armed[value] = true; /* device_pace.h: a reason to look */
         struct trace_event *e = machine_trace(m, TR_NOTIFY, 0, value, 0, NULL);
         if (e)
             e->queue = (uint8_t)value;
@@ -512,5 +544,6 @@ void mmio_device_write(struct machine *m, uint32_t off, uint32_t value, const ch
         gpu_device_config_write(m, off - VIRTIO_MMIO_CONFIG, value, note);
         return;
     }
-    *note = "ignored: not a writable register";
+    *note = mmio_reg_later(off) ? "ignored: QEMU 7.2 does not implement this VirtIO 1.2 register"
+                                : "ignored: not a writable register";
 }

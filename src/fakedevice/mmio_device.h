@@ -82,7 +82,19 @@ void mmio_device_read_done(struct machine *m, uint32_t off);
 /* Raise the used-buffer interrupt (InterruptStatus bit 0) unless the driver suppressed it. */
 void mmio_device_raise_used_irq(struct machine *m, uint32_t qi);
 
-/* Register name for an offset ("QueueNotify"), "Config+0x8" for config space, or NULL. */
+/* A register a later VirtIO version defines for a version 2 device and 1.1 does not. */
+struct mmio_later_reg {
+    uint32_t off;
+    const char *name;       /* the later version's name, "SHMLenLow" */
+    const char *since;      /* the version that defines it, "1.2" */
+    bool readable, writable;
+    bool all_ones;          /* QEMU 7.2 reads it as 0xffffffff (else: not implemented, 0) */
+};
+/* The register at `off` if a later version defines it, else NULL. */
+const struct mmio_later_reg *mmio_reg_later(uint32_t off);
+
+/* Register name for an offset ("QueueNotify", also a later version's "SHMLenLow"), "Config+0x8"
+ * for config space, or NULL. */
 const char *mmio_reg_name(uint32_t off);
 /* True when `off` names a register that only the other transport version has (QueuePFN on a
  * version 2 device, QueueReady on a version 1 device…): the device ignores such accesses. */

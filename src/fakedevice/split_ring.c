@@ -231,8 +231,12 @@ enum sr_result sr_pop(struct machine *m, uint32_t qi, struct sr_chain *c)
         return SR_EMPTY;
     uint32_t n = q->live_num;
     enum sr_result r = read_avail_idx(m, qi);
+    if (r == SR_EMPTY)
+        pace_ring_empty(m, qi); /* device_pace.h: done with what it was woken for */
     if (r != SR_OK)
         return r;
+    if (!pace_may_take(m, qi))
+        return SR_EMPTY; /* a replay: the recorded device had not taken this one yet */
     uint16_t avail_idx = q->shadow_avail_idx;
     if (q->inuse >= n) { /* QEMU: "Virtqueue size exceeded" */
         const char *rule = q->idx_rule ? q->idx_rule : "split.avail.idx-jump";
@@ -323,12 +327,15 @@ enum sr_result sr_pop(struct machine *m, uint32_t qi, struct sr_chain *c)
     return SR_OK;
 }
 
-void sr_push(struct machine *m, uint32_t qi, uint16_t head, uint32_t len)
+bool sr_push(struct machine *m, uint32_t qi, uint16_t head, uint32_t len)
 {
     unsigned parts = SR_PUSH_ELEM | SR_PUSH_IDX;
     if (device_faults_on_push(m, qi, head, len, &parts))
-        return; /* an injected device fault holds this answer back, or drops it */
+        return true; /* an injected device fault holds this answer back, or drops it */
+    if (pace_hold(m, qi, head, len, parts))
+        return false; /* a replay: published when the recorded device published it */
     sr_push_parts(m, qi, head, len, parts);
+    return true;
 }
 
 void sr_push_parts(struct machine *m, uint32_t qi, uint16_t head, uint32_t len, unsigned parts)

@@ -101,8 +101,9 @@ void sr_make_live(struct machine *m, uint32_t qi, uint64_t desc, uint64_t avail,
 enum sr_result sr_pop(struct machine *m, uint32_t qi, struct sr_chain *c);
 
 /* Return a chain: used element, then used idx (§2.6.8). Injected device faults
- * (device_faults.h) may hold the answer back or write only part of it. */
-void sr_push(struct machine *m, uint32_t qi, uint16_t head, uint32_t len);
+ * (device_faults.h) may hold the answer back or write only part of it. False when a replay's
+ * pace holds it (device_pace.h): nothing is published now, and no interrupt is due for it. */
+bool sr_push(struct machine *m, uint32_t qi, uint16_t head, uint32_t len);
 /* The parts of a push: the element, and the used.idx store that publishes it. */
 #define SR_PUSH_ELEM 1u
 #define SR_PUSH_IDX 2u

@@ -8,6 +8,8 @@
  */
 #include "status_checks.h"
 
+#include <stdio.h>
+
 #include "../driver/virtio_spec.h"
 #include "machine.h"
 
@@ -97,6 +99,62 @@ static bool check_features(struct machine *m, const char **note)
 static bool restarts_without_reset(uint8_t had, uint8_t v)
 {
     return (v & ST_ACK) && !(v & ~(ST_ACK | ST_DRIVER)) && (had & ~v);
+}
+
+/* DRIVER_OK on a legacy device: the driver commits to the features it wrote (§3.1.2). */
+static void legacy_commit(struct machine *m)
+{
+    struct status_check_state *s = &m->status_checks;
+    const struct mmio_device *d = &m->dev;
+    if (d->version != 1 || !s->legacy_features_written)
+        return;
+    uint32_t value = s->legacy_features;
+    if (value & ~(uint32_t)d->host_features)
+        machine_violation(m, "feat.accept-only-offered", -1,
+                          "at DRIVER_OK the driver had accepted 0x%08x, offered were 0x%08x",
+                          value, (uint32_t)d->host_features);
+    if ((d->host_features & (1ull << VIRTIO_F_ANY_LAYOUT)) && !(value & (1u << VIRTIO_F_ANY_LAYOUT)))
+        machine_violation(m, "feat.legacy.accept-any-layout", -1,
+                          "the legacy device offers ANY_LAYOUT (bit 27); at DRIVER_OK the driver "
+                          "had accepted 0x%08x without it (§6.3)", value);
+}
+
+/* The driver set FAILED (§2.1): it gave up on the device. Not a breach of anything: said as an
+ * informational finding, with the Status sequence and, where the bus shows it, why. */
+static void driver_failed(struct machine *m, uint8_t v)
+{
+    const struct status_check_state *s = &m->status_checks;
+    const struct mmio_device *d = &m->dev;
+    char seq[200] = "";
+    size_t used = 0;
+    for (uint32_t i = 0; i < d->n_status_history && used < sizeof(seq); i++)
+        used += (size_t)snprintf(seq + used, sizeof(seq) - used, "%s0x%02x", i ? " -> " : "",
+                                 d->status_history[i]);
+    if (used < sizeof(seq) && (!d->n_status_history || d->status_history[d->n_status_history - 1] != v))
+        snprintf(seq + used, sizeof(seq) - used, "%s0x%02x", used ? " -> " : "", v);
+    const uint64_t v1 = 1ull << VIRTIO_F_VERSION_1;
+    uint64_t accepted = d->version == 1 ? s->legacy_features
+                                        : (uint64_t)d->guest_features_reg[1] << 32 |
+                                              d->guest_features_reg[0];
+    char why[400];
+    if (s->features_ok_refused)
+        snprintf(why, sizeof(why), "the device refused FEATURES_OK (it did not keep the bit: the "
+                 "features accepted, 0x%llx, are a set it does not take)",
+                 (unsigned long long)accepted);
+    else if (!(d->host_features & v1))
+        snprintf(why, sizeof(why), "the device does not offer VIRTIO_F_VERSION_1 (bit 32)%s, "
+                 "and a driver that requires it (Linux's virtio-gpu does) refuses such a device; "
+                 "QEMU offers it on a version 2 device (-global virtio-mmio.force-legacy=false)",
+                 d->version == 1 ? ": a version 1 (legacy) device has no feature bits above 31"
+                                 : "");
+    else
+        snprintf(why, sizeof(why), "the bus does not show why: the device offered 0x%llx, the "
+                 "driver had accepted 0x%llx", (unsigned long long)d->host_features,
+                 (unsigned long long)accepted);
+    machine_inform(m, "status.driver-failed", -1, "the driver %s: it set FAILED%s; Status %s. "
+                   "Why: %s", s->driver_ok_seen ? "gave up on the device after DRIVER_OK"
+                                                : "refused the device",
+                   s->driver_ok_seen ? "" : " without ever setting DRIVER_OK", seq, why);
 }
 
 static bool status_write(struct machine *m, uint8_t v, const char **note)
@@ -205,7 +263,11 @@ static bool status_write(struct machine *m, uint8_t v, const char **note)
         }
         s->reread_pending = true;
     }
+    if (newbits & ST_FAILED)
+        driver_failed(m, v);
     if (newbits & ST_DOK) {
+        s->driver_ok_seen = true;
+        legacy_commit(m);
         if (m->dev.version == 1 && !s->drv_features_written)
             machine_violation(m, "init.step4-negotiate", -1,
                               "DRIVER_OK on a legacy device without writing DriverFeatures since "
@@ -252,16 +314,9 @@ bool status_checks_write(struct machine *m, uint32_t off, uint32_t value, const 
     }
     if (features) {
         s->drv_features_written = true;
-        if (d->version == 1 && d->drv_features_sel == 0) { /* applied at once on legacy */
-            if (value & ~(uint32_t)d->host_features)
-                machine_violation(m, "feat.accept-only-offered", -1,
-                                  "the driver accepted 0x%08x, offered were 0x%08x", value,
-                                  (uint32_t)d->host_features);
-            if ((d->host_features & (1ull << VIRTIO_F_ANY_LAYOUT)) &&
-                !(value & (1u << VIRTIO_F_ANY_LAYOUT)))
-                machine_violation(m, "feat.legacy.accept-any-layout", -1,
-                                  "the legacy device offers ANY_LAYOUT (bit 27); the driver "
-                                  "accepted 0x%08x without it (§6.3)", value);
+        if (d->version == 1 && d->drv_features_sel == 0) { /* applied at once on legacy… */
+            s->legacy_features_written = true; /* …and judged at DRIVER_OK (legacy_commit) */
+            s->legacy_features = value;
         }
         if (d->version == 2 && (held(m) & ST_FOK)) {
             uint32_t had = (uint32_t)(s->accepted >> (32 * d->drv_features_sel));
@@ -300,6 +355,8 @@ void status_checks_read(struct machine *m, uint32_t off, uint32_t value)
 {
     struct status_check_state *s = &m->status_checks;
     if (off == VIRTIO_MMIO_STATUS) {
+        if (s->reread_pending && !(value & ST_FOK))
+            s->features_ok_refused = true; /* the re-read of step 6 shows the refusal */
         s->reread_pending = false;
         if (value == 0)
             s->reset_unread = false;

@@ -33,6 +33,12 @@ struct status_check_state {
     uint16_t reinit_avail_idx[2];  /* per queue, the device's last_avail_idx and used_idx then */
     uint16_t reinit_used_idx[2];
     bool reinit_live[2];           /* …and whether it was live */
+    /* legacy: the DriverFeatures written (low word), judged when the driver commits to them at
+     * DRIVER_OK — a driver that sets FAILED instead accepted nothing (§3.1.2) */
+    bool legacy_features_written;
+    uint32_t legacy_features;
+    bool driver_ok_seen;       /* DRIVER_OK was set since the last reset */
+    bool features_ok_refused;  /* FEATURES_OK was written and the device did not keep it */
 };
 
 /* See access_checks.h; `apply` false: the strict profile ignores the write. */

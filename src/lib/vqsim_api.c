@@ -187,8 +187,8 @@ struct vqsim_machine *vqsim_open_config(const struct vqsim_config *cfg, char *er
     }
     if (cfg->display_width || cfg->display_height)
         n += snprintf(text + n, sizeof(text) - (size_t)n, "  display: {width: %u, height: %u}\n",
-                      cfg->display_width ? cfg->display_width : 1024,
-                      cfg->display_height ? cfg->display_height : 768);
+                      cfg->display_width ? cfg->display_width : QEMU_GPU_XRES,
+                      cfg->display_height ? cfg->display_height : QEMU_GPU_YRES);
     if (cfg->ram_base || cfg->ram_size)
         n += snprintf(text + n, sizeof(text) - (size_t)n, "  ram: {base: %llu, size: %llu}\n",
                       (unsigned long long)(cfg->ram_size && !cfg->ram_base ? 0x40000000ull

@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,9 +105,77 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Append NOTE (the command line) and END to the recording the plugin wrote. */
+/* The end of what QEMU wrote to stderr (passed through to ours as it comes): its message when
+ * it fails, kept for the recording and the summary line. */
+struct qemu_stderr {
+    int fd;            /* read end of QEMU's stderr pipe, -1 when closed */
+    char tail[1024];   /* the last bytes, NUL-terminated */
+    size_t len;
+};
+
+static void stderr_pump(struct qemu_stderr *q, int timeout_ms)
+{
+    if (q->fd < 0) {
+        if (timeout_ms > 0) {
+            struct timespec ts = {0, (long)timeout_ms * 1000000L};
+            nanosleep(&ts, NULL);
+        }
+        return;
+    }
+    struct pollfd pfd = {q->fd, POLLIN, 0};
+    if (poll(&pfd, 1, timeout_ms) <= 0)
+        return;
+    char buf[4096];
+    ssize_t n = read(q->fd, buf, sizeof(buf));
+    if (n <= 0) {
+        if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+            close(q->fd);
+            q->fd = -1;
+        }
+        return;
+    }
+    if (fwrite(buf, 1, (size_t)n, stderr) != (size_t)n)
+        clearerr(stderr);
+    fflush(stderr);
+    size_t keep = sizeof(q->tail) - 1;
+    if ((size_t)n >= keep) {
+        memcpy(q->tail, buf + n - keep, keep);
+        q->len = keep;
+    } else {
+        size_t drop = q->len + (size_t)n > keep ? q->len + (size_t)n - keep : 0;
+        memmove(q->tail, q->tail + drop, q->len - drop);
+        memcpy(q->tail + q->len - drop, buf, (size_t)n);
+        q->len = q->len - drop + (size_t)n;
+    }
+    q->tail[q->len] = 0;
+}
+
+/* The last non-empty line QEMU wrote to stderr ("" when none), into out. */
+static void last_line(const struct qemu_stderr *q, char *out, size_t n)
+{
+    size_t end = q->len;
+    while (end && (q->tail[end - 1] == '\n' || q->tail[end - 1] == '\r'))
+        end--;
+    size_t start = end;
+    while (start && q->tail[start - 1] != '\n')
+        start--;
+    snprintf(out, n, "%.*s", (int)(end - start), q->tail + start);
+}
+
+static void put_note(FILE *f, const char *text)
+{
+    static const uint8_t zero[8];
+    uint32_t len = (uint32_t)strlen(text) + 1;
+    struct vqrec_event e = {.kind = VQREC_NOTE, .cpu = VQREC_CPU_NONE, .len = len};
+    fwrite(&e, sizeof(e), 1, f);
+    fwrite(text, 1, len, f);
+    fwrite(zero, 1, (8 - len % 8) % 8, f);
+}
+
+/* Append NOTEs (the command line; what QEMU last wrote to stderr) and END to the recording the
+ * plugin wrote. */
 static int finish_recording(const char *path, char **qargv, int qargc, uint64_t status,
-                            uint8_t flags)
+                            uint8_t flags, const char *qemu_said)
 {
     FILE *f = fopen(path, "r+b");
     if (!f)
@@ -143,13 +213,13 @@ static int finish_recording(const char *path, char **qargv, int qargc, uint64_t 
     size_t used = (size_t)snprintf(note, sizeof(note), "vqsim record --");
     for (int i = 0; i < qargc && used < sizeof(note); i++)
         used += (size_t)snprintf(note + used, sizeof(note) - used, " %s", qargv[i]);
-    uint32_t len = (uint32_t)strlen(note) + 1;
-    struct vqrec_event e = {.kind = VQREC_NOTE, .len = len};
-    static const uint8_t zero[8];
-    fwrite(&e, sizeof(e), 1, f);
-    fwrite(note, 1, len, f);
-    fwrite(zero, 1, (8 - len % 8) % 8, f);
-    struct vqrec_event end = {.kind = VQREC_END, .flags = flags, .value = status};
+    put_note(f, note);
+    if (qemu_said && *qemu_said) {
+        snprintf(note, sizeof(note), "qemu stderr: %s", qemu_said);
+        put_note(f, note);
+    }
+    struct vqrec_event end = {.kind = VQREC_END, .cpu = VQREC_CPU_NONE, .flags = flags,
+                              .value = status};
     fwrite(&end, sizeof(end), 1, f);
     return fclose(f) ? -1 : 0;
 }
@@ -326,16 +396,30 @@ int cmd_record(int argc, char **argv)
     close(fd);
     unlink(out_abs); /* a stale recording must not pass for this run's */
 
+    /* QEMU's stderr comes through a pipe: passed on as it comes, its end kept for the summary */
+    struct qemu_stderr qe = {.fd = -1};
+    int errpipe[2];
+    if (pipe(errpipe) != 0) {
+        fprintf(stderr, "vqsim record: pipe: %s\n", strerror(errno));
+        goto cleanup;
+    }
     pid_t pid = fork();
     if (pid < 0) {
         fprintf(stderr, "vqsim record: fork: %s\n", strerror(errno));
+        close(errpipe[0]);
+        close(errpipe[1]);
         goto cleanup;
     }
     if (pid == 0) {
+        close(errpipe[0]);
+        dup2(errpipe[1], STDERR_FILENO);
+        close(errpipe[1]);
         execvp(p.argv[0], p.argv);
         fprintf(stderr, "vqsim record: cannot run %s: %s\n", p.argv[0], strerror(errno));
         _exit(127);
     }
+    close(errpipe[1]);
+    qe.fd = errpipe[0];
     struct sigaction sa = {0}, old_int, old_term;
     sa.sa_handler = on_stop_signal;
     sigemptyset(&sa.sa_mask);
@@ -350,6 +434,7 @@ int cmd_record(int argc, char **argv)
             break;
         if (w < 0 && errno != EINTR) {
             fprintf(stderr, "vqsim record: waitpid: %s\n", strerror(errno));
+            close(qe.fd);
             sigaction(SIGINT, &old_int, NULL);
             sigaction(SIGTERM, &old_term, NULL);
             goto cleanup;
@@ -364,23 +449,33 @@ int cmd_record(int argc, char **argv)
             kill(pid, SIGKILL);
             term_at = t + 1000000;
         }
-        struct timespec ts = {0, 5 * 1000 * 1000};
-        nanosleep(&ts, NULL);
+        stderr_pump(&qe, 5);
     }
+    for (int64_t until = now_ms() + 2000; qe.fd >= 0 && now_ms() < until;)
+        stderr_pump(&qe, 100); /* what QEMU wrote last (a child of its own may hold the pipe) */
+    if (qe.fd >= 0)
+        close(qe.fd);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     uint64_t qstatus = WIFEXITED(status) ? (uint64_t)WEXITSTATUS(status)
                                          : 128u + (uint64_t)WTERMSIG(status);
-    if (finish_recording(out_abs, q, qn, qstatus, end_flags)) {
-        fprintf(stderr, "vqsim record: QEMU left no recording in %s (exit status %" PRIu64
-                        "): see QEMU's message above\n", out, qstatus);
+    char said[600];
+    last_line(&qe, said, sizeof(said));
+    bool failed = !(end_flags & VQREC_END_KILLED) && qstatus != 0;
+    if (finish_recording(out_abs, q, qn, qstatus, end_flags, failed ? said : NULL)) {
+        fprintf(stderr, "vqsim record: QEMU left no recording in %s (exit status %" PRIu64 "%s%s)\n",
+                out, qstatus, *said ? ": " : "", said);
         goto cleanup;
     }
-    fprintf(stderr, "vqsim record: %s written (QEMU %s %" PRIu64 ")\n", out,
-            !(end_flags & VQREC_END_KILLED) ? "exited with status"
-            : stop_signal                    ? "stopped on a signal to vqsim record, status"
-                                             : "stopped after the time bound, status", qstatus);
-    rc = (end_flags & VQREC_END_KILLED) || qstatus == 0 ? 0 : 1;
+    if (failed)
+        fprintf(stderr, "vqsim record: %s written, but QEMU failed: exit status %" PRIu64 "%s%s\n",
+                out, qstatus, *said ? ": " : "", *said ? said : " (it printed nothing)");
+    else
+        fprintf(stderr, "vqsim record: %s written (QEMU %s %" PRIu64 ")\n", out,
+                !(end_flags & VQREC_END_KILLED) ? "exited with status"
+                : stop_signal                    ? "stopped on a signal to vqsim record, status"
+                                                 : "stopped after the time bound, status", qstatus);
+    rc = failed ? 1 : 0;
 cleanup:
     if (keep_log) {
         char cmd[8192];

@@ -20,7 +20,8 @@
 
 #define VQREC_MAGIC "VQSIMREC"   /* 8 bytes, no terminator in the file */
 #define VQREC_VERSION_MAJOR 1u
-#define VQREC_VERSION_MINOR 1u   /* 1: VQREC_F_POLL, VQREC_M_RING */
+#define VQREC_VERSION_MINOR 2u   /* 1: VQREC_F_POLL, VQREC_M_RING; 2: VQREC_CPU_NONE, a DEVICE
+                                    event's window in pc, barriers only between accesses */
 
 struct vqrec_header {
     char magic[8];
@@ -41,13 +42,17 @@ enum vqrec_kind {
     VQREC_LOAD = 3,        /* a CPU load from ring memory; value: what it read; flags: ACQUIRE */
     VQREC_STORE = 4,       /* a CPU store to ring memory; value: what it stored; flags: RELEASE */
     VQREC_BARRIER = 5,     /* a barrier instruction executed; value: enum vqrec_barrier;
-                              addr: the raw instruction word (aarch64: dmb/dsb with its option) */
+                              addr: the raw instruction word (aarch64: dmb/dsb with its option).
+                              (minor 2) Only barriers between two recorded accesses of the same
+                              vCPU, written just before the second, one per kind at most (an MB
+                              stands for all): the plugin's barrier_filter.h */
     VQREC_MEMORY = 6,      /* contents of guest RAM at addr, len bytes of payload: buffers the
                               device is about to read (written at a queue notify), or a ring
                               the device has just taken (flags: VQREC_M_RING) */
     VQREC_WINDOW = 7,      /* a virtio-mmio window the guest probed: addr base, value size */
     VQREC_DEVICE = 8,      /* a device-side event (QEMU trace): value: enum vqrec_device,
-                              addr: queue; payload: the trace line, NUL-terminated */
+                              addr: queue; payload: the trace line, NUL-terminated; (minor 2)
+                              pc: the device's virtio-mmio window, 0 when not known */
     VQREC_END = 9,         /* the run ended: value: QEMU's exit status; flags: END_* */
     VQREC_NOTE = 10,       /* free text (the command line…), NUL-terminated payload */
 };
@@ -62,11 +67,16 @@ enum vqrec_kind {
  * plain loads. A reader that does not know the flag sees one load. */
 #define VQREC_F_POLL    8u
 #define VQREC_POLL_RUN  8u
+/* (minor 2) a load at a location once recorded as a poll (VQREC_F_POLL), outside the rings,
+ * recorded because its value changed there: the guest saw a new value. */
+#define VQREC_F_WATCHED 16u
 /* flags of MEMORY (minor 1) */
 #define VQREC_M_RING    1u /* a ring's contents when the device took it (QueueReady = 1, legacy
                               QueuePFN), right after that write: what the guest left there */
 #define VQREC_END_KILLED 1u   /* `vqsim record` stopped QEMU (its time bound ran out) */
 #define VQREC_END_TRUNCATED 2u
+
+#define VQREC_CPU_NONE 0xffu
 
 /* What a barrier orders, mapped from the instruction (aarch64: dmb/dsb ld → RMB, st → WMB,
  * anything else → MB; isb is not recorded). */
@@ -85,7 +95,8 @@ struct vqrec_event {
     uint8_t kind;          /* enum vqrec_kind */
     uint8_t size;          /* access width in bytes (1, 2, 4, 8), 0 for non-accesses */
     uint8_t flags;         /* VQREC_F_* */
-    uint8_t cpu;           /* vCPU index; program order holds per vCPU only */
+    uint8_t cpu;           /* vCPU index; program order holds per vCPU only; (minor 2)
+                              VQREC_CPU_NONE for events of no vCPU (device, note, end) */
     uint32_t len;          /* payload bytes after this event (before padding to 8) */
     uint64_t addr;
     uint64_t value;

@@ -2,7 +2,9 @@
  * recordings: a clean round trip stays silent, a missing write barrier fires pairing A, a
  * store-release does not, a request never answered is diagnosed, an MMU-on recording is checked
  * as the same accesses by physical address, a block device working beside the gpu (modern or
- * legacy) leaves the gpu's verdict and diagnosis alone. */
+ * legacy) leaves the gpu's verdict and diagnosis alone; several vCPUs (barriers are per vCPU),
+ * kernel loads that never become a wait, a device paced by QEMU's trace, and the plugin's
+ * barrier filter. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +17,7 @@
 #include "cli/runner.h"
 #include "driver/virtio_spec.h"
 #include "record/recording_reader.h"
+#include "record/plugin/barrier_filter.h"
 #include "record/plugin/poll_watch.h"
 #include "record/replay.h"
 
@@ -179,7 +182,7 @@ static void guest_request(struct rb *r, enum variant v, uint8_t access_flags)
 struct checked {
     struct run_result r;
     struct replay rp;
-    struct vqrec_recording rec;
+    struct vqrec_reader rd;
     struct scenario defaults, sc;
 };
 
@@ -188,8 +191,8 @@ static struct checked *check(struct rb *b)
     struct checked *c = calloc(1, sizeof(*c));
     assert_non_null(c);
     char err[256];
-    assert_int_equal(vqrec_parse(b->b, b->n, &c->rec, err, sizeof(err)), VQREC_OK);
-    replay_init(&c->rp, &c->rec);
+    assert_int_equal(vqrec_reader_open_buffer(&c->rd, b->b, b->n, err, sizeof(err)), VQREC_OK);
+    assert_int_equal(replay_init(&c->rp, &c->rd, err, sizeof(err)), VQREC_OK);
     assert_int_equal(replay_scenario(&c->rp, NULL, &c->defaults, "hand", "hand.vqrec", &c->sc,
                                      err, sizeof(err)), 0);
     struct run_external x = replay_driver(&c->rp);
@@ -202,7 +205,7 @@ static void checked_free(struct checked *c, struct rb *b)
 {
     run_result_free(&c->r);
     scenario_free(&c->defaults);
-    vqrec_free(&c->rec);
+    vqrec_reader_close(&c->rd);
     free(c);
     free(b->b);
 }
@@ -369,7 +372,7 @@ static void test_replay_odd_accesses(void **state)
     rb_header(&b, VQREC_VERSION_MAJOR);
     guest_init(&b);
     st(&b, CMD + 1, 2, 0xbeef, 0);       /* misaligned */
-    ld(&b, CMD + 1, 4, 0xef00, 0);       /* misaligned, and the guest read another value */
+    ld(&b, DESC + 1, 4, 0xef00, 0);      /* misaligned, and the guest read another value */
     st(&b, CMD + 9, 1, 0x5a, 0);         /* one byte */
     st(&b, 0x1000, 4, 1, 0);             /* outside RAM */
     rb_ev(&b, VQREC_MMIO_READ, 1, 0, WIN + 0x109, 0, NULL, 0); /* a byte of config space */
@@ -800,6 +803,210 @@ static void test_replay_poll_elsewhere_is_ignored(void **state)
     checked_free(c, &b);
 }
 
+/* ---- several vCPUs, a device of its own pace, kernel loads ---- */
+
+/* An event of vCPU `cpu`. */
+static void evc(struct rb *r, uint8_t cpu, uint8_t kind, uint8_t size, uint8_t flags, uint64_t a,
+                uint64_t v)
+{
+    struct vqrec_event e = {.kind = kind, .size = size, .flags = flags, .cpu = cpu, .addr = a,
+                            .value = v};
+    rb_put(r, &e, sizeof(e));
+}
+
+/* QEMU's trace line of the gpu's VirtQueue 0x5000, the window known (minor 2). */
+static void qemu_line(struct rb *r, unsigned kind, const char *line)
+{
+    struct vqrec_event e = {.kind = VQREC_DEVICE, .cpu = VQREC_CPU_NONE, .addr = 0,
+                            .value = kind, .pc = WIN, .len = (uint32_t)strlen(line) + 1};
+    rb_put(r, &e, sizeof(e));
+    static const uint8_t zero[8];
+    rb_put(r, line, e.len);
+    rb_put(r, zero, (8 - e.len % 8) % 8);
+}
+
+/* vCPU 0 fills descriptors and the avail entry; vCPU 1, busy with its own ring accesses, runs a
+ * write barrier between them; vCPU 0 stores avail.idx. A barrier orders only its own CPU's
+ * accesses: pairing A fires, as it does without vCPU 1 — and stays silent when the barrier is
+ * vCPU 0's own. (A replay that read the file as one CPU's order took vCPU 1's barrier for 0's.) */
+static void test_replay_barriers_are_per_vcpu(void **state)
+{
+    (void)state;
+    for (int own = 0; own <= 1; own++) {
+        struct rb b = {0};
+        rb_header(&b, VQREC_VERSION_MAJOR);
+        guest_init(&b);
+        evc(&b, 0, VQREC_STORE, 8, 0, DESC, CMD);
+        evc(&b, 0, VQREC_STORE, 4, 0, DESC + 8, 24);
+        evc(&b, 0, VQREC_STORE, 2, 0, DESC + 12, 0);
+        evc(&b, 0, VQREC_STORE, 2, 0, AVAIL + 4, 0);
+        evc(&b, 1, VQREC_LOAD, 2, 0, USED + 2, 0);
+        evc(&b, own ? 0 : 1, VQREC_BARRIER, 0, 0, 0, VQREC_WMB);
+        evc(&b, 1, VQREC_LOAD, 2, 0, USED + 2, 0);
+        evc(&b, 0, VQREC_STORE, 2, 0, AVAIL + 2, 1);
+        rb_ev(&b, VQREC_END, 0, 0, 0, 0, NULL, 0);
+        struct checked *c = check(&b);
+        assert_int_equal(count(&c->r, "split.avail.idx-barrier"), own ? 0 : 1);
+        checked_free(c, &b);
+    }
+}
+
+/* A kernel reads many 2-byte values again and again that are no used.idx (an inode's mode, a
+ * display mode's height): the recorder flags them POLL and records their later values (WATCHED).
+ * Mid-run, with the guest going on afterwards, they are never replayed: no catch-up (virtual time
+ * stays where the request put it), no discrepancy, no rule — the request is answered and clean. */
+static void test_replay_kernel_loads_never_wait(void **state)
+{
+    (void)state;
+    struct rb b = {0};
+    rb_header(&b, VQREC_VERSION_MAJOR);
+    guest_init(&b);
+    guest_request(&b, CLEAN, 0);
+    ld(&b, 0x40300002, 2, 0x1e0, VQREC_F_POLL);    /* past the available ring, 2 mod 4 */
+    ld(&b, 0x40300002, 2, 0x320, VQREC_F_WATCHED); /* its value changed */
+    ld(&b, 0x40300006, 2, 7, VQREC_F_POLL);
+    guest_request(&b, CLEAN, 0);                   /* the guest went on */
+    rb_ev(&b, VQREC_END, 0, 0, 0, 0, NULL, 0);
+    struct checked *c = check(&b);
+    assert_string_equal(c->r.outcome, "ok");
+    assert_int_equal(c->r.m.n_violations, 0);
+    assert_int_equal(c->rp.n_discrepancies, 0);
+    assert_int_equal(c->rp.n_polls, 2);
+    assert_int_equal(c->rp.n_outside, 1);
+    assert_true(c->r.m.now < 2000000000ull); /* no 100 ms catch-up per load (GIVE_UP is 1 s) */
+    checked_free(c, &b);
+}
+
+/* QEMU's trace paces the model's device: the guest publishes two chains and notifies; QEMU's
+ * device takes one (virtqueue_pop), publishes it (virtqueue_flush) and never the other. The
+ * model takes and answers exactly that one: its avail index and used index end at 1, the guest's
+ * read of used.idx 1 needs no catch-up, and the chain QEMU never took is the request never
+ * answered. Without the trace (an older recording) the model took both. */
+static void test_replay_paced_by_qemu_trace(void **state)
+{
+    (void)state;
+    for (int traced = 0; traced <= 1; traced++) {
+        struct rb b = {0};
+        rb_header(&b, VQREC_VERSION_MAJOR);
+        guest_init(&b);
+        for (uint16_t k = 0; k < 2; k++) {
+            uint64_t d = DESC + 32u * k;
+            st(&b, d, 8, CMD, 0);
+            st(&b, d + 8, 4, 24, 0);
+            st(&b, d + 12, 2, VIRTQ_DESC_F_NEXT, 0);
+            st(&b, d + 14, 2, (uint16_t)(2 * k + 1), 0);
+            st(&b, d + 16, 8, RESP, 0);
+            st(&b, d + 24, 4, 408, 0);
+            st(&b, d + 28, 2, VIRTQ_DESC_F_WRITE, 0);
+            st(&b, d + 30, 2, 0, 0);
+            st(&b, AVAIL + 4 + 2u * k, 2, (uint16_t)(2 * k), 0);
+            bar(&b, VQREC_WMB);
+            st(&b, AVAIL + 2, 2, (uint16_t)(k + 1), 0);
+        }
+        bar(&b, VQREC_MB);
+        if (traced)
+            qemu_line(&b, VQREC_DEV_NOTIFY, "virtio_queue_notify vdev 0x4000 n 0 vq 0x5000");
+        wr(&b, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+        uint8_t cmd[24] = {0x00, 0x01}; /* GET_DISPLAY_INFO */
+        rb_ev(&b, VQREC_MEMORY, 0, 0, CMD, 24, cmd, sizeof(cmd));
+        if (traced) {
+            qemu_line(&b, VQREC_DEV_POP, "virtqueue_pop vq 0x5000 elem 0x6000 in_num 1 out_num 1");
+            qemu_line(&b, VQREC_DEV_FILL, "virtqueue_fill vq 0x5000 elem 0x6000 len 408 idx 0");
+            qemu_line(&b, VQREC_DEV_FLUSH, "virtqueue_flush vq 0x5000 count 1");
+        }
+        ld(&b, USED + 2, 2, 1, 0);
+        bar(&b, VQREC_RMB);
+        ld(&b, USED + 4, 4, 0, 0);
+        ld(&b, USED + 8, 4, 408, 0);
+        rb_ev(&b, VQREC_END, 0, 0, 0, 0, NULL, 0);
+        struct checked *c = check(&b);
+        assert_int_equal(c->rp.paced, traced);
+        assert_int_equal(c->r.m.dev.q[0].last_avail_idx, traced ? 1 : 2);
+        assert_int_equal(c->r.m.dev.q[0].used_idx, traced ? 1 : 2);
+        assert_int_equal(c->rp.n_discrepancies, 0);
+        assert_string_equal(c->r.outcome, "timeout"); /* avail.idx 2, the guest saw 1 */
+        checked_free(c, &b);
+    }
+}
+
+/* QEMU's device raised InterruptStatus a moment after the model (which publishes used.idx and
+ * raises it at once): the guest reads 0 and acknowledges what it read (Linux's vm_interrupt).
+ * The checks judge that read by the value the guest got: no "acknowledged without reading". */
+static void test_replay_interrupt_status_as_the_guest_saw_it(void **state)
+{
+    (void)state;
+    struct rb b = {0};
+    rb_header(&b, VQREC_VERSION_MAJOR);
+    guest_init(&b);
+    guest_request(&b, CLEAN, 0); /* the guest saw used.idx 1: the model answered, ISR = 1 */
+    rd(&b, VIRTIO_MMIO_INTERRUPT_STATUS, 0);
+    wr(&b, VIRTIO_MMIO_INTERRUPT_ACK, 0);
+    rd(&b, VIRTIO_MMIO_INTERRUPT_STATUS, 1);
+    wr(&b, VIRTIO_MMIO_INTERRUPT_ACK, 1);
+    rb_ev(&b, VQREC_END, 0, 0, 0, 0, NULL, 0);
+    struct checked *c = check(&b);
+    assert_int_equal(c->r.m.n_violations, 0);
+    assert_int_equal(c->rp.n_isr_ahead, 1);
+    assert_int_equal(c->rp.n_discrepancies, 0);
+    checked_free(c, &b);
+}
+
+/* Pairing D is about re-enabling interrupts: used_event set to the used index the driver waits
+ * for, then a full barrier, then used.idx read again. Linux's virtqueue_disable_cb stores 0 in
+ * used_event to turn interrupts off — behind the used.idx it has read, asking for nothing — and
+ * reads used.idx without a barrier: no pairing. The same load after a real re-enable fires. */
+static void test_replay_used_event_disable_is_no_reenable(void **state)
+{
+    (void)state;
+    for (int reenable = 0; reenable <= 1; reenable++) {
+        struct rb b = {0};
+        rb_header(&b, VQREC_VERSION_MAJOR);
+        guest_init(&b);
+        guest_request(&b, CLEAN, 0);               /* the guest read used.idx 1 */
+        st(&b, AVAIL + 4 + 2 * 16, 2, reenable ? 1 : 0, 0); /* used_event */
+        ld(&b, USED + 2, 2, 1, 0);                 /* no full barrier between */
+        rb_ev(&b, VQREC_END, 0, 0, 0, 0, NULL, 0);
+        struct checked *c = check(&b);
+        assert_int_equal(count(&c->r, "split.receive.mb-before-reread"), reenable ? 1 : 0);
+        checked_free(c, &b);
+    }
+}
+
+/* The plugin's barrier filter: per vCPU, the barriers between two recorded accesses, as the set
+ * of their kinds (an MB stands for all), none before a vCPU's first recorded access. */
+static void test_barrier_filter(void **state)
+{
+    (void)state;
+    struct bf_barrier out[2];
+    bf_reset();
+    bf_barrier(0, VQREC_MB, 0xd5033bbf, 0x100);   /* before any access: orders nothing */
+    assert_int_equal(bf_access(0, out), 0);
+    bf_barrier(0, VQREC_WMB, 0xd5033abf, 0x104);
+    bf_barrier(0, VQREC_WMB, 0xd5033abf, 0x108);  /* the same kind again: one */
+    bf_barrier(1, VQREC_RMB, 0xd50339bf, 0x200);  /* vCPU 1's: not vCPU 0's */
+    assert_int_equal(bf_access(0, out), 1);
+    assert_int_equal(out[0].kind, VQREC_WMB);
+    assert_int_equal(out[0].pc, 0x108);           /* the last one of the kind */
+    assert_int_equal(bf_access(0, out), 0);       /* nothing between these two */
+    bf_barrier(0, VQREC_RMB, 0xd50339bf, 0x10c);
+    bf_barrier(0, VQREC_WMB, 0xd5033abf, 0x110);  /* an RMB and a WMB are not an MB: both */
+    assert_int_equal(bf_access(0, out), 2);
+    assert_int_equal(out[0].kind, VQREC_RMB);
+    assert_int_equal(out[1].kind, VQREC_WMB);
+    bf_barrier(0, VQREC_RMB, 0xd50339bf, 0x114);
+    bf_barrier(0, VQREC_MB, 0xd5033bbf, 0x118);   /* a full barrier orders all an RMB would */
+    bf_barrier(0, VQREC_WMB, 0xd5033abf, 0x11c);
+    assert_int_equal(bf_access(0, out), 1);
+    assert_int_equal(out[0].kind, VQREC_MB);
+    assert_int_equal(bf_access(1, out), 0);       /* vCPU 1's first access: its RMB came before */
+    uint64_t executed, kept;
+    bf_counts(&executed, &kept);
+    assert_int_equal(executed, 9);
+    assert_int_equal(kept, 4);
+    bf_barrier(BF_CPUS, VQREC_MB, 0, 0);          /* beyond the table: ignored, no crash */
+    assert_int_equal(bf_access(BF_CPUS, out), 0);
+}
+
 /* The plugin's poll spotter: the POLL_RUN-th equal load of one instruction at one address is
  * recorded once as a poll; then each change there as a load, and the next run again; another
  * address or instruction starts over; vCPUs beyond the table are not watched. */
@@ -857,6 +1064,12 @@ int main(void)
         cmocka_unit_test(test_replay_second_device_legacy),
         cmocka_unit_test(test_replay_second_device_legacy_gpu),
         cmocka_unit_test(test_replay_gpu_hang_next_to_busy_device),
+        cmocka_unit_test(test_replay_barriers_are_per_vcpu),
+        cmocka_unit_test(test_replay_kernel_loads_never_wait),
+        cmocka_unit_test(test_replay_paced_by_qemu_trace),
+        cmocka_unit_test(test_replay_interrupt_status_as_the_guest_saw_it),
+        cmocka_unit_test(test_barrier_filter),
+        cmocka_unit_test(test_replay_used_event_disable_is_no_reenable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -116,8 +116,8 @@ static void test_minimal(void **state)
     assert_string_equal(s->description, "");
     assert_int_equal(s->transport_version, 2);
     /* defaults */
-    assert_int_equal(s->display_width, 1024);
-    assert_int_equal(s->display_height, 768);
+    assert_int_equal(s->display_width, 1280); /* QEMU 7.2's xres, yres */
+    assert_int_equal(s->display_height, 800);
     assert_int_equal(s->latency_ns, 10000);
     assert_int_equal(s->ram_base, 0x40000000);
     assert_int_equal(s->ram_size, 256ull << 20);

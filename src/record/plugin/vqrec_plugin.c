@@ -17,10 +17,13 @@
  *   - every CPU load / store that overlaps a ring of a queue the guest set up; the rings are
  *     learned from the register values (version 2: QueueNum + QueueDesc/Driver/Device; version 1:
  *     QueueNum + QueuePFN x GuestPageSize + QueueAlign, the layout of ring_layout.c);
- *   - every executed dmb / dsb (isb is not a memory barrier);
+ *   - the executed dmb / dsb that lie between two recorded accesses of one vCPU, collapsed to the
+ *     set of their kinds (barrier_filter.h; isb is not a memory barrier);
  *   - at each QueueNotify write, the device-readable buffers of the chains made available since
- *     the previous notify of that queue (capped at VQREC_DUMP_CAP bytes each);
- *   - device-side trace events.
+ *     those already dumped, and at each chain QEMU's device takes (virtqueue_pop) that was
+ *     published after the last notify, that chain's (capped at VQREC_DUMP_CAP bytes each);
+ *   - device-side trace events, with the window of the device they belong to when known (the
+ *     window whose QueueNotify write carried the trace's virtio_queue_notify).
  * Arguments: out=FILE (the recording), log=FILE (QEMU's -D), punch=on (free the log's read part
  * as it goes), shm=FILE (guest RAM), rambase=ADDR, ramsize=BYTES. No glib: libc and pthreads.
  */
@@ -37,6 +40,7 @@
 
 #include "../../fakedevice/ring_layout.h"
 #include "../recording.h"
+#include "barrier_filter.h"
 #include "poll_watch.h"
 #include "qemu_plugin_api.h"
 
@@ -49,7 +53,7 @@ VQREC_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info
 #define MAX_QUEUES 8u
 #define MAX_RANGES (MAX_WINDOWS * MAX_QUEUES * 3u)
 #define PENDING 256u                 /* MMIO trace lines read but not yet matched */
-#define VQ_MAP 64u                   /* QEMU VirtQueue pointer -> queue index */
+#define VQ_MAP 256u                  /* QEMU VirtQueue pointer -> queue index, window */
 
 /* virtio-mmio registers (§4.2.2, §4.2.4) the plugin follows. */
 enum {
@@ -72,7 +76,8 @@ struct queue {
      * ready queue are the ones latched then. */
     int ready;
     uint64_t live_desc, live_driver, live_device;
-    uint16_t last_avail;   /* avail.idx at the previous notify (chains dumped up to here) */
+    uint16_t last_avail;   /* chains dumped up to here (avail index) */
+    uint16_t popped;       /* chains QEMU's device took since the ring was set up */
 };
 
 struct window {
@@ -117,6 +122,8 @@ static unsigned n_pending;
 struct vq_entry {
     uint64_t vq;
     uint32_t index;
+    uint64_t window;       /* the device's virtio-mmio window, 0 while not known */
+    uint16_t pops_unplaced; /* its chains QEMU took while the window was not known */
 };
 static struct vq_entry vq_map[VQ_MAP];
 static unsigned n_vq_map;
@@ -141,9 +148,20 @@ static void emit(uint8_t kind, uint8_t size, uint8_t flags, unsigned cpu, uint64
     n_events++;
 }
 
-static void emit_text(uint8_t kind, uint64_t addr, uint64_t value, const char *text)
+static void emit_text(uint8_t kind, uint64_t addr, uint64_t value, uint64_t pc, const char *text)
 {
-    emit(kind, 0, 0, 0, addr, value, 0, text, (uint32_t)strlen(text) + 1);
+    emit(kind, 0, 0, VQREC_CPU_NONE, addr, value, pc, text, (uint32_t)strlen(text) + 1);
+}
+
+/* A recorded access of `cpu` follows: first the barriers it executed since its previous one. */
+static void emit_access(uint8_t kind, uint8_t size, uint8_t flags, unsigned cpu, uint64_t addr,
+                        uint64_t value, uint64_t pc)
+{
+    struct bf_barrier b[2];
+    unsigned n = bf_access(cpu, b);
+    for (unsigned i = 0; i < n; i++)
+        emit(VQREC_BARRIER, 0, 0, cpu, b[i].op, b[i].kind, b[i].pc, NULL, 0);
+    emit(kind, size, flags, cpu, addr, value, pc, NULL, 0);
 }
 
 /* ---- guest RAM (the shared file) --------------------------------------------------------- */
@@ -305,6 +323,22 @@ static void dump_desc(unsigned cpu, uint64_t d, uint32_t max_indirect)
         dump(cpu, addr, len);
 }
 
+/* The device-readable buffers of the chain in avail slot `slot` (an index, taken mod num). */
+static void dump_chain(unsigned cpu, uint64_t desc, uint64_t avail, uint32_t num, uint16_t slot)
+{
+    uint16_t head = (uint16_t)ram_read(avail + 4 + 2ull * (slot % num), 2);
+    uint32_t j = head;
+    for (uint32_t hops = 0; j < num && hops < num; hops++) {
+        uint64_t d = desc + 16ull * j;
+        dump_desc(cpu, d, 65536);
+        uint16_t flags = (uint16_t)ram_read(d + 12, 2);
+        if (!(flags & DESC_F_NEXT))
+            break;
+        j = (uint16_t)ram_read(d + 14, 2);
+    }
+}
+
+/* At a QueueNotify: the chains made available since those already dumped. */
 static void dump_new_chains(unsigned cpu, struct window *w, uint32_t qi)
 {
     if (qi >= MAX_QUEUES)
@@ -315,19 +349,59 @@ static void dump_new_chains(unsigned cpu, struct window *w, uint32_t qi)
         return;
     uint32_t num = queue_num(q);
     uint16_t idx = (uint16_t)ram_read(avail + 2, 2);
-    for (uint32_t k = 0; q->last_avail != idx && k < num; k++, q->last_avail++) {
-        uint16_t head = (uint16_t)ram_read(avail + 4 + 2ull * (q->last_avail % num), 2);
-        uint32_t j = head;
-        for (uint32_t hops = 0; j < num && hops < num; hops++) {
-            uint64_t d = desc + 16ull * j;
-            dump_desc(cpu, d, 65536);
-            uint16_t flags = (uint16_t)ram_read(d + 12, 2);
-            if (!(flags & DESC_F_NEXT))
-                break;
-            j = (uint16_t)ram_read(d + 14, 2);
-        }
-    }
+    for (uint32_t k = 0; q->last_avail != idx && k < num; k++, q->last_avail++)
+        dump_chain(cpu, desc, avail, num, q->last_avail);
     q->last_avail = idx;
+}
+
+/* QEMU's device took a chain (its virtqueue_pop trace; it takes them in avail order): when that
+ * chain was published after the last notify (a device still busy with an earlier notify takes
+ * what was published meanwhile), its buffers are dumped now, before the guest can have seen it
+ * answered (it must load used.idx first, and every load reads QEMU's log first), so the model
+ * has what QEMU read. */
+static void dump_popped(struct window *w, uint32_t qi)
+{
+    if (qi >= MAX_QUEUES)
+        return;
+    struct queue *q = &w->q[qi];
+    uint16_t k = q->popped++;
+    uint64_t desc, avail;
+    if ((int16_t)(uint16_t)(k - q->last_avail) < 0 || !queue_layout(w, q, &desc, &avail))
+        return; /* dumped at a notify already */
+    dump_chain(VQREC_CPU_NONE, desc, avail, queue_num(q), k);
+    q->last_avail = (uint16_t)(k + 1);
+}
+
+/* Where the device has queue q's used ring (its version's registers; 0: not known). */
+static uint64_t queue_used(const struct window *w, const struct queue *q)
+{
+    uint32_t num = queue_num(q);
+    if (!num || num > 32768)
+        return 0;
+    if (w->version == 1 || (w->version == 0 && q->pfn))
+        return q->pfn ? rl_legacy_used((uint64_t)q->pfn << w->page_shift, num, q->align) : 0;
+    return q_device(q);
+}
+
+/* The guest read avail_event (VIRTIO_F_EVENT_IDX): the device had taken the chains up to that
+ * index. QEMU's virtqueue_pop writes avail_event before it logs its trace line, so the guest can
+ * see a chain taken before the plugin has read the pop: those chains' buffers are dumped now,
+ * before the load — the checker's device takes them when the guest saw them taken. */
+static void avail_event_read(uint64_t pa, uint16_t seen)
+{
+    for (unsigned wi = 0; wi < n_win; wi++)
+        for (uint32_t qi = 0; qi < MAX_QUEUES; qi++) {
+            struct window *w = &win[wi];
+            struct queue *q = &w->q[qi];
+            uint64_t used = queue_used(w, q), desc, avail;
+            uint32_t num = queue_num(q);
+            if (!used || pa != used + 4 + 8ull * num || !queue_layout(w, q, &desc, &avail))
+                continue;
+            uint16_t ahead = (uint16_t)(seen - q->last_avail);
+            for (uint32_t k = 0; ahead <= num && k < ahead; k++, q->last_avail++)
+                dump_chain(VQREC_CPU_NONE, desc, avail, num, q->last_avail);
+            return;
+        }
 }
 
 /* ---- virtio-mmio registers --------------------------------------------------------------- */
@@ -398,7 +472,7 @@ static void mmio_access(unsigned cpu, struct window *w, uint32_t off, int write,
         case R_QUEUE_ALIGN: q->align = v; break;
         case R_QUEUE_PFN:
             q->pfn = v;
-            q->last_avail = 0;
+            q->last_avail = q->popped = 0;
             if (v && w->version != 2)
                 dump_rings(cpu, w, q);
             break;
@@ -427,12 +501,33 @@ static void mmio_access(unsigned cpu, struct window *w, uint32_t off, int write,
 
 /* ---- QEMU's log ------------------------------------------------------------------------ */
 
-static uint32_t queue_of_vq(uint64_t vq)
+static struct vq_entry *vq_entry(uint64_t vq)
 {
     for (unsigned i = 0; i < n_vq_map; i++)
         if (vq_map[i].vq == vq)
-            return vq_map[i].index;
-    return 0xffffffffu;
+            return &vq_map[i];
+    return NULL;
+}
+
+/* The window of the device whose QueueNotify write made this virtio_queue_notify line: QEMU logs
+ * the write's memory_region_ops line, then (inside the write) the notify, and the plugin's
+ * callback for the write comes after both, so that write's line is still unmatched. Another
+ * vCPU may be notifying queue n of another device at the same time: then the lines cannot tell
+ * which is which, and the window stays unknown (0) until a notify that can. */
+static uint64_t notify_window(int n)
+{
+    uint64_t found = 0;
+    for (unsigned i = 0; i < n_pending; i++) {
+        const struct mmio_line *m = &pending[i];
+        if (!m->write || !m->virtio || (m->addr & (WINDOW_SIZE - 1)) != R_QUEUE_NOTIFY ||
+            m->value != (uint64_t)n)
+            continue;
+        uint64_t w = m->addr & ~(uint64_t)(WINDOW_SIZE - 1);
+        if (found && found != w)
+            return 0;
+        found = w;
+    }
+    return found;
 }
 
 static void device_line(const char *line)
@@ -444,9 +539,18 @@ static void device_line(const char *line)
     if ((p = strstr(line, "virtio_queue_notify ")) &&
         sscanf(p, "virtio_queue_notify vdev %" SCNx64 " n %d vq %" SCNx64, &vdev, &n, &vq) == 3) {
         kind = VQREC_DEV_NOTIFY;
-        queue = (uint32_t)n;
-        if (queue_of_vq(vq) == 0xffffffffu && n_vq_map < VQ_MAP)
-            vq_map[n_vq_map++] = (struct vq_entry){vq, queue};
+        struct vq_entry *e = vq_entry(vq);
+        if (!e && n_vq_map < VQ_MAP) {
+            e = &vq_map[n_vq_map++];
+            *e = (struct vq_entry){vq, (uint32_t)n, 0};
+        }
+        if (e && !e->window && (e->window = notify_window(n)) && e->pops_unplaced) {
+            /* the pops seen before the window was known count towards its queue's */
+            for (unsigned i = 0; i < n_win; i++)
+                if (win[i].base == e->window && e->index < MAX_QUEUES)
+                    win[i].q[e->index].popped += e->pops_unplaced;
+            e->pops_unplaced = 0;
+        }
     } else if ((p = strstr(line, "virtqueue_pop ")) && sscanf(p, "virtqueue_pop vq %" SCNx64, &vq) == 1) {
         kind = VQREC_DEV_POP;
     } else if ((p = strstr(line, "virtqueue_fill ")) && sscanf(p, "virtqueue_fill vq %" SCNx64, &vq) == 1) {
@@ -461,9 +565,19 @@ static void device_line(const char *line)
     } else if (!strstr(line, "virtio")) {
         return; /* another device's message */
     }
-    if (vq && queue == 0xffffffffu)
-        queue = queue_of_vq(vq);
-    emit_text(VQREC_DEVICE, queue, kind, line);
+    struct vq_entry *e = vq ? vq_entry(vq) : NULL;
+    uint64_t window = e ? e->window : 0;
+    if (kind == VQREC_DEV_POP && e && !window)
+        e->pops_unplaced++;
+    if (e)
+        queue = e->index;
+    else if (kind == VQREC_DEV_NOTIFY)
+        queue = (uint32_t)n;
+    if (kind == VQREC_DEV_POP && window) /* its buffers first, then the pop that reads them */
+        for (unsigned i = 0; i < n_win; i++)
+            if (win[i].base == window)
+                dump_popped(&win[i], queue);
+    emit_text(VQREC_DEVICE, queue, kind, window, line);
 }
 
 static void log_line(char *line)
@@ -613,9 +727,8 @@ static void watch_poll(unsigned cpu, uint64_t pc, uint64_t pa, uint64_t va, uint
         header.flags |= VQREC_HF_MMU_SEEN;
     }
     flags &= VQREC_F_ACQUIRE | VQREC_F_VIRT;
-    if (v == POLL_RECORD_POLL)
-        flags |= VQREC_F_POLL;
-    emit(VQREC_LOAD, 2, flags, cpu, pa, value, pc, NULL, 0);
+    flags |= v == POLL_RECORD_POLL ? VQREC_F_POLL : VQREC_F_WATCHED;
+    emit_access(VQREC_LOAD, 2, flags, cpu, pa, value, pc);
     pthread_mutex_unlock(&lock);
 }
 
@@ -643,8 +756,8 @@ static void on_mem(unsigned int cpu, qemu_plugin_meminfo_t info, uint64_t va, vo
                 flags |= VQREC_F_VIRT;
                 header.flags |= VQREC_HF_MMU_SEEN;
             }
-            emit(store ? VQREC_MMIO_WRITE : VQREC_MMIO_READ, (uint8_t)size, flags & VQREC_F_VIRT,
-                 cpu, pa, value, pc, NULL, 0);
+            emit_access(store ? VQREC_MMIO_WRITE : VQREC_MMIO_READ, (uint8_t)size,
+                        flags & VQREC_F_VIRT, cpu, pa, value, pc);
             if (w)
                 mmio_access(cpu, w, (uint32_t)(pa - w->base), store, value);
         } else if (!virtio) {
@@ -673,8 +786,10 @@ static void on_mem(unsigned int cpu, qemu_plugin_meminfo_t info, uint64_t va, vo
             header.flags |= VQREC_HF_MMU_SEEN;
         }
         flags &= store ? (VQREC_F_RELEASE | VQREC_F_VIRT) : (VQREC_F_ACQUIRE | VQREC_F_VIRT);
-        emit(store ? VQREC_STORE : VQREC_LOAD, (uint8_t)size, flags, cpu, pa,
-             ram_read(pa, size), pc, NULL, 0);
+        uint64_t value = ram_read(pa, size);
+        if (!store && size == 2)
+            avail_event_read(pa, (uint16_t)value);
+        emit_access(store ? VQREC_STORE : VQREC_LOAD, (uint8_t)size, flags, cpu, pa, value, pc);
     }
     pthread_mutex_unlock(&lock);
 }
@@ -682,9 +797,7 @@ static void on_mem(unsigned int cpu, qemu_plugin_meminfo_t info, uint64_t va, vo
 static void on_barrier(unsigned int cpu, void *udata)
 {
     const struct barrier_site *b = udata;
-    pthread_mutex_lock(&lock);
-    emit(VQREC_BARRIER, 0, 0, cpu, b->opcode, b->kind, b->pc, NULL, 0);
-    pthread_mutex_unlock(&lock);
+    bf_barrier(cpu, b->kind, b->opcode, b->pc); /* emitted before cpu's next recorded access */
 }
 
 /* aarch64 decoding. dmb / dsb: CRm (bits 11:8) is the option; its low two bits say what is
@@ -767,8 +880,14 @@ static void on_exit_cb(qemu_plugin_id_t id, void *udata)
             char note[96];
             snprintf(note, sizeof(note), "vqrec: %" PRIu64 " window accesses had no trace line",
                      n_unmatched);
-            emit_text(VQREC_NOTE, 0, 0, note);
+            emit_text(VQREC_NOTE, 0, 0, 0, note);
         }
+        uint64_t executed, kept;
+        bf_counts(&executed, &kept);
+        char bnote[128];
+        snprintf(bnote, sizeof(bnote), "vqrec: %" PRIu64 " barriers executed, %" PRIu64
+                 " recorded (between recorded accesses of one vCPU)", executed, kept);
+        emit_text(VQREC_NOTE, 0, 0, 0, bnote);
         fflush(out);
         if (fseek(out, 0, SEEK_SET) == 0) /* the header's flags are known only now */
             fwrite(&header, sizeof(header), 1, out);

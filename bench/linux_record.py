@@ -1,0 +1,121 @@
+#!/usr/bin/env python3
+"""linux_record.py - what recording and checking a real Linux guest costs (bench/README.md).
+
+  python3 bench/linux_record.py [--build DIR] [--vqsim PATH] [--plugin PATH] [--runs N]
+                                [--cases modern,busy] [--busy-seconds S]
+
+The cases of tools/linux_cases.py (Debian's arm64 kernel from tools/linux-guest.py, built into
+DIR/linux-guest), each run under plain QEMU and under `vqsim record`, round-robin, N times
+(default 3). Prints, per case: wall time (median, best) of both and their ratio, what the guest
+did in its fixed time (the busy case's lines written to the framebuffer console in S seconds: a
+guest slowed by recording writes fewer), the recording's size and events (the kept barriers'
+share), and `vqsim check` on the last recording: wall time and peak memory (/usr/bin/time -v's
+maximum resident set), its verdict. --vqsim / --plugin time other binaries (an older build: the
+"before" figures). Python 3 standard library; needs qemu-system-aarch64 and /usr/bin/time.
+"""
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+import linux_cases  # noqa: E402
+import vqrec  # noqa: E402
+
+
+def guest(build):
+    p = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "linux-guest.py"), "--dir",
+                        os.path.join(build, "linux-guest"), "--json"], capture_output=True,
+                       text=True)
+    if p.returncode:
+        sys.exit(p.stderr)
+    return json.loads(p.stdout)
+
+
+def busy_lines(serial):
+    for m in linux_cases.markers(serial):
+        if m.startswith("busy wrote "):
+            return int(m.split()[2])
+    return None
+
+
+def timed(cmd):
+    t0 = time.monotonic()
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return time.monotonic() - t0, p
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--vqsim")
+    ap.add_argument("--plugin")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--cases", default="modern,busy")
+    ap.add_argument("--busy-seconds", type=int, default=linux_cases.BUSY_SECONDS)
+    a = ap.parse_args()
+    vqsim = a.vqsim or os.path.join(a.build, "vqsim")
+    plugin = a.plugin or os.path.join(os.path.dirname(vqsim), "libvqrec.so")
+    g = guest(a.build)
+    print(f"kernel {g['version']} ({g['kernel_package']}); {vqsim}; {a.runs} runs each, "
+          f"round-robin; load average {open('/proc/loadavg').read().split()[0]}")
+    with tempfile.TemporaryDirectory() as d:
+        for case in a.cases.split(","):
+            cmd = linux_cases.qemu_command(g, case, a.busy_seconds)
+            rec = os.path.join(d, f"{case}.vqrec")
+            runs = {"plain QEMU": cmd,
+                    "vqsim record": [vqsim, "record", "--plugin", plugin, "-o", rec,
+                                     "--timeout", "600", "--"] + cmd}
+            times = {k: [] for k in runs}
+            lines = {k: [] for k in runs}
+            for _ in range(a.runs):
+                for k, c in runs.items():
+                    t, p = timed(c)
+                    if "VQTEST done" not in p.stdout:
+                        sys.exit(f"{case}, {k}: the guest did not finish:\n{p.stdout[-2000:]}"
+                                 f"{p.stderr[-2000:]}")
+                    times[k].append(t)
+                    lines[k].append(busy_lines(p.stdout))
+            hdr, ev = vqrec.read(rec)
+            size = os.path.getsize(rec)
+            bars = sum(1 for e in ev if e["kind"] == "BARRIER")
+            ct, cp = timed(["/usr/bin/time", "-v", vqsim, "check", rec])
+            rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", cp.stderr).group(1))
+            verdict = next((l for l in cp.stdout.splitlines() if l[:4] in ("PASS", "FAIL")), "?")
+            print(f"\n### {case}\n")
+            print("| run | median s | best s | busy-console lines |")
+            print("|---|---:|---:|---:|")
+            for k, t in times.items():
+                ln = [x for x in lines[k] if x is not None]
+                print(f"| {k} | {statistics.median(t):.2f} | {min(t):.2f} | "
+                      f"{statistics.median(ln) if ln else '-'} |")
+            print(f"\nrecord / plain: {statistics.median(times['vqsim record']) / statistics.median(times['plain QEMU']):.2f}x (median)")
+            print(f"recording: {size / 1e6:.2f} MB, {len(ev)} events, {bars} barriers "
+                  f"({100.0 * bars / max(len(ev), 1):.1f} %)")
+            # the plugin says how many barriers the guest executed: with each one recorded (as
+            # before the filter) the file would hold that many 32-byte events more
+            note = next((vqrec.text(e) for e in ev if e["kind"] == "NOTE" and
+                         "barriers executed" in vqrec.text(e)), None)
+            if note:
+                executed, kept = map(int, re.findall(r"(\d+) barriers executed, (\d+) recorded",
+                                                     note)[0])
+                every = size + 32 * (executed - kept)
+                ratio = every / size
+                print(f"with every barrier recorded: {every / 1e6:.2f} MB ({executed} executed, "
+                      f"{kept} kept): {ratio:.0f}x smaller")
+                if case == "modern":
+                    print(f"target: a Linux boot's recording at least 10x smaller than with every "
+                          f"barrier recorded: {'met' if ratio >= 10 else 'NOT met'} "
+                          f"({ratio:.0f}x)")
+            print(f"vqsim check: {ct:.2f} s, peak memory {rss / 1024:.1f} MiB; "
+                  f"{' '.join(verdict.split()[:3])} (exit {cp.returncode})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,61 @@
+/* device_pace.h — a device that keeps the pace of a recorded one (vqsim check).
+ *
+ * QEMU's device works in its own thread while the guest's vCPUs run: it takes the chains that are
+ * available when it gets to a queue (published before or after the notify that woke it), and
+ * answers each a moment later. When a replay knows when that was (QEMU's virtqueue_pop and
+ * virtqueue_flush trace, the guest's loads of avail_event and used.idx), the model does the same:
+ * it takes no chain past the avail index QEMU had reached, and publishes no answer past the
+ * used index QEMU had published — the answer is computed when the chain is taken and held until
+ * then. So the model's avail_event, used.idx and interrupt decision are made at the moment QEMU
+ * made them, against the guest's ring as it was then (used_event, avail.idx, the buffers).
+ *
+ * And as QEMU's, the device looks at a queue only when it has a reason: a notify, or being still at
+ * work from one — it stopped at the bound with chains left (QEMU's handler pops until the ring is
+ * empty), or the guest saw it behind (its avail_event: the guest rightly skipped the kick,
+ * pace_arm). A chain QEMU took without any of these (a recording with a notify removed) is not
+ * taken: the request stays unanswered, as it would with a device that waits for notifies.
+ *
+ * Off unless a replay turns it on; untouched by a device reset except that held answers are lost
+ * (as QEMU loses them) — the replay restarts the bounds.
+ */
+#ifndef DEVICE_PACE_H
+#define DEVICE_PACE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct machine;
+
+struct pace_held {
+    uint16_t head;
+    uint32_t len;
+    unsigned parts;
+};
+
+struct device_pace {
+    bool on[2];                 /* MMIO_NUM_QUEUES */
+    uint16_t take_bound[2];     /* the device takes chains while last_avail_idx != this */
+    uint16_t publish_bound[2];  /* …and publishes answers while used_idx != this */
+    struct pace_held *held[2];  /* answers computed, not yet published, in order */
+    uint32_t n_held[2];
+    bool armed[2];              /* the device has a reason to look (notified, still at work) */
+};
+
+/* Set queue qi's bounds (turns pacing on for it); held answers now within the bound are
+ * published (each with its interrupt decision, as QEMU's virtio_notify after each push), and the
+ * queue is looked at if there are chains it may now take. */
+void pace_set(struct machine *m, uint32_t qi, uint16_t take_bound, uint16_t publish_bound);
+/* The device has a reason to look at qi again (a notify; the guest saw it still at work), and
+ * looks now if it may take a chain. */
+void pace_arm(struct machine *m, uint32_t qi);
+/* sr_pop: may the device take another chain from qi (ring not empty)? False keeps it armed. */
+bool pace_may_take(const struct machine *m, uint32_t qi);
+/* sr_pop found qi's ring empty: the device has done what it was woken for. */
+void pace_ring_empty(struct machine *m, uint32_t qi);
+/* sr_push: true when the answer is held (published later by pace_set). */
+bool pace_hold(struct machine *m, uint32_t qi, uint16_t head, uint32_t len, unsigned parts);
+/* Device reset: held answers are lost. */
+void pace_on_reset(struct machine *m);
+void pace_free(struct machine *m);
+
+#endif /* DEVICE_PACE_H */

@@ -1,0 +1,35 @@
+"""linux_cases.py - the QEMU command lines of the real-kernel cases (tests/test_linux.py,
+bench/linux_record.py), for a guest made by tools/linux-guest.py (its --json output).
+
+  modern  a virtio-gpu on a version 2 (modern) transport
+  legacy  the same on QEMU's default version 1 transport (Linux's gpu driver refuses it)
+  multi   the gpu beside a virtio-rng and a virtio-blk
+  busy    four vCPUs, the framebuffer console kept busy with text for BUSY_SECONDS
+Python 3 standard library only."""
+
+CASES = ["modern", "legacy", "multi", "busy"]
+BUSY_SECONDS = 10
+
+
+def qemu_command(guest, case, busy_seconds=BUSY_SECONDS):
+    """The QEMU command line of `case` (guest: tools/linux-guest.py --json's object)."""
+    cmd = ["qemu-system-aarch64", "-M", "virt", "-cpu", "cortex-a57", "-m", "512M", "-nic",
+           "none", "-display", "none", "-nographic", "-no-reboot",
+           "-kernel", guest["kernel"], "-initrd", guest["initrd"]]
+    append = "console=ttyAMA0 panic=-1 quiet"
+    if case != "legacy":
+        cmd += ["-global", "virtio-mmio.force-legacy=false"]
+    if case == "busy":
+        cmd += ["-smp", "4"]
+        append += f" vqtest.busy={busy_seconds}"
+    cmd += ["-device", "virtio-gpu-device"]
+    if case == "multi":
+        cmd += ["-device", "virtio-rng-device",
+                "-drive", f"file={guest['disk']},if=none,format=raw,id=d0,readonly=on",
+                "-device", "virtio-blk-device,drive=d0"]
+    return cmd + ["-append", append]
+
+
+def markers(serial):
+    """The guest's VQTEST lines (tests/linux/init.sh), without the prefix."""
+    return [l[len("VQTEST "):] for l in serial.splitlines() if l.startswith("VQTEST ")]
