@@ -144,8 +144,10 @@ int cmd_check(int argc, char **argv, FILE *out, FILE *err)
                 char why[400];
                 if (replay_unusable(&rp[i], why, sizeof(why))) {
                     /* nothing to judge, or a run that failed: never clean */
-                    if (!rp[i].sum.gpu_accesses || rp[i].sum.other_device_only)
+                    if (!rp[i].sum.gpu_accesses || rp[i].sum.other_device_only) {
                         r->outcome = "no-traffic";
+                        r->n_scanouts = 0; /* no gpu was driven: no display to speak of */
+                    }
                     snprintf(r->failures[r->n_failures++], sizeof(r->failures[0]), "%s", why);
                 }
                 r->passed = r->n_failures == 0 && !strcmp(r->outcome, "ok");
