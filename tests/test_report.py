@@ -572,3 +572,34 @@ def test_diff_image_next_to_the_scanout(workdir):
     assert pair.index('src="modern-display.png"') < pair.index('src="modern-display.diff.png"')
     assert (workdir / "out" / "modern-display.diff.png").read_bytes() == make_png(8, 8)
     assert "Difference image scanouts/gone.png is missing" in page
+
+
+def test_informational_findings_and_what_plain_mode_could_not_judge(workdir):
+    """Informational findings get their own table in the summary (never among the violations),
+    and a plain-mode run's not_judged rules are listed in its scenario, with the reason."""
+    doc = json.loads((workdir / "results.json").read_text())
+    sc = doc["scenarios"][0]
+    sc["informational"] = [{"rule": "mmio.later-version-register", "section": "4.2.2",
+                            "title": "MMIO Device Register Layout", "level": "informational",
+                            "message": "read at 0x0b0: SHMLenLow", "time_ns": 5}] * 3
+    sc["not_judged"] = [{"rule": "split.receive.rmb-before-used-elem", "judged": "no",
+                         "why": "the loads of used.idx are not seen (pairing C)"},
+                        {"rule": "cleanup.no-alter-exposed", "judged": "partly",
+                         "why": "indirect tables are not seen"}]
+    (workdir / "results.json").write_text(json.dumps(doc))
+    r = run_report("results.json", "-o", "out", cwd=workdir)
+    assert r.returncode == 0, r.stderr
+    page = (workdir / "out" / "index.html").read_text(encoding="utf-8")
+    summary = page[page.index('id="informational"'):page.index('id="scenarios"')]
+    row = re.search(r"<tr><td><code>mmio\.later-version-register</code>.*?</tr>", summary, re.S)
+    assert row and '<td class="num">3</td>' in row.group(0), summary
+    violations = page[page.index('id="violations"'):page.index('id="informational"')]
+    assert "mmio.later-version-register" not in violations
+    section = page[page.index(f'id="{sc["name"]}"'):]
+    assert "Not judged (plain ring access)" in section
+    assert ("<code>split.receive.rmb-before-used-elem</code> — not judged: the loads of used.idx "
+            "are not seen (pairing C)") in section
+    assert "<code>cleanup.no-alter-exposed</code> — in part: indirect tables are not seen" in section
+    # a run without them shows neither
+    other = page[page.index('id="legacy-used-ring-timeout"'):]
+    assert "Not judged" not in other

@@ -1129,6 +1129,7 @@ def render_scenario(sc, multi_source, max_events):
     out.append("<h3>Violations</h3>" + render_violations(d.get("violations")))
     if as_list(d.get("informational")):  # reported, never violations (level informational)
         out.append("<h3>Informational findings</h3>" + render_violations(d.get("informational")))
+    out.append(render_not_judged(d.get("not_judged")))
     out.append(render_display(sc))
     out.append(render_queues(d.get("queues")))
     out.append(render_chains(d, sc.anchor))
@@ -1136,6 +1137,46 @@ def render_scenario(sc, multi_source, max_events):
         out.append("<h3>Trace</h3>" + render_trace(d.get("trace"), max_events))
     out.append('<p class="meta"><a href="#summary">↑ summary</a></p></section>')
     return "\n".join(o for o in out if o)
+
+
+def render_by_rule(scenarios, key):
+    """One row per rule found under `key` ("violations" or "informational") of any scenario:
+    section, level, count and the scenarios; "" when there is none."""
+    by_rule = {}
+    for sc in scenarios:
+        for v in as_list(sc.d.get(key)):
+            v = as_dict(v)
+            rule = text(v.get("rule")) or "?"
+            e = by_rule.setdefault(rule, {"section": v.get("section"), "title": v.get("title"),
+                                          "spec": v.get("spec"),
+                                          "level": v.get("level"), "count": 0, "in": []})
+            e["count"] += 1
+            if sc not in e["in"]:
+                e["in"].append(sc)
+    if not by_rule:
+        return ""
+    rows = []
+    for rule, e in sorted(by_rule.items(), key=lambda kv: (-kv[1]["count"], kv[0])):
+        links = ", ".join(f'<a href="#{s.anchor}">{esc(s.name)}</a>' for s in e["in"])
+        rows.append(f'<tr><td><code>{esc(rule)}</code></td><td>{sec_ref(e["section"], e["title"], e["spec"])}'
+                    f'</td><td>{esc(e["level"])}</td><td class="num">{e["count"]}</td>'
+                    f"<td>{links}</td></tr>")
+    return ('<div class="scroll"><table><thead><tr><th>rule</th><th>spec section</th>'
+            '<th>level</th><th class="num">count</th><th>scenarios</th></tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table></div>')
+
+
+def render_not_judged(items):
+    """The rules a plain-ring-access run could not judge (wholly or in part), and why."""
+    items = [as_dict(n) for n in as_list(items)]
+    if not items:
+        return ""
+    rows = "".join(f'<li><code>{esc(n.get("rule"))}</code> — '
+                   f'{"in part" if n.get("judged") == "partly" else "not judged"}: '
+                   f'{esc(n.get("why"))}</li>' for n in items)
+    return ("<h3>Not judged (plain ring access)</h3><p class=\"muted\">The driver's ring accesses "
+            "were learnt by snapshot, not one by one: these rules could not be judged, or only in "
+            f"part. A silence here is no verdict.</p><ul>{rows}</ul>")
 
 
 def render_html(docs, scenarios, max_events, catalogue=None, rules_path="spec/rules.yaml"):
@@ -1168,31 +1209,12 @@ def render_html(docs, scenarios, max_events, catalogue=None, rules_path="spec/ru
                        + "; the scenarios in it say "
                        + ", ".join(f"{k} {calc[k]}" for k in diff) + ".</p>")
 
-    # violations by rule
-    by_rule = {}
-    for sc in scenarios:
-        for v in as_list(sc.d.get("violations")):
-            v = as_dict(v)
-            rule = text(v.get("rule")) or "?"
-            e = by_rule.setdefault(rule, {"section": v.get("section"), "title": v.get("title"),
-                                          "spec": v.get("spec"),
-                                          "level": v.get("level"), "count": 0, "in": []})
-            e["count"] += 1
-            if sc not in e["in"]:
-                e["in"].append(sc)
     out.append('<h3 id="violations">Violations by rule</h3>')
-    if by_rule:
-        rows = []
-        for rule, e in sorted(by_rule.items(), key=lambda kv: (-kv[1]["count"], kv[0])):
-            links = ", ".join(f'<a href="#{s.anchor}">{esc(s.name)}</a>' for s in e["in"])
-            rows.append(f'<tr><td><code>{esc(rule)}</code></td><td>{sec_ref(e["section"], e["title"], e["spec"])}'
-                        f'</td><td>{esc(e["level"])}</td><td class="num">{e["count"]}</td>'
-                        f"<td>{links}</td></tr>")
-        out.append('<div class="scroll"><table><thead><tr><th>rule</th><th>spec section</th>'
-                   '<th>level</th><th class="num">count</th><th>scenarios</th></tr></thead>'
-                   f'<tbody>{"".join(rows)}</tbody></table></div>')
-    else:
-        out.append('<p class="muted">No violations in any scenario.</p>')
+    out.append(render_by_rule(scenarios, "violations") or
+               '<p class="muted">No violations in any scenario.</p>')
+    info = render_by_rule(scenarios, "informational")
+    if info:  # what the drivers did that no 1.1 requirement forbids (a later version's register…)
+        out.append('<h3 id="informational">Informational findings by rule</h3>' + info)
 
     out.append(render_by_section(scenarios))
     out.append(render_coverage(catalogue, scenarios, rules_path))
