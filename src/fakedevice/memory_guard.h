@@ -4,7 +4,8 @@
  * buffers, framebuffers, driver bookkeeping). Memory outside them starts as fresh RAM (zero);
  * with `canary` on, a band of MG_CANARY_BAND bytes after each allocation is filled with
  * MG_CANARY_BYTE too, so a write that runs off the end of a buffer shows even when it writes
- * zeros. At the end, mg_check compares every byte outside the allocations with what it must be.
+ * zeros. At the end, mg_check compares every byte outside the allocations with what it must be;
+ * a run with no allocation known (a replayed recording) is not judged.
  * Cheap on a sparse guest: only pages the host has made resident (mincore) can differ from zero,
  * so a 256 MiB guest that touched a few MiB costs a few MiB of reads.
  *
