@@ -270,7 +270,7 @@ def test_firmware_reinit_without_reset(vqsim, corpus, machine, status, tmp_path)
     v = violation(s, "init.step1-reset")
     assert v["message"].startswith(f"Status 0x01 starts the initialisation again while the device "
                                    f"still holds Status {status} from the last one")
-    assert "queue 0 has taken 6 requests" in v["message"]
+    assert "queue 0's next avail index is 6" in v["message"]
     e = cause(s, "reinit-without-reset")["evidence"]
     assert (e["status_before"], e["device_avail_idx_kept"], e["device_used_idx_kept"]) == \
         (status, "6", "6")

@@ -91,22 +91,27 @@ const char *diag_evidence_get(const struct diagnosis *d, const char *key)
 /* a - b for a counter (they only grow) */
 static uint32_t since(uint32_t now, uint32_t then) { return now - then; }
 
-/* The 16-bit ring address the driver loaded most since the mark (its used.idx, when it polls). */
+/* The 16-bit ring address the driver loaded most since the mark (its used.idx, when it polls).
+ * Its count is exact when its slot of the table held it already at the mark (an eviction would
+ * have changed the occupancy), or when nothing was evicted since the mark; else the address may
+ * have been pushed out and come back since, and the count is a lower bound (run_facts.h). */
 static void driver_poll(const struct machine *m, const struct rf_mark *mk, struct diag_facts *f)
 {
     const struct run_facts *rf = &m->facts;
+    uint32_t best = RF_POLL_SLOTS;
     for (uint32_t i = 0; i < RF_POLL_SLOTS; i++) {
-        uint32_t n = rf->poll_count[i];
-        for (uint32_t k = 0; k < RF_POLL_SLOTS; k++)
-            if (mk->poll_count[k] && mk->poll_addr[k] == rf->poll_addr[i])
-                n -= n >= mk->poll_count[k] ? mk->poll_count[k] : n;
+        bool held = mk->poll_count[i] && mk->poll_gen[i] == rf->poll_gen[i];
+        uint32_t n = rf->poll_count[i] - (held ? mk->poll_count[i] : 0);
         if (n && (!f->poll.seen || n > f->poll.count)) {
             f->poll.seen = true;
             f->poll.addr = rf->poll_addr[i];
             f->poll.value = rf->poll_value[i];
             f->poll.count = n;
+            best = i;
         }
     }
+    f->poll.at_least = best < RF_POLL_SLOTS && mk->poll_gen[best] != rf->poll_gen[best] &&
+                       rf->poll_evictions != mk->poll_evictions;
 }
 
 static void gather(struct machine *m, struct diag_facts *f)
@@ -182,7 +187,7 @@ static void unexplained(struct machine *m, struct diag_facts *f, struct diagnosi
     }
     if (f->poll.seen) {
         diag_ev(c, "driver_polled", "0x%llx", (unsigned long long)f->poll.addr);
-        diag_ev(c, "driver_polls", "%u", f->poll.count);
+        diag_ev(c, "driver_polls", "%s%u", f->poll.at_least ? "at least " : "", f->poll.count);
     }
     diag_ev(c, "InterruptStatus", "0x%x", m->dev.isr);
     diag_ev(c, "Status", "0x%x", m->dev.status);

@@ -30,6 +30,8 @@ struct diag_facts {
         bool seen;
         uint64_t addr, value;
         uint32_t count;
+        bool at_least;                /* loads of other addresses pushed some out of the
+                                       * table since the request: count is a lower bound */
     } poll;
     uint64_t avail_idx_store_at;      /* last driver store to avail.idx (device's address) */
     bool avail_idx_stored;

@@ -368,7 +368,7 @@ static void used_ring(struct machine *m, struct diag_facts *f, struct diagnosis 
         diag_ev(c, "driver_used", "unknown");
     diag_ev(c, "used_element_at", "0x%llx", (unsigned long long)f->last_used_elem);
     if (f->poll.seen) {
-        diag_ev(c, "driver_polls", "%u", f->poll.count);
+        diag_ev(c, "driver_polls", "%s%u", f->poll.at_least ? "at least " : "", f->poll.count);
         diag_ev(c, "driver_saw_used_idx", "%llu", (unsigned long long)f->poll.value);
     }
     if (v1)

@@ -72,27 +72,44 @@ void machine_destroy(struct machine *m)
     memset(m, 0, sizeof(*m));
 }
 
-static void vviolation(struct machine *m, const char *id, int queue, const char *fmt, va_list ap)
+/* The catalogue entry of rule `id`; a check without one is a vqsim bug: said loudly, and the
+ * finding is kept under vqsim.unknown-rule rather than crashing or vanishing. */
+static const struct rule *find_rule(const struct machine *m, const char *id)
 {
     const struct rule *r = rules_find(m->rules, id);
-    if (!r) { /* a check without a catalogue entry is a vqsim bug: say so loudly, don't crash */
+    if (!r) {
         fprintf(stderr, "vqsim: internal error: rule '%s' is not in spec/rules.yaml\n", id);
         r = rules_find(m->rules, "vqsim.unknown-rule");
-        if (!r)
-            return;
     }
-    if (m->n_violations >= MACHINE_MAX_VIOLATIONS) {
-        m->dropped_violations++;
-        return;
-    }
-    struct violation *v = &m->violations[m->n_violations++];
+    return r;
+}
+
+/* Fill finding *v (a violation or an informational one) now, and mark it in the trace. */
+static void record_finding(struct machine *m, struct violation *v, const struct rule *r, int queue,
+                           enum trace_kind kind, const char *fmt, va_list ap)
+{
     v->rule = r;
     v->t = m->now;
     v->queue = (uint8_t)(queue < 0 ? 0xff : queue);
     vsnprintf(v->message, sizeof(v->message), fmt, ap);
-    struct trace_event *e = machine_trace(m, TR_VIOLATION, 0, 0, 0, r->id);
-    if (e)
+    struct trace_event *e = machine_trace(m, kind, 0, 0, 0, r->id);
+    if (e) {
         e->queue = v->queue;
+        if (kind != TR_VIOLATION)
+            e->note = "informational finding";
+    }
+}
+
+static void vviolation(struct machine *m, const char *id, int queue, const char *fmt, va_list ap)
+{
+    const struct rule *r = find_rule(m, id);
+    if (!r)
+        return;
+    if (m->n_violations >= MACHINE_MAX_VIOLATIONS) {
+        m->dropped_violations++;
+        return;
+    }
+    record_finding(m, &m->violations[m->n_violations++], r, queue, TR_VIOLATION, fmt, ap);
 }
 
 void machine_violation(struct machine *m, const char *id, int queue, const char *fmt, ...)
@@ -105,53 +122,41 @@ void machine_violation(struct machine *m, const char *id, int queue, const char 
 
 void machine_inform(struct machine *m, const char *id, int queue, const char *fmt, ...)
 {
-    const struct rule *r = rules_find(m->rules, id);
-    if (!r) {
-        fprintf(stderr, "vqsim: internal error: rule '%s' is not in spec/rules.yaml\n", id);
+    const struct rule *r = find_rule(m, id);
+    if (!r || m->n_informational >= MACHINE_MAX_INFORMATIONAL)
         return;
-    }
-    if (m->n_informational >= MACHINE_MAX_INFORMATIONAL)
-        return;
-    struct violation *v = &m->informational[m->n_informational++];
-    v->rule = r;
-    v->t = m->now;
-    v->queue = (uint8_t)(queue < 0 ? 0xff : queue);
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(v->message, sizeof(v->message), fmt, ap);
+    record_finding(m, &m->informational[m->n_informational++], r, queue, TR_DEVICE, fmt, ap);
     va_end(ap);
-    struct trace_event *e = machine_trace(m, TR_DEVICE, 0, 0, 0, r->id);
-    if (e) {
-        e->queue = v->queue;
-        e->note = "informational finding";
-    }
+}
+
+/* What broke the device, for the diagnosis (the first break only, whatever the violation cap),
+ * then the break itself (QEMU's virtio_error). */
+static void vbreak(struct machine *m, const char *id, const char *fmt, va_list ap)
+{
+    if (!m->dev.broken)
+        vsnprintf(m->facts.broken_why, sizeof(m->facts.broken_why), fmt, ap);
+    mmio_device_set_broken(m, id);
 }
 
 void machine_break_device(struct machine *m, const char *id, int queue, const char *fmt, ...)
 {
     va_list ap;
-    if (!m->dev.broken) { /* what broke it, for the diagnosis, whatever the violation cap */
-        va_start(ap, fmt);
-        vsnprintf(m->facts.broken_why, sizeof(m->facts.broken_why), fmt, ap);
-        va_end(ap);
-    }
     va_start(ap, fmt);
     vviolation(m, id, queue, fmt, ap);
     va_end(ap);
-    mmio_device_set_broken(m, id);
+    va_start(ap, fmt);
+    vbreak(m, id, fmt, ap);
+    va_end(ap);
 }
 
-void machine_break_device_quietly(struct machine *m, const char *id, int queue, const char *fmt,
-                                  ...)
+void machine_break_device_quietly(struct machine *m, const char *id, const char *fmt, ...)
 {
-    (void)queue;
-    if (!m->dev.broken) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(m->facts.broken_why, sizeof(m->facts.broken_why), fmt, ap);
-        va_end(ap);
-    }
-    mmio_device_set_broken(m, id);
+    va_list ap;
+    va_start(ap, fmt);
+    vbreak(m, id, fmt, ap);
+    va_end(ap);
 }
 
 void machine_schedule_queue(struct machine *m, uint32_t q)

@@ -144,8 +144,8 @@ void machine_break_device(struct machine *m, const char *id, int queue, const ch
 
 /* Break the device for a rule already reported (the violation that explains it came earlier): no
  * second violation, only the break and what it was (for the diagnosis). */
-void machine_break_device_quietly(struct machine *m, const char *id, int queue, const char *fmt,
-                                  ...) __attribute__((format(printf, 4, 5)));
+void machine_break_device_quietly(struct machine *m, const char *id, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Trace helpers stamped with the current time; NULL with checks off (nothing is recorded).
  * Inline: a round trip records about twenty events. */

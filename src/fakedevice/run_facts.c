@@ -33,6 +33,8 @@ void rf_mark(const struct machine *m, struct rf_mark *out)
         out->reads[i] = f->reg[i].reads;
     memcpy(out->poll_addr, f->poll_addr, sizeof(out->poll_addr));
     memcpy(out->poll_count, f->poll_count, sizeof(out->poll_count));
+    memcpy(out->poll_gen, f->poll_gen, sizeof(out->poll_gen));
+    out->poll_evictions = f->poll_evictions;
 }
 
 static bool ring_addr_reg(uint32_t off)
@@ -307,7 +309,7 @@ void rf_ring_load16(struct machine *m, uint64_t gpa, uint64_t value)
         f->poll_t[last] = m->now;
         return;
     }
-    uint32_t low = 0;
+    uint32_t low = last == 0 ? 1 : 0;
     for (uint32_t i = 0; i < RF_POLL_SLOTS; i++) {
         if (f->poll_count[i] && f->poll_addr[i] == gpa) {
             f->poll_count[i]++;
@@ -316,10 +318,14 @@ void rf_ring_load16(struct machine *m, uint64_t gpa, uint64_t value)
             f->poll_last = i;
             return;
         }
-        if (f->poll_count[i] < f->poll_count[low])
+        if (i != last && f->poll_count[i] < f->poll_count[low])
             low = i;
     }
-    /* a new address takes the free slot, or the least loaded one's */
+    /* a new address takes a free slot, or the least loaded one's (never the slot loaded last:
+     * the one a poll loop is at) */
+    if (f->poll_count[low])
+        f->poll_evictions++;
+    f->poll_gen[low] = ++f->poll_gens;
     f->poll_addr[low] = gpa;
     f->poll_count[low] = 1;
     f->poll_value[low] = value;

@@ -24,7 +24,9 @@ struct machine;
 
 #define RF_QUEUES 2u       /* MMIO_NUM_QUEUES */
 #define RF_REGS 68u        /* register slots: offsets 0x000..0x0fc, then Config+0x0..+0xc */
-#define RF_POLL_SLOTS 8u   /* distinct 16-bit ring addresses the driver loads, most loaded kept */
+#define RF_POLL_SLOTS 8u   /* distinct 16-bit ring addresses the driver loads, most loaded kept;
+                            * the one it loads now is never evicted, and evictions are counted,
+                            * so a count since a mark is exact or said to be a lower bound */
 
 /* What is counted per queue; a mark is a copy of these. */
 struct rf_counts {
@@ -51,6 +53,8 @@ struct rf_mark {
     uint32_t reads[RF_REGS];
     uint64_t poll_addr[RF_POLL_SLOTS];
     uint32_t poll_count[RF_POLL_SLOTS];
+    uint64_t poll_gen[RF_POLL_SLOTS];   /* which occupancy of each slot (run_facts.poll_gen) */
+    uint32_t poll_evictions;
 };
 
 /* A gpu command the device refused with an error response (gpu_device.c). */
@@ -191,6 +195,10 @@ struct run_facts {
     uint32_t poll_count[RF_POLL_SLOTS];
     uint64_t poll_value[RF_POLL_SLOTS];
     uint64_t poll_t[RF_POLL_SLOTS];
+    uint64_t poll_gen[RF_POLL_SLOTS]; /* the slot's occupancy: a number new for each address
+                                       * that takes it (a mark subtracts only the same one's) */
+    uint64_t poll_gens;             /* occupancies so far */
+    uint32_t poll_evictions;        /* addresses pushed out of the table (their loads lost) */
     uint32_t poll_last;             /* the slot the last load hit */
     char broken_why[320];           /* the violation that broke the device, as reported */
 };

@@ -242,7 +242,7 @@ enum sr_result sr_pop(struct machine *m, uint32_t qi, struct sr_chain *c)
         const char *rule = q->idx_rule ? q->idx_rule : "split.avail.idx-jump";
         if (q->idx_rule) /* the rule was reported when the device read avail.idx */
             machine_break_device_quietly(
-                m, rule, (int)qi,
+                m, rule,
                 "queue %u: avail.idx = %u, read when the device had taken entries up to %u, "
                 "claimed %u new entries; the device took the entries of avail index %u to %u one "
                 "by one, whatever their slots held, and now holds %u requests it has not "

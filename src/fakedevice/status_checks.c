@@ -208,8 +208,8 @@ static bool status_write(struct machine *m, uint8_t v, const char **note)
         machine_violation(m, "init.step1-reset", -1,
                           "Status 0x%02x starts the initialisation again while the device still "
                           "holds Status 0x%02x from the last one: no reset (Status = 0) came "
-                          "between, so the device keeps its state (%s; queue 0 has taken %u "
-                          "requests)", v, had,
+                          "between, so the device keeps its state (%s; queue 0's next avail "
+                          "index is %u)", v, had,
                           live ? "its queues stay live with their indices" : "no queue is live",
                           m->dev.q[0].last_avail_idx);
         *s = (struct status_check_state){.any_status_write = true, .reinit = true,

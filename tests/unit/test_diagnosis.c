@@ -128,6 +128,57 @@ static void test_unexplained_shows_evidence(void **state)
     free(d);
 }
 
+/* The ring loads the driver made since the request, outside the bounded trace: the address it
+ * loaded most is where it polls, and its count is exact unless the table of addresses had to
+ * push some out — then the count is said to be a lower bound ("at least"), never a wrong
+ * number. The slot the driver loads now is never the one pushed out. */
+static void poll_loads(struct machine *m, uint64_t gpa, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++)
+        (void)vhal_ring_load16(ring16(m, gpa));
+}
+
+static struct diagnosis *diag_since_mark(struct machine *m, const struct rf_mark *mk)
+{
+    struct diagnosis *d = calloc(1, sizeof(*d));
+    assert_non_null(d);
+    struct diag_request rq = {.kind = DIAG_TIMEOUT, .queue = 0, .since = mk->t, .mark = mk};
+    rq.driver = (struct diag_driver_view){true, DESC, AVAIL, USED, N, false};
+    diagnose(m, &rq, d);
+    return d;
+}
+
+static void test_poll_count_exact_or_a_lower_bound(void **state)
+{
+    struct machine *m = *state;
+    setup_queue(m);
+    poll_loads(m, USED + 2, 3);        /* before the request */
+    struct rf_mark mk;
+    rf_mark(m, &mk);
+    offer_request(m, 0, true);
+    wr(m, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+    assert_int_equal(sr_pop(m, 0, &m->chain), SR_OK); /* taken, never answered: unexplained */
+    poll_loads(m, USED + 2, 40);
+    for (uint32_t k = 0; k < RF_POLL_SLOTS; k++) /* 8 other addresses: one is pushed out */
+        poll_loads(m, DESC + 12 + 16u * k, 10);
+    assert_int_equal(m->facts.poll_evictions, 1);
+    poll_loads(m, USED + 2, 5);
+    struct diagnosis *d = diag_since_mark(m, &mk);
+    assert_string_equal(d->cause, "unexplained");
+    assert_ev(d, "driver_polled", "0x40102002");
+    assert_ev(d, "driver_polls", "45"); /* held at the mark, never pushed out: exact */
+    free(d);
+
+    /* Now used.idx is pushed out by addresses loaded more; the most loaded since the mark is one
+     * that came in after it while others were pushed out: a lower bound. */
+    for (uint32_t k = 0; k < RF_POLL_SLOTS; k++)
+        poll_loads(m, AVAIL + 4 + 2u * k, 100);
+    d = diag_since_mark(m, &mk);
+    assert_ev(d, "driver_polls", "at least 100");
+    assert_int_equal(strncmp(diag_evidence_get(d, "driver_polled"), "0x401010", 8), 0);
+    free(d);
+}
+
 /* D8, second form: avail.idx stored after the notify, and no second notify. */
 static void test_avail_idx_after_notify(void **state)
 {
@@ -323,6 +374,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_device_faults_compose, setup, teardown),
         cmocka_unit_test_setup_teardown(test_device_fault_selectors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_event_idx_used_event, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_poll_count_exact_or_a_lower_bound, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
