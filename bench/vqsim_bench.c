@@ -31,9 +31,9 @@
 #include "driver/virtio_hal.h"
 #include "driver/virtio_mmio.h"
 #include "driver/virtqueue.h"
-#include "fakedevice/barrier_check.h"
-#include "fakedevice/machine.h"
-#include "fakedevice/rules.h"
+#include "model/checks/barrier_check.h"
+#include "model/machine.h"
+#include "spec/rules.h"
 
 #define RAM_BASE 0x40000000ull
 #define MMIO_BASE 0x0a000000ull
@@ -568,7 +568,7 @@ static void table_scaling(void)
 }
 
 /* ---------------------------------------------------------------------------------------------
- * Barrier tracking (src/fakedevice/barrier_check.c): the analysis learns the driver's ring
+ * Barrier tracking (src/model/checks/barrier_check.c): the analysis learns the driver's ring
  * accesses one of two ways. Accessors (the default, "record and check"): every vhal_ring_* call
  * is recorded in the trace and judged as it happens. Plain: the driver is taken to write ring
  * memory through plain pointers; ring accesses are neither recorded nor seen one by one, and

@@ -19,6 +19,8 @@ set(VQSIM_LIB_VERSION ${VQSIM_API_MAJOR}.${VQSIM_API_MINOR}.0)
 # handling (fork, dlopen) is the vqsim command's, not the library's; so is `vqsim record`.
 get_target_property(VQSIM_LIB_DRIVER_SOURCES vqdriver SOURCES)
 get_target_property(VQSIM_LIB_CORE_SOURCES vqsimcore SOURCES)
+get_target_property(VQSIM_LIB_HAL_SOURCES vqsimhal SOURCES)
+list(APPEND VQSIM_LIB_CORE_SOURCES ${VQSIM_LIB_HAL_SOURCES})
 get_target_property(VQSIM_LIB_HARNESS_SOURCES vqharness SOURCES)
 list(FILTER VQSIM_LIB_HARNESS_SOURCES EXCLUDE REGEX "src/lib/run_driver\\.c$")
 list(FILTER VQSIM_LIB_HARNESS_SOURCES EXCLUDE REGEX "src/record/record_cmd\\.c$")

@@ -21,7 +21,7 @@ JOBS=${JOBS:-2}
 
 OBJ=${WORK:-$OUT}/obj   # OSS-Fuzz gives a scratch directory in WORK
 mkdir -p "$OBJ"
-COMMON=(-std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+COMMON=(-std=c11 -D_GNU_SOURCE -I"$ROOT/src" -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
         -Wno-missing-field-initializers)
 read -r -a USER_CFLAGS <<<"$CFLAGS"
 read -r -a YAML_CFLAGS <<<"$(pkg-config --cflags yaml-0.1)"
@@ -34,10 +34,9 @@ cmake -DIN="$ROOT/spec/rules.yaml" -DOUT="$OBJ/rules_blob.c" -P "$ROOT/cmake/emb
 # becomes an archive, so a target links only the objects it needs.
 cd "$ROOT"
 DRIVER=(src/driver/*.c)
-CORE=(src/util/*.c src/fakedevice/*.c src/record/recording_reader.c src/record/recording_writer.c)
-HARNESS=()
-for f in src/cli/*.c; do [ "$f" = src/cli/main.c ] || HARNESS+=("$f"); done
-HARNESS+=(src/record/replay.c src/record/other_rings.c)
+shopt -s globstar
+CORE=(src/util/*.c src/spec/*.c src/model/**/*.c src/record/recording_reader.c src/record/recording_writer.c)
+HARNESS=(src/harness/*.c src/lib/*.c)
 # One compile command per line, run JOBS at a time.
 cmds=$(mktemp)
 trap 'rm -f "$cmds"' EXIT
@@ -72,8 +71,8 @@ link() { # target objects-and-archives...
 }
 # 1: the real driver on its own HAL (no model, no hal_sim.c).
 link fuzz_driver_vs_device "$OBJ/fuzz_driver_vs_device.o" "$OBJ/libdriver.a"
-# 2: the model through hal_sim.c.
-link fuzz_device_model "$OBJ/fuzz_device_model.o" "$OBJ/libcore.a"
+# 2: the model through hal_sim.c (src/harness/).
+link fuzz_device_model "$OBJ/fuzz_device_model.o" "$OBJ/libharness.a" "$OBJ/libcore.a"
 # 3: the scenario parser (the driver for its status names: expect_status, expect.driver).
 link fuzz_scenario "$OBJ/fuzz_scenario.o" "$OBJ/libharness.a" "$OBJ/libdriver.a" "$OBJ/libcore.a"
 # 4: the recording reader and the replay (vqsim check on a file).

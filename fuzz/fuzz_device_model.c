@@ -30,9 +30,9 @@
 #include <string.h>
 
 #include "../src/driver/virtio_hal.h"
-#include "../src/driver/virtio_spec.h"
-#include "../src/fakedevice/diagnosis.h"
-#include "../src/fakedevice/machine.h"
+#include "../src/spec/virtio_spec.h"
+#include "../src/model/diagnosis/diagnosis.h"
+#include "../src/model/machine.h"
 #include "fuzz_input.h"
 
 #define RAM_BASE 0x40000000ull

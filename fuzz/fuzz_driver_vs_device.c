@@ -1,7 +1,7 @@
 /* fuzz_driver_vs_device.c — libFuzzer target: the real driver (src/driver/) against a hostile
  * device whose every answer comes from the fuzzer's input.
  *
- * This file implements virtio_hal.h itself (as src/fakedevice/hal_sim.c does for the model), with
+ * This file implements virtio_hal.h itself (as src/harness/hal_sim.c does for the model), with
  * a small virtio-mmio gpu behind it. Each DMA allocation is its own heap block, so AddressSanitizer
  * sees any driver access outside the memory it was given; the "device" reaches guest memory only
  * through the allocation table (never the driver's private bookkeeping).

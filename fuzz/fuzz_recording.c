@@ -1,5 +1,5 @@
 /* fuzz_recording.c — libFuzzer target: the recording reader (src/record/recording_reader.c) and
- * the replay (src/record/replay.c) on arbitrary bytes — what `vqsim check` does with a file.
+ * the replay (src/harness/replay.c) on arbitrary bytes — what `vqsim check` does with a file.
  *
  * Oracle: every input is either refused with "offset N: …" or read into events whose offsets
  * increase and lie inside the input; a read recording is then replayed against the model (its
@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../src/cli/runner.h"
+#include "../src/harness/runner.h"
 #include "../src/record/recording_reader.h"
-#include "../src/record/replay.h"
+#include "../src/harness/replay.h"
 
 #define MAX_REPLAYED 2048
 

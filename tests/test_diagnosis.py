@@ -16,7 +16,7 @@ from test_scenarios import run_edited
 
 HANGS = sorted((ROOT / "scenarios" / "hangs").glob("*.yaml"))
 
-# Every cause the engine names (src/fakedevice/diagnosis.h), in causal order.
+# Every cause the engine names (src/model/diagnosis/diagnosis.h), in causal order.
 CAUSES = ["reinit-without-reset", "queue-sel-out-of-range", "guest-page-size-missing",
           "queue-not-ready", "queue-num-mismatch", "rings-outside-ram", "used-ring-mismatch",
           "no-notify", "avail-idx-not-advanced", "device-broken", "reset-while-queued",

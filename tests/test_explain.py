@@ -1,5 +1,5 @@
 """`vqsim explain`: a rule from the embedded catalogue, and the split-ring layout table with exact
-offsets (computed by src/fakedevice/ring_layout.c, the code the device model places rings with)."""
+offsets (computed by src/spec/ring_layout.c, the code the device model places rings with)."""
 import re
 
 import pytest

@@ -13,7 +13,7 @@ BY_ID = {r["id"]: r for r in RULES}
 
 def rule_ids_in_checks():
     ids = set()
-    for f in (ROOT / "src" / "fakedevice").glob("*.c"):
+    for f in (ROOT / "src" / "model").rglob("*.c"):
         text = f.read_text()
         ids |= set(re.findall(r'machine_(?:violation|break_device|inform)\(\s*m,\s*"([^"]+)"',
                               text))
@@ -77,7 +77,7 @@ CAUSES = yaml.safe_load((ROOT / "spec" / "rules.yaml").read_text())["causes"]
 
 
 def cause_ids_in_engine():
-    text = (ROOT / "src" / "fakedevice" / "diagnosis.c").read_text()
+    text = (ROOT / "src" / "model" / "diagnosis" / "diagnosis.c").read_text()
     body = text.split("diag_cause_ids[] = {", 1)[1].split("NULL}", 1)[0]
     return re.findall(r'"([a-z-]+)"', body)
 

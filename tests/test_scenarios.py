@@ -15,7 +15,7 @@ HANG = ROOT / "scenarios" / "legacy-used-ring-misaligned.yaml"
 
 
 def bars_rgb(w, h):
-    """The 'bars' test pattern, written again from its description in src/cli/test_pattern.c,
+    """The 'bars' test pattern, written again from its description in src/harness/patterns.c,
     so the display hash is checked against an independent implementation."""
     bars = [0xFFFFFF, 0xFFFF00, 0x00FFFF, 0x00FF00, 0xFF00FF, 0xFF0000, 0x0000FF, 0x000000]
     out = bytearray()

@@ -265,7 +265,7 @@ def parse_uart(lines):
 # ---- comparison ---------------------------------------------------------------------------
 
 def driver_outcome(steps):
-    """The outcome rule of src/cli/runner.c over step statuses only (no violations)."""
+    """The outcome rule of src/harness/runner.c over step statuses only (no violations)."""
     out = "ok"
     for s in steps:
         if s == "timeout":

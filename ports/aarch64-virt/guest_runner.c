@@ -1,5 +1,5 @@
 /* guest_runner.c — the harness on real QEMU: runs the scenario's steps (from the step table the
- * host compiled, step_table.h) through the unchanged driver, as src/cli/runner.c does on the
+ * host compiled, step_table.h) through the unchanged driver, as src/harness/runner.c does on the
  * model, and prints one machine-readable line per step on the UART:
  *
  *   VQ init status=ok rc=0 version=2
@@ -12,8 +12,8 @@
  * Status names and the outcome rule (the strongest symptom the driver saw) are the simulator's;
  * "violation" never appears here: only the model can see a rule broken.
  */
-#include "../../src/cli/scenario.h"
-#include "../../src/cli/test_pattern.h"
+#include "../../src/harness/scenario.h"
+#include "../../src/harness/patterns.h"
 #include "../../src/driver/gpu_fb.h"
 #include "../../src/driver/virtio_gpu.h"
 #include "../../src/driver/virtio_hal.h"

@@ -4,7 +4,7 @@
  *   Device-nGnRnE, so register accesses are never merged, reordered or speculated.
  * - DMA memory: identity-mapped (guest-physical = the pointer; with the MMU alias of mmu.c, the
  *   pointer is the alias and vhal_virt_to_phys translates), bump-allocated from four arenas
- *   at the same RAM offsets the simulator uses (src/fakedevice/machine.c), honouring a scenario's
+ *   at the same RAM offsets the simulator uses (src/model/machine.c), honouring a scenario's
  *   `driver.place` pins, so ring addresses match the simulator's and a probe of "where the
  *   device wrote the used ring" means the same address on both.
  * - Barriers: DMB/DSB with the full-system domain (QEMU's device is another observer of RAM).
@@ -14,12 +14,12 @@
  *   high and was low at the previous sample or was acknowledged since (InterruptACK write).
  * - Time: the generic timer's virtual counter (CNTVCT_EL0 at CNTFRQ_EL0 Hz).
  * - Replayed driver bugs (`bugs:` of the scenario, the MMIO and barrier kinds of
- *   src/fakedevice/faults.h): applied here, at the seam, as the simulator's bus applies them,
+ *   src/model/inject/driver_bugs.h): applied here, at the seam, as the simulator's bus applies them,
  *   so the unchanged driver runs buggy on real QEMU exactly as in the model.
  */
 #include "../../src/driver/virtio_hal.h"
-#include "../../src/driver/virtio_spec.h"
-#include "../../src/fakedevice/faults.h"
+#include "../../src/spec/virtio_spec.h"
+#include "../../src/model/inject/driver_bugs.h"
 #include "platform.h"
 
 static const struct vqst_table *tab;
@@ -78,7 +78,7 @@ static void raw_write(uint32_t off, uint32_t v)
     }
 }
 
-/* ---- replayed bugs (src/fakedevice/faults.c semantics) --------------------------------- */
+/* ---- replayed bugs (src/model/inject/driver_bugs.c semantics) --------------------------------- */
 
 static int hit(uint32_t i)
 {

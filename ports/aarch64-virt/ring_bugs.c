@@ -1,4 +1,4 @@
-/* ring_bugs.c — the ring-side replayed bugs of src/fakedevice/faults.h on real hardware.
+/* ring_bugs.c — the ring-side replayed bugs of src/model/inject/driver_bugs.h on real hardware.
  *
  * The model names a driver ring access ("avail.idx", "desc.flags"…) by where the *device* put
  * the rings (split_ring.c sr_classify). Here the device is QEMU, so this file follows the
@@ -8,8 +8,8 @@
  * boundary after avail.ring[num], used_event left out). Indirect tables are not followed: the
  * host tool refuses bugs that name them.
  */
-#include "../../src/driver/virtio_spec.h"
-#include "../../src/fakedevice/faults.h"
+#include "../../src/spec/virtio_spec.h"
+#include "../../src/model/inject/driver_bugs.h"
 #include "platform.h"
 
 #define NQ 2u /* gpu: controlq, cursorq */

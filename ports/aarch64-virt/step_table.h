@@ -18,7 +18,7 @@
 #define VQST_MAX_BUGS 16u
 #define VQST_MAX_PROBES 4u
 
-/* One driver step: the fields of struct scenario_step (src/cli/scenario.h). */
+/* One driver step: the fields of struct scenario_step (src/harness/scenario.h). */
 struct vqst_step {
     uint32_t kind;               /* enum step_kind */
     uint32_t id, format, width, height, scanout;
@@ -33,7 +33,7 @@ struct vqst_step {
 };
 _Static_assert(sizeof(struct vqst_step) == 128, "vqst_step layout");
 
-/* One replayed driver bug: struct fault of src/fakedevice/faults.h, run-time state left out. */
+/* One replayed driver bug: struct fault of src/model/inject/driver_bugs.h, run-time state left out. */
 struct vqst_bug {
     uint32_t kind;               /* enum fault_kind */
     uint32_t reg, to, nth;

@@ -1,14 +1,14 @@
 /* check_cmd.c — see check_cmd.h. */
-#include "check_cmd.h"
+#include "cli/check_cmd.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../record/replay.h"
-#include "runner.h"
-#include "scenario.h"
-#include "verdict.h"
+#include "harness/replay.h"
+#include "harness/runner.h"
+#include "harness/scenario.h"
+#include "harness/verdict.h"
 
 /* NAME of DIR/NAME.vqrec, kept to the scenario-name alphabet (a-z 0-9 - _). */
 static void name_of(const char *path, char *out, size_t n)

@@ -1,4 +1,4 @@
-/* check_cmd.h — `vqsim check`: judge recordings of a real guest (src/record/replay.h). */
+/* check_cmd.h — `vqsim check`: judge recordings of a real guest (src/harness/replay.h). */
 #ifndef CHECK_CMD_H
 #define CHECK_CMD_H
 

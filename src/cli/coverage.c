@@ -1,5 +1,5 @@
 /* coverage.c — see coverage.h. */
-#include "coverage.h"
+#include "cli/coverage.h"
 
 #include <string.h>
 

@@ -17,7 +17,7 @@
 
 #include <stdio.h>
 
-#include "../fakedevice/rules.h"
+#include "spec/rules.h"
 
 struct coverage_row {
     const char *area;

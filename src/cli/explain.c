@@ -1,5 +1,5 @@
 /* explain.c — see explain.h. */
-#include "explain.h"
+#include "cli/explain.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -8,11 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../driver/virtio_spec.h"
-#include "../fakedevice/mmio_device.h"
-#include "../fakedevice/ring_layout.h"
-#include "../fakedevice/rules.h"
-#include "../util/text_wrap.h"
+#include "spec/virtio_spec.h"
+#include "model/transport/mmio_device.h"
+#include "spec/ring_layout.h"
+#include "spec/rules.h"
+#include "util/text_wrap.h"
 
 #define WRAP 78
 

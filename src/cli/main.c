@@ -10,16 +10,16 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../fakedevice/rules.h"
-#include "../record/record_cmd.h"
-#include "../lib/run_driver.h"
-#include "check_cmd.h"
-#include "coverage.h"
-#include "explain.h"
-#include "parallel.h"
-#include "runner.h"
-#include "scenario.h"
-#include "verdict.h"
+#include "spec/rules.h"
+#include "record/record_cmd.h"
+#include "lib/run_driver.h"
+#include "cli/check_cmd.h"
+#include "cli/coverage.h"
+#include "cli/explain.h"
+#include "harness/parallel.h"
+#include "harness/runner.h"
+#include "harness/scenario.h"
+#include "harness/verdict.h"
 
 static const char usage[] =
     "usage: vqsim run [--json FILE] [--png DIR] [--record DIR] [-j N] [-v] SCENARIO.yaml...\n"

@@ -1,8 +1,8 @@
 /* gpu_commands.c — the 2D commands that tear down and describe (§5.7.6.8: RESOURCE_UNREF,
  * RESOURCE_DETACH_BACKING, GET_EDID), several commands in flight, and the display-change event
  * of the configuration space (§5.7.4.2). See virtio_gpu.h. */
-#include "gpu_internal.h"
-#include "virtio_hal.h"
+#include "driver/gpu_internal.h"
+#include "driver/virtio_hal.h"
 
 static int simple(struct vgpu *g, uint32_t type, uint32_t id)
 {

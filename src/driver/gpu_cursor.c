@@ -2,8 +2,8 @@
  *
  * Both commands use struct virtio_gpu_update_cursor and get no response payload: the device
  * returns the buffer with used.len 0. The driver waits for it only to reuse the buffer. */
-#include "gpu_internal.h"
-#include "virtio_hal.h"
+#include "driver/gpu_internal.h"
+#include "driver/virtio_hal.h"
 
 static int cursor_cmd(struct vgpu *g, uint32_t type, uint32_t scanout, uint32_t id, uint32_t x,
                       uint32_t y, uint32_t hot_x, uint32_t hot_y)

@@ -1,8 +1,8 @@
 /* gpu_fb.c — see gpu_fb.h. */
-#include "gpu_fb.h"
+#include "driver/gpu_fb.h"
 
-#include "gpu_internal.h"
-#include "virtio_hal.h"
+#include "driver/gpu_internal.h"
+#include "driver/virtio_hal.h"
 
 #define FB_MAX_ENTRIES 64u       /* a request slot holds (4096 - 32) / 16 = 254 */
 #define FB_CHUNK_MIN (64u << 10) /* backing entries of at least 64 KiB */

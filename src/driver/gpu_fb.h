@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "virtio_gpu.h"
+#include "driver/virtio_gpu.h"
 
 struct gpu_fb {
     struct vgpu *g;

@@ -2,7 +2,7 @@
 #ifndef GPU_INTERNAL_H
 #define GPU_INTERNAL_H
 
-#include "virtio_gpu.h"
+#include "driver/virtio_gpu.h"
 
 void vgpu_zero(void *p, uint32_t n);
 void vgpu_copy(void *dst, const void *src, uint32_t n);

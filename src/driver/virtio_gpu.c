@@ -1,9 +1,9 @@
 /* virtio_gpu.c — virtio-gpu 2D: initialisation, the request slots and the wait, and the commands
  * that light a display (§5.7.6). See virtio_gpu.h. More commands: gpu_commands.c, gpu_cursor.c. */
-#include "virtio_gpu.h"
+#include "driver/virtio_gpu.h"
 
-#include "gpu_internal.h"
-#include "virtio_hal.h"
+#include "driver/gpu_internal.h"
+#include "driver/virtio_hal.h"
 
 void vgpu_zero(void *p, uint32_t n)
 {

@@ -24,8 +24,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "virtio_mmio.h"
-#include "virtqueue.h"
+#include "driver/virtio_mmio.h"
+#include "driver/virtqueue.h"
 
 /* Driver status values beyond enum virtio_status: one per gpu response code (§5.7.6.7). */
 enum vgpu_status {

@@ -1,7 +1,7 @@
 /* virtio_hal.h — the seam: every platform access the driver makes goes through these functions.
  *
  * A kernel implements this header with real loads, stores and barrier instructions; vqsim
- * implements it on top of the simulated machine (src/fakedevice/hal_sim.c), which records every
+ * implements it on top of the simulated machine (src/harness/hal_sim.c), which records every
  * call in program order. The driver includes nothing else from the platform, so the same driver
  * source runs against the model, bare metal, or a foreign kernel.
  *

@@ -1,7 +1,7 @@
 /* virtio_mmio.c — virtio-mmio transport, driver side (§4.2). See virtio_mmio.h. */
-#include "virtio_mmio.h"
+#include "driver/virtio_mmio.h"
 
-#include "virtio_hal.h"
+#include "driver/virtio_hal.h"
 
 static uint32_t rd(struct vmmio *d, uint32_t off) { return vhal_mmio_read32(d->base + off); }
 static void wr(struct vmmio *d, uint32_t off, uint32_t v) { vhal_mmio_write32(d->base + off, v); }

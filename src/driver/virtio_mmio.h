@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "virtqueue.h"
+#include "driver/virtqueue.h"
 
 struct vmmio {
     uintptr_t base;

@@ -1,8 +1,8 @@
 /* virtqueue.c — driver side of the split virtqueue (§2.6). See virtqueue.h for the contract. */
-#include "virtqueue.h"
+#include "driver/virtqueue.h"
 
-#include "virtio_hal.h"
-#include "vq_indirect.h"
+#include "driver/virtio_hal.h"
+#include "driver/vq_indirect.h"
 
 /* Each barrier call has a number, so a test build can compile exactly one out
  * (-DVQ_OMIT_BARRIER=N) and prove the suite notices (tests/unit/test_barrier_omit.c):

@@ -16,8 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "virtio_spec.h"
-#include "virtio_status.h"
+#include "spec/virtio_spec.h"
+#include "driver/virtio_status.h"
 
 /* vring_need_event (§2.6.7.2, §2.6.10.2): has moving an index from old_idx to new_idx passed
  * `event`? 16-bit arithmetic, so it holds across the wrap from 0xFFFF to 0. */

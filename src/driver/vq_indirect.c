@@ -1,7 +1,7 @@
 /* vq_indirect.c — see vq_indirect.h. */
-#include "vq_indirect.h"
+#include "driver/vq_indirect.h"
 
-#include "virtio_hal.h"
+#include "driver/virtio_hal.h"
 
 static uint32_t table_bytes(const struct virtq *vq)
 {

@@ -5,7 +5,7 @@
 
 #include <stdbool.h>
 
-#include "virtqueue.h"
+#include "driver/virtqueue.h"
 
 /* True when a chain of `total` buffers goes into an indirect table. */
 bool vq_indirect_usable(const struct virtq *vq, unsigned total);

@@ -21,12 +21,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../include/vqsim/vqsim.h"
-#include "../cli/runner.h"
-#include "../cli/verdict.h"
-#include "../util/json_writer.h"
-#include "run_driver.h"
-#include "vqsim_internal.h"
+#include <vqsim/vqsim.h>
+#include "harness/runner.h"
+#include "harness/verdict.h"
+#include "util/json_writer.h"
+#include "lib/run_driver.h"
+#include "lib/vqsim_internal.h"
 
 /* Load the driver and check it is one: its entry and API version symbols, a major we speak and
  * a minor no newer than ours. Returns the entry (flags in *flags) or NULL after saying why. The

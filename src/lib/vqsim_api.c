@@ -9,16 +9,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../include/vqsim/vqsim.h"
-#include "../cli/runner.h"
-#include "../cli/scenario.h"
-#include "../cli/verdict.h"
-#include "../driver/virtio_hal.h"
-#include "../driver/virtio_spec.h"
-#include "../driver/virtio_status.h"
-#include "../fakedevice/machine.h"
-#include "../util/json_writer.h"
-#include "vqsim_internal.h"
+#include <vqsim/vqsim.h>
+#include "harness/runner.h"
+#include "harness/scenario.h"
+#include "harness/verdict.h"
+#include "driver/virtio_hal.h"
+#include "spec/virtio_spec.h"
+#include "driver/virtio_status.h"
+#include "model/machine.h"
+#include "util/json_writer.h"
+#include "lib/vqsim_internal.h"
 
 _Static_assert((int)VQSIM_DMA_RING == (int)VHAL_DMA_RING &&
                    (int)VQSIM_DMA_PRIVATE == (int)VHAL_DMA_PRIVATE,

@@ -1,5 +1,5 @@
 /* record_cmd.c — see record_cmd.h. */
-#include "record_cmd.h"
+#include "record/record_cmd.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "recording.h"
+#include "record/recording.h"
 
 #ifndef VQSIM_PLUGIN_INSTALL_DIR
 #define VQSIM_PLUGIN_INSTALL_DIR "/usr/local/lib/vqsim"

@@ -1,5 +1,5 @@
 /* recording_reader.c — see recording_reader.h. */
-#include "recording_reader.h"
+#include "record/recording_reader.h"
 
 #include <errno.h>
 #include <stdarg.h>

@@ -19,7 +19,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "recording.h"
+#include "record/recording.h"
 
 /* One event as read: the fixed part copied out (the buffer need not be aligned), the payload
  * pointing into the reader's buffer (a stream: valid until its next call) or the parsed bytes. */

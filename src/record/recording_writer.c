@@ -1,14 +1,14 @@
 /* recording_writer.c — see recording_writer.h. */
-#include "recording_writer.h"
+#include "record/recording_writer.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../driver/virtio_spec.h"
-#include "../fakedevice/machine.h"
-#include "recording.h"
+#include "spec/virtio_spec.h"
+#include "model/machine.h"
+#include "record/recording.h"
 
 /* Per queue, the avail index up to which the buffers of published chains were dumped. */
 struct vqrec_writer {

@@ -1,5 +1,5 @@
 /* sha256.c — straightforward FIPS 180-4 SHA-256. */
-#include "sha256.h"
+#include "util/sha256.h"
 
 #include <string.h>
 

@@ -6,7 +6,7 @@
  * sha256msg1/msg2. Same digest by construction; test_util runs the FIPS vectors on both paths.
  * Elsewhere (another architecture, an old CPU) sha256_blocks_fast() says no and the caller uses
  * the portable code. */
-#include "sha256.h"
+#include "util/sha256.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <cpuid.h>

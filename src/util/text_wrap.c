@@ -1,5 +1,5 @@
 /* text_wrap.c — see text_wrap.h. */
-#include "text_wrap.h"
+#include "util/text_wrap.h"
 
 #include <ctype.h>
 

@@ -1,5 +1,5 @@
 /* yaml_tree.c — see yaml_tree.h. */
-#include "yaml_tree.h"
+#include "util/yaml_tree.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "fakedevice/machine.h"
+#include "model/machine.h"
 
 #define FX_RAM_BASE 0x40000000ull
 #define FX_RAM_SIZE (64ull << 20)

@@ -11,8 +11,8 @@
 
 #include "driver/virtio_gpu.h"
 #include "driver/virtio_hal.h"
-#include "driver/virtio_spec.h"
-#include "fakedevice/access_checks.h"
+#include "spec/virtio_spec.h"
+#include "model/checks/access_checks.h"
 #include "sim_fixture.h"
 
 enum op_kind { END, RD, WR, SET_ISR, CFG_CHANGE };

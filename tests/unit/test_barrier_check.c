@@ -1,4 +1,4 @@
-/* test_barrier_check.c — the barrier pairing analysis (src/fakedevice/barrier_check.c) and the
+/* test_barrier_check.c — the barrier pairing analysis (src/model/checks/barrier_check.c) and the
  * notification checks (notify_checks.c): silent on the correct order, firing on each wrong one.
  * The sequences go through the HAL exactly as a driver's would, on a queue the device has live. */
 #include <setjmp.h>

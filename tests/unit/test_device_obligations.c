@@ -10,7 +10,7 @@
 #include <cmocka.h>
 
 #include "driver/virtio_hal.h"
-#include "driver/virtio_spec.h"
+#include "spec/virtio_spec.h"
 #include "sim_fixture.h"
 
 static void wr(struct machine *m, uint32_t off, uint32_t v) { vhal_mmio_write32(fx_reg(m, off), v); }

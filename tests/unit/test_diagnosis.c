@@ -11,8 +11,8 @@
 #include <cmocka.h>
 
 #include "driver/virtio_hal.h"
-#include "driver/virtio_spec.h"
-#include "fakedevice/diagnosis.h"
+#include "spec/virtio_spec.h"
+#include "model/diagnosis/diagnosis.h"
 #include "sim_fixture.h"
 
 #define DESC 0x40100000ull

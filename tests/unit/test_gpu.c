@@ -1,5 +1,5 @@
 /* test_gpu.c — the virtio-gpu driver (src/driver/virtio_gpu.c, gpu_commands.c, gpu_cursor.c,
- * gpu_fb.c) against the device model (src/fakedevice/gpu_device.c): the gpu checks stay silent
+ * gpu_fb.c) against the device model (src/model/devices/gpu_device.c): the gpu checks stay silent
  * on the real driver and fire on the mistakes they name; response codes map to distinct driver
  * statuses; pixels, fences, cursor and config events checked on what the device holds. */
 #include <setjmp.h>
@@ -13,7 +13,7 @@
 #include "driver/gpu_fb.h"
 #include "driver/virtio_gpu.h"
 #include "driver/virtio_hal.h"
-#include "driver/virtio_spec.h"
+#include "spec/virtio_spec.h"
 #include "sim_fixture.h"
 
 static int setup(void **state)

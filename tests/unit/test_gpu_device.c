@@ -1,4 +1,4 @@
-/* test_gpu_device.c — the virtio-gpu model (src/fakedevice/gpu_device.c) driven by the real driver
+/* test_gpu_device.c — the virtio-gpu model (src/model/devices/gpu_device.c) driven by the real driver
  * on the simulated machine: the host-memory budget QEMU 7.2 applies to resources. */
 #include <setjmp.h>
 #include <stdarg.h>

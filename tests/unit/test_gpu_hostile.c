@@ -13,7 +13,7 @@
 
 #include "driver/virtio_gpu.h"
 #include "driver/virtio_hal.h"
-#include "driver/virtio_spec.h"
+#include "spec/virtio_spec.h"
 #include "sim_fixture.h"
 
 static int setup(void **state)

@@ -1,4 +1,4 @@
-/* test_mmio_device.c — the virtio-mmio register file (src/fakedevice/mmio_device.c), driven
+/* test_mmio_device.c — the virtio-mmio register file (src/model/transport/mmio_device.c), driven
  * through the HAL's MMIO accessors at mmio_base + offset, as the driver drives it. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,7 +9,7 @@
 #include <cmocka.h>
 
 #include "driver/virtio_hal.h"
-#include "driver/virtio_spec.h"
+#include "spec/virtio_spec.h"
 #include "driver/virtqueue.h"
 #include "sim_fixture.h"
 

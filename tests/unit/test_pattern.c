@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "cli/test_pattern.h"
+#include "harness/patterns.h"
 
 static void compare(const char *name, uint32_t w, uint32_t h)
 {

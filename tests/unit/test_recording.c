@@ -14,12 +14,12 @@
 
 #include <cmocka.h>
 
-#include "cli/runner.h"
-#include "driver/virtio_spec.h"
+#include "harness/runner.h"
+#include "spec/virtio_spec.h"
 #include "record/recording_reader.h"
 #include "record/plugin/barrier_filter.h"
 #include "record/plugin/poll_watch.h"
-#include "record/replay.h"
+#include "harness/replay.h"
 
 /* ---- building recordings ---- */
 

@@ -1,4 +1,4 @@
-/* test_ring_layout.c — src/fakedevice/ring_layout.c, the layout arithmetic `vqsim explain --layout`
+/* test_ring_layout.c — src/spec/ring_layout.c, the layout arithmetic `vqsim explain --layout`
  * prints: exact offsets, and agreement with the device model it claims to describe (the legacy
  * used ring a version 1 device places after QueuePFN, and sr_classify's name for every byte). */
 #include <setjmp.h>
@@ -10,10 +10,10 @@
 #include <cmocka.h>
 
 #include "driver/virtio_hal.h"
-#include "driver/virtio_spec.h"
+#include "spec/virtio_spec.h"
 #include "driver/virtqueue.h"
-#include "fakedevice/ring_layout.h"
-#include "fakedevice/split_ring.h"
+#include "spec/ring_layout.h"
+#include "model/rings/split_ring.h"
 #include "sim_fixture.h"
 
 static const struct rl_part *part(const struct ring_layout *l, const char *name)

@@ -12,9 +12,9 @@
 
 #include "driver/virtio_hal.h"
 #include "driver/virtqueue.h"
-#include "driver/virtio_spec.h"
-#include "fakedevice/exposed_snapshot.h"
-#include "fakedevice/legacy_layout.h"
+#include "spec/virtio_spec.h"
+#include "model/checks/exposed_snapshot.h"
+#include "model/checks/legacy_layout.h"
 #include "sim_fixture.h"
 
 #define N 16u

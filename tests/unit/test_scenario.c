@@ -1,4 +1,4 @@
-/* test_scenario.c — scenario_load (src/cli/scenario.c) on files written to a temporary directory:
+/* test_scenario.c — scenario_load (src/harness/scenario.c) on files written to a temporary directory:
  * what a valid file parses to, and that every kind of mistake is an error naming file:line:col
  * and saying what is wrong, never a crash. */
 #include <setjmp.h>
@@ -13,9 +13,9 @@
 
 #include <cmocka.h>
 
-#include "cli/scenario.h"
+#include "harness/scenario.h"
 #include "driver/virtio_hal.h"
-#include "driver/virtio_spec.h"
+#include "spec/virtio_spec.h"
 #include "sim_fixture.h"
 
 static char tmpdir[64];

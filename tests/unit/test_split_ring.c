@@ -1,4 +1,4 @@
-/* test_split_ring.c — the device side of the split ring (src/fakedevice/split_ring.c): each check
+/* test_split_ring.c — the device side of the split ring (src/model/rings/split_ring.c): each check
  * silent on a correct ring and firing, with its rule id, on a broken one. Rings are built by hand
  * in guest memory. */
 #include <setjmp.h>
@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "driver/virtio_spec.h"
+#include "spec/virtio_spec.h"
 #include "sim_fixture.h"
 
 #define N 16u

@@ -1,4 +1,4 @@
-/* test_trace.c — the bounded trace (src/fakedevice/trace.c) and the benchmark's checks-off
+/* test_trace.c — the bounded trace (src/model/trace.c) and the benchmark's checks-off
  * switch (machine_config.checks_off): what is kept, what is dropped and counted, and that the
  * plain path still moves data but records nothing. */
 #include <setjmp.h>
@@ -13,7 +13,7 @@
 #include "driver/virtio_hal.h"
 #include "driver/virtio_mmio.h"
 #include "driver/virtqueue.h"
-#include "fakedevice/machine.h"
+#include "model/machine.h"
 #include "sim_fixture.h"
 
 static void store(struct trace *t, uint64_t time, uint64_t value)

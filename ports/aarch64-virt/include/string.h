@@ -1,5 +1,5 @@
 /* string.h — the few C library functions the port's C files need (libc.c), for code shared
- * with the host build (src/cli/test_pattern.c) that includes <string.h>. */
+ * with the host build (src/harness/patterns.c) that includes <string.h>. */
 #ifndef VQ_PORT_STRING_H
 #define VQ_PORT_STRING_H
 

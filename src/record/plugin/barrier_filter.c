@@ -1,9 +1,9 @@
 /* barrier_filter.c — see barrier_filter.h. */
-#include "barrier_filter.h"
+#include "record/plugin/barrier_filter.h"
 
 #include <string.h>
 
-#include "../recording.h"
+#include "record/recording.h"
 
 struct bf_cpu {
     bool accessed;       /* a recorded access came before: barriers now order something */

@@ -1,5 +1,5 @@
 /* poll_watch.c — see poll_watch.h. */
-#include "poll_watch.h"
+#include "record/plugin/poll_watch.h"
 
 #include <string.h>
 

@@ -17,7 +17,7 @@
 
 #include <stdint.h>
 
-#include "../recording.h"
+#include "record/recording.h"
 
 #define POLL_RUN VQREC_POLL_RUN /* loads of one value in a row that make a poll */
 #define POLL_CPUS 16u    /* vCPUs watched (higher ones are not) */

@@ -38,11 +38,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../fakedevice/ring_layout.h"
-#include "../recording.h"
-#include "barrier_filter.h"
-#include "poll_watch.h"
-#include "qemu_plugin_api.h"
+#include "spec/ring_layout.h"
+#include "record/recording.h"
+#include "record/plugin/barrier_filter.h"
+#include "record/plugin/poll_watch.h"
+#include "record/plugin/qemu_plugin_api.h"
 
 VQREC_PLUGIN_EXPORT int qemu_plugin_version = VQREC_PLUGIN_API_VERSION;
 VQREC_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info,

@@ -1,0 +1,342 @@
+/* hal_sim.c — virtio_hal.h implemented on the simulated machine.
+ *
+ * Every call is recorded in the trace in program order. MMIO goes through the replayed-bug layer
+ * (faults.c) to the register file; ring stores too. Time is virtual: vhal_delay_ns advances the
+ * clock and lets the device run the work that falls due, so a 5-second timeout costs
+ * microseconds. Without a current machine (a programming error in the harness) accesses read as
+ * all-ones and are dropped, as a bus with nothing behind it would.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "driver/virtio_hal.h"
+#include "model/checks/access_checks.h"
+#include "model/checks/exposed_snapshot.h"
+#include "model/checks/legacy_layout.h"
+#include "model/machine.h"
+#include "record/recording_writer.h"
+
+static struct machine *mach(void) { return machine_current(); }
+
+/* A register access takes bus time on real hardware; charging it keeps the timeline readable and
+ * lets a device answer while the driver is busy with registers. */
+#define MMIO_ACCESS_NS 100u
+
+static bool in_window(const struct machine *m, uintptr_t addr)
+{
+    return addr >= m->cfg.mmio_base && addr - m->cfg.mmio_base < VIRTIO_MMIO_WINDOW_SIZE;
+}
+
+/* A register read that reaches the device: the device answers, the rule checks see it (with the
+ * device's value), then a replayed bug may change what the driver gets. */
+static uint32_t bus_read(struct machine *m, uint32_t off, const char *bug_note, bool from_driver)
+{
+    const char *note = NULL;
+    uint32_t v = 0;
+    if (off % 4)
+        note = "ignored: unaligned register access";
+    else
+        v = mmio_device_read(m, off, &note);
+    access_checks_read(m, off, v);
+    if (from_driver)
+        faults_mmio_read(m, off, &v, &note);
+    if (m->rec)
+        vqrec_on_mmio(m, false, off, v); /* what the CPU got */
+    struct trace_event *e = machine_trace(m, TR_MMIO_READ, off, v, 4, mmio_reg_name(off));
+    if (e)
+        e->note = bug_note ? bug_note : note;
+    rf_mmio_read(m, off, v, bug_note ? bug_note : note);
+    mmio_device_read_done(m, off); /* after the read, in the trace too */
+    return v;
+}
+
+/* A register write that reaches the device (after any replayed-bug rewrite). The rule checks see
+ * it first; in the strict profile they may have the device ignore it. */
+static void bus_write(struct machine *m, uint32_t off, uint32_t value, const char *note)
+{
+    /* Record first, so the trace shows the write before whatever the device does about it;
+     * keep the index, as the array may grow while the device works. */
+    struct trace_event *e = machine_trace(m, TR_MMIO_WRITE, off, value, 4, mmio_reg_name(off));
+    /* Run-wide event number: the trace may also drop its oldest events meanwhile (trace.h). */
+    uint64_t seq = e ? m->trace.dropped + (uint64_t)(e - m->trace.ev) : UINT64_MAX;
+    if (m->rec)
+        vqrec_on_mmio(m, true, off, value); /* as it reached the bus, before the device acts */
+    const char *dev_note = NULL;
+    if (!access_checks_write(m, off, value, &dev_note))
+        ; /* the strict profile ignores it; dev_note says why */
+    else if (off % 4)
+        dev_note = "ignored: unaligned register access";
+    else
+        mmio_device_write(m, off, value, &dev_note);
+    if (seq != UINT64_MAX && seq >= m->trace.dropped)
+        m->trace.ev[seq - m->trace.dropped].note = dev_note ? dev_note : note;
+    rf_mmio_write(m, off, value, dev_note ? dev_note : note, false);
+}
+
+/* Is gpa a live queue's desc.next? Which queue, which descriptor. */
+static bool ring_desc_next(const struct machine *m, uint64_t gpa, uint32_t *qi, uint32_t *i)
+{
+    for (uint32_t q = 0; q < MMIO_NUM_QUEUES; q++)
+        if (m->dev.q[q].live && sr_classify(m, q, gpa, i) == sr_f_desc_next) {
+            *qi = q;
+            return true;
+        }
+    return false;
+}
+
+static void added_write(struct machine *m, uint32_t off, uint32_t value, const char *note)
+{
+    machine_advance(m, m->now + MMIO_ACCESS_NS);
+    bus_write(m, off, value, note);
+}
+
+static void added_read(struct machine *m, uint32_t off, const char *note)
+{
+    machine_advance(m, m->now + MMIO_ACCESS_NS);
+    (void)bus_read(m, off, note, false);
+}
+
+void machine_mmio_read_seen(struct machine *m, uint32_t off, uint32_t seen)
+{
+    bc_mmio(m);
+    machine_advance(m, m->now + MMIO_ACCESS_NS);
+    access_checks_read(m, off, seen);
+    struct trace_event *e = machine_trace(m, TR_MMIO_READ, off, seen, 4, mmio_reg_name(off));
+    if (e)
+        e->note = "the value the recorded guest read (the model's device was ahead)";
+}
+
+uint32_t vhal_mmio_read32(uintptr_t addr)
+{
+    struct machine *m = mach();
+    if (!m)
+        return 0xffffffffu;
+    bc_mmio(m); /* plain ring access: an MMIO access ends an epoch */
+    machine_advance(m, m->now + MMIO_ACCESS_NS);
+    if (!in_window(m, addr)) {
+        struct trace_event *e = machine_trace(m, TR_MMIO_READ, addr, 0xffffffffu, 4, NULL);
+        if (e)
+            e->note = "no device at this address";
+        return 0xffffffffu;
+    }
+    uint32_t off = (uint32_t)(addr - m->cfg.mmio_base);
+    faults_before_access(m, added_write, added_read);
+    const char *note = NULL;
+    uint32_t v = 0;
+    if (faults_skip_mmio_read(m, off, &v, &note)) {
+        machine_trace(m, TR_DEVICE, off, v, 4, note);
+    } else {
+        v = bus_read(m, off, NULL, true);
+        faults_after_access(m, off, false, added_write, added_read);
+    }
+    return v;
+}
+
+void vhal_mmio_write32(uintptr_t addr, uint32_t value)
+{
+    struct machine *m = mach();
+    if (!m)
+        return;
+    bc_mmio(m);
+    bc_mmio_write(m);
+    machine_advance(m, m->now + MMIO_ACCESS_NS);
+    if (!in_window(m, addr)) {
+        struct trace_event *e = machine_trace(m, TR_MMIO_WRITE, addr, value, 4, NULL);
+        if (e)
+            e->note = "no device at this address";
+        return;
+    }
+    uint32_t off = (uint32_t)(addr - m->cfg.mmio_base);
+    faults_before_access(m, added_write, added_read);
+    const char *note = NULL;
+    uint32_t driver_off = off; /* the anchor is the register the driver meant */
+    bool keep = faults_mmio_write(m, &off, &value, &note);
+    if (keep) {
+        bus_write(m, off, value, note);
+    } else {
+        struct trace_event *e = machine_trace(m, TR_MMIO_WRITE, off, value, 4, mmio_reg_name(off));
+        if (e)
+            e->note = note;
+        rf_mmio_write(m, off, value, note, true);
+    }
+    faults_after_access(m, driver_off, true, added_write, added_read);
+}
+
+void *vhal_dma_alloc(size_t size, size_t align, enum vhal_dma_use use, uint64_t *phys)
+{
+    struct machine *m = mach();
+    if (!m || !phys)
+        return NULL;
+    return machine_dma_alloc(m, size, align, (unsigned)use, phys);
+}
+
+void vhal_dma_free(void *ptr, size_t size)
+{
+    (void)ptr; /* bump allocation: memory is reclaimed with the machine */
+    (void)size;
+}
+
+uint64_t vhal_virt_to_phys(const void *ptr)
+{
+    struct machine *m = mach();
+    return m ? gm_gpa_of(&m->mem, ptr) : UINT64_MAX;
+}
+
+/* A ring store with checks on: replayed bugs, the trace, the exposed-chain check and the barrier
+ * analysis. Out of line, so the checks-off store below is a short leaf function. */
+__attribute__((noinline)) static void ring_store_checked(struct machine *m, volatile void *p,
+                                                         uint64_t v, uint8_t size)
+{
+    uint64_t gpa = gm_gpa_of(&m->mem, p);
+    const char *note = NULL;
+    if (gpa != UINT64_MAX && m->faults.n) /* most runs replay no bug: skip the call */
+        faults_ring_store(m, gpa, &v, &note);
+    uint64_t old;
+    switch (size) {
+    case 2: old = *(volatile uint16_t *)p; *(volatile uint16_t *)p = (uint16_t)v; break;
+    case 4: old = *(volatile uint32_t *)p; *(volatile uint32_t *)p = (uint32_t)v; break;
+    default: old = *(volatile uint64_t *)p; *(volatile uint64_t *)p = v; break;
+    }
+    if (m->rec)
+        vqrec_on_ring(m, true, gpa, v, size); /* a real CPU makes it in plain mode too */
+    if (m->bc.mode == BC_PLAIN) /* plain mode: as if written through a pointer, unseen */
+        return;
+    /* checks on here: record inline (machine_trace without its call and checks_off test) */
+    struct trace_event *e = trace_record(&m->trace, m->now, TR_RING_STORE, gpa, v, size, NULL);
+    if (e)
+        e->note = note;
+    if (gpa != UINT64_MAX) {
+        exposed_on_driver_store(m, gpa, size);
+        if (m->faults.n)
+            faults_after_ring_store(m, gpa);
+        bc_ring_store(m, gpa, old, v, size);
+        uint32_t qi, i;
+        if (size == 2 && ring_desc_next(m, gpa, &qi, &i)) /* which store a loop came from */
+            rf_desc_next(m, qi, i, (uint16_t)v, m->now, note);
+    }
+}
+
+static inline void ring_store(volatile void *p, uint64_t v, uint8_t size)
+{
+    struct machine *m = mach();
+    if (m && !m->cfg.checks_off) {
+        ring_store_checked(m, p, v, size);
+        return;
+    }
+    switch (size) { /* no machine, or checks off: a plain store, nothing recorded */
+    case 2: *(volatile uint16_t *)p = (uint16_t)v; break;
+    case 4: *(volatile uint32_t *)p = (uint32_t)v; break;
+    default: *(volatile uint64_t *)p = v; break;
+    }
+}
+
+/* A ring load with checks on (v: what memory held): see ring_store_checked. */
+__attribute__((noinline)) static uint64_t ring_load_checked(struct machine *m,
+                                                            const volatile void *p, uint64_t v,
+                                                            uint8_t size)
+{
+    uint64_t gpa = gm_gpa_of(&m->mem, p);
+    const char *note = NULL;
+    if (gpa != UINT64_MAX && m->faults.n) /* most runs replay no bug: skip the call */
+        faults_ring_load(m, gpa, &v, &note);
+    if (m->bc.mode == BC_PLAIN) { /* plain mode: as if read through a pointer, unseen */
+        if (m->rec)
+            vqrec_on_ring(m, false, gpa, v, size);
+        return v;
+    }
+    if (gpa != UINT64_MAX) {
+        uint64_t seen = bc_ring_load(m, gpa, v, size);
+        if (seen != v && !note)
+            note = "weak memory: the load returned what a reordered load would have seen";
+        v = seen;
+    }
+    if (m->rec)
+        vqrec_on_ring(m, false, gpa, v, size); /* what the CPU got */
+    struct trace_event *e = trace_record(&m->trace, m->now, TR_RING_LOAD, gpa, v, size, NULL);
+    if (e && note)
+        e->note = note;
+    if (size == 2)
+        rf_ring_load16(m, gpa, v);
+    legacy_layout_on_driver_load(m, gpa, size);
+    return v;
+}
+
+static inline uint64_t ring_load(const volatile void *p, uint8_t size)
+{
+    struct machine *m = mach();
+    uint64_t v;
+    switch (size) {
+    case 2: v = *(const volatile uint16_t *)p; break;
+    default: v = *(const volatile uint32_t *)p; break;
+    }
+    if (!m || m->cfg.checks_off) /* checks off: a plain load, nothing recorded */
+        return v;
+    return ring_load_checked(m, p, v, size);
+}
+
+uint16_t vhal_ring_load16(const volatile uint16_t *p) { return (uint16_t)ring_load(p, 2); }
+uint32_t vhal_ring_load32(const volatile uint32_t *p) { return (uint32_t)ring_load(p, 4); }
+void vhal_ring_store16(volatile uint16_t *p, uint16_t v) { ring_store(p, v, 2); }
+void vhal_ring_store32(volatile uint32_t *p, uint32_t v) { ring_store(p, v, 4); }
+void vhal_ring_store64(volatile uint64_t *p, uint64_t v) { ring_store(p, v, 8); }
+
+/* A barrier with checks on: recorded and given to the barrier analysis (out of line, as above). */
+__attribute__((noinline)) static void barrier_checked(struct machine *m, const char *what,
+                                                      enum bc_barrier kind)
+{
+    struct trace_event *e = trace_record(&m->trace, m->now, TR_BARRIER, 0, 0, 0, what);
+    /* A replayed drop-barrier: the call never happened. */
+    if (m->faults.n && faults_barrier(m, (unsigned)kind)) {
+        if (e)
+            e->note = fault_note_barrier_dropped;
+        return;
+    }
+    if (m->rec)
+        vqrec_on_barrier(m, (unsigned)kind);
+    bc_barrier(m, kind);
+}
+
+static inline void barrier(const char *what, enum bc_barrier kind)
+{
+    struct machine *m = mach();
+    if (m && !m->cfg.checks_off) /* checks off: nothing recorded, nothing analysed */
+        barrier_checked(m, what, kind);
+}
+
+void vhal_mb(void) { barrier("mb", BC_MB); }
+void vhal_rmb(void) { barrier("rmb", BC_RMB); }
+void vhal_wmb(void) { barrier("wmb", BC_WMB); }
+
+uint32_t vhal_irq_take(void)
+{
+    struct machine *m = mach();
+    if (!m)
+        return 0;
+    if (!m->cfg.checks_off)
+        bc_driver_waits(m); /* asking for interrupts is waiting for them: pairing D, missed kick */
+    m->irq_wait.checks++;
+    m->irq_wait.last_check_at = m->now;
+    uint32_t n = m->dev.irq_edges - m->irq_wait.taken;
+    m->irq_wait.taken = m->dev.irq_edges;
+    return n;
+}
+
+uint64_t vhal_now_ns(void)
+{
+    struct machine *m = mach();
+    if (!m)
+        return 0;
+    if (!m->cfg.checks_off)
+        bc_driver_polls(m); /* a clock read in a loop with nothing written: a poll */
+    return m->now;
+}
+
+void vhal_delay_ns(uint64_t ns)
+{
+    struct machine *m = mach();
+    if (!m)
+        return;
+    if (!m->cfg.checks_off)
+        bc_driver_waits(m); /* pairing D and the missed kick are judged when the driver waits */
+    machine_advance(m, m->now + (ns ? ns : 1));
+}

@@ -1,0 +1,17 @@
+/* patterns.h — named pictures a scenario draws into a framebuffer and expects on the display.
+ * The same generator produces both, so "the display shows pattern X" is checked pixel by pixel. */
+#ifndef PATTERNS_H
+#define PATTERNS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Canonical name of a known pattern (static string), or NULL. */
+const char *pattern_lookup(const char *name);
+/* The 0xRRGGBB colour of pattern `name` at (x, y) in a w×h picture. */
+uint32_t pattern_pixel(const char *name, uint32_t x, uint32_t y, uint32_t w, uint32_t h);
+/* Row y of the same picture into out[0..w): identical to pattern_pixel for every x, without a
+ * division per pixel (drawing and checking a display is per pixel: bench/ table 3). */
+void pattern_row(const char *name, uint32_t y, uint32_t w, uint32_t h, uint32_t *out);
+
+#endif /* PATTERNS_H */

@@ -1,0 +1,180 @@
+/* scenario.h — a scenario file: the device, the driver's settings, replayed bugs, the steps the
+ * driver runs, and what must come out. The format is documented in README.md ("Scenario format").
+ * Parsing is strict: an unknown key, a wrong type or an out-of-range value is an error with
+ * file:line:column, so a typo never silently changes what a scenario tests.
+ */
+#ifndef SCENARIO_H
+#define SCENARIO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* QEMU 7.2's virtio-gpu-device: its default mode (properties xres, yres; max_outputs 1: one
+ * scanout unless a scenario lists more), as `qemu-system-aarch64 -device virtio-gpu-device,help`
+ * says (tests/test_qemu_defaults.py compares). */
+#define QEMU_GPU_XRES 1280u
+#define QEMU_GPU_YRES 800u
+
+#include "driver/virtio_gpu.h"
+#include "driver/virtqueue.h"
+#include "model/inject/device_faults.h"
+#include "model/inject/driver_bugs.h"
+
+enum step_kind {
+    STEP_GET_DISPLAY_INFO,
+    STEP_RESOURCE_CREATE_2D,
+    STEP_ATTACH_BACKING,
+    STEP_SET_SCANOUT,
+    STEP_DRAW,
+    STEP_TRANSFER_TO_HOST_2D,
+    STEP_RESOURCE_FLUSH,
+    STEP_POKE_PIXEL,
+    STEP_RESOURCE_UNREF,
+    STEP_DETACH_BACKING,
+    STEP_GET_EDID,
+    STEP_UPDATE_CURSOR,
+    STEP_MOVE_CURSOR,
+    STEP_DISPLAY_CHANGE,         /* a device event: the monitor changes mode */
+    STEP_HANDLE_CONFIG_EVENT,    /* the driver reads and clears events_read */
+    STEP_FB_SET_MODE,            /* framebuffer API (src/driver/gpu_fb.h) */
+    STEP_FB_DRAW,
+    STEP_FB_FILL,
+    STEP_FB_PRESENT,
+    STEP_FB_DISABLE,
+    STEP_RESET,                  /* the driver resets the device (Status = 0) */
+    STEP_INIT,                   /* the driver initialises the device again (a re-probe) */
+};
+
+struct step_rect {
+    bool set;
+    uint32_t x, y, width, height;
+};
+
+struct scenario_step {
+    enum step_kind kind;
+    int line;
+    uint32_t id;                 /* resource id (default 1) */
+    uint32_t format;             /* create: pixel format (default B8G8R8X8) */
+    uint32_t width, height;      /* create: 0 = the display mode */
+    uint32_t scanout;
+    struct step_rect rect;       /* set_scanout/transfer/flush: default the whole resource */
+    bool has_offset;
+    uint64_t offset;             /* transfer: backing offset (default y*stride + x*4) */
+    const char *pattern;         /* draw */
+    uint32_t x, y, color;        /* poke_pixel: 0xRRGGBB; cursor position */
+    uint32_t hot_x, hot_y;       /* update_cursor */
+    uint32_t entries;            /* attach_backing: scatter-gather entries (default 1) */
+    bool has_entry;              /* attach_backing: one entry given by addr/length instead */
+    uint64_t entry_addr;
+    uint32_t entry_length;
+    bool enabled;                /* display_change */
+    bool has_expect_response;
+    uint32_t expect_response;    /* the response type this step must get */
+    uint32_t repeat;             /* `repeat: {count: N, step: …}`: run N times (0 = once) */
+    bool has_expect_status;
+    int expect_status;           /* `expect_status: NAME`: the driver status this step returns */
+};
+
+/* What one scanout must show (expect.display, one map or a list). */
+struct display_expect {
+    uint32_t scanout;
+    bool active_set, active;
+    bool dark_set, dark;         /* dark: shows nothing the driver drew (the reason is reported) */
+    char *sha256;
+    const char *pattern;         /* static string */
+    char *png;                   /* reference image, a path relative to the working directory */
+    bool cursor_set, cursor;     /* a cursor image is shown */
+    const char *state;           /* not-initialized | active | inactive (static string) */
+};
+
+#define SCENARIO_MAX_DISPLAYS 16
+
+#define SCENARIO_MAX_PINS 8   /* driver.place: pinned allocations of one kind */
+#define SCENARIO_MAX_STEPS 64
+#define SCENARIO_MAX_EXPECT_VIOLATIONS 16
+#define SCENARIO_MAX_EXPECT_CAUSES 6
+#define SCENARIO_MAX_EXPECT_EVIDENCE 16
+
+struct scenario {
+    char *file;
+    char *name;
+    char *description;
+    char *qemu_skip;             /* qemu.skip: why the QEMU differential leaves it out, or NULL */
+    /* device */
+    uint32_t transport_version;  /* 1 legacy, 2 modern */
+    uint32_t profile;            /* enum machine_profile: 0 qemu, 1 strict */
+    uint32_t magic, version_shown;   /* what MagicValue / Version read (0: as QEMU) */
+    bool device_id_set;
+    uint32_t device_id;
+    uint32_t config_change_after;    /* config changes after this many config reads (0 never) */
+    uint32_t display_width, display_height;
+    uint32_t n_extra_scanouts;
+    uint32_t extra_width[15], extra_height[15];
+    uint64_t latency_ns;
+    uint64_t ram_base, ram_size, mmio_base;
+    uint64_t device_offer;       /* feature bits offered beyond QEMU's defaults */
+    uint64_t device_withhold;    /* feature bits QEMU offers that this device does not */
+    bool weak_memory;            /* device.memory: weak (barrier_check.h) */
+    /* driver */
+    uint16_t queue_size;
+    enum vq_layout_kind layout;
+    uint32_t queue_align;
+    uint64_t timeout_ns;
+    uint64_t place[4];           /* by enum vhal_dma_use: the first allocation's pin */
+    uint64_t place_next[4][SCENARIO_MAX_PINS - 1]; /* the following allocations' pins */
+    uint32_t n_place_next[4];
+    enum vgpu_wait wait;         /* poll (default) | interrupt */
+    uint64_t driver_features;    /* optional features the driver accepts when offered */
+    bool fences;                 /* fence every control command (default true) */
+    bool cursor;                 /* set up the cursor queue (when a step uses the cursor) */
+    int ring_access;             /* driver.ring_access: 0 accessors, 1 plain (enum bc_mode) */
+    int used_len;                /* driver.used_len: enum vq_used_len_policy (strict default) */
+    /* bugs */
+    struct fault_list faults;
+    /* device_faults (only the list part is filled) */
+    struct device_faults dfaults;
+    /* steps */
+    struct scenario_step steps[SCENARIO_MAX_STEPS];
+    uint32_t n_steps;
+    /* expect */
+    const char *expect_outcome;  /* static string */
+    char *expect_violations[SCENARIO_MAX_EXPECT_VIOLATIONS];
+    uint32_t n_expect_violations;
+    char *expect_informational[SCENARIO_MAX_EXPECT_VIOLATIONS];
+    uint32_t n_expect_informational;
+    bool expect_informational_set; /* judged (exactly this set) only when given */
+    char *expect_cause;
+    struct display_expect displays[SCENARIO_MAX_DISPLAYS];
+    uint32_t n_displays;
+    char *expect_causes[SCENARIO_MAX_EXPECT_CAUSES];  /* the whole list, in order */
+    uint32_t n_expect_causes;
+    bool expect_causes_set;
+    struct {
+        char *key, *value;
+        int line;
+    } expect_evidence[SCENARIO_MAX_EXPECT_EVIDENCE];
+    uint32_t n_expect_evidence;
+    const char *expect_memory;   /* expect.memory_outside_buffers: untouched | changed | NULL */
+    bool expect_broken_set, expect_broken;   /* expect.driver.broken */
+    bool expect_broken_status_set;
+    int expect_broken_status;    /* expect.driver.broken_status: the error that latched it */
+    bool expect_queues_broken_set;
+    uint32_t expect_queues_broken; /* expect.driver.queues_broken: bit 0 control, bit 1 cursor */
+};
+
+/* Load and validate a scenario file. Returns 0, or -1 with "file:line:col: message" in err. */
+int scenario_load(const char *path, struct scenario *s, char *err, size_t errlen);
+/* The same for a scenario already in memory (`len` bytes, NUL not needed); `name` stands for
+ * the file in messages. The fuzz target (fuzz/fuzz_scenario.c) enters here. */
+int scenario_parse_buffer(const char *name, const char *buf, size_t len, struct scenario *s,
+                          char *err, size_t errlen);
+void scenario_free(struct scenario *s);
+const char *step_name(enum step_kind k);
+/* Name of a gpu response type ("OK_NODATA", "ERR_INVALID_PARAMETER"), or NULL. */
+const char *response_name(uint32_t type);
+/* The driver status named `name` (virtio_status / vgpu_status names): true and *out, or false. */
+bool driver_status_lookup(const char *name, int *out);
+/* Outcome names the verdict uses: ok, timeout, violation, device-error, driver-error. */
+bool outcome_valid(const char *s);
+
+#endif /* SCENARIO_H */

@@ -1,0 +1,32 @@
+/* access_checks.c — see access_checks.h: one hook, three families of checks. */
+#include "model/checks/access_checks.h"
+
+#include "model/checks/config_checks.h"
+#include "model/machine.h"
+#include "model/checks/mmio_checks.h"
+#include "model/checks/status_checks.h"
+
+bool access_checks_write(struct machine *m, uint32_t off, uint32_t value, const char **note)
+{
+    config_checks_access(m, off, true, value);
+    bool apply = mmio_checks_write(m, off, value, note);
+    /* Status and init rules look at whole registers: not at an unaligned access. */
+    if (apply && !(off % 4))
+        apply = status_checks_write(m, off, value, note);
+    return apply;
+}
+
+void access_checks_read(struct machine *m, uint32_t off, uint32_t value)
+{
+    config_checks_access(m, off, false, value);
+    mmio_checks_read(m, off, value);
+    status_checks_read(m, off, value);
+}
+
+void access_checks_finish(struct machine *m)
+{
+    notify_check_driver_waits(m); /* the driver stopped: a kick it still owed is missed */
+    config_checks_finish(m);
+    mmio_checks_finish(m);
+    status_checks_finish(m);
+}

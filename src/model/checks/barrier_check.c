@@ -1,0 +1,560 @@
+/* barrier_check.c — see barrier_check.h. Rule ids are those of spec/rules.yaml (area: barriers). */
+#include "model/checks/barrier_check.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "spec/virtio_spec.h"
+#include "model/diagnosis/diagnosis.h"
+#include "model/checks/exposed_snapshot.h"
+#include "model/machine.h"
+#include "model/rings/ring_locate.h"
+
+/* What weak-memory mode made happen (trace `what`, and the diagnosis's `reordering`). */
+static const char weak_publish_note[] = "weak memory: the device sees the new avail.idx before "
+                                        "the stores it publishes (no write barrier)";
+static const char weak_reread_note[] = "weak memory: the device does its work before the "
+                                       "driver's interrupt re-enable is visible, and the "
+                                       "driver's used.idx re-read comes too early (no full "
+                                       "barrier)";
+static const char weak_check_note[] = "weak memory: the driver's suppression check saw the "
+                                      "device's state from before its avail.idx store (no full "
+                                      "barrier)";
+static const char weak_elem_note[] = "weak memory: the driver read the used element before the "
+                                     "device's write of it (no read barrier)";
+
+/* Record one reordering the model made happen: the trace event and the run's first (for the
+ * diagnosis, run_facts.h). */
+static struct trace_event *weak_event(struct machine *m, uint32_t qi, uint64_t addr,
+                                      uint64_t value, uint8_t size, const char *note)
+{
+    rf_weak(m, note);
+    struct trace_event *e = machine_trace(m, TR_DEVICE, addr, value, size, note);
+    if (e)
+        e->queue = (uint8_t)qi;
+    return e;
+}
+
+/* A dropped barrier repeated over 70000 requests must not drown the verdict: each pairing reports
+ * its first few violations per queue, later ones only count. */
+#define BC_REPORT_MAX 4u
+
+const struct bc_not_judged bc_plain_not_judged[] = {
+    {"split.notify.barrier-before-suppression-check", false,
+     "the driver's load of used.flags / avail_event (its kick decision) is not seen, so the full "
+     "barrier before it cannot be placed (pairing B)"},
+    {"split.receive.rmb-before-used-elem", false,
+     "the driver's loads of used.idx and of the used element are not seen (pairing C)"},
+    {"split.receive.mb-before-reread", true,
+     "a missing full barrier after re-enabling interrupts is judged when the driver sleeps or "
+     "polls; its re-read of used.idx is not seen (pairing D)"},
+    {"split.legacy.layout", true,
+     "judged when a buffer the driver hands over lies on the device's used ring; a load of the "
+     "driver's own used ring elsewhere is not seen"},
+    {"cleanup.no-alter-exposed", true,
+     "changes to exposed descriptors and available-ring slots are seen at the next hook call; "
+     "changes to indirect tables are not"},
+    {NULL, false, NULL}};
+
+void bc_init(struct barrier_check *b, enum bc_mode mode, bool weak)
+{
+    memset(b, 0, sizeof(*b));
+    b->mode = mode;
+    b->weak = weak;
+    b->q = b->cpu0;
+}
+
+static void free_queues(struct bc_queue *q)
+{
+    for (unsigned i = 0; i < MMIO_NUM_QUEUES; i++) {
+        free(q[i].snap);
+        q[i].snap = NULL;
+    }
+}
+
+void bc_free(struct barrier_check *b)
+{
+    free_queues(b->cpu0);
+    for (unsigned c = 0; c < BC_MAX_CPUS; c++) {
+        if (b->other[c])
+            free_queues(b->other[c]);
+        free(b->other[c]);
+        b->other[c] = NULL;
+    }
+    b->q = b->cpu0;
+}
+
+bool bc_set_cpu(struct barrier_check *b, uint32_t cpu)
+{
+    if (cpu == b->cpu)
+        return true;
+    if (cpu >= BC_MAX_CPUS)
+        return false;
+    if (cpu && !b->other[cpu] && !(b->other[cpu] = calloc(MMIO_NUM_QUEUES, sizeof(struct bc_queue))))
+        return false;
+    b->q = cpu ? b->other[cpu] : b->cpu0;
+    b->cpu = cpu;
+    return true;
+}
+
+/* The width of a ring field (§2.6.5, §2.6.6, §2.6.8): 8 for desc.addr, 4 for desc.len and the
+ * used element's id and len, 2 for the rest. */
+static uint8_t field_width(const char *f)
+{
+    /* Field names are compared by address (split_ring.h): this runs for every ring access. */
+    if (f == sr_f_desc_addr)
+        return 8;
+    if (f == sr_f_desc_len || f == sr_f_used_id || f == sr_f_used_len)
+        return 4;
+    return 2;
+}
+
+/* The pseudo-field of a store to shared memory outside the rings (an indirect table). */
+static const char bc_f_desc_indirect[] = "desc.indirect";
+
+static bool is_desc(const char *f)
+{
+    return f == sr_f_desc_addr || f == sr_f_desc_len || f == sr_f_desc_flags ||
+           f == sr_f_desc_next || f == bc_f_desc_indirect;
+}
+
+/* Which queue's ring holds gpa (the first one, in queue order), and which field it is, as the
+ * device lays the ring out; NULL when no ring holds it. One pass over the queues per access. */
+static const char *locate(const struct machine *m, uint64_t gpa, uint32_t *qi)
+{
+    uint32_t index;
+    for (uint32_t q = 0; q < MMIO_NUM_QUEUES; q++) {
+        const char *f = sr_locate(m, q, gpa, &index);
+        if (f) {
+            *qi = q;
+            return f;
+        }
+    }
+    return NULL;
+}
+
+/* An access whose width does not fit the field is not that field: driver and device disagree
+ * about where the ring parts are (a legacy QueueAlign mismatch, say), which the layout checks
+ * and the diagnosis explain; judging its order would only add noise. */
+static const char *classify(const struct machine *m, uint64_t gpa, uint8_t size, uint32_t *qi)
+{
+    const char *f = locate(m, gpa, qi);
+    return f && field_width(f) == size ? f : NULL;
+}
+
+/* pairing: 0 A, 1 B, 2 C, 3 D */
+static bool should_report(struct machine *m, uint32_t qi, unsigned pairing)
+{
+    return m->bc.q[qi].reports[pairing]++ < BC_REPORT_MAX;
+}
+
+static void mem_put(struct machine *m, uint64_t gpa, uint64_t v, uint8_t size)
+{
+    void *p = gm_ptr(&m->mem, gpa, size);
+    if (p)
+        memcpy(p, &v, size); /* little-endian host, as the ring is (§2.6, virtio is LE) */
+}
+
+/* Weak memory, pairing A broken: the new avail.idx reaches the device before the stores it
+ * publishes. A device that polls the ring (as one with notifications suppressed does) looks at
+ * exactly that moment: undo the unordered stores, let it look, then let them land. */
+static void weak_publish(struct machine *m, uint32_t qi, struct bc_queue *q)
+{
+    if (!q->n_undo || !m->dev.q[qi].live || m->dev.broken)
+        return;
+    for (uint32_t i = q->n_undo; i-- > 0;)
+        mem_put(m, q->undo[i].gpa, q->undo[i].old, q->undo[i].size);
+    weak_event(m, qi, q->avail_idx, q->n_undo, 0, weak_publish_note);
+    gpu_device_process_queue(m, qi);
+    for (uint32_t i = 0; i < q->n_undo; i++)
+        mem_put(m, q->undo[i].gpa, q->undo[i].val, q->undo[i].size);
+    q->n_undo = 0;
+}
+
+/* Weak memory, pairing D broken: the re-read of used.idx passes the re-enabling store. The
+ * device, with work due, does it now: it sees interrupts still off (the old used_event or
+ * avail.flags) and stays quiet, while the driver's re-read returns used.idx from before — so the
+ * driver sleeps on a buffer that is already used: the lost wake-up. */
+static void weak_reread(struct machine *m, uint32_t qi, struct bc_queue *q)
+{
+    struct dev_queue *dq = &m->dev.q[qi];
+    if (!dq->pending || !dq->live || m->dev.broken || !q->enable.size)
+        return;
+    mem_put(m, q->enable.gpa, q->enable.old, q->enable.size);
+    weak_event(m, qi, q->enable.gpa, q->enable.old, 2, weak_reread_note);
+    dq->pending = false;
+    gpu_device_process_queue(m, qi);
+    mem_put(m, q->enable.gpa, q->enable.val, q->enable.size);
+}
+
+/* Inline in bc_ring_store: it runs for every ring store, and as a call its seven arguments and
+ * frame cost as much as its work. */
+__attribute__((always_inline)) static inline void store(struct machine *m, uint32_t qi,
+                                                        const char *f, uint64_t gpa,
+                                                        uint64_t old, uint64_t v, uint8_t size)
+{
+    struct bc_queue *q = &m->bc.q[qi];
+    m->bc.stored = true;
+    if (is_desc(f) || f == sr_f_avail_ring) {
+        q->payload_unordered = true;
+        if (m->bc.weak && q->n_undo < BC_UNDO_MAX)
+            q->undo[q->n_undo++] = (struct bc_undo){gpa, old, v, size};
+        return;
+    }
+    if (f == sr_f_avail_idx) {
+        q->prev_avail_idx = q->have_avail_idx ? q->avail_idx : (uint16_t)old;
+        q->avail_idx = (uint16_t)v;
+        q->have_avail_idx = true;
+        /* A store that does not move avail.idx forward by up to a queue publishes nothing (a
+         * step back or a jump: the available-ring rules say what is wrong with it). */
+        uint16_t ahead = (uint16_t)((uint16_t)v - (uint16_t)old);
+        bool publishes = ahead != 0 && ahead <= m->dev.q[qi].live_num;
+        if (!publishes)
+            q->payload_unordered = false;
+        if (q->payload_unordered && should_report(m, qi, 0))
+            machine_violation(m, "split.avail.idx-barrier", (int)qi,
+                              "queue %u: avail.idx = %u stored with no write barrier after the "
+                              "descriptor / ring-entry stores it publishes: a weakly ordered CPU "
+                              "may show the device the new idx first (pairing A)%s", qi,
+                              (unsigned)(uint16_t)v,
+                              m->bc.weak ? "; weak memory: the device reads the ring now, before "
+                                           "those stores land" : "");
+        if (q->payload_unordered && m->bc.weak)
+            weak_publish(m, qi, q);
+        q->payload_unordered = false;
+        q->n_undo = 0;
+        q->idx_unfenced = true;
+        rf_publish(m, qi, (uint16_t)v);
+        return;
+    }
+    if (f == sr_f_avail_used_event) {
+        /* §2.6.7.2: an interrupt comes when used.idx moves past used_event. A value behind the
+         * used.idx this CPU has already read is passed: it asks for no interrupt (Linux's
+         * virtqueue_disable_cb writes 0 to turn them off), so there is no wake-up to lose */
+        uint16_t behind = (uint16_t)(q->used_seen_idx - (uint16_t)v);
+        if (q->used_seen && behind != 0 && behind < 0x8000u)
+            return;
+        q->used_event_unfenced = true;
+        q->reread_due = true;
+        q->enable = (struct bc_undo){gpa, old, v, size};
+        return;
+    }
+    if (f == sr_f_avail_flags) {
+        notify_check_avail_flags(m, qi, (uint16_t)v, "the driver stored");
+        if (!(v & VIRTQ_AVAIL_F_NO_INTERRUPT)) { /* interrupts (re-)enabled: pairing D */
+            q->used_event_unfenced = true;
+            q->reread_due = true;
+            q->enable = (struct bc_undo){gpa, old, v, size};
+        }
+    }
+}
+
+void bc_ring_store(struct machine *m, uint64_t gpa, uint64_t old, uint64_t v, uint8_t size)
+{
+    uint32_t qi;
+    const char *f = locate(m, gpa, &qi);
+    if (f && !m->dev.q[qi].live) { /* a ring the device does not use yet (or any more) */
+        m->bc.stored = true;
+        return;
+    }
+    if (f) {
+        if (field_width(f) == size) /* else in a ring, but not a field of this width: see classify */
+            store(m, qi, f, gpa, old, v, size);
+        return;
+    }
+    /* Shared memory outside the rings that the driver still writes through the ring accessors:
+     * an indirect descriptor table (§2.6.5.3). It is payload of every live queue, to be ordered
+     * before the next avail.idx store like the descriptors themselves. */
+    for (uint32_t q = 0; q < MMIO_NUM_QUEUES; q++)
+        if (m->dev.q[q].live)
+            store(m, q, bc_f_desc_indirect, gpa, old, v, size);
+}
+
+uint64_t bc_ring_load(struct machine *m, uint64_t gpa, uint64_t v, uint8_t size)
+{
+    uint32_t qi;
+    const char *f = classify(m, gpa, size, &qi);
+    if (!f)
+        return v;
+    struct bc_queue *q = &m->bc.q[qi];
+    if (f == sr_f_used_flags || f == sr_f_used_avail_event) {
+        if (!q->idx_unfenced)
+            return v;
+        if (should_report(m, qi, 1))
+            machine_violation(m, "split.notify.barrier-before-suppression-check", (int)qi,
+                              "queue %u: %s read after the avail.idx store with no full barrier "
+                              "between: the load may complete before the store is visible, so "
+                              "driver and device can both decide the other will act (pairing B)%s",
+                              qi, f, m->bc.weak ? "; weak memory: it saw the device's old state" : "");
+        if (!m->bc.weak)
+            return v;
+        /* Weak memory: the load was satisfied while avail.idx sat in the store buffer. The
+         * device, busy until then, still suppressed notifications; it went idle without seeing
+         * the new idx. So the driver reads "suppressed" and skips the kick. */
+        weak_event(m, qi, gpa, v, 2, weak_check_note);
+        q->idx_unfenced = false; /* one adversarial outcome per publication */
+        if (f == sr_f_used_flags)
+            return v | VIRTQ_USED_F_NO_NOTIFY;
+        return (uint16_t)(q->prev_avail_idx - 1u); /* vring_need_event(e, new, old) is false */
+    }
+    if (f == sr_f_used_idx) {
+        if (q->used_event_unfenced && should_report(m, qi, 3))
+            machine_violation(m, "split.receive.mb-before-reread", (int)qi,
+                              "queue %u: used.idx re-read after re-enabling interrupts with no "
+                              "full barrier between: the device may miss the re-enable and the "
+                              "driver the new used.idx, and both wait (pairing D)%s", qi,
+                              m->bc.weak ? "; weak memory: the re-read saw used.idx from before "
+                                           "the device's work" : "");
+        if (q->used_event_unfenced && m->bc.weak)
+            weak_reread(m, qi, q);
+        q->used_event_unfenced = false;
+        q->reread_due = false;
+        q->used_idx_state = 1;
+        q->c_seen = false;
+        q->used_seen = true;
+        q->used_seen_idx = (uint16_t)v;
+        return v; /* in weak mode: the value from before the device's work, as a load that passed
+                   * the store would have got */
+    }
+    if (f == sr_f_used_id || f == sr_f_used_len) {
+        bool first = !q->c_seen; /* one report per element read, not per field */
+        q->c_seen = q->used_idx_state != 2;
+        if (q->used_idx_state != 2 && first && should_report(m, qi, 2))
+            machine_violation(m, "split.receive.rmb-before-used-elem", (int)qi,
+                              "queue %u: %s read %s: the element may be read before the device's "
+                              "write of it is visible (pairing C)%s", qi, f,
+                              q->used_idx_state == 0 ? "before any read of used.idx"
+                                                     : "after used.idx with no read barrier between",
+                              m->bc.weak && q->used_idx_state == 1
+                                  ? "; weak memory: it gets the slot's old contents" : "");
+        if (q->used_idx_state == 1 && m->bc.weak) {
+            /* Weak memory: the element loads passed the idx load; they see the slot as it was
+             * before the device's last write. */
+            if (first)
+                weak_event(m, qi, gpa, v, 4, weak_elem_note);
+            return gpa == q->push_gpa ? q->push_old_id : gpa == q->push_gpa + 4 ? q->push_old_len : v;
+        }
+        return v;
+    }
+    return v;
+}
+
+/* Plain mode: what changed in the driver-written parts of the ring since the last snapshot,
+ * fed to the analysis as stores (payload first, then avail.idx, then used_event: inside one
+ * epoch the order is unknown, and this order is the one that needs no barrier to be wrong). */
+static void plain_diff(struct machine *m, uint32_t qi)
+{
+    const struct dev_queue *dq = &m->dev.q[qi];
+    struct bc_queue *q = &m->bc.q[qi];
+    if (!dq->live)
+        return;
+    uint32_t n = dq->live_num;
+    uint32_t dlen = 16u * n, alen = 6u + 2u * n;
+    const uint8_t *d = gm_ptr(&m->mem, dq->desc, dlen);
+    const uint8_t *a = gm_ptr(&m->mem, dq->avail, alen);
+    if (!d || !a)
+        return;
+    if (!q->snap || q->snap_gpa != dq->desc || q->snap_len != dlen + alen) {
+        free(q->snap);
+        q->snap = malloc(dlen + alen);
+        if (!q->snap)
+            return;
+        q->snap_gpa = dq->desc;
+        q->snap_len = dlen + alen;
+        memcpy(q->snap, d, dlen);
+        memcpy(q->snap + dlen, a, alen);
+        return; /* the first look: a baseline, no epoch to judge */
+    }
+    uint8_t *sd = q->snap, *sa = q->snap + dlen;
+    if (memcmp(sd, d, dlen)) {
+        /* each field of each descriptor that changed (§2.6.5: addr 8, len 4, flags 2, next 2) */
+        static const struct { uint32_t off; uint8_t size; const char *f; } field[] = {
+            {0, 8, sr_f_desc_addr}, {8, 4, sr_f_desc_len}, {12, 2, sr_f_desc_flags},
+            {14, 2, sr_f_desc_next}};
+        for (uint32_t i = 0; i < n; i++) {
+            if (!memcmp(sd + 16 * i, d + 16 * i, 16))
+                continue;
+            for (unsigned k = 0; k < 4; k++) {
+                uint64_t o = 0, v = 0;
+                uint32_t off = 16 * i + field[k].off;
+                memcpy(&o, sd + off, field[k].size);
+                memcpy(&v, d + off, field[k].size);
+                if (o == v)
+                    continue;
+                store(m, qi, field[k].f, dq->desc + off, o, v, field[k].size);
+                exposed_on_driver_store(m, dq->desc + off, field[k].size);
+                if (field[k].f == sr_f_desc_next)
+                    rf_desc_next(m, qi, i, (uint16_t)v, m->bc.epoch_at, NULL);
+            }
+        }
+        memcpy(sd, d, dlen);
+    }
+    for (uint32_t k = 0; k < n; k++) {
+        uint16_t o, v;
+        memcpy(&o, sa + 4 + 2 * k, 2);
+        memcpy(&v, a + 4 + 2 * k, 2);
+        if (o != v) {
+            store(m, qi, sr_f_avail_ring, dq->avail + 4 + 2 * k, o, v, 2);
+            exposed_on_driver_store(m, dq->avail + 4 + 2 * k, 2);
+        }
+    }
+    static const struct { uint32_t off; const char *f; } tail[] = {{0, sr_f_avail_flags}, {2, sr_f_avail_idx}};
+    for (unsigned t = 0; t < 2; t++) {
+        uint16_t o, v;
+        memcpy(&o, sa + tail[t].off, 2);
+        memcpy(&v, a + tail[t].off, 2);
+        if (o != v) {
+            store(m, qi, tail[t].f, dq->avail + tail[t].off, o, v, 2);
+            exposed_on_driver_store(m, dq->avail + tail[t].off, 2); /* a publication exposes */
+        }
+    }
+    uint16_t o, v;
+    memcpy(&o, sa + 4 + 2 * n, 2);
+    memcpy(&v, a + 4 + 2 * n, 2);
+    if (o != v)
+        store(m, qi, sr_f_avail_used_event, dq->avail + 4 + 2 * n, o, v, 2);
+    memcpy(sa, a, alen);
+}
+
+static void epoch_end(struct machine *m)
+{
+    if (m->bc.mode != BC_PLAIN)
+        return;
+    for (uint32_t qi = 0; qi < MMIO_NUM_QUEUES; qi++)
+        plain_diff(m, qi);
+    m->bc.epoch_at = m->now; /* the next epoch's stores happen after this */
+}
+
+void bc_barrier(struct machine *m, enum bc_barrier kind)
+{
+    bc_driver_polls(m); /* ends the epoch; a barrier in a loop with no stores is a spin */
+    for (uint32_t qi = 0; qi < MMIO_NUM_QUEUES; qi++) {
+        struct bc_queue *q = &m->bc.q[qi];
+        if (kind == BC_MB || kind == BC_WMB) { /* stores before stores */
+            q->payload_unordered = false;
+            q->n_undo = 0;
+        }
+        if (kind == BC_MB) { /* stores before loads: only a full barrier */
+            q->idx_unfenced = false;
+            q->used_event_unfenced = false;
+        }
+        if ((kind == BC_MB || kind == BC_RMB) && q->used_idx_state == 1) /* loads before loads */
+            q->used_idx_state = 2;
+        if (kind == BC_MB || kind == BC_RMB)
+            q->c_seen = false;
+    }
+}
+
+void bc_mmio(struct machine *m) { epoch_end(m); }
+
+void bc_queue_live(struct machine *m, uint32_t qi)
+{
+    if (qi >= MMIO_NUM_QUEUES)
+        return;
+    struct bc_queue *q = &m->bc.q[qi];
+    uint8_t *snap = q->snap;
+    uint32_t reports[4];
+    memcpy(reports, q->reports, sizeof(reports)); /* the report caps stay per run */
+    memset(q, 0, sizeof(*q));
+    memcpy(q->reports, reports, sizeof(reports));
+    free(snap); /* plain mode: the next epoch end takes a new baseline */
+}
+
+void bc_mmio_write(struct machine *m)
+{
+    m->bc.quiet_hooks = 0;
+    m->bc.stored = false;
+}
+
+void bc_driver_polls(struct machine *m)
+{
+    epoch_end(m);
+    if (m->bc.waits_told)
+        return;
+    if (m->bc.stored) { /* it wrote since the last hook: not (yet) a poll loop */
+        m->bc.stored = false;
+        m->bc.quiet_hooks = 0;
+        return;
+    }
+    if (++m->bc.quiet_hooks == 2) /* the second quiet hook in a row: a spin */
+        notify_check_driver_waits(m);
+}
+
+void bc_driver_waits(struct machine *m)
+{
+    epoch_end(m);
+    m->bc.stored = false;
+    m->bc.quiet_hooks = 0;
+    for (uint32_t qi = 0; qi < MMIO_NUM_QUEUES; qi++) {
+        struct bc_queue *q = &m->bc.q[qi];
+        /* Plain mode cannot see the re-read; it can only say the barrier never came. And a
+         * driver whose used ring is elsewhere (split.legacy.layout) re-reads its own used.idx,
+         * which is no field of the device's ring: its order is not judged. */
+        bool due = m->legacy_layout_reported ? false
+                   : m->bc.mode == BC_PLAIN ? q->used_event_unfenced : q->reread_due;
+        if (due && should_report(m, qi, 3))
+            machine_violation(m, "split.receive.mb-before-reread", (int)qi,
+                              "queue %u: the driver waits after storing used_event without a full "
+                              "barrier and a re-read of used.idx: a used buffer the device added "
+                              "meanwhile raises no interrupt and is never seen (pairing D)", qi);
+        q->reread_due = false;
+        q->used_event_unfenced = false;
+    }
+    notify_check_driver_waits(m);
+}
+
+void bc_interrupt_entry(struct machine *m)
+{
+    for (uint32_t qi = 0; qi < MMIO_NUM_QUEUES; qi++) {
+        struct bc_queue *q = &m->bc.q[qi];
+        q->used_event_unfenced = false;
+        q->reread_due = false;
+    }
+}
+
+void bc_device_push(struct machine *m, uint32_t qi, uint64_t elem_gpa, uint32_t old_id,
+                    uint32_t old_len)
+{
+    if (qi >= MMIO_NUM_QUEUES)
+        return;
+    struct bc_queue *q = &m->bc.q[qi];
+    q->push_gpa = elem_gpa;
+    q->push_old_id = old_id;
+    q->push_old_len = old_len;
+}
+
+void bc_explain(const struct machine *m, uint32_t queue, struct diagnosis *d)
+{
+    if (!d->cause || d->n_causes < 1)
+        return;
+    const struct violation *v = NULL;
+    for (uint32_t i = 0; i < m->n_violations && !v; i++)
+        if (!strcmp(m->violations[i].rule->area, "barriers") && m->violations[i].queue == queue)
+            v = &m->violations[i];
+    if (!v)
+        return;
+    const char *weak = m->facts.weak_note;
+    if (!weak) /* strong memory: a missing barrier changed nothing the device saw */
+        return;
+    struct diag_cause *c = &d->causes[0]; /* the first cause: the barrier is behind it */
+    if (c->n_evidence < DIAG_MAX_EVIDENCE) {
+        c->evidence[c->n_evidence].key = "barrier_violation";
+        snprintf(c->evidence[c->n_evidence].value, sizeof(c->evidence[0].value), "%s (§%s)",
+                 v->rule->id, v->rule->section);
+        c->n_evidence++;
+    }
+    if (weak && c->n_evidence < DIAG_MAX_EVIDENCE) {
+        c->evidence[c->n_evidence].key = "reordering";
+        snprintf(c->evidence[c->n_evidence].value, sizeof(c->evidence[0].value), "%s", weak);
+        c->n_evidence++;
+    }
+    size_t l = strlen(c->message);
+    snprintf(c->message + l, sizeof(c->message) - l,
+             " Underlying cause: a missing memory barrier, %s (§%s)%s.", v->rule->id,
+             v->rule->section,
+             weak ? "; in weak-memory mode the device or driver saw the reordering it allows" : "");
+}
+
+_Static_assert(sizeof(((struct barrier_check *)0)->cpu0) / sizeof(struct bc_queue) ==
+                   MMIO_NUM_QUEUES, "one bc_queue per device queue");

@@ -1,0 +1,189 @@
+/* exposed_snapshot.c — see exposed_snapshot.h. */
+#include "model/checks/exposed_snapshot.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "spec/virtio_spec.h"
+#include "model/machine.h"
+
+/* One copied piece: an avail slot (2 bytes) or a descriptor (16 bytes). */
+struct exposed_rec {
+    uint64_t gpa;
+    uint16_t head;
+    uint8_t queue;
+    uint8_t len;
+    uint8_t bytes[16];
+};
+
+struct exposed_state {
+    struct exposed_rec *rec;
+    size_t n, cap;
+    bool tracking[MMIO_NUM_QUEUES];
+    uint16_t published[MMIO_NUM_QUEUES]; /* avail.idx as the driver last stored it */
+    bool reported[MMIO_NUM_QUEUES];      /* one report per chain: cleared when it is used */
+    uint16_t reported_head[MMIO_NUM_QUEUES];
+};
+
+/* Table entries copied per indirect chain; a longer table is copied in part. */
+#define EXPOSED_TABLE_MAX 64u
+
+static struct exposed_state *state(struct machine *m)
+{
+    if (!m->exposed)
+        m->exposed = calloc(1, sizeof(*m->exposed));
+    return m->exposed;
+}
+
+static void forget_queue(struct exposed_state *st, uint32_t qi)
+{
+    size_t w = 0;
+    for (size_t r = 0; r < st->n; r++)
+        if (st->rec[r].queue != qi)
+            st->rec[w++] = st->rec[r];
+    st->n = w;
+    st->tracking[qi] = false;
+    st->reported[qi] = false;
+}
+
+static void copy(struct machine *m, struct exposed_state *st, uint32_t qi, uint16_t head,
+                 uint64_t gpa, uint8_t len)
+{
+    const void *p = gm_ptr(&m->mem, gpa, len);
+    if (!p)
+        return;
+    if (st->n == st->cap) {
+        size_t cap = st->cap ? st->cap * 2 : 64;
+        struct exposed_rec *r = realloc(st->rec, cap * sizeof(*r));
+        if (!r)
+            return; /* out of memory: this piece goes unwatched, nothing breaks */
+        st->rec = r;
+        st->cap = cap;
+    }
+    struct exposed_rec *r = &st->rec[st->n++];
+    r->gpa = gpa;
+    r->head = head;
+    r->queue = (uint8_t)qi;
+    r->len = len;
+    memcpy(r->bytes, p, len);
+}
+
+/* Copy what the device will read for the chain in avail slot `idx` (bounded, never fails). */
+static void snapshot_chain(struct machine *m, struct exposed_state *st, uint32_t qi, uint16_t idx)
+{
+    const struct dev_queue *q = &m->dev.q[qi];
+    uint32_t n = q->live_num;
+    uint64_t slot = q->avail + 4 + 2ull * (idx % n);
+    uint16_t head;
+    if (!gm_read16(&m->mem, slot, &head))
+        return;
+    copy(m, st, qi, head, slot, 2);
+    uint32_t i = head;
+    for (uint32_t steps = 0; steps < n && i < n; steps++) {
+        struct sr_desc d;
+        sr_read_desc(m, q->desc, i, &d);
+        copy(m, st, qi, head, q->desc + 16ull * i, 16);
+        if (steps == 0 && (d.flags & VIRTQ_DESC_F_INDIRECT)) {
+            uint32_t entries = d.len / 16;
+            if (entries > EXPOSED_TABLE_MAX)
+                entries = EXPOSED_TABLE_MAX;
+            for (uint32_t k = 0; k < entries; k++)
+                copy(m, st, qi, head, d.addr + 16ull * k, 16);
+            return;
+        }
+        if (!(d.flags & VIRTQ_DESC_F_NEXT))
+            return;
+        i = d.next;
+    }
+}
+
+static void on_publish(struct machine *m, struct exposed_state *st, uint32_t qi)
+{
+    const struct dev_queue *q = &m->dev.q[qi];
+    uint16_t now;
+    if (!gm_read16(&m->mem, q->avail + 2, &now))
+        return;
+    uint16_t from = st->tracking[qi] ? st->published[qi] : q->last_avail_idx;
+    uint16_t added = (uint16_t)(now - from);
+    st->tracking[qi] = true;
+    st->published[qi] = now;
+    /* A step back or a jump of more than the queue is the available-ring checks' business
+     * (split.avail.*); nothing new is exposed by it. */
+    if (added > q->live_num)
+        return;
+    for (uint16_t k = 0; k < added; k++)
+        snapshot_chain(m, st, qi, (uint16_t)(from + k));
+}
+
+static const char *rec_what(const struct exposed_rec *r, uint64_t gpa)
+{
+    if (r->len == 2)
+        return "its available-ring slot";
+    static const char *f[] = {"a descriptor's addr", "a descriptor's len", "a descriptor's flags",
+                              "a descriptor's next"};
+    uint64_t off = gpa > r->gpa ? gpa - r->gpa : 0;
+    return f[off < 8 ? 0 : off < 12 ? 1 : off < 14 ? 2 : 3];
+}
+
+void exposed_on_driver_store(struct machine *m, uint64_t gpa, uint32_t size)
+{
+    struct exposed_state *st = state(m);
+    if (!st)
+        return;
+    for (uint32_t qi = 0; qi < MMIO_NUM_QUEUES; qi++) {
+        const struct dev_queue *q = &m->dev.q[qi];
+        if (!q->live) {
+            if (st->tracking[qi])
+                forget_queue(st, qi);
+            continue;
+        }
+        if (gpa == q->avail + 2 && size == 2)
+            on_publish(m, st, qi);
+    }
+    for (size_t r = 0; r < st->n; r++) {
+        struct exposed_rec *e = &st->rec[r];
+        if (gpa >= e->gpa + e->len || gpa + size <= e->gpa)
+            continue;
+        const void *p = gm_ptr(&m->mem, e->gpa, e->len);
+        if (!p || memcmp(p, e->bytes, e->len) == 0)
+            continue;
+        uint32_t qi = e->queue;
+        if (st->reported[qi] && st->reported_head[qi] == e->head)
+            continue;
+        st->reported[qi] = true;
+        st->reported_head[qi] = e->head;
+        machine_violation(m, "cleanup.no-alter-exposed", (int)qi,
+                          "queue %u: the driver changed %s at 0x%llx while the chain from head "
+                          "%u was exposed to the device (made available, not yet used)", qi,
+                          rec_what(e, gpa), (unsigned long long)gpa, e->head);
+    }
+}
+
+void exposed_on_used(struct machine *m, uint32_t qi, uint32_t head)
+{
+    struct exposed_state *st = m->exposed;
+    if (!st)
+        return;
+    size_t w = 0;
+    for (size_t r = 0; r < st->n; r++)
+        if (st->rec[r].queue != qi || st->rec[r].head != head)
+            st->rec[w++] = st->rec[r];
+    st->n = w;
+    if (st->reported[qi] && st->reported_head[qi] == head)
+        st->reported[qi] = false;
+}
+
+void exposed_on_live(struct machine *m, uint32_t qi)
+{
+    if (m->exposed)
+        forget_queue(m->exposed, qi);
+}
+
+void exposed_free(struct machine *m)
+{
+    if (!m->exposed)
+        return;
+    free(m->exposed->rec);
+    free(m->exposed);
+    m->exposed = NULL;
+}

@@ -1,0 +1,108 @@
+/* notify_checks.c — see notify_checks.h. Rule ids: spec/rules.yaml, area notifications. */
+#include "model/checks/notify_checks.h"
+
+#include "spec/virtio_spec.h"
+#include "model/machine.h"
+
+bool notify_event_idx(const struct machine *m)
+{
+    return (m->dev.guest_features >> VIRTIO_RING_F_EVENT_IDX) & 1u;
+}
+
+void notify_check_avail_flags(struct machine *m, uint32_t qi, uint16_t flags, const char *how)
+{
+    if (notify_event_idx(m)) {
+        if (flags != 0) /* §2.6.7.1: with EVENT_IDX only used_event suppresses */
+            machine_violation(m, "split.usednotif.event-idx-flags-0", (int)qi,
+                              "queue %u: %s avail.flags = 0x%x with VIRTIO_F_EVENT_IDX "
+                              "negotiated; it must be 0", qi, how, flags);
+    } else if (flags > 1) {
+        machine_violation(m, "split.usednotif.flags-0-or-1", (int)qi,
+                          "queue %u: %s avail.flags = 0x%x; without VIRTIO_F_EVENT_IDX only 0 or "
+                          "1 (NO_INTERRUPT) is allowed", qi, how, flags);
+    }
+}
+
+void notify_queue_live(struct machine *m, uint32_t qi)
+{
+    const struct dev_queue *dq = &m->dev.q[qi];
+    struct notify_queue *n = &m->notify.q[qi];
+    *n = (struct notify_queue){0};
+    uint16_t used_flags = 0, avail_flags = 0;
+    gm_read16(&m->mem, dq->used, &used_flags);
+    gm_read16(&m->mem, dq->avail, &avail_flags);
+    /* §2.6.10.1: the device has written nothing yet, so whatever is there is the driver's. */
+    if (used_flags != 0)
+        machine_violation(m, "split.availnotif.init-used-flags", (int)qi,
+                          "queue %u: used.flags reads 0x%x when the ring goes live; the driver "
+                          "must set it to 0 when it allocates the used ring (a stale NO_NOTIFY "
+                          "makes it skip every kick)", qi, used_flags);
+    notify_check_avail_flags(m, qi, avail_flags, "the ring went live with");
+}
+
+void notify_kicked(struct machine *m, uint32_t qi)
+{
+    if (qi >= MMIO_NUM_QUEUES)
+        return;
+    struct notify_queue *n = &m->notify.q[qi];
+    n->kicked = true;
+    gm_read16(&m->mem, m->dev.q[qi].avail + 2, &n->kick_avail_idx);
+}
+
+void notify_device_popped(struct machine *m, uint32_t qi)
+{
+    const struct dev_queue *dq = &m->dev.q[qi];
+    if (notify_event_idx(m) && qi < RF_QUEUES) { /* QEMU: vring_set_avail_event(last_avail_idx) */
+        gm_write16(&m->mem, dq->used + 4 + 8ull * dq->live_num, dq->last_avail_idx);
+        m->facts.q[qi].avail_event_set = true;
+        m->facts.q[qi].avail_event = dq->last_avail_idx;
+    }
+}
+
+/* How far idx b is behind cur (16-bit ring arithmetic). */
+static uint16_t behind(uint16_t cur, uint16_t b) { return (uint16_t)(cur - b); }
+
+void notify_check_driver_waits(struct machine *m)
+{
+    if (m->dev.broken)
+        return;
+    for (uint32_t qi = 0; qi < MMIO_NUM_QUEUES; qi++) {
+        const struct dev_queue *dq = &m->dev.q[qi];
+        struct notify_queue *n = &m->notify.q[qi];
+        if (!dq->live || dq->pending)
+            continue;
+        uint16_t cur = 0;
+        gm_read16(&m->mem, dq->avail + 2, &cur);
+        if (cur == dq->last_avail_idx || (n->missed_reported && n->missed_idx == cur))
+            continue;
+        /* What the device was told about: up to the last kick, or what it consumed anyway. */
+        uint16_t base = dq->last_avail_idx;
+        if (n->kicked && behind(cur, n->kick_avail_idx) < behind(cur, base))
+            base = n->kick_avail_idx;
+        if (base == cur || behind(cur, base) > dq->live_num)
+            continue; /* told already; or an idx jump, which split.avail.idx-jump reports */
+        if (notify_event_idx(m)) {
+            uint16_t ev = 0;
+            gm_read16(&m->mem, dq->used + 4 + 8ull * dq->live_num, &ev);
+            if (!vring_need_event(ev, cur, base))
+                continue;
+            n->missed_reported = true;
+            n->missed_idx = cur;
+            machine_violation(m, "split.availnotif.event-idx-must-notify", (int)qi,
+                              "queue %u: missed kick: avail.idx moved from %u to %u past "
+                              "avail_event = %u, and the driver waits without notifying", qi,
+                              base, cur, ev);
+        } else {
+            uint16_t flags = 0;
+            gm_read16(&m->mem, dq->used, &flags);
+            if (flags & VIRTQ_USED_F_NO_NOTIFY)
+                continue;
+            n->missed_reported = true;
+            n->missed_idx = cur;
+            machine_violation(m, "split.availnotif.flags0-must-notify", (int)qi,
+                              "queue %u: missed kick: avail.idx moved from %u to %u while "
+                              "used.flags is 0, and the driver waits without notifying", qi,
+                              base, cur);
+        }
+    }
+}

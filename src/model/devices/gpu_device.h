@@ -1,0 +1,115 @@
+/* gpu_device.h — the virtio-gpu 2D device model (§5.7), with real pixels.
+ *
+ * Resources are host images; RESOURCE_ATTACH_BACKING records guest pages; TRANSFER_TO_HOST_2D
+ * copies from those pages into the image; RESOURCE_FLUSH copies the flushed rectangle of the
+ * image into the framebuffer of every scanout that shows it — the picture a monitor would show,
+ * which the verdict hashes. Validation and error codes follow QEMU 7.2 (hw/display/virtio-gpu.c):
+ * truncated bodies are answered OK_NODATA and ignored, truncated headers are never answered,
+ * cursor commands are returned with used.len 0 and no payload.
+ *
+ * Each scanout is in one of QEMU's three display states: not initialized ("Guest has not
+ * initialized the display (yet)."), active, or not active ("Display output is not active.",
+ * after SET_SCANOUT with resource 0, unref of the shown resource, or a reset).
+ */
+#ifndef GPU_DEVICE_H
+#define GPU_DEVICE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "spec/virtio_spec.h"
+
+struct machine;
+
+enum scanout_state { SCANOUT_NOT_INITIALIZED = 0, SCANOUT_ACTIVE, SCANOUT_INACTIVE };
+
+struct gpu_resource {
+    uint32_t id, format, width, height;
+    uint8_t *pixels;                       /* width*height*4 bytes in the resource's format */
+    struct virtio_gpu_mem_entry *backing;
+    uint32_t n_backing;
+    uint32_t transfers, flushes;           /* commands that succeeded on it */
+    uint64_t transfer_seq;                 /* command number of the last transfer (0: none) */
+};
+
+struct gpu_cursor {
+    bool visible;
+    uint32_t resource_id;
+    uint32_t x, y, hot_x, hot_y;
+    uint8_t rgba[VIRTIO_GPU_CURSOR_SIZE * VIRTIO_GPU_CURSOR_SIZE * 4]; /* R,G,B,A */
+    uint32_t updates, moves;
+};
+
+struct gpu_scanout {
+    enum scanout_state state;
+    bool enabled;                          /* reported enabled by GET_DISPLAY_INFO */
+    uint32_t resource_id;
+    uint32_t last_resource_id;             /* the resource shown most recently (for the verdict) */
+    struct virtio_gpu_rect r;              /* the part of the resource shown */
+    uint32_t width, height;                /* the display mode */
+    uint8_t *fb;                           /* what the display shows: width*height*3, R,G,B */
+    uint32_t flushes;                      /* flushes that reached this display */
+    uint32_t flushes_shown;                /* … of the resource shown now, since SET_SCANOUT */
+    struct gpu_cursor cursor;
+};
+
+struct gpu_device {
+    struct gpu_resource *res;
+    uint32_t n_res, cap_res;
+    uint64_t hostmem;                      /* bytes of all resources' images (QEMU's g->hostmem) */
+    uint64_t max_hostmem;                  /* their budget: QEMU's max_hostmem, 256 MiB (a
+                                            * harness may lower it, as the fuzz target does) */
+    struct gpu_scanout scanouts[VIRTIO_GPU_MAX_SCANOUTS];
+    uint32_t n_scanouts;
+    uint32_t events_read;
+    uint32_t commands, errors;
+    uint64_t seq;                          /* control commands processed */
+    uint64_t fenced_seq;                   /* number of the last fenced command answered */
+    uint32_t display_events;
+    char why[200];                         /* why the last error answer (gpu_device.c refuse) */
+    uint32_t why_resource, why_scanout;    /* …and what it named (UINT32_MAX: no scanout) */
+};
+
+/* Trace `what` strings the diagnosis looks for (compare by pointer): a command shorter than the
+ * 24-byte header (addr = head, value = readable bytes; never answered, as QEMU parks it), and a
+ * response cut short by a small writable buffer (addr = head, value = response size, aux =
+ * bytes written). */
+extern const char gpu_note_short_header[];
+extern const char gpu_note_resp_truncated[];
+
+void gpu_device_init(struct gpu_device *g, uint32_t width, uint32_t height);
+/* One more scanout (QEMU's max_outputs), reported enabled: as QEMU once its display UI has
+ * sized that output (at realize QEMU enables only output 0). False when there are
+ * VIRTIO_GPU_MAX_SCANOUTS already. */
+bool gpu_device_add_scanout(struct gpu_device *g, uint32_t width, uint32_t height);
+void gpu_device_destroy(struct gpu_device *g);
+/* Device reset: resources destroyed; a shown scanout becomes inactive. */
+void gpu_device_reset(struct machine *m);
+/* Pop and execute every available request of queue qi, then interrupt once. */
+void gpu_device_process_queue(struct machine *m, uint32_t qi);
+uint32_t gpu_device_config_read(struct machine *m, uint32_t off);
+void gpu_device_config_write(struct machine *m, uint32_t off, uint32_t value, const char **note);
+/* The host's display changes mode (a monitor resized): the new mode is reported by
+ * GET_DISPLAY_INFO, events_read gets VIRTIO_GPU_EVENT_DISPLAY and a configuration interrupt is
+ * raised (§5.7.4.2), as QEMU's virtio_gpu_ui_info → virtio_notify_config. */
+int gpu_device_display_change(struct machine *m, uint32_t scanout, uint32_t width,
+                              uint32_t height, bool enabled);
+const char *scanout_state_name(enum scanout_state s);
+/* The name of a control command type ("RESOURCE_CREATE_2D") and of a response type
+ * ("ERR_INVALID_RESOURCE_ID"), or NULL. */
+const char *gpu_cmd_name(uint32_t type);
+const char *gpu_resp_name(uint32_t type);
+/* Convert one pixel of a 2D format to R,G,B; false for an unknown format. */
+bool gpu_format_to_rgb(uint32_t format, const uint8_t *px, uint8_t rgb[3]);
+const struct gpu_resource *gpu_find_resource(const struct gpu_device *g, uint32_t id);
+
+/* gpu_display.c: what a person would see. */
+/* The scanout's picture with its cursor composited: width*height*3 bytes (malloc'd), or NULL. */
+uint8_t *gpu_display_compose(const struct gpu_device *g, uint32_t scanout);
+/* Why a scanout shows nothing (or nothing new): one sentence into buf; false when the display
+ * got at least one flush of the resource it shows. */
+bool gpu_display_explain_dark(const struct gpu_device *g, uint32_t scanout, char *buf,
+                              size_t len);
+
+#endif /* GPU_DEVICE_H */

@@ -1,0 +1,219 @@
+/* machine.c — see machine.h. */
+#include "model/machine.h"
+
+#include "model/checks/exposed_snapshot.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct machine *current;
+
+void machine_set_current(struct machine *m) { current = m; }
+struct machine *machine_current(void) { return current; }
+
+/* Default arenas, as offsets into RAM: rings, buffers, framebuffers, driver-private. */
+static const uint64_t arena_offset[4] = {0x00100000, 0x00200000, 0x01000000, 0x00300000};
+
+int machine_init(struct machine *m, const struct machine_config *cfg,
+                 const struct rule_catalogue *rules)
+{
+    memset(m, 0, sizeof(*m));
+    m->cfg = *cfg;
+    m->rules = rules;
+    if (gm_init(&m->mem, cfg->ram_base, cfg->ram_size) != 0)
+        return -1;
+    trace_init(&m->trace, cfg->trace_limit);
+    m->violations = calloc(MACHINE_MAX_VIOLATIONS, sizeof(*m->violations));
+    if (!m->violations) {
+        gm_destroy(&m->mem);
+        return -1;
+    }
+    for (int i = 0; i < 4; i++) {
+        struct dma_arena *a = &m->arena[i];
+        a->next = cfg->ram_base + arena_offset[i];
+        if (cfg->place[i]) {
+            a->pins[a->n_pins++] = cfg->place[i];
+            for (uint32_t k = 0; k < cfg->n_place_next[i] && k < 7; k++)
+                a->pins[a->n_pins++] = cfg->place_next[i][k];
+        }
+    }
+    m->mguard.canary = cfg->memory_canary;
+    m->facts.last_read_slot = -1;
+    mmio_device_init(&m->dev, cfg->transport_version);
+    m->dev.host_features = (m->dev.host_features | cfg->offer_add) & ~cfg->offer_remove;
+    if (cfg->magic)
+        m->dev.magic = cfg->magic;
+    if (cfg->version_shown)
+        m->dev.version_shown = cfg->version_shown;
+    if (cfg->device_id_set)
+        m->dev.device_id = cfg->device_id;
+    m->dev.config_change_after = cfg->config_change_after;
+    gpu_device_init(&m->gpu, cfg->display_width, cfg->display_height);
+    for (uint32_t i = 0; i < cfg->n_extra_scanouts && i < 15; i++)
+        gpu_device_add_scanout(&m->gpu, cfg->extra_width[i], cfg->extra_height[i]);
+    bc_init(&m->bc, cfg->ring_access, cfg->weak_memory);
+    return 0;
+}
+
+void machine_destroy(struct machine *m)
+{
+    gpu_device_destroy(&m->gpu);
+    sr_batch_free(&m->batch);
+    rf_free(&m->facts);
+    bc_free(&m->bc);
+    exposed_free(m);
+    pace_free(m);
+    trace_free(&m->trace);
+    free(m->violations);
+    gm_destroy(&m->mem);
+    if (current == m)
+        current = NULL;
+    memset(m, 0, sizeof(*m));
+}
+
+/* The catalogue entry of rule `id`; a check without one is a vqsim bug: said loudly, and the
+ * finding is kept under vqsim.unknown-rule rather than crashing or vanishing. */
+static const struct rule *find_rule(const struct machine *m, const char *id)
+{
+    const struct rule *r = rules_find(m->rules, id);
+    if (!r) {
+        fprintf(stderr, "vqsim: internal error: rule '%s' is not in spec/rules.yaml\n", id);
+        r = rules_find(m->rules, "vqsim.unknown-rule");
+    }
+    return r;
+}
+
+/* Fill finding *v (a violation or an informational one) now, and mark it in the trace. */
+static void record_finding(struct machine *m, struct violation *v, const struct rule *r, int queue,
+                           enum trace_kind kind, const char *fmt, va_list ap)
+{
+    v->rule = r;
+    v->t = m->now;
+    v->queue = (uint8_t)(queue < 0 ? 0xff : queue);
+    vsnprintf(v->message, sizeof(v->message), fmt, ap);
+    struct trace_event *e = machine_trace(m, kind, 0, 0, 0, r->id);
+    if (e) {
+        e->queue = v->queue;
+        if (kind != TR_VIOLATION)
+            e->note = "informational finding";
+    }
+}
+
+static void vviolation(struct machine *m, const char *id, int queue, const char *fmt, va_list ap)
+{
+    const struct rule *r = find_rule(m, id);
+    if (!r)
+        return;
+    if (m->n_violations >= MACHINE_MAX_VIOLATIONS) {
+        m->dropped_violations++;
+        return;
+    }
+    record_finding(m, &m->violations[m->n_violations++], r, queue, TR_VIOLATION, fmt, ap);
+}
+
+void machine_violation(struct machine *m, const char *id, int queue, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vviolation(m, id, queue, fmt, ap);
+    va_end(ap);
+}
+
+void machine_inform(struct machine *m, const char *id, int queue, const char *fmt, ...)
+{
+    const struct rule *r = find_rule(m, id);
+    if (!r || m->n_informational >= MACHINE_MAX_INFORMATIONAL)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    record_finding(m, &m->informational[m->n_informational++], r, queue, TR_DEVICE, fmt, ap);
+    va_end(ap);
+}
+
+/* What broke the device, for the diagnosis (the first break only, whatever the violation cap),
+ * then the break itself (QEMU's virtio_error). */
+static void vbreak(struct machine *m, const char *id, const char *fmt, va_list ap)
+{
+    if (!m->dev.broken)
+        vsnprintf(m->facts.broken_why, sizeof(m->facts.broken_why), fmt, ap);
+    mmio_device_set_broken(m, id);
+}
+
+void machine_break_device(struct machine *m, const char *id, int queue, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vviolation(m, id, queue, fmt, ap);
+    va_end(ap);
+    va_start(ap, fmt);
+    vbreak(m, id, fmt, ap);
+    va_end(ap);
+}
+
+void machine_break_device_quietly(struct machine *m, const char *id, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vbreak(m, id, fmt, ap);
+    va_end(ap);
+}
+
+void machine_schedule_queue(struct machine *m, uint32_t q)
+{
+    machine_schedule_queue_at(m, q, m->now + m->cfg.device_latency_ns);
+}
+
+void machine_schedule_queue_at(struct machine *m, uint32_t q, uint64_t at)
+{
+    struct dev_queue *dq = &m->dev.q[q];
+    if (!dq->pending || at < dq->pending_at) {
+        dq->pending = true;
+        dq->pending_at = at;
+    }
+}
+
+void machine_advance(struct machine *m, uint64_t t)
+{
+    for (;;) {
+        int best = -1;
+        for (uint32_t q = 0; q < MMIO_NUM_QUEUES; q++) {
+            struct dev_queue *dq = &m->dev.q[q];
+            if (dq->pending && dq->pending_at <= t &&
+                (best < 0 || dq->pending_at < m->dev.q[best].pending_at))
+                best = (int)q;
+        }
+        if (best < 0)
+            break;
+        struct dev_queue *dq = &m->dev.q[best];
+        if (dq->pending_at > m->now)
+            m->now = dq->pending_at;
+        dq->pending = false;
+        device_faults_flush(m, (uint32_t)best); /* held answers that fell due */
+        gpu_device_process_queue(m, (uint32_t)best);
+    }
+    if (t > m->now)
+        m->now = t;
+}
+
+void *machine_dma_alloc(struct machine *m, uint64_t size, uint64_t align, unsigned use,
+                        uint64_t *phys)
+{
+    if (use > 3 || size == 0 || align == 0 || (align & (align - 1)) != 0)
+        return NULL;
+    struct dma_arena *a = &m->arena[use];
+    uint64_t addr;
+    if (a->next_pin < a->n_pins) { /* the scenario pinned this one: exactly there */
+        addr = a->pins[a->next_pin++];
+    } else {
+        addr = (a->next + align - 1) & ~(align - 1);
+    }
+    void *p = gm_ptr(&m->mem, addr, size);
+    if (!p)
+        return NULL;
+    a->next = addr + size;
+    memset(p, 0, size);
+    *phys = addr;
+    memory_guard_on_alloc(m, addr, size); /* memory_guard.h: outside this stays untouched */
+    return p;
+}

@@ -1,0 +1,182 @@
+/* machine.h — the simulated machine: guest RAM, one virtio-mmio gpu, a virtual clock, the trace,
+ * the violations found, and the replayed driver bugs sitting on the bus.
+ *
+ * The driver reaches it only through virtio_hal.h (hal_sim.c); the harness builds it from a
+ * scenario, runs the driver, and reads the verdict out of it. Everything is deterministic: no
+ * wall-clock time, no randomness, no host addresses in anything reported.
+ */
+#ifndef MACHINE_H
+#define MACHINE_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "model/checks/barrier_check.h"
+#include "model/checks/config_checks.h"
+#include "model/inject/device_faults.h"
+#include "model/device_pace.h"
+#include "model/inject/driver_bugs.h"
+#include "model/devices/gpu_device.h"
+#include "model/guest_memory.h"
+#include "model/memory_guard.h"
+#include "model/checks/mmio_checks.h"
+#include "model/transport/mmio_device.h"
+#include "model/checks/notify_checks.h"
+#include "spec/rules.h"
+#include "model/diagnosis/run_facts.h"
+#include "model/rings/split_ring.h"
+#include "model/checks/status_checks.h"
+#include "model/trace.h"
+
+struct vqrec_writer; /* src/record/recording_writer.h */
+
+#define MACHINE_MAX_VIOLATIONS 256
+#define MACHINE_MAX_INFORMATIONAL 32
+
+/* How the device reacts to a driver's mistake. Both record every violation.
+ *   PROFILE_QEMU    exactly as QEMU 7.2 (ignore, clamp, or break the device)
+ *   PROFILE_STRICT  as the spec lets a conforming device: refuse FEATURES_OK for a subset it
+ *                   cannot accept, ignore accesses the driver must not make */
+enum machine_profile { PROFILE_QEMU = 0, PROFILE_STRICT = 1 };
+
+struct violation {
+    const struct rule *rule;
+    uint64_t t;
+    uint8_t queue;
+    char message[512];
+};
+
+/* Where vhal_dma_alloc puts memory of each use: a bump cursor per use, optionally pinned. */
+struct dma_arena {
+    uint64_t next;      /* next free guest-physical address */
+    uint64_t pins[8];   /* the next allocations go exactly here, in order (0: the arena's) */
+    uint32_t n_pins, next_pin;
+};
+
+struct machine_config {
+    uint64_t ram_base, ram_size;
+    uint64_t mmio_base;
+    uint32_t transport_version;   /* 1 legacy, 2 modern */
+    uint32_t display_width, display_height;
+    uint32_t n_extra_scanouts;    /* scanouts beyond the first (QEMU's max_outputs - 1) */
+    uint32_t extra_width[15], extra_height[15];
+    uint64_t device_latency_ns;   /* notify → the device looks at the queue */
+    enum machine_profile profile;
+    uint64_t place[4];            /* pinned first allocation per vhal_dma_use, 0 = default */
+    uint64_t place_next[4][7];    /* …and the next ones (n_place_next of them) */
+    uint32_t n_place_next[4];
+    uint64_t offer_add;           /* feature bits offered beyond QEMU's defaults */
+    uint64_t offer_remove;        /* feature bits QEMU offers that this device withholds */
+    bool weak_memory;             /* barrier_check.h: unordered stores seen in the worst order */
+    enum bc_mode ring_access;     /* how the driver's ring accesses are learnt (barrier_check.h) */
+    /* What the device shows, to make the probe rules fire (0 = as QEMU): */
+    uint32_t magic;               /* MagicValue */
+    uint32_t version_shown;       /* Version (the register file still behaves as transport_version) */
+    bool device_id_set;
+    uint32_t device_id;           /* DeviceID */
+    uint32_t config_change_after; /* change the config (display event) after this many config
+                                     reads; 0 = never */
+    bool memory_canary;           /* canary bands after each DMA allocation (memory_guard.h) */
+    size_t trace_limit;           /* events the trace keeps (0 = TRACE_DEFAULT_LIMIT) */
+    /* Benchmarks only (bench/), never set by a scenario: the trace records nothing and the HAL
+     * skips the checks it runs on each ring access (exposed chains, legacy layout, replayed
+     * bugs). The model still pops, pushes and refuses what would be unsafe (indices out of
+     * range, addresses outside RAM), but the checks and the diagnosis that read the trace have
+     * nothing to read. */
+    bool checks_off;
+};
+
+struct machine {
+    struct machine_config cfg;
+    const struct rule_catalogue *rules;
+    struct guest_memory mem;
+    struct trace trace;
+    struct mmio_device dev;
+    struct gpu_device gpu;
+    struct fault_list faults;
+    struct dma_arena arena[4];
+    uint64_t now;                 /* virtual time, ns */
+    struct violation *violations;
+    uint32_t n_violations;
+    uint32_t dropped_violations;  /* beyond MACHINE_MAX_VIOLATIONS */
+    /* Informational findings (rules of level `informational`): what the driver did that no
+     * requirement of VirtIO 1.1 forbids but a user should know — never a violation */
+    struct violation informational[MACHINE_MAX_INFORMATIONAL];
+    uint32_t n_informational;
+    struct sr_chain chain;        /* scratch for the chain being processed */
+    struct sr_batch batch;        /* chains taken, not yet processed (split_ring.h) */
+    struct device_faults dfaults; /* injected device faults (scenario device_faults:) */
+    struct {                      /* the driver's interrupt handler, as seen through the HAL */
+        uint32_t taken;           /* line rises delivered to it (vhal_irq_take) */
+        uint32_t checks;          /* times it asked */
+        uint64_t last_check_at;
+    } irq_wait;
+    struct barrier_check bc;      /* barrier pairing analysis (barrier_check.h) */
+    struct notify_state notify;   /* notification suppression, both sides (notify_checks.h) */
+    struct exposed_state *exposed;/* copies of exposed chains (exposed_snapshot.c) */
+    bool legacy_layout_reported;  /* split.legacy.layout fired (legacy_layout.c) */
+    /* the register-file rule checks (access_checks.h) */
+    struct status_check_state status_checks;
+    struct mmio_check_state mmio_checks;
+    struct config_check_state config_checks;
+    struct memory_guard mguard;   /* DMA allocations, canaries (memory_guard.h) */
+    struct run_facts facts;       /* what the diagnosis needs, outside the trace (run_facts.h) */
+    struct device_pace pace;      /* a replay's device keeping a recorded one's pace */
+    struct vqrec_writer *rec;     /* `vqsim run --record`: the recording written (NULL: none) */
+};
+
+int machine_init(struct machine *m, const struct machine_config *cfg,
+                 const struct rule_catalogue *rules);
+void machine_destroy(struct machine *m);
+
+/* Record a violation of rule `id` (which must exist in the catalogue) at the current time. */
+void machine_violation(struct machine *m, const char *id, int queue, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* An informational finding of rule `id` (its catalogue level is `informational`): reported, never
+ * a violation, never a reason for a run to fail. Each rule at most MACHINE_MAX_INFORMATIONAL times
+ * in all. */
+void machine_inform(struct machine *m, const char *id, int queue, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* A violation QEMU treats as fatal (virtio_error): record it and break the device. */
+void machine_break_device(struct machine *m, const char *id, int queue, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Break the device for a rule already reported (the violation that explains it came earlier): no
+ * second violation, only the break and what it was (for the diagnosis). */
+void machine_break_device_quietly(struct machine *m, const char *id, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Trace helpers stamped with the current time; NULL with checks off (nothing is recorded).
+ * Inline: a round trip records about twenty events. */
+static inline struct trace_event *machine_trace(struct machine *m, enum trace_kind kind,
+                                                uint64_t addr, uint64_t value, uint8_t size,
+                                                const char *what)
+{
+    if (m->cfg.checks_off)
+        return NULL;
+    return trace_record(&m->trace, m->now, kind, addr, value, size, what);
+}
+
+/* The device will look at queue q after its latency (QEMU's bottom half). */
+void machine_schedule_queue(struct machine *m, uint32_t q);
+/* The device will look at queue q at virtual time `at` (held answers falling due). */
+void machine_schedule_queue_at(struct machine *m, uint32_t q, uint64_t at);
+/* Advance virtual time to `t`, running device work that falls due on the way. */
+void machine_advance(struct machine *m, uint64_t t);
+
+/* A register read the driver made and whose value is known (a recorded guest's read of a register
+ * without read side effects, InterruptStatus): the rule checks and the trace see `seen`, not the
+ * device's own value (hal_sim.c). For a device model that is ahead of the device the guest ran
+ * with: the checks judge what the guest did with what it got. */
+void machine_mmio_read_seen(struct machine *m, uint32_t off, uint32_t seen);
+
+/* DMA memory for the driver (backs vhal_dma_alloc). */
+void *machine_dma_alloc(struct machine *m, uint64_t size, uint64_t align, unsigned use,
+                        uint64_t *phys);
+
+/* The machine the HAL talks to (one per process at a time). */
+void machine_set_current(struct machine *m);
+struct machine *machine_current(void);
+
+#endif /* MACHINE_H */

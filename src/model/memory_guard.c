@@ -1,0 +1,113 @@
+/* memory_guard.c — see memory_guard.h. */
+#include "model/memory_guard.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "model/machine.h"
+
+#define MG_PAGE 4096u
+
+static bool inside_alloc(const struct memory_guard *g, uint64_t a)
+{
+    for (uint32_t i = 0; i < g->n_alloc; i++)
+        if (a >= g->alloc[i].start && a < g->alloc[i].end)
+            return true;
+    return false;
+}
+
+void memory_guard_on_alloc(struct machine *m, uint64_t addr, uint64_t size)
+{
+    struct memory_guard *g = &m->mguard;
+    if (g->n_alloc >= MG_MAX_RANGES) {
+        g->overflow = true;
+        return;
+    }
+    g->alloc[g->n_alloc++] = (struct mg_range){addr, addr + size};
+    if (!g->canary || g->n_band >= MG_MAX_RANGES)
+        return;
+    /* The band stops short of any allocation it would run into: those bytes are the driver's. */
+    uint64_t start = addr + size, end = start + MG_CANARY_BAND;
+    if (inside_alloc(g, start))
+        return;
+    for (uint32_t i = 0; i < g->n_alloc; i++)
+        if (g->alloc[i].start > start && g->alloc[i].start < end)
+            end = g->alloc[i].start;
+    uint64_t ram_end = m->mem.base + m->mem.size;
+    if (end > ram_end)
+        end = ram_end;
+    if (end <= start)
+        return;
+    uint8_t *p = gm_ptr(&m->mem, start, end - start);
+    if (!p)
+        return;
+    memset(p, MG_CANARY_BYTE, end - start);
+    g->band[g->n_band++] = (struct mg_range){start, end};
+}
+
+/* Expected content of one page outside allocations: 0 fresh RAM, 1 canary, 2 not judged. */
+static void page_map(const struct memory_guard *g, uint64_t page, uint8_t *map)
+{
+    memset(map, 0, MG_PAGE);
+    for (uint32_t i = 0; i < g->n_band; i++) {
+        const struct mg_range *r = &g->band[i];
+        if (r->end <= page || r->start >= page + MG_PAGE)
+            continue;
+        uint64_t s = r->start > page ? r->start - page : 0;
+        uint64_t e = r->end < page + MG_PAGE ? r->end - page : MG_PAGE;
+        memset(map + s, 1, e - s);
+    }
+    for (uint32_t i = 0; i < g->n_alloc; i++) {
+        const struct mg_range *r = &g->alloc[i];
+        if (r->end <= page || r->start >= page + MG_PAGE)
+            continue;
+        uint64_t s = r->start > page ? r->start - page : 0;
+        uint64_t e = r->end < page + MG_PAGE ? r->end - page : MG_PAGE;
+        memset(map + s, 2, e - s);
+    }
+}
+
+void memory_guard_check(const struct machine *m, struct mg_result *out)
+{
+    const struct memory_guard *g = &m->mguard;
+    memset(out, 0, sizeof(*out));
+    out->allocations = g->n_alloc;
+    /* No allocation known (a replayed recording: the guest's memory is its own business; a driver
+     * that took no DMA memory through the HAL): nothing says which memory is the driver's, so
+     * "outside its buffers" means nothing — not judged, rather than every guest byte "changed". */
+    if (g->n_alloc == 0 || g->overflow || !m->mem.host || m->mem.size % MG_PAGE ||
+        m->mem.base % MG_PAGE)
+        return;
+    size_t pages = m->mem.size / MG_PAGE;
+    unsigned char *resident = malloc(pages);
+    uint8_t *map = malloc(MG_PAGE);
+    if (!resident || !map) {
+        free(resident);
+        free(map);
+        return;
+    }
+    /* Pages the host never made resident still read as zero: nothing there can differ. Where
+     * mincore cannot say (another host page size), every page is looked at. */
+    bool all = (size_t)sysconf(_SC_PAGESIZE) != MG_PAGE ||
+               mincore(m->mem.host, m->mem.size, resident) != 0;
+    for (size_t i = 0; i < pages; i++) {
+        if (!all && !(resident[i] & 1))
+            continue;
+        out->pages_scanned++;
+        uint64_t page = m->mem.base + (uint64_t)i * MG_PAGE;
+        const uint8_t *p = m->mem.host + (uint64_t)i * MG_PAGE;
+        page_map(g, page, map);
+        for (uint32_t k = 0; k < MG_PAGE; k++) {
+            if (map[k] == 2)
+                continue;
+            uint8_t want = map[k] ? MG_CANARY_BYTE : 0;
+            if (p[k] != want && out->changed_bytes++ == 0)
+                out->first_changed = page + k;
+        }
+    }
+    out->judged = true;
+    free(resident);
+    free(map);
+}

@@ -1,0 +1,105 @@
+/* mmio_device.h — the virtio-mmio register file of the simulated gpu (§4.2), version 1 (legacy,
+ * §4.2.4) or 2, behaving as QEMU 7.2's virtio-mmio proxy does: registers of the other version
+ * are ignored (and the access is noted in the trace), QueueNumMax reads 1024, QueueSel ≥ 1024 is
+ * ignored, the legacy used ring sits at ALIGN_UP(desc + 16N + 4 + 2N, QueueAlign), and features
+ * the device did not offer are dropped silently.
+ */
+#ifndef MMIO_DEVICE_H
+#define MMIO_DEVICE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "model/rings/split_ring.h"
+
+struct machine;
+
+#define MMIO_NUM_QUEUES 2u          /* gpu: 0 controlq, 1 cursorq */
+#define MMIO_QUEUE_NUM_MAX 1024u    /* QEMU's VIRTQUEUE_MAX_SIZE */
+#define MMIO_VENDOR_QEMU 0x554d4551u
+#define MMIO_MAX_STATUS_HISTORY 32u
+
+struct mmio_device {
+    uint32_t version;
+    uint32_t device_id;
+    uint64_t host_features;        /* offered */
+    uint64_t guest_features;       /* accepted and in force */
+    uint32_t guest_features_reg[2];/* version 2: written, applied at FEATURES_OK */
+    uint32_t dev_features_sel, drv_features_sel;
+    uint32_t guest_page_shift;     /* version 1: ctz(GuestPageSize); 0 until written */
+    bool guest_page_size_written;
+    uint32_t queue_sel;
+    struct dev_queue q[MMIO_NUM_QUEUES];
+    uint32_t isr;
+    uint8_t status;
+    bool broken;                   /* a fatal ring error: notifies are ignored until reset */
+    const char *broken_rule;
+    uint64_t broken_at;
+    bool broken_signalled;         /* NEEDS_RESET was set when it broke (VERSION_1) */
+    uint32_t config_generation;    /* changes whenever the device changes its config (§2.4) */
+    uint32_t magic, version_shown; /* what MagicValue and Version read */
+    uint32_t config_change_after;  /* change the config after this many config reads (0 never) */
+    uint32_t config_reads;
+    uint8_t status_history[MMIO_MAX_STATUS_HISTORY];
+    uint32_t n_status_history;
+    uint32_t irq_edges;            /* times the interrupt line rose (InterruptStatus 0 → non-0) */
+    const char *broken_fault;      /* broken by an injected device fault (its name), not a rule */
+};
+
+/* The trace `what` of a used-buffer interrupt the driver suppressed (compare by pointer). */
+extern const char mmio_note_irq_suppressed[];
+/* Same, by used_event (VIRTIO_F_EVENT_IDX): addr = used_event's address, value = used_event,
+ * aux = used.idx (compare by pointer). */
+extern const char mmio_note_irq_suppressed_event[];
+/* The trace `what` of a device reset; its note says who reset, value = requests lost (taken
+ * but not answered, or available but not yet taken), aux = bit mask of the queues that were
+ * live (compare by pointer). */
+extern const char mmio_note_reset[];
+
+void mmio_device_init(struct mmio_device *d, uint32_t version);
+
+/* 32-bit register access at `off` from the window base. *note gets a static string when the
+ * device ignored the access (and why), else NULL. */
+uint32_t mmio_device_read(struct machine *m, uint32_t off, const char **note);
+void mmio_device_write(struct machine *m, uint32_t off, uint32_t value, const char **note);
+
+/* QEMU's virtio_error: broken until reset; NEEDS_RESET (and a config interrupt after DRIVER_OK)
+ * only when VERSION_1 was negotiated. */
+void mmio_device_set_broken(struct machine *m, const char *rule_id);
+
+/* The device changed its configuration (QEMU's virtio_notify_config): after DRIVER_OK,
+ * ConfigGeneration advances and the configuration-change interrupt is raised (§4.2.2). Before
+ * DRIVER_OK QEMU does neither; the strict profile still advances ConfigGeneration (§4.2.2.1). */
+void mmio_device_notify_config(struct machine *m);
+/* Reset the device (QEMU virtio_reset) and record who did it (`by`, static). */
+void mmio_device_reset(struct machine *m, const char *by);
+/* An injected device fault (device_faults.h): broken as after virtio_error, NEEDS_RESET set. */
+void mmio_device_fault_break(struct machine *m, const char *fault);
+
+/* A read at `off` was answered and checked: device work tied to reads (device.config_change). */
+void mmio_device_read_done(struct machine *m, uint32_t off);
+
+/* Raise the used-buffer interrupt (InterruptStatus bit 0) unless the driver suppressed it. */
+void mmio_device_raise_used_irq(struct machine *m, uint32_t qi);
+
+/* A register a later VirtIO version defines for a version 2 device and 1.1 does not. */
+struct mmio_later_reg {
+    uint32_t off;
+    const char *name;       /* the later version's name, "SHMLenLow" */
+    const char *since;      /* the version that defines it, "1.2" */
+    bool readable, writable;
+    bool all_ones;          /* QEMU 7.2 reads it as 0xffffffff (else: not implemented, 0) */
+};
+/* The register at `off` if a later version defines it, else NULL. */
+const struct mmio_later_reg *mmio_reg_later(uint32_t off);
+
+/* Register name for an offset ("QueueNotify", also a later version's "SHMLenLow"), "Config+0x8"
+ * for config space, or NULL. */
+const char *mmio_reg_name(uint32_t off);
+/* True when `off` names a register that only the other transport version has (QueuePFN on a
+ * version 2 device, QueueReady on a version 1 device…): the device ignores such accesses. */
+bool mmio_reg_other_version(uint32_t off, uint32_t version);
+/* Offset of a register by name, or -1. */
+int mmio_reg_offset(const char *name);
+
+#endif /* MMIO_DEVICE_H */

@@ -1,0 +1,140 @@
+/* rules.c — see rules.h. */
+#include "spec/rules.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/yaml_tree.h"
+
+extern const char vqsim_rules_yaml[];
+extern const unsigned long vqsim_rules_yaml_len;
+
+static char *dup_scalar(const struct ynode *n)
+{
+    return strdup(n && n->kind == YN_SCALAR ? n->str : "");
+}
+
+static int fail(char *err, size_t errlen, const char *name, const struct ynode *at, const char *msg)
+{
+    snprintf(err, errlen, "%s:%d:%d: %s", name, at ? at->line : 1, at ? at->col : 1, msg);
+    return -1;
+}
+
+/* A list of scalars (NULL and *n = 0 when absent or empty). */
+static char **dup_list(const struct ynode *p, size_t *n)
+{
+    *n = 0;
+    if (!p || p->kind != YN_SEQ || !p->n)
+        return NULL;
+    char **v = calloc(p->n, sizeof(char *));
+    for (size_t k = 0; v && k < p->n; k++)
+        v[(*n)++] = dup_scalar(p->items[k]);
+    return v;
+}
+
+int rules_parse(struct rule_catalogue *c, const char *buf, size_t len, const char *name, char *err,
+                size_t errlen)
+{
+    memset(c, 0, sizeof(*c));
+    char yerr[256];
+    struct ynode *root = ytree_parse(buf, len, yerr, sizeof(yerr));
+    if (!root) {
+        snprintf(err, errlen, "%s:%s", name, yerr);
+        return -1;
+    }
+    const struct ynode *list = ymap_get(root, "rules");
+    int rc = 0;
+    if (!list || list->kind != YN_SEQ) {
+        rc = fail(err, errlen, name, root, "expected a 'rules:' list");
+        goto out;
+    }
+    c->rules = calloc(list->n ? list->n : 1, sizeof(*c->rules));
+    if (!c->rules) {
+        rc = fail(err, errlen, name, list, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < list->n; i++) {
+        const struct ynode *e = list->items[i];
+        const struct ynode *id = ymap_get(e, "id");
+        if (!id || id->kind != YN_SCALAR || !id->str[0]) {
+            rc = fail(err, errlen, name, e, "rule without an 'id'");
+            goto out;
+        }
+        if (rules_find(c, id->str)) {
+            rc = fail(err, errlen, name, id, "duplicate rule id");
+            goto out;
+        }
+        struct rule *r = &c->rules[c->n++];
+        r->id = dup_scalar(id);
+        r->section = dup_scalar(ymap_get(e, "section"));
+        r->spec = dup_scalar(ymap_get(e, "spec"));
+        r->title = dup_scalar(ymap_get(e, "title"));
+        r->area = dup_scalar(ymap_get(e, "area"));
+        r->role = dup_scalar(ymap_get(e, "role"));
+        r->level = dup_scalar(ymap_get(e, "level"));
+        r->statement = dup_scalar(ymap_get(e, "statement"));
+        r->check = dup_scalar(ymap_get(e, "check"));
+        r->qemu = dup_scalar(ymap_get(e, "qemu"));
+        r->reason = dup_scalar(ymap_get(e, "not_checked_because"));
+        r->observable = dup_scalar(ymap_get(e, "observable"));
+        const struct ynode *lg = ymap_get(e, "legacy");
+        r->legacy = lg && lg->kind == YN_SCALAR && strcmp(lg->str, "true") == 0;
+        r->checked = r->check[0] != 0;
+        r->proven_by = dup_list(ymap_get(e, "proven_by"), &r->n_proven);
+        r->catalogue = dup_list(ymap_get(e, "catalogue"), &r->n_catalogue);
+        if (!r->section[0]) {
+            rc = fail(err, errlen, name, e, "rule without a 'section'");
+            goto out;
+        }
+    }
+out:
+    ytree_free(root);
+    if (rc)
+        rules_free(c);
+    return rc;
+}
+
+void rules_free(struct rule_catalogue *c)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        struct rule *r = &c->rules[i];
+        free(r->id); free(r->section); free(r->spec); free(r->title); free(r->area); free(r->role);
+        free(r->level); free(r->statement); free(r->check); free(r->qemu); free(r->reason);
+        free(r->observable);
+        for (size_t k = 0; k < r->n_proven; k++)
+            free(r->proven_by[k]);
+        free(r->proven_by);
+        for (size_t k = 0; k < r->n_catalogue; k++)
+            free(r->catalogue[k]);
+        free(r->catalogue);
+    }
+    free(c->rules);
+    memset(c, 0, sizeof(*c));
+}
+
+const struct rule *rules_find(const struct rule_catalogue *c, const char *id)
+{
+    if (!c || !id)
+        return NULL;
+    for (size_t i = 0; i < c->n; i++)
+        if (strcmp(c->rules[i].id, id) == 0)
+            return &c->rules[i];
+    return NULL;
+}
+
+const struct rule_catalogue *rules_builtin(char *err, size_t errlen)
+{
+    static struct rule_catalogue cat;
+    static int state; /* 0 unparsed, 1 ok, -1 failed */
+    static char saved[512];
+    if (state == 0) {
+        state = rules_parse(&cat, vqsim_rules_yaml, vqsim_rules_yaml_len, "spec/rules.yaml",
+                            saved, sizeof(saved)) == 0 ? 1 : -1;
+    }
+    if (state < 0) {
+        snprintf(err, errlen, "%s", saved);
+        return NULL;
+    }
+    return &cat;
+}
