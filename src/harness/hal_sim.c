@@ -1,11 +1,15 @@
-/* hal_sim.c — virtio_hal.h implemented on the simulated machine.
+/* hal_sim.c — virtio_hal.h implemented on the simulated machine (see hal_sim.h).
  *
  * Every call is recorded in the trace in program order. MMIO goes through the replayed-bug layer
- * (faults.c) to the register file; ring stores too. Time is virtual: vhal_delay_ns advances the
- * clock and lets the device run the work that falls due, so a 5-second timeout costs
- * microseconds. Without a current machine (a programming error in the harness) accesses read as
- * all-ones and are dropped, as a bus with nothing behind it would.
+ * (inject/driver_bugs.c) to the register file; ring stores too. Time is virtual: a register
+ * access costs MMIO_ACCESS_NS, vhal_delay_ns the time it is asked (so a 5-second timeout costs
+ * microseconds), and moving it (machine_advance) is where the device does the work that falls
+ * due — one of the machine's two named points of device work (machine.h; the other belongs to
+ * the weak-memory barrier analysis). Without a bound machine (a programming error in the caller)
+ * accesses read as all-ones and are dropped, as a bus with nothing behind it would.
  */
+#include "harness/hal_sim.h"
+
 #include <stdint.h>
 #include <string.h>
 
@@ -16,7 +20,14 @@
 #include "model/machine.h"
 #include "record/recording_writer.h"
 
-static struct machine *mach(void) { return machine_current(); }
+/* The machine this thread's HAL calls reach (hal_sim.h): one load, on every call. */
+static _Thread_local struct machine *bound;
+
+void hal_sim_bind(struct machine *m) { bound = m; }
+void hal_sim_unbind(void) { bound = NULL; }
+struct machine *hal_sim_bound(void) { return bound; }
+
+static inline struct machine *mach(void) { return bound; }
 
 /* A register access takes bus time on real hardware; charging it keeps the timeline readable and
  * lets a device answer while the driver is busy with registers. */

@@ -11,6 +11,7 @@
 #include "model/checks/access_checks.h"
 #include "record/recording_writer.h"
 #include "util/sha256.h"
+#include "harness/hal_sim.h"
 #include "harness/png_writer.h"
 #include "harness/patterns.h"
 
@@ -32,6 +33,7 @@ struct run_ctx {
     struct gpu_fb fbs[VIRTIO_GPU_MAX_SCANOUTS]; /* the framebuffer API, one per scanout */
     struct rf_mark step_mark;  /* the run's counters when the current step began (run_facts.h) */
     struct vgpu_config gc;     /* the driver's configuration (an `init` step probes again) */
+    struct virtio_gpu_mem_entry entries[254]; /* an attach_backing step's page list */
 };
 
 const char *step_status_name(enum step_status s)
@@ -202,7 +204,7 @@ static int do_step(struct run_ctx *c, const struct scenario_step *st, struct ste
             return VIRTIO_ERR_NOMEM;
         }
         /* Split into `entries` pieces of whole pixels (the last takes the rest). */
-        static struct virtio_gpu_mem_entry e[254];
+        struct virtio_gpu_mem_entry *e = c->entries;
         uint32_t n = st->entries;
         uint64_t piece = ((bytes + n - 1) / n + 3) & ~3ull, off = 0;
         uint32_t k = 0;
@@ -497,11 +499,11 @@ static bool all_zero(const uint8_t *p, size_t n)
  * this process reuses that digest (bench/ table 3). */
 static void picture_sha256(const uint8_t *pic, size_t n, char out[65])
 {
-    static struct {
+    static _Thread_local struct { /* per thread: machines may run on several (hal_sim.h) */
         size_t n;
         char hex[65];
     } black[4];
-    static unsigned n_black;
+    static _Thread_local unsigned n_black;
     bool zero = pic && all_zero(pic, n);
     for (unsigned k = 0; zero && k < n_black; k++)
         if (black[k].n == n) {
@@ -746,7 +748,7 @@ static void judge(const struct scenario *sc, const struct run_options *o, struct
     judge_hostile(sc, r);
 }
 
-/* The scenario's machine, made current; -1 when it cannot be built (the failure is in r). */
+/* The scenario's machine; -1 when it cannot be built (the failure is in r). */
 static int build_machine(const struct scenario *sc, struct run_result *r)
 {
     memset(r, 0, sizeof(*r));
@@ -781,7 +783,6 @@ static int build_machine(const struct scenario *sc, struct run_result *r)
     r->m.faults = sc->faults;
     memcpy(r->m.dfaults.f, sc->dfaults.f, sizeof(sc->dfaults.f));
     r->m.dfaults.n = sc->dfaults.n;
-    machine_set_current(&r->m);
     return 0;
 }
 
@@ -797,7 +798,6 @@ static void conclude(const struct scenario *sc, const struct run_options *o, str
         failure(r, "%s", err);
     access_checks_finish(&r->m);
     memory_guard_check(&r->m, &r->memory);
-    machine_set_current(NULL);
 
     /* The outcome: the strongest symptom the driver saw, else violations, else ok. */
     r->outcome = "ok";
@@ -837,6 +837,7 @@ int run_scenario(const struct scenario *sc, const struct run_options *o, struct 
                              .cursor = sc->cursor,
                              .used_len = (enum vq_used_len_policy)sc->used_len};
     const struct vgpu_config gc = c.gc;
+    hal_sim_bind(&r->m); /* the driver's HAL calls reach this machine, from this thread */
     struct step_result *init = &r->steps[r->n_steps++];
     init->name = "init";
     init->t = r->m.now;
@@ -893,6 +894,7 @@ int run_scenario(const struct scenario *sc, const struct run_options *o, struct 
         stop = sr->status != ST_OK &&
                !(st->has_expect_status && sr->driver_status == st->expect_status);
     }
+    hal_sim_unbind();
     conclude(sc, o, r, true);
     return 0;
 }
@@ -909,11 +911,13 @@ int run_scenario_external(const struct scenario *sc, const struct run_options *o
     machine_trace(&r->m, TR_STEP, 0, 0, 0, x->step_name);
     rf_mark(&r->m, &r->request_mark); /* run() may move it to where its request began */
     uint32_t queue = VIRTIO_GPU_QUEUE_CONTROL;
+    hal_sim_bind(&r->m); /* the driver's HAL calls reach this machine, from this thread */
     sr->status = x->run(x->ctx, r, sr, &queue);
     sr->t_end = r->m.now;
     for (uint32_t q = 0; x->queue_view && q < RUN_MAX_QUEUES; q++)
         if (!x->queue_view(x->ctx, q, &r->queue_view[q]))
             memset(&r->queue_view[q], 0, sizeof(r->queue_view[q]));
+    hal_sim_unbind();
     r->view_source = x->view_source ? x->view_source : "reported";
     if ((sr->status == ST_TIMEOUT || sr->status == ST_DEVICE_ERROR) && queue < RUN_MAX_QUEUES) {
         struct diag_request rq = {.kind = sr->status != ST_TIMEOUT ? DIAG_BAD_RESPONSE

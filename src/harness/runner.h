@@ -77,8 +77,9 @@ struct run_options {
 int run_scenario(const struct scenario *s, const struct run_options *o, struct run_result *r);
 
 /* A driver other than the built-in one: a foreign driver (vqsim as a library), a recorded guest
- * being replayed (vqsim check). It runs once, with the scenario's machine current, and reaches
- * the machine only through virtio_hal.h, as the built-in driver does. Its run is one step. */
+ * being replayed (vqsim check). It runs once, with the scenario's machine bound to the calling
+ * thread (hal_sim.h), and reaches the machine only through virtio_hal.h, as the built-in driver
+ * does. Its run is one step. */
 struct run_external {
     const char *step_name;  /* the step's name in the results ("driver", "recording"…) */
     /* Run the driver. Set sr->driver_status and (optionally) sr->detail; return the step's

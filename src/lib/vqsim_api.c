@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <vqsim/vqsim.h>
+#include "harness/hal_sim.h"
 #include "harness/runner.h"
 #include "harness/scenario.h"
 #include "harness/verdict.h"
@@ -45,8 +46,9 @@ struct vqsim_machine {
     struct diag_driver_view placed[RUN_MAX_QUEUES];
 };
 
-/* The machine whose driver is running (the hooks have no context argument). */
-static struct vqsim_machine *running;
+/* The machine whose driver is running on this thread (the hooks have no context argument; the
+ * HAL's machine is bound per thread too, hal_sim.h). */
+static _Thread_local struct vqsim_machine *running;
 
 uint32_t vqsim_api_version(void) { return VQSIM_API_VERSION; }
 
@@ -73,7 +75,7 @@ static uint32_t p_mmio_read32(uint64_t addr)
 static void p_mmio_write32(uint64_t addr, uint32_t value)
 {
     hook();
-    struct machine *m = machine_current();
+    struct machine *m = hal_sim_bound();
     if (running && m && addr == m->cfg.mmio_base + VIRTIO_MMIO_QUEUE_NOTIFY &&
         value < RUN_MAX_QUEUES)
         running->last_queue = value; /* the queue a timeout is diagnosed on */
@@ -82,7 +84,7 @@ static void p_mmio_write32(uint64_t addr, uint32_t value)
 
 static void barrier_time(void)
 {
-    struct machine *m = machine_current();
+    struct machine *m = hal_sim_bound();
     if (m)
         machine_advance(m, m->now + BARRIER_NS_COST);
 }
@@ -103,7 +105,7 @@ static uint64_t p_virt_to_phys(const void *ptr) { return vhal_virt_to_phys(ptr);
 static uint64_t p_now_ns(void)
 {
     hook();
-    struct machine *m = machine_current();
+    struct machine *m = hal_sim_bound();
     if (m)
         machine_advance(m, m->now + NOW_NS_COST);
     return vhal_now_ns();
@@ -221,7 +223,7 @@ int vqsim_guest_ram(const struct vqsim_machine *m, void **host, uint64_t *gpa, u
 {
     if (!m)
         return VQSIM_E_INVALID;
-    const struct machine *mm = m->ran ? &m->r.m : running == m ? machine_current() : NULL;
+    const struct machine *mm = m->ran || running == m ? &m->r.m : NULL;
     if (host)
         *host = mm ? mm->mem.host : NULL;
     if (gpa)

@@ -7,11 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static struct machine *current;
-
-void machine_set_current(struct machine *m) { current = m; }
-struct machine *machine_current(void) { return current; }
-
 /* Default arenas, as offsets into RAM: rings, buffers, framebuffers, driver-private. */
 static const uint64_t arena_offset[4] = {0x00100000, 0x00200000, 0x01000000, 0x00300000};
 
@@ -67,8 +62,6 @@ void machine_destroy(struct machine *m)
     trace_free(&m->trace);
     free(m->violations);
     gm_destroy(&m->mem);
-    if (current == m)
-        current = NULL;
     memset(m, 0, sizeof(*m));
 }
 
@@ -194,6 +187,11 @@ void machine_advance(struct machine *m, uint64_t t)
     }
     if (t > m->now)
         m->now = t;
+}
+
+void machine_device_looks_now(struct machine *m, uint32_t q)
+{
+    gpu_device_process_queue(m, q);
 }
 
 void *machine_dma_alloc(struct machine *m, uint64_t size, uint64_t align, unsigned use,

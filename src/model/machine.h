@@ -1,8 +1,10 @@
 /* machine.h — the simulated machine: guest RAM, one virtio-mmio gpu, a virtual clock, the trace,
  * the violations found, and the replayed driver bugs sitting on the bus.
  *
- * The driver reaches it only through virtio_hal.h (hal_sim.c); the harness builds it from a
- * scenario, runs the driver, and reads the verdict out of it. Everything is deterministic: no
+ * The driver reaches it only through virtio_hal.h (harness/hal_sim.c, which binds a machine to
+ * the calling thread); the harness builds it from a scenario, runs the driver, and reads the
+ * verdict out of it. Nothing in the model is global: machines are independent of each other, in
+ * one thread or in several. Everything is deterministic: no
  * wall-clock time, no randomness, no host addresses in anything reported.
  */
 #ifndef MACHINE_H
@@ -158,12 +160,27 @@ static inline struct trace_event *machine_trace(struct machine *m, enum trace_ki
     return trace_record(&m->trace, m->now, kind, addr, value, size, what);
 }
 
+/* When the device works. The device model never runs on its own, and never inside a check: its
+ * work (a queue's available chains processed, held answers released) runs at exactly two named
+ * points, both here, both called by whoever owns the moment:
+ *   machine_advance           virtual time moves to t; the work scheduled before t runs, in time
+ *                             order. Time moves in the HAL calls that cost time (a register
+ *                             access, a delay; the library's barrier and clock hooks), in a
+ *                             replayed recording, and once at the end of a run (runner.c).
+ *   machine_device_looks_now  the device looks at queue q at this very instant, out of its
+ *                             schedule: the barrier analysis's weak-memory mode (barrier_check.h)
+ *                             chooses the instant and the ring state the device sees (stores not
+ *                             yet visible); the machine runs the device.
+ * Scheduling (machine_schedule_queue*) only records that work is due. */
+
 /* The device will look at queue q after its latency (QEMU's bottom half). */
 void machine_schedule_queue(struct machine *m, uint32_t q);
 /* The device will look at queue q at virtual time `at` (held answers falling due). */
 void machine_schedule_queue_at(struct machine *m, uint32_t q, uint64_t at);
 /* Advance virtual time to `t`, running device work that falls due on the way. */
 void machine_advance(struct machine *m, uint64_t t);
+/* The device processes queue q now, whatever its schedule (the time does not move). */
+void machine_device_looks_now(struct machine *m, uint32_t q);
 
 /* A register read the driver made and whose value is known (a recorded guest's read of a register
  * without read side effects, InterruptStatus): the rule checks and the trace see `seen`, not the
@@ -174,9 +191,5 @@ void machine_mmio_read_seen(struct machine *m, uint32_t off, uint32_t seen);
 /* DMA memory for the driver (backs vhal_dma_alloc). */
 void *machine_dma_alloc(struct machine *m, uint64_t size, uint64_t align, unsigned use,
                         uint64_t *phys);
-
-/* The machine the HAL talks to (one per process at a time). */
-void machine_set_current(struct machine *m);
-struct machine *machine_current(void);
 
 #endif /* MACHINE_H */
