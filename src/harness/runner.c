@@ -794,8 +794,9 @@ static void conclude(const struct scenario *sc, const struct run_options *o, str
     /* Let the device finish whatever is still due (a late answer still lands in the trace). */
     machine_advance(&r->m, r->m.now + sc->latency_ns);
     char err[256];
-    if (r->m.rec && vqrec_writer_close(&r->m, 0, err, sizeof(err)) != 0)
+    if (r->rec && vqrec_writer_close(r->rec, &r->m, 0, err, sizeof(err)) != 0)
         failure(r, "%s", err);
+    r->rec = NULL;
     access_checks_finish(&r->m);
     memory_guard_check(&r->m, &r->memory);
 
@@ -826,7 +827,7 @@ int run_scenario(const struct scenario *sc, const struct run_options *o, struct 
     if (o && o->record_dir) { /* vqsim run --record DIR */
         char path[4096], err[300];
         snprintf(path, sizeof(path), "%s/%s.vqrec", o->record_dir, sc->name);
-        if (vqrec_writer_open(&r->m, path, err, sizeof(err)) != 0)
+        if (!(r->rec = vqrec_writer_open(&r->m, path, err, sizeof(err))))
             failure(r, "%s", err);
     }
     struct run_ctx c = {.s = sc, .r = r, .mode_w = QEMU_GPU_XRES, .mode_h = QEMU_GPU_YRES};

@@ -12,6 +12,7 @@
 #include "harness/scenario.h"
 
 struct jw;
+struct vqrec_writer;
 
 enum step_status { ST_OK, ST_TIMEOUT, ST_DEVICE_ERROR, ST_DRIVER_ERROR, ST_SKIPPED };
 
@@ -33,6 +34,7 @@ struct step_result {
 struct run_result {
     struct machine m;
     bool machine_ok;
+    struct vqrec_writer *rec; /* `vqsim run --record`: the recording being written, or NULL */
     struct vgpu gpu;        /* the driver's state (the harness is its kernel) */
     bool driver_up;
     /* An external driver ran instead of the built-in one (run_scenario_external): `gpu` is

@@ -65,6 +65,8 @@ void machine_destroy(struct machine *m)
     memset(m, 0, sizeof(*m));
 }
 
+void machine_observe(struct machine *m, const struct machine_observer *o) { m->observer = o; }
+
 /* The catalogue entry of rule `id`; a check without one is a vqsim bug: said loudly, and the
  * finding is kept under vqsim.unknown-rule rather than crashing or vanishing. */
 static const struct rule *find_rule(const struct machine *m, const char *id)

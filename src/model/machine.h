@@ -25,13 +25,12 @@
 #include "model/checks/mmio_checks.h"
 #include "model/transport/mmio_device.h"
 #include "model/checks/notify_checks.h"
+#include "model/observer.h"
 #include "spec/rules.h"
 #include "model/diagnosis/run_facts.h"
 #include "model/rings/split_ring.h"
 #include "model/checks/status_checks.h"
 #include "model/trace.h"
-
-struct vqrec_writer; /* src/record/recording_writer.h */
 
 #define MACHINE_MAX_VIOLATIONS 256
 #define MACHINE_MAX_INFORMATIONAL 32
@@ -125,12 +124,15 @@ struct machine {
     struct memory_guard mguard;   /* DMA allocations, canaries (memory_guard.h) */
     struct run_facts facts;       /* what the diagnosis needs, outside the trace (run_facts.h) */
     struct device_pace pace;      /* a replay's device keeping a recorded one's pace */
-    struct vqrec_writer *rec;     /* `vqsim run --record`: the recording written (NULL: none) */
+    const struct machine_observer *observer; /* what watches the bus (observer.h), or NULL */
 };
 
 int machine_init(struct machine *m, const struct machine_config *cfg,
                  const struct rule_catalogue *rules);
 void machine_destroy(struct machine *m);
+
+/* Attach o as the machine's observer (observer.h), replacing any; NULL detaches. */
+void machine_observe(struct machine *m, const struct machine_observer *o);
 
 /* Record a violation of rule `id` (which must exist in the catalogue) at the current time. */
 void machine_violation(struct machine *m, const char *id, int queue, const char *fmt, ...)
