@@ -19,7 +19,7 @@
 #include "harness/parallel.h"
 #include "harness/runner.h"
 #include "harness/scenario.h"
-#include "harness/verdict.h"
+#include "harness/results_json.h"
 
 static const char usage[] =
     "usage: vqsim run [--json FILE] [--png DIR] [--record DIR] [-j N] [-v] SCENARIO.yaml...\n"
@@ -198,7 +198,7 @@ static int cmd_run(int argc, char **argv)
     struct jw w;
     if (jf) {
         jw_init(&w, jf);
-        verdict_json_begin(&w);
+        results_json_begin(&w);
     }
     struct run_options opt = {.png_dir = png, .record_dir = record};
     int np = run_scenarios(sc, n, &opt, jobs, verbose, stdout, jf ? &w : NULL);
@@ -209,7 +209,7 @@ static int cmd_run(int argc, char **argv)
     unsigned passed = (unsigned)np;
     int rc = passed == (unsigned)n ? 0 : 1;
     if (jf) {
-        verdict_json_end(&w, (unsigned)n, passed);
+        results_json_end(&w, (unsigned)n, passed);
         if (fclose(jf) != 0) {
             fprintf(stderr, "vqsim: writing %s failed\n", json);
             rc = 2;

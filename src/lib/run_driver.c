@@ -23,7 +23,7 @@
 
 #include <vqsim/vqsim.h>
 #include "harness/runner.h"
-#include "harness/verdict.h"
+#include "harness/results_json.h"
 #include "util/json_writer.h"
 #include "lib/run_driver.h"
 #include "lib/vqsim_internal.h"
@@ -102,7 +102,7 @@ static void child_run(struct vqsim_machine *m, vqsim_driver_entry entry, unsigne
     if (w) {
         struct jw item;
         jw_item_writer(w, &item, item_file);
-        verdict_json_scenario(&item, vqsim_machine_scenario(m), vqsim_machine_result(m));
+        results_json_scenario(&item, vqsim_machine_scenario(m), &vqsim_machine_result(m)->res);
     }
     fflush(NULL);
     sh[2] = vqsim_clean(m) ? 1 : 0;
@@ -206,7 +206,7 @@ int run_driver_main(const char *lib, char **paths, int n, const char *json, bool
     struct jw w;
     if (jf && !bad) {
         jw_init(&w, jf);
-        verdict_json_begin(&w);
+        results_json_begin(&w);
     }
     unsigned clean = 0, lost = 0;
     int rc = bad ? 2 : 0;
@@ -262,7 +262,7 @@ int run_driver_main(const char *lib, char **paths, int n, const char *json, bool
     }
     if (jf) {
         if (!bad)
-            verdict_json_end(&w, (unsigned)n, clean);
+            results_json_end(&w, (unsigned)n, clean);
         if (fclose(jf) != 0) {
             fprintf(stderr, "vqsim: writing %s failed\n", json);
             rc = 2;

@@ -13,7 +13,8 @@
 #include "harness/hal_sim.h"
 #include "harness/runner.h"
 #include "harness/scenario.h"
-#include "harness/verdict.h"
+#include "harness/results_json.h"
+#include "harness/results_text.h"
 #include "driver/virtio_hal.h"
 #include "spec/virtio_spec.h"
 #include "driver/virtio_status.h"
@@ -293,22 +294,22 @@ int vqsim_run(struct vqsim_machine *m, vqsim_driver_entry entry, void *arg, unsi
     if (rc != 0)
         return VQSIM_E_NOMEM;
     /* passed = clean: the results' pass/fail says whether the driver's run was clean. */
-    if (strcmp(m->r.outcome, "ok") != 0 && m->r.n_failures < RUN_MAX_FAILURES)
-        snprintf(m->r.failures[m->r.n_failures++], sizeof(m->r.failures[0]),
-                 "foreign driver: outcome %s (a foreign run is not judged against expect:; "
-                 "clean means outcome ok)", m->r.outcome);
-    m->r.passed = m->r.n_failures == 0;
+    struct results *res = &m->r.res;
+    if (strcmp(res->outcome, "ok") != 0)
+        results_fail(res, "foreign driver: outcome %s (a foreign run is not judged against "
+                          "expect:; clean means outcome ok)", res->outcome);
+    res->passed = res->n_failures == 0;
     return VQSIM_OK;
 }
 
 const char *vqsim_outcome(const struct vqsim_machine *m)
 {
-    return m && m->ran ? m->r.outcome : NULL;
+    return m && m->ran ? m->r.res.outcome : NULL;
 }
 
 bool vqsim_clean(const struct vqsim_machine *m)
 {
-    return m && m->ran && !strcmp(m->r.outcome, "ok");
+    return m && m->ran && !strcmp(m->r.res.outcome, "ok");
 }
 
 int vqsim_driver_rc(const struct vqsim_machine *m) { return m && m->ran ? m->driver_rc : 0; }
@@ -317,14 +318,15 @@ int vqsim_driver_rc(const struct vqsim_machine *m) { return m && m->ran ? m->dri
 static const char *nth_rule(const struct vqsim_machine *m, size_t want, size_t *count)
 {
     size_t k = 0;
-    for (uint32_t i = 0; m && m->ran && i < m->r.m.n_violations; i++) {
+    const struct result_finding *v = m && m->ran ? m->r.res.violations : NULL;
+    for (uint32_t i = 0; v && i < m->r.res.n_violations; i++) {
         bool dup = false;
         for (uint32_t j = 0; j < i; j++)
-            dup |= m->r.m.violations[j].rule == m->r.m.violations[i].rule;
+            dup |= !strcmp(v[j].rule, v[i].rule);
         if (dup)
             continue;
         if (k++ == want)
-            return m->r.m.violations[i].rule->id;
+            return v[i].rule;
     }
     if (count)
         *count = k;
@@ -345,17 +347,17 @@ const char *vqsim_violation_rule(const struct vqsim_machine *m, size_t i)
 
 size_t vqsim_cause_count(const struct vqsim_machine *m)
 {
-    return m && m->ran && m->r.has_diag ? (size_t)m->r.diag.n_causes : 0;
+    return m && m->ran ? (size_t)m->r.res.n_causes : 0;
 }
 
 const char *vqsim_cause_id(const struct vqsim_machine *m, size_t i)
 {
-    return i < vqsim_cause_count(m) ? m->r.diag.causes[i].id : NULL;
+    return i < vqsim_cause_count(m) ? m->r.res.causes[i].id : NULL;
 }
 
 const char *vqsim_display_sha256(const struct vqsim_machine *m)
 {
-    return m && m->ran ? m->r.sha256 : NULL;
+    return m && m->ran ? m->r.res.displays[0].sha256 : NULL;
 }
 
 int vqsim_write_json(const struct vqsim_machine *m, FILE *f)
@@ -366,9 +368,9 @@ int vqsim_write_json(const struct vqsim_machine *m, FILE *f)
         return VQSIM_E_STATE;
     struct jw w;
     jw_init(&w, f);
-    verdict_json_begin(&w);
-    verdict_json_scenario(&w, &m->sc, &m->r);
-    verdict_json_end(&w, 1, m->r.passed ? 1 : 0);
+    results_json_begin(&w);
+    results_json_scenario(&w, &m->sc, &m->r.res);
+    results_json_end(&w, 1, m->r.res.passed ? 1 : 0);
     return ferror(f) ? VQSIM_E_IO : VQSIM_OK;
 }
 
@@ -393,7 +395,7 @@ int vqsim_print_verdict(const struct vqsim_machine *m, FILE *f, bool verbose)
         return VQSIM_E_INVALID;
     if (!m->ran)
         return VQSIM_E_STATE;
-    verdict_print(f, &m->sc, &m->r, verbose);
+    results_print(f, &m->sc, &m->r.res, verbose);
     return ferror(f) ? VQSIM_E_IO : VQSIM_OK;
 }
 

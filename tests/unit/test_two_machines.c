@@ -110,9 +110,9 @@ static void run_and_look(const struct scenario *sc, struct seen *out)
         return;
     }
     out->rc = run_scenario(sc, NULL, r);
-    out->passed = r->passed;
-    snprintf(out->outcome, sizeof(out->outcome), "%s", r->outcome);
-    out->violations = r->m.n_violations;
+    out->passed = r->res.passed;
+    snprintf(out->outcome, sizeof(out->outcome), "%s", r->res.outcome);
+    out->violations = r->res.n_violations;
     out->used_idx = r->m.dev.q[0].used_idx;
     out->width = r->m.gpu.scanouts[0].width;
     out->height = r->m.gpu.scanouts[0].height;
