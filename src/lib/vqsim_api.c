@@ -406,7 +406,7 @@ const struct scenario *vqsim_machine_scenario(const struct vqsim_machine *m)
     return &m->sc;
 }
 
-const struct run_result *vqsim_machine_result(const struct vqsim_machine *m)
+const struct results *vqsim_machine_results(const struct vqsim_machine *m)
 {
-    return m->ran ? &m->r : NULL;
+    return m->ran ? &m->r.res : NULL;
 }
