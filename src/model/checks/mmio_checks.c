@@ -23,10 +23,6 @@ static const uint8_t direction[VIRTIO_MMIO_CONFIG / 4] = { /* indexed by offset 
     [VIRTIO_MMIO_QUEUE_DEVICE_HIGH / 4] = W,   [VIRTIO_MMIO_CONFIG_GENERATION / 4] = R,
 };
 
-/* The gpu's configuration space (§5.7.4): events_read, events_clear, num_scanouts, reserved —
- * four 32-bit words. */
-#define GPU_CONFIG_BYTES 16u
-
 static bool strict(const struct machine *m) { return m->cfg.profile == PROFILE_STRICT; }
 
 /* Direction of a control register this device's version has; 0 if the offset is not one. */
@@ -56,17 +52,19 @@ static bool layout_ok(struct machine *m, uint32_t off, bool write)
 {
     const char *what = write ? "write" : "read";
     if (off >= VIRTIO_MMIO_CONFIG) {
+        /* the device's configuration space: 32-bit words, config_size bytes (device.h) */
+        const struct device_ops *dev = m->device.ops;
         uint32_t c = off - VIRTIO_MMIO_CONFIG;
-        if (c % 4) { /* every gpu config field is 32 bits wide */
+        if (c % 4) {
             machine_violation(m, "mmio.config-access-width", -1,
-                              "config space %s at offset 0x%x: the gpu's fields are 32-bit and "
-                              "need 32-bit aligned accesses", what, c);
+                              "config space %s at offset 0x%x: the %s's fields are 32-bit and "
+                              "need 32-bit aligned accesses", what, c, dev->name);
             return false;
         }
-        if (c >= GPU_CONFIG_BYTES) {
+        if (c >= dev->config_size) {
             machine_violation(m, "mmio.no-undefined-offsets", -1,
-                              "config space %s at offset 0x%x, past the gpu's %u bytes", what, c,
-                              GPU_CONFIG_BYTES);
+                              "config space %s at offset 0x%x, past the %s's %u bytes", what, c,
+                              dev->name, dev->config_size);
             return false;
         }
         return true;
@@ -200,8 +198,8 @@ bool mmio_checks_write(struct machine *m, uint32_t off, uint32_t value, const ch
         return true;
     case VIRTIO_MMIO_QUEUE_NUM:
         /* A MUST on version 2 (§4.2.2.2); a lower-case should on the legacy interface (§4.2.4) */
-        if (value > (q < MMIO_NUM_QUEUES ? MMIO_QUEUE_NUM_MAX : 0)) {
-            uint32_t max = q < MMIO_NUM_QUEUES ? MMIO_QUEUE_NUM_MAX : 0;
+        if (value > (q < d->n_queues ? MMIO_QUEUE_NUM_MAX : 0)) {
+            uint32_t max = q < d->n_queues ? MMIO_QUEUE_NUM_MAX : 0;
             if (d->version == 2)
                 machine_violation(m, "mmio.queue-num-le-max", (int)(q & 0xff),
                                   "QueueNum %u for queue %u exceeds QueueNumMax %u", value, q, max);

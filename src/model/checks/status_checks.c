@@ -300,7 +300,7 @@ bool status_checks_write(struct machine *m, uint32_t off, uint32_t value, const 
         return true;
     }
     if (setup && d->version == 1 && off == VIRTIO_MMIO_QUEUE_PFN && value == 0 &&
-        d->queue_sel < MMIO_NUM_QUEUES) {
+        d->queue_sel < d->n_queues) {
         /* QEMU resets the whole legacy device on QueuePFN 0: a new session, as after Status 0 */
         *s = (struct status_check_state){.any_status_write = s->any_status_write};
         return true;
@@ -308,7 +308,7 @@ bool status_checks_write(struct machine *m, uint32_t off, uint32_t value, const 
     if (setup) {
         before_setup(m, held(m));
         if ((off == VIRTIO_MMIO_QUEUE_READY || off == VIRTIO_MMIO_QUEUE_PFN) && value != 0 &&
-            d->queue_sel < MMIO_NUM_QUEUES)
+            d->queue_sel < d->n_queues)
             s->queue_live = true;
         return true;
     }
