@@ -393,143 +393,151 @@ static const char *set_status(struct machine *m, uint32_t value)
     return NULL;
 }
 
-void mmio_device_write(struct machine *m, uint32_t off, uint32_t value, const char **note)
+/* DeviceFeaturesSel, DriverFeaturesSel, DriverFeatures (§4.2.2, §3.1.1 step 4); a note when the
+ * device ignored the write. */
+static const char *features_write(struct mmio_device *d, uint32_t off, uint32_t value)
+{
+    switch (off) {
+    case VIRTIO_MMIO_DEVICE_FEATURES_SEL: d->dev_features_sel = value ? 1 : 0; return NULL;
+    case VIRTIO_MMIO_DRIVER_FEATURES_SEL: d->drv_features_sel = value ? 1 : 0; return NULL;
+    default: break; /* DriverFeatures */
+    }
+    if (d->version == 1) {
+        if (d->drv_features_sel)
+            return "ignored: a legacy device has only the low 32 feature bits";
+        d->guest_features = value & d->host_features; /* applied at once on legacy */
+        return NULL;
+    }
+    if (d->status & VIRTIO_STATUS_FEATURES_OK)
+        return "ignored: features cannot change after FEATURES_OK";
+    d->guest_features_reg[d->drv_features_sel] = value;
+    return NULL;
+}
+
+/* The legacy queue registers (§4.2.4): GuestPageSize, QueueAlign, QueuePFN. */
+static const char *legacy_queue_write(struct machine *m, uint32_t off, uint32_t value)
 {
     struct mmio_device *d = &m->dev;
     struct dev_queue *q = selected(d);
-    *note = NULL;
-    bool v1 = d->version == 1;
-    if ((*note = other_version_note(off, d->version)))
-        return;
-    switch (off) {
-    case VIRTIO_MMIO_DEVICE_FEATURES_SEL: d->dev_features_sel = value ? 1 : 0; return;
-    case VIRTIO_MMIO_DRIVER_FEATURES_SEL: d->drv_features_sel = value ? 1 : 0; return;
-    case VIRTIO_MMIO_DRIVER_FEATURES:
-        if (v1) {
-            if (d->drv_features_sel) {
-                *note = "ignored: a legacy device has only the low 32 feature bits";
-                return;
-            }
-            d->guest_features = value & d->host_features; /* applied at once on legacy */
-            return;
-        }
-        if (d->status & VIRTIO_STATUS_FEATURES_OK) {
-            *note = "ignored: features cannot change after FEATURES_OK";
-            return;
-        }
-        d->guest_features_reg[d->drv_features_sel] = value;
-        return;
-    case VIRTIO_MMIO_GUEST_PAGE_SIZE:
+    if (off == VIRTIO_MMIO_GUEST_PAGE_SIZE) {
         d->guest_page_shift = value ? (uint32_t)__builtin_ctz(value) : 0;
         if (d->guest_page_shift > 31)
             d->guest_page_shift = 0;
         d->guest_page_size_written = true;
-        return;
-    case VIRTIO_MMIO_QUEUE_SEL:
-        if (value >= MMIO_QUEUE_NUM_MAX) {
-            *note = "ignored: QueueSel >= 1024 (the previous selection stays)";
-            return;
-        }
-        d->queue_sel = value;
-        return;
-    case VIRTIO_MMIO_QUEUE_NUM:
-        if (!q) {
-            *note = "ignored: the selected queue does not exist";
-            return;
-        }
-        if (value == 0 || value > MMIO_QUEUE_NUM_MAX) {
-            *note = "ignored: QueueNum must be 1..QueueNumMax (QEMU keeps the old value)";
-            return;
-        }
-        q->num = value;
-        if (v1)
-            legacy_update_rings(m, d->queue_sel);
-        return;
-    case VIRTIO_MMIO_QUEUE_ALIGN:
-        if (!q || !value) {
-            *note = "ignored: no queue selected or QueueAlign 0";
-            return;
-        }
+        return NULL;
+    }
+    if (off == VIRTIO_MMIO_QUEUE_ALIGN) {
+        if (!q || !value)
+            return "ignored: no queue selected or QueueAlign 0";
         q->align = value;
         legacy_update_rings(m, d->queue_sel);
-        return;
-    case VIRTIO_MMIO_QUEUE_PFN:
-        if (!q) {
-            *note = "ignored: the selected queue does not exist";
-            return;
-        }
-        if (value == 0) { /* QEMU: QueuePFN 0 resets the whole device */
-            mmio_device_reset(m, "the driver (QueuePFN = 0, a legacy device reset)");
-            return;
-        }
-        q->pfn = value;
-        legacy_update_rings(m, d->queue_sel);
-        return;
-    case VIRTIO_MMIO_QUEUE_READY:
-        if (!q) {
-            *note = "ignored: the selected queue does not exist";
-            return;
-        }
+        return NULL;
+    }
+    if (!q) /* QueuePFN */
+        return "ignored: the selected queue does not exist";
+    if (value == 0) { /* QEMU: QueuePFN 0 resets the whole device */
+        mmio_device_reset(m, "the driver (QueuePFN = 0, a legacy device reset)");
+        return NULL;
+    }
+    q->pfn = value;
+    legacy_update_rings(m, d->queue_sel);
+    return NULL;
+}
+
+/* QueueSel, QueueNum, QueueReady and the ring address halves (§4.2.2, §4.2.3.2). */
+static const char *queue_write(struct machine *m, uint32_t off, uint32_t value)
+{
+    struct mmio_device *d = &m->dev;
+    struct dev_queue *q = selected(d);
+    if (off == VIRTIO_MMIO_QUEUE_SEL) {
+        if (value >= MMIO_QUEUE_NUM_MAX)
+            return "ignored: QueueSel >= 1024 (the previous selection stays)";
+        d->queue_sel = value;
+        return NULL;
+    }
+    if (!q)
+        return "ignored: the selected queue does not exist";
+    if (off == VIRTIO_MMIO_QUEUE_NUM) {
+        if (value == 0 || value > MMIO_QUEUE_NUM_MAX)
+            return "ignored: QueueNum must be 1..QueueNumMax (QEMU keeps the old value)";
+        q->num = value;
+        if (d->version == 1)
+            legacy_update_rings(m, d->queue_sel);
+        return NULL;
+    }
+    if (off == VIRTIO_MMIO_QUEUE_READY) {
         if (value) { /* the only moment QEMU latches the three addresses */
             q->ready = true;
             sr_make_live(m, d->queue_sel, q->reg_desc, q->reg_driver, q->reg_device);
         } else {
             q->ready = false; /* QEMU 7.2 keeps the rings live; it only clears `enabled` */
         }
+        return NULL;
+    }
+    uint64_t *r = off < VIRTIO_MMIO_QUEUE_DRIVER_LOW ? &q->reg_desc /* an address half */
+                  : off < VIRTIO_MMIO_QUEUE_DEVICE_LOW ? &q->reg_driver
+                                                       : &q->reg_device;
+    if (off % 8 == 0)
+        *r = (*r & 0xffffffff00000000ull) | value;
+    else
+        *r = (*r & 0xffffffffull) | (uint64_t)value << 32;
+    return NULL;
+}
+
+/* QueueNotify (§4.2.3.3): the device will look at the queue after its latency. */
+static const char *notify_write(struct machine *m, uint32_t value)
+{
+    struct mmio_device *d = &m->dev;
+    if (value >= MMIO_QUEUE_NUM_MAX)
+        return "ignored: queue index >= 1024";
+    if (value >= d->n_queues)
+        return "ignored: no such queue on this device";
+    if (d->broken)
+        return "ignored: the device is broken by an earlier error (reset it)";
+    if (!d->q[value].live)
+        return "ignored: the queue is not set up on the device (no ring address)";
+    d->q[value].notifies++;
+    notify_kicked(m, value);
+    rf_notify(m, value);
+    m->pace.armed[value] = true; /* device_pace.h: a reason to look */
+    struct trace_event *e = machine_trace(m, TR_NOTIFY, 0, value, 0, NULL);
+    if (e)
+        e->queue = (uint8_t)value;
+    machine_schedule_queue(m, value);
+    return NULL;
+}
+
+void mmio_device_write(struct machine *m, uint32_t off, uint32_t value, const char **note)
+{
+    struct mmio_device *d = &m->dev;
+    if ((*note = other_version_note(off, d->version)))
         return;
+    switch (off) {
+    case VIRTIO_MMIO_DEVICE_FEATURES_SEL:
+    case VIRTIO_MMIO_DRIVER_FEATURES_SEL:
+    case VIRTIO_MMIO_DRIVER_FEATURES:
+        *note = features_write(d, off, value);
+        return;
+    case VIRTIO_MMIO_GUEST_PAGE_SIZE:
+    case VIRTIO_MMIO_QUEUE_ALIGN:
+    case VIRTIO_MMIO_QUEUE_PFN:
+        *note = legacy_queue_write(m, off, value);
+        return;
+    case VIRTIO_MMIO_QUEUE_SEL:
+    case VIRTIO_MMIO_QUEUE_NUM:
+    case VIRTIO_MMIO_QUEUE_READY:
     case VIRTIO_MMIO_QUEUE_DESC_LOW:
     case VIRTIO_MMIO_QUEUE_DESC_HIGH:
     case VIRTIO_MMIO_QUEUE_DRIVER_LOW:
     case VIRTIO_MMIO_QUEUE_DRIVER_HIGH:
     case VIRTIO_MMIO_QUEUE_DEVICE_LOW:
-    case VIRTIO_MMIO_QUEUE_DEVICE_HIGH: {
-        if (!q) {
-            *note = "ignored: the selected queue does not exist";
-            return;
-        }
-        uint64_t *r = off < VIRTIO_MMIO_QUEUE_DRIVER_LOW ? &q->reg_desc
-                      : off < VIRTIO_MMIO_QUEUE_DEVICE_LOW ? &q->reg_driver
-                                                           : &q->reg_device;
-        if (off % 8 == 0)
-            *r = (*r & 0xffffffff00000000ull) | value;
-        else
-            *r = (*r & 0xffffffffull) | (uint64_t)value << 32;
+    case VIRTIO_MMIO_QUEUE_DEVICE_HIGH:
+        *note = queue_write(m, off, value);
         return;
-    }
-    case VIRTIO_MMIO_QUEUE_NOTIFY:
-        if (value >= MMIO_QUEUE_NUM_MAX) {
-            *note = "ignored: queue index >= 1024";
-            return;
-        }
-        if (value >= d->n_queues) {
-            *note = "ignored: no such queue on this device";
-            return;
-        }
-        if (d->broken) {
-            *note = "ignored: the device is broken by an earlier error (reset it)";
-            return;
-        }
-        if (!d->q[value].live) {
-            *note = "ignored: the queue is not set up on the device (no ring address)";
-            return;
-        }
-        d->q[value].notifies++;
-        notify_kicked(m, value);
-        rf_notify(m, value);
-        m->pace.armed[value] = true; /* device_pace.h: a reason to look */
-        struct trace_event *e = machine_trace(m, TR_NOTIFY, 0, value, 0, NULL);
-        if (e)
-            e->queue = (uint8_t)value;
-        machine_schedule_queue(m, value);
-        return;
-    case VIRTIO_MMIO_INTERRUPT_ACK:
-        d->isr &= ~value;
-        return;
-    case VIRTIO_MMIO_STATUS:
-        *note = set_status(m, value);
-        return;
-    default:
-        break;
+    case VIRTIO_MMIO_QUEUE_NOTIFY: *note = notify_write(m, value); return;
+    case VIRTIO_MMIO_INTERRUPT_ACK: d->isr &= ~value; return;
+    case VIRTIO_MMIO_STATUS: *note = set_status(m, value); return;
+    default: break;
     }
     if (off >= VIRTIO_MMIO_CONFIG && off < VIRTIO_MMIO_WINDOW_SIZE) {
         m->device.ops->config_write(m->device.state, m, off - VIRTIO_MMIO_CONFIG, value, note);
