@@ -10,6 +10,19 @@
 
 static struct machine *current;
 
+/* Every per-queue array of the checks, the facts and the injected faults has room for each queue
+ * a device may have (device.h): raising DEVICE_MAX_QUEUES stops here until they all grow. */
+#define N_OF(type, field) (sizeof(((type *)0)->field) / sizeof(((type *)0)->field[0]))
+_Static_assert(MMIO_NUM_QUEUES == DEVICE_MAX_QUEUES, "the transport's queues");
+_Static_assert(RF_QUEUES == DEVICE_MAX_QUEUES, "run_facts.h");
+_Static_assert(MMIO_CHECK_QUEUES == DEVICE_MAX_QUEUES, "mmio_checks.h");
+_Static_assert(DF_QUEUES == DEVICE_MAX_QUEUES, "device_faults.h");
+_Static_assert(N_OF(struct notify_state, q) == DEVICE_MAX_QUEUES, "notify_checks.h");
+_Static_assert(N_OF(struct status_check_state, reinit_live) == DEVICE_MAX_QUEUES,
+               "status_checks.h");
+_Static_assert(N_OF(struct device_pace, on) == DEVICE_MAX_QUEUES, "device_pace.h");
+_Static_assert(N_OF(struct barrier_check, cpu0) == DEVICE_MAX_QUEUES, "barrier_check.h");
+
 void machine_set_current(struct machine *m) { current = m; }
 struct machine *machine_current(void) { return current; }
 
