@@ -21,7 +21,7 @@ JOBS=${JOBS:-2}
 
 OBJ=${WORK:-$OUT}/obj   # OSS-Fuzz gives a scratch directory in WORK
 mkdir -p "$OBJ"
-COMMON=(-std=c11 -D_GNU_SOURCE -I"$ROOT/src" -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+COMMON=(-std=c11 -D_GNU_SOURCE -I"$ROOT/src" -I"$ROOT/include" -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
         -Wno-missing-field-initializers)
 read -r -a USER_CFLAGS <<<"$CFLAGS"
 read -r -a YAML_CFLAGS <<<"$(pkg-config --cflags yaml-0.1)"
