@@ -30,7 +30,9 @@
  * - config_change (optional, NULL: nothing of the device's own changes): the host changes the
  *   configuration (a scenario's device.config_change). The device updates its config fields and
  *   returns the trace text that says what changed; the transport then advances ConfigGeneration
- *   and raises the configuration-change interrupt (mmio_device_notify_config, §4.2.2).
+ *   and raises the configuration-change interrupt, after DRIVER_OK as QEMU does
+ *   (mmio_device_notify_config, §4.2.2). A device that changes its config on its own (the gpu's
+ *   display changing mode) calls mmio_device_notify_config itself.
  * - process_queue: the machine (machine_process_queue), when queue qi's work falls due — a
  *   notify after the device's latency, a held answer falling due (machine_advance), a weak-memory
  *   moment of the barrier analysis — with qi < n_queues. The device takes chains with sr_pop
