@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "model/devices/gpu_device.h"
 #include "model/machine.h"
 #include "model/rings/indirect.h"
 
@@ -91,12 +92,18 @@ const char *mq_ring_field(const struct machine *m, uint64_t addr)
 
 bool mq_memory_canary(const struct machine *m) { return m->mguard.canary; }
 
-uint32_t mq_display_count(const struct machine *m) { return m->gpu.n_scanouts; }
+/* The displays are the gpu's (a device without a display has none). */
+uint32_t mq_display_count(const struct machine *m)
+{
+    const struct gpu_device *g = gpu_of(m);
+    return g ? g->n_scanouts : 0;
+}
 
 void mq_display(const struct machine *m, uint32_t i, struct mq_display *out)
 {
     static const struct gpu_scanout never = {.state = SCANOUT_NOT_INITIALIZED};
-    const struct gpu_scanout *so = i < VIRTIO_GPU_MAX_SCANOUTS ? &m->gpu.scanouts[i] : &never;
+    const struct gpu_device *g = gpu_of(m);
+    const struct gpu_scanout *so = g && i < VIRTIO_GPU_MAX_SCANOUTS ? &g->scanouts[i] : &never;
     bool active = so->state == SCANOUT_ACTIVE;
     *out = (struct mq_display){.state = scanout_state_name(so->state), .active = active,
                                .width = so->width, .height = so->height,
@@ -110,10 +117,12 @@ void mq_display(const struct machine *m, uint32_t i, struct mq_display *out)
 
 uint8_t *mq_display_picture(const struct machine *m, uint32_t i)
 {
-    return gpu_display_compose(&m->gpu, i);
+    const struct gpu_device *g = gpu_of(m);
+    return g ? gpu_display_compose(g, i) : NULL;
 }
 
 bool mq_display_dark(const struct machine *m, uint32_t i, char *buf, size_t len)
 {
-    return gpu_display_explain_dark(&m->gpu, i, buf, len);
+    const struct gpu_device *g = gpu_of(m);
+    return g && gpu_display_explain_dark(g, i, buf, len);
 }

@@ -34,6 +34,7 @@
 
 #include "driver/gpu_fb.h"
 #include "driver/virtio_gpu.h"
+#include "model/devices/gpu_device.h"
 #include "harness/hal_sim.h"
 #include "harness/patterns.h"
 #include "harness/runner.h"
@@ -85,8 +86,8 @@ struct seen {
 /* Pixels of scanout 0 that differ from `bars` at the display's size. */
 static uint64_t wrong_pixels(const struct machine *m, bool *composed)
 {
-    const struct gpu_scanout *so = &m->gpu.scanouts[0];
-    uint8_t *pic = gpu_display_compose(&m->gpu, 0);
+    const struct gpu_scanout *so = &gpu_of(m)->scanouts[0];
+    uint8_t *pic = gpu_display_compose(gpu_of(m), 0);
     uint32_t *row = malloc(so->width * sizeof(*row));
     *composed = pic && row;
     uint64_t bad = 0;
@@ -114,8 +115,8 @@ static void run_and_look(const struct scenario *sc, struct seen *out)
     snprintf(out->outcome, sizeof(out->outcome), "%s", r->res.outcome);
     out->violations = r->res.n_violations;
     out->used_idx = r->m.dev.q[0].used_idx;
-    out->width = r->m.gpu.scanouts[0].width;
-    out->height = r->m.gpu.scanouts[0].height;
+    out->width = gpu_of(&r->m)->scanouts[0].width;
+    out->height = gpu_of(&r->m)->scanouts[0].height;
     out->wrong_pixels = wrong_pixels(&r->m, &out->composed);
     run_result_free(r);
     free(r);
@@ -214,12 +215,12 @@ static void step(struct side *s, int n)
     case 1:
         rc = vgpu_get_display_info(&s->g, &info);
         /* the mode this machine's device reports, not the other's */
-        assert_int_equal(info.pmodes[0].r.width, s->m.gpu.scanouts[0].width);
-        assert_int_equal(info.pmodes[0].r.height, s->m.gpu.scanouts[0].height);
+        assert_int_equal(info.pmodes[0].r.width, gpu_of(&s->m)->scanouts[0].width);
+        assert_int_equal(info.pmodes[0].r.height, gpu_of(&s->m)->scanouts[0].height);
         break;
     case 2:
-        rc = gpu_fb_set_mode(&s->fb, &s->g, 0, 1, s->m.gpu.scanouts[0].width,
-                             s->m.gpu.scanouts[0].height);
+        rc = gpu_fb_set_mode(&s->fb, &s->g, 0, 1, gpu_of(&s->m)->scanouts[0].width,
+                             gpu_of(&s->m)->scanouts[0].height);
         break;
     case 3:
         gpu_fb_fill_rect(&s->fb, 0, 0, s->fb.width, s->fb.height, s->colour);
@@ -233,11 +234,11 @@ static void step(struct side *s, int n)
 /* Every pixel of scanout 0 is s's colour. */
 static void assert_filled(const struct side *s, uint32_t w, uint32_t h)
 {
-    const struct gpu_scanout *so = &s->m.gpu.scanouts[0];
+    const struct gpu_scanout *so = &gpu_of(&s->m)->scanouts[0];
     assert_int_equal(so->state, SCANOUT_ACTIVE);
     assert_int_equal(so->width, w);
     assert_int_equal(so->height, h);
-    uint8_t *pic = gpu_display_compose(&s->m.gpu, 0);
+    uint8_t *pic = gpu_display_compose(gpu_of(&s->m), 0);
     assert_non_null(pic);
     uint64_t bad = 0;
     for (uint64_t i = 0; i < (uint64_t)w * h; i++)

@@ -27,7 +27,7 @@
  * weakly ordered CPU allows (the new avail.idx before the entries it publishes; the notify
  * decision made on a flag read before the idx store left the store buffer). The analysis picks
  * the instant and the ring state the device sees; the device itself runs through the machine's
- * named point for it (machine_device_looks_now, machine.h), never by a call of its own.
+ * named point for it (machine_process_queue, machine.h), never by a call of its own.
  */
 #ifndef BARRIER_CHECK_H
 #define BARRIER_CHECK_H
