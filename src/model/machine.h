@@ -5,8 +5,8 @@
  * The driver reaches it only through virtio_hal.h (harness/hal_sim.c, which binds a machine to
  * the calling thread); the harness builds it from a scenario, runs the driver, and reads the
  * verdict out of it. Nothing in the model is global: machines are independent of each other, in
- * one thread or in several. Everything is deterministic: no
- * wall-clock time, no randomness, no host addresses in anything reported.
+ * one thread or in several. Everything is deterministic: no wall-clock time, no randomness, no
+ * host addresses in anything reported.
  */
 #ifndef MACHINE_H
 #define MACHINE_H
