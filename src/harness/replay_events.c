@@ -252,7 +252,8 @@ void replay_load_one(struct replay *rp, struct machine *m, const struct vqrec_it
 /* A load outside every ring the recorder knew: one it flagged as a poll (VQREC_F_POLL: the guest
  * read this value there again and again), or a later change of the value at a location once
  * flagged (VQREC_F_WATCHED). Not replayed: it may be any kernel variable. It is remembered as
- * the place the guest may be waiting at, until that vCPU goes on (replay_item; replay.c: end_of_run). */
+ * the place the guest may be waiting at, until that vCPU goes on (replay_item; replay.c:
+ * end_of_run). */
 static void outside_load(struct replay *rp, const struct vqrec_item *it)
 {
     const struct vqrec_event *e = &it->ev;

@@ -108,7 +108,7 @@ int replay_first_pass(struct replay *rp, struct vqrec_reader *rd, char *err, siz
             sm->killed = (e->flags & VQREC_END_KILLED) != 0;
         } else if (e->kind == VQREC_NOTE && it.payload && e->len > 13 &&
                    !strncmp((const char *)it.payload, "qemu stderr: ", 13)) {
-            /* the recorder's note of QEMU's last words (vqsim record, record_cmd.c) */
+            /* the recorder's note of QEMU's last words (vqsim record, record_cmd_finish.c) */
             snprintf(sm->qemu_said, sizeof(sm->qemu_said), "%.*s", (int)e->len - 14,
                      (const char *)it.payload + 13);
         }

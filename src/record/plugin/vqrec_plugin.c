@@ -1,7 +1,7 @@
 /* vqrec_plugin.c — QEMU TCG plugin (QEMU 7.2, plugin API 1, aarch64 guests): records what an
  * unmodified guest does to its virtio-mmio devices into the file of src/record/recording.h.
  *
- * Loaded by `vqsim record` (src/record/record_cmd.c), which also sets up what the plugin API of
+ * Loaded by `vqsim record` (src/record/record_cmd*.c), which also sets up what the plugin API of
  * 7.2 lacks:
  *   - stored / loaded RAM values: guest RAM is backed by a shared file (`shm=`), mapped here
  *     read-only; a memory callback runs after its access, so the file holds the value by then
