@@ -177,27 +177,13 @@ static bool emit(const struct scenario *s, const struct scen *e, const struct wo
     return passed != 0;
 }
 
-/* One run_scenarios call with workers: who runs what, what is printed. */
-struct pool {
-    const struct scenario *sc;
-    int n;
-    const struct run_options *opt;
-    bool verbose;
-    FILE *out;
-    struct jw *w;
-    struct worker *wk;
-    int started;      /* workers forked */
-    struct scen *e;   /* per scenario */
-    int next;         /* the next scenario to hand out */
-    int emitted;      /* scenarios printed, in order */
-    int passed;
-};
-
-/* Fork up to `jobs` workers, each with its own job pipe and results file; they report on
- * done_pipe. Fewer when a pipe, a file or a fork cannot be had. */
-static void start_workers(struct pool *p, int jobs, const int done_pipe[2], void (*old_pipe)(int))
+/* Fork up to `jobs` workers into wk (fewer when a result file, a pipe or a fork fails): how
+ * many started. Each reports on done_fd; a worker restores old_pipe for SIGPIPE. */
+static int start_workers(const struct scenario *sc, const struct run_options *opt, bool verbose,
+                         struct jw *w, int jobs, struct worker *wk, int done_pipe[2],
+                         void (*old_pipe)(int))
 {
-    fflush(NULL); /* nothing buffered may be written twice by a worker */
+    int started = 0;
     for (int k = 0; k < jobs; k++) {
         int jp[2];
         FILE *res = tmpfile();
@@ -211,9 +197,9 @@ static void start_workers(struct pool *p, int jobs, const int done_pipe[2], void
             signal(SIGPIPE, old_pipe);
             close(jp[1]);
             close(done_pipe[0]);
-            for (int j = 0; j < p->started; j++) /* else worker j would never see its EOF */
-                close(p->wk[j].job_fd);
-            worker_main(p->sc, p->opt, p->verbose, p->w, (uint32_t)k, jp[0], done_pipe[1], res);
+            for (int j = 0; j < started; j++) /* else worker j would never see its EOF */
+                close(wk[j].job_fd);
+            worker_main(sc, opt, verbose, w, (uint32_t)k, jp[0], done_pipe[1], res);
         }
         close(jp[0]);
         if (pid < 0) {
@@ -221,104 +207,104 @@ static void start_workers(struct pool *p, int jobs, const int done_pipe[2], void
             fclose(res);
             break;
         }
-        p->wk[p->started++] = (struct worker){.pid = pid, .job_fd = jp[1], .results = res,
-                                              .busy = -1};
+        wk[started++] = (struct worker){.pid = pid, .job_fd = jp[1], .results = res, .busy = -1};
     }
+    return started;
 }
 
-/* Give worker k the next scenario; with none left (or a worker that cannot take it) close its
- * job pipe: it exits. */
-static void hand_out(struct pool *p, int k)
+/* Hand out the scenarios, one to each worker and the next to whichever reports, and print their
+ * records in scenario order as soon as all earlier ones are in, until every worker has exited
+ * (done_fd at EOF). How many of those printed passed; *emitted: how many were printed. */
+static int hand_out(const struct scenario *sc, int n, struct worker *wk, int started,
+                    struct scen *e, int done_fd, FILE *out, struct jw *w, int *emitted)
 {
-    struct worker *x = &p->wk[k];
-    if (x->job_fd < 0)
-        return;
-    uint32_t i = (uint32_t)p->next;
-    if (p->next < p->n && write_all(x->job_fd, &i, sizeof(i))) {
-        p->e[p->next].st = RUNNING;
-        p->e[p->next].worker = k;
-        x->busy = p->next++;
-    } else {
-        close(x->job_fd);
-        x->job_fd = -1;
-    }
-}
-
-/* Every worker's reports, until all have exited: hand the next scenario to whoever reported,
- * print every record whose predecessors are all in. */
-static void collect(struct pool *p, int done_fd)
-{
-    for (int k = 0; k < p->started; k++) /* every worker's first scenario */
-        hand_out(p, k);
-    struct done_msg m;
-    while (p->started > 0 && read_all(done_fd, &m, sizeof(m))) {
-        if (m.worker >= (uint32_t)p->started || m.index >= (uint32_t)p->n)
-            continue;
-        p->e[m.index].st = DONE;
-        p->e[m.index].offset = m.offset;
-        p->wk[m.worker].busy = -1;
-        hand_out(p, (int)m.worker);
-        for (; p->emitted < p->n && p->e[p->emitted].st == DONE; p->emitted++)
-            p->passed += emit(&p->sc[p->emitted], &p->e[p->emitted],
-                              &p->wk[p->e[p->emitted].worker], p->out, p->w);
-    }
-}
-
-/* Every worker has exited (or none started): reap them; a scenario one was running when it
- * died crashed; one never handed out (every worker died) runs here. */
-static void finish(struct pool *p)
-{
-    for (int k = 0; k < p->started; k++) {
-        if (p->wk[k].job_fd >= 0)
-            close(p->wk[k].job_fd);
-        waitpid(p->wk[k].pid, &p->wk[k].status, 0);
-        if (p->wk[k].busy >= 0)
-            p->e[p->wk[k].busy].st = CRASHED;
-    }
-    for (; p->emitted < p->n; p->emitted++) {
-        int i = p->emitted;
-        if (p->e[i].st == WAITING) {
-            p->passed += run_one(&p->sc[i], p->opt, p->verbose, p->out, p->w);
-            fflush(p->out);
+    int next = 0, passed = 0;
+    /* Give every worker its first scenario. */
+    for (int k = 0; k < started; k++) {
+        uint32_t i = (uint32_t)next;
+        if (next < n && write_all(wk[k].job_fd, &i, sizeof(i))) {
+            e[next].st = RUNNING;
+            e[next].worker = k;
+            wk[k].busy = next++;
         } else {
-            p->passed += emit(&p->sc[i], &p->e[i], &p->wk[p->e[i].worker], p->out, p->w);
+            close(wk[k].job_fd);
+            wk[k].job_fd = -1;
         }
     }
-    for (int k = 0; k < p->started; k++)
-        fclose(p->wk[k].results);
+    struct done_msg m;
+    while (started > 0 && read_all(done_fd, &m, sizeof(m))) {
+        if (m.worker >= (uint32_t)started || m.index >= (uint32_t)n)
+            continue;
+        struct worker *x = &wk[m.worker];
+        e[m.index].st = DONE;
+        e[m.index].offset = m.offset;
+        x->busy = -1;
+        uint32_t i = (uint32_t)next;
+        if (next < n && x->job_fd >= 0 && write_all(x->job_fd, &i, sizeof(i))) {
+            e[next].st = RUNNING;
+            e[next].worker = (int)m.worker;
+            x->busy = next++;
+        } else if (x->job_fd >= 0) {
+            close(x->job_fd); /* no more work: the worker exits */
+            x->job_fd = -1;
+        }
+        while (*emitted < n && e[*emitted].st == DONE) {
+            passed += emit(&sc[*emitted], &e[*emitted], &wk[e[*emitted].worker], out, w);
+            (*emitted)++;
+        }
+    }
+    return passed;
 }
 
 int run_scenarios(const struct scenario *sc, int n, const struct run_options *opt, int jobs,
                   bool verbose, FILE *out, struct jw *w)
 {
+    int passed = 0;
     if (jobs > n)
         jobs = n;
     if (jobs <= 1) {
-        int passed = 0;
         for (int i = 0; i < n; i++) {
             passed += run_one(&sc[i], opt, verbose, out, w);
             fflush(out);
         }
         return passed;
     }
-    struct pool p = {.sc = sc, .n = n, .opt = opt, .verbose = verbose, .out = out, .w = w,
-                     .wk = calloc((size_t)jobs, sizeof(struct worker)),
-                     .e = calloc((size_t)n, sizeof(struct scen))};
+    struct worker *wk = calloc((size_t)jobs, sizeof(*wk));
+    struct scen *e = calloc((size_t)n, sizeof(*e));
     int done_pipe[2] = {-1, -1};
-    if (!p.wk || !p.e || pipe(done_pipe) != 0) {
-        free(p.wk);
-        free(p.e);
+    if (!wk || !e || pipe(done_pipe) != 0) {
+        free(wk);
+        free(e);
         return -1;
     }
     /* A worker that died closes its job pipe: a write to it must fail, not kill us. */
     void (*old_pipe)(int) = signal(SIGPIPE, SIG_IGN);
-    start_workers(&p, jobs, done_pipe, old_pipe);
+    fflush(NULL); /* nothing buffered may be written twice by a worker */
+    int started = start_workers(sc, opt, verbose, w, jobs, wk, done_pipe, old_pipe);
     close(done_pipe[1]);
-    collect(&p, done_pipe[0]);
-    finish(&p);
+    int emitted = 0;
+    passed += hand_out(sc, n, wk, started, e, done_pipe[0], out, w, &emitted);
+    /* Every worker has exited (or none started). */
+    for (int k = 0; k < started; k++) {
+        if (wk[k].job_fd >= 0)
+            close(wk[k].job_fd);
+        waitpid(wk[k].pid, &wk[k].status, 0);
+        if (wk[k].busy >= 0)
+            e[wk[k].busy].st = CRASHED;
+    }
+    for (; emitted < n; emitted++) {
+        if (e[emitted].st == WAITING) { /* never handed out: run it here */
+            passed += run_one(&sc[emitted], opt, verbose, out, w);
+            fflush(out);
+        } else {
+            passed += emit(&sc[emitted], &e[emitted], &wk[e[emitted].worker], out, w);
+        }
+    }
+    for (int k = 0; k < started; k++)
+        fclose(wk[k].results);
     close(done_pipe[0]);
     signal(SIGPIPE, old_pipe);
-    free(p.wk);
-    free(p.e);
-    return p.passed;
+    free(wk);
+    free(e);
+    return passed;
 }
