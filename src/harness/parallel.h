@@ -5,8 +5,9 @@
  * process is what contains a crash. N workers are forked once and handed scenarios one at a
  * time as they finish; each writes its verdict line(s) and JSON object to its own temporary
  * file. The parent prints them strictly in scenario order, so stdout and the JSON are
- * byte-identical to a serial run whatever the finishing order. A worker that dies (a crash in the model or the driver) fails
- * the scenario it was running, with the signal named; the others are unaffected.
+ * byte-identical to a serial run whatever the finishing order. A worker that dies (a crash in
+ * the model or the driver) fails the scenario it was running, with the signal named; the others
+ * are unaffected.
  */
 #ifndef PARALLEL_H
 #define PARALLEL_H
