@@ -16,7 +16,7 @@
 #include "util/sha256.h"
 
 _Static_assert(RESULTS_MAX_STEPS == SCENARIO_MAX_STEPS + 1, "every step and init");
-_Static_assert(RESULTS_MAX_QUEUES == MMIO_NUM_QUEUES, "every queue");
+_Static_assert(RESULTS_MAX_QUEUES == DEVICE_MAX_QUEUES, "every queue");
 _Static_assert(RESULTS_MAX_CAUSES == DIAG_MAX_CAUSES && RESULTS_MAX_EVIDENCE == DIAG_MAX_EVIDENCE,
                "every cause and its evidence");
 
