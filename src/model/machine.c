@@ -2,6 +2,7 @@
 #include "model/machine.h"
 
 #include "model/checks/exposed_snapshot.h"
+#include "model/machine_rings.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +42,7 @@ int machine_init(struct machine *m, const struct machine_config *cfg,
     m->mguard.canary = cfg->memory_canary;
     m->facts.last_read_slot = -1;
     mmio_device_init(&m->dev, cfg->transport_version);
+    machine_rings_bind(m);
     m->dev.host_features = (m->dev.host_features | cfg->offer_add) & ~cfg->offer_remove;
     if (cfg->magic)
         m->dev.magic = cfg->magic;

@@ -25,7 +25,7 @@
 #include "model/checks/notify_checks.h"
 #include "spec/rules.h"
 #include "model/diagnosis/run_facts.h"
-#include "model/rings/split_ring.h"
+#include "model/rings/chain.h"
 #include "model/checks/status_checks.h"
 #include "model/trace.h"
 
@@ -105,7 +105,8 @@ struct machine {
     struct violation informational[MACHINE_MAX_INFORMATIONAL];
     uint32_t n_informational;
     struct sr_chain chain;        /* scratch for the chain being processed */
-    struct sr_batch batch;        /* chains taken, not yet processed (split_ring.h) */
+    struct sr_batch batch;        /* chains taken, not yet processed (chain.h) */
+    struct ring_env rings;        /* what the queues' rings work on (machine_rings.c) */
     struct device_faults dfaults; /* injected device faults (scenario device_faults:) */
     struct {                      /* the driver's interrupt handler, as seen through the HAL */
         uint32_t taken;           /* line rises delivered to it (vhal_irq_take) */

@@ -125,7 +125,7 @@ static const char *locate(const struct machine *m, uint64_t gpa, uint32_t *qi)
 {
     uint32_t index;
     for (uint32_t q = 0; q < MMIO_NUM_QUEUES; q++) {
-        const char *f = sr_locate(m, q, gpa, &index);
+        const char *f = split_locate(&m->dev.q[q], gpa, &index);
         if (f) {
             *qi = q;
             return f;

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "model/rings/split_ring.h"
+#include "model/rings/ring.h"
 
 struct machine;
 
