@@ -54,16 +54,15 @@ static void configured(void *ctx, uint32_t qi)
     rf_queue_live(m, qi);
 }
 
-static bool address_refused(void *ctx, uint32_t qi, const char *what, uint64_t addr,
-                            uint64_t len)
-{
-    return pa_check_virtual(ctx, qi, what, addr, len); /* §6.1: a kernel virtual address */
-}
-
 static void live(void *ctx, uint32_t qi)
 {
     faults_queue_live(ctx, qi);
     notify_queue_live(ctx, qi);
+}
+
+static bool outside_ram(void *ctx, uint32_t qi, const char *what, uint64_t addr, uint64_t len)
+{
+    return pa_check_virtual(ctx, qi, what, addr, len); /* §6.1: a kernel virtual address */
 }
 
 /* ---- pop ---- */
@@ -131,17 +130,12 @@ static void push_dropped(void *ctx, uint32_t qi, uint16_t id, uint32_t len)
         e->queue = (uint8_t)qi;
 }
 
-static void used_writing(void *ctx, uint32_t qi, const struct ring_used *u)
-{
-    struct machine *m = ctx;
-    rf_used_write(m, qi, u->elem_at, u->parts & RING_PUSH_ELEM ? 8 : 0, u->idx_at);
-    if (u->parts & RING_PUSH_ELEM) /* weak-memory mode: what a stale read would see */
-        bc_device_push(m, qi, u->elem_at, u->old_id, u->old_len);
-}
-
 static void used_written(void *ctx, uint32_t qi, const struct ring_used *u)
 {
     struct machine *m = ctx;
+    rf_used_write(m, qi, u->elem_at, u->parts & RING_PUSH_ELEM ? 8 : 0, u->idx_at);
+    if (u->parts & RING_PUSH_ELEM) /* weak-memory mode: what a stale read would have seen */
+        bc_device_push(m, qi, u->elem_at, u->old_id, u->old_len);
     /* The trace shows the two stores in the order they happen: the element, then the idx. */
     struct trace_event *e = machine_trace(m, TR_USED, u->elem_at, u->len, 8, NULL);
     if (e) {
@@ -172,8 +166,8 @@ static void suppression_read(void *ctx, uint32_t qi, uint16_t flags)
 static const struct ring_hooks machine_ring_hooks = {
     .finding = finding,
     .configured = configured,
-    .address_refused = address_refused,
     .live = live,
+    .outside_ram = outside_ram,
     .kept_index = kept_index,
     .ring_empty = ring_empty,
     .may_take = may_take,
@@ -183,7 +177,6 @@ static const struct ring_hooks machine_ring_hooks = {
     .chain_popped = chain_popped,
     .before_push = before_push,
     .push_dropped = push_dropped,
-    .used_writing = used_writing,
     .used_written = used_written,
     .suppression_read = suppression_read,
 };

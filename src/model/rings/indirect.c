@@ -17,9 +17,9 @@ static enum ring_err check_table(struct dev_queue *q, uint32_t head, const struc
                      "multiple of 16", q->index, head, d->len);
         return RING_E_TABLE;
     }
-    if (ring_ev_address_refused(q, "an indirect table address", d->addr, d->len))
-        return RING_E_REFUSED;
     if (!gm_contains(mem, d->addr, d->len)) { /* QEMU: "Cannot map indirect buffer" */
+        if (ring_ev_outside_ram(q, "an indirect table address", d->addr, d->len))
+            return RING_E_REFUSED;
         ring_finding(q, RING_BREAK, "split.desc.addr-in-ram",
                      "queue %u: descriptor %u names an indirect table at 0x%llx (+%u bytes), "
                      "outside guest RAM [0x%llx, 0x%llx)", q->index, head,

@@ -42,7 +42,8 @@ enum ring_err {
     RING_E_ORDER,        /* a device-readable buffer after a device-writable one */
     RING_E_ZERO_LEN,     /* a buffer of length 0 */
     RING_E_ADDR,         /* a buffer or table outside guest RAM */
-    RING_E_REFUSED,      /* an address a hook refused (a kernel virtual address, §6.1) */
+    RING_E_REFUSED,      /* an address outside RAM a hook reported under its own rule (a
+                          * kernel virtual address, §6.1) */
     RING_E_TOO_LONG,     /* more buffers than the device maps (SR_MAX_SEGS) */
     RING_E_TABLE,        /* an indirect table whose size is 0 or not a multiple of 16 */
     /* Configuration: what the setters say (rust-vmm's vm-virtio Queue checks the same). */

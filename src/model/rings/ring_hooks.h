@@ -55,13 +55,15 @@ struct ring_hooks {
     void (*finding)(void *ctx, enum ring_finding kind, const char *rule, int queue,
                     const char *fmt, va_list ap);
 
-    /* configure: the ring's addresses and size are taken (before they are checked); an address
-     * the driver gave (a ring area, a buffer, a table) — true refuses it, the device broken by
-     * the hook; the ring is checked and mapped: the device uses it from now on. */
+    /* configure: the ring's addresses and size are taken (before they are checked); the ring is
+     * checked and mapped: the device uses it from now on. */
     void (*configured)(void *ctx, uint32_t qi);
-    bool (*address_refused)(void *ctx, uint32_t qi, const char *what, uint64_t addr,
-                            uint64_t len);
     void (*live)(void *ctx, uint32_t qi);
+
+    /* An address the driver gave (a ring area, a buffer, a table: `what`) lies outside guest RAM,
+     * and the device cannot map it: true when the hook reported it under a rule of its own (a
+     * kernel virtual address, §6.1) and broke the device; else the ring reports its RAM rule. */
+    bool (*outside_ram)(void *ctx, uint32_t qi, const char *what, uint64_t addr, uint64_t len);
 
     /* pop, in this order: the driver's index jumped further than the queue — true when the
      * device kept its index through a setup without reset (that rule was reported already); the
@@ -81,11 +83,10 @@ struct ring_hooks {
                          uint16_t taken);
 
     /* push: before anything is written (may remove parts from *parts); the device is broken and
-     * writes nothing; the element is about to be written; it was written. */
+     * writes nothing; the element and index were written (with what the element held before). */
     enum ring_push_verdict (*before_push)(void *ctx, uint32_t qi, uint16_t id, uint32_t len,
                                           unsigned *parts);
     void (*push_dropped)(void *ctx, uint32_t qi, uint16_t id, uint32_t len);
-    void (*used_writing)(void *ctx, uint32_t qi, const struct ring_used *u);
     void (*used_written)(void *ctx, uint32_t qi, const struct ring_used *u);
 
     /* notifications: the device read the driver's suppression flags (split: avail.flags). */
@@ -108,16 +109,16 @@ static inline void ring_ev_configured(const struct dev_queue *q)
     if (RING_HOOK(q)->configured)
         RING_HOOK(q)->configured(q->env->ctx, q->index);
 }
-static inline bool ring_ev_address_refused(const struct dev_queue *q, const char *what,
-                                           uint64_t addr, uint64_t len)
-{
-    return RING_HOOK(q)->address_refused &&
-           RING_HOOK(q)->address_refused(q->env->ctx, q->index, what, addr, len);
-}
 static inline void ring_ev_live(const struct dev_queue *q)
 {
     if (RING_HOOK(q)->live)
         RING_HOOK(q)->live(q->env->ctx, q->index);
+}
+static inline bool ring_ev_outside_ram(const struct dev_queue *q, const char *what,
+                                       uint64_t addr, uint64_t len)
+{
+    return RING_HOOK(q)->outside_ram &&
+           RING_HOOK(q)->outside_ram(q->env->ctx, q->index, what, addr, len);
 }
 static inline bool ring_ev_kept_index(const struct dev_queue *q)
 {
@@ -159,11 +160,6 @@ static inline void ring_ev_push_dropped(const struct dev_queue *q, uint16_t id, 
 {
     if (RING_HOOK(q)->push_dropped)
         RING_HOOK(q)->push_dropped(q->env->ctx, q->index, id, len);
-}
-static inline void ring_ev_used_writing(const struct dev_queue *q, const struct ring_used *u)
-{
-    if (RING_HOOK(q)->used_writing)
-        RING_HOOK(q)->used_writing(q->env->ctx, q->index, u);
 }
 static inline void ring_ev_used_written(const struct dev_queue *q, const struct ring_used *u)
 {

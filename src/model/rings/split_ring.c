@@ -46,9 +46,9 @@ static enum ring_err map_areas(struct dev_queue *q)
     const struct guest_memory *mem = q->env->mem;
     for (int a = 0; a < RING_AREAS; a++) {
         uint64_t len = split_area_bytes(a, q->live_num);
-        if (ring_ev_address_refused(q, what[a], at[a], len))
-            return RING_E_REFUSED;
         if (ring_area_in_ram(q, a) != RING_OK) {
+            if (ring_ev_outside_ram(q, what[a], at[a], len))
+                return RING_E_REFUSED;
             ring_finding(q, RING_BREAK, "split.rings-in-ram",
                          "queue %u: %s at 0x%llx (+%llu bytes) is not in guest RAM [0x%llx, "
                          "0x%llx)", q->index, what[a], (unsigned long long)at[a],
@@ -123,9 +123,9 @@ enum ring_err split_take_desc(struct dev_queue *q, struct sr_chain *c, uint32_t 
                      qi, where, i);
         return RING_E_ZERO_LEN;
     }
-    if (ring_ev_address_refused(q, "a buffer address", d->addr, d->len))
-        return RING_E_REFUSED;
     if (!gm_contains(mem, d->addr, d->len)) { /* QEMU: "bogus descriptor or out of resources" */
+        if (ring_ev_outside_ram(q, "a buffer address", d->addr, d->len))
+            return RING_E_REFUSED;
         ring_finding(q, RING_BREAK, "split.desc.addr-in-ram",
                      "queue %u: %s %u points at 0x%llx (+%u bytes), outside guest RAM [0x%llx, "
                      "0x%llx)", qi, where, i, (unsigned long long)d->addr, d->len,
@@ -239,8 +239,9 @@ static void loop_back(const struct dev_queue *q, uint16_t head, char *buf, size_
     snprintf(buf, len, "more links than descriptors");
 }
 
-/* The chain from ring descriptor `head` (already read into *d), linked by NEXT (§2.6.5). */
-static enum ring_err walk_ring(struct dev_queue *q, struct sr_chain *c, uint16_t head,
+/* The chain from ring descriptor `head` (already read into *d), linked by NEXT (§2.6.5). Inline:
+ * a part of every pop. */
+static inline __attribute__((always_inline)) enum ring_err walk_ring(struct dev_queue *q, struct sr_chain *c, uint16_t head,
                                struct sr_desc *d)
 {
     uint32_t n = q->live_num, i = head, count = 0;
@@ -341,6 +342,25 @@ static enum ring_err split_pop(struct dev_queue *q, struct sr_chain *c)
 
 /* The used element, then the used idx that publishes it (§2.6.8); `parts` may hold back either
  * (injected device faults). */
+/* The used element {id, len} (§2.6.8), keeping what it held (what a stale read would see in
+ * weak-memory mode). A part outside RAM is neither read (0) nor written. */
+static void write_used_elem(struct guest_memory *mem, struct ring_used *u)
+{
+    uint8_t *p = gm_ptr(mem, u->elem_at, 8);
+    uint32_t id = u->id;
+    if (p) { /* the whole element in RAM (the usual case): one bounds check (LE host) */
+        memcpy(&u->old_id, p, 4);
+        memcpy(&u->old_len, p + 4, 4);
+        memcpy(p, &id, 4);
+        memcpy(p + 4, &u->len, 4);
+        return;
+    }
+    gm_read32(mem, u->elem_at, &u->old_id);
+    gm_read32(mem, u->elem_at + 4, &u->old_len);
+    gm_write32(mem, u->elem_at, id);
+    gm_write32(mem, u->elem_at + 4, u->len);
+}
+
 static void split_push(struct dev_queue *q, uint16_t head, uint32_t len, unsigned parts)
 {
     uint32_t n = q->live_num;
@@ -356,15 +376,8 @@ static void split_push(struct dev_queue *q, uint16_t head, uint32_t len, unsigne
     struct ring_used u = {.elem_at = q->used + 4 + 8ull * (q->used_idx % n), .id = head,
                           .len = len, .parts = parts,
                           .idx_at = parts & RING_PUSH_IDX ? q->used + 2 : 0};
-    if (parts & RING_PUSH_ELEM) { /* what a stale read would see (weak-memory mode) */
-        gm_read32(mem, u.elem_at, &u.old_id);
-        gm_read32(mem, u.elem_at + 4, &u.old_len);
-    }
-    ring_ev_used_writing(q, &u);
-    if (parts & RING_PUSH_ELEM) {
-        gm_write32(mem, u.elem_at, head);
-        gm_write32(mem, u.elem_at + 4, len);
-    }
+    if (parts & RING_PUSH_ELEM)
+        write_used_elem(mem, &u);
     /* §2.6.8.1: the element (and len) before the idx that publishes it. */
     q->used_idx++;
     if (parts & RING_PUSH_IDX)
