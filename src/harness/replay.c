@@ -38,11 +38,13 @@
  */
 #include "harness/replay.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "driver/virtio_hal.h"
+#include "spec/rules.h"
 #include "spec/virtio_spec.h"
 #include "model/machine.h"
 #include "spec/ring_layout.h"

@@ -10,6 +10,7 @@
 #include "driver/virtio_hal.h"
 #include "model/checks/access_checks.h"
 #include "record/recording_writer.h"
+#include "spec/rules.h"
 #include "util/sha256.h"
 #include "harness/png_writer.h"
 #include "harness/patterns.h"

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "model/rings/ring.h"
+#include "spec/rules.h"
 #include "util/text_wrap.h"
 #include "spec/feature_names.h"
 

@@ -4,9 +4,12 @@
 #include "model/checks/exposed_snapshot.h"
 #include "model/machine_rings.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "spec/rules.h"
 
 static struct machine *current;
 

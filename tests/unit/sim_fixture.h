@@ -8,6 +8,7 @@
 
 #include "model/machine.h"
 #include "model/rings/ring.h"
+#include "spec/rules.h"
 
 #define FX_RAM_BASE 0x40000000ull
 #define FX_RAM_SIZE (64ull << 20)

@@ -5,9 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "spec/rules.h"
 #include "spec/virtio_spec.h"
 #include "model/diagnosis/diagnosis.h"
 #include "model/checks/exposed_snapshot.h"
+#include "model/checks/legacy_layout.h"
 #include "model/machine.h"
 #include "model/rings/ring_locate.h"
 
@@ -491,7 +493,7 @@ void bc_driver_waits(struct machine *m)
         /* Plain mode cannot see the re-read; it can only say the barrier never came. And a
          * driver whose used ring is elsewhere (split.legacy.layout) re-reads its own used.idx,
          * which is no field of the device's ring: its order is not judged. */
-        bool due = m->legacy_layout_reported ? false
+        bool due = legacy_layout_mismatch(m) ? false
                    : m->bc.mode == BC_PLAIN ? q->used_event_unfenced : q->reread_due;
         if (due && should_report(m, qi, 3))
             machine_violation(m, "split.receive.mb-before-reread", (int)qi,
