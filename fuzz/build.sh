@@ -21,7 +21,7 @@ JOBS=${JOBS:-2}
 
 OBJ=${WORK:-$OUT}/obj   # OSS-Fuzz gives a scratch directory in WORK
 mkdir -p "$OBJ"
-COMMON=(-std=c11 -D_GNU_SOURCE -I"$ROOT/src" -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+COMMON=(-std=c11 -D_GNU_SOURCE -I"$ROOT/src" -I"$ROOT/include" -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
         -Wno-missing-field-initializers)
 read -r -a USER_CFLAGS <<<"$CFLAGS"
 read -r -a YAML_CFLAGS <<<"$(pkg-config --cflags yaml-0.1)"
@@ -65,9 +65,10 @@ archive libdriver "${DRIVER[@]}"
 archive libcore "${CORE[@]}" rules_blob.c
 archive libharness "${HARNESS[@]}"
 read -r -a ENGINE <<<"$LIB_FUZZING_ENGINE"
-link() { # target objects-and-archives...
+link() { # target objects-and-archives... (one group: the driver needs the HAL in libharness)
   local t=$1; shift
-  $CC "${USER_CFLAGS[@]}" "$@" "${ENGINE[@]}" "${YAML_LIBS[@]}" -o "$OUT/$t"
+  $CC "${USER_CFLAGS[@]}" -Wl,--start-group "$@" -Wl,--end-group "${ENGINE[@]}" "${YAML_LIBS[@]}" \
+    -o "$OUT/$t"
 }
 # 1: the real driver on its own HAL (no model, no hal_sim.c).
 link fuzz_driver_vs_device "$OBJ/fuzz_driver_vs_device.o" "$OBJ/libdriver.a"
