@@ -36,7 +36,9 @@ cd "$ROOT"
 DRIVER=(src/driver/*.c)
 shopt -s globstar
 CORE=(src/util/*.c src/spec/*.c src/model/**/*.c src/record/recording_reader.c src/record/recording_writer.c)
-HARNESS=(src/harness/*.c src/lib/*.c)
+HARNESS=()
+for f in src/harness/*.c src/lib/*.c; do [ "$f" = src/harness/hal_sim.c ] || HARNESS+=("$f"); done
+HAL=(src/harness/hal_sim.c) # virtio_hal.h on the model: after the driver that calls it
 # One compile command per line, run JOBS at a time.
 cmds=$(mktemp)
 trap 'rm -f "$cmds"' EXIT
@@ -46,7 +48,7 @@ for src in "${DRIVER[@]}"; do
   echo "$(q "$CC" "${COMMON[@]}" "${USER_CFLAGS[@]}" -ffreestanding -nostdinc \
        -isystem "$("$CC" -print-file-name=include)" -c "$ROOT/$src" -o "$OBJ/$(basename "$src" .c).o")"
 done >>"$cmds"
-for src in "${CORE[@]}" "${HARNESS[@]}" "$OBJ/rules_blob.c" fuzz/fuzz_driver_vs_device.c \
+for src in "${CORE[@]}" "${HARNESS[@]}" "${HAL[@]}" "$OBJ/rules_blob.c" fuzz/fuzz_driver_vs_device.c \
            fuzz/fuzz_device_model.c fuzz/fuzz_scenario.c fuzz/fuzz_recording.c; do
   case $src in /*) path=$src ;; *) path=$ROOT/$src ;; esac
   echo "$(q "$CC" "${COMMON[@]}" "${USER_CFLAGS[@]}" "${YAML_CFLAGS[@]}" -c "$path" \
@@ -64,6 +66,7 @@ archive() { # name sources...
 archive libdriver "${DRIVER[@]}"
 archive libcore "${CORE[@]}" rules_blob.c
 archive libharness "${HARNESS[@]}"
+archive libhal "${HAL[@]}"
 read -r -a ENGINE <<<"$LIB_FUZZING_ENGINE"
 link() { # target objects-and-archives... (one group: the driver needs the HAL in libharness)
   local t=$1; shift
@@ -73,12 +76,12 @@ link() { # target objects-and-archives... (one group: the driver needs the HAL i
 # 1: the real driver on its own HAL (no model, no hal_sim.c).
 link fuzz_driver_vs_device "$OBJ/fuzz_driver_vs_device.o" "$OBJ/libdriver.a"
 # 2: the model through hal_sim.c (src/harness/).
-link fuzz_device_model "$OBJ/fuzz_device_model.o" "$OBJ/libharness.a" "$OBJ/libcore.a"
+link fuzz_device_model "$OBJ/fuzz_device_model.o" "$OBJ/libhal.a" "$OBJ/libcore.a"
 # 3: the scenario parser (the driver for its status names: expect_status, expect.driver).
-link fuzz_scenario "$OBJ/fuzz_scenario.o" "$OBJ/libharness.a" "$OBJ/libdriver.a" "$OBJ/libcore.a"
+link fuzz_scenario "$OBJ/fuzz_scenario.o" "$OBJ/libharness.a" "$OBJ/libdriver.a" "$OBJ/libhal.a" "$OBJ/libcore.a"
 # 4: the recording reader and the replay (vqsim check on a file).
 read -r -a PNG_LIBS <<<"$(pkg-config --libs libpng)"   # the runner writes PNGs
-link fuzz_recording "$OBJ/fuzz_recording.o" "$OBJ/libharness.a" "$OBJ/libdriver.a" "$OBJ/libcore.a" \
+link fuzz_recording "$OBJ/fuzz_recording.o" "$OBJ/libharness.a" "$OBJ/libdriver.a" "$OBJ/libhal.a" "$OBJ/libcore.a" \
   "${PNG_LIBS[@]}"
 
 # Seed corpora and the dictionary next to the binaries (the layout OSS-Fuzz expects in $OUT).
