@@ -68,10 +68,9 @@ archive libcore "${CORE[@]}" rules_blob.c
 archive libharness "${HARNESS[@]}"
 archive libhal "${HAL[@]}"
 read -r -a ENGINE <<<"$LIB_FUZZING_ENGINE"
-link() { # target objects-and-archives... (one group: the driver needs the HAL in libharness)
+link() { # target objects-and-archives...
   local t=$1; shift
-  $CC "${USER_CFLAGS[@]}" -Wl,--start-group "$@" -Wl,--end-group "${ENGINE[@]}" "${YAML_LIBS[@]}" \
-    -o "$OUT/$t"
+  $CC "${USER_CFLAGS[@]}" "$@" "${ENGINE[@]}" "${YAML_LIBS[@]}" -o "$OUT/$t"
 }
 # 1: the real driver on its own HAL (no model, no hal_sim.c).
 link fuzz_driver_vs_device "$OBJ/fuzz_driver_vs_device.o" "$OBJ/libdriver.a"
