@@ -435,7 +435,8 @@ static void test_configure_misaligned_reported_taken(void **state)
     }
     assert_string_equal(r->h.message[0],
                         "queue 0: descriptor table at 0x10008 is not 16-byte aligned");
-    assert_string_equal(r->h.message[1], "queue 0: available ring at 0x10101 is not 2-byte aligned");
+    assert_string_equal(r->h.message[1],
+                        "queue 0: available ring at 0x10101 is not 2-byte aligned");
     assert_string_equal(r->h.message[2], "queue 0: used ring at 0x10202 is not 4-byte aligned");
 }
 

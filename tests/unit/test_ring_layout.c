@@ -1,6 +1,6 @@
 /* test_ring_layout.c — src/spec/ring_layout.c, the layout arithmetic `vqsim explain --layout`
  * prints: exact offsets, and agreement with the device model it claims to describe (the legacy
- * used ring a version 1 device places after QueuePFN, and the ring's classify name for every byte). */
+ * used ring a version 1 device places after QueuePFN, and ring_classify's name for every byte). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -224,7 +224,8 @@ static void test_chain_len_fires_once_beyond(void **state)
 {
     struct machine *m = *state;
     long_table(m, N + 3);
-    assert_int_equal(ring_pop(&m->dev.q[0], &m->chain), RING_OK); /* QEMU takes up to 1024 buffers */
+    /* QEMU takes up to 1024 buffers */
+    assert_int_equal(ring_pop(&m->dev.q[0], &m->chain), RING_OK);
     assert_int_equal(m->chain.nseg, N + 3);
     assert_only(m, "split.desc.chain-len-le-queue-size");
     assert_false(m->dev.broken);

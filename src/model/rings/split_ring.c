@@ -15,7 +15,7 @@ static bool event_idx(const struct dev_queue *q)
     return (*q->env->features >> VIRTIO_RING_F_EVENT_IDX) & 1u;
 }
 
-/* ---- configure ------------------------------------------------------------------------------ */
+/* ---- configure ------------------------------------------------------------------------------- */
 
 /* What QEMU maps when the ring goes live: the avail and used rings without their event fields. */
 static uint64_t split_area_bytes(enum ring_area a, uint32_t n)
@@ -23,35 +23,34 @@ static uint64_t split_area_bytes(enum ring_area a, uint32_t n)
     return a == RING_DESC ? VIRTQ_DESC_BYTES(n) : a == RING_DRIVER ? 4u + 2ull * n : 4u + 8ull * n;
 }
 
+static const char *const area_name[RING_AREAS] = {"descriptor table", "available ring",
+                                                  "used ring"};
+
 /* §2.6.1 (QEMU does not check it): 16/2/4 alignment, as the setters found it. */
 static void report_alignment(const struct dev_queue *q, const enum ring_err align[RING_AREAS])
 {
-    static const char *const what[RING_AREAS] = {"descriptor table", "available ring",
-                                                 "used ring"};
     static const char *const bytes[RING_AREAS] = {"16-byte", "2-byte", "4-byte"};
     const uint64_t at[RING_AREAS] = {q->desc, q->avail, q->used};
     for (int a = 0; a < RING_AREAS; a++)
         if (align[a] == RING_E_ALIGN)
             ring_finding(q, RING_VIOLATION, "split.align",
-                         "queue %u: %s at 0x%llx is not %s aligned", q->index, what[a],
+                         "queue %u: %s at 0x%llx is not %s aligned", q->index, area_name[a],
                          (unsigned long long)at[a], bytes[a]);
 }
 
 /* QEMU maps the three areas when the ring goes live; failure is fatal ("Cannot map …"). */
 static enum ring_err map_areas(struct dev_queue *q)
 {
-    static const char *const what[RING_AREAS] = {"descriptor table", "available ring",
-                                                 "used ring"};
     const uint64_t at[RING_AREAS] = {q->desc, q->avail, q->used};
     const struct guest_memory *mem = q->env->mem;
     for (int a = 0; a < RING_AREAS; a++) {
         uint64_t len = split_area_bytes(a, q->live_num);
         if (ring_area_in_ram(q, a) != RING_OK) {
-            if (ring_ev_outside_ram(q, what[a], at[a], len))
+            if (ring_ev_outside_ram(q, area_name[a], at[a], len))
                 return RING_E_REFUSED;
             ring_finding(q, RING_BREAK, "split.rings-in-ram",
                          "queue %u: %s at 0x%llx (+%llu bytes) is not in guest RAM [0x%llx, "
-                         "0x%llx)", q->index, what[a], (unsigned long long)at[a],
+                         "0x%llx)", q->index, area_name[a], (unsigned long long)at[a],
                          (unsigned long long)len, (unsigned long long)mem->base,
                          (unsigned long long)(mem->base + mem->size));
             return RING_E_NOT_IN_RAM;
@@ -86,7 +85,7 @@ static enum ring_err split_configure(struct dev_queue *q, uint32_t n, const uint
     return RING_OK;
 }
 
-/* ---- pop -------------------------------------------------------------------------------------- */
+/* ---- pop ------------------------------------------------------------------------------------- */
 
 void split_read_desc(const struct guest_memory *mem, uint64_t table, uint32_t i,
                      struct sr_desc *d)
@@ -241,8 +240,8 @@ static void loop_back(const struct dev_queue *q, uint16_t head, char *buf, size_
 
 /* The chain from ring descriptor `head` (already read into *d), linked by NEXT (§2.6.5). Inline:
  * a part of every pop. */
-static inline __attribute__((always_inline)) enum ring_err walk_ring(struct dev_queue *q, struct sr_chain *c, uint16_t head,
-                               struct sr_desc *d)
+static inline __attribute__((always_inline)) enum ring_err
+walk_ring(struct dev_queue *q, struct sr_chain *c, uint16_t head, struct sr_desc *d)
 {
     uint32_t n = q->live_num, i = head, count = 0;
     enum ring_err r;
@@ -389,7 +388,7 @@ static void split_push(struct dev_queue *q, uint16_t head, uint32_t len, unsigne
     q->pushes++;
 }
 
-/* ---- notifications ---------------------------------------------------------------------------- */
+/* ---- notifications --------------------------------------------------------------------------- */
 
 /* After a push (QEMU's virtio_should_notify): avail.flags NO_INTERRUPT (§2.6.7), or with
  * EVENT_IDX only used_event: interrupt when used.idx passed it since the last interrupt (always
@@ -439,7 +438,7 @@ static bool split_need_notify(const struct dev_queue *q, uint16_t from, uint16_t
     return !(flags & VIRTQ_USED_F_NO_NOTIFY);
 }
 
-/* ---- classify --------------------------------------------------------------------------------- */
+/* ---- classify -------------------------------------------------------------------------------- */
 
 const char sr_f_desc_addr[] = "desc.addr", sr_f_desc_len[] = "desc.len",
            sr_f_desc_flags[] = "desc.flags", sr_f_desc_next[] = "desc.next",
