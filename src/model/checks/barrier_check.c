@@ -493,9 +493,8 @@ void bc_driver_waits(struct machine *m)
         /* Plain mode cannot see the re-read; it can only say the barrier never came. And a
          * driver whose used ring is elsewhere (split.legacy.layout) re-reads its own used.idx,
          * which is no field of the device's ring: its order is not judged. */
-        bool due = legacy_layout_mismatch(m) ? false
-                   : m->bc.mode == BC_PLAIN ? q->used_event_unfenced : q->reread_due;
-        if (due && should_report(m, qi, 3))
+        bool due = m->bc.mode == BC_PLAIN ? q->used_event_unfenced : q->reread_due;
+        if (due && !legacy_layout_mismatch(m) && should_report(m, qi, 3))
             machine_violation(m, "split.receive.mb-before-reread", (int)qi,
                               "queue %u: the driver waits after storing used_event without a full "
                               "barrier and a re-read of used.idx: a used buffer the device added "
