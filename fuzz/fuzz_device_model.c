@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "../src/driver/virtio_hal.h"
+#include "../src/spec/rules.h"
 #include "../src/spec/virtio_spec.h"
 #include "../src/model/devices/gpu_device.h"
 #include "../src/model/diagnosis/diagnosis.h"

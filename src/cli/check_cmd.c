@@ -9,6 +9,7 @@
 #include "harness/runner.h"
 #include "harness/scenario.h"
 #include "harness/verdict.h"
+#include "spec/rules.h"
 
 /* NAME of DIR/NAME.vqrec, kept to the scenario-name alphabet (a-z 0-9 - _). */
 static void name_of(const char *path, char *out, size_t n)

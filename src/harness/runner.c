@@ -11,6 +11,7 @@
 #include "model/checks/access_checks.h"
 #include "model/devices/gpu_device.h"
 #include "record/recording_writer.h"
+#include "spec/rules.h"
 #include "util/sha256.h"
 #include "harness/png_writer.h"
 #include "harness/patterns.h"

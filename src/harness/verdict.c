@@ -5,7 +5,8 @@
 #include <string.h>
 
 #include "model/devices/gpu_device.h"
-#include "model/rings/indirect.h"
+#include "model/rings/ring.h"
+#include "spec/rules.h"
 #include "util/text_wrap.h"
 #include "spec/feature_names.h"
 
@@ -245,10 +246,10 @@ static const char *ring_what(const struct run_result *r, uint64_t addr)
 {
     uint32_t idx;
     for (uint32_t q = 0; q < MMIO_NUM_QUEUES; q++) {
-        const char *w = sr_classify(&r->m, q, addr, &idx);
+        const char *w = ring_classify(&r->m.dev.q[q], addr, &idx);
         if (w)
             return w;
-        if ((w = ind_classify(&r->m, q, addr, &idx)))
+        if ((w = ring_classify_table(&r->m.dev.q[q], addr, &idx)))
             return w;
     }
     return NULL;

@@ -14,6 +14,7 @@
 #include "harness/scenario.h"
 #include "harness/verdict.h"
 #include "driver/virtio_hal.h"
+#include "spec/rules.h"
 #include "spec/virtio_spec.h"
 #include "driver/virtio_status.h"
 #include "model/machine.h"
