@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "harness/results_chains.h"
 #include "model/rings/indirect.h"
 #include "util/text_wrap.h"
 #include "spec/feature_names.h"
@@ -234,6 +235,7 @@ static void json_queues(struct jw *w, const struct run_result *r)
         jw_obj_end(w);
         jw_ku64(w, "avail_idx", q->last_avail_idx);
         jw_ku64(w, "used_idx", q->used_idx);
+        results_chains_json(w, &r->m, i); /* the chains the device met (results_chains.h) */
         jw_obj_end(w);
     }
     jw_arr_end(w);

@@ -26,6 +26,7 @@
 #include "spec/rules.h"
 #include "model/diagnosis/run_facts.h"
 #include "model/rings/split_ring.h"
+#include "model/rings/chain_log.h"
 #include "model/checks/status_checks.h"
 #include "model/trace.h"
 
@@ -106,6 +107,7 @@ struct machine {
     uint32_t n_informational;
     struct sr_chain chain;        /* scratch for the chain being processed */
     struct sr_batch batch;        /* chains taken, not yet processed (split_ring.h) */
+    struct chain_log chain_log;   /* the chains the device met, as it read them (chain_log.h) */
     struct device_faults dfaults; /* injected device faults (scenario device_faults:) */
     struct {                      /* the driver's interrupt handler, as seen through the HAL */
         uint32_t taken;           /* line rises delivered to it (vhal_irq_take) */

@@ -97,7 +97,8 @@ void sr_make_live(struct machine *m, uint32_t qi, uint64_t desc, uint64_t avail,
  * avail.idx is read only when the device has taken every entry up to the value it last read; an
  * avail.idx more than the queue size ahead is a violation but not what stops QEMU (its pop path
  * does not range-check it): the device takes the slots it finds, and breaks on a head out of
- * range there, or when it holds a queue's worth of requests ("Virtqueue size exceeded"). */
+ * range there, or when it holds a queue's worth of requests ("Virtqueue size exceeded"). Every
+ * chain it meets, taken or refused, goes to the chain log as the walk read it (chain_log.h). */
 enum sr_result sr_pop(struct machine *m, uint32_t qi, struct sr_chain *c);
 
 /* Return a chain: used element, then used idx (§2.6.8). Injected device faults
