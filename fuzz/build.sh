@@ -21,7 +21,7 @@ JOBS=${JOBS:-2}
 
 OBJ=${WORK:-$OUT}/obj   # OSS-Fuzz gives a scratch directory in WORK
 mkdir -p "$OBJ"
-COMMON=(-std=c11 -D_GNU_SOURCE -I"$ROOT/src" -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+COMMON=(-std=c11 -D_GNU_SOURCE -I"$ROOT/src" -I"$ROOT/include" -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
         -Wno-missing-field-initializers)
 read -r -a USER_CFLAGS <<<"$CFLAGS"
 read -r -a YAML_CFLAGS <<<"$(pkg-config --cflags yaml-0.1)"
@@ -36,7 +36,9 @@ cd "$ROOT"
 DRIVER=(src/driver/*.c)
 shopt -s globstar
 CORE=(src/util/*.c src/spec/*.c src/model/**/*.c src/record/recording_reader.c src/record/recording_writer.c)
-HARNESS=(src/harness/*.c src/lib/*.c)
+HARNESS=()
+for f in src/harness/*.c src/lib/*.c; do [ "$f" = src/harness/hal_sim.c ] || HARNESS+=("$f"); done
+HAL=(src/harness/hal_sim.c) # virtio_hal.h on the model: after the driver that calls it
 # One compile command per line, run JOBS at a time.
 cmds=$(mktemp)
 trap 'rm -f "$cmds"' EXIT
@@ -46,7 +48,7 @@ for src in "${DRIVER[@]}"; do
   echo "$(q "$CC" "${COMMON[@]}" "${USER_CFLAGS[@]}" -ffreestanding -nostdinc \
        -isystem "$("$CC" -print-file-name=include)" -c "$ROOT/$src" -o "$OBJ/$(basename "$src" .c).o")"
 done >>"$cmds"
-for src in "${CORE[@]}" "${HARNESS[@]}" "$OBJ/rules_blob.c" fuzz/fuzz_driver_vs_device.c \
+for src in "${CORE[@]}" "${HARNESS[@]}" "${HAL[@]}" "$OBJ/rules_blob.c" fuzz/fuzz_driver_vs_device.c \
            fuzz/fuzz_device_model.c fuzz/fuzz_scenario.c fuzz/fuzz_recording.c; do
   case $src in /*) path=$src ;; *) path=$ROOT/$src ;; esac
   echo "$(q "$CC" "${COMMON[@]}" "${USER_CFLAGS[@]}" "${YAML_CFLAGS[@]}" -c "$path" \
@@ -64,6 +66,7 @@ archive() { # name sources...
 archive libdriver "${DRIVER[@]}"
 archive libcore "${CORE[@]}" rules_blob.c
 archive libharness "${HARNESS[@]}"
+archive libhal "${HAL[@]}"
 read -r -a ENGINE <<<"$LIB_FUZZING_ENGINE"
 link() { # target objects-and-archives...
   local t=$1; shift
@@ -72,12 +75,12 @@ link() { # target objects-and-archives...
 # 1: the real driver on its own HAL (no model, no hal_sim.c).
 link fuzz_driver_vs_device "$OBJ/fuzz_driver_vs_device.o" "$OBJ/libdriver.a"
 # 2: the model through hal_sim.c (src/harness/).
-link fuzz_device_model "$OBJ/fuzz_device_model.o" "$OBJ/libharness.a" "$OBJ/libcore.a"
+link fuzz_device_model "$OBJ/fuzz_device_model.o" "$OBJ/libhal.a" "$OBJ/libcore.a"
 # 3: the scenario parser (the driver for its status names: expect_status, expect.driver).
-link fuzz_scenario "$OBJ/fuzz_scenario.o" "$OBJ/libharness.a" "$OBJ/libdriver.a" "$OBJ/libcore.a"
+link fuzz_scenario "$OBJ/fuzz_scenario.o" "$OBJ/libharness.a" "$OBJ/libdriver.a" "$OBJ/libhal.a" "$OBJ/libcore.a"
 # 4: the recording reader and the replay (vqsim check on a file).
 read -r -a PNG_LIBS <<<"$(pkg-config --libs libpng)"   # the runner writes PNGs
-link fuzz_recording "$OBJ/fuzz_recording.o" "$OBJ/libharness.a" "$OBJ/libdriver.a" "$OBJ/libcore.a" \
+link fuzz_recording "$OBJ/fuzz_recording.o" "$OBJ/libharness.a" "$OBJ/libdriver.a" "$OBJ/libhal.a" "$OBJ/libcore.a" \
   "${PNG_LIBS[@]}"
 
 # Seed corpora and the dictionary next to the binaries (the layout OSS-Fuzz expects in $OUT).
