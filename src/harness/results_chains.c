@@ -9,10 +9,10 @@ static void json_desc(struct jw *w, const struct chain_log_desc *d)
     jw_obj_begin(w);
     jw_ku64(w, "index", d->index);
     jw_kbool(w, "table", d->in_table);
-    jw_khex(w, "addr", d->addr);
-    jw_ku64(w, "len", d->len);
-    jw_ku64(w, "flags", d->flags);
-    jw_ku64(w, "next", d->next);
+    jw_khex(w, "addr", d->d.addr);
+    jw_ku64(w, "len", d->d.len);
+    jw_ku64(w, "flags", d->d.flags);
+    jw_ku64(w, "next", d->d.next);
     jw_obj_end(w);
 }
 

@@ -1,16 +1,17 @@
 /* chain_log.h — the descriptor chains the device met, as its pop read them (for the results).
  *
- * The pop (split_ring.c sr_pop, indirect.c) calls these hooks while it walks a chain: when it has
- * read a head from the available ring, for every descriptor it reads and checks (a ring
- * descriptor, the INDIRECT head naming a table, an entry of that table), and when it is done.
- * So a kept chain is exactly what the device read at that moment, in the order it read it,
- * whatever the driver stores before or after, whether the trace saw the driver's stores (plain
- * ring access, a recording) or dropped them (its bound): nothing here walks a chain again.
+ * The pop (split_ring.c sr_pop) calls these hooks while it walks a chain: when it has read a
+ * head from the available ring, for every descriptor it reads and checks (a ring descriptor, the
+ * INDIRECT head naming a table, an entry of that table), when it takes the chain, and when it
+ * returns. So a kept chain is exactly what the device read at that moment, in the order it read
+ * it, whatever the driver stores before or after, whether the trace saw the driver's stores
+ * (plain ring access, a recording) or dropped them (its bound): nothing here walks a chain again.
  *
  * Bounded, and says so: per queue the first CHAIN_LOG_FIRST chains the device met and every
  * chain it refused (a rule broke the device while it walked it; at most CHAIN_LOG_REFUSED more),
  * each with its first CHAIN_LOG_DESCS descriptors; the counts cover every chain met and every
- * descriptor read. With checks off (benchmarks) nothing is kept.
+ * descriptor read. With checks off (benchmarks: machine_init clears `on`) nothing is kept, and
+ * each hook costs a test of `on` (they are inline: they run for every descriptor popped).
  */
 #ifndef CHAIN_LOG_H
 #define CHAIN_LOG_H
@@ -18,8 +19,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "model/rings/split_ring.h"
+
 struct machine;
-struct sr_desc;
 
 #define CHAIN_LOG_QUEUES 2u    /* MMIO_NUM_QUEUES */
 #define CHAIN_LOG_FIRST 10u    /* the first chains of a queue kept */
@@ -29,9 +31,7 @@ struct sr_desc;
 
 /* One descriptor as the pop read it (§2.6.5), from the ring or from an indirect table. */
 struct chain_log_desc {
-    uint64_t addr;
-    uint32_t len;
-    uint16_t flags, next;
+    struct sr_desc d;          /* addr, len, flags, next as read */
     uint16_t index;            /* its index in the descriptor table, or in the indirect table */
     bool in_table;             /* an entry of the indirect table the head named */
 };
@@ -63,20 +63,80 @@ struct chain_log_queue {
 };
 
 struct chain_log {
+    bool on;                   /* false with checks off */
     struct chain_log_queue q[CHAIN_LOG_QUEUES];
 };
 
-/* Hooks of the pop. The device read `head` at available index `avail_index` of queue qi. */
-void chain_log_begin(struct machine *m, uint32_t qi, uint16_t head, uint16_t avail_index);
-/* It read and is checking descriptor `index` (of the ring, or of the indirect table). */
-void chain_log_desc(struct machine *m, uint32_t qi, uint32_t index, const struct sr_desc *d,
-                    bool in_table);
-/* It took the chain (the pop got through the whole walk). */
-void chain_log_taken(struct machine *m, uint32_t qi);
-/* The pop returned: a chain begun and not taken was refused (by m->dev.broken_rule). */
-void chain_log_end(struct machine *m, uint32_t qi);
-
 /* The log of queue qi (NULL past CHAIN_LOG_QUEUES). */
 const struct chain_log_queue *chain_log_queue(const struct machine *m, uint32_t qi);
+
+/* ---- hooks of the pop ---------------------------------------------------------------------- */
+
+/* The queue's log while a chain is being walked (`on` first: with checks off, one test). */
+static inline struct chain_log_queue *chain_log_open(struct chain_log *log, uint32_t qi)
+{
+    return log->on && qi < CHAIN_LOG_QUEUES && log->q[qi].open ? &log->q[qi]
+                                                                : (struct chain_log_queue *)0;
+}
+
+/* The device read `head` at available index `avail_index` of queue qi, at virtual time `now`,
+ * when the machine had `n_violations` violations. */
+static inline void chain_log_begin(struct chain_log *log, uint32_t qi, uint16_t head,
+                                   uint16_t avail_index, uint64_t now, uint32_t n_violations)
+{
+    if (!log->on || qi >= CHAIN_LOG_QUEUES)
+        return;
+    struct chain_log_queue *lq = &log->q[qi];
+    lq->open = true;
+    lq->open_violations = n_violations;
+    lq->cur.n = lq->met + 1;
+    lq->cur.t = now;
+    lq->cur.avail_index = avail_index;
+    lq->cur.head = head;
+    lq->cur.taken = false;
+    lq->cur.n_desc = 0;
+}
+
+/* It read and is checking descriptor `index` (of the ring, or of the indirect table). */
+static inline void chain_log_desc(struct chain_log *log, uint32_t qi, uint32_t index,
+                                  const struct sr_desc *d, bool in_table)
+{
+    struct chain_log_queue *lq = chain_log_open(log, qi);
+    if (!lq)
+        return;
+    if (lq->cur.n_desc < CHAIN_LOG_DESCS) {
+        struct chain_log_desc *e = &lq->cur.desc[lq->cur.n_desc];
+        e->d = *d;
+        e->index = (uint16_t)index;
+        e->in_table = in_table;
+    }
+    lq->cur.n_desc++;
+}
+
+/* It took the chain (the pop got through the whole walk). */
+static inline void chain_log_taken(struct chain_log *log, uint32_t qi)
+{
+    struct chain_log_queue *lq = chain_log_open(log, qi);
+    if (lq)
+        lq->cur.taken = true;
+}
+
+/* The pop returned (the machine has `n_violations` now): count the chain begun; refused when not
+ * taken (by m->dev.broken_rule); the rules that fired while it was walked; kept when it is among
+ * the kept. Inline, the common case: a chain taken past the first ones, no rule fired. */
+void chain_log_close(struct machine *m, struct chain_log_queue *lq, uint32_t qi);
+static inline void chain_log_end(struct chain_log *log, struct machine *m, uint32_t qi,
+                                 uint32_t n_violations)
+{
+    struct chain_log_queue *lq = chain_log_open(log, qi);
+    if (!lq)
+        return;
+    if (lq->cur.taken && lq->cur.n > CHAIN_LOG_FIRST && n_violations == lq->open_violations) {
+        lq->open = false;
+        lq->met++;
+        return;
+    }
+    chain_log_close(m, lq, qi);
+}
 
 #endif /* CHAIN_LOG_H */

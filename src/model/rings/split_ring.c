@@ -105,7 +105,7 @@ void sr_read_desc(struct machine *m, uint64_t table, uint32_t i, struct sr_desc 
 enum sr_result sr_take_desc(struct machine *m, uint32_t qi, struct sr_chain *c, uint32_t i,
                             const struct sr_desc *d, const char *where)
 {
-    chain_log_desc(m, qi, i, d, where[0] != 'd'); /* "descriptor" or "indirect entry" */
+    chain_log_desc(&m->chain_log, qi, i, d, where[0] != 'd'); /* "descriptor" or "indirect entry" */
     bool write = d->flags & VIRTQ_DESC_F_WRITE;
     if (!write && c->writable) { /* QEMU: "Incorrect order for descriptors" */
         machine_break_device(m, "split.framing.writable-after-readable", (int)qi,
@@ -226,8 +226,9 @@ static void loop_back(struct machine *m, uint32_t qi, uint16_t head, char *buf, 
     snprintf(buf, len, "more links than descriptors");
 }
 
-/* sr_pop's walk; sr_pop closes the chain log's chain (chain_log.h) whatever way it returns. */
-static enum sr_result pop_chain(struct machine *m, uint32_t qi, struct sr_chain *c)
+/* sr_pop's walk; sr_pop closes the chain log's chain (chain_log.h) whatever way it returns.
+ * Inlined: one function on the hot path, as before the wrapper. */
+static inline __attribute__((always_inline)) enum sr_result pop_chain(struct machine *m, uint32_t qi, struct sr_chain *c)
 {
     struct dev_queue *q = &m->dev.q[qi];
     if (!q->live || m->dev.broken)
@@ -265,7 +266,7 @@ static enum sr_result pop_chain(struct machine *m, uint32_t qi, struct sr_chain 
     uint64_t slot = q->avail + 4 + 2ull * (taken % n);
     gm_read16(&m->mem, slot, &head);
     q->last_avail_idx++; /* QEMU: virtqueue_get_head(vq, vq->last_avail_idx++, &head) */
-    chain_log_begin(m, qi, head, taken);
+    chain_log_begin(&m->chain_log, qi, head, taken, m->now, m->n_violations);
     if (head >= n) { /* QEMU: "Guest says index %u is available" */
         machine_break_device(m, "split.avail.head-in-range", (int)qi,
                              "queue %u: avail.ring[%u] = %u (the entry for avail index %u), but "
@@ -284,7 +285,7 @@ static enum sr_result pop_chain(struct machine *m, uint32_t qi, struct sr_chain 
     sr_read_desc(m, q->desc, i, &d);
     if (d.flags & VIRTQ_DESC_F_INDIRECT) {
         /* §2.6.5.3: the head names a table; QEMU ignores its NEXT flag and walks the table. */
-        chain_log_desc(m, qi, i, &d, false);
+        chain_log_desc(&m->chain_log, qi, i, &d, false);
         if ((r = ind_walk(m, qi, c, head, &d)) != SR_OK)
             return r;
     } else {
@@ -327,7 +328,7 @@ static enum sr_result pop_chain(struct machine *m, uint32_t qi, struct sr_chain 
     q->inuse++;
     q->pops++;
     rf_pop(m, qi);
-    chain_log_taken(m, qi);
+    chain_log_taken(&m->chain_log, qi);
     if (device_faults_on_pop(m, qi, head)) /* an injected fault reset or broke the device */
         return m->dev.broken ? SR_BROKEN : SR_EMPTY;
     return SR_OK;
@@ -336,7 +337,7 @@ static enum sr_result pop_chain(struct machine *m, uint32_t qi, struct sr_chain 
 enum sr_result sr_pop(struct machine *m, uint32_t qi, struct sr_chain *c)
 {
     enum sr_result r = pop_chain(m, qi, c);
-    chain_log_end(m, qi);
+    chain_log_end(&m->chain_log, m, qi, m->n_violations);
     return r;
 }
 
