@@ -228,7 +228,8 @@ static void loop_back(struct machine *m, uint32_t qi, uint16_t head, char *buf, 
 
 /* sr_pop's walk; sr_pop closes the chain log's chain (chain_log.h) whatever way it returns.
  * Inlined: one function on the hot path, as before the wrapper. */
-static inline __attribute__((always_inline)) enum sr_result pop_chain(struct machine *m, uint32_t qi, struct sr_chain *c)
+static inline __attribute__((always_inline)) enum sr_result
+pop_chain(struct machine *m, uint32_t qi, struct sr_chain *c)
 {
     struct dev_queue *q = &m->dev.q[qi];
     if (!q->live || m->dev.broken)
