@@ -31,6 +31,7 @@
 
 #include "../src/driver/virtio_hal.h"
 #include "../src/spec/virtio_spec.h"
+#include "../src/model/devices/gpu_device.h"
 #include "../src/model/diagnosis/diagnosis.h"
 #include "../src/model/machine.h"
 #include "fuzz_input.h"
@@ -261,9 +262,10 @@ static void check_machine(const struct machine *m)
         finding("the device is broken but no violation of its rule was recorded",
                 m->dev.broken_rule);
     uint64_t hostmem = 0; /* QEMU's budget: all resource images together, below max_hostmem */
-    for (uint32_t i = 0; i < m->gpu.n_res; i++)
-        hostmem += (uint64_t)m->gpu.res[i].width * m->gpu.res[i].height * 4;
-    if (hostmem != m->gpu.hostmem || hostmem >= m->gpu.max_hostmem)
+    const struct gpu_device *g = gpu_of(m);
+    for (uint32_t i = 0; i < g->n_res; i++)
+        hostmem += (uint64_t)g->res[i].width * g->res[i].height * 4;
+    if (hostmem != g->hostmem || hostmem >= g->max_hostmem)
         finding("resource memory is not accounted as QEMU does", NULL);
     for (uint32_t q = 0; q < MMIO_NUM_QUEUES; q++) {
         const struct dev_queue *d = &m->dev.q[q];
@@ -305,7 +307,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0; /* no memory for the machine: nothing to test */
     /* A smaller image budget than QEMU's 256 MiB: the same code paths, but an input that creates
      * large resources costs milliseconds, not the fraction of a second ASan needs per 256 MiB. */
-    m.gpu.max_hostmem = 16u << 20;
+    gpu_of(&m)->max_hostmem = 16u << 20;
     if (flags & 8) { /* injected device faults (device_faults.c), as a scenario's device_faults: */
         uint32_t n = 1 + fin_u8(&in) % 3;
         for (uint32_t i = 0; i < n; i++) {
@@ -441,9 +443,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
     if (getenv("FUZZ_VERBOSE")) { /* to check a seed does what it is meant to */
-        fprintf(stderr, "commands %u errors %u flushes %u scanout %s broken %s\n", m.gpu.commands,
-                m.gpu.errors, m.gpu.scanouts[0].flushes,
-                scanout_state_name(m.gpu.scanouts[0].state),
+        fprintf(stderr, "commands %u errors %u flushes %u scanout %s broken %s\n", gpu_of(&m)->commands,
+                gpu_of(&m)->errors, gpu_of(&m)->scanouts[0].flushes,
+                scanout_state_name(gpu_of(&m)->scanouts[0].state),
                 m.dev.broken ? m.dev.broken_rule : "no");
         for (uint32_t i = 0; i < m.n_violations; i++)
             fprintf(stderr, "  %s: %s\n", m.violations[i].rule->id, m.violations[i].message);

@@ -9,6 +9,7 @@
 #include "driver/gpu_fb.h"
 #include "driver/virtio_hal.h"
 #include "model/checks/access_checks.h"
+#include "model/devices/gpu_device.h"
 #include "record/recording_writer.h"
 #include "util/sha256.h"
 #include "harness/png_writer.h"
@@ -530,9 +531,9 @@ static void picture_sha256(const uint8_t *pic, size_t n, char out[65])
 static void display_results(struct run_result *r, const struct run_options *o,
                             const struct scenario *sc)
 {
-    const struct gpu_device *g = &r->m.gpu;
-    r->n_scanouts = g->n_scanouts;
-    for (uint32_t i = 0; i < g->n_scanouts; i++) {
+    const struct gpu_device *g = gpu_of(&r->m);
+    r->n_scanouts = g ? g->n_scanouts : 0; /* a device with no display has no scanout */
+    for (uint32_t i = 0; i < r->n_scanouts; i++) {
         struct scanout_result *so = &r->scanouts[i];
         const struct gpu_scanout *s = &g->scanouts[i];
         uint8_t *pic = gpu_display_compose(g, i);
@@ -624,9 +625,9 @@ static void compare_png(struct run_result *r, const struct run_options *o,
 static void judge_display(const struct scenario *sc, const struct run_options *o,
                           struct run_result *r, const struct display_expect *x)
 {
-    const struct gpu_device *g = &r->m.gpu;
-    if (x->scanout >= g->n_scanouts) {
-        failure(r, "expected scanout %u, the device has %u", x->scanout, g->n_scanouts);
+    const struct gpu_device *g = gpu_of(&r->m);
+    if (!g || x->scanout >= g->n_scanouts) {
+        failure(r, "expected scanout %u, the device has %u", x->scanout, g ? g->n_scanouts : 0);
         return;
     }
     const struct gpu_scanout *s = &g->scanouts[x->scanout];

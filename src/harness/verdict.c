@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "harness/results_chains.h"
+#include "model/devices/gpu_device.h"
 #include "model/rings/indirect.h"
 #include "util/text_wrap.h"
 #include "spec/feature_names.h"
@@ -159,7 +160,7 @@ static void json_driver(struct jw *w, const struct scenario *s, const struct run
 /* One scanout as a person would see it: state, mode, picture hash, files, and why it is dark. */
 static void json_scanout(struct jw *w, const struct run_result *r, uint32_t i)
 {
-    const struct gpu_scanout *so = &r->m.gpu.scanouts[i];
+    const struct gpu_scanout *so = &gpu_of(&r->m)->scanouts[i]; /* i < r->n_scanouts: a gpu */
     const struct scanout_result *res = &r->scanouts[i];
     jw_obj_begin(w);
     jw_ku64(w, "scanout", i);
@@ -506,7 +507,8 @@ void verdict_print(FILE *f, const struct scenario *s, const struct run_result *r
     /* informational findings: named on the line whatever the verdict (a pass may still need a
      * word: the driver refused the device), said in full with -v */
     print_rule_ids(f, "info", r->m.informational, r->m.n_informational);
-    if (r->m.gpu.scanouts[0].state == SCANOUT_ACTIVE)
+    const struct gpu_device *g = gpu_of(&r->m);
+    if (g && g->scanouts[0].state == SCANOUT_ACTIVE)
         fprintf(f, " display=%.12s", r->sha256);
     fputc('\n', f);
     if (r->passed && !verbose)

@@ -2,6 +2,7 @@
 #include "model/machine.h"
 
 #include "model/checks/exposed_snapshot.h"
+#include "model/devices/device_registry.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,11 +10,39 @@
 
 static struct machine *current;
 
+/* Every per-queue array of the checks, the facts and the injected faults has room for each queue
+ * a device may have (device.h): raising DEVICE_MAX_QUEUES stops here until they all grow. */
+#define N_OF(type, field) (sizeof(((type *)0)->field) / sizeof(((type *)0)->field[0]))
+_Static_assert(MMIO_NUM_QUEUES == DEVICE_MAX_QUEUES, "the transport's queues");
+_Static_assert(RF_QUEUES == DEVICE_MAX_QUEUES, "run_facts.h");
+_Static_assert(MMIO_CHECK_QUEUES == DEVICE_MAX_QUEUES, "mmio_checks.h");
+_Static_assert(DF_QUEUES == DEVICE_MAX_QUEUES, "device_faults.h");
+_Static_assert(N_OF(struct notify_state, q) == DEVICE_MAX_QUEUES, "notify_checks.h");
+_Static_assert(N_OF(struct status_check_state, reinit_live) == DEVICE_MAX_QUEUES,
+               "status_checks.h");
+_Static_assert(N_OF(struct device_pace, on) == DEVICE_MAX_QUEUES, "device_pace.h");
+_Static_assert(N_OF(struct barrier_check, cpu0) == DEVICE_MAX_QUEUES, "barrier_check.h");
+
 void machine_set_current(struct machine *m) { current = m; }
 struct machine *machine_current(void) { return current; }
 
 /* Default arenas, as offsets into RAM: rings, buffers, framebuffers, driver-private. */
 static const uint64_t arena_offset[4] = {0x00100000, 0x00200000, 0x01000000, 0x00300000};
+
+/* The configured device type, created: 0, or -1 (nothing left allocated). */
+static int device_create(struct device *d, const struct machine_config *cfg)
+{
+    const struct device_ops *ops = cfg->device_ops;
+    if (!ops)
+        ops = device_registry_find(cfg->device ? cfg->device : DEVICE_DEFAULT_NAME);
+    if (!ops || ops->n_queues == 0 || ops->n_queues > DEVICE_MAX_QUEUES)
+        return -1;
+    d->state = NULL;
+    if (ops->create(cfg, &d->state) != 0)
+        return -1;
+    d->ops = ops;
+    return 0;
+}
 
 int machine_init(struct machine *m, const struct machine_config *cfg,
                  const struct rule_catalogue *rules)
@@ -25,7 +54,9 @@ int machine_init(struct machine *m, const struct machine_config *cfg,
         return -1;
     trace_init(&m->trace, cfg->trace_limit);
     m->violations = calloc(MACHINE_MAX_VIOLATIONS, sizeof(*m->violations));
-    if (!m->violations) {
+    if (!m->violations || device_create(&m->device, cfg) != 0) {
+        free(m->violations);
+        m->violations = NULL;
         gm_destroy(&m->mem);
         return -1;
     }
@@ -41,7 +72,7 @@ int machine_init(struct machine *m, const struct machine_config *cfg,
     m->mguard.canary = cfg->memory_canary;
     m->chain_log.on = !cfg->checks_off; /* chain_log.h: nothing kept with checks off */
     m->facts.last_read_slot = -1;
-    mmio_device_init(&m->dev, cfg->transport_version);
+    mmio_device_init(&m->dev, cfg->transport_version, m->device.ops);
     m->dev.host_features = (m->dev.host_features | cfg->offer_add) & ~cfg->offer_remove;
     if (cfg->magic)
         m->dev.magic = cfg->magic;
@@ -50,16 +81,14 @@ int machine_init(struct machine *m, const struct machine_config *cfg,
     if (cfg->device_id_set)
         m->dev.device_id = cfg->device_id;
     m->dev.config_change_after = cfg->config_change_after;
-    gpu_device_init(&m->gpu, cfg->display_width, cfg->display_height);
-    for (uint32_t i = 0; i < cfg->n_extra_scanouts && i < 15; i++)
-        gpu_device_add_scanout(&m->gpu, cfg->extra_width[i], cfg->extra_height[i]);
     bc_init(&m->bc, cfg->ring_access, cfg->weak_memory);
     return 0;
 }
 
 void machine_destroy(struct machine *m)
 {
-    gpu_device_destroy(&m->gpu);
+    if (m->device.ops)
+        m->device.ops->destroy(m->device.state);
     sr_batch_free(&m->batch);
     rf_free(&m->facts);
     bc_free(&m->bc);
@@ -174,6 +203,12 @@ void machine_schedule_queue_at(struct machine *m, uint32_t q, uint64_t at)
     }
 }
 
+void machine_process_queue(struct machine *m, uint32_t q)
+{
+    if (m->device.ops->process_queue(m->device.state, m, q))
+        mmio_device_raise_used_irq(m, q);
+}
+
 void machine_advance(struct machine *m, uint64_t t)
 {
     for (;;) {
@@ -191,7 +226,7 @@ void machine_advance(struct machine *m, uint64_t t)
             m->now = dq->pending_at;
         dq->pending = false;
         device_faults_flush(m, (uint32_t)best); /* held answers that fell due */
-        gpu_device_process_queue(m, (uint32_t)best);
+        machine_process_queue(m, (uint32_t)best);
     }
     if (t > m->now)
         m->now = t;

@@ -1,5 +1,6 @@
-/* machine.h — the simulated machine: guest RAM, one virtio-mmio gpu, a virtual clock, the trace,
- * the violations found, and the replayed driver bugs sitting on the bus.
+/* machine.h — the simulated machine: guest RAM, one virtio-mmio device (a device model behind the
+ * contract of device.h, chosen by name from model/devices/device_registry.h), a virtual clock, the
+ * trace, the violations found, and the replayed driver bugs sitting on the bus.
  *
  * The driver reaches it only through virtio_hal.h (hal_sim.c); the harness builds it from a
  * scenario, runs the driver, and reads the verdict out of it. Everything is deterministic: no
@@ -17,7 +18,7 @@
 #include "model/inject/device_faults.h"
 #include "model/device_pace.h"
 #include "model/inject/driver_bugs.h"
-#include "model/devices/gpu_device.h"
+#include "model/device.h"
 #include "model/guest_memory.h"
 #include "model/memory_guard.h"
 #include "model/checks/mmio_checks.h"
@@ -56,10 +57,14 @@ struct dma_arena {
 };
 
 struct machine_config {
+    /* The device model: a built-in type by name (model/devices/device_registry.h; NULL: its
+     * DEVICE_DEFAULT_NAME), or a type of the caller's own (a unit test's), which wins when set. */
+    const char *device;
+    const struct device_ops *device_ops;
     uint64_t ram_base, ram_size;
     uint64_t mmio_base;
     uint32_t transport_version;   /* 1 legacy, 2 modern */
-    uint32_t display_width, display_height;
+    uint32_t display_width, display_height; /* a display device's (its create reads them) */
     uint32_t n_extra_scanouts;    /* scanouts beyond the first (QEMU's max_outputs - 1) */
     uint32_t extra_width[15], extra_height[15];
     uint64_t device_latency_ns;   /* notify → the device looks at the queue */
@@ -93,8 +98,8 @@ struct machine {
     const struct rule_catalogue *rules;
     struct guest_memory mem;
     struct trace trace;
-    struct mmio_device dev;
-    struct gpu_device gpu;
+    struct mmio_device dev;       /* the transport: its register file and queues */
+    struct device device;         /* the device model behind it (device.h) */
     struct fault_list faults;
     struct dma_arena arena[4];
     uint64_t now;                 /* virtual time, ns */
@@ -128,6 +133,9 @@ struct machine {
     struct vqrec_writer *rec;     /* `vqsim run --record`: the recording written (NULL: none) */
 };
 
+/* 0, or -1 when the machine cannot be built (out of memory; a device name the registry does not
+ * know; a device type with no queue or more than DEVICE_MAX_QUEUES; its create failed): *m then
+ * holds nothing allocated and no device (its cfg and rules are set). */
 int machine_init(struct machine *m, const struct machine_config *cfg,
                  const struct rule_catalogue *rules);
 void machine_destroy(struct machine *m);
@@ -164,6 +172,9 @@ static inline struct trace_event *machine_trace(struct machine *m, enum trace_ki
 void machine_schedule_queue(struct machine *m, uint32_t q);
 /* The device will look at queue q at virtual time `at` (held answers falling due). */
 void machine_schedule_queue_at(struct machine *m, uint32_t q, uint64_t at);
+/* The device model processes queue q now (device.h process_queue), then the used-buffer
+ * interrupt is raised if it answered anything (unless the driver suppressed it). */
+void machine_process_queue(struct machine *m, uint32_t q);
 /* Advance virtual time to `t`, running device work that falls due on the way. */
 void machine_advance(struct machine *m, uint64_t t);
 

@@ -382,7 +382,7 @@ static void test_weak_d_lost_wakeup(void **state)
     vhal_wmb();
     publish(m, 1);
     vhal_mb();
-    gpu_device_process_queue(m, 0);
+    machine_process_queue(m, 0);
     assert_int_equal(used_irqs(m), 1);
     /* The second is published and the device has it due; the driver re-arms used_event (0 → 1:
      * "interrupt me when element 1 is used") and re-reads used.idx with no full barrier. */

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "driver/virtio_gpu.h"
+#include "model/devices/gpu_device.h"
 #include "sim_fixture.h"
 
 #ifndef VQ_OMIT_EXPECT
@@ -39,7 +40,7 @@ static void run_driver(struct machine *m, bool weak, enum vgpu_wait wait)
     if (!weak) { /* strongly ordered, a missing barrier changes nothing the driver sees */
         assert_int_equal(rc, VIRTIO_OK);
         assert_int_equal(info.pmodes[0].r.width, FX_DISPLAY_W);
-        assert_int_equal(m->gpu.commands, 6);
+        assert_int_equal(gpu_of(m)->commands, 6);
     }
 }
 

@@ -14,6 +14,7 @@
 #include "driver/virtio_gpu.h"
 #include "driver/virtio_hal.h"
 #include "spec/virtio_spec.h"
+#include "model/devices/gpu_device.h"
 #include "sim_fixture.h"
 
 static int setup(void **state)
@@ -40,7 +41,7 @@ static void up(struct machine *m, struct vgpu *g, bool fences, bool cursor)
 
 static const uint8_t *shown(const struct machine *m, uint32_t x, uint32_t y)
 {
-    const struct gpu_scanout *s = &m->gpu.scanouts[0];
+    const struct gpu_scanout *s = &gpu_of(m)->scanouts[0];
     return s->fb + ((size_t)y * s->width + x) * 3;
 }
 
@@ -96,7 +97,7 @@ static void test_real_driver_is_silent(void **state)
     assert_int_equal(vgpu_update_cursor(&g, 0, 9, 3, 4, 0, 0), VIRTIO_OK);
     assert_int_equal(g.last_used_len, 0); /* cursor queue: no payload */
     assert_int_equal(vgpu_move_cursor(&g, 0, 5, 6), VIRTIO_OK);
-    const struct gpu_cursor *c = &m->gpu.scanouts[0].cursor;
+    const struct gpu_cursor *c = &gpu_of(m)->scanouts[0].cursor;
     assert_true(c->visible);
     assert_int_equal(c->x, 5);
     assert_int_equal(c->y, 6);
@@ -104,12 +105,12 @@ static void test_real_driver_is_silent(void **state)
     assert_int_equal(c->moves, 1);
     /* display change: events_read set, config interrupt, the driver clears through events_clear */
     assert_int_equal(gpu_device_display_change(m, 0, 80, 64, true), 0);
-    assert_int_equal(m->gpu.events_read, VIRTIO_GPU_EVENT_DISPLAY);
+    assert_int_equal(gpu_of(m)->events_read, VIRTIO_GPU_EVENT_DISPLAY);
     assert_true(m->dev.isr & VIRTIO_MMIO_INT_CONFIG);
     uint32_t ev = 0;
     assert_int_equal(vgpu_handle_config_event(&g, &ev), VIRTIO_OK);
     assert_int_equal(ev, VIRTIO_GPU_EVENT_DISPLAY);
-    assert_int_equal(m->gpu.events_read, 0);
+    assert_int_equal(gpu_of(m)->events_read, 0);
     assert_false(m->dev.isr & VIRTIO_MMIO_INT_CONFIG);
     /* fences: every command carried one and the device echoed them all */
     assert_true(g.next_fence > 0);
@@ -144,7 +145,7 @@ static void test_cursor_without_fence_fires(void **state)
     assert_int_equal(vgpu_move_cursor(&g, 0, 1, 1), VIRTIO_OK);
     assert_int_equal(vgpu_update_cursor(&g, 0, 0, 0, 0, 0, 0), VIRTIO_OK);
     assert_int_equal(fx_count_violations(m, "gpu.cursor.resource-ready-fenced"), 2);
-    assert_false(m->gpu.scanouts[0].cursor.visible);
+    assert_false(gpu_of(m)->scanouts[0].cursor.visible);
 }
 
 static void test_events_read_write_fires(void **state)
@@ -166,14 +167,14 @@ static void test_events_read_write_fires(void **state)
             (void)vhal_mmio_read32(fx_reg(m, init[i].off));
     }
     assert_int_equal(m->n_violations, 0);
-    m->gpu.events_read = VIRTIO_GPU_EVENT_DISPLAY;
+    gpu_of(m)->events_read = VIRTIO_GPU_EVENT_DISPLAY;
     vhal_mmio_write32(fx_reg(m, VIRTIO_MMIO_CONFIG + 4), 0); /* events_clear: silent */
     assert_int_equal(m->n_violations, 0);
     vhal_mmio_write32(fx_reg(m, VIRTIO_MMIO_CONFIG + 0), VIRTIO_GPU_EVENT_DISPLAY);
     assert_int_equal(fx_count_violations(m, "gpu.events-read-no-write"), 1);
-    assert_int_equal(m->gpu.events_read, VIRTIO_GPU_EVENT_DISPLAY); /* ignored, as QEMU */
+    assert_int_equal(gpu_of(m)->events_read, VIRTIO_GPU_EVENT_DISPLAY); /* ignored, as QEMU */
     vhal_mmio_write32(fx_reg(m, VIRTIO_MMIO_CONFIG + 4), VIRTIO_GPU_EVENT_DISPLAY);
-    assert_int_equal(m->gpu.events_read, 0);
+    assert_int_equal(gpu_of(m)->events_read, 0);
     assert_int_equal(m->n_violations, 1);
 }
 
@@ -219,7 +220,7 @@ static void test_errors_reach_the_caller(void **state)
     assert_int_equal(vgpu_detach_backing(&g, 1), VGPU_ERR_UNSPEC);
     assert_int_equal(vgpu_resource_unref(&g, 5), VGPU_ERR_INVALID_RESOURCE_ID);
     assert_int_equal(vgpu_resource_unref(&g, 1), VIRTIO_OK);
-    assert_int_equal(m->gpu.n_res, 0);
+    assert_int_equal(gpu_of(m)->n_res, 0);
     /* a refused command leaves the driver usable; fences still echoed on errors */
     assert_int_equal(g.last_fence_done, g.next_fence);
     assert_int_equal(m->n_violations, 0);
@@ -238,11 +239,11 @@ static void test_batch(void **state)
     assert_int_equal(vgpu_resource_create_2d(&g, 2, 2, 64, 48), VIRTIO_OK); /* queued */
     struct virtio_gpu_resp_display_info info;
     assert_int_equal(vgpu_get_display_info(&g, &info), VIRTIO_ERR_INVALID); /* needs an answer */
-    assert_int_equal(m->gpu.n_res, 0); /* nothing published yet */
+    assert_int_equal(gpu_of(m)->n_res, 0); /* nothing published yet */
     size_t from = m->trace.len;
     assert_int_equal(vgpu_batch_end(&g), VGPU_ERR_INVALID_RESOURCE_ID);
     assert_int_equal(g.last_resp_type, VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID);
-    assert_int_equal(m->gpu.n_res, 2); /* both creates done around the failed unref */
+    assert_int_equal(gpu_of(m)->n_res, 2); /* both creates done around the failed unref */
     assert_int_equal(g.max_inflight, 3);
     unsigned notifies = 0;
     for (size_t i = from; i < m->trace.len; i++)
@@ -252,7 +253,7 @@ static void test_batch(void **state)
     assert_int_equal(g.last_fence_done, 3);
     /* and the driver goes on one at a time */
     assert_int_equal(vgpu_resource_unref(&g, 2), VIRTIO_OK);
-    assert_int_equal(m->gpu.n_res, 1);
+    assert_int_equal(gpu_of(m)->n_res, 1);
 }
 
 static void test_edid(void **state)
@@ -278,7 +279,7 @@ static void test_edid(void **state)
 static void test_two_scanouts(void **state)
 {
     struct machine *m = *state;
-    assert_true(gpu_device_add_scanout(&m->gpu, 32, 32));
+    assert_true(gpu_device_add_scanout(gpu_of(m), 32, 32));
     struct vgpu g;
     up(m, &g, true, false);
     assert_int_equal(g.num_scanouts, 2);
@@ -292,14 +293,14 @@ static void test_two_scanouts(void **state)
     assert_int_equal(gpu_fb_set_mode(&b, &g, 1, 2, 32, 32), VIRTIO_OK);
     gpu_fb_fill_rect(&b, 0, 0, 32, 32, 0x00ff00);
     assert_int_equal(gpu_fb_present(&b), VIRTIO_OK);
-    assert_memory_equal(m->gpu.scanouts[1].fb + (31 * 32 + 31) * 3, "\x00\xff\x00", 3);
-    assert_memory_equal(m->gpu.scanouts[0].fb, "\x00\x00\x00", 3); /* untouched */
+    assert_memory_equal(gpu_of(m)->scanouts[1].fb + (31 * 32 + 31) * 3, "\x00\xff\x00", 3);
+    assert_memory_equal(gpu_of(m)->scanouts[0].fb, "\x00\x00\x00", 3); /* untouched */
     struct virtio_gpu_rect r = {0, 0, 32, 32};
     assert_int_equal(vgpu_set_scanout(&g, 2, 2, r), VGPU_ERR_INVALID_SCANOUT_ID);
     /* unref of resource 2 disables only scanout 1 */
     assert_int_equal(gpu_fb_disable(&b), VIRTIO_OK);
-    assert_int_equal(m->gpu.scanouts[1].state, SCANOUT_INACTIVE);
-    assert_int_equal(m->gpu.scanouts[0].state, SCANOUT_ACTIVE);
+    assert_int_equal(gpu_of(m)->scanouts[1].state, SCANOUT_INACTIVE);
+    assert_int_equal(gpu_of(m)->scanouts[0].state, SCANOUT_ACTIVE);
     assert_int_equal(m->n_violations, 0);
 }
 
@@ -313,7 +314,7 @@ static void test_timeout_on_truncated_header(void **state)
                                     .value = 16, .nth = 1, .label = "t"};
     m->faults.n = 1;
     assert_int_equal(vgpu_resource_create_2d(&g, 1, 2, 64, 48), VIRTIO_ERR_TIMEOUT);
-    assert_int_equal(m->gpu.n_res, 0);
+    assert_int_equal(gpu_of(m)->n_res, 0);
     assert_true(fx_trace_find(m, 0, TR_DEVICE,
                               "command shorter than the 24-byte header: never answered",
                               UINT64_MAX) >= 0);

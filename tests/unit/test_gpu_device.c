@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "driver/virtio_gpu.h"
+#include "model/devices/gpu_device.h"
 #include "sim_fixture.h"
 
 #define MIB (1ull << 20)
@@ -52,22 +53,22 @@ static void test_hostmem_budget_is_shared(void **state)
     static struct vgpu g;
     gpu_up(&g);
     create(&g, 1, 16384, 4096, VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY); /* exactly 256 MiB: no */
-    assert_int_equal(m->gpu.hostmem, 0);
+    assert_int_equal(gpu_of(m)->hostmem, 0);
     create(&g, 1, 8192, 4096, VIRTIO_GPU_RESP_OK_NODATA);           /* 128 MiB */
-    assert_int_equal(m->gpu.hostmem, 128 * MIB);
+    assert_int_equal(gpu_of(m)->hostmem, 128 * MIB);
     create(&g, 2, 8192, 4096, VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY); /* would reach 256 MiB */
     create(&g, 2, 8192, 4095, VIRTIO_GPU_RESP_OK_NODATA);         /* 32 KiB less: fits */
-    assert_int_equal(m->gpu.hostmem, 256 * MIB - 32768);
-    assert_int_equal(m->gpu.n_res, 2);
+    assert_int_equal(gpu_of(m)->hostmem, 256 * MIB - 32768);
+    assert_int_equal(gpu_of(m)->n_res, 2);
     create(&g, 3, 64, 128, VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY); /* 32 KiB: total would be 256 MiB */
     create(&g, 3, 16, 16, VIRTIO_GPU_RESP_OK_NODATA);         /* 1 KiB: still below */
-    assert_int_equal(m->gpu.hostmem, 256 * MIB - 32768 + 1024);
+    assert_int_equal(gpu_of(m)->hostmem, 256 * MIB - 32768 + 1024);
     /* A device reset destroys every resource and gives the whole budget back. */
     gpu_up(&g);
-    assert_int_equal(m->gpu.n_res, 0);
-    assert_int_equal(m->gpu.hostmem, 0);
+    assert_int_equal(gpu_of(m)->n_res, 0);
+    assert_int_equal(gpu_of(m)->hostmem, 0);
     create(&g, 2, 8192, 4096, VIRTIO_GPU_RESP_OK_NODATA);
-    assert_int_equal(m->gpu.hostmem, 128 * MIB);
+    assert_int_equal(gpu_of(m)->hostmem, 128 * MIB);
 }
 
 int main(void)

@@ -12,6 +12,7 @@
 
 #include "driver/virtio_gpu.h"
 #include "driver/virtio_hal.h"
+#include "model/devices/gpu_device.h"
 #include "sim_fixture.h"
 
 #define RW 80u /* resource larger than the 64x48 display mode */
@@ -83,14 +84,14 @@ static uint32_t run_format(uint32_t format, int pr, int pg, int pb)
         assert_int_equal(vgpu_transfer_to_host_2d(&r->g, 1, full, 0), VIRTIO_OK);
         assert_int_equal(vgpu_resource_flush(&r->g, 1, flushes[k]), VIRTIO_OK);
         expect_flush(r, s, flushes[k], pr, pg, pb);
-        const uint8_t *got = r->m->gpu.scanouts[0].fb;
+        const uint8_t *got = gpu_of(r->m)->scanouts[0].fb;
         for (uint32_t i = 0; i < sizeof(r->want); i++)
             if (got[i] != r->want[i] && bad++ < 8)
                 print_error("format %u, flush %u: display byte %u (pixel %u,%u) is %u, want %u\n",
                             format, k, i, i / 3 % FX_DISPLAY_W, i / 3 / FX_DISPLAY_W, got[i],
                             r->want[i]);
     }
-    assert_int_equal(r->m->gpu.scanouts[0].flushes, 7);
+    assert_int_equal(gpu_of(r->m)->scanouts[0].flushes, 7);
     fx_machine_free(r->m);
     free(r);
     return bad;

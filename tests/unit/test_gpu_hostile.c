@@ -14,6 +14,7 @@
 #include "driver/virtio_gpu.h"
 #include "driver/virtio_hal.h"
 #include "spec/virtio_spec.h"
+#include "model/devices/gpu_device.h"
 #include "sim_fixture.h"
 
 static int setup(void **state)
@@ -99,7 +100,7 @@ static void test_display_rectangles_checked_before_use(void **state)
     struct vgpu g;
     struct vgpu_config c = cfg(VGPU_WAIT_POLL);
     assert_int_equal(vgpu_init(&g, &c), VIRTIO_OK);
-    struct gpu_scanout *s = &m->gpu.scanouts[0];
+    struct gpu_scanout *s = &gpu_of(m)->scanouts[0];
     uint32_t w = s->width;
     static const uint32_t bad[] = {0, VGPU_MAX_DISPLAY_EDGE + 1, 0xffffffffu};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -123,12 +124,12 @@ static void test_garbage_events_read_refused(void **state)
     struct vgpu g;
     struct vgpu_config c = cfg(VGPU_WAIT_POLL);
     assert_int_equal(vgpu_init(&g, &c), VIRTIO_OK);
-    m->gpu.events_read = 0x80000000u | VIRTIO_GPU_EVENT_DISPLAY;
+    gpu_of(m)->events_read = 0x80000000u | VIRTIO_GPU_EVENT_DISPLAY;
     uint32_t ev = 0;
     assert_int_equal(vgpu_handle_config_event(&g, &ev), VIRTIO_ERR_BAD_CONFIG);
     assert_int_equal(ev, 0x80000000u | VIRTIO_GPU_EVENT_DISPLAY); /* reported as read */
     /* nothing echoed into events_clear: the device still shows the bits */
-    assert_int_equal(m->gpu.events_read, 0x80000000u | VIRTIO_GPU_EVENT_DISPLAY);
+    assert_int_equal(gpu_of(m)->events_read, 0x80000000u | VIRTIO_GPU_EVENT_DISPLAY);
     assert_latched(m, &g, VIRTIO_ERR_BAD_CONFIG);
 }
 
@@ -140,7 +141,7 @@ static void test_num_scanouts_garbage_on_display_event(void **state)
     assert_int_equal(vgpu_init(&g, &c), VIRTIO_OK);
     assert_int_equal(g.num_scanouts, 1);
     fault(m, DF_GARBAGE_CONFIG, 0, 8, 4096);
-    m->gpu.events_read = VIRTIO_GPU_EVENT_DISPLAY;
+    gpu_of(m)->events_read = VIRTIO_GPU_EVENT_DISPLAY;
     uint32_t ev = 0;
     assert_int_equal(vgpu_handle_config_event(&g, &ev), VIRTIO_ERR_BAD_CONFIG);
     assert_int_equal(g.num_scanouts, 1); /* the old, checked value stays */

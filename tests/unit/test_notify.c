@@ -121,7 +121,7 @@ static void test_used_event_moves_before_waiting(void **s)
     gm_read16(&r.m->mem, used_event_gpa(&r), &v);
     assert_int_equal(v, 0xffff);
     /* The device uses it; the driver takes it, then moves used_event to the next (0x0000). */
-    gpu_device_process_queue(r.m, 0);
+    machine_process_queue(r.m, 0);
     assert_int_equal(vq_get_used(&r.vq, &t, &len), VIRTIO_OK);
     assert_int_equal(r.vq.last_used_idx, 0x0000);
     assert_int_equal(vq_get_used(&r.vq, &t, &len), VIRTIO_ERR_EMPTY);
@@ -152,11 +152,11 @@ static void test_device_interrupts_follow_no_interrupt(void **s)
     struct rig r;
     rig_up(&r, false);
     (void)add_and_ask(&r);
-    gpu_device_process_queue(r.m, 0);
+    machine_process_queue(r.m, 0);
     assert_int_equal(irqs(r.m), 1);
     gm_write16(&r.m->mem, r.vq.avail_phys, VIRTQ_AVAIL_F_NO_INTERRUPT);
     (void)add_and_ask(&r);
-    gpu_device_process_queue(r.m, 0);
+    machine_process_queue(r.m, 0);
     assert_int_equal(irqs(r.m), 1); /* suppressed */
     assert_int_equal(r.m->dev.q[0].pushes, 2);
     assert_int_equal(r.m->n_violations, 0);
@@ -171,13 +171,13 @@ static void test_device_interrupts_follow_used_event_across_wrap(void **s)
     start_at(&r, 0xfffe);
     gm_write16(&r.m->mem, used_event_gpa(&r), 0xffff);
     (void)add_and_ask(&r);
-    gpu_device_process_queue(r.m, 0); /* used 0xfffe → 0xffff: first decision always signals */
+    machine_process_queue(r.m, 0); /* used 0xfffe → 0xffff: first decision always signals */
     assert_int_equal(irqs(r.m), 1);
     (void)add_and_ask(&r);
-    gpu_device_process_queue(r.m, 0); /* 0xffff → 0x0000 passes used_event 0xffff */
+    machine_process_queue(r.m, 0); /* 0xffff → 0x0000 passes used_event 0xffff */
     assert_int_equal(irqs(r.m), 2);
     (void)add_and_ask(&r);
-    gpu_device_process_queue(r.m, 0); /* 0x0000 → 0x0001 does not */
+    machine_process_queue(r.m, 0); /* 0x0000 → 0x0001 does not */
     assert_int_equal(irqs(r.m), 2);
     /* avail_event follows the device's next avail index, wrapped */
     uint16_t v;

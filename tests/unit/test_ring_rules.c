@@ -364,7 +364,7 @@ static void test_used_len_is_bytes_written(void **state)
     uint8_t *resp = gm_ptr(&m->mem, BUF + 0x1000, 4096);
     memset(resp, 0xa5, 4096);
     display_info_request(m, 0, 4096); /* room for more than the answer */
-    gpu_device_process_queue(m, 0);
+    machine_process_queue(m, 0);
     uint32_t id, len;
     assert_true(gm_read32(&m->mem, USED + 4, &id));
     assert_true(gm_read32(&m->mem, USED + 8, &len));
@@ -378,7 +378,7 @@ static void test_used_len_truncated_to_writable_area(void **state)
 {
     struct machine *m = *state;
     display_info_request(m, 0, 100);
-    gpu_device_process_queue(m, 0);
+    machine_process_queue(m, 0);
     uint32_t len;
     assert_true(gm_read32(&m->mem, USED + 8, &len));
     assert_int_equal(len, 100);
@@ -390,7 +390,7 @@ static void test_used_idx_counts_elements_in_order(void **state)
     display_info_request(m, 0, 408);
     display_info_request(m, 2, 408);
     display_info_request(m, 4, 408);
-    gpu_device_process_queue(m, 0);
+    machine_process_queue(m, 0);
     uint16_t idx;
     assert_true(gm_read16(&m->mem, USED + 2, &idx));
     assert_int_equal(idx, 3); /* one per element */

@@ -12,6 +12,7 @@
 
 #include "driver/virtio_gpu.h"
 #include "driver/virtio_hal.h"
+#include "model/devices/gpu_device.h"
 #include "sim_fixture.h"
 
 #define REQUESTS 70000u
@@ -47,7 +48,7 @@ static uint16_t run_wait(uint16_t qsize, bool event_idx, enum vgpu_wait wait)
     }
     const struct dev_queue *dq = &m->dev.q[0];
     assert_int_equal(m->n_violations, 0);
-    assert_int_equal(m->gpu.commands, REQUESTS);
+    assert_int_equal(gpu_of(m)->commands, REQUESTS);
     assert_int_equal(dq->pops, REQUESTS);
     assert_int_equal(dq->notifies, REQUESTS); /* the device idles between requests: every kick is owed */
     assert_int_equal(dq->last_avail_idx, (uint16_t)REQUESTS);

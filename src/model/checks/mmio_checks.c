@@ -23,10 +23,6 @@ static const uint8_t direction[VIRTIO_MMIO_CONFIG / 4] = { /* indexed by offset 
     [VIRTIO_MMIO_QUEUE_DEVICE_HIGH / 4] = W,   [VIRTIO_MMIO_CONFIG_GENERATION / 4] = R,
 };
 
-/* The gpu's configuration space (§5.7.4): events_read, events_clear, num_scanouts, reserved —
- * four 32-bit words. */
-#define GPU_CONFIG_BYTES 16u
-
 static bool strict(const struct machine *m) { return m->cfg.profile == PROFILE_STRICT; }
 
 /* Direction of a control register this device's version has; 0 if the offset is not one. */
@@ -56,17 +52,19 @@ static bool layout_ok(struct machine *m, uint32_t off, bool write)
 {
     const char *what = write ? "write" : "read";
     if (off >= VIRTIO_MMIO_CONFIG) {
+        /* the device's configuration space: 32-bit words, config_size bytes (device.h) */
+        const struct device_ops *dev = m->device.ops;
         uint32_t c = off - VIRTIO_MMIO_CONFIG;
-        if (c % 4) { /* every gpu config field is 32 bits wide */
+        if (c % 4) {
             machine_violation(m, "mmio.config-access-width", -1,
-                              "config space %s at offset 0x%x: the gpu's fields are 32-bit and "
-                              "need 32-bit aligned accesses", what, c);
+                              "config space %s at offset 0x%x: the %s's fields are 32-bit and "
+                              "need 32-bit aligned accesses", what, c, dev->name);
             return false;
         }
-        if (c >= GPU_CONFIG_BYTES) {
+        if (c >= dev->config_size) {
             machine_violation(m, "mmio.no-undefined-offsets", -1,
-                              "config space %s at offset 0x%x, past the gpu's %u bytes", what, c,
-                              GPU_CONFIG_BYTES);
+                              "config space %s at offset 0x%x, past the %s's %u bytes", what, c,
+                              dev->name, dev->config_size);
             return false;
         }
         return true;
@@ -161,14 +159,12 @@ static void probe(struct machine *m, uint32_t off, bool write, uint32_t value)
     }
 }
 
-bool mmio_checks_write(struct machine *m, uint32_t off, uint32_t value, const char **note)
+/* The device-wide registers: Status (a reset clears what the rules track), the feature selectors,
+ * DriverFeatures, InterruptACK (§4.2.2.2, §4.2.3.4). */
+static void device_regs_write(struct machine *m, uint32_t off, uint32_t value)
 {
     struct mmio_check_state *s = &m->mmio_checks;
-    struct mmio_device *d = &m->dev;
-    probe(m, off, true, value);
-    if (!layout_ok(m, off, true))
-        return true; /* the device ignores it in both profiles */
-    uint32_t q = d->queue_sel;
+    const uint32_t both = VIRTIO_MMIO_INT_VRING | VIRTIO_MMIO_INT_CONFIG;
     switch (off) {
     case VIRTIO_MMIO_STATUS:
         if ((value & 0xff) == 0) {
@@ -177,78 +173,122 @@ bool mmio_checks_write(struct machine *m, uint32_t off, uint32_t value, const ch
                 s->stop_pending[i] = false;
             s->isr_unacked = 0; /* a reset clears InterruptStatus */
         }
-        return true;
-    case VIRTIO_MMIO_DEVICE_FEATURES_SEL: s->dev_sel_written = true; return true;
-    case VIRTIO_MMIO_DRIVER_FEATURES_SEL: s->drv_sel_written = true; return true;
+        return;
+    case VIRTIO_MMIO_DEVICE_FEATURES_SEL: s->dev_sel_written = true; return;
+    case VIRTIO_MMIO_DRIVER_FEATURES_SEL: s->drv_sel_written = true; return;
     case VIRTIO_MMIO_DRIVER_FEATURES:
         if (!s->drv_sel_written)
             machine_violation(m, "mmio.driver-features-sel-before-write", -1,
                               "DriverFeatures written (0x%08x) with no DriverFeaturesSel write "
                               "since reset", value);
-        return true;
-    case VIRTIO_MMIO_INTERRUPT_ACK:
-        if (value & ~(uint32_t)(VIRTIO_MMIO_INT_VRING | VIRTIO_MMIO_INT_CONFIG))
+        return;
+    default: /* InterruptACK */
+        if (value & ~both)
             machine_violation(m, "mmio.ack-no-undefined-bits", -1,
-                              "InterruptACK 0x%x sets undefined bits 0x%x", value,
-                              value & ~(uint32_t)(VIRTIO_MMIO_INT_VRING | VIRTIO_MMIO_INT_CONFIG));
+                              "InterruptACK 0x%x sets undefined bits 0x%x", value, value & ~both);
         if (!s->isr_read_since_ack)
             machine_violation(m, "mmio.irq.read-status", -1,
                               "InterruptACK 0x%x without reading InterruptStatus first", value);
         s->isr_read_since_ack = false;
-        if (value & (VIRTIO_MMIO_INT_VRING | VIRTIO_MMIO_INT_CONFIG))
+        if (value & both)
             s->isr_unacked = 0;
-        return true;
-    case VIRTIO_MMIO_QUEUE_NUM:
-        /* A MUST on version 2 (§4.2.2.2); a lower-case should on the legacy interface (§4.2.4) */
-        if (value > (q < MMIO_NUM_QUEUES ? MMIO_QUEUE_NUM_MAX : 0)) {
-            uint32_t max = q < MMIO_NUM_QUEUES ? MMIO_QUEUE_NUM_MAX : 0;
-            if (d->version == 2)
-                machine_violation(m, "mmio.queue-num-le-max", (int)(q & 0xff),
-                                  "QueueNum %u for queue %u exceeds QueueNumMax %u", value, q, max);
-            else
-                machine_violation(m, "mmio.legacy.queue-num-le-max", (int)(q & 0xff),
-                                  "QueueNum %u for queue %u exceeds QueueNumMax %u", value, q, max);
-        }
-        break;
-    case VIRTIO_MMIO_GUEST_PAGE_SIZE: /* §4.2.4 (legacy only: layout_ok let it through) */
+        return;
+    }
+}
+
+/* QueueNum for the selected queue: a MUST on version 2 (§4.2.2.2); a lower-case should on the
+ * legacy interface (§4.2.4). */
+static void queue_num_write(struct machine *m, uint32_t value)
+{
+    const struct mmio_device *d = &m->dev;
+    uint32_t q = d->queue_sel;
+    uint32_t max = q < d->n_queues ? MMIO_QUEUE_NUM_MAX : 0;
+    if (value <= max)
+        return;
+    if (d->version == 2)
+        machine_violation(m, "mmio.queue-num-le-max", (int)(q & 0xff),
+                          "QueueNum %u for queue %u exceeds QueueNumMax %u", value, q, max);
+    else
+        machine_violation(m, "mmio.legacy.queue-num-le-max", (int)(q & 0xff),
+                          "QueueNum %u for queue %u exceeds QueueNumMax %u", value, q, max);
+}
+
+/* The legacy registers (§4.2.4; layout_ok let them through only on a version 1 device):
+ * GuestPageSize, QueueAlign, QueuePFN. */
+static void legacy_regs_write(struct machine *m, uint32_t off, uint32_t value)
+{
+    const struct mmio_device *d = &m->dev;
+    uint32_t q = d->queue_sel;
+    if (off == VIRTIO_MMIO_GUEST_PAGE_SIZE) {
         if (value == 0 || (value & (value - 1)))
             machine_violation(m, "mmio.legacy.page-size-pow2", -1,
                               "GuestPageSize %u is not a power of two (the device uses only its "
                               "lowest set bit)", value);
-        return true;
-    case VIRTIO_MMIO_QUEUE_ALIGN:
+    } else if (off == VIRTIO_MMIO_QUEUE_ALIGN) {
         if (value & (value - 1))
             machine_violation(m, "mmio.legacy.align-pow2", (int)(q & 0xff),
                               "QueueAlign %u is not a power of two", value);
+    } else if (value != 0 && !d->guest_page_size_written) { /* QueuePFN */
+        machine_violation(m, "mmio.legacy.page-size-first", (int)(q & 0xff),
+                          "QueuePFN 0x%x written before any GuestPageSize: the device "
+                          "takes the page size as 1 byte (ring at 0x%x)", value, value);
+    }
+}
+
+/* §4.2.2.2 on a version 2 device: the registers locked while QueueReady is set, and a stop
+ * (QueueReady = 0) read back before the queue is set up again. False: the strict profile's
+ * device ignores the write. */
+static bool ready_rules_write(struct machine *m, uint32_t off, uint32_t value, const char **note)
+{
+    struct mmio_check_state *s = &m->mmio_checks;
+    const struct mmio_device *d = &m->dev;
+    uint32_t q = d->queue_sel;
+    if (d->version != 2 || q >= MMIO_CHECK_QUEUES)
         return true;
+    if (s->stop_pending[q] && (ready_locked_reg(off) || off == VIRTIO_MMIO_QUEUE_READY)) {
+        s->stop_pending[q] = false;
+        machine_violation(m, "mmio.queue-stop-read-back", (int)q,
+                          "queue %u: QueueReady=0 was not read back before writing %s", q,
+                          mmio_reg_name(off));
+    }
+    if (ready_locked_reg(off) && d->q[q].ready) {
+        machine_violation(m, "mmio.no-queue-regs-while-ready", (int)q,
+                          "queue %u: %s written while QueueReady is 1", q, mmio_reg_name(off));
+        if (strict(m)) {
+            *note = "strict profile: ignored while QueueReady is set";
+            return false;
+        }
+    }
+    if (off == VIRTIO_MMIO_QUEUE_READY && value == 0 && d->q[q].ready)
+        s->stop_pending[q] = true;
+    return true;
+}
+
+bool mmio_checks_write(struct machine *m, uint32_t off, uint32_t value, const char **note)
+{
+    probe(m, off, true, value);
+    if (!layout_ok(m, off, true))
+        return true; /* the device ignores it in both profiles */
+    switch (off) {
+    case VIRTIO_MMIO_STATUS:
+    case VIRTIO_MMIO_DEVICE_FEATURES_SEL:
+    case VIRTIO_MMIO_DRIVER_FEATURES_SEL:
+    case VIRTIO_MMIO_DRIVER_FEATURES:
+    case VIRTIO_MMIO_INTERRUPT_ACK:
+        device_regs_write(m, off, value);
+        return true;
+    case VIRTIO_MMIO_GUEST_PAGE_SIZE:
+    case VIRTIO_MMIO_QUEUE_ALIGN:
     case VIRTIO_MMIO_QUEUE_PFN:
-        if (value != 0 && !d->guest_page_size_written)
-            machine_violation(m, "mmio.legacy.page-size-first", (int)(q & 0xff),
-                              "QueuePFN 0x%x written before any GuestPageSize: the device "
-                              "takes the page size as 1 byte (ring at 0x%x)", value, value);
+        legacy_regs_write(m, off, value);
         return true;
+    case VIRTIO_MMIO_QUEUE_NUM:
+        queue_num_write(m, value);
+        break;
     default:
         break;
     }
-    if (d->version == 2 && q < MMIO_CHECK_QUEUES) {
-        if (s->stop_pending[q] && (ready_locked_reg(off) || off == VIRTIO_MMIO_QUEUE_READY)) {
-            s->stop_pending[q] = false;
-            machine_violation(m, "mmio.queue-stop-read-back", (int)q,
-                              "queue %u: QueueReady=0 was not read back before writing %s", q,
-                              mmio_reg_name(off));
-        }
-        if (ready_locked_reg(off) && d->q[q].ready) {
-            machine_violation(m, "mmio.no-queue-regs-while-ready", (int)q,
-                              "queue %u: %s written while QueueReady is 1", q, mmio_reg_name(off));
-            if (strict(m)) {
-                *note = "strict profile: ignored while QueueReady is set";
-                return false;
-            }
-        }
-        if (off == VIRTIO_MMIO_QUEUE_READY && value == 0 && d->q[q].ready)
-            s->stop_pending[q] = true;
-    }
-    return true;
+    return ready_rules_write(m, off, value, note);
 }
 
 void mmio_checks_read(struct machine *m, uint32_t off, uint32_t value)

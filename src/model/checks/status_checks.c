@@ -157,7 +157,9 @@ static void driver_failed(struct machine *m, uint8_t v)
                    s->driver_ok_seen ? "" : " without ever setting DRIVER_OK", seq, why);
 }
 
-static bool status_write(struct machine *m, uint8_t v, const char **note)
+/* The first Status write, a reset (Status 0: a new session), and the first write after a reset
+ * the driver did not read back. True when the write was a reset: nothing more to judge. */
+static bool session_write(struct machine *m, uint8_t v)
 {
     struct status_check_state *s = &m->status_checks;
     if (!s->any_status_write) {
@@ -182,10 +184,43 @@ static bool status_write(struct machine *m, uint8_t v, const char **note)
                           (unsigned long long)(m->now - s->reset_at),
                           (unsigned long long)s->reset_at);
     }
+    return false;
+}
+
+/* The initialisation starts again without a reset (restarts_without_reset): a new session that
+ * remembers where the device's queues stood. */
+static void reinit_write(struct machine *m, uint8_t v, uint8_t had)
+{
+    struct status_check_state *s = &m->status_checks;
+    uint32_t live = 0;
+    for (uint32_t i = 0; i < MMIO_NUM_QUEUES; i++)
+        live |= (uint32_t)m->dev.q[i].live << i;
+    machine_violation(m, "init.step1-reset", -1,
+                      "Status 0x%02x starts the initialisation again while the device still "
+                      "holds Status 0x%02x from the last one: no reset (Status = 0) came "
+                      "between, so the device keeps its state (%s; queue 0's next avail "
+                      "index is %u)", v, had,
+                      live ? "its queues stay live with their indices" : "no queue is live",
+                      m->dev.q[0].last_avail_idx);
+    *s = (struct status_check_state){.any_status_write = true, .reinit = true,
+                                     .reinit_at = m->now, .reinit_from = had};
+    for (uint32_t i = 0; i < MMIO_NUM_QUEUES && i < 2; i++) {
+        s->reinit_avail_idx[i] = m->dev.q[i].last_avail_idx;
+        s->reinit_used_idx[i] = m->dev.q[i].used_idx;
+        s->reinit_live[i] = m->dev.q[i].live;
+    }
+}
+
+/* A write after FAILED, a restart without a reset, a write that clears driver bits: each ends the
+ * judging of this write. True when one applies; *accept then says whether the device takes the
+ * write (false only in the strict profile). */
+static bool stopped_write(struct machine *m, uint8_t v, const char **note, bool *accept)
+{
     uint8_t had = held(m);
     bool failed = had & ST_FAILED;
     /* (DEVICE_NEEDS_RESET echoed back in a read-modify-write is not new: it is in the status) */
     uint8_t newbits = (uint8_t)(v & ~m->dev.status);
+    *accept = true;
     if (failed && !(v & ST_FAILED)) {
         machine_violation(m, "status.failed-then-reset", -1,
                           "after FAILED the driver wrote Status 0x%02x without resetting first", v);
@@ -197,28 +232,12 @@ static bool status_write(struct machine *m, uint8_t v, const char **note)
                           newbits & ~ST_FAILED);
         if (strict(m)) {
             *note = "strict profile: ignored, the driver set FAILED";
-            return false;
+            *accept = false;
         }
         return true;
     }
     if (restarts_without_reset(had, v)) {
-        uint32_t live = 0;
-        for (uint32_t i = 0; i < MMIO_NUM_QUEUES; i++)
-            live |= (uint32_t)m->dev.q[i].live << i;
-        machine_violation(m, "init.step1-reset", -1,
-                          "Status 0x%02x starts the initialisation again while the device still "
-                          "holds Status 0x%02x from the last one: no reset (Status = 0) came "
-                          "between, so the device keeps its state (%s; queue 0's next avail "
-                          "index is %u)", v, had,
-                          live ? "its queues stay live with their indices" : "no queue is live",
-                          m->dev.q[0].last_avail_idx);
-        *s = (struct status_check_state){.any_status_write = true, .reinit = true,
-                                         .reinit_at = m->now, .reinit_from = had};
-        for (uint32_t i = 0; i < MMIO_NUM_QUEUES && i < 2; i++) {
-            s->reinit_avail_idx[i] = m->dev.q[i].last_avail_idx;
-            s->reinit_used_idx[i] = m->dev.q[i].used_idx;
-            s->reinit_live[i] = m->dev.q[i].live;
-        }
+        reinit_write(m, v, had);
         return true;
     }
     if (had & ~v) {
@@ -227,10 +246,19 @@ static bool status_write(struct machine *m, uint8_t v, const char **note)
                           had & ~v, had);
         if (strict(m)) {
             *note = "strict profile: a Status write that clears driver bits is ignored";
-            return false;
+            *accept = false;
         }
         return true;
     }
+    return false;
+}
+
+/* The bits a write adds (`newbits`), against the order of §3.1.1: bits that stand for no step,
+ * a step without the one before, FEATURES_OK (steps 4-6). False: the device refuses the write
+ * (the strict profile's refusal of the features). */
+static bool sequence_write(struct machine *m, uint8_t v, uint8_t newbits, const char **note)
+{
+    struct status_check_state *s = &m->status_checks;
     uint8_t foreign = (uint8_t)(newbits & ~ST_DRIVER_BITS);
     if (foreign)
         machine_violation(m, "status.set-bits-per-sequence", -1,
@@ -263,20 +291,39 @@ static bool status_write(struct machine *m, uint8_t v, const char **note)
         }
         s->reread_pending = true;
     }
+    return true;
+}
+
+/* DRIVER_OK (§3.1.1 step 8): the steps before it must be done. */
+static void driver_ok_write(struct machine *m, uint8_t v)
+{
+    struct status_check_state *s = &m->status_checks;
+    s->driver_ok_seen = true;
+    legacy_commit(m);
+    if (m->dev.version == 1 && !s->drv_features_written)
+        machine_violation(m, "init.step4-negotiate", -1,
+                          "DRIVER_OK on a legacy device without writing DriverFeatures since "
+                          "DRIVER (§3.1.1 step 4)");
+    before_setup(m, v);
+    if (!s->queue_live)
+        machine_violation(m, "init.step7-device-setup", -1,
+                          "DRIVER_OK with no virtqueue handed to the device (§3.1.1 step 7)");
+}
+
+static bool status_write(struct machine *m, uint8_t v, const char **note)
+{
+    bool accept;
+    if (session_write(m, v))
+        return true;
+    if (stopped_write(m, v, note, &accept))
+        return accept;
+    uint8_t newbits = (uint8_t)(v & ~m->dev.status);
+    if (!sequence_write(m, v, newbits, note))
+        return false;
     if (newbits & ST_FAILED)
         driver_failed(m, v);
-    if (newbits & ST_DOK) {
-        s->driver_ok_seen = true;
-        legacy_commit(m);
-        if (m->dev.version == 1 && !s->drv_features_written)
-            machine_violation(m, "init.step4-negotiate", -1,
-                              "DRIVER_OK on a legacy device without writing DriverFeatures since "
-                              "DRIVER (§3.1.1 step 4)");
-        before_setup(m, v);
-        if (!s->queue_live)
-            machine_violation(m, "init.step7-device-setup", -1,
-                              "DRIVER_OK with no virtqueue handed to the device (§3.1.1 step 7)");
-    }
+    if (newbits & ST_DOK)
+        driver_ok_write(m, v);
     return true;
 }
 
@@ -300,7 +347,7 @@ bool status_checks_write(struct machine *m, uint32_t off, uint32_t value, const 
         return true;
     }
     if (setup && d->version == 1 && off == VIRTIO_MMIO_QUEUE_PFN && value == 0 &&
-        d->queue_sel < MMIO_NUM_QUEUES) {
+        d->queue_sel < d->n_queues) {
         /* QEMU resets the whole legacy device on QueuePFN 0: a new session, as after Status 0 */
         *s = (struct status_check_state){.any_status_write = s->any_status_write};
         return true;
@@ -308,7 +355,7 @@ bool status_checks_write(struct machine *m, uint32_t off, uint32_t value, const 
     if (setup) {
         before_setup(m, held(m));
         if ((off == VIRTIO_MMIO_QUEUE_READY || off == VIRTIO_MMIO_QUEUE_PFN) && value != 0 &&
-            d->queue_sel < MMIO_NUM_QUEUES)
+            d->queue_sel < d->n_queues)
             s->queue_live = true;
         return true;
     }

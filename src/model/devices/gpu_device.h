@@ -1,4 +1,7 @@
-/* gpu_device.h — the virtio-gpu 2D device model (§5.7), with real pixels.
+/* gpu_device.h — the virtio-gpu 2D device model (§5.7), with real pixels: its public face. The
+ * machine runs it through device.h (gpu_device_ops, listed in device_registry.c) and never names
+ * it; the harness, the results and the diagnosis read its state here (gpu_of: scanouts, pixels,
+ * why a display is dark) and drive the host's side of it (a display changing mode).
  *
  * Resources are host images; RESOURCE_ATTACH_BACKING records guest pages; TRANSFER_TO_HOST_2D
  * copies from those pages into the image; RESOURCE_FLUSH copies the flushed rectangle of the
@@ -18,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "model/device.h"
 #include "spec/virtio_spec.h"
 
 struct machine;
@@ -67,7 +71,7 @@ struct gpu_device {
     uint64_t seq;                          /* control commands processed */
     uint64_t fenced_seq;                   /* number of the last fenced command answered */
     uint32_t display_events;
-    char why[200];                         /* why the last error answer (gpu_device.c refuse) */
+    char why[200];                         /* why the last error answer (gpu_refuse) */
     uint32_t why_resource, why_scanout;    /* …and what it named (UINT32_MAX: no scanout) */
 };
 
@@ -78,21 +82,21 @@ struct gpu_device {
 extern const char gpu_note_short_header[];
 extern const char gpu_note_resp_truncated[];
 
-void gpu_device_init(struct gpu_device *g, uint32_t width, uint32_t height);
+/* The gpu's device type (device.h): what device_registry.c lists as "gpu". */
+extern const struct device_ops gpu_device_ops;
+
+/* The gpu machine m holds, or NULL when its device is not a gpu (or m was never set up). Const
+ * in, mutable out, as strchr: the harness reads it, tests and the fuzz target also set it up. */
+struct gpu_device *gpu_of(const struct machine *m);
+
 /* One more scanout (QEMU's max_outputs), reported enabled: as QEMU once its display UI has
  * sized that output (at realize QEMU enables only output 0). False when there are
  * VIRTIO_GPU_MAX_SCANOUTS already. */
 bool gpu_device_add_scanout(struct gpu_device *g, uint32_t width, uint32_t height);
-void gpu_device_destroy(struct gpu_device *g);
-/* Device reset: resources destroyed; a shown scanout becomes inactive. */
-void gpu_device_reset(struct machine *m);
-/* Pop and execute every available request of queue qi, then interrupt once. */
-void gpu_device_process_queue(struct machine *m, uint32_t qi);
-uint32_t gpu_device_config_read(struct machine *m, uint32_t off);
-void gpu_device_config_write(struct machine *m, uint32_t off, uint32_t value, const char **note);
 /* The host's display changes mode (a monitor resized): the new mode is reported by
  * GET_DISPLAY_INFO, events_read gets VIRTIO_GPU_EVENT_DISPLAY and a configuration interrupt is
- * raised (§5.7.4.2), as QEMU's virtio_gpu_ui_info → virtio_notify_config. */
+ * raised (§5.7.4.2), as QEMU's virtio_gpu_ui_info → virtio_notify_config. 0, or -1 when m's
+ * device is not a gpu, the scanout does not exist, a size is 0 or memory ran out. */
 int gpu_device_display_change(struct machine *m, uint32_t scanout, uint32_t width,
                               uint32_t height, bool enabled);
 const char *scanout_state_name(enum scanout_state s);

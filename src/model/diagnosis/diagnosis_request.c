@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "spec/virtio_spec.h"
+#include "model/devices/gpu_device.h"
 #include "model/diagnosis/diagnosis_internal.h"
 
 /* Did the device itself ask not to be notified of avail.idx moving from `from` to `now`? With

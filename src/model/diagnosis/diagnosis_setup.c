@@ -111,13 +111,13 @@ static bool queue_sel(struct machine *m, struct diag_facts *f, struct diagnosis 
                                     "MMIO Device Register Layout");
     diag_ev(c, "QueueSel", "%llu", (unsigned long long)rf->bad_sel.value);
     diag_ev(c, "QueueSel_at_ns", "%llu", (unsigned long long)rf->bad_sel.t);
-    diag_ev(c, "queues_on_device", "%u", MMIO_NUM_QUEUES);
+    diag_ev(c, "queues_on_device", "%u", m->dev.n_queues);
     if (ignored)
         diag_ev(c, "selection_kept", "%u", kept);
     diag_ev(c, "setup_written_after", "%s", regs[0] ? regs : "none");
     diag_say(c, "The driver selected queue %llu (QueueSel at t=%llu ns), but this device has "
                 "queues 0..%u only. ", (unsigned long long)rf->bad_sel.value,
-             (unsigned long long)rf->bad_sel.t, MMIO_NUM_QUEUES - 1);
+             (unsigned long long)rf->bad_sel.t, m->dev.n_queues - 1);
     if (ignored)
         diag_more(c, "A value of 1024 or more is ignored altogether (QEMU keeps the previous "
                      "selection, queue %u), so the setup that followed (%s) was applied to "

@@ -7,9 +7,6 @@
 #include "model/machine.h"
 #include "spec/ring_layout.h"
 
-/* QEMU's default sizes for the gpu queues (virtio_add_queue): what QueueNum holds until written. */
-static const uint32_t default_num[MMIO_NUM_QUEUES] = {64, 16};
-
 /* The register map, indexed by offset / 4 (a NULL name: no register there), so a lookup on every
  * MMIO access is one load, not a scan; `only` is the one version that has the register (0: both),
  * and `note` why the device ignores it on the other version (QEMU logs a guest error). */
@@ -113,7 +110,7 @@ static void reset_device(struct mmio_device *d)
     uint32_t shift = d->guest_page_shift;
     bool written = d->guest_page_size_written;
     uint32_t align[MMIO_NUM_QUEUES];
-    for (uint32_t i = 0; i < MMIO_NUM_QUEUES; i++)
+    for (uint32_t i = 0; i < d->n_queues; i++)
         align[i] = d->q[i].align;
     d->status = 0;
     d->guest_features = 0;
@@ -124,8 +121,8 @@ static void reset_device(struct mmio_device *d)
     d->broken_rule = NULL;
     d->broken_fault = NULL;
     d->broken_signalled = false;
-    for (uint32_t i = 0; i < MMIO_NUM_QUEUES; i++) {
-        sr_queue_reset(&d->q[i], default_num[i]);
+    for (uint32_t i = 0; i < d->n_queues; i++) {
+        sr_queue_reset(&d->q[i], d->queue_size[i]);
         if (align[i])
             d->q[i].align = align[i];
     }
@@ -133,29 +130,19 @@ static void reset_device(struct mmio_device *d)
     d->guest_page_size_written = written;
 }
 
-/* Feature bit 40: reserved in VirtIO 1.1; QEMU 7.2 offers it (1.2's RING_RESET). */
-#define QEMU_F_RING_RESET 40u
-
-void mmio_device_init(struct mmio_device *d, uint32_t version)
+void mmio_device_init(struct mmio_device *d, uint32_t version, const struct device_ops *dev)
 {
     memset(d, 0, sizeof(*d));
     d->version = version;
-    d->device_id = VIRTIO_ID_GPU;
+    d->device_id = dev->device_id;
     d->magic = VIRTIO_MMIO_MAGIC;
     d->version_shown = version;
-    /* What QEMU 7.2's virtio-gpu-device offers on mmio (as recorded from a real QEMU: `vqsim
-     * check` compares every register read). Both transports: EDID, INDIRECT_DESC, EVENT_IDX.
-     * Legacy (version 1) also shows NOTIFY_ON_EMPTY and ANY_LAYOUT (§6.3) and no high word;
-     * modern (version 2) hides those two legacy-only bits and shows VERSION_1 and bit 40, which
-     * VirtIO 1.1 reserves and 1.2 names RING_RESET (QEMU offers it on every transport). */
-    d->host_features = (1ull << VIRTIO_GPU_F_EDID) | (1ull << VIRTIO_RING_F_INDIRECT_DESC) |
-                       (1ull << VIRTIO_RING_F_EVENT_IDX);
-    if (version == 2)
-        d->host_features |= (1ull << VIRTIO_F_VERSION_1) | (1ull << QEMU_F_RING_RESET);
-    else
-        d->host_features |= (1ull << VIRTIO_F_NOTIFY_ON_EMPTY) | (1ull << VIRTIO_F_ANY_LAYOUT);
-    for (uint32_t i = 0; i < MMIO_NUM_QUEUES; i++)
-        sr_queue_reset(&d->q[i], default_num[i]);
+    d->host_features = dev->offered_features(version); /* QEMU 7.2's offer (device.h) */
+    d->n_queues = dev->n_queues;
+    for (uint32_t i = 0; i < d->n_queues; i++) {
+        d->queue_size[i] = dev->queue_size[i];
+        sr_queue_reset(&d->q[i], d->queue_size[i]);
+    }
 }
 
 static bool version_1_negotiated(const struct mmio_device *d)
@@ -231,10 +218,11 @@ void mmio_device_read_done(struct machine *m, uint32_t off)
     struct mmio_device *d = &m->dev;
     if (off < VIRTIO_MMIO_CONFIG || off >= VIRTIO_MMIO_WINDOW_SIZE)
         return;
-    if (++d->config_reads == d->config_change_after) { /* a display was plugged in */
-        m->gpu.events_read |= VIRTIO_GPU_EVENT_DISPLAY;
-        machine_trace(m, TR_DEVICE, 0, d->config_reads, 0,
-                      "configuration changed (device.config_change): events_read |= DISPLAY");
+    if (++d->config_reads == d->config_change_after) { /* the host changes the config */
+        const struct device *dv = &m->device;
+        const char *what = dv->ops->config_change ? dv->ops->config_change(dv->state, m)
+                                                  : "configuration changed (device.config_change)";
+        machine_trace(m, TR_DEVICE, 0, d->config_reads, 0, what);
         mmio_device_notify_config(m);
     }
 }
@@ -301,7 +289,7 @@ static void legacy_update_rings(struct machine *m, uint32_t qi)
 
 static struct dev_queue *selected(struct mmio_device *d)
 {
-    return d->queue_sel < MMIO_NUM_QUEUES ? &d->q[d->queue_sel] : NULL;
+    return d->queue_sel < d->n_queues ? &d->q[d->queue_sel] : NULL;
 }
 
 uint32_t mmio_device_read(struct machine *m, uint32_t off, const char **note)
@@ -335,8 +323,11 @@ uint32_t mmio_device_read(struct machine *m, uint32_t off, const char **note)
     default:
         break;
     }
-    if (off >= VIRTIO_MMIO_CONFIG && off < VIRTIO_MMIO_WINDOW_SIZE)
-        return gpu_device_config_read(m, off - VIRTIO_MMIO_CONFIG);
+    if (off >= VIRTIO_MMIO_CONFIG && off < VIRTIO_MMIO_WINDOW_SIZE) {
+        uint32_t v = m->device.ops->config_read(m->device.state, m, off - VIRTIO_MMIO_CONFIG);
+        device_faults_on_config_read(m, off - VIRTIO_MMIO_CONFIG, &v); /* garbage-config */
+        return v;
+    }
     const struct mmio_later_reg *later = mmio_reg_later(off);
     if (later && later->all_ones) {
         *note = "answered as QEMU 7.2 does: all ones, no shared memory region (VirtIO 1.2)";
@@ -353,7 +344,7 @@ void mmio_device_reset(struct machine *m, const char *by)
      * taken (QEMU frees them without a used element). */
     uint64_t lost = 0, lost_q[MMIO_NUM_QUEUES] = {0};
     uint32_t live = 0;
-    for (uint32_t i = 0; i < MMIO_NUM_QUEUES; i++) {
+    for (uint32_t i = 0; i < m->dev.n_queues; i++) {
         const struct dev_queue *q = &m->dev.q[i];
         uint16_t avail_idx = q->last_avail_idx;
         if (!q->live)
@@ -364,7 +355,7 @@ void mmio_device_reset(struct machine *m, const char *by)
         lost += lost_q[i];
     }
     reset_device(&m->dev);
-    gpu_device_reset(m);
+    m->device.ops->reset(m->device.state, m);
     device_faults_on_reset(m);
     pace_on_reset(m);
     struct trace_event *e = machine_trace(m, TR_DEVICE, 0, lost, 0, mmio_note_reset);
@@ -402,146 +393,154 @@ static const char *set_status(struct machine *m, uint32_t value)
     return NULL;
 }
 
-void mmio_device_write(struct machine *m, uint32_t off, uint32_t value, const char **note)
+/* DeviceFeaturesSel, DriverFeaturesSel, DriverFeatures (§4.2.2, §3.1.1 step 4); a note when the
+ * device ignored the write. */
+static const char *features_write(struct mmio_device *d, uint32_t off, uint32_t value)
+{
+    switch (off) {
+    case VIRTIO_MMIO_DEVICE_FEATURES_SEL: d->dev_features_sel = value ? 1 : 0; return NULL;
+    case VIRTIO_MMIO_DRIVER_FEATURES_SEL: d->drv_features_sel = value ? 1 : 0; return NULL;
+    default: break; /* DriverFeatures */
+    }
+    if (d->version == 1) {
+        if (d->drv_features_sel)
+            return "ignored: a legacy device has only the low 32 feature bits";
+        d->guest_features = value & d->host_features; /* applied at once on legacy */
+        return NULL;
+    }
+    if (d->status & VIRTIO_STATUS_FEATURES_OK)
+        return "ignored: features cannot change after FEATURES_OK";
+    d->guest_features_reg[d->drv_features_sel] = value;
+    return NULL;
+}
+
+/* The legacy queue registers (§4.2.4): GuestPageSize, QueueAlign, QueuePFN. */
+static const char *legacy_queue_write(struct machine *m, uint32_t off, uint32_t value)
 {
     struct mmio_device *d = &m->dev;
     struct dev_queue *q = selected(d);
-    *note = NULL;
-    bool v1 = d->version == 1;
-    if ((*note = other_version_note(off, d->version)))
-        return;
-    switch (off) {
-    case VIRTIO_MMIO_DEVICE_FEATURES_SEL: d->dev_features_sel = value ? 1 : 0; return;
-    case VIRTIO_MMIO_DRIVER_FEATURES_SEL: d->drv_features_sel = value ? 1 : 0; return;
-    case VIRTIO_MMIO_DRIVER_FEATURES:
-        if (v1) {
-            if (d->drv_features_sel) {
-                *note = "ignored: a legacy device has only the low 32 feature bits";
-                return;
-            }
-            d->guest_features = value & d->host_features; /* applied at once on legacy */
-            return;
-        }
-        if (d->status & VIRTIO_STATUS_FEATURES_OK) {
-            *note = "ignored: features cannot change after FEATURES_OK";
-            return;
-        }
-        d->guest_features_reg[d->drv_features_sel] = value;
-        return;
-    case VIRTIO_MMIO_GUEST_PAGE_SIZE:
+    if (off == VIRTIO_MMIO_GUEST_PAGE_SIZE) {
         d->guest_page_shift = value ? (uint32_t)__builtin_ctz(value) : 0;
         if (d->guest_page_shift > 31)
             d->guest_page_shift = 0;
         d->guest_page_size_written = true;
-        return;
-    case VIRTIO_MMIO_QUEUE_SEL:
-        if (value >= MMIO_QUEUE_NUM_MAX) {
-            *note = "ignored: QueueSel >= 1024 (the previous selection stays)";
-            return;
-        }
-        d->queue_sel = value;
-        return;
-    case VIRTIO_MMIO_QUEUE_NUM:
-        if (!q) {
-            *note = "ignored: the selected queue does not exist";
-            return;
-        }
-        if (value == 0 || value > MMIO_QUEUE_NUM_MAX) {
-            *note = "ignored: QueueNum must be 1..QueueNumMax (QEMU keeps the old value)";
-            return;
-        }
-        q->num = value;
-        if (v1)
-            legacy_update_rings(m, d->queue_sel);
-        return;
-    case VIRTIO_MMIO_QUEUE_ALIGN:
-        if (!q || !value) {
-            *note = "ignored: no queue selected or QueueAlign 0";
-            return;
-        }
+        return NULL;
+    }
+    if (off == VIRTIO_MMIO_QUEUE_ALIGN) {
+        if (!q || !value)
+            return "ignored: no queue selected or QueueAlign 0";
         q->align = value;
         legacy_update_rings(m, d->queue_sel);
-        return;
-    case VIRTIO_MMIO_QUEUE_PFN:
-        if (!q) {
-            *note = "ignored: the selected queue does not exist";
-            return;
-        }
-        if (value == 0) { /* QEMU: QueuePFN 0 resets the whole device */
-            mmio_device_reset(m, "the driver (QueuePFN = 0, a legacy device reset)");
-            return;
-        }
-        q->pfn = value;
-        legacy_update_rings(m, d->queue_sel);
-        return;
-    case VIRTIO_MMIO_QUEUE_READY:
-        if (!q) {
-            *note = "ignored: the selected queue does not exist";
-            return;
-        }
+        return NULL;
+    }
+    if (!q) /* QueuePFN */
+        return "ignored: the selected queue does not exist";
+    if (value == 0) { /* QEMU: QueuePFN 0 resets the whole device */
+        mmio_device_reset(m, "the driver (QueuePFN = 0, a legacy device reset)");
+        return NULL;
+    }
+    q->pfn = value;
+    legacy_update_rings(m, d->queue_sel);
+    return NULL;
+}
+
+/* QueueSel, QueueNum, QueueReady and the ring address halves (§4.2.2, §4.2.3.2). */
+static const char *queue_write(struct machine *m, uint32_t off, uint32_t value)
+{
+    struct mmio_device *d = &m->dev;
+    struct dev_queue *q = selected(d);
+    if (off == VIRTIO_MMIO_QUEUE_SEL) {
+        if (value >= MMIO_QUEUE_NUM_MAX)
+            return "ignored: QueueSel >= 1024 (the previous selection stays)";
+        d->queue_sel = value;
+        return NULL;
+    }
+    if (!q)
+        return "ignored: the selected queue does not exist";
+    if (off == VIRTIO_MMIO_QUEUE_NUM) {
+        if (value == 0 || value > MMIO_QUEUE_NUM_MAX)
+            return "ignored: QueueNum must be 1..QueueNumMax (QEMU keeps the old value)";
+        q->num = value;
+        if (d->version == 1)
+            legacy_update_rings(m, d->queue_sel);
+        return NULL;
+    }
+    if (off == VIRTIO_MMIO_QUEUE_READY) {
         if (value) { /* the only moment QEMU latches the three addresses */
             q->ready = true;
             sr_make_live(m, d->queue_sel, q->reg_desc, q->reg_driver, q->reg_device);
         } else {
             q->ready = false; /* QEMU 7.2 keeps the rings live; it only clears `enabled` */
         }
+        return NULL;
+    }
+    uint64_t *r = off < VIRTIO_MMIO_QUEUE_DRIVER_LOW ? &q->reg_desc /* an address half */
+                  : off < VIRTIO_MMIO_QUEUE_DEVICE_LOW ? &q->reg_driver
+                                                       : &q->reg_device;
+    if (off % 8 == 0)
+        *r = (*r & 0xffffffff00000000ull) | value;
+    else
+        *r = (*r & 0xffffffffull) | (uint64_t)value << 32;
+    return NULL;
+}
+
+/* QueueNotify (§4.2.3.3): the device will look at the queue after its latency. */
+static const char *notify_write(struct machine *m, uint32_t value)
+{
+    struct mmio_device *d = &m->dev;
+    if (value >= MMIO_QUEUE_NUM_MAX)
+        return "ignored: queue index >= 1024";
+    if (value >= d->n_queues)
+        return "ignored: no such queue on this device";
+    if (d->broken)
+        return "ignored: the device is broken by an earlier error (reset it)";
+    if (!d->q[value].live)
+        return "ignored: the queue is not set up on the device (no ring address)";
+    d->q[value].notifies++;
+    notify_kicked(m, value);
+    rf_notify(m, value);
+    m->pace.armed[value] = true; /* device_pace.h: a reason to look */
+    struct trace_event *e = machine_trace(m, TR_NOTIFY, 0, value, 0, NULL);
+    if (e)
+        e->queue = (uint8_t)value;
+    machine_schedule_queue(m, value);
+    return NULL;
+}
+
+void mmio_device_write(struct machine *m, uint32_t off, uint32_t value, const char **note)
+{
+    struct mmio_device *d = &m->dev;
+    if ((*note = other_version_note(off, d->version)))
         return;
+    switch (off) {
+    case VIRTIO_MMIO_DEVICE_FEATURES_SEL:
+    case VIRTIO_MMIO_DRIVER_FEATURES_SEL:
+    case VIRTIO_MMIO_DRIVER_FEATURES:
+        *note = features_write(d, off, value);
+        return;
+    case VIRTIO_MMIO_GUEST_PAGE_SIZE:
+    case VIRTIO_MMIO_QUEUE_ALIGN:
+    case VIRTIO_MMIO_QUEUE_PFN:
+        *note = legacy_queue_write(m, off, value);
+        return;
+    case VIRTIO_MMIO_QUEUE_SEL:
+    case VIRTIO_MMIO_QUEUE_NUM:
+    case VIRTIO_MMIO_QUEUE_READY:
     case VIRTIO_MMIO_QUEUE_DESC_LOW:
     case VIRTIO_MMIO_QUEUE_DESC_HIGH:
     case VIRTIO_MMIO_QUEUE_DRIVER_LOW:
     case VIRTIO_MMIO_QUEUE_DRIVER_HIGH:
     case VIRTIO_MMIO_QUEUE_DEVICE_LOW:
-    case VIRTIO_MMIO_QUEUE_DEVICE_HIGH: {
-        if (!q) {
-            *note = "ignored: the selected queue does not exist";
-            return;
-        }
-        uint64_t *r = off < VIRTIO_MMIO_QUEUE_DRIVER_LOW ? &q->reg_desc
-                      : off < VIRTIO_MMIO_QUEUE_DEVICE_LOW ? &q->reg_driver
-                                                           : &q->reg_device;
-        if (off % 8 == 0)
-            *r = (*r & 0xffffffff00000000ull) | value;
-        else
-            *r = (*r & 0xffffffffull) | (uint64_t)value << 32;
+    case VIRTIO_MMIO_QUEUE_DEVICE_HIGH:
+        *note = queue_write(m, off, value);
         return;
-    }
-    case VIRTIO_MMIO_QUEUE_NOTIFY:
-        if (value >= MMIO_QUEUE_NUM_MAX) {
-            *note = "ignored: queue index >= 1024";
-            return;
-        }
-        if (value >= MMIO_NUM_QUEUES) {
-            *note = "ignored: no such queue on this device";
-            return;
-        }
-        if (d->broken) {
-            *note = "ignored: the device is broken by an earlier error (reset it)";
-            return;
-        }
-        if (!d->q[value].live) {
-            *note = "ignored: the queue is not set up on the device (no ring address)";
-            return;
-        }
-        d->q[value].notifies++;
-        notify_kicked(m, value);
-        rf_notify(m, value);
-        m->pace.armed[value] = true; /* device_pace.h: a reason to look */
-        struct trace_event *e = machine_trace(m, TR_NOTIFY, 0, value, 0, NULL);
-        if (e)
-            e->queue = (uint8_t)value;
-        machine_schedule_queue(m, value);
-        return;
-    case VIRTIO_MMIO_INTERRUPT_ACK:
-        d->isr &= ~value;
-        return;
-    case VIRTIO_MMIO_STATUS:
-        *note = set_status(m, value);
-        return;
-    default:
-        break;
+    case VIRTIO_MMIO_QUEUE_NOTIFY: *note = notify_write(m, value); return;
+    case VIRTIO_MMIO_INTERRUPT_ACK: d->isr &= ~value; return;
+    case VIRTIO_MMIO_STATUS: *note = set_status(m, value); return;
+    default: break;
     }
     if (off >= VIRTIO_MMIO_CONFIG && off < VIRTIO_MMIO_WINDOW_SIZE) {
-        gpu_device_config_write(m, off - VIRTIO_MMIO_CONFIG, value, note);
+        m->device.ops->config_write(m->device.state, m, off - VIRTIO_MMIO_CONFIG, value, note);
         return;
     }
     *note = mmio_reg_later(off) ? "ignored: QEMU 7.2 does not implement this VirtIO 1.2 register"

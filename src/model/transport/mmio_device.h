@@ -1,8 +1,10 @@
-/* mmio_device.h — the virtio-mmio register file of the simulated gpu (§4.2), version 1 (legacy,
+/* mmio_device.h — the virtio-mmio register file of the simulated device (§4.2), version 1 (legacy,
  * §4.2.4) or 2, behaving as QEMU 7.2's virtio-mmio proxy does: registers of the other version
  * are ignored (and the access is noted in the trace), QueueNumMax reads 1024, QueueSel ≥ 1024 is
  * ignored, the legacy used ring sits at ALIGN_UP(desc + 16N + 4 + 2N, QueueAlign), and features
- * the device did not offer are dropped silently.
+ * the device did not offer are dropped silently. What is the device model's own (DeviceID, the
+ * features offered, its queues and their sizes, config space, reset) it asks the device model
+ * through device.h, never by name.
  */
 #ifndef MMIO_DEVICE_H
 #define MMIO_DEVICE_H
@@ -10,11 +12,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "model/device.h"
 #include "model/rings/split_ring.h"
 
 struct machine;
 
-#define MMIO_NUM_QUEUES 2u          /* gpu: 0 controlq, 1 cursorq */
+#define MMIO_NUM_QUEUES DEVICE_MAX_QUEUES /* room for the device's queues (n_queues of them) */
 #define MMIO_QUEUE_NUM_MAX 1024u    /* QEMU's VIRTQUEUE_MAX_SIZE */
 #define MMIO_VENDOR_QEMU 0x554d4551u
 #define MMIO_MAX_STATUS_HISTORY 32u
@@ -29,6 +32,8 @@ struct mmio_device {
     uint32_t guest_page_shift;     /* version 1: ctz(GuestPageSize); 0 until written */
     bool guest_page_size_written;
     uint32_t queue_sel;
+    uint32_t n_queues;             /* the device model's (device.h): q[0 .. n_queues) exist */
+    uint32_t queue_size[MMIO_NUM_QUEUES]; /* each one's QueueNum after a reset */
     struct dev_queue q[MMIO_NUM_QUEUES];
     uint32_t isr;
     uint8_t status;
@@ -56,7 +61,9 @@ extern const char mmio_note_irq_suppressed_event[];
  * live (compare by pointer). */
 extern const char mmio_note_reset[];
 
-void mmio_device_init(struct mmio_device *d, uint32_t version);
+/* The register file of device type `dev` (device.h: its DeviceID, offer, queues) on transport
+ * version `version` (1 legacy, 2 modern), as after a reset. */
+void mmio_device_init(struct mmio_device *d, uint32_t version, const struct device_ops *dev);
 
 /* 32-bit register access at `off` from the window base. *note gets a static string when the
  * device ignored the access (and why), else NULL. */

@@ -1,0 +1,24 @@
+/* device_registry.c — see device_registry.h. */
+#include "model/devices/device_registry.h"
+
+#include <string.h>
+
+#include "model/devices/gpu_device.h"
+
+/* One line per device type. */
+static const struct device_ops *const builtin[] = {
+    &gpu_device_ops, /* "gpu": virtio-gpu 2D (§5.7), gpu_device.h */
+};
+
+const struct device_ops *device_registry_at(size_t i)
+{
+    return i < sizeof(builtin) / sizeof(builtin[0]) ? builtin[i] : NULL;
+}
+
+const struct device_ops *device_registry_find(const char *name)
+{
+    for (size_t i = 0; name && device_registry_at(i); i++)
+        if (strcmp(builtin[i]->name, name) == 0)
+            return builtin[i];
+    return NULL;
+}

@@ -1,0 +1,58 @@
+/* gpu_internal.h — what the gpu model's own files share (not for anyone else: the public face is
+ * gpu_device.h). The files:
+ *   gpu_device.c     the device ops (device.h): lifecycle, reset, config space, display changes
+ *   gpu_queues.c     the queues: taking requests, running each command, answering it; the
+ *                    commands that only read state (GET_DISPLAY_INFO, GET_EDID) and the cursor
+ *   gpu_resources.c  the commands on resources, backing and scanouts: create, unref, attach,
+ *                    detach, set scanout, transfer, flush (the pixels)
+ *   gpu_display.c    what a person looking at a scanout sees, and why it is dark
+ */
+#ifndef GPU_INTERNAL_H
+#define GPU_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "model/devices/gpu_device.h"
+#include "model/machine.h"
+
+/* The scanout named by an error answer when the command named none. */
+#define NO_SCANOUT UINT32_MAX
+
+/* Each handler reads its body from the chain and returns the response type. A body shorter than
+ * the command struct gets OK_NODATA with no effect (QEMU's VIRTIO_GPU_FILL_CMD). */
+#define FILL_CMD(m, c, cmd)                                                                      \
+    do {                                                                                         \
+        if (sr_read((m), (c), 0, &(cmd), sizeof(cmd)) < sizeof(cmd)) {                           \
+            machine_trace((m), TR_DEVICE, 0, sizeof(cmd), 0,                                     \
+                          "command body truncated: answered OK_NODATA, nothing done");           \
+            return VIRTIO_GPU_RESP_OK_NODATA;                                                    \
+        }                                                                                        \
+    } while (0)
+
+/* gpu_resources.c */
+void gpu_resource_free(struct gpu_resource *r);
+/* A scanout goes dark ("Display output is not active." once it was active). */
+void gpu_scanout_disable(struct gpu_scanout *s);
+/* An error answer `code` and the device's reason for it (kept for the diagnosis: which resource
+ * or scanout the command named, and why the device refused it); returns `code`. */
+uint32_t gpu_refuse(struct gpu_device *g, uint32_t code, uint32_t resource, uint32_t scanout,
+                    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+struct gpu_resource *gpu_find_res(struct gpu_device *g, uint32_t id);
+/* The resource commands: each returns the response type (VIRTIO_GPU_RESP_*). */
+uint32_t gpu_cmd_create_2d(struct gpu_device *g, struct machine *m, const struct sr_chain *c);
+uint32_t gpu_cmd_unref(struct gpu_device *g, struct machine *m, const struct sr_chain *c);
+uint32_t gpu_cmd_attach_backing(struct gpu_device *g, struct machine *m,
+                                const struct sr_chain *c);
+uint32_t gpu_cmd_detach_backing(struct gpu_device *g, struct machine *m,
+                                const struct sr_chain *c);
+uint32_t gpu_cmd_set_scanout(struct gpu_device *g, struct machine *m, const struct sr_chain *c);
+uint32_t gpu_cmd_transfer_to_host_2d(struct gpu_device *g, struct machine *m,
+                                     const struct sr_chain *c);
+uint32_t gpu_cmd_resource_flush(struct gpu_device *g, struct machine *m,
+                                const struct sr_chain *c);
+
+/* gpu_queues.c: the process_queue op (device.h). */
+uint32_t gpu_process_queue(void *state, struct machine *m, uint32_t qi);
+
+#endif /* GPU_INTERNAL_H */

@@ -1,0 +1,390 @@
+/* gpu_resources.c — the gpu's commands on resources, their backing and the scanouts that show
+ * them: create, unref, attach and detach backing, set scanout, transfer to host, flush (where
+ * the pixels reach a display). Validation and error codes follow QEMU 7.2 (hw/display/
+ * virtio-gpu.c). See gpu_device.h and gpu_internal.h.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/devices/gpu_internal.h"
+
+#define GPU_MAX_BACKING_ENTRIES 16384u
+#define GPU_MIN_SCANOUT 16u            /* QEMU refuses smaller scanout rectangles */
+
+void gpu_resource_free(struct gpu_resource *r)
+{
+    free(r->pixels);
+    free(r->backing);
+    memset(r, 0, sizeof(*r));
+}
+
+void gpu_scanout_disable(struct gpu_scanout *s)
+{
+    if (s->state == SCANOUT_ACTIVE)
+        s->state = SCANOUT_INACTIVE; /* QEMU: "Display output is not active." */
+    s->resource_id = 0;
+    s->cursor.visible = false;
+}
+
+/* Every scanout showing resource `id` goes dark (QEMU's virtio_gpu_disable_scanout). */
+static void disable_showing(struct gpu_device *g, uint32_t id)
+{
+    for (uint32_t i = 0; i < g->n_scanouts; i++)
+        if (g->scanouts[i].resource_id == id)
+            gpu_scanout_disable(&g->scanouts[i]);
+}
+
+const struct gpu_resource *gpu_find_resource(const struct gpu_device *g, uint32_t id)
+{
+    for (uint32_t i = 0; i < g->n_res; i++)
+        if (g->res[i].id == id)
+            return &g->res[i];
+    return NULL;
+}
+
+struct gpu_resource *gpu_find_res(struct gpu_device *g, uint32_t id)
+{
+    for (uint32_t i = 0; i < g->n_res; i++)
+        if (g->res[i].id == id)
+            return &g->res[i];
+    return NULL;
+}
+
+uint32_t gpu_refuse(struct gpu_device *g, uint32_t code, uint32_t resource, uint32_t scanout,
+                    const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(g->why, sizeof(g->why), fmt, ap);
+    va_end(ap);
+    g->why_resource = resource;
+    g->why_scanout = scanout;
+    return code;
+}
+
+/* QEMU's find_check_resource(require_backing = true): the resource, or NULL with the error
+ * code to answer (and its reason). */
+static struct gpu_resource *find_backed(struct gpu_device *g, uint32_t id, uint32_t *err)
+{
+    struct gpu_resource *r = gpu_find_res(g, id);
+    if (!r) {
+        *err = gpu_refuse(g, VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID, id, NO_SCANOUT,
+                          "resource %u does not exist", id);
+        return NULL;
+    }
+    if (!r->backing) {
+        *err = gpu_refuse(g, VIRTIO_GPU_RESP_ERR_UNSPEC, id, NO_SCANOUT,
+                          "resource %u has no backing attached", id);
+        return NULL;
+    }
+    return r;
+}
+
+bool gpu_format_to_rgb(uint32_t format, const uint8_t *px, uint8_t rgb[3])
+{
+    int r, gr, b; /* byte positions in memory, per the format's name */
+    switch (format) {
+    case VIRTIO_GPU_FORMAT_B8G8R8A8_UNORM:
+    case VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM: r = 2, gr = 1, b = 0; break;
+    case VIRTIO_GPU_FORMAT_A8R8G8B8_UNORM:
+    case VIRTIO_GPU_FORMAT_X8R8G8B8_UNORM: r = 1, gr = 2, b = 3; break;
+    case VIRTIO_GPU_FORMAT_R8G8B8A8_UNORM:
+    case VIRTIO_GPU_FORMAT_R8G8B8X8_UNORM: r = 0, gr = 1, b = 2; break;
+    case VIRTIO_GPU_FORMAT_A8B8G8R8_UNORM:
+    case VIRTIO_GPU_FORMAT_X8B8G8R8_UNORM: r = 3, gr = 2, b = 1; break;
+    default: return false;
+    }
+    rgb[0] = px[r];
+    rgb[1] = px[gr];
+    rgb[2] = px[b];
+    return true;
+}
+
+/* QEMU's rectangle test: inside the resource (no minimum size). */
+static bool rect_inside(const struct virtio_gpu_rect *r, const struct gpu_resource *res)
+{
+    return r->x <= res->width && r->y <= res->height && r->width <= res->width &&
+           r->height <= res->height && r->x + (uint64_t)r->width <= res->width &&
+           r->y + (uint64_t)r->height <= res->height;
+}
+
+/* Copy `len` bytes from the backing at byte `offset`; returns the bytes copied (short backing
+ * copies less, silently, as QEMU's iov_to_buf). */
+static size_t backing_read(struct machine *m, const struct gpu_resource *res, uint64_t offset,
+                           uint8_t *dst, size_t len)
+{
+    size_t done = 0;
+    for (uint32_t i = 0; i < res->n_backing && done < len; i++) {
+        uint64_t elen = res->backing[i].length;
+        if (offset >= elen) {
+            offset -= elen;
+            continue;
+        }
+        size_t n = elen - offset < len - done ? (size_t)(elen - offset) : len - done;
+        const void *src = gm_ptr(&m->mem, res->backing[i].addr + offset, n);
+        if (!src)
+            break;
+        memcpy(dst + done, src, n);
+        done += n;
+        offset = 0;
+    }
+    return done;
+}
+
+uint32_t gpu_cmd_create_2d(struct gpu_device *g, struct machine *m, const struct sr_chain *c)
+{
+    struct virtio_gpu_resource_create_2d cmd;
+    FILL_CMD(m, c, cmd);
+    uint8_t rgb[3], px[4] = {0};
+    if (cmd.resource_id == 0)
+        return gpu_refuse(g, VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID, 0, NO_SCANOUT,
+                          "resource id 0 is reserved (it means \"no resource\")");
+    if (gpu_find_res(g, cmd.resource_id))
+        return gpu_refuse(g, VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID, cmd.resource_id, NO_SCANOUT,
+                          "resource %u already exists (created earlier and not unreferenced)",
+                          cmd.resource_id);
+    if (!gpu_format_to_rgb(cmd.format, px, rgb))
+        return gpu_refuse(g, VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER, cmd.resource_id, NO_SCANOUT,
+                          "format %u is not a 2D format", cmd.format);
+    /* QEMU counts every resource against one budget, and creates only while the total stays
+     * below it; a per-resource limit let a guest pile up any number of 256 MiB images. */
+    uint64_t bytes = (uint64_t)cmd.width * cmd.height * 4;
+    if (bytes == 0 || g->hostmem >= g->max_hostmem || bytes >= g->max_hostmem - g->hostmem)
+        return gpu_refuse(g, VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY, cmd.resource_id, NO_SCANOUT,
+                          "a %ux%u image (%llu bytes) does not fit the host memory left (%llu of "
+                          "%llu bytes used)", cmd.width, cmd.height, (unsigned long long)bytes,
+                          (unsigned long long)g->hostmem, (unsigned long long)g->max_hostmem);
+    if (g->n_res == g->cap_res) {
+        uint32_t cap = g->cap_res ? 2 * g->cap_res : 8;
+        struct gpu_resource *n = realloc(g->res, cap * sizeof(*n));
+        if (!n)
+            return gpu_refuse(g, VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY, cmd.resource_id, NO_SCANOUT,
+                              "the host ran out of memory");
+        g->res = n;
+        g->cap_res = cap;
+    }
+    uint8_t *pixels = calloc(1, (size_t)bytes);
+    if (!pixels)
+        return gpu_refuse(g, VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY, cmd.resource_id, NO_SCANOUT,
+                          "the host ran out of memory");
+    struct gpu_resource *r = &g->res[g->n_res++];
+    memset(r, 0, sizeof(*r));
+    r->id = cmd.resource_id;
+    r->format = cmd.format;
+    r->width = cmd.width;
+    r->height = cmd.height;
+    r->pixels = pixels;
+    g->hostmem += bytes;
+    return VIRTIO_GPU_RESP_OK_NODATA;
+}
+
+uint32_t gpu_cmd_unref(struct gpu_device *g, struct machine *m, const struct sr_chain *c)
+{
+    struct virtio_gpu_resource_unref cmd;
+    FILL_CMD(m, c, cmd);
+    struct gpu_resource *r = gpu_find_res(g, cmd.resource_id);
+    if (!r)
+        return gpu_refuse(g, VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID, cmd.resource_id, NO_SCANOUT,
+                          "resource %u does not exist", cmd.resource_id);
+    disable_showing(g, r->id);
+    g->hostmem -= (uint64_t)r->width * r->height * 4;
+    gpu_resource_free(r);
+    *r = g->res[--g->n_res];
+    return VIRTIO_GPU_RESP_OK_NODATA;
+}
+
+uint32_t gpu_cmd_attach_backing(struct gpu_device *g, struct machine *m, const struct sr_chain *c)
+{
+    struct virtio_gpu_resource_attach_backing cmd;
+    FILL_CMD(m, c, cmd);
+    uint32_t id = cmd.resource_id;
+    struct gpu_resource *r = gpu_find_res(g, id);
+    if (!r)
+        return gpu_refuse(g, VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID, id, NO_SCANOUT,
+                          "resource %u does not exist", id);
+    if (r->backing)
+        return gpu_refuse(g, VIRTIO_GPU_RESP_ERR_UNSPEC, id, NO_SCANOUT,
+                          "resource %u already has backing attached", id);
+    if (cmd.nr_entries > GPU_MAX_BACKING_ENTRIES)
+        return gpu_refuse(g, VIRTIO_GPU_RESP_ERR_UNSPEC, id, NO_SCANOUT,
+                          "%u backing entries, more than QEMU's %u", cmd.nr_entries,
+                          GPU_MAX_BACKING_ENTRIES);
+    size_t bytes = sizeof(struct virtio_gpu_mem_entry) * cmd.nr_entries;
+    struct virtio_gpu_mem_entry *e = malloc(bytes ? bytes : 1);
+    if (!e)
+        return gpu_refuse(g, VIRTIO_GPU_RESP_ERR_UNSPEC, id, NO_SCANOUT,
+                          "the host ran out of memory");
+    if (sr_read(m, c, sizeof(cmd), e, bytes) != bytes) {
+        free(e);
+        return gpu_refuse(g, VIRTIO_GPU_RESP_ERR_UNSPEC, id, NO_SCANOUT,
+                          "the request holds fewer than the %u backing entries it announces",
+                          cmd.nr_entries);
+    }
+    for (uint32_t i = 0; i < cmd.nr_entries; i++) {
+        if (e[i].length == 0 || !gm_contains(&m->mem, e[i].addr, e[i].length)) {
+            machine_trace(m, TR_DEVICE, e[i].addr, e[i].length, 0,
+                          "backing entry cannot be mapped: ERR_UNSPEC");
+            uint64_t a = e[i].addr;
+            uint32_t l = e[i].length;
+            free(e);
+            return gpu_refuse(g, VIRTIO_GPU_RESP_ERR_UNSPEC, id, NO_SCANOUT,
+                              "backing entry %u (0x%llx, %u bytes) %s", i, (unsigned long long)a, l,
+                              l == 0 ? "is empty" : "is not guest RAM");
+        }
+    }
+    r->backing = e;
+    r->n_backing = cmd.nr_entries;
+    return VIRTIO_GPU_RESP_OK_NODATA;
+}
+
+uint32_t gpu_cmd_detach_backing(struct gpu_device *g, struct machine *m, const struct sr_chain *c)
+{
+    struct virtio_gpu_resource_detach_backing cmd;
+    FILL_CMD(m, c, cmd);
+    uint32_t err;
+    struct gpu_resource *r = find_backed(g, cmd.resource_id, &err);
+    if (!r)
+        return err;
+    free(r->backing);
+    r->backing = NULL;
+    r->n_backing = 0;
+    return VIRTIO_GPU_RESP_OK_NODATA;
+}
+
+uint32_t gpu_cmd_set_scanout(struct gpu_device *g, struct machine *m, const struct sr_chain *c)
+{
+    struct virtio_gpu_set_scanout cmd;
+    FILL_CMD(m, c, cmd);
+    if (cmd.scanout_id >= g->n_scanouts)
+        return gpu_refuse(g, VIRTIO_GPU_RESP_ERR_INVALID_SCANOUT_ID, cmd.resource_id,
+                          cmd.scanout_id, "scanout %u does not exist (the device has %u)",
+                          cmd.scanout_id, g->n_scanouts);
+    struct gpu_scanout *s = &g->scanouts[cmd.scanout_id];
+    if (cmd.resource_id == 0) {
+        gpu_scanout_disable(s);
+        return VIRTIO_GPU_RESP_OK_NODATA;
+    }
+    uint32_t err; /* QEMU ≥ 6 requires backing before a resource can be shown */
+    struct gpu_resource *r = find_backed(g, cmd.resource_id, &err);
+    if (!r)
+        return err;
+    if (!rect_inside(&cmd.r, r) || cmd.r.width < GPU_MIN_SCANOUT || cmd.r.height < GPU_MIN_SCANOUT)
+        return gpu_refuse(g, VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER, r->id, cmd.scanout_id,
+                          "the rectangle %u,%u %ux%u is %s resource %u (%ux%u)", cmd.r.x, cmd.r.y,
+                          cmd.r.width, cmd.r.height,
+                          rect_inside(&cmd.r, r) ? "smaller than 16x16, QEMU's least, on"
+                          : "not inside", r->id, r->width, r->height);
+    if (s->resource_id != r->id)
+        s->flushes_shown = 0;
+    s->state = SCANOUT_ACTIVE;
+    s->resource_id = r->id;
+    s->last_resource_id = r->id;
+    s->r = cmd.r;
+    return VIRTIO_GPU_RESP_OK_NODATA;
+}
+
+uint32_t gpu_cmd_transfer_to_host_2d(struct gpu_device *g, struct machine *m,
+                                     const struct sr_chain *c)
+{
+    struct virtio_gpu_transfer_to_host_2d cmd;
+    FILL_CMD(m, c, cmd);
+    uint32_t err;
+    struct gpu_resource *r = find_backed(g, cmd.resource_id, &err);
+    if (!r)
+        return err;
+    if (!rect_inside(&cmd.r, r))
+        return gpu_refuse(g, VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER, r->id, NO_SCANOUT,
+                          "the rectangle %u,%u %ux%u is not inside resource %u (%ux%u)", cmd.r.x,
+                          cmd.r.y, cmd.r.width, cmd.r.height, r->id, r->width, r->height);
+    /* Row h of the rectangle comes from backing offset `offset + stride*h` (QEMU). */
+    uint64_t stride = (uint64_t)r->width * 4;
+    size_t row = (size_t)cmd.r.width * 4;
+    for (uint32_t h = 0; h < cmd.r.height; h++) {
+        uint8_t *dst = r->pixels + ((uint64_t)(cmd.r.y + h) * r->width + cmd.r.x) * 4;
+        if (backing_read(m, r, cmd.offset + stride * h, dst, row) < row) {
+            machine_trace(m, TR_DEVICE, cmd.resource_id, h, 0,
+                          "transfer ran past the backing: partial copy (QEMU: no error)");
+            break;
+        }
+    }
+    r->transfers++;
+    r->transfer_seq = g->seq;
+    return VIRTIO_GPU_RESP_OK_NODATA;
+}
+
+/* One row of pixels to R,G,B; the byte positions are constants at each call site below, so the
+ * compiler builds a loop per format without a per-pixel switch. */
+static inline __attribute__((always_inline)) void row_to_rgb(const uint8_t *src, uint8_t *out,
+                                                             uint32_t n, int pr, int pg, int pb)
+{
+    for (uint32_t i = 0; i < n; i++, src += 4, out += 3) {
+        out[0] = src[pr];
+        out[1] = src[pg];
+        out[2] = src[pb];
+    }
+}
+
+/* Copy rectangle `f` of resource r to the display, clipped to the part the scanout shows: a
+ * pixel (x, y) lands when s->r contains it and (x - s->r.x, y - s->r.y) is inside the mode. The
+ * clipping is done once per rectangle, not per pixel (bench/ table 2). */
+static void flush_to_display(const struct gpu_resource *r, struct gpu_scanout *s,
+                             const struct virtio_gpu_rect *f)
+{
+    uint8_t probe[4] = {0, 1, 2, 3}, pos[3];
+    if (!gpu_format_to_rgb(r->format, probe, pos))
+        return;
+    uint64_t y0 = f->y > s->r.y ? f->y : s->r.y, x0 = f->x > s->r.x ? f->x : s->r.x;
+    uint64_t y1 = (uint64_t)f->y + f->height, x1 = (uint64_t)f->x + f->width;
+    uint64_t ylim = (uint64_t)s->r.y + (s->r.height < s->height ? s->r.height : s->height);
+    uint64_t xlim = (uint64_t)s->r.x + (s->r.width < s->width ? s->r.width : s->width);
+    if (y1 > ylim)
+        y1 = ylim;
+    if (x1 > xlim)
+        x1 = xlim;
+    if (y0 >= y1 || x0 >= x1)
+        return;
+    uint32_t n = (uint32_t)(x1 - x0);
+    for (uint64_t y = y0; y < y1; y++) {
+        const uint8_t *src = r->pixels + (y * r->width + x0) * 4;
+        uint8_t *out = s->fb + ((y - s->r.y) * s->width + (x0 - s->r.x)) * 3;
+        switch (pos[0] << 4 | pos[1] << 2 | pos[2]) {
+        case 2 << 4 | 1 << 2 | 0: row_to_rgb(src, out, n, 2, 1, 0); break; /* B8G8R8X8 / A8 */
+        case 1 << 4 | 2 << 2 | 3: row_to_rgb(src, out, n, 1, 2, 3); break;
+        case 0 << 4 | 1 << 2 | 2: row_to_rgb(src, out, n, 0, 1, 2); break;
+        case 3 << 4 | 2 << 2 | 1: row_to_rgb(src, out, n, 3, 2, 1); break;
+        default: row_to_rgb(src, out, n, pos[0], pos[1], pos[2]); break;
+        }
+    }
+}
+
+static void flush_to(struct gpu_scanout *s, const struct gpu_resource *r,
+                     const struct virtio_gpu_rect *fr)
+{
+    if (s->state != SCANOUT_ACTIVE || s->resource_id != r->id || !s->fb)
+        return;
+    flush_to_display(r, s, fr);
+    s->flushes++;
+    s->flushes_shown++;
+}
+
+uint32_t gpu_cmd_resource_flush(struct gpu_device *g, struct machine *m, const struct sr_chain *c)
+{
+    struct virtio_gpu_resource_flush cmd;
+    FILL_CMD(m, c, cmd);
+    struct gpu_resource *r = gpu_find_res(g, cmd.resource_id);
+    if (!r)
+        return gpu_refuse(g, VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID, cmd.resource_id, NO_SCANOUT,
+                          "resource %u does not exist", cmd.resource_id);
+    if (!rect_inside(&cmd.r, r))
+        return gpu_refuse(g, VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER, r->id, NO_SCANOUT,
+                          "the rectangle %u,%u %ux%u is not inside resource %u (%ux%u)", cmd.r.x,
+                          cmd.r.y, cmd.r.width, cmd.r.height, r->id, r->width, r->height);
+    r->flushes++;
+    /* A resource not shown anywhere: a no-op. Else the flushed rectangle, clipped to what each
+     * scanout showing it shows, reaches that display. */
+    for (uint32_t i = 0; i < g->n_scanouts; i++)
+        flush_to(&g->scanouts[i], r, &cmd.r);
+    return VIRTIO_GPU_RESP_OK_NODATA;
+}
