@@ -23,7 +23,7 @@ get_target_property(VQSIM_LIB_HAL_SOURCES vqsimhal SOURCES)
 list(APPEND VQSIM_LIB_CORE_SOURCES ${VQSIM_LIB_HAL_SOURCES})
 get_target_property(VQSIM_LIB_HARNESS_SOURCES vqharness SOURCES)
 list(FILTER VQSIM_LIB_HARNESS_SOURCES EXCLUDE REGEX "src/lib/run_driver\\.c$")
-list(FILTER VQSIM_LIB_HARNESS_SOURCES EXCLUDE REGEX "src/record/record_cmd\\.c$")
+list(FILTER VQSIM_LIB_HARNESS_SOURCES EXCLUDE REGEX "src/record/record_cmd[^/]*\\.c$")
 # A sanitized or fuzzing build (the dev build) leaves the library out of `all`: it is built on
 # request (--target vqsim_shared vqsim_static), still without sanitizers.
 if(VQSIM_SANITIZE OR VQSIM_FUZZ)

@@ -1,5 +1,5 @@
 /* fuzz_recording.c — libFuzzer target: the recording reader (src/record/recording_reader.c) and
- * the replay (src/harness/replay.c) on arbitrary bytes — what `vqsim check` does with a file.
+ * the replay (src/harness/replay*.c) on arbitrary bytes — what `vqsim check` does with a file.
  *
  * Oracle: every input is either refused with "offset N: …" or read into events whose offsets
  * increase and lie inside the input; a read recording is then replayed against the model (its

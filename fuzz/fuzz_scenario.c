@@ -1,4 +1,4 @@
-/* fuzz_scenario.c — libFuzzer target: the scenario parser (src/harness/scenario.c on top of
+/* fuzz_scenario.c — libFuzzer target: the scenario parser (src/harness/scenario*.c on top of
  * src/util/yaml_tree.c and libyaml) on arbitrary bytes.
  *
  * Oracle: every input either parses into a scenario that satisfies the invariants the runner

@@ -31,82 +31,163 @@ static void name_of(const char *path, char *out, size_t n)
     out[k] = 0;
 }
 
-int cmd_check(int argc, char **argv, FILE *out, FILE *err)
+/* What `vqsim check` was asked: its options, and the recordings argv[first..argc). */
+struct check_args {
+    const char *json, *scen;
+    bool verbose;
+    int first;
+};
+
+/* The options: 0, or the exit status of a usage error (said). */
+static int parse_args(int argc, char **argv, FILE *err, struct check_args *a)
 {
-    const char *json = NULL, *scen = NULL;
-    bool verbose = false;
-    int first = argc;
+    *a = (struct check_args){.first = argc};
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "--scenario")) {
             if (i + 1 >= argc) {
                 fprintf(err, "vqsim: %s needs an argument\n" CHECK_USAGE, argv[i]);
                 return 2;
             }
-            *(argv[i][2] == 'j' ? &json : &scen) = argv[i + 1];
+            *(argv[i][2] == 'j' ? &a->json : &a->scen) = argv[i + 1];
             i++;
         } else if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose")) {
-            verbose = true;
+            a->verbose = true;
         } else if (!strcmp(argv[i], "--")) {
-            first = i + 1;
+            a->first = i + 1;
             break;
         } else if (argv[i][0] == '-') {
             fprintf(err, "vqsim: unknown option %s\n" CHECK_USAGE, argv[i]);
             return 2;
         } else {
-            first = i;
+            a->first = i;
             break;
         }
     }
-    int n = argc - first;
-    if (n <= 0) {
+    if (argc - a->first <= 0) {
         fprintf(err, "vqsim: no recording given\n" CHECK_USAGE);
         return 2;
     }
+    return 0;
+}
+
+/* Open and validate the n recordings at path[] (a first pass over each, streamed) before
+ * replaying any: a bad file fails fast. 0, 2 (invalid) or 3 (unreadable), said. */
+static int open_all(char **path, int n, struct vqrec_reader *rd, struct replay *rp, bool *open,
+                    FILE *err)
+{
     char msg[512];
-    if (!rules_builtin(msg, sizeof(msg))) {
-        fprintf(err, "vqsim: the built-in rule catalogue is invalid: %s\n", msg);
-        return 2;
-    }
-    struct scenario base, defaults;
-    bool have_base = false;
-    memset(&defaults, 0, sizeof(defaults));
-    if (scen) {
-        if (scenario_load(scen, &base, msg, sizeof(msg)) != 0) {
-            fprintf(err, "%s\n", msg);
-            scenario_free(&base); /* what the parser had built before it stopped */
-            return 2;
-        }
-        have_base = true;
-    }
-    /* Open and validate every recording (a first pass over each, streamed) before replaying
-     * any: a bad file fails fast. */
-    struct vqrec_reader *rd = calloc((size_t)n, sizeof(*rd));
-    struct replay *rp = calloc((size_t)n, sizeof(*rp));
-    bool *open = calloc((size_t)n, sizeof(*open));
     int rc = 0;
-    if (!rd || !rp || !open) {
-        fprintf(err, "vqsim: out of memory\n");
-        rc = 2;
-    }
     for (int i = 0; !rc && i < n; i++) {
-        int st = vqrec_reader_open(&rd[i], argv[first + i], msg, sizeof(msg));
-        const char *path = ""; /* the reader's open message names the file already */
+        int st = vqrec_reader_open(&rd[i], path[i], msg, sizeof(msg));
+        const char *shown = ""; /* the reader's open message names the file already */
         if (st == VQREC_OK) {
             open[i] = true;
             st = replay_init(&rp[i], &rd[i], msg, sizeof(msg));
-            path = argv[first + i];
+            shown = path[i];
         }
         if (st != VQREC_OK) {
-            fprintf(err, "vqsim: %s%s%s\n", path, *path ? ": " : "", msg);
+            fprintf(err, "vqsim: %s%s%s\n", shown, *shown ? ": " : "", msg);
             if (st == VQREC_E_UNREADABLE)
                 rc = 3;
             else if (rc != 3)
                 rc = 2;
         }
     }
+    return rc;
+}
+
+/* The machine for the recording built, the recording replayed on it and judged (a check expects
+ * a clean run), printed and written to the JSON (w, when not NULL). 0, or the exit status of an
+ * error (said). */
+static int check_one(struct replay *rp, const char *path, const struct scenario *base,
+                     const struct check_args *a, FILE *out, FILE *err, struct jw *w,
+                     unsigned *ran, unsigned *clean)
+{
+    struct run_result *r = calloc(1, sizeof(*r));
+    char name[128], msg[512];
+    struct scenario sc, defaults;
+    memset(&defaults, 0, sizeof(defaults));
+    name_of(path, name, sizeof(name));
+    if (!r) {
+        fprintf(err, "vqsim: out of memory\n");
+        return 2;
+    }
+    int rc = 0;
+    if (replay_scenario(rp, base, &defaults, name, path, &sc, msg, sizeof(msg)) != 0) {
+        fprintf(err, "vqsim: %s: %s\n", path, msg);
+        rc = 2;
+    } else {
+        struct run_external x = replay_driver(rp);
+        x.judge = false; /* a check expects a clean run: judged below */
+        if (run_scenario_external(&sc, NULL, r, &x) != 0) {
+            fprintf(err, "vqsim: %s: %s\n", path,
+                    r->n_failures ? r->failures[0] : "cannot build the machine");
+            rc = 2;
+        } else if (rp->read_error) {
+            fprintf(err, "vqsim: %s\n", rp->read_msg); /* changed since the first pass */
+            rc = rp->read_error == VQREC_E_UNREADABLE ? 3 : 2;
+        } else {
+            (*ran)++;
+            char why[400];
+            if (replay_unusable(rp, why, sizeof(why))) {
+                /* nothing to judge, or a run that failed: never clean */
+                if (!rp->sum.gpu_accesses || rp->sum.other_device_only) {
+                    r->outcome = "no-traffic";
+                    r->n_scanouts = 0; /* no gpu was driven: no display to speak of */
+                }
+                snprintf(r->failures[r->n_failures++], sizeof(r->failures[0]), "%s", why);
+            }
+            r->passed = r->n_failures == 0 && !strcmp(r->outcome, "ok");
+            *clean += r->passed;
+            r->json_extra = replay_json;
+            r->json_extra_ctx = rp;
+            verdict_print(out, &sc, r, a->verbose);
+            replay_print(out, rp, a->verbose);
+            if (w)
+                verdict_json_scenario(w, &sc, r);
+        }
+        run_result_free(r);
+    }
+    if (defaults.name)
+        scenario_free(&defaults);
+    free(r);
+    return rc;
+}
+
+int cmd_check(int argc, char **argv, FILE *out, FILE *err)
+{
+    struct check_args a;
+    int rc = parse_args(argc, argv, err, &a);
+    if (rc)
+        return rc;
+    int n = argc - a.first;
+    char msg[512];
+    if (!rules_builtin(msg, sizeof(msg))) {
+        fprintf(err, "vqsim: the built-in rule catalogue is invalid: %s\n", msg);
+        return 2;
+    }
+    struct scenario base;
+    bool have_base = false;
+    if (a.scen) {
+        if (scenario_load(a.scen, &base, msg, sizeof(msg)) != 0) {
+            fprintf(err, "%s\n", msg);
+            scenario_free(&base); /* what the parser had built before it stopped */
+            return 2;
+        }
+        have_base = true;
+    }
+    struct vqrec_reader *rd = calloc((size_t)n, sizeof(*rd));
+    struct replay *rp = calloc((size_t)n, sizeof(*rp));
+    bool *open = calloc((size_t)n, sizeof(*open));
+    if (!rd || !rp || !open) {
+        fprintf(err, "vqsim: out of memory\n");
+        rc = 2;
+    }
+    if (!rc)
+        rc = open_all(argv + a.first, n, rd, rp, open, err);
     FILE *jf = NULL;
-    if (!rc && json && !(jf = fopen(json, "w"))) {
-        fprintf(err, "vqsim: cannot write %s: %s\n", json, strerror(errno));
+    if (!rc && a.json && !(jf = fopen(a.json, "w"))) {
+        fprintf(err, "vqsim: cannot write %s: %s\n", a.json, strerror(errno));
         rc = 2;
     }
     unsigned clean = 0, ran = 0;
@@ -115,61 +196,13 @@ int cmd_check(int argc, char **argv, FILE *out, FILE *err)
         jw_init(&w, jf);
         verdict_json_begin(&w);
     }
-    for (int i = 0; !rc && i < n; i++) {
-        struct run_result *r = calloc(1, sizeof(*r));
-        char name[128];
-        struct scenario sc;
-        name_of(argv[first + i], name, sizeof(name));
-        if (!r) {
-            fprintf(err, "vqsim: out of memory\n");
-            rc = 2;
-            break;
-        }
-        if (replay_scenario(&rp[i], have_base ? &base : NULL, &defaults, name, argv[first + i],
-                            &sc, msg, sizeof(msg)) != 0) {
-            fprintf(err, "vqsim: %s: %s\n", argv[first + i], msg);
-            rc = 2;
-        } else {
-            struct run_external x = replay_driver(&rp[i]);
-            x.judge = false; /* a check expects a clean run: judged below */
-            if (run_scenario_external(&sc, NULL, r, &x) != 0) {
-                fprintf(err, "vqsim: %s: %s\n", argv[first + i],
-                        r->n_failures ? r->failures[0] : "cannot build the machine");
-                rc = 2;
-            } else if (rp[i].read_error) {
-                fprintf(err, "vqsim: %s\n", rp[i].read_msg); /* changed since the first pass */
-                rc = rp[i].read_error == VQREC_E_UNREADABLE ? 3 : 2;
-            } else {
-                ran++;
-                char why[400];
-                if (replay_unusable(&rp[i], why, sizeof(why))) {
-                    /* nothing to judge, or a run that failed: never clean */
-                    if (!rp[i].sum.gpu_accesses || rp[i].sum.other_device_only) {
-                        r->outcome = "no-traffic";
-                        r->n_scanouts = 0; /* no gpu was driven: no display to speak of */
-                    }
-                    snprintf(r->failures[r->n_failures++], sizeof(r->failures[0]), "%s", why);
-                }
-                r->passed = r->n_failures == 0 && !strcmp(r->outcome, "ok");
-                clean += r->passed;
-                r->json_extra = replay_json;
-                r->json_extra_ctx = &rp[i];
-                verdict_print(out, &sc, r, verbose);
-                replay_print(out, &rp[i], verbose);
-                if (jf)
-                    verdict_json_scenario(&w, &sc, r);
-            }
-            run_result_free(r);
-        }
-        if (defaults.name)
-            scenario_free(&defaults);
-        memset(&defaults, 0, sizeof(defaults));
-        free(r);
-    }
+    for (int i = 0; !rc && i < n; i++)
+        rc = check_one(&rp[i], argv[a.first + i], have_base ? &base : NULL, &a, out, err,
+                       jf ? &w : NULL, &ran, &clean);
     if (jf) {
         verdict_json_end(&w, ran, clean);
         if (fclose(jf) != 0 && !rc) {
-            fprintf(err, "vqsim: writing %s failed\n", json);
+            fprintf(err, "vqsim: writing %s failed\n", a.json);
             rc = 2;
         }
     }

@@ -1,25 +1,21 @@
-/* main.c — the `vqsim` command.
+/* main.c — the `vqsim` command: its help, `vqsim rules`, and the other commands by name
+ * (run_cmd.h, check_cmd.h, explain.h, record_cmd.h).
  *
  * Exit codes: 0 every scenario's expectations held; 1 at least one did not; 2 usage error,
  * unreadable or invalid scenario, or an output file that cannot be written. `run --driver` has
  * its own (src/lib/run_driver.h): 0 all runs clean, 1 some not, 2 cannot load or bad scenario,
  * 3 the driver hung or crashed. */
-#include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "spec/rules.h"
 #include "record/record_cmd.h"
-#include "lib/run_driver.h"
 #include "cli/check_cmd.h"
 #include "cli/coverage.h"
 #include "cli/explain.h"
-#include "harness/parallel.h"
-#include "harness/runner.h"
-#include "harness/scenario.h"
-#include "harness/verdict.h"
+#include "cli/run_cmd.h"
+#include "harness/verdict.h" /* VQSIM_VERSION */
 
 static const char usage[] =
     "usage: vqsim run [--json FILE] [--png DIR] [--record DIR] [-j N] [-v] SCENARIO.yaml...\n"
@@ -83,145 +79,6 @@ static int cmd_rules(int argc, char **argv)
     return 0;
 }
 
-static int cmd_run(int argc, char **argv)
-{
-    const char *json = NULL, *png = NULL, *driver = NULL, *record = NULL;
-    bool verbose = false;
-    int first = argc, jobs = 1;
-    for (int i = 0; i < argc; i++) {
-        if (!strncmp(argv[i], "-j", 2) || !strcmp(argv[i], "--jobs")) {
-            const char *v = argv[i][1] == 'j' && argv[i][2] ? argv[i] + 2 : NULL;
-            if (!v && i + 1 < argc)
-                v = argv[++i];
-            char *end = NULL;
-            long j = v ? strtol(v, &end, 10) : 0;
-            if (!v || *end || j < 1 || j > 256) {
-                fprintf(stderr, "vqsim: -j needs a number of jobs from 1 to 256\n%s", usage);
-                return 2;
-            }
-            jobs = (int)j;
-            continue;
-        }
-        if (!strcmp(argv[i], "--driver") && i + 1 < argc) { /* src/lib/run_driver.c */
-            driver = argv[++i];
-            continue;
-        }
-        if (!strcmp(argv[i], "--record")) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "vqsim: --record needs a directory\n%s", usage);
-                return 2;
-            }
-            record = argv[++i];
-            continue;
-        }
-        if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "--png")) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "vqsim: %s needs an argument\n%s", argv[i], usage);
-                return 2;
-            }
-            *(argv[i][2] == 'j' ? &json : &png) = argv[i + 1];
-            i++;
-        } else if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose")) {
-            verbose = true;
-        } else if (!strcmp(argv[i], "--")) {
-            first = i + 1;
-            break;
-        } else if (argv[i][0] == '-') {
-            fprintf(stderr, "vqsim: unknown option %s\n%s", argv[i], usage);
-            return 2;
-        } else {
-            first = i;
-            break;
-        }
-    }
-    int n = argc - first;
-    if (n <= 0) {
-        fprintf(stderr, "vqsim: no scenario given\n%s", usage);
-        return 2;
-    }
-    for (int i = first; i < argc; i++)
-        if (argv[i][0] == '-' && strcmp(argv[i], "-") != 0) {
-            fprintf(stderr, "vqsim: options go before the scenarios: %s\n", argv[i]);
-            return 2;
-        }
-    if (driver && (png || jobs > 1 || record)) { /* one driver process per scenario, in turn */
-        fprintf(stderr, "vqsim: %s is not available with --driver\n",
-                png ? "--png" : record ? "--record" : "-j");
-        return 2;
-    }
-    if (driver)
-        return run_driver_main(driver, argv + first, n, json, verbose);
-    char err[512];
-    if (!rules_builtin(err, sizeof(err))) {
-        fprintf(stderr, "vqsim: the built-in rule catalogue is invalid: %s\n", err);
-        return 2;
-    }
-    /* Validate every scenario before running any: a typo fails fast with file:line:col. */
-    struct scenario *sc = calloc((size_t)n, sizeof(*sc));
-    if (!sc) {
-        fprintf(stderr, "vqsim: out of memory\n");
-        return 2;
-    }
-    int bad = 0;
-    for (int i = 0; i < n; i++) {
-        if (scenario_load(argv[first + i], &sc[i], err, sizeof(err)) != 0) {
-            fprintf(stderr, "%s\n", err);
-            bad++;
-        }
-    }
-    for (int i = 0; i < n && !bad; i++)
-        for (int k = 0; k < i; k++)
-            if (!strcmp(sc[i].name, sc[k].name)) {
-                fprintf(stderr, "%s: scenario name '%s' is also used by %s\n", sc[i].file,
-                        sc[i].name, sc[k].file);
-                bad++;
-            }
-    if (png && !bad && mkdir(png, 0777) != 0 && errno != EEXIST) {
-        fprintf(stderr, "vqsim: cannot create %s: %s\n", png, strerror(errno));
-        bad++;
-    }
-    if (record && !bad && mkdir(record, 0777) != 0 && errno != EEXIST) {
-        fprintf(stderr, "vqsim: cannot create %s: %s\n", record, strerror(errno));
-        bad++;
-    }
-    FILE *jf = NULL;
-    if (json && !bad && !(jf = fopen(json, "w"))) {
-        fprintf(stderr, "vqsim: cannot write %s: %s\n", json, strerror(errno));
-        bad++;
-    }
-    if (bad) {
-        for (int i = 0; i < n; i++)
-            scenario_free(&sc[i]);
-        free(sc);
-        return 2;
-    }
-    struct jw w;
-    if (jf) {
-        jw_init(&w, jf);
-        verdict_json_begin(&w);
-    }
-    struct run_options opt = {.png_dir = png, .record_dir = record};
-    int np = run_scenarios(sc, n, &opt, jobs, verbose, stdout, jf ? &w : NULL);
-    if (np < 0) {
-        fprintf(stderr, "vqsim: out of memory\n");
-        return 2;
-    }
-    unsigned passed = (unsigned)np;
-    int rc = passed == (unsigned)n ? 0 : 1;
-    if (jf) {
-        verdict_json_end(&w, (unsigned)n, passed);
-        if (fclose(jf) != 0) {
-            fprintf(stderr, "vqsim: writing %s failed\n", json);
-            rc = 2;
-        }
-    }
-    printf("%u passed, %u failed\n", passed, (unsigned)n - passed);
-    for (int i = 0; i < n; i++)
-        scenario_free(&sc[i]);
-    free(sc);
-    return rc;
-}
-
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -242,7 +99,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (!strcmp(argv[1], "run"))
-        return cmd_run(argc - 2, argv + 2);
+        return cmd_run(argc - 2, argv + 2, usage);
     if (!strcmp(argv[1], "check"))
         return cmd_check(argc - 2, argv + 2, stdout, stderr);
     if (!strcmp(argv[1], "rules"))

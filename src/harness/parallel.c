@@ -176,31 +176,13 @@ static bool emit(const struct scenario *s, const struct scen *e, const struct wo
     return passed != 0;
 }
 
-int run_scenarios(const struct scenario *sc, int n, const struct run_options *opt, int jobs,
-                  bool verbose, FILE *out, struct jw *w)
+/* Fork up to `jobs` workers into wk (fewer when a result file, a pipe or a fork fails): how
+ * many started. Each reports on done_fd; a worker restores old_pipe for SIGPIPE. */
+static int start_workers(const struct scenario *sc, const struct run_options *opt, bool verbose,
+                         struct jw *w, int jobs, struct worker *wk, int done_pipe[2],
+                         void (*old_pipe)(int))
 {
-    int passed = 0;
-    if (jobs > n)
-        jobs = n;
-    if (jobs <= 1) {
-        for (int i = 0; i < n; i++) {
-            passed += run_one(&sc[i], opt, verbose, out, w);
-            fflush(out);
-        }
-        return passed;
-    }
-    struct worker *wk = calloc((size_t)jobs, sizeof(*wk));
-    struct scen *e = calloc((size_t)n, sizeof(*e));
-    int done_pipe[2] = {-1, -1};
-    if (!wk || !e || pipe(done_pipe) != 0) {
-        free(wk);
-        free(e);
-        return -1;
-    }
     int started = 0;
-    /* A worker that died closes its job pipe: a write to it must fail, not kill us. */
-    void (*old_pipe)(int) = signal(SIGPIPE, SIG_IGN);
-    fflush(NULL); /* nothing buffered may be written twice by a worker */
     for (int k = 0; k < jobs; k++) {
         int jp[2];
         FILE *res = tmpfile();
@@ -226,9 +208,16 @@ int run_scenarios(const struct scenario *sc, int n, const struct run_options *op
         }
         wk[started++] = (struct worker){.pid = pid, .job_fd = jp[1], .results = res, .busy = -1};
     }
-    close(done_pipe[1]);
+    return started;
+}
 
-    int next = 0, emitted = 0;
+/* Hand out the scenarios, one to each worker and the next to whichever reports, and print their
+ * records in scenario order as soon as all earlier ones are in, until every worker has exited
+ * (done_fd at EOF). How many of those printed passed; *emitted: how many were printed. */
+static int hand_out(const struct scenario *sc, int n, struct worker *wk, int started,
+                    struct scen *e, int done_fd, FILE *out, struct jw *w, int *emitted)
+{
+    int next = 0, passed = 0;
     /* Give every worker its first scenario. */
     for (int k = 0; k < started; k++) {
         uint32_t i = (uint32_t)next;
@@ -242,7 +231,7 @@ int run_scenarios(const struct scenario *sc, int n, const struct run_options *op
         }
     }
     struct done_msg m;
-    while (started > 0 && read_all(done_pipe[0], &m, sizeof(m))) {
+    while (started > 0 && read_all(done_fd, &m, sizeof(m))) {
         if (m.worker >= (uint32_t)started || m.index >= (uint32_t)n)
             continue;
         struct worker *x = &wk[m.worker];
@@ -258,11 +247,42 @@ int run_scenarios(const struct scenario *sc, int n, const struct run_options *op
             close(x->job_fd); /* no more work: the worker exits */
             x->job_fd = -1;
         }
-        while (emitted < n && e[emitted].st == DONE) {
-            passed += emit(&sc[emitted], &e[emitted], &wk[e[emitted].worker], out, w);
-            emitted++;
+        while (*emitted < n && e[*emitted].st == DONE) {
+            passed += emit(&sc[*emitted], &e[*emitted], &wk[e[*emitted].worker], out, w);
+            (*emitted)++;
         }
     }
+    return passed;
+}
+
+int run_scenarios(const struct scenario *sc, int n, const struct run_options *opt, int jobs,
+                  bool verbose, FILE *out, struct jw *w)
+{
+    int passed = 0;
+    if (jobs > n)
+        jobs = n;
+    if (jobs <= 1) {
+        for (int i = 0; i < n; i++) {
+            passed += run_one(&sc[i], opt, verbose, out, w);
+            fflush(out);
+        }
+        return passed;
+    }
+    struct worker *wk = calloc((size_t)jobs, sizeof(*wk));
+    struct scen *e = calloc((size_t)n, sizeof(*e));
+    int done_pipe[2] = {-1, -1};
+    if (!wk || !e || pipe(done_pipe) != 0) {
+        free(wk);
+        free(e);
+        return -1;
+    }
+    /* A worker that died closes its job pipe: a write to it must fail, not kill us. */
+    void (*old_pipe)(int) = signal(SIGPIPE, SIG_IGN);
+    fflush(NULL); /* nothing buffered may be written twice by a worker */
+    int started = start_workers(sc, opt, verbose, w, jobs, wk, done_pipe, old_pipe);
+    close(done_pipe[1]);
+    int emitted = 0;
+    passed += hand_out(sc, n, wk, started, e, done_pipe[0], out, w, &emitted);
     /* Every worker has exited (or none started). */
     for (int k = 0; k < started; k++) {
         if (wk[k].job_fd >= 0)

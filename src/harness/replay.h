@@ -60,10 +60,10 @@ struct replay_queue {
     /* A notify is one event that the recording can show twice, in either order: QEMU's trace
      * line (logged while the write happens) and the vCPU's register write (its callback, which
      * can run after the device acted). The model's device is notified at the first of the two;
-     * these count the halves still waiting for their other half (replay.c: notify_seen). */
+     * these count the halves still waiting for their other half (replay_device.c: notify_seen). */
     uint32_t notify_lines_ahead;  /* trace lines whose register write is still to come */
     uint32_t notify_writes_ahead; /* register writes whose trace line is still to come */
-    /* pacing (replay.c): chains QEMU's device had taken and answered, as its trace counts them
+    /* pacing (replay_pace.c): chains QEMU's device had taken and answered, as its trace counts them
      * and as the guest's loads of avail_event and used.idx show (since the ring was set up) */
     uint16_t qemu_pops, qemu_flushed, seen_taken, seen_published;
     uint16_t decided_idx;   /* avail.idx at the guest's last notify decision (its avail_event or
@@ -103,7 +103,7 @@ struct replay_summary {
     char qemu_said[200];    /* the recorder's note of what QEMU last wrote to stderr */
     /* QEMU's own VirtQueues of the gpu (from its trace lines, which name the VirtQueue; the
      * recorder said which window a VirtQueue's notify came from): when known, the replay paces
-     * the model's device by them (replay.c) */
+     * the model's device by them (replay_pace.c) */
     struct replay_vq {
         uint64_t vq;
         uint32_t queue;

@@ -70,6 +70,89 @@ static bool check_key(struct parse_state *s, const struct ynode *map, const stru
     return true;
 }
 
+static struct ynode *parse_node(struct parse_state *s, yaml_event_t *ev, int depth);
+
+/* The next event into *e; false (the parser's error set) on a syntax error. */
+static bool next_event(struct parse_state *s, yaml_event_t *e)
+{
+    if (yaml_parser_parse(&s->parser, e))
+        return true;
+    set_err(s, &s->parser.problem_mark, s->parser.problem ? s->parser.problem : "syntax error");
+    return false;
+}
+
+/* A scalar node from its event (consumed). */
+static struct ynode *parse_scalar(struct parse_state *s, yaml_event_t *ev)
+{
+    struct ynode *n = node_new(YN_SCALAR, &ev->start_mark);
+    if (n) {
+        n->str = strndup((const char *)ev->data.scalar.value, ev->data.scalar.length);
+        n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+        if (!n->str) {
+            free(n);
+            n = NULL;
+        }
+    }
+    if (!n)
+        set_err(s, &ev->start_mark, "out of memory");
+    yaml_event_delete(ev);
+    return n;
+}
+
+/* A sequence or mapping from its start event (consumed) to its end event: its items, or its
+ * keys and values in turn. */
+static struct ynode *parse_collection(struct parse_state *s, yaml_event_t *ev, int depth)
+{
+    bool is_map = ev->type == YAML_MAPPING_START_EVENT;
+    yaml_event_type_t end = is_map ? YAML_MAPPING_END_EVENT : YAML_SEQUENCE_END_EVENT;
+    struct ynode *n = node_new(is_map ? YN_MAP : YN_SEQ, &ev->start_mark);
+    yaml_event_delete(ev);
+    if (!n)
+        return NULL;
+    for (;;) {
+        yaml_event_t e;
+        if (!next_event(s, &e)) {
+            ytree_free(n);
+            return NULL;
+        }
+        if (e.type == end) {
+            yaml_event_delete(&e);
+            break;
+        }
+        yaml_mark_t key_mark = e.start_mark;
+        struct ynode *c = parse_node(s, &e, depth + 1);
+        if (!c) {
+            ytree_free(n);
+            return NULL;
+        }
+        if (is_map && !check_key(s, n, c, &key_mark)) {
+            ytree_free(c);
+            ytree_free(n);
+            return NULL;
+        }
+        if (!push_child(n, c)) {
+            ytree_free(c);
+            ytree_free(n);
+            return NULL;
+        }
+        if (is_map) { /* after a key comes its value */
+            yaml_event_t ve;
+            if (!next_event(s, &ve)) {
+                ytree_free(n);
+                return NULL;
+            }
+            struct ynode *v = parse_node(s, &ve, depth + 1);
+            if (!v || !push_child(n, v)) {
+                ytree_free(v);
+                ytree_free(n);
+                return NULL;
+            }
+        }
+        n->n++;
+    }
+    return n;
+}
+
 /* Parse one node whose first event is `ev` (consumed). Returns NULL on error. */
 static struct ynode *parse_node(struct parse_state *s, yaml_event_t *ev, int depth)
 {
@@ -78,81 +161,16 @@ static struct ynode *parse_node(struct parse_state *s, yaml_event_t *ev, int dep
         yaml_event_delete(ev);
         return NULL;
     }
-    struct ynode *n = NULL;
     switch (ev->type) {
     case YAML_ALIAS_EVENT:
         set_err(s, &ev->start_mark, "aliases are not supported in vqsim files");
         yaml_event_delete(ev);
         return NULL;
     case YAML_SCALAR_EVENT:
-        n = node_new(YN_SCALAR, &ev->start_mark);
-        if (n) {
-            n->str = strndup((const char *)ev->data.scalar.value, ev->data.scalar.length);
-            n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-            if (!n->str) {
-                free(n);
-                n = NULL;
-            }
-        }
-        if (!n)
-            set_err(s, &ev->start_mark, "out of memory");
-        yaml_event_delete(ev);
-        return n;
+        return parse_scalar(s, ev);
     case YAML_SEQUENCE_START_EVENT:
-    case YAML_MAPPING_START_EVENT: {
-        bool is_map = ev->type == YAML_MAPPING_START_EVENT;
-        yaml_event_type_t end = is_map ? YAML_MAPPING_END_EVENT : YAML_SEQUENCE_END_EVENT;
-        n = node_new(is_map ? YN_MAP : YN_SEQ, &ev->start_mark);
-        yaml_event_delete(ev);
-        if (!n)
-            return NULL;
-        for (;;) {
-            yaml_event_t e;
-            if (!yaml_parser_parse(&s->parser, &e)) {
-                set_err(s, &s->parser.problem_mark,
-                        s->parser.problem ? s->parser.problem : "syntax error");
-                ytree_free(n);
-                return NULL;
-            }
-            if (e.type == end) {
-                yaml_event_delete(&e);
-                break;
-            }
-            yaml_mark_t key_mark = e.start_mark;
-            struct ynode *c = parse_node(s, &e, depth + 1);
-            if (!c) {
-                ytree_free(n);
-                return NULL;
-            }
-            if (is_map && !check_key(s, n, c, &key_mark)) {
-                ytree_free(c);
-                ytree_free(n);
-                return NULL;
-            }
-            if (!push_child(n, c)) {
-                ytree_free(c);
-                ytree_free(n);
-                return NULL;
-            }
-            if (is_map) { /* after a key comes its value */
-                yaml_event_t ve;
-                if (!yaml_parser_parse(&s->parser, &ve)) {
-                    set_err(s, &s->parser.problem_mark,
-                            s->parser.problem ? s->parser.problem : "syntax error");
-                    ytree_free(n);
-                    return NULL;
-                }
-                struct ynode *v = parse_node(s, &ve, depth + 1);
-                if (!v || !push_child(n, v)) {
-                    ytree_free(v);
-                    ytree_free(n);
-                    return NULL;
-                }
-            }
-            n->n++;
-        }
-        return n;
-    }
+    case YAML_MAPPING_START_EVENT:
+        return parse_collection(s, ev, depth);
     default:
         set_err(s, &ev->start_mark, "unexpected YAML event");
         yaml_event_delete(ev);
@@ -175,8 +193,7 @@ struct ynode *ytree_parse(const char *buf, size_t len, char *err, size_t errlen)
     bool done = false;
     while (!done) {
         yaml_event_t e;
-        if (!yaml_parser_parse(&s.parser, &e)) {
-            set_err(&s, &s.parser.problem_mark, s.parser.problem ? s.parser.problem : "syntax error");
+        if (!next_event(&s, &e)) {
             ytree_free(root);
             root = NULL;
             break;

@@ -1,6 +1,6 @@
 /* steptable.c — vqsim-steptable: compiles a scenario's driver side into the step table the
  * bare-metal aarch64 port runs on real QEMU (../step_table.h), with the same strict parser as
- * `vqsim run` (src/harness/scenario.c), or says why the scenario cannot run on real QEMU.
+ * `vqsim run` (src/harness/scenario*.c), or says why the scenario cannot run on real QEMU.
  *
  *   vqsim-steptable SCENARIO.yaml OUT.bin [--probe ADDR]... [--mmu | --mmu-alias] [--poweroff]
  *                                                             write the table

@@ -88,7 +88,7 @@ struct barrier_check {
     bool stored;                /* a driver store since the last hook call */
     /* The driver's waits are told (bc_driver_waits) by whoever runs it, never guessed from its
      * hook calls: a replayed recording, whose barriers are several vCPUs' and filtered, and
-     * whose waits the replay finds itself (src/harness/replay.c). */
+     * whose waits the replay finds itself (src/harness/replay_events.c). */
     bool waits_told;
     struct bc_queue *q;         /* the current CPU's queues, [MMIO_NUM_QUEUES] */
     uint32_t cpu;               /* the current CPU */

@@ -1,5 +1,6 @@
 /* qemu_plugin_api.h — the part of QEMU's TCG plugin interface (API version 1, as QEMU 7.2
- * exports it) that vqrec_plugin.c uses, declared by us because Debian ships no plugin header.
+ * exports it) that the plugin (vqrec_*.c) uses, declared by us because Debian ships no plugin
+ * header.
  *
  * Source of the facts: QEMU's documented plugin API (docs/devel/tcg-plugins.rst) and the symbols
  * `nm -D qemu-system-aarch64` lists for 7.2. Only what we call is here; the layouts (qemu_info_t)

@@ -1,0 +1,134 @@
+/* replay_device.c — QEMU's device as its trace lines in a recording show it (replay_internal.h):
+ * which gpu queue a line names, a notify seen twice (the vCPU's register write and QEMU's line,
+ * in either order) reaching the model's device once, and the chains QEMU's device took and
+ * answered, which pace the model's (replay_pace.c). */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "driver/virtio_hal.h"
+#include "harness/replay_internal.h"
+#include "spec/virtio_spec.h"
+
+/* A DEVICE event's trace line, NUL-terminated whatever the file holds. */
+static void device_line(const struct vqrec_item *it, char *line, size_t size)
+{
+    size_t n = it->payload ? (it->ev.len < size - 1 ? it->ev.len : size - 1) : 0;
+    if (n)
+        memcpy(line, it->payload, n);
+    line[n] = 0;
+}
+
+/* The VirtQueue a QEMU trace line names ("… vq 0x55ab4eb3b910 …"), 0 when none. */
+uint64_t replay_device_vq(const struct vqrec_item *it)
+{
+    char line[256];
+    device_line(it, line, sizeof(line));
+    const char *p = strstr(line, "vq 0x");
+    unsigned long long vq = 0;
+    if (!p || sscanf(p, "vq 0x%llx", &vq) != 1)
+        return 0;
+    return vq;
+}
+
+/* A trace line of QEMU's device: the gpu queue it names (RUN_MAX_QUEUES: none of the gpu's). */
+static uint32_t gpu_queue_of(const struct replay *rp, const struct vqrec_item *it)
+{
+    if (!rp->sum.n_gpu_vq || !it->payload)
+        return RUN_MAX_QUEUES;
+    uint64_t vq = replay_device_vq(it);
+    for (uint32_t k = 0; vq && k < rp->sum.n_gpu_vq; k++)
+        if (rp->sum.gpu_vq[k].vq == vq)
+            return rp->sum.gpu_vq[k].queue;
+    return RUN_MAX_QUEUES;
+}
+
+/* The guest's QueueNotify of queue qi reaches the model's device (once per notify: notify_seen). */
+static void notify_device(struct replay *rp, struct machine *m, uint32_t qi)
+{
+    if (qi < RUN_MAX_QUEUES && !rp->q[qi].notified) {
+        rp->q[qi].notified = true;
+        rp->q[qi].first_notify = m->now;
+        rf_mark(m, &rp->q[qi].notify_mark);
+    }
+    vhal_mmio_write32((uintptr_t)(rp->window + VIRTIO_MMIO_QUEUE_NOTIFY), qi);
+}
+
+/* One half of a notify of queue qi: the vCPU's register write (`write`) or QEMU's trace line.
+ * True when the model's device is to be notified now: this is the first half. QEMU logs the
+ * line only for a notify it acts on (a set-up queue, a device not broken), so a write the
+ * model's device ignored waits for no line. */
+static bool notify_seen(struct replay *rp, struct machine *m, uint32_t qi, bool write)
+{
+    if (!rp->paced || qi >= MMIO_NUM_QUEUES)
+        return write; /* no trace lines: the write is the notify */
+    struct replay_queue *q = &rp->q[qi];
+    uint32_t *other = write ? &q->notify_lines_ahead : &q->notify_writes_ahead;
+    if (*other) {
+        (*other)--;
+        return false; /* its other half came first and notified the device */
+    }
+    if (write && (!m->dev.q[qi].live || m->dev.broken))
+        return true; /* ignored by both devices: no line will follow */
+    (write ? &q->notify_writes_ahead : &q->notify_lines_ahead)[0]++;
+    return true;
+}
+
+/* A register write of the gpu's, after the memory dumps that followed it were applied. */
+void replay_gpu_write(struct replay *rp, const struct vqrec_item *it, struct machine *m)
+{
+    const struct vqrec_event *e = &it->ev;
+    uint32_t off = (uint32_t)(e->addr - rp->window);
+    if (off == VIRTIO_MMIO_QUEUE_NOTIFY && e->value < RUN_MAX_QUEUES) {
+        if (notify_seen(rp, m, (uint32_t)e->value, true))
+            notify_device(rp, m, (uint32_t)e->value);
+    } else {
+        vhal_mmio_write32((uintptr_t)e->addr, (uint32_t)e->value);
+    }
+    if ((off == VIRTIO_MMIO_STATUS && (e->value & 0xff) == 0) ||
+        (off == VIRTIO_MMIO_QUEUE_PFN && e->value == 0))
+        replay_pace_restart(rp, m, RUN_MAX_QUEUES); /* the device reset */
+    else if ((off == VIRTIO_MMIO_QUEUE_READY || off == VIRTIO_MMIO_QUEUE_PFN) && e->value)
+        /* (QEMU keeps its index here; so does the model) */
+        replay_pace_restart(rp, m, rp->queue_sel);
+    else
+        replay_pace(rp, m);
+}
+
+/* A DEVICE event: QEMU's device was notified, took a chain or published answers on a gpu queue
+ * (other devices' lines are only counted). */
+void replay_device_event(struct replay *rp, struct machine *m, const struct vqrec_item *it)
+{
+    const struct vqrec_event *e = &it->ev;
+    rp->n_device++;
+    uint32_t qi = gpu_queue_of(rp, it);
+    if (qi == RUN_MAX_QUEUES)
+        return;
+    rp->n_device_gpu++;
+    if (e->value == VQREC_DEV_NOTIFY) {
+        rp->q[qi].device_notifies++; /* QEMU's count (informative: the model has its own) */
+        /* QEMU's device was notified: its trace line can come before the guest's register
+         * write in the recording (that vCPU's callback ran late). Then the model's device is
+         * notified now, as QEMU's was, and the write, when it comes, is this notify. */
+        if (notify_seen(rp, m, qi, false)) {
+            notify_device(rp, m, qi);
+            replay_pace(rp, m);
+        }
+    }
+    if (e->value == VQREC_DEV_POP || e->value == VQREC_DEV_FLUSH) {
+        /* QEMU's device took a chain now, or published answers: so does the model */
+        unsigned count = 1;
+        char line[256];
+        device_line(it, line, sizeof(line));
+        const char *c = e->value == VQREC_DEV_FLUSH ? strstr(line, "count ") : NULL;
+        if (c && (sscanf(c, "count %u", &count) != 1 || count > 0x8000u))
+            count = 1;
+        if (e->value == VQREC_DEV_POP)
+            rp->q[qi].qemu_pops++;
+        else
+            rp->q[qi].qemu_flushed = (uint16_t)(rp->q[qi].qemu_flushed + count);
+        replay_pace(rp, m);
+        machine_advance(m, m->now);
+    }
+}

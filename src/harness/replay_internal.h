@@ -1,0 +1,99 @@
+/* replay_internal.h — shared by the replay's files (replay.h; the design notes are replay.c's):
+ *   replay.c             the machine for a recording, the run (stream, end, verdict input),
+ *                        the driver's view of its queues for the diagnosis
+ *   replay_first_pass.c  the first pass: validate, find the gpu, how the run ended
+ *   replay_rings.c       where the guest put its rings (its register writes), and whose rings a
+ *                        load or store lands in (the gpu's or another device's)
+ *   replay_events.c      each recorded event replayed through the HAL, per vCPU
+ *   replay_device.c      QEMU's device as its trace shows it: notifies (each seen twice), pops
+ *                        and flushes
+ *   replay_pace.c        the model's device keeping pace with what the guest saw of QEMU's
+ *   replay_report.c      the `source` JSON object and the console lines
+ * Not part of the harness's interface.
+ */
+#ifndef REPLAY_INTERNAL_H
+#define REPLAY_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "harness/replay.h"
+#include "model/machine.h"
+#include "spec/virtio_spec.h"
+
+/* 100 ms of virtual time: QEMU answers a 2D command far sooner */
+#define CATCH_UP_NS 100000000ull
+
+/* A model-vs-recording discrepancy at `it` (NULL: offset 0): counted, and the first
+ * REPLAY_MAX_NOTES kept as text. */
+void replay_note(struct replay *rp, const struct vqrec_item *it, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* replay_first_pass.c: fills rp->sum, then rewinds the stream. VQREC_OK or the reader's error. */
+int replay_first_pass(struct replay *rp, struct vqrec_reader *rd, char *err, size_t errlen);
+
+/* replay_rings.c */
+void replay_on_register_write(struct replay *rp, uint32_t off, uint32_t v);
+/* The guest's descriptor table and available ring of queue qi (false: not told yet). */
+bool replay_driver_desc_avail(const struct replay *rp, uint32_t qi, uint64_t *desc,
+                              uint64_t *avail, uint32_t *num);
+/* Is a 2-byte load at gpa the guest reading queue qi's used.idx? */
+bool replay_used_idx_of(const struct replay *rp, const struct machine *m, uint64_t gpa,
+                        uint32_t *qi);
+/* A legacy guest's available ring, from its first avail.idx store (QueueNum never written). */
+void replay_infer_avail(struct replay *rp, const struct vqrec_event *e);
+/* Which queue's ring (table or available ring) a store lands in. */
+bool replay_ring_of_store(const struct replay *rp, uint64_t gpa, uint32_t *qi,
+                          bool *is_avail_idx);
+/* A ring load or store of another device's, and not in a ring of the gpu's. */
+bool replay_other_device_access(const struct replay *rp, const struct machine *m,
+                                const struct vqrec_event *e);
+/* A register write to another window: where that device's rings are. */
+void replay_other_window_write(struct replay *rp, const struct vqrec_item *it);
+
+/* replay_pace.c */
+/* Advance virtual time until done() holds or CATCH_UP_NS have passed; returns done(). */
+bool replay_advance_until(struct machine *m,
+                          bool (*done)(const struct machine *m, const void *arg),
+                          const void *arg);
+bool replay_isr_has(const struct machine *m, const void *arg);   /* arg: uint32_t bits */
+bool replay_status_is(const struct machine *m, const void *arg); /* arg: uint8_t status */
+/* The guest saw `it`'s value in a field only the device writes: the model's device catches up. */
+void replay_catch_up_field(struct replay *rp, struct machine *m, const struct vqrec_item *it,
+                           uint32_t qi, const char *field, bool *failed);
+/* Is gpa the avail_event of a live gpu queue? */
+bool replay_avail_event_of(const struct machine *m, uint64_t gpa, uint32_t *qi);
+/* The device's bounds for every queue, from what is known of QEMU's (device_pace.h). */
+void replay_pace(struct replay *rp, struct machine *m);
+void replay_seen_device(struct replay *rp, struct machine *m, uint32_t qi, uint16_t taken,
+                        bool published);
+/* A device reset (qi = RUN_MAX_QUEUES: every queue), or a ring set up anew. */
+void replay_pace_restart(struct replay *rp, struct machine *m, uint32_t qi);
+/* The guest's notify decision after publishing (its load of avail_event or used.flags). */
+void replay_notify_decision(struct replay *rp, struct machine *m, const struct vqrec_event *e,
+                            uint8_t cpu);
+
+/* replay_device.c */
+/* The VirtQueue a QEMU trace line names, 0 when none. */
+uint64_t replay_device_vq(const struct vqrec_item *it);
+/* A register write of the gpu's, after the memory dumps that followed it were applied. */
+void replay_gpu_write(struct replay *rp, const struct vqrec_item *it, struct machine *m);
+/* A DEVICE event (QEMU's trace line): notify, pop, flush of a gpu queue. */
+void replay_device_event(struct replay *rp, struct machine *m, const struct vqrec_item *it);
+
+/* replay_events.c */
+/* The events that follow are vCPU it->ev.cpu's (barrier analysis, waits). */
+void replay_set_cpu(struct replay *rp, struct machine *m, const struct vqrec_item *it);
+/* A memory dump copied into guest RAM. */
+void replay_memory(struct replay *rp, struct machine *m, const struct vqrec_item *it);
+/* A load of the gpu's ring memory. */
+void replay_load_one(struct replay *rp, struct machine *m, const struct vqrec_item *it);
+/* One event of the stream. */
+void replay_item(struct replay *rp, struct machine *m, const struct vqrec_item *it);
+
+static inline bool in_gpu_window(const struct replay *rp, uint64_t addr)
+{
+    return addr >= rp->window && addr - rp->window < VIRTIO_MMIO_WINDOW_SIZE;
+}
+
+#endif /* REPLAY_INTERNAL_H */

@@ -1,0 +1,83 @@
+/* scenario_driver.c — `driver:`: the built-in driver's settings in a scenario (queue size and
+ * layout, where its allocations are pinned, how it waits, the features it accepts, how it
+ * accesses its rings). */
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "driver/virtio_hal.h"
+#include "harness/scenario_internal.h"
+
+/* driver.place.KEY: one address (the first allocation of that kind) or a list of them (the
+ * first, second… allocation, as a real driver's log shows several buffers at fixed places). */
+static int get_pins(struct scn_ctx *c, const struct ynode *map, const char *key,
+                    struct scenario *s, int use)
+{
+    const struct ynode *n = ymap_get(map, key);
+    if (!n || n->kind != YN_SEQ)
+        return scn_get_u64(c, map, key, 0, UINT64_MAX, &s->place[use]);
+    if (n->n == 0 || n->n > SCENARIO_MAX_PINS)
+        return scn_fail(c, n, "'%s' takes 1 to %u addresses", key, SCENARIO_MAX_PINS);
+    for (size_t i = 0; i < n->n; i++) {
+        uint64_t v;
+        if (!yscalar_u64(n->items[i], &v) || v == 0)
+            return scn_fail(c, n->items[i], "'%s' entries must be non-zero addresses (decimal "
+                            "or 0x hex)", key);
+        if (i == 0)
+            s->place[use] = v;
+        else
+            s->place_next[use][i - 1] = v;
+    }
+    s->n_place_next[use] = (uint32_t)n->n - 1;
+    return 0;
+}
+
+int scn_parse_driver(struct scn_ctx *c, const struct ynode *d, struct scenario *s)
+{
+    static const char *const keys[] = {"queue_size", "layout", "queue_align", "timeout_ms",
+                                       "place", "wait", "features", "fences", "ring_access",
+                                       "used_len", NULL};
+    if (scn_check_keys(c, d, "driver", keys))
+        return -1;
+    uint32_t qs = s->queue_size;
+    if (scn_get_u32(c, d, "queue_size", 1, 32768, &qs))
+        return -1;
+    s->queue_size = (uint16_t)qs;
+    static const char *const layouts[] = {"separate", "packed", NULL};
+    int lay = (int)s->layout;
+    if (scn_choose(c, d, "layout", layouts, &lay))
+        return -1;
+    s->layout = (enum vq_layout_kind)lay;
+    static const char *const waits[] = {"poll", "interrupt", NULL};
+    int wait = (int)s->wait;
+    if (scn_choose(c, d, "wait", waits, &wait))
+        return -1;
+    s->wait = wait ? VGPU_WAIT_INTERRUPT : VGPU_WAIT_POLL;
+    const struct ynode *qa = ymap_get(d, "queue_align");
+    if (scn_get_u32(c, d, "queue_align", 1, 1u << 16, &s->queue_align))
+        return -1;
+    if (s->queue_align & (s->queue_align - 1))
+        return scn_fail(c, qa, "queue_align must be a power of two");
+    uint64_t ms = s->timeout_ns / 1000000;
+    if (scn_get_u64(c, d, "timeout_ms", 1, 3600000, &ms))
+        return -1;
+    s->timeout_ns = ms * 1000000;
+    const struct ynode *p = ymap_get(d, "place");
+    if (p) {
+        static const char *const pk[] = {"rings", "buffers", "framebuffer", NULL};
+        if (scn_check_keys(c, p, "driver.place", pk) ||
+            get_pins(c, p, "rings", s, VHAL_DMA_RING) ||
+            get_pins(c, p, "buffers", s, VHAL_DMA_BUFFER) ||
+            get_pins(c, p, "framebuffer", s, VHAL_DMA_FRAMEBUFFER))
+            return -1;
+    }
+    const struct ynode *fe = ymap_get(d, "fences");
+    if (fe && !yscalar_bool(fe, &s->fences))
+        return scn_fail(c, fe, "'fences' must be true or false");
+    static const char *const accesses[] = {"accessors", "plain", NULL}; /* enum bc_mode */
+    if (scn_choose(c, d, "ring_access", accesses, &s->ring_access))
+        return -1;
+    static const char *const lens[] = {"strict", "lenient", NULL}; /* enum vq_used_len_policy */
+    if (scn_choose(c, d, "used_len", lens, &s->used_len))
+        return -1;
+    return scn_get_features(c, d, "features", &s->driver_features);
+}

@@ -1,0 +1,342 @@
+/* scenario_steps.c — `steps:`: what the built-in driver does in a scenario, in order (each step
+ * a name, or a one-key mapping name: {arguments}; `repeat` runs one step N times), and the names
+ * of the gpu's responses and the driver's statuses a step may expect. */
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "driver/virtio_gpu.h"
+#include "harness/patterns.h"
+#include "harness/scenario_internal.h"
+
+static int parse_rect(struct scn_ctx *c, const struct ynode *n, struct step_rect *r)
+{
+    static const char *const keys[] = {"x", "y", "width", "height", NULL};
+    if (scn_check_keys(c, n, "rect", keys))
+        return -1;
+    r->set = true;
+    r->x = r->y = 0;
+    if (!ymap_get(n, "width") || !ymap_get(n, "height"))
+        return scn_fail(c, n, "rect needs width and height");
+    return scn_get_u32(c, n, "x", 0, 65535, &r->x) || scn_get_u32(c, n, "y", 0, 65535, &r->y) ||
+                   scn_get_u32(c, n, "width", 0, 65535, &r->width) ||
+                   scn_get_u32(c, n, "height", 0, 65535, &r->height)
+               ? -1
+               : 0;
+}
+
+static const struct {
+    const char *name;
+    uint32_t value;
+} formats[] = {
+    {"B8G8R8A8", VIRTIO_GPU_FORMAT_B8G8R8A8_UNORM}, {"B8G8R8X8", VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM},
+    {"A8R8G8B8", VIRTIO_GPU_FORMAT_A8R8G8B8_UNORM}, {"X8R8G8B8", VIRTIO_GPU_FORMAT_X8R8G8B8_UNORM},
+    {"R8G8B8A8", VIRTIO_GPU_FORMAT_R8G8B8A8_UNORM}, {"X8B8G8R8", VIRTIO_GPU_FORMAT_X8B8G8R8_UNORM},
+    {"A8B8G8R8", VIRTIO_GPU_FORMAT_A8B8G8R8_UNORM}, {"R8G8B8X8", VIRTIO_GPU_FORMAT_R8G8B8X8_UNORM},
+};
+
+static const char *const step_names[] = {
+    "get_display_info", "resource_create_2d", "attach_backing", "set_scanout",
+    "draw", "transfer_to_host_2d", "resource_flush", "poke_pixel", "resource_unref",
+    "detach_backing", "get_edid", "update_cursor", "move_cursor", "display_change",
+    "handle_config_event", "fb_set_mode", "fb_draw", "fb_fill", "fb_present", "fb_disable",
+    "reset", "init", NULL};
+
+const char *step_name(enum step_kind k) { return step_names[k]; }
+
+static const struct {
+    const char *name;
+    uint32_t type;
+} responses[] = {
+    {"OK_NODATA", VIRTIO_GPU_RESP_OK_NODATA},
+    {"OK_DISPLAY_INFO", VIRTIO_GPU_RESP_OK_DISPLAY_INFO},
+    {"OK_CAPSET_INFO", VIRTIO_GPU_RESP_OK_CAPSET_INFO},
+    {"OK_CAPSET", VIRTIO_GPU_RESP_OK_CAPSET},
+    {"OK_EDID", VIRTIO_GPU_RESP_OK_EDID},
+    {"ERR_UNSPEC", VIRTIO_GPU_RESP_ERR_UNSPEC},
+    {"ERR_OUT_OF_MEMORY", VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY},
+    {"ERR_INVALID_SCANOUT_ID", VIRTIO_GPU_RESP_ERR_INVALID_SCANOUT_ID},
+    {"ERR_INVALID_RESOURCE_ID", VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID},
+    {"ERR_INVALID_CONTEXT_ID", VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID},
+    {"ERR_INVALID_PARAMETER", VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER},
+};
+
+const char *response_name(uint32_t type)
+{
+    for (size_t i = 0; i < sizeof(responses) / sizeof(responses[0]); i++)
+        if (responses[i].type == type)
+            return responses[i].name;
+    return NULL;
+}
+
+static int parse_step(struct scn_ctx *c, const struct ynode *n, struct scenario_step *st);
+
+/* `- repeat: {count: N, step: <one step>}` runs the step N times (index wrap-around needs more
+ * than 65536 requests). */
+static int parse_repeat(struct scn_ctx *c, const struct ynode *n, const struct ynode *args,
+                        struct scenario_step *st)
+{
+    static const char *const keys[] = {"count", "step", NULL};
+    if (!args || scn_check_keys(c, args, "repeat", keys))
+        return args ? -1 : scn_fail(c, n, "repeat needs 'count' and 'step'");
+    const struct ynode *inner = ymap_get(args, "step");
+    if (!inner || !ymap_get(args, "count"))
+        return scn_fail(c, args, "repeat needs 'count' and 'step'");
+    if (inner->kind == YN_MAP && inner->n == 1 && !strcmp(ymap_key(inner, 0)->str, "repeat"))
+        return scn_fail(c, inner, "repeat cannot nest");
+    uint32_t count = 1;
+    if (scn_get_u32(c, args, "count", 1, 10000000, &count) || parse_step(c, inner, st))
+        return -1;
+    st->repeat = count;
+    st->line = n->line;
+    return 0;
+}
+
+/* The keys a step of kind k takes (expect_status aside: every step takes it). */
+static const char *const *step_keys(enum step_kind k)
+{
+#define XR "expect_response"
+    static const char *const kinfo[] = {XR, NULL};
+    static const char *const kcreate[] = {"id", "format", "width", "height", XR, NULL};
+    static const char *const kattach[] = {"id", "entries", "addr", "length", XR, NULL};
+    static const char *const kscan[] = {"id", "scanout", "rect", XR, NULL};
+    static const char *const kdraw[] = {"id", "pattern", NULL};
+    static const char *const kxfer[] = {"id", "rect", "offset", XR, NULL};
+    static const char *const kflush[] = {"id", "rect", XR, NULL};
+    static const char *const kpoke[] = {"id", "x", "y", "color", NULL};
+    static const char *const kid[] = {"id", XR, NULL};
+    static const char *const kedid[] = {"scanout", XR, NULL};
+    static const char *const kcur[] = {"scanout", "id", "x", "y", "hot_x", "hot_y", NULL};
+    static const char *const kmove[] = {"scanout", "x", "y", NULL};
+    static const char *const kchange[] = {"scanout", "width", "height", "enabled", NULL};
+    static const char *const knone[] = {NULL};
+    static const char *const kmode[] = {"scanout", "id", "width", "height", NULL};
+    static const char *const kfbdraw[] = {"scanout", "pattern", NULL};
+    static const char *const kfill[] = {"scanout", "rect", "color", NULL};
+    static const char *const kfb[] = {"scanout", NULL};
+    static const char *const *allowed[] = {kinfo, kcreate, kattach, kscan, kdraw, kxfer, kflush,
+                                           kpoke, kid, kid, kedid, kcur, kmove, kchange, knone,
+                                           kmode, kfbdraw, kfill, kfb, kfb, knone, knone};
+    _Static_assert(sizeof(allowed) / sizeof(allowed[0]) == STEP_INIT + 1, "one per step");
+#undef XR
+    return allowed[k];
+}
+
+/* The kind of the step named `name` (n for errors). */
+static int step_kind_of(struct scn_ctx *c, const struct ynode *n, const char *name, int *kind)
+{
+    int k = -1;
+    for (int i = 0; step_names[i]; i++)
+        if (!strcmp(step_names[i], name))
+            k = i;
+    if (k < 0) {
+        char list[600] = "";
+        for (int i = 0; step_names[i]; i++) {
+            strncat(list, step_names[i], sizeof(list) - strlen(list) - 1);
+            if (step_names[i + 1])
+                strncat(list, ", ", sizeof(list) - strlen(list) - 1);
+        }
+        return scn_fail(c, n, "unknown step '%s' (expected one of: %s)", name, list);
+    }
+    *kind = k;
+    return 0;
+}
+
+/* expect_status: NAME, which any step may give: the driver status it must return. */
+static int parse_expect_status(struct scn_ctx *c, const struct ynode *args,
+                               struct scenario_step *st)
+{
+    const struct ynode *xs = ymap_get(args, "expect_status");
+    if (xs) {
+        if (xs->kind != YN_SCALAR || !driver_status_lookup(xs->str, &st->expect_status))
+            return scn_fail(c, xs, "unknown driver status (a name such as ok, timeout, "
+                                   "used-id-out-of-range, gpu-unexpected-response; README lists "
+                                   "them)");
+        st->has_expect_status = true;
+    }
+    return 0;
+}
+
+/* expect_response: TYPE: the response type the step must get. */
+static int parse_expect_response(struct scn_ctx *c, const struct ynode *args,
+                                 struct scenario_step *st)
+{
+    const struct ynode *xr = ymap_get(args, "expect_response");
+    if (xr) {
+        bool ok = false;
+        for (size_t i = 0; xr->kind == YN_SCALAR && i < sizeof(responses) / sizeof(responses[0]);
+             i++)
+            if (!strcmp(responses[i].name, xr->str)) {
+                st->expect_response = responses[i].type;
+                ok = true;
+            }
+        if (!ok)
+            return scn_fail(c, xr, "unknown response (OK_NODATA, OK_DISPLAY_INFO, OK_EDID, "
+                                   "ERR_UNSPEC, ERR_OUT_OF_MEMORY, ERR_INVALID_SCANOUT_ID, "
+                                   "ERR_INVALID_RESOURCE_ID, ERR_INVALID_CONTEXT_ID, "
+                                   "ERR_INVALID_PARAMETER)");
+        st->has_expect_response = true;
+    }
+    return 0;
+}
+
+/* format: a pixel format's name, or a number (raw numbers test bad formats). */
+static int parse_format(struct scn_ctx *c, const struct ynode *args, struct scenario_step *st)
+{
+    const struct ynode *f = ymap_get(args, "format");
+    if (f) {
+        bool ok = false;
+        for (size_t i = 0; f->kind == YN_SCALAR && i < sizeof(formats) / sizeof(formats[0]); i++)
+            if (!strcmp(formats[i].name, f->str)) {
+                st->format = formats[i].value;
+                ok = true;
+            }
+        uint64_t num;
+        if (!ok && yscalar_u64(f, &num) && num <= UINT32_MAX) { /* raw numbers test bad formats */
+            st->format = (uint32_t)num;
+            ok = true;
+        }
+        if (!ok)
+            return scn_fail(c, f, "unknown format (B8G8R8X8, B8G8R8A8, X8R8G8B8, A8R8G8B8, "
+                                  "R8G8B8X8, R8G8B8A8, X8B8G8R8, A8B8G8R8, or a number)");
+    }
+    return 0;
+}
+
+/* The arguments of a step (its keys already checked), each where its kind reads it. */
+static int parse_step_args(struct scn_ctx *c, const struct ynode *args, struct scenario_step *st)
+{
+    if (parse_expect_status(c, args, st))
+        return -1;
+    if (scn_get_u32(c, args, "hot_x", 0, 63, &st->hot_x) ||
+        scn_get_u32(c, args, "hot_y", 0, 63, &st->hot_y) ||
+        scn_get_u32(c, args, "entries", 1, 254, &st->entries) ||
+        scn_get_u64(c, args, "addr", 0, UINT64_MAX, &st->entry_addr) ||
+        scn_get_u32(c, args, "length", 0, UINT32_MAX, &st->entry_length))
+        return -1;
+    st->has_entry = ymap_get(args, "addr") || ymap_get(args, "length");
+    if (st->has_entry && (!ymap_get(args, "addr") || !ymap_get(args, "length") ||
+                          ymap_get(args, "entries")))
+        return scn_fail(c, args, "attach_backing with an explicit entry needs both 'addr' and "
+                                 "'length' (and no 'entries')");
+    const struct ynode *en = ymap_get(args, "enabled");
+    if (en && !yscalar_bool(en, &st->enabled))
+        return scn_fail(c, en, "'enabled' must be true or false");
+    if (parse_expect_response(c, args, st))
+        return -1;
+    if (scn_get_u32(c, args, "id", 0, UINT32_MAX, &st->id) ||
+        scn_get_u32(c, args, "width", 1, 16384, &st->width) ||
+        scn_get_u32(c, args, "height", 1, 16384, &st->height) ||
+        scn_get_u32(c, args, "scanout", 0, 15, &st->scanout) ||
+        scn_get_u32(c, args, "x", 0, 16383, &st->x) ||
+        scn_get_u32(c, args, "y", 0, 16383, &st->y) ||
+        scn_get_u32(c, args, "color", 0, 0xffffff, &st->color) ||
+        scn_get_u64(c, args, "offset", 0, UINT64_MAX, &st->offset))
+        return -1;
+    st->has_offset = ymap_get(args, "offset") != NULL;
+    if (parse_format(c, args, st))
+        return -1;
+    const struct ynode *p = ymap_get(args, "pattern");
+    if (p && (p->kind != YN_SCALAR || !(st->pattern = pattern_lookup(p->str))))
+        return scn_fail(c, p, "unknown pattern (expected bars or black)");
+    const struct ynode *r = ymap_get(args, "rect");
+    if (r && parse_rect(c, r, &st->rect))
+        return -1;
+    if (st->kind == STEP_POKE_PIXEL && (!ymap_get(args, "x") || !ymap_get(args, "y") ||
+                                        !ymap_get(args, "color")))
+        return scn_fail(c, args, "poke_pixel needs x, y and color");
+    if (st->kind == STEP_DISPLAY_CHANGE && (!ymap_get(args, "width") || !ymap_get(args, "height")))
+        return scn_fail(c, args, "display_change needs width and height");
+    if (st->kind == STEP_DISPLAY_CHANGE && (scn_get_u32(c, args, "width", 16, 8192, &st->width) ||
+                                            scn_get_u32(c, args, "height", 16, 8192, &st->height)))
+        return -1; /* the same range as device.display */
+    if (st->kind == STEP_FB_FILL && (!st->rect.set || !ymap_get(args, "color")))
+        return scn_fail(c, args, "fb_fill needs rect and color");
+    if (st->kind == STEP_FB_SET_MODE && st->id == 0)
+        return scn_fail(c, ymap_get(args, "id"), "fb_set_mode needs a resource id other than 0");
+    return 0;
+}
+
+static int parse_step(struct scn_ctx *c, const struct ynode *n, struct scenario_step *st)
+{
+    memset(st, 0, sizeof(*st));
+    st->line = n->line;
+    st->id = 1;
+    st->format = VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM;
+    const char *name;
+    const struct ynode *args = NULL;
+    if (n->kind == YN_SCALAR) {
+        name = n->str;
+    } else if (n->kind == YN_MAP && n->n == 1) {
+        name = ymap_key(n, 0)->str;
+        args = ymap_val(n, 0);
+        if (yscalar_is_null(args))
+            args = NULL;
+    } else {
+        return scn_fail(c, n, "a step is a name ('- get_display_info') or a one-key mapping "
+                              "('- set_scanout: {id: 1}')");
+    }
+    if (!strcmp(name, "repeat"))
+        return parse_repeat(c, n, args, st);
+    int k = -1;
+    if (step_kind_of(c, n, name, &k))
+        return -1;
+    st->kind = (enum step_kind)k;
+    st->pattern = "bars";
+    st->entries = 1;
+    st->enabled = true;
+    if (!args) {
+        if (st->kind == STEP_POKE_PIXEL)
+            return scn_fail(c, n, "poke_pixel needs x, y and color");
+        if (st->kind == STEP_DISPLAY_CHANGE || st->kind == STEP_FB_FILL)
+            return scn_fail(c, n, "%s needs its arguments (see README)", name);
+        return 0;
+    }
+    /* expect_status: any step may name the driver status it must return */
+    const char *const *keys = step_keys(st->kind);
+    const char *with_status[24];
+    size_t na = 0;
+    for (; keys[na] && na < 22; na++)
+        with_status[na] = keys[na];
+    with_status[na++] = "expect_status";
+    with_status[na] = NULL;
+    if (scn_check_keys(c, args, name, with_status))
+        return -1;
+    return parse_step_args(c, args, st);
+}
+
+int scn_parse_steps(struct scn_ctx *c, const struct ynode *root, const struct ynode *steps,
+                    struct scenario *s)
+{
+    if (!steps || steps->kind != YN_SEQ || steps->n == 0)
+        return scn_fail(c, steps ? steps : root, "the scenario needs a non-empty 'steps' list");
+    if (steps->n > SCENARIO_MAX_STEPS)
+        return scn_fail(c, steps, "at most %d steps", SCENARIO_MAX_STEPS);
+    for (size_t i = 0; i < steps->n; i++) {
+        struct scenario_step *st = &s->steps[s->n_steps++];
+        if (parse_step(c, steps->items[i], st))
+            return -1;
+        if (st->kind == STEP_UPDATE_CURSOR || st->kind == STEP_MOVE_CURSOR)
+            s->cursor = true; /* the driver sets up the cursor queue only when it is used */
+        uint32_t n_scanouts = s->n_extra_scanouts + 1;
+        if ((st->kind == STEP_DISPLAY_CHANGE ||
+             (st->kind >= STEP_FB_SET_MODE && st->kind <= STEP_FB_DISABLE)) &&
+            st->scanout >= n_scanouts)
+            return scn_fail(c, steps->items[i], "scanout %u: the device has %u", st->scanout,
+                            n_scanouts);
+    }
+    return 0;
+}
+
+bool driver_status_lookup(const char *name, int *out)
+{
+    for (int rc = 0; rc >= VGPU_ERR_BAD_DISPLAY_INFO; rc--) {
+        if (rc < VIRTIO_ERR_DEVICE_RESET && rc > VGPU_ERR_UNSPEC)
+            continue;
+        if (!strcmp(vgpu_status_name(rc), name)) {
+            *out = rc;
+            return true;
+        }
+    }
+    return false;
+}

@@ -1,0 +1,111 @@
+/* vqrec_internal.h — shared by the files of the recording plugin (vqrec_plugin.c says what it
+ * records and how):
+ *   vqrec_plugin.c     loading (arguments), QEMU's callbacks, instruction decoding
+ *   vqrec_output.c     the recording file: its header and events
+ *   vqrec_ram.c        guest RAM through the shared file; physical addresses of RAM accesses
+ *   vqrec_registers.c  the virtio-mmio windows and the registers the plugin follows
+ *   vqrec_rings.c      where the rings are (the ranges every RAM access is matched against) and
+ *                      the dumps of what the device reads
+ *   vqrec_qemu_log.c   QEMU's log: the MMIO values of the trace, the device-side events
+ * Every symbol is hidden (CMakeLists.txt): the plugin exports only QEMU's entry points.
+ */
+#ifndef VQREC_INTERNAL_H
+#define VQREC_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "record/plugin/qemu_plugin_api.h"
+
+#define MAX_WINDOWS 32u
+#define MAX_QUEUES 8u
+
+/* virtio-mmio registers (§4.2.2, §4.2.4) the plugin follows. */
+enum {
+    R_VERSION = 0x004, R_GUEST_PAGE_SIZE = 0x028, R_QUEUE_SEL = 0x030, R_QUEUE_NUM_MAX = 0x034,
+    R_QUEUE_NUM = 0x038, R_QUEUE_ALIGN = 0x03c, R_QUEUE_PFN = 0x040, R_QUEUE_READY = 0x044,
+    R_QUEUE_NOTIFY = 0x050,
+    R_STATUS = 0x070, R_DESC_LO = 0x080, R_DESC_HI = 0x084, R_DRIVER_LO = 0x090,
+    R_DRIVER_HI = 0x094, R_DEVICE_LO = 0x0a0, R_DEVICE_HI = 0x0a4,
+};
+#define WINDOW_SIZE 0x200u
+
+struct queue {
+    uint32_t num, num_max, align, pfn;
+    uint64_t desc, driver, device; /* the registers as last written */
+    /* Version 2: QEMU takes the three addresses only at QueueReady = 1 and ignores writes to
+     * them while the queue is ready (they wait for the next QueueReady = 1): the rings of a
+     * ready queue are the ones latched then. */
+    int ready;
+    uint64_t live_desc, live_driver, live_device;
+    uint16_t last_avail;   /* chains dumped up to here (avail index) */
+    uint16_t popped;       /* chains QEMU's device took since the ring was set up */
+};
+
+struct window {
+    uint64_t base;
+    uint32_t version, sel, page_shift;
+    struct queue q[MAX_QUEUES];
+};
+
+/* ---- vqrec_registers.c ---- */
+/* The windows seen, in the order of their first access. */
+extern struct window windows[MAX_WINDOWS];
+extern unsigned n_windows;
+extern int notified;       /* some queue was notified: from then on a guest may poll an answer */
+/* The window of a register address (a WINDOW event at its first access); NULL when full. */
+struct window *window_of(uint64_t addr, unsigned cpu);
+/* A register access of `cpu` at offset `off` of window w: what the plugin follows of it. */
+void mmio_access(unsigned cpu, struct window *w, uint32_t off, int write, uint64_t value);
+
+/* ---- vqrec_rings.c ---- */
+/* The ring ranges again, after a register write moved or reset a ring. */
+void rebuild_ranges(void);
+/* Does [pa, pa + size) overlap a ring? Lock-free. */
+int in_ranges(uint64_t pa, unsigned size);
+/* The device has just taken queue q's rings: what they hold now. */
+void dump_rings(unsigned cpu, const struct window *w, const struct queue *q);
+/* At a QueueNotify of queue qi: the chains made available since those already dumped. */
+void dump_new_chains(unsigned cpu, struct window *w, uint32_t qi);
+/* QEMU's device took a chain of queue qi (its virtqueue_pop trace line). */
+void dump_popped(struct window *w, uint32_t qi);
+/* The guest read `seen` at pa: when that is an avail_event, the chains taken up to it. */
+void avail_event_read(uint64_t pa, uint16_t seen);
+
+/* ---- vqrec_qemu_log.c ---- */
+/* QEMU's log (its -D file) at path; punch: free what was read (a hole in the tmpfs file). */
+void log_setup(const char *path, int punch);
+/* Read QEMU's log up to its current end (whole lines only). */
+void drain_log(void);
+/* The trace line of this MMIO access: its value, and whether the region is a virtio-mmio one. */
+int take_mmio(unsigned cpu, int write, uint64_t pa, uint64_t *value, int *virtio);
+
+/* ---- vqrec_ram.c ---- */
+/* Guest RAM at [base, base + size), mapped read-only from the shared file shm (NULL: none).
+ * 0, or -1 with a message on stderr. */
+int ram_setup(const char *shm, uint64_t base, uint64_t size);
+int ram_ok(uint64_t pa, uint64_t n);
+/* n <= 8 bytes of guest RAM at pa, little-endian (0 outside RAM). */
+uint64_t ram_read(uint64_t pa, unsigned n);
+/* The host address of [pa, pa + n) in the shared file, NULL outside RAM. */
+const uint8_t *ram_at(uint64_t pa, uint64_t n);
+/* The guest-physical address of a RAM access. */
+uint64_t ram_phys(struct qemu_plugin_hwaddr *hw);
+
+/* ---- vqrec_output.c ---- */
+/* The recording at path, its header written (ram_base, ram_size, n_cpus). 0, or -1 (errno). */
+int output_start(const char *path, uint64_t ram_base, uint64_t ram_size, uint32_t n_cpus);
+/* Still open (not finished). */
+bool output_active(void);
+/* The header says the guest used virtual addresses that differ from physical ones. */
+void output_mmu_seen(void);
+/* The header written again (its flags are known only now) and the file closed. */
+void output_finish(void);
+void emit(uint8_t kind, uint8_t size, uint8_t flags, unsigned cpu, uint64_t addr,
+          uint64_t value, uint64_t pc, const void *payload, uint32_t len);
+void emit_text(uint8_t kind, uint64_t addr, uint64_t value, uint64_t pc, const char *text);
+/* A recorded access of `cpu` follows: first the barriers it executed since its previous one. */
+void emit_access(uint8_t kind, uint8_t size, uint8_t flags, unsigned cpu, uint64_t addr,
+                 uint64_t value, uint64_t pc);
+
+#endif /* VQREC_INTERNAL_H */

@@ -1,0 +1,85 @@
+/* vqrec_output.c — the recording file the plugin writes (recording.h): its header, rewritten at
+ * the end (its flags are known only then), and its events. */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "record/plugin/barrier_filter.h"
+#include "record/plugin/vqrec_internal.h"
+#include "record/recording.h"
+
+static FILE *out;
+static struct vqrec_header header;
+static uint64_t n_events;
+
+void emit(uint8_t kind, uint8_t size, uint8_t flags, unsigned cpu, uint64_t addr,
+          uint64_t value, uint64_t pc, const void *payload, uint32_t len)
+{
+    static const uint8_t zero[8];
+    struct vqrec_event e = {kind, size, flags, (uint8_t)cpu, len, addr, value, pc};
+    if (!out)
+        return;
+    fwrite(&e, sizeof(e), 1, out);
+    if (len) {
+        fwrite(payload, 1, len, out);
+        if (len % 8)
+            fwrite(zero, 1, 8 - len % 8, out);
+    }
+    n_events++;
+}
+
+void emit_text(uint8_t kind, uint64_t addr, uint64_t value, uint64_t pc, const char *text)
+{
+    emit(kind, 0, 0, VQREC_CPU_NONE, addr, value, pc, text, (uint32_t)strlen(text) + 1);
+}
+
+/* A recorded access of `cpu` follows: first the barriers it executed since its previous one. */
+void emit_access(uint8_t kind, uint8_t size, uint8_t flags, unsigned cpu, uint64_t addr,
+                 uint64_t value, uint64_t pc)
+{
+    struct bf_barrier b[2];
+    unsigned n = bf_access(cpu, b);
+    for (unsigned i = 0; i < n; i++)
+        emit(VQREC_BARRIER, 0, 0, cpu, b[i].op, b[i].kind, b[i].pc, NULL, 0);
+    emit(kind, size, flags, cpu, addr, value, pc, NULL, 0);
+}
+
+int output_start(const char *path, uint64_t ram_base, uint64_t ram_size, uint32_t n_cpus)
+{
+    out = fopen(path, "w+b");
+    if (!out)
+        return -1;
+    setvbuf(out, NULL, _IOFBF, 1 << 20);
+    memcpy(header.magic, VQREC_MAGIC, 8);
+    header.major = VQREC_VERSION_MAJOR;
+    header.minor = VQREC_VERSION_MINOR;
+    header.header_size = sizeof(header);
+    header.ram_base = ram_base;
+    header.ram_size = ram_size;
+    header.n_cpus = n_cpus;
+    snprintf(header.source, sizeof(header.source), "qemu-7.2-tcg-plugin");
+    fwrite(&header, sizeof(header), 1, out);
+    return 0;
+}
+
+bool output_active(void)
+{
+    return out != NULL;
+}
+
+void output_mmu_seen(void)
+{
+    header.flags |= VQREC_HF_MMU_SEEN;
+}
+
+void output_finish(void)
+{
+    if (!out)
+        return;
+    fflush(out);
+    if (fseek(out, 0, SEEK_SET) == 0) /* the header's flags are known only now */
+        fwrite(&header, sizeof(header), 1, out);
+    fclose(out);
+    out = NULL;
+}

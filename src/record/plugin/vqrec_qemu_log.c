@@ -1,0 +1,205 @@
+/* vqrec_qemu_log.c — QEMU's log (its -D file, the trace events vqsim record turned on), read up
+ * to its end at each MMIO callback: the memory_region_ops lines give the values of MMIO accesses
+ * (the line is written while the access runs, before the callback), the virtio lines the device
+ * side (virtio_queue_notify, virtqueue_pop / fill / flush, interrupts). */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "record/plugin/vqrec_internal.h"
+#include "record/recording.h"
+
+#define PENDING 256u                 /* MMIO trace lines read but not yet matched */
+#define VQ_MAP 256u                  /* QEMU VirtQueue pointer -> queue index, window */
+
+struct mmio_line {         /* one memory_region_ops_* trace line */
+    int cpu, write, virtio;
+    uint64_t addr, value;
+};
+
+static char *log_path;
+static int log_fd = -1;
+static int log_punch;      /* free what was read (a hole in the tmpfs file): long runs */
+static uint64_t log_read, log_punched;
+static char log_buf[1 << 16];
+static size_t log_len;
+static struct mmio_line pending[PENDING];
+static unsigned n_pending;
+struct vq_entry {
+    uint64_t vq;
+    uint32_t index;
+    uint64_t window;       /* the device's virtio-mmio window, 0 while not known */
+    uint16_t pops_unplaced; /* its chains QEMU took while the window was not known */
+};
+static struct vq_entry vq_map[VQ_MAP];
+static unsigned n_vq_map;
+
+static struct vq_entry *vq_entry(uint64_t vq)
+{
+    for (unsigned i = 0; i < n_vq_map; i++)
+        if (vq_map[i].vq == vq)
+            return &vq_map[i];
+    return NULL;
+}
+
+/* The window of the device whose QueueNotify write made this virtio_queue_notify line: QEMU logs
+ * the write's memory_region_ops line, then (inside the write) the notify, and the plugin's
+ * callback for the write comes after both, so that write's line is still unmatched. Another
+ * vCPU may be notifying queue n of another device at the same time: then the lines cannot tell
+ * which is which, and the window stays unknown (0) until a notify that can. */
+static uint64_t notify_window(int n)
+{
+    uint64_t found = 0;
+    for (unsigned i = 0; i < n_pending; i++) {
+        const struct mmio_line *m = &pending[i];
+        if (!m->write || !m->virtio || (m->addr & (WINDOW_SIZE - 1)) != R_QUEUE_NOTIFY ||
+            m->value != (uint64_t)n)
+            continue;
+        uint64_t w = m->addr & ~(uint64_t)(WINDOW_SIZE - 1);
+        if (found && found != w)
+            return 0;
+        found = w;
+    }
+    return found;
+}
+
+static void device_line(const char *line)
+{
+    uint64_t vq = 0, vdev = 0;
+    int n = -1;
+    uint32_t kind = VQREC_DEV_OTHER, queue = 0xffffffffu;
+    const char *p;
+    if ((p = strstr(line, "virtio_queue_notify ")) &&
+        sscanf(p, "virtio_queue_notify vdev %" SCNx64 " n %d vq %" SCNx64, &vdev, &n, &vq) == 3) {
+        kind = VQREC_DEV_NOTIFY;
+        struct vq_entry *e = vq_entry(vq);
+        if (!e && n_vq_map < VQ_MAP) {
+            e = &vq_map[n_vq_map++];
+            *e = (struct vq_entry){vq, (uint32_t)n, 0};
+        }
+        if (e && !e->window && (e->window = notify_window(n)) && e->pops_unplaced) {
+            /* the pops seen before the window was known count towards its queue's */
+            for (unsigned i = 0; i < n_windows; i++)
+                if (windows[i].base == e->window && e->index < MAX_QUEUES)
+                    windows[i].q[e->index].popped += e->pops_unplaced;
+            e->pops_unplaced = 0;
+        }
+    } else if ((p = strstr(line, "virtqueue_pop ")) && sscanf(p, "virtqueue_pop vq %" SCNx64, &vq) == 1) {
+        kind = VQREC_DEV_POP;
+    } else if ((p = strstr(line, "virtqueue_fill ")) && sscanf(p, "virtqueue_fill vq %" SCNx64, &vq) == 1) {
+        kind = VQREC_DEV_FILL;
+    } else if ((p = strstr(line, "virtqueue_flush ")) && sscanf(p, "virtqueue_flush vq %" SCNx64, &vq) == 1) {
+        kind = VQREC_DEV_FLUSH;
+    } else if ((p = strstr(line, "virtio_notify ")) &&
+               sscanf(p, "virtio_notify vdev %" SCNx64 " vq %" SCNx64, &vdev, &vq) == 2) {
+        kind = VQREC_DEV_IRQ;
+    } else if (strstr(line, "virtio_mmio_setting_irq ")) {
+        kind = VQREC_DEV_IRQ;
+    } else if (!strstr(line, "virtio")) {
+        return; /* another device's message */
+    }
+    struct vq_entry *e = vq ? vq_entry(vq) : NULL;
+    uint64_t window = e ? e->window : 0;
+    if (kind == VQREC_DEV_POP && e && !window)
+        e->pops_unplaced++;
+    if (e)
+        queue = e->index;
+    else if (kind == VQREC_DEV_NOTIFY)
+        queue = (uint32_t)n;
+    if (kind == VQREC_DEV_POP && window) /* its buffers first, then the pop that reads them */
+        for (unsigned i = 0; i < n_windows; i++)
+            if (windows[i].base == window)
+                dump_popped(&windows[i], queue);
+    emit_text(VQREC_DEVICE, queue, kind, window, line);
+}
+
+static void log_line(char *line)
+{
+    const char *p = strstr(line, "memory_region_ops_");
+    if (p) {
+        char dir[8], name[64] = "";
+        int cpu;
+        uint64_t addr, value;
+        unsigned size;
+        if (sscanf(p, "memory_region_ops_%7s cpu %d mr %*s addr %" SCNx64 " value %" SCNx64
+                      " size %u name '%63[^']'", dir, &cpu, &addr, &value, &size, name) < 5)
+            return;
+        if (n_pending == PENDING) { /* never matched: forget the oldest */
+            memmove(pending, pending + 1, sizeof(pending[0]) * (PENDING - 1));
+            n_pending--;
+        }
+        pending[n_pending++] = (struct mmio_line){cpu, !strcmp(dir, "write"),
+                                                  !strcmp(name, "virtio-mmio"), addr, value};
+        return;
+    }
+    device_line(line);
+}
+
+void log_setup(const char *path, int punch)
+{
+    log_path = path ? strdup(path) : NULL;
+    log_punch = punch;
+}
+
+/* Read QEMU's log up to its current end (whole lines only). */
+void drain_log(void)
+{
+    if (log_fd < 0) {
+        if (!log_path)
+            return;
+        log_fd = open(log_path, (log_punch ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+        if (log_fd < 0)
+            return;
+    }
+    /* QEMU writes at its own file offset: a hole punched behind it keeps the file's size and
+     * QEMU's offset, and gives the memory back. */
+    uint64_t done = (log_read - log_len) & ~(uint64_t)0xfffff;
+    if (log_punch && done > log_punched) {
+        if (fallocate(log_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)log_punched,
+                      (off_t)(done - log_punched)) == 0)
+            log_punched = done;
+        else
+            log_punch = 0;
+    }
+    for (;;) {
+        ssize_t r = read(log_fd, log_buf + log_len, sizeof(log_buf) - 1 - log_len);
+        if (r <= 0)
+            return;
+        log_read += (uint64_t)r;
+        log_len += (size_t)r;
+        log_buf[log_len] = 0;
+        char *s = log_buf, *nl;
+        while ((nl = strchr(s, '\n'))) {
+            *nl = 0;
+            log_line(s);
+            s = nl + 1;
+        }
+        log_len -= (size_t)(s - log_buf);
+        memmove(log_buf, s, log_len);
+        if (log_len == sizeof(log_buf) - 1)
+            log_len = 0; /* a line longer than the buffer: drop it */
+    }
+}
+
+/* The trace line of this access: the oldest unmatched one of the same vCPU, direction and
+ * address. Older lines of that vCPU are dropped (accesses that never reached a callback). */
+int take_mmio(unsigned cpu, int write, uint64_t pa, uint64_t *value, int *virtio)
+{
+    for (unsigned i = 0; i < n_pending; i++) {
+        struct mmio_line *m = &pending[i];
+        if (m->cpu != (int)cpu || m->write != write || m->addr != pa)
+            continue;
+        *value = m->value;
+        *virtio = m->virtio;
+        unsigned k = 0;
+        for (unsigned j = 0; j < n_pending; j++)
+            if (j > i || (j < i && pending[j].cpu != (int)cpu))
+                pending[k++] = pending[j];
+        n_pending = k;
+        return 1;
+    }
+    return 0;
+}
