@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "harness/results_chains.h"
 #include "model/devices/gpu_device.h"
 #include "model/rings/ring.h"
 #include "spec/rules.h"
@@ -236,6 +237,7 @@ static void json_queues(struct jw *w, const struct run_result *r)
         jw_obj_end(w);
         jw_ku64(w, "avail_idx", q->last_avail_idx);
         jw_ku64(w, "used_idx", q->used_idx);
+        results_chains_json(w, &r->m, i); /* the chains the device met (results_chains.h) */
         jw_obj_end(w);
     }
     jw_arr_end(w);

@@ -74,6 +74,7 @@ int machine_init(struct machine *m, const struct machine_config *cfg,
         }
     }
     m->mguard.canary = cfg->memory_canary;
+    m->chain_log.on = !cfg->checks_off; /* chain_log.h: nothing kept with checks off */
     m->facts.last_read_slot = -1;
     mmio_device_init(&m->dev, cfg->transport_version, m->device.ops);
     machine_rings_bind(m);

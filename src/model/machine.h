@@ -28,6 +28,7 @@
 #include "model/checks/notify_checks.h"
 #include "model/diagnosis/run_facts.h"
 #include "model/rings/chain.h"
+#include "model/chain_log.h"
 #include "model/checks/status_checks.h"
 #include "model/trace.h"
 
@@ -115,6 +116,7 @@ struct machine {
     struct sr_chain chain;        /* scratch for the chain being processed */
     struct sr_batch batch;        /* chains taken, not yet processed (chain.h) */
     struct ring_env rings;        /* what the queues' rings work on (machine_rings.c) */
+    struct chain_log chain_log;   /* the chains the device met, as it read them (chain_log.h) */
     struct device_faults dfaults; /* injected device faults (scenario device_faults:) */
     struct {                      /* the driver's interrupt handler, as seen through the HAL */
         uint32_t taken;           /* line rises delivered to it (vhal_irq_take) */

@@ -16,6 +16,7 @@
 #include "model/diagnosis/run_facts.h"
 #include "model/inject/device_faults.h"
 #include "model/inject/driver_bugs.h"
+#include "model/chain_log.h"
 #include "model/machine.h"
 #include "model/rings/ring_hooks.h"
 #include "model/rings/split_ring.h"
@@ -76,6 +77,7 @@ static void descriptor(void *ctx, uint32_t qi, enum ring_desc_at at, uint64_t ta
                        const struct sr_desc *d)
 {
     struct machine *m = ctx;
+    chain_log_desc(&m->chain_log, qi, i, d, at == RING_DESC_TABLE); /* as the device read it */
     switch (at) {
     case RING_DESC_CHAIN:
         indirect_check_ring_desc(m, qi, i, d); /* INDIRECT further down: a plain buffer */
@@ -96,6 +98,19 @@ static void loop_store(void *ctx, uint32_t qi, uint32_t from, uint16_t to, char 
     rf_describe_next(ctx, qi, from, to, buf, len); /* run_facts.h: the last store to it */
 }
 
+static void head_read(void *ctx, uint32_t qi, uint16_t head, uint16_t avail_index)
+{
+    struct machine *m = ctx;
+    chain_log_begin(&m->chain_log, qi, head, avail_index, m->now, m->n_violations);
+}
+
+static void pop_done(void *ctx, uint32_t qi, enum ring_err r)
+{
+    (void)r;
+    struct machine *m = ctx;
+    chain_log_end(&m->chain_log, m, qi, m->n_violations); /* taken or refused: closed */
+}
+
 static bool chain_popped(void *ctx, uint32_t qi, const struct sr_chain *c, uint16_t avail_idx,
                          uint16_t taken)
 {
@@ -107,6 +122,7 @@ static bool chain_popped(void *ctx, uint32_t qi, const struct sr_chain *c, uint1
         e->aux = taken;
     }
     rf_pop(m, qi);
+    chain_log_taken(&m->chain_log, qi);
     return device_faults_on_pop(m, qi, c->head); /* an injected fault may reset or break it */
 }
 
@@ -174,7 +190,9 @@ static const struct ring_hooks machine_ring_hooks = {
     .avail_event = avail_event,
     .descriptor = descriptor,
     .loop_store = loop_store,
+    .head_read = head_read,
     .chain_popped = chain_popped,
+    .pop_done = pop_done,
     .before_push = before_push,
     .push_dropped = push_dropped,
     .used_written = used_written,

@@ -63,6 +63,13 @@ enum ring_err ring_area_in_ram(const struct dev_queue *q, enum ring_area a)
                ? RING_OK : RING_E_NOT_IN_RAM;
 }
 
+enum ring_err ring_pop(struct dev_queue *q, struct sr_chain *c)
+{
+    enum ring_err r = q->ops->pop(q, c);
+    ring_ev_pop_done(q, r);
+    return r;
+}
+
 bool ring_push(struct dev_queue *q, uint16_t id, uint32_t len)
 {
     unsigned parts = RING_PUSH_ELEM | RING_PUSH_IDX;

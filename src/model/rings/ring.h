@@ -204,10 +204,9 @@ static inline enum ring_err ring_configure(struct dev_queue *q, uint32_t size, u
     const uint64_t at[RING_AREAS] = {desc, driver, device};
     return q->ops->configure(q, size, at);
 }
-static inline enum ring_err ring_pop(struct dev_queue *q, struct sr_chain *c)
-{
-    return q->ops->pop(q, c);
-}
+/* Take the next available chain into *c (the format's pop), then tell the hooks the pop is over,
+ * whichever way it ended (pop_done: a chain begun and refused is closed there). */
+enum ring_err ring_pop(struct dev_queue *q, struct sr_chain *c);
 /* Return a chain: element, then index. The hooks may hold the answer back or write only part of
  * it (injected device faults); false when a replay's pace holds it (device_pace.h): nothing is
  * published now, and no interrupt is due for it. */

@@ -79,8 +79,12 @@ struct ring_hooks {
                        uint32_t i, const struct sr_desc *d);
     void (*loop_store)(void *ctx, uint32_t qi, uint32_t from, uint16_t to, char *buf,
                        size_t len);
+    /* …the device read `head` from available index `avail_index` (before checking it); */
+    void (*head_read)(void *ctx, uint32_t qi, uint16_t head, uint16_t avail_index);
     bool (*chain_popped)(void *ctx, uint32_t qi, const struct sr_chain *c, uint16_t avail_idx,
                          uint16_t taken);
+    /* …and the pop is over, whatever it returned (ring_pop calls it, for every format). */
+    void (*pop_done)(void *ctx, uint32_t qi, enum ring_err r);
 
     /* push: before anything is written (may remove parts from *parts); the device is broken and
      * writes nothing; the element and index were written (with what the element held before). */
@@ -149,6 +153,16 @@ static inline void ring_ev_loop_store(const struct dev_queue *q, uint32_t from, 
 {
     if (RING_HOOK(q)->loop_store)
         RING_HOOK(q)->loop_store(q->env->ctx, q->index, from, to, buf, len);
+}
+static inline void ring_ev_head_read(const struct dev_queue *q, uint16_t head, uint16_t at)
+{
+    if (RING_HOOK(q)->head_read)
+        RING_HOOK(q)->head_read(q->env->ctx, q->index, head, at);
+}
+static inline void ring_ev_pop_done(const struct dev_queue *q, enum ring_err r)
+{
+    if (RING_HOOK(q)->pop_done)
+        RING_HOOK(q)->pop_done(q->env->ctx, q->index, r);
 }
 static inline bool ring_ev_chain_popped(const struct dev_queue *q, const struct sr_chain *c,
                                         uint16_t avail_idx, uint16_t taken)

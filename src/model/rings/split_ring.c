@@ -277,6 +277,7 @@ static enum ring_err take_head(struct dev_queue *q, uint16_t *head)
     uint16_t taken = q->last_avail_idx;
     gm_read16(q->env->mem, q->avail + 4 + 2ull * (taken % n), head);
     q->last_avail_idx++;
+    ring_ev_head_read(q, *head, taken); /* before it is checked: a refused chain begins here */
     if (*head >= n) { /* QEMU: "Guest says index %u is available" */
         ring_finding(q, RING_BREAK, "split.avail.head-in-range",
                      "queue %u: avail.ring[%u] = %u (the entry for avail index %u), but the "
