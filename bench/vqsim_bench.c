@@ -133,8 +133,8 @@ static void rig_init(struct rig *r, const struct rig_opts *o)
         if (rc)
             die("vq_create", rc);
         r->m.dev.q[VIRTIO_GPU_QUEUE_CURSOR].num = o->qsize;
-        sr_make_live(&r->m, VIRTIO_GPU_QUEUE_CURSOR, r->vq.desc_phys, r->vq.avail_phys,
-                     r->vq.used_phys);
+        struct dev_queue *dq = &r->m.dev.q[VIRTIO_GPU_QUEUE_CURSOR];
+        ring_configure(dq, dq->num, r->vq.desc_phys, r->vq.avail_phys, r->vq.used_phys);
     }
     if ((rc = vmmio_driver_ok(&r->mmio)))
         die("vmmio_driver_ok", rc);

@@ -31,6 +31,7 @@
 
 #include "../src/harness/hal_sim.h"
 #include "../src/driver/virtio_hal.h"
+#include "../src/spec/rules.h"
 #include "../src/spec/virtio_spec.h"
 #include "../src/model/devices/gpu_device.h"
 #include "../src/model/diagnosis/diagnosis.h"

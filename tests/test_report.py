@@ -1,6 +1,6 @@
 """Tests for tools/report.py (HTML report and JUnit XML from `vqsim run --json` results).
 
-Standard library and pytest only: run with `/usr/bin/python3 -m pytest tests/test_report.py`.
+Standard library, PyYAML and pytest: run with `/usr/bin/python3 -m pytest tests/test_report.py`.
 The fixture below is a hand-built results document in schema `vqsim-results/1`
 (docs/results-schema.md): one passing modern scenario, one legacy scenario that times out because
 the driver polls a used ring the device never writes.
@@ -464,17 +464,18 @@ def test_coverage_by_area_and_violations_by_section(workdir, with_new_fields, mo
     assert "§2.6.2" in sec and "legacy.used-align" in sec
 
 
-def test_coverage_without_pyyaml_matches(workdir):
-    """The fallback reader (no PyYAML) reads the real catalogue as PyYAML does."""
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("report", REPORT)
-    report = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(report)
-    yaml = pytest.importorskip("yaml")
-    for raw in [(ROOT_DIR / "spec" / "rules.yaml").read_text(),
-                RULES_YAML.format(extra_align="    observable: yes\n", extra_other="")]:
-        want = yaml.safe_load(raw)["rules"]
-        assert report.parse_catalogue_text(raw) == want
+def test_coverage_without_pyyaml_is_a_warning(workdir):
+    """Without PyYAML the page is still written, without the coverage table, and says why."""
+    fake = workdir / "no-yaml"
+    fake.mkdir()
+    (fake / "yaml.py").write_text("raise ImportError('no PyYAML here')\n")
+    env = dict(os.environ, PYTHONPATH=str(fake))
+    r = subprocess.run([sys.executable, REPORT, "results.json", "-o", "out"], cwd=workdir,
+                       capture_output=True, text=True, timeout=60, env=env)
+    assert r.returncode == 0, r.stderr
+    assert "PyYAML is not installed" in r.stderr
+    page = (workdir / "out" / "index.html").read_text(encoding="utf-8")
+    assert "The rule catalogue was not available" in page and "legacy.used-align" in page
 
 
 def test_missing_catalogue_is_a_note(workdir):
@@ -485,33 +486,29 @@ def test_missing_catalogue_is_a_note(workdir):
     assert "The rule catalogue was not available" in page
 
 
-def chain_stores(desc, i, addr, length, flags, nxt, t=100):
-    base = desc + 16 * i
-    return [{"t": t, "kind": "ring-store", "addr": hex(base), "size": 8, "value": hex(addr)},
-            {"t": t, "kind": "ring-store", "addr": hex(base + 8), "size": 4, "value": hex(length)},
-            {"t": t, "kind": "ring-store", "addr": hex(base + 12), "size": 2, "value": hex(flags)},
-            {"t": t, "kind": "ring-store", "addr": hex(base + 14), "size": 2, "value": hex(nxt)}]
+def desc(index, addr, length, flags, nxt, table=False):
+    """One descriptor of a queue's `chains` (docs/results-schema.md)."""
+    return {"index": index, "table": table, "addr": hex(addr), "len": length, "flags": flags,
+            "next": nxt}
+
+
+def chain(n, head, descs, t=100, refused_by=None, rules=(), read=None):
+    return {"n": n, "t": t, "avail_index": n - 1, "head": head, "taken": refused_by is None,
+            "refused_by": refused_by, "rules": list(rules) + ([refused_by] if refused_by else []),
+            "descriptors_read": len(descs) if read is None else read, "descriptors": descs}
 
 
 def test_descriptor_chains(workdir):
     doc = make_results(None)
     m = doc["scenarios"][0]
-    desc, avail = 0x40000000, 0x40000100
-    m["trace"] = (chain_stores(desc, 0, 0x40200000, 24, 1, 1)
-                  + chain_stores(desc, 1, 0x40201000, 408, 2, 0)
-                  + [{"t": 110, "kind": "ring-store", "addr": hex(avail + 4), "size": 2,
-                      "value": "0x0", "what": "avail.ring"},
-                     {"t": 120, "kind": "pop", "queue": 0, "head": 0, "avail_idx": 1}]
-                  # second request: head 2, indirect, then a loop 3 -> 4 -> 3 the device refuses
-                  + chain_stores(desc, 2, 0x40300000, 64, 4, 0)
-                  + [{"t": 130, "kind": "ring-store", "addr": hex(avail + 6), "size": 2,
-                      "value": "0x2"},
-                     {"t": 140, "kind": "pop", "queue": 0, "head": 2, "avail_idx": 2}]
-                  + chain_stores(desc, 3, 0x40400000, 8, 1, 4)
-                  + chain_stores(desc, 4, 0x40401000, 8, 1, 3)
-                  + [{"t": 150, "kind": "ring-store", "addr": hex(avail + 8), "size": 2,
-                      "value": "0x3"},
-                     {"t": 160, "kind": "violation", "rule": "split.desc.no-loops", "queue": 0}])
+    loop = [desc(3, 0x40400000, 8, 1, 4), desc(4, 0x40401000, 8, 1, 3)] * 8
+    m["queues"][0]["chains"] = {"met": 3, "refused": 1, "kept": [
+        chain(1, 0, [desc(0, 0x40200000, 24, 1, 1), desc(1, 0x40201000, 408, 2, 0)]),
+        # an indirect head, then the entries of its table
+        chain(2, 2, [desc(2, 0x40300000, 64, 4, 0), desc(0, 0x40310000, 24, 1, 1, table=True),
+                     desc(1, 0x40311000, 408, 2, 0, table=True)], t=140),
+        # a loop 3 -> 4 -> 3 the device refused after reading 16 descriptors
+        chain(3, 3, loop, t=160, refused_by="split.desc.no-loops", read=16)]}
     (workdir / "c.json").write_text(json.dumps(doc))
     r = run_report("c.json", "-o", "out", cwd=workdir)
     assert r.returncode == 0, r.stderr
@@ -522,41 +519,53 @@ def test_descriptor_chains(workdir):
     root = ET.fromstring(chains[0])
     words = " ".join(t.text or "" for t in root.iter("{http://www.w3.org/2000/svg}text"))
     assert "pop #1" in words and "pop #2" in words and "chain refused" in words
-    for label in ("desc[0]", "desc[1]", "desc[2]", "desc[3]", "desc[4]"):
+    for label in ("desc[0]", "desc[1]", "desc[2]", "desc[3]", "desc[4]", "table[0]", "table[1]"):
         assert label in words
-    assert "0x40201000" in words and "408 B" in words
+    assert "0x40201000" in words and "408 B" in words and "0x40311000" in words
     assert "NEXT" in words and "WRITE" in words and "INDIRECT" in words
     assert "table of 4" in words  # 64-byte indirect table = 4 descriptors
     assert "desc[3] again: the chain loops" in words
+    assert words.count("desc[3]") == 2 and words.count("desc[4]") == 1  # drawn up to the loop
     assert "split.desc." in words and "no-loops" in words
+    assert "The device met" not in modern  # every chain met is drawn
     # marker ids are unique on the page
     ids = re.findall(r'\bid="([^"]+)"', page)
     assert len(ids) == len(set(ids))
 
 
-def test_chain_out_of_range_and_framing(workdir):
+def test_chain_refusals_end_where_the_walk_ended(workdir):
     doc = make_results(None)
     m = doc["scenarios"][0]
-    desc, avail = 0x40000000, 0x40000100
-    m["trace"] = (chain_stores(desc, 0, 0x40200000, 24, 3, 1)      # NEXT|WRITE
-                  + chain_stores(desc, 1, 0x40201000, 408, 0, 0)   # readable after writable
-                  + [{"t": 110, "kind": "ring-store", "addr": hex(avail + 4), "size": 2,
-                      "value": "0x0"},
-                     {"t": 120, "kind": "violation",
-                      "rule": "split.framing.writable-after-readable", "queue": 0}])
+    m["queues"][0]["chains"] = {"met": 57, "refused": 2, "kept": [
+        chain(1, 0, [desc(0, 0x40200000, 24, 3, 1), desc(1, 0x40201000, 408, 0, 0)],
+              refused_by="split.framing.writable-after-readable"),
+        chain(2, 40, [], refused_by="split.avail.head-in-range")]}
     legacy = doc["scenarios"][1]
-    legacy["trace"] = (chain_stores(0x40100000, 0, 0x40200000, 24, 1, 99)
-                       + [{"t": 1, "kind": "ring-store", "addr": hex(0x40100104), "size": 2,
-                           "value": "0x0"},
-                          {"t": 2, "kind": "violation", "rule": "split.desc.next-in-range"}])
+    legacy["queues"][0]["chains"] = {"met": 1, "refused": 1, "kept": [
+        chain(1, 0, [desc(0, 0x40200000, 24, 1, 99)], refused_by="split.desc.next-in-range")]}
     (workdir / "c.json").write_text(json.dumps(doc))
     r = run_report("c.json", "-o", "out", cwd=workdir)
     assert r.returncode == 0, r.stderr
     page = (workdir / "out" / "index.html").read_text(encoding="utf-8")
     chains = [s for s in svgs_of(page) if 'class="chains"' in s]
     assert len(chains) == 2
-    assert "✗ here" in chains[0] and 'stroke="#c62828" stroke-width="2.5"' in chains[0]
+    # the readable descriptor after a writable one is where the device stopped
+    assert chains[0].count("✗ here") == 1 and 'stroke="#c62828" stroke-width="2.5"' in chains[0]
+    assert chains[0].index("desc[1]") < chains[0].index("✗ here")
+    assert "desc[40]" in chains[0] and "no such descriptor:" in chains[0]
+    assert "The device met 57 chains on this queue" in page
     assert "desc[99]" in chains[1] and "the queue has 16" in chains[1]
+
+
+def test_results_without_chains_say_so(workdir):
+    """Results of an older vqsim (no `chains` key) get a note, never a chain rebuilt here."""
+    r = run_report("results.json", "-o", "out", cwd=workdir)
+    assert r.returncode == 0, r.stderr
+    page = (workdir / "out" / "index.html").read_text(encoding="utf-8")
+    legacy = page[page.index('id="legacy-used-ring-timeout"'):]  # its trace has a pop
+    assert "no <code>chains</code> key" in legacy and 'class="chains"' not in legacy
+    modern = page[page.index('id="modern-display"'):page.index('id="legacy-used-ring-timeout"')]
+    assert "Descriptor chains" not in modern  # no pop: nothing to say
 
 
 def test_diff_image_next_to_the_scanout(workdir):

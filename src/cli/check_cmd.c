@@ -10,6 +10,7 @@
 #include "harness/scenario.h"
 #include "harness/results_json.h"
 #include "harness/results_text.h"
+#include "spec/rules.h"
 
 /* NAME of DIR/NAME.vqrec, kept to the scenario-name alphabet (a-z 0-9 - _). */
 static void name_of(const char *path, char *out, size_t n)

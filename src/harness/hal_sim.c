@@ -87,7 +87,7 @@ static void bus_write(struct machine *m, uint32_t off, uint32_t value, const cha
 static bool ring_desc_next(const struct machine *m, uint64_t gpa, uint32_t *qi, uint32_t *i)
 {
     for (uint32_t q = 0; q < MMIO_NUM_QUEUES; q++)
-        if (m->dev.q[q].live && sr_classify(m, q, gpa, i) == sr_f_desc_next) {
+        if (m->dev.q[q].live && ring_classify(&m->dev.q[q], gpa, i) == sr_f_desc_next) {
             *qi = q;
             return true;
         }

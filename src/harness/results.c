@@ -8,6 +8,7 @@
 
 #include "driver/virtio_gpu.h"
 #include "model/checks/barrier_check.h"
+#include "spec/rules.h"
 #include "model/machine.h"
 #include "model/query.h"
 #include "harness/png_writer.h"
@@ -58,6 +59,8 @@ void results_free(struct results *res)
     free(res->violations);
     free(res->informational);
     free(res->trace);
+    for (uint32_t i = 0; i < res->n_queues; i++)
+        results_chains_free(&res->queues[i].chains);
     for (uint32_t i = 0; i < VIRTIO_GPU_MAX_SCANOUTS; i++) {
         free(res->displays[i].png);
         free(res->displays[i].diff_png);
@@ -170,6 +173,8 @@ static void fill_queues(struct results *res, const struct run_result *r)
         o->dev_ready = d.live;
         o->avail_idx = d.avail_idx;
         o->used_idx = d.used_idx;
+        if (!results_chains_fill(&o->chains, &r->m, q))
+            results_fail(res, "out of memory: the chains of queue %u are not in the results", q);
         res->n_queues++;
     }
 }

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "spec/virtio_spec.h"
+#include "harness/results_chains.h"
 
 struct machine;
 
@@ -124,6 +125,7 @@ struct result_queue {
     uint32_t dev_size;
     bool dev_ready;
     uint16_t avail_idx, used_idx; /* the device's */
+    struct result_chains chains; /* the chains the device met on it, as its pop read them */
 };
 
 /* One trace event, in the results' own terms. */

@@ -227,6 +227,7 @@ static void json_queues(struct jw *w, const struct results *res)
         jw_obj_end(w);
         jw_ku64(w, "avail_idx", q->avail_idx);
         jw_ku64(w, "used_idx", q->used_idx);
+        results_chains_json(w, &q->chains); /* the chains the device met (results_chains.h) */
         jw_obj_end(w);
     }
     jw_arr_end(w);

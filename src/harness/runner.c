@@ -8,6 +8,7 @@
 #include "model/checks/access_checks.h"
 #include "model/memory_guard.h"
 #include "record/recording_writer.h"
+#include "spec/rules.h"
 #include "harness/hal_sim.h"
 #include "harness/judge.h"
 #include "harness/kernel_steps.h"

@@ -16,6 +16,7 @@
 #include "harness/results_json.h"
 #include "harness/results_text.h"
 #include "driver/virtio_hal.h"
+#include "spec/rules.h"
 #include "spec/virtio_spec.h"
 #include "driver/virtio_status.h"
 #include "model/machine.h"

@@ -35,11 +35,11 @@
  *   display changing mode) calls mmio_device_notify_config itself.
  * - process_queue: the machine (machine_process_queue), when queue qi's work falls due — a
  *   notify after the device's latency, a held answer falling due (machine_advance), a weak-memory
- *   moment of the barrier analysis — with qi < n_queues. The device takes chains with sr_pop
- *   until it returns anything but SR_OK (empty, broken, or a replay's pace), reads and writes
- *   their buffers with sr_read / sr_write and returns each with sr_push, as QEMU's handler does
- *   (rings/split_ring.h: the ring rules are checked there, not here). It returns how many
- *   sr_push calls returned true (answers published now); the machine then raises one
+ *   moment of the barrier analysis — with qi < n_queues. The device takes chains with ring_pop
+ *   until it returns anything but RING_OK (empty, broken, or a replay's pace), reads and writes
+ *   their buffers with sr_read / sr_write and returns each with ring_push, as QEMU's handler does
+ *   (rings/ring.h: the ring format checks the ring rules, not the device). It returns how many
+ *   ring_push calls returned true (answers published now); the machine then raises one
  *   used-buffer interrupt if that is not 0. It never raises an interrupt itself.
  * - destroy: machine_destroy, once, with the state create returned.
  * A device may also record violations of its own rules (machine_violation, catalogued in

@@ -27,7 +27,7 @@ void pace_set(struct machine *m, uint32_t qi, uint16_t take_bound, uint16_t publ
     uint32_t done = 0;
     while (done < p->n_held[qi] && q->live && !m->dev.broken && behind(q->used_idx, publish_bound)) {
         const struct pace_held *h = &p->held[qi][done++];
-        sr_push_parts(m, qi, h->head, h->len, h->parts);
+        ring_push_parts(&m->dev.q[qi], h->head, h->len, h->parts);
         mmio_device_raise_used_irq(m, qi); /* QEMU: virtio_notify after each push */
     }
     if (done) {

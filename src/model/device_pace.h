@@ -48,11 +48,12 @@ void pace_set(struct machine *m, uint32_t qi, uint16_t take_bound, uint16_t publ
 /* The device has a reason to look at qi again (a notify; the guest saw it still at work), and
  * looks now if it may take a chain. */
 void pace_arm(struct machine *m, uint32_t qi);
-/* sr_pop: may the device take another chain from qi (ring not empty)? False keeps it armed. */
+/* The ring's pop: may the device take another chain from qi (ring not empty)? False keeps it
+ * armed. */
 bool pace_may_take(const struct machine *m, uint32_t qi);
-/* sr_pop found qi's ring empty: the device has done what it was woken for. */
+/* The ring's pop found qi's ring empty: the device has done what it was woken for. */
 void pace_ring_empty(struct machine *m, uint32_t qi);
-/* sr_push: true when the answer is held (published later by pace_set). */
+/* The ring's push: true when the answer is held (published later by pace_set). */
 bool pace_hold(struct machine *m, uint32_t qi, uint16_t head, uint32_t len, unsigned parts);
 /* Device reset: held answers are lost. */
 void pace_on_reset(struct machine *m);

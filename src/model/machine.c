@@ -3,10 +3,14 @@
 
 #include "model/checks/exposed_snapshot.h"
 #include "model/devices/device_registry.h"
+#include "model/machine_rings.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "spec/rules.h"
 
 /* Every per-queue array of the checks, the facts and the injected faults has room for each queue
  * a device may have (device.h): raising DEVICE_MAX_QUEUES stops here until they all grow. */
@@ -65,8 +69,10 @@ int machine_init(struct machine *m, const struct machine_config *cfg,
         }
     }
     m->mguard.canary = cfg->memory_canary;
+    m->chain_log.on = !cfg->checks_off; /* chain_log.h: nothing kept with checks off */
     m->facts.last_read_slot = -1;
     mmio_device_init(&m->dev, cfg->transport_version, m->device.ops);
+    machine_rings_bind(m);
     m->dev.host_features = (m->dev.host_features | cfg->offer_add) & ~cfg->offer_remove;
     if (cfg->magic)
         m->dev.magic = cfg->magic;

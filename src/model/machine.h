@@ -11,12 +11,14 @@
 #ifndef MACHINE_H
 #define MACHINE_H
 
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 
+/* The types of the machine's members (each checker's state is declared by the checker); what
+ * is only pointed to is declared forward. */
 #include "model/checks/barrier_check.h"
 #include "model/checks/config_checks.h"
+#include "model/checks/legacy_layout.h"
 #include "model/inject/device_faults.h"
 #include "model/device_pace.h"
 #include "model/inject/driver_bugs.h"
@@ -27,11 +29,14 @@
 #include "model/transport/mmio_device.h"
 #include "model/checks/notify_checks.h"
 #include "model/observer.h"
-#include "spec/rules.h"
 #include "model/diagnosis/run_facts.h"
-#include "model/rings/split_ring.h"
+#include "model/rings/chain.h"
+#include "model/chain_log.h"
 #include "model/checks/status_checks.h"
 #include "model/trace.h"
+
+struct rule;           /* spec/rules.h */
+struct rule_catalogue;
 
 #define MACHINE_MAX_VIOLATIONS 256
 #define MACHINE_MAX_INFORMATIONAL 32
@@ -111,7 +116,9 @@ struct machine {
     struct violation informational[MACHINE_MAX_INFORMATIONAL];
     uint32_t n_informational;
     struct sr_chain chain;        /* scratch for the chain being processed */
-    struct sr_batch batch;        /* chains taken, not yet processed (split_ring.h) */
+    struct sr_batch batch;        /* chains taken, not yet processed (chain.h) */
+    struct ring_env rings;        /* what the queues' rings work on (machine_rings.c) */
+    struct chain_log chain_log;   /* the chains the device met, as it read them (chain_log.h) */
     struct device_faults dfaults; /* injected device faults (scenario device_faults:) */
     struct {                      /* the driver's interrupt handler, as seen through the HAL */
         uint32_t taken;           /* line rises delivered to it (vhal_irq_take) */
@@ -121,7 +128,7 @@ struct machine {
     struct barrier_check bc;      /* barrier pairing analysis (barrier_check.h) */
     struct notify_state notify;   /* notification suppression, both sides (notify_checks.h) */
     struct exposed_state *exposed;/* copies of exposed chains (exposed_snapshot.c) */
-    bool legacy_layout_reported;  /* split.legacy.layout fired (legacy_layout.c) */
+    struct legacy_layout_state legacy_layout; /* legacy_layout.h */
     /* the register-file rule checks (access_checks.h) */
     struct status_check_state status_checks;
     struct mmio_check_state mmio_checks;

@@ -5,7 +5,7 @@
 
 #include "model/devices/gpu_device.h"
 #include "model/machine.h"
-#include "model/rings/indirect.h"
+#include "model/rings/ring.h"
 
 void mq_features(const struct machine *m, uint64_t *offered, uint64_t *negotiated)
 {
@@ -81,10 +81,10 @@ const char *mq_ring_field(const struct machine *m, uint64_t addr)
 {
     uint32_t idx;
     for (uint32_t q = 0; q < MMIO_NUM_QUEUES; q++) {
-        const char *w = sr_classify(m, q, addr, &idx);
+        const char *w = ring_classify(&m->dev.q[q], addr, &idx);
         if (w)
             return w;
-        if ((w = ind_classify(m, q, addr, &idx)))
+        if ((w = ring_classify_table(&m->dev.q[q], addr, &idx)))
             return w;
     }
     return NULL;

@@ -4,7 +4,7 @@
  * One source of layout arithmetic for the device and for teaching: mmio_device.c asks
  * rl_legacy_used() where a version 1 device's used ring goes, and `vqsim explain --layout` prints
  * the same computation, so the table a student reads can never disagree with the device they run
- * against. The unit tests tie each part's name to sr_classify() (split_ring.c) byte for byte.
+ * against. The unit tests tie each part's name to ring_classify (split_ring.c) byte for byte.
  *
  * Offsets are relative to the descriptor table. The modern layout (§2.6) lets the driver put the
  * three parts anywhere at 16/2/4 alignment; it is described back to back at exactly those
@@ -29,7 +29,7 @@ enum rl_kind {
 enum rl_area { RL_AREA_DESC, RL_AREA_AVAIL, RL_AREA_USED, RL_AREA_NONE };
 
 struct rl_part {
-    const char *name;    /* "avail.idx", "used.ring", "padding" … (sr_classify's names) */
+    const char *name;    /* "avail.idx", "used.ring", "padding" … (ring_classify's names) */
     enum rl_area area;
     uint64_t off, size;  /* bytes from the start of the descriptor table */
     uint32_t entries;    /* ring / table entries in this part, 0 for a single field */

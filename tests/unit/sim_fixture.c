@@ -112,3 +112,10 @@ void fx_offer(struct machine *m, uint64_t avail, uint32_t num, uint16_t head)
     assert_true(gm_write16(&m->mem, avail + 4 + 2u * (idx % num), head));
     assert_true(gm_write16(&m->mem, avail + 2, (uint16_t)(idx + 1)));
 }
+
+enum ring_err fx_make_live(struct machine *m, uint32_t qi, uint64_t desc, uint64_t avail,
+                           uint64_t used)
+{
+    struct dev_queue *q = &m->dev.q[qi];
+    return ring_configure(q, q->num, desc, avail, used);
+}

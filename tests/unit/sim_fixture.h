@@ -8,6 +8,8 @@
 
 #include "harness/hal_sim.h"
 #include "model/machine.h"
+#include "model/rings/ring.h"
+#include "spec/rules.h"
 
 #define FX_RAM_BASE 0x40000000ull
 #define FX_RAM_SIZE (64ull << 20)
@@ -44,5 +46,10 @@ void fx_write_desc(struct machine *m, uint64_t desc_base, uint32_t i, uint64_t a
 /* A driver making `head` available on a split ring of `num` entries whose avail ring is at
  * `avail`: the next slot, then avail.idx + 1 (what a correct driver publishes). */
 void fx_offer(struct machine *m, uint64_t avail, uint32_t num, uint16_t head);
+
+/* Hand queue qi's ring to the device at these addresses, with its QueueNum as the size (what
+ * QueueReady = 1, or a legacy QueuePFN write, does): ring_configure's result. */
+enum ring_err fx_make_live(struct machine *m, uint32_t qi, uint64_t desc, uint64_t avail,
+                           uint64_t used);
 
 #endif /* SIM_FIXTURE_H */

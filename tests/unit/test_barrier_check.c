@@ -28,7 +28,7 @@ static struct machine *live(enum bc_mode mode, bool weak)
     struct machine *m = fx_machine_new(2);
     bc_init(&m->bc, mode, weak);
     m->dev.q[0].num = N;
-    sr_make_live(m, 0, DESC, AVAIL, USED);
+    fx_make_live(m, 0, DESC, AVAIL, USED);
     assert_true(m->dev.q[0].live);
     return m;
 }

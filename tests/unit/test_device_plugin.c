@@ -81,11 +81,11 @@ static uint32_t echo_process_queue(void *state, struct machine *m, uint32_t qi)
     struct echo_state *e = state;
     struct sr_chain *c = &e->chain;
     uint32_t pushed = 0;
-    while (sr_pop(m, qi, c) == SR_OK) {
+    while (ring_pop(&m->dev.q[qi], c) == RING_OK) {
         size_t n = sr_read(m, c, 0, e->bytes, sizeof(e->bytes));
         size_t written = sr_write(m, c, e->bytes, n);
         e->echoed++;
-        pushed += sr_push(m, qi, c->head, (uint32_t)written);
+        pushed += ring_push(&m->dev.q[qi], c->head, (uint32_t)written);
     }
     return pushed;
 }

@@ -114,7 +114,8 @@ static void test_unexplained_shows_evidence(void **state)
     uint64_t since = m->now;
     offer_request(m, 0, true);
     wr(m, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
-    assert_int_equal(sr_pop(m, 0, &m->chain), SR_OK); /* taken at once, never answered */
+    /* taken at once, never answered */
+    assert_int_equal(ring_pop(&m->dev.q[0], &m->chain), RING_OK);
     machine_advance(m, m->now + 1000000);
     struct diagnosis *d = diag_new(m, since);
     assert_int_equal(d->n_causes, 1);
@@ -157,7 +158,8 @@ static void test_poll_count_exact_or_a_lower_bound(void **state)
     rf_mark(m, &mk);
     offer_request(m, 0, true);
     wr(m, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
-    assert_int_equal(sr_pop(m, 0, &m->chain), SR_OK); /* taken, never answered: unexplained */
+    /* taken, never answered: unexplained */
+    assert_int_equal(ring_pop(&m->dev.q[0], &m->chain), RING_OK);
     poll_loads(m, USED + 2, 40);
     for (uint32_t k = 0; k < RF_POLL_SLOTS; k++) /* 8 other addresses: one is pushed out */
         poll_loads(m, DESC + 12 + 16u * k, 10);

@@ -30,7 +30,7 @@ static void rig_up(struct rig *r, bool event_idx)
     assert_int_equal(vq_create(&r->vq, 0, QN, VQ_LAYOUT_SEPARATE, 0), VIRTIO_OK);
     vq_set_event_idx(&r->vq, event_idx);
     r->m->dev.q[0].num = QN;
-    sr_make_live(r->m, 0, r->vq.desc_phys, r->vq.avail_phys, r->vq.used_phys);
+    fx_make_live(r->m, 0, r->vq.desc_phys, r->vq.avail_phys, r->vq.used_phys);
     assert_true(r->m->dev.q[0].live);
     void *p = vhal_dma_alloc(64, 64, VHAL_DMA_BUFFER, &r->buf);
     assert_non_null(p);
@@ -200,7 +200,7 @@ static void test_flag_checks_fire(void **s)
     assert_int_equal(fx_count_violations(r.m, "split.usednotif.event-idx-flags-0"), 1);
     /* used.flags left non-zero when the ring goes live */
     gm_write16(&r.m->mem, r.vq.used_phys, 1);
-    sr_make_live(r.m, 0, r.vq.desc_phys, r.vq.avail_phys, r.vq.used_phys);
+    fx_make_live(r.m, 0, r.vq.desc_phys, r.vq.avail_phys, r.vq.used_phys);
     assert_int_equal(fx_count_violations(r.m, "split.availnotif.init-used-flags"), 1);
     rig_down(&r);
 }

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "harness/runner.h"
+#include "spec/rules.h"
 #include "spec/virtio_spec.h"
 #include "record/recording_reader.h"
 #include "record/plugin/barrier_filter.h"

@@ -1,6 +1,6 @@
 /* test_ring_layout.c — src/spec/ring_layout.c, the layout arithmetic `vqsim explain --layout`
  * prints: exact offsets, and agreement with the device model it claims to describe (the legacy
- * used ring a version 1 device places after QueuePFN, and sr_classify's name for every byte). */
+ * used ring a version 1 device places after QueuePFN, and ring_classify's name for every byte). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -143,7 +143,7 @@ static void test_legacy_device_agrees(void **state)
     }
 }
 
-/* Every byte of every part is what the device model calls it (sr_classify, which names the
+/* Every byte of every part is what the device model calls it (ring_classify, which names the
  * addresses in the trace): the table `vqsim explain` prints and the device cannot disagree.
  * Returns how many bytes are misnamed (each is printed). */
 static unsigned check_classify(uint32_t num)
@@ -154,13 +154,13 @@ static unsigned check_classify(uint32_t num)
     struct machine *m = fx_machine_new(2);
     const uint64_t base = 0x40100000;
     m->dev.q[0].num = num;
-    sr_make_live(m, 0, base + l.desc, base + l.avail, base + l.used);
+    fx_make_live(m, 0, base + l.desc, base + l.avail, base + l.used);
     assert_true(m->dev.q[0].live);
     for (unsigned i = 0; i < l.n_parts; i++) {
         const struct rl_part *p = &l.part[i];
         for (uint64_t b = 0; b < p->size; b++) {
             uint32_t idx = 0;
-            const char *got = sr_classify(m, 0, base + p->off + b, &idx);
+            const char *got = ring_classify(&m->dev.q[0], base + p->off + b, &idx);
             if (p->area == RL_AREA_NONE) {
                 if (got && bad++ < 8)
                     print_error("N=%u padding byte %llu classified as %s\n", num,
@@ -187,7 +187,7 @@ static unsigned check_classify(uint32_t num)
     }
     /* nothing past the end belongs to the ring */
     uint32_t idx;
-    if (sr_classify(m, 0, base + l.end, &idx)) {
+    if (ring_classify(&m->dev.q[0], base + l.end, &idx)) {
         print_error("N=%u the byte past the ring is classified\n", num);
         bad++;
     }

@@ -29,7 +29,7 @@ static int setup(void **state)
 {
     struct machine *m = fx_machine_new(2);
     m->dev.q[0].num = N;
-    sr_make_live(m, 0, DESC, AVAIL, USED);
+    fx_make_live(m, 0, DESC, AVAIL, USED);
     assert_true(m->dev.q[0].live);
     m->dev.guest_features = (1ull << VIRTIO_F_VERSION_1) | F_INDIRECT;
     *state = m;
@@ -60,9 +60,9 @@ static void assert_only(struct machine *m, const char *rule)
     assert_true(fx_trace_find(m, 0, TR_VIOLATION, rule, UINT64_MAX) >= 0);
 }
 
-static void assert_fatal(struct machine *m, const char *rule, enum sr_result got)
+static void assert_fatal(struct machine *m, const char *rule, enum ring_err got)
 {
-    assert_int_equal(got, SR_BROKEN);
+    assert_true(ring_failed(got));
     assert_only(m, rule);
     assert_true(m->dev.broken);
     assert_string_equal(m->dev.broken_rule, rule);
@@ -93,7 +93,7 @@ static void test_indirect_silent(void **state)
     struct machine *m = *state;
     indirect_chain(m, 5, VIRTQ_DESC_F_INDIRECT);
     offer(m, 5);
-    assert_int_equal(sr_pop(m, 0, &m->chain), SR_OK);
+    assert_int_equal(ring_pop(&m->dev.q[0], &m->chain), RING_OK);
     assert_int_equal(m->chain.head, 5);
     assert_table_chain(m);
     assert_int_equal(m->n_violations, 0);
@@ -106,7 +106,7 @@ static void test_indirect_requires_feature_fires(void **state)
     m->dev.guest_features &= ~F_INDIRECT;
     indirect_chain(m, 0, VIRTQ_DESC_F_INDIRECT);
     offer(m, 0);
-    assert_int_equal(sr_pop(m, 0, &m->chain), SR_OK); /* QEMU walks it anyway */
+    assert_int_equal(ring_pop(&m->dev.q[0], &m->chain), RING_OK); /* QEMU walks it anyway */
     assert_table_chain(m);
     assert_only(m, "split.indirect.requires-feature");
     assert_false(m->dev.broken);
@@ -118,7 +118,7 @@ static void test_indirect_not_with_next_fires(void **state)
     indirect_chain(m, 0, VIRTQ_DESC_F_INDIRECT | VIRTQ_DESC_F_NEXT);
     fx_write_desc(m, DESC, 0, TABLE, 32, VIRTQ_DESC_F_INDIRECT | VIRTQ_DESC_F_NEXT, 1);
     offer(m, 0);
-    assert_int_equal(sr_pop(m, 0, &m->chain), SR_OK); /* NEXT ignored: only the table */
+    assert_int_equal(ring_pop(&m->dev.q[0], &m->chain), RING_OK); /* NEXT ignored: only the table */
     assert_table_chain(m);
     assert_only(m, "split.indirect.not-with-next");
 }
@@ -129,7 +129,7 @@ static void test_indirect_flag_further_down_the_ring_is_a_buffer(void **state)
     fx_write_desc(m, DESC, 0, BUF, 24, VIRTQ_DESC_F_NEXT, 1);
     fx_write_desc(m, DESC, 1, BUF + 0x100, 408, VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_INDIRECT, 0);
     offer(m, 0);
-    assert_int_equal(sr_pop(m, 0, &m->chain), SR_OK);
+    assert_int_equal(ring_pop(&m->dev.q[0], &m->chain), RING_OK);
     assert_false(m->chain.indirect);
     assert_int_equal(m->chain.nseg, 2);
     assert_int_equal(m->chain.writable, 408);
@@ -142,7 +142,7 @@ static void test_indirect_no_nesting_fires(void **state)
     indirect_chain(m, 0, VIRTQ_DESC_F_INDIRECT);
     fx_write_desc(m, TABLE, 1, BUF + 0x100, 408, VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_INDIRECT, 0);
     offer(m, 0);
-    assert_int_equal(sr_pop(m, 0, &m->chain), SR_OK); /* mapped as a plain buffer */
+    assert_int_equal(ring_pop(&m->dev.q[0], &m->chain), RING_OK); /* mapped as a plain buffer */
     assert_table_chain(m);
     assert_only(m, "split.indirect.no-nesting");
 }
@@ -153,7 +153,7 @@ static void test_indirect_table_size_fires(void **state)
     indirect_chain(m, 0, VIRTQ_DESC_F_INDIRECT);
     fx_write_desc(m, DESC, 0, TABLE, 24, VIRTQ_DESC_F_INDIRECT, 0);
     offer(m, 0);
-    assert_fatal(m, "split.indirect.table-size", sr_pop(m, 0, &m->chain));
+    assert_fatal(m, "split.indirect.table-size", ring_pop(&m->dev.q[0], &m->chain));
 }
 
 static void test_indirect_table_size_zero_fires(void **state)
@@ -161,7 +161,7 @@ static void test_indirect_table_size_zero_fires(void **state)
     struct machine *m = *state;
     fx_write_desc(m, DESC, 0, TABLE, 0, VIRTQ_DESC_F_INDIRECT, 0);
     offer(m, 0);
-    assert_fatal(m, "split.indirect.table-size", sr_pop(m, 0, &m->chain));
+    assert_fatal(m, "split.indirect.table-size", ring_pop(&m->dev.q[0], &m->chain));
 }
 
 static void test_indirect_table_outside_ram_fires(void **state)
@@ -169,7 +169,7 @@ static void test_indirect_table_outside_ram_fires(void **state)
     struct machine *m = *state;
     fx_write_desc(m, DESC, 0, FX_RAM_BASE + FX_RAM_SIZE - 16, 32, VIRTQ_DESC_F_INDIRECT, 0);
     offer(m, 0);
-    assert_fatal(m, "split.desc.addr-in-ram", sr_pop(m, 0, &m->chain));
+    assert_fatal(m, "split.desc.addr-in-ram", ring_pop(&m->dev.q[0], &m->chain));
 }
 
 static void test_indirect_table_loop_fires(void **state)
@@ -178,7 +178,7 @@ static void test_indirect_table_loop_fires(void **state)
     indirect_chain(m, 0, VIRTQ_DESC_F_INDIRECT);
     fx_write_desc(m, TABLE, 1, BUF + 0x100, 408, VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT, 1);
     offer(m, 0);
-    assert_fatal(m, "split.desc.no-loops", sr_pop(m, 0, &m->chain));
+    assert_fatal(m, "split.desc.no-loops", ring_pop(&m->dev.q[0], &m->chain));
 }
 
 static void test_indirect_table_next_out_of_range_fires(void **state)
@@ -187,7 +187,7 @@ static void test_indirect_table_next_out_of_range_fires(void **state)
     indirect_chain(m, 0, VIRTQ_DESC_F_INDIRECT);
     fx_write_desc(m, TABLE, 0, BUF, 24, VIRTQ_DESC_F_NEXT, 2); /* the table has 2 entries */
     offer(m, 0);
-    assert_fatal(m, "split.desc.next-in-range", sr_pop(m, 0, &m->chain));
+    assert_fatal(m, "split.desc.next-in-range", ring_pop(&m->dev.q[0], &m->chain));
 }
 
 static void test_indirect_framing_fires(void **state)
@@ -197,7 +197,7 @@ static void test_indirect_framing_fires(void **state)
     fx_write_desc(m, TABLE, 0, BUF + 0x100, 408, VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT, 1);
     fx_write_desc(m, TABLE, 1, BUF, 24, 0, 0);
     offer(m, 0);
-    assert_fatal(m, "split.framing.writable-after-readable", sr_pop(m, 0, &m->chain));
+    assert_fatal(m, "split.framing.writable-after-readable", ring_pop(&m->dev.q[0], &m->chain));
 }
 
 /* A table chain of `len` entries of 16 readable bytes each. */
@@ -214,7 +214,7 @@ static void test_chain_len_silent_at_queue_size(void **state)
 {
     struct machine *m = *state;
     long_table(m, N);
-    assert_int_equal(sr_pop(m, 0, &m->chain), SR_OK);
+    assert_int_equal(ring_pop(&m->dev.q[0], &m->chain), RING_OK);
     assert_int_equal(m->chain.nseg, N);
     assert_int_equal(m->chain.readable, 16 * N);
     assert_int_equal(m->n_violations, 0);
@@ -224,7 +224,8 @@ static void test_chain_len_fires_once_beyond(void **state)
 {
     struct machine *m = *state;
     long_table(m, N + 3);
-    assert_int_equal(sr_pop(m, 0, &m->chain), SR_OK); /* QEMU takes up to 1024 buffers */
+    /* QEMU takes up to 1024 buffers */
+    assert_int_equal(ring_pop(&m->dev.q[0], &m->chain), RING_OK);
     assert_int_equal(m->chain.nseg, N + 3);
     assert_only(m, "split.desc.chain-len-le-queue-size");
     assert_false(m->dev.broken);
@@ -237,7 +238,7 @@ static void test_idx_no_decrement_silent_when_unchanged(void **state)
     struct machine *m = *state;
     m->dev.q[0].last_avail_idx = m->dev.q[0].shadow_avail_idx = 5;
     assert_true(gm_write16(&m->mem, AVAIL + 2, 5));
-    assert_int_equal(sr_pop(m, 0, &m->chain), SR_EMPTY);
+    assert_int_equal(ring_pop(&m->dev.q[0], &m->chain), RING_EMPTY);
     assert_int_equal(m->n_violations, 0);
 }
 
@@ -248,7 +249,7 @@ static void test_idx_no_decrement_fires_across_wrap(void **state)
     assert_true(gm_write16(&m->mem, AVAIL + 2, 65534)); /* 4 behind, across the 16-bit wrap */
     /* Reported when the device reads it; then QEMU takes slot 2 anyway: head 0, whose
      * descriptor (never written) has length 0, and it breaks on that. */
-    assert_int_equal(sr_pop(m, 0, &m->chain), SR_BROKEN);
+    assert_int_equal(ring_pop(&m->dev.q[0], &m->chain), RING_E_ZERO_LEN);
     assert_int_equal(fx_count_violations(m, "split.avail.idx-no-decrement"), 1);
     assert_int_equal(fx_count_violations(m, "split.desc.zero-length"), 1);
     assert_string_equal(m->dev.broken_rule, "split.desc.zero-length");
@@ -290,8 +291,8 @@ static void test_exposed_silent_before_and_after(void **state)
     drv32(m, DESC + 8, 24);           /* not exposed yet: the driver may write what it likes */
     publish(m, 0);
     drv32(m, DESC + 8, 24);           /* the same value again changes nothing */
-    assert_int_equal(sr_pop(m, 0, &m->chain), SR_OK);
-    sr_push(m, 0, 0, 24);
+    assert_int_equal(ring_pop(&m->dev.q[0], &m->chain), RING_OK);
+    ring_push(&m->dev.q[0], 0, 24);
     drv32(m, DESC + 8, 40);           /* used: the descriptor is the driver's again */
     drv32(m, DESC + 16 + 8, 100);
     assert_int_equal(m->n_violations, 0);
@@ -309,7 +310,7 @@ static void test_exposed_desc_change_fires_once_per_chain(void **state)
     drv16(m, DESC + 12, 0);           /* more changes to the same chain: still one report */
     assert_int_equal(m->n_violations, 1);
     /* used, exposed again and changed again: a new report */
-    sr_push(m, 0, 0, 0);
+    ring_push(&m->dev.q[0], 0, 0);
     publish(m, 0);
     drv16(m, DESC + 14, 3);
     assert_int_equal(fx_count_violations(m, "cleanup.no-alter-exposed"), 2);
@@ -339,7 +340,7 @@ static void test_exposed_forgotten_when_queue_goes_live_again(void **state)
     struct machine *m = *state;
     two_desc_chain(m);
     publish(m, 0);
-    sr_make_live(m, 0, DESC, AVAIL, USED); /* a new ring (after a reset) */
+    fx_make_live(m, 0, DESC, AVAIL, USED); /* a new ring (after a reset) */
     assert_true(gm_write16(&m->mem, AVAIL + 2, 0));
     drv32(m, DESC + 8, 40);
     assert_int_equal(m->n_violations, 0);
@@ -456,13 +457,13 @@ static void test_driver_indirect_chain(void **state)
     }
     /* the device's view of it: silent, the same three buffers */
     m->dev.q[0].num = 4;
-    sr_make_live(m, 0, vq.desc_phys, vq.avail_phys, vq.used_phys);
+    fx_make_live(m, 0, vq.desc_phys, vq.avail_phys, vq.used_phys);
     assert_true(vq_kick_prepare(&vq)); /* publishes avail.idx = 1 */
-    assert_int_equal(sr_pop(m, 0, &m->chain), SR_OK);
+    assert_int_equal(ring_pop(&m->dev.q[0], &m->chain), RING_OK);
     assert_true(m->chain.indirect);
     assert_int_equal(m->chain.nseg, 3);
     assert_int_equal(m->chain.writable, 408);
-    sr_push(m, 0, m->chain.head, 408);
+    ring_push(&m->dev.q[0], m->chain.head, 408);
     void *t = NULL;
     assert_int_equal(vq_get_used(&vq, &t, &l), VIRTIO_OK);
     assert_ptr_equal(t, &tok);
@@ -519,7 +520,7 @@ static void test_legacy_layout_silent_in_the_used_ring(void **state)
     struct machine *m = fx_machine_new(1);
     legacy_layout_on_driver_load(m, 0x40100128, 2); /* no queue live yet: nothing to compare */
     m->dev.q[0].num = N;
-    sr_make_live(m, 0, DESC, DESC + 16 * N, USED);
+    fx_make_live(m, 0, DESC, DESC + 16 * N, USED);
     legacy_layout_on_driver_load(m, USED, 2);                 /* used.flags */
     legacy_layout_on_driver_load(m, USED + 2, 2);             /* used.idx */
     legacy_layout_on_driver_load(m, USED + 4 + 8 * (N - 1) + 4, 4); /* the last element's len */
@@ -533,7 +534,7 @@ static void test_legacy_layout_fires_once_outside(void **state)
     (void)state;
     struct machine *m = fx_machine_new(1);
     m->dev.q[0].num = N;
-    sr_make_live(m, 0, DESC, DESC + 16 * N, USED);
+    fx_make_live(m, 0, DESC, DESC + 16 * N, USED);
     legacy_layout_on_driver_load(m, USED + 4 + 8 * N + 2, 2); /* just past the used ring */
     assert_only(m, "split.legacy.layout");
     assert_non_null(strstr(m->violations[0].message, "0x40102086"));
@@ -556,7 +557,7 @@ static void test_virtual_address_fires(void **state)
     struct machine *m = *state;
     fx_write_desc(m, DESC, 0, 0xffff000000000000ull + BUF, 24, 0, 0);
     offer(m, 0);
-    assert_fatal(m, "feat.no-access-platform-phys-addr", sr_pop(m, 0, &m->chain));
+    assert_fatal(m, "feat.no-access-platform-phys-addr", ring_pop(&m->dev.q[0], &m->chain));
     assert_non_null(strstr(m->violations[0].message, "0xffff000040200000"));
 }
 
@@ -565,13 +566,13 @@ static void test_virtual_table_address_fires(void **state)
     struct machine *m = *state;
     fx_write_desc(m, DESC, 0, 0xffff800000000000ull + TABLE, 32, VIRTQ_DESC_F_INDIRECT, 0);
     offer(m, 0);
-    assert_fatal(m, "feat.no-access-platform-phys-addr", sr_pop(m, 0, &m->chain));
+    assert_fatal(m, "feat.no-access-platform-phys-addr", ring_pop(&m->dev.q[0], &m->chain));
 }
 
 static void test_virtual_ring_address_fires(void **state)
 {
     struct machine *m = *state;
-    sr_make_live(m, 0, DESC, AVAIL, 0xffff000000000000ull + USED);
+    fx_make_live(m, 0, DESC, AVAIL, 0xffff000000000000ull + USED);
     assert_false(m->dev.q[0].live);
     assert_only(m, "feat.no-access-platform-phys-addr");
     assert_true(m->dev.broken);
@@ -582,7 +583,7 @@ static void test_plain_bad_address_is_not_virtual(void **state)
     struct machine *m = *state;
     fx_write_desc(m, DESC, 0, 0x80000000ull, 24, 0, 0); /* outside RAM, but not virtual-looking */
     offer(m, 0);
-    assert_fatal(m, "split.desc.addr-in-ram", sr_pop(m, 0, &m->chain));
+    assert_fatal(m, "split.desc.addr-in-ram", ring_pop(&m->dev.q[0], &m->chain));
 }
 
 static void test_virtual_address_with_access_platform_is_ram_rule(void **state)
@@ -591,7 +592,7 @@ static void test_virtual_address_with_access_platform_is_ram_rule(void **state)
     m->dev.guest_features |= 1ull << VIRTIO_F_ACCESS_PLATFORM;
     fx_write_desc(m, DESC, 0, 0xffff000000000000ull + BUF, 24, 0, 0);
     offer(m, 0);
-    assert_fatal(m, "split.desc.addr-in-ram", sr_pop(m, 0, &m->chain));
+    assert_fatal(m, "split.desc.addr-in-ram", ring_pop(&m->dev.q[0], &m->chain));
 }
 
 /* ---- IN_ORDER ------------------------------------------------------------------------------------ */
@@ -606,7 +607,7 @@ static void test_in_order_ring_silent_sequential_and_wrapping(void **state)
     fx_write_desc(m, DESC, 15, BUF + 0x100, 16, VIRTQ_DESC_F_NEXT, 0); /* the last links to 0 */
     fx_write_desc(m, DESC, 0, BUF + 0x200, 408, VIRTQ_DESC_F_WRITE, 0);
     offer(m, 14);
-    assert_int_equal(sr_pop(m, 0, &m->chain), SR_OK);
+    assert_int_equal(ring_pop(&m->dev.q[0], &m->chain), RING_OK);
     assert_int_equal(m->chain.nseg, 3);
     assert_int_equal(m->n_violations, 0);
 }
@@ -618,7 +619,7 @@ static void test_in_order_ring_fires(void **state)
     fx_write_desc(m, DESC, 2, BUF, 24, VIRTQ_DESC_F_NEXT, 1);
     fx_write_desc(m, DESC, 1, BUF + 0x100, 408, VIRTQ_DESC_F_WRITE, 0);
     offer(m, 2);
-    assert_int_equal(sr_pop(m, 0, &m->chain), SR_OK); /* followed as linked */
+    assert_int_equal(ring_pop(&m->dev.q[0], &m->chain), RING_OK); /* followed as linked */
     assert_int_equal(m->chain.nseg, 2);
     assert_only(m, "split.desc.in-order-next");
     assert_non_null(strstr(m->violations[0].message, "descriptor 2 links to 1 instead of 3"));
@@ -630,7 +631,7 @@ static void test_in_order_ring_silent_without_feature(void **state)
     fx_write_desc(m, DESC, 2, BUF, 24, VIRTQ_DESC_F_NEXT, 1);
     fx_write_desc(m, DESC, 1, BUF + 0x100, 408, VIRTQ_DESC_F_WRITE, 0);
     offer(m, 2);
-    assert_int_equal(sr_pop(m, 0, &m->chain), SR_OK);
+    assert_int_equal(ring_pop(&m->dev.q[0], &m->chain), RING_OK);
     assert_int_equal(m->n_violations, 0);
 }
 
@@ -640,7 +641,7 @@ static void test_in_order_table_silent(void **state)
     m->dev.guest_features |= F_IN_ORDER;
     indirect_chain(m, 0, VIRTQ_DESC_F_INDIRECT);
     offer(m, 0);
-    assert_int_equal(sr_pop(m, 0, &m->chain), SR_OK);
+    assert_int_equal(ring_pop(&m->dev.q[0], &m->chain), RING_OK);
     assert_table_chain(m);
     assert_int_equal(m->n_violations, 0);
 }
@@ -653,13 +654,13 @@ static void test_in_order_table_fires(void **state)
     fx_write_desc(m, TABLE, 0, BUF, 24, VIRTQ_DESC_F_NEXT, 2);
     fx_write_desc(m, TABLE, 2, BUF + 0x100, 408, VIRTQ_DESC_F_WRITE, 0);
     offer(m, 0);
-    assert_int_equal(sr_pop(m, 0, &m->chain), SR_OK);
+    assert_int_equal(ring_pop(&m->dev.q[0], &m->chain), RING_OK);
     assert_int_equal(m->chain.nseg, 2);
     assert_only(m, "split.indirect.in-order-sequential");
     /* without IN_ORDER the same table is fine */
     m->dev.guest_features &= ~F_IN_ORDER;
     offer(m, 0);
-    assert_int_equal(sr_pop(m, 0, &m->chain), SR_OK);
+    assert_int_equal(ring_pop(&m->dev.q[0], &m->chain), RING_OK);
     assert_int_equal(m->n_violations, 1);
 }
 
@@ -670,7 +671,7 @@ static void test_driver_in_order_allocates_in_ring_order(void **state)
     assert_int_equal(vq_create(&vq, 0, 4, VQ_LAYOUT_SEPARATE, 0), VIRTIO_OK);
     assert_int_equal(vq_set_in_order(&vq), VIRTIO_OK);
     m->dev.q[0].num = 4;
-    sr_make_live(m, 0, vq.desc_phys, vq.avail_phys, vq.used_phys);
+    fx_make_live(m, 0, vq.desc_phys, vq.avail_phys, vq.used_phys);
     m->dev.guest_features |= F_IN_ORDER;
     int tok[3];
     struct vq_buf out = {BUF, 24}, in = {BUF + 0x100, 408};
@@ -684,8 +685,8 @@ static void test_driver_in_order_allocates_in_ring_order(void **state)
         assert_true(gm_read16(&m->mem, vq.desc_phys + 16 * heads[k] + 14, &next));
         assert_int_equal(next, nexts[k]);
         vq_kick_prepare(&vq);
-        assert_int_equal(sr_pop(m, 0, &m->chain), SR_OK);
-        sr_push(m, 0, m->chain.head, 408);
+        assert_int_equal(ring_pop(&m->dev.q[0], &m->chain), RING_OK);
+        ring_push(&m->dev.q[0], m->chain.head, 408);
         void *t;
         uint32_t l;
         assert_int_equal(vq_get_used(&vq, &t, &l), VIRTIO_OK);
@@ -749,12 +750,12 @@ static void test_chain_max_4g(void **state)
     hal_sim_bind(&big);
     struct machine *m = &big;
     m->dev.q[0].num = N;
-    sr_make_live(m, 0, DESC, AVAIL, USED);
+    fx_make_live(m, 0, DESC, AVAIL, USED);
     chain_of(m, 0x80000000u, 0x80000000u); /* exactly 2^32: allowed */
-    assert_int_equal(sr_pop(m, 0, &m->chain), SR_OK);
+    assert_int_equal(ring_pop(&m->dev.q[0], &m->chain), RING_OK);
     assert_int_equal(m->n_violations, 0);
     chain_of(m, 0x80000000u, 0x80000010u); /* 16 bytes more */
-    assert_int_equal(sr_pop(m, 0, &m->chain), SR_OK); /* QEMU carries on */
+    assert_int_equal(ring_pop(&m->dev.q[0], &m->chain), RING_OK); /* QEMU carries on */
     assert_only(m, "split.desc.chain-max-4g");
     assert_non_null(strstr(m->violations[0].message, "4294967312 bytes"));
     hal_sim_unbind();

@@ -38,7 +38,7 @@ static int teardown(void **state)
 
 static void make_live(struct machine *m)
 {
-    sr_make_live(m, 0, DESC, AVAIL, USED);
+    fx_make_live(m, 0, DESC, AVAIL, USED);
     assert_true(m->dev.q[0].live);
 }
 
@@ -52,9 +52,9 @@ static void good_chain(struct machine *m, uint16_t head, uint16_t second)
     fx_write_desc(m, DESC, second, BUF + 0x100, 408, VIRTQ_DESC_F_WRITE, 0);
 }
 
-static void assert_fatal(struct machine *m, const char *rule, enum sr_result got)
+static void assert_fatal(struct machine *m, const char *rule, enum ring_err got)
 {
-    assert_int_equal(got, SR_BROKEN);
+    assert_true(ring_failed(got));
     assert_int_equal(fx_count_violations(m, rule), 1);
     assert_int_equal(m->n_violations, 1);
     assert_true(m->dev.broken);
@@ -63,7 +63,7 @@ static void assert_fatal(struct machine *m, const char *rule, enum sr_result got
     /* nothing more is popped from a broken device, even a correct request */
     good_chain(m, 0, 1);
     offer(m, 0);
-    assert_int_equal(sr_pop(m, 0, &m->chain), SR_EMPTY);
+    assert_int_equal(ring_pop(&m->dev.q[0], &m->chain), RING_EMPTY);
     assert_int_equal(m->dev.q[0].pops, 0);
 }
 
@@ -81,11 +81,11 @@ static void test_pop_correct_chain(void **state)
     make_live(m);
     assert_silent(m);
     assert_int_equal(m->dev.q[0].live_num, N);
-    assert_int_equal(sr_pop(m, 0, &m->chain), SR_EMPTY); /* nothing offered yet */
+    assert_int_equal(ring_pop(&m->dev.q[0], &m->chain), RING_EMPTY); /* nothing offered yet */
     good_chain(m, 5, 9);
     offer(m, 5);
     struct sr_chain *c = &m->chain;
-    assert_int_equal(sr_pop(m, 0, c), SR_OK);
+    assert_int_equal(ring_pop(&m->dev.q[0], c), RING_OK);
     assert_int_equal(c->head, 5);
     assert_int_equal(c->nseg, 2);
     assert_int_equal(c->readable, 24);
@@ -101,7 +101,7 @@ static void test_pop_correct_chain(void **state)
     long p = fx_trace_find(m, 0, TR_POP, NULL, 5);
     assert_true(p >= 0);
     assert_int_equal(m->trace.ev[p].value, 1); /* avail.idx seen */
-    assert_int_equal(sr_pop(m, 0, c), SR_EMPTY);
+    assert_int_equal(ring_pop(&m->dev.q[0], c), RING_EMPTY);
     assert_silent(m);
 }
 
@@ -110,7 +110,7 @@ static void test_pop_correct_chain(void **state)
 static void test_align_silent(void **state)
 {
     struct machine *m = *state;
-    sr_make_live(m, 0, DESC + 16, AVAIL + 2, USED + 4); /* exactly at the minimum alignment */
+    fx_make_live(m, 0, DESC + 16, AVAIL + 2, USED + 4); /* exactly at the minimum alignment */
     assert_silent(m);
     assert_int_equal(fx_count_violations(m, "split.align"), 0);
 }
@@ -118,13 +118,13 @@ static void test_align_silent(void **state)
 static void test_align_fires(void **state)
 {
     struct machine *m = *state;
-    sr_make_live(m, 0, DESC + 8, AVAIL, USED);
+    fx_make_live(m, 0, DESC + 8, AVAIL, USED);
     assert_int_equal(fx_count_violations(m, "split.align"), 1);
-    sr_make_live(m, 0, DESC, AVAIL + 1, USED);
+    fx_make_live(m, 0, DESC, AVAIL + 1, USED);
     assert_int_equal(fx_count_violations(m, "split.align"), 2);
-    sr_make_live(m, 0, DESC, AVAIL, USED + 2);
+    fx_make_live(m, 0, DESC, AVAIL, USED + 2);
     assert_int_equal(fx_count_violations(m, "split.align"), 3);
-    sr_make_live(m, 0, DESC + 8, AVAIL + 1, USED + 2); /* all three */
+    fx_make_live(m, 0, DESC + 8, AVAIL + 1, USED + 2); /* all three */
     assert_int_equal(fx_count_violations(m, "split.align"), 6);
     assert_int_equal(m->n_violations, 6);
     assert_int_equal(m->violations[0].queue, 0);
@@ -138,10 +138,10 @@ static void test_align_fires(void **state)
     fx_write_desc(m, DESC + 8, 1, BUF + 0x100, 8, VIRTQ_DESC_F_WRITE, 0);
     assert_true(gm_write16(&m->mem, AVAIL + 1 + 4, 0));
     assert_true(gm_write16(&m->mem, AVAIL + 1 + 2, 1));
-    assert_int_equal(sr_pop(m, 0, &m->chain), SR_OK);
+    assert_int_equal(ring_pop(&m->dev.q[0], &m->chain), RING_OK);
     assert_int_equal(m->chain.nseg, 2);
     assert_int_equal(m->chain.readable, 24);
-    sr_push(m, 0, 0, 8);
+    ring_push(&m->dev.q[0], 0, 8);
     uint16_t idx;
     assert_true(gm_read16(&m->mem, USED + 2 + 2, &idx));
     assert_int_equal(idx, 1);
@@ -181,13 +181,13 @@ static void test_rings_in_ram_silent(void **state)
 {
     struct machine *m = *state;
     /* each part ending exactly at the end of RAM */
-    sr_make_live(m, 0, RAM_END - 16 * N, AVAIL, USED);
+    fx_make_live(m, 0, RAM_END - 16 * N, AVAIL, USED);
     assert_true(m->dev.q[0].live);
-    sr_make_live(m, 0, DESC, RAM_END - (4 + 2 * N), USED);
+    fx_make_live(m, 0, DESC, RAM_END - (4 + 2 * N), USED);
     assert_true(m->dev.q[0].live);
-    sr_make_live(m, 0, DESC, AVAIL, RAM_END - (4 + 8 * N));
+    fx_make_live(m, 0, DESC, AVAIL, RAM_END - (4 + 8 * N));
     assert_true(m->dev.q[0].live);
-    sr_make_live(m, 0, FX_RAM_BASE, FX_RAM_BASE + 16 * N, FX_RAM_BASE + 0x1000);
+    fx_make_live(m, 0, FX_RAM_BASE, FX_RAM_BASE + 16 * N, FX_RAM_BASE + 0x1000);
     assert_true(m->dev.q[0].live);
     assert_silent(m);
 }
@@ -195,9 +195,9 @@ static void test_rings_in_ram_silent(void **state)
 static void test_rings_in_ram_fires_used(void **state)
 {
     struct machine *m = *state;
-    sr_make_live(m, 0, DESC, AVAIL, RAM_END - 8); /* used ring needs 4 + 8N bytes */
+    fx_make_live(m, 0, DESC, AVAIL, RAM_END - 8); /* used ring needs 4 + 8N bytes */
     assert_false(m->dev.q[0].live);
-    assert_int_equal(sr_pop(m, 0, &m->chain), SR_EMPTY);
+    assert_int_equal(ring_pop(&m->dev.q[0], &m->chain), RING_EMPTY);
     assert_int_equal(fx_count_violations(m, "split.rings-in-ram"), 1);
     assert_true(m->dev.broken);
     assert_string_equal(m->dev.broken_rule, "split.rings-in-ram");
@@ -217,7 +217,7 @@ static void test_rings_in_ram_fires_at_boundary(void **state)
     };
     for (size_t i = 0; i < 3; i++) {
         m->dev.broken = false;
-        sr_make_live(m, 0, cases[i].desc, cases[i].avail, cases[i].used);
+        fx_make_live(m, 0, cases[i].desc, cases[i].avail, cases[i].used);
         assert_false(m->dev.q[0].live);
         assert_true(m->dev.broken);
         assert_int_equal(fx_count_violations(m, "split.rings-in-ram"), i + 1);
@@ -229,7 +229,7 @@ static void test_rings_in_ram_fires_at_boundary(void **state)
 static void test_rings_in_ram_fires_desc(void **state)
 {
     struct machine *m = *state;
-    sr_make_live(m, 0, 0x1000, AVAIL, USED); /* below RAM */
+    fx_make_live(m, 0, 0x1000, AVAIL, USED); /* below RAM */
     assert_false(m->dev.q[0].live);
     assert_int_equal(fx_count_violations(m, "split.rings-in-ram"), 1);
     assert_int_equal(m->n_violations, 1);
@@ -250,13 +250,13 @@ static void taken_up_to(struct machine *m, uint16_t idx)
 static void assert_takes_a_queue_then_breaks(struct machine *m, const char *rule)
 {
     for (uint16_t i = 0; i < N; i++) {
-        assert_int_equal(sr_pop(m, 0, &m->chain), SR_OK);
+        assert_int_equal(ring_pop(&m->dev.q[0], &m->chain), RING_OK);
         assert_int_equal(m->chain.head, 0);
         assert_int_equal(fx_count_violations(m, rule), 1);
         assert_false(m->dev.broken);
     }
     assert_int_equal(m->dev.q[0].inuse, N);
-    assert_int_equal(sr_pop(m, 0, &m->chain), SR_BROKEN);
+    assert_int_equal(ring_pop(&m->dev.q[0], &m->chain), RING_E_FULL);
     assert_true(m->dev.broken);
     assert_string_equal(m->dev.broken_rule, rule);
     assert_int_equal(m->n_violations, 1);
@@ -273,10 +273,10 @@ static void test_idx_jump_silent(void **state)
     }
     /* avail.idx is exactly N ahead: allowed */
     for (uint16_t i = 0; i < N; i++) {
-        assert_int_equal(sr_pop(m, 0, &m->chain), SR_OK);
+        assert_int_equal(ring_pop(&m->dev.q[0], &m->chain), RING_OK);
         assert_int_equal(m->chain.head, i);
     }
-    assert_int_equal(sr_pop(m, 0, &m->chain), SR_EMPTY);
+    assert_int_equal(ring_pop(&m->dev.q[0], &m->chain), RING_EMPTY);
     assert_silent(m);
 }
 
@@ -291,11 +291,11 @@ static void test_idx_jump_silent_across_wrap(void **state)
         fx_write_desc(m, DESC, i, BUF, 4, 0, 0);
     assert_true(gm_write16(&m->mem, AVAIL + 2, 4)); /* 65540 mod 65536: 10 ahead */
     for (uint16_t i = 0; i < 10; i++) {
-        assert_int_equal(sr_pop(m, 0, &m->chain), SR_OK);
+        assert_int_equal(ring_pop(&m->dev.q[0], &m->chain), RING_OK);
         assert_int_equal(m->chain.head, i);
     }
     assert_int_equal(m->dev.q[0].last_avail_idx, 4);
-    assert_int_equal(sr_pop(m, 0, &m->chain), SR_EMPTY);
+    assert_int_equal(ring_pop(&m->dev.q[0], &m->chain), RING_EMPTY);
     assert_silent(m);
 }
 
@@ -328,7 +328,7 @@ static void test_head_in_range_silent(void **state)
     make_live(m);
     good_chain(m, N - 1, 0);
     offer(m, N - 1);
-    assert_int_equal(sr_pop(m, 0, &m->chain), SR_OK);
+    assert_int_equal(ring_pop(&m->dev.q[0], &m->chain), RING_OK);
     assert_int_equal(m->chain.head, N - 1);
     assert_silent(m);
 }
@@ -338,7 +338,7 @@ static void test_head_in_range_fires(void **state)
     struct machine *m = *state;
     make_live(m);
     offer(m, N);
-    assert_fatal(m, "split.avail.head-in-range", sr_pop(m, 0, &m->chain));
+    assert_fatal(m, "split.avail.head-in-range", ring_pop(&m->dev.q[0], &m->chain));
 }
 
 /* ---- split.desc.next-in-range (fatal) -------------------------------------------------------- */
@@ -350,7 +350,7 @@ static void test_next_in_range_silent(void **state)
     fx_write_desc(m, DESC, 0, BUF, 8, VIRTQ_DESC_F_NEXT, N - 1);
     fx_write_desc(m, DESC, N - 1, BUF + 8, 8, 0, 0xffff); /* next ignored without NEXT */
     offer(m, 0);
-    assert_int_equal(sr_pop(m, 0, &m->chain), SR_OK);
+    assert_int_equal(ring_pop(&m->dev.q[0], &m->chain), RING_OK);
     assert_int_equal(m->chain.nseg, 2);
     assert_int_equal(m->chain.readable, 16);
     assert_silent(m);
@@ -362,7 +362,7 @@ static void test_next_in_range_fires(void **state)
     make_live(m);
     fx_write_desc(m, DESC, 0, BUF, 8, VIRTQ_DESC_F_NEXT, N);
     offer(m, 0);
-    assert_fatal(m, "split.desc.next-in-range", sr_pop(m, 0, &m->chain));
+    assert_fatal(m, "split.desc.next-in-range", ring_pop(&m->dev.q[0], &m->chain));
 }
 
 /* ---- split.desc.no-loops (fatal) ------------------------------------------------------------- */
@@ -375,7 +375,7 @@ static void test_no_loops_silent(void **state)
         fx_write_desc(m, DESC, i, BUF + 0x10u * i, 16, (uint32_t)i + 1 < N ? VIRTQ_DESC_F_NEXT : 0,
                       (uint16_t)(i + 1));
     offer(m, 0);
-    assert_int_equal(sr_pop(m, 0, &m->chain), SR_OK);
+    assert_int_equal(ring_pop(&m->dev.q[0], &m->chain), RING_OK);
     assert_int_equal(m->chain.nseg, N);
     assert_int_equal(m->chain.readable, 16 * N);
     assert_silent(m);
@@ -388,7 +388,7 @@ static void test_no_loops_fires(void **state)
     fx_write_desc(m, DESC, 0, BUF, 8, VIRTQ_DESC_F_NEXT, 1);
     fx_write_desc(m, DESC, 1, BUF + 8, 8, VIRTQ_DESC_F_NEXT, 0);
     offer(m, 0);
-    assert_fatal(m, "split.desc.no-loops", sr_pop(m, 0, &m->chain));
+    assert_fatal(m, "split.desc.no-loops", ring_pop(&m->dev.q[0], &m->chain));
 }
 
 static void test_no_loops_fires_self(void **state)
@@ -397,7 +397,7 @@ static void test_no_loops_fires_self(void **state)
     make_live(m);
     fx_write_desc(m, DESC, 3, BUF, 8, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 3);
     offer(m, 3);
-    assert_fatal(m, "split.desc.no-loops", sr_pop(m, 0, &m->chain));
+    assert_fatal(m, "split.desc.no-loops", ring_pop(&m->dev.q[0], &m->chain));
 }
 
 /* ---- split.framing.writable-after-readable (fatal) ------------------------------------------- */
@@ -411,13 +411,13 @@ static void test_framing_silent(void **state)
     fx_write_desc(m, DESC, 2, BUF + 16, 8, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 3);
     fx_write_desc(m, DESC, 3, BUF + 24, 8, VIRTQ_DESC_F_WRITE, 0);
     offer(m, 0);
-    assert_int_equal(sr_pop(m, 0, &m->chain), SR_OK);
+    assert_int_equal(ring_pop(&m->dev.q[0], &m->chain), RING_OK);
     assert_int_equal(m->chain.readable, 16);
     assert_int_equal(m->chain.writable, 16);
     /* only writable is fine too */
     fx_write_desc(m, DESC, 4, BUF, 8, VIRTQ_DESC_F_WRITE, 0);
     offer(m, 4);
-    assert_int_equal(sr_pop(m, 0, &m->chain), SR_OK);
+    assert_int_equal(ring_pop(&m->dev.q[0], &m->chain), RING_OK);
     assert_int_equal(m->chain.writable, 8);
     assert_silent(m);
 }
@@ -429,7 +429,7 @@ static void test_framing_fires(void **state)
     fx_write_desc(m, DESC, 0, BUF, 8, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 1);
     fx_write_desc(m, DESC, 1, BUF + 8, 8, 0, 0);
     offer(m, 0);
-    assert_fatal(m, "split.framing.writable-after-readable", sr_pop(m, 0, &m->chain));
+    assert_fatal(m, "split.framing.writable-after-readable", ring_pop(&m->dev.q[0], &m->chain));
 }
 
 /* ---- split.desc.zero-length (fatal) ---------------------------------------------------------- */
@@ -440,7 +440,7 @@ static void test_zero_length_silent(void **state)
     make_live(m);
     fx_write_desc(m, DESC, 0, BUF, 1, 0, 0);
     offer(m, 0);
-    assert_int_equal(sr_pop(m, 0, &m->chain), SR_OK);
+    assert_int_equal(ring_pop(&m->dev.q[0], &m->chain), RING_OK);
     assert_int_equal(m->chain.readable, 1);
     assert_silent(m);
 }
@@ -452,7 +452,7 @@ static void test_zero_length_fires(void **state)
     fx_write_desc(m, DESC, 0, BUF, 24, VIRTQ_DESC_F_NEXT, 1);
     fx_write_desc(m, DESC, 1, BUF + 0x100, 0, VIRTQ_DESC_F_WRITE, 0);
     offer(m, 0);
-    assert_fatal(m, "split.desc.zero-length", sr_pop(m, 0, &m->chain));
+    assert_fatal(m, "split.desc.zero-length", ring_pop(&m->dev.q[0], &m->chain));
 }
 
 /* ---- split.desc.addr-in-ram (fatal) ---------------------------------------------------------- */
@@ -464,7 +464,7 @@ static void test_addr_in_ram_silent(void **state)
     fx_write_desc(m, DESC, 0, FX_RAM_BASE, 8, VIRTQ_DESC_F_NEXT, 1);
     fx_write_desc(m, DESC, 1, RAM_END - 8, 8, VIRTQ_DESC_F_WRITE, 0); /* ends at the end */
     offer(m, 0);
-    assert_int_equal(sr_pop(m, 0, &m->chain), SR_OK);
+    assert_int_equal(ring_pop(&m->dev.q[0], &m->chain), RING_OK);
     assert_silent(m);
 }
 
@@ -474,7 +474,7 @@ static void test_addr_in_ram_fires_straddle(void **state)
     make_live(m);
     fx_write_desc(m, DESC, 0, RAM_END - 4, 8, 0, 0);
     offer(m, 0);
-    assert_fatal(m, "split.desc.addr-in-ram", sr_pop(m, 0, &m->chain));
+    assert_fatal(m, "split.desc.addr-in-ram", ring_pop(&m->dev.q[0], &m->chain));
 }
 
 static void test_addr_in_ram_fires_below(void **state)
@@ -484,7 +484,7 @@ static void test_addr_in_ram_fires_below(void **state)
     fx_write_desc(m, DESC, 0, BUF, 8, VIRTQ_DESC_F_NEXT, 1);
     fx_write_desc(m, DESC, 1, FX_RAM_BASE - 0x1000, 8, VIRTQ_DESC_F_WRITE, 0);
     offer(m, 0);
-    assert_fatal(m, "split.desc.addr-in-ram", sr_pop(m, 0, &m->chain));
+    assert_fatal(m, "split.desc.addr-in-ram", ring_pop(&m->dev.q[0], &m->chain));
 }
 
 static void test_addr_in_ram_fires_wrapping(void **state)
@@ -493,10 +493,10 @@ static void test_addr_in_ram_fires_wrapping(void **state)
     make_live(m);
     fx_write_desc(m, DESC, 0, UINT64_MAX - 3, 8, 0, 0); /* addr + len overflows */
     offer(m, 0);
-    assert_fatal(m, "split.desc.addr-in-ram", sr_pop(m, 0, &m->chain));
+    assert_fatal(m, "split.desc.addr-in-ram", ring_pop(&m->dev.q[0], &m->chain));
 }
 
-/* ---- sr_push, sr_read, sr_write -------------------------------------------------------------- */
+/* ---- ring_push, sr_read, sr_write ------------------------------------------------------------ */
 
 static void test_push_writes_used(void **state)
 {
@@ -504,8 +504,8 @@ static void test_push_writes_used(void **state)
     make_live(m);
     good_chain(m, 7, 8);
     offer(m, 7);
-    assert_int_equal(sr_pop(m, 0, &m->chain), SR_OK);
-    sr_push(m, 0, 7, 408);
+    assert_int_equal(ring_pop(&m->dev.q[0], &m->chain), RING_OK);
+    ring_push(&m->dev.q[0], 7, 408);
     uint32_t id, len;
     uint16_t idx;
     assert_true(gm_read32(&m->mem, USED + 4, &id));
@@ -523,14 +523,14 @@ static void test_push_writes_used(void **state)
 
     /* the slot is used_idx % N; used.idx wraps at 16 bits */
     m->dev.q[0].used_idx = 65535;
-    sr_push(m, 0, 3, 24);
+    ring_push(&m->dev.q[0], 3, 24);
     assert_true(gm_read32(&m->mem, USED + 4 + 8 * (65535 % N), &id));
     assert_true(gm_read32(&m->mem, USED + 4 + 8 * (65535 % N) + 4, &len));
     assert_true(gm_read16(&m->mem, USED + 2, &idx));
     assert_int_equal(id, 3);
     assert_int_equal(len, 24);
     assert_int_equal(idx, 0);
-    sr_push(m, 0, 4, 1);
+    ring_push(&m->dev.q[0], 4, 1);
     assert_true(gm_read32(&m->mem, USED + 4, &id));
     assert_int_equal(id, 4);
     assert_true(gm_read16(&m->mem, USED + 2, &idx));
@@ -556,7 +556,7 @@ static void test_read_gathers_split_header(void **state)
     fx_write_desc(m, DESC, 2, BUF + 0x200, 8, VIRTQ_DESC_F_WRITE, 0);
     offer(m, 0);
     const struct sr_chain *c = &m->chain;
-    assert_int_equal(sr_pop(m, 0, &m->chain), SR_OK);
+    assert_int_equal(ring_pop(&m->dev.q[0], &m->chain), RING_OK);
     uint8_t got[40];
     memset(got, 0, sizeof(got));
     assert_int_equal(sr_read(m, c, 0, got, 24), 24);
@@ -581,7 +581,7 @@ static void test_write_truncates(void **state)
     fx_write_desc(m, DESC, 1, BUF + 0x100, 8, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 2);
     fx_write_desc(m, DESC, 2, BUF + 0x200, 4, VIRTQ_DESC_F_WRITE, 0);
     offer(m, 0);
-    assert_int_equal(sr_pop(m, 0, &m->chain), SR_OK);
+    assert_int_equal(ring_pop(&m->dev.q[0], &m->chain), RING_OK);
     uint8_t src[20];
     for (int i = 0; i < 20; i++)
         src[i] = (uint8_t)(i + 1);

@@ -94,7 +94,7 @@ static uint16_t run_vq(uint16_t qsize, bool event_idx)
     assert_int_equal(vq_create(&vq, 0, qsize, VQ_LAYOUT_SEPARATE, 0), VIRTIO_OK);
     vq_set_event_idx(&vq, event_idx);
     m->dev.q[0].num = qsize;
-    sr_make_live(m, 0, vq.desc_phys, vq.avail_phys, vq.used_phys);
+    fx_make_live(m, 0, vq.desc_phys, vq.avail_phys, vq.used_phys);
     m->dev.status = VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_DRIVER_OK;
     uint64_t req_phys;
     struct virtio_gpu_ctrl_hdr *req = vhal_dma_alloc(sizeof(*req), 64, VHAL_DMA_BUFFER, &req_phys);

@@ -5,9 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "spec/rules.h"
 #include "spec/virtio_spec.h"
 #include "model/diagnosis/diagnosis.h"
 #include "model/checks/exposed_snapshot.h"
+#include "model/checks/legacy_layout.h"
 #include "model/machine.h"
 #include "model/rings/ring_locate.h"
 
@@ -125,7 +127,7 @@ static const char *locate(const struct machine *m, uint64_t gpa, uint32_t *qi)
 {
     uint32_t index;
     for (uint32_t q = 0; q < MMIO_NUM_QUEUES; q++) {
-        const char *f = sr_locate(m, q, gpa, &index);
+        const char *f = split_locate(&m->dev.q[q], gpa, &index);
         if (f) {
             *qi = q;
             return f;
@@ -491,9 +493,8 @@ void bc_driver_waits(struct machine *m)
         /* Plain mode cannot see the re-read; it can only say the barrier never came. And a
          * driver whose used ring is elsewhere (split.legacy.layout) re-reads its own used.idx,
          * which is no field of the device's ring: its order is not judged. */
-        bool due = m->legacy_layout_reported ? false
-                   : m->bc.mode == BC_PLAIN ? q->used_event_unfenced : q->reread_due;
-        if (due && should_report(m, qi, 3))
+        bool due = m->bc.mode == BC_PLAIN ? q->used_event_unfenced : q->reread_due;
+        if (due && !legacy_layout_mismatch(m) && should_report(m, qi, 3))
             machine_violation(m, "split.receive.mb-before-reread", (int)qi,
                               "queue %u: the driver waits after storing used_event without a full "
                               "barrier and a re-read of used.idx: a used buffer the device added "

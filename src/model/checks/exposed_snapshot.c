@@ -81,7 +81,7 @@ static void snapshot_chain(struct machine *m, struct exposed_state *st, uint32_t
     uint32_t i = head;
     for (uint32_t steps = 0; steps < n && i < n; steps++) {
         struct sr_desc d;
-        sr_read_desc(m, q->desc, i, &d);
+        split_read_desc(&m->mem, q->desc, i, &d);
         copy(m, st, qi, head, q->desc + 16ull * i, 16);
         if (steps == 0 && (d.flags & VIRTQ_DESC_F_INDIRECT)) {
             uint32_t entries = d.len / 16;

@@ -3,9 +3,11 @@
 
 #include "model/machine.h"
 
+bool legacy_layout_mismatch(const struct machine *m) { return m->legacy_layout.reported; }
+
 void legacy_layout_on_driver_load(struct machine *m, uint64_t gpa, uint32_t size)
 {
-    if (m->dev.version != 1 || m->legacy_layout_reported)
+    if (m->dev.version != 1 || m->legacy_layout.reported)
         return;
     bool any_live = false;
     for (uint32_t qi = 0; qi < MMIO_NUM_QUEUES; qi++) {
@@ -20,7 +22,7 @@ void legacy_layout_on_driver_load(struct machine *m, uint64_t gpa, uint32_t size
     }
     if (!any_live)
         return; /* no ring yet: the queue setup itself went wrong, not the layout */
-    m->legacy_layout_reported = true;
+    m->legacy_layout.reported = true;
     const struct dev_queue *q = &m->dev.q[0];
     machine_violation(m, "split.legacy.layout", -1,
                       "the driver read ring memory at 0x%llx, outside every used ring the device "
@@ -38,9 +40,9 @@ void legacy_layout_on_chain(struct machine *m, uint32_t qi, const struct sr_chai
         if (s->gpa >= end || s->gpa + s->len <= start)
             continue;
         rf_overlap(m, qi, s->desc, s->in_table, s->gpa, s->len, s->write);
-        if (m->dev.version != 1 || m->legacy_layout_reported)
+        if (m->dev.version != 1 || m->legacy_layout.reported)
             return;
-        m->legacy_layout_reported = true;
+        m->legacy_layout.reported = true;
         machine_violation(m, "split.legacy.layout", (int)qi,
                           "queue %u: the driver handed the device a buffer (%s %u at 0x%llx, %u "
                           "bytes, device-%s) that lies on the used ring the device writes "

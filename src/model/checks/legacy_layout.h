@@ -8,9 +8,18 @@
 #ifndef LEGACY_LAYOUT_H
 #define LEGACY_LAYOUT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct machine;
+
+struct legacy_layout_state {
+    bool reported;             /* split.legacy.layout fired (once per run) */
+};
+
+/* The driver's ring was found laid out unlike the device's (split.legacy.layout fired): its
+ * used-ring loads are not the device's fields. */
+bool legacy_layout_mismatch(const struct machine *m);
 
 /* The driver loaded `size` bytes of ring memory at gpa. */
 void legacy_layout_on_driver_load(struct machine *m, uint64_t gpa, uint32_t size);

@@ -49,16 +49,6 @@ void notify_kicked(struct machine *m, uint32_t qi)
     gm_read16(&m->mem, m->dev.q[qi].avail + 2, &n->kick_avail_idx);
 }
 
-void notify_device_popped(struct machine *m, uint32_t qi)
-{
-    const struct dev_queue *dq = &m->dev.q[qi];
-    if (notify_event_idx(m) && qi < RF_QUEUES) { /* QEMU: vring_set_avail_event(last_avail_idx) */
-        gm_write16(&m->mem, dq->used + 4 + 8ull * dq->live_num, dq->last_avail_idx);
-        m->facts.q[qi].avail_event_set = true;
-        m->facts.q[qi].avail_event = dq->last_avail_idx;
-    }
-}
-
 /* How far idx b is behind cur (16-bit ring arithmetic). */
 static uint16_t behind(uint16_t cur, uint16_t b) { return (uint16_t)(cur - b); }
 
@@ -81,28 +71,20 @@ void notify_check_driver_waits(struct machine *m)
             base = n->kick_avail_idx;
         if (base == cur || behind(cur, base) > dq->live_num)
             continue; /* told already; or an idx jump, which split.avail.idx-jump reports */
-        if (notify_event_idx(m)) {
-            uint16_t ev = 0;
-            gm_read16(&m->mem, dq->used + 4 + 8ull * dq->live_num, &ev);
-            if (!vring_need_event(ev, cur, base))
-                continue;
-            n->missed_reported = true;
-            n->missed_idx = cur;
+        struct ring_suppress why;
+        if (!ring_need_notify(dq, base, cur, &why))
+            continue; /* the device asked for no kick (split_ring.c: §2.6.10) */
+        n->missed_reported = true;
+        n->missed_idx = cur;
+        if (why.by_event)
             machine_violation(m, "split.availnotif.event-idx-must-notify", (int)qi,
                               "queue %u: missed kick: avail.idx moved from %u to %u past "
                               "avail_event = %u, and the driver waits without notifying", qi,
-                              base, cur, ev);
-        } else {
-            uint16_t flags = 0;
-            gm_read16(&m->mem, dq->used, &flags);
-            if (flags & VIRTQ_USED_F_NO_NOTIFY)
-                continue;
-            n->missed_reported = true;
-            n->missed_idx = cur;
+                              base, cur, why.value);
+        else
             machine_violation(m, "split.availnotif.flags0-must-notify", (int)qi,
                               "queue %u: missed kick: avail.idx moved from %u to %u while "
                               "used.flags is 0, and the driver waits without notifying", qi,
                               base, cur);
-        }
     }
 }

@@ -1,9 +1,9 @@
 /* notify_checks.h — notification suppression on both sides of the split ring (§2.6.7, §2.6.10).
  *
- * Device side, as QEMU 7.2 does it: after every pop the device publishes avail_event = the next
- * avail index it will read (with EVENT_IDX). The interrupt decision — avail.flags NO_INTERRUPT,
- * or vring_need_event(used_event, …) with EVENT_IDX — is mmio_device_raise_used_irq's; it asks
- * notify_check_avail_flags about the flags it reads.
+ * Device side, the ring does as QEMU 7.2 does (split_ring.c): after every pop it publishes
+ * avail_event = the next avail index it will read (with EVENT_IDX); the interrupt decision —
+ * avail.flags NO_INTERRUPT, or vring_need_event(used_event, …) with EVENT_IDX — is its
+ * need_interrupt, which hands the flags it reads to notify_check_avail_flags (a ring hook).
  *
  * Driver side, the rules of the `notifications` area: the flags the driver writes (0 or 1, or 0
  * with EVENT_IDX), used.flags zero when the ring goes live, and the missed kick — when the driver
@@ -15,6 +15,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+
+#include "model/rings/split_ring.h" /* vring_need_event */
 
 struct machine;
 
@@ -29,12 +31,6 @@ struct notify_state {
     struct notify_queue q[2]; /* MMIO_NUM_QUEUES */
 };
 
-/* vring_need_event: does moving idx from old to new pass event (16-bit wrap-around)? */
-static inline bool vring_need_event(uint16_t event, uint16_t new_idx, uint16_t old_idx)
-{
-    return (uint16_t)(new_idx - event - 1u) < (uint16_t)(new_idx - old_idx);
-}
-
 bool notify_event_idx(const struct machine *m);
 /* The queue went live: used.flags must be 0, avail.flags valid; device state reset. */
 void notify_queue_live(struct machine *m, uint32_t qi);
@@ -42,8 +38,6 @@ void notify_queue_live(struct machine *m, uint32_t qi);
 void notify_check_avail_flags(struct machine *m, uint32_t qi, uint16_t flags, const char *how);
 /* A QueueNotify for qi reached the device. */
 void notify_kicked(struct machine *m, uint32_t qi);
-/* The device took a chain: with EVENT_IDX it publishes avail_event. */
-void notify_device_popped(struct machine *m, uint32_t qi);
 /* The driver is about to wait: was a kick owed? */
 void notify_check_driver_waits(struct machine *m);
 

@@ -207,7 +207,7 @@ static bool control_command(struct gpu_device *g, struct machine *m, uint32_t qi
         }
         rf_truncated(m, qi, c->head, resp_len, (uint32_t)written);
     }
-    return sr_push(m, qi, c->head, (uint32_t)written);
+    return ring_push(&m->dev.q[qi], c->head, (uint32_t)written);
 }
 
 /* QEMU's virtio_gpu_handle_cursor: take a request, update the cursor, return it with no payload
@@ -216,9 +216,9 @@ static uint32_t cursor_queue(struct gpu_device *g, struct machine *m, uint32_t q
 {
     struct sr_chain *c = &m->chain;
     uint32_t pushed = 0;
-    while (sr_pop(m, qi, c) == SR_OK) {
+    while (ring_pop(&m->dev.q[qi], c) == RING_OK) {
         cmd_cursor(g, m, c);
-        pushed += sr_push(m, qi, c->head, 0);
+        pushed += ring_push(&m->dev.q[qi], c->head, 0);
     }
     return pushed;
 }
@@ -233,7 +233,7 @@ static uint32_t control_queue(struct gpu_device *g, struct machine *m, uint32_t 
     struct sr_batch *b = &m->batch;
     uint32_t pushed = 0;
     b->n = b->nsegs = 0;
-    while (sr_pop(m, qi, c) == SR_OK) {
+    while (ring_pop(&m->dev.q[qi], c) == RING_OK) {
         if (!sr_batch_add(b, c)) { /* out of memory: execute this one now */
             pushed += control_command(g, m, qi, c);
             continue;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "spec/rules.h"
 #include "spec/virtio_spec.h"
 #include "model/devices/gpu_device.h"
 #include "model/diagnosis/diagnosis_internal.h"

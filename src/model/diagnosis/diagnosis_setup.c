@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "spec/rules.h"
 #include "spec/virtio_spec.h"
 #include "model/diagnosis/diagnosis_internal.h"
 #include "model/checks/status_checks.h"

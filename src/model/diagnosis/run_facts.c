@@ -1,6 +1,7 @@
 /* run_facts.c — see run_facts.h. */
 #include "model/diagnosis/run_facts.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -185,6 +186,14 @@ void rf_pop(struct machine *m, uint32_t qi)
         return;
     m->facts.q[qi].c.pops++;
     m->facts.q[qi].last_pop_at = m->now;
+}
+
+void rf_avail_event(struct machine *m, uint32_t qi, uint16_t value)
+{
+    if (qi >= RF_QUEUES)
+        return;
+    m->facts.q[qi].avail_event_set = true;
+    m->facts.q[qi].avail_event = value;
 }
 
 void rf_used(struct machine *m, uint32_t qi, uint64_t elem, uint32_t len)
@@ -378,6 +387,22 @@ void rf_used_write(struct machine *m, uint32_t qi, uint64_t elem, uint32_t len, 
         hit = true;
     }
     q->overlap.writes += hit;
+}
+
+void rf_describe_next(const struct machine *m, uint32_t qi, uint32_t i, uint16_t value, char *buf,
+                      size_t len)
+{
+    const struct rf_queue *fq = qi < RF_QUEUES ? &m->facts.q[qi] : NULL;
+    const struct rf_next *st = fq && i < fq->n_next && fq->next[i].set ? &fq->next[i] : NULL;
+    if (!st || st->value != value)
+        snprintf(buf, len, "; no driver store of it was seen since the queue went live");
+    else if (st->plain)
+        snprintf(buf, len, "; the driver stored it between t=%llu and %llu ns (plain ring access: "
+                 "seen at the hook call that ended that epoch)", (unsigned long long)st->t,
+                 (unsigned long long)st->seen_at);
+    else
+        snprintf(buf, len, "; the driver stored it at t=%llu ns%s%s", (unsigned long long)st->t,
+                 st->note ? " — " : "", st->note ? st->note : "");
 }
 
 void rf_desc_next(struct machine *m, uint32_t qi, uint32_t i, uint16_t value, uint64_t t,

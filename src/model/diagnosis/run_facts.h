@@ -18,6 +18,7 @@
 #define RUN_FACTS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct machine;
@@ -222,6 +223,8 @@ void rf_mmio_read(struct machine *m, uint32_t off, uint32_t value, const char *n
 void rf_notify(struct machine *m, uint32_t qi);
 void rf_publish(struct machine *m, uint32_t qi, uint16_t idx);
 void rf_pop(struct machine *m, uint32_t qi);
+/* The device published avail_event = value on qi (VIRTIO_F_EVENT_IDX). */
+void rf_avail_event(struct machine *m, uint32_t qi, uint16_t value);
 void rf_used(struct machine *m, uint32_t qi, uint64_t elem, uint32_t len);
 void rf_queue_live(struct machine *m, uint32_t qi);
 /* A device reset: by whom, requests lost per queue, bit mask of queues that were live. */
@@ -248,6 +251,10 @@ void rf_used_write(struct machine *m, uint32_t qi, uint64_t elem, uint32_t len, 
  * the epoch that began at t); note: a replayed bug rewrote it. */
 void rf_desc_next(struct machine *m, uint32_t qi, uint32_t i, uint16_t value, uint64_t t,
                   const char *note);
+/* The evidence for a loop at descriptor i's next = value of qi: the driver store that made it
+ * ("; the driver stored it at t=… ns"), written into buf. */
+void rf_describe_next(const struct machine *m, uint32_t qi, uint32_t i, uint16_t value, char *buf,
+                      size_t len);
 void rf_free(struct run_facts *f);
 /* The device refused a gpu command (rf_error filled by the caller). */
 void rf_error(struct machine *m, uint32_t qi, const struct rf_error *e);

@@ -142,11 +142,11 @@ bool device_faults_on_push(struct machine *m, uint32_t qi, uint16_t head, uint32
     }
     if (mask & (1u << DF_USED_ELEMENT_WITHOUT_IDX)) {
         device_fault_trace(m, DF_USED_ELEMENT_WITHOUT_IDX, qi, r, head, len);
-        *parts &= ~(unsigned)SR_PUSH_IDX;
+        *parts &= ~(unsigned)RING_PUSH_IDX;
     }
     if (mask & (1u << DF_USED_IDX_WITHOUT_ELEMENT)) {
         device_fault_trace(m, DF_USED_IDX_WITHOUT_ELEMENT, qi, r, head, len);
-        *parts &= ~(unsigned)SR_PUSH_ELEM;
+        *parts &= ~(unsigned)RING_PUSH_ELEM;
     }
     if (device_faults_hostile_push(m, qi, mask, r, head, len)) {
         d->last_pushed[qi] = r;
@@ -215,7 +215,7 @@ void device_faults_flush(struct machine *m, uint32_t qi)
         }
         if (!q->live || m->dev.broken)
             continue; /* the device lost it meanwhile */
-        sr_push_parts(m, qi, h.head, h.len, SR_PUSH_ELEM | SR_PUSH_IDX);
+        ring_push_parts(&m->dev.q[qi], h.head, h.len, RING_PUSH_ELEM | RING_PUSH_IDX);
         d->last_pushed[qi] = h.request;
         d->last_no_irq[qi] = h.no_irq;
         pushed = true;

@@ -141,7 +141,7 @@ const char *device_fault_effect(enum df_kind k);
 /* A chain was taken from queue qi. Returns true when the device must stop processing: the
  * fault reset the device or broke it. */
 bool device_faults_on_pop(struct machine *m, uint32_t qi, uint16_t head);
-/* The device is about to return head with len. *parts may lose SR_PUSH_ELEM / SR_PUSH_IDX.
+/* The device is about to return head with len. *parts may lose RING_PUSH_ELEM / RING_PUSH_IDX.
  * Returns true when the answer is held back or dropped (the caller writes nothing). */
 bool device_faults_on_push(struct machine *m, uint32_t qi, uint16_t head, uint32_t len,
                            unsigned *parts);

@@ -99,8 +99,9 @@ bool device_faults_hostile_push(struct machine *m, uint32_t qi, uint32_t mask, u
     }
     if (!rewritten)
         return false;
-    sr_push_parts(m, qi, (uint16_t)(id > 0xffffu ? 0xffffu : id), len, SR_PUSH_ELEM | SR_PUSH_IDX);
-    if (id > 0xffffu) /* sr_push_parts writes a 16-bit head: put the full id in place */
+    ring_push_parts(&m->dev.q[qi], (uint16_t)(id > 0xffffu ? 0xffffu : id), len,
+                    RING_PUSH_ELEM | RING_PUSH_IDX);
+    if (id > 0xffffu) /* the push writes a 16-bit head: put the full id in place */
         gm_write32(&m->mem, q->used + 4 + 8ull * ((uint16_t)(q->used_idx - 1u) % q->live_num), id);
     if (extra) {
         q->used_idx = (uint16_t)(q->used_idx + extra);

@@ -6,7 +6,7 @@
 #include "spec/virtio_spec.h"
 
 #include "model/checks/exposed_snapshot.h"
-#include "model/rings/indirect.h"
+#include "model/rings/ring.h"
 #include "model/machine.h"
 #include "model/observer.h"
 
@@ -101,9 +101,9 @@ void faults_ring_store(struct machine *m, uint64_t gpa, uint64_t *value, const c
         if (f->kind != FAULT_REWRITE_RING_STORE)
             continue;
         uint32_t index;
-        const char *what = sr_classify(m, f->queue, gpa, &index);
+        const char *what = ring_classify(&m->dev.q[f->queue], gpa, &index);
         if (!what)
-            what = ind_classify(m, f->queue, gpa, &index);
+            what = ring_classify_table(&m->dev.q[f->queue], gpa, &index);
         if (!what || strcmp(what, f->field) != 0 || !hit(f))
             continue;
         *value = f->value;
@@ -138,7 +138,7 @@ void faults_ring_load(struct machine *m, uint64_t gpa, uint64_t *value, const ch
         if (f->kind != FAULT_REWRITE_RING_LOAD || f->queue >= MMIO_NUM_QUEUES)
             continue;
         uint32_t index;
-        const char *what = sr_classify(m, f->queue, gpa, &index);
+        const char *what = ring_classify(&m->dev.q[f->queue], gpa, &index);
         if (!what || strcmp(what, f->field) != 0 || !hit(f))
             continue;
         *value = f->value;
@@ -241,11 +241,11 @@ void faults_set_desc_field(struct fault *f, int i)
 static const char *desc_field_of(struct machine *m, uint32_t qi, uint64_t gpa, bool *in_table)
 {
     uint32_t index;
-    const char *what = sr_classify(m, qi, gpa, &index);
+    const char *what = ring_classify(&m->dev.q[qi], gpa, &index);
     *in_table = false;
     if (what && !strncmp(what, "desc.", 5))
         return what + 5;
-    what = ind_classify(m, qi, gpa, &index);
+    what = ring_classify_table(&m->dev.q[qi], gpa, &index);
     if (what) {
         *in_table = true;
         return what + 9; /* after "indirect." */
@@ -292,7 +292,7 @@ void faults_after_ring_store(struct machine *m, uint64_t gpa)
             continue;
         const struct dev_queue *q = &m->dev.q[f->queue];
         uint32_t index;
-        const char *what = sr_classify(m, f->queue, gpa, &index);
+        const char *what = ring_classify(&m->dev.q[f->queue], gpa, &index);
         if (!q->live || !what || strcmp(what, "avail.idx") || !hit(f))
             continue;
         /* The head of the chain just made available: avail.ring[(idx - 1) % N]. */

@@ -1,29 +1,28 @@
 /* ring_locate.h — where a guest-physical address falls in a queue's split ring, inline.
  *
- * sr_classify() (split_ring.c) is this function; the barrier analysis calls it for every ring
- * access the driver makes, for each queue, so it is inline here instead of a call per queue. */
+ * The split ring's classify (split_ring.c) is this function; the barrier analysis, whose
+ * pairings are the split ring's (§2.6.13), calls it for every ring access the driver makes, for
+ * each queue, so it is inline here instead of a call per queue. */
 #ifndef RING_LOCATE_H
 #define RING_LOCATE_H
 
 #include <stdint.h>
 
-#include "model/machine.h"
+#include "model/rings/ring.h"
 #include "model/rings/split_ring.h"
 
-/* The field of queue qi's ring (§2.6.5 descriptor table, §2.6.6 available ring, §2.6.8 used
- * ring) that holds gpa, as the device lays the ring out, or NULL. *index gets the entry. */
-static inline const char *sr_locate(const struct machine *m, uint32_t qi, uint64_t gpa,
-                                    uint32_t *index)
+/* The field of q's split ring (§2.6.5 descriptor table, §2.6.6 available ring, §2.6.8 used
+ * ring) that holds gpa, as the device lays the ring out, or NULL. *index gets the entry. A ring
+ * not live yet is located where its registers say so far (version 2's QueueDesc … latched at
+ * QueueReady; a version 1 device has none of them, so they stay 0 and locate nothing). */
+static inline const char *split_locate(const struct dev_queue *q, uint64_t gpa, uint32_t *index)
 {
-    const struct dev_queue *q = &m->dev.q[qi];
     uint64_t desc, avail, used;
     uint32_t n;
     if (q->live) {
         desc = q->desc, avail = q->avail, used = q->used, n = q->live_num;
-    } else if (m->dev.version == 2) { /* as programmed so far */
-        desc = q->reg_desc, avail = q->reg_driver, used = q->reg_device, n = q->num;
     } else {
-        return NULL;
+        desc = q->reg_desc, avail = q->reg_driver, used = q->reg_device, n = q->num;
     }
     *index = 0;
     if (n == 0)

@@ -122,7 +122,7 @@ static void reset_device(struct mmio_device *d)
     d->broken_fault = NULL;
     d->broken_signalled = false;
     for (uint32_t i = 0; i < d->n_queues; i++) {
-        sr_queue_reset(&d->q[i], d->queue_size[i]);
+        ring_reset(&d->q[i], d->queue_size[i]);
         if (align[i])
             d->q[i].align = align[i];
     }
@@ -141,7 +141,7 @@ void mmio_device_init(struct mmio_device *d, uint32_t version, const struct devi
     d->n_queues = dev->n_queues;
     for (uint32_t i = 0; i < d->n_queues; i++) {
         d->queue_size[i] = dev->queue_size[i];
-        sr_queue_reset(&d->q[i], d->queue_size[i]);
+        ring_reset(&d->q[i], d->queue_size[i]);
     }
 }
 
@@ -232,34 +232,17 @@ void mmio_device_raise_used_irq(struct machine *m, uint32_t qi)
     struct dev_queue *q = &m->dev.q[qi];
     if (!q->live || device_faults_on_irq(m, qi))
         return;
-    uint16_t flags = 0;
-    gm_read16(&m->mem, q->avail, &flags);
-    notify_check_avail_flags(m, qi, flags, "the device read"); /* notify_checks.c */
-    if (m->dev.guest_features & (1ull << VIRTIO_RING_F_EVENT_IDX)) {
-        /* §2.6.7.2 with EVENT_IDX (QEMU virtio_should_notify): the flag is ignored; interrupt
-         * only when used.idx passed used_event since the last interrupt (always the first). */
-        uint64_t ue_at = q->avail + 4 + 2ull * q->live_num;
-        uint16_t ue = 0, old = q->signalled_used, now = q->used_idx;
-        gm_read16(&m->mem, ue_at, &ue);
-        bool valid = q->signalled_used_valid;
-        q->signalled_used_valid = true;
-        q->signalled_used = now;
-        if (valid && (uint16_t)(now - ue - 1) >= (uint16_t)(now - old)) {
-            struct trace_event *s = machine_trace(m, TR_DEVICE, ue_at, ue, 2,
-                                                  mmio_note_irq_suppressed_event);
-            if (s) {
-                s->queue = (uint8_t)qi;
-                s->aux = now;
-            }
-            rf_irq_suppressed(m, qi, true, ue_at, ue, now, old);
-            return;
-        }
-    } else if (flags & VIRTQ_AVAIL_F_NO_INTERRUPT) { /* §2.6.7: suppressed; ring still updated */
-        struct trace_event *s = machine_trace(m, TR_DEVICE, q->avail, flags, 2,
-                                              mmio_note_irq_suppressed);
-        if (s)
+    struct ring_suppress why; /* §2.6.7: the driver suppressed it (flags, or used_event) */
+    if (!ring_need_interrupt(q, &why)) {
+        struct trace_event *s = machine_trace(m, TR_DEVICE, why.at, why.value, 2,
+                                              why.by_event ? mmio_note_irq_suppressed_event
+                                                           : mmio_note_irq_suppressed);
+        if (s) {
             s->queue = (uint8_t)qi;
-        rf_irq_suppressed(m, qi, false, q->avail, flags, q->used_idx, 0);
+            if (why.by_event)
+                s->aux = why.now;
+        }
+        rf_irq_suppressed(m, qi, why.by_event, why.at, why.value, why.now, why.old);
         return;
     }
     bool edge = m->dev.isr == 0; /* the line rises only if it was low: an unacknowledged
@@ -284,7 +267,7 @@ static void legacy_update_rings(struct machine *m, uint32_t qi)
     uint64_t avail = desc + 16ull * q->num;
     /* QEMU's round-up (used_event left out, any QueueAlign): ring_layout.c, shared with
      * `vqsim explain --layout`. */
-    sr_make_live(m, qi, desc, avail, rl_legacy_used(desc, q->num, q->align));
+    ring_configure(q, q->num, desc, avail, rl_legacy_used(desc, q->num, q->align));
 }
 
 static struct dev_queue *selected(struct mmio_device *d)
@@ -468,7 +451,7 @@ static const char *queue_write(struct machine *m, uint32_t off, uint32_t value)
     if (off == VIRTIO_MMIO_QUEUE_READY) {
         if (value) { /* the only moment QEMU latches the three addresses */
             q->ready = true;
-            sr_make_live(m, d->queue_sel, q->reg_desc, q->reg_driver, q->reg_device);
+            ring_configure(q, q->num, q->reg_desc, q->reg_driver, q->reg_device);
         } else {
             q->ready = false; /* QEMU 7.2 keeps the rings live; it only clears `enabled` */
         }

@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #include "model/device.h"
-#include "model/rings/split_ring.h"
+#include "model/rings/ring.h"
 
 struct machine;
 
