@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "harness/hal_sim.h"
 #include "driver/virtio_gpu.h"
 #include "driver/virtio_hal.h"
 #include "driver/virtio_mmio.h"
@@ -110,7 +111,7 @@ static void rig_init(struct rig *r, const struct rig_opts *o)
         .checks_off = o->checks_off, .ring_access = o->ring_access};
     if (machine_init(&r->m, &cfg, catalogue) != 0)
         die("machine_init", -1);
-    machine_set_current(&r->m);
+    hal_sim_bind(&r->m);
     int rc;
     if ((rc = vmmio_probe(&r->mmio, (uintptr_t)MMIO_BASE, 1000000000ull)) ||
         (rc = vmmio_begin_init(&r->mmio)) || (rc = vmmio_negotiate(&r->mmio, 0)))
@@ -147,7 +148,7 @@ static void rig_init(struct rig *r, const struct rig_opts *o)
 
 static void rig_destroy(struct rig *r)
 {
-    machine_set_current(NULL);
+    hal_sim_unbind();
     machine_destroy(&r->m);
 }
 
@@ -364,7 +365,7 @@ static void table_transfer(void)
         .profile = PROFILE_QEMU};
     if (machine_init(&r->m, &cfg, catalogue) != 0)
         die("machine_init", -1);
-    machine_set_current(&r->m);
+    hal_sim_bind(&r->m);
     struct vgpu g;
     struct vgpu_config gc = {.mmio_base = (uintptr_t)MMIO_BASE, .queue_size = 64,
                              .layout = VQ_LAYOUT_SEPARATE, .legacy_align = 4096,
@@ -431,7 +432,7 @@ static void table_transfer(void)
     double t_mc = memcpy_s(b, a, frames);
     free(a);
     free(b);
-    machine_set_current(NULL);
+    hal_sim_unbind();
     machine_destroy(&r->m);
     free(r);
 

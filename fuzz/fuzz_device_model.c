@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../src/harness/hal_sim.h"
 #include "../src/driver/virtio_hal.h"
 #include "../src/spec/rules.h"
 #include "../src/spec/virtio_spec.h"
@@ -340,7 +341,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             f->nth = fin_u8(&in) % 4;
         }
     }
-    machine_set_current(&m);
+    hal_sim_bind(&m);
     memset(gq, 0, sizeof(gq));
 
     for (uint32_t n = 0; n < MAX_OPS && fin_left(&in); n++) {
@@ -452,6 +453,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             fprintf(stderr, "  %s: %s\n", m.violations[i].rule->id, m.violations[i].message);
     }
     machine_destroy(&m);
-    machine_set_current(NULL);
+    hal_sim_unbind();
     return 0;
 }

@@ -54,7 +54,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                             sizeof(err)) == 0) {
             struct run_external x = replay_driver(rp);
             x.judge = false;
-            if (run_scenario_external(&sc, NULL, r, &x) == 0 && !r->outcome)
+            if (run_scenario_external(&sc, NULL, r, &x) == 0 && !r->res.outcome)
                 fail("no outcome", "");
             run_result_free(r);
         }

@@ -21,8 +21,12 @@
  * barrier 20 ns, an MMIO access 100 ns, now_ns 1 µs, delay_ns what it is asked), so a loop
  * polling with rmb() alone gets its answer and one with rmb() + now_ns() reaches its deadline.
  *
- * Errors are values: every function returns a status or NULL and never aborts. The library is
- * single-threaded: one machine runs at a time per process.
+ * Errors are values: every function returns a status or NULL and never aborts. Threads: one
+ * machine runs at a time per thread. vqsim_run binds its machine to the calling thread for the
+ * run, so several threads may each run a machine of their own at once (with a driver whose
+ * state is its own per thread: a driver's static data is shared by all). A machine handle is
+ * used by one thread at a time, and the platform hooks reach the machine of the thread that
+ * calls them: a hook called from a thread the driver started itself reaches no machine.
  *
  * Versioning: VQSIM_API_VERSION_MAJOR changes when a function, struct or constant here changes
  * incompatibly (the shared library's SONAME carries it: libvqsim.so.1); MINOR grows when
@@ -65,7 +69,8 @@ enum vqsim_dma_use {
 };
 
 /* The platform a driver runs on: handed to its entry point. Every hook may be called only from
- * inside that entry point (the machine is current only then). Semantics as virtio_hal.h:
+ * inside that entry point, on its thread (the machine is bound to that thread only then).
+ * Semantics as virtio_hal.h:
  * - mmio_read32 / mmio_write32: naturally aligned 32-bit register access at mmio_base + offset;
  *   ordered with each other and with the barriers. Each takes 100 ns of virtual time.
  * - mb / rmb / wmb: full, read and write barriers (Linux virtio_mb/rmb/wmb); each takes 20 ns

@@ -8,7 +8,8 @@
 #include "harness/replay.h"
 #include "harness/runner.h"
 #include "harness/scenario.h"
-#include "harness/verdict.h"
+#include "harness/results_json.h"
+#include "harness/results_text.h"
 #include "spec/rules.h"
 
 /* NAME of DIR/NAME.vqrec, kept to the scenario-name alphabet (a-z 0-9 - _). */
@@ -122,7 +123,7 @@ static int check_one(struct replay *rp, const char *path, const struct scenario 
         x.judge = false; /* a check expects a clean run: judged below */
         if (run_scenario_external(&sc, NULL, r, &x) != 0) {
             fprintf(err, "vqsim: %s: %s\n", path,
-                    r->n_failures ? r->failures[0] : "cannot build the machine");
+                    r->res.n_failures ? r->res.failures[0] : "cannot build the machine");
             rc = 2;
         } else if (rp->read_error) {
             fprintf(err, "vqsim: %s\n", rp->read_msg); /* changed since the first pass */
@@ -133,19 +134,18 @@ static int check_one(struct replay *rp, const char *path, const struct scenario 
             if (replay_unusable(rp, why, sizeof(why))) {
                 /* nothing to judge, or a run that failed: never clean */
                 if (!rp->sum.gpu_accesses || rp->sum.other_device_only) {
-                    r->outcome = "no-traffic";
-                    r->n_scanouts = 0; /* no gpu was driven: no display to speak of */
+                    r->res.outcome = "no-traffic";
+                    r->res.n_displays = 0; /* no gpu was driven: no display to speak of */
                 }
-                snprintf(r->failures[r->n_failures++], sizeof(r->failures[0]), "%s", why);
+                results_fail(&r->res, "%s", why);
             }
-            r->passed = r->n_failures == 0 && !strcmp(r->outcome, "ok");
-            *clean += r->passed;
-            r->json_extra = replay_json;
-            r->json_extra_ctx = rp;
-            verdict_print(out, &sc, r, a->verbose);
+            r->res.passed = r->res.n_failures == 0 && !strcmp(r->res.outcome, "ok");
+            *clean += r->res.passed;
+            replay_source(rp, &r->res.source);
+            results_print(out, &sc, &r->res, a->verbose);
             replay_print(out, rp, a->verbose);
             if (w)
-                verdict_json_scenario(w, &sc, r);
+                results_json_scenario(w, &sc, &r->res);
         }
         run_result_free(r);
     }
@@ -195,13 +195,13 @@ int cmd_check(int argc, char **argv, FILE *out, FILE *err)
     struct jw w;
     if (jf) {
         jw_init(&w, jf);
-        verdict_json_begin(&w);
+        results_json_begin(&w);
     }
     for (int i = 0; !rc && i < n; i++)
         rc = check_one(&rp[i], argv[a.first + i], have_base ? &base : NULL, &a, out, err,
                        jf ? &w : NULL, &ran, &clean);
     if (jf) {
-        verdict_json_end(&w, ran, clean);
+        results_json_end(&w, ran, clean);
         if (fclose(jf) != 0 && !rc) {
             fprintf(err, "vqsim: writing %s failed\n", a.json);
             rc = 2;

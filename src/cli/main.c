@@ -15,7 +15,7 @@
 #include "cli/coverage.h"
 #include "cli/explain.h"
 #include "cli/run_cmd.h"
-#include "harness/verdict.h" /* VQSIM_VERSION */
+#include "harness/results_json.h" /* VQSIM_VERSION */
 
 static const char usage[] =
     "usage: vqsim run [--json FILE] [--png DIR] [--record DIR] [-j N] [-v] SCENARIO.yaml...\n"

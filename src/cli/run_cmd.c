@@ -11,7 +11,7 @@
 #include "harness/parallel.h"
 #include "harness/runner.h"
 #include "harness/scenario.h"
-#include "harness/verdict.h"
+#include "harness/results_json.h"
 #include "lib/run_driver.h"
 #include "spec/rules.h"
 
@@ -163,7 +163,7 @@ int cmd_run(int argc, char **argv, const char *usage)
     struct jw w;
     if (jf) {
         jw_init(&w, jf);
-        verdict_json_begin(&w);
+        results_json_begin(&w);
     }
     struct run_options opt = {.png_dir = a.png, .record_dir = a.record};
     int np = run_scenarios(sc, n, &opt, a.jobs, a.verbose, stdout, jf ? &w : NULL);
@@ -174,7 +174,7 @@ int cmd_run(int argc, char **argv, const char *usage)
     unsigned passed = (unsigned)np;
     rc = passed == (unsigned)n ? 0 : 1;
     if (jf) {
-        verdict_json_end(&w, (unsigned)n, passed);
+        results_json_end(&w, (unsigned)n, passed);
         if (fclose(jf) != 0) {
             fprintf(stderr, "vqsim: writing %s failed\n", a.json);
             rc = 2;

@@ -1,11 +1,15 @@
-/* hal_sim.c — virtio_hal.h implemented on the simulated machine.
+/* hal_sim.c — virtio_hal.h implemented on the simulated machine (see hal_sim.h).
  *
  * Every call is recorded in the trace in program order. MMIO goes through the replayed-bug layer
- * (faults.c) to the register file; ring stores too. Time is virtual: vhal_delay_ns advances the
- * clock and lets the device run the work that falls due, so a 5-second timeout costs
- * microseconds. Without a current machine (a programming error in the harness) accesses read as
- * all-ones and are dropped, as a bus with nothing behind it would.
+ * (inject/driver_bugs.c) to the register file; ring stores too. Time is virtual: a register
+ * access costs MMIO_ACCESS_NS, vhal_delay_ns the time it is asked (so a 5-second timeout costs
+ * microseconds), and moving it (machine_advance) is where the device does the work that falls
+ * due — one of the machine's two named points of device work (machine.h; the other belongs to
+ * the weak-memory barrier analysis). Without a bound machine (a programming error in the caller)
+ * accesses read as all-ones and are dropped, as a bus with nothing behind it would.
  */
+#include "harness/hal_sim.h"
+
 #include <stdint.h>
 #include <string.h>
 
@@ -14,9 +18,16 @@
 #include "model/checks/exposed_snapshot.h"
 #include "model/checks/legacy_layout.h"
 #include "model/machine.h"
-#include "record/recording_writer.h"
+#include "model/observer.h"
 
-static struct machine *mach(void) { return machine_current(); }
+/* The machine this thread's HAL calls reach (hal_sim.h): one load, on every call. */
+static _Thread_local struct machine *bound;
+
+void hal_sim_bind(struct machine *m) { bound = m; }
+void hal_sim_unbind(void) { bound = NULL; }
+struct machine *hal_sim_bound(void) { return bound; }
+
+static inline struct machine *mach(void) { return bound; }
 
 /* A register access takes bus time on real hardware; charging it keeps the timeline readable and
  * lets a device answer while the driver is busy with registers. */
@@ -40,8 +51,7 @@ static uint32_t bus_read(struct machine *m, uint32_t off, const char *bug_note, 
     access_checks_read(m, off, v);
     if (from_driver)
         faults_mmio_read(m, off, &v, &note);
-    if (m->rec)
-        vqrec_on_mmio(m, false, off, v); /* what the CPU got */
+    observe_mmio(m->observer, m, false, off, v); /* what the CPU got */
     struct trace_event *e = machine_trace(m, TR_MMIO_READ, off, v, 4, mmio_reg_name(off));
     if (e)
         e->note = bug_note ? bug_note : note;
@@ -59,8 +69,8 @@ static void bus_write(struct machine *m, uint32_t off, uint32_t value, const cha
     struct trace_event *e = machine_trace(m, TR_MMIO_WRITE, off, value, 4, mmio_reg_name(off));
     /* Run-wide event number: the trace may also drop its oldest events meanwhile (trace.h). */
     uint64_t seq = e ? m->trace.dropped + (uint64_t)(e - m->trace.ev) : UINT64_MAX;
-    if (m->rec)
-        vqrec_on_mmio(m, true, off, value); /* as it reached the bus, before the device acts */
+    /* as it reached the bus, before the device acts */
+    observe_mmio(m->observer, m, true, off, value);
     const char *dev_note = NULL;
     if (!access_checks_write(m, off, value, &dev_note))
         ; /* the strict profile ignores it; dev_note says why */
@@ -197,8 +207,7 @@ __attribute__((noinline)) static void ring_store_checked(struct machine *m, vola
     case 4: old = *(volatile uint32_t *)p; *(volatile uint32_t *)p = (uint32_t)v; break;
     default: old = *(volatile uint64_t *)p; *(volatile uint64_t *)p = v; break;
     }
-    if (m->rec)
-        vqrec_on_ring(m, true, gpa, v, size); /* a real CPU makes it in plain mode too */
+    observe_ring(m->observer, m, true, gpa, v, size); /* a real CPU makes it in plain mode too */
     if (m->bc.mode == BC_PLAIN) /* plain mode: as if written through a pointer, unseen */
         return;
     /* checks on here: record inline (machine_trace without its call and checks_off test) */
@@ -240,8 +249,7 @@ __attribute__((noinline)) static uint64_t ring_load_checked(struct machine *m,
     if (gpa != UINT64_MAX && m->faults.n) /* most runs replay no bug: skip the call */
         faults_ring_load(m, gpa, &v, &note);
     if (m->bc.mode == BC_PLAIN) { /* plain mode: as if read through a pointer, unseen */
-        if (m->rec)
-            vqrec_on_ring(m, false, gpa, v, size);
+        observe_ring(m->observer, m, false, gpa, v, size);
         return v;
     }
     if (gpa != UINT64_MAX) {
@@ -250,8 +258,7 @@ __attribute__((noinline)) static uint64_t ring_load_checked(struct machine *m,
             note = "weak memory: the load returned what a reordered load would have seen";
         v = seen;
     }
-    if (m->rec)
-        vqrec_on_ring(m, false, gpa, v, size); /* what the CPU got */
+    observe_ring(m->observer, m, false, gpa, v, size); /* what the CPU got */
     struct trace_event *e = trace_record(&m->trace, m->now, TR_RING_LOAD, gpa, v, size, NULL);
     if (e && note)
         e->note = note;
@@ -291,8 +298,7 @@ __attribute__((noinline)) static void barrier_checked(struct machine *m, const c
             e->note = fault_note_barrier_dropped;
         return;
     }
-    if (m->rec)
-        vqrec_on_barrier(m, (unsigned)kind);
+    observe_barrier(m->observer, m, (unsigned)kind);
     bc_barrier(m, kind);
 }
 

@@ -21,7 +21,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "harness/verdict.h"
+#include "harness/results_json.h"
+#include "harness/results_text.h"
 
 /* Run scenario s here; its verdict text to `out`, its JSON item to `w` (if any). */
 static bool run_one(const struct scenario *s, const struct run_options *opt, bool verbose,
@@ -33,10 +34,10 @@ static bool run_one(const struct scenario *s, const struct run_options *opt, boo
         return false;
     }
     run_scenario(s, opt, r);
-    bool passed = r->passed;
-    verdict_print(out, s, r, verbose);
+    bool passed = r->res.passed;
+    results_print(out, s, &r->res, verbose);
     if (w)
-        verdict_json_scenario(w, s, r);
+        results_json_scenario(w, s, &r->res);
     run_result_free(r);
     free(r);
     return passed;

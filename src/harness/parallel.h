@@ -1,11 +1,13 @@
 /* parallel.h — `vqsim run -j N`: run scenarios in N worker processes.
  *
- * Processes, not threads: a scenario's machine is process-global state (the HAL talks to one
- * current machine). N workers are forked once and handed scenarios one at a time as they finish;
- * each writes its verdict line(s) and JSON object to its own temporary file. The parent prints
- * them strictly in scenario order, so stdout and the JSON are byte-identical to a serial run
- * whatever the finishing order. A worker that dies (a crash in the model or the driver) fails
- * the scenario it was running, with the signal named; the others are unaffected.
+ * Processes, not threads (machines could share a process, one per thread: hal_sim.h): a worker
+ * that crashes in the model or the driver must cost only the scenario it was running, and a
+ * process is what contains a crash. N workers are forked once and handed scenarios one at a
+ * time as they finish; each writes its verdict line(s) and JSON object to its own temporary
+ * file. The parent prints them strictly in scenario order, so stdout and the JSON are
+ * byte-identical to a serial run whatever the finishing order. A worker that dies (a crash in
+ * the model or the driver) fails the scenario it was running, with the signal named; the others
+ * are unaffected.
  */
 #ifndef PARALLEL_H
 #define PARALLEL_H

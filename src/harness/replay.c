@@ -44,6 +44,7 @@
 #include <string.h>
 
 #include "driver/virtio_hal.h"
+#include "harness/hal_sim.h"
 #include "harness/replay_internal.h"
 #include "model/machine.h"
 #include "spec/virtio_spec.h"
@@ -300,7 +301,7 @@ static bool queue_view(void *ctx, uint32_t qi, struct diag_driver_view *v)
 {
     const struct replay *rp = ctx;
     const struct replay_queue *q = &rp->q[qi];
-    const struct machine *m = machine_current();
+    const struct machine *m = hal_sim_bound(); /* called while the run has it bound */
     memset(v, 0, sizeof(*v));
     if (!replay_driver_desc_avail(rp, qi, &v->desc, &v->avail, &v->num))
         return false;

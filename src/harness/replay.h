@@ -23,7 +23,6 @@
 
 #include "harness/runner.h"
 #include "harness/scenario.h"
-#include "util/json_writer.h"
 #include "harness/other_rings.h"
 #include "record/recording_reader.h"
 
@@ -182,8 +181,9 @@ struct run_external replay_driver(struct replay *rp);
  * virtio device in it, QEMU failed (its exit status and message). Into buf. */
 const char *replay_unusable(const struct replay *rp, char *buf, size_t n);
 
-/* The `source` object of the results JSON (docs/results-schema.md). */
-void replay_json(struct jw *w, const void *rp);
+/* Where a replayed run came from, for its results (the JSON's `source` object,
+ * docs/results-schema.md): what was read and replayed, the model-vs-recording notes. */
+void replay_source(const struct replay *rp, struct result_source *out);
 /* Discrepancies and what was replayed, for the console (indented lines). */
 void replay_print(FILE *f, const struct replay *rp, bool verbose);
 

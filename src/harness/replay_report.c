@@ -1,56 +1,44 @@
-/* replay_report.c — what a replay tells beside the verdict (replay.h): the `source` object of the
- * results JSON and the console lines of `vqsim check`. */
+/* replay_report.c — what a replay tells beside the verdict (replay.h): where the run came from,
+ * for the results (their `source`), and the console lines of `vqsim check`. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "harness/replay.h"
 
-void replay_json(struct jw *w, const void *ctx)
+void replay_source(const struct replay *rp, struct result_source *out)
 {
-    const struct replay *rp = ctx;
     const struct vqrec_info *in = &rp->sum.info;
-    jw_key(w, "source");
-    jw_obj_begin(w);
-    jw_kstr(w, "kind", "recording");
-    jw_kstr(w, "recorder", in->source);
-    jw_ku64(w, "events", in->n_items);
-    jw_ku64(w, "skipped_unknown", in->skipped_unknown);
-    jw_kbool(w, "truncated", in->truncated);
-    jw_kbool(w, "ended", rp->ended);
-    jw_key(w, "exit_status");
-    if (rp->ended)
-        jw_i64(w, rp->exit_status);
-    else
-        jw_null(w);
-    jw_kbool(w, "killed", rp->killed);
-    jw_kbool(w, "mmu_seen", (in->header.flags & VQREC_HF_MMU_SEEN) || rp->n_virt);
-    jw_ku64(w, "vcpus", in->header.n_cpus);
-    jw_key(w, "replayed");
-    jw_obj_begin(w);
-    jw_ku64(w, "mmio", rp->n_mmio);
-    jw_ku64(w, "other_windows", rp->n_other_window);
-    jw_ku64(w, "stores", rp->n_stores);
-    jw_ku64(w, "loads", rp->n_loads);
-    jw_ku64(w, "polls", rp->n_polls);
-    jw_ku64(w, "outside_loads", rp->n_outside);
-    jw_ku64(w, "barriers", rp->n_barriers);
-    jw_ku64(w, "memory_dumps", rp->n_memory);
-    jw_ku64(w, "device_events", rp->n_device);
-    jw_ku64(w, "other_devices", rp->n_other_devices);
-    jw_ku64(w, "interrupt_status_ahead", rp->n_isr_ahead);
-    jw_obj_end(w);
-    jw_ku64(w, "discrepancies", rp->n_discrepancies);
-    jw_key(w, "notes");
-    jw_arr_begin(w);
+    _Static_assert(RESULTS_MAX_NOTES == REPLAY_MAX_NOTES, "every note");
+    memset(out, 0, sizeof(*out));
+    out->present = true;
+    snprintf(out->recorder, sizeof(out->recorder), "%s", in->source);
+    out->events = in->n_items;
+    out->skipped_unknown = in->skipped_unknown;
+    out->truncated = in->truncated;
+    out->ended = rp->ended;
+    out->exit_status = rp->exit_status;
+    out->killed = rp->killed;
+    out->mmu_seen = (in->header.flags & VQREC_HF_MMU_SEEN) || rp->n_virt;
+    out->vcpus = in->header.n_cpus;
+    out->replayed.mmio = rp->n_mmio;
+    out->replayed.other_windows = rp->n_other_window;
+    out->replayed.stores = rp->n_stores;
+    out->replayed.loads = rp->n_loads;
+    out->replayed.polls = rp->n_polls;
+    out->replayed.outside_loads = rp->n_outside;
+    out->replayed.barriers = rp->n_barriers;
+    out->replayed.memory_dumps = rp->n_memory;
+    out->replayed.device_events = rp->n_device;
+    out->replayed.other_devices = rp->n_other_devices;
+    out->replayed.interrupt_status_ahead = rp->n_isr_ahead;
+    out->discrepancies = rp->n_discrepancies;
+    out->n_notes = rp->n_notes;
     for (uint32_t i = 0; i < rp->n_notes; i++) {
-        jw_obj_begin(w);
-        jw_ku64(w, "offset", rp->notes[i].offset);
-        jw_kstr(w, "text", rp->notes[i].text);
-        jw_obj_end(w);
+        out->notes[i].offset = rp->notes[i].offset;
+        memcpy(out->notes[i].text, rp->notes[i].text, sizeof(out->notes[i].text));
     }
-    jw_arr_end(w);
-    jw_obj_end(w);
 }
 
 void replay_print(FILE *f, const struct replay *rp, bool verbose)

@@ -1,5 +1,8 @@
 /* runner.h — runs one scenario: builds the machine, runs the real driver through the steps (the
- * harness plays the kernel that calls the driver), and judges the outcome against `expect:`. */
+ * harness plays the kernel that calls the driver: kernel_steps.h), and fills what the run says
+ * (results.h), judged against `expect:` (judge.h). The run's result holds the machine and the
+ * driver until it is freed; everything that reports on the run reads its `res`.
+ */
 #ifndef RUNNER_H
 #define RUNNER_H
 
@@ -9,30 +12,19 @@
 #include "driver/virtio_gpu.h"
 #include "model/diagnosis/diagnosis.h"
 #include "model/machine.h"
+#include "harness/results.h"
 #include "harness/scenario.h"
 
-struct jw;
+struct vqrec_writer;
 
-enum step_status { ST_OK, ST_TIMEOUT, ST_DEVICE_ERROR, ST_DRIVER_ERROR, ST_SKIPPED };
-
-struct step_result {
-    const char *name;       /* "init" or the step name */
-    enum step_status status;
-    int driver_status;      /* enum virtio_status */
-    uint32_t response;      /* response type the device wrote, 0 if none */
-    uint32_t used_len;      /* used.len of the answer */
-    uint64_t fence_id;      /* fence id the command carried, 0 if none */
-    uint64_t t;             /* virtual time at the start */
-    uint64_t t_end;
-    char detail[160];
-};
-
-#define RUN_MAX_FAILURES 16
 #define RUN_MAX_QUEUES MMIO_NUM_QUEUES
 
 struct run_result {
+    struct results res;     /* what the run says: the writers and the judge read only this */
+    /* The run itself: */
     struct machine m;
     bool machine_ok;
+    struct vqrec_writer *rec; /* `vqsim run --record`: the recording being written, or NULL */
     struct vgpu gpu;        /* the driver's state (the harness is its kernel) */
     bool driver_up;
     /* An external driver ran instead of the built-in one (run_scenario_external): `gpu` is
@@ -43,28 +35,8 @@ struct run_result {
     /* The run's counters when the request the external driver waited on began (run_facts.h):
      * taken when the run starts; run() moves it with sr->t when its request began later. */
     struct rf_mark request_mark;
-    struct step_result steps[SCENARIO_MAX_STEPS + 1];
-    uint32_t n_steps;
-    const char *outcome;
-    struct diagnosis diag;
+    struct diagnosis diag;  /* the diagnosis, made when a step first got no usable answer */
     bool has_diag;
-    char sha256[65];        /* scanout 0 (the single-display form) */
-    char *png;              /* scanout 0's written PNG path, or NULL */
-    struct scanout_result {
-        char sha256[65];    /* of the picture with the cursor composited */
-        char *png;          /* written PNG, or NULL */
-        char *diff_png;     /* on a reference mismatch: the diff image, or NULL */
-        bool dark;
-        char dark_reason[400];
-    } scanouts[VIRTIO_GPU_MAX_SCANOUTS];
-    uint32_t n_scanouts;
-    struct mg_result memory; /* guest memory outside the driver's allocations (memory_guard.h) */
-    /* Extra JSON written last in the scenario's object (a replayed recording's `source`). */
-    void (*json_extra)(struct jw *w, const void *ctx);
-    const void *json_extra_ctx;
-    bool passed;
-    char failures[RUN_MAX_FAILURES][400];
-    uint32_t n_failures;
 };
 
 struct run_options {
@@ -73,12 +45,13 @@ struct run_options {
 };
 
 /* Run the scenario; r must be released with run_result_free. Returns 0, or -1 when the machine
- * itself could not be built (out of memory: the failure is in r->failures). */
+ * itself could not be built (out of memory: the failure is in r->res.failures). */
 int run_scenario(const struct scenario *s, const struct run_options *o, struct run_result *r);
 
 /* A driver other than the built-in one: a foreign driver (vqsim as a library), a recorded guest
- * being replayed (vqsim check). It runs once, with the scenario's machine current, and reaches
- * the machine only through virtio_hal.h, as the built-in driver does. Its run is one step. */
+ * being replayed (vqsim check). It runs once, with the scenario's machine bound to the calling
+ * thread (hal_sim.h), and reaches the machine only through virtio_hal.h, as the built-in driver
+ * does. Its run is one step. */
 struct run_external {
     const char *step_name;  /* the step's name in the results ("driver", "recording"…) */
     /* Run the driver. Set sr->driver_status and (optionally) sr->detail; return the step's
@@ -103,19 +76,5 @@ struct run_external {
 int run_scenario_external(const struct scenario *s, const struct run_options *o,
                           struct run_result *r, const struct run_external *x);
 void run_result_free(struct run_result *r);
-
-/* Where the driver put queue q, as the results show it: what the built-in driver holds, what an
- * external driver reported, or else what its register writes say (modern QueueDesc / Driver /
- * Device; legacy QueuePFN × GuestPageSize and QueueNum; the legacy used ring only where the
- * driver was seen polling its used.idx). Unknown parts stay unknown. */
-struct run_queue_view {
-    bool shown;              /* the driver set the queue up, or the device has it */
-    const char *source;      /* "driver", the external view's source, "registers" */
-    bool has_desc, has_avail, has_used, has_num;
-    uint64_t desc, avail, used;
-    uint32_t num;
-};
-void run_queue_view(const struct run_result *r, uint32_t q, struct run_queue_view *v);
-const char *step_status_name(enum step_status s);
 
 #endif /* RUNNER_H */

@@ -23,7 +23,7 @@
 
 #include <vqsim/vqsim.h>
 #include "harness/runner.h"
-#include "harness/verdict.h"
+#include "harness/results_json.h"
 #include "util/json_writer.h"
 #include "lib/run_driver.h"
 #include "lib/vqsim_internal.h"
@@ -102,7 +102,7 @@ static void child_run(struct vqsim_machine *m, vqsim_driver_entry entry, unsigne
     if (w) {
         struct jw item;
         jw_item_writer(w, &item, item_file);
-        verdict_json_scenario(&item, vqsim_machine_scenario(m), vqsim_machine_result(m));
+        results_json_scenario(&item, vqsim_machine_scenario(m), vqsim_machine_results(m));
     }
     fflush(NULL);
     sh[2] = vqsim_clean(m) ? 1 : 0;
@@ -174,24 +174,102 @@ static enum child_end watch_child(pid_t pid, volatile uint64_t *sh, const char *
     return sh[2] ? CHILD_CLEAN : CHILD_NOT_CLEAN;
 }
 
+/* The item a child wrote to `item`, spliced into w as if written here; false when it cannot be
+ * read back. */
+static bool splice_item(struct jw *w, FILE *item)
+{
+    long len = ftell(item) >= 0 && fseek(item, 0, SEEK_END) == 0 ? ftell(item) : -1;
+    char *text = len > 0 ? malloc((size_t)len) : NULL;
+    rewind(item);
+    bool ok = text && fread(text, 1, (size_t)len, item) == (size_t)len;
+    if (ok)
+        jw_item_splice(w, text, (size_t)len);
+    free(text);
+    return ok;
+}
+
+/* What run_driver_main runs with. */
+struct driver_run {
+    const char *lib;
+    vqsim_driver_entry entry;
+    unsigned flags;
+    bool verbose;
+    struct jw *w;               /* the JSON document, or NULL */
+    volatile uint64_t *sh;      /* shared with each child (SHARED_SIZE) */
+    unsigned clean, lost;
+    bool item_lost;             /* a child's JSON item could not be read back */
+};
+
+/* Scenario m in a child of its own, under the watchdog; its JSON item spliced into d->w.
+ * Returns 0, or 2 when the harness itself failed (no temporary file, no fork): no scenario
+ * after it can run either. */
+static int run_one_scenario(struct driver_run *d, struct vqsim_machine *m)
+{
+    const char *name = vqsim_machine_scenario(m)->name;
+    FILE *item = d->w ? tmpfile() : NULL;
+    if (d->w && !item) {
+        fprintf(stderr, "vqsim: cannot make a temporary file: %s\n", strerror(errno));
+        return 2;
+    }
+    d->sh[0] = d->sh[1] = d->sh[2] = 0;
+    fflush(NULL); /* nothing buffered for the child to write out a second time (the JSON) */
+    pid_t pid = fork();
+    if (pid < 0) {
+        fprintf(stderr, "vqsim: cannot fork the driver's process: %s\n", strerror(errno));
+        if (item)
+            fclose(item);
+        return 2;
+    }
+    if (pid == 0)
+        child_run(m, d->entry, d->flags, d->verbose, d->w, item, d->sh);
+    enum child_end end = watch_child(pid, d->sh, d->lib, name);
+    d->clean += end == CHILD_CLEAN;
+    d->lost += end == CHILD_HUNG || end == CHILD_CRASHED;
+    if (item && (end == CHILD_CLEAN || end == CHILD_NOT_CLEAN) && !splice_item(d->w, item))
+        d->item_lost = true;
+    if (item)
+        fclose(item);
+    return 0;
+}
+
+/* The summary line, and what plain ring access could not judge. */
+static void print_summary(const struct driver_run *d, int n)
+{
+    printf("%u clean, %u not clean (foreign driver %s)\n", d->clean, (unsigned)n - d->clean,
+           d->lib);
+    if (d->flags & VQSIM_RUN_RING_ACCESSORS)
+        return;
+    unsigned no = 0, part = 0;
+    for (const struct bc_not_judged *nj = bc_plain_not_judged; nj->rule; nj++)
+        *(nj->partly ? &part : &no) += 1;
+    printf("plain ring access: %u rule(s) not judged, %u in part (-v lists them; "
+           "VQSIM_RUN_RING_ACCESSORS judges them)\n", no, part);
+}
+
+/* Every scenario opened (validated) before any runs; the number that failed to. */
+static int open_all(struct vqsim_machine **ms, char **paths, int n)
+{
+    int bad = 0;
+    char err[512];
+    for (int i = 0; i < n; i++)
+        if (!(ms[i] = vqsim_open_scenario(paths[i], err, sizeof(err)))) {
+            fprintf(stderr, "%s\n", err);
+            bad++;
+        }
+    return bad;
+}
+
 int run_driver_main(const char *lib, char **paths, int n, const char *json, bool verbose)
 {
-    unsigned flags = 0;
-    vqsim_driver_entry entry = load_driver(lib, &flags);
-    if (!entry)
+    struct driver_run d = {.lib = lib, .verbose = verbose};
+    if (!(d.entry = load_driver(lib, &d.flags)))
         return 2;
     struct vqsim_machine **ms = calloc((size_t)n, sizeof(*ms));
     if (!ms) {
         fprintf(stderr, "vqsim: out of memory\n");
         return 2;
     }
-    int bad = 0;
-    char err[512];
-    for (int i = 0; i < n; i++) /* validate every scenario before running any */
-        if (!(ms[i] = vqsim_open_scenario(paths[i], err, sizeof(err)))) {
-            fprintf(stderr, "%s\n", err);
-            bad++;
-        }
+    int bad = open_all(ms, paths, n);
     FILE *jf = NULL;
     if (!bad && json && !(jf = fopen(json, "w"))) {
         fprintf(stderr, "vqsim: cannot write %s: %s\n", json, strerror(errno));
@@ -203,66 +281,27 @@ int run_driver_main(const char *lib, char **paths, int n, const char *json, bool
         fprintf(stderr, "vqsim: cannot map the watchdog counter: %s\n", strerror(errno));
         bad++;
     }
+    d.sh = sh;
     struct jw w;
     if (jf && !bad) {
         jw_init(&w, jf);
-        verdict_json_begin(&w);
+        results_json_begin(&w);
+        d.w = &w;
     }
-    unsigned clean = 0, lost = 0;
     int rc = bad ? 2 : 0;
     /* One process per scenario: each run starts from the driver as loaded (its statics
      * untouched), a hang or crash costs only that scenario, and each gets the whole watchdog. */
-    for (int i = 0; i < n && !bad; i++) {
-        const char *name = vqsim_machine_scenario(ms[i])->name;
-        FILE *item = jf ? tmpfile() : NULL;
-        if (jf && !item) {
-            fprintf(stderr, "vqsim: cannot make a temporary file: %s\n", strerror(errno));
-            rc = 2;
-            break;
-        }
-        sh[0] = sh[1] = sh[2] = 0;
-        fflush(NULL); /* nothing buffered for the child to write out a second time (the JSON) */
-        pid_t pid = fork();
-        if (pid < 0) {
-            fprintf(stderr, "vqsim: cannot fork the driver's process: %s\n", strerror(errno));
-            if (item)
-                fclose(item);
-            rc = 2;
-            break;
-        }
-        if (pid == 0)
-            child_run(ms[i], entry, flags, verbose, jf ? &w : NULL, item, sh);
-        enum child_end end = watch_child(pid, sh, lib, name);
-        clean += end == CHILD_CLEAN;
-        lost += end == CHILD_HUNG || end == CHILD_CRASHED;
-        if (item && (end == CHILD_CLEAN || end == CHILD_NOT_CLEAN)) {
-            /* the item the child wrote, spliced in as if written here */
-            long len = ftell(item) >= 0 && fseek(item, 0, SEEK_END) == 0 ? ftell(item) : -1;
-            char *text = len > 0 ? malloc((size_t)len) : NULL;
-            rewind(item);
-            if (text && fread(text, 1, (size_t)len, item) == (size_t)len)
-                jw_item_splice(&w, text, (size_t)len);
-            else
-                rc = 2;
-            free(text);
-        }
-        if (item)
-            fclose(item);
-    }
+    for (int i = 0; i < n && !bad && rc == 0; i++)
+        rc = run_one_scenario(&d, ms[i]);
+    if (d.item_lost)
+        rc = 2;
     if (!bad && rc == 0) {
-        rc = lost ? RUN_DRIVER_EXIT_HUNG : clean == (unsigned)n ? 0 : 1;
-        printf("%u clean, %u not clean (foreign driver %s)\n", clean, (unsigned)n - clean, lib);
-        if (!(flags & VQSIM_RUN_RING_ACCESSORS)) {
-            unsigned no = 0, part = 0;
-            for (const struct bc_not_judged *nj = bc_plain_not_judged; nj->rule; nj++)
-                *(nj->partly ? &part : &no) += 1;
-            printf("plain ring access: %u rule(s) not judged, %u in part (-v lists them; "
-                   "VQSIM_RUN_RING_ACCESSORS judges them)\n", no, part);
-        }
+        rc = d.lost ? RUN_DRIVER_EXIT_HUNG : d.clean == (unsigned)n ? 0 : 1;
+        print_summary(&d, n);
     }
     if (jf) {
         if (!bad)
-            verdict_json_end(&w, (unsigned)n, clean);
+            results_json_end(&w, (unsigned)n, d.clean);
         if (fclose(jf) != 0) {
             fprintf(stderr, "vqsim: writing %s failed\n", json);
             rc = 2;

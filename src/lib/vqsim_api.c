@@ -10,9 +10,11 @@
 #include <string.h>
 
 #include <vqsim/vqsim.h>
+#include "harness/hal_sim.h"
 #include "harness/runner.h"
 #include "harness/scenario.h"
-#include "harness/verdict.h"
+#include "harness/results_json.h"
+#include "harness/results_text.h"
 #include "driver/virtio_hal.h"
 #include "spec/rules.h"
 #include "spec/virtio_spec.h"
@@ -46,8 +48,9 @@ struct vqsim_machine {
     struct diag_driver_view placed[RUN_MAX_QUEUES];
 };
 
-/* The machine whose driver is running (the hooks have no context argument). */
-static struct vqsim_machine *running;
+/* The machine whose driver is running on this thread (the hooks have no context argument; the
+ * HAL's machine is bound per thread too, hal_sim.h). */
+static _Thread_local struct vqsim_machine *running;
 
 uint32_t vqsim_api_version(void) { return VQSIM_API_VERSION; }
 
@@ -74,7 +77,7 @@ static uint32_t p_mmio_read32(uint64_t addr)
 static void p_mmio_write32(uint64_t addr, uint32_t value)
 {
     hook();
-    struct machine *m = machine_current();
+    struct machine *m = hal_sim_bound();
     if (running && m && addr == m->cfg.mmio_base + VIRTIO_MMIO_QUEUE_NOTIFY &&
         value < RUN_MAX_QUEUES)
         running->last_queue = value; /* the queue a timeout is diagnosed on */
@@ -83,7 +86,7 @@ static void p_mmio_write32(uint64_t addr, uint32_t value)
 
 static void barrier_time(void)
 {
-    struct machine *m = machine_current();
+    struct machine *m = hal_sim_bound();
     if (m)
         machine_advance(m, m->now + BARRIER_NS_COST);
 }
@@ -104,7 +107,7 @@ static uint64_t p_virt_to_phys(const void *ptr) { return vhal_virt_to_phys(ptr);
 static uint64_t p_now_ns(void)
 {
     hook();
-    struct machine *m = machine_current();
+    struct machine *m = hal_sim_bound();
     if (m)
         machine_advance(m, m->now + NOW_NS_COST);
     return vhal_now_ns();
@@ -222,7 +225,7 @@ int vqsim_guest_ram(const struct vqsim_machine *m, void **host, uint64_t *gpa, u
 {
     if (!m)
         return VQSIM_E_INVALID;
-    const struct machine *mm = m->ran ? &m->r.m : running == m ? machine_current() : NULL;
+    const struct machine *mm = m->ran || running == m ? &m->r.m : NULL;
     if (host)
         *host = mm ? mm->mem.host : NULL;
     if (gpa)
@@ -292,22 +295,22 @@ int vqsim_run(struct vqsim_machine *m, vqsim_driver_entry entry, void *arg, unsi
     if (rc != 0)
         return VQSIM_E_NOMEM;
     /* passed = clean: the results' pass/fail says whether the driver's run was clean. */
-    if (strcmp(m->r.outcome, "ok") != 0 && m->r.n_failures < RUN_MAX_FAILURES)
-        snprintf(m->r.failures[m->r.n_failures++], sizeof(m->r.failures[0]),
-                 "foreign driver: outcome %s (a foreign run is not judged against expect:; "
-                 "clean means outcome ok)", m->r.outcome);
-    m->r.passed = m->r.n_failures == 0;
+    struct results *res = &m->r.res;
+    if (strcmp(res->outcome, "ok") != 0)
+        results_fail(res, "foreign driver: outcome %s (a foreign run is not judged against "
+                          "expect:; clean means outcome ok)", res->outcome);
+    res->passed = res->n_failures == 0;
     return VQSIM_OK;
 }
 
 const char *vqsim_outcome(const struct vqsim_machine *m)
 {
-    return m && m->ran ? m->r.outcome : NULL;
+    return m && m->ran ? m->r.res.outcome : NULL;
 }
 
 bool vqsim_clean(const struct vqsim_machine *m)
 {
-    return m && m->ran && !strcmp(m->r.outcome, "ok");
+    return m && m->ran && !strcmp(m->r.res.outcome, "ok");
 }
 
 int vqsim_driver_rc(const struct vqsim_machine *m) { return m && m->ran ? m->driver_rc : 0; }
@@ -316,14 +319,15 @@ int vqsim_driver_rc(const struct vqsim_machine *m) { return m && m->ran ? m->dri
 static const char *nth_rule(const struct vqsim_machine *m, size_t want, size_t *count)
 {
     size_t k = 0;
-    for (uint32_t i = 0; m && m->ran && i < m->r.m.n_violations; i++) {
+    const struct result_finding *v = m && m->ran ? m->r.res.violations : NULL;
+    for (uint32_t i = 0; v && i < m->r.res.n_violations; i++) {
         bool dup = false;
         for (uint32_t j = 0; j < i; j++)
-            dup |= m->r.m.violations[j].rule == m->r.m.violations[i].rule;
+            dup |= !strcmp(v[j].rule, v[i].rule);
         if (dup)
             continue;
         if (k++ == want)
-            return m->r.m.violations[i].rule->id;
+            return v[i].rule;
     }
     if (count)
         *count = k;
@@ -344,17 +348,17 @@ const char *vqsim_violation_rule(const struct vqsim_machine *m, size_t i)
 
 size_t vqsim_cause_count(const struct vqsim_machine *m)
 {
-    return m && m->ran && m->r.has_diag ? (size_t)m->r.diag.n_causes : 0;
+    return m && m->ran ? (size_t)m->r.res.n_causes : 0;
 }
 
 const char *vqsim_cause_id(const struct vqsim_machine *m, size_t i)
 {
-    return i < vqsim_cause_count(m) ? m->r.diag.causes[i].id : NULL;
+    return i < vqsim_cause_count(m) ? m->r.res.causes[i].id : NULL;
 }
 
 const char *vqsim_display_sha256(const struct vqsim_machine *m)
 {
-    return m && m->ran ? m->r.sha256 : NULL;
+    return m && m->ran ? m->r.res.displays[0].sha256 : NULL;
 }
 
 int vqsim_write_json(const struct vqsim_machine *m, FILE *f)
@@ -365,9 +369,9 @@ int vqsim_write_json(const struct vqsim_machine *m, FILE *f)
         return VQSIM_E_STATE;
     struct jw w;
     jw_init(&w, f);
-    verdict_json_begin(&w);
-    verdict_json_scenario(&w, &m->sc, &m->r);
-    verdict_json_end(&w, 1, m->r.passed ? 1 : 0);
+    results_json_begin(&w);
+    results_json_scenario(&w, &m->sc, &m->r.res);
+    results_json_end(&w, 1, m->r.res.passed ? 1 : 0);
     return ferror(f) ? VQSIM_E_IO : VQSIM_OK;
 }
 
@@ -392,7 +396,7 @@ int vqsim_print_verdict(const struct vqsim_machine *m, FILE *f, bool verbose)
         return VQSIM_E_INVALID;
     if (!m->ran)
         return VQSIM_E_STATE;
-    verdict_print(f, &m->sc, &m->r, verbose);
+    results_print(f, &m->sc, &m->r.res, verbose);
     return ferror(f) ? VQSIM_E_IO : VQSIM_OK;
 }
 
@@ -403,7 +407,7 @@ const struct scenario *vqsim_machine_scenario(const struct vqsim_machine *m)
     return &m->sc;
 }
 
-const struct run_result *vqsim_machine_result(const struct vqsim_machine *m)
+const struct results *vqsim_machine_results(const struct vqsim_machine *m)
 {
-    return m->ran ? &m->r : NULL;
+    return m->ran ? &m->r.res : NULL;
 }

@@ -12,8 +12,6 @@
 
 #include "spec/rules.h"
 
-static struct machine *current;
-
 /* Every per-queue array of the checks, the facts and the injected faults has room for each queue
  * a device may have (device.h): raising DEVICE_MAX_QUEUES stops here until they all grow. */
 #define N_OF(type, field) (sizeof(((type *)0)->field) / sizeof(((type *)0)->field[0]))
@@ -26,9 +24,6 @@ _Static_assert(N_OF(struct status_check_state, reinit_live) == DEVICE_MAX_QUEUES
                "status_checks.h");
 _Static_assert(N_OF(struct device_pace, on) == DEVICE_MAX_QUEUES, "device_pace.h");
 _Static_assert(N_OF(struct barrier_check, cpu0) == DEVICE_MAX_QUEUES, "barrier_check.h");
-
-void machine_set_current(struct machine *m) { current = m; }
-struct machine *machine_current(void) { return current; }
 
 /* Default arenas, as offsets into RAM: rings, buffers, framebuffers, driver-private. */
 static const uint64_t arena_offset[4] = {0x00100000, 0x00200000, 0x01000000, 0x00300000};
@@ -102,10 +97,10 @@ void machine_destroy(struct machine *m)
     trace_free(&m->trace);
     free(m->violations);
     gm_destroy(&m->mem);
-    if (current == m)
-        current = NULL;
     memset(m, 0, sizeof(*m));
 }
+
+void machine_observe(struct machine *m, const struct machine_observer *o) { m->observer = o; }
 
 /* The catalogue entry of rule `id`; a check without one is a vqsim bug: said loudly, and the
  * finding is kept under vqsim.unknown-rule rather than crashing or vanishing. */

@@ -2,9 +2,11 @@
  * contract of device.h, chosen by name from model/devices/device_registry.h), a virtual clock, the
  * trace, the violations found, and the replayed driver bugs sitting on the bus.
  *
- * The driver reaches it only through virtio_hal.h (hal_sim.c); the harness builds it from a
- * scenario, runs the driver, and reads the verdict out of it. Everything is deterministic: no
- * wall-clock time, no randomness, no host addresses in anything reported.
+ * The driver reaches it only through virtio_hal.h (harness/hal_sim.c, which binds a machine to
+ * the calling thread); the harness builds it from a scenario, runs the driver, and reads the
+ * verdict out of it. Nothing in the model is global: machines are independent of each other, in
+ * one thread or in several. Everything is deterministic: no wall-clock time, no randomness, no
+ * host addresses in anything reported.
  */
 #ifndef MACHINE_H
 #define MACHINE_H
@@ -26,6 +28,7 @@
 #include "model/checks/mmio_checks.h"
 #include "model/transport/mmio_device.h"
 #include "model/checks/notify_checks.h"
+#include "model/observer.h"
 #include "model/diagnosis/run_facts.h"
 #include "model/rings/chain.h"
 #include "model/chain_log.h"
@@ -34,7 +37,6 @@
 
 struct rule;           /* spec/rules.h */
 struct rule_catalogue;
-struct vqrec_writer;   /* src/record/recording_writer.h */
 
 #define MACHINE_MAX_VIOLATIONS 256
 #define MACHINE_MAX_INFORMATIONAL 32
@@ -134,7 +136,7 @@ struct machine {
     struct memory_guard mguard;   /* DMA allocations, canaries (memory_guard.h) */
     struct run_facts facts;       /* what the diagnosis needs, outside the trace (run_facts.h) */
     struct device_pace pace;      /* a replay's device keeping a recorded one's pace */
-    struct vqrec_writer *rec;     /* `vqsim run --record`: the recording written (NULL: none) */
+    const struct machine_observer *observer; /* what watches the bus (observer.h), or NULL */
 };
 
 /* 0, or -1 when the machine cannot be built (out of memory; a device name the registry does not
@@ -143,6 +145,9 @@ struct machine {
 int machine_init(struct machine *m, const struct machine_config *cfg,
                  const struct rule_catalogue *rules);
 void machine_destroy(struct machine *m);
+
+/* Attach o as the machine's observer (observer.h), replacing any; NULL detaches. */
+void machine_observe(struct machine *m, const struct machine_observer *o);
 
 /* Record a violation of rule `id` (which must exist in the catalogue) at the current time. */
 void machine_violation(struct machine *m, const char *id, int queue, const char *fmt, ...)
@@ -172,6 +177,20 @@ static inline struct trace_event *machine_trace(struct machine *m, enum trace_ki
     return trace_record(&m->trace, m->now, kind, addr, value, size, what);
 }
 
+/* When the device works. The device model never runs on its own: its work (a queue's available
+ * chains processed, held answers released) runs at exactly two named points, both here, both
+ * called by whoever owns the moment:
+ *   machine_advance        virtual time moves to t; the work scheduled before t runs, in time
+ *                          order (machine_process_queue for each queue that falls due). Time
+ *                          moves in the HAL calls that cost time (a register access, a delay; the
+ *                          library's barrier and clock hooks), in a replayed recording, and once
+ *                          at the end of a run (runner.c).
+ *   machine_process_queue  the device looks at queue q at this very instant, out of its
+ *                          schedule: called directly only by the barrier analysis's weak-memory
+ *                          mode (barrier_check.h), which chooses the instant and the ring state
+ *                          the device sees (stores not yet visible); the machine runs the device.
+ * Scheduling (machine_schedule_queue*) only records that work is due. */
+
 /* The device will look at queue q after its latency (QEMU's bottom half). */
 void machine_schedule_queue(struct machine *m, uint32_t q);
 /* The device will look at queue q at virtual time `at` (held answers falling due). */
@@ -191,9 +210,5 @@ void machine_mmio_read_seen(struct machine *m, uint32_t off, uint32_t seen);
 /* DMA memory for the driver (backs vhal_dma_alloc). */
 void *machine_dma_alloc(struct machine *m, uint64_t size, uint64_t align, unsigned use,
                         uint64_t *phys);
-
-/* The machine the HAL talks to (one per process at a time). */
-void machine_set_current(struct machine *m);
-struct machine *machine_current(void);
 
 #endif /* MACHINE_H */

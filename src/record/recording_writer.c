@@ -10,12 +10,13 @@
 #include "model/machine.h"
 #include "record/recording.h"
 
-/* Per queue, the avail index up to which the buffers of published chains were dumped. */
 struct vqrec_writer {
+    struct machine_observer obs; /* how the machine tells us (model/observer.h) */
     FILE *f;
     bool failed;
     int err_no;
     uint64_t trace_seen;       /* run-wide number of the next trace event to look at */
+    /* Per queue, the avail index up to which the buffers of published chains were dumped. */
     bool dumped_valid[MMIO_NUM_QUEUES];
     uint16_t dumped[MMIO_NUM_QUEUES];
 };
@@ -49,7 +50,7 @@ static void event(struct vqrec_writer *w, uint8_t kind, uint8_t size, uint8_t fl
 
 /* The device's own events since the last look (QEMU's virtqueue trace in a real recording):
  * informative, written before the driver access that follows them. */
-static void device_events(struct machine *m, struct vqrec_writer *w)
+static void device_events(const struct machine *m, struct vqrec_writer *w)
 {
     const struct trace *t = &m->trace;
     uint64_t end = t->dropped + t->len;
@@ -75,7 +76,7 @@ static void device_events(struct machine *m, struct vqrec_writer *w)
     }
 }
 
-static void dump(struct machine *m, struct vqrec_writer *w, uint64_t gpa, uint64_t len)
+static void dump(const struct machine *m, struct vqrec_writer *w, uint64_t gpa, uint64_t len)
 {
     const void *p = len && len <= DUMP_MAX ? gm_ptr(&m->mem, gpa, len) : NULL;
     if (p)
@@ -83,7 +84,7 @@ static void dump(struct machine *m, struct vqrec_writer *w, uint64_t gpa, uint64
 }
 
 /* Dump the device-readable buffers (and indirect tables) of one chain, at most `num` links. */
-static void dump_chain(struct machine *m, struct vqrec_writer *w, const struct dev_queue *q,
+static void dump_chain(const struct machine *m, struct vqrec_writer *w, const struct dev_queue *q,
                        uint16_t head)
 {
     uint64_t table = q->desc;
@@ -112,7 +113,7 @@ static void dump_chain(struct machine *m, struct vqrec_writer *w, const struct d
 }
 
 /* At a QueueNotify: every chain published since the previous notify of that queue. */
-static void dump_published(struct machine *m, struct vqrec_writer *w, uint32_t qi)
+static void dump_published(const struct machine *m, struct vqrec_writer *w, uint32_t qi)
 {
     if (qi >= MMIO_NUM_QUEUES || !m->dev.q[qi].live || !m->dev.q[qi].live_num)
         return;
@@ -136,17 +137,55 @@ static void dump_published(struct machine *m, struct vqrec_writer *w, uint32_t q
     w->dumped[qi] = idx;
 }
 
-int vqrec_writer_open(struct machine *m, const char *path, char *err, size_t errlen)
+/* ---- the observer's callbacks (model/observer.h) ---- */
+
+static void on_mmio(void *ctx, const struct machine *m, bool write, uint32_t off, uint32_t value)
+{
+    struct vqrec_writer *w = ctx;
+    device_events(m, w);
+    event(w, write ? VQREC_MMIO_WRITE : VQREC_MMIO_READ, 4, 0, m->cfg.mmio_base + off, value,
+          NULL, 0);
+    if (write && off == VIRTIO_MMIO_QUEUE_NOTIFY)
+        dump_published(m, w, value);
+}
+
+static void on_ring(void *ctx, const struct machine *m, bool store, uint64_t gpa, uint64_t value,
+                    uint8_t size)
+{
+    struct vqrec_writer *w = ctx;
+    if (gpa == UINT64_MAX)
+        return;
+    device_events(m, w);
+    event(w, store ? VQREC_STORE : VQREC_LOAD, size, 0, gpa, value, NULL, 0);
+}
+
+static void on_memory(void *ctx, const struct machine *m, uint64_t gpa, uint64_t len)
+{
+    struct vqrec_writer *w = ctx;
+    device_events(m, w);
+    dump(m, w, gpa, len);
+}
+
+static void on_barrier(void *ctx, const struct machine *m, unsigned kind)
+{
+    struct vqrec_writer *w = ctx;
+    device_events(m, w);
+    /* enum bc_barrier and enum vqrec_barrier number mb, rmb, wmb alike */
+    event(w, VQREC_BARRIER, 0, 0, 0, kind, NULL, 0);
+}
+
+struct vqrec_writer *vqrec_writer_open(struct machine *m, const char *path, char *err,
+                                       size_t errlen)
 {
     struct vqrec_writer *w = calloc(1, sizeof(*w));
     if (!w) {
         snprintf(err, errlen, "out of memory");
-        return -1;
+        return NULL;
     }
     if (!(w->f = fopen(path, "wb"))) {
         snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
         free(w);
-        return -1;
+        return NULL;
     }
     struct vqrec_header h = {.major = VQREC_VERSION_MAJOR, .minor = VQREC_VERSION_MINOR,
                              .header_size = sizeof(h), .ram_base = m->cfg.ram_base,
@@ -156,13 +195,15 @@ int vqrec_writer_open(struct machine *m, const char *path, char *err, size_t err
     put(w, &h, sizeof(h));
     event(w, VQREC_WINDOW, 0, 0, m->cfg.mmio_base, VIRTIO_MMIO_WINDOW_SIZE, NULL, 0);
     w->trace_seen = m->trace.dropped + m->trace.len;
-    m->rec = w;
-    return 0;
+    w->obs = (struct machine_observer){.ctx = w, .mmio = on_mmio, .ring = on_ring,
+                                       .barrier = on_barrier, .memory = on_memory};
+    machine_observe(m, &w->obs);
+    return w;
 }
 
-int vqrec_writer_close(struct machine *m, int exit_status, char *err, size_t errlen)
+int vqrec_writer_close(struct vqrec_writer *w, struct machine *m, int exit_status, char *err,
+                       size_t errlen)
 {
-    struct vqrec_writer *w = m->rec;
     if (!w)
         return 0;
     device_events(m, w);
@@ -173,49 +214,10 @@ int vqrec_writer_close(struct machine *m, int exit_status, char *err, size_t err
         failed = true;
         e = errno;
     }
+    if (m->observer == &w->obs)
+        machine_observe(m, NULL);
     free(w);
-    m->rec = NULL;
     if (failed)
         snprintf(err, errlen, "writing the recording failed: %s", strerror(e));
     return failed ? -1 : 0;
-}
-
-void vqrec_on_mmio(struct machine *m, bool write, uint32_t off, uint32_t value)
-{
-    struct vqrec_writer *w = m->rec;
-    if (!w)
-        return;
-    device_events(m, w);
-    event(w, write ? VQREC_MMIO_WRITE : VQREC_MMIO_READ, 4, 0, m->cfg.mmio_base + off, value,
-          NULL, 0);
-    if (write && off == VIRTIO_MMIO_QUEUE_NOTIFY)
-        dump_published(m, w, value);
-}
-
-void vqrec_on_ring(struct machine *m, bool store, uint64_t gpa, uint64_t value, uint8_t size)
-{
-    struct vqrec_writer *w = m->rec;
-    if (!w || gpa == UINT64_MAX)
-        return;
-    device_events(m, w);
-    event(w, store ? VQREC_STORE : VQREC_LOAD, size, 0, gpa, value, NULL, 0);
-}
-
-void vqrec_on_memory(struct machine *m, uint64_t gpa, uint64_t len)
-{
-    struct vqrec_writer *w = m->rec;
-    if (!w)
-        return;
-    device_events(m, w);
-    dump(m, w, gpa, len);
-}
-
-void vqrec_on_barrier(struct machine *m, unsigned kind)
-{
-    struct vqrec_writer *w = m->rec;
-    if (!w)
-        return;
-    device_events(m, w);
-    /* enum bc_barrier and enum vqrec_barrier number mb, rmb, wmb alike */
-    event(w, VQREC_BARRIER, 0, 0, 0, kind, NULL, 0);
 }

@@ -3,9 +3,10 @@
  * accesses as they reached the bus (after replayed bugs — what a real CPU would have done), the
  * buffers the device is about to read at each queue notify, the device's own events, the end.
  *
- * The HAL (hal_sim.c) calls one hook per event, each behind `if (m->rec)`: with no writer
- * attached (every run but `--record`) a hook costs that one test, no call. A write error is remembered and reported when the
- * writer is closed; the run itself goes on unchanged.
+ * The writer is the machine's observer (model/observer.h): it attaches itself when opened and
+ * detaches when closed, and the model calls it at each access without knowing what it is. A
+ * write error is remembered and reported when the writer is closed; the run itself goes on
+ * unchanged.
  */
 #ifndef RECORDING_WRITER_H
 #define RECORDING_WRITER_H
@@ -15,21 +16,21 @@
 #include <stdint.h>
 
 struct machine;
+struct vqrec_writer;
 
-/* Start writing the machine's recording to `path` (header and the window); sets m->rec.
- * Returns 0, or -1 with the reason in err. */
-int vqrec_writer_open(struct machine *m, const char *path, char *err, size_t errlen);
-/* Write END and close; m->rec becomes NULL. Returns 0, or -1 when any write failed. */
-int vqrec_writer_close(struct machine *m, int exit_status, char *err, size_t errlen);
-
-/* Hooks (call them only when m->rec is set; they are no-ops otherwise): a register access that reached the device (`off` from the
- * window base, the value the CPU stored or got); a ring access (guest-physical); a barrier that
- * was executed (enum bc_barrier). */
-void vqrec_on_mmio(struct machine *m, bool write, uint32_t off, uint32_t value);
-void vqrec_on_ring(struct machine *m, bool store, uint64_t gpa, uint64_t value, uint8_t size);
-void vqrec_on_barrier(struct machine *m, unsigned kind);
-/* Guest RAM that holds something no recorded store put there (a replayed bug's leftover ring
- * contents): written as a MEMORY event, copied back without checks on replay. */
-void vqrec_on_memory(struct machine *m, uint64_t gpa, uint64_t len);
+/* Start writing the machine's recording to `path` (header and the window) and attach the writer
+ * as m's observer. Returns the writer, or NULL with the reason in err. What it writes per event:
+ * a register access that reached the device (`off` from the window base, the value the CPU
+ * stored or got), a ring access (guest-physical), a barrier that was executed; before each, the
+ * device's own events since the last one (notify, pop, fill, interrupt); at each QueueNotify,
+ * the buffers of every chain published since the last; guest RAM that holds something no
+ * recorded store put there (a replayed bug's leftover ring contents) as a MEMORY event, copied
+ * back without checks on replay. */
+struct vqrec_writer *vqrec_writer_open(struct machine *m, const char *path, char *err,
+                                       size_t errlen);
+/* Write the device's last events and END, close, detach from m and free w (NULL: nothing to
+ * do). Returns 0, or -1 when any write failed (err says why). */
+int vqrec_writer_close(struct vqrec_writer *w, struct machine *m, int exit_status, char *err,
+                       size_t errlen);
 
 #endif /* RECORDING_WRITER_H */

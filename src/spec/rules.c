@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <threads.h>
 
 #include "util/yaml_tree.h"
 
@@ -123,18 +124,25 @@ const struct rule *rules_find(const struct rule_catalogue *c, const char *id)
     return NULL;
 }
 
+/* The built-in catalogue, parsed once per process whichever thread asks first (machines may run
+ * on several threads, harness/hal_sim.h). */
+static struct rule_catalogue builtin;
+static bool builtin_ok;
+static char builtin_err[512];
+
+static void parse_builtin(void)
+{
+    builtin_ok = rules_parse(&builtin, vqsim_rules_yaml, vqsim_rules_yaml_len, "spec/rules.yaml",
+                             builtin_err, sizeof(builtin_err)) == 0;
+}
+
 const struct rule_catalogue *rules_builtin(char *err, size_t errlen)
 {
-    static struct rule_catalogue cat;
-    static int state; /* 0 unparsed, 1 ok, -1 failed */
-    static char saved[512];
-    if (state == 0) {
-        state = rules_parse(&cat, vqsim_rules_yaml, vqsim_rules_yaml_len, "spec/rules.yaml",
-                            saved, sizeof(saved)) == 0 ? 1 : -1;
-    }
-    if (state < 0) {
-        snprintf(err, errlen, "%s", saved);
+    static once_flag parsed = ONCE_FLAG_INIT;
+    call_once(&parsed, parse_builtin);
+    if (!builtin_ok) {
+        snprintf(err, errlen, "%s", builtin_err);
         return NULL;
     }
-    return &cat;
+    return &builtin;
 }

@@ -42,7 +42,8 @@ int rules_parse(struct rule_catalogue *c, const char *buf, size_t len, const cha
 void rules_free(struct rule_catalogue *c);
 const struct rule *rules_find(const struct rule_catalogue *c, const char *id);
 
-/* The catalogue embedded at build time (parsed on first use); NULL with err filled on failure. */
+/* The catalogue embedded at build time (parsed once, on first use from any thread); NULL with
+ * err filled on failure. */
 const struct rule_catalogue *rules_builtin(char *err, size_t errlen);
 
 #endif /* RULES_H */

@@ -12,7 +12,7 @@
 #include <cpuid.h>
 #include <immintrin.h>
 
-static int have_sha = -1; /* -1 unknown, 0 no, 1 yes */
+static _Atomic int have_sha = -1; /* -1 unknown, 0 no, 1 yes (any thread may ask first) */
 
 static bool cpu_has_sha(void)
 {

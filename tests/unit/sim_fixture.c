@@ -36,8 +36,8 @@ struct machine *fx_machine_new(uint32_t transport_version)
         free(m);
         fail_msg("machine_init failed");
     }
-    machine_set_current(m);
-    assert_ptr_equal(machine_current(), m);
+    hal_sim_bind(m);
+    assert_ptr_equal(hal_sim_bound(), m);
     return m;
 }
 
@@ -45,9 +45,10 @@ void fx_machine_free(struct machine *m)
 {
     if (!m)
         return;
-    machine_destroy(m); /* clears the current machine when it is this one */
+    if (hal_sim_bound() == m)
+        hal_sim_unbind();
+    machine_destroy(m);
     free(m);
-    machine_set_current(NULL);
 }
 
 unsigned fx_count_violations(const struct machine *m, const char *rule_id)

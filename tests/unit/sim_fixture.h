@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "harness/hal_sim.h"
 #include "model/machine.h"
 #include "model/rings/ring.h"
 #include "spec/rules.h"
@@ -21,9 +22,10 @@
 struct machine_config fx_config(uint32_t transport_version);
 
 /* Allocate and initialise a machine with fx_config(version) and the built-in rule catalogue, and
- * make it current for the HAL. Fails the running test (never returns NULL) if that is impossible. */
+ * bind it to this thread for the HAL (hal_sim.h). Fails the running test (never returns NULL) if
+ * that is impossible. */
 struct machine *fx_machine_new(uint32_t transport_version);
-/* Tear down a machine from fx_machine_new (NULL is fine); the HAL then has no current machine. */
+/* Tear down a machine from fx_machine_new (NULL is fine); the HAL then has no machine bound. */
 void fx_machine_free(struct machine *m);
 
 /* How many recorded violations carry rule `rule_id`. */

@@ -332,7 +332,7 @@ static void test_device_fault_selectors(void **state)
     machine_advance(m2, m2->now + 100000);
     assert_int_equal(m2->dev.q[0].used_idx, 1); /* after 1 s: swallowed */
     fx_machine_free(m2);
-    machine_set_current(m);
+    hal_sim_bind(m);
 }
 
 /* VIRTIO_F_EVENT_IDX: a driver that keeps used_event at the index it waits for gets an interrupt

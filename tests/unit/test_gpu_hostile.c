@@ -259,7 +259,7 @@ static void test_memory_guard(void **state)
     assert_non_null(m);
     char err[128];
     assert_int_equal(machine_init(m, &c, rules_builtin(err, sizeof(err))), 0);
-    machine_set_current(m);
+    hal_sim_bind(m);
     uint64_t a, b;
     uint8_t *pa = vhal_dma_alloc(100, 64, VHAL_DMA_BUFFER, &a);
     uint8_t *pb = vhal_dma_alloc(64, 64, VHAL_DMA_BUFFER, &b);
@@ -284,7 +284,7 @@ static void test_memory_guard(void **state)
     assert_int_equal(r.changed_bytes, 2);
     assert_int_equal(r.first_changed, FX_RAM_BASE + 0x800000 < a + 100 ? FX_RAM_BASE + 0x800000
                                                                         : a + 100);
-    machine_set_current(NULL);
+    hal_sim_unbind();
     machine_destroy(m);
     free(m);
 }

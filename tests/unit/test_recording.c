@@ -228,14 +228,14 @@ static void test_replay_clean_round_trip(void **state)
     guest_request(&b, CLEAN, 0);
     rb_ev(&b, VQREC_END, 0, 0, 0, 0, NULL, 0);
     struct checked *c = check(&b);
-    assert_string_equal(c->r.outcome, "ok");
+    assert_string_equal(c->r.res.outcome, "ok");
     assert_int_equal(c->r.m.n_violations, 0);
     assert_false(c->r.has_diag);
     assert_int_equal(c->rp.n_discrepancies, 0);
     assert_int_equal(c->r.m.dev.q[0].used_idx, 1); /* the model answered the one request */
     assert_int_equal(c->rp.n_memory, 1);
     assert_true(c->rp.ended);
-    assert_int_equal(c->r.steps[0].status, ST_OK);
+    assert_int_equal(c->r.res.steps[0].status, ST_OK);
     checked_free(c, &b);
 }
 
@@ -247,7 +247,7 @@ static void test_replay_missing_wmb_fires_pairing_a(void **state)
     guest_init(&b);
     guest_request(&b, NO_WMB, 0);
     struct checked *c = check(&b);
-    assert_string_equal(c->r.outcome, "violation");
+    assert_string_equal(c->r.res.outcome, "violation");
     assert_int_equal(count(&c->r, "split.avail.idx-barrier"), 1);
     assert_int_equal(c->r.m.n_violations, 1);
     checked_free(c, &b);
@@ -263,7 +263,7 @@ static void test_replay_release_store_orders(void **state)
     struct checked *c = check(&b);
     assert_int_equal(count(&c->r, "split.avail.idx-barrier"), 0);
     assert_int_equal(c->r.m.n_violations, 0);
-    assert_string_equal(c->r.outcome, "ok");
+    assert_string_equal(c->r.res.outcome, "ok");
     checked_free(c, &b);
 }
 
@@ -275,8 +275,8 @@ static void test_replay_unanswered_request_is_diagnosed(void **state)
     guest_init(&b);
     guest_request(&b, NO_NOTIFY, 0);
     struct checked *c = check(&b);
-    assert_string_equal(c->r.outcome, "timeout");
-    assert_int_equal(c->r.steps[0].status, ST_TIMEOUT);
+    assert_string_equal(c->r.res.outcome, "timeout");
+    assert_int_equal(c->r.res.steps[0].status, ST_TIMEOUT);
     assert_true(c->r.has_diag);
     assert_string_equal(c->r.diag.cause, "no-notify");
     assert_int_equal(c->rp.timed_out_queue, 0);
@@ -313,7 +313,7 @@ static void test_replay_register_wait(void **state)
     for (int i = 0; i < 5; i++)
         rd(&b, VIRTIO_MMIO_STATUS, 1);
     struct checked *c = check(&b);
-    assert_string_equal(c->r.outcome, "timeout");
+    assert_string_equal(c->r.res.outcome, "timeout");
     assert_true(c->rp.register_wait);
     assert_true(c->r.has_diag);
     assert_string_equal(c->r.diag.cause, "register-wait");
@@ -331,7 +331,7 @@ static void test_replay_register_wait(void **state)
     rd(&b2, VIRTIO_MMIO_STATUS, 0);
     c = check(&b2);
     assert_false(c->rp.register_wait);
-    assert_string_equal(c->r.outcome, "ok");
+    assert_string_equal(c->r.res.outcome, "ok");
     assert_int_equal(c->rp.n_discrepancies, 0);
     checked_free(c, &b2);
 }
@@ -357,7 +357,7 @@ static void test_replay_notify_without_ring(void **state)
     wr(&b, VIRTIO_MMIO_STATUS, 0xf); /* no queue set up */
     wr(&b, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
     struct checked *c = check(&b);
-    assert_string_equal(c->r.outcome, "timeout");
+    assert_string_equal(c->r.res.outcome, "timeout");
     assert_int_equal(c->rp.timed_out_queue, 0);
     assert_true(c->r.has_diag);
     assert_string_equal(c->r.diag.cause, "queue-not-ready");
@@ -522,7 +522,7 @@ static void test_replay_second_device_modern(void **state)
     (void)state;
     struct rb b = {0};
     struct checked *c = two_devices(&b, false, false);
-    assert_string_equal(c->r.outcome, "ok");
+    assert_string_equal(c->r.res.outcome, "ok");
     assert_int_equal(c->r.m.n_violations, 0);
     assert_false(c->r.has_diag);
     /* 12 stores, 6 loads, 3 dumps (ring, request headers) of the block device, none replayed */
@@ -536,7 +536,7 @@ static void test_replay_second_device_legacy(void **state)
     (void)state;
     struct rb b = {0};
     struct checked *c = two_devices(&b, true, false);
-    assert_string_equal(c->r.outcome, "ok");
+    assert_string_equal(c->r.res.outcome, "ok");
     assert_int_equal(c->r.m.n_violations, 0);
     assert_false(c->r.has_diag);
     assert_int_equal(c->rp.n_other_devices, 21);
@@ -551,7 +551,7 @@ static void test_replay_second_device_legacy_gpu(void **state)
     for (int legacy_blk = 0; legacy_blk <= 1; legacy_blk++) {
         struct rb b = {0};
         struct checked *c = two_devices(&b, legacy_blk, true);
-        assert_string_equal(c->r.outcome, "ok");
+        assert_string_equal(c->r.res.outcome, "ok");
         assert_int_equal(count(&c->r, "split.legacy.layout"), 0);
         assert_int_equal(c->r.m.n_violations, 0);
         assert_false(c->r.has_diag);
@@ -576,7 +576,7 @@ static void test_replay_gpu_hang_next_to_busy_device(void **state)
     ld(&b, BLK_USED + 2, 2, 0, 0);
     ld(&b, BLK_USED + 2, 2, 0, 0);
     struct checked *c = check(&b);
-    assert_string_equal(c->r.outcome, "timeout");
+    assert_string_equal(c->r.res.outcome, "timeout");
     assert_true(c->r.has_diag);
     assert_string_equal(c->r.diag.cause, "no-notify");
     assert_int_equal(c->rp.timed_out_queue, 0);
@@ -764,7 +764,7 @@ static void test_replay_poll_outside_rings_finds_used_ring_mismatch(void **state
     struct rb b = {0};
     mismatch_run(&b, true);
     struct checked *c = check(&b);
-    assert_string_equal(c->r.outcome, "timeout");
+    assert_string_equal(c->r.res.outcome, "timeout");
     assert_true(c->r.has_diag);
     assert_string_equal(c->r.diag.cause, "used-ring-mismatch");
     assert_string_equal(evidence(&c->r, "device_used"), "0x40300000");
@@ -779,7 +779,7 @@ static void test_replay_poll_outside_rings_finds_used_ring_mismatch(void **state
     struct rb b2 = {0};
     mismatch_run(&b2, false);
     c = check(&b2);
-    assert_string_equal(c->r.outcome, "timeout");
+    assert_string_equal(c->r.res.outcome, "timeout");
     assert_true(c->r.has_diag);
     assert_string_not_equal(c->r.diag.cause, "used-ring-mismatch");
     checked_free(c, &b2);
@@ -797,7 +797,7 @@ static void test_replay_poll_elsewhere_is_ignored(void **state)
     ld(&b, 0x40090002, 2, 5, VQREC_F_POLL);
     rb_ev(&b, VQREC_END, 0, 0, 0, 0, NULL, 0);
     struct checked *c = check(&b);
-    assert_string_equal(c->r.outcome, "ok");
+    assert_string_equal(c->r.res.outcome, "ok");
     assert_int_equal(c->r.m.n_violations, 0);
     assert_int_equal(c->rp.n_polls, 1);
     assert_int_equal(c->rp.n_discrepancies, 0);
@@ -869,7 +869,7 @@ static void test_replay_kernel_loads_never_wait(void **state)
     guest_request(&b, CLEAN, 0);                   /* the guest went on */
     rb_ev(&b, VQREC_END, 0, 0, 0, 0, NULL, 0);
     struct checked *c = check(&b);
-    assert_string_equal(c->r.outcome, "ok");
+    assert_string_equal(c->r.res.outcome, "ok");
     assert_int_equal(c->r.m.n_violations, 0);
     assert_int_equal(c->rp.n_discrepancies, 0);
     assert_int_equal(c->rp.n_polls, 2);
@@ -925,7 +925,7 @@ static void test_replay_paced_by_qemu_trace(void **state)
         assert_int_equal(c->r.m.dev.q[0].last_avail_idx, traced ? 1 : 2);
         assert_int_equal(c->r.m.dev.q[0].used_idx, traced ? 1 : 2);
         assert_int_equal(c->rp.n_discrepancies, 0);
-        assert_string_equal(c->r.outcome, "timeout"); /* avail.idx 2, the guest saw 1 */
+        assert_string_equal(c->r.res.outcome, "timeout"); /* avail.idx 2, the guest saw 1 */
         checked_free(c, &b);
     }
 }

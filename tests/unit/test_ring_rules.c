@@ -747,7 +747,7 @@ static void test_chain_max_4g(void **state)
     cfg.ram_size = 8ull << 30; /* reserved lazily: only touched pages cost memory */
     static struct machine big;
     assert_int_equal(machine_init(&big, &cfg, rules_builtin(err, sizeof(err))), 0);
-    machine_set_current(&big);
+    hal_sim_bind(&big);
     struct machine *m = &big;
     m->dev.q[0].num = N;
     fx_make_live(m, 0, DESC, AVAIL, USED);
@@ -758,6 +758,7 @@ static void test_chain_max_4g(void **state)
     assert_int_equal(ring_pop(&m->dev.q[0], &m->chain), RING_OK); /* QEMU carries on */
     assert_only(m, "split.desc.chain-max-4g");
     assert_non_null(strstr(m->violations[0].message, "4294967312 bytes"));
+    hal_sim_unbind();
     machine_destroy(m);
 }
 

@@ -112,7 +112,7 @@ static void test_mmio_note_lands_on_its_event_past_the_bound(void **state)
     struct machine_config cfg = fx_config(2);
     cfg.trace_limit = 4;
     assert_int_equal(machine_init(m, &cfg, rules_builtin(err, sizeof(err))), 0);
-    machine_set_current(m);
+    hal_sim_bind(m);
     for (int i = 0; i < 7; i++) /* QueueNotify for a queue the device does not have */
         vhal_mmio_write32(fx_reg(m, VIRTIO_MMIO_QUEUE_NOTIFY), 5);
     assert_true(m->trace.dropped > 0);
@@ -141,7 +141,7 @@ static void test_checks_off_moves_data_records_nothing(void **state)
     struct machine_config cfg = fx_config(2);
     cfg.checks_off = true;
     assert_int_equal(machine_init(m, &cfg, rules_builtin(err, sizeof(err))), 0);
-    machine_set_current(m);
+    hal_sim_bind(m);
     struct vmmio d;
     struct virtq vq;
     assert_int_equal(vmmio_probe(&d, (uintptr_t)FX_MMIO_BASE, 1000000000ull), VIRTIO_OK);

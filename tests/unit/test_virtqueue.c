@@ -252,11 +252,11 @@ static void test_vq_create_nomem(void **state)
     struct machine *m = *state;
     struct virtq vq;
     /* no machine behind the HAL */
-    machine_set_current(NULL);
+    hal_sim_unbind();
     assert_int_equal(vq_create(&vq, 0, 16, VQ_LAYOUT_SEPARATE, 0), VIRTIO_ERR_NOMEM);
     assert_int_equal(vq_create(&vq, 0, 16, VQ_LAYOUT_PACKED, 0), VIRTIO_ERR_NOMEM);
     assert_int_equal(vhal_mmio_read32(FX_MMIO_BASE), 0xffffffffu);
-    machine_set_current(m);
+    hal_sim_bind(m);
     /* ring memory exhausted after the descriptor table */
     m->arena[VHAL_DMA_RING].next = FX_RAM_BASE + FX_RAM_SIZE - 256;
     assert_int_equal(vq_create(&vq, 0, 16, VQ_LAYOUT_SEPARATE, 0), VIRTIO_ERR_NOMEM);

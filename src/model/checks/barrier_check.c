@@ -168,7 +168,7 @@ static void weak_publish(struct machine *m, uint32_t qi, struct bc_queue *q)
     for (uint32_t i = q->n_undo; i-- > 0;)
         mem_put(m, q->undo[i].gpa, q->undo[i].old, q->undo[i].size);
     weak_event(m, qi, q->avail_idx, q->n_undo, 0, weak_publish_note);
-    machine_process_queue(m, qi);
+    machine_process_queue(m, qi); /* the machine runs the device (machine.h) */
     for (uint32_t i = 0; i < q->n_undo; i++)
         mem_put(m, q->undo[i].gpa, q->undo[i].val, q->undo[i].size);
     q->n_undo = 0;
@@ -186,7 +186,7 @@ static void weak_reread(struct machine *m, uint32_t qi, struct bc_queue *q)
     mem_put(m, q->enable.gpa, q->enable.old, q->enable.size);
     weak_event(m, qi, q->enable.gpa, q->enable.old, 2, weak_reread_note);
     dq->pending = false;
-    machine_process_queue(m, qi);
+    machine_process_queue(m, qi); /* the machine runs the device (machine.h) */
     mem_put(m, q->enable.gpa, q->enable.val, q->enable.size);
 }
 

@@ -25,7 +25,9 @@
  * Weak-memory mode (scenario `device: {memory: weak}`) makes the consequence of a missing barrier
  * happen: stores not yet ordered by a barrier become visible to the device in the worst order a
  * weakly ordered CPU allows (the new avail.idx before the entries it publishes; the notify
- * decision made on a flag read before the idx store left the store buffer).
+ * decision made on a flag read before the idx store left the store buffer). The analysis picks
+ * the instant and the ring state the device sees; the device itself runs through the machine's
+ * named point for it (machine_process_queue, machine.h), never by a call of its own.
  */
 #ifndef BARRIER_CHECK_H
 #define BARRIER_CHECK_H

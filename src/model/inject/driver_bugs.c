@@ -8,7 +8,7 @@
 #include "model/checks/exposed_snapshot.h"
 #include "model/rings/ring.h"
 #include "model/machine.h"
-#include "record/recording_writer.h"
+#include "model/observer.h"
 
 const char *const fault_ring_fields[] = {"desc.addr", "desc.len", "desc.flags", "desc.next",
                                          "avail.flags", "avail.idx", "avail.ring",
@@ -155,8 +155,7 @@ void faults_queue_live(struct machine *m, uint32_t qi)
             continue;
         uint64_t at = !strcmp(f->field, "used.flags") ? q->used : q->avail;
         gm_write16(&m->mem, at, (uint16_t)f->value);
-        if (m->rec)
-            vqrec_on_memory(m, at, 2); /* what the ring holds, not a store (recording_writer.h) */
+        observe_memory(m->observer, m, at, 2); /* what the ring holds, not a store */
         struct trace_event *e = machine_trace(m, TR_DEVICE, at, f->value, 2,
                                               "replayed bug ring-init: the driver left this "
                                               "value in the ring when it created the queue");
@@ -308,8 +307,7 @@ void faults_after_ring_store(struct machine *m, uint64_t gpa)
             continue;
         uint64_t v = f->value;
         memcpy(p, &v, f->field_size); /* little-endian host, as the ring (virtio_spec.h) */
-        if (m->rec)
-            vqrec_on_ring(m, true, at, v, f->field_size);
+        observe_ring(m->observer, m, true, at, v, f->field_size);
         struct trace_event *e = machine_trace(m, TR_RING_STORE, at, v, f->field_size, NULL);
         if (e)
             e->note = "replayed bug alter-exposed-desc: the driver changed a descriptor it had "
