@@ -1,5 +1,5 @@
 /* fuzz_device_model.c — libFuzzer target: a hostile driver drives the device model
- * (src/fakedevice/: the virtio-mmio register file, the split ring, the gpu) through the same HAL
+ * (src/model/: the virtio-mmio register file, the split ring, the gpu) through the same HAL
  * the real driver uses (hal_sim.c), on a small simulated machine.
  *
  * The input is a list of operations, one byte each plus arguments (fuzz_input.h):
@@ -10,7 +10,7 @@
  *   notify, write a gpu command (structured or raw bytes), and "send a request" (two-descriptor
  *   chain + avail + notify). The guest can lie in every field: ring addresses, sizes, indices,
  *   descriptor addresses and lengths, command bodies, backing entries. Header flags also put up
- *   to three replayed driver bugs (faults.c, a scenario's `bugs:`) on the bus and up to three
+ *   to three replayed driver bugs (model/inject/driver_bugs.c, a scenario's `bugs:`) on the bus and up to three
  *   injected device faults (device_faults.c, `device_faults:`) in the device.
  *
  * Oracle, as in QEMU's own virtio fuzzing: whatever the guest does, the model answers with a
@@ -323,7 +323,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             f->delay_ns = 1000ull * fin_u16(&in);
         }
     }
-    if (flags & 4) { /* replayed driver bugs on the bus (faults.c), as a scenario's bugs: */
+    if (flags & 4) { /* replayed driver bugs on the bus (driver_bugs.c), as a scenario's bugs: */
         static const char *const labels[] = {"drop-mmio-write", "rewrite-mmio-write",
                                              "rewrite-mmio-read", "rewrite-ring-store"};
         uint32_t n = 1 + fin_u8(&in) % 3, n_fields = 0;

@@ -1,4 +1,4 @@
-/* faults.c — see faults.h. */
+/* driver_bugs.c — see driver_bugs.h. */
 #include "model/inject/driver_bugs.h"
 
 #include <string.h>

@@ -1,4 +1,4 @@
-/* faults.h — replayed driver bugs, applied at the bus between the real driver and the device.
+/* driver_bugs.h — replayed driver bugs, applied at the bus between the real driver and the device.
  *
  * The driver source stays correct; a scenario names the bug and this layer rewrites what crosses
  * the seam, as the buggy driver would have produced it:
@@ -49,8 +49,8 @@
  * nth 0 means every occurrence. Anchors count only the driver's own accesses. Each rewritten or
  * added access is marked in the trace.
  */
-#ifndef FAULTS_H
-#define FAULTS_H
+#ifndef DRIVER_BUGS_H
+#define DRIVER_BUGS_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -161,4 +161,4 @@ void faults_set_desc_field(struct fault *f, int i);
 /* After a driver ring store at gpa has landed: bugs that add a store of their own. */
 void faults_after_ring_store(struct machine *m, uint64_t gpa);
 
-#endif /* FAULTS_H */
+#endif /* DRIVER_BUGS_H */
