@@ -278,6 +278,14 @@ def driver_outcome(steps):
 def compare(sim, q, shot, png_dir):
     """Differences (list of str) and explanations (list of str) between the two runs."""
     diffs, notes = [], []
+    compare_steps(sim, q, diffs)
+    compare_used_rings(sim, q, diffs)
+    compare_pixels(sim, shot, diffs, notes)
+    return diffs, notes
+
+
+def compare_steps(sim, q, diffs):
+    """Each step's status, error, response and used length, and the driver's outcome."""
     sim_steps = sim["steps"]
     qsteps = ([q["init"]] if q["init"] else []) + q["steps"]
     if len(qsteps) != len(sim_steps):
@@ -303,7 +311,10 @@ def compare(sim, q, shot, png_dir):
     sim_out = driver_outcome(s["status"] for s in sim_steps)
     if sim_out != q["outcome"]:
         diffs.append(f"outcome: simulator {sim_out} (as the driver sees it), QEMU {q['outcome']}")
-    # Used rings: where the model says the device wrote them, QEMU's device must have.
+
+
+def compare_used_rings(sim, q, diffs):
+    """Used rings: where the model says the device wrote them, QEMU's device must have."""
     ready = [x for x in sim.get("queues") or [] if x["device"]["ready"]]
     for x, p in zip(ready, q["probes"]):
         # Only where the model's device wrote: an untouched used ring may overlap memory the
@@ -318,7 +329,10 @@ def compare(sim, q, shot, png_dir):
         if idx and int(p["idx"]) != idx:
             diffs.append(f"queue {x['index']}: the model's device wrote used.idx {idx} "
                          f"at {x['device']['used']}, QEMU's memory there holds {p['idx']}")
-    # Pixels of scanout 0.
+
+
+def compare_pixels(sim, shot, diffs, notes):
+    """Scanout 0, pixel by pixel (the cursor's square left out), or why it may differ."""
     disp = (sim.get("displays") or [None])[0]
     if shot is None:
         diffs.append("no screendump")
@@ -361,7 +375,6 @@ def compare(sim, q, shot, png_dir):
                     diffs.append(f"scanout 0: {bad} of {sw * sh} pixels differ, first at {first}")
                 else:
                     notes.append(f"scanout 0: {sw}x{sh} pixel-exact")
-    return diffs, notes
 
 
 # ---- driver -------------------------------------------------------------------------------
@@ -402,6 +415,66 @@ def main(argv=None):
         shutil.rmtree(work, ignore_errors=True)
 
 
+def diff_one(a, sims, steptable, guest, work, k, path, retry=True):
+    """Scenario `path` (the k-th) on real QEMU, compared with the simulator's result in sims."""
+    res = {"scenario": path, "name": os.path.basename(path)[:-5]}
+    sim = sims.get(path)
+    if sim is None:
+        res.update(verdict="error", diffs=["the simulator did not run it"])
+        return res
+    res["name"] = sim["name"]
+    res["simulator"] = sim["outcome"]
+    res["violations"] = sorted({v["rule"] for v in sim.get("violations") or []})
+    why = subprocess.run([steptable, "--why", path], capture_output=True, text=True)
+    if why.returncode == 3:
+        res.update(verdict="skip", reason=why.stdout.strip()[len("skip: "):])
+        return res
+    if why.returncode:
+        res.update(verdict="error", diffs=[why.stderr.strip()])
+        return res
+    d = os.path.join(work, f"{k}{'' if retry else 'r'}")
+    os.mkdir(d)
+    table = os.path.join(d, "steps.bin")
+    probes = []
+    for x in sim.get("queues") or []:
+        if x["device"]["ready"]:
+            probes += ["--probe", x["device"]["used"]]
+    subprocess.run([steptable, path, table] + probes[:8] + (["--mmu"] if a.mmu else []),
+                   check=True)
+    with open(path) as f:
+        doc = yaml.safe_load(f)
+    timeout_ms = ((doc.get("driver") or {}).get("timeout_ms") or 1000)
+    repeats = sum(1 for s in doc.get("steps") or [] if isinstance(s, dict) and "repeat" in s)
+    bound = a.timeout + 3 * timeout_ms / 1000.0 + 10 * repeats
+    t0 = time.monotonic()
+    lines, shot, note = run_qemu(guest, table, sim["device"]["transport"],
+                                 sim["device"]["display"]["width"],
+                                 sim["device"]["display"]["height"], bound, d,
+                                 sim["device"].get("offered") or ())
+    res["qemu_seconds"] = round(time.monotonic() - t0, 3)
+    q = parse_uart(lines)
+    res["qemu"] = q["outcome"] or "no-result"
+    if note or q["outcome"] is None or q["exception"]:
+        res.update(verdict="disagree",
+                   diffs=[note or q["exception"] or "the guest printed no outcome"],
+                   uart=lines[-20:])
+        return res
+    diffs, notes = compare(sim, q, shot, None)
+    res["probes"] = q["probes"]  # used rings read back after the run
+    res["mmu"] = q["mmu"]
+    if diffs and q["outcome"] == "timeout" and retry:
+        # A starved QEMU (both cores busy) can miss a short driver timeout: once more, and
+        # say so. A model that times out where QEMU answers is never retried.
+        again = diff_one(a, sims, steptable, guest, work, k, path, retry=False)
+        if again["verdict"] == "agree":
+            again["notes"].append("agreed on the second QEMU run (the first timed out)")
+        return again
+    res.update(verdict="disagree" if diffs else "agree", diffs=diffs, notes=notes)
+    if diffs:
+        res["uart"] = lines
+    return res
+
+
 def run_all(a, vqsim, steptable, guest, work):
     png_dir = os.path.join(work, "png")
     sim_json = os.path.join(work, "sim.json")
@@ -414,67 +487,15 @@ def run_all(a, vqsim, steptable, guest, work):
         print(f"qemu_diff: vqsim run wrote no results: {e}", file=sys.stderr)
         return 2
 
-    def one(k, path, retry=True):
-        res = {"scenario": path, "name": os.path.basename(path)[:-5]}
-        sim = sims.get(path)
-        if sim is None:
-            res.update(verdict="error", diffs=["the simulator did not run it"])
-            return res
-        res["name"] = sim["name"]
-        res["simulator"] = sim["outcome"]
-        res["violations"] = sorted({v["rule"] for v in sim.get("violations") or []})
-        why = subprocess.run([steptable, "--why", path], capture_output=True, text=True)
-        if why.returncode == 3:
-            res.update(verdict="skip", reason=why.stdout.strip()[len("skip: "):])
-            return res
-        if why.returncode:
-            res.update(verdict="error", diffs=[why.stderr.strip()])
-            return res
-        d = os.path.join(work, f"{k}{'' if retry else 'r'}")
-        os.mkdir(d)
-        table = os.path.join(d, "steps.bin")
-        probes = []
-        for x in sim.get("queues") or []:
-            if x["device"]["ready"]:
-                probes += ["--probe", x["device"]["used"]]
-        subprocess.run([steptable, path, table] + probes[:8] + (["--mmu"] if a.mmu else []),
-                       check=True)
-        with open(path) as f:
-            doc = yaml.safe_load(f)
-        timeout_ms = ((doc.get("driver") or {}).get("timeout_ms") or 1000)
-        repeats = sum(1 for s in doc.get("steps") or [] if isinstance(s, dict) and "repeat" in s)
-        bound = a.timeout + 3 * timeout_ms / 1000.0 + 10 * repeats
-        t0 = time.monotonic()
-        lines, shot, note = run_qemu(guest, table, sim["device"]["transport"],
-                                     sim["device"]["display"]["width"],
-                                     sim["device"]["display"]["height"], bound, d,
-                                     sim["device"].get("offered") or ())
-        res["qemu_seconds"] = round(time.monotonic() - t0, 3)
-        q = parse_uart(lines)
-        res["qemu"] = q["outcome"] or "no-result"
-        if note or q["outcome"] is None or q["exception"]:
-            res.update(verdict="disagree",
-                       diffs=[note or q["exception"] or "the guest printed no outcome"],
-                       uart=lines[-20:])
-            return res
-        diffs, notes = compare(sim, q, shot, None)
-        res["probes"] = q["probes"]  # used rings read back after the run
-        res["mmu"] = q["mmu"]
-        if diffs and q["outcome"] == "timeout" and retry:
-            # A starved QEMU (both cores busy) can miss a short driver timeout: once more, and
-            # say so. A model that times out where QEMU answers is never retried.
-            again = one(k, path, retry=False)
-            if again["verdict"] == "agree":
-                again["notes"].append("agreed on the second QEMU run (the first timed out)")
-            return again
-        res.update(verdict="disagree" if diffs else "agree", diffs=diffs, notes=notes)
-        if diffs:
-            res["uart"] = lines
-        return res
-
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, a.j)) as ex:
-        results = list(ex.map(lambda kp: one(*kp), enumerate(a.scenarios)))
+        results = list(ex.map(lambda kp: diff_one(a, sims, steptable, guest, work, *kp),
+                               enumerate(a.scenarios)))
 
+    return report_results(a, results)
+
+
+def report_results(a, results):
+    """Print one line per scenario (or the table), write --json / --readme; the exit status."""
     bad = 0
     for r in results:
         v = r["verdict"]
