@@ -61,13 +61,15 @@ int vgpu_status_from_response(uint32_t type, uint32_t expect);
  * asks. INDIRECT_DESC: vq_enable_indirect. IN_ORDER: vq_set_in_order (descriptors in ring order,
  * batched used elements). EVENT_IDX: vq_set_event_idx (kicks by avail_event, interrupts by
  * used_event). EDID: GET_EDID. NOTIFY_ON_EMPTY, ANY_LAYOUT (legacy): they bind the device, not
- * the driver. Not here: VIRGL (no 3D), ACCESS_PLATFORM (no IOMMU translation in the HAL), RING_PACKED, ORDER_PLATFORM, SR_IOV (PCI).
+ * the driver. RING_PACKED: every queue a packed ring (§2.7, vq_packed.c). Not here: VIRGL (no
+ * 3D), ACCESS_PLATFORM (no IOMMU translation in the HAL), ORDER_PLATFORM, SR_IOV (PCI).
  * VERSION_1 is added by the transport on modern devices. One mask, so other features join by
  * extending it. */
 #define VGPU_DRIVER_FEATURES                                                                    \
     ((1ull << VIRTIO_RING_F_INDIRECT_DESC) | (1ull << VIRTIO_GPU_F_EDID) |                      \
      (1ull << VIRTIO_F_NOTIFY_ON_EMPTY) | (1ull << VIRTIO_F_ANY_LAYOUT) |                        \
-     (1ull << VIRTIO_F_IN_ORDER) | (1ull << VIRTIO_RING_F_EVENT_IDX))
+     (1ull << VIRTIO_F_IN_ORDER) | (1ull << VIRTIO_RING_F_EVENT_IDX) |                          \
+     (1ull << VIRTIO_F_RING_PACKED))
 
 /* How the driver waits for an answer (§2.6.14 allows both). */
 enum vgpu_wait {

@@ -89,6 +89,9 @@ int vmmio_negotiate(struct vmmio *d, uint64_t wanted)
     if (d->version == 1) /* §6.3: a transitional driver accepts ANY_LAYOUT from a legacy device */
         wanted |= 1ull << VIRTIO_F_ANY_LAYOUT;
     uint64_t accept = wanted & offered; /* §2.2.1: never accept what was not offered */
+    /* The packed ring (vq_packed.c) takes no in-order batches: with it, IN_ORDER is declined. */
+    if (accept & (1ull << VIRTIO_F_RING_PACKED))
+        accept &= ~(1ull << VIRTIO_F_IN_ORDER);
     d->features = accept;
     wr(d, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
     wr(d, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)accept);
@@ -129,7 +132,12 @@ int vmmio_setup_queue(struct vmmio *d, struct virtq *vq, uint16_t index, uint16_
     uint32_t max = rd(d, VIRTIO_MMIO_QUEUE_NUM_MAX);
     if (max == 0 || num > max) /* §4.2.2.2: QueueNum MUST NOT exceed QueueNumMax */
         return VIRTIO_ERR_QUEUE;
-    int rc = vq_create(vq, index, num, d->version == 1 ? VQ_LAYOUT_LEGACY : kind, legacy_align);
+    /* §2.7: with VIRTIO_F_RING_PACKED negotiated every queue is a packed ring. */
+    if (d->version == 1)
+        kind = VQ_LAYOUT_LEGACY;
+    else if (d->features & (1ull << VIRTIO_F_RING_PACKED))
+        kind = VQ_LAYOUT_PACKED_RING;
+    int rc = vq_create(vq, index, num, kind, legacy_align);
     if (rc != VIRTIO_OK)
         return rc;
     wr(d, VIRTIO_MMIO_QUEUE_NUM, num);

@@ -3,6 +3,7 @@
 
 #include "driver/virtio_hal.h"
 #include "driver/vq_indirect.h"
+#include "driver/vq_packed.h"
 
 /* Each barrier call has a number, so a test build can compile exactly one out
  * (-DVQ_OMIT_BARRIER=N) and prove the suite notices (tests/unit/test_barrier_omit.c):
@@ -10,7 +11,9 @@
  *   2 mb   between avail.idx store and the notify check (pairing B, §2.6.13.4)
  *   3 rmb  between used.idx and the used element loads (pairing C, §2.6.14)
  *   4 mb   between the used_event store and the used.idx re-read (pairing D, EVENT_IDX, polling)
- *   5 mb   between re-enabling interrupts and the used.idx re-read (pairing D, before sleeping) */
+ *   5 mb   between re-enabling interrupts and the used.idx re-read (pairing D, before sleeping)
+ * and 6..10 in the packed ring (vq_packed.c). Each entry point below hands a packed ring
+ * (VQ_LAYOUT_PACKED_RING) to vq_packed.c after the checks both formats share. */
 #ifndef VQ_OMIT_BARRIER
 #define VQ_OMIT_BARRIER 0
 #endif
@@ -92,6 +95,30 @@ static int alloc_region(struct virtq *vq, int slot, uint32_t size, uint32_t alig
     return VIRTIO_OK;
 }
 
+/* The private state of a queue of vq->num: every id (or descriptor) free, linked in order. */
+static int alloc_state(struct virtq *vq)
+{
+    uint64_t state_phys;
+    vq->state = vhal_dma_alloc(sizeof(*vq->state) * vq->num, 8, VHAL_DMA_PRIVATE, &state_phys);
+    if (!vq->state)
+        return VIRTIO_ERR_NOMEM;
+    for (uint16_t i = 0; i < vq->num; i++)
+        vq->state[i] = (struct vq_desc_state){.next = (uint16_t)(i + 1u)};
+    vq->free_head = 0;
+    vq->num_free = vq->num;
+    return VIRTIO_OK;
+}
+
+static int create_packed(struct virtq *vq)
+{
+    int rc = vq->num <= VIRTQ_MAX_SIZE ? vqp_create(vq) : VIRTIO_ERR_INVALID;
+    if (rc == VIRTIO_OK)
+        rc = alloc_state(vq);
+    if (rc != VIRTIO_OK)
+        vq_destroy(vq);
+    return rc;
+}
+
 int vq_create(struct virtq *vq, uint16_t index, uint16_t num, enum vq_layout_kind kind,
               uint32_t legacy_align)
 {
@@ -102,6 +129,8 @@ int vq_create(struct virtq *vq, uint16_t index, uint16_t num, enum vq_layout_kin
     vq->index = index;
     vq->num = num;
     vq->kind = kind;
+    if (kind == VQ_LAYOUT_PACKED_RING)
+        return create_packed(vq);
     int rc = kind == VQ_LAYOUT_LEGACY ? vq_layout_legacy(num, legacy_align, &vq->layout)
                                       : vq_layout_modern(num, kind, &vq->layout);
     if (rc != VIRTIO_OK)
@@ -133,22 +162,10 @@ int vq_create(struct virtq *vq, uint16_t index, uint16_t num, enum vq_layout_kin
     vq->avail = a;
     vq->used = u;
 
-    uint64_t state_phys;
-    vq->state = vhal_dma_alloc(sizeof(*vq->state) * num, 8, VHAL_DMA_PRIVATE, &state_phys);
-    if (!vq->state) {
+    if ((rc = alloc_state(vq)) != VIRTIO_OK) {
         vq_destroy(vq);
-        return VIRTIO_ERR_NOMEM;
+        return rc;
     }
-    for (uint16_t i = 0; i < num; i++) {
-        vq->state[i].token = NULL;
-        vq->state[i].next = (uint16_t)(i + 1u);
-        vq->state[i].flags = 0;
-        vq->state[i].chain_len = 0;
-        vq->state[i].completed = 0;
-        vq->state[i].writable = 0;
-    }
-    vq->free_head = 0;
-    vq->num_free = num;
 
     /* vhal_dma_alloc returns zeroed memory, but a platform may recycle: zero the rings through
      * the accessors that matter. §2.6.10.1: the driver MUST initialise used.flags to 0. */
@@ -162,7 +179,9 @@ int vq_create(struct virtq *vq, uint16_t index, uint16_t num, enum vq_layout_kin
 
 void vq_set_event_idx(struct virtq *vq, bool on)
 {
-    if (vq)
+    if (vq && vq->kind == VQ_LAYOUT_PACKED_RING && vq->state)
+        vqp_set_event_idx(vq, on);
+    else if (vq)
         vq->event_idx = on;
 }
 
@@ -196,6 +215,8 @@ void vq_destroy(struct virtq *vq)
     vq->desc = NULL;
     vq->avail = NULL;
     vq->used = NULL;
+    vq->pdesc = NULL;
+    vq->driver_event = vq->device_event = NULL;
 }
 
 static void write_desc(struct virtq *vq, uint16_t i, const struct vq_buf *b, uint16_t flags,
@@ -217,6 +238,8 @@ int vq_add(struct virtq *vq, const struct vq_buf *out, unsigned n_out, const str
         return VIRTIO_ERR_INVALID;
     if (vq->broken)
         return VIRTIO_ERR_BROKEN;
+    if (vq->kind == VQ_LAYOUT_PACKED_RING)
+        return vqp_add(vq, out, n_out, in, n_in, token);
     unsigned total = n_out + n_in;
     bool indirect = vq_indirect_usable(vq, total);
     unsigned descs = indirect ? 1u : total; /* ring descriptors the chain takes */
@@ -269,8 +292,9 @@ int vq_add(struct virtq *vq, const struct vq_buf *out, unsigned n_out, const str
 
 int vq_set_in_order(struct virtq *vq)
 {
-    if (!vq || !vq->state || vq->num_free != vq->num || vq->avail_idx != 0)
-        return VIRTIO_ERR_INVALID; /* only on a fresh queue */
+    if (!vq || !vq->state || vq->num_free != vq->num || vq->avail_idx != 0 ||
+        vq->kind == VQ_LAYOUT_PACKED_RING)
+        return VIRTIO_ERR_INVALID; /* only on a fresh split queue */
     vq->in_order = true;
     vq->next_seq = 0;
     vq->oldest = 0;
@@ -279,7 +303,11 @@ int vq_set_in_order(struct virtq *vq)
 
 bool vq_kick_prepare(struct virtq *vq)
 {
-    if (!vq || !vq->state || vq->broken || vq->avail_idx == vq->published_idx)
+    if (!vq || !vq->state || vq->broken)
+        return false;
+    if (vq->kind == VQ_LAYOUT_PACKED_RING)
+        return vqp_kick_prepare(vq);
+    if (vq->avail_idx == vq->published_idx)
         return false;
     uint16_t old = vq->published_idx, new_idx = vq->avail_idx;
     /* Pairing A (§2.6.13.3): descriptor and ring-entry stores before the idx store. */
@@ -299,6 +327,8 @@ bool vq_enable_interrupts(struct virtq *vq)
 {
     if (!vq || !vq->state)
         return false;
+    if (vq->kind == VQ_LAYOUT_PACKED_RING)
+        return vqp_enable_interrupts(vq);
     if (vq->event_idx) { /* §2.6.7.1: used_event names the element that interrupts; flags stay 0 */
         vq->used_event = vq->last_used_idx;
         vhal_ring_store16(used_event_of(vq), vq->used_event);
@@ -315,6 +345,8 @@ bool vq_has_used(struct virtq *vq)
 {
     if (!vq || !vq->state)
         return false;
+    if (vq->kind == VQ_LAYOUT_PACKED_RING)
+        return vqp_has_used(vq);
     return vhal_ring_load16(&vq->used->idx) != vq->last_used_idx;
 }
 
@@ -324,6 +356,8 @@ int vq_get_used(struct virtq *vq, void **token, uint32_t *len)
         return VIRTIO_ERR_INVALID;
     if (vq->broken)
         return VIRTIO_ERR_BROKEN;
+    if (vq->kind == VQ_LAYOUT_PACKED_RING)
+        return vqp_get_used(vq, token, len);
     uint16_t used_idx = vhal_ring_load16(&vq->used->idx);
     if (used_idx == vq->last_used_idx && vq->event_idx && vq->used_event != vq->last_used_idx) {
         /* §2.6.7.1 with EVENT_IDX: ask for an interrupt when the next element is used. Pairing

@@ -31,6 +31,8 @@ enum vq_layout_kind {
     VQ_LAYOUT_SEPARATE = 0, /* modern: three allocations, each at its own alignment */
     VQ_LAYOUT_PACKED = 1,   /* modern: one allocation, parts back to back at 16/2/4 alignment */
     VQ_LAYOUT_LEGACY = 2,   /* legacy: one allocation, used ring at the next QueueAlign boundary */
+    VQ_LAYOUT_PACKED_RING = 3, /* §2.7: the packed ring format (VIRTIO_F_RING_PACKED): descriptor
+                                * ring, driver and device event suppression, three allocations */
 };
 
 /* The page size a legacy driver writes to GuestPageSize; legacy rings start on a page (§4.2.4). */
@@ -108,11 +110,25 @@ struct virtq {
     /* Indirect tables (vq_indirect.c): one of VQ_INDIRECT_MAX entries per ring descriptor. */
     volatile struct virtq_desc *indirect;
     uint64_t indirect_phys;
+    /* The packed ring (kind VQ_LAYOUT_PACKED_RING, vq_packed.c, §2.7): desc_phys, avail_phys and
+     * used_phys are the descriptor ring, the Driver Area and the Device Area. Buffer ids index
+     * `state` (free_head links the free ids); num_free counts free ring descriptors. */
+    volatile struct virtq_packed_desc *pdesc;
+    volatile struct virtq_pevent *driver_event, *device_event;
+    uint16_t next_avail;     /* ring offset of the next descriptor to make available */
+    bool avail_wrap;         /* the driver's ring wrap counter (§2.7.1) */
+    uint16_t last_used;      /* ring offset where the next used descriptor will be */
+    bool used_wrap;          /* the wrap counter the driver expects there */
+    uint16_t num_added;      /* descriptors made available since the last vq_kick_prepare */
 };
 
 /* Allocate the rings (VHAL_DMA_RING) and the private state, zero them, link the free list.
  * num must be 1..32768; a power of two is not required by the split ring (§2.6 is descriptive)
- * but legacy devices and most implementations expect one. */
+ * but legacy devices and most implementations expect one.
+ * kind VQ_LAYOUT_PACKED_RING makes a packed ring (§2.7; only when VIRTIO_F_RING_PACKED was
+ * negotiated): every function below works on it with the same contract, except that vq_add
+ * makes the chain available at once (its head's flags are the publishing store, §2.7.21.1, as
+ * Linux's virtqueue_add_packed) and vq_set_in_order refuses it (VIRTIO_ERR_INVALID). */
 int vq_create(struct virtq *vq, uint16_t index, uint16_t num, enum vq_layout_kind kind,
               uint32_t legacy_align);
 void vq_destroy(struct virtq *vq);

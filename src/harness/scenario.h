@@ -125,6 +125,7 @@ struct scenario {
     uint32_t n_place_next[4];
     enum vgpu_wait wait;         /* poll (default) | interrupt */
     uint64_t driver_features;    /* optional features the driver accepts when offered */
+    bool ring_packed;            /* device `ring: packed`: offered, and accepted by the driver */
     bool fences;                 /* fence every control command (default true) */
     bool cursor;                 /* set up the cursor queue (when a step uses the cursor) */
     int ring_access;             /* driver.ring_access: 0 accessors, 1 plain (enum bc_mode) */

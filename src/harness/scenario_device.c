@@ -66,7 +66,7 @@ int scn_parse_device(struct scn_ctx *c, const struct ynode *d, struct scenario *
 {
     static const char *const keys[] = {"transport", "profile", "display", "latency_us", "ram",
                                        "mmio_base", "offer", "withhold", "magic", "version",
-                                       "device_id", "config_change", "memory", NULL};
+                                       "device_id", "config_change", "memory", "ring", NULL};
     if (scn_check_keys(c, d, "device", keys))
         return -1;
     static const char *const transports[] = {"legacy", "modern", NULL};
@@ -111,6 +111,14 @@ int scn_parse_device(struct scn_ctx *c, const struct ynode *d, struct scenario *
     if (scn_get_features(c, d, "offer", &s->device_offer) ||
         scn_get_features(c, d, "withhold", &s->device_withhold))
         return -1;
+    /* `ring: packed` is QEMU's packed=on: the device offers VIRTIO_F_RING_PACKED (§2.7). */
+    static const char *const rings[] = {"split", "packed", NULL};
+    int ring = 0;
+    if (scn_choose(c, d, "ring", rings, &ring))
+        return -1;
+    s->ring_packed = ring == 1;
+    if (s->ring_packed)
+        s->device_offer |= 1ull << VIRTIO_F_RING_PACKED;
     if (s->device_offer & s->device_withhold)
         return scn_fail(c, d, "a feature is both in 'offer' and in 'withhold'");
     static const char *const memories[] = {"strong", "weak", NULL}; /* barrier_check.h */

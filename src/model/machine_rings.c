@@ -10,6 +10,7 @@
 #include "model/checks/indirect_checks.h"
 #include "model/checks/legacy_layout.h"
 #include "model/checks/notify_checks.h"
+#include "model/checks/packed_checks.h"
 #include "model/checks/phys_addr_check.h"
 #include "model/checks/status_checks.h"
 #include "model/device_pace.h"
@@ -78,6 +79,10 @@ static void descriptor(void *ctx, uint32_t qi, enum ring_desc_at at, uint64_t ta
 {
     struct machine *m = ctx;
     chain_log_desc(&m->chain_log, qi, i, d, at == RING_DESC_TABLE); /* as the device read it */
+    if (!ring_is_split(&m->dev.q[qi])) {
+        packed_check_desc(m, qi, at, table, i, d); /* §2.7.19 */
+        return;
+    }
     switch (at) {
     case RING_DESC_CHAIN:
         indirect_check_ring_desc(m, qi, i, d); /* INDIRECT further down: a plain buffer */

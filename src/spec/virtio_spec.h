@@ -96,6 +96,39 @@ _Static_assert(offsetof(struct virtq_used, ring) == 4, "§2.6.8");
 /* §2.6.13.2 / §2.6.14: 16-bit indices wrap; Queue Size is at most 32768 (§2.6). */
 #define VIRTQ_MAX_SIZE 32768u
 
+/* ---- §2.7 Packed virtqueues ------------------------------------------------------------------ */
+/* §2.7.1: the wrap counters start at 1; §2.7.2/§2.7.3: AVAIL and USED are flag bits 7 and 15. */
+#define VIRTQ_DESC_F_AVAIL (1u << 7)
+#define VIRTQ_DESC_F_USED (1u << 15)
+
+/* §2.7.13: a descriptor of the packed ring (and of a packed indirect table, §2.7.5). */
+struct virtq_packed_desc {
+    uint64_t addr;
+    uint32_t len;
+    uint16_t id;    /* buffer id */
+    uint16_t flags;
+};
+_Static_assert(sizeof(struct virtq_packed_desc) == 16, "§2.7.13: descriptor is 16 bytes");
+_Static_assert(offsetof(struct virtq_packed_desc, len) == 8, "§2.7.13");
+_Static_assert(offsetof(struct virtq_packed_desc, id) == 12, "§2.7.13");
+_Static_assert(offsetof(struct virtq_packed_desc, flags) == 14, "§2.7.13");
+
+/* §2.7.14: the event suppression structures (Driver Area: the driver's, Device Area: the
+ * device's). desc: bits 0..14 a descriptor ring offset, bit 15 its wrap counter. */
+#define VIRTQ_PEVENT_F_ENABLE 0u
+#define VIRTQ_PEVENT_F_DISABLE 1u
+#define VIRTQ_PEVENT_F_DESC 2u /* only with VIRTIO_F_EVENT_IDX */
+struct virtq_pevent {
+    uint16_t off_wrap;
+    uint16_t flags;
+};
+_Static_assert(sizeof(struct virtq_pevent) == 4, "§2.7.14: 4 bytes");
+_Static_assert(offsetof(struct virtq_pevent, flags) == 2, "§2.7.14");
+
+/* §2.7.10 alignment table: descriptor ring 16, both event suppression structures 4. */
+#define VIRTQ_PACKED_DESC_ALIGN 16u
+#define VIRTQ_PEVENT_ALIGN 4u
+
 /* ---- §4.2.2 MMIO device register layout ---------------------------------------------------- */
 #define VIRTIO_MMIO_MAGIC_VALUE 0x000u
 #define VIRTIO_MMIO_VERSION 0x004u

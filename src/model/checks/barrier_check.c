@@ -127,6 +127,8 @@ static const char *locate(const struct machine *m, uint64_t gpa, uint32_t *qi)
 {
     uint32_t index;
     for (uint32_t q = 0; q < MMIO_NUM_QUEUES; q++) {
+        if (!ring_is_split(&m->dev.q[q]))
+            continue; /* the split ring's pairings (a packed ring's are not analysed yet) */
         const char *f = split_locate(&m->dev.q[q], gpa, &index);
         if (f) {
             *qi = q;
@@ -349,8 +351,8 @@ static void plain_diff(struct machine *m, uint32_t qi)
 {
     const struct dev_queue *dq = &m->dev.q[qi];
     struct bc_queue *q = &m->bc.q[qi];
-    if (!dq->live)
-        return;
+    if (!dq->live || !ring_is_split(dq))
+        return; /* the split ring's layout (a packed ring's pairings are not analysed yet) */
     uint32_t n = dq->live_num;
     uint32_t dlen = 16u * n, alen = 6u + 2u * n;
     const uint8_t *d = gm_ptr(&m->mem, dq->desc, dlen);

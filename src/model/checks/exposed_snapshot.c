@@ -137,7 +137,7 @@ void exposed_on_driver_store(struct machine *m, uint64_t gpa, uint32_t size)
                 forget_queue(st, qi);
             continue;
         }
-        if (gpa == q->avail + 2 && size == 2)
+        if (ring_is_split(q) && gpa == q->avail + 2 && size == 2) /* avail.idx (§2.6.6) */
             on_publish(m, st, qi);
     }
     for (size_t r = 0; r < st->n; r++) {

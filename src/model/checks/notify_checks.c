@@ -28,6 +28,8 @@ void notify_queue_live(struct machine *m, uint32_t qi)
     const struct dev_queue *dq = &m->dev.q[qi];
     struct notify_queue *n = &m->notify.q[qi];
     *n = (struct notify_queue){0};
+    if (!ring_is_split(dq))
+        return; /* the rules below are the split ring's (§2.6.7, §2.6.10) */
     uint16_t used_flags = 0, avail_flags = 0;
     gm_read16(&m->mem, dq->used, &used_flags);
     gm_read16(&m->mem, dq->avail, &avail_flags);
@@ -42,7 +44,7 @@ void notify_queue_live(struct machine *m, uint32_t qi)
 
 void notify_kicked(struct machine *m, uint32_t qi)
 {
-    if (qi >= MMIO_NUM_QUEUES)
+    if (qi >= MMIO_NUM_QUEUES || !ring_is_split(&m->dev.q[qi]))
         return;
     struct notify_queue *n = &m->notify.q[qi];
     n->kicked = true;
@@ -59,7 +61,7 @@ void notify_check_driver_waits(struct machine *m)
     for (uint32_t qi = 0; qi < MMIO_NUM_QUEUES; qi++) {
         const struct dev_queue *dq = &m->dev.q[qi];
         struct notify_queue *n = &m->notify.q[qi];
-        if (!dq->live || dq->pending)
+        if (!dq->live || dq->pending || !ring_is_split(dq))
             continue;
         uint16_t cur = 0;
         gm_read16(&m->mem, dq->avail + 2, &cur);

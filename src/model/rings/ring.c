@@ -4,7 +4,10 @@
 #include <string.h>
 
 #include "model/guest_memory.h"
+#include "model/rings/packed_ring.h"
 #include "model/rings/ring_hooks.h"
+#include "model/rings/split_ring.h"
+#include "spec/virtio_spec.h"
 
 const struct ring_hooks ring_hooks_none = {0};
 
@@ -16,6 +19,11 @@ const char *ring_err_name(enum ring_err e)
         "E_SIZE_POW2", "E_SIZE_MAX", "E_ALIGN", "E_NOT_IN_RAM", "E_UNSET"};
     _Static_assert(sizeof(names) / sizeof(names[0]) == RING_ERR_COUNT, "one name per error");
     return (unsigned)e < RING_ERR_COUNT ? names[e] : "?";
+}
+
+const struct ring_ops *ring_format(uint64_t features)
+{
+    return (features >> VIRTIO_F_RING_PACKED) & 1u ? &packed_ring_ops : &split_ring_ops;
 }
 
 void ring_bind(struct dev_queue *q, const struct ring_ops *ops, const struct ring_env *env,

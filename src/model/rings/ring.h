@@ -106,6 +106,9 @@ struct ring_env {
     void *ctx;                      /* passed to every hook (the machine) */
 };
 
+/* Chains a packed queue holds at once (QEMU's VIRTQUEUE_MAX_SIZE: no larger queue is offered). */
+#define RING_PACKED_MAX_OUT 1024u
+
 /* One queue of the device: the transport's registers and the ring they configure. */
 struct dev_queue {
     const struct ring_ops *ops;    /* the ring format (split_ring_ops; §2.7 packed: one more) */
@@ -136,6 +139,14 @@ struct dev_queue {
     uint32_t pops, pushes;
     uint16_t signalled_used;       /* VIRTIO_F_EVENT_IDX: used.idx at the last interrupt */
     bool signalled_used_valid;     /* (QEMU: none yet since reset → interrupt regardless) */
+    /* The packed ring (§2.7, packed_ring.c): last_avail_idx and used_idx are ring offsets; the
+     * wrap counters are kept inverted (a reset queue's are 1, §2.7.1); inuse counts chains,
+     * pk_inuse_descs their ring descriptors (QEMU's inuse); the chains taken and not yet used,
+     * oldest first, as id << 16 | ring descriptors. */
+    bool pk_avail_wrap0, pk_used_wrap0;
+    uint32_t pk_inuse_descs;
+    uint32_t pk_nout;
+    uint32_t pk_out[RING_PACKED_MAX_OUT];
 };
 
 /* The three areas of a ring (virtio-mmio's QueueDesc, QueueDriver, QueueDevice). */
@@ -183,6 +194,11 @@ struct ring_ops {
 
 /* ---- operations: the machine, the transport and the checks use these ----------------------- */
 
+/* The split ring's operations (split_ring.h): the checks written for §2.6's layout (avail.idx,
+ * the used ring) ask this before they read a queue's memory as a split ring. */
+extern const struct ring_ops split_ring_ops;
+static inline bool ring_is_split(const struct dev_queue *q) { return q->ops == &split_ring_ops; }
+
 /* Bind queue q to a format and an environment, once (ring_reset keeps them). */
 void ring_bind(struct dev_queue *q, const struct ring_ops *ops, const struct ring_env *env,
                uint32_t index);
@@ -198,10 +214,15 @@ enum ring_err ring_set_area(struct dev_queue *q, enum ring_area a, uint64_t addr
 /* rust-vmm's is_valid, for one area: wholly inside guest RAM (RING_E_NOT_IN_RAM), as set. */
 enum ring_err ring_area_in_ram(const struct dev_queue *q, enum ring_area a);
 
+/* The format of the features in force: packed with VIRTIO_F_RING_PACKED (§2.7), else split. */
+const struct ring_ops *ring_format(uint64_t features);
+
+/* Take the ring the driver set up, in the format the negotiated features name. */
 static inline enum ring_err ring_configure(struct dev_queue *q, uint32_t size, uint64_t desc,
                                            uint64_t driver, uint64_t device)
 {
     const uint64_t at[RING_AREAS] = {desc, driver, device};
+    q->ops = ring_format(*q->env->features);
     return q->ops->configure(q, size, at);
 }
 /* Take the next available chain into *c (the format's pop), then tell the hooks the pop is over,
