@@ -88,14 +88,14 @@ static void write_table(struct virtq *vq, uint16_t id, const struct vq_buf *out,
     unsigned total = n_out + n_in;
     uint64_t offset = (uint64_t)id * VQ_INDIRECT_MAX;
     volatile struct virtq_packed_desc *t = (volatile struct virtq_packed_desc *)vq->indirect;
+    store_desc(&vq->pdesc[vq->next_avail],
+               vq->indirect_phys + offset * sizeof(struct virtq_packed_desc),
+               (uint32_t)(total * sizeof(struct virtq_packed_desc)), id);
     for (unsigned k = 0; k < total; k++) {
         const struct vq_buf *b = k < n_out ? &out[k] : &in[k - n_out];
         store_desc(&t[offset + k], b->phys, b->len, 0);
         vhal_ring_store16(&t[offset + k].flags, k < n_out ? 0 : VIRTQ_DESC_F_WRITE);
     }
-    store_desc(&vq->pdesc[vq->next_avail],
-               vq->indirect_phys + offset * sizeof(struct virtq_packed_desc),
-               (uint32_t)(total * sizeof(struct virtq_packed_desc)), id);
 }
 
 /* The next ring descriptor: past the end of the ring the wrap counter flips (§2.7.1). */

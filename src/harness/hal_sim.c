@@ -17,6 +17,7 @@
 #include "model/checks/access_checks.h"
 #include "model/checks/exposed_snapshot.h"
 #include "model/checks/legacy_layout.h"
+#include "model/checks/packed_exposed.h"
 #include "model/machine.h"
 #include "model/observer.h"
 
@@ -216,6 +217,7 @@ __attribute__((noinline)) static void ring_store_checked(struct machine *m, vola
         e->note = note;
     if (gpa != UINT64_MAX) {
         exposed_on_driver_store(m, gpa, size);
+        packed_on_driver_store(m, gpa, old, v, size); /* §2.7.16 (a packed ring's descriptors) */
         if (m->faults.n)
             faults_after_ring_store(m, gpa);
         bc_ring_store(m, gpa, old, v, size);

@@ -159,15 +159,16 @@ static int parse_ring_bug(struct scn_ctx *c, const char *kind, const struct ynod
                scn_get_u32(c, a, "nth", 0, 1000000, &f->nth) ||
                scn_get_u32(c, a, "queue", 0, MMIO_NUM_QUEUES - 1, &f->queue) ? -1 : 0;
     }
-    if (!strcmp(kind, "alter-exposed-desc")) {
+    if (!strcmp(kind, "alter-exposed-desc") || !strcmp(kind, "alter-held-desc")) {
         static const char *const k[] = {"field", "value", "nth", "queue", NULL};
         int field = -1;
-        f->kind = FAULT_ALTER_EXPOSED_DESC;
-        f->label = "alter-exposed-desc";
+        bool held = !strcmp(kind, "alter-held-desc");
+        f->kind = held ? FAULT_ALTER_HELD_DESC : FAULT_ALTER_EXPOSED_DESC;
+        f->label = held ? "alter-held-desc" : "alter-exposed-desc";
         if (scn_check_keys(c, a, kind, k))
             return -1;
         if (!ymap_get(a, "field") || !ymap_get(a, "value"))
-            return scn_fail(c, a, "alter-exposed-desc needs 'field' and 'value'");
+            return scn_fail(c, a, "%s needs 'field' and 'value'", kind);
         if (scn_choose(c, a, "field", (const char *const *)fault_desc_fields, &field))
             return -1;
         faults_set_desc_field(f, field);

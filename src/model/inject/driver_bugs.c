@@ -6,6 +6,8 @@
 #include "spec/virtio_spec.h"
 
 #include "model/checks/exposed_snapshot.h"
+#include "model/checks/packed_exposed.h"
+#include "model/rings/packed_ring.h"
 #include "model/rings/ring.h"
 #include "model/machine.h"
 #include "model/observer.h"
@@ -13,7 +15,8 @@
 const char *const fault_ring_fields[] = {"desc.addr", "desc.len", "desc.flags", "desc.next",
                                          "avail.flags", "avail.idx", "avail.ring",
                                          "avail.used_event", "used.flags", "indirect.addr",
-                                         "indirect.len", "indirect.flags", "indirect.next", NULL};
+                                         "indirect.len", "indirect.flags", "indirect.next",
+                                         "desc.id", "indirect.id", NULL}; /* the last two: packed */
 
 const char fault_note_dropped[] = "replayed bug drop-mmio-write: the device never saw this write";
 
@@ -284,34 +287,72 @@ static void ring_side_store(struct machine *m, struct fault *f, uint64_t gpa, ui
     }
 }
 
+/* Store `value` into a field of descriptor `desc` behind the driver's back, as the driver would:
+ * traced, observed, and checked as a driver store. A packed descriptor has its id where a split
+ * one has flags, and its flags where a split one has next (the field offsets are split's). */
+static void alter_desc(struct machine *m, struct fault *f, const struct dev_queue *q,
+                       uint32_t desc, const char *note)
+{
+    uint32_t off = f->field_off;
+    if (!ring_is_split(q) && (off == 12 || off == 14))
+        off = off == 12 ? 14 : 12;
+    uint64_t at = q->desc + 16ull * desc + off, v = f->value, old = 0;
+    void *p = gm_ptr(&m->mem, at, f->field_size);
+    if (!p)
+        return;
+    memcpy(&old, p, f->field_size);
+    memcpy(p, &v, f->field_size); /* little-endian host, as the ring (virtio_spec.h) */
+    observe_ring(m->observer, m, true, at, v, f->field_size);
+    struct trace_event *e = machine_trace(m, TR_RING_STORE, at, v, f->field_size, NULL);
+    if (e)
+        e->note = note;
+    exposed_on_driver_store(m, at, f->field_size);
+    packed_on_driver_store(m, at, old, v, f->field_size);
+}
+
+/* The head the driver just made available, or -1: split, the avail.ring entry of the avail.idx
+ * store at gpa; packed, the descriptor at the device's next offset whose flags store at gpa made
+ * it available. */
+static int32_t published_head(struct machine *m, const struct dev_queue *q, uint64_t gpa)
+{
+    uint32_t index;
+    const char *what = ring_classify(q, gpa, &index);
+    if (!q->live || !what)
+        return -1;
+    if (!ring_is_split(q)) {
+        uint16_t flags;
+        if (strcmp(what, "desc.flags") || index != q->last_avail_idx ||
+            !gm_read16(&m->mem, gpa, &flags) || !packed_desc_avail(flags, packed_avail_wrap(q)))
+            return -1;
+        return (int32_t)index;
+    }
+    uint16_t idx, head;
+    if (strcmp(what, "avail.idx") || !gm_read16(&m->mem, q->avail + 2, &idx) ||
+        !gm_read16(&m->mem, q->avail + 4 + 2ull * ((uint16_t)(idx - 1) % q->live_num), &head) ||
+        head >= q->live_num)
+        return -1;
+    return head;
+}
+
 void faults_after_ring_store(struct machine *m, uint64_t gpa)
 {
     for (uint32_t i = 0; i < m->faults.n; i++) {
         struct fault *f = &m->faults.f[i];
-        if (f->kind != FAULT_ALTER_EXPOSED_DESC || f->queue >= MMIO_NUM_QUEUES)
+        if (f->queue >= MMIO_NUM_QUEUES)
             continue;
         const struct dev_queue *q = &m->dev.q[f->queue];
-        uint32_t index;
-        const char *what = ring_classify(&m->dev.q[f->queue], gpa, &index);
-        if (!q->live || !what || strcmp(what, "avail.idx") || !hit(f))
-            continue;
-        /* The head of the chain just made available: avail.ring[(idx - 1) % N]. */
-        uint16_t idx, head;
-        if (!gm_read16(&m->mem, q->avail + 2, &idx) ||
-            !gm_read16(&m->mem, q->avail + 4 + 2ull * ((uint16_t)(idx - 1) % q->live_num), &head) ||
-            head >= q->live_num)
-            continue;
-        uint64_t at = q->desc + 16ull * head + f->field_off;
-        void *p = gm_ptr(&m->mem, at, f->field_size);
-        if (!p)
-            continue;
-        uint64_t v = f->value;
-        memcpy(p, &v, f->field_size); /* little-endian host, as the ring (virtio_spec.h) */
-        observe_ring(m->observer, m, true, at, v, f->field_size);
-        struct trace_event *e = machine_trace(m, TR_RING_STORE, at, v, f->field_size, NULL);
-        if (e)
-            e->note = "replayed bug alter-exposed-desc: the driver changed a descriptor it had "
-                      "already made available";
-        exposed_on_driver_store(m, at, f->field_size);
+        if (f->kind == FAULT_ALTER_EXPOSED_DESC) {
+            int32_t head = published_head(m, q, gpa);
+            if (head >= 0 && hit(f))
+                alter_desc(m, f, q, (uint32_t)head,
+                           "replayed bug alter-exposed-desc: the driver changed a descriptor it "
+                           "had already made available");
+        } else if (f->kind == FAULT_ALTER_HELD_DESC) {
+            /* packed: the first descriptor the device took and has not marked used */
+            if (q->live && !ring_is_split(q) && q->pk_inuse_descs && hit(f))
+                alter_desc(m, f, q, q->used_idx,
+                           "replayed bug alter-held-desc: the driver changed a descriptor the "
+                           "device holds");
+        }
     }
 }

@@ -77,6 +77,7 @@ enum fault_kind {
     FAULT_SET_DESC_FLAGS,
     FAULT_VIRT_AS_PHYS,
     FAULT_ALTER_EXPOSED_DESC,
+    FAULT_ALTER_HELD_DESC,   /* packed: a descriptor the device holds, at a driver ring store */
 };
 
 #define FAULT_MAX 16

@@ -48,7 +48,7 @@ static enum ring_err take_desc(struct dev_queue *q, struct sr_chain *c, uint32_t
         return RING_E_ADDR;
     }
     if (c->nseg >= SR_MAX_SEGS) {
-        ring_finding(q, RING_BREAK, "packed.list-le-device-limit",
+        ring_finding(q, RING_BREAK, "packed.list-le-queue-size",
                      "queue %u: the list of buffer id %u has more than %u buffers, QEMU's limit",
                      qi, c->head, SR_MAX_SEGS);
         return RING_E_TOO_LONG;
@@ -132,6 +132,13 @@ enum ring_err pk_walk_table(struct dev_queue *q, struct sr_chain *c, uint16_t at
     c->indirect = true;
     c->table = d->addr;
     c->table_len = d->len;
+    /* §2.7.5: a list is no longer than the queue unless the device says so (this one does not),
+     * in a table too; QEMU maps up to 1024 buffers (take_desc). */
+    if (d->len / 16 > q->live_num)
+        ring_finding(q, RING_VIOLATION, "packed.list-le-queue-size",
+                     "queue %u: the indirect table of descriptor %u (buffer id %u) holds %u "
+                     "descriptors, more than the queue size %u", qi, at, d->next, d->len / 16,
+                     q->live_num);
     struct sr_desc e;
     for (uint32_t k = 0; k < d->len / 16; k++) { /* §2.7.7: every entry, in order */
         packed_read_desc(mem, d->addr, k, &e);
@@ -151,7 +158,13 @@ const char *pk_classify_table(const struct dev_queue *q, uint64_t gpa, uint32_t 
     for (uint32_t i = 0; i < q->live_num; i++) {
         struct sr_desc d;
         packed_read_desc(mem, q->desc, i, &d);
-        if (!(d.flags & VIRTQ_DESC_F_INDIRECT) || gpa < d.addr || gpa - d.addr >= d.len)
+        /* A table a descriptor names, or the one the next head names while the driver writes it
+         * (addr and len stored, flags not yet: a packed driver stores them last). */
+        bool next_head = i == q->last_avail_idx && !packed_desc_avail(d.flags, packed_avail_wrap(q)) &&
+                         d.len && d.len % 16 == 0;
+        if (!(d.flags & VIRTQ_DESC_F_INDIRECT) && !next_head)
+            continue;
+        if (gpa < d.addr || gpa - d.addr >= d.len)
             continue;
         static const char *const f[] = {"indirect.addr", "indirect.len", "indirect.id",
                                         "indirect.flags"};
