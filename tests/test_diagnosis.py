@@ -15,12 +15,16 @@ from conftest import ROOT, SCENARIOS, run
 from test_scenarios import run_edited
 
 HANGS = sorted((ROOT / "scenarios" / "hangs").glob("*.yaml"))
+# a packed queue's causes are proven in scenarios/packed/ (those that name cause and evidence)
+HANGS += [p for p in sorted((ROOT / "scenarios" / "packed").glob("*.yaml"))
+          if "evidence" in yaml.safe_load(p.read_text())["expect"]]
 
 # Every cause the engine names (src/model/diagnosis/diagnosis.h), in causal order.
 CAUSES = ["reinit-without-reset", "queue-sel-out-of-range", "guest-page-size-missing",
           "queue-not-ready", "queue-num-mismatch", "rings-outside-ram", "used-ring-mismatch",
           "no-notify", "avail-idx-not-advanced", "device-broken", "reset-while-queued",
           "command-too-short", "device-fault", "response-buffer-too-short", "command-refused",
+          "packed-unpublished", "packed-wrap-out-of-step", "packed-interrupt-suppressed",
           "interrupt-suppressed", "interrupt-not-acknowledged", "register-wait", "unexplained"]
 FAULTS = ["never-respond", "respond-late", "respond-after-second-notify", "drop-interrupt",
           "set-needs-reset", "reset", "used-element-without-idx", "used-idx-without-element",

@@ -262,12 +262,12 @@ int vqp_get_used(struct virtq *vq, void **token, uint32_t *len)
         used = used_at(vq, &flags);
     }
     if (!used) {
-        /* §2.7.1: with a list in flight the slot holds the driver's descriptor (AVAIL = wrap,
-         * USED = !wrap) or the device's used one (both = wrap); USED = wrap with AVAIL = !wrap
-         * is neither: a device that set USED without AVAIL. (With none in flight the slot may
-         * hold a descriptor of the lap before, which looks the same: not judged.) */
-        if (vq->num_free != vq->num && (bool)(flags & VIRTQ_DESC_F_USED) == vq->used_wrap &&
-            (bool)(flags & VIRTQ_DESC_F_AVAIL) != vq->used_wrap)
+        /* §2.7.1: in the lap of wrap counter 1, with a list in flight, the slot holds the
+         * driver's descriptor (AVAIL 1, USED 0) or the device's used one (both 1): USED 1 with
+         * AVAIL 0 is a device that set USED without AVAIL. (In the lap of 0 that is the
+         * driver's own pattern; with none in flight the slot may hold the lap before's.) */
+        if (vq->num_free != vq->num && vq->used_wrap && (flags & VIRTQ_DESC_F_USED) &&
+            !(flags & VIRTQ_DESC_F_AVAIL))
             return latch(vq, VIRTIO_ERR_BAD_USED);
         return VIRTIO_ERR_EMPTY;
     }

@@ -169,7 +169,8 @@ static void used_written(void *ctx, uint32_t qi, const struct ring_used *u)
     }
     rf_used(m, qi, u->elem_at, u->len);
     if (u->parts & RING_PUSH_IDX) {
-        e = machine_trace(m, TR_DEVICE, u->idx_at, u->idx, 2, "used.idx");
+        e = machine_trace(m, TR_DEVICE, u->idx_at, u->idx, 2,
+                          ring_is_split(&m->dev.q[qi]) ? "used.idx" : "used desc.flags");
         if (e)
             e->queue = (uint8_t)qi;
     }

@@ -14,7 +14,9 @@ const char *const diag_cause_ids[] = {
     "reinit-without-reset", "queue-sel-out-of-range", "guest-page-size-missing", "queue-not-ready", "queue-num-mismatch",
     "rings-outside-ram", "used-ring-mismatch", "no-notify", "avail-idx-not-advanced",
     "device-broken", "reset-while-queued", "command-too-short", "device-fault",
-    "response-buffer-too-short", "command-refused", "interrupt-suppressed", "interrupt-not-acknowledged",
+    "response-buffer-too-short", "command-refused", "packed-unpublished",
+    "packed-wrap-out-of-step", "packed-interrupt-suppressed", "interrupt-suppressed",
+    "interrupt-not-acknowledged",
     "register-wait", "unexplained", NULL};
 
 void diag_ev(struct diag_cause *c, const char *key, const char *fmt, ...)
@@ -175,7 +177,12 @@ static void unexplained(struct machine *m, struct diag_facts *f, struct diagnosi
     diag_ev(c, "notifies_for_queue", "%u", f->notifies);
     diag_ev(c, "requests_taken", "%u", f->pops);
     diag_ev(c, "answers_written", "%u", f->used);
-    if (f->q) {
+    if (f->q && !diag_split(f)) {
+        diag_ev(c, "queue_live", "%s", f->q->live ? "yes" : "no");
+        diag_ev(c, "ring", "packed");
+        diag_ev(c, "device_next_offset", "%u", f->q->last_avail_idx);
+        diag_ev(c, "device_used_offset", "%u", f->q->used_idx);
+    } else if (f->q) {
         uint16_t avail_idx = 0, used_idx = 0;
         gm_read16(&m->mem, f->q->avail + 2, &avail_idx);
         gm_read16(&m->mem, f->q->used + 2, &used_idx);
@@ -288,6 +295,7 @@ void diagnose(struct machine *m, const struct diag_request *rq, struct diagnosis
     }
     diag_setup_causes(m, &f, out);
     diag_request_causes(m, &f, out);
+    diag_packed_causes(m, &f, out);
     diag_irq_causes(m, &f, out);
     if (out->n_causes == 0 && rq->kind == DIAG_TIMEOUT)
         unexplained(m, &f, out);

@@ -18,8 +18,8 @@ static bool waits_for_interrupt(const struct machine *m, const struct diag_facts
 static void suppressed(struct machine *m, struct diag_facts *f, struct diagnosis *d)
 {
     uint32_t n = f->c.irq_suppressed;
-    if (!n || !f->used || !waits_for_interrupt(m, f))
-        return;
+    if (!n || !f->used || !waits_for_interrupt(m, f) || !diag_split(f))
+        return; /* (a packed queue's: diagnosis_packed.c) */
     /* the first suppressed interrupt since the request */
     const struct rf_queue *fq = f->fq;
     const struct rf_suppressed *e = rf_first_since(fq->suppressed, n, fq->c.irq_suppressed);

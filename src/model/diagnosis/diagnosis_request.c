@@ -8,6 +8,7 @@
 #include "spec/virtio_spec.h"
 #include "model/devices/gpu_device.h"
 #include "model/diagnosis/diagnosis_internal.h"
+#include "model/rings/packed_ring.h"
 
 /* Did the device itself ask not to be notified of avail.idx moving from `from` to `now`? With
  * EVENT_IDX, an avail_event the device wrote (and nobody changed since) that the move does not
@@ -28,7 +29,7 @@ static bool device_suppressed(struct machine *m, const struct diag_facts *f, uin
 static void no_notify_after(struct machine *m, struct diag_facts *f, struct diagnosis *d)
 {
     const struct rf_queue *fq = f->fq;
-    if (!f->notifies || !f->q || !f->q->live || m->dev.broken || !fq->kick_new)
+    if (!f->notifies || !f->q || !f->q->live || m->dev.broken || !fq->kick_new || !diag_split(f))
         return;
     uint16_t avail_idx = 0;
     gm_read16(&m->mem, f->q->avail + 2, &avail_idx);
@@ -97,7 +98,7 @@ static void no_notify(struct machine *m, struct diag_facts *f, struct diagnosis 
 static void avail_idx(struct machine *m, struct diag_facts *f, struct diagnosis *d)
 {
     /* (the device took nothing since the last notify: that notify found nothing new) */
-    if (f->rq->kind != DIAG_TIMEOUT || !f->q || !f->q->live || f->notifies == 0 ||
+    if (f->rq->kind != DIAG_TIMEOUT || !f->q || !f->q->live || f->notifies == 0 || !diag_split(f) ||
         (f->pops && f->fq->last_pop_at >= f->last_notify_at) || diag_has(d, "no-notify") ||
         m->dev.broken || f->resets || f->layout_explains)
         return;
@@ -257,11 +258,14 @@ static void device_fault(struct machine *m, struct diag_facts *f, struct diagnos
     diag_ev(c, "at_ns", "%llu", (unsigned long long)fl->t);
     if (k == DF_RESPOND_LATE)
         diag_ev(c, "answer_due_ns", "%llu", (unsigned long long)fl->value);
-    if (f->q) {
+    if (f->q && diag_split(f)) {
         uint16_t used_idx = 0;
         gm_read16(&m->mem, f->q->used + 2, &used_idx);
         diag_ev(c, "used_idx_in_memory", "%u", used_idx);
         diag_ev(c, "device_used_idx", "%u", f->q->used_idx);
+    } else if (f->q) { /* packed: where the device writes its next used descriptor */
+        diag_ev(c, "device_used_offset", "%u", f->q->used_idx);
+        diag_ev(c, "device_used_wrap_counter", "%u", packed_used_wrap(f->q));
     }
     diag_say(c, "The driver did its part: the device took request %u (head %llu) at t=%llu ns, "
                 "but %s — an injected device fault (scenario device_faults: %s). ", fl->request,

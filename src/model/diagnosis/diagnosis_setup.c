@@ -54,6 +54,8 @@ static void reinit_without_reset(struct machine *m, struct diag_facts *f, struct
     if (!restarted && !(fq->relive && (kept || kept_used)))
         return;
     uint16_t avail_idx = 0;
+    if (!diag_split(f))
+        return; /* the kept index is a split ring's avail.idx (a packed one's: not judged) */
     gm_read16(&m->mem, f->q->avail + 2, &avail_idx);
     struct diag_cause *c = diag_add(d, f, "reinit-without-reset", "3.1.1",
                                     "Driver Requirements: Device Initialization");
@@ -353,6 +355,8 @@ static void used_ring(struct machine *m, struct diag_facts *f, struct diagnosis 
     /* A buffer of the driver on the device's used ring that the answers wrote into: the
      * driver's used ring is not there, whether or not vqsim knows where it is. */
     bool on_buffer = f->fq && f->fq->overlap.seen && f->fq->overlap.writes;
+    if (!dv->known && !diag_split(f))
+        return; /* a packed driver polls descriptor flags, not a used.idx: no guess from it */
     bool known = dv->known || f->poll.seen;
     uint64_t driver_used = dv->known ? dv->used : f->poll.seen ? f->poll.addr - 2 : 0;
     if ((known && driver_used == f->q->used) || (!known && !on_buffer))

@@ -16,7 +16,8 @@ const char *const fault_ring_fields[] = {"desc.addr", "desc.len", "desc.flags", 
                                          "avail.flags", "avail.idx", "avail.ring",
                                          "avail.used_event", "used.flags", "indirect.addr",
                                          "indirect.len", "indirect.flags", "indirect.next",
-                                         "desc.id", "indirect.id", NULL}; /* the last two: packed */
+                                         "desc.id", "indirect.id", "driver_event.off_wrap",
+                                         "driver_event.flags", NULL}; /* from desc.id: packed */
 
 const char fault_note_dropped[] = "replayed bug drop-mmio-write: the device never saw this write";
 
