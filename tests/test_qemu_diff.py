@@ -88,6 +88,29 @@ def test_display_pixel_exact_on_both_transports(everything, name, transport):
     assert doc["device"]["transport"] == ("legacy" if transport == 1 else "modern")
 
 
+@pytest.mark.parametrize("name", ["packed-display", "packed-display-indirect-event-idx",
+                                  "packed-demo"])
+def test_packed_ring_pixel_exact_on_qemu(everything, name):
+    """QEMU 7.2 with packed=on: the same steps, the same pixels, and the last used descriptor's
+    flags where the model's device wrote them (AVAIL = USED = its wrap counter)."""
+    _, res = everything
+    r = res[name]
+    assert r["verdict"] == "agree", r
+    assert r["simulator"] == "ok" and r["qemu"] == "ok"
+    assert any("pixel-exact" in n for n in r["notes"]), r["notes"]
+    assert r["probes"] and all(int(p["idx"]) in (0x8080, 0) for p in r["probes"]), r["probes"]
+
+
+def test_packed_rule_scenarios_agree(everything):
+    """The packed ring's replayed bugs QEMU can run (scenarios/packed/): same outcome on both."""
+    _, res = everything
+    ran = [n for n, r in res.items() if r["scenario"].startswith("scenarios/packed/")
+           and r["verdict"] != "skip"]
+    assert all(res[n]["verdict"] == "agree" for n in ran), ran
+    assert len(ran) >= 12, ran
+    assert sum(res[n]["qemu"] == "timeout" for n in ran) >= 8, ran
+
+
 def test_legacy_layout_hang_agrees(everything):
     """QEMU does the work and writes the used ring where the model says (+0x1000), but the
     driver polls +0x128 and times out, on both; the scanout stays inactive on both."""

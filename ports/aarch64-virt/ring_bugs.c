@@ -24,6 +24,8 @@ struct dq {
 
 static struct dq q[NQ];
 static uint32_t sel, page_shift, version;
+static uint32_t features_sel;
+static int packed; /* VIRTIO_F_RING_PACKED accepted: the rings are packed (§2.7) */
 static const uint32_t default_num[NQ] = {64, 16}; /* QEMU's virtio-gpu queue sizes */
 
 static void reset_queues(void)
@@ -86,8 +88,15 @@ void ring_bugs_mmio_write(uint32_t off, uint32_t v)
     struct dq *d = sel < NQ ? &q[sel] : (struct dq *)0;
     switch (off) {
     case VIRTIO_MMIO_STATUS:
-        if (v == 0)
+        if (v == 0) {
             reset_queues();
+            packed = 0;
+        }
+        return;
+    case VIRTIO_MMIO_DRIVER_FEATURES_SEL: features_sel = v; return;
+    case VIRTIO_MMIO_DRIVER_FEATURES:
+        if (features_sel == 1)
+            packed = (v >> (VIRTIO_F_RING_PACKED - 32)) & 1;
         return;
     case VIRTIO_MMIO_QUEUE_SEL: sel = v; return;
     case VIRTIO_MMIO_GUEST_PAGE_SIZE:
@@ -148,6 +157,15 @@ static const char *classify(uint32_t qi, uint64_t a)
         return (const char *)0;
     if (n == 0)
         return (const char *)0;
+    if (packed) /* packed_ring.c packed_classify: the descriptor ring, then the two areas */
+        return desc && a >= desc && a < desc + 16ull * n
+                   ? ((a - desc) % 16 < 8 ? "desc.addr" : (a - desc) % 16 < 12 ? "desc.len"
+                      : (a - desc) % 16 < 14 ? "desc.id" : "desc.flags")
+               : avail && a >= avail && a < avail + 4
+                   ? (a - avail < 2 ? "driver_event.off_wrap" : "driver_event.flags")
+               : used && a >= used && a < used + 4
+                   ? (a - used < 2 ? "device_event.off_wrap" : "device_event.flags")
+                   : (const char *)0;
     if (desc && a >= desc && a < desc + 16ull * n) {
         uint64_t off = (a - desc) % 16;
         return off < 8 ? "desc.addr" : off < 12 ? "desc.len" : off < 14 ? "desc.flags" : "desc.next";

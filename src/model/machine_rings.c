@@ -169,8 +169,12 @@ static void used_written(void *ctx, uint32_t qi, const struct ring_used *u)
     }
     rf_used(m, qi, u->elem_at, u->len);
     if (u->parts & RING_PUSH_IDX) {
-        e = machine_trace(m, TR_DEVICE, u->idx_at, u->idx, 2,
-                          ring_is_split(&m->dev.q[qi]) ? "used.idx" : "used desc.flags");
+        bool split = ring_is_split(&m->dev.q[qi]);
+        uint16_t flags = 0; /* packed: the flags that publish it (the value is the store's) */
+        if (!split)
+            gm_read16(&m->mem, u->idx_at, &flags);
+        e = machine_trace(m, TR_DEVICE, u->idx_at, split ? u->idx : flags, 2,
+                          split ? "used.idx" : "used desc.flags");
         if (e)
             e->queue = (uint8_t)qi;
     }

@@ -35,12 +35,13 @@ static const char *why_not(const struct scenario *s, char *buf, size_t n)
         return "device.profile: strict; QEMU reacts as the qemu profile";
     if (s->magic || s->version_shown || s->device_id_set)
         return "device magic/version/device_id: values QEMU's register file never shows";
-    /* QEMU properties can offer ACCESS_PLATFORM (iommu_platform=on) and withhold EDID
-     * (edid=off); tools/qemu_diff.py sets them from the features the model offered. */
-    if ((s->device_offer & ~(1ull << VIRTIO_F_ACCESS_PLATFORM)) ||
+    /* QEMU properties can offer ACCESS_PLATFORM (iommu_platform=on) and RING_PACKED
+     * (packed=on, the scenario's `ring: packed`) and withhold EDID (edid=off);
+     * tools/qemu_diff.py sets them from the features the model offered. */
+    if ((s->device_offer & ~(1ull << VIRTIO_F_ACCESS_PLATFORM | 1ull << VIRTIO_F_RING_PACKED)) ||
         (s->device_withhold & ~(1ull << VIRTIO_GPU_F_EDID)))
         return "device.offer/withhold: beyond what QEMU 7.2's properties change (iommu_platform, "
-               "edid)";
+               "packed, edid)";
     if (s->config_change_after)
         return "device.config_change: QEMU raises no configuration change on request";
     if (s->n_extra_scanouts)
@@ -53,8 +54,15 @@ static const char *why_not(const struct scenario *s, char *buf, size_t n)
     for (uint32_t i = 0; i < s->n_steps; i++)
         if (s->steps[i].kind == STEP_DISPLAY_CHANGE)
             return "display_change: a host-side monitor event the port cannot cause";
+    /* ring_bugs.c follows where QEMU put a split ring's parts: a packed ring's descriptors
+     * and event structures are not classified there. */
     for (uint32_t i = 0; i < s->faults.n; i++) {
         const struct fault *f = &s->faults.f[i];
+        if (s->ring_packed && (f->kind == FAULT_REWRITE_RING_LOAD || f->kind == FAULT_RING_INIT ||
+                               f->kind == FAULT_ALTER_EXPOSED_DESC ||
+                               f->kind == FAULT_ALTER_HELD_DESC))
+            return snprintf(buf, n, "bug %s on a packed ring: the port replays this one on split "
+                            "rings only", f->label ? f->label : "?"), buf;
         /* The port follows the rings QEMU placed, not the indirect tables they name. */
         bool table = (f->field && !strncmp(f->field, "indirect.", 9)) ||
                      (f->kind == FAULT_SET_DESC_FLAGS && f->in_table) ||
@@ -174,7 +182,7 @@ int main(int argc, char **argv)
     t.fences = s.fences;
     t.cursor = s.cursor;
     t.timeout_ns = s.timeout_ns;
-    t.features = s.driver_features;
+    t.features = s.driver_features | (uint64_t)s.ring_packed << VIRTIO_F_RING_PACKED;
     t.mmio_base = s.mmio_base;
     memcpy(t.place, s.place, sizeof(t.place));
     t.n_probes = n_probes;
