@@ -393,3 +393,48 @@ def test_control_moved_used_ring_is_used_ring_mismatch(recordings, tmp_path, cas
     assert causes[0] == "used-ring-mismatch", causes
     ev = s["diagnosis"]["causes"][0]["evidence"]
     assert ev["device_used"] == hex(used) and ev["driver_used"] == hex(moved), ev
+
+
+# ---- the packed case's control ------------------------------------------------------------------
+
+AVAIL_F, USED_F = 1 << 7, 1 << 15
+
+
+def head_wrap_not_flipped(r):
+    """Linux's packed ring (packed=on): one head's flags store about half way through, stored with
+    the other lap's AVAIL/USED bits (a driver whose wrap counter is out of step). QEMU saw the
+    right flags and answered; the mutated run must not: after the notify, the guest's next read
+    of that descriptor's flags sees its own store, again (a poll), and the recording ends there,
+    the guest waiting, as `vqsim record --timeout` ends a hang."""
+    evs, win, _, _ = r.gpu()
+    lo, hi = r.desc, r.desc + 16 * 1024
+    heads = [i for i, e in enumerate(evs) if e["kind"] == "STORE" and e["size"] == 2 and
+             lo <= e["addr"] < hi and (e["addr"] - lo) % 16 == 14 and
+             bool(e["value"] & AVAIL_F) != bool(e["value"] & USED_F)]
+    for i in heads[len(heads) // 2:]:
+        loads = [k for k in range(i + 1, len(evs)) if evs[k]["kind"] == "LOAD" and
+                 evs[k]["addr"] == evs[i]["addr"]]
+        notify = [k for k in range(i + 1, loads[0] if loads else i + 1)
+                  if evs[k]["kind"] == "MMIO_WRITE" and evs[k]["addr"] == win + NOTIFY]
+        if not loads or not notify:
+            continue
+        bad = evs[i]["value"] ^ (AVAIL_F | USED_F)
+        r.set(i, value=bad)
+        j = loads[0]
+        r.set(j, value=bad)
+        r.events.insert(j + 1, bytearray(r.events[j]))  # read again: a poll
+        end_here(r, j + 2)
+        return evs[i]["addr"], evs[i]["value"], bad
+    raise AssertionError("no head flags store followed by a notify and a read of it")
+
+
+@pytest.mark.parametrize("run", range(RUNS))
+def test_control_packed_wrap_out_of_step(recordings, tmp_path, run):
+    p, s, (at, good, bad) = mutated(recordings, tmp_path, "packed", run, head_wrap_not_flipped)
+    assert p.returncode == 1
+    assert s["outcome"] == "timeout", (s["outcome"], s["violations"])
+    d = s["diagnosis"]["causes"][0]
+    assert d["cause"] == "packed-wrap-out-of-step", s["diagnosis"]["causes"]
+    ev = d["evidence"]
+    assert ev["desc_flags"] == f"0x{bad:04x}" and ev["desc_flags_at"] == hex(at), ev
+    assert ev["device_wrap_counter"] == str(int(bool(good & AVAIL_F))), ev

@@ -5,9 +5,10 @@ bench/linux_record.py), for a guest made by tools/linux-guest.py (its --json out
   legacy  the same on QEMU's default version 1 transport (Linux's gpu driver refuses it)
   multi   the gpu beside a virtio-rng and a virtio-blk
   busy    four vCPUs, the framebuffer console kept busy with text for BUSY_SECONDS
+  packed  the modern gpu with packed=on: Linux drives packed virtqueues (§2.7)
 Python 3 standard library only."""
 
-CASES = ["modern", "legacy", "multi", "busy"]
+CASES = ["modern", "legacy", "multi", "busy", "packed"]
 BUSY_SECONDS = 10
 
 
@@ -22,7 +23,7 @@ def qemu_command(guest, case, busy_seconds=BUSY_SECONDS):
     if case == "busy":
         cmd += ["-smp", "4"]
         append += f" vqtest.busy={busy_seconds}"
-    cmd += ["-device", "virtio-gpu-device"]
+    cmd += ["-device", "virtio-gpu-device" + (",packed=on" if case == "packed" else "")]
     if case == "multi":
         cmd += ["-device", "virtio-rng-device",
                 "-drive", f"file={guest['disk']},if=none,format=raw,id=d0,readonly=on",

@@ -147,6 +147,8 @@ int replay_scenario(const struct replay *rp, const struct scenario *base,
     }
     if (own)
         out->transport_version = rp->version == 1 ? 1 : 2;
+    if (rp->sum.packed_offered) /* QEMU's packed=on (§2.7): the model's device offers it too */
+        out->device_offer |= 1ull << VIRTIO_F_RING_PACKED;
     /* The device answers when QEMU's did, not sooner. Paced (the recording holds QEMU's device
      * trace): the bounds of device_pace.h hold it back, so it looks at a notify at once. Else a
      * recording has no timing: the model waits (a latency far beyond QEMU's) and the catch-up on
@@ -305,7 +307,8 @@ static bool queue_view(void *ctx, uint32_t qi, struct diag_driver_view *v)
     memset(v, 0, sizeof(*v));
     if (!replay_driver_desc_avail(rp, qi, &v->desc, &v->avail, &v->num))
         return false;
-    if (q->polled)
+    bool packed = m && qi < MMIO_NUM_QUEUES && m->dev.q[qi].live && !ring_is_split(&m->dev.q[qi]);
+    if (q->polled && !packed) /* (a packed ring's polls read descriptor flags, not used.idx) */
         v->used = q->poll_addr - 2;
     else if (q->used_set)
         v->used = q->used;

@@ -54,6 +54,9 @@ struct replay_queue {
     struct rf_mark notify_mark;
     bool ring_seen;         /* the recording has an access to this queue's ring */
     bool catch_up_failed;   /* the model never reached a used.idx the guest saw (noted once) */
+    uint32_t pk_lists;      /* packed: lists the guest made available since the ring was set
+                             * up (flags stores that show available, without NEXT: a list's
+                             * last descriptor, or an indirect head) */
     bool event_catch_up_failed; /* … or an avail_event */
     uint64_t device_notifies; /* QEMU's own virtio_queue_notify trace for this queue */
     /* A notify is one event that the recording can show twice, in either order: QEMU's trace
@@ -96,6 +99,8 @@ struct replay_summary {
     uint64_t virtio_accesses; /* register accesses to any virtio-mmio window */
     uint64_t gpu_accesses;  /* … to the gpu's */
     bool other_device_only; /* no DeviceID read 16, and the first window read another device's */
+    bool packed_offered;    /* the gpu's DeviceFeatures (high word) showed VIRTIO_F_RING_PACKED:
+                             * QEMU ran it with packed=on, and so does the model */
     bool ended;             /* END read */
     int64_t exit_status;
     bool killed;

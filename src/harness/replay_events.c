@@ -95,6 +95,9 @@ static void replay_mmio(struct replay *rp, struct machine *m, const struct vqrec
         rp->isr_read = true;
         bc_interrupt_entry(m); /* this vCPU may be in its interrupt handler now */
         uint32_t want = (uint32_t)e->value & 3u; /* the bits the guest saw set in the model too */
+        while ((want & VIRTIO_MMIO_INT_VRING) && !(m->dev.isr & VIRTIO_MMIO_INT_VRING) &&
+               replay_release_packed(rp, m))
+            ; /* a packed ring's answers QEMU published (no trace line says so) */
         replay_advance_until(m, replay_isr_has, &want);
         if (m->dev.isr & ~(uint32_t)e->value) {
             /* The model raised an interrupt QEMU had not raised yet (QEMU's device runs in its
@@ -133,7 +136,14 @@ static void replay_store(struct replay *rp, struct machine *m, const struct vqre
         close_publish(rp, e->cpu);
     }
     replay_infer_avail(rp, e);
-    if (!replay_ring_of_store(rp, e->addr, &qi, &idx)) {
+    bool packed_area = false; /* a packed ring's event suppression structures: not a request */
+    if (replay_packed_of(m, e->addr, &qi, &packed_area)) {
+        idx = false; /* a packed ring publishes by descriptor flags: no index */
+        bool a = e->value & VIRTQ_DESC_F_AVAIL, u = e->value & VIRTQ_DESC_F_USED;
+        if (!packed_area && e->size == 2 && (e->addr - m->dev.q[qi].desc) % 16 == 14 && a != u &&
+            !(e->value & VIRTQ_DESC_F_NEXT))
+            rp->q[qi].pk_lists++;
+    } else if (!replay_ring_of_store(rp, e->addr, &qi, &idx)) {
         /* The guest's ring is not where its registers say (or they said nothing): its first
          * queue stands for it, so a request it never saw answered is still found. */
         qi = 0;
@@ -143,8 +153,10 @@ static void replay_store(struct replay *rp, struct machine *m, const struct vqre
         struct replay_queue *q = &rp->q[qi];
         uint64_t d = 0, a = 0;
         uint32_t n = 0;
-        bool not_request = replay_driver_desc_avail(rp, qi, &d, &a, &n) && e->addr >= a &&
-                         (e->addr < a + 4 || e->addr >= a + 4 + 2ull * n);
+        bool not_request = packed_area ||
+                           (ring_is_split(&m->dev.q[qi < MMIO_NUM_QUEUES ? qi : 0]) &&
+                            replay_driver_desc_avail(rp, qi, &d, &a, &n) && e->addr >= a &&
+                            (e->addr < a + 4 || e->addr >= a + 4 + 2ull * n));
         q->ring_seen = true;
         if (!q->busy && !not_request) { /* a descriptor or an avail.ring entry: a request */
             /* ring stores take no virtual time: without this nanosecond the request would
@@ -185,6 +197,30 @@ static void replay_store(struct replay *rp, struct machine *m, const struct vqre
     }
 }
 
+/* The guest read a packed ring's descriptor flags (after the model's device caught up): an
+ * answer (AVAIL = USED) with the device holding nothing more ends the request; another value
+ * read again with nothing done in between is a poll loop (replay.c: unanswered). */
+static void packed_flags_seen(struct replay *rp, const struct machine *m, uint32_t qi,
+                              const struct vqrec_event *e, uint8_t cpu)
+{
+    struct replay_queue *q = &rp->q[qi];
+    uint16_t seen = (uint16_t)e->value;
+    bool a = seen & VIRTQ_DESC_F_AVAIL, u = seen & VIRTQ_DESC_F_USED;
+    q->ring_seen = true;
+    if (a == u) { /* an answer: the ring is idle once every list the guest made available is */
+        if (q->pk_lists == m->dev.q[qi].pushes)
+            q->busy = q->repeat = false;
+        return;
+    }
+    q->repeat = q->polled && q->poll_addr == e->addr && seen == q->seen_used &&
+                q->poll_cpu == cpu && !rp->cpu[cpu].active_since_poll;
+    q->polled = q->polled_since_request = true;
+    rp->cpu[cpu].active_since_poll = false;
+    q->poll_addr = e->addr;
+    q->poll_cpu = cpu;
+    q->seen_used = seen;
+}
+
 /* A load of the gpu's ring memory (or of a used.idx the guest placed itself, inside its legacy
  * region). */
 void replay_load_one(struct replay *rp, struct machine *m, const struct vqrec_item *it)
@@ -214,6 +250,8 @@ void replay_load_one(struct replay *rp, struct machine *m, const struct vqrec_it
         replay_seen_device(rp, m, qi, (uint16_t)e->value, used_idx); /* QEMU had got this far */
     if (used_idx)
         replay_catch_up_field(rp, m, it, qi, "used.idx", &rp->q[qi].catch_up_failed);
+    else if (!avail_event && replay_catch_up_packed(rp, m, it, &qi))
+        packed_flags_seen(rp, m, qi, e, cpu); /* a packed ring's: answer or poll */
     else if (avail_event)
         replay_catch_up_field(rp, m, it, qi, "avail_event", &rp->q[qi].event_catch_up_failed);
     uint64_t v;

@@ -20,6 +20,8 @@ struct first_pass {
         uint64_t base, accesses;
         uint32_t version, device_id;
         bool version_read, id_read;
+        uint32_t features_sel;  /* the last DeviceFeaturesSel written */
+        bool packed;            /* DeviceFeatures read with sel 1 showed RING_PACKED */
     } win[FIRST_PASS_WINDOWS];
     uint32_t n_win;
     uint64_t first_window;  /* UINT64_MAX: none yet */
@@ -51,6 +53,11 @@ static void first_pass_mmio(struct first_pass *fp, struct replay_summary *sm,
             fw->version = (uint32_t)e->value;
             fw->version_read = true;
         }
+        if (e->kind == VQREC_MMIO_WRITE && off == VIRTIO_MMIO_DEVICE_FEATURES_SEL)
+            fw->features_sel = (uint32_t)e->value;
+        if (e->kind == VQREC_MMIO_READ && off == VIRTIO_MMIO_DEVICE_FEATURES &&
+            fw->features_sel == 1 && (e->value >> (VIRTIO_F_RING_PACKED - 32)) & 1)
+            fw->packed = true;
         if (e->kind == VQREC_MMIO_READ && off == VIRTIO_MMIO_DEVICE_ID && !fw->id_read) {
             fw->device_id = (uint32_t)e->value;
             fw->id_read = true;
@@ -77,6 +84,7 @@ static void first_pass_summary(const struct first_pass *fp, struct replay_summar
         if (fp->win[w].base == sm->window) {
             sm->gpu_accesses = fp->win[w].accesses;
             sm->version = fp->win[w].version;
+            sm->packed_offered = fp->win[w].packed;
             /* no window said it holds a gpu, and this one said it holds another device */
             sm->other_device_only = !sm->gpu_found && fp->win[w].id_read &&
                                     fp->win[w].device_id != 0;

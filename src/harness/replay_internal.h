@@ -59,6 +59,17 @@ bool replay_advance_until(struct machine *m,
 bool replay_isr_has(const struct machine *m, const void *arg);   /* arg: uint32_t bits */
 bool replay_status_is(const struct machine *m, const void *arg); /* arg: uint8_t status */
 /* The guest saw `it`'s value in a field only the device writes: the model's device catches up. */
+/* A packed ring's descriptor flags the guest read as used (AVAIL = USED): the model's device must
+ * have written them too; false when gpa is not a live packed queue's descriptor flags. */
+bool replay_catch_up_packed(struct replay *rp, struct machine *m, const struct vqrec_item *it,
+                            uint32_t *qi);
+/* A live packed queue whose descriptor ring or event suppression structures (*event_area) hold
+ * gpa: its index in *qi. */
+bool replay_packed_of(const struct machine *m, uint64_t gpa, uint32_t *qi, bool *event_area);
+/* The guest saw a used-buffer interrupt the model has not raised: QEMU had published an answer
+ * (a packed ring's publications have no trace line). Release the model's next held answer of a
+ * packed queue; false when none is held. */
+bool replay_release_packed(struct replay *rp, struct machine *m);
 void replay_catch_up_field(struct replay *rp, struct machine *m, const struct vqrec_item *it,
                            uint32_t qi, const char *field, bool *failed);
 /* Is gpa the avail_event of a live gpu queue? */

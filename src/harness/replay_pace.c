@@ -72,6 +72,82 @@ void replay_catch_up_field(struct replay *rp, struct machine *m, const struct vq
                 (unsigned long long)u.gpa, qi, have, (unsigned long long)(CATCH_UP_NS / 1000000));
 }
 
+struct flags_want {
+    uint64_t gpa;
+    uint16_t flags;
+};
+
+static bool flags_reached(const struct machine *m, const void *arg)
+{
+    const struct flags_want *u = arg;
+    uint16_t have;
+    return !gm_read16(&m->mem, u->gpa, &have) || have == u->flags;
+}
+
+bool replay_release_packed(struct replay *rp, struct machine *m)
+{
+    for (uint32_t qi = 0; qi < RUN_MAX_QUEUES && qi < MMIO_NUM_QUEUES; qi++) {
+        const struct dev_queue *q = &m->dev.q[qi];
+        if (!q->live || ring_is_split(q))
+            continue;
+        uint16_t next = (uint16_t)(ring_published(q) + 1);
+        replay_seen_device(rp, m, qi, next, true);
+        if (ring_published(q) == next)
+            return true;
+    }
+    return false;
+}
+
+bool replay_packed_of(const struct machine *m, uint64_t gpa, uint32_t *qi, bool *event_area)
+{
+    for (uint32_t k = 0; k < RUN_MAX_QUEUES && k < MMIO_NUM_QUEUES; k++) {
+        const struct dev_queue *q = &m->dev.q[k];
+        if (!q->live || ring_is_split(q))
+            continue;
+        *qi = k;
+        *event_area = (gpa >= q->avail && gpa < q->avail + 4) ||
+                      (gpa >= q->used && gpa < q->used + 4);
+        if (*event_area || (gpa >= q->desc && gpa < q->desc + 16ull * q->live_num))
+            return true;
+    }
+    return false;
+}
+
+bool replay_catch_up_packed(struct replay *rp, struct machine *m, const struct vqrec_item *it,
+                            uint32_t *which)
+{
+    const struct vqrec_event *e = &it->ev;
+    for (uint32_t qi = 0; qi < RUN_MAX_QUEUES && qi < MMIO_NUM_QUEUES; qi++) {
+        const struct dev_queue *q = &m->dev.q[qi];
+        if (!q->live || ring_is_split(q) || e->size != 2 || e->addr < q->desc ||
+            e->addr >= q->desc + 16ull * q->live_num || (e->addr - q->desc) % 16 != 14)
+            continue;
+        struct flags_want u = {e->addr, (uint16_t)e->value};
+        bool a = u.flags & VIRTQ_DESC_F_AVAIL, used = u.flags & VIRTQ_DESC_F_USED;
+        *which = qi;
+        if (a != used)
+            return true; /* the driver's own descriptor, not an answer */
+        /* QEMU logs no flush for a packed ring (its virtqueue_packed_flush has no trace line):
+         * the guest seeing an answer is what says QEMU had published it. The model's answers
+         * held back by the pace go out one by one until this one is there. */
+        for (uint32_t k = 0; k < q->live_num && !flags_reached(m, &u); k++) {
+            uint16_t next = (uint16_t)(ring_published(q) + 1);
+            replay_seen_device(rp, m, qi, next, true);
+            if (ring_published(q) != next)
+                break; /* nothing held: the model's device has yet to get there */
+        }
+        if (replay_advance_until(m, flags_reached, &u) || rp->q[qi].catch_up_failed)
+            return true; /* the model has it now */
+        rp->q[qi].catch_up_failed = true;
+        replay_note(rp, it, "the guest read used descriptor flags 0x%04x at 0x%llx (queue %u); "
+                            "the model's device had not written them after %llu ms: QEMU "
+                            "answered where the model did not", u.flags,
+                    (unsigned long long)u.gpa, qi, (unsigned long long)(CATCH_UP_NS / 1000000));
+        return true;
+    }
+    return false;
+}
+
 /* Is gpa the avail_event of a live gpu queue (VIRTIO_F_EVENT_IDX: the device's, §2.6.10)? */
 bool replay_avail_event_of(const struct machine *m, uint64_t gpa, uint32_t *qi)
 {
@@ -135,7 +211,7 @@ void replay_pace_restart(struct replay *rp, struct machine *m, uint32_t qi)
 {
     for (uint32_t k = 0; k < RUN_MAX_QUEUES; k++)
         if (qi == RUN_MAX_QUEUES || k == qi)
-            rp->q[k].qemu_pops = rp->q[k].qemu_flushed = rp->q[k].seen_taken =
+            rp->q[k].pk_lists = rp->q[k].qemu_pops = rp->q[k].qemu_flushed = rp->q[k].seen_taken =
                 rp->q[k].seen_published = rp->q[k].decided_idx = 0;
     replay_pace(rp, m);
 }

@@ -25,7 +25,7 @@ void pace_set(struct machine *m, uint32_t qi, uint16_t take_bound, uint16_t publ
     p->publish_bound[qi] = publish_bound;
     struct dev_queue *q = &m->dev.q[qi];
     uint32_t done = 0;
-    while (done < p->n_held[qi] && q->live && !m->dev.broken && behind(q->used_idx, publish_bound)) {
+    while (done < p->n_held[qi] && q->live && !m->dev.broken && behind(ring_published(q), publish_bound)) {
         const struct pace_held *h = &p->held[qi][done++];
         ring_push_parts(&m->dev.q[qi], h->head, h->len, h->parts);
         mmio_device_raise_used_irq(m, qi); /* QEMU: virtio_notify after each push */
@@ -34,7 +34,7 @@ void pace_set(struct machine *m, uint32_t qi, uint16_t take_bound, uint16_t publ
         p->n_held[qi] -= done;
         memmove(p->held[qi], p->held[qi] + done, p->n_held[qi] * sizeof(p->held[qi][0]));
     }
-    if (p->armed[qi] && q->live && behind(q->last_avail_idx, take_bound))
+    if (p->armed[qi] && q->live && behind(ring_taken(q), take_bound))
         machine_schedule_queue_at(m, qi, m->now);
 }
 
@@ -45,7 +45,7 @@ void pace_arm(struct machine *m, uint32_t qi)
         return;
     p->armed[qi] = true;
     const struct dev_queue *q = &m->dev.q[qi];
-    if (p->on[qi] && q->live && behind(q->last_avail_idx, p->take_bound[qi]))
+    if (p->on[qi] && q->live && behind(ring_taken(q), p->take_bound[qi]))
         machine_schedule_queue_at(m, qi, m->now);
 }
 
@@ -56,14 +56,14 @@ void pace_ring_empty(struct machine *m, uint32_t qi)
 
 bool pace_may_take(const struct machine *m, uint32_t qi)
 {
-    return !m->pace.on[qi] || m->dev.q[qi].last_avail_idx != m->pace.take_bound[qi];
+    return !m->pace.on[qi] || ring_taken(&m->dev.q[qi]) != m->pace.take_bound[qi];
 }
 
 bool pace_hold(struct machine *m, uint32_t qi, uint16_t head, uint32_t len, unsigned parts)
 {
     struct device_pace *p = &m->pace;
     const struct dev_queue *q = &m->dev.q[qi];
-    if (!p->on[qi] || (p->n_held[qi] == 0 && behind(q->used_idx, p->publish_bound[qi])))
+    if (!p->on[qi] || (p->n_held[qi] == 0 && behind(ring_published(q), p->publish_bound[qi])))
         return false;
     if (!p->held[qi] && !(p->held[qi] = calloc(MMIO_QUEUE_NUM_MAX, sizeof(*p->held[qi]))))
         return false; /* no memory: answered at once, as without pacing */

@@ -19,13 +19,40 @@
 #include "model/rings/packed_walk.h"
 #include "spec/virtio_spec.h"
 
-/* The device looked (a notify since the request, nothing taken since it) and found nothing. */
+/* A descriptor past the device's next offset that shows available for its own lap: the driver
+ * made lists available beyond the one the device is stuck at. */
+static bool later_available(const struct machine *m, const struct dev_queue *q)
+{
+    uint32_t pos = q->last_avail_idx;
+    bool lap = packed_avail_wrap(q);
+    struct sr_desc d;
+    for (uint32_t k = 1; k < q->live_num; k++) {
+        if (++pos == q->live_num) {
+            pos = 0;
+            lap = !lap;
+        }
+        packed_read_desc(&m->mem, q->desc, pos, &d);
+        if (packed_desc_avail(d.flags, lap))
+            return true;
+    }
+    return false;
+}
+
+/* The device looked (a notify since the request, and nothing taken since it — or lists made
+ * available beyond where it stopped, or the driver waiting on that very descriptor's flags, as
+ * one does for the answer to a list it made available there) and found no list at its next
+ * offset. */
 static void head_not_available(struct machine *m, struct diag_facts *f, struct diagnosis *d)
 {
     const struct dev_queue *q = f->q;
     if (f->rq->kind != DIAG_TIMEOUT || !q->live || f->notifies == 0 || m->dev.broken ||
-        (f->pops && f->fq->last_pop_at >= f->last_notify_at) || f->resets ||
-        f->setup_explains || f->layout_explains || diag_has(d, "queue-num-mismatch"))
+        f->resets || f->setup_explains || f->layout_explains ||
+        diag_has(d, "queue-num-mismatch"))
+        return;
+    uint64_t flags_at = q->desc + 16ull * q->last_avail_idx + 14;
+    bool waits_there = f->poll.seen && f->poll.addr == flags_at;
+    if (f->pops && f->fq->last_pop_at >= f->last_notify_at && !later_available(m, q) &&
+        !waits_there)
         return;
     struct sr_desc desc;
     packed_read_desc(&m->mem, q->desc, q->last_avail_idx, &desc);
@@ -38,7 +65,7 @@ static void head_not_available(struct machine *m, struct diag_facts *f, struct d
                              "Driver and Device Ring Wrap Counters")
                   : diag_add(d, f, "packed-unpublished", "2.7.21.1",
                              "Placing Available Buffers Into The Descriptor Ring");
-    uint64_t at = q->desc + 16ull * q->last_avail_idx + 14;
+    uint64_t at = flags_at;
     diag_ev(c, "notifies_for_queue", "%u", f->notifies);
     diag_ev(c, "notified_at_ns", "%llu", (unsigned long long)f->last_notify_at);
     diag_ev(c, "device_next_offset", "%u", q->last_avail_idx);

@@ -198,6 +198,17 @@ struct ring_ops {
  * the used ring) ask this before they read a queue's memory as a split ring. */
 extern const struct ring_ops split_ring_ops;
 static inline bool ring_is_split(const struct dev_queue *q) { return q->ops == &split_ring_ops; }
+/* The chains the device took and the answers it published, counted mod 2^16 since the ring was
+ * reset (a replay's pace, device_pace.h): a split ring's avail and used indices; a packed ring's
+ * indices are ring offsets, so its counters. */
+static inline uint16_t ring_taken(const struct dev_queue *q)
+{
+    return ring_is_split(q) ? q->last_avail_idx : (uint16_t)q->pops;
+}
+static inline uint16_t ring_published(const struct dev_queue *q)
+{
+    return ring_is_split(q) ? q->used_idx : (uint16_t)q->pushes;
+}
 
 /* Bind queue q to a format and an environment, once (ring_reset keeps them). */
 void ring_bind(struct dev_queue *q, const struct ring_ops *ops, const struct ring_env *env,

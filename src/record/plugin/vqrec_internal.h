@@ -24,7 +24,7 @@
 enum {
     R_VERSION = 0x004, R_GUEST_PAGE_SIZE = 0x028, R_QUEUE_SEL = 0x030, R_QUEUE_NUM_MAX = 0x034,
     R_QUEUE_NUM = 0x038, R_QUEUE_ALIGN = 0x03c, R_QUEUE_PFN = 0x040, R_QUEUE_READY = 0x044,
-    R_QUEUE_NOTIFY = 0x050,
+    R_QUEUE_NOTIFY = 0x050, R_DRIVER_FEATURES = 0x020, R_DRIVER_FEATURES_SEL = 0x024,
     R_STATUS = 0x070, R_DESC_LO = 0x080, R_DESC_HI = 0x084, R_DRIVER_LO = 0x090,
     R_DRIVER_HI = 0x094, R_DEVICE_LO = 0x0a0, R_DEVICE_HI = 0x0a4,
 };
@@ -38,13 +38,16 @@ struct queue {
      * ready queue are the ones latched then. */
     int ready;
     uint64_t live_desc, live_driver, live_device;
-    uint16_t last_avail;   /* chains dumped up to here (avail index) */
+    uint16_t last_avail;   /* chains dumped up to here (avail index; packed: ring offset) */
     uint16_t popped;       /* chains QEMU's device took since the ring was set up */
+    uint8_t wrap0;         /* packed: the wrap counter at last_avail is 0 (reset: 1) */
 };
 
 struct window {
     uint64_t base;
     uint32_t version, sel, page_shift;
+    uint32_t features_sel;
+    int packed;            /* the driver accepted VIRTIO_F_RING_PACKED: its rings are packed */
     struct queue q[MAX_QUEUES];
 };
 
@@ -57,6 +60,18 @@ extern int notified;       /* some queue was notified: from then on a guest may 
 struct window *window_of(uint64_t addr, unsigned cpu);
 /* A register access of `cpu` at offset `off` of window w: what the plugin follows of it. */
 void mmio_access(unsigned cpu, struct window *w, uint32_t off, int write, uint64_t value);
+
+/* ---- vqrec_packed.c: the same for a packed ring (§2.7) ---- */
+/* The bytes of each area of a packed queue of num descriptors (descriptor ring, the two event
+ * suppression structures). */
+uint64_t packed_area_bytes(int area, uint32_t num);
+/* At a QueueNotify or a pop of QEMU's: the readable buffers (and indirect tables) of the lists
+ * made available from q->last_avail on, and the offset and wrap counter past them. */
+void packed_dump_new(unsigned cpu, struct queue *q, uint64_t desc, uint32_t num);
+/* The guest stored descriptor flags (pa, value): on a packed ring, flags that show it available
+ * make its list's buffers dumped now, before the device can mark it used and overwrite the
+ * descriptor (a notify or QEMU's pop line may come too late: the head is used by then). */
+void packed_flags_stored(unsigned cpu, uint64_t pa, uint16_t value);
 
 /* ---- vqrec_rings.c ---- */
 /* The ring ranges again, after a register write moved or reset a ring. */

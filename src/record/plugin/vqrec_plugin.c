@@ -135,6 +135,8 @@ static void on_mem(unsigned int cpu, qemu_plugin_meminfo_t info, uint64_t va, vo
         if (!store && size == 2)
             avail_event_read(pa, (uint16_t)value);
         emit_access(store ? VQREC_STORE : VQREC_LOAD, (uint8_t)size, flags, cpu, pa, value, pc);
+        if (store && size == 2)
+            packed_flags_stored(cpu, pa, (uint16_t)value); /* vqrec_packed.c */
     }
     pthread_mutex_unlock(&lock);
 }

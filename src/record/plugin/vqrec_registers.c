@@ -48,11 +48,17 @@ void mmio_access(unsigned cpu, struct window *w, uint32_t off, int write, uint64
     switch (off) {
     case R_QUEUE_SEL: w->sel = v; changed = 0; break;
     case R_GUEST_PAGE_SIZE: w->page_shift = v ? (uint32_t)__builtin_ctz(v) : 0; break;
+    case R_DRIVER_FEATURES_SEL: w->features_sel = v; changed = 0; break;
+    case R_DRIVER_FEATURES: /* bit 34, VIRTIO_F_RING_PACKED: the rings are packed (§2.7) */
+        if (w->features_sel == 1)
+            w->packed = (v >> 2) & 1;
+        break;
     case R_STATUS:
         if (v != 0) {
             changed = 0;
             break;
         }
+        w->packed = 0;
         for (unsigned i = 0; i < MAX_QUEUES; i++) { /* reset: QueueAlign survives, as in QEMU */
             uint32_t align = w->q[i].align, num_max = w->q[i].num_max;
             memset(&w->q[i], 0, sizeof(w->q[i]));

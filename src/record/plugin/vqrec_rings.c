@@ -56,6 +56,12 @@ void rebuild_ranges(void)
             uint32_t num = queue_num(q);
             if (!num || num > 32768)
                 continue;
+            if (windows[w].packed) { /* §2.7.10.1: the ring, and 4 bytes each after */
+                add_range(q_desc(q), packed_area_bytes(0, num));
+                add_range(q_driver(q), packed_area_bytes(1, num));
+                add_range(q_device(q), packed_area_bytes(2, num));
+                continue;
+            }
             add_range(q_desc(q), rl_desc_bytes(num));
             add_range(q_driver(q), rl_avail_bytes(num));
             add_range(q_device(q), rl_used_bytes(num));
@@ -140,6 +146,12 @@ void dump_rings(unsigned cpu, const struct window *w, const struct queue *q)
         dump_flagged(cpu, d, (uint32_t)rl_legacy_region_bytes(d, num, q->align), VQREC_M_RING);
         return;
     }
+    if (w->packed) {
+        for (int a = 0; a < 3; a++)
+            dump_flagged(cpu, a == 0 ? q->live_desc : a == 1 ? q->live_driver : q->live_device,
+                         (uint32_t)packed_area_bytes(a, num), VQREC_M_RING);
+        return;
+    }
     dump_flagged(cpu, q->live_desc, (uint32_t)rl_desc_bytes(num), VQREC_M_RING);
     dump_flagged(cpu, q->live_driver, (uint32_t)rl_avail_bytes(num), VQREC_M_RING);
     dump_flagged(cpu, q->live_device, (uint32_t)rl_used_bytes(num), VQREC_M_RING);
@@ -189,6 +201,10 @@ void dump_new_chains(unsigned cpu, struct window *w, uint32_t qi)
     if (!queue_layout(w, q, &desc, &avail))
         return;
     uint32_t num = queue_num(q);
+    if (w->packed) {
+        packed_dump_new(cpu, q, desc, num);
+        return;
+    }
     uint16_t idx = (uint16_t)ram_read(avail + 2, 2);
     for (uint32_t k = 0; q->last_avail != idx && k < num; k++, q->last_avail++)
         dump_chain(cpu, desc, avail, num, q->last_avail);
@@ -205,8 +221,13 @@ void dump_popped(struct window *w, uint32_t qi)
     if (qi >= MAX_QUEUES)
         return;
     struct queue *q = &w->q[qi];
-    uint16_t k = q->popped++;
     uint64_t desc, avail;
+    if (w->packed) { /* what was made available since the last notify, QEMU took it */
+        if (queue_layout(w, q, &desc, &avail))
+            packed_dump_new(VQREC_CPU_NONE, q, desc, queue_num(q));
+        return;
+    }
+    uint16_t k = q->popped++;
     if ((int16_t)(uint16_t)(k - q->last_avail) < 0 || !queue_layout(w, q, &desc, &avail))
         return; /* dumped at a notify already */
     dump_chain(VQREC_CPU_NONE, desc, avail, queue_num(q), k);
