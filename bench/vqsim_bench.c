@@ -99,6 +99,7 @@ struct rig_opts {
     size_t trace_limit;
     uint32_t qsize;
     uint32_t width, height; /* display */
+    bool packed;            /* VIRTIO_F_RING_PACKED offered and accepted: a packed ring (§2.7) */
 };
 
 static void rig_init(struct rig *r, const struct rig_opts *o)
@@ -108,13 +109,15 @@ static void rig_init(struct rig *r, const struct rig_opts *o)
         .ram_base = RAM_BASE, .ram_size = o->ram, .mmio_base = MMIO_BASE, .transport_version = 2,
         .display_width = o->width ? o->width : 64, .display_height = o->height ? o->height : 64,
         .device_latency_ns = 0, .profile = PROFILE_QEMU, .trace_limit = o->trace_limit,
-        .checks_off = o->checks_off, .ring_access = o->ring_access};
+        .checks_off = o->checks_off, .ring_access = o->ring_access,
+        .offer_add = o->packed ? 1ull << VIRTIO_F_RING_PACKED : 0};
     if (machine_init(&r->m, &cfg, catalogue) != 0)
         die("machine_init", -1);
     hal_sim_bind(&r->m);
     int rc;
     if ((rc = vmmio_probe(&r->mmio, (uintptr_t)MMIO_BASE, 1000000000ull)) ||
-        (rc = vmmio_begin_init(&r->mmio)) || (rc = vmmio_negotiate(&r->mmio, 0)))
+        (rc = vmmio_begin_init(&r->mmio)) ||
+        (rc = vmmio_negotiate(&r->mmio, o->packed ? 1ull << VIRTIO_F_RING_PACKED : 0)))
         die("driver init", rc);
     if (o->qsize <= MMIO_QUEUE_NUM_MAX) {
         rc = vmmio_setup_queue(&r->mmio, &r->vq, VIRTIO_GPU_QUEUE_CURSOR, (uint16_t)o->qsize,
@@ -302,14 +305,16 @@ static void table_round_trip(void)
 {
     uint64_t n = iters(1000000);
     struct rig_opts on = {.ram = 256ull << 20, .qsize = 256};
-    struct rig_opts off = on, big = on;
+    struct rig_opts off = on, big = on, pk_off = on, pk_on = on;
     off.checks_off = true;
     big.trace_limit = 1u << 20; /* 16x the default: the trace no longer fits the caches */
+    pk_off.packed = pk_on.packed = true; /* the same round trip over a packed ring (§2.7) */
+    pk_off.checks_off = true;
     double f = floor_ns(n * 10);
-    const struct rig_opts *cfgs[3] = {&off, &on, &big};
-    double t[3];
-    rt_ns_k(cfgs, 3, 1, n, t);
-    double t_off = t[0], t_on = t[1], t_big = t[2];
+    const struct rig_opts *cfgs[5] = {&off, &on, &big, &pk_off, &pk_on};
+    double t[5];
+    rt_ns_k(cfgs, 5, 1, n, t);
+    double t_off = t[0], t_on = t[1], t_big = t[2], p_off = t[3], p_on = t[4];
     printf("\n## 1. Round trip (queue 256, 1-descriptor chains, %llu round trips, best of %d)\n\n",
            (unsigned long long)n, REPS);
     printf("| path | ns / round trip | M round trips/s | vs checks off | vs floor |\n");
@@ -321,10 +326,16 @@ static void table_round_trip(void)
            TRACE_DEFAULT_LIMIT, t_on, 1e3 / t_on, t_on / t_off, t_on / f);
     printf("| driver + model, checks on (trace bound %u events) | %.1f | %.2f | %.2fx | %.1fx |\n",
            1u << 20, t_big, 1e3 / t_big, t_big / t_off, t_big / f);
+    printf("| packed ring: driver + model, checks off | %.1f | %.2f | %.2fx | %.1fx |\n", p_off,
+           1e3 / p_off, p_off / t_off, p_off / f);
+    printf("| packed ring: driver + model, checks on | %.1f | %.2f | %.2fx | %.1fx |\n", p_on,
+           1e3 / p_on, p_on / t_off, p_on / f);
     printf("\nheap allocations in the measured loops (%d x %llu round trips per path): %llu\n",
            REPS, (unsigned long long)n, (unsigned long long)loop_allocs);
     printf("\ntargets: checks on <= 2x checks off: %s (%.2fx); checks on <= 20x floor: %s (%.1fx)\n",
            verdict(t_on <= 2 * t_off), t_on / t_off, verdict(t_on <= 20 * f), t_on / f);
+    printf("packed vs split round trip: checks off %.2fx, checks on %.2fx\n", p_off / t_off,
+           p_on / t_on);
 }
 
 /* ---------------------------------------------------------------------------------------------

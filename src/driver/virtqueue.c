@@ -2,6 +2,7 @@
 #include "driver/virtqueue.h"
 
 #include "driver/virtio_hal.h"
+#include "driver/vq_barrier.h"
 #include "driver/vq_indirect.h"
 #include "driver/vq_packed.h"
 
@@ -14,14 +15,6 @@
  *   5 mb   between re-enabling interrupts and the used.idx re-read (pairing D, before sleeping)
  * and 6..10 in the packed ring (vq_packed.c). Each entry point below hands a packed ring
  * (VQ_LAYOUT_PACKED_RING) to vq_packed.c after the checks both formats share. */
-#ifndef VQ_OMIT_BARRIER
-#define VQ_OMIT_BARRIER 0
-#endif
-#define VQ_BARRIER(n, fn)                                                                          \
-    do {                                                                                           \
-        if (VQ_OMIT_BARRIER != (n))                                                                \
-            fn();                                                                                  \
-    } while (0)
 
 static volatile uint16_t *used_event_of(struct virtq *vq)
 {

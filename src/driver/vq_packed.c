@@ -18,16 +18,8 @@
 #include "driver/vq_packed.h"
 
 #include "driver/virtio_hal.h"
+#include "driver/vq_barrier.h"
 #include "driver/vq_indirect.h"
-
-#ifndef VQ_OMIT_BARRIER
-#define VQ_OMIT_BARRIER 0
-#endif
-#define VQ_BARRIER(n, fn)                                                                          \
-    do {                                                                                           \
-        if (VQ_OMIT_BARRIER != (n))                                                                \
-            fn();                                                                                  \
-    } while (0)
 
 static void *alloc(struct virtq *vq, int slot, uint32_t size, uint32_t align, uint64_t *phys)
 {

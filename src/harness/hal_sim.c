@@ -217,7 +217,8 @@ __attribute__((noinline)) static void ring_store_checked(struct machine *m, vola
         e->note = note;
     if (gpa != UINT64_MAX) {
         exposed_on_driver_store(m, gpa, size);
-        packed_on_driver_store(m, gpa, old, v, size); /* §2.7.16 (a packed ring's descriptors) */
+        if ((m->dev.guest_features >> VIRTIO_F_RING_PACKED) & 1) /* none on a split ring */
+            packed_on_driver_store(m, gpa, old, v, size); /* §2.7.16 */
         if (m->faults.n)
             faults_after_ring_store(m, gpa);
         bc_ring_store(m, gpa, old, v, size);
