@@ -100,7 +100,10 @@ static void op_init(struct machine *m, struct fin *in)
         g->used = (g->avail + 4 + 2ull * num + 4095) / 4096 * 4096;
     } else {
         wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-        wr(VIRTIO_MMIO_DRIVER_FEATURES, 1); /* VERSION_1 */
+        /* VERSION_1, and RING_PACKED when bit 26 of the input's features says so: where the
+         * device offers it (flags & 2's offer_add), the model reads the queue as a packed ring
+         * (§2.7) and the same bytes fuzz its pop, push and checks */
+        wr(VIRTIO_MMIO_DRIVER_FEATURES, 1u | ((features >> 24) & 4u));
         wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
                                    VIRTIO_STATUS_FEATURES_OK);
         g->avail = g->desc + 0x4000;
