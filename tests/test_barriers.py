@@ -98,7 +98,8 @@ def test_driver_accepts_only_features_it_implements(vqsim, tmp_path):
     p = run(vqsim, "run", "--json", out, f)
     assert p.returncode == 0, p.stdout + p.stderr
     r = json.loads(out.read_text())["scenarios"][0]
-    assert r["device"]["negotiated"] == ["event_idx", "version_1"]
+    # ring_packed is implemented (issue 20: vq_packed.c), order_platform is not
+    assert r["device"]["negotiated"] == ["event_idx", "version_1", "ring_packed"]
 
 
 def test_json_names_memory_model_and_ring_access(all_results):

@@ -22,6 +22,9 @@ GROUPS = sorted({str(p.parent.relative_to(ROOT / "scenarios")) for p in PROOF_SC
 ANSWER_REJECTED = ("the driver rejected an answer it got (device-error): that is its judgement "
                    "of a response buffer, not a bus access, so the replay sees a request answered; "
                    "the violation set is the same, the bad-response diagnosis is not made")
+PACKED_WAIT_UNSEEN = ("a packed ring's driver waits by reading descriptor flags: the replay of a "
+                      "simulator recording does not find that wait, so it sees no request left "
+                      "unanswered; the violation set is the same, the diagnosis is not made")
 # Scenarios whose recording cannot give the simulation's verdict, and why.
 EXCEPTIONS = {
     # driver.ring_access: plain hides the driver's loads from the simulation; a recording has
@@ -40,6 +43,16 @@ EXCEPTIONS = {
     "drop-wmb-weak-stale-chain": ANSWER_REJECTED,
     "split-indirect-in-order-sequential": ANSWER_REJECTED,
     "command-refused": ANSWER_REJECTED,
+    # packed rings (issue 20), known gaps of the replay of a packed ring:
+    "packed-unpublished": PACKED_WAIT_UNSEEN,
+    "packed-interrupt-suppressed": PACKED_WAIT_UNSEEN,
+    "packed-rings-in-ram": PACKED_WAIT_UNSEEN,
+    "packed-indirect-longer-than-queue": PACKED_WAIT_UNSEEN,
+    "packed-alter-held": "the bug stores while the device holds the list; the replayed device, "
+                         "paced by what the recording shows, has not taken it yet at that store: "
+                         "the same store is packed.no-change-after-avail there",
+    "packed-indirect-with-next": "after the ignored NEXT the replay judges the guest waiting on a "
+                                 "request its device answered (a timeout it cannot explain)",
 }
 
 # A replay reports a model-vs-recording discrepancy (never a violation) where the simulated
@@ -115,6 +128,10 @@ def test_sim_recording_check_proof(vqsim, recorded, tmp_path, group):
     for n, (sv, sc, cv, cc) in differ.items():
         if n == "plain-drop-rmb":
             assert cv == ["split.receive.rmb-before-used-elem"] and sv == []
+        elif n == "packed-alter-held":
+            assert sv == ["packed.change-only-after-used"] and cv == ["packed.no-change-after-avail"]
+        elif n == "packed-indirect-with-next":
+            assert sv == cv and sc == [] and cc == ["unexplained"], (n, differ[n])
         else:
             assert sv == cv and cc == [] and sc, (n, differ[n])
     assert len(same) == len(mine) - len(differ)
@@ -123,7 +140,7 @@ def test_sim_recording_check_proof(vqsim, recorded, tmp_path, group):
 def test_proof_covers_the_suite(recorded):
     res, _ = recorded
     assert set(EXCEPTIONS) <= set(res)
-    assert len(res) - len(EXCEPTIONS) >= 185  # README: "185 of 197"
+    assert len(res) - len(EXCEPTIONS) >= 198  # README: "198 of 216"
 
 
 # The issue's four replayed driver bugs a QEMU recording can show, found with the same rule or

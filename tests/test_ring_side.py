@@ -37,11 +37,11 @@ def test_clean_indirect_runs_use_tables(all_results):
 
 def test_driver_never_accepts_what_it_does_not_implement(vqsim, tmp_path):
     spec = yaml.safe_load((ROOT / "scenarios" / "modern-display.yaml").read_text())
-    spec["device"]["offer"] = ["virgl", "ring_packed"]
-    spec["driver"]["features"] = ["virgl", "ring_packed", "indirect_desc"]
+    spec["device"]["offer"] = ["virgl", "order_platform"]
+    spec["driver"]["features"] = ["virgl", "order_platform", "indirect_desc"]
     p, r = run_spec(vqsim, tmp_path, spec)
     assert r["passed"], r["failures"]
-    assert "virgl" in r["device"]["offered"] and "ring_packed" in r["device"]["offered"]
+    assert "virgl" in r["device"]["offered"] and "order_platform" in r["device"]["offered"]
     assert r["device"]["negotiated"] == ["indirect_desc", "version_1"]
 
 

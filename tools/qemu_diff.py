@@ -315,7 +315,7 @@ def compare_steps(sim, q, diffs):
 
 
 def packed(sim):
-    return "ring_packed" in (sim.get("device") or {}).get("negotiated") or ()
+    return "ring_packed" in ((sim.get("device") or {}).get("negotiated") or ())
 
 
 def last_packed_used(sim, x):

@@ -115,8 +115,9 @@ static void dump_chain(const struct machine *m, struct vqrec_writer *w, const st
 /* At a QueueNotify: every chain published since the previous notify of that queue. */
 static void dump_published(const struct machine *m, struct vqrec_writer *w, uint32_t qi)
 {
-    if (qi >= MMIO_NUM_QUEUES || !m->dev.q[qi].live || !m->dev.q[qi].live_num)
-        return;
+    if (qi >= MMIO_NUM_QUEUES || !m->dev.q[qi].live || !m->dev.q[qi].live_num ||
+        !ring_is_split(&m->dev.q[qi]))
+        return; /* (a packed ring's lists are dumped as they are made available) */
     const struct dev_queue *q = &m->dev.q[qi];
     uint16_t idx;
     if (!gm_read16(&m->mem, q->avail + 2, &idx))
@@ -135,6 +136,47 @@ static void dump_published(const struct machine *m, struct vqrec_writer *w, uint
             dump_chain(m, w, q, head);
     }
     w->dumped[qi] = idx;
+}
+
+/* A packed ring (§2.7): the driver stored flags that make descriptor `gpa` available (the head
+ * of a list, stored last; or a later descriptor of one): its readable buffers and indirect table
+ * from there on, dumped now — the device marks a list used over its head, so at the notify the
+ * head may no longer say what it held. */
+static void dump_packed_list(const struct machine *m, struct vqrec_writer *w, uint64_t gpa,
+                             uint16_t flags)
+{
+    bool a = flags & VIRTQ_DESC_F_AVAIL, u = flags & VIRTQ_DESC_F_USED;
+    for (uint32_t qi = 0; a != u && qi < MMIO_NUM_QUEUES; qi++) {
+        const struct dev_queue *q = &m->dev.q[qi];
+        if (!q->live || ring_is_split(q) || gpa < q->desc ||
+            gpa >= q->desc + 16ull * q->live_num || (gpa - q->desc) % 16 != 14)
+            continue;
+        uint32_t i = (uint32_t)((gpa - q->desc) / 16);
+        for (uint32_t k = 0; k < q->live_num; k++, i = (i + 1) % q->live_num) {
+            struct virtq_packed_desc d;
+            const void *p = gm_ptr(&m->mem, q->desc + 16ull * i, sizeof(d));
+            if (!p)
+                return;
+            memcpy(&d, p, sizeof(d));
+            if (d.flags & VIRTQ_DESC_F_INDIRECT) { /* the table and its readable buffers */
+                dump(m, w, d.addr, d.len);
+                const uint8_t *t = d.len && d.len <= DUMP_MAX ? gm_ptr(&m->mem, d.addr, d.len)
+                                                              : NULL;
+                for (uint32_t e = 0; t && e < d.len / 16; e++) {
+                    struct virtq_packed_desc x;
+                    memcpy(&x, t + 16 * e, sizeof(x));
+                    if (!(x.flags & VIRTQ_DESC_F_WRITE))
+                        dump(m, w, x.addr, x.len);
+                }
+                return;
+            }
+            if (!(d.flags & VIRTQ_DESC_F_WRITE))
+                dump(m, w, d.addr, d.len);
+            if (!(d.flags & VIRTQ_DESC_F_NEXT))
+                return;
+        }
+        return;
+    }
 }
 
 /* ---- the observer's callbacks (model/observer.h) ---- */
@@ -157,6 +199,8 @@ static void on_ring(void *ctx, const struct machine *m, bool store, uint64_t gpa
         return;
     device_events(m, w);
     event(w, store ? VQREC_STORE : VQREC_LOAD, size, 0, gpa, value, NULL, 0);
+    if (store && size == 2)
+        dump_packed_list(m, w, gpa, (uint16_t)value);
 }
 
 static void on_memory(void *ctx, const struct machine *m, uint64_t gpa, uint64_t len)
