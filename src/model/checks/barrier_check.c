@@ -1,5 +1,6 @@
 /* barrier_check.c — see barrier_check.h. Rule ids are those of spec/rules.yaml (area: barriers). */
 #include "model/checks/barrier_check.h"
+#include "model/checks/barrier_packed.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +29,7 @@ static const char weak_elem_note[] = "weak memory: the driver read the used elem
 
 /* Record one reordering the model made happen: the trace event and the run's first (for the
  * diagnosis, run_facts.h). */
-static struct trace_event *weak_event(struct machine *m, uint32_t qi, uint64_t addr,
+struct trace_event *bc_weak_event(struct machine *m, uint32_t qi, uint64_t addr,
                                       uint64_t value, uint8_t size, const char *note)
 {
     rf_weak(m, note);
@@ -147,8 +148,8 @@ static const char *classify(const struct machine *m, uint64_t gpa, uint8_t size,
     return f && field_width(f) == size ? f : NULL;
 }
 
-/* pairing: 0 A, 1 B, 2 C, 3 D */
-static bool should_report(struct machine *m, uint32_t qi, unsigned pairing)
+/* pairing: 0 A, 1 B, 2 C, 3 D (4.. the packed ring's, barrier_packed.h) */
+bool bc_should_report(struct machine *m, uint32_t qi, unsigned pairing)
 {
     return m->bc.q[qi].reports[pairing]++ < BC_REPORT_MAX;
 }
@@ -163,13 +164,14 @@ static void mem_put(struct machine *m, uint64_t gpa, uint64_t v, uint8_t size)
 /* Weak memory, pairing A broken: the new avail.idx reaches the device before the stores it
  * publishes. A device that polls the ring (as one with notifications suppressed does) looks at
  * exactly that moment: undo the unordered stores, let it look, then let them land. */
-static void weak_publish(struct machine *m, uint32_t qi, struct bc_queue *q)
+void bc_weak_publish(struct machine *m, uint32_t qi, struct bc_queue *q, uint64_t at,
+                     const char *note)
 {
     if (!q->n_undo || !m->dev.q[qi].live || m->dev.broken)
         return;
     for (uint32_t i = q->n_undo; i-- > 0;)
         mem_put(m, q->undo[i].gpa, q->undo[i].old, q->undo[i].size);
-    weak_event(m, qi, q->avail_idx, q->n_undo, 0, weak_publish_note);
+    bc_weak_event(m, qi, at, q->n_undo, 0, note);
     machine_process_queue(m, qi); /* the machine runs the device (machine.h) */
     for (uint32_t i = 0; i < q->n_undo; i++)
         mem_put(m, q->undo[i].gpa, q->undo[i].val, q->undo[i].size);
@@ -180,13 +182,13 @@ static void weak_publish(struct machine *m, uint32_t qi, struct bc_queue *q)
  * device, with work due, does it now: it sees interrupts still off (the old used_event or
  * avail.flags) and stays quiet, while the driver's re-read returns used.idx from before — so the
  * driver sleeps on a buffer that is already used: the lost wake-up. */
-static void weak_reread(struct machine *m, uint32_t qi, struct bc_queue *q)
+void bc_weak_reread(struct machine *m, uint32_t qi, struct bc_queue *q, const char *note)
 {
     struct dev_queue *dq = &m->dev.q[qi];
     if (!dq->pending || !dq->live || m->dev.broken || !q->enable.size)
         return;
     mem_put(m, q->enable.gpa, q->enable.old, q->enable.size);
-    weak_event(m, qi, q->enable.gpa, q->enable.old, 2, weak_reread_note);
+    bc_weak_event(m, qi, q->enable.gpa, q->enable.old, 2, note);
     dq->pending = false;
     machine_process_queue(m, qi); /* the machine runs the device (machine.h) */
     mem_put(m, q->enable.gpa, q->enable.val, q->enable.size);
@@ -216,7 +218,7 @@ __attribute__((always_inline)) static inline void store(struct machine *m, uint3
         bool publishes = ahead != 0 && ahead <= m->dev.q[qi].live_num;
         if (!publishes)
             q->payload_unordered = false;
-        if (q->payload_unordered && should_report(m, qi, 0))
+        if (q->payload_unordered && bc_should_report(m, qi, 0))
             machine_violation(m, "split.avail.idx-barrier", (int)qi,
                               "queue %u: avail.idx = %u stored with no write barrier after the "
                               "descriptor / ring-entry stores it publishes: a weakly ordered CPU "
@@ -225,7 +227,7 @@ __attribute__((always_inline)) static inline void store(struct machine *m, uint3
                               m->bc.weak ? "; weak memory: the device reads the ring now, before "
                                            "those stores land" : "");
         if (q->payload_unordered && m->bc.weak)
-            weak_publish(m, qi, q);
+            bc_weak_publish(m, qi, q, q->avail_idx, weak_publish_note);
         q->payload_unordered = false;
         q->n_undo = 0;
         q->idx_unfenced = true;
@@ -267,6 +269,8 @@ void bc_ring_store(struct machine *m, uint64_t gpa, uint64_t old, uint64_t v, ui
             store(m, qi, f, gpa, old, v, size);
         return;
     }
+    if (((m->dev.guest_features >> VIRTIO_F_RING_PACKED) & 1) && bcp_ring_store(m, gpa, old, v, size))
+        return; /* a packed ring's field (barrier_packed.c) */
     /* Shared memory outside the rings that the driver still writes through the ring accessors:
      * an indirect descriptor table (§2.6.5.3). It is payload of every live queue, to be ordered
      * before the next avail.idx store like the descriptors themselves. */
@@ -279,13 +283,15 @@ uint64_t bc_ring_load(struct machine *m, uint64_t gpa, uint64_t v, uint8_t size)
 {
     uint32_t qi;
     const char *f = classify(m, gpa, size, &qi);
+    if (!f && ((m->dev.guest_features >> VIRTIO_F_RING_PACKED) & 1))
+        return bcp_ring_load(m, gpa, v, size); /* a packed ring's field (barrier_packed.c) */
     if (!f)
         return v;
     struct bc_queue *q = &m->bc.q[qi];
     if (f == sr_f_used_flags || f == sr_f_used_avail_event) {
         if (!q->idx_unfenced)
             return v;
-        if (should_report(m, qi, 1))
+        if (bc_should_report(m, qi, 1))
             machine_violation(m, "split.notify.barrier-before-suppression-check", (int)qi,
                               "queue %u: %s read after the avail.idx store with no full barrier "
                               "between: the load may complete before the store is visible, so "
@@ -296,14 +302,14 @@ uint64_t bc_ring_load(struct machine *m, uint64_t gpa, uint64_t v, uint8_t size)
         /* Weak memory: the load was satisfied while avail.idx sat in the store buffer. The
          * device, busy until then, still suppressed notifications; it went idle without seeing
          * the new idx. So the driver reads "suppressed" and skips the kick. */
-        weak_event(m, qi, gpa, v, 2, weak_check_note);
+        bc_weak_event(m, qi, gpa, v, 2, weak_check_note);
         q->idx_unfenced = false; /* one adversarial outcome per publication */
         if (f == sr_f_used_flags)
             return v | VIRTQ_USED_F_NO_NOTIFY;
         return (uint16_t)(q->prev_avail_idx - 1u); /* vring_need_event(e, new, old) is false */
     }
     if (f == sr_f_used_idx) {
-        if (q->used_event_unfenced && should_report(m, qi, 3))
+        if (q->used_event_unfenced && bc_should_report(m, qi, 3))
             machine_violation(m, "split.receive.mb-before-reread", (int)qi,
                               "queue %u: used.idx re-read after re-enabling interrupts with no "
                               "full barrier between: the device may miss the re-enable and the "
@@ -311,7 +317,7 @@ uint64_t bc_ring_load(struct machine *m, uint64_t gpa, uint64_t v, uint8_t size)
                               m->bc.weak ? "; weak memory: the re-read saw used.idx from before "
                                            "the device's work" : "");
         if (q->used_event_unfenced && m->bc.weak)
-            weak_reread(m, qi, q);
+            bc_weak_reread(m, qi, q, weak_reread_note);
         q->used_event_unfenced = false;
         q->reread_due = false;
         q->used_idx_state = 1;
@@ -324,7 +330,7 @@ uint64_t bc_ring_load(struct machine *m, uint64_t gpa, uint64_t v, uint8_t size)
     if (f == sr_f_used_id || f == sr_f_used_len) {
         bool first = !q->c_seen; /* one report per element read, not per field */
         q->c_seen = q->used_idx_state != 2;
-        if (q->used_idx_state != 2 && first && should_report(m, qi, 2))
+        if (q->used_idx_state != 2 && first && bc_should_report(m, qi, 2))
             machine_violation(m, "split.receive.rmb-before-used-elem", (int)qi,
                               "queue %u: %s read %s: the element may be read before the device's "
                               "write of it is visible (pairing C)%s", qi, f,
@@ -336,7 +342,7 @@ uint64_t bc_ring_load(struct machine *m, uint64_t gpa, uint64_t v, uint8_t size)
             /* Weak memory: the element loads passed the idx load; they see the slot as it was
              * before the device's last write. */
             if (first)
-                weak_event(m, qi, gpa, v, 4, weak_elem_note);
+                bc_weak_event(m, qi, gpa, v, 4, weak_elem_note);
             return gpa == q->push_gpa ? q->push_old_id : gpa == q->push_gpa + 4 ? q->push_old_len : v;
         }
         return v;
@@ -438,6 +444,7 @@ void bc_barrier(struct machine *m, enum bc_barrier kind)
         if (kind == BC_MB || kind == BC_WMB) { /* stores before stores */
             q->payload_unordered = false;
             q->n_undo = 0;
+            q->off_wrap_unordered = false;
         }
         if (kind == BC_MB) { /* stores before loads: only a full barrier */
             q->idx_unfenced = false;
@@ -458,7 +465,7 @@ void bc_queue_live(struct machine *m, uint32_t qi)
         return;
     struct bc_queue *q = &m->bc.q[qi];
     uint8_t *snap = q->snap;
-    uint32_t reports[4];
+    uint32_t reports[BC_PAIRINGS];
     memcpy(reports, q->reports, sizeof(reports)); /* the report caps stay per run */
     memset(q, 0, sizeof(*q));
     memcpy(q->reports, reports, sizeof(reports));
@@ -496,7 +503,7 @@ void bc_driver_waits(struct machine *m)
          * driver whose used ring is elsewhere (split.legacy.layout) re-reads its own used.idx,
          * which is no field of the device's ring: its order is not judged. */
         bool due = m->bc.mode == BC_PLAIN ? q->used_event_unfenced : q->reread_due;
-        if (due && !legacy_layout_mismatch(m) && should_report(m, qi, 3))
+        if (due && !legacy_layout_mismatch(m) && bc_should_report(m, qi, 3))
             machine_violation(m, "split.receive.mb-before-reread", (int)qi,
                               "queue %u: the driver waits after storing used_event without a full "
                               "barrier and a re-read of used.idx: a used buffer the device added "
@@ -533,7 +540,8 @@ void bc_explain(const struct machine *m, uint32_t queue, struct diagnosis *d)
         return;
     const struct violation *v = NULL;
     for (uint32_t i = 0; i < m->n_violations && !v; i++)
-        if (!strcmp(m->violations[i].rule->area, "barriers") && m->violations[i].queue == queue)
+        if ((!strcmp(m->violations[i].rule->area, "barriers") ||
+             bcp_is_barrier_rule(m->violations[i].rule->id)) && m->violations[i].queue == queue)
             v = &m->violations[i];
     if (!v)
         return;

@@ -41,6 +41,7 @@ enum bc_barrier { BC_MB = 0, BC_RMB = 1, BC_WMB = 2 };
 
 enum bc_mode { BC_ACCESSORS = 0, BC_PLAIN = 1 };
 
+#define BC_PAIRINGS 9u  /* A–D of the split ring, PA–PE of the packed ring (barrier_packed.h) */
 #define BC_UNDO_MAX 64u /* unordered stores remembered for weak-memory mode */
 
 struct bc_undo {
@@ -65,7 +66,11 @@ struct bc_queue {
     uint16_t avail_idx;
     uint32_t n_undo;            /* weak mode: stores since the last wmb/mb, oldest first */
     struct bc_undo undo[BC_UNDO_MAX];
-    uint32_t reports[4];        /* violations per pairing A–D (the first few are reported) */
+    uint16_t pk_head;           /* packed PA: where the driver's next list starts… */
+    bool pk_head_wrap0;         /* …and its wrap counter, inverted (a zeroed queue reads 1) */
+    bool off_wrap_unordered;    /* packed PE: driver_event.off_wrap stored since the last wmb/mb */
+    struct bc_undo off_wrap;    /* PE, weak mode: that store */
+    uint32_t reports[BC_PAIRINGS]; /* violations per pairing A–D, PA–PE (the first few reported) */
     uint64_t push_gpa;          /* weak mode: the used element the device wrote last… */
     uint32_t push_old_id, push_old_len; /* …and what it held before */
     /* plain mode: the ring as it was at the previous barrier / MMIO access */
