@@ -438,3 +438,56 @@ def test_control_packed_wrap_out_of_step(recordings, tmp_path, run):
     ev = d["evidence"]
     assert ev["desc_flags"] == f"0x{bad:04x}" and ev["desc_flags_at"] == hex(at), ev
     assert ev["device_wrap_counter"] == str(int(bool(good & AVAIL_F))), ev
+
+
+def drop_barrier_before(r, want):
+    """Delete the barrier just before (on the same vCPU) the first event of queue 0's descriptor
+    ring, about half way through, that `want(event, desc_offset)` selects; return its offset."""
+    evs, _, _, _ = r.gpu()
+    lo, hi = r.desc, r.desc + 16 * 1024
+    hits = [i for i, e in enumerate(evs) if lo <= e.get("addr", 0) < hi and want(e, e["addr"] - lo)]
+    for i in hits[len(hits) // 2:]:
+        j = i - 1
+        while j > 0 and evs[j]["cpu"] != evs[i]["cpu"]:
+            j -= 1
+        if evs[j]["kind"] == "BARRIER":
+            del r.events[j]
+            return (evs[i]["addr"] - lo) // 16
+    raise AssertionError("no barrier before such an access")
+
+
+def head_flags_store(e, off):
+    """A flags store that makes a descriptor available (AVAIL != USED): a head's when a barrier
+    precedes it (Linux stores a list's other flags in the loop that fills it)."""
+    return e["kind"] == "STORE" and e["size"] == 2 and off % 16 == 14 and \
+        bool(e["value"] & AVAIL_F) != bool(e["value"] & USED_F)
+
+
+def used_len_load(e, off):
+    """A used descriptor's len load (Linux reads len, then id, after its virtio_rmb)."""
+    return e["kind"] == "LOAD" and e["size"] == 4 and off % 16 == 8
+
+
+@pytest.mark.parametrize("run", range(RUNS))
+def test_control_packed_dropped_barrier_before_head_flags(recordings, tmp_path, run):
+    """Linux's virtio_wmb before one head's flags store (virtqueue_add_packed) dropped: pairing
+    PA, named at that descriptor, and nothing else."""
+    p, s, at = mutated(recordings, tmp_path, "packed", run,
+                       lambda r: drop_barrier_before(r, head_flags_store))
+    assert p.returncode == 1
+    rules = [v["rule"] for v in s["violations"]]
+    assert rules == ["packed.flags-barrier"], rules
+    assert f"the flags of descriptor {at} " in s["violations"][0]["message"]
+
+
+@pytest.mark.parametrize("run", range(RUNS))
+def test_control_packed_dropped_rmb_before_used_len(recordings, tmp_path, run):
+    """Linux's virtio_rmb between a used descriptor's flags and its len (virtqueue_get_buf_ctx_
+    packed) dropped: pairing PC, named at that descriptor, and nothing else."""
+    p, s, at = mutated(recordings, tmp_path, "packed", run,
+                       lambda r: drop_barrier_before(r, used_len_load))
+    assert p.returncode == 1
+    rules = [v["rule"] for v in s["violations"]]
+    assert rules == ["packed.receive.rmb-before-id-len"], rules
+    assert f"desc.len of descriptor {at} read after its flags with no read barrier" in \
+        s["violations"][0]["message"]
