@@ -8,6 +8,7 @@
 
 #include "driver/virtio_gpu.h"
 #include "model/checks/barrier_check.h"
+#include "model/checks/barrier_packed.h"
 #include "spec/rules.h"
 #include "model/machine.h"
 #include "model/query.h"
@@ -234,6 +235,11 @@ void results_fill(struct results *res, const struct run_result *r, const struct 
     }
     res->n_not_judged = 0; /* plain ring access: what the barrier analysis cannot see */
     for (const struct bc_not_judged *n = bc_plain_not_judged; s->ring_access && n->rule; n++)
+        if (res->n_not_judged < RESULTS_MAX_NOT_JUDGED)
+            res->not_judged[res->n_not_judged++] =
+                (struct result_not_judged){n->rule, n->partly, n->why};
+    bool packed = (res->negotiated >> VIRTIO_F_RING_PACKED) & 1;
+    for (const struct bc_not_judged *n = bcp_plain_not_judged; s->ring_access && packed && n->rule; n++)
         if (res->n_not_judged < RESULTS_MAX_NOT_JUDGED)
             res->not_judged[res->n_not_judged++] =
                 (struct result_not_judged){n->rule, n->partly, n->why};

@@ -89,6 +89,16 @@ static void flags_store(struct machine *m, uint32_t qi, uint32_t i, uint64_t gpa
     advance_head(m, dq, q, i);
 }
 
+/* Does the device hold a list of this queue, or has one been published it has not taken? Only
+ * such a list can be used after a re-enable the device missed: a list published later comes
+ * after the re-enable in the driver's store order (barrier PA) and the device, having read its
+ * head, reads the Driver Area as it is by then. */
+static bool in_flight(const struct dev_queue *dq, const struct bc_queue *q)
+{
+    return dq->pk_inuse_descs || dq->last_avail_idx != q->pk_head ||
+           packed_avail_wrap(dq) != !q->pk_head_wrap0;
+}
+
 /* Pairings PD and PE: a store to the Driver Area (§2.7.10). */
 static void driver_event_store(struct machine *m, uint32_t qi, const char *f, uint64_t gpa,
                                uint64_t old, uint64_t v, uint8_t size)
@@ -103,7 +113,7 @@ static void driver_event_store(struct machine *m, uint32_t qi, const char *f, ui
         q->off_wrap = u;
         uint16_t flags = 0;
         gm_read16(&m->mem, dq->avail + 2, &flags);
-        if (flags == VIRTQ_PEVENT_F_DESC) { /* a new offset for notifications that are on */
+        if (flags == VIRTQ_PEVENT_F_DESC && in_flight(dq, q)) { /* a new offset, events on */
             q->used_event_unfenced = true;
             q->enable = u;
         }
@@ -126,8 +136,10 @@ static void driver_event_store(struct machine *m, uint32_t qi, const char *f, ui
         }
     }
     q->off_wrap_unordered = false;
-    q->used_event_unfenced = true; /* PD: a full barrier before the flags re-read */
-    q->enable = u;
+    if (in_flight(dq, q)) {
+        q->used_event_unfenced = true; /* PD: a full barrier before the flags re-read */
+        q->enable = u;
+    }
 }
 
 bool bcp_ring_store(struct machine *m, uint64_t gpa, uint64_t old, uint64_t v, uint8_t size)
@@ -242,3 +254,12 @@ bool bcp_is_barrier_rule(const char *rule)
             return true;
     return false;
 }
+
+#define PLAIN_WHY "plain ring access: the packed ring's stores and loads are not seen by the barrier analysis"
+const struct bc_not_judged bcp_plain_not_judged[] = {
+    {"packed.flags-barrier", false, PLAIN_WHY " (pairing PA)"},
+    {"packed.barrier-before-event-suppression", false, PLAIN_WHY " (pairing PB)"},
+    {"packed.receive.rmb-before-id-len", false, PLAIN_WHY " (pairing PC)"},
+    {"packed.receive.mb-before-reread", false, PLAIN_WHY " (pairing PD)"},
+    {"packed.event.off-wrap-before-flags", false, PLAIN_WHY " (pairing PE)"},
+    {NULL, false, NULL}};

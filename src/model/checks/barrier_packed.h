@@ -38,6 +38,11 @@ enum { BCP_PA = 4, BCP_PB, BCP_PC, BCP_PD, BCP_PE };
 bool bcp_ring_store(struct machine *m, uint64_t gpa, uint64_t old, uint64_t v, uint8_t size);
 uint64_t bcp_ring_load(struct machine *m, uint64_t gpa, uint64_t v, uint8_t size);
 
+/* Plain ring access feeds the analysis no packed ring access (barrier_check.c plain_diff diffs
+ * a split ring only): the five rules are not judged; a plain-mode run with RING_PACKED negotiated
+ * lists them (NULL-terminated, as bc_plain_not_judged). */
+extern const struct bc_not_judged bcp_plain_not_judged[];
+
 /* Is `rule` one of the five above (area packed, for bc_explain)? */
 bool bcp_is_barrier_rule(const char *rule);
 
