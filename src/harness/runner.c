@@ -160,7 +160,7 @@ static int run_init(struct run_ctx *c)
     int rc = vgpu_init(&r->gpu, &c->k.gc);
     if (rc == VIRTIO_OK)
         snprintf(init->detail, sizeof(init->detail), "virtio-mmio version %u, gpu, queue 0 of %u",
-                 r->gpu.mmio.version, c->s->queue_size);
+                 r->gpu.t->version, c->s->queue_size);
     finish_step(c, init, rc);
     diagnose_step(c, init, VIRTIO_GPU_QUEUE_CONTROL);
     r->driver_up = rc == VIRTIO_OK;
