@@ -35,6 +35,8 @@ uint32_t hal_pci_mem_read(struct machine *m, uint64_t addr, uint8_t size)
         e->note = note;
     if (core) {
         rf_mmio_read(m, (uint32_t)h.virtio_off, v, note);
+        if (h.region == PCI_R_ISR) /* §4.1.4.5: the read is the acknowledgement */
+            rf_mmio_write(m, VIRTIO_MMIO_INTERRUPT_ACK, v, note, false);
         mmio_device_read_done(m, (uint32_t)h.virtio_off);
     } else if (h.decode_off) {
         rf_pci_decode_off(m, addr);
@@ -42,21 +44,10 @@ uint32_t hal_pci_mem_read(struct machine *m, uint64_t addr, uint8_t size)
     return v;
 }
 
-void hal_pci_mem_write(struct machine *m, uint64_t addr, uint8_t size, uint32_t value)
+/* A write that reaches the function (after any replayed bug), checked, applied, traced. */
+static void pci_write(struct machine *m, uint64_t addr, uint8_t size, uint32_t value,
+                      const char *bug)
 {
-    bc_mmio(m);
-    bc_mmio_write(m);
-    machine_advance(m, m->now + HAL_ACCESS_NS);
-    const char *bug = NULL;
-    struct pci_added add;
-    if (!pci_bugs_write(m, &addr, &size, &value, &bug, &add)) { /* a replayed bug dropped it */
-        struct trace_event *e = machine_trace(m, TR_MMIO_WRITE, addr, value, size, "dropped");
-        if (e)
-            e->note = bug;
-        return;
-    }
-    if (add.has) /* a bug's added write comes first (it meets no bug itself: it matches none) */
-        hal_pci_mem_write(m, add.addr, add.size, add.value);
     struct pci_hit h;
     pci_function_decode(m, addr, size, true, &h);
     bool core = h.virtio_off >= 0 && !h.note;
@@ -72,10 +63,37 @@ void hal_pci_mem_write(struct machine *m, uint64_t addr, uint8_t size, uint32_t 
         m->trace.ev[seq - m->trace.dropped].note = bug ? bug : note;
     if (core)
         rf_mmio_write(m, (uint32_t)h.virtio_off, core_value, note, false);
-    if (h.region == PCI_R_NOTIFY)
-        rf_pci_notify(m, h.off, value, h.queue);
     else if (h.decode_off)
         rf_pci_decode_off(m, addr);
+    if (h.region == PCI_R_NOTIFY)
+        rf_pci_notify(m, h.off, value, h.queue);
+}
+
+/* The access a replayed bug adds: bus time, and no bug applies to it. */
+static void added_write(struct machine *m, const struct pci_added *add, const char *bug)
+{
+    machine_advance(m, m->now + HAL_ACCESS_NS);
+    pci_write(m, add->addr, add->size, add->value, bug);
+}
+
+void hal_pci_mem_write(struct machine *m, uint64_t addr, uint8_t size, uint32_t value)
+{
+    bc_mmio(m);
+    bc_mmio_write(m);
+    machine_advance(m, m->now + HAL_ACCESS_NS);
+    const char *bug = NULL;
+    struct pci_added add;
+    if (!pci_bugs_write(m, &addr, &size, &value, &bug, &add)) { /* a replayed bug dropped it */
+        struct trace_event *e = machine_trace(m, TR_MMIO_WRITE, addr, value, size, "dropped");
+        if (e)
+            e->note = bug;
+        return;
+    }
+    if (add.has && !add.after)
+        added_write(m, &add, bug);
+    pci_write(m, addr, size, value, add.has ? NULL : bug);
+    if (add.has && add.after)
+        added_write(m, &add, bug);
 }
 
 /* Narrow accesses: virtio-pci's fields of 8 and 16 bits. Virtio-mmio's registers take 32-bit
@@ -141,7 +159,8 @@ void vhal_pci_cfg_write32(uint32_t bdf, uint32_t off, uint32_t value)
     const char *note = "no PCI function: the device is on virtio-mmio";
     if (m->cfg.transport == TRANSPORT_PCI) {
         const char *bug = NULL;
-        pci_bugs_cfg_write(m, off, &value, &bug);
+        struct pci_added add;
+        pci_bugs_cfg_write(m, off, &value, &bug, &add);
         if (e && bug)
             e->value = value;
         pci_checks_cfg_write(m, bdf, off, value);
@@ -149,6 +168,11 @@ void vhal_pci_cfg_write32(uint32_t bdf, uint32_t off, uint32_t value)
         if (bug)
             note = bug;
         rf_pci_cfg_write(m, off, value);
+        if (e)
+            e->note = note;
+        if (add.has) /* pci-add-cfg-write: made after the driver's */
+            vhal_pci_cfg_write32(bdf, (uint32_t)add.addr, add.value);
+        return;
     }
     if (e)
         e->note = note;

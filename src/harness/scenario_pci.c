@@ -31,6 +31,20 @@ int scn_parse_transport(struct scn_ctx *c, const struct ynode *root, struct scen
     return 0;
 }
 
+/* The common-configuration field named by a's `key` (common.NAME): its offset, or -1. */
+static int common_field(struct scn_ctx *c, const struct ynode *a, const char *kind,
+                        const char *key, uint32_t *size)
+{
+    const char *name = NULL;
+    if (!a || scn_get_str(c, a, key, &name) || !name)
+        return scn_fail(c, a, "%s needs {%s: common.NAME}", kind, key);
+    int off = pci_common_field_offset(name, size);
+    if (off < 0)
+        return scn_fail(c, ymap_get(a, key), "'%s' is not a common-configuration field "
+                        "(common.queue_select, common.device_status, ...)", name);
+    return off;
+}
+
 int scn_parse_pci_bug(struct scn_ctx *c, const char *kind, const struct ynode *a,
                       struct scenario *s)
 {
@@ -43,24 +57,30 @@ int scn_parse_pci_bug(struct scn_ctx *c, const char *kind, const struct ynode *a
     memset(b, 0, sizeof(*b));
     b->kind = (enum pci_bug_kind)k;
     b->label = pci_bug_name(b->kind);
-    static const char *const keys[] = {"field", "queue", "value", NULL};
+    static const char *const keys[] = {"field", "queue", "value", "after", "offset", NULL};
     if (a && a->kind == YN_MAP && scn_check_keys(c, a, kind, keys))
         return -1;
-    if (b->kind == PCI_BUG_WIDE_ACCESS) {
-        const char *field = NULL;
-        uint32_t size = 0;
-        if (!a || scn_get_str(c, a, "field", &field) || !field)
-            return scn_fail(c, a, "%s needs {field: common.NAME}", kind);
-        int off = pci_common_field_offset(field, &size);
-        if (off < 0 || size == 4)
-            return scn_fail(c, ymap_get(a, "field"), "'%s' is not a common-configuration field "
-                            "narrower than 32 bits (common.queue_select, common.device_status, "
-                            "...)", field);
+    if (b->kind == PCI_BUG_WIDE_ACCESS || b->kind == PCI_BUG_ADD_WRITE) {
+        int off = common_field(c, a, kind, "field", &b->field_size);
+        if (off < 0 || (b->kind == PCI_BUG_WIDE_ACCESS && b->field_size == 4))
+            return off < 0 ? -1 : scn_fail(c, ymap_get(a, "field"), "pci-wide-access needs a "
+                                           "field narrower than 32 bits");
         b->field = (uint32_t)off;
     }
+    if (b->kind == PCI_BUG_ADD_WRITE) {
+        uint32_t size;
+        int after = common_field(c, a, kind, "after", &size);
+        if (after < 0)
+            return -1;
+        b->after = (uint32_t)after;
+    }
+    if (b->kind == PCI_BUG_ADD_CFG_WRITE &&
+        (!a || !ymap_get(a, "offset") || scn_get_u32(c, a, "offset", 0, 0xfc, &b->field)))
+        return a && ymap_get(a, "offset") ? -1 : scn_fail(c, a, "%s needs {offset: O, value: V}",
+                                                          kind);
     if (a && a->kind == YN_MAP &&
         (scn_get_u32(c, a, "queue", 0, DEVICE_MAX_QUEUES - 1, &b->queue) ||
-         scn_get_u32(c, a, "value", 0, 0xffff, &b->value)))
+         scn_get_u32(c, a, "value", 0, UINT32_MAX, &b->value)))
         return -1;
     s->pci_bugs.n++;
     return 0;

@@ -15,7 +15,7 @@ const char *const diag_cause_ids[] = {
     "rings-outside-ram", "used-ring-mismatch", "no-notify", "avail-idx-not-advanced",
     "device-broken", "reset-while-queued", "command-too-short", "device-fault",
     "response-buffer-too-short", "command-refused", "interrupt-suppressed", "interrupt-not-acknowledged",
-    "register-wait", "unexplained", NULL};
+    "register-wait", "unexplained", "pci-memory-decoding-off", "pci-notify-wrong-offset", NULL};
 
 void diag_ev(struct diag_cause *c, const char *key, const char *fmt, ...)
 {
@@ -282,6 +282,8 @@ void diagnose(struct machine *m, const struct diag_request *rq, struct diagnosis
     memset(&f, 0, sizeof(f));
     f.rq = rq;
     gather(m, &f);
+    if (diag_pci_causes(m, &f, out))
+        return;
     if (rq->kind == DIAG_REGISTER_WAIT) {
         register_wait(m, &f, out);
         return;

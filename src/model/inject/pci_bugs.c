@@ -8,7 +8,8 @@
 
 static const char *const names[] = {"pci-wide-access", "pci-notify-no-multiplier",
                                     "pci-enable-early", "pci-vector-no-readback",
-                                    "pci-memory-off", NULL};
+                                    "pci-memory-off", "pci-add-write", "pci-add-cfg-write",
+                                    NULL};
 
 int pci_bug_kind(const char *name)
 {
@@ -44,13 +45,23 @@ static bool apply(struct machine *m, const struct pci_bug *b, uint64_t *addr, ui
         if (h->region != PCI_R_COMMON || h->off != VPCI_COMMON(queue_desc) ||
             m->dev.queue_sel != b->queue)
             return false;
-        *add = (struct pci_added){true, common_addr(m, VPCI_COMMON(queue_enable)), 2, 1};
+        *add = (struct pci_added){.has = true, .addr = common_addr(m, VPCI_COMMON(queue_enable)),
+                                  .size = 2, .value = 1};
         return true;
     case PCI_BUG_VECTOR_NO_READBACK:
         if (h->region != PCI_R_COMMON || h->off != VPCI_COMMON(queue_size))
             return false;
-        *add = (struct pci_added){true, common_addr(m, VPCI_COMMON(queue_msix_vector)), 2,
-                                  b->value};
+        *add = (struct pci_added){.has = true, .after = true, .size = 2, .value = b->value,
+                                  .addr = common_addr(m, VPCI_COMMON(queue_msix_vector))};
+        return true;
+    case PCI_BUG_ADD_WRITE:
+        if (h->region != PCI_R_COMMON || h->off != b->after)
+            return false;
+        add->after = true;
+        add->has = true;
+        add->addr = common_addr(m, b->field);
+        add->size = (uint8_t)b->field_size;
+        add->value = b->value;
         return true;
     default: return false;
     }
@@ -73,13 +84,19 @@ bool pci_bugs_write(struct machine *m, uint64_t *addr, uint8_t *size, uint32_t *
     return true;
 }
 
-void pci_bugs_cfg_write(struct machine *m, uint32_t off, uint32_t *value, const char **bug)
+void pci_bugs_cfg_write(struct machine *m, uint32_t off, uint32_t *value, const char **bug,
+                        struct pci_added *add)
 {
     struct pci_bug_list *l = &m->pci_bugs;
-    for (uint32_t i = 0; i < l->n; i++)
-        if (l->b[i].kind == PCI_BUG_MEMORY_OFF && off == PCI_CFG_COMMAND &&
-            (*value & PCI_COMMAND_MEMORY)) {
+    add->has = false;
+    for (uint32_t i = 0; i < l->n && off == PCI_CFG_COMMAND; i++) {
+        const struct pci_bug *b = &l->b[i];
+        if (b->kind == PCI_BUG_MEMORY_OFF && (*value & PCI_COMMAND_MEMORY)) {
             *value &= ~PCI_COMMAND_MEMORY;
-            *bug = l->b[i].label;
+            *bug = b->label;
+        } else if (b->kind == PCI_BUG_ADD_CFG_WRITE) {
+            *add = (struct pci_added){.has = true, .after = true, .addr = b->field, .size = 4,
+                                      .value = b->value};
         }
+    }
 }
