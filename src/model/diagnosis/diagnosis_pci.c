@@ -2,6 +2,8 @@
  * answer because memory space decoding is off, and notifies that land on another queue's
  * address. Evidence from the run's facts (run_facts.h: the `pci` block), never from the trace. */
 #include "model/diagnosis/diagnosis_internal.h"
+#include <stdio.h>
+
 #include "spec/virtio_pci.h"
 
 /* Every access to the function's structures went nowhere: the command register's memory space
@@ -43,17 +45,21 @@ static void misnotify(struct machine *m, struct diag_facts *f, struct diagnosis 
     if (!c)
         return;
     uint32_t mult = m->pci.cfg[0x70 + 16] | (uint32_t)m->pci.cfg[0x70 + 17] << 8;
+    bool none = rf->pci.misnotify_queue == UINT32_MAX;
+    char reached[48];
+    snprintf(reached, sizeof(reached), none ? "none (ignored)" : "%u", rf->pci.misnotify_queue);
     diag_ev(c, "notify_offset", "0x%x", rf->pci.misnotify_off);
     diag_ev(c, "value_written", "%u", rf->pci.misnotify_value);
-    diag_ev(c, "queue_reached", "%u", rf->pci.misnotify_queue);
+    diag_ev(c, "queue_reached", "%s", reached);
     diag_ev(c, "notify_off_multiplier", "%u", mult);
     diag_ev(c, "expected_offset", "0x%x", queue * mult);
     diag_ev(c, "misdirected_notifies", "%u", rf->pci.misnotify);
-    diag_say(c, "The driver notified queue %u at notify offset 0x%x, which is queue %u's "
-                "address: the device takes the queue from the address, not from the value, and "
-                "never looked at queue %u. The address is cap.offset + queue_notify_off * "
-                "notify_off_multiplier (%u) = offset 0x%x (§4.1.4.4).", queue,
-             rf->pci.misnotify_off, rf->pci.misnotify_queue, queue, mult, queue * mult);
+    diag_say(c, "The driver notified queue %u at notify offset 0x%x, %s: the device takes the "
+                "queue from the address, not from the value, and never looked at queue %u. The "
+                "address is cap.offset + queue_notify_off * notify_off_multiplier (%u) = offset "
+                "0x%x (§4.1.4.4).", queue, rf->pci.misnotify_off,
+             none ? "where the device refused the access (not aligned to its width)"
+                  : "which is another queue's address", queue, mult, queue * mult);
 }
 
 bool diag_pci_causes(struct machine *m, struct diag_facts *f, struct diagnosis *d)

@@ -232,7 +232,8 @@ void rf_mmio_write(struct machine *m, uint32_t off, uint32_t value, const char *
 /* A driver read: the value and note it got. */
 void rf_mmio_read(struct machine *m, uint32_t off, uint32_t value, const char *note);
 /* virtio-pci: a BAR access with memory decoding off; a configuration-space write; a notify whose
- * address named queue `landed` while it carried `value`. */
+ * address named queue `landed` (UINT32_MAX: none, the device ignored it) while it carried
+ * `value`. */
 void rf_pci_decode_off(struct machine *m, uint64_t addr);
 void rf_pci_cfg_write(struct machine *m, uint32_t off, uint32_t value);
 void rf_pci_notify(struct machine *m, uint32_t off, uint32_t value, uint32_t landed);

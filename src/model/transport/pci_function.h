@@ -20,10 +20,11 @@
  * widths) lives here.
  *
  * Behaviour as QEMU 7.2: BAR accesses reach the device only while memory space decoding is on
- * (command bit 1; else they read all-ones); the common configuration accepts 1-, 2- and 4-byte
- * accesses and dispatches by the access's start offset (a wrong width at a field's start acts on
- * that field, truncated; an access starting inside a field is ignored and reads 0); a notify
- * names its queue by address (offset / multiplier), the value written is not used; reading the
+ * (command bit 1; else they read all-ones); an access not aligned to its own size is refused
+ * (the regions are not valid.unaligned); the common configuration accepts aligned 1-, 2- and
+ * 4-byte accesses and dispatches by the access's start offset (a wrong width at a field's start
+ * acts on that field, truncated; an access starting inside a field is ignored and reads 0); a
+ * notify names its queue by address (offset / multiplier), the value written is not used; reading the
  * ISR clears it; a vector write below the table size (3) is kept, any other reads back
  * VIRTIO_MSI_NO_VECTOR; a device reset unmaps every vector.
  */
