@@ -19,7 +19,8 @@ HANGS = sorted((ROOT / "scenarios" / "hangs").glob("*.yaml")) + sorted(
     p for p in (ROOT / "scenarios" / "pci").glob("*.yaml") if "causes:" in p.read_text())
 
 # Every cause the engine names (src/model/diagnosis/diagnosis.h), in causal order.
-CAUSES = ["pci-memory-decoding-off", "pci-notify-wrong-offset", "reinit-without-reset", "queue-sel-out-of-range", "guest-page-size-missing",
+CAUSES = ["pci-memory-decoding-off", "pci-notify-wrong-offset", "pci-msix-no-vector",
+          "reinit-without-reset", "queue-sel-out-of-range", "guest-page-size-missing",
           "queue-not-ready", "queue-num-mismatch", "rings-outside-ram", "used-ring-mismatch",
           "no-notify", "avail-idx-not-advanced", "device-broken", "reset-while-queued",
           "command-too-short", "device-fault", "response-buffer-too-short", "command-refused",

@@ -95,6 +95,21 @@ def test_notify_without_multiplier_is_diagnosed_with_evidence(vqsim, tmp_path):
     assert "no-notify" not in [c["cause"] for c in d["causes"]]
 
 
+def test_msix_vector_refused_is_diagnosed_and_intx_is_not_blamed(vqsim, tmp_path):
+    """MSI-X enabled, vector 7 refused (NO_VECTOR): no interrupt is sent; the cause says so and
+    the INTx acknowledgement cause is not named. Without MSI-X enabled (the cfg write removed),
+    the same refused vector does not matter: INTx wakes the driver and the request completes."""
+    path = ROOT / "scenarios/pci/msix-vector-not-accepted.yaml"
+    _, r = one(vqsim, tmp_path, path)
+    assert [c["cause"] for c in r["diagnosis"]["causes"]] == ["pci-msix-no-vector"]
+    ev = r["diagnosis"]["evidence"]
+    assert (ev["queue_msix_vector"], ev["vector_written"]) == ("0xffff", "7")
+    text = path.read_text().replace("  - pci-add-cfg-write: {offset: 0x98, value: 0x80000000}\n",
+                                    "")
+    _, r = one(vqsim, tmp_path, None, text)
+    assert r["outcome"] == "violation" and r["steps"][1]["status"] == "ok"
+
+
 def test_memory_decoding_off_is_diagnosed(vqsim, tmp_path):
     _, r = one(vqsim, tmp_path, ROOT / "scenarios/pci/memory-decoding-off.yaml")
     assert r["steps"][0]["status"] == "timeout"

@@ -11,7 +11,8 @@
 #include "model/diagnosis/diagnosis_internal.h"
 
 const char *const diag_cause_ids[] = {
-    "pci-memory-decoding-off", "pci-notify-wrong-offset", /* diagnosis_pci.c, run first */
+    "pci-memory-decoding-off", "pci-notify-wrong-offset", "pci-msix-no-vector", /* diagnosis_pci.c,
+                                                                                 * run first */
     "reinit-without-reset", "queue-sel-out-of-range", "guest-page-size-missing", "queue-not-ready", "queue-num-mismatch",
     "rings-outside-ram", "used-ring-mismatch", "no-notify", "avail-idx-not-advanced",
     "device-broken", "reset-while-queued", "command-too-short", "device-fault",

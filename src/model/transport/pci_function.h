@@ -116,6 +116,13 @@ uint32_t pci_function_read(struct machine *m, const struct pci_hit *hit, uint8_t
 void pci_function_write(struct machine *m, const struct pci_hit *hit, uint8_t size,
                         uint32_t value, const char **note);
 
+/* The device raises an interrupt for queue `qi` (-1: a configuration change); `line_edge`: the
+ * INTx line rose. True when the CPU gets an interrupt: with MSI-X enabled, a message on the
+ * event's vector unless it is VIRTIO_MSI_NO_VECTOR or masked (§4.1.5.1.2: "the ISR Status is
+ * unused"; QEMU sends one message per event); else INTx, as the line rose, unless the command
+ * register disables it. */
+bool pci_function_signal(struct machine *m, int qi, bool line_edge);
+
 /* The device was reset (QEMU virtio_reset): every vector unmapped. */
 void pci_function_on_reset(struct pci_function *f);
 
