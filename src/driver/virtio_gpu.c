@@ -75,14 +75,11 @@ int vgpu_init(struct vgpu *g, const struct vgpu_config *cfg)
     g->timeout_ns = cfg->timeout_ns ? cfg->timeout_ns : 5000000000ull;
     g->fences = cfg->fences;
     g->wait = cfg->wait;
-    int rc = VIRTIO_OK;
-    if (cfg->transport) {
-        g->t = cfg->transport;
-    } else {
-        if ((rc = vmmio_probe(&g->mmio, cfg->mmio_base, g->timeout_ns)) != VIRTIO_OK)
-            return rc;
-        g->t = &g->mmio.t;
-    }
+    /* g->t is never NULL after vgpu_init, even when the probe fails (its fields read 0) */
+    g->t = cfg->transport ? cfg->transport : &g->mmio.t;
+    int rc = cfg->transport ? VIRTIO_OK : vmmio_probe(&g->mmio, cfg->mmio_base, g->timeout_ns);
+    if (rc != VIRTIO_OK)
+        return rc;
     if (g->t->device_id != VIRTIO_ID_GPU)
         return VIRTIO_ERR_WRONG_DEVICE; /* not ours: leave it untouched */
     if ((rc = vtr_begin_init(g->t)) != VIRTIO_OK)

@@ -110,7 +110,8 @@ struct vgpu_slot {
 };
 
 struct vgpu {
-    struct virtio_transport *t; /* the transport every access goes through */
+    struct virtio_transport *t; /* the transport every access goes through: set by vgpu_init
+                                 * once its arguments pass, also when the probe then fails */
     struct vmmio mmio;          /* its storage when vgpu_config.transport is NULL */
     struct virtq ctrl;
     struct virtq cursorq;
