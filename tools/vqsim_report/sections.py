@@ -296,6 +296,7 @@ def render_scenario(sc, multi_source, max_events):
     if meta:
         out.append(f'<p class="meta">{" · ".join(meta)}</p>')
     out.append(render_device(sc))
+    out.append(render_viewer_link(sc))
     if d.get("description"):
         out.append(f'<p class="desc">{esc(d.get("description"))}</p>')
     out.append("<h3>Outcome</h3>")
@@ -318,6 +319,17 @@ def render_scenario(sc, multi_source, max_events):
         out.append("<h3>Trace</h3>" + render_trace(d.get("trace"), max_events))
     out.append('<p class="meta"><a href="#summary">↑ summary</a></p></section>')
     return "\n".join(o for o in out if o)
+
+
+def render_viewer_link(sc):
+    """The link to the scenario's step-through viewer (and to a lesson's teaching moment)."""
+    if not sc.viewer:
+        return ""
+    out = f'<p class="viewer-link"><a href="{esc(sc.viewer)}">▶ Step through this run</a>'
+    if sc.teach_event is not None:
+        out += (f' · <a href="{esc(sc.viewer)}#e={sc.teach_event}">the moment this lesson '
+                f'teaches (event {sc.teach_event + 1})</a>')
+    return out + "</p>"
 
 
 def render_by_rule(scenarios, key):

@@ -1,0 +1,157 @@
+"""The step-through viewer's data: one scenario's event stream (its `trace`), compact, written as
+DIR/viewer/ANCHOR.data.js beside the report and loaded by that scenario's viewer page only.
+
+A page opened from file:// cannot fetch JSON in chromium, so the data is a script that hands one
+object to `VQVIEW.load(...)`. Format `vqsim-viewer/1`:
+
+  name, ring ("split"; the ring format's renderer draws it), legacy, source ("simulation" |
+  "recording"), zeroed (guest memory known to be all zero before the first event: a simulation
+  whose trace kept every event), dropped (events the run's trace bound left out before the first
+  one here), elided (events this file leaves out before the first one here, beyond MAX_EVENTS),
+  first (the run's number of the first event here, 0-based),
+  queues: [{index, size, driver: {desc, avail, used}, device: {desc, avail, used}}] (numbers or
+  null where unknown),
+  str: interned strings; kinds: the event kinds by code,
+  ev: one array per event, [t, kind, addr, value, size, what, count, queue, x, note] with the
+  trailing nulls cut: what / note index `str`; x is kind-specific ([id, len] of a used element,
+  line_rose of an irq),
+  rules: {rule: [section, title, level, spec]}, msgs: [[event, rule, message]]: each violation
+  (rule and message index `str`) on the event it was found at,
+  teach: {event, caption} when the scenario is a lesson of the tour.
+
+Values that do not fit a JavaScript number exactly (above 2**53) are written as "0x…" strings.
+Violations are not events of their own here: each is attached to the access after which the
+checker recorded it (the event before it in the trace), which is the access that broke it."""
+
+import json
+import os
+
+from .values import as_dict, as_list, parse_addr, text
+
+SCHEMA = "vqsim-viewer/1"
+# Events kept per scenario: the model's own trace bound is 65,536 (src/model/trace.h); a results
+# file from elsewhere may hold more. Beyond it the oldest are left out, and the page says so.
+MAX_EVENTS = 200_000
+KINDS = ["mmio-read", "mmio-write", "ring-store", "ring-load", "barrier", "notify", "pop", "used",
+         "irq", "step", "device", "other"]
+KIND_CODE = {k: i for i, k in enumerate(KINDS)}
+SAFE = 1 << 53
+
+
+def num(v):
+    """A JSON value (number or "0x…") as a JS-safe number, a "0x…" string above 2**53, or None."""
+    n = parse_addr(v)
+    if n is None:
+        return None
+    return n if 0 <= n < SAFE else f"0x{n & ((1 << 64) - 1):x}"
+
+
+class Strings:
+    def __init__(self):
+        self.list, self.index = [""], {"": 0}
+
+    def __call__(self, s):
+        if s is None:
+            return None
+        s = text(s)
+        if s not in self.index:
+            self.index[s] = len(self.list)
+            self.list.append(s)
+        return self.index[s]
+
+
+def event_row(e, strs):
+    kind = text(e.get("kind"))
+    code = KIND_CODE.get(kind, KIND_CODE["other"])
+    addr, value, x = e.get("addr"), e.get("value"), None
+    what = e.get("what")
+    if kind.startswith("mmio"):
+        addr, what = e.get("offset"), e.get("reg")
+    elif kind == "pop":
+        addr, value = e.get("head"), e.get("avail_idx")
+    elif kind == "used":
+        x = [num(e.get("id")), num(e.get("len"))]
+    elif kind == "irq":
+        x = 1 if e.get("line_rose") else 0
+    elif kind == "other":
+        what = kind
+    row = [num(e.get("t")) or 0, code, num(addr), num(value), num(e.get("size")), strs(what),
+           num(e.get("count")), num(e.get("queue")), x, strs(e.get("note"))]
+    while row and row[-1] is None:
+        row.pop()
+    return row
+
+
+def violation_at(rows, e, strs):
+    """The index of the access a violation event belongs to: the event before it, or a row of
+    its own when nothing but a step precedes it in this window."""
+    if rows and rows[-1][1] != KIND_CODE["step"]:
+        return len(rows) - 1
+    rows.append([num(e.get("t")) or 0, KIND_CODE["other"], None, None, None, strs("violation"),
+                 None, num(e.get("queue"))])
+    return len(rows) - 1
+
+
+def queue_view(v):
+    v = as_dict(v)
+    return {p: num(v.get(p)) for p in ("desc", "avail", "used")}
+
+
+def rule_info(d):
+    rules = {}
+    for v in as_list(d.get("violations")):
+        v = as_dict(v)
+        rules.setdefault(text(v.get("rule")), [text(v.get("section")) or None,
+                                              text(v.get("title")) or None,
+                                              text(v.get("level")) or None,
+                                              text(v.get("spec")) or None])
+    return rules
+
+
+def build(sc, teach=None):
+    d = sc.d
+    trace = [as_dict(e) for e in as_list(d.get("trace"))]
+    elided = max(0, len(trace) - MAX_EVENTS)
+    viols = [as_dict(v) for v in as_list(d.get("violations"))]
+    strs, rows, msgs, vi = Strings(), [], [], 0
+    for n, e in enumerate(trace):
+        if e.get("kind") == "violation":
+            # violations[] and the trace's violation events are recorded together, in order
+            v = viols[vi] if vi < len(viols) and viols[vi].get("rule") == e.get("rule") else {}
+            vi += 1 if v else 0
+            if n < elided:
+                continue
+            at = violation_at(rows, e, strs)
+            msgs.append([at, strs(e.get("rule")), strs(v.get("message"))])
+            continue
+        if n >= elided:
+            rows.append(event_row(e, strs))
+    dev = as_dict(d.get("device"))
+    source = "recording" if isinstance(d.get("source"), dict) else "simulation"
+    dropped = parse_addr(d.get("trace_dropped")) or 0
+    queues = [{"index": num(q.get("index")), "size": num(q.get("size")) or
+               num(as_dict(q.get("device")).get("size")),
+               "driver": queue_view(q.get("driver")), "device": queue_view(q.get("device"))}
+              for q in map(as_dict, as_list(d.get("queues")))]
+    data = {"schema": SCHEMA, "name": sc.name, "anchor": sc.anchor,
+            "ring": text(dev.get("ring")) or "split",
+            "legacy": text(dev.get("transport")) == "legacy" or parse_addr(dev.get("version")) == 1,
+            "source": source, "zeroed": source == "simulation" and not dropped and not elided,
+            "dropped": dropped, "elided": elided, "first": dropped + elided,
+            "queues": queues, "kinds": KINDS, "str": strs.list, "ev": rows,
+            "rules": rule_info(d), "msgs": msgs, "outcome": text(d.get("outcome")),
+            "cause": text(as_dict(d.get("diagnosis")).get("cause")) or None}
+    if teach:
+        data["teach"] = teach
+    return data
+
+
+def data_js(data):
+    return ("/* vqsim step-through viewer data (" + SCHEMA + "): generated by tools/report.py */\n"
+            "VQVIEW.load(" + json.dumps(data, separators=(",", ":"), ensure_ascii=True) + ");\n")
+
+
+def write_data(data, viewer_dir, write):
+    path = os.path.join(viewer_dir, f"{data['anchor']}.data.js")
+    write(path, data_js(data))
+    return path
