@@ -311,13 +311,17 @@ def test_recorded_linux_guest(report, browser, guest, recordings, tmp_path):
     m = re.search(r"device wrote used element \{id (\d+), len (\d+)\} at (0x[0-9a-f]+)", page.event)
     assert m, page.event
     used_at = int(m.group(3), 16)
-    slot = (used_at - int(q["device"]["used"], 16) - 4) // 8
+    # (the device's queue was reset at power-off: its rings are where the driver put them)
+    slot = (used_at - int(q["driver"]["used"], 16) - 4) // 8
     assert 0 <= slot < size
     assert sorted(page.hits()) == [("q0-used", f"ring[{slot}]", "id", m.group(1)),
                                    ("q0-used", f"ring[{slot}]", "len", m.group(2))]
     # the head the device answered is a chain the driver wrote: its descriptor is known
     head = int(m.group(1))
     assert page.cell("q0-desc", f"desc[{head}]", "addr")[0] != "?"
+    page.go("step")  # then it publishes the element: used.idx moves on by one
+    assert re.search(r"device stored used\.idx = (\d+)", page.event).group(1) == str(slot + 1)
+    assert page.hits() == [("q0-used", "idx", "idx", str(slot + 1))]
     page.shot("linux-first-answer")
 
 

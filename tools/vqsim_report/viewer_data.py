@@ -97,6 +97,15 @@ def queue_view(v):
     return {p: num(v.get(p)) for p in ("desc", "avail", "used")}
 
 
+def device_view(q):
+    """Where the device's rings are: the results give them at the end of the run, so a queue the
+    driver reset before the end (a guest powering off) has none; its driver's view is drawn."""
+    dev = as_dict(q.get("device"))
+    if dev.get("ready") is False or not parse_addr(dev.get("size")):
+        return {"desc": None, "avail": None, "used": None}
+    return queue_view(dev)
+
+
 def rule_info(d):
     rules = {}
     for v in as_list(d.get("violations")):
@@ -131,7 +140,7 @@ def build(sc, teach=None):
     dropped = parse_addr(d.get("trace_dropped")) or 0
     queues = [{"index": num(q.get("index")), "size": num(q.get("size")) or
                num(as_dict(q.get("device")).get("size")),
-               "driver": queue_view(q.get("driver")), "device": queue_view(q.get("device"))}
+               "driver": queue_view(q.get("driver")), "device": device_view(q)}
               for q in map(as_dict, as_list(d.get("queues")))]
     data = {"schema": SCHEMA, "name": sc.name, "anchor": sc.anchor,
             "ring": text(dev.get("ring")) or "split",

@@ -97,7 +97,7 @@ def page_html(data):
 access just made is outlined: <span class="who driver">driver</span> or
 <span class="who device">device</span>; ? is a byte no event has shown yet; ←idx marks the slot
 the ring's idx points at next.</p>
-<div class="state" aria-hidden="true"><div id="draw"></div><div id="regs"></div></div>
+<div class="state" aria-hidden="true"><div id="draw"></div></div>
 <section id="tables" aria-label="the same state as tables"></section>
 </main>
 <script src="viewer.js"></script>

@@ -280,6 +280,12 @@ var VQVIEW = (function () {
     var rp = regPanel(st, e);
     return {rings: ps, regs: rp};
   }
+  function reveal(rows) { /* scroll a long part to the cell just accessed, never the page */
+    var hit = rows.querySelector(".hit") || rows.querySelector(".row.next");
+    if (!hit) return;
+    var top = hit.offsetTop, h = rows.clientHeight;
+    if (top < rows.scrollTop || top > rows.scrollTop + h - 24) rows.scrollTop = Math.max(0, top - h / 3);
+  }
   function draw() {
     var e = ev(cur), st = stateAt(cur), rs = rangesOf(e), d = describe(e), sec = sectionOf(e);
     var ps = panelsAt(st, e);
@@ -299,12 +305,10 @@ var VQVIEW = (function () {
              (info[2] ? " (" + esc(info[2]) + ")" : "") + (m[1] ? '<div class="msg">' + esc(m[1]) + "</div>" : "") + "</div>");
     });
     el("event").innerHTML = h.join("");
-    el("draw").innerHTML = ps.rings.map(function (p) { return drawPanel(p, rs, d.who); }).join("") ||
-      '<p class="muted">No queue was set up in this run.</p>';
-    el("regs").innerHTML = drawPanel(ps.regs, [], d.who);
+    el("draw").innerHTML = (ps.rings.map(function (p) { return drawPanel(p, rs, d.who); }).join("") ||
+      '<p class="muted">No queue was set up in this run.</p>') + drawPanel(ps.regs, [], d.who);
     el("tables").innerHTML = ps.rings.concat([ps.regs]).map(function (p) { return tablePanel(p, rs); }).join("");
-    var hit = el("draw").querySelector(".hit");
-    if (hit && hit.scrollIntoView) hit.scrollIntoView({block: "nearest", inline: "nearest"});
+    el("draw").querySelectorAll(".rows").forEach(reveal);
     if (location.hash !== "#e=" + cur && history.replaceState) history.replaceState(null, "", "#e=" + cur);
     document.body.setAttribute("data-pos", cur);
     document.body.setAttribute("data-drawn", ++draws);
