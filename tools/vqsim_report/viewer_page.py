@@ -89,7 +89,7 @@ def page_html(data):
 · {len(data['ev'])} events · {esc(data['ring'])} ring · {esc(data['source'])}</p>
 <div id="notice" hidden></div><div id="teach"></div></header>
 <div class="controls" role="toolbar" aria-label="step through the run">{buttons}
-<label><input type="checkbox" id="tableview"> table view</label>
+<label><input type="checkbox" id="tableview"> table view (accessible)</label>
 <input type="range" id="scrub" min="0" max="0" value="0" aria-label="position in the run">
 <span id="pos" aria-live="off"></span><span id="status" aria-live="polite"></span></div>
 <section id="event" aria-live="polite" aria-atomic="true"></section>

@@ -78,7 +78,7 @@
     var rows = [], dev = st.dev[q.index] || {};
     for (var i = 0; i < q.size; i++) {
       var b = a + 16 * i;
-      rows.push({label: "desc[" + i + "]", cls: dev.head === i ? "head" : "", cells: [
+      rows.push({label: "desc[" + i + "]", entry: true, cls: dev.head === i ? "head" : "", cells: [
         cell(st, "addr", b, 8, hexf), cell(st, "len", b + 8, 4), cell(st, "flags", b + 12, 2, flagsf),
         cell(st, "next", b + 14, 2)]});
     }
@@ -90,7 +90,7 @@
       {label: "flags", cells: [cell(st, "flags", a, 2, hexf)]},
       {label: "idx", cells: [cell(st, "idx", a + 2, 2)]}];
     for (var i = 0; i < n; i++)
-      rows.push({label: "ring[" + i + "]", cls: idx !== null && idx % n === i ? "next" : "",
+      rows.push({label: "ring[" + i + "]", entry: true, cls: idx !== null && idx % n === i ? "next" : "",
                  cells: [cell(st, "head", a + 4 + 2 * i, 2)]});
     rows.push({label: "used_event", cells: [cell(st, "used_event", a + 4 + 2 * n, 2)]});
     return rows;
@@ -100,7 +100,7 @@
       {label: "flags", cells: [cell(st, "flags", a, 2, hexf)]},
       {label: "idx", cells: [cell(st, "idx", a + 2, 2)]}];
     for (var i = 0; i < n; i++)
-      rows.push({label: "ring[" + i + "]", cls: idx !== null && idx % n === i ? "next" : "",
+      rows.push({label: "ring[" + i + "]", entry: true, cls: idx !== null && idx % n === i ? "next" : "",
                  cells: [cell(st, "id", a + 4 + 8 * i, 4), cell(st, "len", a + 8 + 8 * i, 4)]});
     rows.push({label: "avail_event", cells: [cell(st, "avail_event", a + 4 + 8 * n, 2)]});
     return rows;

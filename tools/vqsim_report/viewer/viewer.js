@@ -8,12 +8,14 @@
  * rings; a byte is "known" once a store or a load showed it), the registers by name, and per queue
  * what the device did. A ring format draws it through VQVIEW.renderers[format] (rings_split.js):
  *   regions(q)           -> [[addr, length]] of guest memory the format's parts occupy
- *   panels(view, q)      -> [{title, sec, rows: [{label, cells: [{name, text, addr, size}]}]}]
+ *   panels(view, q)      -> [{title, sec, rows: [{label, entry, cls, cells: [{name, text, addr, size}]}]}]
+ *                           (entry: one of the part's N entries; past WINDOW of them, only a
+ *                           window around the access is drawn, and the part says which)
  *   part(q, addr)        -> {part, field, sec} naming an address, or null
  *   ranges(ev, q)        -> extra [[addr, size]] an event touches (a pop: its head descriptor) */
 "use strict";
 var VQVIEW = (function () {
-  var KEY = 512;
+  var KEY = 512, WINDOW = 64;
   var WHO = {"mmio-read": "driver", "mmio-write": "driver", "ring-store": "driver",
              "ring-load": "driver", "barrier": "driver", "notify": "device", "pop": "device",
              "used": "device", "irq": "device", "device": "device", "step": "scenario",
@@ -273,10 +275,27 @@ var VQVIEW = (function () {
     });
     return {id: "registers", title: "Registers (the last value each was written or read)", sec: "4.2.2", rows: rows};
   }
+  function windowed(p, rs) { /* a long part: WINDOW entries around the access (or the idx slot) */
+    var entries = p.rows.filter(function (r) { return r.entry; });
+    if (entries.length <= WINDOW) return p;
+    var focus = entries.findIndex(function (r) { return r.cells.some(function (c) { return overlaps(c, rs); }); });
+    if (focus < 0) focus = entries.findIndex(function (r) { return /next|head/.test(r.cls || ""); });
+    var lo = Math.max(0, Math.min(entries.length - WINDOW, Math.max(focus, 0) - WINDOW / 4)), hi = lo + WINDOW;
+    var rows = [], k = 0;
+    p.rows.forEach(function (r) {
+      if (!r.entry) return rows.push(r);
+      if (k === lo && lo > 0) rows.push({label: "…", cls: "elided", cells: [{name: "not drawn", text: "entries 0–" + (lo - 1) + " not drawn", addr: null}]});
+      if (k >= lo && k < hi) rows.push(r);
+      if (k === hi && hi < entries.length) rows.push({label: "…", cls: "elided", cells: [{name: "not drawn", text: "entries " + hi + "–" + (entries.length - 1) + " not drawn", addr: null}]});
+      k++;
+    });
+    return Object.assign({}, p, {rows: rows, title: p.title + " (entries " + lo + "–" + (hi - 1) + " of " + entries.length + " drawn: the window follows the access)"});
+  }
   function panelsAt(st, e) {
     var R2 = {read: function (a, n) { return read(st, a, n); }, dev: st.dev};
     var ps = [];
-    D.queues.forEach(function (q) { ps = ps.concat(R.panels(R2, q)); });
+    var rs = rangesOf(e);
+    D.queues.forEach(function (q) { ps = ps.concat(R.panels(R2, q).map(function (p) { return windowed(p, rs); })); });
     var rp = regPanel(st, e);
     return {rings: ps, regs: rp};
   }
@@ -307,7 +326,8 @@ var VQVIEW = (function () {
     el("event").innerHTML = h.join("");
     el("draw").innerHTML = (ps.rings.map(function (p) { return drawPanel(p, rs, d.who); }).join("") ||
       '<p class="muted">No queue was set up in this run.</p>') + drawPanel(ps.regs, [], d.who);
-    el("tables").innerHTML = ps.rings.concat([ps.regs]).map(function (p) { return tablePanel(p, rs); }).join("");
+    el("tables").innerHTML = document.body.classList.contains("tables") ?
+      ps.rings.concat([ps.regs]).map(function (p) { return tablePanel(p, rs); }).join("") : "";
     el("draw").querySelectorAll(".rows").forEach(reveal);
     if (location.hash !== "#e=" + cur && history.replaceState) history.replaceState(null, "", "#e=" + cur);
     document.body.setAttribute("data-pos", cur);
@@ -342,6 +362,7 @@ var VQVIEW = (function () {
     });
     el("tableview").addEventListener("change", function () {
       document.body.classList.toggle("tables", this.checked);
+      draw();
     });
     document.addEventListener("keydown", function (k) {
       var t = k.target || {};  /* the scrubber steps by itself (its input event); text fields type */
@@ -372,6 +393,7 @@ var VQVIEW = (function () {
     if (!D.ev.length) el("event").textContent = "This run has no events.";
     document.body.setAttribute("data-ready", "1");
   }
-  return {load: load, renderers: renderers, hex: hex, big: big, go: go,
+  function seek(i) { cur = Math.max(0, Math.min(D.ev.length - 1, i)); draw(); } /* now, not at the next frame */
+  return {load: load, renderers: renderers, hex: hex, big: big, go: go, seek: seek,
           position: function () { return cur; }};
 })();
