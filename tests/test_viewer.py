@@ -270,6 +270,23 @@ def test_missing_write_barrier(report, browser):
     p.go("step", -1)
     assert "driver barrier wmb" in p.event and "this barrier was not executed" in p.event
     assert "§2.6.13.3 Updating idx" in p.event
+    p.go("home", 0)
+    p.go("barrier")  # the run's first barrier is the one the replayed bug dropped
+    assert "driver barrier wmb" in p.event and "this barrier was not executed" in p.event
+    p.go("notify")
+    assert "driver wrote 0x0 to register QueueNotify" in p.event
+
+
+def test_lesson_link_opens_at_its_moment(report, browser):
+    rep, _, _ = report
+    index = (rep / "index.html").read_text()
+    href = re.search(r'href="(viewer/tour-09-used-ring-nobody-reads\.html#e=\d+)"', index).group(1)
+    p = Page(browser, rep / href.split("#")[0], "#" + href.split("#")[1])
+    assert "device wrote used element {id 0, len 408} at 0x40101004" in p.event
+    assert "two used rings" in browser.find_element("id", "teach").text
+    assert sorted(p.hits()) == [("q0-used-device", "ring[0]", "id", "0"),
+                                ("q0-used-device", "ring[0]", "len", "408")]
+    p.shot("tour-09-lesson")
 
 
 def test_long_run_scrubs_and_says_it_starts_late(report, browser):

@@ -289,7 +289,7 @@ var VQVIEW = (function () {
       if (k === hi && hi < entries.length) rows.push({label: "…", cls: "elided", cells: [{name: "not drawn", text: "entries " + hi + "–" + (entries.length - 1) + " not drawn", addr: null}]});
       k++;
     });
-    return Object.assign({}, p, {rows: rows, title: p.title + " (entries " + lo + "–" + (hi - 1) + " of " + entries.length + " drawn: the window follows the access)"});
+    return Object.assign({}, p, {rows: rows, title: p.title + " — entries " + lo + "–" + (hi - 1) + " of " + entries.length + " drawn"});
   }
   function panelsAt(st, e) {
     var R2 = {read: function (a, n) { return read(st, a, n); }, dev: st.dev};
