@@ -22,7 +22,8 @@ from vqsim_report import viewer_data  # noqa: E402
 
 REPORT = ROOT / "tools" / "report.py"
 SCENARIOS = ["scenarios/modern-display.yaml", "scenarios/legacy-used-ring-misaligned.yaml",
-             "scenarios/barriers/drop-wmb.yaml", "scenarios/barriers/wrap-70000-queue-2.yaml"]
+             "scenarios/barriers/drop-wmb.yaml", "scenarios/barriers/wrap-70000-queue-2.yaml",
+             "scenarios/hangs/device-used-idx-without-element.yaml"]
 
 
 def artifacts():
@@ -85,6 +86,18 @@ def test_data_is_the_trace_every_event_with_violations_on_their_access(report):
     assert d["str"][rule] == "split.avail.idx-barrier" and "no write barrier" in d["str"][msg]
     prev = d["ev"][at - 1]
     assert d["kinds"][prev[1]] == "barrier" and "not executed" in d["str"][prev[9]]
+
+
+def test_a_used_element_the_device_did_not_write_is_not_drawn(report, browser):
+    """The injected fault used-idx-without-element publishes used.idx over a slot it never
+    wrote: the viewer must show the slot as it was (0), not the element the trace names."""
+    rep, _, _ = report
+    p = Page(browser, rep / "viewer" / "device-used-idx-without-element.html")
+    p.go("used")
+    assert "device did not write used element {id 0, len 408}" in p.event, p.event
+    assert "element not written" in p.event
+    slot = p.hits()
+    assert [h[2:] for h in slot] == [("id", "0"), ("len", "0")], slot
 
 
 def test_long_run_is_bounded_and_says_what_it_left_out(report):

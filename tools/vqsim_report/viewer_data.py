@@ -14,7 +14,7 @@ object to `VQVIEW.load(...)`. Format `vqsim-viewer/1`:
   str: interned strings; kinds: the event kinds by code,
   ev: one array per event, [t, kind, addr, value, size, what, count, queue, x, note] with the
   trailing nulls cut: what / note index `str`; x is kind-specific ([id, len] of a used element,
-  line_rose of an irq),
+  [id, len, 0] when the device did not write it, an injected fault; line_rose of an irq),
   rules: {rule: [section, title, level, spec]}, msgs: [[event, rule, message]]: each violation
   (rule and message index `str`) on the event it was found at,
   teach: {event, caption} when the scenario is a lesson of the tour.
@@ -69,8 +69,9 @@ def event_row(e, strs):
         addr, what = e.get("offset"), e.get("reg")
     elif kind == "pop":
         addr, value = e.get("head"), e.get("avail_idx")
-    elif kind == "used":
-        x = [num(e.get("id")), num(e.get("len"))]
+    elif kind == "used":  # an injected fault may publish the idx without writing the element
+        x = [num(e.get("id")), num(e.get("len"))] + \
+            ([0] if "element not written" in text(e.get("note")) else [])
     elif kind == "irq":
         x = 1 if e.get("line_rose") else 0
     elif kind == "other":

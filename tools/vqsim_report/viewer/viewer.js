@@ -103,7 +103,7 @@ var VQVIEW = (function () {
       break;
     }
     case "used":
-      write(st, e.addr, 4, e.x[0]); write(st, e.addr + 4, 4, e.x[1]);
+      if (e.x[2] !== 0) { write(st, e.addr, 4, e.x[0]); write(st, e.addr + 4, 4, e.x[1]); }
       st.dev[e.queue] = Object.assign({}, st.dev[e.queue], {used: (st.dev[e.queue] || {}).used + 1 || 1});
       break;
     case "device":
@@ -183,7 +183,7 @@ var VQVIEW = (function () {
     case "barrier": s = "barrier " + e.what; break;
     case "notify": s = "accepted a notify of queue " + e.queue; break;
     case "pop": s = "took the chain at head " + e.addr + " (avail.idx it saw: " + e.value + ")"; break;
-    case "used": s = "wrote used element {id " + e.x[0] + ", len " + e.x[1] + "} at " + hex(e.addr); break;
+    case "used": s = (e.x[2] === 0 ? "did not write" : "wrote") + " used element {id " + e.x[0] + ", len " + e.x[1] + "} at " + hex(e.addr); break;
     case "irq": s = "raised the interrupt (InterruptStatus " + hex(e.value) + (e.x ? ", the line rose" : ", already set") + ")"; break;
     case "device": s = e.what === "used.idx" ? "stored used.idx = " + e.value + " at " + hex(e.addr) : (e.what || "device event") + (e.value != null ? " (" + e.value + ")" : ""); break;
     case "step": s = "step " + e.what + " begins"; break;
