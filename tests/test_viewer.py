@@ -84,6 +84,8 @@ def test_data_is_the_trace_every_event_with_violations_on_their_access(report):
     row = d["ev"][at]
     assert d["kinds"][row[1]] == "ring-store" and d["str"][row[5]] == "avail.idx" and row[3] == 1
     assert d["str"][rule] == "split.avail.idx-barrier" and "no write barrier" in d["str"][msg]
+    index = (rep / "index.html").read_text()  # the report's violation links to its event
+    assert f'href="viewer/drop-wmb.html#e={at}">step to it</a>' in index
     prev = d["ev"][at - 1]
     assert d["kinds"][prev[1]] == "barrier" and "not executed" in d["str"][prev[9]]
 

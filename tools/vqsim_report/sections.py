@@ -146,18 +146,24 @@ def render_steps(steps):
             f'<tbody>{"".join(rows)}</tbody></table></div>')
 
 
-def render_violations(viols):
+def render_violations(viols, viewer=None, events=()):
+    """The violations; with `viewer` (the step-through page), each links to the event it was
+    found at (events[i] for viols[i]: None when the trace no longer holds it)."""
     viols = [v for v in as_list(viols) if isinstance(v, dict)]
     if not viols:
         return '<p class="muted">No violations.</p>'
     rows = []
-    for v in viols:
+    for i, v in enumerate(viols):
+        at = events[i] if i < len(events) else None
+        link = f'<td><a href="{esc(viewer)}#e={at}">step to it</a></td>' if at is not None else \
+            ("<td></td>" if viewer else "")
         rows.append(f'<tr><td><code>{esc(v.get("rule"))}</code></td>'
                     f'<td>{sec_ref(v.get("section"), v.get("title"), v.get("spec"))}</td>'
                     f'<td>{esc(v.get("level"))}</td><td>{esc(v.get("message"))}</td>'
-                    f'<td class="num">{fmt_us(v.get("time_ns"))}</td></tr>')
+                    f'<td class="num">{fmt_us(v.get("time_ns"))}</td>{link}</tr>')
     return ('<div class="scroll"><table><thead><tr><th>rule</th><th>section</th><th>level</th>'
-            '<th>message</th><th class="num">time (µs)</th></tr></thead>'
+            '<th>message</th><th class="num">time (µs)</th>'
+            f'{"<th>viewer</th>" if viewer else ""}</tr></thead>'
             f'<tbody>{"".join(rows)}</tbody></table></div>')
 
 
@@ -308,7 +314,8 @@ def render_scenario(sc, multi_source, max_events):
         out.append('<p class="bad">The scenario failed (no failure sentences recorded).</p>')
     out.append(render_diagnosis(d.get("diagnosis")))
     out.append("<h3>Steps</h3>" + render_steps(d.get("steps")))
-    out.append("<h3>Violations</h3>" + render_violations(d.get("violations")))
+    out.append("<h3>Violations</h3>" + render_violations(d.get("violations"), sc.viewer,
+                                                          sc.violation_events))
     if as_list(d.get("informational")):  # reported, never violations (level informational)
         out.append("<h3>Informational findings</h3>" + render_violations(d.get("informational")))
     out.append(render_not_judged(d.get("not_judged")))

@@ -10,13 +10,15 @@ object to `VQVIEW.load(...)`. Format `vqsim-viewer/1`:
   one here), elided (events this file leaves out before the first one here, beyond MAX_EVENTS),
   first (the run's number of the first event here, 0-based),
   queues: [{index, size, driver: {desc, avail, used}, device: {desc, avail, used}}] (numbers or
-  null where unknown),
+  null where unknown; the device's as at the end of the run), placed_elsewhere: descriptor tables
+  the device was also given during the run (a queue set up again elsewhere), not drawn,
   str: interned strings; kinds: the event kinds by code,
   ev: one array per event, [t, kind, addr, value, size, what, count, queue, x, note] with the
   trailing nulls cut: what / note index `str`; x is kind-specific ([id, len] of a used element,
   [id, len, 0] when the device did not write it, an injected fault; line_rose of an irq),
   rules: {rule: [section, title, level, spec]}, msgs: [[event, rule, message]]: each violation
-  (rule and message index `str`) on the event it was found at,
+  (rule and message index `str`) on the event it was found at; violation_events: per entry of
+  the results' `violations`, that event (null when the trace no longer holds it),
   teach: {event, caption} when the scenario is a lesson of the tour.
 
 Values that do not fit a JavaScript number exactly (above 2**53) are written as "0x…" strings.
@@ -100,11 +102,13 @@ def queue_view(v):
 
 def device_view(q):
     """Where the device's rings are: the results give them at the end of the run, so a queue the
-    driver reset before the end (a guest powering off) has none; its driver's view is drawn."""
+    driver reset before the end (a guest powering off: size and addresses 0) has none; its
+    driver's view is drawn. A queue the device refused (not ready) keeps where it looked."""
     dev = as_dict(q.get("device"))
-    if dev.get("ready") is False or not parse_addr(dev.get("size")):
+    view = queue_view(dev)
+    if not parse_addr(dev.get("size")) or not any(view.values()):
         return {"desc": None, "avail": None, "used": None}
-    return queue_view(dev)
+    return view
 
 
 def rule_info(d):
@@ -124,6 +128,7 @@ def build(sc, teach=None):
     elided = max(0, len(trace) - MAX_EVENTS)
     viols = [as_dict(v) for v in as_list(d.get("violations"))]
     strs, rows, msgs, vi = Strings(), [], [], 0
+    events_of = [None] * len(viols)  # the event each entry of violations[] was found at
     for n, e in enumerate(trace):
         if e.get("kind") == "violation":
             # violations[] and the trace's violation events are recorded together, in order
@@ -133,6 +138,8 @@ def build(sc, teach=None):
                 continue
             at = violation_at(rows, e, strs)
             msgs.append([at, strs(e.get("rule")), strs(v.get("message"))])
+            if v:
+                events_of[vi - 1] = at
             continue
         if n >= elided:
             rows.append(event_row(e, strs))
@@ -143,13 +150,17 @@ def build(sc, teach=None):
                num(as_dict(q.get("device")).get("size")),
                "driver": queue_view(q.get("driver")), "device": device_view(q)}
               for q in map(as_dict, as_list(d.get("queues")))]
+    drawn = {v[p] for q in queues for v in (q["driver"], q["device"]) for p in ("desc",)}
+    placed = sorted({num(e.get("addr")) for e in trace if e.get("kind") == "device" and
+                     e.get("what") == "queue live"} - drawn - {None}, key=str)
     data = {"schema": SCHEMA, "name": sc.name, "anchor": sc.anchor,
             "ring": text(dev.get("ring")) or "split",
             "legacy": text(dev.get("transport")) == "legacy" or parse_addr(dev.get("version")) == 1,
             "source": source, "zeroed": source == "simulation" and not dropped and not elided,
             "dropped": dropped, "elided": elided, "first": dropped + elided,
-            "queues": queues, "kinds": KINDS, "str": strs.list, "ev": rows,
-            "rules": rule_info(d), "msgs": msgs, "outcome": text(d.get("outcome")),
+            "queues": queues, "placed_elsewhere": placed, "kinds": KINDS, "str": strs.list, "ev": rows,
+            "rules": rule_info(d), "msgs": msgs, "violation_events": events_of,
+            "outcome": text(d.get("outcome")),
             "cause": text(as_dict(d.get("diagnosis")).get("cause")) or None}
     if teach:
         data["teach"] = teach

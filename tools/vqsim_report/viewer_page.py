@@ -109,7 +109,8 @@ the ring's idx points at next.</p>
 
 def write_viewers(scenarios, outdir, write, teach_path=DEFAULT_TEACH):
     """Write every scenario's viewer page and data under outdir/viewer; sets sc.viewer (the page,
-    relative to outdir) and sc.teach_event (the lesson's event, or None)."""
+    relative to outdir), sc.teach_event (the lesson's event, or None) and sc.violation_events (the
+    event of each violation, or None)."""
     vdir = os.path.join(outdir, "viewer")
     os.makedirs(vdir, exist_ok=True)
     for a in ASSETS:
@@ -128,3 +129,4 @@ def write_viewers(scenarios, outdir, write, teach_path=DEFAULT_TEACH):
         write(os.path.join(vdir, f"{sc.anchor}.html"), page_html(data))
         sc.viewer = f"viewer/{sc.anchor}.html"
         sc.teach_event = t["event"] if t else None
+        sc.violation_events = data["violation_events"]
