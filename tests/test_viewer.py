@@ -23,7 +23,8 @@ from vqsim_report import viewer_data  # noqa: E402
 REPORT = ROOT / "tools" / "report.py"
 SCENARIOS = ["scenarios/modern-display.yaml", "scenarios/legacy-used-ring-misaligned.yaml",
              "scenarios/barriers/drop-wmb.yaml", "scenarios/barriers/wrap-70000-queue-2.yaml",
-             "scenarios/hangs/device-used-idx-without-element.yaml"]
+             "scenarios/hangs/device-used-idx-without-element.yaml",
+             "scenarios/hangs/legacy-guest-page-size-missing.yaml"]
 
 
 def artifacts():
@@ -100,6 +101,20 @@ def test_a_used_element_the_device_did_not_write_is_not_drawn(report, browser):
     assert "element not written" in p.event
     slot = p.hits()
     assert [h[2:] for h in slot] == [("id", "0"), ("len", "0")], slot
+
+
+def test_the_device_looks_outside_ram(report, browser):
+    """No GuestPageSize: the device takes QueuePFN 0x40100 as a byte address, outside RAM. Both
+    views are drawn, and the device's is not memory: every byte ?, never the zeros of RAM."""
+    rep, _, _ = report
+    p = Page(browser, rep / "viewer" / "legacy-guest-page-size-missing.html")
+    p.go("notify")
+    titles = [t.text for t in browser.find_elements("css selector", "#draw .ptitle")]
+    assert any(t.startswith("Queue 0: Descriptor table the device reads at 0x40100 — outside "
+                            "guest RAM") for t in titles), titles
+    assert p.cell("q0-desc-device", "desc[0]", "addr") == ("?", False)
+    assert p.cell("q0-desc-driver", "desc[0]", "addr") == ("0x40200000", False)
+    assert p.cell("q0-avail-driver", "idx", "idx") == ("1", False)
 
 
 def test_long_run_is_bounded_and_says_what_it_left_out(report):

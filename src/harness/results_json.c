@@ -415,6 +415,11 @@ static void json_device(struct jw *w, const struct scenario *s, const struct res
     jw_kstr(w, "profile", s->profile == 1 ? "strict" : "qemu");
     jw_kstr(w, "memory", s->weak_memory ? "weak" : "strong");           /* barrier_check.h */
     jw_kstr(w, "ring_access", s->ring_access ? "plain" : "accessors");  /* barrier_check.h */
+    jw_key(w, "ram"); /* guest RAM: the viewer draws nothing outside it as memory */
+    jw_obj_begin(w);
+    jw_khex(w, "base", s->ram_base);
+    jw_khex(w, "size", s->ram_size);
+    jw_obj_end(w);
     json_features(w, "offered", res->offered);
     json_features(w, "negotiated", res->negotiated);
     jw_key(w, "display");

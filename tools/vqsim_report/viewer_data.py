@@ -4,7 +4,8 @@ DIR/viewer/ANCHOR.data.js beside the report and loaded by that scenario's viewer
 A page opened from file:// cannot fetch JSON in chromium, so the data is a script that hands one
 object to `VQVIEW.load(...)`. Format `vqsim-viewer/1`:
 
-  name, ring ("split"; the ring format's renderer draws it), legacy, source ("simulation" |
+  name, ring ("split"; the ring format's renderer draws it), legacy, ram ([base, size] of guest
+  RAM, [null, null] when the results do not say: a byte outside it is never known), source ("simulation" |
   "recording"), zeroed (guest memory known to be all zero before the first event: a simulation
   whose trace kept every event), dropped (events the run's trace bound left out before the first
   one here), elided (events this file leaves out before the first one here, beyond MAX_EVENTS),
@@ -158,6 +159,7 @@ def build(sc, teach=None):
             "legacy": text(dev.get("transport")) == "legacy" or parse_addr(dev.get("version")) == 1,
             "source": source, "zeroed": source == "simulation" and not dropped and not elided,
             "dropped": dropped, "elided": elided, "first": dropped + elided,
+            "ram": [num(as_dict(dev.get("ram")).get("base")), num(as_dict(dev.get("ram")).get("size"))],
             "queues": queues, "placed_elsewhere": placed, "kinds": KINDS, "str": strs.list, "ev": rows,
             "rules": rule_info(d), "msgs": msgs, "violation_events": events_of,
             "outcome": text(d.get("outcome")),

@@ -112,7 +112,8 @@
     Object.keys(PARTS).forEach(function (p) {
       views(q, p).forEach(function (v) {
         out.push({id: "q" + q.index + "-" + p + (v.who ? "-" + v.who : ""),
-                  title: "Queue " + q.index + ": " + PARTS[p].name + (v.who ? " " + PARTS[p][v.who] : "") + " at " + V.hex(v.addr),
+                  title: "Queue " + q.index + ": " + PARTS[p].name + (v.who ? " " + PARTS[p][v.who] : "") + " at " + V.hex(v.addr) +
+                         (V.inRam(v.addr) ? "" : " — outside guest RAM"),
                   sec: PARTS[p].sec, rows: DRAW[p](st, q, v.addr)});
       });
     });

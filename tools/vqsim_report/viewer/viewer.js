@@ -55,12 +55,16 @@ var VQVIEW = (function () {
       if (a >= segs[i].start && a < segs[i].end) return segs[i].off + a - segs[i].start;
     return -1;
   }
+  function inRam(a) {
+    var r = D.ram || [];
+    return r[0] == null || (a >= r[0] && a - r[0] < r[1]);
+  }
   function big(v) { return typeof v === "string" ? BigInt(v) : BigInt(v || 0); }
   function write(st, addr, n, value) {
     var v = big(value);
     for (var b = 0; b < n; b++) {
       var s = slot(addr + b);
-      if (s >= 0) { st.mem[s] = Number(v & 255n); st.known[s] = 1; }
+      if (s >= 0 && inRam(addr + b)) { st.mem[s] = Number(v & 255n); st.known[s] = 1; }
       v >>= 8n;
     }
   }
@@ -124,7 +128,10 @@ var VQVIEW = (function () {
   }
   function buildKeys() {
     var st = {mem: new Uint8Array(size), known: new Uint8Array(size), regs: {}, dev: {}};
-    if (D.zeroed) st.known.fill(1);
+    if (D.zeroed) /* guest RAM starts zeroed; outside it nothing is memory (rings outside RAM) */
+      segs.forEach(function (sg) {
+        for (var a = sg.start; a < sg.end; a++) if (inRam(a)) st.known[sg.off + a - sg.start] = 1;
+      });
     keys = [snapshot(st)];
     for (var i = 0; i < D.ev.length; i++) {
       apply(st, i, true);
@@ -396,6 +403,6 @@ var VQVIEW = (function () {
     document.body.setAttribute("data-ready", "1");
   }
   function seek(i) { cur = Math.max(0, Math.min(D.ev.length - 1, i)); draw(); } /* now, not at the next frame */
-  return {load: load, renderers: renderers, hex: hex, big: big, go: go, seek: seek,
+  return {load: load, renderers: renderers, hex: hex, big: big, go: go, seek: seek, inRam: inRam,
           position: function () { return cur; }};
 })();
