@@ -4,9 +4,9 @@ DIR/viewer/ANCHOR.data.js beside the report and loaded by that scenario's viewer
 A page opened from file:// cannot fetch JSON in chromium, so the data is a script that hands one
 object to `VQVIEW.load(...)`. Format `vqsim-viewer/1`:
 
-  name, ring ("split"; the ring format's renderer draws it), legacy, ram ([base, size] of guest
-  RAM, [null, null] when the results do not say: a byte outside it is never known), source ("simulation" |
-  "recording"), zeroed (guest memory known to be all zero before the first event: a simulation
+  name, ring ("split"; the ring format's renderer draws it), ram ([base, size] of guest RAM,
+  [null, null] when the results do not say; a byte outside it is never known), source
+  ("simulation" | "recording"), zeroed (guest memory known to be all zero before the first event: a simulation
   whose trace kept every event), dropped (events the run's trace bound left out before the first
   one here), elided (events this file leaves out before the first one here, beyond MAX_EVENTS),
   first (the run's number of the first event here, 0-based),
@@ -77,7 +77,7 @@ def event_row(e, strs):
             ([0] if "element not written" in text(e.get("note")) else [])
     elif kind == "irq":
         x = 1 if e.get("line_rose") else 0
-    elif kind == "other":
+    elif code == KIND_CODE["other"]:  # a kind this viewer does not know: named, not drawn
         what = kind
     row = [num(e.get("t")) or 0, code, num(addr), num(value), num(e.get("size")), strs(what),
            num(e.get("count")), num(e.get("queue")), x, strs(e.get("note"))]
@@ -123,50 +123,63 @@ def rule_info(d):
     return rules
 
 
-def build(sc, teach=None):
+def queues_of(d):
+    return [{"index": num(q.get("index")), "size": num(q.get("size")) or
+             num(as_dict(q.get("device")).get("size")),
+             "driver": queue_view(q.get("driver")), "device": device_view(q)}
+            for q in map(as_dict, as_list(d.get("queues")))]
+
+
+def placed_elsewhere(trace, queues):
+    """Descriptor tables the device was given ("queue live") that are not drawn."""
+    drawn = {v["desc"] for q in queues for v in (q["driver"], q["device"])}
+    return sorted({num(e.get("addr")) for e in trace if e.get("kind") == "device" and
+                   e.get("what") == "queue live"} - drawn - {None}, key=str)
+
+
+def events(d, trace, elided, strs):
+    """The rows of `ev`, the violations on their access (msgs) and, per entry of the results'
+    `violations`, its event."""
+    viols = [as_dict(v) for v in as_list(d.get("violations"))]
+    rows, msgs, vi = [], [], 0
+    events_of = [None] * len(viols)
+    for n, e in enumerate(trace):
+        if e.get("kind") != "violation":
+            if n >= elided:
+                rows.append(event_row(e, strs))
+            continue
+        # violations[] and the trace's violation events are recorded together, in order
+        v = viols[vi] if vi < len(viols) and viols[vi].get("rule") == e.get("rule") else {}
+        vi += 1 if v else 0
+        if n < elided:
+            continue
+        at = violation_at(rows, e, strs)
+        msgs.append([at, strs(e.get("rule")), strs(v.get("message"))])
+        if v:
+            events_of[vi - 1] = at
+    return rows, msgs, events_of
+
+
+def build(sc):
     d = sc.d
     trace = [as_dict(e) for e in as_list(d.get("trace"))]
     elided = max(0, len(trace) - MAX_EVENTS)
-    viols = [as_dict(v) for v in as_list(d.get("violations"))]
-    strs, rows, msgs, vi = Strings(), [], [], 0
-    events_of = [None] * len(viols)  # the event each entry of violations[] was found at
-    for n, e in enumerate(trace):
-        if e.get("kind") == "violation":
-            # violations[] and the trace's violation events are recorded together, in order
-            v = viols[vi] if vi < len(viols) and viols[vi].get("rule") == e.get("rule") else {}
-            vi += 1 if v else 0
-            if n < elided:
-                continue
-            at = violation_at(rows, e, strs)
-            msgs.append([at, strs(e.get("rule")), strs(v.get("message"))])
-            if v:
-                events_of[vi - 1] = at
-            continue
-        if n >= elided:
-            rows.append(event_row(e, strs))
-    dev = as_dict(d.get("device"))
+    strs = Strings()
+    rows, msgs, events_of = events(d, trace, elided, strs)
+    dev, ram = as_dict(d.get("device")), as_dict(as_dict(d.get("device")).get("ram"))
     source = "recording" if isinstance(d.get("source"), dict) else "simulation"
     dropped = parse_addr(d.get("trace_dropped")) or 0
-    queues = [{"index": num(q.get("index")), "size": num(q.get("size")) or
-               num(as_dict(q.get("device")).get("size")),
-               "driver": queue_view(q.get("driver")), "device": device_view(q)}
-              for q in map(as_dict, as_list(d.get("queues")))]
-    drawn = {v[p] for q in queues for v in (q["driver"], q["device"]) for p in ("desc",)}
-    placed = sorted({num(e.get("addr")) for e in trace if e.get("kind") == "device" and
-                     e.get("what") == "queue live"} - drawn - {None}, key=str)
-    data = {"schema": SCHEMA, "name": sc.name, "anchor": sc.anchor,
-            "ring": text(dev.get("ring")) or "split",
-            "legacy": text(dev.get("transport")) == "legacy" or parse_addr(dev.get("version")) == 1,
-            "source": source, "zeroed": source == "simulation" and not dropped and not elided,
+    queues = queues_of(d)
+    return {"schema": SCHEMA, "name": sc.name, "anchor": sc.anchor,
+            "ring": text(dev.get("ring")) or "split", "source": source,
+            "zeroed": source == "simulation" and not dropped and not elided,
             "dropped": dropped, "elided": elided, "first": dropped + elided,
-            "ram": [num(as_dict(dev.get("ram")).get("base")), num(as_dict(dev.get("ram")).get("size"))],
-            "queues": queues, "placed_elsewhere": placed, "kinds": KINDS, "str": strs.list, "ev": rows,
+            "ram": [num(ram.get("base")), num(ram.get("size"))],
+            "queues": queues, "placed_elsewhere": placed_elsewhere(trace, queues),
+            "kinds": KINDS, "str": strs.list, "ev": rows,
             "rules": rule_info(d), "msgs": msgs, "violation_events": events_of,
             "outcome": text(d.get("outcome")),
             "cause": text(as_dict(d.get("diagnosis")).get("cause")) or None}
-    if teach:
-        data["teach"] = teach
-    return data
 
 
 def data_js(data):

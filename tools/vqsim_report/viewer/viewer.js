@@ -108,7 +108,6 @@ var VQVIEW = (function () {
     }
     case "used":
       if (e.x[2] !== 0) { write(st, e.addr, 4, e.x[0]); write(st, e.addr + 4, 4, e.x[1]); }
-      st.dev[e.queue] = Object.assign({}, st.dev[e.queue], {used: (st.dev[e.queue] || {}).used + 1 || 1});
       break;
     case "device":
       if (e.what === "used.idx" && e.addr != null) write(st, e.addr, 2, e.value); /* §2.6.8: idx after the element */
@@ -376,7 +375,7 @@ var VQVIEW = (function () {
     document.addEventListener("keydown", function (k) {
       var t = k.target || {};  /* the scrubber steps by itself (its input event); text fields type */
       if (/^(SELECT|TEXTAREA)$/.test(t.tagName) || (t.tagName === "INPUT" && t.type !== "checkbox")) return;
-      var m = {ArrowRight: 1, ArrowLeft: -1, ArrowDown: 1, ArrowUp: -1};
+      var m = {ArrowRight: 1, ArrowLeft: -1};  /* up / down still scroll the page */
       if (k.key in m) { go(k.shiftKey ? (find("access", m[k.key]) >= 0 ? find("access", m[k.key]) : cur) : cur + m[k.key]); k.preventDefault(); }
       else if (k.key === "Home") { go(0); k.preventDefault(); }
       else if (k.key === "End") { go(D.ev.length - 1); k.preventDefault(); }
