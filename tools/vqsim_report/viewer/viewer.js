@@ -69,14 +69,13 @@ var VQVIEW = (function () {
     }
   }
   function read(st, addr, n) { /* {v: BigInt, known: every byte known, some: any byte} */
-    var v = 0n, known = true, some = false;
+    var hi = 0, lo = 0, known = true, some = false; /* numbers, not BigInt per byte: a 1024-entry ring */
     for (var b = n - 1; b >= 0; b--) {
-      var s = slot(addr + b);
-      if (s < 0 || !st.known[s]) { known = false; v <<= 8n; continue; }
-      some = true;
-      v = (v << 8n) | BigInt(st.mem[s]);
+      var s = slot(addr + b), byte = 0;
+      if (s < 0 || !st.known[s]) known = false; else { some = true; byte = st.mem[s]; }
+      if (b >= 4) hi = hi * 256 + byte; else lo = lo * 256 + byte;
     }
-    return {v: v, known: known, some: some};
+    return {v: n > 4 ? (BigInt(hi) << 32n) | BigInt(lo) : BigInt(lo), known: known, some: some};
   }
 
   /* ---- events ---- */
