@@ -153,6 +153,15 @@ def test_every_lesson_opens_at_its_moment(report):
         assert f'href="viewer/{name}.html#e={t["event"]}"' in index, name
 
 
+def test_a_broken_lessons_file_is_an_input_error(report, tmp_path):
+    bad = tmp_path / "viewer.yml"
+    bad.write_text("tour-01-one-request: [\n")
+    p = subprocess.run([sys.executable, str(REPORT), str(report[0].parent / "results.json"), "-o",
+                        str(tmp_path / "out"), "--teach", str(bad)], cwd=ROOT,
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 2 and f"{bad}: cannot read the lessons' viewer moments" in p.stderr
+
+
 # ---- in the browser ----
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ A lesson of the tour opens at the event that teaches its point: scenarios/tour/v
 
 import os
 
-from .inputs import warn
+from .inputs import InputError, warn
 from .values import esc, text
 from . import viewer_data
 
@@ -33,9 +33,14 @@ def load_teach(path):
         import yaml
     except ImportError:
         return {}
-    with open(path, encoding="utf-8") as f:
-        doc = yaml.safe_load(f) or {}
-    return doc if isinstance(doc, dict) else {}
+    try:
+        with open(path, encoding="utf-8") as f:
+            doc = yaml.safe_load(f) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
+        raise InputError(f"{path}: cannot read the lessons' viewer moments: {e}") from None
+    if not isinstance(doc, dict):
+        raise InputError(f"{path}: not a mapping of scenario names to {{at, caption}}")
+    return doc
 
 
 def matches(row, data, sel, msgs_at):
