@@ -4,7 +4,8 @@ DIR/viewer/ANCHOR.data.js beside the report and loaded by that scenario's viewer
 A page opened from file:// cannot fetch JSON in chromium, so the data is a script that hands one
 object to `VQVIEW.load(...)`. Format `vqsim-viewer/1`:
 
-  name, ring ("split"; the ring format's renderer draws it), ram ([base, size] of guest RAM,
+  name, ring ("split"; the ring format's renderer draws it), transport ("mmio"; "pci" once it
+  exists: the register window's sections), ram ([base, size] of guest RAM,
   [null, null] when the results do not say; a byte outside it is never known), source
   ("simulation" | "recording"), zeroed (guest memory known to be all zero before the first event: a simulation
   whose trace kept every event), dropped (events the run's trace bound left out before the first
@@ -172,6 +173,7 @@ def build(sc):
     queues = queues_of(d)
     return {"schema": SCHEMA, "name": sc.name, "anchor": sc.anchor,
             "ring": text(dev.get("ring")) or "split", "source": source,
+            "transport": "pci" if text(dev.get("transport")).startswith("pci") else "mmio",
             "zeroed": source == "simulation" and not dropped and not elided,
             "dropped": dropped, "elided": elided, "first": dropped + elided,
             "ram": [num(ram.get("base")), num(ram.get("size"))],

@@ -30,8 +30,13 @@ var VQVIEW = (function () {
     "4.2.3.2": "Virtqueue Configuration", "4.2.3.3": "Available Buffer Notifications",
     "4.2.3.4": "Notifications From The Device"};
   var BARRIER_SEC = {wmb: "2.6.13.3", mb: "2.6.13.4", rmb: "2.6.14"};
-  var REG_SEC = {Status: "2.1", QueueNotify: "4.2.3.3", InterruptStatus: "4.2.3.4",
-                 InterruptACK: "4.2.3.4"};
+  /* The register window's sections, per transport (the results' device.transport): another
+   * transport registers its own table (VQVIEW.transports.NAME = {registers, section(name)}). */
+  var transports = {mmio: {registers: "4.2.2", section: function (name) {
+    var fixed = {Status: "2.1", QueueNotify: "4.2.3.3", InterruptStatus: "4.2.3.4", InterruptACK: "4.2.3.4"};
+    return fixed[name] || (/^Queue/.test(name || "") ? "4.2.3.2" : "4.2.2");
+  }}};
+  var T = transports.mmio;
   var renderers = {};
   var D, R, segs, size, cur = 0, draws = 0, keys = [], learnt = {}, msgsAt = {};
 
@@ -153,7 +158,7 @@ var VQVIEW = (function () {
   function sectionOf(e) {
     if (e.kind === "barrier") return BARRIER_SEC[e.what] || null;
     if (e.kind === "mmio-read" || e.kind === "mmio-write")
-      return REG_SEC[e.what] || (/^Queue/.test(e.what || "") ? "4.2.3.2" : "4.2.2");
+      return T ? T.section(e.what) : null;
     if (e.kind === "notify") return "2.6.13.4";
     if (e.kind === "pop") return "2.6.6";
     if (e.kind === "irq") return "4.2.3.4";
@@ -278,7 +283,7 @@ var VQVIEW = (function () {
         {name: "last", text: (r.dir === "W" ? "written" : r.dir === "R" ? "read" : r.dir) + " at " + r.t + " ns" +
           (r.note ? " — " + r.note : ""), addr: null}]};
     });
-    return {id: "registers", title: "Registers (the last value each was written or read)", sec: "4.2.2", rows: rows};
+    return {id: "registers", title: "Registers (the last value each was written or read)", sec: T ? T.registers : null, rows: rows};
   }
   function windowed(p, rs) { /* a long part: WINDOW entries around the access (or the idx slot) */
     var entries = p.rows.filter(function (r) { return r.entry; });
@@ -383,6 +388,7 @@ var VQVIEW = (function () {
   function load(data) {
     D = data;
     D.drawn = !!renderers[D.ring];
+    T = transports[D.transport || "mmio"] || null;  /* unknown: registers drawn, no section named */
     R = renderers[D.ring] || {regions: function () { return []; }, panels: function () { return []; },
                               part: function () { return null; }, ranges: function () { return []; }};
     var regions = [];
@@ -401,6 +407,6 @@ var VQVIEW = (function () {
     document.body.setAttribute("data-ready", "1");
   }
   function seek(i) { cur = Math.max(0, Math.min(D.ev.length - 1, i)); draw(); } /* now, not at the next frame */
-  return {load: load, renderers: renderers, hex: hex, big: big, go: go, seek: seek, inRam: inRam,
+  return {load: load, renderers: renderers, transports: transports, hex: hex, big: big, go: go, seek: seek, inRam: inRam,
           position: function () { return cur; }};
 })();
