@@ -24,7 +24,8 @@ REPORT = ROOT / "tools" / "report.py"
 SCENARIOS = ["scenarios/modern-display.yaml", "scenarios/legacy-used-ring-misaligned.yaml",
              "scenarios/barriers/drop-wmb.yaml", "scenarios/barriers/wrap-70000-queue-2.yaml",
              "scenarios/hangs/device-used-idx-without-element.yaml",
-             "scenarios/hangs/legacy-guest-page-size-missing.yaml"]
+             "scenarios/hangs/legacy-guest-page-size-missing.yaml",
+             "scenarios/modern-display-indirect.yaml"]
 
 
 def artifacts():
@@ -115,6 +116,27 @@ def test_the_device_looks_outside_ram(report, browser):
     assert p.cell("q0-desc-device", "desc[0]", "addr") == ("?", False)
     assert p.cell("q0-desc-driver", "desc[0]", "addr") == ("0x40200000", False)
     assert p.cell("q0-avail-driver", "idx", "idx") == ("1", False)
+
+
+def test_indirect_table_drawn_with_the_descriptor_that_names_it(report, browser):
+    rep, _, _ = report
+    p = Page(browser, rep / "viewer" / "modern-display-indirect.html")
+    p.act(lambda: browser.execute_script(
+        "var d = VQVIEW.data(); VQVIEW.go(d.ev.findIndex(function (r) {"
+        " return d.str[r[5]] === 'indirect.flags'; }) + 4)"))  # entry[1].flags, WRITE
+    assert "driver stored 0x2 to indirect table at 0x401001b0: entry[1].flags" in p.event
+    assert "§2.6.5.3 Indirect Descriptors" in p.event
+    assert p.hits() == [("q0-indirect", "entry[1]", "flags", "0x2 WRITE")]
+    assert p.cell("q0-indirect", "entry[0]", "len") == ("24", False)
+    p.act(lambda: browser.execute_script(  # the descriptor that names the table
+        "var d = VQVIEW.data(); VQVIEW.go(d.ev.findIndex(function (r) {"
+        " return d.str[r[5]] === 'desc.flags' && r[3] === 4; }))"))
+    assert "driver stored 0x4 to desc[0].flags" in p.event
+    assert p.hits() == [("q0-desc", "desc[0]", "flags", "0x4 INDIRECT")]
+    titles = [t.text for t in browser.find_elements("css selector", "#draw .ptitle")]
+    assert "Queue 0: indirect table named by desc[0] at 0x401001b0 §2.6.5.3 Indirect " \
+        "Descriptors" in titles, titles
+    p.shot("indirect-table")
 
 
 def test_long_run_is_bounded_and_says_what_it_left_out(report):

@@ -14,6 +14,7 @@ object to `VQVIEW.load(...)`. Format `vqsim-viewer/1`:
   queues: [{index, size, driver: {desc, avail, used}, device: {desc, avail, used}}] (numbers or
   null where unknown; the device's as at the end of the run), placed_elsewhere: descriptor tables
   the device was also given during the run (a queue set up again elsewhere), not drawn,
+  indirect: [[addr, length]] of the indirect tables descriptors named (the first 4096),
   str: interned strings; kinds: the event kinds by code,
   ev: one array per event, [t, kind, addr, value, size, what, count, queue, x, note] with the
   trailing nulls cut: what / note index `str`; x is kind-specific ([id, len] of a used element,
@@ -161,6 +162,32 @@ def events(d, trace, elided, strs):
     return rows, msgs, events_of
 
 
+MAX_INDIRECT = 4096  # indirect tables kept as memory regions (Linux: one per request, reused)
+
+
+def indirect_tables(trace, queues):
+    """[addr, length] of each indirect table a descriptor named (§2.6.5.3: flags INDIRECT, addr,
+    len), from the stores to the descriptor tables; the first MAX_INDIRECT distinct ones."""
+    tables = [(v["desc"], 16 * q["size"]) for q in queues for v in (q["driver"], q["device"])
+              if isinstance(v["desc"], int) and q["size"]]
+    fields, found = {}, {}
+    for e in trace:
+        if e.get("kind") != "ring-store":
+            continue
+        a = num(e.get("addr"))
+        base = next((t + (a - t) // 16 * 16 for t, n in tables
+                     if isinstance(a, int) and t <= a < t + n), None)
+        if base is None:
+            continue
+        fields[a] = num(e.get("value"))
+        flags, addr, size = fields.get(base + 12), fields.get(base), fields.get(base + 8)
+        if isinstance(flags, int) and flags & 4 and isinstance(addr, int) and size:
+            if addr not in found and len(found) >= MAX_INDIRECT:
+                break
+            found[addr] = max(found.get(addr, 0), size)  # a table reused: its largest use
+    return [[a, n] for a, n in found.items()]
+
+
 def build(sc):
     d = sc.d
     trace = [as_dict(e) for e in as_list(d.get("trace"))]
@@ -178,6 +205,7 @@ def build(sc):
             "dropped": dropped, "elided": elided, "first": dropped + elided,
             "ram": [num(ram.get("base")), num(ram.get("size"))],
             "queues": queues, "placed_elsewhere": placed_elsewhere(trace, queues),
+            "indirect": indirect_tables(trace, queues),
             "kinds": KINDS, "str": strs.list, "ev": rows,
             "rules": rule_info(d), "msgs": msgs, "violation_events": events_of,
             "outcome": text(d.get("outcome")),

@@ -23,7 +23,7 @@
   }
   function regions(q) {
     if (!q.size) return [];
-    var out = [];
+    var out = (V.data().indirect || []).slice();  /* §2.6.5.3 tables: shared by the queues */
     Object.keys(PARTS).forEach(function (p) {
       views(q, p).forEach(function (v) { out.push([v.addr, PARTS[p].len(q.size)]); });
     });
@@ -48,8 +48,16 @@
     }
     return "used.avail_event";
   }
+  function indirectAt(addr) { /* the indirect table holding addr: [base, length] or null */
+    var t = V.data().indirect || [];
+    for (var i = 0; i < t.length; i++) if (addr >= t[i][0] && addr < t[i][0] + t[i][1]) return t[i];
+    return null;
+  }
   function part(q, addr) {
     if (!q.size || addr == null) return null;
+    var it = indirectAt(addr);
+    if (it) return {part: "indirect", sec: "2.6.5.3", field: "indirect table at " + V.hex(it[0]) +
+                    ": " + field("desc", addr - it[0], 0).replace(/^desc/, "entry")};
     for (var p in PARTS) {
       var vs = views(q, p);
       for (var j = 0; j < vs.length; j++) {
@@ -106,7 +114,33 @@
     return rows;
   }
   var DRAW = {desc: descPanel, avail: availPanel, used: usedPanel};
-  function panels(st, q) {
+  /* The indirect table the access is in, or the one the descriptor it touches names (drawn for
+   * the instant: a driver may have a table per request). */
+  function indirectPanel(st, q, rs) {
+    var t = null, from = "";
+    rs.forEach(function (r) { t = t || indirectAt(r[0]); });
+    if (!t) views(q, "desc").forEach(function (v) {
+      rs.forEach(function (r) {
+        var i = Math.floor((r[0] - v.addr) / 16);
+        if (t || r[0] < v.addr || i >= q.size) return;
+        var f = st.read(v.addr + 16 * i + 12, 2), a = st.read(v.addr + 16 * i, 8), n = st.read(v.addr + 16 * i + 8, 4);
+        if (f.known && (f.v & 4n) && a.known && n.known) {
+          t = indirectAt(Number(a.v)) && [Number(a.v), Number(n.v)];  /* as long as this desc says */
+          from = " named by desc[" + i + "]";
+        }
+      });
+    });
+    if (!t) return [];
+    var rows = [];
+    for (var k = 0; k < Math.floor(t[1] / 16); k++) {
+      var b = t[0] + 16 * k;
+      rows.push({label: "entry[" + k + "]", entry: true, cells: [cell(st, "addr", b, 8, hexf), cell(st, "len", b + 8, 4),
+                 cell(st, "flags", b + 12, 2, flagsf), cell(st, "next", b + 14, 2)]});
+    }
+    return [{id: "q" + q.index + "-indirect", title: "Queue " + q.index + ": indirect table" + from + " at " + V.hex(t[0]),
+             sec: "2.6.5.3", rows: rows}];
+  }
+  function panels(st, q, rs) {
     if (!q.size) return [{id: "q" + q.index, title: "Queue " + q.index + ": its size is not known, its rings cannot be drawn", sec: null, rows: []}];
     var out = [];
     Object.keys(PARTS).forEach(function (p) {
@@ -117,7 +151,7 @@
                   sec: PARTS[p].sec, rows: DRAW[p](st, q, v.addr)});
       });
     });
-    return out;
+    return out.concat(indirectPanel(st, q, rs || []));
   }
   function ranges(e, q) {
     if (e.kind === "pop" && q.device.desc != null && e.addr != null) return [[q.device.desc + 16 * e.addr, 16]];

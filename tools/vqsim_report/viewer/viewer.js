@@ -8,7 +8,8 @@
  * rings; a byte is "known" once a store or a load showed it), the registers by name, and per queue
  * what the device did. A ring format draws it through VQVIEW.renderers[format] (rings_split.js):
  *   regions(q)           -> [[addr, length]] of guest memory the format's parts occupy
- *   panels(view, q)      -> [{title, sec, rows: [{label, entry, cls, cells: [{name, text, addr, size}]}]}]
+ *   panels(view, q, rs)  -> [{title, sec, rows: [{label, entry, cls, cells: [{name, text, addr, size}]}]}]
+ *                           (rs: the [addr, size] ranges the current event touches)
  *                           (entry: one of the part's N entries; past WINDOW of them, only a
  *                           window around the access is drawn, and the part says which)
  *   part(q, addr)        -> {part, field, sec} naming an address, or null
@@ -305,7 +306,7 @@ var VQVIEW = (function () {
     var R2 = {read: function (a, n) { return read(st, a, n); }, dev: st.dev};
     var ps = [];
     var rs = rangesOf(e);
-    D.queues.forEach(function (q) { ps = ps.concat(R.panels(R2, q).map(function (p) { return windowed(p, rs); })); });
+    D.queues.forEach(function (q) { ps = ps.concat(R.panels(R2, q, rs).map(function (p) { return windowed(p, rs); })); });
     var rp = regPanel(st, e);
     return {rings: ps, regs: rp};
   }
@@ -407,6 +408,6 @@ var VQVIEW = (function () {
     document.body.setAttribute("data-ready", "1");
   }
   function seek(i) { cur = Math.max(0, Math.min(D.ev.length - 1, i)); draw(); } /* now, not at the next frame */
-  return {load: load, renderers: renderers, transports: transports, hex: hex, big: big, go: go, seek: seek, inRam: inRam,
+  return {load: load, renderers: renderers, transports: transports, data: function () { return D; }, hex: hex, big: big, go: go, seek: seek, inRam: inRam,
           position: function () { return cur; }};
 })();
