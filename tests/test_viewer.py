@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -186,11 +187,32 @@ def test_a_broken_lessons_file_is_an_input_error(report, tmp_path):
 
 # ---- in the browser ----
 
+def start_chromium(tmp):
+    """Headless chromium with its DevTools on 127.0.0.1 (a fresh root may have no /etc/hosts, and
+    chromedriver would look for it at "localhost"); returns (process, port)."""
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    proc = subprocess.Popen([exe, "--headless=new", "--no-sandbox", "--disable-gpu",
+                             "--hide-scrollbars", "--window-size=1280,1000",
+                             "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0",
+                             f"--user-data-dir={tmp}", "about:blank"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    port_file = tmp / "DevToolsActivePort"
+    for _ in range(600):
+        if port_file.exists() and port_file.read_text().strip():
+            return proc, int(port_file.read_text().split()[0])
+        if proc.poll() is not None:
+            break
+        time.sleep(0.1)
+    proc.kill()
+    pytest.fail(f"chromium did not start its DevTools (exit {proc.poll()})")
+
+
 @pytest.fixture(scope="module")
-def browser():
+def browser(tmp_path_factory):
     try:
         from selenium import webdriver
         from selenium.webdriver.chrome.service import Service
+        from selenium.webdriver.common import utils
     except ImportError:
         pytest.skip("python3-selenium is not installed: tools/setup-deps.sh (run by `make test`) "
                     "installs it, and it could not here (no network or no root?)")
@@ -198,14 +220,28 @@ def browser():
     if not drv or not (shutil.which("chromium") or shutil.which("chromium-browser")):
         pytest.skip("chromium / chromium-driver are not installed: tools/setup-deps.sh (run by "
                     "`make test`) installs them, and it could not here (no network or no root?)")
+
+    class LoopbackService(Service):  # chromedriver at 127.0.0.1, not "localhost"
+        @property
+        def service_url(self):
+            return f"http://127.0.0.1:{self.port}"
+
+        def is_connectable(self):
+            return utils.is_connectable(self.port, "127.0.0.1")
+
+    proc, port = start_chromium(tmp_path_factory.mktemp("chromium"))
     opts = webdriver.ChromeOptions()
-    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,1000",
-              "--hide-scrollbars"):
-        opts.add_argument(a)
+    opts.debugger_address = f"127.0.0.1:{port}"
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    b = webdriver.Chrome(service=Service(drv), options=opts)
+    try:
+        b = webdriver.Chrome(service=LoopbackService(drv), options=opts)
+    except Exception:
+        proc.kill()
+        raise
     yield b
     b.quit()
+    proc.terminate()
+    proc.wait(30)
 
 
 class Page:
