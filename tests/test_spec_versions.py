@@ -109,3 +109,139 @@ def test_generated_files_are_reproducible():
         cmd += ["--catalogue", os.environ["VQSIM_SPEC_CATALOGUE"]]
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert p.returncode == 0, p.stderr
+
+
+# ---- --spec: a run judged against a version cites its numbers ----------------------------------
+
+import json  # noqa: E402
+
+from conftest import run  # noqa: E402
+
+SPLIT = "scenarios/rules/split-align.yaml"            # split.align: 1.1 §2.6.1, 1.2+ §2.7.1
+RESET = "scenarios/rules/init-reset-read-back.yaml"   # a rule first stated in 1.2 (§2.4.2)
+HANG = "scenarios/hangs/avail-idx-not-advanced.yaml"  # cause at 1.1 §2.6.13.3
+
+
+def run_json(vqsim, tmp_path, *args):
+    out = tmp_path / "r.json"
+    p = run(vqsim, "run", "--json", out, *args)
+    return p, {s["name"]: s for s in json.loads(out.read_text())["scenarios"]}
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_run_cites_the_versions_sections(vqsim, tmp_path, version):
+    p, doc = run_json(vqsim, tmp_path, "-v", "--spec", version, SPLIT, HANG)
+    assert p.returncode == 0, p.stdout + p.stderr
+    want = GEN["rules"]["split.align"][version]
+    v = doc["split-align"]["violations"]
+    assert [x["rule"] for x in v] == ["split.align"]
+    assert v[0]["section"] == want["section"] == ("2.6.1" if version == "1.1" else "2.7.1")
+    assert v[0]["title"] == want["title"]
+    assert v[0].get("spec") == (None if version == "1.1" else version)
+    assert doc["split-align"]["spec_version"] == version
+    assert GEN["versions"][version]["commit"][:12] in doc["split-align"]["spec_source"]
+    # the diagnosis's cause and the sections its message cites, in that version's numbers
+    c = doc["avail-idx-not-advanced"]["diagnosis"]["causes"][0]
+    sec = GEN["sections"]["2.6.13.3"].get(version, "2.6.13.3")
+    assert c["section"] == sec
+    assert f"§{sec}" in c["message"]
+    assert (version == "1.1") == ("§2.6.13.3" in c["message"])
+    text = p.stdout
+    assert f"spec={version}" in text
+    assert (f"VirtIO {version} §2.7.1" in text) == (version != "1.1")
+
+
+def test_default_is_qemu_72(vqsim, tmp_path):
+    p, doc = run_json(vqsim, tmp_path, SPLIT, RESET)
+    assert p.returncode == 0
+    assert doc["split-align"]["spec_version"] == "qemu-7.2"
+    assert doc["split-align"]["violations"][0]["section"] == "2.6.1"
+    assert "spec" not in doc["split-align"]["violations"][0]
+    # QEMU 7.2's reset is as 1.2 says it: judged, cited as VirtIO 1.2
+    r = doc["init-reset-read-back"]["violations"][0]
+    assert (r["rule"], r["section"], r["spec"]) == ("init.reset-read-back", "2.4.2", "1.2")
+    assert doc["init-reset-read-back"]["not_in_spec"] == []
+
+
+def test_a_rule_not_in_the_version_is_not_judged(vqsim, tmp_path):
+    p, doc = run_json(vqsim, tmp_path, "--spec", "1.1", RESET)
+    d = doc["init-reset-read-back"]
+    assert d["violations"] == [] and d["outcome"] == "ok"
+    assert d["not_in_spec"] == ["init.reset-read-back"]
+    assert p.returncode == 1  # its expectation (the violation) does not hold in 1.1
+    assert "not judged (not a rule of VirtIO 1.1): init.reset-read-back" in p.stdout
+    p, doc = run_json(vqsim, tmp_path, "--spec", "1.2", RESET)
+    assert p.returncode == 0 and doc["init-reset-read-back"]["not_in_spec"] == []
+
+
+def test_scenario_spec_key_and_errors(vqsim, tmp_path):
+    src = (ROOT / SPLIT).read_text()
+    f = tmp_path / "s.yaml"
+    f.write_text('spec: "1.3"\n' + src)
+    p, doc = run_json(vqsim, tmp_path, f)
+    assert doc["split-align"]["spec_version"] == "1.3"
+    assert doc["split-align"]["violations"][0]["spec"] == "1.3"
+    p, doc = run_json(vqsim, tmp_path, "--spec", "1.1", f)  # the command line wins
+    assert doc["split-align"]["spec_version"] == "1.1"
+    f.write_text('spec: "1.5"\n' + src)
+    p = run(vqsim, "run", f)
+    assert p.returncode == 2 and f"{f}:1:7: spec is" in p.stderr
+    p = run(vqsim, "run", "--spec", "2.0", SPLIT)
+    assert p.returncode == 2 and "--spec needs 1.1, 1.2, 1.3, 1.4 or qemu" in p.stderr
+
+
+def test_check_judges_a_recording_against_a_version(vqsim, tmp_path):
+    rec = tmp_path / "rec"
+    p = run(vqsim, "run", "--record", rec, SPLIT)
+    assert p.returncode == 0, p.stderr
+    out = tmp_path / "c.json"
+    p = run(vqsim, "check", "--spec", "1.4", "--json", out, rec / "split-align.vqrec")
+    assert p.returncode == 1, p.stdout + p.stderr
+    d = json.loads(out.read_text())["scenarios"][0]
+    assert d["spec_version"] == "1.4"
+    assert [(v["rule"], v["section"], v["spec"]) for v in d["violations"]] == \
+        [("split.align", "2.7.1", "1.4")]
+
+
+def test_explain_shows_every_versions_section(vqsim):
+    p = run(vqsim, "explain", "split.align")
+    assert p.returncode == 0
+    out = " ".join(p.stdout.split())
+    assert "In VirtIO 1.1 §2.6.1 Driver Requirements: Virtqueues" in out
+    assert "1.2 §2.7.1 Driver Requirements: Virtqueues — renumbered from §2.6.1" in out
+    assert "1.4 §2.7.1 Driver Requirements: Virtqueues — unchanged" in out
+    out = " ".join(run(vqsim, "explain", "init.reset-read-back").stdout.split())
+    assert "1.1 — not a rule of this version" in out
+    assert "1.2 §2.4.2 Driver Requirements: Device Reset — first stated here" in out
+    out = " ".join(run(vqsim, "explain", "mmio.queue-num-le-max").stdout.split())
+    assert "1.3 §4.2.2.2 Driver Requirements: MMIO Device Register Layout — text reworded" in out
+
+
+def test_rules_and_coverage_per_version(vqsim):
+    p11, p12 = run(vqsim, "rules", "--spec", "1.1"), run(vqsim, "rules", "--spec", "1.2")
+    assert "init.reset-read-back" not in p11.stdout and "init.reset-read-back" in p12.stdout
+    line = lambda p, rid: next(x for x in p.stdout.splitlines() if x.startswith(rid + " "))  # noqa
+    assert "§2.6.1 " in line(p11, "split.align") and "§2.7.1 " in line(p12, "split.align")
+    n = len(RULES)
+    assert p11.stdout.splitlines()[-1].startswith(f"{n - 1} rules")
+    assert p11.stdout.splitlines()[-1].endswith("(VirtIO 1.1)")
+    c = run(vqsim, "rules", "--coverage", "--spec", "1.1")
+    assert c.returncode == 0
+    assert c.stdout.splitlines()[0].startswith(f"VirtIO 1.1 (1.1 (v1.1-cs01, commit 372937f409cc")
+    assert f"the {n - 1} of {n} entries that hold in it" in c.stdout
+    c = run(vqsim, "rules", "--coverage")
+    assert c.stdout.startswith(f"judged as QEMU 7.2 behaves: VirtIO 1.1 and the later rules it "
+                               f"answers ({n} of {n} entries)")
+
+
+def test_html_report_says_the_version(vqsim, tmp_path):
+    out = tmp_path / "r.json"
+    run(vqsim, "run", "--json", out, "--spec", "1.2", RESET)
+    rep = tmp_path / "rep"
+    p = subprocess.run([sys.executable, str(ROOT / "tools" / "report.py"), str(out), "-o",
+                        str(rep)], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    page = (rep / "index.html").read_text()
+    assert "judged against VirtIO 1.2" in page
+    assert 'Judged against: <strong>VirtIO 1.2</strong>' in page
+    assert "VirtIO 1.2 §2.4.2" in page

@@ -171,6 +171,10 @@ struct result_source {
 
 struct results {
     bool passed;
+    const char *spec_version; /* judged against: "1.1".."1.4", or "qemu-7.2" (spec_version.h) */
+    /* rules the driver broke that do not hold in that version: not judged (machine.h) */
+    const char *not_in_spec[8];
+    uint32_t n_not_in_spec;
     const char *outcome;    /* "ok", "violation", "timeout", "device-error", "driver-error"… */
     char failures[RESULTS_MAX_FAILURES][400];
     uint32_t n_failures;

@@ -100,6 +100,7 @@ struct scenario {
     char *name;
     char *description;
     char *qemu_skip;             /* qemu.skip: why the QEMU differential leaves it out, or NULL */
+    uint32_t spec;               /* spec: enum spec_version judged against (0: QEMU 7.2's) */
     /* device */
     uint32_t transport_version;  /* 1 legacy, 2 modern */
     uint32_t profile;            /* enum machine_profile: 0 qemu, 1 strict */
