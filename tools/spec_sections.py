@@ -10,7 +10,8 @@ other version. A section is the same section when it carries the same \\label (t
 stable across versions: "sec:Basic Facilities of a Virtio Device / Virtqueues / ..."); failing
 that, when its heading path (titles from the chapter down) is the same.
 
-Whether a rule still holds in a version is decided by its text: with --catalogue (the 1.1
+Whether a rule still holds in a version is decided by its text: its `anchor:` (words of its
+sentence, for rules the 1.1 catalogue does not have) and, with --catalogue (the 1.1
 catalogue of normative statements, verbatim sentences by catalogue id) each sentence a rule covers
 is looked for in the mapped section of each version (words compared, LaTeX stripped, section
 numbers ignored): `same` (found), `reworded` (a sentence of that section is close), `moved`
@@ -299,6 +300,7 @@ def sentence_status(sentence, versions, origin_name, version_name):
 
 def rule_text_status(rule, versions, origin_name, origin_sec, home, name, catalogue):
     sentences = [catalogue[c] for c in rule.get("catalogue") or [] if c in catalogue]
+    sentences += [rule["anchor"]] if rule.get("anchor") else []
     st = [sentence_status(s, versions, origin_name, name) for s in sentences]
     st = [x for x in st if x != "unknown"]
     if st:
@@ -326,6 +328,9 @@ def map_rule(rule, versions, catalogue):
     if home is None or home[1] is None:
         return None
     origin = home[1]
+    if rule.get("anchor") and plain(rule["anchor"]) not in origin["words"]:
+        sys.exit(f"spec_sections.py: {rule['id']}: its anchor is not in VirtIO {home[0]} "
+                 f"§{origin['number']}")
     out = {}
     for name, v in versions.items():
         sec = follow(versions, home[0], origin, name)

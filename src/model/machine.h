@@ -19,6 +19,7 @@
 #include "model/checks/barrier_check.h"
 #include "model/checks/config_checks.h"
 #include "model/checks/legacy_layout.h"
+#include "model/checks/queue_reset_check.h"
 #include "model/inject/device_faults.h"
 #include "model/device_pace.h"
 #include "model/inject/driver_bugs.h"
@@ -140,6 +141,7 @@ struct machine {
     /* the register-file rule checks (access_checks.h) */
     struct status_check_state status_checks;
     struct mmio_check_state mmio_checks;
+    struct queue_reset_check qrc;  /* VirtIO 1.2 queue reset (queue_reset_check.h) */
     struct config_check_state config_checks;
     struct memory_guard mguard;   /* DMA allocations, canaries (memory_guard.h) */
     struct run_facts facts;       /* what the diagnosis needs, outside the trace (run_facts.h) */

@@ -123,7 +123,10 @@ void spec_rewrite_sections(char *text, size_t cap, enum spec_version v)
             num[n] = p[2 + n], n++;
         while (n && num[n - 1] == '.') /* a sentence's full stop is not part of it */
             n--;
-        if (!mark || !n) {
+        /* "VirtIO 1.2 §2.6.1": a number of the version it names, not 1.1's */
+        bool named = mark && p - text >= 11 && !strncmp(p - 11, "VirtIO 1.", 9) &&
+                     p[-2] >= '0' && p[-2] <= '9' && p[-1] == ' ';
+        if (!mark || !n || named) {
             out[o++] = *p++;
             continue;
         }
