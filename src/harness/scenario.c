@@ -154,9 +154,6 @@ static void defaults(struct scenario *s)
     s->timeout_ns = 1000000000ull;
     s->fences = true;
     s->expect_outcome = "ok";
-    /* like Linux, the driver takes VirtIO 1.2's RING_RESET and NOTIFICATION_DATA when offered
-     * (QEMU 7.2's virtio-mmio offers neither: device.offer) */
-    s->driver_features = 1ull << VIRTIO_F_RING_RESET | 1ull << VIRTIO_F_NOTIFICATION_DATA;
 }
 
 /* `qemu: {skip: "reason"}`: the differential run on real QEMU (tools/qemu_diff.py) leaves this

@@ -81,6 +81,7 @@ int machine_init(struct machine *m, const struct machine_config *cfg,
     if (cfg->device_id_set)
         m->dev.device_id = cfg->device_id;
     m->dev.config_change_after = cfg->config_change_after;
+    m->dev.queue_reset = cfg->offer_add >> VIRTIO_F_RING_RESET & 1u; /* mmio_queue_reset.h */
     bc_init(&m->bc, cfg->ring_access, cfg->weak_memory);
     return 0;
 }

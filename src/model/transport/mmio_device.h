@@ -52,6 +52,9 @@ struct mmio_device {
     /* VirtIO 1.2 QueueReset (with VIRTIO_F_RING_RESET, mmio_queue_reset.h): a queue's reset reads
      * 1 until reset_done_at, then 0 */
     uint64_t reset_done_at[MMIO_NUM_QUEUES];
+    bool queue_reset;              /* QueueReset implemented: QEMU 7.2 offers bit 40 on
+                                    * virtio-mmio but has no such register; a scenario's
+                                    * device.offer: [ring_reset] asks for a device that has it */
 };
 
 /* The trace `what` of a used-buffer interrupt the driver suppressed (compare by pointer). */

@@ -6,7 +6,8 @@
 
 bool mmio_queue_reset_active(const struct machine *m)
 {
-    return m->dev.version == 2 && (m->dev.guest_features >> VIRTIO_F_RING_RESET & 1u);
+    return m->dev.version == 2 && m->dev.queue_reset &&
+           (m->dev.guest_features >> VIRTIO_F_RING_RESET & 1u);
 }
 
 uint32_t mmio_queue_reset_read(struct machine *m, const char **note)

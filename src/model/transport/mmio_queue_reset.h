@@ -1,9 +1,9 @@
 /* mmio_queue_reset.h — the QueueReset register of VirtIO 1.2 (§4.2.2, 0x0c0), device side: the
  * reset of one queue (1.2 §2.6.1) when VIRTIO_F_RING_RESET was negotiated on a version 2 device.
  *
- * QEMU 7.2's virtio-mmio has no such register (it neither offers RING_RESET on virtio-mmio nor
- * answers 0x0c0): this is what the device does when a scenario offers the feature
- * (`device: offer: [ring_reset]`). Writing 1 resets the selected queue at once, as 1.2 §2.6.1.1.1
+ * QEMU 7.2 offers bit 40 (RING_RESET) on every transport, but its virtio-mmio has no such
+ * register (0x0c0 reads 0, writes are dropped): that stays the default. A scenario that offers
+ * the feature explicitly (`device: offer: [ring_reset]`) gets a device that implements it. Writing 1 resets the selected queue at once, as 1.2 §2.6.1.1.1
  * asks (the device takes nothing more from it, forgets its rings and indices: QueueReady reads 0)
  * and QueueReset reads 1 for the device's latency — the reset "ongoing" (1.2 §4.2.2.1) — then 0.
  * A driver that goes on before it has read 0 breaks 1.2 §4.2.2.2 (queue_reset_checks.h).
