@@ -18,6 +18,7 @@
 #include <stdio.h>
 
 #include "spec/rules.h"
+#include "spec/spec_version.h"
 
 struct coverage_row {
     const char *area;

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <threads.h>
 
+#include "spec/spec_version.h"
 #include "util/yaml_tree.h"
 
 extern const char vqsim_rules_yaml[];
@@ -151,20 +152,22 @@ const struct rule *rules_find(const struct rule_catalogue *c, const char *id)
     return NULL;
 }
 
-bool rule_holds_in(const struct rule *r, enum spec_version v)
+_Static_assert(RULE_SPEC_VERSIONS == SPEC_VERSIONS, "rules.h indexes versions as spec_version.h");
+
+bool rule_holds_in(const struct rule *r, unsigned v)
 {
     return v == SPEC_QEMU || !r->has_sections || r->sections[v] != NULL;
 }
 
-struct rule_cite rule_cite(const struct rule *r, enum spec_version v)
+struct rule_cite rule_cite(const struct rule *r, unsigned v)
 {
     struct rule_cite c = {r->section, r->title, r->spec};
     if (v == SPEC_QEMU || (unsigned)v >= SPEC_VERSIONS || !r->sections[v])
         return c;
     c.section = r->sections[v];
-    c.spec = v == SPEC_1_1 ? "" : spec_version_name(v);
+    c.spec = v == SPEC_1_1 ? "" : spec_version_name((enum spec_version)v);
     struct spec_place p;
-    if (spec_rule_place(r->id, v, &p) && p.title)
+    if (spec_rule_place(r->id, (enum spec_version)v, &p) && p.title)
         c.title = p.title;
     return c;
 }

@@ -10,7 +10,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "spec/spec_version.h"
+/* Versions are indexed by enum spec_version (spec/spec_version.h: 0 QEMU 7.2's, 1..4 VirtIO 1.1 ..
+ * 1.4); spec headers include only the freestanding standard ones, hence the plain numbers here. */
+#define RULE_SPEC_VERSIONS 5
 
 struct rule {
     char *id;
@@ -34,7 +36,7 @@ struct rule {
     /* `sections:` — its section in each version it holds in (by enum spec_version; NULL where
      * it does not hold); has_sections false for an entry without the key (tools/spec_sections.py
      * adds it), which is taken to hold everywhere under its own section */
-    char *sections[SPEC_VERSIONS];
+    char *sections[RULE_SPEC_VERSIONS];
     bool has_sections;
 };
 
@@ -56,9 +58,9 @@ void rules_free(struct rule_catalogue *c);
 const struct rule *rules_find(const struct rule_catalogue *c, const char *id);
 
 /* Whether rule r holds in version v (SPEC_QEMU: every rule is judged, as QEMU 7.2 answers it). */
-bool rule_holds_in(const struct rule *r, enum spec_version v);
+bool rule_holds_in(const struct rule *r, unsigned v);
 /* Its section and title in v (SPEC_QEMU: its own, 1.1 unless `spec` says otherwise). */
-struct rule_cite rule_cite(const struct rule *r, enum spec_version v);
+struct rule_cite rule_cite(const struct rule *r, unsigned v);
 
 /* The catalogue embedded at build time (parsed once, on first use from any thread); NULL with
  * err filled on failure. */
