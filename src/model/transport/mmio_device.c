@@ -126,7 +126,7 @@ static void reset_device(struct mmio_device *d)
     d->broken_fault = NULL;
     d->broken_signalled = false;
     for (uint32_t i = 0; i < d->n_queues; i++) {
-        d->reset_done_at[i] = 0; /* a queue reset still ongoing ends with the device's */
+        d->reset_pending[i] = false; /* a queue reset still ongoing ends with the device's */
         ring_reset(&d->q[i], d->queue_size[i]);
         if (align[i])
             d->q[i].align = align[i];

@@ -12,13 +12,17 @@ bool mmio_queue_reset_active(const struct machine *m)
 
 uint32_t mmio_queue_reset_read(struct machine *m, const char **note)
 {
-    const struct mmio_device *d = &m->dev;
+    struct mmio_device *d = &m->dev;
     *note = NULL;
     if (d->queue_sel >= d->n_queues) {
         *note = "ignored: the selected queue does not exist";
         return 0;
     }
-    return m->now < d->reset_done_at[d->queue_sel] ? 1u : 0u;
+    /* the reset is "ongoing" for exactly one read: what a driver that polls sees whatever the
+     * timing, and what a replay of its recording sees too */
+    uint32_t v = d->reset_pending[d->queue_sel];
+    d->reset_pending[d->queue_sel] = false;
+    return v;
 }
 
 void mmio_queue_reset_write(struct machine *m, uint32_t value, const char **note)
@@ -38,11 +42,10 @@ void mmio_queue_reset_write(struct machine *m, uint32_t value, const char **note
      * available and used state too); QueueReady and the addresses read as after a reset. What
      * was in flight is dropped, as a device reset drops it. */
     ring_reset(q, d->queue_size[d->queue_sel]);
-    d->reset_done_at[d->queue_sel] = m->now + (m->cfg.device_latency_ns ? m->cfg.device_latency_ns
-                                                                         : 1);
+    d->reset_pending[d->queue_sel] = true;
     struct trace_event *e = machine_trace(m, TR_DEVICE, 0, d->queue_sel, 0, "queue reset");
     if (e) {
         e->queue = (uint8_t)d->queue_sel;
-        e->note = "VirtIO 1.2 queue reset: QueueReset reads 1 until it completes";
+        e->note = "VirtIO 1.2 queue reset: QueueReset reads 1 once, then 0 (complete)";
     }
 }

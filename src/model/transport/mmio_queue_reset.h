@@ -5,7 +5,8 @@
  * register (0x0c0 reads 0, writes are dropped): that stays the default. A scenario that offers
  * the feature explicitly (`device: offer: [ring_reset]`) gets a device that implements it. Writing 1 resets the selected queue at once, as 1.2 §2.6.1.1.1
  * asks (the device takes nothing more from it, forgets its rings and indices: QueueReady reads 0)
- * and QueueReset reads 1 for the device's latency — the reset "ongoing" (1.2 §4.2.2.1) — then 0.
+ * and QueueReset reads 1 at the next read — the reset "ongoing" (1.2 §4.2.2.1) — then 0: a
+ * driver must poll, and a replay of its recording reads what it read, whatever the timing.
  * A driver that goes on before it has read 0 breaks 1.2 §4.2.2.2 (queue_reset_checks.h).
  */
 #ifndef MMIO_QUEUE_RESET_H
