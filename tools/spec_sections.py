@@ -336,7 +336,9 @@ def map_rule(rule, versions, catalogue):
         sec = follow(versions, home[0], origin, name)
         text = (rule_text_status(rule, versions, home[0], origin, sec, name, catalogue)
                 if name != home[0] else "same")
-        if sec is None:
+        if name not in rule.get("only_in", [name]):  # a finding about that version alone
+            out[name] = {"section": None, "title": None, "text": "absent"}
+        elif sec is None:
             out[name] = {"section": None, "title": None, "text": "absent"}
         else:
             out[name] = {"section": sec["number"], "title": sec["title"], "text": text}

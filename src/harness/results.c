@@ -237,7 +237,7 @@ void results_fill(struct results *res, const struct run_result *r, const struct 
     uint32_t n_skipped = 0;
     const struct rule *const *skipped = mq_skipped_rules(&r->m, &n_skipped);
     res->n_not_in_spec = 0;
-    for (uint32_t i = 0; r->machine_ok && i < n_skipped && i < 8; i++)
+    for (uint32_t i = 0; r->machine_ok && i < n_skipped && i < RESULTS_MAX_NOT_IN_SPEC; i++)
         res->not_in_spec[res->n_not_in_spec++] = skipped[i]->id;
     if ((res->n_violations && !res->violations) || (res->n_informational && !res->informational)) {
         results_fail(res, "out of memory: %u violation(s) and %u informational finding(s) are "
