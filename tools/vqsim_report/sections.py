@@ -125,7 +125,24 @@ def render_device(sc):
     dd = as_dict(dev.get("display"))
     if dd:
         bits.append(f"display {esc(dd.get('width'), '?')}×{esc(dd.get('height'), '?')}")
-    return f'<p class="meta">Device: {", ".join(bits)}</p>' if bits else ""
+    line = f'<p class="meta">Device: {", ".join(bits)}</p>' if bits else ""
+    return line + render_spec_version(sc.d)
+
+
+def render_spec_version(d):
+    """The VirtIO version the run was judged against, and the rules it left out."""
+    v = d.get("spec_version")
+    if v is None:
+        return ""
+    said = ("QEMU 7.2's: VirtIO 1.1 and the later rules QEMU 7.2 answers" if v == "qemu-7.2"
+            else f"VirtIO {esc(v)}")
+    src = f' <span class="muted">({esc(d.get("spec_source"))})</span>' if v != "qemu-7.2" else ""
+    out = f'<p class="meta spec-version">Judged against: <strong>{said}</strong>{src}</p>'
+    left = [esc(r) for r in as_list(d.get("not_in_spec"))]
+    if left:
+        out += (f'<p class="meta">Not judged (not rules of VirtIO {esc(v)}): '
+                f'{", ".join(f"<code>{r}</code>" for r in left)}</p>')
+    return out
 
 
 def render_steps(steps):
