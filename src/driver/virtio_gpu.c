@@ -191,7 +191,7 @@ void vgpu_kick(struct vgpu *g, struct virtq *vq, uint32_t queue)
     if (g->wait == VGPU_WAIT_INTERRUPT) /* about to sleep on the interrupt: ask for it */
         (void)vq_enable_interrupts(vq); /* nothing of this request can be used yet */
     if (vq_kick_prepare(vq))
-        vtr_notify(g->t, queue);
+        vtr_notify_next(g->t, (uint16_t)queue, vq_notify_next(vq));
 }
 
 struct vgpu_slot *vgpu_slot_get(struct vgpu *g)
