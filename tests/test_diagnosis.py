@@ -14,13 +14,16 @@ import yaml
 from conftest import ROOT, SCENARIOS, run
 from test_scenarios import run_edited
 
-HANGS = sorted((ROOT / "scenarios" / "hangs").glob("*.yaml"))
-# a packed queue's causes are proven in scenarios/packed/ (those that name cause and evidence)
+# the causes' scenarios: scenarios/hangs/, virtio-pci's in scenarios/pci/, and a packed queue's
+# in scenarios/packed/ (those that name cause and evidence)
+HANGS = sorted((ROOT / "scenarios" / "hangs").glob("*.yaml")) + sorted(
+    p for p in (ROOT / "scenarios" / "pci").glob("*.yaml") if "causes:" in p.read_text())
 HANGS += [p for p in sorted((ROOT / "scenarios" / "packed").glob("*.yaml"))
           if "evidence" in yaml.safe_load(p.read_text())["expect"]]
 
 # Every cause the engine names (src/model/diagnosis/diagnosis.h), in causal order.
-CAUSES = ["reinit-without-reset", "queue-sel-out-of-range", "guest-page-size-missing",
+CAUSES = ["pci-memory-decoding-off", "pci-notify-wrong-offset", "pci-msix-no-vector",
+          "reinit-without-reset", "queue-sel-out-of-range", "guest-page-size-missing",
           "queue-not-ready", "queue-num-mismatch", "rings-outside-ram", "used-ring-mismatch",
           "no-notify", "avail-idx-not-advanced", "device-broken", "reset-while-queued",
           "command-too-short", "device-fault", "response-buffer-too-short", "command-refused",
@@ -54,7 +57,10 @@ def test_every_timeout_has_a_diagnosis(all_results):
             assert c["cause"] in CAUSES
             assert re.fullmatch(r"\d+(\.\d+)*", c["section"]), c
             assert c["title"] and len(c["message"]) > 100, c
-            assert c["evidence"]["queue"] == "0"
+            # the control queue; the cursor queue where that is the request that hung
+            # (scenarios/pci/notify-no-multiplier.yaml)
+            assert c["evidence"]["queue"] == ("1" if s["name"] == "pci-notify-no-multiplier"
+                                              else "0")
             assert int(c["evidence"]["timed_out_at_ns"]) > int(c["evidence"]["waited_from_ns"])
         ids = [c["cause"] for c in d["causes"]]
         assert len(set(ids)) == len(ids), s["name"]  # one entry per cause

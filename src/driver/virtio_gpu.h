@@ -1,4 +1,5 @@
-/* virtio_gpu.h — virtio-gpu 2D driver (§5.7) over virtio-mmio.
+/* virtio_gpu.h — virtio-gpu 2D driver (§5.7) over any transport (virtio_transport.h): a probed
+ * transport the caller gives (vgpu_config.transport), or virtio-mmio at vgpu_config.mmio_base.
  *
  * Control commands (§5.7.6.8) are built in DMA request slots and sent as two-descriptor chains
  * (readable command, writable response). One command is normally sent and waited for with a
@@ -25,6 +26,7 @@
 #include <stdint.h>
 
 #include "driver/virtio_mmio.h"
+#include "driver/virtio_transport.h"
 #include "driver/virtqueue.h"
 
 /* Driver status values beyond enum virtio_status: one per gpu response code (§5.7.6.7). */
@@ -69,17 +71,19 @@ int vgpu_status_from_response(uint32_t type, uint32_t expect);
     ((1ull << VIRTIO_RING_F_INDIRECT_DESC) | (1ull << VIRTIO_GPU_F_EDID) |                      \
      (1ull << VIRTIO_F_NOTIFY_ON_EMPTY) | (1ull << VIRTIO_F_ANY_LAYOUT) |                        \
      (1ull << VIRTIO_F_IN_ORDER) | (1ull << VIRTIO_RING_F_EVENT_IDX) |                          \
-     (1ull << VIRTIO_F_RING_PACKED))
+     (1ull << VIRTIO_F_RING_PACKED) | (1ull << VIRTIO_F_NOTIFICATION_DATA) |                      \
+     (1ull << VIRTIO_F_RING_RESET))
 
 /* How the driver waits for an answer (§2.6.14 allows both). */
 enum vgpu_wait {
     VGPU_WAIT_POLL = 0,      /* read used.idx until it moves (interrupts acknowledged after) */
     VGPU_WAIT_INTERRUPT = 1, /* sleep until the interrupt line rises; the handler reads
-                              * InterruptStatus and acknowledges it (§4.2.3.4), then used.idx */
+                              * interrupt status and acknowledges it (§4.2.3.4), then used.idx */
 };
 
 struct vgpu_config {
-    uintptr_t mmio_base;
+    struct virtio_transport *transport; /* probed by the caller (vpci_probe, ...), or NULL: */
+    uintptr_t mmio_base;        /* virtio-mmio probed here by vgpu_init */
     uint16_t queue_size;        /* control queue entries (2 … QueueNumMax) */
     enum vq_layout_kind layout; /* modern devices: SEPARATE or PACKED */
     uint32_t legacy_align;      /* legacy devices: QueueAlign (a power of two, usually 4096) */
@@ -109,7 +113,9 @@ struct vgpu_slot {
 };
 
 struct vgpu {
-    struct vmmio mmio;
+    struct virtio_transport *t; /* the transport every access goes through: set by vgpu_init
+                                 * once its arguments pass, also when the probe then fails */
+    struct vmmio mmio;          /* its storage when vgpu_config.transport is NULL */
     struct virtq ctrl;
     struct virtq cursorq;
     bool has_cursor;
@@ -166,6 +172,12 @@ int vgpu_resource_flush(struct vgpu *g, uint32_t id, struct virtio_gpu_rect r);
 /* Reset the device (Status = 0, §2.1): it drops every resource and turns its scanouts off.
  * The driver must be initialised again before the next command (VIRTIO_ERR_BROKEN until then). */
 int vgpu_reset(struct vgpu *g);
+
+/* VirtIO 1.2 §2.6.1 (VIRTIO_F_RING_RESET negotiated): reset queue `queue` (control or cursor)
+ * alone — QueueReset written and read back as 0 — and enable it again with new rings as `cfg`
+ * (the one vgpu_init was given) sets them up. What was in flight on it is lost. VIRTIO_ERR_INVALID
+ * without the feature; the device's resources and scanouts are untouched. */
+int vgpu_reset_queue(struct vgpu *g, const struct vgpu_config *cfg, uint32_t queue);
 
 /* True when every command will return VIRTIO_ERR_BROKEN (a timed-out command still owned by
  * the device, or a latched device error) until vgpu_init. */

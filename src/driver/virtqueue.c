@@ -316,6 +316,16 @@ bool vq_kick_prepare(struct virtq *vq)
     return (flags & VIRTQ_USED_F_NO_NOTIFY) == 0; /* §2.6.10.1 */
 }
 
+uint16_t vq_notify_next(const struct virtq *vq)
+{
+    if (!vq)
+        return 0;
+    if (vq->kind == VQ_LAYOUT_PACKED_RING) /* 1.2 §2.9, packed: the next descriptor to be made */
+        return (uint16_t)(vq->next_avail | (vq->avail_wrap ? 0x8000u : 0u)); /* available, its wrap */
+    /* §4.2.3.3 / 1.2 §2.9, split ring: next_off = avail idx bits 0..14, next_wrap = bit 15 */
+    return vq->published_idx;
+}
+
 bool vq_enable_interrupts(struct virtq *vq)
 {
     if (!vq || !vq->state)

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "driver/virtio_gpu.h"
+#include "driver/virtio_pci.h"
 #include "model/diagnosis/diagnosis.h"
 #include "model/machine.h"
 #include "harness/results.h"
@@ -26,6 +27,7 @@ struct run_result {
     bool machine_ok;
     struct vqrec_writer *rec; /* `vqsim run --record`: the recording being written, or NULL */
     struct vgpu gpu;        /* the driver's state (the harness is its kernel) */
+    struct vpci pci;        /* its transport when the device is on PCI (`transport: pci`) */
     bool driver_up;
     /* An external driver ran instead of the built-in one (run_scenario_external): `gpu` is
      * unused; queue_view says where that driver put each queue (known = false: not told). */

@@ -19,15 +19,20 @@
 #include "model/checks/barrier_check.h"
 #include "model/checks/config_checks.h"
 #include "model/checks/legacy_layout.h"
+#include "model/checks/queue_reset_check.h"
 #include "model/inject/device_faults.h"
 #include "model/device_pace.h"
 #include "model/inject/driver_bugs.h"
+#include "model/inject/pci_bugs.h"
 #include "model/device.h"
 #include "model/guest_memory.h"
+#include "spec/spec_version.h"
 #include "model/memory_guard.h"
 #include "model/checks/mmio_checks.h"
 #include "model/transport/mmio_device.h"
+#include "model/transport/pci_function.h"
 #include "model/checks/notify_checks.h"
+#include "model/checks/pci_checks.h"
 #include "model/observer.h"
 #include "model/diagnosis/run_facts.h"
 #include "model/rings/chain.h"
@@ -40,12 +45,17 @@ struct rule_catalogue;
 
 #define MACHINE_MAX_VIOLATIONS 256
 #define MACHINE_MAX_INFORMATIONAL 32
+#define MACHINE_MAX_SKIPPED_RULES 8
 
 /* How the device reacts to a driver's mistake. Both record every violation.
  *   PROFILE_QEMU    exactly as QEMU 7.2 (ignore, clamp, or break the device)
  *   PROFILE_STRICT  as the spec lets a conforming device: refuse FEATURES_OK for a subset it
  *                   cannot accept, ignore accesses the driver must not make */
 enum machine_profile { PROFILE_QEMU = 0, PROFILE_STRICT = 1 };
+
+/* The bus the device sits on: virtio-mmio (§4.2) at mmio_base, or a virtio-pci function (§4.1,
+ * pci_function.h) at PCI_FN_BDF whose BARs the driver assigns. */
+enum machine_transport { TRANSPORT_MMIO = 0, TRANSPORT_PCI = 1 };
 
 struct violation {
     const struct rule *rule;
@@ -69,6 +79,7 @@ struct machine_config {
     uint64_t ram_base, ram_size;
     uint64_t mmio_base;
     uint32_t transport_version;   /* 1 legacy, 2 modern */
+    enum machine_transport transport; /* TRANSPORT_PCI: modern only (transport_version 2) */
     uint32_t display_width, display_height; /* a display device's (its create reads them) */
     uint32_t n_extra_scanouts;    /* scanouts beyond the first (QEMU's max_outputs - 1) */
     uint32_t extra_width[15], extra_height[15];
@@ -96,6 +107,9 @@ struct machine_config {
      * range, addresses outside RAM), but the checks and the diagnosis that read the trace have
      * nothing to read. */
     bool checks_off;
+    /* The VirtIO version the driver is judged against (spec/spec_version.h; SPEC_QEMU default):
+     * a finding of a rule that does not hold in it is not recorded (machine.skipped_rules). */
+    enum spec_version spec;
 };
 
 struct machine {
@@ -105,7 +119,9 @@ struct machine {
     struct trace trace;
     struct mmio_device dev;       /* the transport: its register file and queues */
     struct device device;         /* the device model behind it (device.h) */
+    struct pci_function pci;      /* the PCI function in front of it (cfg.transport PCI) */
     struct fault_list faults;
+    struct pci_bug_list pci_bugs; /* replayed virtio-pci driver bugs (pci_bugs.h) */
     struct dma_arena arena[4];
     uint64_t now;                 /* virtual time, ns */
     struct violation *violations;
@@ -115,6 +131,9 @@ struct machine {
      * requirement of VirtIO 1.1 forbids but a user should know — never a violation */
     struct violation informational[MACHINE_MAX_INFORMATIONAL];
     uint32_t n_informational;
+    /* Rules the driver broke that do not hold in cfg.spec: not judged, named once each */
+    const struct rule *skipped_rules[MACHINE_MAX_SKIPPED_RULES];
+    uint32_t n_skipped_rules;
     struct sr_chain chain;        /* scratch for the chain being processed */
     struct sr_batch batch;        /* chains taken, not yet processed (chain.h) */
     struct ring_env rings;        /* what the queues' rings work on (machine_rings.c) */
@@ -132,7 +151,9 @@ struct machine {
     /* the register-file rule checks (access_checks.h) */
     struct status_check_state status_checks;
     struct mmio_check_state mmio_checks;
+    struct queue_reset_check qrc;  /* VirtIO 1.2 queue reset (queue_reset_check.h) */
     struct config_check_state config_checks;
+    struct pci_check_state pci_checks;
     struct memory_guard mguard;   /* DMA allocations, canaries (memory_guard.h) */
     struct run_facts facts;       /* what the diagnosis needs, outside the trace (run_facts.h) */
     struct device_pace pace;      /* a replay's device keeping a recorded one's pace */

@@ -187,8 +187,9 @@ static void on_mmio(void *ctx, const struct machine *m, bool write, uint32_t off
     device_events(m, w);
     event(w, write ? VQREC_MMIO_WRITE : VQREC_MMIO_READ, 4, 0, m->cfg.mmio_base + off, value,
           NULL, 0);
-    if (write && off == VIRTIO_MMIO_QUEUE_NOTIFY)
-        dump_published(m, w, value);
+    if (write && off == VIRTIO_MMIO_QUEUE_NOTIFY) /* with NOTIFICATION_DATA the queue is vqn */
+        dump_published(m, w, m->dev.guest_features >> VIRTIO_F_NOTIFICATION_DATA & 1u
+                                 ? value & 0xffffu : value);
 }
 
 static void on_ring(void *ctx, const struct machine *m, bool store, uint64_t gpa, uint64_t value,
@@ -221,6 +222,11 @@ static void on_barrier(void *ctx, const struct machine *m, unsigned kind)
 struct vqrec_writer *vqrec_writer_open(struct machine *m, const char *path, char *err,
                                        size_t errlen)
 {
+    if (m->cfg.transport != TRANSPORT_MMIO) { /* the format knows one MMIO window, not BARs */
+        snprintf(err, errlen, "%s: recording a virtio-pci run is not supported yet (the "
+                 "recording format follows a virtio-mmio window only)", path);
+        return NULL;
+    }
     struct vqrec_writer *w = calloc(1, sizeof(*w));
     if (!w) {
         snprintf(err, errlen, "out of memory");

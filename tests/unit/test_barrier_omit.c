@@ -44,7 +44,7 @@ static void run_driver(struct machine *m, bool weak, enum vgpu_wait wait, bool e
                               .layout = VQ_LAYOUT_SEPARATE, .timeout_ns = 10000000ull,
                               .features = features, .wait = wait};
     assert_int_equal(vgpu_init(&g, &cfg), VIRTIO_OK);
-    assert_true((g.mmio.features & features) == features);
+    assert_true((g.t->features & features) == features);
     struct virtio_gpu_resp_display_info info;
     int rc = VIRTIO_OK;
     /* Six commands over a 4-entry queue: the indices wrap the ring once. */

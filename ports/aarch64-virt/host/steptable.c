@@ -29,6 +29,8 @@ static const char *why_not(const struct scenario *s, char *buf, size_t n)
         return snprintf(buf, n, "%s", s->qemu_skip), buf;
     if (s->dfaults.n)
         return "device_faults: a hostile device; QEMU's device does not misbehave on request";
+    if (s->pci_bugs.n)
+        return "pci-* bugs: the port does not replay virtio-pci driver bugs yet";
     if (s->weak_memory)
         return "device.memory: weak; TCG shows the guest a sequentially consistent device";
     if (s->profile == 1)
@@ -113,6 +115,8 @@ static void copy_step(struct vqst_step *d, const struct scenario_step *st)
     d->has_expect_response = st->has_expect_response;
     d->expect_response = st->expect_response;
     d->repeat = st->repeat;
+    if (st->kind == STEP_RESET_QUEUE) /* the queue to reset travels in `id` (step_table.h) */
+        d->id = st->queue;
 }
 
 int main(int argc, char **argv)
@@ -184,6 +188,7 @@ int main(int argc, char **argv)
     t.timeout_ns = s.timeout_ns;
     t.features = s.driver_features | (uint64_t)s.ring_packed << VIRTIO_F_RING_PACKED;
     t.mmio_base = s.mmio_base;
+    t.bus = s.bus;
     memcpy(t.place, s.place, sizeof(t.place));
     t.n_probes = n_probes;
     t.mmu = (uint32_t)mmu;

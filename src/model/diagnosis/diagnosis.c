@@ -11,6 +11,8 @@
 #include "model/diagnosis/diagnosis_internal.h"
 
 const char *const diag_cause_ids[] = {
+    "pci-memory-decoding-off", "pci-notify-wrong-offset", "pci-msix-no-vector", /* diagnosis_pci.c,
+                                                                                 * run first */
     "reinit-without-reset", "queue-sel-out-of-range", "guest-page-size-missing", "queue-not-ready", "queue-num-mismatch",
     "rings-outside-ram", "used-ring-mismatch", "no-notify", "avail-idx-not-advanced",
     "device-broken", "reset-while-queued", "command-too-short", "device-fault",
@@ -289,6 +291,8 @@ void diagnose(struct machine *m, const struct diag_request *rq, struct diagnosis
     memset(&f, 0, sizeof(f));
     f.rq = rq;
     gather(m, &f);
+    if (diag_pci_causes(m, &f, out))
+        return;
     if (rq->kind == DIAG_REGISTER_WAIT) {
         register_wait(m, &f, out);
         return;

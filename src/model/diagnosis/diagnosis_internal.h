@@ -59,6 +59,8 @@ bool diag_has(const struct diagnosis *d, const char *id);
 void diag_setup_causes(struct machine *m, struct diag_facts *f, struct diagnosis *d);
 void diag_request_causes(struct machine *m, struct diag_facts *f, struct diagnosis *d);
 void diag_irq_causes(struct machine *m, struct diag_facts *f, struct diagnosis *d);
+/* diagnosis_pci.c: virtio-pci's causes; true when one explains everything (no BAR answers). */
+bool diag_pci_causes(struct machine *m, struct diag_facts *f, struct diagnosis *d);
 /* diagnosis_packed.c: a packed queue's own (the split ring's index causes skip it). */
 void diag_packed_causes(struct machine *m, struct diag_facts *f, struct diagnosis *d);
 /* The queue is a split ring: the causes that read avail.idx / used.idx / avail.flags apply. */

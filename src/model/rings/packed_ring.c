@@ -232,6 +232,30 @@ static bool packed_need_notify(const struct dev_queue *q, uint16_t from, uint16_
     return (uint16_t)(to - off - 1) < (uint16_t)(to - from);
 }
 
+/* 1.2 §2.9, packed ring: the first descriptor after the device's position that is not available
+ * (every descriptor of a published chain is, §2.7.1), with the wrap counter it will be made
+ * available with; a whole ring available ends where it began, a lap on. */
+static bool packed_notify_next(const struct dev_queue *q, uint16_t *next)
+{
+    if (!q->live || q->live_num == 0)
+        return false;
+    uint32_t at = q->last_avail_idx % q->live_num;
+    bool wrap = packed_avail_wrap(q);
+    for (uint32_t n = 0; n < q->live_num; n++) {
+        uint16_t flags = 0;
+        if (!gm_read16(q->env->mem, q->desc + 16ull * at + 14, &flags))
+            return false;
+        if (!packed_desc_avail(flags, wrap))
+            break;
+        if (++at == q->live_num) {
+            at = 0;
+            wrap = !wrap;
+        }
+    }
+    *next = (uint16_t)(at | (wrap ? 0x8000u : 0u));
+    return true;
+}
+
 /* ---- classify -------------------------------------------------------------------------------- */
 
 const char pk_f_desc_addr[] = "desc.addr", pk_f_desc_len[] = "desc.len",
@@ -269,4 +293,5 @@ const struct ring_ops packed_ring_ops = {
     .need_notify = packed_need_notify,
     .classify = packed_classify,
     .classify_table = pk_classify_table,
+    .notify_next = packed_notify_next,
 };

@@ -189,7 +189,10 @@ struct ring_ops {
     /* The ring field at gpa ("avail.idx" …: split_ring.h) and its entry in *index, or NULL. */
     const char *(*classify)(const struct dev_queue *q, uint64_t gpa, uint32_t *index);
     /* The field of a table a ring descriptor names (an indirect table: "indirect.len" …). */
-    const char *(*classify_table)(const struct dev_queue *q, uint64_t gpa, uint32_t *index);
+    const char *(*classify_table)(const struct dev_queue *q, uint64_t gpa, uint32_t *index);    /* Where the driver will make its next buffer available, as a NOTIFICATION_DATA notification
+     * carries it (1.2 §2.9: next_off in bits 0..14, next_wrap in bit 15), read from guest memory
+     * as the driver has published it; false when the ring cannot be read. */
+    bool (*notify_next)(const struct dev_queue *q, uint16_t *next);
 };
 
 /* ---- operations: the machine, the transport and the checks use these ----------------------- */

@@ -454,6 +454,12 @@ static const char *split_classify(const struct dev_queue *q, uint64_t gpa, uint3
     return split_locate(q, gpa, index); /* ring_locate.h */
 }
 
+/* 1.2 §2.9, split ring: next_off / next_wrap are avail.idx's bits 0..14 and 15. */
+static bool split_notify_next(const struct dev_queue *q, uint16_t *next)
+{
+    return q->live && gm_read16(q->env->mem, q->avail + 2, next);
+}
+
 const struct ring_ops split_ring_ops = {
     .name = "split",
     .align = {VIRTQ_DESC_ALIGN, VIRTQ_AVAIL_ALIGN, VIRTQ_USED_ALIGN},
@@ -466,4 +472,5 @@ const struct ring_ops split_ring_ops = {
     .need_notify = split_need_notify,
     .classify = split_classify,
     .classify_table = ind_classify,
+    .notify_next = split_notify_next,
 };
