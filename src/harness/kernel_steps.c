@@ -386,6 +386,10 @@ int kernel_step(struct kernel *k, const struct scenario_step *st, struct step_re
         k->n_fb = 0;
         memset(k->fbs, 0, sizeof(k->fbs));
         return vgpu_init(k->g, &k->gc);
+    case STEP_BLK_READ: /* a blk scenario's steps: kernel_blk.c (the parser keeps them there) */
+    case STEP_BLK_WRITE:
+    case STEP_BLK_FLUSH:
+    case STEP_BLK_DISCARD: break;
     case STEP_FB_DISABLE:
         say(sr, "scanout %u off, resource %u released", st->scanout, k->fbs[st->scanout].id);
         return gpu_fb_disable(&k->fbs[st->scanout]);

@@ -11,6 +11,7 @@
 #include "spec/rules.h"
 #include "harness/hal_sim.h"
 #include "harness/judge.h"
+#include "harness/kernel_blk.h"
 #include "harness/kernel_steps.h"
 
 /* The run of a scenario's steps: the kernel playing them, and the diagnosis's mark. */
@@ -18,6 +19,7 @@ struct run_ctx {
     const struct scenario *s;
     struct run_result *r;
     struct kernel k;
+    struct kernel_disk disk;   /* a blk scenario's kernel (kernel_blk.h) */
     struct rf_mark step_mark;  /* the run's counters when the current step began (run_facts.h) */
 };
 
@@ -53,15 +55,16 @@ static void diagnose_step(struct run_ctx *c, const struct step_result *sr, uint3
 {
     if ((sr->status == ST_TIMEOUT || sr->status == ST_DEVICE_ERROR) && !c->r->has_diag) {
         const struct vgpu *g = &c->r->gpu;
+        const struct virtq *vq = run_driver_queue(c->r, 0);
         struct diag_request rq = {
             .kind = sr->status != ST_TIMEOUT ? DIAG_BAD_RESPONSE
-                    : !c->r->driver_up && !g->ctrl.state ? DIAG_REGISTER_WAIT /* init: no request */
-                                                         : DIAG_TIMEOUT,
+                    : !c->r->driver_up && !vq->state ? DIAG_REGISTER_WAIT /* init: no request */
+                                                     : DIAG_TIMEOUT,
             .queue = queue, .since = sr->t, .mark = &c->step_mark};
-        if (g->ctrl.state) { /* the kernel knows where its driver put the queue */
-            rq.driver = (struct diag_driver_view){true, g->ctrl.desc_phys, g->ctrl.avail_phys,
-                                                  g->ctrl.used_phys, g->ctrl.num,
-                                                  g->wait == VGPU_WAIT_INTERRUPT};
+        if (vq->state) { /* the kernel knows where its driver put the queue */
+            rq.driver = (struct diag_driver_view){true, vq->desc_phys, vq->avail_phys,
+                                                  vq->used_phys, vq->num,
+                                                  !c->r->is_blk && g->wait == VGPU_WAIT_INTERRUPT};
         } else {
             rq.driver.waits_for_interrupt = c->s->wait == VGPU_WAIT_INTERRUPT;
         }
@@ -98,6 +101,12 @@ static int build_machine(const struct scenario *sc, struct run_result *r)
     cfg.device_id = sc->device_id;
     cfg.config_change_after = sc->config_change_after;
     cfg.memory_canary = sc->expect_memory != NULL; /* memory_guard.h: only where asserted */
+    cfg.device = sc->device_type;
+    cfg.disk_image = sc->disk_image;
+    cfg.disk_writes_to_file = sc->disk_writes_to_file;
+    cfg.disk_read_only = sc->disk_read_only;
+    if (sc->disk_read_only) /* QEMU readonly=on: virtio_blk_get_features adds RO */
+        cfg.offer_add |= 1ull << VIRTIO_BLK_F_RO;
     if (!cat || machine_init(&r->m, &cfg, cat) != 0) {
         results_fail(&r->res, "cannot build the machine: %s", cat ? "out of memory" : err);
         /* the results of a run that never began: nearly empty, complete in form */
@@ -157,13 +166,29 @@ static int run_init(struct run_ctx *c)
     init->t = r->m.now;
     machine_trace(&r->m, TR_STEP, 0, 0, 0, "init");
     rf_mark(&r->m, &c->step_mark);
-    int rc = vgpu_init(&r->gpu, &c->k.gc);
-    if (rc == VIRTIO_OK)
+    int rc = r->is_blk ? kernel_blk_init(&c->disk, init) : vgpu_init(&r->gpu, &c->k.gc);
+    if (c->disk.failure[0])
+        results_fail(&r->res, "init: %s", c->disk.failure);
+    if (rc == VIRTIO_OK && !r->is_blk)
         snprintf(init->detail, sizeof(init->detail), "virtio-mmio version %u, gpu, queue 0 of %u",
                  r->gpu.mmio.version, c->s->queue_size);
     finish_step(c, init, rc);
     diagnose_step(c, init, VIRTIO_GPU_QUEUE_CONTROL);
     r->driver_up = rc == VIRTIO_OK;
+    return rc;
+}
+
+/* Step i once, by the kernel of the scenario's device; a blk step's content check fails the run
+ * when the bytes are not the disk's. */
+static int one_step(struct run_ctx *c, const struct scenario_step *st, struct step_result *sr,
+                    uint32_t i)
+{
+    if (!c->r->is_blk)
+        return kernel_step(&c->k, st, sr);
+    int rc = kernel_blk_step(&c->disk, st, sr);
+    if (c->disk.failure[0])
+        results_fail(&c->r->res, "step %u (%s, line %d): %s", i + 1, sr->name, st->line,
+                     c->disk.failure);
     return rc;
 }
 
@@ -180,16 +205,16 @@ static bool run_step(struct run_ctx *c, uint32_t i, struct step_result *sr)
     bool device_event = st->kind == STEP_DISPLAY_CHANGE || st->kind == STEP_DRAW ||
                         st->kind == STEP_POKE_PIXEL || st->kind == STEP_FB_DRAW ||
                         st->kind == STEP_FB_FILL;
-    int rc = kernel_step(&c->k, st, sr);
+    int rc = one_step(c, st, sr, i);
     for (uint32_t k = 1; k < st->repeat && rc == VIRTIO_OK; k++) { /* repeat: {count: N} */
         sr->detail[0] = 0;
-        rc = kernel_step(&c->k, st, sr);
+        rc = one_step(c, st, sr, i);
     }
     if (st->repeat > 1) {
         size_t l = strlen(sr->detail);
         snprintf(sr->detail + l, sizeof(sr->detail) - l, " (×%u)", st->repeat);
     }
-    if (!device_event) {
+    if (!device_event && !r->is_blk) {
         sr->response = r->gpu.last_resp_type;
         sr->used_len = r->gpu.last_used_len;
         sr->fence_id = r->gpu.last_fence_id;
@@ -222,6 +247,13 @@ int run_scenario(const struct scenario *sc, const struct run_options *o, struct 
         .wait = sc->wait, .features = sc->driver_features, .fences = sc->fences,
         .cursor = sc->cursor, .used_len = (enum vq_used_len_policy)sc->used_len};
     kernel_init(&c.k, &r->gpu, &r->m, &gc);
+    r->is_blk = !strcmp(sc->device_type, "blk");
+    const struct vblk_config bc = {
+        .mmio_base = (uintptr_t)sc->mmio_base, .queue_size = sc->queue_size,
+        .layout = sc->layout, .legacy_align = sc->queue_align, .timeout_ns = sc->timeout_ns,
+        .features = sc->driver_features | VBLK_DEVICE_FEATURES};
+    if (r->is_blk && kernel_disk_open(&c.disk, &r->blk, &bc, sc->disk_image) != 0)
+        results_fail(&r->res, "%s", c.disk.failure);
     hal_sim_bind(&r->m); /* the driver's HAL calls reach this machine, from this thread */
     bool go_on = run_init(&c) == VIRTIO_OK;
     for (uint32_t i = 0; i < sc->n_steps; i++) {
@@ -234,6 +266,8 @@ int run_scenario(const struct scenario *sc, const struct run_options *o, struct 
             go_on = run_step(&c, i, sr);
     }
     hal_sim_unbind();
+    if (r->is_blk)
+        kernel_disk_close(&c.disk);
     conclude(sc, o, r, true);
     return 0;
 }
@@ -270,6 +304,13 @@ int run_scenario_external(const struct scenario *sc, const struct run_options *o
     }
     conclude(sc, o, r, x->judge);
     return 0;
+}
+
+const struct virtq *run_driver_queue(const struct run_result *r, uint32_t q)
+{
+    if (r->is_blk)
+        return q == 0 ? &r->blk.vq : NULL;
+    return q == 0 ? &r->gpu.ctrl : q == 1 ? &r->gpu.cursorq : NULL;
 }
 
 void run_result_free(struct run_result *r)

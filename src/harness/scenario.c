@@ -153,6 +153,7 @@ static void defaults(struct scenario *s)
     s->timeout_ns = 1000000000ull;
     s->fences = true;
     s->expect_outcome = "ok";
+    s->device_type = "gpu";
 }
 
 /* `qemu: {skip: "reason"}`: the differential run on real QEMU (tools/qemu_diff.py) leaves this
@@ -279,6 +280,7 @@ void scenario_free(struct scenario *s)
     free(s->name);
     free(s->description);
     free(s->qemu_skip);
+    free(s->disk_image);
     for (uint32_t i = 0; i < s->n_expect_violations; i++)
         free(s->expect_violations[i]);
     for (uint32_t i = 0; i < s->n_expect_informational; i++)

@@ -43,7 +43,12 @@ enum step_kind {
     STEP_FB_DISABLE,
     STEP_RESET,                  /* the driver resets the device (Status = 0) */
     STEP_INIT,                   /* the driver initialises the device again (a re-probe) */
+    STEP_BLK_READ,               /* virtio-blk (device.type: blk, src/driver/virtio_blk.h) */
+    STEP_BLK_WRITE,
+    STEP_BLK_FLUSH,
+    STEP_BLK_DISCARD,            /* DISCARD, or WRITE_ZEROES with `zeroes: true` */
 };
+#define STEP_KIND_COUNT (STEP_BLK_DISCARD + 1)
 
 struct step_rect {
     bool set;
@@ -73,6 +78,16 @@ struct scenario_step {
     uint32_t repeat;             /* `repeat: {count: N, step: …}`: run N times (0 = once) */
     bool has_expect_status;
     int expect_status;           /* `expect_status: NAME`: the driver status this step returns */
+    /* blk_read / blk_write / blk_flush */
+    uint64_t sector;
+    uint32_t count;              /* sectors (default 1) */
+    uint32_t bytes;              /* data bytes when not count * 512 (a driver bug: raw) */
+    uint32_t seed;               /* blk_write: the bytes written (patterns.h blk pattern) */
+    bool status_readonly;        /* `status: readonly`: the status byte device-readable (a bug) */
+    bool raw;                    /* sent as given, unchecked by the driver (vblk_submit) */
+    bool zeroes, unmap;          /* blk_discard: WRITE_ZEROES; its unmap flag */
+    bool has_expect_blk_status;
+    uint32_t expect_blk_status;  /* `expect_blk_status: OK|IOERR|UNSUPP` */
 };
 
 /* What one scanout must show (expect.display, one map or a list). */
@@ -115,6 +130,10 @@ struct scenario {
     uint64_t device_offer;       /* feature bits offered beyond QEMU's defaults */
     uint64_t device_withhold;    /* feature bits QEMU offers that this device does not */
     bool weak_memory;            /* device.memory: weak (barrier_check.h) */
+    const char *device_type;     /* device.type: the model's name (device_registry.h), "gpu" */
+    char *disk_image;            /* device.disk.image, resolved against the scenario's folder */
+    bool disk_writes_to_file;    /* device.disk.writes: file */
+    bool disk_read_only;         /* device.disk.read_only */
     /* driver */
     uint16_t queue_size;
     enum vq_layout_kind layout;

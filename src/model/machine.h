@@ -70,6 +70,9 @@ struct machine_config {
     uint64_t mmio_base;
     uint32_t transport_version;   /* 1 legacy, 2 modern */
     uint32_t display_width, display_height; /* a display device's (its create reads them) */
+    const char *disk_image;       /* a block device's raw image file (blk_device.h) */
+    bool disk_writes_to_file;     /* its writes reach the file (else the model's copy only) */
+    bool disk_read_only;          /* offered VIRTIO_BLK_F_RO, writes fail (QEMU readonly=on) */
     uint32_t n_extra_scanouts;    /* scanouts beyond the first (QEMU's max_outputs - 1) */
     uint32_t extra_width[15], extra_height[15];
     uint64_t device_latency_ns;   /* notify → the device looks at the queue */

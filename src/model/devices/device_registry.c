@@ -3,11 +3,13 @@
 
 #include <string.h>
 
+#include "model/devices/blk_device.h"
 #include "model/devices/gpu_device.h"
 
 /* One line per device type. */
 static const struct device_ops *const builtin[] = {
     &gpu_device_ops, /* "gpu": virtio-gpu 2D (§5.7), gpu_device.h */
+    &blk_device_ops, /* "blk": virtio-blk (§5.2), blk_device.h */
 };
 
 const struct device_ops *device_registry_at(size_t i)
