@@ -6,7 +6,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "driver/virtio_blk.h"
 #include "driver/virtio_hal.h"
+
+struct kernel_disk {
+    struct vblk drv;
+    struct vblk_config cfg;
+    uint8_t *expect;            /* what the disk must hold (kernel_blk.h) */
+    uint64_t expect_bytes;
+    bool *unknown;              /* per sector: discarded, so not judged (§5.2.6.1) */
+    uint8_t *buf;               /* DMA memory for one step's data */
+    uint64_t buf_phys;
+    char *failure;              /* the current call's content check (KERNEL_FAILURE_LEN) */
+};
 
 static void say(char *out, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void say(char *out, size_t len, const char *fmt, ...)
@@ -17,39 +29,50 @@ static void say(char *out, size_t len, const char *fmt, ...)
     va_end(ap);
 }
 
-int kernel_disk_open(struct kernel_disk *d, struct vblk *drv, const struct vblk_config *cfg,
-                     const char *image)
+static void disk_close(void *k)
 {
-    memset(d, 0, sizeof(*d));
-    d->drv = drv;
-    d->cfg = *cfg;
-    FILE *f = image ? fopen(image, "rb") : NULL;
+    struct kernel_disk *d = k;
+    if (!d)
+        return;
+    free(d->expect);
+    free(d->unknown);
+    free(d);
+}
+
+/* The image as the kernel's expectation, the driver's configuration from the scenario. */
+static void *disk_open(const struct scenario *sc, char *failure)
+{
+    struct kernel_disk *d = calloc(1, sizeof(*d));
+    if (!d)
+        return NULL;
+    d->cfg = (struct vblk_config){
+        .mmio_base = (uintptr_t)sc->mmio_base, .queue_size = sc->queue_size,
+        .layout = sc->layout, .legacy_align = sc->queue_align, .timeout_ns = sc->timeout_ns,
+        .features = sc->driver_features | VBLK_DEVICE_FEATURES};
+    FILE *f = sc->disk_image ? fopen(sc->disk_image, "rb") : NULL;
     long size = f && fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
     if (size > 0 && fseek(f, 0, SEEK_SET) == 0) {
         d->expect_bytes = (uint64_t)size / 512 * 512;
         d->expect = malloc(d->expect_bytes ? d->expect_bytes : 1);
         d->unknown = calloc(d->expect_bytes / 512 + 1, sizeof(bool));
-        if (!d->expect || !d->unknown || fread(d->expect, 1, d->expect_bytes, f) != d->expect_bytes) {
-            free(d->expect);
-            free(d->unknown);
-            d->expect = NULL;
-            d->unknown = NULL;
+        if (d->expect && d->unknown &&
+            fread(d->expect, 1, d->expect_bytes, f) == d->expect_bytes) {
+            fclose(f);
+            return d;
         }
     }
     if (f)
         fclose(f);
-    if (!d->expect)
-        say(d->failure, sizeof(d->failure), "cannot read the disk image %s",
-            image ? image : "(none)");
-    return d->expect ? 0 : -1;
+    snprintf(failure, KERNEL_FAILURE_LEN, "cannot read the disk image %s",
+             sc->disk_image ? sc->disk_image : "(none)");
+    disk_close(d);
+    return NULL;
 }
 
-void kernel_disk_close(struct kernel_disk *d)
+uint8_t *kernel_blk_expected(void *k, uint64_t off)
 {
-    free(d->expect);
-    free(d->unknown);
-    d->expect = NULL;
-    d->unknown = NULL;
+    struct kernel_disk *d = k;
+    return off < d->expect_bytes ? &d->expect[off] : NULL;
 }
 
 uint8_t kernel_blk_pattern(uint32_t seed, uint64_t sector, uint32_t i)
@@ -59,20 +82,22 @@ uint8_t kernel_blk_pattern(uint32_t seed, uint64_t sector, uint32_t i)
     return (uint8_t)(x * 0x94d049bb133111ebull >> 56);
 }
 
-int kernel_blk_init(struct kernel_disk *d, struct step_result *sr)
+static int disk_init(void *k, struct step_result *sr, char *failure)
 {
-    int rc = vblk_init(d->drv, &d->cfg);
+    struct kernel_disk *d = k;
+    d->failure = failure;
+    int rc = vblk_init(&d->drv, &d->cfg);
     if (rc == VIRTIO_OK && !d->buf)
         d->buf = vhal_dma_alloc(KERNEL_BLK_MAX_SECTORS * 512, 512, VHAL_DMA_BUFFER, &d->buf_phys);
     if (rc == VIRTIO_OK && !d->buf)
         rc = VIRTIO_ERR_NOMEM;
     if (rc == VIRTIO_OK)
         say(sr->detail, sizeof(sr->detail), "virtio-mmio version %u, blk, %llu sectors%s%s",
-            d->drv->mmio.version, (unsigned long long)d->drv->capacity,
-            d->drv->read_only ? ", read-only" : "", d->drv->can_flush ? ", flush" : "");
-    if (rc == VIRTIO_OK && d->drv->capacity * 512 != d->expect_bytes)
-        say(d->failure, sizeof(d->failure), "the device says %llu sectors, the image has %llu",
-            (unsigned long long)d->drv->capacity, (unsigned long long)(d->expect_bytes / 512));
+            d->drv.mmio.version, (unsigned long long)d->drv.capacity,
+            d->drv.read_only ? ", read-only" : "", d->drv.can_flush ? ", flush" : "");
+    if (rc == VIRTIO_OK && d->drv.capacity * 512 != d->expect_bytes)
+        say(d->failure, KERNEL_FAILURE_LEN, "the device says %llu sectors, the image has %llu",
+            (unsigned long long)d->drv.capacity, (unsigned long long)(d->expect_bytes / 512));
     return rc;
 }
 
@@ -85,7 +110,7 @@ static void check_read(struct kernel_disk *d, uint64_t sector, uint64_t bytes)
     uint64_t n = bytes < d->expect_bytes - off ? bytes : d->expect_bytes - off;
     for (uint64_t i = 0; i < n; i++)
         if (d->buf[i] != d->expect[off + i] && !d->unknown[sector + i / 512]) {
-            say(d->failure, sizeof(d->failure), "byte %llu of sector %llu read 0x%02x, the disk "
+            say(d->failure, KERNEL_FAILURE_LEN, "byte %llu of sector %llu read 0x%02x, the disk "
                 "holds 0x%02x", (unsigned long long)(i % 512),
                 (unsigned long long)(sector + i / 512), d->buf[i], d->expect[off + i]);
             return;
@@ -96,13 +121,13 @@ static void check_read(struct kernel_disk *d, uint64_t sector, uint64_t bytes)
 static int send_checked(struct kernel_disk *d, const struct scenario_step *st)
 {
     switch (st->kind) {
-    case STEP_BLK_READ: return vblk_read(d->drv, st->sector, st->count, d->buf, d->buf_phys);
-    case STEP_BLK_WRITE: return vblk_write(d->drv, st->sector, st->count, d->buf, d->buf_phys);
-    case STEP_BLK_FLUSH: return vblk_flush(d->drv);
+    case STEP_BLK_READ: return vblk_read(&d->drv, st->sector, st->count, d->buf, d->buf_phys);
+    case STEP_BLK_WRITE: return vblk_write(&d->drv, st->sector, st->count, d->buf, d->buf_phys);
+    case STEP_BLK_FLUSH: return vblk_flush(&d->drv);
     default:
-        return st->zeroes ? vblk_write_zeroes(d->drv, st->sector, st->count, st->unmap, d->buf,
+        return st->zeroes ? vblk_write_zeroes(&d->drv, st->sector, st->count, st->unmap, d->buf,
                                               d->buf_phys)
-                          : vblk_discard(d->drv, st->sector, st->count, d->buf, d->buf_phys);
+                          : vblk_discard(&d->drv, st->sector, st->count, d->buf, d->buf_phys);
     }
 }
 
@@ -130,7 +155,7 @@ static int send(struct kernel_disk *d, const struct scenario_step *st, uint64_t 
     if (rd && st->status_readonly) /* readable status after writable data: not a chain; the
                                     * buggy driver puts the whole request read-only */
         r.data_writable = false;
-    return vblk_submit(d->drv, &r);
+    return vblk_submit(&d->drv, &r);
 }
 
 /* What a completed request changed in the kernel's expectation of the disk. */
@@ -156,9 +181,11 @@ static const char *status_name(uint8_t s)
     return s < 3 ? blk_status_names[s] : "not written";
 }
 
-int kernel_blk_step(struct kernel_disk *d, const struct scenario_step *st, struct step_result *sr)
+static int disk_step(void *k, const struct scenario_step *st, struct step_result *sr,
+                     char *failure)
 {
-    d->failure[0] = 0;
+    struct kernel_disk *d = k;
+    d->failure = failure;
     uint64_t bytes = st->bytes && st->kind != STEP_BLK_DISCARD ? st->bytes
                                                                 : (uint64_t)st->count * 512;
     if (st->kind == STEP_BLK_WRITE)
@@ -166,16 +193,16 @@ int kernel_blk_step(struct kernel_disk *d, const struct scenario_step *st, struc
             d->buf[i] = kernel_blk_pattern(st->seed, st->sector, i);
     else if (st->kind == STEP_BLK_READ)
         memset(d->buf, 0xa5, bytes); /* what was not read shows */
-    d->drv->last_status = 0xff;
+    d->drv.last_status = 0xff;
     int rc = send(d, st, bytes);
-    uint8_t status = d->drv->last_status;
+    uint8_t status = d->drv.last_status;
     bool answered = rc == VIRTIO_OK || rc == VIRTIO_ERR_RESPONSE;
     static const char *const whats[] = {"read", "write", "flush", "discard", "write-zeroes"};
     const char *what = whats[st->kind - STEP_BLK_READ + (st->zeroes ? 1 : 0)];
     say(sr->detail, sizeof(sr->detail), "%s%s %llu bytes at sector %llu: status %s", what,
         st->raw ? " (raw)" : "", (unsigned long long)(st->kind == STEP_BLK_FLUSH ? 0 : bytes),
         (unsigned long long)st->sector, answered ? status_name(status) : "none");
-    sr->used_len = d->drv->last_used_len;
+    sr->used_len = d->drv.last_used_len;
     sr->response = status;
     if (rc == VIRTIO_OK && st->kind == STEP_BLK_READ)
         check_read(d, st->sector, bytes);
@@ -183,7 +210,7 @@ int kernel_blk_step(struct kernel_disk *d, const struct scenario_step *st, struc
         apply(d, st, bytes);
     if (st->has_expect_blk_status) {
         if (!answered || status != st->expect_blk_status)
-            say(d->failure, sizeof(d->failure), "expected status %s, got %s",
+            say(d->failure, KERNEL_FAILURE_LEN, "expected status %s, got %s",
                 status_name((uint8_t)st->expect_blk_status),
                 answered ? status_name(status) : "no answer");
         else if (rc == VIRTIO_ERR_RESPONSE)
@@ -191,3 +218,26 @@ int kernel_blk_step(struct kernel_disk *d, const struct scenario_step *st, struc
     }
     return rc;
 }
+
+static const struct virtq *disk_queue(const void *k, uint32_t q)
+{
+    const struct kernel_disk *d = k;
+    return q == 0 ? &d->drv.vq : NULL;
+}
+
+static bool disk_broken(const void *k, int *status)
+{
+    const struct kernel_disk *d = k;
+    *status = d->drv.broken_status;
+    return d->drv.broken;
+}
+
+const struct kernel_device_ops kernel_blk_ops = {
+    .device = "blk",
+    .open = disk_open,
+    .init = disk_init,
+    .step = disk_step,
+    .queue = disk_queue,
+    .broken = disk_broken,
+    .close = disk_close,
+};

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "driver/virtio_gpu.h"
+#include "harness/kernel_device.h"
 #include "model/checks/barrier_check.h"
 #include "spec/rules.h"
 #include "model/machine.h"
@@ -122,14 +123,18 @@ static void fill_driver(struct results *res, const struct run_result *r, const s
         .broken = vgpu_is_broken(g),
         .broken_status = g->broken ? vgpu_status_name(g->broken_status) : NULL,
         .stalled = g->stalled, .used_len = s->used_len ? "lenient" : "strict"};
-    if (r->is_blk) /* the blk driver (virtio_blk.h): its request queue is queue 0 */
+    int status = 0;
+    if (r->kdev) { /* a device's own kernel and driver (kernel_device.h) */
+        bool broken = r->kdev->broken(r->kstate, &status);
         res->driver = (struct result_driver){
-            .broken = r->blk.broken,
-            .broken_status = r->blk.broken ? vgpu_status_name(r->blk.broken_status) : NULL,
-            .stalled = r->blk.broken, .used_len = "strict"};
-    driver_queue(&res->driver.control, run_driver_queue(r, 0));
-    if (!r->is_blk)
-        driver_queue(&res->driver.cursor, &g->cursorq);
+            .broken = broken, .broken_status = broken ? vgpu_status_name(status) : NULL,
+            .stalled = broken, .used_len = "strict"};
+    }
+    const struct virtq *vq0 = run_driver_queue(r, 0), *vq1 = run_driver_queue(r, 1);
+    if (vq0)
+        driver_queue(&res->driver.control, vq0);
+    if (vq1)
+        driver_queue(&res->driver.cursor, vq1);
 }
 
 /* Where the driver put queue q: what the built-in driver holds, what an external driver

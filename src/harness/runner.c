@@ -11,7 +11,8 @@
 #include "spec/rules.h"
 #include "harness/hal_sim.h"
 #include "harness/judge.h"
-#include "harness/kernel_blk.h"
+#include "harness/kernel_device.h"
+#include "spec/virtio_blk.h"
 #include "harness/kernel_steps.h"
 
 /* The run of a scenario's steps: the kernel playing them, and the diagnosis's mark. */
@@ -19,7 +20,7 @@ struct run_ctx {
     const struct scenario *s;
     struct run_result *r;
     struct kernel k;
-    struct kernel_disk disk;   /* a blk scenario's kernel (kernel_blk.h) */
+    char failure[KERNEL_FAILURE_LEN]; /* a device kernel's content check (kernel_device.h) */
     struct rf_mark step_mark;  /* the run's counters when the current step began (run_facts.h) */
 };
 
@@ -64,7 +65,7 @@ static void diagnose_step(struct run_ctx *c, const struct step_result *sr, uint3
         if (vq->state) { /* the kernel knows where its driver put the queue */
             rq.driver = (struct diag_driver_view){true, vq->desc_phys, vq->avail_phys,
                                                   vq->used_phys, vq->num,
-                                                  !c->r->is_blk && g->wait == VGPU_WAIT_INTERRUPT};
+                                                  !c->r->kdev && g->wait == VGPU_WAIT_INTERRUPT};
         } else {
             rq.driver.waits_for_interrupt = c->s->wait == VGPU_WAIT_INTERRUPT;
         }
@@ -105,6 +106,7 @@ static int build_machine(const struct scenario *sc, struct run_result *r)
     cfg.disk_image = sc->disk_image;
     cfg.disk_writes_to_file = sc->disk_writes_to_file;
     cfg.disk_read_only = sc->disk_read_only;
+    cfg.rng_seed = sc->rng_seed;
     if (sc->disk_read_only) /* QEMU readonly=on: virtio_blk_get_features adds RO */
         cfg.offer_add |= 1ull << VIRTIO_BLK_F_RO;
     if (!cat || machine_init(&r->m, &cfg, cat) != 0) {
@@ -166,10 +168,11 @@ static int run_init(struct run_ctx *c)
     init->t = r->m.now;
     machine_trace(&r->m, TR_STEP, 0, 0, 0, "init");
     rf_mark(&r->m, &c->step_mark);
-    int rc = r->is_blk ? kernel_blk_init(&c->disk, init) : vgpu_init(&r->gpu, &c->k.gc);
-    if (c->disk.failure[0])
-        results_fail(&r->res, "init: %s", c->disk.failure);
-    if (rc == VIRTIO_OK && !r->is_blk)
+    c->failure[0] = 0;
+    int rc = r->kdev ? r->kdev->init(r->kstate, init, c->failure) : vgpu_init(&r->gpu, &c->k.gc);
+    if (c->failure[0])
+        results_fail(&r->res, "init: %s", c->failure);
+    if (rc == VIRTIO_OK && !r->kdev)
         snprintf(init->detail, sizeof(init->detail), "virtio-mmio version %u, gpu, queue 0 of %u",
                  r->gpu.mmio.version, c->s->queue_size);
     finish_step(c, init, rc);
@@ -178,17 +181,19 @@ static int run_init(struct run_ctx *c)
     return rc;
 }
 
-/* Step i once, by the kernel of the scenario's device; a blk step's content check fails the run
- * when the bytes are not the disk's. */
+/* Step i once, by the kernel of the scenario's device; a device kernel's content check fails the
+ * run when the bytes (events, frames) are not what they must be. */
 static int one_step(struct run_ctx *c, const struct scenario_step *st, struct step_result *sr,
                     uint32_t i)
 {
-    if (!c->r->is_blk)
+    struct run_result *r = c->r;
+    if (!r->kdev)
         return kernel_step(&c->k, st, sr);
-    int rc = kernel_blk_step(&c->disk, st, sr);
-    if (c->disk.failure[0])
-        results_fail(&c->r->res, "step %u (%s, line %d): %s", i + 1, sr->name, st->line,
-                     c->disk.failure);
+    c->failure[0] = 0;
+    int rc = r->kdev->step(r->kstate, st, sr, c->failure);
+    if (c->failure[0])
+        results_fail(&r->res, "step %u (%s, line %d): %s", i + 1, sr->name, st->line,
+                     c->failure);
     return rc;
 }
 
@@ -214,7 +219,7 @@ static bool run_step(struct run_ctx *c, uint32_t i, struct step_result *sr)
         size_t l = strlen(sr->detail);
         snprintf(sr->detail + l, sizeof(sr->detail) - l, " (×%u)", st->repeat);
     }
-    if (!device_event && !r->is_blk) {
+    if (!device_event && !r->kdev) {
         sr->response = r->gpu.last_resp_type;
         sr->used_len = r->gpu.last_used_len;
         sr->fence_id = r->gpu.last_fence_id;
@@ -247,13 +252,13 @@ int run_scenario(const struct scenario *sc, const struct run_options *o, struct 
         .wait = sc->wait, .features = sc->driver_features, .fences = sc->fences,
         .cursor = sc->cursor, .used_len = (enum vq_used_len_policy)sc->used_len};
     kernel_init(&c.k, &r->gpu, &r->m, &gc);
-    r->is_blk = !strcmp(sc->device_type, "blk");
-    const struct vblk_config bc = {
-        .mmio_base = (uintptr_t)sc->mmio_base, .queue_size = sc->queue_size,
-        .layout = sc->layout, .legacy_align = sc->queue_align, .timeout_ns = sc->timeout_ns,
-        .features = sc->driver_features | VBLK_DEVICE_FEATURES};
-    if (r->is_blk && kernel_disk_open(&c.disk, &r->blk, &bc, sc->disk_image) != 0)
-        results_fail(&r->res, "%s", c.disk.failure);
+    if ((r->kdev = kernel_device_find(sc->device_type)) &&
+        !(r->kstate = r->kdev->open(sc, c.failure))) {
+        results_fail(&r->res, "%s", c.failure[0] ? c.failure : "out of memory");
+        r->kdev = NULL;
+        conclude(sc, o, r, true);
+        return 0;
+    }
     hal_sim_bind(&r->m); /* the driver's HAL calls reach this machine, from this thread */
     bool go_on = run_init(&c) == VIRTIO_OK;
     for (uint32_t i = 0; i < sc->n_steps; i++) {
@@ -266,8 +271,6 @@ int run_scenario(const struct scenario *sc, const struct run_options *o, struct 
             go_on = run_step(&c, i, sr);
     }
     hal_sim_unbind();
-    if (r->is_blk)
-        kernel_disk_close(&c.disk);
     conclude(sc, o, r, true);
     return 0;
 }
@@ -308,13 +311,15 @@ int run_scenario_external(const struct scenario *sc, const struct run_options *o
 
 const struct virtq *run_driver_queue(const struct run_result *r, uint32_t q)
 {
-    if (r->is_blk)
-        return q == 0 ? &r->blk.vq : NULL;
+    if (r->kdev)
+        return r->kdev->queue(r->kstate, q);
     return q == 0 ? &r->gpu.ctrl : q == 1 ? &r->gpu.cursorq : NULL;
 }
 
 void run_result_free(struct run_result *r)
 {
+    if (r->kdev)
+        r->kdev->close(r->kstate);
     if (r->machine_ok)
         machine_destroy(&r->m);
     results_free(&r->res);

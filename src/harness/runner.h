@@ -9,7 +9,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "driver/virtio_blk.h"
 #include "driver/virtio_gpu.h"
 #include "model/diagnosis/diagnosis.h"
 #include "model/machine.h"
@@ -27,8 +26,10 @@ struct run_result {
     bool machine_ok;
     struct vqrec_writer *rec; /* `vqsim run --record`: the recording being written, or NULL */
     struct vgpu gpu;        /* the driver's state (the harness is its kernel) */
-    struct vblk blk;        /* … of a blk scenario's driver (device.type: blk) instead */
-    bool is_blk;
+    /* A device other than the gpu (device.type): its kernel and that kernel's state, which
+     * holds its driver (kernel_device.h); NULL for the gpu. */
+    const struct kernel_device_ops *kdev;
+    void *kstate;
     bool driver_up;
     /* An external driver ran instead of the built-in one (run_scenario_external): `gpu` is
      * unused; queue_view says where that driver put each queue (known = false: not told). */

@@ -47,8 +47,9 @@ enum step_kind {
     STEP_BLK_WRITE,
     STEP_BLK_FLUSH,
     STEP_BLK_DISCARD,            /* DISCARD, or WRITE_ZEROES with `zeroes: true` */
+    STEP_RNG_READ,               /* entropy (device.type: rng, src/driver/virtio_rng.h) */
 };
-#define STEP_KIND_COUNT (STEP_BLK_DISCARD + 1)
+#define STEP_KIND_COUNT (STEP_RNG_READ + 1)
 
 struct step_rect {
     bool set;
@@ -86,6 +87,8 @@ struct scenario_step {
     bool status_readonly;        /* `status: readonly`: the status byte device-readable (a bug) */
     bool raw;                    /* sent as given, unchecked by the driver (vblk_submit) */
     bool zeroes, unmap;          /* blk_discard: WRITE_ZEROES; its unmap flag */
+    uint32_t readable;           /* rng_read: how many of its buffers (the first) are
+                                  * device-readable (a bug; count = buffers, bytes = in all) */
     bool has_expect_blk_status;
     uint32_t expect_blk_status;  /* `expect_blk_status: OK|IOERR|UNSUPP` */
 };
@@ -134,6 +137,7 @@ struct scenario {
     char *disk_image;            /* device.disk.image, resolved against the scenario's folder */
     bool disk_writes_to_file;    /* device.disk.writes: file */
     bool disk_read_only;         /* device.disk.read_only */
+    uint64_t rng_seed;           /* device.entropy.seed */
     /* driver */
     uint16_t queue_size;
     enum vq_layout_kind layout;

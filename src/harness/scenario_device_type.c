@@ -1,5 +1,6 @@
-/* scenario_device_type.c — `device.type` (which device model the scenario runs: gpu, blk, …,
- * device_registry.h) and what backs it (`device.disk` for a blk: the raw image file). */
+/* scenario_device_type.c — `device.type` (which device model the scenario runs: gpu, blk, rng,
+ * device_registry.h) and what backs it (`device.disk` for a blk: the raw image file;
+ * `device.entropy` for an rng: the stream's seed). */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -60,13 +61,21 @@ int scn_parse_device_type(struct scn_ctx *c, const struct ynode *d, struct scena
         const struct device_ops *ops =
             t->kind == YN_SCALAR ? device_registry_find(t->str) : NULL;
         if (!ops)
-            return scn_fail(c, t, "unknown device type (expected gpu or blk)");
+            return scn_fail(c, t, "unknown device type (expected gpu, blk or rng)");
         s->device_type = ops->name;
     }
-    const struct ynode *disk = ymap_get(d, "disk");
+    const struct ynode *disk = ymap_get(d, "disk"), *entropy = ymap_get(d, "entropy");
     bool blk = !strcmp(s->device_type, "blk");
     if (blk != (disk != NULL))
         return scn_fail(c, disk ? disk : d, blk ? "a blk device needs 'disk: {image: FILE}'"
                                                 : "'disk' belongs to a blk device (type: blk)");
+    if (entropy && strcmp(s->device_type, "rng"))
+        return scn_fail(c, entropy, "'entropy' belongs to an entropy device (type: rng)");
+    if (entropy) { /* device.entropy: {seed: N}: the stream the device gives (default 0) */
+        static const char *const ek[] = {"seed", NULL};
+        if (scn_check_keys(c, entropy, "device.entropy", ek) ||
+            scn_get_u64(c, entropy, "seed", 0, UINT64_MAX, &s->rng_seed))
+            return -1;
+    }
     return disk ? parse_disk(c, disk, s) : 0;
 }

@@ -40,7 +40,7 @@ static const char *const step_names[] = {
     "draw", "transfer_to_host_2d", "resource_flush", "poke_pixel", "resource_unref",
     "detach_backing", "get_edid", "update_cursor", "move_cursor", "display_change",
     "handle_config_event", "fb_set_mode", "fb_draw", "fb_fill", "fb_present", "fb_disable",
-    "reset", "init", "blk_read", "blk_write", "blk_flush", "blk_discard", NULL};
+    "reset", "init", "blk_read", "blk_write", "blk_flush", "blk_discard", "rng_read", NULL};
 
 const char *step_name(enum step_kind k) { return step_names[k]; }
 
@@ -118,11 +118,12 @@ static const char *const *step_keys(enum step_kind k)
     static const char *const kblk[] = {XB, "count", "bytes", "seed", "status", NULL};
     static const char *const kblkf[] = {XB, NULL};
     static const char *const kblkd[] = {XB, "count", "bytes", "zeroes", "unmap", NULL};
+    static const char *const krng[] = {"bytes", "buffers", "readable", NULL};
 #undef XB
     static const char *const *allowed[] = {kinfo, kcreate, kattach, kscan, kdraw, kxfer, kflush,
                                            kpoke, kid, kid, kedid, kcur, kmove, kchange, knone,
                                            kmode, kfbdraw, kfill, kfb, kfb, knone, knone,
-                                           kblk, kblk, kblkf, kblkd};
+                                           kblk, kblk, kblkf, kblkd, krng};
     _Static_assert(sizeof(allowed) / sizeof(allowed[0]) == STEP_KIND_COUNT, "one per step");
 #undef XR
     return allowed[k];
@@ -245,11 +246,28 @@ static int parse_blk_args(struct scn_ctx *c, const struct ynode *args, struct sc
     return 0;
 }
 
+/* rng_read: how many bytes in how many buffers, and how many of them (the first) device-readable
+ * (§5.4.6.1 forbids it: a replayed bug). */
+static int parse_rng_args(struct scn_ctx *c, const struct ynode *args, struct scenario_step *st)
+{
+    if (scn_get_u32(c, args, "bytes", 1, 65536, &st->bytes) ||
+        scn_get_u32(c, args, "buffers", 1, 4, &st->count) ||
+        scn_get_u32(c, args, "readable", 0, 4, &st->readable))
+        return -1;
+    if (st->readable > st->count)
+        return scn_fail(c, args, "'readable' counts buffers of the request: at most 'buffers'");
+    if (st->bytes < st->count)
+        return scn_fail(c, args, "'bytes' is shared by the buffers: at least one each");
+    return 0;
+}
+
 /* The arguments of a step (its keys already checked), each where its kind reads it. */
 static int parse_step_args(struct scn_ctx *c, const struct ynode *args, struct scenario_step *st)
 {
     if (parse_expect_status(c, args, st))
         return -1;
+    if (st->kind == STEP_RNG_READ)
+        return parse_rng_args(c, args, st);
     if (st->kind >= STEP_BLK_READ)
         return parse_blk_args(c, args, st);
     if (scn_get_u32(c, args, "hot_x", 0, 63, &st->hot_x) ||
@@ -361,8 +379,9 @@ int scn_parse_steps(struct scn_ctx *c, const struct ynode *root, const struct yn
         struct scenario_step *st = &s->steps[s->n_steps++];
         if (parse_step(c, steps->items[i], st))
             return -1;
-        bool blk_step = st->kind >= STEP_BLK_READ && st->kind <= STEP_BLK_DISCARD;
-        if (blk_step != !strcmp(s->device_type, "blk"))
+        const char *owner = st->kind == STEP_RNG_READ ? "rng"
+                            : st->kind >= STEP_BLK_READ ? "blk" : "gpu";
+        if (strcmp(owner, s->device_type))
             return scn_fail(c, steps->items[i], "step '%s' is not a step of a %s device",
                             step_name(st->kind), s->device_type);
         if (st->kind == STEP_UPDATE_CURSOR || st->kind == STEP_MOVE_CURSOR)

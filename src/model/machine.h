@@ -73,6 +73,7 @@ struct machine_config {
     const char *disk_image;       /* a block device's raw image file (blk_device.h) */
     bool disk_writes_to_file;     /* its writes reach the file (else the model's copy only) */
     bool disk_read_only;          /* offered VIRTIO_BLK_F_RO, writes fail (QEMU readonly=on) */
+    uint64_t rng_seed;            /* an entropy device's stream (rng_device.h) */
     uint32_t n_extra_scanouts;    /* scanouts beyond the first (QEMU's max_outputs - 1) */
     uint32_t extra_width[15], extra_height[15];
     uint64_t device_latency_ns;   /* notify → the device looks at the queue */

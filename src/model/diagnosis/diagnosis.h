@@ -27,6 +27,8 @@
  *   response-buffer-too-short D16 the writable (response) buffer is missing or too short
  *   command-refused              the device answered a command with an error response: which
  *                                command, what it named, the device's reason
+ *   request-unservable           the device holds a request it cannot serve (an entropy request
+ *                                with no device-writable byte): its own account (device.h)
  *   interrupt-suppressed     D12 avail.flags NO_INTERRUPT while the driver waits for one
  *   interrupt-not-acknowledged D13 InterruptStatus never acknowledged: the line stays high and
  *                                the next interrupt never rises

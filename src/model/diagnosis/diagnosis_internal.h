@@ -60,4 +60,7 @@ void diag_setup_causes(struct machine *m, struct diag_facts *f, struct diagnosis
 void diag_request_causes(struct machine *m, struct diag_facts *f, struct diagnosis *d);
 void diag_irq_causes(struct machine *m, struct diag_facts *f, struct diagnosis *d);
 
+/* The device's own account (device.h: explain), when nothing before explains the silence. */
+void diag_device_causes(struct machine *m, struct diag_facts *f, struct diagnosis *d);
+
 #endif /* DIAGNOSIS_INTERNAL_H */
