@@ -203,7 +203,6 @@ static int disk_step(void *k, const struct scenario_step *st, struct step_result
         st->raw ? " (raw)" : "", (unsigned long long)(st->kind == STEP_BLK_FLUSH ? 0 : bytes),
         (unsigned long long)st->sector, answered ? status_name(status) : "none");
     sr->used_len = d->drv.last_used_len;
-    sr->response = status;
     if (rc == VIRTIO_OK && st->kind == STEP_BLK_READ)
         check_read(d, st->sector, bytes);
     if (rc == VIRTIO_OK)
