@@ -27,7 +27,8 @@ FIRING = {
     "rng-readable-buffer": ("timeout", ["rng.buf.writable-only"]),
     "rng-mixed-buffers": ("violation", ["rng.buf.writable-only"]),
 }
-CLEAN = ["blk-read-write-modern", "blk-legacy-indirect", "rng-read", "rng-legacy-indirect"]
+CLEAN = ["blk-read-write-modern", "blk-legacy-indirect", "blk-pci", "rng-read",
+         "rng-legacy-indirect", "rng-pci"]
 
 
 def pattern(seed, sector, i):
@@ -63,6 +64,8 @@ def test_correct_driver_is_clean(blk_results):
         if name.startswith("blk"):
             assert r["device"]["negotiated"][:2] == ["blk_blk_size", "blk_flush"]
         assert all(s["status"] == "ok" for s in r["steps"]), r["steps"]
+        transport = "virtio-pci" if name.endswith("-pci") else "virtio-mmio"
+        assert r["steps"][0]["detail"].startswith(transport), r["steps"][0]["detail"]
 
 
 def test_every_blk_rule_fires_with_qemus_answer(blk_results):

@@ -295,7 +295,7 @@ void vq_main(void)
     uart_puts("VQ init");
     print_result(rc, worst);
     uart_puts(" version=");
-    uart_put_dec(gpu.mmio.version);
+    uart_put_dec(gpu.t->version);
     uart_putc('\n');
     int stop = rc != VIRTIO_OK;
     const char *outcome = rc == VIRTIO_OK ? "ok" : status_names[worst];

@@ -20,9 +20,9 @@ static int read_capacity(struct vblk *b)
 {
     uint32_t lo = 0, hi = 0, lo2 = 0;
     for (int tries = 0; tries < VMMIO_CONFIG_TRIES; tries++) {
-        if (vmmio_config_read32_checked(&b->mmio, 0, &lo) != VIRTIO_OK ||
-            vmmio_config_read32_checked(&b->mmio, 4, &hi) != VIRTIO_OK ||
-            vmmio_config_read32_checked(&b->mmio, 0, &lo2) != VIRTIO_OK)
+        if (vtr_config_read32(b->t, 0, &lo) != VIRTIO_OK ||
+            vtr_config_read32(b->t, 4, &hi) != VIRTIO_OK ||
+            vtr_config_read32(b->t, 0, &lo2) != VIRTIO_OK)
             return VIRTIO_ERR_BAD_CONFIG;
         if (lo == lo2) {
             b->capacity = (uint64_t)hi << 32 | lo;
@@ -40,38 +40,43 @@ int vblk_init(struct vblk *b, const struct vblk_config *cfg)
     for (uint32_t i = 0; i < sizeof(*b); i++)
         zero[i] = 0;
     b->timeout_ns = cfg->timeout_ns ? cfg->timeout_ns : 5000000000ull;
-    int rc = vmmio_probe(&b->mmio, cfg->mmio_base, b->timeout_ns);
-    if (rc != VIRTIO_OK)
-        return rc;
-    if (b->mmio.device_id != VIRTIO_ID_BLOCK)
+    int rc = VIRTIO_OK;
+    if (cfg->transport) {
+        b->t = cfg->transport;
+    } else {
+        if ((rc = vmmio_probe(&b->mmio, cfg->mmio_base, b->timeout_ns)) != VIRTIO_OK)
+            return rc;
+        b->t = &b->mmio.t;
+    }
+    if (b->t->device_id != VIRTIO_ID_BLOCK)
         return VIRTIO_ERR_WRONG_DEVICE; /* not ours: leave it untouched */
-    if ((rc = vmmio_begin_init(&b->mmio)) != VIRTIO_OK ||
-        (rc = vmmio_negotiate(&b->mmio, cfg->features & VBLK_DRIVER_FEATURES)) != VIRTIO_OK)
+    if ((rc = vtr_begin_init(b->t)) != VIRTIO_OK ||
+        (rc = vtr_negotiate(b->t, cfg->features & VBLK_DRIVER_FEATURES)) != VIRTIO_OK)
         return rc;
     /* the header (16 bytes) and the status byte, in one allocation of their own */
     b->hdr = vhal_dma_alloc(64, 16, VHAL_DMA_BUFFER, &b->hdr_phys);
     if (!b->hdr) {
-        vmmio_fail(&b->mmio);
+        vtr_fail(b->t);
         return VIRTIO_ERR_NOMEM;
     }
     b->status = (uint8_t *)b->hdr + 32;
     b->status_phys = b->hdr_phys + 32;
-    rc = vmmio_setup_queue(&b->mmio, &b->vq, 0, cfg->queue_size, cfg->layout, cfg->legacy_align);
-    if (rc == VIRTIO_OK && (b->mmio.features >> VIRTIO_RING_F_INDIRECT_DESC & 1u))
+    rc = vtr_setup_queue(b->t, &b->vq, 0, cfg->queue_size, cfg->layout, cfg->legacy_align);
+    if (rc == VIRTIO_OK && (b->t->features >> VIRTIO_RING_F_INDIRECT_DESC & 1u))
         rc = vq_enable_indirect(&b->vq); /* §2.6.5.3.1: only when negotiated */
     if (rc != VIRTIO_OK) {
-        vmmio_fail(&b->mmio); /* §3.1.1: set FAILED and stop */
+        vtr_fail(b->t); /* §3.1.1: set FAILED and stop */
         return rc;
     }
-    vq_set_event_idx(&b->vq, b->mmio.features >> VIRTIO_RING_F_EVENT_IDX & 1u);
-    b->read_only = b->mmio.features >> VIRTIO_BLK_F_RO & 1u;
-    b->can_flush = b->mmio.features >> VIRTIO_BLK_F_FLUSH & 1u;
-    b->can_discard = b->mmio.features >> VIRTIO_BLK_F_DISCARD & 1u;
-    b->can_write_zeroes = b->mmio.features >> VIRTIO_BLK_F_WRITE_ZEROES & 1u;
-    if ((rc = vmmio_driver_ok(&b->mmio)) != VIRTIO_OK)
+    vq_set_event_idx(&b->vq, b->t->features >> VIRTIO_RING_F_EVENT_IDX & 1u);
+    b->read_only = b->t->features >> VIRTIO_BLK_F_RO & 1u;
+    b->can_flush = b->t->features >> VIRTIO_BLK_F_FLUSH & 1u;
+    b->can_discard = b->t->features >> VIRTIO_BLK_F_DISCARD & 1u;
+    b->can_write_zeroes = b->t->features >> VIRTIO_BLK_F_WRITE_ZEROES & 1u;
+    if ((rc = vtr_driver_ok(b->t)) != VIRTIO_OK)
         return rc;
     if ((rc = read_capacity(b)) != VIRTIO_OK) {
-        vmmio_fail(&b->mmio);
+        vtr_fail(b->t);
         return latch(b, rc);
     }
     return VIRTIO_OK;
@@ -87,14 +92,14 @@ static int wait_answer(struct vblk *b)
     while ((rc = vq_get_used(&b->vq, &token, &len)) == VIRTIO_ERR_EMPTY) {
         if (vhal_now_ns() >= deadline) {
             /* one Status read says why: DEVICE_NEEDS_RESET or a reset of its own (§2.1.2) */
-            rc = vmmio_check_alive(&b->mmio);
+            rc = vtr_check_alive(b->t);
             return latch(b, rc != VIRTIO_OK ? rc : VIRTIO_ERR_TIMEOUT);
         }
         vhal_delay_ns(delay);
         if (delay < 1000000)
             delay *= 2;
     }
-    vmmio_ack_interrupt(&b->mmio); /* §4.2.3.4 */
+    vtr_ack_interrupt(b->t); /* §4.2.3.4 */
     if (rc != VIRTIO_OK)
         return b->vq.broken ? latch(b, rc) : rc;
     if (token != b->hdr)
@@ -133,7 +138,7 @@ int vblk_submit(struct vblk *b, const struct vblk_raw *r)
     if (rc != VIRTIO_OK)
         return rc;
     if (vq_kick_prepare(&b->vq))
-        vmmio_notify(&b->mmio, 0);
+        vtr_notify(b->t, 0);
     return wait_answer(b);
 }
 

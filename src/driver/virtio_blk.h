@@ -1,4 +1,4 @@
-/* virtio_blk.h — a virtio-blk driver (VirtIO 1.1 §5.2) on virtio-mmio: freestanding C11, every
+/* virtio_blk.h — a virtio-blk driver (VirtIO 1.1 §5.2) over any transport (virtio_transport.h): freestanding C11, every
  * platform access through virtio_hal.h, errors as values (virtio_status.h).
  *
  * One request queue, one request in flight at a time (a boot loader's or a small kernel's disk):
@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "driver/virtio_mmio.h"
+#include "driver/virtio_transport.h"
 #include "driver/virtqueue.h"
 #include "spec/virtio_blk.h"
 
@@ -33,7 +34,8 @@
     (VBLK_DEVICE_FEATURES | 1ull << VIRTIO_RING_F_INDIRECT_DESC | 1ull << VIRTIO_RING_F_EVENT_IDX)
 
 struct vblk_config {
-    uintptr_t mmio_base;
+    struct virtio_transport *transport; /* probed by the caller (vpci_probe, ...), or NULL: */
+    uintptr_t mmio_base;                /* virtio-mmio probed here */
     uint16_t queue_size;        /* 3.. (a request is a chain of 3 buffers) */
     enum vq_layout_kind layout; /* modern layouts; legacy uses legacy_align */
     uint32_t legacy_align;
@@ -42,7 +44,8 @@ struct vblk_config {
 };
 
 struct vblk {
-    struct vmmio mmio;
+    struct virtio_transport *t; /* the transport every access goes through */
+    struct vmmio mmio;          /* its storage when the config names no transport */
     struct virtq vq;
     uint64_t capacity;          /* sectors (§5.2.4), read at init */
     bool read_only;             /* VIRTIO_BLK_F_RO negotiated */

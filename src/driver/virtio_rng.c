@@ -22,26 +22,31 @@ int vrng_init(struct vrng *r, const struct vrng_config *cfg)
     for (uint32_t i = 0; i < sizeof(*r); i++)
         zero[i] = 0;
     r->timeout_ns = cfg->timeout_ns ? cfg->timeout_ns : 5000000000ull;
-    int rc = vmmio_probe(&r->mmio, cfg->mmio_base, r->timeout_ns);
-    if (rc != VIRTIO_OK)
-        return rc;
-    if (r->mmio.device_id != VIRTIO_ID_ENTROPY)
+    int rc = VIRTIO_OK;
+    if (cfg->transport) {
+        r->t = cfg->transport;
+    } else {
+        if ((rc = vmmio_probe(&r->mmio, cfg->mmio_base, r->timeout_ns)) != VIRTIO_OK)
+            return rc;
+        r->t = &r->mmio.t;
+    }
+    if (r->t->device_id != VIRTIO_ID_ENTROPY)
         return VIRTIO_ERR_WRONG_DEVICE; /* not ours: leave it untouched */
     uint64_t want = cfg->features & (1ull << VIRTIO_RING_F_INDIRECT_DESC |
                                      1ull << VIRTIO_RING_F_EVENT_IDX);
-    if ((rc = vmmio_begin_init(&r->mmio)) != VIRTIO_OK ||
-        (rc = vmmio_negotiate(&r->mmio, want)) != VIRTIO_OK)
+    if ((rc = vtr_begin_init(r->t)) != VIRTIO_OK ||
+        (rc = vtr_negotiate(r->t, want)) != VIRTIO_OK)
         return rc;
-    rc = vmmio_setup_queue(&r->mmio, &r->vq, VIRTIO_RNG_QUEUE_REQUEST, cfg->queue_size,
+    rc = vtr_setup_queue(r->t, &r->vq, VIRTIO_RNG_QUEUE_REQUEST, cfg->queue_size,
                            cfg->layout, cfg->legacy_align);
-    if (rc == VIRTIO_OK && (r->mmio.features >> VIRTIO_RING_F_INDIRECT_DESC & 1u))
+    if (rc == VIRTIO_OK && (r->t->features >> VIRTIO_RING_F_INDIRECT_DESC & 1u))
         rc = vq_enable_indirect(&r->vq); /* §2.6.5.3.1: only when negotiated */
     if (rc != VIRTIO_OK) {
-        vmmio_fail(&r->mmio); /* §3.1.1: set FAILED and stop */
+        vtr_fail(r->t); /* §3.1.1: set FAILED and stop */
         return rc;
     }
-    vq_set_event_idx(&r->vq, r->mmio.features >> VIRTIO_RING_F_EVENT_IDX & 1u);
-    return vmmio_driver_ok(&r->mmio); /* §5.4.5: the queue is initialised: nothing more */
+    vq_set_event_idx(&r->vq, r->t->features >> VIRTIO_RING_F_EVENT_IDX & 1u);
+    return vtr_driver_ok(r->t); /* §5.4.5: the queue is initialised: nothing more */
 }
 
 /* Wait (bounded) for the request in flight, whose token is `token`. */
@@ -53,14 +58,14 @@ static int wait_answer(struct vrng *r, void *token, uint32_t *got)
     int rc;
     while ((rc = vq_get_used(&r->vq, &t, &len)) == VIRTIO_ERR_EMPTY) {
         if (vhal_now_ns() >= deadline) { /* one Status read says why (§2.1.2) */
-            rc = vmmio_check_alive(&r->mmio);
+            rc = vtr_check_alive(r->t);
             return latch(r, rc != VIRTIO_OK ? rc : VIRTIO_ERR_TIMEOUT);
         }
         vhal_delay_ns(delay);
         if (delay < 1000000)
             delay *= 2;
     }
-    vmmio_ack_interrupt(&r->mmio); /* §4.2.3.4 */
+    vtr_ack_interrupt(r->t); /* §4.2.3.4 */
     if (rc != VIRTIO_OK)
         return r->vq.broken ? latch(r, rc) : rc;
     if (t != token)
@@ -93,7 +98,7 @@ int vrng_submit(struct vrng *r, const struct vq_buf *bufs, const bool *writable,
     if (rc != VIRTIO_OK)
         return rc;
     if (vq_kick_prepare(&r->vq))
-        vmmio_notify(&r->mmio, VIRTIO_RNG_QUEUE_REQUEST);
+        vtr_notify(r->t, VIRTIO_RNG_QUEUE_REQUEST);
     return wait_answer(r, (void *)bufs, got);
 }
 

@@ -1,4 +1,4 @@
-/* virtio_rng.h — an entropy device driver (VirtIO 1.1 §5.4) on virtio-mmio: freestanding C11,
+/* virtio_rng.h — an entropy device driver (VirtIO 1.1 §5.4) over any transport (virtio_transport.h): freestanding C11,
  * every platform access through virtio_hal.h, errors as values (virtio_status.h).
  *
  * One request at a time: vrng_read posts one device-writable buffer (§5.4.6.1: never a
@@ -14,11 +14,13 @@
 #include <stdint.h>
 
 #include "driver/virtio_mmio.h"
+#include "driver/virtio_transport.h"
 #include "driver/virtqueue.h"
 #include "spec/virtio_rng.h"
 
 struct vrng_config {
-    uintptr_t mmio_base;
+    struct virtio_transport *transport; /* probed by the caller (vpci_probe, ...), or NULL: */
+    uintptr_t mmio_base;                /* virtio-mmio probed here */
     uint16_t queue_size;
     enum vq_layout_kind layout;
     uint32_t legacy_align;
@@ -27,7 +29,8 @@ struct vrng_config {
 };
 
 struct vrng {
-    struct vmmio mmio;
+    struct virtio_transport *t; /* the transport every access goes through */
+    struct vmmio mmio;          /* its storage when the config names no transport */
     struct virtq vq;
     uint64_t timeout_ns;
     uint32_t last_len;          /* random bytes of the last answer */

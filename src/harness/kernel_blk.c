@@ -82,18 +82,19 @@ uint8_t kernel_blk_pattern(uint32_t seed, uint64_t sector, uint32_t i)
     return (uint8_t)(x * 0x94d049bb133111ebull >> 56);
 }
 
-static int disk_init(void *k, struct step_result *sr, char *failure)
+static int disk_init(void *k, struct virtio_transport *t, struct step_result *sr, char *failure)
 {
     struct kernel_disk *d = k;
     d->failure = failure;
+    d->cfg.transport = t;
     int rc = vblk_init(&d->drv, &d->cfg);
     if (rc == VIRTIO_OK && !d->buf)
         d->buf = vhal_dma_alloc(KERNEL_BLK_MAX_SECTORS * 512, 512, VHAL_DMA_BUFFER, &d->buf_phys);
     if (rc == VIRTIO_OK && !d->buf)
         rc = VIRTIO_ERR_NOMEM;
     if (rc == VIRTIO_OK)
-        say(sr->detail, sizeof(sr->detail), "virtio-mmio version %u, blk, %llu sectors%s%s",
-            d->drv.mmio.version, (unsigned long long)d->drv.capacity,
+        say(sr->detail, sizeof(sr->detail), "%s version %u, blk, %llu sectors%s%s",
+            d->drv.t->ops->name, d->drv.t->version, (unsigned long long)d->drv.capacity,
             d->drv.read_only ? ", read-only" : "", d->drv.can_flush ? ", flush" : "");
     if (rc == VIRTIO_OK && d->drv.capacity * 512 != d->expect_bytes)
         say(d->failure, KERNEL_FAILURE_LEN, "the device says %llu sectors, the image has %llu",

@@ -47,18 +47,24 @@ static void *rng_open(const struct scenario *sc, char *failure)
 
 static void rng_close(void *k) { free(k); }
 
-static int rng_init(void *kk, struct step_result *sr, char *failure)
+static int rng_init(void *kk, struct virtio_transport *t, struct step_result *sr, char *failure)
 {
     (void)failure;
     struct kernel_rng *k = kk;
+    k->cfg.transport = t;
+    /* QEMU's queue holds 8 (virtio_add_queue(vdev, 8, …)): virtio-pci shows it as queue_size and
+     * refuses more, virtio-mmio shows QueueNumMax 1024; a kernel sizes its ring by what the
+     * device holds, as Linux does, so no more than 8. */
+    if (k->cfg.queue_size > 8)
+        k->cfg.queue_size = 8;
     int rc = vrng_init(&k->drv, &k->cfg);
     if (rc == VIRTIO_OK && !k->buf)
         k->buf = vhal_dma_alloc(KERNEL_RNG_MAX_BYTES, 64, VHAL_DMA_BUFFER, &k->buf_phys);
     if (rc == VIRTIO_OK && !k->buf)
         rc = VIRTIO_ERR_NOMEM;
     if (rc == VIRTIO_OK)
-        snprintf(sr->detail, sizeof(sr->detail), "virtio-mmio version %u, entropy, queue 0 of %u",
-                 k->drv.mmio.version, k->cfg.queue_size);
+        snprintf(sr->detail, sizeof(sr->detail), "%s version %u, entropy, queue 0 of %u",
+                 k->drv.t->ops->name, k->drv.t->version, k->cfg.queue_size);
     return rc;
 }
 

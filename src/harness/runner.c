@@ -89,7 +89,8 @@ static int build_machine(const struct scenario *sc, struct run_result *r)
         .n_extra_scanouts = sc->n_extra_scanouts,
         .profile = sc->profile == 1 ? PROFILE_STRICT : PROFILE_QEMU, .offer_add = sc->device_offer,
         .offer_remove = sc->device_withhold, .weak_memory = sc->weak_memory,
-        .ring_access = (enum bc_mode)sc->ring_access};
+        .ring_access = (enum bc_mode)sc->ring_access,
+        .transport = sc->bus == SCN_BUS_MMIO ? TRANSPORT_MMIO : TRANSPORT_PCI};
     memcpy(cfg.place, sc->place, sizeof(cfg.place));
     _Static_assert(sizeof(cfg.place_next) == sizeof(sc->place_next), "pins");
     memcpy(cfg.place_next, sc->place_next, sizeof(cfg.place_next));
@@ -118,6 +119,7 @@ static int build_machine(const struct scenario *sc, struct run_result *r)
     }
     r->machine_ok = true;
     r->m.faults = sc->faults;
+    r->m.pci_bugs = sc->pci_bugs;
     memcpy(r->m.dfaults.f, sc->dfaults.f, sizeof(sc->dfaults.f));
     r->m.dfaults.n = sc->dfaults.n;
     return 0;
@@ -159,6 +161,19 @@ static void conclude(const struct scenario *sc, const struct run_options *o, str
     res->passed = res->n_failures == 0;
 }
 
+/* On PCI the kernel finds the function and its structures, sizes and assigns its BARs
+ * (vpci_probe), and gives the driver the transport. */
+static int probe_pci(struct run_ctx *c)
+{
+    if (c->s->bus != SCN_BUS_PCI)
+        return VIRTIO_OK;
+    const struct vpci_window win = {(uintptr_t)SCN_PCI_MEM_BASE, SCN_PCI_MEM_SIZE};
+    int rc = vpci_probe(&c->r->pci, PCI_FN_BDF, &win, c->k.gc.timeout_ns);
+    if (rc == VIRTIO_OK)
+        c->k.gc.transport = &c->r->pci.t;
+    return rc;
+}
+
 /* The `init` step: the driver probes and sets the device up (§3.1.1). Returns its status. */
 static int run_init(struct run_ctx *c)
 {
@@ -169,12 +184,19 @@ static int run_init(struct run_ctx *c)
     machine_trace(&r->m, TR_STEP, 0, 0, 0, "init");
     rf_mark(&r->m, &c->step_mark);
     c->failure[0] = 0;
-    int rc = r->kdev ? r->kdev->init(r->kstate, init, c->failure) : vgpu_init(&r->gpu, &c->k.gc);
+    int rc = probe_pci(c);
+    if (rc == VIRTIO_OK)
+        rc = r->kdev ? r->kdev->init(r->kstate, c->k.gc.transport, init, c->failure)
+                     : vgpu_init(&r->gpu, &c->k.gc);
     if (c->failure[0])
         results_fail(&r->res, "init: %s", c->failure);
-    if (rc == VIRTIO_OK && !r->kdev)
+    if (rc == VIRTIO_OK && !r->kdev && c->s->bus == SCN_BUS_PCI)
+        snprintf(init->detail, sizeof(init->detail), "virtio-pci 00:%02x.%u (device 0x%04x), gpu, "
+                 "queue 0 of %u", (PCI_FN_BDF >> 3) & 0x1fu, PCI_FN_BDF & 7u,
+                 r->pci.pci_device_id, c->s->queue_size);
+    else if (rc == VIRTIO_OK && !r->kdev) /* (a device's kernel says what it did itself) */
         snprintf(init->detail, sizeof(init->detail), "virtio-mmio version %u, gpu, queue 0 of %u",
-                 r->gpu.mmio.version, c->s->queue_size);
+                 r->gpu.t->version, c->s->queue_size);
     finish_step(c, init, rc);
     diagnose_step(c, init, VIRTIO_GPU_QUEUE_CONTROL);
     r->driver_up = rc == VIRTIO_OK;

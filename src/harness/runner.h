@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "driver/virtio_gpu.h"
+#include "driver/virtio_pci.h"
 #include "model/diagnosis/diagnosis.h"
 #include "model/machine.h"
 #include "harness/results.h"
@@ -30,6 +31,7 @@ struct run_result {
      * holds its driver (kernel_device.h); NULL for the gpu. */
     const struct kernel_device_ops *kdev;
     void *kstate;
+    struct vpci pci;        /* its transport when the device is on PCI (`transport: pci`) */
     bool driver_up;
     /* An external driver ran instead of the built-in one (run_scenario_external): `gpu` is
      * unused; queue_view says where that driver put each queue (known = false: not told). */

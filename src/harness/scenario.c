@@ -178,7 +178,8 @@ static int parse_qemu(struct scn_ctx *c, const struct ynode *q, struct scenario 
 static int parse(struct scn_ctx *c, const struct ynode *root, struct scenario *s)
 {
     static const char *const keys[] = {"name", "description", "device", "driver", "bugs",
-                                       "device_faults", "steps", "expect", "qemu", NULL};
+                                       "device_faults", "steps", "expect", "qemu", "transport",
+                                       NULL};
     if (scn_check_keys(c, root, "the scenario", keys))
         return -1;
     const char *name = NULL, *desc = NULL;
@@ -208,6 +209,8 @@ static int parse(struct scn_ctx *c, const struct ynode *root, struct scenario *s
                                                     "ring's layout is set by queue_align");
     const struct ynode *bugs = ymap_get(root, "bugs");
     if (bugs && scn_parse_bugs(c, bugs, s))
+        return -1;
+    if (scn_parse_transport(c, root, s))
         return -1;
     const struct ynode *dfl = ymap_get(root, "device_faults");
     if (dfl && scn_parse_device_faults(c, dfl, s))

@@ -18,6 +18,7 @@
 #include "driver/virtio_gpu.h"
 #include "driver/virtqueue.h"
 #include "model/inject/device_faults.h"
+#include "model/inject/pci_bugs.h"
 #include "model/inject/driver_bugs.h"
 
 enum step_kind {
@@ -110,6 +111,12 @@ struct display_expect {
 #define SCENARIO_MAX_PINS 8   /* driver.place: pinned allocations of one kind */
 #define SCENARIO_MAX_STEPS 64
 #define SCENARIO_MAX_EXPECT_VIOLATIONS 16
+/* The bus the device sits on (`transport:`). */
+enum { SCN_BUS_MMIO = 0, SCN_BUS_PCI = 1, SCN_BUS_PCI_TRANSITIONAL = 2 };
+/* Where the kernel assigns PCI BARs: the virt machine's 32-bit PCI memory window. */
+#define SCN_PCI_MEM_BASE 0x10000000ull
+#define SCN_PCI_MEM_SIZE 0x2eff0000ull
+
 #define SCENARIO_MAX_EXPECT_CAUSES 6
 #define SCENARIO_MAX_EXPECT_EVIDENCE 16
 
@@ -119,6 +126,8 @@ struct scenario {
     char *description;
     char *qemu_skip;             /* qemu.skip: why the QEMU differential leaves it out, or NULL */
     /* device */
+    uint32_t bus;                /* `transport:` SCN_BUS_MMIO (default), _PCI, _PCI_TRANSITIONAL */
+    struct pci_bug_list pci_bugs; /* replayed virtio-pci driver bugs (pci-* in `bugs:`) */
     uint32_t transport_version;  /* 1 legacy, 2 modern */
     uint32_t profile;            /* enum machine_profile: 0 qemu, 1 strict */
     uint32_t magic, version_shown;   /* what MagicValue / Version read (0: as QEMU) */

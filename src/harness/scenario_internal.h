@@ -57,4 +57,10 @@ int scn_parse_device_faults(struct scn_ctx *c, const struct ynode *list, struct 
 int scn_parse_steps(struct scn_ctx *c, const struct ynode *root, const struct ynode *steps,
                     struct scenario *s);
 
+/* scenario_pci.c: the top-level `transport:` (after the device and the bugs); a pci-* bug
+ * (1: not a PCI bug's name). */
+int scn_parse_transport(struct scn_ctx *c, const struct ynode *root, struct scenario *s);
+int scn_parse_pci_bug(struct scn_ctx *c, const char *kind, const struct ynode *a,
+                      struct scenario *s);
+
 #endif /* SCENARIO_INTERNAL_H */

@@ -16,7 +16,7 @@ const char *const diag_cause_ids[] = {
     "device-broken", "reset-while-queued", "command-too-short", "device-fault",
     "response-buffer-too-short", "command-refused", "request-unservable",
     "interrupt-suppressed", "interrupt-not-acknowledged",
-    "register-wait", "unexplained", NULL};
+    "register-wait", "unexplained", "pci-memory-decoding-off", "pci-notify-wrong-offset", NULL};
 
 void diag_ev(struct diag_cause *c, const char *key, const char *fmt, ...)
 {
@@ -283,6 +283,8 @@ void diagnose(struct machine *m, const struct diag_request *rq, struct diagnosis
     memset(&f, 0, sizeof(f));
     f.rq = rq;
     gather(m, &f);
+    if (diag_pci_causes(m, &f, out))
+        return;
     if (rq->kind == DIAG_REGISTER_WAIT) {
         register_wait(m, &f, out);
         return;

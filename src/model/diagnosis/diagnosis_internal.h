@@ -59,6 +59,8 @@ bool diag_has(const struct diagnosis *d, const char *id);
 void diag_setup_causes(struct machine *m, struct diag_facts *f, struct diagnosis *d);
 void diag_request_causes(struct machine *m, struct diag_facts *f, struct diagnosis *d);
 void diag_irq_causes(struct machine *m, struct diag_facts *f, struct diagnosis *d);
+/* diagnosis_pci.c: virtio-pci's causes; true when one explains everything (no BAR answers). */
+bool diag_pci_causes(struct machine *m, struct diag_facts *f, struct diagnosis *d);
 
 /* The device's own account (device.h: explain), when nothing before explains the silence. */
 void diag_device_causes(struct machine *m, struct diag_facts *f, struct diagnosis *d);

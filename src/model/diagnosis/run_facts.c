@@ -431,3 +431,33 @@ void rf_free(struct run_facts *f)
         f->q[q].n_next = 0;
     }
 }
+
+void rf_pci_decode_off(struct machine *m, uint64_t addr)
+{
+    struct run_facts *f = &m->facts;
+    if (f->pci.decode_off++ == 0) {
+        f->pci.decode_off_t = m->now;
+        f->pci.decode_off_addr = addr;
+    }
+}
+
+void rf_pci_cfg_write(struct machine *m, uint32_t off, uint32_t value)
+{
+    if ((off & ~3u) != 4u) /* the command register (and status) */
+        return;
+    m->facts.pci.command_written = true;
+    m->facts.pci.command = value & 0xffffu;
+    m->facts.pci.command_t = m->now;
+}
+
+void rf_pci_notify(struct machine *m, uint32_t off, uint32_t value, uint32_t landed)
+{
+    if (value == landed)
+        return;
+    struct run_facts *f = &m->facts;
+    f->pci.misnotify++;
+    f->pci.misnotify_t = m->now;
+    f->pci.misnotify_value = value;
+    f->pci.misnotify_queue = landed;
+    f->pci.misnotify_off = off;
+}

@@ -338,6 +338,8 @@ void mmio_device_reset(struct machine *m, const char *by)
         lost += lost_q[i];
     }
     reset_device(&m->dev);
+    if (m->cfg.transport == TRANSPORT_PCI) /* the transport's own state: vectors unmapped */
+        pci_function_on_reset(&m->pci);
     m->device.ops->reset(m->device.state, m);
     device_faults_on_reset(m);
     pace_on_reset(m);
