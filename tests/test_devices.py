@@ -26,9 +26,11 @@ FIRING = {
     "blk-discard-unmap": ("violation", ["blk.discard.unmap-zero"]),
     "rng-readable-buffer": ("timeout", ["rng.buf.writable-only"]),
     "rng-mixed-buffers": ("violation", ["rng.buf.writable-only"]),
+    "input-short-buffers": ("device-error", ["input.eventq.buffer"]),
+    "input-no-buffers": ("timeout", []),
 }
 CLEAN = ["blk-read-write-modern", "blk-legacy-indirect", "blk-pci", "rng-read",
-         "rng-legacy-indirect", "rng-pci"]
+         "rng-legacy-indirect", "rng-pci", "input-keys", "input-legacy", "input-pci"]
 
 
 def pattern(seed, sector, i):
@@ -49,7 +51,8 @@ def run_json(vqsim, tmp_path, *scenarios):
 def blk_results(vqsim, tmp_path_factory):
     before = hashlib.sha256(IMAGE.read_bytes()).hexdigest()
     p, res = run_json(vqsim, tmp_path_factory.mktemp("blk"), *sorted(BLK.glob("*.yaml")),
-                      *sorted((BLK.parent / "rng").glob("*.yaml")))
+                      *sorted((BLK.parent / "rng").glob("*.yaml")),
+                      *sorted((BLK.parent / "input").glob("*.yaml")))
     assert hashlib.sha256(IMAGE.read_bytes()).hexdigest() == before, \
         "the image changed: writes reached it without disk.writes: file"
     return p, res
@@ -93,6 +96,22 @@ def test_every_blk_rule_fires_with_qemus_answer(blk_results):
     assert cause["evidence"]["held_requests"] == "1"
     # with a writable buffer beside the readable one, the writable one is filled: 128 / 2
     assert res["rng-mixed-buffers"]["steps"][1]["used_len"] == 64
+
+
+def test_input_eventq_never_filled_is_explained(blk_results):
+    _, res = blk_results
+    r = res["input-no-buffers"]
+    assert r["violations"] == []  # no ring rule: the driver simply never posted buffers
+    cause = r["diagnosis"]["causes"]
+    assert [c["cause"] for c in cause] == ["no-buffers-posted"]
+    ev = cause[0]["evidence"]
+    assert (ev["events_dropped"], ev["buffers_available"], ev["buffers_needed"]) == ("2", "0", "2")
+    init = res["input-keys"]["steps"][0]["detail"]
+    assert '"QEMU Virtio Keyboard" (0627:0001), 16 event buffer(s)' in init
+    assert [s["detail"] for s in res["input-keys"]["steps"][1:]] == [
+        "events 0..2 of the script played, 2 received",
+        "events 2..4 of the script played, 2 received",
+        "events 4..10 of the script played, 6 received"]
 
 
 def test_entropy_fills_every_buffer(blk_results):
@@ -150,7 +169,8 @@ def test_a_read_is_judged_against_the_image(vqsim, tmp_path):
 @pytest.mark.parametrize("device, message", [
     ("{transport: modern, type: blk}", "a blk device needs 'disk: {image: FILE}'"),
     ("{transport: modern, disk: {image: disk-64k.img}}", "'disk' belongs to a blk device"),
-    ("{transport: modern, type: floppy}", "unknown device type (expected gpu, blk or rng)"),
+    ("{transport: modern, type: floppy}", "unknown device type (expected gpu, blk, rng or input)"),
+    ("{transport: modern, type: input}", "an input device needs 'input: {events: [...]}'"),
     ("{transport: modern, entropy: {seed: 1}}", "'entropy' belongs to an entropy device"),
     ("{transport: modern, type: blk, disk: {image: nowhere.img}}", "is not a readable file"),
     ("{transport: modern, type: blk, disk: {image: disk-64k.img, writes: tape}}", "writes"),

@@ -19,9 +19,9 @@ HANGS = sorted((ROOT / "scenarios" / "hangs").glob("*.yaml"))
 # Every cause the engine names (src/model/diagnosis/diagnosis.h), in causal order.
 CAUSES = ["reinit-without-reset", "queue-sel-out-of-range", "guest-page-size-missing",
           "queue-not-ready", "queue-num-mismatch", "rings-outside-ram", "used-ring-mismatch",
-          "no-notify", "avail-idx-not-advanced", "device-broken", "reset-while-queued",
-          "command-too-short", "device-fault", "response-buffer-too-short", "command-refused",
-          "request-unservable", "interrupt-suppressed", "interrupt-not-acknowledged", "register-wait", "unexplained"]
+          "request-unservable", "no-buffers-posted", "no-notify", "avail-idx-not-advanced",
+          "device-broken", "reset-while-queued", "command-too-short", "device-fault", "response-buffer-too-short", "command-refused",
+          "interrupt-suppressed", "interrupt-not-acknowledged", "register-wait", "unexplained"]
 FAULTS = ["never-respond", "respond-late", "respond-after-second-notify", "drop-interrupt",
           "set-needs-reset", "reset", "used-element-without-idx", "used-idx-without-element",
           "event-index"]

@@ -108,6 +108,8 @@ static int build_machine(const struct scenario *sc, struct run_result *r)
     cfg.disk_writes_to_file = sc->disk_writes_to_file;
     cfg.disk_read_only = sc->disk_read_only;
     cfg.rng_seed = sc->rng_seed;
+    cfg.input_script = sc->input_script;
+    cfg.input_script_len = sc->input_script_len;
     if (sc->disk_read_only) /* QEMU readonly=on: virtio_blk_get_features adds RO */
         cfg.offer_add |= 1ull << VIRTIO_BLK_F_RO;
     if (!cat || machine_init(&r->m, &cfg, cat) != 0) {

@@ -20,6 +20,7 @@
 #include "model/inject/device_faults.h"
 #include "model/inject/pci_bugs.h"
 #include "model/inject/driver_bugs.h"
+#include "spec/virtio_input.h"
 
 enum step_kind {
     STEP_GET_DISPLAY_INFO,
@@ -49,8 +50,9 @@ enum step_kind {
     STEP_BLK_FLUSH,
     STEP_BLK_DISCARD,            /* DISCARD, or WRITE_ZEROES with `zeroes: true` */
     STEP_RNG_READ,               /* entropy (device.type: rng, src/driver/virtio_rng.h) */
+    STEP_INPUT_EVENTS,           /* input (device.type: input, src/driver/virtio_input.h) */
 };
-#define STEP_KIND_COUNT (STEP_RNG_READ + 1)
+#define STEP_KIND_COUNT (STEP_INPUT_EVENTS + 1)
 
 struct step_rect {
     bool set;
@@ -147,6 +149,10 @@ struct scenario {
     bool disk_writes_to_file;    /* device.disk.writes: file */
     bool disk_read_only;         /* device.disk.read_only */
     uint64_t rng_seed;           /* device.entropy.seed */
+    struct virtio_input_event *input_script; /* device.input.events */
+    uint32_t input_script_len;
+    int32_t input_event_buffers; /* driver.event_buffers (-1: the queue's size) */
+    uint32_t input_event_bytes;  /* driver.event_bytes (0: 8) */
     /* driver */
     uint16_t queue_size;
     enum vq_layout_kind layout;

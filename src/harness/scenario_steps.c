@@ -40,7 +40,7 @@ static const char *const step_names[] = {
     "draw", "transfer_to_host_2d", "resource_flush", "poke_pixel", "resource_unref",
     "detach_backing", "get_edid", "update_cursor", "move_cursor", "display_change",
     "handle_config_event", "fb_set_mode", "fb_draw", "fb_fill", "fb_present", "fb_disable",
-    "reset", "init", "blk_read", "blk_write", "blk_flush", "blk_discard", "rng_read", NULL};
+    "reset", "init", "blk_read", "blk_write", "blk_flush", "blk_discard", "rng_read", "input_events", NULL};
 
 const char *step_name(enum step_kind k) { return step_names[k]; }
 
@@ -119,11 +119,12 @@ static const char *const *step_keys(enum step_kind k)
     static const char *const kblkf[] = {XB, NULL};
     static const char *const kblkd[] = {XB, "count", "bytes", "zeroes", "unmap", NULL};
     static const char *const krng[] = {"bytes", "buffers", "readable", NULL};
+    static const char *const kinput[] = {"count", NULL};
 #undef XB
     static const char *const *allowed[] = {kinfo, kcreate, kattach, kscan, kdraw, kxfer, kflush,
                                            kpoke, kid, kid, kedid, kcur, kmove, kchange, knone,
                                            kmode, kfbdraw, kfill, kfb, kfb, knone, knone,
-                                           kblk, kblk, kblkf, kblkd, krng};
+                                           kblk, kblk, kblkf, kblkd, krng, kinput};
     _Static_assert(sizeof(allowed) / sizeof(allowed[0]) == STEP_KIND_COUNT, "one per step");
 #undef XR
     return allowed[k];
@@ -268,6 +269,8 @@ static int parse_step_args(struct scn_ctx *c, const struct ynode *args, struct s
         return -1;
     if (st->kind == STEP_RNG_READ)
         return parse_rng_args(c, args, st);
+    if (st->kind == STEP_INPUT_EVENTS) /* the script's next `count` events (default 1) */
+        return scn_get_u32(c, args, "count", 1, 256, &st->count);
     if (st->kind >= STEP_BLK_READ)
         return parse_blk_args(c, args, st);
     if (scn_get_u32(c, args, "hot_x", 0, 63, &st->hot_x) ||
@@ -379,7 +382,8 @@ int scn_parse_steps(struct scn_ctx *c, const struct ynode *root, const struct yn
         struct scenario_step *st = &s->steps[s->n_steps++];
         if (parse_step(c, steps->items[i], st))
             return -1;
-        const char *owner = st->kind == STEP_RNG_READ ? "rng"
+        const char *owner = st->kind == STEP_INPUT_EVENTS ? "input"
+                            : st->kind == STEP_RNG_READ ? "rng"
                             : st->kind >= STEP_BLK_READ ? "blk" : "gpu";
         if (strcmp(owner, s->device_type))
             return scn_fail(c, steps->items[i], "step '%s' is not a step of a %s device",
