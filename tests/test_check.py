@@ -50,6 +50,7 @@ DISCREPANCY_BECAUSE = {
     "skip-status-bit": "a replayed bug hid a Status bit from the driver's read-back",
     "memory: weak": "weak-memory mode reorders what the driver's loads return",
     "display_change": "a scenario step changed the display (a host event, not recorded)",
+    "input_events": "a scenario step played input events (a host event, not recorded)",
     "config_change": "the device changed its config on a count of reads, at another moment",
     "chain-max-4g": "buffers larger than 1 MiB are not dumped, so the device read other bytes",
 }

@@ -1,6 +1,7 @@
 /* virtio_blk.c — see virtio_blk.h. */
 #include "driver/virtio_blk.h"
 
+#include "driver/virtio_device.h"
 #include "driver/virtio_hal.h"
 
 #define VBLK_MAX_DATA 4u /* data buffers of one request (vblk_submit) */
@@ -40,16 +41,10 @@ int vblk_init(struct vblk *b, const struct vblk_config *cfg)
     for (uint32_t i = 0; i < sizeof(*b); i++)
         zero[i] = 0;
     b->timeout_ns = cfg->timeout_ns ? cfg->timeout_ns : 5000000000ull;
-    int rc = VIRTIO_OK;
-    if (cfg->transport) {
-        b->t = cfg->transport;
-    } else {
-        if ((rc = vmmio_probe(&b->mmio, cfg->mmio_base, b->timeout_ns)) != VIRTIO_OK)
-            return rc;
-        b->t = &b->mmio.t;
-    }
-    if (b->t->device_id != VIRTIO_ID_BLOCK)
-        return VIRTIO_ERR_WRONG_DEVICE; /* not ours: leave it untouched */
+    int rc = vdev_attach(cfg->transport, &b->mmio, cfg->mmio_base, b->timeout_ns,
+                         VIRTIO_ID_BLOCK, &b->t);
+    if (rc != VIRTIO_OK)
+        return rc; /* (not a block device: left untouched) */
     if ((rc = vtr_begin_init(b->t)) != VIRTIO_OK ||
         (rc = vtr_negotiate(b->t, cfg->features & VBLK_DRIVER_FEATURES)) != VIRTIO_OK)
         return rc;
@@ -85,28 +80,15 @@ int vblk_init(struct vblk *b, const struct vblk_config *cfg)
 /* Wait (bounded) for the request in flight; its token is the header. */
 static int wait_answer(struct vblk *b)
 {
-    uint64_t deadline = vhal_now_ns() + b->timeout_ns, delay = 1000;
     void *token = 0;
     uint32_t len = 0;
-    int rc;
-    while ((rc = vq_get_used(&b->vq, &token, &len)) == VIRTIO_ERR_EMPTY) {
-        if (vhal_now_ns() >= deadline) {
-            /* one Status read says why: DEVICE_NEEDS_RESET or a reset of its own (§2.1.2) */
-            rc = vtr_check_alive(b->t);
-            return latch(b, rc != VIRTIO_OK ? rc : VIRTIO_ERR_TIMEOUT);
-        }
-        vhal_delay_ns(delay);
-        if (delay < 1000000)
-            delay *= 2;
-    }
-    vtr_ack_interrupt(b->t); /* §4.2.3.4 */
-    if (rc != VIRTIO_OK)
-        return b->vq.broken ? latch(b, rc) : rc;
+    int rc = vdev_wait_used(b->t, &b->vq, b->timeout_ns, &token, &len);
+    if (rc != VIRTIO_OK) /* silent (timeout, NEEDS_RESET, reset) or a hostile used ring */
+        return latch(b, rc);
     if (token != b->hdr)
         return latch(b, VIRTIO_ERR_BAD_USED);
     b->last_used_len = len;
-    vhal_rmb(); /* (1) pairs with the device's write barrier before used.idx: status after it */
-    b->last_status = *(volatile uint8_t *)b->status;
+    b->last_status = *(volatile uint8_t *)b->status; /* after vdev_wait_used's read barrier */
     return b->last_status == VIRTIO_BLK_S_OK ? VIRTIO_OK : VIRTIO_ERR_RESPONSE;
 }
 
@@ -133,7 +115,7 @@ int vblk_submit(struct vblk *b, const struct vblk_raw *r)
         out[n_out++] = (struct vq_buf){b->status_phys, 1};
     else
         return VIRTIO_ERR_INVALID; /* readable after writable cannot be a chain (§2.6.4.2) */
-    vhal_wmb(); /* (2) the header and data before the descriptors (vq_add publishes them) */
+    /* (the header and data are ordered before avail.idx by vq_add's own write barrier) */
     int rc = vq_add(&b->vq, out, n_out, in, n_in, b->hdr);
     if (rc != VIRTIO_OK)
         return rc;

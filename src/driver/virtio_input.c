@@ -1,6 +1,7 @@
 /* virtio_input.c — see virtio_input.h. */
 #include "driver/virtio_input.h"
 
+#include "driver/virtio_device.h"
 #include "driver/virtio_hal.h"
 
 static int latch(struct vinput *v, int status)
@@ -93,16 +94,10 @@ int vinput_init(struct vinput *v, const struct vinput_config *cfg)
     for (uint32_t i = 0; i < sizeof(*v); i++)
         zero[i] = 0;
     v->timeout_ns = cfg->timeout_ns ? cfg->timeout_ns : 5000000000ull;
-    int rc = VIRTIO_OK;
-    if (cfg->transport) {
-        v->t = cfg->transport;
-    } else {
-        if ((rc = vmmio_probe(&v->mmio, cfg->mmio_base, v->timeout_ns)) != VIRTIO_OK)
-            return rc;
-        v->t = &v->mmio.t;
-    }
-    if (v->t->device_id != VIRTIO_ID_INPUT)
-        return VIRTIO_ERR_WRONG_DEVICE; /* not ours: leave it untouched */
+    int rc = vdev_attach(cfg->transport, &v->mmio, cfg->mmio_base, v->timeout_ns,
+                         VIRTIO_ID_INPUT, &v->t);
+    if (rc != VIRTIO_OK)
+        return rc; /* (not an input device: left untouched) */
     uint64_t want = cfg->features & (1ull << VIRTIO_RING_F_EVENT_IDX);
     if ((rc = vtr_begin_init(v->t)) != VIRTIO_OK || (rc = vtr_negotiate(v->t, want)) != VIRTIO_OK)
         return rc;
@@ -121,23 +116,11 @@ int vinput_next_event(struct vinput *v, struct virtio_input_event *ev)
         return VIRTIO_ERR_INVALID;
     if (v->broken)
         return VIRTIO_ERR_BROKEN;
-    uint64_t deadline = vhal_now_ns() + v->timeout_ns, delay = 1000;
     void *token = 0;
     uint32_t len = 0;
-    int rc;
-    while ((rc = vq_get_used(&v->eventq, &token, &len)) == VIRTIO_ERR_EMPTY) {
-        if (vhal_now_ns() >= deadline) { /* one status read says why (§2.1.2) */
-            rc = vtr_check_alive(v->t);
-            return latch(v, rc != VIRTIO_OK ? rc : VIRTIO_ERR_TIMEOUT);
-        }
-        vhal_delay_ns(delay);
-        if (delay < 1000000)
-            delay *= 2;
-    }
-    vtr_ack_interrupt(v->t); /* §4.2.3.4 */
-    if (rc != VIRTIO_OK)
-        return v->eventq.broken ? latch(v, rc) : rc;
-    vhal_rmb(); /* (1) pairs with the device's write barrier before used.idx: the event after */
+    int rc = vdev_wait_used(v->t, &v->eventq, v->timeout_ns, &token, &len);
+    if (rc != VIRTIO_OK) /* silent (timeout, NEEDS_RESET, reset) or a hostile used ring */
+        return latch(v, rc);
     const struct virtio_input_event *e = token;
     uint32_t i = (uint32_t)(e - v->events);
     if (i >= v->n_posted)

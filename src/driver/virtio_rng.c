@@ -1,6 +1,7 @@
 /* virtio_rng.c — see virtio_rng.h. */
 #include "driver/virtio_rng.h"
 
+#include "driver/virtio_device.h"
 #include "driver/virtio_hal.h"
 
 #define VRNG_MAX_BUFS 4u
@@ -22,16 +23,10 @@ int vrng_init(struct vrng *r, const struct vrng_config *cfg)
     for (uint32_t i = 0; i < sizeof(*r); i++)
         zero[i] = 0;
     r->timeout_ns = cfg->timeout_ns ? cfg->timeout_ns : 5000000000ull;
-    int rc = VIRTIO_OK;
-    if (cfg->transport) {
-        r->t = cfg->transport;
-    } else {
-        if ((rc = vmmio_probe(&r->mmio, cfg->mmio_base, r->timeout_ns)) != VIRTIO_OK)
-            return rc;
-        r->t = &r->mmio.t;
-    }
-    if (r->t->device_id != VIRTIO_ID_ENTROPY)
-        return VIRTIO_ERR_WRONG_DEVICE; /* not ours: leave it untouched */
+    int rc = vdev_attach(cfg->transport, &r->mmio, cfg->mmio_base, r->timeout_ns,
+                         VIRTIO_ID_ENTROPY, &r->t);
+    if (rc != VIRTIO_OK)
+        return rc; /* (not an entropy device: left untouched) */
     uint64_t want = cfg->features & (1ull << VIRTIO_RING_F_INDIRECT_DESC |
                                      1ull << VIRTIO_RING_F_EVENT_IDX);
     if ((rc = vtr_begin_init(r->t)) != VIRTIO_OK ||
@@ -52,25 +47,13 @@ int vrng_init(struct vrng *r, const struct vrng_config *cfg)
 /* Wait (bounded) for the request in flight, whose token is `token`. */
 static int wait_answer(struct vrng *r, void *token, uint32_t *got)
 {
-    uint64_t deadline = vhal_now_ns() + r->timeout_ns, delay = 1000;
     void *t = 0;
     uint32_t len = 0;
-    int rc;
-    while ((rc = vq_get_used(&r->vq, &t, &len)) == VIRTIO_ERR_EMPTY) {
-        if (vhal_now_ns() >= deadline) { /* one Status read says why (§2.1.2) */
-            rc = vtr_check_alive(r->t);
-            return latch(r, rc != VIRTIO_OK ? rc : VIRTIO_ERR_TIMEOUT);
-        }
-        vhal_delay_ns(delay);
-        if (delay < 1000000)
-            delay *= 2;
-    }
-    vtr_ack_interrupt(r->t); /* §4.2.3.4 */
-    if (rc != VIRTIO_OK)
-        return r->vq.broken ? latch(r, rc) : rc;
+    int rc = vdev_wait_used(r->t, &r->vq, r->timeout_ns, &t, &len);
+    if (rc != VIRTIO_OK) /* silent (timeout, NEEDS_RESET, reset) or a hostile used ring */
+        return latch(r, rc);
     if (t != token)
         return latch(r, VIRTIO_ERR_BAD_USED);
-    vhal_rmb(); /* (1) pairs with the device's write barrier before used.idx: bytes after it */
     r->last_len = len;
     *got = len;
     return len ? VIRTIO_OK : VIRTIO_ERR_RESPONSE; /* §5.4.6.2: one or more bytes */
