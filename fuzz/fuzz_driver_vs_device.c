@@ -711,10 +711,10 @@ static int init(struct vgpu *g, const struct vgpu_config *cfg)
     int rc = vgpu_init(g, cfg);
     if (verbose())
         fprintf(stderr, "init v%u -> %s (features 0x%llx)\n", D.version, vgpu_status_name(rc),
-                (unsigned long long)g->t->features);
+                (unsigned long long)(g->t ? g->t->features : 0));
     if (rc > 0 || strcmp(vgpu_status_name(rc), "unknown-error") == 0)
         finding("vgpu_init returned %d, not a driver status", rc);
-    if (g->t->features & ~g->t->device_features)
+    if (g->t && (g->t->features & ~g->t->device_features)) /* (no transport: the probe failed) */
         finding("negotiated 0x%llx, offered 0x%llx (§2.2.1)",
                 (unsigned long long)g->t->features, (unsigned long long)g->t->device_features);
     check_queue(&g->ctrl);
