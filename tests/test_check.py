@@ -14,7 +14,10 @@ import pytest
 
 from conftest import ROOT, run
 
-PROOF_SCENARIOS = sorted((ROOT / "scenarios").rglob("*.yaml"))
+# scenarios/pci/ aside: the recording format follows a virtio-mmio window, not PCI BARs, so
+# `vqsim run --record` refuses a virtio-pci run (README "virtio-pci": not built yet).
+PROOF_SCENARIOS = sorted(p for p in (ROOT / "scenarios").rglob("*.yaml")
+                         if p.parent.name != "pci")
 # The proof in parts, one per scenario folder (the top level as "."), so pytest-xdist shares
 # them out.
 GROUPS = sorted({str(p.parent.relative_to(ROOT / "scenarios")) for p in PROOF_SCENARIOS})

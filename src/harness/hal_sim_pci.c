@@ -65,8 +65,10 @@ static void pci_write(struct machine *m, uint64_t addr, uint8_t size, uint32_t v
         rf_mmio_write(m, (uint32_t)h.virtio_off, core_value, note, false);
     else if (h.decode_off)
         rf_pci_decode_off(m, addr);
-    if (h.region == PCI_R_NOTIFY)
-        rf_pci_notify(m, h.off, value, h.queue);
+    if (h.region == PCI_R_COMMON && h.off == 0x1a && !h.note)
+        rf_pci_vector(m, m->dev.queue_sel, value);
+    if (h.region == PCI_R_NOTIFY) /* an ignored notify reached no queue */
+        rf_pci_notify(m, h.off, value, h.note ? UINT32_MAX : h.queue);
 }
 
 /* The access a replayed bug adds: bus time, and no bug applies to it. */

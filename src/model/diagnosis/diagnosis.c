@@ -11,12 +11,14 @@
 #include "model/diagnosis/diagnosis_internal.h"
 
 const char *const diag_cause_ids[] = {
+    "pci-memory-decoding-off", "pci-notify-wrong-offset", "pci-msix-no-vector", /* diagnosis_pci.c,
+                                                                                 * run first */
     "reinit-without-reset", "queue-sel-out-of-range", "guest-page-size-missing", "queue-not-ready", "queue-num-mismatch",
     "rings-outside-ram", "used-ring-mismatch", "request-unservable", "no-buffers-posted",
     "no-notify", "avail-idx-not-advanced",
     "device-broken", "reset-while-queued", "command-too-short", "device-fault",
     "response-buffer-too-short", "command-refused", "interrupt-suppressed", "interrupt-not-acknowledged",
-    "register-wait", "unexplained", "pci-memory-decoding-off", "pci-notify-wrong-offset", NULL};
+    "register-wait", "unexplained", NULL};
 
 void diag_ev(struct diag_cause *c, const char *key, const char *fmt, ...)
 {

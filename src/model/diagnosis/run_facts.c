@@ -461,3 +461,19 @@ void rf_pci_notify(struct machine *m, uint32_t off, uint32_t value, uint32_t lan
     f->pci.misnotify_queue = landed;
     f->pci.misnotify_off = off;
 }
+
+void rf_pci_msix_lost(struct machine *m, int qi, uint32_t vector)
+{
+    (void)vector;
+    uint32_t i = qi < 0 || qi >= (int)RF_QUEUES ? RF_QUEUES : (uint32_t)qi;
+    m->facts.pci.msix_lost[i]++;
+    m->facts.pci.msix_lost_t = m->now;
+}
+
+void rf_pci_vector(struct machine *m, uint32_t qi, uint32_t value)
+{
+    if (qi >= RF_QUEUES)
+        return;
+    m->facts.pci.vector_written[qi] = true;
+    m->facts.pci.vector_value[qi] = value;
+}

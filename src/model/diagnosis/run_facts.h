@@ -212,6 +212,11 @@ struct run_facts {
                                      * value */
         uint64_t misnotify_t;
         uint32_t misnotify_value, misnotify_queue, misnotify_off; /* the last of them */
+        uint32_t msix_lost[RF_QUEUES + 1]; /* interrupts MSI-X did not deliver (no vector or
+                                            * masked), by queue; [RF_QUEUES]: config */
+        uint64_t msix_lost_t;
+        bool vector_written[RF_QUEUES];    /* queue_msix_vector written for the queue… */
+        uint32_t vector_value[RF_QUEUES];  /* …last with this value */
     } pci;
 };
 
@@ -232,10 +237,15 @@ void rf_mmio_write(struct machine *m, uint32_t off, uint32_t value, const char *
 /* A driver read: the value and note it got. */
 void rf_mmio_read(struct machine *m, uint32_t off, uint32_t value, const char *note);
 /* virtio-pci: a BAR access with memory decoding off; a configuration-space write; a notify whose
- * address named queue `landed` while it carried `value`. */
+ * address named queue `landed` (UINT32_MAX: none, the device ignored it) while it carried
+ * `value`. */
 void rf_pci_decode_off(struct machine *m, uint64_t addr);
 void rf_pci_cfg_write(struct machine *m, uint32_t off, uint32_t value);
 void rf_pci_notify(struct machine *m, uint32_t off, uint32_t value, uint32_t landed);
+/* An interrupt MSI-X did not deliver (qi -1: config; vector as mapped); a queue_msix_vector
+ * write for queue qi. */
+void rf_pci_msix_lost(struct machine *m, int qi, uint32_t vector);
+void rf_pci_vector(struct machine *m, uint32_t qi, uint32_t value);
 void rf_notify(struct machine *m, uint32_t qi);
 void rf_publish(struct machine *m, uint32_t qi, uint16_t idx);
 void rf_pop(struct machine *m, uint32_t qi);

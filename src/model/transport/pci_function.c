@@ -139,3 +139,20 @@ void pci_function_cfg_write(struct machine *m, uint32_t bdf, uint32_t off, uint3
         *note = "ignored: a read-only part of configuration space";
     }
 }
+
+bool pci_function_signal(struct machine *m, int qi, bool line_edge)
+{
+    const struct pci_function *f = &m->pci;
+    if (!(f->msix_control & PCI_MSIX_FLAGS_ENABLE))
+        return line_edge && !(f->command & PCI_COMMAND_INTX_DISABLE);
+    uint16_t v = qi < 0 ? f->config_vector
+                        : (uint32_t)qi < DEVICE_MAX_QUEUES ? f->queue_vector[qi]
+                                                           : VIRTIO_MSI_NO_VECTOR;
+    bool masked = (f->msix_control & PCI_MSIX_FLAGS_MASKALL) ||
+                  (v < PCI_FN_MSIX_VECTORS && (f->msix_table[v][3] & PCI_MSIX_ENTRY_CTRL_MASKBIT));
+    if (v == VIRTIO_MSI_NO_VECTOR || masked) {
+        rf_pci_msix_lost(m, qi, v);
+        return false;
+    }
+    return true;
+}

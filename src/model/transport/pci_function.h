@@ -20,10 +20,11 @@
  * widths) lives here.
  *
  * Behaviour as QEMU 7.2: BAR accesses reach the device only while memory space decoding is on
- * (command bit 1; else they read all-ones); the common configuration accepts 1-, 2- and 4-byte
- * accesses and dispatches by the access's start offset (a wrong width at a field's start acts on
- * that field, truncated; an access starting inside a field is ignored and reads 0); a notify
- * names its queue by address (offset / multiplier), the value written is not used; reading the
+ * (command bit 1; else they read all-ones); an access not aligned to its own size is refused
+ * (the regions are not valid.unaligned); the common configuration accepts aligned 1-, 2- and
+ * 4-byte accesses and dispatches by the access's start offset (a wrong width at a field's start
+ * acts on that field, truncated; an access starting inside a field is ignored and reads 0); a
+ * notify names its queue by address (offset / multiplier), the value written is not used; reading the
  * ISR clears it; a vector write below the table size (3) is kept, any other reads back
  * VIRTIO_MSI_NO_VECTOR; a device reset unmaps every vector.
  */
@@ -114,6 +115,13 @@ uint32_t pci_function_read(struct machine *m, const struct pci_hit *hit, uint8_t
                            const char **note);
 void pci_function_write(struct machine *m, const struct pci_hit *hit, uint8_t size,
                         uint32_t value, const char **note);
+
+/* The device raises an interrupt for queue `qi` (-1: a configuration change); `line_edge`: the
+ * INTx line rose. True when the CPU gets an interrupt: with MSI-X enabled, a message on the
+ * event's vector unless it is VIRTIO_MSI_NO_VECTOR or masked (§4.1.5.1.2: "the ISR Status is
+ * unused"; QEMU sends one message per event); else INTx, as the line rose, unless the command
+ * register disables it. */
+bool pci_function_signal(struct machine *m, int qi, bool line_edge);
 
 /* The device was reset (QEMU virtio_reset): every vector unmapped. */
 void pci_function_on_reset(struct pci_function *f);

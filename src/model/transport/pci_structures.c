@@ -122,6 +122,11 @@ void pci_function_decode(const struct machine *m, uint64_t addr, uint8_t size, b
     }
     if (in_modern) {
         decode_modern((uint32_t)(addr - modern), size, h);
+        if ((addr - modern) & (size - 1u)) { /* QEMU: the regions are not valid.unaligned */
+            h->virtio_off = -1;
+            h->note = "ignored: an unaligned access (QEMU 7.2's virtio-pci regions refuse it; "
+                      "on arm64 QEMU also raises an external abort, x86 drops it)";
+        }
     } else if (in_msix) {
         uint32_t off = (uint32_t)(addr - msix);
         h->region = off < PCI_FN_MSIX_PBA_OFF ? PCI_R_MSIX_TABLE : PCI_R_MSIX_PBA;
