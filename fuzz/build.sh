@@ -29,6 +29,8 @@ read -r -a YAML_LIBS <<<"$(pkg-config --libs yaml-0.1)"
 
 # spec/rules.yaml as a C array, as the CMake build does.
 cmake -DIN="$ROOT/spec/rules.yaml" -DOUT="$OBJ/rules_blob.c" -P "$ROOT/cmake/embed.cmake"
+cmake -DIN="$ROOT/spec/sections.yaml" -DOUT="$OBJ/sections_blob.c" -DNAME=vqsim_sections_yaml \
+      -P "$ROOT/cmake/embed.cmake"
 
 # Every source of each layer (new files are picked up without editing this script); each layer
 # becomes an archive, so a target links only the objects it needs.
@@ -40,8 +42,8 @@ HARNESS=()
 for f in src/harness/*.c src/lib/*.c; do
   case "$f" in src/harness/hal_sim.c|src/harness/hal_sim_pci.c) ;; *) HARNESS+=("$f") ;; esac
 done
-# virtio_hal.h on the model (and its PCI half): after the driver that calls it
-HAL=(src/harness/hal_sim.c src/harness/hal_sim_pci.c)
+HAL=(src/harness/hal_sim.c src/harness/hal_sim_pci.c) # virtio_hal.h on the model: after the
+                                                      # driver that calls it
 # One compile command per line, run JOBS at a time.
 cmds=$(mktemp)
 trap 'rm -f "$cmds"' EXIT
@@ -51,7 +53,7 @@ for src in "${DRIVER[@]}"; do
   echo "$(q "$CC" "${COMMON[@]}" "${USER_CFLAGS[@]}" -ffreestanding -nostdinc \
        -isystem "$("$CC" -print-file-name=include)" -c "$ROOT/$src" -o "$OBJ/$(basename "$src" .c).o")"
 done >>"$cmds"
-for src in "${CORE[@]}" "${HARNESS[@]}" "${HAL[@]}" "$OBJ/rules_blob.c" fuzz/fuzz_driver_vs_device.c \
+for src in "${CORE[@]}" "${HARNESS[@]}" "${HAL[@]}" "$OBJ/rules_blob.c" "$OBJ/sections_blob.c" fuzz/fuzz_driver_vs_device.c \
            fuzz/fuzz_device_model.c fuzz/fuzz_scenario.c fuzz/fuzz_recording.c; do
   case $src in /*) path=$src ;; *) path=$ROOT/$src ;; esac
   echo "$(q "$CC" "${COMMON[@]}" "${USER_CFLAGS[@]}" "${YAML_CFLAGS[@]}" -c "$path" \
@@ -67,7 +69,7 @@ archive() { # name sources...
   ${AR:-ar} rcs "$a" "${objs[@]}"
 }
 archive libdriver "${DRIVER[@]}"
-archive libcore "${CORE[@]}" rules_blob.c
+archive libcore "${CORE[@]}" rules_blob.c sections_blob.c
 archive libharness "${HARNESS[@]}"
 archive libhal "${HAL[@]}"
 read -r -a ENGINE <<<"$LIB_FUZZING_ENGINE"

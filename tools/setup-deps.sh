@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages vqsim needs to build, run and test, if any is missing (and chromium,
-# optionally, for the report screenshot test).
+# optionally, for the report's browser tests).
 # Idempotent and quiet when everything is present: `make run` and `make test` call it first, so a
 # fresh Debian 12 machine needs nothing done by hand. Needs root (or sudo) only when installing.
 set -euo pipefail
@@ -12,10 +12,11 @@ pkgs=(gcc libc6-dev make cmake pkg-config libcmocka-dev libyaml-dev libpng-dev
       qemu-system-arm clang lld
       libclang-rt-14-dev)   # clang's libFuzzer and sanitizer runtimes: fuzz/build.sh
 
-# Only the report's screenshot test needs it (tests/test_report_screenshot.py renders
-# build/report/index.html headless). It is big and optional: when it cannot be installed (no
-# network, no root) the build goes on and that one test skips, saying why.
-optional=(chromium)
+# Only the report's browser tests need them: tests/test_report_screenshot.py renders
+# build/report/index.html headless, tests/test_viewer.py drives the step-through viewer through
+# chromium-driver with Selenium. Big and optional: when they cannot be installed (no network, no
+# root) the build goes on and those tests skip, saying why.
+optional=(chromium chromium-driver python3-selenium)
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 
@@ -45,7 +46,7 @@ if [ ${#missing_optional[@]} -gt 0 ]; then
   echo "setup-deps: installing optional Debian packages: ${missing_optional[*]}" >&2
   if ! { [ -n "${updated:-}" ] || "${as_root[@]}" apt-get update -qq; } ||
      ! "${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing_optional[@]}" >/dev/null; then
-    echo "setup-deps: could not install ${missing_optional[*]}; the report screenshot test will skip" >&2
+    echo "setup-deps: could not install ${missing_optional[*]}; the report's browser tests will skip" >&2
   fi
 fi
 echo "setup-deps: done" >&2

@@ -75,14 +75,11 @@ int vgpu_init(struct vgpu *g, const struct vgpu_config *cfg)
     g->timeout_ns = cfg->timeout_ns ? cfg->timeout_ns : 5000000000ull;
     g->fences = cfg->fences;
     g->wait = cfg->wait;
-    int rc = VIRTIO_OK;
-    if (cfg->transport) {
-        g->t = cfg->transport;
-    } else {
-        if ((rc = vmmio_probe(&g->mmio, cfg->mmio_base, g->timeout_ns)) != VIRTIO_OK)
-            return rc;
-        g->t = &g->mmio.t;
-    }
+    /* g->t is never NULL after vgpu_init, even when the probe fails (its fields read 0) */
+    g->t = cfg->transport ? cfg->transport : &g->mmio.t;
+    int rc = cfg->transport ? VIRTIO_OK : vmmio_probe(&g->mmio, cfg->mmio_base, g->timeout_ns);
+    if (rc != VIRTIO_OK)
+        return rc;
     if (g->t->device_id != VIRTIO_ID_GPU)
         return VIRTIO_ERR_WRONG_DEVICE; /* not ours: leave it untouched */
     if ((rc = vtr_begin_init(g->t)) != VIRTIO_OK)
@@ -194,7 +191,7 @@ void vgpu_kick(struct vgpu *g, struct virtq *vq, uint32_t queue)
     if (g->wait == VGPU_WAIT_INTERRUPT) /* about to sleep on the interrupt: ask for it */
         (void)vq_enable_interrupts(vq); /* nothing of this request can be used yet */
     if (vq_kick_prepare(vq))
-        vtr_notify(g->t, queue);
+        vtr_notify_next(g->t, (uint16_t)queue, vq_notify_next(vq));
 }
 
 struct vgpu_slot *vgpu_slot_get(struct vgpu *g)

@@ -174,6 +174,24 @@ void vmmio_notify(struct vmmio *d, uint16_t queue)
     wr(d, VIRTIO_MMIO_QUEUE_NOTIFY, queue);
 }
 
+void vmmio_notify_next(struct vmmio *d, uint16_t queue, uint16_t next)
+{
+    if (d->t.features & (1ull << VIRTIO_F_NOTIFICATION_DATA)) /* le32 {vqn:16; next_off:15; wrap:1} */
+        wr(d, VIRTIO_MMIO_QUEUE_NOTIFY, (uint32_t)next << 16 | queue);
+    else
+        wr(d, VIRTIO_MMIO_QUEUE_NOTIFY, queue);
+}
+
+int vmmio_reset_queue(struct vmmio *d, uint16_t index)
+{
+    if (!d || d->t.version != 2 || !(d->t.features & (1ull << VIRTIO_F_RING_RESET)))
+        return VIRTIO_ERR_INVALID; /* 1.2 §4.2.2: QueueReset exists only with RING_RESET */
+    wr(d, VIRTIO_MMIO_QUEUE_SEL, index);
+    wr(d, VIRTIO_MMIO_QUEUE_RESET, 1);
+    /* 1.2 §4.2.2.2: not complete until QueueReset reads back 0 (bounded wait) */
+    return wait_reg(d, VIRTIO_MMIO_QUEUE_RESET, 1, 0);
+}
+
 uint32_t vmmio_ack_interrupt(struct vmmio *d)
 {
     uint32_t isr = rd(d, VIRTIO_MMIO_INTERRUPT_STATUS);
@@ -247,6 +265,14 @@ static int t_setup_queue(struct virtio_transport *t, struct virtq *vq, uint16_t 
 static int t_driver_ok(struct virtio_transport *t) { return vmmio_driver_ok(of(t)); }
 static void t_fail(struct virtio_transport *t) { vmmio_fail(of(t)); }
 static void t_notify(struct virtio_transport *t, uint16_t queue) { vmmio_notify(of(t), queue); }
+static void t_notify_next(struct virtio_transport *t, uint16_t queue, uint16_t next)
+{
+    vmmio_notify_next(of(t), queue, next);
+}
+static int t_reset_queue(struct virtio_transport *t, uint16_t index)
+{
+    return vmmio_reset_queue(of(t), index);
+}
 static uint32_t t_ack_interrupt(struct virtio_transport *t) { return vmmio_ack_interrupt(of(t)); }
 static int t_check_alive(struct virtio_transport *t) { return vmmio_check_alive(of(t)); }
 static int t_config_read32(struct virtio_transport *t, uint32_t offset, uint32_t *value)
@@ -263,4 +289,5 @@ static const struct virtio_transport_ops vmmio_transport_ops = {
     .setup_queue = t_setup_queue, .driver_ok = t_driver_ok, .set_failed = t_fail, .notify = t_notify,
     .ack_interrupt = t_ack_interrupt, .check_alive = t_check_alive,
     .config_read32 = t_config_read32, .config_write32 = t_config_write32,
+    .notify_next = t_notify_next, .reset_queue = t_reset_queue,
 };

@@ -25,6 +25,10 @@
  * - config_read32: 32-bit read of device-specific configuration at `offset`, inside the §2.4.1
  *   generation protocol on a modern device (VIRTIO_ERR_BAD_CONFIG when it never settles; *value
  *   then holds the last, untrusted read). config_write32: 32-bit write of a writable field.
+ * - notify_next (optional, NULL: notify): a notification that also carries the available
+ *   ring's next offset when VIRTIO_F_NOTIFICATION_DATA was negotiated (1.2 §2.9).
+ * - reset_queue (optional, NULL: VIRTIO_ERR_INVALID): reset one queue (VIRTIO_F_RING_RESET,
+ *   1.2 §2.6.1) and wait, bounded, for it to complete; the caller sets it up again.
  */
 #ifndef VIRTIO_TRANSPORT_H
 #define VIRTIO_TRANSPORT_H
@@ -32,6 +36,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "driver/virtio_status.h"
 #include "driver/virtqueue.h"
 
 /* Interrupt status bits, the same on every transport (§4.1.4.5 ISR, §4.2.2 InterruptStatus). */
@@ -53,6 +58,8 @@ struct virtio_transport_ops {
     int (*check_alive)(struct virtio_transport *t);
     int (*config_read32)(struct virtio_transport *t, uint32_t offset, uint32_t *value);
     void (*config_write32)(struct virtio_transport *t, uint32_t offset, uint32_t value);
+    void (*notify_next)(struct virtio_transport *t, uint16_t queue, uint16_t next);
+    int (*reset_queue)(struct virtio_transport *t, uint16_t index);
 };
 
 /* The common part every transport fills at probe time and keeps current. */
@@ -94,6 +101,17 @@ static inline int vtr_config_read32(struct virtio_transport *t, uint32_t offset,
 static inline void vtr_config_write32(struct virtio_transport *t, uint32_t offset, uint32_t value)
 {
     t->ops->config_write32(t, offset, value);
+}
+static inline void vtr_notify_next(struct virtio_transport *t, uint16_t queue, uint16_t next)
+{
+    if (t->ops->notify_next)
+        t->ops->notify_next(t, queue, next);
+    else
+        t->ops->notify(t, queue);
+}
+static inline int vtr_reset_queue(struct virtio_transport *t, uint16_t index)
+{
+    return t->ops->reset_queue ? t->ops->reset_queue(t, index) : VIRTIO_ERR_INVALID;
 }
 static inline bool vtr_has_feature(const struct virtio_transport *t, unsigned bit)
 {

@@ -386,6 +386,10 @@ int kernel_step(struct kernel *k, const struct scenario_step *st, struct step_re
         k->n_fb = 0;
         memset(k->fbs, 0, sizeof(k->fbs));
         return vgpu_init(k->g, &k->gc);
+    case STEP_RESET_QUEUE: /* VirtIO 1.2 §2.6.1: the queue alone, resources kept */
+        say(sr, "queue %u reset (QueueReset read back 0) and enabled again with new rings",
+            st->queue);
+        return vgpu_reset_queue(k->g, &k->gc, st->queue);
     case STEP_BLK_READ: /* a blk scenario's steps: kernel_blk.c (the parser keeps them there) */
     case STEP_BLK_WRITE:
     case STEP_BLK_FLUSH:

@@ -89,7 +89,7 @@ static int build_machine(const struct scenario *sc, struct run_result *r)
         .n_extra_scanouts = sc->n_extra_scanouts,
         .profile = sc->profile == 1 ? PROFILE_STRICT : PROFILE_QEMU, .offer_add = sc->device_offer,
         .offer_remove = sc->device_withhold, .weak_memory = sc->weak_memory,
-        .ring_access = (enum bc_mode)sc->ring_access,
+        .ring_access = (enum bc_mode)sc->ring_access, .spec = (enum spec_version)sc->spec,
         .transport = sc->bus == SCN_BUS_MMIO ? TRANSPORT_MMIO : TRANSPORT_PCI};
     memcpy(cfg.place, sc->place, sizeof(cfg.place));
     _Static_assert(sizeof(cfg.place_next) == sizeof(sc->place_next), "pins");
