@@ -93,6 +93,12 @@ static int do_step(const struct vqst_step *st)
 {
     struct vgpu *g = &gpu;
     switch ((enum step_kind)st->kind) {
+    case STEP_BLK_READ: /* devices other than the gpu: not on the port (steptable skips them) */
+    case STEP_BLK_WRITE:
+    case STEP_BLK_FLUSH:
+    case STEP_BLK_DISCARD:
+    case STEP_RNG_READ:
+    case STEP_INPUT_EVENTS: return VIRTIO_ERR_INVALID;
     case STEP_GET_DISPLAY_INFO: {
         static struct virtio_gpu_resp_display_info info;
         int rc = vgpu_get_display_info(g, &info);

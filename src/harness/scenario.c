@@ -154,6 +154,8 @@ static void defaults(struct scenario *s)
     s->timeout_ns = 1000000000ull;
     s->fences = true;
     s->expect_outcome = "ok";
+    s->device_type = "gpu";
+    s->input_event_buffers = -1;
 }
 
 /* `qemu: {skip: "reason"}`: the differential run on real QEMU (tools/qemu_diff.py) leaves this
@@ -294,6 +296,8 @@ void scenario_free(struct scenario *s)
     free(s->name);
     free(s->description);
     free(s->qemu_skip);
+    free(s->disk_image);
+    free(s->input_script);
     for (uint32_t i = 0; i < s->n_expect_violations; i++)
         free(s->expect_violations[i]);
     for (uint32_t i = 0; i < s->n_expect_informational; i++)

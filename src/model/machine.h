@@ -71,6 +71,8 @@ struct dma_arena {
     uint32_t n_pins, next_pin;
 };
 
+struct virtio_input_event;
+
 struct machine_config {
     /* The device model: a built-in type by name (model/devices/device_registry.h; NULL: its
      * DEVICE_DEFAULT_NAME), or a type of the caller's own (a unit test's), which wins when set. */
@@ -81,6 +83,12 @@ struct machine_config {
     uint32_t transport_version;   /* 1 legacy, 2 modern */
     enum machine_transport transport; /* TRANSPORT_PCI: modern only (transport_version 2) */
     uint32_t display_width, display_height; /* a display device's (its create reads them) */
+    const char *disk_image;       /* a block device's raw image file (blk_device.h) */
+    bool disk_writes_to_file;     /* its writes reach the file (else the model's copy only) */
+    bool disk_read_only;          /* offered VIRTIO_BLK_F_RO, writes fail (QEMU readonly=on) */
+    uint64_t rng_seed;            /* an entropy device's stream (rng_device.h) */
+    const struct virtio_input_event *input_script; /* an input device's events (input_device.h) */
+    uint32_t input_script_len;
     uint32_t n_extra_scanouts;    /* scanouts beyond the first (QEMU's max_outputs - 1) */
     uint32_t extra_width[15], extra_height[15];
     uint64_t device_latency_ns;   /* notify → the device looks at the queue */

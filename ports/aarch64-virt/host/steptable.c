@@ -27,6 +27,8 @@ static const char *why_not(const struct scenario *s, char *buf, size_t n)
 {
     if (s->qemu_skip)
         return snprintf(buf, n, "%s", s->qemu_skip), buf;
+    if (strcmp(s->device_type, "gpu"))
+        return "device.type: the bare-metal port drives the gpu only";
     if (s->dfaults.n)
         return "device_faults: a hostile device; QEMU's device does not misbehave on request";
     if (s->pci_bugs.n)

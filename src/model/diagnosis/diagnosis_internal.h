@@ -43,6 +43,7 @@ struct diag_facts {
     bool fault;                       /* an injected device fault on the queue since */
     bool setup_explains;              /* a setup cause explains why the queue is dead */
     bool layout_explains;             /* a layout cause explains what the device read */
+    bool device_explains;             /* the device's own account explains it (device.h) */
 };
 
 /* A new cause at the end of the list (NULL when full), with the common evidence. */
@@ -65,5 +66,9 @@ bool diag_pci_causes(struct machine *m, struct diag_facts *f, struct diagnosis *
 void diag_packed_causes(struct machine *m, struct diag_facts *f, struct diagnosis *d);
 /* The queue is a split ring: the causes that read avail.idx / used.idx / avail.flags apply. */
 static inline bool diag_split(const struct diag_facts *f) { return !f->q || ring_is_split(f->q); }
+
+/* The device's own account (device.h: explain), when the queue's setup does not explain the
+ * silence; sets device_explains. */
+void diag_device_causes(struct machine *m, struct diag_facts *f, struct diagnosis *d);
 
 #endif /* DIAGNOSIS_INTERNAL_H */
