@@ -19,13 +19,15 @@ void notify_data_check_write(struct machine *m, uint32_t off, uint32_t value)
     uint16_t data = (uint16_t)(value >> 16);
     if (data == idx)
         return;
-    bool split = ring_is_split(&d->q[vqn]);
-    /* the split ring's rule (§4.2.3.3 with 1.2 §2.9), or the packed ring's own (§2.7.16) */
-    machine_violation(m, split ? "notify.data-next" : "packed.notification-data", (int)vqn,
-                      "queue %u: QueueNotify 0x%08x says next_off %u, next_wrap %u, but %s %u "
-                      "(next_off %u, next_wrap %u)%s", vqn, value, data & 0x7fffu, data >> 15,
-                      split ? "avail.idx in memory is" : "the first descriptor not yet available "
-                                                       "is at offset", split ? idx : idx & 0x7fffu,
-                      idx & 0x7fffu, idx >> 15,
-                      value >> 16 ? "" : ": the queue index alone, as without NOTIFICATION_DATA");
+    const char *idle = value >> 16 ? "" : ": the queue index alone, as without NOTIFICATION_DATA";
+    if (ring_is_split(&d->q[vqn])) /* §4.2.3.3 with 1.2 §2.9 */
+        machine_violation(m, "notify.data-next", (int)vqn,
+                          "queue %u: QueueNotify 0x%08x says next_off %u, next_wrap %u, but "
+                          "avail.idx in memory is %u (next_off %u, next_wrap %u)%s", vqn, value,
+                          data & 0x7fffu, data >> 15, idx, idx & 0x7fffu, idx >> 15, idle);
+    else /* §2.7.16: the packed ring's own statement */
+        machine_violation(m, "packed.notification-data", (int)vqn,
+                          "queue %u: QueueNotify 0x%08x says next_off %u, next_wrap %u, but the "
+                          "first descriptor not yet available is at offset %u, wrap counter %u%s",
+                          vqn, value, data & 0x7fffu, data >> 15, idx & 0x7fffu, idx >> 15, idle);
 }
