@@ -42,6 +42,9 @@ def packed_results(vqsim, tmp_path_factory):
     for p in CLEAN:
         doc = clean_modern(p)
         doc["device"]["ring"] = "packed"
+        disk = doc["device"].get("disk")
+        if disk and "image" in disk: # a blk scenario's image, named from its own folder
+            disk["image"] = str((p.parent / disk["image"]).resolve())
         f = d / (str(p.relative_to(ROOT)).replace("/", "__"))
         f.write_text(yaml.safe_dump(doc, sort_keys=False))
         files.append(f)

@@ -31,7 +31,8 @@
     (1ull << VIRTIO_BLK_F_RO | 1ull << VIRTIO_BLK_F_BLK_SIZE | 1ull << VIRTIO_BLK_F_FLUSH |       \
      1ull << VIRTIO_BLK_F_DISCARD | 1ull << VIRTIO_BLK_F_WRITE_ZEROES)
 #define VBLK_DRIVER_FEATURES                                                                     \
-    (VBLK_DEVICE_FEATURES | 1ull << VIRTIO_RING_F_INDIRECT_DESC | 1ull << VIRTIO_RING_F_EVENT_IDX)
+    (VBLK_DEVICE_FEATURES | 1ull << VIRTIO_RING_F_INDIRECT_DESC | 1ull << VIRTIO_RING_F_EVENT_IDX | \
+     1ull << VIRTIO_F_RING_PACKED)
 
 struct vblk_config {
     struct virtio_transport *transport; /* probed by the caller (vpci_probe, ...), or NULL: */

@@ -98,7 +98,7 @@ int vinput_init(struct vinput *v, const struct vinput_config *cfg)
                          VIRTIO_ID_INPUT, &v->t);
     if (rc != VIRTIO_OK)
         return rc; /* (not an input device: left untouched) */
-    uint64_t want = cfg->features & (1ull << VIRTIO_RING_F_EVENT_IDX);
+    uint64_t want = cfg->features & (1ull << VIRTIO_RING_F_EVENT_IDX | 1ull << VIRTIO_F_RING_PACKED);
     if ((rc = vtr_begin_init(v->t)) != VIRTIO_OK || (rc = vtr_negotiate(v->t, want)) != VIRTIO_OK)
         return rc;
     if ((rc = setup_queues(v, cfg)) != VIRTIO_OK || (rc = read_identity(v)) != VIRTIO_OK) {

@@ -28,7 +28,7 @@ struct vinput_config {
     enum vq_layout_kind layout;
     uint32_t legacy_align;
     uint64_t timeout_ns;                /* 0: 5 s */
-    uint64_t features;                  /* ring features wanted: INDIRECT_DESC, EVENT_IDX */
+    uint64_t features;                  /* ring features wanted: EVENT_IDX, RING_PACKED */
     int32_t event_buffers;              /* eventq buffers posted (-1: the queue's size) */
     uint32_t event_bytes;               /* each one's size (0: 8, an event) */
 };

@@ -28,7 +28,7 @@ int vrng_init(struct vrng *r, const struct vrng_config *cfg)
     if (rc != VIRTIO_OK)
         return rc; /* (not an entropy device: left untouched) */
     uint64_t want = cfg->features & (1ull << VIRTIO_RING_F_INDIRECT_DESC |
-                                     1ull << VIRTIO_RING_F_EVENT_IDX);
+                                     1ull << VIRTIO_RING_F_EVENT_IDX | 1ull << VIRTIO_F_RING_PACKED);
     if ((rc = vtr_begin_init(r->t)) != VIRTIO_OK ||
         (rc = vtr_negotiate(r->t, want)) != VIRTIO_OK)
         return rc;

@@ -25,7 +25,7 @@ struct vrng_config {
     enum vq_layout_kind layout;
     uint32_t legacy_align;
     uint64_t timeout_ns;        /* 0: 5 s */
-    uint64_t features;          /* ring features wanted: INDIRECT_DESC, EVENT_IDX */
+    uint64_t features;          /* ring features wanted: INDIRECT_DESC, EVENT_IDX, RING_PACKED */
 };
 
 struct vrng {

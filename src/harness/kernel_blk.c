@@ -48,7 +48,7 @@ static void *disk_open(const struct scenario *sc, char *failure)
     d->cfg = (struct vblk_config){
         .mmio_base = (uintptr_t)sc->mmio_base, .queue_size = sc->queue_size,
         .layout = sc->layout, .legacy_align = sc->queue_align, .timeout_ns = sc->timeout_ns,
-        .features = sc->driver_features | VBLK_DEVICE_FEATURES};
+        .features = scenario_driver_features(sc) | VBLK_DEVICE_FEATURES};
     FILE *f = sc->disk_image ? fopen(sc->disk_image, "rb") : NULL;
     long size = f && fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
     if (size > 0 && fseek(f, 0, SEEK_SET) == 0) {

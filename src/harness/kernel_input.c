@@ -25,7 +25,7 @@ static void *input_open(const struct scenario *sc, char *failure)
     k->cfg = (struct vinput_config){
         .mmio_base = (uintptr_t)sc->mmio_base, .queue_size = sc->queue_size,
         .layout = sc->layout, .legacy_align = sc->queue_align, .timeout_ns = sc->timeout_ns,
-        .features = sc->driver_features, .event_buffers = sc->input_event_buffers,
+        .features = scenario_driver_features(sc), .event_buffers = sc->input_event_buffers,
         .event_bytes = sc->input_event_bytes};
     k->script = sc->input_script;
     k->script_len = sc->input_script_len;

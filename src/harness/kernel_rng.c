@@ -40,7 +40,7 @@ static void *rng_open(const struct scenario *sc, char *failure)
     k->cfg = (struct vrng_config){
         .mmio_base = (uintptr_t)sc->mmio_base, .queue_size = sc->queue_size,
         .layout = sc->layout, .legacy_align = sc->queue_align, .timeout_ns = sc->timeout_ns,
-        .features = sc->driver_features};
+        .features = scenario_driver_features(sc)};
     k->seed = sc->rng_seed;
     return k;
 }

@@ -273,7 +273,7 @@ int run_scenario(const struct scenario *sc, const struct run_options *o, struct 
     const struct vgpu_config gc = {
         .mmio_base = (uintptr_t)sc->mmio_base, .queue_size = sc->queue_size,
         .layout = sc->layout, .legacy_align = sc->queue_align, .timeout_ns = sc->timeout_ns,
-        .wait = sc->wait, .features = sc->driver_features | (uint64_t)sc->ring_packed << VIRTIO_F_RING_PACKED, .fences = sc->fences,
+        .wait = sc->wait, .features = scenario_driver_features(sc), .fences = sc->fences,
         .cursor = sc->cursor, .used_len = (enum vq_used_len_policy)sc->used_len};
     kernel_init(&c.k, &r->gpu, &r->m, &gc);
     if ((r->kdev = kernel_device_find(sc->device_type)) &&

@@ -204,6 +204,13 @@ struct scenario {
     uint32_t expect_queues_broken; /* expect.driver.queues_broken: bit 0 control, bit 1 cursor */
 };
 
+/* The features a scenario's driver (any device's) accepts when offered: its `driver.features`,
+ * and with `ring: packed` the packed ring (§2.7). */
+static inline uint64_t scenario_driver_features(const struct scenario *s)
+{
+    return s->driver_features | (uint64_t)s->ring_packed << VIRTIO_F_RING_PACKED;
+}
+
 /* Load and validate a scenario file. Returns 0, or -1 with "file:line:col: message" in err. */
 int scenario_load(const char *path, struct scenario *s, char *err, size_t errlen);
 /* The same for a scenario already in memory (`len` bytes, NUL not needed); `name` stands for

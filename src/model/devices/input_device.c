@@ -104,20 +104,11 @@ static void input_config_write(void *state, struct machine *m, uint32_t off, uin
     mmio_device_notify_config(m);
 }
 
-/* Buffers the driver made available on the split ring and the device has not taken. */
-static uint32_t available(struct machine *m, const struct dev_queue *q)
-{
-    uint16_t idx = 0;
-    if (!q->live || !gm_read16(&m->mem, q->avail + 2, &idx))
-        return 0;
-    return (uint16_t)(idx - q->last_avail_idx);
-}
-
 /* The batch to the eventq, one event per buffer, if it fits (virtio_input_send). */
 static uint32_t deliver(struct input_state *s, struct machine *m)
 {
     struct dev_queue *q = &m->dev.q[VIRTIO_INPUT_QUEUE_EVENT];
-    uint32_t have = available(m, q), pushed = 0;
+    uint32_t have = ring_avail_chains(q, s->batch_len), pushed = 0;
     if (have < s->batch_len) { /* QEMU: "queue full": the whole batch is dropped */
         if (!s->dropped.batches++) {
             s->dropped.first_at = m->now;

@@ -256,6 +256,29 @@ static bool packed_notify_next(const struct dev_queue *q, uint16_t *next)
     return true;
 }
 
+/* Packed ring: the available descriptors from the device's position, a chain ending at each one
+ * without NEXT (§2.7.6), no further than one lap. */
+static uint32_t packed_avail_chains(const struct dev_queue *q, uint32_t max)
+{
+    uint32_t chains = 0;
+    if (!q->live || q->live_num == 0)
+        return 0;
+    uint32_t at = q->last_avail_idx % q->live_num;
+    bool wrap = packed_avail_wrap(q);
+    for (uint32_t n = 0; n < q->live_num && chains < max; n++) {
+        uint16_t flags = 0;
+        if (!gm_read16(q->env->mem, q->desc + 16ull * at + 14, &flags) ||
+            !packed_desc_avail(flags, wrap))
+            break;
+        chains += !(flags & VIRTQ_DESC_F_NEXT);
+        if (++at == q->live_num) {
+            at = 0;
+            wrap = !wrap;
+        }
+    }
+    return chains;
+}
+
 /* ---- classify -------------------------------------------------------------------------------- */
 
 const char pk_f_desc_addr[] = "desc.addr", pk_f_desc_len[] = "desc.len",
@@ -294,4 +317,5 @@ const struct ring_ops packed_ring_ops = {
     .classify = packed_classify,
     .classify_table = pk_classify_table,
     .notify_next = packed_notify_next,
+    .avail_chains = packed_avail_chains,
 };

@@ -193,6 +193,9 @@ struct ring_ops {
      * carries it (1.2 §2.9: next_off in bits 0..14, next_wrap in bit 15), read from guest memory
      * as the driver has published it; false when the ring cannot be read. */
     bool (*notify_next)(const struct dev_queue *q, uint16_t *next);
+    /* How many chains the driver has made available that the device has not taken (0 when the
+     * ring cannot be read), counting no further than `max`. */
+    uint32_t (*avail_chains)(const struct dev_queue *q, uint32_t max);
 };
 
 /* ---- operations: the machine, the transport and the checks use these ----------------------- */
@@ -250,6 +253,11 @@ bool ring_push(struct dev_queue *q, uint16_t id, uint32_t len);
 static inline void ring_push_parts(struct dev_queue *q, uint16_t id, uint32_t len, unsigned parts)
 {
     q->ops->push(q, id, len, parts);
+}
+/* Chains available and not yet taken, counted up to `max` (the format's avail_chains). */
+static inline uint32_t ring_avail_chains(const struct dev_queue *q, uint32_t max)
+{
+    return q->ops ? q->ops->avail_chains(q, max) : 0;
 }
 static inline bool ring_need_interrupt(struct dev_queue *q, struct ring_suppress *why)
 {

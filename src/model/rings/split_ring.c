@@ -460,6 +460,16 @@ static bool split_notify_next(const struct dev_queue *q, uint16_t *next)
     return q->live && gm_read16(q->env->mem, q->avail + 2, next);
 }
 
+/* Split ring: avail.idx less the device's next entry (§2.6.6). */
+static uint32_t split_avail_chains(const struct dev_queue *q, uint32_t max)
+{
+    uint16_t idx = 0;
+    if (!q->live || !gm_read16(q->env->mem, q->avail + 2, &idx))
+        return 0;
+    uint32_t n = (uint16_t)(idx - q->last_avail_idx);
+    return n < max ? n : max;
+}
+
 const struct ring_ops split_ring_ops = {
     .name = "split",
     .align = {VIRTQ_DESC_ALIGN, VIRTQ_AVAIL_ALIGN, VIRTQ_USED_ALIGN},
@@ -473,4 +483,5 @@ const struct ring_ops split_ring_ops = {
     .classify = split_classify,
     .classify_table = ind_classify,
     .notify_next = split_notify_next,
+    .avail_chains = split_avail_chains,
 };
