@@ -10,7 +10,10 @@ pkgs=(gcc libc6-dev make cmake pkg-config libcmocka-dev libyaml-dev libpng-dev
       # the real-QEMU differential (tests/test_qemu_diff.py): QEMU 7.2's qemu-system-aarch64
       # and the bare-metal toolchain for ports/aarch64-virt (clang --target=aarch64-none-elf)
       qemu-system-arm clang lld
-      libclang-rt-14-dev)   # clang's libFuzzer and sanitizer runtimes: fuzz/build.sh
+      libclang-rt-14-dev   # clang's libFuzzer and sanitizer runtimes: fuzz/build.sh
+      llvm                 # llvm-cov / llvm-profdata: the fuzz targets' coverage (tools/fuzz_campaign.py)
+      # the proof of the driver (tools/frama_c_driver.sh): Frama-C's Eva and WP, WP's provers
+      frama-c-base why3 z3 cvc5)
 
 # Only the report's screenshot test needs it (tests/test_report_screenshot.py renders
 # build/report/index.html headless). It is big and optional: when it cannot be installed (no
