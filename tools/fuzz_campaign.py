@@ -31,16 +31,17 @@ import sys
 import time
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-TARGETS = ["fuzz_driver_vs_device", "fuzz_device_model", "fuzz_scenario", "fuzz_recording"]
+TARGETS = sorted(p.stem for p in (ROOT / "fuzz").glob("fuzz_*.c"))  # as fuzz/build.sh finds them
 # The code each target aims at (a file is counted when its path, relative to the repository,
 # starts with one of these): what its line coverage is measured over.
-AIMS = {
+AIMS = {  # a new target adds its line (else its coverage is over src/)
     "fuzz_driver_vs_device": ["src/driver/"],
     "fuzz_device_model": ["src/model/"],
     "fuzz_scenario": ["src/harness/scenario", "src/util/yaml_tree.c"],
     "fuzz_recording": ["src/record/recording_reader.c", "src/harness/replay"],
 }
-EXTRA = {"fuzz_scenario": ["-dict=" + str(ROOT / "fuzz" / "fuzz_scenario.dict")]}
+EXTRA = {t: [f"-dict={ROOT / 'fuzz' / (t + '.dict')}"] for t in TARGETS
+         if (ROOT / "fuzz" / (t + ".dict")).is_file()}
 FINDING = re.compile(r"^(crash|leak|timeout|oom|slow-unit)-")
 
 
@@ -149,14 +150,14 @@ def coverage(targets, work):
                 continue
             path = os.path.relpath(os.path.normpath(os.path.join(ROOT, cols[0])), ROOT) \
                 if not os.path.isabs(cols[0]) else os.path.relpath(cols[0], ROOT)
-            if any(path.startswith(a) for a in AIMS[t]):
+            if any(path.startswith(a) for a in AIMS.get(t, ["src/"])):
                 # columns: regions missed cover functions missed executed lines missed cover ...
                 lines, missed = int(cols[7]), int(cols[8])
                 rows.append((path, lines, missed))
         total = sum(r[1] for r in rows)
         hit = total - sum(r[2] for r in rows)
         print(f"\n{t}: {hit}/{total} lines = {100.0 * hit / max(total, 1):.1f}% of "
-              f"{', '.join(AIMS[t])} ({len(rows)} files)")
+              f"{', '.join(AIMS.get(t, ['src/']))} ({len(rows)} files)")
         for path, lines, missed in sorted(rows, key=lambda r: (r[1] - r[2]) / max(r[1], 1)):
             print(f"    {100.0 * (lines - missed) / max(lines, 1):5.1f}%  {lines - missed:>5}/"
                   f"{lines:<5} {path}")
