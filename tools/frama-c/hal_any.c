@@ -1,7 +1,7 @@
 /* hal_any.c — virtio_hal.h for Frama-C: a device (and a platform) that may answer anything the
  * HAL contract allows. Every MMIO read, every ring load (the device writes the used ring) and the
  * interrupt count is any value of its type; DMA allocations are zeroed, aligned blocks of a static
- * pool, or NULL (the contract lets a platform refuse); time is monotonic and moves by any amount.
+ * pool each (handed out once), or NULL (the contract lets a platform refuse); time is monotonic and moves by any amount.
  * Each access the driver makes is checked by Eva to be valid (the loads and stores below touch
  * the pointer they are given), so an out-of-bounds ring access is an alarm. */
 #include "__fc_builtin.h"
@@ -51,8 +51,7 @@ void *vhal_dma_alloc(size_t size, size_t align, enum vhal_dma_use use, uint64_t 
     unsigned char *p = pool_of(n_alloc);
     if (Frama_C_nondet(0, 1) || !p || align > 4096 || size > POOL_SIZE)
         return (void *)0;
-    for (size_t i = 0; i < size; i++)
-        p[i] = 0;
+    /* zeroed: a pool is static storage, handed out once */
     *phys = 0x40000000u + (uint64_t)n_alloc * POOL_SIZE;
     n_alloc++;
     return p;
