@@ -118,18 +118,39 @@ static void op_init(struct machine *m, struct fin *in)
     wr(VIRTIO_MMIO_STATUS, rd(VIRTIO_MMIO_STATUS) | VIRTIO_STATUS_DRIVER_OK);
 }
 
+/* Ring stores either straight into RAM (a driver the model does not see storing) or, when the
+ * operation byte's bit 6 says so, through the HAL's ring accessors, as the real driver makes them:
+ * the model then sees each store (exposed chains, the barrier analysis, replayed ring-store bugs),
+ * with a write barrier before avail.idx when bit 7 says so. */
+static bool via_hal;
+static bool with_wmb;
+
+static void ring_store(struct machine *m, uint64_t gpa, uint64_t v, uint32_t size)
+{
+    void *p = gm_ptr(&m->mem, gpa, size);
+    if (!p || !via_hal || gpa % size) {
+        mem_write(m, gpa, &v, size); /* little-endian host: the low bytes */
+        return;
+    }
+    if (size == 8)
+        vhal_ring_store64(p, v);
+    else if (size == 4)
+        vhal_ring_store32(p, (uint32_t)v);
+    else
+        vhal_ring_store16(p, (uint16_t)v);
+}
+
 static void put_desc(struct machine *m, uint32_t q, uint32_t i, uint64_t addr, uint32_t len,
                      uint16_t flags, uint16_t next)
 {
     struct gq *g = &gq[q];
     if (!g->num)
         return;
-    uint8_t d[16];
-    memcpy(d, &addr, 8);
-    memcpy(d + 8, &len, 4);
-    memcpy(d + 12, &flags, 2);
-    memcpy(d + 14, &next, 2);
-    mem_write(m, g->desc + 16ull * (i % g->num), d, sizeof(d));
+    uint64_t at = g->desc + 16ull * (i % g->num);
+    ring_store(m, at, addr, 8);
+    ring_store(m, at + 8, len, 4);
+    ring_store(m, at + 12, flags, 2);
+    ring_store(m, at + 14, next, 2);
 }
 
 static void publish(struct machine *m, uint32_t q, uint16_t head, uint16_t step)
@@ -137,9 +158,11 @@ static void publish(struct machine *m, uint32_t q, uint16_t head, uint16_t step)
     struct gq *g = &gq[q];
     if (!g->num)
         return;
-    mem_write(m, g->avail + 4 + 2ull * (g->avail_idx % g->num), &head, 2);
+    ring_store(m, g->avail + 4 + 2ull * (g->avail_idx % g->num), head, 2);
     g->avail_idx = (uint16_t)(g->avail_idx + step);
-    mem_write(m, g->avail + 2, &g->avail_idx, 2);
+    if (via_hal && with_wmb)
+        vhal_wmb();
+    ring_store(m, g->avail + 2, g->avail_idx, 2);
 }
 
 /* An address the device will mostly find in RAM; sometimes anything at all. */
@@ -390,8 +413,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     for (uint32_t n = 0; n < MAX_OPS && fin_left(&in); n++) {
         uint8_t op = fin_u8(&in);
-        /* Low nibble: the operation; bit 4: the queue; bit 5: a variant. */
+        /* Low nibble: the operation; bit 4: the queue; bit 5: a variant; bit 6: ring stores
+         * through the HAL; bit 7: with a write barrier before avail.idx. */
         uint32_t q = (op >> 4) & 1;
+        via_hal = op & 0x40;
+        with_wmb = op & 0x80;
         switch ((op & 0x0f) % 11) {
         case 0: { /* raw register write */
             uint32_t off = (uint32_t)fin_u8(&in) * 4u % VIRTIO_MMIO_WINDOW_SIZE;
