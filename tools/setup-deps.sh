@@ -11,14 +11,15 @@ pkgs=(gcc libc6-dev make cmake pkg-config libcmocka-dev libyaml-dev libpng-dev
       # and the bare-metal toolchain for ports/aarch64-virt (clang --target=aarch64-none-elf)
       qemu-system-arm clang lld
       libclang-rt-14-dev   # clang's libFuzzer and sanitizer runtimes: fuzz/build.sh
-      llvm                 # llvm-cov / llvm-profdata: the fuzz targets' coverage (tools/fuzz_campaign.py)
-      # the proof of the driver (tools/frama_c_driver.sh): Frama-C's Eva and WP, WP's provers
-      frama-c-base why3 z3 cvc5)
+      llvm)                # llvm-cov / llvm-profdata: the fuzz targets' coverage (tools/fuzz_campaign.py)
 
-# Only the report's screenshot test needs it (tests/test_report_screenshot.py renders
-# build/report/index.html headless). It is big and optional: when it cannot be installed (no
-# network, no root) the build goes on and that one test skips, saying why.
-optional=(chromium)
+# Optional: when they cannot be installed (no network, no root) the build goes on. chromium: only
+# the report's screenshot test needs it (tests/test_report_screenshot.py renders
+# build/report/index.html headless), and skips without it, saying why.
+optional=(chromium
+          # the proof of the driver, work in progress (tools/frama-c/): Frama-C's Eva and WP,
+          # WP's provers; nothing in make test needs them yet
+          frama-c-base why3 z3 cvc5)
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 
@@ -48,7 +49,7 @@ if [ ${#missing_optional[@]} -gt 0 ]; then
   echo "setup-deps: installing optional Debian packages: ${missing_optional[*]}" >&2
   if ! { [ -n "${updated:-}" ] || "${as_root[@]}" apt-get update -qq; } ||
      ! "${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing_optional[@]}" >/dev/null; then
-    echo "setup-deps: could not install ${missing_optional[*]}; the report screenshot test will skip" >&2
+    echo "setup-deps: could not install ${missing_optional[*]} (optional: the report screenshot test skips without chromium; tools/frama-c/ needs frama-c-base)" >&2
   fi
 fi
 echo "setup-deps: done" >&2
