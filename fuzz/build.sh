@@ -33,6 +33,8 @@ read -r -a YAML_LIBS <<<"$(pkg-config --libs yaml-0.1)"
 
 # spec/rules.yaml as a C array, as the CMake build does.
 cmake -DIN="$ROOT/spec/rules.yaml" -DOUT="$OBJ/rules_blob.c" -P "$ROOT/cmake/embed.cmake"
+cmake -DIN="$ROOT/spec/sections.yaml" -DOUT="$OBJ/sections_blob.c" -DNAME=vqsim_sections_yaml \
+      -P "$ROOT/cmake/embed.cmake"
 
 # Every source of each layer (new files are picked up without editing this script); each layer
 # becomes an archive, so a target links only the objects it needs.
@@ -54,7 +56,8 @@ for src in "${DRIVER[@]}"; do
 done >>"$cmds"
 TARGETS=()
 for f in fuzz/fuzz_*.c; do TARGETS+=("$(basename "$f" .c)"); done
-for src in "${CORE[@]}" "${HARNESS[@]}" "${HAL[@]}" "$OBJ/rules_blob.c" "${TARGETS[@]/#/fuzz/}"; do
+for src in "${CORE[@]}" "${HARNESS[@]}" "${HAL[@]}" "$OBJ/rules_blob.c" "$OBJ/sections_blob.c" \
+           "${TARGETS[@]/#/fuzz/}"; do
   case $src in fuzz/*) src=$src.c ;; esac
   case $src in /*) path=$src ;; *) path=$ROOT/$src ;; esac
   echo "$(q "$CC" "${COMMON[@]}" "${USER_CFLAGS[@]}" "${YAML_CFLAGS[@]}" -c "$path" \
@@ -70,7 +73,7 @@ archive() { # name sources...
   ${AR:-ar} rcs "$a" "${objs[@]}"
 }
 archive libdriver "${DRIVER[@]}"
-archive libcore "${CORE[@]}" rules_blob.c
+archive libcore "${CORE[@]}" rules_blob.c sections_blob.c
 archive libharness "${HARNESS[@]}"
 archive libhal "${HAL[@]}"
 read -r -a ENGINE <<<"$LIB_FUZZING_ENGINE"

@@ -86,6 +86,7 @@ static struct fdev {
     /* header */
     uint32_t version;
     bool chaos_mmio, chaos_config, refuse_features;
+    bool notify_data;           /* the driver accepted VIRTIO_F_NOTIFICATION_DATA */
     uint64_t offered;
     uint32_t num_max;
     uint32_t fail_alloc;                 /* the k-th vhal_dma_alloc returns NULL (0: none) */
@@ -525,6 +526,8 @@ void vhal_mmio_write32(uintptr_t addr, uint32_t v)
         if (D.drv_sel < 2 && (v & ~D.offered_seen[D.drv_sel]))
             finding("accepted features 0x%08x in word %u, offered only 0x%08x (§2.2.1)", v,
                     D.drv_sel, D.offered_seen[D.drv_sel]);
+        if (D.drv_sel == 1) /* §4.2.3.3: with NOTIFICATION_DATA the queue is QueueNotify's vqn */
+            D.notify_data = v >> (VIRTIO_F_NOTIFICATION_DATA - 32) & 1u;
         return;
     case VIRTIO_MMIO_GUEST_PAGE_SIZE: D.page_size = v; return;
     case VIRTIO_MMIO_QUEUE_SEL: D.queue_sel = v; return;
@@ -539,6 +542,8 @@ void vhal_mmio_write32(uintptr_t addr, uint32_t v)
     case VIRTIO_MMIO_QUEUE_DEVICE_LOW: if (q) q->device = (q->device & ~0xffffffffull) | v; return;
     case VIRTIO_MMIO_QUEUE_DEVICE_HIGH: if (q) q->device = (q->device & 0xffffffffull) | (uint64_t)v << 32; return;
     case VIRTIO_MMIO_QUEUE_NOTIFY:
+        if (D.notify_data)
+            v &= 0xffffu;
         if (v > VIRTIO_GPU_QUEUE_CURSOR)
             finding("notified queue %u; a gpu has queues 0 and 1", v);
         return;

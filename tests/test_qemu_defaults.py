@@ -16,7 +16,7 @@ from conftest import run
 
 # QEMU property -> (feature name in the results JSON, the transports that show it). The
 # legacy-only bits (any_layout, notify_on_empty) are hidden on a modern device (QEMU's
-# legacy_features), queue_reset is bit 40 (reserved in VirtIO 1.1: "bit40"), iommu_platform
+# legacy_features), queue_reset is bit 40 (reserved in VirtIO 1.1; 1.2 names it RING_RESET: "ring_reset"), iommu_platform
 # is ACCESS_PLATFORM; blob is the gpu's RESOURCE_BLOB (VirtIO 1.2: not a feature this 1.1 model
 # names, so it must simply be off).
 FEATURES = {
@@ -25,7 +25,7 @@ FEATURES = {
     "event_idx": ("event_idx", ("legacy", "modern")),
     "any_layout": ("any_layout", ("legacy",)),
     "notify_on_empty": ("notify_on_empty", ("legacy",)),
-    "queue_reset": ("bit40", ("modern",)),
+    "queue_reset": ("ring_reset", ("modern",)),
     "iommu_platform": ("access_platform", ("legacy", "modern")),
     "packed": ("ring_packed", ("legacy", "modern")),
 }

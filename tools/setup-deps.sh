@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages vqsim needs to build, run and test, if any is missing (and chromium,
-# optionally, for the report screenshot test).
+# optionally, for the report's browser tests).
 # Idempotent and quiet when everything is present: `make run` and `make test` call it first, so a
 # fresh Debian 12 machine needs nothing done by hand. Needs root (or sudo) only when installing.
 set -euo pipefail
@@ -13,10 +13,12 @@ pkgs=(gcc libc6-dev make cmake pkg-config libcmocka-dev libyaml-dev libpng-dev
       libclang-rt-14-dev   # clang's libFuzzer and sanitizer runtimes: fuzz/build.sh
       llvm)                # llvm-cov / llvm-profdata: the fuzz targets' coverage (tools/fuzz_campaign.py)
 
-# Optional: when they cannot be installed (no network, no root) the build goes on. chromium: only
-# the report's screenshot test needs it (tests/test_report_screenshot.py renders
-# build/report/index.html headless), and skips without it, saying why.
-optional=(chromium
+# Optional: when they cannot be installed (no network, no root) the build goes on. The report's
+# browser tests need chromium, chromium-driver and python3-selenium
+# (tests/test_report_screenshot.py renders build/report/index.html headless, tests/test_viewer.py
+# drives the step-through viewer through chromium-driver with Selenium) and skip without them,
+# saying why.
+optional=(chromium chromium-driver python3-selenium
           # the proof of the driver, work in progress (tools/frama-c/): Frama-C's Eva and WP,
           # WP's provers; nothing in make test needs them yet
           frama-c-base why3 z3 cvc5)
@@ -49,7 +51,7 @@ if [ ${#missing_optional[@]} -gt 0 ]; then
   echo "setup-deps: installing optional Debian packages: ${missing_optional[*]}" >&2
   if ! { [ -n "${updated:-}" ] || "${as_root[@]}" apt-get update -qq; } ||
      ! "${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing_optional[@]}" >/dev/null; then
-    echo "setup-deps: could not install ${missing_optional[*]} (optional: the report screenshot test skips without chromium; tools/frama-c/ needs frama-c-base)" >&2
+    echo "setup-deps: could not install ${missing_optional[*]} (optional: the report's browser tests skip; tools/frama-c/ needs frama-c-base)" >&2
   fi
 fi
 echo "setup-deps: done" >&2

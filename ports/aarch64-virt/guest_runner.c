@@ -211,6 +211,8 @@ static int do_step(const struct vqst_step *st)
         return vgpu_reset(g);
     case STEP_INIT:
         return vgpu_init(g, &gc);
+    case STEP_RESET_QUEUE: /* VirtIO 1.2 RING_RESET: the queue travels in `id` (step_table.h) */
+        return vgpu_reset_queue(g, &gc, st->id);
     case STEP_FB_DISABLE:
         return gpu_fb_disable(&sfb[st->scanout]);
     case STEP_DISPLAY_CHANGE: /* a host event: the host tool refuses such scenarios */

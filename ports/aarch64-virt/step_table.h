@@ -21,7 +21,7 @@
 /* One driver step: the fields of struct scenario_step (src/harness/scenario.h). */
 struct vqst_step {
     uint32_t kind;               /* enum step_kind */
-    uint32_t id, format, width, height, scanout;
+    uint32_t id, format, width, height, scanout; /* reset_queue: id is the queue */
     uint32_t rect_set, rect_x, rect_y, rect_w, rect_h;
     uint32_t has_offset;
     uint64_t offset;

@@ -11,6 +11,7 @@
 #include "harness/results_json.h"
 #include "harness/results_text.h"
 #include "spec/rules.h"
+#include "spec/spec_version.h"
 
 /* NAME of DIR/NAME.vqrec, kept to the scenario-name alphabet (a-z 0-9 - _). */
 static void name_of(const char *path, char *out, size_t n)
@@ -38,6 +39,8 @@ struct check_args {
     const char *json, *scen;
     bool verbose;
     int first;
+    bool spec_set;          /* --spec: judge against that VirtIO version */
+    enum spec_version spec;
 };
 
 /* The options: 0, or the exit status of a usage error (said). */
@@ -45,6 +48,15 @@ static int parse_args(int argc, char **argv, FILE *err, struct check_args *a)
 {
     *a = (struct check_args){.first = argc};
     for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--spec")) {
+            if (i + 1 >= argc || !spec_version_parse(argv[i + 1], &a->spec)) {
+                fprintf(err, "vqsim: --spec needs 1.1, 1.2, 1.3, 1.4 or qemu\n" CHECK_USAGE);
+                return 2;
+            }
+            a->spec_set = true;
+            i++;
+            continue;
+        }
         if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "--scenario")) {
             if (i + 1 >= argc) {
                 fprintf(err, "vqsim: %s needs an argument\n" CHECK_USAGE, argv[i]);
@@ -119,6 +131,8 @@ static int check_one(struct replay *rp, const char *path, const struct scenario 
         fprintf(err, "vqsim: %s: %s\n", path, msg);
         rc = 2;
     } else {
+        if (a->spec_set)
+            sc.spec = (uint32_t)a->spec; /* else the --scenario's spec:, or QEMU 7.2's */
         struct run_external x = replay_driver(rp);
         x.judge = false; /* a check expects a clean run: judged below */
         if (run_scenario_external(&sc, NULL, r, &x) != 0) {

@@ -10,6 +10,7 @@
     "  --json FILE       write the results as JSON (vqsim-results/1, with a `source` object)\n"  \
     "  --scenario S.yaml take the device side (version, display, profile…) from a scenario\n"    \
     "                    instead of the recording's RAM, window and Version read\n"              \
+    "  --spec V          judge against VirtIO V (1.1 .. 1.4; default qemu), as run --spec\n"     \
     "  -v                print what was replayed, discrepancies, violations and diagnosis\n"     \
     "  exit status: 0 every recording clean, 1 violations or a request never answered found,\n"  \
     "               2 usage error, invalid recording or scenario, 3 a recording unreadable\n"

@@ -18,6 +18,7 @@
 #include <stdio.h>
 
 #include "spec/rules.h"
+#include "spec/spec_version.h"
 
 struct coverage_row {
     const char *area;
@@ -38,7 +39,8 @@ struct coverage_statements {
 size_t coverage_count(const struct rule_catalogue *c, struct coverage_row *rows,
                       struct coverage_row *total, struct coverage_statements *st);
 
-/* Print the table to `out`. */
-void coverage_print(FILE *out, const struct rule_catalogue *c);
+/* Print the table to `out`, counting the rules that hold in `spec` (SPEC_QEMU: every rule, as
+ * QEMU 7.2 is judged). -1 when out of memory. */
+int coverage_print(FILE *out, const struct rule_catalogue *c, enum spec_version spec);
 
 #endif /* COVERAGE_H */

@@ -12,6 +12,7 @@
 #include "model/transport/mmio_device.h"
 #include "spec/ring_layout.h"
 #include "spec/rules.h"
+#include "spec/spec_version.h"
 #include "util/text_wrap.h"
 
 #define WRAP 78
@@ -109,6 +110,62 @@ static int unknown_rule(const struct rule_catalogue *c, const char *typed, FILE 
     return 2;
 }
 
+/* What changed for a rule from the version before (prev: NULL for the first version; its
+ * section NULL when the rule did not hold there): "" for the first, else "unchanged" or the
+ * changes — number, title, text. */
+static void version_change(char *buf, size_t n, const struct spec_place *p,
+                           const struct spec_place *prev)
+{
+    buf[0] = 0;
+    if (!prev)
+        return;
+    if (!prev->section) {
+        snprintf(buf, n, "first stated here");
+        return;
+    }
+    size_t l = 0;
+    if (strcmp(prev->section, p->section))
+        l += (size_t)snprintf(buf + l, n - l, "renumbered from §%s; ", prev->section);
+    if (prev->title && p->title && strcmp(prev->title, p->title) && l < n)
+        l += (size_t)snprintf(buf + l, n - l, "retitled; ");
+    const char *t = !strcmp(p->text, "same")       ? ""
+                    : !strcmp(p->text, "reworded") ? "text reworded since 1.1"
+                    : !strcmp(p->text, "moved")    ? "text moved to another section"
+                    : !strcmp(p->text, "changed")  ? "the section's normative text changed since 1.1"
+                                                   : p->text;
+    if (l < n)
+        l += (size_t)snprintf(buf + l, n - l, "%s", t);
+    while (l >= 2 && l < n && buf[l - 2] == ';')
+        buf[l -= 2] = 0;
+    if (!buf[0])
+        snprintf(buf, n, "unchanged");
+}
+
+/* The rule's section in every version (spec/sections.yaml) and what changed. */
+static void explain_versions(const struct rule *r, FILE *out)
+{
+    struct spec_place prev = {0};
+    bool have_prev = false;
+    for (int v = SPEC_1_1; v < SPEC_VERSIONS; v++) {
+        struct spec_place p;
+        if (!spec_rule_place(r->id, (enum spec_version)v, &p))
+            return; /* not mapped: a rule with no section */
+        char what[200], line[320];
+        if (!p.section || !strcmp(p.text, "absent"))
+            snprintf(line, sizeof(line), "%s — not a rule of this version",
+                     spec_version_name((enum spec_version)v));
+        else {
+            version_change(what, sizeof(what), &p, have_prev ? &prev : NULL);
+            snprintf(line, sizeof(line), "%s §%s %s%s%s", spec_version_name((enum spec_version)v),
+                     p.section, p.title ? p.title : "", what[0] ? " — " : "", what);
+        }
+        fprintf(out, "%-12s", v == SPEC_1_1 ? "In VirtIO" : "");
+        wrap(out, line, 12, 12);
+        prev = p;
+        have_prev = true;
+    }
+}
+
 static int explain_rule(const char *id, FILE *out, FILE *err)
 {
     char e[512];
@@ -130,6 +187,7 @@ static int explain_rule(const char *id, FILE *out, FILE *err)
                 r->title, r->area);
     else
         fprintf(out, "Not a VirtIO rule: %s (area: %s)\n\n", r->title, r->area);
+    explain_versions(r, out);
     field(out, "Rule", r->statement);
     if (r->checked) {
         field(out, "Check", r->check);

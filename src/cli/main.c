@@ -13,15 +13,17 @@
 #include "record/record_cmd.h"
 #include "cli/check_cmd.h"
 #include "cli/coverage.h"
+#include "spec/spec_version.h"
 #include "cli/explain.h"
 #include "cli/run_cmd.h"
 #include "harness/results_json.h" /* VQSIM_VERSION */
 
 static const char usage[] =
-    "usage: vqsim run [--json FILE] [--png DIR] [--record DIR] [-j N] [-v] SCENARIO.yaml...\n"
+    "usage: vqsim run [--json FILE] [--png DIR] [--record DIR] [--spec V] [-j N] [-v] "
+    "SCENARIO.yaml...\n"
     "       vqsim run --driver LIB.so [--json FILE] [-v] SCENARIO.yaml...\n"
-    "       vqsim check [--json FILE] [--scenario S.yaml] [-v] RECORDING...\n"
-    "       vqsim rules [--coverage]\n"
+    "       vqsim check [--json FILE] [--scenario S.yaml] [--spec V] [-v] RECORDING...\n"
+    "       vqsim rules [--coverage] [--spec V]\n"
     "       vqsim explain RULE-ID | --layout N [--legacy ALIGN]\n"
     "       vqsim record [-o FILE] [--timeout S] -- qemu-system-aarch64 ARGS...\n"
     "       vqsim --help | --version\n"
@@ -35,6 +37,9 @@ static const char usage[] =
     "  -j N          run scenarios in N worker processes (default 1); the output and the\n"
     "                JSON are the same as with -j 1, in scenario order\n"
     "  --record DIR  write each run as a recording, DIR/NAME.vqrec (what vqsim check reads)\n"
+    "  --spec V      judge against VirtIO V (1.1, 1.2, 1.3, 1.4): cite its section numbers, leave\n"
+    "                out the rules that do not hold in it (default: qemu, QEMU 7.2's: 1.1 and\n"
+    "                the later rules it answers); wins over a scenario's spec:\n"
     "  -v            print violations, diagnosis and dark displays for passing scenarios too\n"
     "  --driver LIB  run a foreign driver (built against include/vqsim/vqsim.h) instead of the\n"
     "                built-in one; expect: is not judged; exit 0 all runs clean, 1 some not,\n"
@@ -43,6 +48,7 @@ static const char usage[] =
     "rules    list the rule catalogue (spec/rules.yaml) with section and status\n"
     "  --coverage    per area: the observable driver MUST rules, how many are checked and\n"
     "                proven by a firing scenario, how many argued not checked\n"
+    "  --spec V      only the rules that hold in VirtIO V, with its section numbers\n"
     EXPLAIN_USAGE
     RECORD_USAGE
     "\n"
@@ -52,7 +58,16 @@ static int cmd_rules(int argc, char **argv)
 {
     char err[512];
     bool coverage = false;
+    enum spec_version spec = SPEC_QEMU;
     for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--spec")) {
+            if (i + 1 >= argc || !spec_version_parse(argv[i + 1], &spec)) {
+                fprintf(stderr, "vqsim: --spec needs 1.1, 1.2, 1.3, 1.4 or qemu\n%s", usage);
+                return 2;
+            }
+            i++;
+            continue;
+        }
         if (strcmp(argv[i], "--coverage") != 0) {
             fprintf(stderr, "vqsim: unknown option '%s'\n%s", argv[i], usage);
             return 2;
@@ -65,17 +80,27 @@ static int cmd_rules(int argc, char **argv)
         return 2;
     }
     if (coverage) {
-        coverage_print(stdout, c);
+        if (coverage_print(stdout, c, spec) != 0) {
+            fprintf(stderr, "vqsim: out of memory\n");
+            return 2;
+        }
         return 0;
     }
-    unsigned checked = 0;
+    unsigned checked = 0, listed = 0;
     for (size_t i = 0; i < c->n; i++) {
         const struct rule *r = &c->rules[i];
+        if (!rule_holds_in(r, spec))
+            continue;
+        struct rule_cite at = rule_cite(r, spec);
+        listed++;
         checked += r->checked;
-        printf("%-40s §%-10s %-12s %s\n", r->id, r->section, r->level,
+        printf("%-40s §%-10s %-12s %s\n", r->id, at.section, r->level,
                r->checked ? (r->n_proven ? "checked, proven" : "checked") : "not checked");
     }
-    printf("%zu rules, %u checked\n", c->n, checked);
+    if (spec)
+        printf("%u rules, %u checked (VirtIO %s)\n", listed, checked, spec_version_name(spec));
+    else
+        printf("%u rules, %u checked\n", listed, checked);
     return 0;
 }
 

@@ -14,12 +14,15 @@
 #include "harness/results_json.h"
 #include "lib/run_driver.h"
 #include "spec/rules.h"
+#include "spec/spec_version.h"
 
 /* What `vqsim run` was asked: its options, and the scenarios argv[first..argc). */
 struct run_args {
     const char *json, *png, *driver, *record;
     bool verbose;
     int first, jobs;
+    bool spec_set;          /* --spec: judge every scenario against that VirtIO version */
+    enum spec_version spec;
 };
 
 /* The options, checked against each other: 0, or the exit status of a usage error (said). */
@@ -38,6 +41,15 @@ static int parse_args(int argc, char **argv, const char *usage, struct run_args 
                 return 2;
             }
             a->jobs = (int)j;
+            continue;
+        }
+        if (!strcmp(argv[i], "--spec")) {
+            if (i + 1 >= argc || !spec_version_parse(argv[i + 1], &a->spec)) {
+                fprintf(stderr, "vqsim: --spec needs 1.1, 1.2, 1.3, 1.4 or qemu\n%s", usage);
+                return 2;
+            }
+            a->spec_set = true;
+            i++;
             continue;
         }
         if (!strcmp(argv[i], "--driver") && i + 1 < argc) { /* src/lib/run_driver.c */
@@ -82,9 +94,9 @@ static int parse_args(int argc, char **argv, const char *usage, struct run_args 
             return 2;
         }
     /* --driver: one driver process per scenario, in turn */
-    if (a->driver && (a->png || a->jobs > 1 || a->record)) {
+    if (a->driver && (a->png || a->jobs > 1 || a->record || a->spec_set)) {
         fprintf(stderr, "vqsim: %s is not available with --driver\n",
-                a->png ? "--png" : a->record ? "--record" : "-j");
+                a->png ? "--png" : a->record ? "--record" : a->spec_set ? "--spec" : "-j");
         return 2;
     }
     return 0;
@@ -152,6 +164,8 @@ int cmd_run(int argc, char **argv, const char *usage)
     }
     FILE *jf = NULL;
     int bad = load_all(argv + a.first, n, sc);
+    for (int i = 0; i < n && a.spec_set; i++)
+        sc[i].spec = (uint32_t)a.spec; /* --spec wins over a scenario's spec: */
     if (!bad)
         bad = open_outputs(&a, &jf);
     if (bad) {

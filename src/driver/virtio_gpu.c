@@ -189,7 +189,7 @@ void vgpu_kick(struct vgpu *g, struct virtq *vq, uint32_t queue)
     if (g->wait == VGPU_WAIT_INTERRUPT) /* about to sleep on the interrupt: ask for it */
         (void)vq_enable_interrupts(vq); /* nothing of this request can be used yet */
     if (vq_kick_prepare(vq))
-        vmmio_notify(&g->mmio, queue);
+        vmmio_notify_next(&g->mmio, (uint16_t)queue, vq_notify_next(vq));
 }
 
 struct vgpu_slot *vgpu_slot_get(struct vgpu *g)

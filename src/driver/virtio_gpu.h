@@ -67,7 +67,8 @@ int vgpu_status_from_response(uint32_t type, uint32_t expect);
 #define VGPU_DRIVER_FEATURES                                                                    \
     ((1ull << VIRTIO_RING_F_INDIRECT_DESC) | (1ull << VIRTIO_GPU_F_EDID) |                      \
      (1ull << VIRTIO_F_NOTIFY_ON_EMPTY) | (1ull << VIRTIO_F_ANY_LAYOUT) |                        \
-     (1ull << VIRTIO_F_IN_ORDER) | (1ull << VIRTIO_RING_F_EVENT_IDX))
+     (1ull << VIRTIO_F_IN_ORDER) | (1ull << VIRTIO_RING_F_EVENT_IDX) |                          \
+     (1ull << VIRTIO_F_NOTIFICATION_DATA) | (1ull << VIRTIO_F_RING_RESET))
 
 /* How the driver waits for an answer (§2.6.14 allows both). */
 enum vgpu_wait {
@@ -164,6 +165,12 @@ int vgpu_resource_flush(struct vgpu *g, uint32_t id, struct virtio_gpu_rect r);
 /* Reset the device (Status = 0, §2.1): it drops every resource and turns its scanouts off.
  * The driver must be initialised again before the next command (VIRTIO_ERR_BROKEN until then). */
 int vgpu_reset(struct vgpu *g);
+
+/* VirtIO 1.2 §2.6.1 (VIRTIO_F_RING_RESET negotiated): reset queue `queue` (control or cursor)
+ * alone — QueueReset written and read back as 0 — and enable it again with new rings as `cfg`
+ * (the one vgpu_init was given) sets them up. What was in flight on it is lost. VIRTIO_ERR_INVALID
+ * without the feature; the device's resources and scanouts are untouched. */
+int vgpu_reset_queue(struct vgpu *g, const struct vgpu_config *cfg, uint32_t queue);
 
 /* True when every command will return VIRTIO_ERR_BROKEN (a timed-out command still owned by
  * the device, or a latched device error) until vgpu_init. */

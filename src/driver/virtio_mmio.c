@@ -166,6 +166,24 @@ void vmmio_notify(struct vmmio *d, uint16_t queue)
     wr(d, VIRTIO_MMIO_QUEUE_NOTIFY, queue);
 }
 
+void vmmio_notify_next(struct vmmio *d, uint16_t queue, uint16_t next)
+{
+    if (d->features & (1ull << VIRTIO_F_NOTIFICATION_DATA)) /* le32 {vqn:16; next_off:15; wrap:1} */
+        wr(d, VIRTIO_MMIO_QUEUE_NOTIFY, (uint32_t)next << 16 | queue);
+    else
+        wr(d, VIRTIO_MMIO_QUEUE_NOTIFY, queue);
+}
+
+int vmmio_reset_queue(struct vmmio *d, uint16_t index)
+{
+    if (!d || d->version != 2 || !(d->features & (1ull << VIRTIO_F_RING_RESET)))
+        return VIRTIO_ERR_INVALID; /* 1.2 §4.2.2: QueueReset exists only with RING_RESET */
+    wr(d, VIRTIO_MMIO_QUEUE_SEL, index);
+    wr(d, VIRTIO_MMIO_QUEUE_RESET, 1);
+    /* 1.2 §4.2.2.2: not complete until QueueReset reads back 0 (bounded wait) */
+    return wait_reg(d, VIRTIO_MMIO_QUEUE_RESET, 1, 0);
+}
+
 uint32_t vmmio_ack_interrupt(struct vmmio *d)
 {
     uint32_t isr = rd(d, VIRTIO_MMIO_INTERRUPT_STATUS);

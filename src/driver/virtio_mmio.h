@@ -46,6 +46,15 @@ void vmmio_fail(struct vmmio *d);
 
 /* §4.2.3.3: write the queue index to QueueNotify. */
 void vmmio_notify(struct vmmio *d, uint16_t queue);
+/* §4.2.3.3: notify `queue`; with VIRTIO_F_NOTIFICATION_DATA negotiated the value carries `next`
+ * (vq_notify_next) in its high half, else it is the queue index alone. */
+void vmmio_notify_next(struct vmmio *d, uint16_t queue, uint16_t next);
+
+/* VirtIO 1.2 §4.2.2 / §2.6.1 (VIRTIO_F_RING_RESET negotiated, version 2): reset queue `index` —
+ * write 1 to QueueReset and wait, bounded by timeout_ns, until it reads 0 (1.2 §4.2.2.2).
+ * VIRTIO_ERR_INVALID without the feature, VIRTIO_ERR_TIMEOUT if it never reads 0. The queue is
+ * then not ready; re-enable it with vmmio_setup_queue (1.2 §2.6.1.2.2: as at discovery). */
+int vmmio_reset_queue(struct vmmio *d, uint16_t index);
 
 /* §4.2.3.4: read InterruptStatus and acknowledge the bits this driver handles; returns the bits. */
 uint32_t vmmio_ack_interrupt(struct vmmio *d);

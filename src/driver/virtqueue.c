@@ -295,6 +295,12 @@ bool vq_kick_prepare(struct virtq *vq)
     return (flags & VIRTQ_USED_F_NO_NOTIFY) == 0; /* §2.6.10.1 */
 }
 
+uint16_t vq_notify_next(const struct virtq *vq)
+{
+    /* §4.2.3.3 / 1.2 §2.9, split ring: next_off = avail idx bits 0..14, next_wrap = bit 15 */
+    return vq ? vq->published_idx : 0;
+}
+
 bool vq_enable_interrupts(struct virtq *vq)
 {
     if (!vq || !vq->state)

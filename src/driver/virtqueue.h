@@ -167,6 +167,10 @@ int vq_get_used(struct virtq *vq, void **token, uint32_t *len);
  * caller must take it rather than sleep, as its interrupt may have come before the re-enable. */
 bool vq_enable_interrupts(struct virtq *vq);
 
+/* With VIRTIO_F_NOTIFICATION_DATA: the next_off / next_wrap half of the notification (§4.2.3.3,
+ * 1.2 §2.9) — on a split ring the avail idx as last published (vq_kick_prepare). */
+uint16_t vq_notify_next(const struct virtq *vq);
+
 /* Choose the used-len policy (default strict). */
 void vq_set_used_len_policy(struct virtq *vq, enum vq_used_len_policy p);
 

@@ -386,6 +386,10 @@ int kernel_step(struct kernel *k, const struct scenario_step *st, struct step_re
         k->n_fb = 0;
         memset(k->fbs, 0, sizeof(k->fbs));
         return vgpu_init(k->g, &k->gc);
+    case STEP_RESET_QUEUE: /* VirtIO 1.2 §2.6.1: the queue alone, resources kept */
+        say(sr, "queue %u reset (QueueReset read back 0) and enabled again with new rings",
+            st->queue);
+        return vgpu_reset_queue(k->g, &k->gc, st->queue);
     case STEP_FB_DISABLE:
         say(sr, "scanout %u off, resource %u released", st->scanout, k->fbs[st->scanout].id);
         return gpu_fb_disable(&k->fbs[st->scanout]);

@@ -44,15 +44,16 @@ static uint32_t gpu_queue_of(const struct replay *rp, const struct vqrec_item *i
     return RUN_MAX_QUEUES;
 }
 
-/* The guest's QueueNotify of queue qi reaches the model's device (once per notify: notify_seen). */
-static void notify_device(struct replay *rp, struct machine *m, uint32_t qi)
+/* The guest's QueueNotify of queue qi (the value written: qi, or with NOTIFICATION_DATA vqn and
+ * next_off / next_wrap) reaches the model's device (once per notify: notify_seen). */
+static void notify_device(struct replay *rp, struct machine *m, uint32_t qi, uint32_t value)
 {
     if (qi < RUN_MAX_QUEUES && !rp->q[qi].notified) {
         rp->q[qi].notified = true;
         rp->q[qi].first_notify = m->now;
         rf_mark(m, &rp->q[qi].notify_mark);
     }
-    vhal_mmio_write32((uintptr_t)(rp->window + VIRTIO_MMIO_QUEUE_NOTIFY), qi);
+    vhal_mmio_write32((uintptr_t)(rp->window + VIRTIO_MMIO_QUEUE_NOTIFY), value);
 }
 
 /* One half of a notify of queue qi: the vCPU's register write (`write`) or QEMU's trace line.
@@ -80,9 +81,12 @@ void replay_gpu_write(struct replay *rp, const struct vqrec_item *it, struct mac
 {
     const struct vqrec_event *e = &it->ev;
     uint32_t off = (uint32_t)(e->addr - rp->window);
-    if (off == VIRTIO_MMIO_QUEUE_NOTIFY && e->value < RUN_MAX_QUEUES) {
-        if (notify_seen(rp, m, (uint32_t)e->value, true))
-            notify_device(rp, m, (uint32_t)e->value);
+    uint32_t qi = (uint32_t)e->value;
+    if (off == VIRTIO_MMIO_QUEUE_NOTIFY && (m->dev.guest_features >> VIRTIO_F_NOTIFICATION_DATA & 1u))
+        qi &= 0xffffu; /* §4.2.3.3: the queue is vqn */
+    if (off == VIRTIO_MMIO_QUEUE_NOTIFY && qi < RUN_MAX_QUEUES) {
+        if (notify_seen(rp, m, qi, true))
+            notify_device(rp, m, qi, (uint32_t)e->value);
     } else {
         vhal_mmio_write32((uintptr_t)e->addr, (uint32_t)e->value);
     }
@@ -112,7 +116,7 @@ void replay_device_event(struct replay *rp, struct machine *m, const struct vqre
          * write in the recording (that vCPU's callback ran late). Then the model's device is
          * notified now, as QEMU's was, and the write, when it comes, is this notify. */
         if (notify_seen(rp, m, qi, false)) {
-            notify_device(rp, m, qi);
+            notify_device(rp, m, qi, qi);
             replay_pace(rp, m);
         }
     }

@@ -71,7 +71,8 @@ void results_free(struct results *res)
 /* ---- filling ---- */
 
 /* The machine's violations or informational findings, copied. */
-static struct result_finding *findings(const struct machine *m, bool informational, uint32_t *n)
+static struct result_finding *findings(const struct machine *m, bool informational, uint32_t *n,
+                                       enum spec_version spec)
 {
     const struct violation *v = mq_findings(m, informational, n);
     struct result_finding *out = *n ? calloc(*n, sizeof(*out)) : NULL;
@@ -79,24 +80,29 @@ static struct result_finding *findings(const struct machine *m, bool information
         return NULL; /* *n findings and none to show: results_fill fails the run */
     for (uint32_t i = 0; i < *n; i++) {
         const struct rule *r = v[i].rule;
-        out[i] = (struct result_finding){.rule = r->id, .section = r->section, .title = r->title,
-                                         .level = r->level, .spec = r->spec,
+        struct rule_cite c = rule_cite(r, spec); /* its section in the version judged against */
+        out[i] = (struct result_finding){.rule = r->id, .section = c.section, .title = c.title,
+                                         .level = r->level, .spec = c.spec,
                                          .time_ns = v[i].t, .queue = v[i].queue};
         memcpy(out[i].message, v[i].message, sizeof(out[i].message));
+        spec_rewrite_sections(out[i].message, sizeof(out[i].message), spec);
     }
     return out;
 }
 
-static void fill_causes(struct results *res, const struct diagnosis *d)
+static void fill_causes(struct results *res, const struct diagnosis *d, enum spec_version spec)
 {
     res->n_causes = d->cause ? (uint32_t)d->n_causes : 0;
     for (uint32_t i = 0; i < res->n_causes; i++) {
         const struct diag_cause *c = &d->causes[i];
         struct result_cause *o = &res->causes[i];
         o->id = c->id;
-        o->section = c->section;
+        /* a cause cites a 1.1 section: its number in the version judged against, when it has one */
+        const char *in = spec_section_in(c->section, spec);
+        o->section = in ? in : c->section;
         o->title = c->title;
         memcpy(o->message, c->message, sizeof(o->message));
+        spec_rewrite_sections(o->message, sizeof(o->message), spec);
         o->n_evidence = c->n_evidence;
         for (int k = 0; k < c->n_evidence; k++) {
             o->evidence[k].key = c->evidence[k].key;
@@ -224,8 +230,15 @@ void results_fill(struct results *res, const struct run_result *r, const struct 
 {
     if (r->machine_ok)
         mq_features(&r->m, &res->offered, &res->negotiated);
-    res->violations = findings(&r->m, false, &res->n_violations);
-    res->informational = findings(&r->m, true, &res->n_informational);
+    enum spec_version spec = (enum spec_version)s->spec;
+    res->spec_version = spec_version_name(spec);
+    res->violations = findings(&r->m, false, &res->n_violations, spec);
+    res->informational = findings(&r->m, true, &res->n_informational, spec);
+    uint32_t n_skipped = 0;
+    const struct rule *const *skipped = mq_skipped_rules(&r->m, &n_skipped);
+    res->n_not_in_spec = 0;
+    for (uint32_t i = 0; r->machine_ok && i < n_skipped && i < RESULTS_MAX_NOT_IN_SPEC; i++)
+        res->not_in_spec[res->n_not_in_spec++] = skipped[i]->id;
     if ((res->n_violations && !res->violations) || (res->n_informational && !res->informational)) {
         results_fail(res, "out of memory: %u violation(s) and %u informational finding(s) are "
                           "not in the results", res->n_violations, res->n_informational);
@@ -238,7 +251,7 @@ void results_fill(struct results *res, const struct run_result *r, const struct 
             res->not_judged[res->n_not_judged++] =
                 (struct result_not_judged){n->rule, n->partly, n->why};
     if (r->has_diag)
-        fill_causes(res, &r->diag);
+        fill_causes(res, &r->diag, spec);
     fill_driver(res, &r->gpu, s);
     res->memory = (struct result_memory){
         .judged = mg->judged, .canary = r->machine_ok && mq_memory_canary(&r->m),

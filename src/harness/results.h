@@ -27,6 +27,7 @@ struct machine;
 #define RESULTS_MAX_CAUSES 6      /* DIAG_MAX_CAUSES */
 #define RESULTS_MAX_EVIDENCE 16   /* DIAG_MAX_EVIDENCE */
 #define RESULTS_MAX_NOT_JUDGED 8
+#define RESULTS_MAX_NOT_IN_SPEC 8
 #define RESULTS_MAX_NOTES 8       /* a recording's model-vs-recording notes (REPLAY_MAX_NOTES) */
 #define RESULT_NO_QUEUE 0xffu     /* a finding or event about no queue in particular */
 
@@ -171,6 +172,10 @@ struct result_source {
 
 struct results {
     bool passed;
+    const char *spec_version; /* judged against: "1.1".."1.4", or "qemu-7.2" (spec_version.h) */
+    /* rules the driver broke that do not hold in that version: not judged (machine.h) */
+    const char *not_in_spec[RESULTS_MAX_NOT_IN_SPEC];
+    uint32_t n_not_in_spec;
     const char *outcome;    /* "ok", "violation", "timeout", "device-error", "driver-error"… */
     char failures[RESULTS_MAX_FAILURES][400];
     uint32_t n_failures;

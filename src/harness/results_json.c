@@ -6,6 +6,7 @@
 
 #include "driver/virtio_gpu.h"
 #include "spec/feature_names.h"
+#include "spec/spec_version.h"
 
 void results_json_begin(struct jw *w)
 {
@@ -415,6 +416,11 @@ static void json_device(struct jw *w, const struct scenario *s, const struct res
     jw_kstr(w, "profile", s->profile == 1 ? "strict" : "qemu");
     jw_kstr(w, "memory", s->weak_memory ? "weak" : "strong");           /* barrier_check.h */
     jw_kstr(w, "ring_access", s->ring_access ? "plain" : "accessors");  /* barrier_check.h */
+    jw_key(w, "ram"); /* guest RAM: the viewer draws nothing outside it as memory */
+    jw_obj_begin(w);
+    jw_khex(w, "base", s->ram_base);
+    jw_khex(w, "size", s->ram_size);
+    jw_obj_end(w);
     json_features(w, "offered", res->offered);
     json_features(w, "negotiated", res->negotiated);
     jw_key(w, "display");
@@ -484,6 +490,9 @@ void results_json_scenario(struct jw *w, const struct scenario *s, const struct 
         jw_str(w, res->failures[i]);
     jw_arr_end(w);
     jw_kstr(w, "outcome", res->outcome);
+    /* the VirtIO version judged against, and the TC commit its section numbers come from */
+    jw_kstr(w, "spec_version", res->spec_version ? res->spec_version : "qemu-7.2");
+    jw_kstr(w, "spec_source", spec_version_source((enum spec_version)s->spec));
     json_expected(w, s);
     jw_key(w, "qemu"); /* tools/qemu_diff.py: why the real-QEMU differential leaves it out */
     jw_obj_begin(w);
@@ -494,6 +503,11 @@ void results_json_scenario(struct jw *w, const struct scenario *s, const struct 
     json_findings(w, "violations", res->violations, res->n_violations);
     json_findings(w, "informational", res->informational, res->n_informational);
     json_not_judged(w, res);
+    jw_key(w, "not_in_spec"); /* rules broken that do not hold in spec_version: not judged */
+    jw_arr_begin(w);
+    for (uint32_t i = 0; i < res->n_not_in_spec; i++)
+        jw_str(w, res->not_in_spec[i]);
+    jw_arr_end(w);
     json_diagnosis(w, res);
     jw_key(w, "display");
     json_display(w, res, 0);

@@ -63,6 +63,9 @@ static void print_details(FILE *f, const struct results *res)
         fprintf(f, "    not judged%s (plain ring access): %s: %s\n", n->partly ? " in part" : "",
                 n->rule, n->why);
     }
+    for (uint32_t i = 0; i < res->n_not_in_spec; i++)
+        fprintf(f, "    not judged (not a rule of VirtIO %s): %s\n", res->spec_version,
+                res->not_in_spec[i]);
     /* "Init succeeded but the screen is black": say which display and why (gpu_display.c). */
     for (uint32_t i = 0; i < res->n_displays; i++) {
         if (!res->displays[i].dark)
@@ -77,6 +80,8 @@ static void print_details(FILE *f, const struct results *res)
 void results_print(FILE *f, const struct scenario *s, const struct results *res, bool verbose)
 {
     fprintf(f, "%s %-40s %-12s", res->passed ? "PASS" : "FAIL", s->name, res->outcome);
+    if (s->spec) /* judged against a VirtIO version rather than QEMU 7.2's default */
+        fprintf(f, " spec=%s", res->spec_version);
     if (res->n_causes)
         fprintf(f, " cause=%s", res->causes[0].id);
     print_rule_ids(f, "violations", res->violations, res->n_violations);

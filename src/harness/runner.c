@@ -85,7 +85,7 @@ static int build_machine(const struct scenario *sc, struct run_result *r)
         .n_extra_scanouts = sc->n_extra_scanouts,
         .profile = sc->profile == 1 ? PROFILE_STRICT : PROFILE_QEMU, .offer_add = sc->device_offer,
         .offer_remove = sc->device_withhold, .weak_memory = sc->weak_memory,
-        .ring_access = (enum bc_mode)sc->ring_access};
+        .ring_access = (enum bc_mode)sc->ring_access, .spec = (enum spec_version)sc->spec};
     memcpy(cfg.place, sc->place, sizeof(cfg.place));
     _Static_assert(sizeof(cfg.place_next) == sizeof(sc->place_next), "pins");
     memcpy(cfg.place_next, sc->place_next, sizeof(cfg.place_next));

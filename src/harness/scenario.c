@@ -10,6 +10,7 @@
 
 #include "harness/scenario_internal.h"
 #include "spec/feature_names.h"
+#include "spec/spec_version.h"
 #include "util/yaml_tree.h"
 
 #define SCENARIO_MAX_BYTES (1u << 20)
@@ -174,10 +175,21 @@ static int parse_qemu(struct scn_ctx *c, const struct ynode *q, struct scenario 
     return 0;
 }
 
+/* spec: "1.1" .. "1.4" | qemu — the VirtIO version the run is judged against. */
+static int parse_spec(struct scn_ctx *c, const struct ynode *n, struct scenario *s)
+{
+    enum spec_version v = SPEC_QEMU;
+    if (n && (n->kind != YN_SCALAR || !spec_version_parse(n->str, &v)))
+        return scn_fail(c, n, "spec is \"1.1\", \"1.2\", \"1.3\", \"1.4\" or qemu (QEMU 7.2's: "
+                              "1.1 and the later rules it answers)");
+    s->spec = (uint32_t)v;
+    return 0;
+}
+
 static int parse(struct scn_ctx *c, const struct ynode *root, struct scenario *s)
 {
     static const char *const keys[] = {"name", "description", "device", "driver", "bugs",
-                                       "device_faults", "steps", "expect", "qemu", NULL};
+                                       "device_faults", "steps", "expect", "qemu", "spec", NULL};
     if (scn_check_keys(c, root, "the scenario", keys))
         return -1;
     const char *name = NULL, *desc = NULL;
@@ -192,7 +204,7 @@ static int parse(struct scn_ctx *c, const struct ynode *root, struct scenario *s
                             name);
     s->name = dupstr(name);
     s->description = dupstr(desc ? desc : "");
-    if (parse_qemu(c, ymap_get(root, "qemu"), s))
+    if (parse_qemu(c, ymap_get(root, "qemu"), s) || parse_spec(c, ymap_get(root, "spec"), s))
         return -1;
     const struct ynode *dev = ymap_get(root, "device");
     if (!dev)

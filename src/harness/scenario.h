@@ -43,6 +43,7 @@ enum step_kind {
     STEP_FB_DISABLE,
     STEP_RESET,                  /* the driver resets the device (Status = 0) */
     STEP_INIT,                   /* the driver initialises the device again (a re-probe) */
+    STEP_RESET_QUEUE,            /* VirtIO 1.2 RING_RESET: one queue reset and enabled again */
 };
 
 struct step_rect {
@@ -57,6 +58,7 @@ struct scenario_step {
     uint32_t format;             /* create: pixel format (default B8G8R8X8) */
     uint32_t width, height;      /* create: 0 = the display mode */
     uint32_t scanout;
+    uint32_t queue;              /* reset_queue: 0 control (default), 1 cursor */
     struct step_rect rect;       /* set_scanout/transfer/flush: default the whole resource */
     bool has_offset;
     uint64_t offset;             /* transfer: backing offset (default y*stride + x*4) */
@@ -100,6 +102,7 @@ struct scenario {
     char *name;
     char *description;
     char *qemu_skip;             /* qemu.skip: why the QEMU differential leaves it out, or NULL */
+    uint32_t spec;               /* spec: enum spec_version judged against (0: QEMU 7.2's) */
     /* device */
     uint32_t transport_version;  /* 1 legacy, 2 modern */
     uint32_t profile;            /* enum machine_profile: 0 qemu, 1 strict */

@@ -40,7 +40,7 @@ static const char *const step_names[] = {
     "draw", "transfer_to_host_2d", "resource_flush", "poke_pixel", "resource_unref",
     "detach_backing", "get_edid", "update_cursor", "move_cursor", "display_change",
     "handle_config_event", "fb_set_mode", "fb_draw", "fb_fill", "fb_present", "fb_disable",
-    "reset", "init", NULL};
+    "reset", "init", "reset_queue", NULL};
 
 const char *step_name(enum step_kind k) { return step_names[k]; }
 
@@ -114,10 +114,12 @@ static const char *const *step_keys(enum step_kind k)
     static const char *const kfbdraw[] = {"scanout", "pattern", NULL};
     static const char *const kfill[] = {"scanout", "rect", "color", NULL};
     static const char *const kfb[] = {"scanout", NULL};
+    static const char *const kqueue[] = {"queue", NULL};
     static const char *const *allowed[] = {kinfo, kcreate, kattach, kscan, kdraw, kxfer, kflush,
                                            kpoke, kid, kid, kedid, kcur, kmove, kchange, knone,
-                                           kmode, kfbdraw, kfill, kfb, kfb, knone, knone};
-    _Static_assert(sizeof(allowed) / sizeof(allowed[0]) == STEP_INIT + 1, "one per step");
+                                           kmode, kfbdraw, kfill, kfb, kfb, knone, knone,
+                                           kqueue};
+    _Static_assert(sizeof(allowed) / sizeof(allowed[0]) == STEP_RESET_QUEUE + 1, "one per step");
 #undef XR
     return allowed[k];
 }
@@ -228,6 +230,7 @@ static int parse_step_args(struct scn_ctx *c, const struct ynode *args, struct s
         scn_get_u32(c, args, "width", 1, 16384, &st->width) ||
         scn_get_u32(c, args, "height", 1, 16384, &st->height) ||
         scn_get_u32(c, args, "scanout", 0, 15, &st->scanout) ||
+        scn_get_u32(c, args, "queue", 0, 1, &st->queue) ||
         scn_get_u32(c, args, "x", 0, 16383, &st->x) ||
         scn_get_u32(c, args, "y", 0, 16383, &st->y) ||
         scn_get_u32(c, args, "color", 0, 0xffffff, &st->color) ||

@@ -87,6 +87,7 @@ static int machine_build(struct machine *m, const struct machine_config *cfg,
     if (cfg->device_id_set)
         m->dev.device_id = cfg->device_id;
     m->dev.config_change_after = cfg->config_change_after;
+    m->dev.queue_reset = cfg->offer_add >> VIRTIO_F_RING_RESET & 1u; /* mmio_queue_reset.h */
     bc_init(&m->bc, cfg->ring_access, cfg->weak_memory);
     return 0;
 }
@@ -176,10 +177,24 @@ static void record_finding(struct machine *m, struct violation *v, const struct 
     }
 }
 
+/* Whether rule r is judged in this run (it holds in the version judged against); a rule that is
+ * not is remembered once, to be said. */
+static bool judged(struct machine *m, const struct rule *r)
+{
+    if (rule_holds_in(r, m->cfg.spec))
+        return true;
+    for (uint32_t i = 0; i < m->n_skipped_rules; i++)
+        if (m->skipped_rules[i] == r)
+            return false;
+    if (m->n_skipped_rules < MACHINE_MAX_SKIPPED_RULES)
+        m->skipped_rules[m->n_skipped_rules++] = r;
+    return false;
+}
+
 static void vviolation(struct machine *m, const char *id, int queue, const char *fmt, va_list ap)
 {
     const struct rule *r = find_rule(m, id);
-    if (!r)
+    if (!r || !judged(m, r))
         return;
     if (m->n_violations == m->violations_cap && m->n_violations < MACHINE_MAX_VIOLATIONS) {
         uint32_t cap = m->violations_cap * 2 < MACHINE_MAX_VIOLATIONS ? m->violations_cap * 2
@@ -208,7 +223,7 @@ void machine_violation(struct machine *m, const char *id, int queue, const char 
 void machine_inform(struct machine *m, const char *id, int queue, const char *fmt, ...)
 {
     const struct rule *r = find_rule(m, id);
-    if (!r || m->n_informational >= MACHINE_MAX_INFORMATIONAL)
+    if (!r || m->n_informational >= MACHINE_MAX_INFORMATIONAL || !judged(m, r))
         return;
     va_list ap;
     va_start(ap, fmt);

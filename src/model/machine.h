@@ -19,11 +19,13 @@
 #include "model/checks/barrier_check.h"
 #include "model/checks/config_checks.h"
 #include "model/checks/legacy_layout.h"
+#include "model/checks/queue_reset_check.h"
 #include "model/inject/device_faults.h"
 #include "model/device_pace.h"
 #include "model/inject/driver_bugs.h"
 #include "model/device.h"
 #include "model/guest_memory.h"
+#include "spec/spec_version.h"
 #include "model/memory_guard.h"
 #include "model/checks/mmio_checks.h"
 #include "model/transport/mmio_device.h"
@@ -40,6 +42,7 @@ struct rule_catalogue;
 
 #define MACHINE_MAX_VIOLATIONS 256
 #define MACHINE_MAX_INFORMATIONAL 32
+#define MACHINE_MAX_SKIPPED_RULES 8
 
 /* How the device reacts to a driver's mistake. Both record every violation.
  *   PROFILE_QEMU    exactly as QEMU 7.2 (ignore, clamp, or break the device)
@@ -96,6 +99,9 @@ struct machine_config {
      * range, addresses outside RAM), but the checks and the diagnosis that read the trace have
      * nothing to read. */
     bool checks_off;
+    /* The VirtIO version the driver is judged against (spec/spec_version.h; SPEC_QEMU default):
+     * a finding of a rule that does not hold in it is not recorded (machine.skipped_rules). */
+    enum spec_version spec;
 };
 
 struct machine {
@@ -115,6 +121,9 @@ struct machine {
      * requirement of VirtIO 1.1 forbids but a user should know — never a violation */
     struct violation informational[MACHINE_MAX_INFORMATIONAL];
     uint32_t n_informational;
+    /* Rules the driver broke that do not hold in cfg.spec: not judged, named once each */
+    const struct rule *skipped_rules[MACHINE_MAX_SKIPPED_RULES];
+    uint32_t n_skipped_rules;
     struct sr_chain chain;        /* scratch for the chain being processed */
     struct sr_batch batch;        /* chains taken, not yet processed (chain.h) */
     struct ring_env rings;        /* what the queues' rings work on (machine_rings.c) */
@@ -132,6 +141,7 @@ struct machine {
     /* the register-file rule checks (access_checks.h) */
     struct status_check_state status_checks;
     struct mmio_check_state mmio_checks;
+    struct queue_reset_check qrc;  /* VirtIO 1.2 queue reset (queue_reset_check.h) */
     struct config_check_state config_checks;
     struct memory_guard mguard;   /* DMA allocations, canaries (memory_guard.h) */
     struct run_facts facts;       /* what the diagnosis needs, outside the trace (run_facts.h) */

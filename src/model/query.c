@@ -70,6 +70,12 @@ const struct violation *mq_findings(const struct machine *m, bool informational,
     return informational ? m->informational : m->violations;
 }
 
+const struct rule *const *mq_skipped_rules(const struct machine *m, uint32_t *n)
+{
+    *n = m->n_skipped_rules;
+    return m->skipped_rules;
+}
+
 const struct trace_event *mq_trace(const struct machine *m, size_t *n, uint64_t *dropped)
 {
     *n = m->trace.len;

@@ -48,6 +48,8 @@ void mq_register_queue(const struct machine *m, uint32_t q, struct mq_register_q
 /* The violations (informational = false) or informational findings (true), in the order they
  * were found; *n their number. */
 const struct violation *mq_findings(const struct machine *m, bool informational, uint32_t *n);
+/* The rules the driver broke that do not hold in the version judged against (not judged). */
+const struct rule *const *mq_skipped_rules(const struct machine *m, uint32_t *n);
 
 /* The trace as kept (model/trace.h: the newest events when the run outgrew its bound): *n events,
  * *dropped the number dropped before the first. */

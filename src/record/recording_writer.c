@@ -145,8 +145,9 @@ static void on_mmio(void *ctx, const struct machine *m, bool write, uint32_t off
     device_events(m, w);
     event(w, write ? VQREC_MMIO_WRITE : VQREC_MMIO_READ, 4, 0, m->cfg.mmio_base + off, value,
           NULL, 0);
-    if (write && off == VIRTIO_MMIO_QUEUE_NOTIFY)
-        dump_published(m, w, value);
+    if (write && off == VIRTIO_MMIO_QUEUE_NOTIFY) /* with NOTIFICATION_DATA the queue is vqn */
+        dump_published(m, w, m->dev.guest_features >> VIRTIO_F_NOTIFICATION_DATA & 1u
+                                 ? value & 0xffffu : value);
 }
 
 static void on_ring(void *ctx, const struct machine *m, bool store, uint64_t gpa, uint64_t value,

@@ -18,6 +18,8 @@ const struct feature_name feature_names[] = {
     {"in_order", VIRTIO_F_IN_ORDER},               /* §6 */
     {"order_platform", VIRTIO_F_ORDER_PLATFORM},   /* §6 */
     {"sr_iov", VIRTIO_F_SR_IOV},                   /* §6: PCI only */
+    {"notification_data", VIRTIO_F_NOTIFICATION_DATA}, /* §6, §4.2.3.3 */
+    {"ring_reset", VIRTIO_F_RING_RESET},           /* VirtIO 1.2 §6, §2.6.1 */
     {NULL, 0},
 };
 

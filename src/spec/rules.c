@@ -6,6 +6,7 @@
 #include <string.h>
 #include <threads.h>
 
+#include "spec/spec_version.h"
 #include "util/yaml_tree.h"
 
 extern const char vqsim_rules_yaml[];
@@ -32,6 +33,27 @@ static char **dup_list(const struct ynode *p, size_t *n)
     for (size_t k = 0; v && k < p->n; k++)
         v[(*n)++] = dup_scalar(p->items[k]);
     return v;
+}
+
+/* `sections: {"1.1": "2.6.5", "1.2": "2.7.5", ...}` into r->sections. */
+static int parse_sections(struct rule *r, const struct ynode *m, const char *name, char *err,
+                          size_t errlen)
+{
+    if (!m)
+        return 0;
+    if (m->kind != YN_MAP)
+        return fail(err, errlen, name, m, "'sections' is a map of version to section");
+    r->has_sections = true;
+    for (size_t k = 0; k < m->n; k++) {
+        enum spec_version v;
+        const struct ynode *key = ymap_key(m, k), *val = ymap_val(m, k);
+        if (!spec_version_parse(key->str, &v) || v == SPEC_QEMU)
+            return fail(err, errlen, name, key, "'sections': a version is 1.1, 1.2, 1.3 or 1.4");
+        if (val->kind != YN_SCALAR || r->sections[v])
+            return fail(err, errlen, name, val, "'sections': one section number per version");
+        r->sections[v] = dup_scalar(val);
+    }
+    return 0;
 }
 
 int rules_parse(struct rule_catalogue *c, const char *buf, size_t len, const char *name, char *err,
@@ -84,6 +106,10 @@ int rules_parse(struct rule_catalogue *c, const char *buf, size_t len, const cha
         r->checked = r->check[0] != 0;
         r->proven_by = dup_list(ymap_get(e, "proven_by"), &r->n_proven);
         r->catalogue = dup_list(ymap_get(e, "catalogue"), &r->n_catalogue);
+        if (parse_sections(r, ymap_get(e, "sections"), name, err, errlen) != 0) {
+            rc = -1;
+            goto out;
+        }
         if (!r->section[0]) {
             rc = fail(err, errlen, name, e, "rule without a 'section'");
             goto out;
@@ -109,6 +135,8 @@ void rules_free(struct rule_catalogue *c)
         for (size_t k = 0; k < r->n_catalogue; k++)
             free(r->catalogue[k]);
         free(r->catalogue);
+        for (int v = 0; v < SPEC_VERSIONS; v++)
+            free(r->sections[v]);
     }
     free(c->rules);
     memset(c, 0, sizeof(*c));
@@ -122,6 +150,26 @@ const struct rule *rules_find(const struct rule_catalogue *c, const char *id)
         if (strcmp(c->rules[i].id, id) == 0)
             return &c->rules[i];
     return NULL;
+}
+
+_Static_assert(RULE_SPEC_VERSIONS == SPEC_VERSIONS, "rules.h indexes versions as spec_version.h");
+
+bool rule_holds_in(const struct rule *r, unsigned v)
+{
+    return v == SPEC_QEMU || !r->has_sections || r->sections[v] != NULL;
+}
+
+struct rule_cite rule_cite(const struct rule *r, unsigned v)
+{
+    struct rule_cite c = {r->section, r->title, r->spec};
+    if (v == SPEC_QEMU || (unsigned)v >= SPEC_VERSIONS || !r->sections[v])
+        return c;
+    c.section = r->sections[v];
+    c.spec = v == SPEC_1_1 ? "" : spec_version_name((enum spec_version)v);
+    struct spec_place p;
+    if (spec_rule_place(r->id, (enum spec_version)v, &p) && p.title)
+        c.title = p.title;
+    return c;
 }
 
 /* The built-in catalogue, parsed once per process whichever thread asks first (machines may run

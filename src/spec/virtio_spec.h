@@ -33,6 +33,8 @@
 #define VIRTIO_F_IN_ORDER 35u
 #define VIRTIO_F_ORDER_PLATFORM 36u
 #define VIRTIO_F_SR_IOV 37u             /* PCI only (§6) */
+#define VIRTIO_F_NOTIFICATION_DATA 38u  /* §6; the QueueNotify value: §4.2.3.3 (1.2 §2.9) */
+#define VIRTIO_F_RING_RESET 40u         /* VirtIO 1.2 §6: reset one queue (1.2 §2.6.1) */
 
 /* ---- §2.6.5 The virtqueue descriptor table ------------------------------------------------- */
 #define VIRTQ_DESC_F_NEXT 1u
@@ -122,6 +124,7 @@ _Static_assert(offsetof(struct virtq_used, ring) == 4, "§2.6.8");
 #define VIRTIO_MMIO_QUEUE_DRIVER_HIGH 0x094u
 #define VIRTIO_MMIO_QUEUE_DEVICE_LOW 0x0a0u
 #define VIRTIO_MMIO_QUEUE_DEVICE_HIGH 0x0a4u
+#define VIRTIO_MMIO_QUEUE_RESET 0x0c0u /* VirtIO 1.2 §4.2.2: with VIRTIO_F_RING_RESET */
 #define VIRTIO_MMIO_CONFIG_GENERATION 0x0fcu
 #define VIRTIO_MMIO_CONFIG 0x100u
 #define VIRTIO_MMIO_WINDOW_SIZE 0x200u

@@ -12,6 +12,9 @@ Reads one or more results files (schema `vqsim-results/1`, see docs/results-sche
     their flags (as its pop read them: each queue's `chains`), the timeline, and the scanout PNG
     (`display.png`) with the difference image (`display.diff_png`) beside it when there is one;
     the PNGs are copied next to the page and shown with a relative <img>.
+  * DIR/viewer/     (-o DIR): per scenario a step-through viewer page, NAME.html, and its data,
+    NAME.data.js (the run's trace, compact), with the shared viewer.js / rings_split.js /
+    viewer.css: offline, loaded only when that page is opened (viewer_data, viewer_page).
   * FILE            (--junit FILE): JUnit XML, one <testcase> per scenario.
 
 Standard library and PyYAML (python3-yaml, for the rule catalogue; without it the page has no
@@ -29,5 +32,7 @@ One module per concern:
   page      the whole page: summary, coverage, index, scenarios (style: its CSS)
   coverage  rule coverage by area, from spec/rules.yaml (PyYAML)
   junit     JUnit XML
+  viewer_data  a scenario's trace as the viewer's data (bounded, nothing left out silently)
+  viewer_page  the viewer pages, the shared scripts copied beside them, the tour's moments
   cli       the command line
 """

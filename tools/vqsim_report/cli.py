@@ -10,6 +10,7 @@ from .inputs import (DEFAULT_MAX_EVENTS, InputError, OutputError, Scenario, load
                      locate_pngs, make_anchors)
 from .junit import render_junit
 from .page import render_html
+from .viewer_page import DEFAULT_TEACH, write_viewers
 
 
 def write_atomic(path, content):
@@ -46,6 +47,9 @@ def parse_args(argv):
     p.add_argument("--rules", metavar="FILE", default=DEFAULT_RULES,
                    help="the rule catalogue for the coverage table (default: spec/rules.yaml "
                         "of this checkout)")
+    p.add_argument("--teach", metavar="FILE", default=DEFAULT_TEACH,
+                   help="where the step-through viewer opens each lesson (default: "
+                        "scenarios/tour/viewer.yml of this checkout)")
     p.add_argument("--max-events", type=int, default=DEFAULT_MAX_EVENTS, metavar="N",
                    help=f"trace events shown per scenario (default {DEFAULT_MAX_EVENTS})")
     args = p.parse_args(argv)
@@ -67,6 +71,7 @@ def run(argv):
         except OSError as e:
             raise OutputError(f"cannot create {args.output}: {e.strerror or e}") from None
         locate_pngs(scenarios, args.output)
+        write_viewers(scenarios, args.output, write_atomic, args.teach)
         write_atomic(os.path.join(args.output, "index.html"),
                      render_html(docs, scenarios, args.max_events, load_catalogue(args.rules),
                                  args.rules))

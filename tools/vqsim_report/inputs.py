@@ -68,6 +68,8 @@ class Scenario:
         self.name = text(data.get("name")) or f"scenario-{index + 1}"
         self.passed = scenario_passed(data)
         self.anchor = ""
+        self.viewer, self.teach_event = None, None  # the step-through page (viewer_page.py)
+        self.violation_events = []
         # Per image key of `display` ("png": the scanout, "diff_png": where it differs from the
         # expected pixels): the path found on disk, the file name inside the output directory,
         # or the sentence shown instead of the image.

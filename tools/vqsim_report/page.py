@@ -20,6 +20,11 @@ def render_html(docs, scenarios, max_events, catalogue=None, rules_path="spec/ru
     meta = [f"results: {', '.join(f'<code>{esc(p)}</code>' for p, _ in docs)}"]
     if versions:
         meta.append(f"vqsim {esc(', '.join(versions))}")
+    specs = sorted({text(s.d.get("spec_version")) for s in scenarios} - {""})
+    if specs:  # the VirtIO version(s) the scenarios were judged against
+        meta.append("judged against " + ", ".join(
+            "QEMU 7.2 (VirtIO 1.1 + later)" if v == "qemu-7.2" else f"VirtIO {esc(v)}"
+            for v in specs))
     out.append(f'<p class="meta">{" · ".join(meta)}</p></header>')
     out.append('<div class="cards">'
                f'<div class="card"><b>{total}</b>scenarios</div>'

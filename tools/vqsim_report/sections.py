@@ -125,7 +125,24 @@ def render_device(sc):
     dd = as_dict(dev.get("display"))
     if dd:
         bits.append(f"display {esc(dd.get('width'), '?')}×{esc(dd.get('height'), '?')}")
-    return f'<p class="meta">Device: {", ".join(bits)}</p>' if bits else ""
+    line = f'<p class="meta">Device: {", ".join(bits)}</p>' if bits else ""
+    return line + render_spec_version(sc.d)
+
+
+def render_spec_version(d):
+    """The VirtIO version the run was judged against, and the rules it left out."""
+    v = d.get("spec_version")
+    if v is None:
+        return ""
+    said = ("QEMU 7.2's: VirtIO 1.1 and the later rules QEMU 7.2 answers" if v == "qemu-7.2"
+            else f"VirtIO {esc(v)}")
+    src = f' <span class="muted">({esc(d.get("spec_source"))})</span>' if v != "qemu-7.2" else ""
+    out = f'<p class="meta spec-version">Judged against: <strong>{said}</strong>{src}</p>'
+    left = [esc(r) for r in as_list(d.get("not_in_spec"))]
+    if left:
+        out += (f'<p class="meta">Not judged (not rules of VirtIO {esc(v)}): '
+                f'{", ".join(f"<code>{r}</code>" for r in left)}</p>')
+    return out
 
 
 def render_steps(steps):
@@ -146,18 +163,24 @@ def render_steps(steps):
             f'<tbody>{"".join(rows)}</tbody></table></div>')
 
 
-def render_violations(viols):
+def render_violations(viols, viewer=None, events=()):
+    """The violations; with `viewer` (the step-through page), each links to the event it was
+    found at (events[i] for viols[i]: None when the trace no longer holds it)."""
     viols = [v for v in as_list(viols) if isinstance(v, dict)]
     if not viols:
         return '<p class="muted">No violations.</p>'
     rows = []
-    for v in viols:
+    for i, v in enumerate(viols):
+        at = events[i] if i < len(events) else None
+        link = f'<td><a href="{esc(viewer)}#e={at}">step to it</a></td>' if at is not None else \
+            ("<td></td>" if viewer else "")
         rows.append(f'<tr><td><code>{esc(v.get("rule"))}</code></td>'
                     f'<td>{sec_ref(v.get("section"), v.get("title"), v.get("spec"))}</td>'
                     f'<td>{esc(v.get("level"))}</td><td>{esc(v.get("message"))}</td>'
-                    f'<td class="num">{fmt_us(v.get("time_ns"))}</td></tr>')
+                    f'<td class="num">{fmt_us(v.get("time_ns"))}</td>{link}</tr>')
     return ('<div class="scroll"><table><thead><tr><th>rule</th><th>section</th><th>level</th>'
-            '<th>message</th><th class="num">time (µs)</th></tr></thead>'
+            '<th>message</th><th class="num">time (µs)</th>'
+            f'{"<th>viewer</th>" if viewer else ""}</tr></thead>'
             f'<tbody>{"".join(rows)}</tbody></table></div>')
 
 
@@ -296,6 +319,7 @@ def render_scenario(sc, multi_source, max_events):
     if meta:
         out.append(f'<p class="meta">{" · ".join(meta)}</p>')
     out.append(render_device(sc))
+    out.append(render_viewer_link(sc))
     if d.get("description"):
         out.append(f'<p class="desc">{esc(d.get("description"))}</p>')
     out.append("<h3>Outcome</h3>")
@@ -307,7 +331,8 @@ def render_scenario(sc, multi_source, max_events):
         out.append('<p class="bad">The scenario failed (no failure sentences recorded).</p>')
     out.append(render_diagnosis(d.get("diagnosis")))
     out.append("<h3>Steps</h3>" + render_steps(d.get("steps")))
-    out.append("<h3>Violations</h3>" + render_violations(d.get("violations")))
+    out.append("<h3>Violations</h3>" + render_violations(d.get("violations"), sc.viewer,
+                                                          sc.violation_events))
     if as_list(d.get("informational")):  # reported, never violations (level informational)
         out.append("<h3>Informational findings</h3>" + render_violations(d.get("informational")))
     out.append(render_not_judged(d.get("not_judged")))
@@ -318,6 +343,17 @@ def render_scenario(sc, multi_source, max_events):
         out.append("<h3>Trace</h3>" + render_trace(d.get("trace"), max_events))
     out.append('<p class="meta"><a href="#summary">↑ summary</a></p></section>')
     return "\n".join(o for o in out if o)
+
+
+def render_viewer_link(sc):
+    """The link to the scenario's step-through viewer (and to a lesson's teaching moment)."""
+    if not sc.viewer:
+        return ""
+    out = f'<p class="viewer-link"><a href="{esc(sc.viewer)}">▶ Step through this run</a>'
+    if sc.teach_event is not None:
+        out += (f' · <a href="{esc(sc.viewer)}#e={sc.teach_event}">the moment this lesson '
+                f'teaches (event {sc.teach_event + 1})</a>')
+    return out + "</p>"
 
 
 def render_by_rule(scenarios, key):

@@ -105,6 +105,8 @@ static void copy_step(struct vqst_step *d, const struct scenario_step *st)
     d->has_expect_response = st->has_expect_response;
     d->expect_response = st->expect_response;
     d->repeat = st->repeat;
+    if (st->kind == STEP_RESET_QUEUE) /* the queue to reset travels in `id` (step_table.h) */
+        d->id = st->queue;
 }
 
 int main(int argc, char **argv)

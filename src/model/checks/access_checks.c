@@ -4,6 +4,8 @@
 #include "model/checks/config_checks.h"
 #include "model/machine.h"
 #include "model/checks/mmio_checks.h"
+#include "model/checks/notify_data_check.h"
+#include "model/checks/queue_reset_check.h"
 #include "model/checks/status_checks.h"
 
 bool access_checks_write(struct machine *m, uint32_t off, uint32_t value, const char **note)
@@ -13,6 +15,10 @@ bool access_checks_write(struct machine *m, uint32_t off, uint32_t value, const 
     /* Status and init rules look at whole registers: not at an unaligned access. */
     if (apply && !(off % 4))
         apply = status_checks_write(m, off, value, note);
+    if (apply && !(off % 4)) { /* VirtIO 1.2: one queue's reset, notification data */
+        queue_reset_check_write(m, off, value);
+        notify_data_check_write(m, off, value);
+    }
     return apply;
 }
 
@@ -21,6 +27,7 @@ void access_checks_read(struct machine *m, uint32_t off, uint32_t value)
     config_checks_access(m, off, false, value);
     mmio_checks_read(m, off, value);
     status_checks_read(m, off, value);
+    queue_reset_check_read(m, off, value);
 }
 
 void access_checks_finish(struct machine *m)

@@ -3,6 +3,7 @@
 
 #include "spec/virtio_spec.h"
 #include "model/machine.h"
+#include "model/transport/mmio_queue_reset.h"
 
 /* §4.2.2 and §4.2.4: the direction of each register. Which version has which register is the
  * register file's one table (mmio_reg_other_version); only the direction is added here. */
@@ -75,6 +76,8 @@ static bool layout_ok(struct machine *m, uint32_t off, bool write)
         return false;
     }
     uint8_t dir = reg_dir(m, off);
+    if (!dir && off == VIRTIO_MMIO_QUEUE_RESET && mmio_queue_reset_active(m))
+        dir = RW; /* VirtIO 1.2, RING_RESET negotiated: a register of this device */
     const struct mmio_later_reg *later = mmio_reg_later(off);
     if (!dir && later && m->dev.version == 2) {
         /* a register of a later version (a driver written to it may use it): said, with the

@@ -179,6 +179,29 @@ static bool broken_by_rings(const struct machine *m, uint32_t queue, const struc
     return false;
 }
 
+/* The queue was reset alone (VirtIO 1.2 QueueReset) and made ready again without its areas
+ * written anew (queue_reset_check.h): what the reset left, 0, is what the device latched. */
+static bool reenabled_unconfigured(const struct machine *m, struct diag_cause *c, uint32_t queue)
+{
+    if (queue < QR_CHECK_QUEUES && m->qrc.missing[queue]) {
+        const struct dev_queue *q = &m->dev.q[queue];
+        uint64_t t = m->qrc.reenabled_at[queue];
+        diag_ev(c, "reenabled_at_ns", "%llu", (unsigned long long)t);
+        diag_ev(c, "QueueDesc", "0x%llx", (unsigned long long)q->reg_desc);
+        diag_ev(c, "QueueDriver", "0x%llx", (unsigned long long)q->reg_driver);
+        diag_ev(c, "QueueDevice", "0x%llx", (unsigned long long)q->reg_device);
+        diag_say(c, "Queue %u was reset alone (VirtIO 1.2 QueueReset, VIRTIO_F_RING_RESET) and "
+                    "made ready again at t=%llu ns without every ring area written anew: the "
+                    "queue's reset left them 0, and at QueueReady = 1 the device latched what "
+                    "was there, so it has no ring it can use and every QueueNotify for it is "
+                    "ignored. Re-enable a reset queue as at discovery (VirtIO 1.2 §2.6.1.2.2): "
+                    "QueueNum, QueueDesc, QueueDriver, QueueDevice, then QueueReady = 1.",
+                 queue, (unsigned long long)t);
+        return true;
+    }
+    return false;
+}
+
 /* D1 / D2: the queue was never made live. */
 static void queue_not_ready(struct machine *m, struct diag_facts *f, struct diagnosis *d)
 {
@@ -222,6 +245,8 @@ static void queue_not_ready(struct machine *m, struct diag_facts *f, struct diag
                  (unsigned long long)fq->killed_at, by);
         return;
     }
+    if (!v1 && reenabled_unconfigured(m, c, queue))
+        return;
     if (!v1) {
         diag_ev(c, "QueueReady", "%u", f->q->ready);
         diag_ev(c, "QueueDesc", "0x%llx", (unsigned long long)f->q->reg_desc);

@@ -90,6 +90,8 @@ void rf_mmio_write(struct machine *m, uint32_t off, uint32_t value, const char *
     struct run_facts *f = &m->facts;
     uint32_t s = rf_slot(off);
     if (off == VIRTIO_MMIO_QUEUE_NOTIFY) {
+        if (m->dev.guest_features >> VIRTIO_F_NOTIFICATION_DATA & 1u)
+            value &= 0xffffu; /* the queue is vqn, the low half (§4.2.3.3) */
         if (lost) {
             f->notify_writes_lost++;
         } else {

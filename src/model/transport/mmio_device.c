@@ -5,6 +5,7 @@
 
 #include "spec/virtio_spec.h"
 #include "model/machine.h"
+#include "model/transport/mmio_queue_reset.h"
 #include "spec/ring_layout.h"
 
 /* The register map, indexed by offset / 4 (a NULL name: no register there), so a lookup on every
@@ -100,6 +101,9 @@ int mmio_reg_offset(const char *name)
     for (size_t i = 0; i < sizeof(regs) / sizeof(regs[0]); i++)
         if (regs[i].name && strcmp(regs[i].name, name) == 0)
             return (int)regs[i].off;
+    for (size_t i = 0; i < sizeof(later_regs) / sizeof(later_regs[0]); i++) /* VirtIO 1.2's */
+        if (strcmp(later_regs[i].name, name) == 0)
+            return (int)later_regs[i].off;
     return -1;
 }
 
@@ -122,6 +126,7 @@ static void reset_device(struct mmio_device *d)
     d->broken_fault = NULL;
     d->broken_signalled = false;
     for (uint32_t i = 0; i < d->n_queues; i++) {
+        d->reset_pending[i] = false; /* a queue reset still ongoing ends with the device's */
         ring_reset(&d->q[i], d->queue_size[i]);
         if (align[i])
             d->q[i].align = align[i];
@@ -311,6 +316,8 @@ uint32_t mmio_device_read(struct machine *m, uint32_t off, const char **note)
         device_faults_on_config_read(m, off - VIRTIO_MMIO_CONFIG, &v); /* garbage-config */
         return v;
     }
+    if (off == VIRTIO_MMIO_QUEUE_RESET && mmio_queue_reset_active(m)) /* offered: VirtIO 1.2 */
+        return mmio_queue_reset_read(m, note);
     const struct mmio_later_reg *later = mmio_reg_later(off);
     if (later && later->all_ones) {
         *note = "answered as QEMU 7.2 does: all ones, no shared memory region (VirtIO 1.2)";
@@ -471,6 +478,10 @@ static const char *queue_write(struct machine *m, uint32_t off, uint32_t value)
 static const char *notify_write(struct machine *m, uint32_t value)
 {
     struct mmio_device *d = &m->dev;
+    /* §4.2.3.3: with VIRTIO_F_NOTIFICATION_DATA the queue is the low 16 bits (vqn), the rest is
+     * next_off / next_wrap (notify_data_check.h judges them; the device goes by the ring) */
+    if (d->version == 2 && (d->guest_features >> VIRTIO_F_NOTIFICATION_DATA & 1u))
+        value &= 0xffffu;
     if (value >= MMIO_QUEUE_NUM_MAX)
         return "ignored: queue index >= 1024";
     if (value >= d->n_queues)
@@ -524,6 +535,10 @@ void mmio_device_write(struct machine *m, uint32_t off, uint32_t value, const ch
     }
     if (off >= VIRTIO_MMIO_CONFIG && off < VIRTIO_MMIO_WINDOW_SIZE) {
         m->device.ops->config_write(m->device.state, m, off - VIRTIO_MMIO_CONFIG, value, note);
+        return;
+    }
+    if (off == VIRTIO_MMIO_QUEUE_RESET && mmio_queue_reset_active(m)) { /* offered: VirtIO 1.2 */
+        mmio_queue_reset_write(m, value, note);
         return;
     }
     *note = mmio_reg_later(off) ? "ignored: QEMU 7.2 does not implement this VirtIO 1.2 register"

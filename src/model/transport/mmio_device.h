@@ -49,6 +49,12 @@ struct mmio_device {
     uint32_t n_status_history;
     uint32_t irq_edges;            /* times the interrupt line rose (InterruptStatus 0 → non-0) */
     const char *broken_fault;      /* broken by an injected device fault (its name), not a rule */
+    /* VirtIO 1.2 QueueReset (with VIRTIO_F_RING_RESET, mmio_queue_reset.h): a queue's reset
+     * reads 1 while reset_pending, then 0 */
+    bool reset_pending[MMIO_NUM_QUEUES];
+    bool queue_reset;              /* QueueReset implemented: QEMU 7.2 offers bit 40 on
+                                    * virtio-mmio but has no such register; a scenario's
+                                    * device.offer: [ring_reset] asks for a device that has it */
 };
 
 /* The trace `what` of a used-buffer interrupt the driver suppressed (compare by pointer). */

@@ -1,0 +1,161 @@
+/* The split virtqueue's renderer for the step-through viewer (viewer.js): where its three parts
+ * lie, what each byte of them is called, and how they are drawn (§2.6: descriptor table 16 bytes
+ * per entry, available ring flags/idx/ring[N]/used_event, used ring flags/idx/ring[N] of {id,
+ * len}/avail_event). Where the driver and the device place a part at different addresses (the
+ * legacy used-ring mismatch), both are drawn: the ring the driver uses and the one the device
+ * uses. Another ring format registers its own renderer under its `ring` name. */
+"use strict";
+(function (V) {
+  var PARTS = {
+    desc: {len: function (n) { return 16 * n; }, sec: "2.6.5", name: "Descriptor table",
+           driver: "the driver writes", device: "the device reads"},
+    avail: {len: function (n) { return 6 + 2 * n; }, sec: "2.6.6", name: "Available ring",
+            driver: "the driver writes", device: "the device reads"},
+    used: {len: function (n) { return 6 + 8 * n; }, sec: "2.6.8", name: "Used ring",
+           driver: "the driver polls", device: "the device writes"}};
+  var FLAGS = [[1, "NEXT"], [2, "WRITE"], [4, "INDIRECT"]];
+
+  function views(q, part) {
+    var d = q.driver[part], v = q.device[part];
+    if (d != null && v != null && d !== v) return [{addr: d, who: "driver"}, {addr: v, who: "device"}];
+    var a = v != null ? v : d;
+    return a == null ? [] : [{addr: a, who: null}];
+  }
+  function regions(q) {
+    if (!q.size) return [];
+    var out = (V.data().indirect || []).slice();  /* §2.6.5.3 tables: shared by the queues */
+    Object.keys(PARTS).forEach(function (p) {
+      views(q, p).forEach(function (v) { out.push([v.addr, PARTS[p].len(q.size)]); });
+    });
+    return out;
+  }
+  function field(part, off, n) {
+    if (part === "desc") {
+      var i = Math.floor(off / 16), o = off % 16;
+      return "desc[" + i + "]." + (o < 8 ? "addr" : o < 12 ? "len" : o < 14 ? "flags" : "next");
+    }
+    if (part === "avail") {
+      if (off < 2) return "avail.flags";
+      if (off < 4) return "avail.idx";
+      if (off < 4 + 2 * n) return "avail.ring[" + Math.floor((off - 4) / 2) + "]";
+      return "avail.used_event";
+    }
+    if (off < 2) return "used.flags";
+    if (off < 4) return "used.idx";
+    if (off < 4 + 8 * n) {
+      var k = Math.floor((off - 4) / 8);
+      return "used.ring[" + k + "]." + ((off - 4) % 8 < 4 ? "id" : "len");
+    }
+    return "used.avail_event";
+  }
+  function indirectAt(addr) { /* the indirect table holding addr: [base, length] or null */
+    var t = V.data().indirect || [];
+    for (var i = 0; i < t.length; i++) if (addr >= t[i][0] && addr < t[i][0] + t[i][1]) return t[i];
+    return null;
+  }
+  function part(q, addr) {
+    if (!q.size || addr == null) return null;
+    var it = indirectAt(addr);
+    if (it) return {part: "indirect", sec: "2.6.5.3", field: "indirect table at " + V.hex(it[0]) +
+                    ": " + field("desc", addr - it[0], 0).replace(/^desc/, "entry")};
+    for (var p in PARTS) {
+      var vs = views(q, p);
+      for (var j = 0; j < vs.length; j++) {
+        var off = addr - vs[j].addr;
+        if (off >= 0 && off < PARTS[p].len(q.size)) {
+          var f = field(p, off, q.size), sec = PARTS[p].sec;
+          if (/used_event$/.test(f)) sec = "2.6.7";
+          if (/avail_event$/.test(f)) sec = "2.6.10";
+          return {part: p, field: f + (vs[j].who ? " (the ring " + PARTS[p][vs[j].who] + ")" : ""), sec: sec};
+        }
+      }
+    }
+    return null;
+  }
+  function cell(st, name, addr, n, fmt) {
+    var r = st.read(addr, n);
+    return {name: name, addr: addr, size: n, unknown: !r.known,
+            text: r.known ? (fmt ? fmt(r.v) : r.v.toString()) : "?"};
+  }
+  function hexf(v) { return "0x" + v.toString(16); }
+  function flagsf(v) {
+    var names = FLAGS.filter(function (f) { return (v & BigInt(f[0])) !== 0n; }).map(function (f) { return f[1]; });
+    return hexf(v) + (names.length ? " " + names.join("|") : "");
+  }
+  function descPanel(st, q, a) {
+    var rows = [], dev = st.dev[q.index] || {};
+    for (var i = 0; i < q.size; i++) {
+      var b = a + 16 * i;
+      rows.push({label: "desc[" + i + "]", entry: true, cls: dev.head === i ? "head" : "", cells: [
+        cell(st, "addr", b, 8, hexf), cell(st, "len", b + 8, 4), cell(st, "flags", b + 12, 2, flagsf),
+        cell(st, "next", b + 14, 2)]});
+    }
+    return rows;
+  }
+  function idxOf(st, a) { var r = st.read(a + 2, 2); return r.known ? Number(r.v) : null; }
+  function availPanel(st, q, a) {
+    var n = q.size, idx = idxOf(st, a), rows = [
+      {label: "flags", cells: [cell(st, "flags", a, 2, hexf)]},
+      {label: "idx", cells: [cell(st, "idx", a + 2, 2)]}];
+    for (var i = 0; i < n; i++)
+      rows.push({label: "ring[" + i + "]", entry: true, cls: idx !== null && idx % n === i ? "next" : "",
+                 cells: [cell(st, "head", a + 4 + 2 * i, 2)]});
+    rows.push({label: "used_event", cells: [cell(st, "used_event", a + 4 + 2 * n, 2)]});
+    return rows;
+  }
+  function usedPanel(st, q, a) {
+    var n = q.size, idx = idxOf(st, a), rows = [
+      {label: "flags", cells: [cell(st, "flags", a, 2, hexf)]},
+      {label: "idx", cells: [cell(st, "idx", a + 2, 2)]}];
+    for (var i = 0; i < n; i++)
+      rows.push({label: "ring[" + i + "]", entry: true, cls: idx !== null && idx % n === i ? "next" : "",
+                 cells: [cell(st, "id", a + 4 + 8 * i, 4), cell(st, "len", a + 8 + 8 * i, 4)]});
+    rows.push({label: "avail_event", cells: [cell(st, "avail_event", a + 4 + 8 * n, 2)]});
+    return rows;
+  }
+  var DRAW = {desc: descPanel, avail: availPanel, used: usedPanel};
+  /* The indirect table the access is in, or the one the descriptor it touches names (drawn for
+   * the instant: a driver may have a table per request). */
+  function indirectPanel(st, q, rs) {
+    var t = null, from = "";
+    rs.forEach(function (r) { t = t || indirectAt(r[0]); });
+    if (!t) views(q, "desc").forEach(function (v) {
+      rs.forEach(function (r) {
+        var i = Math.floor((r[0] - v.addr) / 16);
+        if (t || r[0] < v.addr || i >= q.size) return;
+        var f = st.read(v.addr + 16 * i + 12, 2), a = st.read(v.addr + 16 * i, 8), n = st.read(v.addr + 16 * i + 8, 4);
+        if (f.known && (f.v & 4n) && a.known && n.known) {
+          t = indirectAt(Number(a.v)) && [Number(a.v), Number(n.v)];  /* as long as this desc says */
+          from = " named by desc[" + i + "]";
+        }
+      });
+    });
+    if (!t) return [];
+    var rows = [];
+    for (var k = 0; k < Math.floor(t[1] / 16); k++) {
+      var b = t[0] + 16 * k;
+      rows.push({label: "entry[" + k + "]", entry: true, cells: [cell(st, "addr", b, 8, hexf), cell(st, "len", b + 8, 4),
+                 cell(st, "flags", b + 12, 2, flagsf), cell(st, "next", b + 14, 2)]});
+    }
+    return [{id: "q" + q.index + "-indirect", title: "Queue " + q.index + ": indirect table" + from + " at " + V.hex(t[0]),
+             sec: "2.6.5.3", rows: rows}];
+  }
+  function panels(st, q, rs) {
+    if (!q.size) return [{id: "q" + q.index, title: "Queue " + q.index + ": its size is not known, its rings cannot be drawn", sec: null, rows: []}];
+    var out = [];
+    Object.keys(PARTS).forEach(function (p) {
+      views(q, p).forEach(function (v) {
+        out.push({id: "q" + q.index + "-" + p + (v.who ? "-" + v.who : ""),
+                  title: "Queue " + q.index + ": " + PARTS[p].name + (v.who ? " " + PARTS[p][v.who] : "") + " at " + V.hex(v.addr) +
+                         (V.inRam(v.addr) ? "" : " — outside guest RAM"),
+                  sec: PARTS[p].sec, rows: DRAW[p](st, q, v.addr)});
+      });
+    });
+    return out.concat(indirectPanel(st, q, rs || []));
+  }
+  function ranges(e, q) {
+    if (e.kind === "pop" && q.device.desc != null && e.addr != null) return [[q.device.desc + 16 * e.addr, 16]];
+    return [];
+  }
+  V.renderers.split = {regions: regions, panels: panels, part: part, ranges: ranges};
+})(VQVIEW);
