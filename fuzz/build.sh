@@ -43,8 +43,11 @@ DRIVER=(src/driver/*.c)
 shopt -s globstar
 CORE=(src/util/*.c src/spec/*.c src/model/**/*.c src/record/recording_reader.c src/record/recording_writer.c)
 HARNESS=()
-for f in src/harness/*.c src/lib/*.c; do [ "$f" = src/harness/hal_sim.c ] || HARNESS+=("$f"); done
-HAL=(src/harness/hal_sim.c) # virtio_hal.h on the model: after the driver that calls it
+for f in src/harness/*.c src/lib/*.c; do
+  case "$f" in src/harness/hal_sim.c|src/harness/hal_sim_pci.c) ;; *) HARNESS+=("$f") ;; esac
+done
+HAL=(src/harness/hal_sim.c src/harness/hal_sim_pci.c) # virtio_hal.h on the model: after the
+                                                      # driver that calls it
 # One compile command per line, run JOBS at a time.
 cmds=$(mktemp)
 trap 'rm -f "$cmds"' EXIT

@@ -714,14 +714,17 @@ static struct virtio_gpu_rect rect(struct fin *in)
 static int init(struct vgpu *g, const struct vgpu_config *cfg)
 {
     int rc = vgpu_init(g, cfg);
+    /* g->t: NULL when vgpu_init refused its arguments before touching g (virtio_gpu.h) */
+    static const struct virtio_transport none;
+    const struct virtio_transport *t = g->t ? g->t : &none;
     if (verbose())
         fprintf(stderr, "init v%u -> %s (features 0x%llx)\n", D.version, vgpu_status_name(rc),
-                (unsigned long long)g->mmio.features);
+                (unsigned long long)t->features);
     if (rc > 0 || strcmp(vgpu_status_name(rc), "unknown-error") == 0)
         finding("vgpu_init returned %d, not a driver status", rc);
-    if (g->mmio.features & ~g->mmio.device_features)
+    if (t->features & ~t->device_features)
         finding("negotiated 0x%llx, offered 0x%llx (§2.2.1)",
-                (unsigned long long)g->mmio.features, (unsigned long long)g->mmio.device_features);
+                (unsigned long long)t->features, (unsigned long long)t->device_features);
     check_queue(&g->ctrl);
     check_queue(&g->cursorq);
     if (rc == VIRTIO_OK)

@@ -14,7 +14,13 @@ import pytest
 
 from conftest import ROOT, run
 
-PROOF_SCENARIOS = sorted((ROOT / "scenarios").rglob("*.yaml"))
+# scenarios/pci/ aside: the recording format follows a virtio-mmio window, not PCI BARs, so
+# `vqsim run --record` refuses a virtio-pci run (README "virtio-pci": not built yet).
+# Left out: virtio-pci runs (a recording follows a virtio-mmio window only) and the input
+# device's (its events are the host's, played by a step: a recording holds none to replay).
+PROOF_SCENARIOS = sorted(p for p in (ROOT / "scenarios").rglob("*.yaml")
+                         if p.parent.name not in ("pci", "input")
+                         and "\ntransport: pci" not in p.read_text())
 # The proof in parts, one per scenario folder (the top level as "."), so pytest-xdist shares
 # them out.
 GROUPS = sorted({str(p.parent.relative_to(ROOT / "scenarios")) for p in PROOF_SCENARIOS})

@@ -88,6 +88,19 @@ def test_display_pixel_exact_on_both_transports(everything, name, transport):
     assert doc["device"]["transport"] == ("legacy" if transport == 1 else "modern")
 
 
+@pytest.mark.parametrize("name", ["pci-display", "pci-demo"])
+def test_display_pixel_exact_over_pci(everything, name):
+    """The same driver over virtio-pci: the port enumerates the ECAM, sizes and assigns BAR4,
+    and drives QEMU's virtio-gpu-pci; the picture (the demo: cursor queue included) is the
+    model's, pixel for pixel."""
+    _, res = everything
+    r = res[name]
+    assert r["verdict"] == "agree", r
+    assert r["simulator"] == "ok" and r["qemu"] == "ok"
+    assert any("pixel-exact" in n for n in r["notes"]), r["notes"]
+    assert yaml.safe_load((ROOT / r["scenario"]).read_text())["transport"] == "pci"
+
+
 def test_legacy_layout_hang_agrees(everything):
     """QEMU does the work and writes the used ring where the model says (+0x1000), but the
     driver polls +0x128 and times out, on both; the scanout stays inactive on both."""

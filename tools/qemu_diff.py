@@ -167,17 +167,20 @@ def qmp(sock_path, commands, deadline):
     return replies[1:]
 
 
-def qemu_command(guest, table, transport, width, height, offered=()):
+def qemu_command(guest, table, transport, width, height, offered=(), bus="mmio"):
     """The QEMU command line that boots the port with a step table, serial on stdout (also
-    used by tests/test_record.py under `vqsim record`)."""
-    cmd = [QEMU, "-M", "virt", "-cpu", "cortex-a57", "-m", "256M", "-nodefaults",
-           "-display", "none", "-monitor", "none", "-serial", "stdio",
-           "-device", f"virtio-gpu-device,id=gpu0,xres={width},yres={height}"
+    used by tests/test_record.py under `vqsim record`). bus "pci": virtio-gpu-pci on the PCIe
+    root bus, with highmem=off so the ECAM and the BAR window are the low ones the port uses."""
+    pci = bus == "pci"
+    cmd = [QEMU, "-M", "virt,highmem=off" if pci else "virt", "-cpu", "cortex-a57", "-m", "256M",
+           "-nodefaults", "-display", "none", "-monitor", "none", "-serial", "stdio",
+           "-device", ("virtio-gpu-pci" if pci else "virtio-gpu-device")
+           + f",id=gpu0,xres={width},yres={height}"
            + ("" if "edid" in offered else ",edid=off")
            + (",iommu_platform=on" if "access_platform" in offered else ""),
            "-kernel", guest,
            "-device", f"loader,file={table},addr={STEPTABLE_ADDR:#x},force-raw=on"]
-    if transport == "modern":
+    if transport == "modern" and not pci:
         cmd[1:1] = ["-global", "virtio-mmio.force-legacy=false"]
     return cmd
 
@@ -192,11 +195,11 @@ def build_guest(build):
     return os.path.join(guest_dir, "vqguest.elf")
 
 
-def run_qemu(guest, table, transport, width, height, bound_s, workdir, offered=()):
+def run_qemu(guest, table, transport, width, height, bound_s, workdir, offered=(), bus="mmio"):
     """Boot the guest with the step table; returns (uart lines, screendump path or None, note)."""
     sock = os.path.join(workdir, "q")
     ppm = os.path.join(workdir, "screen.ppm")
-    cmd = qemu_command(guest, table, transport, width, height, offered)
+    cmd = qemu_command(guest, table, transport, width, height, offered, bus)
     cmd[-4:-4] = ["-qmp", f"unix:{sock},server=on,wait=off"]
     deadline = time.monotonic() + bound_s
     p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -450,7 +453,8 @@ def diff_one(a, sims, steptable, guest, work, k, path, retry=True):
     lines, shot, note = run_qemu(guest, table, sim["device"]["transport"],
                                  sim["device"]["display"]["width"],
                                  sim["device"]["display"]["height"], bound, d,
-                                 sim["device"].get("offered") or ())
+                                 sim["device"].get("offered") or (),
+                                 sim["device"].get("bus", "mmio"))
     res["qemu_seconds"] = round(time.monotonic() - t0, 3)
     q = parse_uart(lines)
     res["qemu"] = q["outcome"] or "no-result"

@@ -13,6 +13,9 @@
  *   GICD_ISPENDR (a level-sensitive line reads pending while high) and counts a rise when it is
  *   high and was low at the previous sample or was acknowledged since (InterruptACK write).
  * - Time: the generic timer's virtual counter (CNTVCT_EL0 at CNTFRQ_EL0 Hz).
+ * - PCI (`transport: pci`): configuration space through the ECAM (VIRT_PCIE_ECAM, 32-bit
+ *   accesses); the 8- and 16-bit accesses the virtio-pci structures need are plain volatile
+ *   loads and stores. Replayed bugs apply to virtio-mmio accesses only.
  * - Replayed driver bugs (`bugs:` of the scenario, the MMIO and barrier kinds of
  *   src/model/inject/driver_bugs.h): applied here, at the seam, as the simulator's bus applies them,
  *   so the unchanged driver runs buggy on real QEMU exactly as in the model.
@@ -354,3 +357,17 @@ void vhal_delay_ns(uint64_t ns)
     while (vhal_now_ns() < end)
         ;
 }
+
+/* ---- PCI ---------------------------------------------------------------------------------- */
+
+uint8_t vhal_mmio_read8(uintptr_t addr) { return *(volatile uint8_t *)addr; }
+uint16_t vhal_mmio_read16(uintptr_t addr) { return *(volatile uint16_t *)addr; }
+void vhal_mmio_write8(uintptr_t addr, uint8_t value) { *(volatile uint8_t *)addr = value; }
+void vhal_mmio_write16(uintptr_t addr, uint16_t value) { *(volatile uint16_t *)addr = value; }
+
+static volatile uint32_t *ecam(uint32_t bdf, uint32_t off)
+{
+    return (volatile uint32_t *)(uintptr_t)(VIRT_PCIE_ECAM + (bdf << 12) + (off & 0xffcu));
+}
+uint32_t vhal_pci_cfg_read32(uint32_t bdf, uint32_t off) { return *ecam(bdf, off); }
+void vhal_pci_cfg_write32(uint32_t bdf, uint32_t off, uint32_t value) { *ecam(bdf, off) = value; }

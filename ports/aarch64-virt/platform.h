@@ -19,6 +19,11 @@
 #define VIRT_MMIO_SLOT 0x200u
 #define VIRT_MMIO_SPI0 16u         /* slot i raises SPI 16 + i, GIC interrupt id 32 + 16 + i */
 #define VIRT_RAM_BASE 0x40000000u
+/* PCIe on `-M virt,highmem=off` (QEMU 7.2 hw/arm/virt.c): the ECAM, and the 32-bit memory window
+ * the port assigns BARs in (the bus address is the CPU address). */
+#define VIRT_PCIE_ECAM 0x3f000000u
+#define VIRT_PCIE_MMIO 0x10000000u
+#define VIRT_PCIE_MMIO_SIZE 0x2eff0000u
 #define VIRT_RAM_SIZE (256u << 20)  /* `-m 256M`, the simulator's default RAM */
 
 /* uart.c */

@@ -53,13 +53,15 @@ struct vqst_table {
     uint32_t mmu;                /* 1: MMU and caches on, identity map; 2: the same, and DMA
                                     memory used through a high alias, VA != PA (mmu.c) */
     uint32_t poweroff;           /* 1: PSCI SYSTEM_OFF after "VQ END" (QEMU exits) */
+    uint32_t bus;                /* 0 virtio-mmio at mmio_base; 1 virtio-pci (`transport: pci`):
+                                    function 00:01.0 behind the ECAM, BARs assigned by the port */
     uint64_t timeout_ns, features, mmio_base;
     uint64_t place[4];           /* by enum vhal_dma_use; 0 = the default arena */
     uint64_t probe[VQST_MAX_PROBES]; /* used rings the guest reads back after the run */
     struct vqst_step steps[VQST_MAX_STEPS];
     struct vqst_bug bugs[VQST_MAX_BUGS];
 };
-_Static_assert(sizeof(struct vqst_table) == 56 + 24 + 32 + 32 + 64 * 128 + 16 * 88,
+_Static_assert(sizeof(struct vqst_table) == 64 + 24 + 32 + 32 + 64 * 128 + 16 * 88,
                "vqst_table layout");
 
 #endif /* VQ_STEP_TABLE_H */

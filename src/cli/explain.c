@@ -373,7 +373,9 @@ static int layout_usage(FILE *err, const char *why)
 int cmd_explain(int argc, char **argv, FILE *out, FILE *err)
 {
     if (argc < 1)
-        return layout_usage(err, "give a rule id or --layout N");
+        return layout_usage(err, "give a rule id, --layout N or --pci");
+    if (!strcmp(argv[0], "--pci"))
+        return argc == 1 ? explain_pci(out) : layout_usage(err, "--pci takes no argument");
     if (strcmp(argv[0], "--layout") != 0) {
         if (argv[0][0] == '-')
             return layout_usage(err, "unknown option");

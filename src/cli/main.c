@@ -24,7 +24,7 @@ static const char usage[] =
     "       vqsim run --driver LIB.so [--json FILE] [-v] SCENARIO.yaml...\n"
     "       vqsim check [--json FILE] [--scenario S.yaml] [--spec V] [-v] RECORDING...\n"
     "       vqsim rules [--coverage] [--spec V]\n"
-    "       vqsim explain RULE-ID | --layout N [--legacy ALIGN]\n"
+    "       vqsim explain RULE-ID | --layout N [--legacy ALIGN] | --pci\n"
     "       vqsim record [-o FILE] [--timeout S] -- qemu-system-aarch64 ARGS...\n"
     "       vqsim --help | --version\n"
     "\n"

@@ -50,7 +50,7 @@ int vgpu_get_edid(struct vgpu *g, uint32_t scanout, uint8_t *edid, uint32_t cap,
 {
     if (!g || !edid || !size || g->batching)
         return VIRTIO_ERR_INVALID;
-    if (!(g->mmio.features & (1ull << VIRTIO_GPU_F_EDID)))
+    if (!(g->t->features & (1ull << VIRTIO_GPU_F_EDID)))
         return VIRTIO_ERR_INVALID; /* §5.7.6.8: only with VIRTIO_GPU_F_EDID */
     struct vgpu_slot *s = vgpu_slot_get(g);
     if (!s)
@@ -91,9 +91,9 @@ int vgpu_handle_config_event(struct vgpu *g, uint32_t *events)
         return VIRTIO_ERR_INVALID;
     if (vgpu_is_broken(g))
         return VIRTIO_ERR_BROKEN;
-    /* §2.4.1 generation protocol (in vmmio_config_read32); events_read is read-only (§5.7.4.1) */
+    /* §2.4.1 generation protocol (in the transport's config_read32); events_read is read-only (§5.7.4.1) */
     uint32_t ev = 0;
-    int rc = vmmio_config_read32_checked(&g->mmio, 0, &ev);
+    int rc = vtr_config_read32(g->t, 0, &ev);
     *events = ev;
     if (rc != VIRTIO_OK) { /* §2.4.1: no consistent read: nothing to act on */
         rc = vgpu_latch(g, rc);
@@ -102,14 +102,14 @@ int vgpu_handle_config_event(struct vgpu *g, uint32_t *events)
          * never echoed into events_clear). */
         rc = vgpu_latch(g, VIRTIO_ERR_BAD_CONFIG);
     } else if (ev & VIRTIO_GPU_EVENT_DISPLAY) {
-        vmmio_config_write32(&g->mmio, 4, VIRTIO_GPU_EVENT_DISPLAY); /* events_clear */
+        vtr_config_write32(g->t, 4, VIRTIO_GPU_EVENT_DISPLAY); /* events_clear */
         uint32_t n = 0;
-        if (vmmio_config_read32_checked(&g->mmio, 8, &n) != VIRTIO_OK || n == 0 ||
+        if (vtr_config_read32(g->t, 8, &n) != VIRTIO_OK || n == 0 ||
             n > VIRTIO_GPU_MAX_SCANOUTS) /* §5.7.4: 1..16, checked before use */
             rc = vgpu_latch(g, VIRTIO_ERR_BAD_CONFIG);
         else
             g->num_scanouts = n;
     }
-    vmmio_ack_interrupt(&g->mmio); /* §4.2.3.4: the configuration-change event is handled */
+    vtr_ack_interrupt(g->t); /* the configuration-change event is handled (§4.2.3.4, §4.1.5.3) */
     return rc;
 }

@@ -11,15 +11,15 @@ int vgpu_reset_queue(struct vgpu *g, const struct vgpu_config *cfg, uint32_t que
         return VIRTIO_ERR_BROKEN;
     struct virtq *vq = queue == VIRTIO_GPU_QUEUE_CONTROL ? &g->ctrl : &g->cursorq;
     /* 1.2 §4.2.2.2: the reset is complete only once QueueReset reads back 0 */
-    int rc = vmmio_reset_queue(&g->mmio, (uint16_t)queue);
+    int rc = vtr_reset_queue(g->t, (uint16_t)queue);
     if (rc != VIRTIO_OK)
         return rc;
     /* 1.2 §2.6.1.1.2: reset, the queue's memory is the driver's again; 1.2 §2.6.1.2.2: enable it
-     * as at discovery — new rings, every area written, QueueReady last (vmmio_setup_queue) */
+     * as at discovery — new rings, every area written, the enable last (the transport's setup_queue) */
     vq_destroy(vq);
-    rc = vmmio_setup_queue(&g->mmio, vq, (uint16_t)queue, cfg->queue_size, cfg->layout,
-                           cfg->legacy_align);
-    uint64_t f = g->mmio.features;
+    rc = vtr_setup_queue(g->t, vq, (uint16_t)queue, cfg->queue_size, cfg->layout,
+                         cfg->legacy_align);
+    uint64_t f = g->t->features;
     if (rc == VIRTIO_OK && queue == VIRTIO_GPU_QUEUE_CONTROL &&
         (f & (1ull << VIRTIO_RING_F_INDIRECT_DESC)))
         rc = vq_enable_indirect(vq);

@@ -75,14 +75,16 @@ int vgpu_init(struct vgpu *g, const struct vgpu_config *cfg)
     g->timeout_ns = cfg->timeout_ns ? cfg->timeout_ns : 5000000000ull;
     g->fences = cfg->fences;
     g->wait = cfg->wait;
-    int rc = vmmio_probe(&g->mmio, cfg->mmio_base, g->timeout_ns);
+    /* g->t is never NULL after vgpu_init, even when the probe fails (its fields read 0) */
+    g->t = cfg->transport ? cfg->transport : &g->mmio.t;
+    int rc = cfg->transport ? VIRTIO_OK : vmmio_probe(&g->mmio, cfg->mmio_base, g->timeout_ns);
     if (rc != VIRTIO_OK)
         return rc;
-    if (g->mmio.device_id != VIRTIO_ID_GPU)
+    if (g->t->device_id != VIRTIO_ID_GPU)
         return VIRTIO_ERR_WRONG_DEVICE; /* not ours: leave it untouched */
-    if ((rc = vmmio_begin_init(&g->mmio)) != VIRTIO_OK)
+    if ((rc = vtr_begin_init(g->t)) != VIRTIO_OK)
         return rc;
-    if ((rc = vmmio_negotiate(&g->mmio, cfg->features & VGPU_DRIVER_FEATURES)) != VIRTIO_OK)
+    if ((rc = vtr_negotiate(g->t, cfg->features & VGPU_DRIVER_FEATURES)) != VIRTIO_OK)
         return rc;
     uint64_t req_phys = 0, resp_phys = 0;
     uint8_t *req = vhal_dma_alloc(VGPU_REQ_BYTES * VGPU_MAX_INFLIGHT, 64, VHAL_DMA_BUFFER,
@@ -92,7 +94,7 @@ int vgpu_init(struct vgpu *g, const struct vgpu_config *cfg)
     if (cfg->cursor) /* one cursor command at a time: 56 bytes */
         g->cur_req = vhal_dma_alloc(64, 64, VHAL_DMA_BUFFER, &g->cur_req_phys);
     if (!req || !resp || (cfg->cursor && !g->cur_req)) {
-        vmmio_fail(&g->mmio);
+        vtr_fail(g->t);
         return VIRTIO_ERR_NOMEM;
     }
     for (uint32_t i = 0; i < VGPU_MAX_INFLIGHT; i++) {
@@ -105,39 +107,39 @@ int vgpu_init(struct vgpu *g, const struct vgpu_config *cfg)
     g->resp = g->slot[0].resp;
     g->req_phys = g->slot[0].req_phys;
     g->resp_phys = g->slot[0].resp_phys;
-    rc = vmmio_setup_queue(&g->mmio, &g->ctrl, VIRTIO_GPU_QUEUE_CONTROL, cfg->queue_size,
+    rc = vtr_setup_queue(g->t, &g->ctrl, VIRTIO_GPU_QUEUE_CONTROL, cfg->queue_size,
                            cfg->layout, cfg->legacy_align);
-    if (rc == VIRTIO_OK && (g->mmio.features & (1ull << VIRTIO_RING_F_INDIRECT_DESC)))
+    if (rc == VIRTIO_OK && (g->t->features & (1ull << VIRTIO_RING_F_INDIRECT_DESC)))
         rc = vq_enable_indirect(&g->ctrl); /* §2.6.5.3.1: only when negotiated */
-    if (rc == VIRTIO_OK && (g->mmio.features & (1ull << VIRTIO_F_IN_ORDER)))
+    if (rc == VIRTIO_OK && (g->t->features & (1ull << VIRTIO_F_IN_ORDER)))
         rc = vq_set_in_order(&g->ctrl);
     if (rc == VIRTIO_OK && cfg->cursor) {
-        rc = vmmio_setup_queue(&g->mmio, &g->cursorq, VIRTIO_GPU_QUEUE_CURSOR, cfg->queue_size,
+        rc = vtr_setup_queue(g->t, &g->cursorq, VIRTIO_GPU_QUEUE_CURSOR, cfg->queue_size,
                                cfg->layout, cfg->legacy_align);
-        if (rc == VIRTIO_OK && (g->mmio.features & (1ull << VIRTIO_F_IN_ORDER)))
+        if (rc == VIRTIO_OK && (g->t->features & (1ull << VIRTIO_F_IN_ORDER)))
             rc = vq_set_in_order(&g->cursorq); /* one-buffer commands, in ring order too */
         g->has_cursor = rc == VIRTIO_OK;
     }
     if (rc != VIRTIO_OK) {
-        vmmio_fail(&g->mmio); /* §3.1.1: set FAILED and stop */
+        vtr_fail(g->t); /* §3.1.1: set FAILED and stop */
         return rc;
     }
-    bool event_idx = (g->mmio.features >> VIRTIO_RING_F_EVENT_IDX) & 1u;
+    bool event_idx = (g->t->features >> VIRTIO_RING_F_EVENT_IDX) & 1u;
     vq_set_event_idx(&g->ctrl, event_idx);
     vq_set_used_len_policy(&g->ctrl, cfg->used_len);
     if (g->has_cursor) {
         vq_set_event_idx(&g->cursorq, event_idx);
         vq_set_used_len_policy(&g->cursorq, cfg->used_len);
     }
-    if ((rc = vmmio_driver_ok(&g->mmio)) != VIRTIO_OK)
+    if ((rc = vtr_driver_ok(g->t)) != VIRTIO_OK)
         return rc;
     /* §5.7.4: num_scanouts is 1..16. It sizes every later loop over scanouts, so a value out
      * of range (or never read consistently, §2.4.1) is refused before use: the device is
      * FAILED (§3.1.1), not believed. */
     uint32_t n = 0;
-    if (vmmio_config_read32_checked(&g->mmio, 8, &n) != VIRTIO_OK || n == 0 ||
+    if (vtr_config_read32(g->t, 8, &n) != VIRTIO_OK || n == 0 ||
         n > VIRTIO_GPU_MAX_SCANOUTS) {
-        vmmio_fail(&g->mmio);
+        vtr_fail(g->t);
         return vgpu_latch(g, VIRTIO_ERR_BAD_CONFIG);
     }
     g->num_scanouts = n;
@@ -162,7 +164,7 @@ int vgpu_reset(struct vgpu *g)
 {
     if (!g)
         return VIRTIO_ERR_INVALID;
-    int rc = vmmio_begin_init(&g->mmio); /* §3.1.1 step 1: reset, then ACKNOWLEDGE|DRIVER */
+    int rc = vtr_begin_init(g->t); /* §3.1.1 step 1: reset, then ACKNOWLEDGE|DRIVER */
     g->stalled = true; /* the queues are gone with the reset */
     return rc;
 }
@@ -173,14 +175,14 @@ void vgpu_hdr_init(struct virtio_gpu_ctrl_hdr *h, uint32_t type)
     h->type = type;
 }
 
-/* The interrupt handler: true when the line rose since the last look; then it reads
- * InterruptStatus and acknowledges what it handles (§4.2.3.4), as a kernel's handler does. */
+/* The interrupt handler: true when the line rose since the last look; then it reads the
+ * interrupt status and acknowledges what it handles (§4.2.3.4, §4.1.4.5), as a kernel's does. */
 static bool irq_arrived(struct vgpu *g, uint32_t *isr)
 {
     *isr = 0;
     if (vhal_irq_take() == 0)
         return false;
-    *isr = vmmio_ack_interrupt(&g->mmio);
+    *isr = vtr_ack_interrupt(g->t);
     return true;
 }
 
@@ -189,7 +191,7 @@ void vgpu_kick(struct vgpu *g, struct virtq *vq, uint32_t queue)
     if (g->wait == VGPU_WAIT_INTERRUPT) /* about to sleep on the interrupt: ask for it */
         (void)vq_enable_interrupts(vq); /* nothing of this request can be used yet */
     if (vq_kick_prepare(vq))
-        vmmio_notify_next(&g->mmio, (uint16_t)queue, vq_notify_next(vq));
+        vtr_notify_next(g->t, (uint16_t)queue, vq_notify_next(vq));
 }
 
 struct vgpu_slot *vgpu_slot_get(struct vgpu *g)
@@ -223,8 +225,8 @@ int vgpu_wait_used(struct vgpu *g, struct virtq *vq, void **token, uint32_t *len
         if (g->wait != VGPU_WAIT_INTERRUPT || irq_arrived(g, &isr)) {
             /* §2.1.2: a device that sets DEVICE_NEEDS_RESET signals a configuration change;
              * a sleeping driver wakes on it and stops waiting for an answer that cannot come. */
-            if ((isr & VIRTIO_MMIO_INT_CONFIG) &&
-                (rc = vmmio_check_alive(&g->mmio)) != VIRTIO_OK) {
+            if ((isr & VIRTIO_ISR_CONFIG) &&
+                (rc = vtr_check_alive(g->t)) != VIRTIO_OK) {
                 g->last_wait_ns = vhal_now_ns() - start;
                 g->stalled = true;
                 return vgpu_latch(g, rc);
@@ -243,7 +245,7 @@ int vgpu_wait_used(struct vgpu *g, struct virtq *vq, void **token, uint32_t *len
             g->stalled = true;
             /* One Status read says why the device is silent: DEVICE_NEEDS_RESET (§2.1.2) or a
              * reset of its own (DRIVER_OK gone, §2.1); otherwise a plain timeout. */
-            rc = vmmio_check_alive(&g->mmio);
+            rc = vtr_check_alive(g->t);
             return rc != VIRTIO_OK ? vgpu_latch(g, rc) : VIRTIO_ERR_TIMEOUT;
         }
         vhal_delay_ns(delay);
@@ -251,7 +253,7 @@ int vgpu_wait_used(struct vgpu *g, struct virtq *vq, void **token, uint32_t *len
             delay *= 2;
     }
     g->last_wait_ns = vhal_now_ns() - start;
-    vmmio_ack_interrupt(&g->mmio); /* §4.2.3.4: the used-buffer event is handled */
+    vtr_ack_interrupt(g->t); /* the used-buffer event is handled (§4.2.3.4, §4.1.4.5) */
     if (rc != VIRTIO_OK && vq->broken) /* the used ring was hostile: the whole driver stops */
         vgpu_latch(g, vq->broken_status);
     return rc;

@@ -8,7 +8,14 @@
  * Contract:
  * - MMIO: naturally aligned 32-bit accesses at `addr` (the register window's address as the
  *   driver sees it plus the register offset). Accesses are ordered with respect to each other
- *   and to the barriers below, as device memory is on every architecture.
+ *   and to the barriers below, as device memory is on every architecture. The 8- and 16-bit
+ *   forms are for virtio-pci, whose structures have fields of those widths and want each
+ *   accessed at its own width (§4.1.3.1); virtio-mmio uses only the 32-bit ones.
+ * - PCI configuration space (virtio-pci, §4.1): vhal_pci_cfg_read32 / write32 reach function
+ *   `bdf` (bus << 8 | device << 3 | function) at a 4-byte aligned `off` below 0x100 (ECAM on
+ *   arm64, mechanism #1 on x86). A function that is not there reads all-ones and ignores
+ *   writes. A platform without PCI need not implement them (nothing links them in unless the
+ *   PCI transport, virtio_pci.c, is used).
  * - DMA memory: vhal_dma_alloc returns zeroed memory the device can reach, aligned to `align`
  *   (a power of two), and its device-visible (guest-physical) address in *phys. It returns NULL
  *   when it cannot; the driver treats that as an error, never a crash. `use` says what the memory
@@ -40,6 +47,13 @@ enum vhal_dma_use {
 
 uint32_t vhal_mmio_read32(uintptr_t addr);
 void vhal_mmio_write32(uintptr_t addr, uint32_t value);
+uint8_t vhal_mmio_read8(uintptr_t addr);
+uint16_t vhal_mmio_read16(uintptr_t addr);
+void vhal_mmio_write8(uintptr_t addr, uint8_t value);
+void vhal_mmio_write16(uintptr_t addr, uint16_t value);
+
+uint32_t vhal_pci_cfg_read32(uint32_t bdf, uint32_t off);
+void vhal_pci_cfg_write32(uint32_t bdf, uint32_t off, uint32_t value);
 
 void *vhal_dma_alloc(size_t size, size_t align, enum vhal_dma_use use, uint64_t *phys);
 void vhal_dma_free(void *ptr, size_t size);

@@ -1,7 +1,11 @@
 /* virtio_mmio.c — virtio-mmio transport, driver side (§4.2). See virtio_mmio.h. */
 #include "driver/virtio_mmio.h"
 
+#include <stddef.h>
+
 #include "driver/virtio_hal.h"
+
+_Static_assert(offsetof(struct vmmio, t) == 0, "struct vmmio begins with its transport");
 
 static uint32_t rd(struct vmmio *d, uint32_t off) { return vhal_mmio_read32(d->base + off); }
 static void wr(struct vmmio *d, uint32_t off, uint32_t v) { vhal_mmio_write32(d->base + off, v); }
@@ -9,7 +13,7 @@ static void wr(struct vmmio *d, uint32_t off, uint32_t v) { vhal_mmio_write32(d-
 /* Poll a register until (value & mask) == want, or the deadline passes. */
 static int wait_reg(struct vmmio *d, uint32_t off, uint32_t mask, uint32_t want)
 {
-    uint64_t deadline = vhal_now_ns() + d->timeout_ns;
+    uint64_t deadline = vhal_now_ns() + d->t.timeout_ns;
     uint64_t delay = 1000;
     for (;;) {
         if ((rd(d, off) & mask) == want)
@@ -22,6 +26,8 @@ static int wait_reg(struct vmmio *d, uint32_t off, uint32_t mask, uint32_t want)
     }
 }
 
+static const struct virtio_transport_ops vmmio_transport_ops;
+
 int vmmio_probe(struct vmmio *d, uintptr_t base, uint64_t timeout_ns)
 {
     if (!d)
@@ -29,16 +35,18 @@ int vmmio_probe(struct vmmio *d, uintptr_t base, uint64_t timeout_ns)
     struct vmmio z = {0};
     *d = z;
     d->base = base;
-    d->timeout_ns = timeout_ns ? timeout_ns : 1000000000ull;
+    d->t.timeout_ns = timeout_ns ? timeout_ns : 1000000000ull;
     /* §4.2.3.1.1: magic and version first; ignore the device if either is wrong. */
     if (rd(d, VIRTIO_MMIO_MAGIC_VALUE) != VIRTIO_MMIO_MAGIC)
         return VIRTIO_ERR_NO_DEVICE;
-    d->version = rd(d, VIRTIO_MMIO_VERSION);
-    if (d->version != 1 && d->version != 2)
+    d->t.version = rd(d, VIRTIO_MMIO_VERSION);
+    if (d->t.version != 1 && d->t.version != 2)
         return VIRTIO_ERR_NO_DEVICE;
-    d->device_id = rd(d, VIRTIO_MMIO_DEVICE_ID);
-    if (d->device_id == 0) /* a placeholder slot: touch nothing else */
+    d->t.device_id = rd(d, VIRTIO_MMIO_DEVICE_ID);
+    if (d->t.device_id == 0) /* a placeholder slot: touch nothing else */
         return VIRTIO_ERR_NO_DEVICE;
+    d->t.legacy = d->t.version == 1;
+    d->t.ops = &vmmio_transport_ops;
     return VIRTIO_OK;
 }
 
@@ -58,7 +66,7 @@ int vmmio_begin_init(struct vmmio *d)
     int rc = wait_reg(d, VIRTIO_MMIO_STATUS, 0xffu, 0);
     if (rc != VIRTIO_OK)
         return rc;
-    if (d->version == 1) /* §4.2.4: the legacy device needs the page size before any QueuePFN */
+    if (d->t.version == 1) /* §4.2.4: the legacy device needs the page size before any QueuePFN */
         wr(d, VIRTIO_MMIO_GUEST_PAGE_SIZE, VIRTQ_LEGACY_PAGE_SIZE);
     set_status(d, VIRTIO_STATUS_ACKNOWLEDGE); /* step 2 */
     set_status(d, VIRTIO_STATUS_DRIVER);      /* step 3 */
@@ -73,12 +81,12 @@ int vmmio_negotiate(struct vmmio *d, uint64_t wanted)
      * shows only the low half. */
     wr(d, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
     uint64_t offered = rd(d, VIRTIO_MMIO_DEVICE_FEATURES);
-    if (d->version == 2) {
+    if (d->t.version == 2) {
         wr(d, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
         offered |= (uint64_t)rd(d, VIRTIO_MMIO_DEVICE_FEATURES) << 32;
     }
-    d->device_features = offered;
-    if (d->version == 2) {
+    d->t.device_features = offered;
+    if (d->t.version == 2) {
         /* §6.1: a driver for a modern device MUST accept VERSION_1; without it, give up. */
         if (!(offered & (1ull << VIRTIO_F_VERSION_1))) {
             vmmio_fail(d);
@@ -86,13 +94,13 @@ int vmmio_negotiate(struct vmmio *d, uint64_t wanted)
         }
         wanted |= 1ull << VIRTIO_F_VERSION_1;
     }
-    if (d->version == 1) /* §6.3: a transitional driver accepts ANY_LAYOUT from a legacy device */
+    if (d->t.version == 1) /* §6.3: a transitional driver accepts ANY_LAYOUT from a legacy device */
         wanted |= 1ull << VIRTIO_F_ANY_LAYOUT;
     uint64_t accept = wanted & offered; /* §2.2.1: never accept what was not offered */
-    d->features = accept;
+    d->t.features = accept;
     wr(d, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
     wr(d, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)accept);
-    if (d->version == 1) /* §3.1.2: legacy has no FEATURES_OK step */
+    if (d->t.version == 1) /* §3.1.2: legacy has no FEATURES_OK step */
         return VIRTIO_OK;
     wr(d, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
     wr(d, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(accept >> 32));
@@ -124,16 +132,16 @@ int vmmio_setup_queue(struct vmmio *d, struct virtq *vq, uint16_t index, uint16_
         return VIRTIO_ERR_INVALID;
     wr(d, VIRTIO_MMIO_QUEUE_SEL, index);
     /* Not already in use (§4.2.3.2 step 2 / §4.2.4 step 2). */
-    if (d->version == 2 ? rd(d, VIRTIO_MMIO_QUEUE_READY) != 0 : rd(d, VIRTIO_MMIO_QUEUE_PFN) != 0)
+    if (d->t.version == 2 ? rd(d, VIRTIO_MMIO_QUEUE_READY) != 0 : rd(d, VIRTIO_MMIO_QUEUE_PFN) != 0)
         return VIRTIO_ERR_QUEUE;
     uint32_t max = rd(d, VIRTIO_MMIO_QUEUE_NUM_MAX);
     if (max == 0 || num > max) /* §4.2.2.2: QueueNum MUST NOT exceed QueueNumMax */
         return VIRTIO_ERR_QUEUE;
-    int rc = vq_create(vq, index, num, d->version == 1 ? VQ_LAYOUT_LEGACY : kind, legacy_align);
+    int rc = vq_create(vq, index, num, d->t.version == 1 ? VQ_LAYOUT_LEGACY : kind, legacy_align);
     if (rc != VIRTIO_OK)
         return rc;
     wr(d, VIRTIO_MMIO_QUEUE_NUM, num);
-    if (d->version == 1) {
+    if (d->t.version == 1) {
         wr(d, VIRTIO_MMIO_QUEUE_ALIGN, legacy_align);
         wr(d, VIRTIO_MMIO_QUEUE_PFN, (uint32_t)(vq->desc_phys / VIRTQ_LEGACY_PAGE_SIZE));
         return VIRTIO_OK;
@@ -168,7 +176,7 @@ void vmmio_notify(struct vmmio *d, uint16_t queue)
 
 void vmmio_notify_next(struct vmmio *d, uint16_t queue, uint16_t next)
 {
-    if (d->features & (1ull << VIRTIO_F_NOTIFICATION_DATA)) /* le32 {vqn:16; next_off:15; wrap:1} */
+    if (d->t.features & (1ull << VIRTIO_F_NOTIFICATION_DATA)) /* le32 {vqn:16; next_off:15; wrap:1} */
         wr(d, VIRTIO_MMIO_QUEUE_NOTIFY, (uint32_t)next << 16 | queue);
     else
         wr(d, VIRTIO_MMIO_QUEUE_NOTIFY, queue);
@@ -176,7 +184,7 @@ void vmmio_notify_next(struct vmmio *d, uint16_t queue, uint16_t next)
 
 int vmmio_reset_queue(struct vmmio *d, uint16_t index)
 {
-    if (!d || d->version != 2 || !(d->features & (1ull << VIRTIO_F_RING_RESET)))
+    if (!d || d->t.version != 2 || !(d->t.features & (1ull << VIRTIO_F_RING_RESET)))
         return VIRTIO_ERR_INVALID; /* 1.2 §4.2.2: QueueReset exists only with RING_RESET */
     wr(d, VIRTIO_MMIO_QUEUE_SEL, index);
     wr(d, VIRTIO_MMIO_QUEUE_RESET, 1);
@@ -200,7 +208,7 @@ int vmmio_check_alive(struct vmmio *d)
     uint32_t st = rd(d, VIRTIO_MMIO_STATUS);
     /* §2.1.2: the device sets DEVICE_NEEDS_RESET when it can no longer work (version 2 only;
      * a legacy device has no such bit). */
-    if (d->version == 2 && (st & VIRTIO_STATUS_DEVICE_NEEDS_RESET))
+    if (d->t.version == 2 && (st & VIRTIO_STATUS_DEVICE_NEEDS_RESET))
         return VIRTIO_ERR_NEEDS_RESET;
     /* §2.1: DRIVER_OK stays set until the driver resets; a Status without it means the device
      * reset itself (and forgot the queues). */
@@ -211,7 +219,7 @@ int vmmio_check_alive(struct vmmio *d)
 
 int vmmio_config_read32_checked(struct vmmio *d, uint32_t offset, uint32_t *value)
 {
-    if (d->version == 1) { /* no generation counter on legacy */
+    if (d->t.version == 1) { /* no generation counter on legacy */
         *value = rd(d, VIRTIO_MMIO_CONFIG + offset);
         return VIRTIO_OK;
     }
@@ -241,3 +249,45 @@ void vmmio_config_write32(struct vmmio *d, uint32_t offset, uint32_t value)
 {
     wr(d, VIRTIO_MMIO_CONFIG + offset, value);
 }
+
+/* The transport interface (virtio_transport.h): struct vmmio begins with its transport. */
+static struct vmmio *of(struct virtio_transport *t) { return (struct vmmio *)t; }
+static int t_begin_init(struct virtio_transport *t) { return vmmio_begin_init(of(t)); }
+static int t_negotiate(struct virtio_transport *t, uint64_t wanted)
+{
+    return vmmio_negotiate(of(t), wanted);
+}
+static int t_setup_queue(struct virtio_transport *t, struct virtq *vq, uint16_t index,
+                         uint16_t num, enum vq_layout_kind kind, uint32_t legacy_align)
+{
+    return vmmio_setup_queue(of(t), vq, index, num, kind, legacy_align);
+}
+static int t_driver_ok(struct virtio_transport *t) { return vmmio_driver_ok(of(t)); }
+static void t_fail(struct virtio_transport *t) { vmmio_fail(of(t)); }
+static void t_notify(struct virtio_transport *t, uint16_t queue) { vmmio_notify(of(t), queue); }
+static void t_notify_next(struct virtio_transport *t, uint16_t queue, uint16_t next)
+{
+    vmmio_notify_next(of(t), queue, next);
+}
+static int t_reset_queue(struct virtio_transport *t, uint16_t index)
+{
+    return vmmio_reset_queue(of(t), index);
+}
+static uint32_t t_ack_interrupt(struct virtio_transport *t) { return vmmio_ack_interrupt(of(t)); }
+static int t_check_alive(struct virtio_transport *t) { return vmmio_check_alive(of(t)); }
+static int t_config_read32(struct virtio_transport *t, uint32_t offset, uint32_t *value)
+{
+    return vmmio_config_read32_checked(of(t), offset, value);
+}
+static void t_config_write32(struct virtio_transport *t, uint32_t offset, uint32_t value)
+{
+    vmmio_config_write32(of(t), offset, value);
+}
+
+static const struct virtio_transport_ops vmmio_transport_ops = {
+    .name = "virtio-mmio", .begin_init = t_begin_init, .negotiate = t_negotiate,
+    .setup_queue = t_setup_queue, .driver_ok = t_driver_ok, .set_failed = t_fail, .notify = t_notify,
+    .ack_interrupt = t_ack_interrupt, .check_alive = t_check_alive,
+    .config_read32 = t_config_read32, .config_write32 = t_config_write32,
+    .notify_next = t_notify_next, .reset_queue = t_reset_queue,
+};

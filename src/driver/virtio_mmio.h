@@ -1,6 +1,9 @@
 /* virtio_mmio.h — the virtio-mmio transport, driver side (§4.2), version 1 (legacy, §4.2.4) and
  * version 2. Handles probing, the status sequence of §3.1.1, feature negotiation, queue setup,
  * notification, interrupt acknowledgement and device-config reads. All access via virtio_hal.h.
+ * vmmio_probe makes it a struct virtio_transport (`d->t`, virtio_transport.h): device drivers
+ * use it only through that interface; the vmmio_* functions stay for tests and tools that drive
+ * the registers themselves.
  */
 #ifndef VIRTIO_MMIO_H
 #define VIRTIO_MMIO_H
@@ -8,20 +11,18 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "driver/virtio_transport.h"
 #include "driver/virtqueue.h"
 
 struct vmmio {
+    struct virtio_transport t; /* version: 1 = legacy, 2 = modern; device_id, features, ... */
     uintptr_t base;
-    uint32_t version;    /* 1 = legacy, 2 = modern */
-    uint32_t device_id;
-    uint64_t device_features;
-    uint64_t features;   /* negotiated */
-    uint8_t status;      /* what the driver last wrote */
-    uint64_t timeout_ns; /* bound on every wait for a register to read back */
+    uint8_t status;            /* what the driver last wrote */
 };
 
 /* §4.2.3.1.1: read MagicValue, Version and DeviceID, in that order; VIRTIO_ERR_NO_DEVICE for a
- * bad magic, an unknown version or device id 0 (the driver then touches nothing else). */
+ * bad magic, an unknown version or device id 0 (the driver then touches nothing else). On
+ * VIRTIO_OK, d->t is a transport (ops, device_id, version, legacy, timeout_ns filled). */
 int vmmio_probe(struct vmmio *d, uintptr_t base, uint64_t timeout_ns);
 
 /* §3.1.1 steps 1–3: reset (and wait, bounded by timeout_ns, for Status to read back 0 —

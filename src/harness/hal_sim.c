@@ -9,6 +9,7 @@
  * accesses read as all-ones and are dropped, as a bus with nothing behind it would.
  */
 #include "harness/hal_sim.h"
+#include "harness/hal_sim_internal.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -29,9 +30,7 @@ struct machine *hal_sim_bound(void) { return bound; }
 
 static inline struct machine *mach(void) { return bound; }
 
-/* A register access takes bus time on real hardware; charging it keeps the timeline readable and
- * lets a device answer while the driver is busy with registers. */
-#define MMIO_ACCESS_NS 100u
+#define MMIO_ACCESS_NS HAL_ACCESS_NS /* hal_sim_internal.h */
 
 static bool in_window(const struct machine *m, uintptr_t addr)
 {
@@ -121,6 +120,8 @@ uint32_t vhal_mmio_read32(uintptr_t addr)
     struct machine *m = mach();
     if (!m)
         return 0xffffffffu;
+    if (m->cfg.transport == TRANSPORT_PCI) /* hal_sim_pci.c */
+        return hal_pci_mem_read(m, addr, 4);
     bc_mmio(m); /* plain ring access: an MMIO access ends an epoch */
     machine_advance(m, m->now + MMIO_ACCESS_NS);
     if (!in_window(m, addr)) {
@@ -147,6 +148,10 @@ void vhal_mmio_write32(uintptr_t addr, uint32_t value)
     struct machine *m = mach();
     if (!m)
         return;
+    if (m->cfg.transport == TRANSPORT_PCI) { /* hal_sim_pci.c */
+        hal_pci_mem_write(m, addr, 4, value);
+        return;
+    }
     bc_mmio(m);
     bc_mmio_write(m);
     machine_advance(m, m->now + MMIO_ACCESS_NS);

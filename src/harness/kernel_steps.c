@@ -390,6 +390,12 @@ int kernel_step(struct kernel *k, const struct scenario_step *st, struct step_re
         say(sr, "queue %u reset (QueueReset read back 0) and enabled again with new rings",
             st->queue);
         return vgpu_reset_queue(k->g, &k->gc, st->queue);
+    case STEP_BLK_READ: /* a blk scenario's steps: kernel_blk.c (the parser keeps them there) */
+    case STEP_BLK_WRITE:
+    case STEP_BLK_FLUSH:
+    case STEP_BLK_DISCARD:
+    case STEP_RNG_READ:
+    case STEP_INPUT_EVENTS: break;
     case STEP_FB_DISABLE:
         say(sr, "scanout %u off, resource %u released", st->scanout, k->fbs[st->scanout].id);
         return gpu_fb_disable(&k->fbs[st->scanout]);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "driver/virtio_gpu.h"
+#include "harness/kernel_device.h"
 #include "model/checks/barrier_check.h"
 #include "spec/rules.h"
 #include "model/machine.h"
@@ -121,14 +122,25 @@ static void driver_queue(struct result_driver_queue *o, const struct virtq *vq)
 }
 
 /* What the built-in driver latched (an external driver's run leaves it as never set up). */
-static void fill_driver(struct results *res, const struct vgpu *g, const struct scenario *s)
+static void fill_driver(struct results *res, const struct run_result *r, const struct scenario *s)
 {
+    const struct vgpu *g = &r->gpu;
     res->driver = (struct result_driver){
         .broken = vgpu_is_broken(g),
         .broken_status = g->broken ? vgpu_status_name(g->broken_status) : NULL,
         .stalled = g->stalled, .used_len = s->used_len ? "lenient" : "strict"};
-    driver_queue(&res->driver.control, &g->ctrl);
-    driver_queue(&res->driver.cursor, &g->cursorq);
+    int status = 0;
+    if (r->kdev) { /* a device's own kernel and driver (kernel_device.h) */
+        bool broken = r->kdev->broken(r->kstate, &status);
+        res->driver = (struct result_driver){
+            .broken = broken, .broken_status = broken ? vgpu_status_name(status) : NULL,
+            .stalled = broken, .used_len = "strict"};
+    }
+    const struct virtq *vq0 = run_driver_queue(r, 0), *vq1 = run_driver_queue(r, 1);
+    if (vq0)
+        driver_queue(&res->driver.control, vq0);
+    if (vq1)
+        driver_queue(&res->driver.cursor, vq1);
 }
 
 /* Where the driver put queue q: what the built-in driver holds, what an external driver
@@ -137,7 +149,9 @@ static void fill_driver(struct results *res, const struct vgpu *g, const struct 
 static bool driver_side(const struct run_result *r, uint32_t q, struct result_queue *o)
 {
     if (!r->external) { /* the built-in driver: its own state */
-        const struct virtq *vq = q == 0 ? &r->gpu.ctrl : &r->gpu.cursorq;
+        const struct virtq *vq = run_driver_queue(r, q);
+        if (!vq)
+            return false;
         *o = (struct result_queue){.has_num = true, .num = vq->num, .has_desc = true,
                                    .has_avail = true, .has_used = true, .desc = vq->desc_phys,
                                    .avail = vq->avail_phys, .used = vq->used_phys,
@@ -252,7 +266,7 @@ void results_fill(struct results *res, const struct run_result *r, const struct 
                 (struct result_not_judged){n->rule, n->partly, n->why};
     if (r->has_diag)
         fill_causes(res, &r->diag, spec);
-    fill_driver(res, &r->gpu, s);
+    fill_driver(res, r, s);
     res->memory = (struct result_memory){
         .judged = mg->judged, .canary = r->machine_ok && mq_memory_canary(&r->m),
         .allocations = mg->allocations, .pages_scanned = mg->pages_scanned,

@@ -413,6 +413,8 @@ static void json_device(struct jw *w, const struct scenario *s, const struct res
     jw_obj_begin(w);
     jw_kstr(w, "transport", s->transport_version == 1 ? "legacy" : "modern");
     jw_ku64(w, "version", s->transport_version);
+    if (s->bus == SCN_BUS_PCI) /* only on PCI: a virtio-mmio run's JSON is as it was */
+        jw_kstr(w, "bus", "pci");
     jw_kstr(w, "profile", s->profile == 1 ? "strict" : "qemu");
     jw_kstr(w, "memory", s->weak_memory ? "weak" : "strong");           /* barrier_check.h */
     jw_kstr(w, "ring_access", s->ring_access ? "plain" : "accessors");  /* barrier_check.h */

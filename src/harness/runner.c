@@ -11,6 +11,8 @@
 #include "spec/rules.h"
 #include "harness/hal_sim.h"
 #include "harness/judge.h"
+#include "harness/kernel_device.h"
+#include "spec/virtio_blk.h"
 #include "harness/kernel_steps.h"
 
 /* The run of a scenario's steps: the kernel playing them, and the diagnosis's mark. */
@@ -18,6 +20,7 @@ struct run_ctx {
     const struct scenario *s;
     struct run_result *r;
     struct kernel k;
+    char failure[KERNEL_FAILURE_LEN]; /* a device kernel's content check (kernel_device.h) */
     struct rf_mark step_mark;  /* the run's counters when the current step began (run_facts.h) */
 };
 
@@ -53,15 +56,16 @@ static void diagnose_step(struct run_ctx *c, const struct step_result *sr, uint3
 {
     if ((sr->status == ST_TIMEOUT || sr->status == ST_DEVICE_ERROR) && !c->r->has_diag) {
         const struct vgpu *g = &c->r->gpu;
+        const struct virtq *vq = run_driver_queue(c->r, 0);
         struct diag_request rq = {
             .kind = sr->status != ST_TIMEOUT ? DIAG_BAD_RESPONSE
-                    : !c->r->driver_up && !g->ctrl.state ? DIAG_REGISTER_WAIT /* init: no request */
-                                                         : DIAG_TIMEOUT,
+                    : !c->r->driver_up && !vq->state ? DIAG_REGISTER_WAIT /* init: no request */
+                                                     : DIAG_TIMEOUT,
             .queue = queue, .since = sr->t, .mark = &c->step_mark};
-        if (g->ctrl.state) { /* the kernel knows where its driver put the queue */
-            rq.driver = (struct diag_driver_view){true, g->ctrl.desc_phys, g->ctrl.avail_phys,
-                                                  g->ctrl.used_phys, g->ctrl.num,
-                                                  g->wait == VGPU_WAIT_INTERRUPT};
+        if (vq->state) { /* the kernel knows where its driver put the queue */
+            rq.driver = (struct diag_driver_view){true, vq->desc_phys, vq->avail_phys,
+                                                  vq->used_phys, vq->num,
+                                                  !c->r->kdev && g->wait == VGPU_WAIT_INTERRUPT};
         } else {
             rq.driver.waits_for_interrupt = c->s->wait == VGPU_WAIT_INTERRUPT;
         }
@@ -85,7 +89,8 @@ static int build_machine(const struct scenario *sc, struct run_result *r)
         .n_extra_scanouts = sc->n_extra_scanouts,
         .profile = sc->profile == 1 ? PROFILE_STRICT : PROFILE_QEMU, .offer_add = sc->device_offer,
         .offer_remove = sc->device_withhold, .weak_memory = sc->weak_memory,
-        .ring_access = (enum bc_mode)sc->ring_access, .spec = (enum spec_version)sc->spec};
+        .ring_access = (enum bc_mode)sc->ring_access, .spec = (enum spec_version)sc->spec,
+        .transport = sc->bus == SCN_BUS_MMIO ? TRANSPORT_MMIO : TRANSPORT_PCI};
     memcpy(cfg.place, sc->place, sizeof(cfg.place));
     _Static_assert(sizeof(cfg.place_next) == sizeof(sc->place_next), "pins");
     memcpy(cfg.place_next, sc->place_next, sizeof(cfg.place_next));
@@ -98,6 +103,15 @@ static int build_machine(const struct scenario *sc, struct run_result *r)
     cfg.device_id = sc->device_id;
     cfg.config_change_after = sc->config_change_after;
     cfg.memory_canary = sc->expect_memory != NULL; /* memory_guard.h: only where asserted */
+    cfg.device = sc->device_type;
+    cfg.disk_image = sc->disk_image;
+    cfg.disk_writes_to_file = sc->disk_writes_to_file;
+    cfg.disk_read_only = sc->disk_read_only;
+    cfg.rng_seed = sc->rng_seed;
+    cfg.input_script = sc->input_script;
+    cfg.input_script_len = sc->input_script_len;
+    if (sc->disk_read_only) /* QEMU readonly=on: virtio_blk_get_features adds RO */
+        cfg.offer_add |= 1ull << VIRTIO_BLK_F_RO;
     if (!cat || machine_init(&r->m, &cfg, cat) != 0) {
         results_fail(&r->res, "cannot build the machine: %s", cat ? "out of memory" : err);
         /* the results of a run that never began: nearly empty, complete in form */
@@ -107,6 +121,7 @@ static int build_machine(const struct scenario *sc, struct run_result *r)
     }
     r->machine_ok = true;
     r->m.faults = sc->faults;
+    r->m.pci_bugs = sc->pci_bugs;
     memcpy(r->m.dfaults.f, sc->dfaults.f, sizeof(sc->dfaults.f));
     r->m.dfaults.n = sc->dfaults.n;
     return 0;
@@ -148,6 +163,19 @@ static void conclude(const struct scenario *sc, const struct run_options *o, str
     res->passed = res->n_failures == 0;
 }
 
+/* On PCI the kernel finds the function and its structures, sizes and assigns its BARs
+ * (vpci_probe), and gives the driver the transport. */
+static int probe_pci(struct run_ctx *c)
+{
+    if (c->s->bus != SCN_BUS_PCI)
+        return VIRTIO_OK;
+    const struct vpci_window win = {(uintptr_t)SCN_PCI_MEM_BASE, SCN_PCI_MEM_SIZE};
+    int rc = vpci_probe(&c->r->pci, PCI_FN_BDF, &win, c->k.gc.timeout_ns);
+    if (rc == VIRTIO_OK)
+        c->k.gc.transport = &c->r->pci.t;
+    return rc;
+}
+
 /* The `init` step: the driver probes and sets the device up (§3.1.1). Returns its status. */
 static int run_init(struct run_ctx *c)
 {
@@ -157,13 +185,39 @@ static int run_init(struct run_ctx *c)
     init->t = r->m.now;
     machine_trace(&r->m, TR_STEP, 0, 0, 0, "init");
     rf_mark(&r->m, &c->step_mark);
-    int rc = vgpu_init(&r->gpu, &c->k.gc);
+    c->failure[0] = 0;
+    int rc = probe_pci(c);
     if (rc == VIRTIO_OK)
+        rc = r->kdev ? r->kdev->init(r->kstate, c->k.gc.transport, init, c->failure)
+                     : vgpu_init(&r->gpu, &c->k.gc);
+    if (c->failure[0])
+        results_fail(&r->res, "init: %s", c->failure);
+    if (rc == VIRTIO_OK && !r->kdev && c->s->bus == SCN_BUS_PCI)
+        snprintf(init->detail, sizeof(init->detail), "virtio-pci 00:%02x.%u (device 0x%04x), gpu, "
+                 "queue 0 of %u", (PCI_FN_BDF >> 3) & 0x1fu, PCI_FN_BDF & 7u,
+                 r->pci.pci_device_id, c->s->queue_size);
+    else if (rc == VIRTIO_OK && !r->kdev) /* (a device's kernel says what it did itself) */
         snprintf(init->detail, sizeof(init->detail), "virtio-mmio version %u, gpu, queue 0 of %u",
-                 r->gpu.mmio.version, c->s->queue_size);
+                 r->gpu.t->version, c->s->queue_size);
     finish_step(c, init, rc);
     diagnose_step(c, init, VIRTIO_GPU_QUEUE_CONTROL);
     r->driver_up = rc == VIRTIO_OK;
+    return rc;
+}
+
+/* Step i once, by the kernel of the scenario's device; a device kernel's content check fails the
+ * run when the bytes (events, frames) are not what they must be. */
+static int one_step(struct run_ctx *c, const struct scenario_step *st, struct step_result *sr,
+                    uint32_t i)
+{
+    struct run_result *r = c->r;
+    if (!r->kdev)
+        return kernel_step(&c->k, st, sr);
+    c->failure[0] = 0;
+    int rc = r->kdev->step(r->kstate, st, sr, c->failure);
+    if (c->failure[0])
+        results_fail(&r->res, "step %u (%s, line %d): %s", i + 1, sr->name, st->line,
+                     c->failure);
     return rc;
 }
 
@@ -180,16 +234,16 @@ static bool run_step(struct run_ctx *c, uint32_t i, struct step_result *sr)
     bool device_event = st->kind == STEP_DISPLAY_CHANGE || st->kind == STEP_DRAW ||
                         st->kind == STEP_POKE_PIXEL || st->kind == STEP_FB_DRAW ||
                         st->kind == STEP_FB_FILL;
-    int rc = kernel_step(&c->k, st, sr);
+    int rc = one_step(c, st, sr, i);
     for (uint32_t k = 1; k < st->repeat && rc == VIRTIO_OK; k++) { /* repeat: {count: N} */
         sr->detail[0] = 0;
-        rc = kernel_step(&c->k, st, sr);
+        rc = one_step(c, st, sr, i);
     }
     if (st->repeat > 1) {
         size_t l = strlen(sr->detail);
         snprintf(sr->detail + l, sizeof(sr->detail) - l, " (×%u)", st->repeat);
     }
-    if (!device_event) {
+    if (!device_event && !r->kdev) {
         sr->response = r->gpu.last_resp_type;
         sr->used_len = r->gpu.last_used_len;
         sr->fence_id = r->gpu.last_fence_id;
@@ -222,6 +276,13 @@ int run_scenario(const struct scenario *sc, const struct run_options *o, struct 
         .wait = sc->wait, .features = sc->driver_features, .fences = sc->fences,
         .cursor = sc->cursor, .used_len = (enum vq_used_len_policy)sc->used_len};
     kernel_init(&c.k, &r->gpu, &r->m, &gc);
+    if ((r->kdev = kernel_device_find(sc->device_type)) &&
+        !(r->kstate = r->kdev->open(sc, c.failure))) {
+        results_fail(&r->res, "%s", c.failure[0] ? c.failure : "out of memory");
+        r->kdev = NULL;
+        conclude(sc, o, r, true);
+        return 0;
+    }
     hal_sim_bind(&r->m); /* the driver's HAL calls reach this machine, from this thread */
     bool go_on = run_init(&c) == VIRTIO_OK;
     for (uint32_t i = 0; i < sc->n_steps; i++) {
@@ -272,8 +333,17 @@ int run_scenario_external(const struct scenario *sc, const struct run_options *o
     return 0;
 }
 
+const struct virtq *run_driver_queue(const struct run_result *r, uint32_t q)
+{
+    if (r->kdev)
+        return r->kdev->queue(r->kstate, q);
+    return q == 0 ? &r->gpu.ctrl : q == 1 ? &r->gpu.cursorq : NULL;
+}
+
 void run_result_free(struct run_result *r)
 {
+    if (r->kdev)
+        r->kdev->close(r->kstate);
     if (r->machine_ok)
         machine_destroy(&r->m);
     results_free(&r->res);

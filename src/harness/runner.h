@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "driver/virtio_gpu.h"
+#include "driver/virtio_pci.h"
 #include "model/diagnosis/diagnosis.h"
 #include "model/machine.h"
 #include "harness/results.h"
@@ -26,6 +27,11 @@ struct run_result {
     bool machine_ok;
     struct vqrec_writer *rec; /* `vqsim run --record`: the recording being written, or NULL */
     struct vgpu gpu;        /* the driver's state (the harness is its kernel) */
+    /* A device other than the gpu (device.type): its kernel and that kernel's state, which
+     * holds its driver (kernel_device.h); NULL for the gpu. */
+    const struct kernel_device_ops *kdev;
+    void *kstate;
+    struct vpci pci;        /* its transport when the device is on PCI (`transport: pci`) */
     bool driver_up;
     /* An external driver ran instead of the built-in one (run_scenario_external): `gpu` is
      * unused; queue_view says where that driver put each queue (known = false: not told). */
@@ -76,5 +82,9 @@ struct run_external {
 int run_scenario_external(const struct scenario *s, const struct run_options *o,
                           struct run_result *r, const struct run_external *x);
 void run_result_free(struct run_result *r);
+
+/* The built-in driver's queue q (its own state), whichever device the scenario runs; NULL when
+ * that driver has no queue q. */
+const struct virtq *run_driver_queue(const struct run_result *r, uint32_t q);
 
 #endif /* RUNNER_H */

@@ -154,6 +154,8 @@ static void defaults(struct scenario *s)
     s->timeout_ns = 1000000000ull;
     s->fences = true;
     s->expect_outcome = "ok";
+    s->device_type = "gpu";
+    s->input_event_buffers = -1;
 }
 
 /* `qemu: {skip: "reason"}`: the differential run on real QEMU (tools/qemu_diff.py) leaves this
@@ -189,7 +191,8 @@ static int parse_spec(struct scn_ctx *c, const struct ynode *n, struct scenario 
 static int parse(struct scn_ctx *c, const struct ynode *root, struct scenario *s)
 {
     static const char *const keys[] = {"name", "description", "device", "driver", "bugs",
-                                       "device_faults", "steps", "expect", "qemu", "spec", NULL};
+                                       "device_faults", "steps", "expect", "qemu", "spec",
+                                       "transport", NULL};
     if (scn_check_keys(c, root, "the scenario", keys))
         return -1;
     const char *name = NULL, *desc = NULL;
@@ -219,6 +222,8 @@ static int parse(struct scn_ctx *c, const struct ynode *root, struct scenario *s
                                                     "ring's layout is set by queue_align");
     const struct ynode *bugs = ymap_get(root, "bugs");
     if (bugs && scn_parse_bugs(c, bugs, s))
+        return -1;
+    if (scn_parse_transport(c, root, s))
         return -1;
     const struct ynode *dfl = ymap_get(root, "device_faults");
     if (dfl && scn_parse_device_faults(c, dfl, s))
@@ -291,6 +296,8 @@ void scenario_free(struct scenario *s)
     free(s->name);
     free(s->description);
     free(s->qemu_skip);
+    free(s->disk_image);
+    free(s->input_script);
     for (uint32_t i = 0; i < s->n_expect_violations; i++)
         free(s->expect_violations[i]);
     for (uint32_t i = 0; i < s->n_expect_informational; i++)

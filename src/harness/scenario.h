@@ -18,7 +18,9 @@
 #include "driver/virtio_gpu.h"
 #include "driver/virtqueue.h"
 #include "model/inject/device_faults.h"
+#include "model/inject/pci_bugs.h"
 #include "model/inject/driver_bugs.h"
+#include "spec/virtio_input.h"
 
 enum step_kind {
     STEP_GET_DISPLAY_INFO,
@@ -44,7 +46,14 @@ enum step_kind {
     STEP_RESET,                  /* the driver resets the device (Status = 0) */
     STEP_INIT,                   /* the driver initialises the device again (a re-probe) */
     STEP_RESET_QUEUE,            /* VirtIO 1.2 RING_RESET: one queue reset and enabled again */
+    STEP_BLK_READ,               /* virtio-blk (device.type: blk, src/driver/virtio_blk.h) */
+    STEP_BLK_WRITE,
+    STEP_BLK_FLUSH,
+    STEP_BLK_DISCARD,            /* DISCARD, or WRITE_ZEROES with `zeroes: true` */
+    STEP_RNG_READ,               /* entropy (device.type: rng, src/driver/virtio_rng.h) */
+    STEP_INPUT_EVENTS,           /* input (device.type: input, src/driver/virtio_input.h) */
 };
+#define STEP_KIND_COUNT (STEP_INPUT_EVENTS + 1)
 
 struct step_rect {
     bool set;
@@ -75,6 +84,18 @@ struct scenario_step {
     uint32_t repeat;             /* `repeat: {count: N, step: …}`: run N times (0 = once) */
     bool has_expect_status;
     int expect_status;           /* `expect_status: NAME`: the driver status this step returns */
+    /* blk_read / blk_write / blk_flush */
+    uint64_t sector;
+    uint32_t count;              /* sectors (default 1) */
+    uint32_t bytes;              /* data bytes when not count * 512 (a driver bug: raw) */
+    uint32_t seed;               /* blk_write: the bytes written (patterns.h blk pattern) */
+    bool status_readonly;        /* `status: readonly`: the status byte device-readable (a bug) */
+    bool raw;                    /* sent as given, unchecked by the driver (vblk_submit) */
+    bool zeroes, unmap;          /* blk_discard: WRITE_ZEROES; its unmap flag */
+    uint32_t readable;           /* rng_read: how many of its buffers (the first) are
+                                  * device-readable (a bug; count = buffers, bytes = in all) */
+    bool has_expect_blk_status;
+    uint32_t expect_blk_status;  /* `expect_blk_status: OK|IOERR|UNSUPP` */
 };
 
 /* What one scanout must show (expect.display, one map or a list). */
@@ -94,6 +115,12 @@ struct display_expect {
 #define SCENARIO_MAX_PINS 8   /* driver.place: pinned allocations of one kind */
 #define SCENARIO_MAX_STEPS 64
 #define SCENARIO_MAX_EXPECT_VIOLATIONS 16
+/* The bus the device sits on (`transport:`). */
+enum { SCN_BUS_MMIO = 0, SCN_BUS_PCI = 1, SCN_BUS_PCI_TRANSITIONAL = 2 };
+/* Where the kernel assigns PCI BARs: the virt machine's 32-bit PCI memory window. */
+#define SCN_PCI_MEM_BASE 0x10000000ull
+#define SCN_PCI_MEM_SIZE 0x2eff0000ull
+
 #define SCENARIO_MAX_EXPECT_CAUSES 6
 #define SCENARIO_MAX_EXPECT_EVIDENCE 16
 
@@ -104,6 +131,8 @@ struct scenario {
     char *qemu_skip;             /* qemu.skip: why the QEMU differential leaves it out, or NULL */
     uint32_t spec;               /* spec: enum spec_version judged against (0: QEMU 7.2's) */
     /* device */
+    uint32_t bus;                /* `transport:` SCN_BUS_MMIO (default), _PCI, _PCI_TRANSITIONAL */
+    struct pci_bug_list pci_bugs; /* replayed virtio-pci driver bugs (pci-* in `bugs:`) */
     uint32_t transport_version;  /* 1 legacy, 2 modern */
     uint32_t profile;            /* enum machine_profile: 0 qemu, 1 strict */
     uint32_t magic, version_shown;   /* what MagicValue / Version read (0: as QEMU) */
@@ -118,6 +147,15 @@ struct scenario {
     uint64_t device_offer;       /* feature bits offered beyond QEMU's defaults */
     uint64_t device_withhold;    /* feature bits QEMU offers that this device does not */
     bool weak_memory;            /* device.memory: weak (barrier_check.h) */
+    const char *device_type;     /* device.type: the model's name (device_registry.h), "gpu" */
+    char *disk_image;            /* device.disk.image, resolved against the scenario's folder */
+    bool disk_writes_to_file;    /* device.disk.writes: file */
+    bool disk_read_only;         /* device.disk.read_only */
+    uint64_t rng_seed;           /* device.entropy.seed */
+    struct virtio_input_event *input_script; /* device.input.events */
+    uint32_t input_script_len;
+    int32_t input_event_buffers; /* driver.event_buffers (-1: the queue's size) */
+    uint32_t input_event_bytes;  /* driver.event_bytes (0: 8) */
     /* driver */
     uint16_t queue_size;
     enum vq_layout_kind layout;

@@ -333,6 +333,9 @@ static int parse_bug(struct scn_ctx *c, const struct ynode *b, struct scenario *
         return scn_fail(c, b, "at most %d bugs per scenario", FAULT_MAX);
     const char *kind = ymap_key(b, 0)->str;
     const struct ynode *a = ymap_val(b, 0);
+    int prc = scn_parse_pci_bug(c, kind, a, s); /* scenario_pci.c */
+    if (prc <= 0)
+        return prc;
     struct fault *f = &s->faults.f[s->faults.n];
     memset(f, 0, sizeof(*f));
     f->nth = 1;
@@ -351,7 +354,9 @@ static int parse_bug(struct scn_ctx *c, const struct ynode *b, struct scenario *
                         "rewrite-mmio-read, redirect-mmio-write, skip-mmio-read, add-mmio-write, "
                         "add-mmio-read, delay-mmio-write, skip-status-bit, rewrite-ring-store, "
                         "clear-write-flag, set-desc-flags, virt-as-phys, alter-exposed-desc, "
-                        "drop-barrier, rewrite-ring-load or ring-init)",
+                        "drop-barrier, rewrite-ring-load, ring-init, or pci-wide-access, "
+                        "pci-notify-no-multiplier, pci-enable-early, pci-vector-no-readback, "
+                        "pci-memory-off)",
                         kind);
     s->faults.n++;
     return 0;

@@ -46,6 +46,8 @@ int scn_get_features(struct scn_ctx *c, const struct ynode *map, const char *key
 
 /* The sections, each filling its part of *s: 0, or -1 with the error in c->err. */
 int scn_parse_device(struct scn_ctx *c, const struct ynode *d, struct scenario *s);
+/* device.type and what backs it (device.disk): scenario_device_type.c */
+int scn_parse_device_type(struct scn_ctx *c, const struct ynode *d, struct scenario *s);
 int scn_parse_driver(struct scn_ctx *c, const struct ynode *d, struct scenario *s);
 int scn_parse_expect(struct scn_ctx *c, const struct ynode *e, struct scenario *s);
 /* The list sections (`list` the bugs: or device_faults: node; steps: may be absent (NULL),
@@ -54,5 +56,11 @@ int scn_parse_bugs(struct scn_ctx *c, const struct ynode *list, struct scenario 
 int scn_parse_device_faults(struct scn_ctx *c, const struct ynode *list, struct scenario *s);
 int scn_parse_steps(struct scn_ctx *c, const struct ynode *root, const struct ynode *steps,
                     struct scenario *s);
+
+/* scenario_pci.c: the top-level `transport:` (after the device and the bugs); a pci-* bug
+ * (1: not a PCI bug's name). */
+int scn_parse_transport(struct scn_ctx *c, const struct ynode *root, struct scenario *s);
+int scn_parse_pci_bug(struct scn_ctx *c, const char *kind, const struct ynode *a,
+                      struct scenario *s);
 
 #endif /* SCENARIO_INTERNAL_H */

@@ -40,7 +40,8 @@ static const char *const step_names[] = {
     "draw", "transfer_to_host_2d", "resource_flush", "poke_pixel", "resource_unref",
     "detach_backing", "get_edid", "update_cursor", "move_cursor", "display_change",
     "handle_config_event", "fb_set_mode", "fb_draw", "fb_fill", "fb_present", "fb_disable",
-    "reset", "init", "reset_queue", NULL};
+    "reset", "init", "reset_queue", "blk_read", "blk_write", "blk_flush", "blk_discard",
+    "rng_read", "input_events", NULL};
 
 const char *step_name(enum step_kind k) { return step_names[k]; }
 
@@ -115,11 +116,18 @@ static const char *const *step_keys(enum step_kind k)
     static const char *const kfill[] = {"scanout", "rect", "color", NULL};
     static const char *const kfb[] = {"scanout", NULL};
     static const char *const kqueue[] = {"queue", NULL};
+#define XB "sector", "expect_blk_status", "raw"
+    static const char *const kblk[] = {XB, "count", "bytes", "seed", "status", NULL};
+    static const char *const kblkf[] = {XB, NULL};
+    static const char *const kblkd[] = {XB, "count", "bytes", "zeroes", "unmap", NULL};
+    static const char *const krng[] = {"bytes", "buffers", "readable", NULL};
+    static const char *const kinput[] = {"count", NULL};
+#undef XB
     static const char *const *allowed[] = {kinfo, kcreate, kattach, kscan, kdraw, kxfer, kflush,
                                            kpoke, kid, kid, kedid, kcur, kmove, kchange, knone,
                                            kmode, kfbdraw, kfill, kfb, kfb, knone, knone,
-                                           kqueue};
-    _Static_assert(sizeof(allowed) / sizeof(allowed[0]) == STEP_RESET_QUEUE + 1, "one per step");
+                                           kqueue, kblk, kblk, kblkf, kblkd, krng, kinput};
+    _Static_assert(sizeof(allowed) / sizeof(allowed[0]) == STEP_KIND_COUNT, "one per step");
 #undef XR
     return allowed[k];
 }
@@ -205,11 +213,68 @@ static int parse_format(struct scn_ctx *c, const struct ynode *args, struct scen
     return 0;
 }
 
+/* blk_read / blk_write / blk_flush: which sectors, what is written, and the driver bugs a step
+ * replays (raw: sent unchecked; bytes: data not in whole sectors; status: readonly). */
+static int parse_blk_args(struct scn_ctx *c, const struct ynode *args, struct scenario_step *st)
+{
+    if (scn_get_u64(c, args, "sector", 0, UINT64_MAX / 512, &st->sector) ||
+        scn_get_u32(c, args, "count", 1, 128, &st->count) ||
+        scn_get_u32(c, args, "bytes", 1, 128 * 512, &st->bytes) ||
+        scn_get_u32(c, args, "seed", 0, UINT32_MAX, &st->seed))
+        return -1;
+    static const char *const flags[] = {"raw", "zeroes", "unmap"};
+    bool *const out[] = {&st->raw, &st->zeroes, &st->unmap};
+    for (int i = 0; i < 3; i++) {
+        const struct ynode *f = ymap_get(args, flags[i]);
+        if (f && !yscalar_bool(f, out[i]))
+            return scn_fail(c, f, "'%s' must be true or false", flags[i]);
+    }
+    static const char *const placements[] = {"writable", "readonly", NULL};
+    int pl = 0;
+    if (scn_choose(c, args, "status", placements, &pl))
+        return -1;
+    st->status_readonly = pl == 1;
+    if (st->bytes && ymap_get(args, "count") && st->kind != STEP_BLK_DISCARD)
+        return scn_fail(c, args, "give 'count' (sectors) or 'bytes', not both");
+    st->raw = st->raw || st->bytes || st->status_readonly ||
+              (st->kind == STEP_BLK_FLUSH && st->sector != 0) || (st->unmap && !st->zeroes);
+    static const char *const statuses[] = {"OK", "IOERR", "UNSUPP", NULL};
+    int bs = 0;
+    if (ymap_get(args, "expect_blk_status")) {
+        if (scn_choose(c, args, "expect_blk_status", statuses, &bs))
+            return -1;
+        st->has_expect_blk_status = true;
+        st->expect_blk_status = (uint32_t)bs; /* VIRTIO_BLK_S_OK, _IOERR, _UNSUPP */
+    }
+    return 0;
+}
+
+/* rng_read: how many bytes in how many buffers, and how many of them (the first) device-readable
+ * (§5.4.6.1 forbids it: a replayed bug). */
+static int parse_rng_args(struct scn_ctx *c, const struct ynode *args, struct scenario_step *st)
+{
+    if (scn_get_u32(c, args, "bytes", 1, 65536, &st->bytes) ||
+        scn_get_u32(c, args, "buffers", 1, 4, &st->count) ||
+        scn_get_u32(c, args, "readable", 0, 4, &st->readable))
+        return -1;
+    if (st->readable > st->count)
+        return scn_fail(c, args, "'readable' counts buffers of the request: at most 'buffers'");
+    if (st->bytes < st->count)
+        return scn_fail(c, args, "'bytes' is shared by the buffers: at least one each");
+    return 0;
+}
+
 /* The arguments of a step (its keys already checked), each where its kind reads it. */
 static int parse_step_args(struct scn_ctx *c, const struct ynode *args, struct scenario_step *st)
 {
     if (parse_expect_status(c, args, st))
         return -1;
+    if (st->kind == STEP_RNG_READ)
+        return parse_rng_args(c, args, st);
+    if (st->kind == STEP_INPUT_EVENTS) /* the script's next `count` events (default 1) */
+        return scn_get_u32(c, args, "count", 1, 256, &st->count);
+    if (st->kind >= STEP_BLK_READ)
+        return parse_blk_args(c, args, st);
     if (scn_get_u32(c, args, "hot_x", 0, 63, &st->hot_x) ||
         scn_get_u32(c, args, "hot_y", 0, 63, &st->hot_y) ||
         scn_get_u32(c, args, "entries", 1, 254, &st->entries) ||
@@ -288,6 +353,7 @@ static int parse_step(struct scn_ctx *c, const struct ynode *n, struct scenario_
     st->pattern = "bars";
     st->entries = 1;
     st->enabled = true;
+    st->count = 1;
     if (!args) {
         if (st->kind == STEP_POKE_PIXEL)
             return scn_fail(c, n, "poke_pixel needs x, y and color");
@@ -319,6 +385,12 @@ int scn_parse_steps(struct scn_ctx *c, const struct ynode *root, const struct yn
         struct scenario_step *st = &s->steps[s->n_steps++];
         if (parse_step(c, steps->items[i], st))
             return -1;
+        const char *owner = st->kind == STEP_INPUT_EVENTS ? "input"
+                            : st->kind == STEP_RNG_READ ? "rng"
+                            : st->kind >= STEP_BLK_READ ? "blk" : "gpu";
+        if (strcmp(owner, s->device_type))
+            return scn_fail(c, steps->items[i], "step '%s' is not a step of a %s device",
+                            step_name(st->kind), s->device_type);
         if (st->kind == STEP_UPDATE_CURSOR || st->kind == STEP_MOVE_CURSOR)
             s->cursor = true; /* the driver sets up the cursor queue only when it is used */
         uint32_t n_scanouts = s->n_extra_scanouts + 1;

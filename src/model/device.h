@@ -1,5 +1,5 @@
 /* device.h — the contract between the machine and a device model: what a virtio device type
- * (a gpu today; block, network, entropy, input next) implements so that the machine, the
+ * (the gpu, block, entropy and input devices; network next) implements so that the machine, the
  * virtio-mmio transport and the ring code run it without naming it.
  *
  * A device type is one `struct device_ops` (static, constant): its identity, what it offers, and
@@ -42,6 +42,11 @@
  *   ring_push calls returned true (answers published now); the machine then raises one
  *   used-buffer interrupt if that is not 0. It never raises an interrupt itself.
  * - destroy: machine_destroy, once, with the state create returned.
+ * - explain (optional, NULL: nothing to say): the diagnosis (diagnosis_device.c), when a request
+ *   on queue qi got no answer and no cause of the transport's or the ring's explains it: the
+ *   device's own account — a request it holds and cannot serve, events or frames it has and no
+ *   buffer to put them in. It fills *out (its cause id is one of spec/rules.yaml's causes) and
+ *   returns true, or returns false. It changes nothing.
  * A device may also record violations of its own rules (machine_violation, catalogued in
  * spec/rules.yaml), break itself as QEMU's virtio_error does (machine_break_device), trace what it
  * did (machine_trace) and read guest memory (guest_memory.h) for addresses a request names. Errors
@@ -51,6 +56,7 @@
 #ifndef DEVICE_H
 #define DEVICE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "spec/virtio_spec.h"
@@ -61,6 +67,19 @@ struct machine_config;
 /* The queues the model keeps state for (fixed arrays: the transport's, the checks', the run
  * facts'): a device type with more is refused by machine_init. */
 #define DEVICE_MAX_QUEUES 2u
+
+/* What a device says about its silence (explain): a cause, its section, what happened, evidence. */
+#define DEVICE_SILENCE_EVIDENCE 8
+struct device_silence {
+    const char *cause;              /* static: a cause id of the diagnosis (diagnosis.h) */
+    const char *section, *title;    /* the VirtIO 1.1 section it cites */
+    char message[1024];
+    struct {
+        const char *key;            /* static */
+        char value[160];
+    } evidence[DEVICE_SILENCE_EVIDENCE];
+    int n_evidence;
+};
 
 struct device_ops {
     const char *name;               /* what a scenario names ("gpu"); also in messages */
@@ -79,6 +98,8 @@ struct device_ops {
                          const char **note);
     const char *(*config_change)(void *state, struct machine *m);
     uint32_t (*process_queue)(void *state, struct machine *m, uint32_t qi);
+    bool (*explain)(const void *state, const struct machine *m, uint32_t qi,
+                    struct device_silence *out);
 };
 
 /* The device a machine holds. */

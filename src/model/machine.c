@@ -78,6 +78,8 @@ static int machine_build(struct machine *m, const struct machine_config *cfg,
     m->chain_log.on = !cfg->checks_off; /* chain_log.h: nothing kept with checks off */
     m->facts.last_read_slot = -1;
     mmio_device_init(&m->dev, cfg->transport_version, m->device.ops);
+    if (cfg->transport == TRANSPORT_PCI)
+        pci_function_init(&m->pci, m->device.ops);
     machine_rings_bind(m);
     m->dev.host_features = (m->dev.host_features | cfg->offer_add) & ~cfg->offer_remove;
     if (cfg->magic)

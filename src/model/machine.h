@@ -23,13 +23,16 @@
 #include "model/inject/device_faults.h"
 #include "model/device_pace.h"
 #include "model/inject/driver_bugs.h"
+#include "model/inject/pci_bugs.h"
 #include "model/device.h"
 #include "model/guest_memory.h"
 #include "spec/spec_version.h"
 #include "model/memory_guard.h"
 #include "model/checks/mmio_checks.h"
 #include "model/transport/mmio_device.h"
+#include "model/transport/pci_function.h"
 #include "model/checks/notify_checks.h"
+#include "model/checks/pci_checks.h"
 #include "model/observer.h"
 #include "model/diagnosis/run_facts.h"
 #include "model/rings/chain.h"
@@ -50,6 +53,10 @@ struct rule_catalogue;
  *                   cannot accept, ignore accesses the driver must not make */
 enum machine_profile { PROFILE_QEMU = 0, PROFILE_STRICT = 1 };
 
+/* The bus the device sits on: virtio-mmio (§4.2) at mmio_base, or a virtio-pci function (§4.1,
+ * pci_function.h) at PCI_FN_BDF whose BARs the driver assigns. */
+enum machine_transport { TRANSPORT_MMIO = 0, TRANSPORT_PCI = 1 };
+
 struct violation {
     const struct rule *rule;
     uint64_t t;
@@ -64,6 +71,8 @@ struct dma_arena {
     uint32_t n_pins, next_pin;
 };
 
+struct virtio_input_event;
+
 struct machine_config {
     /* The device model: a built-in type by name (model/devices/device_registry.h; NULL: its
      * DEVICE_DEFAULT_NAME), or a type of the caller's own (a unit test's), which wins when set. */
@@ -72,7 +81,14 @@ struct machine_config {
     uint64_t ram_base, ram_size;
     uint64_t mmio_base;
     uint32_t transport_version;   /* 1 legacy, 2 modern */
+    enum machine_transport transport; /* TRANSPORT_PCI: modern only (transport_version 2) */
     uint32_t display_width, display_height; /* a display device's (its create reads them) */
+    const char *disk_image;       /* a block device's raw image file (blk_device.h) */
+    bool disk_writes_to_file;     /* its writes reach the file (else the model's copy only) */
+    bool disk_read_only;          /* offered VIRTIO_BLK_F_RO, writes fail (QEMU readonly=on) */
+    uint64_t rng_seed;            /* an entropy device's stream (rng_device.h) */
+    const struct virtio_input_event *input_script; /* an input device's events (input_device.h) */
+    uint32_t input_script_len;
     uint32_t n_extra_scanouts;    /* scanouts beyond the first (QEMU's max_outputs - 1) */
     uint32_t extra_width[15], extra_height[15];
     uint64_t device_latency_ns;   /* notify → the device looks at the queue */
@@ -111,7 +127,9 @@ struct machine {
     struct trace trace;
     struct mmio_device dev;       /* the transport: its register file and queues */
     struct device device;         /* the device model behind it (device.h) */
+    struct pci_function pci;      /* the PCI function in front of it (cfg.transport PCI) */
     struct fault_list faults;
+    struct pci_bug_list pci_bugs; /* replayed virtio-pci driver bugs (pci_bugs.h) */
     struct dma_arena arena[4];
     uint64_t now;                 /* virtual time, ns */
     struct violation *violations; /* grown as they come, up to MACHINE_MAX_VIOLATIONS */
@@ -143,6 +161,7 @@ struct machine {
     struct mmio_check_state mmio_checks;
     struct queue_reset_check qrc;  /* VirtIO 1.2 queue reset (queue_reset_check.h) */
     struct config_check_state config_checks;
+    struct pci_check_state pci_checks;
     struct memory_guard mguard;   /* DMA allocations, canaries (memory_guard.h) */
     struct run_facts facts;       /* what the diagnosis needs, outside the trace (run_facts.h) */
     struct device_pace pace;      /* a replay's device keeping a recorded one's pace */

@@ -178,6 +178,11 @@ static void on_barrier(void *ctx, const struct machine *m, unsigned kind)
 struct vqrec_writer *vqrec_writer_open(struct machine *m, const char *path, char *err,
                                        size_t errlen)
 {
+    if (m->cfg.transport != TRANSPORT_MMIO) { /* the format knows one MMIO window, not BARs */
+        snprintf(err, errlen, "%s: recording a virtio-pci run is not supported yet (the "
+                 "recording format follows a virtio-mmio window only)", path);
+        return NULL;
+    }
     struct vqrec_writer *w = calloc(1, sizeof(*w));
     if (!w) {
         snprintf(err, errlen, "out of memory");

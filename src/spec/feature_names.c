@@ -3,11 +3,24 @@
 
 #include <string.h>
 
+#include "spec/virtio_blk.h"
 #include "spec/virtio_spec.h"
 
 const struct feature_name feature_names[] = {
     {"virgl", VIRTIO_GPU_F_VIRGL},                 /* §5.7.3 */
     {"edid", VIRTIO_GPU_F_EDID},                   /* §5.7.3 */
+    /* virtio-blk's (§5.2.3; bit 1, SIZE_MAX, is the gpu's edid: not named here) */
+    {"blk_seg_max", VIRTIO_BLK_F_SEG_MAX},
+    {"blk_geometry", VIRTIO_BLK_F_GEOMETRY},
+    {"blk_ro", VIRTIO_BLK_F_RO},
+    {"blk_blk_size", VIRTIO_BLK_F_BLK_SIZE},
+    {"blk_scsi", VIRTIO_BLK_F_SCSI},
+    {"blk_flush", VIRTIO_BLK_F_FLUSH},
+    {"blk_topology", VIRTIO_BLK_F_TOPOLOGY},
+    {"blk_config_wce", VIRTIO_BLK_F_CONFIG_WCE},
+    {"blk_mq", VIRTIO_BLK_F_MQ},
+    {"blk_discard", VIRTIO_BLK_F_DISCARD},
+    {"blk_write_zeroes", VIRTIO_BLK_F_WRITE_ZEROES},
     {"notify_on_empty", VIRTIO_F_NOTIFY_ON_EMPTY}, /* legacy, §6.3 */
     {"any_layout", VIRTIO_F_ANY_LAYOUT},           /* legacy, §6.3 */
     {"indirect_desc", VIRTIO_RING_F_INDIRECT_DESC},/* §6 */

@@ -31,7 +31,7 @@ static void run_driver(struct machine *m, bool weak, enum vgpu_wait wait)
                               .layout = VQ_LAYOUT_SEPARATE, .timeout_ns = 10000000ull,
                               .features = 1ull << VIRTIO_RING_F_EVENT_IDX, .wait = wait};
     assert_int_equal(vgpu_init(&g, &cfg), VIRTIO_OK);
-    assert_true(g.mmio.features & (1ull << VIRTIO_RING_F_EVENT_IDX));
+    assert_true(g.t->features & (1ull << VIRTIO_RING_F_EVENT_IDX));
     struct virtio_gpu_resp_display_info info;
     int rc = VIRTIO_OK;
     /* Six commands over a 4-entry queue: the indices wrap the ring once. */

@@ -135,16 +135,16 @@ static void rig_setup(struct rig *r, uint32_t transport_version, bool indirect)
     memset(r, 0, sizeof(*r));
     r->m = echo_machine(transport_version);
     assert_int_equal(vmmio_probe(&r->d, FX_MMIO_BASE, 10000000ull), VIRTIO_OK);
-    assert_int_equal(r->d.device_id, ECHO_DEVICE_ID);
+    assert_int_equal(r->d.t.device_id, ECHO_DEVICE_ID);
     assert_int_equal(vmmio_begin_init(&r->d), VIRTIO_OK);
     uint64_t want = indirect ? 1ull << VIRTIO_RING_F_INDIRECT_DESC : 0;
     assert_int_equal(vmmio_negotiate(&r->d, want), VIRTIO_OK);
-    assert_int_equal(r->d.features & want, want);
+    assert_int_equal(r->d.t.features & want, want);
     /* What the device offered is what device.h's QEMU defaults say for this transport. */
     uint64_t offered = device_qemu_common_features(transport_version);
     if (transport_version == 1)
         offered &= 0xffffffffu; /* a legacy device shows only the low half */
-    assert_int_equal(r->d.device_features, offered);
+    assert_int_equal(r->d.t.device_features, offered);
     assert_int_equal(vmmio_setup_queue(&r->d, &r->vq, 0, ECHO_QUEUE_SIZE, VQ_LAYOUT_SEPARATE,
                                        4096),
                      VIRTIO_OK);

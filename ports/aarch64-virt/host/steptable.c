@@ -27,8 +27,12 @@ static const char *why_not(const struct scenario *s, char *buf, size_t n)
 {
     if (s->qemu_skip)
         return snprintf(buf, n, "%s", s->qemu_skip), buf;
+    if (strcmp(s->device_type, "gpu"))
+        return "device.type: the bare-metal port drives the gpu only";
     if (s->dfaults.n)
         return "device_faults: a hostile device; QEMU's device does not misbehave on request";
+    if (s->pci_bugs.n)
+        return "pci-* bugs: the port does not replay virtio-pci driver bugs yet";
     if (s->weak_memory)
         return "device.memory: weak; TCG shows the guest a sequentially consistent device";
     if (s->profile == 1)
@@ -178,6 +182,7 @@ int main(int argc, char **argv)
     t.timeout_ns = s.timeout_ns;
     t.features = s.driver_features;
     t.mmio_base = s.mmio_base;
+    t.bus = s.bus;
     memcpy(t.place, s.place, sizeof(t.place));
     t.n_probes = n_probes;
     t.mmu = (uint32_t)mmu;

@@ -11,7 +11,9 @@
 bool access_checks_write(struct machine *m, uint32_t off, uint32_t value, const char **note)
 {
     config_checks_access(m, off, true, value);
-    bool apply = mmio_checks_write(m, off, value, note);
+    /* On PCI the virtio-mmio register rules do not apply: the access reached the core at its
+     * equivalent register (pci_function.h), and pci_checks.c judged the PCI access itself. */
+    bool apply = m->cfg.transport == TRANSPORT_PCI || mmio_checks_write(m, off, value, note);
     /* Status and init rules look at whole registers: not at an unaligned access. */
     if (apply && !(off % 4))
         apply = status_checks_write(m, off, value, note);
@@ -25,7 +27,8 @@ bool access_checks_write(struct machine *m, uint32_t off, uint32_t value, const 
 void access_checks_read(struct machine *m, uint32_t off, uint32_t value)
 {
     config_checks_access(m, off, false, value);
-    mmio_checks_read(m, off, value);
+    if (m->cfg.transport != TRANSPORT_PCI)
+        mmio_checks_read(m, off, value);
     status_checks_read(m, off, value);
     queue_reset_check_read(m, off, value);
 }
@@ -34,6 +37,9 @@ void access_checks_finish(struct machine *m)
 {
     notify_check_driver_waits(m); /* the driver stopped: a kick it still owed is missed */
     config_checks_finish(m);
-    mmio_checks_finish(m);
+    if (m->cfg.transport == TRANSPORT_PCI)
+        pci_checks_finish(m);
+    else
+        mmio_checks_finish(m);
     status_checks_finish(m);
 }

@@ -3,11 +3,17 @@
 
 #include <string.h>
 
+#include "model/devices/blk_device.h"
 #include "model/devices/gpu_device.h"
+#include "model/devices/input_device.h"
+#include "model/devices/rng_device.h"
 
 /* One line per device type. */
 static const struct device_ops *const builtin[] = {
     &gpu_device_ops, /* "gpu": virtio-gpu 2D (§5.7), gpu_device.h */
+    &blk_device_ops, /* "blk": virtio-blk (§5.2), blk_device.h */
+    &rng_device_ops, /* "rng": the entropy device (§5.4), rng_device.h */
+    &input_device_ops, /* "input": a keyboard (§5.8), input_device.h */
 };
 
 const struct device_ops *device_registry_at(size_t i)

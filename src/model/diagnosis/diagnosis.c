@@ -11,8 +11,11 @@
 #include "model/diagnosis/diagnosis_internal.h"
 
 const char *const diag_cause_ids[] = {
+    "pci-memory-decoding-off", "pci-notify-wrong-offset", "pci-msix-no-vector", /* diagnosis_pci.c,
+                                                                                 * run first */
     "reinit-without-reset", "queue-sel-out-of-range", "guest-page-size-missing", "queue-not-ready", "queue-num-mismatch",
-    "rings-outside-ram", "used-ring-mismatch", "no-notify", "avail-idx-not-advanced",
+    "rings-outside-ram", "used-ring-mismatch", "request-unservable", "no-buffers-posted",
+    "no-notify", "avail-idx-not-advanced",
     "device-broken", "reset-while-queued", "command-too-short", "device-fault",
     "response-buffer-too-short", "command-refused", "interrupt-suppressed", "interrupt-not-acknowledged",
     "register-wait", "unexplained", NULL};
@@ -282,12 +285,16 @@ void diagnose(struct machine *m, const struct diag_request *rq, struct diagnosis
     memset(&f, 0, sizeof(f));
     f.rq = rq;
     gather(m, &f);
+    if (diag_pci_causes(m, &f, out))
+        return;
     if (rq->kind == DIAG_REGISTER_WAIT) {
         register_wait(m, &f, out);
         return;
     }
     diag_setup_causes(m, &f, out);
-    diag_request_causes(m, &f, out);
+    diag_device_causes(m, &f, out);
+    if (!f.device_explains) /* (those read a request of the driver's: a device's event is not) */
+        diag_request_causes(m, &f, out);
     diag_irq_causes(m, &f, out);
     if (out->n_causes == 0 && rq->kind == DIAG_TIMEOUT)
         unexplained(m, &f, out);

@@ -18,6 +18,10 @@
  *   queue-num-mismatch       D5  QueueNum unset or different from the driver's ring size
  *   rings-outside-ram        D15 a ring is not in guest RAM: the device cannot map it
  *   used-ring-mismatch       D4  the device answered in a used ring the driver does not read
+ *   request-unservable           the device holds a request it cannot serve (an entropy request
+ *                                with no device-writable byte): its own account (device.h)
+ *   no-buffers-posted            the device had events to deliver and too few buffers were
+ *                                available (input: the batch dropped): its own account
  *   no-notify                D7  QueueNotify never written for the queue (or another index)
  *   avail-idx-not-advanced   D8  notified, but avail.idx did not move (or moved after the notify)
  *   device-broken            D9  an earlier fatal error broke the device: notifies are ignored

@@ -43,6 +43,7 @@ struct diag_facts {
     bool fault;                       /* an injected device fault on the queue since */
     bool setup_explains;              /* a setup cause explains why the queue is dead */
     bool layout_explains;             /* a layout cause explains what the device read */
+    bool device_explains;             /* the device's own account explains it (device.h) */
 };
 
 /* A new cause at the end of the list (NULL when full), with the common evidence. */
@@ -59,5 +60,11 @@ bool diag_has(const struct diagnosis *d, const char *id);
 void diag_setup_causes(struct machine *m, struct diag_facts *f, struct diagnosis *d);
 void diag_request_causes(struct machine *m, struct diag_facts *f, struct diagnosis *d);
 void diag_irq_causes(struct machine *m, struct diag_facts *f, struct diagnosis *d);
+/* diagnosis_pci.c: virtio-pci's causes; true when one explains everything (no BAR answers). */
+bool diag_pci_causes(struct machine *m, struct diag_facts *f, struct diagnosis *d);
+
+/* The device's own account (device.h: explain), when the queue's setup does not explain the
+ * silence; sets device_explains. */
+void diag_device_causes(struct machine *m, struct diag_facts *f, struct diagnosis *d);
 
 #endif /* DIAGNOSIS_INTERNAL_H */

@@ -79,7 +79,8 @@ static void suppressed(struct machine *m, struct diag_facts *f, struct diagnosis
 /* D13: InterruptStatus never acknowledged: the line stays high, the next interrupt never rises. */
 static void not_acknowledged(struct machine *m, struct diag_facts *f, struct diagnosis *d)
 {
-    if (!waits_for_interrupt(m, f) || !f->used)
+    /* with MSI-X and no vector, no interrupt was sent at all (diagnosis_pci.c) */
+    if (!waits_for_interrupt(m, f) || !f->used || diag_has(d, "pci-msix-no-vector"))
         return;
     const struct run_facts *rf = &m->facts;
     const struct rf_queue *fq = f->fq;

@@ -61,8 +61,8 @@ static void no_notify_after(struct machine *m, struct diag_facts *f, struct diag
 /* D7: the notify for this queue never reached the device. */
 static void no_notify(struct machine *m, struct diag_facts *f, struct diagnosis *d)
 {
-    if (f->rq->kind != DIAG_TIMEOUT)
-        return;
+    if (f->rq->kind != DIAG_TIMEOUT || diag_has(d, "pci-notify-wrong-offset"))
+        return; /* diagnosis_pci.c: the notify was made, at another queue's address */
     if (f->notifies + f->notify_writes_ignored > 0) {
         no_notify_after(m, f, d);
         return;

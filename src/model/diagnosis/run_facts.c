@@ -433,3 +433,49 @@ void rf_free(struct run_facts *f)
         f->q[q].n_next = 0;
     }
 }
+
+void rf_pci_decode_off(struct machine *m, uint64_t addr)
+{
+    struct run_facts *f = &m->facts;
+    if (f->pci.decode_off++ == 0) {
+        f->pci.decode_off_t = m->now;
+        f->pci.decode_off_addr = addr;
+    }
+}
+
+void rf_pci_cfg_write(struct machine *m, uint32_t off, uint32_t value)
+{
+    if ((off & ~3u) != 4u) /* the command register (and status) */
+        return;
+    m->facts.pci.command_written = true;
+    m->facts.pci.command = value & 0xffffu;
+    m->facts.pci.command_t = m->now;
+}
+
+void rf_pci_notify(struct machine *m, uint32_t off, uint32_t value, uint32_t landed)
+{
+    if (value == landed)
+        return;
+    struct run_facts *f = &m->facts;
+    f->pci.misnotify++;
+    f->pci.misnotify_t = m->now;
+    f->pci.misnotify_value = value;
+    f->pci.misnotify_queue = landed;
+    f->pci.misnotify_off = off;
+}
+
+void rf_pci_msix_lost(struct machine *m, int qi, uint32_t vector)
+{
+    (void)vector;
+    uint32_t i = qi < 0 || qi >= (int)RF_QUEUES ? RF_QUEUES : (uint32_t)qi;
+    m->facts.pci.msix_lost[i]++;
+    m->facts.pci.msix_lost_t = m->now;
+}
+
+void rf_pci_vector(struct machine *m, uint32_t qi, uint32_t value)
+{
+    if (qi >= RF_QUEUES)
+        return;
+    m->facts.pci.vector_written[qi] = true;
+    m->facts.pci.vector_value[qi] = value;
+}

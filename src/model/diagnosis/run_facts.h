@@ -202,6 +202,22 @@ struct run_facts {
     uint32_t poll_evictions;        /* addresses pushed out of the table (their loads lost) */
     uint32_t poll_last;             /* the slot the last load hit */
     char broken_why[320];           /* the violation that broke the device, as reported */
+    struct {                        /* virtio-pci (pci_function.h) */
+        uint32_t decode_off;        /* BAR accesses made while memory decoding was off */
+        uint64_t decode_off_t, decode_off_addr; /* the first of them */
+        bool command_written;
+        uint32_t command;           /* the last command-register value written */
+        uint64_t command_t;
+        uint32_t misnotify;         /* notifies whose address named another queue than their
+                                     * value */
+        uint64_t misnotify_t;
+        uint32_t misnotify_value, misnotify_queue, misnotify_off; /* the last of them */
+        uint32_t msix_lost[RF_QUEUES + 1]; /* interrupts MSI-X did not deliver (no vector or
+                                            * masked), by queue; [RF_QUEUES]: config */
+        uint64_t msix_lost_t;
+        bool vector_written[RF_QUEUES];    /* queue_msix_vector written for the queue… */
+        uint32_t vector_value[RF_QUEUES];  /* …last with this value */
+    } pci;
 };
 
 /* Of the first ([0]) and last ([1]) event of a kind, the first since a mark: the first of the
@@ -220,6 +236,16 @@ void rf_mark(const struct machine *m, struct rf_mark *out);
 void rf_mmio_write(struct machine *m, uint32_t off, uint32_t value, const char *note, bool lost);
 /* A driver read: the value and note it got. */
 void rf_mmio_read(struct machine *m, uint32_t off, uint32_t value, const char *note);
+/* virtio-pci: a BAR access with memory decoding off; a configuration-space write; a notify whose
+ * address named queue `landed` (UINT32_MAX: none, the device ignored it) while it carried
+ * `value`. */
+void rf_pci_decode_off(struct machine *m, uint64_t addr);
+void rf_pci_cfg_write(struct machine *m, uint32_t off, uint32_t value);
+void rf_pci_notify(struct machine *m, uint32_t off, uint32_t value, uint32_t landed);
+/* An interrupt MSI-X did not deliver (qi -1: config; vector as mapped); a queue_msix_vector
+ * write for queue qi. */
+void rf_pci_msix_lost(struct machine *m, int qi, uint32_t vector);
+void rf_pci_vector(struct machine *m, uint32_t qi, uint32_t value);
 void rf_notify(struct machine *m, uint32_t qi);
 void rf_publish(struct machine *m, uint32_t qi, uint16_t idx);
 void rf_pop(struct machine *m, uint32_t qi);

@@ -160,6 +160,8 @@ static void raise_config_irq(struct machine *m)
 {
     struct mmio_device *d = &m->dev;
     bool edge = d->isr == 0;
+    if (m->cfg.transport == TRANSPORT_PCI) /* INTx or an MSI-X message (pci_function.h) */
+        edge = pci_function_signal(m, -1, edge);
     d->isr |= VIRTIO_MMIO_INT_CONFIG;
     d->irq_edges += edge;
     struct trace_event *e = machine_trace(m, TR_IRQ, 0, d->isr, 0, "config");
@@ -252,6 +254,8 @@ void mmio_device_raise_used_irq(struct machine *m, uint32_t qi)
     }
     bool edge = m->dev.isr == 0; /* the line rises only if it was low: an unacknowledged
                                   * interrupt hides the next one from an edge-waiting driver */
+    if (m->cfg.transport == TRANSPORT_PCI) /* INTx or an MSI-X message (pci_function.h) */
+        edge = pci_function_signal(m, (int)qi, edge);
     m->dev.isr |= VIRTIO_MMIO_INT_VRING;
     m->dev.irq_edges += edge;
     struct trace_event *e = machine_trace(m, TR_IRQ, 0, m->dev.isr, 0, "used");
@@ -345,6 +349,8 @@ void mmio_device_reset(struct machine *m, const char *by)
         lost += lost_q[i];
     }
     reset_device(&m->dev);
+    if (m->cfg.transport == TRANSPORT_PCI) /* the transport's own state: vectors unmapped */
+        pci_function_on_reset(&m->pci);
     m->device.ops->reset(m->device.state, m);
     device_faults_on_reset(m);
     pace_on_reset(m);
