@@ -44,6 +44,13 @@ stress-linux: build
 clean:
 	rm -rf $(BUILD)
 
+# A fuzzing campaign (README.md, "Fuzzing"): every target FUZZ_TIME seconds on every core, its
+# corpus kept and merged in build/fuzz-campaign/, figures per target, then the line coverage.
+FUZZ_TIME ?= 60
+.PHONY: fuzz
+fuzz: deps
+	@py=$$(bash tools/find-python.sh) && $$py tools/fuzz_campaign.py --time $(FUZZ_TIME) --coverage
+
 # Benchmarks (bench/README.md): their own build dir, -O2, no sanitizers. BENCH_SCALE=0.01 for a
 # quick look; the figures in bench/README.md are from BENCH_SCALE=1.
 BENCH_BUILD ?= build-bench

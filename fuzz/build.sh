@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # fuzz/build.sh — build the libFuzzer targets of fuzz/ (see README.md, "Fuzzing").
 #
-#   fuzz/build.sh            -> build/fuzz/{fuzz_driver_vs_device,fuzz_device_model,fuzz_scenario,
-#                                            fuzz_recording}
+#   fuzz/build.sh            -> build/fuzz/<target> for every fuzz/<target>.c (fuzz_driver_vs_device,
+#                               fuzz_device_model, fuzz_scenario, fuzz_recording, and any added)
+#
+# Adding a target: write fuzz/fuzz_NAME.c (LLVMFuzzerTestOneInput) and its seeds in
+# fuzz/corpus/fuzz_NAME/; optionally fuzz/fuzz_NAME.options ([libfuzzer] max_len = ..., dict = ...)
+# and fuzz/fuzz_NAME.dict. This script, make fuzz, the tests and ClusterFuzzLite find it by name.
 #
 # Follows the OSS-Fuzz build conventions, so the same script serves a fuzzing cluster: it honours
 # CC, CFLAGS, LIB_FUZZING_ENGINE, OUT and WORK when set (OSS-Fuzz sets them all; its CFLAGS carry
@@ -53,8 +57,11 @@ for src in "${DRIVER[@]}"; do
   echo "$(q "$CC" "${COMMON[@]}" "${USER_CFLAGS[@]}" -ffreestanding -nostdinc \
        -isystem "$("$CC" -print-file-name=include)" -c "$ROOT/$src" -o "$OBJ/$(basename "$src" .c).o")"
 done >>"$cmds"
-for src in "${CORE[@]}" "${HARNESS[@]}" "${HAL[@]}" "$OBJ/rules_blob.c" "$OBJ/sections_blob.c" fuzz/fuzz_driver_vs_device.c \
-           fuzz/fuzz_device_model.c fuzz/fuzz_scenario.c fuzz/fuzz_recording.c; do
+TARGETS=()
+for f in fuzz/fuzz_*.c; do TARGETS+=("$(basename "$f" .c)"); done
+for src in "${CORE[@]}" "${HARNESS[@]}" "${HAL[@]}" "$OBJ/rules_blob.c" "$OBJ/sections_blob.c" \
+           "${TARGETS[@]/#/fuzz/}"; do
+  case $src in fuzz/*) src=$src.c ;; esac
   case $src in /*) path=$src ;; *) path=$ROOT/$src ;; esac
   echo "$(q "$CC" "${COMMON[@]}" "${USER_CFLAGS[@]}" "${YAML_CFLAGS[@]}" -c "$path" \
        -o "$OBJ/$(basename "$src" .c).o")"
@@ -73,28 +80,25 @@ archive libcore "${CORE[@]}" rules_blob.c sections_blob.c
 archive libharness "${HARNESS[@]}"
 archive libhal "${HAL[@]}"
 read -r -a ENGINE <<<"$LIB_FUZZING_ENGINE"
-link() { # target objects-and-archives...
-  local t=$1; shift
-  $CC "${USER_CFLAGS[@]}" "$@" "${ENGINE[@]}" "${YAML_LIBS[@]}" -o "$OUT/$t"
-}
-# 1: the real driver on its own HAL (no model, no hal_sim.c).
-link fuzz_driver_vs_device "$OBJ/fuzz_driver_vs_device.o" "$OBJ/libdriver.a"
-# 2: the model through hal_sim.c (src/harness/).
-link fuzz_device_model "$OBJ/fuzz_device_model.o" "$OBJ/libhal.a" "$OBJ/libcore.a"
-# 3: the scenario parser (the driver for its status names: expect_status, expect.driver).
-link fuzz_scenario "$OBJ/fuzz_scenario.o" "$OBJ/libharness.a" "$OBJ/libdriver.a" "$OBJ/libhal.a" "$OBJ/libcore.a"
-# 4: the recording reader and the replay (vqsim check on a file).
+# libyaml and libpng: linked statically for a cluster (VQSIM_STATIC_LIBS=1, .clusterfuzzlite/
+# build.sh), whose runner image does not have them installed.
 read -r -a PNG_LIBS <<<"$(pkg-config --libs libpng)"   # the runner writes PNGs
-link fuzz_recording "$OBJ/fuzz_recording.o" "$OBJ/libharness.a" "$OBJ/libdriver.a" "$OBJ/libhal.a" "$OBJ/libcore.a" \
-  "${PNG_LIBS[@]}"
+LIBS=("${PNG_LIBS[@]}" "${YAML_LIBS[@]}")
+[ "${VQSIM_STATIC_LIBS:-0}" = 1 ] && LIBS=(-l:libpng16.a -l:libz.a -l:libyaml.a -lm)
+# Every target links against every layer: an archive gives only the objects a target needs, and
+# a target that implements virtio_hal.h itself (fuzz_driver_vs_device) never pulls hal_sim.c.
+for t in "${TARGETS[@]}"; do
+  $CC "${USER_CFLAGS[@]}" "$OBJ/$t.o" "$OBJ/libharness.a" "$OBJ/libdriver.a" "$OBJ/libhal.a" \
+    "$OBJ/libcore.a" "${ENGINE[@]}" "${LIBS[@]}" -o "$OUT/$t"
+done
 
-# Seed corpora and the dictionary next to the binaries (the layout OSS-Fuzz expects in $OUT).
-if command -v zip >/dev/null; then
-  for t in fuzz_driver_vs_device fuzz_device_model fuzz_scenario fuzz_recording; do
+# Seed corpora, dictionaries and options next to the binaries (the layout OSS-Fuzz expects in $OUT).
+for t in "${TARGETS[@]}"; do
+  if command -v zip >/dev/null; then
     rm -f "$OUT/${t}_seed_corpus.zip"
     [ -n "$(ls -A "$ROOT/fuzz/corpus/$t" 2>/dev/null)" ] &&
       (cd "$ROOT/fuzz/corpus/$t" && zip -q -r "$OUT/${t}_seed_corpus.zip" .)
-  done
-fi
-cp "$ROOT/fuzz/fuzz_scenario.dict" "$OUT/fuzz_scenario.dict"
-echo "fuzz/build.sh: built $OUT/fuzz_driver_vs_device $OUT/fuzz_device_model $OUT/fuzz_scenario $OUT/fuzz_recording"
+  fi
+  for x in dict options; do [ -f "$ROOT/fuzz/$t.$x" ] && cp "$ROOT/fuzz/$t.$x" "$OUT/$t.$x"; done
+done
+echo "fuzz/build.sh: built ${TARGETS[*]/#/$OUT/}"

@@ -121,18 +121,39 @@ static void op_init(struct machine *m, struct fin *in)
     wr(VIRTIO_MMIO_STATUS, rd(VIRTIO_MMIO_STATUS) | VIRTIO_STATUS_DRIVER_OK);
 }
 
+/* Ring stores either straight into RAM (a driver the model does not see storing) or, when the
+ * operation byte's bit 6 says so, through the HAL's ring accessors, as the real driver makes them:
+ * the model then sees each store (exposed chains, the barrier analysis, replayed ring-store bugs),
+ * with a write barrier before avail.idx when bit 7 says so. */
+static bool via_hal;
+static bool with_wmb;
+
+static void ring_store(struct machine *m, uint64_t gpa, uint64_t v, uint32_t size)
+{
+    void *p = gm_ptr(&m->mem, gpa, size);
+    if (!p || !via_hal || gpa % size) {
+        mem_write(m, gpa, &v, size); /* little-endian host: the low bytes */
+        return;
+    }
+    if (size == 8)
+        vhal_ring_store64(p, v);
+    else if (size == 4)
+        vhal_ring_store32(p, (uint32_t)v);
+    else
+        vhal_ring_store16(p, (uint16_t)v);
+}
+
 static void put_desc(struct machine *m, uint32_t q, uint32_t i, uint64_t addr, uint32_t len,
                      uint16_t flags, uint16_t next)
 {
     struct gq *g = &gq[q];
     if (!g->num)
         return;
-    uint8_t d[16];
-    memcpy(d, &addr, 8);
-    memcpy(d + 8, &len, 4);
-    memcpy(d + 12, &flags, 2);
-    memcpy(d + 14, &next, 2);
-    mem_write(m, g->desc + 16ull * (i % g->num), d, sizeof(d));
+    uint64_t at = g->desc + 16ull * (i % g->num);
+    ring_store(m, at, addr, 8);
+    ring_store(m, at + 8, len, 4);
+    ring_store(m, at + 12, flags, 2);
+    ring_store(m, at + 14, next, 2);
 }
 
 static void publish(struct machine *m, uint32_t q, uint16_t head, uint16_t step)
@@ -140,9 +161,11 @@ static void publish(struct machine *m, uint32_t q, uint16_t head, uint16_t step)
     struct gq *g = &gq[q];
     if (!g->num)
         return;
-    mem_write(m, g->avail + 4 + 2ull * (g->avail_idx % g->num), &head, 2);
+    ring_store(m, g->avail + 4 + 2ull * (g->avail_idx % g->num), head, 2);
     g->avail_idx = (uint16_t)(g->avail_idx + step);
-    mem_write(m, g->avail + 2, &g->avail_idx, 2);
+    if (via_hal && with_wmb)
+        vhal_wmb();
+    ring_store(m, g->avail + 2, g->avail_idx, 2);
 }
 
 /* An address the device will mostly find in RAM; sometimes anything at all. */
@@ -192,8 +215,10 @@ static uint32_t op_cmd(struct machine *m, struct fin *in, uint32_t k)
         case VIRTIO_GPU_CMD_RESOURCE_CREATE_2D: {
             struct virtio_gpu_resource_create_2d c = {.resource_id = id};
             c.format = formats[fin_u8(in) % 9];
-            c.width = 1u + fin_u8(in);
-            c.height = 1u + fin_u8(in);
+            /* up to 64x64: an image below ASan's large-allocation size, so creating and freeing
+             * one costs no mmap; raw bodies (mode 0x40) still ask for any size */
+            c.width = 1u + fin_u8(in) % 64;
+            c.height = 1u + fin_u8(in) % 64;
             memcpy(buf, &c, sizeof(c));
             len = sizeof(c);
             break;
@@ -284,6 +309,41 @@ static void check_machine(const struct machine *m)
     }
 }
 
+/* FNV-1a over the machine's end state: its trace, violations, device and queue state, gpu
+ * counters, and every byte of guest RAM. FUZZ_DIGEST=1 prints it per input, so a test can run
+ * input A then B in one process (the machine's RAM reused) and B alone, and require the same. */
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ ((const uint8_t *)p)[i]) * 0x100000001b3ull;
+    return h;
+}
+
+static uint64_t fnv_str(uint64_t h, const char *s) { return s ? fnv(h, s, strlen(s) + 1) : fnv(h, "", 1); }
+
+static void print_digest(const struct machine *m, const uint8_t *data, size_t size)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < m->trace.len; i++) {
+        const struct trace_event *e = &m->trace.ev[i];
+        uint64_t f[] = {e->t, e->addr, e->value, e->count, e->kind, e->size, e->queue, e->aux};
+        h = fnv_str(fnv_str(fnv(h, f, sizeof(f)), e->what), e->note);
+    }
+    for (uint32_t i = 0; i < m->n_violations; i++)
+        h = fnv_str(fnv_str(fnv(h, &m->violations[i].t, 8), m->violations[i].rule->id),
+                    m->violations[i].message);
+    const struct gpu_device *g = gpu_of(m);
+    uint32_t c[] = {m->dev.status, m->dev.broken, g->commands, g->errors, g->n_res,
+                    g->scanouts[0].flushes, m->n_informational, m->trace.dropped > 0};
+    h = fnv_str(fnv(h, c, sizeof(c)), m->dev.broken_rule);
+    h = fnv(h, &m->now, sizeof(m->now));
+    uint64_t hram = fnv(0xcbf29ce484222325ull, m->mem.host, m->mem.size);
+    fprintf(stderr, "digest %016llx ram %016llx input %016llx violations %u trace %zu\n",
+            (unsigned long long)h, (unsigned long long)hram,
+            (unsigned long long)fnv(0xcbf29ce484222325ull, data, size), m->n_violations,
+            m->trace.len);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -308,11 +368,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         cfg.offer_add = fin_u64(&in);
         cfg.offer_remove = fin_u64(&in) & ~cfg.offer_add;
     }
-    if (machine_init(&m, &cfg, rules) != 0)
+    /* Guest RAM is mapped once and cleared for each input (machine_init_reusing: every page reads
+     * zero again, and only the pages an input touched cost anything); the rest of the machine is
+     * built anew, as machine_init does. FUZZ_DIGEST proves the reuse leaves nothing behind. */
+    static struct guest_memory ram;
+    if (!ram.host && gm_init(&ram, RAM_BASE, RAM_SIZE) != 0)
         return 0; /* no memory for the machine: nothing to test */
-    /* A smaller image budget than QEMU's 256 MiB: the same code paths, but an input that creates
-     * large resources costs milliseconds, not the fraction of a second ASan needs per 256 MiB. */
-    gpu_of(&m)->max_hostmem = 16u << 20;
+    if (machine_init_reusing(&m, &cfg, rules, &ram) != 0)
+        return 0;
+    /* A smaller image budget than QEMU's 256 MiB: the same code paths (an image that does not
+     * fit, a budget used up), but every image stays within ASan's small-allocation sizes, so
+     * creating and freeing one costs no mmap/munmap (a 16 MiB budget: ~15% of the time). */
+    gpu_of(&m)->max_hostmem = 128u << 10;
     if (flags & 8) { /* injected device faults (device_faults.c), as a scenario's device_faults: */
         uint32_t n = 1 + fin_u8(&in) % 3;
         for (uint32_t i = 0; i < n; i++) {
@@ -349,8 +416,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     for (uint32_t n = 0; n < MAX_OPS && fin_left(&in); n++) {
         uint8_t op = fin_u8(&in);
-        /* Low nibble: the operation; bit 4: the queue; bit 5: a variant. */
+        /* Low nibble: the operation; bit 4: the queue; bit 5: a variant; bit 6: ring stores
+         * through the HAL; bit 7: with a write barrier before avail.idx. */
         uint32_t q = (op >> 4) & 1;
+        via_hal = op & 0x40;
+        with_wmb = op & 0x80;
         switch ((op & 0x0f) % 11) {
         case 0: { /* raw register write */
             uint32_t off = (uint32_t)fin_u8(&in) * 4u % VIRTIO_MMIO_WINDOW_SIZE;
@@ -455,7 +525,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (uint32_t i = 0; i < m.n_violations; i++)
             fprintf(stderr, "  %s: %s\n", m.violations[i].rule->id, m.violations[i].message);
     }
-    machine_destroy(&m);
+    if (getenv("FUZZ_DIGEST"))
+        print_digest(&m, data, size);
+    machine_destroy_keeping(&m, &ram);
     hal_sim_unbind();
     return 0;
 }

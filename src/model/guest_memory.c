@@ -28,6 +28,13 @@ int gm_init(struct guest_memory *gm, uint64_t base, uint64_t size)
     return 0;
 }
 
+int gm_clear(struct guest_memory *gm)
+{
+    if (!gm->host)
+        return -1;
+    return madvise(gm->host, gm->size, MADV_DONTNEED) == 0 ? 0 : -1;
+}
+
 void gm_destroy(struct guest_memory *gm)
 {
     if (gm->host)

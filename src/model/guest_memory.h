@@ -22,6 +22,10 @@ struct guest_memory {
 
 int gm_init(struct guest_memory *gm, uint64_t base, uint64_t size);
 void gm_destroy(struct guest_memory *gm);
+/* Drop every page of RAM (madvise MADV_DONTNEED on the private anonymous mapping): each reads as
+ * zero again, exactly as after gm_init, and only the pages touched since cost anything. For a
+ * caller that builds many machines of one RAM size in a row (machine_init_reusing). 0 or -1. */
+int gm_clear(struct guest_memory *gm);
 
 /* The accessors below are inline: the device model calls them for every ring field it reads
  * and the HAL for every ring access it records (bench/ table 1b counts them). */

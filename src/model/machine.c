@@ -43,20 +43,26 @@ static int device_create(struct device *d, const struct machine_config *cfg)
     return 0;
 }
 
-int machine_init(struct machine *m, const struct machine_config *cfg,
-                 const struct rule_catalogue *rules)
+/* machine_init on RAM mapped already (ram) or a new mapping (ram NULL). */
+static int machine_build(struct machine *m, const struct machine_config *cfg,
+                         const struct rule_catalogue *rules, const struct guest_memory *ram)
 {
     memset(m, 0, sizeof(*m));
     m->cfg = *cfg;
     m->rules = rules;
-    if (gm_init(&m->mem, cfg->ram_base, cfg->ram_size) != 0)
+    if (ram)
+        m->mem = *ram;
+    else if (gm_init(&m->mem, cfg->ram_base, cfg->ram_size) != 0)
         return -1;
     trace_init(&m->trace, cfg->trace_limit);
-    m->violations = calloc(MACHINE_MAX_VIOLATIONS, sizeof(*m->violations));
+    m->violations_cap = 16; /* grown by vviolation: most runs have a few */
+    m->violations = calloc(m->violations_cap, sizeof(*m->violations));
     if (!m->violations || device_create(&m->device, cfg) != 0) {
         free(m->violations);
         m->violations = NULL;
-        gm_destroy(&m->mem);
+        if (!ram)
+            gm_destroy(&m->mem);
+        m->mem = (struct guest_memory){0};
         return -1;
     }
     for (int i = 0; i < 4; i++) {
@@ -88,6 +94,30 @@ int machine_init(struct machine *m, const struct machine_config *cfg,
     return 0;
 }
 
+int machine_init(struct machine *m, const struct machine_config *cfg,
+                 const struct rule_catalogue *rules)
+{
+    return machine_build(m, cfg, rules, NULL);
+}
+
+int machine_init_reusing(struct machine *m, const struct machine_config *cfg,
+                         const struct rule_catalogue *rules, struct guest_memory *ram)
+{
+    if (!ram->host || ram->base != cfg->ram_base || ram->size != cfg->ram_size ||
+        gm_clear(ram) != 0) {
+        memset(m, 0, sizeof(*m));
+        return -1;
+    }
+    return machine_build(m, cfg, rules, ram);
+}
+
+void machine_destroy_keeping(struct machine *m, struct guest_memory *ram)
+{
+    *ram = m->mem;
+    m->mem = (struct guest_memory){0}; /* gm_destroy of an empty one: nothing */
+    machine_destroy(m);
+}
+
 void machine_destroy(struct machine *m)
 {
     if (m->device.ops)
@@ -109,11 +139,27 @@ void machine_observe(struct machine *m, const struct machine_observer *o) { m->o
  * finding is kept under vqsim.unknown-rule rather than crashing or vanishing. */
 static const struct rule *find_rule(const struct machine *m, const char *id)
 {
+    /* A violation per register write is common (a hostile guest, a fuzz target): remember, per
+     * thread, where each id was found in which catalogue, by the id's address (ids are string
+     * literals). A hit compares the text too, so the cache can only save a search. */
+    static _Thread_local struct {
+        const struct rule_catalogue *cat;
+        const char *id;
+        const struct rule *rule;
+    } cache[64];
+    size_t slot = ((uintptr_t)id >> 3) % (sizeof(cache) / sizeof(cache[0]));
+    const struct rule *c = cache[slot].rule;
+    if (m->rules && cache[slot].cat == m->rules && cache[slot].id == id &&
+        c >= m->rules->rules && c < m->rules->rules + m->rules->n && strcmp(c->id, id) == 0)
+        return c; /* (inside the catalogue's array: safe even if one catalogue replaced another) */
     const struct rule *r = rules_find(m->rules, id);
     if (!r) {
         fprintf(stderr, "vqsim: internal error: rule '%s' is not in spec/rules.yaml\n", id);
-        r = rules_find(m->rules, "vqsim.unknown-rule");
+        return rules_find(m->rules, "vqsim.unknown-rule");
     }
+    cache[slot].cat = m->rules;
+    cache[slot].id = id;
+    cache[slot].rule = r;
     return r;
 }
 
@@ -152,7 +198,16 @@ static void vviolation(struct machine *m, const char *id, int queue, const char 
     const struct rule *r = find_rule(m, id);
     if (!r || !judged(m, r))
         return;
-    if (m->n_violations >= MACHINE_MAX_VIOLATIONS) {
+    if (m->n_violations == m->violations_cap && m->n_violations < MACHINE_MAX_VIOLATIONS) {
+        uint32_t cap = m->violations_cap * 2 < MACHINE_MAX_VIOLATIONS ? m->violations_cap * 2
+                                                                      : MACHINE_MAX_VIOLATIONS;
+        struct violation *v = realloc(m->violations, cap * sizeof(*v));
+        if (v) {
+            m->violations = v;
+            m->violations_cap = cap;
+        }
+    }
+    if (m->n_violations >= m->violations_cap) { /* the bound, or no memory to grow */
         m->dropped_violations++;
         return;
     }

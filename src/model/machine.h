@@ -132,9 +132,9 @@ struct machine {
     struct pci_bug_list pci_bugs; /* replayed virtio-pci driver bugs (pci_bugs.h) */
     struct dma_arena arena[4];
     uint64_t now;                 /* virtual time, ns */
-    struct violation *violations;
-    uint32_t n_violations;
-    uint32_t dropped_violations;  /* beyond MACHINE_MAX_VIOLATIONS */
+    struct violation *violations; /* grown as they come, up to MACHINE_MAX_VIOLATIONS */
+    uint32_t n_violations, violations_cap;
+    uint32_t dropped_violations;  /* beyond MACHINE_MAX_VIOLATIONS (or no memory to grow) */
     /* Informational findings (rules of level `informational`): what the driver did that no
      * requirement of VirtIO 1.1 forbids but a user should know — never a violation */
     struct violation informational[MACHINE_MAX_INFORMATIONAL];
@@ -174,6 +174,19 @@ struct machine {
 int machine_init(struct machine *m, const struct machine_config *cfg,
                  const struct rule_catalogue *rules);
 void machine_destroy(struct machine *m);
+
+/* Many machines of one RAM size in a row (the fuzz targets: one per input) without mapping guest
+ * RAM each time. *ram is guest RAM mapped by gm_init with cfg's ram_base and ram_size, held by
+ * the caller; machine_init_reusing clears it (gm_clear: every page reads zero, as a new
+ * mapping's) and builds the machine on it exactly as machine_init does; machine_destroy_keeping
+ * destroys the machine as machine_destroy does but hands the RAM back in *ram. A machine built
+ * so is in the state machine_init gives (tests/test_fuzz_reuse.py compares the end state of
+ * every fuzz seed on a reused machine with its end state on a fresh one). machine_init_reusing
+ * returns -1 (nothing allocated, *ram still the caller's) when *ram is not cfg's RAM or cannot
+ * be cleared. */
+int machine_init_reusing(struct machine *m, const struct machine_config *cfg,
+                         const struct rule_catalogue *rules, struct guest_memory *ram);
+void machine_destroy_keeping(struct machine *m, struct guest_memory *ram);
 
 /* Attach o as the machine's observer (observer.h), replacing any; NULL detaches. */
 void machine_observe(struct machine *m, const struct machine_observer *o);
