@@ -4,15 +4,17 @@ DIR/viewer/ANCHOR.data.js beside the report and loaded by that scenario's viewer
 A page opened from file:// cannot fetch JSON in chromium, so the data is a script that hands one
 object to `VQVIEW.load(...)`. Format `vqsim-viewer/1`:
 
-  name, ring ("split"; the ring format's renderer draws it), transport ("mmio"; "pci" once it
-  exists: the register window's sections), ram ([base, size] of guest RAM,
+  name, ring ("split" | "packed": the format the run negotiated, device.negotiated holding
+  ring_packed or not; the ring format's renderer draws it), transport ("mmio" | "pci":
+  device.bus; the register window's names and sections), ram ([base, size] of guest RAM,
   [null, null] when the results do not say; a byte outside it is never known), source
   ("simulation" | "recording"), zeroed (guest memory known to be all zero before the first event: a simulation
   whose trace kept every event), dropped (events the run's trace bound left out before the first
   one here), elided (events this file leaves out before the first one here, beyond MAX_EVENTS),
   first (the run's number of the first event here, 0-based),
   queues: [{index, size, driver: {desc, avail, used}, device: {desc, avail, used}}] (numbers or
-  null where unknown; the device's as at the end of the run), placed_elsewhere: descriptor tables
+  null where unknown; the device's as at the end of the run; on a packed ring avail is the Driver
+  Area, the driver's event suppression structure, and used the Device Area), placed_elsewhere: descriptor tables
   the device was also given during the run (a queue set up again elsewhere), not drawn,
   indirect: [[addr, length]] of the indirect tables descriptors named (the first 4096),
   str: interned strings; kinds: the event kinds by code,
@@ -165,9 +167,26 @@ def events(d, trace, elided, strs):
 MAX_INDIRECT = 4096  # indirect tables kept as memory regions (Linux: one per request, reused)
 
 
-def indirect_tables(trace, queues):
-    """[addr, length] of each indirect table a descriptor named (§2.6.5.3: flags INDIRECT, addr,
-    len), from the stores to the descriptor tables; the first MAX_INDIRECT distinct ones."""
+FLAGS_AT = {"split": 12, "packed": 14}  # a descriptor's flags (§2.6.5, §2.7.13); both 16 bytes
+
+
+def ring_of(dev):
+    """The ring format the run used: packed when VIRTIO_F_RING_PACKED was negotiated (§2.7)."""
+    if text(dev.get("ring")):
+        return text(dev.get("ring"))
+    return "packed" if "ring_packed" in [text(f) for f in as_list(dev.get("negotiated"))] else "split"
+
+
+def transport_of(dev):
+    return "pci" if text(dev.get("bus")) == "pci" or text(dev.get("transport")).startswith("pci") \
+        else "mmio"
+
+
+def indirect_tables(trace, queues, ring="split"):
+    """[addr, length] of each indirect table a descriptor named (flags INDIRECT, addr, len:
+    §2.6.5.3, §2.7.7), from the stores to the descriptor tables; the first MAX_INDIRECT distinct
+    ones."""
+    flags_at = FLAGS_AT.get(ring, 12)
     tables = [(v["desc"], 16 * q["size"]) for q in queues for v in (q["driver"], q["device"])
               if isinstance(v["desc"], int) and q["size"]]
     fields, found = {}, {}
@@ -180,7 +199,7 @@ def indirect_tables(trace, queues):
         if base is None:
             continue
         fields[a] = num(e.get("value"))
-        flags, addr, size = fields.get(base + 12), fields.get(base), fields.get(base + 8)
+        flags, addr, size = fields.get(base + flags_at), fields.get(base), fields.get(base + 8)
         if isinstance(flags, int) and flags & 4 and isinstance(addr, int) and size:
             if addr not in found and len(found) >= MAX_INDIRECT:
                 break
@@ -197,15 +216,14 @@ def build(sc):
     dev, ram = as_dict(d.get("device")), as_dict(as_dict(d.get("device")).get("ram"))
     source = "recording" if isinstance(d.get("source"), dict) else "simulation"
     dropped = parse_addr(d.get("trace_dropped")) or 0
-    queues = queues_of(d)
+    queues, ring = queues_of(d), ring_of(dev)
     return {"schema": SCHEMA, "name": sc.name, "anchor": sc.anchor,
-            "ring": text(dev.get("ring")) or "split", "source": source,
-            "transport": "pci" if text(dev.get("transport")).startswith("pci") else "mmio",
+            "ring": ring, "source": source, "transport": transport_of(dev),
             "zeroed": source == "simulation" and not dropped and not elided,
             "dropped": dropped, "elided": elided, "first": dropped + elided,
             "ram": [num(ram.get("base")), num(ram.get("size"))],
             "queues": queues, "placed_elsewhere": placed_elsewhere(trace, queues),
-            "indirect": indirect_tables(trace, queues),
+            "indirect": indirect_tables(trace, queues, ring),
             "kinds": KINDS, "str": strs.list, "ev": rows,
             "rules": rule_info(d), "msgs": msgs, "violation_events": events_of,
             "outcome": text(d.get("outcome")),

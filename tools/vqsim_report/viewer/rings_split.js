@@ -155,7 +155,26 @@
   }
   function ranges(e, q) {
     if (e.kind === "pop" && q.device.desc != null && e.addr != null) return [[q.device.desc + 16 * e.addr, 16]];
+    if (e.kind === "used") return [[e.addr, 8]];
+    if (e.kind === "device" && e.what === "used.idx" && e.addr != null) return [[e.addr, 2]];
     return [];
   }
-  V.renderers.split = {regions: regions, panels: panels, part: part, ranges: ranges};
+  /* The device's side of the ring: a used element {id, len} (§2.6.8; an injected fault may
+   * publish the idx without writing it), then used.idx; a pop's head and the avail.idx it saw. */
+  function apply(mem, e, q) {
+    if (e.kind === "used" && e.x[2] !== 0) { mem.write(e.addr, 4, e.x[0]); mem.write(e.addr + 4, 4, e.x[1]); }
+    if (e.kind === "device" && e.what === "used.idx" && e.addr != null) mem.write(e.addr, 2, e.value);
+    if (e.kind === "pop") mem.dev[e.queue] = Object.assign({}, mem.dev[e.queue], {head: e.addr, seen: e.value});
+  }
+  function describe(e) {
+    if (e.kind === "pop") return "took the chain at head " + e.addr + " (avail.idx it saw: " + e.value + ")";
+    if (e.kind === "used") return (e.x[2] === 0 ? "did not write" : "wrote") + " used element {id " + e.x[0] +
+      ", len " + e.x[1] + "} at " + V.hex(e.addr);
+    if (e.kind === "device" && e.what === "used.idx") return "stored used.idx = " + e.value + " at " + V.hex(e.addr);
+    return null;
+  }
+  V.renderers.split = {regions: regions, panels: panels, part: part, ranges: ranges, apply: apply,
+    describe: describe, isUsed: function (e) { return e.kind === "used"; },
+    sections: {wmb: "2.6.13.3", mb: "2.6.13.4", rmb: "2.6.14", notify: "2.6.13.4", pop: "2.6.6"},
+    legend: "←idx marks the slot the ring's idx points at next."};
 })(VQVIEW);
