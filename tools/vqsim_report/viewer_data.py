@@ -5,7 +5,9 @@ A page opened from file:// cannot fetch JSON in chromium, so the data is a scrip
 object to `VQVIEW.load(...)`. Format `vqsim-viewer/1`:
 
   name, ring ("split" | "packed": the format the run negotiated, device.negotiated holding
-  ring_packed or not; the ring format's renderer draws it), transport ("mmio" | "pci":
+  ring_packed or not, or when the results list no features, the device's used-publishing stores
+  in the trace; the ring format's renderer draws it), ring_note (how the format was found when
+  not from the features, else null), transport ("mmio" | "pci":
   device.bus; the register window's names and sections), ram ([base, size] of guest RAM,
   [null, null] when the results do not say; a byte outside it is never known), source
   ("simulation" | "recording"), zeroed (guest memory known to be all zero before the first event: a simulation
@@ -170,11 +172,33 @@ MAX_INDIRECT = 4096  # indirect tables kept as memory regions (Linux: one per re
 FLAGS_AT = {"split": 12, "packed": 14}  # a descriptor's flags (§2.6.5, §2.7.13); both 16 bytes
 
 
-def ring_of(dev):
-    """The ring format the run used: packed when VIRTIO_F_RING_PACKED was negotiated (§2.7)."""
+# The device's store that publishes a used buffer names the format: used.idx (§2.6.8) on a split
+# ring, a descriptor's flags (§2.7.22) on a packed one.
+PUBLISH = {"used.idx": "split", "used desc.flags": "packed"}
+
+
+def ring_of(dev, trace):
+    """(format, note): packed when VIRTIO_F_RING_PACKED was negotiated (§2.7). The results give
+    the features as at the end of the run: a recorded guest that reset the device before its end
+    shows none, and then the device's publishing stores in the trace say which format it used;
+    the note says so, or that nothing says and the ring is drawn as split."""
     if text(dev.get("ring")):
-        return text(dev.get("ring"))
-    return "packed" if "ring_packed" in [text(f) for f in as_list(dev.get("negotiated"))] else "split"
+        return text(dev.get("ring")), None
+    negotiated = [text(f) for f in as_list(dev.get("negotiated"))]
+    if "ring_packed" in negotiated:
+        return "packed", None
+    if negotiated:
+        return "split", None
+    seen = {PUBLISH[e.get("what")] for e in trace
+            if e.get("kind") == "device" and e.get("what") in PUBLISH}
+    if len(seen) == 1:
+        ring = seen.pop()
+        return ring, (f"The results list no negotiated features (the guest reset the device before "
+                      f"the end): the {ring} ring format is taken from the device's stores in the "
+                      f"trace that publish a used buffer ("
+                      f"{'used.idx' if ring == 'split' else 'a descriptor flags'}).")
+    return "split", ("The results list no negotiated features and the trace shows no used buffer "
+                     "published: the ring format is not known; it is drawn as a split ring.")
 
 
 def transport_of(dev):
@@ -216,9 +240,9 @@ def build(sc):
     dev, ram = as_dict(d.get("device")), as_dict(as_dict(d.get("device")).get("ram"))
     source = "recording" if isinstance(d.get("source"), dict) else "simulation"
     dropped = parse_addr(d.get("trace_dropped")) or 0
-    queues, ring = queues_of(d), ring_of(dev)
+    queues, (ring, ring_note) = queues_of(d), ring_of(dev, trace)
     return {"schema": SCHEMA, "name": sc.name, "anchor": sc.anchor,
-            "ring": ring, "source": source, "transport": transport_of(dev),
+            "ring": ring, "ring_note": ring_note, "source": source, "transport": transport_of(dev),
             "zeroed": source == "simulation" and not dropped and not elided,
             "dropped": dropped, "elided": elided, "first": dropped + elided,
             "ram": [num(ram.get("base")), num(ram.get("size"))],

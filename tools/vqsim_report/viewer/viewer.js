@@ -375,6 +375,7 @@ var VQVIEW = (function () {
       (D.source === "recording" ? " (a recording holds no memory image of the rings)." : "."));
     if ((D.placed_elsewhere || []).length) n.push("During the run the device was also given a ring at " +
       D.placed_elsewhere.map(hex).join(", ") + " (a queue set up again elsewhere): the rings are drawn where they are at the end, so accesses to that one are not drawn.");
+    if (D.ring_note) n.push(D.ring_note);
     if (!D.drawn) n.push("No renderer for the " + D.ring + " ring format: only the registers are drawn.");
     el("notice").innerHTML = n.map(function (s) { return "<p>" + esc(s) + "</p>"; }).join("");
     el("notice").hidden = !n.length;
