@@ -13,7 +13,7 @@ from .inputs import InputError, warn
 from .values import esc, text
 from . import viewer_data
 
-ASSETS = ("viewer.js", "rings_split.js", "rings_packed.js", "transport_pci.js", "viewer.css")
+ASSETS = ("viewer.js", "rings_kit.js", "rings_split.js", "rings_packed.js", "transport_pci.js", "viewer.css")
 SCRIPTS = ASSETS[:-1]  # in this order: the core first, then what registers with it
 TRANSPORT = {"mmio": "virtio-mmio", "pci": "virtio-pci"}
 ASSET_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "viewer")

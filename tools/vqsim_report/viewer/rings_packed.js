@@ -27,7 +27,9 @@
            name: "Device Event Suppression", note: "The Device Area: the device writes it, the driver reads it before it notifies.",
            driver: "the driver reads", device: "the device writes"}};
   var AVAIL = 0x80, USED = 0x8000;
-  var FLAGS = [[AVAIL, "AVAIL"], [USED, "USED"], [1, "NEXT"], [2, "WRITE"], [4, "INDIRECT"]];
+  var K = V.kit, views = K.views, indirectAt = K.indirectAt, cell = K.cell, hexf = K.hexf;
+  var flagsf = K.flagsf([[AVAIL, "AVAIL"], [USED, "USED"], [1, "NEXT"], [2, "WRITE"], [4, "INDIRECT"]]);
+  function regions(q) { return K.regions(q, PARTS); }
   var EVENT_FLAGS = ["ENABLE", "DISABLE", "DESC", "reserved"];
   var popAt = {};  /* event number of a pop -> the offset of the list's first descriptor */
   Object.assign(V.sections, {
@@ -36,29 +38,10 @@
     "2.7.21.1": "Placing Available Buffers Into The Descriptor Ring",
     "2.7.21.2": "Sending Available Buffer Notifications", "2.7.22": "Receiving Used Buffers From The Device"});
 
-  function views(q, part) {
-    var d = q.driver[part], v = q.device[part];
-    if (d != null && v != null && d !== v) return [{addr: d, who: "driver"}, {addr: v, who: "device"}];
-    var a = v != null ? v : d;
-    return a == null ? [] : [{addr: a, who: null}];
-  }
   function descBase(q) { return q.device.desc != null ? q.device.desc : q.driver.desc; }
-  function regions(q) {
-    if (!q.size) return [];
-    var out = (V.data().indirect || []).slice();  /* §2.7.7 tables: shared by the queues */
-    Object.keys(PARTS).forEach(function (p) {
-      views(q, p).forEach(function (v) { out.push([v.addr, PARTS[p].len(q.size)]); });
-    });
-    return out;
-  }
   function descField(off) {
     var o = off % 16;
     return "[" + Math.floor(off / 16) + "]." + (o < 8 ? "addr" : o < 12 ? "len" : o < 14 ? "id" : "flags");
-  }
-  function indirectAt(addr) { /* the indirect table holding addr: [base, length] or null */
-    var t = V.data().indirect || [];
-    for (var i = 0; i < t.length; i++) if (addr >= t[i][0] && addr < t[i][0] + t[i][1]) return t[i];
-    return null;
   }
   function part(q, addr) {
     if (!q.size || addr == null) return null;
@@ -113,16 +96,6 @@
   }
 
   /* ---- drawing ---- */
-  function cell(st, name, addr, n, fmt) {
-    var r = st.read(addr, n);
-    return {name: name, addr: addr, size: n, unknown: !r.known,
-            text: r.known ? (fmt ? fmt(r.v) : r.v.toString()) : "?"};
-  }
-  function hexf(v) { return "0x" + v.toString(16); }
-  function flagsf(v) {
-    var names = FLAGS.filter(function (f) { return (v & BigInt(f[0])) !== 0n; }).map(function (f) { return f[1]; });
-    return hexf(v) + (names.length ? " " + names.join("|") : "");
-  }
   /* What entry i is for the device (§2.7.1), or only what its bits say when the counters are
    * not known. In flight: between the used offset and the avail offset (taken, not used yet). */
   function stateOf(flags, i, s, n) {
@@ -171,45 +144,16 @@
                    {label: "used", cells: [{name: "offset", text: k(s.used), addr: null, unknown: s.used == null},
                                            {name: "wrap", text: k(s.U), addr: null, unknown: s.U == null}]}]};
   }
-  /* The indirect table the access is in, or the one the descriptor it touches names (§2.7.7). */
-  function indirectPanel(st, q, rs) {
-    var t = null, from = "";
-    rs.forEach(function (r) { t = t || indirectAt(r[0]); });
-    if (!t) views(q, "desc").forEach(function (v) {
-      rs.forEach(function (r) {
-        var i = Math.floor((r[0] - v.addr) / 16);
-        if (t || r[0] < v.addr || i >= q.size) return;
-        var f = st.read(v.addr + 16 * i + 14, 2), a = st.read(v.addr + 16 * i, 8), n = st.read(v.addr + 16 * i + 8, 4);
-        if (f.known && (f.v & 4n) && a.known && n.known) {
-          t = indirectAt(Number(a.v)) && [Number(a.v), Number(n.v)];
-          from = " named by desc[" + i + "]";
-        }
-      });
-    });
-    if (!t) return [];
-    var rows = [];
-    for (var k = 0; k < Math.floor(t[1] / 16); k++) {
-      var b = t[0] + 16 * k;
-      rows.push({label: "entry[" + k + "]", entry: true, cells: [cell(st, "addr", b, 8, hexf), cell(st, "len", b + 8, 4),
-                 cell(st, "id", b + 12, 2), cell(st, "flags", b + 14, 2, flagsf)]});
-    }
-    return [{id: "q" + q.index + "-indirect", title: "Queue " + q.index + ": indirect table" + from + " at " + V.hex(t[0]),
-             sec: "2.7.7", rows: rows}];
+  function entryCells(st, b) {  /* §2.7.7: an indirect table's entries are packed descriptors */
+    return [cell(st, "addr", b, 8, hexf), cell(st, "len", b + 8, 4), cell(st, "id", b + 12, 2), cell(st, "flags", b + 14, 2, flagsf)];
   }
   function panels(st, q, rs) {
-    if (!q.size) return [{id: "q" + q.index, title: "Queue " + q.index + ": its size is not known, its ring cannot be drawn", sec: null, rows: []}];
-    var out = [];
-    Object.keys(PARTS).forEach(function (p) {
-      views(q, p).forEach(function (v) {
-        out.push({id: "q" + q.index + "-" + p + (v.who ? "-" + v.who : ""),
-                  title: "Queue " + q.index + ": " + PARTS[p].name + (v.who ? " " + PARTS[p][v.who] : "") + " at " + V.hex(v.addr) +
-                         (V.inRam(v.addr) ? "" : " — outside guest RAM"),
-                  sec: PARTS[p].sec, note: PARTS[p].note, cols: p === "desc" ? ["addr", "len", "id", "flags", "state"] : null,
-                  rows: p === "desc" ? descRows(st, q, v.addr) : eventRows(st, q, v.addr)});
-      });
-      if (p === "desc") out.push(countersPanel(st, q));
-    });
-    return out.concat(indirectPanel(st, q, rs || []));
+    if (!q.size) return K.unsized(q);
+    return K.partPanels(st, q, PARTS, function (p, st2, q2, a) {
+      return p === "desc" ? {rows: descRows(st2, q2, a), cols: ["addr", "len", "id", "flags", "state"]} :
+        {rows: eventRows(st2, q2, a), note: PARTS[p].note};
+    }, function (p) { return p === "desc" ? [countersPanel(st, q)] : []; })
+      .concat(K.indirectPanel(st, q, rs || [], {flagsAt: 14, sec: "2.7.7", cells: entryCells}));
   }
   function ranges(e, q) {
     var at = popAt[e.i], base = descBase(q);
