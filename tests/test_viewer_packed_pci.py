@@ -18,6 +18,7 @@ from test_viewer import Page, browser, data_of, make_report  # noqa: F401  (the 
 
 SCENARIOS = ["scenarios/packed/packed-display.yaml", "scenarios/packed/packed-drop-wmb-head.yaml",
              "scenarios/packed/packed-display-indirect-event-idx.yaml",
+             "scenarios/packed/packed-wrap-counter-not-flipped.yaml",
              "scenarios/pci/pci-display.yaml"]
 
 
@@ -138,6 +139,19 @@ def test_packed_missing_write_barrier(report, browser):
     p.go("step", -1)
     assert "driver barrier wmb" in p.event and "this barrier was not executed" in p.event
     assert "§2.7.21.1 Placing Available Buffers Into The Descriptor Ring" in p.event
+
+
+def test_packed_wrap_counter_not_flipped_shows_why(report, browser):
+    """The driver writes the wrapped list's second descriptor with the old wrap bit: the entry
+    states say the device will not find it available when it reaches it."""
+    p = Page(browser, report / "viewer" / "packed-wrap-counter-not-flipped.html")
+    p.go("violation")
+    assert "Rule broken: packed.first-desc-last §2.7.17 (MUST NOT)" in p.event, p.event
+    assert "its descriptor 0 is not (flags 0x0082: AVAIL 1, USED 0; its wrap counter is 0)" in p.event
+    assert p.cell("q0-desc", "desc[0]", "flags")[0] == "0x82 AVAIL|WRITE"
+    assert states(p, ["desc[2]", "desc[0]"]) == [
+        "available (wrap 1)", "not available: AVAIL 1, the device reaches it with wrap 0"]
+    p.shot("packed-wrap-counter-not-flipped")
 
 
 def test_pci_register_table(report, browser):
