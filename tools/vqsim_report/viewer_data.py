@@ -193,10 +193,10 @@ def ring_of(dev, trace):
             if e.get("kind") == "device" and e.get("what") in PUBLISH}
     if len(seen) == 1:
         ring = seen.pop()
+        store = "used.idx" if ring == "split" else "a descriptor's flags"
         return ring, (f"The results list no negotiated features (the guest reset the device before "
                       f"the end): the {ring} ring format is taken from the device's stores in the "
-                      f"trace that publish a used buffer ("
-                      f"{'used.idx' if ring == 'split' else 'a descriptor flags'}).")
+                      f"trace that publish a used buffer ({store}).")
     return "split", ("The results list no negotiated features and the trace shows no used buffer "
                      "published: the ring format is not known; it is drawn as a split ring.")
 

@@ -1,7 +1,7 @@
 """The step-through viewer pages: DIR/viewer/ANCHOR.html per scenario, its data
 (viewer_data.py, DIR/viewer/ANCHOR.data.js) and the scripts it shares with the others
 (viewer/viewer.js, the core and the virtio-mmio registers; viewer/rings_split.js and
-viewer/rings_packed.js, a renderer per ring format; viewer/transport_pci.js, the virtio-pci
+viewer/rings_packed.js, a renderer per ring format, on what they share, viewer/rings_kit.js; viewer/transport_pci.js, the virtio-pci
 registers; viewer/viewer.css), copied from this package. Offline: the page loads nothing but these files.
 
 A lesson of the tour opens at the event that teaches its point: scenarios/tour/viewer.yml (or

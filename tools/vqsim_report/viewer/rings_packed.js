@@ -98,11 +98,10 @@
   /* ---- drawing ---- */
   /* What entry i is for the device (§2.7.1), or only what its bits say when the counters are
    * not known. In flight: between the used offset and the avail offset (taken, not used yet). */
-  function stateOf(flags, i, s, n) {
+  function stateOf(flags, i, s, n, taken) {
     var a = (flags & AVAIL) ? 1 : 0, u = (flags & USED) ? 1 : 0;
     if (a === u) return "used (wrap " + u + ")";
     if (s.pos == null || s.A == null || s.used == null) return "available (wrap " + a + ")";
-    var taken = Object.keys(s.nd || {}).reduce(function (t, k) { return t + s.nd[k]; }, 0);
     if ((i - s.used + n) % n < (((s.pos - s.used + n) % n) || (taken >= n ? n : 0)))
       return "in flight (wrap " + a + ")";
     var lap = i >= s.pos ? s.A : 1 - s.A;  /* the counter the device has when it reaches i */
@@ -117,12 +116,13 @@
   }
   function descRows(st, q, a) {
     var rows = [], s = st.dev[q.index] || {};
+    var taken = Object.keys(s.nd || {}).reduce(function (t, k) { return t + s.nd[k]; }, 0);  /* descriptors in flight */
     for (var i = 0; i < q.size; i++) {
       var b = a + 16 * i, f = cell(st, "flags", b + 14, 2, flagsf), fv = st.read(b + 14, 2);
       rows.push({label: "desc[" + i + "]", entry: true, mark: marks(i, s), cells: [
         cell(st, "addr", b, 8, hexf), cell(st, "len", b + 8, 4), cell(st, "id", b + 12, 2), f,
         {name: "state", addr: null, unknown: !fv.known,
-         text: fv.known ? stateOf(Number(fv.v), i, s, q.size) : "?"}]});
+         text: fv.known ? stateOf(Number(fv.v), i, s, q.size, taken) : "?"}]});
     }
     return rows;
   }
