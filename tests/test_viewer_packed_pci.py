@@ -208,11 +208,16 @@ def test_recorded_linux_guest_packed(browser, guest, recordings, tmp_path):
         assert "the packed ring format is taken from the device's stores in the trace" in \
             browser.find_element("id", "notice").text
     page.go("used")
-    m = re.search(r"device marked desc\[(\d+)\] used: stored flags (0x[0-9a-f]+) (\S+) "
+    m = re.search(r"device marked desc\[(\d+)\] used: stored flags (0x[0-9a-f]+)( AVAIL\|USED)? "
                   r"\(used wrap counter (\d)\)", page.event)
     assert m, page.event
     slot, flags, names, wrap = m.groups()
-    assert names == ("AVAIL|USED" if wrap == "1" else "") or int(flags, 16) == 0, m.group(0)
-    assert page.hits() == [("q0-desc", f"desc[{slot}]", "flags", f"{flags} {names}")]
+    assert flags == ("0x8080" if wrap == "1" else "0x0"), m.group(0)  # AVAIL = USED = the counter
+    assert page.hits() == [("q0-desc", f"desc[{slot}]", "flags", flags + (names or ""))]
     assert page.cell("q0-desc", f"desc[{slot}]", "state")[0] == f"used (wrap {wrap})"
     page.shot("linux-packed-first-used")
+    page.go("step", -1)  # just before: the device wrote that slot's id and len (§2.7.22)
+    m = re.search(r"device wrote used descriptor \{id (\d+), len (\d+)\} in desc\[(\d+)\]", page.event)
+    assert m and m.group(3) == slot, page.event
+    assert [page.cell("q0-desc", f"desc[{slot}]", f)[0] for f in ("id", "len")] == [m.group(1), m.group(2)]
+    assert page.cell("q0-desc", f"desc[{slot}]", "flags")[0] != flags  # not marked used yet
