@@ -9,6 +9,7 @@ rule broken, the registers. Screenshots go to BUILD/artifacts/viewer/ (packed-*.
 import json
 import re
 import subprocess
+import sys
 
 import pytest
 
@@ -52,6 +53,25 @@ def test_the_format_and_transport_come_from_the_run(report):
     # an indirect table named by a packed descriptor (flags at offset 14, §2.7.13): 3 entries
     d = data_of(report, "packed-display-indirect-event-idx")
     assert [n for _, n in d["indirect"]] == [48]
+
+
+def test_ring_format_when_the_results_list_no_features():
+    """A recording whose guest reset the device before its end lists no negotiated features: the
+    device's stores that publish a used buffer say the format, and the note says so; with none,
+    the ring is drawn as split and the note says the format is not known."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    from vqsim_report.viewer_data import ring_of
+    dev = {"negotiated": []}
+    packed = [{"kind": "device", "what": "used desc.flags", "addr": "0x4010000e", "value": 32896}]
+    split = [{"kind": "device", "what": "used.idx", "addr": "0x4010012a", "value": 1}]
+    ring, note = ring_of(dev, packed)
+    assert ring == "packed" and "taken from the device's stores" in note and "flags" in note
+    assert ring_of(dev, split)[0] == "split" and "used.idx" in ring_of(dev, split)[1]
+    ring, note = ring_of(dev, [])
+    assert ring == "split" and "the ring format is not known" in note
+    assert ring_of(dev, packed + split)[0] == "split" and "not known" in ring_of(dev, packed + split)[1]
+    assert ring_of({"negotiated": ["version_1", "ring_packed"]}, split) == ("packed", None)
+    assert ring_of({"negotiated": ["version_1"]}, packed) == ("split", None)
 
 
 # ---- in the browser ----
