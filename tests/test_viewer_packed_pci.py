@@ -56,22 +56,26 @@ def test_the_format_and_transport_come_from_the_run(report):
 
 
 def test_ring_format_when_the_results_list_no_features():
-    """A recording whose guest reset the device before its end lists no negotiated features: the
-    device's stores that publish a used buffer say the format, and the note says so; with none,
-    the ring is drawn as split and the note says the format is not known."""
+    """The results give the features as the device has them at the end of the run (none after a
+    reset: a recorded guest powering off): the trace's ring accesses decide where they name one
+    format, and the note says so; where nothing names one, the note says it is not known."""
     sys.path.insert(0, str(ROOT / "tools"))
     from vqsim_report.viewer_data import ring_of
-    dev = {"negotiated": []}
+    dev, live = {"negotiated": []}, [{"kind": "device", "what": "queue live", "addr": "0x40100000"}]
     packed = [{"kind": "device", "what": "used desc.flags", "addr": "0x4010000e", "value": 32896}]
     split = [{"kind": "device", "what": "used.idx", "addr": "0x4010012a", "value": 1}]
-    ring, note = ring_of(dev, packed)
-    assert ring == "packed" and "taken from the device's stores" in note and "flags" in note
-    assert ring_of(dev, split)[0] == "split" and "used.idx" in ring_of(dev, split)[1]
-    ring, note = ring_of(dev, [])
-    assert ring == "split" and "the ring format is not known" in note
-    assert ring_of(dev, packed + split)[0] == "split" and "not known" in ring_of(dev, packed + split)[1]
-    assert ring_of({"negotiated": ["version_1", "ring_packed"]}, split) == ("packed", None)
-    assert ring_of({"negotiated": ["version_1"]}, packed) == ("split", None)
+    ring, note = ring_of(dev, live + packed)
+    assert ring == "packed" and "the trace's ring accesses are a packed ring's" in note
+    assert ring_of(dev, live + [{"kind": "ring-store", "what": "driver_event.flags"}])[0] == "packed"
+    assert ring_of(dev, live + split) == ("split", None)
+    assert ring_of(dev, [{"kind": "ring-load", "what": "avail.idx"}]) == ("split", None)
+    ring, note = ring_of(dev, live)
+    assert ring == "split" and "it is not known" in note
+    assert ring_of(dev, []) == ("split", None)  # no queue went live: no ring to draw
+    ring, note = ring_of({"negotiated": ["version_1", "ring_packed"]}, packed + split)
+    assert ring == "packed" and "both split and packed" in note
+    assert ring_of({"negotiated": ["version_1", "ring_packed"]}, packed) == ("packed", None)
+    assert ring_of({"negotiated": ["version_1", "ring_packed"]}, []) == ("packed", None)
 
 
 # ---- in the browser ----
@@ -225,7 +229,7 @@ def test_recorded_linux_guest_packed(browser, guest, recordings, tmp_path):
     page = Page(browser, tmp_path / "report" / "viewer" / f"{sc['name']}.html")
     assert browser.find_element("id", "ringname").text == "packed ring"
     if not sc["device"]["negotiated"]:  # Linux reset the device at power-off: the page says how
-        assert "the packed ring format is taken from the device's stores in the trace" in \
+        assert "the trace's ring accesses are a packed ring's" in \
             browser.find_element("id", "notice").text
     page.go("used")
     m = re.search(r"device marked desc\[(\d+)\] used: stored flags (0x[0-9a-f]+)( AVAIL\|USED)? "

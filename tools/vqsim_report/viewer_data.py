@@ -172,33 +172,52 @@ MAX_INDIRECT = 4096  # indirect tables kept as memory regions (Linux: one per re
 FLAGS_AT = {"split": 12, "packed": 14}  # a descriptor's flags (§2.6.5, §2.7.13); both 16 bytes
 
 
-# The device's store that publishes a used buffer names the format: used.idx (§2.6.8) on a split
-# ring, a descriptor's flags (§2.7.22) on a packed one.
+# What in a trace names the ring format: the device's store that publishes a used buffer (used.idx,
+# §2.6.8; a descriptor's flags, §2.7.22) and the fields the model names a ring access by (split:
+# avail.*, used.*, desc.next; packed: desc.id, driver_event.*, device_event.*).
 PUBLISH = {"used.idx": "split", "used desc.flags": "packed"}
+FIELDS = {"split": ("avail.", "used.", "desc.next"),
+          "packed": ("desc.id", "driver_event.", "device_event.")}
+
+
+def formats_seen(trace):
+    seen, live = set(), False
+    for e in trace:
+        kind, what = e.get("kind"), text(e.get("what"))
+        if kind == "device":
+            live = live or what == "queue live"
+            if what in PUBLISH:
+                seen.add(PUBLISH[what])
+        elif kind in ("ring-store", "ring-load") and what:
+            seen.update(f for f, names in FIELDS.items() if what.startswith(names))
+    return seen, live
 
 
 def ring_of(dev, trace):
     """(format, note): packed when VIRTIO_F_RING_PACKED was negotiated (§2.7). The results give
-    the features as at the end of the run: a recorded guest that reset the device before its end
-    shows none, and then the device's publishing stores in the trace say which format it used;
-    the note says so, or that nothing says and the ring is drawn as split."""
+    the features as the device has them at the end of the run (none after a reset), so the trace
+    decides where it names one format; the note says when that is not what the features say, or
+    when nothing says (a queue went live, no features, nothing in the trace names a format)."""
     if text(dev.get("ring")):
         return text(dev.get("ring")), None
     negotiated = [text(f) for f in as_list(dev.get("negotiated"))]
-    if "ring_packed" in negotiated:
-        return "packed", None
-    if negotiated:
-        return "split", None
-    seen = {PUBLISH[e.get("what")] for e in trace
-            if e.get("kind") == "device" and e.get("what") in PUBLISH}
+    by_features = "packed" if "ring_packed" in negotiated else "split"
+    seen, live = formats_seen(trace)
     if len(seen) == 1:
         ring = seen.pop()
-        store = "used.idx" if ring == "split" else "a descriptor's flags"
-        return ring, (f"The results list no negotiated features (the guest reset the device before "
-                      f"the end): the {ring} ring format is taken from the device's stores in the "
-                      f"trace that publish a used buffer ({store}).")
-    return "split", ("The results list no negotiated features and the trace shows no used buffer "
-                     "published: the ring format is not known; it is drawn as a split ring.")
+        if ring == by_features:
+            return ring, None
+        return ring, (f"The negotiated features in the results (the device's at the end of the run: "
+                      f"none after a reset) do not say {ring}, but the trace's ring accesses are a "
+                      f"{ring} ring's: it is drawn as one.")
+    if seen:
+        return by_features, ("The trace holds both split and packed ring accesses (a queue set up "
+                             f"again with other features): drawn as the {by_features} ring the "
+                             "features at the end of the run say.")
+    if not negotiated and live:
+        return "split", ("The results list no negotiated features and nothing in the trace names a "
+                         "ring format: it is not known; drawn as a split ring.")
+    return by_features, None
 
 
 def transport_of(dev):
