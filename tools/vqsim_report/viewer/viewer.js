@@ -330,7 +330,8 @@ var VQVIEW = (function () {
     return {rings: ps, regs: rp};
   }
   function reveal(rows) { /* scroll a long part to the cell just accessed, never the page */
-    var hit = rows.querySelector(".hit") || rows.querySelector(".row.next") || rows.querySelector(".mark");
+    var hit = rows.querySelector(".hit") || rows.querySelector(".row.cur") || rows.querySelector(".row.next") ||
+      rows.querySelector(".mark");  /* .cur: the register just accessed */
     if (!hit) return;
     var top = hit.offsetTop, h = rows.clientHeight;
     if (top < rows.scrollTop || top > rows.scrollTop + h - 24) rows.scrollTop = Math.max(0, top - h / 3);
