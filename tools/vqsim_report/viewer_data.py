@@ -80,7 +80,9 @@ def event_row(e, strs):
         addr, value = e.get("head"), e.get("avail_idx")
     elif kind == "used":  # an injected fault may publish the idx without writing the element
         x = [num(e.get("id")), num(e.get("len"))] + \
-            ([0] if "element not written" in text(e.get("note")) else [])
+            ([0] if any(w in text(e.get("note")) for w in ("element not written",  # split
+                                                              "id and len not written"))  # packed
+             else [])
     elif kind == "irq":
         x = 1 if e.get("line_rose") else 0
     elif code == KIND_CODE["other"]:  # a kind this viewer does not know: named, not drawn
