@@ -65,7 +65,7 @@ int vgpu_status_from_response(uint32_t type, uint32_t expect);
  * batched used elements). EVENT_IDX: vq_set_event_idx (kicks by avail_event, interrupts by
  * used_event). EDID: GET_EDID. NOTIFY_ON_EMPTY, ANY_LAYOUT (legacy): they bind the device, not
  * the driver. RING_PACKED: every queue a packed ring (§2.7, vq_packed.c). RESOURCE_BLOB,
- * RESOURCE_UUID (1.2): gpu_blob.c. Not here: VIRGL (no 3D), CONTEXT_INIT (contexts are 3D),
+ * RESOURCE_UUID (1.2): gpu_blob_uuid.c. Not here: VIRGL (no 3D), CONTEXT_INIT (contexts are 3D),
  * ACCESS_PLATFORM (no IOMMU translation in the HAL), ORDER_PLATFORM, SR_IOV (PCI).
  * VERSION_1 is added by the transport on modern devices. One mask, so other features join by
  * extending it. */
@@ -213,7 +213,7 @@ int vgpu_update_cursor(struct vgpu *g, uint32_t scanout, uint32_t id, uint32_t x
                        uint32_t hot_x, uint32_t hot_y);
 int vgpu_move_cursor(struct vgpu *g, uint32_t scanout, uint32_t x, uint32_t y);
 
-/* gpu_blob.c: what VirtIO 1.2 adds (1.2 §5.7.6.8). Each returns VIRTIO_ERR_INVALID, sending
+/* gpu_blob_uuid.c: what VirtIO 1.2 adds (1.2 §5.7.6.8). Each returns VIRTIO_ERR_INVALID, sending
  * nothing, when its feature was not negotiated.
  * A blob resource (VIRTIO_GPU_F_RESOURCE_BLOB) is `size` bytes of guest memory, given in its
  * creation (blob_mem GUEST, blob_flags USE_SHAREABLE): the device reads the pixels from those

@@ -1,5 +1,5 @@
 /* kernel_gpu_1_2.c — the kernel's steps for what VirtIO 1.2 adds to the gpu (1.2 §5.7.6.8):
- * resource_create_blob, set_scanout_blob, assign_uuid through the driver's API (gpu_blob.c), and
+ * resource_create_blob, set_scanout_blob, assign_uuid through the driver's API (gpu_blob_uuid.c), and
  * the replayed driver that sends what the built-in driver never would: `raw: true` builds the
  * command here and sends it with vgpu_send_raw, and gpu_command sends any control command by
  * name (the 3D ones, MAP_BLOB, a flag the driver did not negotiate). See kernel_steps.h.

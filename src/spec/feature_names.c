@@ -35,7 +35,7 @@ const struct feature_name feature_names[] = {
     {"notification_data", VIRTIO_F_NOTIFICATION_DATA}, /* §6, §4.2.3.3 */
     {"ring_reset", VIRTIO_F_RING_RESET},           /* VirtIO 1.2 §6, §2.6.1 */
     /* the gpu's VirtIO 1.2 features (§5.7.3), after blk's: bits 2..4 are blk's too, and a name
-     * looked up by bit keeps its blk name (gpu_blob.c) */
+     * looked up by bit keeps its blk name (results JSON) */
     {"resource_uuid", VIRTIO_GPU_F_RESOURCE_UUID},
     {"resource_blob", VIRTIO_GPU_F_RESOURCE_BLOB},
     {"context_init", VIRTIO_GPU_F_CONTEXT_INIT},

@@ -1,4 +1,4 @@
-/* gpu_blob.c — the gpu commands VirtIO 1.2 adds for a 2D driver (1.2 §5.7.6.8): blob resources
+/* gpu_blob_uuid.c — the gpu commands VirtIO 1.2 adds for a 2D driver (1.2 §5.7.6.8): blob resources
  * (VIRTIO_GPU_F_RESOURCE_BLOB: RESOURCE_CREATE_BLOB, SET_SCANOUT_BLOB), resource UUIDs
  * (VIRTIO_GPU_F_RESOURCE_UUID: RESOURCE_ASSIGN_UUID), and vgpu_send_raw for a harness that
  * replays another driver's commands. See virtio_gpu.h. */
