@@ -3,7 +3,6 @@
  * (VIRTIO_GPU_F_RESOURCE_UUID: RESOURCE_ASSIGN_UUID), and vgpu_send_raw for a harness that
  * replays another driver's commands. See virtio_gpu.h. */
 #include "driver/gpu_internal.h"
-#include "spec/virtio_gpu_1_2.h"
 
 static bool negotiated(const struct vgpu *g, uint32_t bit)
 {

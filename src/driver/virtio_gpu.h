@@ -28,7 +28,6 @@
 #include "driver/virtio_mmio.h"
 #include "driver/virtio_transport.h"
 #include "driver/virtqueue.h"
-#include "spec/virtio_gpu_1_2.h"
 
 /* Driver status values beyond enum virtio_status: one per gpu response code (§5.7.6.7). */
 enum vgpu_status {

@@ -10,7 +10,6 @@
 
 #include "harness/kernel_steps.h"
 #include "model/devices/gpu_device.h"
-#include "spec/virtio_gpu_1_2.h"
 
 static void say(struct step_result *sr, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void say(struct step_result *sr, const char *fmt, ...)

@@ -9,7 +9,6 @@
 #include "harness/patterns.h"
 #include "harness/scenario_internal.h"
 #include "model/devices/gpu_device.h"
-#include "spec/virtio_gpu_1_2.h"
 
 static int parse_rect(struct scn_ctx *c, const struct ynode *n, struct step_rect *r)
 {

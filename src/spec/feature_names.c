@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "spec/virtio_blk.h"
-#include "spec/virtio_gpu_1_2.h"
 #include "spec/virtio_spec.h"
 
 const struct feature_name feature_names[] = {

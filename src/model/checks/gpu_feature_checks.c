@@ -3,7 +3,6 @@
 
 #include "model/devices/gpu_device.h"
 #include "model/machine.h"
-#include "spec/virtio_gpu_1_2.h"
 
 /* The feature a command needs, or -1. */
 static int needed_feature(uint32_t type)
@@ -34,14 +33,18 @@ void gpu_feature_check(struct machine *m, uint32_t qi, const struct virtio_gpu_c
     /* 1.2 §5.7.6.8 / §5.7.6.9: "Support is optional and negotiated using the … feature flag";
      * the 3D commands "are supported by the device if the VIRTIO_GPU_F_VIRGL feature flag is set" */
     if (need >= 0 && !(f >> need & 1u)) {
-        const char *id = need == VIRTIO_GPU_F_RESOURCE_BLOB   ? "gpu.blob.negotiated"
-                         : need == VIRTIO_GPU_F_RESOURCE_UUID ? "gpu.uuid.negotiated"
-                                                              : "gpu.3d.negotiated";
-        const char *feat = need == VIRTIO_GPU_F_RESOURCE_BLOB   ? "VIRTIO_GPU_F_RESOURCE_BLOB"
-                           : need == VIRTIO_GPU_F_RESOURCE_UUID ? "VIRTIO_GPU_F_RESOURCE_UUID"
-                                                                : "VIRTIO_GPU_F_VIRGL";
-        machine_violation(m, id, (int)qi, "%s (0x%x) sent, but %s was not negotiated (features "
-                          "in force 0x%llx)", name, h->type, feat, (unsigned long long)f);
+#define NOT_NEGOTIATED "%s (0x%x) sent, but %s was not negotiated (features in force 0x%llx)"
+        unsigned long long in_force = f;
+        if (need == VIRTIO_GPU_F_RESOURCE_BLOB)
+            machine_violation(m, "gpu.blob.negotiated", (int)qi, NOT_NEGOTIATED, name, h->type,
+                              "VIRTIO_GPU_F_RESOURCE_BLOB", in_force);
+        else if (need == VIRTIO_GPU_F_RESOURCE_UUID)
+            machine_violation(m, "gpu.uuid.negotiated", (int)qi, NOT_NEGOTIATED, name, h->type,
+                              "VIRTIO_GPU_F_RESOURCE_UUID", in_force);
+        else
+            machine_violation(m, "gpu.3d.negotiated", (int)qi, NOT_NEGOTIATED, name, h->type,
+                              "VIRTIO_GPU_F_VIRGL", in_force);
+#undef NOT_NEGOTIATED
     } else if (h->type == VIRTIO_GPU_CMD_RESOURCE_MAP_BLOB ||
                h->type == VIRTIO_GPU_CMD_RESOURCE_UNMAP_BLOB) {
         /* 1.2 §5.7.6.9: … "and checking for the presence of the host visible memory region" */

@@ -12,9 +12,6 @@
 
 struct machine;
 
-#define VIRTIO_STATUS_SUSPEND 16u /* VirtIO 1.4 §2.1 */
-#define VIRTIO_F_SUSPEND 43u      /* VirtIO 1.4 §6 */
-
 /* A driver write of `value` at register `off` (the Status register is looked at). */
 void suspend_check_write(struct machine *m, uint32_t off, uint32_t value);
 

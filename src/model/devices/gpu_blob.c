@@ -150,15 +150,10 @@ uint32_t gpu_cmd_set_scanout_blob(struct gpu_device *g, struct machine *m,
                           "RESOURCE_BLOB not offered)");
     struct virtio_gpu_set_scanout_blob cmd;
     FILL_CMD(m, c, cmd);
-    if (cmd.scanout_id >= g->n_scanouts)
-        return gpu_refuse(g, VIRTIO_GPU_RESP_ERR_INVALID_SCANOUT_ID, cmd.resource_id,
-                          cmd.scanout_id, "scanout %u does not exist (the device has %u)",
-                          cmd.scanout_id, g->n_scanouts);
-    struct gpu_scanout *s = &g->scanouts[cmd.scanout_id];
-    if (cmd.resource_id == 0) {
-        gpu_scanout_disable(s);
-        return VIRTIO_GPU_RESP_OK_NODATA;
-    }
+    struct gpu_scanout *s;
+    uint32_t t = gpu_scanout_select(g, cmd.scanout_id, cmd.resource_id, &s);
+    if (!s)
+        return t;
     struct gpu_resource *r = gpu_find_res(g, cmd.resource_id);
     if (!r || !r->backing)
         return gpu_refuse(g, r ? VIRTIO_GPU_RESP_ERR_UNSPEC : VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID,

@@ -15,7 +15,6 @@
 
 #include "model/devices/gpu_device.h"
 #include "model/machine.h"
-#include "spec/virtio_gpu_1_2.h"
 
 /* The scanout named by an error answer when the command named none. */
 #define NO_SCANOUT UINT32_MAX
@@ -62,6 +61,10 @@ uint32_t gpu_read_entries(struct gpu_device *g, struct machine *m, const struct 
 size_t gpu_backing_read(struct machine *m, const struct gpu_resource *res, uint64_t offset,
                         uint8_t *dst, size_t len);
 struct gpu_resource *gpu_new_resource(struct gpu_device *g, uint32_t id);
+/* The start of SET_SCANOUT and SET_SCANOUT_BLOB (QEMU): *out the scanout to set; NULL with the
+ * answer when it does not exist (ERR_INVALID_SCANOUT_ID) or resource 0 turned it off (OK). */
+uint32_t gpu_scanout_select(struct gpu_device *g, uint32_t scanout_id, uint32_t resource_id,
+                            struct gpu_scanout **out);
 
 /* gpu_blob.c: what VirtIO 1.2 adds (RESOURCE_BLOB, RESOURCE_UUID), as QEMU 7.2 with blob=true
  * does; a blob resource's flush; the 3D commands' names */

@@ -271,19 +271,30 @@ uint32_t gpu_cmd_detach_backing(struct gpu_device *g, struct machine *m, const s
     return VIRTIO_GPU_RESP_OK_NODATA;
 }
 
+uint32_t gpu_scanout_select(struct gpu_device *g, uint32_t scanout_id, uint32_t resource_id,
+                            struct gpu_scanout **out)
+{
+    *out = NULL;
+    if (scanout_id >= g->n_scanouts)
+        return gpu_refuse(g, VIRTIO_GPU_RESP_ERR_INVALID_SCANOUT_ID, resource_id, scanout_id,
+                          "scanout %u does not exist (the device has %u)", scanout_id,
+                          g->n_scanouts);
+    if (resource_id == 0) {
+        gpu_scanout_disable(&g->scanouts[scanout_id]);
+        return VIRTIO_GPU_RESP_OK_NODATA;
+    }
+    *out = &g->scanouts[scanout_id];
+    return VIRTIO_GPU_RESP_OK_NODATA;
+}
+
 uint32_t gpu_cmd_set_scanout(struct gpu_device *g, struct machine *m, const struct sr_chain *c)
 {
     struct virtio_gpu_set_scanout cmd;
     FILL_CMD(m, c, cmd);
-    if (cmd.scanout_id >= g->n_scanouts)
-        return gpu_refuse(g, VIRTIO_GPU_RESP_ERR_INVALID_SCANOUT_ID, cmd.resource_id,
-                          cmd.scanout_id, "scanout %u does not exist (the device has %u)",
-                          cmd.scanout_id, g->n_scanouts);
-    struct gpu_scanout *s = &g->scanouts[cmd.scanout_id];
-    if (cmd.resource_id == 0) {
-        gpu_scanout_disable(s);
-        return VIRTIO_GPU_RESP_OK_NODATA;
-    }
+    struct gpu_scanout *s;
+    uint32_t t = gpu_scanout_select(g, cmd.scanout_id, cmd.resource_id, &s);
+    if (!s)
+        return t;
     uint32_t err; /* QEMU ≥ 6 requires backing before a resource can be shown */
     struct gpu_resource *r = find_backed(g, cmd.resource_id, &err);
     if (!r)
