@@ -121,6 +121,8 @@ def test_uuid_read_back_is_the_devices_and_stable(vqsim, tmp_path):
     assert p.returncode == 0, p.stdout
     sc = doc["gpu-uuid"]
     assert sc["violations"] == [] and sc["display"]["active"]
+    # bit 2 named as the gpu's feature, not virtio-blk's SEG_MAX (bits 0-23 are per device, §6)
+    assert sc["device"]["negotiated"] == ["resource_uuid", "version_1"]
     a, b = steps_of(sc, "assign_uuid")
     for s in (a, b):
         assert s["response_name"] is None or s["response"] == "0x1105"
