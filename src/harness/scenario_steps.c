@@ -403,7 +403,8 @@ static int parse_step(struct scn_ctx *c, const struct ynode *n, struct scenario_
     if (!args) {
         if (st->kind == STEP_POKE_PIXEL)
             return scn_fail(c, n, "poke_pixel needs x, y and color");
-        if (st->kind == STEP_DISPLAY_CHANGE || st->kind == STEP_FB_FILL)
+        if (st->kind == STEP_DISPLAY_CHANGE || st->kind == STEP_FB_FILL ||
+            st->kind == STEP_GPU_COMMAND)
             return scn_fail(c, n, "%s needs its arguments (see README)", name);
         return 0;
     }
