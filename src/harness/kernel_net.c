@@ -8,6 +8,7 @@
 #include "driver/virtio_net.h"
 #include "harness/hal_sim.h"
 #include "model/devices/net_device.h"
+#include "util/sha256.h"
 
 struct kernel_net {
     struct vnet drv;
@@ -78,9 +79,21 @@ static int net_init(void *kk, struct virtio_transport *t, struct step_result *sr
     return rc;
 }
 
+/* ", sha256 <first 16 hex digits>" of what *s hashed, after the step's detail. */
+static void say_sha(struct step_result *sr, struct sha256 *s)
+{
+    uint8_t d[32];
+    char hex[65];
+    sha256_final(s, d);
+    sha256_hex(d, hex);
+    size_t l = strlen(sr->detail);
+    snprintf(sr->detail + l, sizeof(sr->detail) - l, ", sha256 %.16s", hex);
+}
+
 /* The frame the device's sink must hold now: what follows the negotiated header in what was
- * sent (with the driver's own header, the frame itself). */
-static void check_sent(struct kernel_net *k, uint32_t total, char *failure)
+ * sent (with the driver's own header, the frame itself). Its hash goes into the detail. */
+static void check_sent(struct kernel_net *k, uint32_t total, struct step_result *sr,
+                       char *failure)
 {
     const uint8_t *data = NULL;
     uint32_t len = 0, full = 0, hdr = k->drv.hdr_size;
@@ -97,6 +110,10 @@ static void check_sent(struct kernel_net *k, uint32_t total, char *failure)
                      i < len ? data[i] : 0, want, i, i < want ? k->frame[hdr + i] : 0);
             return;
         }
+    struct sha256 s;
+    sha256_init(&s);
+    sha256_update(&s, data, len);
+    say_sha(sr, &s); /* of the frame the sink got */
 }
 
 static int net_send(struct kernel_net *k, const struct scenario_step *st, struct step_result *sr,
@@ -118,7 +135,7 @@ static int net_send(struct kernel_net *k, const struct scenario_step *st, struct
     memmove(k->frame, k->frame + 12 - hb, hb + st->bytes);
     memcpy(k->frame, &h, hb);
     if (rc == VIRTIO_OK)
-        check_sent(k, hb + st->bytes, failure);
+        check_sent(k, hb + st->bytes, sr, failure);
     return rc;
 }
 
@@ -130,10 +147,13 @@ static int net_receive(struct kernel_net *k, const struct scenario_step *st,
     uint32_t n = net_device_inject(hal_sim_bound(), st->count ? st->count : 1);
     k->played += n;
     int rc = VIRTIO_OK;
+    struct sha256 s;
+    sha256_init(&s);
     for (; got < n; got++) {
         uint32_t len = 0;
         if ((rc = vnet_receive(&k->drv, k->got, sizeof(k->got), &len)) != VIRTIO_OK)
             break;
+        sha256_update(&s, k->got, len);
         const struct net_frame *want = &k->source[first + got];
         uint32_t i = 0;
         while (i < len && i < want->len && k->got[i] == want->data[i])
@@ -144,6 +164,8 @@ static int net_receive(struct kernel_net *k, const struct scenario_step *st,
     }
     snprintf(sr->detail, sizeof(sr->detail), "frames %u..%u of the source arrived, %u received",
              first, first + n, got);
+    if (got)
+        say_sha(sr, &s); /* of the frames the driver got, one after the other */
     if (n == 0)
         snprintf(failure, KERNEL_FAILURE_LEN, "the packet source has no frame left");
     return rc;
