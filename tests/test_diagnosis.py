@@ -60,8 +60,10 @@ def test_every_timeout_has_a_diagnosis(all_results):
             assert re.fullmatch(r"\d+(\.\d+)*", c["section"]), c
             assert c["title"] and len(c["message"]) > 100, c
             # the control queue; the cursor queue where that is the request that hung
-            # (scenarios/pci/notify-no-multiplier.yaml)
-            assert c["evidence"]["queue"] == ("1" if s["name"] == "pci-notify-no-multiplier"
+            # (scenarios/pci/notify-no-multiplier.yaml), a network device's transmitq where a
+            # frame sent hung (scenarios/devices/net/net-tx-short-header.yaml)
+            assert c["evidence"]["queue"] == ("1" if s["name"] in ("pci-notify-no-multiplier",
+                                                                   "net-tx-short-header")
                                               else "0")
             assert int(c["evidence"]["timed_out_at_ns"]) > int(c["evidence"]["waited_from_ns"])
         ids = [c["cause"] for c in d["causes"]]

@@ -98,7 +98,9 @@ static int do_step(const struct vqst_step *st)
     case STEP_BLK_FLUSH:
     case STEP_BLK_DISCARD:
     case STEP_RNG_READ:
-    case STEP_INPUT_EVENTS: return VIRTIO_ERR_INVALID;
+    case STEP_INPUT_EVENTS:
+    case STEP_NET_SEND:
+    case STEP_NET_RECEIVE: return VIRTIO_ERR_INVALID;
     case STEP_GET_DISPLAY_INFO: {
         static struct virtio_gpu_resp_display_info info;
         int rc = vgpu_get_display_info(g, &info);

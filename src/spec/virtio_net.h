@@ -6,10 +6,9 @@
 #ifndef VIRTIO_NET_H
 #define VIRTIO_NET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-#include "spec/virtio_spec.h"
 
 #define VIRTIO_ID_NET 1u /* §5.1.1 */
 
@@ -81,7 +80,8 @@ _Static_assert(offsetof(struct virtio_net_hdr, num_buffers) == 10, "§5.1.6");
  * (§5.1.6, §5.1.6.1). */
 static inline uint32_t virtio_net_hdr_size(uint64_t features)
 {
-    return (features >> VIRTIO_F_VERSION_1 & 1u) || (features >> VIRTIO_NET_F_MRG_RXBUF & 1u) ? 12u : 10u;
+    bool version_1 = features >> 32 & 1u; /* VIRTIO_F_VERSION_1 (§6) */
+    return version_1 || (features >> VIRTIO_NET_F_MRG_RXBUF & 1u) ? 12u : 10u;
 }
 
 /* §5.1.6.3.1: the least a receive buffer should hold without MRG_RXBUF (1514-byte frame + a
