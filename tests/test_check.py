@@ -16,10 +16,11 @@ from conftest import ROOT, run
 
 # scenarios/pci/ aside: the recording format follows a virtio-mmio window, not PCI BARs, so
 # `vqsim run --record` refuses a virtio-pci run (README "virtio-pci": not built yet).
-# Left out: virtio-pci runs (a recording follows a virtio-mmio window only) and the input
-# device's (its events are the host's, played by a step: a recording holds none to replay).
+# Left out: virtio-pci runs (a recording follows a virtio-mmio window only), the input
+# device's and the network device's (their events and received frames are the host's, played by
+# a step: a recording holds none to replay).
 PROOF_SCENARIOS = sorted(p for p in (ROOT / "scenarios").rglob("*.yaml")
-                         if p.parent.name not in ("pci", "input")
+                         if p.parent.name not in ("pci", "input", "net")
                          and "\ntransport: pci" not in p.read_text())
 # The proof in parts, one per scenario folder (the top level as "."), so pytest-xdist shares
 # them out.

@@ -169,7 +169,7 @@ def test_a_read_is_judged_against_the_image(vqsim, tmp_path):
 @pytest.mark.parametrize("device, message", [
     ("{transport: modern, type: blk}", "a blk device needs 'disk: {image: FILE}'"),
     ("{transport: modern, disk: {image: disk-64k.img}}", "'disk' belongs to a blk device"),
-    ("{transport: modern, type: floppy}", "unknown device type (expected gpu, blk, rng or input)"),
+    ("{transport: modern, type: floppy}", "unknown device type (expected gpu, blk, rng, input or net)"),
     ("{transport: modern, type: input}", "an input device needs 'input: {events: [...]}'"),
     ("{transport: modern, entropy: {seed: 1}}", "'entropy' belongs to an entropy device"),
     ("{transport: modern, type: blk, disk: {image: nowhere.img}}", "is not a readable file"),

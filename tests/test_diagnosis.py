@@ -25,7 +25,8 @@ HANGS += [p for p in sorted((ROOT / "scenarios" / "packed").glob("*.yaml"))
 CAUSES = ["pci-memory-decoding-off", "pci-notify-wrong-offset", "pci-msix-no-vector",
           "reinit-without-reset", "queue-sel-out-of-range", "guest-page-size-missing",
           "queue-not-ready", "queue-num-mismatch", "rings-outside-ram", "used-ring-mismatch",
-          "request-unservable", "no-buffers-posted", "no-notify", "avail-idx-not-advanced",
+          "request-unservable", "no-buffers-posted", "rx-buffer-too-small", "no-notify",
+          "avail-idx-not-advanced",
           "device-broken", "reset-while-queued", "command-too-short", "device-fault",
           "response-buffer-too-short", "command-refused",
           "packed-unpublished", "packed-wrap-out-of-step", "packed-interrupt-suppressed",
@@ -59,8 +60,10 @@ def test_every_timeout_has_a_diagnosis(all_results):
             assert re.fullmatch(r"\d+(\.\d+)*", c["section"]), c
             assert c["title"] and len(c["message"]) > 100, c
             # the control queue; the cursor queue where that is the request that hung
-            # (scenarios/pci/notify-no-multiplier.yaml)
-            assert c["evidence"]["queue"] == ("1" if s["name"] == "pci-notify-no-multiplier"
+            # (scenarios/pci/notify-no-multiplier.yaml), a network device's transmitq where a
+            # frame sent hung (scenarios/devices/net/net-tx-short-header.yaml)
+            assert c["evidence"]["queue"] == ("1" if s["name"] in ("pci-notify-no-multiplier",
+                                                                   "net-tx-short-header")
                                               else "0")
             assert int(c["evidence"]["timed_out_at_ns"]) > int(c["evidence"]["waited_from_ns"])
         ids = [c["cause"] for c in d["causes"]]

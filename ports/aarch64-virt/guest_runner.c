@@ -102,7 +102,9 @@ static int do_step(const struct vqst_step *st)
     case STEP_RESOURCE_CREATE_BLOB: /* VirtIO 1.2's gpu commands: QEMU 7.2 has blob only with */
     case STEP_SET_SCANOUT_BLOB:     /* udmabuf, no UUID; not on the port */
     case STEP_ASSIGN_UUID:
-    case STEP_GPU_COMMAND: return VIRTIO_ERR_INVALID;
+    case STEP_GPU_COMMAND:
+    case STEP_NET_SEND:
+    case STEP_NET_RECEIVE: return VIRTIO_ERR_INVALID;
     case STEP_GET_DISPLAY_INFO: {
         static struct virtio_gpu_resp_display_info info;
         int rc = vgpu_get_display_info(g, &info);

@@ -11,6 +11,8 @@
  * sr->detail what was done, and a content check that fails (bytes, events, frames not what they
  * must be) writes `failure` (else leaves it empty). queue gives the driver's own view of its queue q (NULL: it has none);
  * broken says whether the driver latched itself broken and with which status; close frees.
+ * step_queue (optional, NULL: queue 0) names the queue a step waits on, the one a silent step's
+ * diagnosis looks at (a network device's net_send waits on its transmitq).
  */
 #ifndef KERNEL_DEVICE_H
 #define KERNEL_DEVICE_H
@@ -33,6 +35,7 @@ struct kernel_device_ops {
     const struct virtq *(*queue)(const void *k, uint32_t q);
     bool (*broken)(const void *k, int *status);
     void (*close)(void *k);
+    uint32_t (*step_queue)(const void *k, const struct scenario_step *st);
 };
 
 /* The kernel of device type `device`, or NULL (the gpu's, kernel_steps.h). */

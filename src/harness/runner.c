@@ -56,7 +56,7 @@ static void diagnose_step(struct run_ctx *c, const struct step_result *sr, uint3
 {
     if ((sr->status == ST_TIMEOUT || sr->status == ST_DEVICE_ERROR) && !c->r->has_diag) {
         const struct vgpu *g = &c->r->gpu;
-        const struct virtq *vq = run_driver_queue(c->r, 0);
+        const struct virtq *vq = run_driver_queue(c->r, c->r->kdev ? queue : 0);
         struct diag_request rq = {
             .kind = sr->status != ST_TIMEOUT ? DIAG_BAD_RESPONSE
                     : !c->r->driver_up && !vq->state ? DIAG_REGISTER_WAIT /* init: no request */
@@ -110,6 +110,9 @@ static int build_machine(const struct scenario *sc, struct run_result *r)
     cfg.rng_seed = sc->rng_seed;
     cfg.input_script = sc->input_script;
     cfg.input_script_len = sc->input_script_len;
+    cfg.net_frames = sc->net_frames;
+    cfg.net_frames_len = sc->net_frames_len;
+    cfg.net_mac = sc->net_mac_set ? sc->net_mac : NULL;
     if (sc->disk_read_only) /* QEMU readonly=on: virtio_blk_get_features adds RO */
         cfg.offer_add |= 1ull << VIRTIO_BLK_F_RO;
     if (!cat || machine_init(&r->m, &cfg, cat) != 0) {
@@ -252,7 +255,10 @@ static bool run_step(struct run_ctx *c, uint32_t i, struct step_result *sr)
     finish_step(c, sr, rc);
     judge_step(st, sr, i + 1, &r->res);
     /* (an error response the step expected is ok by now) */
-    diagnose_step(c, sr, cursor ? VIRTIO_GPU_QUEUE_CURSOR : VIRTIO_GPU_QUEUE_CONTROL);
+    uint32_t queue = cursor ? VIRTIO_GPU_QUEUE_CURSOR : VIRTIO_GPU_QUEUE_CONTROL;
+    if (r->kdev && r->kdev->step_queue) /* the queue the device's step waits on */
+        queue = r->kdev->step_queue(r->kstate, st);
+    diagnose_step(c, sr, queue);
     /* An error the step expected (expect_status) is the step proving its point: the run goes
      * on (the next step may show the latch), the outcome still counts it. */
     return sr->status == ST_OK ||

@@ -156,6 +156,7 @@ static void defaults(struct scenario *s)
     s->expect_outcome = "ok";
     s->device_type = "gpu";
     s->input_event_buffers = -1;
+    s->net_rx_buffers = -1;
 }
 
 /* `qemu: {skip: "reason"}`: the differential run on real QEMU (tools/qemu_diff.py) leaves this
@@ -298,6 +299,9 @@ void scenario_free(struct scenario *s)
     free(s->qemu_skip);
     free(s->disk_image);
     free(s->input_script);
+    for (uint32_t i = 0; i < s->net_frames_len; i++)
+        free((void *)s->net_frames[i].data);
+    free(s->net_frames);
     for (uint32_t i = 0; i < s->n_expect_violations; i++)
         free(s->expect_violations[i]);
     for (uint32_t i = 0; i < s->n_expect_informational; i++)

@@ -20,6 +20,7 @@
 #include "model/inject/device_faults.h"
 #include "model/inject/pci_bugs.h"
 #include "model/inject/driver_bugs.h"
+#include "model/devices/net_device.h"
 #include "spec/virtio_input.h"
 
 enum step_kind {
@@ -56,8 +57,10 @@ enum step_kind {
     STEP_BLK_DISCARD,            /* DISCARD, or WRITE_ZEROES with `zeroes: true` */
     STEP_RNG_READ,               /* entropy (device.type: rng, src/driver/virtio_rng.h) */
     STEP_INPUT_EVENTS,           /* input (device.type: input, src/driver/virtio_input.h) */
+    STEP_NET_SEND,               /* virtio-net (device.type: net, src/driver/virtio_net.h) */
+    STEP_NET_RECEIVE,
 };
-#define STEP_KIND_COUNT (STEP_INPUT_EVENTS + 1)
+#define STEP_KIND_COUNT (STEP_NET_RECEIVE + 1)
 
 struct step_rect {
     bool set;
@@ -104,6 +107,10 @@ struct scenario_step {
     uint32_t blob_mem, blob_flags; /* default GUEST, USE_SHAREABLE */
     /* gpu_command: the command type, the header's flags and ring_idx */
     uint32_t cmd_type, cmd_flags, ring_idx;
+    /* net_send: the header as given (a driver bug) instead of the driver's (bytes, seed: the
+     * frame; net_receive: count frames of the source) */
+    bool net_raw_header;
+    uint32_t net_header_bytes, net_flags, net_gso_type, net_num_buffers;
 };
 
 /* What one scanout must show (expect.display, one map or a list). */
@@ -164,6 +171,12 @@ struct scenario {
     uint32_t input_script_len;
     int32_t input_event_buffers; /* driver.event_buffers (-1: the queue's size) */
     uint32_t input_event_bytes;  /* driver.event_bytes (0: 8) */
+    struct net_frame *net_frames; /* device.net.frames: the packet source (net_device.h) */
+    uint32_t net_frames_len;
+    uint8_t net_mac[6];          /* device.net.mac */
+    bool net_mac_set;
+    int32_t net_rx_buffers;      /* driver.rx_buffers (-1: the queue's size) */
+    uint32_t net_rx_buffer_bytes;/* driver.rx_buffer_bytes (0: the driver's default) */
     /* driver */
     uint16_t queue_size;
     enum vq_layout_kind layout;

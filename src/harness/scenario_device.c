@@ -67,7 +67,7 @@ int scn_parse_device(struct scn_ctx *c, const struct ynode *d, struct scenario *
     static const char *const keys[] = {"transport", "profile", "display", "latency_us", "ram",
                                        "mmio_base", "offer", "withhold", "magic", "version",
                                        "device_id", "config_change", "memory", "type", "disk",
-                                       "entropy", "input", "ring", NULL};
+                                       "entropy", "input", "ring", "net", NULL};
     if (scn_check_keys(c, d, "device", keys) || scn_parse_device_type(c, d, s))
         return -1;
     static const char *const transports[] = {"legacy", "modern", NULL};

@@ -1,10 +1,13 @@
 /* scenario_device_type.c — `device.type` (which device model the scenario runs: gpu, blk, rng,
  * device_registry.h) and what backs it (`device.disk` for a blk: the raw image file;
- * `device.entropy` for an rng: the stream's seed). */
+ * `device.entropy` for an rng: the stream's seed; `device.net` for a net: its mac and the
+ * packet source). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "harness/kernel_net.h"
 #include "harness/scenario_internal.h"
 #include "model/devices/blk_device.h"
 #include "model/devices/device_registry.h"
@@ -103,6 +106,70 @@ static int parse_input(struct scn_ctx *c, const struct ynode *in, struct scenari
     return 0;
 }
 
+/* One frame of device.net.frames: {bytes: N, seed: S} (kernel_net_frame_byte) or {hex: "…"}. */
+static int parse_frame(struct scn_ctx *c, const struct ynode *f, struct net_frame *out)
+{
+    static const char *const keys[] = {"bytes", "seed", "hex", NULL};
+    if (scn_check_keys(c, f, "device.net.frames[]", keys))
+        return -1;
+    const char *hex = NULL;
+    uint32_t bytes = 0, seed = 0;
+    if (scn_get_str(c, f, "hex", &hex) || scn_get_u32(c, f, "bytes", 1, NET_MAX_FRAME, &bytes) ||
+        scn_get_u32(c, f, "seed", 0, UINT32_MAX, &seed))
+        return -1;
+    if (!hex == !ymap_get(f, "bytes"))
+        return scn_fail(c, f, "a frame is either {bytes: N, seed: S} or {hex: \"…\"}");
+    size_t hl = hex ? strlen(hex) : 0;
+    if (hex && (hl == 0 || hl % 2 || hl / 2 > NET_MAX_FRAME ||
+                strspn(hex, "0123456789abcdefABCDEF") != hl))
+        return scn_fail(c, ymap_get(f, "hex"), "'hex' is an even number of hex digits (1 to %u "
+                        "bytes)", NET_MAX_FRAME);
+    uint32_t len = hex ? (uint32_t)(hl / 2) : bytes;
+    uint8_t *data = malloc(len);
+    if (!data)
+        return scn_fail(c, f, "out of memory");
+    for (uint32_t i = 0; i < len; i++) {
+        char two[3] = {hex ? hex[2 * i] : 0, hex ? hex[2 * i + 1] : 0, 0};
+        data[i] = hex ? (uint8_t)strtoul(two, NULL, 16) : kernel_net_frame_byte(seed, i);
+    }
+    *out = (struct net_frame){data, len};
+    return 0;
+}
+
+/* device.net: {mac: "52:54:00:12:34:56", frames: [...]}: the NIC's address and the packet
+ * source (net_receive steps deliver it). */
+static int parse_net(struct scn_ctx *c, const struct ynode *n, struct scenario *s)
+{
+    static const char *const keys[] = {"mac", "frames", NULL};
+    if (scn_check_keys(c, n, "device.net", keys))
+        return -1;
+    const char *mac = NULL;
+    if (scn_get_str(c, n, "mac", &mac))
+        return -1;
+    unsigned b[6];
+    char end;
+    if (mac && (sscanf(mac, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
+                       &end) != 6))
+        return scn_fail(c, ymap_get(n, "mac"), "'mac' is six hex bytes: 52:54:00:12:34:56");
+    for (int i = 0; mac && i < 6; i++)
+        s->net_mac[i] = (uint8_t)b[i];
+    s->net_mac_set = mac != NULL;
+    const struct ynode *fr = ymap_get(n, "frames");
+    if (!fr)
+        return 0;
+    if (fr->kind != YN_SEQ || fr->n > NET_MAX_SOURCE)
+        return scn_fail(c, fr, "'frames' is a list of at most %u frames", NET_MAX_SOURCE);
+    s->net_frames = calloc(fr->n ? fr->n : 1, sizeof(*s->net_frames));
+    if (!s->net_frames)
+        return scn_fail(c, fr, "out of memory");
+    for (size_t i = 0; i < fr->n; i++) {
+        if (parse_frame(c, fr->items[i], &s->net_frames[i]))
+            return -1;
+        s->net_frames_len++;
+    }
+    return 0;
+}
+
 int scn_parse_device_type(struct scn_ctx *c, const struct ynode *d, struct scenario *s)
 {
     const struct ynode *t = ymap_get(d, "type");
@@ -111,7 +178,7 @@ int scn_parse_device_type(struct scn_ctx *c, const struct ynode *d, struct scena
         const struct device_ops *ops =
             t->kind == YN_SCALAR ? device_registry_find(t->str) : NULL;
         if (!ops)
-            return scn_fail(c, t, "unknown device type (expected gpu, blk, rng or input)");
+            return scn_fail(c, t, "unknown device type (expected gpu, blk, rng, input or net)");
         s->device_type = ops->name;
     }
     const struct ynode *disk = ymap_get(d, "disk"), *entropy = ymap_get(d, "entropy");
@@ -134,6 +201,11 @@ int scn_parse_device_type(struct scn_ctx *c, const struct ynode *d, struct scena
                                                          "[...]}'"
                                                        : "'input' belongs to an input device");
     if (input && parse_input(c, input, s))
+        return -1;
+    const struct ynode *net = ymap_get(d, "net");
+    if (net && strcmp(s->device_type, "net"))
+        return scn_fail(c, net, "'net' belongs to a network device (type: net)");
+    if (net && parse_net(c, net, s))
         return -1;
     return disk ? parse_disk(c, disk, s) : 0;
 }

@@ -35,7 +35,8 @@ int scn_parse_driver(struct scn_ctx *c, const struct ynode *d, struct scenario *
 {
     static const char *const keys[] = {"queue_size", "layout", "queue_align", "timeout_ms",
                                        "place", "wait", "features", "fences", "ring_access",
-                                       "used_len", "event_buffers", "event_bytes", NULL};
+                                       "used_len", "event_buffers", "event_bytes", "rx_buffers",
+                                       "rx_buffer_bytes", NULL};
     if (scn_check_keys(c, d, "driver", keys))
         return -1;
     /* an input driver's eventq (virtio_input.h): buffers posted, and their size */
@@ -46,6 +47,14 @@ int scn_parse_driver(struct scn_ctx *c, const struct ynode *d, struct scenario *
         s->input_event_buffers = (int32_t)eb;
     }
     if (scn_get_u32(c, d, "event_bytes", 1, 8, &s->input_event_bytes))
+        return -1;
+    /* a net driver's receiveq (virtio_net.h): buffers posted, and their size */
+    if (ymap_get(d, "rx_buffers")) {
+        if (scn_get_u32(c, d, "rx_buffers", 0, 256, &eb))
+            return -1;
+        s->net_rx_buffers = (int32_t)eb;
+    }
+    if (scn_get_u32(c, d, "rx_buffer_bytes", 1, 65562, &s->net_rx_buffer_bytes))
         return -1;
     uint32_t qs = s->queue_size;
     if (scn_get_u32(c, d, "queue_size", 1, 32768, &qs))

@@ -43,7 +43,7 @@ static const char *const step_names[] = {
     "handle_config_event", "fb_set_mode", "fb_draw", "fb_fill", "fb_present", "fb_disable",
     "reset", "init", "reset_queue", "resource_create_blob", "set_scanout_blob", "assign_uuid",
     "gpu_command", "blk_read", "blk_write", "blk_flush", "blk_discard",
-    "rng_read", "input_events", NULL};
+    "rng_read", "input_events", "net_send", "net_receive", NULL};
 
 const char *step_name(enum step_kind k) { return step_names[k]; }
 
@@ -131,12 +131,14 @@ static const char *const *step_keys(enum step_kind k)
     static const char *const kblkd[] = {XB, "count", "bytes", "zeroes", "unmap", NULL};
     static const char *const krng[] = {"bytes", "buffers", "readable", NULL};
     static const char *const kinput[] = {"count", NULL};
+    static const char *const knsend[] = {"bytes", "seed", "header_bytes", "flags", "gso_type",
+                                         "num_buffers", NULL};
 #undef XB
     static const char *const *allowed[] = {kinfo, kcreate, kattach, kscan, kdraw, kxfer, kflush,
                                            kpoke, kid, kid, kedid, kcur, kmove, kchange, knone,
                                            kmode, kfbdraw, kfill, kfb, kfb, knone, knone,
                                            kqueue, kblob, kscanb, kuuid, kcmd, kblk, kblk,
-                                           kblkf, kblkd, krng, kinput};
+                                           kblkf, kblkd, krng, kinput, knsend, kinput};
     _Static_assert(sizeof(allowed) / sizeof(allowed[0]) == STEP_KIND_COUNT, "one per step");
 #undef XR
     return allowed[k];
@@ -306,6 +308,26 @@ static int parse_gpu_1_2_args(struct scn_ctx *c, const struct ynode *args,
     return 0;
 }
 
+/* net_send: the frame (bytes, seed) and a header of the scenario's instead of the driver's when
+ * any of its fields is given (a replayed bug: header_bytes 0..12, flags, gso_type, num_buffers). */
+static int parse_net_send_args(struct scn_ctx *c, const struct ynode *args,
+                               struct scenario_step *st)
+{
+    st->bytes = 64;
+    if (scn_get_u32(c, args, "bytes", 1, 65550, &st->bytes) ||
+        scn_get_u32(c, args, "seed", 0, UINT32_MAX, &st->seed) ||
+        scn_get_u32(c, args, "header_bytes", 0, 12, &st->net_header_bytes) ||
+        scn_get_u32(c, args, "flags", 0, 255, &st->net_flags) ||
+        scn_get_u32(c, args, "gso_type", 0, 255, &st->net_gso_type) ||
+        scn_get_u32(c, args, "num_buffers", 0, 65535, &st->net_num_buffers))
+        return -1;
+    st->net_raw_header = ymap_get(args, "header_bytes") || ymap_get(args, "flags") ||
+                         ymap_get(args, "gso_type") || ymap_get(args, "num_buffers");
+    if (st->net_raw_header && !ymap_get(args, "header_bytes"))
+        st->net_header_bytes = 0xffffffffu; /* the negotiated size (the kernel knows it) */
+    return 0;
+}
+
 /* The arguments of a step (its keys already checked), each where its kind reads it. */
 static int parse_step_args(struct scn_ctx *c, const struct ynode *args, struct scenario_step *st)
 {
@@ -313,8 +335,11 @@ static int parse_step_args(struct scn_ctx *c, const struct ynode *args, struct s
         return -1;
     if (st->kind == STEP_RNG_READ)
         return parse_rng_args(c, args, st);
-    if (st->kind == STEP_INPUT_EVENTS) /* the script's next `count` events (default 1) */
+    if (st->kind == STEP_INPUT_EVENTS || st->kind == STEP_NET_RECEIVE) /* the script's or the
+                                                                          * source's next `count` */
         return scn_get_u32(c, args, "count", 1, 256, &st->count);
+    if (st->kind == STEP_NET_SEND)
+        return parse_net_send_args(c, args, st);
     if (st->kind >= STEP_BLK_READ)
         return parse_blk_args(c, args, st);
     if (st->kind >= STEP_RESOURCE_CREATE_BLOB && parse_gpu_1_2_args(c, args, st))
@@ -432,7 +457,8 @@ int scn_parse_steps(struct scn_ctx *c, const struct ynode *root, const struct yn
         struct scenario_step *st = &s->steps[s->n_steps++];
         if (parse_step(c, steps->items[i], st))
             return -1;
-        const char *owner = st->kind == STEP_INPUT_EVENTS ? "input"
+        const char *owner = st->kind >= STEP_NET_SEND ? "net"
+                            : st->kind == STEP_INPUT_EVENTS ? "input"
                             : st->kind == STEP_RNG_READ ? "rng"
                             : st->kind >= STEP_BLK_READ ? "blk" : "gpu";
         if (strcmp(owner, s->device_type))

@@ -1,5 +1,5 @@
 /* device.h — the contract between the machine and a device model: what a virtio device type
- * (the gpu, block, entropy and input devices; network next) implements so that the machine, the
+ * (the gpu, block, entropy, input and network devices) implements so that the machine, the
  * virtio-mmio transport and the ring code run it without naming it.
  *
  * A device type is one `struct device_ops` (static, constant): its identity, what it offers, and

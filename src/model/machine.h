@@ -72,6 +72,7 @@ struct dma_arena {
 };
 
 struct virtio_input_event;
+struct net_frame;
 
 struct machine_config {
     /* The device model: a built-in type by name (model/devices/device_registry.h; NULL: its
@@ -89,6 +90,9 @@ struct machine_config {
     uint64_t rng_seed;            /* an entropy device's stream (rng_device.h) */
     const struct virtio_input_event *input_script; /* an input device's events (input_device.h) */
     uint32_t input_script_len;
+    const struct net_frame *net_frames; /* a network device's packet source (net_device.h) */
+    uint32_t net_frames_len;
+    const uint8_t *net_mac;       /* its MAC, 6 bytes (NULL: QEMU's 52:54:00:12:34:56) */
     uint32_t n_extra_scanouts;    /* scanouts beyond the first (QEMU's max_outputs - 1) */
     uint32_t extra_width[15], extra_height[15];
     uint64_t device_latency_ns;   /* notify → the device looks at the queue */

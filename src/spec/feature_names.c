@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "spec/virtio_blk.h"
+#include "spec/virtio_net.h"
 #include "spec/virtio_spec.h"
 
 const struct feature_name feature_names[] = {
@@ -39,6 +40,23 @@ const struct feature_name feature_names[] = {
     {"resource_uuid", VIRTIO_GPU_F_RESOURCE_UUID},
     {"resource_blob", VIRTIO_GPU_F_RESOURCE_BLOB},
     {"context_init", VIRTIO_GPU_F_CONTEXT_INIT},
+    /* virtio-net's (§5.1.3), after the others: named by bit on a net device (feature_name_of);
+     * the net_ name is taken in scenarios */
+    {"net_csum", VIRTIO_NET_F_CSUM},
+    {"net_guest_csum", VIRTIO_NET_F_GUEST_CSUM},
+    {"net_mtu", VIRTIO_NET_F_MTU},
+    {"net_mac", VIRTIO_NET_F_MAC},
+    {"net_gso", VIRTIO_NET_F_GSO},
+    {"net_guest_tso4", VIRTIO_NET_F_GUEST_TSO4},
+    {"net_guest_tso6", VIRTIO_NET_F_GUEST_TSO6},
+    {"net_guest_ufo", VIRTIO_NET_F_GUEST_UFO},
+    {"net_host_tso4", VIRTIO_NET_F_HOST_TSO4},
+    {"net_host_tso6", VIRTIO_NET_F_HOST_TSO6},
+    {"net_host_ecn", VIRTIO_NET_F_HOST_ECN},
+    {"net_host_ufo", VIRTIO_NET_F_HOST_UFO},
+    {"net_mrg_rxbuf", VIRTIO_NET_F_MRG_RXBUF},
+    {"net_status", VIRTIO_NET_F_STATUS},
+    {"net_ctrl_vq", VIRTIO_NET_F_CTRL_VQ},
     {NULL, 0},
 };
 

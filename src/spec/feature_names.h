@@ -13,7 +13,8 @@ struct feature_name {
     uint32_t bit;
 };
 
-/* NULL-terminated table, in bit order. */
+/* NULL-terminated table: the gpu, blk and generic names in bit order, then virtio-net's
+ * (bits shared with them are found by name, shown by the first). */
 extern const struct feature_name feature_names[];
 
 /* The bit named `name`, or -1. */

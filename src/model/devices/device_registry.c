@@ -6,6 +6,7 @@
 #include "model/devices/blk_device.h"
 #include "model/devices/gpu_device.h"
 #include "model/devices/input_device.h"
+#include "model/devices/net_device.h"
 #include "model/devices/rng_device.h"
 
 /* One line per device type. */
@@ -14,6 +15,7 @@ static const struct device_ops *const builtin[] = {
     &blk_device_ops, /* "blk": virtio-blk (§5.2), blk_device.h */
     &rng_device_ops, /* "rng": the entropy device (§5.4), rng_device.h */
     &input_device_ops, /* "input": a keyboard (§5.8), input_device.h */
+    &net_device_ops, /* "net": virtio-net (§5.1), net_device.h */
 };
 
 const struct device_ops *device_registry_at(size_t i)

@@ -68,6 +68,9 @@ static void no_notify(struct machine *m, struct diag_facts *f, struct diagnosis 
         no_notify_after(m, f, d);
         return;
     }
+    if (f->pops)
+        return; /* the device took requests from the queue meanwhile: it was not unaware of it
+                 * (a device-fed queue, a receiveq, posted before the wait) */
     if (f->q && f->q->live) { /* a request published, and the device asked not to be told */
         uint16_t avail_idx = 0;
         gm_read16(&m->mem, f->q->avail + 2, &avail_idx);
