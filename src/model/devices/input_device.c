@@ -10,6 +10,15 @@
 
 static const char keyboard_name[] = "QEMU Virtio Keyboard";
 
+/* The EV_KEY bitmap QEMU 7.2's keyboard answers: virtio_input_key_config sets the bit of every
+ * Linux key code in qemu_input_map_qcode_to_linux (KEY_ESC .. KEY_UNKNOWN's neighbours: 29
+ * bytes). Taken from Debian's QEMU 7.2 as Linux 6.1 read it back (tests/test_linux.py replays
+ * that recording: any byte the model answered otherwise would be a discrepancy). */
+static const uint8_t qemu_keymap[29] = {
+    0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xcf, 0x7b, 0xff, 0xff, 0xbe,
+    0xfe, 0xff, 0xdf, 0x00, 0xf8, 0x78, 0x30, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x04};
+#define LED_BITS 0x07u /* EV_LED: NUML, CAPSL, SCROLLL (virtio_keyboard_config) */
+
 struct input_state {
     struct virtio_input_event script[INPUT_MAX_SCRIPT];
     uint32_t script_len, next;          /* the script, and its next event to inject */
@@ -39,6 +48,7 @@ static int input_create(const struct machine_config *cfg, void **state)
     s->script_len = cfg->input_script_len;
     if (s->script_len)
         memcpy(s->script, cfg->input_script, s->script_len * sizeof(s->script[0]));
+    memcpy(s->key_bits, qemu_keymap, sizeof(qemu_keymap));
     for (uint32_t i = 0; i < s->script_len; i++)
         if (s->script[i].type == VIRTIO_INPUT_EV_KEY && s->script[i].code < 1024)
             s->key_bits[s->script[i].code / 8] |= (uint8_t)(1u << s->script[i].code % 8);
@@ -76,6 +86,11 @@ static void config_now(const struct input_state *s, struct virtio_input_config *
                 size = (uint8_t)(i + 1);
         c->size = size;
         memcpy(c->u.bitmap, s->key_bits, size);
+    } else if (s->select == VIRTIO_INPUT_CFG_EV_BITS && s->subsel == VIRTIO_INPUT_EV_REP) {
+        c->size = 1; /* QEMU: autorepeat offered, an empty bitmap */
+    } else if (s->select == VIRTIO_INPUT_CFG_EV_BITS && s->subsel == VIRTIO_INPUT_EV_LED) {
+        c->size = 1;
+        c->u.bitmap[0] = LED_BITS;
     }
 }
 
@@ -88,6 +103,23 @@ static uint32_t input_config_read(void *state, struct machine *m, uint32_t off)
     if (off + 4 <= sizeof(c))
         memcpy(&v, (const uint8_t *)&c + off, 4);
     return v;
+}
+
+/* §5.8.2's fields: select, subsel, size and the reserved bytes are 8-bit; the union is what
+ * select names: abs info of 32-bit words, device ids of 16-bit ones, else bytes (a string, a
+ * bitmap). */
+static uint32_t input_config_field(const void *state, uint32_t off, uint32_t *start)
+{
+    const struct input_state *s = state;
+    uint32_t u = offsetof(struct virtio_input_config, u), w = 1;
+    if (off >= sizeof(struct virtio_input_config))
+        return 0;
+    if (off >= u && s->select == VIRTIO_INPUT_CFG_ABS_INFO)
+        w = 4;
+    else if (off >= u && s->select == VIRTIO_INPUT_CFG_ID_DEVIDS)
+        w = 2;
+    *start = off < u ? off : u + (off - u) / w * w;
+    return w;
 }
 
 /* QEMU's virtio_input_set_config: select and subsel taken, and a configuration change. */
@@ -209,6 +241,7 @@ const struct device_ops input_device_ops = {
     .device_id = VIRTIO_ID_INPUT,
     .n_queues = 2,
     .queue_size = {INPUT_QUEUE_SIZE, INPUT_QUEUE_SIZE},
+    .standing_queues = 1u << VIRTIO_INPUT_QUEUE_EVENT, /* events come when the host has some */
     .config_size = sizeof(struct virtio_input_config),
     .offered_features = input_offered_features,
     .create = input_create,
@@ -216,6 +249,7 @@ const struct device_ops input_device_ops = {
     .reset = input_reset,
     .config_read = input_config_read,
     .config_write = input_config_write,
+    .config_field = input_config_field,
     .process_queue = input_process_queue,
     .explain = input_explain,
 };
