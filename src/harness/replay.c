@@ -46,6 +46,7 @@
 #include "driver/virtio_hal.h"
 #include "harness/hal_sim.h"
 #include "harness/replay_internal.h"
+#include "model/devices/blk_device.h"
 #include "model/devices/device_registry.h"
 #include "model/machine.h"
 #include "spec/virtio_blk.h"
@@ -111,6 +112,11 @@ const char *replay_unusable(const struct replay *rp, char *buf, size_t n)
     return NULL;
 }
 
+static bool blk_capacity_read(const struct replay_window *w)
+{
+    return (w->config_read & 0xff) == 0xff;
+}
+
 const char *replay_device_type(const struct replay_window *w)
 {
     for (size_t i = 0; w->id_read && w->device_id && device_registry_at(i); i++)
@@ -132,14 +138,11 @@ static int device_of_window(const struct replay *rp, struct scenario *out, char 
     out->device_type = type;
     if (strcmp(type, "blk"))
         return 0;
-    if ((w->config_read & 0xff) != 0xff) {
-        snprintf(err, errlen, "the virtio-blk device at 0x%llx: the guest never read its "
-                 "capacity (§5.2.4), so the model cannot know the disk's size",
-                 (unsigned long long)w->base);
-        return -1;
-    }
-    uint64_t cap = 0;
-    memcpy(&cap, w->config, sizeof(cap));
+    (void)err, (void)errlen;
+    uint64_t cap = BLK_MAX_IMAGE_BYTES / VIRTIO_BLK_SECTOR_SIZE; /* unknown: the largest (run()
+                                                                   notes it if it mattered) */
+    if (blk_capacity_read(w))
+        memcpy(&cap, w->config, sizeof(cap));
     out->disk_sectors = cap;
     out->disk_read_only = (w->features >> VIRTIO_BLK_F_RO) & 1;
     return 0;
@@ -292,6 +295,11 @@ static enum step_status run(void *ctx, struct run_result *r, struct step_result 
     flush_write(rp, m);
     if (rc < 0)
         rp->read_error = rc;
+    if (m->device.ops && !strcmp(m->device.ops->name, "blk") && rp->n_stores &&
+        !blk_capacity_read(&rp->sum.target))
+        replay_note(rp, NULL, "the guest used the virtio-blk device without reading its capacity "
+                    "(§5.2.4): the model's disk had %llu sectors, and its requests were judged "
+                    "against that", (unsigned long long)(BLK_MAX_IMAGE_BYTES / 512));
     end_of_run(rp, m);
     sr->driver_status = 0;
     /* The earliest unanswered request is the one the diagnosis explains (buffers waiting in a

@@ -108,6 +108,12 @@ struct device_ops {
      * access of a field's own width (a 64-bit one may be read as two 32-bit halves); the
      * transport's narrow accesses (mmio_config_narrow.h) are judged by it. */
     uint32_t (*config_field)(const void *state, uint32_t off, uint32_t *start);
+    /* Optional, for a standing queue: a recording shows the host's device filled `n` more of
+     * queue qi's buffers (events it originated, which no request of the driver's explains):
+     * take and fill them as the device does, its rules judging each buffer, and publish them.
+     * What they held is the device's to say (a script's next events; else unknown). Returns
+     * how many were published. */
+    uint32_t (*host_fill)(void *state, struct machine *m, uint32_t qi, uint32_t n);
     bool (*explain)(const void *state, const struct machine *m, uint32_t qi,
                     struct device_silence *out);
 };

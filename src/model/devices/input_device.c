@@ -136,6 +136,24 @@ static void input_config_write(void *state, struct machine *m, uint32_t off, uin
     mmio_device_notify_config(m);
 }
 
+/* One eventq buffer taken and given `ev`: judged (§5.8.6.1) and pushed; 0 when none is
+ * available. */
+static uint32_t fill_one(struct machine *m, const struct virtio_input_event *ev)
+{
+    struct dev_queue *q = &m->dev.q[VIRTIO_INPUT_QUEUE_EVENT];
+    struct sr_chain *c = &m->chain;
+    if (ring_pop(q, c) != RING_OK)
+        return 0;
+    if (c->readable || c->writable < sizeof(*ev))
+        machine_violation(m, "input.eventq.buffer", VIRTIO_INPUT_QUEUE_EVENT,
+                          "eventq buffer (head %u) has %llu device-writable and %llu "
+                          "readable byte(s): it must be device-writable and hold an 8-byte "
+                          "event (§5.8.6.1); QEMU writes what fits", c->head,
+                          (unsigned long long)c->writable, (unsigned long long)c->readable);
+    size_t n = sr_write(m, c, ev, sizeof(*ev));
+    return ring_push(q, c->head, (uint32_t)n);
+}
+
 /* The batch to the eventq, one event per buffer, if it fits (virtio_input_send). */
 static uint32_t deliver(struct input_state *s, struct machine *m)
 {
@@ -152,16 +170,11 @@ static uint32_t deliver(struct input_state *s, struct machine *m)
         s->batch_len = 0;
         return 0;
     }
-    struct sr_chain *c = &m->chain;
-    for (uint32_t i = 0; i < s->batch_len && ring_pop(q, c) == RING_OK; i++) {
-        if (c->readable || c->writable < sizeof(s->batch[i]))
-            machine_violation(m, "input.eventq.buffer", VIRTIO_INPUT_QUEUE_EVENT,
-                              "eventq buffer (head %u) has %llu device-writable and %llu "
-                              "readable byte(s): it must be device-writable and hold an 8-byte "
-                              "event (§5.8.6.1); QEMU writes what fits", c->head,
-                              (unsigned long long)c->writable, (unsigned long long)c->readable);
-        size_t n = sr_write(m, c, &s->batch[i], sizeof(s->batch[i]));
-        pushed += ring_push(q, c->head, (uint32_t)n);
+    for (uint32_t i = 0; i < s->batch_len; i++) {
+        uint32_t one = fill_one(m, &s->batch[i]);
+        if (!one)
+            break;
+        pushed += one;
     }
     s->batch_len = 0;
     return pushed;
@@ -185,6 +198,29 @@ uint32_t input_device_inject(struct machine *m, uint32_t n)
     if (pushed)
         mmio_device_raise_used_irq(m, VIRTIO_INPUT_QUEUE_EVENT);
     return done;
+}
+
+/* A recording shows QEMU's keyboard filled n eventq buffers: the script's next events when the
+ * run has one (a simulator's recording, checked with its scenario), else events whose content
+ * the recording does not hold (zeros, an EV_SYN): the buffers are judged all the same. */
+static uint32_t input_host_fill(void *state, struct machine *m, uint32_t qi, uint32_t n)
+{
+    struct input_state *s = state;
+    uint32_t pushed = 0;
+    if (qi != VIRTIO_INPUT_QUEUE_EVENT)
+        return 0;
+    for (uint32_t i = 0; i < n; i++) {
+        struct virtio_input_event ev = {0};
+        if (s->next < s->script_len)
+            ev = s->script[s->next++];
+        uint32_t one = fill_one(m, &ev);
+        if (!one)
+            break;
+        pushed += one;
+    }
+    if (pushed)
+        mmio_device_raise_used_irq(m, VIRTIO_INPUT_QUEUE_EVENT);
+    return pushed;
 }
 
 /* statusq: LED and other status events from the driver (QEMU handle_sts: read, pushed with the
@@ -250,6 +286,7 @@ const struct device_ops input_device_ops = {
     .config_read = input_config_read,
     .config_write = input_config_write,
     .config_field = input_config_field,
+    .host_fill = input_host_fill,
     .process_queue = input_process_queue,
     .explain = input_explain,
 };
