@@ -306,8 +306,9 @@ static enum step_status run(void *ctx, struct run_result *r, struct step_result 
      * queue the device fills when it has something to say are no request: device.h). */
     uint32_t standing = m->device.ops ? m->device.ops->standing_queues : 0;
     for (uint32_t q = 0; q < RUN_MAX_QUEUES; q++)
-        if (unanswered(&rp->q[q]) && !(standing >> q & 1u) && (rp->timed_out_queue == RUN_MAX_QUEUES ||
-                                      rp->q[q].req_start < rp->q[rp->timed_out_queue].req_start))
+        if (unanswered(&rp->q[q]) && !(standing >> q & 1u) &&
+            (rp->timed_out_queue == RUN_MAX_QUEUES ||
+             rp->q[q].req_start < rp->q[rp->timed_out_queue].req_start))
             rp->timed_out_queue = q;
     snprintf(sr->detail, sizeof(sr->detail), "%llu events from %s%s%s",
              (unsigned long long)rp->sum.info.n_items, rp->sum.info.source,

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "../../../src/harness/scenario.h"
 #include "../step_table.h"
@@ -27,8 +28,15 @@ static const char *why_not(const struct scenario *s, char *buf, size_t n)
 {
     if (s->qemu_skip)
         return snprintf(buf, n, "%s", s->qemu_skip), buf;
-    if (strcmp(s->device_type, "gpu"))
-        return "device.type: the bare-metal port drives the gpu only";
+    bool other = strcmp(s->device_type, "gpu") != 0;
+    if (other && strcmp(s->device_type, "blk") && strcmp(s->device_type, "rng"))
+        return "device.type: input events come from the host (QMP input-send-event): not "
+               "driven on the port yet";
+    if (other && s->bus != SCN_BUS_MMIO)
+        return "device.type: the port drives blk and rng on virtio-mmio only";
+    struct stat st;
+    if (s->disk_image && (stat(s->disk_image, &st) != 0 || (uint64_t)st.st_size > VQST_DISK_MAX))
+        return "device.disk: the port's copy of the image holds 16 MiB";
     if (s->dfaults.n)
         return "device_faults: a hostile device; QEMU's device does not misbehave on request";
     if (s->pci_bugs.n)
@@ -119,6 +127,19 @@ static void copy_step(struct vqst_step *d, const struct scenario_step *st)
     d->repeat = st->repeat;
     if (st->kind == STEP_RESET_QUEUE) /* the queue to reset travels in `id` (step_table.h) */
         d->id = st->queue;
+    if (st->kind >= STEP_BLK_READ && st->kind <= STEP_RNG_READ) { /* step_table.h */
+        d->offset = st->sector;
+        d->entries = st->count;
+        d->entry_length = st->bytes;
+        d->color = st->seed;
+        d->x = (st->raw ? VQST_F_RAW : 0) | (st->status_readonly ? VQST_F_STATUS_READONLY : 0) |
+               (st->zeroes ? VQST_F_ZEROES : 0) | (st->unmap ? VQST_F_UNMAP : 0);
+        d->y = st->readable;
+        d->has_expect_response = st->has_expect_blk_status;
+        d->expect_response = st->expect_blk_status;
+        d->hot_x = st->has_expect_status;
+        d->hot_y = (uint32_t)st->expect_status;
+    }
 }
 
 int main(int argc, char **argv)
@@ -191,6 +212,14 @@ int main(int argc, char **argv)
     t.features = s.driver_features | (uint64_t)s.ring_packed << VIRTIO_F_RING_PACKED;
     t.mmio_base = s.mmio_base;
     t.bus = s.bus;
+    t.device = !strcmp(s.device_type, "blk") ? VQST_DEV_BLK
+               : !strcmp(s.device_type, "rng") ? VQST_DEV_RNG
+                                                : VQST_DEV_GPU;
+    if (s.disk_image) {
+        struct stat st;
+        if (stat(s.disk_image, &st) == 0)
+            t.disk_sectors = (uint32_t)((uint64_t)st.st_size / 512);
+    }
     memcpy(t.place, s.place, sizeof(t.place));
     t.n_probes = n_probes;
     t.mmu = (uint32_t)mmu;
