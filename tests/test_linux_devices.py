@@ -19,11 +19,10 @@ event; the eventq buffers Linux posts are judged as ring traffic (descriptors, a
 barriers, notifications), and input.eventq.buffer — judged when the device fills a buffer — is
 not reached by this recording (README, "Checking a recording").
 """
+import json
 import struct
 
-import pytest
-
-from conftest import ROOT  # noqa: F401
+from conftest import ROOT
 from test_linux import Recording, check, guest, mutated, recordings  # noqa: F401
 
 DEVICE_IDS = {"gpu": 0x10, "blk": 0x2, "rng": 0x4, "input": 0x12}
@@ -37,7 +36,6 @@ def by_type(doc):
 
 def all_results(path):
     p, _ = check(path)
-    import json
     return p, json.loads(path.with_suffix(".json").read_text())["scenarios"]
 
 
@@ -174,9 +172,20 @@ def mutated_device(recordings, tmp_path, mutate, device):
     """The multi recording mutated; the result of `device`, and the others' all clean: the
     mutation is found where it was made, and nowhere else."""
     p, _, what = mutated(recordings, tmp_path, "multi", 0, mutate)
-    import json
     res = by_type(json.loads((tmp_path / "multi-mutated.json").read_text())["scenarios"])
     for t, s in res.items():
         if t != device:
             assert s["passed"] and s["violations"] == [], (t, s["violations"])
     return p, res[device], what
+
+
+def test_scenario_picks_its_device_in_a_several_device_recording(recordings, tmp_path):
+    """`vqsim check --scenario` with an entropy device's scenario checks the recording's entropy
+    device (its window), not the gpu: one result, clean."""
+    rec, _ = recordings("multi", 0)
+    p, _ = check(rec, "--scenario", str(ROOT / "scenarios" / "devices" / "rng" / "rng-read.yaml"))
+    res = json.loads(rec.with_suffix(".json").read_text())["scenarios"]
+    assert p.returncode == 0, p.stdout[-2000:]
+    assert [s["device"]["type"] for s in res] == ["rng"], [s["name"] for s in res]
+    assert res[0]["source"]["window"] == "0xa003c00" and res[0]["violations"] == []
+    assert res[0]["source"]["replayed"]["stores"] > 40

@@ -216,8 +216,18 @@ static int check_recording(struct replay *rp, const char *path, const struct sce
 {
     char name[128];
     name_of(path, name, sizeof(name));
-    if (base)
+    if (base) { /* the first window of the scenario's device type, unless the replay's is one */
+        const char *now = rp->sum.target_known ? replay_device_type(&rp->sum.target) : NULL;
+        for (uint32_t i = 0; i < rp->sum.n_win && !(now && !strcmp(now, base->device_type));
+             i++) {
+            const char *type = replay_device_type(&rp->sum.win[i]);
+            if (type && !strcmp(type, base->device_type)) {
+                replay_target(rp, rp->sum.win[i].base);
+                break;
+            }
+        }
         return check_one(rp, path, name, base, a, out, err, w, ran, clean);
+    }
     struct replay *pristine = malloc(sizeof(*pristine));
     if (!pristine) {
         fprintf(err, "vqsim: out of memory\n");

@@ -128,24 +128,21 @@ const char *replay_device_type(const struct replay_window *w)
 /* The model of the checked window's device, as QEMU's showed itself to the guest: its type by
  * the DeviceID read; a blk's capacity as the guest read it (§5.2.4: the disk's bytes are not in a
  * recording, so its model's disk is that many zero sectors) and VIRTIO_BLK_F_RO as offered. */
-static int device_of_window(const struct replay *rp, struct scenario *out, char *err,
-                            size_t errlen)
+static void device_of_window(const struct replay *rp, struct scenario *out)
 {
     const struct replay_window *w = &rp->sum.target;
     const char *type = rp->sum.target_known ? replay_device_type(w) : NULL;
     if (!type)
-        return 0; /* the gpu's defaults (a recording with no device known to check) */
+        return; /* the gpu's defaults (a recording with no device known to check) */
     out->device_type = type;
     if (strcmp(type, "blk"))
-        return 0;
-    (void)err, (void)errlen;
+        return;
     uint64_t cap = BLK_MAX_IMAGE_BYTES / VIRTIO_BLK_SECTOR_SIZE; /* unknown: the largest (run()
                                                                    notes it if it mattered) */
     if (blk_capacity_read(w))
         memcpy(&cap, w->config, sizeof(cap));
     out->disk_sectors = cap;
     out->disk_read_only = (w->features >> VIRTIO_BLK_F_RO) & 1;
-    return 0;
 }
 
 int replay_scenario(const struct replay *rp, const struct scenario *base,
@@ -187,8 +184,8 @@ int replay_scenario(const struct replay *rp, const struct scenario *base,
     }
     if (own)
         out->transport_version = rp->version == 1 ? 1 : 2;
-    if (own && device_of_window(rp, out, err, errlen) != 0)
-        return -1;
+    if (own)
+        device_of_window(rp, out);
     if (rp->sum.packed_offered) /* QEMU's packed=on (§2.7): the model's device offers it too */
         out->device_offer |= 1ull << VIRTIO_F_RING_PACKED;
     /* The device answers when QEMU's did, not sooner. Paced (the recording holds QEMU's device
