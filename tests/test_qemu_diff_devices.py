@@ -1,15 +1,18 @@
-"""The differential for virtio-blk and the entropy device: the same blk / rng steps through the
-unchanged drivers on the model and bare metal on QEMU 7.2 (virtio-blk-device on a copy of the
-scenario's raw image, virtio-rng-device with QEMU's default backend), compared.
+"""The differential for virtio-blk, the entropy device and virtio-input: the same blk / rng /
+input steps through the unchanged drivers on the model and bare metal on QEMU 7.2
+(virtio-blk-device on a copy of the scenario's raw image, virtio-rng-device with QEMU's default
+backend, virtio-keyboard-device with the script played through QMP input-send-event), compared.
 
 What is compared: every step's status, driver error and used length, and the outcome
 (tools/qemu_diff.py compare_steps); for blk, each request's status byte (OK / IOERR / UNSUPP /
 none) and, inside the guest, every byte read against the image (QEMU's loader puts a copy at
 VQST_DISK_ADDR; the guest applies its own writes to it) and the capacity QEMU shows against the
-image's size; for rng, the counts only — QEMU's bytes are the host's entropy.
+image's size; for rng, the counts only — QEMU's bytes are the host's entropy; for input, every
+event the driver received against the script.
 
 Negative controls: QEMU given a disk one byte different from the image the model reads must
-disagree on that byte; a simulator whose blk status differs must disagree on the status."""
+disagree on that byte; QEMU's keyboard made to send another key must disagree on that event; a
+simulator whose blk status differs must disagree on the status."""
 import importlib.util
 import json
 import sys
@@ -19,6 +22,7 @@ from test_qemu_diff import build_dir, qemu_diff, tools_present  # noqa: F401
 
 BLK = ROOT / "scenarios" / "devices" / "blk"
 RNG = ROOT / "scenarios" / "devices" / "rng"
+INPUT = ROOT / "scenarios" / "devices" / "input"
 RUNS = ["blk-read-write-modern", "blk-legacy-indirect", "blk-read-only", "blk-header-short",
         "blk-read-past-capacity", "blk-status-readonly", "blk-discard-unmap"]
 
@@ -32,17 +36,19 @@ def tool():
 
 
 def test_blk_and_rng_agree_with_qemu(tools_present, tmp_path):  # noqa: F811
-    scen = [BLK / f"{n}.yaml" for n in RUNS] + sorted(RNG.glob("rng-*.yaml"))
+    scen = [BLK / f"{n}.yaml" for n in RUNS] + sorted(RNG.glob("rng-*.yaml")) + \
+        sorted(INPUT.glob("input-*.yaml"))
     p, res = qemu_diff(tmp_path, *scen)
     assert p.returncode == 0, p.stdout + p.stderr
     for s in scen:
         r = res[s.stem]
-        if s.stem == "rng-pci":
+        if s.stem in ("rng-pci", "input-pci"):
             assert r["verdict"] == "skip" and "virtio-mmio only" in r["reason"], r
             continue
         assert r["verdict"] == "agree", (s.stem, r)
         assert any("every byte read on QEMU equals the image's" in n or
-                   "entropy counts agree" in n for n in r["notes"]), r["notes"]
+                   "entropy counts agree" in n or "every event received on QEMU" in n
+                   for n in r["notes"]), r["notes"]
     # the hangs agree as hangs: the status byte in a read-only buffer breaks QEMU's device too
     assert res["blk-status-readonly"]["qemu"] == "timeout"
     assert res["blk-header-short"]["qemu"] == "timeout"
@@ -67,6 +73,20 @@ def test_a_different_disk_on_qemu_disagrees(tools_present, tmp_path, monkeypatch
     r = json.loads(out.read_text())["results"][0]
     assert rc == 1 and r["verdict"] == "disagree", r
     assert any("step 2 (blk_read): on QEMU the driver read byte/00000007/0000003d/" in d
+               for d in r["diffs"]), r["diffs"]
+
+
+def test_a_different_key_on_qemu_disagrees(tools_present, tmp_path, monkeypatch):  # noqa: F811
+    """The host plays KEY_S where the script says KEY_A (30): the guest receives QEMU's event
+    and names the first one that differs (event 0, type 1, code 31)."""
+    q = tool()
+    monkeypatch.setitem(q.QCODES, 30, "s")
+    out = tmp_path / "d.json"
+    rc = q.main(["--build", str(build_dir()), "--json", str(out),
+                 str(INPUT / "input-keys.yaml")])
+    r = json.loads(out.read_text())["results"][0]
+    assert rc == 1 and r["verdict"] == "disagree", r
+    assert any("on QEMU the driver read event/00000000/00000001/0000001f" in d
                for d in r["diffs"]), r["diffs"]
 
 

@@ -169,6 +169,44 @@ def qmp(sock_path, commands, deadline):
     return replies[1:]
 
 
+# Linux key codes KEY_ESC (1) .. KEY_CAPSLOCK (58) as QEMU's qcodes (qapi/ui.json QKeyCode):
+# what an input scenario's key events become in QMP input-send-event (vqsim-steptable refuses
+# other events).
+QCODES = dict(enumerate(
+    "esc 1 2 3 4 5 6 7 8 9 0 minus equal backspace tab q w e r t y u i o p bracket_left "
+    "bracket_right ret ctrl a s d f g h j k l semicolon apostrophe grave_accent shift backslash "
+    "z x c v b n m comma dot slash shift_r kp_multiply alt spc caps_lock".split(), start=1))
+EV_TYPES = {"EV_SYN": 0, "EV_KEY": 1, "EV_REL": 2, "EV_ABS": 3}
+
+
+def script_events(dev):
+    """An input scenario's device.input.events as (type, code, value)."""
+    out = []
+    for e in (dev.get("input") or {}).get("events") or []:
+        t = e.get("type")
+        out.append((EV_TYPES.get(t, t if isinstance(t, int) else -1), int(e.get("code", 0)),
+                    int(e.get("value", 0))))
+    return out
+
+
+def inject(sock, events, deadline):
+    """The script's events as QEMU's keyboard sends them: one input-send-event per batch (the
+    events up to a SYN_REPORT; QEMU's virtio-input sends its SYN_REPORT at the batch's sync)."""
+    batch = []
+    for t, code, value in events:
+        if t == 1:
+            batch.append({"type": "key", "data": {"down": bool(value),
+                                                  "key": {"type": "qcode",
+                                                          "data": QCODES[code]}}})
+        elif batch:
+            r = qmp(sock, [{"execute": "input-send-event", "arguments": {"events": batch}}],
+                    deadline)
+            if "error" in r[0]:
+                return f"input-send-event: {r[0]['error']}"
+            batch = []
+    return None
+
+
 def device_args(device):
     """The QEMU arguments of a blk or rng scenario's device (device: the dict of qemu_command):
     virtio-blk on a copy of the image (QEMU's writes reach the copy, never the repository's
@@ -176,6 +214,8 @@ def device_args(device):
     entropy device with QEMU's default backend (rng-builtin, the host's entropy)."""
     if device["type"] == "rng":
         return ["-device", "virtio-rng-device"]
+    if device["type"] == "input":
+        return ["-device", "virtio-keyboard-device"]
     ro = ",readonly=on" if device.get("read_only") else ""
     return ["-drive", f"file={device['copy']},if=none,format=raw,id=d0{ro}",
             "-device", "virtio-blk-device,drive=d0",
@@ -241,7 +281,13 @@ def run_qemu(guest, table, transport, width, height, bound_s, workdir, offered=(
             if chunk:
                 buf += chunk
                 *done, buf = buf.split(b"\n")
-                lines += [l.decode(errors="replace").strip() for l in done]
+                new = [l.decode(errors="replace").strip() for l in done]
+                lines += new
+                for l in new:  # the guest waits for the script's next events (guest_devices.c)
+                    if l.startswith("VQ inject ") and device:
+                        kv = dict(w.split("=", 1) for w in l.split()[2:])
+                        f, n = int(kv["from"]), int(kv["n"])
+                        note = inject(sock, device["events"][f:f + n], deadline) or note
                 if any(l == "VQ END" for l in lines):
                     break
             if p.poll() is not None:
@@ -328,16 +374,17 @@ BLK_STATUS = {"0": "OK", "1": "IOERR", "2": "UNSUPP", "255": "none"}
 
 
 def compare_device(sim, q, diffs, notes):
-    """A blk or rng run: the guest's content checks on QEMU (blk: every byte read equals the
-    image, with the guest's own writes applied; the capacity is the image's), and each blk
-    request's status byte against the simulator's (its step detail ends "status NAME"). An rng
-    run compares counts only (status and used length, compare_steps): QEMU's bytes are the
-    host's entropy."""
+    """A blk, rng or input run: the guest's content checks on QEMU (blk: every byte read equals
+    the image, with the guest's own writes applied; the capacity is the image's; input: every
+    event received is the script's), and each blk request's status byte against the
+    simulator's (its step detail says "status NAME"). An rng run compares counts only (status
+    and used length, compare_steps): QEMU's bytes are the host's entropy."""
     qsteps = ([q["init"]] if q["init"] else []) + q["steps"]
     for i, (a, b) in enumerate(zip(sim["steps"], qsteps)):
         if b.get("content", "ok") != "ok":
             diffs.append(f"step {i} ({a['step']}): on QEMU the driver read {b['content']} "
-                         "(capacity/sectors, or byte/sector/value, in hex), not the image's")
+                         "(hex: capacity/QEMU/image, byte/offset/sector/value, "
+                         "event/index/type/code, name/first byte), not what the model gave")
         if i == 0 or "blk" not in b or a["status"] == "skipped":
             continue
         m = re.search(r"status (\w+)", a.get("detail") or "")
@@ -347,8 +394,11 @@ def compare_device(sim, q, diffs, notes):
             diffs.append(f"step {i} ({a['step']}): blk status {said} vs QEMU {got}")
     if sim_device(sim) == "blk":
         notes.append("every byte read on QEMU equals the image's; blk status bytes agree")
-    else:
+    elif sim_device(sim) == "rng":
         notes.append("entropy counts agree (the bytes are QEMU's host entropy: not compared)")
+    else:
+        notes.append("every event received on QEMU equals the script's (played through QMP "
+                     "input-send-event)")
 
 
 def compare_steps(sim, q, diffs):
@@ -537,7 +587,7 @@ def scenario_device(path, doc, workdir):
     kind = dev.get("type", "gpu")
     if kind == "gpu":
         return None
-    out = {"type": kind}
+    out = {"type": kind, "events": script_events(dev)}
     if kind == "blk":
         disk = dev.get("disk") or {}
         image = os.path.join(os.path.dirname(os.path.abspath(path)), disk["image"])

@@ -5,11 +5,15 @@
  *   blk  every byte read equals the disk image (QEMU's generic loader put a copy at
  *        VQST_DISK_ADDR; the guest applies its own writes to that copy, and stops judging
  *        discarded sectors, §5.2.6.1), and the capacity the device shows is the image's;
- *   rng  the count of bytes received (the bytes are QEMU's host entropy: not comparable).
+ *   rng  the count of bytes received (the bytes are QEMU's host entropy: not comparable);
+ *   input every event received equals the script's (the host plays the script's next events
+ *        through QMP input-send-event when the guest says `VQ inject from=F n=N`), and the
+ *        device calls itself "QEMU Virtio Keyboard".
  * One line per step on the UART, as guest_runner.c's, with `blk=STATUS` and `content=ok` (or
  * what differed) for tools/qemu_diff.py. */
 #include "../../src/driver/virtio_blk.h"
 #include "../../src/driver/virtio_hal.h"
+#include "../../src/driver/virtio_input.h"
 #include "../../src/driver/virtio_rng.h"
 #include "../../src/harness/patterns.h"
 #include "../../src/harness/scenario.h"
@@ -23,6 +27,9 @@
 
 static struct vblk blk;
 static struct vrng rng;
+static struct vinput inp;
+static const struct vqst_table *table; /* the input script */
+static uint32_t played;                /* script events played so far */
 static uint32_t device;
 static uint8_t *buf;
 static uint64_t buf_phys;
@@ -49,9 +56,61 @@ static void say_content(const char *what, uint64_t a, uint64_t b, uint64_t c)
     content = content_buf;
 }
 
+static int input_init(const struct vqst_table *t, uint32_t *version)
+{
+    const struct vinput_config c = {
+        .mmio_base = (uintptr_t)t->mmio_base, .queue_size = (uint16_t)t->queue_size,
+        .layout = (enum vq_layout_kind)t->layout, .legacy_align = t->queue_align,
+        .timeout_ns = t->timeout_ns, .features = t->features,
+        .event_buffers = (int32_t)t->event_buffers, .event_bytes = t->event_bytes};
+    table = t;
+    int rc = vinput_init(&inp, &c);
+    *version = inp.t ? inp.t->version : 0;
+    static const char want[] = "QEMU Virtio Keyboard";
+    if (rc == VIRTIO_OK && memcmp(inp.name, want, sizeof(want)))
+        say_content("name", (uint8_t)inp.name[0], 0, 0);
+    return rc;
+}
+
+/* The host plays the script's next `count` events (tools/qemu_diff.py, on this line); the
+ * driver must receive exactly them, as kernel_input.c checks on the model. */
+void gdev_announce(const struct vqst_step *st)
+{
+    if (device != VQST_DEV_INPUT || st->kind != STEP_INPUT_EVENTS)
+        return;
+    uint32_t n = st->entries ? st->entries : 1;
+    uart_puts("VQ inject from=");
+    uart_put_dec(played);
+    uart_puts(" n=");
+    uart_put_dec(n);
+    uart_putc('\n');
+}
+
+static int input_step(const struct vqst_step *st, struct gdev_result *out)
+{
+    uint32_t n = st->entries ? st->entries : 1, first = played;
+    if (first + n > table->n_events)
+        return VIRTIO_ERR_INVALID;
+    played += n;
+    int rc = VIRTIO_OK;
+    for (uint32_t got = 0; got < n && rc == VIRTIO_OK; got++) {
+        struct virtio_input_event ev;
+        if ((rc = vinput_next_event(&inp, &ev)) != VIRTIO_OK)
+            break;
+        const struct vqst_event *w = &table->events[first + got];
+        if (content[0] == 'o' && (ev.type != w->type || ev.code != w->code || ev.value != w->value))
+            say_content("event", first + got, ev.type, ev.code);
+    }
+    out->used_len = 0;
+    out->blk_status = 0xff;
+    return rc;
+}
+
 int gdev_init(const struct vqst_table *t, uint32_t *version)
 {
     device = t->device;
+    if (device == VQST_DEV_INPUT)
+        return input_init(t, version);
     if (device == VQST_DEV_BLK) {
         const struct vblk_config c = {
             .mmio_base = (uintptr_t)t->mmio_base, .queue_size = (uint16_t)t->queue_size,
@@ -183,7 +242,9 @@ static int rng_step(const struct vqst_step *st, struct gdev_result *out)
 
 int gdev_step(const struct vqst_step *st, struct gdev_result *out)
 {
-    return device == VQST_DEV_BLK ? blk_step(st, out) : rng_step(st, out);
+    return device == VQST_DEV_BLK   ? blk_step(st, out)
+           : device == VQST_DEV_INPUT ? input_step(st, out)
+                                      : rng_step(st, out);
 }
 
 const char *gdev_content(void)

@@ -16,6 +16,9 @@ struct gdev_result {
 int gdev_init(const struct vqst_table *t, uint32_t *version);
 /* One blk / rng step: a VIRTIO_* code, what the driver saw in *out. */
 int gdev_step(const struct vqst_step *st, struct gdev_result *out);
+/* Before a step's line: an input step says which script events the host is to play now
+ * (`VQ inject from=F n=N`, a line of its own; tools/qemu_diff.py plays them). */
+void gdev_announce(const struct vqst_step *st);
 /* "ok", or what the content checks found first (capacity, a byte read). */
 const char *gdev_content(void);
 

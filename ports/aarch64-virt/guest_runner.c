@@ -384,6 +384,8 @@ void vq_main(void)
     const char *outcome = rc == VIRTIO_OK ? "ok" : status_names[worst];
     for (uint32_t i = 0; i < t->n_steps; i++) {
         const struct vqst_step *st = &t->steps[i];
+        if (!stop && t->device != VQST_DEV_GPU)
+            gdev_announce(st);
         uart_puts("VQ step=");
         uart_put_dec(i + 1);
         if (stop) {

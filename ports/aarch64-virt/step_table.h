@@ -55,6 +55,14 @@ struct vqst_bug {
 };
 _Static_assert(sizeof(struct vqst_bug) == 88, "vqst_bug layout");
 
+/* An input event of the script (struct virtio_input_event, §5.8.6). */
+#define VQST_MAX_EVENTS 256u
+struct vqst_event {
+    uint16_t type, code;
+    uint32_t value;
+};
+_Static_assert(sizeof(struct vqst_event) == 8, "vqst_event layout");
+
 struct vqst_table {
     uint32_t magic, version;
     uint32_t n_steps, n_bugs;
@@ -73,11 +81,17 @@ struct vqst_table {
     struct vqst_bug bugs[VQST_MAX_BUGS];
     uint32_t device;             /* VQST_DEV_*: which device the port drives */
     uint32_t disk_sectors;       /* blk: the image's sectors at VQST_DISK_ADDR */
+    /* input: the script the host plays through QMP input-send-event, and the eventq the driver
+     * posts (event_buffers: -1 the queue's size, as an int32; event_bytes: 0 for 8) */
+    uint32_t n_events, event_buffers, event_bytes, pad;
+    struct vqst_event events[VQST_MAX_EVENTS];
 };
-_Static_assert(sizeof(struct vqst_table) == 64 + 24 + 32 + 32 + 64 * 128 + 16 * 88 + 8,
+_Static_assert(sizeof(struct vqst_table) == 64 + 24 + 32 + 32 + 64 * 128 + 16 * 88 + 8 + 16 +
+                                                VQST_MAX_EVENTS * 8,
                "vqst_table layout");
 #define VQST_DEV_GPU 0u
 #define VQST_DEV_BLK 1u
 #define VQST_DEV_RNG 2u
+#define VQST_DEV_INPUT 3u
 
 #endif /* VQ_STEP_TABLE_H */
