@@ -282,7 +282,13 @@ def drop_barrier_before_avail_idx(r):
     """The barrier (a write barrier, dmb ishst) just before one avail.idx store of queue 0,
     about half way through: a driver built without that virtio_wmb."""
     evs, _, avail, _ = r.gpu()
-    stores = [i for i, e in enumerate(evs) if e["kind"] == "STORE" and e["addr"] == avail + 2]
+    return drop_barrier_before_store(r, evs, avail + 2)
+
+
+def drop_barrier_before_store(r, evs, addr):
+    """Delete the barrier just before one store to `addr` (about half way through); return the
+    value that store wrote."""
+    stores = [i for i, e in enumerate(evs) if e["kind"] == "STORE" and e["addr"] == addr]
     for i in stores[len(stores) // 2:]:
         # the same vCPU's barrier right before it, after its previous recorded access
         j = i - 1
@@ -291,7 +297,7 @@ def drop_barrier_before_avail_idx(r):
         if evs[j]["kind"] == "BARRIER":
             del r.events[j]
             return evs[i]["value"]
-    raise AssertionError("no barrier before an avail.idx store")
+    raise AssertionError(f"no barrier before a store to {addr:#x}")
 
 
 @pytest.mark.parametrize("run", range(RUNS))

@@ -23,7 +23,8 @@ import json
 import struct
 
 from conftest import ROOT
-from test_linux import Recording, check, guest, mutated, recordings  # noqa: F401
+from test_linux import (Recording, check, drop_barrier_before_store, guest,  # noqa: F401
+                        mutated, recordings)
 
 DEVICE_IDS = {"gpu": 0x10, "blk": 0x2, "rng": 0x4, "input": 0x12}
 QUEUE_SEL, QUEUE_DESC_LO, QUEUE_DRIVER_LO = 0x030, 0x080, 0x090
@@ -148,16 +149,7 @@ def input_drop_barrier(r):
     """The barrier just before one eventq avail.idx store (Linux fills the eventq at probe, one
     virtio_wmb per buffer), half way through: pairing A on the input device."""
     evs, _, q = queues(r, DEVICE_IDS["input"])
-    avail = q[0][QUEUE_DRIVER_LO]
-    stores = [i for i, e in enumerate(evs) if e["kind"] == "STORE" and e["addr"] == avail + 2]
-    for i in stores[len(stores) // 2:]:
-        j = i - 1
-        while j > 0 and evs[j]["cpu"] != evs[i]["cpu"]:
-            j -= 1
-        if evs[j]["kind"] == "BARRIER":
-            del r.events[j]
-            return evs[i]["value"]
-    raise AssertionError("no barrier before an eventq avail.idx store")
+    return drop_barrier_before_store(r, evs, q[0][QUEUE_DRIVER_LO] + 2)
 
 
 def test_control_input_dropped_barrier_fires_pairing_a(recordings, tmp_path):

@@ -35,7 +35,14 @@ def tool():
     return m
 
 
-def test_blk_and_rng_agree_with_qemu(tools_present, tmp_path):  # noqa: F811
+def run_one(q, tmp_path, scenario):
+    """qemu_diff (module q, perhaps patched) on one scenario: its exit status and result."""
+    out = tmp_path / "d.json"
+    rc = q.main(["--build", str(build_dir()), "--json", str(out), str(scenario)])
+    return rc, json.loads(out.read_text())["results"][0]
+
+
+def test_blk_rng_and_input_agree_with_qemu(tools_present, tmp_path):  # noqa: F811
     scen = [BLK / f"{n}.yaml" for n in RUNS] + sorted(RNG.glob("rng-*.yaml")) + \
         sorted(INPUT.glob("input-*.yaml"))
     p, res = qemu_diff(tmp_path, *scen)
@@ -67,10 +74,7 @@ def test_a_different_disk_on_qemu_disagrees(tools_present, tmp_path, monkeypatch
         open(dev["copy"], "wb").write(bytes(data))
         return dev
     monkeypatch.setattr(q, "scenario_device", corrupted)
-    out = tmp_path / "d.json"
-    rc = q.main(["--build", str(build_dir()), "--json", str(out),
-                 str(BLK / "blk-read-write-modern.yaml")])
-    r = json.loads(out.read_text())["results"][0]
+    rc, r = run_one(q, tmp_path, BLK / "blk-read-write-modern.yaml")
     assert rc == 1 and r["verdict"] == "disagree", r
     assert any("step 2 (blk_read): on QEMU the driver read byte/00000007/0000003d/" in d
                for d in r["diffs"]), r["diffs"]
@@ -81,10 +85,7 @@ def test_a_different_key_on_qemu_disagrees(tools_present, tmp_path, monkeypatch)
     and names the first one that differs (event 0, type 1, code 31)."""
     q = tool()
     monkeypatch.setitem(q.QCODES, 30, "s")
-    out = tmp_path / "d.json"
-    rc = q.main(["--build", str(build_dir()), "--json", str(out),
-                 str(INPUT / "input-keys.yaml")])
-    r = json.loads(out.read_text())["results"][0]
+    rc, r = run_one(q, tmp_path, INPUT / "input-keys.yaml")
     assert rc == 1 and r["verdict"] == "disagree", r
     assert any("on QEMU the driver read event/00000000/00000001/0000001f" in d
                for d in r["diffs"]), r["diffs"]
