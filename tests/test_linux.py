@@ -28,6 +28,7 @@ differ from run to run. Needs qemu-system-aarch64, apt-get and network access fo
 (the downloads are cached in build/linux-guest); skipped, saying why, only without QEMU."""
 import fcntl
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -112,11 +113,22 @@ def guest_did_its_part(g, case, serial):
         assert 'name="QEMU Virtio Keyboard" driver=virtio_input' in kbd, kbd
 
 
-def check(path, *extra):
-    out = path.with_suffix(".json")
+def check_doc(path, *extra):
+    """`vqsim check` on a recording: the process and the whole JSON document (None without
+    one), written to a file of this call's own (pytest-xdist workers check one recording at
+    once)."""
+    out = path.with_name(f"{path.stem}-{os.getpid()}-{next(CHECKS)}.json")
     p = subprocess.run([str(vqsim_path()), "check", "--json", str(out), *extra, str(path)],
                        capture_output=True, text=True, timeout=600)
     doc = json.loads(out.read_text()) if out.exists() else None
+    return p, doc
+
+
+CHECKS = itertools.count()
+
+
+def check(path, *extra):
+    p, doc = check_doc(path, *extra)
     return p, (doc["scenarios"][0] if doc else None)
 
 

@@ -19,12 +19,11 @@ event; the eventq buffers Linux posts are judged as ring traffic (descriptors, a
 barriers, notifications), and input.eventq.buffer — judged when the device fills a buffer — is
 not reached by this recording (README, "Checking a recording").
 """
-import json
 import struct
 
 from conftest import ROOT
-from test_linux import (Recording, check, drop_barrier_before_store, guest,  # noqa: F401
-                        mutated, recordings)
+from test_linux import (Recording, check_doc, drop_barrier_before_store,  # noqa: F401
+                        guest, recordings)
 
 DEVICE_IDS = {"gpu": 0x10, "blk": 0x2, "rng": 0x4, "input": 0x12}
 QUEUE_SEL, QUEUE_DESC_LO, QUEUE_DRIVER_LO = 0x030, 0x080, 0x090
@@ -35,9 +34,10 @@ def by_type(doc):
     return {s["device"]["type"]: s for s in doc}
 
 
-def all_results(path):
-    p, _ = check(path)
-    return p, json.loads(path.with_suffix(".json").read_text())["scenarios"]
+def all_results(path, *extra):
+    p, doc = check_doc(path, *extra)
+    assert doc, p.stderr
+    return p, doc["scenarios"]
 
 
 def queues(r, device_id):
@@ -163,8 +163,13 @@ def test_control_input_dropped_barrier_fires_pairing_a(recordings, tmp_path):
 def mutated_device(recordings, tmp_path, mutate, device):
     """The multi recording mutated; the result of `device`, and the others' all clean: the
     mutation is found where it was made, and nowhere else."""
-    p, _, what = mutated(recordings, tmp_path, "multi", 0, mutate)
-    res = by_type(json.loads((tmp_path / "multi-mutated.json").read_text())["scenarios"])
+    rec, _ = recordings("multi", 0)
+    r = Recording(rec)
+    what = mutate(r)
+    out = tmp_path / "multi-mutated.vqrec"
+    r.write(out)
+    p, doc = all_results(out)
+    res = by_type(doc)
     for t, s in res.items():
         if t != device:
             assert s["passed"] and s["violations"] == [], (t, s["violations"])
@@ -175,8 +180,8 @@ def test_scenario_picks_its_device_in_a_several_device_recording(recordings, tmp
     """`vqsim check --scenario` with an entropy device's scenario checks the recording's entropy
     device (its window), not the gpu: one result, clean."""
     rec, _ = recordings("multi", 0)
-    p, _ = check(rec, "--scenario", str(ROOT / "scenarios" / "devices" / "rng" / "rng-read.yaml"))
-    res = json.loads(rec.with_suffix(".json").read_text())["scenarios"]
+    p, res = all_results(rec, "--scenario",
+                         str(ROOT / "scenarios" / "devices" / "rng" / "rng-read.yaml"))
     assert p.returncode == 0, p.stdout[-2000:]
     assert [s["device"]["type"] for s in res] == ["rng"], [s["name"] for s in res]
     assert res[0]["source"]["window"] == "0xa003c00" and res[0]["violations"] == []

@@ -57,8 +57,6 @@ bool replay_status_is(const struct machine *m, const void *arg)
     return m->dev.status == *(const uint8_t *)arg;
 }
 
-/* The guest saw `it`'s value in a field only the device writes (used.idx; avail_event with
- * VIRTIO_F_EVENT_IDX): the model's device must have got there too. `failed` notes it once. */
 /* A queue the device fills with what it originates (input's eventq: device.h standing_queues):
  * the guest saw used.idx reach u.idx, so the host's device had filled that many buffers, which
  * no request of the guest's explains: the model's fills them (its rules judging each). */
@@ -74,6 +72,8 @@ static void host_fill(struct machine *m, uint32_t qi, const char *field, struct 
         ops->host_fill(m->device.state, m, qi, n);
 }
 
+/* The guest saw `it`'s value in a field only the device writes (used.idx; avail_event with
+ * VIRTIO_F_EVENT_IDX): the model's device must have got there too. `failed` notes it once. */
 void replay_catch_up_field(struct replay *rp, struct machine *m, const struct vqrec_item *it,
                            uint32_t qi, const char *field, bool *failed)
 {

@@ -25,7 +25,7 @@ struct input_state {
     struct virtio_input_event batch[INPUT_MAX_SCRIPT];
     uint32_t batch_len;                 /* queued until a SYN_REPORT (virtio_input_send) */
     uint8_t select, subsel;
-    uint8_t key_bits[128];              /* EV_KEY codes the script uses (input_device.h) */
+    uint8_t key_bits[128];              /* EV_KEY: QEMU's keymap and the script's codes */
     struct {                            /* batches dropped for want of buffers (explain) */
         uint32_t batches, events;
         uint64_t first_at;

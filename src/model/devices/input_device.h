@@ -11,6 +11,9 @@
  * "queue full"). Nothing is sent before DRIVER_OK (QEMU's `active`). explain names dropped
  * batches and the buffers that were missing (cause no-buffers-posted).
  *
+ * A replayed recording (vqsim check) fills as many eventq buffers as the guest saw used
+ * (device_ops.host_fill): the script's next events, or events of unknown content.
+ *
  * Known differences: a script key QEMU's keymap lacks is offered too (QEMU could not send it).
  */
 #ifndef INPUT_DEVICE_H
