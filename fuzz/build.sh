@@ -44,9 +44,9 @@ shopt -s globstar
 CORE=(src/util/*.c src/spec/*.c src/model/**/*.c src/record/recording_reader.c src/record/recording_writer.c)
 HARNESS=()
 for f in src/harness/*.c src/lib/*.c; do
-  case "$f" in src/harness/hal_sim.c|src/harness/hal_sim_pci.c) ;; *) HARNESS+=("$f") ;; esac
+  case "$f" in src/harness/hal_sim.c|src/harness/hal_sim_pci.c|src/harness/hal_sim_narrow.c) ;; *) HARNESS+=("$f") ;; esac
 done
-HAL=(src/harness/hal_sim.c src/harness/hal_sim_pci.c) # virtio_hal.h on the model: after the
+HAL=(src/harness/hal_sim.c src/harness/hal_sim_pci.c src/harness/hal_sim_narrow.c) # virtio_hal.h on the model: after the
                                                       # driver that calls it
 # One compile command per line, run JOBS at a time.
 cmds=$(mktemp)

@@ -3,7 +3,7 @@ bench/linux_record.py), for a guest made by tools/linux-guest.py (its --json out
 
   modern  a virtio-gpu on a version 2 (modern) transport
   legacy  the same on QEMU's default version 1 transport (Linux's gpu driver refuses it)
-  multi   the gpu beside a virtio-rng and a virtio-blk
+  multi   the gpu beside a virtio-rng, a virtio-blk and a virtio-keyboard
   busy    four vCPUs, the framebuffer console kept busy with text for BUSY_SECONDS
   packed  the modern gpu with packed=on: Linux drives packed virtqueues (§2.7)
 Python 3 standard library only."""
@@ -27,7 +27,7 @@ def qemu_command(guest, case, busy_seconds=BUSY_SECONDS):
     if case == "multi":
         cmd += ["-device", "virtio-rng-device",
                 "-drive", f"file={guest['disk']},if=none,format=raw,id=d0,readonly=on",
-                "-device", "virtio-blk-device,drive=d0"]
+                "-device", "virtio-blk-device,drive=d0", "-device", "virtio-keyboard-device"]
     return cmd + ["-append", append]
 
 

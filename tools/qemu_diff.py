@@ -34,6 +34,7 @@ import argparse
 import concurrent.futures
 import json
 import os
+import re
 import shutil
 import socket
 import struct
@@ -50,6 +51,7 @@ TABLE_BEGIN = "<!-- qemu-table:begin (tools/qemu_diff.py --readme README.md) -->
 TABLE_END = "<!-- qemu-table:end -->"
 QEMU = "qemu-system-aarch64"
 STEPTABLE_ADDR = 0x4F000000
+DISK_ADDR = 0x4E000000  # ports/aarch64-virt/step_table.h: VQST_DISK_ADDR
 
 
 class SetupError(Exception):
@@ -167,10 +169,73 @@ def qmp(sock_path, commands, deadline):
     return replies[1:]
 
 
-def qemu_command(guest, table, transport, width, height, offered=(), bus="mmio"):
+# Linux key codes KEY_ESC (1) .. KEY_CAPSLOCK (58) as QEMU's qcodes (qapi/ui.json QKeyCode):
+# what an input scenario's key events become in QMP input-send-event (vqsim-steptable refuses
+# other events).
+QCODES = dict(enumerate(
+    "esc 1 2 3 4 5 6 7 8 9 0 minus equal backspace tab q w e r t y u i o p bracket_left "
+    "bracket_right ret ctrl a s d f g h j k l semicolon apostrophe grave_accent shift backslash "
+    "z x c v b n m comma dot slash shift_r kp_multiply alt spc caps_lock".split(), start=1))
+EV_TYPES = {"EV_SYN": 0, "EV_KEY": 1, "EV_REL": 2, "EV_ABS": 3}
+
+
+def script_events(dev):
+    """An input scenario's device.input.events as (type, code, value)."""
+    out = []
+    for e in (dev.get("input") or {}).get("events") or []:
+        t = e.get("type")
+        out.append((EV_TYPES.get(t, t if isinstance(t, int) else -1), int(e.get("code", 0)),
+                    int(e.get("value", 0))))
+    return out
+
+
+def inject(sock, events, deadline):
+    """The script's events as QEMU's keyboard sends them: one input-send-event per batch (the
+    events up to a SYN_REPORT; QEMU's virtio-input sends its SYN_REPORT at the batch's sync)."""
+    batch = []
+    for t, code, value in events:
+        if t == 1:
+            batch.append({"type": "key", "data": {"down": bool(value),
+                                                  "key": {"type": "qcode",
+                                                          "data": QCODES[code]}}})
+        elif batch:
+            r = qmp(sock, [{"execute": "input-send-event", "arguments": {"events": batch}}],
+                    deadline)
+            if "error" in r[0]:
+                return f"input-send-event: {r[0]['error']}"
+            batch = []
+    return None
+
+
+def device_args(device):
+    """The QEMU arguments of a blk or rng scenario's device (device: the dict of qemu_command):
+    virtio-blk on a copy of the image (QEMU's writes reach the copy, never the repository's
+    file), the image itself loaded at DISK_ADDR for the guest to compare what it reads; the
+    entropy device with QEMU's default backend (rng-builtin, the host's entropy)."""
+    if device["type"] == "rng":
+        return ["-device", "virtio-rng-device"]
+    if device["type"] == "input":
+        return ["-device", "virtio-keyboard-device"]
+    ro = ",readonly=on" if device.get("read_only") else ""
+    return ["-drive", f"file={device['copy']},if=none,format=raw,id=d0{ro}",
+            "-device", "virtio-blk-device,drive=d0",
+            "-device", f"loader,file={device['image']},addr={DISK_ADDR:#x},force-raw=on"]
+
+
+def qemu_command(guest, table, transport, width, height, offered=(), bus="mmio", device=None):
     """The QEMU command line that boots the port with a step table, serial on stdout (also
     used by tests/test_record.py under `vqsim record`). bus "pci": virtio-gpu-pci on the PCIe
-    root bus, with highmem=off so the ECAM and the BAR window are the low ones the port uses."""
+    root bus, with highmem=off so the ECAM and the BAR window are the low ones the port uses.
+    device: a blk or rng scenario's ({type, image, copy, read_only}: device_args), instead of
+    the gpu."""
+    if device and device["type"] != "gpu":
+        cmd = [QEMU, "-M", "virt", "-cpu", "cortex-a57", "-m", "256M", "-nodefaults", "-display",
+               "none", "-monitor", "none", "-serial", "stdio", *device_args(device),
+               "-kernel", guest,
+               "-device", f"loader,file={table},addr={STEPTABLE_ADDR:#x},force-raw=on"]
+        if transport == "modern":
+            cmd[1:1] = ["-global", "virtio-mmio.force-legacy=false"]
+        return cmd
     pci = bus == "pci"
     cmd = [QEMU, "-M", "virt,highmem=off" if pci else "virt", "-cpu", "cortex-a57", "-m", "256M",
            "-nodefaults", "-display", "none", "-monitor", "none", "-serial", "stdio",
@@ -196,11 +261,13 @@ def build_guest(build):
     return os.path.join(guest_dir, "vqguest.elf")
 
 
-def run_qemu(guest, table, transport, width, height, bound_s, workdir, offered=(), bus="mmio"):
+def run_qemu(guest, table, transport, width, height, bound_s, workdir, offered=(), bus="mmio",
+             device=None):
     """Boot the guest with the step table; returns (uart lines, screendump path or None, note)."""
     sock = os.path.join(workdir, "q")
     ppm = os.path.join(workdir, "screen.ppm")
-    cmd = qemu_command(guest, table, transport, width, height, offered, bus)
+    gpu = not device or device["type"] == "gpu"
+    cmd = qemu_command(guest, table, transport, width, height, offered, bus, device)
     cmd[-4:-4] = ["-qmp", f"unix:{sock},server=on,wait=off"]
     deadline = time.monotonic() + bound_s
     p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -214,7 +281,13 @@ def run_qemu(guest, table, transport, width, height, bound_s, workdir, offered=(
             if chunk:
                 buf += chunk
                 *done, buf = buf.split(b"\n")
-                lines += [l.decode(errors="replace").strip() for l in done]
+                new = [l.decode(errors="replace").strip() for l in done]
+                lines += new
+                for l in new:  # the guest waits for the script's next events (guest_devices.c)
+                    if l.startswith("VQ inject ") and device:
+                        kv = dict(w.split("=", 1) for w in l.split()[2:])
+                        f, n = int(kv["from"]), int(kv["n"])
+                        note = inject(sock, device["events"][f:f + n], deadline) or note
                 if any(l == "VQ END" for l in lines):
                     break
             if p.poll() is not None:
@@ -224,7 +297,9 @@ def run_qemu(guest, table, transport, width, height, bound_s, workdir, offered=(
                 note = f"no 'VQ END' within {bound_s:.0f} s"
                 break
             time.sleep(0.005)
-        if p.poll() is None and note is None:
+        if p.poll() is None and note is None and not gpu:
+            qmp(sock, [{"execute": "quit"}], deadline)
+        elif p.poll() is None and note is None:
             r = qmp(sock, [{"execute": "screendump",
                             "arguments": {"filename": ppm, "device": "gpu0"}},
                            {"execute": "quit"}], deadline)
@@ -284,8 +359,46 @@ def compare(sim, q, shot, png_dir):
     diffs, notes = [], []
     compare_steps(sim, q, diffs)
     compare_used_rings(sim, q, diffs)
-    compare_pixels(sim, shot, diffs, notes)
+    if sim_device(sim) == "gpu":
+        compare_pixels(sim, shot, diffs, notes)
+    else:
+        compare_device(sim, q, diffs, notes)
     return diffs, notes
+
+
+def sim_device(sim):
+    return (sim.get("device") or {}).get("type", "gpu")
+
+
+BLK_STATUS = {"0": "OK", "1": "IOERR", "2": "UNSUPP", "255": "none"}
+
+
+def compare_device(sim, q, diffs, notes):
+    """A blk, rng or input run: the guest's content checks on QEMU (blk: every byte read equals
+    the image, with the guest's own writes applied; the capacity is the image's; input: every
+    event received is the script's), and each blk request's status byte against the
+    simulator's (its step detail says "status NAME"). An rng run compares counts only (status
+    and used length, compare_steps): QEMU's bytes are the host's entropy."""
+    qsteps = ([q["init"]] if q["init"] else []) + q["steps"]
+    for i, (a, b) in enumerate(zip(sim["steps"], qsteps)):
+        if b.get("content", "ok") != "ok":
+            diffs.append(f"step {i} ({a['step']}): on QEMU the driver read {b['content']} "
+                         "(hex: capacity/QEMU/image, byte/offset/sector/value, "
+                         "event/index/type/code, name/first byte), not what the model gave")
+        if i == 0 or "blk" not in b or a["status"] == "skipped":
+            continue
+        m = re.search(r"status (\w+)", a.get("detail") or "")
+        said = m.group(1) if m else "?"
+        got = BLK_STATUS.get(b["blk"], b["blk"])
+        if said != got:
+            diffs.append(f"step {i} ({a['step']}): blk status {said} vs QEMU {got}")
+    if sim_device(sim) == "blk":
+        notes.append("every byte read on QEMU equals the image's; blk status bytes agree")
+    elif sim_device(sim) == "rng":
+        notes.append("entropy counts agree (the bytes are QEMU's host entropy: not compared)")
+    else:
+        notes.append("every event received on QEMU equals the script's (played through QMP "
+                     "input-send-event)")
 
 
 def compare_steps(sim, q, diffs):
@@ -467,6 +580,23 @@ def main(argv=None):
         shutil.rmtree(work, ignore_errors=True)
 
 
+def scenario_device(path, doc, workdir):
+    """qemu_command's `device` for a blk or rng scenario (None for the gpu): a blk's image, and
+    a copy of it in workdir for QEMU to write to."""
+    dev = doc.get("device") or {}
+    kind = dev.get("type", "gpu")
+    if kind == "gpu":
+        return None
+    out = {"type": kind, "events": script_events(dev)}
+    if kind == "blk":
+        disk = dev.get("disk") or {}
+        image = os.path.join(os.path.dirname(os.path.abspath(path)), disk["image"])
+        out.update(image=image, copy=os.path.join(workdir, "disk.img"),
+                   read_only=bool(disk.get("read_only")))
+        shutil.copyfile(image, out["copy"])
+    return out
+
+
 def diff_one(a, sims, steptable, guest, work, k, path, retry=True):
     """Scenario `path` (the k-th) on real QEMU, compared with the simulator's result in sims."""
     res = {"scenario": path, "name": os.path.basename(path)[:-5]}
@@ -500,7 +630,7 @@ def diff_one(a, sims, steptable, guest, work, k, path, retry=True):
                                  sim["device"]["display"]["width"],
                                  sim["device"]["display"]["height"], bound, d,
                                  sim["device"].get("offered") or (),
-                                 sim["device"].get("bus", "mmio"))
+                                 sim["device"].get("bus", "mmio"), scenario_device(path, doc, d))
     res["qemu_seconds"] = round(time.monotonic() - t0, 3)
     q = parse_uart(lines)
     res["qemu"] = q["outcome"] or "no-result"

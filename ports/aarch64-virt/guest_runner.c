@@ -18,6 +18,7 @@
 #include "../../src/driver/virtio_gpu.h"
 #include "../../src/driver/virtio_hal.h"
 #include "../../src/driver/virtio_pci.h"
+#include "guest_devices.h"
 #include "platform.h"
 
 enum { ST_OK, ST_TIMEOUT, ST_DEVICE_ERROR, ST_DRIVER_ERROR, ST_SKIPPED };
@@ -281,6 +282,78 @@ static void probes(const struct vqst_table *t)
     }
 }
 
+/* The last step returned the driver status it expected (expect_status): the run goes on, the
+ * outcome still counts it (runner.c). */
+static int step_expected;
+
+/* A blk or rng step (guest_devices.c): its line's fields after the status. */
+static int device_step(const struct vqst_step *st, uint32_t device)
+{
+    struct gdev_result r = {0, 0xff};
+    int rc = gdev_step(st, &r);
+    for (uint32_t k = 1; k < st->repeat && rc == VIRTIO_OK; k++)
+        rc = gdev_step(st, &r);
+    int status = classify(rc);
+    step_expected = st->hot_x && rc == (int)st->hot_y; /* step_table.h */
+    print_result(rc, status);
+    uart_puts(" resp=0x0 used_len=");
+    uart_put_dec(r.used_len);
+    uart_puts(" fence=0");
+    if (device == VQST_DEV_BLK) {
+        uart_puts(" blk=");
+        uart_put_dec(r.blk_status);
+    }
+    uart_puts(" content=");
+    uart_puts(gdev_content());
+    uart_putc('\n');
+    return status;
+}
+
+/* A gpu step: its line's fields after the status. */
+static int gpu_step(const struct vqst_step *st)
+{
+    gpu.last_resp_type = 0;
+    gpu.last_used_len = 0;
+    gpu.last_fence_id = 0;
+    int rc = do_step(st);
+    for (uint32_t k = 1; k < st->repeat && rc == VIRTIO_OK; k++)
+        rc = do_step(st);
+    int device_event = st->kind == STEP_DRAW || st->kind == STEP_POKE_PIXEL ||
+                       st->kind == STEP_FB_DRAW || st->kind == STEP_FB_FILL;
+    uint32_t resp = device_event ? 0 : gpu.last_resp_type;
+    int status = classify(rc);
+    if (st->has_expect_response && resp == st->expect_response &&
+        status == ST_DEVICE_ERROR && vgpu_status_from_response(resp, 0) == rc)
+        status = ST_OK; /* the expected error response: the step did its job */
+    print_result(rc, status);
+    uart_puts(" resp=");
+    uart_put_hex(resp);
+    uart_puts(" used_len=");
+    uart_put_dec(device_event ? 0 : gpu.last_used_len);
+    uart_puts(" fence=");
+    uart_put_dec((int64_t)(device_event ? 0 : gpu.last_fence_id));
+    uart_putc('\n');
+    return status;
+}
+
+/* The driver's init: the gpu's (on the table's bus), or the blk / rng device's. */
+static int init_device(const struct vqst_table *t, uint32_t *version)
+{
+    if (t->device != VQST_DEV_GPU)
+        return gdev_init(t, version);
+    int rc = VIRTIO_OK;
+    if (t->bus == 1) { /* find 00:01.0 behind the ECAM, assign its BARs, hand the driver it */
+        const struct vpci_window win = {VIRT_PCIE_MMIO, VIRT_PCIE_MMIO_SIZE};
+        rc = vpci_probe(&pci, 0x08, &win, t->timeout_ns);
+        gc.transport = rc == VIRTIO_OK ? &pci.t : 0;
+        uart_puts(rc == VIRTIO_OK ? "VQ pci=00:01.0\n" : "VQ pci=none\n");
+    }
+    if (rc == VIRTIO_OK)
+        rc = vgpu_init(&gpu, &gc);
+    *version = gpu.t ? gpu.t->version : 0;
+    return rc;
+}
+
 void vq_main(void);
 void vq_main(void)
 {
@@ -301,53 +374,33 @@ void vq_main(void)
                              .legacy_align = t->queue_align, .timeout_ns = t->timeout_ns,
                              .wait = (enum vgpu_wait)t->wait, .features = t->features,
                              .fences = t->fences != 0, .cursor = t->cursor != 0};
-    int rc = VIRTIO_OK;
-    if (t->bus == 1) { /* find 00:01.0 behind the ECAM, assign its BARs, hand the driver it */
-        const struct vpci_window win = {VIRT_PCIE_MMIO, VIRT_PCIE_MMIO_SIZE};
-        rc = vpci_probe(&pci, 0x08, &win, t->timeout_ns);
-        gc.transport = rc == VIRTIO_OK ? &pci.t : 0;
-        uart_puts(rc == VIRTIO_OK ? "VQ pci=00:01.0\n" : "VQ pci=none\n");
-    }
-    if (rc == VIRTIO_OK)
-        rc = vgpu_init(&gpu, &gc);
+    uint32_t version = 0;
+    int rc = init_device(t, &version);
     int worst = classify(rc);
     uart_puts("VQ init");
     print_result(rc, worst);
     uart_puts(" version=");
-    uart_put_dec(gpu.t ? gpu.t->version : 0);
+    uart_put_dec(version);
+    if (t->device != VQST_DEV_GPU) {
+        uart_puts(" content=");
+        uart_puts(gdev_content());
+    }
     uart_putc('\n');
     int stop = rc != VIRTIO_OK;
     const char *outcome = rc == VIRTIO_OK ? "ok" : status_names[worst];
     for (uint32_t i = 0; i < t->n_steps; i++) {
         const struct vqst_step *st = &t->steps[i];
+        if (!stop && t->device != VQST_DEV_GPU)
+            gdev_announce(st);
         uart_puts("VQ step=");
         uart_put_dec(i + 1);
         if (stop) {
             uart_puts(" status=skipped\n");
             continue;
         }
-        gpu.last_resp_type = 0;
-        gpu.last_used_len = 0;
-        gpu.last_fence_id = 0;
-        rc = do_step(st);
-        for (uint32_t k = 1; k < st->repeat && rc == VIRTIO_OK; k++)
-            rc = do_step(st);
-        int device_event = st->kind == STEP_DRAW || st->kind == STEP_POKE_PIXEL ||
-                           st->kind == STEP_FB_DRAW || st->kind == STEP_FB_FILL;
-        uint32_t resp = device_event ? 0 : gpu.last_resp_type;
-        int status = classify(rc);
-        if (st->has_expect_response && resp == st->expect_response &&
-            status == ST_DEVICE_ERROR && vgpu_status_from_response(resp, 0) == rc)
-            status = ST_OK; /* the expected error response: the step did its job */
-        print_result(rc, status);
-        uart_puts(" resp=");
-        uart_put_hex(resp);
-        uart_puts(" used_len=");
-        uart_put_dec(device_event ? 0 : gpu.last_used_len);
-        uart_puts(" fence=");
-        uart_put_dec((int64_t)(device_event ? 0 : gpu.last_fence_id));
-        uart_putc('\n');
-        stop = status != ST_OK;
+        step_expected = 0;
+        int status = t->device == VQST_DEV_GPU ? gpu_step(st) : device_step(st, t->device);
+        stop = status != ST_OK && !step_expected;
         if (status == ST_TIMEOUT)
             outcome = "timeout";
         else if (status != ST_OK && outcome[0] != 't')

@@ -12,13 +12,24 @@
 #include <stdint.h>
 
 #define VQST_MAGIC 0x54535156u   /* "VQST" */
-#define VQST_VERSION 3u
+#define VQST_VERSION 4u
 #define VQST_ADDR 0x4f000000u    /* guest-physical; inside the 256 MiB of RAM at 0x40000000 */
+#define VQST_DISK_ADDR 0x4e000000u /* a blk scenario's image, loaded by QEMU too (at most
+                                      VQST_DISK_MAX bytes): the guest checks what it reads */
+#define VQST_DISK_MAX (16u << 20)
 #define VQST_MAX_STEPS 64u
 #define VQST_MAX_BUGS 16u
 #define VQST_MAX_PROBES 4u
 
-/* One driver step: the fields of struct scenario_step (src/harness/scenario.h). */
+/* One driver step: the fields of struct scenario_step (src/harness/scenario.h). A blk or rng
+ * step (device other than the gpu) carries its own fields in the gpu's: sector in `offset`,
+ * count in `entries`, bytes in `entry_length`, seed in `color`, flags in `x` (VQST_F_*),
+ * readable in `y`, expect_blk_status in has_expect_response / expect_response, expect_status
+ * in hot_x (set) / hot_y (the driver status, a VIRTIO_* code). */
+#define VQST_F_RAW 1u
+#define VQST_F_STATUS_READONLY 2u
+#define VQST_F_ZEROES 4u
+#define VQST_F_UNMAP 8u
 struct vqst_step {
     uint32_t kind;               /* enum step_kind */
     uint32_t id, format, width, height, scanout; /* reset_queue: id is the queue */
@@ -44,6 +55,14 @@ struct vqst_bug {
 };
 _Static_assert(sizeof(struct vqst_bug) == 88, "vqst_bug layout");
 
+/* An input event of the script (struct virtio_input_event, §5.8.6). */
+#define VQST_MAX_EVENTS 256u
+struct vqst_event {
+    uint16_t type, code;
+    uint32_t value;
+};
+_Static_assert(sizeof(struct vqst_event) == 8, "vqst_event layout");
+
 struct vqst_table {
     uint32_t magic, version;
     uint32_t n_steps, n_bugs;
@@ -60,8 +79,19 @@ struct vqst_table {
     uint64_t probe[VQST_MAX_PROBES]; /* used rings the guest reads back after the run */
     struct vqst_step steps[VQST_MAX_STEPS];
     struct vqst_bug bugs[VQST_MAX_BUGS];
+    uint32_t device;             /* VQST_DEV_*: which device the port drives */
+    uint32_t disk_sectors;       /* blk: the image's sectors at VQST_DISK_ADDR */
+    /* input: the script the host plays through QMP input-send-event, and the eventq the driver
+     * posts (event_buffers: -1 the queue's size, as an int32; event_bytes: 0 for 8) */
+    uint32_t n_events, event_buffers, event_bytes, pad;
+    struct vqst_event events[VQST_MAX_EVENTS];
 };
-_Static_assert(sizeof(struct vqst_table) == 64 + 24 + 32 + 32 + 64 * 128 + 16 * 88,
+_Static_assert(sizeof(struct vqst_table) == 64 + 24 + 32 + 32 + 64 * 128 + 16 * 88 + 8 + 16 +
+                                                VQST_MAX_EVENTS * 8,
                "vqst_table layout");
+#define VQST_DEV_GPU 0u
+#define VQST_DEV_BLK 1u
+#define VQST_DEV_RNG 2u
+#define VQST_DEV_INPUT 3u
 
 #endif /* VQ_STEP_TABLE_H */

@@ -113,15 +113,14 @@ static int open_all(char **path, int n, struct vqrec_reader *rd, struct replay *
 /* The machine for the recording built, the recording replayed on it and judged (a check expects
  * a clean run), printed and written to the JSON (w, when not NULL). 0, or the exit status of an
  * error (said). */
-static int check_one(struct replay *rp, const char *path, const struct scenario *base,
-                     const struct check_args *a, FILE *out, FILE *err, struct jw *w,
-                     unsigned *ran, unsigned *clean)
+static int check_one(struct replay *rp, const char *path, const char *name,
+                     const struct scenario *base, const struct check_args *a, FILE *out,
+                     FILE *err, struct jw *w, unsigned *ran, unsigned *clean)
 {
     struct run_result *r = calloc(1, sizeof(*r));
-    char name[128], msg[512];
+    char msg[512];
     struct scenario sc, defaults;
     memset(&defaults, 0, sizeof(defaults));
-    name_of(path, name, sizeof(name));
     if (!r) {
         fprintf(err, "vqsim: out of memory\n");
         return 2;
@@ -169,6 +168,79 @@ static int check_one(struct replay *rp, const char *path, const struct scenario 
     return rc;
 }
 
+/* The other devices of the recording: each window whose DeviceID names a device vqsim models
+ * (the gpu, blk, rng, input) is checked on its own, its replay leaving every other window's
+ * traffic out (replay_target), as NAME-TYPE (NAME-TYPE-2… for a second of a type); a device
+ * without a model is said and not checked. `pristine`: the replay as replay_init left it. */
+static int check_others(struct replay *rp, const struct replay *pristine, const char *path,
+                        const char *name, const struct check_args *a, FILE *out, FILE *err,
+                        struct jw *w, unsigned *ran, unsigned *clean)
+{
+    int rc = 0;
+    for (uint32_t i = 0; !rc && i < pristine->sum.n_win; i++) {
+        const struct replay_window *win = &pristine->sum.win[i];
+        if (!win->id_read || !win->device_id || win->base == pristine->sum.window)
+            continue;
+        const char *type = replay_device_type(win);
+        if (!type) {
+            fprintf(out, "    device at 0x%llx (DeviceID %u): not checked, vqsim has no model of "
+                    "it; its traffic was left out of every other device's replay\n",
+                    (unsigned long long)win->base, win->device_id);
+            continue;
+        }
+        unsigned same = 0;
+        for (uint32_t k = 0; k < i; k++)
+            same += pristine->sum.win[k].base != pristine->sum.window &&
+                    replay_device_type(&pristine->sum.win[k]) == type;
+        char sub[160], msg[512];
+        if (same)
+            snprintf(sub, sizeof(sub), "%s-%s-%u", name, type, same + 1);
+        else
+            snprintf(sub, sizeof(sub), "%s-%s", name, type);
+        *rp = *pristine;
+        if (vqrec_reader_rewind(rp->rd, msg, sizeof(msg)) != VQREC_OK) {
+            fprintf(err, "vqsim: %s: %s\n", path, msg);
+            return 2;
+        }
+        replay_target(rp, win->base);
+        rc = check_one(rp, path, sub, NULL, a, out, err, w, ran, clean);
+    }
+    return rc;
+}
+
+/* One recording: with --scenario, the device that scenario describes (the gpu, else the
+ * recording's one device); without, every device it holds that vqsim models, the gpu first. */
+static int check_recording(struct replay *rp, const char *path, const struct scenario *base,
+                           const struct check_args *a, FILE *out, FILE *err, struct jw *w,
+                           unsigned *ran, unsigned *clean)
+{
+    char name[128];
+    name_of(path, name, sizeof(name));
+    if (base) { /* the first window of the scenario's device type, unless the replay's is one */
+        const char *now = rp->sum.target_known ? replay_device_type(&rp->sum.target) : NULL;
+        for (uint32_t i = 0; i < rp->sum.n_win && !(now && !strcmp(now, base->device_type));
+             i++) {
+            const char *type = replay_device_type(&rp->sum.win[i]);
+            if (type && !strcmp(type, base->device_type)) {
+                replay_target(rp, rp->sum.win[i].base);
+                break;
+            }
+        }
+        return check_one(rp, path, name, base, a, out, err, w, ran, clean);
+    }
+    struct replay *pristine = malloc(sizeof(*pristine));
+    if (!pristine) {
+        fprintf(err, "vqsim: out of memory\n");
+        return 2;
+    }
+    *pristine = *rp;
+    int rc = check_one(rp, path, name, NULL, a, out, err, w, ran, clean);
+    if (!rc && pristine->sum.gpu_found)
+        rc = check_others(rp, pristine, path, name, a, out, err, w, ran, clean);
+    free(pristine);
+    return rc;
+}
+
 int cmd_check(int argc, char **argv, FILE *out, FILE *err)
 {
     struct check_args a;
@@ -212,8 +284,8 @@ int cmd_check(int argc, char **argv, FILE *out, FILE *err)
         results_json_begin(&w);
     }
     for (int i = 0; !rc && i < n; i++)
-        rc = check_one(&rp[i], argv[a.first + i], have_base ? &base : NULL, &a, out, err,
-                       jf ? &w : NULL, &ran, &clean);
+        rc = check_recording(&rp[i], argv[a.first + i], have_base ? &base : NULL, &a, out, err,
+                             jf ? &w : NULL, &ran, &clean);
     if (jf) {
         results_json_end(&w, ran, clean);
         if (fclose(jf) != 0 && !rc) {

@@ -14,4 +14,9 @@ struct machine;
 uint32_t hal_pci_mem_read(struct machine *m, uint64_t addr, uint8_t size);
 void hal_pci_mem_write(struct machine *m, uint64_t addr, uint8_t size, uint32_t value);
 
+/* An 8- or 16-bit access on virtio-mmio (hal_sim_narrow.c): the config space takes it, a
+ * control register does not. */
+uint32_t hal_mmio_narrow_read(struct machine *m, uint64_t addr, uint8_t size);
+void hal_mmio_narrow_write(struct machine *m, uint64_t addr, uint8_t size, uint32_t value);
+
 #endif /* HAL_SIM_INTERNAL_H */

@@ -98,8 +98,8 @@ void hal_pci_mem_write(struct machine *m, uint64_t addr, uint8_t size, uint32_t 
         added_write(m, &add, bug);
 }
 
-/* Narrow accesses: virtio-pci's fields of 8 and 16 bits. Virtio-mmio's registers take 32-bit
- * accesses only (§4.2.2): there a narrow access reaches nothing and says so in the trace. */
+/* Narrow accesses: virtio-pci's fields of 8 and 16 bits; on virtio-mmio the device's config
+ * space takes them, its control registers do not (§4.2.2; hal_sim_narrow.c). */
 static uint32_t narrow_read(uintptr_t addr, uint8_t size)
 {
     struct machine *m = hal_sim_bound();
@@ -107,11 +107,7 @@ static uint32_t narrow_read(uintptr_t addr, uint8_t size)
         return 0xffffffffu;
     if (m->cfg.transport == TRANSPORT_PCI)
         return hal_pci_mem_read(m, addr, size);
-    machine_advance(m, m->now + HAL_ACCESS_NS);
-    struct trace_event *e = machine_trace(m, TR_MMIO_READ, addr, 0xffffffffu, size, NULL);
-    if (e)
-        e->note = "ignored: virtio-mmio registers take 32-bit accesses only";
-    return 0xffffffffu;
+    return hal_mmio_narrow_read(m, addr, size);
 }
 
 static void narrow_write(uintptr_t addr, uint8_t size, uint32_t value)
@@ -123,10 +119,7 @@ static void narrow_write(uintptr_t addr, uint8_t size, uint32_t value)
         hal_pci_mem_write(m, addr, size, value);
         return;
     }
-    machine_advance(m, m->now + HAL_ACCESS_NS);
-    struct trace_event *e = machine_trace(m, TR_MMIO_WRITE, addr, value, size, NULL);
-    if (e)
-        e->note = "ignored: virtio-mmio registers take 32-bit accesses only";
+    hal_mmio_narrow_write(m, addr, size, value);
 }
 
 uint8_t vhal_mmio_read8(uintptr_t addr) { return (uint8_t)narrow_read(addr, 1); }

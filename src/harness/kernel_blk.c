@@ -8,6 +8,7 @@
 
 #include "driver/virtio_blk.h"
 #include "driver/virtio_hal.h"
+#include "harness/patterns.h"
 
 struct kernel_disk {
     struct vblk drv;
@@ -77,9 +78,7 @@ uint8_t *kernel_blk_expected(void *k, uint64_t off)
 
 uint8_t kernel_blk_pattern(uint32_t seed, uint64_t sector, uint32_t i)
 {
-    uint64_t x = (seed + 1) * 0x9e3779b97f4a7c15ull ^ (sector * 512 + i) * 0xbf58476d1ce4e5b9ull;
-    x ^= x >> 31;
-    return (uint8_t)(x * 0x94d049bb133111ebull >> 56);
+    return pattern_blk_byte(seed, sector, i);
 }
 
 static int disk_init(void *k, struct virtio_transport *t, struct step_result *sr, char *failure)

@@ -78,3 +78,10 @@ void pattern_row(const char *name, uint32_t y, uint32_t w, uint32_t h, uint32_t 
     if (y > 0 && y != h - 1 && y < w - 1)
         out[y] = 0x00ff00;
 }
+
+uint8_t pattern_blk_byte(uint32_t seed, uint64_t sector, uint32_t i)
+{
+    uint64_t x = (seed + 1) * 0x9e3779b97f4a7c15ull ^ (sector * 512 + i) * 0xbf58476d1ce4e5b9ull;
+    x ^= x >> 31;
+    return (uint8_t)(x * 0x94d049bb133111ebull >> 56);
+}

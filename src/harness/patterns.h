@@ -13,5 +13,7 @@ uint32_t pattern_pixel(const char *name, uint32_t x, uint32_t y, uint32_t w, uin
 /* Row y of the same picture into out[0..w): identical to pattern_pixel for every x, without a
  * division per pixel (drawing and checking a display is per pixel: bench/ table 3). */
 void pattern_row(const char *name, uint32_t y, uint32_t w, uint32_t h, uint32_t *out);
+/* Byte i of a blk_write of `seed` at `sector` (kernel_blk.c, and the bare-metal port). */
+uint8_t pattern_blk_byte(uint32_t seed, uint64_t sector, uint32_t i);
 
 #endif /* PATTERNS_H */

@@ -46,7 +46,10 @@
 #include "driver/virtio_hal.h"
 #include "harness/hal_sim.h"
 #include "harness/replay_internal.h"
+#include "model/devices/blk_device.h"
+#include "model/devices/device_registry.h"
 #include "model/machine.h"
+#include "spec/virtio_blk.h"
 #include "spec/virtio_spec.h"
 
 #define LAZY_LATENCY_NS 50000000ull /* 50 ms: below CATCH_UP_NS and GIVE_UP_NS */
@@ -96,7 +99,8 @@ const char *replay_unusable(const struct replay *rp, char *buf, size_t n)
                  (long long)sm->exit_status, sm->qemu_said[0] ? ": " : "", sm->qemu_said);
     if (!sm->gpu_accesses || sm->other_device_only) {
         snprintf(buf, n, "nothing to check: the recording holds no access to %s%s%s",
-                 sm->virtio_accesses ? "a virtio-gpu device (other virtio devices only)"
+                 sm->virtio_accesses ? "a virtio device vqsim models (gpu, blk, rng, input; "
+                                       "other virtio devices only)"
                                      : "any virtio device",
                  qemu[0] ? "; " : "", qemu[0] ? qemu : "");
         return buf;
@@ -106,6 +110,39 @@ const char *replay_unusable(const struct replay *rp, char *buf, size_t n)
         return buf;
     }
     return NULL;
+}
+
+static bool blk_capacity_read(const struct replay_window *w)
+{
+    return (w->config_read & 0xff) == 0xff;
+}
+
+const char *replay_device_type(const struct replay_window *w)
+{
+    for (size_t i = 0; w->id_read && w->device_id && device_registry_at(i); i++)
+        if (device_registry_at(i)->device_id == w->device_id)
+            return device_registry_at(i)->name;
+    return NULL;
+}
+
+/* The model of the checked window's device, as QEMU's showed itself to the guest: its type by
+ * the DeviceID read; a blk's capacity as the guest read it (§5.2.4: the disk's bytes are not in a
+ * recording, so its model's disk is that many zero sectors) and VIRTIO_BLK_F_RO as offered. */
+static void device_of_window(const struct replay *rp, struct scenario *out)
+{
+    const struct replay_window *w = &rp->sum.target;
+    const char *type = rp->sum.target_known ? replay_device_type(w) : NULL;
+    if (!type)
+        return; /* the gpu's defaults (a recording with no device known to check) */
+    out->device_type = type;
+    if (strcmp(type, "blk"))
+        return;
+    uint64_t cap = BLK_MAX_IMAGE_BYTES / VIRTIO_BLK_SECTOR_SIZE; /* unknown: the largest (run()
+                                                                   notes it if it mattered) */
+    if (blk_capacity_read(w))
+        memcpy(&cap, w->config, sizeof(cap));
+    out->disk_sectors = cap;
+    out->disk_read_only = (w->features >> VIRTIO_BLK_F_RO) & 1;
 }
 
 int replay_scenario(const struct replay *rp, const struct scenario *base,
@@ -147,6 +184,8 @@ int replay_scenario(const struct replay *rp, const struct scenario *base,
     }
     if (own)
         out->transport_version = rp->version == 1 ? 1 : 2;
+    if (own)
+        device_of_window(rp, out);
     if (rp->sum.packed_offered) /* QEMU's packed=on (§2.7): the model's device offers it too */
         out->device_offer |= 1ull << VIRTIO_F_RING_PACKED;
     /* The device answers when QEMU's did, not sooner. Paced (the recording holds QEMU's device
@@ -253,12 +292,20 @@ static enum step_status run(void *ctx, struct run_result *r, struct step_result 
     flush_write(rp, m);
     if (rc < 0)
         rp->read_error = rc;
+    if (m->device.ops && !strcmp(m->device.ops->name, "blk") && rp->n_stores &&
+        !blk_capacity_read(&rp->sum.target))
+        replay_note(rp, NULL, "the guest used the virtio-blk device without reading its capacity "
+                    "(§5.2.4): the model's disk had %llu sectors, and its requests were judged "
+                    "against that", (unsigned long long)(BLK_MAX_IMAGE_BYTES / 512));
     end_of_run(rp, m);
     sr->driver_status = 0;
-    /* The earliest unanswered request is the one the diagnosis explains. */
+    /* The earliest unanswered request is the one the diagnosis explains (buffers waiting in a
+     * queue the device fills when it has something to say are no request: device.h). */
+    uint32_t standing = m->device.ops ? m->device.ops->standing_queues : 0;
     for (uint32_t q = 0; q < RUN_MAX_QUEUES; q++)
-        if (unanswered(&rp->q[q]) && (rp->timed_out_queue == RUN_MAX_QUEUES ||
-                                      rp->q[q].req_start < rp->q[rp->timed_out_queue].req_start))
+        if (unanswered(&rp->q[q]) && !(standing >> q & 1u) &&
+            (rp->timed_out_queue == RUN_MAX_QUEUES ||
+             rp->q[q].req_start < rp->q[rp->timed_out_queue].req_start))
             rp->timed_out_queue = q;
     snprintf(sr->detail, sizeof(sr->detail), "%llu events from %s%s%s",
              (unsigned long long)rp->sum.info.n_items, rp->sum.info.source,

@@ -89,12 +89,32 @@ struct replay_poll {
     uint64_t offset;        /* of the event, for notes */
 };
 
+/* One virtio-mmio window as the first pass saw the guest use it (a guest probes each of virt's
+ * 32: most hold no device, DeviceID 0). */
+#define REPLAY_MAX_WINDOWS 64u
+#define REPLAY_MAX_VQS 256u
+#define REPLAY_CONFIG_BYTES 64u
+struct replay_window {
+    uint64_t base, accesses;
+    uint32_t version, device_id;
+    bool version_read, id_read;
+    uint32_t features_sel;  /* the last DeviceFeaturesSel written */
+    bool packed;            /* DeviceFeatures read with sel 1 showed RING_PACKED */
+    uint64_t features;      /* DeviceFeatures as the guest read them (both words) */
+    uint8_t config[REPLAY_CONFIG_BYTES]; /* the device's config as the guest first read it… */
+    uint64_t config_read;   /* …bit i: byte i was read */
+};
+
 /* What the first pass over the recording found. */
 struct replay_summary {
     struct vqrec_info info;  /* header, events, end, cut short */
+    /* The device checked (replay_target; the gpu until another is chosen) — the fields named
+     * gpu_* are that device's: */
     uint64_t window;        /* the gpu's virtio-mmio window (guest-physical) */
     bool window_known;
-    bool gpu_found;         /* some DeviceID read 16 */
+    bool gpu_found;         /* some DeviceID read 16 (or the chosen window's DeviceID) */
+    bool target_known;
+    struct replay_window target; /* the window's own facts (a copy: a summary is copied whole) */
     uint32_t version;       /* Version as the guest read it (0: never read) */
     uint64_t virtio_accesses; /* register accesses to any virtio-mmio window */
     uint64_t gpu_accesses;  /* … to the gpu's */
@@ -113,6 +133,15 @@ struct replay_summary {
         uint32_t queue;
     } gpu_vq[RUN_MAX_QUEUES];
     uint32_t n_gpu_vq;
+    /* every window and every VirtQueue seen (the VirtQueue's window, when the recorder knew it) */
+    struct replay_window win[REPLAY_MAX_WINDOWS];
+    uint32_t n_win;
+    uint64_t first_window;  /* UINT64_MAX: none */
+    struct replay_vq_window {
+        uint64_t vq, window;
+        uint32_t queue;
+    } vqs[REPLAY_MAX_VQS];
+    uint32_t n_vq;
 };
 
 struct replay {
@@ -168,6 +197,15 @@ struct replay {
  * rewound for the replay. `rd` must stay open while rp is used. Returns VQREC_OK or the
  * reader's error status (err "PATH: offset N: …"). */
 int replay_init(struct replay *rp, struct vqrec_reader *rd, char *err, size_t errlen);
+
+/* Check the device of the window at `base` instead (one the first pass saw: sum.win[]): its
+ * register and ring accesses are replayed, every other window's are left out as another
+ * device's. Call before the replay runs (after replay_init, on a fresh copy of its result for
+ * each device: the stream is rewound). false when no such window was seen. */
+bool replay_target(struct replay *rp, uint64_t base);
+
+/* The device model that stands for the window's device (device_registry.h), or NULL. */
+const char *replay_device_type(const struct replay_window *w);
 
 /* The machine for the recording: the device side of `base` (a scenario, or NULL for QEMU's
  * defaults and the Version the guest read) with everything driver-side cleared (its steps,

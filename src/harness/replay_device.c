@@ -87,6 +87,10 @@ void replay_gpu_write(struct replay *rp, const struct vqrec_item *it, struct mac
     if (off == VIRTIO_MMIO_QUEUE_NOTIFY && qi < RUN_MAX_QUEUES) {
         if (notify_seen(rp, m, qi, true))
             notify_device(rp, m, qi, (uint32_t)e->value);
+    } else if (e->size == 1) { /* a config field of 8 or 16 bits (replay_narrow_ok) */
+        vhal_mmio_write8((uintptr_t)e->addr, (uint8_t)e->value);
+    } else if (e->size == 2) {
+        vhal_mmio_write16((uintptr_t)e->addr, (uint16_t)e->value);
     } else {
         vhal_mmio_write32((uintptr_t)e->addr, (uint32_t)e->value);
     }

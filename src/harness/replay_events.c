@@ -71,7 +71,7 @@ static void replay_mmio(struct replay *rp, struct machine *m, const struct vqrec
     }
     rp->n_mmio++;
     uint32_t off = (uint32_t)(e->addr - rp->window);
-    if (e->size != 4) /* the HAL has 32-bit register accesses only: the width is lost */
+    if (!replay_narrow_ok(e, off)) /* the HAL has no such access: the width is lost */
         replay_note(rp, it, "%u-byte register %s at 0x%x: replayed as a 32-bit one", e->size,
                     e->kind == VQREC_MMIO_READ ? "read" : "write", off);
     uint32_t mask = e->size >= 4 ? 0xffffffffu : (1u << 8 * e->size) - 1;
@@ -112,7 +112,9 @@ static void replay_mmio(struct replay *rp, struct machine *m, const struct vqrec
         uint8_t want = (uint8_t)e->value; /* it broke (NEEDS_RESET), or reset itself, by then */
         replay_advance_until(m, replay_status_is, &want);
     }
-    uint32_t v = vhal_mmio_read32((uintptr_t)e->addr) & mask;
+    uint32_t v = e->size == 1 ? vhal_mmio_read8((uintptr_t)e->addr)
+               : e->size == 2 ? vhal_mmio_read16((uintptr_t)e->addr)
+                              : vhal_mmio_read32((uintptr_t)e->addr) & mask;
     if (v != ((uint32_t)e->value & mask))
         replay_note(rp, it, "register read at 0x%x (%s): the guest got 0x%llx, the model says 0x%x",
                     off, mmio_reg_name(off) ? mmio_reg_name(off) : "?",

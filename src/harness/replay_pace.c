@@ -3,6 +3,7 @@
  * the bounds of device_pace.h set from QEMU's trace and the guest's loads. */
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "harness/replay_internal.h"
 #include "spec/virtio_spec.h"
@@ -56,12 +57,28 @@ bool replay_status_is(const struct machine *m, const void *arg)
     return m->dev.status == *(const uint8_t *)arg;
 }
 
+/* A queue the device fills with what it originates (input's eventq: device.h standing_queues):
+ * the guest saw used.idx reach u.idx, so the host's device had filled that many buffers, which
+ * no request of the guest's explains: the model's fills them (its rules judging each). */
+static void host_fill(struct machine *m, uint32_t qi, const char *field, struct used_want u)
+{
+    const struct device_ops *ops = m->device.ops;
+    uint16_t have = 0;
+    if (strcmp(field, "used.idx") || !ops || !ops->host_fill || qi >= MMIO_NUM_QUEUES ||
+        !(ops->standing_queues >> qi & 1u) || !gm_read16(&m->mem, u.gpa, &have))
+        return;
+    uint16_t n = (uint16_t)(u.idx - have);
+    if (n && n <= 0x8000)
+        ops->host_fill(m->device.state, m, qi, n);
+}
+
 /* The guest saw `it`'s value in a field only the device writes (used.idx; avail_event with
  * VIRTIO_F_EVENT_IDX): the model's device must have got there too. `failed` notes it once. */
 void replay_catch_up_field(struct replay *rp, struct machine *m, const struct vqrec_item *it,
                            uint32_t qi, const char *field, bool *failed)
 {
     struct used_want u = {it->ev.addr, (uint16_t)it->ev.value};
+    host_fill(m, qi, field, u);
     if (replay_advance_until(m, used_reached, &u) || *failed)
         return;
     uint16_t have = 0;

@@ -22,6 +22,7 @@ void replay_source(const struct replay *rp, struct result_source *out)
     out->killed = rp->killed;
     out->mmu_seen = (in->header.flags & VQREC_HF_MMU_SEEN) || rp->n_virt;
     out->vcpus = in->header.n_cpus;
+    out->window = rp->window;
     out->replayed.mmio = rp->n_mmio;
     out->replayed.other_windows = rp->n_other_window;
     out->replayed.stores = rp->n_stores;
@@ -44,6 +45,12 @@ void replay_source(const struct replay *rp, struct result_source *out)
 void replay_print(FILE *f, const struct replay *rp, bool verbose)
 {
     const struct vqrec_info *in = &rp->sum.info;
+    const char *type = rp->sum.target_known ? replay_device_type(&rp->sum.target) : NULL;
+    bool gpu = !type || !strcmp(type, "gpu");
+    if (verbose && rp->sum.target_known)
+        fprintf(f, "    device: %s, virtio-mmio window 0x%llx (DeviceID %u)\n",
+                type ? type : "none", (unsigned long long)rp->sum.window,
+                rp->sum.target.device_id);
     if (verbose)
         fprintf(f, "    recording from %s: %llu events, %u vCPU(s); replayed %llu register "
                    "accesses, %llu ring stores, %llu ring loads, %llu barriers, %llu memory "
@@ -56,13 +63,13 @@ void replay_print(FILE *f, const struct replay *rp, bool verbose)
                 rp->n_virt ? "; MMU on (virtual addresses differ)" : "");
     if (verbose && rp->n_other_devices)
         fprintf(f, "    %llu ring access(es) and memory dump(s) of other virtio devices, not "
-                   "replayed (the model is the gpu only)\n",
+                   "replayed here (each device is checked on its own)\n",
                 (unsigned long long)rp->n_other_devices);
     if (verbose && rp->n_isr_ahead)
         fprintf(f, "    %llu InterruptStatus read(s) where the model had already raised what QEMU "
                    "raised a moment later: judged by what the guest read\n",
                 (unsigned long long)rp->n_isr_ahead);
-    if (verbose && rp->n_memory)
+    if (verbose && rp->n_memory && gpu)
         fprintf(f, "    pixels are the model's, not the guest's: framebuffer pages are not "
                    "recorded\n");
     for (uint32_t i = 0; i < rp->n_notes; i++)

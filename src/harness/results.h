@@ -158,6 +158,8 @@ struct result_source {
     bool truncated, ended, killed, mmu_seen;
     int64_t exit_status;    /* when ended */
     uint32_t vcpus;
+    uint64_t window;        /* the checked device's virtio-mmio window (vqsim check: one result
+                               per device of the recording) */
     struct {
         uint64_t mmio, other_windows, stores, loads, polls, outside_loads, barriers,
             memory_dumps, device_events, other_devices, interrupt_status_ahead;

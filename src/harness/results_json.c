@@ -411,6 +411,7 @@ static void json_device(struct jw *w, const struct scenario *s, const struct res
 {
     jw_key(w, "device");
     jw_obj_begin(w);
+    jw_kstr(w, "type", s->device_type ? s->device_type : "gpu"); /* device_registry.h */
     jw_kstr(w, "transport", s->transport_version == 1 ? "legacy" : "modern");
     jw_ku64(w, "version", s->transport_version);
     if (s->bus == SCN_BUS_PCI) /* only on PCI: a virtio-mmio run's JSON is as it was */
@@ -452,6 +453,7 @@ static void json_source(struct jw *w, const struct result_source *src)
     jw_kbool(w, "killed", src->killed);
     jw_kbool(w, "mmu_seen", src->mmu_seen);
     jw_ku64(w, "vcpus", src->vcpus);
+    jw_khex(w, "window", src->window);
     jw_key(w, "replayed");
     jw_obj_begin(w);
     jw_ku64(w, "mmio", src->replayed.mmio);

@@ -107,6 +107,7 @@ static int build_machine(const struct scenario *sc, struct run_result *r)
     cfg.disk_image = sc->disk_image;
     cfg.disk_writes_to_file = sc->disk_writes_to_file;
     cfg.disk_read_only = sc->disk_read_only;
+    cfg.disk_sectors = sc->disk_sectors;
     cfg.rng_seed = sc->rng_seed;
     cfg.input_script = sc->input_script;
     cfg.input_script_len = sc->input_script_len;

@@ -166,6 +166,8 @@ struct scenario {
     char *disk_image;            /* device.disk.image, resolved against the scenario's folder */
     bool disk_writes_to_file;    /* device.disk.writes: file */
     bool disk_read_only;         /* device.disk.read_only */
+    uint64_t disk_sectors;       /* no image: a disk of this many zero sectors (vqsim check: the
+                                    capacity the recorded guest read) */
     uint64_t rng_seed;           /* device.entropy.seed */
     struct virtio_input_event *input_script; /* device.input.events */
     uint32_t input_script_len;

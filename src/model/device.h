@@ -89,6 +89,10 @@ struct device_ops {
      * writes it, and the queue's maximum in QEMU (virtio-mmio itself shows QueueNumMax 1024). */
     uint32_t queue_size[DEVICE_MAX_QUEUES];
     uint32_t config_size;           /* bytes of device-specific configuration (32-bit words) */
+    /* Bit q: queue q holds buffers the device fills when it has something to say (input's
+     * eventq, a network receive queue), not requests: buffers left waiting there are the
+     * driver's readiness, never a request unanswered (vqsim check, replay.c). */
+    uint32_t standing_queues;
     uint64_t (*offered_features)(uint32_t transport_version);
     int (*create)(const struct machine_config *cfg, void **state);
     void (*destroy)(void *state);
@@ -98,6 +102,18 @@ struct device_ops {
                          const char **note);
     const char *(*config_change)(void *state, struct machine *m);
     uint32_t (*process_queue)(void *state, struct machine *m, uint32_t qi);
+    /* Optional (NULL: every field a 32-bit word): the width in bytes (1, 2, 4 or 8) of the config
+     * field that holds byte `off` now (a layout may depend on the device's state: virtio-input's
+     * union), and where it starts; 0 past the fields. §4.2.2.2 asks an
+     * access of a field's own width (a 64-bit one may be read as two 32-bit halves); the
+     * transport's narrow accesses (mmio_config_narrow.h) are judged by it. */
+    uint32_t (*config_field)(const void *state, uint32_t off, uint32_t *start);
+    /* Optional, for a standing queue: a recording shows the host's device filled `n` more of
+     * queue qi's buffers (events it originated, which no request of the driver's explains):
+     * take and fill them as the device does, its rules judging each buffer, and publish them.
+     * What they held is the device's to say (a script's next events; else unknown). Returns
+     * how many were published. */
+    uint32_t (*host_fill)(void *state, struct machine *m, uint32_t qi, uint32_t n);
     bool (*explain)(const void *state, const struct machine *m, uint32_t qi,
                     struct device_silence *out);
 };

@@ -87,6 +87,8 @@ struct machine_config {
     const char *disk_image;       /* a block device's raw image file (blk_device.h) */
     bool disk_writes_to_file;     /* its writes reach the file (else the model's copy only) */
     bool disk_read_only;          /* offered VIRTIO_BLK_F_RO, writes fail (QEMU readonly=on) */
+    uint64_t disk_sectors;        /* no disk_image: a disk of this many zero sectors (a replay
+                                     knows the capacity QEMU's device showed, not its bytes) */
     uint64_t rng_seed;            /* an entropy device's stream (rng_device.h) */
     const struct virtio_input_event *input_script; /* an input device's events (input_device.h) */
     uint32_t input_script_len;

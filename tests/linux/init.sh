@@ -19,7 +19,7 @@ for m in $(cat /etc/vqtest/modules); do
   if insmod /lib/modules/$m.ko; then say insmod $m ok; else say insmod $m failed; fi
 done
 
-gpu= rng= blk=
+gpu= rng= blk= inp=
 for d in /sys/bus/virtio/devices/*; do
   [ -e "$d/device" ] || continue
   id=$(cat $d/device)
@@ -30,6 +30,7 @@ for d in /sys/bus/virtio/devices/*; do
     0x0010) gpu=$drv;;
     0x0004) rng=$drv;;
     0x0002) blk=$drv;;
+    0x0012) inp=$drv;;
   esac
 done
 
@@ -70,6 +71,12 @@ fi
 
 if [ -n "$blk" ]; then
   say blk sectors=$(cat /sys/block/vda/size) sha256=$(dd if=/dev/vda bs=65536 count=16 2>/dev/null | sha256sum | cut -d' ' -f1)
+fi
+
+if [ -n "$inp" ]; then
+  for e in /sys/class/input/event*; do
+    [ -e "$e/device/name" ] && say input $(basename $e) name=\"$(cat $e/device/name)\" driver=$inp
+  done
 fi
 
 say done

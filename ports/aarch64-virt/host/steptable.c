@@ -17,9 +17,43 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "../../../src/harness/scenario.h"
 #include "../step_table.h"
+
+/* An input scenario the host can play through QMP input-send-event (tools/qemu_diff.py): key
+ * events QEMU's keyboard has a qcode for (KEY_ESC..KEY_CAPSLOCK, qemu_diff.py's table) and
+ * SYN_REPORTs, each input_events step ending on a SYN_REPORT (QEMU sends a batch at a time).
+ * NULL when it can, or is no input scenario. */
+static const char *input_why_not(const struct scenario *s)
+{
+    if (strcmp(s->device_type, "input"))
+        return NULL;
+    for (uint32_t i = 0; i < s->input_script_len; i++) {
+        const struct virtio_input_event *e = &s->input_script[i];
+        bool key = e->type == VIRTIO_INPUT_EV_KEY && e->code >= 1 && e->code <= 58 &&
+                   e->value <= 1;
+        bool syn = e->type == VIRTIO_INPUT_EV_SYN && e->code == 0 && e->value == 0;
+        if (!key && !syn)
+            return "device.input: an event QEMU's keyboard cannot be made to send (the port "
+                   "plays key presses KEY_ESC..KEY_CAPSLOCK and SYN_REPORT)";
+    }
+    uint32_t played = 0;
+    for (uint32_t i = 0; i < s->n_steps; i++) {
+        if (s->steps[i].kind != STEP_INPUT_EVENTS)
+            continue;
+        uint32_t n = s->steps[i].count ? s->steps[i].count : 1;
+        if (s->steps[i].repeat > 1)
+            return "input_events in a repeat: the port announces one step's events at a time";
+        played += n;
+        if (played > s->input_script_len ||
+            s->input_script[played - 1].type != VIRTIO_INPUT_EV_SYN)
+            return "input_events: a step that ends inside a batch (QEMU sends a batch whole, "
+                   "up to its SYN_REPORT)";
+    }
+    return NULL;
+}
 
 /* Why QEMU cannot run this scenario as the simulator does, or NULL. Beyond the scenario's own
  * `qemu: {skip: …}`, these follow from the setup: QEMU's device is QEMU's. */
@@ -27,8 +61,15 @@ static const char *why_not(const struct scenario *s, char *buf, size_t n)
 {
     if (s->qemu_skip)
         return snprintf(buf, n, "%s", s->qemu_skip), buf;
-    if (strcmp(s->device_type, "gpu"))
-        return "device.type: the bare-metal port drives the gpu only";
+    bool other = strcmp(s->device_type, "gpu") != 0;
+    if (other && s->bus != SCN_BUS_MMIO)
+        return "device.type: the port drives blk, rng and input on virtio-mmio only";
+    const char *input = input_why_not(s);
+    if (input)
+        return input;
+    struct stat st;
+    if (s->disk_image && (stat(s->disk_image, &st) != 0 || (uint64_t)st.st_size > VQST_DISK_MAX))
+        return "device.disk: the port's copy of the image holds 16 MiB";
     if (s->dfaults.n)
         return "device_faults: a hostile device; QEMU's device does not misbehave on request";
     if (s->pci_bugs.n)
@@ -119,6 +160,19 @@ static void copy_step(struct vqst_step *d, const struct scenario_step *st)
     d->repeat = st->repeat;
     if (st->kind == STEP_RESET_QUEUE) /* the queue to reset travels in `id` (step_table.h) */
         d->id = st->queue;
+    if (st->kind >= STEP_BLK_READ && st->kind <= STEP_INPUT_EVENTS) { /* step_table.h */
+        d->offset = st->sector;
+        d->entries = st->count;
+        d->entry_length = st->bytes;
+        d->color = st->seed;
+        d->x = (st->raw ? VQST_F_RAW : 0) | (st->status_readonly ? VQST_F_STATUS_READONLY : 0) |
+               (st->zeroes ? VQST_F_ZEROES : 0) | (st->unmap ? VQST_F_UNMAP : 0);
+        d->y = st->readable;
+        d->has_expect_response = st->has_expect_blk_status;
+        d->expect_response = st->expect_blk_status;
+        d->hot_x = st->has_expect_status;
+        d->hot_y = (uint32_t)st->expect_status;
+    }
 }
 
 int main(int argc, char **argv)
@@ -191,6 +245,21 @@ int main(int argc, char **argv)
     t.features = s.driver_features | (uint64_t)s.ring_packed << VIRTIO_F_RING_PACKED;
     t.mmio_base = s.mmio_base;
     t.bus = s.bus;
+    t.device = !strcmp(s.device_type, "blk")   ? VQST_DEV_BLK
+               : !strcmp(s.device_type, "rng")   ? VQST_DEV_RNG
+               : !strcmp(s.device_type, "input") ? VQST_DEV_INPUT
+                                                  : VQST_DEV_GPU;
+    t.n_events = s.input_script_len < VQST_MAX_EVENTS ? s.input_script_len : VQST_MAX_EVENTS;
+    for (uint32_t i = 0; i < t.n_events; i++)
+        t.events[i] = (struct vqst_event){s.input_script[i].type, s.input_script[i].code,
+                                          s.input_script[i].value};
+    t.event_buffers = (uint32_t)s.input_event_buffers;
+    t.event_bytes = s.input_event_bytes;
+    if (s.disk_image) {
+        struct stat st;
+        if (stat(s.disk_image, &st) == 0)
+            t.disk_sectors = (uint32_t)((uint64_t)st.st_size / 512);
+    }
     memcpy(t.place, s.place, sizeof(t.place));
     t.n_probes = n_probes;
     t.mmu = (uint32_t)mmu;

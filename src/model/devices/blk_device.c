@@ -35,6 +35,12 @@ static uint64_t blk_offered_features(uint32_t transport_version)
 /* The image, whole, into memory: 0, or -1 (no image named, unreadable, too large). */
 static int load_image(struct blk_state *b, const struct machine_config *cfg)
 {
+    if (!cfg->disk_image && cfg->disk_sectors &&
+        cfg->disk_sectors <= BLK_MAX_IMAGE_BYTES / VIRTIO_BLK_SECTOR_SIZE) {
+        b->bytes = cfg->disk_sectors * VIRTIO_BLK_SECTOR_SIZE; /* zeros: a replay's disk */
+        b->disk = calloc(1, b->bytes);
+        return b->disk ? 0 : -1;
+    }
     if (!cfg->disk_image)
         return -1;
     FILE *f = fopen(cfg->disk_image, cfg->disk_writes_to_file ? "r+b" : "rb");
@@ -135,6 +141,22 @@ static void blk_config_write(void *state, struct machine *m, uint32_t off, uint3
         return;
     }
     b->writeback = (uint8_t)(value & 0xffu) != 0;
+}
+
+/* §5.2.4's fields: where each starts and its width (the access width §4.2.2.2 asks). */
+static uint32_t blk_config_field(const void *state, uint32_t off, uint32_t *start)
+{
+    (void)state;
+    static const uint8_t field[][2] = {
+        {0, 8},  {8, 4},  {12, 4}, {16, 2}, {18, 1}, {19, 1}, {20, 4}, {24, 1}, {25, 1},
+        {26, 2}, {28, 4}, {32, 1}, {33, 1}, {34, 2}, {36, 4}, {40, 4}, {44, 4}, {48, 4},
+        {52, 4}, {56, 1}, {57, 1}, {58, 1}, {59, 1}};
+    for (size_t i = 0; i < sizeof(field) / sizeof(field[0]); i++)
+        if (off >= field[i][0] && off < (uint32_t)field[i][0] + field[i][1]) {
+            *start = field[i][0];
+            return field[i][1];
+        }
+    return 0;
 }
 
 /* ---- requests ---- */
@@ -357,5 +379,6 @@ const struct device_ops blk_device_ops = {
     .reset = blk_reset,
     .config_read = blk_config_read,
     .config_write = blk_config_write,
+    .config_field = blk_config_field,
     .process_queue = blk_process_queue,
 };

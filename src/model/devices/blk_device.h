@@ -8,6 +8,8 @@
  * Writes change the model's copy; they reach the file too only when machine_config.disk_writes_
  * to_file is set (a scenario's `disk: {writes: file}`), each write as it completes.
  * machine_config.disk_read_only offers VIRTIO_BLK_F_RO (QEMU's readonly=on) and fails writes.
+ * Without an image, machine_config.disk_sectors makes a disk of that many zero sectors (`vqsim
+ * check`: the capacity the recorded guest read; what QEMU's disk held is not in a recording).
  *
  * The driver rules of §5.2 it checks (spec/rules.yaml, blk.*): the request header readable, the
  * status byte writable, data in whole sectors within capacity, FLUSH with sector 0 and only when

@@ -10,13 +10,22 @@
 
 static const char keyboard_name[] = "QEMU Virtio Keyboard";
 
+/* The EV_KEY bitmap QEMU 7.2's keyboard answers: virtio_input_key_config sets the bit of every
+ * Linux key code in qemu_input_map_qcode_to_linux (KEY_ESC .. KEY_UNKNOWN's neighbours: 29
+ * bytes). Taken from Debian's QEMU 7.2 as Linux 6.1 read it back (tests/test_linux.py replays
+ * that recording: any byte the model answered otherwise would be a discrepancy). */
+static const uint8_t qemu_keymap[29] = {
+    0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xcf, 0x7b, 0xff, 0xff, 0xbe,
+    0xfe, 0xff, 0xdf, 0x00, 0xf8, 0x78, 0x30, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x04};
+#define LED_BITS 0x07u /* EV_LED: NUML, CAPSL, SCROLLL (virtio_keyboard_config) */
+
 struct input_state {
     struct virtio_input_event script[INPUT_MAX_SCRIPT];
     uint32_t script_len, next;          /* the script, and its next event to inject */
     struct virtio_input_event batch[INPUT_MAX_SCRIPT];
     uint32_t batch_len;                 /* queued until a SYN_REPORT (virtio_input_send) */
     uint8_t select, subsel;
-    uint8_t key_bits[128];              /* EV_KEY codes the script uses (input_device.h) */
+    uint8_t key_bits[128];              /* EV_KEY: QEMU's keymap and the script's codes */
     struct {                            /* batches dropped for want of buffers (explain) */
         uint32_t batches, events;
         uint64_t first_at;
@@ -39,6 +48,7 @@ static int input_create(const struct machine_config *cfg, void **state)
     s->script_len = cfg->input_script_len;
     if (s->script_len)
         memcpy(s->script, cfg->input_script, s->script_len * sizeof(s->script[0]));
+    memcpy(s->key_bits, qemu_keymap, sizeof(qemu_keymap));
     for (uint32_t i = 0; i < s->script_len; i++)
         if (s->script[i].type == VIRTIO_INPUT_EV_KEY && s->script[i].code < 1024)
             s->key_bits[s->script[i].code / 8] |= (uint8_t)(1u << s->script[i].code % 8);
@@ -76,6 +86,11 @@ static void config_now(const struct input_state *s, struct virtio_input_config *
                 size = (uint8_t)(i + 1);
         c->size = size;
         memcpy(c->u.bitmap, s->key_bits, size);
+    } else if (s->select == VIRTIO_INPUT_CFG_EV_BITS && s->subsel == VIRTIO_INPUT_EV_REP) {
+        c->size = 1; /* QEMU: autorepeat offered, an empty bitmap */
+    } else if (s->select == VIRTIO_INPUT_CFG_EV_BITS && s->subsel == VIRTIO_INPUT_EV_LED) {
+        c->size = 1;
+        c->u.bitmap[0] = LED_BITS;
     }
 }
 
@@ -90,6 +105,23 @@ static uint32_t input_config_read(void *state, struct machine *m, uint32_t off)
     return v;
 }
 
+/* §5.8.2's fields: select, subsel, size and the reserved bytes are 8-bit; the union is what
+ * select names: abs info of 32-bit words, device ids of 16-bit ones, else bytes (a string, a
+ * bitmap). */
+static uint32_t input_config_field(const void *state, uint32_t off, uint32_t *start)
+{
+    const struct input_state *s = state;
+    uint32_t u = offsetof(struct virtio_input_config, u), w = 1;
+    if (off >= sizeof(struct virtio_input_config))
+        return 0;
+    if (off >= u && s->select == VIRTIO_INPUT_CFG_ABS_INFO)
+        w = 4;
+    else if (off >= u && s->select == VIRTIO_INPUT_CFG_ID_DEVIDS)
+        w = 2;
+    *start = off < u ? off : u + (off - u) / w * w;
+    return w;
+}
+
 /* QEMU's virtio_input_set_config: select and subsel taken, and a configuration change. */
 static void input_config_write(void *state, struct machine *m, uint32_t off, uint32_t value,
                                const char **note)
@@ -102,6 +134,24 @@ static void input_config_write(void *state, struct machine *m, uint32_t off, uin
     s->select = (uint8_t)value;
     s->subsel = (uint8_t)(value >> 8);
     mmio_device_notify_config(m);
+}
+
+/* One eventq buffer taken and given `ev`: judged (§5.8.6.1) and pushed; 0 when none is
+ * available. */
+static uint32_t fill_one(struct machine *m, const struct virtio_input_event *ev)
+{
+    struct dev_queue *q = &m->dev.q[VIRTIO_INPUT_QUEUE_EVENT];
+    struct sr_chain *c = &m->chain;
+    if (ring_pop(q, c) != RING_OK)
+        return 0;
+    if (c->readable || c->writable < sizeof(*ev))
+        machine_violation(m, "input.eventq.buffer", VIRTIO_INPUT_QUEUE_EVENT,
+                          "eventq buffer (head %u) has %llu device-writable and %llu "
+                          "readable byte(s): it must be device-writable and hold an 8-byte "
+                          "event (§5.8.6.1); QEMU writes what fits", c->head,
+                          (unsigned long long)c->writable, (unsigned long long)c->readable);
+    size_t n = sr_write(m, c, ev, sizeof(*ev));
+    return ring_push(q, c->head, (uint32_t)n);
 }
 
 /* The batch to the eventq, one event per buffer, if it fits (virtio_input_send). */
@@ -120,16 +170,11 @@ static uint32_t deliver(struct input_state *s, struct machine *m)
         s->batch_len = 0;
         return 0;
     }
-    struct sr_chain *c = &m->chain;
-    for (uint32_t i = 0; i < s->batch_len && ring_pop(q, c) == RING_OK; i++) {
-        if (c->readable || c->writable < sizeof(s->batch[i]))
-            machine_violation(m, "input.eventq.buffer", VIRTIO_INPUT_QUEUE_EVENT,
-                              "eventq buffer (head %u) has %llu device-writable and %llu "
-                              "readable byte(s): it must be device-writable and hold an 8-byte "
-                              "event (§5.8.6.1); QEMU writes what fits", c->head,
-                              (unsigned long long)c->writable, (unsigned long long)c->readable);
-        size_t n = sr_write(m, c, &s->batch[i], sizeof(s->batch[i]));
-        pushed += ring_push(q, c->head, (uint32_t)n);
+    for (uint32_t i = 0; i < s->batch_len; i++) {
+        uint32_t one = fill_one(m, &s->batch[i]);
+        if (!one)
+            break;
+        pushed += one;
     }
     s->batch_len = 0;
     return pushed;
@@ -153,6 +198,29 @@ uint32_t input_device_inject(struct machine *m, uint32_t n)
     if (pushed)
         mmio_device_raise_used_irq(m, VIRTIO_INPUT_QUEUE_EVENT);
     return done;
+}
+
+/* A recording shows QEMU's keyboard filled n eventq buffers: the script's next events when the
+ * run has one (a simulator's recording, checked with its scenario), else events whose content
+ * the recording does not hold (zeros, an EV_SYN): the buffers are judged all the same. */
+static uint32_t input_host_fill(void *state, struct machine *m, uint32_t qi, uint32_t n)
+{
+    struct input_state *s = state;
+    uint32_t pushed = 0;
+    if (qi != VIRTIO_INPUT_QUEUE_EVENT)
+        return 0;
+    for (uint32_t i = 0; i < n; i++) {
+        struct virtio_input_event ev = {0};
+        if (s->next < s->script_len)
+            ev = s->script[s->next++];
+        uint32_t one = fill_one(m, &ev);
+        if (!one)
+            break;
+        pushed += one;
+    }
+    if (pushed)
+        mmio_device_raise_used_irq(m, VIRTIO_INPUT_QUEUE_EVENT);
+    return pushed;
 }
 
 /* statusq: LED and other status events from the driver (QEMU handle_sts: read, pushed with the
@@ -209,6 +277,7 @@ const struct device_ops input_device_ops = {
     .device_id = VIRTIO_ID_INPUT,
     .n_queues = 2,
     .queue_size = {INPUT_QUEUE_SIZE, INPUT_QUEUE_SIZE},
+    .standing_queues = 1u << VIRTIO_INPUT_QUEUE_EVENT, /* events come when the host has some */
     .config_size = sizeof(struct virtio_input_config),
     .offered_features = input_offered_features,
     .create = input_create,
@@ -216,6 +285,8 @@ const struct device_ops input_device_ops = {
     .reset = input_reset,
     .config_read = input_config_read,
     .config_write = input_config_write,
+    .config_field = input_config_field,
+    .host_fill = input_host_fill,
     .process_queue = input_process_queue,
     .explain = input_explain,
 };

@@ -1,6 +1,7 @@
 /* input_device.h — the input device (VirtIO 1.1 §5.8) as QEMU 7.2's virtio-keyboard-device:
  * eventq and statusq of 64, no features of its own, the config QEMU's keyboard answers (name
- * "QEMU Virtio Keyboard", ids BUS_VIRTUAL 0627:0001 version 1, EV_BITS for EV_KEY), a
+ * "QEMU Virtio Keyboard", ids BUS_VIRTUAL 0627:0001 version 1, EV_BITS for EV_KEY — QEMU's
+ * keymap and the script's keys —, EV_REP and EV_LED), a
  * configuration-change notification on every select write (virtio_input_set_config).
  *
  * The events are a script (machine_config.input_script): the host's side injects the next ones
@@ -10,9 +11,10 @@
  * "queue full"). Nothing is sent before DRIVER_OK (QEMU's `active`). explain names dropped
  * batches and the buffers that were missing (cause no-buffers-posted).
  *
- * Known differences: the EV_KEY bitmap lists the script's key codes, not QEMU's whole keymap;
- * EV_REP and EV_LED are not offered; the available count is read from the split ring's
- * avail.idx (a packed ring's would need the ring interface).
+ * A replayed recording (vqsim check) fills as many eventq buffers as the guest saw used
+ * (device_ops.host_fill): the script's next events, or events of unknown content.
+ *
+ * Known differences: a script key QEMU's keymap lacks is offered too (QEMU could not send it).
  */
 #ifndef INPUT_DEVICE_H
 #define INPUT_DEVICE_H

@@ -1,0 +1,25 @@
+/* guest_devices.h — the blk and rng steps on real QEMU (guest_devices.c). */
+#ifndef VQ_GUEST_DEVICES_H
+#define VQ_GUEST_DEVICES_H
+
+#include <stdint.h>
+
+#include "step_table.h"
+
+struct gdev_result {
+    uint32_t used_len;
+    uint32_t blk_status;  /* the request's status byte (0xff: none, or not a blk) */
+};
+
+/* The table's device (VQST_DEV_BLK / _RNG) initialised through its driver: a VIRTIO_* code;
+ * *version: the transport's version. */
+int gdev_init(const struct vqst_table *t, uint32_t *version);
+/* One blk / rng step: a VIRTIO_* code, what the driver saw in *out. */
+int gdev_step(const struct vqst_step *st, struct gdev_result *out);
+/* Before a step's line: an input step says which script events the host is to play now
+ * (`VQ inject from=F n=N`, a line of its own; tools/qemu_diff.py plays them). */
+void gdev_announce(const struct vqst_step *st);
+/* "ok", or what the content checks found first (capacity, a byte read). */
+const char *gdev_content(void);
+
+#endif /* VQ_GUEST_DEVICES_H */
