@@ -113,6 +113,11 @@ struct replay_summary {
         uint32_t queue;
     } gpu_vq[RUN_MAX_QUEUES];
     uint32_t n_gpu_vq;
+    /* virtio-pci (recording.h, VQREC_PCI_ECAM): the gpu is a PCI function; `window` is then
+     * where its structures BAR was assigned (what the recorder names its device by) */
+    bool ecam_known, pci;
+    uint64_t ecam_base, ecam_size;
+    uint32_t pci_bdf;       /* the gpu function's bus << 8 | device << 3 | function */
 };
 
 struct replay {

@@ -30,6 +30,7 @@ struct first_pass {
         uint32_t queue;
     } vqs[FIRST_PASS_VQS];
     uint32_t n_vq;
+    struct replay_pci_scan pci; /* virtio-pci functions (replay_pci.c) */
 };
 
 /* A register access: its window's count, the Version and DeviceID read there. */
@@ -99,6 +100,8 @@ int replay_first_pass(struct replay *rp, struct vqrec_reader *rd, char *err, siz
     int rc;
     while ((rc = vqrec_reader_next(rd, &it, true, err, errlen)) == 1) {
         const struct vqrec_event *e = &it.ev;
+        if (replay_pci_first(&fp.pci, sm, e))
+            continue;
         if (e->kind == VQREC_WINDOW && fp.first_window == UINT64_MAX)
             fp.first_window = e->addr;
         if (e->kind == VQREC_MMIO_READ || e->kind == VQREC_MMIO_WRITE) {
@@ -124,6 +127,7 @@ int replay_first_pass(struct replay *rp, struct vqrec_reader *rd, char *err, siz
     if (rc < 0)
         return rc;
     sm->info = rd->info;
+    replay_pci_summary(&fp.pci, sm);
     first_pass_summary(&fp, sm);
     return vqrec_reader_rewind(rd, err, errlen);
 }

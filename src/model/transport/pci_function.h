@@ -41,6 +41,7 @@ struct machine;
 #define PCI_FN_BDF 0x0008u          /* 00:01.0: where QEMU's virt puts the first -device */
 #define PCI_FN_ECAM_BASE 0x3f000000ull /* virt's (low) ECAM: configuration accesses are traced
                                       * at ECAM + (bdf << 12) + offset */
+#define PCI_FN_ECAM_SIZE 0x1000000ull  /* 16 buses */
 #define PCI_FN_MODERN_BAR 4u
 #define PCI_FN_MSIX_BAR 1u
 #define PCI_FN_MODERN_SIZE 0x4000u
