@@ -14,7 +14,8 @@ nothing):
      image (linux-image-6.1.0-NN-arm64); `apt-get download` it and `busybox-static` into
      DIR/debs (no build number is written anywhere in the project);
   3. `dpkg-deb -x` both;
-  4. the modules: each named module (default virtio_mmio, virtio_gpu, virtio_rng, virtio_blk)
+  4. the modules: each named module (default virtio_mmio, virtio_pci, virtio_gpu, virtio_rng,
+     virtio_blk)
      and the closure of their `depends=` (read from each .ko's .modinfo ELF section, as modinfo
      does; .ko.xz / .ko.zst decompressed), in dependency order;
   5. a newc cpio initramfs, gzip-compressed: busybox (statically linked) at /bin/busybox, the
@@ -40,7 +41,7 @@ import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
-DEFAULT_MODULES = ["virtio_mmio", "virtio_gpu", "virtio_rng", "virtio_blk"]
+DEFAULT_MODULES = ["virtio_mmio", "virtio_pci", "virtio_gpu", "virtio_rng", "virtio_blk"]
 DISK_BYTES = 1 << 20
 BUILD_FORMAT = 1  # bump when what step 4-6 makes changes
 

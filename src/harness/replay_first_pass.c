@@ -74,14 +74,14 @@ static void first_pass_mmio(struct first_pass *fp, struct replay_summary *sm,
 /* What the whole stream showed: the gpu's window, its VirtQueues, its accesses and Version. */
 static void first_pass_summary(const struct first_pass *fp, struct replay_summary *sm)
 {
-    if (!sm->gpu_found && fp->first_window != UINT64_MAX)
+    if (!sm->gpu_found && !sm->pci && fp->first_window != UINT64_MAX)
         sm->window = fp->first_window;
-    sm->window_known = sm->gpu_found || fp->first_window != UINT64_MAX;
+    sm->window_known = sm->gpu_found || sm->pci || fp->first_window != UINT64_MAX;
     for (uint32_t v = 0; v < fp->n_vq && sm->gpu_found; v++)
         if (fp->vqs[v].window == sm->window && fp->vqs[v].queue < RUN_MAX_QUEUES &&
             sm->n_gpu_vq < RUN_MAX_QUEUES)
             sm->gpu_vq[sm->n_gpu_vq++] = (struct replay_vq){fp->vqs[v].vq, fp->vqs[v].queue};
-    for (uint32_t w = 0; w < fp->n_win && sm->window_known; w++)
+    for (uint32_t w = 0; w < fp->n_win && sm->window_known && !sm->pci; w++)
         if (fp->win[w].base == sm->window) {
             sm->gpu_accesses = fp->win[w].accesses;
             sm->version = fp->win[w].version;

@@ -94,21 +94,29 @@ bool replay_pci_first(struct replay_pci_scan *s, struct replay_summary *sm,
     return false;
 }
 
+/* The gpu's function (vendor 0x1af4, device 0x1050); without one, the first virtio function
+ * (as a virtio-mmio recording without a gpu takes its first window): the replay follows it, and
+ * says that it holds another device. */
 void replay_pci_summary(const struct replay_pci_scan *s, struct replay_summary *sm)
 {
-    for (uint32_t i = 0; i < s->n && !sm->gpu_found; i++) {
+    const struct replay_pci_fn *pick = NULL;
+    for (uint32_t i = 0; i < s->n; i++) {
         const struct replay_pci_fn *f = &s->fn[i];
-        if (!f->vendor_read || f->vendor != PCI_VENDOR_VIRTIO || f->device != PCI_DEVICE_GPU)
+        if (!f->vendor_read || f->vendor != PCI_VENDOR_VIRTIO)
             continue;
-        sm->gpu_found = sm->pci = sm->window_known = true;
-        sm->pci_bdf = f->bdf;
-        sm->window = fn_bar(f, PCI_FN_MODERN_BAR); /* what the recorder names its device by */
-        sm->gpu_accesses = f->accesses;
-        sm->version = 2; /* virtio-pci has no Version register: modern (§4.1) */
+        sm->virtio_accesses += f->accesses;
+        if (!pick || (f->device == PCI_DEVICE_GPU && pick->device != PCI_DEVICE_GPU))
+            pick = f;
     }
-    for (uint32_t i = 0; i < s->n; i++)
-        if (s->fn[i].vendor == PCI_VENDOR_VIRTIO)
-            sm->virtio_accesses += s->fn[i].accesses;
+    if (!pick || sm->gpu_found) /* (a virtio-mmio gpu came first) */
+        return;
+    sm->pci = sm->window_known = true;
+    sm->gpu_found = pick->device == PCI_DEVICE_GPU;
+    sm->other_device_only = !sm->gpu_found;
+    sm->pci_bdf = pick->bdf;
+    sm->window = fn_bar(pick, PCI_FN_MODERN_BAR); /* what the recorder names its device by */
+    sm->gpu_accesses = pick->accesses;
+    sm->version = 2; /* virtio-pci has no Version register: modern (§4.1) */
 }
 
 /* ---- the replay ---- */
