@@ -66,7 +66,7 @@ def _show(e):
     if k == "MEMORY":
         return f"{k:10} {e['addr']:#012x} {len(e['payload'])} of {e['value']} bytes: " \
                f"{e['payload'][:16].hex()}" + (" (ring taken)" if e["flags"] & M_RING else "")
-    if k == "WINDOW":
+    if k in ("WINDOW", "PCI_ECAM"):
         return f"{k:10} {e['addr']:#012x} size={e['value']:#x}"
     if k == "DEVICE":
         win = f" window={e['pc']:#x}" if e["pc"] else ""

@@ -368,7 +368,7 @@ void replay_item(struct replay *rp, struct machine *m, const struct vqrec_item *
          (e->kind == VQREC_LOAD && e->addr != rp->poll.addr)))
         rp->poll.valid = false;
     if (e->kind != VQREC_MMIO_READ && e->kind != VQREC_DEVICE && e->kind != VQREC_NOTE &&
-        e->kind != VQREC_END && e->kind != VQREC_WINDOW)
+        e->kind != VQREC_END && e->kind != VQREC_WINDOW && e->kind != VQREC_PCI_ECAM)
         rp->poll_reg_reads = 0; /* not a register poll any more */
     switch (e->kind) {
     case VQREC_MMIO_READ:
