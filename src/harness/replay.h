@@ -118,6 +118,9 @@ struct replay_summary {
     bool ecam_known, pci;
     uint64_t ecam_base, ecam_size;
     uint32_t pci_bdf;       /* the gpu function's bus << 8 | device << 3 | function */
+    uint64_t pci_other_bar[8][2]; /* the other virtio functions' structures BAR and MSI-X BAR
+                                   * (their rings are another device's: other_rings.h) */
+    uint32_t n_pci_other;
 };
 
 struct replay {

@@ -117,7 +117,7 @@ static void replay_mmio(struct replay *rp, struct machine *m, const struct vqrec
     replay_reg_of(rp, m, e, &r);
     if (!r.gpu) {
         rp->n_other_window++; /* another virtio device the guest probed */
-        if (e->kind == VQREC_MMIO_WRITE && !rp->sum.pci)
+        if (e->kind == VQREC_MMIO_WRITE && !r.cfg && !replay_pci_other_write(rp, it))
             replay_other_window_write(rp, it);
         return;
     }

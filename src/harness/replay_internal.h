@@ -142,6 +142,9 @@ void replay_bus_write(const struct replay *rp, uint64_t addr, uint8_t size, uint
 void replay_pci_notify_canonical(const struct replay *rp, const struct machine *m, uint32_t qi);
 /* A write whose effect was already replayed (its notify's other half): the PCI checks only. */
 void replay_pci_check_only(struct machine *m, const struct vqrec_event *e);
+/* A write to another virtio function's BARs (QEMU 7.2's layout): its common configuration says
+ * where that device's rings are. False when the address is no other virtio function's. */
+bool replay_pci_other_write(struct replay *rp, const struct vqrec_item *it);
 /* A configuration access of the gpu's function, replayed at the model's. */
 void replay_pci_cfg(struct replay *rp, struct machine *m, const struct vqrec_item *it);
 

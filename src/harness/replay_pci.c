@@ -110,6 +110,12 @@ void replay_pci_summary(const struct replay_pci_scan *s, struct replay_summary *
     }
     if (!pick || sm->gpu_found) /* (a virtio-mmio gpu came first) */
         return;
+    for (uint32_t i = 0; i < s->n; i++)
+        if (&s->fn[i] != pick && s->fn[i].vendor == PCI_VENDOR_VIRTIO &&
+            sm->n_pci_other < sizeof(sm->pci_other_bar) / sizeof(sm->pci_other_bar[0])) {
+            sm->pci_other_bar[sm->n_pci_other][0] = fn_bar(&s->fn[i], PCI_FN_MODERN_BAR);
+            sm->pci_other_bar[sm->n_pci_other++][1] = fn_bar(&s->fn[i], PCI_FN_MSIX_BAR);
+        }
     sm->pci = sm->window_known = true;
     sm->gpu_found = pick->device == PCI_DEVICE_GPU;
     sm->other_device_only = !sm->gpu_found;
@@ -184,6 +190,24 @@ void replay_pci_check_only(struct machine *m, const struct vqrec_event *e)
     struct pci_hit h;
     pci_function_decode(m, e->addr, e->size, true, &h);
     pci_checks_access(m, &h, e->size, true, (uint32_t)e->value);
+}
+
+bool replay_pci_other_write(struct replay *rp, const struct vqrec_item *it)
+{
+    const struct vqrec_event *e = &it->ev;
+    for (uint32_t i = 0; rp->sum.pci && i < rp->sum.n_pci_other; i++) {
+        uint64_t bar = rp->sum.pci_other_bar[i][0], msix = rp->sum.pci_other_bar[i][1];
+        if (msix && e->addr >= msix && e->addr - msix < PCI_FN_MSIX_SIZE)
+            return true; /* its MSI-X table */
+        if (!bar || e->addr < bar || e->addr - bar >= PCI_FN_MODERN_SIZE)
+            continue;
+        int32_t off = e->addr - bar < PCI_FN_ISR_OFF /* its common configuration */
+                          ? pci_common_virtio_off((uint32_t)(e->addr - bar)) : -1;
+        if (off >= 0)
+            other_rings_write(&rp->others, bar, (uint32_t)off, (uint32_t)e->value);
+        return true;
+    }
+    return false;
 }
 
 void replay_pci_cfg(struct replay *rp, struct machine *m, const struct vqrec_item *it)

@@ -133,5 +133,8 @@ uint64_t pci_function_bar_addr(const struct pci_function *f, uint32_t i);
 /* Name of a common-configuration field at `off` (its start), or NULL; and the reverse (-1). */
 const char *pci_common_field_name(uint32_t off, uint32_t *size);
 int pci_common_field_offset(const char *name, uint32_t *size);
+/* The virtio core register (VIRTIO_MMIO_*) the common-configuration field at `off` stands for;
+ * -1 when it is PCI's own or no field starts there. */
+int32_t pci_common_virtio_off(uint32_t off);
 
 #endif /* PCI_FUNCTION_H */
