@@ -127,7 +127,7 @@ static void replay_mmio(struct replay *rp, struct machine *m, const struct vqrec
         return;
     }
     uint32_t off = (uint32_t)r.off;
-    if (e->size != 4 && !rp->sum.pci) /* the HAL has 32-bit register accesses only */
+    if (e->size != 4 && !rp->sum.pci) /* virtio-mmio's HAL accesses are 32-bit: width lost */
         replay_note(rp, it, "%u-byte register %s at 0x%x: replayed as a 32-bit one", e->size,
                     e->kind == VQREC_MMIO_READ ? "read" : "write", off);
     uint32_t mask = e->size >= 4 ? 0xffffffffu : (1u << 8 * e->size) - 1;
