@@ -11,7 +11,8 @@ pkgs=(gcc libc6-dev make cmake pkg-config libcmocka-dev libyaml-dev libpng-dev
       # and the bare-metal toolchain for ports/aarch64-virt (clang --target=aarch64-none-elf)
       qemu-system-arm clang lld
       libclang-rt-14-dev   # clang's libFuzzer and sanitizer runtimes: fuzz/build.sh
-      llvm)                # llvm-cov / llvm-profdata: the fuzz targets' coverage (tools/fuzz_campaign.py)
+      llvm                 # llvm-cov / llvm-profdata: the fuzz targets' coverage (tools/fuzz_campaign.py)
+      zip)                 # fuzz/build.sh packs each target's seeds as OSS-Fuzz does (NAME_seed_corpus.zip)
 
 # Optional: when they cannot be installed (no network, no root) the build goes on. The report's
 # browser tests need chromium, chromium-driver and python3-selenium
