@@ -146,7 +146,7 @@ def test_sim_recording_check_proof(vqsim, recorded, tmp_path, group):
 def test_proof_covers_the_suite(recorded):
     res, _ = recorded
     assert set(EXCEPTIONS) <= set(res)
-    assert len(res) - len(EXCEPTIONS) >= 245  # README: "245 of 263"
+    assert len(res) - len(EXCEPTIONS) >= 249  # README: "249 of 269"
 
 
 # The four replayed driver bugs a QEMU recording can show, found with the same rule or
