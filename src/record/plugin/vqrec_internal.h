@@ -57,6 +57,7 @@ struct window {
 /* The windows seen, in the order of their first access. */
 extern struct window windows[MAX_WINDOWS];
 extern unsigned n_windows;
+extern unsigned windows_untracked; /* accesses to a window or function beyond MAX_WINDOWS */
 extern int notified;       /* some queue was notified: from then on a guest may poll an answer */
 /* The window of a register address (a WINDOW event at its first access); NULL when full. */
 struct window *window_of(uint64_t addr, unsigned cpu);

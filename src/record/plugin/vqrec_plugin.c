@@ -235,6 +235,12 @@ static void on_exit_cb(qemu_plugin_id_t id, void *udata)
                      n_unmatched);
             emit_text(VQREC_NOTE, 0, 0, 0, note);
         }
+        if (windows_untracked) {
+            char note[128];
+            snprintf(note, sizeof(note), "vqrec: %u accesses to windows or functions beyond the "
+                     "%u followed: their rings were not recorded", windows_untracked, MAX_WINDOWS);
+            emit_text(VQREC_NOTE, 0, 0, 0, note);
+        }
         uint64_t executed, kept;
         bf_counts(&executed, &kept);
         char bnote[128];
