@@ -11,6 +11,9 @@ under QEMU 7.2, are recorded by `vqsim record` and checked by `vqsim check`, in 
   multi    the gpu beside a virtio-rng, a virtio-blk and a virtio-keyboard: entropy and disk
            reads return data, the keyboard is bound
   busy     four vCPUs, the framebuffer console kept busy with text for 10 s
+  pci      the gpu as a virtio-pci function (-device virtio-gpu-pci) after a virtio-rng-pci: its
+           configuration space and BARs recorded and decoded through the model's PCI function,
+           the rng's skipped (its controls: tests/test_linux_pci.py)
 
 Before judging vqsim, each test checks that the guest did its part (markers on the serial
 console: the driver bound or refused, the framebuffer's mode, the bytes read), so a broken guest
@@ -101,11 +104,12 @@ def guest_did_its_part(g, case, serial):
     if case == "busy":
         n = next(int(x.split()[2]) for x in m if x.startswith("busy wrote "))
         assert n >= 20, m  # the console kept drawing
-    if case == "multi":
+    if case in ("multi", "pci"):
         rng = next(x for x in m if x.startswith("rng "))
         assert "current=virtio_rng.0" in rng and "bytes=256" in rng, rng
         head = re.search(r"head=([0-9a-f]{32})$", rng).group(1)
         assert head != "0" * 32, rng
+    if case == "multi":
         disk = open(g["disk"], "rb").read()
         blk = next(x for x in m if x.startswith("blk "))
         assert blk == f"blk sectors={len(disk) // 512} sha256={hashlib.sha256(disk).hexdigest()}"
@@ -139,8 +143,13 @@ LATER = {"SHMSel", "SHMLenLow", "SHMLenHigh"}
 
 
 def gpu_notifies(path):
-    """QueueNotify writes of the gpu's queue 0 in a recording (what the check had to judge)."""
+    """QueueNotify writes of the gpu's queue 0 in a recording (what the check had to judge); on
+    virtio-pci, the writes to queue 0's notify address."""
     r = Recording(path)
+    if any(r.ev(i)["kind"] == "PCI_ECAM" for i in range(len(r.events))):
+        from test_linux_pci import pci_gpu  # noqa: E402 (the PCI case's helpers)
+        evs, bar, _ = pci_gpu(r)
+        return sum(1 for e in evs if e["kind"] == "MMIO_WRITE" and e["addr"] == bar + 0x3000)
     evs, win, _, _ = r.gpu()
     return sum(1 for e in evs if e["kind"] == "MMIO_WRITE" and e["addr"] == win + NOTIFY and
                e["value"] == 0)
@@ -161,16 +170,20 @@ def judge_clean(case, p, s):
         assert re.search(r"Status 0x00 -> 0x01 -> 0x03 -> 0x83\b", msg), msg
         assert s["device"]["version"] == 1
         return
-    assert {i["rule"] for i in info} == {"mmio.later-version-register"}, info
-    assert {re.search(r": (\w+), a register", i["message"]).group(1) for i in info} == LATER
+    if case == "pci":  # its shared-memory search walks the capability list: no register
+        assert info == [] and s["device"]["bus"] == "pci", info
+    else:
+        assert {i["rule"] for i in info} == {"mmio.later-version-register"}, info
+        assert {re.search(r": (\w+), a register", i["message"]).group(1) for i in info} == LATER
     assert s["device"]["version"] == 2
     # the check saw the traffic it judged (the gpu's queues are reset at power-off: counted
     # from what was replayed)
     r = src["replayed"]
     assert r["stores"] > 100 and r["loads"] > 100 and r["memory_dumps"] > 20, r
     assert s["device"]["display"] == {"width": 1280, "height": 800}
-    if case == "multi":  # rng, blk and input left out of the gpu's replay (each checked on its
-        assert r["other_devices"] > 0 and r["other_windows"] > 0, r  # own: test_linux_devices)
+    if case in ("multi", "pci"):  # multi: rng, blk and input left out of the gpu's replay (each
+        assert r["other_devices"] > 0 and r["other_windows"] > 0, r  # checked on its own:
+        # test_linux_devices); pci: the rng-pci function left out
     if case == "busy":
         assert src["vcpus"] == 4
 

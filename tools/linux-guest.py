@@ -14,7 +14,7 @@ nothing):
      image (linux-image-6.1.0-NN-arm64); `apt-get download` it and `busybox-static` into
      DIR/debs (no build number is written anywhere in the project);
   3. `dpkg-deb -x` both;
-  4. the modules: each named module (default virtio_mmio, virtio_gpu, virtio_rng, virtio_blk,
+  4. the modules: each named module (default virtio_mmio, virtio_pci, virtio_gpu, virtio_rng, virtio_blk,
      virtio_input, evdev)
      and the closure of their `depends=` (read from each .ko's .modinfo ELF section, as modinfo
      does; .ko.xz / .ko.zst decompressed), in dependency order;
@@ -41,8 +41,8 @@ import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
-DEFAULT_MODULES = ["virtio_mmio", "virtio_gpu", "virtio_rng", "virtio_blk", "virtio_input",
-                   "evdev"]
+DEFAULT_MODULES = ["virtio_mmio", "virtio_pci", "virtio_gpu", "virtio_rng", "virtio_blk",
+                   "virtio_input", "evdev"]
 DISK_BYTES = 1 << 20
 BUILD_FORMAT = 1  # bump when what step 4-6 makes changes
 

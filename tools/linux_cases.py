@@ -6,9 +6,12 @@ bench/linux_record.py), for a guest made by tools/linux-guest.py (its --json out
   multi   the gpu beside a virtio-rng, a virtio-blk and a virtio-keyboard
   busy    four vCPUs, the framebuffer console kept busy with text for BUSY_SECONDS
   packed  the modern gpu with packed=on: Linux drives packed virtqueues (§2.7)
+  pci     the gpu as a virtio-pci function (-device virtio-gpu-pci on virt's PCIe host, §4.1),
+          after a virtio-rng-pci (00:01.0; the gpu is 00:02.0): Linux enumerates the bus,
+          assigns the BARs and binds virtio_pci (MSI-X)
 Python 3 standard library only."""
 
-CASES = ["modern", "legacy", "multi", "busy", "packed"]
+CASES = ["modern", "legacy", "multi", "busy", "packed", "pci"]
 BUSY_SECONDS = 10
 
 
@@ -23,7 +26,10 @@ def qemu_command(guest, case, busy_seconds=BUSY_SECONDS):
     if case == "busy":
         cmd += ["-smp", "4"]
         append += f" vqtest.busy={busy_seconds}"
-    cmd += ["-device", "virtio-gpu-device" + (",packed=on" if case == "packed" else "")]
+    if case == "pci":
+        cmd += ["-device", "virtio-rng-pci", "-device", "virtio-gpu-pci"]
+    else:
+        cmd += ["-device", "virtio-gpu-device" + (",packed=on" if case == "packed" else "")]
     if case == "multi":
         cmd += ["-device", "virtio-rng-device",
                 "-drive", f"file={guest['disk']},if=none,format=raw,id=d0,readonly=on",

@@ -11,7 +11,7 @@ import sys
 HEADER = struct.Struct("<8sHHIQQII32s")
 EVENT = struct.Struct("<BBBBIQQQ")
 KINDS = {1: "MMIO_READ", 2: "MMIO_WRITE", 3: "LOAD", 4: "STORE", 5: "BARRIER", 6: "MEMORY",
-         7: "WINDOW", 8: "DEVICE", 9: "END", 10: "NOTE"}
+         7: "WINDOW", 8: "DEVICE", 9: "END", 10: "NOTE", 11: "PCI_ECAM"}
 BARRIERS = {0: "MB", 1: "RMB", 2: "WMB"}
 DEVICE = {1: "notify", 2: "pop", 3: "fill", 4: "flush", 5: "irq", 15: "other"}
 F_ACQUIRE, F_RELEASE, F_VIRT, F_POLL, F_WATCHED = 1, 2, 4, 8, 16
@@ -66,7 +66,7 @@ def _show(e):
     if k == "MEMORY":
         return f"{k:10} {e['addr']:#012x} {len(e['payload'])} of {e['value']} bytes: " \
                f"{e['payload'][:16].hex()}" + (" (ring taken)" if e["flags"] & M_RING else "")
-    if k == "WINDOW":
+    if k in ("WINDOW", "PCI_ECAM"):
         return f"{k:10} {e['addr']:#012x} size={e['value']:#x}"
     if k == "DEVICE":
         win = f" window={e['pc']:#x}" if e["pc"] else ""

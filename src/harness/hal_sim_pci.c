@@ -27,6 +27,7 @@ uint32_t hal_pci_mem_read(struct machine *m, uint64_t addr, uint8_t size)
     const char *note = NULL;
     uint32_t v = pci_function_read(m, &h, size, &note);
     bool core = h.virtio_off >= 0 && !h.note;
+    observe_pci(m->observer, m, false, false, addr, size, v); /* what the CPU got */
     pci_checks_access(m, &h, size, false, v);
     if (core)
         access_checks_read(m, (uint32_t)h.virtio_off, v);
@@ -54,6 +55,7 @@ static void pci_write(struct machine *m, uint64_t addr, uint8_t size, uint32_t v
     uint32_t core_value = h.region == PCI_R_NOTIFY ? h.queue : value;
     struct trace_event *e = machine_trace(m, TR_MMIO_WRITE, addr, value, size, h.field);
     uint64_t seq = e ? m->trace.dropped + (uint64_t)(e - m->trace.ev) : UINT64_MAX;
+    observe_pci(m->observer, m, false, true, addr, size, value); /* as it reached the bus */
     pci_checks_access(m, &h, size, true, value);
     const char *note = NULL;
     bool apply = !core || access_checks_write(m, (uint32_t)h.virtio_off, core_value, &note);
@@ -140,6 +142,7 @@ uint32_t vhal_pci_cfg_read32(uint32_t bdf, uint32_t off)
                                           "pci-cfg");
     if (e && m->cfg.transport != TRANSPORT_PCI)
         e->note = "no PCI function: the device is on virtio-mmio";
+    observe_pci(m->observer, m, true, false, PCI_FN_ECAM_BASE + ((uint64_t)bdf << 12) + off, 4, v);
     return v;
 }
 
@@ -158,6 +161,8 @@ void vhal_pci_cfg_write32(uint32_t bdf, uint32_t off, uint32_t value)
         pci_bugs_cfg_write(m, off, &value, &bug, &add);
         if (e && bug)
             e->value = value;
+        observe_pci(m->observer, m, true, true, PCI_FN_ECAM_BASE + ((uint64_t)bdf << 12) + off, 4,
+                    value); /* as it reached the bus, after a replayed bug */
         pci_checks_cfg_write(m, bdf, off, value);
         pci_function_cfg_write(m, bdf, off, value, &note);
         if (bug)

@@ -174,7 +174,9 @@ int replay_scenario(const struct replay *rp, const struct scenario *base,
     }
     out->ram_base = h->ram_base;
     out->ram_size = h->ram_size;
-    if (rp->window_known)
+    /* the bus is the recording's: virtio-pci (its window is then a BAR, not a register file) */
+    out->bus = rp->sum.pci ? SCN_BUS_PCI : SCN_BUS_MMIO;
+    if (rp->window_known && !rp->sum.pci)
         out->mmio_base = rp->window;
     if (out->mmio_base + VIRTIO_MMIO_WINDOW_SIZE > out->ram_base &&
         out->mmio_base < out->ram_base + out->ram_size) {
@@ -286,7 +288,7 @@ static enum step_status run(void *ctx, struct run_result *r, struct step_result 
             continue;
         }
         flush_write(rp, m);
-        other_write = e->kind == VQREC_MMIO_WRITE && !in_gpu_window(rp, e->addr);
+        other_write = e->kind == VQREC_MMIO_WRITE && !replay_is_gpu(rp, m, e);
         replay_item(rp, m, &it);
     }
     flush_write(rp, m);

@@ -142,6 +142,14 @@ struct replay_summary {
         uint32_t queue;
     } vqs[REPLAY_MAX_VQS];
     uint32_t n_vq;
+    /* virtio-pci (recording.h, VQREC_PCI_ECAM): the gpu is a PCI function; `window` is then
+     * where its structures BAR was assigned (what the recorder names its device by) */
+    bool ecam_known, pci;
+    uint64_t ecam_base, ecam_size;
+    uint32_t pci_bdf;       /* the gpu function's bus << 8 | device << 3 | function */
+    uint64_t pci_other_bar[8][2]; /* the other virtio functions' structures BAR and MSI-X BAR
+                                   * (their rings are another device's: other_rings.h) */
+    uint32_t n_pci_other;
 };
 
 struct replay {

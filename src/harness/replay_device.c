@@ -45,15 +45,23 @@ static uint32_t gpu_queue_of(const struct replay *rp, const struct vqrec_item *i
 }
 
 /* The guest's QueueNotify of queue qi (the value written: qi, or with NOTIFICATION_DATA vqn and
- * next_off / next_wrap) reaches the model's device (once per notify: notify_seen). */
-static void notify_device(struct replay *rp, struct machine *m, uint32_t qi, uint32_t value)
+ * next_off / next_wrap) reaches the model's device (once per notify: notify_seen). The guest's
+ * own write (`e`), or without it (QEMU's trace line came first) a notify of qi as the guest's
+ * transport lays it out. */
+static void notify_device(struct replay *rp, struct machine *m, uint32_t qi,
+                          const struct vqrec_event *e)
 {
     if (qi < RUN_MAX_QUEUES && !rp->q[qi].notified) {
         rp->q[qi].notified = true;
         rp->q[qi].first_notify = m->now;
         rf_mark(m, &rp->q[qi].notify_mark);
     }
-    vhal_mmio_write32((uintptr_t)(rp->window + VIRTIO_MMIO_QUEUE_NOTIFY), value);
+    if (e)
+        replay_bus_write(rp, e->addr, e->size, (uint32_t)e->value);
+    else if (rp->sum.pci)
+        replay_pci_notify_canonical(rp, m, qi);
+    else
+        vhal_mmio_write32((uintptr_t)(rp->window + VIRTIO_MMIO_QUEUE_NOTIFY), qi);
 }
 
 /* One half of a notify of queue qi: the vCPU's register write (`write`) or QEMU's trace line.
@@ -80,24 +88,24 @@ static bool notify_seen(struct replay *rp, struct machine *m, uint32_t qi, bool 
 void replay_gpu_write(struct replay *rp, const struct vqrec_item *it, struct machine *m)
 {
     const struct vqrec_event *e = &it->ev;
-    uint32_t off = (uint32_t)(e->addr - rp->window);
-    uint32_t qi = (uint32_t)e->value;
-    if (off == VIRTIO_MMIO_QUEUE_NOTIFY && (m->dev.guest_features >> VIRTIO_F_NOTIFICATION_DATA & 1u))
+    struct replay_reg r;
+    replay_reg_of(rp, m, e, &r);
+    uint32_t off = (uint32_t)r.off, qi = r.value;
+    if (r.off == VIRTIO_MMIO_QUEUE_NOTIFY && !rp->sum.pci &&
+        (m->dev.guest_features >> VIRTIO_F_NOTIFICATION_DATA & 1u))
         qi &= 0xffffu; /* §4.2.3.3: the queue is vqn */
-    if (off == VIRTIO_MMIO_QUEUE_NOTIFY && qi < RUN_MAX_QUEUES) {
+    if (r.off == VIRTIO_MMIO_QUEUE_NOTIFY && qi < RUN_MAX_QUEUES) {
         if (notify_seen(rp, m, qi, true))
-            notify_device(rp, m, qi, (uint32_t)e->value);
-    } else if (e->size == 1) { /* a config field of 8 or 16 bits (replay_narrow_ok) */
-        vhal_mmio_write8((uintptr_t)e->addr, (uint8_t)e->value);
-    } else if (e->size == 2) {
-        vhal_mmio_write16((uintptr_t)e->addr, (uint16_t)e->value);
+            notify_device(rp, m, qi, e);
+        else if (rp->sum.pci) /* its effect came with QEMU's line: the write is still judged */
+            replay_pci_check_only(m, e);
     } else {
-        vhal_mmio_write32((uintptr_t)e->addr, (uint32_t)e->value);
+        replay_bus_write(rp, e->addr, e->size, (uint32_t)e->value);
     }
-    if ((off == VIRTIO_MMIO_STATUS && (e->value & 0xff) == 0) ||
+    if ((r.off == VIRTIO_MMIO_STATUS && (e->value & 0xff) == 0) ||
         (off == VIRTIO_MMIO_QUEUE_PFN && e->value == 0))
         replay_pace_restart(rp, m, RUN_MAX_QUEUES); /* the device reset */
-    else if ((off == VIRTIO_MMIO_QUEUE_READY || off == VIRTIO_MMIO_QUEUE_PFN) && e->value)
+    else if ((r.off == VIRTIO_MMIO_QUEUE_READY || r.off == VIRTIO_MMIO_QUEUE_PFN) && e->value)
         /* (QEMU keeps its index here; so does the model) */
         replay_pace_restart(rp, m, rp->queue_sel);
     else
@@ -120,7 +128,7 @@ void replay_device_event(struct replay *rp, struct machine *m, const struct vqre
          * write in the recording (that vCPU's callback ran late). Then the model's device is
          * notified now, as QEMU's was, and the write, when it comes, is this notify. */
         if (notify_seen(rp, m, qi, false)) {
-            notify_device(rp, m, qi, qi);
+            notify_device(rp, m, qi, NULL);
             replay_pace(rp, m);
         }
     }

@@ -58,39 +58,28 @@ void replay_memory(struct replay *rp, struct machine *m, const struct vqrec_item
                     (unsigned long long)it->ev.addr);
 }
 
-static void replay_mmio(struct replay *rp, struct machine *m, const struct vqrec_item *it)
+/* The guest read `value` at register `key` (a virtio core register; on PCI, one that reaches none:
+ * its address): the same again, or a new place it may be waiting at. */
+static void track_register_poll(struct replay *rp, struct machine *m, uint32_t key, uint32_t value)
+{
+    if (rp->poll_reg_reads && key == rp->poll_reg && value == rp->poll_reg_value) {
+        rp->poll_reg_reads++;
+        return;
+    }
+    rp->poll_reg = key;
+    rp->poll_reg_value = value;
+    rp->poll_reg_reads = 1;
+    rp->poll_reg_since = m->now;
+    rf_mark(m, &rp->poll_reg_mark);
+}
+
+/* A read of the virtio core's register `off` (its equivalent on PCI): where the guest waits, and
+ * the model's device catching up with what the guest saw there. */
+static bool replay_register_read(struct replay *rp, struct machine *m, const struct vqrec_item *it,
+                                 uint32_t off)
 {
     const struct vqrec_event *e = &it->ev;
-    if (e->cpu != VQREC_CPU_NONE)
-        close_publish(rp, e->cpu); /* a notify, or anything else: its decision is made */
-    if (!in_gpu_window(rp, e->addr)) {
-        rp->n_other_window++; /* another virtio-mmio device the guest probed */
-        if (e->kind == VQREC_MMIO_WRITE)
-            replay_other_window_write(rp, it);
-        return;
-    }
-    rp->n_mmio++;
-    uint32_t off = (uint32_t)(e->addr - rp->window);
-    if (!replay_narrow_ok(e, off)) /* the HAL has no such access: the width is lost */
-        replay_note(rp, it, "%u-byte register %s at 0x%x: replayed as a 32-bit one", e->size,
-                    e->kind == VQREC_MMIO_READ ? "read" : "write", off);
-    uint32_t mask = e->size >= 4 ? 0xffffffffu : (1u << 8 * e->size) - 1;
-    if (e->kind == VQREC_MMIO_WRITE) {
-        replay_on_register_write(rp, off, (uint32_t)e->value);
-        /* performed once the memory dumps that follow it are in (replay.c: run) */
-        rp->write_pending = true;
-        rp->pending = *it;
-        return;
-    }
-    if (rp->poll_reg_reads && off == rp->poll_reg && (uint32_t)e->value == rp->poll_reg_value) {
-        rp->poll_reg_reads++;
-    } else {
-        rp->poll_reg = off;
-        rp->poll_reg_value = (uint32_t)e->value;
-        rp->poll_reg_reads = 1;
-        rp->poll_reg_since = m->now;
-        rf_mark(m, &rp->poll_reg_mark);
-    }
+    track_register_poll(rp, m, off, (uint32_t)e->value);
     if (off == VIRTIO_MMIO_INTERRUPT_STATUS) {
         rp->isr_read = true;
         bc_interrupt_entry(m); /* this vCPU may be in its interrupt handler now */
@@ -106,18 +95,59 @@ static void replay_mmio(struct replay *rp, struct machine *m, const struct vqrec
              * checks judge the guest's read by what it got, never by the model's value. */
             rp->n_isr_ahead++;
             machine_mmio_read_seen(m, off, (uint32_t)e->value);
-            return;
+            if (rp->sum.pci) { /* §4.1.4.5: the read acknowledged the bits it returned */
+                m->dev.isr &= ~(uint32_t)e->value;
+                rf_mmio_write(m, VIRTIO_MMIO_INTERRUPT_ACK, (uint32_t)e->value, NULL, false);
+            }
+            return true;
         }
     } else if (off == VIRTIO_MMIO_STATUS) {
         uint8_t want = (uint8_t)e->value; /* it broke (NEEDS_RESET), or reset itself, by then */
         replay_advance_until(m, replay_status_is, &want);
     }
-    uint32_t v = e->size == 1 ? vhal_mmio_read8((uintptr_t)e->addr)
-               : e->size == 2 ? vhal_mmio_read16((uintptr_t)e->addr)
-                              : vhal_mmio_read32((uintptr_t)e->addr) & mask;
+    return false;
+}
+
+static void replay_mmio(struct replay *rp, struct machine *m, const struct vqrec_item *it)
+{
+    const struct vqrec_event *e = &it->ev;
+    if (e->cpu != VQREC_CPU_NONE)
+        close_publish(rp, e->cpu); /* a notify, or anything else: its decision is made */
+    struct replay_reg r;
+    replay_reg_of(rp, m, e, &r);
+    if (!r.gpu) {
+        rp->n_other_window++; /* another virtio device the guest probed */
+        if (e->kind == VQREC_MMIO_WRITE && !r.cfg && !replay_pci_other_write(rp, it))
+            replay_other_window_write(rp, it);
+        return;
+    }
+    rp->n_mmio++;
+    if (r.cfg) { /* virtio-pci configuration space (replay_pci.c) */
+        replay_pci_cfg(rp, m, it);
+        return;
+    }
+    uint32_t off = (uint32_t)r.off;
+    if (!rp->sum.pci && !replay_narrow_ok(e, off)) /* the HAL has no such access: width lost */
+        replay_note(rp, it, "%u-byte register %s at 0x%x: replayed as a 32-bit one", e->size,
+                    e->kind == VQREC_MMIO_READ ? "read" : "write", off);
+    uint32_t mask = e->size >= 4 ? 0xffffffffu : (1u << 8 * e->size) - 1;
+    if (e->kind == VQREC_MMIO_WRITE) {
+        if (r.off >= 0)
+            replay_on_register_write(rp, off, r.value);
+        /* performed once the memory dumps that follow it are in (replay.c: run) */
+        rp->write_pending = true;
+        rp->pending = *it;
+        return;
+    }
+    if (r.off >= 0 && replay_register_read(rp, m, it, off))
+        return; /* the model was ahead of QEMU: the read judged by what the guest got */
+    if (r.off < 0) /* PCI's own, or a read that reached no structure (decoding off) */
+        track_register_poll(rp, m, (uint32_t)e->addr, (uint32_t)e->value);
+    uint32_t v = replay_bus_read(rp, e) & mask;
     if (v != ((uint32_t)e->value & mask))
-        replay_note(rp, it, "register read at 0x%x (%s): the guest got 0x%llx, the model says 0x%x",
-                    off, mmio_reg_name(off) ? mmio_reg_name(off) : "?",
+        replay_note(rp, it, "register read at 0x%llx (%s): the guest got 0x%llx, the model says "
+                    "0x%x", (unsigned long long)(rp->sum.pci ? e->addr : off),
+                    r.off >= 0 && mmio_reg_name(off) ? mmio_reg_name(off) : "?",
                     (unsigned long long)e->value, v);
 }
 
@@ -338,7 +368,7 @@ void replay_item(struct replay *rp, struct machine *m, const struct vqrec_item *
          (e->kind == VQREC_LOAD && e->addr != rp->poll.addr)))
         rp->poll.valid = false;
     if (e->kind != VQREC_MMIO_READ && e->kind != VQREC_DEVICE && e->kind != VQREC_NOTE &&
-        e->kind != VQREC_END && e->kind != VQREC_WINDOW)
+        e->kind != VQREC_END && e->kind != VQREC_WINDOW && e->kind != VQREC_PCI_ECAM)
         rp->poll_reg_reads = 0; /* not a register poll any more */
     switch (e->kind) {
     case VQREC_MMIO_READ:

@@ -117,10 +117,13 @@ int replay_first_pass(struct replay *rp, struct vqrec_reader *rd, char *err, siz
 {
     struct replay_summary *sm = &rp->sum;
     sm->first_window = UINT64_MAX;
+    struct replay_pci_scan pci = {.n = 0}; /* virtio-pci functions (replay_pci.c) */
     struct vqrec_item it;
     int rc;
     while ((rc = vqrec_reader_next(rd, &it, true, err, errlen)) == 1) {
         const struct vqrec_event *e = &it.ev;
+        if (replay_pci_first(&pci, sm, e))
+            continue;
         if (e->kind == VQREC_WINDOW && sm->first_window == UINT64_MAX)
             sm->first_window = e->addr;
         if (e->kind == VQREC_MMIO_READ || e->kind == VQREC_MMIO_WRITE) {
@@ -146,6 +149,15 @@ int replay_first_pass(struct replay *rp, struct vqrec_reader *rd, char *err, siz
     if (rc < 0)
         return rc;
     sm->info = rd->info;
+    replay_pci_summary(&pci, sm);
+    if (sm->pci) { /* a virtio-pci function (replay_pci.c chose it): its VirtQueues */
+        for (uint32_t v = 0; v < sm->n_vq && sm->gpu_found; v++)
+            if (sm->vqs[v].window == sm->window && sm->vqs[v].queue < RUN_MAX_QUEUES &&
+                sm->n_gpu_vq < RUN_MAX_QUEUES)
+                sm->gpu_vq[sm->n_gpu_vq++] =
+                    (struct replay_vq){sm->vqs[v].vq, sm->vqs[v].queue};
+        return vqrec_reader_rewind(rd, err, errlen);
+    }
     /* the gpu, else the first device vqsim models (replay_device_type), else the first window
      * the guest touched (nothing to check when it holds another device) */
     uint64_t base = sm->gpu_found ? sm->window : sm->first_window;

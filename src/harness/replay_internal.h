@@ -9,6 +9,8 @@
  *                        and flushes
  *   replay_pace.c        the model's device keeping pace with what the guest saw of QEMU's
  *   replay_report.c      the `source` JSON object and the console lines
+ *   replay_pci.c         a virtio-pci gpu: which function it is, each access decoded through the
+ *                        model's PCI function
  * Not part of the harness's interface.
  */
 #ifndef REPLAY_INTERNAL_H
@@ -109,6 +111,49 @@ static inline bool replay_narrow_ok(const struct vqrec_event *e, uint32_t off)
     (void)off;
     return e->size == 4 || e->size == 1 || e->size == 2;
 }
+/* replay_pci.c */
+#define REPLAY_PCI_FNS 64u
+struct replay_pci_fn {      /* a PCI function the first pass saw in configuration space */
+    uint32_t bdf;
+    uint16_t vendor, device;
+    bool vendor_read;
+    uint32_t bar[6];        /* its BAR registers as last assigned (sizing writes aside) */
+    uint64_t accesses;
+};
+struct replay_pci_scan {
+    struct replay_pci_fn fn[REPLAY_PCI_FNS];
+    uint32_t n;
+};
+/* The first pass: true when e is PCI's (the ECAM event, a configuration access, an access to a
+ * virtio function's BAR). */
+bool replay_pci_first(struct replay_pci_scan *s, struct replay_summary *sm,
+                      const struct vqrec_event *e);
+/* The gpu's function (vendor 0x1af4, device 0x1050), if any: sm->pci and its BAR. */
+void replay_pci_summary(const struct replay_pci_scan *s, struct replay_summary *sm);
+/* What a recorded register access is: the gpu's or not, and the virtio core's register it is
+ * (virtio-mmio: its offset in the window; virtio-pci: the decoded equivalent, pci_hit). */
+struct replay_reg {
+    bool gpu;               /* the gpu's window, configuration space or BARs */
+    bool cfg;               /* a configuration-space access (virtio-pci) */
+    int32_t off;            /* VIRTIO_MMIO_* equivalent, -1: none (PCI's own, or ignored) */
+    uint32_t value;         /* what it writes there (a PCI notify: the queue its address names) */
+};
+void replay_reg_of(const struct replay *rp, const struct machine *m, const struct vqrec_event *e,
+                   struct replay_reg *r);
+bool replay_is_gpu(const struct replay *rp, const struct machine *m, const struct vqrec_event *e);
+/* The recorded access made again through the HAL, at its width on PCI (32 bits on virtio-mmio). */
+uint32_t replay_bus_read(const struct replay *rp, const struct vqrec_event *e);
+void replay_bus_write(const struct replay *rp, uint64_t addr, uint8_t size, uint32_t value);
+/* A notify of queue qi at the address the model's function gives it (QEMU's trace line came
+ * before the guest's write). */
+void replay_pci_notify_canonical(const struct replay *rp, const struct machine *m, uint32_t qi);
+/* A write whose effect was already replayed (its notify's other half): the PCI checks only. */
+void replay_pci_check_only(struct machine *m, const struct vqrec_event *e);
+/* A write to another virtio function's BARs (QEMU 7.2's layout): its common configuration says
+ * where that device's rings are. False when the address is no other virtio function's. */
+bool replay_pci_other_write(struct replay *rp, const struct vqrec_item *it);
+/* A configuration access of the gpu's function, replayed at the model's. */
+void replay_pci_cfg(struct replay *rp, struct machine *m, const struct vqrec_item *it);
 
 static inline bool in_gpu_window(const struct replay *rp, uint64_t addr)
 {

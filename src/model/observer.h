@@ -30,6 +30,11 @@ struct machine_observer {
     /* Guest RAM that holds something no observed store put there (a replayed bug's leftover ring
      * contents): len bytes at gpa, to be read now. */
     void (*memory)(void *ctx, const struct machine *m, uint64_t gpa, uint64_t len);
+    /* A virtio-pci access that reached the bus (NULL: not observed): a memory access to a BAR
+     * at guest-physical `addr`, or (`cfg`) a configuration-space access at its ECAM address; the
+     * value stored (after any replayed bug rewrote it) or the value the CPU got. */
+    void (*pci)(void *ctx, const struct machine *m, bool cfg, bool write, uint64_t addr,
+                uint8_t size, uint32_t value);
 };
 
 /* The points where the model tells its observer (o: the machine's, or NULL). */
@@ -59,6 +64,13 @@ static inline void observe_memory(const struct machine_observer *o, const struct
 {
     if (o)
         o->memory(o->ctx, m, gpa, len);
+}
+
+static inline void observe_pci(const struct machine_observer *o, const struct machine *m, bool cfg,
+                               bool write, uint64_t addr, uint8_t size, uint32_t value)
+{
+    if (o && o->pci)
+        o->pci(o->ctx, m, cfg, write, addr, size, value);
 }
 
 #endif /* OBSERVER_H */

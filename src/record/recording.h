@@ -20,8 +20,9 @@
 
 #define VQREC_MAGIC "VQSIMREC"   /* 8 bytes, no terminator in the file */
 #define VQREC_VERSION_MAJOR 1u
-#define VQREC_VERSION_MINOR 2u   /* 1: VQREC_F_POLL, VQREC_M_RING; 2: VQREC_CPU_NONE, a DEVICE
-                                    event's window in pc, barriers only between accesses */
+#define VQREC_VERSION_MINOR 3u   /* 1: VQREC_F_POLL, VQREC_M_RING; 2: VQREC_CPU_NONE, a DEVICE
+                                    event's window in pc, barriers only between accesses;
+                                    3: VQREC_PCI_ECAM, virtio-pci accesses */
 
 struct vqrec_header {
     char magic[8];
@@ -55,6 +56,16 @@ enum vqrec_kind {
                               pc: the device's virtio-mmio window, 0 when not known */
     VQREC_END = 9,         /* the run ended: value: QEMU's exit status; flags: END_* */
     VQREC_NOTE = 10,       /* free text (the command line…), NUL-terminated payload */
+    VQREC_PCI_ECAM = 11,   /* (minor 3) the machine's PCI configuration space (ECAM): addr its
+                              guest-physical base, value its size. Written before the first
+                              configuration access. From then on an MMIO_READ / MMIO_WRITE in
+                              [addr, addr + value) is a configuration access of function
+                              (a - addr) >> 12 (bus << 8 | device << 3 | function) at offset
+                              (a - addr) & 0xfff, of `size` bytes; one outside it and outside
+                              every WINDOW is an access to a virtio-pci function's BAR (its
+                              virtio structures, its MSI-X table or PBA), at its guest-physical
+                              address. Which function a BAR address belongs to follows from
+                              the configuration writes that assigned the BARs (§4.1). */
 };
 
 /* flags of LOAD / STORE / END */
@@ -100,7 +111,9 @@ struct vqrec_event {
     uint32_t len;          /* payload bytes after this event (before padding to 8) */
     uint64_t addr;
     uint64_t value;
-    uint64_t pc;           /* guest pc of the instruction, 0 when none */
+    uint64_t pc;           /* guest pc of the instruction, 0 when none; (minor 2) DEVICE: the
+                              device's virtio-mmio window, (minor 3) or the base of a virtio-pci
+                              function's 16 KiB structures BAR (QEMU 7.2's layout) */
 };
 _Static_assert(sizeof(struct vqrec_event) == 32, "vqrec_event layout");
 

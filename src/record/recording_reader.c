@@ -18,7 +18,7 @@ const char *vqrec_kind_name(unsigned kind)
 {
     static const char *const n[] = {NULL,      "mmio-read", "mmio-write", "load",
                                     "store",   "barrier",   "memory",     "window",
-                                    "device",  "end",       "note"};
+                                    "device",  "end",       "note",       "pci-ecam"};
     return kind < sizeof(n) / sizeof(n[0]) && n[kind] ? n[kind] : "unknown";
 }
 
@@ -52,6 +52,7 @@ static const char *check_event(const struct vqrec_event *e)
             return "memory dump wraps past the end of the address space";
         return NULL;
     case VQREC_WINDOW:
+    case VQREC_PCI_ECAM:
         if (e->value == 0 || e->addr + e->value < e->addr)
             return "a window of no size, or one that wraps";
         return e->len ? "a window carries no payload" : NULL;
@@ -225,7 +226,7 @@ int vqrec_reader_next(struct vqrec_reader *r, struct vqrec_item *it, bool payloa
         }
         uint64_t next = off + sizeof(e) + padded;
         r->off = next;
-        if (e.kind < VQREC_MMIO_READ || e.kind > VQREC_NOTE) {
+        if (e.kind < VQREC_MMIO_READ || e.kind > VQREC_PCI_ECAM) {
             in->skipped_unknown++;
             continue;
         }

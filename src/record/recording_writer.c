@@ -192,6 +192,22 @@ static void on_mmio(void *ctx, const struct machine *m, bool write, uint32_t off
                                  ? value & 0xffffu : value);
 }
 
+/* A virtio-pci access (configuration space at its ECAM address, or a BAR): recorded at its
+ * address and width; a notify dumps what it publishes, as QueueNotify does. */
+static void on_pci(void *ctx, const struct machine *m, bool cfg, bool write, uint64_t addr,
+                   uint8_t size, uint32_t value)
+{
+    struct vqrec_writer *w = ctx;
+    device_events(m, w);
+    event(w, write ? VQREC_MMIO_WRITE : VQREC_MMIO_READ, size, 0, addr, value, NULL, 0);
+    if (cfg || !write)
+        return;
+    struct pci_hit h;
+    pci_function_decode(m, addr, size, true, &h);
+    if (h.region == PCI_R_NOTIFY && !h.note)
+        dump_published(m, w, h.queue);
+}
+
 static void on_ring(void *ctx, const struct machine *m, bool store, uint64_t gpa, uint64_t value,
                     uint8_t size)
 {
@@ -222,11 +238,6 @@ static void on_barrier(void *ctx, const struct machine *m, unsigned kind)
 struct vqrec_writer *vqrec_writer_open(struct machine *m, const char *path, char *err,
                                        size_t errlen)
 {
-    if (m->cfg.transport != TRANSPORT_MMIO) { /* the format knows one MMIO window, not BARs */
-        snprintf(err, errlen, "%s: recording a virtio-pci run is not supported yet (the "
-                 "recording format follows a virtio-mmio window only)", path);
-        return NULL;
-    }
     struct vqrec_writer *w = calloc(1, sizeof(*w));
     if (!w) {
         snprintf(err, errlen, "out of memory");
@@ -243,10 +254,14 @@ struct vqrec_writer *vqrec_writer_open(struct machine *m, const char *path, char
     memcpy(h.magic, VQREC_MAGIC, 8);
     snprintf(h.source, sizeof(h.source), "vqsim-sim");
     put(w, &h, sizeof(h));
-    event(w, VQREC_WINDOW, 0, 0, m->cfg.mmio_base, VIRTIO_MMIO_WINDOW_SIZE, NULL, 0);
+    if (m->cfg.transport == TRANSPORT_PCI) /* virt's ECAM (highmem=off), as the model has it */
+        event(w, VQREC_PCI_ECAM, 0, 0, PCI_FN_ECAM_BASE, PCI_FN_ECAM_SIZE, NULL, 0);
+    else
+        event(w, VQREC_WINDOW, 0, 0, m->cfg.mmio_base, VIRTIO_MMIO_WINDOW_SIZE, NULL, 0);
     w->trace_seen = m->trace.dropped + m->trace.len;
     w->obs = (struct machine_observer){.ctx = w, .mmio = on_mmio, .ring = on_ring,
-                                       .barrier = on_barrier, .memory = on_memory};
+                                       .barrier = on_barrier, .memory = on_memory,
+                                       .pci = on_pci};
     machine_observe(m, &w->obs);
     return w;
 }

@@ -72,6 +72,8 @@ void pci_function_init(struct pci_function *f, const struct device_ops *dev)
     f->bar_mask[PCI_FN_MODERN_BAR + 1] = 0xffffffffu; /* the high half */
     f->bar[PCI_FN_MODERN_BAR] = PCI_BAR_MEM_TYPE_64 | PCI_BAR_MEM_PREFETCH;
     f->n_queues = dev->n_queues;
+    for (uint32_t v = 0; v < PCI_FN_MSIX_VECTORS; v++) /* the Mask Bit is 1 after reset (PCI */
+        f->msix_table[v][3] = PCI_MSIX_ENTRY_CTRL_MASKBIT; /* 3.0 §6.8.2.9; QEMU msix_mask_all) */
     pci_function_on_reset(f);
 }
 

@@ -41,6 +41,7 @@ struct machine;
 #define PCI_FN_BDF 0x0008u          /* 00:01.0: where QEMU's virt puts the first -device */
 #define PCI_FN_ECAM_BASE 0x3f000000ull /* virt's (low) ECAM: configuration accesses are traced
                                       * at ECAM + (bdf << 12) + offset */
+#define PCI_FN_ECAM_SIZE 0x1000000ull  /* 16 buses */
 #define PCI_FN_MODERN_BAR 4u
 #define PCI_FN_MSIX_BAR 1u
 #define PCI_FN_MODERN_SIZE 0x4000u
@@ -132,5 +133,8 @@ uint64_t pci_function_bar_addr(const struct pci_function *f, uint32_t i);
 /* Name of a common-configuration field at `off` (its start), or NULL; and the reverse (-1). */
 const char *pci_common_field_name(uint32_t off, uint32_t *size);
 int pci_common_field_offset(const char *name, uint32_t *size);
+/* The virtio core register (VIRTIO_MMIO_*) the common-configuration field at `off` stands for;
+ * -1 when it is PCI's own or no field starts there. */
+int32_t pci_common_virtio_off(uint32_t off);
 
 #endif /* PCI_FUNCTION_H */

@@ -55,6 +55,12 @@ const char *pci_common_field_name(uint32_t off, uint32_t *size)
     return f ? f->name : NULL;
 }
 
+int32_t pci_common_virtio_off(uint32_t off)
+{
+    const struct common_field *f = field_at(off);
+    return f ? f->virtio_off : -1;
+}
+
 int pci_common_field_offset(const char *name, uint32_t *size)
 {
     for (uint32_t i = 0; i < N_FIELDS; i++)

@@ -7,6 +7,7 @@
  *   vqrec_rings.c      where the rings are (the ranges every RAM access is matched against) and
  *                      the dumps of what the device reads
  *   vqrec_qemu_log.c   QEMU's log: the MMIO values of the trace, the device-side events
+ *   vqrec_pci.c        virtio-pci functions: configuration space (ECAM) and BAR accesses
  * Every symbol is hidden (CMakeLists.txt): the plugin exports only QEMU's entry points.
  */
 #ifndef VQREC_INTERNAL_H
@@ -17,7 +18,7 @@
 
 #include "record/plugin/qemu_plugin_api.h"
 
-#define MAX_WINDOWS 32u
+#define MAX_WINDOWS 64u  /* virt's 32 virtio-mmio windows, and virtio-pci functions */
 #define MAX_QUEUES 8u
 
 /* virtio-mmio registers (§4.2.2, §4.2.4) the plugin follows. */
@@ -44,7 +45,8 @@ struct queue {
 };
 
 struct window {
-    uint64_t base;
+    uint64_t base;         /* virtio-mmio: the window; virtio-pci: the structures BAR */
+    int pci;               /* a virtio-pci function's (its registers translated, vqrec_pci.c) */
     uint32_t version, sel, page_shift;
     uint32_t features_sel;
     int packed;            /* the driver accepted VIRTIO_F_RING_PACKED: its rings are packed */
@@ -55,9 +57,13 @@ struct window {
 /* The windows seen, in the order of their first access. */
 extern struct window windows[MAX_WINDOWS];
 extern unsigned n_windows;
+extern unsigned windows_untracked; /* accesses to a window or function beyond MAX_WINDOWS */
 extern int notified;       /* some queue was notified: from then on a guest may poll an answer */
 /* The window of a register address (a WINDOW event at its first access); NULL when full. */
 struct window *window_of(uint64_t addr, unsigned cpu);
+/* The virtio-pci function whose structures BAR is at `base` (no WINDOW event: the replay finds
+ * it from configuration space); NULL when full. */
+struct window *pci_window_of(uint64_t base);
 /* A register access of `cpu` at offset `off` of window w: what the plugin follows of it. */
 void mmio_access(unsigned cpu, struct window *w, uint32_t off, int write, uint64_t value);
 
@@ -92,8 +98,23 @@ void avail_event_read(uint64_t pa, uint16_t seen);
 void log_setup(const char *path, int punch);
 /* Read QEMU's log up to its current end (whole lines only). */
 void drain_log(void);
-/* The trace line of this MMIO access: its value, and whether the region is a virtio-mmio one. */
-int take_mmio(unsigned cpu, int write, uint64_t pa, uint64_t *value, int *virtio);
+/* What QEMU's trace line names the memory region an MMIO access reached. */
+enum mr_kind {
+    MR_OTHER = 0, MR_VIRTIO_MMIO, MR_PCI_COMMON, MR_PCI_ISR, MR_PCI_DEVICE, MR_PCI_NOTIFY,
+    MR_PCI_MSIX, MR_ECAM,
+};
+/* The trace line of this MMIO access: its value, and the region's kind. */
+int take_mmio(unsigned cpu, int write, uint64_t pa, uint64_t *value, int *kind);
+/* The ECAM's guest-physical base, learnt from the first configuration access (QEMU traces those
+ * at their offset in the ECAM); UINT64_MAX while not known. */
+uint64_t ecam_base(void);
+
+/* ---- vqrec_pci.c ---- */
+#define PCI_BAR_STRUCTS 0x4000u  /* QEMU 7.2's virtio structures BAR: common 0x0000, ISR
+                                    0x1000, device 0x2000, notify 0x3000 (multiplier 4) */
+/* An MMIO access of `kind` (a virtio-pci region, an MSI-X table, ECAM), its trace line found. */
+void pci_access(unsigned cpu, int kind, uint64_t pa, unsigned size, int store, uint64_t value,
+                uint64_t pc, uint8_t flags);
 
 /* ---- vqrec_ram.c ---- */
 /* Guest RAM at [base, base + size), mapped read-only from the shared file shm (NULL: none).

@@ -14,6 +14,8 @@
  * What is recorded (program order per vCPU):
  *   - every access to a virtio-mmio window (the trace line names the region 'virtio-mmio'), with
  *     its value; the window once, at its first access;
+ *   - every access to a virtio-pci function (vqrec_pci.c): its configuration space once its
+ *     vendor id read 0x1af4, its virtio structures and MSI-X table, at their addresses and widths;
  *   - every CPU load / store that overlaps a ring of a queue the guest set up; the rings are
  *     learned from the register values (version 2: QueueNum + QueueDesc/Driver/Device; version 1:
  *     QueueNum + QueuePFN x GuestPageSize + QueueAlign, the layout of ring_layout.c);
@@ -92,23 +94,27 @@ static void on_mem(unsigned int cpu, qemu_plugin_meminfo_t info, uint64_t va, vo
         pthread_mutex_lock(&lock);
         drain_log();
         uint64_t value = 0;
-        int virtio = 0;
-        if (take_mmio(cpu, store, pa, &value, &virtio) && virtio) {
+        int kind = MR_OTHER;
+        if (take_mmio(cpu, store, pa, &value, &kind) && kind != MR_OTHER) {
             if (size < 8) /* the trace shows the register's value before the bus narrows it */
                 value &= (1ull << (8 * size)) - 1;
-            struct window *w = window_of(pa, cpu);
             if (va != pa) {
                 flags |= VQREC_F_VIRT;
                 output_mmu_seen();
             }
-            emit_access(store ? VQREC_MMIO_WRITE : VQREC_MMIO_READ, (uint8_t)size,
-                        flags & VQREC_F_VIRT, cpu, pa, value, pc);
-            if (w)
-                mmio_access(cpu, w, (uint32_t)(pa - w->base), store, value);
-        } else if (!virtio) {
+            if (kind == MR_VIRTIO_MMIO) {
+                struct window *w = window_of(pa, cpu);
+                emit_access(store ? VQREC_MMIO_WRITE : VQREC_MMIO_READ, (uint8_t)size,
+                            flags & VQREC_F_VIRT, cpu, pa, value, pc);
+                if (w)
+                    mmio_access(cpu, w, (uint32_t)(pa - w->base), store, value);
+            } else {
+                pci_access(cpu, kind, pa, size, store, value, pc, flags & VQREC_F_VIRT);
+            }
+        } else if (kind == MR_OTHER) {
             for (unsigned i = 0; i < n_windows; i++)
-                if (pa - windows[i].base < WINDOW_SIZE) { /* a window access without its line */
-                    n_unmatched++;
+                if (!windows[i].pci && pa - windows[i].base < WINDOW_SIZE) {
+                    n_unmatched++; /* a window access without its line */
                     break;
                 }
         }
@@ -227,6 +233,12 @@ static void on_exit_cb(qemu_plugin_id_t id, void *udata)
             char note[96];
             snprintf(note, sizeof(note), "vqrec: %" PRIu64 " window accesses had no trace line",
                      n_unmatched);
+            emit_text(VQREC_NOTE, 0, 0, 0, note);
+        }
+        if (windows_untracked) {
+            char note[128];
+            snprintf(note, sizeof(note), "vqrec: %u accesses to windows or functions beyond the "
+                     "%u followed: their rings were not recorded", windows_untracked, MAX_WINDOWS);
             emit_text(VQREC_NOTE, 0, 0, 0, note);
         }
         uint64_t executed, kept;

@@ -16,8 +16,8 @@
 #define VQ_MAP 256u                  /* QEMU VirtQueue pointer -> queue index, window */
 
 struct mmio_line {         /* one memory_region_ops_* trace line */
-    int cpu, write, virtio;
-    uint64_t addr, value;
+    int cpu, write, kind;  /* enum mr_kind */
+    uint64_t addr, value;  /* addr: guest-physical; an ECAM line's: its offset in the ECAM */
 };
 
 static char *log_path;
@@ -36,6 +36,29 @@ struct vq_entry {
 };
 static struct vq_entry vq_map[VQ_MAP];
 static unsigned n_vq_map;
+static uint64_t ecam = UINT64_MAX;
+
+uint64_t ecam_base(void) { return ecam; }
+
+/* The region a trace line names: QEMU 7.2 names virtio-pci's "virtio-pci-common-<device>" and so
+ * on (virtio_pci_modern_regions_init), the MSI-X BAR's "msix-table" / "msix-pba", the ECAM of
+ * the virt machine's PCIe host "pcie-mmcfg-mmio". */
+static int region_kind(const char *name)
+{
+    static const struct {
+        const char *prefix;
+        int kind;
+    } k[] = {{"virtio-pci-common-", MR_PCI_COMMON}, {"virtio-pci-isr-", MR_PCI_ISR},
+             {"virtio-pci-device-", MR_PCI_DEVICE}, {"virtio-pci-notify-pio-", MR_OTHER},
+             {"virtio-pci-notify-", MR_PCI_NOTIFY}, {"msix-table", MR_PCI_MSIX},
+             {"msix-pba", MR_PCI_MSIX}, {"pcie-mmcfg-mmio", MR_ECAM}};
+    if (!strcmp(name, "virtio-mmio"))
+        return MR_VIRTIO_MMIO;
+    for (unsigned i = 0; i < sizeof(k) / sizeof(k[0]); i++)
+        if (!strncmp(name, k[i].prefix, strlen(k[i].prefix)))
+            return k[i].kind;
+    return MR_OTHER;
+}
 
 static struct vq_entry *vq_entry(uint64_t vq)
 {
@@ -55,10 +78,14 @@ static uint64_t notify_window(int n)
     uint64_t found = 0;
     for (unsigned i = 0; i < n_pending; i++) {
         const struct mmio_line *m = &pending[i];
-        if (!m->write || !m->virtio || (m->addr & (WINDOW_SIZE - 1)) != R_QUEUE_NOTIFY ||
-            m->value != (uint64_t)n)
+        uint64_t w;
+        if (m->write && m->kind == MR_VIRTIO_MMIO &&
+            (m->addr & (WINDOW_SIZE - 1)) == R_QUEUE_NOTIFY && m->value == (uint64_t)n)
+            w = m->addr & ~(uint64_t)(WINDOW_SIZE - 1);
+        else if (m->write && m->kind == MR_PCI_NOTIFY && (m->addr & 0xfff) / 4 == (uint64_t)n)
+            w = m->addr & ~(uint64_t)(PCI_BAR_STRUCTS - 1); /* the queue is the address's */
+        else
             continue;
-        uint64_t w = m->addr & ~(uint64_t)(WINDOW_SIZE - 1);
         if (found && found != w)
             return 0;
         found = w;
@@ -131,8 +158,8 @@ static void log_line(char *line)
             memmove(pending, pending + 1, sizeof(pending[0]) * (PENDING - 1));
             n_pending--;
         }
-        pending[n_pending++] = (struct mmio_line){cpu, !strcmp(dir, "write"),
-                                                  !strcmp(name, "virtio-mmio"), addr, value};
+        pending[n_pending++] = (struct mmio_line){cpu, !strcmp(dir, "write"), region_kind(name),
+                                                  addr, value};
         return;
     }
     device_line(line);
@@ -184,16 +211,30 @@ void drain_log(void)
     }
 }
 
+/* Is line m the one of an access at pa? An ECAM line carries its offset in the ECAM: the first
+ * one matched (same vCPU and direction, the difference a possible ECAM base: 1 MiB aligned, as
+ * a bus's) tells where the ECAM is. */
+static int line_at(const struct mmio_line *m, uint64_t pa)
+{
+    if (m->kind != MR_ECAM)
+        return m->addr == pa;
+    if (ecam != UINT64_MAX)
+        return pa - ecam == m->addr;
+    return pa >= m->addr && ((pa - m->addr) & 0xfffff) == 0;
+}
+
 /* The trace line of this access: the oldest unmatched one of the same vCPU, direction and
  * address. Older lines of that vCPU are dropped (accesses that never reached a callback). */
-int take_mmio(unsigned cpu, int write, uint64_t pa, uint64_t *value, int *virtio)
+int take_mmio(unsigned cpu, int write, uint64_t pa, uint64_t *value, int *kind)
 {
     for (unsigned i = 0; i < n_pending; i++) {
         struct mmio_line *m = &pending[i];
-        if (m->cpu != (int)cpu || m->write != write || m->addr != pa)
+        if (m->cpu != (int)cpu || m->write != write || !line_at(m, pa))
             continue;
+        if (m->kind == MR_ECAM && ecam == UINT64_MAX)
+            ecam = pa - m->addr;
         *value = m->value;
-        *virtio = m->virtio;
+        *kind = m->kind;
         unsigned k = 0;
         for (unsigned j = 0; j < n_pending; j++)
             if (j > i || (j < i && pending[j].cpu != (int)cpu))
