@@ -72,13 +72,13 @@ def test_correct_driver_is_clean(net_results):
 
 
 def test_offer_is_qemus_without_a_vnet_header_peer(net_results):
-    """MAC, GSO, MRG_RXBUF, STATUS and the transport's bits (the names print by bit: 5 and 6
-    are shared with blk's RO and BLK_SIZE)."""
+    """MAC, GSO, MRG_RXBUF, STATUS and the transport's bits, named as a net device's bits
+    (feature_name_of: bits 5 and 6 are blk's RO and BLK_SIZE on a disk)."""
     modern = net_results["net-modern"]["device"]["offered"]
-    assert modern == ["blk_ro", "blk_blk_size", "net_mrg_rxbuf", "net_status", "indirect_desc",
+    assert modern == ["net_mac", "net_gso", "net_mrg_rxbuf", "net_status", "indirect_desc",
                       "event_idx", "version_1", "ring_reset"]
     legacy = net_results["net-legacy"]["device"]["offered"]
-    assert legacy == ["blk_ro", "blk_blk_size", "net_mrg_rxbuf", "net_status", "notify_on_empty",
+    assert legacy == ["net_mac", "net_gso", "net_mrg_rxbuf", "net_status", "notify_on_empty",
                       "any_layout", "indirect_desc", "event_idx"]
 
 

@@ -61,6 +61,12 @@ static const char *why_not(const struct scenario *s, char *buf, size_t n)
 {
     if (s->qemu_skip)
         return snprintf(buf, n, "%s", s->qemu_skip), buf;
+    static const char *const driven[] = {"gpu", "blk", "rng", "input", NULL}; /* guest_*.c */
+    bool known = false;
+    for (int i = 0; driven[i]; i++)
+        known = known || !strcmp(s->device_type, driven[i]);
+    if (!known)
+        return "device.type: the port drives the gpu, blk, rng and input, not this device yet";
     bool other = strcmp(s->device_type, "gpu") != 0;
     if (other && s->bus != SCN_BUS_MMIO)
         return "device.type: the port drives blk, rng and input on virtio-mmio only";
