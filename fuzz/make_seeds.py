@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Write the binary seed inputs of fuzz/corpus/ (fuzz_driver_vs_device, fuzz_device_model).
+"""Write the binary seed inputs of fuzz/corpus/ (fuzz_driver_vs_device, fuzz_device_model,
+fuzz_virtqueue).
 
 The seeds encode, in each target's input format (see the comment at the top of each target),
 a correct run and a handful of hostile ones, so fuzzing starts deep in the code instead of at
@@ -192,6 +193,41 @@ def seeds_model():
     dev('regress-hostmem-budget', u8(MODERN) + init() + many)
 
 
+# ---- fuzz_virtqueue ------------------------------------------------------------------------
+# header (flags, queue size - 1), then one operation per byte (fuzz/fuzz_virtqueue.c).
+VQ_PACKED, VQ_EIDX, VQ_INDIRECT, VQ_INORDER, VQ_LENIENT = 1, 2, 4, 8, 16
+V_ADD, V_KICK, V_GET, V_ENABLE, V_HAS, V_COMPLETE, V_SCRIBBLE16, V_SCRIBBLE32 = range(8)
+
+
+def vq_add(n_out, n_in, lens=(24, 4096)):
+    return u8(V_ADD) + u8(n_out | n_in << 2) + (u8(lens[0] // 16) + u16(lens[1])) * 3
+
+
+def vq_round(n_out=1, n_in=1, used_len=0):
+    return vq_add(n_out, n_in) + u8(V_KICK) + u8(V_COMPLETE) + u32(used_len) + u8(V_GET) + \
+        u8(V_ENABLE)
+
+
+def seeds_virtqueue():
+    v = lambda name, flags, num, body: write('fuzz_virtqueue', name, u8(flags) + u8(num - 1) + body)
+    laps = lambda n, **k: b''.join(vq_round(**k) for _ in range(n))
+    v('split-rounds', 0, 4, laps(10))
+    v('split-eidx-indirect', VQ_EIDX | VQ_INDIRECT, 8, laps(20, n_out=2, n_in=2))
+    v('split-inorder-batch', VQ_INORDER, 4, vq_add(1, 1) * 3 + u8(V_KICK) + u8(V_COMPLETE) * 3 +
+      u32(0) * 3 + u8(V_GET) * 4)
+    v('split-full-queue', VQ_EIDX, 2, vq_add(1, 1) * 3 + u8(V_KICK) + (u8(V_COMPLETE) + u32(1)) * 2
+      + u8(V_GET) * 3 + laps(3))
+    v('split-hostile-used', VQ_LENIENT, 4, vq_add(1, 1) + u8(V_KICK) + u8(V_SCRIBBLE32) + u16(2) +
+      u32(7) + u8(V_SCRIBBLE16) + u16(1) + u16(1) + u8(V_GET))
+    v('packed-rounds', VQ_PACKED, 4, laps(12))
+    v('packed-eidx-indirect', VQ_PACKED | VQ_EIDX | VQ_INDIRECT, 8, laps(20, n_out=2, n_in=2))
+    v('packed-long-lists', VQ_PACKED | VQ_LENIENT, 3, laps(8, n_out=1, n_in=2))
+    v('packed-hostile-flags', VQ_PACKED | VQ_EIDX, 4, vq_add(1, 1) + u8(V_KICK) +
+      u8(V_SCRIBBLE16) + u16(7) + u16(0x8080) + u8(V_GET) + u8(V_SCRIBBLE16) + u16(0x8000) +
+      u16(2) + u8(V_KICK))
+
+
 if __name__ == '__main__':
     seeds_driver()
     seeds_model()
+    seeds_virtqueue()

@@ -51,9 +51,9 @@ CONFIGS = {
     "packed-num3": (PACKED, dict(NUM=3, EVENT_IDX=0, INDIRECT=0, POLICY=0)),
 }
 # More states kept apart (-eva-slevel) where the default loses a relation the driver keeps
-# (packed, queue of 1: num_free and the chain lengths recorded, when merged, no longer show that a
+# (packed, queues of 1 and 3: num_free and the chain lengths recorded, when merged, no longer show that a
 # list is never longer than the queue).
-SLEVEL_OF = {"packed-num1": 400}
+SLEVEL_OF = {"packed-num1": 400, "packed-num3": 400}
 
 
 def command(name, driver_dir):
