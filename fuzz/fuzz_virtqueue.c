@@ -6,7 +6,8 @@
  * sees one byte past it), loads and stores are plain volatile accesses, barriers do nothing.
  *
  * Input: a header (byte 0: bit 0 packed ring, bit 1 EVENT_IDX, bit 2 indirect, bit 3 IN_ORDER,
- * bit 4 lenient used-len policy; byte 1: queue size - 1, 1..64), then one operation per byte:
+ * bit 4 lenient used-len policy, bits 5-6 the split ring's layout (separate, one region, legacy);
+ * byte 1: queue size - 1, 1..64), then one operation per byte:
  *   0 add a chain (next byte: readable count 0..3 | writable count 0..3 << 2; lengths from input)
  *   1 kick_prepare   2 get_used   3 enable_interrupts   4 has_used
  *   5 the device completes the next chain correctly (used len from input, at most the writable)
@@ -216,8 +217,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     F.in = (struct fin){data, size};
     uint8_t flags = fin_u8(&F.in);
     uint16_t num = (uint16_t)(fin_u8(&F.in) % MAX_NUM + 1u);
-    enum vq_layout_kind kind = flags & 1 ? VQ_LAYOUT_PACKED_RING : VQ_LAYOUT_SEPARATE;
-    if (vq_create(&F.vq, 0, num, kind, 0) != VIRTIO_OK)
+    enum vq_layout_kind kind = flags & 1 ? VQ_LAYOUT_PACKED_RING
+                                         : (enum vq_layout_kind)((flags >> 5) % 3u);
+    if (vq_create(&F.vq, 0, num, kind, 4096) != VIRTIO_OK)
         finding("vq_create refused a valid queue", num, kind);
     vq_set_event_idx(&F.vq, flags & 2);
     if (flags & 4)
