@@ -54,6 +54,8 @@ EXCEPTIONS = {
     "packed-interrupt-suppressed": PACKED_WAIT_UNSEEN,
     "packed-rings-in-ram": PACKED_WAIT_UNSEEN,
     "packed-indirect-longer-than-queue": PACKED_WAIT_UNSEEN,
+    "packed-device-drops-interrupt": PACKED_WAIT_UNSEEN,
+    "packed-device-used-id-len-unwritten": ANSWER_REJECTED,
     "packed-alter-held": "the bug stores while the device holds the list; the replayed device, "
                          "paced by what the recording shows, has not taken it yet at that store: "
                          "the same store is packed.no-change-after-avail there",

@@ -108,3 +108,36 @@ def test_ring_key_refuses_a_bad_value(vqsim, tmp_path):
     p = run(vqsim, "run", scenario(tmp_path, "ringed"))
     assert p.returncode != 0
     assert "s.yaml:" in p.stderr + p.stdout and "ring" in p.stderr + p.stdout
+
+
+@pytest.mark.parametrize("fault,field", [("used-idx-jump: {by: 2}", "used.idx"),
+                                         ("event-index: {offset: 5}", "used_event / avail_event")])
+def test_split_only_device_faults_refused_on_packed(vqsim, tmp_path, fault, field):
+    """A device fault that writes a field only the split ring has cannot be injected on a packed
+    ring: an input error at the fault's line (exit 2), not a run whose fault silently misses."""
+    f = scenario(tmp_path, "packed")
+    text = f.read_text().replace("\nsteps:", f"\ndevice_faults:\n  - {fault}\nsteps:", 1)
+    f.write_text(text)
+    line = text.splitlines().index(f"  - {fault}") + 1
+    p = run(vqsim, "run", f)
+    assert p.returncode == 2, p.stdout
+    assert f"s.yaml:{line}:" in p.stderr and field in p.stderr and "packed" in p.stderr, p.stderr
+    # the same fault on the split ring is taken
+    f.write_text(text.replace("  ring: packed\n", ""))
+    assert "only a split ring" not in run(vqsim, "run", f).stderr
+
+
+def test_packed_device_faults_cite_the_packed_ring(all_results):
+    """The device faults replayed on packed rings (scenarios/packed/packed-device-*.yaml) are
+    explained in the packed ring's terms: §2.7.22, the used descriptor's flags or id/len, the
+    device's used offset and wrap counter; never the split ring's used.idx."""
+    by_name = {s["name"]: s for s in all_results[1]["scenarios"]}
+    names = [p.stem for p in sorted((ROOT / "scenarios" / "packed").glob("packed-device-*.yaml"))]
+    assert len(names) >= 4, names
+    for n in names:
+        c = by_name[n]["diagnosis"]["causes"][0]
+        assert c["cause"] == "device-fault" and c["section"] == "2.7.22", (n, c)
+        assert "used.idx" not in c["message"] and "used_idx_in_memory" not in c["evidence"], n
+        assert {"device_used_offset", "device_used_wrap_counter"} <= set(c["evidence"]), n
+    flags = by_name["packed-device-used-flags-unwritten"]["diagnosis"]["causes"][0]["message"]
+    assert "never its flags" in flags and "§2.7.1" in flags, flags

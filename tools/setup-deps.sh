@@ -12,6 +12,7 @@ pkgs=(gcc libc6-dev make cmake pkg-config libcmocka-dev libyaml-dev libpng-dev
       qemu-system-arm clang lld
       libclang-rt-14-dev   # clang's libFuzzer and sanitizer runtimes: fuzz/build.sh
       llvm                 # llvm-cov / llvm-profdata: the fuzz targets' coverage (tools/fuzz_campaign.py)
+      zip                  # fuzz/build.sh packs each target's seeds as OSS-Fuzz does (NAME_seed_corpus.zip)
       frama-c-base)        # Frama-C Eva: the proof of the driver (tests/test_frama_c.py, tools/frama-c/)
 
 # Optional: when they cannot be installed (no network, no root) the build goes on. The report's

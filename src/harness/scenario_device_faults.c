@@ -153,6 +153,11 @@ static int parse_device_fault(struct scn_ctx *c, const struct ynode *b, struct s
         return scn_fail(c, b->kind == YN_MAP ? ymap_key(b, 0) : b,
                         "unknown device fault '%s' (expected one of: %s)", name, list);
     }
+    const char *split_only = device_fault_split_field((enum df_kind)k);
+    if (split_only && s->ring_packed)
+        return scn_fail(c, b->kind == YN_MAP ? ymap_key(b, 0) : b,
+                        "device fault '%s' writes %s, which only a split ring has; this "
+                        "scenario's ring is packed (device.ring)", name, split_only);
     struct device_fault *f = &s->dfaults.f[s->dfaults.n];
     memset(f, 0, sizeof(*f));
     f->kind = (enum df_kind)k;

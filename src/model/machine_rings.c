@@ -159,17 +159,19 @@ static void used_written(void *ctx, uint32_t qi, const struct ring_used *u)
         bc_device_push(m, qi, u->elem_at, u->old_id, u->old_len);
     /* The trace shows the two stores in the order they happen: the element, then the idx. */
     struct trace_event *e = machine_trace(m, TR_USED, u->elem_at, u->len, 8, NULL);
+    bool split = ring_is_split(&m->dev.q[qi]);
     if (e) {
         e->queue = (uint8_t)qi;
         e->aux = u->id;
         if (!(u->parts & RING_PUSH_IDX))
-            e->note = "element written, used.idx not advanced (injected device fault)";
+            e->note = split ? "element written, used.idx not advanced (injected device fault)"
+                            : "id and len written, flags not (injected device fault)";
         else if (!(u->parts & RING_PUSH_ELEM))
-            e->note = "used.idx advanced, element not written (injected device fault)";
+            e->note = split ? "used.idx advanced, element not written (injected device fault)"
+                            : "flags marked used, id and len not written (injected device fault)";
     }
     rf_used(m, qi, u->elem_at, u->len);
     if (u->parts & RING_PUSH_IDX) {
-        bool split = ring_is_split(&m->dev.q[qi]);
         uint16_t flags = 0; /* packed: the flags that publish it (the value is the store's) */
         if (!split)
             gm_read16(&m->mem, u->idx_at, &flags);

@@ -4,15 +4,19 @@ DIR/viewer/ANCHOR.data.js beside the report and loaded by that scenario's viewer
 A page opened from file:// cannot fetch JSON in chromium, so the data is a script that hands one
 object to `VQVIEW.load(...)`. Format `vqsim-viewer/1`:
 
-  name, ring ("split"; the ring format's renderer draws it), transport ("mmio"; "pci" once it
-  exists: the register window's sections), ram ([base, size] of guest RAM,
+  name, ring ("split" | "packed": the format the run negotiated, device.negotiated holding
+  ring_packed or not, or when the results list no features, the device's used-publishing stores
+  in the trace; the ring format's renderer draws it), ring_note (how the format was found when
+  not from the features, else null), transport ("mmio" | "pci":
+  device.bus; the register window's names and sections), ram ([base, size] of guest RAM,
   [null, null] when the results do not say; a byte outside it is never known), source
   ("simulation" | "recording"), zeroed (guest memory known to be all zero before the first event: a simulation
   whose trace kept every event), dropped (events the run's trace bound left out before the first
   one here), elided (events this file leaves out before the first one here, beyond MAX_EVENTS),
   first (the run's number of the first event here, 0-based),
   queues: [{index, size, driver: {desc, avail, used}, device: {desc, avail, used}}] (numbers or
-  null where unknown; the device's as at the end of the run), placed_elsewhere: descriptor tables
+  null where unknown; the device's as at the end of the run; on a packed ring avail is the Driver
+  Area, the driver's event suppression structure, and used the Device Area), placed_elsewhere: descriptor tables
   the device was also given during the run (a queue set up again elsewhere), not drawn,
   indirect: [[addr, length]] of the indirect tables descriptors named (the first 4096),
   str: interned strings; kinds: the event kinds by code,
@@ -76,7 +80,9 @@ def event_row(e, strs):
         addr, value = e.get("head"), e.get("avail_idx")
     elif kind == "used":  # an injected fault may publish the idx without writing the element
         x = [num(e.get("id")), num(e.get("len"))] + \
-            ([0] if "element not written" in text(e.get("note")) else [])
+            ([0] if any(w in text(e.get("note")) for w in ("element not written",  # split
+                                                              "id and len not written"))  # packed
+             else [])
     elif kind == "irq":
         x = 1 if e.get("line_rose") else 0
     elif code == KIND_CODE["other"]:  # a kind this viewer does not know: named, not drawn
@@ -165,9 +171,67 @@ def events(d, trace, elided, strs):
 MAX_INDIRECT = 4096  # indirect tables kept as memory regions (Linux: one per request, reused)
 
 
-def indirect_tables(trace, queues):
-    """[addr, length] of each indirect table a descriptor named (§2.6.5.3: flags INDIRECT, addr,
-    len), from the stores to the descriptor tables; the first MAX_INDIRECT distinct ones."""
+FLAGS_AT = {"split": 12, "packed": 14}  # a descriptor's flags (§2.6.5, §2.7.13); both 16 bytes
+
+
+# What in a trace names the ring format: the device's store that publishes a used buffer (used.idx,
+# §2.6.8; a descriptor's flags, §2.7.22) and the fields the model names a ring access by (split:
+# avail.*, used.*, desc.next; packed: desc.id, driver_event.*, device_event.*).
+PUBLISH = {"used.idx": "split", "used desc.flags": "packed"}
+FIELDS = {"split": ("avail.", "used.", "desc.next"),
+          "packed": ("desc.id", "driver_event.", "device_event.")}
+
+
+def formats_seen(trace):
+    seen, live = set(), False
+    for e in trace:
+        kind, what = e.get("kind"), text(e.get("what"))
+        if kind == "device":
+            live = live or what == "queue live"
+            if what in PUBLISH:
+                seen.add(PUBLISH[what])
+        elif kind in ("ring-store", "ring-load") and what:
+            seen.update(f for f, names in FIELDS.items() if what.startswith(names))
+    return seen, live
+
+
+def ring_of(dev, trace):
+    """(format, note): packed when VIRTIO_F_RING_PACKED was negotiated (§2.7). The results give
+    the features as the device has them at the end of the run (none after a reset), so the trace
+    decides where it names one format; the note says when that is not what the features say, or
+    when nothing says (a queue went live, no features, nothing in the trace names a format)."""
+    if text(dev.get("ring")):
+        return text(dev.get("ring")), None
+    negotiated = [text(f) for f in as_list(dev.get("negotiated"))]
+    by_features = "packed" if "ring_packed" in negotiated else "split"
+    seen, live = formats_seen(trace)
+    if len(seen) == 1:
+        ring = seen.pop()
+        if ring == by_features:
+            return ring, None
+        return ring, (f"The negotiated features in the results (the device's at the end of the run: "
+                      f"none after a reset) do not say {ring}, but the trace's ring accesses are a "
+                      f"{ring} ring's: it is drawn as one.")
+    if seen:
+        return by_features, ("The trace holds both split and packed ring accesses (a queue set up "
+                             f"again with other features): drawn as the {by_features} ring the "
+                             "features at the end of the run say.")
+    if not negotiated and live:
+        return "split", ("The results list no negotiated features and nothing in the trace names a "
+                         "ring format: it is not known; drawn as a split ring.")
+    return by_features, None
+
+
+def transport_of(dev):
+    return "pci" if text(dev.get("bus")) == "pci" or text(dev.get("transport")).startswith("pci") \
+        else "mmio"
+
+
+def indirect_tables(trace, queues, ring="split"):
+    """[addr, length] of each indirect table a descriptor named (flags INDIRECT, addr, len:
+    §2.6.5.3, §2.7.7), from the stores to the descriptor tables; the first MAX_INDIRECT distinct
+    ones."""
+    flags_at = FLAGS_AT.get(ring, 12)
     tables = [(v["desc"], 16 * q["size"]) for q in queues for v in (q["driver"], q["device"])
               if isinstance(v["desc"], int) and q["size"]]
     fields, found = {}, {}
@@ -180,7 +244,7 @@ def indirect_tables(trace, queues):
         if base is None:
             continue
         fields[a] = num(e.get("value"))
-        flags, addr, size = fields.get(base + 12), fields.get(base), fields.get(base + 8)
+        flags, addr, size = fields.get(base + flags_at), fields.get(base), fields.get(base + 8)
         if isinstance(flags, int) and flags & 4 and isinstance(addr, int) and size:
             if addr not in found and len(found) >= MAX_INDIRECT:
                 break
@@ -197,15 +261,14 @@ def build(sc):
     dev, ram = as_dict(d.get("device")), as_dict(as_dict(d.get("device")).get("ram"))
     source = "recording" if isinstance(d.get("source"), dict) else "simulation"
     dropped = parse_addr(d.get("trace_dropped")) or 0
-    queues = queues_of(d)
+    queues, (ring, ring_note) = queues_of(d), ring_of(dev, trace)
     return {"schema": SCHEMA, "name": sc.name, "anchor": sc.anchor,
-            "ring": text(dev.get("ring")) or "split", "source": source,
-            "transport": "pci" if text(dev.get("transport")).startswith("pci") else "mmio",
+            "ring": ring, "ring_note": ring_note, "source": source, "transport": transport_of(dev),
             "zeroed": source == "simulation" and not dropped and not elided,
             "dropped": dropped, "elided": elided, "first": dropped + elided,
             "ram": [num(ram.get("base")), num(ram.get("size"))],
             "queues": queues, "placed_elsewhere": placed_elsewhere(trace, queues),
-            "indirect": indirect_tables(trace, queues),
+            "indirect": indirect_tables(trace, queues, ring),
             "kinds": KINDS, "str": strs.list, "ev": rows,
             "rules": rule_info(d), "msgs": msgs, "violation_events": events_of,
             "outcome": text(d.get("outcome")),

@@ -1,7 +1,8 @@
 """The step-through viewer pages: DIR/viewer/ANCHOR.html per scenario, its data
 (viewer_data.py, DIR/viewer/ANCHOR.data.js) and the scripts it shares with the others
-(viewer/viewer.js, the core; viewer/rings_split.js, the split ring's renderer; viewer/viewer.css),
-copied from this package. Offline: the page loads nothing but these files.
+(viewer/viewer.js, the core and the virtio-mmio registers; viewer/rings_split.js and
+viewer/rings_packed.js, a renderer per ring format, on what they share, viewer/rings_kit.js; viewer/transport_pci.js, the virtio-pci
+registers; viewer/viewer.css), copied from this package. Offline: the page loads nothing but these files.
 
 A lesson of the tour opens at the event that teaches its point: scenarios/tour/viewer.yml (or
 --teach FILE) names, per scenario, the first event that matches a selector and a caption."""
@@ -12,7 +13,9 @@ from .inputs import InputError, warn
 from .values import esc, text
 from . import viewer_data
 
-ASSETS = ("viewer.js", "rings_split.js", "viewer.css")
+ASSETS = ("viewer.js", "rings_kit.js", "rings_split.js", "rings_packed.js", "transport_pci.js", "viewer.css")
+SCRIPTS = ASSETS[:-1]  # in this order: the core first, then what registers with it
+TRANSPORT = {"mmio": "virtio-mmio", "pci": "virtio-pci"}
 ASSET_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "viewer")
 DEFAULT_TEACH = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))), "scenarios", "tour", "viewer.yml")
@@ -82,6 +85,7 @@ def button(go, direction, label, key):
 def page_html(data):
     name = esc(data["name"])
     buttons = "".join(button(*b) for b in BUTTONS)
+    scripts = "\n".join(f'<script src="{s}"></script>' for s in SCRIPTS)
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -91,7 +95,8 @@ def page_html(data):
 <header><p><a href="../index.html#{esc(data['anchor'])}">← the report</a></p>
 <h1>{name}: step through the run</h1>
 <p class="muted">outcome <b>{esc(data['outcome'])}</b>{f" · cause <code>{esc(data['cause'])}</code>" if data['cause'] else ""}
-· {len(data['ev'])} events · {esc(data['ring'])} ring · {esc(data['source'])}</p>
+· {len(data['ev'])} events · <span id="ringname">{esc(data['ring'])} ring</span>
+· {esc(TRANSPORT.get(data['transport'], data['transport']))} · {esc(data['source'])}</p>
 <div id="notice" hidden></div><div id="teach"></div></header>
 <div class="controls" role="toolbar" aria-label="step through the run">{buttons}
 <label><input type="checkbox" id="tableview"> table view (accessible)</label>
@@ -100,13 +105,12 @@ def page_html(data):
 <section id="event" aria-live="polite" aria-atomic="true"></section>
 <p class="legend">Keys: ← → one event, Shift+← → the previous / next access, Home / End. The
 access just made is outlined: <span class="who driver">driver</span> or
-<span class="who device">device</span>; ? is a byte no event has shown yet; ←idx marks the slot
-the ring's idx points at next.</p>
+<span class="who device">device</span>; ? is a byte no event has shown yet.
+<span id="ringlegend"></span></p>
 <div class="state" aria-hidden="true"><div id="draw"></div></div>
 <section id="tables" aria-label="the same state as tables"></section>
 </main>
-<script src="viewer.js"></script>
-<script src="rings_split.js"></script>
+{scripts}
 <script src="{esc(data['anchor'])}.data.js"></script>
 </body></html>
 """

@@ -250,15 +250,17 @@ static void device_fault(struct machine *m, struct diag_facts *f, struct diagnos
     if (k == DF_DROP_INTERRUPT && !f->rq->driver.waits_for_interrupt && f->rq->kind == DIAG_TIMEOUT &&
         f->used)
         return; /* a polling driver does not need the interrupt */
-    struct diag_cause *c = diag_add(d, f, "device-fault", "2.6.8",
-                                    "The Virtqueue Used Ring");
+    bool split = diag_split(f);
+    struct diag_cause *c =
+        split ? diag_add(d, f, "device-fault", "2.6.8", "The Virtqueue Used Ring")
+              : diag_add(d, f, "device-fault", "2.7.22", "Receiving Used Buffers From The Device");
     diag_ev(c, "fault", "%s", device_fault_names[k]);
     diag_ev(c, "request", "%u", fl->request);
     diag_ev(c, "head", "%llu", (unsigned long long)fl->addr);
     diag_ev(c, "at_ns", "%llu", (unsigned long long)fl->t);
     if (k == DF_RESPOND_LATE)
         diag_ev(c, "answer_due_ns", "%llu", (unsigned long long)fl->value);
-    if (f->q && diag_split(f)) {
+    if (f->q && split) {
         uint16_t used_idx = 0;
         gm_read16(&m->mem, f->q->used + 2, &used_idx);
         diag_ev(c, "used_idx_in_memory", "%u", used_idx);
@@ -269,7 +271,8 @@ static void device_fault(struct machine *m, struct diag_facts *f, struct diagnos
     }
     diag_say(c, "The driver did its part: the device took request %u (head %llu) at t=%llu ns, "
                 "but %s — an injected device fault (scenario device_faults: %s). ", fl->request,
-             (unsigned long long)fl->addr, (unsigned long long)fl->t, device_fault_effect(k),
+             (unsigned long long)fl->addr, (unsigned long long)fl->t,
+             split ? device_fault_effect(k) : device_fault_effect_packed(k),
              device_fault_names[k]);
     switch (k) {
     case DF_RESPOND_LATE:
@@ -277,11 +280,13 @@ static void device_fault(struct machine *m, struct diag_facts *f, struct diagnos
                   (unsigned long long)fl->value);
         break;
     case DF_USED_IDX_WITHOUT_ELEMENT:
-        diag_more(c, "The driver read a used element that was never written (a stale id and "
-                     "length). ");
+        diag_more(c, "The driver read a used %s that was never written (a stale id and "
+                     "length). ", split ? "element" : "descriptor");
         break;
     case DF_USED_ELEMENT_WITHOUT_IDX:
-        diag_more(c, "Without the used.idx store the element is invisible (§2.6.8). ");
+        diag_more(c, split ? "Without the used.idx store the element is invisible (§2.6.8). "
+                           : "Until its flags show AVAIL = USED = the device's wrap counter the "
+                             "descriptor is not used, and the driver does not read it (§2.7.1). ");
         break;
     case DF_EVENT_INDEX:
         diag_ev(c, "event_index_at", "0x%llx", (unsigned long long)fl->at);

@@ -45,6 +45,26 @@ const char *device_fault_effect(enum df_kind k)
     return "";
 }
 
+const char *device_fault_effect_packed(enum df_kind k)
+{
+    switch (k) {
+    case DF_USED_ELEMENT_WITHOUT_IDX:
+        return "the device wrote the used descriptor's id and len but never its flags";
+    case DF_USED_IDX_WITHOUT_ELEMENT:
+        return "the device wrote the used descriptor's flags but never its id and len";
+    default: return device_fault_effect(k);
+    }
+}
+
+const char *device_fault_split_field(enum df_kind k)
+{
+    switch (k) {
+    case DF_USED_IDX_JUMP: return "used.idx (§2.6.8)";
+    case DF_EVENT_INDEX: return "used_event / avail_event (§2.6.7.2, §2.6.10)";
+    default: return NULL;
+    }
+}
+
 static bool selects(const struct device_fault *f, uint32_t qi, uint32_t request, uint64_t now)
 {
     if (f->queue != qi || now < f->after_ns)

@@ -40,6 +40,9 @@
  *                                (num_scanouts | events_read) returns V, from after_us on
  *                                (request selectors do not apply); F = generation: every read
  *                                of ConfigGeneration returns a new value (V, V+1, …)
+ * On a packed ring (§2.7) the used "element" is a used descriptor's id and len and its
+ * publication the descriptor's flags; used-idx-jump and event-index write split-ring fields
+ * (device_fault_split_field) and are refused there.
  * Selectors, composable: `queue` (default 0); `nth` (the nth request on that queue, from 1;
  * default 1; 0 = every request) or `from_nth` (the nth and every later one); `after_us` (only
  * requests the device takes at or after that virtual time). Several faults may apply to one
@@ -136,6 +139,12 @@ extern const char *const device_fault_names[DF_KIND_COUNT + 1];
 extern const char device_fault_note[];
 /* What each fault does, in one sentence (for the diagnosis). */
 const char *device_fault_effect(enum df_kind k);
+/* The same on a packed ring (§2.7), where the used "element" is a descriptor's id and len and
+ * its publication the descriptor's flags (AVAIL = USED = the device's wrap counter). */
+const char *device_fault_effect_packed(enum df_kind k);
+/* A fault that writes a field only the split ring has (its name and section), or NULL: such a
+ * fault cannot be injected on a packed ring (the scenario parser refuses it). */
+const char *device_fault_split_field(enum df_kind k);
 
 /* Hooks, called by the device model. */
 /* A chain was taken from queue qi. Returns true when the device must stop processing: the

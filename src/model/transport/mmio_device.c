@@ -340,12 +340,10 @@ void mmio_device_reset(struct machine *m, const char *by)
     uint32_t live = 0;
     for (uint32_t i = 0; i < m->dev.n_queues; i++) {
         const struct dev_queue *q = &m->dev.q[i];
-        uint16_t avail_idx = q->last_avail_idx;
         if (!q->live)
             continue;
         live |= 1u << i;
-        gm_read16(&m->mem, q->avail + 2, &avail_idx);
-        lost_q[i] = q->inuse + (uint16_t)(avail_idx - q->last_avail_idx);
+        lost_q[i] = q->inuse + ring_avail_chains(q, UINT32_MAX); /* whatever the ring's format */
         lost += lost_q[i];
     }
     reset_device(&m->dev);

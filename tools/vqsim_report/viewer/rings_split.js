@@ -13,22 +13,10 @@
             driver: "the driver writes", device: "the device reads"},
     used: {len: function (n) { return 6 + 8 * n; }, sec: "2.6.8", name: "Used ring",
            driver: "the driver polls", device: "the device writes"}};
-  var FLAGS = [[1, "NEXT"], [2, "WRITE"], [4, "INDIRECT"]];
+  var K = V.kit, views = K.views, indirectAt = K.indirectAt, cell = K.cell, hexf = K.hexf;
+  var flagsf = K.flagsf([[1, "NEXT"], [2, "WRITE"], [4, "INDIRECT"]]);
+  function regions(q) { return K.regions(q, PARTS); }
 
-  function views(q, part) {
-    var d = q.driver[part], v = q.device[part];
-    if (d != null && v != null && d !== v) return [{addr: d, who: "driver"}, {addr: v, who: "device"}];
-    var a = v != null ? v : d;
-    return a == null ? [] : [{addr: a, who: null}];
-  }
-  function regions(q) {
-    if (!q.size) return [];
-    var out = (V.data().indirect || []).slice();  /* §2.6.5.3 tables: shared by the queues */
-    Object.keys(PARTS).forEach(function (p) {
-      views(q, p).forEach(function (v) { out.push([v.addr, PARTS[p].len(q.size)]); });
-    });
-    return out;
-  }
   function field(part, off, n) {
     if (part === "desc") {
       var i = Math.floor(off / 16), o = off % 16;
@@ -48,11 +36,6 @@
     }
     return "used.avail_event";
   }
-  function indirectAt(addr) { /* the indirect table holding addr: [base, length] or null */
-    var t = V.data().indirect || [];
-    for (var i = 0; i < t.length; i++) if (addr >= t[i][0] && addr < t[i][0] + t[i][1]) return t[i];
-    return null;
-  }
   function part(q, addr) {
     if (!q.size || addr == null) return null;
     var it = indirectAt(addr);
@@ -71,16 +54,6 @@
       }
     }
     return null;
-  }
-  function cell(st, name, addr, n, fmt) {
-    var r = st.read(addr, n);
-    return {name: name, addr: addr, size: n, unknown: !r.known,
-            text: r.known ? (fmt ? fmt(r.v) : r.v.toString()) : "?"};
-  }
-  function hexf(v) { return "0x" + v.toString(16); }
-  function flagsf(v) {
-    var names = FLAGS.filter(function (f) { return (v & BigInt(f[0])) !== 0n; }).map(function (f) { return f[1]; });
-    return hexf(v) + (names.length ? " " + names.join("|") : "");
   }
   function descPanel(st, q, a) {
     var rows = [], dev = st.dev[q.index] || {};
@@ -114,48 +87,36 @@
     return rows;
   }
   var DRAW = {desc: descPanel, avail: availPanel, used: usedPanel};
-  /* The indirect table the access is in, or the one the descriptor it touches names (drawn for
-   * the instant: a driver may have a table per request). */
-  function indirectPanel(st, q, rs) {
-    var t = null, from = "";
-    rs.forEach(function (r) { t = t || indirectAt(r[0]); });
-    if (!t) views(q, "desc").forEach(function (v) {
-      rs.forEach(function (r) {
-        var i = Math.floor((r[0] - v.addr) / 16);
-        if (t || r[0] < v.addr || i >= q.size) return;
-        var f = st.read(v.addr + 16 * i + 12, 2), a = st.read(v.addr + 16 * i, 8), n = st.read(v.addr + 16 * i + 8, 4);
-        if (f.known && (f.v & 4n) && a.known && n.known) {
-          t = indirectAt(Number(a.v)) && [Number(a.v), Number(n.v)];  /* as long as this desc says */
-          from = " named by desc[" + i + "]";
-        }
-      });
-    });
-    if (!t) return [];
-    var rows = [];
-    for (var k = 0; k < Math.floor(t[1] / 16); k++) {
-      var b = t[0] + 16 * k;
-      rows.push({label: "entry[" + k + "]", entry: true, cells: [cell(st, "addr", b, 8, hexf), cell(st, "len", b + 8, 4),
-                 cell(st, "flags", b + 12, 2, flagsf), cell(st, "next", b + 14, 2)]});
-    }
-    return [{id: "q" + q.index + "-indirect", title: "Queue " + q.index + ": indirect table" + from + " at " + V.hex(t[0]),
-             sec: "2.6.5.3", rows: rows}];
+  function entryCells(st, b) {
+    return [cell(st, "addr", b, 8, hexf), cell(st, "len", b + 8, 4), cell(st, "flags", b + 12, 2, flagsf), cell(st, "next", b + 14, 2)];
   }
   function panels(st, q, rs) {
-    if (!q.size) return [{id: "q" + q.index, title: "Queue " + q.index + ": its size is not known, its rings cannot be drawn", sec: null, rows: []}];
-    var out = [];
-    Object.keys(PARTS).forEach(function (p) {
-      views(q, p).forEach(function (v) {
-        out.push({id: "q" + q.index + "-" + p + (v.who ? "-" + v.who : ""),
-                  title: "Queue " + q.index + ": " + PARTS[p].name + (v.who ? " " + PARTS[p][v.who] : "") + " at " + V.hex(v.addr) +
-                         (V.inRam(v.addr) ? "" : " — outside guest RAM"),
-                  sec: PARTS[p].sec, rows: DRAW[p](st, q, v.addr)});
-      });
-    });
-    return out.concat(indirectPanel(st, q, rs || []));
+    if (!q.size) return K.unsized(q);
+    return K.partPanels(st, q, PARTS, function (p, st2, q2, a) { return {rows: DRAW[p](st2, q2, a)}; })
+      .concat(K.indirectPanel(st, q, rs || [], {flagsAt: 12, sec: "2.6.5.3", cells: entryCells}));
   }
   function ranges(e, q) {
     if (e.kind === "pop" && q.device.desc != null && e.addr != null) return [[q.device.desc + 16 * e.addr, 16]];
+    if (e.kind === "used") return [[e.addr, 8]];
+    if (e.kind === "device" && e.what === "used.idx" && e.addr != null) return [[e.addr, 2]];
     return [];
   }
-  V.renderers.split = {regions: regions, panels: panels, part: part, ranges: ranges};
+  /* The device's side of the ring: a used element {id, len} (§2.6.8; an injected fault may
+   * publish the idx without writing it), then used.idx; a pop's head and the avail.idx it saw. */
+  function apply(mem, e, q) {
+    if (e.kind === "used" && e.x[2] !== 0) { mem.write(e.addr, 4, e.x[0]); mem.write(e.addr + 4, 4, e.x[1]); }
+    if (e.kind === "device" && e.what === "used.idx" && e.addr != null) mem.write(e.addr, 2, e.value);
+    if (e.kind === "pop") mem.dev[e.queue] = Object.assign({}, mem.dev[e.queue], {head: e.addr, seen: e.value});
+  }
+  function describe(e) {
+    if (e.kind === "pop") return "took the chain at head " + e.addr + " (avail.idx it saw: " + e.value + ")";
+    if (e.kind === "used") return (e.x[2] === 0 ? "did not write" : "wrote") + " used element {id " + e.x[0] +
+      ", len " + e.x[1] + "} at " + V.hex(e.addr);
+    if (e.kind === "device" && e.what === "used.idx") return "stored used.idx = " + e.value + " at " + V.hex(e.addr);
+    return null;
+  }
+  V.renderers.split = {regions: regions, panels: panels, part: part, ranges: ranges, apply: apply,
+    describe: describe, isUsed: function (e) { return e.kind === "used"; },
+    sections: {wmb: "2.6.13.3", mb: "2.6.13.4", rmb: "2.6.14", notify: "2.6.13.4", pop: "2.6.6"},
+    legend: "←idx marks the slot the ring's idx points at next."};
 })(VQVIEW);

@@ -6,14 +6,25 @@
  *
  * The state is the guest memory of every ring region (as the driver and as the device place the
  * rings; a byte is "known" once a store or a load showed it), the registers by name, and per queue
- * what the device did. A ring format draws it through VQVIEW.renderers[format] (rings_split.js):
+ * what the device did. A ring format draws it through VQVIEW.renderers[format] (rings_split.js,
+ * rings_packed.js; the data's `ring` picks one):
  *   regions(q)           -> [[addr, length]] of guest memory the format's parts occupy
- *   panels(view, q, rs)  -> [{title, sec, rows: [{label, entry, cls, cells: [{name, text, addr, size}]}]}]
+ *   panels(view, q, rs)  -> [{title, sec, rows: [{label, mark, entry, cls, cells: [{name, text, addr, size}]}]}]
  *                           (rs: the [addr, size] ranges the current event touches)
  *                           (entry: one of the part's N entries; past WINDOW of them, only a
- *                           window around the access is drawn, and the part says which)
+ *                           window around the access is drawn, and the part says which;
+ *                           mark: a short note drawn after the label, e.g. "←idx")
  *   part(q, addr)        -> {part, field, sec} naming an address, or null
- *   ranges(ev, q)        -> extra [[addr, size]] an event touches (a pop: its head descriptor) */
+ *   apply(mem, e, q)     -> the device's side of an event (pop, used, device) on the state:
+ *                           mem.write(addr, n, value), mem.read(addr, n), mem.dev (per queue,
+ *                           replaced, never mutated: keyframes share it)
+ *   ranges(ev, q)        -> [[addr, size]] a device event touches (a pop: its head descriptor)
+ *   describe(ev, q)      -> the sentence for a pop, used or device event, or null
+ *   isUsed(ev)           -> whether the event marks a buffer used ("next used")
+ *   sections             -> {wmb, mb, rmb, notify, pop}: the spec sections of those events
+ *   legend               -> what the part's marks mean (the page's legend)
+ * A transport names its registers through VQVIEW.transports[name] (mmio here, pci in
+ * transport_pci.js): {registers, section(reg, offset), key(reg, offset, regs), notify, irq}. */
 "use strict";
 var VQVIEW = (function () {
   var KEY = 512, WINDOW = 64;
@@ -30,13 +41,18 @@ var VQVIEW = (function () {
     "3.1.1": "Driver Requirements: Device Initialization", "4.2.2": "MMIO Device Register Layout",
     "4.2.3.2": "Virtqueue Configuration", "4.2.3.3": "Available Buffer Notifications",
     "4.2.3.4": "Notifications From The Device"};
-  var BARRIER_SEC = {wmb: "2.6.13.3", mb: "2.6.13.4", rmb: "2.6.14"};
-  /* The register window's sections, per transport (the results' device.transport): another
-   * transport registers its own table (VQVIEW.transports.NAME = {registers, section(name)}). */
-  var transports = {mmio: {registers: "4.2.2", section: function (name) {
-    var fixed = {Status: "2.1", QueueNotify: "4.2.3.3", InterruptStatus: "4.2.3.4", InterruptACK: "4.2.3.4"};
-    return fixed[name] || (/^Queue/.test(name || "") ? "4.2.3.2" : "4.2.2");
-  }}};
+  /* The register window's sections, per transport (the data's `transport`): another transport
+   * registers its own (VQVIEW.transports.NAME, as transport_pci.js does). key: the name a
+   * register's last value is kept under (a queue's registers per the queue selector). */
+  var transports = {mmio: {registers: "4.2.2", notify: "QueueNotify", irq: "4.2.3.4",
+    section: function (name) {
+      var fixed = {Status: "2.1", QueueNotify: "4.2.3.3", InterruptStatus: "4.2.3.4", InterruptACK: "4.2.3.4"};
+      return fixed[name] || (/^Queue/.test(name || "") ? "4.2.3.2" : "4.2.2");
+    },
+    key: function (name, offset, regs) {
+      return /^Queue/.test(name) && !/^Queue(Sel|Notify)$/.test(name) ?
+        name + " [queue " + (regs.QueueSel ? Number(regs.QueueSel.v) : 0) + "]" : name;
+    }}};
   var T = transports.mmio;
   var renderers = {};
   var D, R, segs, size, cur = 0, draws = 0, keys = [], learnt = {}, msgsAt = {};
@@ -95,9 +111,14 @@ var VQVIEW = (function () {
     for (var i = 0; i < D.queues.length; i++) if (D.queues[i].index === n) return D.queues[i];
     return D.queues[0];
   }
-  function regKey(st, name) {
-    return /^Queue/.test(name) && !/^Queue(Sel|Notify)$/.test(name) ?
-      name + " [queue " + (st.regs.QueueSel ? Number(st.regs.QueueSel.v) : 0) + "]" : name;
+  function queueAt(desc) { /* the queue whose descriptor table is at desc ("queue live" names no queue) */
+    for (var i = 0; i < D.queues.length; i++)
+      if (D.queues[i].device.desc === desc || D.queues[i].driver.desc === desc) return D.queues[i];
+    return null;
+  }
+  function memOf(st) {
+    return {write: function (a, n, v) { write(st, a, n, v); }, read: function (a, n) { return read(st, a, n); },
+            dev: st.dev};
   }
   function apply(st, i, first) {
     var e = ev(i);
@@ -111,17 +132,12 @@ var VQVIEW = (function () {
       }
       break;
     }
-    case "used":
-      if (e.x[2] !== 0) { write(st, e.addr, 4, e.x[0]); write(st, e.addr + 4, 4, e.x[1]); }
-      break;
-    case "device":
-      if (e.what === "used.idx" && e.addr != null) write(st, e.addr, 2, e.value); /* §2.6.8: idx after the element */
-      break;
-    case "pop":
-      st.dev[e.queue] = Object.assign({}, st.dev[e.queue], {head: e.addr, seen: e.value});
+    case "used": case "device": case "pop": /* the device's side: the ring format's */
+      R.apply(memOf(st), e, e.kind === "device" && e.what === "queue live" ? queueAt(e.addr) : queueOf(e.queue));
       break;
     case "mmio-write": case "mmio-read":
-      if (e.what) st.regs[regKey(st, e.what)] = {v: e.value, dir: e.kind === "mmio-write" ? "W" : "R", t: e.t, i: i, note: e.note};
+      if (e.what) st.regs[T ? T.key(e.what, e.addr, st.regs) : e.what] =
+        {v: e.value, dir: e.kind === "mmio-write" ? "W" : "R", t: e.t, i: i, note: e.note};
       break;
     case "irq": st.regs["(interrupt line)"] = {v: e.value, dir: "device", t: e.t, i: i}; break;
     }
@@ -152,17 +168,15 @@ var VQVIEW = (function () {
   function rangesOf(e) {
     var q = queueOf(e.queue), r = [];
     if (e.kind === "ring-store" || e.kind === "ring-load") r.push([e.addr, e.size]);
-    else if (e.kind === "used") r.push([e.addr, 8]);
-    else if (e.kind === "device" && e.what === "used.idx") r.push([e.addr, 2]);
-    return r.concat(R.ranges(e, q) || []);
+    else if (q && /^(used|device|pop)$/.test(e.kind)) r = R.ranges(e, q) || [];
+    return r;
   }
   function sectionOf(e) {
-    if (e.kind === "barrier") return BARRIER_SEC[e.what] || null;
+    if (e.kind === "barrier") return R.sections[e.what] || null;
     if (e.kind === "mmio-read" || e.kind === "mmio-write")
-      return T ? T.section(e.what) : null;
-    if (e.kind === "notify") return "2.6.13.4";
-    if (e.kind === "pop") return "2.6.6";
-    if (e.kind === "irq") return "4.2.3.4";
+      return T ? T.section(e.what, e.addr) : null;
+    if (e.kind === "notify" || e.kind === "pop") return R.sections[e.kind] || null;
+    if (e.kind === "irq") return T ? T.irq : null;
     var rs = rangesOf(e);
     for (var i = 0; i < rs.length; i++) {
       for (var qi = 0; qi < D.queues.length; qi++) {
@@ -193,10 +207,10 @@ var VQVIEW = (function () {
     case "mmio-read": s = "read " + hex(e.value) + " from register " + e.what + " (offset " + hex(e.addr) + ")"; break;
     case "barrier": s = "barrier " + e.what; break;
     case "notify": s = "accepted a notify of queue " + e.queue; break;
-    case "pop": s = "took the chain at head " + e.addr + " (avail.idx it saw: " + e.value + ")"; break;
-    case "used": s = (e.x[2] === 0 ? "did not write" : "wrote") + " used element {id " + e.x[0] + ", len " + e.x[1] + "} at " + hex(e.addr); break;
-    case "irq": s = "raised the interrupt (InterruptStatus " + hex(e.value) + (e.x ? ", the line rose" : ", already set") + ")"; break;
-    case "device": s = e.what === "used.idx" ? "stored used.idx = " + e.value + " at " + hex(e.addr) : (e.what || "device event") + (e.value != null ? " (" + e.value + ")" : ""); break;
+    case "irq": s = "raised the interrupt (" + (T && T.isr || "InterruptStatus") + " " + hex(e.value) + (e.x ? ", the line rose" : ", already set") + ")"; break;
+    case "pop": case "used": case "device":
+      s = R.describe(e, queueOf(e.queue), name) ||
+        (e.what || "device event") + (e.value != null ? " (" + e.value + ")" : ""); break;
     case "step": s = "step " + e.what + " begins"; break;
     default: s = e.what || e.kind;
     }
@@ -206,13 +220,14 @@ var VQVIEW = (function () {
   /* ---- stepping ---- */
   function isAccess(e) { return /^(ring-|mmio-)/.test(e.kind); }
   function isNotify(e, i) {
-    if (e.kind === "mmio-write" && e.what === "QueueNotify") return true;
-    return e.kind === "notify" && !(i > 0 && ev(i - 1).what === "QueueNotify");
+    var reg = T ? T.notify : "QueueNotify";
+    if (e.kind === "mmio-write" && e.what === reg) return true;
+    return e.kind === "notify" && !(i > 0 && ev(i - 1).what === reg);
   }
   var FIND = {
     access: isAccess, barrier: function (e) { return e.kind === "barrier"; },
     notify: isNotify, violation: function (e) { return !!msgsAt[e.i]; },
-    used: function (e) { return e.kind === "used"; }
+    used: function (e) { return R.isUsed(e); }
   };
   function find(what, dir) {
     for (var i = cur + dir; i >= 0 && i < D.ev.length; i += dir)
@@ -243,10 +258,13 @@ var VQVIEW = (function () {
   }
   function drawPanel(p, rs, who) {
     var h = ['<div class="panel" data-part="' + esc(p.id) + '"><div class="ptitle">' + esc(p.title) +
-             ' <span class="sec">' + esc(secText(p.sec)) + '</span></div><div class="rows">'];
+             ' <span class="sec">' + esc(secText(p.sec)) + "</span></div>" +
+             (p.note ? '<p class="pnote">' + esc(p.note) + "</p>" : "") + '<div class="rows">'];
+    if (p.cols) h.push('<div class="row cols" aria-hidden="true"><span class="rl"></span>' + p.cols.map(function (c) {
+      return '<span class="colh" data-field="' + esc(c) + '">' + esc(c) + "</span>"; }).join("") + "</div>");
     p.rows.forEach(function (row) {
       h.push('<div class="row' + (row.cls ? " " + row.cls : "") + '" data-row="' + esc(row.label) +
-             '"><span class="rl">' + esc(row.label) + '</span>');
+             '"><span class="rl">' + esc(row.label) + (row.mark ? '<span class="mark">' + esc(row.mark) + "</span>" : "") + "</span>");
       row.cells.forEach(function (c) {
         var hit = overlaps(c, rs);
         h.push('<span class="cell' + (hit ? " hit " + who : "") + (c.unknown ? " unknown" : "") +
@@ -261,11 +279,11 @@ var VQVIEW = (function () {
     var cols = [];
     p.rows.forEach(function (r) { r.cells.forEach(function (c) { if (cols.indexOf(c.name) < 0) cols.push(c.name); }); });
     var h = ['<table data-part="' + esc(p.id) + '"><caption>' + esc(p.title) + " " + esc(secText(p.sec)) +
-             '</caption><thead><tr><th scope="col">entry</th>'];
+             (p.note ? '<p class="pnote">' + esc(p.note) + "</p>" : "") + '</caption><thead><tr><th scope="col">entry</th>'];
     cols.forEach(function (c) { h.push('<th scope="col">' + esc(c) + "</th>"); });
     h.push("</tr></thead><tbody>");
     p.rows.forEach(function (r) {
-      h.push('<tr><th scope="row">' + esc(r.label) + "</th>");
+      h.push('<tr><th scope="row">' + esc(r.label) + (r.mark ? " " + esc(r.mark) : "") + "</th>");
       cols.forEach(function (name) {
         var c = r.cells.filter(function (x) { return x.name === name; })[0];
         h.push(c ? "<td" + (overlaps(c, rs) ? ' class="hit"' : "") + ">" + esc(c.text) +
@@ -284,13 +302,14 @@ var VQVIEW = (function () {
         {name: "last", text: (r.dir === "W" ? "written" : r.dir === "R" ? "read" : r.dir) + " at " + r.t + " ns" +
           (r.note ? " — " + r.note : ""), addr: null}]};
     });
-    return {id: "registers", title: "Registers (the last value each was written or read)", sec: T ? T.registers : null, rows: rows};
+    return {id: "registers", title: "Registers (the last value each was written or read)" + (T && T.title ? " — " + T.title : ""),
+            sec: T ? T.registers : null, rows: rows, note: T && T.note};
   }
   function windowed(p, rs) { /* a long part: WINDOW entries around the access (or the idx slot) */
     var entries = p.rows.filter(function (r) { return r.entry; });
     if (entries.length <= WINDOW) return p;
     var focus = entries.findIndex(function (r) { return r.cells.some(function (c) { return overlaps(c, rs); }); });
-    if (focus < 0) focus = entries.findIndex(function (r) { return /next|head/.test(r.cls || ""); });
+    if (focus < 0) focus = entries.findIndex(function (r) { return /next|head/.test(r.cls || "") || r.mark; });
     var lo = Math.max(0, Math.min(entries.length - WINDOW, Math.max(focus, 0) - WINDOW / 4)), hi = lo + WINDOW;
     var rows = [], k = 0;
     p.rows.forEach(function (r) {
@@ -311,7 +330,8 @@ var VQVIEW = (function () {
     return {rings: ps, regs: rp};
   }
   function reveal(rows) { /* scroll a long part to the cell just accessed, never the page */
-    var hit = rows.querySelector(".hit") || rows.querySelector(".row.next");
+    var hit = rows.querySelector(".hit") || rows.querySelector(".row.cur") || rows.querySelector(".row.next") ||
+      rows.querySelector(".mark");  /* .cur: the register just accessed */
     if (!hit) return;
     var top = hit.offsetTop, h = rows.clientHeight;
     if (top < rows.scrollTop || top > rows.scrollTop + h - 24) rows.scrollTop = Math.max(0, top - h / 3);
@@ -356,6 +376,7 @@ var VQVIEW = (function () {
       (D.source === "recording" ? " (a recording holds no memory image of the rings)." : "."));
     if ((D.placed_elsewhere || []).length) n.push("During the run the device was also given a ring at " +
       D.placed_elsewhere.map(hex).join(", ") + " (a queue set up again elsewhere): the rings are drawn where they are at the end, so accesses to that one are not drawn.");
+    if (D.ring_note) n.push(D.ring_note);
     if (!D.drawn) n.push("No renderer for the " + D.ring + " ring format: only the registers are drawn.");
     el("notice").innerHTML = n.map(function (s) { return "<p>" + esc(s) + "</p>"; }).join("");
     el("notice").hidden = !n.length;
@@ -390,8 +411,12 @@ var VQVIEW = (function () {
     D = data;
     D.drawn = !!renderers[D.ring];
     T = transports[D.transport || "mmio"] || null;  /* unknown: registers drawn, no section named */
+    var none = function () { return null; };
     R = renderers[D.ring] || {regions: function () { return []; }, panels: function () { return []; },
-                              part: function () { return null; }, ranges: function () { return []; }};
+                              part: none, apply: none, ranges: function () { return []; },
+                              describe: none, isUsed: function () { return false; }, sections: {}};
+    if (R.legend) el("ringlegend").textContent = R.legend;
+    document.body.classList.add("ring-" + D.ring, "transport-" + (D.transport || "mmio"));
     var regions = [];
     D.queues.forEach(function (q) { regions = regions.concat(R.regions(q)); });
     segs = makeSegments(regions);
@@ -408,6 +433,6 @@ var VQVIEW = (function () {
     document.body.setAttribute("data-ready", "1");
   }
   function seek(i) { cur = Math.max(0, Math.min(D.ev.length - 1, i)); draw(); } /* now, not at the next frame */
-  return {load: load, renderers: renderers, transports: transports, data: function () { return D; }, hex: hex, big: big, go: go, seek: seek, inRam: inRam,
+  return {load: load, renderers: renderers, transports: transports, sections: SECTIONS, data: function () { return D; }, hex: hex, big: big, go: go, seek: seek, inRam: inRam,
           position: function () { return cur; }};
 })();
