@@ -98,7 +98,11 @@ static int do_step(const struct vqst_step *st)
     case STEP_BLK_FLUSH:
     case STEP_BLK_DISCARD:
     case STEP_RNG_READ:
-    case STEP_INPUT_EVENTS: return VIRTIO_ERR_INVALID;
+    case STEP_INPUT_EVENTS:
+    case STEP_RESOURCE_CREATE_BLOB: /* VirtIO 1.2's gpu commands: QEMU 7.2 has blob only with */
+    case STEP_SET_SCANOUT_BLOB:     /* udmabuf, no UUID; not on the port */
+    case STEP_ASSIGN_UUID:
+    case STEP_GPU_COMMAND: return VIRTIO_ERR_INVALID;
     case STEP_GET_DISPLAY_INFO: {
         static struct virtio_gpu_resp_display_info info;
         int rc = vgpu_get_display_info(g, &info);

@@ -63,8 +63,9 @@ int vgpu_status_from_response(uint32_t type, uint32_t expect);
  * asks. INDIRECT_DESC: vq_enable_indirect. IN_ORDER: vq_set_in_order (descriptors in ring order,
  * batched used elements). EVENT_IDX: vq_set_event_idx (kicks by avail_event, interrupts by
  * used_event). EDID: GET_EDID. NOTIFY_ON_EMPTY, ANY_LAYOUT (legacy): they bind the device, not
- * the driver. RING_PACKED: every queue a packed ring (§2.7, vq_packed.c). Not here: VIRGL (no
- * 3D), ACCESS_PLATFORM (no IOMMU translation in the HAL), ORDER_PLATFORM, SR_IOV (PCI).
+ * the driver. RING_PACKED: every queue a packed ring (§2.7, vq_packed.c). RESOURCE_BLOB,
+ * RESOURCE_UUID (1.2): gpu_blob_uuid.c. Not here: VIRGL (no 3D), CONTEXT_INIT (contexts are 3D),
+ * ACCESS_PLATFORM (no IOMMU translation in the HAL), ORDER_PLATFORM, SR_IOV (PCI).
  * VERSION_1 is added by the transport on modern devices. One mask, so other features join by
  * extending it. */
 #define VGPU_DRIVER_FEATURES                                                                    \
@@ -72,7 +73,8 @@ int vgpu_status_from_response(uint32_t type, uint32_t expect);
      (1ull << VIRTIO_F_NOTIFY_ON_EMPTY) | (1ull << VIRTIO_F_ANY_LAYOUT) |                        \
      (1ull << VIRTIO_F_IN_ORDER) | (1ull << VIRTIO_RING_F_EVENT_IDX) |                          \
      (1ull << VIRTIO_F_RING_PACKED) | (1ull << VIRTIO_F_NOTIFICATION_DATA) |                      \
-     (1ull << VIRTIO_F_RING_RESET))
+     (1ull << VIRTIO_F_RING_RESET) | (1ull << VIRTIO_GPU_F_RESOURCE_UUID) |                       \
+     (1ull << VIRTIO_GPU_F_RESOURCE_BLOB))
 
 /* How the driver waits for an answer (§2.6.14 allows both). */
 enum vgpu_wait {
@@ -209,5 +211,28 @@ int vgpu_handle_config_event(struct vgpu *g, uint32_t *events);
 int vgpu_update_cursor(struct vgpu *g, uint32_t scanout, uint32_t id, uint32_t x, uint32_t y,
                        uint32_t hot_x, uint32_t hot_y);
 int vgpu_move_cursor(struct vgpu *g, uint32_t scanout, uint32_t x, uint32_t y);
+
+/* gpu_blob_uuid.c: what VirtIO 1.2 adds (1.2 §5.7.6.8). Each returns VIRTIO_ERR_INVALID, sending
+ * nothing, when its feature was not negotiated.
+ * A blob resource (VIRTIO_GPU_F_RESOURCE_BLOB) is `size` bytes of guest memory, given in its
+ * creation (blob_mem GUEST, blob_flags USE_SHAREABLE): the device reads the pixels from those
+ * pages, there is no transfer; the entries must cover `size`. */
+int vgpu_resource_create_blob(struct vgpu *g, uint32_t id, uint64_t size,
+                              const struct virtio_gpu_mem_entry *entries, uint32_t n);
+/* Show a blob resource: a width x height image of `format` (a 2D format) at byte `offset` of the
+ * blob, rows `stride` bytes apart; r is the part shown. id 0 turns the scanout off. */
+struct vgpu_blob_scanout {
+    uint32_t scanout, id, format, width, height, stride, offset;
+    struct virtio_gpu_rect r;
+};
+int vgpu_set_scanout_blob(struct vgpu *g, const struct vgpu_blob_scanout *b);
+/* RESOURCE_ASSIGN_UUID (VIRTIO_GPU_F_RESOURCE_UUID): the UUID the device exports resource id
+ * as, into uuid. */
+int vgpu_assign_uuid(struct vgpu *g, uint32_t id, uint8_t uuid[16]);
+/* Send a command exactly as given (len bytes, its header's type and flags untouched but for the
+ * fence the driver adds when fencing), expecting `expect_type` in a response of resp_len bytes.
+ * For a harness replaying another driver: nothing is checked against the features. */
+int vgpu_send_raw(struct vgpu *g, const void *cmd, uint32_t len, uint32_t resp_len,
+                  uint32_t expect_type);
 
 #endif /* VIRTIO_GPU_H */

@@ -31,7 +31,7 @@ static void say(struct step_result *sr, const char *fmt, ...)
     va_end(ap);
 }
 
-static struct kernel_fb *find_fb(struct kernel *k, uint32_t id)
+struct kernel_fb *kernel_find_fb(struct kernel *k, uint32_t id)
 {
     for (uint32_t i = 0; i < k->n_fb; i++)
         if (k->fb[i].id == id)
@@ -39,10 +39,10 @@ static struct kernel_fb *find_fb(struct kernel *k, uint32_t id)
     return NULL;
 }
 
-static struct virtio_gpu_rect full_rect(struct kernel *k, const struct scenario_step *st)
+struct virtio_gpu_rect kernel_full_rect(struct kernel *k, const struct scenario_step *st)
 {
     struct virtio_gpu_rect r = {0, 0, k->mode_w, k->mode_h};
-    struct kernel_fb *f = find_fb(k, st->id);
+    struct kernel_fb *f = kernel_find_fb(k, st->id);
     if (f) {
         r.width = f->width;
         r.height = f->height;
@@ -152,25 +152,22 @@ static int step_create(struct kernel *k, const struct scenario_step *st, struct 
     uint32_t w = st->width ? st->width : k->mode_w, h = st->height ? st->height : k->mode_h;
     say(sr, "resource %u: %ux%u format %u", st->id, w, h, st->format);
     int rc = vgpu_resource_create_2d(k->g, st->id, st->format, w, h);
-    if (rc == VIRTIO_OK && k->n_fb < KERNEL_MAX_FB && !find_fb(k, st->id))
+    if (rc == VIRTIO_OK && k->n_fb < KERNEL_MAX_FB && !kernel_find_fb(k, st->id))
         k->fb[k->n_fb++] = (struct kernel_fb){st->id, st->format, w, h, NULL, 0};
     return rc;
 }
 
-/* Back resource f with its framebuffer (allocated on first use), described in `entries`
- * pieces of whole pixels (the last takes the rest). */
-static int attach_framebuffer(struct kernel *k, struct kernel_fb *f,
-                              const struct scenario_step *st, struct step_result *sr)
+uint32_t kernel_fb_entries(struct kernel *k, struct kernel_fb *f, uint32_t n,
+                           struct step_result *sr)
 {
     uint64_t bytes = (uint64_t)f->width * f->height * 4;
     if (!f->mem)
         f->mem = vhal_dma_alloc(bytes, 4096, VHAL_DMA_FRAMEBUFFER, &f->phys);
     if (!f->mem) {
         say(sr, "no guest memory for a %llu-byte framebuffer", (unsigned long long)bytes);
-        return VIRTIO_ERR_NOMEM;
+        return 0;
     }
     struct virtio_gpu_mem_entry *e = k->entries;
-    uint32_t n = st->entries;
     uint64_t piece = ((bytes + n - 1) / n + 3) & ~3ull, off = 0;
     uint32_t i = 0;
     for (; i < n && off < bytes; i++, off += piece) {
@@ -180,14 +177,23 @@ static int attach_framebuffer(struct kernel *k, struct kernel_fb *f,
         if (i + 1 == n)
             off = bytes;
     }
-    say(sr, "resource %u: %u entr%s at 0x%llx, %llu bytes", st->id, i, i == 1 ? "y" : "ies",
+    say(sr, "resource %u: %u entr%s at 0x%llx, %llu bytes", f->id, i, i == 1 ? "y" : "ies",
         (unsigned long long)f->phys, (unsigned long long)bytes);
-    return vgpu_attach_backing(k->g, st->id, e, i);
+    return i;
+}
+
+/* Back resource f with its framebuffer (allocated on first use), described in `entries`
+ * pieces of whole pixels (the last takes the rest). */
+static int attach_framebuffer(struct kernel *k, struct kernel_fb *f,
+                              const struct scenario_step *st, struct step_result *sr)
+{
+    uint32_t n = kernel_fb_entries(k, f, st->entries, sr);
+    return n ? vgpu_attach_backing(k->g, st->id, k->entries, n) : VIRTIO_ERR_NOMEM;
 }
 
 static int step_attach(struct kernel *k, const struct scenario_step *st, struct step_result *sr)
 {
-    struct kernel_fb *f = find_fb(k, st->id);
+    struct kernel_fb *f = kernel_find_fb(k, st->id);
     if (!f && k->n_fb < KERNEL_MAX_FB) { /* never created: guest memory of the mode's size */
         f = &k->fb[k->n_fb++];
         *f = (struct kernel_fb){st->id, st->format, k->mode_w, k->mode_h, NULL, 0};
@@ -208,7 +214,7 @@ static int step_attach(struct kernel *k, const struct scenario_step *st, struct 
 static int step_set_scanout(struct kernel *k, const struct scenario_step *st,
                             struct step_result *sr)
 {
-    struct virtio_gpu_rect r = full_rect(k, st);
+    struct virtio_gpu_rect r = kernel_full_rect(k, st);
     say(sr, "scanout %u ← resource %u (%u,%u %ux%u)", st->scanout, st->id, r.x, r.y, r.width,
         r.height);
     return vgpu_set_scanout(k->g, st->scanout, st->id, r);
@@ -218,7 +224,7 @@ static int step_set_scanout(struct kernel *k, const struct scenario_step *st,
  * only, nothing reaches the device. */
 static int step_draw(struct kernel *k, const struct scenario_step *st, struct step_result *sr)
 {
-    struct kernel_fb *f = find_fb(k, st->id);
+    struct kernel_fb *f = kernel_find_fb(k, st->id);
     if (!f || !f->mem) {
         say(sr, "resource %u has no framebuffer", st->id);
         return VIRTIO_ERR_INVALID;
@@ -242,8 +248,8 @@ static int step_draw(struct kernel *k, const struct scenario_step *st, struct st
 
 static int step_transfer(struct kernel *k, const struct scenario_step *st, struct step_result *sr)
 {
-    struct virtio_gpu_rect r = full_rect(k, st);
-    struct kernel_fb *f = find_fb(k, st->id);
+    struct virtio_gpu_rect r = kernel_full_rect(k, st);
+    struct kernel_fb *f = kernel_find_fb(k, st->id);
     uint64_t off = st->has_offset ? st->offset
                                   : ((uint64_t)r.y * (f ? f->width : k->mode_w) + r.x) * 4;
     say(sr, "resource %u (%u,%u %ux%u) from offset %llu", st->id, r.x, r.y, r.width, r.height,
@@ -253,7 +259,7 @@ static int step_transfer(struct kernel *k, const struct scenario_step *st, struc
 
 static int step_flush(struct kernel *k, const struct scenario_step *st, struct step_result *sr)
 {
-    struct virtio_gpu_rect r = full_rect(k, st);
+    struct virtio_gpu_rect r = kernel_full_rect(k, st);
     say(sr, "resource %u (%u,%u %ux%u)", st->id, r.x, r.y, r.width, r.height);
     return vgpu_resource_flush(k->g, st->id, r);
 }
@@ -390,6 +396,10 @@ int kernel_step(struct kernel *k, const struct scenario_step *st, struct step_re
         say(sr, "queue %u reset (QueueReset read back 0) and enabled again with new rings",
             st->queue);
         return vgpu_reset_queue(k->g, &k->gc, st->queue);
+    case STEP_RESOURCE_CREATE_BLOB: /* VirtIO 1.2's gpu commands: kernel_gpu_1_2.c */
+    case STEP_SET_SCANOUT_BLOB:
+    case STEP_ASSIGN_UUID:
+    case STEP_GPU_COMMAND: return kernel_step_1_2(k, st, sr);
     case STEP_BLK_READ: /* a blk scenario's steps: kernel_blk.c (the parser keeps them there) */
     case STEP_BLK_WRITE:
     case STEP_BLK_FLUSH:

@@ -7,6 +7,7 @@
 #ifndef KERNEL_STEPS_H
 #define KERNEL_STEPS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "driver/gpu_fb.h"
@@ -23,6 +24,8 @@ struct kernel_fb {
     uint32_t id, format, width, height;
     uint8_t *mem;
     uint64_t phys;
+    bool has_uuid;             /* assign_uuid answered: the UUID the device gave */
+    uint8_t uuid[16];
 };
 
 /* The kernel's state across a run's steps. */
@@ -43,5 +46,16 @@ void kernel_init(struct kernel *k, struct vgpu *g, struct machine *m,
 /* Do step st once; sr->detail says what was done. Returns the driver status (enum
  * virtio_status; a step the kernel itself cannot do is VIRTIO_ERR_INVALID or _NOMEM). */
 int kernel_step(struct kernel *k, const struct scenario_step *st, struct step_result *sr);
+
+/* What the steps' files share (kernel_steps.c): */
+struct kernel_fb *kernel_find_fb(struct kernel *k, uint32_t id);
+/* The rectangle a step names, else the whole resource (else the mode). */
+struct virtio_gpu_rect kernel_full_rect(struct kernel *k, const struct scenario_step *st);
+/* f's framebuffer (allocated on first use) as n pieces of whole pixels into k->entries: how
+ * many, 0 when there is no guest memory for it. */
+uint32_t kernel_fb_entries(struct kernel *k, struct kernel_fb *f, uint32_t n,
+                           struct step_result *sr);
+/* kernel_gpu_1_2.c: resource_create_blob, set_scanout_blob, assign_uuid, gpu_command */
+int kernel_step_1_2(struct kernel *k, const struct scenario_step *st, struct step_result *sr);
 
 #endif /* KERNEL_STEPS_H */

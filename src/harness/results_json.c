@@ -29,15 +29,15 @@ void results_json_end(struct jw *w, unsigned total, unsigned passed)
     jw_obj_end(w);
 }
 
-/* A feature mask as a list of names (hex for bits without a name). */
-static void json_features(struct jw *w, const char *key, uint64_t bits)
+/* A feature mask as a list of names (bitN for bits without a name on this device). */
+static void json_features(struct jw *w, const char *key, uint64_t bits, const char *device)
 {
     jw_key(w, key);
     jw_arr_begin(w);
     for (uint32_t b = 0; b < 64; b++) {
         if (!(bits >> b & 1))
             continue;
-        const char *name = feature_name(b);
+        const char *name = feature_name_of(device, b);
         if (name) {
             jw_str(w, name);
         } else {
@@ -423,8 +423,8 @@ static void json_device(struct jw *w, const struct scenario *s, const struct res
     jw_khex(w, "base", s->ram_base);
     jw_khex(w, "size", s->ram_size);
     jw_obj_end(w);
-    json_features(w, "offered", res->offered);
-    json_features(w, "negotiated", res->negotiated);
+    json_features(w, "offered", res->offered, s->device_type);
+    json_features(w, "negotiated", res->negotiated, s->device_type);
     jw_key(w, "display");
     jw_obj_begin(w);
     jw_ku64(w, "width", s->display_width);

@@ -46,6 +46,10 @@ enum step_kind {
     STEP_RESET,                  /* the driver resets the device (Status = 0) */
     STEP_INIT,                   /* the driver initialises the device again (a re-probe) */
     STEP_RESET_QUEUE,            /* VirtIO 1.2 RING_RESET: one queue reset and enabled again */
+    STEP_RESOURCE_CREATE_BLOB,   /* VirtIO 1.2 gpu (kernel_gpu_1_2.c): a blob resource */
+    STEP_SET_SCANOUT_BLOB,
+    STEP_ASSIGN_UUID,
+    STEP_GPU_COMMAND,            /* any control command by name, sent raw (a replayed driver) */
     STEP_BLK_READ,               /* virtio-blk (device.type: blk, src/driver/virtio_blk.h) */
     STEP_BLK_WRITE,
     STEP_BLK_FLUSH,
@@ -96,6 +100,10 @@ struct scenario_step {
                                   * device-readable (a bug; count = buffers, bytes = in all) */
     bool has_expect_blk_status;
     uint32_t expect_blk_status;  /* `expect_blk_status: OK|IOERR|UNSUPP` */
+    /* resource_create_blob (raw: sent as given, even without the feature) */
+    uint32_t blob_mem, blob_flags; /* default GUEST, USE_SHAREABLE */
+    /* gpu_command: the command type, the header's flags and ring_idx */
+    uint32_t cmd_type, cmd_flags, ring_idx;
 };
 
 /* What one scanout must show (expect.display, one map or a list). */

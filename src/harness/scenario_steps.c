@@ -8,6 +8,7 @@
 #include "driver/virtio_gpu.h"
 #include "harness/patterns.h"
 #include "harness/scenario_internal.h"
+#include "model/devices/gpu_device.h"
 
 static int parse_rect(struct scn_ctx *c, const struct ynode *n, struct step_rect *r)
 {
@@ -40,7 +41,8 @@ static const char *const step_names[] = {
     "draw", "transfer_to_host_2d", "resource_flush", "poke_pixel", "resource_unref",
     "detach_backing", "get_edid", "update_cursor", "move_cursor", "display_change",
     "handle_config_event", "fb_set_mode", "fb_draw", "fb_fill", "fb_present", "fb_disable",
-    "reset", "init", "reset_queue", "blk_read", "blk_write", "blk_flush", "blk_discard",
+    "reset", "init", "reset_queue", "resource_create_blob", "set_scanout_blob", "assign_uuid",
+    "gpu_command", "blk_read", "blk_write", "blk_flush", "blk_discard",
     "rng_read", "input_events", NULL};
 
 const char *step_name(enum step_kind k) { return step_names[k]; }
@@ -54,6 +56,8 @@ static const struct {
     {"OK_CAPSET_INFO", VIRTIO_GPU_RESP_OK_CAPSET_INFO},
     {"OK_CAPSET", VIRTIO_GPU_RESP_OK_CAPSET},
     {"OK_EDID", VIRTIO_GPU_RESP_OK_EDID},
+    {"OK_RESOURCE_UUID", VIRTIO_GPU_RESP_OK_RESOURCE_UUID},
+    {"OK_MAP_INFO", VIRTIO_GPU_RESP_OK_MAP_INFO},
     {"ERR_UNSPEC", VIRTIO_GPU_RESP_ERR_UNSPEC},
     {"ERR_OUT_OF_MEMORY", VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY},
     {"ERR_INVALID_SCANOUT_ID", VIRTIO_GPU_RESP_ERR_INVALID_SCANOUT_ID},
@@ -116,6 +120,11 @@ static const char *const *step_keys(enum step_kind k)
     static const char *const kfill[] = {"scanout", "rect", "color", NULL};
     static const char *const kfb[] = {"scanout", NULL};
     static const char *const kqueue[] = {"queue", NULL};
+    static const char *const kblob[] = {"id", "format", "width", "height", "entries",
+                                        "blob_mem", "blob_flags", "raw", XR, NULL};
+    static const char *const kscanb[] = {"id", "scanout", "format", "rect", "raw", XR, NULL};
+    static const char *const kuuid[] = {"id", "raw", XR, NULL};
+    static const char *const kcmd[] = {"type", "id", "flags", "ring_idx", XR, NULL};
 #define XB "sector", "expect_blk_status", "raw"
     static const char *const kblk[] = {XB, "count", "bytes", "seed", "status", NULL};
     static const char *const kblkf[] = {XB, NULL};
@@ -126,7 +135,8 @@ static const char *const *step_keys(enum step_kind k)
     static const char *const *allowed[] = {kinfo, kcreate, kattach, kscan, kdraw, kxfer, kflush,
                                            kpoke, kid, kid, kedid, kcur, kmove, kchange, knone,
                                            kmode, kfbdraw, kfill, kfb, kfb, knone, knone,
-                                           kqueue, kblk, kblk, kblkf, kblkd, krng, kinput};
+                                           kqueue, kblob, kscanb, kuuid, kcmd, kblk, kblk,
+                                           kblkf, kblkd, krng, kinput};
     _Static_assert(sizeof(allowed) / sizeof(allowed[0]) == STEP_KIND_COUNT, "one per step");
 #undef XR
     return allowed[k];
@@ -182,6 +192,7 @@ static int parse_expect_response(struct scn_ctx *c, const struct ynode *args,
             }
         if (!ok)
             return scn_fail(c, xr, "unknown response (OK_NODATA, OK_DISPLAY_INFO, OK_EDID, "
+                                   "OK_RESOURCE_UUID, OK_MAP_INFO, "
                                    "ERR_UNSPEC, ERR_OUT_OF_MEMORY, ERR_INVALID_SCANOUT_ID, "
                                    "ERR_INVALID_RESOURCE_ID, ERR_INVALID_CONTEXT_ID, "
                                    "ERR_INVALID_PARAMETER)");
@@ -264,6 +275,37 @@ static int parse_rng_args(struct scn_ctx *c, const struct ynode *args, struct sc
     return 0;
 }
 
+/* The VirtIO 1.2 gpu steps' own keys: raw, blob_mem, blob_flags; gpu_command's type (a command
+ * name: RESOURCE_CREATE_BLOB, CTX_CREATE, … or a number), flags and ring_idx. */
+static int parse_gpu_1_2_args(struct scn_ctx *c, const struct ynode *args,
+                              struct scenario_step *st)
+{
+    const struct ynode *f = ymap_get(args, "raw");
+    if (f && !yscalar_bool(f, &st->raw))
+        return scn_fail(c, f, "'raw' must be true or false");
+    if (scn_get_u32(c, args, "blob_mem", 0, UINT32_MAX, &st->blob_mem) ||
+        scn_get_u32(c, args, "blob_flags", 0, UINT32_MAX, &st->blob_flags) ||
+        scn_get_u32(c, args, "flags", 0, UINT32_MAX, &st->cmd_flags) ||
+        scn_get_u32(c, args, "ring_idx", 0, 63, &st->ring_idx))
+        return -1;
+    st->raw = st->raw || ymap_get(args, "blob_mem") || ymap_get(args, "blob_flags");
+    if (st->kind != STEP_GPU_COMMAND)
+        return 0;
+    const struct ynode *t = ymap_get(args, "type");
+    if (!t)
+        return scn_fail(c, args, "gpu_command needs 'type' (a command name such as CTX_CREATE)");
+    uint64_t num;
+    for (uint32_t v = 0x100; v < 0x400 && t->kind == YN_SCALAR && !st->cmd_type; v++)
+        if (gpu_cmd_name(v) && !strcmp(gpu_cmd_name(v), t->str))
+            st->cmd_type = v;
+    if (!st->cmd_type && yscalar_u64(t, &num) && num <= UINT32_MAX)
+        st->cmd_type = (uint32_t)num;
+    if (!st->cmd_type)
+        return scn_fail(c, t, "unknown gpu command (a name such as GET_DISPLAY_INFO, CTX_CREATE, "
+                              "SUBMIT_3D, RESOURCE_MAP_BLOB, or a number)");
+    return 0;
+}
+
 /* The arguments of a step (its keys already checked), each where its kind reads it. */
 static int parse_step_args(struct scn_ctx *c, const struct ynode *args, struct scenario_step *st)
 {
@@ -275,6 +317,8 @@ static int parse_step_args(struct scn_ctx *c, const struct ynode *args, struct s
         return scn_get_u32(c, args, "count", 1, 256, &st->count);
     if (st->kind >= STEP_BLK_READ)
         return parse_blk_args(c, args, st);
+    if (st->kind >= STEP_RESOURCE_CREATE_BLOB && parse_gpu_1_2_args(c, args, st))
+        return -1;
     if (scn_get_u32(c, args, "hot_x", 0, 63, &st->hot_x) ||
         scn_get_u32(c, args, "hot_y", 0, 63, &st->hot_y) ||
         scn_get_u32(c, args, "entries", 1, 254, &st->entries) ||
@@ -331,6 +375,8 @@ static int parse_step(struct scn_ctx *c, const struct ynode *n, struct scenario_
     st->line = n->line;
     st->id = 1;
     st->format = VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM;
+    st->blob_mem = VIRTIO_GPU_BLOB_MEM_GUEST;
+    st->blob_flags = VIRTIO_GPU_BLOB_FLAG_USE_SHAREABLE;
     const char *name;
     const struct ynode *args = NULL;
     if (n->kind == YN_SCALAR) {
@@ -357,7 +403,8 @@ static int parse_step(struct scn_ctx *c, const struct ynode *n, struct scenario_
     if (!args) {
         if (st->kind == STEP_POKE_PIXEL)
             return scn_fail(c, n, "poke_pixel needs x, y and color");
-        if (st->kind == STEP_DISPLAY_CHANGE || st->kind == STEP_FB_FILL)
+        if (st->kind == STEP_DISPLAY_CHANGE || st->kind == STEP_FB_FILL ||
+            st->kind == STEP_GPU_COMMAND)
             return scn_fail(c, n, "%s needs its arguments (see README)", name);
         return 0;
     }

@@ -1,6 +1,7 @@
 /* feature_names.c — see feature_names.h. */
 #include "spec/feature_names.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 #include "spec/virtio_blk.h"
@@ -33,6 +34,11 @@ const struct feature_name feature_names[] = {
     {"sr_iov", VIRTIO_F_SR_IOV},                   /* §6: PCI only */
     {"notification_data", VIRTIO_F_NOTIFICATION_DATA}, /* §6, §4.2.3.3 */
     {"ring_reset", VIRTIO_F_RING_RESET},           /* VirtIO 1.2 §6, §2.6.1 */
+    /* the gpu's VirtIO 1.2 features (§5.7.3), after blk's: bits 2..4 are blk's too, and a name
+     * looked up by bit on a gpu takes these (feature_name_of) */
+    {"resource_uuid", VIRTIO_GPU_F_RESOURCE_UUID},
+    {"resource_blob", VIRTIO_GPU_F_RESOURCE_BLOB},
+    {"context_init", VIRTIO_GPU_F_CONTEXT_INIT},
     {NULL, 0},
 };
 
@@ -48,6 +54,26 @@ const char *feature_name(uint32_t bit)
 {
     for (const struct feature_name *f = feature_names; f->name; f++)
         if (f->bit == bit)
+            return f->name;
+    return NULL;
+}
+
+/* The device a name of a device-specific bit belongs to: its prefix ("blk_…"), else the gpu's. */
+static bool owned_by(const char *name, const char *device)
+{
+    static const char *const prefixed[] = {"blk", "net", "rng", "input", NULL};
+    for (int i = 0; prefixed[i]; i++) {
+        size_t n = strlen(prefixed[i]);
+        if (!strncmp(name, prefixed[i], n) && name[n] == '_')
+            return !strcmp(device, prefixed[i]);
+    }
+    return !strcmp(device, "gpu");
+}
+
+const char *feature_name_of(const char *device, uint32_t bit)
+{
+    for (const struct feature_name *f = feature_names; f->name; f++)
+        if (f->bit == bit && (bit >= 24 || !device || owned_by(f->name, device)))
             return f->name;
     return NULL;
 }

@@ -20,5 +20,9 @@ extern const struct feature_name feature_names[];
 int feature_bit(const char *name);
 /* The name of `bit`, or NULL. */
 const char *feature_name(uint32_t bit);
+/* The name of `bit` on a `device` ("gpu", "blk", …): bits 0-23 are the device type's own
+ * (§6), so a device-specific bit takes only that device's name (a name "blk_…" is blk's, one
+ * without a device prefix the gpu's); NULL when it has none. */
+const char *feature_name_of(const char *device, uint32_t bit);
 
 #endif /* FEATURE_NAMES_H */

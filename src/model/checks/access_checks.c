@@ -7,6 +7,7 @@
 #include "model/checks/notify_data_check.h"
 #include "model/checks/queue_reset_check.h"
 #include "model/checks/status_checks.h"
+#include "model/checks/suspend_check.h"
 
 bool access_checks_write(struct machine *m, uint32_t off, uint32_t value, const char **note)
 {
@@ -17,9 +18,10 @@ bool access_checks_write(struct machine *m, uint32_t off, uint32_t value, const 
     /* Status and init rules look at whole registers: not at an unaligned access. */
     if (apply && !(off % 4))
         apply = status_checks_write(m, off, value, note);
-    if (apply && !(off % 4)) { /* VirtIO 1.2: one queue's reset, notification data */
+    if (apply && !(off % 4)) { /* VirtIO 1.2: one queue's reset, notification data; 1.4 */
         queue_reset_check_write(m, off, value);
         notify_data_check_write(m, off, value);
+        suspend_check_write(m, off, value);
     }
     return apply;
 }

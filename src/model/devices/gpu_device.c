@@ -36,7 +36,7 @@ const char *gpu_cmd_name(uint32_t type)
     case VIRTIO_GPU_CMD_RESOURCE_ATTACH_BACKING: return "RESOURCE_ATTACH_BACKING";
     case VIRTIO_GPU_CMD_RESOURCE_DETACH_BACKING: return "RESOURCE_DETACH_BACKING";
     case VIRTIO_GPU_CMD_GET_EDID: return "GET_EDID";
-    default: return NULL;
+    default: return gpu_cmd_name_1_2(type); /* gpu_blob.c */
     }
 }
 
@@ -73,6 +73,9 @@ static int gpu_create(const struct machine_config *cfg, void **state)
         return -1;
     gpu_device_add_scanout(g, cfg->display_width, cfg->display_height);
     g->max_hostmem = GPU_MAX_HOSTMEM;
+    /* VirtIO 1.2 (gpu_blob.c): a scenario's `offer:` enables them, as QEMU's blob=true would */
+    g->blob_enabled = cfg->offer_add >> VIRTIO_GPU_F_RESOURCE_BLOB & 1u;
+    g->uuid_enabled = cfg->offer_add >> VIRTIO_GPU_F_RESOURCE_UUID & 1u;
     for (uint32_t i = 0; i < cfg->n_extra_scanouts && i < 15; i++)
         gpu_device_add_scanout(g, cfg->extra_width[i], cfg->extra_height[i]);
     *state = g;

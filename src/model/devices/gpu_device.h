@@ -35,6 +35,12 @@ struct gpu_resource {
     uint32_t n_backing;
     uint32_t transfers, flushes;           /* commands that succeeded on it */
     uint64_t transfer_seq;                 /* command number of the last transfer (0: none) */
+    /* VirtIO 1.2 (gpu_blob.c): a blob resource has no host image (pixels NULL, width and height
+     * 0): its bytes are the guest pages of `backing`, blob_size of them, read when shown */
+    bool blob;
+    uint64_t blob_size;
+    bool has_uuid;                         /* RESOURCE_ASSIGN_UUID answered for it */
+    uint8_t uuid[16];
 };
 
 struct gpu_cursor {
@@ -56,6 +62,8 @@ struct gpu_scanout {
     uint32_t flushes;                      /* flushes that reached this display */
     uint32_t flushes_shown;                /* … of the resource shown now, since SET_SCANOUT */
     struct gpu_cursor cursor;
+    /* SET_SCANOUT_BLOB (1.2): how the blob shown is laid out (format 0: a 2D resource shown) */
+    struct { uint32_t format, width, height, stride, offset; } blob;
 };
 
 struct gpu_device {
@@ -71,6 +79,11 @@ struct gpu_device {
     uint64_t seq;                          /* control commands processed */
     uint64_t fenced_seq;                   /* number of the last fenced command answered */
     uint32_t display_events;
+    bool blob_enabled;                     /* QEMU's blob=true: RESOURCE_BLOB offered, the blob
+                                            * commands answered (else ERR_INVALID_PARAMETER) */
+    bool uuid_enabled;                     /* RESOURCE_UUID offered (beyond QEMU 7.2, which
+                                            * answers ASSIGN_UUID ERR_UNSPEC) */
+    uint32_t uuid_serial;                  /* UUIDs handed out */
     char why[200];                         /* why the last error answer (gpu_refuse) */
     uint32_t why_resource, why_scanout;    /* …and what it named (UINT32_MAX: no scanout) */
 };

@@ -52,6 +52,30 @@ uint32_t gpu_cmd_transfer_to_host_2d(struct gpu_device *g, struct machine *m,
 uint32_t gpu_cmd_resource_flush(struct gpu_device *g, struct machine *m,
                                 const struct sr_chain *c);
 
+/* gpu_resources.c, shared with gpu_blob.c: read `n` backing entries at byte `at` of the request
+ * and check each is guest RAM (QEMU's virtio_gpu_create_mapping_iov): 0 with *out malloc'd, or
+ * the error code to answer (and its reason) */
+uint32_t gpu_read_entries(struct gpu_device *g, struct machine *m, const struct sr_chain *c,
+                          size_t at, uint32_t n, uint32_t id, struct virtio_gpu_mem_entry **out);
+/* `len` bytes of the backing from byte `offset` (fewer when it runs out) */
+size_t gpu_backing_read(struct machine *m, const struct gpu_resource *res, uint64_t offset,
+                        uint8_t *dst, size_t len);
+struct gpu_resource *gpu_new_resource(struct gpu_device *g, uint32_t id);
+/* The start of SET_SCANOUT and SET_SCANOUT_BLOB (QEMU): *out the scanout to set; NULL with the
+ * answer when it does not exist (ERR_INVALID_SCANOUT_ID) or resource 0 turned it off (OK). */
+uint32_t gpu_scanout_select(struct gpu_device *g, uint32_t scanout_id, uint32_t resource_id,
+                            struct gpu_scanout **out);
+
+/* gpu_blob.c: what VirtIO 1.2 adds (RESOURCE_BLOB, RESOURCE_UUID), as QEMU 7.2 with blob=true
+ * does; a blob resource's flush; the 3D commands' names */
+uint32_t gpu_cmd_create_blob(struct gpu_device *g, struct machine *m, const struct sr_chain *c);
+uint32_t gpu_cmd_set_scanout_blob(struct gpu_device *g, struct machine *m,
+                                  const struct sr_chain *c);
+uint32_t gpu_cmd_assign_uuid(struct gpu_device *g, struct machine *m, const struct sr_chain *c,
+                             struct virtio_gpu_resp_resource_uuid *resp);
+bool gpu_blob_to_display(struct machine *m, const struct gpu_resource *r, struct gpu_scanout *s);
+const char *gpu_cmd_name_1_2(uint32_t type);
+
 /* gpu_queues.c: the process_queue op (device.h). */
 uint32_t gpu_process_queue(void *state, struct machine *m, uint32_t qi);
 

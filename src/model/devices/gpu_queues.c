@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "model/checks/gpu_feature_checks.h"
 #include "model/devices/gpu_internal.h"
 
 static uint32_t cmd_get_display_info(const struct gpu_device *g,
@@ -151,12 +152,14 @@ static bool control_command(struct gpu_device *g, struct machine *m, uint32_t qi
         struct virtio_gpu_ctrl_hdr hdr;
         struct virtio_gpu_resp_display_info info;
         struct virtio_gpu_resp_edid edid;
+        struct virtio_gpu_resp_resource_uuid uuid;
     } resp;
     memset(&resp, 0, sizeof(resp));
     size_t resp_len = sizeof(resp.hdr);
     uint32_t type;
     g->commands++;
     g->seq++;
+    gpu_feature_check(m, qi, &hdr); /* what the command needs negotiated (checks/) */
     switch (hdr.type) {
     case VIRTIO_GPU_CMD_GET_DISPLAY_INFO:
         type = cmd_get_display_info(g, &resp.info);
@@ -173,9 +176,16 @@ static bool control_command(struct gpu_device *g, struct machine *m, uint32_t qi
     case VIRTIO_GPU_CMD_TRANSFER_TO_HOST_2D: type = gpu_cmd_transfer_to_host_2d(g, m, c); break;
     case VIRTIO_GPU_CMD_RESOURCE_ATTACH_BACKING: type = gpu_cmd_attach_backing(g, m, c); break;
     case VIRTIO_GPU_CMD_RESOURCE_DETACH_BACKING: type = gpu_cmd_detach_backing(g, m, c); break;
-    default:
+    case VIRTIO_GPU_CMD_RESOURCE_CREATE_BLOB: type = gpu_cmd_create_blob(g, m, c); break;
+    case VIRTIO_GPU_CMD_SET_SCANOUT_BLOB: type = gpu_cmd_set_scanout_blob(g, m, c); break;
+    case VIRTIO_GPU_CMD_RESOURCE_ASSIGN_UUID:
+        type = gpu_cmd_assign_uuid(g, m, c, &resp.uuid);
+        resp_len = sizeof(resp.uuid);
+        break;
+    default: /* QEMU 7.2's default case: the 3D commands, MAP/UNMAP_BLOB, capsets, unknown */
         type = gpu_refuse(g, VIRTIO_GPU_RESP_ERR_UNSPEC, 0, NO_SCANOUT,
-                          "command type 0x%x is not a 2D command this device knows", hdr.type);
+                          "command %s (0x%x) is not one QEMU 7.2's 2D device implements",
+                          gpu_cmd_name(hdr.type) ? gpu_cmd_name(hdr.type) : "type", hdr.type);
         break;
     }
     if (type >= VIRTIO_GPU_RESP_ERR_UNSPEC) {

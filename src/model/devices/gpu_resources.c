@@ -112,8 +112,8 @@ static bool rect_inside(const struct virtio_gpu_rect *r, const struct gpu_resour
 
 /* Copy `len` bytes from the backing at byte `offset`; returns the bytes copied (short backing
  * copies less, silently, as QEMU's iov_to_buf). */
-static size_t backing_read(struct machine *m, const struct gpu_resource *res, uint64_t offset,
-                           uint8_t *dst, size_t len)
+size_t gpu_backing_read(struct machine *m, const struct gpu_resource *res, uint64_t offset,
+                        uint8_t *dst, size_t len)
 {
     size_t done = 0;
     for (uint32_t i = 0; i < res->n_backing && done < len; i++) {
@@ -131,6 +131,22 @@ static size_t backing_read(struct machine *m, const struct gpu_resource *res, ui
         offset = 0;
     }
     return done;
+}
+
+struct gpu_resource *gpu_new_resource(struct gpu_device *g, uint32_t id)
+{
+    if (g->n_res == g->cap_res) {
+        uint32_t cap = g->cap_res ? 2 * g->cap_res : 8;
+        struct gpu_resource *n = realloc(g->res, cap * sizeof(*n));
+        if (!n)
+            return NULL;
+        g->res = n;
+        g->cap_res = cap;
+    }
+    struct gpu_resource *r = &g->res[g->n_res++];
+    memset(r, 0, sizeof(*r));
+    r->id = id;
+    return r;
 }
 
 uint32_t gpu_cmd_create_2d(struct gpu_device *g, struct machine *m, const struct sr_chain *c)
@@ -156,22 +172,13 @@ uint32_t gpu_cmd_create_2d(struct gpu_device *g, struct machine *m, const struct
                           "a %ux%u image (%llu bytes) does not fit the host memory left (%llu of "
                           "%llu bytes used)", cmd.width, cmd.height, (unsigned long long)bytes,
                           (unsigned long long)g->hostmem, (unsigned long long)g->max_hostmem);
-    if (g->n_res == g->cap_res) {
-        uint32_t cap = g->cap_res ? 2 * g->cap_res : 8;
-        struct gpu_resource *n = realloc(g->res, cap * sizeof(*n));
-        if (!n)
-            return gpu_refuse(g, VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY, cmd.resource_id, NO_SCANOUT,
-                              "the host ran out of memory");
-        g->res = n;
-        g->cap_res = cap;
-    }
     uint8_t *pixels = calloc(1, (size_t)bytes);
-    if (!pixels)
+    struct gpu_resource *r = pixels ? gpu_new_resource(g, cmd.resource_id) : NULL;
+    if (!r) {
+        free(pixels);
         return gpu_refuse(g, VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY, cmd.resource_id, NO_SCANOUT,
                           "the host ran out of memory");
-    struct gpu_resource *r = &g->res[g->n_res++];
-    memset(r, 0, sizeof(*r));
-    r->id = cmd.resource_id;
+    }
     r->format = cmd.format;
     r->width = cmd.width;
     r->height = cmd.height;
@@ -195,6 +202,40 @@ uint32_t gpu_cmd_unref(struct gpu_device *g, struct machine *m, const struct sr_
     return VIRTIO_GPU_RESP_OK_NODATA;
 }
 
+uint32_t gpu_read_entries(struct gpu_device *g, struct machine *m, const struct sr_chain *c,
+                          size_t at, uint32_t n, uint32_t id, struct virtio_gpu_mem_entry **out)
+{
+    if (n > GPU_MAX_BACKING_ENTRIES)
+        return gpu_refuse(g, VIRTIO_GPU_RESP_ERR_UNSPEC, id, NO_SCANOUT,
+                          "%u backing entries, more than QEMU's %u", n,
+                          GPU_MAX_BACKING_ENTRIES);
+    size_t bytes = sizeof(struct virtio_gpu_mem_entry) * n;
+    struct virtio_gpu_mem_entry *e = malloc(bytes ? bytes : 1);
+    if (!e)
+        return gpu_refuse(g, VIRTIO_GPU_RESP_ERR_UNSPEC, id, NO_SCANOUT,
+                          "the host ran out of memory");
+    if (sr_read(m, c, at, e, bytes) != bytes) {
+        free(e);
+        return gpu_refuse(g, VIRTIO_GPU_RESP_ERR_UNSPEC, id, NO_SCANOUT,
+                          "the request holds fewer than the %u backing entries it announces",
+                          n);
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        if (e[i].length == 0 || !gm_contains(&m->mem, e[i].addr, e[i].length)) {
+            machine_trace(m, TR_DEVICE, e[i].addr, e[i].length, 0,
+                          "backing entry cannot be mapped: ERR_UNSPEC");
+            uint64_t a = e[i].addr;
+            uint32_t l = e[i].length;
+            free(e);
+            return gpu_refuse(g, VIRTIO_GPU_RESP_ERR_UNSPEC, id, NO_SCANOUT,
+                              "backing entry %u (0x%llx, %u bytes) %s", i, (unsigned long long)a, l,
+                              l == 0 ? "is empty" : "is not guest RAM");
+        }
+    }
+    *out = e;
+    return 0;
+}
+
 uint32_t gpu_cmd_attach_backing(struct gpu_device *g, struct machine *m, const struct sr_chain *c)
 {
     struct virtio_gpu_resource_attach_backing cmd;
@@ -207,33 +248,10 @@ uint32_t gpu_cmd_attach_backing(struct gpu_device *g, struct machine *m, const s
     if (r->backing)
         return gpu_refuse(g, VIRTIO_GPU_RESP_ERR_UNSPEC, id, NO_SCANOUT,
                           "resource %u already has backing attached", id);
-    if (cmd.nr_entries > GPU_MAX_BACKING_ENTRIES)
-        return gpu_refuse(g, VIRTIO_GPU_RESP_ERR_UNSPEC, id, NO_SCANOUT,
-                          "%u backing entries, more than QEMU's %u", cmd.nr_entries,
-                          GPU_MAX_BACKING_ENTRIES);
-    size_t bytes = sizeof(struct virtio_gpu_mem_entry) * cmd.nr_entries;
-    struct virtio_gpu_mem_entry *e = malloc(bytes ? bytes : 1);
-    if (!e)
-        return gpu_refuse(g, VIRTIO_GPU_RESP_ERR_UNSPEC, id, NO_SCANOUT,
-                          "the host ran out of memory");
-    if (sr_read(m, c, sizeof(cmd), e, bytes) != bytes) {
-        free(e);
-        return gpu_refuse(g, VIRTIO_GPU_RESP_ERR_UNSPEC, id, NO_SCANOUT,
-                          "the request holds fewer than the %u backing entries it announces",
-                          cmd.nr_entries);
-    }
-    for (uint32_t i = 0; i < cmd.nr_entries; i++) {
-        if (e[i].length == 0 || !gm_contains(&m->mem, e[i].addr, e[i].length)) {
-            machine_trace(m, TR_DEVICE, e[i].addr, e[i].length, 0,
-                          "backing entry cannot be mapped: ERR_UNSPEC");
-            uint64_t a = e[i].addr;
-            uint32_t l = e[i].length;
-            free(e);
-            return gpu_refuse(g, VIRTIO_GPU_RESP_ERR_UNSPEC, id, NO_SCANOUT,
-                              "backing entry %u (0x%llx, %u bytes) %s", i, (unsigned long long)a, l,
-                              l == 0 ? "is empty" : "is not guest RAM");
-        }
-    }
+    struct virtio_gpu_mem_entry *e;
+    uint32_t err = gpu_read_entries(g, m, c, sizeof(cmd), cmd.nr_entries, id, &e);
+    if (err)
+        return err;
     r->backing = e;
     r->n_backing = cmd.nr_entries;
     return VIRTIO_GPU_RESP_OK_NODATA;
@@ -253,23 +271,38 @@ uint32_t gpu_cmd_detach_backing(struct gpu_device *g, struct machine *m, const s
     return VIRTIO_GPU_RESP_OK_NODATA;
 }
 
+uint32_t gpu_scanout_select(struct gpu_device *g, uint32_t scanout_id, uint32_t resource_id,
+                            struct gpu_scanout **out)
+{
+    *out = NULL;
+    if (scanout_id >= g->n_scanouts)
+        return gpu_refuse(g, VIRTIO_GPU_RESP_ERR_INVALID_SCANOUT_ID, resource_id, scanout_id,
+                          "scanout %u does not exist (the device has %u)", scanout_id,
+                          g->n_scanouts);
+    if (resource_id == 0) {
+        gpu_scanout_disable(&g->scanouts[scanout_id]);
+        return VIRTIO_GPU_RESP_OK_NODATA;
+    }
+    *out = &g->scanouts[scanout_id];
+    return VIRTIO_GPU_RESP_OK_NODATA;
+}
+
 uint32_t gpu_cmd_set_scanout(struct gpu_device *g, struct machine *m, const struct sr_chain *c)
 {
     struct virtio_gpu_set_scanout cmd;
     FILL_CMD(m, c, cmd);
-    if (cmd.scanout_id >= g->n_scanouts)
-        return gpu_refuse(g, VIRTIO_GPU_RESP_ERR_INVALID_SCANOUT_ID, cmd.resource_id,
-                          cmd.scanout_id, "scanout %u does not exist (the device has %u)",
-                          cmd.scanout_id, g->n_scanouts);
-    struct gpu_scanout *s = &g->scanouts[cmd.scanout_id];
-    if (cmd.resource_id == 0) {
-        gpu_scanout_disable(s);
-        return VIRTIO_GPU_RESP_OK_NODATA;
-    }
+    struct gpu_scanout *s;
+    uint32_t t = gpu_scanout_select(g, cmd.scanout_id, cmd.resource_id, &s);
+    if (!s)
+        return t;
     uint32_t err; /* QEMU ≥ 6 requires backing before a resource can be shown */
     struct gpu_resource *r = find_backed(g, cmd.resource_id, &err);
     if (!r)
         return err;
+    if (r->blob) /* QEMU 7.2 takes the format of a host image the blob does not have */
+        return gpu_refuse(g, VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER, r->id, cmd.scanout_id,
+                          "resource %u is a blob: it is shown with SET_SCANOUT_BLOB (QEMU 7.2 "
+                          "reads a NULL image here)", r->id);
     if (!rect_inside(&cmd.r, r) || cmd.r.width < GPU_MIN_SCANOUT || cmd.r.height < GPU_MIN_SCANOUT)
         return gpu_refuse(g, VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER, r->id, cmd.scanout_id,
                           "the rectangle %u,%u %ux%u is %s resource %u (%ux%u)", cmd.r.x, cmd.r.y,
@@ -294,6 +327,11 @@ uint32_t gpu_cmd_transfer_to_host_2d(struct gpu_device *g, struct machine *m,
     struct gpu_resource *r = find_backed(g, cmd.resource_id, &err);
     if (!r)
         return err;
+    if (r->blob) { /* QEMU 7.2: a blob has no host copy to transfer into; answered OK */
+        machine_trace(m, TR_DEVICE, r->id, 0, 0, "TRANSFER_TO_HOST_2D on a blob resource: "
+                      "nothing to do (the device reads the blob's pages)");
+        return VIRTIO_GPU_RESP_OK_NODATA;
+    }
     if (!rect_inside(&cmd.r, r))
         return gpu_refuse(g, VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER, r->id, NO_SCANOUT,
                           "the rectangle %u,%u %ux%u is not inside resource %u (%ux%u)", cmd.r.x,
@@ -303,7 +341,7 @@ uint32_t gpu_cmd_transfer_to_host_2d(struct gpu_device *g, struct machine *m,
     size_t row = (size_t)cmd.r.width * 4;
     for (uint32_t h = 0; h < cmd.r.height; h++) {
         uint8_t *dst = r->pixels + ((uint64_t)(cmd.r.y + h) * r->width + cmd.r.x) * 4;
-        if (backing_read(m, r, cmd.offset + stride * h, dst, row) < row) {
+        if (gpu_backing_read(m, r, cmd.offset + stride * h, dst, row) < row) {
             machine_trace(m, TR_DEVICE, cmd.resource_id, h, 0,
                           "transfer ran past the backing: partial copy (QEMU: no error)");
             break;
@@ -377,6 +415,15 @@ uint32_t gpu_cmd_resource_flush(struct gpu_device *g, struct machine *m, const s
     if (!r)
         return gpu_refuse(g, VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID, cmd.resource_id, NO_SCANOUT,
                           "resource %u does not exist", cmd.resource_id);
+    if (r->blob) { /* QEMU 7.2: no rectangle check; the display shows the blob's pages */
+        r->flushes++;
+        for (uint32_t i = 0; i < g->n_scanouts; i++)
+            if (gpu_blob_to_display(m, r, &g->scanouts[i])) {
+                g->scanouts[i].flushes++;
+                g->scanouts[i].flushes_shown++;
+            }
+        return VIRTIO_GPU_RESP_OK_NODATA;
+    }
     if (!rect_inside(&cmd.r, r))
         return gpu_refuse(g, VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER, r->id, NO_SCANOUT,
                           "the rectangle %u,%u %ux%u is not inside resource %u (%ux%u)", cmd.r.x,
