@@ -11,7 +11,10 @@
  *   chain + avail + notify). The guest can lie in every field: ring addresses, sizes, indices,
  *   descriptor addresses and lengths, command bodies, backing entries. Header flags also put up
  *   to three replayed driver bugs (model/inject/driver_bugs.c, a scenario's `bugs:`) on the bus and up to three
- *   injected device faults (device_faults.c, `device_faults:`) in the device.
+ *   injected device faults (device_faults.c, `device_faults:`) in the device. Header bits 4-5
+ *   pick the device (gpu, blk, rng, input); bit 6 puts it behind a virtio-pci function, and then
+ *   operations 11..15 reach the function itself (configuration space, BAR accesses of any width
+ *   and alignment, BAR assignment: op_pci).
  *
  * Oracle, as in QEMU's own virtio fuzzing: whatever the guest does, the model answers with a
  * recorded violation (and a broken device / NEEDS_RESET where QEMU would) or a gpu error — never
@@ -28,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../src/harness/hal_sim.h"
 #include "../src/driver/virtio_hal.h"
@@ -36,6 +40,7 @@
 #include "../src/model/devices/gpu_device.h"
 #include "../src/model/diagnosis/diagnosis.h"
 #include "../src/model/machine.h"
+#include "../src/model/transport/pci_function.h"
 #include "fuzz_input.h"
 
 #define RAM_BASE 0x40000000ull
@@ -293,9 +298,9 @@ static void check_machine(const struct machine *m)
                 m->dev.broken_rule);
     uint64_t hostmem = 0; /* QEMU's budget: all resource images together, below max_hostmem */
     const struct gpu_device *g = gpu_of(m);
-    for (uint32_t i = 0; i < g->n_res; i++)
+    for (uint32_t i = 0; g && i < g->n_res; i++)
         hostmem += (uint64_t)g->res[i].width * g->res[i].height * 4;
-    if (hostmem != g->hostmem || hostmem >= g->max_hostmem)
+    if (g && (hostmem != g->hostmem || hostmem >= g->max_hostmem))
         finding("resource memory is not accounted as QEMU does", NULL);
     for (uint32_t q = 0; q < MMIO_NUM_QUEUES; q++) {
         const struct dev_queue *d = &m->dev.q[q];
@@ -333,8 +338,9 @@ static void print_digest(const struct machine *m, const uint8_t *data, size_t si
         h = fnv_str(fnv_str(fnv(h, &m->violations[i].t, 8), m->violations[i].rule->id),
                     m->violations[i].message);
     const struct gpu_device *g = gpu_of(m);
-    uint32_t c[] = {m->dev.status, m->dev.broken, g->commands, g->errors, g->n_res,
-                    g->scanouts[0].flushes, m->n_informational, m->trace.dropped > 0};
+    uint32_t c[] = {m->dev.status, m->dev.broken, g ? g->commands : 0, g ? g->errors : 0,
+                    g ? g->n_res : 0, g ? g->scanouts[0].flushes : 0, m->n_informational,
+                    m->trace.dropped > 0};
     h = fnv_str(fnv(h, c, sizeof(c)), m->dev.broken_rule);
     h = fnv(h, &m->now, sizeof(m->now));
     uint64_t hram = fnv(0xcbf29ce484222325ull, m->mem.host, m->mem.size);
@@ -342,6 +348,57 @@ static void print_digest(const struct machine *m, const uint8_t *data, size_t si
             (unsigned long long)h, (unsigned long long)hram,
             (unsigned long long)fnv(0xcbf29ce484222325ull, data, size), m->n_violations,
             m->trace.len);
+}
+
+/* The virtio-pci function (a PCI device, flags bit 6): 11 a configuration-space write, 12 a
+ * read (any 4-byte aligned offset, any value: BARs, command, capabilities, MSI-X control), 13 a
+ * BAR access write, 14 a read (1, 2 or 4 bytes, aligned or not, anywhere in the modern BAR or
+ * the MSI-X BAR, or just past them), 15 assign both BARs where 13 and 14 look and turn memory
+ * decoding and bus mastering on (as a firmware would). */
+#define PCI_BAR_MODERN 0x10000000ull
+#define PCI_BAR_MSIX 0x10100000ull
+static void op_pci(struct fin *in, uint8_t op)
+{
+    if (op == 11 || op == 12) {
+        uint32_t off = (uint32_t)fin_u8(in) & 0xfcu;
+        if (op == 11)
+            vhal_pci_cfg_write32(PCI_FN_BDF, off, fin_u32(in));
+        else
+            (void)vhal_pci_cfg_read32(PCI_FN_BDF, off);
+    } else if (op == 13 || op == 14) {
+        uint8_t how = fin_u8(in);
+        uint64_t base = how & 0x80 ? PCI_BAR_MSIX : PCI_BAR_MODERN;
+        uintptr_t at = (uintptr_t)(base + fin_u16(in) % (PCI_FN_MODERN_SIZE + 16u));
+        switch (how & 3) {
+        case 0: op == 13 ? vhal_mmio_write8(at, fin_u8(in)) : (void)vhal_mmio_read8(at); break;
+        case 1: op == 13 ? vhal_mmio_write16(at, fin_u16(in)) : (void)vhal_mmio_read16(at); break;
+        default: op == 13 ? vhal_mmio_write32(at, fin_u32(in)) : (void)vhal_mmio_read32(at); break;
+        }
+    } else {
+        vhal_pci_cfg_write32(PCI_FN_BDF, 0x10 + 4 * PCI_FN_MODERN_BAR, (uint32_t)PCI_BAR_MODERN);
+        vhal_pci_cfg_write32(PCI_FN_BDF, 0x14 + 4 * PCI_FN_MODERN_BAR, 0);
+        vhal_pci_cfg_write32(PCI_FN_BDF, 0x10 + 4 * PCI_FN_MSIX_BAR, (uint32_t)PCI_BAR_MSIX);
+        vhal_pci_cfg_write32(PCI_FN_BDF, 0x04, 0x6); /* memory space, bus master */
+    }
+}
+
+/* A 64 KiB image of zeros for the blk device, written once (the device reads it whole into
+ * memory and never writes it back). */
+static const char *blank_disk(void)
+{
+    static char path[64];
+    if (path[0])
+        return path;
+    snprintf(path, sizeof(path), "/tmp/vqsim-fuzz-disk-%ld.img", (long)getpid());
+    FILE *f = fopen(path, "wb");
+    if (!f || fseek(f, 65535, SEEK_SET) != 0 || fputc(0, f) == EOF) {
+        if (f)
+            fclose(f);
+        path[0] = 0;
+        return NULL;
+    }
+    fclose(f);
+    return path;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -360,6 +417,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cfg.mmio_base = MMIO_BASE;
     uint8_t flags = fin_u8(&in);
     cfg.transport_version = flags & 1 ? 1 : 2;
+    /* bits 4-5: the device (model/devices/device_registry.c): the gpu, blk, rng or input. The
+     * operations below are the same for each (registers, RAM, descriptors, notifies; a gpu
+     * command is bytes in a buffer to any other device); blk serves a blank disk, rng its
+     * default stream, input an empty script. */
+    static const char *const devices[] = {NULL, "blk", "rng", "input"};
+    cfg.device = devices[(flags >> 4) & 3];
+    cfg.disk_image = blank_disk();
+    /* bit 6: the device behind a virtio-pci function (modern only, pci_function.h) */
+    bool pci = flags & 64;
+    if (pci) {
+        cfg.transport = TRANSPORT_PCI;
+        cfg.transport_version = 2;
+    }
     cfg.display_width = 64;
     cfg.display_height = 48;
     cfg.device_latency_ns = 1000;
@@ -379,7 +449,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* A smaller image budget than QEMU's 256 MiB: the same code paths (an image that does not
      * fit, a budget used up), but every image stays within ASan's small-allocation sizes, so
      * creating and freeing one costs no mmap/munmap (a 16 MiB budget: ~15% of the time). */
-    gpu_of(&m)->max_hostmem = 128u << 10;
+    if (gpu_of(&m))
+        gpu_of(&m)->max_hostmem = 128u << 10;
     if (flags & 8) { /* injected device faults (device_faults.c), as a scenario's device_faults: */
         uint32_t n = 1 + fin_u8(&in) % 3;
         for (uint32_t i = 0; i < n; i++) {
@@ -421,6 +492,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         uint32_t q = (op >> 4) & 1;
         via_hal = op & 0x40;
         with_wmb = op & 0x80;
+        if (pci && (op & 0x0f) >= 11) { /* on PCI, 11..15 reach the function (else 0..4) */
+            op_pci(&in, op & 0x0f);
+            continue;
+        }
         switch ((op & 0x0f) % 11) {
         case 0: { /* raw register write */
             uint32_t off = (uint32_t)fin_u8(&in) * 4u % VIRTIO_MMIO_WINDOW_SIZE;
@@ -518,10 +593,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
     if (getenv("FUZZ_VERBOSE")) { /* to check a seed does what it is meant to */
-        fprintf(stderr, "commands %u errors %u flushes %u scanout %s broken %s\n", gpu_of(&m)->commands,
-                gpu_of(&m)->errors, gpu_of(&m)->scanouts[0].flushes,
-                scanout_state_name(gpu_of(&m)->scanouts[0].state),
-                m.dev.broken ? m.dev.broken_rule : "no");
+        if (gpu_of(&m))
+            fprintf(stderr, "commands %u errors %u flushes %u scanout %s broken %s\n",
+                    gpu_of(&m)->commands, gpu_of(&m)->errors, gpu_of(&m)->scanouts[0].flushes,
+                    scanout_state_name(gpu_of(&m)->scanouts[0].state),
+                    m.dev.broken ? m.dev.broken_rule : "no");
         for (uint32_t i = 0; i < m.n_violations; i++)
             fprintf(stderr, "  %s: %s\n", m.violations[i].rule->id, m.violations[i].message);
     }

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Write the binary seed inputs of fuzz/corpus/ (fuzz_driver_vs_device, fuzz_device_model).
+"""Write the binary seed inputs of fuzz/corpus/ (fuzz_driver_vs_device, fuzz_device_model,
+fuzz_virtqueue).
 
 The seeds encode, in each target's input format (see the comment at the top of each target),
 a correct run and a handful of hostile ones, so fuzzing starts deep in the code instead of at
@@ -190,8 +191,75 @@ def seeds_model():
         body = u32(i + 1) + u32(2) + u32(1024) + u32(1023)
         many += request(i % 8, 0x40 | T_CREATE, u8(len(body)) + body)
     dev('regress-hostmem-budget', u8(MODERN) + init() + many)
+    # The other devices (bits 4-5 of the flags): the same operations, a gpu command being bytes
+    # in a buffer to them — a blk request header (type, sector), entropy, input events.
+    BLK, RNG, INPUT = 0x10, 0x20, 0x30
+    blk_hdr = lambda t, sector: u8(16) + u32(t) + u32(0) + u64(sector)
+    dev('blk-requests', u8(MODERN | BLK) + init() + request(0, 0x40 | T_ATTACH, blk_hdr(0, 0)) +
+        request(1, 0x40 | T_ATTACH, blk_hdr(1, 8)) + request(2, 0x40 | T_ATTACH, blk_hdr(8, 0)) +
+        DELAY_10US)
+    dev('blk-legacy-past-the-end', u8(LEGACY_T | BLK) + init() +
+        request(0, 0x40 | T_ATTACH, blk_hdr(0, 1 << 40)) + DELAY_10US)
+    dev('rng-requests', u8(MODERN | RNG) + init() + request(0, T_INFO, u8(0)) +
+        request(1, T_INFO, u8(0)) + DELAY_10US)
+    # behind a virtio-pci function (bit 6): BARs assigned (op 15), a read of every capability,
+    # device_status through the common configuration, a notify, MSI-X table writes
+    PCI = 0x40
+    cfg_rd = lambda off: u8(12) + u8(off)
+    bar_wr = lambda off, width, v, msix=0: u8(13) + u8(width | msix) + u16(off) + \
+        (u8(v) if width == 0 else u16(v) if width == 1 else u32(v))
+    bar_rd = lambda off, width, msix=0: u8(14) + u8(width | msix) + u16(off)
+    pci_walk = b''.join(cfg_rd(o) for o in (0, 4, 8, 0x10, 0x14, 0x20, 0x24, 0x34, 0x40, 0x50,
+                                              0x60, 0x70, 0x84, 0x98))
+    dev('pci-gpu-status', u8(MODERN | PCI) + u8(15) + pci_walk + bar_wr(0x14, 0, 1) +
+        bar_wr(0x14, 0, 3) + bar_rd(0x00, 2) + bar_wr(0x16, 1, 0) + bar_rd(0x18, 1) +
+        bar_rd(0x1000, 0) + bar_wr(0x3000, 1, 0) + bar_wr(0x0, 2, 0xfee00000, 0x80) +
+        bar_rd(0x800, 2, 0x80) + bar_wr(0x1, 2, 5) + DELAY_10US)
+    dev('pci-blk-config', u8(MODERN | PCI | BLK) + u8(15) + bar_rd(0x2000, 2) +
+        bar_rd(0x2004, 2) + bar_rd(0x2014, 1) + u8(11) + u8(0x04) + u32(0) + bar_rd(0x0, 2) +
+        DELAY_10US)
+    dev('input-eventq', u8(MODERN | INPUT) + init() + request(0, T_INFO, u8(0)) +
+        request(1, T_INFO, u8(0), q=1) + DELAY_10US)
+
+
+# ---- fuzz_virtqueue ------------------------------------------------------------------------
+# header (flags, queue size - 1), then one operation per byte (fuzz/fuzz_virtqueue.c).
+VQ_PACKED, VQ_EIDX, VQ_INDIRECT, VQ_INORDER, VQ_LENIENT, VQ_ONE_REGION, VQ_LEGACY = \
+    1, 2, 4, 8, 16, 32, 64
+V_ADD, V_KICK, V_GET, V_ENABLE, V_HAS, V_COMPLETE, V_SCRIBBLE16, V_SCRIBBLE32 = range(8)
+
+
+def vq_add(n_out, n_in, lens=(24, 4096)):
+    return u8(V_ADD) + u8(n_out | n_in << 2) + (u8(lens[0] // 16) + u16(lens[1])) * 3
+
+
+def vq_round(n_out=1, n_in=1, used_len=0):
+    return vq_add(n_out, n_in) + u8(V_KICK) + u8(V_COMPLETE) + u32(used_len) + u8(V_GET) + \
+        u8(V_ENABLE)
+
+
+def seeds_virtqueue():
+    v = lambda name, flags, num, body: write('fuzz_virtqueue', name, u8(flags) + u8(num - 1) + body)
+    laps = lambda n, **k: b''.join(vq_round(**k) for _ in range(n))
+    v('split-rounds', 0, 4, laps(10))
+    v('split-eidx-indirect', VQ_EIDX | VQ_INDIRECT, 8, laps(20, n_out=2, n_in=2))
+    v('split-legacy-layout', VQ_LEGACY | VQ_EIDX, 16, laps(20))
+    v('split-one-region', VQ_ONE_REGION | VQ_INDIRECT, 3, laps(9, n_out=2, n_in=1))
+    v('split-inorder-batch', VQ_INORDER, 4, vq_add(1, 1) * 3 + u8(V_KICK) + u8(V_COMPLETE) * 3 +
+      u32(0) * 3 + u8(V_GET) * 4)
+    v('split-full-queue', VQ_EIDX, 2, vq_add(1, 1) * 3 + u8(V_KICK) + (u8(V_COMPLETE) + u32(1)) * 2
+      + u8(V_GET) * 3 + laps(3))
+    v('split-hostile-used', VQ_LENIENT, 4, vq_add(1, 1) + u8(V_KICK) + u8(V_SCRIBBLE32) + u16(2) +
+      u32(7) + u8(V_SCRIBBLE16) + u16(1) + u16(1) + u8(V_GET))
+    v('packed-rounds', VQ_PACKED, 4, laps(12))
+    v('packed-eidx-indirect', VQ_PACKED | VQ_EIDX | VQ_INDIRECT, 8, laps(20, n_out=2, n_in=2))
+    v('packed-long-lists', VQ_PACKED | VQ_LENIENT, 3, laps(8, n_out=1, n_in=2))
+    v('packed-hostile-flags', VQ_PACKED | VQ_EIDX, 4, vq_add(1, 1) + u8(V_KICK) +
+      u8(V_SCRIBBLE16) + u16(7) + u16(0x8080) + u8(V_GET) + u8(V_SCRIBBLE16) + u16(0x8000) +
+      u16(2) + u8(V_KICK))
 
 
 if __name__ == '__main__':
     seeds_driver()
     seeds_model()
+    seeds_virtqueue()

@@ -39,6 +39,7 @@ AIMS = {  # a new target adds its line (else its coverage is over src/)
     "fuzz_device_model": ["src/model/"],
     "fuzz_scenario": ["src/harness/scenario", "src/util/yaml_tree.c"],
     "fuzz_recording": ["src/record/recording_reader.c", "src/harness/replay"],
+    "fuzz_virtqueue": ["src/driver/virtqueue.c", "src/driver/vq_indirect.c", "src/driver/vq_packed.c"],
 }
 EXTRA = {t: [f"-dict={ROOT / 'fuzz' / (t + '.dict')}"] for t in TARGETS
          if (ROOT / "fuzz" / (t + ".dict")).is_file()}

@@ -88,7 +88,11 @@ static int alloc_region(struct virtq *vq, int slot, uint32_t size, uint32_t alig
     return VIRTIO_OK;
 }
 
-/* The private state of a queue of vq->num: every id (or descriptor) free, linked in order. */
+/* The private state of a queue of vq->num: every id (or descriptor) free, linked in order. The
+ * last link goes back to 0, not to num (as Linux's desc_extra): every link, free or in a chain,
+ * is an index of the table, so no count can ever make the driver step outside it — num_free
+ * alone says when the list is empty (the property Eva proves without relating the two,
+ * tools/frama-c/). */
 static int alloc_state(struct virtq *vq)
 {
     uint64_t state_phys;
@@ -96,7 +100,7 @@ static int alloc_state(struct virtq *vq)
     if (!vq->state)
         return VIRTIO_ERR_NOMEM;
     for (uint16_t i = 0; i < vq->num; i++)
-        vq->state[i] = (struct vq_desc_state){.next = (uint16_t)(i + 1u)};
+        vq->state[i] = (struct vq_desc_state){.next = (uint16_t)((i + 1u) % vq->num)};
     vq->free_head = 0;
     vq->num_free = vq->num;
     return VIRTIO_OK;

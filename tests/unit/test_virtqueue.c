@@ -212,6 +212,17 @@ static void test_vq_create_separate(void **state)
     assert_int_equal(vq.num, 16);
     assert_int_equal(vq.num_free, 16);
     assert_int_equal(vq.free_head, 0);
+    /* Every free-list link is an index of the table, the last back to 0 (no sentinel past the
+     * end: tools/frama-c/ proves the accesses in range from this alone), and the list from
+     * free_head visits every descriptor once. */
+    uint32_t seen = 0;
+    for (uint16_t k = 0, i = vq.free_head; k < vq.num; k++, i = vq.state[i].next) {
+        assert_true(vq.state[i].next < vq.num);
+        assert_false(seen & (1u << i));
+        seen |= 1u << i;
+    }
+    assert_int_equal(seen, 0xffffu);
+    assert_int_equal(vq.state[15].next, 0);
     assert_false(vq.broken);
     assert_int_equal(rd16(m, vq.avail_phys), 0);
     assert_int_equal(rd16(m, vq.avail_phys + 2), 0);

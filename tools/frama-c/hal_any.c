@@ -1,37 +1,17 @@
 /* hal_any.c — virtio_hal.h for Frama-C: a device (and a platform) that may answer anything the
  * HAL contract allows. Every MMIO read, every ring load (the device writes the used ring) and the
- * interrupt count is any value of its type; DMA allocations are zeroed, aligned blocks of a static
- * pool each (handed out once), or NULL (the contract lets a platform refuse); time is monotonic and moves by any amount.
+ * interrupt count is any value of its type; each DMA allocation is a zeroed block of exactly the
+ * size asked, or NULL (the contract lets a platform refuse); time is monotonic and moves by any
+ * amount.
  * Each access the driver makes is checked by Eva to be valid (the loads and stores below touch
  * the pointer they are given), so an out-of-bounds ring access is an alarm. */
 #include "__fc_builtin.h"
+#include <stdlib.h>
 #include "driver/virtio_hal.h"
 
-/* One pool per allocation (the k-th allocation of a run gets pool k), each a variable of its own:
- * Eva keeps apart what the driver keeps apart (rings, its private state, indirect tables), as
- * separate allocations are. */
-#define POOL_SIZE (8u << 20)
-#define POOL(k) static unsigned char pool##k[POOL_SIZE] __attribute__((aligned(4096)))
-POOL(0);
-POOL(1);
-POOL(2);
-POOL(3);
-POOL(4);
-POOL(5);
+/* Each allocation is a block of its own of exactly the size asked (Eva's calloc builtin: one base
+ * per call stack), so an access one byte past what the driver allocated is an alarm. */
 static unsigned n_alloc;
-
-static unsigned char *pool_of(unsigned k)
-{
-    switch (k) {
-    case 0: return pool0;
-    case 1: return pool1;
-    case 2: return pool2;
-    case 3: return pool3;
-    case 4: return pool4;
-    case 5: return pool5;
-    default: return (unsigned char *)0;
-    }
-}
 
 uint32_t vhal_mmio_read32(uintptr_t addr)
 {
@@ -48,11 +28,12 @@ void vhal_mmio_write32(uintptr_t addr, uint32_t value)
 void *vhal_dma_alloc(size_t size, size_t align, enum vhal_dma_use use, uint64_t *phys)
 {
     (void)use;
-    unsigned char *p = pool_of(n_alloc);
-    if (Frama_C_nondet(0, 1) || !p || align > 4096 || size > POOL_SIZE)
+    if (Frama_C_nondet(0, 1) || align > 4096 || size == 0)
+        return (void *)0; /* the contract lets a platform refuse */
+    void *p = calloc(1, size); /* zeroed */
+    if (!p)
         return (void *)0;
-    /* zeroed: a pool is static storage, handed out once */
-    *phys = 0x40000000u + (uint64_t)n_alloc * POOL_SIZE;
+    *phys = 0x40000000u + (uint64_t)n_alloc * 0x01000000u;
     n_alloc++;
     return p;
 }
