@@ -9,6 +9,7 @@
  * round the ring more than once (the wrap counters flip) when EVA_ROUNDS * 3 > EVA_NUM. */
 #include "__fc_builtin.h"
 #include "driver/virtqueue.h"
+#include "eva_add.h"
 
 #ifndef EVA_NUM
 #define EVA_NUM 4
@@ -19,20 +20,6 @@
 
 static struct virtq vq;
 static unsigned char bufs[EVA_ROUNDS + 1][64];
-
-static void add_any(int r)
-{
-    struct vq_buf out[2], in[2];
-    for (unsigned i = 0; i < 2; i++) {
-        out[i].phys = 0x50000000u + 64u * i;
-        out[i].len = Frama_C_unsigned_int_interval(0u, 0xffffffffu);
-        in[i].phys = 0x50001000u + 64u * i;
-        in[i].len = Frama_C_unsigned_int_interval(0u, 0xffffffffu);
-    }
-    unsigned n_out = (unsigned)Frama_C_interval_split(0, 2);
-    unsigned n_in = (unsigned)Frama_C_interval_split(0, 2);
-    (void)vq_add(&vq, out, n_out, in, n_in, bufs[r]);
-}
 
 int eva_packed(void);
 int eva_packed(void)
@@ -47,7 +34,7 @@ int eva_packed(void)
     for (int r = 0; r < EVA_ROUNDS; r++) {
         void *token;
         uint32_t len;
-        add_any(r);
+        eva_add_any(&vq, 2, bufs[r]);
         (void)vq_kick_prepare(&vq);
         (void)vq_get_used(&vq, &token, &len);
         (void)vq_enable_interrupts(&vq);

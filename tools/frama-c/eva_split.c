@@ -11,6 +11,7 @@
  * used element (id, len), avail_event and used.flags the device shows is any value. */
 #include "__fc_builtin.h"
 #include "driver/virtqueue.h"
+#include "eva_add.h"
 
 #ifndef EVA_NUM
 #define EVA_NUM 4
@@ -34,20 +35,6 @@ static void start_at(uint16_t x)
     vq.avail->idx = x;
 }
 
-static void add_any(int r)
-{
-    struct vq_buf out[3], in[3];
-    for (unsigned i = 0; i < 3; i++) {
-        out[i].phys = 0x50000000u + 64u * i;
-        out[i].len = Frama_C_unsigned_int_interval(0u, 0xffffffffu);
-        in[i].phys = 0x50001000u + 64u * i;
-        in[i].len = Frama_C_unsigned_int_interval(0u, 0xffffffffu);
-    }
-    unsigned n_out = (unsigned)Frama_C_interval_split(0, 3);
-    unsigned n_in = (unsigned)Frama_C_interval_split(0, 3);
-    (void)vq_add(&vq, out, n_out, in, n_in, bufs[r]);
-}
-
 int eva_split(void);
 int eva_split(void)
 {
@@ -63,7 +50,7 @@ int eva_split(void)
     for (int r = 0; r < EVA_ROUNDS; r++) {
         void *token;
         uint32_t len;
-        add_any(r);
+        eva_add_any(&vq, 3, bufs[r]);
         (void)vq_kick_prepare(&vq);
         (void)vq_get_used(&vq, &token, &len);
         (void)vq_enable_interrupts(&vq);
