@@ -20,7 +20,13 @@
 #include "driver/virtio_status.h"
 
 /* vring_need_event (§2.6.7.2, §2.6.10.2): has moving an index from old_idx to new_idx passed
- * `event`? 16-bit arithmetic, so it holds across the wrap from 0xFFFF to 0. */
+ * `event`? 16-bit arithmetic, so it holds across the wrap from 0xFFFF to 0.
+ * Proven by WP (tools/frama-c/run_wp.py): the result is the spec's formula, and it is true
+ * exactly when `event` is one of the indices old_idx .. new_idx - 1 counted modulo 2^16. */
+/*@ assigns \nothing;
+    ensures spec_formula: \result <==> (uint16_t)(new_idx - event - 1) < (uint16_t)(new_idx - old_idx);
+    ensures event_passed: \result <==> (uint16_t)(event - old_idx) < (uint16_t)(new_idx - old_idx);
+ */
 static inline bool vq_need_event(uint16_t event, uint16_t new_idx, uint16_t old_idx)
 {
     return (uint16_t)(new_idx - event - 1u) < (uint16_t)(new_idx - old_idx);
