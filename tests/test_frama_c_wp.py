@@ -27,7 +27,7 @@ def run_wp(*args):
 
 
 def test_targets_cover_the_ring_invariants():
-    assert {"need-event", "wrap"} <= set(TARGETS)
+    assert {"need-event", "wrap", "get-used", "get-used-wrap"} <= set(TARGETS)
 
 
 @pytest.mark.parametrize("target", TARGETS)
@@ -64,6 +64,29 @@ def unproven(p):
 def test_wp_fails_on_a_broken_driver(tmp_path, target, path, old, new, goals):
     p = run_wp("--timeout", "5", "--driver", mutant(tmp_path, path, old, new), target)
     assert goals <= set(unproven(p)), p.stdout
+
+
+@pytest.mark.parametrize("target,prop,old,new,goal", [
+    # the chain's last link put one past the table (the sentinel the driver had before Eva)
+    ("get-used", "links", "vq->state[last].next = vq->free_head;", "vq->state[last].next = vq->num;",
+     "typed_vq_get_used_assert_links"),
+    # the token not cleared when its chain is returned: it could be returned twice
+    ("get-used", "returned_once", "s->token = NULL;", "",
+     "typed_vq_get_used_split_free_list_ensures_returned_once"),
+    # the chain not put back at the head of the free list: its descriptors lost
+    ("get-used", "returned_once", "vq->free_head = (uint16_t)id;", "",
+     "typed_vq_get_used_split_free_list_ensures_returned_once"),
+    # a head not in flight accepted (the id's token not checked): a token returned twice
+    ("get-used", "returned_once", "if (vq->state[id].token == NULL)\n", "if (0)\n",
+     "typed_vq_get_used_split_free_list_ensures_returned_once"),
+    # used.idx allowed to run ahead of what was published (the jump check gone)
+    ("get-used-wrap", None, "if ((uint16_t)(used_idx - vq->last_used_idx) > in_flight)",
+     "if (0)", "typed_vq_get_used_split_free_list_ensures_published_only"),
+])
+def test_wp_fails_when_a_chain_is_reclaimed_wrong(tmp_path, target, prop, old, new, goal):
+    d = mutant(tmp_path, "virtqueue.c", old, new)
+    p = run_wp("--timeout", "20", "--driver", d, *(["--prop", prop] if prop else []), target)
+    assert goal in unproven(p), p.stdout
 
 
 @pytest.mark.parametrize("num", [3, 12])

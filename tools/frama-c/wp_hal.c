@@ -7,19 +7,11 @@
  * allocation than the driver's private state (VHAL_DMA_RING vs VHAL_DMA_PRIVATE), so no property
  * proven about the private state depends on what a store writes. Allocation is out of scope: the
  * functions proven here take a queue already created (predicate vq_mem, driver/virtqueue.h).
- *
- * The C11 conversion to an unsigned type (6.3.1.3p2): the value modulo 2^N. WP's library leaves
- * to_uint16 / to_uint32 abstract (only their range and identity on values in range), which is
- * not enough to reason about the 16-bit wrap; these two axioms give the provers the definition. */
+ */
 #include "driver/virtio_hal.h"
 #include "driver/virtqueue.h"
 #include "driver/vq_indirect.h"
 #include "driver/vq_packed.h"
-
-/*@ axiomatic C11_unsigned_conversion {
-      axiom to_u16_mod: \forall integer x; (uint16_t)x == ((x % 65536) + 65536) % 65536;
-      axiom to_u32_mod: \forall integer x; (uint32_t)x == ((x % 4294967296) + 4294967296) % 4294967296;
-    } */
 
 /*@ assigns \nothing; */
 uint16_t vhal_ring_load16(const volatile uint16_t *p);
