@@ -3,12 +3,13 @@
  *
  * The driver keeps free-running 16-bit indices (avail_idx, published_idx, last_used_idx) and
  * finds an index's ring slot as idx % num (virtqueue.c: vq_add, vq_get_used; the device does the
- * same, §2.6.6, §2.6.8). Proven here, with the C11 conversion of wp_hal.c:
+ * same, §2.6.6, §2.6.8). Proven here, with the C11 conversion of wp_c11.c:
  * - slot_next(num): the slot of idx + 1 follows the slot of idx, also from 0xffff to 0, for every
  *   queue size the split ring allows (§2.6: a power of 2 up to 32768). It does NOT hold for a
  *   queue size that does not divide 65536: with 12, idx 0xffff is slot 3 and idx 0 slot 0
  *   (tests/test_frama_c_wp.py shows WP cannot prove it for 3 and 12).
- * (wp_hal.c's lemmas on the count in flight are proven with every target.) */
+ * (wp_c11.c's lemmas on the distance of two indices and the count in flight are proven in this
+ * target too.) */
 #include "driver/virtqueue.h"
 
 /*@ predicate slot_next(integer num) = \forall integer idx; 0 <= idx <= 65535 ==>
