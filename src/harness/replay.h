@@ -70,6 +70,7 @@ struct replay_queue {
     uint16_t qemu_pops, qemu_flushed, seen_taken, seen_published;
     uint16_t decided_idx;   /* avail.idx at the guest's last notify decision (its avail_event or
                                used.flags load after publishing) */
+    uint64_t arrival_bytes; /* a standing queue's QEMU fills since its last flush (host_arrival) */
 };
 
 /* Per vCPU: a wait is one vCPU reading the same used.idx again with nothing done in between. */

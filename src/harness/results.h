@@ -23,7 +23,7 @@ struct machine;
 
 #define RESULTS_MAX_FAILURES 16
 #define RESULTS_MAX_STEPS 65      /* a scenario's steps (SCENARIO_MAX_STEPS) and init */
-#define RESULTS_MAX_QUEUES 2      /* every queue a device may have (DEVICE_MAX_QUEUES) */
+#define RESULTS_MAX_QUEUES 3      /* every queue a device may have (DEVICE_MAX_QUEUES) */
 #define RESULTS_MAX_CAUSES 6      /* DIAG_MAX_CAUSES */
 #define RESULTS_MAX_EVIDENCE 16   /* DIAG_MAX_EVIDENCE */
 #define RESULTS_MAX_NOT_JUDGED 8

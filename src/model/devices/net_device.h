@@ -43,6 +43,7 @@
 extern const struct device_ops net_device_ops;
 
 #define NET_QUEUE_SIZE 256u        /* QEMU 7.2: rx_queue_size and tx_queue_size default 256 */
+#define NET_CTRL_QUEUE_SIZE 64u    /* QEMU 7.2: the controlq's 64 (virtio_net_device_realize) */
 #define NET_MAX_FRAME 65550u       /* the largest frame the model carries (64 KiB + Ethernet) */
 #define NET_MAX_SOURCE 256u        /* frames a packet source may hold */
 #define NET_MAX_SINK 1024u         /* frames out the sink keeps */

@@ -109,6 +109,12 @@ static enum rx_result rx_one(struct net_state *s, struct machine *m, const struc
         room += c->writable;
         k++;
     } while (mergeable && room < need);
+    if (!s->unfiltered && !net_filter_accepts(s, m, f->data, f->len)) { /* receive_filter, after has_buffers */
+        s->filtered++;
+        machine_trace(m, TR_DEVICE, VIRTIO_NET_QUEUE_RX, f->len, 0,
+                      "net frame filtered out (controlq receive filter)");
+        return RX_DROPPED;
+    }
     if (room < need) { /* one chain and it is short: dropped, the chain left (virtqueue_unpop) */
         if (!s->dropped.frames++) {
             s->dropped.first_at = m->now;
@@ -148,6 +154,35 @@ uint32_t net_device_inject(struct machine *m, uint32_t n)
     if (net_rx_flush(s, m))
         mmio_device_raise_used_irq(m, VIRTIO_NET_QUEUE_RX);
     return done;
+}
+
+/* device_ops.host_arrival: a frame of `bytes` − header bytes arrived (a recording's QEMU placed
+ * it): zeros, past the receive filter (QEMU's filter let it through), in the device's order. */
+uint32_t net_host_arrival(void *state, struct machine *m, uint32_t qi, uint64_t bytes)
+{
+    static const uint8_t unknown[NET_MAX_FRAME];
+    struct net_state *s = state;
+    uint32_t hdr = virtio_net_hdr_size(features(m));
+    if (qi != VIRTIO_NET_QUEUE_RX || bytes <= hdr || bytes - hdr > NET_MAX_FRAME)
+        return 0;
+    if (s->source != s->arrived) { /* the recording's arrivals replace a scenario's source */
+        s->source = s->arrived;
+        s->source_len = s->next = s->pending = 0;
+    }
+    if (s->source_len == s->cap_arrived) {
+        uint32_t cap = s->cap_arrived ? 2 * s->cap_arrived : 64;
+        struct net_frame *p = realloc(s->arrived, cap * sizeof(*p));
+        if (!p)
+            return 0;
+        s->arrived = p;
+        s->source = p;
+        s->cap_arrived = cap;
+    }
+    s->arrived[s->source_len++] = (struct net_frame){unknown, (uint32_t)(bytes - hdr)};
+    s->unfiltered = true;
+    uint16_t before = m->dev.q[VIRTIO_NET_QUEUE_RX].used_idx;
+    net_device_inject(m, 1);
+    return (uint16_t)(m->dev.q[VIRTIO_NET_QUEUE_RX].used_idx - before);
 }
 
 static void evidence(struct device_silence *out, const char *key, uint64_t v)
