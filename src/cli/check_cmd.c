@@ -155,6 +155,8 @@ static int check_one(struct replay *rp, const char *path, const char *name,
             r->res.passed = r->res.n_failures == 0 && !strcmp(r->res.outcome, "ok");
             *clean += r->res.passed;
             replay_source(rp, &r->res.source);
+            if (r->machine_ok)
+                replay_source_requests(&r->m, &r->res.source);
             results_print(out, &sc, &r->res, a->verbose);
             replay_print(out, rp, a->verbose);
             if (w)

@@ -42,6 +42,16 @@ void replay_source(const struct replay *rp, struct result_source *out)
     }
 }
 
+void replay_source_requests(const struct machine *m, struct result_source *out)
+{
+    uint32_t n = m->device.ops ? m->device.ops->n_queues : 0;
+    out->n_request_queues = n < RESULTS_MAX_QUEUES ? n : RESULTS_MAX_QUEUES;
+    for (uint32_t q = 0; q < out->n_request_queues; q++) {
+        out->requests_taken[q] = m->facts.q[q].c.pops;
+        out->requests_answered[q] = m->facts.q[q].c.used;
+    }
+}
+
 void replay_print(FILE *f, const struct replay *rp, bool verbose)
 {
     const struct vqrec_info *in = &rp->sum.info;

@@ -164,6 +164,10 @@ struct result_source {
         uint64_t mmio, other_windows, stores, loads, polls, outside_loads, barriers,
             memory_dumps, device_events, other_devices, interrupt_status_ahead;
     } replayed;
+    /* per queue of the checked device: the requests (chains) its model took and answered over
+     * the whole replay, every one judged by the rules */
+    uint64_t requests_taken[RESULTS_MAX_QUEUES], requests_answered[RESULTS_MAX_QUEUES];
+    uint32_t n_request_queues;
     uint64_t discrepancies;
     struct {
         uint64_t offset;
