@@ -3,7 +3,9 @@ bench/linux_record.py), for a guest made by tools/linux-guest.py (its --json out
 
   modern  a virtio-gpu on a version 2 (modern) transport
   legacy  the same on QEMU's default version 1 transport (Linux's gpu driver refuses it)
-  multi   the gpu beside a virtio-rng, a virtio-blk and a virtio-keyboard
+  multi   the gpu beside a virtio-rng, a virtio-blk, a virtio-keyboard and a virtio-net on QEMU's
+          user network (restrict=on: its DHCP server and gateway 10.0.2.2 are inside QEMU, no
+          packet leaves it)
   busy    four vCPUs, the framebuffer console kept busy with text for BUSY_SECONDS
   packed  the modern gpu with packed=on: Linux drives packed virtqueues (§2.7)
   pci     the gpu as a virtio-pci function (-device virtio-gpu-pci on virt's PCIe host, §4.1),
@@ -33,7 +35,8 @@ def qemu_command(guest, case, busy_seconds=BUSY_SECONDS):
     if case == "multi":
         cmd += ["-device", "virtio-rng-device",
                 "-drive", f"file={guest['disk']},if=none,format=raw,id=d0,readonly=on",
-                "-device", "virtio-blk-device,drive=d0", "-device", "virtio-keyboard-device"]
+                "-device", "virtio-blk-device,drive=d0", "-device", "virtio-keyboard-device",
+                "-netdev", "user,id=n0,restrict=on", "-device", "virtio-net-device,netdev=n0"]
     return cmd + ["-append", append]
 
 
