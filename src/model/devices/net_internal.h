@@ -51,6 +51,8 @@ struct net_state {
     bool unfiltered;                        /* they passed QEMU's filter: no filter here */
     struct net_filter filter;
     uint32_t filtered;                      /* frames the filter kept from the guest */
+    uint64_t first_filtered_at;
+    uint8_t first_filtered_dest[6];
     uint32_t ctrl_commands;                 /* controlq commands answered */
     uint8_t ctrl_data[NET_CTRL_MAX_DATA];   /* the command being run's data */
 };

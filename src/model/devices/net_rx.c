@@ -110,7 +110,10 @@ static enum rx_result rx_one(struct net_state *s, struct machine *m, const struc
         k++;
     } while (mergeable && room < need);
     if (!s->unfiltered && !net_filter_accepts(s, m, f->data, f->len)) { /* receive_filter, after has_buffers */
-        s->filtered++;
+        if (!s->filtered++) {
+            s->first_filtered_at = m->now;
+            memcpy(s->first_filtered_dest, f->data, f->len < 6 ? f->len : 6);
+        }
         machine_trace(m, TR_DEVICE, VIRTIO_NET_QUEUE_RX, f->len, 0,
                       "net frame filtered out (controlq receive filter)");
         return RX_DROPPED;
@@ -243,6 +246,38 @@ static void explain_dropped(const struct net_state *s, struct device_silence *ou
              (unsigned long long)s->dropped.first_at);
 }
 
+/* Frames the receive filter dropped (QEMU's receive_filter, as the controlq set it). */
+static void explain_filtered(const struct net_state *s, struct device_silence *out)
+{
+    const struct net_filter *f = &s->filter;
+    const uint8_t *d = s->first_filtered_dest, *mac = s->mac;
+    out->cause = "rx-frame-filtered";
+    out->section = "5.1.6.5.1";
+    out->title = "Packet Receive Filtering";
+    evidence(out, "frames_filtered", s->filtered);
+    evidence(out, "first_filtered_ns", s->first_filtered_at);
+    snprintf(out->evidence[out->n_evidence].value, sizeof(out->evidence[0].value),
+             "%02x:%02x:%02x:%02x:%02x:%02x", d[0], d[1], d[2], d[3], d[4], d[5]);
+    out->evidence[out->n_evidence++].key = "first_destination";
+    snprintf(out->evidence[out->n_evidence].value, sizeof(out->evidence[0].value),
+             "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+    out->evidence[out->n_evidence++].key = "device_mac";
+    snprintf(out->evidence[out->n_evidence].value, sizeof(out->evidence[0].value),
+             "promisc %u allmulti %u alluni %u nomulti %u nouni %u nobcast %u, %u table "
+             "entries (%u unicast)", f->promisc, f->allmulti, f->alluni, f->nomulti, f->nouni,
+             f->nobcast, f->in_use, f->first_multi);
+    out->evidence[out->n_evidence++].key = "filter";
+    snprintf(out->message, sizeof(out->message),
+             "The network device dropped %u frame(s) at its receive filter, the first (to %s) at "
+             "t=%llu ns: the driver's controlq commands turned promiscuous mode off, and the "
+             "frame's destination is neither the device's mac (%s), broadcast, nor in the MAC "
+             "table or a mode the driver enabled. QEMU's virtio-net drops such frames without "
+             "a trace, so the driver waits for frames that were filtered out. Set the MAC table, "
+             "the mac (MAC_ADDR_SET) or the RX mode for the traffic wanted (§5.1.6.5.1, "
+             "§5.1.6.5.2).", s->filtered, out->evidence[2].value,
+             (unsigned long long)s->first_filtered_at, out->evidence[3].value);
+}
+
 bool net_explain(const void *state, const struct machine *m, uint32_t qi,
                  struct device_silence *out)
 {
@@ -253,6 +288,8 @@ bool net_explain(const void *state, const struct machine *m, uint32_t qi,
         explain_waiting(s, m, out);
     else if (s->dropped.frames)
         explain_dropped(s, out);
+    else if (s->filtered)
+        explain_filtered(s, out);
     else
         return false;
     return true;
