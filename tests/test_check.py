@@ -327,7 +327,7 @@ def test_json_keys_same_as_run(vqsim, tmp_path):
     assert extra and all(k.startswith(".scenarios[].source") for k in extra), extra
     s = doc["scenarios"][0]["source"]
     assert set(s) == {"kind", "recorder", "events", "skipped_unknown", "truncated", "ended",
-                      "exit_status", "killed", "mmu_seen", "vcpus", "window", "replayed",
+                      "exit_status", "killed", "mmu_seen", "vcpus", "window", "replayed", "requests",
                       "discrepancies", "notes"}
     assert s["discrepancies"] == 0 and s["ended"] is True and s["exit_status"] == 0
 

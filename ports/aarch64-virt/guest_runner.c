@@ -105,7 +105,8 @@ static int do_step(const struct vqst_step *st)
     case STEP_ASSIGN_UUID:
     case STEP_GPU_COMMAND:
     case STEP_NET_SEND:
-    case STEP_NET_RECEIVE: return VIRTIO_ERR_INVALID;
+    case STEP_NET_RECEIVE:
+    case STEP_NET_CTRL: return VIRTIO_ERR_INVALID;
     case STEP_GET_DISPLAY_INFO: {
         static struct virtio_gpu_resp_display_info info;
         int rc = vgpu_get_display_info(g, &info);

@@ -242,10 +242,11 @@ __attribute__((always_inline)) static inline void store(struct machine *m, uint3
         q->reread_unjudged = false; /* a later store supersedes an unjudged re-enable */
         if (q->used_seen && behind != 0 && behind < 0x8000u)
             return;
-        /* 0 where used.idx read 0 (or was never read) asks for an interrupt at the first used buffer, and is also
-         * what Linux's virtqueue_disable_cb stores to turn interrupts off: its unfenced re-read
-         * is judged only if the driver then waits on it (bc_driver_waits), not re-enabling
-         * again with a barrier (Linux's virtqueue_enable_cb_delayed, a 6.1 guest's tx queue) */
+        /* 0 where used.idx read 0 (or was never read) asks for an interrupt at the first used
+         * buffer, and is also what Linux's virtqueue_disable_cb stores to turn interrupts off:
+         * its unfenced re-read is judged only if the driver then waits on it (bc_driver_waits),
+         * not re-enabling again with a barrier (virtqueue_enable_cb_delayed: a 6.1 guest's
+         * virtio-net transmitq) */
         q->enable_ambiguous = v == 0 && (!q->used_seen || q->used_seen_idx == 0);
         q->used_event_unfenced = true;
         q->reread_due = true;

@@ -1,6 +1,7 @@
 /* net_rx.c — the network device's receive side (net_device.h): frames from the packet source
  * into the receiveq's buffers, as QEMU 7.2's virtio_net_receive_rcu places them, the checks of
  * §5.1.6.3.1 on each buffer, and the device's account of frames that could not be placed. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,7 +110,8 @@ static enum rx_result rx_one(struct net_state *s, struct machine *m, const struc
         room += c->writable;
         k++;
     } while (mergeable && room < need);
-    if (!s->unfiltered && !net_filter_accepts(s, m, f->data, f->len)) { /* receive_filter, after has_buffers */
+    /* QEMU's receive_filter, after virtio_net_has_buffers found room */
+    if (!s->unfiltered && !net_filter_accepts(s, m, f->data, f->len)) {
         if (!s->filtered++) {
             s->first_filtered_at = m->now;
             memcpy(s->first_filtered_dest, f->data, f->len < 6 ? f->len : 6);
@@ -246,6 +248,23 @@ static void explain_dropped(const struct net_state *s, struct device_silence *ou
              (unsigned long long)s->dropped.first_at);
 }
 
+/* A text item of evidence (a mac, the filter's state); its value, or "" when full. */
+static const char *evidence_text(struct device_silence *out, const char *key, const char *fmt,
+                                 ...) __attribute__((format(printf, 3, 4)));
+static const char *evidence_text(struct device_silence *out, const char *key, const char *fmt,
+                                 ...)
+{
+    if (out->n_evidence >= DEVICE_SILENCE_EVIDENCE)
+        return "";
+    char *v = out->evidence[out->n_evidence].value;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(v, sizeof(out->evidence[0].value), fmt, ap);
+    va_end(ap);
+    out->evidence[out->n_evidence++].key = key;
+    return v;
+}
+
 /* Frames the receive filter dropped (QEMU's receive_filter, as the controlq set it). */
 static void explain_filtered(const struct net_state *s, struct device_silence *out)
 {
@@ -256,17 +275,13 @@ static void explain_filtered(const struct net_state *s, struct device_silence *o
     out->title = "Packet Receive Filtering";
     evidence(out, "frames_filtered", s->filtered);
     evidence(out, "first_filtered_ns", s->first_filtered_at);
-    snprintf(out->evidence[out->n_evidence].value, sizeof(out->evidence[0].value),
-             "%02x:%02x:%02x:%02x:%02x:%02x", d[0], d[1], d[2], d[3], d[4], d[5]);
-    out->evidence[out->n_evidence++].key = "first_destination";
-    snprintf(out->evidence[out->n_evidence].value, sizeof(out->evidence[0].value),
-             "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
-    out->evidence[out->n_evidence++].key = "device_mac";
-    snprintf(out->evidence[out->n_evidence].value, sizeof(out->evidence[0].value),
-             "promisc %u allmulti %u alluni %u nomulti %u nouni %u nobcast %u, %u table "
-             "entries (%u unicast)", f->promisc, f->allmulti, f->alluni, f->nomulti, f->nouni,
-             f->nobcast, f->in_use, f->first_multi);
-    out->evidence[out->n_evidence++].key = "filter";
+    const char *to = evidence_text(out, "first_destination", "%02x:%02x:%02x:%02x:%02x:%02x",
+                                   d[0], d[1], d[2], d[3], d[4], d[5]);
+    const char *own = evidence_text(out, "device_mac", "%02x:%02x:%02x:%02x:%02x:%02x", mac[0],
+                                    mac[1], mac[2], mac[3], mac[4], mac[5]);
+    evidence_text(out, "filter", "promisc %u allmulti %u alluni %u nomulti %u nouni %u "
+                  "nobcast %u, %u table entries (%u unicast)", f->promisc, f->allmulti,
+                  f->alluni, f->nomulti, f->nouni, f->nobcast, f->in_use, f->first_multi);
     snprintf(out->message, sizeof(out->message),
              "The network device dropped %u frame(s) at its receive filter, the first (to %s) at "
              "t=%llu ns: the driver's controlq commands turned promiscuous mode off, and the "
@@ -274,8 +289,7 @@ static void explain_filtered(const struct net_state *s, struct device_silence *o
              "table or a mode the driver enabled. QEMU's virtio-net drops such frames without "
              "a trace, so the driver waits for frames that were filtered out. Set the MAC table, "
              "the mac (MAC_ADDR_SET) or the RX mode for the traffic wanted (§5.1.6.5.1, "
-             "§5.1.6.5.2).", s->filtered, out->evidence[2].value,
-             (unsigned long long)s->first_filtered_at, out->evidence[3].value);
+             "§5.1.6.5.2).", s->filtered, to, (unsigned long long)s->first_filtered_at, own);
 }
 
 bool net_explain(const void *state, const struct machine *m, uint32_t qi,
