@@ -1,0 +1,52 @@
+/* ring_at.h — where one driver access to shared memory falls in the device's split rings, found
+ * once per access for every check that needs it (inline: it runs for every ring access).
+ *
+ * The HAL's checked ring accessors (harness/hal_sim.c) locate each load and store here, then
+ * hand the result to the barrier analysis (which field of which queue, barrier_check.h) and to
+ * the run's facts (which descriptor's next a store wrote, run_facts.h), instead of each of them
+ * walking the queues again. Each answer is the one that check always had:
+ *   f, qi, index  the first queue, in queue order, whose split ring holds gpa — live, or where
+ *                 its registers say so far (split_locate_field) — and the field and entry there;
+ *   next, next_*  the first live queue whose split ring has gpa in a descriptor's next field
+ *                 (a packed ring has no such field).
+ */
+#ifndef RING_AT_H
+#define RING_AT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "model/rings/ring.h"
+#include "model/rings/ring_locate.h"
+
+struct ring_at {
+    enum sr_field f;   /* SR_F_NONE: in no queue's split ring */
+    uint32_t qi, index;
+    bool next;         /* a live queue's desc.next (next_qi, descriptor next_i) */
+    uint32_t next_qi, next_i;
+};
+
+/* Locate gpa in the n queues q[0..n). Always inline: as a call it costs as much as its work. */
+__attribute__((always_inline)) static inline void ring_at_locate(const struct dev_queue *q, uint32_t n, uint64_t gpa,
+                                  struct ring_at *at)
+{
+    at->f = SR_F_NONE;
+    at->qi = at->index = 0;
+    at->next = false;
+    for (uint32_t k = 0; k < n; k++) {
+        if (!ring_is_split(&q[k]))
+            continue;
+        uint32_t i;
+        enum sr_field f = split_locate_field(&q[k], gpa, &i);
+        if (f == SR_F_NONE)
+            continue;
+        if (at->f == SR_F_NONE)
+            at->f = f, at->qi = k, at->index = i;
+        if (f == SR_F_DESC_NEXT && q[k].live) {
+            at->next = true, at->next_qi = k, at->next_i = i;
+            return; /* both answers found: the first match came at or before this one */
+        }
+    }
+}
+
+#endif /* RING_AT_H */
