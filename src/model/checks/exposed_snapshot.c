@@ -68,7 +68,10 @@ static void copy(struct machine *m, struct exposed_state *st, uint32_t qi, uint1
     r->head = head;
     r->queue = (uint8_t)qi;
     r->len = len;
-    memcpy(r->bytes, p, len);
+    if (len == 16) /* a descriptor, or an avail slot: fixed sizes, copied inline */
+        memcpy(r->bytes, p, 16);
+    else
+        memcpy(r->bytes, p, len);
 }
 
 /* Copy what the device will read for the chain in avail slot `idx` (bounded, never fails). */
