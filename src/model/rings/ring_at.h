@@ -2,9 +2,10 @@
  * once per access for every check that needs it (inline: it runs for every ring access).
  *
  * The HAL's checked ring accessors (harness/hal_sim.c) locate each load and store here, then
- * hand the result to the barrier analysis (which field of which queue, barrier_check.h) and to
- * the run's facts (which descriptor's next a store wrote, run_facts.h), instead of each of them
- * walking the queues again. Each answer is the one that check always had:
+ * hand the result to the exposed-chain check (does the store publish, exposed_snapshot.h), the
+ * barrier analysis (which field of which queue, barrier_check.h) and the run's facts (which
+ * descriptor's next a store wrote, run_facts.h), instead of each of them walking the queues
+ * again. Each answer is the one that check always had:
  *   f, qi, index  the first queue, in queue order, whose split ring holds gpa — live, or where
  *                 its registers say so far (split_locate_field) — and the field and entry there;
  *   next, next_*  the first live queue whose split ring has gpa in a descriptor's next field
