@@ -289,7 +289,7 @@ static int step_expected;
 /* A blk or rng step (guest_devices.c): its line's fields after the status. */
 static int device_step(const struct vqst_step *st, uint32_t device)
 {
-    struct gdev_result r = {0, 0xff};
+    struct gdev_result r = {0, 0xff, 0};
     int rc = gdev_step(st, &r);
     for (uint32_t k = 1; k < st->repeat && rc == VIRTIO_OK; k++)
         rc = gdev_step(st, &r);
@@ -302,6 +302,10 @@ static int device_step(const struct vqst_step *st, uint32_t device)
     if (device == VQST_DEV_BLK) {
         uart_puts(" blk=");
         uart_put_dec(r.blk_status);
+    }
+    if (device == VQST_DEV_NET) {
+        uart_puts(" rx=");
+        uart_put_dec(r.net_rx);
     }
     uart_puts(" content=");
     uart_puts(gdev_content());
