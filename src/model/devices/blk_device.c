@@ -370,6 +370,8 @@ const uint8_t *blk_disk_bytes(const struct machine *m, uint64_t *size)
 const struct device_ops blk_device_ops = {
     .name = "blk",
     .device_id = VIRTIO_ID_BLOCK,
+    .pci_class = 0x0100, /* virtio-blk-pci: storage, SCSI; vectors num-queues + 1 (one queue) */
+    .pci_vectors = 2,
     .n_queues = 1,
     .queue_size = {BLK_QUEUE_SIZE},
     .config_size = VIRTIO_BLK_CONFIG_SIZE,

@@ -192,6 +192,8 @@ bool net_device_sent(const struct machine *m, uint32_t i, const uint8_t **data, 
 const struct device_ops net_device_ops = {
     .name = "net",
     .device_id = VIRTIO_ID_NET,
+    .pci_class = 0x0200, /* virtio-net-pci: ethernet; vectors 2 × queue pairs + 1 */
+    .pci_vectors = 3,
     .n_queues = 2,
     .queue_size = {NET_QUEUE_SIZE, NET_QUEUE_SIZE},
     .config_size = NET_CONFIG_LEN,
