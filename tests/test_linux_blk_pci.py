@@ -1,5 +1,5 @@
 """A virtio-blk-pci in a real Linux guest is checked, its capacity read from the PCI
-device-configuration BAR.
+device-configuration BAR; and a virtio-blk of 8 GiB (a sparse image) is checked.
 
 The `blkpci` case (tools/linux_cases.py): Debian's arm64 kernel drives `-device
 virtio-blk-pci,disable-legacy=on` (a modern function: the model's PCI functions are modern; a
@@ -16,10 +16,15 @@ QueueNotify (the check then saw each kick missed).
 
 Negative control: the capacity Linux read (config bytes 0..7) made 8 sectors in the recording:
 the replay's disk then has 8 sectors, and Linux's reads past them are blk.req.within-capacity —
-which a replay that did not take the capacity from the BAR (its default disk) would not fire."""
+which a replay that did not take the capacity from the BAR (its default disk) would not fire.
+
+The `blkbig` case: the same kernel on a virtio-blk (virtio-mmio) whose disk is an 8 GiB sparse
+image with a known first MiB: Linux sees 16777216 sectors and reads the head; `vqsim check`
+builds the model's disk at that capacity (no bytes held for it) and is clean — where it used to
+exit 2 on any disk over 256 MiB."""
 import hashlib
 
-from test_linux import Recording, check, guest, markers, recordings  # noqa: F401
+from test_linux import Recording, check, guest, markers, record, recordings  # noqa: F401
 
 DEVICE_CFG, NOTIFY = 0x2000, 0x3000
 
@@ -65,3 +70,22 @@ def test_control_a_smaller_capacity_read_fires(guest, recordings, tmp_path):  # 
     rules = {v["rule"] for v in s["violations"]}
     assert rules == {"blk.req.within-capacity"}, [v["message"] for v in s["violations"]]
     assert all("the disk has 8 (capacity)" in v["message"] for v in s["violations"])
+
+
+def test_linux_8_gib_disk_checked_clean(guest, tmp_path):  # noqa: F811
+    big = tmp_path / "disk-8g.img"
+    head = open(guest["disk"], "rb").read()  # the 1 MiB pattern, then 8 GiB of holes
+    with open(big, "wb") as f:
+        f.write(head)
+        f.truncate(8 << 30)
+    rec = tmp_path / "blkbig.vqrec"
+    serial = record({**guest, "disk": str(big)}, "blkbig", rec)
+    m = markers(serial)
+    assert f"blk sectors={16 << 20} sha256={hashlib.sha256(head).hexdigest()}" in m, m
+    p, s = check(rec)
+    assert s, p.stderr
+    assert p.returncode == 0 and s["outcome"] == "ok", (s["outcome"], p.stdout[-3000:])
+    assert s["violations"] == [] and s["source"]["discrepancies"] == 0, s["source"]["notes"]
+    assert s["device"]["type"] == "blk", s["device"]
+    r = s["source"]["replayed"]
+    assert r["stores"] > 40 and r["memory_dumps"] > 5, r
