@@ -1,6 +1,7 @@
 """The differential for virtio-net: the same net_send / net_receive steps through the unchanged
 driver (src/driver/virtio_net.c) on the model and bare metal on QEMU 7.2 (virtio-net-device on
-virtio-mmio with `-netdev dgram` between QEMU's unix socket and the tool's), compared.
+virtio-mmio, virtio-net-pci for net-pci, with `-netdev dgram` between QEMU's unix socket and the
+tool's), compared.
 
 What is compared: every step's status, driver error and used length, the outcome and the used
 rings (tools/qemu_diff.py compare_steps, compare_used_rings); the device's mac against the
@@ -27,9 +28,7 @@ def test_net_scenarios_agree_with_qemu(tools_present, tmp_path):  # noqa: F811
     assert len(res) == len(scen) >= 12
     for s in scen:
         r = res[s.stem]
-        if s.stem == "net-pci":
-            assert r["verdict"] == "skip" and "virtio-mmio only" in r["reason"], r
-        elif s.stem in QEMU_ABORTS:
+        if s.stem in QEMU_ABORTS:
             assert r["verdict"] == "skip" and r["reason"].startswith("QEMU 7.2 aborts"), r
         else:
             assert r["verdict"] == "agree", (s.stem, r)
@@ -37,6 +36,7 @@ def test_net_scenarios_agree_with_qemu(tools_present, tmp_path):  # noqa: F811
     assert res["net-modern"]["net_frames"] == {"out": 13, "in": 4}
     assert res["net-legacy"]["net_frames"] == {"out": 2, "in": 2}
     assert res["net-mergeable"]["net_frames"] == {"out": 1, "in": 4}
+    assert res["net-pci"]["net_frames"] == {"out": 21, "in": 3}  # virtio-net-pci
     # a bad header goes out as the model's sink got it (QEMU strips the negotiated header)
     assert res["net-tx-flags"]["net_frames"] == {"out": 1, "in": 0}
     # hangs agree as hangs: no buffer posted, a dropped frame, a read-only receive buffer

@@ -264,26 +264,30 @@ class NetTap:
         return None
 
 
-def device_args(device):
+def device_args(device, pci=False):
     """The QEMU arguments of a blk or rng scenario's device (device: the dict of qemu_command):
     virtio-blk on a copy of the image (QEMU's writes reach the copy, never the repository's
     file), the image itself loaded at DISK_ADDR for the guest to compare what it reads; the
     entropy device with QEMU's default backend (rng-builtin, the host's entropy); virtio-net
     with a datagram backend between QEMU's unix socket and the tool's (NetTap), the frames file
     (vqsim-steptable --net) at DISK_ADDR for the guest to compare what it receives."""
-    if device["type"] == "rng":
-        return ["-device", "virtio-rng-device"]
-    if device["type"] == "input":
-        return ["-device", "virtio-keyboard-device"]
+    # on virtio-pci: the modern function the model is (QEMU's blk, rng and net are transitional
+    # on virt's root bus by default), without an option ROM (net's is often not installed)
+    dev = {k: (f"virtio-{k}-pci,disable-legacy=on" if pci else f"virtio-{k}-device")
+           for k in ("blk", "rng", "net")}
+    dev["input"] = "virtio-keyboard-pci" if pci else "virtio-keyboard-device"
+    dev["net"] += ",romfile=" if pci else ""
+    if device["type"] in ("rng", "input"):
+        return ["-device", dev[device["type"]]]
     if device["type"] == "net":
         return ["-netdev", f"dgram,id=n0,local.type=unix,local.path={device['qemu_sock']},"
                 f"remote.type=unix,remote.path={device['host_sock']}",
-                "-device", "virtio-net-device,netdev=n0,mac="
+                "-device", dev["net"] + ",netdev=n0,mac="
                 + ":".join(f"{b:02x}" for b in device["frames"]["mac"]),
                 "-device", f"loader,file={device['frames_file']},addr={DISK_ADDR:#x},force-raw=on"]
     ro = ",readonly=on" if device.get("read_only") else ""
     return ["-drive", f"file={device['copy']},if=none,format=raw,id=d0{ro}",
-            "-device", "virtio-blk-device,drive=d0",
+            "-device", dev["blk"] + ",drive=d0",
             "-device", f"loader,file={device['image']},addr={DISK_ADDR:#x},force-raw=on"]
 
 
@@ -293,15 +297,15 @@ def qemu_command(guest, table, transport, width, height, offered=(), bus="mmio",
     root bus, with highmem=off so the ECAM and the BAR window are the low ones the port uses.
     device: a blk or rng scenario's ({type, image, copy, read_only}: device_args), instead of
     the gpu."""
+    pci = bus == "pci"
     if device and device["type"] != "gpu":
-        cmd = [QEMU, "-M", "virt", "-cpu", "cortex-a57", "-m", "256M", "-nodefaults", "-display",
-               "none", "-monitor", "none", "-serial", "stdio", *device_args(device),
-               "-kernel", guest,
+        cmd = [QEMU, "-M", "virt,highmem=off" if pci else "virt", "-cpu", "cortex-a57", "-m",
+               "256M", "-nodefaults", "-display", "none", "-monitor", "none", "-serial", "stdio",
+               *device_args(device, pci), "-kernel", guest,
                "-device", f"loader,file={table},addr={STEPTABLE_ADDR:#x},force-raw=on"]
-        if transport == "modern":
+        if transport == "modern" and not pci:
             cmd[1:1] = ["-global", "virtio-mmio.force-legacy=false"]
         return cmd
-    pci = bus == "pci"
     cmd = [QEMU, "-M", "virt,highmem=off" if pci else "virt", "-cpu", "cortex-a57", "-m", "256M",
            "-nodefaults", "-display", "none", "-monitor", "none", "-serial", "stdio",
            "-device", ("virtio-gpu-pci" if pci else "virtio-gpu-device")

@@ -58,10 +58,11 @@ void gdev_say(const char *what, uint64_t a, uint64_t b, uint64_t c)
     content = content_buf;
 }
 
-static int input_init(const struct vqst_table *t, uint32_t *version)
+static int input_init(const struct vqst_table *t, struct virtio_transport *transport,
+                      uint32_t *version)
 {
     const struct vinput_config c = {
-        .mmio_base = (uintptr_t)t->mmio_base, .queue_size = (uint16_t)t->queue_size,
+        .transport = transport, .mmio_base = (uintptr_t)t->mmio_base, .queue_size = (uint16_t)t->queue_size,
         .layout = (enum vq_layout_kind)t->layout, .legacy_align = t->queue_align,
         .timeout_ns = t->timeout_ns, .features = t->features,
         .event_buffers = (int32_t)t->event_buffers, .event_bytes = t->event_bytes};
@@ -110,16 +111,16 @@ static int input_step(const struct vqst_step *st, struct gdev_result *out)
     return rc;
 }
 
-int gdev_init(const struct vqst_table *t, uint32_t *version)
+int gdev_init(const struct vqst_table *t, struct virtio_transport *transport, uint32_t *version)
 {
     device = t->device;
     if (device == VQST_DEV_NET)
-        return gnet_init(t, version);
+        return gnet_init(t, transport, version);
     if (device == VQST_DEV_INPUT)
-        return input_init(t, version);
+        return input_init(t, transport, version);
     if (device == VQST_DEV_BLK) {
         const struct vblk_config c = {
-            .mmio_base = (uintptr_t)t->mmio_base, .queue_size = (uint16_t)t->queue_size,
+            .transport = transport, .mmio_base = (uintptr_t)t->mmio_base, .queue_size = (uint16_t)t->queue_size,
             .layout = (enum vq_layout_kind)t->layout, .legacy_align = t->queue_align,
             .timeout_ns = t->timeout_ns, .features = t->features | VBLK_DEVICE_FEATURES};
         disk = (uint8_t *)(uintptr_t)VQST_DISK_ADDR;
@@ -132,7 +133,7 @@ int gdev_init(const struct vqst_table *t, uint32_t *version)
         return rc == VIRTIO_OK && !buf ? VIRTIO_ERR_NOMEM : rc;
     }
     struct vrng_config c = {
-        .mmio_base = (uintptr_t)t->mmio_base, .queue_size = (uint16_t)t->queue_size,
+        .transport = transport, .mmio_base = (uintptr_t)t->mmio_base, .queue_size = (uint16_t)t->queue_size,
         .layout = (enum vq_layout_kind)t->layout, .legacy_align = t->queue_align,
         .timeout_ns = t->timeout_ns, .features = t->features};
     if (c.queue_size > 8) /* QEMU's queue holds 8 (kernel_rng.c) */

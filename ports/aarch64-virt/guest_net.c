@@ -26,7 +26,7 @@ static uint32_t played;                /* source frames asked for so far */
 static uint8_t frame[VNET_MAX_FRAME];
 static uint8_t got[VNET_MAX_FRAME];
 
-int gnet_init(const struct vqst_table *t, uint32_t *version)
+int gnet_init(const struct vqst_table *t, struct virtio_transport *transport, uint32_t *version)
 {
     frames = (const struct vqst_net *)(uintptr_t)VQST_DISK_ADDR;
     if (frames->magic != VQST_NET_MAGIC || frames->n_rx > VQST_NET_MAX_FRAMES)
@@ -37,7 +37,7 @@ int gnet_init(const struct vqst_table *t, uint32_t *version)
         p += frames->rx_len[i];
     }
     struct vnet_config c = {
-        .mmio_base = (uintptr_t)t->mmio_base, .queue_size = (uint16_t)t->queue_size,
+        .transport = transport, .mmio_base = (uintptr_t)t->mmio_base, .queue_size = (uint16_t)t->queue_size,
         .layout = (enum vq_layout_kind)t->layout, .legacy_align = t->queue_align,
         .timeout_ns = t->timeout_ns,
         .features = t->features | 1ull << VIRTIO_NET_F_MAC | 1ull << VIRTIO_NET_F_STATUS,

@@ -4,7 +4,7 @@
 
 #include "guest_devices.h"
 
-int gnet_init(const struct vqst_table *t, uint32_t *version);
+int gnet_init(const struct vqst_table *t, struct virtio_transport *transport, uint32_t *version);
 int gnet_step(const struct vqst_step *st, struct gdev_result *out);
 void gnet_announce(const struct vqst_step *st);
 

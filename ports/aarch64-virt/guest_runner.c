@@ -340,11 +340,9 @@ static int gpu_step(const struct vqst_step *st)
     return status;
 }
 
-/* The driver's init: the gpu's (on the table's bus), or the blk / rng device's. */
+/* The driver's init on the table's bus: the gpu's, or the other device's (guest_devices.c). */
 static int init_device(const struct vqst_table *t, uint32_t *version)
 {
-    if (t->device != VQST_DEV_GPU)
-        return gdev_init(t, version);
     int rc = VIRTIO_OK;
     if (t->bus == 1) { /* find 00:01.0 behind the ECAM, assign its BARs, hand the driver it */
         const struct vpci_window win = {VIRT_PCIE_MMIO, VIRT_PCIE_MMIO_SIZE};
@@ -352,6 +350,8 @@ static int init_device(const struct vqst_table *t, uint32_t *version)
         gc.transport = rc == VIRTIO_OK ? &pci.t : 0;
         uart_puts(rc == VIRTIO_OK ? "VQ pci=00:01.0\n" : "VQ pci=none\n");
     }
+    if (t->device != VQST_DEV_GPU)
+        return rc == VIRTIO_OK ? gdev_init(t, gc.transport, version) : rc;
     if (rc == VIRTIO_OK)
         rc = vgpu_init(&gpu, &gc);
     *version = gpu.t ? gpu.t->version : 0;

@@ -69,9 +69,6 @@ static const char *why_not(const struct scenario *s, char *buf, size_t n)
         known = known || !strcmp(s->device_type, driven[i]);
     if (!known)
         return "device.type: the port drives the gpu, blk, rng, input and net, not this device";
-    bool other = strcmp(s->device_type, "gpu") != 0;
-    if (other && s->bus != SCN_BUS_MMIO)
-        return "device.type: the port drives blk, rng, input and net on virtio-mmio only";
     const char *input = input_why_not(s);
     if (input)
         return input;
