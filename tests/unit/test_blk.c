@@ -281,6 +281,27 @@ static void test_writes_reach_the_file(void **state)
     assert_int_equal(make_image(NULL), 0); /* the image as it was, for the tests after */
 }
 
+/* harness/kernel_blk.c opened on the image at `path` and its driver initialised on the bound
+ * machine, silent. */
+static void *kernel_opened(const char *path, struct step_result *sr, char *failure)
+{
+    struct scenario sc;
+    memset(&sc, 0, sizeof(sc));
+    sc.mmio_base = FX_MMIO_BASE;
+    sc.queue_size = 16;
+    sc.layout = VQ_LAYOUT_SEPARATE;
+    sc.timeout_ns = 1000000000ull;
+    sc.disk_image = (char *)path;
+    const struct kernel_device_ops *kd = kernel_device_find("blk");
+    assert_ptr_equal(kd, &kernel_blk_ops);
+    void *k = kd->open(&sc, failure);
+    assert_non_null(k);
+    memset(sr, 0, sizeof(*sr));
+    assert_int_equal(kd->init(k, NULL, sr, failure), VIRTIO_OK);
+    assert_string_equal(failure, "");
+    return k;
+}
+
 /* The kernel's content check: a read whose bytes are not what the disk holds fails the step,
  * naming the byte and the sector. (Its expectation is tampered with here: the device is right,
  * the check must still speak.) */
@@ -288,22 +309,10 @@ static void test_content_check_fires(void **state)
 {
     (void)state;
     struct machine *m = blk_machine(2, false, false);
-    struct scenario sc;
-    memset(&sc, 0, sizeof(sc));
-    sc.mmio_base = FX_MMIO_BASE;
-    sc.queue_size = 16;
-    sc.layout = VQ_LAYOUT_SEPARATE;
-    sc.timeout_ns = 1000000000ull;
-    sc.disk_image = image_path;
-    const struct kernel_device_ops *kd = kernel_device_find("blk");
-    assert_ptr_equal(kd, &kernel_blk_ops);
+    const struct kernel_device_ops *kd = &kernel_blk_ops;
     char failure[KERNEL_FAILURE_LEN] = "";
-    void *k = kd->open(&sc, failure);
-    assert_non_null(k);
     struct step_result sr;
-    memset(&sr, 0, sizeof(sr));
-    assert_int_equal(kd->init(k, NULL, &sr, failure), VIRTIO_OK);
-    assert_string_equal(failure, "");
+    void *k = kernel_opened(image_path, &sr, failure);
     struct scenario_step st = {.kind = STEP_BLK_READ, .sector = 4, .count = 2};
     assert_int_equal(kd->step(k, &st, &sr, failure), VIRTIO_OK);
     assert_string_equal(failure, ""); /* the disk's bytes: silent */
@@ -333,21 +342,10 @@ static void test_8_gib_sparse_image(void **state)
     fputs("the middle of an 8 GiB disk", f);
     fclose(f);
     struct machine *m = blk_machine_at(big, 2, false, false);
-    struct scenario sc;
-    memset(&sc, 0, sizeof(sc));
-    sc.mmio_base = FX_MMIO_BASE;
-    sc.queue_size = 16;
-    sc.layout = VQ_LAYOUT_SEPARATE;
-    sc.timeout_ns = 1000000000ull;
-    sc.disk_image = big;
-    const struct kernel_device_ops *kd = kernel_device_find("blk");
+    const struct kernel_device_ops *kd = &kernel_blk_ops;
     char failure[KERNEL_FAILURE_LEN] = "";
-    void *k = kd->open(&sc, failure);
-    assert_non_null(k);
-    struct step_result sr;
-    memset(&sr, 0, sizeof(sr));
-    assert_int_equal(kd->init(k, NULL, &sr, failure), VIRTIO_OK);
-    assert_string_equal(failure, ""); /* the device says the image's 16777216 sectors */
+    struct step_result sr; /* (init silent: the device says the image's 16777216 sectors) */
+    void *k = kernel_opened(big, &sr, failure);
     assert_true(blk_disk_size(m) == sectors * 512);
     struct scenario_step rd = {.kind = STEP_BLK_READ, .sector = middle, .count = 1};
     struct scenario_step tail = {.kind = STEP_BLK_READ, .sector = sectors - 8, .count = 8};
