@@ -3,8 +3,9 @@
 
 The same driver source (src/driver/) runs twice:
   - in `vqsim run`, against the device model;
-  - bare metal under qemu-system-aarch64 (`-M virt`, virtio-gpu-device on virtio-mmio), built
-    by ports/aarch64-virt, with the scenario's steps compiled by vqsim-steptable.
+  - bare metal under qemu-system-aarch64 (`-M virt`, the scenario's device — gpu, blk, rng,
+    keyboard or net — on virtio-mmio or virtio-pci), built by ports/aarch64-virt, with the
+    scenario's steps compiled by vqsim-steptable.
 What must agree (what the driver and a screendump can see):
   - every step's status (ok, timeout, device-error, driver-error, skipped), the response type
     and the used length; the driver-visible outcome (the model's "violation" is invisible to a
@@ -13,7 +14,10 @@ What must agree (what the driver and a screendump can see):
     guest after the run, so a wrong ring-layout model fails even where the driver saw nothing;
   - scanout 0's pixels: identical, or the difference is one QEMU cannot show, and says so
     (an inactive scanout is QEMU's placeholder; a screendump does not need RESOURCE_FLUSH;
-    QEMU keeps the cursor out of the surface).
+    QEMU keeps the cursor out of the surface);
+  - another device's outcome by content: blk bytes read and status bytes, rng counts, input
+    events, net frames out of QEMU's datagram backend and into the driver (compare_device,
+    compare_net).
 Scenarios that cannot run on QEMU (their `qemu: {skip: ...}` or what vqsim-steptable --why
 finds) are listed with the reason.
 
