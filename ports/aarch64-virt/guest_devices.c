@@ -62,9 +62,9 @@ static int input_init(const struct vqst_table *t, struct virtio_transport *trans
                       uint32_t *version)
 {
     const struct vinput_config c = {
-        .transport = transport, .mmio_base = (uintptr_t)t->mmio_base, .queue_size = (uint16_t)t->queue_size,
-        .layout = (enum vq_layout_kind)t->layout, .legacy_align = t->queue_align,
-        .timeout_ns = t->timeout_ns, .features = t->features,
+        .transport = transport, .mmio_base = (uintptr_t)t->mmio_base,
+        .queue_size = (uint16_t)t->queue_size, .layout = (enum vq_layout_kind)t->layout,
+        .legacy_align = t->queue_align, .timeout_ns = t->timeout_ns, .features = t->features,
         .event_buffers = (int32_t)t->event_buffers, .event_bytes = t->event_bytes};
     table = t;
     int rc = vinput_init(&inp, &c);
@@ -120,9 +120,10 @@ int gdev_init(const struct vqst_table *t, struct virtio_transport *transport, ui
         return input_init(t, transport, version);
     if (device == VQST_DEV_BLK) {
         const struct vblk_config c = {
-            .transport = transport, .mmio_base = (uintptr_t)t->mmio_base, .queue_size = (uint16_t)t->queue_size,
-            .layout = (enum vq_layout_kind)t->layout, .legacy_align = t->queue_align,
-            .timeout_ns = t->timeout_ns, .features = t->features | VBLK_DEVICE_FEATURES};
+            .transport = transport, .mmio_base = (uintptr_t)t->mmio_base,
+            .queue_size = (uint16_t)t->queue_size, .layout = (enum vq_layout_kind)t->layout,
+            .legacy_align = t->queue_align, .timeout_ns = t->timeout_ns,
+            .features = t->features | VBLK_DEVICE_FEATURES};
         disk = (uint8_t *)(uintptr_t)VQST_DISK_ADDR;
         disk_bytes = (uint64_t)t->disk_sectors * 512;
         int rc = vblk_init(&blk, &c);
@@ -133,9 +134,9 @@ int gdev_init(const struct vqst_table *t, struct virtio_transport *transport, ui
         return rc == VIRTIO_OK && !buf ? VIRTIO_ERR_NOMEM : rc;
     }
     struct vrng_config c = {
-        .transport = transport, .mmio_base = (uintptr_t)t->mmio_base, .queue_size = (uint16_t)t->queue_size,
-        .layout = (enum vq_layout_kind)t->layout, .legacy_align = t->queue_align,
-        .timeout_ns = t->timeout_ns, .features = t->features};
+        .transport = transport, .mmio_base = (uintptr_t)t->mmio_base,
+        .queue_size = (uint16_t)t->queue_size, .layout = (enum vq_layout_kind)t->layout,
+        .legacy_align = t->queue_align, .timeout_ns = t->timeout_ns, .features = t->features};
     if (c.queue_size > 8) /* QEMU's queue holds 8 (kernel_rng.c) */
         c.queue_size = 8;
     int rc = vrng_init(&rng, &c);

@@ -26,7 +26,8 @@ static uint32_t played;                /* source frames asked for so far */
 static uint8_t frame[VNET_MAX_FRAME];
 static uint8_t got[VNET_MAX_FRAME];
 
-int gnet_init(const struct vqst_table *t, struct virtio_transport *transport, uint32_t *version)
+int gnet_init(const struct vqst_table *t, struct virtio_transport *transport,
+              uint32_t *version)
 {
     frames = (const struct vqst_net *)(uintptr_t)VQST_DISK_ADDR;
     if (frames->magic != VQST_NET_MAGIC || frames->n_rx > VQST_NET_MAX_FRAMES)
