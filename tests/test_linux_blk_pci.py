@@ -10,9 +10,9 @@ the configuration Linux read through the BAR's device-configuration region, and 
 no violation, no model-vs-recording discrepancy (the class code, the MSI-X table size, every
 config byte Linux read are the model's), traffic judged.
 
-`vqsim record` turns QEMU's ioeventfd off for virtio-blk-pci (and net, scsi, serial): with it on,
-QEMU takes a notify through an eventfd without tracing the write, and the recording lacked every
-QueueNotify (the check then saw each kick missed).
+`vqsim record` turns QEMU's ioeventfd off for virtio-blk-pci (and net, rng, scsi, serial, 9p):
+with it on, QEMU takes a notify through an eventfd without tracing the write, and the recording
+lacked every QueueNotify (the check then saw each kick missed).
 
 Negative control: the capacity Linux read (config bytes 0..7) made 8 sectors in the recording:
 the replay's disk then has 8 sectors, and Linux's reads past them are blk.req.within-capacity —

@@ -17,11 +17,12 @@
  * `ioeventfd`, on): such a write never reaches the region's ops, so QEMU traces no
  * memory_region_ops_write for it and the recording would lack the guest's notify (the check
  * then sees a kick missed). Turned off for every instance of each type — the guest sees the same
- * device; only how QEMU's main loop learns of the notify changes. (virtio-gpu-pci, virtio-rng-pci
- * and virtio-input have no such property: their notifies are always traced.) */
+ * device; only how QEMU's main loop learns of the notify changes. (virtio-gpu-pci's is off by
+ * default; virtio-input-pci and virtio-balloon-pci have none.) */
 static const char *const ioeventfd_off[] = {
-    "virtio-blk-pci-base.ioeventfd=off", "virtio-net-pci-base.ioeventfd=off",
-    "virtio-scsi-pci-base.ioeventfd=off", "virtio-serial-pci-base.ioeventfd=off"};
+    "virtio-blk-pci-base.ioeventfd=off",    "virtio-net-pci-base.ioeventfd=off",
+    "virtio-rng-pci-base.ioeventfd=off",    "virtio-scsi-pci-base.ioeventfd=off",
+    "virtio-serial-pci-base.ioeventfd=off", "virtio-9p-pci-base.ioeventfd=off"};
 #define N_IOEVENTFD_OFF (sizeof(ioeventfd_off) / sizeof(ioeventfd_off[0]))
 
 /* Trace events the plugin reads: MMIO values, then the device side (informative). */
