@@ -77,9 +77,6 @@ DISCREPANCY_BECAUSE = {
     "display_change": "a scenario step changed the display (a host event, not recorded)",
     "config_change": "the device changed its config on a count of reads, at another moment",
     "chain-max-4g": "buffers larger than 1 MiB are not dumped, so the device read other bytes",
-    "name: blk-pci": "a blk on virtio-pci: the first pass takes a blk's capacity from its "
-                     "virtio-mmio config reads only, not from the PCI device-configuration BAR, "
-                     "so the replay's disk has the model's size (said as a discrepancy)",
 }
 
 

@@ -11,6 +11,10 @@ bench/linux_record.py), for a guest made by tools/linux-guest.py (its --json out
   pci     the gpu as a virtio-pci function (-device virtio-gpu-pci on virt's PCIe host, §4.1),
           after a virtio-rng-pci (00:01.0; the gpu is 00:02.0): Linux enumerates the bus,
           assigns the BARs and binds virtio_pci (MSI-X)
+  blkbig  a virtio-blk alone on virtio-mmio, on the disk the caller names in guest["disk"] (an
+          8 GiB sparse image: tests/test_linux_blk_pci.py)
+  blkpci  a virtio-blk-pci alone (the read-only disk): its capacity read from the function's
+          device-configuration BAR (tests/test_linux_blk_pci.py; not in CASES, which hold a gpu)
 Python 3 standard library only."""
 
 CASES = ["modern", "legacy", "multi", "busy", "packed", "pci"]
@@ -30,6 +34,12 @@ def qemu_command(guest, case, busy_seconds=BUSY_SECONDS):
         append += f" vqtest.busy={busy_seconds}"
     if case == "pci":
         cmd += ["-device", "virtio-rng-pci", "-device", "virtio-gpu-pci"]
+    elif case == "blkbig":
+        cmd += ["-drive", f"file={guest['disk']},if=none,format=raw,id=d0,readonly=on",
+                "-device", "virtio-blk-device,drive=d0"]
+    elif case == "blkpci":
+        cmd += ["-drive", f"file={guest['disk']},if=none,format=raw,id=d0,readonly=on",
+                "-device", "virtio-blk-pci,disable-legacy=on,drive=d0"]
     else:
         cmd += ["-device", "virtio-gpu-device" + (",packed=on" if case == "packed" else "")]
     if case == "multi":

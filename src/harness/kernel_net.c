@@ -7,6 +7,7 @@
 
 #include "driver/virtio_net.h"
 #include "harness/hal_sim.h"
+#include "harness/patterns.h"
 #include "model/devices/net_device.h"
 #include "util/sha256.h"
 
@@ -23,16 +24,7 @@ struct kernel_net {
 
 uint8_t kernel_net_frame_byte(uint32_t seed, uint32_t i)
 {
-    static const uint8_t eth[14] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-                                    0x52, 0x54, 0x00, 0, 0, 0, 0x88, 0xb5};
-    if (i >= 9 && i < 12)
-        return (uint8_t)(seed >> 8 * (i - 9));
-    if (i < 14)
-        return eth[i];
-    uint64_t z = (uint64_t)seed * 0x9e3779b97f4a7c15ull + (uint64_t)i * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ z >> 30) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ z >> 27) * 0x94d049bb133111ebull;
-    return (uint8_t)((z ^ z >> 31) >> 56);
+    return pattern_net_byte(seed, i); /* (the bare-metal port makes the same frames) */
 }
 
 static void *net_open(const struct scenario *sc, char *failure)

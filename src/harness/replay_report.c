@@ -58,8 +58,9 @@ void replay_print(FILE *f, const struct replay *rp, bool verbose)
     const char *type = rp->sum.target_known ? replay_device_type(&rp->sum.target) : NULL;
     bool gpu = !type || !strcmp(type, "gpu");
     if (verbose && rp->sum.target_known)
-        fprintf(f, "    device: %s, virtio-mmio window 0x%llx (DeviceID %u)\n",
-                type ? type : "none", (unsigned long long)rp->sum.window,
+        fprintf(f, "    device: %s, %s 0x%llx (DeviceID %u)\n", type ? type : "none",
+                rp->sum.pci ? "virtio-pci function, structures BAR at" : "virtio-mmio window",
+                (unsigned long long)rp->sum.window,
                 rp->sum.target.device_id);
     if (verbose)
         fprintf(f, "    recording from %s: %llu events, %u vCPU(s); replayed %llu register "

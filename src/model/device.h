@@ -93,6 +93,11 @@ struct device_ops {
      * eventq, a network receive queue), not requests: buffers left waiting there are the
      * driver's readiness, never a request unanswered (vqsim check, replay.c). */
     uint32_t standing_queues;
+    /* On virtio-pci, as QEMU's virtio-*-pci shows itself: the class code (class << 8 |
+     * subclass; 0: 0xff80, "other") and the MSI-X vectors ("vectors", 1..PCI_FN_MSIX_VECTORS;
+     * 0: that many). */
+    uint16_t pci_class;
+    uint8_t pci_vectors;
     uint64_t (*offered_features)(uint32_t transport_version);
     int (*create)(const struct machine_config *cfg, void **state);
     void (*destroy)(void *state);

@@ -156,6 +156,8 @@ static uint64_t gpu_offered_features(uint32_t transport_version)
 const struct device_ops gpu_device_ops = {
     .name = "gpu",
     .device_id = VIRTIO_ID_GPU,
+    .pci_class = 0x0380, /* virtio-gpu-pci: display, other; vectors 3 */
+    .pci_vectors = 3,
     .n_queues = 2,                                  /* controlq, cursorq (§5.7.2) */
     .queue_size = {64, 16},                         /* QEMU's virtio_add_queue sizes */
     .config_size = sizeof(struct virtio_gpu_config), /* four 32-bit words (§5.7.4) */

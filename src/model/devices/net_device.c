@@ -237,6 +237,8 @@ bool net_device_sent(const struct machine *m, uint32_t i, const uint8_t **data, 
 const struct device_ops net_device_ops = {
     .name = "net",
     .device_id = VIRTIO_ID_NET,
+    .pci_class = 0x0200, /* virtio-net-pci: ethernet; vectors 2 × queue pairs + 1 */
+    .pci_vectors = 3,
     .n_queues = 3, /* receiveq1, transmitq1, controlq: QEMU adds the controlq whatever the
                     * features (virtio_net_device_realize: virtio_add_queue(vdev, 64, ...)) */
     .queue_size = {NET_QUEUE_SIZE, NET_QUEUE_SIZE, NET_CTRL_QUEUE_SIZE},
