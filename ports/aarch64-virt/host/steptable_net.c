@@ -30,6 +30,10 @@ const char *steptable_net_why(const struct scenario *s)
         bytes > VQST_DISK_MAX)
         return "device.net: the port's copy of the frames holds 64 source frames and 64 "
                "net_send steps in 16 MiB";
+    for (uint32_t i = 0; i < s->n_steps; i++)
+        if (s->steps[i].kind == STEP_NET_CTRL) /* guest_runner.c has no net_ctrl step yet */
+            return "net_ctrl: the port does not send controlq commands yet (the step table "
+                   "carries no command bytes)";
     return NULL;
 }
 
