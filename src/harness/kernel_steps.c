@@ -407,7 +407,8 @@ int kernel_step(struct kernel *k, const struct scenario_step *st, struct step_re
     case STEP_RNG_READ:
     case STEP_INPUT_EVENTS:
     case STEP_NET_SEND:
-    case STEP_NET_RECEIVE: break;
+    case STEP_NET_RECEIVE:
+    case STEP_NET_CTRL: break;
     case STEP_FB_DISABLE:
         say(sr, "scanout %u off, resource %u released", st->scanout, k->fbs[st->scanout].id);
         return gpu_fb_disable(&k->fbs[st->scanout]);

@@ -24,6 +24,10 @@ _Static_assert(N_OF(struct status_check_state, reinit_live) == DEVICE_MAX_QUEUES
                "status_checks.h");
 _Static_assert(N_OF(struct device_pace, on) == DEVICE_MAX_QUEUES, "device_pace.h");
 _Static_assert(N_OF(struct barrier_check, cpu0) == DEVICE_MAX_QUEUES, "barrier_check.h");
+_Static_assert(N_OF(struct device_pace, armed) == DEVICE_MAX_QUEUES, "device_pace.h");
+_Static_assert(N_OF(struct status_check_state, reinit_used_idx) == DEVICE_MAX_QUEUES,
+               "status_checks.h");
+_Static_assert(CHAIN_LOG_QUEUES == DEVICE_MAX_QUEUES, "chain_log.h");
 
 /* Default arenas, as offsets into RAM: rings, buffers, framebuffers, driver-private. */
 static const uint64_t arena_offset[4] = {0x00100000, 0x00200000, 0x01000000, 0x00300000};

@@ -36,6 +36,7 @@
 #include <stdint.h>
 
 struct machine;
+struct ring_at;
 
 enum bc_barrier { BC_MB = 0, BC_RMB = 1, BC_WMB = 2 };
 
@@ -58,6 +59,9 @@ struct bc_queue {
     bool used_event_unfenced;   /* D: interrupts re-enabled (used_event / avail.flags store)
                                  *    since the last mb */
     bool reread_due;            /* D: re-enabled; used.idx not re-read after an mb yet */
+    bool enable_ambiguous;      /* D: the re-enable stored 0 where this CPU read used.idx 0:
+                                 *    Linux's virtqueue_disable_cb value on a fresh ring */
+    bool reread_unjudged;       /* D: …re-read unfenced: judged if the driver waits on it */
     bool used_seen;             /* D: this CPU read used.idx (used_seen_idx: the last value) */
     uint16_t used_seen_idx;
     struct bc_undo enable;      /* D, weak mode: the last re-enabling store */
@@ -99,7 +103,7 @@ struct barrier_check {
     bool waits_told;
     struct bc_queue *q;         /* the current CPU's queues, [MMIO_NUM_QUEUES] */
     uint32_t cpu;               /* the current CPU */
-    struct bc_queue cpu0[2];    /* CPU 0's */
+    struct bc_queue cpu0[3];    /* CPU 0's */
     struct bc_queue *other[BC_MAX_CPUS]; /* the others', allocated when first current */
 };
 
@@ -109,11 +113,14 @@ void bc_free(struct barrier_check *b);
  * state cannot be allocated: the current CPU stays as it was. */
 bool bc_set_cpu(struct barrier_check *b, uint32_t cpu);
 
-/* Accessor mode: a driver store of `size` bytes at gpa (old = memory before, v = stored). */
-void bc_ring_store(struct machine *m, uint64_t gpa, uint64_t old, uint64_t v, uint8_t size);
+/* Accessor mode: a driver store of `size` bytes at gpa (old = memory before, v = stored); `at`:
+ * where gpa falls in the split rings (ring_at_locate, done once per access by the caller). */
+void bc_ring_store(struct machine *m, const struct ring_at *at, uint64_t gpa, uint64_t old,
+                   uint64_t v, uint8_t size);
 /* Accessor mode: a driver load; returns the value the driver gets (weak mode may return what a
- * reordered load would have seen). */
-uint64_t bc_ring_load(struct machine *m, uint64_t gpa, uint64_t v, uint8_t size);
+ * reordered load would have seen). `at` as for bc_ring_store. */
+uint64_t bc_ring_load(struct machine *m, const struct ring_at *at, uint64_t gpa, uint64_t v,
+                      uint8_t size);
 /* A barrier the driver executed (a dropped one is never reported here). */
 void bc_barrier(struct machine *m, enum bc_barrier kind);
 /* Queue qi went live (again): what the driver stored in its ring before does not publish

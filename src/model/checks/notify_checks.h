@@ -28,7 +28,7 @@ struct notify_queue {
 };
 
 struct notify_state {
-    struct notify_queue q[2]; /* MMIO_NUM_QUEUES */
+    struct notify_queue q[3]; /* MMIO_NUM_QUEUES */
 };
 
 bool notify_event_idx(const struct machine *m);

@@ -85,6 +85,8 @@ static int gpu_create(const struct machine_config *cfg, void **state)
 static void gpu_destroy(void *state)
 {
     struct gpu_device *g = state;
+    for (uint32_t i = 0; i < g->n_scanouts; i++)
+        gpu_present_discard(&g->scanouts[i]);
     for (uint32_t i = 0; i < g->n_res; i++)
         gpu_resource_free(&g->res[i]);
     free(g->res);
@@ -98,8 +100,10 @@ static void gpu_reset(void *state, struct machine *m)
 {
     (void)m;
     struct gpu_device *g = state;
-    for (uint32_t i = 0; i < g->n_res; i++)
+    for (uint32_t i = 0; i < g->n_res; i++) {
+        gpu_present_resource_gone(g, &g->res[i]);
         gpu_resource_free(&g->res[i]);
+    }
     g->n_res = 0;
     g->hostmem = 0;
     for (uint32_t i = 0; i < g->n_scanouts; i++)
@@ -152,6 +156,8 @@ static uint64_t gpu_offered_features(uint32_t transport_version)
 const struct device_ops gpu_device_ops = {
     .name = "gpu",
     .device_id = VIRTIO_ID_GPU,
+    .pci_class = 0x0380, /* virtio-gpu-pci: display, other; vectors 3 */
+    .pci_vectors = 3,
     .n_queues = 2,                                  /* controlq, cursorq (§5.7.2) */
     .queue_size = {64, 16},                         /* QEMU's virtio_add_queue sizes */
     .config_size = sizeof(struct virtio_gpu_config), /* four 32-bit words (§5.7.4) */
@@ -177,6 +183,7 @@ int gpu_device_display_change(struct machine *m, uint32_t scanout, uint32_t widt
     if (!g || scanout >= g->n_scanouts || width == 0 || height == 0)
         return -1;
     struct gpu_scanout *s = &g->scanouts[scanout];
+    gpu_present(g, s); /* the old picture, complete, is what the new mode keeps */
     uint8_t *fb = calloc((size_t)width * height, 3);
     if (!fb)
         return -1;
