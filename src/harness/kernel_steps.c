@@ -141,8 +141,9 @@ static int step_display_info(struct kernel *k, struct step_result *sr)
             k->mode_w = info.pmodes[0].r.width;
             k->mode_h = info.pmodes[0].r.height;
         }
-        say(sr, "scanout 0: %ux%u %s", info.pmodes[0].r.width, info.pmodes[0].r.height,
-            info.pmodes[0].enabled ? "enabled" : "disabled");
+        if (!k->quiet)
+            say(sr, "scanout 0: %ux%u %s", info.pmodes[0].r.width, info.pmodes[0].r.height,
+                info.pmodes[0].enabled ? "enabled" : "disabled");
     }
     return rc;
 }
