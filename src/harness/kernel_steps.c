@@ -126,8 +126,7 @@ static void sink_resource(void *fb, uint32_t y, const uint32_t *rgb) { put_row(f
 static void sink_gpu_fb(void *fb, uint32_t y, const uint32_t *rgb)
 {
     struct gpu_fb *f = fb;
-    for (uint32_t x = 0; x < f->width; x++)
-        gpu_fb_put_pixel(f, x, y, rgb[x]);
+    gpu_fb_put_row(f, y, rgb, f->width);
 }
 
 /* ---- the steps ---- */
