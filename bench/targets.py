@@ -176,15 +176,15 @@ def rows(f, why_missing):
 
 
 def check_memory(mo, bu, na):
-    """Flat in recording length: the longer recording (at least 10x the events) needs at most
-    1.5x the shorter one's peak memory."""
-    what, target = "`vqsim check` memory", "flat in recording length (<= 1.5x for >= 10x events)"
+    """Flat in recording length: the longer recording (at least 4x the events: memory growing
+    with length would grow about as much) needs at most 1.5x the shorter one's peak memory."""
+    what, target = "`vqsim check` memory", "flat in recording length (<= 1.5x for >= 4x the events)"
     e1, m1, e2, m2 = mo.get("events"), mo.get("check_mib"), bu.get("events"), bu.get("check_mib")
     if missing(e1, m1, e2, m2):
         return (what, "-", target, na("6"))
     fig = f"{m1:.1f} MiB at {e1} events, {m2:.1f} MiB at {e2} ({m2 / m1:.2f}x)"
-    if e2 < 10 * e1:
-        return (what, fig, target, "n/a (the recordings differ less than 10x in length)")
+    if e2 < 4 * e1:
+        return (what, fig, target, "n/a (the recordings differ less than 4x in length)")
     return (what, fig, target, verdict(m2 <= 1.5 * m1))
 
 
