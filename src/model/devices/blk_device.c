@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "model/machine.h"
 #include "spec/virtio_blk.h"
@@ -12,6 +13,7 @@ struct blk_state {
     uint8_t *disk;              /* the image's bytes, writes applied */
     uint64_t bytes;             /* capacity * 512 */
     FILE *file;                 /* open for writing when writes reach it, else NULL */
+    bool mapped;                /* disk is an anonymous mapping (zeros), not a heap block */
     bool read_only;
     uint8_t writeback;          /* config writeback (QEMU: the drive's write cache, on) */
     uint8_t io[64 * 1024];      /* one request's data on its way between guest and disk */
@@ -37,9 +39,17 @@ static int load_image(struct blk_state *b, const struct machine_config *cfg)
 {
     if (!cfg->disk_image && cfg->disk_sectors &&
         cfg->disk_sectors <= BLK_MAX_IMAGE_BYTES / VIRTIO_BLK_SECTOR_SIZE) {
-        b->bytes = cfg->disk_sectors * VIRTIO_BLK_SECTOR_SIZE; /* zeros: a replay's disk */
-        b->disk = calloc(1, b->bytes);
-        return b->disk ? 0 : -1;
+        /* zeros: a replay's disk. Mapped, not allocated: a page costs something only once the
+         * guest writes it (a recording's disk may be the largest size, and a fuzz target builds
+         * one per input; calloc would clear and poison all of it each time). */
+        b->bytes = cfg->disk_sectors * VIRTIO_BLK_SECTOR_SIZE;
+        void *p = mmap(NULL, b->bytes, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (p == MAP_FAILED)
+            return -1;
+        b->disk = p;
+        b->mapped = true;
+        return 0;
     }
     if (!cfg->disk_image)
         return -1;
@@ -71,7 +81,10 @@ static void blk_destroy(void *state)
         return;
     if (b->file)
         fclose(b->file);
-    free(b->disk);
+    if (b->mapped)
+        munmap(b->disk, b->bytes);
+    else
+        free(b->disk);
     free(b);
 }
 
