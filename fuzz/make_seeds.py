@@ -220,6 +220,43 @@ def seeds_model():
         DELAY_10US)
     dev('input-eventq', u8(MODERN | INPUT) + init() + request(0, T_INFO, u8(0)) +
         request(1, T_INFO, u8(0), q=1) + DELAY_10US)
+    # virtio-net (bit 7): both queues set up (INIT with bit 5), receive buffers posted on the
+    # receiveq (queue 0), frames arriving (DELAY with bit 5), a header and a frame sent on the
+    # transmitq (queue 1: the command bytes of buffer k, type 0, so the 12-byte header is zero)
+    NET, ALL, ARRIVE, PK = 0x80, 0x20, 0x20, 0x20
+    rx = lambda i, length=1526, q=0: desc(i, RAM + 0x48000 + 0x1000 * i, length, 2, 0, q) + \
+        avail(i, q=q)
+    tx_frame = lambda k, n: u8(CMD) + u8(k) + u8(0x50) + u32(0) + u8(n) + bytes(range(n))
+    arrive = lambda n, t=160: u8(DELAY | ARRIVE) + u8(n - 1) + u16(t)
+    net_init = lambda num=16, features=0: u8(INIT | ALL) + u8(0) + u16(num) + u32(features)
+    dev('net-rx-tx', u8(MODERN | NET) + net_init() + b''.join(rx(i) for i in range(4)) +
+        notify(0) + arrive(2) + tx_frame(0, 60) + desc(0, RAM + 0x40000, 12 + 60, 0, 0, q=1) +
+        avail(0, q=1) + notify(1) + DELAY_10US + arrive(2))
+    dev('net-legacy-small-buffers', u8(LEGACY_T | NET) + net_init(num=8) +
+        b''.join(rx(i, 64) for i in range(3)) + notify(0) + arrive(3) + DELAY_10US)
+    dev('net-mergeable', u8(MODERN | NET) + net_init(features=1 << 15) +
+        b''.join(rx(i) for i in range(8)) + notify(0) + u8(DELAY | ARRIVE) + u8(2) + u16(160))
+    # Packed rings (§2.7): the device offers RING_PACKED (flags bit 1: offer bit 34), the guest
+    # asks for it (INIT feature bit 26); requests are then packed chains, and DESC with bit 5
+    # writes a packed chain of its own (count, then per descriptor an address, length, flags,
+    # then the buffer id)
+    packed = lambda flags=0: u8(MODERN | OFFER | flags) + u64(1 << 34) + u64(0)
+    pdesc = lambda q, bufs, bid, lie=0: u8(DESC | PK | (q << 4)) + \
+        u8((len(bufs) - 1) | (0x80 if lie else 0)) + \
+        b''.join(u8(0) + u32(a - RAM) + u32(n) + u8(f) for a, n, f in bufs) + u16(bid)
+    dev('packed-gpu-light-up', packed() + init(features=1 << 26) + M_LIGHT_UP + M_DETACH +
+        M_UNREF + DELAY_10US)
+    dev('packed-blk-requests', packed(BLK) + init(features=1 << 26) +
+        request(0, 0x40 | T_ATTACH, blk_hdr(0, 0)) + request(1, 0x40 | T_ATTACH, blk_hdr(1, 8)) +
+        DELAY_10US)
+    dev('packed-chains-and-lies', packed() + init(features=1 << 26, num=4) +
+        pdesc(0, [(RAM + 0x40000, 24, 0), (RAM + 0x48000, 4096, 2)], 3) + notify(0) +
+        DELAY_10US + pdesc(0, [(RAM + 0x40000, 24, 0)], 9, lie=1) + notify(0) + DELAY_10US +
+        pdesc(0, [(RAM + 0x40000, 16, 4)], 1) + notify(0) + DELAY_10US + M_INFO + M_INFO)
+    dev('packed-net-rx', packed(NET) + net_init(features=1 << 26) +
+        b''.join(pdesc(0, [(RAM + 0x48000 + 0x1000 * i, 1526, 2)], i) for i in range(4)) +
+        notify(0) + arrive(2) + tx_frame(0, 60) + pdesc(1, [(RAM + 0x40000, 72, 0)], 0) +
+        notify(1) + DELAY_10US)
 
 
 # ---- fuzz_virtqueue ------------------------------------------------------------------------
