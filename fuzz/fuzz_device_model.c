@@ -46,6 +46,7 @@
 #include "../src/model/machine.h"
 #include "../src/model/transport/pci_function.h"
 #include "fuzz_input.h"
+#include "fuzz_machine_digest.h"
 
 #define RAM_BASE 0x40000000ull
 #define RAM_SIZE 0x100000ull          /* 1 MiB: small, so random offsets hit the layout below */
@@ -382,42 +383,6 @@ static void check_machine(const struct machine *m)
     }
 }
 
-/* FNV-1a over the machine's end state: its trace, violations, device and queue state, gpu
- * counters, and every byte of guest RAM. FUZZ_DIGEST=1 prints it per input, so a test can run
- * input A then B in one process (the machine's RAM reused) and B alone, and require the same. */
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ ((const uint8_t *)p)[i]) * 0x100000001b3ull;
-    return h;
-}
-
-static uint64_t fnv_str(uint64_t h, const char *s) { return s ? fnv(h, s, strlen(s) + 1) : fnv(h, "", 1); }
-
-static void print_digest(const struct machine *m, const uint8_t *data, size_t size)
-{
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < m->trace.len; i++) {
-        const struct trace_event *e = &m->trace.ev[i];
-        uint64_t f[] = {e->t, e->addr, e->value, e->count, e->kind, e->size, e->queue, e->aux};
-        h = fnv_str(fnv_str(fnv(h, f, sizeof(f)), e->what), e->note);
-    }
-    for (uint32_t i = 0; i < m->n_violations; i++)
-        h = fnv_str(fnv_str(fnv(h, &m->violations[i].t, 8), m->violations[i].rule->id),
-                    m->violations[i].message);
-    const struct gpu_device *g = gpu_of(m);
-    uint32_t c[] = {m->dev.status, m->dev.broken, g ? g->commands : 0, g ? g->errors : 0,
-                    g ? g->n_res : 0, g ? g->scanouts[0].flushes : 0, m->n_informational,
-                    m->trace.dropped > 0};
-    h = fnv_str(fnv(h, c, sizeof(c)), m->dev.broken_rule);
-    h = fnv(h, &m->now, sizeof(m->now));
-    uint64_t hram = fnv(0xcbf29ce484222325ull, m->mem.host, m->mem.size);
-    fprintf(stderr, "digest %016llx ram %016llx input %016llx violations %u trace %zu\n",
-            (unsigned long long)h, (unsigned long long)hram,
-            (unsigned long long)fnv(0xcbf29ce484222325ull, data, size), m->n_violations,
-            m->trace.len);
-}
-
 /* The virtio-pci function (a PCI device, flags bit 6): 11 a configuration-space write, 12 a
  * read (any 4-byte aligned offset, any value: BARs, command, capabilities, MSI-X control), 13 a
  * BAR access write, 14 a read (1, 2 or 4 bytes, aligned or not, anywhere in the modern BAR or
@@ -691,8 +656,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (uint32_t i = 0; i < m.n_violations; i++)
             fprintf(stderr, "  %s: %s\n", m.violations[i].rule->id, m.violations[i].message);
     }
-    if (getenv("FUZZ_DIGEST"))
-        print_digest(&m, data, size);
+    if (getenv("FUZZ_DIGEST")) { /* fuzz_machine_digest.h, with the gpu's counters */
+        const struct gpu_device *g = gpu_of(&m);
+        uint32_t c[] = {g ? g->commands : 0, g ? g->errors : 0, g ? g->n_res : 0,
+                        g ? g->scanouts[0].flushes : 0};
+        print_machine_digest(&m, c, sizeof(c), data, size);
+    }
     machine_destroy_keeping(&m, &ram);
     hal_sim_unbind();
     return 0;

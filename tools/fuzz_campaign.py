@@ -40,6 +40,10 @@ AIMS = {  # a new target adds its line (else its coverage is over src/)
     "fuzz_scenario": ["src/harness/scenario", "src/util/yaml_tree.c"],
     "fuzz_recording": ["src/record/recording_reader.c", "src/harness/replay"],
     "fuzz_virtqueue": ["src/driver/virtqueue.c", "src/driver/vq_indirect.c", "src/driver/vq_packed.c"],
+    "fuzz_drivers": ["src/driver/virtio_blk.c", "src/driver/virtio_rng.c",
+                     "src/driver/virtio_input.c", "src/driver/virtio_net.c",
+                     "src/driver/virtio_device.c", "src/driver/virtio_mmio.c",
+                     "src/driver/virtio_pci.c", "src/driver/virtio_pci_ops.c"],
 }
 EXTRA = {t: [f"-dict={ROOT / 'fuzz' / (t + '.dict')}"] for t in TARGETS
          if (ROOT / "fuzz" / (t + ".dict")).is_file()}
