@@ -35,9 +35,9 @@
  *     correct device, whatever the caller asks);
  *   - fails a call a correct device answers (anything but VIRTIO_OK, VIRTIO_ERR_INVALID, or
  *     VIRTIO_ERR_NOMEM when the machine's DMA memory is used up);
- *   - returns other bytes than the device's: a blk read what was written (the disk starts as
- *     zeros), rng the model's stream, input the script's events, net the frames sent and
- *     received byte for byte.
+ *   - moves other bytes than the device's: a blk write's bytes not on the disk's sectors it
+ *     named, a blk read not what was written (the disk starts as zeros), rng not the model's
+ *     stream, input not the script's events, net frames sent or received not byte for byte.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -52,6 +52,7 @@
 #include "../src/driver/virtio_pci.h"
 #include "../src/driver/virtio_rng.h"
 #include "../src/harness/hal_sim.h"
+#include "../src/model/devices/blk_device.h"
 #include "../src/model/devices/input_device.h"
 #include "../src/model/devices/net_device.h"
 #include "../src/model/devices/rng_device.h"
@@ -116,6 +117,7 @@ static struct run {
     uint8_t *buf;                   /* DMA: blk data, rng bytes, blk segments (4 KiB + 16) */
     uint64_t buf_phys;
     uint8_t disk[DISK_SECTORS * 512]; /* what the disk holds, as the writes left it */
+    bool discarded[DISK_SECTORS];   /* ...except these: discarded, their bytes the device's */
     uint64_t rng_pos;               /* stream bytes served so far */
     uint32_t taken;                 /* frames / events the driver received since its init */
     uint32_t at;                    /* where in the packet source / script the next one is (the
@@ -275,17 +277,27 @@ static int call_blk(uint8_t op, struct fin *in)
     switch (op % 4) {
     case 0: {
         int rc = vblk_read(&R.d.blk, sector, n, R.buf, R.buf_phys);
-        if (rc == VIRTIO_OK && !R.lied && (!in_disk || memcmp(R.buf, R.disk + sector * 512,
-                                                               n * 512u)))
-            finding("a blk read returned other bytes than the disk holds", NULL, (long)sector);
+        for (uint32_t i = 0; rc == VIRTIO_OK && !R.lied && i < n; i++)
+            if (!in_disk || (!R.discarded[sector + i] &&
+                             memcmp(R.buf + i * 512, R.disk + (sector + i) * 512, 512)))
+                finding("a blk read returned other bytes than the disk holds", NULL,
+                        (long)(sector + i));
         return rc;
     }
     case 1: {
         for (uint32_t i = 0; i < n * 512u; i++)
             R.buf[i] = (uint8_t)(pattern + i * 7);
         int rc = vblk_write(&R.d.blk, sector, n, R.buf, R.buf_phys);
-        if (rc == VIRTIO_OK && in_disk)
+        if (rc == VIRTIO_OK && in_disk) {
             memcpy(R.disk + sector * 512, R.buf, n * 512u);
+            memset(R.discarded + sector, 0, n);
+        }
+        uint64_t bytes = 0; /* the bytes landed where they were meant to, on the device's disk */
+        const uint8_t *disk = blk_disk_bytes(&R.m, &bytes);
+        if (rc == VIRTIO_OK && !R.lied && (!in_disk || !disk || bytes < sizeof(R.disk) ||
+                                           memcmp(disk + sector * 512, R.buf, n * 512u)))
+            finding("a blk write did not put its bytes on the disk's sectors", NULL,
+                    (long)sector);
         return rc;
     }
     case 2:
@@ -295,8 +307,10 @@ static int call_blk(uint8_t op, struct fin *in)
         int rc = pattern & 1 ? vblk_discard(&R.d.blk, sector, n, seg, R.buf_phys + 4096)
                              : vblk_write_zeroes(&R.d.blk, sector, n, pattern & 2, seg,
                                                  R.buf_phys + 4096);
-        if (rc == VIRTIO_OK && in_disk && !(pattern & 1)) /* QEMU zeroes; a discard may not */
+        if (rc == VIRTIO_OK && in_disk) { /* write zeroes zeroes; a discard may or may not */
             memset(R.disk + sector * 512, 0, n * 512u);
+            memset(R.discarded + sector, pattern & 1, n);
+        }
         return rc;
     }
     }
@@ -490,6 +504,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t flags = fin_u8(&in), qsize = fin_u8(&in), hostile = fin_u8(&in);
     memset(&R.d, 0, sizeof(R.d));
     memset(R.disk, 0, sizeof(R.disk));
+    memset(R.discarded, 0, sizeof(R.discarded));
     R.lied = false;
     R.rng_pos = 0;
     R.at = R.sent = 0;

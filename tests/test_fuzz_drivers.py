@@ -26,8 +26,9 @@ LOAD_USED_LEN = 4  # fault_ring_load_fields[4] (driver_bugs.c)
 # refuses the answer (VIRTIO_ERR_RESPONSE).
 RNG_USED_LEN_0 = u8(D_RNG) + u8(2) + u8(1 << 2) + \
     u8(1) + u8(LOAD_USED_LEN) + u8(0) + u32(0) + u8(1) + u8(C_IO) + u16(16)
-# blk on virtio-pci, a truthful device: sector 3 written, sector 2 read back (zeros), then a
-# read that runs past the 128-sector disk (the driver must refuse it: VIRTIO_ERR_INVALID).
+# blk on virtio-pci, a truthful device: sector 3 written (its bytes must land on the model's
+# sector 3), sector 2 read back (zeros), then a read that runs past the 128-sector disk (the
+# driver must refuse it: VIRTIO_ERR_INVALID).
 BLK_WRITE_READ = u8(D_BLK | 2) + u8(3) + u8(0) + \
     u8(C_IO | 1 << 3) + u8(3) + u8(1) + u8(0x5a) + u8(C_IO) + u8(2) + u8(1) + u8(0) + \
     u8(C_IO) + u8(127) + u8(2) + u8(0)
@@ -90,11 +91,12 @@ def test_blk_driver_sending_the_wrong_sector_is_caught(fuzz_bin, tmp_path):  # n
                                      ".hdr = {type, 0, sector ^ 1}"))
     p = run(exe, tmp_path, BLK_WRITE_READ)
     assert p.returncode != 0
-    assert "a blk read returned other bytes than the disk holds" in p.stderr, p.stderr[-2000:]
+    assert "a blk write did not put its bytes on the disk's sectors" in p.stderr, p.stderr[-2000:]
 
 
 def test_blk_driver_without_the_capacity_check_is_caught(fuzz_bin, tmp_path):  # noqa: F811
-    exe = build(fuzz_bin, tmp_path, ("virtio_blk.c", "n > b->capacity - sector ||", ""))
+    exe = build(fuzz_bin, tmp_path, ("virtio_blk.c", "sector > b->capacity ||\n        n > b->capacity - sector || (type",
+                                     "sector > b->capacity || (type"))
     p = run(exe, tmp_path, BLK_WRITE_READ)
     assert p.returncode != 0
     assert "a call failed on a device that answered it correctly" in p.stderr, p.stderr[-2000:]
