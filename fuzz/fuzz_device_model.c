@@ -660,7 +660,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const struct gpu_device *g = gpu_of(&m);
         uint32_t c[] = {g ? g->commands : 0, g ? g->errors : 0, g ? g->n_res : 0,
                         g ? g->scanouts[0].flushes : 0};
-        print_machine_digest(&m, c, sizeof(c), data, size);
+        print_machine_digest(&m, c, sizeof(c), data, size, 0, 0);
     }
     machine_destroy_keeping(&m, &ram);
     hal_sim_unbind();
