@@ -44,18 +44,12 @@ void notify_queue_live(struct machine *m, uint32_t qi)
 
 void notify_avail_event(struct machine *m, uint32_t qi, uint16_t value)
 {
+    (void)value;
     if (qi >= MMIO_NUM_QUEUES || !ring_is_split(&m->dev.q[qi]))
         return;
     struct notify_queue *n = &m->notify.q[qi];
-    const struct dev_queue *dq = &m->dev.q[qi];
-    uint16_t idx = 0;
-    gm_read16(&m->mem, dq->avail + 2, &idx);
-    if (!n->ev_valid || idx != n->ev_idx) { /* the driver published since the device's last */
-        n->ev_driver = n->ev_valid ? n->ev_last : 0; /* write: it read this value, or a later */
-        n->ev_idx = idx;
-    }
-    n->ev_valid = true;
-    n->ev_last = value;
+    n->ev_written = true;
+    gm_read16(&m->mem, m->dev.q[qi].avail + 2, &n->ev_avail_idx);
 }
 
 void notify_kicked(struct machine *m, uint32_t qi)
@@ -87,17 +81,17 @@ void notify_check_driver_waits(struct machine *m)
         uint16_t base = dq->last_avail_idx;
         if (n->kicked && behind(cur, n->kick_avail_idx) < behind(cur, base))
             base = n->kick_avail_idx;
+        /* …or what was published when the device last wrote avail_event: a driver that read
+         * the value before that write judged its kick by it, and entries published before the
+         * write are the device's to see (it must look at avail.idx again after publishing
+         * avail_event, as QEMU does): the missed kick is judged from there. */
+        if (n->ev_written && behind(cur, n->ev_avail_idx) < behind(cur, base))
+            base = n->ev_avail_idx;
         if (base == cur || behind(cur, base) > dq->live_num)
             continue; /* told already; or an idx jump, which split.avail.idx-jump reports */
         struct ring_suppress why;
         if (!ring_need_notify(dq, base, cur, &why))
             continue; /* the device asked for no kick (split_ring.c: §2.6.10) */
-        /* The device wrote avail_event after the driver published cur: the driver's load after
-         * its store may have read the value before, and if that one asked for no kick, the
-         * driver was right (the device, which saw cur, must look again: QEMU does). */
-        if (why.by_event && n->ev_valid && n->ev_idx == cur &&
-            !vring_need_event(n->ev_driver, cur, base))
-            continue;
         n->missed_reported = true;
         n->missed_idx = cur;
         if (why.by_event)

@@ -25,11 +25,8 @@ struct notify_queue {
     uint16_t kick_avail_idx;   /* …when avail.idx read this */
     bool missed_reported;
     uint16_t missed_idx;       /* the avail.idx a missed kick was reported for */
-    /* avail_event as the device writes it (EVENT_IDX): its last value, and the value that was
-     * in memory when the driver published ev_idx — what the driver may have read after that
-     * store, if the device wrote a new one since (then that write saw ev_idx published) */
-    bool ev_valid;
-    uint16_t ev_last, ev_driver, ev_idx;
+    bool ev_written;           /* the device wrote avail_event (EVENT_IDX)… */
+    uint16_t ev_avail_idx;     /* …last when avail.idx read this: what it could see then */
 };
 
 struct notify_state {
