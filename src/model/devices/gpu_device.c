@@ -90,8 +90,10 @@ static void gpu_destroy(void *state)
     for (uint32_t i = 0; i < g->n_res; i++)
         gpu_resource_free(&g->res[i]);
     free(g->res);
-    for (uint32_t i = 0; i < g->n_scanouts; i++)
+    for (uint32_t i = 0; i < g->n_scanouts; i++) {
         free(g->scanouts[i].fb);
+        free(g->scanouts[i].cursor.rgba);
+    }
     free(g);
 }
 
