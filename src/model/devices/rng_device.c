@@ -32,11 +32,17 @@ uint8_t rng_stream_byte(uint64_t seed, uint64_t pos)
 void rng_stream_fill(uint64_t seed, uint64_t pos, uint8_t *dst, size_t n)
 {
     size_t i = 0;
-    while (i < n) {
-        uint64_t w = stream_word(seed, (pos + i) / 8);
-        for (unsigned b = (unsigned)((pos + i) % 8); b < 8 && i < n; b++, i++)
-            dst[i] = (uint8_t)(w >> (8 * b));
+    for (; i < n && (pos + i) % 8; i++) /* up to a word edge */
+        dst[i] = rng_stream_byte(seed, pos + i);
+    for (uint64_t w = (pos + i) / 8; n - i >= 8; i += 8, w++) { /* whole words */
+        uint64_t x = stream_word(seed, w);
+        uint8_t *d = dst + i;
+        d[0] = (uint8_t)x, d[1] = (uint8_t)(x >> 8), d[2] = (uint8_t)(x >> 16);
+        d[3] = (uint8_t)(x >> 24), d[4] = (uint8_t)(x >> 32), d[5] = (uint8_t)(x >> 40);
+        d[6] = (uint8_t)(x >> 48), d[7] = (uint8_t)(x >> 56);
     }
+    for (; i < n; i++) /* the last part of a word */
+        dst[i] = rng_stream_byte(seed, pos + i);
 }
 
 static uint64_t rng_offered_features(uint32_t transport_version)
