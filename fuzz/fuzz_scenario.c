@@ -46,8 +46,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             (s.transport_version != 1 && s.transport_version != 2) || s.queue_size == 0 ||
             s.n_expect_violations > SCENARIO_MAX_EXPECT_VIOLATIONS || s.faults.n > FAULT_MAX)
             fail("a scenario was accepted that breaks the runner's assumptions", "");
-        for (uint32_t i = 0; i < s.n_steps; i++) /* the last kind in the enum is STEP_RESET */
-            if ((unsigned)s.steps[i].kind > STEP_RESET || !step_name(s.steps[i].kind))
+        for (uint32_t i = 0; i < s.n_steps; i++) /* every kind of the enum: STEP_KIND_COUNT */
+            if ((unsigned)s.steps[i].kind >= STEP_KIND_COUNT || !step_name(s.steps[i].kind))
                 fail("a step of unknown kind was accepted", "");
     }
     scenario_free(&s);
