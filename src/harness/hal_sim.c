@@ -212,7 +212,7 @@ __attribute__((noinline)) static void ring_store_checked(struct machine *m, vola
         e->note = note;
     if (gpa != UINT64_MAX) {
         struct ring_at at; /* located once, for the exposed chains, barriers and facts */
-        ring_at_locate(m->dev.q, MMIO_NUM_QUEUES, gpa, size, &at);
+        ring_at_locate(m->dev.q, m->dev.n_queues, gpa, size, &at);
         exposed_on_store_at(m, gpa, size, at.publish);
         bool packed = (m->dev.guest_features >> VIRTIO_F_RING_PACKED) & 1;
         if (packed) /* none on a split ring */
@@ -220,10 +220,10 @@ __attribute__((noinline)) static void ring_store_checked(struct machine *m, vola
         if (m->faults.n)
             faults_after_ring_store(m, gpa);
         if (packed || m->faults.n) /* those may have changed the queues: look again */
-            ring_at_locate(m->dev.q, MMIO_NUM_QUEUES, gpa, size, &at);
+            ring_at_locate(m->dev.q, m->dev.n_queues, gpa, size, &at);
         bc_ring_store(m, &at, gpa, old, v, size);
         if (size == 2 && m->bc.weak) /* weak memory may have run the device: look again */
-            ring_at_locate(m->dev.q, MMIO_NUM_QUEUES, gpa, size, &at);
+            ring_at_locate(m->dev.q, m->dev.n_queues, gpa, size, &at);
         if (size == 2 && at.next) /* which store a loop came from */
             rf_desc_next(m, at.next_qi, at.next_i, (uint16_t)v, m->now, note);
     }
@@ -258,7 +258,7 @@ __attribute__((noinline)) static uint64_t ring_load_checked(struct machine *m,
     }
     if (gpa != UINT64_MAX) {
         struct ring_at at;
-        ring_at_locate(m->dev.q, MMIO_NUM_QUEUES, gpa, size, &at);
+        ring_at_locate(m->dev.q, m->dev.n_queues, gpa, size, &at);
         uint64_t seen = bc_ring_load(m, &at, gpa, v, size);
         if (seen != v && !note)
             note = "weak memory: the load returned what a reordered load would have seen";

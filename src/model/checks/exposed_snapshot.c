@@ -168,7 +168,7 @@ static const char *rec_what(const struct exposed_rec *r, uint64_t gpa)
 void exposed_on_driver_store(struct machine *m, uint64_t gpa, uint32_t size)
 {
     uint32_t publish = 0;
-    for (uint32_t qi = 0; qi < MMIO_NUM_QUEUES; qi++)
+    for (uint32_t qi = 0; qi < m->dev.n_queues; qi++)
         publish |= (uint32_t)ring_at_publishes(&m->dev.q[qi], gpa, size) << qi;
     exposed_on_store_at(m, gpa, size, publish);
 }
