@@ -11,6 +11,7 @@
 #include "harness/hal_sim.h"
 #include "harness/hal_sim_internal.h"
 
+#include <assert.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -22,6 +23,7 @@
 #include "model/machine.h"
 #include "model/observer.h"
 #include "model/rings/ring_at.h"
+#include "model/rings/ring_map.h"
 
 /* The machine this thread's HAL calls reach (hal_sim.h): one load, on every call. */
 static _Thread_local struct machine *bound;
@@ -188,6 +190,21 @@ uint64_t vhal_virt_to_phys(const void *ptr)
     return m ? gm_gpa_of(&m->mem, ptr) : UINT64_MAX;
 }
 
+/* Where a checked access falls in the queues' split rings (ring_at.h), through the map of their
+ * areas (ring_map.h). Builds with assertions check the map against the walk of every queue. */
+__attribute__((always_inline)) static inline void locate(struct machine *m, uint64_t gpa,
+                                                        uint8_t size, struct ring_at *at)
+{
+    ring_map_locate(&m->ring_map, m->ring_layout_gen, m->dev.q, m->dev.n_queues, gpa, size, at);
+#ifndef NDEBUG
+    struct ring_at w;
+    ring_at_locate(m->dev.q, m->dev.n_queues, gpa, size, &w);
+    assert(w.f == at->f && w.qi == at->qi && w.index == at->index && w.next == at->next &&
+           w.publish == at->publish && (!w.next || (w.next_qi == at->next_qi &&
+                                                    w.next_i == at->next_i)));
+#endif
+}
+
 /* A ring store with checks on: replayed bugs, the trace, the exposed-chain check and the barrier
  * analysis. Out of line, so the checks-off store below is a short leaf function. */
 __attribute__((noinline)) static void ring_store_checked(struct machine *m, volatile void *p,
@@ -212,7 +229,7 @@ __attribute__((noinline)) static void ring_store_checked(struct machine *m, vola
         e->note = note;
     if (gpa != UINT64_MAX) {
         struct ring_at at; /* located once, for the exposed chains, barriers and facts */
-        ring_at_locate(m->dev.q, MMIO_NUM_QUEUES, gpa, size, &at);
+        locate(m, gpa, size, &at);
         exposed_on_store_at(m, gpa, size, at.publish);
         bool packed = (m->dev.guest_features >> VIRTIO_F_RING_PACKED) & 1;
         if (packed) /* none on a split ring */
@@ -220,10 +237,10 @@ __attribute__((noinline)) static void ring_store_checked(struct machine *m, vola
         if (m->faults.n)
             faults_after_ring_store(m, gpa);
         if (packed || m->faults.n) /* those may have changed the queues: look again */
-            ring_at_locate(m->dev.q, MMIO_NUM_QUEUES, gpa, size, &at);
+            locate(m, gpa, size, &at);
         bc_ring_store(m, &at, gpa, old, v, size);
         if (size == 2 && m->bc.weak) /* weak memory may have run the device: look again */
-            ring_at_locate(m->dev.q, MMIO_NUM_QUEUES, gpa, size, &at);
+            locate(m, gpa, size, &at);
         if (size == 2 && at.next) /* which store a loop came from */
             rf_desc_next(m, at.next_qi, at.next_i, (uint16_t)v, m->now, note);
     }
@@ -258,7 +275,7 @@ __attribute__((noinline)) static uint64_t ring_load_checked(struct machine *m,
     }
     if (gpa != UINT64_MAX) {
         struct ring_at at;
-        ring_at_locate(m->dev.q, MMIO_NUM_QUEUES, gpa, size, &at);
+        locate(m, gpa, size, &at);
         uint64_t seen = bc_ring_load(m, &at, gpa, v, size);
         if (seen != v && !note)
             note = "weak memory: the load returned what a reordered load would have seen";

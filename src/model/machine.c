@@ -301,7 +301,7 @@ void machine_advance(struct machine *m, uint64_t t)
 {
     for (;;) {
         int best = -1;
-        for (uint32_t q = 0; q < MMIO_NUM_QUEUES; q++) {
+        for (uint32_t q = 0; q < m->dev.n_queues; q++) { /* only the device's are scheduled */
             struct dev_queue *dq = &m->dev.q[q];
             if (dq->pending && dq->pending_at <= t &&
                 (best < 0 || dq->pending_at < m->dev.q[best].pending_at))

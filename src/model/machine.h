@@ -36,6 +36,7 @@
 #include "model/observer.h"
 #include "model/diagnosis/run_facts.h"
 #include "model/rings/chain.h"
+#include "model/rings/ring_map.h"
 #include "model/chain_log.h"
 #include "model/checks/status_checks.h"
 #include "model/trace.h"
@@ -151,6 +152,8 @@ struct machine {
     struct sr_chain chain;        /* scratch for the chain being processed */
     struct sr_batch batch;        /* chains taken, not yet processed (chain.h) */
     struct ring_env rings;        /* what the queues' rings work on (machine_rings.c) */
+    uint32_t ring_layout_gen;     /* bumped by every change of the queues' layout (ring.h) */
+    struct ring_map ring_map;     /* the split rings' areas at that layout (ring_map.h) */
     struct chain_log chain_log;   /* the chains the device met, as it read them (chain_log.h) */
     struct device_faults dfaults; /* injected device faults (scenario device_faults:) */
     struct {                      /* the driver's interrupt handler, as seen through the HAL */

@@ -224,6 +224,7 @@ void machine_rings_bind(struct machine *m)
         .max_size = MMIO_QUEUE_NUM_MAX,
         .hooks = &machine_ring_hooks,
         .ctx = m,
+        .layout_gen = &m->ring_layout_gen,
     };
     for (uint32_t qi = 0; qi < MMIO_NUM_QUEUES; qi++)
         ring_bind(&m->dev.q[qi], &split_ring_ops, &m->rings, qi);

@@ -261,7 +261,7 @@ void bc_ring_store(struct machine *m, const struct ring_at *at, uint64_t gpa, ui
     /* Shared memory outside the rings that the driver still writes through the ring accessors:
      * an indirect descriptor table (§2.6.5.3). It is payload of every live queue, to be ordered
      * before the next avail.idx store like the descriptors themselves. */
-    for (uint32_t q = 0; q < MMIO_NUM_QUEUES; q++)
+    for (uint32_t q = 0; q < m->dev.n_queues; q++)
         if (m->dev.q[q].live)
             store(m, q, BC_F_DESC_INDIRECT, gpa, old, v, size);
 }
@@ -423,7 +423,7 @@ static void epoch_end(struct machine *m)
 {
     if (m->bc.mode != BC_PLAIN)
         return;
-    for (uint32_t qi = 0; qi < MMIO_NUM_QUEUES; qi++)
+    for (uint32_t qi = 0; qi < m->dev.n_queues; qi++)
         plain_diff(m, qi);
     m->bc.epoch_at = m->now; /* the next epoch's stores happen after this */
 }
@@ -431,7 +431,7 @@ static void epoch_end(struct machine *m)
 void bc_barrier(struct machine *m, enum bc_barrier kind)
 {
     bc_driver_polls(m); /* ends the epoch; a barrier in a loop with no stores is a spin */
-    for (uint32_t qi = 0; qi < MMIO_NUM_QUEUES; qi++) {
+    for (uint32_t qi = 0; qi < m->dev.n_queues; qi++) {
         struct bc_queue *q = &m->bc.q[qi];
         if (kind == BC_MB || kind == BC_WMB) { /* stores before stores */
             q->payload_unordered = false;
@@ -489,7 +489,7 @@ void bc_driver_waits(struct machine *m)
     epoch_end(m);
     m->bc.stored = false;
     m->bc.quiet_hooks = 0;
-    for (uint32_t qi = 0; qi < MMIO_NUM_QUEUES; qi++) {
+    for (uint32_t qi = 0; qi < m->dev.n_queues; qi++) {
         struct bc_queue *q = &m->bc.q[qi];
         /* Plain mode cannot see the re-read; it can only say the barrier never came. And a
          * driver whose used ring is elsewhere (split.legacy.layout) re-reads its own used.idx,
@@ -510,7 +510,7 @@ void bc_driver_waits(struct machine *m)
 
 void bc_interrupt_entry(struct machine *m)
 {
-    for (uint32_t qi = 0; qi < MMIO_NUM_QUEUES; qi++) {
+    for (uint32_t qi = 0; qi < m->dev.n_queues; qi++) {
         struct bc_queue *q = &m->bc.q[qi];
         q->used_event_unfenced = false;
         q->reread_due = false;

@@ -16,6 +16,8 @@ struct exposed_rec {
     uint16_t head;
     uint8_t queue;
     uint8_t len;
+    int32_t piece;   /* piece_index when copied (the queue's layout stays until it goes live
+                      * again, which forgets the copies), or -1 */
     uint8_t bytes[16];
 };
 
@@ -69,16 +71,18 @@ static void forget_queue(struct exposed_state *st, uint32_t qi)
     st->reported[qi] = false;
 }
 
-/* Record the piece; false when it was already recorded (still exposed and unchanged, or a
- * change was reported: what follows it was recorded with it). */
+/* Record the piece (k: its piece_index, which the caller may know without looking); false when
+ * it was already recorded (still exposed and unchanged, or a change was reported: what follows
+ * it was recorded with it). */
 static bool copy(struct machine *m, struct exposed_state *st, uint32_t qi, uint16_t head,
-                 uint64_t gpa, uint8_t len)
+                 uint64_t gpa, uint8_t len, int64_t k)
 {
     const void *p = gm_ptr(&m->mem, gpa, len);
     if (!p)
         return true;
-    int64_t k = piece_index(&m->dev.q[qi], gpa, len);
-    if (k >= 0 && k < st->held_n[qi] && st->held[qi][k])
+    if (k >= st->held_n[qi])
+        k = -1;
+    if (k >= 0 && st->held[qi][k])
         return false;
     if (st->n == st->cap) {
         size_t cap = st->cap ? st->cap * 2 : 64;
@@ -93,11 +97,12 @@ static bool copy(struct machine *m, struct exposed_state *st, uint32_t qi, uint1
     r->head = head;
     r->queue = (uint8_t)qi;
     r->len = len;
+    r->piece = (int32_t)k;
     if (len == 16) /* a descriptor, or an avail slot: fixed sizes, copied inline */
         memcpy(r->bytes, p, 16);
     else
         memcpy(r->bytes, p, len);
-    if (k >= 0 && k < st->held_n[qi])
+    if (k >= 0)
         st->held[qi][k] = 1;
     return true;
 }
@@ -111,19 +116,20 @@ static void snapshot_chain(struct machine *m, struct exposed_state *st, uint32_t
     uint16_t head;
     if (!gm_read16(&m->mem, slot, &head))
         return;
-    copy(m, st, qi, head, slot, 2);
+    copy(m, st, qi, head, slot, 2, idx % n); /* piece_index of avail slot idx % n */
     uint32_t i = head;
     for (uint32_t steps = 0; steps < n && i < n; steps++) {
         struct sr_desc d;
         split_read_desc(&m->mem, q->desc, i, &d);
-        if (!copy(m, st, qi, head, q->desc + 16ull * i, 16))
+        if (!copy(m, st, qi, head, q->desc + 16ull * i, 16, (int64_t)n + i)) /* ring desc i */
             return; /* the rest of this chain was walked from here before (a shared tail) */
         if (steps == 0 && (d.flags & VIRTQ_DESC_F_INDIRECT)) {
             uint32_t entries = d.len / 16;
             if (entries > EXPOSED_TABLE_MAX)
                 entries = EXPOSED_TABLE_MAX;
             for (uint32_t k = 0; k < entries; k++)
-                copy(m, st, qi, head, d.addr + 16ull * k, 16);
+                copy(m, st, qi, head, d.addr + 16ull * k, 16,
+                     piece_index(q, d.addr + 16ull * k, 16)); /* a table may lie in the ring */
             return;
         }
         if (!(d.flags & VIRTQ_DESC_F_NEXT))
@@ -168,7 +174,7 @@ static const char *rec_what(const struct exposed_rec *r, uint64_t gpa)
 void exposed_on_driver_store(struct machine *m, uint64_t gpa, uint32_t size)
 {
     uint32_t publish = 0;
-    for (uint32_t qi = 0; qi < MMIO_NUM_QUEUES; qi++)
+    for (uint32_t qi = 0; qi < m->dev.n_queues; qi++)
         publish |= (uint32_t)ring_at_publishes(&m->dev.q[qi], gpa, size) << qi;
     exposed_on_store_at(m, gpa, size, publish);
 }
@@ -223,9 +229,8 @@ void exposed_on_used(struct machine *m, uint32_t qi, uint32_t head)
             st->rec[w++] = *e;
             continue;
         }
-        int64_t k = piece_index(&m->dev.q[qi], e->gpa, e->len);
-        if (k >= 0 && k < st->held_n[qi])
-            st->held[qi][k] = 0;
+        if (e->piece >= 0 && (uint32_t)e->piece < st->held_n[qi])
+            st->held[qi][e->piece] = 0;
     }
     st->n = w;
     if (st->reported[qi] && st->reported_head[qi] == head)

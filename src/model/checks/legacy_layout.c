@@ -10,7 +10,7 @@ void legacy_layout_on_driver_load(struct machine *m, uint64_t gpa, uint32_t size
     if (m->dev.version != 1 || m->legacy_layout.reported)
         return;
     bool any_live = false;
-    for (uint32_t qi = 0; qi < MMIO_NUM_QUEUES; qi++) {
+    for (uint32_t qi = 0; qi < m->dev.n_queues; qi++) {
         const struct dev_queue *q = &m->dev.q[qi];
         if (!q->live)
             continue;

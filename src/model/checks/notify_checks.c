@@ -68,7 +68,7 @@ void notify_check_driver_waits(struct machine *m)
 {
     if (m->dev.broken)
         return;
-    for (uint32_t qi = 0; qi < MMIO_NUM_QUEUES; qi++) {
+    for (uint32_t qi = 0; qi < m->dev.n_queues; qi++) {
         const struct dev_queue *dq = &m->dev.q[qi];
         struct notify_queue *n = &m->notify.q[qi];
         if (!dq->live || dq->pending || !ring_is_split(dq))

@@ -12,7 +12,15 @@ void packed_read_desc(const struct guest_memory *mem, uint64_t table, uint32_t i
                       struct sr_desc *d)
 {
     uint64_t da = table + 16ull * i;
-    d->addr = 0;
+    const uint8_t *p = gm_ptr(mem, da, 16);
+    if (p) { /* the whole descriptor in RAM (the usual case): one bounds check (LE host) */
+        memcpy(&d->addr, p, 8);
+        memcpy(&d->len, p + 8, 4);
+        memcpy(&d->next, p + 12, 2); /* the buffer id */
+        memcpy(&d->flags, p + 14, 2);
+        return;
+    }
+    d->addr = 0; /* field by field: a part outside RAM reads as 0 */
     d->len = 0;
     d->next = d->flags = 0;
     gm_read64(mem, da, &d->addr);

@@ -32,6 +32,7 @@ void ring_bind(struct dev_queue *q, const struct ring_ops *ops, const struct rin
     q->ops = ops;
     q->env = env;
     q->index = index;
+    ring_layout_touch(q);
 }
 
 void ring_reset(struct dev_queue *q, uint32_t default_num)
@@ -43,11 +44,13 @@ void ring_reset(struct dev_queue *q, uint32_t default_num)
     ring_bind(q, ops, env, index);
     q->num = default_num;
     q->align = 4096;
+    ring_layout_touch(q);
 }
 
 enum ring_err ring_set_size(struct dev_queue *q, uint32_t size)
 {
     q->live_num = size;
+    ring_layout_touch(q);
     if (size == 0)
         return RING_E_SIZE_ZERO;
     if (q->ops->size_pow2 && (size & (size - 1))) /* §2.6: split Queue Size is a power of 2 */
@@ -61,6 +64,7 @@ enum ring_err ring_set_area(struct dev_queue *q, enum ring_area a, uint64_t addr
 {
     uint64_t *area[RING_AREAS] = {&q->desc, &q->avail, &q->used};
     *area[a] = addr;
+    ring_layout_touch(q);
     return addr % q->ops->align[a] ? RING_E_ALIGN : RING_OK;
 }
 

@@ -104,6 +104,8 @@ struct ring_env {
     uint32_t max_size;              /* the largest queue the device offers (QueueNumMax) */
     const struct ring_hooks *hooks; /* who hears the rings' events (never NULL) */
     void *ctx;                      /* passed to every hook (the machine) */
+    uint32_t *layout_gen;           /* bumped when a queue's layout changes (ring_layout_touch),
+                                     * or NULL */
 };
 
 /* Chains a packed queue holds at once (QEMU's VIRTQUEUE_MAX_SIZE: no larger queue is offered). */
@@ -234,13 +236,23 @@ enum ring_err ring_area_in_ram(const struct dev_queue *q, enum ring_area a);
 /* The format of the features in force: packed with VIRTIO_F_RING_PACKED (§2.7), else split. */
 const struct ring_ops *ring_format(uint64_t features);
 
+/* q's areas, size, liveness, registers or format changed: what located accesses in the queues'
+ * rings (ring_map.h) must look again. Every writer of those fields calls it. */
+static inline void ring_layout_touch(const struct dev_queue *q)
+{
+    if (q->env && q->env->layout_gen)
+        (*q->env->layout_gen)++;
+}
+
 /* Take the ring the driver set up, in the format the negotiated features name. */
 static inline enum ring_err ring_configure(struct dev_queue *q, uint32_t size, uint64_t desc,
                                            uint64_t driver, uint64_t device)
 {
     const uint64_t at[RING_AREAS] = {desc, driver, device};
     q->ops = ring_format(*q->env->features);
-    return q->ops->configure(q, size, at);
+    enum ring_err r = q->ops->configure(q, size, at);
+    ring_layout_touch(q);
+    return r;
 }
 /* Take the next available chain into *c (the format's pop), then tell the hooks the pop is over,
  * whichever way it ended (pop_done: a chain begun and refused is closed there). */

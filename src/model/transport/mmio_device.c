@@ -455,6 +455,7 @@ static const char *queue_write(struct machine *m, uint32_t off, uint32_t value)
         if (value == 0 || value > MMIO_QUEUE_NUM_MAX)
             return "ignored: QueueNum must be 1..QueueNumMax (QEMU keeps the old value)";
         q->num = value;
+        ring_layout_touch(q);
         if (d->version == 1)
             legacy_update_rings(m, d->queue_sel);
         return NULL;
@@ -475,6 +476,7 @@ static const char *queue_write(struct machine *m, uint32_t off, uint32_t value)
         *r = (*r & 0xffffffff00000000ull) | value;
     else
         *r = (*r & 0xffffffffull) | (uint64_t)value << 32;
+    ring_layout_touch(q);
     return NULL;
 }
 

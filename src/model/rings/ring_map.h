@@ -1,0 +1,122 @@
+/* ring_map.h — the queues' split rings as one flat list of areas, built when their layout
+ * changes, so locating a checked ring access (ring_at.h) looks at each area once instead of
+ * deriving every queue's three areas again on every access.
+ *
+ * Answers are ring_at_locate's, always: the map is rebuilt whenever the layout generation
+ * (ring_layout_touch, ring.h: every change of a queue's areas, size, liveness, registers or
+ * format bumps it) differs from the one it was built at; and when two areas overlap (a driver
+ * whose queues share memory), the first queue in queue order must win, so the lookup gives the
+ * access to ring_at_locate itself. Builds with assertions (the test build) compute both answers
+ * for every access and assert they agree.
+ */
+#ifndef RING_MAP_H
+#define RING_MAP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "model/device.h"
+#include "model/rings/ring_at.h"
+
+/* One area of one queue's split ring, where ring_at_locate looks for it: the live ring's, or
+ * for a ring not live yet, where its registers say so far. What an access there locates is
+ * precomputed: the entries' end and width, and what a live ring adds (publish, next). */
+struct ring_map_area {
+    uint64_t lo, len;     /* gpa in [lo, lo + len) */
+    uint64_t entries_end; /* driver / device area: offset of the field after the entries */
+    uint32_t publish;     /* a live driver area: bit qi (its idx is what publishes), else 0 */
+    uint8_t qi, kind;     /* kind: RING_DESC, RING_DRIVER, RING_DEVICE */
+    uint8_t shift;        /* log2 of an entry's size: 4 descriptor, 1 avail slot, 3 used element */
+    bool next;            /* a live descriptor table (a desc.next store is a fact the run keeps) */
+};
+
+struct ring_map {
+    bool built;
+    bool overlap;         /* two areas share bytes: ring_at_locate decides */
+    uint32_t gen;         /* the layout generation it was built at */
+    uint32_t n_areas;
+    uint32_t last;        /* the area of the last hit, looked at first (accesses come in runs) */
+    struct ring_map_area a[RING_AREAS * DEVICE_MAX_QUEUES];
+};
+
+/* Build the map of the n queues q[0..n) at layout generation gen (ring_map.c). */
+void ring_map_build(struct ring_map *map, const struct dev_queue *q, uint32_t n, uint32_t gen);
+
+/* The field of area a that holds gpa (off = gpa - a->lo < a->len), as split_locate_field; the
+ * entry in *index. */
+__attribute__((always_inline)) static inline enum sr_field ring_map_field(
+    const struct ring_map_area *a, uint64_t off, uint32_t *index)
+{
+    static const uint8_t desc_field[16] = {
+        SR_F_DESC_ADDR, SR_F_DESC_ADDR, SR_F_DESC_ADDR, SR_F_DESC_ADDR, SR_F_DESC_ADDR,
+        SR_F_DESC_ADDR, SR_F_DESC_ADDR, SR_F_DESC_ADDR, SR_F_DESC_LEN, SR_F_DESC_LEN,
+        SR_F_DESC_LEN, SR_F_DESC_LEN, SR_F_DESC_FLAGS, SR_F_DESC_FLAGS, SR_F_DESC_NEXT,
+        SR_F_DESC_NEXT};
+    /* per kind: flags, idx, an entry, the field after the entries */
+    static const uint8_t ring_field[RING_AREAS][4] = {
+        [RING_DRIVER] = {SR_F_AVAIL_FLAGS, SR_F_AVAIL_IDX, SR_F_AVAIL_RING, SR_F_AVAIL_USED_EVENT},
+        [RING_DEVICE] = {SR_F_USED_FLAGS, SR_F_USED_IDX, SR_F_USED_ID, SR_F_USED_AVAIL_EVENT}};
+    if (a->kind == RING_DESC) {
+        *index = (uint32_t)(off >> 4);
+        return (enum sr_field)desc_field[off & 15];
+    }
+    *index = 0;
+    if (off < 4)
+        return (enum sr_field)ring_field[a->kind][off >> 1];
+    if (off >= a->entries_end)
+        return (enum sr_field)ring_field[a->kind][3];
+    *index = (uint32_t)((off - 4) >> a->shift);
+    /* a used element: id, then len (SR_F_USED_LEN follows SR_F_USED_ID) */
+    return (enum sr_field)(ring_field[a->kind][2] + (a->shift == 3 && ((off - 4) & 7) >= 4));
+}
+
+/* The located access in area a (off = gpa - a->lo < a->len): ring_at_locate's answer when no
+ * other area holds gpa. */
+__attribute__((always_inline)) static inline void ring_map_hit(const struct ring_map_area *a,
+                                                               uint64_t off, uint32_t size,
+                                                               struct ring_at *at)
+{
+    enum sr_field f = ring_map_field(a, off, &at->index);
+    at->f = f;
+    at->qi = a->qi;
+    at->next = a->next && f == SR_F_DESC_NEXT;
+    if (at->next)
+        at->next_qi = a->qi, at->next_i = at->index;
+    at->publish = off == 2 && size == 2 ? a->publish : 0;
+}
+
+/* ring_at_locate(q, n, gpa, size, at), through the map (rebuilt first if gen moved). Always
+ * inline: it runs for every checked ring access. */
+__attribute__((always_inline)) static inline void ring_map_locate(
+    struct ring_map *map, uint32_t gen, const struct dev_queue *q, uint32_t n, uint64_t gpa,
+    uint32_t size, struct ring_at *at)
+{
+    if (!map->built || map->gen != gen)
+        ring_map_build(map, q, n, gen);
+    if (map->overlap) {
+        ring_at_locate(q, n, gpa, size, at);
+        return;
+    }
+    /* no overlap: the one area that holds gpa is the answer; the last hit's first */
+    const struct ring_map_area *a = &map->a[map->last];
+    uint64_t off = gpa - a->lo; /* wraps past len when gpa < lo */
+    if (map->n_areas && off < a->len) {
+        ring_map_hit(a, off, size, at);
+        return;
+    }
+    for (uint32_t k = 0; k < map->n_areas; k++) {
+        a = &map->a[k];
+        off = gpa - a->lo;
+        if (off < a->len) {
+            map->last = k;
+            ring_map_hit(a, off, size, at);
+            return;
+        }
+    }
+    at->f = SR_F_NONE;
+    at->qi = at->index = 0;
+    at->next = false;
+    at->publish = 0;
+}
+
+#endif /* RING_MAP_H */
