@@ -310,6 +310,15 @@ def blk_rw(kind, sector, n, pattern=0): return u8(C_IO | kind << 3) + u8(sector)
 def rng_read(n): return u8(C_IO) + u16(n)
 def net_send(n): return u8(C_IO | 8) + u16(n)
 def net_recv(small=0): return u8(C_IO | (16 if small else 0)) + u16(small)
+H_CTRL = 16  # hostile byte bit 4: net's controlq and its classes wanted (no hostility)
+# controlq commands (fuzz_drivers.c ctrl_body): rx mode, MAC address, MAC table, VLAN, offloads
+def net_ctrl_rx(cmd, on): return u8(C_IO | 32) + u8(0) + u8(cmd) + u8(on)
+def net_ctrl_mac(mac): return u8(C_IO | 32) + u8(1) + bytes(mac)
+def net_ctrl_table(uni, multi):
+    return u8(C_IO | 32) + u8(2) + u8(len(uni) | len(multi) << 4) + b''.join(map(bytes, uni + multi))
+def net_ctrl_vlan(delete, vid): return u8(C_IO | 32) + u8(3) + u8(delete) + u16(vid)
+def net_ctrl_offloads(): return u8(C_IO | 32) + u8(4)
+def net_ctrl_any(cls, cmd, data): return u8(C_IO | 32) + u8(0xc0) + u8(cls) + u8(cmd) + u8(len(data)) + bytes(data)
 
 
 def df(kind, queue=0, nth=1, from_nth=0, after=0, delay=0):
@@ -356,6 +365,19 @@ def seeds_drivers():
     # on virtio-pci a byte of configuration space: the capability pointer, a cap's BAR and length
     d('pci-lying-capabilities', D_NET | T_PCI, 8, 3 << 2, u8(0x34) + u8(0x41) + u8(0x44) + u8(9) +
       u8(0x5c) + u8(0xff) + net_send(60) + c_time(2) + net_recv())
+    # the controlq: every class the driver asks for, on each transport and ring; then a command
+    # of a class not negotiated and a malformed MAC table (the caller's misuse)
+    ctrl_work = (net_ctrl_rx(0, 0) + net_ctrl_rx(1, 1) + net_ctrl_rx(5, 1) +
+                 net_ctrl_mac([2, 0, 0, 0, 0, 9]) +
+                 net_ctrl_table([[2, 1, 2, 3, 4, 5]], [[1, 0, 0x5e, 0, 0, 1], [0x33, 0x33, 0, 0, 0, 1]]) +
+                 net_ctrl_vlan(0, 42) + net_ctrl_vlan(1, 42) + net_ctrl_offloads() +
+                 net_send(60) + c_time(2) + net_recv() * 2)
+    d('net-ctrl-mmio2', D_NET | T_MMIO2, 8, H_CTRL, ctrl_work)
+    d('net-ctrl-mmio1', D_NET | T_MMIO1, 8, H_CTRL, ctrl_work)
+    d('net-ctrl-pci-packed', D_NET | T_PCI | R_PACKED | R_EIDX, 8, H_CTRL, ctrl_work)
+    d('net-ctrl-misuse', D_NET | T_MMIO2, 8, H_CTRL, ctrl_work + net_ctrl_any(4, 0, [1, 0]) +
+      net_ctrl_any(1, 0, [5, 0, 0, 0]) + net_ctrl_any(9, 9, []) + net_send(60))
+    d('net-ctrl-not-negotiated', D_NET | T_MMIO2, 8, 0, net_ctrl_rx(0, 1) + net_send(60))
     d('net-scribbled-used-ring', D_NET, 8, 0, net_send(60) + c_scribble(1, 2, 9) + net_send(60) +
       c_time(3) + c_scribble(0, 4, 0x4000) + net_recv() * 2)
 
