@@ -47,6 +47,7 @@
 #include "../src/model/transport/pci_function.h"
 #include "fuzz_input.h"
 #include "fuzz_machine_digest.h"
+#include "fuzz_asan_options.h"
 
 #define RAM_BASE 0x40000000ull
 #define RAM_SIZE 0x100000ull          /* 1 MiB: small, so random offsets hit the layout below */
