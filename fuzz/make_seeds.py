@@ -253,6 +253,34 @@ def seeds_model():
         pdesc(0, [(RAM + 0x40000, 24, 0), (RAM + 0x48000, 4096, 2)], 3) + notify(0) +
         DELAY_10US + pdesc(0, [(RAM + 0x40000, 24, 0)], 9, lie=1) + notify(0) + DELAY_10US +
         pdesc(0, [(RAM + 0x40000, 16, 4)], 1) + notify(0) + DELAY_10US + M_INFO + M_INFO)
+    # VirtIO 1.2-1.4 (INIT with bit 6: features 32-63 from the input, where flags & 2 offers
+    # them): NOTIFICATION_DATA (38) with notifies carrying data, RING_RESET (40) with a queue
+    # reset through QueueReset (0x0c0) and the queue set up again, SUSPEND (42) asked
+    hi_init = lambda upper, features=0, num=16: u8(INIT | 0x40) + u8(0) + u16(num) + \
+        u32(features) + u32(upper)
+    notify_data = lambda v: u8(NOTIFY | 0x20) + u32(v)
+    dev('spec-notification-data', u8(MODERN | OFFER) + u64(1 << 38) + u64(0) +
+        hi_init(1 << 6) + M_INFO + notify_data(0x00010000) + notify_data(0x00050000) +
+        M_INFO + DELAY_10US)
+    dev('spec-queue-reset', u8(MODERN | OFFER) + u64(1 << 40) + u64(0) + hi_init(1 << 8) +
+        M_INFO + u8(MMIO_W) + u8(0x30 // 4) + u32(0) + u8(MMIO_W) + u8(0xc0 // 4) + u32(1) +
+        u8(MMIO_R) + u8(0xc0 // 4) + M_INFO + hi_init(1 << 8) + M_INFO + DELAY_10US)
+    dev('spec-suspend-and-in-order', u8(MODERN | OFFER) + u64(1 << 42 | 1 << 35) + u64(0) +
+        hi_init(1 << 10 | 1 << 3) + M_INFO + M_INFO + u8(MMIO_W) + u8(0x70 // 4) + u32(0x4f) +
+        DELAY_10US)
+    # gpu 1.2: RESOURCE_BLOB (3), RESOURCE_UUID (2) and EDID (1) offered and accepted; a blob of
+    # guest pages, shown by SET_SCANOUT_BLOB, mapped (QEMU has no host region: refused), given a
+    # UUID; a host3d blob (refused by QEMU's 2D device); EDID; a 3D command
+    T_BLOB, T_SCANOUT_BLOB, T_MAP, T_UNMAP, T_UUID, T_EDID, T_CTX, T_SUBMIT = range(8, 16)
+    blob = lambda k, bid, mem, n, size: request(k, T_BLOB, u8(bid) + u8(mem | n << 5) +
+                                                u16(size - 1) + (u16(0) + u16(4095)) * n)
+    dev('gpu-blob-uuid-edid', u8(MODERN | OFFER) + u64(0xe) + u64(0) + init(features=0xe) +
+        M_INFO + blob(0, 1, 1, 2, 8192) +
+        request(1, T_SCANOUT_BLOB, u8(1) + r8(0, 0, 32, 32) + u8(0) + u8(31) + u8(31) + u8(0) +
+                u16(128) + u16(0)) +
+        request(2, T_MAP, u8(1)) + request(3, T_UNMAP, u8(1)) + request(4, T_UUID, u8(1)) +
+        blob(5, 2, 2, 0, 4096) + request(6, T_EDID, u8(0)) + request(7, T_CTX, u8(0)) +
+        request(0, T_SUBMIT, u8(0)) + DELAY_10US)
     dev('packed-net-rx', packed(NET) + net_init(features=1 << 26) +
         b''.join(pdesc(0, [(RAM + 0x48000 + 0x1000 * i, 1526, 2)], i) for i in range(4)) +
         notify(0) + arrive(2) + tx_frame(0, 60) + pdesc(1, [(RAM + 0x40000, 72, 0)], 0) +
