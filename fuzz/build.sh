@@ -91,6 +91,8 @@ archive() { # name sources...
 }
 archive libdriver "${DRIVER[@]}"
 archive libcore "${CORE[@]}" rules_blob.c sections_blob.c
+archive libharness "${HARNESS[@]}"
+archive libhal "${HAL[@]}"
 OTHER_CORE=()
 for f in "${CORE[@]}"; do case "$f" in src/model/*) ;; *) OTHER_CORE+=("$f") ;; esac; done
 uncovered() { for s in "$@"; do printf '%s\n' "$OBJ/uncovered/$(basename "$s" .c).o"; done; }
