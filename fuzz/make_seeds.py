@@ -64,6 +64,12 @@ FB_FILL = u8(17) + u8(0) + u8(1) + u8(2) + u8(8) + u8(8) + u32(0xff0000)
 FB_PRESENT = u8(18) + u8(0)
 FB_OFF = u8(19) + u8(0)
 LIGHT_UP = DISPLAY + CREATE + ATTACH + SCANOUT + XFER + FLUSH
+# VirtIO 1.2 (op bytes 240..255: 20 + byte % 3): a blob of two guest pages, shown, its UUID
+BLOB = u8(240) + u8(1) + u8(1) + (u32(0x50000000) + u16(4096)) + (u32(0x50001000) + u16(4096)) + \
+    u16(8192)
+BLOB_SCANOUT = u8(241) + u8(1) + u8(0) + u8(1) + u16(32) + u16(32) + u16(128) + u16(0) + \
+    rect(0, 0, 32, 32)
+UUID = u8(242) + u8(1)
 
 
 def drv(name, kernel, device=b''):
@@ -72,6 +78,7 @@ def drv(name, kernel, device=b''):
 
 def seeds_driver():
     drv('modern-light-up', header() + LIGHT_UP)
+    drv('blob-uuid-1-2', header(wanted=0xc) + DISPLAY + BLOB + BLOB_SCANOUT + UUID + UUID)
     drv('legacy-light-up', header(flags=LEGACY) + LIGHT_UP)
     drv('modern-packed-edid', header(flags=PACKED, qs=8, wanted=1 << 1) + LIGHT_UP)
     drv('legacy-align-64-queue-4', header(flags=LEGACY, qs=4, align=6) + LIGHT_UP)
