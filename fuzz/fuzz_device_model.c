@@ -633,8 +633,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 8:
             (void)op_cmd(&m, &in, fin_u8(&in) % 8);
             break;
-        case 9: { /* a whole request: command k (readable) + response k (writable) */
-            uint32_t k = fin_u8(&in) % 8;
+        case 9: { /* a whole request: command k (readable) + response k (writable); with bit 7
+                   * of k's byte on the third queue (net's controlq: the command bytes are then
+                   * class, command and data, the response its ack) */
+            uint8_t kb = fin_u8(&in);
+            uint32_t k = kb % 8;
+            if (kb & 0x80)
+                q = 2;
             uint32_t len = op_cmd(&m, &in, k);
             struct gq *g = &gq[q];
             if (!g->num)

@@ -243,6 +243,15 @@ def seeds_model():
         b''.join(rx(i, 64) for i in range(3)) + notify(0) + arrive(3) + DELAY_10US)
     dev('net-mergeable', u8(MODERN | NET) + net_init(features=1 << 15) +
         b''.join(rx(i) for i in range(8)) + notify(0) + u8(DELAY | ARRIVE) + u8(2) + u16(160))
+    # net's controlq (queue 2: REQUEST with bit 7 of k), CTRL_VQ and its classes negotiated:
+    # a command is the raw command bytes (class, command, then data), the response its ack
+    ctrl = lambda k, cls, cmd, data2=0, body=b'': request(k | 0x80, 0x50, u32(cls | cmd << 8 | data2 << 16) +
+                                                    u8(len(body)) + body)
+    CTRL_FEATURES = 1 << 17 | 1 << 18 | 1 << 19 | 1 << 20 | 1 << 23 | 1 << 2
+    dev('net-ctrl-commands', u8(MODERN | NET) + net_init(features=CTRL_FEATURES) +
+        ctrl(0, 0, 0, 1) + ctrl(1, 0, 3, 1) + ctrl(2, 2, 0, 5) + ctrl(3, 2, 1, 5) +
+        ctrl(4, 1, 0) + ctrl(5, 1, 1, 0x0200) + ctrl(6, 5, 0, 0, bytes(8)) + ctrl(7, 9, 9) +
+        ctrl(0, 4, 0, 1) + DELAY_10US)
     # Packed rings (§2.7): the device offers RING_PACKED (flags bit 1: offer bit 34), the guest
     # asks for it (INIT feature bit 26); requests are then packed chains, and DESC with bit 5
     # writes a packed chain of its own (count, then per descriptor an address, length, flags,
