@@ -4,7 +4,8 @@
     bench/fuzz_speed.py [--time 30] [--base DIR] [TARGET...]
 
 Each target runs alone for --time seconds, one process, from a fresh copy of its committed seeds
-(fuzz/corpus/<target>/), built by fuzz/build.sh into build/fuzz/. Printed per target: executions,
+(fuzz/corpus/<target>/), built by fuzz/build.sh into build/fuzz/, with the options of its
+fuzz/<target>.options as make fuzz and a cluster run it. Printed per target: executions,
 executions per wall-clock second (libFuzzer's figure), executions per CPU second of the process
 (user + system: what the target costs, less sensitive to a machine shared with other work) and
 the load average at the end. --base DIR runs the binaries in DIR too (the same targets built from
@@ -24,12 +25,22 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 TARGETS = sorted(p.stem for p in (ROOT / "fuzz").glob("fuzz_*.c"))  # as fuzz/build.sh finds them
 
 
+def target_options(t):
+    """The [libfuzzer] options of fuzz/<t>.options (what OSS-Fuzz and make fuzz pass), as flags."""
+    p = ROOT / "fuzz" / f"{t}.options"
+    if not p.is_file():
+        return []
+    return [f"-{m.group(1)}={m.group(2)}" for m in
+            (re.match(r"\s*(\w+)\s*=\s*(\S+)", line) for line in p.read_text().splitlines()) if m]
+
+
 def measure(binary, target, seconds):
     with tempfile.TemporaryDirectory() as tmp:
         corpus = pathlib.Path(tmp) / "corpus"
         shutil.copytree(ROOT / "fuzz" / "corpus" / target, corpus)
         d = ROOT / "fuzz" / (target + ".dict")
         extra = [f"-dict={d}"] if d.is_file() else []
+        extra += target_options(target)  # as the campaign and a cluster run it
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         p = subprocess.run([str(binary), f"-max_total_time={seconds}", "-timeout=10",
                             "-rss_limit_mb=2048", "-print_final_stats=1",

@@ -47,6 +47,7 @@
 #include "../src/model/transport/pci_function.h"
 #include "fuzz_input.h"
 #include "fuzz_machine_digest.h"
+#include "fuzz_asan_options.h"
 
 #define RAM_BASE 0x40000000ull
 #define RAM_SIZE 0x100000ull          /* 1 MiB: small, so random offsets hit the layout below */
@@ -90,13 +91,17 @@ static void setup_queue(struct machine *m, uint32_t q, uint32_t num, uint32_t fe
 
 /* Driver-shaped initialisation up to DRIVER_OK with queue q at QUEUE_AREA(q); with `all`, every
  * queue of the device (QUEUE_AREA(i), the same size: net's receiveq and transmitq). */
-static void op_init(struct machine *m, struct fin *in, bool all)
+static void op_init(struct machine *m, struct fin *in, bool all, bool high)
 {
     uint32_t q = fin_u8(in) % MMIO_NUM_QUEUES;
     uint32_t num = fin_u16(in) % (MMIO_QUEUE_NUM_MAX + 1);
     if (num == 0)
         num = 16;
     uint32_t features = fin_u32(in);
+    /* with `high`, the features 32-63 accepted besides VERSION_1 (and RING_PACKED from bit 26):
+     * IN_ORDER, ACCESS_PLATFORM, NOTIFICATION_DATA, RING_RESET, SUSPEND... (1.1-1.4), where
+     * the device offers them (flags & 2) */
+    uint32_t upper = high ? fin_u32(in) : 0;
     memset(gq, 0, sizeof(gq)); /* a reset: the guest forgets its queues too */
     wr(VIRTIO_MMIO_STATUS, 0);
     wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE);
@@ -108,7 +113,7 @@ static void op_init(struct machine *m, struct fin *in, bool all)
         /* VERSION_1, and RING_PACKED when bit 26 of the input's features says so: where the
          * device offers it (flags & 2's offer_add), the model reads the queue as a packed ring
          * (§2.7) and the same bytes fuzz its pop, push and checks */
-        wr(VIRTIO_MMIO_DRIVER_FEATURES, 1u | ((features >> 24) & 4u));
+        wr(VIRTIO_MMIO_DRIVER_FEATURES, 1u | ((features >> 24) & 4u) | upper);
         wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
                                    VIRTIO_STATUS_FEATURES_OK);
     }
@@ -255,6 +260,12 @@ static const uint32_t cmd_types[] = {
     VIRTIO_GPU_CMD_RESOURCE_UNREF, VIRTIO_GPU_CMD_SET_SCANOUT,
     VIRTIO_GPU_CMD_RESOURCE_FLUSH, VIRTIO_GPU_CMD_TRANSFER_TO_HOST_2D,
     VIRTIO_GPU_CMD_RESOURCE_ATTACH_BACKING, VIRTIO_GPU_CMD_RESOURCE_DETACH_BACKING,
+    /* 1.2 (RESOURCE_BLOB, RESOURCE_UUID: offered when flags & 2 asks), EDID, the 3D ones
+     * QEMU's 2D device refuses */
+    VIRTIO_GPU_CMD_RESOURCE_CREATE_BLOB, VIRTIO_GPU_CMD_SET_SCANOUT_BLOB,
+    VIRTIO_GPU_CMD_RESOURCE_MAP_BLOB, VIRTIO_GPU_CMD_RESOURCE_UNMAP_BLOB,
+    VIRTIO_GPU_CMD_RESOURCE_ASSIGN_UUID, VIRTIO_GPU_CMD_GET_EDID, VIRTIO_GPU_CMD_CTX_CREATE,
+    VIRTIO_GPU_CMD_SUBMIT_3D,
 };
 static const uint32_t formats[] = {1, 2, 3, 4, 67, 68, 121, 134, 0};
 
@@ -266,6 +277,29 @@ static void rect(struct fin *in, struct virtio_gpu_rect *r)
     r->height = fin_u8(in);
 }
 
+/* RESOURCE_CREATE_BLOB's body (1.2 §5.7.6.8): guest memory (or a host blob_mem QEMU's 2D
+ * device refuses), up to 4 backing entries in the framebuffer area, a size up to 64 KiB. */
+static uint32_t blob_body(struct fin *in, uint8_t *buf, uint32_t id)
+{
+    struct virtio_gpu_resource_create_blob c = {.resource_id = id};
+    uint8_t how = fin_u8(in);
+    c.blob_mem = how & 3;
+    c.blob_flags = how >> 2 & 7;
+    c.nr_entries = how >> 5 & 3;
+    c.blob_id = how & 0x80 ? fin_u8(in) : 0;
+    c.size = fin_u16(in) + 1u;
+    memcpy(buf, &c, sizeof(c));
+    uint32_t len = sizeof(c);
+    for (uint32_t i = 0; i < c.nr_entries; i++) {
+        struct virtio_gpu_mem_entry e = {0};
+        e.addr = FB_AREA + 64ull * fin_u16(in) % 0x80000;
+        e.length = fin_u16(in) + 1u;
+        memcpy(buf + len, &e, sizeof(e));
+        len += sizeof(e);
+    }
+    return len;
+}
+
 /* A gpu command into command buffer k; returns its length. */
 static uint32_t op_cmd(struct machine *m, struct fin *in, uint32_t k)
 {
@@ -273,7 +307,7 @@ static uint32_t op_cmd(struct machine *m, struct fin *in, uint32_t k)
     memset(buf, 0, sizeof(buf));
     uint8_t mode = fin_u8(in);
     struct virtio_gpu_ctrl_hdr h = {0};
-    h.type = mode & 0x10 ? fin_u32(in) : cmd_types[(mode & 0x0f) % 8];
+    h.type = mode & 0x10 ? fin_u32(in) : cmd_types[mode & 0x0f];
     if (mode & 0x20) {
         h.flags = VIRTIO_GPU_FLAG_FENCE;
         h.fence_id = fin_u64(in);
@@ -333,7 +367,26 @@ static uint32_t op_cmd(struct machine *m, struct fin *in, uint32_t k)
             }
             break;
         }
+        case VIRTIO_GPU_CMD_RESOURCE_CREATE_BLOB:
+            len = blob_body(in, buf, id);
+            break;
+        case VIRTIO_GPU_CMD_SET_SCANOUT_BLOB: {
+            struct virtio_gpu_set_scanout_blob c = {.resource_id = id};
+            rect(in, &c.r);
+            c.scanout_id = fin_u8(in) % 2;
+            c.width = 1u + fin_u8(in) % 64;
+            c.height = 1u + fin_u8(in) % 64;
+            c.format = formats[fin_u8(in) % 9];
+            c.strides[0] = fin_u16(in);
+            c.offsets[0] = fin_u16(in);
+            memcpy(buf, &c, sizeof(c));
+            len = sizeof(c);
+            break;
+        }
         case VIRTIO_GPU_CMD_RESOURCE_UNREF:
+        case VIRTIO_GPU_CMD_RESOURCE_ASSIGN_UUID:
+        case VIRTIO_GPU_CMD_RESOURCE_MAP_BLOB:
+        case VIRTIO_GPU_CMD_RESOURCE_UNMAP_BLOB:
         case VIRTIO_GPU_CMD_RESOURCE_DETACH_BACKING: {
             struct virtio_gpu_resource_unref c = {.resource_id = id};
             memcpy(buf, &c, sizeof(c));
@@ -545,8 +598,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 (void)net_device_inject(&m, 1 + fin_u8(&in) % 4);
             vhal_delay_ns(64ull * fin_u16(&in));
             break;
-        case 4: /* bit 5: every queue */
-            op_init(&m, &in, op & 0x20);
+        case 4: /* bit 5: every queue; bit 6: features 32-63 from the input */
+            op_init(&m, &in, op & 0x20, op & 0x40);
             break;
         case 5: { /* one descriptor (split), or with bit 5 a packed chain of 1..4 */
             if (op & 0x20) {
@@ -580,8 +633,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 8:
             (void)op_cmd(&m, &in, fin_u8(&in) % 8);
             break;
-        case 9: { /* a whole request: command k (readable) + response k (writable) */
-            uint32_t k = fin_u8(&in) % 8;
+        case 9: { /* a whole request: command k (readable) + response k (writable); with bit 7
+                   * of k's byte on the third queue (net's controlq: the command bytes are then
+                   * class, command and data, the response its ack) */
+            uint8_t kb = fin_u8(&in);
+            uint32_t k = kb % 8;
+            if (kb & 0x80)
+                q = 2;
             uint32_t len = op_cmd(&m, &in, k);
             struct gq *g = &gq[q];
             if (!g->num)

@@ -323,6 +323,19 @@ static uint32_t sane_response(const struct virtio_gpu_ctrl_hdr *cmd, uint8_t *bu
         memcpy(buf, &e, sizeof(e) < cap ? sizeof(e) : cap);
         return sizeof(e) < cap ? sizeof(e) : cap;
     }
+    case VIRTIO_GPU_CMD_RESOURCE_ASSIGN_UUID: { /* 1.2: a UUID */
+        struct virtio_gpu_resp_resource_uuid u;
+        memset(&u, 0xab, sizeof(u));
+        u.hdr = h;
+        u.hdr.type = VIRTIO_GPU_RESP_OK_RESOURCE_UUID;
+        memcpy(buf, &u, sizeof(u) < cap ? sizeof(u) : cap);
+        return sizeof(u) < cap ? sizeof(u) : cap;
+    }
+    case VIRTIO_GPU_CMD_RESOURCE_CREATE_BLOB: /* 1.2 */
+    case VIRTIO_GPU_CMD_SET_SCANOUT_BLOB:
+        h.type = VIRTIO_GPU_RESP_OK_NODATA;
+        memcpy(buf, &h, sizeof(h));
+        return len;
     default:
         h.type = cmd->type >= VIRTIO_GPU_CMD_GET_DISPLAY_INFO && cmd->type <= VIRTIO_GPU_CMD_GET_EDID
                      ? VIRTIO_GPU_RESP_OK_NODATA
@@ -711,6 +724,32 @@ static struct virtio_gpu_rect rect(struct fin *in)
     return r;
 }
 
+/* VirtIO 1.2's calls (gpu_blob_uuid.c), where RESOURCE_BLOB / RESOURCE_UUID were negotiated:
+ * 20 a blob of 1..4 guest-memory entries, 21 a blob shown on a scanout, 22 a resource's UUID. */
+static void call_1_2(struct vgpu *g, uint8_t op, uint32_t id)
+{
+    int rc;
+    if (op == 20) {
+        struct virtio_gpu_mem_entry e[4];
+        uint32_t n = 1 + fin_u8(&D.in) % 4;
+        for (uint32_t i = 0; i < n; i++)
+            e[i] = (struct virtio_gpu_mem_entry){fin_u32(&D.in), fin_u16(&D.in), 0};
+        rc = vgpu_resource_create_blob(g, id, fin_u16(&D.in), e, n);
+        check_result(g, rc, VIRTIO_GPU_RESP_OK_NODATA, sizeof(struct virtio_gpu_ctrl_hdr));
+    } else if (op == 21) {
+        struct vgpu_blob_scanout b = {fin_u8(&D.in) % 2, id, fin_u8(&D.in), fin_u16(&D.in),
+                                      fin_u16(&D.in), fin_u16(&D.in), fin_u16(&D.in),
+                                      rect(&D.in)};
+        rc = vgpu_set_scanout_blob(g, &b);
+        check_result(g, rc, VIRTIO_GPU_RESP_OK_NODATA, sizeof(struct virtio_gpu_ctrl_hdr));
+    } else {
+        uint8_t uuid[16];
+        rc = vgpu_assign_uuid(g, id, uuid);
+        check_result(g, rc, VIRTIO_GPU_RESP_OK_RESOURCE_UUID,
+                     sizeof(struct virtio_gpu_resp_resource_uuid));
+    }
+}
+
 static int init(struct vgpu *g, const struct vgpu_config *cfg)
 {
     int rc = vgpu_init(g, cfg);
@@ -753,6 +792,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t nm = fin_u8(&D.in);
     D.num_max = nm ? (uint32_t)nm * 4u : 1024u;
     D.offered = ((1ull << VIRTIO_GPU_F_EDID) | (1ull << VIRTIO_F_NOTIFY_ON_EMPTY) |
+                 (1ull << VIRTIO_GPU_F_RESOURCE_BLOB) | (1ull << VIRTIO_GPU_F_RESOURCE_UUID) |
                  (1ull << VIRTIO_F_ANY_LAYOUT) | (1ull << VIRTIO_RING_F_INDIRECT_DESC) |
                  (1ull << VIRTIO_RING_F_EVENT_IDX) |
                  (D.version == 2 ? 1ull << VIRTIO_F_VERSION_1 : 0)) ^ fin_u64(&D.in);
@@ -779,7 +819,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static struct gpu_fb fb;
     memset(&fb, 0, sizeof(fb));
     for (uint32_t call = 0; call < MAX_CALLS && fin_left(&D.in); call++) {
-        uint8_t op = fin_u8(&D.in) % 20;
+        uint8_t raw = fin_u8(&D.in); /* 240..255: the 1.2 calls (gpu_blob_uuid.c) */
+        uint8_t op = raw >= 240 ? 20 + raw % 3 : raw % 20;
         if (!up && op != 7)
             continue; /* the driver is not up: only a new init makes sense */
         uint32_t id = fin_u8(&D.in);
@@ -900,6 +941,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 rc = gpu_fb_disable(&fb);
                 check_other(&g, rc); /* may send nothing: no claim about the queue */
             }
+            break;
+        default:
+            call_1_2(&g, op, id);
             break;
         }
         /* A failed command must leave the driver either usable or refusing cleanly: go on. */

@@ -17,6 +17,7 @@
 #include "../src/harness/replay.h"
 #include "../src/harness/scenario.h"
 #include "../src/model/devices/gpu_device.h"
+#include "fuzz_asan_options.h"
 
 #define MAX_REPLAYED 2048
 

@@ -64,6 +64,12 @@ FB_FILL = u8(17) + u8(0) + u8(1) + u8(2) + u8(8) + u8(8) + u32(0xff0000)
 FB_PRESENT = u8(18) + u8(0)
 FB_OFF = u8(19) + u8(0)
 LIGHT_UP = DISPLAY + CREATE + ATTACH + SCANOUT + XFER + FLUSH
+# VirtIO 1.2 (op bytes 240..255: 20 + byte % 3): a blob of two guest pages, shown, its UUID
+BLOB = u8(240) + u8(1) + u8(1) + (u32(0x50000000) + u16(4096)) + (u32(0x50001000) + u16(4096)) + \
+    u16(8192)
+BLOB_SCANOUT = u8(241) + u8(1) + u8(0) + u8(1) + u16(32) + u16(32) + u16(128) + u16(0) + \
+    rect(0, 0, 32, 32)
+UUID = u8(242) + u8(1)
 
 
 def drv(name, kernel, device=b''):
@@ -72,6 +78,7 @@ def drv(name, kernel, device=b''):
 
 def seeds_driver():
     drv('modern-light-up', header() + LIGHT_UP)
+    drv('blob-uuid-1-2', header(wanted=0xc) + DISPLAY + BLOB + BLOB_SCANOUT + UUID + UUID)
     drv('legacy-light-up', header(flags=LEGACY) + LIGHT_UP)
     drv('modern-packed-edid', header(flags=PACKED, qs=8, wanted=1 << 1) + LIGHT_UP)
     drv('legacy-align-64-queue-4', header(flags=LEGACY, qs=4, align=6) + LIGHT_UP)
@@ -236,6 +243,15 @@ def seeds_model():
         b''.join(rx(i, 64) for i in range(3)) + notify(0) + arrive(3) + DELAY_10US)
     dev('net-mergeable', u8(MODERN | NET) + net_init(features=1 << 15) +
         b''.join(rx(i) for i in range(8)) + notify(0) + u8(DELAY | ARRIVE) + u8(2) + u16(160))
+    # net's controlq (queue 2: REQUEST with bit 7 of k), CTRL_VQ and its classes negotiated:
+    # a command is the raw command bytes (class, command, then data), the response its ack
+    ctrl = lambda k, cls, cmd, data2=0, body=b'': request(k | 0x80, 0x50, u32(cls | cmd << 8 | data2 << 16) +
+                                                    u8(len(body)) + body)
+    CTRL_FEATURES = 1 << 17 | 1 << 18 | 1 << 19 | 1 << 20 | 1 << 23 | 1 << 2
+    dev('net-ctrl-commands', u8(MODERN | NET) + net_init(features=CTRL_FEATURES) +
+        ctrl(0, 0, 0, 1) + ctrl(1, 0, 3, 1) + ctrl(2, 2, 0, 5) + ctrl(3, 2, 1, 5) +
+        ctrl(4, 1, 0) + ctrl(5, 1, 1, 0x0200) + ctrl(6, 5, 0, 0, bytes(8)) + ctrl(7, 9, 9) +
+        ctrl(0, 4, 0, 1) + DELAY_10US)
     # Packed rings (§2.7): the device offers RING_PACKED (flags bit 1: offer bit 34), the guest
     # asks for it (INIT feature bit 26); requests are then packed chains, and DESC with bit 5
     # writes a packed chain of its own (count, then per descriptor an address, length, flags,
@@ -253,6 +269,34 @@ def seeds_model():
         pdesc(0, [(RAM + 0x40000, 24, 0), (RAM + 0x48000, 4096, 2)], 3) + notify(0) +
         DELAY_10US + pdesc(0, [(RAM + 0x40000, 24, 0)], 9, lie=1) + notify(0) + DELAY_10US +
         pdesc(0, [(RAM + 0x40000, 16, 4)], 1) + notify(0) + DELAY_10US + M_INFO + M_INFO)
+    # VirtIO 1.2-1.4 (INIT with bit 6: features 32-63 from the input, where flags & 2 offers
+    # them): NOTIFICATION_DATA (38) with notifies carrying data, RING_RESET (40) with a queue
+    # reset through QueueReset (0x0c0) and the queue set up again, SUSPEND (42) asked
+    hi_init = lambda upper, features=0, num=16: u8(INIT | 0x40) + u8(0) + u16(num) + \
+        u32(features) + u32(upper)
+    notify_data = lambda v: u8(NOTIFY | 0x20) + u32(v)
+    dev('spec-notification-data', u8(MODERN | OFFER) + u64(1 << 38) + u64(0) +
+        hi_init(1 << 6) + M_INFO + notify_data(0x00010000) + notify_data(0x00050000) +
+        M_INFO + DELAY_10US)
+    dev('spec-queue-reset', u8(MODERN | OFFER) + u64(1 << 40) + u64(0) + hi_init(1 << 8) +
+        M_INFO + u8(MMIO_W) + u8(0x30 // 4) + u32(0) + u8(MMIO_W) + u8(0xc0 // 4) + u32(1) +
+        u8(MMIO_R) + u8(0xc0 // 4) + M_INFO + hi_init(1 << 8) + M_INFO + DELAY_10US)
+    dev('spec-suspend-and-in-order', u8(MODERN | OFFER) + u64(1 << 42 | 1 << 35) + u64(0) +
+        hi_init(1 << 10 | 1 << 3) + M_INFO + M_INFO + u8(MMIO_W) + u8(0x70 // 4) + u32(0x4f) +
+        DELAY_10US)
+    # gpu 1.2: RESOURCE_BLOB (3), RESOURCE_UUID (2) and EDID (1) offered and accepted; a blob of
+    # guest pages, shown by SET_SCANOUT_BLOB, mapped (QEMU has no host region: refused), given a
+    # UUID; a host3d blob (refused by QEMU's 2D device); EDID; a 3D command
+    T_BLOB, T_SCANOUT_BLOB, T_MAP, T_UNMAP, T_UUID, T_EDID, T_CTX, T_SUBMIT = range(8, 16)
+    blob = lambda k, bid, mem, n, size: request(k, T_BLOB, u8(bid) + u8(mem | n << 5) +
+                                                u16(size - 1) + (u16(0) + u16(4095)) * n)
+    dev('gpu-blob-uuid-edid', u8(MODERN | OFFER) + u64(0xe) + u64(0) + init(features=0xe) +
+        M_INFO + blob(0, 1, 1, 2, 8192) +
+        request(1, T_SCANOUT_BLOB, u8(1) + r8(0, 0, 32, 32) + u8(0) + u8(31) + u8(31) + u8(0) +
+                u16(128) + u16(0)) +
+        request(2, T_MAP, u8(1)) + request(3, T_UNMAP, u8(1)) + request(4, T_UUID, u8(1)) +
+        blob(5, 2, 2, 0, 4096) + request(6, T_EDID, u8(0)) + request(7, T_CTX, u8(0)) +
+        request(0, T_SUBMIT, u8(0)) + DELAY_10US)
     dev('packed-net-rx', packed(NET) + net_init(features=1 << 26) +
         b''.join(pdesc(0, [(RAM + 0x48000 + 0x1000 * i, 1526, 2)], i) for i in range(4)) +
         notify(0) + arrive(2) + tx_frame(0, 60) + pdesc(1, [(RAM + 0x40000, 72, 0)], 0) +
@@ -310,6 +354,15 @@ def blk_rw(kind, sector, n, pattern=0): return u8(C_IO | kind << 3) + u8(sector)
 def rng_read(n): return u8(C_IO) + u16(n)
 def net_send(n): return u8(C_IO | 8) + u16(n)
 def net_recv(small=0): return u8(C_IO | (16 if small else 0)) + u16(small)
+H_CTRL = 16  # hostile byte bit 4: net's controlq and its classes wanted (no hostility)
+# controlq commands (fuzz_drivers.c ctrl_body): rx mode, MAC address, MAC table, VLAN, offloads
+def net_ctrl_rx(cmd, on): return u8(C_IO | 32) + u8(0) + u8(cmd) + u8(on)
+def net_ctrl_mac(mac): return u8(C_IO | 32) + u8(1) + bytes(mac)
+def net_ctrl_table(uni, multi):
+    return u8(C_IO | 32) + u8(2) + u8(len(uni) | len(multi) << 4) + b''.join(map(bytes, uni + multi))
+def net_ctrl_vlan(delete, vid): return u8(C_IO | 32) + u8(3) + u8(delete) + u16(vid)
+def net_ctrl_offloads(): return u8(C_IO | 32) + u8(4)
+def net_ctrl_any(cls, cmd, data): return u8(C_IO | 32) + u8(0xc0) + u8(cls) + u8(cmd) + u8(len(data)) + bytes(data)
 
 
 def df(kind, queue=0, nth=1, from_nth=0, after=0, delay=0):
@@ -356,6 +409,19 @@ def seeds_drivers():
     # on virtio-pci a byte of configuration space: the capability pointer, a cap's BAR and length
     d('pci-lying-capabilities', D_NET | T_PCI, 8, 3 << 2, u8(0x34) + u8(0x41) + u8(0x44) + u8(9) +
       u8(0x5c) + u8(0xff) + net_send(60) + c_time(2) + net_recv())
+    # the controlq: every class the driver asks for, on each transport and ring; then a command
+    # of a class not negotiated and a malformed MAC table (the caller's misuse)
+    ctrl_work = (net_ctrl_rx(0, 0) + net_ctrl_rx(1, 1) + net_ctrl_rx(5, 1) +
+                 net_ctrl_mac([2, 0, 0, 0, 0, 9]) +
+                 net_ctrl_table([[2, 1, 2, 3, 4, 5]], [[1, 0, 0x5e, 0, 0, 1], [0x33, 0x33, 0, 0, 0, 1]]) +
+                 net_ctrl_vlan(0, 42) + net_ctrl_vlan(1, 42) + net_ctrl_offloads() +
+                 net_send(60) + c_time(2) + net_recv() * 2)
+    d('net-ctrl-mmio2', D_NET | T_MMIO2, 8, H_CTRL, ctrl_work)
+    d('net-ctrl-mmio1', D_NET | T_MMIO1, 8, H_CTRL, ctrl_work)
+    d('net-ctrl-pci-packed', D_NET | T_PCI | R_PACKED | R_EIDX, 8, H_CTRL, ctrl_work)
+    d('net-ctrl-misuse', D_NET | T_MMIO2, 8, H_CTRL, ctrl_work + net_ctrl_any(4, 0, [1, 0]) +
+      net_ctrl_any(1, 0, [5, 0, 0, 0]) + net_ctrl_any(9, 9, []) + net_send(60))
+    d('net-ctrl-not-negotiated', D_NET | T_MMIO2, 8, 0, net_ctrl_rx(0, 1) + net_send(60))
     d('net-scribbled-used-ring', D_NET, 8, 0, net_send(60) + c_scribble(1, 2, 9) + net_send(60) +
       c_time(3) + c_scribble(0, 4, 0x4000) + net_recv() * 2)
 

@@ -38,7 +38,7 @@ def cflite_out(tmp_path_factory):
                CXX="clang++", CFLAGS=OSS_FUZZ_CFLAGS, LIB_FUZZING_ENGINE="-fsanitize=fuzzer",
                SANITIZER="address", FUZZING_ENGINE="libfuzzer", JOBS="2")
     p = subprocess.run(["bash", "-eu", str(src / "build.sh")], cwd=src / "vqsim", env=env,
-                       capture_output=True, text=True, timeout=900)
+                       capture_output=True, text=True, timeout=1500)  # (the model compiled twice)
     assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-4000:]
     return out
 

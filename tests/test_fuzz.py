@@ -52,7 +52,8 @@ def fuzz_bin(tmp_path_factory):
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (run_id and stamp.exists() and stamp.read_text() == run_id):
             p = subprocess.run(["bash", str(ROOT / "fuzz" / "build.sh")], env=env,
-                               capture_output=True, text=True, timeout=600)
+                               capture_output=True, text=True, timeout=1200)  # (the model
+            # is compiled twice: with and without coverage instrumentation, fuzz/build.sh)
             assert p.returncode == 0, p.stdout + p.stderr
             stamp.write_text(run_id or "")
     for t in TARGETS:

@@ -42,6 +42,7 @@ AIMS = {  # a new target adds its line (else its coverage is over src/)
     "fuzz_virtqueue": ["src/driver/virtqueue.c", "src/driver/vq_indirect.c", "src/driver/vq_packed.c"],
     "fuzz_drivers": ["src/driver/virtio_blk.c", "src/driver/virtio_rng.c",
                      "src/driver/virtio_input.c", "src/driver/virtio_net.c",
+                     "src/driver/virtio_net_ctrl.c",
                      "src/driver/virtio_device.c", "src/driver/virtio_mmio.c",
                      "src/driver/virtio_pci.c", "src/driver/virtio_pci_ops.c"],
 }

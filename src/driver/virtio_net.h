@@ -96,7 +96,8 @@ int vnet_send_raw(struct vnet *n, const struct virtio_net_hdr *h, uint32_t hdr_b
 
 /* One controlq command (§5.1.6.5): class `cls`, command `cmd` and `len` bytes of data
  * (len + 2 <= VNET_CTRL_MAX); *ack gets the device's VIRTIO_NET_OK / VIRTIO_NET_ERR.
- * VIRTIO_ERR_QUEUE without a controlq (CTRL_VQ not negotiated). */
+ * VIRTIO_ERR_QUEUE without a controlq (CTRL_VQ not negotiated); a device error (a timeout, a
+ * bad used element) latches the driver broken, as on the other queues. */
 int vnet_ctrl(struct vnet *n, uint8_t cls, uint8_t cmd, const void *data, uint32_t len,
               uint8_t *ack);
 

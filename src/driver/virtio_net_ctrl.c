@@ -3,6 +3,17 @@
 #include "driver/virtio_hal.h"
 #include "driver/virtio_net.h"
 
+/* A device error latches the driver broken (until vnet_init), as on the other queues
+ * (virtio_net.c): the controlq's ring is then in a state the driver cannot trust. */
+static int ctrl_latch(struct vnet *n, int status)
+{
+    if (!n->broken) {
+        n->broken = true;
+        n->broken_status = status;
+    }
+    return status;
+}
+
 /* §5.1.6.5: the readable part (class, command, data) then the writable part (the ack) in one
  * chain; wait (bounded) for the device to use it. The device's ack is the writable part's first
  * byte, read only after the used element (§2.6.8: the device's writes precede used.idx). */
@@ -34,11 +45,11 @@ int vnet_ctrl_raw(struct vnet *n, const void *out, uint32_t out_len, uint32_t in
     uint32_t used = 0;
     rc = vdev_wait_used(n->t, &n->ctrlq, n->timeout_ns, &token, &used);
     if (rc != VIRTIO_OK)
-        return rc;
+        return ctrl_latch(n, rc);
     if (token != n->ctrl)
-        return VIRTIO_ERR_BAD_USED;
+        return ctrl_latch(n, VIRTIO_ERR_BAD_USED);
     if (used > in_len) /* §2.6.8.1: never more than the writable bytes */
-        return VIRTIO_ERR_USED_LEN;
+        return ctrl_latch(n, VIRTIO_ERR_USED_LEN);
     *ack = in_len ? in[0] : 0xff;
     return used >= 1 ? VIRTIO_OK : VIRTIO_ERR_RESPONSE;
 }

@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 /* One inaccessible page on each side of RAM: a host access that strays past either end of guest
  * memory faults at once instead of reading a neighbouring mapping (the fuzz targets rely on it). */
@@ -33,6 +34,24 @@ int gm_clear(struct guest_memory *gm)
     if (!gm->host)
         return -1;
     return madvise(gm->host, gm->size, MADV_DONTNEED) == 0 ? 0 : -1;
+}
+
+bool gm_zero(struct guest_memory *gm, uint64_t gpa, uint64_t len)
+{
+    if (!gm->host || !gm_contains(gm, gpa, len))
+        return false;
+    uint8_t *p = gm->host + (gpa - gm->base), *end = p + len;
+    long ps = sysconf(_SC_PAGESIZE);
+    uintptr_t page = ps > 0 ? (uintptr_t)ps : 4096u;
+    uint8_t *first = (uint8_t *)(((uintptr_t)p + page - 1) & ~(page - 1));
+    uint8_t *last = (uint8_t *)((uintptr_t)end & ~(page - 1)); /* whole pages: [first, last) */
+    if (first >= last || madvise(first, (size_t)(last - first), MADV_DONTNEED) != 0) {
+        memset(p, 0, len); /* no whole page in it (or the kernel refused): cleared byte by byte */
+        return true;
+    }
+    memset(p, 0, (size_t)(first - p));
+    memset(last, 0, (size_t)(end - last));
+    return true;
 }
 
 void gm_destroy(struct guest_memory *gm)

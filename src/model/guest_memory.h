@@ -26,6 +26,11 @@ void gm_destroy(struct guest_memory *gm);
  * zero again, exactly as after gm_init, and only the pages touched since cost anything. For a
  * caller that builds many machines of one RAM size in a row (machine_init_reusing). 0 or -1. */
 int gm_clear(struct guest_memory *gm);
+/* Zero [gpa, gpa+len) inside RAM: the whole pages in it are dropped as gm_clear drops them (they
+ * read zero again; one never touched afterwards costs nothing), the partial pages at either end
+ * are cleared. For a DMA allocation (machine_dma_alloc): memset would give every page of a large
+ * buffer a page of its own, used or not. False (nothing done) when the range is not in RAM. */
+bool gm_zero(struct guest_memory *gm, uint64_t gpa, uint64_t len);
 
 /* The accessors below are inline: the device model calls them for every ring field it reads
  * and the HAL for every ring access it records (bench/ table 1b counts them). */

@@ -338,7 +338,7 @@ void *machine_dma_alloc(struct machine *m, uint64_t size, uint64_t align, unsign
     if (!p)
         return NULL;
     a->next = addr + size;
-    memset(p, 0, size);
+    gm_zero(&m->mem, addr, size); /* zeroed, as a DMA allocation is; its untouched pages free */
     *phys = addr;
     memory_guard_on_alloc(m, addr, size); /* memory_guard.h: outside this stays untouched */
     return p;
