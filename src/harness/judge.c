@@ -10,6 +10,7 @@
 #include "model/query.h"
 #include "harness/patterns.h"
 #include "harness/png_writer.h"
+#include "harness/reference_png.h"
 
 /* A step with `expect_response`: the device's answer must be exactly that; an expected error
  * response is the step doing its job (the run goes on). */
@@ -120,7 +121,7 @@ static void compare_png(struct results *res, const char *png_dir, const struct s
     char err[256];
     uint8_t *ref = NULL;
     uint32_t rw = 0, rh = 0;
-    if (png_read_rgb(x->png, &ref, &rw, &rh, err, sizeof(err))) {
+    if (reference_png_read(x->png, &ref, &rw, &rh, err, sizeof(err))) {
         results_fail(res, "scanout %u: cannot read reference %s: %s", x->scanout, x->png, err);
         return;
     }
@@ -132,7 +133,8 @@ static void compare_png(struct results *res, const char *png_dir, const struct s
         free(ref);
         return;
     }
-    for (uint64_t i = 0; i < (uint64_t)w * h; i++)
+    bool same = !memcmp(pic, ref, (size_t)w * h * 3); /* (most are) */
+    for (uint64_t i = 0; !same && i < (uint64_t)w * h; i++)
         if (memcmp(pic + i * 3, ref + i * 3, 3) && bad++ == 0)
             fx = (uint32_t)(i % w), fy = (uint32_t)(i / w);
     if (bad) {
