@@ -4,6 +4,7 @@
 #endif
 #include "model/ram_pool.h"
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <sys/mman.h>
 
@@ -19,6 +20,21 @@ static _Thread_local struct {
     uint32_t n;
     size_t bytes;
 } pool;
+
+/* A thread that ends gives its pool back to the kernel (a library's threads come and go). */
+static pthread_key_t pool_key;
+static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
+
+static void pool_free(void *unused)
+{
+    (void)unused;
+    for (uint32_t i = 0; i < pool.n; i++)
+        munmap(pool.run[i].p, pool.run[i].len);
+    pool.n = 0;
+    pool.bytes = 0;
+}
+
+static void pool_key_create(void) { (void)pthread_key_create(&pool_key, pool_free); }
 
 static bool move_to(uint8_t *src, size_t len, uint8_t *dst)
 {
@@ -51,7 +67,8 @@ void ram_pool_take(const struct ram_piece *piece, uint32_t n)
     while (fit < n && pool.n + fit < POOL_MAX_RUNS &&
            piece[fit].len <= RAM_POOL_MAX_BYTES - pool.bytes - total)
         total += piece[fit++].len;
-    if (total == 0)
+    if (total == 0 || pthread_once(&pool_once, pool_key_create) != 0 ||
+        pthread_setspecific(pool_key, &pool) != 0) /* (any non-NULL value: pool_free runs) */
         return;
     /* One new place for them all, reserved before the first move: a move leaves a hole in guest
      * RAM, and a place asked for afterwards could land in it — and go with the RAM's unmap. */

@@ -15,7 +15,7 @@
  * the pool is empty or a move fails, the range is simply cleared (the kernel's fresh pages).
  *
  * The pool is per thread (machines on several threads: hal_sim.h), holds at most
- * RAM_POOL_MAX_BYTES, and lives until the thread's process ends. */
+ * RAM_POOL_MAX_BYTES, and is unmapped when its thread ends. */
 #ifndef RAM_POOL_H
 #define RAM_POOL_H
 
