@@ -38,7 +38,12 @@ static void pool_key_create(void) { (void)pthread_key_create(&pool_key, pool_fre
 
 static bool move_to(uint8_t *src, size_t len, uint8_t *dst)
 {
+#if defined(__linux__) && defined(MREMAP_FIXED)
     return mremap(src, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, dst) != MAP_FAILED;
+#else
+    (void)src, (void)len, (void)dst;
+    return false; /* no mremap: the pool stays empty, every page comes fresh */
+#endif
 }
 
 void ram_pool_place(uint8_t *dst, size_t len, void (*placed)(void *ctx, size_t off, size_t n),
