@@ -89,8 +89,10 @@ static void put_row(struct kernel_fb *f, uint32_t y, const uint32_t *rgb)
     int ri, gi, bi;
     format_positions(f->format, &ri, &gi, &bi);
     uint8_t *p = f->mem + (uint64_t)y * f->width * 4;
+    uint32_t last = 0, v = encode(0, ri, gi, bi);
     for (uint32_t x = 0; x < f->width; x++, p += 4) {
-        uint32_t v = encode(rgb[x], ri, gi, bi);
+        if (rgb[x] != last) /* a pattern's row is runs of one colour: encode each run once */
+            v = encode(last = rgb[x], ri, gi, bi);
         memcpy(p, &v, 4);
     }
 }

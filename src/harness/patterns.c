@@ -51,15 +51,12 @@ void pattern_row(const char *name, uint32_t y, uint32_t w, uint32_t h, uint32_t 
     if (y == 0 || y == h - 1) {
         for (uint32_t x = 0; x < w; x++)
             out[x] = 0xff0000;
-    } else if (y < h * 2 / 3) { /* bar b covers x with x*8/w == b */
-        uint32_t b = 0;
-        uint64_t next = ((uint64_t)w + 7) / 8; /* first x of bar 1: ceil(w/8) */
-        for (uint32_t x = 0; x < w; x++) {
-            while (x >= next) {
-                b++;
-                next = ((uint64_t)(b + 1) * w + 7) / 8;
-            }
-            out[x] = bars[b];
+    } else if (y < h * 2 / 3) { /* bar b covers x with x*8/w == b: x < ceil((b+1)*w/8) */
+        uint32_t x = 0;
+        for (uint32_t b = 0; b < 8; b++) {
+            uint64_t next = ((uint64_t)(b + 1) * w + 7) / 8; /* first x of bar b+1 (<= w) */
+            for (; x < next; x++)
+                out[x] = bars[b];
         }
     } else {
         uint64_t half = w / 2 ? w / 2 : 1, num = 0; /* grey ramp: x*255/half */

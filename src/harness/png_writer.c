@@ -50,6 +50,33 @@ int png_write_rgb(const char *path, const uint8_t *rgb, uint32_t width, uint32_t
     return 0;
 }
 
+/* The rest of a read begun on img: its size checked, converted to 8-bit R,G,B. */
+static int finish_rgb(png_image *img, uint8_t **rgb, uint32_t *width, uint32_t *height,
+                      char *err, size_t errlen)
+{
+    if (img->width == 0 || img->height == 0 || img->width > 16384 || img->height > 16384) {
+        png_image_free(img);
+        snprintf(err, errlen, "size %ux%u out of range", img->width, img->height);
+        return -1;
+    }
+    img->format = PNG_FORMAT_RGB; /* any colour type, converted to 8-bit R,G,B */
+    uint8_t *buf = malloc(PNG_IMAGE_SIZE(*img));
+    if (!buf) {
+        png_image_free(img);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (!png_image_finish_read(img, NULL, buf, 0, NULL)) {
+        free(buf);
+        snprintf(err, errlen, "%s", img->message);
+        return -1;
+    }
+    *rgb = buf;
+    *width = img->width;
+    *height = img->height;
+    return 0;
+}
+
 int png_read_rgb(const char *path, uint8_t **rgb, uint32_t *width, uint32_t *height, char *err,
                  size_t errlen)
 {
@@ -61,25 +88,19 @@ int png_read_rgb(const char *path, uint8_t **rgb, uint32_t *width, uint32_t *hei
         snprintf(err, errlen, "%s", img.message[0] ? img.message : "not a PNG");
         return -1;
     }
-    if (img.width == 0 || img.height == 0 || img.width > 16384 || img.height > 16384) {
-        png_image_free(&img);
-        snprintf(err, errlen, "size %ux%u out of range", img.width, img.height);
+    return finish_rgb(&img, rgb, width, height, err, errlen);
+}
+
+int png_read_rgb_mem(const void *bytes, size_t n, uint8_t **rgb, uint32_t *width,
+                     uint32_t *height, char *err, size_t errlen)
+{
+    png_image img;
+    memset(&img, 0, sizeof(img));
+    img.version = PNG_IMAGE_VERSION;
+    *rgb = NULL;
+    if (!png_image_begin_read_from_memory(&img, bytes, n)) {
+        snprintf(err, errlen, "%s", img.message[0] ? img.message : "not a PNG");
         return -1;
     }
-    img.format = PNG_FORMAT_RGB; /* any colour type, converted to 8-bit R,G,B */
-    uint8_t *buf = malloc(PNG_IMAGE_SIZE(img));
-    if (!buf) {
-        png_image_free(&img);
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    if (!png_image_finish_read(&img, NULL, buf, 0, NULL)) {
-        free(buf);
-        snprintf(err, errlen, "%s", img.message);
-        return -1;
-    }
-    *rgb = buf;
-    *width = img.width;
-    *height = img.height;
-    return 0;
+    return finish_rgb(&img, rgb, width, height, err, errlen);
 }

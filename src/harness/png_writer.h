@@ -13,5 +13,8 @@ int png_write_rgb(const char *path, const uint8_t *rgb, uint32_t width, uint32_t
  * message in err. */
 int png_read_rgb(const char *path, uint8_t **rgb, uint32_t *width, uint32_t *height, char *err,
                  size_t errlen);
+/* The same from the file's bytes in memory. */
+int png_read_rgb_mem(const void *bytes, size_t n, uint8_t **rgb, uint32_t *width,
+                     uint32_t *height, char *err, size_t errlen);
 
 #endif /* PNG_WRITER_H */

@@ -6,6 +6,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "model/ram_pool.h"
+
 /* One inaccessible page on each side of RAM: a host access that strays past either end of guest
  * memory faults at once instead of reading a neighbouring mapping (the fuzz targets rely on it). */
 #define GM_GUARD 4096u
@@ -33,30 +35,50 @@ int gm_clear(struct guest_memory *gm)
 {
     if (!gm->host)
         return -1;
+    gm->n_runs = 0; /* their pages are dropped too */
     return madvise(gm->host, gm->size, MADV_DONTNEED) == 0 ? 0 : -1;
-}
-
-bool gm_zero(struct guest_memory *gm, uint64_t gpa, uint64_t len)
-{
-    if (!gm->host || !gm_contains(gm, gpa, len))
-        return false;
-    uint8_t *p = gm->host + (gpa - gm->base), *end = p + len;
-    long ps = sysconf(_SC_PAGESIZE);
-    uintptr_t page = ps > 0 ? (uintptr_t)ps : 4096u;
-    uint8_t *first = (uint8_t *)(((uintptr_t)p + page - 1) & ~(page - 1));
-    uint8_t *last = (uint8_t *)((uintptr_t)end & ~(page - 1)); /* whole pages: [first, last) */
-    if (first >= last || madvise(first, (size_t)(last - first), MADV_DONTNEED) != 0) {
-        memset(p, 0, len); /* no whole page in it (or the kernel refused): cleared byte by byte */
-        return true;
-    }
-    memset(p, 0, (size_t)(first - p));
-    memset(last, 0, (size_t)(end - last));
-    return true;
 }
 
 void gm_destroy(struct guest_memory *gm)
 {
-    if (gm->host)
+    if (gm->host) {
+        struct ram_piece piece[GM_MAX_RUNS];
+        for (uint32_t i = 0; i < gm->n_runs; i++)
+            piece[i] = (struct ram_piece){gm->host + gm->runs[i].off, gm->runs[i].len};
+        ram_pool_take(piece, gm->n_runs);
         munmap(gm->host - GM_GUARD, gm->size + 2 * GM_GUARD);
+    }
     memset(gm, 0, sizeof(*gm));
+}
+
+static void note_run(struct guest_memory *gm, uint8_t *p, size_t len)
+{
+    if (len >= RAM_POOL_MIN_RUN && gm->n_runs < GM_MAX_RUNS)
+        gm->runs[gm->n_runs++] = (struct gm_run){(uint64_t)(p - gm->host), len};
+}
+
+struct placing {
+    struct guest_memory *gm;
+    uint8_t *at;
+    size_t done; /* pieces are placed from `at` on, one after the other */
+};
+
+static void placed(void *ctx, size_t off, size_t n)
+{
+    struct placing *c = ctx;
+    note_run(c->gm, c->at + off, n); /* a mapping of its own: taken back as one */
+    c->done = off + n;
+}
+
+void gm_zero(struct guest_memory *gm, uint8_t *p, uint64_t len)
+{
+    const uintptr_t page = GM_GUARD;
+    uint8_t *a = (uint8_t *)(((uintptr_t)p + page - 1) & ~(page - 1));
+    uint8_t *e = (uint8_t *)(((uintptr_t)p + len) & ~(page - 1));
+    if (e > a && (size_t)(e - a) >= RAM_POOL_MIN_RUN) {
+        struct placing c = {gm, a, 0};
+        ram_pool_place(a, (size_t)(e - a), placed, &c);
+        note_run(gm, a + c.done, (size_t)(e - a) - c.done); /* the rest: the kernel's pages */
+    }
+    memset(p, 0, len);
 }

@@ -14,23 +14,30 @@
 #include <stdint.h>
 #include <string.h>
 
+#define GM_MAX_RUNS 64u
+
 struct guest_memory {
     uint64_t base;
     uint64_t size;
     uint8_t *host;
+    /* Whole-page runs gm_zero cleared (offsets from host): resident, handed to the thread's
+     * page pool when RAM is unmapped (ram_pool.h); beyond GM_MAX_RUNS simply unmapped. */
+    struct gm_run {
+        uint64_t off, len;
+    } runs[GM_MAX_RUNS];
+    uint32_t n_runs;
 };
 
 int gm_init(struct guest_memory *gm, uint64_t base, uint64_t size);
 void gm_destroy(struct guest_memory *gm);
+/* Clear p[0..len) (inside RAM: from gm_ptr), as memset does — afterwards it reads zero and every
+ * page of it is resident — on pages from the thread's pool where it has them (ram_pool.h): a
+ * fresh page's fault costs some 25 times the clearing. */
+void gm_zero(struct guest_memory *gm, uint8_t *p, uint64_t len);
 /* Drop every page of RAM (madvise MADV_DONTNEED on the private anonymous mapping): each reads as
  * zero again, exactly as after gm_init, and only the pages touched since cost anything. For a
  * caller that builds many machines of one RAM size in a row (machine_init_reusing). 0 or -1. */
 int gm_clear(struct guest_memory *gm);
-/* Zero [gpa, gpa+len) inside RAM: the whole pages in it are dropped as gm_clear drops them (they
- * read zero again; one never touched afterwards costs nothing), the partial pages at either end
- * are cleared. For a DMA allocation (machine_dma_alloc): memset would give every page of a large
- * buffer a page of its own, used or not. False (nothing done) when the range is not in RAM. */
-bool gm_zero(struct guest_memory *gm, uint64_t gpa, uint64_t len);
 
 /* The accessors below are inline: the device model calls them for every ring field it reads
  * and the HAL for every ring access it records (bench/ table 1b counts them). */

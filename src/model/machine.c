@@ -338,7 +338,7 @@ void *machine_dma_alloc(struct machine *m, uint64_t size, uint64_t align, unsign
     if (!p)
         return NULL;
     a->next = addr + size;
-    gm_zero(&m->mem, addr, size); /* zeroed, as a DMA allocation is; its untouched pages free */
+    gm_zero(&m->mem, p, size); /* memset, on pooled pages where it can (ram_pool.h) */
     *phys = addr;
     memory_guard_on_alloc(m, addr, size); /* memory_guard.h: outside this stays untouched */
     return p;
