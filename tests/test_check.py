@@ -14,6 +14,9 @@ import pytest
 
 from conftest import ROOT, run
 
+sys.path.insert(0, str(ROOT / "tools"))
+import vqrec  # noqa: E402
+
 # Left out: the network device's runs (its received frames are the host's, played by a step: a
 # recording holds none to replay). The input device's events are the host's too, but the replay
 # fills as many eventq buffers as the guest saw used (the script's events, device_ops.host_fill),
@@ -268,7 +271,7 @@ def test_empty_or_failed_recording_never_passes(vqsim, tmp_path):
     assert "QEMU exited with status 1: qemu: cannot start" in p.stdout
     # traffic, then QEMU exited with status 1 by itself: the guest did not run to its end
     run(vqsim, "run", "--record", tmp_path, "scenarios/modern-display.yaml")
-    data = bytearray((tmp_path / "modern-display.vqrec").read_bytes())
+    data = bytearray(vqrec.plain((tmp_path / "modern-display.vqrec").read_bytes()))
     end = data.rindex(struct.pack("<BBBB", 9, 0, 0, 0))  # the sim's END event (cpu 0)
     struct.pack_into("<Q", data, end + 16, 1)
     crashed = tmp_path / "crashed.vqrec"
@@ -281,15 +284,24 @@ def test_empty_or_failed_recording_never_passes(vqsim, tmp_path):
 def test_truncated_recording_is_checked(vqsim, tmp_path):
     run(vqsim, "run", "--record", tmp_path, "scenarios/modern-display.yaml")
     rec = tmp_path / "modern-display.vqrec"
-    data = rec.read_bytes()
+    whole = vqrec.read(rec)[1]
+    data = vqrec.plain(rec.read_bytes())
     cut = tmp_path / "cut.vqrec"
-    cut.write_bytes(data[: len(data) // 2 + 5])
+    cut.write_bytes(data[: len(data) // 2 + 5])  # format 1, inside an event
     out = tmp_path / "cut.json"
     p = run(vqsim, "check", "-v", "--json", out, cut)
     assert p.returncode in (0, 1), p.stderr
     assert "the file is cut short" in p.stdout
     src = json.loads(out.read_text())["scenarios"][0]["source"]
     assert src["truncated"] is True and src["ended"] is False and src["exit_status"] is None
+    # format 2 (as written), its zlib stream cut: the events it holds are checked, no end
+    z = rec.read_bytes()
+    cut.write_bytes(z[: len(z) // 2])
+    p = run(vqsim, "check", "-v", "--json", out, cut)
+    assert p.returncode in (0, 1), p.stderr
+    src = json.loads(out.read_text())["scenarios"][0]["source"]
+    assert src["ended"] is False and src["exit_status"] is None
+    assert 0 < src["events"] == len(vqrec.read(cut)[1]) < len(whole)
 
 
 def keypaths(obj, path=""):

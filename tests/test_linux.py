@@ -251,7 +251,7 @@ class Recording:
     """A recording as a list of raw events, to mutate and write back."""
 
     def __init__(self, path):
-        data = path.read_bytes()
+        data = vqrec.plain(path.read_bytes())
         hsize = struct.unpack_from("<I", data, 12)[0]
         self.header, self.events = data[:hsize], []
         pos = hsize
@@ -273,7 +273,7 @@ class Recording:
         struct.pack_into("<QQ", self.events[i], 8, e["addr"], e["value"])
 
     def write(self, path):
-        path.write_bytes(self.header + b"".join(self.events))
+        path.write_bytes(vqrec.deflated(self.header + b"".join(self.events)))
 
     def gpu(self):
         """The gpu's window and queue 0's available and used rings, from the register writes."""
