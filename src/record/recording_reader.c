@@ -431,8 +431,8 @@ int vqrec_parse(const uint8_t *buf, size_t len, struct vqrec_recording *r, char 
     if (rc != VQREC_OK)
         return rc;
     if (rd.z) { /* format 2: parse its inflated bytes (the items point into them) */
-        uint8_t *raw;
-        size_t raw_len;
+        uint8_t *raw = NULL;
+        size_t raw_len = 0;
         rc = inflate_all(&rd, &raw, &raw_len, err, errlen);
         vqrec_reader_close(&rd);
         if (rc != VQREC_OK)
