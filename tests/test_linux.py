@@ -221,6 +221,12 @@ def test_linux_checks_clean(guest, recordings, case, run):
     assert s["memory_outside_buffers"]["state"] == "not-judged", s["memory_outside_buffers"]
     if case != "legacy":  # the display was drawn: many requests (a busy one: hundreds)
         assert gpu_notifies(rec) >= (100 if case == "busy" else 10)
+    # the plugin's page cache (src/record/plugin/va_cache.h) resolved most accesses and agreed
+    # with QEMU on every one it had QEMU resolve again
+    cache = next(vqrec.text(e) for e in vqrec.read(rec)[1]
+                 if e["kind"] == "NOTE" and "resolved by the page cache" in vqrec.text(e))
+    hits, lookups = map(int, re.match(r"vqrec: (\d+) of (\d+) accesses", cache).groups())
+    assert " 0 disagreement(s) with QEMU" in cache and hits > 0.9 * lookups, cache
 
 
 def test_readme_example_runs_as_written(guest, tmp_path):

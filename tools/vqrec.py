@@ -35,8 +35,14 @@ def plain(data):
         return bytes(data)
     if major != 2:
         raise ValueError(f"recording format {major}: this reads 1 and 2")
-    return (data[:8] + struct.pack("<H", 1) + data[10:hsize] +
-            zlib.decompressobj().decompress(data[hsize:]))
+    out, rest = [data[:8] + struct.pack("<H", 1) + data[10:hsize]], data[hsize:]
+    while rest:  # zlib streams back to back (vqsim record appends its END as one)
+        d = zlib.decompressobj()
+        out.append(d.decompress(rest))
+        if not d.eof:
+            break  # cut short
+        rest = d.unused_data
+    return b"".join(out)
 
 
 def deflated(data):

@@ -121,9 +121,17 @@ static bool zs_fill(struct vqrec_zsource *s)
         s->z.avail_out = sizeof(s->out);
         int rc = inflate(&s->z, Z_NO_FLUSH);
         s->out_len = sizeof(s->out) - s->z.avail_out;
-        if (rc == Z_STREAM_END)
-            s->end = true; /* bytes after the stream are not read */
-        else if (rc == Z_NEED_DICT || rc == Z_DATA_ERROR || rc == Z_MEM_ERROR ||
+        if (rc == Z_STREAM_END) { /* another stream may follow (recording_zlib.h) */
+            int more = zs_feed(s);
+            if (more < 0)
+                return false;
+            if (more > 0)
+                s->end = s->complete = true;
+            else if (inflateReset(&s->z) != Z_OK) {
+                zs_fail(s, VQREC_ZS_EDATA, "zlib could not start again");
+                return false;
+            }
+        } else if (rc == Z_NEED_DICT || rc == Z_DATA_ERROR || rc == Z_MEM_ERROR ||
                  rc == Z_STREAM_ERROR) {
             char m[96];
             snprintf(m, sizeof(m), "the compressed stream is corrupt (zlib: %s)",
@@ -154,7 +162,7 @@ int vqrec_zs_rewind(struct vqrec_zsource *s)
 {
     s->pos = 0;
     s->out_at = s->out_len = 0;
-    s->end = false;
+    s->end = s->complete = false;
     s->error = 0;
     s->msg[0] = 0;
     s->z.next_in = NULL;

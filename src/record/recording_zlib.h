@@ -1,7 +1,8 @@
 /* recording_zlib.h — the compressed event stream of a format 2 recording (recording.h).
  *
- * Format 2 is format 1's events, byte for byte, as one zlib stream (RFC 1950, deflate) after
- * the uncompressed header. A recording is mostly the same few addresses, pcs and trace lines
+ * Format 2 is format 1's events, byte for byte, deflated after the uncompressed header: one or
+ * more zlib streams (RFC 1950) back to back, their contents one after the other (`vqsim record`
+ * appends its NOTEs and END to the plugin's stream as a second one). A recording is mostly the same few addresses, pcs and trace lines
  * again and again: deflate makes a Linux guest's recording about 10x smaller. Offsets (in
  * messages, in a check's discrepancies) count bytes of the uncompressed recording — the header
  * and the inflated stream — so they name the same event in both formats.
@@ -57,7 +58,8 @@ struct vqrec_zsource {
     uint64_t start;            /* where the stream begins in the file / buffer */
     uint64_t pos;              /* uncompressed bytes handed out since the start */
     size_t out_at, out_len;    /* the window: out[out_at, out_len) comes next */
-    bool end;                  /* the stream ended (or the data did: cut short) */
+    bool end;                  /* the streams ended (or the data did: cut short) */
+    bool complete;             /* ... and the last stream was whole (not cut short) */
     int error;                 /* 0, VQREC_ZS_EREAD or VQREC_ZS_EDATA (msg says why) */
     char msg[128];
     unsigned char in[VQREC_ZBUF];

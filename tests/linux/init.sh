@@ -79,6 +79,7 @@ if [ -n "$inp" ]; then
   done
 fi
 
+say uptime $(cut -d' ' -f1 /proc/uptime)  # the guest's time, for bench/linux_record.py
 say done
 sync
 poweroff -f
