@@ -83,7 +83,7 @@ static int errf(char *err, size_t errlen, uint64_t off, const char *fmt, ...)
 
 /* Bytes [off, off + n) of the (uncompressed) recording into dst (NULL: skipped): how many there
  * were (fewer than n where the recording ends), or -1 when they cannot be read (a read error, a
- * corrupt compressed stream: r->zmsg says which). */
+ * corrupt compressed stream: get_error() says which). */
 static int64_t get(struct vqrec_reader *r, uint64_t off, void *dst, size_t n)
 {
     if (r->z && off >= r->info.header.header_size) { /* format 2's events */
