@@ -442,6 +442,7 @@ int vqrec_parse(const uint8_t *buf, size_t len, struct vqrec_recording *r, char 
         rd.info.size = raw_len;
         open_events(&rd, true, NULL, 0); /* the header was read once already */
         r->inflated = raw;
+        r->inflated_len = raw_len;
     }
     size_t cap = (rd.info.size - rd.info.header.header_size) / sizeof(struct vqrec_event) + 1;
     r->items = calloc(cap, sizeof(*r->items));

@@ -83,6 +83,7 @@ void vqrec_reader_close(struct vqrec_reader *r);
 struct vqrec_recording {
     struct vqrec_header header;
     uint8_t *inflated;       /* format 2: the uncompressed recording the items point into */
+    size_t inflated_len;
     char source[33];
     struct vqrec_item *items;
     size_t n_items;
