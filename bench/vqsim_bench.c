@@ -429,7 +429,7 @@ static void table_transfer(void)
     for (size_t c = cap0; c < r->m.trace.cap; c *= 2)
         trace_growths++; /* the trace array doubling on its way to its bound */
     /* The outcome: the display shows the guest's pixels (R,G,B from B,G,R,X). */
-    const uint8_t *disp = gpu_of(&r->m)->scanouts[0].fb;
+    const uint8_t *disp = gpu_scanout_pixels(gpu_of(&r->m), 0);
     size_t px = (size_t)(FH / 2) * FW + FW / 3;
     if (!disp || disp[px * 3] != 0x5a || disp[px * 3 + 1] != (uint8_t)(px >> 8) ||
         disp[px * 3 + 2] != (uint8_t)px)

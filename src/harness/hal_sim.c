@@ -21,6 +21,7 @@
 #include "model/checks/packed_exposed.h"
 #include "model/machine.h"
 #include "model/observer.h"
+#include "model/rings/ring_at.h"
 
 /* The machine this thread's HAL calls reach (hal_sim.h): one load, on every call. */
 static _Thread_local struct machine *bound;
@@ -81,17 +82,6 @@ static void bus_write(struct machine *m, uint32_t off, uint32_t value, const cha
     if (seq != UINT64_MAX && seq >= m->trace.dropped)
         m->trace.ev[seq - m->trace.dropped].note = dev_note ? dev_note : note;
     rf_mmio_write(m, off, value, dev_note ? dev_note : note, false);
-}
-
-/* Is gpa a live queue's desc.next? Which queue, which descriptor. */
-static bool ring_desc_next(const struct machine *m, uint64_t gpa, uint32_t *qi, uint32_t *i)
-{
-    for (uint32_t q = 0; q < MMIO_NUM_QUEUES; q++)
-        if (m->dev.q[q].live && ring_classify(&m->dev.q[q], gpa, i) == sr_f_desc_next) {
-            *qi = q;
-            return true;
-        }
-    return false;
 }
 
 static void added_write(struct machine *m, uint32_t off, uint32_t value, const char *note)
@@ -221,15 +211,21 @@ __attribute__((noinline)) static void ring_store_checked(struct machine *m, vola
     if (e)
         e->note = note;
     if (gpa != UINT64_MAX) {
-        exposed_on_driver_store(m, gpa, size);
-        if ((m->dev.guest_features >> VIRTIO_F_RING_PACKED) & 1) /* none on a split ring */
+        struct ring_at at; /* located once, for the exposed chains, barriers and facts */
+        ring_at_locate(m->dev.q, MMIO_NUM_QUEUES, gpa, size, &at);
+        exposed_on_store_at(m, gpa, size, at.publish);
+        bool packed = (m->dev.guest_features >> VIRTIO_F_RING_PACKED) & 1;
+        if (packed) /* none on a split ring */
             packed_on_driver_store(m, gpa, old, v, size); /* §2.7.16 */
         if (m->faults.n)
             faults_after_ring_store(m, gpa);
-        bc_ring_store(m, gpa, old, v, size);
-        uint32_t qi, i;
-        if (size == 2 && ring_desc_next(m, gpa, &qi, &i)) /* which store a loop came from */
-            rf_desc_next(m, qi, i, (uint16_t)v, m->now, note);
+        if (packed || m->faults.n) /* those may have changed the queues: look again */
+            ring_at_locate(m->dev.q, MMIO_NUM_QUEUES, gpa, size, &at);
+        bc_ring_store(m, &at, gpa, old, v, size);
+        if (size == 2 && m->bc.weak) /* weak memory may have run the device: look again */
+            ring_at_locate(m->dev.q, MMIO_NUM_QUEUES, gpa, size, &at);
+        if (size == 2 && at.next) /* which store a loop came from */
+            rf_desc_next(m, at.next_qi, at.next_i, (uint16_t)v, m->now, note);
     }
 }
 
@@ -261,7 +257,9 @@ __attribute__((noinline)) static uint64_t ring_load_checked(struct machine *m,
         return v;
     }
     if (gpa != UINT64_MAX) {
-        uint64_t seen = bc_ring_load(m, gpa, v, size);
+        struct ring_at at;
+        ring_at_locate(m->dev.q, MMIO_NUM_QUEUES, gpa, size, &at);
+        uint64_t seen = bc_ring_load(m, &at, gpa, v, size);
         if (seen != v && !note)
             note = "weak memory: the load returned what a reordered load would have seen";
         v = seen;

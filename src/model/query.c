@@ -123,7 +123,9 @@ void mq_display(const struct machine *m, uint32_t i, struct mq_display *out)
 
 uint8_t *mq_display_picture(const struct machine *m, uint32_t i)
 {
-    const struct gpu_device *g = gpu_of(m);
+    /* not const: the picture is what every flush made it, a pending one converted now
+     * (gpu_present.c); what the machine shows does not change */
+    struct gpu_device *g = gpu_of(m);
     return g ? gpu_display_compose(g, i) : NULL;
 }
 

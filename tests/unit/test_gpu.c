@@ -42,7 +42,7 @@ static void up(struct machine *m, struct vgpu *g, bool fences, bool cursor)
 static const uint8_t *shown(const struct machine *m, uint32_t x, uint32_t y)
 {
     const struct gpu_scanout *s = &gpu_of(m)->scanouts[0];
-    return s->fb + ((size_t)y * s->width + x) * 3;
+    return gpu_scanout_pixels(gpu_of(m), 0) + ((size_t)y * s->width + x) * 3;
 }
 
 /* A one-entry control queue can carry no two-buffer command: init refuses it without touching
@@ -293,8 +293,8 @@ static void test_two_scanouts(void **state)
     assert_int_equal(gpu_fb_set_mode(&b, &g, 1, 2, 32, 32), VIRTIO_OK);
     gpu_fb_fill_rect(&b, 0, 0, 32, 32, 0x00ff00);
     assert_int_equal(gpu_fb_present(&b), VIRTIO_OK);
-    assert_memory_equal(gpu_of(m)->scanouts[1].fb + (31 * 32 + 31) * 3, "\x00\xff\x00", 3);
-    assert_memory_equal(gpu_of(m)->scanouts[0].fb, "\x00\x00\x00", 3); /* untouched */
+    assert_memory_equal(gpu_scanout_pixels(gpu_of(m), 1) + (31 * 32 + 31) * 3, "\x00\xff\x00", 3);
+    assert_memory_equal(gpu_scanout_pixels(gpu_of(m), 0), "\x00\x00\x00", 3); /* untouched */
     struct virtio_gpu_rect r = {0, 0, 32, 32};
     assert_int_equal(vgpu_set_scanout(&g, 2, 2, r), VGPU_ERR_INVALID_SCANOUT_ID);
     /* unref of resource 2 disables only scanout 1 */

@@ -84,7 +84,7 @@ static uint32_t run_format(uint32_t format, int pr, int pg, int pb)
         assert_int_equal(vgpu_transfer_to_host_2d(&r->g, 1, full, 0), VIRTIO_OK);
         assert_int_equal(vgpu_resource_flush(&r->g, 1, flushes[k]), VIRTIO_OK);
         expect_flush(r, s, flushes[k], pr, pg, pb);
-        const uint8_t *got = gpu_of(r->m)->scanouts[0].fb;
+        const uint8_t *got = gpu_scanout_pixels(gpu_of(r->m), 0);
         for (uint32_t i = 0; i < sizeof(r->want); i++)
             if (got[i] != r->want[i] && bad++ < 8)
                 print_error("format %u, flush %u: display byte %u (pixel %u,%u) is %u, want %u\n",

@@ -12,7 +12,7 @@
 #include "model/checks/exposed_snapshot.h"
 #include "model/checks/legacy_layout.h"
 #include "model/machine.h"
-#include "model/rings/ring_locate.h"
+#include "model/rings/ring_at.h"
 
 /* What weak-memory mode made happen (trace `what`, and the diagnosis's `reordering`). */
 static const char weak_publish_note[] = "weak memory: the device sees the new avail.idx before "
@@ -101,51 +101,29 @@ bool bc_set_cpu(struct barrier_check *b, uint32_t cpu)
     return true;
 }
 
-/* The width of a ring field (§2.6.5, §2.6.6, §2.6.8): 8 for desc.addr, 4 for desc.len and the
- * used element's id and len, 2 for the rest. */
-static uint8_t field_width(const char *f)
-{
-    /* Field names are compared by address (split_ring.h): this runs for every ring access. */
-    if (f == sr_f_desc_addr)
-        return 8;
-    if (f == sr_f_desc_len || f == sr_f_used_id || f == sr_f_used_len)
-        return 4;
-    return 2;
-}
-
 /* The pseudo-field of a store to shared memory outside the rings (an indirect table). */
-static const char bc_f_desc_indirect[] = "desc.indirect";
+#define BC_F_DESC_INDIRECT SR_FIELDS
 
-static bool is_desc(const char *f)
-{
-    return f == sr_f_desc_addr || f == sr_f_desc_len || f == sr_f_desc_flags ||
-           f == sr_f_desc_next || f == bc_f_desc_indirect;
-}
+/* The width of a ring field (§2.6.5, §2.6.6, §2.6.8): 8 for desc.addr, 4 for desc.len and the
+ * used element's id and len, 2 for the rest. A table: this runs for every ring access. */
+static const uint8_t field_width[SR_FIELDS + 1] = {
+    [SR_F_DESC_ADDR] = 8, [SR_F_DESC_LEN] = 4, [SR_F_DESC_FLAGS] = 2, [SR_F_DESC_NEXT] = 2,
+    [SR_F_AVAIL_FLAGS] = 2, [SR_F_AVAIL_IDX] = 2, [SR_F_AVAIL_RING] = 2,
+    [SR_F_AVAIL_USED_EVENT] = 2, [SR_F_USED_FLAGS] = 2, [SR_F_USED_IDX] = 2, [SR_F_USED_ID] = 4,
+    [SR_F_USED_LEN] = 4, [SR_F_USED_AVAIL_EVENT] = 2, [BC_F_DESC_INDIRECT] = 2};
 
-/* Which queue's ring holds gpa (the first one, in queue order), and which field it is, as the
- * device lays the ring out; NULL when no ring holds it. One pass over the queues per access. */
-static const char *locate(const struct machine *m, uint64_t gpa, uint32_t *qi)
-{
-    uint32_t index;
-    for (uint32_t q = 0; q < MMIO_NUM_QUEUES; q++) {
-        if (!ring_is_split(&m->dev.q[q]))
-            continue; /* the split ring's pairings (a packed ring's are not analysed yet) */
-        const char *f = split_locate(&m->dev.q[q], gpa, &index);
-        if (f) {
-            *qi = q;
-            return f;
-        }
-    }
-    return NULL;
-}
+/* Payload of pairing A: what an avail.idx store publishes (descriptors, indirect tables, the
+ * available ring's entries). */
+static const bool is_payload[SR_FIELDS + 1] = {
+    [SR_F_DESC_ADDR] = true, [SR_F_DESC_LEN] = true, [SR_F_DESC_FLAGS] = true,
+    [SR_F_DESC_NEXT] = true, [SR_F_AVAIL_RING] = true, [BC_F_DESC_INDIRECT] = true};
 
 /* An access whose width does not fit the field is not that field: driver and device disagree
  * about where the ring parts are (a legacy QueueAlign mismatch, say), which the layout checks
  * and the diagnosis explain; judging its order would only add noise. */
-static const char *classify(const struct machine *m, uint64_t gpa, uint8_t size, uint32_t *qi)
+static enum sr_field classify(const struct ring_at *at, uint8_t size)
 {
-    const char *f = locate(m, gpa, qi);
-    return f && field_width(f) == size ? f : NULL;
+    return at->f != SR_F_NONE && field_width[at->f] == size ? at->f : SR_F_NONE;
 }
 
 /* pairing: 0 A, 1 B, 2 C, 3 D (4.. the packed ring's, barrier_packed.h) */
@@ -197,18 +175,18 @@ void bc_weak_reread(struct machine *m, uint32_t qi, struct bc_queue *q, const ch
 /* Inline in bc_ring_store: it runs for every ring store, and as a call its seven arguments and
  * frame cost as much as its work. */
 __attribute__((always_inline)) static inline void store(struct machine *m, uint32_t qi,
-                                                        const char *f, uint64_t gpa,
+                                                        enum sr_field f, uint64_t gpa,
                                                         uint64_t old, uint64_t v, uint8_t size)
 {
     struct bc_queue *q = &m->bc.q[qi];
     m->bc.stored = true;
-    if (is_desc(f) || f == sr_f_avail_ring) {
+    if (is_payload[f]) {
         q->payload_unordered = true;
         if (m->bc.weak && q->n_undo < BC_UNDO_MAX)
             q->undo[q->n_undo++] = (struct bc_undo){gpa, old, v, size};
         return;
     }
-    if (f == sr_f_avail_idx) {
+    if (f == SR_F_AVAIL_IDX) {
         q->prev_avail_idx = q->have_avail_idx ? q->avail_idx : (uint16_t)old;
         q->avail_idx = (uint16_t)v;
         q->have_avail_idx = true;
@@ -234,7 +212,7 @@ __attribute__((always_inline)) static inline void store(struct machine *m, uint3
         rf_publish(m, qi, (uint16_t)v);
         return;
     }
-    if (f == sr_f_avail_used_event) {
+    if (f == SR_F_AVAIL_USED_EVENT) {
         /* §2.6.7.2: an interrupt comes when used.idx moves past used_event. A value behind the
          * used.idx this CPU has already read is passed: it asks for no interrupt (Linux's
          * virtqueue_disable_cb writes 0 to turn them off), so there is no wake-up to lose */
@@ -246,7 +224,7 @@ __attribute__((always_inline)) static inline void store(struct machine *m, uint3
         q->enable = (struct bc_undo){gpa, old, v, size};
         return;
     }
-    if (f == sr_f_avail_flags) {
+    if (f == SR_F_AVAIL_FLAGS) {
         notify_check_avail_flags(m, qi, (uint16_t)v, "the driver stored");
         if (!(v & VIRTQ_AVAIL_F_NO_INTERRUPT)) { /* interrupts (re-)enabled: pairing D */
             q->used_event_unfenced = true;
@@ -256,17 +234,17 @@ __attribute__((always_inline)) static inline void store(struct machine *m, uint3
     }
 }
 
-void bc_ring_store(struct machine *m, uint64_t gpa, uint64_t old, uint64_t v, uint8_t size)
+void bc_ring_store(struct machine *m, const struct ring_at *at, uint64_t gpa, uint64_t old,
+                   uint64_t v, uint8_t size)
 {
-    uint32_t qi;
-    const char *f = locate(m, gpa, &qi);
-    if (f && !m->dev.q[qi].live) { /* a ring the device does not use yet (or any more) */
+    uint32_t qi = at->qi;
+    if (at->f != SR_F_NONE && !m->dev.q[qi].live) { /* a ring the device does not use yet (or any more) */
         m->bc.stored = true;
         return;
     }
-    if (f) {
-        if (field_width(f) == size) /* else in a ring, but not a field of this width: see classify */
-            store(m, qi, f, gpa, old, v, size);
+    if (at->f != SR_F_NONE) {
+        if (field_width[at->f] == size) /* else in a ring, but not a field of this width: see classify */
+            store(m, qi, at->f, gpa, old, v, size);
         return;
     }
     if (((m->dev.guest_features >> VIRTIO_F_RING_PACKED) & 1) && bcp_ring_store(m, gpa, old, v, size))
@@ -276,19 +254,20 @@ void bc_ring_store(struct machine *m, uint64_t gpa, uint64_t old, uint64_t v, ui
      * before the next avail.idx store like the descriptors themselves. */
     for (uint32_t q = 0; q < MMIO_NUM_QUEUES; q++)
         if (m->dev.q[q].live)
-            store(m, q, bc_f_desc_indirect, gpa, old, v, size);
+            store(m, q, BC_F_DESC_INDIRECT, gpa, old, v, size);
 }
 
-uint64_t bc_ring_load(struct machine *m, uint64_t gpa, uint64_t v, uint8_t size)
+uint64_t bc_ring_load(struct machine *m, const struct ring_at *at, uint64_t gpa, uint64_t v,
+                      uint8_t size)
 {
-    uint32_t qi;
-    const char *f = classify(m, gpa, size, &qi);
-    if (!f && ((m->dev.guest_features >> VIRTIO_F_RING_PACKED) & 1))
+    uint32_t qi = at->qi;
+    enum sr_field f = classify(at, size);
+    if (f == SR_F_NONE && ((m->dev.guest_features >> VIRTIO_F_RING_PACKED) & 1))
         return bcp_ring_load(m, gpa, v, size); /* a packed ring's field (barrier_packed.c) */
-    if (!f)
+    if (f == SR_F_NONE)
         return v;
     struct bc_queue *q = &m->bc.q[qi];
-    if (f == sr_f_used_flags || f == sr_f_used_avail_event) {
+    if (f == SR_F_USED_FLAGS || f == SR_F_USED_AVAIL_EVENT) {
         if (!q->idx_unfenced)
             return v;
         if (bc_should_report(m, qi, 1))
@@ -296,7 +275,8 @@ uint64_t bc_ring_load(struct machine *m, uint64_t gpa, uint64_t v, uint8_t size)
                               "queue %u: %s read after the avail.idx store with no full barrier "
                               "between: the load may complete before the store is visible, so "
                               "driver and device can both decide the other will act (pairing B)%s",
-                              qi, f, m->bc.weak ? "; weak memory: it saw the device's old state" : "");
+                              qi, sr_field_name[f],
+                              m->bc.weak ? "; weak memory: it saw the device's old state" : "");
         if (!m->bc.weak)
             return v;
         /* Weak memory: the load was satisfied while avail.idx sat in the store buffer. The
@@ -304,11 +284,11 @@ uint64_t bc_ring_load(struct machine *m, uint64_t gpa, uint64_t v, uint8_t size)
          * the new idx. So the driver reads "suppressed" and skips the kick. */
         bc_weak_event(m, qi, gpa, v, 2, weak_check_note);
         q->idx_unfenced = false; /* one adversarial outcome per publication */
-        if (f == sr_f_used_flags)
+        if (f == SR_F_USED_FLAGS)
             return v | VIRTQ_USED_F_NO_NOTIFY;
         return (uint16_t)(q->prev_avail_idx - 1u); /* vring_need_event(e, new, old) is false */
     }
-    if (f == sr_f_used_idx) {
+    if (f == SR_F_USED_IDX) {
         if (q->used_event_unfenced && bc_should_report(m, qi, 3))
             machine_violation(m, "split.receive.mb-before-reread", (int)qi,
                               "queue %u: used.idx re-read after re-enabling interrupts with no "
@@ -327,13 +307,13 @@ uint64_t bc_ring_load(struct machine *m, uint64_t gpa, uint64_t v, uint8_t size)
         return v; /* in weak mode: the value from before the device's work, as a load that passed
                    * the store would have got */
     }
-    if (f == sr_f_used_id || f == sr_f_used_len) {
+    if (f == SR_F_USED_ID || f == SR_F_USED_LEN) {
         bool first = !q->c_seen; /* one report per element read, not per field */
         q->c_seen = q->used_idx_state != 2;
         if (q->used_idx_state != 2 && first && bc_should_report(m, qi, 2))
             machine_violation(m, "split.receive.rmb-before-used-elem", (int)qi,
                               "queue %u: %s read %s: the element may be read before the device's "
-                              "write of it is visible (pairing C)%s", qi, f,
+                              "write of it is visible (pairing C)%s", qi, sr_field_name[f],
                               q->used_idx_state == 0 ? "before any read of used.idx"
                                                      : "after used.idx with no read barrier between",
                               m->bc.weak && q->used_idx_state == 1
@@ -379,9 +359,9 @@ static void plain_diff(struct machine *m, uint32_t qi)
     uint8_t *sd = q->snap, *sa = q->snap + dlen;
     if (memcmp(sd, d, dlen)) {
         /* each field of each descriptor that changed (§2.6.5: addr 8, len 4, flags 2, next 2) */
-        static const struct { uint32_t off; uint8_t size; const char *f; } field[] = {
-            {0, 8, sr_f_desc_addr}, {8, 4, sr_f_desc_len}, {12, 2, sr_f_desc_flags},
-            {14, 2, sr_f_desc_next}};
+        static const struct { uint32_t off; uint8_t size; enum sr_field f; } field[] = {
+            {0, 8, SR_F_DESC_ADDR}, {8, 4, SR_F_DESC_LEN}, {12, 2, SR_F_DESC_FLAGS},
+            {14, 2, SR_F_DESC_NEXT}};
         for (uint32_t i = 0; i < n; i++) {
             if (!memcmp(sd + 16 * i, d + 16 * i, 16))
                 continue;
@@ -394,7 +374,7 @@ static void plain_diff(struct machine *m, uint32_t qi)
                     continue;
                 store(m, qi, field[k].f, dq->desc + off, o, v, field[k].size);
                 exposed_on_driver_store(m, dq->desc + off, field[k].size);
-                if (field[k].f == sr_f_desc_next)
+                if (field[k].f == SR_F_DESC_NEXT)
                     rf_desc_next(m, qi, i, (uint16_t)v, m->bc.epoch_at, NULL);
             }
         }
@@ -405,11 +385,12 @@ static void plain_diff(struct machine *m, uint32_t qi)
         memcpy(&o, sa + 4 + 2 * k, 2);
         memcpy(&v, a + 4 + 2 * k, 2);
         if (o != v) {
-            store(m, qi, sr_f_avail_ring, dq->avail + 4 + 2 * k, o, v, 2);
+            store(m, qi, SR_F_AVAIL_RING, dq->avail + 4 + 2 * k, o, v, 2);
             exposed_on_driver_store(m, dq->avail + 4 + 2 * k, 2);
         }
     }
-    static const struct { uint32_t off; const char *f; } tail[] = {{0, sr_f_avail_flags}, {2, sr_f_avail_idx}};
+    static const struct { uint32_t off; enum sr_field f; } tail[] = {{0, SR_F_AVAIL_FLAGS},
+                                                                     {2, SR_F_AVAIL_IDX}};
     for (unsigned t = 0; t < 2; t++) {
         uint16_t o, v;
         memcpy(&o, sa + tail[t].off, 2);
@@ -423,7 +404,7 @@ static void plain_diff(struct machine *m, uint32_t qi)
     memcpy(&o, sa + 4 + 2 * n, 2);
     memcpy(&v, a + 4 + 2 * n, 2);
     if (o != v)
-        store(m, qi, sr_f_avail_used_event, dq->avail + 4 + 2 * n, o, v, 2);
+        store(m, qi, SR_F_AVAIL_USED_EVENT, dq->avail + 4 + 2 * n, o, v, 2);
     memcpy(sa, a, alen);
 }
 

@@ -36,6 +36,7 @@
 #include <stdint.h>
 
 struct machine;
+struct ring_at;
 
 enum bc_barrier { BC_MB = 0, BC_RMB = 1, BC_WMB = 2 };
 
@@ -109,11 +110,14 @@ void bc_free(struct barrier_check *b);
  * state cannot be allocated: the current CPU stays as it was. */
 bool bc_set_cpu(struct barrier_check *b, uint32_t cpu);
 
-/* Accessor mode: a driver store of `size` bytes at gpa (old = memory before, v = stored). */
-void bc_ring_store(struct machine *m, uint64_t gpa, uint64_t old, uint64_t v, uint8_t size);
+/* Accessor mode: a driver store of `size` bytes at gpa (old = memory before, v = stored); `at`:
+ * where gpa falls in the split rings (ring_at_locate, done once per access by the caller). */
+void bc_ring_store(struct machine *m, const struct ring_at *at, uint64_t gpa, uint64_t old,
+                   uint64_t v, uint8_t size);
 /* Accessor mode: a driver load; returns the value the driver gets (weak mode may return what a
- * reordered load would have seen). */
-uint64_t bc_ring_load(struct machine *m, uint64_t gpa, uint64_t v, uint8_t size);
+ * reordered load would have seen). `at` as for bc_ring_store. */
+uint64_t bc_ring_load(struct machine *m, const struct ring_at *at, uint64_t gpa, uint64_t v,
+                      uint8_t size);
 /* A barrier the driver executed (a dropped one is never reported here). */
 void bc_barrier(struct machine *m, enum bc_barrier kind);
 /* Queue qi went live (again): what the driver stored in its ring before does not publish

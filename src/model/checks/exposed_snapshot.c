@@ -6,6 +6,9 @@
 
 #include "spec/virtio_spec.h"
 #include "model/machine.h"
+#include "model/rings/ring_at.h"
+
+_Static_assert(MMIO_NUM_QUEUES <= 32, "a bit per queue in a publish mask");
 
 /* One copied piece: an avail slot (2 bytes) or a descriptor (16 bytes). */
 struct exposed_rec {
@@ -65,7 +68,10 @@ static void copy(struct machine *m, struct exposed_state *st, uint32_t qi, uint1
     r->head = head;
     r->queue = (uint8_t)qi;
     r->len = len;
-    memcpy(r->bytes, p, len);
+    if (len == 16) /* a descriptor, or an avail slot: fixed sizes, copied inline */
+        memcpy(r->bytes, p, 16);
+    else
+        memcpy(r->bytes, p, len);
 }
 
 /* Copy what the device will read for the chain in avail slot `idx` (bounded, never fails). */
@@ -127,27 +133,33 @@ static const char *rec_what(const struct exposed_rec *r, uint64_t gpa)
 
 void exposed_on_driver_store(struct machine *m, uint64_t gpa, uint32_t size)
 {
+    uint32_t publish = 0;
+    for (uint32_t qi = 0; qi < MMIO_NUM_QUEUES; qi++)
+        publish |= (uint32_t)ring_at_publishes(&m->dev.q[qi], gpa, size) << qi;
+    exposed_on_store_at(m, gpa, size, publish);
+}
+
+/* A store that publishes, or may change a copy: out of line, so the common store (nothing
+ * exposed, nothing published) is a short leaf. */
+__attribute__((noinline)) static void on_store(struct machine *m, uint64_t gpa, uint32_t size,
+                                               uint32_t publish)
+{
     struct exposed_state *st = state(m);
     if (!st)
         return;
-    for (uint32_t qi = 0; qi < MMIO_NUM_QUEUES; qi++) {
-        const struct dev_queue *q = &m->dev.q[qi];
-        if (!q->live) {
-            if (st->tracking[qi])
-                forget_queue(st, qi);
-            continue;
-        }
-        if (ring_is_split(q) && gpa == q->avail + 2 && size == 2) /* avail.idx (§2.6.6) */
+    for (uint32_t qi = 0; publish; qi++, publish >>= 1)
+        if (publish & 1)
             on_publish(m, st, qi);
-    }
     for (size_t r = 0; r < st->n; r++) {
         struct exposed_rec *e = &st->rec[r];
         if (gpa >= e->gpa + e->len || gpa + size <= e->gpa)
             continue;
+        uint32_t qi = e->queue;
+        if (!m->dev.q[qi].live)
+            continue; /* a queue reset: its copies are forgotten when it goes live again */
         const void *p = gm_ptr(&m->mem, e->gpa, e->len);
         if (!p || memcmp(p, e->bytes, e->len) == 0)
             continue;
-        uint32_t qi = e->queue;
         if (st->reported[qi] && st->reported_head[qi] == e->head)
             continue;
         st->reported[qi] = true;
@@ -157,6 +169,12 @@ void exposed_on_driver_store(struct machine *m, uint64_t gpa, uint32_t size)
                           "%u was exposed to the device (made available, not yet used)", qi,
                           rec_what(e, gpa), (unsigned long long)gpa, e->head);
     }
+}
+
+void exposed_on_store_at(struct machine *m, uint64_t gpa, uint32_t size, uint32_t publish)
+{
+    if (publish || (m->exposed && m->exposed->n)) /* else nothing to copy or compare */
+        on_store(m, gpa, size, publish);
 }
 
 void exposed_on_used(struct machine *m, uint32_t qi, uint32_t head)

@@ -17,6 +17,9 @@ struct machine;
 
 /* A driver store of `size` bytes at gpa has just landed in guest memory. */
 void exposed_on_driver_store(struct machine *m, uint64_t gpa, uint32_t size);
+/* The same, for a caller that located the store already (hal_sim.c): `publish` has bit qi set
+ * for each queue whose avail.idx the store is (ring_at.h: ring_at_publishes). */
+void exposed_on_store_at(struct machine *m, uint64_t gpa, uint32_t size, uint32_t publish);
 /* The device wrote the used element of `head`: that chain is no longer exposed. */
 void exposed_on_used(struct machine *m, uint32_t qi, uint32_t head);
 /* Queue qi went live (again) at new addresses: forget its copies. */

@@ -106,6 +106,7 @@ bool gpu_blob_to_display(struct machine *m, const struct gpu_resource *r, struct
 {
     if (s->state != SCANOUT_ACTIVE || s->resource_id != r->id || !s->fb || !s->blob.format)
         return false;
+    gpu_present(gpu_of(m), s); /* an earlier flush lands first */
     uint32_t w = s->r.width < s->width ? s->r.width : s->width;
     uint32_t h = s->r.height < s->height ? s->r.height : s->height;
     uint8_t *row = malloc((size_t)w * 4);

@@ -85,6 +85,8 @@ static int gpu_create(const struct machine_config *cfg, void **state)
 static void gpu_destroy(void *state)
 {
     struct gpu_device *g = state;
+    for (uint32_t i = 0; i < g->n_scanouts; i++)
+        gpu_present_discard(&g->scanouts[i]);
     for (uint32_t i = 0; i < g->n_res; i++)
         gpu_resource_free(&g->res[i]);
     free(g->res);
@@ -98,8 +100,10 @@ static void gpu_reset(void *state, struct machine *m)
 {
     (void)m;
     struct gpu_device *g = state;
-    for (uint32_t i = 0; i < g->n_res; i++)
+    for (uint32_t i = 0; i < g->n_res; i++) {
+        gpu_present_resource_gone(g, &g->res[i]);
         gpu_resource_free(&g->res[i]);
+    }
     g->n_res = 0;
     g->hostmem = 0;
     for (uint32_t i = 0; i < g->n_scanouts; i++)
@@ -177,6 +181,7 @@ int gpu_device_display_change(struct machine *m, uint32_t scanout, uint32_t widt
     if (!g || scanout >= g->n_scanouts || width == 0 || height == 0)
         return -1;
     struct gpu_scanout *s = &g->scanouts[scanout];
+    gpu_present(g, s); /* the old picture, complete, is what the new mode keeps */
     uint8_t *fb = calloc((size_t)width * height, 3);
     if (!fb)
         return -1;

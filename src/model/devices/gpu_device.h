@@ -6,7 +6,7 @@
  * Resources are host images; RESOURCE_ATTACH_BACKING records guest pages; TRANSFER_TO_HOST_2D
  * copies from those pages into the image; RESOURCE_FLUSH copies the flushed rectangle of the
  * image into the framebuffer of every scanout that shows it — the picture a monitor would show,
- * which the verdict hashes. Validation and error codes follow QEMU 7.2 (hw/display/virtio-gpu.c):
+ * which the verdict hashes (converted when it is looked at: gpu_present.c). Validation and error codes follow QEMU 7.2 (hw/display/virtio-gpu.c):
  * truncated bodies are answered OK_NODATA and ignored, truncated headers are never answered,
  * cursor commands are returned with used.len 0 and no payload.
  *
@@ -31,6 +31,9 @@ enum scanout_state { SCANOUT_NOT_INITIALIZED = 0, SCANOUT_ACTIVE, SCANOUT_INACTI
 struct gpu_resource {
     uint32_t id, format, width, height;
     uint8_t *pixels;                       /* width*height*4 bytes in the resource's format */
+    uint8_t *spare;                        /* a buffer of that size for a transfer to write into
+                                            * while a pending flush reads `pixels` (gpu_present.c);
+                                            * NULL until needed */
     struct virtio_gpu_mem_entry *backing;
     uint32_t n_backing;
     uint32_t transfers, flushes;           /* commands that succeeded on it */
@@ -51,6 +54,18 @@ struct gpu_cursor {
     uint32_t updates, moves;
 };
 
+/* A flush recorded and not yet converted into the display (gpu_present.c): rows [y0, y1),
+ * columns [x0, x1) of the image at src (src_width pixels a row, the resource's pixels when it was
+ * flushed), landing at (x - org_x, y - org_y) of the display; pos: the R, G, B byte positions. */
+struct gpu_pending {
+    uint8_t *src;                          /* NULL: nothing pending */
+    bool owned;                            /* src is no longer the resource's: freed with it */
+    uint64_t bytes;                        /* …and its size */
+    uint32_t res_id;
+    uint64_t src_width, x0, x1, y0, y1, org_x, org_y;
+    uint8_t pos[3];
+};
+
 struct gpu_scanout {
     enum scanout_state state;
     bool enabled;                          /* reported enabled by GET_DISPLAY_INFO */
@@ -58,7 +73,9 @@ struct gpu_scanout {
     uint32_t last_resource_id;             /* the resource shown most recently (for the verdict) */
     struct virtio_gpu_rect r;              /* the part of the resource shown */
     uint32_t width, height;                /* the display mode */
-    uint8_t *fb;                           /* what the display shows: width*height*3, R,G,B */
+    uint8_t *fb;                           /* what the display shows: width*height*3, R,G,B,
+                                            * once `pending` is presented (gpu_scanout_pixels) */
+    struct gpu_pending pending;            /* the last flush, not converted yet */
     uint32_t flushes;                      /* flushes that reached this display */
     uint32_t flushes_shown;                /* … of the resource shown now, since SET_SCANOUT */
     struct gpu_cursor cursor;
@@ -123,7 +140,11 @@ const struct gpu_resource *gpu_find_resource(const struct gpu_device *g, uint32_
 
 /* gpu_display.c: what a person would see. */
 /* The scanout's picture with its cursor composited: width*height*3 bytes (malloc'd), or NULL. */
-uint8_t *gpu_display_compose(const struct gpu_device *g, uint32_t scanout);
+uint8_t *gpu_display_compose(struct gpu_device *g, uint32_t scanout);
+/* gpu_present.c: the scanout's framebuffer (width*height*3, R,G,B) with every flush so far in
+ * it, or NULL (no such scanout). Read the display through this, not through scanouts[i].fb: a
+ * flush is converted when the display is looked at. */
+const uint8_t *gpu_scanout_pixels(struct gpu_device *g, uint32_t scanout);
 /* Why a scanout shows nothing (or nothing new): one sentence into buf; false when the display
  * got at least one flush of the resource it shows. */
 bool gpu_display_explain_dark(const struct gpu_device *g, uint32_t scanout, char *buf,

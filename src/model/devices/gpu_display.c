@@ -6,9 +6,9 @@
 
 #include "model/devices/gpu_device.h"
 
-uint8_t *gpu_display_compose(const struct gpu_device *g, uint32_t scanout)
+uint8_t *gpu_display_compose(struct gpu_device *g, uint32_t scanout)
 {
-    if (scanout >= g->n_scanouts || !g->scanouts[scanout].fb)
+    if (scanout >= g->n_scanouts || !gpu_scanout_pixels(g, scanout))
         return NULL;
     const struct gpu_scanout *s = &g->scanouts[scanout];
     size_t bytes = (size_t)s->width * s->height * 3;

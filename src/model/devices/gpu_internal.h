@@ -6,6 +6,7 @@
  *   gpu_resources.c  the commands on resources, backing and scanouts: create, unref, attach,
  *                    detach, set scanout, transfer, flush (the pixels)
  *   gpu_display.c    what a person looking at a scanout sees, and why it is dark
+ *   gpu_present.c    a flush reaching the display: recorded, converted when looked at
  */
 #ifndef GPU_INTERNAL_H
 #define GPU_INTERNAL_H
@@ -75,6 +76,22 @@ uint32_t gpu_cmd_assign_uuid(struct gpu_device *g, struct machine *m, const stru
                              struct virtio_gpu_resp_resource_uuid *resp);
 bool gpu_blob_to_display(struct machine *m, const struct gpu_resource *r, struct gpu_scanout *s);
 const char *gpu_cmd_name_1_2(uint32_t type);
+
+/* gpu_present.c (see there): flushes recorded, converted when they must be. */
+/* A flush of rectangle f of r on s (s shows r): recorded, clipped to what s shows. */
+void gpu_flush_pend(struct gpu_device *g, const struct gpu_resource *r, struct gpu_scanout *s,
+                    const struct virtio_gpu_rect *f);
+/* Convert s's pending flush into its display now (before the display is written or resized). */
+void gpu_present(struct gpu_device *g, struct gpu_scanout *s);
+/* A transfer is about to write r's pixels (`whole`: every pixel of r). Pending flushes that read
+ * them are converted first, or — one of them, a whole-image transfer — keep the buffer: then r
+ * writes into a new one and the old is returned (a short transfer copies the rest from it);
+ * else NULL. */
+uint8_t *gpu_present_before_transfer(struct gpu_device *g, struct gpu_resource *r, bool whole);
+/* r's pixels are about to be freed: convert the pending flushes that read them. */
+void gpu_present_resource_gone(struct gpu_device *g, const struct gpu_resource *r);
+/* The device is destroyed: drop s's pending flush. */
+void gpu_present_discard(struct gpu_scanout *s);
 
 /* gpu_queues.c: the process_queue op (device.h). */
 uint32_t gpu_process_queue(void *state, struct machine *m, uint32_t qi);

@@ -16,6 +16,7 @@
 void gpu_resource_free(struct gpu_resource *r)
 {
     free(r->pixels);
+    free(r->spare);
     free(r->backing);
     memset(r, 0, sizeof(*r));
 }
@@ -197,6 +198,7 @@ uint32_t gpu_cmd_unref(struct gpu_device *g, struct machine *m, const struct sr_
                           "resource %u does not exist", cmd.resource_id);
     disable_showing(g, r->id);
     g->hostmem -= (uint64_t)r->width * r->height * 4;
+    gpu_present_resource_gone(g, r);
     gpu_resource_free(r);
     *r = g->res[--g->n_res];
     return VIRTIO_GPU_RESP_OK_NODATA;
@@ -318,6 +320,33 @@ uint32_t gpu_cmd_set_scanout(struct gpu_device *g, struct machine *m, const stru
     return VIRTIO_GPU_RESP_OK_NODATA;
 }
 
+/* TRANSFER_TO_HOST_2D's copy: row h of the rectangle comes from backing offset
+ * `offset + stride*h` (QEMU). Rows as wide as the image are contiguous on both sides: one read.
+ * A short backing copies what it has (row h partly) and stops; `before`: the image as it was, when
+ * the transfer writes into a new buffer (gpu_present_before_transfer), for the bytes not copied. */
+static void copy_rows(struct machine *m, struct gpu_resource *r,
+                      const struct virtio_gpu_transfer_to_host_2d *cmd, const uint8_t *before)
+{
+    uint64_t stride = (uint64_t)r->width * 4;
+    size_t row = (size_t)cmd->r.width * 4;
+    bool full_rows = cmd->r.x == 0 && cmd->r.width == r->width;
+    uint32_t rows = full_rows ? (cmd->r.height ? 1 : 0) : cmd->r.height;
+    size_t len = full_rows ? row * cmd->r.height : row;
+    for (uint32_t h = 0; h < rows; h++) {
+        uint8_t *dst = r->pixels + ((uint64_t)(cmd->r.y + h) * r->width + cmd->r.x) * 4;
+        size_t got = gpu_backing_read(m, r, cmd->offset + stride * h, dst, len);
+        if (got < len) {
+            if (before) { /* the pixels not copied keep what they held */
+                size_t at = (size_t)(dst + got - r->pixels);
+                memcpy(r->pixels + at, before + at, (size_t)stride * r->height - at);
+            }
+            machine_trace(m, TR_DEVICE, cmd->resource_id, full_rows ? got / row : h, 0,
+                          "transfer ran past the backing: partial copy (QEMU: no error)");
+            return;
+        }
+    }
+}
+
 uint32_t gpu_cmd_transfer_to_host_2d(struct gpu_device *g, struct machine *m,
                                      const struct sr_chain *c)
 {
@@ -336,73 +365,21 @@ uint32_t gpu_cmd_transfer_to_host_2d(struct gpu_device *g, struct machine *m,
         return gpu_refuse(g, VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER, r->id, NO_SCANOUT,
                           "the rectangle %u,%u %ux%u is not inside resource %u (%ux%u)", cmd.r.x,
                           cmd.r.y, cmd.r.width, cmd.r.height, r->id, r->width, r->height);
-    /* Row h of the rectangle comes from backing offset `offset + stride*h` (QEMU). */
-    uint64_t stride = (uint64_t)r->width * 4;
-    size_t row = (size_t)cmd.r.width * 4;
-    for (uint32_t h = 0; h < cmd.r.height; h++) {
-        uint8_t *dst = r->pixels + ((uint64_t)(cmd.r.y + h) * r->width + cmd.r.x) * 4;
-        if (gpu_backing_read(m, r, cmd.offset + stride * h, dst, row) < row) {
-            machine_trace(m, TR_DEVICE, cmd.resource_id, h, 0,
-                          "transfer ran past the backing: partial copy (QEMU: no error)");
-            break;
-        }
-    }
+    /* A flush still to be shown may read the pixels this overwrites (gpu_present.c). */
+    bool whole = !cmd.r.x && !cmd.r.y && cmd.r.width == r->width && cmd.r.height == r->height;
+    uint8_t *before = gpu_present_before_transfer(g, r, whole);
+    copy_rows(m, r, &cmd, before);
     r->transfers++;
     r->transfer_seq = g->seq;
     return VIRTIO_GPU_RESP_OK_NODATA;
 }
 
-/* One row of pixels to R,G,B; the byte positions are constants at each call site below, so the
- * compiler builds a loop per format without a per-pixel switch. */
-static inline __attribute__((always_inline)) void row_to_rgb(const uint8_t *src, uint8_t *out,
-                                                             uint32_t n, int pr, int pg, int pb)
-{
-    for (uint32_t i = 0; i < n; i++, src += 4, out += 3) {
-        out[0] = src[pr];
-        out[1] = src[pg];
-        out[2] = src[pb];
-    }
-}
-
-/* Copy rectangle `f` of resource r to the display, clipped to the part the scanout shows: a
- * pixel (x, y) lands when s->r contains it and (x - s->r.x, y - s->r.y) is inside the mode. The
- * clipping is done once per rectangle, not per pixel (bench/ table 2). */
-static void flush_to_display(const struct gpu_resource *r, struct gpu_scanout *s,
-                             const struct virtio_gpu_rect *f)
-{
-    uint8_t probe[4] = {0, 1, 2, 3}, pos[3];
-    if (!gpu_format_to_rgb(r->format, probe, pos))
-        return;
-    uint64_t y0 = f->y > s->r.y ? f->y : s->r.y, x0 = f->x > s->r.x ? f->x : s->r.x;
-    uint64_t y1 = (uint64_t)f->y + f->height, x1 = (uint64_t)f->x + f->width;
-    uint64_t ylim = (uint64_t)s->r.y + (s->r.height < s->height ? s->r.height : s->height);
-    uint64_t xlim = (uint64_t)s->r.x + (s->r.width < s->width ? s->r.width : s->width);
-    if (y1 > ylim)
-        y1 = ylim;
-    if (x1 > xlim)
-        x1 = xlim;
-    if (y0 >= y1 || x0 >= x1)
-        return;
-    uint32_t n = (uint32_t)(x1 - x0);
-    for (uint64_t y = y0; y < y1; y++) {
-        const uint8_t *src = r->pixels + (y * r->width + x0) * 4;
-        uint8_t *out = s->fb + ((y - s->r.y) * s->width + (x0 - s->r.x)) * 3;
-        switch (pos[0] << 4 | pos[1] << 2 | pos[2]) {
-        case 2 << 4 | 1 << 2 | 0: row_to_rgb(src, out, n, 2, 1, 0); break; /* B8G8R8X8 / A8 */
-        case 1 << 4 | 2 << 2 | 3: row_to_rgb(src, out, n, 1, 2, 3); break;
-        case 0 << 4 | 1 << 2 | 2: row_to_rgb(src, out, n, 0, 1, 2); break;
-        case 3 << 4 | 2 << 2 | 1: row_to_rgb(src, out, n, 3, 2, 1); break;
-        default: row_to_rgb(src, out, n, pos[0], pos[1], pos[2]); break;
-        }
-    }
-}
-
-static void flush_to(struct gpu_scanout *s, const struct gpu_resource *r,
+static void flush_to(struct gpu_device *g, struct gpu_scanout *s, const struct gpu_resource *r,
                      const struct virtio_gpu_rect *fr)
 {
     if (s->state != SCANOUT_ACTIVE || s->resource_id != r->id || !s->fb)
         return;
-    flush_to_display(r, s, fr);
+    gpu_flush_pend(g, r, s, fr); /* converted when looked at (gpu_present.c) */
     s->flushes++;
     s->flushes_shown++;
 }
@@ -432,6 +409,6 @@ uint32_t gpu_cmd_resource_flush(struct gpu_device *g, struct machine *m, const s
     /* A resource not shown anywhere: a no-op. Else the flushed rectangle, clipped to what each
      * scanout showing it shows, reaches that display. */
     for (uint32_t i = 0; i < g->n_scanouts; i++)
-        flush_to(&g->scanouts[i], r, &cmd.r);
+        flush_to(g, &g->scanouts[i], r, &cmd.r);
     return VIRTIO_GPU_RESP_OK_NODATA;
 }

@@ -156,6 +156,11 @@ bool device_faults_on_push(struct machine *m, uint32_t qi, uint16_t head, uint32
         return false;
     uint32_t mask = d->cur_mask[qi], r = d->cur_request[qi];
     d->cur_mask[qi] = 0;
+    if (!mask && !d->twice_pending[qi]) { /* no fault on this answer (most runs: none at all) */
+        d->last_pushed[qi] = r;
+        d->last_no_irq[qi] = false;
+        return false;
+    }
     if (mask & (1u << DF_NEVER_RESPOND)) {
         device_fault_trace(m, DF_NEVER_RESPOND, qi, r, head, len);
         return true;

@@ -449,6 +449,16 @@ const char sr_f_desc_addr[] = "desc.addr", sr_f_desc_len[] = "desc.len",
            sr_f_used_id[] = "used.id", sr_f_used_len[] = "used.len",
            sr_f_used_avail_event[] = "used.avail_event";
 
+const char *const sr_field_name[SR_FIELDS] = {
+    [SR_F_NONE] = NULL,
+    [SR_F_DESC_ADDR] = sr_f_desc_addr, [SR_F_DESC_LEN] = sr_f_desc_len,
+    [SR_F_DESC_FLAGS] = sr_f_desc_flags, [SR_F_DESC_NEXT] = sr_f_desc_next,
+    [SR_F_AVAIL_FLAGS] = sr_f_avail_flags, [SR_F_AVAIL_IDX] = sr_f_avail_idx,
+    [SR_F_AVAIL_RING] = sr_f_avail_ring, [SR_F_AVAIL_USED_EVENT] = sr_f_avail_used_event,
+    [SR_F_USED_FLAGS] = sr_f_used_flags, [SR_F_USED_IDX] = sr_f_used_idx,
+    [SR_F_USED_ID] = sr_f_used_id, [SR_F_USED_LEN] = sr_f_used_len,
+    [SR_F_USED_AVAIL_EVENT] = sr_f_used_avail_event};
+
 static const char *split_classify(const struct dev_queue *q, uint64_t gpa, uint32_t *index)
 {
     return split_locate(q, gpa, index); /* ring_locate.h */
