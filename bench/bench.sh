@@ -7,6 +7,8 @@
 # Table 3 compares with a real QEMU boot when qemu-system-aarch64 is installed. If it is not and
 # we are root on Debian, this script installs qemu-system-arm (about 16 MB, no recommends) —
 # only here, never for make test; BENCH_NO_INSTALL=1 skips that and prints n/a.
+# BENCH_NO_QEMU=1: no QEMU at all (tables 3's comparison and 6); BENCH_NO_LINUX=1: table 6 only.
+# The last table, bench/targets.py, prints every row of issue 24 against its target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build-bench}
@@ -26,6 +28,10 @@ echo "machine: $(nproc) cores (nproc), ${model:-unknown CPU}, $(uname -sr); scal
 echo "load average at start (1/5/15 min): $(cut -d' ' -f1-3 /proc/loadavg) — wall-clock figures"
 echo "are only as quiet as the machine; instruction counts (1b) and CPU times (3) are not affected"
 
+# Everything printed is kept ($out) for the last table: each row of issue 24 against its target.
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+{
 "$build/vqsim-bench" --scale "$scale" --only 1
 bash bench/callgrind.sh "$build"
 "$build/vqsim-bench" --scale "$scale" --only 2
@@ -37,8 +43,8 @@ python3 bench/suite.py "${BENCH_VQSIM:-$build/vqsim}" "$scale" "${scenarios[@]}"
 echo
 echo "## 6. Recording a Linux guest (bench/linux_record.py: size, record / plain QEMU, check)"
 echo
-if [ "${BENCH_NO_QEMU:-0}" = 1 ]; then
-  echo "n/a: BENCH_NO_QEMU=1"
+if [ "${BENCH_NO_QEMU:-0}" = 1 ] || [ "${BENCH_NO_LINUX:-0}" = 1 ]; then
+  echo "n/a: BENCH_NO_$([ "${BENCH_NO_QEMU:-0}" = 1 ] && echo QEMU || echo LINUX)=1"
 elif command -v qemu-system-aarch64 >/dev/null; then
   runs=$(python3 -c "print(max(1, round(3 * float('$scale'))))")
   python3 bench/linux_record.py --build "$build" --runs "$runs" --cases modern,busy ||
@@ -46,3 +52,5 @@ elif command -v qemu-system-aarch64 >/dev/null; then
 else
   echo "n/a: no qemu-system-aarch64"
 fi
+} | tee "$out"
+python3 bench/targets.py "$out"

@@ -39,6 +39,17 @@ awk -v f="${per[floor]}" -v off="${per[off]}" -v on="${per[on]}" 'BEGIN {
   printf "| driver + model, checks off | %d | 1.00x | %.1fx |\n", off, off / f
   printf "| driver + model, checks on | %d | %.2fx | %.1fx |\n", on, on / off, on / f
 }'
+# The packed ring and the virtio-pci transport (its cursor queue: 16 entries), each against its
+# own checks-off path ("vs checks off") and the floor.
+for path in "packed 256" "pci 16"; do
+  set -- $path
+  off=$(per_rt "off-$1" "$2" 1); on=$(per_rt "on-$1" "$2" 1)
+  label=$([ "$1" = packed ] && echo "packed ring" || echo "virtio-pci (queue 16)")
+  awk -v f="${per[floor]}" -v off="$off" -v on="$on" -v l="$label" 'BEGIN {
+    printf "| %s: driver + model, checks off | %d | 1.00x | %.1fx |\n", l, off, off / f
+    printf "| %s: driver + model, checks on | %d | %.2fx | %.1fx |\n", l, on, on / off, on / f
+  }'
+done
 if command -v callgrind_annotate >/dev/null; then
   # Per function, (Ir at N2 - Ir at N1) / (N2 - N1): the loop's own cost, set-up cancelled.
   self() { callgrind_annotate "$1" 2>/dev/null | awk '/file:function/ {go = 1; next}

@@ -55,7 +55,9 @@ def main():
         new = measure(ROOT / "build" / "fuzz" / t, t, a.time)
         print(f"{t:<22} {'this':<6} {new[0]:>10,} {new[1]:>8,} {new[2]:>10,.0f}  {new[3]}",
               flush=True)
-        if a.base:
+        if a.base and not (pathlib.Path(a.base) / t).is_file():
+            print(f"{'':<22} {'base':<6} (no such target there)", flush=True)
+        elif a.base:
             old = measure(pathlib.Path(a.base) / t, t, a.time)
             print(f"{'':<22} {'base':<6} {old[0]:>10,} {old[1]:>8,} {old[2]:>10,.0f}  {old[3]}"
                   f"   ratio {new[2] / max(old[2], 1e-9):.2f}x", flush=True)

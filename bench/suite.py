@@ -3,7 +3,9 @@
 
 usage: suite.py VQSIM SCALE SCENARIO.yaml...
 
-- whole suite: one `vqsim run` of every scenario (-j 1, and -j 2), best of REPS;
+- whole suite: one `vqsim run` of every scenario (-j 1, and -j 2), best of REPS; -j 2 again
+  writing what `make run` writes (--json, --png); -j 1 split into the long scenarios (a
+  `repeat` count of 1,000 or more: the 70,000-request ones) and all the others;
 - per scenario: the suite time divided by the scenario count (in-process cost), and one
   `vqsim run FILE` per scenario (a process start included; min / median / max);
 - QEMU: `qemu-system-aarch64 -machine virt -device virtio-gpu-device` from process start to the
@@ -14,6 +16,7 @@ Standard library only. Wall clock (time.perf_counter) — this is a benchmark, n
 """
 import json
 import os
+import re
 import resource
 import shutil
 import socket
@@ -44,6 +47,13 @@ def wall(cmd, reps):
         best = t if best is None or t < best else best
         best_cpu = c if best_cpu is None or c < best_cpu else best_cpu
     return best, best_cpu
+
+
+def is_long(path):
+    """A scenario of 1,000 requests or more in one repeated step (vqsim run -j hands these out
+    first: harness/parallel.c)."""
+    with open(path, encoding="utf-8") as f:
+        return any(int(n) >= 1000 for n in re.findall(r"count:\s*(\d+)", f.read()))
 
 
 def qmp_cmd(f, sock, cmd, args=None):
@@ -112,6 +122,14 @@ def main():
     n = len(files)
     suite1, suite1_cpu = wall([vqsim, "run", *files], reps)
     suite2, suite2_cpu = wall([vqsim, "run", "-j", "2", *files], reps)
+    with tempfile.TemporaryDirectory() as out:
+        outs = wall([vqsim, "run", "-j", "2", "--json", os.path.join(out, "r.json"), "--png",
+                     os.path.join(out, "png"), *files], reps)
+    long_files = [f for f in files if is_long(f)]
+    rest = [f for f in files if f not in long_files]
+    split = [(f"the {len(long_files)} long scenarios alone (-j 1)", long_files),
+             (f"the other {len(rest)} scenarios (-j 1)", rest)]
+    split = [(what, wall([vqsim, "run", *fs], reps)) for what, fs in split if fs]
     some = files if scale >= 0.1 else files[:5]  # a smoke run: a sample
     single = sorted(wall([vqsim, "run", f], 3 if scale >= 1 else 1) for f in some)
     single_wall = sorted(x[0] for x in single)
@@ -150,6 +168,9 @@ def main():
     print("|---|---:|---:|---:|---:|")
     row("whole suite, one `vqsim run` (-j 1)", suite1, suite1_cpu)
     row("whole suite, one `vqsim run -j 2`", suite2, suite2_cpu)
+    row("whole suite, `vqsim run -j 2 --json --png` (what `make run` writes)", *outs)
+    for what, (w, c) in split:
+        row(what, w, c)
     row(f"per scenario, inside the suite run (-j 1 / {n})", suite1 / n, suite1_cpu / n)
     row(f"per scenario, own `vqsim run` process{sample}: median", statistics.median(single_wall),
         statistics.median(single_cpu))
@@ -160,9 +181,9 @@ def main():
         print(f"| QEMU: start to process exit (screendump + quit) | {q_exit * 1e3:.1f} | "
               f"{q_cpu * 1e3:.1f} | 1x | 1x |")
         per = suite1 / n
-        print(f"\ntargets: whole suite faster than one QEMU boot: "
-              f"{'met' if suite1 < q_exit else 'NOT met'} ({q_exit / suite1:.1f}x wall, "
-              f"{q_cpu / suite1_cpu:.1f}x CPU); a scenario >= 100x faster than its QEMU run: "
+        print(f"\ntargets: whole suite (-j 2) faster than one QEMU boot: "
+              f"{'met' if suite2 < q_exit else 'NOT met'} ({q_exit / suite2:.2f}x wall, "
+              f"{q_cpu / suite2_cpu:.2f}x CPU); a scenario >= 100x faster than its QEMU run: "
               f"{'met' if q_exit / per >= 100 else 'NOT met'} ({q_exit / per:.0f}x wall, "
               f"{q_cpu / (suite1_cpu / n):.0f}x CPU, in-suite)")
     else:

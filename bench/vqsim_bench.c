@@ -17,7 +17,8 @@
  *        LIST is a comma list of table numbers (1,2,4,5).
  *        vqsim-bench --count floor|off|on N [QSIZE [CHAIN]]   N round trips of one path (queue
  *        of QSIZE entries, default 256; chains of CHAIN descriptors, default 1), nothing printed
- *        (for instruction counters: bench/callgrind.sh).
+ *        (for instruction counters: bench/callgrind.sh). off-packed, on-packed, off-pci, on-pci:
+ *        the same on a packed ring, on virtio-pci.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -31,6 +32,7 @@
 #include "driver/virtio_gpu.h"
 #include "driver/virtio_hal.h"
 #include "driver/virtio_mmio.h"
+#include "driver/virtio_pci.h"
 #include "driver/virtqueue.h"
 #include "model/checks/barrier_check.h"
 #include "model/devices/gpu_device.h"
@@ -38,6 +40,10 @@
 #include "spec/rules.h"
 
 #define RAM_BASE 0x40000000ull
+#define PCI_MEM_BASE 0x10000000ull /* the window BARs are assigned from (QEMU virt's, as the
+                                    * scenarios' harness/scenario.h SCN_PCI_MEM_BASE) */
+#define PCI_MEM_SIZE 0x2eff0000ull
+#define PCI_CURSOR_QUEUE 16u        /* the cursor queue's size on virtio-gpu-pci (QEMU's) */
 #define MMIO_BASE 0x0a000000ull
 #define REPS 5
 #define CURSOR_CMD_BYTES 56u /* §5.7.6.10 struct virtio_gpu_update_cursor */
@@ -90,6 +96,8 @@ struct rig {
     struct virtq ctrl; /* queue 0, set up through the registers when queue 1 is made directly */
     void *buf;
     uint64_t buf_phys;
+    struct vpci pci;             /* rig_opts.pci: the transport, probed on the PCI function */
+    struct virtio_transport *t;  /* rig_opts.pci: &pci.t (NULL: virtio-mmio, through mmio) */
 };
 
 struct rig_opts {
@@ -100,7 +108,25 @@ struct rig_opts {
     uint32_t qsize;
     uint32_t width, height; /* display */
     bool packed;            /* VIRTIO_F_RING_PACKED offered and accepted: a packed ring (§2.7) */
+    bool pci;               /* the device on virtio-pci (§4.1) instead of virtio-mmio */
 };
+
+/* rig_init on virtio-pci: probe the function, assign its BARs, set the cursor queue up through
+ * the common configuration (queue sizes up to the device's maximum only). */
+static void rig_init_pci(struct rig *r, const struct rig_opts *o)
+{
+    const struct vpci_window win = {(uintptr_t)PCI_MEM_BASE, PCI_MEM_SIZE};
+    int rc;
+    if ((rc = vpci_probe(&r->pci, PCI_FN_BDF, &win, 1000000000ull)))
+        die("vpci_probe", rc);
+    r->t = &r->pci.t;
+    if ((rc = vtr_begin_init(r->t)) ||
+        (rc = vtr_negotiate(r->t, o->packed ? 1ull << VIRTIO_F_RING_PACKED : 0)) ||
+        (rc = vtr_setup_queue(r->t, &r->vq, VIRTIO_GPU_QUEUE_CURSOR, (uint16_t)o->qsize,
+                              VQ_LAYOUT_SEPARATE, 4096)) ||
+        (rc = vtr_driver_ok(r->t)))
+        die("driver init (pci)", rc);
+}
 
 static void rig_init(struct rig *r, const struct rig_opts *o)
 {
@@ -110,11 +136,16 @@ static void rig_init(struct rig *r, const struct rig_opts *o)
         .display_width = o->width ? o->width : 64, .display_height = o->height ? o->height : 64,
         .device_latency_ns = 0, .profile = PROFILE_QEMU, .trace_limit = o->trace_limit,
         .checks_off = o->checks_off, .ring_access = o->ring_access,
-        .offer_add = o->packed ? 1ull << VIRTIO_F_RING_PACKED : 0};
+        .offer_add = o->packed ? 1ull << VIRTIO_F_RING_PACKED : 0,
+        .transport = o->pci ? TRANSPORT_PCI : TRANSPORT_MMIO};
     if (machine_init(&r->m, &cfg, catalogue) != 0)
         die("machine_init", -1);
     hal_sim_bind(&r->m);
     int rc;
+    if (o->pci) {
+        rig_init_pci(r, o);
+        goto command;
+    }
     if ((rc = vmmio_probe(&r->mmio, (uintptr_t)MMIO_BASE, 1000000000ull)) ||
         (rc = vmmio_begin_init(&r->mmio)) ||
         (rc = vmmio_negotiate(&r->mmio, o->packed ? 1ull << VIRTIO_F_RING_PACKED : 0)))
@@ -141,6 +172,7 @@ static void rig_init(struct rig *r, const struct rig_opts *o)
     }
     if ((rc = vmmio_driver_ok(&r->mmio)))
         die("vmmio_driver_ok", rc);
+command:
     /* A well-formed cursor command (MOVE_CURSOR to 0,0) in a 4 KiB request buffer. */
     r->buf = vhal_dma_alloc(4096, 64, VHAL_DMA_BUFFER, &r->buf_phys);
     if (!r->buf)
@@ -172,8 +204,12 @@ static double rig_round_trips(struct rig *r, unsigned chain, uint64_t n)
         int rc = vq_add(&r->vq, b, chain, NULL, 0, r->buf);
         if (rc)
             die("vq_add", rc);
-        if (vq_kick_prepare(&r->vq))
-            vmmio_notify(&r->mmio, VIRTIO_GPU_QUEUE_CURSOR);
+        if (vq_kick_prepare(&r->vq)) {
+            if (r->t)
+                vtr_notify(r->t, VIRTIO_GPU_QUEUE_CURSOR);
+            else
+                vmmio_notify(&r->mmio, VIRTIO_GPU_QUEUE_CURSOR);
+        }
         vhal_delay_ns(1);
         void *tok = NULL;
         uint32_t len = 1;
@@ -301,6 +337,27 @@ static double floor_ns(uint64_t n)
 
 static const char *verdict(bool met) { return met ? "met" : "NOT met"; }
 
+/* Table 1's rows for the virtio-pci transport: the same round trip, the notification a write
+ * to the queue's notify address in a BAR (§4.1.4.4) instead of QueueNotify, on a cursor queue of
+ * 16 entries (its size on QEMU's virtio-gpu-pci, the most the device takes; the round trip does
+ * not depend on the queue size: table 4); measured round-robin
+ * between its checks-off and checks-on paths, compared with the split ring on virtio-mmio
+ * (t_off, measured just before) and the floor. */
+static void round_trip_pci_rows(uint64_t n, double t_off, double f)
+{
+    struct rig_opts on = {.ram = 256ull << 20, .qsize = PCI_CURSOR_QUEUE, .pci = true};
+    struct rig_opts off = on;
+    off.checks_off = true;
+    const struct rig_opts *cfgs[2] = {&off, &on};
+    double t[2];
+    rt_ns_k(cfgs, 2, 1, n, t);
+    printf("| virtio-pci (queue %u): driver + model, checks off | %.1f | %.2f | %.2fx | %.1fx |\n",
+           PCI_CURSOR_QUEUE, t[0], 1e3 / t[0], t[0] / t_off, t[0] / f);
+    printf("| virtio-pci (queue %u): driver + model, checks on | %.1f | %.2f | %.2fx | %.1fx |\n",
+           PCI_CURSOR_QUEUE, t[1], 1e3 / t[1], t[1] / t_off, t[1] / f);
+    printf("(virtio-pci checks on / its checks off: %.2fx)\n", t[1] / t[0]);
+}
+
 static void table_round_trip(void)
 {
     uint64_t n = iters(1000000);
@@ -330,6 +387,7 @@ static void table_round_trip(void)
            1e3 / p_off, p_off / t_off, p_off / f);
     printf("| packed ring: driver + model, checks on | %.1f | %.2f | %.2fx | %.1fx |\n", p_on,
            1e3 / p_on, p_on / t_off, p_on / f);
+    round_trip_pci_rows(n, t_off, f);
     printf("\nheap allocations in the measured loops (%d x %llu round trips per path): %llu\n",
            REPS, (unsigned long long)n, (unsigned long long)loop_allocs);
     printf("\ntargets: checks on <= 2x checks off: %s (%.2fx); checks on <= 20x floor: %s (%.1fx)\n",
@@ -678,9 +736,16 @@ static int count_mode(const char *mode, uint64_t n, uint32_t qsize, unsigned cha
         floor_once(n);
         return 0;
     }
-    struct rig_opts o = {.ram = 256ull << 20, .qsize = qsize, .checks_off = !strcmp(mode, "off")};
-    if ((!o.checks_off && strcmp(mode, "on")) || qsize < 1 || qsize > 32768 || chain < 1 ||
-        chain > 64 || chain > qsize)
+    /* MODE-packed, MODE-pci: the same path on a packed ring, on virtio-pci (table 1b's rows) */
+    size_t len = strlen(mode);
+    bool packed = len > 7 && !strcmp(mode + len - 7, "-packed");
+    bool pci = len > 4 && !strcmp(mode + len - 4, "-pci");
+    len -= packed ? 7 : pci ? 4 : 0;
+    bool off = len == 3 && !strncmp(mode, "off", 3), on = len == 2 && !strncmp(mode, "on", 2);
+    struct rig_opts o = {.ram = 256ull << 20, .qsize = qsize, .checks_off = off,
+                         .packed = packed, .pci = pci};
+    if ((!off && !on) || qsize < 1 || qsize > 32768 || chain < 1 || chain > 64 || chain > qsize ||
+        (pci && qsize > PCI_CURSOR_QUEUE))
         return 2;
     struct rig *r = malloc(sizeof(*r));
     if (!r)
@@ -714,7 +779,7 @@ int main(int argc, char **argv)
             return count_mode(argv[i + 1], strtoull(argv[i + 2], NULL, 10), q, c);
         }
         else {
-            fprintf(stderr, "usage: vqsim-bench [--scale F] [--only 1,2,4,5] | --count floor|off|on N [QSIZE [CHAIN]]\n");
+            fprintf(stderr, "usage: vqsim-bench [--scale F] [--only 1,2,4,5] | --count floor|off|on[-packed|-pci] N [QSIZE [CHAIN]]\n");
             return 2;
         }
     }

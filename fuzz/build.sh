@@ -12,7 +12,7 @@
 # CC, CFLAGS, LIB_FUZZING_ENGINE, OUT and WORK when set (OSS-Fuzz sets them all; its CFLAGS carry
 # the sanitizer and -fsanitize=fuzzer-no-link), and otherwise builds with clang under
 # AddressSanitizer + UBSan, every UBSan finding fatal. Needs clang with libFuzzer (Debian: clang,
-# libclang-rt-14-dev), cmake (to embed spec/rules.yaml) and libyaml (pkg-config yaml-0.1).
+# libclang-rt-14-dev) and libyaml (pkg-config yaml-0.1).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -31,10 +31,14 @@ read -r -a USER_CFLAGS <<<"$CFLAGS"
 read -r -a YAML_CFLAGS <<<"$(pkg-config --cflags yaml-0.1)"
 read -r -a YAML_LIBS <<<"$(pkg-config --libs yaml-0.1)"
 
-# spec/rules.yaml as a C array, as the CMake build does.
-cmake -DIN="$ROOT/spec/rules.yaml" -DOUT="$OBJ/rules_blob.c" -P "$ROOT/cmake/embed.cmake"
-cmake -DIN="$ROOT/spec/sections.yaml" -DOUT="$OBJ/sections_blob.c" -DNAME=vqsim_sections_yaml \
-      -P "$ROOT/cmake/embed.cmake"
+# spec/rules.yaml and spec/sections.yaml parsed into C tables, as the CMake build does (its tool,
+# tools/yaml_embed.c, built for this machine without the fuzzing flags).
+"$CC" -std=c11 -D_GNU_SOURCE -I"$ROOT/src" "${YAML_CFLAGS[@]}" "$ROOT/tools/yaml_embed.c" \
+      "$ROOT/src/util/yaml_tree.c" "${YAML_LIBS[@]}" -o "$OBJ/vqsim-yaml-embed"
+"$OBJ/vqsim-yaml-embed" "$ROOT/spec/rules.yaml" "$OBJ/rules_blob.c" vqsim_rules_embed \
+      spec/rules.yaml
+"$OBJ/vqsim-yaml-embed" "$ROOT/spec/sections.yaml" "$OBJ/sections_blob.c" vqsim_sections_embed \
+      spec/sections.yaml
 
 # Every source of each layer (new files are picked up without editing this script); each layer
 # becomes an archive, so a target links only the objects it needs.

@@ -12,7 +12,11 @@
  *   descriptor addresses and lengths, command bodies, backing entries. Header flags also put up
  *   to three replayed driver bugs (model/inject/driver_bugs.c, a scenario's `bugs:`) on the bus and up to three
  *   injected device faults (device_faults.c, `device_faults:`) in the device. Header bits 4-5
- *   pick the device (gpu, blk, rng, input); bit 6 puts it behind a virtio-pci function, and then
+ *   pick the device (gpu, blk, rng, input), bit 7 virtio-net instead (receiveq and transmitq,
+ *   frames arriving when the input says); a queue initialised with feature bit 26 of the
+ *   operation (RING_PACKED, when the device offers it) is a packed ring to the guest too: its
+ *   requests and descriptor chains are written in the packed format (§2.7.6, wrap counters,
+ *   flags last); bit 6 puts the device behind a virtio-pci function, and then
  *   operations 11..15 reach the function itself (configuration space, BAR accesses of any width
  *   and alignment, BAR assignment: op_pci).
  *
@@ -31,17 +35,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "../src/harness/hal_sim.h"
 #include "../src/driver/virtio_hal.h"
 #include "../src/spec/rules.h"
 #include "../src/spec/virtio_spec.h"
 #include "../src/model/devices/gpu_device.h"
+#include "../src/model/devices/net_device.h"
 #include "../src/model/diagnosis/diagnosis.h"
 #include "../src/model/machine.h"
 #include "../src/model/transport/pci_function.h"
 #include "fuzz_input.h"
+#include "fuzz_machine_digest.h"
 
 #define RAM_BASE 0x40000000ull
 #define RAM_SIZE 0x100000ull          /* 1 MiB: small, so random offsets hit the layout below */
@@ -64,6 +69,9 @@ struct gq {
     uint32_t num;
     uint64_t desc, avail, used;
     uint16_t avail_idx;
+    bool packed;        /* the guest asked for VIRTIO_F_RING_PACKED (§2.7) */
+    uint16_t next;      /* packed: the next descriptor slot the guest fills... */
+    bool wrap;          /* ...and its Driver Ring Wrap Counter (starts at 1, §2.7.1) */
 };
 
 static struct gq gq[MMIO_NUM_QUEUES];
@@ -78,23 +86,48 @@ static void mem_write(struct machine *m, uint64_t gpa, const void *src, size_t l
         memcpy(p, src, len);
 }
 
-/* Driver-shaped initialisation up to DRIVER_OK with queue q at QUEUE_AREA(q). */
-static void op_init(struct machine *m, struct fin *in)
+static void setup_queue(struct machine *m, uint32_t q, uint32_t num, uint32_t features);
+
+/* Driver-shaped initialisation up to DRIVER_OK with queue q at QUEUE_AREA(q); with `all`, every
+ * queue of the device (QUEUE_AREA(i), the same size: net's receiveq and transmitq). */
+static void op_init(struct machine *m, struct fin *in, bool all)
 {
     uint32_t q = fin_u8(in) % MMIO_NUM_QUEUES;
     uint32_t num = fin_u16(in) % (MMIO_QUEUE_NUM_MAX + 1);
     if (num == 0)
         num = 16;
     uint32_t features = fin_u32(in);
+    memset(gq, 0, sizeof(gq)); /* a reset: the guest forgets its queues too */
     wr(VIRTIO_MMIO_STATUS, 0);
     wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE);
     wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
     wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
     wr(VIRTIO_MMIO_DRIVER_FEATURES, features);
+    if (m->dev.version != 1) {
+        wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+        /* VERSION_1, and RING_PACKED when bit 26 of the input's features says so: where the
+         * device offers it (flags & 2's offer_add), the model reads the queue as a packed ring
+         * (§2.7) and the same bytes fuzz its pop, push and checks */
+        wr(VIRTIO_MMIO_DRIVER_FEATURES, 1u | ((features >> 24) & 4u));
+        wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
+                                   VIRTIO_STATUS_FEATURES_OK);
+    }
+    for (uint32_t i = 0; i < MMIO_NUM_QUEUES; i++)
+        if (all || i == q)
+            setup_queue(m, i, num, features);
+    wr(VIRTIO_MMIO_STATUS, rd(VIRTIO_MMIO_STATUS) | VIRTIO_STATUS_DRIVER_OK);
+}
+
+/* Queue q at QUEUE_AREA(q) with num entries, the layout the transport asks for. */
+static void setup_queue(struct machine *m, uint32_t q, uint32_t num, uint32_t features)
+{
     struct gq *g = &gq[q];
     g->num = num;
     g->avail_idx = 0;
     g->desc = QUEUE_AREA(q);
+    g->packed = m->dev.version != 1 && (features >> 26 & 1u);
+    g->next = 0;
+    g->wrap = true;
     if (m->dev.version == 1) {
         wr(VIRTIO_MMIO_GUEST_PAGE_SIZE, 4096);
         wr(VIRTIO_MMIO_QUEUE_SEL, q);
@@ -104,13 +137,6 @@ static void op_init(struct machine *m, struct fin *in)
         g->avail = g->desc + 16ull * num;
         g->used = (g->avail + 4 + 2ull * num + 4095) / 4096 * 4096;
     } else {
-        wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-        /* VERSION_1, and RING_PACKED when bit 26 of the input's features says so: where the
-         * device offers it (flags & 2's offer_add), the model reads the queue as a packed ring
-         * (§2.7) and the same bytes fuzz its pop, push and checks */
-        wr(VIRTIO_MMIO_DRIVER_FEATURES, 1u | ((features >> 24) & 4u));
-        wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
-                                   VIRTIO_STATUS_FEATURES_OK);
         g->avail = g->desc + 0x4000;
         g->used = g->desc + 0x5000;
         wr(VIRTIO_MMIO_QUEUE_SEL, q);
@@ -123,7 +149,6 @@ static void op_init(struct machine *m, struct fin *in)
         wr(VIRTIO_MMIO_QUEUE_DEVICE_HIGH, 0);
         wr(VIRTIO_MMIO_QUEUE_READY, 1);
     }
-    wr(VIRTIO_MMIO_STATUS, rd(VIRTIO_MMIO_STATUS) | VIRTIO_STATUS_DRIVER_OK);
 }
 
 /* Ring stores either straight into RAM (a driver the model does not see storing) or, when the
@@ -171,6 +196,49 @@ static void publish(struct machine *m, uint32_t q, uint16_t head, uint16_t step)
     if (via_hal && with_wmb)
         vhal_wmb();
     ring_store(m, g->avail + 2, g->avail_idx, 2);
+}
+
+/* Packed ring (§2.7.6, a driver making buffers available): n descriptors (at most 4) from the
+ * guest's next slot, NEXT on all but the last, the buffer id in the last; each one's flags carry
+ * AVAIL = the wrap counter and USED = its inverse, the head's flags stored last (after a write
+ * barrier when asked) so the chain appears at once. `lie` flips the head's AVAIL bit (a chain
+ * the device must not take yet, or one from the wrong lap). */
+struct pdesc {
+    uint64_t addr;
+    uint32_t len;
+    uint16_t flags; /* WRITE / INDIRECT */
+};
+
+static void packed_chain(struct machine *m, uint32_t q, const struct pdesc *d, uint32_t n,
+                         uint16_t id, bool lie)
+{
+    struct gq *g = &gq[q];
+    if (!g->num || !n)
+        return;
+    uint16_t head_flags = 0;
+    uint64_t head_at = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t at = g->desc + 16ull * (g->next % g->num);
+        uint16_t f = (uint16_t)((d[i].flags & (VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_INDIRECT)) |
+                                (i + 1 < n ? VIRTQ_DESC_F_NEXT : 0) |
+                                (g->wrap ? VIRTQ_DESC_F_AVAIL : VIRTQ_DESC_F_USED));
+        ring_store(m, at, d[i].addr, 8);
+        ring_store(m, at + 8, d[i].len, 4);
+        ring_store(m, at + 12, id, 2);
+        if (i == 0) {
+            head_at = at;
+            head_flags = (uint16_t)(lie ? f ^ VIRTQ_DESC_F_AVAIL : f);
+        } else {
+            ring_store(m, at + 14, f, 2);
+        }
+        if (++g->next >= g->num) {
+            g->next = 0;
+            g->wrap = !g->wrap;
+        }
+    }
+    if (via_hal && with_wmb)
+        vhal_wmb();
+    ring_store(m, head_at + 14, head_flags, 2);
 }
 
 /* An address the device will mostly find in RAM; sometimes anything at all. */
@@ -306,48 +374,13 @@ static void check_machine(const struct machine *m)
         const struct dev_queue *d = &m->dev.q[q];
         if (!d->live)
             continue;
-        uint32_t n = d->live_num;
-        if (n == 0 || !gm_contains(&m->mem, d->desc, 16ull * n) ||
-            !gm_contains(&m->mem, d->avail, 4 + 2ull * n) ||
-            !gm_contains(&m->mem, d->used, 4 + 8ull * n))
+        uint32_t n = d->live_num; /* each area as its ring format sizes it (split, packed) */
+        if (n == 0 || !d->ops ||
+            !gm_contains(&m->mem, d->desc, d->ops->area_bytes(RING_DESC, n)) ||
+            !gm_contains(&m->mem, d->avail, d->ops->area_bytes(RING_DRIVER, n)) ||
+            !gm_contains(&m->mem, d->used, d->ops->area_bytes(RING_DEVICE, n)))
             finding("a queue is live with a ring outside guest RAM", NULL);
     }
-}
-
-/* FNV-1a over the machine's end state: its trace, violations, device and queue state, gpu
- * counters, and every byte of guest RAM. FUZZ_DIGEST=1 prints it per input, so a test can run
- * input A then B in one process (the machine's RAM reused) and B alone, and require the same. */
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ ((const uint8_t *)p)[i]) * 0x100000001b3ull;
-    return h;
-}
-
-static uint64_t fnv_str(uint64_t h, const char *s) { return s ? fnv(h, s, strlen(s) + 1) : fnv(h, "", 1); }
-
-static void print_digest(const struct machine *m, const uint8_t *data, size_t size)
-{
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < m->trace.len; i++) {
-        const struct trace_event *e = &m->trace.ev[i];
-        uint64_t f[] = {e->t, e->addr, e->value, e->count, e->kind, e->size, e->queue, e->aux};
-        h = fnv_str(fnv_str(fnv(h, f, sizeof(f)), e->what), e->note);
-    }
-    for (uint32_t i = 0; i < m->n_violations; i++)
-        h = fnv_str(fnv_str(fnv(h, &m->violations[i].t, 8), m->violations[i].rule->id),
-                    m->violations[i].message);
-    const struct gpu_device *g = gpu_of(m);
-    uint32_t c[] = {m->dev.status, m->dev.broken, g ? g->commands : 0, g ? g->errors : 0,
-                    g ? g->n_res : 0, g ? g->scanouts[0].flushes : 0, m->n_informational,
-                    m->trace.dropped > 0};
-    h = fnv_str(fnv(h, c, sizeof(c)), m->dev.broken_rule);
-    h = fnv(h, &m->now, sizeof(m->now));
-    uint64_t hram = fnv(0xcbf29ce484222325ull, m->mem.host, m->mem.size);
-    fprintf(stderr, "digest %016llx ram %016llx input %016llx violations %u trace %zu\n",
-            (unsigned long long)h, (unsigned long long)hram,
-            (unsigned long long)fnv(0xcbf29ce484222325ull, data, size), m->n_violations,
-            m->trace.len);
 }
 
 /* The virtio-pci function (a PCI device, flags bit 6): 11 a configuration-space write, 12 a
@@ -382,24 +415,13 @@ static void op_pci(struct fin *in, uint8_t op)
     }
 }
 
-/* A 64 KiB image of zeros for the blk device, written once (the device reads it whole into
- * memory and never writes it back). */
-static const char *blank_disk(void)
-{
-    static char path[64];
-    if (path[0])
-        return path;
-    snprintf(path, sizeof(path), "/tmp/vqsim-fuzz-disk-%ld.img", (long)getpid());
-    FILE *f = fopen(path, "wb");
-    if (!f || fseek(f, 65535, SEEK_SET) != 0 || fputc(0, f) == EOF) {
-        if (f)
-            fclose(f);
-        path[0] = 0;
-        return NULL;
-    }
-    fclose(f);
-    return path;
-}
+/* The net device's packet source: a minimal Ethernet frame, a full one, a jumbo one and the
+ * largest the model carries (several buffers with MRG_RXBUF, dropped without). */
+static uint8_t frame_bytes[NET_MAX_FRAME];
+static const struct net_frame net_source[] = {
+    {frame_bytes, 60}, {frame_bytes, 1514}, {frame_bytes, 9014}, {frame_bytes, NET_MAX_FRAME},
+    {frame_bytes, 42}, {frame_bytes, 1500},
+};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -422,8 +444,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
      * command is bytes in a buffer to any other device); blk serves a blank disk, rng its
      * default stream, input an empty script. */
     static const char *const devices[] = {NULL, "blk", "rng", "input"};
-    cfg.device = devices[(flags >> 4) & 3];
-    cfg.disk_image = blank_disk();
+    cfg.device = flags & 0x80 ? "net" : devices[(flags >> 4) & 3];
+    /* bit 7: virtio-net (receiveq 0, transmitq 1: the same operations; a gpu command is a
+     * header and frame to the transmitq) with a packet source of frames of every size class
+     * (operation 3 with bit 5 lets them arrive) */
+    cfg.net_frames = net_source;
+    cfg.net_frames_len = sizeof(net_source) / sizeof(net_source[0]);
+    cfg.disk_sectors = 128; /* blk: a blank 64 KiB disk (zeros, mapped: no file to read) */
     /* bit 6: the device behind a virtio-pci function (modern only, pci_function.h) */
     bool pci = flags & 64;
     if (pci) {
@@ -513,13 +540,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             mem_write(&m, at, b, len);
             break;
         }
-        case 3: /* time passes: the device works */
+        case 3: /* time passes: the device works; on net, bit 5: frames arrive first */
+            if (op & 0x20 && m.device.ops == &net_device_ops)
+                (void)net_device_inject(&m, 1 + fin_u8(&in) % 4);
             vhal_delay_ns(64ull * fin_u16(&in));
             break;
-        case 4:
-            op_init(&m, &in);
+        case 4: /* bit 5: every queue */
+            op_init(&m, &in, op & 0x20);
             break;
-        case 5: { /* one descriptor */
+        case 5: { /* one descriptor (split), or with bit 5 a packed chain of 1..4 */
+            if (op & 0x20) {
+                struct pdesc d[4];
+                uint8_t how = fin_u8(&in);
+                uint32_t count = 1 + how % 4;
+                for (uint32_t i = 0; i < count; i++) { /* one read after the other */
+                    d[i].addr = guest_addr(&in);
+                    d[i].len = fin_u32(&in);
+                    d[i].flags = fin_u8(&in);
+                }
+                packed_chain(&m, q, d, count, fin_u16(&in), how & 0x80);
+                break;
+            }
             uint32_t i = fin_u16(&in);
             uint64_t addr = guest_addr(&in);
             uint32_t len = fin_u32(&in);
@@ -547,6 +588,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 break;
             uint16_t head = (uint16_t)((2 * k) % g->num), tail = (uint16_t)((2 * k + 1) % g->num);
             uint32_t rlen = op & 0x20 ? fin_u16(&in) : 0x1000;
+            if (g->packed) { /* the same request as a packed chain, buffer id k */
+                const struct pdesc d[2] = {{CMD_BUF(k), len, 0},
+                                           {RESP_BUF(k), rlen, VIRTQ_DESC_F_WRITE}};
+                packed_chain(&m, q, d, g->num == 1 ? 1 : 2, (uint16_t)k, false);
+                wr(VIRTIO_MMIO_QUEUE_NOTIFY, q);
+                vhal_delay_ns(2000);
+                break;
+            }
             if (g->num == 1) { /* one descriptor: the command only (never answered) */
                 put_desc(&m, q, head, CMD_BUF(k), len, 0, 0);
             } else {
@@ -565,44 +614,54 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     vhal_delay_ns(100000); /* let everything pending run */
     check_machine(&m);
-    /* The diagnosis reads the whole trace and the device state: it must cope with any guest. */
+    /* The diagnosis reads the whole trace and the device state: it must cope with any guest.
+     * The timeout diagnosis of every queue must name a cause; then one more question, which the
+     * input's last bytes pick (any kind, any queue or one past them, with or without what the
+     * guest believes about its queue, about any point in time): each input asks one, the fuzzer
+     * reaches them all (asking all twelve of every input was a fifth of its time). */
     static struct diagnosis diag;
-    for (uint32_t q = 0; q < MMIO_NUM_QUEUES + 1; q++) {
+    for (uint32_t q = 0; q < MMIO_NUM_QUEUES; q++) {
         diagnose_timeout(&m, q, 0, &diag);
-        if (q < MMIO_NUM_QUEUES &&
-            (!diag.cause || diag.n_causes < 1 || !diag.causes[0].message[0]))
+        if (!diag.cause || diag.n_causes < 1 || !diag.causes[0].message[0])
             finding("the diagnosis named no cause", NULL);
-        /* …and with what the guest believes about its queue, for every kind of question, asked
-         * about a point in time the input picks. */
-        static const enum diag_kind kinds[] = {DIAG_TIMEOUT, DIAG_REGISTER_WAIT, DIAG_BAD_RESPONSE};
-        for (uint32_t k = 0; k < 3; k++) {
-            struct diag_request rq = {.kind = kinds[k], .queue = q, .since = 1000ull * fin_u16(&in)};
-            if (q < MMIO_NUM_QUEUES && gq[q].num) {
-                rq.driver.known = true;
-                rq.driver.desc = gq[q].desc;
-                rq.driver.avail = gq[q].avail;
-                rq.driver.used = gq[q].used;
-                rq.driver.num = gq[q].num;
-                rq.driver.waits_for_interrupt = k == 1;
-            }
-            diagnose(&m, &rq, &diag);
-            if (kinds[k] == DIAG_TIMEOUT && q < MMIO_NUM_QUEUES && !diag.cause)
-                finding("the timeout diagnosis named no cause", NULL);
-            if (diag.n_causes < 0 || diag.n_causes > DIAG_MAX_CAUSES)
-                finding("the diagnosis reported an impossible number of causes", NULL);
-        }
     }
+    static const enum diag_kind kinds[] = {DIAG_TIMEOUT, DIAG_REGISTER_WAIT, DIAG_BAD_RESPONSE};
+    uint8_t ask = fin_u8(&in);
+    uint32_t q = ask % (MMIO_NUM_QUEUES + 1);
+    struct diag_request rq = {.kind = kinds[(ask >> 2) % 3], .queue = q,
+                              .since = 1000ull * fin_u16(&in)};
+    if (q < MMIO_NUM_QUEUES && gq[q].num && !(ask & 0x80)) {
+        rq.driver.known = true;
+        rq.driver.desc = gq[q].desc;
+        rq.driver.avail = gq[q].avail;
+        rq.driver.used = gq[q].used;
+        rq.driver.num = gq[q].num;
+        rq.driver.waits_for_interrupt = ask & 0x40;
+    }
+    diagnose(&m, &rq, &diag);
+    if (rq.kind == DIAG_TIMEOUT && q < MMIO_NUM_QUEUES && !diag.cause)
+        finding("the timeout diagnosis named no cause", NULL);
+    if (diag.n_causes < 0 || diag.n_causes > DIAG_MAX_CAUSES)
+        finding("the diagnosis reported an impossible number of causes", NULL);
     if (getenv("FUZZ_VERBOSE")) { /* to check a seed does what it is meant to */
         if (gpu_of(&m))
             fprintf(stderr, "commands %u errors %u flushes %u scanout %s broken %s\n",
                     gpu_of(&m)->commands, gpu_of(&m)->errors, gpu_of(&m)->scanouts[0].flushes,
                     scanout_state_name(gpu_of(&m)->scanouts[0].state),
                     m.dev.broken ? m.dev.broken_rule : "no");
+        for (uint32_t i = 0; i < MMIO_NUM_QUEUES; i++) /* any device: what each queue did */
+            fprintf(stderr, "queue %u %s live %d pops %u pushes %u\n", i,
+                    m.dev.q[i].ops ? m.dev.q[i].ops->name : "-", m.dev.q[i].live,
+                    m.dev.q[i].pops, m.dev.q[i].pushes);
         for (uint32_t i = 0; i < m.n_violations; i++)
             fprintf(stderr, "  %s: %s\n", m.violations[i].rule->id, m.violations[i].message);
     }
-    if (getenv("FUZZ_DIGEST"))
-        print_digest(&m, data, size);
+    if (getenv("FUZZ_DIGEST")) { /* fuzz_machine_digest.h, with the gpu's counters */
+        const struct gpu_device *g = gpu_of(&m);
+        uint32_t c[] = {g ? g->commands : 0, g ? g->errors : 0, g ? g->n_res : 0,
+                        g ? g->scanouts[0].flushes : 0};
+        print_machine_digest(&m, c, sizeof(c), data, size, 0, 0);
+    }
     machine_destroy_keeping(&m, &ram);
     hal_sim_unbind();
     return 0;

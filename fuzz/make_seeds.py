@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Write the binary seed inputs of fuzz/corpus/ (fuzz_driver_vs_device, fuzz_device_model,
-fuzz_virtqueue).
+fuzz_virtqueue, fuzz_drivers).
 
 The seeds encode, in each target's input format (see the comment at the top of each target),
 a correct run and a handful of hostile ones, so fuzzing starts deep in the code instead of at
@@ -220,6 +220,43 @@ def seeds_model():
         DELAY_10US)
     dev('input-eventq', u8(MODERN | INPUT) + init() + request(0, T_INFO, u8(0)) +
         request(1, T_INFO, u8(0), q=1) + DELAY_10US)
+    # virtio-net (bit 7): both queues set up (INIT with bit 5), receive buffers posted on the
+    # receiveq (queue 0), frames arriving (DELAY with bit 5), a header and a frame sent on the
+    # transmitq (queue 1: the command bytes of buffer k, type 0, so the 12-byte header is zero)
+    NET, ALL, ARRIVE, PK = 0x80, 0x20, 0x20, 0x20
+    rx = lambda i, length=1526, q=0: desc(i, RAM + 0x48000 + 0x1000 * i, length, 2, 0, q) + \
+        avail(i, q=q)
+    tx_frame = lambda k, n: u8(CMD) + u8(k) + u8(0x50) + u32(0) + u8(n) + bytes(range(n))
+    arrive = lambda n, t=160: u8(DELAY | ARRIVE) + u8(n - 1) + u16(t)
+    net_init = lambda num=16, features=0: u8(INIT | ALL) + u8(0) + u16(num) + u32(features)
+    dev('net-rx-tx', u8(MODERN | NET) + net_init() + b''.join(rx(i) for i in range(4)) +
+        notify(0) + arrive(2) + tx_frame(0, 60) + desc(0, RAM + 0x40000, 12 + 60, 0, 0, q=1) +
+        avail(0, q=1) + notify(1) + DELAY_10US + arrive(2))
+    dev('net-legacy-small-buffers', u8(LEGACY_T | NET) + net_init(num=8) +
+        b''.join(rx(i, 64) for i in range(3)) + notify(0) + arrive(3) + DELAY_10US)
+    dev('net-mergeable', u8(MODERN | NET) + net_init(features=1 << 15) +
+        b''.join(rx(i) for i in range(8)) + notify(0) + u8(DELAY | ARRIVE) + u8(2) + u16(160))
+    # Packed rings (§2.7): the device offers RING_PACKED (flags bit 1: offer bit 34), the guest
+    # asks for it (INIT feature bit 26); requests are then packed chains, and DESC with bit 5
+    # writes a packed chain of its own (count, then per descriptor an address, length, flags,
+    # then the buffer id)
+    packed = lambda flags=0: u8(MODERN | OFFER | flags) + u64(1 << 34) + u64(0)
+    pdesc = lambda q, bufs, bid, lie=0: u8(DESC | PK | (q << 4)) + \
+        u8((len(bufs) - 1) | (0x80 if lie else 0)) + \
+        b''.join(u8(0) + u32(a - RAM) + u32(n) + u8(f) for a, n, f in bufs) + u16(bid)
+    dev('packed-gpu-light-up', packed() + init(features=1 << 26) + M_LIGHT_UP + M_DETACH +
+        M_UNREF + DELAY_10US)
+    dev('packed-blk-requests', packed(BLK) + init(features=1 << 26) +
+        request(0, 0x40 | T_ATTACH, blk_hdr(0, 0)) + request(1, 0x40 | T_ATTACH, blk_hdr(1, 8)) +
+        DELAY_10US)
+    dev('packed-chains-and-lies', packed() + init(features=1 << 26, num=4) +
+        pdesc(0, [(RAM + 0x40000, 24, 0), (RAM + 0x48000, 4096, 2)], 3) + notify(0) +
+        DELAY_10US + pdesc(0, [(RAM + 0x40000, 24, 0)], 9, lie=1) + notify(0) + DELAY_10US +
+        pdesc(0, [(RAM + 0x40000, 16, 4)], 1) + notify(0) + DELAY_10US + M_INFO + M_INFO)
+    dev('packed-net-rx', packed(NET) + net_init(features=1 << 26) +
+        b''.join(pdesc(0, [(RAM + 0x48000 + 0x1000 * i, 1526, 2)], i) for i in range(4)) +
+        notify(0) + arrive(2) + tx_frame(0, 60) + pdesc(1, [(RAM + 0x40000, 72, 0)], 0) +
+        notify(1) + DELAY_10US)
 
 
 # ---- fuzz_virtqueue ------------------------------------------------------------------------
@@ -259,7 +296,72 @@ def seeds_virtqueue():
       u16(2) + u8(V_KICK))
 
 
+# ---- fuzz_drivers --------------------------------------------------------------------------
+# flags (transport, device, ring features), queue size, hostility, [faults, lies], then calls.
+T_MMIO2, T_MMIO1, T_PCI = 0, 1, 2
+D_BLK, D_RNG, D_INPUT, D_NET = 0, 4, 8, 12
+R_PACKED, R_EIDX, R_INDIRECT, R_MRG = 16, 32, 64, 128
+C_TIME, C_SCRIBBLE, C_INIT, C_IO = 0, 1, 2, 3
+
+
+def c_time(n=0, us=10): return u8(C_TIME) + u8(n) + u8(us)
+def c_scribble(q, off, v): return u8(C_SCRIBBLE) + u8(q) + u16(off) + u16(v)
+def blk_rw(kind, sector, n, pattern=0): return u8(C_IO | kind << 3) + u8(sector) + u8(n) + u8(pattern)
+def rng_read(n): return u8(C_IO) + u16(n)
+def net_send(n): return u8(C_IO | 8) + u16(n)
+def net_recv(small=0): return u8(C_IO | (16 if small else 0)) + u16(small)
+
+
+def df(kind, queue=0, nth=1, from_nth=0, after=0, delay=0):
+    return u8(kind) + u8(queue) + u8(nth) + u8(from_nth) + u16(after) + u16(delay)
+
+
+def seeds_drivers():
+    d = lambda name, flags, qs, hostile, body: write('fuzz_drivers', name, u8(flags) +
+                                                     u8(qs.bit_length() - 1) + u8(hostile) + body)
+    blk_work = blk_rw(1, 3, 2, 0x5a) + blk_rw(0, 3, 2) + blk_rw(0, 0, 8) + blk_rw(2, 0, 0) + \
+        blk_rw(3, 8, 4, 0) + blk_rw(0, 8, 4) + blk_rw(3, 9, 1, 1) + blk_rw(0, 127, 2)
+    for name, t in (('mmio2', T_MMIO2), ('mmio1', T_MMIO1), ('pci', T_PCI)):
+        d(f'blk-{name}', D_BLK | t, 8, 0, blk_work)
+        d(f'rng-{name}', D_RNG | t, 4, 0, rng_read(16) + rng_read(4096) + rng_read(0) + rng_read(1))
+        d(f'input-{name}', D_INPUT | t, 8, 0, c_time(3) + u8(C_IO) * 3 + c_time(3) + u8(C_IO) * 4)
+        d(f'net-{name}', D_NET | t, 8, 0, net_send(60) + c_time(2) + net_recv() + net_recv() +
+          net_send(1514) + c_time(3) + net_recv() * 3)
+    d('blk-packed-eidx-pci', D_BLK | T_PCI | R_PACKED | R_EIDX, 16, 0, blk_work * 3)
+    d('blk-indirect-one-region', D_BLK | T_MMIO2 | R_INDIRECT | R_MRG, 4, 0, blk_work)
+    d('net-packed-mergeable', D_NET | T_MMIO2 | R_PACKED | R_MRG, 8, 0,
+      (net_send(100) + c_time(3) + net_recv() * 3) * 3)
+    d('input-packed-pci-reinit', D_INPUT | T_PCI | R_PACKED | R_EIDX, 4, 0,
+      c_time(3) + u8(C_IO) * 2 + u8(C_INIT) + c_time(3) + u8(C_IO) * 3)
+    # hostile: device faults (device_faults.h kinds by number), lies, scribbles
+    NEVER, LATE, TWICE_, NEEDS_RESET, RESET = 0, 1, 10, 4, 5
+    ID_RANGE, NOT_HEAD, IDX_JUMP, LEN_LARGE, REWRITE_DESC = 8, 9, 11, 12, 13
+    d('blk-used-id-out-of-range', D_BLK, 8, 1, df(ID_RANGE) + blk_work)
+    d('blk-used-len-too-large-pci', D_BLK | T_PCI, 8, 1, df(LEN_LARGE, nth=2) + blk_work)
+    d('rng-never-answers', D_RNG, 4, 1, df(NEVER) + rng_read(8) + rng_read(8) + u8(C_INIT) +
+      rng_read(8))
+    d('net-idx-jump-and-twice', D_NET | R_EIDX, 8, 2, df(IDX_JUMP, queue=1) + df(TWICE_) +
+      net_send(60) + net_send(60) + c_time(3) + net_recv() * 3)
+    d('input-needs-reset-packed', D_INPUT | R_PACKED, 4, 2, df(NEEDS_RESET, from_nth=1) +
+      df(REWRITE_DESC, nth=0) + c_time(3) + u8(C_IO) * 3 + u8(C_INIT) + c_time(1) + u8(C_IO))
+    d('blk-self-reset-not-head', D_BLK | R_INDIRECT, 8, 2, df(RESET, nth=3) + df(NOT_HEAD, nth=2) +
+      blk_work)
+    # lies: on virtio-mmio a register read (what = reg << 1) or a used-ring load (what odd)
+    lie_reg = lambda reg, v, nth=1: u8((reg // 4) << 1) + u8(0) + u8(0) + u32(v) + u8(nth)
+    lie_ring = lambda field, v, nth=1: u8(1) + u8(field) + u8(0) + u32(v) + u8(nth)
+    d('blk-lying-registers', D_BLK, 8, 3 << 2, lie_reg(0x34, 0) + lie_reg(0x70, 0xffffffff) +
+      lie_reg(0x100, 0xffffffff) + blk_work)
+    d('rng-lying-used-ring', D_RNG | R_EIDX, 4, 2 << 2, lie_ring(0, 7) + lie_ring(3, 0xffff, 2) +
+      rng_read(32) * 4)
+    # on virtio-pci a byte of configuration space: the capability pointer, a cap's BAR and length
+    d('pci-lying-capabilities', D_NET | T_PCI, 8, 3 << 2, u8(0x34) + u8(0x41) + u8(0x44) + u8(9) +
+      u8(0x5c) + u8(0xff) + net_send(60) + c_time(2) + net_recv())
+    d('net-scribbled-used-ring', D_NET, 8, 0, net_send(60) + c_scribble(1, 2, 9) + net_send(60) +
+      c_time(3) + c_scribble(0, 4, 0x4000) + net_recv() * 2)
+
+
 if __name__ == '__main__':
     seeds_driver()
     seeds_model()
     seeds_virtqueue()
+    seeds_drivers()

@@ -80,9 +80,6 @@ DISCREPANCY_BECAUSE = {
     "display_change": "a scenario step changed the display (a host event, not recorded)",
     "config_change": "the device changed its config on a count of reads, at another moment",
     "chain-max-4g": "buffers larger than 1 MiB are not dumped, so the device read other bytes",
-    "name: blk-pci": "a blk on virtio-pci: the first pass takes a blk's capacity from its "
-                     "virtio-mmio config reads only, not from the PCI device-configuration BAR, "
-                     "so the replay's disk has the model's size (said as a discrepancy)",
 }
 
 
@@ -339,7 +336,7 @@ def test_json_keys_same_as_run(vqsim, tmp_path):
     assert extra and all(k.startswith(".scenarios[].source") for k in extra), extra
     s = doc["scenarios"][0]["source"]
     assert set(s) == {"kind", "recorder", "events", "skipped_unknown", "truncated", "ended",
-                      "exit_status", "killed", "mmu_seen", "vcpus", "window", "replayed",
+                      "exit_status", "killed", "mmu_seen", "vcpus", "window", "replayed", "requests",
                       "discrepancies", "notes"}
     assert s["discrepancies"] == 0 and s["ended"] is True and s["exit_status"] == 0
 

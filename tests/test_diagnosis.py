@@ -25,7 +25,8 @@ HANGS += [p for p in sorted((ROOT / "scenarios" / "packed").glob("*.yaml"))
 CAUSES = ["pci-memory-decoding-off", "pci-notify-wrong-offset", "pci-msix-no-vector",
           "reinit-without-reset", "queue-sel-out-of-range", "guest-page-size-missing",
           "queue-not-ready", "queue-num-mismatch", "rings-outside-ram", "used-ring-mismatch",
-          "request-unservable", "no-buffers-posted", "rx-buffer-too-small", "no-notify",
+          "request-unservable", "no-buffers-posted", "rx-buffer-too-small", "rx-frame-filtered",
+          "no-notify",
           "avail-idx-not-advanced",
           "device-broken", "reset-while-queued", "command-too-short", "device-fault",
           "response-buffer-too-short", "command-refused",
@@ -61,9 +62,11 @@ def test_every_timeout_has_a_diagnosis(all_results):
             assert c["title"] and len(c["message"]) > 100, c
             # the control queue; the cursor queue where that is the request that hung
             # (scenarios/pci/notify-no-multiplier.yaml), a network device's transmitq where a
-            # frame sent hung (scenarios/devices/net/net-tx-short-header.yaml)
+            # frame sent hung (scenarios/devices/net/net-tx-short-header.yaml), its controlq
+            # where a command did (net-ctrl-no-ack.yaml)
             assert c["evidence"]["queue"] == ("1" if s["name"] in ("pci-notify-no-multiplier",
                                                                    "net-tx-short-header")
+                                              else "2" if s["name"] == "net-ctrl-no-ack"
                                               else "0")
             assert int(c["evidence"]["timed_out_at_ns"]) > int(c["evidence"]["waited_from_ns"])
         ids = [c["cause"] for c in d["causes"]]
@@ -189,7 +192,7 @@ BAD = [
     ("device_faults:\n  - never-respond: {nth: 1, from_nth: 2}\n", ":1:",
      "give 'nth' or 'from_nth', not both"),
     ("device_faults:\n  - respond-late: {nth: 1}\n", ":1:", "respond-late needs 'delay_us'"),
-    ("device_faults:\n  - drop-interrupt: {queue: 2}\n", ":1:", "'queue' is 2, outside 0..1"),
+    ("device_faults:\n  - drop-interrupt: {queue: 3}\n", ":1:", "'queue' is 3, outside 0..2"),
     ("device_faults:\n  - reset: {when: 3}\n", ":1:", "unknown key 'when' in reset"),
     ("device_faults: reset\n", ":0:", "'device_faults' must be a list"),
 ]

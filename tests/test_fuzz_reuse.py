@@ -1,9 +1,10 @@
-"""The fast fuzz targets reuse their machine between inputs (issue 25): fuzz_device_model maps
-guest RAM once and builds each input's machine on it (machine_init_reusing, gm_clear). The reuse
-must leave nothing of one input behind for the next: with FUZZ_DIGEST=1 the target prints a
-digest of the machine's end state (trace, violations, device and gpu state, every byte of guest
-RAM) per input; each input run after all the others in one process must give the digest it gives
-alone, on a fresh process and machine.
+"""The fast fuzz targets reuse their machine between inputs (issue 25): fuzz_device_model and
+fuzz_drivers map guest RAM once and build each input's machine on it (machine_init_reusing,
+gm_clear). The reuse must leave nothing of one input behind for the next: with FUZZ_DIGEST=1 the
+target prints a digest of the machine's end state (fuzz/fuzz_machine_digest.h: trace, violations,
+device state, what the target recorded — gpu counters, the drivers' results —, every byte of
+guest RAM) per input; each input run after all the others in one process must give the digest
+it gives alone, on a fresh process and machine.
 """
 import os
 import re
@@ -28,15 +29,19 @@ def digests(binary, files):
     return out
 
 
-def test_reused_machine_equals_a_fresh_one(fuzz_bin):  # noqa: F811
-    files = sorted(f for f in corpus("fuzz_device_model").iterdir() if f.is_file())
+REUSING = ["fuzz_device_model", "fuzz_drivers"]  # the targets on machine_init_reusing
+
+
+@pytest.mark.parametrize("target", REUSING)
+def test_reused_machine_equals_a_fresh_one(fuzz_bin, target):  # noqa: F811
+    files = sorted(f for f in corpus(target).iterdir() if f.is_file())
     assert len(files) >= 10
     # Forwards and backwards: every input runs after a different one in each order.
-    together = [digests(fuzz_bin / "fuzz_device_model", files),
-                digests(fuzz_bin / "fuzz_device_model", files[::-1])]
+    together = [digests(fuzz_bin / target, files),
+                digests(fuzz_bin / target, files[::-1])]
     ram_differs = set()
     for f in files:
-        alone = digests(fuzz_bin / "fuzz_device_model", [f])
+        alone = digests(fuzz_bin / target, [f])
         assert len(alone) == 1, f.name
         (key, state), = alone.items()
         for t in together:
@@ -44,3 +49,10 @@ def test_reused_machine_equals_a_fresh_one(fuzz_bin):  # noqa: F811
         ram_differs.add(state[1])
     # The digest sees what the inputs did: they do not all end with the same RAM or state.
     assert len(ram_differs) >= len(files) // 2
+
+
+def test_every_reusing_target_is_listed():
+    """A target that builds its machine on kept RAM is in REUSING, so its reset is proven."""
+    root = corpus("fuzz_device_model").parent.parent
+    users = sorted(p.stem for p in root.glob("fuzz_*.c") if "machine_init_reusing" in p.read_text())
+    assert users == sorted(REUSING)

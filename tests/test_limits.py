@@ -2,7 +2,9 @@
 the scenario runs (or loads), one past it `vqsim run` exits 2 with the file, line and column of
 the value and the limit in words, and writes nothing (no --json file appears).
 """
+import json
 import re
+import struct
 
 import pytest
 
@@ -89,3 +91,59 @@ def test_request_count(vqsim, tmp_path):
 def test_scenario_size(vqsim, tmp_path):
     accepted(vqsim, tmp_path, scenario(tmp_path, "big", pad=1 << 20))
     refused(vqsim, tmp_path, scenario(tmp_path, "toobig", pad=(1 << 20) + 1), r"MiB|bytes|large")
+
+
+# A recording (`vqsim check`): any length, streamed; one event's payload at most 64 KiB of text
+# (a note, a device trace line) and 1 GiB of memory (a dump), src/record/recording_reader.c.
+# Tested black-box through `vqsim check` on a simulator recording with one event added before
+# its END: at the limit the check runs to its verdict (clean, as without the event); one past,
+# exit 2, `offset N:` naming the added event, and no --json file written.
+EVENT = struct.Struct("<BBBBIQQQ")  # kind, size, flags, cpu, len, addr, value, pc (recording.h)
+NOTE, MEMORY, END = 10, 6, 9
+
+
+@pytest.fixture(scope="module")
+def sim_recording(vqsim, tmp_path_factory):
+    d = tmp_path_factory.mktemp("rec")
+    assert run(vqsim, "run", "--record", d, "scenarios/modern-display.yaml").returncode == 0
+    data = (d / "modern-display.vqrec").read_bytes()
+    return data, data.rindex(struct.pack("<BBBB", END, 0, 0, 0))  # the sim's END event
+
+
+def with_event(tmp_path, sim_recording, name, kind, length, payload=b"", addr=0):
+    """The recording with one event of `length` payload bytes added before END (payload bytes
+    given are written, the rest left a hole: zeros); the added event's offset."""
+    data, end = sim_recording
+    path = tmp_path / f"{name}.vqrec"
+    with open(path, "wb") as f:
+        f.write(data[:end])
+        f.write(EVENT.pack(kind, 0, 0, 255, length, addr, 0, 0))
+        f.write(payload)
+        f.seek(end + EVENT.size + length + (-length % 8))  # a sparse file for a 1 GiB dump
+        f.write(data[end:])
+    return path, end
+
+
+def checked(vqsim, tmp_path, path):
+    out = tmp_path / f"{path.stem}.json"
+    p = run(vqsim, "check", "--json", out, path)
+    return p, out
+
+
+@pytest.mark.parametrize("kind,limit,what", [
+    (NOTE, 64 << 10, "note event: a text payload larger than 64 KiB"),
+    (MEMORY, 1 << 30, "memory event: a memory dump larger than 1 GiB"),
+])
+def test_recording_payload(vqsim, tmp_path, sim_recording, kind, limit, what):
+    text = b"limit test\0" if kind == NOTE else b""
+    # at the limit (a dump at 0x1000, outside the guest's RAM at 0x40000000: a note, no finding)
+    path, _ = with_event(tmp_path, sim_recording, "at", kind, limit, text, addr=0x1000)
+    p, out = checked(vqsim, tmp_path, path)
+    assert p.returncode == 0 and p.stdout.startswith("PASS at"), (p.stdout, p.stderr)
+    assert json.loads(out.read_text())["scenarios"][0]["passed"] is True
+    # one past it
+    path, off = with_event(tmp_path, sim_recording, "past", kind, limit + 1, text, addr=0x1000)
+    p, out = checked(vqsim, tmp_path, path)
+    assert p.returncode == 2, (p.stdout, p.stderr)
+    assert f"{path}: offset {off}: {what}" in p.stderr, p.stderr
+    assert not out.exists(), "a refused recording must write nothing"

@@ -8,8 +8,9 @@ under QEMU 7.2, are recorded by `vqsim record` and checked by `vqsim check`, in 
            console comes up at QEMU's 1280x800 and shows text
   legacy   the same device on QEMU's default version 1 transport: Linux's gpu driver needs
            VERSION_1, refuses the device and sets FAILED — no rule broken, the refusal reported
-  multi    the gpu beside a virtio-rng, a virtio-blk and a virtio-keyboard: entropy and disk
-           reads return data, the keyboard is bound
+  multi    the gpu beside a virtio-rng, a virtio-blk, a virtio-keyboard and a virtio-net: entropy
+           and disk reads return data, the keyboard is bound, the network gets a DHCP lease and
+           its pings answered through QEMU's user network
   busy     four vCPUs, the framebuffer console kept busy with text for 10 s
   pci      the gpu as a virtio-pci function (-device virtio-gpu-pci) after a virtio-rng-pci: its
            configuration space and BARs recorded and decoded through the model's PCI function,
@@ -115,6 +116,11 @@ def guest_did_its_part(g, case, serial):
         assert blk == f"blk sectors={len(disk) // 512} sha256={hashlib.sha256(disk).hexdigest()}"
         kbd = next(x for x in m if x.startswith("input "))
         assert 'name="QEMU Virtio Keyboard" driver=virtio_input' in kbd, kbd
+        # the network: link up, a lease from QEMU's DHCP server, every ping of the gateway
+        # answered (tests/linux/init.sh), QEMU's default mac
+        net = next(x for x in m if x.startswith("net "))
+        assert re.match(r"net eth0 mac=52:54:00:12:34:56 driver=virtio_net lease=10\.0\.2\.15 "
+                        r"ping=3/3 rx=\d+ tx=\d+$", net), net
 
 
 def check_doc(path, *extra):

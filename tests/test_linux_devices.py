@@ -1,8 +1,9 @@
 """Every device of a real Linux guest is checked, not only the gpu.
 
 The `multi` case of tests/test_linux.py (tools/linux_cases.py): Debian's arm64 kernel drives a
-virtio-gpu, a virtio-blk (a read-only disk image), a virtio-rng and a virtio-keyboard on
-virtio-mmio. `vqsim check` gives one result per device (NAME, NAME-blk, NAME-rng, NAME-input):
+virtio-gpu, a virtio-blk (a read-only disk image), a virtio-rng, a virtio-keyboard and a
+virtio-net (QEMU's user network: a DHCP exchange and three pings of the gateway) on virtio-mmio.
+`vqsim check` gives one result per device (NAME, NAME-blk, NAME-rng, NAME-input, NAME-net):
 each replays that device's window through its own model and rules, every other window's traffic
 left out. Each must be clean (no violation, no model-vs-recording discrepancy: every register and
 config value Linux read, byte-wide config reads included, is the model's), and must have judged
@@ -14,19 +15,23 @@ Negative controls, one per device, on the same recording mutated where Linux did
   rng    one entropy buffer's descriptor made device-readable: rng.buf.writable-only
   input  the barrier before one eventq avail.idx store dropped: split.avail.idx-barrier on the
          input device's result and nowhere else
+  net    one of Linux's controlq commands (RX PROMISC, its header as dumped) turned into RX
+         ALLUNI, which needs VIRTIO_NET_F_CTRL_RX_EXTRA (Linux does not negotiate it):
+         net.ctrl.class-negotiated, naming that command, and nothing else (QEMU acks both OK)
 What the input check cannot see: no key is pressed in the guest, so QEMU's keyboard delivers no
 event; the eventq buffers Linux posts are judged as ring traffic (descriptors, avail ring,
 barriers, notifications), and input.eventq.buffer — judged when the device fills a buffer — is
 not reached by this recording (README, "Checking a recording").
 """
+import re
 import struct
 
 from conftest import ROOT
 from test_linux import (Recording, check_doc, drop_barrier_before_store,  # noqa: F401
                         guest, recordings)
 
-DEVICE_IDS = {"gpu": 0x10, "blk": 0x2, "rng": 0x4, "input": 0x12}
-QUEUE_SEL, QUEUE_DESC_LO, QUEUE_DRIVER_LO = 0x030, 0x080, 0x090
+DEVICE_IDS = {"gpu": 0x10, "blk": 0x2, "rng": 0x4, "input": 0x12, "net": 0x1}
+QUEUE_SEL, QUEUE_NOTIFY, QUEUE_DESC_LO, QUEUE_DRIVER_LO = 0x030, 0x050, 0x080, 0x090
 WRITE, INDIRECT = 2, 4
 
 
@@ -61,7 +66,7 @@ def test_multi_every_device_checked_clean(recordings):
     p, res = all_results(rec)
     assert p.returncode == 0, p.stdout[-3000:]
     got = by_type(res)
-    assert sorted(got) == ["blk", "gpu", "input", "rng"], [s["name"] for s in res]
+    assert sorted(got) == ["blk", "gpu", "input", "net", "rng"], [s["name"] for s in res]
     assert res[0]["device"]["type"] == "gpu" and res[0]["name"] == "multi-0"
     windows = set()
     for t, s in got.items():
@@ -72,7 +77,7 @@ def test_multi_every_device_checked_clean(recordings):
         windows.add(s["source"]["window"])
         r = s["source"]["replayed"]
         assert r["mmio"] > 40 and r["stores"] > 40 and r["other_devices"] > 0, (t, r)
-    assert len(windows) == 4
+    assert len(windows) == 5
     # the traffic each judged: blk read the disk (its requests' headers dumped at the notifies),
     # rng answered reads, the keyboard's eventq filled with buffers (64 of 4 stores each)
     assert got["blk"]["source"]["replayed"]["memory_dumps"] > 5
@@ -80,6 +85,30 @@ def test_multi_every_device_checked_clean(recordings):
     assert got["input"]["source"]["replayed"]["stores"] >= 4 * 64
     # the capacity and read-only disk the guest saw are the model's
     assert "blk_ro" in got["blk"]["device"]["offered"], got["blk"]["device"]["offered"]
+
+
+def test_multi_net_every_request_checked(recordings):
+    """The network device's traffic, every request of it judged by the model: each frame the
+    guest sent (transmitq), each frame QEMU's user network delivered (receiveq: its length from
+    QEMU's trace, placed by the model in Linux's buffers), each controlq command Linux sent (RX
+    mode, MAC table), all answered as QEMU answered them; the guest's own counts are the floor
+    (it read them before powering off, and may send an IPv6 packet after)."""
+    rec, serial = recordings("multi", 0)
+    line = next(x for x in serial.splitlines() if x.startswith("VQTEST net "))
+    rx, tx = (int(re.search(rf" {k}=(\d+)", line).group(1)) for k in ("rx", "tx"))
+    p, res = all_results(rec)
+    net = by_type(res)["net"]
+    assert net["passed"] and net["violations"] == [], net["violations"]
+    assert net["source"]["discrepancies"] == 0, net["source"]["notes"]
+    req = {q["queue"]: q for q in net["source"]["requests"]}
+    assert sorted(req) == [0, 1, 2], req  # receiveq, transmitq, controlq
+    for q in req.values():
+        assert q["taken"] == q["answered"], req
+    assert req[0]["answered"] >= rx >= 5, (req, line)  # DHCP offer and ack, 3 ping replies
+    assert req[1]["answered"] >= tx >= 5, (req, line)  # DHCP discover and request, 3 pings
+    assert req[2]["answered"] >= 3, req  # RX PROMISC, RX ALLMULTI, MAC_TABLE_SET at least
+    offered = net["device"]["offered"]
+    assert "net_ctrl_vq" in offered and "net_gso" not in offered, offered  # QEMU 7.2's offer
 
 
 def blk_status_readable(r):
@@ -158,6 +187,40 @@ def test_control_input_dropped_barrier_fires_pairing_a(recordings, tmp_path):
     rules = [v["rule"] for v in s["violations"]]
     assert rules == ["split.avail.idx-barrier"], rules
     assert f"avail.idx = {idx} stored with no write barrier" in s["violations"][0]["message"]
+
+
+def net_ctrl_alluni(r):
+    """One of Linux's RX PROMISC commands, a third of the way through the controlq's traffic,
+    made RX ALLUNI (class 0, command 2): its 2-byte header in every dump of that command (at its
+    notify, and when QEMU took it). Linux does not negotiate CTRL_RX_EXTRA, which ALLUNI needs;
+    QEMU acks both OK, so only the rule speaks. Returns how many commands were dumped."""
+    evs, win, _ = queues(r, DEVICE_IDS["net"])
+    first = next(i for i, e in enumerate(evs) if e["kind"] == "MMIO_WRITE" and
+                 e["addr"] == win + QUEUE_NOTIFY and e["value"] == 2)  # the controlq's
+    hdr = next(evs[i]["addr"] for i in range(first, 0, -1)
+               if evs[i]["kind"] == "MEMORY" and len(evs[i]["payload"]) == 2)
+    runs = []  # the dumps of one command: consecutive dumps of the header with one content
+    for i, e in enumerate(evs):
+        if e["kind"] == "MEMORY" and e["addr"] == hdr and len(e["payload"]) == 2:
+            if runs and evs[runs[-1][0]]["payload"] == e["payload"]:
+                runs[-1].append(i)
+            else:
+                runs.append([i])
+    promisc = [run for run in runs if evs[run[0]]["payload"] == b"\x00\x00"]
+    assert len(promisc) >= 2, [evs[run[0]]["payload"] for run in runs]
+    for k in promisc[len(promisc) // 3]:
+        r.events[k][33] = 2  # the command byte: VIRTIO_NET_CTRL_RX_ALLUNI
+    return len(runs)
+
+
+def test_control_net_ctrl_command_without_feature_fires(recordings, tmp_path):
+    p, s, _ = mutated_device(recordings, tmp_path, net_ctrl_alluni, "net")
+    assert p.returncode == 1
+    rules = [v["rule"] for v in s["violations"]]
+    assert rules == ["net.ctrl.class-negotiated"], rules
+    msg = s["violations"][0]["message"]
+    assert "class 0 command 2 without net_ctrl_rx_extra negotiated" in msg, msg
+    assert s["source"]["discrepancies"] == 0, s["source"]["notes"]
 
 
 def mutated_device(recordings, tmp_path, mutate, device):

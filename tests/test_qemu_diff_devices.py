@@ -1,7 +1,8 @@
 """The differential for virtio-blk, the entropy device and virtio-input: the same blk / rng /
 input steps through the unchanged drivers on the model and bare metal on QEMU 7.2
 (virtio-blk-device on a copy of the scenario's raw image, virtio-rng-device with QEMU's default
-backend, virtio-keyboard-device with the script played through QMP input-send-event), compared.
+backend, virtio-keyboard-device with the script played through QMP input-send-event; their -pci
+forms, disable-legacy=on, for the -pci scenarios), compared.
 
 What is compared: every step's status, driver error and used length, and the outcome
 (tools/qemu_diff.py compare_steps); for blk, each request's status byte (OK / IOERR / UNSUPP /
@@ -17,6 +18,8 @@ import importlib.util
 import json
 import sys
 
+import pytest
+
 from conftest import ROOT
 from test_qemu_diff import build_dir, qemu_diff, tools_present  # noqa: F401
 
@@ -24,7 +27,7 @@ BLK = ROOT / "scenarios" / "devices" / "blk"
 RNG = ROOT / "scenarios" / "devices" / "rng"
 INPUT = ROOT / "scenarios" / "devices" / "input"
 RUNS = ["blk-read-write-modern", "blk-legacy-indirect", "blk-read-only", "blk-header-short",
-        "blk-read-past-capacity", "blk-status-readonly", "blk-discard-unmap"]
+        "blk-read-past-capacity", "blk-status-readonly", "blk-discard-unmap", "blk-pci"]
 
 
 def tool():
@@ -47,11 +50,8 @@ def test_blk_rng_and_input_agree_with_qemu(tools_present, tmp_path):  # noqa: F8
         sorted(INPUT.glob("input-*.yaml"))
     p, res = qemu_diff(tmp_path, *scen)
     assert p.returncode == 0, p.stdout + p.stderr
-    for s in scen:
+    for s in scen:  # (the -pci ones on virtio-blk/rng/keyboard-pci, disable-legacy=on)
         r = res[s.stem]
-        if s.stem in ("rng-pci", "input-pci"):
-            assert r["verdict"] == "skip" and "virtio-mmio only" in r["reason"], r
-            continue
         assert r["verdict"] == "agree", (s.stem, r)
         assert any("every byte read on QEMU equals the image's" in n or
                    "entropy counts agree" in n or "every event received on QEMU" in n
@@ -61,9 +61,12 @@ def test_blk_rng_and_input_agree_with_qemu(tools_present, tmp_path):  # noqa: F8
     assert res["blk-header-short"]["qemu"] == "timeout"
 
 
-def test_a_different_disk_on_qemu_disagrees(tools_present, tmp_path, monkeypatch):  # noqa: F811
-    """QEMU's disk gets one byte changed (sector 61, byte 7: read by the scenario's second step)
-    while the guest compares with the image: the differential must name that byte."""
+@pytest.mark.parametrize("name,step", [("blk-read-write-modern", 2), ("blk-pci", 3)])
+def test_a_different_disk_on_qemu_disagrees(tools_present, tmp_path, monkeypatch,  # noqa: F811
+                                            name, step):
+    """QEMU's disk gets one byte changed (sector 61, byte 7: read by the scenario's read of
+    sector 60 on) while the guest compares with the image: the differential must name that
+    byte, on virtio-mmio and on virtio-pci."""
     q = tool()
     real = q.scenario_device
 
@@ -74,9 +77,9 @@ def test_a_different_disk_on_qemu_disagrees(tools_present, tmp_path, monkeypatch
         open(dev["copy"], "wb").write(bytes(data))
         return dev
     monkeypatch.setattr(q, "scenario_device", corrupted)
-    rc, r = run_one(q, tmp_path, BLK / "blk-read-write-modern.yaml")
+    rc, r = run_one(q, tmp_path, BLK / f"{name}.yaml")
     assert rc == 1 and r["verdict"] == "disagree", r
-    assert any("step 2 (blk_read): on QEMU the driver read byte/00000007/0000003d/" in d
+    assert any(f"step {step} (blk_read): on QEMU the driver read byte/00000007/0000003d/" in d
                for d in r["diffs"]), r["diffs"]
 
 

@@ -42,7 +42,7 @@ import sys
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
 DEFAULT_MODULES = ["virtio_mmio", "virtio_pci", "virtio_gpu", "virtio_rng", "virtio_blk",
-                   "virtio_input", "evdev"]
+                   "virtio_input", "evdev", "virtio_net"]
 DISK_BYTES = 1 << 20
 BUILD_FORMAT = 1  # bump when what step 4-6 makes changes
 

@@ -3,8 +3,9 @@
 
 The same driver source (src/driver/) runs twice:
   - in `vqsim run`, against the device model;
-  - bare metal under qemu-system-aarch64 (`-M virt`, virtio-gpu-device on virtio-mmio), built
-    by ports/aarch64-virt, with the scenario's steps compiled by vqsim-steptable.
+  - bare metal under qemu-system-aarch64 (`-M virt`, the scenario's device — gpu, blk, rng,
+    keyboard or net — on virtio-mmio or virtio-pci), built by ports/aarch64-virt, with the
+    scenario's steps compiled by vqsim-steptable.
 What must agree (what the driver and a screendump can see):
   - every step's status (ok, timeout, device-error, driver-error, skipped), the response type
     and the used length; the driver-visible outcome (the model's "violation" is invisible to a
@@ -13,7 +14,10 @@ What must agree (what the driver and a screendump can see):
     guest after the run, so a wrong ring-layout model fails even where the driver saw nothing;
   - scanout 0's pixels: identical, or the difference is one QEMU cannot show, and says so
     (an inactive scanout is QEMU's placeholder; a screendump does not need RESOURCE_FLUSH;
-    QEMU keeps the cursor out of the surface).
+    QEMU keeps the cursor out of the surface);
+  - another device's outcome by content: blk bytes read and status bytes, rng counts, input
+    events, net frames out of QEMU's datagram backend and into the driver (compare_device,
+    compare_net).
 Scenarios that cannot run on QEMU (their `qemu: {skip: ...}` or what vqsim-steptable --why
 finds) are listed with the reason.
 
@@ -32,6 +36,7 @@ Python 3 standard library plus PyYAML only.
 """
 import argparse
 import concurrent.futures
+import hashlib
 import json
 import os
 import re
@@ -207,18 +212,86 @@ def inject(sock, events, deadline):
     return None
 
 
-def device_args(device):
+NET_MAGIC = 0x464E5156  # step_table.h: VQST_NET_MAGIC, struct vqst_net (64 frames each way)
+
+
+def read_frames(path):
+    """vqsim-steptable --net's file: the mac, the source's frames, and per net_send step (its
+    index, repetitions) the bytes QEMU's backend must receive."""
+    with open(path, "rb") as f:
+        data = f.read()
+    magic, n_rx, mac, n_tx = struct.unpack_from("<II6s2xI", data, 0)
+    if magic != NET_MAGIC:
+        raise SetupError(f"{path}: not a frames file")
+    rx_len, tx = struct.unpack_from("<64I", data, 20), struct.unpack_from("<256I", data, 276)
+    pos, rx, sends = 1300, [], []
+    for n in rx_len[:n_rx]:
+        rx.append(data[pos:pos + n])
+        pos += n
+    for k in range(n_tx):
+        step, repeat, n = tx[4 * k:4 * k + 3]
+        sends.append((step, repeat, data[pos:pos + n]))
+        pos += n
+    return {"mac": mac, "rx": rx, "tx": sends}
+
+
+class NetTap:
+    """The tool's end of QEMU's datagram backend (-netdev dgram between two unix sockets): each
+    frame QEMU's virtio-net sends arrives as one datagram (kept in `got`); the source's frames go
+    to QEMU's socket when the guest asks for them (`VQ netrx from=F n=N`)."""
+
+    def __init__(self, device):
+        self.dev, self.got, self.sent = device, [], 0
+        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.s.bind(device["host_sock"])
+        self.s.setblocking(False)
+
+    def drain(self):
+        while True:
+            try:
+                self.got.append(self.s.recv(1 << 17))
+            except BlockingIOError:
+                return
+
+    def send(self, first, n, deadline):
+        for frame in self.dev["frames"]["rx"][first:first + n]:
+            while True:
+                try:
+                    self.s.sendto(frame, self.dev["qemu_sock"])
+                    self.sent += 1
+                    break
+                except (BlockingIOError, FileNotFoundError, ConnectionRefusedError):
+                    if time.monotonic() > deadline:
+                        return "QEMU's net backend took no more frames"
+                    self.drain()
+                    time.sleep(0.005)
+        return None
+
+
+def device_args(device, pci=False):
     """The QEMU arguments of a blk or rng scenario's device (device: the dict of qemu_command):
     virtio-blk on a copy of the image (QEMU's writes reach the copy, never the repository's
     file), the image itself loaded at DISK_ADDR for the guest to compare what it reads; the
-    entropy device with QEMU's default backend (rng-builtin, the host's entropy)."""
-    if device["type"] == "rng":
-        return ["-device", "virtio-rng-device"]
-    if device["type"] == "input":
-        return ["-device", "virtio-keyboard-device"]
+    entropy device with QEMU's default backend (rng-builtin, the host's entropy); virtio-net
+    with a datagram backend between QEMU's unix socket and the tool's (NetTap), the frames file
+    (vqsim-steptable --net) at DISK_ADDR for the guest to compare what it receives."""
+    # on virtio-pci: the modern function the model is (QEMU's blk, rng and net are transitional
+    # on virt's root bus by default), without an option ROM (net's is often not installed)
+    dev = {k: (f"virtio-{k}-pci,disable-legacy=on" if pci else f"virtio-{k}-device")
+           for k in ("blk", "rng", "net")}
+    dev["input"] = "virtio-keyboard-pci" if pci else "virtio-keyboard-device"
+    dev["net"] += ",romfile=" if pci else ""
+    if device["type"] in ("rng", "input"):
+        return ["-device", dev[device["type"]]]
+    if device["type"] == "net":
+        return ["-netdev", f"dgram,id=n0,local.type=unix,local.path={device['qemu_sock']},"
+                f"remote.type=unix,remote.path={device['host_sock']}",
+                "-device", dev["net"] + ",netdev=n0,mac="
+                + ":".join(f"{b:02x}" for b in device["frames"]["mac"]),
+                "-device", f"loader,file={device['frames_file']},addr={DISK_ADDR:#x},force-raw=on"]
     ro = ",readonly=on" if device.get("read_only") else ""
     return ["-drive", f"file={device['copy']},if=none,format=raw,id=d0{ro}",
-            "-device", "virtio-blk-device,drive=d0",
+            "-device", dev["blk"] + ",drive=d0",
             "-device", f"loader,file={device['image']},addr={DISK_ADDR:#x},force-raw=on"]
 
 
@@ -228,15 +301,15 @@ def qemu_command(guest, table, transport, width, height, offered=(), bus="mmio",
     root bus, with highmem=off so the ECAM and the BAR window are the low ones the port uses.
     device: a blk or rng scenario's ({type, image, copy, read_only}: device_args), instead of
     the gpu."""
+    pci = bus == "pci"
     if device and device["type"] != "gpu":
-        cmd = [QEMU, "-M", "virt", "-cpu", "cortex-a57", "-m", "256M", "-nodefaults", "-display",
-               "none", "-monitor", "none", "-serial", "stdio", *device_args(device),
-               "-kernel", guest,
+        cmd = [QEMU, "-M", "virt,highmem=off" if pci else "virt", "-cpu", "cortex-a57", "-m",
+               "256M", "-nodefaults", "-display", "none", "-monitor", "none", "-serial", "stdio",
+               *device_args(device, pci), "-kernel", guest,
                "-device", f"loader,file={table},addr={STEPTABLE_ADDR:#x},force-raw=on"]
-        if transport == "modern":
+        if transport == "modern" and not pci:
             cmd[1:1] = ["-global", "virtio-mmio.force-legacy=false"]
         return cmd
-    pci = bus == "pci"
     cmd = [QEMU, "-M", "virt,highmem=off" if pci else "virt", "-cpu", "cortex-a57", "-m", "256M",
            "-nodefaults", "-display", "none", "-monitor", "none", "-serial", "stdio",
            "-device", ("virtio-gpu-pci" if pci else "virtio-gpu-device")
@@ -270,6 +343,7 @@ def run_qemu(guest, table, transport, width, height, bound_s, workdir, offered=(
     cmd = qemu_command(guest, table, transport, width, height, offered, bus, device)
     cmd[-4:-4] = ["-qmp", f"unix:{sock},server=on,wait=off"]
     deadline = time.monotonic() + bound_s
+    tap = NetTap(device) if device and device["type"] == "net" else None
     p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE)
     lines, note, shot = [], None, None
@@ -277,6 +351,8 @@ def run_qemu(guest, table, transport, width, height, bound_s, workdir, offered=(
         os.set_blocking(p.stdout.fileno(), False)
         buf = b""
         while True:
+            if tap:  # (QEMU waits when the socket's queue is full)
+                tap.drain()
             chunk = p.stdout.read()
             if chunk:
                 buf += chunk
@@ -288,6 +364,9 @@ def run_qemu(guest, table, transport, width, height, bound_s, workdir, offered=(
                         kv = dict(w.split("=", 1) for w in l.split()[2:])
                         f, n = int(kv["from"]), int(kv["n"])
                         note = inject(sock, device["events"][f:f + n], deadline) or note
+                    if l.startswith("VQ netrx ") and tap:  # (guest_net.c)
+                        kv = dict(w.split("=", 1) for w in l.split()[2:])
+                        note = tap.send(int(kv["from"]), int(kv["n"]), deadline) or note
                 if any(l == "VQ END" for l in lines):
                     break
             if p.poll() is not None:
@@ -316,6 +395,10 @@ def run_qemu(guest, table, transport, width, height, bound_s, workdir, offered=(
             p.wait()
         p.stdout.close()
         p.stderr.close()
+        if tap:
+            tap.drain()
+            tap.s.close()
+            device.update(tx_got=tap.got, rx_sent=tap.sent)
     return lines, shot, note
 
 
@@ -384,7 +467,8 @@ def compare_device(sim, q, diffs, notes):
         if b.get("content", "ok") != "ok":
             diffs.append(f"step {i} ({a['step']}): on QEMU the driver read {b['content']} "
                          "(hex: capacity/QEMU/image, byte/offset/sector/value, "
-                         "event/index/type/code, name/first byte), not what the model gave")
+                         "event/index/type/code, name/first byte, mac/byte/device/scenario, "
+                         "frame/index/length/first differing byte), not what the model gave")
         if i == 0 or "blk" not in b or a["status"] == "skipped":
             continue
         m = re.search(r"status (\w+)", a.get("detail") or "")
@@ -396,9 +480,50 @@ def compare_device(sim, q, diffs, notes):
         notes.append("every byte read on QEMU equals the image's; blk status bytes agree")
     elif sim_device(sim) == "rng":
         notes.append("entropy counts agree (the bytes are QEMU's host entropy: not compared)")
-    else:
+    elif sim_device(sim) == "input":
         notes.append("every event received on QEMU equals the script's (played through QMP "
                      "input-send-event)")
+
+
+def compare_net(sim, q, device, diffs, notes):
+    """What QEMU's backend received, in order, against what each net_send step sends (the
+    bytes after the negotiated header, vqsim-steptable's frames) and the model's sink (the sha256
+    in the simulator's step detail). A step that failed on QEMU may have sent some of its
+    repetitions, or none. Returns the frames compared each way."""
+    got, k = device.get("tx_got") or [], 0
+    for step, repeat, want in device["frames"]["tx"]:
+        ok = step < len(q["steps"]) and q["steps"][step].get("status") == "ok"
+        sim_step = sim["steps"][step + 1] if step + 1 < len(sim["steps"]) else {}
+        m = re.search(r"sha256 ([0-9a-f]{16})", sim_step.get("detail") or "")
+        n = 0
+        while n < repeat and k < len(got) and (ok or got[k] == want):
+            if got[k] != want:
+                at = next((i for i, (a, b) in enumerate(zip(got[k], want)) if a != b),
+                          min(len(got[k]), len(want)))
+                diffs.append(f"step {step + 1} (net_send): QEMU's backend received "
+                             f"{len(got[k])} bytes, the scenario's frame is {len(want)}; they "
+                             f"differ from byte {at}")
+            elif m and hashlib.sha256(got[k]).hexdigest()[:16] != m.group(1):
+                diffs.append(f"step {step + 1} (net_send): the model's sink got another frame "
+                             f"(sha256 {m.group(1)}) than QEMU's backend")
+            n, k = n + 1, k + 1
+        if ok and n < repeat:
+            diffs.append(f"step {step + 1} (net_send): QEMU's backend received {n} of its "
+                         f"{repeat} frame(s)")
+    if k < len(got):
+        diffs.append(f"QEMU's backend received {len(got) - k} frame(s) no step sent")
+    rx = 0
+    for i, (a, b) in enumerate(zip(sim["steps"][1:], q["steps"]), 1):
+        m = re.search(r"(\d+) received", a.get("detail") or "")
+        if a["step"] == "net_receive" and m and b.get("status") != "skipped":
+            rx += int(b.get("rx", 0))
+            if int(m.group(1)) != int(b.get("rx", 0)):
+                diffs.append(f"step {i} (net_receive): the driver received {m.group(1)} "
+                             f"frame(s) on the model, {b.get('rx')} on QEMU")
+    notes.append(f"{k} frame(s) out of QEMU's backend equal the scenario's and the model's sink; "
+                 f"{rx} of the {device.get('rx_sent', 0)} source frame(s) sent into it received, "
+                 "each equal to the source's byte for byte")
+    return k, rx
 
 
 def compare_steps(sim, q, diffs):
@@ -594,6 +719,11 @@ def scenario_device(path, doc, workdir):
         out.update(image=image, copy=os.path.join(workdir, "disk.img"),
                    read_only=bool(disk.get("read_only")))
         shutil.copyfile(image, out["copy"])
+    if kind == "net":  # (vqsim-steptable --net wrote the frames: diff_one)
+        frames = os.path.join(workdir, "frames.bin")
+        out.update(frames_file=frames, frames=read_frames(frames),
+                   host_sock=os.path.join(workdir, "h.sock"),
+                   qemu_sock=os.path.join(workdir, "q.sock"))
     return out
 
 
@@ -618,19 +748,22 @@ def diff_one(a, sims, steptable, guest, work, k, path, retry=True):
     os.mkdir(d)
     table = os.path.join(d, "steps.bin")
     probes = probe_addresses(sim)
-    subprocess.run([steptable, path, table] + probes[:8] + (["--mmu"] if a.mmu else []),
-                   check=True)
     with open(path) as f:
         doc = yaml.safe_load(f)
+    net = ["--net", os.path.join(d, "frames.bin")] \
+        if (doc.get("device") or {}).get("type") == "net" else []
+    subprocess.run([steptable, path, table] + probes[:8] + (["--mmu"] if a.mmu else []) + net,
+                   check=True)
     timeout_ms = ((doc.get("driver") or {}).get("timeout_ms") or 1000)
     repeats = sum(1 for s in doc.get("steps") or [] if isinstance(s, dict) and "repeat" in s)
     bound = a.timeout + 3 * timeout_ms / 1000.0 + 10 * repeats
     t0 = time.monotonic()
+    dev = scenario_device(path, doc, d)
     lines, shot, note = run_qemu(guest, table, sim["device"]["transport"],
                                  sim["device"]["display"]["width"],
                                  sim["device"]["display"]["height"], bound, d,
                                  sim["device"].get("offered") or (),
-                                 sim["device"].get("bus", "mmio"), scenario_device(path, doc, d))
+                                 sim["device"].get("bus", "mmio"), dev)
     res["qemu_seconds"] = round(time.monotonic() - t0, 3)
     q = parse_uart(lines)
     res["qemu"] = q["outcome"] or "no-result"
@@ -640,6 +773,8 @@ def diff_one(a, sims, steptable, guest, work, k, path, retry=True):
                    uart=lines[-20:])
         return res
     diffs, notes = compare(sim, q, shot, None)
+    if dev and dev["type"] == "net":
+        res["net_frames"] = dict(zip(("out", "in"), compare_net(sim, q, dev, diffs, notes)))
     res["probes"] = q["probes"]  # used rings read back after the run
     res["mmu"] = q["mmu"]
     if diffs and q["outcome"] == "timeout" and retry:

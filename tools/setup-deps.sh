@@ -14,16 +14,15 @@ pkgs=(gcc libc6-dev make cmake pkg-config libcmocka-dev libyaml-dev libpng-dev
       libclang-rt-14-dev   # clang's libFuzzer and sanitizer runtimes: fuzz/build.sh
       llvm                 # llvm-cov / llvm-profdata: the fuzz targets' coverage (tools/fuzz_campaign.py)
       zip                  # fuzz/build.sh packs each target's seeds as OSS-Fuzz does (NAME_seed_corpus.zip)
-      frama-c-base)        # Frama-C Eva: the proof of the driver (tests/test_frama_c.py, tools/frama-c/)
+      frama-c-base         # Frama-C Eva and WP: the proof of the driver (tests/test_frama_c*.py, tools/frama-c/)
+      why3 cvc4)           # WP's prover: Why3 1.5 drives CVC4 1.8 (Why3 1.5 does not know cvc5 1.0; Debian 12 has no Alt-Ergo)
 
 # Optional: when they cannot be installed (no network, no root) the build goes on. The report's
 # browser tests need chromium, chromium-driver and python3-selenium
 # (tests/test_report_screenshot.py renders build/report/index.html headless, tests/test_viewer.py
 # drives the step-through viewer through chromium-driver with Selenium) and skip without them,
 # saying why.
-optional=(chromium chromium-driver python3-selenium
-          # WP's provers for tools/frama-c/'s WP run (not part of make test)
-          why3 z3 cvc5)
+optional=(chromium chromium-driver python3-selenium)
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 
@@ -53,7 +52,7 @@ if [ ${#missing_optional[@]} -gt 0 ]; then
   echo "setup-deps: installing optional Debian packages: ${missing_optional[*]}" >&2
   if ! { [ -n "${updated:-}" ] || "${as_root[@]}" apt-get update -qq; } ||
      ! "${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing_optional[@]}" >/dev/null; then
-    echo "setup-deps: could not install ${missing_optional[*]} (optional: the report's browser tests skip; tools/frama-c/'s WP run needs why3, z3, cvc5)" >&2
+    echo "setup-deps: could not install ${missing_optional[*]} (optional: the report's browser tests skip)" >&2
   fi
 fi
 echo "setup-deps: done" >&2

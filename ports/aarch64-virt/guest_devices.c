@@ -8,7 +8,8 @@
  *   rng  the count of bytes received (the bytes are QEMU's host entropy: not comparable);
  *   input every event received equals the script's (the host plays the script's next events
  *        through QMP input-send-event when the guest says `VQ inject from=F n=N`), and the
- *        device calls itself "QEMU Virtio Keyboard".
+ *        device calls itself "QEMU Virtio Keyboard";
+ *   net  (guest_net.c) the mac, and every frame received equals the source's.
  * One line per step on the UART, as guest_runner.c's, with `blk=STATUS` and `content=ok` (or
  * what differed) for tools/qemu_diff.py. */
 #include "../../src/driver/virtio_blk.h"
@@ -20,6 +21,7 @@
 #include <string.h>
 
 #include "guest_devices.h"
+#include "guest_net.h"
 #include "platform.h"
 
 #define BLK_MAX_BYTES (128u * 512u) /* kernel_blk.h: KERNEL_BLK_MAX_SECTORS */
@@ -39,7 +41,7 @@ static uint8_t unknown[VQST_DISK_MAX / 512 / 8]; /* discarded sectors: not judge
 static const char *content = "ok";
 static char content_buf[96];
 
-static void say_content(const char *what, uint64_t a, uint64_t b, uint64_t c)
+void gdev_say(const char *what, uint64_t a, uint64_t b, uint64_t c)
 {
     /* "byte A of sector B read C" in a fixed buffer (no printf on bare metal) */
     static const char hex[] = "0123456789abcdef";
@@ -56,19 +58,20 @@ static void say_content(const char *what, uint64_t a, uint64_t b, uint64_t c)
     content = content_buf;
 }
 
-static int input_init(const struct vqst_table *t, uint32_t *version)
+static int input_init(const struct vqst_table *t, struct virtio_transport *transport,
+                      uint32_t *version)
 {
     const struct vinput_config c = {
-        .mmio_base = (uintptr_t)t->mmio_base, .queue_size = (uint16_t)t->queue_size,
-        .layout = (enum vq_layout_kind)t->layout, .legacy_align = t->queue_align,
-        .timeout_ns = t->timeout_ns, .features = t->features,
+        .transport = transport, .mmio_base = (uintptr_t)t->mmio_base,
+        .queue_size = (uint16_t)t->queue_size, .layout = (enum vq_layout_kind)t->layout,
+        .legacy_align = t->queue_align, .timeout_ns = t->timeout_ns, .features = t->features,
         .event_buffers = (int32_t)t->event_buffers, .event_bytes = t->event_bytes};
     table = t;
     int rc = vinput_init(&inp, &c);
     *version = inp.t ? inp.t->version : 0;
     static const char want[] = "QEMU Virtio Keyboard";
     if (rc == VIRTIO_OK && memcmp(inp.name, want, sizeof(want)))
-        say_content("name", (uint8_t)inp.name[0], 0, 0);
+        gdev_say("name", (uint8_t)inp.name[0], 0, 0);
     return rc;
 }
 
@@ -76,6 +79,8 @@ static int input_init(const struct vqst_table *t, uint32_t *version)
  * driver must receive exactly them, as kernel_input.c checks on the model. */
 void gdev_announce(const struct vqst_step *st)
 {
+    if (device == VQST_DEV_NET)
+        gnet_announce(st);
     if (device != VQST_DEV_INPUT || st->kind != STEP_INPUT_EVENTS)
         return;
     uint32_t n = st->entries ? st->entries : 1;
@@ -99,36 +104,39 @@ static int input_step(const struct vqst_step *st, struct gdev_result *out)
             break;
         const struct vqst_event *w = &table->events[first + got];
         if (content[0] == 'o' && (ev.type != w->type || ev.code != w->code || ev.value != w->value))
-            say_content("event", first + got, ev.type, ev.code);
+            gdev_say("event", first + got, ev.type, ev.code);
     }
     out->used_len = 0;
     out->blk_status = 0xff;
     return rc;
 }
 
-int gdev_init(const struct vqst_table *t, uint32_t *version)
+int gdev_init(const struct vqst_table *t, struct virtio_transport *transport, uint32_t *version)
 {
     device = t->device;
+    if (device == VQST_DEV_NET)
+        return gnet_init(t, transport, version);
     if (device == VQST_DEV_INPUT)
-        return input_init(t, version);
+        return input_init(t, transport, version);
     if (device == VQST_DEV_BLK) {
         const struct vblk_config c = {
-            .mmio_base = (uintptr_t)t->mmio_base, .queue_size = (uint16_t)t->queue_size,
-            .layout = (enum vq_layout_kind)t->layout, .legacy_align = t->queue_align,
-            .timeout_ns = t->timeout_ns, .features = t->features | VBLK_DEVICE_FEATURES};
+            .transport = transport, .mmio_base = (uintptr_t)t->mmio_base,
+            .queue_size = (uint16_t)t->queue_size, .layout = (enum vq_layout_kind)t->layout,
+            .legacy_align = t->queue_align, .timeout_ns = t->timeout_ns,
+            .features = t->features | VBLK_DEVICE_FEATURES};
         disk = (uint8_t *)(uintptr_t)VQST_DISK_ADDR;
         disk_bytes = (uint64_t)t->disk_sectors * 512;
         int rc = vblk_init(&blk, &c);
         *version = blk.t ? blk.t->version : 0;
         if (rc == VIRTIO_OK && blk.capacity * 512 != disk_bytes)
-            say_content("capacity", blk.capacity, disk_bytes / 512, 0);
+            gdev_say("capacity", blk.capacity, disk_bytes / 512, 0);
         buf = vhal_dma_alloc(BLK_MAX_BYTES, 512, VHAL_DMA_BUFFER, &buf_phys);
         return rc == VIRTIO_OK && !buf ? VIRTIO_ERR_NOMEM : rc;
     }
     struct vrng_config c = {
-        .mmio_base = (uintptr_t)t->mmio_base, .queue_size = (uint16_t)t->queue_size,
-        .layout = (enum vq_layout_kind)t->layout, .legacy_align = t->queue_align,
-        .timeout_ns = t->timeout_ns, .features = t->features};
+        .transport = transport, .mmio_base = (uintptr_t)t->mmio_base,
+        .queue_size = (uint16_t)t->queue_size, .layout = (enum vq_layout_kind)t->layout,
+        .legacy_align = t->queue_align, .timeout_ns = t->timeout_ns, .features = t->features};
     if (c.queue_size > 8) /* QEMU's queue holds 8 (kernel_rng.c) */
         c.queue_size = 8;
     int rc = vrng_init(&rng, &c);
@@ -181,7 +189,7 @@ static void blk_judge(const struct vqst_step *st, uint64_t sector, uint64_t byte
         for (uint64_t i = 0; i < n && content[0] == 'o'; i++) {
             uint64_t s = sector + i / 512;
             if (buf[i] != disk[off + i] && !(unknown[s / 8] >> (s % 8) & 1))
-                say_content("byte", i % 512, s, buf[i]);
+                gdev_say("byte", i % 512, s, buf[i]);
         }
     } else if (st->kind == STEP_BLK_WRITE) {
         memcpy(disk + off, buf, n);
@@ -244,6 +252,7 @@ int gdev_step(const struct vqst_step *st, struct gdev_result *out)
 {
     return device == VQST_DEV_BLK   ? blk_step(st, out)
            : device == VQST_DEV_INPUT ? input_step(st, out)
+           : device == VQST_DEV_NET   ? gnet_step(st, out)
                                       : rng_step(st, out);
 }
 

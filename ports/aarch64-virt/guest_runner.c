@@ -105,7 +105,8 @@ static int do_step(const struct vqst_step *st)
     case STEP_ASSIGN_UUID:
     case STEP_GPU_COMMAND:
     case STEP_NET_SEND:
-    case STEP_NET_RECEIVE: return VIRTIO_ERR_INVALID;
+    case STEP_NET_RECEIVE:
+    case STEP_NET_CTRL: return VIRTIO_ERR_INVALID;
     case STEP_GET_DISPLAY_INFO: {
         static struct virtio_gpu_resp_display_info info;
         int rc = vgpu_get_display_info(g, &info);
@@ -289,7 +290,7 @@ static int step_expected;
 /* A blk or rng step (guest_devices.c): its line's fields after the status. */
 static int device_step(const struct vqst_step *st, uint32_t device)
 {
-    struct gdev_result r = {0, 0xff};
+    struct gdev_result r = {0, 0xff, 0};
     int rc = gdev_step(st, &r);
     for (uint32_t k = 1; k < st->repeat && rc == VIRTIO_OK; k++)
         rc = gdev_step(st, &r);
@@ -302,6 +303,10 @@ static int device_step(const struct vqst_step *st, uint32_t device)
     if (device == VQST_DEV_BLK) {
         uart_puts(" blk=");
         uart_put_dec(r.blk_status);
+    }
+    if (device == VQST_DEV_NET) {
+        uart_puts(" rx=");
+        uart_put_dec(r.net_rx);
     }
     uart_puts(" content=");
     uart_puts(gdev_content());
@@ -336,11 +341,9 @@ static int gpu_step(const struct vqst_step *st)
     return status;
 }
 
-/* The driver's init: the gpu's (on the table's bus), or the blk / rng device's. */
+/* The driver's init on the table's bus: the gpu's, or the other device's (guest_devices.c). */
 static int init_device(const struct vqst_table *t, uint32_t *version)
 {
-    if (t->device != VQST_DEV_GPU)
-        return gdev_init(t, version);
     int rc = VIRTIO_OK;
     if (t->bus == 1) { /* find 00:01.0 behind the ECAM, assign its BARs, hand the driver it */
         const struct vpci_window win = {VIRT_PCIE_MMIO, VIRT_PCIE_MMIO_SIZE};
@@ -348,6 +351,8 @@ static int init_device(const struct vqst_table *t, uint32_t *version)
         gc.transport = rc == VIRTIO_OK ? &pci.t : 0;
         uart_puts(rc == VIRTIO_OK ? "VQ pci=00:01.0\n" : "VQ pci=none\n");
     }
+    if (t->device != VQST_DEV_GPU)
+        return rc == VIRTIO_OK ? gdev_init(t, gc.transport, version) : rc;
     if (rc == VIRTIO_OK)
         rc = vgpu_init(&gpu, &gc);
     *version = gpu.t ? gpu.t->version : 0;

@@ -93,5 +93,31 @@ _Static_assert(sizeof(struct vqst_table) == 64 + 24 + 32 + 32 + 64 * 128 + 16 * 
 #define VQST_DEV_BLK 1u
 #define VQST_DEV_RNG 2u
 #define VQST_DEV_INPUT 3u
+#define VQST_DEV_NET 4u
+
+/* A net scenario (VQST_DEV_NET) has no image: QEMU's loader puts the frames the run exchanges at
+ * VQST_DISK_ADDR instead (vqsim-steptable --net FILE writes them; tools/qemu_diff.py reads the
+ * same file to play the source's frames into QEMU's backend and to check what comes out of it).
+ * The header, then the source's frames one after the other (rx_len each), then the frames the
+ * backend must see from each net_send (tx[k].len bytes: what follows the negotiated header of
+ * what the step sends, once per repetition). The table carries the driver's receive buffers in
+ * event_buffers (-1: the queue's size) and event_bytes (0: the driver's default); a step carries
+ * bytes in entry_length, seed in color, count in entries, VQST_F_RAW for a header of the
+ * step's, whose header_bytes (0xffffffff: the negotiated size) is in y, flags in width,
+ * gso_type in height, num_buffers in scanout. */
+#define VQST_NET_MAGIC 0x464e5156u /* "VQNF" */
+#define VQST_NET_MAX_FRAMES 64u
+struct vqst_net_tx {
+    uint32_t step, repeat, len, pad; /* step: its index in the table */
+};
+struct vqst_net {
+    uint32_t magic, n_rx;
+    uint8_t mac[6];              /* the mac the device must show (the scenario's, or QEMU's) */
+    uint8_t pad[2];
+    uint32_t n_tx;
+    uint32_t rx_len[VQST_NET_MAX_FRAMES];
+    struct vqst_net_tx tx[VQST_NET_MAX_FRAMES];
+};
+_Static_assert(sizeof(struct vqst_net) == 20 + 4 * 64 + 16 * 64, "vqst_net layout");
 
 #endif /* VQ_STEP_TABLE_H */

@@ -155,6 +155,8 @@ static int check_one(struct replay *rp, const char *path, const char *name,
             r->res.passed = r->res.n_failures == 0 && !strcmp(r->res.outcome, "ok");
             *clean += r->res.passed;
             replay_source(rp, &r->res.source);
+            if (r->machine_ok)
+                replay_source_requests(&r->m, &r->res.source);
             results_print(out, &sc, &r->res, a->verbose);
             replay_print(out, rp, a->verbose);
             if (w)
@@ -169,7 +171,7 @@ static int check_one(struct replay *rp, const char *path, const char *name,
 }
 
 /* The other devices of the recording: each window whose DeviceID names a device vqsim models
- * (the gpu, blk, rng, input) is checked on its own, its replay leaving every other window's
+ * (the gpu, blk, rng, input, net) is checked on its own, its replay leaving every other window's
  * traffic out (replay_target), as NAME-TYPE (NAME-TYPE-2… for a second of a type); a device
  * without a model is said and not checked. `pristine`: the replay as replay_init left it. */
 static int check_others(struct replay *rp, const struct replay *pristine, const char *path,

@@ -139,6 +139,8 @@ static int open_outputs(const struct run_args *a, FILE **jf)
     if (a->json && !bad && !(*jf = fopen(a->json, "w"))) {
         fprintf(stderr, "vqsim: cannot write %s: %s\n", a->json, strerror(errno));
         bad++;
+    } else if (*jf) {
+        setvbuf(*jf, NULL, _IOFBF, 1u << 20); /* tens of MB: fewer, larger writes */
     }
     return bad;
 }

@@ -100,6 +100,17 @@ void gpu_fb_put_pixel(struct gpu_fb *fb, uint32_t x, uint32_t y, uint32_t rgb)
     damage(fb, x, y, 1, 1);
 }
 
+void gpu_fb_put_row(struct gpu_fb *fb, uint32_t y, const uint32_t *rgb, uint32_t n)
+{
+    if (!fb || !fb->mem || !rgb || y >= fb->height || !n)
+        return;
+    if (n > fb->width)
+        n = fb->width;
+    for (uint32_t x = 0; x < n; x++)
+        store(fb, x, y, rgb[x]);
+    damage(fb, 0, y, n, 1);
+}
+
 void gpu_fb_fill_rect(struct gpu_fb *fb, uint32_t x, uint32_t y, uint32_t w, uint32_t h,
                       uint32_t rgb)
 {

@@ -44,9 +44,17 @@ static int setup_queues(struct vnet *n, const struct vnet_config *cfg)
                              cfg->legacy_align);
     if (rc == VIRTIO_OK && vtr_has_feature(n->t, VIRTIO_RING_F_INDIRECT_DESC))
         rc = vq_enable_indirect(&n->txq); /* §2.6.5.3.1: only when negotiated */
+    n->has_ctrl = rc == VIRTIO_OK && vtr_has_feature(n->t, VIRTIO_NET_F_CTRL_VQ);
+    if (n->has_ctrl) /* §5.1.2: controlq after the one pair */
+        rc = vtr_setup_queue(n->t, &n->ctrlq, VIRTIO_NET_QUEUE_CTRL,
+                             cfg->queue_size < VNET_CTRL_QUEUE_MAX ? cfg->queue_size
+                                                                   : VNET_CTRL_QUEUE_MAX,
+                             cfg->layout, cfg->legacy_align);
     bool event_idx = vtr_has_feature(n->t, VIRTIO_RING_F_EVENT_IDX);
     vq_set_event_idx(&n->rxq, event_idx);
     vq_set_event_idx(&n->txq, event_idx);
+    if (n->has_ctrl)
+        vq_set_event_idx(&n->ctrlq, event_idx);
     return rc;
 }
 
@@ -65,7 +73,9 @@ static int fill_rx(struct vnet *n, const struct vnet_config *cfg)
         return VIRTIO_ERR_INVALID;
     n->rx = vhal_dma_alloc((uint64_t)VNET_MAX_RX * n->rx_bytes, 64, VHAL_DMA_BUFFER, &n->rx_phys);
     n->tx = vhal_dma_alloc(12u + VNET_MAX_FRAME, 64, VHAL_DMA_BUFFER, &n->tx_phys);
-    if (!n->rx || !n->tx)
+    if (n->has_ctrl)
+        n->ctrl = vhal_dma_alloc(VNET_CTRL_MAX + 64u, 64, VHAL_DMA_BUFFER, &n->ctrl_phys);
+    if (!n->rx || !n->tx || (n->has_ctrl && !n->ctrl))
         return VIRTIO_ERR_NOMEM;
     for (uint32_t i = 0; i < count; i++) {
         int rc = post_rx(n, i);

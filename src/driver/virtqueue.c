@@ -16,11 +16,13 @@
  * and 6..10 in the packed ring (vq_packed.c). Each entry point below hands a packed ring
  * (VQ_LAYOUT_PACKED_RING) to vq_packed.c after the checks both formats share. */
 
+/*@ assigns \nothing; */
 static volatile uint16_t *used_event_of(struct virtq *vq)
 {
     return &vq->avail->ring[vq->num]; /* §2.6.6: after the ring entries */
 }
 
+/*@ assigns \nothing; */
 static volatile uint16_t *avail_event_of(struct virtq *vq)
 {
     return (volatile uint16_t *)&vq->used->ring[vq->num]; /* §2.6.8 */
@@ -189,6 +191,8 @@ void vq_set_used_len_policy(struct virtq *vq, enum vq_used_len_policy p)
 }
 
 /* Latch the queue broken (Linux BAD_RING): from now on every call fails cleanly. */
+/*@ assigns vq->broken, vq->broken_status;
+    ensures vq->broken && \result == status; */
 static int latch(struct virtq *vq, int status)
 {
     vq->broken = true;
@@ -357,6 +361,34 @@ bool vq_has_used(struct virtq *vq)
     return vhal_ring_load16(&vq->used->idx) != vq->last_used_idx;
 }
 
+/* Proven by WP for the split ring with its free list (tools/frama-c/run_wp.py get-used,
+ * get-used-wrap): the links stay indices of the table; a chain comes back once — its token was
+ * in flight, is handed out, and is NULL (completed) after, so a second element naming it fails —
+ * and no token comes back to life; the chain goes back at the head of the free list; only an
+ * element of a published chain is consumed (across the 16-bit wrap), last_used moving by one;
+ * nothing is written to *token / *len on an error. */
+/*@ requires vq_mem(vq) && vq_links(vq);
+    requires token == \null || \separated(token, vq, vq->state + (0 .. vq->num - 1));
+    requires len == \null || \separated(len, token, vq, vq->state + (0 .. vq->num - 1));
+    assigns *vq, vq->state[0 .. vq->num - 1], *token, *len;
+    behavior split_free_list:
+      assumes vq_split_free_list(vq);
+      ensures links: vq_links(vq);
+      ensures never_revived: \forall integer i; 0 <= i < vq->num ==>
+                 \old(vq->state[i].token) == \null ==> vq->state[i].token == \null;
+      ensures returned_once: \result == VIRTIO_OK ==> \exists integer id; 0 <= id < vq->num &&
+                 \old(vq->state[id].token) != \null && vq->state[id].token == \null &&
+                 vq->state[id].completed == 1 && vq->free_head == id &&
+                 vq->num_free == (uint16_t)(\old(vq->num_free) + \old(vq->state[id].chain_len)) &&
+                 (token != \null ==> *token == \old(vq->state[id].token));
+      ensures published_only: \result == VIRTIO_OK ==>
+                 (uint16_t)(\old(vq->published_idx) - \old(vq->last_used_idx)) >= 1;
+      ensures next_used: \result == VIRTIO_OK ==>
+                 vq->last_used_idx == (uint16_t)(\old(vq->last_used_idx) + 1) &&
+                 vq->published_idx == \old(vq->published_idx);
+      ensures nothing_out: \result != VIRTIO_OK ==> (token != \null ==> *token == \old(*token)) &&
+                 (len != \null ==> *len == \old(*len));
+ */
 int vq_get_used(struct virtq *vq, void **token, uint32_t *len)
 {
     if (!vq || !vq->state)
@@ -420,10 +452,13 @@ int vq_get_used(struct virtq *vq, void **token, uint32_t *len)
     } else {
         /* Return the chain to the free list, walking the private copy, not the shared table. */
         uint16_t last = (uint16_t)id;
+        /*@ loop invariant 1 <= k && last < vq->num;
+            loop assigns k, last; */
         for (uint16_t k = 1; k < n; k++)
             last = vq->state[last].next;
         vq->state[last].next = vq->free_head;
         vq->free_head = (uint16_t)id;
+        /*@ assert links: vq_links(vq); */
     }
     vq->num_free = (uint16_t)(vq->num_free + n);
     s->token = NULL;

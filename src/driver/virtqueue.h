@@ -20,7 +20,13 @@
 #include "driver/virtio_status.h"
 
 /* vring_need_event (§2.6.7.2, §2.6.10.2): has moving an index from old_idx to new_idx passed
- * `event`? 16-bit arithmetic, so it holds across the wrap from 0xFFFF to 0. */
+ * `event`? 16-bit arithmetic, so it holds across the wrap from 0xFFFF to 0.
+ * Proven by WP (tools/frama-c/run_wp.py): the result is the spec's formula, and it is true
+ * exactly when `event` is one of the indices old_idx .. new_idx - 1 counted modulo 2^16. */
+/*@ assigns \nothing;
+    ensures spec_formula: \result <==> (uint16_t)(new_idx - event - 1) < (uint16_t)(new_idx - old_idx);
+    ensures event_passed: \result <==> (uint16_t)(event - old_idx) < (uint16_t)(new_idx - old_idx);
+ */
 static inline bool vq_need_event(uint16_t event, uint16_t new_idx, uint16_t old_idx)
 {
     return (uint16_t)(new_idx - event - 1u) < (uint16_t)(new_idx - old_idx);
@@ -122,9 +128,26 @@ struct virtq {
     uint16_t num_added;      /* descriptors made available since the last vq_kick_prepare */
 };
 
+/* The invariants WP proves the split ring's functions keep (ACSL, for Frama-C; the compiler
+ * sees comments — tools/frama-c/run_wp.py, README "The proof of the driver"):
+ * vq_mem: the queue and its private state are valid memory, apart from each other.
+ * vq_links: every link of the private state, free or in a chain, free_head, and oldest and
+ *           next_seq (IN_ORDER) are indices of the table. */
+/*@ predicate vq_mem(struct virtq *vq) =
+      \valid(vq) && 1 <= vq->num <= VIRTQ_MAX_SIZE && \valid(vq->state + (0 .. vq->num - 1)) &&
+      \separated(vq, vq->state + (0 .. vq->num - 1));
+    predicate vq_links(struct virtq *vq) =
+      vq->free_head < vq->num && vq->oldest < vq->num && vq->next_seq < vq->num &&
+      \forall integer i; 0 <= i < vq->num ==> vq->state[i].next < vq->num;
+    predicate vq_split_free_list(struct virtq *vq) =
+      vq->kind != VQ_LAYOUT_PACKED_RING && !vq->in_order && !vq->broken;
+ */
+
 /* Allocate the rings (VHAL_DMA_RING) and the private state, zero them, link the free list.
  * num must be 1..32768; a power of two is not required by the split ring (§2.6 is descriptive)
- * but legacy devices and most implementations expect one.
+ * but legacy devices and most implementations expect one — and with any other size the ring slot
+ * of the 65,536th chain (idx % num after the 16-bit wrap) is not the one after its predecessor's
+ * (WP's slot_next, tools/frama-c/wp_ring.c: 12 puts idx 0xffff in slot 3 and idx 0 in slot 0).
  * kind VQ_LAYOUT_PACKED_RING makes a packed ring (§2.7; only when VIRTIO_F_RING_PACKED was
  * negotiated): every function below works on it with the same contract, except that vq_add
  * makes the chain available at once (its head's flags are the publishing store, §2.7.21.1, as

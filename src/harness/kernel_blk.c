@@ -9,13 +9,18 @@
 #include "driver/virtio_blk.h"
 #include "driver/virtio_hal.h"
 #include "harness/patterns.h"
+#include "util/sparse_image.h"
 
 struct kernel_disk {
     struct vblk drv;
     struct vblk_config cfg;
-    uint8_t *expect;            /* what the disk must hold (kernel_blk.h) */
+    struct sparse_image *expect; /* what the disk must hold (kernel_blk.h), sparse: any size */
     uint64_t expect_bytes;
-    bool *unknown;              /* per sector: discarded, so not judged (§5.2.6.1) */
+    struct sector_range {       /* sectors discarded, so not judged (§5.2.6.1); or written */
+        uint64_t first, end;    /* where the device's writes reach the file and the driver */
+    } *unknown;                 /* did not see it done (the file may hold them or not) */
+    uint32_t n_unknown, cap_unknown;
+    bool writes_to_file;
     uint8_t *buf;               /* DMA memory for one step's data */
     uint64_t buf_phys;
     char *failure;              /* the current call's content check (KERNEL_FAILURE_LEN) */
@@ -35,7 +40,7 @@ static void disk_close(void *k)
     struct kernel_disk *d = k;
     if (!d)
         return;
-    free(d->expect);
+    sparse_image_close(d->expect);
     free(d->unknown);
     free(d);
 }
@@ -50,20 +55,12 @@ static void *disk_open(const struct scenario *sc, char *failure)
         .mmio_base = (uintptr_t)sc->mmio_base, .queue_size = sc->queue_size,
         .layout = sc->layout, .legacy_align = sc->queue_align, .timeout_ns = sc->timeout_ns,
         .features = scenario_driver_features(sc) | VBLK_DEVICE_FEATURES};
-    FILE *f = sc->disk_image ? fopen(sc->disk_image, "rb") : NULL;
-    long size = f && fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
-    if (size > 0 && fseek(f, 0, SEEK_SET) == 0) {
-        d->expect_bytes = (uint64_t)size / 512 * 512;
-        d->expect = malloc(d->expect_bytes ? d->expect_bytes : 1);
-        d->unknown = calloc(d->expect_bytes / 512 + 1, sizeof(bool));
-        if (d->expect && d->unknown &&
-            fread(d->expect, 1, d->expect_bytes, f) == d->expect_bytes) {
-            fclose(f);
-            return d;
-        }
+    d->writes_to_file = sc->disk_writes_to_file;
+    d->expect = sc->disk_image ? sparse_image_open(sc->disk_image, false, 0) : NULL;
+    if (d->expect && sparse_image_size(d->expect) >= 512) {
+        d->expect_bytes = sparse_image_size(d->expect) / 512 * 512;
+        return d;
     }
-    if (f)
-        fclose(f);
     snprintf(failure, KERNEL_FAILURE_LEN, "cannot read the disk image %s",
              sc->disk_image ? sc->disk_image : "(none)");
     disk_close(d);
@@ -73,7 +70,30 @@ static void *disk_open(const struct scenario *sc, char *failure)
 uint8_t *kernel_blk_expected(void *k, uint64_t off)
 {
     struct kernel_disk *d = k;
-    return off < d->expect_bytes ? &d->expect[off] : NULL;
+    return off < d->expect_bytes ? sparse_image_byte(d->expect, off) : NULL;
+}
+
+static bool unknown(const struct kernel_disk *d, uint64_t sector)
+{
+    for (uint32_t i = 0; i < d->n_unknown; i++)
+        if (sector >= d->unknown[i].first && sector < d->unknown[i].end)
+            return true;
+    return false;
+}
+
+/* Sectors [first, first + n) are not judged from now on (false: out of memory). */
+static bool forget(struct kernel_disk *d, uint64_t first, uint64_t n)
+{
+    if (d->n_unknown == d->cap_unknown) {
+        uint32_t cap = d->cap_unknown ? 2 * d->cap_unknown : 8;
+        struct sector_range *r = realloc(d->unknown, cap * sizeof(*r));
+        if (!r)
+            return false;
+        d->unknown = r;
+        d->cap_unknown = cap;
+    }
+    d->unknown[d->n_unknown++] = (struct sector_range){first, first + n};
+    return true;
 }
 
 uint8_t kernel_blk_pattern(uint32_t seed, uint64_t sector, uint32_t i)
@@ -104,15 +124,21 @@ static int disk_init(void *k, struct virtio_transport *t, struct step_result *sr
 /* The bytes read equal the kernel's expectation of the disk (sectors past it: not judged). */
 static void check_read(struct kernel_disk *d, uint64_t sector, uint64_t bytes)
 {
+    static uint8_t want[KERNEL_BLK_MAX_SECTORS * 512];
     uint64_t off = sector * 512;
     if (off >= d->expect_bytes)
         return;
     uint64_t n = bytes < d->expect_bytes - off ? bytes : d->expect_bytes - off;
+    if (n > sizeof(want) || !sparse_image_read(d->expect, off, want, n)) {
+        say(d->failure, KERNEL_FAILURE_LEN, "cannot read the disk image at sector %llu",
+            (unsigned long long)sector);
+        return;
+    }
     for (uint64_t i = 0; i < n; i++)
-        if (d->buf[i] != d->expect[off + i] && !d->unknown[sector + i / 512]) {
+        if (d->buf[i] != want[i] && !unknown(d, sector + i / 512)) {
             say(d->failure, KERNEL_FAILURE_LEN, "byte %llu of sector %llu read 0x%02x, the disk "
                 "holds 0x%02x", (unsigned long long)(i % 512),
-                (unsigned long long)(sector + i / 512), d->buf[i], d->expect[off + i]);
+                (unsigned long long)(sector + i / 512), d->buf[i], want[i]);
             return;
         }
 }
@@ -165,13 +191,15 @@ static void apply(struct kernel_disk *d, const struct scenario_step *st, uint64_
     if (off >= d->expect_bytes || (st->kind != STEP_BLK_WRITE && st->kind != STEP_BLK_DISCARD))
         return;
     uint64_t room = d->expect_bytes - off, n = bytes < room ? bytes : room;
+    bool ok = true;
     if (st->kind == STEP_BLK_WRITE)
-        memcpy(d->expect + off, d->buf, n);
+        ok = sparse_image_write(d->expect, off, d->buf, n);
     else if (st->zeroes) /* §5.2.6.2: reads return zeroes after WRITE_ZEROES */
-        memset(d->expect + off, 0, n);
+        ok = sparse_image_write(d->expect, off, NULL, n);
     else /* §5.2.6.1: nothing may be assumed of discarded sectors: not judged from now on */
-        for (uint64_t k = 0; k < n / 512; k++)
-            d->unknown[st->sector + k] = true;
+        ok = forget(d, st->sector, n / 512);
+    if (!ok)
+        say(d->failure, KERNEL_FAILURE_LEN, "out of memory keeping the disk's expectation");
 }
 
 static const char *const blk_status_names[] = {"OK", "IOERR", "UNSUPP"};
@@ -207,6 +235,9 @@ static int disk_step(void *k, const struct scenario_step *st, struct step_result
         check_read(d, st->sector, bytes);
     if (rc == VIRTIO_OK)
         apply(d, st, bytes);
+    else if (d->writes_to_file && (st->kind == STEP_BLK_WRITE || st->kind == STEP_BLK_DISCARD) &&
+             st->sector < d->expect_bytes / 512) /* the file may hold them now, or not */
+        (void)forget(d, st->sector, st->kind == STEP_BLK_WRITE ? (bytes + 511) / 512 : st->count);
     if (st->has_expect_blk_status) {
         if (!answered || status != st->expect_blk_status)
             say(d->failure, KERNEL_FAILURE_LEN, "expected status %s, got %s",

@@ -1,8 +1,10 @@
 /* kernel_blk.h — the steps of a blk scenario (blk_read, blk_write, blk_flush, blk_discard), done
  * as a kernel does them through the built-in driver (driver/virtio_blk.h), each outcome checked
- * by content: the kernel keeps its own copy of the disk — the image file as it was when the run
- * began, read by the harness apart from the model, with the kernel's own completed writes
- * applied — and every sector read must equal it (discarded sectors: not judged, §5.2.6.1).
+ * by content: the kernel keeps its own view of the disk — the image file, read by the harness
+ * apart from the model (sparsely: the sectors a read needs), with the kernel's own completed
+ * writes applied — and every sector read must equal it (discarded sectors: not judged,
+ * §5.2.6.1; with `writes: file`, neither are the sectors of a write the driver did not see
+ * done, which the device may have written to the file).
  * Plugged in through kernel_device.h.
  */
 #ifndef KERNEL_BLK_H

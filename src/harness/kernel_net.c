@@ -7,6 +7,7 @@
 
 #include "driver/virtio_net.h"
 #include "harness/hal_sim.h"
+#include "harness/patterns.h"
 #include "model/devices/net_device.h"
 #include "util/sha256.h"
 
@@ -23,16 +24,7 @@ struct kernel_net {
 
 uint8_t kernel_net_frame_byte(uint32_t seed, uint32_t i)
 {
-    static const uint8_t eth[14] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-                                    0x52, 0x54, 0x00, 0, 0, 0, 0x88, 0xb5};
-    if (i >= 9 && i < 12)
-        return (uint8_t)(seed >> 8 * (i - 9));
-    if (i < 14)
-        return eth[i];
-    uint64_t z = (uint64_t)seed * 0x9e3779b97f4a7c15ull + (uint64_t)i * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ z >> 30) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ z >> 27) * 0x94d049bb133111ebull;
-    return (uint8_t)((z ^ z >> 31) >> 56);
+    return pattern_net_byte(seed, i); /* (the bare-metal port makes the same frames) */
 }
 
 static void *net_open(const struct scenario *sc, char *failure)
@@ -171,10 +163,55 @@ static int net_receive(struct kernel_net *k, const struct scenario_step *st,
     return rc;
 }
 
+/* After an acknowledged MAC_ADDR_SET the device's config shows the new mac (QEMU: n->mac). */
+static void check_mac_set(struct kernel_net *k, const struct scenario_step *st, char *failure)
+{
+    uint32_t w0 = 0, w1 = 0;
+    if (vtr_config_read32(k->drv.t, 0, &w0) != VIRTIO_OK ||
+        vtr_config_read32(k->drv.t, 4, &w1) != VIRTIO_OK)
+        return;
+    uint8_t mac[6] = {(uint8_t)w0, (uint8_t)(w0 >> 8), (uint8_t)(w0 >> 16), (uint8_t)(w0 >> 24),
+                      (uint8_t)w1, (uint8_t)(w1 >> 8)};
+    if (memcmp(mac, st->net_ctrl_data, 6))
+        snprintf(failure, KERNEL_FAILURE_LEN, "MAC_ADDR_SET acknowledged, but the config's mac "
+                 "is %02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
+                 mac[5]);
+}
+
+/* A controlq command (§5.1.6.5): the ack the device wrote must be the step's expect_ack. */
+static int net_ctrl(struct kernel_net *k, const struct scenario_step *st, struct step_result *sr,
+                    char *failure)
+{
+    uint8_t ack = 0xff;
+    int rc;
+    if (st->net_ctrl_raw) {
+        uint8_t cmd[2 + sizeof(st->net_ctrl_data)] = {(uint8_t)st->net_class,
+                                                      (uint8_t)st->net_command};
+        memcpy(cmd + 2, st->net_ctrl_data, st->net_ctrl_len);
+        rc = vnet_ctrl_raw(&k->drv, cmd, st->net_ctrl_readable, st->net_ctrl_writable, &ack);
+    } else {
+        rc = vnet_ctrl(&k->drv, (uint8_t)st->net_class, (uint8_t)st->net_command,
+                       st->net_ctrl_data, st->net_ctrl_len, &ack);
+    }
+    snprintf(sr->detail, sizeof(sr->detail), "control class %u command %u, %u data byte(s)%s: "
+             "ack %u", st->net_class, st->net_command, st->net_ctrl_len,
+             st->net_ctrl_raw ? " (chain as given)" : "", ack);
+    if (rc == VIRTIO_OK && st->has_expect_ack && ack != st->expect_ack)
+        snprintf(failure, KERNEL_FAILURE_LEN, "the device acked %u (%s), the step expects %s",
+                 ack, ack == VIRTIO_NET_OK ? "OK" : ack == VIRTIO_NET_ERR ? "ERR" : "neither",
+                 st->expect_ack == VIRTIO_NET_OK ? "OK" : "ERR");
+    if (rc == VIRTIO_OK && ack == VIRTIO_NET_OK && st->net_class == VIRTIO_NET_CTRL_MAC &&
+        st->net_command == VIRTIO_NET_CTRL_MAC_ADDR_SET && st->net_ctrl_len == 6)
+        check_mac_set(k, st, failure);
+    return rc;
+}
+
 static int net_step(void *kk, const struct scenario_step *st, struct step_result *sr,
                     char *failure)
 {
     struct kernel_net *k = kk;
+    if (st->kind == STEP_NET_CTRL)
+        return net_ctrl(k, st, sr, failure);
     return st->kind == STEP_NET_SEND ? net_send(k, st, sr, failure)
                                      : net_receive(k, st, sr, failure);
 }
@@ -182,13 +219,16 @@ static int net_step(void *kk, const struct scenario_step *st, struct step_result
 static const struct virtq *net_queue(const void *kk, uint32_t q)
 {
     const struct kernel_net *k = kk;
-    return q == VIRTIO_NET_QUEUE_RX ? &k->drv.rxq : q == VIRTIO_NET_QUEUE_TX ? &k->drv.txq : NULL;
+    return q == VIRTIO_NET_QUEUE_RX   ? &k->drv.rxq
+           : q == VIRTIO_NET_QUEUE_TX ? &k->drv.txq
+           : q == VIRTIO_NET_QUEUE_CTRL && k->drv.has_ctrl ? &k->drv.ctrlq : NULL;
 }
 
 static uint32_t net_step_queue(const void *k, const struct scenario_step *st)
 {
     (void)k;
-    return st->kind == STEP_NET_SEND ? VIRTIO_NET_QUEUE_TX : VIRTIO_NET_QUEUE_RX;
+    return st->kind == STEP_NET_SEND   ? VIRTIO_NET_QUEUE_TX
+           : st->kind == STEP_NET_CTRL ? VIRTIO_NET_QUEUE_CTRL : VIRTIO_NET_QUEUE_RX;
 }
 
 static bool net_broken(const void *kk, int *status)

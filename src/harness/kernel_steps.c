@@ -126,8 +126,7 @@ static void sink_resource(void *fb, uint32_t y, const uint32_t *rgb) { put_row(f
 static void sink_gpu_fb(void *fb, uint32_t y, const uint32_t *rgb)
 {
     struct gpu_fb *f = fb;
-    for (uint32_t x = 0; x < f->width; x++)
-        gpu_fb_put_pixel(f, x, y, rgb[x]);
+    gpu_fb_put_row(f, y, rgb, f->width);
 }
 
 /* ---- the steps ---- */
@@ -141,8 +140,9 @@ static int step_display_info(struct kernel *k, struct step_result *sr)
             k->mode_w = info.pmodes[0].r.width;
             k->mode_h = info.pmodes[0].r.height;
         }
-        say(sr, "scanout 0: %ux%u %s", info.pmodes[0].r.width, info.pmodes[0].r.height,
-            info.pmodes[0].enabled ? "enabled" : "disabled");
+        if (!k->quiet)
+            say(sr, "scanout 0: %ux%u %s", info.pmodes[0].r.width, info.pmodes[0].r.height,
+                info.pmodes[0].enabled ? "enabled" : "disabled");
     }
     return rc;
 }
@@ -407,7 +407,8 @@ int kernel_step(struct kernel *k, const struct scenario_step *st, struct step_re
     case STEP_RNG_READ:
     case STEP_INPUT_EVENTS:
     case STEP_NET_SEND:
-    case STEP_NET_RECEIVE: break;
+    case STEP_NET_RECEIVE:
+    case STEP_NET_CTRL: break;
     case STEP_FB_DISABLE:
         say(sr, "scanout %u off, resource %u released", st->scanout, k->fbs[st->scanout].id);
         return gpu_fb_disable(&k->fbs[st->scanout]);

@@ -38,6 +38,8 @@ struct kernel {
     uint32_t mode_w, mode_h;   /* from GET_DISPLAY_INFO, else QEMU's default mode */
     struct gpu_fb fbs[VIRTIO_GPU_MAX_SCANOUTS]; /* the framebuffer API, one per scanout */
     struct virtio_gpu_mem_entry entries[254];   /* an attach_backing step's page list */
+    bool quiet;                /* a `repeat` that is not the last: its detail is discarded, so
+                                * a step repeated many times need not write it */
 };
 
 /* A kernel with no resources yet, QEMU's default mode, driving g on m as gc says. */

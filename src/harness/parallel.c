@@ -212,20 +212,55 @@ static int start_workers(const struct scenario *sc, const struct run_options *op
     return started;
 }
 
-/* Hand out the scenarios, one to each worker and the next to whichever reports, and print their
- * records in scenario order as soon as all earlier ones are in, until every worker has exited
- * (done_fd at EOF). How many of those printed passed; *emitted: how many were printed. */
-static int hand_out(const struct scenario *sc, int n, struct worker *wk, int started,
-                    struct scen *e, int done_fd, FILE *out, struct jw *w, int *emitted)
+/* A scenario is long when its steps ask for at least this many requests (`repeat`): it is
+ * handed out before the others, so that it does not start last and leave the other workers
+ * idle while it runs (the 70,000-request scenarios take as long as a hundred others). */
+#define LONG_SCENARIO_REQUESTS 1000u
+
+static uint64_t requests(const struct scenario *s)
+{
+    uint64_t n = 0;
+    for (uint32_t i = 0; i < s->n_steps; i++)
+        n += s->steps[i].repeat > 1 ? s->steps[i].repeat : 1;
+    return n;
+}
+
+/* The order scenarios are handed out in: the long ones first, longest first; the others in
+ * their own order (their records are printed as soon as all earlier ones are in). */
+static void hand_out_order(const struct scenario *sc, int n, int *order)
+{
+    int k = 0;
+    for (int i = 0; i < n; i++)
+        if (requests(&sc[i]) >= LONG_SCENARIO_REQUESTS)
+            order[k++] = i;
+    for (int a = 1; a < k; a++) /* insertion sort: a handful of them */
+        for (int b = a; b > 0 && requests(&sc[order[b]]) > requests(&sc[order[b - 1]]); b--) {
+            int t = order[b];
+            order[b] = order[b - 1];
+            order[b - 1] = t;
+        }
+    for (int i = 0; i < n; i++)
+        if (requests(&sc[i]) < LONG_SCENARIO_REQUESTS)
+            order[k++] = i;
+}
+
+/* Hand out the scenarios in `order`, one to each worker and the next to whichever reports, and
+ * print their records in scenario order as soon as all earlier ones are in, until every worker
+ * has exited (done_fd at EOF). How many of those printed passed; *emitted: how many were
+ * printed. */
+static int hand_out(const struct scenario *sc, int n, const int *order, struct worker *wk,
+                    int started, struct scen *e, int done_fd, FILE *out, struct jw *w,
+                    int *emitted)
 {
     int next = 0, passed = 0;
     /* Give every worker its first scenario. */
     for (int k = 0; k < started; k++) {
-        uint32_t i = (uint32_t)next;
+        uint32_t i = next < n ? (uint32_t)order[next] : 0;
         if (next < n && write_all(wk[k].job_fd, &i, sizeof(i))) {
-            e[next].st = RUNNING;
-            e[next].worker = k;
-            wk[k].busy = next++;
+            e[i].st = RUNNING;
+            e[i].worker = k;
+            wk[k].busy = (int)i;
+            next++;
         } else {
             close(wk[k].job_fd);
             wk[k].job_fd = -1;
@@ -239,11 +274,12 @@ static int hand_out(const struct scenario *sc, int n, struct worker *wk, int sta
         e[m.index].st = DONE;
         e[m.index].offset = m.offset;
         x->busy = -1;
-        uint32_t i = (uint32_t)next;
+        uint32_t i = next < n ? (uint32_t)order[next] : 0;
         if (next < n && x->job_fd >= 0 && write_all(x->job_fd, &i, sizeof(i))) {
-            e[next].st = RUNNING;
-            e[next].worker = (int)m.worker;
-            x->busy = next++;
+            e[i].st = RUNNING;
+            e[i].worker = (int)m.worker;
+            x->busy = (int)i;
+            next++;
         } else if (x->job_fd >= 0) {
             close(x->job_fd); /* no more work: the worker exits */
             x->job_fd = -1;
@@ -271,19 +307,22 @@ int run_scenarios(const struct scenario *sc, int n, const struct run_options *op
     }
     struct worker *wk = calloc((size_t)jobs, sizeof(*wk));
     struct scen *e = calloc((size_t)n, sizeof(*e));
+    int *order = malloc((size_t)n * sizeof(*order));
     int done_pipe[2] = {-1, -1};
-    if (!wk || !e || pipe(done_pipe) != 0) {
+    if (!wk || !e || !order || pipe(done_pipe) != 0) {
         free(wk);
         free(e);
+        free(order);
         return -1;
     }
+    hand_out_order(sc, n, order);
     /* A worker that died closes its job pipe: a write to it must fail, not kill us. */
     void (*old_pipe)(int) = signal(SIGPIPE, SIG_IGN);
     fflush(NULL); /* nothing buffered may be written twice by a worker */
     int started = start_workers(sc, opt, verbose, w, jobs, wk, done_pipe, old_pipe);
     close(done_pipe[1]);
     int emitted = 0;
-    passed += hand_out(sc, n, wk, started, e, done_pipe[0], out, w, &emitted);
+    passed += hand_out(sc, n, order, wk, started, e, done_pipe[0], out, w, &emitted);
     /* Every worker has exited (or none started). */
     for (int k = 0; k < started; k++) {
         if (wk[k].job_fd >= 0)
@@ -306,5 +345,6 @@ int run_scenarios(const struct scenario *sc, int n, const struct run_options *op
     signal(SIGPIPE, old_pipe);
     free(wk);
     free(e);
+    free(order);
     return passed;
 }

@@ -85,3 +85,17 @@ uint8_t pattern_blk_byte(uint32_t seed, uint64_t sector, uint32_t i)
     x ^= x >> 31;
     return (uint8_t)(x * 0x94d049bb133111ebull >> 56);
 }
+
+uint8_t pattern_net_byte(uint32_t seed, uint32_t i)
+{
+    static const uint8_t eth[14] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                    0x52, 0x54, 0x00, 0, 0, 0, 0x88, 0xb5};
+    if (i >= 9 && i < 12)
+        return (uint8_t)(seed >> 8 * (i - 9));
+    if (i < 14)
+        return eth[i];
+    uint64_t z = (uint64_t)seed * 0x9e3779b97f4a7c15ull + (uint64_t)i * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ z >> 30) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ z >> 27) * 0x94d049bb133111ebull;
+    return (uint8_t)((z ^ z >> 31) >> 56);
+}

@@ -15,5 +15,10 @@ uint32_t pattern_pixel(const char *name, uint32_t x, uint32_t y, uint32_t w, uin
 void pattern_row(const char *name, uint32_t y, uint32_t w, uint32_t h, uint32_t *out);
 /* Byte i of a blk_write of `seed` at `sector` (kernel_blk.c, and the bare-metal port). */
 uint8_t pattern_blk_byte(uint32_t seed, uint64_t sector, uint32_t i);
+/* Byte i of the frame `{bytes: N, seed: S}` names (a net source frame, a net_send; kernel_net.c,
+ * and the bare-metal port): an Ethernet header (broadcast destination, source 52:54:00 and the
+ * seed, EtherType 0x88b5, the IEEE's local experimental one) then bytes of splitmix64 of the
+ * seed and the position. */
+uint8_t pattern_net_byte(uint32_t seed, uint32_t i);
 
 #endif /* PATTERNS_H */

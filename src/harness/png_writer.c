@@ -33,6 +33,11 @@ int png_write_rgb(const char *path, const uint8_t *rgb, uint32_t width, uint32_t
     png_init_io(png, f);
     png_set_IHDR(png, info, width, height, 8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
                  PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    /* Our pictures are flat colours, patterns and text: one cheap filter and fast deflate
+     * compress them about as well as libpng's defaults (trying five filters on every row, zlib
+     * level 6), in a fraction of the time (`vqsim run --png` writes one per lit display). */
+    png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_UP);
+    png_set_compression_level(png, 1);
     png_write_info(png, info);
     for (uint32_t y = 0; y < height; y++)
         png_write_row(png, (png_const_bytep)(rgb + (size_t)y * width * 3));

@@ -99,7 +99,7 @@ const char *replay_unusable(const struct replay *rp, char *buf, size_t n)
                  (long long)sm->exit_status, sm->qemu_said[0] ? ": " : "", sm->qemu_said);
     if (!sm->gpu_accesses || sm->other_device_only) {
         snprintf(buf, n, "nothing to check: the recording holds no access to %s%s%s",
-                 sm->virtio_accesses ? "a virtio device vqsim models (gpu, blk, rng, input; "
+                 sm->virtio_accesses ? "a virtio device vqsim models (gpu, blk, rng, input, net; "
                                        "other virtio devices only)"
                                      : "any virtio device",
                  qemu[0] ? "; " : "", qemu[0] ? qemu : "");

@@ -70,6 +70,7 @@ struct replay_queue {
     uint16_t qemu_pops, qemu_flushed, seen_taken, seen_published;
     uint16_t decided_idx;   /* avail.idx at the guest's last notify decision (its avail_event or
                                used.flags load after publishing) */
+    uint64_t arrival_bytes; /* a standing queue's QEMU fills since its last flush (host_arrival) */
 };
 
 /* Per vCPU: a wait is one vCPU reading the same used.idx again with nothing done in between. */
@@ -235,6 +236,8 @@ const char *replay_unusable(const struct replay *rp, char *buf, size_t n);
 /* Where a replayed run came from, for its results (the JSON's `source` object,
  * docs/results-schema.md): what was read and replayed, the model-vs-recording notes. */
 void replay_source(const struct replay *rp, struct result_source *out);
+/* The requests the checked device's model took and answered, per queue, over the replay. */
+void replay_source_requests(const struct machine *m, struct result_source *out);
 /* Discrepancies and what was replayed, for the console (indented lines). */
 void replay_print(FILE *f, const struct replay *rp, bool verbose);
 

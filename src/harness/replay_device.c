@@ -112,6 +112,27 @@ void replay_gpu_write(struct replay *rp, const struct vqrec_item *it, struct mac
         replay_pace(rp, m);
 }
 
+/* A standing queue whose buffers take what came from outside (a network receiveq): QEMU's fills
+ * up to its flush are one arrival of that many bytes, which the model's device places as its own
+ * (device_ops.host_arrival) before the flush paces its publication. */
+static void host_arrival(struct replay *rp, struct machine *m, const struct vqrec_item *it,
+                         uint32_t qi)
+{
+    const struct device_ops *ops = m->device.ops;
+    if (!ops || !ops->host_arrival || !(ops->standing_queues >> qi & 1u))
+        return;
+    char line[256];
+    device_line(it, line, sizeof(line));
+    const char *l = strstr(line, " len ");
+    unsigned long long len = 0;
+    if (it->ev.value == VQREC_DEV_FILL && l && sscanf(l, " len %llu", &len) == 1)
+        rp->q[qi].arrival_bytes += len;
+    if (it->ev.value == VQREC_DEV_FLUSH && rp->q[qi].arrival_bytes) {
+        ops->host_arrival(m->device.state, m, qi, rp->q[qi].arrival_bytes);
+        rp->q[qi].arrival_bytes = 0;
+    }
+}
+
 /* A DEVICE event: QEMU's device was notified, took a chain or published answers on a gpu queue
  * (other devices' lines are only counted). */
 void replay_device_event(struct replay *rp, struct machine *m, const struct vqrec_item *it)
@@ -132,6 +153,8 @@ void replay_device_event(struct replay *rp, struct machine *m, const struct vqre
             replay_pace(rp, m);
         }
     }
+    if (e->value == VQREC_DEV_FILL || e->value == VQREC_DEV_FLUSH)
+        host_arrival(rp, m, it, qi);
     if (e->value == VQREC_DEV_POP || e->value == VQREC_DEV_FLUSH) {
         /* QEMU's device took a chain now, or published answers: so does the model */
         unsigned count = 1;

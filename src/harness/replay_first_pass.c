@@ -10,11 +10,12 @@
 
 #define GPU_DEVICE_ID 16u
 
-/* A config read of the window: the bytes the guest saw, the first time it read each. */
-static void first_pass_config(struct replay_window *fw, uint32_t off, const struct vqrec_event *e)
+/* A config read of the window (at: its offset in the device's config): the bytes the guest
+ * saw, the first time it read each. */
+void replay_config_read(struct replay_window *fw, uint32_t at0, const struct vqrec_event *e)
 {
     for (uint32_t b = 0; b < e->size && b < 8; b++) {
-        uint32_t at = off - VIRTIO_MMIO_CONFIG + b;
+        uint32_t at = at0 + b;
         if (at >= REPLAY_CONFIG_BYTES || fw->config_read >> at & 1)
             continue;
         fw->config[at] = (uint8_t)(e->value >> (8 * b));
@@ -39,7 +40,7 @@ static void first_pass_read(struct replay_window *fw, uint32_t off, const struct
         fw->id_read = true;
     }
     if (off >= VIRTIO_MMIO_CONFIG)
-        first_pass_config(fw, off, e);
+        replay_config_read(fw, off - VIRTIO_MMIO_CONFIG, e);
 }
 
 /* A register access: its window's count, the Version and DeviceID read there. */

@@ -111,6 +111,9 @@ static inline bool replay_narrow_ok(const struct vqrec_event *e, uint32_t off)
     (void)off;
     return e->size == 4 || e->size == 1 || e->size == 2;
 }
+/* replay_first_pass.c: a read of the device's config at offset `at` (the bytes the guest saw,
+ * the first time it read each). */
+void replay_config_read(struct replay_window *fw, uint32_t at, const struct vqrec_event *e);
 /* replay_pci.c */
 #define REPLAY_PCI_FNS 64u
 struct replay_pci_fn {      /* a PCI function the first pass saw in configuration space */
@@ -119,6 +122,7 @@ struct replay_pci_fn {      /* a PCI function the first pass saw in configuratio
     bool vendor_read;
     uint32_t bar[6];        /* its BAR registers as last assigned (sizing writes aside) */
     uint64_t accesses;
+    struct replay_window win; /* its device as the guest read it (features, config) */
 };
 struct replay_pci_scan {
     struct replay_pci_fn fn[REPLAY_PCI_FNS];

@@ -16,6 +16,7 @@
 #include "driver/virtio_hal.h"
 #include "harness/replay_internal.h"
 #include "model/checks/pci_checks.h"
+#include "spec/virtio_pci.h"
 
 #define PCI_VENDOR_VIRTIO 0x1af4u
 #define PCI_DEVICE_GPU (0x1040u + 16u) /* §4.1.2.1: 0x1040 + the device id */
@@ -68,6 +69,26 @@ static void scan_cfg(struct replay_pci_fn *f, const struct vqrec_event *e, uint3
         f->bar[(off - BAR_CFG_OFF) / 4] = v;
 }
 
+/* An access to fn's structures BAR: what the guest saw of the device, as first_pass_read takes
+ * it from a virtio-mmio window — the device features (device_feature by device_feature_select)
+ * and the device configuration (§4.1.4.6; a blk's capacity, §5.2.4). */
+static void scan_bar(struct replay_pci_fn *f, const struct vqrec_event *e)
+{
+    uint64_t b4 = fn_bar(f, PCI_FN_MODERN_BAR);
+    if (!b4 || e->addr < b4 || e->addr - b4 >= PCI_FN_MODERN_SIZE)
+        return;
+    uint32_t off = (uint32_t)(e->addr - b4);
+    struct replay_window *w = &f->win;
+    if (e->kind == VQREC_MMIO_WRITE && off == VPCI_COMMON(device_feature_select) && e->size == 4)
+        w->features_sel = (uint32_t)e->value;
+    else if (e->kind == VQREC_MMIO_READ && off == VPCI_COMMON(device_feature) && e->size == 4 &&
+             w->features_sel < 2)
+        w->features |= (uint64_t)(uint32_t)e->value << (32 * w->features_sel);
+    else if (e->kind == VQREC_MMIO_READ && off >= PCI_FN_DEVICE_OFF &&
+             off - PCI_FN_DEVICE_OFF < PCI_FN_REGION_SIZE)
+        replay_config_read(w, off - PCI_FN_DEVICE_OFF, e);
+}
+
 bool replay_pci_first(struct replay_pci_scan *s, struct replay_summary *sm,
                       const struct vqrec_event *e)
 {
@@ -89,14 +110,43 @@ bool replay_pci_first(struct replay_pci_scan *s, struct replay_summary *sm,
     for (uint32_t i = 0; i < s->n; i++)
         if (s->fn[i].vendor == PCI_VENDOR_VIRTIO && fn_bar_has(&s->fn[i], e->addr)) {
             s->fn[i].accesses++;
+            scan_bar(&s->fn[i], e);
             return true;
         }
     return false;
 }
 
-/* The gpu's function (vendor 0x1af4, device 0x1050); without one, the first virtio function
+/* The virtio device id of a PCI device id (§4.1.2.1): 0x1040 + id, or a transitional one. */
+static uint32_t virtio_id_of(uint16_t pci_device)
+{
+    static const uint8_t transitional[] = {1, 2, 5, 3, 8, 4, 0, 0, 0, 9}; /* 0x1000.. */
+    if (pci_device >= 0x1040 && pci_device <= 0x107f)
+        return pci_device - 0x1040u;
+    return pci_device >= 0x1000 && pci_device <= 0x1009 ? transitional[pci_device - 0x1000] : 0;
+}
+
+/* Function f as a window (replay_window): its device id and what the guest read of it. */
+static struct replay_window fn_window(const struct replay_pci_fn *f)
+{
+    struct replay_window w = f->win;
+    w.base = fn_bar(f, PCI_FN_MODERN_BAR);
+    w.accesses = f->accesses;
+    w.device_id = virtio_id_of(f->device);
+    w.id_read = w.device_id != 0;
+    return w;
+}
+
+/* Rank of a function for the replay: the gpu, then a device vqsim models, then any. */
+static int fn_rank(const struct replay_pci_fn *f)
+{
+    struct replay_window w = fn_window(f);
+    return f->device == PCI_DEVICE_GPU ? 2 : replay_device_type(&w) != NULL;
+}
+
+/* The gpu's function (vendor 0x1af4, device 0x1050); without one, the first virtio function of
+ * a device vqsim models, by its PCI device id (a blk, an rng…), else the first virtio function
  * (as a virtio-mmio recording without a gpu takes its first window): the replay follows it, and
- * says that it holds another device. */
+ * says so when it holds a device vqsim does not model. */
 void replay_pci_summary(const struct replay_pci_scan *s, struct replay_summary *sm)
 {
     const struct replay_pci_fn *pick = NULL;
@@ -105,7 +155,7 @@ void replay_pci_summary(const struct replay_pci_scan *s, struct replay_summary *
         if (!f->vendor_read || f->vendor != PCI_VENDOR_VIRTIO)
             continue;
         sm->virtio_accesses += f->accesses;
-        if (!pick || (f->device == PCI_DEVICE_GPU && pick->device != PCI_DEVICE_GPU))
+        if (!pick || fn_rank(f) > fn_rank(pick))
             pick = f;
     }
     if (!pick || sm->gpu_found) /* (a virtio-mmio gpu came first) */
@@ -117,7 +167,9 @@ void replay_pci_summary(const struct replay_pci_scan *s, struct replay_summary *
             sm->pci_other_bar[sm->n_pci_other++][1] = fn_bar(&s->fn[i], PCI_FN_MSIX_BAR);
         }
     sm->pci = sm->window_known = true;
-    sm->gpu_found = pick->device == PCI_DEVICE_GPU;
+    sm->target = fn_window(pick);
+    sm->target_known = true;
+    sm->gpu_found = fn_rank(pick) > 0; /* (a device vqsim models: its replay follows it) */
     sm->other_device_only = !sm->gpu_found;
     sm->pci_bdf = pick->bdf;
     sm->window = fn_bar(pick, PCI_FN_MODERN_BAR); /* what the recorder names its device by */

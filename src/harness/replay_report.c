@@ -42,14 +42,25 @@ void replay_source(const struct replay *rp, struct result_source *out)
     }
 }
 
+void replay_source_requests(const struct machine *m, struct result_source *out)
+{
+    uint32_t n = m->device.ops ? m->device.ops->n_queues : 0;
+    out->n_request_queues = n < RESULTS_MAX_QUEUES ? n : RESULTS_MAX_QUEUES;
+    for (uint32_t q = 0; q < out->n_request_queues; q++) {
+        out->requests_taken[q] = m->facts.q[q].c.pops;
+        out->requests_answered[q] = m->facts.q[q].c.used;
+    }
+}
+
 void replay_print(FILE *f, const struct replay *rp, bool verbose)
 {
     const struct vqrec_info *in = &rp->sum.info;
     const char *type = rp->sum.target_known ? replay_device_type(&rp->sum.target) : NULL;
     bool gpu = !type || !strcmp(type, "gpu");
     if (verbose && rp->sum.target_known)
-        fprintf(f, "    device: %s, virtio-mmio window 0x%llx (DeviceID %u)\n",
-                type ? type : "none", (unsigned long long)rp->sum.window,
+        fprintf(f, "    device: %s, %s 0x%llx (DeviceID %u)\n", type ? type : "none",
+                rp->sum.pci ? "virtio-pci function, structures BAR at" : "virtio-mmio window",
+                (unsigned long long)rp->sum.window,
                 rp->sum.target.device_id);
     if (verbose)
         fprintf(f, "    recording from %s: %llu events, %u vCPU(s); replayed %llu register "

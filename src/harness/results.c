@@ -13,10 +13,10 @@
 #include "spec/rules.h"
 #include "model/machine.h"
 #include "model/query.h"
+#include "harness/picture_digest.h"
 #include "harness/png_writer.h"
 #include "harness/runner.h"
 #include "harness/scenario.h"
-#include "util/sha256.h"
 
 _Static_assert(RESULTS_MAX_STEPS == SCENARIO_MAX_STEPS + 1, "every step and init");
 _Static_assert(RESULTS_MAX_QUEUES == DEVICE_MAX_QUEUES, "every queue");
@@ -282,56 +282,6 @@ void results_fill(struct results *res, const struct run_result *r, const struct 
 }
 
 /* ---- displays ---- */
-
-static bool all_zero(const uint8_t *p, size_t n)
-{
-    uint64_t acc = 0;
-    size_t i = 0;
-    for (; i + 64 <= n; i += 64) {
-        uint64_t w[8];
-        memcpy(w, p + i, sizeof(w));
-        acc |= w[0] | w[1] | w[2] | w[3] | w[4] | w[5] | w[6] | w[7];
-        if ((i & 4095) == 0 && acc)
-            return false;
-    }
-    for (; i < n; i++)
-        acc |= p[i];
-    return acc == 0;
-}
-
-/* SHA-256 of a picture as lower-case hex. Most scenarios never light a display, and looking for
- * a non-zero byte is far cheaper than hashing: an all-black picture of a size already hashed on
- * this thread reuses that digest (bench/ table 3). */
-static void picture_sha256(const uint8_t *pic, size_t n, char out[65])
-{
-    static _Thread_local struct { /* per thread: machines may run on several (hal_sim.h) */
-        size_t n;
-        char hex[65];
-    } black[4];
-    static _Thread_local unsigned n_black;
-    bool zero = pic && all_zero(pic, n);
-    for (unsigned k = 0; zero && k < n_black; k++)
-        if (black[k].n == n) {
-            memcpy(out, black[k].hex, 65);
-            return;
-        }
-    struct sha256 h;
-    uint8_t d[32];
-    sha256_init(&h);
-    if (pic)
-        sha256_update(&h, pic, n);
-    sha256_final(&h, d);
-    sha256_hex(d, out);
-    if (zero) { /* remember it; the oldest of four sizes gives way */
-        if (n_black == 4) {
-            memmove(black, black + 1, 3 * sizeof(black[0]));
-            n_black = 3;
-        }
-        black[n_black].n = n;
-        memcpy(black[n_black].hex, out, 65);
-        n_black++;
-    }
-}
 
 /* Write display i's picture as PNG_DIR/NAME.png (scanout 0) or NAME-scanoutI.png. */
 static void write_png(struct results *res, uint32_t i, const uint8_t *pic, const char *png_dir,

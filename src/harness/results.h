@@ -23,7 +23,7 @@ struct machine;
 
 #define RESULTS_MAX_FAILURES 16
 #define RESULTS_MAX_STEPS 65      /* a scenario's steps (SCENARIO_MAX_STEPS) and init */
-#define RESULTS_MAX_QUEUES 2      /* every queue a device may have (DEVICE_MAX_QUEUES) */
+#define RESULTS_MAX_QUEUES 3      /* every queue a device may have (DEVICE_MAX_QUEUES) */
 #define RESULTS_MAX_CAUSES 6      /* DIAG_MAX_CAUSES */
 #define RESULTS_MAX_EVIDENCE 16   /* DIAG_MAX_EVIDENCE */
 #define RESULTS_MAX_NOT_JUDGED 8
@@ -164,6 +164,10 @@ struct result_source {
         uint64_t mmio, other_windows, stores, loads, polls, outside_loads, barriers,
             memory_dumps, device_events, other_devices, interrupt_status_ahead;
     } replayed;
+    /* per queue of the checked device: the requests (chains) its model took and answered over
+     * the whole replay, every one judged by the rules */
+    uint64_t requests_taken[RESULTS_MAX_QUEUES], requests_answered[RESULTS_MAX_QUEUES];
+    uint32_t n_request_queues;
     uint64_t discrepancies;
     struct {
         uint64_t offset;

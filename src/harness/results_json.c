@@ -468,6 +468,16 @@ static void json_source(struct jw *w, const struct result_source *src)
     jw_ku64(w, "other_devices", src->replayed.other_devices);
     jw_ku64(w, "interrupt_status_ahead", src->replayed.interrupt_status_ahead);
     jw_obj_end(w);
+    jw_key(w, "requests"); /* per queue: taken and answered by the model's device */
+    jw_arr_begin(w);
+    for (uint32_t q = 0; q < src->n_request_queues; q++) {
+        jw_obj_begin(w);
+        jw_ku64(w, "queue", q);
+        jw_ku64(w, "taken", src->requests_taken[q]);
+        jw_ku64(w, "answered", src->requests_answered[q]);
+        jw_obj_end(w);
+    }
+    jw_arr_end(w);
     jw_ku64(w, "discrepancies", src->discrepancies);
     jw_key(w, "notes");
     jw_arr_begin(w);

@@ -238,11 +238,14 @@ static bool run_step(struct run_ctx *c, uint32_t i, struct step_result *sr)
     bool device_event = st->kind == STEP_DISPLAY_CHANGE || st->kind == STEP_DRAW ||
                         st->kind == STEP_POKE_PIXEL || st->kind == STEP_FB_DRAW ||
                         st->kind == STEP_FB_FILL;
+    c->k.quiet = st->repeat > 1; /* only the last repetition's detail is kept */
     int rc = one_step(c, st, sr, i);
     for (uint32_t k = 1; k < st->repeat && rc == VIRTIO_OK; k++) { /* repeat: {count: N} */
         sr->detail[0] = 0;
+        c->k.quiet = k + 1 < st->repeat;
         rc = one_step(c, st, sr, i);
     }
+    c->k.quiet = false;
     if (st->repeat > 1) {
         size_t l = strlen(sr->detail);
         snprintf(sr->detail + l, sizeof(sr->detail) - l, " (×%u)", st->repeat);

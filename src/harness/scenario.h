@@ -59,8 +59,9 @@ enum step_kind {
     STEP_INPUT_EVENTS,           /* input (device.type: input, src/driver/virtio_input.h) */
     STEP_NET_SEND,               /* virtio-net (device.type: net, src/driver/virtio_net.h) */
     STEP_NET_RECEIVE,
+    STEP_NET_CTRL,               /* a controlq command (§5.1.6.5) */
 };
-#define STEP_KIND_COUNT (STEP_NET_RECEIVE + 1)
+#define STEP_KIND_COUNT (STEP_NET_CTRL + 1)
 
 struct step_rect {
     bool set;
@@ -111,6 +112,13 @@ struct scenario_step {
      * frame; net_receive: count frames of the source) */
     bool net_raw_header;
     uint32_t net_header_bytes, net_flags, net_gso_type, net_num_buffers;
+    /* net_ctrl: class, command and data (hex); as given (raw) when `readable` / `writable` say
+     * how many device-readable bytes of class, command and data and how many device-writable
+     * ones (the ack) the chain has; expect_ack: OK or ERR, the ack the device must write */
+    uint32_t net_class, net_command, net_ctrl_len, net_ctrl_readable, net_ctrl_writable;
+    uint8_t net_ctrl_data[64];
+    bool net_ctrl_raw, has_expect_ack;
+    uint32_t expect_ack;
 };
 
 /* What one scanout must show (expect.display, one map or a list). */

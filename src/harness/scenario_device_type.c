@@ -44,8 +44,8 @@ static int parse_disk(struct scn_ctx *c, const struct ynode *d, struct scenario 
                         s->disk_image ? s->disk_image : image);
     if ((uint64_t)st.st_size > BLK_MAX_IMAGE_BYTES || st.st_size < 512)
         return scn_fail(c, ymap_get(d, "image"), "disk image '%s' has %lld bytes: the model "
-                        "takes 512 bytes to %llu MiB", s->disk_image, (long long)st.st_size,
-                        BLK_MAX_IMAGE_BYTES >> 20);
+                        "takes 512 bytes to %llu TiB", s->disk_image, (long long)st.st_size,
+                        BLK_MAX_IMAGE_BYTES >> 40);
     static const char *const writes[] = {"model", "file", NULL};
     int w = 0;
     if (scn_choose(c, d, "writes", writes, &w))

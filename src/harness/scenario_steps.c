@@ -3,6 +3,7 @@
  * of the gpu's responses and the driver's statuses a step may expect. */
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "driver/virtio_gpu.h"
@@ -43,7 +44,7 @@ static const char *const step_names[] = {
     "handle_config_event", "fb_set_mode", "fb_draw", "fb_fill", "fb_present", "fb_disable",
     "reset", "init", "reset_queue", "resource_create_blob", "set_scanout_blob", "assign_uuid",
     "gpu_command", "blk_read", "blk_write", "blk_flush", "blk_discard",
-    "rng_read", "input_events", "net_send", "net_receive", NULL};
+    "rng_read", "input_events", "net_send", "net_receive", "net_ctrl", NULL};
 
 const char *step_name(enum step_kind k) { return step_names[k]; }
 
@@ -133,12 +134,15 @@ static const char *const *step_keys(enum step_kind k)
     static const char *const kinput[] = {"count", NULL};
     static const char *const knsend[] = {"bytes", "seed", "header_bytes", "flags", "gso_type",
                                          "num_buffers", NULL};
+    static const char *const knctrl[] = {"class", "command", "data", "readable", "writable",
+                                         "expect_ack", NULL};
 #undef XB
     static const char *const *allowed[] = {kinfo, kcreate, kattach, kscan, kdraw, kxfer, kflush,
                                            kpoke, kid, kid, kedid, kcur, kmove, kchange, knone,
                                            kmode, kfbdraw, kfill, kfb, kfb, knone, knone,
                                            kqueue, kblob, kscanb, kuuid, kcmd, kblk, kblk,
-                                           kblkf, kblkd, krng, kinput, knsend, kinput};
+                                           kblkf, kblkd, krng, kinput, knsend, kinput,
+                                           knctrl};
     _Static_assert(sizeof(allowed) / sizeof(allowed[0]) == STEP_KIND_COUNT, "one per step");
 #undef XR
     return allowed[k];
@@ -328,6 +332,41 @@ static int parse_net_send_args(struct scn_ctx *c, const struct ynode *args,
     return 0;
 }
 
+/* net_ctrl: {class: N, command: N, data: "hex", expect_ack: OK|ERR}, and as a replayed bug
+ * `readable: N` (bytes of class, command and data, 0..2 + data) and `writable: N` (0..64). */
+static int parse_net_ctrl_args(struct scn_ctx *c, const struct ynode *args,
+                               struct scenario_step *st)
+{
+    const char *hex = NULL, *ack = NULL;
+    st->net_ctrl_writable = 1;
+    if (scn_get_u32(c, args, "class", 0, 255, &st->net_class) ||
+        scn_get_u32(c, args, "command", 0, 255, &st->net_command) ||
+        scn_get_str(c, args, "data", &hex) || scn_get_str(c, args, "expect_ack", &ack) ||
+        scn_get_u32(c, args, "writable", 0, 64, &st->net_ctrl_writable))
+        return -1;
+    if (!ymap_get(args, "class") || !ymap_get(args, "command"))
+        return scn_fail(c, args, "net_ctrl needs 'class' and 'command' (§5.1.6.5)");
+    size_t hl = hex ? strlen(hex) : 0;
+    if (hl % 2 || hl / 2 > sizeof(st->net_ctrl_data) ||
+        strspn(hex ? hex : "", "0123456789abcdefABCDEF") != hl)
+        return scn_fail(c, ymap_get(args, "data"), "'data' is an even number of hex digits "
+                        "(at most %zu bytes)", sizeof(st->net_ctrl_data));
+    st->net_ctrl_len = (uint32_t)(hl / 2);
+    for (uint32_t i = 0; i < st->net_ctrl_len; i++) {
+        char two[3] = {hex[2 * i], hex[2 * i + 1], 0};
+        st->net_ctrl_data[i] = (uint8_t)strtoul(two, NULL, 16);
+    }
+    st->net_ctrl_readable = 2 + st->net_ctrl_len;
+    if (scn_get_u32(c, args, "readable", 0, 2 + st->net_ctrl_len, &st->net_ctrl_readable))
+        return -1;
+    st->net_ctrl_raw = ymap_get(args, "readable") || ymap_get(args, "writable");
+    st->has_expect_ack = ack != NULL;
+    if (ack && strcmp(ack, "OK") && strcmp(ack, "ERR"))
+        return scn_fail(c, ymap_get(args, "expect_ack"), "expect_ack is OK or ERR");
+    st->expect_ack = ack && !strcmp(ack, "ERR") ? 1u : 0u; /* VIRTIO_NET_OK 0, ERR 1 */
+    return 0;
+}
+
 /* The arguments of a step (its keys already checked), each where its kind reads it. */
 static int parse_step_args(struct scn_ctx *c, const struct ynode *args, struct scenario_step *st)
 {
@@ -340,6 +379,8 @@ static int parse_step_args(struct scn_ctx *c, const struct ynode *args, struct s
         return scn_get_u32(c, args, "count", 1, 256, &st->count);
     if (st->kind == STEP_NET_SEND)
         return parse_net_send_args(c, args, st);
+    if (st->kind == STEP_NET_CTRL)
+        return parse_net_ctrl_args(c, args, st);
     if (st->kind >= STEP_BLK_READ)
         return parse_blk_args(c, args, st);
     if (st->kind >= STEP_RESOURCE_CREATE_BLOB && parse_gpu_1_2_args(c, args, st))
@@ -429,7 +470,7 @@ static int parse_step(struct scn_ctx *c, const struct ynode *n, struct scenario_
         if (st->kind == STEP_POKE_PIXEL)
             return scn_fail(c, n, "poke_pixel needs x, y and color");
         if (st->kind == STEP_DISPLAY_CHANGE || st->kind == STEP_FB_FILL ||
-            st->kind == STEP_GPU_COMMAND)
+            st->kind == STEP_GPU_COMMAND || st->kind == STEP_NET_CTRL)
             return scn_fail(c, n, "%s needs its arguments (see README)", name);
         return 0;
     }

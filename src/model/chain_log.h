@@ -23,7 +23,7 @@
 
 struct machine;
 
-#define CHAIN_LOG_QUEUES 2u    /* MMIO_NUM_QUEUES */
+#define CHAIN_LOG_QUEUES 3u    /* MMIO_NUM_QUEUES */
 #define CHAIN_LOG_FIRST 10u    /* the first chains of a queue kept */
 #define CHAIN_LOG_REFUSED 4u   /* refused chains kept beyond those */
 #define CHAIN_LOG_DESCS 32u    /* descriptors kept per chain */

@@ -66,7 +66,7 @@ struct machine_config;
 
 /* The queues the model keeps state for (fixed arrays: the transport's, the checks', the run
  * facts'): a device type with more is refused by machine_init. */
-#define DEVICE_MAX_QUEUES 2u
+#define DEVICE_MAX_QUEUES 3u
 
 /* What a device says about its silence (explain): a cause, its section, what happened, evidence. */
 #define DEVICE_SILENCE_EVIDENCE 8
@@ -93,6 +93,11 @@ struct device_ops {
      * eventq, a network receive queue), not requests: buffers left waiting there are the
      * driver's readiness, never a request unanswered (vqsim check, replay.c). */
     uint32_t standing_queues;
+    /* On virtio-pci, as QEMU's virtio-*-pci shows itself: the class code (class << 8 |
+     * subclass; 0: 0xff80, "other") and the MSI-X vectors ("vectors", 1..PCI_FN_MSIX_VECTORS;
+     * 0: that many). */
+    uint16_t pci_class;
+    uint8_t pci_vectors;
     uint64_t (*offered_features)(uint32_t transport_version);
     int (*create)(const struct machine_config *cfg, void **state);
     void (*destroy)(void *state);
@@ -114,6 +119,12 @@ struct device_ops {
      * What they held is the device's to say (a script's next events; else unknown). Returns
      * how many were published. */
     uint32_t (*host_fill)(void *state, struct machine *m, uint32_t qi, uint32_t n);
+    /* Optional, for a standing queue whose buffers take what arrived from outside (a network
+     * receiveq): a recording shows the host's device used `bytes` bytes of queue qi's buffers
+     * for one arrival (QEMU's virtqueue_fill lengths up to its flush). Deliver that much, of
+     * content the recording does not hold, as the device places it, its rules judging each
+     * buffer. Returns the chains pushed. */
+    uint32_t (*host_arrival)(void *state, struct machine *m, uint32_t qi, uint64_t bytes);
     bool (*explain)(const void *state, const struct machine *m, uint32_t qi,
                     struct device_silence *out);
 };

@@ -33,12 +33,12 @@ struct pace_held {
 };
 
 struct device_pace {
-    bool on[2];                 /* MMIO_NUM_QUEUES */
-    uint16_t take_bound[2];     /* the device takes chains while last_avail_idx != this */
-    uint16_t publish_bound[2];  /* …and publishes answers while used_idx != this */
-    struct pace_held *held[2];  /* answers computed, not yet published, in order */
-    uint32_t n_held[2];
-    bool armed[2];              /* the device has a reason to look (notified, still at work) */
+    bool on[3];                 /* MMIO_NUM_QUEUES */
+    uint16_t take_bound[3];     /* the device takes chains while last_avail_idx != this */
+    uint16_t publish_bound[3];  /* …and publishes answers while used_idx != this */
+    struct pace_held *held[3];  /* answers computed, not yet published, in order */
+    uint32_t n_held[3];
+    bool armed[3];              /* the device has a reason to look (notified, still at work) */
 };
 
 /* Set queue qi's bounds (turns pacing on for it); held answers now within the bound are

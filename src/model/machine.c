@@ -24,9 +24,25 @@ _Static_assert(N_OF(struct status_check_state, reinit_live) == DEVICE_MAX_QUEUES
                "status_checks.h");
 _Static_assert(N_OF(struct device_pace, on) == DEVICE_MAX_QUEUES, "device_pace.h");
 _Static_assert(N_OF(struct barrier_check, cpu0) == DEVICE_MAX_QUEUES, "barrier_check.h");
+_Static_assert(N_OF(struct device_pace, armed) == DEVICE_MAX_QUEUES, "device_pace.h");
+_Static_assert(N_OF(struct status_check_state, reinit_used_idx) == DEVICE_MAX_QUEUES,
+               "status_checks.h");
+_Static_assert(CHAIN_LOG_QUEUES == DEVICE_MAX_QUEUES, "chain_log.h");
 
 /* Default arenas, as offsets into RAM: rings, buffers, framebuffers, driver-private. */
 static const uint64_t arena_offset[4] = {0x00100000, 0x00200000, 0x01000000, 0x00300000};
+
+/* Where arena `use` ends: the next arena's start, or the end of RAM. An allocation past it
+ * would lie in another arena's memory (a net driver's receive buffers over its private queue
+ * state, found by fuzz/fuzz_drivers.c): it fails instead, as a full heap would. */
+static uint64_t arena_end(const struct machine *m, unsigned use)
+{
+    uint64_t end = m->cfg.ram_size;
+    for (unsigned i = 0; i < 4; i++)
+        if (arena_offset[i] > arena_offset[use] && arena_offset[i] < end)
+            end = arena_offset[i];
+    return m->cfg.ram_base + end;
+}
 
 /* The configured device type, created: 0, or -1 (nothing left allocated). */
 static int device_create(struct device *d, const struct machine_config *cfg)
@@ -315,6 +331,8 @@ void *machine_dma_alloc(struct machine *m, uint64_t size, uint64_t align, unsign
         addr = a->pins[a->next_pin++];
     } else {
         addr = (a->next + align - 1) & ~(align - 1);
+        if (addr < a->next || size > arena_end(m, use) || addr > arena_end(m, use) - size)
+            return NULL;
     }
     void *p = gm_ptr(&m->mem, addr, size);
     if (!p)

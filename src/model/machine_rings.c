@@ -72,7 +72,11 @@ static bool outside_ram(void *ctx, uint32_t qi, const char *what, uint64_t addr,
 static bool kept_index(void *ctx, uint32_t qi) { return status_checks_reinit_live(ctx, qi); }
 static void ring_empty(void *ctx, uint32_t qi) { pace_ring_empty(ctx, qi); }
 static bool may_take(void *ctx, uint32_t qi) { return pace_may_take(ctx, qi); }
-static void avail_event(void *ctx, uint32_t qi, uint16_t v) { rf_avail_event(ctx, qi, v); }
+static void avail_event(void *ctx, uint32_t qi, uint16_t v)
+{
+    notify_avail_event(ctx, qi, v);
+    rf_avail_event(ctx, qi, v);
+}
 
 static void descriptor(void *ctx, uint32_t qi, enum ring_desc_at at, uint64_t table, uint32_t i,
                        const struct sr_desc *d)

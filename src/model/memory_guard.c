@@ -69,6 +69,68 @@ static void page_map(const struct memory_guard *g, uint64_t page, uint8_t *map)
     }
 }
 
+/* Whether one allocation covers the whole page: none of its bytes is judged. */
+static bool page_in_one_alloc(const struct memory_guard *g, uint64_t page)
+{
+    for (uint32_t i = 0; i < g->n_alloc; i++)
+        if (g->alloc[i].start <= page && g->alloc[i].end >= page + MG_PAGE)
+            return true;
+    return false;
+}
+
+/* Whether a canary band reaches into the page (its bytes must read MG_CANARY_BYTE, not 0). */
+static bool page_has_band(const struct memory_guard *g, uint64_t page)
+{
+    for (uint32_t i = 0; i < g->n_band; i++)
+        if (g->band[i].end > page && g->band[i].start < page + MG_PAGE)
+            return true;
+    return false;
+}
+
+static bool page_all_zero(const uint8_t *p)
+{
+    uint64_t acc = 0;
+    for (uint32_t k = 0; k < MG_PAGE; k += 8) {
+        uint64_t w;
+        memcpy(&w, p + k, sizeof(w));
+        acc |= w;
+    }
+    return acc == 0;
+}
+
+/* The page's bytes outside the allocations against what they must be (page_map), counted. */
+static void page_judge(const struct memory_guard *g, uint64_t page, const uint8_t *p,
+                       uint8_t *map, struct mg_result *out)
+{
+    /* The common cases need no byte map: a page inside one allocation (nothing judged), and a
+     * page with no canary that reads all zero (nothing outside the allocations can differ). */
+    if (page_in_one_alloc(g, page) || (!page_has_band(g, page) && page_all_zero(p)))
+        return;
+    page_map(g, page, map);
+    for (uint32_t k = 0; k < MG_PAGE; k++) {
+        if (map[k] == 2)
+            continue;
+        uint8_t want = map[k] ? MG_CANARY_BYTE : 0;
+        if (p[k] != want && out->changed_bytes++ == 0)
+            out->first_changed = page + k;
+    }
+}
+
+/* The first page from i on that mincore says is resident (bit 0), else pages; eight at a time
+ * where none is (most of a sparse guest). */
+static size_t next_resident(const unsigned char *resident, size_t i, size_t pages)
+{
+    for (; i < pages; i++) {
+        uint64_t eight;
+        while (i % 8 == 0 && i + 8 <= pages &&
+               (memcpy(&eight, resident + i, 8), !(eight & 0x0101010101010101ull)))
+            i += 8;
+        if (i < pages && (resident[i] & 1))
+            return i;
+    }
+    return pages;
+}
+
 void memory_guard_check(const struct machine *m, struct mg_result *out)
 {
     const struct memory_guard *g = &m->mguard;
@@ -92,20 +154,12 @@ void memory_guard_check(const struct machine *m, struct mg_result *out)
      * mincore cannot say (another host page size), every page is looked at. */
     bool all = (size_t)sysconf(_SC_PAGESIZE) != MG_PAGE ||
                mincore(m->mem.host, m->mem.size, resident) != 0;
-    for (size_t i = 0; i < pages; i++) {
-        if (!all && !(resident[i] & 1))
-            continue;
+    for (size_t i = all ? 0 : next_resident(resident, 0, pages); i < pages;
+         i = all ? i + 1 : next_resident(resident, i + 1, pages)) {
         out->pages_scanned++;
         uint64_t page = m->mem.base + (uint64_t)i * MG_PAGE;
         const uint8_t *p = m->mem.host + (uint64_t)i * MG_PAGE;
-        page_map(g, page, map);
-        for (uint32_t k = 0; k < MG_PAGE; k++) {
-            if (map[k] == 2)
-                continue;
-            uint8_t want = map[k] ? MG_CANARY_BYTE : 0;
-            if (p[k] != want && out->changed_bytes++ == 0)
-                out->first_changed = page + k;
-        }
+        page_judge(g, page, p, map, out);
     }
     out->judged = true;
     free(resident);

@@ -13,6 +13,18 @@
 #define VIRT_RAM_BASE 0x40000000ull       /* QEMU `virt`: RAM starts at 1 GiB */
 #define QEMU_DEFAULT_RAM (128ull << 20)   /* `virt` without -m */
 
+/* virtio-pci devices whose QueueNotify writes QEMU hands to an ioeventfd by default (property
+ * `ioeventfd`, on): such a write never reaches the region's ops, so QEMU traces no
+ * memory_region_ops_write for it and the recording would lack the guest's notify (the check
+ * then sees a kick missed). Turned off for every instance of each type — the guest sees the same
+ * device; only how QEMU's main loop learns of the notify changes. (virtio-gpu-pci's is off by
+ * default; virtio-input-pci and virtio-balloon-pci have none.) */
+static const char *const ioeventfd_off[] = {
+    "virtio-blk-pci-base.ioeventfd=off",    "virtio-net-pci-base.ioeventfd=off",
+    "virtio-rng-pci-base.ioeventfd=off",    "virtio-scsi-pci-base.ioeventfd=off",
+    "virtio-serial-pci-base.ioeventfd=off", "virtio-9p-pci-base.ioeventfd=off"};
+#define N_IOEVENTFD_OFF (sizeof(ioeventfd_off) / sizeof(ioeventfd_off[0]))
+
 /* Trace events the plugin reads: MMIO values, then the device side (informative). */
 static const char trace_events[] =
     "trace:memory_region_ops_read,trace:memory_region_ops_write,trace:virtqueue_pop,"
@@ -119,7 +131,7 @@ int make_plan(char **q, int qn, const char *plugin, const char *out, const char 
     int machine, debug;
     if (check_user_line(q, qn, &machine, &debug, &p->ram_size))
         return -1;
-    p->argv = calloc((size_t)qn + 12, sizeof(char *));
+    p->argv = calloc((size_t)qn + 12 + 2 * N_IOEVENTFD_OFF, sizeof(char *));
     if (!p->argv)
         return -1;
     char *m = NULL, *d = NULL, *obj = NULL, *plug = NULL;
@@ -149,6 +161,10 @@ int make_plan(char **q, int qn, const char *plugin, const char *out, const char 
     if (debug < 0) {
         p->argv[n++] = "-d";
         p->argv[n++] = d;
+    }
+    for (size_t i = 0; i < N_IOEVENTFD_OFF; i++) {
+        p->argv[n++] = "-global";
+        p->argv[n++] = (char *)ioeventfd_off[i];
     }
     p->argv[n] = NULL;
     p->argc = n;

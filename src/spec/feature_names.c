@@ -57,6 +57,14 @@ const struct feature_name feature_names[] = {
     {"net_mrg_rxbuf", VIRTIO_NET_F_MRG_RXBUF},
     {"net_status", VIRTIO_NET_F_STATUS},
     {"net_ctrl_vq", VIRTIO_NET_F_CTRL_VQ},
+    {"net_ctrl_guest_offloads", VIRTIO_NET_F_CTRL_GUEST_OFFLOADS},
+    {"net_guest_ecn", VIRTIO_NET_F_GUEST_ECN},
+    {"net_ctrl_rx", VIRTIO_NET_F_CTRL_RX},
+    {"net_ctrl_vlan", VIRTIO_NET_F_CTRL_VLAN},
+    {"net_ctrl_rx_extra", VIRTIO_NET_F_CTRL_RX_EXTRA},
+    {"net_guest_announce", VIRTIO_NET_F_GUEST_ANNOUNCE},
+    {"net_mq", VIRTIO_NET_F_MQ},
+    {"net_ctrl_mac_addr", VIRTIO_NET_F_CTRL_MAC_ADDR},
     {NULL, 0},
 };
 

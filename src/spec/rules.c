@@ -7,10 +7,10 @@
 #include <threads.h>
 
 #include "spec/spec_version.h"
+#include "util/yaml_embed.h"
 #include "util/yaml_tree.h"
 
-extern const char vqsim_rules_yaml[];
-extern const unsigned long vqsim_rules_yaml_len;
+extern const struct yembed vqsim_rules_embed; /* spec/rules.yaml, parsed at build time */
 
 static char *dup_scalar(const struct ynode *n)
 {
@@ -56,16 +56,11 @@ static int parse_sections(struct rule *r, const struct ynode *m, const char *nam
     return 0;
 }
 
-int rules_parse(struct rule_catalogue *c, const char *buf, size_t len, const char *name, char *err,
-                size_t errlen)
+/* The catalogue from its YAML tree (parsed now, or at build time). */
+static int rules_from_tree(struct rule_catalogue *c, const struct ynode *root, const char *name,
+                           char *err, size_t errlen)
 {
     memset(c, 0, sizeof(*c));
-    char yerr[256];
-    struct ynode *root = ytree_parse(buf, len, yerr, sizeof(yerr));
-    if (!root) {
-        snprintf(err, errlen, "%s:%s", name, yerr);
-        return -1;
-    }
     const struct ynode *list = ymap_get(root, "rules");
     int rc = 0;
     if (!list || list->kind != YN_SEQ) {
@@ -116,9 +111,23 @@ int rules_parse(struct rule_catalogue *c, const char *buf, size_t len, const cha
         }
     }
 out:
-    ytree_free(root);
     if (rc)
         rules_free(c);
+    return rc;
+}
+
+int rules_parse(struct rule_catalogue *c, const char *buf, size_t len, const char *name, char *err,
+                size_t errlen)
+{
+    memset(c, 0, sizeof(*c));
+    char yerr[256];
+    struct ynode *root = ytree_parse(buf, len, yerr, sizeof(yerr));
+    if (!root) {
+        snprintf(err, errlen, "%s:%s", name, yerr);
+        return -1;
+    }
+    int rc = rules_from_tree(c, root, name, err, errlen);
+    ytree_free(root);
     return rc;
 }
 
@@ -180,8 +189,13 @@ static char builtin_err[512];
 
 static void parse_builtin(void)
 {
-    builtin_ok = rules_parse(&builtin, vqsim_rules_yaml, vqsim_rules_yaml_len, "spec/rules.yaml",
-                             builtin_err, sizeof(builtin_err)) == 0;
+    struct ynode *root = yembed_tree(&vqsim_rules_embed);
+    if (!root)
+        snprintf(builtin_err, sizeof(builtin_err), "%s:1:1: out of memory (or a bad embedding)",
+                 vqsim_rules_embed.name);
+    builtin_ok = root && rules_from_tree(&builtin, root, vqsim_rules_embed.name, builtin_err,
+                                         sizeof(builtin_err)) == 0;
+    free(root); /* the catalogue holds copies of its strings */
 }
 
 const struct rule_catalogue *rules_builtin(char *err, size_t errlen)

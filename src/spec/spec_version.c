@@ -5,10 +5,10 @@
 #include <string.h>
 #include <threads.h>
 
+#include "util/yaml_embed.h"
 #include "util/yaml_tree.h"
 
-extern const char vqsim_sections_yaml[];
-extern const unsigned long vqsim_sections_yaml_len;
+extern const struct yembed vqsim_sections_embed; /* spec/sections.yaml, parsed at build time */
 
 static const char *const names[SPEC_VERSIONS] = {"qemu-7.2", "1.1", "1.2", "1.3", "1.4"};
 
@@ -40,10 +40,10 @@ static char sources[SPEC_VERSIONS][160];
 
 static void parse_doc(void)
 {
-    char e[256];
-    doc = ytree_parse(vqsim_sections_yaml, vqsim_sections_yaml_len, e, sizeof(e));
+    doc = yembed_tree(&vqsim_sections_embed);
     if (!doc || !ymap_get(doc, "rules") || !ymap_get(doc, "sections") || !ymap_get(doc, "versions"))
-        snprintf(doc_err, sizeof(doc_err), "spec/sections.yaml:%s", doc ? "1:1: incomplete" : e);
+        snprintf(doc_err, sizeof(doc_err), "spec/sections.yaml:1:1: %s",
+                 doc ? "incomplete" : "out of memory (or a bad embedding)");
     const struct ynode *vs = doc ? ymap_get(doc, "versions") : NULL;
     for (int v = SPEC_1_1; v < SPEC_VERSIONS; v++) {
         const struct ynode *m = vs ? ymap_get(vs, names[v]) : NULL;

@@ -11,11 +11,13 @@ void jw_init(struct jw *w, FILE *f)
     w->after_key = false;
 }
 
+/* A newline and two spaces per level, in one write (a results file is mostly indentation). */
 static void indent(struct jw *w)
 {
-    fputc('\n', w->f);
-    for (int i = 0; i < w->depth; i++)
-        fputs("  ", w->f);
+#define JW_SP16 "                "
+    static const char spaces[] = "\n" JW_SP16 JW_SP16 JW_SP16 JW_SP16;
+    _Static_assert(sizeof(spaces) == 2 + 2 * JW_MAX_DEPTH, "two spaces per level, and the newline");
+    fwrite(spaces, 1, 1 + 2 * (size_t)w->depth, w->f);
 }
 
 /* Separator and indentation before a value or key at the current level. */
@@ -59,10 +61,19 @@ void jw_obj_end(struct jw *w) { close(w, '}'); }
 void jw_arr_begin(struct jw *w) { open(w, '['); }
 void jw_arr_end(struct jw *w) { close(w, ']'); }
 
+static bool plain_char(unsigned char c) { return c >= 0x20 && c != '"' && c != '\\'; }
+
 static void raw_str(FILE *f, const char *s)
 {
     fputc('"', f);
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        const unsigned char *run = p; /* characters written as they are: in one write */
+        while (plain_char(*p))
+            p++;
+        if (p > run)
+            fwrite(run, 1, (size_t)(p - run), f);
+        if (!*p)
+            break;
         switch (*p) {
         case '"': fputs("\\\"", f); break;
         case '\\': fputs("\\\\", f); break;
@@ -96,10 +107,22 @@ void jw_str(struct jw *w, const char *s)
         fputs("null", w->f);
 }
 
+/* v in decimal or (hex) lower-case hexadecimal, as printf's PRIu64 / PRIx64 write it. */
+static void put_u64(FILE *f, uint64_t v, bool hex)
+{
+    char b[24];
+    int i = sizeof(b);
+    do {
+        b[--i] = "0123456789abcdef"[hex ? v % 16 : v % 10];
+        v = hex ? v / 16 : v / 10;
+    } while (v);
+    fwrite(b + i, 1, sizeof(b) - (size_t)i, f);
+}
+
 void jw_u64(struct jw *w, uint64_t v)
 {
     pre(w);
-    fprintf(w->f, "%" PRIu64, v);
+    put_u64(w->f, v, false);
 }
 
 void jw_i64(struct jw *w, int64_t v)
@@ -123,7 +146,9 @@ void jw_null(struct jw *w)
 void jw_hex(struct jw *w, uint64_t v)
 {
     pre(w);
-    fprintf(w->f, "\"0x%" PRIx64 "\"", v);
+    fwrite("\"0x", 1, 3, w->f);
+    put_u64(w->f, v, true);
+    fputc('"', w->f);
 }
 
 void jw_kstr(struct jw *w, const char *k, const char *s) { jw_key(w, k); jw_str(w, s); }

@@ -19,7 +19,7 @@ for m in $(cat /etc/vqtest/modules); do
   if insmod /lib/modules/$m.ko; then say insmod $m ok; else say insmod $m failed; fi
 done
 
-gpu= rng= blk= inp=
+gpu= rng= blk= inp= net=
 for d in /sys/bus/virtio/devices/*; do
   [ -e "$d/device" ] || continue
   id=$(cat $d/device)
@@ -31,6 +31,7 @@ for d in /sys/bus/virtio/devices/*; do
     0x0004) rng=$drv;;
     0x0002) blk=$drv;;
     0x0012) inp=$drv;;
+    0x0001) net=$drv;;
   esac
 done
 
@@ -77,6 +78,23 @@ if [ -n "$inp" ]; then
   for e in /sys/class/input/event*; do
     [ -e "$e/device/name" ] && say input $(basename $e) name=\"$(cat $e/device/name)\" driver=$inp
   done
+fi
+
+if [ -n "$net" ]; then
+  # the network device: link up, a DHCP exchange and a ping through QEMU's user network (its
+  # DHCP server and gateway are inside QEMU: 10.0.2.2; nothing leaves the machine)
+  ifc=
+  for i in /sys/class/net/*; do [ "$(basename $i)" != lo ] && ifc=$(basename $i) && break; done
+  if [ -n "$ifc" ]; then
+    ip link set $ifc up
+    lease=$(udhcpc -i $ifc -n -q -f -t 5 -T 1 -s /bin/true 2>&1 | sed -n 's/.*lease of \([0-9.]*\) obtained.*/\1/p')
+    ip addr add ${lease:-10.0.2.15}/24 dev $ifc
+    got=$(ping -c 3 -W 2 10.0.2.2 2>&1 | sed -n 's/.* \([0-9]*\) packets received.*/\1/p')
+    say net $ifc mac=$(cat /sys/class/net/$ifc/address) driver=$net lease=${lease:-none} ping=${got:-0}/3 \
+        rx=$(cat /sys/class/net/$ifc/statistics/rx_packets) tx=$(cat /sys/class/net/$ifc/statistics/tx_packets)
+  else
+    say net none driver=$net
+  fi
 fi
 
 say uptime $(cut -d' ' -f1 /proc/uptime)  # the guest's time, for bench/linux_record.py

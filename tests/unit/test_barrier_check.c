@@ -265,6 +265,45 @@ static void test_d_wait_without_reread(void **state)
     fx_machine_free(m);
 }
 
+/* Linux's virtqueue_disable_cb stores 0 to used_event; on a fresh ring (used.idx 0) that also
+ * asks for an interrupt at the first used buffer. Its unfenced re-read is judged only if the
+ * driver then waits on it: silent when it re-enables with a barrier first (a 6.1 guest's
+ * virtio-net transmitq: virtqueue_enable_cb_delayed), a violation when it waits. */
+static void test_d_disable_value_judged_when_the_driver_waits(void **state)
+{
+    (void)state;
+    struct machine *m = live(BC_ACCESSORS, false);
+    store_used_event(m, 0);
+    (void)load_used_idx(m);
+    assert_int_equal(fx_count_violations(m, D), 0); /* not yet: an enable or a disable */
+    vhal_delay_ns(1000);                             /* the driver waits on it */
+    assert_int_equal(fx_count_violations(m, D), 1);
+    assert_int_equal(barrier_violations(m), 1);
+    fx_machine_free(m);
+}
+
+static void test_d_disable_value_then_fenced_enable_is_silent(void **state)
+{
+    (void)state;
+    struct machine *m = live(BC_ACCESSORS, false);
+    store_used_event(m, 0);          /* virtqueue_disable_cb */
+    (void)load_used_idx(m);          /* virtqueue_get_buf: nothing */
+    store_used_event(m, 0);          /* virtqueue_enable_cb_delayed: virtio_store_mb */
+    vhal_mb();
+    (void)load_used_idx(m);
+    vhal_delay_ns(1000);
+    assert_int_equal(barrier_violations(m), 0);
+    /* a 0 once used.idx moved on is no such value: judged at its re-read as before */
+    struct machine *m2 = live(BC_ACCESSORS, false);
+    vhal_ring_store16(p16(m2, USED + 2), 3);
+    (void)load_used_idx(m2);
+    store_used_event(m2, 3);
+    (void)load_used_idx(m2);
+    assert_int_equal(fx_count_violations(m2, D), 1);
+    fx_machine_free(m2);
+    fx_machine_free(m);
+}
+
 /* ---- plain mode: snapshot and diff -------------------------------------------------------- */
 
 static void plain_round(struct machine *m, uint16_t idx, bool wmb)
@@ -476,6 +515,8 @@ int main(void)
         cmocka_unit_test(test_layout_disagreement_is_not_judged),
         cmocka_unit_test(test_d_reread_without_mb),
         cmocka_unit_test(test_d_wait_without_reread),
+        cmocka_unit_test(test_d_disable_value_judged_when_the_driver_waits),
+        cmocka_unit_test(test_d_disable_value_then_fenced_enable_is_silent),
         cmocka_unit_test(test_plain_correct_is_silent),
         cmocka_unit_test(test_plain_missing_wmb),
         cmocka_unit_test(test_plain_sees_no_loads),

@@ -53,7 +53,7 @@ static int remove_image(void **state)
     return unlink(image_path);
 }
 
-static struct machine *blk_machine(uint32_t version, bool to_file, bool ro)
+static struct machine *blk_machine_at(const char *path, uint32_t version, bool to_file, bool ro)
 {
     char err[512] = "";
     const struct rule_catalogue *rules = rules_builtin(err, sizeof(err));
@@ -62,7 +62,7 @@ static struct machine *blk_machine(uint32_t version, bool to_file, bool ro)
     assert_non_null(m);
     struct machine_config cfg = fx_config(version);
     cfg.device = "blk";
-    cfg.disk_image = image_path;
+    cfg.disk_image = path;
     cfg.disk_writes_to_file = to_file;
     cfg.disk_read_only = ro;
     if (ro) /* as the harness does (runner.c): QEMU's readonly=on offers RO */
@@ -70,6 +70,11 @@ static struct machine *blk_machine(uint32_t version, bool to_file, bool ro)
     assert_int_equal(machine_init(m, &cfg, rules), 0);
     hal_sim_bind(m);
     return m;
+}
+
+static struct machine *blk_machine(uint32_t version, bool to_file, bool ro)
+{
+    return blk_machine_at(image_path, version, to_file, ro);
 }
 
 static void init_driver(struct vblk *b, uint64_t features)
@@ -116,10 +121,10 @@ static void read_write_all(uint32_t version, uint64_t features)
         buf[i] = (uint8_t)(i ^ 0x5a);
     assert_int_equal(vblk_write(&b, 20, 3, buf, phys), VIRTIO_OK);
     assert_int_equal(vblk_flush(&b), VIRTIO_OK);
-    uint64_t size = 0;
-    const uint8_t *disk = blk_disk_bytes(m, &size);
-    assert_non_null(disk);
-    assert_int_equal(size, SECTORS * 512);
+    static uint8_t disk[SECTORS * 512];
+    assert_int_equal(blk_disk_size(m), SECTORS * 512);
+    assert_true(blk_disk_read(m, 0, disk, sizeof(disk)));
+    assert_false(blk_disk_read(m, 1, disk, sizeof(disk))); /* past the disk */
     for (uint32_t i = 0; i < SECTORS * 512; i++) {
         bool written = i >= 20 * 512 && i < 23 * 512;
         uint8_t want = written ? (uint8_t)((i - 20 * 512) ^ 0x5a) : image_byte(i);
@@ -276,6 +281,27 @@ static void test_writes_reach_the_file(void **state)
     assert_int_equal(make_image(NULL), 0); /* the image as it was, for the tests after */
 }
 
+/* harness/kernel_blk.c opened on the image at `path` and its driver initialised on the bound
+ * machine, silent. */
+static void *kernel_opened(const char *path, struct step_result *sr, char *failure)
+{
+    struct scenario sc;
+    memset(&sc, 0, sizeof(sc));
+    sc.mmio_base = FX_MMIO_BASE;
+    sc.queue_size = 16;
+    sc.layout = VQ_LAYOUT_SEPARATE;
+    sc.timeout_ns = 1000000000ull;
+    sc.disk_image = (char *)path;
+    const struct kernel_device_ops *kd = kernel_device_find("blk");
+    assert_ptr_equal(kd, &kernel_blk_ops);
+    void *k = kd->open(&sc, failure);
+    assert_non_null(k);
+    memset(sr, 0, sizeof(*sr));
+    assert_int_equal(kd->init(k, NULL, sr, failure), VIRTIO_OK);
+    assert_string_equal(failure, "");
+    return k;
+}
+
 /* The kernel's content check: a read whose bytes are not what the disk holds fails the step,
  * naming the byte and the sector. (Its expectation is tampered with here: the device is right,
  * the check must still speak.) */
@@ -283,22 +309,10 @@ static void test_content_check_fires(void **state)
 {
     (void)state;
     struct machine *m = blk_machine(2, false, false);
-    struct scenario sc;
-    memset(&sc, 0, sizeof(sc));
-    sc.mmio_base = FX_MMIO_BASE;
-    sc.queue_size = 16;
-    sc.layout = VQ_LAYOUT_SEPARATE;
-    sc.timeout_ns = 1000000000ull;
-    sc.disk_image = image_path;
-    const struct kernel_device_ops *kd = kernel_device_find("blk");
-    assert_ptr_equal(kd, &kernel_blk_ops);
+    const struct kernel_device_ops *kd = &kernel_blk_ops;
     char failure[KERNEL_FAILURE_LEN] = "";
-    void *k = kd->open(&sc, failure);
-    assert_non_null(k);
     struct step_result sr;
-    memset(&sr, 0, sizeof(sr));
-    assert_int_equal(kd->init(k, NULL, &sr, failure), VIRTIO_OK);
-    assert_string_equal(failure, "");
+    void *k = kernel_opened(image_path, &sr, failure);
     struct scenario_step st = {.kind = STEP_BLK_READ, .sector = 4, .count = 2};
     assert_int_equal(kd->step(k, &st, &sr, failure), VIRTIO_OK);
     assert_string_equal(failure, ""); /* the disk's bytes: silent */
@@ -312,6 +326,52 @@ static void test_content_check_fires(void **state)
     fx_machine_free(m);
 }
 
+/* An 8 GiB sparse image (a few KiB on disk): the kernel's reads of its middle (5 GiB) and tail
+ * equal the file's bytes, by content, while the model holds no chunk of it; a write holds its
+ * two 4 KiB chunks, no more; the content check still speaks at 5 GiB. */
+static void test_8_gib_sparse_image(void **state)
+{
+    (void)state;
+    const uint64_t sectors = 16ull << 20, middle = 10ull << 20;
+    char big[64];
+    snprintf(big, sizeof(big), "/tmp/vqsim-test-blk-8g-%d.img", (int)getpid());
+    FILE *f = fopen(big, "wb");
+    assert_non_null(f);
+    assert_int_equal(ftruncate(fileno(f), (off_t)(sectors * 512)), 0);
+    assert_int_equal(fseeko(f, (off_t)(middle * 512 + 100), SEEK_SET), 0);
+    fputs("the middle of an 8 GiB disk", f);
+    fclose(f);
+    struct machine *m = blk_machine_at(big, 2, false, false);
+    const struct kernel_device_ops *kd = &kernel_blk_ops;
+    char failure[KERNEL_FAILURE_LEN] = "";
+    struct step_result sr; /* (init silent: the device says the image's 16777216 sectors) */
+    void *k = kernel_opened(big, &sr, failure);
+    assert_true(blk_disk_size(m) == sectors * 512);
+    struct scenario_step rd = {.kind = STEP_BLK_READ, .sector = middle, .count = 1};
+    struct scenario_step tail = {.kind = STEP_BLK_READ, .sector = sectors - 8, .count = 8};
+    assert_int_equal(kd->step(k, &rd, &sr, failure), VIRTIO_OK);
+    assert_int_equal(kd->step(k, &tail, &sr, failure), VIRTIO_OK);
+    assert_string_equal(failure, "");
+    assert_int_equal(blk_disk_chunks_held(m), 0);
+    char got[28] = "";
+    assert_true(blk_disk_read(m, middle * 512 + 100, got, 27));
+    assert_string_equal(got, "the middle of an 8 GiB disk");
+    struct scenario_step wr = {.kind = STEP_BLK_WRITE, .sector = (4ull << 21) + 4, .count = 8,
+                               .seed = 3};
+    assert_int_equal(kd->step(k, &wr, &sr, failure), VIRTIO_OK);
+    assert_string_equal(failure, "");
+    assert_int_equal(blk_disk_chunks_held(m), 2); /* 4 KiB at 4 GiB + 2 KiB spans two */
+    *kernel_blk_expected(k, middle * 512 + 104) ^= 0xff;
+    assert_int_equal(kd->step(k, &rd, &sr, failure), VIRTIO_OK);
+    char want[128];
+    snprintf(want, sizeof(want), "byte 104 of sector %llu read 0x%02x, the disk holds 0x%02x",
+             (unsigned long long)middle, 'm', 'm' ^ 0xff);
+    assert_string_equal(failure, want);
+    kd->close(k);
+    fx_machine_free(m);
+    unlink(big);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -321,6 +381,7 @@ int main(void)
         cmocka_unit_test(test_malformed_requests),
         cmocka_unit_test(test_writes_reach_the_file),
         cmocka_unit_test(test_content_check_fires),
+        cmocka_unit_test(test_8_gib_sparse_image),
     };
     return cmocka_run_group_tests(tests, make_image, remove_image);
 }

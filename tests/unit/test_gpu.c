@@ -84,6 +84,19 @@ static void test_real_driver_is_silent(void **state)
     assert_memory_equal(shown(m, 13, 7), "\xff\x00\x00", 3);
     assert_memory_equal(shown(m, 20, 30), "\x00\xff\x00", 3);
     assert_memory_equal(shown(m, 14, 7), "\x10\x20\x30", 3);
+    /* a row drawn at once: its pixels, and the same damage as put_pixel would make (clipped) */
+    uint32_t row[FX_DISPLAY_W + 4];
+    for (uint32_t x = 0; x < FX_DISPLAY_W + 4; x++)
+        row[x] = 0x010203u * x;
+    gpu_fb_put_row(&fb, 9, row, FX_DISPLAY_W + 4);
+    assert_int_equal(fb.damage.x, 0);
+    assert_int_equal(fb.damage.y, 9);
+    assert_int_equal(fb.damage.width, FX_DISPLAY_W);
+    assert_int_equal(fb.damage.height, 1);
+    assert_int_equal(gpu_fb_present(&fb), VIRTIO_OK);
+    assert_memory_equal(shown(m, 0, 9), "\x00\x00\x00", 3);
+    assert_memory_equal(shown(m, 5, 9), "\x05\x0a\x0f", 3);
+    assert_memory_equal(shown(m, 6, 10), "\x10\x20\x30", 3); /* the row below untouched */
     /* cursor: 64x64, backed, transferred with a fence, then shown */
     assert_int_equal(vgpu_resource_create_2d(&g, 9, VIRTIO_GPU_FORMAT_B8G8R8A8_UNORM, 64, 64),
                      VIRTIO_OK);

@@ -366,9 +366,9 @@ static void test_number_out_of_range(void **state)
     expect_error_at(HEAD "steps:\n  - poke_pixel: {x: 1, y: 1, color: 0x1000000}\n"
                          "expect: {outcome: ok}\n",
                     4, 37, "'color' is 16777216, outside 0..16777215");
-    expect_error_at(HEAD "bugs:\n  - rewrite-ring-store: {field: avail.idx, value: 1, queue: 2}\n"
+    expect_error_at(HEAD "bugs:\n  - rewrite-ring-store: {field: avail.idx, value: 1, queue: 3}\n"
                     STEPS "expect: {outcome: ok}\n",
-                    4, 61, "'queue' is 2, outside 0..1");
+                    4, 61, "'queue' is 3, outside 0..2");
 }
 
 static void test_nonexistent_file(void **state)

@@ -3,13 +3,14 @@
  * `vqsim run` (src/harness/scenario*.c), or says why the scenario cannot run on real QEMU.
  *
  *   vqsim-steptable SCENARIO.yaml OUT.bin [--probe ADDR]... [--mmu | --mmu-alias] [--poweroff]
- *                                                             write the table
+ *                   [--net FRAMES.bin]                        write the table
  *   vqsim-steptable --why SCENARIO.yaml                       print "run" or "skip: <reason>"
  *
  * --probe: a used-ring address the guest reads back after the run (the simulator's idea of
  * where the device wrote it). --mmu: the guest turns the MMU and caches on first (mmu.c);
  * --mmu-alias: the same, and the driver uses its DMA memory through a high alias (VA != PA).
  * --poweroff: the guest powers QEMU off after "VQ END" (vqsim record: QEMU exits by itself).
+ * --net: a net scenario's frames, for QEMU's loader at VQST_DISK_ADDR (steptable_net.c).
  * Exit: 0 written / runnable, 3 not runnable on QEMU (the reason on stdout), 2 usage or
  * scenario error.
  */
@@ -21,6 +22,7 @@
 
 #include "../../../src/harness/scenario.h"
 #include "../step_table.h"
+#include "steptable_net.h"
 
 /* An input scenario the host can play through QMP input-send-event (tools/qemu_diff.py): key
  * events QEMU's keyboard has a qcode for (KEY_ESC..KEY_CAPSLOCK, qemu_diff.py's table) and
@@ -61,18 +63,18 @@ static const char *why_not(const struct scenario *s, char *buf, size_t n)
 {
     if (s->qemu_skip)
         return snprintf(buf, n, "%s", s->qemu_skip), buf;
-    static const char *const driven[] = {"gpu", "blk", "rng", "input", NULL}; /* guest_*.c */
+    static const char *const driven[] = {"gpu", "blk", "rng", "input", "net", NULL}; /* guest_*.c */
     bool known = false;
     for (int i = 0; driven[i]; i++)
         known = known || !strcmp(s->device_type, driven[i]);
     if (!known)
-        return "device.type: the port drives the gpu, blk, rng and input, not this device yet";
-    bool other = strcmp(s->device_type, "gpu") != 0;
-    if (other && s->bus != SCN_BUS_MMIO)
-        return "device.type: the port drives blk, rng and input on virtio-mmio only";
+        return "device.type: the port drives the gpu, blk, rng, input and net, not this device";
     const char *input = input_why_not(s);
     if (input)
         return input;
+    const char *net = strcmp(s->device_type, "net") ? NULL : steptable_net_why(s);
+    if (net)
+        return net;
     struct stat st;
     if (s->disk_image && (stat(s->disk_image, &st) != 0 || (uint64_t)st.st_size > VQST_DISK_MAX))
         return "device.disk: the port's copy of the image holds 16 MiB";
@@ -166,7 +168,7 @@ static void copy_step(struct vqst_step *d, const struct scenario_step *st)
     d->repeat = st->repeat;
     if (st->kind == STEP_RESET_QUEUE) /* the queue to reset travels in `id` (step_table.h) */
         d->id = st->queue;
-    if (st->kind >= STEP_BLK_READ && st->kind <= STEP_INPUT_EVENTS) { /* step_table.h */
+    if (st->kind >= STEP_BLK_READ && st->kind <= STEP_NET_RECEIVE) { /* step_table.h */
         d->offset = st->sector;
         d->entries = st->count;
         d->entry_length = st->bytes;
@@ -179,11 +181,18 @@ static void copy_step(struct vqst_step *d, const struct scenario_step *st)
         d->hot_x = st->has_expect_status;
         d->hot_y = (uint32_t)st->expect_status;
     }
+    if (st->kind == STEP_NET_SEND) { /* step_table.h: struct vqst_net */
+        d->x = st->net_raw_header ? VQST_F_RAW : 0;
+        d->y = st->net_header_bytes;
+        d->width = st->net_flags;
+        d->height = st->net_gso_type;
+        d->scanout = st->net_num_buffers;
+    }
 }
 
 int main(int argc, char **argv)
 {
-    const char *in = NULL, *out = NULL;
+    const char *in = NULL, *out = NULL, *net = NULL;
     int why = 0, mmu = 0, poweroff = 0;
     uint64_t probe[VQST_MAX_PROBES];
     uint32_t n_probes = 0;
@@ -196,6 +205,8 @@ int main(int argc, char **argv)
             mmu = 2;
         } else if (!strcmp(argv[i], "--poweroff")) {
             poweroff = 1;
+        } else if (!strcmp(argv[i], "--net") && i + 1 < argc) {
+            net = argv[++i];
         } else if (!strcmp(argv[i], "--probe") && i + 1 < argc) {
             if (n_probes == VQST_MAX_PROBES) {
                 fprintf(stderr, "vqsim-steptable: at most %u probes\n", VQST_MAX_PROBES);
@@ -218,7 +229,7 @@ int main(int argc, char **argv)
     }
     if (!in || (!why && !out)) {
         fprintf(stderr, "usage: vqsim-steptable SCENARIO.yaml OUT.bin [--probe ADDR]... [--mmu|--mmu-alias]\n"
-                        "       [--poweroff]\n"
+                        "       [--poweroff] [--net FRAMES.bin]\n"
                         "       vqsim-steptable --why SCENARIO.yaml\n");
         return 2;
     }
@@ -254,6 +265,7 @@ int main(int argc, char **argv)
     t.device = !strcmp(s.device_type, "blk")   ? VQST_DEV_BLK
                : !strcmp(s.device_type, "rng")   ? VQST_DEV_RNG
                : !strcmp(s.device_type, "input") ? VQST_DEV_INPUT
+               : !strcmp(s.device_type, "net")   ? VQST_DEV_NET
                                                   : VQST_DEV_GPU;
     t.n_events = s.input_script_len < VQST_MAX_EVENTS ? s.input_script_len : VQST_MAX_EVENTS;
     for (uint32_t i = 0; i < t.n_events; i++)
@@ -261,6 +273,15 @@ int main(int argc, char **argv)
                                           s.input_script[i].value};
     t.event_buffers = (uint32_t)s.input_event_buffers;
     t.event_bytes = s.input_event_bytes;
+    if (t.device == VQST_DEV_NET) { /* the receive buffers (step_table.h: struct vqst_net) */
+        t.event_buffers = (uint32_t)s.net_rx_buffers;
+        t.event_bytes = s.net_rx_buffer_bytes;
+    }
+    if (t.device == VQST_DEV_NET && net && steptable_net_write(&s, net, err, sizeof(err))) {
+        fprintf(stderr, "%s\n", err);
+        scenario_free(&s);
+        return 2;
+    }
     if (s.disk_image) {
         struct stat st;
         if (stat(s.disk_image, &st) == 0)

@@ -217,8 +217,15 @@ __attribute__((always_inline)) static inline void store(struct machine *m, uint3
          * used.idx this CPU has already read is passed: it asks for no interrupt (Linux's
          * virtqueue_disable_cb writes 0 to turn them off), so there is no wake-up to lose */
         uint16_t behind = (uint16_t)(q->used_seen_idx - (uint16_t)v);
+        q->reread_unjudged = false; /* a later store supersedes an unjudged re-enable */
         if (q->used_seen && behind != 0 && behind < 0x8000u)
             return;
+        /* 0 where used.idx read 0 (or was never read) asks for an interrupt at the first used
+         * buffer, and is also what Linux's virtqueue_disable_cb stores to turn interrupts off:
+         * its unfenced re-read is judged only if the driver then waits on it (bc_driver_waits),
+         * not re-enabling again with a barrier (virtqueue_enable_cb_delayed: a 6.1 guest's
+         * virtio-net transmitq) */
+        q->enable_ambiguous = v == 0 && (!q->used_seen || q->used_seen_idx == 0);
         q->used_event_unfenced = true;
         q->reread_due = true;
         q->enable = (struct bc_undo){gpa, old, v, size};
@@ -226,7 +233,9 @@ __attribute__((always_inline)) static inline void store(struct machine *m, uint3
     }
     if (f == SR_F_AVAIL_FLAGS) {
         notify_check_avail_flags(m, qi, (uint16_t)v, "the driver stored");
+        q->reread_unjudged = false;
         if (!(v & VIRTQ_AVAIL_F_NO_INTERRUPT)) { /* interrupts (re-)enabled: pairing D */
+            q->enable_ambiguous = false;
             q->used_event_unfenced = true;
             q->reread_due = true;
             q->enable = (struct bc_undo){gpa, old, v, size};
@@ -289,7 +298,9 @@ uint64_t bc_ring_load(struct machine *m, const struct ring_at *at, uint64_t gpa,
         return (uint16_t)(q->prev_avail_idx - 1u); /* vring_need_event(e, new, old) is false */
     }
     if (f == SR_F_USED_IDX) {
-        if (q->used_event_unfenced && bc_should_report(m, qi, 3))
+        bool ambiguous = q->used_event_unfenced && q->enable_ambiguous;
+        q->reread_unjudged = ambiguous;
+        if (q->used_event_unfenced && !ambiguous && bc_should_report(m, qi, 3))
             machine_violation(m, "split.receive.mb-before-reread", (int)qi,
                               "queue %u: used.idx re-read after re-enabling interrupts with no "
                               "full barrier between: the device may miss the re-enable and the "
@@ -484,6 +495,8 @@ void bc_driver_waits(struct machine *m)
          * driver whose used ring is elsewhere (split.legacy.layout) re-reads its own used.idx,
          * which is no field of the device's ring: its order is not judged. */
         bool due = m->bc.mode == BC_PLAIN ? q->used_event_unfenced : q->reread_due;
+        due = due || q->reread_unjudged;
+        q->reread_unjudged = false;
         if (due && !legacy_layout_mismatch(m) && bc_should_report(m, qi, 3))
             machine_violation(m, "split.receive.mb-before-reread", (int)qi,
                               "queue %u: the driver waits after storing used_event without a full "

@@ -59,6 +59,9 @@ struct bc_queue {
     bool used_event_unfenced;   /* D: interrupts re-enabled (used_event / avail.flags store)
                                  *    since the last mb */
     bool reread_due;            /* D: re-enabled; used.idx not re-read after an mb yet */
+    bool enable_ambiguous;      /* D: the re-enable stored 0 where this CPU read used.idx 0:
+                                 *    Linux's virtqueue_disable_cb value on a fresh ring */
+    bool reread_unjudged;       /* D: …re-read unfenced: judged if the driver waits on it */
     bool used_seen;             /* D: this CPU read used.idx (used_seen_idx: the last value) */
     uint16_t used_seen_idx;
     struct bc_undo enable;      /* D, weak mode: the last re-enabling store */
@@ -100,7 +103,7 @@ struct barrier_check {
     bool waits_told;
     struct bc_queue *q;         /* the current CPU's queues, [MMIO_NUM_QUEUES] */
     uint32_t cpu;               /* the current CPU */
-    struct bc_queue cpu0[2];    /* CPU 0's */
+    struct bc_queue cpu0[3];    /* CPU 0's */
     struct bc_queue *other[BC_MAX_CPUS]; /* the others', allocated when first current */
 };
 

@@ -26,6 +26,12 @@ struct exposed_state {
     uint16_t published[MMIO_NUM_QUEUES]; /* avail.idx as the driver last stored it */
     bool reported[MMIO_NUM_QUEUES];      /* one report per chain: cleared when it is used */
     uint16_t reported_head[MMIO_NUM_QUEUES];
+    /* Which avail slots (0..n-1) and ring descriptors (n..2n-1) have a record now: each is
+     * copied once while exposed, however many chains published name it (a driver that
+     * publishes chains sharing descriptors, or loops, made the records, and every later store's
+     * scan of them, grow without bound: fuzz_device_model's regress-exposed-records-unbounded) */
+    uint8_t *held[MMIO_NUM_QUEUES];
+    uint32_t held_n[MMIO_NUM_QUEUES];
 };
 
 /* Table entries copied per indirect chain; a longer table is copied in part. */
@@ -38,8 +44,22 @@ static struct exposed_state *state(struct machine *m)
     return m->exposed;
 }
 
+/* Which avail slot or ring descriptor the piece at gpa is (0..2n-1), or -1 (a table entry). */
+static int64_t piece_index(const struct dev_queue *q, uint64_t gpa, uint8_t len)
+{
+    uint64_t n = q->live_num;
+    if (len == 2 && gpa >= q->avail + 4 && gpa < q->avail + 4 + 2 * n && (gpa - q->avail) % 2 == 0)
+        return (int64_t)((gpa - q->avail - 4) / 2);
+    if (len == 16 && gpa >= q->desc && gpa < q->desc + 16 * n && (gpa - q->desc) % 16 == 0)
+        return (int64_t)(n + (gpa - q->desc) / 16);
+    return -1;
+}
+
 static void forget_queue(struct exposed_state *st, uint32_t qi)
 {
+    free(st->held[qi]);
+    st->held[qi] = NULL;
+    st->held_n[qi] = 0;
     size_t w = 0;
     for (size_t r = 0; r < st->n; r++)
         if (st->rec[r].queue != qi)
@@ -49,17 +69,22 @@ static void forget_queue(struct exposed_state *st, uint32_t qi)
     st->reported[qi] = false;
 }
 
-static void copy(struct machine *m, struct exposed_state *st, uint32_t qi, uint16_t head,
+/* Record the piece; false when it was already recorded (still exposed and unchanged, or a
+ * change was reported: what follows it was recorded with it). */
+static bool copy(struct machine *m, struct exposed_state *st, uint32_t qi, uint16_t head,
                  uint64_t gpa, uint8_t len)
 {
     const void *p = gm_ptr(&m->mem, gpa, len);
     if (!p)
-        return;
+        return true;
+    int64_t k = piece_index(&m->dev.q[qi], gpa, len);
+    if (k >= 0 && k < st->held_n[qi] && st->held[qi][k])
+        return false;
     if (st->n == st->cap) {
         size_t cap = st->cap ? st->cap * 2 : 64;
         struct exposed_rec *r = realloc(st->rec, cap * sizeof(*r));
         if (!r)
-            return; /* out of memory: this piece goes unwatched, nothing breaks */
+            return true; /* out of memory: this piece goes unwatched, nothing breaks */
         st->rec = r;
         st->cap = cap;
     }
@@ -72,6 +97,9 @@ static void copy(struct machine *m, struct exposed_state *st, uint32_t qi, uint1
         memcpy(r->bytes, p, 16);
     else
         memcpy(r->bytes, p, len);
+    if (k >= 0 && k < st->held_n[qi])
+        st->held[qi][k] = 1;
+    return true;
 }
 
 /* Copy what the device will read for the chain in avail slot `idx` (bounded, never fails). */
@@ -88,7 +116,8 @@ static void snapshot_chain(struct machine *m, struct exposed_state *st, uint32_t
     for (uint32_t steps = 0; steps < n && i < n; steps++) {
         struct sr_desc d;
         split_read_desc(&m->mem, q->desc, i, &d);
-        copy(m, st, qi, head, q->desc + 16ull * i, 16);
+        if (!copy(m, st, qi, head, q->desc + 16ull * i, 16))
+            return; /* the rest of this chain was walked from here before (a shared tail) */
         if (steps == 0 && (d.flags & VIRTQ_DESC_F_INDIRECT)) {
             uint32_t entries = d.len / 16;
             if (entries > EXPOSED_TABLE_MAX)
@@ -111,6 +140,11 @@ static void on_publish(struct machine *m, struct exposed_state *st, uint32_t qi)
         return;
     uint16_t from = st->tracking[qi] ? st->published[qi] : q->last_avail_idx;
     uint16_t added = (uint16_t)(now - from);
+    if (st->held_n[qi] != 2 * q->live_num) { /* first publish since the queue went live */
+        free(st->held[qi]);
+        st->held[qi] = calloc(2 * (size_t)q->live_num, 1);
+        st->held_n[qi] = st->held[qi] ? 2 * q->live_num : 0;
+    }
     st->tracking[qi] = true;
     st->published[qi] = now;
     /* A step back or a jump of more than the queue is the available-ring checks' business
@@ -183,9 +217,16 @@ void exposed_on_used(struct machine *m, uint32_t qi, uint32_t head)
     if (!st)
         return;
     size_t w = 0;
-    for (size_t r = 0; r < st->n; r++)
-        if (st->rec[r].queue != qi || st->rec[r].head != head)
-            st->rec[w++] = st->rec[r];
+    for (size_t r = 0; r < st->n; r++) {
+        const struct exposed_rec *e = &st->rec[r];
+        if (e->queue != qi || e->head != head) {
+            st->rec[w++] = *e;
+            continue;
+        }
+        int64_t k = piece_index(&m->dev.q[qi], e->gpa, e->len);
+        if (k >= 0 && k < st->held_n[qi])
+            st->held[qi][k] = 0;
+    }
     st->n = w;
     if (st->reported[qi] && st->reported_head[qi] == head)
         st->reported[qi] = false;
@@ -202,6 +243,8 @@ void exposed_free(struct machine *m)
     if (!m->exposed)
         return;
     free(m->exposed->rec);
+    for (uint32_t qi = 0; qi < MMIO_NUM_QUEUES; qi++)
+        free(m->exposed->held[qi]);
     free(m->exposed);
     m->exposed = NULL;
 }

@@ -11,7 +11,7 @@
 
 struct machine;
 
-#define MMIO_CHECK_QUEUES 2u
+#define MMIO_CHECK_QUEUES 3u
 
 struct mmio_check_state {
     uint32_t n_access;          /* accesses seen since power-on */

@@ -42,6 +42,16 @@ void notify_queue_live(struct machine *m, uint32_t qi)
     notify_check_avail_flags(m, qi, avail_flags, "the ring went live with");
 }
 
+void notify_avail_event(struct machine *m, uint32_t qi, uint16_t value)
+{
+    (void)value;
+    if (qi >= MMIO_NUM_QUEUES || !ring_is_split(&m->dev.q[qi]))
+        return;
+    struct notify_queue *n = &m->notify.q[qi];
+    n->ev_written = true;
+    gm_read16(&m->mem, m->dev.q[qi].avail + 2, &n->ev_avail_idx);
+}
+
 void notify_kicked(struct machine *m, uint32_t qi)
 {
     if (qi >= MMIO_NUM_QUEUES || !ring_is_split(&m->dev.q[qi]))
@@ -71,6 +81,12 @@ void notify_check_driver_waits(struct machine *m)
         uint16_t base = dq->last_avail_idx;
         if (n->kicked && behind(cur, n->kick_avail_idx) < behind(cur, base))
             base = n->kick_avail_idx;
+        /* …or what was published when the device last wrote avail_event: a driver that read
+         * the value before that write judged its kick by it, and entries published before the
+         * write are the device's to see (it must look at avail.idx again after publishing
+         * avail_event, as QEMU does): the missed kick is judged from there. */
+        if (n->ev_written && behind(cur, n->ev_avail_idx) < behind(cur, base))
+            base = n->ev_avail_idx;
         if (base == cur || behind(cur, base) > dq->live_num)
             continue; /* told already; or an idx jump, which split.avail.idx-jump reports */
         struct ring_suppress why;

@@ -25,10 +25,12 @@ struct notify_queue {
     uint16_t kick_avail_idx;   /* …when avail.idx read this */
     bool missed_reported;
     uint16_t missed_idx;       /* the avail.idx a missed kick was reported for */
+    bool ev_written;           /* the device wrote avail_event (EVENT_IDX)… */
+    uint16_t ev_avail_idx;     /* …last when avail.idx read this: what it could see then */
 };
 
 struct notify_state {
-    struct notify_queue q[2]; /* MMIO_NUM_QUEUES */
+    struct notify_queue q[3]; /* MMIO_NUM_QUEUES */
 };
 
 bool notify_event_idx(const struct machine *m);
@@ -36,6 +38,8 @@ bool notify_event_idx(const struct machine *m);
 void notify_queue_live(struct machine *m, uint32_t qi);
 /* Check a value of avail.flags (stored by the driver, or read by the device). */
 void notify_check_avail_flags(struct machine *m, uint32_t qi, uint16_t flags, const char *how);
+/* The device wrote avail_event = value on queue qi (split_ring.c, after a pop). */
+void notify_avail_event(struct machine *m, uint32_t qi, uint16_t value);
 /* A QueueNotify for qi reached the device. */
 void notify_kicked(struct machine *m, uint32_t qi);
 /* The driver is about to wait: was a kick owed? */

@@ -204,7 +204,7 @@ static void reinit_write(struct machine *m, uint8_t v, uint8_t had)
                       m->dev.q[0].last_avail_idx);
     *s = (struct status_check_state){.any_status_write = true, .reinit = true,
                                      .reinit_at = m->now, .reinit_from = had};
-    for (uint32_t i = 0; i < MMIO_NUM_QUEUES && i < 2; i++) {
+    for (uint32_t i = 0; i < MMIO_NUM_QUEUES; i++) {
         s->reinit_avail_idx[i] = m->dev.q[i].last_avail_idx;
         s->reinit_used_idx[i] = m->dev.q[i].used_idx;
         s->reinit_live[i] = m->dev.q[i].live;

@@ -30,9 +30,9 @@ struct status_check_state {
     bool reinit;
     uint64_t reinit_at;
     uint8_t reinit_from;
-    uint16_t reinit_avail_idx[2];  /* per queue, the device's last_avail_idx and used_idx then */
-    uint16_t reinit_used_idx[2];
-    bool reinit_live[2];           /* …and whether it was live */
+    uint16_t reinit_avail_idx[3];  /* per queue, the device's last_avail_idx and used_idx then */
+    uint16_t reinit_used_idx[3];
+    bool reinit_live[3];           /* …and whether it was live */
     /* legacy: the DriverFeatures written (low word), judged when the driver commits to them at
      * DRIVER_OK — a driver that sets FAILED instead accepted nothing (§3.1.2) */
     bool legacy_features_written;

@@ -7,11 +7,11 @@
 
 #include "model/machine.h"
 #include "spec/virtio_blk.h"
+#include "util/sparse_image.h"
 
 struct blk_state {
-    uint8_t *disk;              /* the image's bytes, writes applied */
+    struct sparse_image *disk;  /* the image, writes applied (sparse: any size) */
     uint64_t bytes;             /* capacity * 512 */
-    FILE *file;                 /* open for writing when writes reach it, else NULL */
     bool read_only;
     uint8_t writeback;          /* config writeback (QEMU: the drive's write cache, on) */
     uint8_t io[64 * 1024];      /* one request's data on its way between guest and disk */
@@ -32,35 +32,22 @@ static uint64_t blk_offered_features(uint32_t transport_version)
     return f;
 }
 
-/* The image, whole, into memory: 0, or -1 (no image named, unreadable, too large). */
+/* The image, opened sparsely (its bytes read as requests need them): 0, or -1 (no image
+ * named, unreadable, larger than BLK_MAX_IMAGE_BYTES). */
 static int load_image(struct blk_state *b, const struct machine_config *cfg)
 {
     if (!cfg->disk_image && cfg->disk_sectors &&
         cfg->disk_sectors <= BLK_MAX_IMAGE_BYTES / VIRTIO_BLK_SECTOR_SIZE) {
         b->bytes = cfg->disk_sectors * VIRTIO_BLK_SECTOR_SIZE; /* zeros: a replay's disk */
-        b->disk = calloc(1, b->bytes);
+        b->disk = sparse_image_open(NULL, false, b->bytes);
         return b->disk ? 0 : -1;
     }
     if (!cfg->disk_image)
         return -1;
-    FILE *f = fopen(cfg->disk_image, cfg->disk_writes_to_file ? "r+b" : "rb");
-    if (!f)
+    b->disk = sparse_image_open(cfg->disk_image, cfg->disk_writes_to_file, 0);
+    if (!b->disk || sparse_image_size(b->disk) > BLK_MAX_IMAGE_BYTES)
         return -1;
-    long size = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
-    if (size < 0 || (uint64_t)size > BLK_MAX_IMAGE_BYTES || fseek(f, 0, SEEK_SET) != 0) {
-        fclose(f);
-        return -1;
-    }
-    b->bytes = (uint64_t)size / VIRTIO_BLK_SECTOR_SIZE * VIRTIO_BLK_SECTOR_SIZE;
-    b->disk = malloc(b->bytes ? b->bytes : 1);
-    if (!b->disk || fread(b->disk, 1, b->bytes, f) != b->bytes) {
-        fclose(f);
-        return -1;
-    }
-    if (cfg->disk_writes_to_file)
-        b->file = f;
-    else
-        fclose(f);
+    b->bytes = sparse_image_size(b->disk) / VIRTIO_BLK_SECTOR_SIZE * VIRTIO_BLK_SECTOR_SIZE;
     return 0;
 }
 
@@ -69,9 +56,7 @@ static void blk_destroy(void *state)
     struct blk_state *b = state;
     if (!b)
         return;
-    if (b->file)
-        fclose(b->file);
-    free(b->disk);
+    sparse_image_close(b->disk);
     free(b);
 }
 
@@ -223,14 +208,11 @@ static bool range_ok(struct machine *m, uint32_t qi, const struct blk_state *b, 
     return true;
 }
 
-/* A write's bytes reach the model's disk, and the file when the scenario says so. */
+/* A write's bytes (zeros: src NULL) reach the model's disk, or the file when the scenario says
+ * so (sparse_image: write_through). */
 static bool disk_store(struct blk_state *b, uint64_t off, const uint8_t *src, uint64_t len)
 {
-    memcpy(b->disk + off, src, len);
-    if (!b->file)
-        return true;
-    return fseek(b->file, (long)off, SEEK_SET) == 0 && fwrite(src, 1, len, b->file) == len &&
-           fflush(b->file) == 0;
+    return sparse_image_write(b->disk, off, src, len);
 }
 
 /* VIRTIO_BLK_T_IN / OUT: the data moves between the chain and the disk (in pieces of io[]). */
@@ -243,14 +225,13 @@ static uint8_t do_rw(struct machine *m, uint32_t qi, struct blk_state *b,
     if (is_write && b->read_only)
         return VIRTIO_BLK_S_IOERR; /* QEMU: the read-only drive refuses it (EACCES) */
     uint64_t base = r->hdr.sector * VIRTIO_BLK_SECTOR_SIZE;
-    if (!is_write) { /* sr_write fills from the start: the status byte stays after the data */
-        return sr_write(m, c, b->disk + base, size) == size ? VIRTIO_BLK_S_OK
-                                                            : VIRTIO_BLK_S_IOERR;
-    }
-    for (uint64_t done = 0; done < size;) {
-        uint64_t n = size - done < sizeof(b->io) ? size - done : sizeof(b->io);
-        if (sr_read(m, c, sizeof(r->hdr) + done, b->io, n) != n ||
-            !disk_store(b, base + done, b->io, n))
+    for (uint64_t done = 0; done < size;) { /* a read fills from the start: the status byte */
+        uint64_t n = size - done < sizeof(b->io) ? size - done : sizeof(b->io); /* stays last */
+        bool ok = is_write ? sr_read(m, c, sizeof(r->hdr) + done, b->io, n) == n &&
+                                 disk_store(b, base + done, b->io, n)
+                           : sparse_image_read(b->disk, base + done, b->io, n) &&
+                                 sr_write_at(m, c, done, b->io, n) == n;
+        if (!ok)
             return VIRTIO_BLK_S_IOERR;
         done += n;
     }
@@ -285,15 +266,8 @@ static int do_discard_wz(struct machine *m, uint32_t qi, struct blk_state *b,
         return VIRTIO_BLK_S_IOERR;
     if (!write_zeroes) /* QEMU's default discard=ignore: the data stays */
         return VIRTIO_BLK_S_OK;
-    memset(b->io, 0, sizeof(b->io));
-    uint64_t base = seg.sector * VIRTIO_BLK_SECTOR_SIZE;
-    for (uint64_t done = 0; done < size;) {
-        uint64_t n = size - done < sizeof(b->io) ? size - done : sizeof(b->io);
-        if (!disk_store(b, base + done, b->io, n))
-            return VIRTIO_BLK_S_IOERR;
-        done += n;
-    }
-    return VIRTIO_BLK_S_OK;
+    return disk_store(b, seg.sector * VIRTIO_BLK_SECTOR_SIZE, NULL, size) ? VIRTIO_BLK_S_OK
+                                                                          : VIRTIO_BLK_S_IOERR;
 }
 
 static uint8_t do_flush(struct machine *m, uint32_t qi, struct blk_state *b,
@@ -307,7 +281,8 @@ static uint8_t do_flush(struct machine *m, uint32_t qi, struct blk_state *b,
         machine_violation(m, "blk.flush.sector-zero", (int)qi,
                           "FLUSH with sector %llu (§5.2.6.1: the driver sets it to 0); QEMU "
                           "ignores it", (unsigned long long)r->hdr.sector);
-    return b->file && fflush(b->file) != 0 ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
+    (void)b; /* (a write reaches the file, when it does, flushed: disk_store) */
+    return VIRTIO_BLK_S_OK;
 }
 
 /* One request, answered as QEMU does: the status byte, or -1 when the device broke. */
@@ -358,18 +333,32 @@ static uint32_t blk_process_queue(void *state, struct machine *m, uint32_t qi)
     return pushed;
 }
 
-const uint8_t *blk_disk_bytes(const struct machine *m, uint64_t *size)
+bool blk_disk_read(const struct machine *m, uint64_t off, void *dst, uint64_t len)
 {
     if (m->device.ops != &blk_device_ops)
-        return NULL;
+        return false;
     const struct blk_state *b = m->device.state;
-    *size = b->bytes;
-    return b->disk;
+    return off <= b->bytes && len <= b->bytes - off && sparse_image_read(b->disk, off, dst, len);
+}
+
+uint64_t blk_disk_size(const struct machine *m)
+{
+    return m->device.ops == &blk_device_ops ? ((const struct blk_state *)m->device.state)->bytes
+                                            : 0;
+}
+
+size_t blk_disk_chunks_held(const struct machine *m)
+{
+    return m->device.ops == &blk_device_ops
+               ? sparse_image_chunks(((const struct blk_state *)m->device.state)->disk)
+               : 0;
 }
 
 const struct device_ops blk_device_ops = {
     .name = "blk",
     .device_id = VIRTIO_ID_BLOCK,
+    .pci_class = 0x0100, /* virtio-blk-pci: storage, SCSI; vectors num-queues + 1 (one queue) */
+    .pci_vectors = 2,
     .n_queues = 1,
     .queue_size = {BLK_QUEUE_SIZE},
     .config_size = VIRTIO_BLK_CONFIG_SIZE,

@@ -90,8 +90,10 @@ static void gpu_destroy(void *state)
     for (uint32_t i = 0; i < g->n_res; i++)
         gpu_resource_free(&g->res[i]);
     free(g->res);
-    for (uint32_t i = 0; i < g->n_scanouts; i++)
+    for (uint32_t i = 0; i < g->n_scanouts; i++) {
         free(g->scanouts[i].fb);
+        free(g->scanouts[i].cursor.rgba);
+    }
     free(g);
 }
 
@@ -156,6 +158,8 @@ static uint64_t gpu_offered_features(uint32_t transport_version)
 const struct device_ops gpu_device_ops = {
     .name = "gpu",
     .device_id = VIRTIO_ID_GPU,
+    .pci_class = 0x0380, /* virtio-gpu-pci: display, other; vectors 3 */
+    .pci_vectors = 3,
     .n_queues = 2,                                  /* controlq, cursorq (§5.7.2) */
     .queue_size = {64, 16},                         /* QEMU's virtio_add_queue sizes */
     .config_size = sizeof(struct virtio_gpu_config), /* four 32-bit words (§5.7.4) */

@@ -50,7 +50,9 @@ struct gpu_cursor {
     bool visible;
     uint32_t resource_id;
     uint32_t x, y, hot_x, hot_y;
-    uint8_t rgba[VIRTIO_GPU_CURSOR_SIZE * VIRTIO_GPU_CURSOR_SIZE * 4]; /* R,G,B,A */
+    uint8_t *rgba; /* R,G,B,A, 64x64 (VIRTIO_GPU_CURSOR_SIZE): allocated by the first image
+                    * shown, so a device whose cursors never show one stays small (a machine
+                    * per fuzz input) */
     uint32_t updates, moves;
 };
 

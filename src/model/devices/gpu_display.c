@@ -17,7 +17,7 @@ uint8_t *gpu_display_compose(struct gpu_device *g, uint32_t scanout)
         return NULL;
     memcpy(out, s->fb, bytes);
     const struct gpu_cursor *c = &s->cursor;
-    if (!c->visible || s->state != SCANOUT_ACTIVE)
+    if (!c->visible || !c->rgba || s->state != SCANOUT_ACTIVE)
         return out;
     /* The cursor's hot spot sits at (x, y); alpha-blend its 64x64 image over the picture. */
     int64_t ox = (int64_t)c->x - c->hot_x, oy = (int64_t)c->y - c->hot_y;

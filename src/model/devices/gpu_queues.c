@@ -4,6 +4,7 @@
  * gpu_resources.c. See gpu_device.h and gpu_internal.h.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "model/checks/gpu_feature_checks.h"
@@ -115,6 +116,10 @@ static void cmd_cursor(struct gpu_device *g, struct machine *m, const struct sr_
     if (!r || r->width != VIRTIO_GPU_CURSOR_SIZE || r->height != VIRTIO_GPU_CURSOR_SIZE) {
         machine_trace(m, TR_DEVICE, cmd.resource_id, 0, 0,
                       "cursor resource missing or not 64x64: image ignored");
+        return;
+    }
+    if (!cur->rgba && !(cur->rgba = malloc(VIRTIO_GPU_CURSOR_SIZE * VIRTIO_GPU_CURSOR_SIZE * 4))) {
+        machine_trace(m, TR_DEVICE, cmd.resource_id, 0, 0, "out of memory: cursor image ignored");
         return;
     }
     for (uint32_t i = 0; i < VIRTIO_GPU_CURSOR_SIZE * VIRTIO_GPU_CURSOR_SIZE; i++) {

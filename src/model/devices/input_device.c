@@ -275,6 +275,8 @@ static bool input_explain(const void *state, const struct machine *m, uint32_t q
 const struct device_ops input_device_ops = {
     .name = "input",
     .device_id = VIRTIO_ID_INPUT,
+    .pci_class = 0x0980, /* virtio-keyboard-pci: input, other; vectors 2 */
+    .pci_vectors = 2,
     .n_queues = 2,
     .queue_size = {INPUT_QUEUE_SIZE, INPUT_QUEUE_SIZE},
     .standing_queues = 1u << VIRTIO_INPUT_QUEUE_EVENT, /* events come when the host has some */

@@ -10,10 +10,27 @@
 
 static const uint8_t qemu_default_mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
 
+/* QEMU 7.2's virtio_net_properties (hw/net/virtio-net.c): csum, guest_csum, gso, guest_tso4/6,
+ * guest_ecn, guest_ufo, guest_announce, host_tso4/6, host_ecn, host_ufo, mrg_rxbuf, status,
+ * ctrl_vq, ctrl_rx, ctrl_vlan, ctrl_rx_extra, ctrl_mac_addr, ctrl_guest_offloads default on; mq,
+ * rss, hash, guest_rsc_ext off; MTU and SPEED_DUPLEX only with host_mtu / speed / duplex set
+ * (virtio_net_device_realize). virtio_net_get_features adds MAC and, for a peer without a vnet
+ * header (-netdev user, socket, none), clears CSUM, HOST_TSO4/6, HOST_ECN, GUEST_CSUM,
+ * GUEST_TSO4/6, GUEST_ECN, GUEST_UFO and HOST_UFO. GSO (bit 6) is in the class's
+ * legacy_features (virtio_net_class_init): virtio-mmio and virtio-pci show it to a legacy driver
+ * only ("host_features & ~vdc->legacy_features" for version 2 / the modern common config), as
+ * Linux 6.1's recording shows (DeviceFeatures 0x30bf8024 on a version 2 window). */
 static uint64_t net_offered_features(uint32_t transport_version)
 {
-    return device_qemu_common_features(transport_version) | 1ull << VIRTIO_NET_F_MAC |
-           1ull << VIRTIO_NET_F_GSO | 1ull << VIRTIO_NET_F_MRG_RXBUF | 1ull << VIRTIO_NET_F_STATUS;
+    uint64_t f = device_qemu_common_features(transport_version) | 1ull << VIRTIO_NET_F_MAC |
+                 1ull << VIRTIO_NET_F_MRG_RXBUF | 1ull << VIRTIO_NET_F_STATUS |
+                 1ull << VIRTIO_NET_F_CTRL_VQ | 1ull << VIRTIO_NET_F_CTRL_RX |
+                 1ull << VIRTIO_NET_F_CTRL_VLAN | 1ull << VIRTIO_NET_F_CTRL_RX_EXTRA |
+                 1ull << VIRTIO_NET_F_GUEST_ANNOUNCE | 1ull << VIRTIO_NET_F_CTRL_MAC_ADDR |
+                 1ull << VIRTIO_NET_F_CTRL_GUEST_OFFLOADS;
+    if (transport_version == 1)
+        f |= 1ull << VIRTIO_NET_F_GSO;
+    return f;
 }
 
 static int net_create(const struct machine_config *cfg, void **state)
@@ -27,6 +44,7 @@ static int net_create(const struct machine_config *cfg, void **state)
     memcpy(s->mac, s->conf_mac, 6);
     s->source = cfg->net_frames;
     s->source_len = cfg->net_frames_len;
+    net_filter_reset(&s->filter);
     *state = s;
     return 0;
 }
@@ -38,11 +56,13 @@ static void net_destroy(void *state)
         free(s->sink[i].data);
     free(s->sink);
     sr_batch_free(&s->held);
+    free(s->arrived);
     free(s);
 }
 
-/* QEMU's virtio_net_reset: the mac back to the NIC's; the frames a stopped queue held are
- * purged (virtio_net_set_status), the chains taken are lost with the rings. */
+/* QEMU's virtio_net_reset: the mac back to the NIC's, the receive filter promiscuous with empty
+ * tables; the frames a stopped queue held are purged (virtio_net_set_status), the chains taken
+ * are lost with the rings. */
 static void net_reset(void *state, struct machine *m)
 {
     (void)m;
@@ -51,6 +71,7 @@ static void net_reset(void *state, struct machine *m)
     s->pending = s->next;
     s->held.n = s->held.nsegs = 0;
     s->held_first = 0;
+    net_filter_reset(&s->filter);
 }
 
 /* config_len 8 (mac, status: the offered MAC and STATUS); past it QEMU reads all ones. */
@@ -66,6 +87,22 @@ static uint32_t net_config_read(void *state, struct machine *m, uint32_t off)
     return v;
 }
 
+/* device_ops.config_field: mac is 6 one-byte fields, status a 16-bit one (§5.1.4); nothing past
+ * config_len 8. */
+static uint32_t net_config_field(const void *state, uint32_t off, uint32_t *start)
+{
+    (void)state;
+    if (off < 6) {
+        *start = off;
+        return 1;
+    }
+    if (off < NET_CONFIG_LEN) {
+        *start = 6;
+        return 2;
+    }
+    return 0;
+}
+
 static void net_config_write(void *state, struct machine *m, uint32_t off, uint32_t value,
                              const char **note)
 {
@@ -75,8 +112,9 @@ static void net_config_write(void *state, struct machine *m, uint32_t off, uint3
         *note = "ignored: past the network device's configuration (mac, status)";
         return;
     }
-    if (f >> VIRTIO_F_VERSION_1 & 1u) {
-        *note = "ignored: QEMU takes a mac written to the config of a legacy device only";
+    if (f >> VIRTIO_F_VERSION_1 & 1u || f >> VIRTIO_NET_F_CTRL_MAC_ADDR & 1u) {
+        *note = "ignored: QEMU takes a mac written to the config only without VERSION_1 and "
+                "CTRL_MAC_ADDR (virtio_net_set_config)";
         return;
     }
     for (uint32_t i = 0; i < 4 && off + i < 6; i++) /* status (bytes 6, 7) is read-only */
@@ -142,19 +180,24 @@ static void tx_sink(struct net_state *s, struct machine *m, const struct sr_chai
     machine_trace(m, TR_DEVICE, VIRTIO_NET_QUEUE_TX, (uint32_t)full, 0, "net frame sent");
 }
 
-/* QEMU's virtio_net_flush_tx: each chain's header, then its frame to the backend; used len 0. */
+/* QEMU's virtio_net_flush_tx: each chain's header, then its frame to the backend; used len 0.
+ * With a peer without a vnet header (host_hdr_len 0) QEMU never reads the header: a chain with
+ * no readable buffer is virtio_error "virtio-net header not in first element", one whose readable
+ * bytes end at or before the header's end "virtio-net nothing to send" (the iov_copy past
+ * guest_hdr_len is empty) — a header alone, with no frame, breaks the device too. */
 static uint32_t tx_flush(struct net_state *s, struct machine *m, uint32_t qi)
 {
     struct sr_chain *c = &m->chain;
     uint32_t pushed = 0, hdr_size = virtio_net_hdr_size(m->dev.guest_features);
     while (ring_pop(&m->dev.q[qi], c) == RING_OK) {
-        if (c->readable < hdr_size) {
+        if (c->readable <= hdr_size) {
             machine_break_device(m, "net.tx.header", (int)qi,
                                  "transmit chain (head %u) has %llu device-readable byte(s): "
-                                 "each packet starts with the %u-byte header the negotiated "
-                                 "features give (§5.1.6); QEMU: virtio_error (\"virtio-net "
-                                 "header %s\")", c->head, (unsigned long long)c->readable,
-                                 hdr_size, c->readable ? "is invalid" : "not in first element");
+                                 "each packet is the %u-byte header the negotiated features "
+                                 "give (§5.1.6), then the frame; QEMU: virtio_error "
+                                 "(\"virtio-net %s\")", c->head, (unsigned long long)c->readable,
+                                 hdr_size, c->readable ? "nothing to send"
+                                                       : "header not in first element");
             return pushed;
         }
         struct virtio_net_hdr h = {0};
@@ -172,6 +215,8 @@ static uint32_t net_process_queue(void *state, struct machine *m, uint32_t qi)
         return 0;
     if (qi == VIRTIO_NET_QUEUE_TX)
         return tx_flush(state, m, qi);
+    if (qi == VIRTIO_NET_QUEUE_CTRL) /* virtio_net_handle_ctrl (net_ctrl.c) */
+        return net_ctrl_flush(state, m);
     return net_rx_flush(state, m); /* QEMU's virtio_net_handle_rx: the queued frames go now */
 }
 
@@ -192,8 +237,11 @@ bool net_device_sent(const struct machine *m, uint32_t i, const uint8_t **data, 
 const struct device_ops net_device_ops = {
     .name = "net",
     .device_id = VIRTIO_ID_NET,
-    .n_queues = 2,
-    .queue_size = {NET_QUEUE_SIZE, NET_QUEUE_SIZE},
+    .pci_class = 0x0200, /* virtio-net-pci: ethernet; vectors 2 × queue pairs + 1 */
+    .pci_vectors = 3,
+    .n_queues = 3, /* receiveq1, transmitq1, controlq: QEMU adds the controlq whatever the
+                    * features (virtio_net_device_realize: virtio_add_queue(vdev, 64, ...)) */
+    .queue_size = {NET_QUEUE_SIZE, NET_QUEUE_SIZE, NET_CTRL_QUEUE_SIZE},
     .config_size = NET_CONFIG_LEN,
     .offered_features = net_offered_features,
     .create = net_create,
@@ -202,5 +250,8 @@ const struct device_ops net_device_ops = {
     .config_read = net_config_read,
     .config_write = net_config_write,
     .process_queue = net_process_queue,
+    .config_field = net_config_field,
+    .standing_queues = 1u << VIRTIO_NET_QUEUE_RX, /* frames come when the host has some */
+    .host_arrival = net_host_arrival,
     .explain = net_explain,
 };

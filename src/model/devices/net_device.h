@@ -1,16 +1,18 @@
 /* net_device.h — the network device (VirtIO 1.1 §5.1) as QEMU 7.2's virtio-net-device with a
  * backend that has no vnet header (`-netdev user` or `socket`, the backends the differential
- * can use): receiveq and transmitq of 256 (rx_queue_size, tx_queue_size), one queue pair.
+ * can use), checked against QEMU 7.2's hw/net/virtio-net.c (Debian's 1:7.2+dfsg-7+deb12u18):
+ * receiveq and transmitq of 256 (rx_queue_size, tx_queue_size), one queue pair, and the
+ * controlq of 64 that virtio_net_device_realize always adds (net_ctrl.c).
  *
- * Offered: MAC, GSO (legacy bit 6, QEMU's "gso" property), MRG_RXBUF and STATUS beside the
- * transport's bits. QEMU clears CSUM, GUEST_CSUM, the TSO/ECN/UFO bits for a peer without a vnet
- * header (virtio_net_get_features). Known difference: QEMU's default also offers CTRL_VQ and the
- * bits that need it (CTRL_RX, CTRL_VLAN, CTRL_RX_EXTRA, GUEST_ANNOUNCE, CTRL_MAC_ADDR,
- * CTRL_GUEST_OFFLOADS); the controlq is a third queue (DEVICE_MAX_QUEUES is 2), not modelled,
- * so the model is QEMU's `ctrl_vq=off` with those bits off, as the device must not offer bits
- * whose queue it lacks (§5.1.3.1). The config is mac and status (config_len 8 from the offered
- * features; a read past it gives all ones, as QEMU's virtio_config_readl); status is LINK_UP.
- * The mac is writable on a legacy device only (QEMU: without CTRL_MAC_ADDR and VERSION_1).
+ * Offered (net_offered_features): QEMU's property defaults less what virtio_net_get_features
+ * clears for a peer without a vnet header — MAC, MRG_RXBUF, STATUS, CTRL_VQ, CTRL_RX, CTRL_VLAN,
+ * CTRL_RX_EXTRA, GUEST_ANNOUNCE, CTRL_MAC_ADDR, CTRL_GUEST_OFFLOADS, and GSO (bit 6) to a legacy
+ * driver only (the class's legacy_features, hidden by virtio-mmio version 2 and modern
+ * virtio-pci). The config is mac and status (config_len 8: MQ, MTU and SPEED_DUPLEX are not
+ * offered; a read past it gives all ones, as QEMU's virtio_config_readl); status is LINK_UP;
+ * mac six 1-byte fields and status a 16-bit one (config_field). The mac is writable through the
+ * config only without CTRL_MAC_ADDR and VERSION_1 (virtio_net_set_config), and by the
+ * controlq's MAC_ADDR_SET.
  *
  * Frames in come from the scenario's packet source (machine_config.net_frames), one by one as
  * the host side injects them (net_device_inject: a scenario's net_receive step). As QEMU's
@@ -20,16 +22,22 @@
  * with MRG_RXBUF the frame spreads over as many chains as it needs, each filled whole but the
  * last, num_buffers their count. A frame that finds no buffer (or, mergeable, too few bytes) or
  * comes before DRIVER_OK waits, as QEMU's net queue holds it, until the driver adds buffers and
- * notifies the receiveq. The model pops the chains it cannot use yet and keeps them (QEMU would
- * leave them in the ring: last_avail_idx differs, the driver sees no difference).
+ * notifies the receiveq. A frame the receive filter refuses (the controlq's RX mode, MAC table
+ * and VLANs: QEMU's receive_filter) is dropped once buffers were found. The model pops the
+ * chains it cannot use yet and keeps them (QEMU would leave them in the ring: last_avail_idx
+ * differs, the driver sees no difference). Known difference: without MRG_RXBUF the model writes
+ * num_buffers 1 as §5.1.6.4 asks; QEMU 7.2 writes the 10-byte virtio_net_hdr only and leaves
+ * bytes 10-11 of a 12-byte header as they were. A recording's arrivals (bytes unknown, lengths
+ * from QEMU's trace) come through device_ops.host_arrival.
  *
  * Frames out: every transmitq chain is a header and a frame in its device-readable buffers
  * (§5.1.6.2); the frame after the header goes to the sink (net_device_sent), used length 0.
- * A chain with fewer readable bytes than the header breaks the device (virtio_error: "virtio-net
- * header not in first element" / "header is invalid"). The header's fields are checked against
- * §5.1.6.2.1 (net.tx.*), the receive buffers against §5.1.6.3.1 (net.rx.*); explain names the
- * frames waiting with no buffer (no-buffers-posted) or dropped for want of room
- * (rx-buffer-too-small).
+ * A chain with no byte after the header breaks the device (virtio_error: "virtio-net header not
+ * in first element" with none readable, else "virtio-net nothing to send"). The header's fields
+ * are checked against §5.1.6.2.1 (net.tx.*), the receive buffers against §5.1.6.3.1 (net.rx.*),
+ * the controlq's commands against §5.1.6.5 (net.ctrl.*); explain names the frames waiting with
+ * no buffer (no-buffers-posted), dropped for want of room (rx-buffer-too-small) or by the
+ * receive filter (rx-frame-filtered).
  */
 #ifndef NET_DEVICE_H
 #define NET_DEVICE_H
@@ -43,6 +51,7 @@
 extern const struct device_ops net_device_ops;
 
 #define NET_QUEUE_SIZE 256u        /* QEMU 7.2: rx_queue_size and tx_queue_size default 256 */
+#define NET_CTRL_QUEUE_SIZE 64u    /* QEMU 7.2: the controlq's 64 (virtio_net_device_realize) */
 #define NET_MAX_FRAME 65550u       /* the largest frame the model carries (64 KiB + Ethernet) */
 #define NET_MAX_SOURCE 256u        /* frames a packet source may hold */
 #define NET_MAX_SINK 1024u         /* frames out the sink keeps */

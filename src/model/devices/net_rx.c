@@ -1,6 +1,7 @@
 /* net_rx.c — the network device's receive side (net_device.h): frames from the packet source
  * into the receiveq's buffers, as QEMU 7.2's virtio_net_receive_rcu places them, the checks of
  * §5.1.6.3.1 on each buffer, and the device's account of frames that could not be placed. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,6 +110,16 @@ static enum rx_result rx_one(struct net_state *s, struct machine *m, const struc
         room += c->writable;
         k++;
     } while (mergeable && room < need);
+    /* QEMU's receive_filter, after virtio_net_has_buffers found room */
+    if (!s->unfiltered && !net_filter_accepts(s, m, f->data, f->len)) {
+        if (!s->filtered++) {
+            s->first_filtered_at = m->now;
+            memcpy(s->first_filtered_dest, f->data, f->len < 6 ? f->len : 6);
+        }
+        machine_trace(m, TR_DEVICE, VIRTIO_NET_QUEUE_RX, f->len, 0,
+                      "net frame filtered out (controlq receive filter)");
+        return RX_DROPPED;
+    }
     if (room < need) { /* one chain and it is short: dropped, the chain left (virtqueue_unpop) */
         if (!s->dropped.frames++) {
             s->dropped.first_at = m->now;
@@ -148,6 +159,35 @@ uint32_t net_device_inject(struct machine *m, uint32_t n)
     if (net_rx_flush(s, m))
         mmio_device_raise_used_irq(m, VIRTIO_NET_QUEUE_RX);
     return done;
+}
+
+/* device_ops.host_arrival: a frame of `bytes` − header bytes arrived (a recording's QEMU placed
+ * it): zeros, past the receive filter (QEMU's filter let it through), in the device's order. */
+uint32_t net_host_arrival(void *state, struct machine *m, uint32_t qi, uint64_t bytes)
+{
+    static const uint8_t unknown[NET_MAX_FRAME];
+    struct net_state *s = state;
+    uint32_t hdr = virtio_net_hdr_size(features(m));
+    if (qi != VIRTIO_NET_QUEUE_RX || bytes <= hdr || bytes - hdr > NET_MAX_FRAME)
+        return 0;
+    if (s->source != s->arrived) { /* the recording's arrivals replace a scenario's source */
+        s->source = s->arrived;
+        s->source_len = s->next = s->pending = 0;
+    }
+    if (s->source_len == s->cap_arrived) {
+        uint32_t cap = s->cap_arrived ? 2 * s->cap_arrived : 64;
+        struct net_frame *p = realloc(s->arrived, cap * sizeof(*p));
+        if (!p)
+            return 0;
+        s->arrived = p;
+        s->source = p;
+        s->cap_arrived = cap;
+    }
+    s->arrived[s->source_len++] = (struct net_frame){unknown, (uint32_t)(bytes - hdr)};
+    s->unfiltered = true;
+    uint16_t before = m->dev.q[VIRTIO_NET_QUEUE_RX].used_idx;
+    net_device_inject(m, 1);
+    return (uint16_t)(m->dev.q[VIRTIO_NET_QUEUE_RX].used_idx - before);
 }
 
 static void evidence(struct device_silence *out, const char *key, uint64_t v)
@@ -208,6 +248,50 @@ static void explain_dropped(const struct net_state *s, struct device_silence *ou
              (unsigned long long)s->dropped.first_at);
 }
 
+/* A text item of evidence (a mac, the filter's state); its value, or "" when full. */
+static const char *evidence_text(struct device_silence *out, const char *key, const char *fmt,
+                                 ...) __attribute__((format(printf, 3, 4)));
+static const char *evidence_text(struct device_silence *out, const char *key, const char *fmt,
+                                 ...)
+{
+    if (out->n_evidence >= DEVICE_SILENCE_EVIDENCE)
+        return "";
+    char *v = out->evidence[out->n_evidence].value;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(v, sizeof(out->evidence[0].value), fmt, ap);
+    va_end(ap);
+    out->evidence[out->n_evidence++].key = key;
+    return v;
+}
+
+/* Frames the receive filter dropped (QEMU's receive_filter, as the controlq set it). */
+static void explain_filtered(const struct net_state *s, struct device_silence *out)
+{
+    const struct net_filter *f = &s->filter;
+    const uint8_t *d = s->first_filtered_dest, *mac = s->mac;
+    out->cause = "rx-frame-filtered";
+    out->section = "5.1.6.5.1";
+    out->title = "Packet Receive Filtering";
+    evidence(out, "frames_filtered", s->filtered);
+    evidence(out, "first_filtered_ns", s->first_filtered_at);
+    const char *to = evidence_text(out, "first_destination", "%02x:%02x:%02x:%02x:%02x:%02x",
+                                   d[0], d[1], d[2], d[3], d[4], d[5]);
+    const char *own = evidence_text(out, "device_mac", "%02x:%02x:%02x:%02x:%02x:%02x", mac[0],
+                                    mac[1], mac[2], mac[3], mac[4], mac[5]);
+    evidence_text(out, "filter", "promisc %u allmulti %u alluni %u nomulti %u nouni %u "
+                  "nobcast %u, %u table entries (%u unicast)", f->promisc, f->allmulti,
+                  f->alluni, f->nomulti, f->nouni, f->nobcast, f->in_use, f->first_multi);
+    snprintf(out->message, sizeof(out->message),
+             "The network device dropped %u frame(s) at its receive filter, the first (to %s) at "
+             "t=%llu ns: the driver's controlq commands turned promiscuous mode off, and the "
+             "frame's destination is neither the device's mac (%s), broadcast, nor in the MAC "
+             "table or a mode the driver enabled. QEMU's virtio-net drops such frames without "
+             "a trace, so the driver waits for frames that were filtered out. Set the MAC table, "
+             "the mac (MAC_ADDR_SET) or the RX mode for the traffic wanted (§5.1.6.5.1, "
+             "§5.1.6.5.2).", s->filtered, to, (unsigned long long)s->first_filtered_at, own);
+}
+
 bool net_explain(const void *state, const struct machine *m, uint32_t qi,
                  struct device_silence *out)
 {
@@ -218,6 +302,8 @@ bool net_explain(const void *state, const struct machine *m, uint32_t qi,
         explain_waiting(s, m, out);
     else if (s->dropped.frames)
         explain_dropped(s, out);
+    else if (s->filtered)
+        explain_filtered(s, out);
     else
         return false;
     return true;

@@ -140,6 +140,8 @@ static bool rng_explain(const void *state, const struct machine *m, uint32_t qi,
 const struct device_ops rng_device_ops = {
     .name = "rng",
     .device_id = VIRTIO_ID_ENTROPY,
+    .pci_class = 0x00ff, /* virtio-rng-pci: PCI_CLASS_OTHERS; vectors 2 */
+    .pci_vectors = 2,
     .n_queues = 1,
     .queue_size = {RNG_QUEUE_SIZE},
     .config_size = 0,

@@ -15,7 +15,7 @@ const char *const diag_cause_ids[] = {
                                                                                  * run first */
     "reinit-without-reset", "queue-sel-out-of-range", "guest-page-size-missing", "queue-not-ready", "queue-num-mismatch",
     "rings-outside-ram", "used-ring-mismatch", "request-unservable", "no-buffers-posted",
-    "rx-buffer-too-small",
+    "rx-buffer-too-small", "rx-frame-filtered",
     "no-notify", "avail-idx-not-advanced",
     "device-broken", "reset-while-queued", "command-too-short", "device-fault",
     "response-buffer-too-short", "command-refused", "packed-unpublished",

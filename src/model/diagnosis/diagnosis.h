@@ -22,6 +22,8 @@
  *                                with no device-writable byte): its own account (device.h)
  *   no-buffers-posted            the device had events to deliver and too few buffers were
  *                                available (input: the batch dropped): its own account
+ *   rx-buffer-too-small          (net) frames dropped: the one receive chain was too short
+ *   rx-frame-filtered            (net) frames the receive filter the controlq set dropped
  *   no-notify                D7  QueueNotify never written for the queue (or another index)
  *   avail-idx-not-advanced   D8  notified, but avail.idx did not move (or moved after the notify)
  *   device-broken            D9  an earlier fatal error broke the device: notifies are ignored

@@ -80,7 +80,7 @@ static void msix_no_vector(struct machine *m, struct diag_facts *f, struct diagn
     diag_ev(c, "queue_msix_vector", "0x%x", v);
     if (rf->pci.vector_written[queue])
         diag_ev(c, "vector_written", "%u", rf->pci.vector_value[queue]);
-    diag_ev(c, "msix_table_size", "%u", PCI_FN_MSIX_VECTORS);
+    diag_ev(c, "msix_table_size", "%u", m->pci.n_vectors);
     diag_ev(c, "interrupts_not_sent", "%u", rf->pci.msix_lost[queue]);
     diag_say(c, "The device used the request, but with MSI-X enabled an event is signalled only "
                 "on the vector it is mapped to, and queue %u's queue_msix_vector reads 0x%x "
@@ -89,7 +89,7 @@ static void msix_no_vector(struct machine *m, struct diag_facts *f, struct diagn
                 "queue_msix_vector back to check the device accepted it (§4.1.5.1.2.2).",
              queue, v, rf->pci.vector_written[queue] ? ": the device refused the vector written"
                                                      : ": no vector was mapped",
-             rf->pci.msix_lost[queue], PCI_FN_MSIX_VECTORS);
+             rf->pci.msix_lost[queue], m->pci.n_vectors);
 }
 
 bool diag_pci_causes(struct machine *m, struct diag_facts *f, struct diagnosis *d)

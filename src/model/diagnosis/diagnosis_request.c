@@ -64,6 +64,8 @@ static void no_notify(struct machine *m, struct diag_facts *f, struct diagnosis 
 {
     if (f->rq->kind != DIAG_TIMEOUT || diag_has(d, "pci-notify-wrong-offset"))
         return; /* diagnosis_pci.c: the notify was made, at another queue's address */
+    if (f->rq->queue >= m->dev.n_queues)
+        return; /* a queue the device does not have: no notify reaches it (D6 says why) */
     if (f->notifies + f->notify_writes_ignored > 0) {
         no_notify_after(m, f, d);
         return;

@@ -65,11 +65,13 @@ static void add_slot(uint8_t *set, uint32_t *n, uint32_t slot)
         set[(*n)++] = (uint8_t)slot;
 }
 
-/* QueueSel and what follows an out-of-range selection (diagnosis_setup.c: D6). */
-static void track_sel(struct run_facts *f, uint32_t off, uint32_t value, uint64_t t)
+/* QueueSel and what follows an out-of-range selection (diagnosis_setup.c: D6): a queue the
+ * device does not have (n_queues of its own, at most RF_QUEUES). */
+static void track_sel(struct run_facts *f, uint32_t off, uint32_t value, uint64_t t,
+                      uint32_t n_queues)
 {
     if (off == VIRTIO_MMIO_QUEUE_SEL) {
-        if (value >= RF_QUEUES) {
+        if (value >= n_queues || value >= RF_QUEUES) {
             f->bad_sel.seen = true;
             f->bad_sel.t = t;
             f->bad_sel.value = value;
@@ -129,7 +131,7 @@ void rf_mmio_write(struct machine *m, uint32_t off, uint32_t value, const char *
     }
     if (lost)
         return;
-    track_sel(f, off, value, m->now);
+    track_sel(f, off, value, m->now, m->dev.n_queues);
     if (!note && off == VIRTIO_MMIO_QUEUE_READY && value) {
         f->ready_written = true;
     } else if (!note && f->ready_written && ring_addr_reg(off) && !f->late_seen) {

@@ -23,7 +23,7 @@
 
 struct machine;
 
-#define RF_QUEUES 2u       /* MMIO_NUM_QUEUES */
+#define RF_QUEUES 3u       /* MMIO_NUM_QUEUES */
 #define RF_REGS 68u        /* register slots: offsets 0x000..0x0fc, then Config+0x0..+0xc */
 #define RF_POLL_SLOTS 8u   /* distinct 16-bit ring addresses the driver loads, most loaded kept;
                             * the one it loads now is never evicted, and evictions are counted,

@@ -85,7 +85,7 @@ enum df_kind {
 
 #define DF_MAX 16
 #define DF_MAX_HELD 64
-#define DF_QUEUES 2u
+#define DF_QUEUES 3u
 
 struct device_fault {
     enum df_kind kind;

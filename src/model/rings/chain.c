@@ -91,3 +91,26 @@ size_t sr_write(struct machine *m, const struct sr_chain *c, const void *src, si
     }
     return done;
 }
+
+size_t sr_write_at(struct machine *m, const struct sr_chain *c, size_t offset, const void *src,
+                   size_t len)
+{
+    size_t done = 0, skip = offset;
+    for (uint32_t i = 0; i < c->nseg && done < len; i++) {
+        const struct sr_seg *s = &c->seg[i];
+        if (!s->write)
+            continue;
+        if (skip >= s->len) {
+            skip -= s->len;
+            continue;
+        }
+        size_t n = s->len - skip < len - done ? s->len - skip : len - done;
+        void *d = gm_ptr(&m->mem, s->gpa + skip, n);
+        if (!d)
+            break;
+        memcpy(d, (const uint8_t *)src + done, n);
+        done += n;
+        skip = 0;
+    }
+    return done;
+}

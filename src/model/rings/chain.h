@@ -40,5 +40,8 @@ void sr_batch_free(struct sr_batch *b);
 size_t sr_read(struct machine *m, const struct sr_chain *c, size_t offset, void *dst, size_t len);
 /* Copy into the chain's device-writable bytes from the start; returns the bytes written. */
 size_t sr_write(struct machine *m, const struct sr_chain *c, const void *src, size_t len);
+/* The same from the device-writable byte `offset` on (a piece of a larger answer). */
+size_t sr_write_at(struct machine *m, const struct sr_chain *c, size_t offset, const void *src,
+                   size_t len);
 
 #endif /* CHAIN_H */

@@ -45,8 +45,9 @@ void pci_function_init(struct pci_function *f, const struct device_ops *dev)
     put16(c, PCI_CFG_DEVICE_ID, (uint16_t)(VIRTIO_PCI_MODERN_BASE + dev->device_id));
     put16(c, PCI_CFG_STATUS, PCI_STATUS_CAP_LIST);
     c[PCI_CFG_REVISION] = 1;   /* §4.1.2.1: non-transitional devices SHOULD have 1 or higher */
-    c[PCI_CFG_CLASS + 1] = 0x80; /* other */
-    c[PCI_CFG_CLASS + 2] = dev->device_id == VIRTIO_ID_GPU ? 0x03 : 0xff; /* display / misc */
+    f->n_vectors = dev->pci_vectors && dev->pci_vectors <= PCI_FN_MSIX_VECTORS
+                       ? dev->pci_vectors : PCI_FN_MSIX_VECTORS;
+    put16(c, PCI_CFG_CLASS + 1, dev->pci_class ? dev->pci_class : 0xff80); /* QEMU's class_id */
     put16(c, PCI_CFG_SUBSYS_VENDOR, VIRTIO_PCI_VENDOR);
     put16(c, PCI_CFG_SUBSYS_ID, 0x1100); /* QEMU's PCI_SUBDEVICE_ID_QEMU */
     c[PCI_CFG_INT_PIN] = 1; /* INTA */
@@ -54,7 +55,7 @@ void pci_function_init(struct pci_function *f, const struct device_ops *dev)
     /* The list as QEMU links it: each capability added becomes the head. */
     c[PCI_FN_CAP_MSIX] = PCI_CAP_ID_MSIX;
     c[PCI_FN_CAP_MSIX + 1] = PCI_FN_CAP_PCI_CFG;
-    put16(c, PCI_FN_CAP_MSIX + PCI_MSIX_FLAGS, PCI_FN_MSIX_VECTORS - 1u);
+    put16(c, PCI_FN_CAP_MSIX + PCI_MSIX_FLAGS, (uint16_t)(f->n_vectors - 1u));
     put32(c, PCI_FN_CAP_MSIX + PCI_MSIX_TABLE, PCI_FN_MSIX_BAR);
     put32(c, PCI_FN_CAP_MSIX + PCI_MSIX_PBA, PCI_FN_MSIX_PBA_OFF | PCI_FN_MSIX_BAR);
     virtio_cap(c, PCI_FN_CAP_PCI_CFG, PCI_FN_CAP_NOTIFY, 20, VIRTIO_PCI_CAP_PCI_CFG, 0, 0);
@@ -72,7 +73,7 @@ void pci_function_init(struct pci_function *f, const struct device_ops *dev)
     f->bar_mask[PCI_FN_MODERN_BAR + 1] = 0xffffffffu; /* the high half */
     f->bar[PCI_FN_MODERN_BAR] = PCI_BAR_MEM_TYPE_64 | PCI_BAR_MEM_PREFETCH;
     f->n_queues = dev->n_queues;
-    for (uint32_t v = 0; v < PCI_FN_MSIX_VECTORS; v++) /* the Mask Bit is 1 after reset (PCI */
+    for (uint32_t v = 0; v < f->n_vectors; v++) /* the Mask Bit is 1 after reset (PCI */
         f->msix_table[v][3] = PCI_MSIX_ENTRY_CTRL_MASKBIT; /* 3.0 §6.8.2.9; QEMU msix_mask_all) */
     pci_function_on_reset(f);
 }
@@ -106,7 +107,7 @@ uint32_t pci_function_cfg_read(struct machine *m, uint32_t bdf, uint32_t off)
     if (off == PCI_CFG_COMMAND)
         return (v & 0xffff0000u) | f->command;
     if (off == PCI_FN_CAP_MSIX)
-        return (v & 0x0000ffffu) | (uint32_t)((PCI_FN_MSIX_VECTORS - 1u) | f->msix_control) << 16;
+        return (v & 0x0000ffffu) | (uint32_t)((f->n_vectors - 1u) | f->msix_control) << 16;
     return v;
 }
 
@@ -151,7 +152,7 @@ bool pci_function_signal(struct machine *m, int qi, bool line_edge)
                         : (uint32_t)qi < DEVICE_MAX_QUEUES ? f->queue_vector[qi]
                                                            : VIRTIO_MSI_NO_VECTOR;
     bool masked = (f->msix_control & PCI_MSIX_FLAGS_MASKALL) ||
-                  (v < PCI_FN_MSIX_VECTORS && (f->msix_table[v][3] & PCI_MSIX_ENTRY_CTRL_MASKBIT));
+                  (v < f->n_vectors && (f->msix_table[v][3] & PCI_MSIX_ENTRY_CTRL_MASKBIT));
     if (v == VIRTIO_MSI_NO_VECTOR || masked) {
         rf_pci_msix_lost(m, qi, v);
         return false;

@@ -52,7 +52,8 @@ struct machine;
 #define PCI_FN_NOTIFY_OFF 0x3000u
 #define PCI_FN_REGION_SIZE 0x1000u
 #define PCI_FN_NOTIFY_MULT 4u        /* QEMU 7.2 default (page-per-vq=off) */
-#define PCI_FN_MSIX_VECTORS 3u       /* virtio-gpu-pci's "vectors" */
+#define PCI_FN_MSIX_VECTORS 3u       /* the most "vectors" of a device modelled (the gpu's, net's);
+                                        a function's own: pci_function.n_vectors */
 #define PCI_FN_MSIX_PBA_OFF 0x800u
 
 /* Capability offsets in configuration space (see the header comment). */
@@ -96,6 +97,7 @@ struct pci_function {
     uint16_t config_vector;
     uint16_t queue_vector[DEVICE_MAX_QUEUES];
     uint32_t n_queues;
+    uint32_t n_vectors;                 /* its MSI-X table's entries (device_ops.pci_vectors) */
 };
 
 /* The function of device type `dev`, as after power-on (BARs unassigned, decoding off). */

@@ -188,7 +188,7 @@ uint32_t pci_function_read(struct machine *m, const struct pci_hit *h, uint8_t s
         return truncate(v >> (8 * (h->off & 3u)), size);
     }
     case PCI_R_MSIX_TABLE:
-        if (h->off / PCI_MSIX_ENTRY_SIZE < PCI_FN_MSIX_VECTORS)
+        if (h->off / PCI_MSIX_ENTRY_SIZE < f->n_vectors)
             return truncate(f->msix_table[h->off / 16][(h->off % 16) / 4], size);
         return 0;
     default: return 0; /* notify reads 0; PBA: nothing pending is modelled */
@@ -197,9 +197,9 @@ uint32_t pci_function_read(struct machine *m, const struct pci_hit *h, uint8_t s
 
 /* A vector write (msix_config, queue_msix_vector): kept below the table size, else NO_VECTOR
  * (QEMU 7.2, "make it possible for guest to discover an error took place"). */
-static uint16_t vector_accept(uint32_t value)
+static uint16_t vector_accept(const struct pci_function *f, uint32_t value)
 {
-    return value < PCI_FN_MSIX_VECTORS ? (uint16_t)value : VIRTIO_MSI_NO_VECTOR;
+    return value < f->n_vectors ? (uint16_t)value : VIRTIO_MSI_NO_VECTOR;
 }
 
 static void common_write(struct machine *m, const struct pci_hit *h, uint32_t value,
@@ -208,10 +208,10 @@ static void common_write(struct machine *m, const struct pci_hit *h, uint32_t va
     struct pci_function *f = &m->pci;
     uint32_t sel = m->dev.queue_sel;
     switch (h->off) {
-    case 0x10: f->config_vector = vector_accept(value & 0xffffu); return;
+    case 0x10: f->config_vector = vector_accept(f, value & 0xffffu); return;
     case 0x1a:
         if (sel < m->dev.n_queues)
-            f->queue_vector[sel] = vector_accept(value & 0xffffu);
+            f->queue_vector[sel] = vector_accept(f, value & 0xffffu);
         return;
     case 0x04: case 0x12: case 0x15: case 0x1e:
         *note = "ignored: a read-only field";
@@ -242,7 +242,7 @@ void pci_function_write(struct machine *m, const struct pci_hit *h, uint8_t size
         return;
     case PCI_R_NOTIFY: mmio_device_write(m, VIRTIO_MMIO_QUEUE_NOTIFY, h->queue, note); return;
     case PCI_R_MSIX_TABLE:
-        if (h->off / PCI_MSIX_ENTRY_SIZE < PCI_FN_MSIX_VECTORS && size == 4)
+        if (h->off / PCI_MSIX_ENTRY_SIZE < f->n_vectors && size == 4)
             f->msix_table[h->off / 16][(h->off % 16) / 4] = value;
         return;
     case PCI_R_ISR: *note = "ignored: the ISR status is read-only"; return;
