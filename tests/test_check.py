@@ -6,6 +6,7 @@ causes as the simulation — but for the exceptions listed below, each with its 
 import json
 import os
 import pathlib
+import re
 import struct
 import subprocess
 import sys
@@ -404,3 +405,23 @@ def test_real_qemu_recording_same_verdict(vqsim, tmp_path, kind, name):
     if expected[0] is not None:
         assert vset(c) == expected[0]
     assert causes(c) == expected[1]
+
+
+@pytest.mark.parametrize("scen", ["scenarios/gpu/two-scanouts.yaml",
+                                  "scenarios/gpu/not-active-reset.yaml"])
+def test_display_digests_with_and_without_json(vqsim, tmp_path, scen):
+    """Without --json a check hashes only the display its line shows (displays[0] when active:
+    `display=`): its output is the same as with --json, whose every display carries its digest
+    (the model's pictures: a recording holds no framebuffer pages, so they are not the run's)."""
+    run(vqsim, "run", "--record", tmp_path, scen)
+    (rec,) = tmp_path.glob("*.vqrec")
+    plain = run(vqsim, "check", "--scenario", scen, rec)
+    p, doc = check_json(vqsim, tmp_path, "--scenario", scen, rec)
+    assert plain.stdout == p.stdout and plain.returncode == p.returncode
+    got = doc["scenarios"][0]["displays"]
+    assert len(got) == (2 if "two" in scen else 1)
+    assert all(re.fullmatch(r"[0-9a-f]{64}", d["sha256"]) for d in got), got
+    assert len({d["sha256"] for d in got}) == len(got)  # two scanouts, two pictures
+    shown = [w[len("display="):] for w in plain.stdout.split() if w.startswith("display=")]
+    assert shown == ([got[0]["sha256"][:12]] if got[0]["active"] else [])
+    assert got[0]["active"] == ("two" in scen)
