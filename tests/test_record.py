@@ -109,9 +109,12 @@ def check_common(p, hdr, ev):
     assert ev[-1]["kind"] == "END" and ev[-1]["value"] == 0 and ev[-1]["flags"] == 0
     assert ev[-2]["kind"] == "NOTE" and b"qemu-system-aarch64" in ev[-2]["payload"]
     # every window access found its value in QEMU's log (the plugin notes the ones that did not);
-    # the plugin's one note is how many barriers it kept
+    # the plugin's notes are what its page cache resolved (and never disagreed with QEMU:
+    # va_cache.h) and how many barriers it kept
     notes = [vqrec.text(e) for e in ev if e["kind"] == "NOTE"]
-    assert len(notes) == 2 and notes[0].startswith("vqrec: ") and "barriers executed" in notes[0]
+    assert len(notes) == 3 and all(n.startswith("vqrec: ") for n in notes[:2]), notes
+    assert "resolved by the page cache; 0 disagreement(s) with QEMU" in notes[0], notes
+    assert "barriers executed" in notes[1], notes
     # events of no vCPU (device, notes, end) say so; the guest's are vCPU 0's; a memory dump is
     # the notifying vCPU's, or no vCPU's when it was made as QEMU's device took a chain
     assert {e["cpu"] for e in ev if e["kind"] in ("DEVICE", "NOTE", "END")} == {255}
