@@ -258,7 +258,7 @@ static int check_recording(struct replay *rp, const char *path, const struct sce
  * that part asks the kernel for transparent huge pages (one fault per 2 MiB, where the
  * machine's THP setting is `madvise`, Debian's default). Nothing else changes: the heap does
  * not grow with the recording (the same buffers, reused), and the process ends after the check;
- * what a page fault costs was about 40 % of a Linux recording's check (bench/README.md). */
+ * page faults were about a third of a Linux recording's check (bench/README.md). */
 #define HEAP_BIG (48u << 20)
 #define HUGE_PAGE (2u << 20)
 static void keep_big_buffers(void)
