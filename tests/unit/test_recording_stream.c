@@ -280,6 +280,18 @@ static void test_va_cache(void **state)
     vc_fill(0, 0x3000, 2, 0x40003000, false, g);
     vc_invalidate();
     assert_int_equal(vc_lookup(0, 0x3000, 2, &pa, &ring), VC_MISS);
+    /* a vCPU that QEMU stopped and lets run again (it may have reset it) forgets its own
+     * entries, and only its own */
+    g = vc_generation();
+    vc_fill(4, 0x5000, 4, 0x40005000, false, g);
+    vc_fill(5, 0x5000, 4, 0x40007000, false, g);
+    vc_cpu_resumed(4);
+    assert_int_equal(vc_lookup(4, 0x5000, 4, &pa, &ring), VC_MISS);
+    assert_int_equal(vc_lookup(5, 0x5000, 4, &pa, &ring), VC_HIT);
+    assert_int_equal(pa, 0x40007000);
+    vc_fill(4, 0x5000, 4, 0x40006000, false, vc_generation());
+    assert_int_equal(vc_lookup(4, 0x5000, 4, &pa, &ring), VC_HIT);
+    assert_int_equal(pa, 0x40006000);
     /* one hit in VC_VERIFY_EVERY is checked; a disagreement turns the cache off */
     g = vc_generation();
     vc_fill(3, 0x4000, 2, 0x40004000, false, g);
@@ -298,6 +310,12 @@ static void test_va_cache(void **state)
     vc_verify(0x40004000, false, 0x40008000);
     assert_int_equal(vc_disagreements(), 1);
     assert_int_equal(vc_lookup(3, 0x4000, 2, &pa, &ring), VC_MISS);
+    /* vacache=off: never used (and said so) */
+    assert_false(vc_is_off());
+    vc_turn_off();
+    assert_true(vc_is_off());
+    vc_fill(6, 0x6000, 4, 0x40006000, false, vc_generation());
+    assert_int_equal(vc_lookup(6, 0x6000, 4, &pa, &ring), VC_MISS);
 }
 
 /* Which instructions change the translation: TLBI, MSR to CRn 1 / 2; not reads, not others. */

@@ -70,6 +70,39 @@ static void test_stream_is_splitmix64(void **state)
     }
 }
 
+/* rng_stream_fill (the device's fast path, a word per eight bytes) gives rng_stream_byte's
+ * bytes at every start and length around word edges; and a read larger than one page (the
+ * fill writes straight into guest memory, buffer after buffer) is the stream byte for byte. */
+static void test_stream_fill_is_the_stream(void **state)
+{
+    (void)state;
+    static const uint64_t seeds[] = {0, 0x0123456789abcdefull};
+    uint8_t out[40];
+    for (size_t k = 0; k < 2; k++)
+        for (uint64_t pos = 0; pos < 18; pos++)
+            for (size_t n = 0; n <= 33; n++) {
+                memset(out, 0x5a, sizeof(out));
+                rng_stream_fill(seeds[k], pos, out, n);
+                for (size_t i = 0; i < n; i++)
+                    assert_int_equal(out[i], rng_stream_byte(seeds[k], pos + i));
+                for (size_t i = n; i < sizeof(out); i++)
+                    assert_int_equal(out[i], 0x5a); /* nothing past n */
+            }
+    struct machine *m = rng_machine(2, 0);
+    struct vrng r;
+    init_driver(&r, 0);
+    uint64_t phys = 0;
+    uint8_t *buf = vhal_dma_alloc(3 * 4096, 64, VHAL_DMA_BUFFER, &phys);
+    uint32_t got = 0;
+    assert_int_equal(vrng_read(&r, phys, 5, &got), VIRTIO_OK); /* the next starts mid-word */
+    assert_int_equal(vrng_read(&r, phys, 3 * 4096, &got), VIRTIO_OK);
+    assert_int_equal(got, 3 * 4096);
+    for (uint32_t i = 0; i < 3 * 4096; i++)
+        assert_int_equal(buf[i], kernel_rng_expected(0, 5 + i));
+    assert_int_equal(m->n_violations, 0);
+    fx_machine_free(m);
+}
+
 static void test_readable_buffers(void **state)
 {
     (void)state;
@@ -130,6 +163,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stream_is_splitmix64),
+        cmocka_unit_test(test_stream_fill_is_the_stream),
         cmocka_unit_test(test_readable_buffers),
         cmocka_unit_test(test_nothing_before_driver_ok),
     };

@@ -13,16 +13,30 @@ struct rng_state {
     uint16_t held[RNG_QUEUE_SIZE];  /* chains taken with no writable byte, not answered yet */
     uint32_t n_held;
     uint64_t held_at;               /* when the first of them was taken */
-    uint8_t chunk[4096];
 };
+
+/* Word w of the stream: splitmix64 of seed + (w + 1) * the golden ratio. */
+static uint64_t stream_word(uint64_t seed, uint64_t w)
+{
+    uint64_t x = seed + (w + 1) * 0x9e3779b97f4a7c15ull;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+}
 
 uint8_t rng_stream_byte(uint64_t seed, uint64_t pos)
 {
-    uint64_t x = seed + (pos / 8 + 1) * 0x9e3779b97f4a7c15ull; /* splitmix64 of the word */
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-    x ^= x >> 31;
-    return (uint8_t)(x >> (8 * (pos % 8)));
+    return (uint8_t)(stream_word(seed, pos / 8) >> (8 * (pos % 8)));
+}
+
+void rng_stream_fill(uint64_t seed, uint64_t pos, uint8_t *dst, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        uint64_t w = stream_word(seed, (pos + i) / 8);
+        for (unsigned b = (unsigned)((pos + i) % 8); b < 8 && i < n; b++, i++)
+            dst[i] = (uint8_t)(w >> (8 * b));
+    }
 }
 
 static uint64_t rng_offered_features(uint32_t transport_version)
@@ -61,18 +75,21 @@ static void rng_config_write(void *state, struct machine *m, uint32_t off, uint3
     *note = "ignored: the entropy device has no configuration (§5.4.4)";
 }
 
-/* Fill the chain's writable bytes from the stream; returns how many were written. */
+/* Fill the chain's writable bytes from the stream, straight into guest memory (as sr_write
+ * copies: in order, up to the first buffer outside RAM); returns how many were written. */
 static uint32_t fill(struct rng_state *r, struct machine *m, const struct sr_chain *c)
 {
-    uint64_t want = c->writable;
-    uint8_t *bytes = want <= sizeof(r->chunk) ? r->chunk : malloc(want);
-    if (!bytes)
-        return 0; /* (a chain of gigabytes: the host had no room; QEMU would have served it) */
-    for (uint64_t i = 0; i < want; i++)
-        bytes[i] = rng_stream_byte(r->seed, r->pos + i);
-    size_t done = sr_write(m, c, bytes, want);
-    if (bytes != r->chunk)
-        free(bytes);
+    uint64_t done = 0;
+    for (uint32_t i = 0; i < c->nseg; i++) {
+        const struct sr_seg *s = &c->seg[i];
+        if (!s->write)
+            continue;
+        uint8_t *d = gm_ptr(&m->mem, s->gpa, s->len);
+        if (!d)
+            break;
+        rng_stream_fill(r->seed, r->pos + done, d, s->len);
+        done += s->len;
+    }
     r->pos += done;
     return (uint32_t)done;
 }

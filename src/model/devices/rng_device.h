@@ -17,6 +17,7 @@
 #ifndef RNG_DEVICE_H
 #define RNG_DEVICE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "model/device.h"
@@ -27,5 +28,7 @@ extern const struct device_ops rng_device_ops;
 
 /* Byte `pos` of the entropy stream of `seed`. */
 uint8_t rng_stream_byte(uint64_t seed, uint64_t pos);
+/* Bytes pos .. pos + n - 1 of the same stream into dst (a word per eight bytes). */
+void rng_stream_fill(uint64_t seed, uint64_t pos, uint8_t *dst, size_t n);
 
 #endif /* RNG_DEVICE_H */

@@ -7,11 +7,13 @@ struct vc_entry {
     uint64_t va_page;    /* virtual page number + 1 (0: empty) */
     uint64_t pa_page;    /* physical address of the page */
     uint32_t gen;
+    uint32_t epoch;      /* the vCPU's epoch it was filled in */
     bool ring;           /* some ring overlaps the page */
 };
 
 struct vc_cpu {
     bool bump_next;      /* a translation change is under way: at the next access, again */
+    uint32_t epoch;      /* moves on when the vCPU resumes (QEMU may have reset it) */
     uint32_t until_verify;
     uint64_t hits, lookups;
     struct vc_entry e[VC_ENTRIES];
@@ -19,7 +21,8 @@ struct vc_cpu {
 
 static struct vc_cpu cpus[VC_CPUS];  /* untouched (no memory) for vCPUs that do not exist */
 static uint32_t generation = 1;
-static int disabled;
+static int disabled;     /* a disagreement with QEMU */
+static int off;          /* never used in this run (vc_turn_off) */
 static uint64_t disagreements;
 
 uint32_t vc_generation(void)
@@ -43,14 +46,14 @@ enum vc_result vc_lookup(unsigned cpu, uint64_t va, unsigned size, uint64_t *pa,
         vc_invalidate();
     }
     c->lookups++;
-    uint64_t off = va % PAGE;
-    if (off + size > PAGE || __atomic_load_n(&disabled, __ATOMIC_RELAXED))
+    uint64_t in_page = va % PAGE;
+    if (in_page + size > PAGE || __atomic_load_n(&disabled, __ATOMIC_RELAXED))
         return VC_MISS;
     const struct vc_entry *e = &c->e[(va / PAGE) % VC_ENTRIES];
-    if (e->va_page != va / PAGE + 1 || e->gen != vc_generation())
+    if (e->va_page != va / PAGE + 1 || e->gen != vc_generation() || e->epoch != c->epoch)
         return VC_MISS;
     c->hits++;
-    *pa = e->pa_page + off;
+    *pa = e->pa_page + in_page;
     *ring_page = e->ring;
     if (++c->until_verify >= VC_VERIFY_EVERY) {
         c->until_verify = 0;
@@ -65,7 +68,7 @@ void vc_fill(unsigned cpu, uint64_t va, unsigned size, uint64_t pa, bool ring_pa
     if (cpu >= VC_CPUS || va % PAGE + size > PAGE || pa % PAGE != va % PAGE)
         return;
     struct vc_entry *e = &cpus[cpu].e[(va / PAGE) % VC_ENTRIES];
-    *e = (struct vc_entry){va / PAGE + 1, pa - pa % PAGE, gen, ring_page};
+    *e = (struct vc_entry){va / PAGE + 1, pa - pa % PAGE, gen, cpus[cpu].epoch, ring_page};
 }
 
 void vc_verify(uint64_t cached_pa, bool io, uint64_t pa)
@@ -84,6 +87,23 @@ bool vc_mmu_insn(uint32_t op)
         return true;
     uint32_t crn = (op >> 12) & 0xf;
     return (op & 0xfff00000u) == 0xd5100000u && (crn == 1 || crn == 2);
+}
+
+void vc_cpu_resumed(unsigned cpu)
+{
+    if (cpu < VC_CPUS)
+        cpus[cpu].epoch++;
+}
+
+void vc_turn_off(void)
+{
+    __atomic_store_n(&off, 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&disabled, 1, __ATOMIC_RELAXED);
+}
+
+bool vc_is_off(void)
+{
+    return __atomic_load_n(&off, __ATOMIC_RELAXED);
 }
 
 void vc_mmu_change(unsigned cpu)

@@ -19,6 +19,14 @@
  *     of the new descriptor. An invalid descriptor needs no TLBI to become valid, but an access
  *     through it faults before any callback: nothing was remembered for it;
  *   - the ring ranges change (vqrec_rings.c): an entry's "ring in this page" is stale.
+ *   - the vCPU resumes after QEMU stopped it (vc_cpu_resumed: QEMU's resume callback): QEMU
+ *     resets a vCPU only while it is stopped (a system reset, PSCI CPU_ON after CPU_OFF), and a
+ *     reset turns the MMU off with no guest instruction the plugin could see;
+ *   - never at all (vc_turn_off, the plugin's vacache=off, which `vqsim record` passes) when a
+ *     virtual address may translate differently at another exception level (the machine has
+ *     EL2 or EL3: virtualization=on, secure=on) or when QEMU runs every vCPU in one thread
+ *     (-accel tcg,thread=single: no resume callback then); an entry is keyed by the address
+ *     alone.
  * Only RAM pages are remembered (an MMIO access always asks QEMU). Accesses that cross a page
  * are resolved by QEMU. One access in VC_VERIFY_EVERY on a hit is resolved by QEMU as well and
  * compared: a disagreement turns the cache off for the rest of the run and is counted in a NOTE
@@ -56,6 +64,11 @@ void vc_verify(uint64_t cached_pa, bool io, uint64_t pa);
 bool vc_mmu_insn(uint32_t op);
 /* vCPU `cpu` is about to execute such an instruction. */
 void vc_mmu_change(unsigned cpu);
+/* vCPU `cpu` resumes after QEMU stopped it (on its own thread): forget its entries. */
+void vc_cpu_resumed(unsigned cpu);
+/* Never use the cache in this run; and whether it is so. */
+void vc_turn_off(void);
+bool vc_is_off(void);
 /* Forget every entry (the ring ranges changed). */
 void vc_invalidate(void);
 /* Verified disagreements (0 in a sound run). */

@@ -184,6 +184,13 @@ static void on_mmu_change(unsigned int cpu, void *udata)
     vc_mmu_change(cpu);
 }
 
+/* QEMU stopped this vCPU and lets it run again: it may have reset it (va_cache.h). */
+static void on_resume(qemu_plugin_id_t id, unsigned int cpu)
+{
+    (void)id;
+    vc_cpu_resumed(cpu);
+}
+
 static void on_barrier(unsigned int cpu, void *udata)
 {
     const struct barrier_site *b = udata;
@@ -285,10 +292,11 @@ static void on_exit_cb(qemu_plugin_id_t id, void *udata)
         }
         uint64_t hits, lookups, bad = vc_disagreements();
         vc_counts(&hits, &lookups);
-        char vnote[160];
+        char vnote[200];
         snprintf(vnote, sizeof(vnote), "vqrec: %" PRIu64 " of %" PRIu64 " accesses resolved by "
                  "the page cache; %" PRIu64 " disagreement(s) with QEMU%s", hits, lookups, bad,
-                 bad ? ": the cache was turned off" : "");
+                 vc_is_off() ? " (the cache is off for this machine: vacache=off)"
+                 : bad ? ": the cache was turned off" : "");
         emit_text(VQREC_NOTE, 0, 0, 0, vnote);
         uint64_t executed, kept;
         bf_counts(&executed, &kept);
@@ -328,6 +336,8 @@ VQREC_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info
             ram_base = strtoull(v, NULL, 0);
         else if ((v = arg(argv[i], "ramsize")))
             ram_size = strtoull(v, NULL, 0);
+        else if ((v = arg(argv[i], "vacache")) && !strcmp(v, "off"))
+            vc_turn_off();
         else {
             fprintf(stderr, "vqrec plugin: unknown argument '%s'\n", argv[i]);
             return -1;
@@ -345,6 +355,7 @@ VQREC_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info
         return -1;
     }
     qemu_plugin_register_vcpu_tb_trans_cb(id, on_translate);
+    qemu_plugin_register_vcpu_resume_cb(id, on_resume);
     qemu_plugin_register_atexit_cb(id, on_exit_cb, NULL);
     return 0;
 }
