@@ -77,6 +77,19 @@ def test_linux_power_off_with_requests_in_flight_is_clean(tmp_path):
     assert all("abandoned" not in s["steps"][0]["detail"] for n, s in res.items() if n != "gpu")
 
 
+def test_a_second_reset_keeps_what_the_first_abandoned(tmp_path):
+    """A driver that writes Status = 0 twice (or reads it back by writing again) abandons the
+    same requests: the second reset finds no live queue and changes nothing."""
+    r = Recording(RACE)
+    evs, kick, reset, line = ending(r)
+    r.events.insert(reset + 1, bytearray(r.events[reset]))
+    rec = tmp_path / "twice.vqrec"
+    r.write(rec)
+    p, res = check(rec)
+    assert p.returncode == 0 and res["gpu"]["outcome"] == "ok", p.stdout[-3000:]
+    assert res["gpu"]["steps"][0]["detail"].endswith("; queue 0: 2 request(s) abandoned at a reset")
+
+
 def mutate(tmp_path, name, how):
     r = Recording(RACE)
     evs, kick, reset, line = ending(r)

@@ -46,10 +46,8 @@ void replay_abandon_at_reset(struct replay *rp, const struct machine *m)
         const struct dev_queue *dq = &m->dev.q[qi];
         uint16_t n = outstanding(q);
         bool standing = m->device.ops && (m->device.ops->standing_queues >> qi & 1u);
-        if (!rp->paced || !n || !dq->live || standing) { /* (standing: buffers, no requests) */
-            q->dropped = false;
-            continue;
-        }
+        if (!rp->paced || !n || !dq->live || standing) /* (standing: buffers, no requests) */
+            continue; /* (a second Status = 0 keeps what the first found) */
         /* the model's device, paced by QEMU's: took every chain published, or was woken for
          * the rest (a notify, or still at work from one) */
         bool taken = ring_is_split(dq) && ring_taken(dq) == q->avail_idx;
