@@ -84,9 +84,10 @@ def linux(text, f):
         c["ratio"] = float(m.group(1)) if m else None
         r = cell_row(part, "vqsim record |")
         c["record_s"] = num(r[1]) if r else None
-        m = re.search(r"recording: ([\d.]+) MB, (\d+) events", part)
+        # (linux_record.py may say more in parentheses: the format, the events/s)
+        m = re.search(r"recording: ([\d.]+) MB(?: \([^)]*\))?, (\d+) events", part)
         c["mb"], c["events"] = (float(m.group(1)), int(m.group(2))) if m else (None, None)
-        m = re.search(r"vqsim check: ([\d.]+) s, peak memory ([\d.]+) MiB", part)
+        m = re.search(r"vqsim check: ([\d.]+) s(?: \([^)]*\))?, peak memory ([\d.]+) MiB", part)
         c["check_s"], c["check_mib"] = (float(m.group(1)), float(m.group(2))) if m else (None,
                                                                                          None)
 

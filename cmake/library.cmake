@@ -36,7 +36,7 @@ target_compile_options(vqsim_driver_obj PRIVATE -ffreestanding -nostdinc -isyste
 add_library(vqsim_obj OBJECT ${VQSIM_LIB_EXCLUDE} ${VQSIM_LIB_CORE_SOURCES}
             ${VQSIM_LIB_HARNESS_SOURCES})
 target_include_directories(vqsim_obj PRIVATE include)
-target_link_libraries(vqsim_obj PRIVATE PkgConfig::YAML PkgConfig::PNG)
+target_link_libraries(vqsim_obj PRIVATE PkgConfig::YAML PkgConfig::PNG PkgConfig::ZLIB)
 set_target_properties(vqsim_driver_obj vqsim_obj PROPERTIES POSITION_INDEPENDENT_CODE ON)
 set(VQSIM_OBJECTS $<TARGET_OBJECTS:vqsim_driver_obj> $<TARGET_OBJECTS:vqsim_obj>)
 
@@ -47,13 +47,13 @@ target_link_options(vqsim_shared PRIVATE
 set_target_properties(vqsim_shared PROPERTIES OUTPUT_NAME vqsim EXPORT_NAME vqsim
   VERSION ${VQSIM_LIB_VERSION} SOVERSION ${VQSIM_API_MAJOR}
   LINK_DEPENDS ${CMAKE_SOURCE_DIR}/cmake/libvqsim.map)
-target_link_libraries(vqsim_shared PRIVATE PkgConfig::YAML PkgConfig::PNG)
+target_link_libraries(vqsim_shared PRIVATE PkgConfig::YAML PkgConfig::PNG PkgConfig::ZLIB)
 
 add_library(vqsim_static STATIC ${VQSIM_LIB_EXCLUDE} ${VQSIM_OBJECTS})
 set_target_properties(vqsim_static PROPERTIES OUTPUT_NAME vqsim EXPORT_NAME vqsim_static)
 # A static library's users link its dependencies themselves: the package recreates these two
 # imported targets (vqsimConfig.cmake), vqsim.pc lists them in Requires.private.
-target_link_libraries(vqsim_static INTERFACE PkgConfig::YAML PkgConfig::PNG)
+target_link_libraries(vqsim_static INTERFACE PkgConfig::YAML PkgConfig::PNG PkgConfig::ZLIB)
 
 # The directory's sanitizer and fuzzer flags (add_compile_options / add_link_options in
 # CMakeLists.txt) are not the library's: a user's program would need the sanitizer runtime.

@@ -45,7 +45,8 @@ read -r -a YAML_LIBS <<<"$(pkg-config --libs yaml-0.1)"
 cd "$ROOT"
 DRIVER=(src/driver/*.c)
 shopt -s globstar
-CORE=(src/util/*.c src/spec/*.c src/model/**/*.c src/record/recording_reader.c src/record/recording_writer.c)
+CORE=(src/util/*.c src/spec/*.c src/model/**/*.c src/record/recording_reader.c src/record/recording_writer.c
+      src/record/recording_zlib.c)
 HARNESS=()
 for f in src/harness/*.c src/lib/*.c; do
   case "$f" in src/harness/hal_sim.c|src/harness/hal_sim_pci.c|src/harness/hal_sim_narrow.c) ;; *) HARNESS+=("$f") ;; esac
@@ -105,7 +106,8 @@ read -r -a ENGINE <<<"$LIB_FUZZING_ENGINE"
 # libyaml and libpng: linked statically for a cluster (VQSIM_STATIC_LIBS=1, .clusterfuzzlite/
 # build.sh), whose runner image does not have them installed.
 read -r -a PNG_LIBS <<<"$(pkg-config --libs libpng)"   # the runner writes PNGs
-LIBS=("${PNG_LIBS[@]}" "${YAML_LIBS[@]}")
+read -r -a ZLIB_LIBS <<<"$(pkg-config --libs zlib)"    # recordings are deflated
+LIBS=("${PNG_LIBS[@]}" "${ZLIB_LIBS[@]}" "${YAML_LIBS[@]}")
 [ "${VQSIM_STATIC_LIBS:-0}" = 1 ] && LIBS=(-l:libpng16.a -l:libz.a -l:libyaml.a -lm)
 # Every target links against every layer: an archive gives only the objects a target needs, and
 # a target that implements virtio_hal.h itself (fuzz_driver_vs_device) never pulls hal_sim.c.

@@ -3,8 +3,10 @@
  * with a mutator that cuts, reorders, duplicates and bit-flips whole events of real recordings.
  *
  * Oracle: every input is either refused with "offset N: …" or read into events whose offsets
- * increase and lie inside the input; a read recording is then replayed against the model (its
- * first events, so one input stays fast) without a crash, leak or UB.
+ * increase and lie inside the input (format 2: inside the inflated recording); the stream
+ * reader reads the same events at the same offsets; a read recording is then replayed against
+ * the model (its first events, so one input stays fast; format 2's events as format 1) without
+ * a crash, leak or UB.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -100,6 +102,28 @@ size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsi
     }
 }
 
+/* The stream reader (payloads read or skipped in turn) reads the events the parse read. */
+static void same_stream(const uint8_t *data, size_t size, const struct vqrec_recording *rec)
+{
+    struct vqrec_reader rd;
+    struct vqrec_item it;
+    char err[512] = "";
+    if (vqrec_reader_open_buffer(&rd, data, size, err, sizeof(err)) != VQREC_OK)
+        fail("the stream refused what the parse read", err);
+    size_t n = 0;
+    int rc;
+    while ((rc = vqrec_reader_next(&rd, &it, n % 2 == 0, err, sizeof(err))) == 1) {
+        if (n >= rec->n_items || it.offset != rec->items[n].offset ||
+            memcmp(&it.ev, &rec->items[n].ev, sizeof(it.ev)) != 0 ||
+            (it.payload && memcmp(it.payload, rec->items[n].payload, it.ev.len) != 0))
+            fail("the stream read another event than the parse", "");
+        n++;
+    }
+    if (rc != 0 || n != rec->n_items)
+        fail("the stream ended elsewhere than the parse", err);
+    vqrec_reader_close(&rd);
+}
+
 /* The replay's run, with the gpu's host-memory budget (QEMU's max_hostmem) at 1 MiB instead of
  * 256 MiB: a Linux guest's 1280x800 framebuffer (4 MB) is then refused as QEMU refuses a
  * resource beyond its budget, instead of being created and filled from guest RAM page by page,
@@ -127,14 +151,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         vqrec_free(&rec);
         return 0;
     }
+    size_t total = rec.inflated ? rec.inflated_len : size;
     for (size_t i = 0; i < rec.n_items; i++) {
         const struct vqrec_item *it = &rec.items[i];
-        if (it->offset + sizeof(struct vqrec_event) + it->ev.len > size ||
+        if (it->offset + sizeof(struct vqrec_event) + it->ev.len > total ||
             (i && it->offset <= rec.items[i - 1].offset))
             fail("an event outside the input or out of order", "");
     }
+    same_stream(data, size, &rec);
+    /* Format 2: the replay reads its events plain (they were inflated above). */
+    uint8_t *plain = NULL;
+    if (rec.inflated) {
+        plain = malloc(total);
+        if (!plain)
+            fail("out of memory", "");
+        memcpy(plain, rec.inflated, total);
+        uint16_t major = VQREC_VERSION_MAJOR_PLAIN;
+        memcpy(plain + 8, &major, 2);
+        data = plain;
+    }
     /* the replay streams the same bytes: its first MAX_REPLAYED events */
-    size_t len = rec.n_items > MAX_REPLAYED ? (size_t)rec.items[MAX_REPLAYED].offset : size;
+    size_t len = rec.n_items > MAX_REPLAYED ? (size_t)rec.items[MAX_REPLAYED].offset : total;
     /* kept between inputs, not allocated per input (a run_result is ~190 KB: under ASan a
      * mapping of its own each time); replay_init and the runner set every field they use */
     static struct replay replay;
@@ -170,6 +207,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         vqrec_reader_close(&rd);
     }
+    free(plain);
     vqrec_free(&rec);
     return 0;
 }

@@ -148,3 +148,22 @@ def test_missing_tables_say_why(tmp_path):
         assert got[r] == ("-", "n/a (BENCH_NO_LINUX=1)"), r
     assert got[ROWS[1]] == ("1.20x wall", "met")  # the wall half still measured
     assert got[ROWS[7]][1] == "met"
+
+
+def test_linux_lines_as_printed_today(tmp_path):
+    """Table 6's recording and check lines as bench/linux_record.py prints them (the format and
+    the uncompressed size, the events/s, the CPU time after the figures) give the same verdicts
+    and figures as the plain ones (a regex that missed them made both rows n/a)."""
+    plain = bench_output(True)
+    text = plain.replace("recording: 0.21 MB, 3903 events",
+                         "recording: 0.210 MB (format 2; 2.10 MB uncompressed), 3903 events")
+    text = text.replace("recording: 3.0 MB, 78814 events",
+                        "recording: 3.000 MB (format 2; 31.00 MB uncompressed), 78814 events")
+    text = text.replace("vqsim check: 0.05 s, peak memory 10.4 MiB",
+                        "vqsim check: 0.0500 s (0.08 M events/s, process start included; median "
+                        "of 5), peak memory 10.4 MiB; CPU 0.040 s (0.10 M events per CPU-second)")
+    text = text.replace("vqsim check: 0.005 s, peak memory 12.0 MiB",
+                        "vqsim check: 0.0050 s (15.76 M events/s, process start included; median "
+                        "of 5), peak memory 12.0 MiB; CPU 0.004 s (19.70 M events per CPU-second)")
+    assert text.count("format 2") == 2 and text.count("median of 5") == 2
+    assert targets(tmp_path, text) == targets(tmp_path, plain)

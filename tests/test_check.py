@@ -6,6 +6,7 @@ causes as the simulation — but for the exceptions listed below, each with its 
 import json
 import os
 import pathlib
+import re
 import struct
 import subprocess
 import sys
@@ -13,6 +14,9 @@ import sys
 import pytest
 
 from conftest import ROOT, run
+
+sys.path.insert(0, str(ROOT / "tools"))
+import vqrec  # noqa: E402
 
 # Left out: the network device's runs (its received frames are the host's, played by a step: a
 # recording holds none to replay). The input device's events are the host's too, but the replay
@@ -265,7 +269,7 @@ def test_empty_or_failed_recording_never_passes(vqsim, tmp_path):
     assert "QEMU exited with status 1: qemu: cannot start" in p.stdout
     # traffic, then QEMU exited with status 1 by itself: the guest did not run to its end
     run(vqsim, "run", "--record", tmp_path, "scenarios/modern-display.yaml")
-    data = bytearray((tmp_path / "modern-display.vqrec").read_bytes())
+    data = bytearray(vqrec.plain((tmp_path / "modern-display.vqrec").read_bytes()))
     end = data.rindex(struct.pack("<BBBB", 9, 0, 0, 0))  # the sim's END event (cpu 0)
     struct.pack_into("<Q", data, end + 16, 1)
     crashed = tmp_path / "crashed.vqrec"
@@ -278,15 +282,24 @@ def test_empty_or_failed_recording_never_passes(vqsim, tmp_path):
 def test_truncated_recording_is_checked(vqsim, tmp_path):
     run(vqsim, "run", "--record", tmp_path, "scenarios/modern-display.yaml")
     rec = tmp_path / "modern-display.vqrec"
-    data = rec.read_bytes()
+    whole = vqrec.read(rec)[1]
+    data = vqrec.plain(rec.read_bytes())
     cut = tmp_path / "cut.vqrec"
-    cut.write_bytes(data[: len(data) // 2 + 5])
+    cut.write_bytes(data[: len(data) // 2 + 5])  # format 1, inside an event
     out = tmp_path / "cut.json"
     p = run(vqsim, "check", "-v", "--json", out, cut)
     assert p.returncode in (0, 1), p.stderr
     assert "the file is cut short" in p.stdout
     src = json.loads(out.read_text())["scenarios"][0]["source"]
     assert src["truncated"] is True and src["ended"] is False and src["exit_status"] is None
+    # format 2 (as written), its zlib stream cut: the events it holds are checked, no end
+    z = rec.read_bytes()
+    cut.write_bytes(z[: len(z) // 2])
+    p = run(vqsim, "check", "-v", "--json", out, cut)
+    assert p.returncode in (0, 1), p.stderr
+    src = json.loads(out.read_text())["scenarios"][0]["source"]
+    assert src["ended"] is False and src["exit_status"] is None
+    assert 0 < src["events"] == len(vqrec.read(cut)[1]) < len(whole)
 
 
 def keypaths(obj, path=""):
@@ -392,3 +405,23 @@ def test_real_qemu_recording_same_verdict(vqsim, tmp_path, kind, name):
     if expected[0] is not None:
         assert vset(c) == expected[0]
     assert causes(c) == expected[1]
+
+
+@pytest.mark.parametrize("scen", ["scenarios/gpu/two-scanouts.yaml",
+                                  "scenarios/gpu/not-active-reset.yaml"])
+def test_display_digests_with_and_without_json(vqsim, tmp_path, scen):
+    """Without --json a check hashes only the display its line shows (displays[0] when active:
+    `display=`): its output is the same as with --json, whose every display carries its digest
+    (the model's pictures: a recording holds no framebuffer pages, so they are not the run's)."""
+    run(vqsim, "run", "--record", tmp_path, scen)
+    (rec,) = tmp_path.glob("*.vqrec")
+    plain = run(vqsim, "check", "--scenario", scen, rec)
+    p, doc = check_json(vqsim, tmp_path, "--scenario", scen, rec)
+    assert plain.stdout == p.stdout and plain.returncode == p.returncode
+    got = doc["scenarios"][0]["displays"]
+    assert len(got) == (2 if "two" in scen else 1)
+    assert all(re.fullmatch(r"[0-9a-f]{64}", d["sha256"]) for d in got), got
+    assert len({d["sha256"] for d in got}) == len(got)  # two scanouts, two pictures
+    shown = [w[len("display="):] for w in plain.stdout.split() if w.startswith("display=")]
+    assert shown == ([got[0]["sha256"][:12]] if got[0]["active"] else [])
+    assert got[0]["active"] == ("two" in scen)

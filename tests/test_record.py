@@ -109,9 +109,12 @@ def check_common(p, hdr, ev):
     assert ev[-1]["kind"] == "END" and ev[-1]["value"] == 0 and ev[-1]["flags"] == 0
     assert ev[-2]["kind"] == "NOTE" and b"qemu-system-aarch64" in ev[-2]["payload"]
     # every window access found its value in QEMU's log (the plugin notes the ones that did not);
-    # the plugin's one note is how many barriers it kept
+    # the plugin's notes are what its page cache resolved (and never disagreed with QEMU:
+    # va_cache.h) and how many barriers it kept
     notes = [vqrec.text(e) for e in ev if e["kind"] == "NOTE"]
-    assert len(notes) == 2 and notes[0].startswith("vqrec: ") and "barriers executed" in notes[0]
+    assert len(notes) == 3 and all(n.startswith("vqrec: ") for n in notes[:2]), notes
+    assert "resolved by the page cache; 0 disagreement(s) with QEMU" in notes[0], notes
+    assert "barriers executed" in notes[1], notes
     # events of no vCPU (device, notes, end) say so; the guest's are vCPU 0's; a memory dump is
     # the notifying vCPU's, or no vCPU's when it was made as QEMU's device took a chain
     assert {e["cpu"] for e in ev if e["kind"] in ("DEVICE", "NOTE", "END")} == {255}
@@ -558,3 +561,22 @@ def test_other_virtio_devices_beside_the_gpu_keep_the_verdict(guest, tmp_path, s
         verdicts.append((verdict(chk_json), c.returncode))
     assert verdicts[1] == verdicts[0]
     assert verdicts[1][0] == verdict(sim_json)  # and it is the simulator's
+
+
+@pytest.mark.parametrize("how", ["accel", "virtualization"])
+def test_page_cache_off_where_an_address_can_translate_another_way(guest, tmp_path, how):
+    """The plugin's page cache (va_cache.h) keys an entry by the virtual address alone: with EL2
+    or EL3 in the machine an address translates per exception level, and with one thread for all
+    vCPUs QEMU gives no resume callback to tell the plugin of a vCPU reset. `vqsim record` turns
+    the cache off there (vacache=off): every access resolved by QEMU, the recording the same."""
+    extra = ["-accel", "tcg,thread=single"] if how == "accel" else []
+    if how == "virtualization":
+        extra = ["-M", "virt,virtualization=on"]  # the last -M wins in QEMU
+    p, hdr, ev = record(guest, tmp_path, "scenarios/modern-display.yaml", extra=extra)
+    assert p.returncode == 0, p.stderr
+    note = next(vqrec.text(e) for e in ev if e["kind"] == "NOTE" and "page cache" in vqrec.text(e))
+    assert note.startswith("vqrec: 0 of ") and note.endswith(
+        "0 disagreement(s) with QEMU (the cache is off for this machine: vacache=off)"), note
+    c = subprocess.run([str(vqsim_path()), "check", str(tmp_path / "out.rec")],
+                       capture_output=True, text=True, timeout=120)
+    assert c.returncode == 0 and c.stdout.startswith("PASS"), c.stdout + c.stderr

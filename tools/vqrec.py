@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
 """vqrec.py - read a recording of `vqsim record` (src/record/recording.h) and print it.
+Format 2 (deflated events) and format 1 (plain).
 
   tools/vqrec.py RECORDING        one line per event
-As a module: read(path) -> (header dict, list of event dicts); the tests use it.
+As a module: read(path) -> (header dict, list of event dicts); plain(bytes) / deflated(bytes)
+convert between format 2 (what vqsim writes: the events deflated) and format 1; the tests use
+them.
 Python 3 standard library only.
 """
 import struct
 import sys
+import zlib
 
 HEADER = struct.Struct("<8sHHIQQII32s")
 EVENT = struct.Struct("<BBBBIQQQ")
@@ -21,15 +25,40 @@ M_RING = 1  # flags of MEMORY
 CPU_NONE = 255  # the vCPU of device events, notes and END (minor 2)
 
 
+def plain(data):
+    """A recording's bytes as format 1 (events uncompressed): format 2's inflated (a stream cut
+    short gives what it holds), format 1's as they are."""
+    if len(data) < HEADER.size or data[:8] != b"VQSIMREC":
+        raise ValueError("not a recording")
+    major, hsize = struct.unpack_from("<H", data, 8)[0], struct.unpack_from("<I", data, 12)[0]
+    if major == 1:
+        return bytes(data)
+    if major != 2:
+        raise ValueError(f"recording format {major}: this reads 1 and 2")
+    out, rest = [data[:8] + struct.pack("<H", 1) + data[10:hsize]], data[hsize:]
+    while rest:  # zlib streams back to back (vqsim record appends its END as one)
+        d = zlib.decompressobj()
+        out.append(d.decompress(rest))
+        if not d.eof:
+            break  # cut short
+        rest = d.unused_data
+    return b"".join(out)
+
+
+def deflated(data):
+    """Format 1 bytes (plain()) as format 2: the events after the header deflated."""
+    hsize = struct.unpack_from("<I", data, 12)[0]
+    return data[:8] + struct.pack("<H", 2) + data[10:hsize] + zlib.compress(data[hsize:])
+
+
 def read(path):
     with open(path, "rb") as f:
         data = f.read()
     if len(data) < HEADER.size:
         raise ValueError(f"{path}: shorter than a header")
-    magic, major, minor, hsize, ram_base, ram_size, n_cpus, flags, source = \
-        HEADER.unpack_from(data)
-    if magic != b"VQSIMREC" or major != 1:
-        raise ValueError(f"{path}: not a version 1 recording")
+    major = struct.unpack_from("<H", data, 8)[0]  # 2: deflated (plain() says 1)
+    data = plain(data)
+    magic, _, minor, hsize, ram_base, ram_size, n_cpus, flags, source = HEADER.unpack_from(data)
     hdr = dict(major=major, minor=minor, ram_base=ram_base, ram_size=ram_size, n_cpus=n_cpus,
                flags=flags, source=source.rstrip(b"\0").decode())
     events, pos = [], hsize

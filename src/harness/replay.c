@@ -305,7 +305,7 @@ static enum step_status run(void *ctx, struct run_result *r, struct step_result 
      * queue the device fills when it has something to say are no request: device.h). */
     uint32_t standing = m->device.ops ? m->device.ops->standing_queues : 0;
     for (uint32_t q = 0; q < RUN_MAX_QUEUES; q++)
-        if (unanswered(&rp->q[q]) && !(standing >> q & 1u) &&
+        if (unanswered(&rp->q[q]) && !(standing >> q & 1u) && !replay_abandoned(rp, q) &&
             (rp->timed_out_queue == RUN_MAX_QUEUES ||
              rp->q[q].req_start < rp->q[rp->timed_out_queue].req_start))
             rp->timed_out_queue = q;
@@ -313,6 +313,7 @@ static enum step_status run(void *ctx, struct run_result *r, struct step_result 
              (unsigned long long)rp->sum.info.n_items, rp->sum.info.source,
              rp->sum.info.truncated ? ", cut short" : "",
              rp->killed ? ", QEMU stopped by its time bound" : "");
+    replay_abandon_detail(rp, m, sr->detail, sizeof(sr->detail));
     /* A queue the guest notified whose ring the recording never shows (a recorder records ring
      * memory only where the registers put it): the device had no ring to take the request
      * from, so it cannot have answered. */

@@ -71,6 +71,13 @@ struct replay_queue {
     uint16_t decided_idx;   /* avail.idx at the guest's last notify decision (its avail_event or
                                used.flags load after publishing) */
     uint64_t arrival_bytes; /* a standing queue's QEMU fills since its last flush (host_arrival) */
+    /* a reset by the driver that found requests of this queue unanswered (replay_abandon.c) */
+    bool dropped;           /* …and the driver has not written Status again nor read this
+                             * used.idx since */
+    bool dropped_served;    /* QEMU's device had answered them or had a reason to take them */
+    bool dropped_taken;     /* …it had taken them all (answered or at work) */
+    uint16_t dropped_n;     /* how many: avail.idx - the used.idx the guest had last seen */
+    uint64_t dropped_at;    /* virtual time of that reset (set at the end of the run) */
 };
 
 /* Per vCPU: a wait is one vCPU reading the same used.idx again with nothing done in between. */

@@ -91,6 +91,12 @@ void replay_gpu_write(struct replay *rp, const struct vqrec_item *it, struct mac
     struct replay_reg r;
     replay_reg_of(rp, m, e, &r);
     uint32_t off = (uint32_t)r.off, qi = r.value;
+    bool reset = (r.off == VIRTIO_MMIO_STATUS && (e->value & 0xff) == 0) ||
+                 (off == VIRTIO_MMIO_QUEUE_PFN && e->value == 0);
+    if (reset)
+        replay_abandon_at_reset(rp, m); /* (before the model drops what it held) */
+    else if (r.off == VIRTIO_MMIO_STATUS)
+        replay_abandon_forget(rp, RUN_MAX_QUEUES); /* the driver sets the device up again */
     if (r.off == VIRTIO_MMIO_QUEUE_NOTIFY && !rp->sum.pci &&
         (m->dev.guest_features >> VIRTIO_F_NOTIFICATION_DATA & 1u))
         qi &= 0xffffu; /* §4.2.3.3: the queue is vqn */
@@ -102,8 +108,7 @@ void replay_gpu_write(struct replay *rp, const struct vqrec_item *it, struct mac
     } else {
         replay_bus_write(rp, e->addr, e->size, (uint32_t)e->value);
     }
-    if ((r.off == VIRTIO_MMIO_STATUS && (e->value & 0xff) == 0) ||
-        (off == VIRTIO_MMIO_QUEUE_PFN && e->value == 0))
+    if (reset)
         replay_pace_restart(rp, m, RUN_MAX_QUEUES); /* the device reset */
     else if ((r.off == VIRTIO_MMIO_QUEUE_READY || r.off == VIRTIO_MMIO_QUEUE_PFN) && e->value)
         /* (QEMU keeps its index here; so does the model) */

@@ -334,6 +334,7 @@ void replay_load_one(struct replay *rp, struct machine *m, const struct vqrec_it
         struct replay_queue *q = &rp->q[qi];
         uint16_t seen = (uint16_t)e->value;
         q->ring_seen = true;
+        replay_abandon_forget(rp, qi); /* it looks at the queue again after a reset */
         /* a poll loop: the same value again with nothing done on the ring in between (a re-read
          * after re-enabling interrupts is not one) */
         q->repeat = q->polled && seen == q->seen_used && q->poll_cpu == cpu &&

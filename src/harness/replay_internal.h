@@ -17,6 +17,8 @@
 #define REPLAY_INTERNAL_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "harness/replay.h"
@@ -85,6 +87,21 @@ void replay_pace_restart(struct replay *rp, struct machine *m, uint32_t qi);
 /* The guest's notify decision after publishing (its load of avail_event or used.flags). */
 void replay_notify_decision(struct replay *rp, struct machine *m, const struct vqrec_event *e,
                             uint8_t cpu);
+
+/* replay_abandon.c: requests a driver gave up by resetting its device (its comment says when) */
+/* A reset by the driver (Status = 0, legacy QueuePFN = 0) is about to reach the model: remember
+ * each queue's requests the guest has not seen answered, and whether QEMU's device had answered
+ * them or had a reason to take them. */
+void replay_abandon_at_reset(struct replay *rp, const struct machine *m);
+/* The guest still cares: it wrote Status again (qi = RUN_MAX_QUEUES: every queue) or read queue
+ * qi's used.idx. */
+void replay_abandon_forget(struct replay *rp, uint32_t qi);
+/* At the end of the run: were queue qi's unanswered requests abandoned, not left waiting? */
+bool replay_abandoned(const struct replay *rp, uint32_t qi);
+/* Appends what was abandoned, queue by queue, to the run's detail; and says it (vqsim check -v). */
+void replay_abandon_detail(struct replay *rp, const struct machine *m, char *detail,
+                           size_t size);
+void replay_abandon_print(FILE *f, const struct replay *rp);
 
 /* replay_device.c */
 /* The VirtQueue a QEMU trace line names, 0 when none. */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "harness/replay.h"
+#include "harness/replay_internal.h"
 
 void replay_source(const struct replay *rp, struct result_source *out)
 {
@@ -80,6 +81,8 @@ void replay_print(FILE *f, const struct replay *rp, bool verbose)
         fprintf(f, "    %llu InterruptStatus read(s) where the model had already raised what QEMU "
                    "raised a moment later: judged by what the guest read\n",
                 (unsigned long long)rp->n_isr_ahead);
+    if (verbose)
+        replay_abandon_print(f, rp);
     if (verbose && rp->n_memory && gpu)
         fprintf(f, "    pixels are the model's, not the guest's: framebuffer pages are not "
                    "recorded\n");

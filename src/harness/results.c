@@ -320,6 +320,10 @@ void results_fill_displays(struct results *res, const struct machine *m, const c
                                      .cursor_hot_y = q.cursor_hot_y};
         if (i >= res->n_displays) /* displays[0] of a device without one: its state only */
             break;
+        if (res->digest_shown_only && !(i == 0 && d->active)) { /* nobody reads its picture */
+            d->dark = mq_display_dark(m, i, d->dark_reason, sizeof(d->dark_reason));
+            continue;
+        }
         uint8_t *pic = mq_display_picture(m, i);
         picture_sha256(pic, pic ? (size_t)d->width * d->height * 3 : 0, d->sha256);
         d->dark = mq_display_dark(m, i, d->dark_reason, sizeof(d->dark_reason));

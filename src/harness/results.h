@@ -197,6 +197,7 @@ struct results {
     /* displays[0] is always filled (the schema's single `display`); n_displays the device's */
     struct result_display displays[VIRTIO_GPU_MAX_SCANOUTS];
     uint32_t n_displays;
+    bool digest_shown_only;  /* results_fill_displays: run_options.digest_shown_only */
     struct result_driver driver;
     struct result_memory memory;
     struct result_queue queues[RESULTS_MAX_QUEUES]; /* the queues set up, in index order */

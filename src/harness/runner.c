@@ -161,6 +161,7 @@ static void conclude(const struct scenario *sc, const struct run_options *o, str
             res->outcome = "driver-error";
     }
     const char *png_dir = o ? o->png_dir : NULL;
+    res->digest_shown_only = o && o->digest_shown_only && !png_dir;
     results_fill_displays(res, &r->m, png_dir, sc->name);
     if (judge_expect)
         judge_run(sc, png_dir, &r->m, res);

@@ -3,6 +3,7 @@
  * reads and guest RAM backed by a shared file. */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,6 +125,33 @@ static int check_user_line(char **q, int qn, int *machine, int *debug, uint64_t 
     return 0;
 }
 
+/* Whether option list v (a,b=c,…) sets `key` to on (on, true, yes, y). */
+static bool option_on(const char *v, const char *key)
+{
+    size_t n = strlen(key);
+    for (const char *o = v; o; o = strchr(o, ',') ? strchr(o, ',') + 1 : NULL)
+        if (!strncmp(o, key, n) && o[n] == '=') {
+            const char *x = o + n + 1;
+            size_t l = strcspn(x, ",");
+            return (l == 2 && !strncmp(x, "on", 2)) || (l == 4 && !strncmp(x, "true", 4)) ||
+                   (l == 3 && !strncmp(x, "yes", 3)) || (l == 1 && x[0] == 'y');
+        }
+    return false;
+}
+
+/* The plugin's page cache (va_cache.h) must not be used: the machine has EL2 or EL3 (a virtual
+ * address translates per exception level), or one thread runs every vCPU (no resume callback
+ * tells the plugin of a vCPU reset). */
+static bool page_cache_unsafe(char **q, int qn, int machine)
+{
+    if (option_on(q[machine], "virtualization") || option_on(q[machine], "secure"))
+        return true;
+    for (int i = 1; i + 1 < qn; i++)
+        if (is_opt(q[i], "-accel") && strstr(q[i + 1], "thread=single"))
+            return true;
+    return false;
+}
+
 /* The user's QEMU command line plus what recording needs; -1 with a message when refused. */
 int make_plan(char **q, int qn, const char *plugin, const char *out, const char *log,
               int punch, const char *ram_file, struct plan *p)
@@ -140,9 +168,10 @@ int make_plan(char **q, int qn, const char *plugin, const char *out, const char 
                  trace_events) >= 0 && ok;
     ok = asprintf(&obj, "memory-backend-file,id=vqrec-ram,size=%" PRIu64 ",mem-path=%s,share=on",
                  p->ram_size, ram_file) >= 0 && ok;
-    ok = asprintf(&plug, "%s,out=%s,log=%s,punch=%s,shm=%s,rambase=0x%llx,ramsize=0x%" PRIx64,
-                  plugin, out, log, punch ? "on" : "off", ram_file, VIRT_RAM_BASE,
-                  p->ram_size) >= 0 && ok;
+    ok = asprintf(&plug, "%s,out=%s,log=%s,punch=%s,shm=%s,rambase=0x%llx,ramsize=0x%" PRIx64
+                         "%s", plugin, out, log, punch ? "on" : "off", ram_file, VIRT_RAM_BASE,
+                  p->ram_size, page_cache_unsafe(q, qn, machine) ? ",vacache=off" : "") >= 0 &&
+         ok;
     p->alloc[0] = ok ? m : NULL; /* asprintf leaves the pointer undefined on failure */
     p->alloc[1] = ok ? d : NULL;
     p->alloc[2] = ok ? obj : NULL;

@@ -8,10 +8,14 @@
  * Layout, little-endian, every part 8-byte aligned:
  *   struct vqrec_header                       once, at offset 0
  *   { struct vqrec_event; payload[len]; pad to 8 }   repeated until VQREC_END or end of file
+ * Major version 2 (what vqsim writes) is the same, the events after the header compressed as one
+ * zlib stream (RFC 1950): format 1's bytes, deflated (recording_zlib.h). An offset names a byte
+ * of the uncompressed recording, header included, in both. Major version 1 (uncompressed) is
+ * still read.
  *
- * A reader must refuse a file whose magic or major version differs, skip events of a kind it
- * does not know (their `len` says how far), and treat a file cut short (QEMU killed) as ending
- * after the last whole event.
+ * A reader must refuse a file whose magic or major version it does not know, skip events of a
+ * kind it does not know (their `len` says how far), and treat a file cut short (QEMU killed) as
+ * ending after the last whole event.
  */
 #ifndef VQSIM_RECORDING_H
 #define VQSIM_RECORDING_H
@@ -19,10 +23,12 @@
 #include <stdint.h>
 
 #define VQREC_MAGIC "VQSIMREC"   /* 8 bytes, no terminator in the file */
-#define VQREC_VERSION_MAJOR 1u
+#define VQREC_VERSION_MAJOR 2u       /* written: the events deflated */
+#define VQREC_VERSION_MAJOR_PLAIN 1u /* the events as they are: read, no longer written */
 #define VQREC_VERSION_MINOR 3u   /* 1: VQREC_F_POLL, VQREC_M_RING; 2: VQREC_CPU_NONE, a DEVICE
                                     event's window in pc, barriers only between accesses;
-                                    3: VQREC_PCI_ECAM, virtio-pci accesses */
+                                    3: VQREC_PCI_ECAM, virtio-pci accesses. The minor versions
+                                    of majors 1 and 2 mean the same. */
 
 struct vqrec_header {
     char magic[8];

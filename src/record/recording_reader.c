@@ -81,22 +81,69 @@ static int errf(char *err, size_t errlen, uint64_t off, const char *fmt, ...)
     return VQREC_E_INVALID;
 }
 
-/* Bytes [off, off + n) of the recording into dst; false when they cannot all be read. */
-static bool get(struct vqrec_reader *r, uint64_t off, void *dst, size_t n)
+/* Bytes [off, off + n) of the (uncompressed) recording into dst (NULL: skipped): how many there
+ * were (fewer than n where the recording ends), or -1 when they cannot be read (a read error, a
+ * corrupt compressed stream: get_error() says which). */
+static int64_t get(struct vqrec_reader *r, uint64_t off, void *dst, size_t n)
 {
-    if (off > r->info.size || n > r->info.size - off)
-        return false;
-    if (!r->f) {
-        memcpy(dst, r->buf + off, n);
-        return true;
+    if (r->z && off >= r->info.header.header_size) { /* format 2's events */
+        struct vqrec_zsource *z = r->z;
+        uint64_t at = r->info.header.header_size + z->pos;
+        if (off < at && vqrec_zs_rewind(z) != 0)
+            return -1;
+        at = r->info.header.header_size + z->pos;
+        if (off > at && vqrec_zs_read(z, NULL, off - at) != off - at)
+            return z->error ? -1 : 0;
+        size_t got = vqrec_zs_read(z, dst, n);
+        return got < n && z->error ? -1 : (int64_t)got;
     }
+    if (off > r->info.size)
+        return 0;
+    if (n > r->info.size - off)
+        n = (size_t)(r->info.size - off);
+    if (!r->f) {
+        if (dst)
+            memcpy(dst, r->buf + off, n);
+        return (int64_t)n;
+    }
+    uint8_t pad[8];
+    if (!dst && n > sizeof(pad)) {
+        r->fpos = UINT64_MAX; /* the next read seeks */
+        return (int64_t)n;
+    }
+    if (!dst)
+        dst = pad; /* a payload's padding: read through, no seek */
     if (off != r->fpos && fseeko(r->f, (off_t)off, SEEK_SET) != 0) {
         r->fpos = UINT64_MAX;
-        return false;
+        return -1;
     }
     bool ok = fread(dst, 1, n, r->f) == n;
     r->fpos = ok ? off + n : UINT64_MAX; /* reading on from there needs no seek */
-    return ok;
+    return ok ? (int64_t)n : -1;
+}
+
+/* What get() could not read, said. */
+static const char *get_error(const struct vqrec_reader *r)
+{
+    return r->z && r->z->error ? r->z->msg : "read error";
+}
+
+/* Format 2: the events are a zlib stream after the header. */
+static int start_inflate(struct vqrec_reader *r, char *err, size_t errlen)
+{
+    r->z = malloc(sizeof(*r->z));
+    if (!r->z || vqrec_zs_open(r->z, r->f, r->buf, r->info.size,
+                               r->info.header.header_size) != 0) {
+        if (r->z)
+            vqrec_zs_close(r->z);
+        free(r->z);
+        r->z = NULL;
+        if (err && errlen)
+            snprintf(err, errlen, "offset %u: out of memory for the compressed stream",
+                     r->info.header.header_size);
+        return VQREC_E_NOMEM;
+    }
+    return VQREC_OK;
 }
 
 static int read_header(struct vqrec_reader *r, char *err, size_t errlen)
@@ -106,14 +153,14 @@ static int read_header(struct vqrec_reader *r, char *err, size_t errlen)
     if (len < sizeof(struct vqrec_header))
         return errf(err, errlen, 0, "%llu bytes: too short for a recording header (%zu)",
                     (unsigned long long)len, sizeof(struct vqrec_header));
-    if (!get(r, 0, &in->header, sizeof(in->header)))
+    if (get(r, 0, &in->header, sizeof(in->header)) != (int64_t)sizeof(in->header))
         return errf(err, errlen, 0, "the header cannot be read");
     const struct vqrec_header *h = &in->header;
     if (memcmp(h->magic, VQREC_MAGIC, 8) != 0)
         return errf(err, errlen, 0, "not a vqsim recording (magic is not %s)", VQREC_MAGIC);
-    if (h->major != VQREC_VERSION_MAJOR)
-        return errf(err, errlen, 8, "recording format version %u.%u; this vqsim reads %u.x",
-                    h->major, h->minor, VQREC_VERSION_MAJOR);
+    if (h->major != VQREC_VERSION_MAJOR && h->major != VQREC_VERSION_MAJOR_PLAIN)
+        return errf(err, errlen, 8, "recording format version %u.%u; this vqsim reads %u.x and "
+                    "%u.x", h->major, h->minor, VQREC_VERSION_MAJOR_PLAIN, VQREC_VERSION_MAJOR);
     if (h->header_size < sizeof(struct vqrec_header) || h->header_size % 8 ||
         h->header_size > len)
         return errf(err, errlen, 12, "header size %u (must be at least %zu, a multiple of 8, "
@@ -130,13 +177,23 @@ static int read_header(struct vqrec_reader *r, char *err, size_t errlen)
     return VQREC_OK;
 }
 
+/* The header read; format 2's stream started, unless `inflated` (the buffer holds it inflated
+ * already: vqrec_parse). */
+static int open_events(struct vqrec_reader *r, bool inflated, char *err, size_t errlen)
+{
+    int rc = read_header(r, err, errlen);
+    if (rc == VQREC_OK && r->info.header.major == VQREC_VERSION_MAJOR && !inflated)
+        rc = start_inflate(r, err, errlen);
+    return rc;
+}
+
 int vqrec_reader_open_buffer(struct vqrec_reader *r, const uint8_t *buf, size_t len, char *err,
                              size_t errlen)
 {
     memset(r, 0, sizeof(*r));
     r->buf = buf;
     r->info.size = buf ? len : 0;
-    int rc = read_header(r, err, errlen);
+    int rc = open_events(r, false, err, errlen);
     if (rc != VQREC_OK)
         memset(r, 0, sizeof(*r));
     return rc;
@@ -157,7 +214,7 @@ int vqrec_reader_open(struct vqrec_reader *r, const char *path, char *err, size_
     }
     r->info.size = (uint64_t)st.st_size;
     char msg[256];
-    int rc = read_header(r, msg, sizeof(msg));
+    int rc = open_events(r, false, msg, sizeof(msg));
     if (rc != VQREC_OK) {
         snprintf(err, errlen, "%s: %s", path, msg);
         vqrec_reader_close(r);
@@ -174,17 +231,98 @@ int vqrec_reader_rewind(struct vqrec_reader *r, char *err, size_t errlen)
     r->info.size = keep.size;
     r->off = keep.header.header_size;
     r->done = false;
-    (void)err;
-    (void)errlen;
+    if (r->z && vqrec_zs_rewind(r->z) != 0) {
+        r->done = true;
+        snprintf(err, errlen, "%s: %s", r->path, r->z->msg);
+        return r->z->error == VQREC_ZS_EREAD ? VQREC_E_UNREADABLE : VQREC_E_INVALID;
+    }
     return VQREC_OK;
 }
 
 void vqrec_reader_close(struct vqrec_reader *r)
 {
+    if (r->z)
+        vqrec_zs_close(r->z);
+    free(r->z);
     if (r->f)
         fclose(r->f);
     free(r->payload);
     memset(r, 0, sizeof(*r));
+}
+
+/* The end of the data at `off`, inside an event when `partial`. */
+static int at_end(struct vqrec_reader *r, uint64_t off, bool partial)
+{
+    if (partial) {
+        r->info.truncated = true;
+        r->info.truncated_at = off;
+    }
+    r->done = true;
+    return 0;
+}
+
+static int read_failed(struct vqrec_reader *r, uint64_t off, char *err, size_t errlen)
+{
+    r->done = true;
+    if (r->z && r->z->error == VQREC_ZS_EDATA)
+        return errf(err, errlen, off, "%s", r->z->msg);
+    snprintf(err, errlen, "%s: %s at offset %llu", r->path, get_error(r),
+             (unsigned long long)off);
+    return VQREC_E_UNREADABLE;
+}
+
+/* r->payload holds at least n bytes. */
+static int payload_room(struct vqrec_reader *r, uint32_t n, uint64_t off, char *err,
+                        size_t errlen)
+{
+    if (n <= r->payload_cap)
+        return VQREC_OK;
+    uint8_t *p = realloc(r->payload, n);
+    if (!p) {
+        r->done = true;
+        snprintf(err, errlen, "%s: out of memory for a %u-byte event at offset %llu", r->path, n,
+                 (unsigned long long)off);
+        return VQREC_E_NOMEM;
+    }
+    r->payload = p;
+    r->payload_cap = n;
+    return VQREC_OK;
+}
+
+/* The payload of the event at off (e->len bytes) into the reader's buffer: 1, 0 when the data
+ * ends inside it, or an error. The buffer grows as the bytes turn up (a compressed stream's size
+ * is not known beforehand: a claimed length is no reason to allocate it). */
+static int read_payload(struct vqrec_reader *r, const struct vqrec_event *e, uint64_t off,
+                        char *err, size_t errlen)
+{
+    uint32_t have = 0;
+    while (have < e->len) {
+        uint32_t want = e->len;
+        if (r->z && want - have > have + VQREC_ZBUF)
+            want = 2 * have + VQREC_ZBUF;
+        int rc = payload_room(r, want, off, err, errlen);
+        if (rc != VQREC_OK)
+            return rc;
+        int64_t got = get(r, off + sizeof(*e) + have, r->payload + have, want - have);
+        if (got < 0)
+            return read_failed(r, off, err, errlen);
+        if ((uint64_t)got < want - have)
+            return at_end(r, off, true);
+        have = want;
+    }
+    return 1;
+}
+
+/* After END: how many bytes follow (ignored). */
+static uint64_t trailing(struct vqrec_reader *r, uint64_t next)
+{
+    if (!r->z)
+        return r->info.size - next;
+    uint64_t n = 0;
+    int64_t got;
+    while ((got = get(r, next + n, NULL, VQREC_ZBUF)) > 0)
+        n += (uint64_t)got;
+    return n;
 }
 
 int vqrec_reader_next(struct vqrec_reader *r, struct vqrec_item *it, bool payload, char *err,
@@ -194,77 +332,94 @@ int vqrec_reader_next(struct vqrec_reader *r, struct vqrec_item *it, bool payloa
     for (;;) {
         if (r->done)
             return 0;
-        uint64_t off = r->off, len = in->size;
-        if (off >= len) {
-            r->done = true;
-            return 0;
-        }
+        uint64_t off = r->off;
         struct vqrec_event e;
-        if (len - off < sizeof(e)) {
-            in->truncated = true;
-            in->truncated_at = off;
-            r->done = true;
-            return 0;
-        }
-        if (!get(r, off, &e, sizeof(e))) {
-            r->done = true;
-            snprintf(err, errlen, "%s: read error at offset %llu", r->path,
-                     (unsigned long long)off);
-            return VQREC_E_UNREADABLE;
-        }
+        int64_t got = get(r, off, &e, sizeof(e));
+        if (got < 0)
+            return read_failed(r, off, err, errlen);
+        if (got < (int64_t)sizeof(e))
+            return at_end(r, off, got > 0);
         const char *why = check_event(&e);
         if (why) {
             r->done = true;
             return errf(err, errlen, off, "%s event: %s", vqrec_kind_name(e.kind), why);
         }
         uint64_t padded = ((uint64_t)e.len + 7) & ~7ull;
-        if (padded > len - off - sizeof(e)) { /* the payload runs past the end: cut short */
-            in->truncated = true;
-            in->truncated_at = off;
-            r->done = true;
-            return 0;
-        }
         uint64_t next = off + sizeof(e) + padded;
+        bool known = e.kind >= VQREC_MMIO_READ && e.kind <= VQREC_PCI_ECAM;
+        it->payload = NULL;
+        if (known && e.len && payload && !r->f && !r->z) {
+            if (padded > in->size - off - sizeof(e))
+                return at_end(r, off, true);
+            it->payload = r->buf + off + sizeof(e);
+        } else if (known && e.len && payload) {
+            int rc = read_payload(r, &e, off, err, errlen);
+            if (rc != 1)
+                return rc;
+            it->payload = r->payload;
+        }
+        /* the payload's padding (all of it, when not read) is there: the event is whole */
+        uint64_t rest = it->payload ? padded - e.len : padded;
+        if (rest) {
+            got = get(r, next - rest, NULL, rest);
+            if (got < 0)
+                return read_failed(r, off, err, errlen);
+            if ((uint64_t)got < rest)
+                return at_end(r, off, true);
+        }
         r->off = next;
-        if (e.kind < VQREC_MMIO_READ || e.kind > VQREC_PCI_ECAM) {
+        if (!known) {
             in->skipped_unknown++;
             continue;
         }
         it->ev = e;
         it->offset = off;
-        it->payload = NULL;
-        if (e.len && payload) {
-            if (!r->f) {
-                it->payload = r->buf + off + sizeof(e);
-            } else {
-                if (e.len > r->payload_cap) {
-                    uint8_t *p = realloc(r->payload, e.len);
-                    if (!p) {
-                        r->done = true;
-                        snprintf(err, errlen, "%s: out of memory for a %u-byte event at offset "
-                                 "%llu", r->path, e.len, (unsigned long long)off);
-                        return VQREC_E_NOMEM;
-                    }
-                    r->payload = p;
-                    r->payload_cap = e.len;
-                }
-                if (!get(r, off + sizeof(e), r->payload, e.len)) {
-                    r->done = true;
-                    snprintf(err, errlen, "%s: read error at offset %llu", r->path,
-                             (unsigned long long)off);
-                    return VQREC_E_UNREADABLE;
-                }
-                it->payload = r->payload;
-            }
-        }
         in->n_items++;
         if (e.kind == VQREC_END) {
             in->has_end = true;
-            in->trailing_bytes = len - next;
+            in->trailing_bytes = trailing(r, next);
             r->done = true;
         }
         return 1;
     }
+}
+
+/* Format 2 in memory: the header and the inflated stream into one new buffer (*out, *out_len),
+ * at most VQREC_PARSE_MAX bytes; a stream cut short ends where it was cut. */
+static int inflate_all(struct vqrec_reader *rd, uint8_t **out, size_t *out_len, char *err,
+                       size_t errlen)
+{
+    size_t hs = rd->info.header.header_size, cap = hs + VQREC_ZBUF, n = hs;
+    uint8_t *b = malloc(cap);
+    if (!b) {
+        errf(err, errlen, 0, "out of memory for the inflated recording");
+        return VQREC_E_NOMEM;
+    }
+    memcpy(b, rd->buf, hs);
+    for (;;) {
+        if (n == cap) {
+            uint8_t *nb = cap >= VQREC_PARSE_MAX ? NULL : realloc(b, cap * 2);
+            if (!nb) {
+                free(b);
+                errf(err, errlen, n, "the inflated recording is larger than %u MiB",
+                     VQREC_PARSE_MAX >> 20);
+                return VQREC_E_NOMEM;
+            }
+            b = nb;
+            cap *= 2;
+        }
+        size_t got = vqrec_zs_read(rd->z, b + n, cap - n);
+        n += got;
+        if (rd->z->error) {
+            free(b);
+            return errf(err, errlen, n, "%s", rd->z->msg);
+        }
+        if (n < cap)
+            break; /* the stream (or the data) ended */
+    }
+    *out = b;
+    *out_len = n;
+    return VQREC_OK;
 }
 
 int vqrec_parse(const uint8_t *buf, size_t len, struct vqrec_recording *r, char *err,
@@ -275,19 +430,34 @@ int vqrec_parse(const uint8_t *buf, size_t len, struct vqrec_recording *r, char 
     int rc = vqrec_reader_open_buffer(&rd, buf, len, err, errlen);
     if (rc != VQREC_OK)
         return rc;
-    size_t cap = (len - rd.info.header.header_size) / sizeof(struct vqrec_event) + 1;
+    if (rd.z) { /* format 2: parse its inflated bytes (the items point into them) */
+        uint8_t *raw = NULL;
+        size_t raw_len = 0;
+        rc = inflate_all(&rd, &raw, &raw_len, err, errlen);
+        vqrec_reader_close(&rd);
+        if (rc != VQREC_OK)
+            return rc;
+        memset(&rd, 0, sizeof(rd));
+        rd.buf = raw;
+        rd.info.size = raw_len;
+        open_events(&rd, true, NULL, 0); /* the header was read once already */
+        r->inflated = raw;
+        r->inflated_len = raw_len;
+    }
+    size_t cap = (rd.info.size - rd.info.header.header_size) / sizeof(struct vqrec_event) + 1;
     r->items = calloc(cap, sizeof(*r->items));
     if (!r->items) {
         if (err && errlen)
             snprintf(err, errlen, "out of memory for %zu events", cap);
+        vqrec_free(r);
         return VQREC_E_NOMEM;
     }
     struct vqrec_item it;
     while ((rc = vqrec_reader_next(&rd, &it, true, err, errlen)) == 1)
         r->items[r->n_items++] = it;
     if (rc < 0) {
-        free(r->items);
-        memset(r, 0, sizeof(*r));
+        vqrec_reader_close(&rd);
+        vqrec_free(r);
         return rc;
     }
     r->header = rd.info.header;
@@ -305,5 +475,6 @@ int vqrec_parse(const uint8_t *buf, size_t len, struct vqrec_recording *r, char 
 void vqrec_free(struct vqrec_recording *r)
 {
     free(r->items);
+    free(r->inflated);
     memset(r, 0, sizeof(*r));
 }

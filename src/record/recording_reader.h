@@ -6,6 +6,8 @@
  *     what `vqsim check` replays: a recording of a long guest run is hundreds of megabytes;
  *   - a whole parse (struct vqrec_recording, vqrec_parse): every event in an array with its
  *     offset, for the tests and the fuzzer.
+ * Both read format 1 (events as they are) and format 2 (the same events deflated:
+ * recording_zlib.h); offsets are those of the uncompressed recording either way.
  * Nothing on any input crashes or aborts: a wrong magic, another major version, a header or event
  * that makes no sense is an error value naming the byte offset; a file cut short (QEMU killed
  * while writing) ends after its last whole event and says so (`truncated`); events of a kind
@@ -20,6 +22,7 @@
 #include <stdio.h>
 
 #include "record/recording.h"
+#include "record/recording_zlib.h"
 
 /* One event as read: the fixed part copied out (the buffer need not be aligned), the payload
  * pointing into the reader's buffer (a stream: valid until its next call) or the parsed bytes. */
@@ -47,7 +50,7 @@ struct vqrec_info {
     bool truncated;              /* the file ends inside an event (cut short) */
     uint64_t truncated_at;       /* offset of that partial event */
     uint64_t trailing_bytes;     /* bytes after END (ignored) */
-    uint64_t size;               /* bytes in the file */
+    uint64_t size;               /* bytes in the file (format 2: compressed) */
 };
 
 struct vqrec_reader {
@@ -55,6 +58,7 @@ struct vqrec_reader {
     FILE *f;                 /* the file (NULL: reading `buf`) */
     uint64_t fpos;           /* where f is (UINT64_MAX: not known) */
     const uint8_t *buf;
+    struct vqrec_zsource *z; /* format 2: the events inflated from here (NULL: format 1) */
     uint64_t off;            /* offset of the next event */
     bool done;               /* END, the end of the data, or an error */
     uint8_t *payload;        /* a file's payloads are read into this */
@@ -78,6 +82,8 @@ void vqrec_reader_close(struct vqrec_reader *r);
 /* A whole recording in memory. */
 struct vqrec_recording {
     struct vqrec_header header;
+    uint8_t *inflated;       /* format 2: the uncompressed recording the items point into */
+    size_t inflated_len;
     char source[33];
     struct vqrec_item *items;
     size_t n_items;
@@ -89,11 +95,13 @@ struct vqrec_recording {
     size_t size;
 };
 
-/* Parse `len` bytes at `buf` (kept by reference: it must outlive r). r need not be initialised.
+/* Parse `len` bytes at `buf` (kept by reference: it must outlive r; format 2 is inflated into
+ * r->inflated first, at most VQREC_PARSE_MAX bytes). r need not be initialised.
  * On error r is empty (vqrec_free is still fine) and err holds "offset N: what is wrong". */
 int vqrec_parse(const uint8_t *buf, size_t len, struct vqrec_recording *r, char *err,
                 size_t errlen);
 void vqrec_free(struct vqrec_recording *r);
+#define VQREC_PARSE_MAX (256u << 20)
 
 const char *vqrec_kind_name(unsigned kind);
 

@@ -9,12 +9,12 @@
 #include "spec/virtio_spec.h"
 #include "model/machine.h"
 #include "record/recording.h"
+#include "record/recording_zlib.h"
 
 struct vqrec_writer {
     struct machine_observer obs; /* how the machine tells us (model/observer.h) */
     FILE *f;
-    bool failed;
-    int err_no;
+    struct vqrec_zwriter z;    /* the events, deflated (format 2); remembers a failed write */
     uint64_t trace_seen;       /* run-wide number of the next trace event to look at */
     /* Per queue, the avail index up to which the buffers of published chains were dumped. */
     bool dumped_valid[MMIO_NUM_QUEUES];
@@ -29,10 +29,7 @@ _Static_assert((int)BC_MB == (int)VQREC_MB && (int)BC_RMB == (int)VQREC_RMB &&
 
 static void put(struct vqrec_writer *w, const void *p, size_t n)
 {
-    if (!w->failed && fwrite(p, 1, n, w->f) != n) {
-        w->failed = true;
-        w->err_no = errno;
-    }
+    vqrec_zw_put(&w->z, p, n);
 }
 
 static void event(struct vqrec_writer *w, uint8_t kind, uint8_t size, uint8_t flags,
@@ -253,7 +250,13 @@ struct vqrec_writer *vqrec_writer_open(struct machine *m, const char *path, char
                              .ram_size = m->cfg.ram_size, .n_cpus = 1};
     memcpy(h.magic, VQREC_MAGIC, 8);
     snprintf(h.source, sizeof(h.source), "vqsim-sim");
-    put(w, &h, sizeof(h));
+    if (fwrite(&h, sizeof(h), 1, w->f) != 1 || vqrec_zw_start(&w->z, w->f) != 0) {
+        snprintf(err, errlen, "cannot write %s: %s", path, errno ? strerror(errno) :
+                 "out of memory");
+        fclose(w->f);
+        free(w);
+        return NULL;
+    }
     if (m->cfg.transport == TRANSPORT_PCI) /* virt's ECAM (highmem=off), as the model has it */
         event(w, VQREC_PCI_ECAM, 0, 0, PCI_FN_ECAM_BASE, PCI_FN_ECAM_SIZE, NULL, 0);
     else
@@ -273,8 +276,8 @@ int vqrec_writer_close(struct vqrec_writer *w, struct machine *m, int exit_statu
         return 0;
     device_events(m, w);
     event(w, VQREC_END, 0, 0, 0, (uint64_t)(int64_t)exit_status, NULL, 0);
-    bool failed = w->failed;
-    int e = w->err_no;
+    bool failed = vqrec_zw_finish(&w->z) != 0;
+    int e = failed ? (w->z.err_no ? w->z.err_no : EIO) : 0; /* 0: zlib's own failure */
     if (fclose(w->f) != 0 && !failed) {
         failed = true;
         e = errno;

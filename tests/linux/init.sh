@@ -97,6 +97,7 @@ if [ -n "$net" ]; then
   fi
 fi
 
+say uptime $(cut -d' ' -f1 /proc/uptime)  # the guest's time, for bench/linux_record.py
 say done
 sync
 poweroff -f

@@ -223,7 +223,7 @@ static void test_replay_clean_round_trip(void **state)
 {
     (void)state;
     struct rb b = {0};
-    rb_header(&b, VQREC_VERSION_MAJOR);
+    rb_header(&b, VQREC_VERSION_MAJOR_PLAIN);
     guest_init(&b);
     guest_request(&b, CLEAN, 0);
     rb_ev(&b, VQREC_END, 0, 0, 0, 0, NULL, 0);
@@ -243,7 +243,7 @@ static void test_replay_missing_wmb_fires_pairing_a(void **state)
 {
     (void)state;
     struct rb b = {0};
-    rb_header(&b, VQREC_VERSION_MAJOR);
+    rb_header(&b, VQREC_VERSION_MAJOR_PLAIN);
     guest_init(&b);
     guest_request(&b, NO_WMB, 0);
     struct checked *c = check(&b);
@@ -257,7 +257,7 @@ static void test_replay_release_store_orders(void **state)
 {
     (void)state;
     struct rb b = {0};
-    rb_header(&b, VQREC_VERSION_MAJOR);
+    rb_header(&b, VQREC_VERSION_MAJOR_PLAIN);
     guest_init(&b);
     guest_request(&b, RELEASE_IDX, 0);
     struct checked *c = check(&b);
@@ -271,7 +271,7 @@ static void test_replay_unanswered_request_is_diagnosed(void **state)
 {
     (void)state;
     struct rb b = {0};
-    rb_header(&b, VQREC_VERSION_MAJOR);
+    rb_header(&b, VQREC_VERSION_MAJOR_PLAIN);
     guest_init(&b);
     guest_request(&b, NO_NOTIFY, 0);
     struct checked *c = check(&b);
@@ -288,7 +288,7 @@ static void test_replay_mmu_on_same_verdict(void **state)
 {
     (void)state;
     struct rb b = {0};
-    rb_header(&b, VQREC_VERSION_MAJOR);
+    rb_header(&b, VQREC_VERSION_MAJOR_PLAIN);
     guest_init(&b);
     guest_request(&b, NO_WMB, VQREC_F_VIRT);
     struct checked *c = check(&b);
@@ -305,7 +305,7 @@ static void test_replay_register_wait(void **state)
 {
     (void)state;
     struct rb b = {0};
-    rb_header(&b, VQREC_VERSION_MAJOR);
+    rb_header(&b, VQREC_VERSION_MAJOR_PLAIN);
     rd(&b, VIRTIO_MMIO_MAGIC_VALUE, VIRTIO_MMIO_MAGIC);
     rd(&b, VIRTIO_MMIO_VERSION, 2);
     rd(&b, VIRTIO_MMIO_DEVICE_ID, 16);
@@ -322,7 +322,7 @@ static void test_replay_register_wait(void **state)
 
     /* two reads of the same register are no wait */
     struct rb b2 = {0};
-    rb_header(&b2, VQREC_VERSION_MAJOR);
+    rb_header(&b2, VQREC_VERSION_MAJOR_PLAIN);
     rd(&b2, VIRTIO_MMIO_MAGIC_VALUE, VIRTIO_MMIO_MAGIC);
     rd(&b2, VIRTIO_MMIO_VERSION, 2);
     rd(&b2, VIRTIO_MMIO_DEVICE_ID, 16);
@@ -343,7 +343,7 @@ static void test_replay_notify_without_ring(void **state)
 {
     (void)state;
     struct rb b = {0};
-    rb_header(&b, VQREC_VERSION_MAJOR);
+    rb_header(&b, VQREC_VERSION_MAJOR_PLAIN);
     rb_ev(&b, VQREC_WINDOW, 0, 0, WIN, 0x200, NULL, 0);
     rd(&b, VIRTIO_MMIO_MAGIC_VALUE, VIRTIO_MMIO_MAGIC);
     rd(&b, VIRTIO_MMIO_VERSION, 2);
@@ -370,7 +370,7 @@ static void test_replay_odd_accesses(void **state)
 {
     (void)state;
     struct rb b = {0};
-    rb_header(&b, VQREC_VERSION_MAJOR);
+    rb_header(&b, VQREC_VERSION_MAJOR_PLAIN);
     guest_init(&b);
     st(&b, CMD + 1, 2, 0xbeef, 0);       /* misaligned */
     ld(&b, DESC + 1, 4, 0xef00, 0);      /* misaligned, and the guest read another value */
@@ -489,7 +489,7 @@ static void blk_answered(struct rb *r, bool legacy)
 /* The gpu's clean round trip with a block device at work around and inside it, checked. */
 static struct checked *two_devices(struct rb *b, bool legacy_blk, bool legacy_gpu)
 {
-    rb_header(b, VQREC_VERSION_MAJOR);
+    rb_header(b, VQREC_VERSION_MAJOR_PLAIN);
     blk_init(b, legacy_blk);
     if (legacy_gpu)
         guest_init_legacy(b);
@@ -569,7 +569,7 @@ static void test_replay_gpu_hang_next_to_busy_device(void **state)
 {
     (void)state;
     struct rb b = {0};
-    rb_header(&b, VQREC_VERSION_MAJOR);
+    rb_header(&b, VQREC_VERSION_MAJOR_PLAIN);
     blk_init(&b, false);
     guest_init(&b);
     blk_request(&b, false);
@@ -601,9 +601,9 @@ static void test_reader_rejects_bad_header(void **state)
                      VQREC_E_INVALID);
     assert_non_null(strstr(err, "offset 0:"));
     assert_int_equal(vqrec_parse(NULL, 0, &rec, err, sizeof(err)), VQREC_E_INVALID);
-    rb_header(&b, 2); /* another major version */
+    rb_header(&b, 3); /* another major version */
     assert_int_equal(parse(&b, &rec, err), VQREC_E_INVALID);
-    assert_non_null(strstr(err, "offset 8: recording format version 2.0"));
+    assert_non_null(strstr(err, "offset 8: recording format version 3.0"));
     b.b[0] = 'X'; /* bad magic */
     assert_int_equal(parse(&b, &rec, err), VQREC_E_INVALID);
     assert_non_null(strstr(err, "magic"));
@@ -730,7 +730,7 @@ static void test_reader_never_crashes(void **state)
  * Without the poll (a recorder that sees ring memory only) the same run is unexplained. */
 static void mismatch_run(struct rb *b, bool with_poll)
 {
-    rb_header(b, VQREC_VERSION_MAJOR);
+    rb_header(b, VQREC_VERSION_MAJOR_PLAIN);
     guest_init_used(b, 0x40300000);
     st(b, DESC + 0, 8, CMD, 0);
     st(b, DESC + 8, 4, 24, 0);
@@ -793,7 +793,7 @@ static void test_replay_poll_elsewhere_is_ignored(void **state)
 {
     (void)state;
     struct rb b = {0};
-    rb_header(&b, VQREC_VERSION_MAJOR);
+    rb_header(&b, VQREC_VERSION_MAJOR_PLAIN);
     guest_init(&b);
     guest_request(&b, CLEAN, 0);
     ld(&b, 0x40090002, 2, 5, VQREC_F_POLL);
@@ -837,7 +837,7 @@ static void test_replay_barriers_are_per_vcpu(void **state)
     (void)state;
     for (int own = 0; own <= 1; own++) {
         struct rb b = {0};
-        rb_header(&b, VQREC_VERSION_MAJOR);
+        rb_header(&b, VQREC_VERSION_MAJOR_PLAIN);
         guest_init(&b);
         evc(&b, 0, VQREC_STORE, 8, 0, DESC, CMD);
         evc(&b, 0, VQREC_STORE, 4, 0, DESC + 8, 24);
@@ -862,7 +862,7 @@ static void test_replay_kernel_loads_never_wait(void **state)
 {
     (void)state;
     struct rb b = {0};
-    rb_header(&b, VQREC_VERSION_MAJOR);
+    rb_header(&b, VQREC_VERSION_MAJOR_PLAIN);
     guest_init(&b);
     guest_request(&b, CLEAN, 0);
     ld(&b, 0x40300002, 2, 0x1e0, VQREC_F_POLL);    /* past the available ring, 2 mod 4 */
@@ -890,7 +890,7 @@ static void test_replay_paced_by_qemu_trace(void **state)
     (void)state;
     for (int traced = 0; traced <= 1; traced++) {
         struct rb b = {0};
-        rb_header(&b, VQREC_VERSION_MAJOR);
+        rb_header(&b, VQREC_VERSION_MAJOR_PLAIN);
         guest_init(&b);
         for (uint16_t k = 0; k < 2; k++) {
             uint64_t d = DESC + 32u * k;
@@ -939,7 +939,7 @@ static void test_replay_interrupt_status_as_the_guest_saw_it(void **state)
 {
     (void)state;
     struct rb b = {0};
-    rb_header(&b, VQREC_VERSION_MAJOR);
+    rb_header(&b, VQREC_VERSION_MAJOR_PLAIN);
     guest_init(&b);
     guest_request(&b, CLEAN, 0); /* the guest saw used.idx 1: the model answered, ISR = 1 */
     rd(&b, VIRTIO_MMIO_INTERRUPT_STATUS, 0);
@@ -963,7 +963,7 @@ static void test_replay_used_event_disable_is_no_reenable(void **state)
     (void)state;
     for (int reenable = 0; reenable <= 1; reenable++) {
         struct rb b = {0};
-        rb_header(&b, VQREC_VERSION_MAJOR);
+        rb_header(&b, VQREC_VERSION_MAJOR_PLAIN);
         guest_init(&b);
         guest_request(&b, CLEAN, 0);               /* the guest read used.idx 1 */
         st(&b, AVAIL + 4 + 2 * 16, 2, reenable ? 1 : 0, 0); /* used_event */

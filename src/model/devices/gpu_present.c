@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "model/devices/gpu_internal.h"
+#include "util/rgb_rows.h"
 
 /* One row of pixels to R,G,B; the byte positions are constants at each call site below, so the
  * compiler builds a loop per format without a per-pixel switch. */
@@ -55,6 +56,8 @@ void gpu_present(struct gpu_device *g, struct gpu_scanout *s)
     for (uint64_t y = p->y0; y < p->y1; y++) {
         const uint8_t *src = p->src + (y * p->src_width + p->x0) * 4;
         uint8_t *out = s->fb + ((y - p->org_y) * s->width + (p->x0 - p->org_x)) * 3;
+        if (rgb_row_fast(src, out, n, p->pos))
+            continue; /* the CPU's byte shuffle (util/rgb_rows.h) */
         switch (p->pos[0] << 4 | p->pos[1] << 2 | p->pos[2]) {
         case 2 << 4 | 1 << 2 | 0: row_to_rgb(src, out, n, 2, 1, 0); break; /* B8G8R8X8 / A8 */
         case 1 << 4 | 2 << 2 | 3: row_to_rgb(src, out, n, 1, 2, 3); break;

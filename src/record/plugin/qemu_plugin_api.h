@@ -76,6 +76,10 @@ bool qemu_plugin_hwaddr_is_io(const struct qemu_plugin_hwaddr *haddr);
 uint64_t qemu_plugin_hwaddr_phys_addr(const struct qemu_plugin_hwaddr *haddr);
 
 /* Shutdown: runs at QEMU's exit, including after SIGTERM (not after SIGKILL). */
+typedef void (*qemu_plugin_vcpu_simple_cb_t)(qemu_plugin_id_t id, unsigned int vcpu_index);
+/* vCPU vcpu_index runs again after QEMU stopped it (halted, paused: qemu_wait_io_event), on its
+ * own thread; not called when all vCPUs share one thread (-accel tcg,thread=single). */
+void qemu_plugin_register_vcpu_resume_cb(qemu_plugin_id_t id, qemu_plugin_vcpu_simple_cb_t cb);
 void qemu_plugin_register_atexit_cb(qemu_plugin_id_t id, qemu_plugin_udata_cb_t cb,
                                     void *userdata);
 

@@ -1,5 +1,5 @@
 /* vqrec_output.c — the recording file the plugin writes (recording.h): its header, rewritten at
- * the end (its flags are known only then), and its events. */
+ * the end (its flags are known only then), and its events, deflated (format 2). */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -8,8 +8,10 @@
 #include "record/plugin/barrier_filter.h"
 #include "record/plugin/vqrec_internal.h"
 #include "record/recording.h"
+#include "record/recording_zlib.h"
 
 static FILE *out;
+static struct vqrec_zwriter zw; /* the events, deflated (format 2) */
 static struct vqrec_header header;
 static uint64_t n_events;
 
@@ -20,11 +22,11 @@ void emit(uint8_t kind, uint8_t size, uint8_t flags, unsigned cpu, uint64_t addr
     struct vqrec_event e = {kind, size, flags, (uint8_t)cpu, len, addr, value, pc};
     if (!out)
         return;
-    fwrite(&e, sizeof(e), 1, out);
+    vqrec_zw_put(&zw, &e, sizeof(e));
     if (len) {
-        fwrite(payload, 1, len, out);
+        vqrec_zw_put(&zw, payload, len);
         if (len % 8)
-            fwrite(zero, 1, 8 - len % 8, out);
+            vqrec_zw_put(&zw, zero, 8 - len % 8);
     }
     n_events++;
 }
@@ -59,7 +61,11 @@ int output_start(const char *path, uint64_t ram_base, uint64_t ram_size, uint32_
     header.ram_size = ram_size;
     header.n_cpus = n_cpus;
     snprintf(header.source, sizeof(header.source), "qemu-7.2-tcg-plugin");
-    fwrite(&header, sizeof(header), 1, out);
+    if (fwrite(&header, sizeof(header), 1, out) != 1 || vqrec_zw_start(&zw, out) != 0) {
+        fclose(out);
+        out = NULL;
+        return -1;
+    }
     return 0;
 }
 
@@ -77,6 +83,9 @@ void output_finish(void)
 {
     if (!out)
         return;
+    if (vqrec_zw_finish(&zw) != 0)
+        fprintf(stderr, "vqrec plugin: writing the recording failed: %s\n",
+                zw.err_no ? strerror(zw.err_no) : "zlib could not compress it");
     fflush(out);
     if (fseek(out, 0, SEEK_SET) == 0) /* the header's flags are known only now */
         fwrite(&header, sizeof(header), 1, out);

@@ -42,6 +42,7 @@
 #include "record/plugin/barrier_filter.h"
 #include "record/plugin/poll_watch.h"
 #include "record/plugin/qemu_plugin_api.h"
+#include "record/plugin/va_cache.h"
 #include "record/plugin/vqrec_internal.h"
 #include "record/recording.h"
 
@@ -79,49 +80,46 @@ static void watch_poll(unsigned cpu, uint64_t pc, uint64_t pa, uint64_t va, uint
     pthread_mutex_unlock(&lock);
 }
 
-static void on_mem(unsigned int cpu, qemu_plugin_meminfo_t info, uint64_t va, void *udata)
+/* An access to MMIO (hw is io): a virtio register's, with its value from QEMU's trace. */
+static void mmio_mem(unsigned cpu, int store, unsigned size, uint64_t va, uint64_t pa,
+                     uint64_t pc, uint8_t flags)
 {
-    struct qemu_plugin_hwaddr *hw = qemu_plugin_get_hwaddr(info, va);
-    if (!hw)
-        return;
-    int store = qemu_plugin_mem_is_store(info);
-    unsigned size = 1u << qemu_plugin_mem_size_shift(info);
-    uint64_t pc = (uint64_t)(uintptr_t)udata & ~(uint64_t)3;
-    uint8_t flags = (uint8_t)((uintptr_t)udata & 3);
-    int io = qemu_plugin_hwaddr_is_io(hw);
-    uint64_t pa = io ? qemu_plugin_hwaddr_phys_addr(hw) : ram_phys(hw);
-    if (io) {
-        pthread_mutex_lock(&lock);
-        drain_log();
-        uint64_t value = 0;
-        int kind = MR_OTHER;
-        if (take_mmio(cpu, store, pa, &value, &kind) && kind != MR_OTHER) {
-            if (size < 8) /* the trace shows the register's value before the bus narrows it */
-                value &= (1ull << (8 * size)) - 1;
-            if (va != pa) {
-                flags |= VQREC_F_VIRT;
-                output_mmu_seen();
-            }
-            if (kind == MR_VIRTIO_MMIO) {
-                struct window *w = window_of(pa, cpu);
-                emit_access(store ? VQREC_MMIO_WRITE : VQREC_MMIO_READ, (uint8_t)size,
-                            flags & VQREC_F_VIRT, cpu, pa, value, pc);
-                if (w)
-                    mmio_access(cpu, w, (uint32_t)(pa - w->base), store, value);
-            } else {
-                pci_access(cpu, kind, pa, size, store, value, pc, flags & VQREC_F_VIRT);
-            }
-        } else if (kind == MR_OTHER) {
-            for (unsigned i = 0; i < n_windows; i++)
-                if (!windows[i].pci && pa - windows[i].base < WINDOW_SIZE) {
-                    n_unmatched++; /* a window access without its line */
-                    break;
-                }
+    pthread_mutex_lock(&lock);
+    drain_log();
+    uint64_t value = 0;
+    int kind = MR_OTHER;
+    if (take_mmio(cpu, store, pa, &value, &kind) && kind != MR_OTHER) {
+        if (size < 8) /* the trace shows the register's value before the bus narrows it */
+            value &= (1ull << (8 * size)) - 1;
+        if (va != pa) {
+            flags |= VQREC_F_VIRT;
+            output_mmu_seen();
         }
-        pthread_mutex_unlock(&lock);
-        return;
+        if (kind == MR_VIRTIO_MMIO) {
+            struct window *w = window_of(pa, cpu);
+            emit_access(store ? VQREC_MMIO_WRITE : VQREC_MMIO_READ, (uint8_t)size,
+                        flags & VQREC_F_VIRT, cpu, pa, value, pc);
+            if (w)
+                mmio_access(cpu, w, (uint32_t)(pa - w->base), store, value);
+        } else {
+            pci_access(cpu, kind, pa, size, store, value, pc, flags & VQREC_F_VIRT);
+        }
+    } else if (kind == MR_OTHER) {
+        for (unsigned i = 0; i < n_windows; i++)
+            if (!windows[i].pci && pa - windows[i].base < WINDOW_SIZE) {
+                n_unmatched++; /* a window access without its line */
+                break;
+            }
     }
-    if (!in_ranges(pa, size)) {
+    pthread_mutex_unlock(&lock);
+}
+
+/* An access to RAM at pa (ring_page: a ring overlaps its page): recorded when it touches a
+ * ring, or when it is a poll outside them. */
+static void ram_mem(unsigned cpu, int store, unsigned size, uint64_t va, uint64_t pa,
+                    uint64_t pc, uint8_t flags, bool ring_page)
+{
+    if (!ring_page || !in_ranges(pa, size)) {
         /* used.idx is at 2 mod 4 (the used ring is 4-byte aligned, §2.6) */
         if (!store && size == 2 && pa % 4 == 2 && __atomic_load_n(&notified, __ATOMIC_RELAXED) &&
             ram_ok(pa, 2))
@@ -145,6 +143,52 @@ static void on_mem(unsigned int cpu, qemu_plugin_meminfo_t info, uint64_t va, vo
             packed_flags_stored(cpu, pa, (uint16_t)value); /* vqrec_packed.c */
     }
     pthread_mutex_unlock(&lock);
+}
+
+/* Every guest memory access. Its physical page comes from the vCPU's cache of pages
+ * (va_cache.h) when it can, else from QEMU (qemu_plugin_get_hwaddr, the costly part). */
+static void on_mem(unsigned int cpu, qemu_plugin_meminfo_t info, uint64_t va, void *udata)
+{
+    int store = qemu_plugin_mem_is_store(info);
+    unsigned size = 1u << qemu_plugin_mem_size_shift(info);
+    uint64_t pc = (uint64_t)(uintptr_t)udata & ~(uint64_t)3;
+    uint8_t flags = (uint8_t)((uintptr_t)udata & 3);
+    uint64_t pa = 0, cached = 0;
+    bool ring_page = false;
+    enum vc_result v = vc_lookup(cpu, va, size, &cached, &ring_page);
+    if (v == VC_HIT) {
+        ram_mem(cpu, store, size, va, cached, pc, flags, ring_page);
+        return;
+    }
+    uint32_t gen = vc_generation();
+    struct qemu_plugin_hwaddr *hw = qemu_plugin_get_hwaddr(info, va);
+    if (!hw)
+        return;
+    int io = qemu_plugin_hwaddr_is_io(hw);
+    pa = io ? qemu_plugin_hwaddr_phys_addr(hw) : ram_phys(hw);
+    if (v == VC_VERIFY)
+        vc_verify(cached, io, pa);
+    if (io) {
+        mmio_mem(cpu, store, size, va, pa, pc, flags);
+        return;
+    }
+    if (v == VC_MISS)
+        vc_fill(cpu, va, size, pa, in_ranges(pa - pa % 4096, 4096), gen);
+    ram_mem(cpu, store, size, va, pa, pc, flags, true); /* exactly: it may cross a page */
+}
+
+/* A TLBI or a write to a translation register is about to run (va_cache.h). */
+static void on_mmu_change(unsigned int cpu, void *udata)
+{
+    (void)udata;
+    vc_mmu_change(cpu);
+}
+
+/* QEMU stopped this vCPU and lets it run again: it may have reset it (va_cache.h). */
+static void on_resume(qemu_plugin_id_t id, unsigned int cpu)
+{
+    (void)id;
+    vc_cpu_resumed(cpu);
 }
 
 static void on_barrier(unsigned int cpu, void *udata)
@@ -208,6 +252,11 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
         uint32_t op = 0, kind;
         if (qemu_plugin_insn_size(insn) == 4)
             memcpy(&op, qemu_plugin_insn_data(insn), 4);
+        if (vc_mmu_insn(op)) { /* no memory access of its own */
+            qemu_plugin_register_vcpu_insn_exec_cb(insn, on_mmu_change, QEMU_PLUGIN_CB_NO_REGS,
+                                                   NULL);
+            continue;
+        }
         if (barrier_kind(op, &kind)) {
             pthread_mutex_lock(&lock);
             struct barrier_site *b = barrier_site(pc, op, kind);
@@ -241,6 +290,14 @@ static void on_exit_cb(qemu_plugin_id_t id, void *udata)
                      "%u followed: their rings were not recorded", windows_untracked, MAX_WINDOWS);
             emit_text(VQREC_NOTE, 0, 0, 0, note);
         }
+        uint64_t hits, lookups, bad = vc_disagreements();
+        vc_counts(&hits, &lookups);
+        char vnote[200];
+        snprintf(vnote, sizeof(vnote), "vqrec: %" PRIu64 " of %" PRIu64 " accesses resolved by "
+                 "the page cache; %" PRIu64 " disagreement(s) with QEMU%s", hits, lookups, bad,
+                 vc_is_off() ? " (the cache is off for this machine: vacache=off)"
+                 : bad ? ": the cache was turned off" : "");
+        emit_text(VQREC_NOTE, 0, 0, 0, vnote);
         uint64_t executed, kept;
         bf_counts(&executed, &kept);
         char bnote[128];
@@ -279,6 +336,8 @@ VQREC_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info
             ram_base = strtoull(v, NULL, 0);
         else if ((v = arg(argv[i], "ramsize")))
             ram_size = strtoull(v, NULL, 0);
+        else if ((v = arg(argv[i], "vacache")) && !strcmp(v, "off"))
+            vc_turn_off();
         else {
             fprintf(stderr, "vqrec plugin: unknown argument '%s'\n", argv[i]);
             return -1;
@@ -296,6 +355,7 @@ VQREC_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info
         return -1;
     }
     qemu_plugin_register_vcpu_tb_trans_cb(id, on_translate);
+    qemu_plugin_register_vcpu_resume_cb(id, on_resume);
     qemu_plugin_register_atexit_cb(id, on_exit_cb, NULL);
     return 0;
 }

@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "record/plugin/va_cache.h"
 #include "record/plugin/vqrec_internal.h"
 #include "record/recording.h"
 #include "spec/ring_layout.h"
@@ -74,6 +75,7 @@ void rebuild_ranges(void)
         }
     __atomic_thread_fence(__ATOMIC_RELEASE);
     __atomic_store_n(&range_seq, range_seq + 1, __ATOMIC_RELAXED);
+    vc_invalidate(); /* the pages remembered with or without a ring (va_cache.h) */
 }
 
 /* Lock-free: every RAM access of the guest asks this; rebuilds are rare (queue setup). */
