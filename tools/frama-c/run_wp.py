@@ -43,6 +43,9 @@ TARGETS = {
     # the 16-bit indices: a slot follows the slot before it across 0xffff -> 0 (every power of
     # two), the count in flight moves by one (wp_ring.c, wp_c11.c)
     "wrap": (["wp_c11.c", "wp_ring.c"], None, None),
+    # a split queue is created only with a size whose slots follow each other across the wrap
+    # (a power of two, §2.6; the lemmas of wp_ring.c, proven in "wrap", as hypotheses)
+    "split-size": (["wp_ring.c", "virtqueue.c"], ["split_size_ok", "vq_create"], None),
     # reclaiming: links stay indices, a token is returned once (then NULL, completed), nothing
     # comes back to life, nothing is written on an error, last_used moves by one
     "get-used": (["virtqueue.c"], ["vq_get_used", "latch", "used_event_of"], "-" + GET_USED_WRAP),
