@@ -69,7 +69,7 @@ static void bus_write(struct machine *m, uint32_t off, uint32_t value, const cha
      * keep the index, as the array may grow while the device works. */
     struct trace_event *e = machine_trace(m, TR_MMIO_WRITE, off, value, 4, mmio_reg_name(off));
     /* Run-wide event number: the trace may also drop its oldest events meanwhile (trace.h). */
-    uint64_t seq = e ? m->trace.dropped + (uint64_t)(e - m->trace.ev) : UINT64_MAX;
+    uint64_t seq = trace_seq(&m->trace, e);
     /* as it reached the bus, before the device acts */
     observe_mmio(m->observer, m, true, off, value);
     const char *dev_note = NULL;
@@ -79,8 +79,8 @@ static void bus_write(struct machine *m, uint32_t off, uint32_t value, const cha
         dev_note = "ignored: unaligned register access";
     else
         mmio_device_write(m, off, value, &dev_note);
-    if (seq != UINT64_MAX && seq >= m->trace.dropped)
-        m->trace.ev[seq - m->trace.dropped].note = dev_note ? dev_note : note;
+    if ((e = trace_at_seq(&m->trace, seq)))
+        e->note = dev_note ? dev_note : note;
     rf_mmio_write(m, off, value, dev_note ? dev_note : note, false);
 }
 

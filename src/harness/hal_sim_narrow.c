@@ -61,10 +61,10 @@ void hal_mmio_narrow_write(struct machine *m, uint64_t addr, uint8_t size, uint3
         return;
     }
     struct trace_event *e = machine_trace(m, TR_MMIO_WRITE, off, value, size, "config");
-    uint64_t seq = e ? m->trace.dropped + (uint64_t)(e - m->trace.ev) : UINT64_MAX;
+    uint64_t seq = trace_seq(&m->trace, e);
     const char *note = NULL;
     mmio_config_write_narrow(m, off, size, value, &note);
-    if (seq != UINT64_MAX && seq >= m->trace.dropped)
-        m->trace.ev[seq - m->trace.dropped].note = note;
+    if ((e = trace_at_seq(&m->trace, seq)))
+        e->note = note;
     rf_mmio_write(m, off, value, note, false);
 }

@@ -54,15 +54,15 @@ static void pci_write(struct machine *m, uint64_t addr, uint8_t size, uint32_t v
     bool core = h.virtio_off >= 0 && !h.note;
     uint32_t core_value = h.region == PCI_R_NOTIFY ? h.queue : value;
     struct trace_event *e = machine_trace(m, TR_MMIO_WRITE, addr, value, size, h.field);
-    uint64_t seq = e ? m->trace.dropped + (uint64_t)(e - m->trace.ev) : UINT64_MAX;
+    uint64_t seq = trace_seq(&m->trace, e);
     observe_pci(m->observer, m, false, true, addr, size, value); /* as it reached the bus */
     pci_checks_access(m, &h, size, true, value);
     const char *note = NULL;
     bool apply = !core || access_checks_write(m, (uint32_t)h.virtio_off, core_value, &note);
     if (apply)
         pci_function_write(m, &h, size, value, &note);
-    if (seq != UINT64_MAX && seq >= m->trace.dropped)
-        m->trace.ev[seq - m->trace.dropped].note = bug ? bug : note;
+    if ((e = trace_at_seq(&m->trace, seq)))
+        e->note = bug ? bug : note;
     if (core)
         rf_mmio_write(m, (uint32_t)h.virtio_off, core_value, note, false);
     else if (h.decode_off)
@@ -156,10 +156,12 @@ void vhal_pci_cfg_write32(uint32_t bdf, uint32_t off, uint32_t value)
                                           "pci-cfg");
     const char *note = "no PCI function: the device is on virtio-mmio";
     if (m->cfg.transport == TRANSPORT_PCI) {
+        /* the checks and the function below may record (a violation): e is looked up again */
+        uint64_t seq = trace_seq(&m->trace, e);
         const char *bug = NULL;
         struct pci_added add;
         pci_bugs_cfg_write(m, off, &value, &bug, &add);
-        if (e && bug)
+        if (bug && (e = trace_at_seq(&m->trace, seq)))
             e->value = value;
         observe_pci(m->observer, m, true, true, PCI_FN_ECAM_BASE + ((uint64_t)bdf << 12) + off, 4,
                     value); /* as it reached the bus, after a replayed bug */
@@ -168,7 +170,7 @@ void vhal_pci_cfg_write32(uint32_t bdf, uint32_t off, uint32_t value)
         if (bug)
             note = bug;
         rf_pci_cfg_write(m, off, value);
-        if (e)
+        if ((e = trace_at_seq(&m->trace, seq)))
             e->note = note;
         if (add.has) /* pci-add-cfg-write: made after the driver's */
             vhal_pci_cfg_write32(bdf, (uint32_t)add.addr, add.value);

@@ -57,6 +57,23 @@ struct trace {
     uint64_t dropped;   /* events dropped from the front since trace_init */
 };
 
+/* An event's run-wide number (see above), or UINT64_MAX for none. A pointer into ev[] is valid
+ * only until the next append (which may grow the array or drop its oldest events): code that
+ * records an event and fills it in after calling anything that may record must hold its number
+ * and look it up again with trace_at_seq. */
+static inline uint64_t trace_seq(const struct trace *t, const struct trace_event *e)
+{
+    return e ? t->dropped + (uint64_t)(e - t->ev) : UINT64_MAX;
+}
+
+/* Event number seq while it is kept; NULL when it was dropped meanwhile (or seq is UINT64_MAX). */
+static inline struct trace_event *trace_at_seq(struct trace *t, uint64_t seq)
+{
+    if (seq == UINT64_MAX || seq < t->dropped || seq - t->dropped >= t->len)
+        return NULL;
+    return &t->ev[seq - t->dropped];
+}
+
 /* limit 0 means TRACE_DEFAULT_LIMIT. */
 void trace_init(struct trace *t, size_t limit);
 void trace_free(struct trace *t);

@@ -14,6 +14,7 @@
 #include "driver/virtio_mmio.h"
 #include "driver/virtqueue.h"
 #include "model/machine.h"
+#include "model/transport/pci_function.h"
 #include "sim_fixture.h"
 
 static void store(struct trace *t, uint64_t time, uint64_t value)
@@ -130,6 +131,83 @@ static void test_mmio_note_lands_on_its_event_past_the_bound(void **state)
     fx_machine_free(m);
 }
 
+/* The same for a PCI configuration-space write, whose checks record a violation (a write
+ * inside a virtio capability, pci.no-write-capability) before its note is filled in: each
+ * append may grow or shift the array, so a pointer held across them is stale (the campaign of
+ * 2026-12-07 found this as a use after free in fuzz_device_model). The note lands on the write,
+ * never on the violation after it. */
+static void pci_cfg_write_after(size_t limit, size_t prefill)
+{
+    char err[256];
+    struct machine *m = calloc(1, sizeof(*m));
+    assert_non_null(m);
+    struct machine_config cfg = fx_config(2);
+    cfg.transport = TRANSPORT_PCI;
+    cfg.trace_limit = limit;
+    assert_int_equal(machine_init(m, &cfg, rules_builtin(err, sizeof(err))), 0);
+    hal_sim_bind(m);
+    while (m->trace.len < prefill) /* the array exactly this full before the write */
+        assert_non_null(machine_trace(m, TR_DEVICE, m->trace.len, 0, 0, "prefill"));
+    vhal_pci_cfg_write32(PCI_FN_BDF, PCI_FN_CAP_COMMON, 0xdeadbeefu);
+    unsigned writes = 0, violations = 0;
+    for (size_t k = 0; k < m->trace.len; k++) {
+        const struct trace_event *e = &m->trace.ev[k];
+        if (e->kind == TR_MMIO_WRITE) {
+            writes++;
+            assert_string_equal(e->what, "pci-cfg");
+            assert_int_equal(e->value, 0xdeadbeefu);
+            assert_string_equal(e->note, "ignored: a read-only part of configuration space");
+        } else if (e->kind == TR_VIOLATION) {
+            violations++;
+            assert_string_equal(e->what, "pci.no-write-capability");
+            assert_null(e->note);
+        }
+    }
+    assert_int_equal(violations, 1);
+    assert_int_equal(writes, 1);
+    fx_machine_free(m);
+}
+
+/* The same for a PCI configuration-space write, whose checks record a violation (a write
+ * inside a virtio capability, pci.no-write-capability) before its note is filled in: that
+ * append may grow the array (realloc) or drop its oldest events (memmove), so a pointer held
+ * across it is stale. The campaign of 2026-12-07 found this as a use after free in
+ * fuzz_device_model. The note lands on the write, never on the violation after it. */
+static void test_pci_cfg_note_lands_on_its_event_as_the_trace_grows(void **state)
+{
+    (void)state;
+    for (size_t fill = 1018; fill <= 1026; fill++) /* the first growth is at 1,024 events */
+        pci_cfg_write_after(0, fill);
+    for (size_t fill = 0; fill <= 8; fill++) /* a bound of 8: drops at the 9th append */
+        pci_cfg_write_after(8, fill);
+}
+
+/* trace_seq / trace_at_seq: an event's number finds it while it is kept, through growth and
+ * drops, and finds nothing once it is dropped. */
+static void test_seq_survives_growth_and_drop(void **state)
+{
+    (void)state;
+    struct trace t;
+    trace_init(&t, 8);
+    assert_int_equal(trace_seq(&t, NULL), UINT64_MAX);
+    assert_null(trace_at_seq(&t, UINT64_MAX));
+    store(&t, 0, 100);
+    uint64_t first = trace_seq(&t, &t.ev[t.len - 1]);
+    assert_int_equal(first, 0);
+    for (uint64_t i = 1; i < 8; i++)
+        store(&t, i, 100 + i);
+    uint64_t last = trace_seq(&t, &t.ev[t.len - 1]);
+    assert_int_equal(last, 7);
+    assert_int_equal(trace_at_seq(&t, first)->value, 100);
+    assert_null(trace_at_seq(&t, 8)); /* not yet recorded */
+    store(&t, 8, 108); /* full: the oldest three quarters dropped */
+    assert_true(t.dropped > 0);
+    assert_null(trace_at_seq(&t, first));
+    assert_int_equal(trace_at_seq(&t, last)->value, 107);
+    assert_int_equal(trace_at_seq(&t, 8)->value, 108);
+    trace_free(&t);
+}
+
 /* checks_off: a full driver round trip still works (the device pops and pushes, the driver
  * reclaims), and nothing at all is recorded. */
 static void test_checks_off_moves_data_records_nothing(void **state)
@@ -184,6 +262,8 @@ int main(void)
         cmocka_unit_test(test_identical_loads_fold_at_the_bound),
         cmocka_unit_test(test_first_since_is_a_binary_search),
         cmocka_unit_test(test_mmio_note_lands_on_its_event_past_the_bound),
+        cmocka_unit_test(test_pci_cfg_note_lands_on_its_event_as_the_trace_grows),
+        cmocka_unit_test(test_seq_survives_growth_and_drop),
         cmocka_unit_test(test_checks_off_moves_data_records_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
