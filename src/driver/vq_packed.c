@@ -90,7 +90,15 @@ static void write_table(struct virtq *vq, uint16_t id, const struct vq_buf *out,
     }
 }
 
-/* The next ring descriptor: past the end of the ring the wrap counter flips (§2.7.1). */
+/* The next ring descriptor: past the end of the ring the wrap counter flips (§2.7.1).
+ * Proven by WP (tools/frama-c/run_wp.py packed): the offset stays in the ring and moves by one
+ * modulo its size, the counter flips exactly when the offset goes back to 0. */
+/*@ requires \valid(vq) && 1 <= vq->num && vq->next_avail < vq->num;
+    assigns vq->next_avail, vq->avail_wrap;
+    ensures in_ring: vq->next_avail < vq->num;
+    ensures next: vq->next_avail == (\old(vq->next_avail) + 1) % vq->num;
+    ensures flips_at_end: (vq->avail_wrap != \old(vq->avail_wrap)) <==> vq->next_avail == 0;
+ */
 static void advance(struct virtq *vq)
 {
     if (++vq->next_avail == vq->num) {
@@ -221,6 +229,8 @@ bool vqp_enable_interrupts(struct virtq *vq)
     return vqp_has_used(vq);
 }
 
+/*@ assigns vq->broken, vq->broken_status;
+    ensures vq->broken && \result == status; */
 static int latch(struct virtq *vq, int status)
 {
     vq->broken = true;
@@ -228,7 +238,16 @@ static int latch(struct virtq *vq, int status)
     return status;
 }
 
-/* The used descriptor at last_used, checked before it indexes anything. */
+/* The used descriptor at last_used, checked before it indexes anything. Proven by WP (target
+ * packed): accepted only for an id below the queue size whose list is in flight (its token not
+ * NULL: a list already returned is refused), with a len at most its writable bytes; a refused
+ * one latches the queue broken. */
+/*@ requires vq_mem(vq) && \valid(l) && \separated(l, vq, vq->state + (0 .. vq->num - 1));
+    assigns vq->broken, vq->broken_status, vq->len_clamped, *l;
+    ensures in_flight: \result == VIRTIO_OK ==> id < vq->num && vq->state[id].token != \null &&
+              *l <= vq->state[id].writable;
+    ensures refused: \result != VIRTIO_OK ==> vq->broken;
+ */
 static int check_used(struct virtq *vq, uint16_t id, uint32_t *l)
 {
     if (id >= vq->num) /* Linux: "id %u out of range" */

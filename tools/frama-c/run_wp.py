@@ -46,6 +46,9 @@ TARGETS = {
     # a split queue is created only with a size whose slots follow each other across the wrap
     # (a power of two, §2.6; the lemmas of wp_ring.c, proven in "wrap", as hypotheses)
     "split-size": (["wp_ring.c", "virtqueue.c"], ["split_size_ok", "vq_create"], None),
+    # the packed ring (vq_packed.c): the wrap counter flips exactly at the ring's end, the offset
+    # moves by one modulo the size; a used id is accepted only in range and in flight
+    "packed": (["vq_packed.c"], ["advance", "check_used", "latch"], None),
     # reclaiming: links stay indices, a token is returned once (then NULL, completed), nothing
     # comes back to life, nothing is written on an error, last_used moves by one
     "get-used": (["virtqueue.c"], ["vq_get_used", "latch", "used_event_of"], "-" + GET_USED_WRAP),
