@@ -116,6 +116,8 @@ def test_wp_fails_when_a_split_size_is_not_a_power_of_two(tmp_path, old, new, go
     ("        vq->avail_wrap = !vq->avail_wrap;\n", "", "typed_advance_ensures_flips_at_end"),
     # the offset allowed to reach the ring's size before it goes back to 0
     ("if (++vq->next_avail == vq->num)", "if (++vq->next_avail > vq->num)", "typed_advance_ensures_in_ring"),
+    # the used side: the expected wrap counter not flipped when a list ends exactly at the ring's end
+    ("    if (next >= vq->num) {\n", "    if (next > vq->num) {\n", "typed_advance_used_ensures_flips_at_end"),
     # a used id equal to the queue size accepted
     ("if (id >= vq->num) /* Linux", "if (id > vq->num) /* Linux", "typed_check_used_ensures_in_flight"),
     # a list not in flight (already returned) accepted: reclaimed twice

@@ -263,6 +263,26 @@ static int check_used(struct virtq *vq, uint16_t id, uint32_t *l)
     return VIRTIO_OK;
 }
 
+/* §2.7.6: the next used descriptor is as many ring descriptors on as the list took (the driver's
+ * record, not the ring's); past the end of the ring the expected wrap counter flips (§2.7.1).
+ * Proven by WP (target packed): the offset moves by n modulo the ring's size and stays in it,
+ * the counter flips exactly when the offset passes the end. */
+/*@ requires \valid(vq) && 1 <= vq->num <= VIRTQ_MAX_SIZE && vq->last_used < vq->num && n <= vq->num;
+    assigns vq->last_used, vq->used_wrap;
+    ensures in_ring: vq->last_used < vq->num;
+    ensures next: vq->last_used == (\old(vq->last_used) + n) % vq->num;
+    ensures flips_at_end: (vq->used_wrap != \old(vq->used_wrap)) <==> \old(vq->last_used) + n >= vq->num;
+ */
+static void advance_used(struct virtq *vq, uint16_t n)
+{
+    uint32_t next = (uint32_t)vq->last_used + n;
+    if (next >= vq->num) {
+        next -= vq->num;
+        vq->used_wrap = !vq->used_wrap;
+    }
+    vq->last_used = (uint16_t)next;
+}
+
 int vqp_get_used(struct virtq *vq, void **token, uint32_t *len)
 {
     uint16_t flags;
@@ -291,14 +311,7 @@ int vqp_get_used(struct virtq *vq, void **token, uint32_t *len)
         return rc;
     struct vq_desc_state *s = &vq->state[id];
     void *t = s->token;
-    /* §2.7.6: the next used descriptor is as many ring descriptors on as this list took (the
-     * driver's record, not the ring's). */
-    uint32_t next = (uint32_t)vq->last_used + s->chain_len;
-    if (next >= vq->num) {
-        next -= vq->num;
-        vq->used_wrap = !vq->used_wrap;
-    }
-    vq->last_used = (uint16_t)next;
+    advance_used(vq, s->chain_len);
     vq->num_free = (uint16_t)(vq->num_free + s->chain_len);
     *s = (struct vq_desc_state){.next = vq->free_head, .completed = 1};
     vq->free_head = id;

@@ -48,7 +48,7 @@ TARGETS = {
     "split-size": (["wp_ring.c", "virtqueue.c"], ["split_size_ok", "vq_create"], None),
     # the packed ring (vq_packed.c): the wrap counter flips exactly at the ring's end, the offset
     # moves by one modulo the size; a used id is accepted only in range and in flight
-    "packed": (["vq_packed.c"], ["advance", "check_used", "latch"], None),
+    "packed": (["vq_packed.c"], ["advance", "advance_used", "check_used", "latch"], None),
     # reclaiming: links stay indices, a token is returned once (then NULL, completed), nothing
     # comes back to life, nothing is written on an error, last_used moves by one
     "get-used": (["virtqueue.c"], ["vq_get_used", "latch", "used_event_of"], "-" + GET_USED_WRAP),
