@@ -219,6 +219,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint16_t num = (uint16_t)(fin_u8(&F.in) % MAX_NUM + 1u);
     enum vq_layout_kind kind = flags & 1 ? VQ_LAYOUT_PACKED_RING
                                          : (enum vq_layout_kind)((flags >> 5) % 3u);
+    if (kind != VQ_LAYOUT_PACKED_RING && (num & (num - 1u))) {
+        /* §2.6: a split queue's size is a power of two; any other is refused, nothing allocated.
+         * The input goes on with the largest power of two below it. */
+        if (vq_create(&F.vq, 0, num, kind, 4096) != VIRTIO_ERR_INVALID || F.vq.state)
+            finding("vq_create took a split queue size that is not a power of two", num, kind);
+        while (num & (num - 1u))
+            num &= (uint16_t)(num - 1u);
+    }
     if (vq_create(&F.vq, 0, num, kind, 4096) != VIRTIO_OK)
         finding("vq_create refused a valid queue", num, kind);
     vq_set_event_idx(&F.vq, flags & 2);

@@ -1,7 +1,8 @@
 """The proof of the driver (README "The proof of the driver"): Frama-C Eva on the split and packed
 virtqueue code against a device that shows any value, one analysis per configuration
 (tools/frama-c/run_eva.py), each with 0 alarms — and the harness is shown to see a broken driver:
-a mutant without a used id's range check (split, then packed) gets an out-of-bounds alarm.
+a mutant without a used id's range check (split, then packed) gets an out-of-bounds alarm, and
+one that creates a split queue of 3 reaches the harness's must-not-reach write.
 
 frama-c (Debian's frama-c-base) is a required package: tools/setup-deps.sh installs it.
 """
@@ -55,6 +56,10 @@ def mutant(tmp_path, path, old, new):
     # packed: the range check gone altogether
     ("packed-num1", "vq_packed.c", "if (id >= vq->num) /* Linux", "if (0) /* Linux",
      r"vq_packed\.c:\d+: out of bounds read"),
+    # a split queue of 3 (not a power of two, §2.6) created instead of refused
+    ("split-num3", "virtqueue.c",
+     "    if (!split_size_ok(num)) /* §2.6, see split_size_ok */\n        return VIRTIO_ERR_INVALID;\n", "",
+     r"eva_split\.c:\d+: out of bounds write"),
 ])
 def test_eva_sees_a_broken_driver(tmp_path, config, path, old, new, where):
     p = run_eva("--driver", mutant(tmp_path, path, old, new), config)

@@ -27,7 +27,7 @@ def run_wp(*args):
 
 
 def test_targets_cover_the_ring_invariants():
-    assert {"need-event", "wrap", "get-used", "get-used-wrap"} <= set(TARGETS)
+    assert {"need-event", "wrap", "split-size", "packed", "get-used", "get-used-wrap"} <= set(TARGETS)
 
 
 @pytest.mark.parametrize("target", TARGETS)
@@ -96,3 +96,34 @@ def test_slot_arithmetic_breaks_at_the_wrap_unless_a_power_of_two(num):
     assert ((0xffff % num) + 1) % num != 0 % num
     p = run_wp("--timeout", "5", "-D", "WP_SLOT_NUM=%d" % num, "wrap")
     assert unproven(p) == ["typed_lemma_slot_next_other"], p.stdout
+
+
+@pytest.mark.parametrize("old,new,goal", [
+    # the size check gone: a split queue of 12 created (the defect the slot lemma found)
+    ("    if (!split_size_ok(num)) /* §2.6, see split_size_ok */\n        return VIRTIO_ERR_INVALID;\n",
+     "", "typed_vq_create_ensures_split_size"),
+    # a size accepted that is not a power of two (3 <= 4)
+    ("        if (num == p)\n", "        if (num <= p)\n", "typed_split_size_ok_ensures_accepted"),
+])
+def test_wp_fails_when_a_split_size_is_not_a_power_of_two(tmp_path, old, new, goal):
+    d = mutant(tmp_path, "virtqueue.c", old, new)
+    p = run_wp("--timeout", "20", "--driver", d, "split-size")
+    assert goal in unproven(p), p.stdout
+
+
+@pytest.mark.parametrize("old,new,goal", [
+    # the driver's wrap counter not flipped at the ring's end (§2.7.1)
+    ("        vq->avail_wrap = !vq->avail_wrap;\n", "", "typed_advance_ensures_flips_at_end"),
+    # the offset allowed to reach the ring's size before it goes back to 0
+    ("if (++vq->next_avail == vq->num)", "if (++vq->next_avail > vq->num)", "typed_advance_ensures_in_ring"),
+    # the used side: the expected wrap counter not flipped when a list ends exactly at the ring's end
+    ("    if (next >= vq->num) {\n", "    if (next > vq->num) {\n", "typed_advance_used_ensures_flips_at_end"),
+    # a used id equal to the queue size accepted
+    ("if (id >= vq->num) /* Linux", "if (id > vq->num) /* Linux", "typed_check_used_ensures_in_flight"),
+    # a list not in flight (already returned) accepted: reclaimed twice
+    ("if (vq->state[id].token == NULL) /* Linux", "if (0) /* Linux", "typed_check_used_ensures_in_flight"),
+])
+def test_wp_fails_on_a_broken_packed_ring(tmp_path, old, new, goal):
+    d = mutant(tmp_path, "vq_packed.c", old, new)
+    p = run_wp("--timeout", "20", "--driver", d, "packed")
+    assert goal in unproven(p), p.stdout

@@ -118,6 +118,32 @@ static int create_packed(struct virtq *vq)
     return rc;
 }
 
+/* §2.6: a split queue's size "is always a power of 2" (1 .. 32768). Any other size breaks the
+ * ring's index arithmetic at the 16-bit wrap: the slot idx % num of the 65,536th chain is not the
+ * one after its predecessor's (12: idx 0xffff is slot 3, idx 0 slot 0), so two consecutive
+ * indices can share a slot. vq_create refuses it, as Linux's virtio_ring ("Bad virtqueue length",
+ * vring_alloc_queue_split). Counted rather than masked so WP proves exactly which sizes pass. */
+/*@ assigns \nothing;
+    ensures accepted: \result <==> vq_split_size(num);
+ */
+static bool split_size_ok(uint32_t num)
+{
+    /*@ loop invariant vq_split_size(p) || p == 2 * VIRTQ_MAX_SIZE;
+        loop invariant \forall integer q; vq_split_size(q) && q < p ==> q != num;
+        loop assigns p;
+        loop variant 2 * VIRTQ_MAX_SIZE - p; */
+    for (uint32_t p = 1; p <= VIRTQ_MAX_SIZE; p *= 2u)
+        if (num == p)
+            return true;
+    return false;
+}
+
+/* Proven by WP (tools/frama-c/run_wp.py split-size): a split queue is created only with a size
+ * for which the ring slot of every index follows the slot of the index before, across the
+ * 16-bit wrap (slot_next, virtqueue.h). */
+/*@ ensures split_size: \result == VIRTIO_OK && kind != VQ_LAYOUT_PACKED_RING ==>
+                vq_split_size(num) && slot_next(num);
+ */
 int vq_create(struct virtq *vq, uint16_t index, uint16_t num, enum vq_layout_kind kind,
               uint32_t legacy_align)
 {
@@ -130,6 +156,8 @@ int vq_create(struct virtq *vq, uint16_t index, uint16_t num, enum vq_layout_kin
     vq->kind = kind;
     if (kind == VQ_LAYOUT_PACKED_RING)
         return create_packed(vq);
+    if (!split_size_ok(num)) /* §2.6, see split_size_ok */
+        return VIRTIO_ERR_INVALID;
     int rc = kind == VQ_LAYOUT_LEGACY ? vq_layout_legacy(num, legacy_align, &vq->layout)
                                       : vq_layout_modern(num, kind, &vq->layout);
     if (rc != VIRTIO_OK)

@@ -142,12 +142,24 @@ struct virtq {
     predicate vq_split_free_list(struct virtq *vq) =
       vq->kind != VQ_LAYOUT_PACKED_RING && !vq->in_order && !vq->broken;
  */
+/* vq_split_size: the sizes a split queue may have (§2.6: a power of 2, at most 32768).
+ * slot_next: the ring slot (idx % num) of idx + 1 follows the slot of idx for every 16-bit idx,
+ *            from 0xffff to 0 too — true exactly when num divides 65536 (tools/frama-c/wp_ring.c
+ *            proves it for every vq_split_size). */
+/*@ predicate vq_split_size(integer n) = n == 1 || n == 2 || n == 4 || n == 8 || n == 16 ||
+      n == 32 || n == 64 || n == 128 || n == 256 || n == 512 || n == 1024 || n == 2048 ||
+      n == 4096 || n == 8192 || n == 16384 || n == 32768;
+    predicate slot_next(integer num) = \forall integer idx; 0 <= idx <= 65535 ==>
+      (uint16_t)(idx + 1) % num == (idx % num + 1) % num;
+ */
 
 /* Allocate the rings (VHAL_DMA_RING) and the private state, zero them, link the free list.
- * num must be 1..32768; a power of two is not required by the split ring (§2.6 is descriptive)
- * but legacy devices and most implementations expect one — and with any other size the ring slot
- * of the 65,536th chain (idx % num after the 16-bit wrap) is not the one after its predecessor's
- * (WP's slot_next, tools/frama-c/wp_ring.c: 12 puts idx 0xffff in slot 3 and idx 0 in slot 0).
+ * num must be 1..32768 and, for a split ring, a power of two (§2.6: "Queue Size value is always
+ * a power of 2"): any other split size is VIRTIO_ERR_INVALID, nothing allocated, as Linux's
+ * virtio_ring refuses it ("Bad virtqueue length"). With another size the ring slot of the
+ * 65,536th chain (idx % num after the 16-bit wrap) would not follow its predecessor's (12 puts
+ * idx 0xffff in slot 3 and idx 0 in slot 0); WP proves it does for every size accepted
+ * (tools/frama-c/wp_ring.c). A packed ring takes any size 1..32768 (§2.7.10.1).
  * kind VQ_LAYOUT_PACKED_RING makes a packed ring (§2.7; only when VIRTIO_F_RING_PACKED was
  * negotiated): every function below works on it with the same contract, except that vq_add
  * makes the chain available at once (its head's flags are the publishing store, §2.7.21.1, as

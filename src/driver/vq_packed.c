@@ -90,7 +90,15 @@ static void write_table(struct virtq *vq, uint16_t id, const struct vq_buf *out,
     }
 }
 
-/* The next ring descriptor: past the end of the ring the wrap counter flips (§2.7.1). */
+/* The next ring descriptor: past the end of the ring the wrap counter flips (§2.7.1).
+ * Proven by WP (tools/frama-c/run_wp.py packed): the offset stays in the ring and moves by one
+ * modulo its size, the counter flips exactly when the offset goes back to 0. */
+/*@ requires \valid(vq) && 1 <= vq->num && vq->next_avail < vq->num;
+    assigns vq->next_avail, vq->avail_wrap;
+    ensures in_ring: vq->next_avail < vq->num;
+    ensures next: vq->next_avail == (\old(vq->next_avail) + 1) % vq->num;
+    ensures flips_at_end: (vq->avail_wrap != \old(vq->avail_wrap)) <==> vq->next_avail == 0;
+ */
 static void advance(struct virtq *vq)
 {
     if (++vq->next_avail == vq->num) {
@@ -221,6 +229,8 @@ bool vqp_enable_interrupts(struct virtq *vq)
     return vqp_has_used(vq);
 }
 
+/*@ assigns vq->broken, vq->broken_status;
+    ensures vq->broken && \result == status; */
 static int latch(struct virtq *vq, int status)
 {
     vq->broken = true;
@@ -228,7 +238,16 @@ static int latch(struct virtq *vq, int status)
     return status;
 }
 
-/* The used descriptor at last_used, checked before it indexes anything. */
+/* The used descriptor at last_used, checked before it indexes anything. Proven by WP (target
+ * packed): accepted only for an id below the queue size whose list is in flight (its token not
+ * NULL: a list already returned is refused), with a len at most its writable bytes; a refused
+ * one latches the queue broken. */
+/*@ requires vq_mem(vq) && \valid(l) && \separated(l, vq, vq->state + (0 .. vq->num - 1));
+    assigns vq->broken, vq->broken_status, vq->len_clamped, *l;
+    ensures in_flight: \result == VIRTIO_OK ==> id < vq->num && vq->state[id].token != \null &&
+              *l <= vq->state[id].writable;
+    ensures refused: \result != VIRTIO_OK ==> vq->broken;
+ */
 static int check_used(struct virtq *vq, uint16_t id, uint32_t *l)
 {
     if (id >= vq->num) /* Linux: "id %u out of range" */
@@ -242,6 +261,26 @@ static int check_used(struct virtq *vq, uint16_t id, uint32_t *l)
         vq->len_clamped++;
     }
     return VIRTIO_OK;
+}
+
+/* §2.7.6: the next used descriptor is as many ring descriptors on as the list took (the driver's
+ * record, not the ring's); past the end of the ring the expected wrap counter flips (§2.7.1).
+ * Proven by WP (target packed): the offset moves by n modulo the ring's size and stays in it,
+ * the counter flips exactly when the offset passes the end. */
+/*@ requires \valid(vq) && 1 <= vq->num <= VIRTQ_MAX_SIZE && vq->last_used < vq->num && n <= vq->num;
+    assigns vq->last_used, vq->used_wrap;
+    ensures in_ring: vq->last_used < vq->num;
+    ensures next: vq->last_used == (\old(vq->last_used) + n) % vq->num;
+    ensures flips_at_end: (vq->used_wrap != \old(vq->used_wrap)) <==> \old(vq->last_used) + n >= vq->num;
+ */
+static void advance_used(struct virtq *vq, uint16_t n)
+{
+    uint32_t next = (uint32_t)vq->last_used + n;
+    if (next >= vq->num) {
+        next -= vq->num;
+        vq->used_wrap = !vq->used_wrap;
+    }
+    vq->last_used = (uint16_t)next;
 }
 
 int vqp_get_used(struct virtq *vq, void **token, uint32_t *len)
@@ -272,14 +311,7 @@ int vqp_get_used(struct virtq *vq, void **token, uint32_t *len)
         return rc;
     struct vq_desc_state *s = &vq->state[id];
     void *t = s->token;
-    /* §2.7.6: the next used descriptor is as many ring descriptors on as this list took (the
-     * driver's record, not the ring's). */
-    uint32_t next = (uint32_t)vq->last_used + s->chain_len;
-    if (next >= vq->num) {
-        next -= vq->num;
-        vq->used_wrap = !vq->used_wrap;
-    }
-    vq->last_used = (uint16_t)next;
+    advance_used(vq, s->chain_len);
     vq->num_free = (uint16_t)(vq->num_free + s->chain_len);
     *s = (struct vq_desc_state){.next = vq->free_head, .completed = 1};
     vq->free_head = id;

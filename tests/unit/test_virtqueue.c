@@ -506,8 +506,42 @@ static void assert_wrap(struct machine *m, uint16_t num, uint32_t cycles)
 
 static void test_vq_wrap_size2(void **state) { assert_wrap(*state, 2, 70000); }
 static void test_vq_wrap_size1(void **state) { assert_wrap(*state, 1, 65536 + 300); }
-/* not a power of two: slots are idx % 3, never a mask */
-static void test_vq_wrap_size3(void **state) { assert_wrap(*state, 3, 65536 + 300); }
+static void test_vq_wrap_size4(void **state) { assert_wrap(*state, 4, 65536 + 300); }
+
+/* §2.6: a split queue's size is a power of two. Any other is refused on every split layout, with
+ * nothing allocated (at the 16-bit wrap idx % 12 would put idx 0xffff in slot 3 and idx 0 in
+ * slot 0); a packed ring takes it (§2.7.10.1). */
+static void test_vq_create_refuses_split_size_not_pow2(void **state)
+{
+    struct machine *m = *state;
+    static const uint16_t bad[] = {3, 5, 6, 12, 100, 1000, 1023, 1025, 32767};
+    static const enum vq_layout_kind kinds[] = {VQ_LAYOUT_SEPARATE, VQ_LAYOUT_PACKED,
+                                                VQ_LAYOUT_LEGACY};
+    uint64_t ring_next = m->arena[VHAL_DMA_RING].next;
+    uint64_t private_next = m->arena[VHAL_DMA_PRIVATE].next;
+    for (size_t k = 0; k < 3; k++) {
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+            struct virtq vq;
+            assert_int_equal(vq_create(&vq, 0, bad[i], kinds[k], 4096), VIRTIO_ERR_INVALID);
+            assert_null(vq.state);
+            assert_null(vq.region[0]);
+            assert_null((void *)vq.desc);
+            int t;
+            struct vq_buf b = {0x40200000, 8};
+            assert_int_equal(vq_add(&vq, &b, 1, NULL, 0, &t), VIRTIO_ERR_INVALID);
+        }
+    }
+    assert_int_equal(m->arena[VHAL_DMA_RING].next, ring_next);
+    assert_int_equal(m->arena[VHAL_DMA_PRIVATE].next, private_next);
+    for (uint32_t n = 1; n <= 1024; n *= 2) {
+        struct virtq vq;
+        assert_int_equal(vq_create(&vq, 0, (uint16_t)n, VQ_LAYOUT_SEPARATE, 0), VIRTIO_OK);
+        vq_destroy(&vq);
+    }
+    struct virtq p;
+    assert_int_equal(vq_create(&p, 0, 3, VQ_LAYOUT_PACKED_RING, 0), VIRTIO_OK);
+    vq_destroy(&p);
+}
 
 static void test_vq_bad_used_id_out_of_range(void **state)
 {
@@ -680,7 +714,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_vq_free_list_reuse, setup_machine, teardown_machine),
         cmocka_unit_test_setup_teardown(test_vq_wrap_size2, setup_machine, teardown_machine),
         cmocka_unit_test_setup_teardown(test_vq_wrap_size1, setup_machine, teardown_machine),
-        cmocka_unit_test_setup_teardown(test_vq_wrap_size3, setup_machine, teardown_machine),
+        cmocka_unit_test_setup_teardown(test_vq_wrap_size4, setup_machine, teardown_machine),
+        cmocka_unit_test_setup_teardown(test_vq_create_refuses_split_size_not_pow2, setup_machine,
+                                        teardown_machine),
         cmocka_unit_test_setup_teardown(test_vq_bad_used_id_out_of_range, setup_machine,
                                         teardown_machine),
         cmocka_unit_test_setup_teardown(test_vq_bad_used_id_equal_num_next_to_busy_state,

@@ -30,7 +30,8 @@ TIMEOUT = 900  # seconds per configuration (measured 35-210 s each at load avera
 
 # name: (harness, -D values). Split: every combination of EVENT_IDX / INDIRECT_DESC / IN_ORDER
 # at a queue of 4, each layout and policy, starting at 0xfffe (the rounds cross the 16-bit wrap)
-# or at 0; queues of 1 and 3 (not a power of two), 8 and 256. Packed: EVENT_IDX and indirect each way at a
+# or at 0; queues of 1, 8 and 256, and 3 (not a power of two: refused by vq_create, REFUSED=1 checks
+# it and that the calls on the refused queue are safe). Packed: EVENT_IDX and indirect each way at a
 # queue of 4, and a queue of 1 (the wrap counters flip every round). (A packed queue of 3 needs
 # more than -eva-slevel 400 and more than 10 minutes: not run.)
 SPLIT = "eva_split"
@@ -45,7 +46,7 @@ CONFIGS = {
     "split-indirect-inorder": (SPLIT, dict(NUM=4, KIND=0, EVENT_IDX=0, INDIRECT=1, IN_ORDER=1, POLICY=1, START=0xfffe)),
     "split-all": (SPLIT, dict(NUM=4, KIND=2, EVENT_IDX=1, INDIRECT=1, IN_ORDER=1, POLICY=1, START=0xfffe)),
     "split-num1": (SPLIT, dict(NUM=1, KIND=2, EVENT_IDX=1, INDIRECT=0, IN_ORDER=0, POLICY=0, START=0xffff)),
-    "split-num3": (SPLIT, dict(NUM=3, KIND=1, EVENT_IDX=0, INDIRECT=1, IN_ORDER=1, POLICY=1, START=0xfffe)),
+    "split-num3": (SPLIT, dict(NUM=3, KIND=1, EVENT_IDX=0, INDIRECT=1, IN_ORDER=1, POLICY=1, START=0xfffe, REFUSED=1)),
     "split-num8": (SPLIT, dict(NUM=8, KIND=0, EVENT_IDX=1, INDIRECT=1, IN_ORDER=0, POLICY=0, START=0xfffe)),
     "split-num256": (SPLIT, dict(NUM=256, KIND=1, EVENT_IDX=1, INDIRECT=0, IN_ORDER=0, POLICY=1, START=0xffff)),
     "packed-eidx": (PACKED, dict(NUM=4, EVENT_IDX=1, INDIRECT=0, POLICY=0)),
