@@ -97,5 +97,15 @@ int scn_parse_driver(struct scn_ctx *c, const struct ynode *d, struct scenario *
     static const char *const lens[] = {"strict", "lenient", NULL}; /* enum vq_used_len_policy */
     if (scn_choose(c, d, "used_len", lens, &s->used_len))
         return -1;
-    return scn_get_features(c, d, "features", &s->driver_features);
+    if (scn_get_features(c, d, "features", &s->driver_features))
+        return -1;
+    /* §2.6: a split queue's size is a power of 2 (vq_create refuses any other); a packed
+     * ring's is any size up to 32768 (§2.7.10.1). Said here, rather than as a driver error at
+     * run time. A driver that writes another size is replayed with a bug (rewrite-mmio-write). */
+    bool packed = (scenario_driver_features(s) >> VIRTIO_F_RING_PACKED) & 1;
+    if (!packed && (qs & (qs - 1)))
+        return scn_fail(c, ymap_get(d, "queue_size"),
+                        "queue_size %u is not a power of two, which a split ring's size must be "
+                        "(§2.6); a packed ring (device ring: packed) takes any size", qs);
+    return 0;
 }

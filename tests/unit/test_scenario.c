@@ -345,6 +345,33 @@ static void test_bad_sha256(void **state)
                     "'sha256' must be 64 lower-case hex digits");
 }
 
+/* §2.6: a split ring's queue_size is a power of two (the driver refuses any other, vq_create);
+ * said at load with its position. A packed ring (§2.7.10.1) takes any size. */
+static void test_split_queue_size_power_of_two(void **state)
+{
+    (void)state;
+    expect_error(HEAD "driver:\n  queue_size: 12\n" STEPS "expect: {outcome: ok}\n",
+                 "4:15: queue_size 12 is not a power of two, which a split ring's size must be "
+                 "(§2.6); a packed ring (device ring: packed) takes any size");
+    static const unsigned ok[] = {1, 2, 256, 32768};
+    for (size_t i = 0; i < 4 + 1; i++) { /* the powers of two split, and 12 packed */
+        char path[256], text[256];
+        snprintf(text, sizeof(text),
+                 "name: t\ndevice: {transport: modern%s}\ndriver:\n  queue_size: %u\n"
+                 STEPS "expect: {outcome: ok}\n", i < 4 ? "" : ", ring: packed",
+                 i < 4 ? ok[i] : 12u);
+        write_text(path, text);
+        struct scenario *s = calloc(1, sizeof(*s));
+        assert_non_null(s);
+        char err[512] = "";
+        if (scenario_load(path, s, err, sizeof(err)) != 0)
+            fail_msg("%s", err);
+        assert_int_equal(s->queue_size, i < 4 ? ok[i] : 12u);
+        scenario_free(s);
+        free(s);
+    }
+}
+
 static void test_number_out_of_range(void **state)
 {
     (void)state;
@@ -725,6 +752,7 @@ int main(void)
         cmocka_unit_test(test_unknown_rule_id),
         cmocka_unit_test(test_bad_sha256),
         cmocka_unit_test(test_number_out_of_range),
+        cmocka_unit_test(test_split_queue_size_power_of_two),
         cmocka_unit_test(test_nonexistent_file),
         cmocka_unit_test(test_empty_file),
         cmocka_unit_test(test_yaml_syntax_error),
