@@ -5,10 +5,14 @@ the value and the limit in words, and writes nothing (no --json file appears).
 import json
 import re
 import struct
+import sys
 
 import pytest
 
-from conftest import run
+from conftest import ROOT, run
+
+sys.path.insert(0, str(ROOT / "tools"))
+import vqrec  # noqa: E402
 
 BASE = """name: limit
 device:
@@ -106,7 +110,7 @@ NOTE, MEMORY, END = 10, 6, 9
 def sim_recording(vqsim, tmp_path_factory):
     d = tmp_path_factory.mktemp("rec")
     assert run(vqsim, "run", "--record", d, "scenarios/modern-display.yaml").returncode == 0
-    data = (d / "modern-display.vqrec").read_bytes()
+    data = vqrec.plain((d / "modern-display.vqrec").read_bytes())  # format 1: events in clear
     return data, data.rindex(struct.pack("<BBBB", END, 0, 0, 0))  # the sim's END event
 
 
