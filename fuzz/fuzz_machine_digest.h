@@ -36,7 +36,7 @@ static inline void print_machine_digest(const struct machine *m, const void *ext
 {
     uint64_t h = 0xcbf29ce484222325ull;
     for (size_t i = 0; i < m->trace.len; i++) {
-        const struct trace_event *e = &m->trace.ev[i];
+        const struct trace_event *e = trace_ev(&m->trace, i);
         uint64_t f[] = {e->t, e->addr, e->value, e->count, e->kind, e->size, e->queue, e->aux};
         h = fnv_str(fnv_str(fnv(h, f, sizeof(f)), e->what), e->note);
     }

@@ -78,9 +78,13 @@ const struct rule *const *mq_skipped_rules(const struct machine *m, uint32_t *n)
 
 const struct trace_event *mq_trace(const struct machine *m, size_t *n, uint64_t *dropped)
 {
-    *n = m->trace.len;
-    *dropped = m->trace.dropped;
-    return m->trace.ev;
+    /* The window in one array: moving it to ev[0] changes no event, only where they are kept
+     * (trace.h), so the machine is the same machine to every other query. */
+    struct trace *t = (struct trace *)&m->trace;
+    trace_linearize(t);
+    *n = t->len;
+    *dropped = t->dropped;
+    return t->ev;
 }
 
 const char *mq_ring_field(const struct machine *m, uint64_t addr)

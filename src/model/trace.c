@@ -7,7 +7,7 @@
 void trace_init(struct trace *t, size_t limit)
 {
     t->ev = NULL;
-    t->len = t->cap = 0;
+    t->len = t->cap = t->head = 0;
     t->limit = limit ? (limit < 2 ? 2 : limit) : TRACE_DEFAULT_LIMIT;
     t->dropped = 0;
 }
@@ -23,7 +23,7 @@ size_t trace_first_since(const struct trace *t, uint64_t since)
     size_t lo = 0, hi = t->len;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (t->ev[mid].t < since)
+        if (trace_ev(t, mid)->t < since)
             lo = mid + 1;
         else
             hi = mid;
@@ -31,11 +31,31 @@ size_t trace_first_since(const struct trace *t, uint64_t since)
     return lo;
 }
 
+static void reverse(struct trace_event *lo, struct trace_event *hi) /* [lo, hi) */
+{
+    while (lo + 1 < hi) {
+        struct trace_event x = *lo;
+        *lo++ = *--hi;
+        *hi = x;
+    }
+}
+
+void trace_linearize(struct trace *t)
+{
+    if (t->head == 0)
+        return;
+    /* rotate ev[0..cap) left by head (three reversals): the window moves to ev[0..len) */
+    reverse(t->ev, t->ev + t->head);
+    reverse(t->ev + t->head, t->ev + t->cap);
+    reverse(t->ev, t->ev + t->cap);
+    t->head = 0;
+}
+
 static struct trace_event *reserve(struct trace *t)
 {
-    if (t->len >= t->limit) { /* full: keep the newest quarter (trace.h) */
+    if (t->len >= t->limit) { /* full: keep the newest quarter (trace.h), by moving head */
         size_t keep = t->len / 4 ? t->len / 4 : 1;
-        memmove(t->ev, t->ev + (t->len - keep), keep * sizeof(*t->ev));
+        t->head = trace_slot(t, t->len - keep);
         t->dropped += t->len - keep;
         t->len = keep;
     }
@@ -43,13 +63,16 @@ static struct trace_event *reserve(struct trace *t)
         size_t cap = t->cap ? t->cap * 2 : 1024;
         if (cap > t->limit)
             cap = t->limit;
+        if (cap <= t->cap) /* (a limit lowered under a full array) */
+            return NULL;
+        trace_linearize(t); /* growth keeps the window at ev[0] */
         struct trace_event *n = realloc(t->ev, cap * sizeof(*n));
         if (!n)
             return NULL;
         t->ev = n;
         t->cap = cap;
     }
-    return &t->ev[t->len++];
+    return trace_ev(t, t->len++);
 }
 
 struct trace_event *trace_record_full(struct trace *t, uint64_t time, enum trace_kind kind,
@@ -58,7 +81,7 @@ struct trace_event *trace_record_full(struct trace *t, uint64_t time, enum trace
 {
     struct trace_event *d;
     if (kind == TR_RING_LOAD && t->len > 0) { /* fold a repeated identical load */
-        d = &t->ev[t->len - 1];
+        d = trace_ev(t, t->len - 1);
         if (d->kind == TR_RING_LOAD && d->addr == addr && d->value == value && d->size == size) {
             d->count++;
             return d;

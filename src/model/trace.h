@@ -8,6 +8,7 @@
 #ifndef TRACE_H
 #define TRACE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,21 +42,36 @@ struct trace_event {
 
 /* The trace is bounded so a long run (a benchmark, a driver looping for millions of requests)
  * costs bounded memory: at most `limit` events are kept. When an append finds the trace full,
- * the oldest three quarters are dropped (one memmove of the newest quarter: each event is moved
- * a third of a time on average, amortised O(1) per append) and counted in `dropped`; so the
- * newest limit/4 events at least are always there, and ev[0..len) stays one contiguous,
- * time-ordered array. Event number k of the whole run (counting dropped ones) is
- * ev[k - dropped] while kept. Checks that need the whole history must therefore look at events
- * as they are added, or within the window; every scenario in the suite stays far below the
- * default bound. */
+ * the oldest three quarters are dropped and counted in `dropped`; so the newest limit/4 events
+ * at least are always there. The kept events are a circular window of ev[0..cap): event i of
+ * the window (0 = oldest kept, time order) is *trace_ev(t, i), at ev[head + i] wrapped at cap, so
+ * dropping only moves `head` (no event is ever copied: an append is a few stores). Event number
+ * k of the whole run (counting dropped ones) is trace_ev(t, k - dropped) while kept. Until the
+ * first drop head is 0 and the window is ev[0..len) itself; trace_linearize puts it back there.
+ * Checks that need the whole history must therefore look at events as they are added, or within
+ * the window; every scenario in the suite stays far below the default bound. */
 #define TRACE_DEFAULT_LIMIT (1u << 16) /* events: 3.5 MiB at most, ~330x the longest scenario */
 
 struct trace {
     struct trace_event *ev;
     size_t len, cap;
+    size_t head;        /* where the oldest kept event is in ev[0..cap) */
     size_t limit;       /* most events kept (≥ 2) */
     uint64_t dropped;   /* events dropped from the front since trace_init */
 };
+
+/* Where event i of the window (i < len) is in ev[]: head + i, wrapped at cap. */
+static inline size_t trace_slot(const struct trace *t, size_t i)
+{
+    size_t s = t->head + i;
+    return s >= t->cap ? s - t->cap : s;
+}
+
+/* Event i of the window (0 = the oldest kept; i < len). */
+static inline struct trace_event *trace_ev(const struct trace *t, size_t i)
+{
+    return &t->ev[trace_slot(t, i)];
+}
 
 /* An event's run-wide number (see above), or UINT64_MAX for none. A pointer into ev[] is valid
  * only until the next append (which may grow the array or drop its oldest events): code that
@@ -63,7 +79,10 @@ struct trace {
  * and look it up again with trace_at_seq. */
 static inline uint64_t trace_seq(const struct trace *t, const struct trace_event *e)
 {
-    return e ? t->dropped + (uint64_t)(e - t->ev) : UINT64_MAX;
+    if (!e)
+        return UINT64_MAX;
+    size_t s = (size_t)(e - t->ev);
+    return t->dropped + (s >= t->head ? s - t->head : s + t->cap - t->head);
 }
 
 /* Event number seq while it is kept; NULL when it was dropped meanwhile (or seq is UINT64_MAX). */
@@ -71,8 +90,12 @@ static inline struct trace_event *trace_at_seq(struct trace *t, uint64_t seq)
 {
     if (seq == UINT64_MAX || seq < t->dropped || seq - t->dropped >= t->len)
         return NULL;
-    return &t->ev[seq - t->dropped];
+    return trace_ev(t, (size_t)(seq - t->dropped));
 }
+
+/* Put the window back at ev[0..len) (head 0), the events unchanged: for a reader that wants one
+ * array (the results, once per run). In place, O(cap), nothing allocated. */
+void trace_linearize(struct trace *t);
 
 /* limit 0 means TRACE_DEFAULT_LIMIT. */
 void trace_init(struct trace *t, size_t limit);
@@ -111,13 +134,14 @@ static inline struct trace_event *trace_record(struct trace *t, uint64_t time,
 {
     if (t->len == 0 || t->len >= t->cap)
         return trace_record_full(t, time, kind, addr, value, size, what);
-    struct trace_event *d = &t->ev[t->len - 1];
+    size_t s = trace_slot(t, t->len); /* the new event's slot; the last one's just before */
+    struct trace_event *d = &t->ev[s ? s - 1 : t->cap - 1];
     if (kind == TR_RING_LOAD && d->kind == TR_RING_LOAD && d->addr == addr && d->value == value &&
         d->size == size) { /* fold a repeated identical load */
         d->count++;
         return d;
     }
-    d++;
+    d = &t->ev[s];
     t->len++;
     trace_fill(d, time, kind, addr, value, size, what);
     return d;

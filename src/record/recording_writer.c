@@ -54,7 +54,7 @@ static void device_events(const struct machine *m, struct vqrec_writer *w)
     if (w->trace_seen < t->dropped)
         w->trace_seen = t->dropped; /* dropped before we looked: lost to the recording too */
     for (; w->trace_seen < end; w->trace_seen++) {
-        const struct trace_event *e = &t->ev[w->trace_seen - t->dropped];
+        const struct trace_event *e = trace_ev(t, (size_t)(w->trace_seen - t->dropped));
         unsigned dev;
         switch (e->kind) {
         case TR_NOTIFY: dev = VQREC_DEV_NOTIFY; break;

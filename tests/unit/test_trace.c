@@ -34,14 +34,47 @@ static void test_bound_keeps_newest_quarter_and_counts(void **state)
     assert_true(t.cap <= 8);
     assert_int_equal(t.dropped + t.len, 20);
     assert_int_equal(t.dropped, 12);
-    for (size_t k = 0; k < t.len; k++) /* contiguous, in order, newest last */
-        assert_int_equal(t.ev[k].value, t.dropped + k);
-    assert_int_equal(t.ev[t.len - 1].value, 19);
-    assert_int_equal(t.ev[t.len - 1].count, 1);
+    for (size_t k = 0; k < t.len; k++) /* in order, newest last */
+        assert_int_equal(trace_ev(&t, k)->value, t.dropped + k);
+    assert_int_equal(trace_ev(&t, t.len - 1)->value, 19);
+    assert_int_equal(trace_ev(&t, t.len - 1)->count, 1);
     trace_free(&t);
     assert_int_equal(t.len, 0);
     assert_int_equal(t.dropped, 0);
     assert_int_equal(t.limit, 8); /* trace_free keeps the bound */
+}
+
+/* The window is circular (trace.h): across many drops, with a bound that is not a power of two,
+ * event i of the window is always the run's event dropped + i, the run-wide numbers find them,
+ * and trace_linearize puts the same events at ev[0..len) in the same order. */
+static void test_circular_window_matches_the_run(void **state)
+{
+    (void)state;
+    struct trace t;
+    trace_init(&t, 11);
+    for (uint64_t i = 0; i < 200; i++) {
+        store(&t, i, 1000 + i);
+        assert_int_equal(t.dropped + t.len, i + 1);
+        assert_true(t.len <= 11 && t.head < t.cap);
+        for (size_t k = 0; k < t.len; k++) {
+            assert_int_equal(trace_ev(&t, k)->value, 1000 + t.dropped + k);
+            assert_int_equal(trace_seq(&t, trace_ev(&t, k)), t.dropped + k);
+        }
+        if (i == 150)
+            assert_true(t.head != 0); /* (the case this test is about) */
+    }
+    assert_int_equal(trace_first_since(&t, t.dropped + 1), 1);
+    uint64_t dropped = t.dropped;
+    size_t len = t.len;
+    trace_linearize(&t);
+    assert_int_equal(t.head, 0);
+    assert_int_equal(t.dropped, dropped);
+    assert_int_equal(t.len, len);
+    for (size_t k = 0; k < t.len; k++)
+        assert_int_equal(t.ev[k].value, 1000 + t.dropped + k);
+    store(&t, 200, 1200); /* and recording goes on from there */
+    assert_int_equal(trace_ev(&t, t.len - 1)->value, 1200);
+    trace_free(&t);
 }
 
 static void test_default_bound(void **state)
@@ -76,11 +109,11 @@ static void test_identical_loads_fold_at_the_bound(void **state)
     assert_non_null(n);
     assert_int_equal(t.dropped, 3);
     assert_int_equal(t.len, 2);
-    assert_ptr_equal(n, &t.ev[1]);
+    assert_ptr_equal(n, trace_ev(&t, 1));
     assert_int_equal(n->value, 8);
     assert_int_equal(n->count, 1);
-    assert_int_equal(t.ev[0].count, 6);
-    assert_int_equal(t.ev[0].value, 7);
+    assert_int_equal(trace_ev(&t, 0)->count, 6);
+    assert_int_equal(trace_ev(&t, 0)->value, 7);
     trace_free(&t);
 }
 
@@ -120,7 +153,7 @@ static void test_mmio_note_lands_on_its_event_past_the_bound(void **state)
     assert_true(m->trace.len <= 4);
     unsigned writes = 0;
     for (size_t k = 0; k < m->trace.len; k++) { /* (other checks may record violations too) */
-        const struct trace_event *e = &m->trace.ev[k];
+        const struct trace_event *e = trace_ev(&m->trace, k);
         if (e->kind != TR_MMIO_WRITE)
             continue;
         writes++;
@@ -151,7 +184,7 @@ static void pci_cfg_write_after(size_t limit, size_t prefill)
     vhal_pci_cfg_write32(PCI_FN_BDF, PCI_FN_CAP_COMMON, 0xdeadbeefu);
     unsigned writes = 0, violations = 0;
     for (size_t k = 0; k < m->trace.len; k++) {
-        const struct trace_event *e = &m->trace.ev[k];
+        const struct trace_event *e = trace_ev(&m->trace, k);
         if (e->kind == TR_MMIO_WRITE) {
             writes++;
             assert_string_equal(e->what, "pci-cfg");
@@ -258,6 +291,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bound_keeps_newest_quarter_and_counts),
+        cmocka_unit_test(test_circular_window_matches_the_run),
         cmocka_unit_test(test_default_bound),
         cmocka_unit_test(test_identical_loads_fold_at_the_bound),
         cmocka_unit_test(test_first_since_is_a_binary_search),

@@ -41,9 +41,10 @@ static uint16_t run_wait(uint16_t qsize, bool event_idx, enum vgpu_wait wait)
             fail_msg("queue %u, event_idx %d: request %u: rc %d, width %u", qsize, event_idx, i,
                      rc, info.pmodes[0].r.width);
         assert_true(seen >= m->trace.dropped); /* none of this request's events was dropped */
-        for (size_t k = (size_t)(seen - m->trace.dropped); k < m->trace.len; k++)
-            irqs += m->trace.ev[k].kind == TR_IRQ && m->trace.ev[k].what &&
-                    !strcmp(m->trace.ev[k].what, "used");
+        for (size_t k = (size_t)(seen - m->trace.dropped); k < m->trace.len; k++) {
+            const struct trace_event *e = trace_ev(&m->trace, k);
+            irqs += e->kind == TR_IRQ && e->what && !strcmp(e->what, "used");
+        }
         seen = m->trace.dropped + m->trace.len;
     }
     const struct dev_queue *dq = &m->dev.q[0];
