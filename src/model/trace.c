@@ -8,6 +8,8 @@ void trace_init(struct trace *t, size_t limit)
 {
     t->ev = NULL;
     t->len = t->cap = t->head = 0;
+    t->next = NULL;
+    t->room = 0;
     t->limit = limit ? (limit < 2 ? 2 : limit) : TRACE_DEFAULT_LIMIT;
     t->dropped = 0;
 }
@@ -31,6 +33,17 @@ size_t trace_first_since(const struct trace *t, uint64_t since)
     return lo;
 }
 
+/* The fast path's cache from the window (trace.h): appends at slot head + len need no wrap
+ * while it stays below cap, no drop or growth while len stays below cap; the first event, and
+ * one just after a wrap, go through trace_record_full (the last event is not at next - 1). */
+static void fast_refresh(struct trace *t)
+{
+    size_t s = trace_slot(t, t->len);
+    t->next = t->ev ? t->ev + s : NULL;
+    t->room = t->len == 0 || s == 0 || t->len >= t->cap ? 0
+              : (t->cap - s < t->cap - t->len ? t->cap - s : t->cap - t->len);
+}
+
 static void reverse(struct trace_event *lo, struct trace_event *hi) /* [lo, hi) */
 {
     while (lo + 1 < hi) {
@@ -49,6 +62,7 @@ void trace_linearize(struct trace *t)
     reverse(t->ev + t->head, t->ev + t->cap);
     reverse(t->ev, t->ev + t->cap);
     t->head = 0;
+    fast_refresh(t);
 }
 
 static struct trace_event *reserve(struct trace *t)
@@ -75,6 +89,22 @@ static struct trace_event *reserve(struct trace *t)
     return trace_ev(t, t->len++);
 }
 
+bool trace_fast_ok(const struct trace *t)
+{
+    if (!t->room)
+        return true; /* nothing cached: trace_record_full recomputes it */
+    size_t s = (size_t)(t->next - t->ev);
+    return t->len > 0 && s > 0 && s == trace_slot(t, t->len) && s + t->room <= t->cap &&
+           t->len + t->room <= t->cap && t->cap <= t->limit;
+}
+
+void trace_clear(struct trace *t)
+{
+    t->dropped += t->len;
+    t->len = t->head = 0;
+    fast_refresh(t);
+}
+
 struct trace_event *trace_record_full(struct trace *t, uint64_t time, enum trace_kind kind,
                                       uint64_t addr, uint64_t value, uint8_t size,
                                       const char *what)
@@ -87,7 +117,9 @@ struct trace_event *trace_record_full(struct trace *t, uint64_t time, enum trace
             return d;
         }
     }
-    if (!(d = reserve(t)))
+    d = reserve(t);
+    fast_refresh(t);
+    if (!d)
         return NULL;
     trace_fill(d, time, kind, addr, value, size, what);
     return d;

@@ -8,6 +8,7 @@
 #ifndef TRACE_H
 #define TRACE_H
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -58,6 +59,11 @@ struct trace {
     size_t head;        /* where the oldest kept event is in ev[0..cap) */
     size_t limit;       /* most events kept (≥ 2) */
     uint64_t dropped;   /* events dropped from the front since trace_init */
+    /* The append fast path (trace_record): the next event goes to *next, the last one is just
+     * before it, and `room` more appends need no wrap, drop or growth (0: trace_record_full
+     * decides). A cache of head, len and cap: trace_fast_ok says so in test builds. */
+    struct trace_event *next;
+    size_t room;
 };
 
 /* Where event i of the window (i < len) is in ev[]: head + i, wrapped at cap. */
@@ -125,25 +131,34 @@ static inline void trace_fill(struct trace_event *d, uint64_t time, enum trace_k
     d->note = NULL;
 }
 
+/* Whether the fast path's cache (next, room) agrees with the window: room appends fit between
+ * next and both the array's end and the window's bound, next is the slot after the last event,
+ * and that last event is at next - 1 (trace.c; asserted after every append in test builds). */
+bool trace_fast_ok(const struct trace *t);
+
+/* Empty the window (its events count as dropped), keeping the array. */
+void trace_clear(struct trace *t);
+
 /* The same as trace_add from the fields (count 1, queue 0, aux 0, note NULL): the hot path of
  * recording. Inline, and with nothing to call in the common case (room in the array), so an
- * event costs a compare or two and a few stores; the rest is trace_record_full. */
+ * event costs one compare and a few stores; the rest is trace_record_full. */
 static inline struct trace_event *trace_record(struct trace *t, uint64_t time,
                                                enum trace_kind kind, uint64_t addr,
                                                uint64_t value, uint8_t size, const char *what)
 {
-    if (t->len == 0 || t->len >= t->cap)
+    if (!t->room)
         return trace_record_full(t, time, kind, addr, value, size, what);
-    size_t s = trace_slot(t, t->len); /* the new event's slot; the last one's just before */
-    struct trace_event *d = &t->ev[s ? s - 1 : t->cap - 1];
+    struct trace_event *d = t->next - 1; /* the last event (room: it is in the array) */
     if (kind == TR_RING_LOAD && d->kind == TR_RING_LOAD && d->addr == addr && d->value == value &&
         d->size == size) { /* fold a repeated identical load */
         d->count++;
         return d;
     }
-    d = &t->ev[s];
+    d = t->next++;
+    t->room--;
     t->len++;
     trace_fill(d, time, kind, addr, value, size, what);
+    assert(trace_fast_ok(t));
     return d;
 }
 const char *trace_kind_name(enum trace_kind k);

@@ -468,7 +468,7 @@ static void assert_wrap(struct machine *m, uint16_t num, uint32_t cycles)
     int tok[2];
     uint16_t expect_idx = 0;
     for (uint32_t c = 0; c < cycles; c++) {
-        m->trace.len = 0; /* keep the trace small: it is not what this test looks at */
+        trace_clear(&m->trace); /* keep the trace small: it is not what this test looks at */
         struct vq_buf b = {0x40200000 + 16ull * (c % 8), 1 + c % 100};
         void *t = &tok[c % 2];
         uint16_t head = vq.free_head;
