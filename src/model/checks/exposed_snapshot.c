@@ -100,6 +100,8 @@ static bool copy(struct machine *m, struct exposed_state *st, uint32_t qi, uint1
     r->piece = (int32_t)k;
     if (len == 16) /* a descriptor, or an avail slot: fixed sizes, copied inline */
         memcpy(r->bytes, p, 16);
+    else if (len == 2)
+        memcpy(r->bytes, p, 2);
     else
         memcpy(r->bytes, p, len);
     if (k >= 0)
