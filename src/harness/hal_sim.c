@@ -230,7 +230,7 @@ __attribute__((noinline)) static void ring_store_checked(struct machine *m, vola
     if (gpa != UINT64_MAX) {
         struct ring_at at; /* located once, for the exposed chains, barriers and facts */
         locate(m, gpa, size, &at);
-        exposed_on_store_at(m, gpa, size, at.publish);
+        exposed_on_store_at(m, m->exposed, gpa, size, at.publish);
         bool packed = (m->dev.guest_features >> VIRTIO_F_RING_PACKED) & 1;
         if (packed) /* none on a split ring */
             packed_on_driver_store(m, gpa, old, v, size); /* §2.7.16 */

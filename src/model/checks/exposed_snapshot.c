@@ -10,32 +10,6 @@
 
 _Static_assert(MMIO_NUM_QUEUES <= 32, "a bit per queue in a publish mask");
 
-/* One copied piece: an avail slot (2 bytes) or a descriptor (16 bytes). */
-struct exposed_rec {
-    uint64_t gpa;
-    uint16_t head;
-    uint8_t queue;
-    uint8_t len;
-    int32_t piece;   /* piece_index when copied (the queue's layout stays until it goes live
-                      * again, which forgets the copies), or -1 */
-    uint8_t bytes[16];
-};
-
-struct exposed_state {
-    struct exposed_rec *rec;
-    size_t n, cap;
-    bool tracking[MMIO_NUM_QUEUES];
-    uint16_t published[MMIO_NUM_QUEUES]; /* avail.idx as the driver last stored it */
-    bool reported[MMIO_NUM_QUEUES];      /* one report per chain: cleared when it is used */
-    uint16_t reported_head[MMIO_NUM_QUEUES];
-    /* Which avail slots (0..n-1) and ring descriptors (n..2n-1) have a record now: each is
-     * copied once while exposed, however many chains published name it (a driver that
-     * publishes chains sharing descriptors, or loops, made the records, and every later store's
-     * scan of them, grow without bound: fuzz_device_model's regress-exposed-records-unbounded) */
-    uint8_t *held[MMIO_NUM_QUEUES];
-    uint32_t held_n[MMIO_NUM_QUEUES];
-};
-
 /* Table entries copied per indirect chain; a longer table is copied in part. */
 #define EXPOSED_TABLE_MAX 64u
 
@@ -178,13 +152,10 @@ void exposed_on_driver_store(struct machine *m, uint64_t gpa, uint32_t size)
     uint32_t publish = 0;
     for (uint32_t qi = 0; qi < m->dev.n_queues; qi++)
         publish |= (uint32_t)ring_at_publishes(&m->dev.q[qi], gpa, size) << qi;
-    exposed_on_store_at(m, gpa, size, publish);
+    exposed_on_store_at(m, m->exposed, gpa, size, publish);
 }
 
-/* A store that publishes, or may change a copy: out of line, so the common store (nothing
- * exposed, nothing published) is a short leaf. */
-__attribute__((noinline)) static void on_store(struct machine *m, uint64_t gpa, uint32_t size,
-                                               uint32_t publish)
+void exposed_on_store(struct machine *m, uint64_t gpa, uint32_t size, uint32_t publish)
 {
     struct exposed_state *st = state(m);
     if (!st)
@@ -211,12 +182,6 @@ __attribute__((noinline)) static void on_store(struct machine *m, uint64_t gpa, 
                           "%u was exposed to the device (made available, not yet used)", qi,
                           rec_what(e, gpa), (unsigned long long)gpa, e->head);
     }
-}
-
-void exposed_on_store_at(struct machine *m, uint64_t gpa, uint32_t size, uint32_t publish)
-{
-    if (publish || (m->exposed && m->exposed->n)) /* else nothing to copy or compare */
-        on_store(m, gpa, size, publish);
 }
 
 void exposed_on_used(struct machine *m, uint32_t qi, uint32_t head)

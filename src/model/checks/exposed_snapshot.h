@@ -11,15 +11,55 @@
 #ifndef EXPOSED_SNAPSHOT_H
 #define EXPOSED_SNAPSHOT_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+
+#include "model/transport/mmio_device.h" /* MMIO_NUM_QUEUES */
 
 struct machine;
 
+/* One copied piece: an avail slot (2 bytes) or a descriptor (16 bytes). */
+struct exposed_rec {
+    uint64_t gpa;
+    uint16_t head;
+    uint8_t queue;
+    uint8_t len;
+    int32_t piece;   /* piece_index when copied (the queue's layout stays until it goes live
+                      * again, which forgets the copies), or -1 */
+    uint8_t bytes[16];
+};
+
+/* The machine's copies (machine.exposed; NULL until the first publication). Here so that the
+ * common store, nothing exposed and nothing published, is decided inline by the caller. */
+struct exposed_state {
+    struct exposed_rec *rec;
+    size_t n, cap;
+    bool tracking[MMIO_NUM_QUEUES];
+    uint16_t published[MMIO_NUM_QUEUES]; /* avail.idx as the driver last stored it */
+    bool reported[MMIO_NUM_QUEUES];      /* one report per chain: cleared when it is used */
+    uint16_t reported_head[MMIO_NUM_QUEUES];
+    /* Which avail slots (0..n-1) and ring descriptors (n..2n-1) have a record now: each is
+     * copied once while exposed, however many chains published name it (a driver that
+     * publishes chains sharing descriptors, or loops, made the records, and every later store's
+     * scan of them, grow without bound: fuzz_device_model's regress-exposed-records-unbounded) */
+    uint8_t *held[MMIO_NUM_QUEUES];
+    uint32_t held_n[MMIO_NUM_QUEUES];
+};
+
 /* A driver store of `size` bytes at gpa has just landed in guest memory. */
 void exposed_on_driver_store(struct machine *m, uint64_t gpa, uint32_t size);
-/* The same, for a caller that located the store already (hal_sim.c): `publish` has bit qi set
- * for each queue whose avail.idx the store is (ring_at.h: ring_at_publishes). */
-void exposed_on_store_at(struct machine *m, uint64_t gpa, uint32_t size, uint32_t publish);
+/* A store that publishes, or may change a copy (exposed_on_store_at decided so). */
+void exposed_on_store(struct machine *m, uint64_t gpa, uint32_t size, uint32_t publish);
+/* The same as exposed_on_driver_store, for a caller that located the store already
+ * (hal_sim.c): st is the machine's m->exposed, `publish` has bit qi set for each queue whose
+ * avail.idx the store is (ring_at.h: ring_at_publishes). Inline: it runs for every ring store. */
+static inline void exposed_on_store_at(struct machine *m, const struct exposed_state *st,
+                                       uint64_t gpa, uint32_t size, uint32_t publish)
+{
+    if (publish || (st && st->n)) /* else nothing to copy or compare */
+        exposed_on_store(m, gpa, size, publish);
+}
 /* The device wrote the used element of `head`: that chain is no longer exposed. */
 void exposed_on_used(struct machine *m, uint32_t qi, uint32_t head);
 /* Queue qi went live (again) at new addresses: forget its copies. */
