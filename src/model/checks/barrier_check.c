@@ -243,19 +243,25 @@ __attribute__((always_inline)) static inline void store(struct machine *m, uint3
     }
 }
 
-void bc_ring_store(struct machine *m, const struct ring_at *at, uint64_t gpa, uint64_t old,
-                   uint64_t v, uint8_t size)
+/* A store to a ring field but the common one (see bc_ring_store): out of line, so the common
+ * one pays for none of the frame its reports and weak-memory work need. */
+__attribute__((noinline)) static void field_store(struct machine *m, const struct ring_at *at,
+                                                  uint64_t gpa, uint64_t old, uint64_t v,
+                                                  uint8_t size)
 {
     uint32_t qi = at->qi;
-    if (at->f != SR_F_NONE && !m->dev.q[qi].live) { /* a ring the device does not use yet (or any more) */
+    if (!m->dev.q[qi].live) { /* a ring the device does not use yet (or any more) */
         m->bc.stored = true;
         return;
     }
-    if (at->f != SR_F_NONE) {
-        if (field_width[at->f] == size) /* else in a ring, but not a field of this width: see classify */
-            store(m, qi, at->f, gpa, old, v, size);
-        return;
-    }
+    if (field_width[at->f] == size) /* else in a ring, but not a field of this width: see classify */
+        store(m, qi, at->f, gpa, old, v, size);
+}
+
+/* A store outside the split rings (out of line, as above). */
+__attribute__((noinline)) static void other_store(struct machine *m, uint64_t gpa, uint64_t old,
+                                                  uint64_t v, uint8_t size)
+{
     if (((m->dev.guest_features >> VIRTIO_F_RING_PACKED) & 1) && bcp_ring_store(m, gpa, old, v, size))
         return; /* a packed ring's field (barrier_packed.c) */
     /* Shared memory outside the rings that the driver still writes through the ring accessors:
@@ -264,6 +270,24 @@ void bc_ring_store(struct machine *m, const struct ring_at *at, uint64_t gpa, ui
     for (uint32_t q = 0; q < m->dev.n_queues; q++)
         if (m->dev.q[q].live)
             store(m, q, BC_F_DESC_INDIRECT, gpa, old, v, size);
+}
+
+void bc_ring_store(struct machine *m, const struct ring_at *at, uint64_t gpa, uint64_t old,
+                   uint64_t v, uint8_t size)
+{
+    enum sr_field f = at->f;
+    if (f != SR_F_NONE) {
+        /* The common store: a descriptor field or an avail entry of a live ring, at its width,
+         * with no weak memory to play: pairing A's payload, all that store() does with it. */
+        if (is_payload[f] && field_width[f] == size && !m->bc.weak && m->dev.q[at->qi].live) {
+            m->bc.stored = true;
+            m->bc.q[at->qi].payload_unordered = true;
+            return;
+        }
+        field_store(m, at, gpa, old, v, size);
+        return;
+    }
+    other_store(m, gpa, old, v, size);
 }
 
 uint64_t bc_ring_load(struct machine *m, const struct ring_at *at, uint64_t gpa, uint64_t v,
