@@ -452,24 +452,30 @@ static void epoch_end(struct machine *m)
     m->bc.epoch_at = m->now; /* the next epoch's stores happen after this */
 }
 
+static inline void driver_polls(struct machine *m);
+
 void bc_barrier(struct machine *m, enum bc_barrier kind)
 {
-    bc_driver_polls(m); /* ends the epoch; a barrier in a loop with no stores is a spin */
+    driver_polls(m); /* ends the epoch; a barrier in a loop with no stores is a spin */
+    bool ww = kind == BC_MB || kind == BC_WMB; /* stores before stores */
+    bool full = kind == BC_MB;                 /* stores before loads: only a full barrier */
+    bool rr = kind == BC_MB || kind == BC_RMB; /* loads before loads */
     for (uint32_t qi = 0; qi < m->dev.n_queues; qi++) {
         struct bc_queue *q = &m->bc.q[qi];
-        if (kind == BC_MB || kind == BC_WMB) { /* stores before stores */
+        if (ww) {
             q->payload_unordered = false;
             q->n_undo = 0;
             q->off_wrap_unordered = false;
         }
-        if (kind == BC_MB) { /* stores before loads: only a full barrier */
+        if (full) {
             q->idx_unfenced = false;
             q->used_event_unfenced = false;
         }
-        if ((kind == BC_MB || kind == BC_RMB) && q->used_idx_state == 1) /* loads before loads */
-            q->used_idx_state = 2;
-        if (kind == BC_MB || kind == BC_RMB)
+        if (rr) {
+            if (q->used_idx_state == 1)
+                q->used_idx_state = 2;
             q->c_seen = false;
+        }
     }
 }
 
@@ -494,7 +500,8 @@ void bc_mmio_write(struct machine *m)
     m->bc.stored = false;
 }
 
-void bc_driver_polls(struct machine *m)
+/* bc_driver_polls, inline in bc_barrier (three barriers a round trip). */
+static inline void driver_polls(struct machine *m)
 {
     epoch_end(m);
     if (m->bc.waits_told)
@@ -507,6 +514,8 @@ void bc_driver_polls(struct machine *m)
     if (++m->bc.quiet_hooks == 2) /* the second quiet hook in a row: a spin */
         notify_check_driver_waits(m);
 }
+
+void bc_driver_polls(struct machine *m) { driver_polls(m); }
 
 void bc_driver_waits(struct machine *m)
 {
