@@ -287,7 +287,8 @@ __attribute__((noinline)) static uint64_t ring_load_checked(struct machine *m,
         e->note = note;
     if (size == 2)
         rf_ring_load16(m, gpa, v);
-    legacy_layout_on_driver_load(m, gpa, size);
+    if (m->dev.version == 1) /* split.legacy.layout: the legacy interface's alone */
+        legacy_layout_on_driver_load(m, gpa, size);
     return v;
 }
 
