@@ -51,4 +51,5 @@ void ring_map_build(struct ring_map *map, const struct dev_queue *q, uint32_t n,
         for (uint32_t j = i + 1; j < map->n_areas; j++)
             if (overlap(&map->a[i], &map->a[j]))
                 map->overlap = true;
+    map->fast_gen = map->overlap || !map->n_areas ? 0 : (uint64_t)gen + 1;
 }

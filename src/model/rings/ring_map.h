@@ -34,6 +34,8 @@ struct ring_map {
     bool built;
     bool overlap;         /* two areas share bytes: ring_at_locate decides */
     uint32_t gen;         /* the layout generation it was built at */
+    uint64_t fast_gen;    /* gen + 1 when built with areas and no overlap, else 0: the lookup's
+                           * one test */
     uint32_t n_areas;
     uint32_t last;        /* the area of the last hit, looked at first (accesses come in runs) */
     struct ring_map_area a[RING_AREAS * DEVICE_MAX_QUEUES];
@@ -85,22 +87,38 @@ __attribute__((always_inline)) static inline void ring_map_hit(const struct ring
     at->publish = off == 2 && size == 2 ? a->publish : 0;
 }
 
+/* The answer for an address in no area. */
+static inline void ring_map_none(struct ring_at *at)
+{
+    at->f = SR_F_NONE;
+    at->qi = at->index = 0;
+    at->next = false;
+    at->publish = 0;
+}
+
 /* ring_at_locate(q, n, gpa, size, at), through the map (rebuilt first if gen moved). Always
  * inline: it runs for every checked ring access. */
 __attribute__((always_inline)) static inline void ring_map_locate(
     struct ring_map *map, uint32_t gen, const struct dev_queue *q, uint32_t n, uint64_t gpa,
     uint32_t size, struct ring_at *at)
 {
-    if (!map->built || map->gen != gen)
-        ring_map_build(map, q, n, gen);
-    if (map->overlap) {
-        ring_at_locate(q, n, gpa, size, at);
-        return;
+    if (map->fast_gen != (uint64_t)gen + 1) { /* not built at gen, no areas, or overlap */
+        if (!map->built || map->gen != gen)
+            ring_map_build(map, q, n, gen);
+        if (map->overlap) {
+            ring_at_locate(q, n, gpa, size, at);
+            return;
+        }
+        if (!map->n_areas) { /* no split ring: nothing to find */
+            ring_map_none(at);
+            return;
+        }
     }
-    /* no overlap: the one area that holds gpa is the answer; the last hit's first */
+    /* built at gen with areas and no overlap: the one area that holds gpa is the answer; the
+     * last hit's first */
     const struct ring_map_area *a = &map->a[map->last];
     uint64_t off = gpa - a->lo; /* wraps past len when gpa < lo */
-    if (map->n_areas && off < a->len) {
+    if (off < a->len) {
         ring_map_hit(a, off, size, at);
         return;
     }
@@ -113,10 +131,7 @@ __attribute__((always_inline)) static inline void ring_map_locate(
             return;
         }
     }
-    at->f = SR_F_NONE;
-    at->qi = at->index = 0;
-    at->next = false;
-    at->publish = 0;
+    ring_map_none(at);
 }
 
 #endif /* RING_MAP_H */
