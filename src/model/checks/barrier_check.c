@@ -290,15 +290,14 @@ void bc_ring_store(struct machine *m, const struct ring_at *at, uint64_t gpa, ui
     other_store(m, gpa, old, v, size);
 }
 
-uint64_t bc_ring_load(struct machine *m, const struct ring_at *at, uint64_t gpa, uint64_t v,
-                      uint8_t size)
+/* Every load of a split ring's field but the common ones (see bc_ring_load): out of line, so
+ * those pay for none of the frame its reports and weak-memory work need. */
+__attribute__((noinline)) static uint64_t ring_load_rest(struct machine *m,
+                                                         const struct ring_at *at, uint64_t gpa,
+                                                         uint64_t v, uint8_t size)
 {
     uint32_t qi = at->qi;
-    enum sr_field f = classify(at, size);
-    if (f == SR_F_NONE && ((m->dev.guest_features >> VIRTIO_F_RING_PACKED) & 1))
-        return bcp_ring_load(m, gpa, v, size); /* a packed ring's field (barrier_packed.c) */
-    if (f == SR_F_NONE)
-        return v;
+    enum sr_field f = classify(at, size); /* a field of a split ring (bc_ring_load) */
     struct bc_queue *q = &m->bc.q[qi];
     if (f == SR_F_USED_FLAGS || f == SR_F_USED_AVAIL_EVENT) {
         if (!q->idx_unfenced)
@@ -363,6 +362,37 @@ uint64_t bc_ring_load(struct machine *m, const struct ring_at *at, uint64_t gpa,
         return v;
     }
     return v;
+}
+
+uint64_t bc_ring_load(struct machine *m, const struct ring_at *at, uint64_t gpa, uint64_t v,
+                      uint8_t size)
+{
+    /* The common loads of a driver that orders them, decided in a leaf: a suppression check
+     * with avail.idx fenced (pairing B), a used.idx read with no re-enable pending (D), a used
+     * element read after used.idx and a read barrier (C). What ring_load_rest would do for
+     * them, without its reports (none is due) or weak memory (none is played). */
+    enum sr_field f = classify(at, size);
+    if (f == SR_F_NONE && ((m->dev.guest_features >> VIRTIO_F_RING_PACKED) & 1))
+        return bcp_ring_load(m, gpa, v, size); /* a packed ring's field (barrier_packed.c) */
+    if (f == SR_F_NONE)
+        return v;
+    struct bc_queue *q = &m->bc.q[at->qi];
+    if ((f == SR_F_USED_FLAGS || f == SR_F_USED_AVAIL_EVENT) && !q->idx_unfenced)
+        return v;
+    if (f == SR_F_USED_IDX && !q->used_event_unfenced) {
+        q->reread_unjudged = false;
+        q->reread_due = false;
+        q->used_idx_state = 1;
+        q->c_seen = false;
+        q->used_seen = true;
+        q->used_seen_idx = (uint16_t)v;
+        return v;
+    }
+    if ((f == SR_F_USED_ID || f == SR_F_USED_LEN) && q->used_idx_state == 2) {
+        q->c_seen = false;
+        return v;
+    }
+    return ring_load_rest(m, at, gpa, v, size);
 }
 
 /* Plain mode: what changed in the driver-written parts of the ring since the last snapshot,
