@@ -132,8 +132,9 @@ static inline void trace_fill(struct trace_event *d, uint64_t time, enum trace_k
 }
 
 /* Whether the fast path's cache (next, room) agrees with the window: room appends fit between
- * next and both the array's end and the window's bound, next is the slot after the last event,
- * and that last event is at next - 1 (trace.c; asserted after every append in test builds). */
+ * next and both the array's end and the window's bound, and next is the slot after the last
+ * event, which is at next - 1 (trace.c; asserted after every fast append in test builds; the
+ * slow path recomputes the cache from head, len and cap). */
 bool trace_fast_ok(const struct trace *t);
 
 /* Empty the window (its events count as dropped), keeping the array. */
