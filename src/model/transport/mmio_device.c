@@ -265,7 +265,7 @@ void mmio_device_read_done(struct machine *m, uint32_t off)
 void mmio_device_raise_used_irq(struct machine *m, uint32_t qi)
 {
     struct dev_queue *q = &m->dev.q[qi];
-    if (!q->live || device_faults_on_irq(m, qi))
+    if (!q->live || device_faults_on_irq(m, &m->dfaults, qi, q->used_idx))
         return;
     struct ring_suppress why; /* §2.6.7: the driver suppressed it (flags, or used_event) */
     if (!ring_need_interrupt(q, &why)) {
