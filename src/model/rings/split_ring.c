@@ -87,8 +87,9 @@ static enum ring_err split_configure(struct dev_queue *q, uint32_t n, const uint
 
 /* ---- pop ------------------------------------------------------------------------------------- */
 
-void split_read_desc(const struct guest_memory *mem, uint64_t table, uint32_t i,
-                     struct sr_desc *d)
+/* split_read_desc, inline in the ring's own pop. */
+static inline __attribute__((always_inline)) void
+read_desc(const struct guest_memory *mem, uint64_t table, uint32_t i, struct sr_desc *d)
 {
     uint64_t da = table + 16ull * i;
     const uint8_t *p = gm_ptr(mem, da, 16);
@@ -103,6 +104,12 @@ void split_read_desc(const struct guest_memory *mem, uint64_t table, uint32_t i,
     gm_read32(mem, da + 8, &d->len);
     gm_read16(mem, da + 12, &d->flags);
     gm_read16(mem, da + 14, &d->next);
+}
+
+void split_read_desc(const struct guest_memory *mem, uint64_t table, uint32_t i,
+                     struct sr_desc *d)
+{
+    read_desc(mem, table, i, d);
 }
 
 /* split_take_desc, inline in the ring's own walk (a part of every pop). */
@@ -282,7 +289,7 @@ walk_ring(struct dev_queue *q, struct sr_chain *c, uint16_t head, struct sr_desc
             return RING_E_NEXT;
         }
         i = d->next;
-        split_read_desc(q->env->mem, q->desc, i, d);
+        read_desc(q->env->mem, q->desc, i, d);
     }
 }
 
@@ -332,7 +339,7 @@ static __attribute__((noinline)) enum ring_err take_chain(struct dev_queue *q,
     c->nseg = 0;
     c->readable = c->writable = 0;
     struct sr_desc d;
-    split_read_desc(q->env->mem, q->desc, head, &d);
+    read_desc(q->env->mem, q->desc, head, &d);
     /* §2.6.5.3: a head that names a table; QEMU ignores its NEXT flag and walks the table. */
     r = d.flags & VIRTQ_DESC_F_INDIRECT ? ind_walk(q, c, head, &d) : walk_ring(q, c, head, &d);
     if (r != RING_OK)
