@@ -136,7 +136,8 @@ static bool chain_popped(void *ctx, uint32_t qi, const struct sr_chain *c, uint1
     }
     rf_pop(m, qi);
     chain_log_taken(&m->chain_log, qi);
-    return device_faults_on_pop(m, &m->dfaults, qi, c->head); /* an injected fault may reset or break it */
+    /* an injected fault may reset or break it */
+    return device_faults_on_pop(m, &m->dfaults, qi, c->head);
 }
 
 /* ---- push ---- */

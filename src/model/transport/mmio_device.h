@@ -116,7 +116,8 @@ static inline bool mmio_reg_other_version(uint32_t off, uint32_t version)
 {
     if (off >= VIRTIO_MMIO_CONFIG || off % 4)
         return false;
-    uint64_t other = (version != 1 ? mmio_regs_only_v1 : 0) | (version != 2 ? mmio_regs_only_v2 : 0);
+    uint64_t other =
+        (version != 1 ? mmio_regs_only_v1 : 0) | (version != 2 ? mmio_regs_only_v2 : 0);
     return other >> (off / 4) & 1;
 }
 /* Offset of a register by name, or -1. */
