@@ -5,7 +5,9 @@
 #include "model/devices/device_registry.h"
 #include "model/machine_rings.h"
 
+#include <assert.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -289,6 +291,8 @@ void machine_schedule_queue_at(struct machine *m, uint32_t q, uint64_t at)
         dq->pending = true;
         dq->pending_at = at;
     }
+    if (at < m->due_hint)
+        m->due_hint = at;
 }
 
 void machine_process_queue(struct machine *m, uint32_t q)
@@ -297,23 +301,52 @@ void machine_process_queue(struct machine *m, uint32_t q)
         mmio_device_raise_used_irq(m, q);
 }
 
-void machine_advance(struct machine *m, uint64_t t)
+/* The queue whose work falls due first at or before t, or -1; then *next is when the earliest
+ * work after t falls due (UINT64_MAX: none), the machine's new due_hint. */
+static int due_queue(const struct machine *m, uint64_t t, uint64_t *next)
+{
+    int best = -1;
+    *next = UINT64_MAX;
+    for (uint32_t q = 0; q < m->dev.n_queues; q++) { /* only the device's are scheduled */
+        const struct dev_queue *dq = &m->dev.q[q];
+        if (!dq->pending)
+            continue;
+        if (dq->pending_at > t) {
+            if (dq->pending_at < *next)
+                *next = dq->pending_at;
+        } else if (best < 0 || dq->pending_at < m->dev.q[best].pending_at) {
+            best = (int)q;
+        }
+    }
+    return best;
+}
+
+/* The hint is a lower bound of every queue's pending time (others may clear `pending`: then
+ * the bound is only lower, and the scan runs once more to find nothing). */
+void machine_check_due_hint(const struct machine *m)
+{
+    for (uint32_t q = 0; q < m->dev.n_queues; q++)
+        assert(!m->dev.q[q].pending || m->dev.q[q].pending_at >= m->due_hint);
+    (void)m;
+}
+
+/* machine_advance when work may fall due by t (t >= due_hint). */
+void machine_advance_due(struct machine *m, uint64_t t)
 {
     for (;;) {
-        int best = -1;
-        for (uint32_t q = 0; q < m->dev.n_queues; q++) { /* only the device's are scheduled */
-            struct dev_queue *dq = &m->dev.q[q];
-            if (dq->pending && dq->pending_at <= t &&
-                (best < 0 || dq->pending_at < m->dev.q[best].pending_at))
-                best = (int)q;
-        }
-        if (best < 0)
+        uint64_t next;
+        int best = due_queue(m, t, &next);
+        if (best < 0) {
+            m->due_hint = next;
             break;
+        }
+        m->due_hint = 0; /* the device's work may schedule more: scan again */
         struct dev_queue *dq = &m->dev.q[best];
         if (dq->pending_at > m->now)
             m->now = dq->pending_at;
         dq->pending = false;
-        device_faults_flush(m, (uint32_t)best); /* held answers that fell due */
+        if (m->dfaults.n_held) /* held answers that fell due (injected faults hold some) */
+            device_faults_flush(m, (uint32_t)best);
         machine_process_queue(m, (uint32_t)best);
     }
     if (t > m->now)

@@ -139,6 +139,10 @@ struct machine {
     struct pci_bug_list pci_bugs; /* replayed virtio-pci driver bugs (pci_bugs.h) */
     struct dma_arena arena[4];
     uint64_t now;                 /* virtual time, ns */
+    /* No queue's work falls due before this time (a lower bound: 0 after machine_init; set by
+     * machine_schedule_queue_at, recomputed by machine_advance's scan). machine_advance to a
+     * time before it only moves the clock. Builds with assertions check it against the queues. */
+    uint64_t due_hint;
     struct violation *violations; /* grown as they come, up to MACHINE_MAX_VIOLATIONS */
     uint32_t n_violations, violations_cap;
     uint32_t dropped_violations;  /* beyond MACHINE_MAX_VIOLATIONS (or no memory to grow) */
@@ -249,8 +253,20 @@ void machine_schedule_queue_at(struct machine *m, uint32_t q, uint64_t at);
 /* The device model processes queue q now (device.h process_queue), then the used-buffer
  * interrupt is raised if it answered anything (unless the driver suppressed it). */
 void machine_process_queue(struct machine *m, uint32_t q);
-/* Advance virtual time to `t`, running device work that falls due on the way. */
-void machine_advance(struct machine *m, uint64_t t);
+/* Advance virtual time to `t`, running device work that falls due on the way. Inline: on most
+ * calls (a register access) nothing falls due, and the clock only moves. */
+void machine_advance_due(struct machine *m, uint64_t t);
+void machine_check_due_hint(const struct machine *m); /* assertion builds: the hint is a bound */
+static inline void machine_advance(struct machine *m, uint64_t t)
+{
+#ifndef NDEBUG
+    machine_check_due_hint(m);
+#endif
+    if (t >= m->due_hint)
+        machine_advance_due(m, t);
+    else if (t > m->now)
+        m->now = t;
+}
 
 /* A register read the driver made and whose value is known (a recorded guest's read of a register
  * without read side effects, InterruptStatus): the rule checks and the trace see `seen`, not the

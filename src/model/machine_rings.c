@@ -71,7 +71,11 @@ static bool outside_ram(void *ctx, uint32_t qi, const char *what, uint64_t addr,
 
 static bool kept_index(void *ctx, uint32_t qi) { return status_checks_reinit_live(ctx, qi); }
 static void ring_empty(void *ctx, uint32_t qi) { pace_ring_empty(ctx, qi); }
-static bool may_take(void *ctx, uint32_t qi) { return pace_may_take(ctx, qi); }
+static bool may_take(void *ctx, uint32_t qi)
+{
+    struct machine *m = ctx;
+    return !m->pace.on[qi] || pace_may_take(m, qi); /* (pacing off: always) */
+}
 static void avail_event(void *ctx, uint32_t qi, uint16_t v)
 {
     notify_avail_event(ctx, qi, v);
@@ -132,7 +136,8 @@ static bool chain_popped(void *ctx, uint32_t qi, const struct sr_chain *c, uint1
     }
     rf_pop(m, qi);
     chain_log_taken(&m->chain_log, qi);
-    return device_faults_on_pop(m, qi, c->head); /* an injected fault may reset or break it */
+    /* an injected fault may reset or break it */
+    return device_faults_on_pop(m, &m->dfaults, qi, c->head);
 }
 
 /* ---- push ---- */
@@ -140,9 +145,10 @@ static bool chain_popped(void *ctx, uint32_t qi, const struct sr_chain *c, uint1
 static enum ring_push_verdict before_push(void *ctx, uint32_t qi, uint16_t id, uint32_t len,
                                           unsigned *parts)
 {
-    if (device_faults_on_push(ctx, qi, id, len, parts))
+    struct machine *m = ctx;
+    if (device_faults_on_push(m, &m->dfaults, qi, id, len, parts))
         return RING_PUSH_DROPPED;
-    if (pace_hold(ctx, qi, id, len, *parts))
+    if (m->pace.on[qi] && pace_hold(m, qi, id, len, *parts)) /* (off: answered at once) */
         return RING_PUSH_HELD;
     return RING_PUSH_NOW;
 }

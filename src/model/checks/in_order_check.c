@@ -9,7 +9,7 @@ static bool in_order(const struct machine *m)
     return m->dev.guest_features & (1ull << VIRTIO_F_IN_ORDER);
 }
 
-void in_order_check_ring_next(struct machine *m, uint32_t qi, uint32_t x, const struct sr_desc *d)
+void in_order_check_linked(struct machine *m, uint32_t qi, uint32_t x, const struct sr_desc *d)
 {
     if (!in_order(m) || !(d->flags & VIRTQ_DESC_F_NEXT))
         return;

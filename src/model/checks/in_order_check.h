@@ -11,10 +11,19 @@
 #include <stdint.h>
 
 #include "model/rings/split_ring.h"
+#include "spec/virtio_spec.h"
 
 struct machine;
 
-void in_order_check_ring_next(struct machine *m, uint32_t qi, uint32_t x, const struct sr_desc *d);
+/* Descriptor x of the ring, read in a chain: with IN_ORDER, its NEXT links to x + 1 (inline:
+ * the last of a chain has no NEXT). */
+void in_order_check_linked(struct machine *m, uint32_t qi, uint32_t x, const struct sr_desc *d);
+static inline void in_order_check_ring_next(struct machine *m, uint32_t qi, uint32_t x,
+                                            const struct sr_desc *d)
+{
+    if (d->flags & VIRTQ_DESC_F_NEXT)
+        in_order_check_linked(m, qi, x, d);
+}
 void in_order_check_table_next(struct machine *m, uint32_t qi, uint32_t k, const struct sr_desc *d);
 
 #endif /* IN_ORDER_CHECK_H */

@@ -4,10 +4,9 @@
 #include "model/machine.h"
 #include "spec/virtio_spec.h"
 
-void indirect_check_ring_desc(struct machine *m, uint32_t qi, uint32_t i, const struct sr_desc *d)
+void indirect_check_indirect_desc(struct machine *m, uint32_t qi, uint32_t i,
+                                  const struct sr_desc *d)
 {
-    if (!(d->flags & VIRTQ_DESC_F_INDIRECT))
-        return;
     /* §2.6.5.3.1: only with VIRTIO_RING_F_INDIRECT_DESC (QEMU follows the table regardless). */
     if (!(m->dev.guest_features & (1ull << VIRTIO_RING_F_INDIRECT_DESC)))
         machine_violation(m, "split.indirect.requires-feature", (int)qi,

@@ -10,11 +10,20 @@
 #include <stdint.h>
 
 #include "model/rings/ring.h"
+#include "spec/virtio_spec.h"
 
 struct machine;
 
-/* A descriptor of the ring (a chain's, or a head naming a table) with INDIRECT. */
-void indirect_check_ring_desc(struct machine *m, uint32_t qi, uint32_t i, const struct sr_desc *d);
+/* A descriptor of the ring (a chain's, or a head naming a table): the rules of one with INDIRECT
+ * (inline: most have not). */
+void indirect_check_indirect_desc(struct machine *m, uint32_t qi, uint32_t i,
+                                  const struct sr_desc *d);
+static inline void indirect_check_ring_desc(struct machine *m, uint32_t qi, uint32_t i,
+                                            const struct sr_desc *d)
+{
+    if (d->flags & VIRTQ_DESC_F_INDIRECT)
+        indirect_check_indirect_desc(m, qi, i, d);
+}
 /* Entry k of the indirect table at `table`. */
 void indirect_check_table_entry(struct machine *m, uint32_t qi, uint64_t table, uint32_t k,
                                 const struct sr_desc *e);

@@ -31,26 +31,35 @@ void legacy_layout_on_driver_load(struct machine *m, uint64_t gpa, uint32_t size
                       (unsigned long long)q->used, q->pfn, q->align);
 }
 
+/* Buffer s lies on the used ring [start, end) (out of line: the loop below is every pop's). */
+static __attribute__((noinline)) void on_used_ring(struct machine *m, uint32_t qi,
+                                                   const struct sr_seg *s, uint64_t start,
+                                                   uint64_t end)
+{
+    const struct dev_queue *q = &m->dev.q[qi];
+    rf_overlap(m, qi, s->desc, s->in_table, s->gpa, s->len, s->write);
+    if (m->dev.version != 1 || m->legacy_layout.reported)
+        return;
+    m->legacy_layout.reported = true;
+    machine_violation(m, "split.legacy.layout", (int)qi,
+                      "queue %u: the driver handed the device a buffer (%s %u at 0x%llx, %u "
+                      "bytes, device-%s) that lies on the used ring the device writes "
+                      "(0x%llx-0x%llx: QueuePFN 0x%x x page size, then the legacy layout with "
+                      "QueueAlign %u): the driver's ring is not laid out as the device's",
+                      qi, s->in_table ? "indirect entry" : "descriptor", s->desc,
+                      (unsigned long long)s->gpa, s->len, s->write ? "writable" : "readable",
+                      (unsigned long long)start, (unsigned long long)end, q->pfn, q->align);
+}
+
 void legacy_layout_on_chain(struct machine *m, uint32_t qi, const struct sr_chain *c)
 {
     const struct dev_queue *q = &m->dev.q[qi];
     uint64_t start = q->used, end = q->used + 6 + 8ull * q->live_num;
     for (uint32_t i = 0; i < c->nseg; i++) {
         const struct sr_seg *s = &c->seg[i];
-        if (s->gpa >= end || s->gpa + s->len <= start)
-            continue;
-        rf_overlap(m, qi, s->desc, s->in_table, s->gpa, s->len, s->write);
-        if (m->dev.version != 1 || m->legacy_layout.reported)
+        if (s->gpa < end && s->gpa + s->len > start) {
+            on_used_ring(m, qi, s, start, end); /* the first such buffer only */
             return;
-        m->legacy_layout.reported = true;
-        machine_violation(m, "split.legacy.layout", (int)qi,
-                          "queue %u: the driver handed the device a buffer (%s %u at 0x%llx, %u "
-                          "bytes, device-%s) that lies on the used ring the device writes "
-                          "(0x%llx-0x%llx: QueuePFN 0x%x x page size, then the legacy layout with "
-                          "QueueAlign %u): the driver's ring is not laid out as the device's",
-                          qi, s->in_table ? "indirect entry" : "descriptor", s->desc,
-                          (unsigned long long)s->gpa, s->len, s->write ? "writable" : "readable",
-                          (unsigned long long)start, (unsigned long long)end, q->pfn, q->align);
-        return;
+        }
     }
 }

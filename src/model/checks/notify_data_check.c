@@ -4,12 +4,10 @@
 #include "model/machine.h"
 #include "spec/virtio_spec.h"
 
-void notify_data_check_write(struct machine *m, uint32_t off, uint32_t value)
+/* A notification with data (the feature negotiated): its next_off / next_wrap. */
+static __attribute__((noinline)) void check_data(struct machine *m, uint32_t value)
 {
     const struct mmio_device *d = &m->dev;
-    if (off != VIRTIO_MMIO_QUEUE_NOTIFY || d->version != 2 ||
-        !(d->guest_features >> VIRTIO_F_NOTIFICATION_DATA & 1u))
-        return;
     uint32_t vqn = value & 0xffffu;
     if (vqn >= d->n_queues || !d->q[vqn].live)
         return; /* no ring to compare with: the queue-index rules speak */
@@ -30,4 +28,12 @@ void notify_data_check_write(struct machine *m, uint32_t off, uint32_t value)
                           "queue %u: QueueNotify 0x%08x says next_off %u, next_wrap %u, but the "
                           "first descriptor not yet available is at offset %u, wrap counter %u%s",
                           vqn, value, data & 0x7fffu, data >> 15, idx & 0x7fffu, idx >> 15, idle);
+}
+
+void notify_data_check_write(struct machine *m, uint32_t off, uint32_t value)
+{
+    const struct mmio_device *d = &m->dev;
+    if (off == VIRTIO_MMIO_QUEUE_NOTIFY && d->version == 2 &&
+        (d->guest_features >> VIRTIO_F_NOTIFICATION_DATA & 1u))
+        check_data(m, value);
 }

@@ -310,7 +310,9 @@ static void driver_ok_write(struct machine *m, uint8_t v)
                           "DRIVER_OK with no virtqueue handed to the device (§3.1.1 step 7)");
 }
 
-static bool status_write(struct machine *m, uint8_t v, const char **note)
+/* (out of line: the frame of a Status write is not every register write's) */
+static __attribute__((noinline)) bool status_write(struct machine *m, uint8_t v,
+                                                  const char **note)
 {
     bool accept;
     if (session_write(m, v))

@@ -119,7 +119,7 @@ static void event_index(struct machine *m, uint32_t qi, uint32_t request, uint16
     }
 }
 
-bool device_faults_on_pop(struct machine *m, uint32_t qi, uint16_t head)
+bool device_faults_on_pop_any(struct machine *m, uint32_t qi, uint16_t head)
 {
     struct device_faults *d = &m->dfaults;
     if (qi >= DF_QUEUES)
@@ -148,8 +148,8 @@ bool device_faults_on_pop(struct machine *m, uint32_t qi, uint16_t head)
     return false;
 }
 
-bool device_faults_on_push(struct machine *m, uint32_t qi, uint16_t head, uint32_t len,
-                           unsigned *parts)
+bool device_faults_on_push_any(struct machine *m, uint32_t qi, uint16_t head, uint32_t len,
+                               unsigned *parts)
 {
     struct device_faults *d = &m->dfaults;
     if (qi >= DF_QUEUES)
@@ -205,20 +205,11 @@ bool device_faults_on_push(struct machine *m, uint32_t qi, uint16_t head, uint32
     return false;
 }
 
-bool device_faults_on_irq(struct machine *m, uint32_t qi)
+/* drop-interrupt applies to the last answer: its interrupt is not raised (device_faults.h). */
+bool device_faults_drop_irq(struct machine *m, uint32_t qi)
 {
-    struct device_faults *d = &m->dfaults;
-    if (qi >= DF_QUEUES)
-        return false;
-    /* Nothing new was published (every answer was held or dropped): no interrupt at all. */
-    if (m->dev.q[qi].used_idx == d->used_idx_at_irq[qi])
-        return true;
-    d->used_idx_at_irq[qi] = m->dev.q[qi].used_idx;
-    if (d->last_no_irq[qi]) {
-        device_fault_trace(m, DF_DROP_INTERRUPT, qi, d->last_pushed[qi], 0, 0);
-        return true;
-    }
-    return false;
+    device_fault_trace(m, DF_DROP_INTERRUPT, qi, m->dfaults.last_pushed[qi], 0, 0);
+    return true;
 }
 
 void device_faults_flush(struct machine *m, uint32_t qi)

@@ -146,16 +146,51 @@ const char *device_fault_effect_packed(enum df_kind k);
  * fault cannot be injected on a packed ring (the scenario parser refuses it). */
 const char *device_fault_split_field(enum df_kind k);
 
-/* Hooks, called by the device model. */
+/* Hooks, called by the device model with m's own state d = &m->dfaults. Each is inline for what
+ * every request does when no fault applies to it (most runs inject none), and calls the _any
+ * form, which handles every case, otherwise. */
+bool device_faults_on_pop_any(struct machine *m, uint32_t qi, uint16_t head);
+bool device_faults_on_push_any(struct machine *m, uint32_t qi, uint16_t head, uint32_t len,
+                               unsigned *parts);
+bool device_faults_drop_irq(struct machine *m, uint32_t qi);
+
 /* A chain was taken from queue qi. Returns true when the device must stop processing: the
  * fault reset the device or broke it. */
-bool device_faults_on_pop(struct machine *m, uint32_t qi, uint16_t head);
+static inline bool device_faults_on_pop(struct machine *m, struct device_faults *d, uint32_t qi,
+                                        uint16_t head)
+{
+    if (d->n != 0 || qi >= DF_QUEUES)
+        return device_faults_on_pop_any(m, qi, head);
+    d->cur_request[qi] = ++d->requests[qi]; /* no fault selects it */
+    d->cur_mask[qi] = 0;
+    return false;
+}
 /* The device is about to return head with len. *parts may lose RING_PUSH_ELEM / RING_PUSH_IDX.
  * Returns true when the answer is held back or dropped (the caller writes nothing). */
-bool device_faults_on_push(struct machine *m, uint32_t qi, uint16_t head, uint32_t len,
-                           unsigned *parts);
-/* The device is about to raise the used-buffer interrupt for qi: true = do not raise it. */
-bool device_faults_on_irq(struct machine *m, uint32_t qi);
+static inline bool device_faults_on_push(struct machine *m, struct device_faults *d,
+                                         uint32_t qi, uint16_t head, uint32_t len,
+                                         unsigned *parts)
+{
+    if (qi < DF_QUEUES && !d->cur_mask[qi] && !d->twice_pending[qi]) { /* no fault on it */
+        d->last_pushed[qi] = d->cur_request[qi];
+        d->last_no_irq[qi] = false;
+        return false;
+    }
+    return device_faults_on_push_any(m, qi, head, len, parts);
+}
+/* The device is about to raise the used-buffer interrupt for qi, whose used index is now
+ * used_idx: true = do not raise it. */
+static inline bool device_faults_on_irq(struct machine *m, struct device_faults *d, uint32_t qi,
+                                        uint16_t used_idx)
+{
+    if (qi >= DF_QUEUES)
+        return false;
+    /* Nothing new was published (every answer was held or dropped): no interrupt at all. */
+    if (used_idx == d->used_idx_at_irq[qi])
+        return true;
+    d->used_idx_at_irq[qi] = used_idx;
+    return d->last_no_irq[qi] && device_faults_drop_irq(m, qi);
+}
 /* Return held answers that are due (time or notify); called before the device looks at qi. */
 void device_faults_flush(struct machine *m, uint32_t qi);
 /* Device reset: held answers are lost. */

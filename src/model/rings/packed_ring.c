@@ -144,6 +144,37 @@ static enum ring_err packed_pop(struct dev_queue *q, struct sr_chain *c)
 
 /* ---- push ------------------------------------------------------------------------------------ */
 
+/* The used descriptor's len and id (RING_PUSH_ELEM, keeping what they held), then its flags
+ * (RING_PUSH_IDX), at ring slot address `slot`. A field outside RAM is neither read (0) nor
+ * written. */
+static void write_used_desc(struct guest_memory *mem, struct ring_used *u, uint64_t slot,
+                            uint16_t flags)
+{
+    uint8_t *p = gm_ptr(mem, slot + 8, 8);
+    uint16_t old_id = 0, id = u->id;
+    if (p) { /* len, id and flags in RAM (the usual case): one bounds check (LE host) */
+        if (u->parts & RING_PUSH_ELEM) {
+            memcpy(&u->old_len, p, 4);
+            memcpy(&old_id, p + 4, 2);
+            u->old_id = old_id;
+            memcpy(p, &u->len, 4);
+            memcpy(p + 4, &id, 2);
+        }
+        if (u->parts & RING_PUSH_IDX) /* §2.7.21.1: flags last (QEMU: smp_wmb, then the flags) */
+            memcpy(p + 6, &flags, 2);
+        return;
+    }
+    if (u->parts & RING_PUSH_ELEM) {
+        gm_read32(mem, slot + 8, &u->old_len);
+        gm_read16(mem, slot + 12, &old_id);
+        u->old_id = old_id;
+        gm_write32(mem, slot + 8, u->len);
+        gm_write16(mem, slot + 12, id);
+    }
+    if (u->parts & RING_PUSH_IDX)
+        gm_write16(mem, slot + 14, flags);
+}
+
 /* Mark chain `id` used (§2.7.21.1 device side, QEMU's virtqueue_packed_fill_desc + flush): the
  * used descriptor at used_idx gets len and id (RING_PUSH_ELEM), then, after them, the flags that
  * publish it (RING_PUSH_IDX: AVAIL = USED = the used wrap counter). */
@@ -163,16 +194,7 @@ static void packed_push(struct dev_queue *q, uint16_t id, uint32_t len, unsigned
     bool wrap = packed_used_wrap(q);
     struct ring_used u = {.elem_at = slot + 8, .id = id, .len = len, .parts = parts,
                           .idx_at = parts & RING_PUSH_IDX ? slot + 14 : 0};
-    if (parts & RING_PUSH_ELEM) {
-        uint16_t old_id = 0;
-        gm_read32(mem, slot + 8, &u.old_len);
-        gm_read16(mem, slot + 12, &old_id);
-        u.old_id = old_id;
-        gm_write32(mem, slot + 8, len);
-        gm_write16(mem, slot + 12, id);
-    }
-    if (parts & RING_PUSH_IDX) /* §2.7.21.1: flags last (QEMU: smp_wmb, then the flags) */
-        gm_write16(mem, slot + 14, wrap ? VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED : 0);
+    write_used_desc(mem, &u, slot, wrap ? VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED : 0);
     uint32_t next = q->used_idx + nd;
     if (next >= q->live_num) {
         next %= q->live_num;
@@ -193,8 +215,14 @@ static void packed_push(struct dev_queue *q, uint16_t id, uint32_t len, unsigned
 static bool packed_need_interrupt(struct dev_queue *q, struct ring_suppress *why)
 {
     uint16_t off_wrap = 0, flags = 0, old = q->signalled_used, now = q->used_idx;
-    gm_read16(q->env->mem, q->avail, &off_wrap);
-    gm_read16(q->env->mem, q->avail + 2, &flags);
+    const uint8_t *p = gm_ptr(q->env->mem, q->avail, 4);
+    if (p) { /* the whole event suppression structure in RAM (the usual case) */
+        memcpy(&off_wrap, p, 2);
+        memcpy(&flags, p + 2, 2);
+    } else { /* field by field: a part outside RAM reads as 0 */
+        gm_read16(q->env->mem, q->avail, &off_wrap);
+        gm_read16(q->env->mem, q->avail + 2, &flags);
+    }
     bool valid = q->signalled_used_valid;
     q->signalled_used_valid = true;
     q->signalled_used = now;

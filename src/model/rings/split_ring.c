@@ -87,8 +87,9 @@ static enum ring_err split_configure(struct dev_queue *q, uint32_t n, const uint
 
 /* ---- pop ------------------------------------------------------------------------------------- */
 
-void split_read_desc(const struct guest_memory *mem, uint64_t table, uint32_t i,
-                     struct sr_desc *d)
+/* split_read_desc, inline in the ring's own pop. */
+static inline __attribute__((always_inline)) void
+read_desc(const struct guest_memory *mem, uint64_t table, uint32_t i, struct sr_desc *d)
 {
     uint64_t da = table + 16ull * i;
     const uint8_t *p = gm_ptr(mem, da, 16);
@@ -105,8 +106,16 @@ void split_read_desc(const struct guest_memory *mem, uint64_t table, uint32_t i,
     gm_read16(mem, da + 14, &d->next);
 }
 
-enum ring_err split_take_desc(struct dev_queue *q, struct sr_chain *c, uint32_t i,
-                              const struct sr_desc *d, const char *where)
+void split_read_desc(const struct guest_memory *mem, uint64_t table, uint32_t i,
+                     struct sr_desc *d)
+{
+    read_desc(mem, table, i, d);
+}
+
+/* split_take_desc, inline in the ring's own walk (a part of every pop). */
+static inline __attribute__((always_inline)) enum ring_err
+take_desc(struct dev_queue *q, struct sr_chain *c, uint32_t i, const struct sr_desc *d,
+          const char *where)
 {
     uint32_t qi = q->index;
     const struct guest_memory *mem = q->env->mem;
@@ -150,28 +159,19 @@ enum ring_err split_take_desc(struct dev_queue *q, struct sr_chain *c, uint32_t 
     return RING_OK;
 }
 
-/* QEMU's virtio_queue_empty_rcu: avail.idx is read only when the device has caught up with the
- * value it read last. A newly read value more than the queue size ahead is a violation (QEMU's
- * virtqueue_num_heads would say "Guest moved used index", but the pop path never calls it). */
-static enum ring_err read_avail_idx(struct dev_queue *q)
+enum ring_err split_take_desc(struct dev_queue *q, struct sr_chain *c, uint32_t i,
+                              const struct sr_desc *d, const char *where)
+{
+    return take_desc(q, c, i, d, where);
+}
+
+/* avail.idx was read more than the queue size ahead of the device's index: which rule that
+ * breaks (queue_full reports it as what stops the device). Out of line: rare. */
+static __attribute__((noinline)) void avail_idx_jumped(struct dev_queue *q, uint16_t avail_idx,
+                                                       uint16_t pending)
 {
     uint32_t qi = q->index;
-    if (q->shadow_avail_idx != q->last_avail_idx)
-        return RING_OK;
-    uint16_t avail_idx;
-    if (!gm_read16(q->env->mem, q->avail + 2, &avail_idx)) {
-        ring_finding(q, RING_BREAK, "split.rings-in-ram", "queue %u: avail.idx unreadable", qi);
-        return RING_E_IDX;
-    }
-    q->shadow_avail_idx = avail_idx;
-    q->shadow_base = q->last_avail_idx;
-    q->idx_rule = NULL;
-    uint16_t pending = (uint16_t)(avail_idx - q->last_avail_idx);
     uint16_t behind = (uint16_t)(q->last_avail_idx - avail_idx);
-    if (pending == 0)
-        return RING_EMPTY;
-    if (pending <= q->live_num)
-        return RING_OK;
     if (ring_ev_kept_index(q)) {
         /* The driver set the queue up again without a reset: its new ring starts from 0 while the
          * device kept its index (init.step1-reset said so; the break below says what follows). */
@@ -188,6 +188,29 @@ static enum ring_err read_avail_idx(struct dev_queue *q)
                      "queue %u: avail.idx moved from %u to %u, %u entries ahead of a queue of %u",
                      qi, q->last_avail_idx, avail_idx, pending, q->live_num);
     }
+}
+
+/* QEMU's virtio_queue_empty_rcu: avail.idx is read only when the device has caught up with the
+ * value it read last. A newly read value more than the queue size ahead is a violation (QEMU's
+ * virtqueue_num_heads would say "Guest moved used index", but the pop path never calls it). */
+static inline enum ring_err read_avail_idx(struct dev_queue *q)
+{
+    if (q->shadow_avail_idx != q->last_avail_idx)
+        return RING_OK;
+    uint16_t avail_idx;
+    if (!gm_read16(q->env->mem, q->avail + 2, &avail_idx)) {
+        ring_finding(q, RING_BREAK, "split.rings-in-ram", "queue %u: avail.idx unreadable",
+                     q->index);
+        return RING_E_IDX;
+    }
+    q->shadow_avail_idx = avail_idx;
+    q->shadow_base = q->last_avail_idx;
+    q->idx_rule = NULL;
+    uint16_t pending = (uint16_t)(avail_idx - q->last_avail_idx);
+    if (pending == 0)
+        return RING_EMPTY;
+    if (pending > q->live_num)
+        avail_idx_jumped(q, avail_idx, pending);
     return RING_OK;
 }
 
@@ -255,7 +278,7 @@ walk_ring(struct dev_queue *q, struct sr_chain *c, uint16_t head, struct sr_desc
             return RING_E_LOOP;
         }
         ring_ev_descriptor(q, RING_DESC_CHAIN, q->desc, i, d);
-        if ((r = split_take_desc(q, c, i, d, "descriptor")) != RING_OK)
+        if ((r = take_desc(q, c, i, d, "descriptor")) != RING_OK)
             return r;
         if (!(d->flags & VIRTQ_DESC_F_NEXT))
             return RING_OK;
@@ -266,7 +289,7 @@ walk_ring(struct dev_queue *q, struct sr_chain *c, uint16_t head, struct sr_desc
             return RING_E_NEXT;
         }
         i = d->next;
-        split_read_desc(q->env->mem, q->desc, i, d);
+        read_desc(q->env->mem, q->desc, i, d);
     }
 }
 
@@ -298,15 +321,10 @@ static enum ring_err take_head(struct dev_queue *q, uint16_t *head)
  * avail.idx more than the queue size ahead is a violation but not what stops QEMU (its pop path
  * does not range-check it): the device takes the slots it finds, and breaks on a head out of
  * range there, or when it holds a queue's worth of requests ("Virtqueue size exceeded"). */
-static enum ring_err split_pop(struct dev_queue *q, struct sr_chain *c)
+static __attribute__((noinline)) enum ring_err take_chain(struct dev_queue *q,
+                                                         struct sr_chain *c)
 {
-    if (!q->live || *q->env->broken)
-        return RING_EMPTY;
-    enum ring_err r = read_avail_idx(q);
-    if (r == RING_EMPTY)
-        ring_ev_ring_empty(q); /* done with what it was woken for */
-    if (r != RING_OK)
-        return r;
+    enum ring_err r;
     if (!ring_ev_may_take(q))
         return RING_EMPTY; /* a replay: the recorded device had not taken this one yet */
     if (q->inuse >= q->live_num)
@@ -321,7 +339,7 @@ static enum ring_err split_pop(struct dev_queue *q, struct sr_chain *c)
     c->nseg = 0;
     c->readable = c->writable = 0;
     struct sr_desc d;
-    split_read_desc(q->env->mem, q->desc, head, &d);
+    read_desc(q->env->mem, q->desc, head, &d);
     /* §2.6.5.3: a head that names a table; QEMU ignores its NEXT flag and walks the table. */
     r = d.flags & VIRTQ_DESC_F_INDIRECT ? ind_walk(q, c, head, &d) : walk_ring(q, c, head, &d);
     if (r != RING_OK)
@@ -336,6 +354,20 @@ static enum ring_err split_pop(struct dev_queue *q, struct sr_chain *c)
     if (ring_ev_chain_popped(q, c, q->shadow_avail_idx, taken))
         return RING_STOPPED; /* an injected fault reset or broke the device */
     return RING_OK;
+}
+
+/* The pop: whether there is a chain (every notify ends with a pop that finds none: small), then
+ * take_chain. */
+static enum ring_err split_pop(struct dev_queue *q, struct sr_chain *c)
+{
+    if (!q->live || *q->env->broken)
+        return RING_EMPTY;
+    enum ring_err r = read_avail_idx(q);
+    if (r == RING_EMPTY)
+        ring_ev_ring_empty(q); /* done with what it was woken for */
+    if (r != RING_OK)
+        return r;
+    return take_chain(q, c);
 }
 
 /* ---- push ------------------------------------------------------------------------------------ */

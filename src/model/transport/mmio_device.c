@@ -1,6 +1,7 @@
 /* mmio_device.c — see mmio_device.h. */
 #include "model/transport/mmio_device.h"
 
+#include <assert.h>
 #include <string.h>
 
 #include "spec/virtio_spec.h"
@@ -62,19 +63,28 @@ static const struct mmio_later_reg later_regs[] = {
     {0x0c0, "QueueReset", "1.2", true, true, false},
 };
 
+/* later_regs lie at consecutive word offsets (so a lookup is a subtraction and a compare). */
+#define LATER_FIRST 0x0acu
+#define N_LATER (sizeof(later_regs) / sizeof(later_regs[0]))
+_Static_assert(LATER_FIRST + 4 * (N_LATER - 1) == 0x0c0 &&
+                   LATER_FIRST + 4 * N_LATER <= VIRTIO_MMIO_CONFIG,
+               "later_regs: consecutive words below the config space");
+
 const struct mmio_later_reg *mmio_reg_later(uint32_t off)
 {
-    for (size_t i = 0; i < sizeof(later_regs) / sizeof(later_regs[0]); i++)
-        if (later_regs[i].off == off)
-            return &later_regs[i];
-    return NULL;
+    uint32_t i = (off - LATER_FIRST) / 4; /* wraps for off below: out of range */
+    if (off % 4 || i >= N_LATER)
+        return NULL;
+    assert(later_regs[i].off == off);
+    return &later_regs[i];
 }
 
 const char *mmio_reg_name(uint32_t off)
 {
     static const char *cfg[] = {"Config+0x0", "Config+0x4", "Config+0x8", "Config+0xc"};
-    if (mmio_reg_later(off))
-        return mmio_reg_later(off)->name;
+    const struct mmio_later_reg *later = mmio_reg_later(off);
+    if (later)
+        return later->name;
     if (off < VIRTIO_MMIO_CONFIG && off % 4 == 0)
         return regs[off / 4].name;
     if (off >= VIRTIO_MMIO_CONFIG && off < VIRTIO_MMIO_CONFIG + 16 && off % 4 == 0)
@@ -85,15 +95,32 @@ const char *mmio_reg_name(uint32_t off)
 /* The note for a register only the other version has, or NULL. */
 static const char *other_version_note(uint32_t off, uint32_t version)
 {
-    if (off >= VIRTIO_MMIO_CONFIG || off % 4 || !regs[off / 4].name)
+    if (!mmio_reg_other_version(off, version))
         return NULL;
-    uint32_t i = off / 4;
-    return regs[i].only != 0 && regs[i].only != version ? regs[i].note : NULL;
+    assert(regs[off / 4].only != 0 && regs[off / 4].only != version);
+    return regs[off / 4].note;
 }
 
-bool mmio_reg_other_version(uint32_t off, uint32_t version)
+/* mmio_device.h's masks, bit offset / 4: the registers only version 1 / only version 2 has. */
+#define BIT(off) (1ull << ((off) / 4))
+const uint64_t mmio_regs_only_v1 =
+    BIT(VIRTIO_MMIO_GUEST_PAGE_SIZE) | BIT(VIRTIO_MMIO_QUEUE_ALIGN) | BIT(VIRTIO_MMIO_QUEUE_PFN);
+const uint64_t mmio_regs_only_v2 =
+    BIT(VIRTIO_MMIO_QUEUE_READY) | BIT(VIRTIO_MMIO_QUEUE_DESC_LOW) |
+    BIT(VIRTIO_MMIO_QUEUE_DESC_HIGH) | BIT(VIRTIO_MMIO_QUEUE_DRIVER_LOW) |
+    BIT(VIRTIO_MMIO_QUEUE_DRIVER_HIGH) | BIT(VIRTIO_MMIO_QUEUE_DEVICE_LOW) |
+    BIT(VIRTIO_MMIO_QUEUE_DEVICE_HIGH) | BIT(VIRTIO_MMIO_CONFIG_GENERATION);
+#undef BIT
+
+/* Builds with assertions: the masks say what the register map's `only` says. */
+static void check_only_masks(void)
 {
-    return other_version_note(off, version) != NULL;
+#ifndef NDEBUG
+    for (uint32_t i = 0; i < VIRTIO_MMIO_CONFIG / 4; i++) {
+        assert((regs[i].only == 1) == (mmio_regs_only_v1 >> i & 1));
+        assert((regs[i].only == 2) == (mmio_regs_only_v2 >> i & 1));
+    }
+#endif
 }
 
 int mmio_reg_offset(const char *name)
@@ -137,6 +164,7 @@ static void reset_device(struct mmio_device *d)
 
 void mmio_device_init(struct mmio_device *d, uint32_t version, const struct device_ops *dev)
 {
+    check_only_masks();
     memset(d, 0, sizeof(*d));
     d->version = version;
     d->device_id = dev->device_id;
@@ -237,7 +265,7 @@ void mmio_device_read_done(struct machine *m, uint32_t off)
 void mmio_device_raise_used_irq(struct machine *m, uint32_t qi)
 {
     struct dev_queue *q = &m->dev.q[qi];
-    if (!q->live || device_faults_on_irq(m, qi))
+    if (!q->live || device_faults_on_irq(m, &m->dfaults, qi, q->used_idx))
         return;
     struct ring_suppress why; /* §2.6.7: the driver suppressed it (flags, or used_event) */
     if (!ring_need_interrupt(q, &why)) {

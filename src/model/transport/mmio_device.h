@@ -111,7 +111,15 @@ const struct mmio_later_reg *mmio_reg_later(uint32_t off);
 const char *mmio_reg_name(uint32_t off);
 /* True when `off` names a register that only the other transport version has (QueuePFN on a
  * version 2 device, QueueReady on a version 1 device…): the device ignores such accesses. */
-bool mmio_reg_other_version(uint32_t off, uint32_t version);
+extern const uint64_t mmio_regs_only_v1, mmio_regs_only_v2; /* bit offset / 4 (mmio_device.c) */
+static inline bool mmio_reg_other_version(uint32_t off, uint32_t version)
+{
+    if (off >= VIRTIO_MMIO_CONFIG || off % 4)
+        return false;
+    uint64_t other =
+        (version != 1 ? mmio_regs_only_v1 : 0) | (version != 2 ? mmio_regs_only_v2 : 0);
+    return other >> (off / 4) & 1;
+}
 /* Offset of a register by name, or -1. */
 int mmio_reg_offset(const char *name);
 

@@ -85,15 +85,6 @@ void pci_function_on_reset(struct pci_function *f)
         f->queue_vector[q] = VIRTIO_MSI_NO_VECTOR;
 }
 
-uint64_t pci_function_bar_addr(const struct pci_function *f, uint32_t i)
-{
-    if (i >= 6 || !f->bar_mask[i])
-        return 0;
-    uint64_t a = f->bar[i] & PCI_BAR_MEM_MASK;
-    if (i == PCI_FN_MODERN_BAR)
-        a |= (uint64_t)f->bar[i + 1] << 32;
-    return a;
-}
 
 uint32_t pci_function_cfg_read(struct machine *m, uint32_t bdf, uint32_t off)
 {

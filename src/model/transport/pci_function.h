@@ -35,6 +35,7 @@
 #include <stdint.h>
 
 #include "model/device.h"
+#include "spec/virtio_pci.h"
 
 struct machine;
 
@@ -130,7 +131,15 @@ bool pci_function_signal(struct machine *m, int qi, bool line_edge);
 void pci_function_on_reset(struct pci_function *f);
 
 /* The address BAR i decodes at (0: unassigned), and whether memory decoding is on. */
-uint64_t pci_function_bar_addr(const struct pci_function *f, uint32_t i);
+static inline uint64_t pci_function_bar_addr(const struct pci_function *f, uint32_t i)
+{
+    if (i >= 6 || !f->bar_mask[i])
+        return 0;
+    uint64_t a = f->bar[i] & PCI_BAR_MEM_MASK;
+    if (i == PCI_FN_MODERN_BAR)
+        a |= (uint64_t)f->bar[i + 1] << 32;
+    return a;
+}
 
 /* Name of a common-configuration field at `off` (its start), or NULL; and the reverse (-1). */
 const char *pci_common_field_name(uint32_t off, uint32_t *size);
