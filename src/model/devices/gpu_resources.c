@@ -347,6 +347,39 @@ static void copy_rows(struct machine *m, struct gpu_resource *r,
     }
 }
 
+/* Does the backing hold, for every row of the transfer, exactly the bytes the resource already
+ * has there (every row backed in full)? Then the transfer changes nothing: a flush still to be
+ * shown reads the same pixels after it as before, and the copy is not needed. A Linux guest's
+ * console redraws rectangles whose bytes did not change (and a recording holds no framebuffer
+ * bytes: its transfers copy the zeros the resource holds), so a check compares where it would
+ * convert and copy (bench/README.md, table 6). Stops at the first difference. */
+static bool transfer_unchanged(struct machine *m, const struct gpu_resource *r,
+                               const struct virtio_gpu_transfer_to_host_2d *cmd)
+{
+    uint64_t stride = (uint64_t)r->width * 4;
+    size_t row = (size_t)cmd->r.width * 4;
+    for (uint32_t h = 0; h < cmd->r.height; h++) {
+        uint64_t off = cmd->offset + stride * h;
+        const uint8_t *dst = r->pixels + ((uint64_t)(cmd->r.y + h) * r->width + cmd->r.x) * 4;
+        for (uint32_t i = 0, done = 0; done < row; i++) { /* the row across the backing's entries */
+            if (i >= r->n_backing)
+                return false; /* short backing: the copy's own path says so */
+            uint64_t elen = r->backing[i].length;
+            if (off >= elen) {
+                off -= elen;
+                continue;
+            }
+            size_t n = elen - off < row - done ? (size_t)(elen - off) : row - done;
+            const void *src = gm_ptr(&m->mem, r->backing[i].addr + off, n);
+            if (!src || memcmp(dst + done, src, n))
+                return false;
+            done += (uint32_t)n;
+            off = 0;
+        }
+    }
+    return true;
+}
+
 uint32_t gpu_cmd_transfer_to_host_2d(struct gpu_device *g, struct machine *m,
                                      const struct sr_chain *c)
 {
@@ -365,6 +398,11 @@ uint32_t gpu_cmd_transfer_to_host_2d(struct gpu_device *g, struct machine *m,
         return gpu_refuse(g, VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER, r->id, NO_SCANOUT,
                           "the rectangle %u,%u %ux%u is not inside resource %u (%ux%u)", cmd.r.x,
                           cmd.r.y, cmd.r.width, cmd.r.height, r->id, r->width, r->height);
+    if (transfer_unchanged(m, r, &cmd)) {
+        r->transfers++;
+        r->transfer_seq = g->seq;
+        return VIRTIO_GPU_RESP_OK_NODATA;
+    }
     /* A flush still to be shown may read the pixels this overwrites (gpu_present.c). */
     bool whole = !cmd.r.x && !cmd.r.y && cmd.r.width == r->width && cmd.r.height == r->height;
     uint8_t *before = gpu_present_before_transfer(g, r, whole);
