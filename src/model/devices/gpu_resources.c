@@ -356,25 +356,23 @@ static void copy_rows(struct machine *m, struct gpu_resource *r,
 static bool transfer_unchanged(struct machine *m, const struct gpu_resource *r,
                                const struct virtio_gpu_transfer_to_host_2d *cmd)
 {
-    uint64_t stride = (uint64_t)r->width * 4;
-    size_t row = (size_t)cmd->r.width * 4;
+    uint64_t stride = (uint64_t)r->width * 4, row = (uint64_t)cmd->r.width * 4;
+    uint64_t start = 0; /* of backing entry i: rows go forward, so the walk does too */
+    uint32_t i = 0;
     for (uint32_t h = 0; h < cmd->r.height; h++) {
-        uint64_t off = cmd->offset + stride * h;
+        uint64_t off = cmd->offset + stride * h, done = 0;
         const uint8_t *dst = r->pixels + ((uint64_t)(cmd->r.y + h) * r->width + cmd->r.x) * 4;
-        for (uint32_t i = 0, done = 0; done < row; i++) { /* the row across the backing's entries */
+        while (done < row) { /* the row across the backing's entries */
+            while (i < r->n_backing && start + r->backing[i].length <= off + done)
+                start += r->backing[i++].length;
             if (i >= r->n_backing)
                 return false; /* short backing: the copy's own path says so */
-            uint64_t elen = r->backing[i].length;
-            if (off >= elen) {
-                off -= elen;
-                continue;
-            }
-            size_t n = elen - off < row - done ? (size_t)(elen - off) : row - done;
-            const void *src = gm_ptr(&m->mem, r->backing[i].addr + off, n);
-            if (!src || memcmp(dst + done, src, n))
+            uint64_t at = off + done - start, left = r->backing[i].length - at;
+            uint64_t n = left < row - done ? left : row - done;
+            const void *src = gm_ptr(&m->mem, r->backing[i].addr + at, n);
+            if (!src || memcmp(dst + done, src, (size_t)n))
                 return false;
-            done += (uint32_t)n;
-            off = 0;
+            done += n;
         }
     }
     return true;
