@@ -31,6 +31,8 @@ enum scanout_state { SCANOUT_NOT_INITIALIZED = 0, SCANOUT_ACTIVE, SCANOUT_INACTI
 struct gpu_resource {
     uint32_t id, format, width, height;
     uint8_t *pixels;                       /* width*height*4 bytes in the resource's format */
+    bool zero;                             /* every byte of pixels 0 (as created; nothing
+                                            * written since): a transfer compares against 0 */
     uint8_t *spare;                        /* a buffer of that size for a transfer to write into
                                             * while a pending flush reads `pixels` (gpu_present.c);
                                             * NULL until needed */
