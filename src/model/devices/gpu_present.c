@@ -108,13 +108,13 @@ static bool join(struct gpu_pending *p, const struct gpu_pending *n)
     if (p->src != n->src || p->owned || p->org_x != n->org_x || p->org_y != n->org_y ||
         p->src_width != n->src_width || memcmp(p->pos, n->pos, sizeof(p->pos)))
         return false;
-    uint32_t k = 0;
-    for (uint32_t i = 0; i < p->n; i++) {
+    for (uint32_t i = 0; i < p->n; i++)
         if (covers(p, &p->r[i], n, &n->r[0]))
             return true; /* the same pixels already pending there */
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < p->n; i++)
         if (!covers(n, &n->r[0], p, &p->r[i]))
             p->r[k++] = p->r[i]; /* (a rectangle the new one covers goes) */
-    }
     if (k == GPU_PENDING_RECTS) {
         p->n = k;
         return false;

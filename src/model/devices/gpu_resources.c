@@ -349,12 +349,6 @@ static void copy_rows(struct machine *m, struct gpu_resource *r,
     }
 }
 
-/* Does the backing hold, for every row of the transfer, exactly the bytes the resource already
- * has there (every row backed in full)? Then the transfer changes nothing: a flush still to be
- * shown reads the same pixels after it as before, and the copy is not needed. A Linux guest's
- * console redraws rectangles whose bytes did not change (and a recording holds no framebuffer
- * bytes: its transfers copy the zeros the resource holds), so a check compares where it would
- * convert and copy (bench/README.md, table 6). Stops at the first difference. */
 /* Are the n bytes at p all 0? (`pixels`: the resource's bytes there, which are: asserted in
  * test builds.) Compared with a page of zeros, both sides in the cache: a resource never written
  * need not be read. */
@@ -371,6 +365,12 @@ static bool all_zero(const uint8_t *p, uint64_t n, const uint8_t *pixels)
     return true;
 }
 
+/* Does the backing hold, for every row of the transfer, exactly the bytes the resource already
+ * has there (every row backed in full)? Then the transfer changes nothing: a flush still to be
+ * shown reads the same pixels after it as before, and the copy is not needed. A Linux guest's
+ * console redraws rectangles whose bytes did not change (and a recording holds no framebuffer
+ * bytes: its transfers copy the zeros the resource holds), so a check compares where it would
+ * convert and copy (bench/README.md, table 6). Stops at the first difference. */
 static bool transfer_unchanged(struct machine *m, const struct gpu_resource *r,
                                const struct virtio_gpu_transfer_to_host_2d *cmd)
 {
