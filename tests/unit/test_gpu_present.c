@@ -1,6 +1,7 @@
 /* test_gpu_present.c — a flush converted when the display is looked at (gpu_present.c) shows
  * byte for byte what converting it at the flush showed: random sequences of transfers (whole and
- * partial, from a backing full or too short), flushes and looks, against a reference written out
+ * partial, from a backing full or too short, of new bytes or of the bytes the image holds),
+ * flushes and looks, against a reference written out
  * here that converts every flush at once; and a flushed picture survives the resource's unref, a
  * device reset and a display mode change that come before anyone looked. Through the real driver. */
 #include <setjmp.h>
@@ -40,6 +41,10 @@ static uint32_t rnd(struct rig *r, uint32_t n)
     return (r->rng >> 8) % n;
 }
 
+/* The backing attached in entries of this many bytes (not a multiple of a row: rows span
+ * entries), 0: one entry. */
+static uint32_t piece;
+
 static struct rig *rig_new(uint32_t backing, uint32_t seed)
 {
     struct rig *r = calloc(1, sizeof(*r));
@@ -54,11 +59,17 @@ static struct rig *rig_new(uint32_t backing, uint32_t seed)
     uint64_t phys;
     r->fb = vhal_dma_alloc(IMG, 4096, VHAL_DMA_FRAMEBUFFER, &phys);
     assert_non_null(r->fb);
-    struct virtio_gpu_mem_entry e = {.addr = phys, .length = backing};
+    struct virtio_gpu_mem_entry e[IMG / 1000 + 1];
+    uint32_t n = 0;
+    for (uint32_t at = 0; at < backing; n++) { /* pieces of `piece` bytes (0: one piece) */
+        uint32_t len = piece && backing - at > piece ? piece : backing - at;
+        e[n] = (struct virtio_gpu_mem_entry){.addr = phys + at, .length = len};
+        at += len;
+    }
     r->s = (struct virtio_gpu_rect){8, 4, 70, 50};
     assert_int_equal(vgpu_resource_create_2d(&r->g, 1, VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM, RW, RH),
                      VIRTIO_OK);
-    assert_int_equal(vgpu_attach_backing(&r->g, 1, &e, 1), VIRTIO_OK);
+    assert_int_equal(vgpu_attach_backing(&r->g, 1, e, n), VIRTIO_OK);
     assert_int_equal(vgpu_set_scanout(&r->g, 0, 1, r->s), VIRTIO_OK);
     return r;
 }
@@ -69,13 +80,16 @@ static void rig_free(struct rig *r)
     free(r);
 }
 
-/* New guest pixels, then TRANSFER_TO_HOST_2D of t: offset at its first pixel (a driver whose
- * backing is laid out like the image), or 0 (a partial rectangle from the backing's start, which
- * a short backing still has); the reference copies what the backing holds. */
+/* New guest pixels (or, one time in two, the same: a transfer then copies bytes the image
+ * holds already, in part or in whole, as a console redrawing what it drew), then
+ * TRANSFER_TO_HOST_2D of t: offset at its first pixel (a driver whose backing is laid out like
+ * the image), or 0 (a partial rectangle from the backing's start, which a short backing still
+ * has); the reference copies what the backing holds. */
 static void transfer(struct rig *r, struct virtio_gpu_rect t)
 {
-    for (uint32_t i = 0; i < IMG; i++)
-        r->fb[i] = (uint8_t)(rnd(r, 256));
+    if (rnd(r, 2))
+        for (uint32_t i = 0; i < IMG; i++)
+            r->fb[i] = (uint8_t)(rnd(r, 256));
     uint64_t off = rnd(r, 2) ? ((uint64_t)t.y * RW + t.x) * 4 : 0;
     for (uint32_t y = 0; y < t.height; y++)
         for (uint32_t b = 0; b < t.width * 4; b++) {
@@ -88,8 +102,9 @@ done:
     assert_int_equal(vgpu_transfer_to_host_2d(&r->g, 1, t, off), VIRTIO_OK);
 }
 
-/* RESOURCE_FLUSH of f; the reference converts it now (B8G8R8X8: R, G, B at bytes 2, 1, 0). */
-static void flush(struct rig *r, struct virtio_gpu_rect f)
+/* RESOURCE_FLUSH of f of resource id, whose image is img; the reference converts it now
+ * (B8G8R8X8: R, G, B at bytes 2, 1, 0). */
+static void flush_of(struct rig *r, uint32_t id, const uint8_t *img, struct virtio_gpu_rect f)
 {
     for (uint32_t y = f.y; y < f.y + f.height; y++)
         for (uint32_t x = f.x; x < f.x + f.width; x++) {
@@ -97,11 +112,16 @@ static void flush(struct rig *r, struct virtio_gpu_rect f)
                 y >= r->s.y + r->s.height || x - r->s.x >= FX_DISPLAY_W ||
                 y - r->s.y >= FX_DISPLAY_H)
                 continue;
-            const uint8_t *px = r->image + (y * RW + x) * 4;
+            const uint8_t *px = img + (y * RW + x) * 4;
             uint8_t *o = r->want + ((y - r->s.y) * FX_DISPLAY_W + (x - r->s.x)) * 3;
             o[0] = px[2], o[1] = px[1], o[2] = px[0];
         }
-    assert_int_equal(vgpu_resource_flush(&r->g, 1, f), VIRTIO_OK);
+    assert_int_equal(vgpu_resource_flush(&r->g, id, f), VIRTIO_OK);
+}
+
+static void flush(struct rig *r, struct virtio_gpu_rect f)
+{
+    flush_of(r, 1, r->image, f);
 }
 
 static void look(struct rig *r, const char *when)
@@ -151,6 +171,10 @@ static void test_random_sequences(void **state)
             random_run(IMG, seed);
     }
     rgb_rows_force_portable(false);
+    piece = 1000; /* a backing in pieces (a Linux guest's pages) */
+    for (uint32_t seed = 1; seed <= 6; seed++)
+        random_run(IMG, seed);
+    piece = 0;
 }
 
 /* A backing shorter than the image: a whole-image transfer stops part way, and the pixels it did
@@ -201,12 +225,52 @@ static void test_picture_survives(void **state)
     rig_free(r);
 }
 
+/* Flushes of the same pixels, unchanged, pile up (more than GPU_PENDING_RECTS of them, covering
+ * and covered, a transfer of the bytes the image holds between them): the display shows each
+ * one; then a transfer of new bytes and flushes of parts of it. */
+static void test_flushes_pile_up(void **state)
+{
+    (void)state;
+    struct virtio_gpu_rect whole = {0, 0, RW, RH};
+    for (uint32_t seed = 1; seed <= 4; seed++) {
+        struct rig *r = rig_new(IMG, seed);
+        for (uint32_t round = 0; round < 3; round++) {
+            for (uint32_t i = 0; i < IMG; i++)
+                r->fb[i] = (uint8_t)(rnd(r, 256));
+            transfer(r, whole);
+            for (uint32_t k = 0; k < 3 * GPU_PENDING_RECTS; k++) {
+                uint32_t x = rnd(r, RW), y = rnd(r, RH);
+                flush(r, (struct virtio_gpu_rect){x, y, 1 + rnd(r, RW - x) / (1 + rnd(r, 4)),
+                                                  1 + rnd(r, RH - y) / (1 + rnd(r, 4))});
+                if (rnd(r, 8) == 0) /* the bytes it holds: nothing changes */
+                    assert_int_equal(vgpu_transfer_to_host_2d(&r->g, 1, whole, 0), VIRTIO_OK);
+            }
+            look(r, "after the pile");
+        }
+        /* another resource shown at the same place: its flush reads other pixels */
+        static uint8_t other[IMG];
+        for (uint32_t i = 0; i < IMG; i++)
+            other[i] = r->fb[i] = (uint8_t)(rnd(r, 256));
+        struct virtio_gpu_mem_entry e = {.addr = vhal_virt_to_phys(r->fb), .length = IMG};
+        assert_int_equal(vgpu_resource_create_2d(&r->g, 2, VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM, RW,
+                                                 RH), VIRTIO_OK);
+        assert_int_equal(vgpu_attach_backing(&r->g, 2, &e, 1), VIRTIO_OK);
+        assert_int_equal(vgpu_transfer_to_host_2d(&r->g, 2, whole, 0), VIRTIO_OK);
+        flush(r, (struct virtio_gpu_rect){0, 0, 20, 20});
+        assert_int_equal(vgpu_set_scanout(&r->g, 0, 2, r->s), VIRTIO_OK);
+        flush_of(r, 2, other, (struct virtio_gpu_rect){10, 10, 30, 30});
+        look(r, "after the other resource's flush");
+        rig_free(r);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_random_sequences),
         cmocka_unit_test(test_short_backing),
         cmocka_unit_test(test_picture_survives),
+        cmocka_unit_test(test_flushes_pile_up),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -31,6 +31,8 @@ enum scanout_state { SCANOUT_NOT_INITIALIZED = 0, SCANOUT_ACTIVE, SCANOUT_INACTI
 struct gpu_resource {
     uint32_t id, format, width, height;
     uint8_t *pixels;                       /* width*height*4 bytes in the resource's format */
+    bool zero;                             /* every byte of pixels 0 (as created; nothing
+                                            * written since): a transfer compares against 0 */
     uint8_t *spare;                        /* a buffer of that size for a transfer to write into
                                             * while a pending flush reads `pixels` (gpu_present.c);
                                             * NULL until needed */
@@ -56,16 +58,23 @@ struct gpu_cursor {
     uint32_t updates, moves;
 };
 
-/* A flush recorded and not yet converted into the display (gpu_present.c): rows [y0, y1),
- * columns [x0, x1) of the image at src (src_width pixels a row, the resource's pixels when it was
- * flushed), landing at (x - org_x, y - org_y) of the display; pos: the R, G, B byte positions. */
+/* Flushes recorded and not yet converted into the display (gpu_present.c): each rectangle,
+ * rows [y0, y1) and columns [x0, x1), of the image at src (src_width pixels a row, the resource's
+ * pixels, unchanged since each of these flushes), landing at (x - org_x, y - org_y) of the
+ * display; pos: the R, G, B byte positions. */
+#define GPU_PENDING_RECTS 16u
+struct gpu_pending_rect {
+    uint64_t x0, x1, y0, y1;
+};
 struct gpu_pending {
     uint8_t *src;                          /* NULL: nothing pending */
     bool owned;                            /* src is no longer the resource's: freed with it */
     uint64_t bytes;                        /* …and its size */
     uint32_t res_id;
-    uint64_t src_width, x0, x1, y0, y1, org_x, org_y;
+    uint64_t src_width, org_x, org_y;
     uint8_t pos[3];
+    uint32_t n;                            /* rectangles (1..GPU_PENDING_RECTS while src) */
+    struct gpu_pending_rect r[GPU_PENDING_RECTS];
 };
 
 struct gpu_scanout {

@@ -9,8 +9,13 @@
  *   - something would change what the recorded flush shows: the resource's pixels being written
  *     (gpu_present_before_transfer) or freed (gpu_present_resource_gone), the display being
  *     resized or written by a blob flush (gpu_present);
- *   - a later flush of the same scanout that does not cover the recorded rectangle (one that
- *     covers it replaces it: the older picture would be overwritten anyway).
+ *   - a later flush of the same scanout from other pixels (another resource, or the resource's
+ *     after a transfer changed them) that does not cover the recorded rectangles (one that covers
+ *     them replaces them: the older picture would be overwritten anyway). A flush of the same
+ *     pixels, unchanged since (a console redrawing what it drew, a transfer that copied the
+ *     bytes the resource held: gpu_resources.c), adds its rectangle to the recorded ones (up to
+ *     GPU_PENDING_RECTS; a full list is converted), so a pixel flushed again and again is
+ *     converted once.
  * A full-frame transfer into a resource a pending flush still reads does not wait for that
  * conversion: the pending flush keeps the resource's pixel buffer as it was, and the resource
  * takes a spare buffer (recycled, so a transfer + flush loop allocates nothing).
@@ -47,15 +52,14 @@ static void release(struct gpu_device *g, struct gpu_pending *p)
     memset(p, 0, sizeof(*p));
 }
 
-void gpu_present(struct gpu_device *g, struct gpu_scanout *s)
+/* Convert one pending rectangle into the display. */
+static void present_rect(const struct gpu_pending *p, const struct gpu_pending_rect *q,
+                         struct gpu_scanout *s)
 {
-    struct gpu_pending *p = &s->pending;
-    if (!p->src)
-        return;
-    uint32_t n = p->x1 - p->x0;
-    for (uint64_t y = p->y0; y < p->y1; y++) {
-        const uint8_t *src = p->src + (y * p->src_width + p->x0) * 4;
-        uint8_t *out = s->fb + ((y - p->org_y) * s->width + (p->x0 - p->org_x)) * 3;
+    uint32_t n = q->x1 - q->x0;
+    for (uint64_t y = q->y0; y < q->y1; y++) {
+        const uint8_t *src = p->src + (y * p->src_width + q->x0) * 4;
+        uint8_t *out = s->fb + ((y - p->org_y) * s->width + (q->x0 - p->org_x)) * 3;
         if (rgb_row_fast(src, out, n, p->pos))
             continue; /* the CPU's byte shuffle (util/rgb_rows.h) */
         switch (p->pos[0] << 4 | p->pos[1] << 2 | p->pos[2]) {
@@ -66,14 +70,58 @@ void gpu_present(struct gpu_device *g, struct gpu_scanout *s)
         default: row_to_rgb(src, out, n, p->pos[0], p->pos[1], p->pos[2]); break;
         }
     }
+}
+
+void gpu_present(struct gpu_device *g, struct gpu_scanout *s)
+{
+    struct gpu_pending *p = &s->pending;
+    if (!p->src)
+        return;
+    for (uint32_t i = 0; i < p->n; i++)
+        present_rect(p, &p->r[i], s);
     release(g, p);
 }
 
-/* Does rectangle b (display coordinates) cover rectangle a? */
-static bool covers(const struct gpu_pending *b, const struct gpu_pending *a)
+/* Does rectangle b of pending b cover rectangle a of pending a (display coordinates)? */
+static bool covers(const struct gpu_pending *pb, const struct gpu_pending_rect *b,
+                   const struct gpu_pending *pa, const struct gpu_pending_rect *a)
 {
-    return b->x0 - b->org_x <= a->x0 - a->org_x && b->x1 - b->org_x >= a->x1 - a->org_x &&
-           b->y0 - b->org_y <= a->y0 - a->org_y && b->y1 - b->org_y >= a->y1 - a->org_y;
+    return b->x0 - pb->org_x <= a->x0 - pa->org_x && b->x1 - pb->org_x >= a->x1 - pa->org_x &&
+           b->y0 - pb->org_y <= a->y0 - pa->org_y && b->y1 - pb->org_y >= a->y1 - pa->org_y;
+}
+
+/* Does the new flush n cover every rectangle pending on s? */
+static bool covers_all(const struct gpu_pending *n, const struct gpu_pending *p)
+{
+    for (uint32_t i = 0; i < p->n; i++)
+        if (!covers(n, &n->r[0], p, &p->r[i]))
+            return false;
+    return true;
+}
+
+/* The new flush n reads the same pixels, as they are, as the flushes pending on s (their
+ * pixels have not changed since: a transfer that changes them converts them first): its
+ * rectangle joins theirs, converted with them when someone looks. True when it did (or another
+ * rectangle already shows it); false when the list is full. */
+static bool join(struct gpu_pending *p, const struct gpu_pending *n)
+{
+    if (p->src != n->src || p->owned || p->org_x != n->org_x || p->org_y != n->org_y ||
+        p->src_width != n->src_width || memcmp(p->pos, n->pos, sizeof(p->pos)))
+        return false;
+    for (uint32_t i = 0; i < p->n; i++)
+        if (covers(p, &p->r[i], n, &n->r[0]))
+            return true; /* the same pixels already pending there */
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < p->n; i++)
+        if (!covers(n, &n->r[0], p, &p->r[i]))
+            p->r[k++] = p->r[i]; /* (a rectangle the new one covers goes) */
+    if (k == GPU_PENDING_RECTS) {
+        p->n = k;
+        return false;
+    }
+    p->r[k++] = n->r[0];
+    p->n = k;
+    return true;
 }
 
 void gpu_flush_pend(struct gpu_device *g, const struct gpu_resource *r, struct gpu_scanout *s,
@@ -98,9 +146,12 @@ void gpu_flush_pend(struct gpu_device *g, const struct gpu_resource *r, struct g
     n.src = r->pixels;
     n.res_id = r->id;
     n.src_width = r->width;
-    n.x0 = x0, n.x1 = x1, n.y0 = y0, n.y1 = y1;
+    n.n = 1;
+    n.r[0] = (struct gpu_pending_rect){.x0 = x0, .x1 = x1, .y0 = y0, .y1 = y1};
     n.org_x = s->r.x, n.org_y = s->r.y;
-    if (s->pending.src && covers(&n, &s->pending))
+    if (s->pending.src && join(&s->pending, &n))
+        return;
+    if (s->pending.src && covers_all(&n, &s->pending))
         release(g, &s->pending); /* replaced before anyone saw it */
     else
         gpu_present(g, s);

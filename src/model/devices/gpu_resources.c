@@ -3,6 +3,7 @@
  * the pixels reach a display). Validation and error codes follow QEMU 7.2 (hw/display/
  * virtio-gpu.c). See gpu_device.h and gpu_internal.h.
  */
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -184,6 +185,7 @@ uint32_t gpu_cmd_create_2d(struct gpu_device *g, struct machine *m, const struct
     r->width = cmd.width;
     r->height = cmd.height;
     r->pixels = pixels;
+    r->zero = true;
     g->hostmem += bytes;
     return VIRTIO_GPU_RESP_OK_NODATA;
 }
@@ -347,6 +349,53 @@ static void copy_rows(struct machine *m, struct gpu_resource *r,
     }
 }
 
+/* Are the n bytes at p all 0? (`pixels`: the resource's bytes there, which are: asserted in
+ * test builds.) Compared with a page of zeros, both sides in the cache: a resource never written
+ * need not be read. */
+static bool all_zero(const uint8_t *p, uint64_t n, const uint8_t *pixels)
+{
+    static const uint8_t zeros[4096];
+    (void)pixels; /* (read by the assertion only) */
+    for (uint64_t at = 0; at < n; at += sizeof(zeros)) {
+        size_t k = n - at < sizeof(zeros) ? (size_t)(n - at) : sizeof(zeros);
+        assert(!memcmp(pixels + at, zeros, k));
+        if (memcmp(p + at, zeros, k))
+            return false;
+    }
+    return true;
+}
+
+/* Does the backing hold, for every row of the transfer, exactly the bytes the resource already
+ * has there (every row backed in full)? Then the transfer changes nothing: a flush still to be
+ * shown reads the same pixels after it as before, and the copy is not needed. A Linux guest's
+ * console redraws rectangles whose bytes did not change (and a recording holds no framebuffer
+ * bytes: its transfers copy the zeros the resource holds), so a check compares where it would
+ * convert and copy (bench/README.md, table 6). Stops at the first difference. */
+static bool transfer_unchanged(struct machine *m, const struct gpu_resource *r,
+                               const struct virtio_gpu_transfer_to_host_2d *cmd)
+{
+    uint64_t stride = (uint64_t)r->width * 4, row = (uint64_t)cmd->r.width * 4;
+    uint64_t start = 0; /* of backing entry i: rows go forward, so the walk does too */
+    uint32_t i = 0;
+    for (uint32_t h = 0; h < cmd->r.height; h++) {
+        uint64_t off = cmd->offset + stride * h, done = 0;
+        const uint8_t *dst = r->pixels + ((uint64_t)(cmd->r.y + h) * r->width + cmd->r.x) * 4;
+        while (done < row) { /* the row across the backing's entries */
+            while (i < r->n_backing && start + r->backing[i].length <= off + done)
+                start += r->backing[i++].length;
+            if (i >= r->n_backing)
+                return false; /* short backing: the copy's own path says so */
+            uint64_t at = off + done - start, left = r->backing[i].length - at;
+            uint64_t n = left < row - done ? left : row - done;
+            const uint8_t *src = gm_ptr(&m->mem, r->backing[i].addr + at, n);
+            if (!src || (r->zero ? !all_zero(src, n, dst + done) : memcmp(dst + done, src, n)))
+                return false;
+            done += n;
+        }
+    }
+    return true;
+}
+
 uint32_t gpu_cmd_transfer_to_host_2d(struct gpu_device *g, struct machine *m,
                                      const struct sr_chain *c)
 {
@@ -365,6 +414,12 @@ uint32_t gpu_cmd_transfer_to_host_2d(struct gpu_device *g, struct machine *m,
         return gpu_refuse(g, VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER, r->id, NO_SCANOUT,
                           "the rectangle %u,%u %ux%u is not inside resource %u (%ux%u)", cmd.r.x,
                           cmd.r.y, cmd.r.width, cmd.r.height, r->id, r->width, r->height);
+    if (transfer_unchanged(m, r, &cmd)) {
+        r->transfers++;
+        r->transfer_seq = g->seq;
+        return VIRTIO_GPU_RESP_OK_NODATA;
+    }
+    r->zero = false;
     /* A flush still to be shown may read the pixels this overwrites (gpu_present.c). */
     bool whole = !cmd.r.x && !cmd.r.y && cmd.r.width == r->width && cmd.r.height == r->height;
     uint8_t *before = gpu_present_before_transfer(g, r, whole);
