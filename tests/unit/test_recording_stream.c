@@ -257,7 +257,7 @@ static void test_va_cache(void **state)
     uint64_t pa;
     bool ring;
     assert_int_equal(vc_lookup(0, 0xffff000012345678ull, 4, &pa, &ring), VC_MISS);
-    uint32_t g = vc_generation();
+    uint64_t g = vc_generation();
     vc_fill(0, 0xffff000012345678ull, 4, 0x40345678, true, g);
     assert_int_equal(vc_lookup(0, 0xffff000012345ff8ull, 8, &pa, &ring), VC_HIT);
     assert_int_equal(pa, 0x40345ff8);
@@ -307,15 +307,76 @@ static void test_va_cache(void **state)
     }
     assert_int_equal(verify, 2);
     assert_int_equal(vc_disagreements(), 0);
+    assert_true(vc_quiet(5, 0x5000)); /* (not its 64th hit) */
     vc_verify(0x40004000, false, 0x40008000);
     assert_int_equal(vc_disagreements(), 1);
     assert_int_equal(vc_lookup(3, 0x4000, 2, &pa, &ring), VC_MISS);
+    assert_false(vc_quiet(5, 0x5000)); /* nor the fast path, on any vCPU */
+    assert_int_equal(vc_lookup(5, 0x5000, 4, &pa, &ring), VC_MISS);
     /* vacache=off: never used (and said so) */
     assert_false(vc_is_off());
     vc_turn_off();
     assert_true(vc_is_off());
     vc_fill(6, 0x6000, 4, 0x40006000, false, vc_generation());
     assert_int_equal(vc_lookup(6, 0x6000, 4, &pa, &ring), VC_MISS);
+}
+
+/* vc_quiet, the memory callback's first test: yes only for a remembered RAM page with no ring,
+ * of the current generation; its VC_VERIFY_EVERY-th hit goes to vc_lookup as a VC_VERIFY. */
+static void test_va_cache_quiet(void **state)
+{
+    (void)state;
+    uint64_t pa, hits0, lookups0, hits, lookups;
+    bool ring;
+    vc_counts(&hits0, &lookups0);
+    assert_false(vc_quiet(8, 0x10010));
+    assert_false(vc_quiet(VC_CPUS, 0x10010));
+    vc_fill(8, 0x10010, 4, 0x40010010, false, vc_generation());
+    vc_fill(8, 0x11000, 4, 0x40011000, true, vc_generation());
+    assert_true(vc_quiet(8, 0x10010));
+    assert_true(vc_quiet(8, 0x10ff8));
+    assert_false(vc_quiet(8, 0x11000));  /* a ring in the page: vc_lookup */
+    assert_int_equal(vc_lookup(8, 0x11008, 2, &pa, &ring), VC_HIT);
+    assert_int_equal(pa, 0x40011008);
+    assert_true(ring);
+    assert_false(vc_quiet(8, 0x12000));  /* not remembered */
+    assert_false(vc_quiet(9, 0x10010));  /* another vCPU's */
+    vc_counts(&hits, &lookups);
+    assert_int_equal(hits - hits0, 3);
+    /* every VC_VERIFY_EVERY-th hit is checked: vc_quiet says no, vc_lookup says VC_VERIFY */
+    unsigned verify = 0;
+    for (unsigned i = 0; i < 2 * VC_VERIFY_EVERY; i++)
+        if (!vc_quiet(8, 0x10010)) {
+            assert_int_equal(vc_lookup(8, 0x10010, 4, &pa, &ring), VC_VERIFY);
+            assert_int_equal(pa, 0x40010010);
+            assert_false(ring);
+            verify++;
+        }
+    assert_int_equal(verify, 2);
+    /* a new generation (ring ranges, translation change of another vCPU): no, and the
+     * vCPU's next lookup empties its table */
+    vc_invalidate();
+    assert_false(vc_quiet(8, 0x10010));
+    assert_int_equal(vc_lookup(8, 0x10010, 4, &pa, &ring), VC_MISS);
+    assert_false(vc_quiet(8, 0x10010));
+    /* its own translation change, a resume: no, from the next access on */
+    vc_fill(8, 0x10010, 4, 0x40010010, false, vc_generation());
+    assert_true(vc_quiet(8, 0x10010));
+    vc_mmu_change(8);
+    assert_false(vc_quiet(8, 0x10010));
+    vc_fill(8, 0x10010, 4, 0x40010010, false, vc_generation()); /* before that access: no */
+    assert_false(vc_quiet(8, 0x10010));
+    assert_int_equal(vc_lookup(8, 0x10010, 4, &pa, &ring), VC_MISS);
+    vc_fill(8, 0x10010, 4, 0x40010010, false, vc_generation());
+    assert_true(vc_quiet(8, 0x10010));
+    vc_cpu_resumed(8);
+    assert_false(vc_quiet(8, 0x10010));
+    /* an answer from before a change is not kept */
+    uint64_t g = vc_generation();
+    vc_invalidate();
+    vc_fill(8, 0x10010, 4, 0x40010010, false, g);
+    assert_false(vc_quiet(8, 0x10010));
+    assert_int_equal(vc_lookup(8, 0x10010, 4, &pa, &ring), VC_MISS);
 }
 
 /* Which instructions change the translation: TLBI, MSR to CRn 1 / 2; not reads, not others. */
@@ -353,6 +414,7 @@ int main(void)
         cmocka_unit_test(test_format2_same_events),
         cmocka_unit_test(test_format2_cut_and_corrupt),
         cmocka_unit_test(test_reader_memory_flat),
+        cmocka_unit_test(test_va_cache_quiet), /* before test_va_cache, which turns it off */
         cmocka_unit_test(test_va_cache),
         cmocka_unit_test(test_va_cache_mmu_insns),
     };

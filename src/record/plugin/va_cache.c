@@ -1,38 +1,32 @@
 /* va_cache.c — see va_cache.h. */
 #include "record/plugin/va_cache.h"
 
-#define PAGE 4096u
+#include <string.h>
 
-struct vc_entry {
-    uint64_t va_page;    /* virtual page number + 1 (0: empty) */
-    uint64_t pa_page;    /* physical address of the page */
-    uint32_t gen;
-    uint32_t epoch;      /* the vCPU's epoch it was filled in */
-    bool ring;           /* some ring overlaps the page */
-};
-
-struct vc_cpu {
-    bool bump_next;      /* a translation change is under way: at the next access, again */
-    uint32_t epoch;      /* moves on when the vCPU resumes (QEMU may have reset it) */
-    uint32_t until_verify;
-    uint64_t hits, lookups;
-    struct vc_entry e[VC_ENTRIES];
-};
-
-static struct vc_cpu cpus[VC_CPUS];  /* untouched (no memory) for vCPUs that do not exist */
-static uint32_t generation = 1;
-static int disabled;     /* a disagreement with QEMU */
+struct vc_cpu vc_cpus[VC_CPUS];
+uint64_t vc_gen = 1;
+static int disabled;     /* a disagreement with QEMU, or off */
 static int off;          /* never used in this run (vc_turn_off) */
 static uint64_t disagreements;
 
-uint32_t vc_generation(void)
+uint64_t vc_generation(void)
 {
-    return __atomic_load_n(&generation, __ATOMIC_ACQUIRE);
+    return __atomic_load_n(&vc_gen, __ATOMIC_ACQUIRE);
 }
 
 void vc_invalidate(void)
 {
-    __atomic_add_fetch(&generation, 1, __ATOMIC_ACQ_REL);
+    __atomic_add_fetch(&vc_gen, 1, __ATOMIC_ACQ_REL);
+}
+
+/* c's entries belong to generation gen: those of another are dropped. */
+static void adopt(struct vc_cpu *c, uint64_t gen)
+{
+    if (c->gen != gen) {
+        memset(c->quiet, 0, sizeof(c->quiet));
+        memset(c->e, 0, sizeof(c->e));
+        c->gen = gen;
+    }
 }
 
 enum vc_result vc_lookup(unsigned cpu, uint64_t va, unsigned size, uint64_t *pa,
@@ -40,35 +34,39 @@ enum vc_result vc_lookup(unsigned cpu, uint64_t va, unsigned size, uint64_t *pa,
 {
     if (cpu >= VC_CPUS)
         return VC_MISS;
-    struct vc_cpu *c = &cpus[cpu];
+    struct vc_cpu *c = &vc_cpus[cpu];
     if (c->bump_next) {
         c->bump_next = false;
         vc_invalidate();
     }
-    c->lookups++;
-    uint64_t in_page = va % PAGE;
-    if (in_page + size > PAGE || __atomic_load_n(&disabled, __ATOMIC_RELAXED))
+    adopt(c, vc_generation());
+    bool verify = c->verify_next; /* a hit vc_quiet counted */
+    c->verify_next = false;
+    uint64_t in_page = va % VC_PAGE;
+    const struct vc_entry *e = &c->e[(va / VC_PAGE) % VC_ENTRIES];
+    if (in_page + size > VC_PAGE || __atomic_load_n(&disabled, __ATOMIC_RELAXED) ||
+        e->va_page != va / VC_PAGE + 1) {
+        c->misses++;
         return VC_MISS;
-    const struct vc_entry *e = &c->e[(va / PAGE) % VC_ENTRIES];
-    if (e->va_page != va / PAGE + 1 || e->gen != vc_generation() || e->epoch != c->epoch)
-        return VC_MISS;
-    c->hits++;
-    *pa = e->pa_page + in_page;
-    *ring_page = e->ring;
-    if (++c->until_verify >= VC_VERIFY_EVERY) {
-        c->until_verify = 0;
-        return VC_VERIFY;
     }
-    return VC_HIT;
+    *pa = (e->pa & ~(uint64_t)VC_RING) + in_page;
+    *ring_page = e->pa & VC_RING;
+    return verify || ++c->hits % VC_VERIFY_EVERY == 0 ? VC_VERIFY : VC_HIT;
 }
 
 void vc_fill(unsigned cpu, uint64_t va, unsigned size, uint64_t pa, bool ring_page,
-             uint32_t gen)
+             uint64_t gen)
 {
-    if (cpu >= VC_CPUS || va % PAGE + size > PAGE || pa % PAGE != va % PAGE)
+    if (cpu >= VC_CPUS || va % VC_PAGE + size > VC_PAGE || pa % VC_PAGE != va % VC_PAGE ||
+        __atomic_load_n(&disabled, __ATOMIC_RELAXED))
         return;
-    struct vc_entry *e = &cpus[cpu].e[(va / PAGE) % VC_ENTRIES];
-    *e = (struct vc_entry){va / PAGE + 1, pa - pa % PAGE, gen, cpus[cpu].epoch, ring_page};
+    struct vc_cpu *c = &vc_cpus[cpu];
+    if (c->bump_next || gen != vc_generation()) /* an answer from before a change */
+        return;
+    adopt(c, gen);
+    unsigned i = (va / VC_PAGE) % VC_ENTRIES;
+    c->e[i] = (struct vc_entry){va / VC_PAGE + 1, pa - pa % VC_PAGE + (ring_page ? VC_RING : 0)};
+    c->quiet[i] = ring_page ? 0 : va / VC_PAGE + 1;
 }
 
 void vc_verify(uint64_t cached_pa, bool io, uint64_t pa)
@@ -77,6 +75,7 @@ void vc_verify(uint64_t cached_pa, bool io, uint64_t pa)
         return;
     __atomic_add_fetch(&disagreements, 1, __ATOMIC_RELAXED);
     __atomic_store_n(&disabled, 1, __ATOMIC_RELAXED);
+    vc_invalidate(); /* no vc_quiet answers from the entries filled so far */
 }
 
 /* aarch64: SYS with CRn 8 (op0 1, L 0) is a TLBI; MSR (register) is 0xd51 in bits 31:20 (op0 2
@@ -92,13 +91,14 @@ bool vc_mmu_insn(uint32_t op)
 void vc_cpu_resumed(unsigned cpu)
 {
     if (cpu < VC_CPUS)
-        cpus[cpu].epoch++;
+        vc_cpus[cpu].gen = 0;
 }
 
 void vc_turn_off(void)
 {
     __atomic_store_n(&off, 1, __ATOMIC_RELAXED);
     __atomic_store_n(&disabled, 1, __ATOMIC_RELAXED);
+    vc_invalidate();
 }
 
 bool vc_is_off(void)
@@ -109,8 +109,10 @@ bool vc_is_off(void)
 void vc_mmu_change(unsigned cpu)
 {
     vc_invalidate();
-    if (cpu < VC_CPUS)
-        cpus[cpu].bump_next = true;
+    if (cpu < VC_CPUS) {
+        vc_cpus[cpu].bump_next = true;
+        vc_cpus[cpu].gen = 0; /* no vc_quiet answer before that next access */
+    }
 }
 
 uint64_t vc_disagreements(void)
@@ -122,7 +124,8 @@ void vc_counts(uint64_t *hits, uint64_t *lookups)
 {
     *hits = *lookups = 0;
     for (unsigned i = 0; i < VC_CPUS; i++) {
-        *hits += __atomic_load_n(&cpus[i].hits, __ATOMIC_RELAXED);
-        *lookups += __atomic_load_n(&cpus[i].lookups, __ATOMIC_RELAXED);
+        uint64_t h = __atomic_load_n(&vc_cpus[i].hits, __ATOMIC_RELAXED);
+        *hits += h;
+        *lookups += h + __atomic_load_n(&vc_cpus[i].misses, __ATOMIC_RELAXED);
     }
 }

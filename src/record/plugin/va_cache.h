@@ -28,9 +28,15 @@
  *     (-accel tcg,thread=single: no resume callback then); an entry is keyed by the address
  *     alone.
  * Only RAM pages are remembered (an MMIO access always asks QEMU). Accesses that cross a page
- * are resolved by QEMU. One access in VC_VERIFY_EVERY on a hit is resolved by QEMU as well and
- * compared: a disagreement turns the cache off for the rest of the run and is counted in a NOTE
- * of the recording (tests/test_linux.py requires none).
+ * are resolved by QEMU. One hit in VC_VERIFY_EVERY is resolved by QEMU as well and compared: a
+ * disagreement turns the cache off for the rest of the run and is counted in a NOTE of the
+ * recording (tests/test_linux.py requires none).
+ *
+ * Most accesses of a guest need nothing from the plugin: RAM, in a page holding no ring.
+ * vc_quiet answers that for the memory callback before anything else (one entry compared, no
+ * lock, no call into QEMU): on a Linux boot nearly every access ends there. Every entry of a
+ * vCPU belongs to the generation in its table (vc_cpu.gen): a change of the generation makes the
+ * vCPU's next lookup empty its table, and until then vc_quiet answers no.
  *
  * Each vCPU's entries are touched only by that vCPU's callbacks; the generation is atomic.
  */
@@ -42,7 +48,46 @@
 
 #define VC_CPUS 256u         /* the recording's vCPU field is 8 bits */
 #define VC_ENTRIES 1024u     /* per vCPU, direct-mapped by virtual page */
-#define VC_VERIFY_EVERY 64u
+#define VC_VERIFY_EVERY 64u  /* a power of 2 */
+#define VC_PAGE 4096u
+#define VC_RING 1u           /* in vc_entry.pa: some ring overlaps the page */
+
+struct vc_entry {
+    uint64_t va_page;    /* virtual page number + 1 (0: empty) */
+    uint64_t pa;         /* physical address of the page, | VC_RING */
+};
+
+struct vc_cpu {
+    uint64_t gen;        /* the generation of the entries (0: forget them at the next lookup) */
+    uint64_t hits, misses;
+    bool bump_next;      /* a translation change is under way: at the next access, again */
+    bool verify_next;    /* vc_quiet left this hit to be checked against QEMU */
+    uint64_t quiet[VC_ENTRIES]; /* e[i].va_page when e[i] holds no ring, else 0: all vc_quiet
+                                   reads of an entry (8 bytes: the table stays small in cache) */
+    struct vc_entry e[VC_ENTRIES];
+};
+
+/* For vc_quiet only. */
+extern struct vc_cpu vc_cpus[VC_CPUS]; /* untouched (no memory) for vCPUs that do not exist */
+extern uint64_t vc_gen;
+
+/* The access of vCPU `cpu` at va (which the caller knows does not cross its page) is to a RAM
+ * page remembered with no ring in it, and is not one to check against QEMU: nothing for the
+ * plugin to do. False means: ask vc_lookup. */
+static inline bool vc_quiet(unsigned cpu, uint64_t va)
+{
+    if (cpu >= VC_CPUS)
+        return false;
+    struct vc_cpu *c = &vc_cpus[cpu];
+    if (c->quiet[(va / VC_PAGE) % VC_ENTRIES] != va / VC_PAGE + 1 ||
+        c->gen != __atomic_load_n(&vc_gen, __ATOMIC_ACQUIRE))
+        return false;
+    if (++c->hits % VC_VERIFY_EVERY == 0) {
+        c->verify_next = true;
+        return false;
+    }
+    return true;
+}
 
 enum vc_result {
     VC_MISS = 0,   /* not remembered: ask QEMU, then vc_fill */
@@ -53,11 +98,11 @@ enum vc_result {
 enum vc_result vc_lookup(unsigned cpu, uint64_t va, unsigned size, uint64_t *pa,
                          bool *ring_page);
 /* Before asking QEMU: the generation an entry filled from its answer belongs to. */
-uint32_t vc_generation(void);
+uint64_t vc_generation(void);
 /* QEMU resolved [va, va + size) of `cpu` to RAM at pa, in a page holding a ring or not (gen:
  * vc_generation() before asking). */
 void vc_fill(unsigned cpu, uint64_t va, unsigned size, uint64_t pa, bool ring_page,
-             uint32_t gen);
+             uint64_t gen);
 /* A VC_VERIFY: QEMU's answer (io: not RAM) against the remembered physical address. */
 void vc_verify(uint64_t cached_pa, bool io, uint64_t pa);
 /* Does the instruction (aarch64) change the translation: a TLBI, or an MSR to CRn 1 or 2? */
