@@ -14,18 +14,28 @@
 #include <stdint.h>
 #include <string.h>
 
+#define GM_MAX_RUNS 64u
+
 struct guest_memory {
     uint64_t base;
     uint64_t size;
     uint8_t *host;
+    /* Whole-page runs gm_zero cleared (offsets from host): resident, handed to the thread's
+     * page pool when RAM is unmapped (ram_pool.h); beyond GM_MAX_RUNS simply unmapped. */
+    struct gm_run {
+        uint64_t off, len;
+    } runs[GM_MAX_RUNS];
+    uint32_t n_runs;
 };
 
 int gm_init(struct guest_memory *gm, uint64_t base, uint64_t size);
 void gm_destroy(struct guest_memory *gm);
 /* Clear p[0..len) (inside RAM: from gm_ptr), as memset does: afterwards it reads zero and every
- * page of it is resident. Its whole pages are made resident first in one call (Linux 5.14's
- * MADV_POPULATE_WRITE) rather than by a page fault each (about 1.4 us a page here, the largest
- * cost of a short scenario's driver init); where the kernel cannot, memset faults them in. */
+ * page of it is resident. A fresh page's fault costs about 1.4 us here (the kernel allocates,
+ * clears and charges it), 25 times the clearing, and unmapping frees it again: so a long run of
+ * whole pages (a framebuffer) takes pages from the thread's pool where it has them (ram_pool.h),
+ * and the rest are made resident in one call (Linux 5.14's MADV_POPULATE_WRITE) rather than a
+ * fault each; where the kernel cannot, memset faults them in. */
 void gm_zero(struct guest_memory *gm, uint8_t *p, uint64_t len);
 /* Drop every page of RAM (madvise MADV_DONTNEED on the private anonymous mapping): each reads as
  * zero again, exactly as after gm_init, and only the pages touched since cost anything. For a

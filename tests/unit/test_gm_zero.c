@@ -1,8 +1,9 @@
 /* gm_zero (model/guest_memory.h) must leave exactly what memset on guest RAM leaves, whatever it
- * does to make the pages resident first: the range reads zero (over bytes the run wrote before),
- * bytes outside it keep what they held, every page of the range is resident and no other page
- * becomes so (the memory guard counts resident pages: pages_scanned in the results); gm_clear
- * drops them all. */
+ * does to make the pages resident first (MADV_POPULATE_WRITE; for a long run, pages from the
+ * thread's pool, ram_pool.h): the range reads zero (over bytes the run wrote before, or another
+ * machine's bytes on pooled pages), bytes outside it keep what they held, every page of the
+ * range is resident and no other page becomes so (the memory guard counts resident pages:
+ * pages_scanned in the results); gm_clear drops them all. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +14,7 @@
 #include <cmocka.h>
 
 #include "model/guest_memory.h"
+#include "model/ram_pool.h"
 
 #define BASE 0x40000000ull
 #define PAGE 4096u
@@ -73,11 +75,43 @@ static void test_over_written_bytes_and_clear(void **state)
     gm_destroy(&gm);
 }
 
+/* A long run (a framebuffer) ends in the pool when RAM is unmapped, and the next machine's long
+ * run takes those pages: another machine's bytes must not show, nor any page outside the range. */
+static void test_long_run_through_the_pool(void **state)
+{
+    (void)state;
+    enum { BIG = 4 * PAGES, RUN = RAM_POOL_MIN_RUN / PAGE };
+    struct guest_memory a, b;
+    size_t before = ram_pool_bytes();
+    assert_int_equal(gm_init(&a, BASE, BIG * PAGE), 0);
+    uint8_t *p = gm_ptr(&a, BASE + PAGE + 100, (RUN + 1) * PAGE);
+    gm_zero(&a, p, (RUN + 1) * PAGE); /* whole pages 2..RUN+1 */
+    memset(p, 0xa5, (RUN + 1) * PAGE);
+    gm_destroy(&a);
+    assert_int_equal(ram_pool_bytes(), before + RUN * PAGE);
+
+    assert_int_equal(gm_init(&b, BASE, BIG * PAGE), 0);
+    uint8_t *q = gm_ptr(&b, BASE + 3 * PAGE, RUN * PAGE + 40); /* RUN whole pages and 40 bytes */
+    gm_zero(&b, q, RUN * PAGE + 40);
+    assert_int_equal(ram_pool_bytes(), before); /* all from the pool */
+    for (unsigned i = 0; i < RUN * PAGE + 40; i++)
+        assert_int_equal(q[i], 0);
+    static unsigned char v[BIG];
+    assert_int_equal(mincore(b.host, BIG * PAGE, v), 0);
+    for (unsigned i = 0; i < BIG; i++)
+        assert_int_equal(v[i] & 1, i >= 3 && i <= 3 + RUN);
+    assert_int_equal(b.host[2 * PAGE + PAGE - 1], 0); /* around the placed pages: still RAM */
+    assert_int_equal(b.host[(4 + RUN) * PAGE], 0);
+    gm_destroy(&b);
+    assert_int_equal(ram_pool_bytes(), before + RUN * PAGE); /* back in the pool */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fresh_range_zero_and_resident_only_there),
         cmocka_unit_test(test_over_written_bytes_and_clear),
+        cmocka_unit_test(test_long_run_through_the_pool),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
