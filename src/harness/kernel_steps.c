@@ -113,12 +113,17 @@ static int draw_pattern(const char *pattern, uint32_t w, uint32_t h,
                         void (*sink)(void *fb, uint32_t y, const uint32_t *rgb), void *fb)
 {
     uint32_t *row = malloc((w ? w : 1) * sizeof(*row));
-    if (!row)
+    struct pattern_rows rows;
+    if (pattern_rows_init(&rows, pattern, w, h) != 0 || !row) {
+        pattern_rows_free(&rows);
+        free(row);
         return -1;
+    }
     for (uint32_t y = 0; y < h; y++) {
-        pattern_row(pattern, y, w, h, row);
+        pattern_rows_get(&rows, y, row);
         sink(fb, y, row);
     }
+    pattern_rows_free(&rows);
     free(row);
     return 0;
 }
