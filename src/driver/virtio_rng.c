@@ -77,7 +77,8 @@ int vrng_submit(struct vrng *r, const struct vq_buf *bufs, const bool *writable,
             out[n_out++] = bufs[i];
     }
     *got = 0;
-    int rc = vq_add(&r->vq, out, n_out, in, n_in, (void *)bufs);
+    /* an empty side goes as NULL (vq_add's contract): nothing of it is read */
+    int rc = vq_add(&r->vq, n_out ? out : NULL, n_out, n_in ? in : NULL, n_in, (void *)bufs);
     if (rc != VIRTIO_OK)
         return rc;
     if (vq_kick_prepare(&r->vq))
