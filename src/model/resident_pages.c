@@ -1,8 +1,8 @@
 /* resident_pages.c — see resident_pages.h. */
 #include "model/resident_pages.h"
 
-#include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
@@ -32,21 +32,26 @@ struct rp_scan_arg {
 #define RP_VEC 64u
 
 /* /proc/self/pagemap of this process: opened once, again after a fork (vqsim run -j forks its
- * workers: an inherited descriptor would describe the parent's memory). -1: not available. */
+ * workers: an inherited descriptor would describe the parent's memory); machines on several
+ * threads (hal_sim.h) share it. -1: not available. */
 static int pagemap_fd(void)
 {
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
     static int fd = -1;
     static pid_t owner;
     static bool tried;
     pid_t me = getpid();
-    if (tried && owner == me)
-        return fd;
-    if (fd >= 0)
-        close(fd);
-    fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-    owner = me;
-    tried = true;
-    return fd;
+    pthread_mutex_lock(&lock);
+    if (!tried || owner != me) {
+        if (fd >= 0)
+            close(fd);
+        fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+        owner = me;
+        tried = true;
+    }
+    int r = fd;
+    pthread_mutex_unlock(&lock);
+    return r;
 }
 
 /* The runs through PAGEMAP_SCAN, gathered whole before the first is reported (a scan that
