@@ -159,8 +159,11 @@ static void compare_pattern(struct results *res, const struct display_expect *x,
     uint32_t fx = 0, fy = 0, got = 0, want = 0;
     uint32_t *row = malloc((so->width ? so->width : 1) * sizeof(*row));
     uint8_t *bytes = malloc((so->width ? so->width : 1) * 3u);
+    uint32_t *kinds = malloc((so->width ? so->width : 1) * 4u * PATTERN_ROW_KINDS);
+    uint8_t *kinds_rgb = malloc((so->width ? so->width : 1) * 3u * PATTERN_ROW_KINDS);
+    bool ok = row && bytes && kinds && kinds_rgb;
     struct pattern_rows rows;
-    bool ok = pattern_rows_init(&rows, x->pattern, so->width, so->height) == 0 && row && bytes;
+    pattern_rows_init(&rows, x->pattern, so->width, so->height, kinds, kinds_rgb);
     for (uint32_t y = 0; ok && y < so->height; y++) {
         pattern_rows_get_rgb(&rows, y, bytes); /* the row as the picture holds it */
         if (!memcmp(bytes, pic + (uint64_t)y * so->width * 3, (size_t)so->width * 3))
@@ -176,7 +179,8 @@ static void compare_pattern(struct results *res, const struct display_expect *x,
     if (!ok)
         results_fail(res, "out of memory comparing scanout %u with pattern '%s'", x->scanout,
                      x->pattern);
-    pattern_rows_free(&rows);
+    free(kinds);
+    free(kinds_rgb);
     free(row);
     free(bytes);
     if (bad)

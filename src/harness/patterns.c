@@ -6,7 +6,6 @@
  * differs from its neighbours somewhere, so an off-by-one stride or offset changes the hash. */
 #include "harness/patterns.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 static const char *const names[] = {"bars", "black", NULL};
@@ -110,19 +109,13 @@ void pattern_row(const char *name, uint32_t y, uint32_t w, uint32_t h, uint32_t 
     bars_marks(y, w, h, set_u32, out);
 }
 
-int pattern_rows_init(struct pattern_rows *r, const char *name, uint32_t w, uint32_t h)
+void pattern_rows_init(struct pattern_rows *r, const char *name, uint32_t w, uint32_t h,
+                       uint32_t *u32, uint8_t *rgb)
 {
     memset(r, 0, sizeof(*r));
     r->name = name, r->w = w, r->h = h;
-    if (!is_bars(name) || w == 0 || h == 0)
-        return 0; /* nothing to keep: each row is made as asked */
-    r->u32 = malloc((size_t)PATTERN_ROW_KINDS * w * 4);
-    r->rgb = malloc((size_t)PATTERN_ROW_KINDS * w * 3);
-    if (!r->u32 || !r->rgb) {
-        pattern_rows_free(r);
-        return -1;
-    }
-    return 0;
+    if (is_bars(name) && w && h) /* else nothing to keep: each row is made as asked */
+        r->u32 = u32, r->rgb = u32 ? rgb : NULL;
 }
 
 /* The base of row y's kind, made the first time it is asked for: its index, or -1 (no bases). */
@@ -134,7 +127,7 @@ static int kind_base(struct pattern_rows *r, uint32_t y)
     if (!r->made[k]) {
         uint32_t *px = r->u32 + (size_t)k * w;
         bars_base(y, w, r->h, px);
-        for (uint32_t x = 0; x < w; x++)
+        for (uint32_t x = 0; r->rgb && x < w; x++)
             set_rgb(r->rgb + (size_t)k * w * 3, x, px[x]);
         r->made[k] = true;
     }
@@ -155,21 +148,13 @@ void pattern_rows_get(struct pattern_rows *r, uint32_t y, uint32_t *out)
 void pattern_rows_get_rgb(struct pattern_rows *r, uint32_t y, uint8_t *out)
 {
     int k = kind_base(r, y);
-    if (k >= 0) {
+    if (k >= 0 && r->rgb) {
         memcpy(out, r->rgb + (size_t)k * r->w * 3, (size_t)r->w * 3);
         bars_marks(y, r->w, r->h, set_rgb, out);
         return;
     }
     for (uint32_t x = 0; x < r->w; x++) /* not "bars": each pixel as pattern_pixel gives it */
         set_rgb(out, x, pattern_pixel(r->name, x, y, r->w, r->h));
-}
-
-void pattern_rows_free(struct pattern_rows *r)
-{
-    free(r->u32);
-    free(r->rgb);
-    r->u32 = NULL;
-    r->rgb = NULL;
 }
 
 uint8_t pattern_blk_byte(uint32_t seed, uint64_t sector, uint32_t i)

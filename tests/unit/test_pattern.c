@@ -37,13 +37,20 @@ static void compare(const char *name, uint32_t w, uint32_t h)
     uint8_t *rgb = malloc(3 * (size_t)w + 1);
     assert_non_null(row);
     assert_non_null(rgb);
+    uint32_t *kinds = malloc((w ? w : 1) * 4u * PATTERN_ROW_KINDS);
+    uint8_t *kinds_rgb = malloc((w ? w : 1) * 3u * PATTERN_ROW_KINDS);
+    assert_non_null(kinds);
+    assert_non_null(kinds_rgb);
     struct pattern_rows r;
-    assert_int_equal(pattern_rows_init(&r, name, w, h), 0);
-    for (uint32_t y = 0; y < h; y++)
-        compare_rows_at(&r, y, row, rgb);
-    for (uint32_t y = h; y-- > 0;) /* backwards: a kind's row made once serves every row */
-        compare_rows_at(&r, y, row, rgb);
-    pattern_rows_free(&r);
+    for (int room = 0; room < 3; room++) { /* both stores; u32 only; none (made as asked) */
+        pattern_rows_init(&r, name, w, h, room < 2 ? kinds : NULL, room == 0 ? kinds_rgb : NULL);
+        for (uint32_t y = 0; y < h; y++)
+            compare_rows_at(&r, y, row, rgb);
+        for (uint32_t y = h; y-- > 0;) /* backwards: a kind's row made once serves every row */
+            compare_rows_at(&r, y, row, rgb);
+    }
+    free(kinds);
+    free(kinds_rgb);
     free(rgb);
     for (uint32_t y = 0; y < h + 2; y++) { /* two rows past the picture too */
         row[w] = 0xdeadbeef;
