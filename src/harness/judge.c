@@ -159,15 +159,16 @@ static void compare_pattern(struct results *res, const struct display_expect *x,
     uint32_t fx = 0, fy = 0, got = 0, want = 0;
     uint32_t *row = malloc((so->width ? so->width : 1) * sizeof(*row));
     uint8_t *bytes = malloc((so->width ? so->width : 1) * 3u);
-    for (uint32_t y = 0; row && bytes && y < so->height; y++) {
-        pattern_row(x->pattern, y, so->width, so->height, row);
-        for (uint32_t xx = 0; xx < so->width; xx++) { /* the row as the picture holds it */
-            bytes[3 * xx] = (uint8_t)(row[xx] >> 16);
-            bytes[3 * xx + 1] = (uint8_t)(row[xx] >> 8);
-            bytes[3 * xx + 2] = (uint8_t)row[xx];
-        }
+    uint32_t *kinds = malloc((so->width ? so->width : 1) * 4u * PATTERN_ROW_KINDS);
+    uint8_t *kinds_rgb = malloc((so->width ? so->width : 1) * 3u * PATTERN_ROW_KINDS);
+    bool ok = row && bytes && kinds && kinds_rgb;
+    struct pattern_rows rows;
+    pattern_rows_init(&rows, x->pattern, so->width, so->height, kinds, kinds_rgb);
+    for (uint32_t y = 0; ok && y < so->height; y++) {
+        pattern_rows_get_rgb(&rows, y, bytes); /* the row as the picture holds it */
         if (!memcmp(bytes, pic + (uint64_t)y * so->width * 3, (size_t)so->width * 3))
             continue; /* the row is right (most are): no pixel to count */
+        pattern_rows_get(&rows, y, row);
         for (uint32_t xx = 0; xx < so->width; xx++) {
             const uint8_t *p = pic + ((uint64_t)y * so->width + xx) * 3;
             uint32_t gv = (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
@@ -175,9 +176,11 @@ static void compare_pattern(struct results *res, const struct display_expect *x,
                 fx = xx, fy = y, got = gv, want = row[xx];
         }
     }
-    if (!row || !bytes)
+    if (!ok)
         results_fail(res, "out of memory comparing scanout %u with pattern '%s'", x->scanout,
                      x->pattern);
+    free(kinds);
+    free(kinds_rgb);
     free(row);
     free(bytes);
     if (bad)

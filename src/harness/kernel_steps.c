@@ -113,12 +113,19 @@ static int draw_pattern(const char *pattern, uint32_t w, uint32_t h,
                         void (*sink)(void *fb, uint32_t y, const uint32_t *rgb), void *fb)
 {
     uint32_t *row = malloc((w ? w : 1) * sizeof(*row));
-    if (!row)
+    uint32_t *kinds = malloc((w ? w : 1) * sizeof(*kinds) * PATTERN_ROW_KINDS);
+    if (!row || !kinds) {
+        free(row);
+        free(kinds);
         return -1;
+    }
+    struct pattern_rows rows;
+    pattern_rows_init(&rows, pattern, w, h, kinds, NULL);
     for (uint32_t y = 0; y < h; y++) {
-        pattern_row(pattern, y, w, h, row);
+        pattern_rows_get(&rows, y, row);
         sink(fb, y, row);
     }
+    free(kinds);
     free(row);
     return 0;
 }

@@ -28,7 +28,7 @@
 static bool run_one(const struct scenario *s, const struct run_options *opt, bool verbose,
                     FILE *out, struct jw *w)
 {
-    struct run_result *r = calloc(1, sizeof(*r));
+    struct run_result *r = malloc(sizeof(*r)); /* 210 KB: run_scenario zeroes it first */
     if (!r) {
         fprintf(out, "FAIL %-40s out of memory\n", s->name);
         return false;

@@ -38,13 +38,12 @@ uint32_t pattern_pixel(const char *name, uint32_t x, uint32_t y, uint32_t w, uin
     return ((x / 8) + (y / 8)) % 2 ? 0xffffff : 0x202020;
 }
 
-void pattern_row(const char *name, uint32_t y, uint32_t w, uint32_t h, uint32_t *out)
+static bool is_bars(const char *name) { return name == names[0] || !strcmp(name, "bars"); }
+
+/* A "bars" row before its border and diagonal (bars_marks): the same for every row of its kind
+ * (bars_kind). */
+static void bars_base(uint32_t y, uint32_t w, uint32_t h, uint32_t *out)
 {
-    if ((name != names[0] && strcmp(name, "bars") != 0) || w == 0 || h == 0 || y >= h) {
-        for (uint32_t x = 0; x < w; x++) /* flat black, or outside the picture */
-            out[x] = pattern_pixel(name, x, y, w, h);
-        return;
-    }
     /* pattern_pixel, with its divisions turned into running counters along the row. */
     static const uint32_t bars[8] = {0xffffff, 0xffff00, 0x00ffff, 0x00ff00,
                                      0xff00ff, 0xff0000, 0x0000ff, 0x000000};
@@ -71,9 +70,91 @@ void pattern_row(const char *name, uint32_t y, uint32_t w, uint32_t h, uint32_t 
             }
         }
     }
-    out[0] = out[w - 1] = 0xff0000; /* the border, then the diagonal, as pattern_pixel orders them */
+}
+
+/* Which rows share a base: the border rows, the bar rows, and the lower rows by the parity of
+ * y / 8 (their checkerboard). */
+static uint32_t bars_kind(uint32_t y, uint32_t h)
+{
+    return y == 0 || y == h - 1 ? 0 : y < h * 2 / 3 ? 1 : 2 + (y / 8) % 2;
+}
+
+/* The border, then the diagonal, as pattern_pixel orders them: pixel x of row y is set to
+ * set(ctx, x, colour). */
+static void bars_marks(uint32_t y, uint32_t w, uint32_t h, void (*set)(void *, uint32_t, uint32_t),
+                       void *ctx)
+{
+    set(ctx, 0, 0xff0000);
+    set(ctx, w - 1, 0xff0000);
     if (y > 0 && y != h - 1 && y < w - 1)
-        out[y] = 0x00ff00;
+        set(ctx, y, 0x00ff00);
+}
+
+static void set_u32(void *row, uint32_t x, uint32_t c) { ((uint32_t *)row)[x] = c; }
+
+static void set_rgb(void *row, uint32_t x, uint32_t c)
+{
+    uint8_t *p = (uint8_t *)row + 3 * (size_t)x;
+    p[0] = (uint8_t)(c >> 16), p[1] = (uint8_t)(c >> 8), p[2] = (uint8_t)c;
+}
+
+void pattern_row(const char *name, uint32_t y, uint32_t w, uint32_t h, uint32_t *out)
+{
+    if (!is_bars(name) || w == 0 || h == 0 || y >= h) {
+        for (uint32_t x = 0; x < w; x++) /* flat black, or outside the picture */
+            out[x] = pattern_pixel(name, x, y, w, h);
+        return;
+    }
+    bars_base(y, w, h, out);
+    bars_marks(y, w, h, set_u32, out);
+}
+
+void pattern_rows_init(struct pattern_rows *r, const char *name, uint32_t w, uint32_t h,
+                       uint32_t *u32, uint8_t *rgb)
+{
+    memset(r, 0, sizeof(*r));
+    r->name = name, r->w = w, r->h = h;
+    if (is_bars(name) && w && h) /* else nothing to keep: each row is made as asked */
+        r->u32 = u32, r->rgb = u32 ? rgb : NULL;
+}
+
+/* The base of row y's kind, made the first time it is asked for: its index, or -1 (no bases). */
+static int kind_base(struct pattern_rows *r, uint32_t y)
+{
+    if (!r->u32 || y >= r->h)
+        return -1;
+    uint32_t k = bars_kind(y, r->h), w = r->w;
+    if (!r->made[k]) {
+        uint32_t *px = r->u32 + (size_t)k * w;
+        bars_base(y, w, r->h, px);
+        for (uint32_t x = 0; r->rgb && x < w; x++)
+            set_rgb(r->rgb + (size_t)k * w * 3, x, px[x]);
+        r->made[k] = true;
+    }
+    return (int)k;
+}
+
+void pattern_rows_get(struct pattern_rows *r, uint32_t y, uint32_t *out)
+{
+    int k = kind_base(r, y);
+    if (k < 0) {
+        pattern_row(r->name, y, r->w, r->h, out);
+        return;
+    }
+    memcpy(out, r->u32 + (size_t)k * r->w, (size_t)r->w * 4);
+    bars_marks(y, r->w, r->h, set_u32, out);
+}
+
+void pattern_rows_get_rgb(struct pattern_rows *r, uint32_t y, uint8_t *out)
+{
+    int k = kind_base(r, y);
+    if (k >= 0 && r->rgb) {
+        memcpy(out, r->rgb + (size_t)k * r->w * 3, (size_t)r->w * 3);
+        bars_marks(y, r->w, r->h, set_rgb, out);
+        return;
+    }
+    for (uint32_t x = 0; x < r->w; x++) /* not "bars": each pixel as pattern_pixel gives it */
+        set_rgb(out, x, pattern_pixel(r->name, x, y, r->w, r->h));
 }
 
 uint8_t pattern_blk_byte(uint32_t seed, uint64_t sector, uint32_t i)

@@ -242,7 +242,8 @@ static inline uint64_t scenario_driver_features(const struct scenario *s)
     return s->driver_features | (uint64_t)s->ring_packed << VIRTIO_F_RING_PACKED;
 }
 
-/* Load and validate a scenario file. Returns 0, or -1 with "file:line:col: message" in err. */
+/* Load and validate a scenario file. Returns 0, or -1 with "file:line:col: message" in err.
+ * Steps past s->n_steps are left as they were (never read). */
 int scenario_load(const char *path, struct scenario *s, char *err, size_t errlen);
 /* The same for a scenario already in memory (`len` bytes, NUL not needed); `name` stands for
  * the file in messages. The fuzz target (fuzz/fuzz_scenario.c) enters here. */

@@ -70,15 +70,35 @@ static void placed(void *ctx, size_t off, size_t n)
     c->done = off + n;
 }
 
+#if defined(__linux__) && !defined(MADV_POPULATE_WRITE)
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14 (include/uapi/asm-generic/mman-common.h) */
+#endif
+
+/* Whole pages [a, a + n) resident at once (a refusal changes nothing: memset faults them in). */
+static void populate(uint8_t *a, size_t n)
+{
+#ifdef MADV_POPULATE_WRITE
+    if (n >= 2 * GM_GUARD) /* one page: its fault costs what the call does */
+        (void)madvise(a, n, MADV_POPULATE_WRITE);
+#else
+    (void)a, (void)n;
+#endif
+}
+
 void gm_zero(struct guest_memory *gm, uint8_t *p, uint64_t len)
 {
     const uintptr_t page = GM_GUARD;
     uint8_t *a = (uint8_t *)(((uintptr_t)p + page - 1) & ~(page - 1));
     uint8_t *e = (uint8_t *)(((uintptr_t)p + len) & ~(page - 1));
-    if (e > a && (size_t)(e - a) >= RAM_POOL_MIN_RUN) {
-        struct placing c = {gm, a, 0};
-        ram_pool_place(a, (size_t)(e - a), placed, &c);
-        note_run(gm, a + c.done, (size_t)(e - a) - c.done); /* the rest: the kernel's pages */
+    if (e > a) {
+        size_t n = (size_t)(e - a), done = 0;
+        if (n >= RAM_POOL_MIN_RUN) {
+            struct placing c = {gm, a, 0};
+            ram_pool_place(a, n, placed, &c);
+            done = c.done;
+            note_run(gm, a + done, n - done); /* the rest: the kernel's pages, pooled at the end */
+        }
+        populate(a + done, n - done);
     }
     memset(p, 0, len);
 }

@@ -371,7 +371,7 @@ void *machine_dma_alloc(struct machine *m, uint64_t size, uint64_t align, unsign
     if (!p)
         return NULL;
     a->next = addr + size;
-    gm_zero(&m->mem, p, size); /* memset, on pooled pages where it can (ram_pool.h) */
+    gm_zero(&m->mem, p, size); /* memset, its pages made resident in one call (guest_memory.h) */
     *phys = addr;
     memory_guard_on_alloc(m, addr, size); /* memory_guard.h: outside this stays untouched */
     return p;

@@ -3,12 +3,11 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include "model/machine.h"
+#include "model/resident_pages.h"
 
-#define MG_PAGE 4096u
+#define MG_PAGE RP_PAGE
 
 static bool inside_alloc(const struct memory_guard *g, uint64_t a)
 {
@@ -116,19 +115,21 @@ static void page_judge(const struct memory_guard *g, uint64_t page, const uint8_
     }
 }
 
-/* The first page from i on that mincore says is resident (bit 0), else pages; eight at a time
- * where none is (most of a sparse guest). */
-static size_t next_resident(const unsigned char *resident, size_t i, size_t pages)
+/* What the walk over resident runs needs. */
+struct mg_walk {
+    const struct machine *m;
+    uint8_t *map;
+    struct mg_result *out;
+};
+
+static void judge_pages(void *ctx, size_t first, size_t n)
 {
-    for (; i < pages; i++) {
-        uint64_t eight;
-        while (i % 8 == 0 && i + 8 <= pages &&
-               (memcpy(&eight, resident + i, 8), !(eight & 0x0101010101010101ull)))
-            i += 8;
-        if (i < pages && (resident[i] & 1))
-            return i;
+    struct mg_walk *w = ctx;
+    for (size_t i = first; i < first + n; i++) {
+        w->out->pages_scanned++;
+        page_judge(&w->m->mguard, w->m->mem.base + (uint64_t)i * MG_PAGE,
+                   w->m->mem.host + (uint64_t)i * MG_PAGE, w->map, w->out);
     }
-    return pages;
 }
 
 void memory_guard_check(const struct machine *m, struct mg_result *out)
@@ -142,26 +143,14 @@ void memory_guard_check(const struct machine *m, struct mg_result *out)
     if (g->n_alloc == 0 || g->overflow || !m->mem.host || m->mem.size % MG_PAGE ||
         m->mem.base % MG_PAGE)
         return;
-    size_t pages = m->mem.size / MG_PAGE;
-    unsigned char *resident = malloc(pages);
     uint8_t *map = malloc(MG_PAGE);
-    if (!resident || !map) {
-        free(resident);
-        free(map);
+    if (!map)
         return;
-    }
     /* Pages the host never made resident still read as zero: nothing there can differ. Where
-     * mincore cannot say (another host page size), every page is looked at. */
-    bool all = (size_t)sysconf(_SC_PAGESIZE) != MG_PAGE ||
-               mincore(m->mem.host, m->mem.size, resident) != 0;
-    for (size_t i = all ? 0 : next_resident(resident, 0, pages); i < pages;
-         i = all ? i + 1 : next_resident(resident, i + 1, pages)) {
-        out->pages_scanned++;
-        uint64_t page = m->mem.base + (uint64_t)i * MG_PAGE;
-        const uint8_t *p = m->mem.host + (uint64_t)i * MG_PAGE;
-        page_judge(g, page, p, map, out);
-    }
+     * the host cannot say (resident_pages.h), every page is looked at. */
+    struct mg_walk w = {m, map, out};
+    if (resident_runs(m->mem.host, m->mem.size, judge_pages, &w) != 0)
+        judge_pages(&w, 0, m->mem.size / MG_PAGE);
     out->judged = true;
-    free(resident);
     free(map);
 }

@@ -6,8 +6,8 @@
  * MG_CANARY_BYTE too, so a write that runs off the end of a buffer shows even when it writes
  * zeros. At the end, mg_check compares every byte outside the allocations with what it must be;
  * a run with no allocation known (a replayed recording) is not judged.
- * Cheap on a sparse guest: only pages the host has made resident (mincore) can differ from zero,
- * so a 256 MiB guest that touched a few MiB costs a few MiB of reads.
+ * Cheap on a sparse guest: only pages the host has made resident (resident_pages.h) can differ
+ * from zero, so a 256 MiB guest that touched a few MiB costs a few MiB of reads.
  *
  * The canary is opt-in (scenarios that assert expect.memory_outside_buffers) because a replayed
  * driver bug may make the device read memory the driver never allocated (a ring in the wrong

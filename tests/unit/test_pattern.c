@@ -1,5 +1,7 @@
 /* test_pattern.c — pattern_row (the row-at-a-time test pattern used to draw and check displays)
- * gives exactly pattern_pixel's colours, for every pixel of pictures of awkward sizes. */
+ * and pattern_rows (each kind of row made once, then copied and marked) give exactly
+ * pattern_pixel's colours, as 0xRRGGBB and as R,G,B bytes, for every pixel of pictures of awkward
+ * sizes, rows asked for in order and out of order. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,10 +12,46 @@
 
 #include "harness/patterns.h"
 
+/* pattern_rows' row y, both forms, against pattern_pixel; exactly w pixels written. */
+static void compare_rows_at(struct pattern_rows *r, uint32_t y, uint32_t *row, uint8_t *rgb)
+{
+    uint32_t w = r->w;
+    row[w] = 0xdeadbeef;
+    rgb[3 * w] = 0xa5;
+    pattern_rows_get(r, y, row);
+    pattern_rows_get_rgb(r, y, rgb);
+    assert_int_equal(row[w], 0xdeadbeef);
+    assert_int_equal(rgb[3 * w], 0xa5);
+    for (uint32_t x = 0; x < w; x++) {
+        uint32_t want = pattern_pixel(r->name, x, y, w, r->h);
+        uint32_t got = (uint32_t)rgb[3 * x] << 16 | (uint32_t)rgb[3 * x + 1] << 8 | rgb[3 * x + 2];
+        if (row[x] != want || got != want)
+            fail_msg("rows %s %ux%u at (%u,%u): #%06x / bytes #%06x, pixel #%06x", r->name, w,
+                     r->h, x, y, row[x], got, want);
+    }
+}
+
 static void compare(const char *name, uint32_t w, uint32_t h)
 {
     uint32_t *row = malloc((w + 1) * sizeof(*row));
+    uint8_t *rgb = malloc(3 * (size_t)w + 1);
     assert_non_null(row);
+    assert_non_null(rgb);
+    uint32_t *kinds = malloc((w ? w : 1) * 4u * PATTERN_ROW_KINDS);
+    uint8_t *kinds_rgb = malloc((w ? w : 1) * 3u * PATTERN_ROW_KINDS);
+    assert_non_null(kinds);
+    assert_non_null(kinds_rgb);
+    struct pattern_rows r;
+    for (int room = 0; room < 3; room++) { /* both stores; u32 only; none (made as asked) */
+        pattern_rows_init(&r, name, w, h, room < 2 ? kinds : NULL, room == 0 ? kinds_rgb : NULL);
+        for (uint32_t y = 0; y < h; y++)
+            compare_rows_at(&r, y, row, rgb);
+        for (uint32_t y = h; y-- > 0;) /* backwards: a kind's row made once serves every row */
+            compare_rows_at(&r, y, row, rgb);
+    }
+    free(kinds);
+    free(kinds_rgb);
+    free(rgb);
     for (uint32_t y = 0; y < h + 2; y++) { /* two rows past the picture too */
         row[w] = 0xdeadbeef;
         pattern_row(name, y, w, h, row);

@@ -14,6 +14,7 @@
 #include "util/json_writer.h"
 #include "util/rgb_rows.h"
 #include "util/sha256.h"
+#include "util/stream_copy.h"
 #include "util/text_wrap.h"
 #include "util/yaml_tree.h"
 
@@ -509,6 +510,37 @@ static void test_text_wrap(void **state)
     assert_string_equal(wrapped("", "", 10, 0, false), "\n");
 }
 
+/* stream_copy is memcpy: every byte, from any alignment of either side, for sizes below, at and
+ * above STREAM_COPY_MIN (the streaming path), and not one byte past the end. */
+static void test_stream_copy_exact(void **state)
+{
+    (void)state;
+    size_t cap = STREAM_COPY_MIN + 4096;
+    uint8_t *src = malloc(cap), *dst = malloc(cap + 64);
+    assert_non_null(src);
+    assert_non_null(dst);
+    for (size_t i = 0; i < cap; i++)
+        src[i] = (uint8_t)(i * 131 + (i >> 9));
+    const size_t sizes[] = {0, 1, 63, 4096, STREAM_COPY_MIN - 1, STREAM_COPY_MIN,
+                            STREAM_COPY_MIN + 1, STREAM_COPY_MIN + 4000};
+    for (unsigned d = 0; d < 3; d++)
+        for (unsigned so = 0; so < 3; so++)
+            for (unsigned k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+                size_t n = sizes[k], doff = d * 7, soff = so * 5;
+                if (n + soff > cap)
+                    continue;
+                memset(dst, 0xee, cap + 64);
+                stream_copy(dst + doff, src + soff, n);
+                assert_memory_equal(dst + doff, src + soff, n);
+                for (size_t i = 0; i < doff; i++)
+                    assert_int_equal(dst[i], 0xee);
+                for (size_t i = doff + n; i < doff + n + 32; i++)
+                    assert_int_equal(dst[i], 0xee);
+            }
+    free(src);
+    free(dst);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -518,6 +550,7 @@ int main(void)
         cmocka_unit_test(test_sha256_portable_path),
         cmocka_unit_test(test_sha256_paths_agree),
         cmocka_unit_test(test_rgb_rows_fast_is_exact),
+        cmocka_unit_test(test_stream_copy_exact),
         cmocka_unit_test(test_yaml_positions),
         cmocka_unit_test(test_yaml_errors),
         cmocka_unit_test(test_yaml_scalar_u64),

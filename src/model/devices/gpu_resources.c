@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "model/devices/gpu_internal.h"
+#include "util/stream_copy.h"
 
 #define GPU_MAX_BACKING_ENTRIES 16384u
 #define GPU_MIN_SCANOUT 16u            /* QEMU refuses smaller scanout rectangles */
@@ -128,7 +129,7 @@ size_t gpu_backing_read(struct machine *m, const struct gpu_resource *res, uint6
         const void *src = gm_ptr(&m->mem, res->backing[i].addr + offset, n);
         if (!src)
             break;
-        memcpy(dst + done, src, n);
+        stream_copy(dst + done, src, n); /* read back only when shown (util/stream_copy.h) */
         done += n;
         offset = 0;
     }
