@@ -412,18 +412,25 @@ def test_control_dropped_notify_is_a_hang_without_notify(recordings, tmp_path, c
         s["violations"]
 
 
-def power_off_in_flight(r, taken):
-    """The gpu's last kick before its power-off reset, made the race of tests/test_power_off.py:
-    the guest resets the gpu before its interrupt handler looks at the answers (every guest
-    access between the kick and the reset dropped) and, unless `taken`, before QEMU's device ran
-    the notify (its pops, fills, flushes and interrupts after its notify line dropped too)."""
-    evs, win, _, _ = r.gpu()
+def last_kick(evs, win):
+    """The index of the last QueueNotify write to the device at `win` before its last reset
+    (Status = 0), of that reset, and of QEMU's notify line before the kick."""
     reset = max(i for i, e in enumerate(evs) if e["kind"] == "MMIO_WRITE" and
                 e["addr"] == win + STATUS and e["value"] == 0)
     kick = max(i for i in range(reset) if evs[i]["kind"] == "MMIO_WRITE" and
                evs[i]["addr"] == win + NOTIFY)
     line = max(i for i in range(kick) if evs[i]["kind"] == "DEVICE" and
                b"virtio_queue_notify" in evs[i]["payload"])
+    return kick, reset, line
+
+
+def power_off_in_flight(r, taken):
+    """The gpu's last kick before its power-off reset, made the race of tests/test_power_off.py:
+    the guest resets the gpu before its interrupt handler looks at the answers (every guest
+    access between the kick and the reset dropped) and, unless `taken`, before QEMU's device ran
+    the notify (its pops, fills, flushes and interrupts after its notify line dropped too)."""
+    evs, win, _, _ = r.gpu()
+    kick, reset, line = last_kick(evs, win)
     guest = {"LOAD", "STORE", "MMIO_READ", "MMIO_WRITE", "BARRIER"}
     drop = {i for i in range(kick + 1, reset - 1) if evs[i]["kind"] in guest}
     if not taken:

@@ -17,10 +17,10 @@ from conftest import ROOT, vqsim_path
 
 sys.path.insert(0, str(ROOT / "tools"))
 import vqrec  # noqa: E402
-from test_linux import Recording, end_here  # noqa: E402
+from test_linux import Recording, end_here, last_kick  # noqa: E402
 
 RACE = ROOT / "tests" / "data" / "linux-recordings" / "multi-power-off-race.vqrec"
-GPU_WINDOW, NOTIFY, STATUS = 0x0a003e00, 0x50, 0x70
+GPU_WINDOW = 0x0a003e00
 
 
 def check(path):
@@ -36,13 +36,7 @@ def ending(r):
     """The gpu's last kick before its power-off reset (index of the QueueNotify write), the reset,
     and QEMU's notify line of that kick."""
     evs = [r.ev(i) for i in range(len(r.events))]
-    reset = max(i for i, e in enumerate(evs) if e["kind"] == "MMIO_WRITE" and
-                e["addr"] == GPU_WINDOW + STATUS and e["value"] == 0)
-    kick = max(i for i in range(reset) if evs[i]["kind"] == "MMIO_WRITE" and
-               evs[i]["addr"] == GPU_WINDOW + NOTIFY)
-    line = max(i for i in range(kick) if evs[i]["kind"] == "DEVICE" and
-               b"virtio_queue_notify" in evs[i]["payload"])
-    return evs, kick, reset, line
+    return (evs, *last_kick(evs, GPU_WINDOW))
 
 
 def test_the_recording_is_the_race():
