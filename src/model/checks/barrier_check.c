@@ -292,6 +292,17 @@ void bc_ring_store(struct machine *m, const struct ring_at *at, uint64_t gpa, ui
 
 /* Every load of a split ring's field but the common ones (see bc_ring_load): out of line, so
  * those pay for none of the frame its reports and weak-memory work need. */
+/* The driver read used.idx (value v): no re-read due, element reads from now on follow it
+ * (pairing C), and the value seen kept for the re-read check (pairing D). */
+static inline void used_idx_read(struct bc_queue *q, uint64_t v)
+{
+    q->reread_due = false;
+    q->used_idx_state = 1;
+    q->c_seen = false;
+    q->used_seen = true;
+    q->used_seen_idx = (uint16_t)v;
+}
+
 __attribute__((noinline)) static uint64_t ring_load_rest(struct machine *m,
                                                          const struct ring_at *at, uint64_t gpa,
                                                          uint64_t v, uint8_t size)
@@ -333,11 +344,7 @@ __attribute__((noinline)) static uint64_t ring_load_rest(struct machine *m,
         if (q->used_event_unfenced && m->bc.weak)
             bc_weak_reread(m, qi, q, weak_reread_note);
         q->used_event_unfenced = false;
-        q->reread_due = false;
-        q->used_idx_state = 1;
-        q->c_seen = false;
-        q->used_seen = true;
-        q->used_seen_idx = (uint16_t)v;
+        used_idx_read(q, v);
         return v; /* in weak mode: the value from before the device's work, as a load that passed
                    * the store would have got */
     }
@@ -381,11 +388,7 @@ uint64_t bc_ring_load(struct machine *m, const struct ring_at *at, uint64_t gpa,
         return v;
     if (f == SR_F_USED_IDX && !q->used_event_unfenced) {
         q->reread_unjudged = false;
-        q->reread_due = false;
-        q->used_idx_state = 1;
-        q->c_seen = false;
-        q->used_seen = true;
-        q->used_seen_idx = (uint16_t)v;
+        used_idx_read(q, v);
         return v;
     }
     if ((f == SR_F_USED_ID || f == SR_F_USED_LEN) && q->used_idx_state == 2) {
