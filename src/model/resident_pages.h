@@ -25,4 +25,11 @@
 int resident_runs(const uint8_t *p, size_t len, void (*run)(void *ctx, size_t first, size_t n),
                   void *ctx);
 
+/* The same for the pages that may hold a byte other than zero: resident pages other than the
+ * kernel's shared zero page (a page only ever read), and pages swapped out. A page it leaves out
+ * reads zero. Only PAGEMAP_SCAN says this (mincore tells neither the zero page nor a swapped
+ * page): -1 where the kernel has no PAGEMAP_SCAN, and the caller reads the bytes. */
+int written_runs(const uint8_t *p, size_t len, void (*run)(void *ctx, size_t first, size_t n),
+                 void *ctx);
+
 #endif /* RESIDENT_PAGES_H */
