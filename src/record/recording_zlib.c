@@ -85,7 +85,7 @@ static int zs_fail(struct vqrec_zsource *s, int error, const char *what)
 
 /* Compressed bytes into `in` when zlib has used up what it had. 0, 1 at the end of the data, or
  * -1 on a read error. */
-static int zs_feed(struct vqrec_zsource *s)
+static int zs_feed_raw(struct vqrec_zsource *s)
 {
     if (s->z.avail_in)
         return 0;
@@ -106,6 +106,35 @@ static int zs_feed(struct vqrec_zsource *s)
     return 0;
 }
 
+/* The data ended, no error so far: the first time, what was fed is the recording checked (every
+ * stream's check value was); after that, what was fed must be the same bytes. 1, or -1 (they
+ * were not: s->error). */
+static int zs_data_end(struct vqrec_zsource *s)
+{
+    if (!s->checked) {
+        s->checked = true;
+        s->checked_sum = s->fed_sum;
+        s->checked_len = s->fed_len;
+    } else if (s->fed_sum != s->checked_sum || s->fed_len != s->checked_len) {
+        return zs_fail(s, VQREC_ZS_EDATA, "the recording changed since it was first read");
+    }
+    return 1;
+}
+
+/* Compressed bytes into `in` when zlib has used up what it had (summed: zs_data_end). 0, 1 at
+ * the end of the data, or -1 on a read error or a changed recording. */
+static int zs_feed(struct vqrec_zsource *s)
+{
+    if (s->z.avail_in)
+        return 0;
+    int rc = zs_feed_raw(s);
+    if (rc == 0) {
+        s->fed_sum = (uint32_t)adler32(s->fed_sum, s->z.next_in, s->z.avail_in);
+        s->fed_len += s->z.avail_in;
+    }
+    return rc == 1 ? zs_data_end(s) : rc;
+}
+
 /* The window refilled: false at the end of the stream or of the data (or on an error). */
 static bool zs_fill(struct vqrec_zsource *s)
 {
@@ -124,8 +153,10 @@ static bool zs_fill(struct vqrec_zsource *s)
         s->out_len = sizeof(s->out) - s->z.avail_out;
         if (rc == Z_STREAM_END) { /* another stream may follow (recording_zlib.h) */
             int more = zs_feed(s);
-            if (more < 0)
+            if (more < 0) { /* nothing of a recording that changed is handed out */
+                s->out_len = 0;
                 return false;
+            }
             if (more > 0)
                 s->end = s->complete = true;
             else if (inflateReset(&s->z) != Z_OK) {
@@ -149,6 +180,7 @@ int vqrec_zs_open(struct vqrec_zsource *s, FILE *f, const uint8_t *buf, uint64_t
                   uint64_t start)
 {
     memset(&s->z, 0, sizeof(s->z));
+    s->checked = false;
     s->f = f;
     s->buf = buf;
     s->buf_len = buf_len;
@@ -168,8 +200,15 @@ int vqrec_zs_rewind(struct vqrec_zsource *s)
     s->msg[0] = 0;
     s->z.next_in = NULL;
     s->z.avail_in = 0;
+    s->fed_sum = (uint32_t)adler32(0L, Z_NULL, 0);
+    s->fed_len = 0;
     if (!s->started || inflateReset(&s->z) != Z_OK)
         return zs_fail(s, VQREC_ZS_EDATA, "zlib could not start again");
+#if ZLIB_VERNUM >= 0x1290
+    /* each stream's check value computed until a pass has checked them all (recording_zlib.h) */
+    if (inflateValidate(&s->z, !s->checked) != Z_OK)
+        return zs_fail(s, VQREC_ZS_EDATA, "zlib could not start again");
+#endif
     if (s->f && fseeko(s->f, (off_t)s->start, SEEK_SET) != 0)
         return zs_fail(s, VQREC_ZS_EREAD, strerror(errno));
     return 0;

@@ -61,6 +61,16 @@ struct vqrec_zsource {
     bool end;                  /* the streams ended (or the data did: cut short) */
     bool complete;             /* ... and the last stream was whole (not cut short) */
     int error;                 /* 0, VQREC_ZS_EREAD or VQREC_ZS_EDATA (msg says why) */
+    /* A pass read to the end of the data has checked every stream's Adler-32 (of the inflated
+     * bytes, RFC 1950). A later pass (the replay after the validating first pass) does not
+     * compute it again (inflateValidate: a fifth of the reading): it sums the compressed bytes
+     * it feeds instead, ten times fewer, and at the end of the data they must be the first
+     * pass's, or the recording changed since (VQREC_ZS_EDATA). */
+    uint32_t fed_sum;          /* adler32 of the compressed bytes fed in this pass */
+    uint64_t fed_len;
+    bool checked;              /* a pass read to the end without an error: ... */
+    uint32_t checked_sum;      /* ... these are its fed_sum and fed_len */
+    uint64_t checked_len;
     char msg[128];
     unsigned char in[VQREC_ZBUF];
     unsigned char out[VQREC_ZBUF];
@@ -73,6 +83,18 @@ int vqrec_zs_open(struct vqrec_zsource *s, FILE *f, const uint8_t *buf, uint64_t
 /* The next n uncompressed bytes into dst (NULL: skipped). The count read: n, fewer where the
  * data ends (s->error then says whether it was an error rather than the end). */
 size_t vqrec_zs_read(struct vqrec_zsource *s, void *dst, size_t n);
+/* The next n uncompressed bytes where they lie in the window (valid until the next call), or
+ * NULL when fewer than n are there (vqrec_zs_read reads across windows); vqrec_zs_take(s, n)
+ * then hands them out. The reader's common case: an event read without a copy. */
+static inline const uint8_t *vqrec_zs_peek(const struct vqrec_zsource *s, uint64_t n)
+{
+    return s->out_len - s->out_at >= n ? s->out + s->out_at : NULL;
+}
+static inline void vqrec_zs_take(struct vqrec_zsource *s, size_t n)
+{
+    s->out_at += n;
+    s->pos += n;
+}
 /* Back to the stream's first byte. 0, or -1 (s->error). */
 int vqrec_zs_rewind(struct vqrec_zsource *s);
 void vqrec_zs_close(struct vqrec_zsource *s);

@@ -3,7 +3,9 @@
  * cut short ends after its last whole event; a corrupt stream is an error naming its offset; a
  * second stream after the first (how `vqsim record` appends END) is read on; the reader's live
  * heap does not grow with the recording (the same peak for 2,000 and 200,000 events, from a
- * buffer and from a file); and the plugin's page cache (va_cache.h). */
+ * buffer and from a file); a pass after the first that checked the streams sums the compressed
+ * bytes instead and says when the recording changed in between; and the plugin's page cache
+ * (va_cache.h). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -145,7 +147,11 @@ static void test_format2_same_events(void **state)
     for (size_t i = 0; i < a.n_items; i++) {
         assert_int_equal(vqrec_reader_next(&rd, &it, i % 2 == 0, err, sizeof(err)), 1);
         assert_int_equal(it.offset, a.items[i].offset);
-        assert_int_equal(it.ev.kind, a.items[i].ev.kind);
+        assert_memory_equal(&it.ev, &a.items[i].ev, sizeof(it.ev));
+        if (i % 2 == 0 && it.ev.len) /* read where it lies in the window, or across two */
+            assert_memory_equal(it.payload, a.items[i].payload, it.ev.len);
+        else
+            assert_null(it.payload);
     }
     assert_int_equal(vqrec_reader_next(&rd, &it, true, err, sizeof(err)), 0);
     assert_int_equal(vqrec_reader_rewind(&rd, err, sizeof(err)), VQREC_OK);
@@ -190,6 +196,59 @@ static void test_format2_cut_and_corrupt(void **state)
     vqrec_free(&all);
     free(p.b);
     free(z.b);
+}
+
+/* Every event of rd to its end: how many, or the error status. */
+static int read_all(struct vqrec_reader *rd, unsigned *n, char *err, size_t errlen)
+{
+    struct vqrec_item it;
+    int rc;
+    *n = 0;
+    while ((rc = vqrec_reader_next(rd, &it, true, err, errlen)) == 1)
+        (*n)++;
+    return rc;
+}
+
+/* A pass after the first, which checked every stream's Adler-32, does not compute it again: it
+ * sums the compressed bytes instead, and a recording changed in between is an error at its end,
+ * even where the change still inflates (a stored block, level 0, whose bytes are the events). */
+static void test_format2_changed_between_passes(void **state)
+{
+    (void)state;
+    char err[256];
+    struct buf p = plain_recording(200);
+    size_t hs = sizeof(struct vqrec_header);
+    uLongf zn = compressBound((uLong)(p.n - hs));
+    uint8_t *z = malloc(hs + zn);
+    assert_non_null(z);
+    memcpy(z, p.b, hs);
+    ((struct vqrec_header *)z)->major = VQREC_VERSION_MAJOR;
+    assert_int_equal(compress2(z + hs, &zn, p.b + hs, (uLong)(p.n - hs), 0), Z_OK);
+    struct vqrec_reader rd;
+    unsigned n1, n2, n3;
+    assert_int_equal(vqrec_reader_open_buffer(&rd, z, hs + zn, err, sizeof(err)), VQREC_OK);
+    assert_int_equal(read_all(&rd, &n1, err, sizeof(err)), 0);
+    assert_int_equal(n1, 601);
+    assert_true(rd.z->checked);
+    assert_int_equal(vqrec_reader_rewind(&rd, err, sizeof(err)), VQREC_OK);
+    assert_int_equal(read_all(&rd, &n2, err, sizeof(err)), 0); /* the same bytes: fine */
+    assert_int_equal(n2, n1);
+    /* a STORE's address (0x40001002), changed in the stored block: still a valid stream */
+    static const uint8_t addr[8] = {0x02, 0x10, 0x00, 0x40};
+    uint8_t *at = memmem(z + hs, zn, addr, sizeof(addr));
+    assert_non_null(at);
+    at[1] = 0x20;
+    assert_int_equal(vqrec_reader_rewind(&rd, err, sizeof(err)), VQREC_OK);
+    assert_int_equal(read_all(&rd, &n3, err, sizeof(err)), VQREC_E_INVALID);
+    assert_non_null(strstr(err, "the recording changed since it was first read"));
+    vqrec_reader_close(&rd);
+    /* read first as changed: the first pass checks it (its Adler-32 fails) */
+    assert_int_equal(vqrec_reader_open_buffer(&rd, z, hs + zn, err, sizeof(err)), VQREC_OK);
+    assert_int_equal(read_all(&rd, &n3, err, sizeof(err)), VQREC_E_INVALID);
+    assert_non_null(strstr(err, "incorrect data check"));
+    vqrec_reader_close(&rd);
+    free(z);
+    free(p.b);
 }
 
 /* The reader's peak live heap while streaming every event with its payload. */
@@ -413,6 +472,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_format2_same_events),
         cmocka_unit_test(test_format2_cut_and_corrupt),
+        cmocka_unit_test(test_format2_changed_between_passes),
         cmocka_unit_test(test_reader_memory_flat),
         cmocka_unit_test(test_va_cache_quiet), /* before test_va_cache, which turns it off */
         cmocka_unit_test(test_va_cache),
