@@ -1,6 +1,8 @@
 /* The catalogue and the sections embedded at build time (util/yaml_embed.h) are the very trees
  * libyaml gives for spec/rules.yaml and spec/sections.yaml at run time: every node's kind,
- * position, text and children. And a table that lies (an index out of range) unpacks to NULL. */
+ * position, text and children. And a table that lies (an index out of range) unpacks to NULL.
+ * The catalogue parsed (spec/rules.h): every id of spec/rules.yaml found, a duplicate id refused
+ * at its own line wherever it is (its set of seen ids grows past its first table). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "spec/rules.h"
 #include "util/yaml_embed.h"
 
 extern const struct yembed vqsim_rules_embed, vqsim_sections_embed;
@@ -104,12 +107,53 @@ static void test_bad_tables_refused(void **state)
     assert_null(yembed_tree(&e));
 }
 
+/* rules: N rules r0 … r{N-1}, rule `dup` (when < N) named as rule `of` */
+static int parse_rules(unsigned n, unsigned dup, unsigned of, char *err, size_t errlen,
+                       struct rule_catalogue *c)
+{
+    char *y = malloc(64 * (size_t)n + 16), *p = y;
+    assert_non_null(y);
+    p += sprintf(p, "rules:\n");
+    for (unsigned i = 0; i < n; i++)
+        p += sprintf(p, "  - id: r%u\n    section: \"2.%u\"\n", i == dup ? of : i, i);
+    int rc = rules_parse(c, y, (size_t)(p - y), "t.yaml", err, errlen);
+    free(y);
+    return rc;
+}
+
+static void test_rule_ids(void **state)
+{
+    (void)state;
+    char err[256] = "";
+    struct rule_catalogue c;
+    assert_int_equal(parse_rules(100, 100, 0, err, sizeof(err), &c), 0);
+    assert_int_equal(c.n, 100);
+    for (unsigned i = 0; i < 100; i++) {
+        char id[16];
+        snprintf(id, sizeof(id), "r%u", i);
+        assert_non_null(rules_find(&c, id));
+    }
+    rules_free(&c);
+    /* rule 77 (line 2 + 2 * 77) named r3, rule 99 named r98: the first duplicate is reported */
+    assert_int_equal(parse_rules(100, 77, 3, err, sizeof(err), &c), -1);
+    assert_non_null(strstr(err, "t.yaml:156:"));
+    assert_non_null(strstr(err, "duplicate rule id"));
+    assert_int_equal(parse_rules(100, 99, 98, err, sizeof(err), &c), -1);
+    assert_non_null(strstr(err, "t.yaml:200:"));
+    /* the built-in catalogue: every id once */
+    const struct rule_catalogue *b = rules_builtin(err, sizeof(err));
+    assert_non_null(b);
+    for (size_t i = 0; i < b->n; i++)
+        assert_ptr_equal(rules_find(b, b->rules[i].id), &b->rules[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rules_embedded_as_parsed),
         cmocka_unit_test(test_sections_embedded_as_parsed),
         cmocka_unit_test(test_bad_tables_refused),
+        cmocka_unit_test(test_rule_ids),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
