@@ -140,7 +140,7 @@ static int by_mincore(const uint8_t *p, size_t len, void (*run)(void *, size_t, 
 }
 
 #if defined(__linux__) && RP_CROSS_CHECK
-/* Test builds: what PAGEMAP_SCAN said, page by page, against mincore. */
+/* Test builds: what PAGEMAP_SCAN said, page by page, against mincore ... */
 struct rp_mark {
     unsigned char *v;
 };
@@ -150,26 +150,37 @@ static void mark(void *ctx, size_t first, size_t n)
     for (size_t i = 0; i < n; i++)
         m->v[first + i] = 1;
 }
-static void cross_check(const uint8_t *p, size_t len)
+/* ... every page mincore calls resident is named (swapped pages: PAGEMAP_SCAN only); with
+ * `nonzero`, one left out reads zero (one not resident reads zero anyway: a page of a private
+ * anonymous mapping never touched). */
+static void cross_check(const uint8_t *p, size_t len, bool nonzero)
 {
     size_t pages = len / RP_PAGE;
     struct rp_mark a = {calloc(pages ? pages : 1, 1)}, b = {calloc(pages ? pages : 1, 1)};
-    if (a.v && b.v && scan(p, len, false, mark, &a) >= 0 && by_mincore(p, len, mark, &b) == 0)
-        for (size_t i = 0; i < pages; i++) /* swapped pages: PAGEMAP_SCAN only */
-            assert(a.v[i] >= b.v[i]);
+    static const uint8_t zero[RP_PAGE];
+    if (a.v && b.v && scan(p, len, nonzero, mark, &a) >= 0 && by_mincore(p, len, mark, &b) == 0)
+        for (size_t i = 0; i < pages; i++)
+            assert(a.v[i] || !b.v[i] || (nonzero && !memcmp(p + i * RP_PAGE, zero, RP_PAGE)));
     free(a.v);
     free(b.v);
 }
 #endif
 
+/* A range the host can be asked about: whole pages of the size RP_PAGE assumes. */
+static bool range_ok(const uint8_t *p, size_t len)
+{
+    return (size_t)sysconf(_SC_PAGESIZE) == RP_PAGE && (uintptr_t)p % RP_PAGE == 0 &&
+           len % RP_PAGE == 0;
+}
+
 int resident_runs(const uint8_t *p, size_t len, void (*run)(void *ctx, size_t first, size_t n),
                   void *ctx)
 {
-    if ((size_t)sysconf(_SC_PAGESIZE) != RP_PAGE || (uintptr_t)p % RP_PAGE || len % RP_PAGE)
+    if (!range_ok(p, len))
         return -1;
 #if defined(__linux__)
 #if RP_CROSS_CHECK
-    cross_check(p, len);
+    cross_check(p, len, false);
 #endif
     if (scan(p, len, false, run, ctx) >= 0)
         return 0;
@@ -177,30 +188,14 @@ int resident_runs(const uint8_t *p, size_t len, void (*run)(void *ctx, size_t fi
     return by_mincore(p, len, run, ctx);
 }
 
-#if defined(__linux__) && RP_CROSS_CHECK
-/* Test builds: every resident page written_runs left out reads zero (one it did not look at
- * reads zero anyway: a page of a private anonymous mapping never touched). */
-static void cross_check_written(const uint8_t *p, size_t len)
-{
-    size_t pages = len / RP_PAGE;
-    struct rp_mark a = {calloc(pages ? pages : 1, 1)}, b = {calloc(pages ? pages : 1, 1)};
-    static const uint8_t zero[RP_PAGE];
-    if (a.v && b.v && scan(p, len, true, mark, &a) >= 0 && by_mincore(p, len, mark, &b) == 0)
-        for (size_t i = 0; i < pages; i++)
-            assert(a.v[i] || !b.v[i] || !memcmp(p + i * RP_PAGE, zero, RP_PAGE));
-    free(a.v);
-    free(b.v);
-}
-#endif
-
 int written_runs(const uint8_t *p, size_t len, void (*run)(void *ctx, size_t first, size_t n),
                  void *ctx)
 {
-    if ((size_t)sysconf(_SC_PAGESIZE) != RP_PAGE || (uintptr_t)p % RP_PAGE || len % RP_PAGE)
+    if (!range_ok(p, len))
         return -1;
 #if defined(__linux__)
 #if RP_CROSS_CHECK
-    cross_check_written(p, len);
+    cross_check(p, len, true);
 #endif
     return scan(p, len, true, run, ctx);
 #else
