@@ -9,7 +9,7 @@
 #include "model/checks/status_checks.h"
 #include "model/checks/suspend_check.h"
 
-bool access_checks_write(struct machine *m, uint32_t off, uint32_t value, const char **note)
+bool access_checks_write_reg(struct machine *m, uint32_t off, uint32_t value, const char **note)
 {
     config_checks_access(m, off, true, value);
     /* On PCI the virtio-mmio register rules do not apply: the access reached the core at its
@@ -22,6 +22,23 @@ bool access_checks_write(struct machine *m, uint32_t off, uint32_t value, const 
         queue_reset_check_write(m, off, value);
         notify_data_check_write(m, off, value);
         suspend_check_write(m, off, value);
+    }
+    return apply;
+}
+
+/* QueueNotify: the same families in the same order as access_checks_write_reg, each through the
+ * entry point it has for this register (a gate first: most notifies find nothing to say).
+ * suspend_check has no rule about QueueNotify. */
+bool access_checks_notify(struct machine *m, uint32_t value, const char **note)
+{
+    if (config_checks_want_write(&m->config_checks)) /* a write ends a run of config reads */
+        config_checks_access(m, VIRTIO_MMIO_QUEUE_NOTIFY, true, value);
+    bool apply = m->cfg.transport == TRANSPORT_PCI || mmio_checks_notify(m, value);
+    if (apply)
+        apply = status_checks_notify(m, value, note);
+    if (apply) {
+        queue_reset_check_notify(m, value);
+        notify_data_check_write(m, VIRTIO_MMIO_QUEUE_NOTIFY, value);
     }
     return apply;
 }

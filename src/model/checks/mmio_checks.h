@@ -27,6 +27,9 @@ struct mmio_check_state {
 };
 
 bool mmio_checks_write(struct machine *m, uint32_t off, uint32_t value, const char **note);
+/* mmio_checks_write for QueueNotify (access_checks_notify): a writable register of both
+ * versions, with no rule of its own here: the access counts toward the probe. Never ignored. */
+bool mmio_checks_notify(struct machine *m, uint32_t value);
 void mmio_checks_read(struct machine *m, uint32_t off, uint32_t value);
 void mmio_checks_finish(struct machine *m);
 

@@ -29,6 +29,8 @@ struct queue_reset_check {
 };
 
 void queue_reset_check_write(struct machine *m, uint32_t off, uint32_t value);
+/* queue_reset_check_write for QueueNotify (access_checks_notify). */
+void queue_reset_check_notify(struct machine *m, uint32_t value);
 void queue_reset_check_read(struct machine *m, uint32_t off, uint32_t value);
 
 #endif /* QUEUE_RESET_CHECK_H */

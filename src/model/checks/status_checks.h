@@ -43,6 +43,8 @@ struct status_check_state {
 
 /* See access_checks.h; `apply` false: the strict profile ignores the write. */
 bool status_checks_write(struct machine *m, uint32_t off, uint32_t value, const char **note);
+/* status_checks_write for QueueNotify (access_checks_notify). */
+bool status_checks_notify(struct machine *m, uint32_t value, const char **note);
 void status_checks_read(struct machine *m, uint32_t off, uint32_t value);
 void status_checks_finish(struct machine *m);
 /* Queue qi went live in an initialisation that began without a reset: the device kept its

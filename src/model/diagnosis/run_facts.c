@@ -1,6 +1,7 @@
 /* run_facts.c — see run_facts.h. */
 #include "model/diagnosis/run_facts.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,31 +88,54 @@ static void track_sel(struct run_facts *f, uint32_t off, uint32_t value, uint64_
     }
 }
 
-void rf_mmio_write(struct machine *m, uint32_t off, uint32_t value, const char *note, bool lost)
+/* The register's slot: the last write, its value and note. */
+static void reg_written(struct run_facts *f, uint32_t s, uint64_t t, uint32_t value,
+                        const char *note)
+{
+    struct rf_reg *r = &f->reg[s];
+    r->written = true;
+    r->t = t;
+    r->value = value;
+    r->note = note;
+}
+
+/* rf_mmio_write of QueueNotify (every round trip's write, decoded first): the counts per queue
+ * and the register's slot; no other fact is about it (not a queue or other-version register). */
+static void notify_written(struct machine *m, uint32_t value, const char *note, bool lost)
 {
     struct run_facts *f = &m->facts;
-    uint32_t s = rf_slot(off);
-    if (off == VIRTIO_MMIO_QUEUE_NOTIFY) {
-        if (m->dev.guest_features >> VIRTIO_F_NOTIFICATION_DATA & 1u)
-            value &= 0xffffu; /* the queue is vqn, the low half (§4.2.3.3) */
-        if (lost) {
-            f->notify_writes_lost++;
-        } else {
-            f->notify_writes_all++;
-            for (uint32_t q = 0; q < RF_QUEUES; q++) {
-                if (value == q) {
-                    f->q[q].c.notify_writes++;
-                    if (note) {
-                        f->q[q].c.notify_writes_ignored++;
-                        f->q[q].ignored_note = note;
-                    }
-                } else {
-                    f->q[q].last_notify_other = value;
-                    f->q[q].notified_other = true;
+    if (m->dev.guest_features >> VIRTIO_F_NOTIFICATION_DATA & 1u)
+        value &= 0xffffu; /* the queue is vqn, the low half (§4.2.3.3) */
+    if (lost) {
+        f->notify_writes_lost++;
+    } else {
+        f->notify_writes_all++;
+        for (uint32_t q = 0; q < RF_QUEUES; q++) {
+            if (value == q) {
+                f->q[q].c.notify_writes++;
+                if (note) {
+                    f->q[q].c.notify_writes_ignored++;
+                    f->q[q].ignored_note = note;
                 }
+            } else {
+                f->q[q].last_notify_other = value;
+                f->q[q].notified_other = true;
             }
         }
     }
+    reg_written(f, VIRTIO_MMIO_QUEUE_NOTIFY / 4, m->now, value, note);
+}
+
+void rf_mmio_write(struct machine *m, uint32_t off, uint32_t value, const char *note, bool lost)
+{
+    struct run_facts *f = &m->facts;
+    if (off == VIRTIO_MMIO_QUEUE_NOTIFY) {
+        assert(rf_slot(off) == off / 4 && !mmio_reg_other_version(off, m->dev.version) &&
+               !queue_reg(off) && !ring_addr_reg(off));
+        notify_written(m, value, note, lost);
+        return;
+    }
+    uint32_t s = rf_slot(off);
     if (off == VIRTIO_MMIO_INTERRUPT_ACK) {
         if (note || lost) {
             f->acks_lost++;
@@ -121,11 +145,7 @@ void rf_mmio_write(struct machine *m, uint32_t off, uint32_t value, const char *
         }
     }
     if (s < RF_REGS) {
-        struct rf_reg *r = &f->reg[s];
-        r->written = true;
-        r->t = m->now;
-        r->value = value;
-        r->note = note;
+        reg_written(f, s, m->now, value, note);
         if (mmio_reg_other_version(off, m->dev.version))
             add_slot(f->other_version, &f->n_other_version, s);
     }
@@ -161,15 +181,13 @@ void rf_mmio_read(struct machine *m, uint32_t off, uint32_t value, const char *n
     f->last_read_slot = (int)s;
 }
 
-void rf_notify(struct machine *m, uint32_t qi)
+void rf_notify(struct machine *m, uint32_t qi, uint16_t idx)
 {
     if (qi >= RF_QUEUES)
         return;
     struct rf_queue *q = &m->facts.q[qi];
     q->c.notifies++;
     q->last_notify_at = m->now;
-    uint16_t idx = 0;
-    gm_read16(&m->mem, m->dev.q[qi].avail + 2, &idx);
     q->kick_avail_idx = idx;
     q->kick_new = idx != m->dev.q[qi].last_avail_idx;
 }

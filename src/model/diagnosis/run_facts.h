@@ -246,7 +246,7 @@ void rf_pci_notify(struct machine *m, uint32_t off, uint32_t value, uint32_t lan
  * write for queue qi. */
 void rf_pci_msix_lost(struct machine *m, int qi, uint32_t vector);
 void rf_pci_vector(struct machine *m, uint32_t qi, uint32_t value);
-void rf_notify(struct machine *m, uint32_t qi);
+void rf_notify(struct machine *m, uint32_t qi, uint16_t avail_idx); /* avail.idx in memory */
 void rf_publish(struct machine *m, uint32_t qi, uint16_t idx);
 void rf_pop(struct machine *m, uint32_t qi);
 /* The device published avail_event = value on qi (VIRTIO_F_EVENT_IDX). */

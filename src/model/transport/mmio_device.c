@@ -525,8 +525,12 @@ static const char *notify_write(struct machine *m, uint32_t value)
     if (!d->q[value].live)
         return "ignored: the queue is not set up on the device (no ring address)";
     d->q[value].notifies++;
-    notify_kicked(m, value);
-    rf_notify(m, value);
+    /* avail.idx as the notify found it, read once for the notify check and the run facts (a
+     * live ring's driver area is in RAM: the read cannot fail) */
+    uint16_t idx = 0;
+    gm_read16(&m->mem, d->q[value].avail + 2, &idx);
+    notify_kicked(m, value, idx);
+    rf_notify(m, value, idx);
     m->pace.armed[value] = true; /* device_pace.h: a reason to look */
     struct trace_event *e = machine_trace(m, TR_NOTIFY, 0, value, 0, NULL);
     if (e)
@@ -538,6 +542,10 @@ static const char *notify_write(struct machine *m, uint32_t value)
 void mmio_device_write(struct machine *m, uint32_t off, uint32_t value, const char **note)
 {
     struct mmio_device *d = &m->dev;
+    if (off == VIRTIO_MMIO_QUEUE_NOTIFY) { /* every round trip's write: decoded first */
+        *note = notify_write(m, value);
+        return;
+    }
     if ((*note = other_version_note(off, d->version)))
         return;
     switch (off) {
@@ -562,7 +570,6 @@ void mmio_device_write(struct machine *m, uint32_t off, uint32_t value, const ch
     case VIRTIO_MMIO_QUEUE_DEVICE_HIGH:
         *note = queue_write(m, off, value);
         return;
-    case VIRTIO_MMIO_QUEUE_NOTIFY: *note = notify_write(m, value); return;
     case VIRTIO_MMIO_INTERRUPT_ACK: d->isr &= ~value; return;
     case VIRTIO_MMIO_STATUS: *note = set_status(m, value); return;
     default: break;
