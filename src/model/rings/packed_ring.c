@@ -103,7 +103,7 @@ static void chain_reset(struct sr_chain *c, uint16_t id)
 }
 
 /* Take the next available chain into *c (§2.7.21, QEMU 7.2's virtqueue_packed_pop). */
-static enum ring_err packed_pop(struct dev_queue *q, struct sr_chain *c)
+static enum ring_err packed_take(struct dev_queue *q, struct sr_chain *c)
 {
     if (!q->live || *q->env->broken)
         return RING_EMPTY;
@@ -140,6 +140,14 @@ static enum ring_err packed_pop(struct dev_queue *q, struct sr_chain *c)
     if (ring_ev_chain_popped(q, c, q->last_avail_idx, at))
         return RING_STOPPED; /* an injected fault reset or broke the device */
     return RING_OK;
+}
+
+/* The pop: the take, then the pop is over (ring.h), whichever way it ended. */
+static enum ring_err packed_pop(struct dev_queue *q, struct sr_chain *c)
+{
+    enum ring_err r = packed_take(q, c);
+    ring_ev_pop_done(q, r);
+    return r;
 }
 
 /* ---- push ------------------------------------------------------------------------------------ */
@@ -334,6 +342,7 @@ static const char *packed_classify(const struct dev_queue *q, uint64_t gpa, uint
 
 const struct ring_ops packed_ring_ops = {
     .name = "packed",
+    .generic = &packed_ring_ops,
     .align = {VIRTQ_PACKED_DESC_ALIGN, VIRTQ_PEVENT_ALIGN, VIRTQ_PEVENT_ALIGN},
     .size_pow2 = false, /* §2.7: any size up to 32768 */
     .area_bytes = packed_area_bytes,

@@ -21,9 +21,11 @@ const char *ring_err_name(enum ring_err e)
     return (unsigned)e < RING_ERR_COUNT ? names[e] : "?";
 }
 
-const struct ring_ops *ring_format(uint64_t features)
+const struct ring_ops *ring_format(const struct ring_env *env, uint64_t features)
 {
-    return (features >> VIRTIO_F_RING_PACKED) & 1u ? &packed_ring_ops : &split_ring_ops;
+    if ((features >> VIRTIO_F_RING_PACKED) & 1u)
+        return &packed_ring_ops;
+    return env && env->split_ops ? env->split_ops : &split_ring_ops;
 }
 
 void ring_bind(struct dev_queue *q, const struct ring_ops *ops, const struct ring_env *env,
@@ -73,13 +75,6 @@ enum ring_err ring_area_in_ram(const struct dev_queue *q, enum ring_area a)
     const uint64_t at[RING_AREAS] = {q->desc, q->avail, q->used};
     return gm_contains(q->env->mem, at[a], q->ops->area_bytes(a, q->live_num))
                ? RING_OK : RING_E_NOT_IN_RAM;
-}
-
-enum ring_err ring_pop(struct dev_queue *q, struct sr_chain *c)
-{
-    enum ring_err r = q->ops->pop(q, c);
-    ring_ev_pop_done(q, r);
-    return r;
 }
 
 bool ring_push(struct dev_queue *q, uint16_t id, uint32_t len)
