@@ -139,7 +139,7 @@ static HOT bool chain_popped(void *ctx, uint32_t qi, const struct sr_chain *c, u
         e->queue = (uint8_t)qi;
         e->aux = taken;
     }
-    rf_pop(m, qi);
+    rf_pop(&m->facts, qi, m->now);
     chain_log_taken(&m->chain_log, qi);
     /* an injected fault may reset or break it */
     return device_faults_on_pop(m, &m->dfaults, qi, c->head);
@@ -147,7 +147,7 @@ static HOT bool chain_popped(void *ctx, uint32_t qi, const struct sr_chain *c, u
 
 /* ---- push ---- */
 
-static enum ring_push_verdict before_push(void *ctx, uint32_t qi, uint16_t id, uint32_t len,
+static HOT enum ring_push_verdict before_push(void *ctx, uint32_t qi, uint16_t id, uint32_t len,
                                           unsigned *parts)
 {
     struct machine *m = ctx;
@@ -169,7 +169,7 @@ static void push_dropped(void *ctx, uint32_t qi, uint16_t id, uint32_t len)
 static HOT void used_written(void *ctx, uint32_t qi, const struct ring_used *u)
 {
     struct machine *m = ctx;
-    rf_used_write(m, qi, u->elem_at, u->parts & RING_PUSH_ELEM ? 8 : 0, u->idx_at);
+    rf_used_write(&m->facts, qi, u->elem_at, u->parts & RING_PUSH_ELEM ? 8 : 0, u->idx_at);
     if (u->parts & RING_PUSH_ELEM) /* weak-memory mode: what a stale read would have seen */
         bc_device_push(m, qi, u->elem_at, u->old_id, u->old_len);
     /* The trace shows the two stores in the order they happen: the element, then the idx. */
@@ -185,7 +185,7 @@ static HOT void used_written(void *ctx, uint32_t qi, const struct ring_used *u)
             e->note = split ? "used.idx advanced, element not written (injected device fault)"
                             : "flags marked used, id and len not written (injected device fault)";
     }
-    rf_used(m, qi, u->elem_at, u->len);
+    rf_used(&m->facts, qi, m->now, u->elem_at, u->len);
     if (u->parts & RING_PUSH_IDX) {
         uint16_t flags = 0; /* packed: the flags that publish it (the value is the store's) */
         if (!split)
@@ -236,12 +236,17 @@ static void machine_split_push(struct dev_queue *q, uint16_t head, uint32_t len,
 {
     split_hot_push(&machine_ring_hooks, q, head, len, parts);
 }
+static bool machine_split_answer(struct dev_queue *q, uint16_t id, uint32_t len)
+{
+    return split_hot_answer(&machine_ring_hooks, q, id, len);
+}
 static bool machine_split_need_interrupt(struct dev_queue *q, struct ring_suppress *why)
 {
     return split_hot_need_interrupt(&machine_ring_hooks, q, why);
 }
 static const struct ring_ops machine_split_ops =
-    SPLIT_RING_OPS_WITH(machine_split_pop, machine_split_push, machine_split_need_interrupt);
+    SPLIT_RING_OPS_WITH(machine_split_pop, machine_split_push, machine_split_answer,
+                        machine_split_need_interrupt);
 
 void machine_rings_bind(struct machine *m)
 {

@@ -181,17 +181,6 @@ void rf_mmio_read(struct machine *m, uint32_t off, uint32_t value, const char *n
     f->last_read_slot = (int)s;
 }
 
-void rf_notify(struct machine *m, uint32_t qi, uint16_t idx)
-{
-    if (qi >= RF_QUEUES)
-        return;
-    struct rf_queue *q = &m->facts.q[qi];
-    q->c.notifies++;
-    q->last_notify_at = m->now;
-    q->kick_avail_idx = idx;
-    q->kick_new = idx != m->dev.q[qi].last_avail_idx;
-}
-
 void rf_publish(struct machine *m, uint32_t qi, uint16_t idx)
 {
     if (qi >= RF_QUEUES || !m->dev.q[qi].live)
@@ -202,31 +191,12 @@ void rf_publish(struct machine *m, uint32_t qi, uint16_t idx)
     q->last_published = idx;
 }
 
-void rf_pop(struct machine *m, uint32_t qi)
-{
-    if (qi >= RF_QUEUES)
-        return;
-    m->facts.q[qi].c.pops++;
-    m->facts.q[qi].last_pop_at = m->now;
-}
-
 void rf_avail_event(struct machine *m, uint32_t qi, uint16_t value)
 {
     if (qi >= RF_QUEUES)
         return;
     m->facts.q[qi].avail_event_set = true;
     m->facts.q[qi].avail_event = value;
-}
-
-void rf_used(struct machine *m, uint32_t qi, uint64_t elem, uint32_t len)
-{
-    if (qi >= RF_QUEUES)
-        return;
-    struct rf_queue *q = &m->facts.q[qi];
-    q->c.used++;
-    q->last_used_elem = elem;
-    q->last_used_len = len;
-    q->last_used_at = m->now;
 }
 
 void rf_queue_live(struct machine *m, uint32_t qi)
@@ -294,21 +264,6 @@ void rf_truncated(struct machine *m, uint32_t qi, uint16_t head, uint64_t resp_l
     q->trunc[1] = (struct rf_trunc){m->now, head, resp_len, written};
     if (!q->c.truncated++)
         q->trunc[0] = q->trunc[1];
-}
-
-void rf_irq(struct machine *m, uint32_t qi, bool edge)
-{
-    struct run_facts *f = &m->facts;
-    if (edge) {
-        f->irq_edge_seen = true;
-        f->last_irq_edge_at = m->now;
-    } else if (qi < RF_QUEUES) {
-        struct rf_queue *q = &f->q[qi];
-        if (!q->c.irq_hidden)
-            q->first_hidden_at = m->now;
-        q->c.irq_hidden++;
-        q->last_hidden_at = m->now;
-    }
 }
 
 void rf_irq_suppressed(struct machine *m, uint32_t qi, bool by_event, uint64_t addr,
@@ -393,11 +348,8 @@ void rf_overlap(struct machine *m, uint32_t qi, uint16_t desc, bool in_table, ui
     q->overlap.writes = 0;
 }
 
-void rf_used_write(struct machine *m, uint32_t qi, uint64_t elem, uint32_t len, uint64_t idx_at)
+void rf_used_write_overlap(struct rf_queue *q, uint64_t elem, uint32_t len, uint64_t idx_at)
 {
-    if (qi >= RF_QUEUES || !m->facts.q[qi].overlap.seen)
-        return;
-    struct rf_queue *q = &m->facts.q[qi];
     uint64_t b = q->overlap.buf, e = b + q->overlap.buf_len;
     bool hit = false;
     if (elem < e && elem + len > b) {

@@ -349,6 +349,7 @@ const struct ring_ops packed_ring_ops = {
     .configure = packed_configure,
     .pop = packed_pop,
     .push = packed_push,
+    .answer = ring_answer,
     .need_interrupt = packed_need_interrupt,
     .need_notify = packed_need_notify,
     .classify = packed_classify,

@@ -194,6 +194,9 @@ struct ring_ops {
     enum ring_err (*pop)(struct dev_queue *q, struct sr_chain *c);
     /* Write `parts` of the used element for chain `id`, `len` bytes written. */
     void (*push)(struct dev_queue *q, uint16_t id, uint32_t len, unsigned parts);
+    /* Return chain `id` as ring_push says: ask the hooks (before_push), then push what they
+     * leave (ring_answer, or an instance's: split_hot.h). */
+    bool (*answer)(struct dev_queue *q, uint16_t id, uint32_t len);
     /* After a push: does the driver want the used-buffer interrupt? False with *why filled. */
     bool (*need_interrupt)(struct dev_queue *q, struct ring_suppress *why);
     /* Does the device want a notification for the driver's index moving from..to? False with
@@ -279,7 +282,12 @@ static inline enum ring_err ring_pop(struct dev_queue *q, struct sr_chain *c)
 /* Return a chain: element, then index. The hooks may hold the answer back or write only part of
  * it (injected device faults); false when a replay's pace holds it (device_pace.h): nothing is
  * published now, and no interrupt is due for it. */
-bool ring_push(struct dev_queue *q, uint16_t id, uint32_t len);
+static inline bool ring_push(struct dev_queue *q, uint16_t id, uint32_t len)
+{
+    return q->ops->answer(q, id, len);
+}
+/* ring_push as any format does it through the queue's hooks table (ring_ops.answer). */
+bool ring_answer(struct dev_queue *q, uint16_t id, uint32_t len);
 /* Write `parts` of a push without asking the hooks (injected faults releasing what they held). */
 static inline void ring_push_parts(struct dev_queue *q, uint16_t id, uint32_t len, unsigned parts)
 {

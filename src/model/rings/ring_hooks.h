@@ -195,7 +195,19 @@ static inline void ring_hev_suppression_read(const struct ring_hooks *h,
         h->suppression_read(q->env->ctx, q->index, flags);
 }
 
+static inline enum ring_push_verdict ring_hev_before_push(const struct ring_hooks *h,
+                                                          const struct dev_queue *q, uint16_t id,
+                                                          uint32_t len, unsigned *parts)
+{
+    return h->before_push ? h->before_push(q->env->ctx, q->index, id, len, parts) : RING_PUSH_NOW;
+}
+
 /* … or through the queue's own table (RING_HOOK(q)). */
+static inline enum ring_push_verdict ring_ev_before_push(const struct dev_queue *q, uint16_t id,
+                                                         uint32_t len, unsigned *parts)
+{
+    return ring_hev_before_push(RING_HOOK(q), q, id, len, parts);
+}
 static inline void ring_ev_configured(const struct dev_queue *q)
 {
     ring_hev_configured(RING_HOOK(q), q);

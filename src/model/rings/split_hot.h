@@ -40,15 +40,17 @@ bool split_notify_next(const struct dev_queue *q, uint16_t *next);
 uint32_t split_avail_chains(const struct dev_queue *q, uint32_t max);
 const char *ind_classify(const struct dev_queue *q, uint64_t gpa, uint32_t *index);
 
-/* The split ring's operations with pop, push and need_interrupt instantiated by the caller (each
- * a function calling split_hot_pop / _push / _need_interrupt with the caller's table): an
+/* The split ring's operations with pop, push, answer and need_interrupt instantiated by the
+ * caller (each a function calling split_hot_pop / _push / _answer / _need_interrupt with the
+ * caller's table): an
  * instance of split_ring_ops (ring_is_split holds for it). */
-#define SPLIT_RING_OPS_WITH(pop_, push_, need_interrupt_)                                         \
+#define SPLIT_RING_OPS_WITH(pop_, push_, answer_, need_interrupt_)                                \
     {                                                                                             \
         .name = "split", .generic = &split_ring_ops,                                              \
         .align = {VIRTQ_DESC_ALIGN, VIRTQ_AVAIL_ALIGN, VIRTQ_USED_ALIGN}, .size_pow2 = true,      \
         .area_bytes = split_area_bytes, .configure = split_configure, .pop = (pop_),               \
-        .push = (push_), .need_interrupt = (need_interrupt_), .need_notify = split_need_notify,   \
+        .push = (push_), .answer = (answer_), .need_interrupt = (need_interrupt_),                \
+        .need_notify = split_need_notify,                                                         \
         .classify = split_classify, .classify_table = ind_classify,                               \
         .notify_next = split_notify_next, .avail_chains = split_avail_chains,                     \
     }
@@ -355,6 +357,18 @@ split_hot_push(const struct ring_hooks *h, struct dev_queue *q, uint16_t head, u
     if (q->inuse)
         q->inuse--;
     q->pushes++;
+}
+
+/* ring_push (ring_ops.answer): the hooks may hold the answer back or drop parts of it. */
+static inline __attribute__((always_inline)) bool
+split_hot_answer(const struct ring_hooks *h, struct dev_queue *q, uint16_t id, uint32_t len)
+{
+    unsigned parts = RING_PUSH_ELEM | RING_PUSH_IDX;
+    enum ring_push_verdict v = ring_hev_before_push(h, q, id, len, &parts);
+    if (v != RING_PUSH_NOW)
+        return v == RING_PUSH_DROPPED; /* (as ring_answer) */
+    split_hot_push(h, q, id, len, parts);
+    return true;
 }
 
 /* ---- notifications --------------------------------------------------------------------------- */

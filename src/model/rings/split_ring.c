@@ -267,6 +267,7 @@ const struct ring_ops split_ring_ops = {
     .configure = split_configure,
     .pop = split_pop,
     .push = split_push,
+    .answer = ring_answer,
     .need_interrupt = split_need_interrupt,
     .need_notify = split_need_notify,
     .classify = split_classify,

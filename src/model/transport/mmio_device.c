@@ -195,7 +195,7 @@ static void raise_config_irq(struct machine *m)
     struct trace_event *e = machine_trace(m, TR_IRQ, 0, d->isr, 0, "config");
     if (e)
         e->aux = edge;
-    rf_irq(m, RF_QUEUES, edge);
+    rf_irq(&m->facts, RF_QUEUES, m->now, edge);
 }
 
 /* Broken until reset (by a rule's fatal error, or an injected fault); NEEDS_RESET and the
@@ -291,7 +291,7 @@ void mmio_device_raise_used_irq(struct machine *m, uint32_t qi)
         e->queue = (uint8_t)qi;
         e->aux = edge;
     }
-    rf_irq(m, qi, edge);
+    rf_irq(&m->facts, qi, m->now, edge);
 }
 
 /* Version 1: QEMU's virtio_queue_update_rings, on every QueueNum/QueueAlign/QueuePFN write. */
@@ -530,7 +530,7 @@ static const char *notify_write(struct machine *m, uint32_t value)
     uint16_t idx = 0;
     gm_read16(&m->mem, d->q[value].avail + 2, &idx);
     notify_kicked(m, value, idx);
-    rf_notify(m, value, idx);
+    rf_notify(&m->facts, value, m->now, idx, d->q[value].last_avail_idx);
     m->pace.armed[value] = true; /* device_pace.h: a reason to look */
     struct trace_event *e = machine_trace(m, TR_NOTIFY, 0, value, 0, NULL);
     if (e)
