@@ -279,22 +279,6 @@ void machine_break_device_quietly(struct machine *m, const char *id, const char 
     va_end(ap);
 }
 
-void machine_schedule_queue(struct machine *m, uint32_t q)
-{
-    machine_schedule_queue_at(m, q, m->now + m->cfg.device_latency_ns);
-}
-
-void machine_schedule_queue_at(struct machine *m, uint32_t q, uint64_t at)
-{
-    struct dev_queue *dq = &m->dev.q[q];
-    if (!dq->pending || at < dq->pending_at) {
-        dq->pending = true;
-        dq->pending_at = at;
-    }
-    if (at < m->due_hint)
-        m->due_hint = at;
-}
-
 void machine_process_queue(struct machine *m, uint32_t q)
 {
     if (m->device.ops->process_queue(m->device.state, m, q))

@@ -404,10 +404,9 @@ bool status_checks_notify(struct machine *m, uint32_t value, const char **note)
 {
     /* The usual notify: DRIVER_OK held, FAILED not: nothing to say (status_checks_write's
      * notify case); any other state takes the whole path. */
-    if ((held(m) & (ST_FAILED | ST_DOK)) != ST_DOK)
-        return status_checks_write(m, VIRTIO_MMIO_QUEUE_NOTIFY, value, note);
-    m->status_checks.notified = true;
-    return true;
+    if (status_checks_notify_quiet(&m->status_checks, m->dev.status))
+        return true;
+    return status_checks_write(m, VIRTIO_MMIO_QUEUE_NOTIFY, value, note);
 }
 
 void status_checks_read(struct machine *m, uint32_t off, uint32_t value)

@@ -529,7 +529,7 @@ static const char *notify_write(struct machine *m, uint32_t value)
      * live ring's driver area is in RAM: the read cannot fail) */
     uint16_t idx = 0;
     gm_read16(&m->mem, d->q[value].avail + 2, &idx);
-    notify_kicked(m, value, idx);
+    notify_kicked(&m->notify, value, ring_is_split(&d->q[value]), idx);
     rf_notify(&m->facts, value, m->now, idx, d->q[value].last_avail_idx);
     m->pace.armed[value] = true; /* device_pace.h: a reason to look */
     struct trace_event *e = machine_trace(m, TR_NOTIFY, 0, value, 0, NULL);
