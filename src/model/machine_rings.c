@@ -20,6 +20,7 @@
 #include "model/chain_log.h"
 #include "model/machine.h"
 #include "model/rings/ring_hooks.h"
+#include "model/rings/packed_hot.h"
 #include "model/rings/split_hot.h"
 #include "model/rings/split_ring.h"
 
@@ -248,6 +249,22 @@ static const struct ring_ops machine_split_ops =
     SPLIT_RING_OPS_WITH(machine_split_pop, machine_split_push, machine_split_answer,
                         machine_split_need_interrupt);
 
+/* The packed ring instantiated the same way (packed_hot.h). */
+static enum ring_err machine_packed_pop(struct dev_queue *q, struct sr_chain *c)
+{
+    return packed_hot_pop(&machine_ring_hooks, q, c);
+}
+static void machine_packed_push(struct dev_queue *q, uint16_t id, uint32_t len, unsigned parts)
+{
+    packed_hot_push(&machine_ring_hooks, q, id, len, parts);
+}
+static bool machine_packed_answer(struct dev_queue *q, uint16_t id, uint32_t len)
+{
+    return packed_hot_answer(&machine_ring_hooks, q, id, len);
+}
+static const struct ring_ops machine_packed_ops =
+    PACKED_RING_OPS_WITH(machine_packed_pop, machine_packed_push, machine_packed_answer);
+
 void machine_rings_bind(struct machine *m)
 {
     m->rings = (struct ring_env){
@@ -259,6 +276,7 @@ void machine_rings_bind(struct machine *m)
         .ctx = m,
         .layout_gen = &m->ring_layout_gen,
         .split_ops = &machine_split_ops,
+        .packed_ops = &machine_packed_ops,
     };
     for (uint32_t qi = 0; qi < MMIO_NUM_QUEUES; qi++)
         ring_bind(&m->dev.q[qi], &machine_split_ops, &m->rings, qi);

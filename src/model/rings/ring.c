@@ -24,7 +24,7 @@ const char *ring_err_name(enum ring_err e)
 const struct ring_ops *ring_format(const struct ring_env *env, uint64_t features)
 {
     if ((features >> VIRTIO_F_RING_PACKED) & 1u)
-        return &packed_ring_ops;
+        return env && env->packed_ops ? env->packed_ops : &packed_ring_ops;
     return env && env->split_ops ? env->split_ops : &split_ring_ops;
 }
 

@@ -106,10 +106,10 @@ struct ring_env {
     void *ctx;                      /* passed to every hook (the machine) */
     uint32_t *layout_gen;           /* bumped when a queue's layout changes (ring_layout_touch),
                                      * or NULL */
-    /* The split ring as this environment runs it: an instance whose pop, push and interrupt
-     * decision call `hooks` directly (split_hot.h), or NULL: split_ring_ops, every hook through
-     * the table. Either is the same code (ring_configure picks it). */
-    const struct ring_ops *split_ops;
+    /* The split and packed rings as this environment runs them: instances whose hot paths call
+     * `hooks` directly (split_hot.h, packed_hot.h), or NULL: split_ring_ops / packed_ring_ops,
+     * every hook through the table. Either is the same code (ring_configure picks it). */
+    const struct ring_ops *split_ops, *packed_ops;
 };
 
 /* Chains a packed queue holds at once (QEMU's VIRTQUEUE_MAX_SIZE: no larger queue is offered). */
