@@ -7,6 +7,7 @@
 #ifndef PACKED_HOT_H
 #define PACKED_HOT_H
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -50,6 +51,23 @@ uint32_t packed_avail_chains(const struct dev_queue *q, uint32_t max);
     }
 
 /* ---- pop ------------------------------------------------------------------------------------- */
+
+/* Descriptor i (< live_num) of a live ring: mapped (ring.h), or through the bounds checks
+ * (packed_read_desc). Builds with assertions check the mapping. */
+static inline __attribute__((always_inline)) void
+packed_hot_ring_desc(const struct dev_queue *q, uint32_t i, struct sr_desc *d)
+{
+    if (!q->desc_host) {
+        packed_read_desc(q->env->mem, q->desc, i, d);
+        return;
+    }
+    const uint8_t *p = q->desc_host + 16ull * i;
+    assert(i < q->live_num && p == gm_ptr(q->env->mem, q->desc + 16ull * i, 16));
+    memcpy(&d->addr, p, 8);
+    memcpy(&d->len, p + 8, 4);
+    memcpy(&d->next, p + 12, 2); /* the buffer id */
+    memcpy(&d->flags, p + 14, 2);
+}
 
 /* Chain `id` taken with `ndescs` ring descriptors (what its push will free). */
 static inline void packed_hot_remember(struct dev_queue *q, uint16_t id, uint32_t ndescs)
@@ -112,7 +130,7 @@ packed_hot_walk(const struct ring_hooks *h, struct dev_queue *q, struct sr_chain
             i = 0;
             wrap = !wrap;
         }
-        packed_read_desc(q->env->mem, q->desc, i, d);
+        packed_hot_ring_desc(q, i, d);
     }
     *ndescs = count;
     return RING_OK;
@@ -126,7 +144,7 @@ packed_hot_take(const struct ring_hooks *h, struct dev_queue *q, struct sr_chain
         return RING_EMPTY;
     struct sr_desc d;
     uint16_t at = q->last_avail_idx;
-    packed_read_desc(q->env->mem, q->desc, at, &d);
+    packed_hot_ring_desc(q, at, &d);
     if (!packed_desc_avail(d.flags, packed_avail_wrap(q))) {
         ring_hev_ring_empty(h, q); /* done with what it was woken for */
         return RING_EMPTY;
@@ -172,12 +190,14 @@ packed_hot_pop(const struct ring_hooks *h, struct dev_queue *q, struct sr_chain 
 /* ---- push ------------------------------------------------------------------------------------ */
 
 /* The used descriptor's len and id (RING_PUSH_ELEM, keeping what they held), then its flags
- * (RING_PUSH_IDX), at ring slot address `slot`. A field outside RAM is neither read (0) nor
- * written. */
+ * (RING_PUSH_IDX), at ring slot address `slot` (its len mapped at `mapped`, or NULL). A field
+ * outside RAM is neither read (0) nor written. */
 static inline __attribute__((always_inline)) void
-packed_hot_used_desc(struct guest_memory *mem, struct ring_used *u, uint64_t slot, uint16_t flags)
+packed_hot_used_desc(struct guest_memory *mem, uint8_t *mapped, struct ring_used *u, uint64_t slot,
+                     uint16_t flags)
 {
-    uint8_t *p = gm_ptr(mem, slot + 8, 8);
+    assert(!mapped || mapped == gm_ptr(mem, slot + 8, 8));
+    uint8_t *p = mapped ? mapped : gm_ptr(mem, slot + 8, 8);
     uint16_t old_id = 0, id = u->id;
     if (p) { /* len, id and flags in RAM (the usual case): one bounds check (LE host) */
         if (u->parts & RING_PUSH_ELEM) {
@@ -223,7 +243,8 @@ packed_hot_push(const struct ring_hooks *h, struct dev_queue *q, uint16_t id, ui
     bool wrap = packed_used_wrap(q);
     struct ring_used u = {.elem_at = slot + 8, .id = id, .len = len, .parts = parts,
                           .idx_at = parts & RING_PUSH_IDX ? slot + 14 : 0};
-    packed_hot_used_desc(mem, &u, slot, wrap ? VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED : 0);
+    uint8_t *mapped = q->desc_host ? q->desc_host + 16ull * q->used_idx + 8 : NULL;
+    packed_hot_used_desc(mem, mapped, &u, slot, wrap ? VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED : 0);
     uint32_t next = q->used_idx + nd;
     if (next >= q->live_num) {
         next %= q->live_num;

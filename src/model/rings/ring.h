@@ -129,9 +129,9 @@ struct dev_queue {
     /* The live ring: where the device reads and writes, once configured. */
     bool live;
     uint64_t desc, avail, used;    /* descriptor area, driver area, device area */
-    /* The split ring's three areas as host pointers, once it is live (split_configure maps them
-     * once, as QEMU's vring caches; its pop and push reach the fields inside them without a
-     * bounds check: split_hot.h); NULL otherwise. */
+    /* The ring's three areas as host pointers, once it is live (the format's configure maps
+     * them once, as QEMU's vring caches; its pop and push reach the fields inside them without a
+     * bounds check: split_hot.h, packed_hot.h); NULL otherwise. */
     uint8_t *desc_host, *avail_host, *used_host;
     uint32_t live_num;
     uint16_t last_avail_idx;       /* next avail entry the device will take */
