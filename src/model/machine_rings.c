@@ -24,8 +24,8 @@
 #include "model/rings/split_hot.h"
 #include "model/rings/split_ring.h"
 
-/* A hook the split ring's round trip runs (machine_split_ops): inline there, and also called
- * through the table by the generic instance (split_ring_ops) and the packed ring. */
+/* A hook of the round trip (pop, push, interrupt decision): inline in the machine's instances of
+ * the rings (machine_split_ops, machine_packed_ops), and called through the table elsewhere. */
 #define HOT inline __attribute__((always_inline))
 
 /* A finding of a ring's own rules: a violation, or a break as QEMU's virtio_error. */
@@ -76,7 +76,10 @@ static bool outside_ram(void *ctx, uint32_t qi, const char *what, uint64_t addr,
 /* ---- pop ---- */
 
 static bool kept_index(void *ctx, uint32_t qi) { return status_checks_reinit_live(ctx, qi); }
-static void ring_empty(void *ctx, uint32_t qi) { pace_ring_empty(ctx, qi); }
+static HOT void ring_empty(void *ctx, uint32_t qi)
+{
+    pace_ring_empty(&((struct machine *)ctx)->pace, qi);
+}
 static bool may_take(void *ctx, uint32_t qi)
 {
     struct machine *m = ctx;
@@ -88,8 +91,8 @@ static void avail_event(void *ctx, uint32_t qi, uint16_t v)
     rf_avail_event(ctx, qi, v);
 }
 
-static HOT void descriptor(void *ctx, uint32_t qi, enum ring_desc_at at, uint64_t table, uint32_t i,
-                       const struct sr_desc *d)
+static HOT void descriptor(void *ctx, uint32_t qi, enum ring_desc_at at, uint64_t table,
+                           uint32_t i, const struct sr_desc *d)
 {
     struct machine *m = ctx;
     chain_log_desc(&m->chain_log, qi, i, d, at == RING_DESC_TABLE); /* as the device read it */
@@ -130,8 +133,8 @@ static HOT void pop_done(void *ctx, uint32_t qi, enum ring_err r)
     chain_log_end(&m->chain_log, m, qi, m->n_violations); /* taken or refused: closed */
 }
 
-static HOT bool chain_popped(void *ctx, uint32_t qi, const struct sr_chain *c, uint16_t avail_idx,
-                         uint16_t taken)
+static HOT bool chain_popped(void *ctx, uint32_t qi, const struct sr_chain *c,
+                             uint16_t avail_idx, uint16_t taken)
 {
     struct machine *m = ctx;
     legacy_layout_on_chain(m, qi, c); /* a buffer where the device's used ring lies */
@@ -148,8 +151,8 @@ static HOT bool chain_popped(void *ctx, uint32_t qi, const struct sr_chain *c, u
 
 /* ---- push ---- */
 
-static HOT enum ring_push_verdict before_push(void *ctx, uint32_t qi, uint16_t id, uint32_t len,
-                                          unsigned *parts)
+static HOT enum ring_push_verdict before_push(void *ctx, uint32_t qi, uint16_t id,
+                                              uint32_t len, unsigned *parts)
 {
     struct machine *m = ctx;
     if (device_faults_on_push(m, &m->dfaults, qi, id, len, parts))

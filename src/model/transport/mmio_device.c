@@ -526,9 +526,14 @@ static const char *notify_write(struct machine *m, uint32_t value)
         return "ignored: the queue is not set up on the device (no ring address)";
     d->q[value].notifies++;
     /* avail.idx as the notify found it, read once for the notify check and the run facts (a
-     * live ring's driver area is in RAM: the read cannot fail) */
+     * live ring's driver area is in RAM, mapped: ring.h) */
     uint16_t idx = 0;
-    gm_read16(&m->mem, d->q[value].avail + 2, &idx);
+    const struct dev_queue *q = &d->q[value];
+    assert(!q->avail_host || q->avail_host + 2 == gm_ptr(&m->mem, q->avail + 2, 2));
+    if (q->avail_host)
+        memcpy(&idx, q->avail_host + 2, 2);
+    else
+        gm_read16(&m->mem, q->avail + 2, &idx);
     notify_kicked(&m->notify, value, ring_is_split(&d->q[value]), idx);
     rf_notify(&m->facts, value, m->now, idx, d->q[value].last_avail_idx);
     m->pace.armed[value] = true; /* device_pace.h: a reason to look */
