@@ -49,11 +49,6 @@ void pace_arm(struct machine *m, uint32_t qi)
         machine_schedule_queue_at(m, qi, m->now);
 }
 
-void pace_ring_empty(struct machine *m, uint32_t qi)
-{
-    m->pace.armed[qi] = false;
-}
-
 bool pace_may_take(const struct machine *m, uint32_t qi)
 {
     return !m->pace.on[qi] || ring_taken(&m->dev.q[qi]) != m->pace.take_bound[qi];

@@ -51,8 +51,12 @@ void pace_arm(struct machine *m, uint32_t qi);
 /* The ring's pop: may the device take another chain from qi (ring not empty)? False keeps it
  * armed. */
 bool pace_may_take(const struct machine *m, uint32_t qi);
-/* The ring's pop found qi's ring empty: the device has done what it was woken for. */
-void pace_ring_empty(struct machine *m, uint32_t qi);
+/* The ring's pop found qi's ring empty: the device has done what it was woken for. Inline: every
+ * round trip ends with it. */
+static inline void pace_ring_empty(struct device_pace *p, uint32_t qi)
+{
+    p->armed[qi] = false;
+}
 /* The ring's push: true when the answer is held (published later by pace_set). */
 bool pace_hold(struct machine *m, uint32_t qi, uint16_t head, uint32_t len, unsigned parts);
 /* Device reset: held answers are lost. */

@@ -279,46 +279,37 @@ void machine_break_device_quietly(struct machine *m, const char *id, const char 
     va_end(ap);
 }
 
-void machine_schedule_queue(struct machine *m, uint32_t q)
-{
-    machine_schedule_queue_at(m, q, m->now + m->cfg.device_latency_ns);
-}
-
-void machine_schedule_queue_at(struct machine *m, uint32_t q, uint64_t at)
-{
-    struct dev_queue *dq = &m->dev.q[q];
-    if (!dq->pending || at < dq->pending_at) {
-        dq->pending = true;
-        dq->pending_at = at;
-    }
-    if (at < m->due_hint)
-        m->due_hint = at;
-}
-
 void machine_process_queue(struct machine *m, uint32_t q)
 {
     if (m->device.ops->process_queue(m->device.state, m, q))
         mmio_device_raise_used_irq(m, q);
 }
 
-/* The queue whose work falls due first at or before t, or -1; then *next is when the earliest
- * work after t falls due (UINT64_MAX: none), the machine's new due_hint. */
-static int due_queue(const struct machine *m, uint64_t t, uint64_t *next)
+/* The queue whose work falls due first at or before t, or -1 (ties: the lowest number); *rest is
+ * the earliest time any other queue's work falls due (UINT64_MAX: none) — with -1, the earliest
+ * of all, after t: the machine's due_hint once that queue's work is taken. */
+static int due_queue(const struct machine *m, uint64_t t, uint64_t *rest)
 {
-    int best = -1;
-    *next = UINT64_MAX;
+    int first_q = -1;
+    uint64_t first = UINT64_MAX, second = UINT64_MAX;
     for (uint32_t q = 0; q < m->dev.n_queues; q++) { /* only the device's are scheduled */
         const struct dev_queue *dq = &m->dev.q[q];
         if (!dq->pending)
             continue;
-        if (dq->pending_at > t) {
-            if (dq->pending_at < *next)
-                *next = dq->pending_at;
-        } else if (best < 0 || dq->pending_at < m->dev.q[best].pending_at) {
-            best = (int)q;
+        if (dq->pending_at < first) {
+            second = first;
+            first = dq->pending_at;
+            first_q = (int)q;
+        } else if (dq->pending_at < second) {
+            second = dq->pending_at;
         }
     }
-    return best;
+    if (first_q < 0 || first > t) {
+        *rest = first;
+        return -1;
+    }
+    *rest = second;
+    return first_q;
 }
 
 /* The hint is a lower bound of every queue's pending time (others may clear `pending`: then
@@ -330,17 +321,18 @@ void machine_check_due_hint(const struct machine *m)
     (void)m;
 }
 
-/* machine_advance when work may fall due by t (t >= due_hint). */
+/* machine_advance when work may fall due by t (t >= due_hint). The hint stays a lower bound of
+ * every pending queue's time: set to the others' earliest before a queue's work is taken, lowered
+ * by whatever that work schedules (machine_schedule_queue_at); so the queues are scanned again
+ * only when the hint says some work may be due by t. */
 void machine_advance_due(struct machine *m, uint64_t t)
 {
-    for (;;) {
-        uint64_t next;
-        int best = due_queue(m, t, &next);
-        if (best < 0) {
-            m->due_hint = next;
+    while (t >= m->due_hint) {
+        uint64_t rest;
+        int best = due_queue(m, t, &rest);
+        m->due_hint = rest;
+        if (best < 0)
             break;
-        }
-        m->due_hint = 0; /* the device's work may schedule more: scan again */
         struct dev_queue *dq = &m->dev.q[best];
         if (dq->pending_at > m->now)
             m->now = dq->pending_at;

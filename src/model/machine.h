@@ -246,10 +246,23 @@ static inline struct trace_event *machine_trace(struct machine *m, enum trace_ki
  *                          the device sees (stores not yet visible); the machine runs the device.
  * Scheduling (machine_schedule_queue*) only records that work is due. */
 
+/* The device will look at queue q at virtual time `at` (held answers falling due). Inline: every
+ * notify schedules. */
+static inline void machine_schedule_queue_at(struct machine *m, uint32_t q, uint64_t at)
+{
+    struct dev_queue *dq = &m->dev.q[q];
+    if (!dq->pending || at < dq->pending_at) {
+        dq->pending = true;
+        dq->pending_at = at;
+    }
+    if (at < m->due_hint)
+        m->due_hint = at;
+}
 /* The device will look at queue q after its latency (QEMU's bottom half). */
-void machine_schedule_queue(struct machine *m, uint32_t q);
-/* The device will look at queue q at virtual time `at` (held answers falling due). */
-void machine_schedule_queue_at(struct machine *m, uint32_t q, uint64_t at);
+static inline void machine_schedule_queue(struct machine *m, uint32_t q)
+{
+    machine_schedule_queue_at(m, q, m->now + m->cfg.device_latency_ns);
+}
 /* The device model processes queue q now (device.h process_queue), then the used-buffer
  * interrupt is raised if it answered anything (unless the driver suppressed it). */
 void machine_process_queue(struct machine *m, uint32_t q);

@@ -20,7 +20,13 @@
 #include "model/chain_log.h"
 #include "model/machine.h"
 #include "model/rings/ring_hooks.h"
+#include "model/rings/packed_hot.h"
+#include "model/rings/split_hot.h"
 #include "model/rings/split_ring.h"
+
+/* A hook of the round trip (pop, push, interrupt decision): inline in the machine's instances of
+ * the rings (machine_split_ops, machine_packed_ops), and called through the table elsewhere. */
+#define HOT inline __attribute__((always_inline))
 
 /* A finding of a ring's own rules: a violation, or a break as QEMU's virtio_error. */
 static void finding(void *ctx, enum ring_finding kind, const char *rule, int queue,
@@ -70,7 +76,10 @@ static bool outside_ram(void *ctx, uint32_t qi, const char *what, uint64_t addr,
 /* ---- pop ---- */
 
 static bool kept_index(void *ctx, uint32_t qi) { return status_checks_reinit_live(ctx, qi); }
-static void ring_empty(void *ctx, uint32_t qi) { pace_ring_empty(ctx, qi); }
+static HOT void ring_empty(void *ctx, uint32_t qi)
+{
+    pace_ring_empty(&((struct machine *)ctx)->pace, qi);
+}
 static bool may_take(void *ctx, uint32_t qi)
 {
     struct machine *m = ctx;
@@ -82,8 +91,8 @@ static void avail_event(void *ctx, uint32_t qi, uint16_t v)
     rf_avail_event(ctx, qi, v);
 }
 
-static void descriptor(void *ctx, uint32_t qi, enum ring_desc_at at, uint64_t table, uint32_t i,
-                       const struct sr_desc *d)
+static HOT void descriptor(void *ctx, uint32_t qi, enum ring_desc_at at, uint64_t table,
+                           uint32_t i, const struct sr_desc *d)
 {
     struct machine *m = ctx;
     chain_log_desc(&m->chain_log, qi, i, d, at == RING_DESC_TABLE); /* as the device read it */
@@ -111,21 +120,21 @@ static void loop_store(void *ctx, uint32_t qi, uint32_t from, uint16_t to, char 
     rf_describe_next(ctx, qi, from, to, buf, len); /* run_facts.h: the last store to it */
 }
 
-static void head_read(void *ctx, uint32_t qi, uint16_t head, uint16_t avail_index)
+static HOT void head_read(void *ctx, uint32_t qi, uint16_t head, uint16_t avail_index)
 {
     struct machine *m = ctx;
     chain_log_begin(&m->chain_log, qi, head, avail_index, m->now, m->n_violations);
 }
 
-static void pop_done(void *ctx, uint32_t qi, enum ring_err r)
+static HOT void pop_done(void *ctx, uint32_t qi, enum ring_err r)
 {
     (void)r;
     struct machine *m = ctx;
     chain_log_end(&m->chain_log, m, qi, m->n_violations); /* taken or refused: closed */
 }
 
-static bool chain_popped(void *ctx, uint32_t qi, const struct sr_chain *c, uint16_t avail_idx,
-                         uint16_t taken)
+static HOT bool chain_popped(void *ctx, uint32_t qi, const struct sr_chain *c,
+                             uint16_t avail_idx, uint16_t taken)
 {
     struct machine *m = ctx;
     legacy_layout_on_chain(m, qi, c); /* a buffer where the device's used ring lies */
@@ -134,7 +143,7 @@ static bool chain_popped(void *ctx, uint32_t qi, const struct sr_chain *c, uint1
         e->queue = (uint8_t)qi;
         e->aux = taken;
     }
-    rf_pop(m, qi);
+    rf_pop(&m->facts, qi, m->now);
     chain_log_taken(&m->chain_log, qi);
     /* an injected fault may reset or break it */
     return device_faults_on_pop(m, &m->dfaults, qi, c->head);
@@ -142,8 +151,8 @@ static bool chain_popped(void *ctx, uint32_t qi, const struct sr_chain *c, uint1
 
 /* ---- push ---- */
 
-static enum ring_push_verdict before_push(void *ctx, uint32_t qi, uint16_t id, uint32_t len,
-                                          unsigned *parts)
+static HOT enum ring_push_verdict before_push(void *ctx, uint32_t qi, uint16_t id,
+                                              uint32_t len, unsigned *parts)
 {
     struct machine *m = ctx;
     if (device_faults_on_push(m, &m->dfaults, qi, id, len, parts))
@@ -161,10 +170,10 @@ static void push_dropped(void *ctx, uint32_t qi, uint16_t id, uint32_t len)
         e->queue = (uint8_t)qi;
 }
 
-static void used_written(void *ctx, uint32_t qi, const struct ring_used *u)
+static HOT void used_written(void *ctx, uint32_t qi, const struct ring_used *u)
 {
     struct machine *m = ctx;
-    rf_used_write(m, qi, u->elem_at, u->parts & RING_PUSH_ELEM ? 8 : 0, u->idx_at);
+    rf_used_write(&m->facts, qi, u->elem_at, u->parts & RING_PUSH_ELEM ? 8 : 0, u->idx_at);
     if (u->parts & RING_PUSH_ELEM) /* weak-memory mode: what a stale read would have seen */
         bc_device_push(m, qi, u->elem_at, u->old_id, u->old_len);
     /* The trace shows the two stores in the order they happen: the element, then the idx. */
@@ -180,7 +189,7 @@ static void used_written(void *ctx, uint32_t qi, const struct ring_used *u)
             e->note = split ? "used.idx advanced, element not written (injected device fault)"
                             : "flags marked used, id and len not written (injected device fault)";
     }
-    rf_used(m, qi, u->elem_at, u->len);
+    rf_used(&m->facts, qi, m->now, u->elem_at, u->len);
     if (u->parts & RING_PUSH_IDX) {
         uint16_t flags = 0; /* packed: the flags that publish it (the value is the store's) */
         if (!split)
@@ -196,7 +205,7 @@ static void used_written(void *ctx, uint32_t qi, const struct ring_used *u)
 
 /* ---- notifications ---- */
 
-static void suppression_read(void *ctx, uint32_t qi, uint16_t flags)
+static HOT void suppression_read(void *ctx, uint32_t qi, uint16_t flags)
 {
     notify_check_avail_flags(ctx, qi, flags, "the device read"); /* notify_checks.h */
 }
@@ -221,6 +230,44 @@ static const struct ring_hooks machine_ring_hooks = {
     .suppression_read = suppression_read,
 };
 
+/* The split ring instantiated against this table (split_hot.h): each hook of the round trip a
+ * direct call, which the compiler may inline. The same code as split_ring_ops. */
+static enum ring_err machine_split_pop(struct dev_queue *q, struct sr_chain *c)
+{
+    return split_hot_pop(&machine_ring_hooks, q, c);
+}
+static void machine_split_push(struct dev_queue *q, uint16_t head, uint32_t len, unsigned parts)
+{
+    split_hot_push(&machine_ring_hooks, q, head, len, parts);
+}
+static bool machine_split_answer(struct dev_queue *q, uint16_t id, uint32_t len)
+{
+    return split_hot_answer(&machine_ring_hooks, q, id, len);
+}
+static bool machine_split_need_interrupt(struct dev_queue *q, struct ring_suppress *why)
+{
+    return split_hot_need_interrupt(&machine_ring_hooks, q, why);
+}
+static const struct ring_ops machine_split_ops =
+    SPLIT_RING_OPS_WITH(machine_split_pop, machine_split_push, machine_split_answer,
+                        machine_split_need_interrupt);
+
+/* The packed ring instantiated the same way (packed_hot.h). */
+static enum ring_err machine_packed_pop(struct dev_queue *q, struct sr_chain *c)
+{
+    return packed_hot_pop(&machine_ring_hooks, q, c);
+}
+static void machine_packed_push(struct dev_queue *q, uint16_t id, uint32_t len, unsigned parts)
+{
+    packed_hot_push(&machine_ring_hooks, q, id, len, parts);
+}
+static bool machine_packed_answer(struct dev_queue *q, uint16_t id, uint32_t len)
+{
+    return packed_hot_answer(&machine_ring_hooks, q, id, len);
+}
+static const struct ring_ops machine_packed_ops =
+    PACKED_RING_OPS_WITH(machine_packed_pop, machine_packed_push, machine_packed_answer);
+
 void machine_rings_bind(struct machine *m)
 {
     m->rings = (struct ring_env){
@@ -231,7 +278,9 @@ void machine_rings_bind(struct machine *m)
         .hooks = &machine_ring_hooks,
         .ctx = m,
         .layout_gen = &m->ring_layout_gen,
+        .split_ops = &machine_split_ops,
+        .packed_ops = &machine_packed_ops,
     };
     for (uint32_t qi = 0; qi < MMIO_NUM_QUEUES; qi++)
-        ring_bind(&m->dev.q[qi], &split_ring_ops, &m->rings, qi);
+        ring_bind(&m->dev.q[qi], &machine_split_ops, &m->rings, qi);
 }

@@ -15,6 +15,7 @@
 #include "model/guest_memory.h"
 #include "model/rings/ring.h"
 #include "model/rings/ring_hooks.h"
+#include "model/rings/split_hot.h"
 #include "model/rings/split_ring.h"
 #include "spec/virtio_spec.h"
 
@@ -568,10 +569,119 @@ static void test_no_hooks(void **state)
     free(r);
 }
 
+/* The split ring instantiated against this file's table as a constant (split_hot.h), as the
+ * machine instantiates it against its own (machine_rings.c). */
+static enum ring_err inst_pop(struct dev_queue *q, struct sr_chain *c)
+{
+    return split_hot_pop(&recording_hooks, q, c);
+}
+static void inst_push(struct dev_queue *q, uint16_t id, uint32_t len, unsigned parts)
+{
+    split_hot_push(&recording_hooks, q, id, len, parts);
+}
+static bool inst_answer(struct dev_queue *q, uint16_t id, uint32_t len)
+{
+    return split_hot_answer(&recording_hooks, q, id, len);
+}
+static bool inst_need_interrupt(struct dev_queue *q, struct ring_suppress *why)
+{
+    return split_hot_need_interrupt(&recording_hooks, q, why);
+}
+static const struct ring_ops inst_ops =
+    SPLIT_RING_OPS_WITH(inst_pop, inst_push, inst_answer, inst_need_interrupt);
+
+/* One session: chains of 1 to 3 descriptors popped and answered, EVENT_IDX on, a loop refused. */
+static void session(struct rig *r)
+{
+    r->features = 1ull << VIRTIO_RING_F_EVENT_IDX;
+    make_live(r);
+    for (uint32_t i = 0; i < 20; i++) {
+        uint16_t head = (uint16_t)(i % 4) * 2;
+        put_desc(r, head, BUF + 0x40 * i, 8 + i, i % 2 ? VIRTQ_DESC_F_NEXT : 0, head + 1);
+        put_desc(r, head + 1u, BUF + 0x800, 16, VIRTQ_DESC_F_WRITE, 0);
+        offer(r, head);
+        assert_int_equal(ring_pop(&r->q, &r->c), RING_OK);
+        put16(r, AVAIL + 4 + 2 * N, (uint16_t)(i / 2)); /* used_event */
+        assert_true(ring_push(&r->q, r->c.head, i));
+        struct ring_suppress why;
+        event(r, "irq %d;", ring_need_interrupt(&r->q, &why));
+    }
+    assert_int_equal(ring_pop(&r->q, &r->c), RING_EMPTY);
+    put_desc(r, 3, BUF, 8, VIRTQ_DESC_F_NEXT, 3);
+    offer(r, 3);
+    assert_int_equal(ring_pop(&r->q, &r->c), RING_E_LOOP);
+}
+
+/* The instance and split_ring_ops are the same ring: the same events in the same order, the
+ * same findings, the same bytes in the ring and the same indices. */
+static void test_instance_is_the_same_ring(void **state)
+{
+    (void)state;
+    struct rig *a = rig_new(&recording_hooks), *b = rig_new(&recording_hooks);
+    b->env.split_ops = &inst_ops;
+    ring_bind(&b->q, &inst_ops, &b->env, 0);
+    ring_reset(&b->q, N);
+    assert_true(ring_is_split(&b->q));
+    session(a);
+    session(b);
+    assert_ptr_equal(b->q.ops, &inst_ops); /* ring_configure picked the environment's */
+    assert_true(strlen(a->h.events) > 200);
+    assert_string_equal(a->h.events, b->h.events);
+    assert_int_equal(a->h.n_findings, 1);
+    assert_int_equal(b->h.n_findings, 1);
+    assert_string_equal(a->h.message[0], b->h.message[0]);
+    assert_memory_equal(a->ram, b->ram, RAM_BYTES);
+    assert_int_equal(a->q.used_idx, b->q.used_idx);
+    assert_int_equal(a->q.last_avail_idx, b->q.last_avail_idx);
+    free(a);
+    free(b);
+}
+
+/* The areas mapped when the ring goes live follow its layout: a ring set up again elsewhere is
+ * read and written there, and a ring that is not live has none. */
+static void test_mapped_areas_follow_the_layout(void **state)
+{
+    struct rig *r = *state;
+    make_live(r);
+    assert_ptr_equal(r->q.desc_host, at(r, DESC));
+    assert_ptr_equal(r->q.avail_host, at(r, AVAIL));
+    assert_ptr_equal(r->q.used_host, at(r, USED));
+    const uint64_t d2 = BASE + 0x400, a2 = BASE + 0x600, u2 = BASE + 0x700;
+    assert_int_equal(ring_configure(&r->q, N, d2, a2, u2), RING_OK);
+    assert_ptr_equal(r->q.desc_host, at(r, d2));
+    assert_ptr_equal(r->q.used_host, at(r, u2));
+    uint8_t *p = at(r, d2 + 16 * 5);
+    uint64_t addr = BUF;
+    uint32_t len = 40;
+    uint16_t flags = VIRTQ_DESC_F_WRITE;
+    memcpy(p, &addr, 8);
+    memcpy(p + 8, &len, 4);
+    memcpy(p + 12, &flags, 2);
+    put16(r, a2 + 4, 5);
+    put16(r, a2 + 2, 1);
+    assert_int_equal(ring_pop(&r->q, &r->c), RING_OK);
+    assert_int_equal(r->c.head, 5);
+    assert_int_equal(r->c.writable, 40);
+    assert_true(ring_push(&r->q, 5, 33));
+    assert_int_equal(get32(r, u2 + 4), 5);
+    assert_int_equal(get32(r, u2 + 8), 33);
+    assert_int_equal(get16(r, u2 + 2), 1);
+    assert_true(zero(r, USED, 6 + 8 * N)); /* the old used ring: untouched */
+    assert_int_equal(ring_configure(&r->q, N, 0, a2, u2), RING_E_UNSET);
+    assert_null(r->q.desc_host);
+    assert_null(r->q.used_host);
+    assert_int_equal(ring_configure(&r->q, N, DESC, AVAIL, BASE + RAM_BYTES - 8),
+                     RING_E_NOT_IN_RAM);
+    assert_false(r->q.live);
+    assert_null(r->q.used_host);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_pop_three_descriptor_chain, setup, teardown),
+        cmocka_unit_test(test_instance_is_the_same_ring),
+        cmocka_unit_test_setup_teardown(test_mapped_areas_follow_the_layout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_push_writes_used_element_then_idx, setup, teardown),
         cmocka_unit_test_setup_teardown(test_avail_idx_wraps_past_65535, setup, teardown),
         cmocka_unit_test_setup_teardown(test_next_out_of_range_refused, setup, teardown),

@@ -1,6 +1,8 @@
 /* config_checks.c — see config_checks.h. */
 #include "model/checks/config_checks.h"
 
+#include <assert.h>
+
 #include "spec/virtio_spec.h"
 #include "model/machine.h"
 
@@ -22,6 +24,9 @@ static void end_run(struct machine *m)
 void config_checks_access(struct machine *m, uint32_t off, bool write, uint32_t value)
 {
     struct config_check_state *s = &m->config_checks;
+    /* config_checks_want_write: outside a run, nothing is set */
+    assert(s->run || (!s->block && !s->block_open && !s->has_g0 && !s->g0 && !s->closed_ok &&
+                      !s->last_gen && !s->last_was_gen && !s->gen_at_start));
     if (m->dev.version != 2) /* the legacy interface has no generation counter (§2.4.4) */
         return;
     bool cfg = !write && off >= VIRTIO_MMIO_CONFIG;

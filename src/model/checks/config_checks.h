@@ -29,5 +29,9 @@ struct config_check_state {
 /* Every access that reaches the device, read or write. */
 void config_checks_access(struct machine *m, uint32_t off, bool write, uint32_t value);
 void config_checks_finish(struct machine *m);
+/* Whether a driver write (anything but a config read) has anything to tell these checks: only
+ * inside a run of reads, which it ends. Outside one the state is all zero (config_checks.c
+ * asserts it), so config_checks_access would only zero it again. */
+static inline bool config_checks_want_write(const struct config_check_state *s) { return s->run; }
 
 #endif /* CONFIG_CHECKS_H */

@@ -269,11 +269,6 @@ static bool ready_rules_write(struct machine *m, uint32_t off, uint32_t value, c
     return true;
 }
 
-/* After the probe (nothing of it pending), an access only counts: probe() in one test. */
-static bool probe_over(const struct mmio_check_state *s)
-{
-    return s->ignore == IGNORE_NONE && s->probe_done && !s->id_pending;
-}
 
 /* A write to a writable control register of this device's version: what layout_ok finds
  * nothing to say about, decoded by one table lookup. */
@@ -285,7 +280,7 @@ static bool plain_write_reg(const struct machine *m, uint32_t off)
 
 bool mmio_checks_write(struct machine *m, uint32_t off, uint32_t value, const char **note)
 {
-    if (probe_over(&m->mmio_checks))
+    if (mmio_checks_probe_over(&m->mmio_checks))
         m->mmio_checks.n_access++;
     else
         probe(m, off, true, value);
@@ -313,6 +308,19 @@ bool mmio_checks_write(struct machine *m, uint32_t off, uint32_t value, const ch
         break;
     }
     return ready_rules_write(m, off, value, note);
+}
+
+bool mmio_checks_notify(struct machine *m, uint32_t value)
+{
+    /* What mmio_checks_write finds for it: plain (layout_ok silent), no case of its own, and
+     * ready_rules_write has no rule about it. */
+    assert(plain_write_reg(m, VIRTIO_MMIO_QUEUE_NOTIFY) &&
+           !ready_locked_reg(VIRTIO_MMIO_QUEUE_NOTIFY));
+    if (mmio_checks_probe_over(&m->mmio_checks))
+        m->mmio_checks.n_access++;
+    else
+        probe(m, VIRTIO_MMIO_QUEUE_NOTIFY, true, value);
+    return true;
 }
 
 void mmio_checks_read(struct machine *m, uint32_t off, uint32_t value)

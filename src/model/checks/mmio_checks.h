@@ -27,6 +27,15 @@ struct mmio_check_state {
 };
 
 bool mmio_checks_write(struct machine *m, uint32_t off, uint32_t value, const char **note);
+/* mmio_checks_write for QueueNotify (access_checks_notify): a writable register of both
+ * versions, with no rule of its own here: the access counts toward the probe. Never ignored. */
+bool mmio_checks_notify(struct machine *m, uint32_t value);
+/* After the probe (nothing of it pending), an access only counts: what mmio_checks_notify does
+ * then, inline (access_checks_notify). */
+static inline bool mmio_checks_probe_over(const struct mmio_check_state *s)
+{
+    return s->ignore == IGNORE_NONE && s->probe_done && !s->id_pending;
+}
 void mmio_checks_read(struct machine *m, uint32_t off, uint32_t value);
 void mmio_checks_finish(struct machine *m);
 

@@ -52,15 +52,6 @@ void notify_avail_event(struct machine *m, uint32_t qi, uint16_t value)
     gm_read16(&m->mem, m->dev.q[qi].avail + 2, &n->ev_avail_idx);
 }
 
-void notify_kicked(struct machine *m, uint32_t qi)
-{
-    if (qi >= MMIO_NUM_QUEUES || !ring_is_split(&m->dev.q[qi]))
-        return;
-    struct notify_queue *n = &m->notify.q[qi];
-    n->kicked = true;
-    gm_read16(&m->mem, m->dev.q[qi].avail + 2, &n->kick_avail_idx);
-}
-
 /* How far idx b is behind cur (16-bit ring arithmetic). */
 static uint16_t behind(uint16_t cur, uint16_t b) { return (uint16_t)(cur - b); }
 

@@ -40,8 +40,16 @@ void notify_queue_live(struct machine *m, uint32_t qi);
 void notify_check_avail_flags(struct machine *m, uint32_t qi, uint16_t flags, const char *how);
 /* The device wrote avail_event = value on queue qi (split_ring.c, after a pop). */
 void notify_avail_event(struct machine *m, uint32_t qi, uint16_t value);
-/* A QueueNotify for qi reached the device. */
-void notify_kicked(struct machine *m, uint32_t qi);
+/* A QueueNotify for qi (a split ring: the rules here are the split ring's) reached the device;
+ * avail_idx: avail.idx in memory then. */
+static inline void notify_kicked(struct notify_state *s, uint32_t qi, bool split,
+                                 uint16_t avail_idx)
+{
+    if (qi >= sizeof(s->q) / sizeof(s->q[0]) || !split)
+        return;
+    s->q[qi].kicked = true;
+    s->q[qi].kick_avail_idx = avail_idx;
+}
 /* The driver is about to wait: was a kick owed? */
 void notify_check_driver_waits(struct machine *m);
 

@@ -33,7 +33,7 @@ static __attribute__((noinline)) void check_data(struct machine *m, uint32_t val
 void notify_data_check_write(struct machine *m, uint32_t off, uint32_t value)
 {
     const struct mmio_device *d = &m->dev;
-    if (off == VIRTIO_MMIO_QUEUE_NOTIFY && d->version == 2 &&
-        (d->guest_features >> VIRTIO_F_NOTIFICATION_DATA & 1u))
+    if (off == VIRTIO_MMIO_QUEUE_NOTIFY &&
+        notify_data_check_wants(d->version, d->guest_features))
         check_data(m, value);
 }

@@ -14,11 +14,20 @@
 #ifndef NOTIFY_DATA_CHECK_H
 #define NOTIFY_DATA_CHECK_H
 
+#include <stdbool.h>
 #include <stdint.h>
+
+#include "spec/virtio_spec.h"
 
 struct machine;
 
 /* A write to QueueNotify, before the device acts on it. */
 void notify_data_check_write(struct machine *m, uint32_t off, uint32_t value);
+/* Whether a QueueNotify has anything to tell the check: only with VIRTIO_F_NOTIFICATION_DATA
+ * negotiated on a version 2 device (version, features: the device's). */
+static inline bool notify_data_check_wants(uint32_t version, uint64_t features)
+{
+    return version == 2 && (features >> VIRTIO_F_NOTIFICATION_DATA & 1u);
+}
 
 #endif /* NOTIFY_DATA_CHECK_H */

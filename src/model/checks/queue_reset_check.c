@@ -51,6 +51,13 @@ static void reenabled(struct machine *m, struct queue_reset_check *c, uint32_t q
                           q, missing);
 }
 
+void queue_reset_check_notify(struct machine *m, uint32_t value)
+{
+    uint32_t vqn = value & 0xffffu;
+    if (vqn < QR_CHECK_QUEUES)
+        too_early(m, &m->qrc, vqn, "QueueNotify", value);
+}
+
 void queue_reset_check_write(struct machine *m, uint32_t off, uint32_t value)
 {
     struct queue_reset_check *c = &m->qrc;
@@ -60,9 +67,7 @@ void queue_reset_check_write(struct machine *m, uint32_t off, uint32_t value)
         return;
     }
     if (off == VIRTIO_MMIO_QUEUE_NOTIFY) {
-        uint32_t vqn = value & 0xffffu;
-        if (vqn < QR_CHECK_QUEUES)
-            too_early(m, c, vqn, "QueueNotify", value);
+        queue_reset_check_notify(m, value);
         return;
     }
     if (q >= QR_CHECK_QUEUES || !mmio_queue_reset_active(m))

@@ -29,6 +29,17 @@ struct queue_reset_check {
 };
 
 void queue_reset_check_write(struct machine *m, uint32_t off, uint32_t value);
+/* queue_reset_check_write for QueueNotify (access_checks_notify). */
+void queue_reset_check_notify(struct machine *m, uint32_t value);
+/* Whether a QueueNotify with `value` has anything to tell the check: only while its queue's
+ * reset awaits the read-back and the rule has not been said for it (queue_reset_check_notify
+ * does nothing otherwise). */
+static inline bool queue_reset_check_wants_notify(const struct queue_reset_check *c,
+                                                  uint32_t value)
+{
+    uint32_t vqn = value & 0xffffu;
+    return vqn < QR_CHECK_QUEUES && c->awaiting[vqn] && !c->told[vqn];
+}
 void queue_reset_check_read(struct machine *m, uint32_t off, uint32_t value);
 
 #endif /* QUEUE_RESET_CHECK_H */

@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "spec/virtio_spec.h"
+
 struct machine;
 
 struct status_check_state {
@@ -43,6 +45,19 @@ struct status_check_state {
 
 /* See access_checks.h; `apply` false: the strict profile ignores the write. */
 bool status_checks_write(struct machine *m, uint32_t off, uint32_t value, const char **note);
+/* status_checks_write for QueueNotify (access_checks_notify). */
+bool status_checks_notify(struct machine *m, uint32_t value, const char **note);
+/* The usual notify, inline: with DRIVER_OK held and FAILED not (device_status, the Status the
+ * device holds) there is nothing to say but that a notify came; true when so handled, false
+ * when status_checks_notify must judge it. */
+static inline bool status_checks_notify_quiet(struct status_check_state *s, uint8_t device_status)
+{
+    if ((device_status & (VIRTIO_STATUS_FAILED | VIRTIO_STATUS_DRIVER_OK)) !=
+        VIRTIO_STATUS_DRIVER_OK)
+        return false;
+    s->notified = true;
+    return true;
+}
 void status_checks_read(struct machine *m, uint32_t off, uint32_t value);
 void status_checks_finish(struct machine *m);
 /* Queue qi went live in an initialisation that began without a reset: the device kept its

@@ -1,6 +1,7 @@
 /* run_facts.c — see run_facts.h. */
 #include "model/diagnosis/run_facts.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,31 +88,54 @@ static void track_sel(struct run_facts *f, uint32_t off, uint32_t value, uint64_
     }
 }
 
-void rf_mmio_write(struct machine *m, uint32_t off, uint32_t value, const char *note, bool lost)
+/* The register's slot: the last write, its value and note. */
+static void reg_written(struct run_facts *f, uint32_t s, uint64_t t, uint32_t value,
+                        const char *note)
+{
+    struct rf_reg *r = &f->reg[s];
+    r->written = true;
+    r->t = t;
+    r->value = value;
+    r->note = note;
+}
+
+/* rf_mmio_write of QueueNotify (every round trip's write, decoded first): the counts per queue
+ * and the register's slot; no other fact is about it (not a queue or other-version register). */
+static void notify_written(struct machine *m, uint32_t value, const char *note, bool lost)
 {
     struct run_facts *f = &m->facts;
-    uint32_t s = rf_slot(off);
-    if (off == VIRTIO_MMIO_QUEUE_NOTIFY) {
-        if (m->dev.guest_features >> VIRTIO_F_NOTIFICATION_DATA & 1u)
-            value &= 0xffffu; /* the queue is vqn, the low half (§4.2.3.3) */
-        if (lost) {
-            f->notify_writes_lost++;
-        } else {
-            f->notify_writes_all++;
-            for (uint32_t q = 0; q < RF_QUEUES; q++) {
-                if (value == q) {
-                    f->q[q].c.notify_writes++;
-                    if (note) {
-                        f->q[q].c.notify_writes_ignored++;
-                        f->q[q].ignored_note = note;
-                    }
-                } else {
-                    f->q[q].last_notify_other = value;
-                    f->q[q].notified_other = true;
+    if (m->dev.guest_features >> VIRTIO_F_NOTIFICATION_DATA & 1u)
+        value &= 0xffffu; /* the queue is vqn, the low half (§4.2.3.3) */
+    if (lost) {
+        f->notify_writes_lost++;
+    } else {
+        f->notify_writes_all++;
+        for (uint32_t q = 0; q < RF_QUEUES; q++) {
+            if (value == q) {
+                f->q[q].c.notify_writes++;
+                if (note) {
+                    f->q[q].c.notify_writes_ignored++;
+                    f->q[q].ignored_note = note;
                 }
+            } else {
+                f->q[q].last_notify_other = value;
+                f->q[q].notified_other = true;
             }
         }
     }
+    reg_written(f, VIRTIO_MMIO_QUEUE_NOTIFY / 4, m->now, value, note);
+}
+
+void rf_mmio_write(struct machine *m, uint32_t off, uint32_t value, const char *note, bool lost)
+{
+    struct run_facts *f = &m->facts;
+    if (off == VIRTIO_MMIO_QUEUE_NOTIFY) {
+        assert(rf_slot(off) == off / 4 && !mmio_reg_other_version(off, m->dev.version) &&
+               !queue_reg(off) && !ring_addr_reg(off));
+        notify_written(m, value, note, lost);
+        return;
+    }
+    uint32_t s = rf_slot(off);
     if (off == VIRTIO_MMIO_INTERRUPT_ACK) {
         if (note || lost) {
             f->acks_lost++;
@@ -121,11 +145,7 @@ void rf_mmio_write(struct machine *m, uint32_t off, uint32_t value, const char *
         }
     }
     if (s < RF_REGS) {
-        struct rf_reg *r = &f->reg[s];
-        r->written = true;
-        r->t = m->now;
-        r->value = value;
-        r->note = note;
+        reg_written(f, s, m->now, value, note);
         if (mmio_reg_other_version(off, m->dev.version))
             add_slot(f->other_version, &f->n_other_version, s);
     }
@@ -161,19 +181,6 @@ void rf_mmio_read(struct machine *m, uint32_t off, uint32_t value, const char *n
     f->last_read_slot = (int)s;
 }
 
-void rf_notify(struct machine *m, uint32_t qi)
-{
-    if (qi >= RF_QUEUES)
-        return;
-    struct rf_queue *q = &m->facts.q[qi];
-    q->c.notifies++;
-    q->last_notify_at = m->now;
-    uint16_t idx = 0;
-    gm_read16(&m->mem, m->dev.q[qi].avail + 2, &idx);
-    q->kick_avail_idx = idx;
-    q->kick_new = idx != m->dev.q[qi].last_avail_idx;
-}
-
 void rf_publish(struct machine *m, uint32_t qi, uint16_t idx)
 {
     if (qi >= RF_QUEUES || !m->dev.q[qi].live)
@@ -184,31 +191,12 @@ void rf_publish(struct machine *m, uint32_t qi, uint16_t idx)
     q->last_published = idx;
 }
 
-void rf_pop(struct machine *m, uint32_t qi)
-{
-    if (qi >= RF_QUEUES)
-        return;
-    m->facts.q[qi].c.pops++;
-    m->facts.q[qi].last_pop_at = m->now;
-}
-
 void rf_avail_event(struct machine *m, uint32_t qi, uint16_t value)
 {
     if (qi >= RF_QUEUES)
         return;
     m->facts.q[qi].avail_event_set = true;
     m->facts.q[qi].avail_event = value;
-}
-
-void rf_used(struct machine *m, uint32_t qi, uint64_t elem, uint32_t len)
-{
-    if (qi >= RF_QUEUES)
-        return;
-    struct rf_queue *q = &m->facts.q[qi];
-    q->c.used++;
-    q->last_used_elem = elem;
-    q->last_used_len = len;
-    q->last_used_at = m->now;
 }
 
 void rf_queue_live(struct machine *m, uint32_t qi)
@@ -276,21 +264,6 @@ void rf_truncated(struct machine *m, uint32_t qi, uint16_t head, uint64_t resp_l
     q->trunc[1] = (struct rf_trunc){m->now, head, resp_len, written};
     if (!q->c.truncated++)
         q->trunc[0] = q->trunc[1];
-}
-
-void rf_irq(struct machine *m, uint32_t qi, bool edge)
-{
-    struct run_facts *f = &m->facts;
-    if (edge) {
-        f->irq_edge_seen = true;
-        f->last_irq_edge_at = m->now;
-    } else if (qi < RF_QUEUES) {
-        struct rf_queue *q = &f->q[qi];
-        if (!q->c.irq_hidden)
-            q->first_hidden_at = m->now;
-        q->c.irq_hidden++;
-        q->last_hidden_at = m->now;
-    }
 }
 
 void rf_irq_suppressed(struct machine *m, uint32_t qi, bool by_event, uint64_t addr,
@@ -375,11 +348,8 @@ void rf_overlap(struct machine *m, uint32_t qi, uint16_t desc, bool in_table, ui
     q->overlap.writes = 0;
 }
 
-void rf_used_write(struct machine *m, uint32_t qi, uint64_t elem, uint32_t len, uint64_t idx_at)
+void rf_used_write_overlap(struct rf_queue *q, uint64_t elem, uint32_t len, uint64_t idx_at)
 {
-    if (qi >= RF_QUEUES || !m->facts.q[qi].overlap.seen)
-        return;
-    struct rf_queue *q = &m->facts.q[qi];
     uint64_t b = q->overlap.buf, e = b + q->overlap.buf_len;
     bool hit = false;
     if (elem < e && elem + len > b) {

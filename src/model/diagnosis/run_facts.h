@@ -246,12 +246,9 @@ void rf_pci_notify(struct machine *m, uint32_t off, uint32_t value, uint32_t lan
  * write for queue qi. */
 void rf_pci_msix_lost(struct machine *m, int qi, uint32_t vector);
 void rf_pci_vector(struct machine *m, uint32_t qi, uint32_t value);
-void rf_notify(struct machine *m, uint32_t qi);
 void rf_publish(struct machine *m, uint32_t qi, uint16_t idx);
-void rf_pop(struct machine *m, uint32_t qi);
 /* The device published avail_event = value on qi (VIRTIO_F_EVENT_IDX). */
 void rf_avail_event(struct machine *m, uint32_t qi, uint16_t value);
-void rf_used(struct machine *m, uint32_t qi, uint64_t elem, uint32_t len);
 void rf_queue_live(struct machine *m, uint32_t qi);
 /* A device reset: by whom, requests lost per queue, bit mask of queues that were live. */
 void rf_reset(struct machine *m, const char *by, const uint64_t *lost, uint32_t live);
@@ -260,9 +257,6 @@ void rf_fault(struct machine *m, const char *name, uint32_t qi, uint32_t request
 void rf_short_header(struct machine *m, uint32_t qi, uint16_t head, uint64_t readable);
 void rf_truncated(struct machine *m, uint32_t qi, uint16_t head, uint64_t resp_len,
                   uint32_t written);
-/* The used-buffer or config interrupt was raised (edge: the line rose; qi < RF_QUEUES for a
- * used-buffer interrupt). */
-void rf_irq(struct machine *m, uint32_t qi, bool edge);
 void rf_irq_suppressed(struct machine *m, uint32_t qi, bool by_event, uint64_t addr,
                        uint64_t value, uint16_t used_idx, uint16_t old);
 void rf_weak(struct machine *m, const char *note);
@@ -271,8 +265,63 @@ void rf_ring_load16(struct machine *m, uint64_t gpa, uint64_t value);
 /* A chain the device took on qi has a buffer lying on the used ring the device writes. */
 void rf_overlap(struct machine *m, uint32_t qi, uint16_t desc, bool in_table, uint64_t buf,
                 uint64_t len, bool write);
-/* The device is writing its used element (elem, len bytes) and used.idx (at idx_at) of qi. */
-void rf_used_write(struct machine *m, uint32_t qi, uint64_t elem, uint32_t len, uint64_t idx_at);
+/* The device is writing its used element (elem, len bytes) and used.idx (at idx_at) of qi, whose
+ * chain had a buffer on the used ring (rf_used_write). */
+void rf_used_write_overlap(struct rf_queue *q, uint64_t elem, uint32_t len, uint64_t idx_at);
+
+/* The facts of every round trip, inline on the facts themselves (the queue's record and the
+ * time; the queue's number past RF_QUEUES records nothing): a notify accepted (with avail.idx in
+ * memory then, and the device's next avail index), a chain taken, a used element written, the
+ * used-buffer or config interrupt raised (edge: the line rose; qi < RF_QUEUES for a used-buffer
+ * interrupt). */
+static inline void rf_notify(struct run_facts *f, uint32_t qi, uint64_t now, uint16_t avail_idx,
+                             uint16_t taken)
+{
+    if (qi >= RF_QUEUES)
+        return;
+    struct rf_queue *q = &f->q[qi];
+    q->c.notifies++;
+    q->last_notify_at = now;
+    q->kick_avail_idx = avail_idx;
+    q->kick_new = avail_idx != taken;
+}
+static inline void rf_pop(struct run_facts *f, uint32_t qi, uint64_t now)
+{
+    if (qi >= RF_QUEUES)
+        return;
+    f->q[qi].c.pops++;
+    f->q[qi].last_pop_at = now;
+}
+static inline void rf_used(struct run_facts *f, uint32_t qi, uint64_t now, uint64_t elem,
+                           uint32_t len)
+{
+    if (qi >= RF_QUEUES)
+        return;
+    struct rf_queue *q = &f->q[qi];
+    q->c.used++;
+    q->last_used_elem = elem;
+    q->last_used_len = len;
+    q->last_used_at = now;
+}
+static inline void rf_used_write(struct run_facts *f, uint32_t qi, uint64_t elem, uint32_t len,
+                                 uint64_t idx_at)
+{
+    if (qi < RF_QUEUES && f->q[qi].overlap.seen)
+        rf_used_write_overlap(&f->q[qi], elem, len, idx_at);
+}
+static inline void rf_irq(struct run_facts *f, uint32_t qi, uint64_t now, bool edge)
+{
+    if (edge) {
+        f->irq_edge_seen = true;
+        f->last_irq_edge_at = now;
+    } else if (qi < RF_QUEUES) {
+        struct rf_queue *q = &f->q[qi];
+        if (!q->c.irq_hidden)
+            q->first_hidden_at = now;
+        q->c.irq_hidden++;
+        q->last_hidden_at = now;
+    }
+}
 /* The driver stored `value` to descriptor i's next in qi's ring at t (plain ring access: in
  * the epoch that began at t); note: a replayed bug rewrote it. */
 void rf_desc_next(struct machine *m, uint32_t qi, uint32_t i, uint16_t value, uint64_t t,

@@ -1,9 +1,11 @@
 /* packed_ring.c — see packed_ring.h. Rule ids are those of spec/rules.yaml (packed.*). */
 #include "model/rings/packed_ring.h"
 
+#include <assert.h>
 #include <string.h>
 
 #include "model/guest_memory.h"
+#include "model/rings/packed_hot.h"
 #include "model/rings/packed_walk.h"
 #include "model/rings/ring_hooks.h"
 #include "spec/virtio_spec.h"
@@ -11,7 +13,7 @@
 /* ---- configure ------------------------------------------------------------------------------- */
 
 /* §2.7.10.1: the descriptor ring, then the two 4-byte event suppression structures. */
-static uint64_t packed_area_bytes(enum ring_area a, uint32_t n)
+uint64_t packed_area_bytes(enum ring_area a, uint32_t n)
 {
     return a == RING_DESC ? 16ull * n : 4u;
 }
@@ -19,13 +21,13 @@ static uint64_t packed_area_bytes(enum ring_area a, uint32_t n)
 static const char *const area_name[RING_AREAS] = {"descriptor ring", "driver event suppression",
                                                   "device event suppression"};
 
-static enum ring_err packed_configure(struct dev_queue *q, uint32_t n,
-                                      const uint64_t at[RING_AREAS])
+enum ring_err packed_configure(struct dev_queue *q, uint32_t n, const uint64_t at[RING_AREAS])
 {
     enum ring_err align[RING_AREAS];
     for (int a = 0; a < RING_AREAS; a++)
         align[a] = ring_set_area(q, a, at[a]);
     enum ring_err size = ring_set_size(q, n);
+    q->desc_host = q->avail_host = q->used_host = NULL;
     q->live = at[RING_DESC] != 0 && n != 0;
     if (!q->live)
         return RING_E_UNSET;
@@ -51,38 +53,21 @@ static enum ring_err packed_configure(struct dev_queue *q, uint32_t n,
                      area_name[a], (unsigned long long)at[a], (unsigned long long)len);
         return RING_E_NOT_IN_RAM;
     }
+    /* mapped once, as the split ring's (ring.h): the hot paths reach the descriptors without a
+     * bounds check (packed_hot.h) */
+    q->desc_host = gm_ptr(q->env->mem, q->desc, packed_area_bytes(RING_DESC, n));
+    q->avail_host = gm_ptr(q->env->mem, q->avail, packed_area_bytes(RING_DRIVER, n));
+    q->used_host = gm_ptr(q->env->mem, q->used, packed_area_bytes(RING_DEVICE, n));
     ring_ev_live(q);
     return RING_OK;
 }
 
 /* ---- pop ------------------------------------------------------------------------------------- */
 
-static void remember(struct dev_queue *q, uint16_t id, uint32_t ndescs)
-{
-    if (q->pk_nout < RING_PACKED_MAX_OUT)
-        q->pk_out[q->pk_nout++] = (uint32_t)id << 16 | (ndescs & 0xffffu);
-}
-
-/* The ring descriptors of the oldest chain taken with this id (and forget it); 1 for an id the
- * device never took (an injected fault's), as QEMU's element would say for a one-descriptor
- * chain. */
-static uint32_t forget(struct dev_queue *q, uint16_t id)
-{
-    for (uint32_t k = 0; k < q->pk_nout; k++) {
-        if (q->pk_out[k] >> 16 != id)
-            continue;
-        uint32_t nd = q->pk_out[k] & 0xffffu;
-        memmove(&q->pk_out[k], &q->pk_out[k + 1], (q->pk_nout - k - 1) * sizeof(q->pk_out[0]));
-        q->pk_nout--;
-        return nd;
-    }
-    return 1;
-}
-
 /* QEMU's "Virtqueue size exceeded": the device holds a queue's worth of descriptors and the
  * next one shows available. A correct driver cannot get there: it made available descriptors
  * the device had not marked used. */
-static enum ring_err queue_full(struct dev_queue *q, uint16_t flags)
+enum ring_err packed_queue_full(struct dev_queue *q, uint16_t flags)
 {
     ring_finding(q, RING_BREAK, "packed.change-only-after-used",
                  "queue %u: descriptor %u shows available (flags 0x%04x, wrap counter %u) while "
@@ -92,130 +77,26 @@ static enum ring_err queue_full(struct dev_queue *q, uint16_t flags)
     return RING_E_FULL;
 }
 
-static void chain_reset(struct sr_chain *c, uint16_t id)
-{
-    c->head = id; /* the header only: nseg says which of the 1024 segs are set */
-    c->indirect = false;
-    c->table = 0;
-    c->table_len = 0;
-    c->nseg = 0;
-    c->readable = c->writable = 0;
-}
-
-/* Take the next available chain into *c (§2.7.21, QEMU 7.2's virtqueue_packed_pop). */
+/* The queue's own instance of the hot paths (packed_hot.h): every hook through its table. */
 static enum ring_err packed_pop(struct dev_queue *q, struct sr_chain *c)
 {
-    if (!q->live || *q->env->broken)
-        return RING_EMPTY;
-    struct sr_desc d;
-    uint16_t at = q->last_avail_idx;
-    packed_read_desc(q->env->mem, q->desc, at, &d);
-    if (!packed_desc_avail(d.flags, packed_avail_wrap(q))) {
-        ring_ev_ring_empty(q); /* done with what it was woken for */
-        return RING_EMPTY;
-    }
-    if (!ring_ev_may_take(q))
-        return RING_EMPTY; /* a replay: the recorded device had not taken this one yet */
-    if (q->pk_inuse_descs >= q->live_num)
-        return queue_full(q, d.flags);
-    ring_ev_head_read(q, d.next, at); /* before it is checked: a refused chain begins here */
-    chain_reset(c, d.next);
-    uint32_t ndescs = 0;
-    enum ring_err r = d.flags & VIRTQ_DESC_F_INDIRECT ? pk_walk_table(q, c, at, &d)
-                                                      : pk_walk_ring(q, c, at, &d, &ndescs);
-    if (r != RING_OK)
-        return r;
-    if (c->indirect)
-        ndescs = 1;
-    uint32_t next = (uint32_t)at + ndescs;
-    if (next >= q->live_num) { /* §2.7.1: the end of the ring flips the wrap counter */
-        next -= q->live_num;
-        q->pk_avail_wrap0 = !q->pk_avail_wrap0;
-    }
-    q->last_avail_idx = (uint16_t)next;
-    q->pk_inuse_descs += ndescs;
-    remember(q, c->head, ndescs);
-    q->inuse++;
-    q->pops++;
-    if (ring_ev_chain_popped(q, c, q->last_avail_idx, at))
-        return RING_STOPPED; /* an injected fault reset or broke the device */
-    return RING_OK;
+    return packed_hot_pop(RING_HOOK(q), q, c);
 }
 
-/* ---- push ------------------------------------------------------------------------------------ */
-
-/* The used descriptor's len and id (RING_PUSH_ELEM, keeping what they held), then its flags
- * (RING_PUSH_IDX), at ring slot address `slot`. A field outside RAM is neither read (0) nor
- * written. */
-static void write_used_desc(struct guest_memory *mem, struct ring_used *u, uint64_t slot,
-                            uint16_t flags)
-{
-    uint8_t *p = gm_ptr(mem, slot + 8, 8);
-    uint16_t old_id = 0, id = u->id;
-    if (p) { /* len, id and flags in RAM (the usual case): one bounds check (LE host) */
-        if (u->parts & RING_PUSH_ELEM) {
-            memcpy(&u->old_len, p, 4);
-            memcpy(&old_id, p + 4, 2);
-            u->old_id = old_id;
-            memcpy(p, &u->len, 4);
-            memcpy(p + 4, &id, 2);
-        }
-        if (u->parts & RING_PUSH_IDX) /* §2.7.21.1: flags last (QEMU: smp_wmb, then the flags) */
-            memcpy(p + 6, &flags, 2);
-        return;
-    }
-    if (u->parts & RING_PUSH_ELEM) {
-        gm_read32(mem, slot + 8, &u->old_len);
-        gm_read16(mem, slot + 12, &old_id);
-        u->old_id = old_id;
-        gm_write32(mem, slot + 8, u->len);
-        gm_write16(mem, slot + 12, id);
-    }
-    if (u->parts & RING_PUSH_IDX)
-        gm_write16(mem, slot + 14, flags);
-}
-
-/* Mark chain `id` used (§2.7.21.1 device side, QEMU's virtqueue_packed_fill_desc + flush): the
- * used descriptor at used_idx gets len and id (RING_PUSH_ELEM), then, after them, the flags that
- * publish it (RING_PUSH_IDX: AVAIL = USED = the used wrap counter). */
 static void packed_push(struct dev_queue *q, uint16_t id, uint32_t len, unsigned parts)
 {
-    struct guest_memory *mem = q->env->mem;
-    if (!q->live || q->live_num == 0)
-        return;
-    uint32_t nd = forget(q, id);
-    if (*q->env->broken) { /* QEMU: a broken device writes nothing */
-        if (q->inuse)
-            q->inuse--;
-        ring_ev_push_dropped(q, id, len);
-        return;
-    }
-    uint64_t slot = q->desc + 16ull * q->used_idx;
-    bool wrap = packed_used_wrap(q);
-    struct ring_used u = {.elem_at = slot + 8, .id = id, .len = len, .parts = parts,
-                          .idx_at = parts & RING_PUSH_IDX ? slot + 14 : 0};
-    write_used_desc(mem, &u, slot, wrap ? VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED : 0);
-    uint32_t next = q->used_idx + nd;
-    if (next >= q->live_num) {
-        next %= q->live_num;
-        q->pk_used_wrap0 = !q->pk_used_wrap0;
-    }
-    q->used_idx = (uint16_t)next;
-    u.idx = q->used_idx;
-    ring_ev_used_written(q, &u); /* the device is done with the chain */
-    q->pk_inuse_descs = q->pk_inuse_descs > nd ? q->pk_inuse_descs - nd : 0;
-    if (q->inuse)
-        q->inuse--;
-    q->pushes++;
+    packed_hot_push(RING_HOOK(q), q, id, len, parts);
 }
+
 
 /* ---- notifications --------------------------------------------------------------------------- */
 
 /* After a push (QEMU's virtio_packed_should_notify): the Driver Area's flags and off_wrap. */
-static bool packed_need_interrupt(struct dev_queue *q, struct ring_suppress *why)
+bool packed_need_interrupt(struct dev_queue *q, struct ring_suppress *why)
 {
     uint16_t off_wrap = 0, flags = 0, old = q->signalled_used, now = q->used_idx;
-    const uint8_t *p = gm_ptr(q->env->mem, q->avail, 4);
+    const uint8_t *p = q->avail_host ? q->avail_host : gm_ptr(q->env->mem, q->avail, 4);
+    assert(!q->avail_host || q->avail_host == gm_ptr(q->env->mem, q->avail, 4));
     if (p) { /* the whole event suppression structure in RAM (the usual case) */
         memcpy(&off_wrap, p, 2);
         memcpy(&flags, p + 2, 2);
@@ -244,8 +125,8 @@ static bool packed_need_interrupt(struct dev_queue *q, struct ring_suppress *why
 
 /* §2.7.10: the Device Area asks for a notification (QEMU 7.2's gpu never writes it: ENABLE).
  * from..to are ring offsets of the driver's next descriptor (a lap and more is not told apart). */
-static bool packed_need_notify(const struct dev_queue *q, uint16_t from, uint16_t to,
-                               struct ring_suppress *why)
+bool packed_need_notify(const struct dev_queue *q, uint16_t from, uint16_t to,
+                        struct ring_suppress *why)
 {
     uint16_t off_wrap = 0, flags = 0;
     gm_read16(q->env->mem, q->used, &off_wrap);
@@ -263,7 +144,7 @@ static bool packed_need_notify(const struct dev_queue *q, uint16_t from, uint16_
 /* 1.2 §2.9, packed ring: the first descriptor after the device's position that is not available
  * (every descriptor of a published chain is, §2.7.1), with the wrap counter it will be made
  * available with; a whole ring available ends where it began, a lap on. */
-static bool packed_notify_next(const struct dev_queue *q, uint16_t *next)
+bool packed_notify_next(const struct dev_queue *q, uint16_t *next)
 {
     if (!q->live || q->live_num == 0)
         return false;
@@ -286,7 +167,7 @@ static bool packed_notify_next(const struct dev_queue *q, uint16_t *next)
 
 /* Packed ring: the available descriptors from the device's position, a chain ending at each one
  * without NEXT (§2.7.6), no further than one lap. */
-static uint32_t packed_avail_chains(const struct dev_queue *q, uint32_t max)
+uint32_t packed_avail_chains(const struct dev_queue *q, uint32_t max)
 {
     uint32_t chains = 0;
     if (!q->live || q->live_num == 0)
@@ -314,7 +195,7 @@ const char pk_f_desc_addr[] = "desc.addr", pk_f_desc_len[] = "desc.len",
            pk_f_drv_off_wrap[] = "driver_event.off_wrap", pk_f_drv_flags[] = "driver_event.flags",
            pk_f_dev_off_wrap[] = "device_event.off_wrap", pk_f_dev_flags[] = "device_event.flags";
 
-static const char *packed_classify(const struct dev_queue *q, uint64_t gpa, uint32_t *index)
+const char *packed_classify(const struct dev_queue *q, uint64_t gpa, uint32_t *index)
 {
     if (!q->live)
         return NULL;
@@ -334,12 +215,14 @@ static const char *packed_classify(const struct dev_queue *q, uint64_t gpa, uint
 
 const struct ring_ops packed_ring_ops = {
     .name = "packed",
+    .generic = &packed_ring_ops,
     .align = {VIRTQ_PACKED_DESC_ALIGN, VIRTQ_PEVENT_ALIGN, VIRTQ_PEVENT_ALIGN},
     .size_pow2 = false, /* §2.7: any size up to 32768 */
     .area_bytes = packed_area_bytes,
     .configure = packed_configure,
     .pop = packed_pop,
     .push = packed_push,
+    .answer = ring_answer,
     .need_interrupt = packed_need_interrupt,
     .need_notify = packed_need_notify,
     .classify = packed_classify,

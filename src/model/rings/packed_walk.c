@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "model/guest_memory.h"
+#include "model/rings/packed_hot.h"
 #include "model/rings/packed_ring.h"
 #include "model/rings/ring_hooks.h"
 #include "spec/virtio_spec.h"
@@ -30,8 +31,8 @@ void packed_read_desc(const struct guest_memory *mem, uint64_t table, uint32_t i
 }
 
 /* One buffer of a chain, checked as QEMU's virtqueue_map_desc (each refusal fatal). */
-static enum ring_err take_desc(struct dev_queue *q, struct sr_chain *c, uint32_t i,
-                               const struct sr_desc *d, const char *where)
+enum ring_err pk_take_desc(struct dev_queue *q, struct sr_chain *c, uint32_t i,
+                           const struct sr_desc *d, const char *where)
 {
     uint32_t qi = q->index;
     const struct guest_memory *mem = q->env->mem;
@@ -74,8 +75,8 @@ static enum ring_err take_desc(struct dev_queue *q, struct sr_chain *c, uint32_t
 /* §2.7.17: the rest of a list is made available before its first descriptor, so when the device
  * sees the head available, every later descriptor shows available for its lap too (QEMU does not
  * look: it reads them as they are). */
-static void check_member_avail(struct dev_queue *q, struct sr_chain *c, uint32_t i, bool wrap,
-                               const struct sr_desc *d, uint16_t at)
+void pk_check_member_avail(struct dev_queue *q, struct sr_chain *c, uint32_t i, bool wrap,
+                           const struct sr_desc *d, uint16_t at)
 {
     if (packed_desc_avail(d->flags, wrap))
         return;
@@ -86,36 +87,6 @@ static void check_member_avail(struct dev_queue *q, struct sr_chain *c, uint32_t
                  (d->flags >> 7) & 1u, (d->flags >> 15) & 1u, wrap);
 }
 
-enum ring_err pk_walk_ring(struct dev_queue *q, struct sr_chain *c, uint16_t at,
-                           struct sr_desc *d, uint32_t *ndescs)
-{
-    uint32_t n = q->live_num, i = at, count = 0;
-    bool wrap = packed_avail_wrap(q);
-    enum ring_err r;
-    for (;;) {
-        ring_ev_descriptor(q, RING_DESC_CHAIN, q->desc, i, d);
-        if (count > 0)
-            check_member_avail(q, c, i, wrap, d, at);
-        if ((r = take_desc(q, c, i, d, "descriptor")) != RING_OK)
-            return r;
-        if (++count > n) { /* QEMU: "Looped descriptor" */
-            ring_finding(q, RING_BREAK, "packed.list-le-queue-size",
-                         "queue %u: the list of buffer id %u from descriptor %u has more than %u "
-                         "descriptors, the queue size (NEXT set on every one)", q->index,
-                         c->head, at, n);
-            return RING_E_LOOP;
-        }
-        if (!(d->flags & VIRTQ_DESC_F_NEXT))
-            break;
-        if (++i == n) { /* a list may wrap the ring: the next lap's wrap counter */
-            i = 0;
-            wrap = !wrap;
-        }
-        packed_read_desc(q->env->mem, q->desc, i, d);
-    }
-    *ndescs = count;
-    return RING_OK;
-}
 
 enum ring_err pk_walk_table(struct dev_queue *q, struct sr_chain *c, uint16_t at,
                             const struct sr_desc *d)
@@ -141,7 +112,7 @@ enum ring_err pk_walk_table(struct dev_queue *q, struct sr_chain *c, uint16_t at
     c->table = d->addr;
     c->table_len = d->len;
     /* §2.7.5: a list is no longer than the queue unless the device says so (this one does not),
-     * in a table too; QEMU maps up to 1024 buffers (take_desc). */
+     * in a table too; QEMU maps up to 1024 buffers (pk_take_desc). */
     if (d->len / 16 > q->live_num)
         ring_finding(q, RING_VIOLATION, "packed.list-le-queue-size",
                      "queue %u: the indirect table of descriptor %u (buffer id %u) holds %u "
@@ -151,7 +122,7 @@ enum ring_err pk_walk_table(struct dev_queue *q, struct sr_chain *c, uint16_t at
     for (uint32_t k = 0; k < d->len / 16; k++) { /* §2.7.7: every entry, in order */
         packed_read_desc(mem, d->addr, k, &e);
         ring_ev_descriptor(q, RING_DESC_TABLE, d->addr, k, &e);
-        enum ring_err r = take_desc(q, c, k, &e, "indirect entry");
+        enum ring_err r = pk_take_desc(q, c, k, &e, "indirect entry");
         if (r != RING_OK)
             return r;
     }

@@ -16,10 +16,7 @@ struct guest_memory;
  * RAM reads as 0). */
 void packed_read_desc(const struct guest_memory *mem, uint64_t table, uint32_t i,
                       struct sr_desc *d);
-/* The chain whose head (already read into *d) sits at ring offset `at`; *ndescs its ring
- * descriptors. */
-enum ring_err pk_walk_ring(struct dev_queue *q, struct sr_chain *c, uint16_t at,
-                           struct sr_desc *d, uint32_t *ndescs);
+/* (The chain linked in ring order from a head: packed_hot.h's packed_hot_walk.) */
 /* The chain in the indirect table the head at ring offset `at` (*d) names. */
 enum ring_err pk_walk_table(struct dev_queue *q, struct sr_chain *c, uint16_t at,
                             const struct sr_desc *d);

@@ -21,9 +21,11 @@ const char *ring_err_name(enum ring_err e)
     return (unsigned)e < RING_ERR_COUNT ? names[e] : "?";
 }
 
-const struct ring_ops *ring_format(uint64_t features)
+const struct ring_ops *ring_format(const struct ring_env *env, uint64_t features)
 {
-    return (features >> VIRTIO_F_RING_PACKED) & 1u ? &packed_ring_ops : &split_ring_ops;
+    if ((features >> VIRTIO_F_RING_PACKED) & 1u)
+        return env && env->packed_ops ? env->packed_ops : &packed_ring_ops;
+    return env && env->split_ops ? env->split_ops : &split_ring_ops;
 }
 
 void ring_bind(struct dev_queue *q, const struct ring_ops *ops, const struct ring_env *env,
@@ -75,26 +77,13 @@ enum ring_err ring_area_in_ram(const struct dev_queue *q, enum ring_area a)
                ? RING_OK : RING_E_NOT_IN_RAM;
 }
 
-enum ring_err ring_pop(struct dev_queue *q, struct sr_chain *c)
-{
-    enum ring_err r = q->ops->pop(q, c);
-    ring_ev_pop_done(q, r);
-    return r;
-}
-
-bool ring_push(struct dev_queue *q, uint16_t id, uint32_t len)
+bool ring_answer(struct dev_queue *q, uint16_t id, uint32_t len)
 {
     unsigned parts = RING_PUSH_ELEM | RING_PUSH_IDX;
-    const struct ring_hooks *h = q->env->hooks;
-    switch (h->before_push ? h->before_push(q->env->ctx, q->index, id, len, &parts)
-                           : RING_PUSH_NOW) {
-    case RING_PUSH_DROPPED:
-        return true; /* an injected device fault holds this answer back, or drops it */
-    case RING_PUSH_HELD:
-        return false; /* a replay: published when the recorded device published it */
-    case RING_PUSH_NOW:
-        break;
-    }
+    enum ring_push_verdict v = ring_ev_before_push(q, id, len, &parts);
+    if (v != RING_PUSH_NOW)
+        return v == RING_PUSH_DROPPED; /* held: a replay publishes it when the recorded device
+                                        * did (false); dropped: an injected fault took it */
     q->ops->push(q, id, len, parts);
     return true;
 }

@@ -106,6 +106,10 @@ struct ring_env {
     void *ctx;                      /* passed to every hook (the machine) */
     uint32_t *layout_gen;           /* bumped when a queue's layout changes (ring_layout_touch),
                                      * or NULL */
+    /* The split and packed rings as this environment runs them: instances whose hot paths call
+     * `hooks` directly (split_hot.h, packed_hot.h), or NULL: split_ring_ops / packed_ring_ops,
+     * every hook through the table. Either is the same code (ring_configure picks it). */
+    const struct ring_ops *split_ops, *packed_ops;
 };
 
 /* Chains a packed queue holds at once (QEMU's VIRTQUEUE_MAX_SIZE: no larger queue is offered). */
@@ -125,6 +129,10 @@ struct dev_queue {
     /* The live ring: where the device reads and writes, once configured. */
     bool live;
     uint64_t desc, avail, used;    /* descriptor area, driver area, device area */
+    /* The ring's three areas as host pointers, once it is live (the format's configure maps
+     * them once, as QEMU's vring caches; its pop and push reach the fields inside them without a
+     * bounds check: split_hot.h, packed_hot.h); NULL otherwise. */
+    uint8_t *desc_host, *avail_host, *used_host;
     uint32_t live_num;
     uint16_t last_avail_idx;       /* next avail entry the device will take */
     uint16_t shadow_avail_idx;     /* avail.idx as the device last read it (QEMU re-reads it only
@@ -171,6 +179,9 @@ struct ring_suppress {
 
 struct ring_ops {
     const char *name;                   /* "split" */
+    /* The format this is an instance of (split_ring_ops, packed_ring_ops; itself for those):
+     * instances differ only in how they reach the hooks (split_hot.h). */
+    const struct ring_ops *generic;
     uint32_t align[RING_AREAS];         /* the alignment each area needs */
     bool size_pow2;                     /* the size must be a power of two */
     /* Bytes of an area of a queue of `size` that the device maps when the ring goes live. */
@@ -178,10 +189,14 @@ struct ring_ops {
     /* Take the ring the driver set up (the setters below), check it, and make it live when the
      * device can use it: RING_OK, or why not (the ring is then not live). */
     enum ring_err (*configure)(struct dev_queue *q, uint32_t size, const uint64_t at[RING_AREAS]);
-    /* Take the next available chain into *c. */
+    /* Take the next available chain into *c, then tell the hooks the pop is over, whichever way
+     * it ended (pop_done: a chain begun and refused is closed there). */
     enum ring_err (*pop)(struct dev_queue *q, struct sr_chain *c);
     /* Write `parts` of the used element for chain `id`, `len` bytes written. */
     void (*push)(struct dev_queue *q, uint16_t id, uint32_t len, unsigned parts);
+    /* Return chain `id` as ring_push says: ask the hooks (before_push), then push what they
+     * leave (ring_answer, or an instance's: split_hot.h). */
+    bool (*answer)(struct dev_queue *q, uint16_t id, uint32_t len);
     /* After a push: does the driver want the used-buffer interrupt? False with *why filled. */
     bool (*need_interrupt)(struct dev_queue *q, struct ring_suppress *why);
     /* Does the device want a notification for the driver's index moving from..to? False with
@@ -205,7 +220,10 @@ struct ring_ops {
 /* The split ring's operations (split_ring.h): the checks written for §2.6's layout (avail.idx,
  * the used ring) ask this before they read a queue's memory as a split ring. */
 extern const struct ring_ops split_ring_ops;
-static inline bool ring_is_split(const struct dev_queue *q) { return q->ops == &split_ring_ops; }
+static inline bool ring_is_split(const struct dev_queue *q)
+{
+    return q->ops && q->ops->generic == &split_ring_ops; /* (a queue never bound: no format) */
+}
 /* The chains the device took and the answers it published, counted mod 2^16 since the ring was
  * reset (a replay's pace, device_pace.h): a split ring's avail and used indices; a packed ring's
  * indices are ring offsets, so its counters. */
@@ -233,8 +251,9 @@ enum ring_err ring_set_area(struct dev_queue *q, enum ring_area a, uint64_t addr
 /* rust-vmm's is_valid, for one area: wholly inside guest RAM (RING_E_NOT_IN_RAM), as set. */
 enum ring_err ring_area_in_ram(const struct dev_queue *q, enum ring_area a);
 
-/* The format of the features in force: packed with VIRTIO_F_RING_PACKED (§2.7), else split. */
-const struct ring_ops *ring_format(uint64_t features);
+/* The format of the features in force: packed with VIRTIO_F_RING_PACKED (§2.7), else split (as
+ * the environment runs it: ring_env.split_ops). */
+const struct ring_ops *ring_format(const struct ring_env *env, uint64_t features);
 
 /* q's areas, size, liveness, registers or format changed: what located accesses in the queues'
  * rings (ring_map.h) must look again. Every writer of those fields calls it. */
@@ -249,18 +268,26 @@ static inline enum ring_err ring_configure(struct dev_queue *q, uint32_t size, u
                                            uint64_t driver, uint64_t device)
 {
     const uint64_t at[RING_AREAS] = {desc, driver, device};
-    q->ops = ring_format(*q->env->features);
+    q->ops = ring_format(q->env, *q->env->features);
     enum ring_err r = q->ops->configure(q, size, at);
     ring_layout_touch(q);
     return r;
 }
-/* Take the next available chain into *c (the format's pop), then tell the hooks the pop is over,
- * whichever way it ended (pop_done: a chain begun and refused is closed there). */
-enum ring_err ring_pop(struct dev_queue *q, struct sr_chain *c);
+/* Take the next available chain into *c (the format's pop, which then tells the hooks the pop is
+ * over, whichever way it ended: pop_done closes a chain begun and refused). */
+static inline enum ring_err ring_pop(struct dev_queue *q, struct sr_chain *c)
+{
+    return q->ops->pop(q, c);
+}
 /* Return a chain: element, then index. The hooks may hold the answer back or write only part of
  * it (injected device faults); false when a replay's pace holds it (device_pace.h): nothing is
  * published now, and no interrupt is due for it. */
-bool ring_push(struct dev_queue *q, uint16_t id, uint32_t len);
+static inline bool ring_push(struct dev_queue *q, uint16_t id, uint32_t len)
+{
+    return q->ops->answer(q, id, len);
+}
+/* ring_push as any format does it through the queue's hooks table (ring_ops.answer). */
+bool ring_answer(struct dev_queue *q, uint16_t id, uint32_t len);
 /* Write `parts` of a push without asking the hooks (injected faults releasing what they held). */
 static inline void ring_push_parts(struct dev_queue *q, uint16_t id, uint32_t len, unsigned parts)
 {

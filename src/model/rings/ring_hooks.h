@@ -83,7 +83,7 @@ struct ring_hooks {
     void (*head_read)(void *ctx, uint32_t qi, uint16_t head, uint16_t avail_index);
     bool (*chain_popped)(void *ctx, uint32_t qi, const struct sr_chain *c, uint16_t avail_idx,
                          uint16_t taken);
-    /* …and the pop is over, whatever it returned (ring_pop calls it, for every format). */
+    /* …and the pop is over, whatever it returned (every format's pop reports it last). */
     void (*pop_done)(void *ctx, uint32_t qi, enum ring_err r);
 
     /* push: before anything is written (may remove parts from *parts); the device is broken and
@@ -108,82 +108,169 @@ extern const struct ring_hooks ring_hooks_none;
 void ring_finding(const struct dev_queue *q, enum ring_finding kind, const char *rule,
                   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* Each event through a given table h (a ring format instantiated for one table calls these with
+ * a constant h, so every hook is a direct call: split_hot.h) … */
+static inline void ring_hev_configured(const struct ring_hooks *h, const struct dev_queue *q)
+{
+    if (h->configured)
+        h->configured(q->env->ctx, q->index);
+}
+static inline void ring_hev_live(const struct ring_hooks *h, const struct dev_queue *q)
+{
+    if (h->live)
+        h->live(q->env->ctx, q->index);
+}
+static inline bool ring_hev_outside_ram(const struct ring_hooks *h, const struct dev_queue *q,
+                                        const char *what, uint64_t addr, uint64_t len)
+{
+    return h->outside_ram && h->outside_ram(q->env->ctx, q->index, what, addr, len);
+}
+static inline bool ring_hev_kept_index(const struct ring_hooks *h, const struct dev_queue *q)
+{
+    return h->kept_index && h->kept_index(q->env->ctx, q->index);
+}
+static inline void ring_hev_ring_empty(const struct ring_hooks *h, const struct dev_queue *q)
+{
+    if (h->ring_empty)
+        h->ring_empty(q->env->ctx, q->index);
+}
+static inline bool ring_hev_may_take(const struct ring_hooks *h, const struct dev_queue *q)
+{
+    return !h->may_take || h->may_take(q->env->ctx, q->index);
+}
+static inline void ring_hev_avail_event(const struct ring_hooks *h, const struct dev_queue *q,
+                                        uint16_t value)
+{
+    if (h->avail_event)
+        h->avail_event(q->env->ctx, q->index, value);
+}
+static inline void ring_hev_descriptor(const struct ring_hooks *h, const struct dev_queue *q,
+                                       enum ring_desc_at at, uint64_t table, uint32_t i,
+                                       const struct sr_desc *d)
+{
+    if (h->descriptor)
+        h->descriptor(q->env->ctx, q->index, at, table, i, d);
+}
+static inline void ring_hev_loop_store(const struct ring_hooks *h, const struct dev_queue *q,
+                                       uint32_t from, uint16_t to, char *buf, size_t len)
+{
+    if (h->loop_store)
+        h->loop_store(q->env->ctx, q->index, from, to, buf, len);
+}
+static inline void ring_hev_head_read(const struct ring_hooks *h, const struct dev_queue *q,
+                                      uint16_t head, uint16_t at)
+{
+    if (h->head_read)
+        h->head_read(q->env->ctx, q->index, head, at);
+}
+static inline void ring_hev_pop_done(const struct ring_hooks *h, const struct dev_queue *q,
+                                     enum ring_err r)
+{
+    if (h->pop_done)
+        h->pop_done(q->env->ctx, q->index, r);
+}
+static inline bool ring_hev_chain_popped(const struct ring_hooks *h, const struct dev_queue *q,
+                                         const struct sr_chain *c, uint16_t avail_idx,
+                                         uint16_t taken)
+{
+    return h->chain_popped &&
+           h->chain_popped(q->env->ctx, q->index, c, avail_idx, taken);
+}
+static inline void ring_hev_push_dropped(const struct ring_hooks *h, const struct dev_queue *q,
+                                         uint16_t id, uint32_t len)
+{
+    if (h->push_dropped)
+        h->push_dropped(q->env->ctx, q->index, id, len);
+}
+static inline void ring_hev_used_written(const struct ring_hooks *h, const struct dev_queue *q,
+                                         const struct ring_used *u)
+{
+    if (h->used_written)
+        h->used_written(q->env->ctx, q->index, u);
+}
+static inline void ring_hev_suppression_read(const struct ring_hooks *h,
+                                             const struct dev_queue *q, uint16_t flags)
+{
+    if (h->suppression_read)
+        h->suppression_read(q->env->ctx, q->index, flags);
+}
+
+static inline enum ring_push_verdict ring_hev_before_push(const struct ring_hooks *h,
+                                                          const struct dev_queue *q, uint16_t id,
+                                                          uint32_t len, unsigned *parts)
+{
+    return h->before_push ? h->before_push(q->env->ctx, q->index, id, len, parts) : RING_PUSH_NOW;
+}
+
+/* … or through the queue's own table (RING_HOOK(q)). */
+static inline enum ring_push_verdict ring_ev_before_push(const struct dev_queue *q, uint16_t id,
+                                                         uint32_t len, unsigned *parts)
+{
+    return ring_hev_before_push(RING_HOOK(q), q, id, len, parts);
+}
 static inline void ring_ev_configured(const struct dev_queue *q)
 {
-    if (RING_HOOK(q)->configured)
-        RING_HOOK(q)->configured(q->env->ctx, q->index);
+    ring_hev_configured(RING_HOOK(q), q);
 }
 static inline void ring_ev_live(const struct dev_queue *q)
 {
-    if (RING_HOOK(q)->live)
-        RING_HOOK(q)->live(q->env->ctx, q->index);
+    ring_hev_live(RING_HOOK(q), q);
 }
-static inline bool ring_ev_outside_ram(const struct dev_queue *q, const char *what,
-                                       uint64_t addr, uint64_t len)
+static inline bool ring_ev_outside_ram(const struct dev_queue *q, const char *what, uint64_t addr,
+                                       uint64_t len)
 {
-    return RING_HOOK(q)->outside_ram &&
-           RING_HOOK(q)->outside_ram(q->env->ctx, q->index, what, addr, len);
+    return ring_hev_outside_ram(RING_HOOK(q), q, what, addr, len);
 }
 static inline bool ring_ev_kept_index(const struct dev_queue *q)
 {
-    return RING_HOOK(q)->kept_index && RING_HOOK(q)->kept_index(q->env->ctx, q->index);
+    return ring_hev_kept_index(RING_HOOK(q), q);
 }
 static inline void ring_ev_ring_empty(const struct dev_queue *q)
 {
-    if (RING_HOOK(q)->ring_empty)
-        RING_HOOK(q)->ring_empty(q->env->ctx, q->index);
+    ring_hev_ring_empty(RING_HOOK(q), q);
 }
 static inline bool ring_ev_may_take(const struct dev_queue *q)
 {
-    return !RING_HOOK(q)->may_take || RING_HOOK(q)->may_take(q->env->ctx, q->index);
+    return ring_hev_may_take(RING_HOOK(q), q);
 }
 static inline void ring_ev_avail_event(const struct dev_queue *q, uint16_t value)
 {
-    if (RING_HOOK(q)->avail_event)
-        RING_HOOK(q)->avail_event(q->env->ctx, q->index, value);
+    ring_hev_avail_event(RING_HOOK(q), q, value);
 }
 static inline void ring_ev_descriptor(const struct dev_queue *q, enum ring_desc_at at,
                                       uint64_t table, uint32_t i, const struct sr_desc *d)
 {
-    if (RING_HOOK(q)->descriptor)
-        RING_HOOK(q)->descriptor(q->env->ctx, q->index, at, table, i, d);
+    ring_hev_descriptor(RING_HOOK(q), q, at, table, i, d);
 }
 static inline void ring_ev_loop_store(const struct dev_queue *q, uint32_t from, uint16_t to,
                                       char *buf, size_t len)
 {
-    if (RING_HOOK(q)->loop_store)
-        RING_HOOK(q)->loop_store(q->env->ctx, q->index, from, to, buf, len);
+    ring_hev_loop_store(RING_HOOK(q), q, from, to, buf, len);
 }
 static inline void ring_ev_head_read(const struct dev_queue *q, uint16_t head, uint16_t at)
 {
-    if (RING_HOOK(q)->head_read)
-        RING_HOOK(q)->head_read(q->env->ctx, q->index, head, at);
+    ring_hev_head_read(RING_HOOK(q), q, head, at);
 }
 static inline void ring_ev_pop_done(const struct dev_queue *q, enum ring_err r)
 {
-    if (RING_HOOK(q)->pop_done)
-        RING_HOOK(q)->pop_done(q->env->ctx, q->index, r);
+    ring_hev_pop_done(RING_HOOK(q), q, r);
 }
 static inline bool ring_ev_chain_popped(const struct dev_queue *q, const struct sr_chain *c,
                                         uint16_t avail_idx, uint16_t taken)
 {
-    return RING_HOOK(q)->chain_popped &&
-           RING_HOOK(q)->chain_popped(q->env->ctx, q->index, c, avail_idx, taken);
+    return ring_hev_chain_popped(RING_HOOK(q), q, c, avail_idx, taken);
 }
 static inline void ring_ev_push_dropped(const struct dev_queue *q, uint16_t id, uint32_t len)
 {
-    if (RING_HOOK(q)->push_dropped)
-        RING_HOOK(q)->push_dropped(q->env->ctx, q->index, id, len);
+    ring_hev_push_dropped(RING_HOOK(q), q, id, len);
 }
 static inline void ring_ev_used_written(const struct dev_queue *q, const struct ring_used *u)
 {
-    if (RING_HOOK(q)->used_written)
-        RING_HOOK(q)->used_written(q->env->ctx, q->index, u);
+    ring_hev_used_written(RING_HOOK(q), q, u);
 }
 static inline void ring_ev_suppression_read(const struct dev_queue *q, uint16_t flags)
 {
-    if (RING_HOOK(q)->suppression_read)
-        RING_HOOK(q)->suppression_read(q->env->ctx, q->index, flags);
+    ring_hev_suppression_read(RING_HOOK(q), q, flags);
 }
 
 #endif /* RING_HOOKS_H */

@@ -195,7 +195,7 @@ static void raise_config_irq(struct machine *m)
     struct trace_event *e = machine_trace(m, TR_IRQ, 0, d->isr, 0, "config");
     if (e)
         e->aux = edge;
-    rf_irq(m, RF_QUEUES, edge);
+    rf_irq(&m->facts, RF_QUEUES, m->now, edge);
 }
 
 /* Broken until reset (by a rule's fatal error, or an injected fault); NEEDS_RESET and the
@@ -291,7 +291,7 @@ void mmio_device_raise_used_irq(struct machine *m, uint32_t qi)
         e->queue = (uint8_t)qi;
         e->aux = edge;
     }
-    rf_irq(m, qi, edge);
+    rf_irq(&m->facts, qi, m->now, edge);
 }
 
 /* Version 1: QEMU's virtio_queue_update_rings, on every QueueNum/QueueAlign/QueuePFN write. */
@@ -525,8 +525,17 @@ static const char *notify_write(struct machine *m, uint32_t value)
     if (!d->q[value].live)
         return "ignored: the queue is not set up on the device (no ring address)";
     d->q[value].notifies++;
-    notify_kicked(m, value);
-    rf_notify(m, value);
+    /* avail.idx as the notify found it, read once for the notify check and the run facts (a
+     * live ring's driver area is in RAM, mapped: ring.h) */
+    uint16_t idx = 0;
+    const struct dev_queue *q = &d->q[value];
+    assert(!q->avail_host || q->avail_host + 2 == gm_ptr(&m->mem, q->avail + 2, 2));
+    if (q->avail_host)
+        memcpy(&idx, q->avail_host + 2, 2);
+    else
+        gm_read16(&m->mem, q->avail + 2, &idx);
+    notify_kicked(&m->notify, value, ring_is_split(&d->q[value]), idx);
+    rf_notify(&m->facts, value, m->now, idx, d->q[value].last_avail_idx);
     m->pace.armed[value] = true; /* device_pace.h: a reason to look */
     struct trace_event *e = machine_trace(m, TR_NOTIFY, 0, value, 0, NULL);
     if (e)
@@ -538,6 +547,10 @@ static const char *notify_write(struct machine *m, uint32_t value)
 void mmio_device_write(struct machine *m, uint32_t off, uint32_t value, const char **note)
 {
     struct mmio_device *d = &m->dev;
+    if (off == VIRTIO_MMIO_QUEUE_NOTIFY) { /* every round trip's write: decoded first */
+        *note = notify_write(m, value);
+        return;
+    }
     if ((*note = other_version_note(off, d->version)))
         return;
     switch (off) {
@@ -562,7 +575,6 @@ void mmio_device_write(struct machine *m, uint32_t off, uint32_t value, const ch
     case VIRTIO_MMIO_QUEUE_DEVICE_HIGH:
         *note = queue_write(m, off, value);
         return;
-    case VIRTIO_MMIO_QUEUE_NOTIFY: *note = notify_write(m, value); return;
     case VIRTIO_MMIO_INTERRUPT_ACK: d->isr &= ~value; return;
     case VIRTIO_MMIO_STATUS: *note = set_status(m, value); return;
     default: break;
