@@ -205,12 +205,12 @@ __attribute__((always_inline)) static inline void locate(struct machine *m, uint
 #endif
 }
 
-/* A ring store with checks on: replayed bugs, the trace, the exposed-chain check and the barrier
- * analysis. Out of line, so the checks-off store below is a short leaf function. */
-__attribute__((noinline)) static void ring_store_checked(struct machine *m, volatile void *p,
-                                                         uint64_t v, uint8_t size)
+/* A ring store with checks on, the general path: replayed bugs, the trace, the exposed-chain
+ * check and the barrier analysis, each handed the access located once. Out of line, as every
+ * path but the common one (store_common). */
+__attribute__((noinline)) static void ring_store_general(struct machine *m, volatile void *p,
+                                                         uint64_t gpa, uint64_t v, uint8_t size)
 {
-    uint64_t gpa = gm_gpa_of(&m->mem, p);
     const char *note = NULL;
     if (gpa != UINT64_MAX && m->faults.n) /* most runs replay no bug: skip the call */
         faults_ring_store(m, gpa, &v, &note);
@@ -246,6 +246,77 @@ __attribute__((noinline)) static void ring_store_checked(struct machine *m, vola
     }
 }
 
+/* The common checked access, settled by the area that holds it.
+ *
+ * One lookup (ring_map_find) gives the area of a split ring that holds the access: which queue,
+ * which area, which entry and field. For the accesses a driver that orders its ring makes on
+ * every request, the area's kind says everything the checks subscribed to it do, and each
+ * check decides its part inline (barrier_check.h: bc_payload_field, bc_load_ordered); the HAL
+ * does just that, in the order the general path does it. Everything else — a machine that
+ * replays a bug, plain or weak-memory mode, a packed ring, the legacy interface's layout check,
+ * an exposed chain to compare, avail.idx (it publishes), a load the barrier analysis must
+ * judge, an access in no area or while the map is stale — takes the general path, which
+ * locates it again and hands it to every check. Builds with assertions check each settled
+ * access's field against the walk of every queue (ring_at_locate). */
+static inline bool common_machine(const struct machine *m)
+{
+    return !m->faults.n && m->bc.mode == BC_ACCESSORS && !m->bc.weak &&
+           !((m->dev.guest_features >> VIRTIO_F_RING_PACKED) & 1);
+}
+
+#ifndef NDEBUG
+static void check_settled(struct machine *m, bool store, uint64_t gpa, uint8_t size,
+                          enum sr_field f, uint32_t qi, uint32_t index)
+{
+    struct ring_at w;
+    ring_at_locate(m->dev.q, m->dev.n_queues, gpa, size, &w);
+    assert(w.f == f && w.qi == qi && w.index == index);
+    assert(!store || (!w.publish && w.next == (f == SR_F_DESC_NEXT) && m->dev.q[qi].live &&
+                      (!w.next || (w.next_qi == qi && w.next_i == index))));
+}
+#else
+#define check_settled(m, store, gpa, size, f, qi, index) ((void)0)
+#endif
+
+/* A store of a descriptor field or an available-ring entry of a live split ring, at its width,
+ * with no chain exposed (no copy to compare it with): the store, the trace, pairing A's
+ * payload, and a desc.next store's fact. False: not settled here, nothing done. */
+__attribute__((always_inline)) static inline bool store_common(struct machine *m,
+                                                               volatile void *p, uint64_t gpa,
+                                                               uint64_t v, uint8_t size)
+{
+    uint64_t off;
+    const struct ring_map_area *a = ring_map_find(&m->ring_map, m->ring_layout_gen, gpa, &off);
+    if (!a || !a->live || !common_machine(m) || (m->exposed && m->exposed->n))
+        return false;
+    uint32_t index;
+    enum sr_field f = ring_map_field(a, off, &index);
+    if (!bc_payload_field(f, size))
+        return false;
+    check_settled(m, true, gpa, size, f, a->qi, index);
+    switch (size) {
+    case 2: *(volatile uint16_t *)p = (uint16_t)v; break;
+    case 4: *(volatile uint32_t *)p = (uint32_t)v; break;
+    default: *(volatile uint64_t *)p = v; break;
+    }
+    observe_ring(m->observer, m, true, gpa, v, size);
+    trace_record(&m->trace, m->now, TR_RING_STORE, gpa, v, size, NULL);
+    bc_payload_store(&m->bc, a->qi);
+    if (f == SR_F_DESC_NEXT) /* which store a loop came from */
+        rf_desc_next(m, a->qi, index, (uint16_t)v, m->now, NULL);
+    return true;
+}
+
+/* A ring store with checks on: the common one settled by its area, the rest the general way. */
+__attribute__((noinline)) static void ring_store_checked(struct machine *m, volatile void *p,
+                                                         uint64_t v, uint8_t size)
+{
+    uint64_t gpa = gm_gpa_of(&m->mem, p);
+    if (gpa != UINT64_MAX && store_common(m, p, gpa, v, size))
+        return;
+    ring_store_general(m, p, gpa, v, size);
+}
+
 static inline void ring_store(volatile void *p, uint64_t v, uint8_t size)
 {
     struct machine *m = mach();
@@ -260,12 +331,10 @@ static inline void ring_store(volatile void *p, uint64_t v, uint8_t size)
     }
 }
 
-/* A ring load with checks on (v: what memory held): see ring_store_checked. */
-__attribute__((noinline)) static uint64_t ring_load_checked(struct machine *m,
-                                                            const volatile void *p, uint64_t v,
-                                                            uint8_t size)
+/* A ring load with checks on (v: what memory held), the general path: see ring_store_general. */
+__attribute__((noinline)) static uint64_t ring_load_general(struct machine *m, uint64_t gpa,
+                                                            uint64_t v, uint8_t size)
 {
-    uint64_t gpa = gm_gpa_of(&m->mem, p);
     const char *note = NULL;
     if (gpa != UINT64_MAX && m->faults.n) /* most runs replay no bug: skip the call */
         faults_ring_load(m, gpa, &v, &note);
@@ -290,6 +359,41 @@ __attribute__((noinline)) static uint64_t ring_load_checked(struct machine *m,
     if (m->dev.version == 1) /* split.legacy.layout: the legacy interface's alone */
         legacy_layout_on_driver_load(m, gpa, size);
     return v;
+}
+
+/* A load of a split ring (v: what memory held) the barrier analysis needs not judge
+ * (bc_load_ordered; any field, or none at this width): the trace and a 16-bit load's poll fact.
+ * False: not settled here, nothing done. */
+__attribute__((always_inline)) static inline bool load_common(struct machine *m, uint64_t gpa,
+                                                              uint64_t v, uint8_t size)
+{
+    uint64_t off;
+    const struct ring_map_area *a = ring_map_find(&m->ring_map, m->ring_layout_gen, gpa, &off);
+    if (!a || !common_machine(m) || m->dev.version == 1)
+        return false;
+    uint32_t index;
+    enum sr_field f = ring_map_field(a, off, &index);
+    if (bc_field_width(f) == size) {
+        if (!bc_load_ordered(&m->bc, a->qi, f, v))
+            return false;
+        check_settled(m, false, gpa, size, f, a->qi, index);
+    }
+    observe_ring(m->observer, m, false, gpa, v, size);
+    trace_record(&m->trace, m->now, TR_RING_LOAD, gpa, v, size, NULL);
+    if (size == 2)
+        rf_ring_load16(m, gpa, v);
+    return true;
+}
+
+/* A ring load with checks on: the common one settled by its area, the rest the general way. */
+__attribute__((noinline)) static uint64_t ring_load_checked(struct machine *m,
+                                                            const volatile void *p, uint64_t v,
+                                                            uint8_t size)
+{
+    uint64_t gpa = gm_gpa_of(&m->mem, p);
+    if (gpa != UINT64_MAX && load_common(m, gpa, v, size))
+        return v;
+    return ring_load_general(m, gpa, v, size);
 }
 
 static inline uint64_t ring_load(const volatile void *p, uint8_t size)
