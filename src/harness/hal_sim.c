@@ -254,7 +254,7 @@ __attribute__((noinline)) static void ring_store_general(struct machine *m, vola
  * check decides its part inline (barrier_check.h: bc_payload_field, bc_load_ordered); the HAL
  * does just that, in the order the general path does it. Everything else — a machine that
  * replays a bug, plain or weak-memory mode, a packed ring, the legacy interface's layout check,
- * an exposed chain to compare, avail.idx (it publishes), a load the barrier analysis must
+ * a store on an exposed chain's copy, avail.idx (it publishes), a load the barrier analysis must
  * judge, an access in no area or while the map is stale — takes the general path, which
  * locates it again and hands it to every check. Builds with assertions check each settled
  * access's field against the walk of every queue (ring_at_locate). */
@@ -272,26 +272,41 @@ static void check_settled(struct machine *m, bool store, uint64_t gpa, uint8_t s
     ring_at_locate(m->dev.q, m->dev.n_queues, gpa, size, &w);
     assert(w.f == f && w.qi == qi && w.index == index);
     assert(!store || (!w.publish && w.next == (f == SR_F_DESC_NEXT) && m->dev.q[qi].live &&
-                      (!w.next || (w.next_qi == qi && w.next_i == index))));
+                      (!w.next || (w.next_qi == qi && w.next_i == index)) &&
+                      !exposed_under(m, gpa, size)));
 }
 #else
 #define check_settled(m, store, gpa, size, f, qi, index) ((void)0)
 #endif
 
+/* Chains are exposed: does a payload store at off in area a (entry index) lie inside one
+ * descriptor or avail slot (exposed_rec.piece: n + index, or index) that no copy holds? */
+static inline bool store_misses_copies(const struct machine *m, const struct ring_map_area *a,
+                                       uint64_t off, uint32_t index, uint8_t size)
+{
+    bool desc = a->kind == RING_DESC;
+    if (desc ? (off & 15) + size > 16 : (off & 1) != 0) /* across two pieces */
+        return false;
+    uint32_t k = desc ? m->dev.q[a->qi].live_num + index : index;
+    return exposed_untouched(m->exposed, a->qi, k);
+}
+
 /* A store of a descriptor field or an available-ring entry of a live split ring, at its width,
- * with no chain exposed (no copy to compare it with): the store, the trace, pairing A's
- * payload, and a desc.next store's fact. False: not settled here, nothing done. */
+ * inside one descriptor or slot that no exposed chain's copy holds: the store, the trace,
+ * pairing A's payload, and a desc.next store's fact. False: not settled here, nothing done. */
 __attribute__((always_inline)) static inline bool store_common(struct machine *m,
                                                                volatile void *p, uint64_t gpa,
                                                                uint64_t v, uint8_t size)
 {
     uint64_t off;
-    const struct ring_map_area *a = ring_map_find(&m->ring_map, m->ring_layout_gen, gpa, &off);
-    if (!a || !a->live || !common_machine(m) || (m->exposed && m->exposed->n))
+    const struct ring_map_area *a = ring_map_find_ready(&m->ring_map, gpa, &off);
+    if (!a || !a->live || !common_machine(m))
         return false;
     uint32_t index;
     enum sr_field f = ring_map_field(a, off, &index);
     if (!bc_payload_field(f, size))
+        return false;
+    if (m->exposed && m->exposed->n && !store_misses_copies(m, a, off, index, size))
         return false;
     check_settled(m, true, gpa, size, f, a->qi, index);
     switch (size) {
@@ -307,7 +322,8 @@ __attribute__((always_inline)) static inline bool store_common(struct machine *m
     return true;
 }
 
-/* A ring store with checks on: the common one settled by its area, the rest the general way. */
+/* A ring store with checks on, the map ready (ring_map_ready): the common one settled by its
+ * area, the rest the general way. */
 __attribute__((noinline)) static void ring_store_checked(struct machine *m, volatile void *p,
                                                          uint64_t v, uint8_t size)
 {
@@ -320,8 +336,12 @@ __attribute__((noinline)) static void ring_store_checked(struct machine *m, vola
 static inline void ring_store(volatile void *p, uint64_t v, uint8_t size)
 {
     struct machine *m = mach();
-    if (m && !m->cfg.checks_off) {
-        ring_store_checked(m, p, v, size);
+    if (m && !m->cfg.checks_off) { /* the map ready: the area dispatch; else (no split ring,
+                                    * a packed one) the general path at once */
+        if (ring_map_ready(&m->ring_map, m->ring_layout_gen))
+            ring_store_checked(m, p, v, size);
+        else
+            ring_store_general(m, p, gm_gpa_of(&m->mem, p), v, size);
         return;
     }
     switch (size) { /* no machine, or checks off: a plain store, nothing recorded */
@@ -368,7 +388,7 @@ __attribute__((always_inline)) static inline bool load_common(struct machine *m,
                                                               uint64_t v, uint8_t size)
 {
     uint64_t off;
-    const struct ring_map_area *a = ring_map_find(&m->ring_map, m->ring_layout_gen, gpa, &off);
+    const struct ring_map_area *a = ring_map_find_ready(&m->ring_map, gpa, &off);
     if (!a || !common_machine(m) || m->dev.version == 1)
         return false;
     uint32_t index;
@@ -385,7 +405,7 @@ __attribute__((always_inline)) static inline bool load_common(struct machine *m,
     return true;
 }
 
-/* A ring load with checks on: the common one settled by its area, the rest the general way. */
+/* A ring load with checks on, the map ready: as ring_store_checked. */
 __attribute__((noinline)) static uint64_t ring_load_checked(struct machine *m,
                                                             const volatile void *p, uint64_t v,
                                                             uint8_t size)
@@ -406,6 +426,8 @@ static inline uint64_t ring_load(const volatile void *p, uint8_t size)
     }
     if (!m || m->cfg.checks_off) /* checks off: a plain load, nothing recorded */
         return v;
+    if (!ring_map_ready(&m->ring_map, m->ring_layout_gen)) /* as in ring_store */
+        return ring_load_general(m, gm_gpa_of(&m->mem, p), v, size);
     return ring_load_checked(m, p, v, size);
 }
 

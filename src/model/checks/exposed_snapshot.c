@@ -40,6 +40,8 @@ static void forget_queue(struct exposed_state *st, uint32_t qi)
     for (size_t r = 0; r < st->n; r++)
         if (st->rec[r].queue != qi)
             st->rec[w++] = st->rec[r];
+        else if (st->rec[r].piece < 0)
+            st->n_loose--;
     st->n = w;
     st->tracking[qi] = false;
     st->reported[qi] = false;
@@ -72,6 +74,7 @@ static bool copy(struct machine *m, struct exposed_state *st, uint32_t qi, uint1
     r->queue = (uint8_t)qi;
     r->len = len;
     r->piece = (int32_t)k;
+    st->n_loose += k < 0;
     if (len == 16) /* a descriptor, or an avail slot: fixed sizes, copied inline */
         memcpy(r->bytes, p, 16);
     else if (len == 2)
@@ -114,6 +117,17 @@ static void snapshot_chain(struct machine *m, struct exposed_state *st, uint32_t
     }
 }
 
+/* Queue qi's held marks are about to be dropped: its copies still marked become loose (each
+ * keeps being compared, none clears a mark of the new array). */
+static void loosen(struct exposed_state *st, uint32_t qi)
+{
+    for (size_t r = 0; r < st->n; r++)
+        if (st->rec[r].queue == qi && st->rec[r].piece >= 0) {
+            st->rec[r].piece = -1;
+            st->n_loose++;
+        }
+}
+
 static void on_publish(struct machine *m, struct exposed_state *st, uint32_t qi)
 {
     const struct dev_queue *q = &m->dev.q[qi];
@@ -123,6 +137,7 @@ static void on_publish(struct machine *m, struct exposed_state *st, uint32_t qi)
     uint16_t from = st->tracking[qi] ? st->published[qi] : q->last_avail_idx;
     uint16_t added = (uint16_t)(now - from);
     if (st->held_n[qi] != 2 * q->live_num) { /* first publish since the queue went live */
+        loosen(st, qi); /* (or its size changed while live: its copies lose their marks) */
         free(st->held[qi]);
         st->held[qi] = calloc(2 * (size_t)q->live_num, 1);
         st->held_n[qi] = st->held[qi] ? 2 * q->live_num : 0;
@@ -184,6 +199,17 @@ void exposed_on_store(struct machine *m, uint64_t gpa, uint32_t size, uint32_t p
     }
 }
 
+bool exposed_under(const struct machine *m, uint64_t gpa, uint32_t size)
+{
+    const struct exposed_state *st = m->exposed;
+    for (size_t r = 0; st && r < st->n; r++) {
+        const struct exposed_rec *e = &st->rec[r];
+        if (gpa < e->gpa + e->len && gpa + size > e->gpa && m->dev.q[e->queue].live)
+            return true;
+    }
+    return false;
+}
+
 void exposed_on_used(struct machine *m, uint32_t qi, uint32_t head)
 {
     struct exposed_state *st = m->exposed;
@@ -198,6 +224,7 @@ void exposed_on_used(struct machine *m, uint32_t qi, uint32_t head)
         }
         if (e->piece >= 0 && (uint32_t)e->piece < st->held_n[qi])
             st->held[qi][e->piece] = 0;
+        st->n_loose -= e->piece < 0;
     }
     st->n = w;
     if (st->reported[qi] && st->reported_head[qi] == head)

@@ -99,16 +99,19 @@ static inline void ring_map_none(struct ring_at *at)
     at->publish = 0;
 }
 
-/* The area that holds gpa when the map is built at gen with areas and no overlap (its one
- * test, fast_gen), with *off = gpa - lo; else NULL (not built at gen, overlap, or gpa in no
- * area: ask ring_map_locate). Looks at the last hit first, then its successor (a round trip
- * goes desc, driver, device, desc…), then every area. Always inline: every checked ring access
- * begins here (hal_sim.c). */
-__attribute__((always_inline)) static inline const struct ring_map_area *ring_map_find(
-    struct ring_map *map, uint32_t gen, uint64_t gpa, uint64_t *off)
+/* Is the map built at gen with areas and no overlap (ring_map_find can answer)? */
+static inline bool ring_map_ready(const struct ring_map *map, uint32_t gen)
 {
-    if (map->fast_gen != (uint64_t)gen + 1)
-        return NULL;
+    return map->fast_gen == (uint64_t)gen + 1;
+}
+
+/* The area that holds gpa, the map ready (ring_map_ready), with *off = gpa - lo; NULL when gpa
+ * is in no area. Looks at the last hit first, then its successor (a round trip goes desc,
+ * driver, device, desc…), then every area. Always inline: every checked ring access begins
+ * here (hal_sim.c). */
+__attribute__((always_inline)) static inline const struct ring_map_area *ring_map_find_ready(
+    struct ring_map *map, uint64_t gpa, uint64_t *off)
+{
     const struct ring_map_area *a = &map->a[map->last];
     if ((*off = gpa - a->lo) < a->len) /* wraps past len when gpa < lo */
         return a;
@@ -126,6 +129,14 @@ __attribute__((always_inline)) static inline const struct ring_map_area *ring_ma
         }
     }
     return NULL;
+}
+
+/* The same when the map is built at gen with areas and no overlap; else NULL (not built at
+ * gen, overlap, no area, or gpa in none: ask ring_map_locate). */
+__attribute__((always_inline)) static inline const struct ring_map_area *ring_map_find(
+    struct ring_map *map, uint32_t gen, uint64_t gpa, uint64_t *off)
+{
+    return ring_map_ready(map, gen) ? ring_map_find_ready(map, gpa, off) : NULL;
 }
 
 /* ring_at_locate(q, n, gpa, size, at), through the map (rebuilt first if gen moved). Always
