@@ -252,15 +252,16 @@ __attribute__((noinline)) static void ring_store_general(struct machine *m, vola
  * which area, which entry and field. For the accesses a driver that orders its ring makes on
  * every request, the area's kind says everything the checks subscribed to it do, and each
  * check decides its part inline (barrier_check.h: bc_payload_field, bc_load_ordered); the HAL
- * does just that, in the order the general path does it. Everything else — a machine that
- * replays a bug, plain or weak-memory mode, a packed ring, the legacy interface's layout check,
- * a store on an exposed chain's copy, avail.idx (it publishes), a load the barrier analysis must
- * judge, an access in no area or while the map is stale — takes the general path, which
- * locates it again and hands it to every check. Builds with assertions check each settled
- * access's field against the walk of every queue (ring_at_locate). */
+ * does just that (what each does reads nothing another writes, so their order is free).
+ * Everything else — a machine that replays a bug or has an observer, plain or weak-memory
+ * mode, a packed ring, the legacy interface's layout check, a store on an exposed chain's copy,
+ * avail.idx (it publishes), a load the barrier analysis must judge, an access in no area or
+ * while the map is stale — takes the general path, which locates it again and hands it to
+ * every check. Builds with assertions check each settled access's field against the walk of
+ * every queue (ring_at_locate). */
 static inline bool common_machine(const struct machine *m)
 {
-    return !m->faults.n && m->bc.mode == BC_ACCESSORS && !m->bc.weak &&
+    return !m->faults.n && !m->observer && m->bc.mode == BC_ACCESSORS && !m->bc.weak &&
            !((m->dev.guest_features >> VIRTIO_F_RING_PACKED) & 1);
 }
 
@@ -291,46 +292,63 @@ static inline bool store_misses_copies(const struct machine *m, const struct rin
     return exposed_untouched(m->exposed, a->qi, k);
 }
 
-/* A store of a descriptor field or an available-ring entry of a live split ring, at its width,
- * inside one descriptor or slot that no exposed chain's copy holds: the store, the trace,
- * pairing A's payload, and a desc.next store's fact. False: not settled here, nothing done. */
-__attribute__((always_inline)) static inline bool store_common(struct machine *m,
-                                                               volatile void *p, uint64_t gpa,
-                                                               uint64_t v, uint8_t size)
+/* Where a settled access falls: its area, field and entry. */
+struct settled {
+    const struct ring_map_area *a;
+    enum sr_field f;
+    uint32_t index;
+};
+
+/* Does the common path settle a store of `size` bytes at gpa: a descriptor field or an
+ * available-ring entry of a live split ring, at its width, inside one descriptor or slot that
+ * no exposed chain's copy holds? Decides only (nothing done); *s says where it falls. */
+__attribute__((always_inline)) static inline bool store_settles(struct machine *m, uint64_t gpa,
+                                                                uint8_t size, struct settled *s)
 {
     uint64_t off;
     const struct ring_map_area *a = ring_map_find_ready(&m->ring_map, gpa, &off);
     if (!a || !a->live || !common_machine(m))
         return false;
-    uint32_t index;
-    enum sr_field f = ring_map_field(a, off, &index);
-    if (!bc_payload_field(f, size))
+    s->a = a;
+    s->f = ring_map_field(a, off, &s->index);
+    if (!bc_payload_field(s->f, size))
         return false;
-    if (m->exposed && m->exposed->n && !store_misses_copies(m, a, off, index, size))
-        return false;
-    check_settled(m, true, gpa, size, f, a->qi, index);
+    return !(m->exposed && m->exposed->n) || store_misses_copies(m, a, off, s->index, size);
+}
+
+/* A settled desc.next store's fact (which store a loop came from), then its trace event (out of
+ * line: one store of a round trip's six). */
+__attribute__((noinline)) static void store_next_settled(struct machine *m, uint32_t qi,
+                                                         uint32_t i, uint64_t gpa, uint64_t v)
+{
+    rf_desc_next(m, qi, i, (uint16_t)v, m->now, NULL);
+    trace_record(&m->trace, m->now, TR_RING_STORE, gpa, v, 2, NULL);
+}
+
+/* A ring store with checks on, the map ready (ring_map_ready): the common one settled by its
+ * area (the store, pairing A's payload, a desc.next fact, the trace), the rest the general way.
+ * Every call is the last thing done on its path, so the common one needs no frame. */
+__attribute__((noinline)) static void ring_store_checked(struct machine *m, volatile void *p,
+                                                         uint64_t v, uint8_t size)
+{
+    uint64_t gpa = gm_gpa_of(&m->mem, p);
+    struct settled s;
+    if (gpa == UINT64_MAX || !store_settles(m, gpa, size, &s)) {
+        ring_store_general(m, p, gpa, v, size);
+        return;
+    }
+    check_settled(m, true, gpa, size, s.f, s.a->qi, s.index);
     switch (size) {
     case 2: *(volatile uint16_t *)p = (uint16_t)v; break;
     case 4: *(volatile uint32_t *)p = (uint32_t)v; break;
     default: *(volatile uint64_t *)p = v; break;
     }
-    observe_ring(m->observer, m, true, gpa, v, size);
-    trace_record(&m->trace, m->now, TR_RING_STORE, gpa, v, size, NULL);
-    bc_payload_store(&m->bc, a->qi);
-    if (f == SR_F_DESC_NEXT) /* which store a loop came from */
-        rf_desc_next(m, a->qi, index, (uint16_t)v, m->now, NULL);
-    return true;
-}
-
-/* A ring store with checks on, the map ready (ring_map_ready): the common one settled by its
- * area, the rest the general way. */
-__attribute__((noinline)) static void ring_store_checked(struct machine *m, volatile void *p,
-                                                         uint64_t v, uint8_t size)
-{
-    uint64_t gpa = gm_gpa_of(&m->mem, p);
-    if (gpa != UINT64_MAX && store_common(m, p, gpa, v, size))
+    bc_payload_store(&m->bc, s.a->qi);
+    if (s.f == SR_F_DESC_NEXT) {
+        store_next_settled(m, s.a->qi, s.index, gpa, v);
         return;
-    ring_store_general(m, p, gpa, v, size);
+    }
+    trace_record(&m->trace, m->now, TR_RING_STORE, gpa, v, size, NULL);
 }
 
 static inline void ring_store(volatile void *p, uint64_t v, uint8_t size)

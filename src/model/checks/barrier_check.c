@@ -244,7 +244,7 @@ __attribute__((noinline)) static void field_store(struct machine *m, const struc
         m->bc.stored = true;
         return;
     }
-    if (bc_field_width(at->f) == size) /* else in a ring, but not a field of this width: see classify */
+    if (bc_field_width(at->f) == size) /* else in a ring, not a field of this width (classify) */
         store(m, qi, at->f, gpa, old, v, size);
 }
 
