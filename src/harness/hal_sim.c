@@ -265,19 +265,25 @@ static inline bool common_machine(const struct machine *m)
            !((m->dev.guest_features >> VIRTIO_F_RING_PACKED) & 1);
 }
 
+/* How the common path settles a store (store_settles); SETTLE_NOT for a load. */
+enum settle { SETTLE_NOT = 0, SETTLE_PAYLOAD, SETTLE_PUBLISH };
+
 #ifndef NDEBUG
-static void check_settled(struct machine *m, bool store, uint64_t gpa, uint8_t size,
+/* The settled access is where the walk of every queue puts it; a settled store publishes what
+ * the walk says (nothing, or its queue's avail.idx) and, a payload one, lies on no copy. */
+static void check_settled(struct machine *m, enum settle how, uint64_t gpa, uint8_t size,
                           enum sr_field f, uint32_t qi, uint32_t index)
 {
     struct ring_at w;
     ring_at_locate(m->dev.q, m->dev.n_queues, gpa, size, &w);
     assert(w.f == f && w.qi == qi && w.index == index);
-    assert(!store || (!w.publish && w.next == (f == SR_F_DESC_NEXT) && m->dev.q[qi].live &&
-                      (!w.next || (w.next_qi == qi && w.next_i == index)) &&
-                      !exposed_under(m, gpa, size)));
+    assert(how != SETTLE_PAYLOAD ||
+           (!w.publish && w.next == (f == SR_F_DESC_NEXT) && m->dev.q[qi].live &&
+            (!w.next || (w.next_qi == qi && w.next_i == index)) && !exposed_under(m, gpa, size)));
+    assert(how != SETTLE_PUBLISH || (w.publish == 1u << qi && !w.next && m->dev.q[qi].live));
 }
 #else
-#define check_settled(m, store, gpa, size, f, qi, index) ((void)0)
+#define check_settled(m, how, gpa, size, f, qi, index) ((void)0)
 #endif
 
 /* Chains are exposed: does a payload store at off in area a (entry index) lie inside one
@@ -301,19 +307,38 @@ struct settled {
 
 /* Does the common path settle a store of `size` bytes at gpa: a descriptor field or an
  * available-ring entry of a live split ring, at its width, inside one descriptor or slot that
- * no exposed chain's copy holds? Decides only (nothing done); *s says where it falls. */
-__attribute__((always_inline)) static inline bool store_settles(struct machine *m, uint64_t gpa,
-                                                                uint8_t size, struct settled *s)
+ * no exposed chain's copy holds (SETTLE_PAYLOAD), or its avail.idx (SETTLE_PUBLISH)? Decides
+ * only (nothing done); *s says where it falls. */
+__attribute__((always_inline)) static inline enum settle store_settles(struct machine *m,
+                                                                       uint64_t gpa,
+                                                                       uint8_t size,
+                                                                       struct settled *s)
 {
     uint64_t off;
     const struct ring_map_area *a = ring_map_find_ready(&m->ring_map, gpa, &off);
     if (!a || !a->live || !common_machine(m))
-        return false;
+        return SETTLE_NOT;
     s->a = a;
     s->f = ring_map_field(a, off, &s->index);
     if (!bc_payload_field(s->f, size))
-        return false;
-    return !(m->exposed && m->exposed->n) || store_misses_copies(m, a, off, s->index, size);
+        return s->f == SR_F_AVAIL_IDX && size == 2 ? SETTLE_PUBLISH : SETTLE_NOT;
+    if (m->exposed && m->exposed->n && !store_misses_copies(m, a, off, s->index, size))
+        return SETTLE_NOT;
+    return SETTLE_PAYLOAD;
+}
+
+/* A settled avail.idx store (the one that publishes): the trace, the exposed chains' copies,
+ * the barrier analysis — what the general path does with it, the access located already. */
+__attribute__((noinline)) static void store_publish_settled(struct machine *m,
+                                                            volatile uint16_t *p, uint64_t gpa,
+                                                            uint16_t v, const struct settled *s)
+{
+    uint16_t old = *p;
+    *p = v;
+    trace_record(&m->trace, m->now, TR_RING_STORE, gpa, v, 2, NULL);
+    struct ring_at at = {.f = SR_F_AVAIL_IDX, .qi = s->a->qi, .publish = s->a->publish};
+    exposed_on_store_at(m, m->exposed, gpa, 2, at.publish);
+    bc_ring_store(m, &at, gpa, old, v, 2);
 }
 
 /* A settled desc.next store's fact (which store a loop came from), then its trace event (out of
@@ -326,18 +351,24 @@ __attribute__((noinline)) static void store_next_settled(struct machine *m, uint
 }
 
 /* A ring store with checks on, the map ready (ring_map_ready): the common one settled by its
- * area (the store, pairing A's payload, a desc.next fact, the trace), the rest the general way.
+ * area (the store, pairing A's payload, a desc.next fact, the trace; or a publication), the
+ * rest the general way.
  * Every call is the last thing done on its path, so the common one needs no frame. */
 __attribute__((noinline)) static void ring_store_checked(struct machine *m, volatile void *p,
                                                          uint64_t v, uint8_t size)
 {
     uint64_t gpa = gm_gpa_of(&m->mem, p);
     struct settled s;
-    if (gpa == UINT64_MAX || !store_settles(m, gpa, size, &s)) {
+    enum settle how = gpa == UINT64_MAX ? SETTLE_NOT : store_settles(m, gpa, size, &s);
+    if (how == SETTLE_NOT) {
         ring_store_general(m, p, gpa, v, size);
         return;
     }
-    check_settled(m, true, gpa, size, s.f, s.a->qi, s.index);
+    check_settled(m, how, gpa, size, s.f, s.a->qi, s.index);
+    if (how == SETTLE_PUBLISH) {
+        store_publish_settled(m, (volatile uint16_t *)p, gpa, (uint16_t)v, &s);
+        return;
+    }
     switch (size) {
     case 2: *(volatile uint16_t *)p = (uint16_t)v; break;
     case 4: *(volatile uint32_t *)p = (uint32_t)v; break;
@@ -414,7 +445,7 @@ __attribute__((always_inline)) static inline bool load_common(struct machine *m,
     if (bc_field_width(f) == size) {
         if (!bc_load_ordered(&m->bc, a->qi, f, v))
             return false;
-        check_settled(m, false, gpa, size, f, a->qi, index);
+        check_settled(m, SETTLE_NOT, gpa, size, f, a->qi, index);
     }
     observe_ring(m->observer, m, false, gpa, v, size);
     trace_record(&m->trace, m->now, TR_RING_LOAD, gpa, v, size, NULL);
