@@ -430,11 +430,11 @@ __attribute__((noinline)) static uint64_t ring_load_general(struct machine *m, u
     return v;
 }
 
-/* A load of a split ring (v: what memory held) the barrier analysis needs not judge
- * (bc_load_ordered; any field, or none at this width): the trace and a 16-bit load's poll fact.
- * False: not settled here, nothing done. */
-__attribute__((always_inline)) static inline bool load_common(struct machine *m, uint64_t gpa,
-                                                              uint64_t v, uint8_t size)
+/* Does the common path settle a load of a split ring (v: what memory held): one the barrier
+ * analysis needs not judge (bc_load_ordered, which has done its part when it says so; any
+ * field, or none at this width)? False: nothing done. */
+__attribute__((always_inline)) static inline bool load_settles(struct machine *m, uint64_t gpa,
+                                                               uint64_t v, uint8_t size)
 {
     uint64_t off;
     const struct ring_map_area *a = ring_map_find_ready(&m->ring_map, gpa, &off);
@@ -442,27 +442,37 @@ __attribute__((always_inline)) static inline bool load_common(struct machine *m,
         return false;
     uint32_t index;
     enum sr_field f = ring_map_field(a, off, &index);
-    if (bc_field_width(f) == size) {
-        if (!bc_load_ordered(&m->bc, a->qi, f, v))
-            return false;
-        check_settled(m, SETTLE_NOT, gpa, size, f, a->qi, index);
-    }
-    observe_ring(m->observer, m, false, gpa, v, size);
-    trace_record(&m->trace, m->now, TR_RING_LOAD, gpa, v, size, NULL);
-    if (size == 2)
-        rf_ring_load16(m, gpa, v);
+    if (bc_field_width(f) != size)
+        return true;
+    if (!bc_load_ordered(&m->bc, a->qi, f, v))
+        return false;
+    check_settled(m, SETTLE_NOT, gpa, size, f, a->qi, index);
     return true;
 }
 
-/* A ring load with checks on, the map ready: as ring_store_checked. */
+/* A settled 16-bit load: its poll fact (run_facts.h), then its trace event (out of line: a
+ * round trip's used.flags and used.idx). */
+__attribute__((noinline)) static uint64_t load16_settled(struct machine *m, uint64_t gpa,
+                                                         uint64_t v)
+{
+    rf_ring_load16(m, gpa, v);
+    trace_record(&m->trace, m->now, TR_RING_LOAD, gpa, v, 2, NULL);
+    return v;
+}
+
+/* A ring load with checks on, the map ready: the common one settled by its area (the barrier
+ * analysis's part, a 16-bit load's poll fact, the trace), the rest the general way. */
 __attribute__((noinline)) static uint64_t ring_load_checked(struct machine *m,
                                                             const volatile void *p, uint64_t v,
                                                             uint8_t size)
 {
     uint64_t gpa = gm_gpa_of(&m->mem, p);
-    if (gpa != UINT64_MAX && load_common(m, gpa, v, size))
-        return v;
-    return ring_load_general(m, gpa, v, size);
+    if (gpa == UINT64_MAX || !load_settles(m, gpa, v, size))
+        return ring_load_general(m, gpa, v, size);
+    if (size == 2)
+        return load16_settled(m, gpa, v);
+    trace_record(&m->trace, m->now, TR_RING_LOAD, gpa, v, size, NULL);
+    return v;
 }
 
 static inline uint64_t ring_load(const volatile void *p, uint8_t size)
