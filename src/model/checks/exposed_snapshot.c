@@ -249,7 +249,9 @@ void exposed_on_used(struct machine *m, uint32_t qi, uint32_t head)
     for (size_t r = 0; r < st->n; r++) {
         const struct exposed_rec *e = &st->rec[r];
         if (e->queue != qi || e->head != head) {
-            st->rec[w++] = *e;
+            if (w != r) /* kept in place until the first removed one */
+                st->rec[w] = *e;
+            w++;
             continue;
         }
         if (e->piece >= 0 && (uint32_t)e->piece < st->held_n[qi])
