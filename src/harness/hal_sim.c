@@ -209,8 +209,9 @@ __attribute__((always_inline)) static inline void locate(struct machine *m, uint
  * check and the barrier analysis, each handed the access located once. Out of line, as every
  * path but the common one (store_common). */
 __attribute__((noinline)) static void ring_store_general(struct machine *m, volatile void *p,
-                                                         uint64_t gpa, uint64_t v, uint8_t size)
+                                                         uint64_t v, uint8_t size)
 {
+    uint64_t gpa = gm_gpa_of(&m->mem, p);
     const char *note = NULL;
     if (gpa != UINT64_MAX && m->faults.n) /* most runs replay no bug: skip the call */
         faults_ring_store(m, gpa, &v, &note);
@@ -361,7 +362,7 @@ __attribute__((noinline)) static void ring_store_checked(struct machine *m, vola
     struct settled s;
     enum settle how = gpa == UINT64_MAX ? SETTLE_NOT : store_settles(m, gpa, size, &s);
     if (how == SETTLE_NOT) {
-        ring_store_general(m, p, gpa, v, size);
+        ring_store_general(m, p, v, size);
         return;
     }
     check_settled(m, how, gpa, size, s.f, s.a->qi, s.index);
@@ -390,7 +391,7 @@ static inline void ring_store(volatile void *p, uint64_t v, uint8_t size)
         if (ring_map_ready(&m->ring_map, m->ring_layout_gen))
             ring_store_checked(m, p, v, size);
         else
-            ring_store_general(m, p, gm_gpa_of(&m->mem, p), v, size);
+            ring_store_general(m, p, v, size);
         return;
     }
     switch (size) { /* no machine, or checks off: a plain store, nothing recorded */
@@ -401,9 +402,11 @@ static inline void ring_store(volatile void *p, uint64_t v, uint8_t size)
 }
 
 /* A ring load with checks on (v: what memory held), the general path: see ring_store_general. */
-__attribute__((noinline)) static uint64_t ring_load_general(struct machine *m, uint64_t gpa,
-                                                            uint64_t v, uint8_t size)
+__attribute__((noinline)) static uint64_t ring_load_general(struct machine *m,
+                                                            const volatile void *p, uint64_t v,
+                                                            uint8_t size)
 {
+    uint64_t gpa = gm_gpa_of(&m->mem, p);
     const char *note = NULL;
     if (gpa != UINT64_MAX && m->faults.n) /* most runs replay no bug: skip the call */
         faults_ring_load(m, gpa, &v, &note);
@@ -468,7 +471,7 @@ __attribute__((noinline)) static uint64_t ring_load_checked(struct machine *m,
 {
     uint64_t gpa = gm_gpa_of(&m->mem, p);
     if (gpa == UINT64_MAX || !load_settles(m, gpa, v, size))
-        return ring_load_general(m, gpa, v, size);
+        return ring_load_general(m, p, v, size);
     if (size == 2)
         return load16_settled(m, gpa, v);
     trace_record(&m->trace, m->now, TR_RING_LOAD, gpa, v, size, NULL);
@@ -486,7 +489,7 @@ static inline uint64_t ring_load(const volatile void *p, uint8_t size)
     if (!m || m->cfg.checks_off) /* checks off: a plain load, nothing recorded */
         return v;
     if (!ring_map_ready(&m->ring_map, m->ring_layout_gen)) /* as in ring_store */
-        return ring_load_general(m, gm_gpa_of(&m->mem, p), v, size);
+        return ring_load_general(m, p, v, size);
     return ring_load_checked(m, p, v, size);
 }
 

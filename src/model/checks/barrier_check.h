@@ -134,12 +134,12 @@ uint64_t bc_ring_load(struct machine *m, const struct ring_at *at, uint64_t gpa,
  * mismatch, say), which the layout checks explain; its order is not judged. */
 static inline uint8_t bc_field_width(enum sr_field f)
 {
-    switch (f) {
-    case SR_F_NONE: return 0;
-    case SR_F_DESC_ADDR: return 8;
-    case SR_F_DESC_LEN: case SR_F_USED_ID: case SR_F_USED_LEN: return 4;
-    default: return 2;
-    }
+    static const uint8_t width[SR_FIELDS + 1] = { /* + 1: barrier_check.c's indirect table */
+        [SR_F_DESC_ADDR] = 8, [SR_F_DESC_LEN] = 4, [SR_F_DESC_FLAGS] = 2, [SR_F_DESC_NEXT] = 2,
+        [SR_F_AVAIL_FLAGS] = 2, [SR_F_AVAIL_IDX] = 2, [SR_F_AVAIL_RING] = 2,
+        [SR_F_AVAIL_USED_EVENT] = 2, [SR_F_USED_FLAGS] = 2, [SR_F_USED_IDX] = 2,
+        [SR_F_USED_ID] = 4, [SR_F_USED_LEN] = 4, [SR_F_USED_AVAIL_EVENT] = 2, [SR_FIELDS] = 2};
+    return width[f]; /* a table: this runs for every ring access */
 }
 
 /* Is a store of `size` bytes to field f the payload of pairing A (a descriptor field or an
