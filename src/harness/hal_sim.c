@@ -206,8 +206,8 @@ __attribute__((always_inline)) static inline void locate(struct machine *m, uint
 }
 
 /* A ring store with checks on, the general path: replayed bugs, the trace, the exposed-chain
- * check and the barrier analysis, each handed the access located once. Out of line, as every
- * path but the common one (store_common). */
+ * check and the barrier analysis, each handed the access located once. Out of line: the common
+ * stores are settled before it (ring_store_checked). */
 __attribute__((noinline)) static void ring_store_general(struct machine *m, volatile void *p,
                                                          uint64_t v, uint8_t size)
 {
@@ -254,12 +254,14 @@ __attribute__((noinline)) static void ring_store_general(struct machine *m, vola
  * every request, the area's kind says everything the checks subscribed to it do, and each
  * check decides its part inline (barrier_check.h: bc_payload_field, bc_load_ordered); the HAL
  * does just that (what each does reads nothing another writes, so their order is free).
- * Everything else — a machine that replays a bug or has an observer, plain or weak-memory
- * mode, a packed ring, the legacy interface's layout check, a store on an exposed chain's copy,
- * avail.idx (it publishes), a load the barrier analysis must judge, an access in no area or
- * while the map is stale — takes the general path, which locates it again and hands it to
- * every check. Builds with assertions check each settled access's field against the walk of
- * every queue (ring_at_locate). */
+ * The avail.idx store that publishes is settled too: located, it goes to the exposed-chain check
+ * and the barrier analysis as the general path hands it. Everything else — a machine that
+ * replays a bug or has an observer, plain or weak-memory mode, a packed ring, the legacy
+ * interface's layout check, a store on an exposed chain's copy or across two entries, a load
+ * the barrier analysis must judge, an access in no area or while the map is stale — takes the
+ * general path, which locates it again and hands it to every check. Builds with assertions
+ * check each settled access against the walk of every queue (ring_at_locate) and each settled
+ * payload store against the exposed chains' copies (exposed_under). */
 static inline bool common_machine(const struct machine *m)
 {
     return !m->faults.n && !m->observer && m->bc.mode == BC_ACCESSORS && !m->bc.weak &&
@@ -353,8 +355,8 @@ __attribute__((noinline)) static void store_next_settled(struct machine *m, uint
 
 /* A ring store with checks on, the map ready (ring_map_ready): the common one settled by its
  * area (the store, pairing A's payload, a desc.next fact, the trace; or a publication), the
- * rest the general way.
- * Every call is the last thing done on its path, so the common one needs no frame. */
+ * rest the general way. Every call is the last thing on its path (the common one then keeps
+ * nothing across a call). */
 __attribute__((noinline)) static void ring_store_checked(struct machine *m, volatile void *p,
                                                          uint64_t v, uint8_t size)
 {
