@@ -205,9 +205,10 @@ __attribute__((always_inline)) static inline void locate(struct machine *m, uint
 #endif
 }
 
-/* A ring store with checks on: replayed bugs, the trace, the exposed-chain check and the barrier
- * analysis. Out of line, so the checks-off store below is a short leaf function. */
-__attribute__((noinline)) static void ring_store_checked(struct machine *m, volatile void *p,
+/* A ring store with checks on, the general path: replayed bugs, the trace, the exposed-chain
+ * check and the barrier analysis, each handed the access located once. Out of line: the common
+ * stores are settled before it (ring_store_checked). */
+__attribute__((noinline)) static void ring_store_general(struct machine *m, volatile void *p,
                                                          uint64_t v, uint8_t size)
 {
     uint64_t gpa = gm_gpa_of(&m->mem, p);
@@ -246,11 +247,153 @@ __attribute__((noinline)) static void ring_store_checked(struct machine *m, vola
     }
 }
 
+/* The common checked access, settled by the area that holds it.
+ *
+ * One lookup (ring_map_find) gives the area of a split ring that holds the access: which queue,
+ * which area, which entry and field. For the accesses a driver that orders its ring makes on
+ * every request, the area's kind says everything the checks subscribed to it do, and each
+ * check decides its part inline (barrier_check.h: bc_payload_field, bc_load_ordered); the HAL
+ * does just that (what each does reads nothing another writes, so their order is free).
+ * The avail.idx store that publishes is settled too: located, it goes to the exposed-chain check
+ * and the barrier analysis as the general path hands it. Everything else — a machine that
+ * replays a bug or has an observer, plain or weak-memory mode, a packed ring, the legacy
+ * interface's layout check, a store on an exposed chain's copy or across two entries, a load
+ * the barrier analysis must judge, an access in no area or while the map is stale — takes the
+ * general path, which locates it again and hands it to every check. Builds with assertions
+ * check each settled access against the walk of every queue (ring_at_locate) and each settled
+ * payload store against the exposed chains' copies (exposed_under). */
+static inline bool common_machine(const struct machine *m)
+{
+    return !m->faults.n && !m->observer && m->bc.mode == BC_ACCESSORS && !m->bc.weak &&
+           !((m->dev.guest_features >> VIRTIO_F_RING_PACKED) & 1);
+}
+
+/* How the common path settles a store (store_settles); SETTLE_NOT for a load. */
+enum settle { SETTLE_NOT = 0, SETTLE_PAYLOAD, SETTLE_PUBLISH };
+
+#ifndef NDEBUG
+/* The settled access is where the walk of every queue puts it; a settled store publishes what
+ * the walk says (nothing, or its queue's avail.idx) and, a payload one, lies on no copy. */
+static void check_settled(struct machine *m, enum settle how, uint64_t gpa, uint8_t size,
+                          enum sr_field f, uint32_t qi, uint32_t index)
+{
+    struct ring_at w;
+    ring_at_locate(m->dev.q, m->dev.n_queues, gpa, size, &w);
+    assert(w.f == f && w.qi == qi && w.index == index);
+    assert(how != SETTLE_PAYLOAD ||
+           (!w.publish && w.next == (f == SR_F_DESC_NEXT) && m->dev.q[qi].live &&
+            (!w.next || (w.next_qi == qi && w.next_i == index)) && !exposed_under(m, gpa, size)));
+    assert(how != SETTLE_PUBLISH || (w.publish == 1u << qi && !w.next && m->dev.q[qi].live));
+}
+#else
+#define check_settled(m, how, gpa, size, f, qi, index) ((void)0)
+#endif
+
+/* Chains are exposed: does a payload store at off in area a (entry index) lie inside one
+ * descriptor or avail slot (exposed_rec.piece: n + index, or index) that no copy holds? */
+static inline bool store_misses_copies(const struct machine *m, const struct ring_map_area *a,
+                                       uint64_t off, uint32_t index, uint8_t size)
+{
+    bool desc = a->kind == RING_DESC;
+    if (desc ? (off & 15) + size > 16 : (off & 1) != 0) /* across two pieces */
+        return false;
+    uint32_t k = desc ? m->dev.q[a->qi].live_num + index : index;
+    return exposed_untouched(m->exposed, a->qi, k);
+}
+
+/* Where a settled access falls: its area, field and entry. */
+struct settled {
+    const struct ring_map_area *a;
+    enum sr_field f;
+    uint32_t index;
+};
+
+/* Does the common path settle a store of `size` bytes at gpa: a descriptor field or an
+ * available-ring entry of a live split ring, at its width, inside one descriptor or slot that
+ * no exposed chain's copy holds (SETTLE_PAYLOAD), or its avail.idx (SETTLE_PUBLISH)? Decides
+ * only (nothing done); *s says where it falls. */
+__attribute__((always_inline)) static inline enum settle store_settles(struct machine *m,
+                                                                       uint64_t gpa,
+                                                                       uint8_t size,
+                                                                       struct settled *s)
+{
+    uint64_t off;
+    const struct ring_map_area *a = ring_map_find_ready(&m->ring_map, gpa, &off);
+    if (!a || !a->live || !common_machine(m))
+        return SETTLE_NOT;
+    s->a = a;
+    s->f = ring_map_field(a, off, &s->index);
+    if (!bc_payload_field(s->f, size))
+        return s->f == SR_F_AVAIL_IDX && size == 2 ? SETTLE_PUBLISH : SETTLE_NOT;
+    if (m->exposed && m->exposed->n && !store_misses_copies(m, a, off, s->index, size))
+        return SETTLE_NOT;
+    return SETTLE_PAYLOAD;
+}
+
+/* A settled avail.idx store (the one that publishes): the trace, the exposed chains' copies,
+ * the barrier analysis — what the general path does with it, the access located already. */
+__attribute__((noinline)) static void store_publish_settled(struct machine *m,
+                                                            volatile uint16_t *p, uint64_t gpa,
+                                                            uint16_t v, const struct settled *s)
+{
+    uint16_t old = *p;
+    *p = v;
+    trace_record(&m->trace, m->now, TR_RING_STORE, gpa, v, 2, NULL);
+    struct ring_at at = {.f = SR_F_AVAIL_IDX, .qi = s->a->qi, .publish = s->a->publish};
+    exposed_on_store_at(m, m->exposed, gpa, 2, at.publish);
+    bc_ring_store(m, &at, gpa, old, v, 2);
+}
+
+/* A settled desc.next store's fact (which store a loop came from), then its trace event (out of
+ * line: one store of a round trip's six). */
+__attribute__((noinline)) static void store_next_settled(struct machine *m, uint32_t qi,
+                                                         uint32_t i, uint64_t gpa, uint64_t v)
+{
+    rf_desc_next(m, qi, i, (uint16_t)v, m->now, NULL);
+    trace_record(&m->trace, m->now, TR_RING_STORE, gpa, v, 2, NULL);
+}
+
+/* A ring store with checks on, the map ready (ring_map_ready): the common one settled by its
+ * area (the store, pairing A's payload, a desc.next fact, the trace; or a publication), the
+ * rest the general way. Every call is the last thing on its path (the common one then keeps
+ * nothing across a call). */
+__attribute__((noinline)) static void ring_store_checked(struct machine *m, volatile void *p,
+                                                         uint64_t v, uint8_t size)
+{
+    uint64_t gpa = gm_gpa_of(&m->mem, p);
+    struct settled s;
+    enum settle how = gpa == UINT64_MAX ? SETTLE_NOT : store_settles(m, gpa, size, &s);
+    if (how == SETTLE_NOT) {
+        ring_store_general(m, p, v, size);
+        return;
+    }
+    check_settled(m, how, gpa, size, s.f, s.a->qi, s.index);
+    if (how == SETTLE_PUBLISH) {
+        store_publish_settled(m, (volatile uint16_t *)p, gpa, (uint16_t)v, &s);
+        return;
+    }
+    switch (size) {
+    case 2: *(volatile uint16_t *)p = (uint16_t)v; break;
+    case 4: *(volatile uint32_t *)p = (uint32_t)v; break;
+    default: *(volatile uint64_t *)p = v; break;
+    }
+    bc_payload_store(&m->bc, s.a->qi);
+    if (s.f == SR_F_DESC_NEXT) {
+        store_next_settled(m, s.a->qi, s.index, gpa, v);
+        return;
+    }
+    trace_record(&m->trace, m->now, TR_RING_STORE, gpa, v, size, NULL);
+}
+
 static inline void ring_store(volatile void *p, uint64_t v, uint8_t size)
 {
     struct machine *m = mach();
-    if (m && !m->cfg.checks_off) {
-        ring_store_checked(m, p, v, size);
+    if (m && !m->cfg.checks_off) { /* the map ready: the area dispatch; else (no split ring,
+                                    * a packed one) the general path at once */
+        if (ring_map_ready(&m->ring_map, m->ring_layout_gen))
+            ring_store_checked(m, p, v, size);
+        else
+            ring_store_general(m, p, v, size);
         return;
     }
     switch (size) { /* no machine, or checks off: a plain store, nothing recorded */
@@ -260,8 +403,8 @@ static inline void ring_store(volatile void *p, uint64_t v, uint8_t size)
     }
 }
 
-/* A ring load with checks on (v: what memory held): see ring_store_checked. */
-__attribute__((noinline)) static uint64_t ring_load_checked(struct machine *m,
+/* A ring load with checks on (v: what memory held), the general path: see ring_store_general. */
+__attribute__((noinline)) static uint64_t ring_load_general(struct machine *m,
                                                             const volatile void *p, uint64_t v,
                                                             uint8_t size)
 {
@@ -292,6 +435,51 @@ __attribute__((noinline)) static uint64_t ring_load_checked(struct machine *m,
     return v;
 }
 
+/* Does the common path settle a load of a split ring (v: what memory held): one the barrier
+ * analysis needs not judge (bc_load_ordered, which has done its part when it says so; any
+ * field, or none at this width)? False: nothing done. */
+__attribute__((always_inline)) static inline bool load_settles(struct machine *m, uint64_t gpa,
+                                                               uint64_t v, uint8_t size)
+{
+    uint64_t off;
+    const struct ring_map_area *a = ring_map_find_ready(&m->ring_map, gpa, &off);
+    if (!a || !common_machine(m) || m->dev.version == 1)
+        return false;
+    uint32_t index;
+    enum sr_field f = ring_map_field(a, off, &index);
+    if (bc_field_width(f) != size)
+        return true;
+    if (!bc_load_ordered(&m->bc, a->qi, f, v))
+        return false;
+    check_settled(m, SETTLE_NOT, gpa, size, f, a->qi, index);
+    return true;
+}
+
+/* A settled 16-bit load: its poll fact (run_facts.h), then its trace event (out of line: a
+ * round trip's used.flags and used.idx). */
+__attribute__((noinline)) static uint64_t load16_settled(struct machine *m, uint64_t gpa,
+                                                         uint64_t v)
+{
+    rf_ring_load16(m, gpa, v);
+    trace_record(&m->trace, m->now, TR_RING_LOAD, gpa, v, 2, NULL);
+    return v;
+}
+
+/* A ring load with checks on, the map ready: the common one settled by its area (the barrier
+ * analysis's part, a 16-bit load's poll fact, the trace), the rest the general way. */
+__attribute__((noinline)) static uint64_t ring_load_checked(struct machine *m,
+                                                            const volatile void *p, uint64_t v,
+                                                            uint8_t size)
+{
+    uint64_t gpa = gm_gpa_of(&m->mem, p);
+    if (gpa == UINT64_MAX || !load_settles(m, gpa, v, size))
+        return ring_load_general(m, p, v, size);
+    if (size == 2)
+        return load16_settled(m, gpa, v);
+    trace_record(&m->trace, m->now, TR_RING_LOAD, gpa, v, size, NULL);
+    return v;
+}
+
 static inline uint64_t ring_load(const volatile void *p, uint8_t size)
 {
     struct machine *m = mach();
@@ -302,6 +490,8 @@ static inline uint64_t ring_load(const volatile void *p, uint8_t size)
     }
     if (!m || m->cfg.checks_off) /* checks off: a plain load, nothing recorded */
         return v;
+    if (!ring_map_ready(&m->ring_map, m->ring_layout_gen)) /* as in ring_store */
+        return ring_load_general(m, p, v, size);
     return ring_load_checked(m, p, v, size);
 }
 

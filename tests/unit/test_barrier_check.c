@@ -164,6 +164,58 @@ static void test_a_indirect_table_is_payload(void **state)
     fx_machine_free(m);
 }
 
+/* The HAL settles a payload store by its area alone (hal_sim.c) also while other chains are
+ * exposed: stores to free descriptors and slots stay silent and recorded, pairing A still
+ * follows them, and a store on an exposed chain's copy still fires cleanup.no-alter-exposed
+ * once, naming the chain, the field and the address; an exposed indirect table (a copy outside
+ * the rings) changes nothing of that. */
+static void test_stores_beside_exposed_chains(void **state)
+{
+    (void)state;
+    struct machine *m = live(BC_ACCESSORS, false);
+    const char *X = "cleanup.no-alter-exposed";
+    for (uint16_t h = 0; h < 4; h++) { /* chains beside exposed ones, each exposed in turn */
+        size_t before = m->trace.len;
+        add_entry(m, h, h);
+        assert_int_equal(m->trace.len - before, 5); /* each store recorded */
+        assert_int_equal(m->n_violations, 0);
+        vhal_wmb();
+        publish(m, (uint16_t)(h + 1));
+    }
+    assert_int_equal(m->n_violations, 0);
+    add_entry(m, 4, 4); /* unordered payload, published: pairing A fires */
+    publish(m, 5);
+    assert_int_equal(fx_count_violations(m, A), 1);
+    vhal_ring_store32(p32(m, DESC + 16 * 2 + 8), 65); /* chain 2's len, exposed */
+    assert_int_equal(fx_count_violations(m, X), 1);
+    const struct violation *v = &m->violations[m->n_violations - 1];
+    assert_string_equal(v->rule->id, X);
+    assert_non_null(strstr(v->message, "head 2"));
+    assert_non_null(strstr(v->message, "len at 0x"));
+    vhal_ring_store16(p16(m, DESC + 16 * 2 + 12), 1); /* the same chain again: one report */
+    assert_int_equal(fx_count_violations(m, X), 1);
+    vhal_ring_store16(p16(m, AVAIL + 4 + 2 * 3), 9); /* chain 3's slot */
+    assert_int_equal(fx_count_violations(m, X), 2);
+    assert_non_null(strstr(m->violations[m->n_violations - 1].message, "available-ring slot"));
+    /* an indirect chain: its table is a copy outside the rings */
+    uint64_t table = FX_RAM_BASE + 0x300000;
+    vhal_ring_store64(p64(m, table), FX_RAM_BASE + 0x200000);
+    vhal_ring_store32(p32(m, table + 8), 16);
+    vhal_ring_store16(p16(m, table + 12), 0);
+    add_entry(m, 5, 5);
+    vhal_ring_store32(p32(m, DESC + 16 * 5 + 8), 16);
+    vhal_ring_store16(p16(m, DESC + 16 * 5 + 12), VIRTQ_DESC_F_INDIRECT);
+    vhal_ring_store64(p64(m, DESC + 16 * 5), table);
+    vhal_wmb();
+    publish(m, 6);
+    add_entry(m, 6, 6); /* beside it: silent */
+    assert_int_equal(fx_count_violations(m, X), 2);
+    vhal_ring_store16(p16(m, table + 12), 1); /* its table */
+    assert_int_equal(fx_count_violations(m, X), 3);
+    assert_non_null(strstr(m->violations[m->n_violations - 1].message, "head 5"));
+    fx_machine_free(m);
+}
+
 /* ---- pairing B ---------------------------------------------------------------------------- */
 
 static void test_b_missing_mb(void **state)
@@ -507,6 +559,7 @@ int main(void)
         cmocka_unit_test(test_a_rmb_is_not_a_write_barrier),
         cmocka_unit_test(test_a_wmb_after_the_idx_store),
         cmocka_unit_test(test_a_indirect_table_is_payload),
+        cmocka_unit_test(test_stores_beside_exposed_chains),
         cmocka_unit_test(test_b_missing_mb),
         cmocka_unit_test(test_b_wmb_does_not_order_store_before_load),
         cmocka_unit_test(test_c_missing_rmb),

@@ -113,12 +113,51 @@ static void a_layout_change_is_seen(void **state)
     assert_int_equal(a.f, SR_F_NONE);
 }
 
+/* ring_map_find, in a round trip's order over two queues (the last hit, its successor, the
+ * search): each access gets the area that holds it, with its offset; an address in no area, a
+ * stale map and a map with overlapping areas get none (the caller asks ring_map_locate). */
+static void find_follows_a_round_trip(void **state)
+{
+    (void)state;
+    struct ring_map map = {0};
+    split(0, true, 0x1000, 0x1100, 0x1200, 8);
+    split(1, true, 0x3000, 0x5000, 0x6000, 256);
+    memset(&q[2], 0, sizeof(q[2]));
+    struct ring_at a;
+    ring_map_locate(&map, 9, q, DEVICE_MAX_QUEUES, 0x1000, 8, &a); /* builds it */
+    static const struct { uint64_t gpa; uint8_t qi, kind; } trip[] = {
+        {0x3000 + 16 * 5, 1, RING_DESC}, {0x5000 + 4 + 2 * 5, 1, RING_DRIVER},
+        {0x5002, 1, RING_DRIVER}, {0x6000, 1, RING_DEVICE}, {0x6002, 1, RING_DEVICE},
+        {0x6000 + 4 + 8 * 5, 1, RING_DEVICE}, {0x1000 + 16 * 7 + 14, 0, RING_DESC},
+        {0x1100 + 4 + 2 * 8, 0, RING_DRIVER}, {0x3000 + 16 * 6, 1, RING_DESC},
+        {0x1200 + 4 + 8 * 8, 0, RING_DEVICE}, {0x5000, 1, RING_DRIVER}};
+    for (unsigned round = 0; round < 3; round++)
+        for (unsigned i = 0; i < sizeof(trip) / sizeof(trip[0]); i++) {
+            uint64_t off = ~0ull;
+            const struct ring_map_area *f = ring_map_find(&map, 9, trip[i].gpa, &off);
+            assert_non_null(f);
+            assert_int_equal(f->qi, trip[i].qi);
+            assert_int_equal(f->kind, trip[i].kind);
+            assert_true(f->live);
+            assert_int_equal(off, trip[i].gpa - f->lo);
+        }
+    uint64_t off;
+    assert_null(ring_map_find(&map, 9, 0x4800, &off)); /* in no area */
+    assert_null(ring_map_find(&map, 10, 0x1000, &off)); /* built at 9 */
+    assert_int_equal(same_everywhere(&map, 9, 0xff0, 0x6820) > 0, 1);
+    split(1, true, 0x1080, 0x5000, 0x6000, 256); /* its table over queue 0's: overlap */
+    ring_map_locate(&map, 11, q, DEVICE_MAX_QUEUES, 0x1000, 8, &a);
+    assert_true(map.overlap);
+    assert_null(ring_map_find(&map, 11, 0x5000, &off));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(live_and_registered_rings),
         cmocka_unit_test(shared_memory_first_queue_wins),
         cmocka_unit_test(a_layout_change_is_seen),
+        cmocka_unit_test(find_follows_a_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -104,26 +104,16 @@ bool bc_set_cpu(struct barrier_check *b, uint32_t cpu)
 /* The pseudo-field of a store to shared memory outside the rings (an indirect table). */
 #define BC_F_DESC_INDIRECT SR_FIELDS
 
-/* The width of a ring field (§2.6.5, §2.6.6, §2.6.8): 8 for desc.addr, 4 for desc.len and the
- * used element's id and len, 2 for the rest. A table: this runs for every ring access. */
-static const uint8_t field_width[SR_FIELDS + 1] = {
-    [SR_F_DESC_ADDR] = 8, [SR_F_DESC_LEN] = 4, [SR_F_DESC_FLAGS] = 2, [SR_F_DESC_NEXT] = 2,
-    [SR_F_AVAIL_FLAGS] = 2, [SR_F_AVAIL_IDX] = 2, [SR_F_AVAIL_RING] = 2,
-    [SR_F_AVAIL_USED_EVENT] = 2, [SR_F_USED_FLAGS] = 2, [SR_F_USED_IDX] = 2, [SR_F_USED_ID] = 4,
-    [SR_F_USED_LEN] = 4, [SR_F_USED_AVAIL_EVENT] = 2, [BC_F_DESC_INDIRECT] = 2};
-
 /* Payload of pairing A: what an avail.idx store publishes (descriptors, indirect tables, the
  * available ring's entries). */
 static const bool is_payload[SR_FIELDS + 1] = {
     [SR_F_DESC_ADDR] = true, [SR_F_DESC_LEN] = true, [SR_F_DESC_FLAGS] = true,
     [SR_F_DESC_NEXT] = true, [SR_F_AVAIL_RING] = true, [BC_F_DESC_INDIRECT] = true};
 
-/* An access whose width does not fit the field is not that field: driver and device disagree
- * about where the ring parts are (a legacy QueueAlign mismatch, say), which the layout checks
- * and the diagnosis explain; judging its order would only add noise. */
+/* An access whose width does not fit the field is not that field (bc_field_width). */
 static enum sr_field classify(const struct ring_at *at, uint8_t size)
 {
-    return at->f != SR_F_NONE && field_width[at->f] == size ? at->f : SR_F_NONE;
+    return bc_field_width(at->f) == size ? at->f : SR_F_NONE;
 }
 
 /* pairing: 0 A, 1 B, 2 C, 3 D (4.. the packed ring's, barrier_packed.h) */
@@ -254,7 +244,7 @@ __attribute__((noinline)) static void field_store(struct machine *m, const struc
         m->bc.stored = true;
         return;
     }
-    if (field_width[at->f] == size) /* else in a ring, but not a field of this width: see classify */
+    if (bc_field_width(at->f) == size) /* else in a ring, not a field of this width (classify) */
         store(m, qi, at->f, gpa, old, v, size);
 }
 
@@ -279,9 +269,8 @@ void bc_ring_store(struct machine *m, const struct ring_at *at, uint64_t gpa, ui
     if (f != SR_F_NONE) {
         /* The common store: a descriptor field or an avail entry of a live ring, at its width,
          * with no weak memory to play: pairing A's payload, all that store() does with it. */
-        if (is_payload[f] && field_width[f] == size && !m->bc.weak && m->dev.q[at->qi].live) {
-            m->bc.stored = true;
-            m->bc.q[at->qi].payload_unordered = true;
+        if (bc_payload_field(f, size) && !m->bc.weak && m->dev.q[at->qi].live) {
+            bc_payload_store(&m->bc, at->qi);
             return;
         }
         field_store(m, at, gpa, old, v, size);
@@ -292,17 +281,6 @@ void bc_ring_store(struct machine *m, const struct ring_at *at, uint64_t gpa, ui
 
 /* Every load of a split ring's field but the common ones (see bc_ring_load): out of line, so
  * those pay for none of the frame its reports and weak-memory work need. */
-/* The driver read used.idx (value v): no re-read due, element reads from now on follow it
- * (pairing C), and the value seen kept for the re-read check (pairing D). */
-static inline void used_idx_read(struct bc_queue *q, uint64_t v)
-{
-    q->reread_due = false;
-    q->used_idx_state = 1;
-    q->c_seen = false;
-    q->used_seen = true;
-    q->used_seen_idx = (uint16_t)v;
-}
-
 __attribute__((noinline)) static uint64_t ring_load_rest(struct machine *m,
                                                          const struct ring_at *at, uint64_t gpa,
                                                          uint64_t v, uint8_t size)
@@ -344,7 +322,7 @@ __attribute__((noinline)) static uint64_t ring_load_rest(struct machine *m,
         if (q->used_event_unfenced && m->bc.weak)
             bc_weak_reread(m, qi, q, weak_reread_note);
         q->used_event_unfenced = false;
-        used_idx_read(q, v);
+        bc_used_idx_read(q, v);
         return v; /* in weak mode: the value from before the device's work, as a load that passed
                    * the store would have got */
     }
@@ -383,18 +361,8 @@ uint64_t bc_ring_load(struct machine *m, const struct ring_at *at, uint64_t gpa,
         return bcp_ring_load(m, gpa, v, size); /* a packed ring's field (barrier_packed.c) */
     if (f == SR_F_NONE)
         return v;
-    struct bc_queue *q = &m->bc.q[at->qi];
-    if ((f == SR_F_USED_FLAGS || f == SR_F_USED_AVAIL_EVENT) && !q->idx_unfenced)
+    if (bc_load_ordered(&m->bc, at->qi, f, v))
         return v;
-    if (f == SR_F_USED_IDX && !q->used_event_unfenced) {
-        q->reread_unjudged = false;
-        used_idx_read(q, v);
-        return v;
-    }
-    if ((f == SR_F_USED_ID || f == SR_F_USED_LEN) && q->used_idx_state == 2) {
-        q->c_seen = false;
-        return v;
-    }
     return ring_load_rest(m, at, gpa, v, size);
 }
 

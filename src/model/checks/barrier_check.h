@@ -35,6 +35,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "model/rings/ring_locate.h" /* enum sr_field */
+
 struct machine;
 struct ring_at;
 
@@ -121,6 +123,82 @@ void bc_ring_store(struct machine *m, const struct ring_at *at, uint64_t gpa, ui
  * reordered load would have seen). `at` as for bc_ring_store. */
 uint64_t bc_ring_load(struct machine *m, const struct ring_at *at, uint64_t gpa, uint64_t v,
                       uint8_t size);
+
+/* The common accesses of a driver that orders them, decided inline by whoever located the
+ * access (bc_ring_store / bc_ring_load, and the HAL's area dispatch, harness/hal_sim.c), so that
+ * both take exactly one decision. */
+
+/* The width of a split ring field (§2.6.5, §2.6.6, §2.6.8): 8 desc.addr, 4 desc.len and the
+ * used element's id and len, 2 the rest (0: SR_F_NONE). An access of another width is not that
+ * field: driver and device disagree about where the ring parts are (a legacy QueueAlign
+ * mismatch, say), which the layout checks explain; its order is not judged. */
+static inline uint8_t bc_field_width(enum sr_field f)
+{
+    static const uint8_t width[SR_FIELDS + 1] = { /* + 1: barrier_check.c's indirect table */
+        [SR_F_DESC_ADDR] = 8, [SR_F_DESC_LEN] = 4, [SR_F_DESC_FLAGS] = 2, [SR_F_DESC_NEXT] = 2,
+        [SR_F_AVAIL_FLAGS] = 2, [SR_F_AVAIL_IDX] = 2, [SR_F_AVAIL_RING] = 2,
+        [SR_F_AVAIL_USED_EVENT] = 2, [SR_F_USED_FLAGS] = 2, [SR_F_USED_IDX] = 2,
+        [SR_F_USED_ID] = 4, [SR_F_USED_LEN] = 4, [SR_F_USED_AVAIL_EVENT] = 2, [SR_FIELDS] = 2};
+    return width[f]; /* a table: this runs for every ring access */
+}
+
+/* Is a store of `size` bytes to field f the payload of pairing A (a descriptor field or an
+ * available-ring entry, at its width)? */
+static inline bool bc_payload_field(enum sr_field f, uint8_t size)
+{
+    return (f == SR_F_DESC_ADDR || f == SR_F_DESC_LEN || f == SR_F_DESC_FLAGS ||
+            f == SR_F_DESC_NEXT || f == SR_F_AVAIL_RING) && bc_field_width(f) == size;
+}
+
+/* A payload store (bc_payload_field) to queue qi's live split ring with no weak memory to
+ * play: all that pairing A does with it. */
+static inline void bc_payload_store(struct barrier_check *b, uint32_t qi)
+{
+    b->stored = true;
+    b->q[qi].payload_unordered = true;
+}
+
+/* The driver read used.idx (value v): no re-read due, element reads from now on follow it
+ * (pairing C), and the value seen kept for the re-read check (pairing D). */
+static inline void bc_used_idx_read(struct bc_queue *q, uint64_t v)
+{
+    q->reread_due = false;
+    q->used_idx_state = 1;
+    q->c_seen = false;
+    q->used_seen = true;
+    q->used_seen_idx = (uint16_t)v;
+}
+
+/* A load of field f (at its width) of queue qi's split ring that needs no report and no
+ * weak-memory outcome: a suppression check with avail.idx fenced (pairing B), a used.idx read
+ * with no re-enable pending (D), a used element read after used.idx and a read barrier (C), any
+ * other field (nothing to judge). Does what bc_ring_load does with it and returns true; false
+ * (nothing done) for a load bc_ring_load must judge. */
+static inline bool bc_load_ordered(struct barrier_check *b, uint32_t qi, enum sr_field f,
+                                   uint64_t v)
+{
+    struct bc_queue *q = &b->q[qi];
+    switch (f) {
+    case SR_F_USED_FLAGS:
+    case SR_F_USED_AVAIL_EVENT:
+        return !q->idx_unfenced;
+    case SR_F_USED_IDX:
+        if (q->used_event_unfenced)
+            return false;
+        q->reread_unjudged = false;
+        bc_used_idx_read(q, v);
+        return true;
+    case SR_F_USED_ID:
+    case SR_F_USED_LEN:
+        if (q->used_idx_state != 2)
+            return false;
+        q->c_seen = false;
+        return true;
+    default:
+        return true;
+    }
+}
+
 /* A barrier the driver executed (a dropped one is never reported here). */
 void bc_barrier(struct machine *m, enum bc_barrier kind);
 /* Queue qi went live (again): what the driver stored in its ring before does not publish

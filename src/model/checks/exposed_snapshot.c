@@ -40,16 +40,34 @@ static void forget_queue(struct exposed_state *st, uint32_t qi)
     for (size_t r = 0; r < st->n; r++)
         if (st->rec[r].queue != qi)
             st->rec[w++] = st->rec[r];
+        else if (st->rec[r].piece < 0)
+            st->n_loose--;
     st->n = w;
     st->tracking[qi] = false;
     st->reported[qi] = false;
 }
 
+/* Room for one more record; false when there is none (out of memory: the piece goes
+ * unwatched, nothing breaks). Out of line: the array grows a few times per run. */
+__attribute__((noinline)) static bool grow(struct exposed_state *st)
+{
+    size_t cap = st->cap ? st->cap * 2 : 64;
+    struct exposed_rec *r = realloc(st->rec, cap * sizeof(*r));
+    if (!r)
+        return false;
+    st->rec = r;
+    st->cap = cap;
+    return true;
+}
+
 /* Record the piece (k: its piece_index, which the caller may know without looking); false when
  * it was already recorded (still exposed and unchanged, or a change was reported: what follows
- * it was recorded with it). */
-static bool copy(struct machine *m, struct exposed_state *st, uint32_t qi, uint16_t head,
-                 uint64_t gpa, uint8_t len, int64_t k)
+ * it was recorded with it). Inline, len a constant at each call: it runs for every piece of
+ * every chain published. */
+__attribute__((always_inline)) static inline bool copy(struct machine *m,
+                                                       struct exposed_state *st, uint32_t qi,
+                                                       uint16_t head, uint64_t gpa, uint8_t len,
+                                                       int64_t k)
 {
     const void *p = gm_ptr(&m->mem, gpa, len);
     if (!p)
@@ -58,29 +76,48 @@ static bool copy(struct machine *m, struct exposed_state *st, uint32_t qi, uint1
         k = -1;
     if (k >= 0 && st->held[qi][k])
         return false;
-    if (st->n == st->cap) {
-        size_t cap = st->cap ? st->cap * 2 : 64;
-        struct exposed_rec *r = realloc(st->rec, cap * sizeof(*r));
-        if (!r)
-            return true; /* out of memory: this piece goes unwatched, nothing breaks */
-        st->rec = r;
-        st->cap = cap;
-    }
+    if (st->n == st->cap && !grow(st))
+        return true;
     struct exposed_rec *r = &st->rec[st->n++];
     r->gpa = gpa;
     r->head = head;
     r->queue = (uint8_t)qi;
     r->len = len;
     r->piece = (int32_t)k;
-    if (len == 16) /* a descriptor, or an avail slot: fixed sizes, copied inline */
-        memcpy(r->bytes, p, 16);
-    else if (len == 2)
-        memcpy(r->bytes, p, 2);
-    else
-        memcpy(r->bytes, p, len);
+    st->n_loose += k < 0;
+    memcpy(r->bytes, p, len);
     if (k >= 0)
         st->held[qi][k] = 1;
     return true;
+}
+
+/* Descriptor i of the ring table at `table`, as split_read_desc reads it (one bounds check for
+ * the usual descriptor wholly in RAM). */
+static inline void read_desc(const struct guest_memory *mem, uint64_t table, uint32_t i,
+                             struct sr_desc *d)
+{
+    const uint8_t *p = gm_ptr(mem, table + 16ull * i, 16);
+    if (!p) { /* partly outside RAM: what the ring's own reader makes of it */
+        split_read_desc(mem, table, i, d);
+        return;
+    }
+    memcpy(&d->addr, p, 8);
+    memcpy(&d->len, p + 8, 4);
+    memcpy(&d->flags, p + 12, 2);
+    memcpy(&d->next, p + 14, 2);
+}
+
+/* Copy the table of an INDIRECT head (its first EXPOSED_TABLE_MAX entries). */
+static void snapshot_table(struct machine *m, struct exposed_state *st, uint32_t qi,
+                           uint16_t head, const struct sr_desc *d)
+{
+    const struct dev_queue *q = &m->dev.q[qi];
+    uint32_t entries = d->len / 16;
+    if (entries > EXPOSED_TABLE_MAX)
+        entries = EXPOSED_TABLE_MAX;
+    for (uint32_t k = 0; k < entries; k++)
+        copy(m, st, qi, head, d->addr + 16ull * k, 16,
+             piece_index(q, d->addr + 16ull * k, 16)); /* a table may lie in the ring */
 }
 
 /* Copy what the device will read for the chain in avail slot `idx` (bounded, never fails). */
@@ -88,30 +125,37 @@ static void snapshot_chain(struct machine *m, struct exposed_state *st, uint32_t
 {
     const struct dev_queue *q = &m->dev.q[qi];
     uint32_t n = q->live_num;
-    uint64_t slot = q->avail + 4 + 2ull * (idx % n);
+    uint32_t s = idx % n;
+    uint64_t slot = q->avail + 4 + 2ull * s;
     uint16_t head;
     if (!gm_read16(&m->mem, slot, &head))
         return;
-    copy(m, st, qi, head, slot, 2, idx % n); /* piece_index of avail slot idx % n */
+    copy(m, st, qi, head, slot, 2, s); /* piece_index of avail slot idx % n */
     uint32_t i = head;
     for (uint32_t steps = 0; steps < n && i < n; steps++) {
         struct sr_desc d;
-        split_read_desc(&m->mem, q->desc, i, &d);
+        read_desc(&m->mem, q->desc, i, &d);
         if (!copy(m, st, qi, head, q->desc + 16ull * i, 16, (int64_t)n + i)) /* ring desc i */
             return; /* the rest of this chain was walked from here before (a shared tail) */
         if (steps == 0 && (d.flags & VIRTQ_DESC_F_INDIRECT)) {
-            uint32_t entries = d.len / 16;
-            if (entries > EXPOSED_TABLE_MAX)
-                entries = EXPOSED_TABLE_MAX;
-            for (uint32_t k = 0; k < entries; k++)
-                copy(m, st, qi, head, d.addr + 16ull * k, 16,
-                     piece_index(q, d.addr + 16ull * k, 16)); /* a table may lie in the ring */
+            snapshot_table(m, st, qi, head, &d);
             return;
         }
         if (!(d.flags & VIRTQ_DESC_F_NEXT))
             return;
         i = d.next;
     }
+}
+
+/* Queue qi's held marks are about to be dropped: its copies still marked become loose (each
+ * keeps being compared, none clears a mark of the new array). */
+static void loosen(struct exposed_state *st, uint32_t qi)
+{
+    for (size_t r = 0; r < st->n; r++)
+        if (st->rec[r].queue == qi && st->rec[r].piece >= 0) {
+            st->rec[r].piece = -1;
+            st->n_loose++;
+        }
 }
 
 static void on_publish(struct machine *m, struct exposed_state *st, uint32_t qi)
@@ -123,6 +167,7 @@ static void on_publish(struct machine *m, struct exposed_state *st, uint32_t qi)
     uint16_t from = st->tracking[qi] ? st->published[qi] : q->last_avail_idx;
     uint16_t added = (uint16_t)(now - from);
     if (st->held_n[qi] != 2 * q->live_num) { /* first publish since the queue went live */
+        loosen(st, qi); /* (or its size changed while live: its copies lose their marks) */
         free(st->held[qi]);
         st->held[qi] = calloc(2 * (size_t)q->live_num, 1);
         st->held_n[qi] = st->held[qi] ? 2 * q->live_num : 0;
@@ -184,6 +229,17 @@ void exposed_on_store(struct machine *m, uint64_t gpa, uint32_t size, uint32_t p
     }
 }
 
+bool exposed_under(const struct machine *m, uint64_t gpa, uint32_t size)
+{
+    const struct exposed_state *st = m->exposed;
+    for (size_t r = 0; st && r < st->n; r++) {
+        const struct exposed_rec *e = &st->rec[r];
+        if (gpa < e->gpa + e->len && gpa + size > e->gpa && m->dev.q[e->queue].live)
+            return true;
+    }
+    return false;
+}
+
 void exposed_on_used(struct machine *m, uint32_t qi, uint32_t head)
 {
     struct exposed_state *st = m->exposed;
@@ -193,11 +249,14 @@ void exposed_on_used(struct machine *m, uint32_t qi, uint32_t head)
     for (size_t r = 0; r < st->n; r++) {
         const struct exposed_rec *e = &st->rec[r];
         if (e->queue != qi || e->head != head) {
-            st->rec[w++] = *e;
+            if (w != r) /* kept in place until the first removed one */
+                st->rec[w] = *e;
+            w++;
             continue;
         }
         if (e->piece >= 0 && (uint32_t)e->piece < st->held_n[qi])
             st->held[qi][e->piece] = 0;
+        st->n_loose -= e->piece < 0;
     }
     st->n = w;
     if (st->reported[qi] && st->reported_head[qi] == head)

@@ -45,6 +45,9 @@ struct exposed_state {
      * scan of them, grow without bound: fuzz_device_model's regress-exposed-records-unbounded) */
     uint8_t *held[MMIO_NUM_QUEUES];
     uint32_t held_n[MMIO_NUM_QUEUES];
+    /* Records that are no ring piece (piece -1: an indirect table's entries): a store anywhere
+     * may fall on them, so exposed_untouched cannot answer from `held` while there are any. */
+    size_t n_loose;
 };
 
 /* A driver store of `size` bytes at gpa has just landed in guest memory. */
@@ -60,6 +63,19 @@ static inline void exposed_on_store_at(struct machine *m, const struct exposed_s
     if (publish || (st && st->n)) /* else nothing to copy or compare */
         exposed_on_store(m, gpa, size, publish);
 }
+/* Does a driver store that lies inside piece k of live queue qi (exposed_rec.piece: its avail
+ * slot k < n, or n + its descriptor), in a split ring whose areas overlap no other queue's
+ * (ring_map.h), fall on no copy? Exactly then: every copy of a ring piece is of a live queue's
+ * slot or descriptor (a queue going live again forgets them) and marked in `held`, every other
+ * copy is loose. Inline: the HAL's common store asks it (hal_sim.c), so that a chain in flight
+ * costs the other stores nothing. */
+static inline bool exposed_untouched(const struct exposed_state *st, uint32_t qi, uint32_t k)
+{
+    return !st || !st->n || (!st->n_loose && (k >= st->held_n[qi] || !st->held[qi][k]));
+}
+/* Whether a copy of a live queue lies under [gpa, gpa + size) (the scan exposed_on_store makes;
+ * test builds assert exposed_untouched's answer with it). */
+bool exposed_under(const struct machine *m, uint64_t gpa, uint32_t size);
 /* The device wrote the used element of `head`: that chain is no longer exposed. */
 void exposed_on_used(struct machine *m, uint32_t qi, uint32_t head);
 /* Queue qi went live (again) at new addresses: forget its copies. */

@@ -11,7 +11,16 @@ static void add(struct ring_map *map, uint32_t qi, uint8_t kind, bool live, uint
     map->a[map->n_areas++] = (struct ring_map_area){
         .lo = lo, .len = len, .entries_end = 4 + (n << shift[kind]),
         .publish = live && kind == RING_DRIVER ? 1u << qi : 0, .qi = (uint8_t)qi, .kind = kind,
-        .shift = shift[kind], .next = live && kind == RING_DESC};
+        .shift = shift[kind], .next = live && kind == RING_DESC, .live = live};
+}
+
+_Static_assert(RING_AREAS * DEVICE_MAX_QUEUES <= 256, "an area's successor is a uint8_t");
+
+/* Link the areas of queue k, a[from..n_areas), in a ring (ring_map_area.succ). */
+static void link_queue(struct ring_map *map, uint32_t from)
+{
+    for (uint32_t i = from; i < map->n_areas; i++)
+        map->a[i].succ = (uint8_t)(i + 1 < map->n_areas ? i + 1 : from);
 }
 
 /* Do areas a and b share a byte? (Each is [lo, lo + len), len > 0, and may wrap.) */
@@ -38,12 +47,14 @@ void ring_map_build(struct ring_map *map, const struct dev_queue *q, uint32_t n,
         uint64_t num = live ? q[k].live_num : q[k].num;
         if (live && !avail) /* it publishes at gpa 2 but locates nothing there */
             map->overlap = true;
+        uint32_t from = map->n_areas;
         if (desc)
             add(map, k, RING_DESC, live, desc, 16 * num, num);
         if (avail && num)
             add(map, k, RING_DRIVER, live, avail, 6 + 2 * num, num);
         if (used && num)
             add(map, k, RING_DEVICE, live, used, 6 + 8 * num, num);
+        link_queue(map, from);
     }
     if (n > DEVICE_MAX_QUEUES)
         map->overlap = true; /* more queues than the map holds: never the case (device.h) */

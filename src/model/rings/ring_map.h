@@ -28,6 +28,9 @@ struct ring_map_area {
     uint8_t qi, kind;     /* kind: RING_DESC, RING_DRIVER, RING_DEVICE */
     uint8_t shift;        /* log2 of an entry's size: 4 descriptor, 1 avail slot, 3 used element */
     bool next;            /* a live descriptor table (a desc.next store is a fact the run keeps) */
+    bool live;            /* the queue's live ring (not its registers so far) */
+    uint8_t succ;         /* the area looked at after this one misses: the same queue's next
+                           * area (desc, driver, device, desc…), where a round trip goes next */
 };
 
 struct ring_map {
@@ -96,6 +99,46 @@ static inline void ring_map_none(struct ring_at *at)
     at->publish = 0;
 }
 
+/* Is the map built at gen with areas and no overlap (ring_map_find can answer)? */
+static inline bool ring_map_ready(const struct ring_map *map, uint32_t gen)
+{
+    return map->fast_gen == (uint64_t)gen + 1;
+}
+
+/* The area that holds gpa, the map ready (ring_map_ready), with *off = gpa - lo; NULL when gpa
+ * is in no area. Looks at the last hit first, then its successor (a round trip goes desc,
+ * driver, device, desc…), then every area. Always inline: every checked ring access begins
+ * here (hal_sim.c). */
+__attribute__((always_inline)) static inline const struct ring_map_area *ring_map_find_ready(
+    struct ring_map *map, uint64_t gpa, uint64_t *off)
+{
+    const struct ring_map_area *a = &map->a[map->last];
+    if ((*off = gpa - a->lo) < a->len) /* wraps past len when gpa < lo */
+        return a;
+    uint32_t k = a->succ;
+    a = &map->a[k];
+    if ((*off = gpa - a->lo) < a->len) {
+        map->last = k;
+        return a;
+    }
+    for (k = 0; k < map->n_areas; k++) {
+        a = &map->a[k];
+        if ((*off = gpa - a->lo) < a->len) {
+            map->last = k;
+            return a;
+        }
+    }
+    return NULL;
+}
+
+/* The same when the map is built at gen with areas and no overlap; else NULL (not built at
+ * gen, overlap, no area, or gpa in none: ask ring_map_locate). */
+__attribute__((always_inline)) static inline const struct ring_map_area *ring_map_find(
+    struct ring_map *map, uint32_t gen, uint64_t gpa, uint64_t *off)
+{
+    return ring_map_ready(map, gen) ? ring_map_find_ready(map, gpa, off) : NULL;
+}
+
 /* ring_at_locate(q, n, gpa, size, at), through the map (rebuilt first if gen moved). Always
  * inline: it runs for every checked ring access. */
 __attribute__((always_inline)) static inline void ring_map_locate(
@@ -114,24 +157,13 @@ __attribute__((always_inline)) static inline void ring_map_locate(
             return;
         }
     }
-    /* built at gen with areas and no overlap: the one area that holds gpa is the answer; the
-     * last hit's first */
-    const struct ring_map_area *a = &map->a[map->last];
-    uint64_t off = gpa - a->lo; /* wraps past len when gpa < lo */
-    if (off < a->len) {
+    /* built at gen with areas and no overlap: the one area that holds gpa is the answer */
+    uint64_t off;
+    const struct ring_map_area *a = ring_map_find(map, gen, gpa, &off);
+    if (a)
         ring_map_hit(a, off, size, at);
-        return;
-    }
-    for (uint32_t k = 0; k < map->n_areas; k++) {
-        a = &map->a[k];
-        off = gpa - a->lo;
-        if (off < a->len) {
-            map->last = k;
-            ring_map_hit(a, off, size, at);
-            return;
-        }
-    }
-    ring_map_none(at);
+    else
+        ring_map_none(at);
 }
 
 #endif /* RING_MAP_H */
