@@ -199,7 +199,8 @@ int cmd_run(int argc, char **argv, const char *usage)
         jw_init(&w, jf);
         results_json_begin(&w);
     }
-    struct run_options opt = {.png_dir = a.png, .record_dir = a.record};
+    /* Without --json only the verdict line and the judge read a digest (runner.h). */
+    struct run_options opt = {.png_dir = a.png, .record_dir = a.record, .digest_shown_only = !jf};
     int np = run_scenarios(sc, n, &opt, a.jobs, a.verbose, stdout, jf ? &w : NULL);
     if (np < 0) {
         fprintf(stderr, "vqsim: out of memory\n");
