@@ -334,23 +334,27 @@ void results_fill_displays(struct results *res, const struct machine *m, const c
             d->dark = mq_display_dark(m, i, d->dark_reason, sizeof(d->dark_reason));
             continue;
         }
-        uint8_t *pic = mq_display_picture(m, i);
+        uint8_t *owned;
+        const uint8_t *pic = mq_display_picture(m, i, &owned);
         if (hash)
             picture_sha256(pic, pic ? (size_t)d->width * d->height * 3 : 0, d->sha256);
         d->dark = mq_display_dark(m, i, d->dark_reason, sizeof(d->dark_reason));
         if (png_dir && pic)
             write_png(res, i, pic, png_dir, name);
-        if (keep)
+        if (keep) {
             d->picture = pic;
-        else
-            free(pic);
+            d->picture_owned = owned;
+        } else {
+            free(owned);
+        }
     }
 }
 
 void results_drop_pictures(struct results *res)
 {
     for (uint32_t i = 0; i < VIRTIO_GPU_MAX_SCANOUTS; i++) {
-        free(res->displays[i].picture);
+        free(res->displays[i].picture_owned);
         res->displays[i].picture = NULL;
+        res->displays[i].picture_owned = NULL;
     }
 }

@@ -85,9 +85,11 @@ struct result_display {
     char *diff_png;         /* on a reference mismatch: the diff image, or NULL (owned) */
     bool dark;
     char dark_reason[400];
-    /* The picture results_fill_displays composed, kept while the judge compares it with a
-     * pattern or a PNG (results.picture_kept), then freed (results_drop_pictures); else NULL. */
-    uint8_t *picture;
+    /* The picture results_fill_displays looked at (mq_display_picture), kept while the judge
+     * compares it with a pattern or a PNG (results.picture_kept), then dropped
+     * (results_drop_pictures, which frees picture_owned: a composed copy); else NULL. */
+    const uint8_t *picture;
+    uint8_t *picture_owned;
 };
 
 /* What the built-in driver latched (its broken state), by queue. */
