@@ -218,8 +218,10 @@ int cmd_run(int argc, char **argv, const char *usage)
         jw_init(&w, jf);
         results_json_begin(&w);
     }
-    /* Without --json only the verdict line and the judge read a digest (runner.h). */
-    struct run_options opt = {.png_dir = a.png, .record_dir = a.record, .digest_shown_only = !jf};
+    /* Without --json only the verdict line and the judge read a digest, and nothing the trace
+     * (runner.h). */
+    struct run_options opt = {.png_dir = a.png, .record_dir = a.record, .digest_shown_only = !jf,
+                              .trace_unread = !jf};
     int np = run_scenarios(sc, n, &opt, a.jobs, a.verbose, stdout, jf ? &w : NULL);
     if (np < 0) {
         fprintf(stderr, "vqsim: out of memory\n");

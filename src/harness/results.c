@@ -223,6 +223,8 @@ static enum result_event_kind event_kind(enum trace_kind k)
 /* The trace as kept, each ring access named by the ring field it touched. */
 static void fill_trace(struct results *res, const struct machine *m)
 {
+    if (res->trace_unread) /* only the JSON shows the trace (results_json.c) */
+        return;
     size_t n;
     const struct trace_event *ev = mq_trace(m, &n, &res->trace_dropped);
     res->trace = n ? calloc(n, sizeof(*res->trace)) : NULL;

@@ -209,7 +209,8 @@ struct results {
     struct result_memory memory;
     struct result_queue queues[RESULTS_MAX_QUEUES]; /* the queues set up, in index order */
     uint32_t n_queues;
-    struct result_event *trace; /* owned */
+    struct result_event *trace; /* owned; NULL when trace_unread */
+    bool trace_unread;      /* results_fill leaves the trace out: nothing reads it (no --json) */
     size_t n_trace;
     uint64_t trace_dropped; /* events dropped before trace[0] (the trace's bound) */
     struct result_source source;

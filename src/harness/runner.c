@@ -146,6 +146,7 @@ static void conclude(const struct scenario *sc, const struct run_options *o, str
     struct mg_result mg;
     memory_guard_check(&r->m, &mg);
     struct results *res = &r->res;
+    res->trace_unread = o && o->trace_unread;
     results_fill(res, r, sc, &mg);
 
     /* The outcome: the strongest symptom the driver saw, else violations, else ok. */

@@ -52,6 +52,8 @@ struct run_options {
      * those whose sha256 the scenario expects: the others' sha256 stay "" (vqsim run and check
      * without --json, where nothing else reads them) */
     bool digest_shown_only;
+    /* nothing reads the results' trace (vqsim run without --json): leave it out of them */
+    bool trace_unread;
 };
 
 /* Run the scenario; r must be released with run_result_free. Returns 0, or -1 when the machine
