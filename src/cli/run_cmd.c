@@ -3,16 +3,15 @@
 
 #include <errno.h>
 #if defined(__GLIBC__) || defined(__linux__)
-#include <malloc.h>
 #endif
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 
+#include "cli/heap_hint.h"
 #include "harness/parallel.h"
 #include "harness/runner.h"
 #include "harness/scenario.h"
@@ -151,31 +150,13 @@ static int open_outputs(const struct run_args *a, FILE **jf)
 }
 
 /* Scenario after scenario allocates and frees the same large buffers (the model's displays and
- * resources, the trace, the scenario, the results). glibc serves blocks over its mmap threshold
- * with mmap and returns a heap top above its trim threshold to the kernel, so each scenario took
- * those pages again as page faults (about 1.4 us each on these machines, against 55 ns to clear a
- * page in place). Keep them: a process that runs scenarios reuses its heap. And the heap is grown
- * once by HEAP_BIG, which asks the kernel for transparent huge pages (one fault per 2 MiB where
- * the machine's THP setting is `madvise`, Debian's default): every -j worker builds its own
- * working set of heap (a third of a suite's page faults), and with -j 1 the scenarios' first
- * touches. Untouched, it costs nothing. (Guest RAM is its own mapping, fresh per machine: the
- * memory guard reads which pages a run touched from it.) */
-#define HEAP_BIG (30u << 20) /* under the mmap threshold: carved from the heap */
-#define HUGE_PAGE (2u << 20)
+ * resources, the trace, the scenario, the results): keep them in the heap (heap_hint.h). The
+ * THP growth matters with -j: every worker builds its own working set of heap (a third of a
+ * suite's page faults). (Guest RAM is its own mapping, fresh per machine: the memory guard
+ * reads which pages a run touched from it.) */
 static void keep_heap(void)
 {
-#if defined(__GLIBC__) && defined(M_MMAP_THRESHOLD)
-    mallopt(M_MMAP_THRESHOLD, 32 << 20);
-    mallopt(M_TRIM_THRESHOLD, 256 << 20);
-    uint8_t *p = malloc(HEAP_BIG);
-    if (!p)
-        return;
-    uintptr_t lo = ((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
-    uintptr_t hi = ((uintptr_t)p + HEAP_BIG) & ~(uintptr_t)(HUGE_PAGE - 1);
-    if (hi > lo)
-        (void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE); /* a hint: refused, nothing lost */
-    free(p); /* stays in the heap (M_TRIM_THRESHOLD): the scenarios' buffers are carved from it */
-#endif
+    heap_keep_big((size_t)32 << 20, (size_t)256 << 20, (size_t)30 << 20);
 }
 
 int cmd_run(int argc, char **argv, const char *usage)
