@@ -280,3 +280,52 @@ def test_flip_without_flush_is_dark_though_pixels_match(all_results):
     assert d["sha256"] == hashlib.sha256(bars_rgb(64, 48)).hexdigest()  # the old picture
     assert "resource 2 on scanout 0 was transferred but never flushed" in d["dark_reason"]
     assert "still shows what an earlier resource left there" in d["dark_reason"]
+
+
+def two_scanouts_expecting(tmp_path, sha1, pattern0="bars"):
+    """gpu-two-scanouts with scanout 1's sha256 expected (a display the verdict line never
+    shows) and scanout 0 compared with `pattern0`."""
+    spec = yaml.safe_load((GPU / "two-scanouts.yaml").read_text())
+    spec["expect"]["display"][1]["sha256"] = sha1
+    spec["expect"]["display"][0]["pattern"] = pattern0
+    f = tmp_path / f"two-{sha1[:4]}-{pattern0}.yaml"
+    f.write_text(yaml.safe_dump(spec))
+    return f
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_text_run_hashes_what_it_is_asked(vqsim, tmp_path, jobs):
+    """Without --json a run hashes only the digests something reads (results.c digest_read):
+    the verdict line's (scanout 0, active) and every sha256 a scenario expects, on any scanout;
+    the pattern is compared with the picture composed once (judge.c picture)."""
+    pic = Pic(160, 128, bars_rgb(160, 128))
+    pic.fill(150, 120, 64, 64, 0x000000)  # black opaque cursor, clipped
+    p = run(vqsim, "run", "-j", jobs, two_scanouts_expecting(tmp_path, pic.sha()))
+    assert p.returncode == 0, p.stdout + p.stderr
+    shown = hashlib.sha256(bars_rgb(320, 240)).hexdigest()
+    assert "PASS gpu-two-scanouts" in p.stdout and f"display={shown[:12]}" in p.stdout
+    p = run(vqsim, "run", "-j", jobs, two_scanouts_expecting(tmp_path, "0" * 64))
+    assert p.returncode == 1, p.stdout
+    assert f"display sha256 is {pic.sha()}, expected {'0' * 64}" in p.stdout
+    # scanout 0 against another pattern: compared, and failed, without --json too
+    p = run(vqsim, "run", "-j", jobs, two_scanouts_expecting(tmp_path, pic.sha(), "black"))
+    assert p.returncode == 1, p.stdout
+    assert "display differs from pattern 'black' in " in p.stdout
+    assert "of 76800 pixels; first at (0,0): #ff0000 instead of #000000" in p.stdout
+
+
+@pytest.mark.parametrize("fmt", ["B8G8R8X8", "B8G8R8A8", "X8R8G8B8", "A8R8G8B8", "R8G8B8X8",
+                                 "R8G8B8A8", "X8B8G8R8", "A8B8G8R8"])
+def test_drawn_pattern_in_every_format(vqsim, tmp_path, fmt):
+    """The kernel draws a pattern row by row, copying the row before where the colours repeat
+    and encoding only the 16-pixel pieces that differ (kernel_steps.c put_row): at a size that is
+    no multiple of 16 and a diagonal crossing every piece, in every 2D format, the display shows
+    exactly the pattern as an independent generator makes it."""
+    w, h = 45, 37
+    spec = yaml.safe_load((ROOT / "scenarios" / "modern-display.yaml").read_text())
+    spec["device"]["display"] = {"width": w, "height": h}
+    spec["steps"][1] = {"resource_create_2d": {"id": 1, "format": fmt}}
+    spec["expect"]["display"]["sha256"] = hashlib.sha256(bars_rgb(w, h)).hexdigest()
+    p, r = run_edited(vqsim, tmp_path, spec)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert r["display"]["sha256"] == hashlib.sha256(bars_rgb(w, h)).hexdigest()

@@ -230,3 +230,15 @@ def test_unknown_feature_is_an_error_with_its_position(vqsim, tmp_path):
     line = next(i for i, l in enumerate(f.read_text().splitlines(), 1) if "warp_drive" in l)
     assert f"bad.yaml:{line}:" in p.stderr and "unknown feature in 'offer'" in p.stderr
     assert "event_idx" in p.stderr  # the known names are listed
+
+
+def test_text_run_says_what_a_json_run_says(vqsim, tmp_path):
+    """Without --json a run leaves out what only the JSON shows (the trace, the digests of
+    displays nobody reads: runner.h run_options): the verdict lines and every detail (-v:
+    violations, diagnosis and its evidence, dark displays) are the same as with --json."""
+    files = [s.relative_to(ROOT) for s in SCENARIOS]
+    text = run(vqsim, "run", "-j", "2", "-v", *files)
+    full = run(vqsim, "run", "-j", "2", "-v", "--json", tmp_path / "r.json", *files)
+    assert text.returncode == full.returncode == 0, text.stdout[-2000:] + text.stderr
+    assert text.stdout == full.stdout
+    assert text.stdout.count("\nPASS ") + text.stdout.startswith("PASS ") == len(SCENARIOS)

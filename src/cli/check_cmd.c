@@ -3,13 +3,10 @@
 
 #include <errno.h>
 #include <stdint.h>
-#if defined(__GLIBC__)
-#include <malloc.h>
-#include <sys/mman.h>
-#endif
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/heap_hint.h"
 #include "harness/replay.h"
 #include "harness/runner.h"
 #include "harness/scenario.h"
@@ -254,27 +251,14 @@ static int check_recording(struct replay *rp, const char *path, const struct sce
 /* A check allocates and frees the same few pixel buffers again and again (a gpu resource's
  * image and its spare, a display's picture: megabytes each). glibc maps each anew from the
  * kernel (a page fault for every 4 KiB touched) and unmaps it when freed; kept in the heap, a
- * freed buffer is reused where its pages already are. The heap is grown once by HEAP_BIG and
+ * freed buffer is reused where its pages already are. The heap is grown once by 48 MiB and
  * that part asks the kernel for transparent huge pages (one fault per 2 MiB, where the
  * machine's THP setting is `madvise`, Debian's default). Nothing else changes: the heap does
  * not grow with the recording (the same buffers, reused), and the process ends after the check;
  * page faults were about a third of a Linux recording's check (bench/README.md). */
-#define HEAP_BIG (48u << 20)
-#define HUGE_PAGE (2u << 20)
 static void keep_big_buffers(void)
 {
-#if defined(__GLIBC__)
-    mallopt(M_MMAP_THRESHOLD, 256 << 20);
-    mallopt(M_TRIM_THRESHOLD, 1 << 30);
-    uint8_t *p = malloc(HEAP_BIG); /* untouched: no memory used until a buffer is there */
-    if (!p)
-        return;
-    uintptr_t lo = ((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
-    uintptr_t hi = ((uintptr_t)p + HEAP_BIG) & ~(uintptr_t)(HUGE_PAGE - 1);
-    if (hi > lo)
-        (void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE); /* a hint: refused, nothing lost */
-    free(p); /* stays in the heap (M_TRIM_THRESHOLD): the next buffers are carved from it */
-#endif
+    heap_keep_big((size_t)256 << 20, (size_t)1 << 30, (size_t)48 << 20); /* heap_hint.h */
 }
 
 int cmd_check(int argc, char **argv, FILE *out, FILE *err)

@@ -83,13 +83,30 @@ static void damage(struct gpu_fb *fb, uint32_t x, uint32_t y, uint32_t w, uint32
     d->height = y1 - d->y;
 }
 
-static void store(struct gpu_fb *fb, uint32_t x, uint32_t y, uint32_t rgb)
+/* One pixel at p: bytes B, G, R, X. On a little-endian CPU that is one word store. */
+static inline void store_at(uint8_t *p, uint32_t rgb)
 {
-    uint8_t *p = fb->mem + (uint64_t)y * fb->stride + (uint64_t)x * 4;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint32_t v = (rgb & 0xffffffu) | 0xff000000u;
+    __builtin_memcpy(p, &v, 4); /* inlined: a fixed size (no libc in the driver) */
+#else
     p[0] = (uint8_t)rgb;         /* B */
     p[1] = (uint8_t)(rgb >> 8);  /* G */
     p[2] = (uint8_t)(rgb >> 16); /* R */
     p[3] = 0xff;                 /* X */
+#endif
+}
+
+static void store(struct gpu_fb *fb, uint32_t x, uint32_t y, uint32_t rgb)
+{
+    store_at(fb->mem + (uint64_t)y * fb->stride + (uint64_t)x * 4, rgb);
+}
+
+/* Row y's first pixel: computed once per row (a byte store may alias *fb: the compiler would
+ * reload fb->mem and fb->stride for every pixel). */
+static uint8_t *row_at(const struct gpu_fb *fb, uint32_t y)
+{
+    return fb->mem + (uint64_t)y * fb->stride;
 }
 
 void gpu_fb_put_pixel(struct gpu_fb *fb, uint32_t x, uint32_t y, uint32_t rgb)
@@ -106,8 +123,9 @@ void gpu_fb_put_row(struct gpu_fb *fb, uint32_t y, const uint32_t *rgb, uint32_t
         return;
     if (n > fb->width)
         n = fb->width;
+    uint8_t *row = row_at(fb, y);
     for (uint32_t x = 0; x < n; x++)
-        store(fb, x, y, rgb[x]);
+        store_at(row + (uint64_t)x * 4, rgb[x]);
     damage(fb, 0, y, n, 1);
 }
 
@@ -120,9 +138,11 @@ void gpu_fb_fill_rect(struct gpu_fb *fb, uint32_t x, uint32_t y, uint32_t w, uin
         w = fb->width - x;
     if (h > fb->height - y)
         h = fb->height - y;
-    for (uint32_t j = 0; j < h; j++)
+    for (uint32_t j = 0; j < h; j++) {
+        uint8_t *row = row_at(fb, y + j) + (uint64_t)x * 4;
         for (uint32_t i = 0; i < w; i++)
-            store(fb, x + i, y + j, rgb);
+            store_at(row + (uint64_t)i * 4, rgb);
+    }
     damage(fb, x, y, w, h);
 }
 

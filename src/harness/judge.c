@@ -1,6 +1,7 @@
 /* judge.c — see judge.h. */
 #include "harness/judge.h"
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -190,6 +191,24 @@ static void compare_pattern(struct results *res, const struct display_expect *x,
                      so->dark ? "; " : "", so->dark ? so->dark_reason : "");
 }
 
+/* Scanout i's picture: the one results_fill_displays kept (results.picture_kept), else looked
+ * at now (a composed copy in *owned, which the caller frees). Both are the same bytes: nothing
+ * runs between the two (asserted in test builds). */
+static const uint8_t *picture(const struct machine *m, const struct result_display *so,
+                              uint32_t i, uint8_t **owned)
+{
+    *owned = NULL;
+    if (!so->picture)
+        return mq_display_picture(m, i, owned);
+#ifndef NDEBUG
+    uint8_t *copy;
+    const uint8_t *again = mq_display_picture(m, i, &copy);
+    assert(again && !memcmp(again, so->picture, (size_t)so->width * so->height * 3));
+    free(copy);
+#endif
+    return so->picture;
+}
+
 static void judge_display(const struct scenario *sc, const char *png_dir,
                           const struct machine *m, struct results *res,
                           const struct display_expect *x)
@@ -214,12 +233,13 @@ static void judge_display(const struct scenario *sc, const char *png_dir,
     if (x->sha256 && strcmp(x->sha256, so->sha256) != 0)
         results_fail(res, "display sha256 is %s, expected %s%s%s", so->sha256, x->sha256,
                      so->dark ? "; " : "", dark);
-    uint8_t *pic = (x->pattern || x->png) ? mq_display_picture(m, x->scanout) : NULL;
+    uint8_t *owned = NULL;
+    const uint8_t *pic = (x->pattern || x->png) ? picture(m, so, x->scanout, &owned) : NULL;
     if (x->pattern && pic)
         compare_pattern(res, x, so, pic);
     if (x->png && pic)
         compare_png(res, png_dir, sc, x, pic, so->width, so->height);
-    free(pic);
+    free(owned);
 }
 
 /* Findings of one kind (`what`) against the expected rule ids: each expected one reported, and

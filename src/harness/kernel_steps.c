@@ -83,17 +83,37 @@ static inline uint32_t encode(uint32_t rgb, int ri, int gi, int bi)
     return v; /* little-endian host: byte i is bits 8i..8i+7 (virtio_spec.h) */
 }
 
-/* Row y of the framebuffer from rgb[0..width), the format decided once per row. */
-static void put_row(struct kernel_fb *f, uint32_t y, const uint32_t *rgb)
+/* Pixels [x0, x1) of a framebuffer row at p from rgb, the format's byte positions given. */
+static void encode_span(uint8_t *p, const uint32_t *rgb, uint32_t x0, uint32_t x1, int ri, int gi,
+                        int bi)
+{
+    uint32_t last = 0, v = encode(0, ri, gi, bi);
+    for (uint32_t x = x0; x < x1; x++) {
+        if (rgb[x] != last) /* a pattern's row is runs of one colour: encode each run once */
+            v = encode(last = rgb[x], ri, gi, bi);
+        memcpy(p + (size_t)x * 4, &v, 4);
+    }
+}
+
+/* Row y of the framebuffer from rgb[0..width), the format decided once per row. A pattern's row
+ * mostly repeats the row before (prev: its colours, or NULL): that row's words are copied, and
+ * only the pieces of PUT_ROW_PIECE pixels whose colours differ are encoded again. */
+#define PUT_ROW_PIECE 16u
+static void put_row(struct kernel_fb *f, uint32_t y, const uint32_t *rgb, const uint32_t *prev)
 {
     int ri, gi, bi;
     format_positions(f->format, &ri, &gi, &bi);
-    uint8_t *p = f->mem + (uint64_t)y * f->width * 4;
-    uint32_t last = 0, v = encode(0, ri, gi, bi);
-    for (uint32_t x = 0; x < f->width; x++, p += 4) {
-        if (rgb[x] != last) /* a pattern's row is runs of one colour: encode each run once */
-            v = encode(last = rgb[x], ri, gi, bi);
-        memcpy(p, &v, 4);
+    size_t bytes = (size_t)f->width * 4;
+    uint8_t *p = f->mem + (uint64_t)y * bytes;
+    if (!prev || y == 0) {
+        encode_span(p, rgb, 0, f->width, ri, gi, bi);
+        return;
+    }
+    memcpy(p, p - bytes, bytes);
+    for (uint32_t x = 0; x < f->width; x += PUT_ROW_PIECE) {
+        uint32_t e = f->width - x < PUT_ROW_PIECE ? f->width : x + PUT_ROW_PIECE;
+        if (memcmp(rgb + x, prev + x, (size_t)(e - x) * 4) != 0)
+            encode_span(p, rgb, x, e, ri, gi, bi);
     }
 }
 
@@ -108,11 +128,14 @@ static void put_pixel(struct kernel_fb *f, uint32_t x, uint32_t y, uint32_t rgb)
 }
 
 /* Draw a test pattern row by row into `sink` (the kernel's framebuffer of a raw resource, or the
- * driver's framebuffer API); -1 when the row buffer cannot be had. */
+ * driver's framebuffer API), each row with the one before (NULL for the first); -1 when the row
+ * buffers cannot be had. */
 static int draw_pattern(const char *pattern, uint32_t w, uint32_t h,
-                        void (*sink)(void *fb, uint32_t y, const uint32_t *rgb), void *fb)
+                        void (*sink)(void *fb, uint32_t y, const uint32_t *rgb,
+                                     const uint32_t *prev),
+                        void *fb)
 {
-    uint32_t *row = malloc((w ? w : 1) * sizeof(*row));
+    uint32_t *row = malloc((w ? w : 1) * sizeof(*row) * 2);
     uint32_t *kinds = malloc((w ? w : 1) * sizeof(*kinds) * PATTERN_ROW_KINDS);
     if (!row || !kinds) {
         free(row);
@@ -121,19 +144,26 @@ static int draw_pattern(const char *pattern, uint32_t w, uint32_t h,
     }
     struct pattern_rows rows;
     pattern_rows_init(&rows, pattern, w, h, kinds, NULL);
+    uint32_t *cur = row, *prev = NULL;
     for (uint32_t y = 0; y < h; y++) {
-        pattern_rows_get(&rows, y, row);
-        sink(fb, y, row);
+        pattern_rows_get(&rows, y, cur);
+        sink(fb, y, cur, prev);
+        prev = cur;
+        cur = cur == row ? row + (w ? w : 1) : row; /* the two halves in turn */
     }
     free(kinds);
     free(row);
     return 0;
 }
 
-static void sink_resource(void *fb, uint32_t y, const uint32_t *rgb) { put_row(fb, y, rgb); }
-
-static void sink_gpu_fb(void *fb, uint32_t y, const uint32_t *rgb)
+static void sink_resource(void *fb, uint32_t y, const uint32_t *rgb, const uint32_t *prev)
 {
+    put_row(fb, y, rgb, prev);
+}
+
+static void sink_gpu_fb(void *fb, uint32_t y, const uint32_t *rgb, const uint32_t *prev)
+{
+    (void)prev; /* the driver's framebuffer API takes whole rows */
     struct gpu_fb *f = fb;
     gpu_fb_put_row(f, y, rgb, f->width);
 }

@@ -67,6 +67,7 @@ void results_free(struct results *res)
         free(res->displays[i].png);
         free(res->displays[i].diff_png);
     }
+    results_drop_pictures(res);
     memset(res, 0, sizeof(*res));
 }
 
@@ -222,6 +223,8 @@ static enum result_event_kind event_kind(enum trace_kind k)
 /* The trace as kept, each ring access named by the ring field it touched. */
 static void fill_trace(struct results *res, const struct machine *m)
 {
+    if (res->trace_unread) /* only the JSON shows the trace (results_json.c) */
+        return;
     size_t n;
     const struct trace_event *ev = mq_trace(m, &n, &res->trace_dropped);
     res->trace = n ? calloc(n, sizeof(*res->trace)) : NULL;
@@ -303,6 +306,14 @@ static void write_png(struct results *res, uint32_t i, const uint8_t *pic, const
     }
 }
 
+/* Whether display i's digest is read: by the JSON (every one unless digest_shown_only), the
+ * verdict line (displays[0] when active) or an expected sha256 (digest_also). */
+static bool digest_read(const struct results *res, uint32_t i)
+{
+    return !res->digest_shown_only || (i == 0 && res->displays[0].active) ||
+           (res->digest_also >> i & 1u);
+}
+
 void results_fill_displays(struct results *res, const struct machine *m, const char *png_dir,
                            const char *name)
 {
@@ -320,15 +331,32 @@ void results_fill_displays(struct results *res, const struct machine *m, const c
                                      .cursor_hot_y = q.cursor_hot_y};
         if (i >= res->n_displays) /* displays[0] of a device without one: its state only */
             break;
-        if (res->digest_shown_only && !(i == 0 && d->active)) { /* nobody reads its picture */
+        bool hash = digest_read(res, i), keep = res->picture_kept >> i & 1u;
+        if (!hash && !keep && !png_dir) { /* nobody reads its picture */
             d->dark = mq_display_dark(m, i, d->dark_reason, sizeof(d->dark_reason));
             continue;
         }
-        uint8_t *pic = mq_display_picture(m, i);
-        picture_sha256(pic, pic ? (size_t)d->width * d->height * 3 : 0, d->sha256);
+        uint8_t *owned;
+        const uint8_t *pic = mq_display_picture(m, i, &owned);
+        if (hash)
+            picture_sha256(pic, pic ? (size_t)d->width * d->height * 3 : 0, d->sha256);
         d->dark = mq_display_dark(m, i, d->dark_reason, sizeof(d->dark_reason));
         if (png_dir && pic)
             write_png(res, i, pic, png_dir, name);
-        free(pic);
+        if (keep) {
+            d->picture = pic;
+            d->picture_owned = owned;
+        } else {
+            free(owned);
+        }
+    }
+}
+
+void results_drop_pictures(struct results *res)
+{
+    for (uint32_t i = 0; i < VIRTIO_GPU_MAX_SCANOUTS; i++) {
+        free(res->displays[i].picture_owned);
+        res->displays[i].picture = NULL;
+        res->displays[i].picture_owned = NULL;
     }
 }

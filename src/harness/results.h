@@ -85,6 +85,11 @@ struct result_display {
     char *diff_png;         /* on a reference mismatch: the diff image, or NULL (owned) */
     bool dark;
     char dark_reason[400];
+    /* The picture results_fill_displays looked at (mq_display_picture), kept while the judge
+     * compares it with a pattern or a PNG (results.picture_kept), then dropped
+     * (results_drop_pictures, which frees picture_owned: a composed copy); else NULL. */
+    const uint8_t *picture;
+    uint8_t *picture_owned;
 };
 
 /* What the built-in driver latched (its broken state), by queue. */
@@ -198,11 +203,14 @@ struct results {
     struct result_display displays[VIRTIO_GPU_MAX_SCANOUTS];
     uint32_t n_displays;
     bool digest_shown_only;  /* results_fill_displays: run_options.digest_shown_only */
+    uint32_t digest_also;    /* bit i: scanout i's sha256 is read all the same (expected) */
+    uint32_t picture_kept;   /* bit i: keep scanout i's picture for the judge (.picture) */
     struct result_driver driver;
     struct result_memory memory;
     struct result_queue queues[RESULTS_MAX_QUEUES]; /* the queues set up, in index order */
     uint32_t n_queues;
-    struct result_event *trace; /* owned */
+    struct result_event *trace; /* owned; NULL when trace_unread */
+    bool trace_unread;      /* results_fill leaves the trace out: nothing reads it (no --json) */
     size_t n_trace;
     uint64_t trace_dropped; /* events dropped before trace[0] (the trace's bound) */
     struct result_source source;
@@ -220,9 +228,13 @@ void results_fill(struct results *res, const struct run_result *r, const struct 
                   const struct mg_result *mg);
 /* Fill the displays: state, mode, cursor, the picture's hash, whether it is dark and why; with
  * png_dir, write each picture as PNG_DIR/NAME.png (scanout 0) or NAME-scanoutI.png (a write
- * that fails is a failure of the run). */
+ * that fails is a failure of the run). Each picture is composed once: hashed (all of them, or
+ * with digest_shown_only the shown one and those in digest_also), written, and kept in
+ * displays[i].picture where picture_kept asks. */
 void results_fill_displays(struct results *res, const struct machine *m, const char *png_dir,
                            const char *name);
+/* Free the pictures results_fill_displays kept (the judge is done with them). */
+void results_drop_pictures(struct results *res);
 
 /* Add a failure (one more reason the run did not pass); beyond RESULTS_MAX_FAILURES dropped. */
 void results_fail(struct results *res, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -146,6 +146,7 @@ static void conclude(const struct scenario *sc, const struct run_options *o, str
     struct mg_result mg;
     memory_guard_check(&r->m, &mg);
     struct results *res = &r->res;
+    res->trace_unread = o && o->trace_unread;
     results_fill(res, r, sc, &mg);
 
     /* The outcome: the strongest symptom the driver saw, else violations, else ok. */
@@ -162,9 +163,16 @@ static void conclude(const struct scenario *sc, const struct run_options *o, str
     }
     const char *png_dir = o ? o->png_dir : NULL;
     res->digest_shown_only = o && o->digest_shown_only && !png_dir;
+    for (uint32_t i = 0; judge_expect && i < sc->n_displays; i++) { /* what the judge reads */
+        const struct display_expect *x = &sc->displays[i];
+        uint32_t bit = x->scanout < 32 ? 1u << x->scanout : 0;
+        res->digest_also |= x->sha256 ? bit : 0;
+        res->picture_kept |= x->pattern || x->png ? bit : 0;
+    }
     results_fill_displays(res, &r->m, png_dir, sc->name);
     if (judge_expect)
         judge_run(sc, png_dir, &r->m, res);
+    results_drop_pictures(res);
     res->passed = res->n_failures == 0;
 }
 

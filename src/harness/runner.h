@@ -48,9 +48,12 @@ struct run_result {
 struct run_options {
     const char *png_dir;    /* write scanout PNGs here, or NULL */
     const char *record_dir; /* write DIR/NAME.vqrec, the run as a recording, or NULL */
-    /* hash only the display a result line shows (displays[0] when active; results_print): the
-     * others' sha256 stay "" (vqsim check without --json, where nothing else reads them) */
+    /* hash only the display a result line shows (displays[0] when active; results_print) and
+     * those whose sha256 the scenario expects: the others' sha256 stay "" (vqsim run and check
+     * without --json, where nothing else reads them) */
     bool digest_shown_only;
+    /* nothing reads the results' trace (vqsim run without --json): leave it out of them */
+    bool trace_unread;
 };
 
 /* Run the scenario; r must be released with run_result_free. Returns 0, or -1 when the machine

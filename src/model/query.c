@@ -125,12 +125,13 @@ void mq_display(const struct machine *m, uint32_t i, struct mq_display *out)
                                .cursor_hot_y = so->cursor.hot_y};
 }
 
-uint8_t *mq_display_picture(const struct machine *m, uint32_t i)
+const uint8_t *mq_display_picture(const struct machine *m, uint32_t i, uint8_t **owned)
 {
     /* not const: the picture is what every flush made it, a pending one converted now
      * (gpu_present.c); what the machine shows does not change */
     struct gpu_device *g = gpu_of(m);
-    return g ? gpu_display_compose(g, i) : NULL;
+    *owned = NULL;
+    return g ? gpu_display_view(g, i, owned) : NULL;
 }
 
 bool mq_display_dark(const struct machine *m, uint32_t i, char *buf, size_t len)

@@ -75,9 +75,10 @@ struct mq_display {
 };
 /* Display i (an index past mq_display_count reads as a display that was never set up). */
 void mq_display(const struct machine *m, uint32_t i, struct mq_display *out);
-/* What display i shows, cursor composited: width × height × 3 bytes R,G,B, malloc'd (the
- * caller frees it), or NULL. */
-uint8_t *mq_display_picture(const struct machine *m, uint32_t i);
+/* What display i shows, cursor composited: width × height × 3 bytes R,G,B, or NULL. Without a
+ * cursor over it, the display's own picture (valid until the machine next runs), *owned NULL;
+ * else a composed copy, also in *owned, which the caller frees. */
+const uint8_t *mq_display_picture(const struct machine *m, uint32_t i, uint8_t **owned);
 /* Why display i is dark (shows nothing, or nothing new), one sentence into buf; false when it
  * got at least one flush of the resource it shows. */
 bool mq_display_dark(const struct machine *m, uint32_t i, char *buf, size_t len);

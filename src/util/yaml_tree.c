@@ -1,6 +1,7 @@
 /* yaml_tree.c — see yaml_tree.h. */
 #include "util/yaml_tree.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,59 +9,113 @@
 
 #define YTREE_MAX_DEPTH 64
 
-static struct ynode *node_new(enum ynode_kind k, const yaml_mark_t *m)
-{
-    struct ynode *n = calloc(1, sizeof(*n));
-    if (n) {
-        n->kind = k;
-        n->line = (int)m->line + 1;
-        n->col = (int)m->column + 1;
-    }
-    return n;
-}
-
-void ytree_free(struct ynode *n)
-{
-    if (!n)
-        return;
-    for (size_t i = 0; i < n->nitems; i++)
-        ytree_free(n->items[i]);
-    free(n->items);
-    free(n->str);
-    free(n);
-}
-
-static bool push_child(struct ynode *parent, struct ynode *child)
-{
-    struct ynode **items = realloc(parent->items, (parent->nitems + 1) * sizeof(*items));
-    if (!items)
-        return false;
-    parent->items = items;
-    items[parent->nitems++] = child;
-    return true;
-}
+/* A tree lives in one arena: a chain of blocks holding its nodes, their texts and their item
+ * arrays, freed at once (a scenario of a few hundred nodes made as many mallocs, reallocs and
+ * frees: a fifth of loading the suite). The root is the first node made, at the start of the
+ * first block's data: ytree_free finds the chain from it. */
+#define YTREE_BLOCK 8192u
+struct ytree_block {
+    struct ytree_block *next; /* the block made after this one */
+    size_t used, cap;
+    max_align_t data[];
+};
 
 struct parse_state {
     yaml_parser_t parser;
     char *err;
     size_t errlen;
+    struct ytree_block *first, *cur; /* the arena: first holds the root, cur the newest */
+    struct ynode **stack;            /* children of the collections being parsed, in order */
+    size_t n_stack, cap_stack;
 };
+
+static void *arena_alloc(struct parse_state *s, size_t n)
+{
+    n = (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
+    struct ytree_block *b = s->cur;
+    if (!b || b->cap - b->used < n) {
+        size_t cap = n > YTREE_BLOCK ? n : YTREE_BLOCK;
+        if (!(b = malloc(sizeof(*b) + cap)))
+            return NULL;
+        *b = (struct ytree_block){.next = NULL, .used = 0, .cap = cap};
+        if (s->cur)
+            s->cur->next = b;
+        else
+            s->first = b;
+        s->cur = b;
+    }
+    void *p = (char *)b->data + b->used;
+    b->used += n;
+    return p;
+}
+
+static void arena_free(struct ytree_block *b)
+{
+    while (b) {
+        struct ytree_block *next = b->next;
+        free(b);
+        b = next;
+    }
+}
+
+static struct ynode *node_new(struct parse_state *s, enum ynode_kind k, const yaml_mark_t *m)
+{
+    struct ynode *n = arena_alloc(s, sizeof(*n));
+    if (n)
+        *n = (struct ynode){.kind = k, .line = (int)m->line + 1, .col = (int)m->column + 1};
+    return n;
+}
+
+void ytree_free(struct ynode *n)
+{
+    if (n) /* the root: first in its arena's first block */
+        arena_free((struct ytree_block *)((char *)n - offsetof(struct ytree_block, data)));
+}
+
+/* One more child of the collection being parsed (false: out of memory). */
+static bool push_child(struct parse_state *s, struct ynode *child)
+{
+    if (s->n_stack == s->cap_stack) {
+        size_t cap = s->cap_stack ? 2 * s->cap_stack : 64;
+        struct ynode **st = realloc(s->stack, cap * sizeof(*st));
+        if (!st)
+            return false;
+        s->stack = st;
+        s->cap_stack = cap;
+    }
+    s->stack[s->n_stack++] = child;
+    return true;
+}
+
+/* The children pushed since `base` become n's items (copied into the arena). */
+static bool take_children(struct parse_state *s, struct ynode *n, size_t base)
+{
+    n->nitems = s->n_stack - base;
+    if (n->nitems) {
+        if (!(n->items = arena_alloc(s, n->nitems * sizeof(*n->items))))
+            return false;
+        memcpy(n->items, s->stack + base, n->nitems * sizeof(*n->items));
+    }
+    s->n_stack = base;
+    return true;
+}
 
 static void set_err(struct parse_state *s, const yaml_mark_t *m, const char *msg)
 {
     snprintf(s->err, s->errlen, "%d:%d: %s", (int)m->line + 1, (int)m->column + 1, msg);
 }
 
-/* Keys are scalars and unique: a duplicate key in a scenario is almost always a mistake. */
-static bool check_key(struct parse_state *s, const struct ynode *map, const struct ynode *key,
+/* Keys are scalars and unique: a duplicate key in a scenario is almost always a mistake. The
+ * map's keys so far are its children on the stack from `base`. */
+static bool check_key(struct parse_state *s, size_t base, const struct ynode *key,
                       const yaml_mark_t *m)
 {
     if (key->kind != YN_SCALAR) {
         set_err(s, m, "mapping keys must be scalars");
         return false;
     }
-    for (size_t i = 0; i < map->n; i++) {
-        if (strcmp(map->items[2 * i]->str, key->str) == 0) {
+    for (size_t i = base; i + 1 < s->n_stack; i += 2) {
+        if (strcmp(s->stack[i]->str, key->str) == 0) {
             char msg[160];
             snprintf(msg, sizeof(msg), "duplicate key '%.100s'", key->str);
             set_err(s, m, msg);
@@ -84,73 +139,55 @@ static bool next_event(struct parse_state *s, yaml_event_t *e)
 /* A scalar node from its event (consumed). */
 static struct ynode *parse_scalar(struct parse_state *s, yaml_event_t *ev)
 {
-    struct ynode *n = node_new(YN_SCALAR, &ev->start_mark);
-    if (n) {
-        n->str = strndup((const char *)ev->data.scalar.value, ev->data.scalar.length);
+    struct ynode *n = node_new(s, YN_SCALAR, &ev->start_mark);
+    size_t len = ev->data.scalar.length;
+    if (n && (n->str = arena_alloc(s, len + 1))) {
+        memcpy(n->str, ev->data.scalar.value, len);
+        n->str[len] = 0;
+        n->str[strnlen(n->str, len)] = 0; /* as strndup: up to the first NUL */
         n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-        if (!n->str) {
-            free(n);
-            n = NULL;
-        }
-    }
-    if (!n)
+    } else {
+        n = NULL;
         set_err(s, &ev->start_mark, "out of memory");
+    }
     yaml_event_delete(ev);
     return n;
 }
 
 /* A sequence or mapping from its start event (consumed) to its end event: its items, or its
- * keys and values in turn. */
+ * keys and values in turn. NULL on an error (what was made stays in the arena). */
 static struct ynode *parse_collection(struct parse_state *s, yaml_event_t *ev, int depth)
 {
     bool is_map = ev->type == YAML_MAPPING_START_EVENT;
     yaml_event_type_t end = is_map ? YAML_MAPPING_END_EVENT : YAML_SEQUENCE_END_EVENT;
-    struct ynode *n = node_new(is_map ? YN_MAP : YN_SEQ, &ev->start_mark);
+    struct ynode *n = node_new(s, is_map ? YN_MAP : YN_SEQ, &ev->start_mark);
     yaml_event_delete(ev);
     if (!n)
         return NULL;
+    size_t base = s->n_stack;
     for (;;) {
         yaml_event_t e;
-        if (!next_event(s, &e)) {
-            ytree_free(n);
+        if (!next_event(s, &e))
             return NULL;
-        }
         if (e.type == end) {
             yaml_event_delete(&e);
             break;
         }
         yaml_mark_t key_mark = e.start_mark;
         struct ynode *c = parse_node(s, &e, depth + 1);
-        if (!c) {
-            ytree_free(n);
+        if (!c || (is_map && !check_key(s, base, c, &key_mark)) || !push_child(s, c))
             return NULL;
-        }
-        if (is_map && !check_key(s, n, c, &key_mark)) {
-            ytree_free(c);
-            ytree_free(n);
-            return NULL;
-        }
-        if (!push_child(n, c)) {
-            ytree_free(c);
-            ytree_free(n);
-            return NULL;
-        }
         if (is_map) { /* after a key comes its value */
             yaml_event_t ve;
-            if (!next_event(s, &ve)) {
-                ytree_free(n);
+            if (!next_event(s, &ve))
                 return NULL;
-            }
             struct ynode *v = parse_node(s, &ve, depth + 1);
-            if (!v || !push_child(n, v)) {
-                ytree_free(v);
-                ytree_free(n);
+            if (!v || !push_child(s, v))
                 return NULL;
-            }
         }
         n->n++;
     }
-    return n;
+    return take_children(s, n, base) ? n : NULL;
 }
 
 /* Parse one node whose first event is `ev` (consumed). Returns NULL on error. */
@@ -180,9 +217,7 @@ static struct ynode *parse_node(struct parse_state *s, yaml_event_t *ev, int dep
 
 struct ynode *ytree_parse(const char *buf, size_t len, char *err, size_t errlen)
 {
-    struct parse_state s;
-    s.err = err;
-    s.errlen = errlen;
+    struct parse_state s = {.err = err, .errlen = errlen};
     err[0] = 0;
     if (!yaml_parser_initialize(&s.parser)) {
         snprintf(err, errlen, "1:1: cannot initialise the YAML parser");
@@ -194,7 +229,6 @@ struct ynode *ytree_parse(const char *buf, size_t len, char *err, size_t errlen)
     while (!done) {
         yaml_event_t e;
         if (!next_event(&s, &e)) {
-            ytree_free(root);
             root = NULL;
             break;
         }
@@ -212,7 +246,6 @@ struct ynode *ytree_parse(const char *buf, size_t len, char *err, size_t errlen)
             if (root) {
                 set_err(&s, &e.start_mark, "only one YAML document per file");
                 yaml_event_delete(&e);
-                ytree_free(root);
                 root = NULL;
                 done = true;
                 break;
@@ -224,6 +257,9 @@ struct ynode *ytree_parse(const char *buf, size_t len, char *err, size_t errlen)
         }
     }
     yaml_parser_delete(&s.parser);
+    free(s.stack);
+    if (!root)
+        arena_free(s.first); /* whatever was made before the error */
     if (!root && !err[0])
         snprintf(err, errlen, "1:1: empty document");
     return root;

@@ -1,7 +1,8 @@
 /* yaml_tree.h — a YAML document as a tree of nodes that remember their line and column.
  *
  * Built on libyaml's event parser. Scenarios and the rule catalogue are small, so a whole tree in
- * memory is simplest; every node keeps its position so errors read "file:line:col: message".
+ * memory is simplest (its nodes, texts and item arrays in one arena, freed at once by
+ * ytree_free); every node keeps its position so errors read "file:line:col: message".
  * Aliases are refused (a scenario has no use for them, and they invite blow-ups); an anchor
  * without an alias is harmless and ignored.
  */

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "driver/gpu_fb.h"
+#include "driver/gpu_internal.h"
 #include "driver/virtio_gpu.h"
 #include "driver/virtio_hal.h"
 #include "spec/virtio_spec.h"
@@ -334,6 +335,28 @@ static void test_timeout_on_truncated_header(void **state)
     assert_int_equal(vgpu_resource_create_2d(&g, 1, 2, 64, 48), VIRTIO_ERR_BROKEN);
 }
 
+/* vgpu_zero / vgpu_copy against memset / memcpy: every length 0..100 at every alignment of
+ * destination and source (blocks of four words, then words, then bytes), nothing outside. */
+static void test_zero_and_copy_are_memset_and_memcpy(void **state)
+{
+    (void)state;
+    uint8_t src[128], got[136], want[136];
+    for (uint32_t i = 0; i < sizeof(src); i++)
+        src[i] = (uint8_t)(i * 7 + 1);
+    for (uint32_t n = 0; n <= 100; n++)
+        for (uint32_t da = 0; da < 8; da++)
+            for (uint32_t sa = 0; sa < 8; sa++) {
+                memset(got, 0xee, sizeof(got));
+                memset(want, 0xee, sizeof(want));
+                vgpu_copy(got + da, src + sa, n);
+                memcpy(want + da, src + sa, n);
+                assert_memory_equal(got, want, sizeof(got));
+                vgpu_zero(got + da, n);
+                memset(want + da, 0, n);
+                assert_memory_equal(got, want, sizeof(got));
+            }
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -348,6 +371,7 @@ int main(void)
         T(test_edid),
         T(test_two_scanouts),
         T(test_timeout_on_truncated_header),
+        cmocka_unit_test(test_zero_and_copy_are_memset_and_memcpy),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -113,9 +113,14 @@ static void test_display_rectangles_checked_before_use(void **state)
     }
     s->width = w;
     struct virtio_gpu_resp_display_info out;
+    memset(&out, 0xab, sizeof(out)); /* every byte of the answer is written: copied or zeroed */
     assert_int_equal(vgpu_get_display_info(&g, &out), VIRTIO_OK);
+    assert_int_equal(out.hdr.type, VIRTIO_GPU_RESP_OK_DISPLAY_INFO);
     assert_int_equal(out.pmodes[0].r.width, w);
-    assert_int_equal(out.pmodes[1].enabled, 0); /* past num_scanouts: zeroed, not believed */
+    assert_int_equal(out.pmodes[0].enabled, 1);
+    static const uint8_t zero[sizeof(out.pmodes) - sizeof(out.pmodes[0])];
+    /* past num_scanouts: zeroed, not believed */
+    assert_memory_equal(&out.pmodes[1], zero, sizeof(zero));
 }
 
 static void test_garbage_events_read_refused(void **state)

@@ -319,6 +319,51 @@ static struct ynode scalar(const char *s, bool plain)
     return n;
 }
 
+/* A tree over many arena blocks (yaml_tree.c): 3,000 pairs, a 20,000-byte scalar (a block of
+ * its own), nested sequences; every node where it belongs, freed at once (ASan: no leak). */
+static void test_yaml_big_tree(void **state)
+{
+    (void)state;
+    size_t cap = 200000, len = 0;
+    char *text = malloc(cap);
+    assert_non_null(text);
+    for (int i = 0; i < 3000; i++)
+        len += (size_t)snprintf(text + len, cap - len, "k%d: [%d, [x%d]]\n", i, i, i);
+    len += (size_t)snprintf(text + len, cap - len, "long: ");
+    memset(text + len, 'z', 20000);
+    len += 20000;
+    text[len++] = '\n';
+    char err[256];
+    struct ynode *root = ytree_parse(text, len, err, sizeof(err));
+    assert_non_null(root);
+    assert_int_equal(root->kind, YN_MAP);
+    assert_int_equal(root->n, 3001);
+    assert_int_equal(root->nitems, 6002);
+    for (int i = 0; i < 3000; i += 7) {
+        char key[16], want[16];
+        snprintf(key, sizeof(key), "k%d", i);
+        const struct ynode *v = ymap_get(root, key);
+        assert_non_null(v);
+        assert_int_equal(v->kind, YN_SEQ);
+        assert_int_equal(v->n, 2);
+        snprintf(want, sizeof(want), "%d", i);
+        assert_string_equal(v->items[0]->str, want);
+        snprintf(want, sizeof(want), "x%d", i);
+        assert_string_equal(v->items[1]->items[0]->str, want);
+        assert_int_equal(v->items[1]->items[0]->line, i + 1);
+    }
+    const struct ynode *l = ymap_get(root, "long");
+    assert_non_null(l);
+    assert_int_equal(strlen(l->str), 20000);
+    assert_int_equal(l->str[19999], 'z');
+    ytree_free(root);
+    /* the same text with a duplicate key at the end: refused, what was made freed */
+    len += (size_t)snprintf(text + len, cap - len, "k5: 1\n");
+    assert_null(ytree_parse(text, len, err, sizeof(err)));
+    assert_non_null(strstr(err, "duplicate key 'k5'"));
+    free(text);
+}
+
 static void test_yaml_scalar_u64(void **state)
 {
     (void)state;
@@ -553,6 +598,7 @@ int main(void)
         cmocka_unit_test(test_stream_copy_exact),
         cmocka_unit_test(test_yaml_positions),
         cmocka_unit_test(test_yaml_errors),
+        cmocka_unit_test(test_yaml_big_tree),
         cmocka_unit_test(test_yaml_scalar_u64),
         cmocka_unit_test(test_yaml_scalar_bool_null),
         cmocka_unit_test(test_json_writer_exact),

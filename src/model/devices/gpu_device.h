@@ -152,6 +152,10 @@ const struct gpu_resource *gpu_find_resource(const struct gpu_device *g, uint32_
 /* gpu_display.c: what a person would see. */
 /* The scanout's picture with its cursor composited: width*height*3 bytes (malloc'd), or NULL. */
 uint8_t *gpu_display_compose(struct gpu_device *g, uint32_t scanout);
+/* The same picture without a copy where no cursor is blended over it: the scanout's framebuffer
+ * (valid until the device next changes it), *owned NULL; else the composed copy, also in *owned
+ * (the caller frees it). NULL when there is no picture. */
+const uint8_t *gpu_display_view(struct gpu_device *g, uint32_t scanout, uint8_t **owned);
 /* gpu_present.c: the scanout's framebuffer (width*height*3, R,G,B) with every flush so far in
  * it, or NULL (no such scanout). Read the display through this, not through scanouts[i].fb: a
  * flush is converted when the display is looked at. */

@@ -38,6 +38,18 @@ uint8_t *gpu_display_compose(struct gpu_device *g, uint32_t scanout)
     return out;
 }
 
+const uint8_t *gpu_display_view(struct gpu_device *g, uint32_t scanout, uint8_t **owned)
+{
+    *owned = NULL;
+    if (scanout >= g->n_scanouts || !gpu_scanout_pixels(g, scanout))
+        return NULL;
+    const struct gpu_scanout *s = &g->scanouts[scanout];
+    const struct gpu_cursor *c = &s->cursor;
+    if (!c->visible || !c->rgba || s->state != SCANOUT_ACTIVE) /* as gpu_display_compose */
+        return s->fb;
+    return *owned = gpu_display_compose(g, scanout);
+}
+
 bool gpu_display_explain_dark(const struct gpu_device *g, uint32_t scanout, char *buf,
                               size_t len)
 {
