@@ -1,6 +1,7 @@
-/* test_a64_insn.c — the plugin's "writes no memory" decoding (src/record/plugin/a64_insn.h),
- * on instruction words of every load / store class: a store it called a load would hide that
- * store from a stores-first recording. Words written out from the Arm ARM's encodings (the
+/* test_a64_insn.c — the plugin's "writes no memory" and "accesses no memory" decodings
+ * (src/record/plugin/a64_insn.h) on instruction words of every load / store class and of the
+ * groups that access nothing: a store called a load would hide that store from a stores-first
+ * recording, an access in a group called memory-free would hide it from every recording. Words written out from the Arm ARM's encodings (the
  * assembler syntax beside each; x0 the base, x1 / x2 the data registers unless said). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -83,6 +84,35 @@ static void plain_loads_are_skipped(void **state)
         assert_false(a64_no_store(kept[i].op));
 }
 
+static const struct word no_memory[] = {
+    {0x8b020020, "add x0, x1, x2"}, {0xd2800020, "mov x0, #1"}, {0x1e622820, "fadd d0, d1, d2"},
+    {0x4e228420, "add v0.16b, v1.16b, v2.16b"}, {0x14000000, "b ."}, {0x94000000, "bl ."},
+    {0xd65f03c0, "ret"}, {0xb4000000, "cbz x0, ."}, {0x54000000, "b.eq ."},
+    {0xd4000001, "svc #0"}, {0xaa0103e0, "mov x0, x1"}, {0x9ac20c20, "sdiv x0, x1, x2"},
+};
+
+static const struct word memory[] = {
+    {0xd50b7420, "dc zva, x0"}, {0xd50b7e20, "dc civac, x0"}, {0xd5033fdf, "isb"},
+    {0xd51b4200, "msr nzcv, x0"},
+};
+
+static void groups_that_never_access_memory(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(no_memory) / sizeof(no_memory[0]); i++)
+        if (!a64_no_memory(no_memory[i].op))
+            fail_msg("%s (0x%08x) not decoded as accessing no memory", no_memory[i].what,
+                     (unsigned)no_memory[i].op);
+    for (size_t i = 0; i < sizeof(memory) / sizeof(memory[0]); i++)
+        assert_false(a64_no_memory(memory[i].op));
+    for (size_t i = 0; i < sizeof(stores) / sizeof(stores[0]); i++)
+        if (a64_no_memory(stores[i].op))
+            fail_msg("%s (0x%08x) decoded as accessing no memory", stores[i].what,
+                     (unsigned)stores[i].op);
+    for (size_t i = 0; i < sizeof(loads) / sizeof(loads[0]); i++)
+        assert_false(a64_no_memory(loads[i].op));
+}
+
 /* Every data register and base register, every immediate: the class never depends on them. */
 static void registers_and_offsets_do_not_matter(void **state)
 {
@@ -102,6 +132,7 @@ int main(void)
         cmocka_unit_test(every_store_is_kept),
         cmocka_unit_test(plain_loads_are_skipped),
         cmocka_unit_test(registers_and_offsets_do_not_matter),
+        cmocka_unit_test(groups_that_never_access_memory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

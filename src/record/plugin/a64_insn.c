@@ -22,3 +22,15 @@ bool a64_no_store(uint32_t op)
         return l;
     return false;
 }
+
+bool a64_no_memory(uint32_t op)
+{
+    uint32_t op0 = (op >> 25) & 0xf; /* 28:25 */
+    if ((op0 & 0xe) == 0x8)          /* 100x: data processing, immediate */
+        return true;
+    if ((op0 & 0x7) == 0x5 || (op0 & 0x7) == 0x7) /* x101, x111: register, SIMD&FP */
+        return true;
+    if ((op0 & 0xe) == 0xa)          /* 101x: branches, exceptions, system */
+        return (op & 0xffc00000u) != 0xd5000000u; /* 31:22 = 1101010100: system */
+    return false;
+}

@@ -16,4 +16,9 @@
 
 bool a64_no_store(uint32_t op);
 
+/* a64_no_memory: the instruction is in a group of the encoding index that never accesses
+ * memory: data processing (immediate, register, SIMD&FP) and branches (not the system
+ * instructions: DC ZVA writes memory). No memory callback needs registering on it. */
+bool a64_no_memory(uint32_t op);
+
 #endif /* VQREC_A64_INSN_H */

@@ -76,7 +76,8 @@ static qemu_plugin_id_t plugin_id;
 int phase = PHASE_STORES;
 static bool stores_first = true; /* storesfirst=off: every access from the start */
 static bool verify_decode;       /* storesfirst=verify: as off, and a64_no_store checked */
-static uint64_t n_decode_misses; /* stores of instructions a64_no_store said write nothing */
+static uint64_t n_decode_misses[2]; /* stores of instructions a64_no_store said write nothing,
+                                       accesses of those a64_no_memory said access nothing */
 static uint64_t switch_store;  /* the event number of the store that ended PHASE_STORES */
 static unsigned switch_cpu;
 static bool switch_done;
@@ -266,7 +267,15 @@ static void on_mem_no_store(unsigned int cpu, qemu_plugin_meminfo_t info, uint64
                             void *udata)
 {
     if (qemu_plugin_mem_is_store(info))
-        __atomic_add_fetch(&n_decode_misses, 1, __ATOMIC_RELAXED);
+        __atomic_add_fetch(&n_decode_misses[0], 1, __ATOMIC_RELAXED);
+    on_mem(cpu, info, va, udata);
+}
+
+/* The same for an instruction a64_no_memory says accesses no memory: any access counts. */
+static void on_mem_no_memory(unsigned int cpu, qemu_plugin_meminfo_t info, uint64_t va,
+                             void *udata)
+{
+    __atomic_add_fetch(&n_decode_misses[1], 1, __ATOMIC_RELAXED);
     on_mem(cpu, info, va, udata);
 }
 
@@ -317,17 +326,23 @@ static uint8_t order_flags(uint32_t op)
     return 0;
 }
 
+#define BARRIER_SITES 4096u /* kept in a table (a Linux boot has about 2,000); more: malloc'd */
+
+/* The site of the barrier at pc: a few thousand per guest, kept for the run. QEMU translates a
+ * block again after a flush (stores first: every block), so a site is looked up first: an
+ * open-addressed table, twice the sites' size. Lock held. */
 static struct barrier_site *barrier_site(uint64_t pc, uint32_t op, uint32_t kind)
 {
-    /* A few per guest; kept for the run (QEMU may retranslate a block: look it up first). */
-    static struct barrier_site sites[4096];
+    static struct barrier_site sites[BARRIER_SITES];
+    static struct barrier_site *table[2 * BARRIER_SITES];
     static unsigned n_sites;
-    for (unsigned i = 0; i < n_sites; i++)
-        if (sites[i].pc == pc && sites[i].opcode == op)
-            return &sites[i];
-    if (n_sites < sizeof(sites) / sizeof(sites[0])) {
+    unsigned h = (unsigned)((pc >> 2) * 0x9e3779b97f4a7c15ull >> 51) % (2 * BARRIER_SITES);
+    for (struct barrier_site *b; (b = table[h]); h = (h + 1) % (2 * BARRIER_SITES))
+        if (b->pc == pc && b->opcode == op)
+            return b;
+    if (n_sites < BARRIER_SITES) {
         sites[n_sites] = (struct barrier_site){pc, op, kind};
-        return &sites[n_sites++];
+        return table[h] = &sites[n_sites++];
     }
     struct barrier_site *b = malloc(sizeof(*b));
     if (b)
@@ -359,14 +374,17 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
                 qemu_plugin_register_vcpu_insn_exec_cb(insn, on_barrier, QEMU_PLUGIN_CB_NO_REGS, b);
             continue;
         }
-        /* Stores only: an instruction that writes no memory gets no callback. (QEMU 7.2's
+        /* An instruction that accesses no memory gets no callback (registering one costs QEMU
+         * an allocation); stores only: nor does one that writes none. (QEMU 7.2's
          * QEMU_PLUGIN_MEM_W does not do that: plugin-gen.c's op_rw lets its loads call back too;
-         * RW is exact on every version.) In verify mode it gets one that checks that. */
-        bool no_store = a64_no_store(op);
-        if (stores_only && no_store)
+         * RW is exact on every version.) In verify mode they get one that checks the decoding. */
+        bool no_memory = a64_no_memory(op), no_store = no_memory || a64_no_store(op);
+        if (!verify_decode && (no_memory || (stores_only && no_store)))
             continue;
         /* pc is 4-byte aligned: its low bits carry the ordering flags to the callback. */
-        qemu_plugin_register_vcpu_mem_cb(insn, verify_decode && no_store ? on_mem_no_store : on_mem,
+        qemu_plugin_register_vcpu_mem_cb(insn, !verify_decode ? on_mem
+                                               : no_memory ? on_mem_no_memory
+                                               : no_store ? on_mem_no_store : on_mem,
                                          QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_MEM_RW,
                                          (void *)(uintptr_t)(pc | order_flags(op)));
     }
@@ -380,8 +398,10 @@ static void stores_first_notes(void)
     traced_counts(&traced, &waiting, &lost);
     if (verify_decode)
         snprintf(note, sizeof(note), "vqrec: stores first: off (every access called back from "
-                 "the start); verify: %" PRIu64 " stores by instructions decoded as loads only",
-                 __atomic_load_n(&n_decode_misses, __ATOMIC_RELAXED));
+                 "the start); verify: %" PRIu64 " stores by instructions decoded as loads only, %"
+                 PRIu64 " accesses by instructions decoded as accessing no memory",
+                 __atomic_load_n(&n_decode_misses[0], __ATOMIC_RELAXED),
+                 __atomic_load_n(&n_decode_misses[1], __ATOMIC_RELAXED));
     else if (!stores_first)
         snprintf(note, sizeof(note), "vqrec: stores first: off (every access called back from "
                  "the start)");
