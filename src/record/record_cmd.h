@@ -37,8 +37,9 @@ int cmd_record(int argc, char **argv);
     "                 access, ring load/store and barrier of the guest, in program order, to\n" \
     "                 FILE (default vqsim.rec); --timeout S stops QEMU after S seconds\n"        \
     "                 (SIGTERM); --log keeps QEMU's trace log; --plugin or $VQSIM_PLUGIN\n"      \
-    "                 overrides where libvqrec.so is found (next to vqsim, then the install dir);\n" \
-    "                 --instrument all: every access called back from the start (pcs of the\n"  \
-    "                 register reads before the first register write; default stores-first)\n"
+    "                 overrides where libvqrec.so is found (next to vqsim, then the install\n"  \
+    "                 dir); --instrument all: every access called back from the start (pcs of\n" \
+    "                 the register reads before the first register write; default\n"           \
+    "                 stores-first)\n"
 
 #endif /* VQSIM_RECORD_CMD_H */

@@ -1,8 +1,9 @@
 /* test_a64_insn.c — the plugin's "writes no memory" and "accesses no memory" decodings
  * (src/record/plugin/a64_insn.h) on instruction words of every load / store class and of the
  * groups that access nothing: a store called a load would hide that store from a stores-first
- * recording, an access in a group called memory-free would hide it from every recording. Words written out from the Arm ARM's encodings (the
- * assembler syntax beside each; x0 the base, x1 / x2 the data registers unless said). */
+ * recording, an access in a group called memory-free would hide it from every recording. Words
+ * written out from the Arm ARM's encodings (the assembler syntax beside each; x0 the base, x1 /
+ * x2 the data registers unless said). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

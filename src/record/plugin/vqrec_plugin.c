@@ -111,9 +111,10 @@ static void on_switched(qemu_plugin_id_t id)
 }
 
 /* The guest stored to a virtio register (a virtio-mmio window, a virtio-pci function's
- * structures or MSI-X table): from now on a ring may exist, so every access counts. Code translated from here on is instrumented in full; QEMU is
- * asked to translate again what was translated before (it flushes once every vCPU has left the
- * block it is in: the rest of this one runs as it was translated). Lock held. */
+ * structures or MSI-X table): from now on a ring may exist, so every access counts. Code
+ * translated from here on is instrumented in full; QEMU is asked to translate again what was
+ * translated before (it flushes once every vCPU has left the block it is in: the rest of this
+ * one runs as it was translated). Lock held. */
 static void switch_to_full(unsigned cpu)
 {
     switch_store = output_events() - 1; /* that store, just emitted */
