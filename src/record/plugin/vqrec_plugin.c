@@ -419,8 +419,9 @@ static void stores_first_notes(void)
                  switch_done ? "" : " (not in effect yet at the end)", traced);
     emit_text(VQREC_NOTE, 0, 0, 0, note);
     if (waiting || lost) {
-        snprintf(note, sizeof(note), "vqrec: unobserved: %" PRIu64 " configuration-space reads "
-                 "made before the ECAM's address was known are not in the recording",
+        snprintf(note, sizeof(note), "vqrec: unobserved: %" PRIu64 " register reads known only "
+                 "from QEMU's trace are not in the recording (a configuration-space read made "
+                 "before the ECAM's address was known, and the reads after it, held in order)",
                  waiting + lost);
         emit_text(VQREC_NOTE, 0, 0, 0, note);
     }

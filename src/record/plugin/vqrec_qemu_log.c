@@ -3,8 +3,8 @@
  * (the line is written while the access runs, before the callback), the virtio lines the device
  * side (virtio_queue_notify, virtqueue_pop / fill / flush, interrupts). */
 #include <fcntl.h>
-#include <stdbool.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
