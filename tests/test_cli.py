@@ -25,7 +25,8 @@ def test_command_help_exits_0(vqsim, cmd):
 
 
 @pytest.mark.parametrize("args", [[], ["run"], ["frobnicate"], ["run", "--json"],
-                                  ["run", "--bogus", "x.yaml"]])
+                                  ["run", "--bogus", "x.yaml"],
+                                  ["record", "--instrument", "loads", "--", "qemu-system-aarch64"]])
 def test_usage_errors_exit_2(vqsim, args):
     p = run(vqsim, *args)
     assert p.returncode == 2

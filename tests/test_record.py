@@ -7,6 +7,7 @@ Needs qemu-system-aarch64, clang and ld.lld (tools/setup-deps.sh installs them):
 the reason, only where one is missing. Each QEMU run takes well under a second."""
 import json
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -112,9 +113,18 @@ def check_common(p, hdr, ev):
     # the plugin's notes are what its page cache resolved (and never disagreed with QEMU:
     # va_cache.h) and how many barriers it kept
     notes = [vqrec.text(e) for e in ev if e["kind"] == "NOTE"]
-    assert len(notes) == 3 and all(n.startswith("vqrec: ") for n in notes[:2]), notes
-    assert "resolved by the page cache; 0 disagreement(s) with QEMU" in notes[0], notes
-    assert "barriers executed" in notes[1], notes
+    assert len(notes) == 4 and all(n.startswith("vqrec: ") for n in notes[:3]), notes
+    # stores first (src/record/plugin/vqrec_plugin.c): the driver's register reads before its
+    # first register write come from QEMU's trace (no pc); that write is the switch
+    first = re.match(r"vqrec: stores first: only stores and barriers called back until the first "
+                     r"store to a virtio register \(event (\d+), vCPU 0\)", notes[0])
+    assert first, notes
+    n = int(first.group(1))
+    assert ev[n]["kind"] == "MMIO_WRITE" and ev[n]["pc"] and not ev[n]["flags"] & 32, ev[n]
+    assert not [e for e in ev[:n] if e["kind"] in ("MMIO_WRITE", "LOAD", "STORE", "BARRIER")]
+    assert all(e["flags"] & 32 and not e["pc"] for e in ev[:n] if e["kind"] == "MMIO_READ")
+    assert "resolved by the page cache; 0 disagreement(s) with QEMU" in notes[1], notes
+    assert "barriers executed" in notes[2], notes
     # events of no vCPU (device, notes, end) say so; the guest's are vCPU 0's; a memory dump is
     # the notifying vCPU's, or no vCPU's when it was made as QEMU's device took a chain
     assert {e["cpu"] for e in ev if e["kind"] in ("DEVICE", "NOTE", "END")} == {255}

@@ -18,7 +18,7 @@ KINDS = {1: "MMIO_READ", 2: "MMIO_WRITE", 3: "LOAD", 4: "STORE", 5: "BARRIER", 6
          7: "WINDOW", 8: "DEVICE", 9: "END", 10: "NOTE", 11: "PCI_ECAM"}
 BARRIERS = {0: "MB", 1: "RMB", 2: "WMB"}
 DEVICE = {1: "notify", 2: "pop", 3: "fill", 4: "flush", 5: "irq", 15: "other"}
-F_ACQUIRE, F_RELEASE, F_VIRT, F_POLL, F_WATCHED = 1, 2, 4, 8, 16
+F_ACQUIRE, F_RELEASE, F_VIRT, F_POLL, F_WATCHED, F_TRACED = 1, 2, 4, 8, 16, 32
 END_KILLED, END_TRUNCATED = 1, 2
 HF_MMU_SEEN = 1
 M_RING = 1  # flags of MEMORY
@@ -88,7 +88,8 @@ def _show(e):
     k = e["kind"]
     if k in ("MMIO_READ", "MMIO_WRITE", "LOAD", "STORE"):
         fl = "".join(n for b, n in ((F_ACQUIRE, " acq"), (F_RELEASE, " rel"), (F_VIRT, " virt"),
-                                    (F_POLL, " poll"), (F_WATCHED, " watched")) if e["flags"] & b)
+                                    (F_POLL, " poll"), (F_WATCHED, " watched"),
+                                    (F_TRACED, " traced")) if e["flags"] & b)
         return f"{k:10} {e['addr']:#012x} sz={e['size']} v={e['value']:#x} pc={e['pc']:#x}{fl}"
     if k == "BARRIER":
         return f"{k:10} {BARRIERS.get(e['value'], e['value'])} op={e['addr']:#010x} pc={e['pc']:#x}"

@@ -427,7 +427,13 @@ void replay_item(struct replay *rp, struct machine *m, const struct vqrec_item *
         rp->exit_status = (int64_t)e->value;
         rp->killed = (e->flags & VQREC_END_KILLED) != 0;
         break;
-    default: break; /* window, note */
+    case VQREC_NOTE: /* the recorder says what it did not see: the check says so too */
+        if (it->payload && e->len > 19 && !strncmp((const char *)it->payload,
+                                                   "vqrec: unobserved: ", 19))
+            replay_note(rp, it, "the recording is incomplete: %.*s", (int)e->len - 20,
+                        (const char *)it->payload + 19);
+        break;
+    default: break; /* window */
     }
 }
 

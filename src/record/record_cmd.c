@@ -53,6 +53,7 @@ static int usage_error(const char *msg)
 /* What `vqsim record` was asked to do: its options, and the QEMU command line after "--". */
 struct record_args {
     const char *out, *plugin_arg, *keep_log;
+    const char *stores_first; /* --instrument: NULL (stores-first), "off" (all), "verify" */
     double timeout_s;
     char **q;
     int qn;
@@ -76,6 +77,10 @@ static int parse_args(int argc, char **argv, struct record_args *a)
             a->plugin_arg = v;
         } else if (!strcmp(argv[i], "--log") && v) {
             a->keep_log = v;
+        } else if (!strcmp(argv[i], "--instrument") && v) {
+            if (strcmp(v, "stores-first") && strcmp(v, "all") && strcmp(v, "verify"))
+                return usage_error("--instrument wants stores-first, all or verify");
+            a->stores_first = !strcmp(v, "all") ? "off" : !strcmp(v, "verify") ? "verify" : NULL;
         } else {
             fprintf(stderr, "vqsim record: unknown or incomplete option '%s'\n", argv[i]);
             return usage_error("see above");
@@ -163,7 +168,8 @@ int cmd_record(int argc, char **argv)
     struct qemu_run run;
     rc = 2;
     /* The plugin frees the log as it reads it, unless --log wants it whole. */
-    if (make_plan(a.q, a.qn, plugin, out_abs, log_file, a.keep_log == NULL, ram_file, &p))
+    if (make_plan(a.q, a.qn, plugin, out_abs, log_file, a.keep_log == NULL, ram_file,
+                  a.stores_first, &p))
         goto cleanup;
     /* The RAM file exists at its full size before QEMU starts, so the plugin can map it. */
     int fd = open(ram_file, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);

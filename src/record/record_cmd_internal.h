@@ -18,10 +18,11 @@ struct plan {
 };
 
 /* The user's QEMU command line (q[0..qn)) plus what recording needs: the plugin (its arguments:
- * out, log, punch, ram_file), the trace events, guest RAM on ram_file. 0, or -1 with a message
- * on stderr when refused (another machine than virt, its own RAM backend, -D, KVM…). */
+ * out, log, punch, ram_file; storesfirst=`stores_first` unless NULL: "off" or "verify"), the
+ * trace events, guest RAM on ram_file. 0, or -1 with a message on stderr when refused (another
+ * machine than virt, its own RAM backend, -D, KVM…). */
 int make_plan(char **q, int qn, const char *plugin, const char *out, const char *log,
-              int punch, const char *ram_file, struct plan *p);
+              int punch, const char *ram_file, const char *stores_first, struct plan *p);
 void free_plan(struct plan *p);
 
 /* How QEMU's run ended. */

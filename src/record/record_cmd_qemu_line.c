@@ -154,7 +154,7 @@ static bool page_cache_unsafe(char **q, int qn, int machine)
 
 /* The user's QEMU command line plus what recording needs; -1 with a message when refused. */
 int make_plan(char **q, int qn, const char *plugin, const char *out, const char *log,
-              int punch, const char *ram_file, struct plan *p)
+              int punch, const char *ram_file, const char *stores_first, struct plan *p)
 {
     int machine, debug;
     if (check_user_line(q, qn, &machine, &debug, &p->ram_size))
@@ -169,8 +169,9 @@ int make_plan(char **q, int qn, const char *plugin, const char *out, const char 
     ok = asprintf(&obj, "memory-backend-file,id=vqrec-ram,size=%" PRIu64 ",mem-path=%s,share=on",
                  p->ram_size, ram_file) >= 0 && ok;
     ok = asprintf(&plug, "%s,out=%s,log=%s,punch=%s,shm=%s,rambase=0x%llx,ramsize=0x%" PRIx64
-                         "%s", plugin, out, log, punch ? "on" : "off", ram_file, VIRT_RAM_BASE,
-                  p->ram_size, page_cache_unsafe(q, qn, machine) ? ",vacache=off" : "") >= 0 &&
+                         "%s%s%s", plugin, out, log, punch ? "on" : "off", ram_file, VIRT_RAM_BASE,
+                  p->ram_size, page_cache_unsafe(q, qn, machine) ? ",vacache=off" : "",
+                  stores_first ? ",storesfirst=" : "", stores_first ? stores_first : "") >= 0 &&
          ok;
     p->alloc[0] = ok ? m : NULL; /* asprintf leaves the pointer undefined on failure */
     p->alloc[1] = ok ? d : NULL;

@@ -25,10 +25,10 @@
 #define VQREC_MAGIC "VQSIMREC"   /* 8 bytes, no terminator in the file */
 #define VQREC_VERSION_MAJOR 2u       /* written: the events deflated */
 #define VQREC_VERSION_MAJOR_PLAIN 1u /* the events as they are: read, no longer written */
-#define VQREC_VERSION_MINOR 3u   /* 1: VQREC_F_POLL, VQREC_M_RING; 2: VQREC_CPU_NONE, a DEVICE
+#define VQREC_VERSION_MINOR 4u   /* 1: VQREC_F_POLL, VQREC_M_RING; 2: VQREC_CPU_NONE, a DEVICE
                                     event's window in pc, barriers only between accesses;
-                                    3: VQREC_PCI_ECAM, virtio-pci accesses. The minor versions
-                                    of majors 1 and 2 mean the same. */
+                                    3: VQREC_PCI_ECAM, virtio-pci accesses; 4: VQREC_F_TRACED.
+                                    The minor versions of majors 1 and 2 mean the same. */
 
 struct vqrec_header {
     char magic[8];
@@ -87,6 +87,13 @@ enum vqrec_kind {
 /* (minor 2) a load at a location once recorded as a poll (VQREC_F_POLL), outside the rings,
  * recorded because its value changed there: the guest saw a new value. */
 #define VQREC_F_WATCHED 16u
+/* (minor 4) flag of MMIO_READ: a register read the recorder did not see itself, known only from
+ * QEMU's own trace of the device side (address, width, value, vCPU, and its place among that
+ * vCPU's recorded accesses): pc 0, and the barriers around it are not known (they count towards
+ * the vCPU's next recorded access). The plugin records a guest's reads this way until its first
+ * store to a virtio register (no ring can exist before it) and in the rest of the translation
+ * block that store was in (src/record/plugin/vqrec_plugin.c, "stores first"). */
+#define VQREC_F_TRACED  32u
 /* flags of MEMORY (minor 1) */
 #define VQREC_M_RING    1u /* a ring's contents when the device took it (QueueReady = 1, legacy
                               QueuePFN), right after that write: what the guest left there */

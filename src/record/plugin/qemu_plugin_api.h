@@ -83,4 +83,16 @@ void qemu_plugin_register_vcpu_resume_cb(qemu_plugin_id_t id, qemu_plugin_vcpu_s
 void qemu_plugin_register_atexit_cb(qemu_plugin_id_t id, qemu_plugin_udata_cb_t cb,
                                     void *userdata);
 
+/* Instrumentation again from scratch: QEMU (7.2, plugins/core.c plugin_reset_uninstall) queues
+ * safe work on the calling vCPU; it runs once every vCPU has left the translation block it is in
+ * (the caller's runs to its end first): then the translated code is flushed, ALL the plugin's
+ * callbacks are unregistered and cb runs (every vCPU stopped), where the plugin registers what it
+ * wants from now on. A second call while one is pending does nothing. (7.2's
+ * plugin_reset_destroy locks plugin.lock twice, unlocking never: the vCPU thread that ran it
+ * keeps that recursive lock, so a later vCPU creation or removal on another thread would wait
+ * for it forever. Nothing on the paths a recording takes locks it again: test_linux's four-vCPU
+ * boot runs and exits.) */
+typedef void (*qemu_plugin_simple_cb_t)(qemu_plugin_id_t id);
+void qemu_plugin_reset(qemu_plugin_id_t id, qemu_plugin_simple_cb_t cb);
+
 #endif /* VQREC_QEMU_PLUGIN_API_H */

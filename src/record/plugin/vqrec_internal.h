@@ -8,6 +8,7 @@
  *                      the dumps of what the device reads
  *   vqrec_qemu_log.c   QEMU's log: the MMIO values of the trace, the device-side events
  *   vqrec_pci.c        virtio-pci functions: configuration space (ECAM) and BAR accesses
+ * What is instrumented changes once (vqrec_plugin.c, "stores first"): phase below.
  * Every symbol is hidden (CMakeLists.txt): the plugin exports only QEMU's entry points.
  */
 #ifndef VQREC_INTERNAL_H
@@ -53,6 +54,17 @@ struct window {
     struct queue q[MAX_QUEUES];
 };
 
+/* ---- vqrec_plugin.c ---- */
+/* What the code translated now is instrumented for. Until the guest's first store to a virtio
+ * register (a virtio-mmio window, a virtio-pci function's structures or MSI-X table) no ring can
+ * exist (the driver has not told the device one), so only instructions that may store (a64_insn.h),
+ * barriers and translation-register writes call back: register reads come from QEMU's trace alone
+ * (VQREC_F_TRACED). That store asks QEMU for a new translation of everything (qemu_plugin_reset);
+ * until it is done (every vCPU out of the block it was in) code instrumented for stores only may
+ * still run: PHASE_SWITCHING. */
+enum { PHASE_STORES = 0, PHASE_SWITCHING = 1, PHASE_FULL = 2 };
+extern int phase; /* read without the lock (translation); written with it */
+
 /* ---- vqrec_registers.c ---- */
 /* The windows seen, in the order of their first access. */
 extern struct window windows[MAX_WINDOWS];
@@ -66,6 +78,10 @@ struct window *window_of(uint64_t addr, unsigned cpu);
 struct window *pci_window_of(uint64_t base);
 /* A register access of `cpu` at offset `off` of window w: what the plugin follows of it. */
 void mmio_access(unsigned cpu, struct window *w, uint32_t off, int write, uint64_t value);
+/* An access of `kind` (enum mr_kind, not MR_OTHER) with its value from QEMU's trace: recorded
+ * (flags: VQREC_F_VIRT, VQREC_F_TRACED) and followed. */
+void record_register(unsigned cpu, int kind, int store, unsigned size, uint64_t pa, uint64_t value,
+                     uint64_t pc, uint8_t flags);
 
 /* ---- vqrec_packed.c: the same for a packed ring (§2.7) ---- */
 /* The bytes of each area of a packed queue of num descriptors (descriptor ring, the two event
@@ -82,6 +98,8 @@ void packed_flags_stored(unsigned cpu, uint64_t pa, uint16_t value);
 /* ---- vqrec_rings.c ---- */
 /* The ring ranges again, after a register write moved or reset a ring. */
 void rebuild_ranges(void);
+/* Some ring's address is known (a driver has written one). */
+int rings_known(void);
 /* Does [pa, pa + size) overlap a ring? Lock-free. */
 int in_ranges(uint64_t pa, unsigned size);
 /* The device has just taken queue q's rings: what they hold now. */
@@ -103,8 +121,16 @@ enum mr_kind {
     MR_OTHER = 0, MR_VIRTIO_MMIO, MR_PCI_COMMON, MR_PCI_ISR, MR_PCI_DEVICE, MR_PCI_NOTIFY,
     MR_PCI_MSIX, MR_ECAM,
 };
-/* The trace line of this MMIO access: its value, and the region's kind. */
+/* The trace line of this MMIO access: its value, and the region's kind. Before the switch to
+ * full instrumentation is done (phase), the reads of that vCPU's older lines had no callback:
+ * recorded from their lines first (VQREC_F_TRACED). */
 int take_mmio(unsigned cpu, int write, uint64_t pa, uint64_t *value, int *kind);
+/* Every vCPU is stopped: the register reads still without a callback never get one (recorded
+ * from their lines). */
+void traced_leftovers(void);
+/* Register reads recorded from QEMU's trace alone; those that could not be placed (a
+ * configuration read while the ECAM's address was not known yet, still waiting or lost). */
+void traced_counts(uint64_t *recorded, uint64_t *waiting, uint64_t *lost);
 /* The ECAM's guest-physical base, learnt from the first configuration access (QEMU traces those
  * at their offset in the ECAM); UINT64_MAX while not known. */
 uint64_t ecam_base(void);
@@ -133,6 +159,8 @@ uint64_t ram_phys(struct qemu_plugin_hwaddr *hw);
 int output_start(const char *path, uint64_t ram_base, uint64_t ram_size, uint32_t n_cpus);
 /* Still open (not finished). */
 bool output_active(void);
+/* Events written so far. */
+uint64_t output_events(void);
 /* The header says the guest used virtual addresses that differ from physical ones. */
 void output_mmu_seen(void);
 /* The header written again (its flags are known only now) and the file closed. */

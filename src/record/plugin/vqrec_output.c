@@ -36,12 +36,14 @@ void emit_text(uint8_t kind, uint64_t addr, uint64_t value, uint64_t pc, const c
     emit(kind, 0, 0, VQREC_CPU_NONE, addr, value, pc, text, (uint32_t)strlen(text) + 1);
 }
 
-/* A recorded access of `cpu` follows: first the barriers it executed since its previous one. */
+/* A recorded access of `cpu` follows: first the barriers it executed since its previous one
+ * (none for a read known from QEMU's trace alone: where it lay among them is not known, so they
+ * go with the vCPU's next access the plugin saw). */
 void emit_access(uint8_t kind, uint8_t size, uint8_t flags, unsigned cpu, uint64_t addr,
                  uint64_t value, uint64_t pc)
 {
     struct bf_barrier b[2];
-    unsigned n = bf_access(cpu, b);
+    unsigned n = flags & VQREC_F_TRACED ? 0 : bf_access(cpu, b);
     for (unsigned i = 0; i < n; i++)
         emit(VQREC_BARRIER, 0, 0, cpu, b[i].op, b[i].kind, b[i].pc, NULL, 0);
     emit(kind, size, flags, cpu, addr, value, pc, NULL, 0);
@@ -72,6 +74,11 @@ int output_start(const char *path, uint64_t ram_base, uint64_t ram_size, uint32_
 bool output_active(void)
 {
     return out != NULL;
+}
+
+uint64_t output_events(void)
+{
+    return n_events;
 }
 
 void output_mmu_seen(void)

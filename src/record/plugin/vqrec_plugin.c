@@ -26,8 +26,19 @@
  *     published after the last notify, that chain's (capped at VQREC_DUMP_CAP bytes each);
  *   - device-side trace events, with the window of the device they belong to when known (the
  *     window whose QueueNotify write carried the trace's virtio_queue_notify).
+ * Stores first: until the guest's first store to a virtio register no ring can exist, so only
+ * instructions that may store call back (a64_insn.h; most of a Linux boot comes before that
+ * store, and two thirds of its accesses are loads). The register reads of that time (a driver
+ * probing its devices) are recorded from QEMU's trace alone, flagged VQREC_F_TRACED (no pc).
+ * That store asks QEMU to translate everything again with every access instrumented
+ * (qemu_plugin_reset); until that is done (each vCPU runs to the end of the block it is in) the
+ * reads of the old code are still taken from the trace, and a ring set up or a queue notified in
+ * that time is said in a NOTE ("vqrec: unobserved: …", which `vqsim check` reports). Plugin
+ * argument storesfirst=off instruments everything from the start; storesfirst=verify does too and
+ * counts the stores of instructions a64_no_store skips (a NOTE).
  * Arguments: out=FILE (the recording), log=FILE (QEMU's -D), punch=on (free the log's read part
- * as it goes), shm=FILE (guest RAM), rambase=ADDR, ramsize=BYTES. No glib: libc and pthreads.
+ * as it goes), shm=FILE (guest RAM), rambase=ADDR, ramsize=BYTES, vacache=off, storesfirst=off /
+ * verify. No glib: libc and pthreads.
  * The plugin's files: vqrec_internal.h.
  */
 #include <errno.h>
@@ -39,6 +50,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "record/plugin/a64_insn.h"
 #include "record/plugin/barrier_filter.h"
 #include "record/plugin/poll_watch.h"
 #include "record/plugin/qemu_plugin_api.h"
@@ -57,6 +69,59 @@ struct barrier_site {
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t n_unmatched;
+static qemu_plugin_id_t plugin_id;
+
+/* ---- stores first (vqrec_internal.h: phase) ------------------------------------------------ */
+
+int phase = PHASE_STORES;
+static bool stores_first = true; /* storesfirst=off: every access from the start */
+static bool verify_decode;       /* storesfirst=verify: as off, and a64_no_store checked */
+static uint64_t n_decode_misses[2]; /* stores of instructions a64_no_store said write nothing,
+                                       accesses of those a64_no_memory said access nothing */
+static uint64_t switch_store;  /* the event number of the store that ended PHASE_STORES */
+static unsigned switch_cpu;
+static bool switch_done;
+static bool ring_in_window;    /* a ring or a notify while stores-only code could still run */
+
+static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb);
+static void on_resume(qemu_plugin_id_t id, unsigned int cpu);
+static void on_exit_cb(qemu_plugin_id_t id, void *udata);
+
+static void register_callbacks(qemu_plugin_id_t id)
+{
+    qemu_plugin_register_vcpu_tb_trans_cb(id, on_translate);
+    qemu_plugin_register_vcpu_resume_cb(id, on_resume);
+    qemu_plugin_register_atexit_cb(id, on_exit_cb, NULL);
+}
+
+/* QEMU has flushed every translation and unregistered every callback, every vCPU stopped: no
+ * code instrumented for stores only is left. A register read still without its callback never
+ * gets one; a ring set up or a queue notified since the switch began may have had loads in that
+ * code that nobody saw (said in a NOTE: on_exit_cb). */
+static void on_switched(qemu_plugin_id_t id)
+{
+    pthread_mutex_lock(&lock);
+    drain_log();
+    traced_leftovers();
+    ring_in_window = rings_known() || __atomic_load_n(&notified, __ATOMIC_RELAXED);
+    switch_done = true;
+    __atomic_store_n(&phase, PHASE_FULL, __ATOMIC_RELEASE);
+    pthread_mutex_unlock(&lock);
+    register_callbacks(id);
+}
+
+/* The guest stored to a virtio register (a virtio-mmio window, a virtio-pci function's
+ * structures or MSI-X table): from now on a ring may exist, so every access counts. Code
+ * translated from here on is instrumented in full; QEMU is asked to translate again what was
+ * translated before (it flushes once every vCPU has left the block it is in: the rest of this
+ * one runs as it was translated). Lock held. */
+static void switch_to_full(unsigned cpu)
+{
+    switch_store = output_events() - 1; /* that store, just emitted */
+    switch_cpu = cpu;
+    __atomic_store_n(&phase, PHASE_SWITCHING, __ATOMIC_RELEASE);
+    qemu_plugin_reset(plugin_id, on_switched);
+}
 
 /* ---- callbacks --------------------------------------------------------------------------- */
 
@@ -89,21 +154,13 @@ static void mmio_mem(unsigned cpu, int store, unsigned size, uint64_t va, uint64
     uint64_t value = 0;
     int kind = MR_OTHER;
     if (take_mmio(cpu, store, pa, &value, &kind) && kind != MR_OTHER) {
-        if (size < 8) /* the trace shows the register's value before the bus narrows it */
-            value &= (1ull << (8 * size)) - 1;
         if (va != pa) {
             flags |= VQREC_F_VIRT;
             output_mmu_seen();
         }
-        if (kind == MR_VIRTIO_MMIO) {
-            struct window *w = window_of(pa, cpu);
-            emit_access(store ? VQREC_MMIO_WRITE : VQREC_MMIO_READ, (uint8_t)size,
-                        flags & VQREC_F_VIRT, cpu, pa, value, pc);
-            if (w)
-                mmio_access(cpu, w, (uint32_t)(pa - w->base), store, value);
-        } else {
-            pci_access(cpu, kind, pa, size, store, value, pc, flags & VQREC_F_VIRT);
-        }
+        record_register(cpu, kind, store, size, pa, value, pc, flags & VQREC_F_VIRT);
+        if (store && kind != MR_ECAM && phase == PHASE_STORES) /* configuration space holds */
+            switch_to_full(cpu);                                /* no ring address */
     } else if (kind == MR_OTHER) {
         for (unsigned i = 0; i < n_windows; i++)
             if (!windows[i].pci && pa - windows[i].base < WINDOW_SIZE) {
@@ -205,6 +262,24 @@ static void on_mem(unsigned int cpu, qemu_plugin_meminfo_t info, uint64_t va, vo
         mem_access(cpu, info, va, udata);
 }
 
+/* storesfirst=verify: an instruction a64_no_store says writes no memory made an access; a
+ * store counts against the decoding (a NOTE at the end). */
+static void on_mem_no_store(unsigned int cpu, qemu_plugin_meminfo_t info, uint64_t va,
+                            void *udata)
+{
+    if (qemu_plugin_mem_is_store(info))
+        __atomic_add_fetch(&n_decode_misses[0], 1, __ATOMIC_RELAXED);
+    on_mem(cpu, info, va, udata);
+}
+
+/* The same for an instruction a64_no_memory says accesses no memory: any access counts. */
+static void on_mem_no_memory(unsigned int cpu, qemu_plugin_meminfo_t info, uint64_t va,
+                             void *udata)
+{
+    __atomic_add_fetch(&n_decode_misses[1], 1, __ATOMIC_RELAXED);
+    on_mem(cpu, info, va, udata);
+}
+
 /* A TLBI or a write to a translation register is about to run (va_cache.h). */
 static void on_mmu_change(unsigned int cpu, void *udata)
 {
@@ -252,17 +327,23 @@ static uint8_t order_flags(uint32_t op)
     return 0;
 }
 
+#define BARRIER_SITES 4096u /* kept in a table (a Linux boot has about 2,000); more: malloc'd */
+
+/* The site of the barrier at pc: a few thousand per guest, kept for the run. QEMU translates a
+ * block again after a flush (stores first: every block), so a site is looked up first: an
+ * open-addressed table, twice the sites' size. Lock held. */
 static struct barrier_site *barrier_site(uint64_t pc, uint32_t op, uint32_t kind)
 {
-    /* A few per guest; kept for the run (QEMU may retranslate a block: look it up first). */
-    static struct barrier_site sites[4096];
+    static struct barrier_site sites[BARRIER_SITES];
+    static struct barrier_site *table[2 * BARRIER_SITES];
     static unsigned n_sites;
-    for (unsigned i = 0; i < n_sites; i++)
-        if (sites[i].pc == pc && sites[i].opcode == op)
-            return &sites[i];
-    if (n_sites < sizeof(sites) / sizeof(sites[0])) {
+    unsigned h = (unsigned)((pc >> 2) * 0x9e3779b97f4a7c15ull >> 51) % (2 * BARRIER_SITES);
+    for (struct barrier_site *b; (b = table[h]); h = (h + 1) % (2 * BARRIER_SITES))
+        if (b->pc == pc && b->opcode == op)
+            return b;
+    if (n_sites < BARRIER_SITES) {
         sites[n_sites] = (struct barrier_site){pc, op, kind};
-        return &sites[n_sites++];
+        return table[h] = &sites[n_sites++];
     }
     struct barrier_site *b = malloc(sizeof(*b));
     if (b)
@@ -274,6 +355,7 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 {
     (void)id;
     size_t n = qemu_plugin_tb_n_insns(tb);
+    bool stores_only = __atomic_load_n(&phase, __ATOMIC_ACQUIRE) == PHASE_STORES;
     for (size_t i = 0; i < n; i++) {
         struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
         uint64_t pc = qemu_plugin_insn_vaddr(insn);
@@ -293,9 +375,61 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
                 qemu_plugin_register_vcpu_insn_exec_cb(insn, on_barrier, QEMU_PLUGIN_CB_NO_REGS, b);
             continue;
         }
+        /* An instruction that accesses no memory gets no callback (registering one costs QEMU
+         * an allocation); stores only: nor does one that writes none. (QEMU 7.2's
+         * QEMU_PLUGIN_MEM_W does not do that: plugin-gen.c's op_rw lets its loads call back too;
+         * RW is exact on every version.) In verify mode they get one that checks the decoding. */
+        bool no_memory = a64_no_memory(op), no_store = no_memory || a64_no_store(op);
+        if (!verify_decode && (no_memory || (stores_only && no_store)))
+            continue;
         /* pc is 4-byte aligned: its low bits carry the ordering flags to the callback. */
-        qemu_plugin_register_vcpu_mem_cb(insn, on_mem, QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_MEM_RW,
+        qemu_plugin_register_vcpu_mem_cb(insn, !verify_decode ? on_mem
+                                               : no_memory ? on_mem_no_memory
+                                               : no_store ? on_mem_no_store : on_mem,
+                                         QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_MEM_RW,
                                          (void *)(uintptr_t)(pc | order_flags(op)));
+    }
+}
+
+/* What the recording holds of the time before the switch (phase), and what it could not see. */
+static void stores_first_notes(void)
+{
+    char note[400];
+    uint64_t traced, waiting, lost;
+    traced_counts(&traced, &waiting, &lost);
+    if (verify_decode)
+        snprintf(note, sizeof(note), "vqrec: stores first: off (every access called back from "
+                 "the start); verify: %" PRIu64 " stores by instructions decoded as loads only, %"
+                 PRIu64 " accesses by instructions decoded as accessing no memory",
+                 __atomic_load_n(&n_decode_misses[0], __ATOMIC_RELAXED),
+                 __atomic_load_n(&n_decode_misses[1], __ATOMIC_RELAXED));
+    else if (!stores_first)
+        snprintf(note, sizeof(note), "vqrec: stores first: off (every access called back from "
+                 "the start)");
+    else if (phase == PHASE_STORES)
+        snprintf(note, sizeof(note), "vqrec: stores first: no store to a virtio register: only "
+                 "stores and barriers called back; %" PRIu64 " register reads taken from QEMU's "
+                 "trace alone (those of virtio devices recorded with flag TRACED: no pc)", traced);
+    else
+        snprintf(note, sizeof(note), "vqrec: stores first: only stores and barriers called back "
+                 "until the first store to a virtio register (event %"
+                 PRIu64 ", vCPU %u), every access from the end of its translation "
+                 "block on%s; %" PRIu64 " register reads taken from QEMU's trace alone (those "
+                 "of virtio devices recorded with flag TRACED: no pc)", switch_store, switch_cpu,
+                 switch_done ? "" : " (not in effect yet at the end)", traced);
+    emit_text(VQREC_NOTE, 0, 0, 0, note);
+    if (waiting || lost) {
+        snprintf(note, sizeof(note), "vqrec: unobserved: %" PRIu64 " register reads known only "
+                 "from QEMU's trace are not in the recording (a configuration-space read made "
+                 "before the ECAM's address was known, and the reads after it, held in order)",
+                 waiting + lost);
+        emit_text(VQREC_NOTE, 0, 0, 0, note);
+    }
+    if (ring_in_window) {
+        snprintf(note, sizeof(note), "vqrec: unobserved: a ring was set up or a queue notified "
+                 "while code instrumented for stores only could still run (after event %" PRIu64
+                 "): loads in that code are not in the recording", switch_store);
+        emit_text(VQREC_NOTE, 0, 0, 0, note);
     }
 }
 
@@ -318,6 +452,7 @@ static void on_exit_cb(qemu_plugin_id_t id, void *udata)
                      "%u followed: their rings were not recorded", windows_untracked, MAX_WINDOWS);
             emit_text(VQREC_NOTE, 0, 0, 0, note);
         }
+        stores_first_notes();
         uint64_t hits, lookups, bad = vc_disagreements();
         vc_counts(&hits, &lookups);
         char vnote[200];
@@ -366,6 +501,12 @@ VQREC_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info
             ram_size = strtoull(v, NULL, 0);
         else if ((v = arg(argv[i], "vacache")) && !strcmp(v, "off"))
             vc_turn_off();
+        else if ((v = arg(argv[i], "storesfirst")) && (!strcmp(v, "off") ||
+                                                        !strcmp(v, "verify"))) {
+            stores_first = false;
+            verify_decode = !strcmp(v, "verify");
+            phase = PHASE_FULL;
+        }
         else {
             fprintf(stderr, "vqrec plugin: unknown argument '%s'\n", argv[i]);
             return -1;
@@ -382,8 +523,7 @@ VQREC_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info
         fprintf(stderr, "vqrec plugin: %s: %s\n", out_path, strerror(errno));
         return -1;
     }
-    qemu_plugin_register_vcpu_tb_trans_cb(id, on_translate);
-    qemu_plugin_register_vcpu_resume_cb(id, on_resume);
-    qemu_plugin_register_atexit_cb(id, on_exit_cb, NULL);
+    plugin_id = id;
+    register_callbacks(id);
     return 0;
 }

@@ -4,6 +4,7 @@
  * side (virtio_queue_notify, virtqueue_pop / fill / flush, interrupts). */
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,9 +15,11 @@
 
 #define PENDING 256u                 /* MMIO trace lines read but not yet matched */
 #define VQ_MAP 256u                  /* QEMU VirtQueue pointer -> queue index, window */
+#define ECAM_WAIT 4096u              /* traced configuration reads before the ECAM is known */
 
 struct mmio_line {         /* one memory_region_ops_* trace line */
     int cpu, write, kind;  /* enum mr_kind */
+    unsigned size;
     uint64_t addr, value;  /* addr: guest-physical; an ECAM line's: its offset in the ECAM */
 };
 
@@ -37,8 +40,52 @@ struct vq_entry {
 static struct vq_entry vq_map[VQ_MAP];
 static unsigned n_vq_map;
 static uint64_t ecam = UINT64_MAX;
+/* Register reads recorded from their trace lines alone (vqrec_plugin.c, "stores first"). A
+ * configuration read has only its offset in the ECAM: while the ECAM's address is not known the
+ * traced reads wait here in order (later ones too, to keep each vCPU's order). */
+static struct mmio_line waiting[ECAM_WAIT];
+static unsigned n_waiting;
+static uint64_t n_traced, n_traced_lost;
 
 uint64_t ecam_base(void) { return ecam; }
+
+static void record_traced(const struct mmio_line *m)
+{
+    uint64_t pa = m->kind == MR_ECAM ? ecam + m->addr : m->addr;
+    record_register((unsigned)m->cpu, m->kind, 0, m->size, pa, m->value, 0, VQREC_F_TRACED);
+    n_traced++;
+}
+
+/* Line m is a register read that got no callback: recorded from the line, or waits. */
+static void traced_read(const struct mmio_line *m)
+{
+    if (m->write || m->kind == MR_OTHER || m->cpu < 0 || m->cpu >= (int)VQREC_CPU_NONE)
+        return; /* not a vCPU's access to a virtio register */
+    if (n_waiting || (m->kind == MR_ECAM && ecam == UINT64_MAX)) {
+        if (n_waiting < ECAM_WAIT)
+            waiting[n_waiting++] = *m;
+        else
+            n_traced_lost++; /* said in a NOTE at the end */
+        return;
+    }
+    record_traced(m);
+}
+
+/* The ECAM's address is known now: the reads that waited for it. */
+static void traced_unwait(void)
+{
+    unsigned n = n_waiting;
+    n_waiting = 0;
+    for (unsigned i = 0; i < n; i++)
+        record_traced(&waiting[i]);
+}
+
+void traced_counts(uint64_t *recorded, uint64_t *waits, uint64_t *lost)
+{
+    *recorded = n_traced;
+    *waits = n_waiting;
+    *lost = n_traced_lost;
+}
 
 /* The region a trace line names: QEMU 7.2 names virtio-pci's "virtio-pci-common-<device>" and so
  * on (virtio_pci_modern_regions_init), the MSI-X BAR's "msix-table" / "msix-pba", the ECAM of
@@ -154,12 +201,16 @@ static void log_line(char *line)
         if (sscanf(p, "memory_region_ops_%7s cpu %d mr %*s addr %" SCNx64 " value %" SCNx64
                       " size %u name '%63[^']'", dir, &cpu, &addr, &value, &size, name) < 5)
             return;
+        struct mmio_line m = {cpu, !strcmp(dir, "write"), region_kind(name), size, addr, value};
+        if (!m.write && __atomic_load_n(&phase, __ATOMIC_RELAXED) == PHASE_STORES) {
+            traced_read(&m); /* no load calls back yet */
+            return;
+        }
         if (n_pending == PENDING) { /* never matched: forget the oldest */
             memmove(pending, pending + 1, sizeof(pending[0]) * (PENDING - 1));
             n_pending--;
         }
-        pending[n_pending++] = (struct mmio_line){cpu, !strcmp(dir, "write"), region_kind(name),
-                                                  addr, value};
+        pending[n_pending++] = m;
         return;
     }
     device_line(line);
@@ -224,23 +275,40 @@ static int line_at(const struct mmio_line *m, uint64_t pa)
 }
 
 /* The trace line of this access: the oldest unmatched one of the same vCPU, direction and
- * address. Older lines of that vCPU are dropped (accesses that never reached a callback). */
+ * address. Older lines of that vCPU are accesses that never reached a callback: dropped, or
+ * while code instrumented for stores only may run, recorded from their lines when reads. */
 int take_mmio(unsigned cpu, int write, uint64_t pa, uint64_t *value, int *kind)
 {
     for (unsigned i = 0; i < n_pending; i++) {
         struct mmio_line *m = &pending[i];
         if (m->cpu != (int)cpu || m->write != write || !line_at(m, pa))
             continue;
-        if (m->kind == MR_ECAM && ecam == UINT64_MAX)
+        if (m->kind == MR_ECAM && ecam == UINT64_MAX) {
             ecam = pa - m->addr;
+            traced_unwait();
+        }
         *value = m->value;
         *kind = m->kind;
+        bool early = __atomic_load_n(&phase, __ATOMIC_RELAXED) != PHASE_FULL;
         unsigned k = 0;
         for (unsigned j = 0; j < n_pending; j++)
             if (j > i || (j < i && pending[j].cpu != (int)cpu))
                 pending[k++] = pending[j];
+            else if (j < i && early)
+                traced_read(&pending[j]);
         n_pending = k;
         return 1;
     }
     return 0;
+}
+
+void traced_leftovers(void)
+{
+    unsigned k = 0;
+    for (unsigned j = 0; j < n_pending; j++)
+        if (pending[j].write || pending[j].kind == MR_OTHER)
+            pending[k++] = pending[j];
+        else
+            traced_read(&pending[j]);
+    n_pending = k;
 }

@@ -130,3 +130,19 @@ void mmio_access(unsigned cpu, struct window *w, uint32_t off, int write, uint64
     if (changed)
         rebuild_ranges();
 }
+
+void record_register(unsigned cpu, int kind, int store, unsigned size, uint64_t pa, uint64_t value,
+                     uint64_t pc, uint8_t flags)
+{
+    if (size < 8) /* the trace shows the register's value before the bus narrows it */
+        value &= (1ull << (8 * size)) - 1;
+    if (kind != MR_VIRTIO_MMIO) {
+        pci_access(cpu, kind, pa, size, store, value, pc, flags);
+        return;
+    }
+    struct window *w = window_of(pa, cpu);
+    emit_access(store ? VQREC_MMIO_WRITE : VQREC_MMIO_READ, (uint8_t)size, flags, cpu, pa, value,
+                pc);
+    if (w)
+        mmio_access(cpu, w, (uint32_t)(pa - w->base), store, value);
+}

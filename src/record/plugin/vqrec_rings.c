@@ -44,6 +44,11 @@ static void add_range(uint64_t lo, uint64_t size)
     __atomic_store_n(&n_ranges, n_ranges + 1, __ATOMIC_RELAXED);
 }
 
+int rings_known(void)
+{
+    return __atomic_load_n(&n_ranges, __ATOMIC_RELAXED) != 0;
+}
+
 /* Every ring of every queue whose addresses are known, as either version places it: a driver
  * that writes version 2 registers to a version 1 device still has its rings recorded. */
 void rebuild_ranges(void)
