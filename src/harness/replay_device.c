@@ -255,9 +255,9 @@ void replay_device_event(struct replay *rp, struct machine *m, const struct vqre
         if (e->value == VQREC_DEV_POP) {
             qemu_popped(rp, m, qi, line);
             rp->q[qi].qemu_pops++;
-        }
-        else
+        } else {
             rp->q[qi].qemu_flushed = (uint16_t)(rp->q[qi].qemu_flushed + count);
+        }
         replay_pace(rp, m);
         machine_advance(m, m->now);
     }
