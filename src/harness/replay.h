@@ -71,6 +71,14 @@ struct replay_queue {
     uint16_t decided_idx;   /* avail.idx at the guest's last notify decision (its avail_event or
                                used.flags load after publishing) */
     uint64_t arrival_bytes; /* a standing queue's QEMU fills since its last flush (host_arrival) */
+    /* QEMU's chains taken and not yet answered, in the order it took them: the element its
+     * virtqueue_pop and virtqueue_fill lines name, and the chain's head (replay_device.c: a fill
+     * out of that order is followed, device_pace.h pace_order) */
+    struct replay_popped {
+        uint64_t elem;
+        uint16_t head;
+    } popped[MMIO_QUEUE_NUM_MAX];
+    uint32_t n_popped;
     /* a reset by the driver that found requests of this queue unanswered (replay_abandon.c) */
     bool dropped;           /* …and the driver has not written Status again nor read this
                              * used.idx since */

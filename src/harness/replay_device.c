@@ -156,6 +156,67 @@ static void host_arrival(struct replay *rp, struct machine *m, const struct vqre
     }
 }
 
+/* The number after `key` in a trace line ("elem 0x7f…", "idx 3"); false when absent. */
+static bool line_field(const char *line, const char *key, const char *fmt, unsigned long long *v)
+{
+    const char *f = strstr(line, key);
+    return f && sscanf(f + strlen(key), fmt, v) == 1;
+}
+
+/* QEMU's virtqueue_pop of split queue qi: its pop count-th chain, whose head the guest's available
+ * ring holds at that index now (QEMU has just read it there). */
+static void qemu_popped(struct replay *rp, struct machine *m, uint32_t qi, const char *line)
+{
+    struct replay_queue *q = &rp->q[qi];
+    const struct dev_queue *dq = &m->dev.q[qi];
+    unsigned long long elem;
+    uint16_t head;
+    if (!dq->live || !ring_is_split(dq) || !line_field(line, " elem ", "%llx", &elem) ||
+        q->n_popped >= MMIO_QUEUE_NUM_MAX ||
+        !gm_read16(&m->mem, dq->avail + 4 + 2ull * (q->qemu_pops % dq->live_num), &head))
+        return;
+    q->popped[q->n_popped++] = (struct replay_popped){elem, head};
+}
+
+/* QEMU's virtqueue_fill of split queue qi ("elem E len L idx I": E answered at used index
+ * flushed + I). An element taken before another still unanswered is answered out of order: the
+ * model's device publishes the same head there (pace_order), or, when it already published
+ * another there, says it cannot follow. */
+static void qemu_filled(struct replay *rp, struct machine *m, const struct vqrec_item *it,
+                        uint32_t qi, const char *line)
+{
+    struct replay_queue *q = &rp->q[qi];
+    const struct dev_queue *dq = &m->dev.q[qi];
+    unsigned long long elem, idx;
+    uint32_t k = 0;
+    if (!line_field(line, " elem ", "%llx", &elem) || !line_field(line, " idx ", "%llu", &idx))
+        return;
+    while (k < q->n_popped && q->popped[k].elem != elem)
+        k++;
+    if (k == q->n_popped)
+        return; /* not a chain the replay saw taken */
+    uint16_t head = q->popped[k].head, used = (uint16_t)(q->qemu_flushed + idx);
+    memmove(q->popped + k, q->popped + k + 1, (q->n_popped - k - 1) * sizeof(q->popped[0]));
+    q->n_popped--;
+    if (k == 0 || !dq->live)
+        return; /* in the order QEMU took them: the model's own */
+    uint16_t behind = (uint16_t)(ring_published(dq) - used), id = 0;
+    if (behind == 0 || behind > 0x8000u) {
+        if (!pace_order(m, qi, used, head))
+            replay_note(rp, it, "QEMU answered head %u at used index %u out of the order it took "
+                                "its chains: more such answers outstanding than the queue holds; "
+                                "the model cannot follow QEMU's completion order", head, used);
+        return;
+    }
+    uint32_t got = 0;
+    if (gm_read32(&m->mem, dq->used + 4 + 8ull * (used % dq->live_num), &got))
+        id = (uint16_t)got;
+    if (id != head)
+        replay_note(rp, it, "QEMU answered head %u at used index %u out of the order it took its "
+                            "chains; the model's device had already published head %u there: "
+                            "the model cannot follow QEMU's completion order", head, used, id);
+}
+
 /* A DEVICE event: QEMU's device was notified, took a chain or published answers on a gpu queue
  * (other devices' lines are only counted). */
 void replay_device_event(struct replay *rp, struct machine *m, const struct vqrec_item *it)
@@ -178,6 +239,11 @@ void replay_device_event(struct replay *rp, struct machine *m, const struct vqre
     }
     if (e->value == VQREC_DEV_FILL || e->value == VQREC_DEV_FLUSH)
         host_arrival(rp, m, it, qi);
+    if (e->value == VQREC_DEV_FILL) {
+        char line[256];
+        device_line(it, line, sizeof(line));
+        qemu_filled(rp, m, it, qi, line);
+    }
     if (e->value == VQREC_DEV_POP || e->value == VQREC_DEV_FLUSH) {
         /* QEMU's device took a chain now, or published answers: so does the model */
         unsigned count = 1;
@@ -187,10 +253,12 @@ void replay_device_event(struct replay *rp, struct machine *m, const struct vqre
         const char *c = e->value == VQREC_DEV_FLUSH ? strstr(line, "count ") : NULL;
         if (c && (sscanf(c, "count %u", &count) != 1 || count > 0x8000u))
             count = 1;
-        if (e->value == VQREC_DEV_POP)
+        if (e->value == VQREC_DEV_POP) {
+            qemu_popped(rp, m, qi, line);
             rp->q[qi].qemu_pops++;
-        else
+        } else {
             rp->q[qi].qemu_flushed = (uint16_t)(rp->q[qi].qemu_flushed + count);
+        }
         replay_pace(rp, m);
         machine_advance(m, m->now);
     }

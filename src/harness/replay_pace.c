@@ -227,9 +227,11 @@ void replay_seen_device(struct replay *rp, struct machine *m, uint32_t qi, uint1
 void replay_pace_restart(struct replay *rp, struct machine *m, uint32_t qi)
 {
     for (uint32_t k = 0; k < RUN_MAX_QUEUES; k++)
-        if (qi == RUN_MAX_QUEUES || k == qi)
+        if (qi == RUN_MAX_QUEUES || k == qi) {
             rp->q[k].pk_lists = rp->q[k].qemu_pops = rp->q[k].qemu_flushed = rp->q[k].seen_taken =
                 rp->q[k].seen_published = rp->q[k].decided_idx = 0;
+            rp->q[k].n_popped = 0;
+        }
     replay_pace(rp, m);
 }
 

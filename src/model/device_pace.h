@@ -15,6 +15,11 @@
  * pace_arm). A chain QEMU took without any of these (a recording with a notify removed) is not
  * taken: the request stays unanswered, as it would with a device that waits for notifies.
  *
+ * QEMU's device may answer the chains it took in another order than it took them (a virtio-blk's
+ * requests complete as its block layer finishes them): the replay then says which head QEMU
+ * published at which used index (pace_order), and the held answer of that head is published
+ * there; without such an order, answers go out in the order they were computed.
+ *
  * Off unless a replay turns it on; untouched by a device reset except that held answers are lost
  * (as QEMU loses them) — the replay restarts the bounds.
  */
@@ -32,6 +37,11 @@ struct pace_held {
     unsigned parts;
 };
 
+struct pace_order {
+    uint16_t used; /* the used index QEMU published it at */
+    uint16_t head;
+};
+
 struct device_pace {
     bool on[3];                 /* MMIO_NUM_QUEUES */
     uint16_t take_bound[3];     /* the device takes chains while last_avail_idx != this */
@@ -39,6 +49,8 @@ struct device_pace {
     struct pace_held *held[3];  /* answers computed, not yet published, in order */
     uint32_t n_held[3];
     bool armed[3];              /* the device has a reason to look (notified, still at work) */
+    struct pace_order *order[3]; /* answers QEMU published out of the order it took them */
+    uint32_t n_order[3];
 };
 
 /* Set queue qi's bounds (turns pacing on for it); held answers now within the bound are
@@ -59,6 +71,10 @@ static inline void pace_ring_empty(struct device_pace *p, uint32_t qi)
 }
 /* The ring's push: true when the answer is held (published later by pace_set). */
 bool pace_hold(struct machine *m, uint32_t qi, uint16_t head, uint32_t len, unsigned parts);
+/* QEMU published the answer to the chain at `head` at used index `used` (out of the order it took
+ * its chains): the model's held answer of that head is published there. False when there is no
+ * room to hold the order (more than a queue's chains) — then it is not followed. */
+bool pace_order(struct machine *m, uint32_t qi, uint16_t used, uint16_t head);
 /* Device reset: held answers are lost. */
 void pace_on_reset(struct machine *m);
 void pace_free(struct machine *m);
