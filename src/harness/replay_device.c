@@ -247,9 +247,8 @@ void replay_device_event(struct replay *rp, struct machine *m, const struct vqre
     if (e->value == VQREC_DEV_POP || e->value == VQREC_DEV_FLUSH) {
         /* QEMU's device took a chain now, or published answers: so does the model */
         unsigned count = 1;
-        char line[256] = "";
-        if (e->value == VQREC_DEV_FLUSH)
-            device_line(it, line, sizeof(line));
+        char line[256]; /* a POP line's elem (qemu_popped), a FLUSH line's count */
+        device_line(it, line, sizeof(line));
         const char *c = e->value == VQREC_DEV_FLUSH ? strstr(line, "count ") : NULL;
         if (c && (sscanf(c, "count %u", &count) != 1 || count > 0x8000u))
             count = 1;
