@@ -9,26 +9,22 @@ clean with no model-vs-recording discrepancy (it used to report the blk's swappe
 ring-load discrepancies). Where the model cannot follow — it had already published another head
 at that used index, here because QEMU's fill lines are moved after the guest read the answers —
 the check says so by name, and still reports no driver problem."""
-import json
-import pathlib
 import re
-import subprocess
 import sys
 
-from conftest import ROOT, vqsim_path
+from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "tools"))
-from test_linux import Recording  # noqa: E402
+from test_linux import Recording, check_doc  # noqa: E402
 
 OOO = ROOT / "tests" / "data" / "linux-recordings" / "multi-blk-out-of-order.vqrec"
 CANNOT = "the model cannot follow QEMU's completion order"
 
 
 def check(path):
-    out = pathlib.Path(str(path) + ".json")
-    p = subprocess.run([str(vqsim_path()), "check", "--json", str(out), str(path)],
-                       capture_output=True, text=True, timeout=600)
-    doc = json.loads(out.read_text())
+    """`vqsim check --json` (test_linux.check_doc): the process and each device's result."""
+    p, doc = check_doc(path)
+    assert doc, p.stderr
     return p, {s["device"]["type"]: s for s in doc["scenarios"]}
 
 
