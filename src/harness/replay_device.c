@@ -11,51 +11,27 @@
 #include "harness/replay_internal.h"
 #include "spec/virtio_spec.h"
 
-/* A DEVICE event's trace line, NUL-terminated whatever the file holds. */
-static void device_line(const struct vqrec_item *it, char *line, size_t size)
-{
-    size_t n = it->payload ? (it->ev.len < size - 1 ? it->ev.len : size - 1) : 0;
-    if (n)
-        memcpy(line, it->payload, n);
-    line[n] = 0;
-}
-
-static int hex_digit(char c)
-{
-    return c >= '0' && c <= '9' ? c - '0'
-           : c >= 'a' && c <= 'f' ? c - 'a' + 10
-           : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                  : -1;
-}
-
 /* The VirtQueue a QEMU trace line names ("… vq 0x55ab4eb3b910 …"), 0 when none. */
+static uint64_t line_vq(const struct replay_line *l)
+{
+    unsigned long long vq = 0;
+    return replay_line_number(l, "vq 0x", 16, &vq) ? vq : 0;
+}
+
 uint64_t replay_device_vq(const struct vqrec_item *it)
 {
-    char line[256];
-    device_line(it, line, sizeof(line));
-    const char *p = strstr(line, "vq 0x");
-    unsigned long long vq = 0;
-    if (!p)
-        return 0;
-    /* QEMU's %p: 1 to 16 hex digits, read here (sscanf was most of a busy recording's lines' cost);
-     * anything else as sscanf reads it */
-    uint32_t k = 0;
-    for (int d; k < 17 && (d = hex_digit(p[5 + k])) >= 0; k++)
-        vq = vq << 4 | (unsigned)d;
-    if (k >= 1 && k <= 16 && !(k == 1 && (p[6] == 'x' || p[6] == 'X'))) /* (%llx: "0x" again) */
-        return vq;
-    vq = 0;
-    if (sscanf(p, "vq 0x%llx", &vq) != 1)
-        return 0;
-    return vq;
+    struct replay_line l;
+    replay_line_of(it, &l);
+    return line_vq(&l);
 }
 
 /* A trace line of QEMU's device: the gpu queue it names (RUN_MAX_QUEUES: none of the gpu's). */
-static uint32_t gpu_queue_of(const struct replay *rp, const struct vqrec_item *it)
+static uint32_t gpu_queue_of(const struct replay *rp, const struct vqrec_item *it,
+                             const struct replay_line *l)
 {
     if (!rp->sum.n_gpu_vq || !it->payload)
         return RUN_MAX_QUEUES;
-    uint64_t vq = replay_device_vq(it);
+    uint64_t vq = line_vq(l);
     for (uint32_t k = 0; vq && k < rp->sum.n_gpu_vq; k++)
         if (rp->sum.gpu_vq[k].vq == vq)
             return rp->sum.gpu_vq[k].queue;
@@ -139,16 +115,14 @@ void replay_gpu_write(struct replay *rp, const struct vqrec_item *it, struct mac
  * up to its flush are one arrival of that many bytes, which the model's device places as its own
  * (device_ops.host_arrival) before the flush paces its publication. */
 static void host_arrival(struct replay *rp, struct machine *m, const struct vqrec_item *it,
-                         uint32_t qi)
+                         const struct replay_line *line, uint32_t qi)
 {
     const struct device_ops *ops = m->device.ops;
     if (!ops || !ops->host_arrival || !(ops->standing_queues >> qi & 1u))
         return;
-    char line[256];
-    device_line(it, line, sizeof(line));
-    const char *l = strstr(line, " len ");
     unsigned long long len = 0;
-    if (it->ev.value == VQREC_DEV_FILL && l && sscanf(l, " len %llu", &len) == 1)
+    if (it->ev.value == VQREC_DEV_FILL &&
+        replay_line_number(line, " len ", 10, &len))
         rp->q[qi].arrival_bytes += len;
     if (it->ev.value == VQREC_DEV_FLUSH && rp->q[qi].arrival_bytes) {
         ops->host_arrival(m->device.state, m, qi, rp->q[qi].arrival_bytes);
@@ -156,22 +130,15 @@ static void host_arrival(struct replay *rp, struct machine *m, const struct vqre
     }
 }
 
-/* The number after `key` in a trace line ("elem 0x7f…", "idx 3"); false when absent. */
-static bool line_field(const char *line, const char *key, const char *fmt, unsigned long long *v)
-{
-    const char *f = strstr(line, key);
-    return f && sscanf(f + strlen(key), fmt, v) == 1;
-}
-
 /* QEMU's virtqueue_pop of split queue qi: its pop count-th chain, whose head the guest's available
  * ring holds at that index now (QEMU has just read it there). */
-static void qemu_popped(struct replay *rp, struct machine *m, uint32_t qi, const char *line)
+static void qemu_popped(struct replay *rp, struct machine *m, uint32_t qi, const struct replay_line *line)
 {
     struct replay_queue *q = &rp->q[qi];
     const struct dev_queue *dq = &m->dev.q[qi];
     unsigned long long elem;
     uint16_t head;
-    if (!dq->live || !ring_is_split(dq) || !line_field(line, " elem ", "%llx", &elem) ||
+    if (!dq->live || !ring_is_split(dq) || !replay_line_number(line, " elem ", 16, &elem) ||
         q->n_popped >= MMIO_QUEUE_NUM_MAX ||
         !gm_read16(&m->mem, dq->avail + 4 + 2ull * (q->qemu_pops % dq->live_num), &head))
         return;
@@ -183,13 +150,14 @@ static void qemu_popped(struct replay *rp, struct machine *m, uint32_t qi, const
  * model's device publishes the same head there (pace_order), or, when it already published
  * another there, says it cannot follow. */
 static void qemu_filled(struct replay *rp, struct machine *m, const struct vqrec_item *it,
-                        uint32_t qi, const char *line)
+                        uint32_t qi, const struct replay_line *line)
 {
     struct replay_queue *q = &rp->q[qi];
     const struct dev_queue *dq = &m->dev.q[qi];
     unsigned long long elem, idx;
     uint32_t k = 0;
-    if (!line_field(line, " elem ", "%llx", &elem) || !line_field(line, " idx ", "%llu", &idx))
+    if (!replay_line_number(line, " elem ", 16, &elem) ||
+        !replay_line_number(line, " idx ", 10, &idx))
         return;
     while (k < q->n_popped && q->popped[k].elem != elem)
         k++;
@@ -223,7 +191,9 @@ void replay_device_event(struct replay *rp, struct machine *m, const struct vqre
 {
     const struct vqrec_event *e = &it->ev;
     rp->n_device++;
-    uint32_t qi = gpu_queue_of(rp, it);
+    struct replay_line line; /* the trace line, copied once */
+    replay_line_of(it, &line);
+    uint32_t qi = gpu_queue_of(rp, it, &line);
     if (qi == RUN_MAX_QUEUES)
         return;
     rp->n_device_gpu++;
@@ -238,22 +208,19 @@ void replay_device_event(struct replay *rp, struct machine *m, const struct vqre
         }
     }
     if (e->value == VQREC_DEV_FILL || e->value == VQREC_DEV_FLUSH)
-        host_arrival(rp, m, it, qi);
-    if (e->value == VQREC_DEV_FILL) {
-        char line[256];
-        device_line(it, line, sizeof(line));
-        qemu_filled(rp, m, it, qi, line);
-    }
+        host_arrival(rp, m, it, &line, qi);
+    if (e->value == VQREC_DEV_FILL)
+        qemu_filled(rp, m, it, qi, &line);
     if (e->value == VQREC_DEV_POP || e->value == VQREC_DEV_FLUSH) {
         /* QEMU's device took a chain now, or published answers: so does the model */
+        unsigned long long n = 1; /* a FLUSH's count (a POP's elem: qemu_popped) */
         unsigned count = 1;
-        char line[256]; /* a POP line's elem (qemu_popped), a FLUSH line's count */
-        device_line(it, line, sizeof(line));
-        const char *c = e->value == VQREC_DEV_FLUSH ? strstr(line, "count ") : NULL;
-        if (c && (sscanf(c, "count %u", &count) != 1 || count > 0x8000u))
+        if (e->value == VQREC_DEV_FLUSH && replay_line_number(&line, "count ", 10, &n))
+            count = (unsigned)n; /* (sscanf's %u: the low 32 bits) */
+        if (count > 0x8000u)
             count = 1;
         if (e->value == VQREC_DEV_POP) {
-            qemu_popped(rp, m, qi, line);
+            qemu_popped(rp, m, qi, &line);
             rp->q[qi].qemu_pops++;
         } else {
             rp->q[qi].qemu_flushed = (uint16_t)(rp->q[qi].qemu_flushed + count);

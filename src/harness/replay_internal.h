@@ -103,6 +103,18 @@ void replay_abandon_detail(struct replay *rp, const struct machine *m, char *det
                            size_t size);
 void replay_abandon_print(FILE *f, const struct replay *rp);
 
+/* replay_line.c: a DEVICE event's trace line (its payload's first REPLAY_LINE_MAX bytes at
+ * most, NUL-terminated) and the numbers in it */
+#define REPLAY_LINE_MAX 255u
+struct replay_line {
+    char s[REPLAY_LINE_MAX + 1];
+};
+void replay_line_of(const struct vqrec_item *it, struct replay_line *l);
+/* The number right after the first `key` in the line, as sscanf(after key, base 16 ? "%llx" :
+ * "%llu") reads it: true (*v), false when the key is absent or no number follows. */
+bool replay_line_number(const struct replay_line *l, const char *key, int base,
+                        unsigned long long *v);
+
 /* replay_device.c */
 /* The VirtQueue a QEMU trace line names, 0 when none. */
 uint64_t replay_device_vq(const struct vqrec_item *it);
