@@ -1,9 +1,12 @@
 /* recording_zlib.c — see recording_zlib.h. */
 #include "record/recording_zlib.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <string.h>
 #include <sys/types.h>
+
+#include "record/recording_adler.h"
 
 /* ---- writing ---- */
 
@@ -83,12 +86,34 @@ static int zs_fail(struct vqrec_zsource *s, int error, const char *what)
     return -1;
 }
 
+/* The input used up (zlib took all of it): its last bytes into `tail`. */
+static void zs_keep_tail(struct vqrec_zsource *s)
+{
+    size_t n = s->in_n < 4 ? s->in_n : 4;
+    memmove(s->tail, s->tail + n, 4 - n);
+    if (n)
+        memcpy(s->tail + 4 - n, s->in_at + s->in_n - n, n);
+}
+
+/* The 4 compressed bytes before next_in, big-endian (RFC 1950: a stream's Adler-32 when it has
+ * just ended). */
+static uint32_t zs_trailer(const struct vqrec_zsource *s)
+{
+    size_t used = (size_t)(s->z.next_in - s->in_at);
+    uint32_t v = 0;
+    for (size_t back = 4; back >= 1; back--)
+        v = v << 8 | (back <= used ? s->z.next_in[-(ptrdiff_t)back] : s->tail[4 - (back - used)]);
+    return v;
+}
+
 /* Compressed bytes into `in` when zlib has used up what it had. 0, 1 at the end of the data, or
  * -1 on a read error. */
 static int zs_feed_raw(struct vqrec_zsource *s)
 {
     if (s->z.avail_in)
         return 0;
+    zs_keep_tail(s);
+    s->in_n = 0;
     if (!s->f) {
         uint64_t at = (uint64_t)(s->z.next_in ? s->z.next_in - s->buf : (ptrdiff_t)s->start);
         if (at >= s->buf_len)
@@ -96,6 +121,8 @@ static int zs_feed_raw(struct vqrec_zsource *s)
         uint64_t n = s->buf_len - at;
         s->z.next_in = (Bytef *)(uintptr_t)(s->buf + at); /* zlib does not write through it */
         s->z.avail_in = n > UINT32_MAX ? UINT32_MAX : (uInt)n;
+        s->in_at = s->z.next_in;
+        s->in_n = s->z.avail_in;
         return 0;
     }
     size_t n = fread(s->in, 1, sizeof(s->in), s->f);
@@ -103,6 +130,8 @@ static int zs_feed_raw(struct vqrec_zsource *s)
         return ferror(s->f) ? zs_fail(s, VQREC_ZS_EREAD, strerror(errno)) : 1;
     s->z.next_in = s->in;
     s->z.avail_in = (uInt)n;
+    s->in_at = s->in;
+    s->in_n = n;
     return 0;
 }
 
@@ -129,10 +158,32 @@ static int zs_feed(struct vqrec_zsource *s)
         return 0;
     int rc = zs_feed_raw(s);
     if (rc == 0) {
-        s->fed_sum = (uint32_t)adler32(s->fed_sum, s->z.next_in, s->z.avail_in);
+        s->fed_sum = vqrec_adler32(s->fed_sum, s->z.next_in, s->z.avail_in);
         s->fed_len += s->z.avail_in;
     }
     return rc == 1 ? zs_data_end(s) : rc;
+}
+
+/* The window's new bytes into the stream's Adler-32 (test builds: asserted equal to zlib's). */
+static void zs_sum(struct vqrec_zsource *s)
+{
+#ifndef NDEBUG
+    uint32_t zlib_sum = (uint32_t)adler32(s->own_sum, s->out, (uInt)s->out_len);
+#endif
+    s->own_sum = vqrec_adler32(s->own_sum, s->out, s->out_len);
+    assert(s->own_sum == zlib_sum);
+}
+
+/* A stream just ended: true when its Adler-32 is the one it ends with (the next starts at 1),
+ * else false with zlib's words for it (what inflate said when it checked). */
+static bool zs_stream_checked(struct vqrec_zsource *s)
+{
+    if (s->own_sum != zs_trailer(s)) {
+        zs_fail(s, VQREC_ZS_EDATA, "the compressed stream is corrupt (zlib: incorrect data check)");
+        return false;
+    }
+    s->own_sum = 1;
+    return true;
 }
 
 /* The window refilled: false at the end of the stream or of the data (or on an error). */
@@ -151,6 +202,12 @@ static bool zs_fill(struct vqrec_zsource *s)
         s->z.avail_out = sizeof(s->out);
         int rc = inflate(&s->z, Z_NO_FLUSH);
         s->out_len = sizeof(s->out) - s->z.avail_out;
+        if (s->own_check && (rc == Z_OK || rc == Z_STREAM_END))
+            zs_sum(s);
+        if (rc == Z_STREAM_END && s->own_check && !zs_stream_checked(s)) {
+            s->out_len = 0; /* as zlib's own check would: nothing of that inflate is handed out */
+            return false;
+        }
         if (rc == Z_STREAM_END) { /* another stream may follow (recording_zlib.h) */
             int more = zs_feed(s);
             if (more < 0) { /* nothing of a recording that changed is handed out */
@@ -200,14 +257,22 @@ int vqrec_zs_rewind(struct vqrec_zsource *s)
     s->msg[0] = 0;
     s->z.next_in = NULL;
     s->z.avail_in = 0;
-    s->fed_sum = (uint32_t)adler32(0L, Z_NULL, 0);
+    s->fed_sum = 1; /* adler32's start */
     s->fed_len = 0;
+    s->in_at = NULL;
+    s->in_n = 0;
+    memset(s->tail, 0, sizeof(s->tail));
+    s->own_sum = 1;
+    s->own_check = false;
     if (!s->started || inflateReset(&s->z) != Z_OK)
         return zs_fail(s, VQREC_ZS_EDATA, "zlib could not start again");
 #if ZLIB_VERNUM >= 0x1290
-    /* each stream's check value computed until a pass has checked them all (recording_zlib.h) */
-    if (inflateValidate(&s->z, !s->checked) != Z_OK)
+    /* each stream's check value checked until a pass has checked them all (recording_zlib.h),
+     * here rather than by zlib (recording_adler.h); a zlib without inflateValidate checks it
+     * itself, on every pass */
+    if (inflateValidate(&s->z, 0) != Z_OK)
         return zs_fail(s, VQREC_ZS_EDATA, "zlib could not start again");
+    s->own_check = !s->checked;
 #endif
     if (s->f && fseeko(s->f, (off_t)s->start, SEEK_SET) != 0)
         return zs_fail(s, VQREC_ZS_EREAD, strerror(errno));

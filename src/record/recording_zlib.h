@@ -71,6 +71,15 @@ struct vqrec_zsource {
     bool checked;              /* a pass read to the end without an error: ... */
     uint32_t checked_sum;      /* ... these are its fed_sum and fed_len */
     uint64_t checked_len;
+    /* The first pass's check of each stream's Adler-32, made here (recording_adler.h) rather
+     * than by zlib: the inflated bytes' sum, compared at the stream's end with the 4 compressed
+     * bytes just before next_in (the RFC 1950 trailer; those of them fed before the current
+     * input are in `tail`). */
+    bool own_check;            /* this pass checks (no pass read to the end yet) */
+    uint32_t own_sum;          /* Adler-32 of this stream's inflated bytes so far */
+    const uint8_t *in_at;      /* the current input: in_at[0, in_n) */
+    size_t in_n;
+    uint8_t tail[4];           /* the 4 compressed bytes fed before in_at */
     char msg[128];
     unsigned char in[VQREC_ZBUF];
     unsigned char out[VQREC_ZBUF];

@@ -4,8 +4,9 @@
  * second stream after the first (how `vqsim record` appends END) is read on; the reader's live
  * heap does not grow with the recording (the same peak for 2,000 and 200,000 events, from a
  * buffer and from a file); a pass after the first that checked the streams sums the compressed
- * bytes instead and says when the recording changed in between; and the plugin's page cache
- * (va_cache.h). */
+ * bytes instead and says when the recording changed in between; the reader's own Adler-32
+ * (recording_adler.h) is zlib's, and checks a stream whose check value straddles two reads of
+ * the file; and the plugin's page cache (va_cache.h). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,6 +20,7 @@
 
 #include "record/plugin/va_cache.h"
 #include "record/recording.h"
+#include "record/recording_adler.h"
 #include "record/recording_reader.h"
 #include "record/recording_zlib.h"
 
@@ -196,6 +198,94 @@ static void test_format2_cut_and_corrupt(void **state)
     vqrec_free(&all);
     free(p.b);
     free(z.b);
+}
+
+/* vqrec_adler32 is zlib's adler32: every length to 300 and around its 32 KiB rounds, from 1 and
+ * from other values, on bytes of all 0xff (the largest sums) and on varied ones. */
+static void test_adler32_is_zlibs(void **state)
+{
+    (void)state;
+    size_t n = 3u << 16;
+    uint8_t *b = malloc(n);
+    assert_non_null(b);
+    for (int fill = 0; fill < 2; fill++) {
+        for (size_t i = 0; i < n; i++)
+            b[i] = fill ? (uint8_t)(i * 131u + (i >> 7)) : 0xff;
+        static const uint32_t from[] = {1u, 0xfff0fff0u, 0x12345678u % 65521u};
+        for (size_t f = 0; f < sizeof(from) / sizeof(from[0]); f++) {
+            for (size_t len = 0; len <= 300; len++)
+                assert_int_equal(vqrec_adler32(from[f], b + 3, len),
+                                 (uint32_t)adler32(from[f], b + 3, (uInt)len));
+            static const size_t big[] = {32767, 32768, 32769, 32768 + 15, 65536 + 17, 3u << 16};
+            for (size_t k = 0; k < sizeof(big) / sizeof(big[0]); k++)
+                assert_int_equal(vqrec_adler32(from[f], b, big[k]),
+                                 (uint32_t)adler32(from[f], b, (uInt)big[k]));
+        }
+    }
+    free(b);
+}
+
+/* A zlib stream (stored blocks) of n varied bytes, ending `end` bytes into the file after a
+ * 72-byte lead: found by trying lengths; false when none gives that end. */
+static bool stream_ending_at(size_t end, uint8_t **data, size_t *n, uint8_t **z, size_t *zn)
+{
+    for (size_t len = end - 40; len < end; len++) {
+        uLongf cap = compressBound((uLong)len);
+        uint8_t *d = malloc(len), *c = malloc(cap);
+        assert_true(d && c);
+        for (size_t i = 0; i < len; i++)
+            d[i] = (uint8_t)(i * 7u + (i >> 9));
+        assert_int_equal(compress2(c, &cap, d, (uLong)len, 0), Z_OK);
+        if (cap == end) {
+            *data = d, *n = len, *z = c, *zn = cap;
+            return true;
+        }
+        free(d);
+        free(c);
+    }
+    return false;
+}
+
+/* Read from a file, a stream's Adler-32 (its last 4 bytes) lies in one read of VQREC_ZBUF bytes
+ * or across two: checked either way, and a changed check value is zlib's "incorrect data check". */
+static void test_own_check_across_reads(void **state)
+{
+    (void)state;
+    for (size_t end = VQREC_ZBUF; end <= VQREC_ZBUF + 4; end++) {
+        uint8_t *d, *z;
+        size_t n, zn;
+        assert_true(stream_ending_at(end, &d, &n, &z, &zn));
+        for (int bad = 0; bad < 2; bad++) {
+            FILE *f = tmpfile();
+            assert_non_null(f);
+            static const uint8_t lead[72];
+            z[zn - 1] ^= (uint8_t)bad;
+            assert_int_equal(fwrite(lead, 1, sizeof(lead), f), sizeof(lead));
+            assert_int_equal(fwrite(z, 1, zn, f), zn);
+            z[zn - 1] ^= (uint8_t)bad;
+            struct vqrec_zsource *s = malloc(sizeof(*s));
+            assert_non_null(s);
+            assert_int_equal(vqrec_zs_open(s, f, NULL, 0, sizeof(lead)), 0);
+            uint8_t *out = malloc(n + 1);
+            size_t got = vqrec_zs_read(s, out, n + 1);
+            if (bad) {
+                assert_int_equal(s->error, VQREC_ZS_EDATA);
+                assert_non_null(strstr(s->msg, "incorrect data check"));
+                assert_true(got <= n);
+            } else {
+                assert_int_equal(s->error, 0);
+                assert_int_equal(got, n);
+                assert_memory_equal(out, d, n);
+                assert_true(s->complete);
+            }
+            vqrec_zs_close(s);
+            free(s);
+            free(out);
+            fclose(f);
+        }
+        free(d);
+        free(z);
+    }
 }
 
 /* Every event of rd to its end: how many, or the error status. */
@@ -473,6 +563,8 @@ int main(void)
         cmocka_unit_test(test_format2_same_events),
         cmocka_unit_test(test_format2_cut_and_corrupt),
         cmocka_unit_test(test_format2_changed_between_passes),
+        cmocka_unit_test(test_adler32_is_zlibs),
+        cmocka_unit_test(test_own_check_across_reads),
         cmocka_unit_test(test_reader_memory_flat),
         cmocka_unit_test(test_va_cache_quiet), /* before test_va_cache, which turns it off */
         cmocka_unit_test(test_va_cache),
