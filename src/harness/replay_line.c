@@ -24,14 +24,18 @@ void replay_line_of(const struct vqrec_item *it, struct replay_line *l)
     l->s[n] = 0;
 }
 
+/* A byte's value as a digit, plus one (0: no digit). */
+static const uint8_t digit_plus_one[256] = {
+    ['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,  ['6'] = 7,
+    ['7'] = 8,  ['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14,
+    ['e'] = 15, ['f'] = 16, ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15,
+    ['F'] = 16,
+};
+
 static inline int digit_of(char c, int base)
 {
-    unsigned d = (unsigned)(uint8_t)c - '0';
-    if (d > 9) {
-        d = ((unsigned)(uint8_t)c | 0x20) - 'a';
-        d = d < 6 ? d + 10 : 99;
-    }
-    return d < (unsigned)base ? (int)d : -1;
+    int d = digit_plus_one[(uint8_t)c] - 1;
+    return d < base ? d : -1;
 }
 
 /* The common form at p: 1 (*v), or -1 when sscanf must say. Hex: an optional 0x and 1 to 16
