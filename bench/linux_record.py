@@ -61,6 +61,15 @@ def timed(cmd):
     return time.monotonic() - t0, p
 
 
+def timed_cpu(cmd):
+    """timed, and the CPU time (user + system) of cmd and everything it ran (QEMU's threads;
+    vqsim record's QEMU): what the machine's load inflates less than the wall time."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t, p = timed(cmd)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return t, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, p
+
+
 CHECK_RUNS = 5
 
 
@@ -119,14 +128,16 @@ def main():
                     "vqsim record": [vqsim, "record", "--plugin", plugin, "-o", rec,
                                      "--timeout", "600", "--"] + cmd}
             times = {k: [] for k in runs}
+            cpus = {k: [] for k in runs}
             lines = {k: [] for k in runs}
             for _ in range(a.runs):
                 for k, c in runs.items():
-                    t, p = timed(c)
+                    t, cpu, p = timed_cpu(c)
                     if "VQTEST done" not in p.stdout:
                         sys.exit(f"{case}, {k}: the guest did not finish:\n{p.stdout[-2000:]}"
                                  f"{p.stderr[-2000:]}")
                     times[k].append(t)
+                    cpus[k].append(cpu)
                     lines[k].append(busy_lines(p.stdout))
                     if k == "vqsim record":
                         guest_s = uptime(p.stdout)  # of the recording kept (the last)
@@ -145,6 +156,10 @@ def main():
             ratio = statistics.median(times['vqsim record']) / statistics.median(times['plain QEMU'])
             print(f"\nrecord / plain: {ratio:.2f}x (median); target <= 1.3x: "
                   f"{'met' if ratio <= 1.3 else 'NOT met'}")
+            cp, cr = statistics.median(cpus["plain QEMU"]), statistics.median(cpus["vqsim record"])
+            print(f"CPU time (user + system, median): plain {cp:.2f} s, record {cr:.2f} s: "
+                  f"{cr / max(cp, 1e-6):.2f}x (the target is the wall-time ratio above; CPU time "
+                  f"is less inflated by a loaded machine)")
             print(f"recording: {size / 1e6:.3f} MB (format {hdr['major']}; {raw / 1e6:.2f} MB "
                   f"uncompressed), {len(ev)} events, {bars} barriers "
                   f"({100.0 * bars / max(len(ev), 1):.1f} %)")
@@ -154,6 +169,11 @@ def main():
                       f" {rate:.4f} MB/s" + (f"; target <= 0.3 MB/s: "
                                              f"{'met' if rate <= 0.3 else 'NOT met'}"
                                              if case == "busy" else ""))
+            cb = next((vqrec.text(e) for e in ev if e["kind"] == "NOTE" and
+                       "resolved by the page cache" in vqrec.text(e)), None)
+            if cb:  # every memory callback QEMU made: the plugin's per-access cost
+                n_cb = int(re.findall(r"of (\d+) accesses", cb)[0])
+                print(f"memory callbacks: {n_cb / 1e6:.1f} M (the plugin's count)")
             # the plugin says how many barriers the guest executed: with each one recorded (as
             # before the filter) the events would hold that many 32-byte events more
             note = next((vqrec.text(e) for e in ev if e["kind"] == "NOTE" and

@@ -13,8 +13,8 @@
  * SIGINT / SIGTERM to vqsim record stop QEMU the same way as the time bound (SIGTERM, END
  * flagged KILLED), so Ctrl-C still leaves a finished recording.
  *
- * --instrument: stores-first (default: until the guest's first store to a virtio register only
- * stores and barriers call back, its register reads before it come from QEMU's trace without a
+ * --instrument: stores-first (default: until the guest's first store to a virtio register other
+ * than a device status only stores and barriers call back, its register reads before it come from QEMU's trace without a
  * pc: src/record/plugin/vqrec_plugin.c), all (every access from the start: slower), verify (as
  * all, and the recording's NOTE counts the stores of instructions stores-first would skip).
  *
@@ -39,7 +39,7 @@ int cmd_record(int argc, char **argv);
     "                 (SIGTERM); --log keeps QEMU's trace log; --plugin or $VQSIM_PLUGIN\n"      \
     "                 overrides where libvqrec.so is found (next to vqsim, then the install\n"  \
     "                 dir); --instrument all: every access called back from the start (pcs of\n" \
-    "                 the register reads before the first register write; default\n"           \
-    "                 stores-first)\n"
+    "                 the register reads before the first register write other than a\n"      \
+    "                 status; default stores-first)\n"
 
 #endif /* VQSIM_RECORD_CMD_H */

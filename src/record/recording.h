@@ -91,8 +91,9 @@ enum vqrec_kind {
  * QEMU's own trace of the device side (address, width, value, vCPU, and its place among that
  * vCPU's recorded accesses): pc 0, and the barriers around it are not known (they count towards
  * the vCPU's next recorded access). The plugin records a guest's reads this way until its first
- * store to a virtio register (no ring can exist before it) and in the rest of the translation
- * block that store was in (src/record/plugin/vqrec_plugin.c, "stores first"). */
+ * store to a virtio register other than the device status (no ring can exist before it) and in
+ * the rest of the translation block that store was in (src/record/plugin/vqrec_plugin.c, "stores
+ * first"). */
 #define VQREC_F_TRACED  32u
 /* flags of MEMORY (minor 1) */
 #define VQREC_M_RING    1u /* a ring's contents when the device took it (QueueReady = 1, legacy

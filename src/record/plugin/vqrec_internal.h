@@ -56,8 +56,9 @@ struct window {
 
 /* ---- vqrec_plugin.c ---- */
 /* What the code translated now is instrumented for. Until the guest's first store to a virtio
- * register (a virtio-mmio window, a virtio-pci function's structures or MSI-X table) no ring can
- * exist (the driver has not told the device one), so only instructions that may store (a64_insn.h),
+ * register other than the device status (a virtio-mmio window, a virtio-pci function's
+ * structures or MSI-X table) no ring can exist (the driver has not told the device one: the
+ * status register holds no address), so only instructions that may store (a64_insn.h),
  * barriers and translation-register writes call back: register reads come from QEMU's trace alone
  * (VQREC_F_TRACED). That store asks QEMU for a new translation of everything (qemu_plugin_reset);
  * until it is done (every vCPU out of the block it was in) code instrumented for stores only may
@@ -78,6 +79,9 @@ struct window *window_of(uint64_t addr, unsigned cpu);
 struct window *pci_window_of(uint64_t base);
 /* A register access of `cpu` at offset `off` of window w: what the plugin follows of it. */
 void mmio_access(unsigned cpu, struct window *w, uint32_t off, int write, uint64_t value);
+/* Is the register at pa (an access of `kind`, enum mr_kind) a device's status (virtio-mmio
+ * Status, §4.2.2; virtio-pci device_status, §4.1.4.3)? */
+bool status_register(int kind, uint64_t pa);
 /* An access of `kind` (enum mr_kind, not MR_OTHER) with its value from QEMU's trace: recorded
  * (flags: VQREC_F_VIRT, VQREC_F_TRACED) and followed. */
 void record_register(unsigned cpu, int kind, int store, unsigned size, uint64_t pa, uint64_t value,
@@ -141,6 +145,8 @@ uint64_t ecam_base(void);
 /* An MMIO access of `kind` (a virtio-pci region, an MSI-X table, ECAM), its trace line found. */
 void pci_access(unsigned cpu, int kind, uint64_t pa, unsigned size, int store, uint64_t value,
                 uint64_t pc, uint8_t flags);
+/* Is pa, in a function's common configuration, its device_status field? */
+bool pci_common_is_status(uint64_t pa);
 
 /* ---- vqrec_ram.c ---- */
 /* Guest RAM at [base, base + size), mapped read-only from the shared file shm (NULL: none).

@@ -16,6 +16,7 @@
  * virtio-mmio register (queue_desc = QueueDesc…), and a notify names its queue by its address
  * (QEMU: offset / 4). The replay decodes all of it again through the model's function; this only
  * finds the rings and dumps what the device reads. */
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "record/plugin/vqrec_internal.h"
@@ -47,6 +48,11 @@ static uint32_t common_as_register(uint32_t off, int store)
     case 0x34: return R_DEVICE_HI;
     default: return 0;
     }
+}
+
+bool pci_common_is_status(uint64_t pa)
+{
+    return common_as_register((uint32_t)(pa & 0xfff), 1) == R_STATUS;
 }
 
 static void ecam_access(unsigned cpu, uint64_t pa, unsigned size, int store, uint64_t value,

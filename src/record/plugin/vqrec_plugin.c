@@ -26,9 +26,12 @@
  *     published after the last notify, that chain's (capped at VQREC_DUMP_CAP bytes each);
  *   - device-side trace events, with the window of the device they belong to when known (the
  *     window whose QueueNotify write carried the trace's virtio_queue_notify).
- * Stores first: until the guest's first store to a virtio register no ring can exist, so only
- * instructions that may store call back (a64_insn.h; most of a Linux boot comes before that
- * store, and two thirds of its accesses are loads). The register reads of that time (a driver
+ * Stores first: until the guest's first store to a virtio register other than the device
+ * status no ring can exist (a ring is known to the device only from its address registers, and
+ * a status write sets none: 0 resets them), so only instructions that may store call back
+ * (a64_insn.h; most of a Linux boot comes before that store, and two thirds of its accesses are
+ * loads; Linux resets and acknowledges every device as virtio_mmio / virtio_pci load, long
+ * before a driver binds and writes its first other register). The register reads of that time (a driver
  * probing its devices) are recorded from QEMU's trace alone, flagged VQREC_F_TRACED (no pc).
  * That store asks QEMU to translate everything again with every access instrumented
  * (qemu_plugin_reset); until that is done (each vCPU runs to the end of the block it is in) the
@@ -110,8 +113,9 @@ static void on_switched(qemu_plugin_id_t id)
     register_callbacks(id);
 }
 
-/* The guest stored to a virtio register (a virtio-mmio window, a virtio-pci function's
- * structures or MSI-X table): from now on a ring may exist, so every access counts. Code
+/* The guest stored to a virtio register other than the device status (a virtio-mmio window, a
+ * virtio-pci function's structures or MSI-X table): from now on a ring may exist, so every
+ * access counts. Code
  * translated from here on is instrumented in full; QEMU is asked to translate again what was
  * translated before (it flushes once every vCPU has left the block it is in: the rest of this
  * one runs as it was translated). Lock held. */
@@ -159,8 +163,9 @@ static void mmio_mem(unsigned cpu, int store, unsigned size, uint64_t va, uint64
             output_mmu_seen();
         }
         record_register(cpu, kind, store, size, pa, value, pc, flags & VQREC_F_VIRT);
-        if (store && kind != MR_ECAM && phase == PHASE_STORES) /* configuration space holds */
-            switch_to_full(cpu);                                /* no ring address */
+        /* configuration space holds no ring address; a status write makes no ring known */
+        if (store && kind != MR_ECAM && phase == PHASE_STORES && !status_register(kind, pa))
+            switch_to_full(cpu);
     } else if (kind == MR_OTHER) {
         for (unsigned i = 0; i < n_windows; i++)
             if (!windows[i].pci && pa - windows[i].base < WINDOW_SIZE) {
@@ -407,12 +412,13 @@ static void stores_first_notes(void)
         snprintf(note, sizeof(note), "vqrec: stores first: off (every access called back from "
                  "the start)");
     else if (phase == PHASE_STORES)
-        snprintf(note, sizeof(note), "vqrec: stores first: no store to a virtio register: only "
+        snprintf(note, sizeof(note), "vqrec: stores first: no store to a virtio register other "
+                 "than the device status: only "
                  "stores and barriers called back; %" PRIu64 " register reads taken from QEMU's "
                  "trace alone (those of virtio devices recorded with flag TRACED: no pc)", traced);
     else
         snprintf(note, sizeof(note), "vqrec: stores first: only stores and barriers called back "
-                 "until the first store to a virtio register (event %"
+                 "until the first store to a virtio register other than the device status (event %"
                  PRIu64 ", vCPU %u), every access from the end of its translation "
                  "block on%s; %" PRIu64 " register reads taken from QEMU's trace alone (those "
                  "of virtio devices recorded with flag TRACED: no pc)", switch_store, switch_cpu,

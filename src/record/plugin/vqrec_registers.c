@@ -131,6 +131,12 @@ void mmio_access(unsigned cpu, struct window *w, uint32_t off, int write, uint64
         rebuild_ranges();
 }
 
+bool status_register(int kind, uint64_t pa)
+{
+    return (kind == MR_VIRTIO_MMIO && pa % WINDOW_SIZE == R_STATUS) ||
+           (kind == MR_PCI_COMMON && pci_common_is_status(pa));
+}
+
 void record_register(unsigned cpu, int kind, int store, unsigned size, uint64_t pa, uint64_t value,
                      uint64_t pc, uint8_t flags)
 {
