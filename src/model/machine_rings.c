@@ -2,6 +2,7 @@
  * which violations and trace events appear in a run's report: keep it. */
 #include "model/machine_rings.h"
 
+#include <assert.h>
 #include <stdio.h>
 
 #include "model/checks/barrier_check.h"
@@ -91,12 +92,14 @@ static void avail_event(void *ctx, uint32_t qi, uint16_t v)
     rf_avail_event(ctx, qi, v);
 }
 
-static HOT void descriptor(void *ctx, uint32_t qi, enum ring_desc_at at, uint64_t table,
-                           uint32_t i, const struct sr_desc *d)
+/* `split`: the queue's ring is split (ring_is_split); a constant in the instances of one format
+ * (descriptor_split, descriptor_packed), looked up in the table every format shares. */
+static HOT void descriptor_on(struct machine *m, bool split, uint32_t qi, enum ring_desc_at at,
+                              uint64_t table, uint32_t i, const struct sr_desc *d)
 {
-    struct machine *m = ctx;
+    assert(split == ring_is_split(&m->dev.q[qi]));
     chain_log_desc(&m->chain_log, qi, i, d, at == RING_DESC_TABLE); /* as the device read it */
-    if (!ring_is_split(&m->dev.q[qi])) {
+    if (!split) {
         packed_check_desc(m, qi, at, table, i, d); /* §2.7.19 */
         return;
     }
@@ -113,6 +116,22 @@ static HOT void descriptor(void *ctx, uint32_t qi, enum ring_desc_at at, uint64_
         in_order_check_table_next(m, qi, i, d);
         break;
     }
+}
+static void descriptor(void *ctx, uint32_t qi, enum ring_desc_at at, uint64_t table, uint32_t i,
+                       const struct sr_desc *d)
+{
+    struct machine *m = ctx;
+    descriptor_on(m, ring_is_split(&m->dev.q[qi]), qi, at, table, i, d);
+}
+static HOT void descriptor_split(void *ctx, uint32_t qi, enum ring_desc_at at, uint64_t table,
+                                 uint32_t i, const struct sr_desc *d)
+{
+    descriptor_on(ctx, true, qi, at, table, i, d);
+}
+static HOT void descriptor_packed(void *ctx, uint32_t qi, enum ring_desc_at at, uint64_t table,
+                                  uint32_t i, const struct sr_desc *d)
+{
+    descriptor_on(ctx, false, qi, at, table, i, d);
 }
 
 static void loop_store(void *ctx, uint32_t qi, uint32_t from, uint16_t to, char *buf, size_t len)
@@ -170,15 +189,15 @@ static void push_dropped(void *ctx, uint32_t qi, uint16_t id, uint32_t len)
         e->queue = (uint8_t)qi;
 }
 
-static HOT void used_written(void *ctx, uint32_t qi, const struct ring_used *u)
+static HOT void used_written_on(struct machine *m, bool split, uint32_t qi,
+                                const struct ring_used *u)
 {
-    struct machine *m = ctx;
+    assert(split == ring_is_split(&m->dev.q[qi]));
     rf_used_write(&m->facts, qi, u->elem_at, u->parts & RING_PUSH_ELEM ? 8 : 0, u->idx_at);
     if (u->parts & RING_PUSH_ELEM) /* weak-memory mode: what a stale read would have seen */
         bc_device_push(m, qi, u->elem_at, u->old_id, u->old_len);
     /* The trace shows the two stores in the order they happen: the element, then the idx. */
     struct trace_event *e = machine_trace(m, TR_USED, u->elem_at, u->len, 8, NULL);
-    bool split = ring_is_split(&m->dev.q[qi]);
     if (e) {
         e->queue = (uint8_t)qi;
         e->aux = u->id;
@@ -202,6 +221,19 @@ static HOT void used_written(void *ctx, uint32_t qi, const struct ring_used *u)
     /* The device is done with the chain (a later idx store may publish it): not exposed now. */
     exposed_on_used(m, qi, u->id);
 }
+static void used_written(void *ctx, uint32_t qi, const struct ring_used *u)
+{
+    struct machine *m = ctx;
+    used_written_on(m, ring_is_split(&m->dev.q[qi]), qi, u);
+}
+static HOT void used_written_split(void *ctx, uint32_t qi, const struct ring_used *u)
+{
+    used_written_on(ctx, true, qi, u);
+}
+static HOT void used_written_packed(void *ctx, uint32_t qi, const struct ring_used *u)
+{
+    used_written_on(ctx, false, qi, u);
+}
 
 /* ---- notifications ---- */
 
@@ -210,43 +242,40 @@ static HOT void suppression_read(void *ctx, uint32_t qi, uint16_t flags)
     notify_check_avail_flags(ctx, qi, flags, "the device read"); /* notify_checks.h */
 }
 
-static const struct ring_hooks machine_ring_hooks = {
-    .finding = finding,
-    .configured = configured,
-    .live = live,
-    .outside_ram = outside_ram,
-    .kept_index = kept_index,
-    .ring_empty = ring_empty,
-    .may_take = may_take,
-    .avail_event = avail_event,
-    .descriptor = descriptor,
-    .loop_store = loop_store,
-    .head_read = head_read,
-    .chain_popped = chain_popped,
-    .pop_done = pop_done,
-    .before_push = before_push,
-    .push_dropped = push_dropped,
-    .used_written = used_written,
-    .suppression_read = suppression_read,
-};
+/* The table every format shares (the queues' own: RING_HOOK), and the same hooks for one format
+ * (its instances below: which format is known where the hook runs). */
+#define MACHINE_RING_HOOKS(descriptor_, used_written_)                                            \
+    {                                                                                             \
+        .finding = finding, .configured = configured, .live = live, .outside_ram = outside_ram,   \
+        .kept_index = kept_index, .ring_empty = ring_empty, .may_take = may_take,                 \
+        .avail_event = avail_event, .descriptor = (descriptor_), .loop_store = loop_store,        \
+        .head_read = head_read, .chain_popped = chain_popped, .pop_done = pop_done,               \
+        .before_push = before_push, .push_dropped = push_dropped,                                 \
+        .used_written = (used_written_), .suppression_read = suppression_read,                    \
+    }
+static const struct ring_hooks machine_ring_hooks = MACHINE_RING_HOOKS(descriptor, used_written);
+static const struct ring_hooks machine_split_hooks =
+    MACHINE_RING_HOOKS(descriptor_split, used_written_split);
+static const struct ring_hooks machine_packed_hooks =
+    MACHINE_RING_HOOKS(descriptor_packed, used_written_packed);
 
 /* The split ring instantiated against this table (split_hot.h): each hook of the round trip a
  * direct call, which the compiler may inline. The same code as split_ring_ops. */
 static enum ring_err machine_split_pop(struct dev_queue *q, struct sr_chain *c)
 {
-    return split_hot_pop(&machine_ring_hooks, q, c);
+    return split_hot_pop(&machine_split_hooks, q, c);
 }
 static void machine_split_push(struct dev_queue *q, uint16_t head, uint32_t len, unsigned parts)
 {
-    split_hot_push(&machine_ring_hooks, q, head, len, parts);
+    split_hot_push(&machine_split_hooks, q, head, len, parts);
 }
 static bool machine_split_answer(struct dev_queue *q, uint16_t id, uint32_t len)
 {
-    return split_hot_answer(&machine_ring_hooks, q, id, len);
+    return split_hot_answer(&machine_split_hooks, q, id, len);
 }
 static bool machine_split_need_interrupt(struct dev_queue *q, struct ring_suppress *why)
 {
-    return split_hot_need_interrupt(&machine_ring_hooks, q, why);
+    return split_hot_need_interrupt(&machine_split_hooks, q, why);
 }
 static const struct ring_ops machine_split_ops =
     SPLIT_RING_OPS_WITH(machine_split_pop, machine_split_push, machine_split_answer,
@@ -255,15 +284,15 @@ static const struct ring_ops machine_split_ops =
 /* The packed ring instantiated the same way (packed_hot.h). */
 static enum ring_err machine_packed_pop(struct dev_queue *q, struct sr_chain *c)
 {
-    return packed_hot_pop(&machine_ring_hooks, q, c);
+    return packed_hot_pop(&machine_packed_hooks, q, c);
 }
 static void machine_packed_push(struct dev_queue *q, uint16_t id, uint32_t len, unsigned parts)
 {
-    packed_hot_push(&machine_ring_hooks, q, id, len, parts);
+    packed_hot_push(&machine_packed_hooks, q, id, len, parts);
 }
 static bool machine_packed_answer(struct dev_queue *q, uint16_t id, uint32_t len)
 {
-    return packed_hot_answer(&machine_ring_hooks, q, id, len);
+    return packed_hot_answer(&machine_packed_hooks, q, id, len);
 }
 static const struct ring_ops machine_packed_ops =
     PACKED_RING_OPS_WITH(machine_packed_pop, machine_packed_push, machine_packed_answer);

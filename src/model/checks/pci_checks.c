@@ -94,12 +94,13 @@ static void common_write(struct machine *m, const struct pci_hit *h, uint32_t va
                           "queue's configuration when it was enabled (§4.1.4.3.2)", h->field, q);
 }
 
-/* §4.1.4.4 / §4.1.5.2: where and what a notify writes. */
-static void notify_write(struct machine *m, const struct pci_hit *h, uint8_t size, uint32_t value)
+/* §4.1.4.4 / §4.1.5.2: a notify written elsewhere than its queue's address, at another width or
+ * with another value (out of line: the common notify, every round trip's, is right). */
+__attribute__((noinline, cold)) static void notify_misplaced(struct machine *m,
+                                                            const struct pci_hit *h,
+                                                            uint8_t size, uint32_t value)
 {
     uint32_t mult = PCI_FN_NOTIFY_MULT;
-    if (h->off % mult == 0 && size == 2 && value == h->queue)
-        return;
     machine_violation(m, "pci.notify-address", (int)h->queue,
                       "a %u-bit notify of value %u at notify offset 0x%x: queue %u's notify "
                       "address is cap.offset + queue_notify_off (%u) * notify_off_multiplier (%u) "
@@ -108,21 +109,30 @@ static void notify_write(struct machine *m, const struct pci_hit *h, uint8_t siz
                       h->off, value, value, mult, value * mult, h->queue);
 }
 
+/* An access to the common configuration (out of line: a notify, not this, is every round
+ * trip's access). */
+__attribute__((noinline)) static void common_access(struct machine *m, const struct pci_hit *h,
+                                                    uint8_t size, bool write, uint32_t value)
+{
+    check_width(m, h, size, write);
+    struct pci_check_state *s = &m->pci_checks;
+    if (!write && s->vector_pending && h->off == s->pending_field &&
+        (h->off == 0x10 || m->dev.queue_sel == s->pending_queue))
+        s->vector_pending = false; /* read back: verified */
+    if (write)
+        common_write(m, h, value);
+}
+
 void pci_checks_access(struct machine *m, const struct pci_hit *h, uint8_t size, bool write,
                        uint32_t value)
 {
     if (h->decode_off)
         return;
-    if (h->region == PCI_R_COMMON) {
-        check_width(m, h, size, write);
-        struct pci_check_state *s = &m->pci_checks;
-        if (!write && s->vector_pending && h->off == s->pending_field &&
-            (h->off == 0x10 || m->dev.queue_sel == s->pending_queue))
-            s->vector_pending = false; /* read back: verified */
-        if (write)
-            common_write(m, h, value);
-    } else if (h->region == PCI_R_NOTIFY && write) {
-        notify_write(m, h, size, value);
+    if (h->region == PCI_R_COMMON)
+        common_access(m, h, size, write, value);
+    else if (h->region == PCI_R_NOTIFY && write) { /* §4.1.4.4 / §4.1.5.2: where and what */
+        if (h->off % PCI_FN_NOTIFY_MULT != 0 || size != 2 || value != h->queue)
+            notify_misplaced(m, h, size, value);
     }
 }
 

@@ -155,7 +155,7 @@ static void gather(struct machine *m, struct diag_facts *f)
     f->last_notify_at = f->notifies ? q->last_notify_at : 0;
     f->notify_writes_other = since(rf->notify_writes_all, mk->notify_writes_all) -
                              f->c.notify_writes;
-    f->other_queue = q->last_notify_other;
+    f->other_queue = rf_last_notify_other(rf, queue);
     f->notify_writes_ignored = f->c.notify_writes_ignored;
     f->ignored_note = f->notify_writes_ignored ? q->ignored_note : NULL;
     f->pops = f->c.pops;

@@ -109,19 +109,23 @@ static void notify_written(struct machine *m, uint32_t value, const char *note, 
     if (lost) {
         f->notify_writes_lost++;
     } else {
-        f->notify_writes_all++;
-        for (uint32_t q = 0; q < RF_QUEUES; q++) {
-            if (value == q) {
-                f->q[q].c.notify_writes++;
-                if (note) {
-                    f->q[q].c.notify_writes_ignored++;
-                    f->q[q].ignored_note = note;
-                }
-            } else {
-                f->q[q].last_notify_other = value;
-                f->q[q].notified_other = true;
+        if (f->notify_writes_all++ && value != f->notify_last) { /* rf_last_notify_other */
+            f->notify_before = f->notify_last;
+            f->notify_differs = true;
+        }
+        f->notify_last = value;
+        if (value < RF_QUEUES) {
+            f->q[value].c.notify_writes++;
+            if (note) {
+                f->q[value].c.notify_writes_ignored++;
+                f->q[value].ignored_note = note;
             }
         }
+#ifndef NDEBUG
+        for (uint32_t q = 0; q < RF_QUEUES; q++) /* the slow way, for rf_last_notify_other */
+            if (value != q)
+                f->q[q].last_notify_other = value;
+#endif
     }
     reg_written(f, VIRTIO_MMIO_QUEUE_NOTIFY / 4, m->now, value, note);
 }

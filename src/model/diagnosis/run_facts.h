@@ -17,6 +17,7 @@
 #ifndef RUN_FACTS_H
 #define RUN_FACTS_H
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -87,8 +88,8 @@ struct rf_queue {
     uint16_t used_event;            /* …last with this value… */
     uint64_t used_event_t;          /* …at this time */
     const char *ignored_note;       /* why the device ignored the last notify of this queue */
-    uint32_t last_notify_other;     /* the last value != this queue written to QueueNotify */
-    bool notified_other;
+    uint32_t last_notify_other;     /* builds with assertions only: rf_last_notify_other kept
+                                     * the slow way, per queue, to check it */
     uint64_t last_publish_at;
     uint16_t last_published;        /* the last avail.idx the driver stored */
     uint64_t last_pop_at;
@@ -164,6 +165,10 @@ struct run_facts {
     struct rf_queue q[RF_QUEUES];
     struct rf_reg reg[RF_REGS];
     uint32_t notify_writes_all, notify_writes_lost;
+    /* The value of the last QueueNotify write (not lost; with notify_writes_all), and the last
+     * value before it that differs from it (with notify_differs): rf_last_notify_other. */
+    uint32_t notify_last, notify_before;
+    bool notify_differs;
     int last_read_slot;             /* the register read last (-1: none) */
     /* QueueSel: the last out-of-range selection, and what the driver wrote after it */
     struct {
@@ -274,6 +279,18 @@ void rf_used_write_overlap(struct rf_queue *q, uint64_t elem, uint32_t len, uint
  * memory then, and the device's next avail index), a chain taken, a used element written, the
  * used-buffer or config interrupt raised (edge: the line rose; qi < RF_QUEUES for a used-buffer
  * interrupt). */
+/* The last value other than qi written to QueueNotify (not lost), 0 when there is none. */
+static inline uint32_t rf_last_notify_other(const struct run_facts *f, uint32_t qi)
+{
+    uint32_t v = f->notify_writes_all && f->notify_last != qi ? f->notify_last
+                 : f->notify_differs                         ? f->notify_before
+                                                             : 0;
+#ifndef NDEBUG
+    assert(qi >= RF_QUEUES || v == f->q[qi].last_notify_other);
+#endif
+    return v;
+}
+
 static inline void rf_notify(struct run_facts *f, uint32_t qi, uint64_t now, uint16_t avail_idx,
                              uint16_t taken)
 {

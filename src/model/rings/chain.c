@@ -53,17 +53,10 @@ void sr_batch_free(struct sr_batch *b)
     memset(b, 0, sizeof(*b));
 }
 
-size_t sr_read(struct machine *m, const struct sr_chain *c, size_t offset, void *dst, size_t len)
+/* sr_read buffer by buffer (out of line: sr_read settles the usual request in a small frame). */
+__attribute__((noinline)) static size_t read_segs(struct machine *m, const struct sr_chain *c,
+                                                  size_t offset, void *dst, size_t len)
 {
-    /* The usual request: its first buffer is readable, in RAM, and holds all that is read. */
-    const struct sr_seg *s0 = &c->seg[0];
-    if (c->nseg && !s0->write && offset < s0->len && len <= s0->len - offset) {
-        const void *src = gm_ptr(&m->mem, s0->gpa + offset, len);
-        if (src) {
-            memcpy(dst, src, len);
-            return len;
-        }
-    }
     size_t done = 0;
     for (uint32_t i = 0; i < c->nseg && done < len; i++) {
         const struct sr_seg *s = &c->seg[i];
@@ -82,6 +75,21 @@ size_t sr_read(struct machine *m, const struct sr_chain *c, size_t offset, void 
         offset = 0;
     }
     return done;
+}
+
+size_t sr_read(struct machine *m, const struct sr_chain *c, size_t offset, void *dst, size_t len)
+{
+    /* The usual request: its first buffer is readable, in RAM, and holds all that is read (the
+     * walk would read the same bytes from it alone). */
+    const struct sr_seg *s0 = &c->seg[0];
+    if (c->nseg && !s0->write && offset < s0->len && len <= s0->len - offset) {
+        const void *src = gm_ptr(&m->mem, s0->gpa + offset, len);
+        if (src) {
+            memcpy(dst, src, len);
+            return len;
+        }
+    }
+    return read_segs(m, c, offset, dst, len);
 }
 
 size_t sr_write(struct machine *m, const struct sr_chain *c, const void *src, size_t len)

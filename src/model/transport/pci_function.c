@@ -76,6 +76,13 @@ void pci_function_init(struct pci_function *f, const struct device_ops *dev)
     for (uint32_t v = 0; v < f->n_vectors; v++) /* the Mask Bit is 1 after reset (PCI */
         f->msix_table[v][3] = PCI_MSIX_ENTRY_CTRL_MASKBIT; /* 3.0 §6.8.2.9; QEMU msix_mask_all) */
     pci_function_on_reset(f);
+    pci_function_layout_changed(f);
+}
+
+void pci_function_layout_changed(struct pci_function *f)
+{
+    uint64_t modern = pci_function_bar_addr(f, PCI_FN_MODERN_BAR);
+    f->notify_at = modern && (f->command & PCI_COMMAND_MEMORY) ? modern + PCI_FN_NOTIFY_OFF : 0;
 }
 
 void pci_function_on_reset(struct pci_function *f)
@@ -121,9 +128,11 @@ void pci_function_cfg_write(struct machine *m, uint32_t bdf, uint32_t off, uint3
     off &= ~3u;
     if (off >= PCI_CFG_BAR0 && off < PCI_CFG_BAR0 + 24) {
         bar_write(f, (off - PCI_CFG_BAR0) / 4, value);
+        pci_function_layout_changed(f);
     } else if (off == PCI_CFG_COMMAND) {
         f->command = (uint16_t)(value & (PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER |
                                          PCI_COMMAND_INTX_DISABLE));
+        pci_function_layout_changed(f);
     } else if (off == PCI_FN_CAP_MSIX) {
         f->msix_control = (uint16_t)((value >> 16) & (PCI_MSIX_FLAGS_ENABLE |
                                                       PCI_MSIX_FLAGS_MASKALL));

@@ -99,10 +99,17 @@ struct pci_function {
     uint16_t queue_vector[DEVICE_MAX_QUEUES];
     uint32_t n_queues;
     uint32_t n_vectors;                 /* its MSI-X table's entries (device_ops.pci_vectors) */
+    /* Where the notify structure decodes at this BAR layout and command register (0: nowhere,
+     * BAR4 unassigned or memory decoding off): set by pci_function_layout_changed on every
+     * write that may move it, so a notify, every round trip's write, is decoded by one compare
+     * (pci_function_decode; builds with assertions compare it with the general decode). */
+    uint64_t notify_at;
 };
 
 /* The function of device type `dev`, as after power-on (BARs unassigned, decoding off). */
 void pci_function_init(struct pci_function *f, const struct device_ops *dev);
+/* A BAR or the command register changed: where the notify structure decodes (notify_at). */
+void pci_function_layout_changed(struct pci_function *f);
 
 /* Configuration space (vhal_pci_cfg_*): 32-bit accesses at 4-byte aligned `off` of function
  * `bdf`; another bdf reads all-ones. *note: why a write was ignored, else NULL. */
