@@ -382,5 +382,10 @@ void run_result_free(struct run_result *r)
         r->kdev->close(r->kstate);
     if (r->machine_ok)
         machine_destroy(&r->m);
-    results_free(&r->res); /* r itself is not zeroed again: run_scenario zeroes it first */
+    results_free(&r->res);
+    /* r itself is not zeroed again (run_scenario zeroes it first): what was released forgotten,
+     * so a second call releases nothing twice */
+    r->kdev = NULL;
+    r->kstate = NULL;
+    r->machine_ok = false;
 }
