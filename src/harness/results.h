@@ -240,7 +240,8 @@ void results_drop_pictures(struct results *res);
 void results_fail(struct results *res, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The first cause's evidence `key` … the last's; NULL when no cause has it. */
 const char *results_evidence(const struct results *res, const char *key);
-/* Free what res owns and zero it. */
+/* Free what res owns and forget it (a second call frees nothing); the rest of res is left as it
+ * is (59 KB: the next run zeroes it first, run_scenario). */
 void results_free(struct results *res);
 
 #endif /* RESULTS_H */

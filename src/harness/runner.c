@@ -1,6 +1,8 @@
 /* runner.c — see runner.h. */
 #include "harness/runner.h"
 
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,9 +78,22 @@ static void diagnose_step(struct run_ctx *c, const struct step_result *sr, uint3
 }
 
 /* The scenario's machine; -1 when it cannot be built (the failure is in r). */
+/* r zeroed but for its machine, which machine_init zeroes first thing (121 of r's 211 KB: zeroed
+ * twice per scenario before). Test builds fill the machine with a pattern instead, so a machine
+ * that came out of machine_init not zeroed would show in every scenario. */
+static void zero_but_machine(struct run_result *r)
+{
+    size_t at = offsetof(struct run_result, m), end = at + sizeof(r->m);
+    memset(r, 0, at);
+    memset((uint8_t *)r + end, 0, sizeof(*r) - end);
+#ifndef NDEBUG
+    memset(&r->m, 0xa5, sizeof(r->m));
+#endif
+}
+
 static int build_machine(const struct scenario *sc, struct run_result *r)
 {
-    memset(r, 0, sizeof(*r));
+    zero_but_machine(r);
     r->res.outcome = "driver-error";
     char err[256];
     const struct rule_catalogue *cat = rules_builtin(err, sizeof(err));
@@ -117,6 +132,8 @@ static int build_machine(const struct scenario *sc, struct run_result *r)
     if (sc->disk_read_only) /* QEMU readonly=on: virtio_blk_get_features adds RO */
         cfg.offer_add |= 1ull << VIRTIO_BLK_F_RO;
     if (!cat || machine_init(&r->m, &cfg, cat) != 0) {
+        if (!cat)
+            memset(&r->m, 0, sizeof(r->m)); /* as machine_init leaves a machine it could not build */
         results_fail(&r->res, "cannot build the machine: %s", cat ? "out of memory" : err);
         /* the results of a run that never began: nearly empty, complete in form */
         results_fill(&r->res, r, sc, &(struct mg_result){0});
@@ -366,5 +383,9 @@ void run_result_free(struct run_result *r)
     if (r->machine_ok)
         machine_destroy(&r->m);
     results_free(&r->res);
-    memset(r, 0, sizeof(*r));
+    /* r itself is not zeroed again (run_scenario zeroes it first): what was released forgotten,
+     * so a second call releases nothing twice */
+    r->kdev = NULL;
+    r->kstate = NULL;
+    r->machine_ok = false;
 }

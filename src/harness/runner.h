@@ -87,6 +87,7 @@ struct run_external {
  * run_scenario's (one step). Returns as run_scenario. */
 int run_scenario_external(const struct scenario *s, const struct run_options *o,
                           struct run_result *r, const struct run_external *x);
+/* What r holds released (r itself is left as it is: run_scenario zeroes it before a run). */
 void run_result_free(struct run_result *r);
 
 /* The built-in driver's queue q (its own state), whichever device the scenario runs; NULL when

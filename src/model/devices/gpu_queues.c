@@ -3,6 +3,8 @@
  * only report (GET_DISPLAY_INFO, GET_EDID) and the cursor queue. The resource commands are in
  * gpu_resources.c. See gpu_device.h and gpu_internal.h.
  */
+#include <assert.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,7 +161,10 @@ static bool control_command(struct gpu_device *g, struct machine *m, uint32_t qi
         struct virtio_gpu_resp_edid edid;
         struct virtio_gpu_resp_resource_uuid uuid;
     } resp;
-    memset(&resp, 0, sizeof(resp));
+    /* Zeroed as far as the answer goes (`defined` bytes), not the whole 1 KB union: a
+     * GET_DISPLAY_INFO answer is 408 bytes, most are a header. */
+    memset(&resp.hdr, 0, sizeof(resp.hdr));
+    size_t defined = sizeof(resp.hdr);
     size_t resp_len = sizeof(resp.hdr);
     uint32_t type;
     g->commands++;
@@ -167,12 +172,13 @@ static bool control_command(struct gpu_device *g, struct machine *m, uint32_t qi
     gpu_feature_check(m, qi, &hdr); /* what the command needs negotiated (checks/) */
     switch (hdr.type) {
     case VIRTIO_GPU_CMD_GET_DISPLAY_INFO:
-        type = cmd_get_display_info(g, &resp.info);
-        resp_len = sizeof(resp.info);
+        type = cmd_get_display_info(g, &resp.info); /* sets every mode (§5.7.6.8) */
+        resp_len = defined = sizeof(resp.info);
         break;
     case VIRTIO_GPU_CMD_GET_EDID:
+        memset(&resp.edid, 0, sizeof(resp.edid));
         type = cmd_get_edid(g, m, c, &resp.edid);
-        resp_len = sizeof(resp.edid);
+        resp_len = defined = sizeof(resp.edid);
         break;
     case VIRTIO_GPU_CMD_RESOURCE_CREATE_2D: type = gpu_cmd_create_2d(g, m, c); break;
     case VIRTIO_GPU_CMD_RESOURCE_UNREF: type = gpu_cmd_unref(g, m, c); break;
@@ -184,8 +190,9 @@ static bool control_command(struct gpu_device *g, struct machine *m, uint32_t qi
     case VIRTIO_GPU_CMD_RESOURCE_CREATE_BLOB: type = gpu_cmd_create_blob(g, m, c); break;
     case VIRTIO_GPU_CMD_SET_SCANOUT_BLOB: type = gpu_cmd_set_scanout_blob(g, m, c); break;
     case VIRTIO_GPU_CMD_RESOURCE_ASSIGN_UUID:
+        memset(&resp.uuid, 0, sizeof(resp.uuid));
         type = gpu_cmd_assign_uuid(g, m, c, &resp.uuid);
-        resp_len = sizeof(resp.uuid);
+        resp_len = defined = sizeof(resp.uuid);
         break;
     default: /* QEMU 7.2's default case: the 3D commands, MAP/UNMAP_BLOB, capsets, unknown */
         type = gpu_refuse(g, VIRTIO_GPU_RESP_ERR_UNSPEC, 0, NO_SCANOUT,
@@ -201,9 +208,14 @@ static bool control_command(struct gpu_device *g, struct machine *m, uint32_t qi
         snprintf(e.reason, sizeof(e.reason), "%s", g->why);
         rf_error(m, qi, &e);
     }
+    if (m->dfaults.cur_mask[qi]) { /* a hostile answer may send (or garble) any of it */
+        memset((uint8_t *)&resp + defined, 0, sizeof(resp) - defined);
+        defined = sizeof(resp);
+    }
     device_faults_on_response(m, qi, &type, &resp_len, &resp, sizeof(resp)); /* hostile */
     if (resp_len > sizeof(resp))
         resp_len = sizeof(resp);
+    assert(resp_len <= defined); /* nothing sent that was not set */
     resp.hdr.type = type;
     if (hdr.flags & VIRTIO_GPU_FLAG_FENCE) { /* §5.7.6.7: echo the fence */
         resp.hdr.flags = VIRTIO_GPU_FLAG_FENCE;
