@@ -342,7 +342,7 @@ __attribute__((always_inline)) static inline enum settle store_settles(struct ma
     s->a = a;
     s->f = ring_map_field(a, off, &s->index);
     if (!bc_payload_field(s->f, size))
-        return s->f == SR_F_AVAIL_IDX && size == 2 ? SETTLE_PUBLISH : SETTLE_NOT;
+        return s->f == SR_F_AVAIL_IDX && size == 2 && off == 2 ? SETTLE_PUBLISH : SETTLE_NOT;
     if (m->exposed && m->exposed->n && !store_misses_copies(m, a, off, s->index, size))
         return SETTLE_NOT;
     return SETTLE_PAYLOAD;
@@ -357,9 +357,9 @@ __attribute__((noinline)) static void store_publish_settled(struct machine *m,
     uint16_t old = *p;
     *p = v;
     trace_record(&m->trace, m->now, TR_RING_STORE, gpa, v, 2, NULL);
-    struct ring_at at = {.f = SR_F_AVAIL_IDX, .qi = s->a->qi, .publish = s->a->publish};
-    exposed_on_store_at(m, m->exposed, gpa, 2, at.publish);
-    bc_ring_store(m, &at, gpa, old, v, 2);
+    uint32_t qi = s->a->qi;
+    exposed_on_publish(m, qi, gpa); /* s->a->publish is 1 << qi (a live driver area's idx) */
+    bc_publish_store(m, qi, gpa, old, v);
 }
 
 /* A settled desc.next store's fact (which store a loop came from), then its trace event (out of

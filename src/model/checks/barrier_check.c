@@ -248,6 +248,15 @@ __attribute__((noinline)) static void field_store(struct machine *m, const struc
         store(m, qi, at->f, gpa, old, v, size);
 }
 
+void bc_publish_store(struct machine *m, uint32_t qi, uint64_t gpa, uint64_t old, uint64_t v)
+{
+    if (!m->dev.q[qi].live) { /* as field_store */
+        m->bc.stored = true;
+        return;
+    }
+    store(m, qi, SR_F_AVAIL_IDX, gpa, old, v, 2);
+}
+
 /* A store outside the split rings (out of line, as above). */
 __attribute__((noinline)) static void other_store(struct machine *m, uint64_t gpa, uint64_t old,
                                                   uint64_t v, uint8_t size)

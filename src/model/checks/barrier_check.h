@@ -119,6 +119,9 @@ bool bc_set_cpu(struct barrier_check *b, uint32_t cpu);
  * where gpa falls in the split rings (ring_at_locate, done once per access by the caller). */
 void bc_ring_store(struct machine *m, const struct ring_at *at, uint64_t gpa, uint64_t old,
                    uint64_t v, uint8_t size);
+/* bc_ring_store for a 16-bit store that is queue qi's avail.idx (at: f SR_F_AVAIL_IDX, qi):
+ * the same, without the dispatch on the field. */
+void bc_publish_store(struct machine *m, uint32_t qi, uint64_t gpa, uint64_t old, uint64_t v);
 /* Accessor mode: a driver load; returns the value the driver gets (weak mode may return what a
  * reordered load would have seen). `at` as for bc_ring_store. */
 uint64_t bc_ring_load(struct machine *m, const struct ring_at *at, uint64_t gpa, uint64_t v,

@@ -1,6 +1,7 @@
 /* exposed_snapshot.c — see exposed_snapshot.h. */
 #include "model/checks/exposed_snapshot.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -200,14 +201,10 @@ void exposed_on_driver_store(struct machine *m, uint64_t gpa, uint32_t size)
     exposed_on_store_at(m, m->exposed, gpa, size, publish);
 }
 
-void exposed_on_store(struct machine *m, uint64_t gpa, uint32_t size, uint32_t publish)
+/* Compare the copies under [gpa, gpa + size) with memory: a changed one is a violation (once
+ * per chain). */
+static void compare(struct machine *m, struct exposed_state *st, uint64_t gpa, uint32_t size)
 {
-    struct exposed_state *st = state(m);
-    if (!st)
-        return;
-    for (uint32_t qi = 0; publish; qi++, publish >>= 1)
-        if (publish & 1)
-            on_publish(m, st, qi);
     for (size_t r = 0; r < st->n; r++) {
         struct exposed_rec *e = &st->rec[r];
         if (gpa >= e->gpa + e->len || gpa + size <= e->gpa)
@@ -227,6 +224,28 @@ void exposed_on_store(struct machine *m, uint64_t gpa, uint32_t size, uint32_t p
                           "%u was exposed to the device (made available, not yet used)", qi,
                           rec_what(e, gpa), (unsigned long long)gpa, e->head);
     }
+}
+
+void exposed_on_store(struct machine *m, uint64_t gpa, uint32_t size, uint32_t publish)
+{
+    struct exposed_state *st = state(m);
+    if (!st)
+        return;
+    for (uint32_t qi = 0; publish; qi++, publish >>= 1)
+        if (publish & 1)
+            on_publish(m, st, qi);
+    compare(m, st, gpa, size);
+}
+
+void exposed_on_publish(struct machine *m, uint32_t qi, uint64_t gpa)
+{
+    struct exposed_state *st = state(m);
+    if (!st)
+        return;
+    on_publish(m, st, qi);
+    if (st->n_loose) /* a table entry may lie anywhere */
+        compare(m, st, gpa, 2);
+    assert(st->n_loose || !exposed_under(m, gpa, 2)); /* no ring piece there */
 }
 
 bool exposed_under(const struct machine *m, uint64_t gpa, uint32_t size)
