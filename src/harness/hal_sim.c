@@ -358,7 +358,7 @@ __attribute__((noinline)) static void store_publish_settled(struct machine *m,
     *p = v;
     trace_record(&m->trace, m->now, TR_RING_STORE, gpa, v, 2, NULL);
     uint32_t qi = s->a->qi;
-    exposed_on_publish(m, qi, gpa); /* s->a->publish is 1 << qi (a live driver area's idx) */
+    exposed_on_publish(m, qi, gpa, v); /* s->a->publish is 1 << qi (a live driver area's idx) */
     bc_publish_store(m, qi, gpa, old, v);
 }
 

@@ -159,12 +159,10 @@ static void loosen(struct exposed_state *st, uint32_t qi)
         }
 }
 
-static void on_publish(struct machine *m, struct exposed_state *st, uint32_t qi)
+/* Queue qi's avail.idx now holds `now`. */
+static void on_publish(struct machine *m, struct exposed_state *st, uint32_t qi, uint16_t now)
 {
     const struct dev_queue *q = &m->dev.q[qi];
-    uint16_t now;
-    if (!gm_read16(&m->mem, q->avail + 2, &now))
-        return;
     uint16_t from = st->tracking[qi] ? st->published[qi] : q->last_avail_idx;
     uint16_t added = (uint16_t)(now - from);
     if (st->held_n[qi] != 2 * q->live_num) { /* first publish since the queue went live */
@@ -231,18 +229,20 @@ void exposed_on_store(struct machine *m, uint64_t gpa, uint32_t size, uint32_t p
     struct exposed_state *st = state(m);
     if (!st)
         return;
-    for (uint32_t qi = 0; publish; qi++, publish >>= 1)
-        if (publish & 1)
-            on_publish(m, st, qi);
+    for (uint32_t qi = 0; publish; qi++, publish >>= 1) {
+        uint16_t now;
+        if ((publish & 1) && gm_read16(&m->mem, m->dev.q[qi].avail + 2, &now))
+            on_publish(m, st, qi, now);
+    }
     compare(m, st, gpa, size);
 }
 
-void exposed_on_publish(struct machine *m, uint32_t qi, uint64_t gpa)
+void exposed_on_publish(struct machine *m, uint32_t qi, uint64_t gpa, uint16_t v)
 {
     struct exposed_state *st = state(m);
     if (!st)
         return;
-    on_publish(m, st, qi);
+    on_publish(m, st, qi, v);
     if (st->n_loose) /* a table entry may lie anywhere */
         compare(m, st, gpa, 2);
     assert(st->n_loose || !exposed_under(m, gpa, 2)); /* no ring piece there */
