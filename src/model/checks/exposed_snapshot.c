@@ -61,16 +61,15 @@ __attribute__((noinline)) static bool grow(struct exposed_state *st)
     return true;
 }
 
-/* Record the piece (k: its piece_index, which the caller may know without looking); false when
- * it was already recorded (still exposed and unchanged, or a change was reported: what follows
- * it was recorded with it). Inline, len a constant at each call: it runs for every piece of
- * every chain published. */
-__attribute__((always_inline)) static inline bool copy(struct machine *m,
-                                                       struct exposed_state *st, uint32_t qi,
-                                                       uint16_t head, uint64_t gpa, uint8_t len,
-                                                       int64_t k)
+/* Record the piece (k: its piece_index, which the caller may know without looking; p: its
+ * bytes, gm_ptr(gpa, len), NULL when not wholly in RAM); false when it was already recorded
+ * (still exposed and unchanged, or a change was reported: what follows it was recorded with
+ * it). Inline, len a constant at each call: it runs for every piece of every chain published. */
+__attribute__((always_inline)) static inline bool copy_from(struct exposed_state *st,
+                                                            uint32_t qi, uint16_t head,
+                                                            uint64_t gpa, uint8_t len, int64_t k,
+                                                            const void *p)
 {
-    const void *p = gm_ptr(&m->mem, gpa, len);
     if (!p)
         return true;
     if (k >= st->held_n[qi])
@@ -92,12 +91,19 @@ __attribute__((always_inline)) static inline bool copy(struct machine *m,
     return true;
 }
 
-/* Descriptor i of the ring table at `table`, as split_read_desc reads it (one bounds check for
- * the usual descriptor wholly in RAM). */
-static inline void read_desc(const struct guest_memory *mem, uint64_t table, uint32_t i,
-                             struct sr_desc *d)
+__attribute__((always_inline)) static inline bool copy(struct machine *m,
+                                                       struct exposed_state *st, uint32_t qi,
+                                                       uint16_t head, uint64_t gpa, uint8_t len,
+                                                       int64_t k)
 {
-    const uint8_t *p = gm_ptr(mem, table + 16ull * i, 16);
+    return copy_from(st, qi, head, gpa, len, k, gm_ptr(&m->mem, gpa, len));
+}
+
+/* Descriptor i of the ring table at `table`, as split_read_desc reads it (p: its bytes,
+ * gm_ptr(table + 16 i, 16); one bounds check for the usual descriptor wholly in RAM). */
+static inline void read_desc(const struct guest_memory *mem, uint64_t table, uint32_t i,
+                             const uint8_t *p, struct sr_desc *d)
+{
     if (!p) { /* partly outside RAM: what the ring's own reader makes of it */
         split_read_desc(mem, table, i, d);
         return;
@@ -128,15 +134,19 @@ static void snapshot_chain(struct machine *m, struct exposed_state *st, uint32_t
     uint32_t n = q->live_num;
     uint32_t s = idx % n;
     uint64_t slot = q->avail + 4 + 2ull * s;
-    uint16_t head;
-    if (!gm_read16(&m->mem, slot, &head))
+    const uint8_t *sp = gm_ptr(&m->mem, slot, 2); /* read and copied: looked up once */
+    if (!sp)
         return;
-    copy(m, st, qi, head, slot, 2, s); /* piece_index of avail slot idx % n */
+    uint16_t head;
+    memcpy(&head, sp, 2); /* little-endian host, as gm_read16 */
+    copy_from(st, qi, head, slot, 2, s, sp); /* piece_index of avail slot idx % n */
     uint32_t i = head;
     for (uint32_t steps = 0; steps < n && i < n; steps++) {
         struct sr_desc d;
-        read_desc(&m->mem, q->desc, i, &d);
-        if (!copy(m, st, qi, head, q->desc + 16ull * i, 16, (int64_t)n + i)) /* ring desc i */
+        uint64_t at = q->desc + 16ull * i;
+        const uint8_t *dp = gm_ptr(&m->mem, at, 16);
+        read_desc(&m->mem, q->desc, i, dp, &d);
+        if (!copy_from(st, qi, head, at, 16, (int64_t)n + i, dp)) /* ring desc i */
             return; /* the rest of this chain was walked from here before (a shared tail) */
         if (steps == 0 && (d.flags & VIRTQ_DESC_F_INDIRECT)) {
             snapshot_table(m, st, qi, head, &d);
