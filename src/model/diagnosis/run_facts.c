@@ -285,36 +285,23 @@ void rf_weak(struct machine *m, const char *note)
         m->facts.weak_note = note;
 }
 
-/* A load of the address slot i holds: counted, and slot i is the one loaded last. */
-static inline void poll_hit(struct run_facts *f, uint32_t i, uint64_t value, uint64_t now)
-{
-    f->poll_count[i]++;
-    f->poll_value[i] = value;
-    f->poll_t[i] = now;
-    if (i != f->poll_last)
-        f->poll_prev = f->poll_last;
-    f->poll_last = i;
-}
-
 void rf_ring_load16(struct machine *m, uint64_t gpa, uint64_t value)
 {
     struct run_facts *f = &m->facts;
-    /* A poll loop loads one address again and again; a round trip alternates between two
-     * (used.flags or avail_event, then used.idx): the slots loaded last and before it are looked
-     * at first. An address is in one slot at most, so the slot found is the scan's. */
-    uint32_t last = f->poll_last, prev = f->poll_prev;
+    uint32_t last = f->poll_last; /* a poll loop loads one address again and again */
     if (f->poll_count[last] && f->poll_addr[last] == gpa) {
-        poll_hit(f, last, value, m->now);
-        return;
-    }
-    if (f->poll_count[prev] && f->poll_addr[prev] == gpa) {
-        poll_hit(f, prev, value, m->now);
+        f->poll_count[last]++;
+        f->poll_value[last] = value;
+        f->poll_t[last] = m->now;
         return;
     }
     uint32_t low = last == 0 ? 1 : 0;
     for (uint32_t i = 0; i < RF_POLL_SLOTS; i++) {
         if (f->poll_count[i] && f->poll_addr[i] == gpa) {
-            poll_hit(f, i, value, m->now);
+            f->poll_count[i]++;
+            f->poll_value[i] = value;
+            f->poll_t[i] = m->now;
+            f->poll_last = i;
             return;
         }
         if (i != last && f->poll_count[i] < f->poll_count[low])
@@ -326,8 +313,10 @@ void rf_ring_load16(struct machine *m, uint64_t gpa, uint64_t value)
         f->poll_evictions++;
     f->poll_gen[low] = ++f->poll_gens;
     f->poll_addr[low] = gpa;
-    f->poll_count[low] = 0;
-    poll_hit(f, low, value, m->now);
+    f->poll_count[low] = 1;
+    f->poll_value[low] = value;
+    f->poll_t[low] = m->now;
+    f->poll_last = low;
 }
 
 void rf_error(struct machine *m, uint32_t qi, const struct rf_error *e)

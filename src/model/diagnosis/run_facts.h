@@ -201,7 +201,6 @@ struct run_facts {
     uint64_t poll_gens;             /* occupancies so far */
     uint32_t poll_evictions;        /* addresses pushed out of the table (their loads lost) */
     uint32_t poll_last;             /* the slot the last load hit */
-    uint32_t poll_prev;             /* the slot hit before poll_last (a lookup hint only) */
     char broken_why[320];           /* the violation that broke the device, as reported */
     struct {                        /* virtio-pci (pci_function.h) */
         uint32_t decode_off;        /* BAR accesses made while memory decoding was off */
