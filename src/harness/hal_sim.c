@@ -196,8 +196,9 @@ __attribute__((always_inline)) static inline void locate(struct machine *m, uint
                                                         uint8_t size, struct ring_at *at)
 {
     /* RAM, for the areas the next build marks `ram` (the common path finds those from the host
-     * pointer: ring_map_gpa) */
-    ring_map_set_ram(&m->ring_map, m->mem.base, m->mem.host ? m->mem.size : 0);
+     * pointer: ring_map_gpa); once per machine (machine_init zeroes the map, and RAM stays) */
+    if (!m->ring_map.ram_len && m->mem.host)
+        ring_map_set_ram(&m->ring_map, m->mem.base, m->mem.size);
     ring_map_locate(&m->ring_map, m->ring_layout_gen, m->dev.q, m->dev.n_queues, gpa, size, at);
 #ifndef NDEBUG
     struct ring_at w;
