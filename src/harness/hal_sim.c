@@ -213,6 +213,10 @@ uint64_t vhal_virt_to_phys(const void *ptr)
 __attribute__((always_inline)) static inline void locate(struct machine *m, uint64_t gpa,
                                                         uint8_t size, struct ring_at *at)
 {
+    /* RAM, for the areas the next build marks `ram` (the common path finds those from the host
+     * pointer: ring_map_gpa); once per machine (machine_init zeroes the map, and RAM stays) */
+    if (!m->ring_map.ram_len && m->mem.host)
+        ring_map_set_ram(&m->ring_map, m->mem.base, m->mem.size);
     ring_map_locate(&m->ring_map, m->ring_layout_gen, m->dev.q, m->dev.n_queues, gpa, size, at);
 #ifndef NDEBUG
     struct ring_at w;
@@ -326,23 +330,38 @@ struct settled {
     uint32_t index;
 };
 
-/* Does the common path settle a store of `size` bytes at gpa: a descriptor field or an
- * available-ring entry of a live split ring, at its width, inside one descriptor or slot that
- * no exposed chain's copy holds (SETTLE_PAYLOAD), or its avail.idx (SETTLE_PUBLISH)? Decides
- * only (nothing done); *s says where it falls. */
+/* The area of a live split ring, wholly in RAM, that holds the access at host pointer p, with
+ * *gpa its guest-physical address (gm_gpa_of's, found without it: ring_map_gpa) and *off its
+ * offset in the area; NULL for any other access (the general path then looks at it again). */
+__attribute__((always_inline)) static inline const struct ring_map_area *
+find_ram_area(struct machine *m, const volatile void *p, uint64_t *gpa, uint64_t *off)
+{
+    *gpa = ring_map_gpa(p, m->mem.host, m->mem.base);
+    const struct ring_map_area *a = ring_map_find_ready(&m->ring_map, *gpa, off);
+    if (!a || !a->ram)
+        return NULL;
+    assert(*gpa == gm_gpa_of(&m->mem, p));
+    return a;
+}
+
+/* Does the common path settle a store of `size` bytes at host pointer p: a descriptor field or
+ * an available-ring entry of a live split ring, at its width, inside one descriptor or slot
+ * that no exposed chain's copy holds (SETTLE_PAYLOAD), or its avail.idx (SETTLE_PUBLISH)?
+ * Decides only (nothing done); *s says where it falls, *gpa its address. */
 __attribute__((always_inline)) static inline enum settle store_settles(struct machine *m,
-                                                                       uint64_t gpa,
+                                                                       const volatile void *p,
                                                                        uint8_t size,
-                                                                       struct settled *s)
+                                                                       struct settled *s,
+                                                                       uint64_t *gpa)
 {
     uint64_t off;
-    const struct ring_map_area *a = ring_map_find_ready(&m->ring_map, gpa, &off);
+    const struct ring_map_area *a = find_ram_area(m, p, gpa, &off);
     if (!a || !a->live || !common_machine(m))
         return SETTLE_NOT;
     s->a = a;
     s->f = ring_map_field(a, off, &s->index);
     if (!bc_payload_field(s->f, size))
-        return s->f == SR_F_AVAIL_IDX && size == 2 ? SETTLE_PUBLISH : SETTLE_NOT;
+        return s->f == SR_F_AVAIL_IDX && size == 2 && off == 2 ? SETTLE_PUBLISH : SETTLE_NOT;
     if (m->exposed && m->exposed->n && !store_misses_copies(m, a, off, s->index, size))
         return SETTLE_NOT;
     return SETTLE_PAYLOAD;
@@ -357,9 +376,9 @@ __attribute__((noinline)) static void store_publish_settled(struct machine *m,
     uint16_t old = *p;
     *p = v;
     trace_record(&m->trace, m->now, TR_RING_STORE, gpa, v, 2, NULL);
-    struct ring_at at = {.f = SR_F_AVAIL_IDX, .qi = s->a->qi, .publish = s->a->publish};
-    exposed_on_store_at(m, m->exposed, gpa, 2, at.publish);
-    bc_ring_store(m, &at, gpa, old, v, 2);
+    uint32_t qi = s->a->qi;
+    exposed_on_publish(m, qi, gpa, v); /* s->a->publish is 1 << qi (a live driver area's idx) */
+    bc_publish_store(m, qi, gpa, old, v);
 }
 
 /* A settled desc.next store's fact (which store a loop came from), then its trace event (out of
@@ -378,9 +397,9 @@ __attribute__((noinline)) static void store_next_settled(struct machine *m, uint
 __attribute__((noinline)) static void ring_store_checked(struct machine *m, volatile void *p,
                                                          uint64_t v, uint8_t size)
 {
-    uint64_t gpa = gm_gpa_of(&m->mem, p);
+    uint64_t gpa;
     struct settled s;
-    enum settle how = gpa == UINT64_MAX ? SETTLE_NOT : store_settles(m, gpa, size, &s);
+    enum settle how = store_settles(m, p, size, &s, &gpa);
     if (how == SETTLE_NOT) {
         ring_store_general(m, p, v, size);
         return;
@@ -453,14 +472,16 @@ __attribute__((noinline)) static uint64_t ring_load_general(struct machine *m,
     return v;
 }
 
-/* Does the common path settle a load of a split ring (v: what memory held): one the barrier
- * analysis needs not judge (bc_load_ordered, which has done its part when it says so; any
- * field, or none at this width)? False: nothing done. */
-__attribute__((always_inline)) static inline bool load_settles(struct machine *m, uint64_t gpa,
-                                                               uint64_t v, uint8_t size)
+/* Does the common path settle a load at host pointer p of a split ring (v: what memory held;
+ * *gpa its address): one the barrier analysis needs not judge (bc_load_ordered, which has done
+ * its part when it says so; any field, or none at this width)? False: nothing done. */
+__attribute__((always_inline)) static inline bool load_settles(struct machine *m,
+                                                               const volatile void *p,
+                                                               uint64_t v, uint8_t size,
+                                                               uint64_t *gpa)
 {
     uint64_t off;
-    const struct ring_map_area *a = ring_map_find_ready(&m->ring_map, gpa, &off);
+    const struct ring_map_area *a = find_ram_area(m, p, gpa, &off);
     if (!a || !common_machine(m) || m->dev.version == 1)
         return false;
     uint32_t index;
@@ -469,7 +490,7 @@ __attribute__((always_inline)) static inline bool load_settles(struct machine *m
         return true;
     if (!bc_load_ordered(&m->bc, a->qi, f, v))
         return false;
-    check_settled(m, SETTLE_NOT, gpa, size, f, a->qi, index);
+    check_settled(m, SETTLE_NOT, *gpa, size, f, a->qi, index);
     return true;
 }
 
@@ -489,8 +510,8 @@ __attribute__((noinline)) static uint64_t ring_load_checked(struct machine *m,
                                                             const volatile void *p, uint64_t v,
                                                             uint8_t size)
 {
-    uint64_t gpa = gm_gpa_of(&m->mem, p);
-    if (gpa == UINT64_MAX || !load_settles(m, gpa, v, size))
+    uint64_t gpa;
+    if (!load_settles(m, p, v, size, &gpa))
         return ring_load_general(m, p, v, size);
     if (size == 2)
         return load16_settled(m, gpa, v);

@@ -25,7 +25,7 @@ _Static_assert(N_OF(struct notify_state, q) == DEVICE_MAX_QUEUES, "notify_checks
 _Static_assert(N_OF(struct status_check_state, reinit_live) == DEVICE_MAX_QUEUES,
                "status_checks.h");
 _Static_assert(N_OF(struct device_pace, on) == DEVICE_MAX_QUEUES, "device_pace.h");
-_Static_assert(N_OF(struct barrier_check, cpu0) == DEVICE_MAX_QUEUES, "barrier_check.h");
+_Static_assert(N_OF(struct barrier_check, cpu0.q) == DEVICE_MAX_QUEUES, "barrier_check.h");
 _Static_assert(N_OF(struct device_pace, armed) == DEVICE_MAX_QUEUES, "device_pace.h");
 _Static_assert(N_OF(struct status_check_state, reinit_used_idx) == DEVICE_MAX_QUEUES,
                "status_checks.h");

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 enum trace_kind {
     TR_MMIO_READ,
@@ -122,14 +123,20 @@ static inline void trace_fill(struct trace_event *d, uint64_t time, enum trace_k
     d->t = time;
     d->addr = addr;
     d->value = value;
-    d->count = 1;
-    d->kind = (uint16_t)kind;
-    d->size = size;
-    d->queue = 0;
-    d->aux = 0;
+    /* count 1, kind, size, queue 0 as one word (a constant where kind and size are), then aux 0
+     * with the padding after it: two stores for six fields (little-endian host, as virtio_spec.h;
+     * the layout is asserted below) */
+    uint64_t head = 1u | (uint64_t)(uint16_t)kind << 32 | (uint64_t)size << 48, zero = 0;
+    memcpy(&d->count, &head, sizeof(head));
+    memcpy(&d->aux, &zero, sizeof(zero));
     d->what = what;
     d->note = NULL;
 }
+_Static_assert(offsetof(struct trace_event, kind) == offsetof(struct trace_event, count) + 4 &&
+                   offsetof(struct trace_event, size) == offsetof(struct trace_event, count) + 6 &&
+                   offsetof(struct trace_event, queue) == offsetof(struct trace_event, count) + 7 &&
+                   offsetof(struct trace_event, what) == offsetof(struct trace_event, aux) + 8,
+               "trace_fill writes count..queue as one word, aux and its padding as another");
 
 /* Whether the fast path's cache (next, room) agrees with the window: room appends fit between
  * next and both the array's end and the window's bound, and next is the slot after the last

@@ -65,7 +65,7 @@ void bc_init(struct barrier_check *b, enum bc_mode mode, bool weak)
     memset(b, 0, sizeof(*b));
     b->mode = mode;
     b->weak = weak;
-    b->q = b->cpu0;
+    b->q = b->cpu0.q;
 }
 
 static void free_queues(struct bc_queue *q)
@@ -78,14 +78,14 @@ static void free_queues(struct bc_queue *q)
 
 void bc_free(struct barrier_check *b)
 {
-    free_queues(b->cpu0);
+    free_queues(b->cpu0.q);
     for (unsigned c = 0; c < BC_MAX_CPUS; c++) {
         if (b->other[c])
-            free_queues(b->other[c]);
+            free_queues(b->other[c]->q);
         free(b->other[c]);
         b->other[c] = NULL;
     }
-    b->q = b->cpu0;
+    b->q = b->cpu0.q;
 }
 
 bool bc_set_cpu(struct barrier_check *b, uint32_t cpu)
@@ -94,12 +94,24 @@ bool bc_set_cpu(struct barrier_check *b, uint32_t cpu)
         return true;
     if (cpu >= BC_MAX_CPUS)
         return false;
-    if (cpu && !b->other[cpu] && !(b->other[cpu] = calloc(MMIO_NUM_QUEUES, sizeof(struct bc_queue))))
+    if (cpu && !b->other[cpu] && !(b->other[cpu] = calloc(1, sizeof(struct bc_cpu))))
         return false;
-    b->q = cpu ? b->other[cpu] : b->cpu0;
+    struct bc_cpu *was = b->cpu ? b->other[b->cpu] : &b->cpu0;
+    struct bc_cpu *c = cpu ? b->other[cpu] : &b->cpu0;
+    was->bits = b->bits; /* the current CPU's bit-words live in b->bits */
+    b->bits = c->bits;
+    b->q = c->q;
     b->cpu = cpu;
     return true;
 }
+
+/* Bits 0..n_queues-1: the queues a barrier or a wait looks at. */
+static inline uint32_t queue_mask(const struct machine *m)
+{
+    return m->dev.n_queues >= 32 ? ~0u : (1u << m->dev.n_queues) - 1;
+}
+
+_Static_assert(MMIO_NUM_QUEUES <= 32, "a bit per queue in struct bc_bits");
 
 /* The pseudo-field of a store to shared memory outside the rings (an indirect table). */
 #define BC_F_DESC_INDIRECT SR_FIELDS
@@ -169,9 +181,11 @@ __attribute__((always_inline)) static inline void store(struct machine *m, uint3
                                                         uint64_t old, uint64_t v, uint8_t size)
 {
     struct bc_queue *q = &m->bc.q[qi];
+    struct bc_bits *w = &m->bc.bits;
+    uint32_t bit = 1u << qi;
     m->bc.stored = true;
     if (is_payload[f]) {
-        q->payload_unordered = true;
+        w->payload_unordered |= bit;
         if (m->bc.weak && q->n_undo < BC_UNDO_MAX)
             q->undo[q->n_undo++] = (struct bc_undo){gpa, old, v, size};
         return;
@@ -185,8 +199,9 @@ __attribute__((always_inline)) static inline void store(struct machine *m, uint3
         uint16_t ahead = (uint16_t)((uint16_t)v - (uint16_t)old);
         bool publishes = ahead != 0 && ahead <= m->dev.q[qi].live_num;
         if (!publishes)
-            q->payload_unordered = false;
-        if (q->payload_unordered && bc_should_report(m, qi, 0))
+            w->payload_unordered &= ~bit;
+        bool unordered = w->payload_unordered & bit;
+        if (unordered && bc_should_report(m, qi, 0))
             machine_violation(m, "split.avail.idx-barrier", (int)qi,
                               "queue %u: avail.idx = %u stored with no write barrier after the "
                               "descriptor / ring-entry stores it publishes: a weakly ordered CPU "
@@ -194,11 +209,11 @@ __attribute__((always_inline)) static inline void store(struct machine *m, uint3
                               (unsigned)(uint16_t)v,
                               m->bc.weak ? "; weak memory: the device reads the ring now, before "
                                            "those stores land" : "");
-        if (q->payload_unordered && m->bc.weak)
+        if (unordered && m->bc.weak)
             bc_weak_publish(m, qi, q, q->avail_idx, weak_publish_note);
-        q->payload_unordered = false;
+        w->payload_unordered &= ~bit;
         q->n_undo = 0;
-        q->idx_unfenced = true;
+        w->idx_unfenced |= bit;
         rf_publish(m, qi, (uint16_t)v);
         return;
     }
@@ -207,7 +222,7 @@ __attribute__((always_inline)) static inline void store(struct machine *m, uint3
          * used.idx this CPU has already read is passed: it asks for no interrupt (Linux's
          * virtqueue_disable_cb writes 0 to turn them off), so there is no wake-up to lose */
         uint16_t behind = (uint16_t)(q->used_seen_idx - (uint16_t)v);
-        q->reread_unjudged = false; /* a later store supersedes an unjudged re-enable */
+        w->reread_unjudged &= ~bit; /* a later store supersedes an unjudged re-enable */
         if (q->used_seen && behind != 0 && behind < 0x8000u)
             return;
         /* 0 where used.idx read 0 (or was never read) asks for an interrupt at the first used
@@ -216,18 +231,18 @@ __attribute__((always_inline)) static inline void store(struct machine *m, uint3
          * not re-enabling again with a barrier (virtqueue_enable_cb_delayed: a 6.1 guest's
          * virtio-net transmitq) */
         q->enable_ambiguous = v == 0 && (!q->used_seen || q->used_seen_idx == 0);
-        q->used_event_unfenced = true;
-        q->reread_due = true;
+        w->used_event_unfenced |= bit;
+        w->reread_due |= bit;
         q->enable = (struct bc_undo){gpa, old, v, size};
         return;
     }
     if (f == SR_F_AVAIL_FLAGS) {
         notify_check_avail_flags(m, qi, (uint16_t)v, "the driver stored");
-        q->reread_unjudged = false;
+        w->reread_unjudged &= ~bit;
         if (!(v & VIRTQ_AVAIL_F_NO_INTERRUPT)) { /* interrupts (re-)enabled: pairing D */
             q->enable_ambiguous = false;
-            q->used_event_unfenced = true;
-            q->reread_due = true;
+            w->used_event_unfenced |= bit;
+            w->reread_due |= bit;
             q->enable = (struct bc_undo){gpa, old, v, size};
         }
     }
@@ -246,6 +261,15 @@ __attribute__((noinline)) static void field_store(struct machine *m, const struc
     }
     if (bc_field_width(at->f) == size) /* else in a ring, not a field of this width (classify) */
         store(m, qi, at->f, gpa, old, v, size);
+}
+
+void bc_publish_store(struct machine *m, uint32_t qi, uint64_t gpa, uint64_t old, uint64_t v)
+{
+    if (!m->dev.q[qi].live) { /* as field_store */
+        m->bc.stored = true;
+        return;
+    }
+    store(m, qi, SR_F_AVAIL_IDX, gpa, old, v, 2);
 }
 
 /* A store outside the split rings (out of line, as above). */
@@ -288,8 +312,10 @@ __attribute__((noinline)) static uint64_t ring_load_rest(struct machine *m,
     uint32_t qi = at->qi;
     enum sr_field f = classify(at, size); /* a field of a split ring (bc_ring_load) */
     struct bc_queue *q = &m->bc.q[qi];
+    struct bc_bits *w = &m->bc.bits;
+    uint32_t bit = 1u << qi;
     if (f == SR_F_USED_FLAGS || f == SR_F_USED_AVAIL_EVENT) {
-        if (!q->idx_unfenced)
+        if (!(w->idx_unfenced & bit))
             return v;
         if (bc_should_report(m, qi, 1))
             machine_violation(m, "split.notify.barrier-before-suppression-check", (int)qi,
@@ -304,40 +330,42 @@ __attribute__((noinline)) static uint64_t ring_load_rest(struct machine *m,
          * device, busy until then, still suppressed notifications; it went idle without seeing
          * the new idx. So the driver reads "suppressed" and skips the kick. */
         bc_weak_event(m, qi, gpa, v, 2, weak_check_note);
-        q->idx_unfenced = false; /* one adversarial outcome per publication */
+        w->idx_unfenced &= ~bit; /* one adversarial outcome per publication */
         if (f == SR_F_USED_FLAGS)
             return v | VIRTQ_USED_F_NO_NOTIFY;
         return (uint16_t)(q->prev_avail_idx - 1u); /* vring_need_event(e, new, old) is false */
     }
     if (f == SR_F_USED_IDX) {
-        bool ambiguous = q->used_event_unfenced && q->enable_ambiguous;
-        q->reread_unjudged = ambiguous;
-        if (q->used_event_unfenced && !ambiguous && bc_should_report(m, qi, 3))
+        bool unfenced = w->used_event_unfenced & bit;
+        bool ambiguous = unfenced && q->enable_ambiguous;
+        bc_put(&w->reread_unjudged, qi, ambiguous);
+        if (unfenced && !ambiguous && bc_should_report(m, qi, 3))
             machine_violation(m, "split.receive.mb-before-reread", (int)qi,
                               "queue %u: used.idx re-read after re-enabling interrupts with no "
                               "full barrier between: the device may miss the re-enable and the "
                               "driver the new used.idx, and both wait (pairing D)%s", qi,
                               m->bc.weak ? "; weak memory: the re-read saw used.idx from before "
                                            "the device's work" : "");
-        if (q->used_event_unfenced && m->bc.weak)
+        if (unfenced && m->bc.weak)
             bc_weak_reread(m, qi, q, weak_reread_note);
-        q->used_event_unfenced = false;
-        bc_used_idx_read(q, v);
+        w->used_event_unfenced &= ~bit;
+        bc_used_idx_read(w, q, qi, v);
         return v; /* in weak mode: the value from before the device's work, as a load that passed
                    * the store would have got */
     }
     if (f == SR_F_USED_ID || f == SR_F_USED_LEN) {
-        bool first = !q->c_seen; /* one report per element read, not per field */
-        q->c_seen = q->used_idx_state != 2;
-        if (q->used_idx_state != 2 && first && bc_should_report(m, qi, 2))
+        unsigned state = bc_used_idx_state(w, qi);
+        bool first = !(w->c_seen & bit); /* one report per element read, not per field */
+        bc_put(&w->c_seen, qi, state != 2);
+        if (state != 2 && first && bc_should_report(m, qi, 2))
             machine_violation(m, "split.receive.rmb-before-used-elem", (int)qi,
                               "queue %u: %s read %s: the element may be read before the device's "
                               "write of it is visible (pairing C)%s", qi, sr_field_name[f],
-                              q->used_idx_state == 0 ? "before any read of used.idx"
-                                                     : "after used.idx with no read barrier between",
-                              m->bc.weak && q->used_idx_state == 1
+                              state == 0 ? "before any read of used.idx"
+                                         : "after used.idx with no read barrier between",
+                              m->bc.weak && state == 1
                                   ? "; weak memory: it gets the slot's old contents" : "");
-        if (q->used_idx_state == 1 && m->bc.weak) {
+        if (state == 1 && m->bc.weak) {
             /* Weak memory: the element loads passed the idx load; they see the slot as it was
              * before the device's last write. */
             if (first)
@@ -461,22 +489,22 @@ void bc_barrier(struct machine *m, enum bc_barrier kind)
     bool ww = kind == BC_MB || kind == BC_WMB; /* stores before stores */
     bool full = kind == BC_MB;                 /* stores before loads: only a full barrier */
     bool rr = kind == BC_MB || kind == BC_RMB; /* loads before loads */
-    for (uint32_t qi = 0; qi < m->dev.n_queues; qi++) {
-        struct bc_queue *q = &m->bc.q[qi];
-        if (ww) {
-            q->payload_unordered = false;
-            q->n_undo = 0;
-            q->off_wrap_unordered = false;
-        }
-        if (full) {
-            q->idx_unfenced = false;
-            q->used_event_unfenced = false;
-        }
-        if (rr) {
-            if (q->used_idx_state == 1)
-                q->used_idx_state = 2;
-            q->c_seen = false;
-        }
+    struct bc_bits *w = &m->bc.bits;
+    uint32_t all = queue_mask(m); /* the device's queues */
+    if (ww) {
+        w->payload_unordered &= ~all;
+        w->off_wrap_unordered &= ~all;
+        if (m->bc.weak) /* (undo records are kept in weak mode only) */
+            for (uint32_t qi = 0; qi < m->dev.n_queues; qi++)
+                m->bc.q[qi].n_undo = 0;
+    }
+    if (full) {
+        w->idx_unfenced &= ~all;
+        w->used_event_unfenced &= ~all;
+    }
+    if (rr) {
+        w->used_idx_ordered |= w->used_idx_loaded & all; /* loaded since the last rmb/mb */
+        w->c_seen &= ~all;
     }
 }
 
@@ -492,6 +520,17 @@ void bc_queue_live(struct machine *m, uint32_t qi)
     memcpy(reports, q->reports, sizeof(reports)); /* the report caps stay per run */
     memset(q, 0, sizeof(*q));
     memcpy(q->reports, reports, sizeof(reports));
+    struct bc_bits *w = &m->bc.bits; /* and its bit in every bit-word */
+    uint32_t keep = ~(1u << qi);
+    w->payload_unordered &= keep;
+    w->idx_unfenced &= keep;
+    w->used_idx_loaded &= keep;
+    w->used_idx_ordered &= keep;
+    w->c_seen &= keep;
+    w->used_event_unfenced &= keep;
+    w->reread_due &= keep;
+    w->reread_unjudged &= keep;
+    w->off_wrap_unordered &= keep;
     free(snap); /* plain mode: the next epoch end takes a new baseline */
 }
 
@@ -523,32 +562,30 @@ void bc_driver_waits(struct machine *m)
     epoch_end(m);
     m->bc.stored = false;
     m->bc.quiet_hooks = 0;
-    for (uint32_t qi = 0; qi < m->dev.n_queues; qi++) {
-        struct bc_queue *q = &m->bc.q[qi];
-        /* Plain mode cannot see the re-read; it can only say the barrier never came. And a
-         * driver whose used ring is elsewhere (split.legacy.layout) re-reads its own used.idx,
-         * which is no field of the device's ring: its order is not judged. */
-        bool due = m->bc.mode == BC_PLAIN ? q->used_event_unfenced : q->reread_due;
-        due = due || q->reread_unjudged;
-        q->reread_unjudged = false;
-        if (due && !legacy_layout_mismatch(m) && bc_should_report(m, qi, 3))
+    struct bc_bits *w = &m->bc.bits;
+    uint32_t all = queue_mask(m);
+    /* Plain mode cannot see the re-read; it can only say the barrier never came. And a driver
+     * whose used ring is elsewhere (split.legacy.layout) re-reads its own used.idx, which is no
+     * field of the device's ring: its order is not judged. */
+    uint32_t due = ((m->bc.mode == BC_PLAIN ? w->used_event_unfenced : w->reread_due) |
+                    w->reread_unjudged) & all;
+    w->reread_unjudged &= ~all;
+    w->reread_due &= ~all;
+    w->used_event_unfenced &= ~all;
+    for (uint32_t qi = 0; due; qi++, due >>= 1)
+        if ((due & 1) && !legacy_layout_mismatch(m) && bc_should_report(m, qi, 3))
             machine_violation(m, "split.receive.mb-before-reread", (int)qi,
                               "queue %u: the driver waits after storing used_event without a full "
                               "barrier and a re-read of used.idx: a used buffer the device added "
                               "meanwhile raises no interrupt and is never seen (pairing D)", qi);
-        q->reread_due = false;
-        q->used_event_unfenced = false;
-    }
     notify_check_driver_waits(m);
 }
 
 void bc_interrupt_entry(struct machine *m)
 {
-    for (uint32_t qi = 0; qi < m->dev.n_queues; qi++) {
-        struct bc_queue *q = &m->bc.q[qi];
-        q->used_event_unfenced = false;
-        q->reread_due = false;
-    }
+    uint32_t all = queue_mask(m);
+    m->bc.bits.used_event_unfenced &= ~all;
+    m->bc.bits.reread_due &= ~all;
 }
 
 void bc_device_push(struct machine *m, uint32_t qi, uint64_t elem_gpa, uint32_t old_id,
@@ -595,5 +632,5 @@ void bc_explain(const struct machine *m, uint32_t queue, struct diagnosis *d)
              weak ? "; in weak-memory mode the device or driver saw the reordering it allows" : "");
 }
 
-_Static_assert(sizeof(((struct barrier_check *)0)->cpu0) / sizeof(struct bc_queue) ==
+_Static_assert(sizeof(((struct barrier_check *)0)->cpu0.q) / sizeof(struct bc_queue) ==
                    MMIO_NUM_QUEUES, "one bc_queue per device queue");

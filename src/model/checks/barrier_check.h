@@ -53,17 +53,40 @@ struct bc_undo {
     uint8_t size;
 };
 
+/* What a barrier changes, as bit-words of one CPU: bit qi is queue qi's (so a barrier, and the
+ * driver's wait, are a few word operations whatever the number of queues). The current CPU's
+ * are barrier_check.bits; bc_set_cpu swaps them with the CPU's own copy (bc_cpu.bits). */
+struct bc_bits {
+    uint32_t payload_unordered;   /* A: desc/avail.ring stored since the last wmb/mb (PA: the
+                                   *    list's other stores) */
+    uint32_t idx_unfenced;        /* B: avail.idx stored since the last mb (PB: a head's flags) */
+    uint32_t used_idx_loaded;     /* C: used.idx loaded (PC: a descriptor's flags)… */
+    uint32_t used_idx_ordered;    /* …and a read barrier since (a subset of used_idx_loaded) */
+    uint32_t c_seen;              /* C: an unordered element load was already reported */
+    uint32_t used_event_unfenced; /* D: interrupts re-enabled (used_event / avail.flags store)
+                                   *    since the last mb */
+    uint32_t reread_due;          /* D: re-enabled; used.idx not re-read after an mb yet */
+    uint32_t reread_unjudged;     /* D: …re-read unfenced: judged if the driver waits on it */
+    uint32_t off_wrap_unordered;  /* packed PE: driver_event.off_wrap stored since the last
+                                   *    wmb/mb */
+};
+
+static inline bool bc_bit(uint32_t w, uint32_t qi) { return (w >> qi) & 1u; }
+static inline void bc_put(uint32_t *w, uint32_t qi, bool on)
+{
+    *w = on ? *w | 1u << qi : *w & ~(1u << qi);
+}
+/* Pairing C's state of queue qi: 0 used.idx never loaded, 1 loaded since the last rmb/mb, 2
+ * ordered. */
+static inline unsigned bc_used_idx_state(const struct bc_bits *f, uint32_t qi)
+{
+    return bc_bit(f->used_idx_ordered, qi) ? 2 : bc_bit(f->used_idx_loaded, qi) ? 1 : 0;
+}
+
+/* The rest of a queue's state, per CPU. */
 struct bc_queue {
-    bool payload_unordered;     /* A: desc/avail.ring stored since the last wmb/mb */
-    bool idx_unfenced;          /* B: avail.idx stored since the last mb */
-    uint8_t used_idx_state;     /* C: 0 never loaded, 1 loaded since the last rmb/mb, 2 ordered */
-    bool c_seen;                /* C: an unordered element load was already reported */
-    bool used_event_unfenced;   /* D: interrupts re-enabled (used_event / avail.flags store)
-                                 *    since the last mb */
-    bool reread_due;            /* D: re-enabled; used.idx not re-read after an mb yet */
     bool enable_ambiguous;      /* D: the re-enable stored 0 where this CPU read used.idx 0:
                                  *    Linux's virtqueue_disable_cb value on a fresh ring */
-    bool reread_unjudged;       /* D: …re-read unfenced: judged if the driver waits on it */
     bool used_seen;             /* D: this CPU read used.idx (used_seen_idx: the last value) */
     uint16_t used_seen_idx;
     struct bc_undo enable;      /* D, weak mode: the last re-enabling store */
@@ -74,7 +97,6 @@ struct bc_queue {
     struct bc_undo undo[BC_UNDO_MAX];
     uint16_t pk_head;           /* packed PA: where the driver's next list starts… */
     bool pk_head_wrap0;         /* …and its wrap counter, inverted (a zeroed queue reads 1) */
-    bool off_wrap_unordered;    /* packed PE: driver_event.off_wrap stored since the last wmb/mb */
     struct bc_undo off_wrap;    /* PE, weak mode: that store */
     uint32_t reports[BC_PAIRINGS]; /* violations per pairing A–D, PA–PE (the first few reported) */
     uint64_t push_gpa;          /* weak mode: the used element the device wrote last… */
@@ -104,9 +126,13 @@ struct barrier_check {
      * whose waits the replay finds itself (src/harness/replay_events.c). */
     bool waits_told;
     struct bc_queue *q;         /* the current CPU's queues, [MMIO_NUM_QUEUES] */
+    struct bc_bits bits;        /* the current CPU's bit-words (here: no pointer to follow) */
     uint32_t cpu;               /* the current CPU */
-    struct bc_queue cpu0[3];    /* CPU 0's */
-    struct bc_queue *other[BC_MAX_CPUS]; /* the others', allocated when first current */
+    struct bc_cpu {             /* one CPU's state */
+        struct bc_bits bits;    /* its bit-words while another CPU is current */
+        struct bc_queue q[3];   /* [MMIO_NUM_QUEUES] */
+    } cpu0;                     /* CPU 0's */
+    struct bc_cpu *other[BC_MAX_CPUS]; /* the others', allocated when first current */
 };
 
 void bc_init(struct barrier_check *b, enum bc_mode mode, bool weak);
@@ -119,6 +145,9 @@ bool bc_set_cpu(struct barrier_check *b, uint32_t cpu);
  * where gpa falls in the split rings (ring_at_locate, done once per access by the caller). */
 void bc_ring_store(struct machine *m, const struct ring_at *at, uint64_t gpa, uint64_t old,
                    uint64_t v, uint8_t size);
+/* bc_ring_store for a 16-bit store that is queue qi's avail.idx (at: f SR_F_AVAIL_IDX, qi):
+ * the same, without the dispatch on the field. */
+void bc_publish_store(struct machine *m, uint32_t qi, uint64_t gpa, uint64_t old, uint64_t v);
 /* Accessor mode: a driver load; returns the value the driver gets (weak mode may return what a
  * reordered load would have seen). `at` as for bc_ring_store. */
 uint64_t bc_ring_load(struct machine *m, const struct ring_at *at, uint64_t gpa, uint64_t v,
@@ -155,16 +184,19 @@ static inline bool bc_payload_field(enum sr_field f, uint8_t size)
 static inline void bc_payload_store(struct barrier_check *b, uint32_t qi)
 {
     b->stored = true;
-    b->q[qi].payload_unordered = true;
+    b->bits.payload_unordered |= 1u << qi;
 }
 
 /* The driver read used.idx (value v): no re-read due, element reads from now on follow it
  * (pairing C), and the value seen kept for the re-read check (pairing D). */
-static inline void bc_used_idx_read(struct bc_queue *q, uint64_t v)
+static inline void bc_used_idx_read(struct bc_bits *f, struct bc_queue *q, uint32_t qi,
+                                    uint64_t v)
 {
-    q->reread_due = false;
-    q->used_idx_state = 1;
-    q->c_seen = false;
+    uint32_t off = ~(1u << qi);
+    f->reread_due &= off;
+    f->used_idx_loaded |= 1u << qi;
+    f->used_idx_ordered &= off;
+    f->c_seen &= off;
     q->used_seen = true;
     q->used_seen_idx = (uint16_t)v;
 }
@@ -177,22 +209,22 @@ static inline void bc_used_idx_read(struct bc_queue *q, uint64_t v)
 static inline bool bc_load_ordered(struct barrier_check *b, uint32_t qi, enum sr_field f,
                                    uint64_t v)
 {
-    struct bc_queue *q = &b->q[qi];
+    struct bc_bits *w = &b->bits;
     switch (f) {
     case SR_F_USED_FLAGS:
     case SR_F_USED_AVAIL_EVENT:
-        return !q->idx_unfenced;
+        return !bc_bit(w->idx_unfenced, qi);
     case SR_F_USED_IDX:
-        if (q->used_event_unfenced)
+        if (bc_bit(w->used_event_unfenced, qi))
             return false;
-        q->reread_unjudged = false;
-        bc_used_idx_read(q, v);
+        w->reread_unjudged &= ~(1u << qi);
+        bc_used_idx_read(w, &b->q[qi], qi, v);
         return true;
     case SR_F_USED_ID:
     case SR_F_USED_LEN:
-        if (q->used_idx_state != 2)
+        if (!bc_bit(w->used_idx_ordered, qi))
             return false;
-        q->c_seen = false;
+        w->c_seen &= ~(1u << qi);
         return true;
     default:
         return true;

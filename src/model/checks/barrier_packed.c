@@ -64,16 +64,19 @@ static void flags_store(struct machine *m, uint32_t qi, uint32_t i, uint64_t gpa
 {
     const struct dev_queue *dq = &m->dev.q[qi];
     struct bc_queue *q = &m->bc.q[qi];
+    struct bc_bits *w = &m->bc.bits;
+    uint32_t bit = 1u << qi;
     bool wrap = !q->pk_head_wrap0;
     bool head = i == q->pk_head && !packed_desc_avail((uint16_t)old, wrap) &&
                 packed_desc_avail((uint16_t)v, wrap);
     if (!head) { /* a later descriptor's flags: part of the list the head publishes */
-        q->payload_unordered = true;
+        w->payload_unordered |= bit;
         if (m->bc.weak && q->n_undo < BC_UNDO_MAX)
             q->undo[q->n_undo++] = (struct bc_undo){gpa, old, v, size};
         return;
     }
-    if (q->payload_unordered && bc_should_report(m, qi, BCP_PA))
+    bool unordered = w->payload_unordered & bit;
+    if (unordered && bc_should_report(m, qi, BCP_PA))
         machine_violation(m, "packed.flags-barrier", (int)qi,
                           "queue %u: the flags of descriptor %u (0x%04x) made its list available "
                           "with no write barrier after the list's other stores: a weakly "
@@ -81,11 +84,11 @@ static void flags_store(struct machine *m, uint32_t qi, uint32_t i, uint64_t gpa
                           "PA)%s", qi, i, (unsigned)(uint16_t)v,
                           m->bc.weak ? "; weak memory: the device reads the list now, before "
                                        "those stores land" : "");
-    if (q->payload_unordered && m->bc.weak)
+    if (unordered && m->bc.weak)
         bc_weak_publish(m, qi, q, i, weak_head_note);
-    q->payload_unordered = false;
+    w->payload_unordered &= ~bit;
     q->n_undo = 0;
-    q->idx_unfenced = true; /* PB: a full barrier before the Device Area is read */
+    w->idx_unfenced |= bit; /* PB: a full barrier before the Device Area is read */
     advance_head(m, dq, q, i);
 }
 
@@ -105,23 +108,25 @@ static void driver_event_store(struct machine *m, uint32_t qi, const char *f, ui
 {
     const struct dev_queue *dq = &m->dev.q[qi];
     struct bc_queue *q = &m->bc.q[qi];
+    struct bc_bits *w = &m->bc.bits;
+    uint32_t bit = 1u << qi;
     struct bc_undo u = {gpa, old, v, size};
     if ((uint16_t)old == (uint16_t)v)
         return; /* the value it held: nothing changes for the device */
     if (f == pk_f_drv_off_wrap) {
-        q->off_wrap_unordered = true;
+        w->off_wrap_unordered |= bit;
         q->off_wrap = u;
         uint16_t flags = 0;
         gm_read16(&m->mem, dq->avail + 2, &flags);
         if (flags == VIRTQ_PEVENT_F_DESC && in_flight(dq, q)) { /* a new offset, events on */
-            q->used_event_unfenced = true;
+            w->used_event_unfenced |= bit;
             q->enable = u;
         }
         return;
     }
     if ((uint16_t)v == VIRTQ_PEVENT_F_DISABLE)
         return; /* notifications off: nothing to order */
-    if ((uint16_t)v == VIRTQ_PEVENT_F_DESC && q->off_wrap_unordered) {
+    if ((uint16_t)v == VIRTQ_PEVENT_F_DESC && (w->off_wrap_unordered & bit)) {
         if (bc_should_report(m, qi, BCP_PE))
             machine_violation(m, "packed.event.off-wrap-before-flags", (int)qi,
                               "queue %u: the Driver Area's flags set to DESC with no write "
@@ -135,9 +140,9 @@ static void driver_event_store(struct machine *m, uint32_t qi, const char *f, ui
             q->enable = keep;
         }
     }
-    q->off_wrap_unordered = false;
+    w->off_wrap_unordered &= ~bit;
     if (in_flight(dq, q)) {
-        q->used_event_unfenced = true; /* PD: a full barrier before the flags re-read */
+        w->used_event_unfenced |= bit; /* PD: a full barrier before the flags re-read */
         q->enable = u;
     }
 }
@@ -154,7 +159,8 @@ bool bcp_ring_store(struct machine *m, uint64_t gpa, uint64_t old, uint64_t v, u
         flags_store(m, qi, i, gpa, old, v, size);
     } else if (f == pk_f_desc_addr || f == pk_f_desc_len || f == pk_f_desc_id ||
                f == pk_f_desc_flags) {
-        q->payload_unordered = true; /* a wide store that reaches the flags publishes no head */
+        m->bc.bits.payload_unordered |= 1u << qi; /* a wide store that reaches the flags
+                                                    * publishes no head */
         if (m->bc.weak && q->n_undo < BC_UNDO_MAX)
             q->undo[q->n_undo++] = (struct bc_undo){gpa, old, v, size};
     } else if (f == pk_f_drv_off_wrap || f == pk_f_drv_flags) {
@@ -179,8 +185,8 @@ static uint64_t before_push(const struct bc_queue *q, uint64_t gpa, uint64_t v, 
 /* Pairing PB: a load of the Device Area after publishing a list. */
 static void device_event_load(struct machine *m, uint32_t qi, const char *f)
 {
-    struct bc_queue *q = &m->bc.q[qi];
-    if (q->idx_unfenced && bc_should_report(m, qi, BCP_PB))
+    struct bc_bits *w = &m->bc.bits;
+    if (bc_bit(w->idx_unfenced, qi) && bc_should_report(m, qi, BCP_PB))
         machine_violation(m, "packed.barrier-before-event-suppression", (int)qi,
                           "queue %u: %s read after the head flags store with no full barrier "
                           "between: the load may complete before the store is visible, so "
@@ -188,14 +194,16 @@ static void device_event_load(struct machine *m, uint32_t qi, const char *f)
                           qi, f, m->bc.weak ? "; weak memory: no consequence here, this device "
                                               "never suppresses notifications on a packed ring"
                                             : "");
-    q->idx_unfenced = false; /* one report per publication */
+    w->idx_unfenced &= ~(1u << qi); /* one report per publication */
 }
 
 /* Pairings PD and PC: a load of a descriptor's flags (the driver looking for a used one). */
 static void flags_load(struct machine *m, uint32_t qi)
 {
     struct bc_queue *q = &m->bc.q[qi];
-    if (q->used_event_unfenced && bc_should_report(m, qi, BCP_PD))
+    struct bc_bits *w = &m->bc.bits;
+    bool unfenced = bc_bit(w->used_event_unfenced, qi);
+    if (unfenced && bc_should_report(m, qi, BCP_PD))
         machine_violation(m, "packed.receive.mb-before-reread", (int)qi,
                           "queue %u: descriptor flags re-read after re-enabling used-buffer "
                           "notifications in the Driver Area with no full barrier between: the "
@@ -203,11 +211,12 @@ static void flags_load(struct machine *m, uint32_t qi)
                           "and both wait (pairing PD)%s", qi,
                           m->bc.weak ? "; weak memory: the re-read saw the flags from before "
                                        "the device's work" : "");
-    if (q->used_event_unfenced && m->bc.weak)
+    if (unfenced && m->bc.weak)
         bc_weak_reread(m, qi, q, weak_reread_note);
-    q->used_event_unfenced = false;
-    q->used_idx_state = 1; /* PC: id / len only after a read barrier */
-    q->c_seen = false;
+    w->used_event_unfenced &= ~(1u << qi);
+    w->used_idx_loaded |= 1u << qi; /* PC: id / len only after a read barrier */
+    w->used_idx_ordered &= ~(1u << qi);
+    w->c_seen &= ~(1u << qi);
 }
 
 uint64_t bcp_ring_load(struct machine *m, uint64_t gpa, uint64_t v, uint8_t size)
@@ -222,18 +231,19 @@ uint64_t bcp_ring_load(struct machine *m, uint64_t gpa, uint64_t v, uint8_t size
     } else if (f == pk_f_desc_flags) {
         flags_load(m, qi);
     } else if (f == pk_f_desc_len || f == pk_f_desc_id) {
-        bool first = !q->c_seen; /* one report per descriptor read, not per field */
-        q->c_seen = q->used_idx_state != 2;
-        if (q->used_idx_state != 2 && first && bc_should_report(m, qi, BCP_PC))
+        struct bc_bits *w = &m->bc.bits;
+        unsigned state = bc_used_idx_state(w, qi);
+        bool first = !bc_bit(w->c_seen, qi); /* one report per descriptor read, not per field */
+        bc_put(&w->c_seen, qi, state != 2);
+        if (state != 2 && first && bc_should_report(m, qi, BCP_PC))
             machine_violation(m, "packed.receive.rmb-before-id-len", (int)qi,
                               "queue %u: %s of descriptor %u read %s: it may be read before the "
                               "device's write of it is visible (pairing PC)%s", qi, f, i,
-                              q->used_idx_state == 0 ? "before any read of its flags"
-                                                     : "after its flags with no read barrier "
-                                                       "between",
-                              m->bc.weak && q->used_idx_state == 1
+                              state == 0 ? "before any read of its flags"
+                                         : "after its flags with no read barrier between",
+                              m->bc.weak && state == 1
                                   ? "; weak memory: it gets the descriptor's old contents" : "");
-        if (q->used_idx_state == 1 && m->bc.weak) {
+        if (state == 1 && m->bc.weak) {
             if (first)
                 bc_weak_event(m, qi, gpa, v, size, weak_id_note);
             return before_push(q, gpa, v, size);

@@ -1,6 +1,7 @@
 /* exposed_snapshot.c — see exposed_snapshot.h. */
 #include "model/checks/exposed_snapshot.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,16 +61,15 @@ __attribute__((noinline)) static bool grow(struct exposed_state *st)
     return true;
 }
 
-/* Record the piece (k: its piece_index, which the caller may know without looking); false when
- * it was already recorded (still exposed and unchanged, or a change was reported: what follows
- * it was recorded with it). Inline, len a constant at each call: it runs for every piece of
- * every chain published. */
-__attribute__((always_inline)) static inline bool copy(struct machine *m,
-                                                       struct exposed_state *st, uint32_t qi,
-                                                       uint16_t head, uint64_t gpa, uint8_t len,
-                                                       int64_t k)
+/* Record the piece (k: its piece_index, which the caller may know without looking; p: its
+ * bytes, gm_ptr(gpa, len), NULL when not wholly in RAM); false when it was already recorded
+ * (still exposed and unchanged, or a change was reported: what follows it was recorded with
+ * it). Inline, len a constant at each call: it runs for every piece of every chain published. */
+__attribute__((always_inline)) static inline bool copy_from(struct exposed_state *st,
+                                                            uint32_t qi, uint16_t head,
+                                                            uint64_t gpa, uint8_t len, int64_t k,
+                                                            const void *p)
 {
-    const void *p = gm_ptr(&m->mem, gpa, len);
     if (!p)
         return true;
     if (k >= st->held_n[qi])
@@ -91,12 +91,19 @@ __attribute__((always_inline)) static inline bool copy(struct machine *m,
     return true;
 }
 
-/* Descriptor i of the ring table at `table`, as split_read_desc reads it (one bounds check for
- * the usual descriptor wholly in RAM). */
-static inline void read_desc(const struct guest_memory *mem, uint64_t table, uint32_t i,
-                             struct sr_desc *d)
+__attribute__((always_inline)) static inline bool copy(struct machine *m,
+                                                       struct exposed_state *st, uint32_t qi,
+                                                       uint16_t head, uint64_t gpa, uint8_t len,
+                                                       int64_t k)
 {
-    const uint8_t *p = gm_ptr(mem, table + 16ull * i, 16);
+    return copy_from(st, qi, head, gpa, len, k, gm_ptr(&m->mem, gpa, len));
+}
+
+/* Descriptor i of the ring table at `table`, as split_read_desc reads it (p: its bytes,
+ * gm_ptr(table + 16 i, 16); one bounds check for the usual descriptor wholly in RAM). */
+static inline void read_desc(const struct guest_memory *mem, uint64_t table, uint32_t i,
+                             const uint8_t *p, struct sr_desc *d)
+{
     if (!p) { /* partly outside RAM: what the ring's own reader makes of it */
         split_read_desc(mem, table, i, d);
         return;
@@ -127,15 +134,19 @@ static void snapshot_chain(struct machine *m, struct exposed_state *st, uint32_t
     uint32_t n = q->live_num;
     uint32_t s = idx % n;
     uint64_t slot = q->avail + 4 + 2ull * s;
-    uint16_t head;
-    if (!gm_read16(&m->mem, slot, &head))
+    const uint8_t *sp = gm_ptr(&m->mem, slot, 2); /* read and copied: looked up once */
+    if (!sp)
         return;
-    copy(m, st, qi, head, slot, 2, s); /* piece_index of avail slot idx % n */
+    uint16_t head;
+    memcpy(&head, sp, 2); /* little-endian host, as gm_read16 */
+    copy_from(st, qi, head, slot, 2, s, sp); /* piece_index of avail slot idx % n */
     uint32_t i = head;
     for (uint32_t steps = 0; steps < n && i < n; steps++) {
         struct sr_desc d;
-        read_desc(&m->mem, q->desc, i, &d);
-        if (!copy(m, st, qi, head, q->desc + 16ull * i, 16, (int64_t)n + i)) /* ring desc i */
+        uint64_t at = q->desc + 16ull * i;
+        const uint8_t *dp = gm_ptr(&m->mem, at, 16);
+        read_desc(&m->mem, q->desc, i, dp, &d);
+        if (!copy_from(st, qi, head, at, 16, (int64_t)n + i, dp)) /* ring desc i */
             return; /* the rest of this chain was walked from here before (a shared tail) */
         if (steps == 0 && (d.flags & VIRTQ_DESC_F_INDIRECT)) {
             snapshot_table(m, st, qi, head, &d);
@@ -158,12 +169,10 @@ static void loosen(struct exposed_state *st, uint32_t qi)
         }
 }
 
-static void on_publish(struct machine *m, struct exposed_state *st, uint32_t qi)
+/* Queue qi's avail.idx now holds `now`. */
+static void on_publish(struct machine *m, struct exposed_state *st, uint32_t qi, uint16_t now)
 {
     const struct dev_queue *q = &m->dev.q[qi];
-    uint16_t now;
-    if (!gm_read16(&m->mem, q->avail + 2, &now))
-        return;
     uint16_t from = st->tracking[qi] ? st->published[qi] : q->last_avail_idx;
     uint16_t added = (uint16_t)(now - from);
     if (st->held_n[qi] != 2 * q->live_num) { /* first publish since the queue went live */
@@ -200,14 +209,10 @@ void exposed_on_driver_store(struct machine *m, uint64_t gpa, uint32_t size)
     exposed_on_store_at(m, m->exposed, gpa, size, publish);
 }
 
-void exposed_on_store(struct machine *m, uint64_t gpa, uint32_t size, uint32_t publish)
+/* Compare the copies under [gpa, gpa + size) with memory: a changed one is a violation (once
+ * per chain). */
+static void compare(struct machine *m, struct exposed_state *st, uint64_t gpa, uint32_t size)
 {
-    struct exposed_state *st = state(m);
-    if (!st)
-        return;
-    for (uint32_t qi = 0; publish; qi++, publish >>= 1)
-        if (publish & 1)
-            on_publish(m, st, qi);
     for (size_t r = 0; r < st->n; r++) {
         struct exposed_rec *e = &st->rec[r];
         if (gpa >= e->gpa + e->len || gpa + size <= e->gpa)
@@ -227,6 +232,30 @@ void exposed_on_store(struct machine *m, uint64_t gpa, uint32_t size, uint32_t p
                           "%u was exposed to the device (made available, not yet used)", qi,
                           rec_what(e, gpa), (unsigned long long)gpa, e->head);
     }
+}
+
+void exposed_on_store(struct machine *m, uint64_t gpa, uint32_t size, uint32_t publish)
+{
+    struct exposed_state *st = state(m);
+    if (!st)
+        return;
+    for (uint32_t qi = 0; publish; qi++, publish >>= 1) {
+        uint16_t now;
+        if ((publish & 1) && gm_read16(&m->mem, m->dev.q[qi].avail + 2, &now))
+            on_publish(m, st, qi, now);
+    }
+    compare(m, st, gpa, size);
+}
+
+void exposed_on_publish(struct machine *m, uint32_t qi, uint64_t gpa, uint16_t v)
+{
+    struct exposed_state *st = state(m);
+    if (!st)
+        return;
+    on_publish(m, st, qi, v);
+    if (st->n_loose) /* a table entry may lie anywhere */
+        compare(m, st, gpa, 2);
+    assert(st->n_loose || !exposed_under(m, gpa, 2)); /* no ring piece there */
 }
 
 bool exposed_under(const struct machine *m, uint64_t gpa, uint32_t size)

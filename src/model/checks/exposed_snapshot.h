@@ -63,6 +63,12 @@ static inline void exposed_on_store_at(struct machine *m, const struct exposed_s
     if (publish || (st && st->n)) /* else nothing to copy or compare */
         exposed_on_store(m, gpa, size, publish);
 }
+/* exposed_on_store(m, gpa, 2, 1u << qi) for a 16-bit store of v at gpa, in RAM, that is queue
+ * qi's avail.idx and lies in no other area of any split ring (ring_map.h: areas that overlap no
+ * other's, a live queue): no ring piece's copy can lie there (every one is of a live queue's
+ * slot or descriptor, exposed_untouched), so only the copies that are no ring piece are
+ * compared. */
+void exposed_on_publish(struct machine *m, uint32_t qi, uint64_t gpa, uint16_t v);
 /* Does a driver store that lies inside piece k of live queue qi (exposed_rec.piece: its avail
  * slot k < n, or n + its descriptor), in a split ring whose areas overlap no other queue's
  * (ring_map.h), fall on no copy? Exactly then: every copy of a ring piece is of a live queue's

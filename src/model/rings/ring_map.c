@@ -1,6 +1,13 @@
 /* ring_map.c — see ring_map.h. */
 #include "model/rings/ring_map.h"
 
+/* Does [lo, lo + len) lie wholly inside the RAM the map was told of (ring_map_set_ram)? */
+static bool in_ram(const struct ring_map *map, uint64_t lo, uint64_t len)
+{
+    return map->ram_len && lo >= map->ram_lo && lo - map->ram_lo <= map->ram_len &&
+           len <= map->ram_len - (lo - map->ram_lo);
+}
+
 static void add(struct ring_map *map, uint32_t qi, uint8_t kind, bool live, uint64_t lo,
                 uint64_t len, uint64_t n)
 {
@@ -11,7 +18,7 @@ static void add(struct ring_map *map, uint32_t qi, uint8_t kind, bool live, uint
     map->a[map->n_areas++] = (struct ring_map_area){
         .lo = lo, .len = len, .entries_end = 4 + (n << shift[kind]),
         .publish = live && kind == RING_DRIVER ? 1u << qi : 0, .qi = (uint8_t)qi, .kind = kind,
-        .shift = shift[kind], .next = live && kind == RING_DESC, .live = live};
+        .shift = shift[kind], .next = live && kind == RING_DESC, .live = live, .ram = in_ram(map, lo, len)};
 }
 
 _Static_assert(RING_AREAS * DEVICE_MAX_QUEUES <= 256, "an area's successor is a uint8_t");

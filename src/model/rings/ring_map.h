@@ -29,6 +29,8 @@ struct ring_map_area {
     uint8_t shift;        /* log2 of an entry's size: 4 descriptor, 1 avail slot, 3 used element */
     bool next;            /* a live descriptor table (a desc.next store is a fact the run keeps) */
     bool live;            /* the queue's live ring (not its registers so far) */
+    bool ram;             /* wholly inside the RAM the map was told of (ring_map_set_ram): an
+                           * access there may be found from its host pointer (ring_map_gpa) */
     uint8_t succ;         /* the area looked at after this one misses: the same queue's next
                            * area (desc, driver, device, desc…), where a round trip goes next */
 };
@@ -41,11 +43,31 @@ struct ring_map {
                            * one test */
     uint32_t n_areas;
     uint32_t last;        /* the area of the last hit, looked at first (accesses come in runs) */
+    uint64_t ram_lo, ram_len; /* guest RAM [ram_lo, ram_lo + ram_len) (ring_map_set_ram; 0: none):
+                               * which areas are `ram` at the next build */
     struct ring_map_area a[RING_AREAS * DEVICE_MAX_QUEUES];
 };
 
 /* Build the map of the n queues q[0..n) at layout generation gen (ring_map.c). */
 void ring_map_build(struct ring_map *map, const struct dev_queue *q, uint32_t n, uint32_t gen);
+
+/* Guest RAM is [lo, lo + len) (len 0: none, or unknown): the areas built from now on that lie
+ * wholly inside it are marked `ram`. The map stays valid (a build reads it). */
+static inline void ring_map_set_ram(struct ring_map *map, uint64_t lo, uint64_t len)
+{
+    map->ram_lo = lo;
+    map->ram_len = len;
+}
+
+/* The gpa a host pointer p would have if it pointed into RAM (host: RAM's first byte, at gpa
+ * base), without looking whether it does: unsigned arithmetic, so for p outside RAM the answer
+ * is some address outside [base, base + RAM's size). An area marked `ram` lies wholly inside
+ * that range, so when ring_map_find_ready finds this gpa in a `ram` area, p is in RAM and the
+ * gpa is p's (gm_gpa_of's answer), at no cost of a bounds check. */
+static inline uint64_t ring_map_gpa(const volatile void *p, const uint8_t *host, uint64_t base)
+{
+    return (uint64_t)((uintptr_t)p - (uintptr_t)host) + base;
+}
 
 /* The field of area a that holds gpa (off = gpa - a->lo < a->len), as split_locate_field; the
  * entry in *index. */
