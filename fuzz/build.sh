@@ -45,8 +45,8 @@ read -r -a YAML_LIBS <<<"$(pkg-config --libs yaml-0.1)"
 cd "$ROOT"
 DRIVER=(src/driver/*.c)
 shopt -s globstar
-CORE=(src/util/*.c src/spec/*.c src/model/**/*.c src/record/recording_reader.c src/record/recording_writer.c
-      src/record/recording_zlib.c)
+CORE=(src/util/*.c src/spec/*.c src/model/**/*.c
+      src/record/recording_*.c) # the recording format; record_cmd*.c is the cli's
 HARNESS=()
 for f in src/harness/*.c src/lib/*.c; do
   case "$f" in src/harness/hal_sim.c|src/harness/hal_sim_pci.c|src/harness/hal_sim_narrow.c) ;; *) HARNESS+=("$f") ;; esac
